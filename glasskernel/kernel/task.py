@@ -1,0 +1,60 @@
+"""task_struct: one schedulable thread of execution (include/linux/sched.h).
+
+Each field notes who owns it, in the gVisor manner:
+  - "task"   : only the task itself changes it (from its own kernel path)
+  - "kernel" : the Kernel object changes it (scheduler, pid allocator, exit path)
+  - shared objects (mm, files, fs) are reference counted and may be shared by several
+    tasks according to the clone flags that created them.
+"""
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class TaskState(str, Enum):
+    """Process states as /proc/<pid>/stat prints them."""
+
+    RUNNING = "R"
+    INTERRUPTIBLE = "S"
+    UNINTERRUPTIBLE = "D"
+    STOPPED = "T"
+    ZOMBIE = "Z"
+    DEAD = "X"
+
+
+@dataclass
+class Cred:
+    """struct cred: the identities a task acts with (include/linux/cred.h)."""
+
+    uid: int = 0
+    gid: int = 0
+    euid: int = 0
+    egid: int = 0
+    groups: tuple = ()
+
+
+@dataclass(eq=False)
+class Task:
+    """struct task_struct, the fields this kernel uses."""
+
+    kernel: object                      # the Kernel that owns this task
+    pid: int                            # kernel: thread id in the root pid namespace
+    tgid: int                           # kernel: thread-group (process) id
+    comm: str = ""                      # task: executable name, 15 chars at most
+    state: TaskState = TaskState.RUNNING  # kernel
+    parent: "Task | None" = None        # kernel: who gets SIGCHLD
+    real_parent: "Task | None" = None   # kernel: who forked us
+    children: list = field(default_factory=list)  # kernel
+    exit_code: int = 0                  # kernel: wait status once a zombie
+    exit_signal: int = 17               # task: signal sent to parent at exit (SIGCHLD)
+    cred: Cred = field(default_factory=Cred)  # task
+    mm: object = None                   # shared by CLONE_VM: mm.mmap.MmStruct
+    files: object = None                # shared by CLONE_FILES: fs.file.FilesStruct
+    fs: object = None                   # shared by CLONE_FS: fs.fs_struct.FsStruct
+    thread: object = None               # task: arch state (saved pt_regs, fs base)
+    clear_child_tid: int = 0            # task: set_tid_address / CLONE_CHILD_CLEARTID
+    robust_list: tuple = (0, 0)         # task: set_robust_list head and length
+    rlimits: dict = field(default_factory=dict)  # shared with the thread group
+    in_syscall: int = -1                # task: number of the syscall in flight, for error reports
+
+    def __repr__(self) -> str:
+        return f"<task {self.pid} {self.comm!r} {self.state.value}>"
