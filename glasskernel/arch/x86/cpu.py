@@ -1,0 +1,295 @@
+"""The CPU backend: the one module that imports the emulator (DESIGN.md §2.4, §4 design A).
+
+One ``Cpu`` is one virtual x86-64 CPU: a Unicorn instance in long mode with paging on,
+whose "physical memory" is the kernel's ``PhysicalMemory`` buffer mapped once at address 0.
+Address spaces are real four-level page tables loaded through CR3, so switching mm is a CR3
+write and the emulator keeps its translated code across switches.
+
+The kernel sees a small interface:
+  - registers: ``read_regs``/``write_regs`` (all of pt_regs in one batch call),
+    ``syscall_args`` (rax and the six argument registers), ``set_return``;
+  - ``run(rip)``: execute user code until an event (syscall that asked to stop, exception,
+    stop request), returning the event;
+  - ``flush_tlb``, ``load_cr3``, ``set_fs_base``.
+Syscalls are delivered to ``on_syscall`` *inside* the emulator hook (the fast path); it returns
+True to keep running or False to leave ``run``. Exceptions go to ``on_exception(vector)``
+which returns True when the fault was fixed (demand paging, COW) and execution may retry.
+
+Register access goes straight to the C library with preallocated buffers: the stock Python
+binding costs several µs per register, the batch call well under one for all of them.
+"""
+import ctypes
+
+from unicorn import UC_ARCH_X86, UC_MODE_64, UC_PROT_ALL, Uc, UcError
+from unicorn import unicorn_const as ucc
+from unicorn import x86_const as x86
+from unicorn.unicorn_py3.unicorn import uclib
+
+from glasskernel.arch.x86.mm.pgtable import PageTable, pte_flags
+from glasskernel.mm.page_alloc import PAGE_SIZE
+
+# Kernel text lives where Linux puts it; only the sysretq trampoline is mapped there.
+KERNEL_TEXT = 0xFFFF_FFFF_8100_0000
+# An `until` address that is never executed and not at a page start (see DESIGN.md §4).
+NEVER_REACHED = 0xFFFF_FFFF_8000_0800
+# A user address that is never mapped at boot: the self-test faults on it.
+SELFTEST_FAULT_ADDR = 0x1000
+
+_MSR_EFER = 0xC0000080
+_MSR_STAR = 0xC0000081
+_EFER_SCE, _EFER_LME, _EFER_LMA, _EFER_NXE = 1, 1 << 8, 1 << 10, 1 << 11
+_CR0_PE, _CR0_WP, _CR0_PG = 1, 1 << 16, 1 << 31
+_CR4_PAE = 1 << 5
+# sysretq loads CS = STAR[63:48] + 16 and SS = STAR[63:48] + 8, both with RPL 3.
+_USER_STAR_BASE = 0x1B
+VECTOR_PF = 14
+
+# pt_regs order (arch/x86/include/asm/ptrace.h names), as read and written in one batch.
+PT_REGS = ("r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8",
+           "rax", "rcx", "rdx", "rsi", "rdi", "rip", "rflags", "rsp", "fs_base", "gs_base")
+_UC_REG = {name: getattr(x86, "UC_X86_REG_" + ("EFLAGS" if name == "rflags" else name.upper()))
+           for name in PT_REGS}
+# What a syscall reads: number then arguments in the x86-64 calling convention.
+_SYSCALL_REGS = ("rax", "rdi", "rsi", "rdx", "r10", "r8", "r9")
+
+_HOOK_SYSCALL_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
+_HOOK_INTR_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
+
+
+class EmulatorFault(Exception):
+    """The emulator itself failed (not a guest fault): reported as an internal error."""
+
+
+class _RegBatch:
+    """Preallocated argument arrays for uc_reg_read_batch / uc_reg_write_batch."""
+
+    def __init__(self, names):
+        count = len(names)
+        self.count = count
+        self.ids = (ctypes.c_int * count)(*(_UC_REG[n] for n in names))
+        self.values = (ctypes.c_uint64 * count)()
+        base = ctypes.addressof(self.values)
+        self.ptrs = (ctypes.c_void_p * count)(*(base + 8 * i for i in range(count)))
+
+
+class Cpu:
+    """One virtual CPU: an emulator instance in 64-bit long mode at CPL 3."""
+
+    def __init__(self, phys, cpu_id: int = 0):
+        self.cpu_id = cpu_id
+        self.phys = phys
+        self.on_syscall = None          # set by the kernel: fn() -> bool (keep running?)
+        self.on_exception = None        # set by the kernel: fn(vector) -> bool (fixed?)
+        self.pending_error = None       # a Python exception raised inside a hook
+        self.stop_reason = None
+        self.current_cr3 = 0
+        self._uc = Uc(UC_ARCH_X86, UC_MODE_64)
+        self._uch = self._uc._uch
+        self._uc.mem_map_ptr(0, phys.size, UC_PROT_ALL, phys.address())
+        self._all = _RegBatch(PT_REGS)
+        self._sys = _RegBatch(_SYSCALL_REGS)
+        self._rax = ctypes.c_uint64()
+        self._one = ctypes.c_uint64()
+        self._hooks = []
+        self.kernel_pgd_entry = self._map_kernel_text()
+        self._setup_long_mode()
+        self._install_hooks()
+        self._fault_state_offset = None
+        self._fault_ctx = None
+        self._enter_ring3_selftest()
+
+    # ----- boot ---------------------------------------------------------------------------
+
+    def _map_kernel_text(self) -> int:
+        """Map the supervisor-only page holding `sysretq`; return the PML4 entry to share."""
+        ktable = PageTable(self.phys)
+        page = self.phys.alloc_page()
+        self.phys.view[page:page + 3] = b"\x48\x0f\x07"          # sysretq
+        ktable.set_pte(KERNEL_TEXT, page | pte_flags(False, True, user=False))
+        self._kernel_table = ktable
+        return int.from_bytes(self.phys.view[ktable.pgd + 511 * 8:ktable.pgd + 512 * 8], "little")
+
+    def _setup_long_mode(self) -> None:
+        uc = self._uc
+        uc.reg_write(x86.UC_X86_REG_CR3, self._kernel_table.pgd)
+        uc.reg_write(x86.UC_X86_REG_CR4, uc.reg_read(x86.UC_X86_REG_CR4) | _CR4_PAE)
+        uc.reg_write(x86.UC_X86_REG_MSR, (_MSR_EFER, _EFER_SCE | _EFER_LME | _EFER_LMA | _EFER_NXE))
+        uc.reg_write(x86.UC_X86_REG_CR0, _CR0_PE | _CR0_WP | _CR0_PG)
+        uc.reg_write(x86.UC_X86_REG_MSR, (_MSR_STAR, (_USER_STAR_BASE << 48) | (0x10 << 32)))
+        self.current_cr3 = self._kernel_table.pgd
+
+    def _enter_ring3_selftest(self) -> None:
+        """Drop to CPL 3 through sysretq and learn where Unicorn keeps its fault state.
+
+        Unicorn never runs guest interrupt delivery, the only code that forgets the exception
+        in flight, so a second #PF would become a double fault. We find the field by faulting
+        on purpose and comparing the CPU context before and during the fault, then reset it
+        after each fault we fix (see ``_clear_fault_state``).
+        """
+        uc = self._uc
+        uc.reg_write(x86.UC_X86_REG_RCX, SELFTEST_FAULT_ADDR)
+        uc.reg_write(x86.UC_X86_REG_R11, 0x202)
+        before = self._context_bytes(uc.context_save())
+        seen = {}
+
+        def probe(vector):
+            seen["vector"] = vector
+            seen["ctx"] = self._context_bytes(uc.context_save())
+            return False
+
+        self.on_exception = probe
+        self._emu_start(KERNEL_TEXT)
+        self.on_exception = None
+        if seen.get("vector") != VECTOR_PF:
+            raise EmulatorFault("CPU self-test: entering ring 3 did not fault as expected")
+        self._fault_state_offset = _find_fault_state(before, seen["ctx"])
+        self._fault_ctx = uc.context_save()
+        self._clear_fault_state()
+        if uc.reg_read(x86.UC_X86_REG_CS) & 3 != 3:
+            raise EmulatorFault("CPU self-test: not in user mode after sysretq")
+
+    @staticmethod
+    def _context_bytes(ctx) -> bytes:
+        return ctypes.string_at(ctx.context, ctx.size)
+
+    def _clear_fault_state(self) -> None:
+        """Forget the exception in flight (QEMU's old_exception = -1) after fixing a fault."""
+        ctx = self._fault_ctx
+        self._uc.context_update(ctx)
+        blob = (ctypes.c_char * ctx.size).from_address(ctypes.cast(ctx.context, ctypes.c_void_p).value)
+        ctypes.c_int32.from_buffer(blob, self._fault_state_offset).value = -1
+        self._uc.context_restore(ctx)
+
+    # ----- hooks --------------------------------------------------------------------------
+
+    def _install_hooks(self) -> None:
+        self._syscall_cb = _HOOK_SYSCALL_CFUNC(self._hook_syscall)
+        self._intr_cb = _HOOK_INTR_CFUNC(self._hook_intr)
+        self._add_hook(ucc.UC_HOOK_INSN, self._syscall_cb, ctypes.c_int(x86.UC_X86_INS_SYSCALL))
+        self._add_hook(ucc.UC_HOOK_INTR, self._intr_cb)
+
+    def _add_hook(self, htype, cb, *extra) -> None:
+        handle = ctypes.c_size_t()
+        status = uclib.uc_hook_add(self._uch, ctypes.byref(handle), htype, cb, None,
+                                   ctypes.c_uint64(1), ctypes.c_uint64(0), *extra)
+        if status != ucc.UC_ERR_OK:
+            raise EmulatorFault(f"uc_hook_add failed: {UcError(status)}")
+        self._hooks.append(handle)
+
+    def _hook_syscall(self, _uch, _user):
+        try:
+            if not self.on_syscall():
+                self.stop_reason = "syscall"
+                uclib.uc_emu_stop(self._uch)
+        except BaseException as exc:          # noqa: BLE001 - carried out of the C callback
+            self._fail_in_hook(exc)
+
+    def _hook_intr(self, _uch, vector, _user):
+        try:
+            if self.on_exception(vector):
+                self._clear_fault_state()
+            else:
+                self.stop_reason = ("exception", vector)
+                uclib.uc_emu_stop(self._uch)
+        except BaseException as exc:          # noqa: BLE001 - carried out of the C callback
+            self._fail_in_hook(exc)
+
+    def _fail_in_hook(self, exc: BaseException) -> None:
+        """A Python exception cannot cross the C frames: keep it and stop the emulator."""
+        if self.pending_error is None:
+            self.pending_error = exc
+        self.stop_reason = "error"
+        uclib.uc_emu_stop(self._uch)
+
+    # ----- running ------------------------------------------------------------------------
+
+    def _emu_start(self, rip: int) -> None:
+        status = uclib.uc_emu_start(self._uch, rip, NEVER_REACHED, 0, 0)
+        if self.pending_error is not None:
+            exc, self.pending_error = self.pending_error, None
+            raise exc
+        if status != ucc.UC_ERR_OK:
+            raise EmulatorFault(f"emulator stopped: {UcError(status)}")
+
+    def run(self, rip: int):
+        """Run user code from rip until something stops it; return the stop reason.
+
+        Reasons: "syscall" (a syscall handler asked to leave), ("exception", vector)
+        (a fault the kernel did not fix), "stop" (an outside stop request), or None
+        (the emulator returned on its own, e.g. after hlt).
+        """
+        self.stop_reason = None
+        self._emu_start(rip)
+        return self.stop_reason
+
+    def request_stop(self) -> None:
+        """Ask the running emulator to return (timer interrupt, another CPU)."""
+        self.stop_reason = "stop"
+        uclib.uc_emu_stop(self._uch)
+
+    # ----- registers ----------------------------------------------------------------------
+
+    def read_regs(self) -> dict:
+        """All of pt_regs as a dict name → value (one C call)."""
+        batch = self._all
+        uclib.uc_reg_read_batch(self._uch, batch.ids, batch.ptrs, batch.count)
+        return dict(zip(PT_REGS, batch.values))
+
+    def write_regs(self, regs: dict) -> None:
+        """Load every pt_regs register from regs (one C call)."""
+        batch = self._all
+        values = batch.values
+        for i, name in enumerate(PT_REGS):
+            values[i] = regs[name] & 0xFFFF_FFFF_FFFF_FFFF
+        uclib.uc_reg_write_batch(self._uch, batch.ids, batch.ptrs, batch.count)
+
+    def syscall_args(self):
+        """(nr, a0..a5) from rax, rdi, rsi, rdx, r10, r8, r9."""
+        batch = self._sys
+        uclib.uc_reg_read_batch(self._uch, batch.ids, batch.ptrs, batch.count)
+        return tuple(batch.values)
+
+    def set_return(self, value: int) -> None:
+        """Write a syscall's result to rax."""
+        self._rax.value = value & 0xFFFF_FFFF_FFFF_FFFF
+        uclib.uc_reg_write(self._uch, x86.UC_X86_REG_RAX, ctypes.byref(self._rax))
+
+    def read_reg(self, name: str) -> int:
+        uclib.uc_reg_read(self._uch, _UC_REG[name], ctypes.byref(self._one))
+        return self._one.value
+
+    def write_reg(self, name: str, value: int) -> None:
+        self._one.value = value & 0xFFFF_FFFF_FFFF_FFFF
+        uclib.uc_reg_write(self._uch, _UC_REG[name], ctypes.byref(self._one))
+
+    def fault_address(self) -> int:
+        """CR2: the linear address of the last page fault."""
+        return self._uc.reg_read(x86.UC_X86_REG_CR2)
+
+    # ----- memory management unit ---------------------------------------------------------
+
+    def load_cr3(self, pgd: int) -> None:
+        """switch_mm: point the MMU at another address space (flushes the TLB)."""
+        self._uc.reg_write(x86.UC_X86_REG_CR3, pgd)
+        self.current_cr3 = pgd
+
+    def flush_tlb(self) -> None:
+        """Drop cached translations after a PTE was changed or removed."""
+        self._uc.ctl(ucc.UC_CTL_TLB_FLUSH, ucc.UC_CTL_IO_WRITE)
+
+    def invalidate_code(self, start: int, end: int) -> None:
+        """Forget translated code for a range whose bytes changed under the emulator."""
+        self._uc.ctl_remove_cache(start, end)
+
+
+def _find_fault_state(before: bytes, during: bytes) -> int:
+    """Offset of the int32 that was -1 before a #PF and 14 while handling it."""
+    for off in range(0, min(len(before), len(during)) - 3, 4):
+        if (int.from_bytes(before[off:off + 4], "little", signed=True) == -1
+                and int.from_bytes(during[off:off + 4], "little", signed=True) == VECTOR_PF):
+            return off
+    raise EmulatorFault("CPU self-test: Unicorn's fault-state field not found; "
+                        "this Unicorn version is not supported (pin unicorn==2.1.4)")
+
+
+__all__ = ["Cpu", "EmulatorFault", "PT_REGS", "PAGE_SIZE", "KERNEL_TEXT"]

@@ -1,0 +1,128 @@
+"""x86-64 four-level page tables kept in guest physical memory (arch/x86/include/asm/pgtable*.h).
+
+The emulated CPU walks these tables itself (CR3 → PML4 → PDPT → PD → PT), so the kernel's
+view and the CPU's view of an address space are the same bytes. Intermediate entries grant
+everything (present, writable, user); the leaf PTE carries the real permissions, as Linux does.
+"""
+import struct
+
+from glasskernel.mm.page_alloc import PAGE_SHIFT, PAGE_SIZE
+
+_PTE_STRUCT = struct.Struct("<Q")
+_unpack = _PTE_STRUCT.unpack_from
+_pack = _PTE_STRUCT.pack_into
+
+_PAGE_PRESENT = 1 << 0
+_PAGE_RW = 1 << 1
+_PAGE_USER = 1 << 2
+_PAGE_ACCESSED = 1 << 5
+_PAGE_DIRTY = 1 << 6
+_PAGE_NX = 1 << 63
+PTE_PFN_MASK = 0x000F_FFFF_FFFF_F000
+_TABLE_FLAGS = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER
+KERNEL_PGD_INDEX = 511          # the top 512 GiB: kernel text lives there, shared by every mm
+
+
+def pte_flags(writable: bool, executable: bool, user: bool = True) -> int:
+    """Leaf PTE bits for a page: present, plus RW/USER, NX unless executable."""
+    flags = _PAGE_PRESENT
+    if writable:
+        flags |= _PAGE_RW
+    if user:
+        flags |= _PAGE_USER
+    if not executable:
+        flags |= _PAGE_NX
+    return flags
+
+
+def pte_present(pte: int) -> bool:
+    return bool(pte & _PAGE_PRESENT)
+
+
+def pte_write(pte: int) -> bool:
+    return bool(pte & _PAGE_RW)
+
+
+def pte_user(pte: int) -> bool:
+    return bool(pte & _PAGE_USER)
+
+
+def pte_exec(pte: int) -> bool:
+    return not pte & _PAGE_NX
+
+
+def pte_pfn_addr(pte: int) -> int:
+    return pte & PTE_PFN_MASK
+
+
+def pte_wrprotect(pte: int) -> int:
+    return pte & ~_PAGE_RW
+
+
+class PageTable:
+    """One address space's PML4 and the tables below it (pgd_t *pgd in mm_struct)."""
+
+    def __init__(self, phys, kernel_pgd_entry: int = 0):
+        self.phys = phys
+        self.view = phys.view
+        self.pgd = phys.alloc_page()
+        self.table_pages = [self.pgd]
+        if kernel_pgd_entry:
+            # pgd_alloc: every address space maps the kernel half the same way.
+            _pack(self.view, self.pgd + KERNEL_PGD_INDEX * 8, kernel_pgd_entry)
+
+    def _next_table(self, table: int, index: int, create: bool) -> int:
+        slot = table + index * 8
+        entry = _unpack(self.view, slot)[0]
+        if entry & _PAGE_PRESENT:
+            return entry & PTE_PFN_MASK
+        if not create:
+            return 0
+        new = self.phys.alloc_page()
+        self.table_pages.append(new)
+        _pack(self.view, slot, new | _TABLE_FLAGS)
+        return new
+
+    def pte_slot(self, va: int, create: bool = False) -> int:
+        """Physical address of the leaf PTE for va, or 0 if a level is missing."""
+        table = self.pgd
+        for shift in (39, 30, 21):
+            table = self._next_table(table, (va >> shift) & 511, create)
+            if not table:
+                return 0
+        return table + ((va >> PAGE_SHIFT) & 511) * 8
+
+    def get_pte(self, va: int) -> int:
+        slot = self.pte_slot(va)
+        return _unpack(self.view, slot)[0] if slot else 0
+
+    def set_pte(self, va: int, pte: int) -> None:
+        _pack(self.view, self.pte_slot(va, create=True), pte)
+
+    def clear_pte(self, va: int) -> int:
+        """Remove the mapping of va; return the old PTE (0 if there was none)."""
+        slot = self.pte_slot(va)
+        if not slot:
+            return 0
+        old = _unpack(self.view, slot)[0]
+        _pack(self.view, slot, 0)
+        return old
+
+    def present_ptes(self, start: int, end: int):
+        """Yield (va, pte) for every present leaf in [start, end), skipping empty tables."""
+        va = start
+        while va < end:
+            slot = self.pte_slot(va)
+            if not slot:
+                va = (va | ((1 << 21) - 1)) + 1     # no page table here: skip its 2 MiB
+                continue
+            pte = _unpack(self.view, slot)[0]
+            if pte & _PAGE_PRESENT:
+                yield va, pte
+            va += PAGE_SIZE
+
+    def free_tables(self) -> None:
+        """Give back the table pages themselves (the leaves must be released before)."""
+        for page in self.table_pages:
+            self.phys.put_page(page)
+        self.table_pages = []

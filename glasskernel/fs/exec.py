@@ -1,0 +1,221 @@
+"""Program execution (fs/exec.c).
+
+    execve / execveat / kernel_execve
+      → do_execveat_common   open the file, build the linux_binprm, copy argv/envp
+      → bprm_execve          → exec_binprm → search_binary_handler
+      → <format>.load_binary (load_elf_binary, load_script)
+           → begin_new_exec  point of no return: the new mm replaces the old one
+           → setup_new_exec, setup_arg_pages, … → start_thread
+
+The new address space is built while the old one still runs the caller: the argument and
+environment strings are copied onto the new stack first, so any failure before
+``begin_new_exec`` leaves the caller exactly as it was.
+"""
+import os
+import struct
+from dataclasses import dataclass, field
+
+from glasskernel.mm.mm_types import STACK_TOP, MmStruct, VmArea
+from glasskernel.mm.page_alloc import PAGE_SIZE
+from glasskernel.mm.vm_flags import VmFlags
+from glasskernel.uapi.errno import Errno, KernelError
+
+BINPRM_BUF_SIZE = 256
+MAX_ARG_STRLEN = PAGE_SIZE * 32
+MAX_ARG_STRINGS = 0x7FFFFFFF
+ARG_MAX = 32 * PAGE_SIZE
+_STK_LIM = 8 << 20
+STACK_EXPAND = 131072            # setup_arg_pages grows the fresh stack by 128 KiB
+BINPRM_MAX_RECURSION = 4
+AT_FDCWD = -100
+
+
+@dataclass(eq=False)
+class LinuxBinprm:
+    """struct linux_binprm: everything known about the program being started."""
+
+    task: object
+    file: object
+    filename: str                 # the name the caller used (AT_EXECFN, comm)
+    mm: MmStruct = None
+    p: int = 0                    # current top of the argument area on the new stack
+    buf: bytes = b""              # the first bytes of the file, for format detection
+    argc: int = 0
+    envc: int = 0
+    argv_addrs: list = field(default_factory=list)
+    envp_addrs: list = field(default_factory=list)
+    execfn_addr: int = 0
+    interp: str = ""              # the file actually executed (differs for #! scripts)
+    recursion_depth: int = 0
+    executable_stack: bool = False
+    entry: int = 0
+    point_of_no_return: bool = False
+
+
+def bprm_mm_init(bprm) -> None:
+    """A fresh mm with one stack page's VMA at the top of user space."""
+    kernel = bprm.task.kernel
+    bprm.mm = MmStruct(kernel.phys, kernel.kernel_pgd_entry, kernel.cpu)
+    vma = VmArea(STACK_TOP - PAGE_SIZE, STACK_TOP,
+                 VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_GROWSDOWN, name="[stack]")
+    bprm.mm.insert_vma(vma)
+    bprm.p = STACK_TOP - 8
+
+
+def bprm_stack_limits(bprm, strings_size: int, count: int) -> None:
+    """E2BIG when argv+envp would not fit in a quarter of the stack limit."""
+    stack_cur = bprm.task.rlimits.get("RLIMIT_STACK", (_STK_LIM, 0))[0] if bprm.task.rlimits else _STK_LIM
+    limit = min(_STK_LIM // 4 * 3, stack_cur // 4)
+    limit = max(limit, ARG_MAX)
+    ptr_size = (max(bprm.argc, 1) + bprm.envc) * 8
+    if limit <= ptr_size or strings_size > limit - ptr_size or count > MAX_ARG_STRINGS:
+        raise KernelError(Errno.E2BIG)
+
+
+def copy_string_kernel(bprm, data: bytes) -> int:
+    """Push one NUL-terminated string below bprm.p; return its user address."""
+    if len(data) + 1 > MAX_ARG_STRLEN:
+        raise KernelError(Errno.E2BIG)
+    bprm.p -= len(data) + 1
+    bprm.mm.write(bprm.p, data + b"\0")
+    return bprm.p
+
+
+def copy_strings(bprm, strings: list) -> list:
+    """Copy a list of strings, last one first, as Linux does; return their addresses."""
+    addrs = [copy_string_kernel(bprm, s) for s in reversed(strings)]
+    addrs.reverse()
+    return addrs
+
+
+def setup_arg_pages(bprm, executable_stack: bool) -> None:
+    """Give the stack its final permissions and its initial 128 KiB (fs/exec.c)."""
+    mm = bprm.mm
+    vma = mm.vma_containing(STACK_TOP - 1)
+    mm.remove_vma(vma)
+    vma.start = min(vma.start, (bprm.p - STACK_EXPAND) & ~(PAGE_SIZE - 1))
+    if executable_stack:
+        vma.flags |= VmFlags.VM_EXEC
+    mm.insert_vma(vma)
+    mm.start_stack = bprm.p
+
+
+def exec_mmap(bprm) -> None:
+    """Install the new mm in the task and drop the old one (switch_mm to it)."""
+    task = bprm.task
+    old = task.mm
+    task.mm = bprm.mm
+    task.kernel.switch_mm(task, old, bprm.mm)
+    if old is not None:
+        from glasskernel.kernel.fork import mmput
+        mmput(old)
+
+
+def begin_new_exec(bprm) -> None:
+    """The point of no return: from here on, failure kills the task instead of returning."""
+    bprm.point_of_no_return = True
+    task = bprm.task
+    exec_mmap(bprm)
+    bprm.mm.exe_path = bprm.interp
+    bprm.mm.exe_file = bprm.file
+    if task.files is not None:
+        task.files.close_on_exec()
+    task.kernel.flush_signal_handlers(task)
+    task.comm = os.path.basename(bprm.filename)[:15]
+
+
+def setup_new_exec(bprm) -> None:
+    """Per-exec layout choices: mmap_base (fixed, no ASLR) and the task name."""
+    bprm.mm.mmap_base = bprm.mm.mmap_base
+
+
+def search_binary_handler(bprm) -> None:
+    """Try each registered format until one accepts the file (ENOEXEC means 'not mine')."""
+    from glasskernel.fs.binfmt_elf import NotSupported, load_elf_binary
+    from glasskernel.fs.binfmt_script import load_script
+
+    bprm.buf = bprm.file.pread(BINPRM_BUF_SIZE, 0)
+    for load_binary in (load_elf_binary, load_script):
+        try:
+            load_binary(bprm)
+            return
+        except NotSupported:
+            raise
+        except KernelError as err:
+            if err.errno != Errno.ENOEXEC or bprm.point_of_no_return:
+                raise
+    raise KernelError(Errno.ENOEXEC)
+
+
+def exec_binprm(bprm) -> None:
+    if bprm.recursion_depth > BINPRM_MAX_RECURSION:
+        raise KernelError(Errno.ELOOP)
+    search_binary_handler(bprm)
+
+
+def bprm_execve(bprm) -> None:
+    """Run the format handlers; a failure past the point of no return kills the task."""
+    try:
+        exec_binprm(bprm)
+    except KernelError:
+        if bprm.point_of_no_return:
+            bprm.task.kernel.force_fatal_sig(bprm.task, 11)
+        raise
+
+
+def do_open_execat(task, dfd: int, filename: bytes, flags: int):
+    from glasskernel.fs.namei import open_exec
+    return open_exec(task, dfd, filename, flags)
+
+
+def prepare_bprm(task, dfd: int, filename: bytes, argv: list, envp: list, flags: int = 0):
+    """Open the file and build the new stack's strings (everything before loading)."""
+    file = do_open_execat(task, dfd, filename, flags)
+    name = filename.decode("utf-8", "surrogateescape")
+    bprm = LinuxBinprm(task=task, file=file, filename=name, interp=file.path)
+    bprm_mm_init(bprm)
+    bprm.argc, bprm.envc = len(argv), len(envp)
+    bprm_stack_limits(bprm, sum(len(s) + 1 for s in argv + envp), len(argv) + len(envp))
+    bprm.execfn_addr = copy_string_kernel(bprm, filename)
+    bprm.envp_addrs = copy_strings(bprm, envp)
+    bprm.argv_addrs = copy_strings(bprm, argv)
+    return bprm
+
+
+def do_execveat_common(task, dfd: int, filename: bytes, argv: list, envp: list, flags: int = 0):
+    """Open, prepare and load; returns the bprm of the program now installed."""
+    bprm = prepare_bprm(task, dfd, filename, argv, envp, flags)
+    try:
+        bprm_execve(bprm)
+    except BaseException:
+        if not bprm.point_of_no_return:
+            from glasskernel.kernel.fork import mmput
+            mmput(bprm.mm)
+        raise
+    finally:
+        if bprm.file is not None and bprm.file is not getattr(bprm.mm, "exe_file", None):
+            bprm.file.close()
+    return bprm
+
+
+def kernel_execve(task, filename: bytes, argv: list, envp: list):
+    """Start a program from inside the kernel (init/main.c: run_init_process)."""
+    return do_execveat_common(task, AT_FDCWD, filename, argv, envp)
+
+
+def user_string_array(task, addr: int, limit: int = MAX_ARG_STRINGS) -> list:
+    """Read a NULL-terminated array of string pointers from user memory (get_user_arg_ptr)."""
+    from glasskernel.mm.uaccess import copy_from_user, strncpy_from_user
+    strings = []
+    while addr:
+        ptr = struct.unpack("<Q", copy_from_user(task, addr, 8))[0]
+        if not ptr:
+            break
+        if len(strings) >= limit:
+            raise KernelError(Errno.E2BIG)
+        try:
+            strings.append(strncpy_from_user(task, ptr, MAX_ARG_STRLEN))
+        except KernelError as err:
+            raise KernelError(Errno.E2BIG if err.errno == Errno.ENAMETOOLONG else err.errno) from None
+        addr += 8
+    return strings

@@ -1,0 +1,223 @@
+"""Page faults and user-memory access (mm/memory.c, arch/x86/mm/fault.c).
+
+``handle_mm_fault`` brings one page in: a fresh zero page for anonymous memory
+(``do_anonymous_page``), the file's bytes for a file-backed one (``do_read_fault``), or a
+private copy of a shared frame on write (``do_wp_page``, copy-on-write).
+
+``do_user_addr_fault`` is the CPU's #PF entry. The emulator gives no error code, so the
+access is classified from the PTE: not present means demand paging (or SIGSEGV outside the
+VMAs); present but read-only in a writable VMA means copy-on-write; anything else is a real
+protection violation.
+
+``user_read``/``user_write`` are the kernel's own accesses (copy_from_user/copy_to_user):
+they walk the page tables, fault pages in the same way, and turn failure into EFAULT.
+"""
+from glasskernel.arch.x86.mm.pgtable import (pte_exec, pte_flags, pte_pfn_addr, pte_present,
+                                             pte_user, pte_wrprotect, pte_write)
+from glasskernel.mm.vm_flags import VmFlags
+from glasskernel.mm.page_alloc import PAGE_MASK, PAGE_SIZE
+from glasskernel.uapi.errno import Errno, KernelError
+
+SEGV_MAPERR = 1
+SEGV_ACCERR = 2
+STACK_GUARD_GAP = 256 * PAGE_SIZE
+_DEFAULT_STACK_LIMIT = 8 << 20
+
+
+class VmFault(Exception):
+    """An access the fault handler cannot satisfy: SIGSEGV with this si_code."""
+
+    def __init__(self, si_code: int, addr: int):
+        super().__init__(f"fault at {addr:#x} (si_code {si_code})")
+        self.si_code = si_code
+        self.addr = addr
+
+
+def vma_pte_flags(vma, writable: bool) -> int:
+    return pte_flags(writable, bool(vma.flags & VmFlags.VM_EXEC))
+
+
+def expand_stack(mm, vma, addr: int, stack_limit: int) -> None:
+    """Grow a VM_GROWSDOWN area down to cover addr (mm/mmap.c: expand_downwards).
+
+    Refused past RLIMIT_STACK, and when it would come within the guard gap of the
+    mapping below (so a stack never runs silently into the heap).
+    """
+    new_start = addr & PAGE_MASK
+    if vma.end - new_start > stack_limit:
+        raise VmFault(SEGV_MAPERR, addr)
+    index = mm.vmas.index(vma)
+    prev = mm.vmas[index - 1] if index > 0 else None
+    if prev is not None and not prev.flags & VmFlags.VM_GROWSDOWN and new_start - prev.end < STACK_GUARD_GAP:
+        raise VmFault(SEGV_MAPERR, addr)
+    mm.remove_vma(vma)
+    vma.start = new_start
+    mm.insert_vma(vma)
+
+
+def find_vma_for_fault(mm, addr: int, stack_limit: int = _DEFAULT_STACK_LIMIT):
+    """The VMA covering addr, growing the stack when addr is just below it."""
+    vma = mm.find_vma(addr)
+    if vma is None:
+        raise VmFault(SEGV_MAPERR, addr)
+    if vma.start > addr:
+        if not vma.flags & VmFlags.VM_GROWSDOWN:
+            raise VmFault(SEGV_MAPERR, addr)
+        expand_stack(mm, vma, addr, stack_limit)
+    return vma
+
+
+def do_anonymous_page(mm, vma, page_va: int) -> None:
+    pa = mm.phys.alloc_page()
+    mm.pgtable.set_pte(page_va, pa | vma_pte_flags(vma, bool(vma.flags & VmFlags.VM_WRITE)))
+
+
+def do_read_fault(mm, vma, page_va: int) -> None:
+    """Fill a new frame with the file's bytes for this page; past EOF reads as zeros."""
+    pa = mm.phys.alloc_page()
+    data = vma.file.pread(PAGE_SIZE, vma.file_offset(page_va))
+    if data:
+        mm.view[pa:pa + len(data)] = data
+    mm.pgtable.set_pte(page_va, pa | vma_pte_flags(vma, bool(vma.flags & VmFlags.VM_WRITE)))
+
+
+def do_wp_page(mm, vma, page_va: int, pte: int) -> None:
+    """Write to a write-protected private page: reuse it if we are its only user, else copy."""
+    old = pte_pfn_addr(pte)
+    if mm.phys.page_count(old) == 1:
+        mm.pgtable.set_pte(page_va, old | vma_pte_flags(vma, True))
+    else:
+        new = mm.phys.alloc_page(zero=False)
+        mm.view[new:new + PAGE_SIZE] = mm.view[old:old + PAGE_SIZE]
+        mm.pgtable.set_pte(page_va, new | vma_pte_flags(vma, True))
+        mm.phys.put_page(old)
+    mm.flush_tlb()
+
+
+def handle_mm_fault(mm, addr: int, write: bool, stack_limit: int = _DEFAULT_STACK_LIMIT) -> int:
+    """Make the page at addr present (and writable if write); return its PTE."""
+    vma = find_vma_for_fault(mm, addr, stack_limit)
+    if write and not vma.flags & VmFlags.VM_WRITE:
+        raise VmFault(SEGV_ACCERR, addr)
+    if not vma.flags & (VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_EXEC):
+        raise VmFault(SEGV_ACCERR, addr)
+    page_va = addr & PAGE_MASK
+    pte = mm.pgtable.get_pte(page_va)
+    if not pte_present(pte):
+        if vma.file is not None:
+            do_read_fault(mm, vma, page_va)
+        else:
+            do_anonymous_page(mm, vma, page_va)
+    elif write and not pte_write(pte):
+        do_wp_page(mm, vma, page_va, pte)
+    return mm.pgtable.get_pte(page_va)
+
+
+def do_user_addr_fault(mm, addr: int, stack_limit: int = _DEFAULT_STACK_LIMIT) -> None:
+    """#PF from user mode with only CR2 known. Raises VmFault for SIGSEGV."""
+    page_va = addr & PAGE_MASK
+    pte = mm.pgtable.get_pte(page_va)
+    if not pte_present(pte):
+        handle_mm_fault(mm, addr, write=False, stack_limit=stack_limit)
+        return
+    vma = mm.vma_containing(addr)
+    if vma is not None and vma.flags & VmFlags.VM_WRITE and not pte_write(pte):
+        do_wp_page(mm, vma, page_va, pte)        # the access must have been a write
+        return
+    # Present with every permission the VMA grants: a genuine protection violation.
+    raise VmFault(SEGV_ACCERR, addr)
+
+
+def _user_page(mm, va: int, write: bool) -> int:
+    """Physical address for kernel access to user va, faulting the page in if needed."""
+    if va >= 0x0000_8000_0000_0000:
+        raise KernelError(Errno.EFAULT)
+    pte = mm.pgtable.get_pte(va)
+    if not pte_present(pte) or not pte_user(pte) or (write and not pte_write(pte)):
+        try:
+            pte = handle_mm_fault(mm, va, write)
+        except VmFault:
+            raise KernelError(Errno.EFAULT) from None
+    return pte_pfn_addr(pte) | (va & (PAGE_SIZE - 1))
+
+
+def user_read(mm, addr: int, n: int) -> bytes:
+    """copy_from_user over the page tables."""
+    if addr + n > 0x0000_8000_0000_0000 or addr < 0:
+        raise KernelError(Errno.EFAULT)
+    view = mm.view
+    parts = []
+    while n > 0:
+        pa = _user_page(mm, addr, False)
+        chunk = min(n, PAGE_SIZE - (addr & (PAGE_SIZE - 1)))
+        parts.append(view[pa:pa + chunk])
+        addr += chunk
+        n -= chunk
+    return b"".join(parts)
+
+
+def user_write(mm, addr: int, data) -> None:
+    """copy_to_user over the page tables (copy-on-write pages are broken first)."""
+    n = len(data)
+    if addr + n > 0x0000_8000_0000_0000 or addr < 0:
+        raise KernelError(Errno.EFAULT)
+    view = mm.view
+    done = 0
+    while done < n:
+        pa = _user_page(mm, addr + done, True)
+        chunk = min(n - done, PAGE_SIZE - ((addr + done) & (PAGE_SIZE - 1)))
+        view[pa:pa + chunk] = data[done:done + chunk]
+        done += chunk
+
+
+def user_read_cstring(mm, addr: int, limit: int) -> bytes:
+    """strncpy_from_user: bytes up to the NUL, ENAMETOOLONG if none within limit."""
+    view = mm.view
+    parts = []
+    total = 0
+    while total < limit:
+        pa = _user_page(mm, addr, False)
+        chunk = min(limit - total, PAGE_SIZE - (addr & (PAGE_SIZE - 1)))
+        piece = bytes(view[pa:pa + chunk])
+        nul = piece.find(b"\0")
+        if nul >= 0:
+            parts.append(piece[:nul])
+            return b"".join(parts)
+        parts.append(piece)
+        total += chunk
+        addr += chunk
+    raise KernelError(Errno.ENAMETOOLONG)
+
+
+def zap_page_range(mm, start: int, end: int) -> None:
+    """Unmap every present page in [start, end) and drop the frame references."""
+    changed = False
+    for va, pte in list(mm.pgtable.present_ptes(start, end)):
+        mm.pgtable.clear_pte(va)
+        mm.phys.put_page(pte_pfn_addr(pte))
+        changed = True
+    if changed:
+        mm.flush_tlb()
+
+
+def change_protection(mm, vma, start: int, end: int) -> None:
+    """Rewrite the PTEs of [start, end) to match vma's new flags (mprotect)."""
+    writable = bool(vma.flags & VmFlags.VM_WRITE)
+    changed = False
+    for va, pte in list(mm.pgtable.present_ptes(start, end)):
+        shared_frame = mm.phys.page_count(pte_pfn_addr(pte)) > 1 and not vma.flags & VmFlags.VM_SHARED
+        can_write = writable and not shared_frame
+        if not vma.flags & (VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_EXEC):
+            new = pte_pfn_addr(pte) | pte_flags(False, False, user=False)   # PROT_NONE
+        else:
+            new = pte_pfn_addr(pte) | vma_pte_flags(vma, can_write)
+        if new != pte:
+            mm.pgtable.set_pte(va, new)
+            changed = True
+    if changed:
+        mm.flush_tlb()
+
+
+__all__ = ["VmFault", "handle_mm_fault", "do_user_addr_fault", "user_read", "user_write",
+           "user_read_cstring", "zap_page_range", "change_protection", "pte_exec", "pte_wrprotect",
+           "SEGV_MAPERR", "SEGV_ACCERR"]

@@ -1,0 +1,155 @@
+"""mm_struct and vm_area_struct (include/linux/mm_types.h).
+
+An address space is a sorted list of VMAs (what may be mapped and how) plus the page tables
+(what is mapped now). Pages come in lazily: the fault path (mm/memory.py) fills a PTE the
+first time the CPU or the kernel touches an address inside a VMA.
+"""
+import bisect
+from dataclasses import dataclass
+
+from glasskernel.arch.x86.mm.pgtable import PageTable
+from glasskernel.mm.memory import user_read, user_read_cstring, user_write
+from glasskernel.mm.page_alloc import PAGE_SIZE
+from glasskernel.mm.vm_flags import VmFlags
+
+TASK_SIZE = 0x0000_7FFF_FFFF_F000          # top of the user half (TASK_SIZE_MAX)
+STACK_TOP = TASK_SIZE                       # no randomisation: as under `setarch -R`
+MMAP_BASE = 0x0000_7FFF_F7FF_F000          # where top-down mmap allocation starts
+ELF_ET_DYN_BASE = 0x0000_5555_5555_4000    # load bias of PIE executables without ASLR
+MMAP_MIN_ADDR = 0x10000                     # vm.mmap_min_addr
+
+
+@dataclass(eq=False)
+class VmArea:
+    """vm_area_struct: [start, end) with one set of permissions and one backing."""
+
+    start: int
+    end: int
+    flags: VmFlags
+    file: object = None        # struct file for file-backed areas
+    pgoff: int = 0             # file offset of `start`, in bytes
+    name: str = ""             # [heap], [stack] … for /proc/pid/maps
+
+    def file_offset(self, addr: int) -> int:
+        return self.pgoff + (addr - self.start)
+
+    def split_at(self, addr: int) -> "VmArea":
+        """Cut at addr: self keeps [start, addr), the returned area is [addr, end)."""
+        tail = VmArea(addr, self.end, self.flags, self.file, self.file_offset(addr), self.name)
+        if self.file is not None and hasattr(self.file, "get"):
+            self.file.get()
+        self.end = addr
+        return tail
+
+
+def page_align(value: int) -> int:
+    return (value + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)
+
+
+class MmStruct:
+    """mm_struct: the VMAs, the page tables and the layout bounds of one address space."""
+
+    def __init__(self, phys, kernel_pgd_entry: int, cpu=None):
+        self.phys = phys
+        self.view = phys.view
+        self.pgtable = PageTable(phys, kernel_pgd_entry)
+        self.cpu = cpu                  # the CPU whose TLB must hear about PTE changes
+        self.vmas: list[VmArea] = []
+        self._starts: list[int] = []
+        self.users = 1                  # mm_users: tasks sharing this mm (CLONE_VM)
+        self.mmap_base = MMAP_BASE
+        self.start_code = self.end_code = self.start_data = self.end_data = 0
+        self.start_brk = self.brk = 0
+        self.start_stack = 0
+        self.arg_start = self.arg_end = self.env_start = self.env_end = 0
+        self.exe_path = ""
+        self.exe_file = None
+        self.auxv = b""
+
+    # ----- VMA bookkeeping ----------------------------------------------------------------
+
+    def find_vma(self, addr: int):
+        """The first VMA with end > addr (it may start above addr), or None."""
+        i = bisect.bisect_right(self._starts, addr) - 1
+        if i >= 0 and addr < self.vmas[i].end:
+            return self.vmas[i]
+        if i + 1 < len(self.vmas):
+            return self.vmas[i + 1]
+        return None
+
+    def vma_containing(self, addr: int):
+        vma = self.find_vma(addr)
+        return vma if vma is not None and vma.start <= addr else None
+
+    def insert_vma(self, vma: VmArea) -> None:
+        i = bisect.bisect_left(self._starts, vma.start)
+        self.vmas.insert(i, vma)
+        self._starts.insert(i, vma.start)
+
+    def remove_vma(self, vma: VmArea) -> None:
+        i = self.vmas.index(vma)
+        del self.vmas[i]
+        del self._starts[i]
+
+    def overlapping(self, start: int, end: int) -> list:
+        """VMAs that intersect [start, end), in address order."""
+        i = max(bisect.bisect_right(self._starts, start) - 1, 0)
+        found = []
+        for vma in self.vmas[i:]:
+            if vma.start >= end:
+                break
+            if vma.end > start:
+                found.append(vma)
+        return found
+
+    def split_range(self, start: int, end: int) -> list:
+        """Split VMAs so that [start, end) is covered by whole VMAs; return those."""
+        for vma in self.overlapping(start, end):
+            if vma.start < start:
+                self._replace_with_split(vma, start)
+        for vma in self.overlapping(start, end):
+            if vma.end > end:
+                self._replace_with_split(vma, end)
+        return self.overlapping(start, end)
+
+    def _replace_with_split(self, vma: VmArea, addr: int) -> None:
+        tail = vma.split_at(addr)
+        self.insert_vma(tail)
+
+    def is_free(self, start: int, end: int) -> bool:
+        return not self.overlapping(start, end)
+
+    def get_unmapped_area(self, length: int, hint: int = 0) -> int:
+        """Pick an address for a new mapping: the hint if free, else top-down below mmap_base."""
+        if hint:
+            hint = page_align(hint)
+            if MMAP_MIN_ADDR <= hint and hint + length <= TASK_SIZE and self.is_free(hint, hint + length):
+                return hint
+        top = self.mmap_base
+        for vma in reversed(self.vmas):
+            if vma.start >= top:
+                continue
+            if vma.end <= top - length:
+                return top - length
+            top = vma.start
+        if top - length >= MMAP_MIN_ADDR:
+            return top - length
+        return 0
+
+    # ----- kernel access to user memory (see mm/uaccess.py) -------------------------------
+
+    def read(self, addr: int, n: int) -> bytes:
+        return user_read(self, addr, n)
+
+    def write(self, addr: int, data) -> None:
+        user_write(self, addr, data)
+
+    def read_cstring(self, addr: int, limit: int) -> bytes:
+        return user_read_cstring(self, addr, limit)
+
+    # ----- TLB ----------------------------------------------------------------------------
+
+    def flush_tlb(self) -> None:
+        """flush_tlb_mm: a present PTE changed; the CPU running this mm must forget it."""
+        if self.cpu is not None and self.cpu.current_cr3 == self.pgtable.pgd:
+            self.cpu.flush_tlb()

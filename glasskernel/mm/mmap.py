@@ -1,0 +1,160 @@
+"""mmap, munmap and brk (mm/mmap.c, mm/util.c).
+
+``do_mmap`` creates a VMA and nothing else: pages arrive on first touch through the fault
+path. ``do_munmap`` splits VMAs at the edges of the range, drops the ones inside and zaps
+their pages. The heap is an ordinary anonymous VMA that ``brk`` grows and shrinks.
+"""
+from glasskernel.mm.memory import zap_page_range
+from glasskernel.mm.mm_types import MMAP_MIN_ADDR, TASK_SIZE, VmArea, page_align
+from glasskernel.mm.page_alloc import PAGE_SIZE
+from glasskernel.mm.vm_flags import VmFlags
+from glasskernel.uapi.errno import Errno, KernelError
+
+PROT_READ, PROT_WRITE, PROT_EXEC = 0x1, 0x2, 0x4
+PROT_GROWSDOWN, PROT_GROWSUP = 0x01000000, 0x02000000
+MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE = 0x01, 0x02, 0x03
+MAP_TYPE = 0x0F
+MAP_FIXED = 0x10
+MAP_ANONYMOUS = 0x20
+MAP_GROWSDOWN = 0x0100
+MAP_FIXED_NOREPLACE = 0x100000
+# Flags MAP_SHARED_VALIDATE accepts (LEGACY_MAP_MASK plus the validated ones we know).
+_KNOWN_MAP_FLAGS = (0x03 | MAP_FIXED | MAP_ANONYMOUS | 0x40 | MAP_GROWSDOWN | 0x0800 | 0x1000
+                    | 0x2000 | 0x4000 | 0x8000 | 0x10000 | 0x20000 | 0x40000 | MAP_FIXED_NOREPLACE)
+
+
+def calc_vm_prot_bits(prot: int) -> VmFlags:
+    flags = VmFlags(0)
+    if prot & PROT_READ:
+        flags |= VmFlags.VM_READ
+    if prot & PROT_WRITE:
+        flags |= VmFlags.VM_WRITE
+    if prot & PROT_EXEC:
+        flags |= VmFlags.VM_EXEC
+    return flags
+
+
+def do_munmap(mm, start: int, length: int) -> None:
+    """Remove [start, start+length) from the address space."""
+    end = start + page_align(length)
+    for vma in mm.split_range(start, end):
+        mm.remove_vma(vma)
+        zap_page_range(mm, vma.start, vma.end)
+        if vma.file is not None and hasattr(vma.file, "put"):
+            vma.file.put()
+
+
+def mmap_region(mm, addr: int, length: int, vm_flags: VmFlags, file=None, pgoff: int = 0,
+                name: str = "") -> int:
+    """Install a VMA at a chosen address, replacing whatever was mapped there."""
+    do_munmap(mm, addr, length)
+    if file is not None and hasattr(file, "get"):
+        file.get()
+    mm.insert_vma(VmArea(addr, addr + length, vm_flags, file, pgoff, name))
+    return addr
+
+
+def do_mmap(mm, addr: int, length: int, prot: int, flags: int, file=None, pgoff: int = 0,
+            name: str = "") -> int:
+    """Validate, place and create a mapping; return its address (mm/mmap.c: do_mmap)."""
+    if length == 0:
+        raise KernelError(Errno.EINVAL)
+    length = page_align(length)
+    if length == 0 or length > TASK_SIZE:
+        raise KernelError(Errno.ENOMEM)
+    if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE):
+        if addr & (PAGE_SIZE - 1):
+            raise KernelError(Errno.EINVAL)
+        if addr + length > TASK_SIZE or addr < MMAP_MIN_ADDR:
+            raise KernelError(Errno.EPERM if addr < MMAP_MIN_ADDR else Errno.ENOMEM)
+        if flags & MAP_FIXED_NOREPLACE and not flags & MAP_FIXED and not mm.is_free(addr, addr + length):
+            raise KernelError(Errno.EEXIST)
+    else:
+        addr = mm.get_unmapped_area(length, addr)
+        if not addr:
+            raise KernelError(Errno.ENOMEM)
+    vm_flags = calc_vm_prot_bits(prot)
+    if flags & MAP_TYPE in (MAP_SHARED, MAP_SHARED_VALIDATE):
+        vm_flags |= VmFlags.VM_SHARED
+    if flags & MAP_GROWSDOWN:
+        vm_flags |= VmFlags.VM_GROWSDOWN
+    return mmap_region(mm, addr, length, vm_flags, file, pgoff, name)
+
+
+def _check_map_type(flags: int) -> None:
+    kind = flags & MAP_TYPE
+    if kind not in (MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE):
+        raise KernelError(Errno.EINVAL)
+    if kind == MAP_SHARED_VALIDATE and flags & ~_KNOWN_MAP_FLAGS:
+        raise KernelError(Errno.EOPNOTSUPP)
+
+
+def _mapping_file(task, fd: int, prot: int, flags: int):
+    """The open file behind a file mapping, with mmap's permission rules (EBADF, EACCES)."""
+    file = task.files.fget(fd)
+    accmode = file.flags & 3
+    if accmode == 1:                                   # O_WRONLY: cannot map at all
+        raise KernelError(Errno.EACCES)
+    shared = flags & MAP_TYPE in (MAP_SHARED, MAP_SHARED_VALIDATE)
+    if shared and prot & PROT_WRITE and accmode != 2:
+        raise KernelError(Errno.EACCES)
+    return file
+
+
+def sys_mmap(task, addr, length, prot, flags, fd, off) -> int:
+    """mmap(2): anonymous and private file mappings (shared file mappings are copies)."""
+    flags &= 0xFFFFFFFF
+    if off & (PAGE_SIZE - 1):
+        raise KernelError(Errno.EINVAL)
+    _check_map_type(flags)
+    file = None
+    if not flags & MAP_ANONYMOUS:
+        file = _mapping_file(task, _signed32(fd), prot, flags)
+    return do_mmap(task.mm, addr, length, prot & 0xFFFFFFFF, flags, file, off)
+
+
+def sys_munmap(task, addr, length) -> int:
+    if addr & (PAGE_SIZE - 1) or length == 0 or addr + page_align(length) > TASK_SIZE:
+        raise KernelError(Errno.EINVAL)
+    do_munmap(task.mm, addr, length)
+    return 0
+
+
+def do_brk_flags(mm, start: int, end: int) -> None:
+    """Extend the heap VMA from start to end (anonymous, read/write)."""
+    heap = mm.vma_containing(start - 1) if start > mm.start_brk else None
+    if heap is not None and heap.name == "[heap]" and heap.end == start:
+        mm.remove_vma(heap)
+        heap.end = end
+        mm.insert_vma(heap)
+    else:
+        mm.insert_vma(VmArea(start, end, VmFlags.VM_READ | VmFlags.VM_WRITE, name="[heap]"))
+
+
+def sys_brk(task, brk) -> int:
+    """brk(2): move the program break; on failure return the old one, as Linux does."""
+    mm = task.mm
+    if brk < mm.start_brk:
+        return mm.brk
+    new_end = page_align(brk)
+    old_end = page_align(mm.brk)
+    if new_end == old_end:
+        mm.brk = brk
+        return mm.brk
+    if brk <= mm.brk:
+        do_munmap(mm, new_end, old_end - new_end)
+        mm.brk = brk
+        return mm.brk
+    if new_end > TASK_SIZE or not mm.is_free(old_end, new_end + PAGE_SIZE):
+        return mm.brk
+    limit = task.rlimits.get("RLIMIT_DATA", (None, None))[0] if task.rlimits else None
+    if limit is not None and new_end - mm.start_brk > limit:
+        return mm.brk
+    do_brk_flags(mm, old_end, new_end)
+    mm.brk = brk
+    return mm.brk
+
+
+def _signed32(value: int) -> int:
+    value &= 0xFFFFFFFF
+    return value - (1 << 32) if value & 0x80000000 else value

@@ -1,0 +1,40 @@
+"""mprotect(2) (mm/mprotect.c): new permissions on whole VMAs, then on their PTEs."""
+from glasskernel.mm.memory import change_protection
+from glasskernel.mm.mm_types import TASK_SIZE, page_align
+from glasskernel.mm.mmap import PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_WRITE, calc_vm_prot_bits
+from glasskernel.mm.page_alloc import PAGE_SIZE
+from glasskernel.mm.vm_flags import VmFlags
+from glasskernel.uapi.errno import Errno, KernelError
+
+_PROT_KEEP = VmFlags.VM_SHARED | VmFlags.VM_GROWSDOWN
+
+
+def _check_covered(vmas, start: int, end: int) -> None:
+    """Every byte of [start, end) must be mapped, else ENOMEM."""
+    cursor = start
+    for vma in vmas:
+        if vma.start > cursor:
+            break
+        cursor = vma.end
+    if cursor < end:
+        raise KernelError(Errno.ENOMEM)
+
+
+def sys_mprotect(task, start, length, prot) -> int:
+    if start & (PAGE_SIZE - 1):
+        raise KernelError(Errno.EINVAL)
+    prot &= 0xFFFFFFFF
+    if prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP):
+        raise KernelError(Errno.EINVAL)
+    end = start + page_align(length)
+    if end < start or end > TASK_SIZE:
+        raise KernelError(Errno.ENOMEM)
+    if end == start:
+        return 0
+    mm = task.mm
+    _check_covered(mm.overlapping(start, end), start, end)
+    new_bits = calc_vm_prot_bits(prot)
+    for vma in mm.split_range(start, end):
+        vma.flags = (vma.flags & _PROT_KEEP) | new_bits
+        change_protection(mm, vma, vma.start, vma.end)
+    return 0

@@ -1,0 +1,79 @@
+"""mremap(2) (mm/mremap.c): shrink, grow in place, or move a mapping by moving its PTEs."""
+from glasskernel.mm.mm_types import TASK_SIZE, VmArea, page_align
+from glasskernel.mm.mmap import do_munmap
+from glasskernel.mm.page_alloc import PAGE_SIZE
+from glasskernel.uapi.errno import Errno, KernelError
+
+MREMAP_MAYMOVE = 1
+MREMAP_FIXED = 2
+MREMAP_DONTUNMAP = 4
+
+
+def move_page_tables(mm, old_start: int, new_start: int, length: int) -> None:
+    """Carry every present PTE from the old range to the new one (frames are not copied)."""
+    for va, pte in list(mm.pgtable.present_ptes(old_start, old_start + length)):
+        mm.pgtable.clear_pte(va)
+        mm.pgtable.set_pte(new_start + (va - old_start), pte)
+    mm.flush_tlb()
+
+
+def _grow_in_place(mm, vma, old_len: int, new_len: int) -> bool:
+    end = vma.start + new_len
+    if end > TASK_SIZE or not mm.is_free(vma.start + old_len, end):
+        return False
+    vma.end = end
+    return True
+
+
+def move_vma(mm, vma, addr: int, old_len: int, new_addr: int, new_len: int) -> int:
+    """Create the area at new_addr, move the pages, then unmap the old range."""
+    moved = VmArea(new_addr, new_addr + new_len, vma.flags, vma.file, vma.file_offset(addr), vma.name)
+    if vma.file is not None and hasattr(vma.file, "get"):
+        vma.file.get()
+    move_page_tables(mm, addr, new_addr, old_len)
+    do_munmap(mm, addr, old_len)
+    mm.insert_vma(moved)
+    return new_addr
+
+
+def _validate(addr: int, old_len: int, new_len: int, flags: int, new_addr: int) -> None:
+    if flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP):
+        raise KernelError(Errno.EINVAL)
+    if flags & MREMAP_FIXED and not flags & MREMAP_MAYMOVE:
+        raise KernelError(Errno.EINVAL)
+    if addr & (PAGE_SIZE - 1) or (flags & MREMAP_FIXED and new_addr & (PAGE_SIZE - 1)):
+        raise KernelError(Errno.EINVAL)
+    if new_len == 0:
+        raise KernelError(Errno.EINVAL)
+    if flags & MREMAP_DONTUNMAP:
+        raise KernelError(Errno.EINVAL)     # not supported here; Linux accepts it for private anon
+
+
+def sys_mremap(task, addr, old_len, new_len, flags, new_addr) -> int:
+    flags &= 0xFFFFFFFF
+    old_len, new_len = page_align(old_len), page_align(new_len)
+    _validate(addr, old_len, new_len, flags, new_addr)
+    mm = task.mm
+    vma = mm.vma_containing(addr)
+    if vma is None or (old_len and addr + old_len > vma.end):
+        raise KernelError(Errno.EFAULT)
+    if flags & MREMAP_FIXED:
+        if new_addr + new_len > TASK_SIZE:
+            raise KernelError(Errno.EINVAL)
+        do_munmap(mm, new_addr, new_len)
+        mm.split_range(addr, addr + old_len)
+        return move_vma(mm, mm.vma_containing(addr), addr, min(old_len, new_len), new_addr, new_len)
+    if new_len <= old_len:
+        if new_len < old_len:
+            do_munmap(mm, addr + new_len, old_len - new_len)
+        return addr
+    mm.split_range(addr, addr + old_len)
+    vma = mm.vma_containing(addr)
+    if vma.end == addr + old_len and _grow_in_place(mm, vma, old_len, new_len):
+        return addr
+    if not flags & MREMAP_MAYMOVE:
+        raise KernelError(Errno.ENOMEM)
+    target = mm.get_unmapped_area(new_len)
+    if not target:
+        raise KernelError(Errno.ENOMEM)
+    return move_vma(mm, vma, addr, old_len, target, new_len)
