@@ -60,6 +60,7 @@ class ElfPhdr:
     p_flags: int
     p_offset: int
     p_vaddr: int
+    p_paddr: int
     p_filesz: int
     p_memsz: int
     p_align: int

@@ -54,7 +54,8 @@ class Task:
     clear_child_tid: int = 0            # task: set_tid_address / CLONE_CHILD_CLEARTID
     robust_list: tuple = (0, 0)         # task: set_robust_list head and length
     rlimits: dict = field(default_factory=dict)  # shared with the thread group
-    in_syscall: int = -1                # task: number of the syscall in flight, for error reports
+    exiting: bool = False               # task: do_exit has begun (PF_EXITING)
+    pending_fault: object = None        # task: signal from a user fault, delivered on the way out
 
     def __repr__(self) -> str:
         return f"<task {self.pid} {self.comm!r} {self.state.value}>"

@@ -11,6 +11,7 @@ from glasskernel.mm.page_alloc import PAGE_SHIFT, PAGE_SIZE
 _PTE_STRUCT = struct.Struct("<Q")
 _unpack = _PTE_STRUCT.unpack_from
 _pack = _PTE_STRUCT.pack_into
+_TABLE_STRUCT = struct.Struct("<512Q")
 
 _PAGE_PRESENT = 1 << 0
 _PAGE_RW = 1 << 1
@@ -109,17 +110,26 @@ class PageTable:
         return old
 
     def present_ptes(self, start: int, end: int):
-        """Yield (va, pte) for every present leaf in [start, end), skipping empty tables."""
-        va = start
-        while va < end:
-            slot = self.pte_slot(va)
-            if not slot:
-                va = (va | ((1 << 21) - 1)) + 1     # no page table here: skip its 2 MiB
+        """Yield (va, pte) for every present leaf in [start, end), in address order.
+
+        Walks the tree, so empty upper-level entries skip their whole range at once.
+        """
+        if start < end:
+            yield from self._walk(self.pgd, 39, 0, start, end)
+
+    def _walk(self, table: int, shift: int, base: int, start: int, end: int):
+        first = max((start - base) >> shift, 0)
+        last = min((end - 1 - base) >> shift, 511)
+        entries = _TABLE_STRUCT.unpack_from(self.view, table)
+        for index in range(first, last + 1):
+            entry = entries[index]
+            if not entry & _PAGE_PRESENT:
                 continue
-            pte = _unpack(self.view, slot)[0]
-            if pte & _PAGE_PRESENT:
-                yield va, pte
-            va += PAGE_SIZE
+            va = base + (index << shift)
+            if shift == PAGE_SHIFT:
+                yield va, entry
+            else:
+                yield from self._walk(entry & PTE_PFN_MASK, shift - 9, va, start, end)
 
     def free_tables(self) -> None:
         """Give back the table pages themselves (the leaves must be released before)."""
