@@ -28,6 +28,7 @@ class KernelError(Exception):
     def __init__(self, code: int, message: str = ""):
         super().__init__(message or f"{errno_name(code)}")
         self.errno = int(code)
+        self.message = message          # a more specific text than strerror, if any
 
 
 def errno_name(code: int) -> str:

@@ -1,0 +1,6 @@
+"""`python -m glasskernel` is the `glasskernel` command."""
+import sys
+
+from glasskernel.cli import main
+
+sys.exit(main())
