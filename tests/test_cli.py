@@ -1,0 +1,178 @@
+"""The ``glasskernel run`` command line: environment handling, exit status of
+signal deaths, and error reporting without Python tracebacks.
+
+    glasskernel run [--root DIR] [--strace[=FILE]] [--env K=V ...] PROGRAM [ARGS...]
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+import harness
+from harness import run_glasskernel, run_native
+
+
+def guest_env(stdout: bytes) -> list[str]:
+    """The envp[] lines printed by argv_envp, in order."""
+    return [line.split("=", 1)[1] for line in stdout.decode().splitlines()
+            if line.startswith("envp[")]
+
+
+def test_host_environment_is_passed_by_default(build, toolchain):
+    exe = build("argv_envp", toolchain)
+    out, err, rc = run_glasskernel([exe])
+    harness.assert_no_traceback(err)
+    assert rc == 0, err
+    assert sorted(guest_env(out)) == sorted(f"{k}={v}" for k, v in harness.TEST_ENV.items())
+
+
+def test_env_option_adds_variable(build, toolchain):
+    exe = build("argv_envp", toolchain)
+    out, err, rc = run_glasskernel([exe], extra_opts=["--env", "GK_NEW=hello world"])
+    harness.assert_no_traceback(err)
+    assert rc == 0, err
+    env = guest_env(out)
+    assert "GK_NEW=hello world" in env
+    assert "GK_TEST_VAR=some value with spaces" in env
+
+
+def test_env_option_overrides_and_repeats(build, toolchain):
+    exe = build("argv_envp", toolchain)
+    out, err, rc = run_glasskernel(
+        [exe], extra_opts=["--env", "GK_TEST_VAR=overridden", "--env", "A=1",
+                           "--env", "B=x=y", "--env", "EMPTY="])
+    harness.assert_no_traceback(err)
+    assert rc == 0, err
+    env = guest_env(out)
+    assert "GK_TEST_VAR=overridden" in env
+    assert not any(e == "GK_TEST_VAR=some value with spaces" for e in env)
+    assert sum(e.startswith("GK_TEST_VAR=") for e in env) == 1
+    assert "A=1" in env and "B=x=y" in env and "EMPTY=" in env
+
+
+def test_guest_arguments_are_not_parsed_as_options(build, toolchain):
+    """Everything after PROGRAM belongs to the guest, even --env/--root."""
+    exe = build("argv_envp", toolchain)
+    args = ["--env", "X=1", "--root", "/", "--strace", "-h"]
+    native, guest = harness.differential([exe, *args])
+    assert b"argv[1]=--env" in guest[0]
+
+
+def test_guest_cwd_is_host_cwd(build, toolchain, tmp_path):
+    exe = build("dirlist", toolchain)
+    (tmp_path / "only-here").write_text("x")
+    native, guest = harness.differential([exe, "."], cwd=tmp_path)
+    assert b"only-here f" in guest[0]
+
+
+def test_stdin_is_the_hosts():
+    data = b"line one\nline two\n"
+    native, guest = harness.differential(["/bin/busybox", "cat"], stdin=data)
+    assert guest[0] == data
+
+
+@pytest.mark.parametrize("sig", [signal.SIGSEGV, signal.SIGABRT, signal.SIGTERM,
+                                 signal.SIGKILL, signal.SIGUSR1])
+def test_signal_death_status(build, toolchain, sig):
+    """Killed by signal N: exit status 128+N and the shell's message
+    ("Segmentation fault", "Aborted", ...) on stderr."""
+    exe = build("signal_self", toolchain)
+    n_out, _, n_rc = run_native([exe, str(int(sig))])
+    g_out, g_err, g_rc = run_glasskernel([exe, str(int(sig))])
+    harness.assert_no_traceback(g_err)
+    assert n_rc == 128 + sig
+    assert g_rc == 128 + sig, f"status {g_rc}, expected {128 + sig}: {g_err!r}"
+    assert g_out == n_out
+    assert harness.signal_message(sig).encode() in g_err, g_err
+
+
+def test_segv_message(build, toolchain):
+    exe = build("segv", toolchain)
+    out, err, rc = run_glasskernel([exe])
+    harness.assert_no_traceback(err)
+    assert rc == 139
+    assert b"Segmentation fault" in err
+
+
+def test_python_m_and_console_script_agree(build):
+    """``python -m glasskernel`` and the ``glasskernel`` script are the same
+    program."""
+    script = os.path.join(os.path.dirname(sys.executable), "glasskernel")
+    if not os.path.exists(script):
+        pytest.skip("glasskernel console script not installed next to python")
+    exe = build("exitcode", "musl")
+    proc = subprocess.run([script, "run", str(exe), "7"], capture_output=True,
+                          env=dict(harness.TEST_ENV), timeout=300)
+    harness.assert_no_traceback(proc.stderr)
+    assert proc.returncode == 7
+
+
+# --------------------------------------------------------------------------
+# Usage and internal errors: messages, never tracebacks
+# --------------------------------------------------------------------------
+
+def run_cli(*args, timeout=120):
+    proc = subprocess.run([sys.executable, "-m", "glasskernel", *map(str, args)],
+                          capture_output=True, env=dict(harness.TEST_ENV), timeout=timeout,
+                          input=b"")
+    return proc.stdout, proc.stderr, proc.returncode
+
+
+@pytest.mark.parametrize("args", [
+    [],
+    ["run"],
+    ["run", "--no-such-option", "/bin/busybox"],
+    ["no-such-subcommand"],
+], ids=["no-args", "run-no-program", "bad-option", "bad-subcommand"])
+def test_usage_errors(args):
+    out, err, rc = run_cli(*args)
+    harness.assert_no_traceback(err)
+    assert rc != 0
+    assert rc in (1, 2, 126, 127), rc
+
+
+def test_help():
+    out, err, rc = run_cli("--help")
+    harness.assert_no_traceback(err)
+    assert rc == 0
+    for option in ("run", "--root", "--strace", "--env"):
+        assert option in out.decode()
+    out, err, rc = run_cli("run", "--help")
+    harness.assert_no_traceback(err)
+    for option in ("--root", "--strace", "--env"):
+        assert option in (out + err).decode()
+
+
+def test_root_does_not_exist(build, tmp_path):
+    exe = build("hello", "musl")
+    out, err, rc = run_cli("run", "--root", tmp_path / "missing-root", exe)
+    harness.assert_no_traceback(err)
+    assert rc != 0
+    # A usage text may accompany it; the error itself is one "glasskernel: " line.
+    lines = [line for line in err.decode(errors="replace").splitlines()
+             if line.startswith("glasskernel: ")]
+    assert len(lines) == 1 and "missing-root" in lines[0], err
+
+
+def test_strace_file_unwritable(build, tmp_path):
+    exe = build("hello", "musl")
+    out, err, rc = run_cli("run", f"--strace={tmp_path}/no/such/dir/log", exe)
+    harness.assert_no_traceback(err)
+    assert rc != 0
+    assert err.decode(errors="replace").startswith("glasskernel: ")
+
+
+def test_bad_syscalls_do_not_crash_the_kernel(build, toolchain):
+    """Unknown syscalls and bad pointers: errno values, no traceback, and
+    any warning is short."""
+    exe = build("weird_syscalls", toolchain)
+    out, err, rc = run_glasskernel([exe])
+    harness.assert_no_traceback(err)
+    assert rc == 0, err
+    assert out.endswith(b"still alive\n")
+    assert len(err.splitlines()) <= 10, err

@@ -1,0 +1,260 @@
+"""Acceptance 1: our own static C programs give the same output and exit
+status under glasskernel as on the real kernel, for musl and glibc builds.
+
+Each test builds tests/programs/NAME.c (cached) and runs it natively and with
+``python -m glasskernel run`` in the same fixed environment (harness.TEST_ENV),
+then compares stdout, stderr and exit status (see harness.differential).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+import harness
+from harness import differential, run_glasskernel, run_native
+
+
+def test_hello(build, toolchain):
+    exe = build("hello", toolchain)
+    native, _ = differential([exe])
+    assert native[0] == b"hello, world\n"
+
+
+@pytest.mark.parametrize("args", [
+    [],
+    ["one"],
+    ["with space", "", "tab\there", "unicodé ✓", "--flag=x", "-"],
+    ["x" * 5000, "y" * 3],
+    [f"arg{i}" for i in range(300)],
+], ids=["none", "one", "odd", "long", "many"])
+def test_argv_envp(build, toolchain, args):
+    """argc, argv[] and envp[] as laid out on the initial stack by execve."""
+    exe = build("argv_envp", toolchain)
+    differential([exe, *args])
+
+
+def test_argv_envp_large_environment(build, toolchain):
+    exe = build("argv_envp", toolchain)
+    env = dict(harness.TEST_ENV)
+    env.update({f"GK_VAR_{i}": "v" * (i % 50) for i in range(200)})
+    env["GK_EMPTY"] = ""
+    env["GK_EQUALS"] = "a=b=c"
+    differential([exe, "x"], env=env)
+
+
+def test_argv0_relative_path(build, toolchain, tmp_path):
+    """argv[0] is passed as given ("./argv_envp"), resolved against the cwd."""
+    exe = build("argv_envp", toolchain)
+    local = tmp_path / "argv_envp"
+    local.write_bytes(exe.read_bytes())
+    local.chmod(0o755)
+    differential(["./argv_envp", "rel"], cwd=tmp_path)
+
+
+# --------------------------------------------------------------------------
+# auxv
+# --------------------------------------------------------------------------
+
+# Compared by value: these must be what the real kernel gives.
+AUXV_EQUAL_VALUES = {
+    "AT_PAGESZ", "AT_PHENT", "AT_PHNUM", "AT_FLAGS", "AT_UID", "AT_EUID", "AT_GID",
+    "AT_EGID", "AT_SECURE", "AT_CLKTCK", "AT_PLATFORM", "AT_EXECFN", "AT_NULL",
+}
+# Present under glasskernel, value may differ (CPU features of the emulated
+# CPU; addresses chosen by the loader).
+AUXV_PRESENCE_ONLY = {"AT_HWCAP", "AT_PHDR", "AT_ENTRY", "AT_BASE", "AT_RANDOM"}
+# May be missing under glasskernel: no vDSO, and entries a 6.1 kernel or our
+# CPU model need not provide.
+AUXV_OPTIONAL = {"AT_SYSINFO_EHDR", "AT_MINSIGSTKSZ", "AT_HWCAP2",
+                 "AT_RSEQ_FEATURE_SIZE", "AT_RSEQ_ALIGN", "AT_HWCAP3", "AT_HWCAP4"}
+
+
+def parse_auxv(out: bytes) -> list[tuple[str, str]]:
+    entries = []
+    for line in out.decode().splitlines():
+        name, _, value = line.partition(" ")
+        entries.append((name, value))
+    return entries
+
+
+def test_auxv(build, toolchain):
+    exe = build("auxv_dump", toolchain)
+    n_out, n_err, n_rc = run_native([exe])
+    g_out, g_err, g_rc = run_glasskernel([exe])
+    harness.assert_no_traceback(g_err)
+    assert n_rc == 0
+    assert g_rc == 0, f"auxv_dump failed under glasskernel ({g_rc}):\n{g_out!r}\n{g_err!r}"
+    native = parse_auxv(n_out)
+    guest = parse_auxv(g_out)
+    guest_names = [n for n, _ in guest]
+    native_names = [n for n, _ in native]
+
+    # Same entries in the same order, allowing the optional ones to be absent.
+    expected_order = [n for n in native_names if n not in AUXV_OPTIONAL]
+    got_order = [n for n in guest_names if n not in AUXV_OPTIONAL]
+    assert got_order == expected_order, \
+        f"auxv types/order differ\nnative: {native_names}\nguest:  {guest_names}"
+    # Optional entries, when present, keep their native relative order.
+    present = [n for n in native_names if n in guest_names]
+    assert [n for n in guest_names if n in present] == present
+    assert len(guest_names) == len(set(guest_names)), f"duplicate auxv entries: {guest_names}"
+    assert guest_names[-1] == "AT_NULL"
+
+    nat = dict(native)
+    for name, value in guest:
+        if name in AUXV_EQUAL_VALUES:
+            assert value == nat[name], f"{name}: native {nat[name]}, glasskernel {value}"
+    g = dict(guest)
+    assert g["AT_RANDOM"].endswith("readable16=1")
+    assert int(g["AT_RANDOM"].split()[0], 16) != 0
+    assert int(g["AT_PHDR"], 16) != 0 and int(g["AT_ENTRY"], 16) != 0
+    # A static non-PIE binary has no interpreter: AT_BASE is 0 on Linux.
+    assert g["AT_BASE"] == nat["AT_BASE"]
+
+
+# --------------------------------------------------------------------------
+# Files and directories
+# --------------------------------------------------------------------------
+
+def test_files(build, toolchain, tmp_path):
+    exe = build("files", toolchain)
+    (tmp_path / "native").mkdir()
+    (tmp_path / "guest").mkdir()
+    native = run_native([exe, tmp_path / "native"])
+    guest = run_glasskernel([exe, tmp_path / "guest"])
+    harness.assert_no_traceback(guest[1])
+    assert native[2] == 0, native
+    harness.compare(native, guest)
+    assert b"stat after unlink: -1 ENOENT" in guest[0]
+
+
+def make_known_tree(d):
+    """A directory with every kind of entry dirlist reports, and enough long
+    names that readdir needs several getdents64 calls."""
+    d.mkdir(exist_ok=True)
+    (d / "regular.txt").write_text("content\n")
+    (d / "empty").write_bytes(b"")
+    (d / "subdir").mkdir()
+    (d / "subdir" / "nested").write_text("x")
+    os.symlink("regular.txt", d / "link_to_file")
+    os.symlink("/nonexistent/target", d / "dangling_link")
+    os.symlink("subdir", d / "link_to_dir")
+    os.mkfifo(d / "fifo")
+    (d / ".hidden").write_text("h")
+    (d / "name with spaces").write_text("s")
+    (d / "ünïcödé").write_text("u")
+    for i in range(700):
+        (d / f"many_{i:04d}_{'n' * 40}").write_text(str(i))
+
+
+def test_dirlist(build, toolchain, tmp_path):
+    exe = build("dirlist", toolchain)
+    tree = tmp_path / "tree"
+    make_known_tree(tree)
+    native, _ = differential([exe, tree])
+    assert native[0].startswith(b"entries=")
+
+
+def test_dirlist_empty(build, toolchain, tmp_path):
+    exe = build("dirlist", toolchain)
+    (tmp_path / "empty").mkdir()
+    native, _ = differential([exe, tmp_path / "empty"])
+    assert native[0] == b"entries=2\n. d\n.. d\n"
+
+
+def test_dirlist_host_dir(build, toolchain):
+    """A large host directory seen through the default root."""
+    exe = build("dirlist", toolchain)
+    differential([exe, "/usr/bin"])
+
+
+def test_dirlist_missing(build, toolchain, tmp_path):
+    exe = build("dirlist", toolchain)
+    differential([exe, tmp_path / "does-not-exist"])
+
+
+# --------------------------------------------------------------------------
+# Memory, TLS, errno
+# --------------------------------------------------------------------------
+
+def test_malloc_heavy(build, toolchain):
+    exe = build("malloc_heavy", toolchain)
+    native, _ = differential([exe])
+    assert b"calloc zeroed: yes" in native[0]
+
+
+def test_tls_errno(build, toolchain):
+    exe = build("tls_errno", toolchain)
+    native, _ = differential([exe])
+    assert b"is_enoent=1" in native[0]
+    assert b"counter=1000" in native[0]
+
+
+# --------------------------------------------------------------------------
+# Exit status
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("code,status", [
+    ("0", 0), ("1", 1), ("42", 42), ("255", 255),
+    ("256", 0),      # only the low 8 bits of the exit code survive
+    ("-1", 255),
+])
+def test_exit_codes(build, toolchain, code, status):
+    exe = build("exitcode", toolchain)
+    native, guest = differential([exe, code])
+    assert guest[2] == status
+
+
+def test_segv(build, toolchain):
+    """A store through NULL kills the task with SIGSEGV: status 139 and the
+    shell's message on stderr.  Only the status is compared with native."""
+    exe = build("segv", toolchain)
+    n_out, n_err, n_rc = run_native([exe])
+    g_out, g_err, g_rc = run_glasskernel([exe])
+    harness.assert_no_traceback(g_err)
+    assert n_rc == 128 + signal.SIGSEGV
+    assert g_rc == n_rc, f"status {g_rc}, expected {n_rc}; stderr:\n{g_err.decode(errors='replace')}"
+    assert b"Segmentation fault" in g_err
+
+
+# --------------------------------------------------------------------------
+# Smaller system interfaces
+# --------------------------------------------------------------------------
+
+def test_readlink_proc_self_exe(build, toolchain):
+    exe = build("readlink_exe", toolchain)
+    native, _ = differential([exe])
+    assert native[0].startswith(b"exe=/")
+
+
+def test_uname(build, toolchain):
+    exe = build("uname", toolchain)
+    native, _ = differential([exe])
+    assert b"sysname=Linux\nmachine=x86_64\n" in native[0]
+
+
+def test_time(build, toolchain):
+    exe = build("time", toolchain)
+    native, guest = differential([exe, str(int(time.time()))])
+    assert b"FAIL" not in guest[0]
+    assert all(line.startswith(b"ok ") for line in guest[0].splitlines())
+
+
+def test_getrandom(build, toolchain):
+    exe = build("getrandom", toolchain)
+    native, guest = differential([exe])
+    assert b"FAIL" not in guest[0]
+
+
+def test_bad_syscall_arguments(build, toolchain):
+    """Unknown syscalls, bad pointers, bad fds and flags give the same errno
+    values as Linux and the program keeps running.  stderr is not compared:
+    glasskernel may warn once about an unknown syscall number."""
+    exe = build("weird_syscalls", toolchain)
+    native, guest = differential([exe], check_stderr=False)
+    assert guest[0].endswith(b"still alive\n")
+
