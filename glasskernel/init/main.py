@@ -11,6 +11,7 @@ import sys
 from glasskernel.arch.x86.cpu import Cpu
 from glasskernel.arch.x86.entry.common import do_syscall_64
 from glasskernel.arch.x86.entry.syscall_64 import build_sys_call_table
+from glasskernel.arch.x86.kernel.apic_timer import ApicTimer
 from glasskernel.arch.x86.kernel.process import ThreadStruct
 from glasskernel.arch.x86.kernel.traps import handle_exception
 from glasskernel.kernel.exit import do_group_exit, exit_status_signal
@@ -35,6 +36,8 @@ class Kernel:
         self.cpu.on_exception = self._exception_entry
         self.kernel_pgd_entry = self.cpu.kernel_pgd_entry
         self.nr_cpus = 1
+        self.timer = ApicTimer(self.cpu)
+        self.ticks = 0
         self.hwcap = DEFAULT_HWCAP
         self.sys_call_table = build_sys_call_table()
         self.warned_syscalls = set()
@@ -95,16 +98,27 @@ class Kernel:
         cpu = self.cpu
         self.current = task
         self.switch_mm(task, None, task.mm)
-        while not task.exiting:
-            if task.thread.regs_dirty:
-                cpu.write_regs(task.thread.regs)
-                task.thread.regs_dirty = False
-            reason = cpu.run(cpu.read_reg("rip"))
-            if task.pending_fault is not None:
-                self.force_sig_fault(task, task.pending_fault)
-            elif reason is None and not task.exiting:
-                self.force_fatal_sig(task, SIGSEGV)
+        self.timer.start()
+        try:
+            while not task.exiting:
+                if task.thread.regs_dirty:
+                    cpu.write_regs(task.thread.regs)
+                    task.thread.regs_dirty = False
+                reason = cpu.run(cpu.read_reg("rip"))
+                if task.pending_fault is not None:
+                    self.force_sig_fault(task, task.pending_fault)
+                elif cpu.tick_pending:
+                    self.scheduler_tick(task)
+                elif reason is None and not task.exiting:
+                    self.force_fatal_sig(task, SIGSEGV)
+        finally:
+            self.timer.stop()
         return task.exit_code
+
+    def scheduler_tick(self, task) -> None:
+        """The timer interrupt: account the tick (a single task has nothing to switch to)."""
+        self.cpu.tick_pending = False
+        self.ticks += 1
 
     def _syscall_entry(self) -> bool:
         return do_syscall_64(self, self.current, self.cpu)

@@ -67,9 +67,16 @@ def find_vma_for_fault(mm, addr: int, stack_limit: int = _DEFAULT_STACK_LIMIT):
     return vma
 
 
+def new_code_page(mm, vma, page_va: int) -> None:
+    """A frame just filled by the kernel becomes executable: drop stale translations."""
+    if vma.flags & VmFlags.VM_EXEC:
+        mm.invalidate_code(page_va)
+
+
 def do_anonymous_page(mm, vma, page_va: int) -> None:
     pa = mm.phys.alloc_page()
     mm.pgtable.set_pte(page_va, pa | vma_pte_flags(vma, bool(vma.flags & VmFlags.VM_WRITE)))
+    new_code_page(mm, vma, page_va)
 
 
 def do_read_fault(mm, vma, page_va: int) -> None:
@@ -79,6 +86,7 @@ def do_read_fault(mm, vma, page_va: int) -> None:
     if data:
         mm.view[pa:pa + len(data)] = data
     mm.pgtable.set_pte(page_va, pa | vma_pte_flags(vma, bool(vma.flags & VmFlags.VM_WRITE)))
+    new_code_page(mm, vma, page_va)
 
 
 def do_wp_page(mm, vma, page_va: int, pte: int) -> None:
@@ -92,6 +100,7 @@ def do_wp_page(mm, vma, page_va: int, pte: int) -> None:
         mm.pgtable.set_pte(page_va, new | vma_pte_flags(vma, True))
         mm.phys.put_page(old)
     mm.flush_tlb()
+    new_code_page(mm, vma, page_va)
 
 
 def handle_mm_fault(mm, addr: int, write: bool, stack_limit: int = _DEFAULT_STACK_LIMIT) -> int:
@@ -167,6 +176,8 @@ def user_write(mm, addr: int, data) -> None:
         pa = _user_page(mm, addr + done, True)
         chunk = min(n - done, PAGE_SIZE - ((addr + done) & (PAGE_SIZE - 1)))
         view[pa:pa + chunk] = data[done:done + chunk]
+        if pte_exec(mm.pgtable.get_pte(addr + done)):
+            mm.invalidate_code(addr + done)
         done += chunk
 
 

@@ -149,6 +149,12 @@ class MmStruct:
 
     # ----- TLB ----------------------------------------------------------------------------
 
+    def invalidate_code(self, va: int) -> None:
+        """The page at va got new bytes from the kernel: forget its translated code."""
+        if self.cpu is not None and self.cpu.current_cr3 == self.pgtable.pgd:
+            page = va & ~(PAGE_SIZE - 1)
+            self.cpu.invalidate_code(page, page + PAGE_SIZE)
+
     def flush_tlb(self) -> None:
         """flush_tlb_mm: a present PTE changed; the CPU running this mm must forget it."""
         if self.cpu is not None and self.cpu.current_cr3 == self.pgtable.pgd:

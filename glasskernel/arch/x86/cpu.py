@@ -30,8 +30,13 @@ from glasskernel.mm.page_alloc import PAGE_SIZE
 
 # Kernel text lives where Linux puts it; only the sysretq trampoline is mapped there.
 KERNEL_TEXT = 0xFFFF_FFFF_8100_0000
-# An `until` address that is never executed and not at a page start (see DESIGN.md §4).
-NEVER_REACHED = 0xFFFF_FFFF_8000_0800
+# The exit page: where Linux has the vsyscall page. Unicorn translates `until - 1` as a user
+# instruction fetch after every stop, so that page must be present, user and executable in
+# every address space, or each stop leaves a phantom #PF behind (the next real #PF would
+# arrive as a double fault). It is filled with int3 and never reached: `until` is in its
+# middle, not at a page start, so Unicorn never probes the page before it.
+EXIT_PAGE = 0xFFFF_FFFF_FF60_0000
+NEVER_REACHED = EXIT_PAGE + 0x800
 # A user address that is never mapped at boot: the self-test faults on it.
 SELFTEST_FAULT_ADDR = 0x1000
 
@@ -82,6 +87,7 @@ class Cpu:
         self.on_exception = None        # set by the kernel: fn(vector) -> bool (fixed?)
         self.pending_error = None       # a Python exception raised inside a hook
         self.stop_reason = None
+        self.tick_pending = False
         self.current_cr3 = 0
         self._uc = Uc(UC_ARCH_X86, UC_MODE_64)
         self._uch = self._uc._uch
@@ -101,11 +107,18 @@ class Cpu:
     # ----- boot ---------------------------------------------------------------------------
 
     def _map_kernel_text(self) -> int:
-        """Map the supervisor-only page holding `sysretq`; return the PML4 entry to share."""
+        """Map the kernel half every mm shares; return its PML4 entry.
+
+        Two pages: the supervisor-only page holding `sysretq` (how we first enter ring 3)
+        and the user-visible exit page of int3 instructions (see EXIT_PAGE).
+        """
         ktable = PageTable(self.phys)
         page = self.phys.alloc_page()
         self.phys.view[page:page + 3] = b"\x48\x0f\x07"          # sysretq
         ktable.set_pte(KERNEL_TEXT, page | pte_flags(False, True, user=False))
+        exit_page = self.phys.alloc_page()
+        self.phys.view[exit_page:exit_page + PAGE_SIZE] = b"\xcc" * PAGE_SIZE
+        ktable.set_pte(EXIT_PAGE, exit_page | pte_flags(False, True, user=True))
         self._kernel_table = ktable
         return int.from_bytes(self.phys.view[ktable.pgd + 511 * 8:ktable.pgd + 512 * 8], "little")
 
@@ -215,16 +228,25 @@ class Cpu:
         """Run user code from rip until something stops it; return the stop reason.
 
         Reasons: "syscall" (a syscall handler asked to leave), ("exception", vector)
-        (a fault the kernel did not fix), "stop" (an outside stop request), or None
-        (the emulator returned on its own, e.g. after hlt).
+        (a fault the kernel did not fix), "error" (a hook raised), or None (stopped
+        from outside: see ``tick_pending``).
         """
         self.stop_reason = None
         self._emu_start(rip)
+        if self.stop_reason is None:
+            # Stopped from outside: a fault may have been raised but never handed to our
+            # hook, leaving the emulator's fault state set (the next #PF would become a
+            # double fault).
+            self._clear_fault_state()
         return self.stop_reason
 
-    def request_stop(self) -> None:
-        """Ask the running emulator to return (timer interrupt, another CPU)."""
-        self.stop_reason = "stop"
+    def timer_interrupt(self) -> None:
+        """Called from the timer thread: mark a tick and make ``run`` return soon.
+
+        Leaves ``stop_reason`` alone, so a syscall or fault that stops at the same moment
+        keeps its own reason; the run loop looks at ``tick_pending`` separately.
+        """
+        self.tick_pending = True
         uclib.uc_emu_stop(self._uch)
 
     # ----- registers ----------------------------------------------------------------------
@@ -278,7 +300,12 @@ class Cpu:
         self._uc.ctl(ucc.UC_CTL_TLB_FLUSH, ucc.UC_CTL_IO_WRITE)
 
     def invalidate_code(self, start: int, end: int) -> None:
-        """Forget translated code for a range whose bytes changed under the emulator."""
+        """Forget translated code for a user range whose bytes the kernel just wrote.
+
+        The emulator tracks code by physical page but cannot see our writes into the
+        physical buffer, so a reused frame could still run its old translation. The range
+        must be mapped executable in the current address space.
+        """
         self._uc.ctl_remove_cache(start, end)
 
 

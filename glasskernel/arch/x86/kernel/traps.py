@@ -7,7 +7,7 @@ si_code and si_addr Linux would report.
 from dataclasses import dataclass
 
 from glasskernel.arch.x86.entry.common import (X86_TRAP_AC, X86_TRAP_BP, X86_TRAP_DB, X86_TRAP_DE,
-                                               X86_TRAP_MF, X86_TRAP_PF, X86_TRAP_UD, X86_TRAP_XF)
+                                               X86_TRAP_DF, X86_TRAP_MF, X86_TRAP_PF, X86_TRAP_UD, X86_TRAP_XF)
 from glasskernel.mm.memory import VmFault, do_user_addr_fault
 
 SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV = 4, 5, 7, 8, 11
@@ -54,7 +54,9 @@ def trap_signal(vector: int, rip: int) -> FaultSignal:
 
 def handle_exception(kernel, task, cpu, vector: int) -> bool:
     """The CPU's exception hook: True if fixed (retry), False to leave with a signal."""
-    if vector == X86_TRAP_PF:
+    if vector in (X86_TRAP_PF, X86_TRAP_DF):
+        # A double fault here is a #PF whose predecessor's state the emulator kept:
+        # CR2 names the address, handle it as the page fault it is.
         signal = exc_page_fault(kernel, task, cpu.fault_address())
     else:
         signal = trap_signal(vector, cpu.read_reg("rip"))
