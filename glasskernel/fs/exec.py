@@ -117,7 +117,7 @@ def begin_new_exec(bprm) -> None:
     task = bprm.task
     exec_mmap(bprm)
     bprm.mm.exe_path = bprm.interp
-    bprm.mm.exe_file = bprm.file
+    bprm.mm.exe_file = bprm.file.get()
     if task.files is not None:
         task.files.close_on_exec()
     task.kernel.flush_signal_handlers(task)
@@ -193,8 +193,7 @@ def do_execveat_common(task, dfd: int, filename: bytes, argv: list, envp: list, 
             mmput(bprm.mm)
         raise
     finally:
-        if bprm.file is not None and bprm.file is not getattr(bprm.mm, "exe_file", None):
-            bprm.file.close()
+        bprm.file.close()
     return bprm
 
 

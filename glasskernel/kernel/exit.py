@@ -25,7 +25,9 @@ def exit_mm(task) -> None:
 def exit_files(task) -> None:
     files, task.files = task.files, None
     if files is not None:
-        files.put()
+        files.users -= 1
+        if files.users == 0:
+            files.close_all()
 
 
 def do_exit(task, status: int) -> None:

@@ -12,6 +12,9 @@ def exit_mmap(mm) -> None:
     for vma in list(mm.vmas):
         if vma.file is not None and hasattr(vma.file, "put"):
             vma.file.put()
+    if mm.exe_file is not None:
+        mm.exe_file.put()
+        mm.exe_file = None
     mm.vmas.clear()
     mm._starts.clear()
     zap_page_range(mm, 0, TASK_SIZE)

@@ -91,7 +91,7 @@ def _check_map_type(flags: int) -> None:
 
 def _mapping_file(task, fd: int, prot: int, flags: int):
     """The open file behind a file mapping, with mmap's permission rules (EBADF, EACCES)."""
-    file = task.files.fget(fd)
+    file = task.files.fdget(fd)
     accmode = file.flags & 3
     if accmode == 1:                                   # O_WRONLY: cannot map at all
         raise KernelError(Errno.EACCES)

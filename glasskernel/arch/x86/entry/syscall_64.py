@@ -6,6 +6,8 @@ ENOSYS with a single warning per number. Names come from uapi/unistd_64.py.
 """
 from glasskernel.arch.x86.entry.common import SyscallEntry
 from glasskernel.arch.x86.kernel import process_64
+from glasskernel.fs import (d_path, fcntl, file, ioctl, namei_dir, open, read_write, readdir, stat,
+                            sync, utimes)
 from glasskernel.kernel import exit as kexit
 from glasskernel.kernel import fork, rseq
 from glasskernel.kernel.futex import syscalls as futex
@@ -16,6 +18,65 @@ P = "partial"
 
 # (number, handler, support, note)
 _ROWS = [
+    # files: data (fs/read_write.c)
+    (NR.read, read_write.sys_read, "supported", ""),
+    (NR.write, read_write.sys_write, "supported", ""),
+    (NR.readv, read_write.sys_readv, "supported", ""),
+    (NR.writev, read_write.sys_writev, "supported", ""),
+    (NR.pread64, read_write.sys_pread64, "supported", ""),
+    (NR.pwrite64, read_write.sys_pwrite64, "supported", ""),
+    (NR.preadv, read_write.sys_preadv, "supported", ""),
+    (NR.pwritev, read_write.sys_pwritev, "supported", ""),
+    (NR.lseek, read_write.sys_lseek, "supported", ""),
+    # files: opening and attributes (fs/open.c, fs/stat.c, fs/utimes.c, fs/sync.c)
+    (NR.open, open.sys_open, P, "O_TMPFILE is EOPNOTSUPP"),
+    (NR.openat, open.sys_openat, P, "O_TMPFILE is EOPNOTSUPP"),
+    (NR.creat, open.sys_creat, "supported", ""),
+    (NR.close, open.sys_close, "supported", ""),
+    (NR.access, open.sys_access, "supported", ""),
+    (NR.faccessat, open.sys_faccessat, "supported", ""),
+    (NR.faccessat2, open.sys_faccessat2, "supported", ""),
+    (NR.chdir, open.sys_chdir, "supported", ""),
+    (NR.fchdir, open.sys_fchdir, "supported", ""),
+    (NR.chmod, open.sys_chmod, "supported", ""),
+    (NR.fchmod, open.sys_fchmod, "supported", ""),
+    (NR.fchmodat, open.sys_fchmodat, "supported", ""),
+    (NR.truncate, open.sys_truncate, "supported", ""),
+    (NR.ftruncate, open.sys_ftruncate, "supported", ""),
+    (NR.umask, open.sys_umask, "supported", ""),
+    (NR.stat, stat.sys_newstat, "supported", ""),
+    (NR.fstat, stat.sys_newfstat, "supported", ""),
+    (NR.lstat, stat.sys_newlstat, "supported", ""),
+    (NR.newfstatat, stat.sys_newfstatat, "supported", ""),
+    (NR.statx, stat.sys_statx, "supported", ""),
+    (NR.readlink, stat.sys_readlink, "supported", ""),
+    (NR.readlinkat, stat.sys_readlinkat, "supported", ""),
+    (NR.utimensat, utimes.sys_utimensat, P, "no ownership checks"),
+    (NR.utimes, utimes.sys_utimes, "supported", ""),
+    (NR.fsync, sync.sys_fsync, "supported", ""),
+    (NR.fdatasync, sync.sys_fdatasync, "supported", ""),
+    (NR.sync, sync.sys_sync, "supported", ""),
+    # files: directories and names (fs/readdir.c, fs/d_path.c, fs/namei.c)
+    (NR.getdents64, readdir.sys_getdents64, "supported", ""),
+    (NR.getcwd, d_path.sys_getcwd, "supported", ""),
+    (NR.mkdir, namei_dir.sys_mkdir, "supported", ""),
+    (NR.mkdirat, namei_dir.sys_mkdirat, "supported", ""),
+    (NR.unlink, namei_dir.sys_unlink, "supported", ""),
+    (NR.unlinkat, namei_dir.sys_unlinkat, "supported", ""),
+    (NR.rmdir, namei_dir.sys_rmdir, "supported", ""),
+    (NR.rename, namei_dir.sys_rename, "supported", ""),
+    (NR.renameat, namei_dir.sys_renameat, "supported", ""),
+    (NR.renameat2, namei_dir.sys_renameat2, P, "RENAME_EXCHANGE/WHITEOUT refused"),
+    (NR.symlink, namei_dir.sys_symlink, "supported", ""),
+    (NR.symlinkat, namei_dir.sys_symlinkat, "supported", ""),
+    (NR.link, namei_dir.sys_link, "supported", ""),
+    (NR.linkat, namei_dir.sys_linkat, "supported", ""),
+    # files: descriptors (fs/file.c, fs/fcntl.c, fs/ioctl.c)
+    (NR.dup, file.sys_dup, "supported", ""),
+    (NR.dup2, file.sys_dup2, "supported", ""),
+    (NR.dup3, file.sys_dup3, "supported", ""),
+    (NR.fcntl, fcntl.sys_fcntl, P, "record locks and F_SETOWN accepted without effect"),
+    (NR.ioctl, ioctl.sys_ioctl, P, "terminal ioctls pass through to the host tty"),
     # memory (mm/)
     (NR.brk, mmap.sys_brk, "supported", ""),
     (NR.mmap, mmap.sys_mmap, P, "MAP_SHARED file mappings are private copies"),

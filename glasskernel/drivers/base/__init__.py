@@ -1,0 +1,1 @@
+"""Driver core (drivers/base/): devtmpfs."""

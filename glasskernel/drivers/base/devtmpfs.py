@@ -1,0 +1,37 @@
+"""/dev as the guest sees it (drivers/base/devtmpfs.c with the usual udev symlinks).
+
+Only the devices this kernel implements are present: the mem devices, /dev/tty, and the
+stdin/stdout/stderr/fd links into /proc/self/fd.
+"""
+import os
+
+from glasskernel.drivers.char.mem import MEM_DEVICES, MEM_MAJOR, memory_open
+from glasskernel.drivers.tty.tty_io import open_dev_tty
+from glasskernel.fs.libfs import DeviceNode, SimpleDir, SimpleLink
+
+TTYAUX_MAJOR = 5
+
+
+class DevRoot(SimpleDir):
+    """The root of devtmpfs."""
+
+    MODE = 0o040755
+
+    def children(self, task) -> dict:
+        sb = self.sb
+        entries = {}
+        for minor, (name, _cls) in MEM_DEVICES.items():
+            entries[name] = _device(sb, name, os.makedev(MEM_MAJOR, minor), memory_open(minor))
+        entries["tty"] = _device(sb, "tty", os.makedev(TTYAUX_MAJOR, 0), open_dev_tty)
+        for fd, name in enumerate(("stdin", "stdout", "stderr")):
+            entries[name] = _link(sb, name, f"/proc/self/fd/{fd}")
+        entries["fd"] = _link(sb, "fd", "/proc/self/fd")
+        return entries
+
+
+def _device(sb, name, rdev, opener):
+    return lambda parent: DeviceNode(sb, name, parent, rdev, opener)
+
+
+def _link(sb, name, target: str):
+    return lambda parent: SimpleLink(sb, name, parent, lambda task: target)

@@ -1,0 +1,1 @@
+"""Terminal drivers: the host's stdio and controlling terminal seen by the guest."""

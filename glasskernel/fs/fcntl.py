@@ -1,0 +1,51 @@
+"""fcntl(2) (fs/fcntl.c): descriptor duplication, FD_CLOEXEC and the status flags.
+
+Record locks are accepted and ignored for now: the guest is the only user of its sandbox.
+"""
+from glasskernel.fs.uapi_fs import F, FD_CLOEXEC, O, SETFL_MASK, fd_arg, uint_arg
+from glasskernel.uapi.errno import Errno, KernelError
+
+
+def f_dupfd(task, file, start: int, cloexec: bool) -> int:
+    """F_DUPFD(_CLOEXEC): the lowest free fd >= start; EINVAL past RLIMIT_NOFILE."""
+    files = task.files
+    if start < 0 or start >= files.limit(task):
+        raise KernelError(Errno.EINVAL)
+    return files.install_new(file.get(), cloexec=cloexec, start=start, task=task)
+
+
+def setfl(file, arg: int) -> int:
+    """setfl: only O_APPEND, O_NONBLOCK, O_ASYNC, O_DIRECT and O_NOATIME change."""
+    file.flags = int((file.flags & ~int(SETFL_MASK)) | (arg & SETFL_MASK))
+    return 0
+
+
+def do_fcntl(task, fd: int, cmd: int, arg: int) -> int:
+    files = task.files
+    file = files.fdget(fd)
+    if file.flags & O.PATH and cmd not in (F.DUPFD, F.DUPFD_CLOEXEC, F.GETFD, F.SETFD,
+                                           F.GETFL):
+        raise KernelError(Errno.EBADF)      # fdget_raw only serves these for O_PATH
+    if cmd in (F.DUPFD, F.DUPFD_CLOEXEC):
+        return f_dupfd(task, file, fd_arg(arg), cmd == F.DUPFD_CLOEXEC)
+    if cmd == F.GETFD:
+        return FD_CLOEXEC if fd in files.cloexec else 0
+    if cmd == F.SETFD:
+        files.set_cloexec(fd, bool(arg & FD_CLOEXEC))
+        return 0
+    if cmd == F.GETFL:
+        return file.flags
+    if cmd == F.SETFL:
+        return setfl(file, uint_arg(arg))
+    if cmd in (F.GETLK, F.OFD_GETLK):
+        return 0
+    if cmd in (F.SETLK, F.SETLKW, F.OFD_SETLK, F.OFD_SETLKW):
+        return 0
+    if cmd in (F.GETOWN, F.SETOWN):
+        return 0
+    raise KernelError(Errno.EINVAL)
+
+
+def sys_fcntl(task, fd, cmd, arg) -> int:
+    """fcntl(2): EBADF for a bad descriptor, EINVAL for an unknown command."""
+    return do_fcntl(task, fd_arg(fd), uint_arg(cmd), arg)

@@ -1,0 +1,287 @@
+"""struct file: one open file description (include/linux/fs.h, fs/file_table.c).
+
+A File is shared by every descriptor that dup() made from it and by forked children, so
+the offset and status flags are shared too, as in Linux. ``get()``/``put()`` count the
+references; the last ``put()`` calls ``release()`` (__fput).
+
+Subclasses provide the file_operations: ``HostFile`` for regular files of the overlay,
+``DirFile`` for directories, ``PathFile`` for O_PATH, ``SeqFile`` for generated text
+(procfs); devices and the host terminal live under glasskernel/drivers/.
+"""
+import os
+
+from glasskernel.fs.uapi_fs import O, O_ACCMODE, Seek
+from glasskernel.fs.internal import host_errors
+from glasskernel.uapi.errno import Errno, KernelError
+
+
+class File:
+    """Generic open file: offset, flags and reference count; ops default to Linux's NULLs."""
+
+    seekable = True
+
+    def __init__(self, dentry, flags: int):
+        self.dentry = dentry
+        self.flags = int(flags)     # f_flags: access mode and status flags (F_GETFL)
+        self.pos = 0                # f_pos
+        self._refs = 1
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.path} refs={self._refs}>"
+
+    # --- reference counting (get_file / fput) -------------------------------------------
+    def get(self) -> "File":
+        self._refs += 1
+        return self
+
+    def put(self) -> None:
+        self._refs -= 1
+        if self._refs == 0:
+            self.release()
+
+    def close(self) -> None:
+        """Drop the caller's reference (for kernel users such as open_exec)."""
+        self.put()
+
+    def release(self) -> None:
+        """Free what the description holds (->release); called once, at the last put."""
+
+    # --- identity -------------------------------------------------------------------------
+    @property
+    def path(self) -> str:
+        """d_path of the file: what /proc/<pid>/fd/N shows."""
+        return self.dentry.path
+
+    @property
+    def readable(self) -> bool:
+        """FMODE_READ: opened O_RDONLY or O_RDWR, and not O_PATH."""
+        return not self.flags & O.PATH and (self.flags & O_ACCMODE) in (O.RDONLY, O.RDWR)
+
+    @property
+    def writable(self) -> bool:
+        return not self.flags & O.PATH and (self.flags & O_ACCMODE) in (O.WRONLY, O.RDWR)
+
+    def check_read(self) -> None:
+        if not self.readable:
+            raise KernelError(Errno.EBADF)
+
+    def check_write(self) -> None:
+        if not self.writable:
+            raise KernelError(Errno.EBADF)
+
+    # --- data (vfs_read/vfs_write and friends) ------------------------------------------
+    def read(self, count: int) -> bytes:
+        """vfs_read at the file position, advancing it."""
+        self.check_read()
+        data = self.read_at(count, self.pos)
+        if self.seekable:
+            self.pos += len(data)
+        return data
+
+    def write(self, data: bytes) -> int:
+        """vfs_write at the file position (the end for O_APPEND), advancing it."""
+        self.check_write()
+        pos = self.size() if (self.flags & O.APPEND and self.seekable) else self.pos
+        n = self.write_at(data, pos)
+        if self.seekable:
+            self.pos = pos + n
+        return n
+
+    def pread(self, count: int, offset: int) -> bytes:
+        self.check_read()
+        if not self.seekable:
+            raise KernelError(Errno.ESPIPE)
+        return self.read_at(count, offset)
+
+    def pwrite(self, data: bytes, offset: int) -> int:
+        """pwrite64; like Linux, O_APPEND makes it append whatever the offset."""
+        self.check_write()
+        if not self.seekable:
+            raise KernelError(Errno.ESPIPE)
+        if self.flags & O.APPEND:
+            offset = self.size()
+        return self.write_at(data, offset)
+
+    def read_at(self, count: int, pos: int) -> bytes:
+        raise KernelError(Errno.EINVAL)
+
+    def write_at(self, data: bytes, pos: int) -> int:
+        raise KernelError(Errno.EINVAL)
+
+    def size(self) -> int:
+        return self.stat().st_size
+
+    def lseek(self, offset: int, whence: int) -> int:
+        """generic_file_llseek: SEEK_SET/CUR/END/DATA/HOLE over size()."""
+        if self.flags & O.PATH:
+            raise KernelError(Errno.EBADF)
+        if not self.seekable:
+            raise KernelError(Errno.ESPIPE)
+        if whence == Seek.SET:
+            new = offset
+        elif whence == Seek.CUR:
+            new = self.pos + offset
+        elif whence == Seek.END:
+            new = self.size() + offset
+        elif whence in (Seek.DATA, Seek.HOLE):
+            size = self.size()
+            if offset < 0 or offset >= size:
+                raise KernelError(Errno.ENXIO)
+            new = offset if whence == Seek.DATA else size
+        else:
+            raise KernelError(Errno.EINVAL)
+        if new < 0:
+            raise KernelError(Errno.EINVAL)
+        self.pos = new
+        return new
+
+    # --- everything else --------------------------------------------------------------
+    def stat(self):
+        return self.dentry.stat()
+
+    def getdents(self) -> list:
+        """Entries from the current position: list of (name, ino, d_type, next_offset)."""
+        raise KernelError(Errno.EBADF if self.flags & O.PATH else Errno.ENOTDIR)
+
+    def ioctl(self, cmd: int, arg: int, task) -> int:
+        """The file's unlocked_ioctl; anything unknown is ENOTTY."""
+        raise KernelError(Errno.ENOTTY)
+
+    def truncate(self, length: int) -> None:
+        """do_ftruncate on this description (the caller checked it is writable)."""
+        raise KernelError(Errno.EINVAL)
+
+    def fsync(self) -> None:
+        """vfs_fsync: nothing to do, the sandbox needs no durability."""
+
+    def isatty(self) -> bool:
+        return False
+
+
+class PathFile(File):
+    """An O_PATH descriptor: names a location, supports no I/O (fs/open.c, FMODE_PATH)."""
+
+    def read(self, count: int) -> bytes:
+        raise KernelError(Errno.EBADF)
+
+    def write(self, data: bytes) -> int:
+        raise KernelError(Errno.EBADF)
+
+    def ioctl(self, cmd: int, arg: int, task) -> int:
+        raise KernelError(Errno.EBADF)
+
+    def fsync(self) -> None:
+        raise KernelError(Errno.EBADF)
+
+
+class HostFile(File):
+    """A regular file of the overlay, backed by a host descriptor we own.
+
+    We keep our own offset and use pread/pwrite so that the description's offset is shared
+    exactly as the guest expects, whatever the host descriptor's offset is.
+    """
+
+    def __init__(self, dentry, flags: int, host_fd: int):
+        super().__init__(dentry, flags)
+        self.host_fd = host_fd
+
+    def release(self) -> None:
+        os.close(self.host_fd)
+
+    def read_at(self, count: int, pos: int) -> bytes:
+        with host_errors():
+            return os.pread(self.host_fd, count, pos)
+
+    def write_at(self, data: bytes, pos: int) -> int:
+        with host_errors():
+            return os.pwrite(self.host_fd, data, pos)
+
+    def size(self) -> int:
+        with host_errors():
+            return os.fstat(self.host_fd).st_size
+
+    def stat(self):
+        from glasskernel.fs.kstat import StatResult
+        with host_errors():
+            return StatResult.from_host(os.fstat(self.host_fd))
+
+    def truncate(self, length: int) -> None:
+        with host_errors():
+            os.ftruncate(self.host_fd, length)
+
+    def ioctl(self, cmd: int, arg: int, task) -> int:
+        from glasskernel.fs.uapi_fs import Ioctl
+        from glasskernel.mm.uaccess import put_user_i32
+        if cmd == Ioctl.FIONREAD:
+            put_user_i32(task, arg, max(0, min(self.size() - self.pos, 0x7FFFFFFF)))
+            return 0
+        raise KernelError(Errno.ENOTTY)
+
+
+class DirFile(File):
+    """An open directory: a snapshot of its entries, the offset counts entries (readdir).
+
+    The snapshot is taken at open and again when the offset returns to 0 (rewinddir),
+    which is within what POSIX allows for entries added or removed meanwhile.
+    """
+
+    def __init__(self, dentry, flags: int, task):
+        super().__init__(dentry, flags)
+        self._task = task
+        self._entries = None
+
+    def _snapshot(self) -> list:
+        d = self.dentry
+        me = d.stat().st_ino
+        try:
+            up = d.parent.stat().st_ino
+        except KernelError:
+            up = me
+        from glasskernel.fs.uapi_fs import DT
+        return [(".", me, DT.DIR), ("..", up, DT.DIR)] + list(d.iterate(self._task))
+
+    def getdents(self) -> list:
+        if self._entries is None or self.pos == 0:
+            self._entries = self._snapshot()
+        return [(name, ino, dtype, i + 1)
+                for i, (name, ino, dtype) in enumerate(self._entries) if i >= self.pos]
+
+    def read(self, count: int) -> bytes:
+        raise KernelError(Errno.EISDIR)
+
+    def read_at(self, count: int, pos: int) -> bytes:
+        raise KernelError(Errno.EISDIR)
+
+    def lseek(self, offset: int, whence: int) -> int:
+        """Directory offsets are entry indexes; only SEEK_SET and SEEK_CUR make sense."""
+        if whence not in (Seek.SET, Seek.CUR):
+            raise KernelError(Errno.EINVAL)
+        new = offset if whence == Seek.SET else self.pos + offset
+        if new < 0:
+            raise KernelError(Errno.EINVAL)
+        self.pos = new
+        return new
+
+
+class SeqFile(File):
+    """Read-only generated text (fs/seq_file.c): ``render(task)`` makes the bytes.
+
+    The text is regenerated whenever a read starts at offset 0, as seq_file does.
+    """
+
+    def __init__(self, dentry, flags: int, task, render):
+        super().__init__(dentry, flags)
+        self._task = task
+        self._render = render
+        self._data = None
+
+    def _content(self, pos: int) -> bytes:
+        if self._data is None or pos == 0:
+            self._data = self._render(self._task)
+        return self._data
+
+    def read_at(self, count: int, pos: int) -> bytes:
+        return self._content(pos)[pos:pos + count]
+
+    def size(self) -> int:
+        return len(self._content(self.pos))

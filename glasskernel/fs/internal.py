@@ -1,0 +1,58 @@
+"""Helpers shared inside fs/ (the role of fs/internal.h).
+
+Host system calls made on the guest's behalf can fail; ``host_errors`` turns the host's
+OSError into the same errno for the guest, which is exact because the host is Linux too.
+"""
+import os
+from contextlib import contextmanager
+
+from glasskernel.uapi.errno import Errno, KernelError
+
+
+@contextmanager
+def host_errors():
+    """Run a host file operation, re-raising OSError as KernelError with the same errno."""
+    try:
+        yield
+    except OSError as exc:
+        raise KernelError(exc.errno or Errno.EIO, str(exc)) from exc
+
+
+def lstat_or_none(host_path: str):
+    """lstat a host path; None when it does not exist (or a prefix is not a directory)."""
+    try:
+        return os.lstat(host_path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def child_path(parent: str, name: str) -> str:
+    """Guest absolute path of ``name`` inside the directory at guest path ``parent``."""
+    return "/" + name if parent == "/" else parent + "/" + name
+
+
+def is_subpath(path: str, ancestor: str) -> bool:
+    """True when guest path ``path`` is ``ancestor`` or lies below it."""
+    if ancestor == "/":
+        return True
+    return path == ancestor or path.startswith(ancestor + "/")
+
+
+def generic_permission(st, mask: int) -> bool:
+    """fs/namei.c generic_permission: may the host user (whom we run as) access the inode?
+
+    ``mask`` is MAY_READ(4)|MAY_WRITE(2)|MAY_EXEC(1). Root may read and write anything and
+    execute anything with an execute bit (or search any directory), as capable() allows.
+    """
+    mode = st.st_mode
+    if os.geteuid() == 0:
+        if mask & 1 and not (mode & 0o111) and (mode & 0o170000) != 0o040000:
+            return False
+        return True
+    if st.st_uid == os.geteuid():
+        bits = (mode >> 6) & 7
+    elif st.st_gid == os.getegid() or st.st_gid in os.getgroups():
+        bits = (mode >> 3) & 7
+    else:
+        bits = mode & 7
+    return (bits & mask) == mask

@@ -1,0 +1,198 @@
+"""Path walking, all ours (fs/namei.c).
+
+The walk goes component by component from the task's root or cwd (or a dirfd), asking each
+dentry for its child. Symlinks are read and walked again *inside the guest root*: an
+absolute target restarts at the root, ``..`` at the root stays there, and procfs magic
+links jump to a dentry of the same tree. 40 links at most (ELOOP). Because every step is a
+lookup in our own dentries, no host path outside the sandbox is ever reached.
+"""
+import os
+from dataclasses import dataclass
+
+from glasskernel.fs.dcache import Dentry
+from glasskernel.fs.uapi_fs import AT, AT_FDCWD, MAXSYMLINKS, NAME_MAX, PATH_MAX, fd_arg
+from glasskernel.mm.uaccess import strncpy_from_user
+from glasskernel.uapi.errno import Errno, KernelError
+
+MAY_EXEC, MAY_WRITE, MAY_READ = 1, 2, 4
+LAST_NORM, LAST_ROOT, LAST_DOT, LAST_DOTDOT = 0, 1, 2, 3
+
+
+class Nameidata:
+    """struct nameidata: the state of one walk (the task, its root, links followed)."""
+
+    def __init__(self, task):
+        self.task = task
+        self.root = task.fs.root
+        self.links = 0
+
+
+@dataclass
+class Parent:
+    """Result of filename_parentat: the parent directory and the last component."""
+
+    dentry: Dentry
+    last: str
+    last_type: int
+    trailing_slash: bool
+
+
+def getname(task, addr: int, allow_empty: bool = False) -> str:
+    """getname_flags: copy a path from user memory (ENAMETOOLONG, EFAULT, ENOENT if empty)."""
+    raw = strncpy_from_user(task, addr, PATH_MAX)
+    if not raw and not allow_empty:
+        raise KernelError(Errno.ENOENT)
+    return os.fsdecode(raw)
+
+
+def split_path(path: str):
+    """Components of a path (empty ones dropped) and whether it ends in a slash."""
+    return [c for c in path.split("/") if c], path.endswith("/")
+
+
+def fd_dentry(task, dfd: int) -> Dentry:
+    """The dentry a dirfd names: the cwd for AT_FDCWD, else the open file's (EBADF)."""
+    if fd_arg(dfd) == AT_FDCWD:
+        return task.fs.cwd
+    return task.files.fdget(fd_arg(dfd)).dentry
+
+
+def revalidate(task, dentry: Dentry) -> Dentry:
+    """d_revalidate for a remembered dentry: walk its path again from the root.
+
+    A cwd or dirfd may have been renamed or deleted since it was looked up; walking afresh
+    gives ENOENT for a vanished directory and guarantees the host paths we derive are
+    reached through real directories only.
+    """
+    if dentry.path == task.fs.root.path:
+        return task.fs.root
+    nd = Nameidata(task)
+    return walk(nd, nd.root, dentry.path, follow_last=False)
+
+
+def path_init(nd: Nameidata, dfd: int, path: str) -> Dentry:
+    """Where a walk starts: the root for absolute paths, else the cwd or the dirfd."""
+    if path.startswith("/"):
+        return nd.root
+    start = fd_dentry(nd.task, dfd)
+    if not start.is_dir():
+        raise KernelError(Errno.ENOTDIR)
+    return revalidate(nd.task, start)
+
+
+def walk(nd: Nameidata, start: Dentry, path: str, follow_last: bool) -> Dentry:
+    """link_path_walk + lookup_last: resolve ``path`` from ``start``.
+
+    A trailing slash means the result must be a directory (and a final symlink is
+    followed, as Linux does).
+    """
+    comps, trailing = split_path(path)
+    node = nd.root if path.startswith("/") else start
+    follow_last = follow_last or trailing
+    for i, name in enumerate(comps):
+        last = i == len(comps) - 1
+        node = step(nd, node, name, follow=follow_last or not last)
+    if trailing and not node.is_dir():
+        raise KernelError(Errno.ENOTDIR)
+    return node
+
+
+def step(nd: Nameidata, node: Dentry, name: str, follow: bool) -> Dentry:
+    """walk_component: one name from directory ``node``; follow a symlink if asked."""
+    if not node.is_dir():
+        raise KernelError(Errno.ENOTDIR)
+    if name == ".":
+        return node
+    if name == "..":
+        # follow_dotdot: the root is its own parent, so nobody climbs out of the sandbox.
+        return node if node.path == nd.root.path else node.parent
+    if len(os.fsencode(name)) > NAME_MAX:
+        raise KernelError(Errno.ENAMETOOLONG)
+    child = node.lookup(nd.task, name)
+    if follow and child.is_symlink():
+        return follow_link(nd, node, child)
+    return child
+
+
+def follow_link(nd: Nameidata, directory: Dentry, link: Dentry) -> Dentry:
+    """pick_link + step_into: walk a symlink's body from ``directory`` (or the root)."""
+    nd.links += 1
+    if nd.links > MAXSYMLINKS:
+        raise KernelError(Errno.ELOOP)
+    target = link.get_link(nd.task)
+    if isinstance(target, Dentry):       # nd_jump_link: /proc/<pid>/{cwd,root,exe,fd/N}
+        return revalidate(nd.task, target) if target.is_dir() else target
+    if not target:
+        raise KernelError(Errno.ENOENT)
+    return walk(nd, directory, target, follow_last=True)
+
+
+def filename_lookup(task, dfd: int, path: str, follow: bool = True,
+                    empty_ok: bool = False) -> Dentry:
+    """filename_lookup: the dentry ``path`` names (AT_EMPTY_PATH: the dirfd's own)."""
+    if not path:
+        if not empty_ok:
+            raise KernelError(Errno.ENOENT)
+        return fd_dentry(task, dfd)
+    nd = Nameidata(task)
+    return walk(nd, path_init(nd, dfd, path), path, follow_last=follow)
+
+
+def user_path_at(task, dfd: int, addr: int, at_flags: int = 0,
+                 follow_default: bool = True) -> Dentry:
+    """user_path_at: copy the path from user memory and look it up per AT_* flags."""
+    empty = bool(at_flags & AT.EMPTY_PATH)
+    path = getname(task, addr, allow_empty=empty)
+    follow = follow_default and not at_flags & AT.SYMLINK_NOFOLLOW
+    if at_flags & AT.SYMLINK_FOLLOW:
+        follow = True
+    return filename_lookup(task, dfd, path, follow=follow, empty_ok=empty)
+
+
+def filename_parentat(task, dfd: int, path: str) -> Parent:
+    """filename_parentat: walk to the parent of the last component and classify it."""
+    nd = Nameidata(task)
+    comps, trailing = split_path(path)
+    start = path_init(nd, dfd, path)
+    if not comps:
+        return Parent(start, "", LAST_ROOT, trailing)
+    prefix = "/".join(comps[:-1])
+    parent = walk(nd, start, prefix, follow_last=True) if prefix else start
+    if not parent.is_dir():
+        raise KernelError(Errno.ENOTDIR)
+    last = comps[-1]
+    kind = {".": LAST_DOT, "..": LAST_DOTDOT}.get(last, LAST_NORM)
+    if kind == LAST_NORM and len(os.fsencode(last)) > NAME_MAX:
+        raise KernelError(Errno.ENAMETOOLONG)
+    return Parent(parent, last, kind, trailing)
+
+
+def lookup_child(task, parent: Dentry, name: str) -> Dentry | None:
+    """lookup_one: the child ``name`` of ``parent``, or None for a negative dentry."""
+    try:
+        return parent.lookup(task, name)
+    except KernelError as err:
+        if err.errno == Errno.ENOENT:
+            return None
+        raise
+
+
+def open_exec(task, dfd: int, pathname: bytes, flags: int):
+    """do_open_execat: open a program for execve/execveat.
+
+    Only AT_EMPTY_PATH and AT_SYMLINK_NOFOLLOW are accepted (EINVAL); the file must be a
+    regular file with some execute bit (EACCES), a final symlink with NOFOLLOW is ELOOP.
+    """
+    if flags & ~int(AT.EMPTY_PATH | AT.SYMLINK_NOFOLLOW):
+        raise KernelError(Errno.EINVAL)
+    path = os.fsdecode(pathname)
+    if not path and not flags & AT.EMPTY_PATH:
+        raise KernelError(Errno.ENOENT)
+    dentry = filename_lookup(task, dfd, path, follow=not flags & AT.SYMLINK_NOFOLLOW,
+                             empty_ok=True)
+    if dentry.is_symlink():
+        raise KernelError(Errno.ELOOP)
+    if not dentry.is_reg() or not dentry.mode() & 0o111:
+        raise KernelError(Errno.EACCES)
+    dentry.permission(MAY_EXEC)
+    return dentry.open(task, 0)

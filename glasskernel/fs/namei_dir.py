@@ -1,0 +1,230 @@
+"""The directory-changing syscalls of fs/namei.c: mkdir, unlink, rmdir, rename, symlink,
+link. The checks (and their order, which decides the errno) follow Linux; the change
+itself is the file system's (overlayfs/dir.py for the sandbox root).
+"""
+
+from glasskernel.fs.internal import is_subpath
+from glasskernel.fs.namei import (LAST_DOT, LAST_DOTDOT, LAST_NORM, LAST_ROOT, MAY_EXEC,
+                                  MAY_WRITE, filename_parentat, getname, lookup_child,
+                                  user_path_at)
+from glasskernel.fs.uapi_fs import AT, AT_FDCWD, RenameFlags, uint_arg
+from glasskernel.uapi.errno import Errno, KernelError
+
+
+def filename_create(task, dfd, pathname: int, want_dir: bool):
+    """filename_create: (parent, name) for a new entry; EEXIST if it exists.
+
+    A trailing slash is only allowed when creating a directory (else ENOENT).
+    """
+    p = filename_parentat(task, dfd, getname(task, pathname))
+    if p.last_type != LAST_NORM:
+        raise KernelError(Errno.EEXIST)
+    if lookup_child(task, p.dentry, p.last) is not None:
+        raise KernelError(Errno.EEXIST)
+    if p.trailing_slash and not want_dir:
+        raise KernelError(Errno.ENOENT)
+    p.dentry.permission(MAY_WRITE | MAY_EXEC)
+    return p.dentry, p.last
+
+
+def is_mountpoint(dentry) -> bool:
+    """Something is mounted on this dentry (its parent belongs to another mount)."""
+    return dentry.parent is not dentry and dentry.parent.mnt_id != dentry.mnt_id
+
+
+def dir_is_empty(task, dentry) -> bool:
+    return not dentry.iterate(task)
+
+
+# --- mkdir ------------------------------------------------------------------------------
+def do_mkdirat(task, dfd, pathname, mode) -> int:
+    """do_mkdirat: mode keeps the permission and sticky bits, minus the umask."""
+    parent, name = filename_create(task, dfd, pathname, want_dir=True)
+    mode = uint_arg(mode) & 0o1777 & ~task.fs.umask
+    parent.mkdir(task, name, mode)
+    return 0
+
+
+def sys_mkdir(task, pathname, mode) -> int:
+    return do_mkdirat(task, AT_FDCWD, pathname, mode)
+
+
+def sys_mkdirat(task, dfd, pathname, mode) -> int:
+    return do_mkdirat(task, dfd, pathname, mode)
+
+
+# --- unlink and rmdir --------------------------------------------------------------------
+def do_rmdir(task, dfd, pathname) -> int:
+    """do_rmdir: ENOTEMPTY for "..", EINVAL for ".", EBUSY for "/" and mount points."""
+    p = filename_parentat(task, dfd, getname(task, pathname))
+    if p.last_type == LAST_DOTDOT:
+        raise KernelError(Errno.ENOTEMPTY)
+    if p.last_type == LAST_DOT:
+        raise KernelError(Errno.EINVAL)
+    if p.last_type == LAST_ROOT:
+        raise KernelError(Errno.EBUSY)
+    child = lookup_child(task, p.dentry, p.last)
+    if child is None:
+        raise KernelError(Errno.ENOENT)
+    if not child.is_dir():
+        raise KernelError(Errno.ENOTDIR)
+    p.dentry.permission(MAY_WRITE | MAY_EXEC)
+    if is_mountpoint(child):
+        raise KernelError(Errno.EBUSY)
+    if not dir_is_empty(task, child):
+        raise KernelError(Errno.ENOTEMPTY)
+    p.dentry.rmdir(task, child)
+    return 0
+
+
+def do_unlinkat(task, dfd, pathname) -> int:
+    """do_unlinkat: EISDIR for directories (and "."/".."), ENOTDIR for "file/"."""
+    p = filename_parentat(task, dfd, getname(task, pathname))
+    if p.last_type != LAST_NORM:
+        raise KernelError(Errno.EISDIR)
+    child = lookup_child(task, p.dentry, p.last)
+    if child is None:
+        raise KernelError(Errno.ENOENT)
+    if p.trailing_slash:
+        raise KernelError(Errno.EISDIR if child.is_dir() else Errno.ENOTDIR)
+    if child.is_dir():
+        raise KernelError(Errno.EISDIR)
+    p.dentry.permission(MAY_WRITE | MAY_EXEC)
+    p.dentry.unlink(task, child)
+    return 0
+
+
+def sys_unlink(task, pathname) -> int:
+    return do_unlinkat(task, AT_FDCWD, pathname)
+
+
+def sys_rmdir(task, pathname) -> int:
+    return do_rmdir(task, AT_FDCWD, pathname)
+
+
+def sys_unlinkat(task, dfd, pathname, flag) -> int:
+    """unlinkat(2): AT_REMOVEDIR selects rmdir; any other flag is EINVAL."""
+    flag = uint_arg(flag)
+    if flag & ~int(AT.REMOVEDIR):
+        raise KernelError(Errno.EINVAL)
+    if flag & AT.REMOVEDIR:
+        return do_rmdir(task, dfd, pathname)
+    return do_unlinkat(task, dfd, pathname)
+
+
+# --- rename ----------------------------------------------------------------------------
+def do_renameat2(task, olddfd, oldname, newdfd, newname, flags) -> int:
+    """do_renameat2 + vfs_rename checks, then the file system's rename."""
+    flags = uint_arg(flags)
+    if flags & ~int(RenameFlags.NOREPLACE | RenameFlags.EXCHANGE | RenameFlags.WHITEOUT):
+        raise KernelError(Errno.EINVAL)
+    if flags & RenameFlags.EXCHANGE and flags & (RenameFlags.NOREPLACE | RenameFlags.WHITEOUT):
+        raise KernelError(Errno.EINVAL)
+    if flags & RenameFlags.WHITEOUT:
+        raise KernelError(Errno.EINVAL)     # userspace whiteouts are not supported
+    old = filename_parentat(task, olddfd, getname(task, oldname))
+    new = filename_parentat(task, newdfd, getname(task, newname))
+    if old.dentry.mnt_id != new.dentry.mnt_id:
+        raise KernelError(Errno.EXDEV)
+    if old.last_type != LAST_NORM:
+        raise KernelError(Errno.EBUSY)
+    if new.last_type != LAST_NORM:
+        raise KernelError(Errno.EEXIST if flags & RenameFlags.NOREPLACE else Errno.EBUSY)
+    src = lookup_child(task, old.dentry, old.last)
+    if src is None:
+        raise KernelError(Errno.ENOENT)
+    dst = lookup_child(task, new.dentry, new.last)
+    _check_rename_targets(task, old, new, src, dst, flags)
+    if dst is not None and _same_inode(src, dst):
+        return 0
+    old.dentry.permission(MAY_WRITE | MAY_EXEC)
+    new.dentry.permission(MAY_WRITE | MAY_EXEC)
+    old.dentry.rename(task, src, new.dentry, new.last, dst, flags)
+    return 0
+
+
+def _check_rename_targets(task, old, new, src, dst, flags) -> None:
+    exchange = bool(flags & RenameFlags.EXCHANGE)
+    if exchange and dst is None:
+        raise KernelError(Errno.ENOENT)
+    if flags & RenameFlags.NOREPLACE and dst is not None:
+        raise KernelError(Errno.EEXIST)
+    if not src.is_dir() and (old.trailing_slash or (new.trailing_slash and not exchange)):
+        raise KernelError(Errno.ENOTDIR)
+    if exchange and not dst.is_dir() and new.trailing_slash:
+        raise KernelError(Errno.ENOTDIR)
+    new_path = new.dentry.path.rstrip("/") + "/" + new.last
+    if is_subpath(new_path, src.path) and new_path != src.path:
+        raise KernelError(Errno.EINVAL)         # moving a directory below itself
+    if dst is None:
+        return
+    if is_subpath(src.path, dst.path) and src.path != dst.path:
+        raise KernelError(Errno.EINVAL if exchange else Errno.ENOTEMPTY)
+    if is_mountpoint(src) or is_mountpoint(dst):
+        raise KernelError(Errno.EBUSY)
+    if exchange or _same_inode(src, dst):
+        return
+    if src.is_dir():
+        if not dst.is_dir():
+            raise KernelError(Errno.ENOTDIR)
+        if not dir_is_empty(task, dst):
+            raise KernelError(Errno.ENOTEMPTY)
+    elif dst.is_dir():
+        raise KernelError(Errno.EISDIR)
+
+
+def _same_inode(a, b) -> bool:
+    sa, sb = a.stat(), b.stat()
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
+def sys_rename(task, oldname, newname) -> int:
+    return do_renameat2(task, AT_FDCWD, oldname, AT_FDCWD, newname, 0)
+
+
+def sys_renameat(task, olddfd, oldname, newdfd, newname) -> int:
+    return do_renameat2(task, olddfd, oldname, newdfd, newname, 0)
+
+
+def sys_renameat2(task, olddfd, oldname, newdfd, newname, flags) -> int:
+    return do_renameat2(task, olddfd, oldname, newdfd, newname, flags)
+
+
+# --- symlink and link ----------------------------------------------------------------
+def do_symlinkat(task, oldname, newdfd, newname) -> int:
+    """do_symlinkat: the body is stored as given (ENOENT if empty)."""
+    target = getname(task, oldname)
+    parent, name = filename_create(task, newdfd, newname, want_dir=False)
+    parent.symlink(task, name, target)
+    return 0
+
+
+def sys_symlink(task, oldname, newname) -> int:
+    return do_symlinkat(task, oldname, AT_FDCWD, newname)
+
+
+def sys_symlinkat(task, oldname, newdfd, newname) -> int:
+    return do_symlinkat(task, oldname, newdfd, newname)
+
+
+def do_linkat(task, olddfd, oldname, newdfd, newname, flags) -> int:
+    """do_linkat: EPERM for directories, EXDEV across mounts."""
+    flags = uint_arg(flags)
+    if flags & ~int(AT.SYMLINK_FOLLOW | AT.EMPTY_PATH):
+        raise KernelError(Errno.EINVAL)
+    old = user_path_at(task, olddfd, oldname, flags, follow_default=False)
+    parent, name = filename_create(task, newdfd, newname, want_dir=False)
+    if parent.mnt_id != old.mnt_id:
+        raise KernelError(Errno.EXDEV)
+    if old.is_dir():
+        raise KernelError(Errno.EPERM)
+    parent.link(task, old, name)
+    return 0
+
+
+def sys_link(task, oldname, newname) -> int:
+    return do_linkat(task, AT_FDCWD, oldname, AT_FDCWD, newname, 0)
+
+
+def sys_linkat(task, olddfd, oldname, newdfd, newname, flags) -> int:
+    return do_linkat(task, olddfd, oldname, newdfd, newname, flags)

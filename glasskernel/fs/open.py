@@ -1,0 +1,259 @@
+"""open, close and the path-attribute syscalls (fs/open.c; umask from kernel/sys.c).
+
+``do_filp_open`` is the whole of open: flags are normalised as build_open_flags does, the
+path is walked (creating the last component for O_CREAT), the result checked like
+may_open, and the file system's open makes the File.
+"""
+import os
+
+from glasskernel.fs.dcache import Dentry
+from glasskernel.fs.file_table import PathFile
+from glasskernel.fs.namei import (MAY_EXEC, MAY_READ, MAY_WRITE, NAME_MAX, Nameidata,
+                                  getname, lookup_child, path_init, revalidate, split_path,
+                                  user_path_at, walk)
+from glasskernel.fs.uapi_fs import (AT, AT_FDCWD, MAXSYMLINKS, O, O_ACCMODE, S,
+                                    S_IALLUGO, VALID_OPEN_FLAGS, Access, fd_arg,
+                                    long_arg, uint_arg)
+from glasskernel.uapi.errno import Errno, KernelError
+
+__O_TMPFILE = 0o20000000
+# f_flags never keep these (do_dentry_open, and O_CLOEXEC lives in the fd table).
+_OPEN_ONLY_FLAGS = O.CREAT | O.EXCL | O.NOCTTY | O.TRUNC | O.CLOEXEC
+
+
+def build_open_flags(flags: int, mode: int):
+    """build_open_flags: (flags, mode, access mask) or EINVAL/EOPNOTSUPP."""
+    flags &= VALID_OPEN_FLAGS
+    mode = (mode & S_IALLUGO) if flags & (O.CREAT | __O_TMPFILE) else 0
+    if flags & __O_TMPFILE:
+        if (flags & (__O_TMPFILE | O.DIRECTORY | O.CREAT)) != (__O_TMPFILE | O.DIRECTORY):
+            raise KernelError(Errno.EINVAL)
+        if flags & O_ACCMODE == O.RDONLY:
+            raise KernelError(Errno.EINVAL)
+        raise KernelError(Errno.EOPNOTSUPP)       # no anonymous files in the overlay
+    if flags & O.PATH:
+        flags &= O.DIRECTORY | O.NOFOLLOW | O.PATH | O.CLOEXEC
+        return flags, mode, 0
+    acc = {O.RDONLY: MAY_READ, O.WRONLY: MAY_WRITE}.get(flags & O_ACCMODE,
+                                                       MAY_READ | MAY_WRITE)
+    if flags & O.TRUNC:
+        acc |= MAY_WRITE
+    return flags, mode, acc
+
+
+def file_flags(flags: int) -> int:
+    """What F_GETFL will report: open-only flags removed, O_LARGEFILE forced on 64-bit."""
+    kept = flags & ~int(_OPEN_ONLY_FLAGS)
+    return int(kept if flags & O.PATH else kept | O.LARGEFILE)
+
+
+def do_filp_open(task, dfd: int, path: str, flags: int, mode: int):
+    """do_filp_open/path_openat: walk, create if asked, check and open."""
+    flags, mode, acc = build_open_flags(flags, mode)
+    nd = Nameidata(task)
+    start = path_init(nd, dfd, path)
+    created = False
+    if flags & O.CREAT:
+        dentry, created = open_last_create(nd, start, path, flags, mode)
+    else:
+        dentry = walk(nd, start, path, follow_last=not flags & O.NOFOLLOW)
+    return do_open(task, dentry, flags, acc, created)
+
+
+def open_last_create(nd, start: Dentry, path: str, flags: int, mode: int):
+    """open_last_lookups with O_CREAT: find or create the last component.
+
+    A final symlink is followed (so a dangling link creates its target), except with
+    O_EXCL (EEXIST) or O_NOFOLLOW (ELOOP).
+    """
+    comps, trailing = split_path(path)
+    if not comps or comps[-1] in (".", "..") or trailing:
+        raise KernelError(Errno.EISDIR)
+    base = nd.root if path.startswith("/") else start
+    prefix = "/".join(comps[:-1])
+    parent = walk(nd, base, prefix, follow_last=True) if prefix else base
+    if not parent.is_dir():
+        raise KernelError(Errno.ENOTDIR)
+    name = comps[-1]
+    if len(os.fsencode(name)) > NAME_MAX:
+        raise KernelError(Errno.ENAMETOOLONG)
+    child = lookup_child(nd.task, parent, name)
+    if child is None:
+        parent.permission(MAY_WRITE | MAY_EXEC)
+        umask = nd.task.fs.umask
+        return parent.create(nd.task, name, mode & ~umask & S_IALLUGO), True
+    if flags & O.EXCL:
+        raise KernelError(Errno.EEXIST)
+    if not child.is_symlink():
+        return child, False
+    if flags & O.NOFOLLOW:
+        raise KernelError(Errno.ELOOP)
+    nd.links += 1
+    if nd.links > MAXSYMLINKS:
+        raise KernelError(Errno.ELOOP)
+    target = child.get_link(nd.task)
+    if isinstance(target, Dentry):
+        return (revalidate(nd.task, target) if target.is_dir() else target), False
+    if not target:
+        raise KernelError(Errno.ENOENT)
+    return open_last_create(nd, parent, target, flags, mode)
+
+
+def do_open(task, dentry: Dentry, flags: int, acc: int, created: bool):
+    """do_open + may_open + vfs_open: the checks on the final dentry, then ->open."""
+    if flags & O.PATH:
+        if flags & O.DIRECTORY and not dentry.is_dir():
+            raise KernelError(Errno.ENOTDIR)
+        return PathFile(dentry, file_flags(flags))
+    if flags & O.CREAT and not created and dentry.is_dir():
+        raise KernelError(Errno.EISDIR)
+    if flags & O.DIRECTORY and not dentry.is_dir():
+        raise KernelError(Errno.ENOTDIR)
+    if not created:
+        may_open(dentry, acc)
+    if not dentry.is_reg():
+        flags &= ~int(O.TRUNC)
+    file = dentry.open(task, flags & ~int(O.TRUNC) if created else flags)
+    file.flags = file_flags(flags)
+    return file
+
+
+def may_open(dentry: Dentry, acc: int) -> None:
+    """may_open: ELOOP for a symlink, EISDIR to write a directory, then permission."""
+    kind = dentry.mode() & S.IFMT
+    if kind == S.IFLNK:
+        raise KernelError(Errno.ELOOP)
+    if kind == S.IFDIR and acc & MAY_WRITE:
+        raise KernelError(Errno.EISDIR)
+    dentry.permission(acc)
+
+
+def do_sys_open(task, dfd: int, filename: int, flags: int, mode: int) -> int:
+    """do_sys_openat2: reserve a descriptor, open, install."""
+    flags, mode = uint_arg(flags), uint_arg(mode)
+    path = getname(task, filename)
+    files = task.files
+    files.alloc_fd(0, files.limit(task))      # EMFILE before any lookup, as Linux
+    file = do_filp_open(task, fd_arg(dfd), path, flags, mode)
+    return files.install_new(file, cloexec=bool(flags & O.CLOEXEC), task=task)
+
+
+def sys_open(task, filename, flags, mode) -> int:
+    return do_sys_open(task, AT_FDCWD, filename, flags, mode)
+
+
+def sys_openat(task, dfd, filename, flags, mode) -> int:
+    return do_sys_open(task, dfd, filename, flags, mode)
+
+
+def sys_creat(task, pathname, mode) -> int:
+    return do_sys_open(task, AT_FDCWD, pathname, O.CREAT | O.WRONLY | O.TRUNC, mode)
+
+
+def sys_close(task, fd) -> int:
+    """close(2): EBADF for a descriptor not in use."""
+    task.files.close_fd(fd_arg(fd))
+    return 0
+
+
+# --- access ---------------------------------------------------------------------------
+def do_faccessat(task, dfd, filename, mode, flags) -> int:
+    """do_faccessat: EINVAL for unknown bits, else check the permission (EACCES)."""
+    mode, flags = uint_arg(mode), uint_arg(flags)
+    if mode & ~int(Access.R_OK | Access.W_OK | Access.X_OK):
+        raise KernelError(Errno.EINVAL)
+    if flags & ~int(AT.EACCESS | AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH):
+        raise KernelError(Errno.EINVAL)
+    dentry = user_path_at(task, dfd, filename, flags & ~int(AT.EACCESS))
+    if mode:
+        dentry.permission(mode)
+    return 0
+
+
+def sys_access(task, filename, mode) -> int:
+    return do_faccessat(task, AT_FDCWD, filename, mode, 0)
+
+
+def sys_faccessat(task, dfd, filename, mode) -> int:
+    return do_faccessat(task, dfd, filename, mode, 0)
+
+
+def sys_faccessat2(task, dfd, filename, mode, flags) -> int:
+    return do_faccessat(task, dfd, filename, mode, flags)
+
+
+# --- working directory -------------------------------------------------------------
+def set_cwd(task, dentry: Dentry) -> int:
+    if not dentry.is_dir():
+        raise KernelError(Errno.ENOTDIR)
+    dentry.permission(MAY_EXEC)
+    task.fs.set_pwd(dentry)
+    return 0
+
+
+def sys_chdir(task, filename) -> int:
+    return set_cwd(task, user_path_at(task, AT_FDCWD, filename))
+
+
+def sys_fchdir(task, fd) -> int:
+    return set_cwd(task, task.files.fdget(fd_arg(fd)).dentry)
+
+
+# --- mode and size --------------------------------------------------------------------
+def chmod_common(dentry: Dentry, mode: int) -> int:
+    """chmod_common: only the owner (or root) may change the mode (EPERM)."""
+    if os.geteuid() != 0 and dentry.stat().st_uid != os.geteuid():
+        raise KernelError(Errno.EPERM)
+    dentry.chmod(uint_arg(mode) & S_IALLUGO)
+    return 0
+
+
+def sys_chmod(task, filename, mode) -> int:
+    return chmod_common(user_path_at(task, AT_FDCWD, filename), mode)
+
+
+def sys_fchmodat(task, dfd, filename, mode) -> int:
+    return chmod_common(user_path_at(task, dfd, filename), mode)
+
+
+def sys_fchmod(task, fd, mode) -> int:
+    file = task.files.fdget(fd_arg(fd))
+    if file.flags & O.PATH:
+        raise KernelError(Errno.EBADF)
+    return chmod_common(file.dentry, mode)
+
+
+def sys_truncate(task, path, length) -> int:
+    """do_sys_truncate: EINVAL for a negative length, EISDIR, EACCES without write."""
+    length = long_arg(length)
+    if length < 0:
+        raise KernelError(Errno.EINVAL)
+    dentry = user_path_at(task, AT_FDCWD, path)
+    if dentry.is_dir():
+        raise KernelError(Errno.EISDIR)
+    if not dentry.is_reg():
+        raise KernelError(Errno.EINVAL)
+    dentry.permission(MAY_WRITE)
+    dentry.truncate(length)
+    return 0
+
+
+def sys_ftruncate(task, fd, length) -> int:
+    """do_sys_ftruncate: EINVAL unless a regular file opened for writing."""
+    length = long_arg(length)
+    if length < 0:
+        raise KernelError(Errno.EINVAL)
+    file = task.files.fdget(fd_arg(fd))
+    if file.flags & O.PATH:
+        raise KernelError(Errno.EBADF)
+    if not file.writable or not file.stat().is_reg():
+        raise KernelError(Errno.EINVAL)
+    file.truncate(length)
+    return 0
+
+
+def sys_umask(task, mask) -> int:
+    """umask(2) (kernel/sys.c): set the creation mask, return the old one."""
+    old = task.fs.umask
+    task.fs.umask = uint_arg(mask) & 0o777
+    return old

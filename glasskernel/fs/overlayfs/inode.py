@@ -1,0 +1,192 @@
+"""Overlay dentries: lookup, attributes, readdir and open (fs/overlayfs/namei.c, inode.c,
+readdir.c, file.c).
+
+An ``OvlDentry`` records whether a lower entry is part of its merged view (``lower``);
+whether an upper entry exists is asked of the host each time, because copy-up changes it.
+Every host path we touch was reached by lstat-ing each component in our own walk, so no
+host symlink is ever followed.
+"""
+import os
+import stat as pystat
+
+from glasskernel.fs.dcache import Dentry
+from glasskernel.fs.file_table import DirFile, HostFile
+from glasskernel.fs.internal import child_path, host_errors, lstat_or_none
+from glasskernel.fs.kstat import StatResult
+from glasskernel.fs.uapi_fs import DT, O, O_ACCMODE, dt_from_mode
+from glasskernel.fs.overlayfs import copy_up
+from glasskernel.fs.overlayfs import dir as ovl_dir
+from glasskernel.uapi.errno import Errno, KernelError
+
+
+class OvlDentry(Dentry):
+    """A name in the merged tree (struct ovl_entry + its dentry)."""
+
+    def __init__(self, vfs, ofs, name: str, parent, path: str, lower: bool):
+        super().__init__(name, parent, path)
+        self.vfs = vfs
+        self.ofs = ofs
+        self.lower = lower          # the lower entry at this path is part of the merged view
+        self.mnt_id = ofs.mnt_id
+
+    # --- which layer ----------------------------------------------------------------------
+    def upper_stat(self):
+        return lstat_or_none(self.ofs.upper_path(self.path))
+
+    def real(self):
+        """(host path, os.stat_result) of the layer that shows this entry (ovl_path_real)."""
+        st = self.upper_stat()
+        if st is not None:
+            return self.ofs.upper_path(self.path), st
+        if self.lower and self.path not in self.ofs.whiteouts:
+            host = self.ofs.lower_path(self.path)
+            st = lstat_or_none(host)
+            if st is not None:
+                return host, st
+        raise KernelError(Errno.ENOENT)    # deleted since it was looked up
+
+    def lower_dir_visible(self) -> bool:
+        """Whether lower's directory at this path contributes entries (not opaque)."""
+        return self.lower and not self.ofs.is_opaque(self.path)
+
+    def stat(self):
+        return StatResult.from_host(self.real()[1])
+
+    def mode(self) -> int:
+        return self.real()[1].st_mode
+
+    # --- lookup and readdir -----------------------------------------------------------
+    def lookup(self, task, name: str) -> Dentry:
+        """ovl_lookup: upper entry first; lower only if visible and both are directories."""
+        if not self.is_dir():
+            raise KernelError(Errno.ENOTDIR)
+        path = child_path(self.path, name)
+        mount = self.vfs.mount_at(path, self)
+        if mount is not None:
+            return mount
+        up = lstat_or_none(self.ofs.upper_path(path))
+        low = None
+        if self.lower_dir_visible() and path not in self.ofs.whiteouts:
+            low = lstat_or_none(self.ofs.lower_path(path))
+        if up is not None and low is not None:
+            both_dirs = pystat.S_ISDIR(up.st_mode) and pystat.S_ISDIR(low.st_mode)
+            if not both_dirs or self.ofs.is_opaque(path):
+                low = None
+        if up is None and low is None:
+            raise KernelError(Errno.ENOENT)
+        return OvlDentry(self.vfs, self.ofs, name, self, path, low is not None)
+
+    def lower_entry_exists(self, name: str) -> bool:
+        """Would lower show an entry ``name`` here, were it not whited out? (needs whiteout)"""
+        if not self.lower_dir_visible():
+            return False
+        return lstat_or_none(self.ofs.lower_path(child_path(self.path, name))) is not None
+
+    def iterate(self, task) -> list:
+        """ovl_iterate: upper's entries, then lower's not shadowed or whited out."""
+        if not self.is_dir():
+            raise KernelError(Errno.ENOTDIR)
+        seen = {}
+        if self.upper_stat() is not None:
+            _scan(self.ofs.safe_upper_path(self.path), seen, lambda name: True)
+        if self.lower_dir_visible():
+            hidden = self.ofs.whiteouts
+            _scan(self.ofs.lower_path(self.path), seen,
+                  lambda name: child_path(self.path, name) not in hidden)
+        for path, name in self.vfs.mount_names(self.path):
+            if name not in seen:
+                mount = self.vfs.mount_at(path, self)
+                seen[name] = (mount.stat().st_ino, DT.DIR)
+        return [(name, ino, dtype) for name, (ino, dtype) in seen.items()]
+
+    # --- symlinks ---------------------------------------------------------------------
+    def get_link(self, task):
+        host, st = self.real()
+        if not pystat.S_ISLNK(st.st_mode):
+            raise KernelError(Errno.EINVAL)
+        with host_errors():
+            return os.readlink(host)
+
+    # --- opening --------------------------------------------------------------------------
+    def open(self, task, flags: int):
+        """ovl_open: copy up first if the file may be written (or truncated)."""
+        host, st = self.real()
+        if pystat.S_ISDIR(st.st_mode):
+            return DirFile(self, flags, task)
+        if pystat.S_ISCHR(st.st_mode) or pystat.S_ISBLK(st.st_mode):
+            raise KernelError(Errno.EACCES)     # the sandbox is mounted nodev
+        if pystat.S_ISSOCK(st.st_mode):
+            raise KernelError(Errno.ENXIO)
+        acc = flags & O_ACCMODE
+        if acc != O.RDONLY or flags & O.TRUNC:
+            host = copy_up.copy_up(self, data=not flags & O.TRUNC)
+        host_flags = {O.RDONLY: os.O_RDONLY, O.WRONLY: os.O_WRONLY}.get(acc, os.O_RDWR)
+        host_flags |= os.O_NOFOLLOW | os.O_CLOEXEC
+        if flags & O.TRUNC:
+            host_flags |= os.O_TRUNC
+        if pystat.S_ISFIFO(st.st_mode):
+            host_flags |= os.O_NONBLOCK
+        with host_errors():
+            fd = os.open(host, host_flags)
+        return HostFile(self, flags, fd)
+
+    # --- attribute changes (ovl_setattr): always on the upper copy ------------------------
+    def chmod(self, mode: int) -> None:
+        host = copy_up.copy_up(self)
+        with host_errors():
+            os.chmod(host, mode)
+
+    def truncate(self, length: int) -> None:
+        host = copy_up.copy_up(self, data=length > 0)
+        with host_errors():
+            os.truncate(host, length)
+
+    def utimes(self, atime_ns, mtime_ns) -> None:
+        host = copy_up.copy_up(self)
+        with host_errors():
+            st = os.lstat(host)
+            times = (st.st_atime_ns if atime_ns is None else atime_ns,
+                     st.st_mtime_ns if mtime_ns is None else mtime_ns)
+            os.utime(host, ns=times, follow_symlinks=False)
+
+    # --- directory operations (overlayfs/dir.c) -----------------------------------------
+    def create(self, task, name, mode):
+        return ovl_dir.ovl_create(self, task, name, mode)
+
+    def mkdir(self, task, name, mode):
+        return ovl_dir.ovl_mkdir(self, task, name, mode)
+
+    def symlink(self, task, name, target):
+        ovl_dir.ovl_symlink(self, task, name, target)
+
+    def link(self, task, old, name):
+        ovl_dir.ovl_link(self, task, old, name)
+
+    def unlink(self, task, child):
+        ovl_dir.ovl_remove(self, task, child, is_dir=False)
+
+    def rmdir(self, task, child):
+        ovl_dir.ovl_remove(self, task, child, is_dir=True)
+
+    def rename(self, task, old, new_dir, new_name, new, flags):
+        ovl_dir.ovl_rename(self, task, old, new_dir, new_name, new, flags)
+
+
+def _scan(host_dir: str, seen: dict, visible) -> None:
+    """Add the entries of one host directory to ``seen`` (name -> (ino, d_type))."""
+    with host_errors():
+        with os.scandir(host_dir) as it:
+            for entry in it:
+                if entry.name in seen or not visible(entry.name):
+                    continue
+                seen[entry.name] = (entry.inode(), _entry_type(entry))
+
+
+def _entry_type(entry) -> int:
+    if entry.is_symlink():
+        return DT.LNK
+    if entry.is_dir(follow_symlinks=False):
+        return DT.DIR
+    if entry.is_file(follow_symlinks=False):
+        return DT.REG
+    return dt_from_mode(entry.stat(follow_symlinks=False).st_mode)

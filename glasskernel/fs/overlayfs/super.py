@@ -1,0 +1,75 @@
+"""The overlay's layers and bookkeeping (fs/overlayfs/super.c, ovl_fs).
+
+``lower`` is a host directory that is never written (host ``/`` or ``--root DIR``);
+``upper`` is a fresh temporary directory that takes every change. Deleting an entry that
+exists in lower records a *whiteout* (the guest path, in memory); a directory created in
+upper where lower had something is *opaque* (lower's entries below it are hidden).
+"""
+import os
+import shutil
+import stat
+import tempfile
+
+from glasskernel.uapi.errno import Errno, KernelError
+
+
+class OverlayFs:
+    """One overlay mount: the two layers, the whiteout set and the opaque-directory set."""
+
+    mnt_id = 21
+
+    def __init__(self, lower: str):
+        self.lower = os.path.realpath(lower)
+        self.upper = tempfile.mkdtemp(prefix="glasskernel-upper-")
+        self.whiteouts = set()    # guest paths whose lower entry is deleted
+        self.opaque = set()       # guest paths of upper dirs that hide the lower dir below
+
+    def lower_path(self, path: str) -> str:
+        """Host path of guest ``path`` in the lower layer (the caller checked visibility)."""
+        return self.lower if path == "/" else self.lower.rstrip("/") + path
+
+    def upper_path(self, path: str) -> str:
+        return self.upper if path == "/" else self.upper + path
+
+    def safe_upper_path(self, path: str) -> str:
+        """upper_path, after checking that no upper ancestor is a symlink or a file.
+
+        Used before changing upper or listing it through a dentry that may be stale (an
+        fd kept across renames): a host symlink planted in upper must never be followed.
+        """
+        prefix = self.upper
+        for name in path.strip("/").split("/")[:-1]:
+            prefix += "/" + name
+            try:
+                mode = os.lstat(prefix).st_mode
+            except FileNotFoundError:
+                return self.upper_path(path)       # nothing below can exist either
+            if not stat.S_ISDIR(mode):
+                raise KernelError(Errno.ENOENT)
+        return self.upper_path(path)
+
+    def is_opaque(self, path: str) -> bool:
+        return path in self.opaque
+
+    def add_whiteout(self, path: str) -> None:
+        """Hide lower's entry at ``path``, and forget bookkeeping below it."""
+        self.whiteouts.add(path)
+        self.forget_below(path)
+
+    def claim(self, path: str, is_dir: bool) -> None:
+        """A new upper entry is made at ``path``: a directory over a deleted one is opaque."""
+        if path in self.whiteouts:
+            self.whiteouts.discard(path)
+            if is_dir:
+                self.opaque.add(path)
+
+    def forget_below(self, path: str) -> None:
+        prefix = path.rstrip("/") + "/"
+        self.opaque.discard(path)
+        for group in (self.whiteouts, self.opaque):
+            stale = [p for p in group if p.startswith(prefix)]
+            group.difference_update(stale)
+
+    def close(self) -> None:
+        """Remove the upper layer (the sandbox's changes vanish with it)."""
+        shutil.rmtree(self.upper, ignore_errors=True)

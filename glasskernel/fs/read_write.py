@@ -1,0 +1,150 @@
+"""read, write, their vector and positional forms, and lseek (fs/read_write.c).
+
+Data moves through ``glasskernel.mm.uaccess`` only. Counts are clamped to MAX_RW_COUNT as
+rw_verify_area does; a fault while copying out reports EFAULT and, for a seekable file,
+leaves the offset where it was.
+"""
+import struct
+
+from glasskernel.fs.uapi_fs import MAX_RW_COUNT, UIO_MAXIOV, Seek, fd_arg, long_arg
+from glasskernel.mm.uaccess import check_user_ptr, copy_from_user, copy_to_user
+from glasskernel.uapi.errno import Errno, KernelError
+
+_IOVEC = struct.Struct("<QQ")
+
+
+def _copy_out(task, file, buf: int, data: bytes, rewind_to: int | None) -> int:
+    """Copy read data to the user; on EFAULT undo the offset move for seekable files."""
+    try:
+        copy_to_user(task, buf, data)
+    except KernelError:
+        if rewind_to is not None:
+            file.pos = rewind_to
+        raise
+    return len(data)
+
+
+def sys_read(task, fd, buf, count) -> int:
+    """ksys_read: read up to count bytes at the file position."""
+    file = task.files.fdget(fd_arg(fd))
+    file.check_read()
+    check_user_ptr(buf)
+    start = file.pos if file.seekable else None
+    data = file.read(min(count, MAX_RW_COUNT))
+    return _copy_out(task, file, buf, data, start)
+
+
+def sys_write(task, fd, buf, count) -> int:
+    """ksys_write: the user's bytes are fetched first (EFAULT before any effect)."""
+    file = task.files.fdget(fd_arg(fd))
+    file.check_write()
+    data = copy_from_user(task, buf, min(count, MAX_RW_COUNT))
+    return file.write(data)
+
+
+def sys_pread64(task, fd, buf, count, pos) -> int:
+    """ksys_pread64: EINVAL for a negative offset, ESPIPE if unseekable."""
+    pos = long_arg(pos)
+    file = task.files.fdget(fd_arg(fd))
+    if pos < 0:
+        raise KernelError(Errno.EINVAL)
+    file.check_read()
+    check_user_ptr(buf)
+    data = file.pread(min(count, MAX_RW_COUNT), pos)
+    return _copy_out(task, file, buf, data, None)
+
+
+def sys_pwrite64(task, fd, buf, count, pos) -> int:
+    pos = long_arg(pos)
+    file = task.files.fdget(fd_arg(fd))
+    if pos < 0:
+        raise KernelError(Errno.EINVAL)
+    file.check_write()
+    data = copy_from_user(task, buf, min(count, MAX_RW_COUNT))
+    return file.pwrite(data, pos)
+
+
+def import_iovec(task, vec: int, vlen: int) -> list:
+    """import_iovec: the (base, len) pairs, EINVAL for a bad count or a negative length.
+
+    The total is clamped to MAX_RW_COUNT by shortening the tail, as Linux does.
+    """
+    vlen = fd_arg(vlen)
+    if vlen < 0 or vlen > UIO_MAXIOV:
+        raise KernelError(Errno.EINVAL)
+    raw = copy_from_user(task, vec, vlen * _IOVEC.size)
+    iovs, total = [], 0
+    for base, length in _IOVEC.iter_unpack(raw):
+        if length >= 1 << 63:
+            raise KernelError(Errno.EINVAL)
+        length = min(length, MAX_RW_COUNT - total)
+        total += length
+        iovs.append((base, length))
+    return iovs
+
+
+def _scatter(task, iovs: list, data: bytes) -> int:
+    """Copy ``data`` across the iovecs in order; return bytes placed."""
+    done = 0
+    for base, length in iovs:
+        if done >= len(data):
+            break
+        chunk = data[done:done + length]
+        copy_to_user(task, base, chunk)
+        done += len(chunk)
+    return done
+
+
+def _gather(task, iovs: list) -> bytes:
+    return b"".join(copy_from_user(task, base, length) for base, length in iovs)
+
+
+def sys_readv(task, fd, vec, vlen) -> int:
+    """do_readv: one read of the total length, scattered over the buffers."""
+    file = task.files.fdget(fd_arg(fd))
+    file.check_read()
+    iovs = import_iovec(task, vec, vlen)
+    start = file.pos if file.seekable else None
+    data = file.read(sum(length for _base, length in iovs))
+    try:
+        return _scatter(task, iovs, data)
+    except KernelError:
+        if start is not None:
+            file.pos = start
+        raise
+
+
+def sys_writev(task, fd, vec, vlen) -> int:
+    """do_writev: the buffers are gathered and written as one (atomic) write."""
+    file = task.files.fdget(fd_arg(fd))
+    file.check_write()
+    data = _gather(task, import_iovec(task, vec, vlen))
+    return file.write(data)
+
+
+def sys_preadv(task, fd, vec, vlen, pos_l, pos_h=0) -> int:
+    pos = long_arg(pos_l)
+    file = task.files.fdget(fd_arg(fd))
+    if pos < 0:
+        raise KernelError(Errno.EINVAL)
+    iovs = import_iovec(task, vec, vlen)
+    data = file.pread(sum(length for _base, length in iovs), pos)
+    return _scatter(task, iovs, data)
+
+
+def sys_pwritev(task, fd, vec, vlen, pos_l, pos_h=0) -> int:
+    pos = long_arg(pos_l)
+    file = task.files.fdget(fd_arg(fd))
+    if pos < 0:
+        raise KernelError(Errno.EINVAL)
+    data = _gather(task, import_iovec(task, vec, vlen))
+    return file.pwrite(data, pos)
+
+
+def sys_lseek(task, fd, offset, whence) -> int:
+    """ksys_lseek: EINVAL for an unknown whence or a negative result, ESPIPE for pipes."""
+    file = task.files.fdget(fd_arg(fd))
+    whence &= 0xFFFFFFFF
+    if whence > Seek.HOLE:
+        raise KernelError(Errno.EINVAL)
+    return file.lseek(long_arg(offset), whence)

@@ -1,0 +1,40 @@
+"""getdents64 (fs/readdir.c): struct linux_dirent64 records from a directory's position.
+
+Each record's d_off is the offset of the *next* entry, so a later call (or lseek to a
+d_off) continues exactly after it.
+"""
+import os
+import struct
+
+from glasskernel.fs.uapi_fs import fd_arg
+from glasskernel.mm.uaccess import check_user_ptr, copy_to_user
+from glasskernel.uapi.errno import Errno, KernelError
+
+_DIRENT64_HEAD = struct.Struct("<QqHB")      # d_ino, d_off, d_reclen, d_type (19 bytes)
+
+
+def dirent64_record(name: bytes, ino: int, dtype: int, next_off: int) -> bytes:
+    """One linux_dirent64: header, name, NUL, padded to 8 bytes (filldir64)."""
+    reclen = (_DIRENT64_HEAD.size + len(name) + 1 + 7) & ~7
+    head = _DIRENT64_HEAD.pack(ino, next_off, reclen, dtype)
+    return (head + name).ljust(reclen, b"\0")
+
+
+def sys_getdents64(task, fd, dirent, count) -> int:
+    """getdents64: fill at most ``count`` bytes; EINVAL if not even one record fits."""
+    file = task.files.fdget(fd_arg(fd))
+    count &= 0xFFFFFFFF
+    check_user_ptr(dirent)
+    out = bytearray()
+    new_pos = file.pos
+    for name, ino, dtype, next_off in file.getdents():
+        record = dirent64_record(os.fsencode(name), ino, dtype, next_off)
+        if len(out) + len(record) > count:
+            if not out:
+                raise KernelError(Errno.EINVAL)
+            break
+        out += record
+        new_pos = next_off
+    copy_to_user(task, dirent, bytes(out))
+    file.pos = new_pos
+    return len(out)

@@ -1,0 +1,89 @@
+"""stat family and readlink (fs/stat.c).
+
+Overlay files report the real host attributes of the layer that shows them, so
+``ls -la /`` in the guest matches the host.
+"""
+import os
+
+from glasskernel.fs.kstat import pack_stat, pack_statx
+from glasskernel.fs.namei import filename_lookup, getname, user_path_at
+from glasskernel.fs.uapi_fs import AT, AT_FDCWD, AT_STATX_SYNC_TYPE, Statx, fd_arg, uint_arg
+from glasskernel.mm.uaccess import copy_to_user
+from glasskernel.uapi.errno import Errno, KernelError
+
+
+def vfs_fstatat(task, dfd, filename, flags):
+    """vfs_fstatat: the dentry named (per AT_* flags) and its attributes."""
+    flags = uint_arg(flags)
+    if flags & ~int(AT.SYMLINK_NOFOLLOW | AT.NO_AUTOMOUNT | AT.EMPTY_PATH):
+        raise KernelError(Errno.EINVAL)
+    dentry = user_path_at(task, dfd, filename, flags)
+    return dentry.stat()
+
+
+def sys_newstat(task, filename, statbuf) -> int:
+    copy_to_user(task, statbuf, pack_stat(vfs_fstatat(task, AT_FDCWD, filename, 0)))
+    return 0
+
+
+def sys_newlstat(task, filename, statbuf) -> int:
+    st = vfs_fstatat(task, AT_FDCWD, filename, AT.SYMLINK_NOFOLLOW)
+    copy_to_user(task, statbuf, pack_stat(st))
+    return 0
+
+
+def sys_newfstatat(task, dfd, filename, statbuf, flag) -> int:
+    copy_to_user(task, statbuf, pack_stat(vfs_fstatat(task, dfd, filename, flag)))
+    return 0
+
+
+def sys_newfstat(task, fd, statbuf) -> int:
+    """fstat(2): works on O_PATH descriptors too."""
+    st = task.files.fdget(fd_arg(fd)).stat()
+    copy_to_user(task, statbuf, pack_stat(st))
+    return 0
+
+
+# x86-64 names the plain syscalls stat/fstat/lstat; both spellings are provided.
+sys_stat = sys_newstat
+sys_lstat = sys_newlstat
+sys_fstat = sys_newfstat
+
+
+def sys_statx(task, dfd, filename, flags, mask, buffer) -> int:
+    """statx(2): EINVAL for unknown flags, a bad sync type or a reserved mask bit."""
+    flags, mask = uint_arg(flags), uint_arg(mask)
+    if mask & Statx.RESERVED:
+        raise KernelError(Errno.EINVAL)
+    if (flags & AT_STATX_SYNC_TYPE) == AT_STATX_SYNC_TYPE:
+        raise KernelError(Errno.EINVAL)
+    if flags & ~int(AT.SYMLINK_NOFOLLOW | AT.NO_AUTOMOUNT | AT.EMPTY_PATH | AT_STATX_SYNC_TYPE):
+        raise KernelError(Errno.EINVAL)
+    if flags & AT.EMPTY_PATH and filename == 0:
+        raise KernelError(Errno.EFAULT)
+    dentry = user_path_at(task, dfd, filename, flags & ~int(AT_STATX_SYNC_TYPE))
+    copy_to_user(task, buffer, pack_statx(dentry.stat(), dentry.mnt_id))
+    return 0
+
+
+def do_readlinkat(task, dfd, pathname, buf, bufsiz) -> int:
+    """do_readlinkat: EINVAL for a size <= 0 or a non-symlink; the text is not
+    NUL-terminated and is cut to bufsiz bytes."""
+    bufsiz = fd_arg(bufsiz)
+    if bufsiz <= 0:
+        raise KernelError(Errno.EINVAL)
+    path = getname(task, pathname, allow_empty=True)
+    dentry = filename_lookup(task, dfd, path, follow=False, empty_ok=True)
+    if not dentry.is_symlink():
+        raise KernelError(Errno.EINVAL if path else Errno.ENOENT)
+    text = os.fsencode(dentry.readlink(task))[:bufsiz]
+    copy_to_user(task, buf, text)
+    return len(text)
+
+
+def sys_readlink(task, path, buf, bufsiz) -> int:
+    return do_readlinkat(task, AT_FDCWD, path, buf, bufsiz)
+
+
+def sys_readlinkat(task, dfd, pathname, buf, bufsiz) -> int:
+    return do_readlinkat(task, dfd, pathname, buf, bufsiz)

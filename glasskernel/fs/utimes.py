@@ -1,0 +1,63 @@
+"""utimensat and friends (fs/utimes.c)."""
+import struct
+import time
+
+from glasskernel.fs.namei import user_path_at
+from glasskernel.fs.uapi_fs import AT, AT_FDCWD, UTIME_NOW, UTIME_OMIT, fd_arg, uint_arg
+from glasskernel.mm.uaccess import copy_from_user
+from glasskernel.uapi.errno import Errno, KernelError
+
+_TIMESPEC2 = struct.Struct("<qqqq")
+_TIMEVAL2 = struct.Struct("<qqqq")
+
+
+def _ns(sec: int, nsec: int, now: int):
+    """One timespec as nanoseconds; None for UTIME_OMIT; EINVAL for a bad tv_nsec."""
+    if nsec == UTIME_OMIT:
+        return None
+    if nsec == UTIME_NOW:
+        return now
+    if not 0 <= nsec < 10**9:
+        raise KernelError(Errno.EINVAL)
+    return sec * 10**9 + nsec
+
+
+def do_utimes(task, dfd, filename, times, flags) -> int:
+    """do_utimes: NULL times means now; a NULL path means the dirfd itself (futimens)."""
+    flags = uint_arg(flags)
+    if flags & ~int(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH):
+        raise KernelError(Errno.EINVAL)
+    now = time.time_ns()
+    if times:
+        a_s, a_ns, m_s, m_ns = _TIMESPEC2.unpack(copy_from_user(task, times, 32))
+        atime, mtime = _ns(a_s, a_ns, now), _ns(m_s, m_ns, now)
+    else:
+        atime = mtime = now
+    if filename == 0:
+        if fd_arg(dfd) == AT_FDCWD:
+            raise KernelError(Errno.EFAULT)
+        if flags:
+            raise KernelError(Errno.EINVAL)
+        dentry = task.files.fdget(fd_arg(dfd)).dentry
+    else:
+        dentry = user_path_at(task, dfd, filename, flags)
+    if atime is None and mtime is None:
+        return 0
+    dentry.utimes(atime, mtime)
+    return 0
+
+
+def sys_utimensat(task, dfd, filename, utimes, flags) -> int:
+    return do_utimes(task, dfd, filename, utimes, flags)
+
+
+def sys_utimes(task, filename, utimes) -> int:
+    """utimes(2): struct timeval[2] (microseconds)."""
+    if not utimes:
+        return do_utimes(task, AT_FDCWD, filename, 0, 0)
+    a_s, a_us, m_s, m_us = _TIMEVAL2.unpack(copy_from_user(task, utimes, 32))
+    if not (0 <= a_us < 10**6 and 0 <= m_us < 10**6):
+        raise KernelError(Errno.EINVAL)
+    dentry = user_path_at(task, AT_FDCWD, filename)
+    dentry.utimes(a_s * 10**9 + a_us * 1000, m_s * 10**9 + m_us * 1000)
+    return 0
