@@ -148,3 +148,46 @@ def sys_lseek(task, fd, offset, whence) -> int:
     if whence > Seek.HOLE:
         raise KernelError(Errno.EINVAL)
     return file.lseek(long_arg(offset), whence)
+
+
+_SENDFILE_CHUNK = 1 << 20
+
+
+def _sendfile_source(task, in_fd: int):
+    file = task.files.fdget(fd_arg(in_fd))
+    file.check_read()
+    if not file.seekable:
+        raise KernelError(Errno.EINVAL)       # the source must be a file we can read at an offset
+    return file
+
+
+def sys_sendfile64(task, out_fd, in_fd, offset_ptr, count) -> int:
+    """sendfile(2): copy between descriptors inside the kernel (do_sendfile).
+
+    Reads from in_fd at *offset (then updated) or at its file position, and writes to
+    out_fd at its own position. A destination opened O_APPEND is refused (EINVAL).
+    """
+    from glasskernel.mm.uaccess import get_user_u64, put_user_u64
+    src = _sendfile_source(task, in_fd)
+    dst = task.files.fdget(fd_arg(out_fd))
+    dst.check_write()
+    if dst.flags & 0o2000:                    # O_APPEND
+        raise KernelError(Errno.EINVAL)
+    pos = get_user_u64(task, offset_ptr) if offset_ptr else src.pos
+    if long_arg(pos) < 0:
+        raise KernelError(Errno.EINVAL)
+    count = min(count, MAX_RW_COUNT)
+    done = 0
+    while done < count:
+        data = src.pread(min(_SENDFILE_CHUNK, count - done), pos + done)
+        if not data:
+            break
+        written = dst.write(data)
+        done += written
+        if written < len(data):
+            break
+    if offset_ptr:
+        put_user_u64(task, offset_ptr, pos + done)
+    else:
+        src.pos = pos + done
+    return done

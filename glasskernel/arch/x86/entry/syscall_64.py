@@ -9,7 +9,8 @@ from glasskernel.arch.x86.kernel import process_64
 from glasskernel.fs import (d_path, fcntl, file, ioctl, namei_dir, open, read_write, readdir, stat,
                             sync, utimes)
 from glasskernel.kernel import exit as kexit
-from glasskernel.kernel import fork, rseq
+from glasskernel.drivers.char import random
+from glasskernel.kernel import fork, rseq, sched_syscalls, sys, time
 from glasskernel.kernel.futex import syscalls as futex
 from glasskernel.mm import madvise, mmap, mprotect, mremap
 from glasskernel.uapi.unistd_64 import NR, SYSCALL_NAMES
@@ -28,6 +29,7 @@ _ROWS = [
     (NR.preadv, read_write.sys_preadv, "supported", ""),
     (NR.pwritev, read_write.sys_pwritev, "supported", ""),
     (NR.lseek, read_write.sys_lseek, "supported", ""),
+    (NR.sendfile, read_write.sys_sendfile64, "supported", ""),
     # files: opening and attributes (fs/open.c, fs/stat.c, fs/utimes.c, fs/sync.c)
     (NR.open, open.sys_open, P, "O_TMPFILE is EOPNOTSUPP"),
     (NR.openat, open.sys_openat, P, "O_TMPFILE is EOPNOTSUPP"),
@@ -89,6 +91,28 @@ _ROWS = [
     (NR.set_tid_address, fork.sys_set_tid_address, "supported", ""),
     (NR.set_robust_list, futex.sys_set_robust_list, P, "list not walked at exit yet"),
     (NR.rseq, rseq.sys_rseq, P, "kernel built without CONFIG_RSEQ: ENOSYS"),
+    (NR.uname, sys.sys_uname, "supported", ""),
+    (NR.getpid, sys.sys_getpid, "supported", ""),
+    (NR.gettid, sys.sys_gettid, "supported", ""),
+    (NR.getppid, sys.sys_getppid, "supported", ""),
+    (NR.getuid, sys.sys_getuid, "supported", ""),
+    (NR.geteuid, sys.sys_geteuid, "supported", ""),
+    (NR.getgid, sys.sys_getgid, "supported", ""),
+    (NR.getegid, sys.sys_getegid, "supported", ""),
+    (NR.getgroups, sys.sys_getgroups, "supported", ""),
+    (NR.sysinfo, sys.sys_sysinfo, "supported", ""),
+    (NR.prlimit64, sys.sys_prlimit64, "supported", ""),
+    (NR.getrlimit, sys.sys_getrlimit, "supported", ""),
+    (NR.setrlimit, sys.sys_setrlimit, "supported", ""),
+    (NR.sched_getaffinity, sched_syscalls.sys_sched_getaffinity, "supported", ""),
+    (NR.sched_yield, sched_syscalls.sys_sched_yield, "supported", ""),
+    # time (kernel/time/)
+    (NR.clock_gettime, time.sys_clock_gettime, P, "per-pid CPU clocks are EINVAL"),
+    (NR.clock_getres, time.sys_clock_getres, "supported", ""),
+    (NR.gettimeofday, time.sys_gettimeofday, "supported", ""),
+    (NR.time, time.sys_time, "supported", ""),
+    # randomness (drivers/char/random.c)
+    (NR.getrandom, random.sys_getrandom, "supported", ""),
     (NR.exit, kexit.sys_exit, "supported", ""),
     (NR.exit_group, kexit.sys_exit_group, P, "single-threaded groups"),
 ]

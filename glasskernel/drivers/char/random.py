@@ -1,0 +1,49 @@
+"""getrandom(2) (drivers/char/random.c).
+
+The bytes come from the host's kernel (os.urandom), whose pool is always initialised by the
+time we run, so GRND_NONBLOCK never has to report EAGAIN.
+"""
+import os
+
+from glasskernel.mm.uaccess import copy_to_user
+from glasskernel.uapi.errno import Errno, KernelError
+
+GRND_NONBLOCK = 0x0001
+GRND_RANDOM = 0x0002
+GRND_INSECURE = 0x0004
+MAX_RW_COUNT = 0x7FFFF000           # INT_MAX & PAGE_MASK: the most one call transfers
+PAGE_SIZE = 4096
+
+
+def sys_getrandom(task, buf, count, flags) -> int:
+    """getrandom(buf, count, flags): fill buf with up to count random bytes.
+
+    EINVAL for unknown flags or GRND_INSECURE together with GRND_RANDOM. A fault part way
+    returns the bytes copied so far, as copy_to_iter() does; a fault at once is EFAULT.
+    """
+    flags &= 0xFFFFFFFF
+    if flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE):
+        raise KernelError(Errno.EINVAL)
+    if flags & GRND_INSECURE and flags & GRND_RANDOM:
+        raise KernelError(Errno.EINVAL)
+    count = min(count, MAX_RW_COUNT)
+    return _fill_user(task, buf, count)
+
+
+def _fill_user(task, buf: int, count: int) -> int:
+    """get_random_bytes_user(): copy random bytes a page at a time.
+
+    Going page by page makes a fault stop exactly at the first unmapped page, which is
+    where the kernel's copy would stop too.
+    """
+    done = 0
+    while done < count:
+        n = min(count - done, PAGE_SIZE - ((buf + done) & (PAGE_SIZE - 1)))
+        try:
+            copy_to_user(task, buf + done, os.urandom(n))
+        except KernelError:
+            if done:
+                return done
+            raise
+        done += n
+    return done

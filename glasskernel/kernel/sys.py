@@ -1,0 +1,258 @@
+"""Identity, system information and resource-limit syscalls (kernel/sys.c).
+
+uname, getpid/gettid/getppid, the uid/gid getters, getgroups (kernel/groups.c), sysinfo and
+the rlimit family (getrlimit, setrlimit, prlimit64 and their common do_prlimit). umask is in
+fs/open.py. Handlers take raw unsigned 64-bit register values and return the result or
+raise KernelError, as everywhere in glasskernel.
+"""
+import os
+import resource as _host_resource
+import struct
+import time
+
+from glasskernel.mm.uaccess import copy_from_user, copy_to_user
+from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.resource import INIT_RLIMITS, RLIM_INFINITY, RLIM_NLIMITS, Rlimit
+from glasskernel.uapi.utsname import NewUtsname
+
+_RLIMIT64 = struct.Struct("<QQ")
+_SYSINFO = struct.Struct("<q3QQQQQQQH6xQQI4x")   # struct sysinfo, 112 bytes on x86-64
+SI_LOAD_SHIFT = 16                              # loads[] are fixed point with 16 fraction bits
+NR_OPEN = 1024 * 1024                           # sysctl fs.nr_open: ceiling of RLIMIT_NOFILE
+
+
+def _int(v: int) -> int:
+    """A register value as the C int the syscall declares."""
+    v &= 0xFFFFFFFF
+    return v - (1 << 32) if v & 0x80000000 else v
+
+
+# --- uname ----------------------------------------------------------------------------
+
+def utsname_of(task) -> NewUtsname:
+    """The task's UTS identity: the host's, with our sysname and machine.
+
+    The host's release is reported so programs that check the kernel version behave as
+    they do natively; a Kernel may override the whole thing with a ``utsname`` attribute.
+    """
+    override = getattr(task.kernel, "utsname", None)
+    if override is not None:
+        return override
+    host = os.uname()
+    return NewUtsname(sysname="Linux", nodename=host.nodename, release=host.release,
+                      version=host.version, machine="x86_64", domainname="(none)")
+
+
+def sys_uname(task, name) -> int:
+    """uname(2) (newuname): copy struct new_utsname to user space."""
+    copy_to_user(task, name, utsname_of(task).pack())
+    return 0
+
+
+# --- process identity -----------------------------------------------------------------
+
+def sys_getpid(task) -> int:
+    """getpid(2): the thread-group id, which is what user space calls the process id."""
+    return task.tgid
+
+
+def sys_gettid(task) -> int:
+    """gettid(2): this thread's own id."""
+    return task.pid
+
+
+def sys_getppid(task) -> int:
+    """getppid(2): the tgid of the (real) parent, 0 for a task without one."""
+    parent = task.real_parent or task.parent
+    return parent.tgid if parent is not None else 0
+
+
+def sys_getuid(task) -> int:
+    return task.cred.uid
+
+
+def sys_geteuid(task) -> int:
+    return task.cred.euid
+
+
+def sys_getgid(task) -> int:
+    return task.cred.gid
+
+
+def sys_getegid(task) -> int:
+    return task.cred.egid
+
+
+def sys_getgroups(task, gidsetsize, grouplist) -> int:
+    """getgroups(2) (kernel/groups.c): size 0 asks for the count; too small a size is EINVAL."""
+    size = _int(gidsetsize)
+    groups = tuple(task.cred.groups)
+    if size < 0:
+        raise KernelError(Errno.EINVAL)
+    if size == 0:
+        return len(groups)
+    if size < len(groups):
+        raise KernelError(Errno.EINVAL)
+    copy_to_user(task, grouplist, struct.pack(f"<{len(groups)}I", *groups))
+    return len(groups)
+
+
+# --- sysinfo --------------------------------------------------------------------------
+
+def _host_meminfo() -> dict:
+    """Fields of the host's /proc/meminfo in bytes (empty when unreadable)."""
+    info = {}
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                key, _, rest = line.partition(":")
+                parts = rest.split()
+                if parts:
+                    info[key] = int(parts[0]) * (1024 if parts[1:] == ["kB"] else 1)
+    except OSError:
+        pass
+    return info
+
+
+def _uptime_seconds(task) -> int:
+    """Seconds since boot: the kernel's clock if it has one, else the host's CLOCK_BOOTTIME."""
+    clock = getattr(task.kernel, "clock", None)
+    if clock is not None:
+        return clock.monotonic_ns() // 1_000_000_000
+    return int(time.clock_gettime(time.CLOCK_BOOTTIME))
+
+
+def sysinfo_values(task) -> tuple:
+    """The fields of struct sysinfo: the host's memory and load, our own process count."""
+    meminfo = _host_meminfo()
+    page = os.sysconf("SC_PAGE_SIZE")
+    total = meminfo.get("MemTotal", os.sysconf("SC_PHYS_PAGES") * page)
+    free = meminfo.get("MemFree", os.sysconf("SC_AVPHYS_PAGES") * page)
+    loads = [int(avg * (1 << SI_LOAD_SHIFT)) for avg in os.getloadavg()]
+    procs = len(getattr(task.kernel, "tasks", ()) or ()) or 1
+    return (_uptime_seconds(task), *loads, total, free, meminfo.get("Shmem", 0),
+            meminfo.get("Buffers", 0), meminfo.get("SwapTotal", 0), meminfo.get("SwapFree", 0),
+            min(procs, 0xFFFF), 0, 0, 1)
+
+
+def sys_sysinfo(task, info) -> int:
+    """sysinfo(2): uptime, loads, memory and swap sizes (mem_unit 1), number of tasks."""
+    copy_to_user(task, info, _SYSINFO.pack(*sysinfo_values(task)))
+    return 0
+
+
+# --- resource limits ------------------------------------------------------------------
+
+class Rlimits(dict):
+    """signal_struct->rlim: resource -> (cur, max), keyed by ``Rlimit``.
+
+    Lookups also accept the name ("RLIMIT_STACK") or the plain number, so callers may use
+    whichever they hold.
+    """
+
+    @staticmethod
+    def key(resource):
+        if isinstance(resource, str):
+            return Rlimit[resource]
+        return Rlimit(int(resource))
+
+    def __getitem__(self, resource):
+        return super().__getitem__(self.key(resource))
+
+    def __setitem__(self, resource, value):
+        super().__setitem__(self.key(resource), tuple(value))
+
+    def __contains__(self, resource):
+        try:
+            return super().__contains__(self.key(resource))
+        except (KeyError, ValueError):
+            return False
+
+    def get(self, resource, default=None):
+        return self[resource] if resource in self else default
+
+    def copy(self) -> "Rlimits":
+        """fork's copy of the limits (a new process gets its own signal_struct)."""
+        return Rlimits(self)
+
+
+def _from_host(value: int) -> int:
+    return RLIM_INFINITY if value == _host_resource.RLIM_INFINITY or value < 0 else value
+
+
+def default_rlimits() -> Rlimits:
+    """The limits a new init task starts with: the host shell's, else the kernel's INIT_RLIMITS.
+
+    Taking the host's values makes ``ulimit -a`` and prlimit agree with native runs.
+    """
+    limits = Rlimits(INIT_RLIMITS)
+    for res in Rlimit:
+        host_id = getattr(_host_resource, res.name, None)
+        if host_id is None:
+            continue
+        try:
+            cur, hard = _host_resource.getrlimit(host_id)
+        except (ValueError, OSError):
+            continue
+        limits[res] = (_from_host(cur), _from_host(hard))
+    return limits
+
+
+def _find_task(task, pid: int):
+    """The target of prlimit64: 0 or our own ids mean us; others are looked up (ESRCH)."""
+    if pid in (0, task.pid, task.tgid):
+        return task
+    other = (getattr(task.kernel, "tasks", None) or {}).get(pid)
+    if other is None:
+        raise KernelError(Errno.ESRCH)
+    return other
+
+
+def do_prlimit(task, target, resource: int, new):
+    """do_prlimit(): validate and install new (cur, max), return the old pair.
+
+    EINVAL for an unknown resource or cur > max; EPERM for raising the hard limit without
+    privilege, or RLIMIT_NOFILE beyond fs.nr_open.
+    """
+    if not 0 <= resource < RLIM_NLIMITS:
+        raise KernelError(Errno.EINVAL)
+    if not target.rlimits:
+        target.rlimits = default_rlimits()
+    old = target.rlimits.get(resource, INIT_RLIMITS[Rlimit(resource)])
+    if new is not None:
+        cur, hard = new
+        if cur > hard:
+            raise KernelError(Errno.EINVAL)
+        if resource == Rlimit.RLIMIT_NOFILE and hard > NR_OPEN:
+            raise KernelError(Errno.EPERM)
+        if hard > old[1] and task.cred.euid != 0:
+            raise KernelError(Errno.EPERM)
+        target.rlimits[resource] = (cur, hard)
+    return old
+
+
+def _read_rlimit(task, addr: int):
+    return _RLIMIT64.unpack(copy_from_user(task, addr, _RLIMIT64.size))
+
+
+def sys_prlimit64(task, pid, resource, new_rlim, old_rlim) -> int:
+    """prlimit64(2): get and/or set a limit of this or another process."""
+    target = _find_task(task, _int(pid))
+    new = _read_rlimit(task, new_rlim) if new_rlim else None
+    old = do_prlimit(task, target, resource & 0xFFFFFFFF, new)
+    if old_rlim:
+        copy_to_user(task, old_rlim, _RLIMIT64.pack(*old))
+    return 0
+
+
+def sys_getrlimit(task, resource, rlim) -> int:
+    """getrlimit(2): the 64-bit struct rlimit, same as prlimit64 with no new value."""
+    old = do_prlimit(task, task, resource & 0xFFFFFFFF, None)
+    copy_to_user(task, rlim, _RLIMIT64.pack(*old))
+    return 0
+
+
+def sys_setrlimit(task, resource, rlim) -> int:
+    """setrlimit(2)."""
+    do_prlimit(task, task, resource & 0xFFFFFFFF, _read_rlimit(task, rlim))
+    return 0

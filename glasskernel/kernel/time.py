@@ -1,0 +1,102 @@
+"""Clock syscalls: clock_gettime, clock_getres, gettimeofday, time (kernel/time/posix-timers.c,
+kernel/time/time.c).
+
+Time comes from ``task.kernel.clock`` when the kernel has one (``realtime_ns()`` and
+``monotonic_ns()``; the deterministic virtual clock), otherwise from the host. CPU-time
+clocks use ``clock.cputime_ns(task)`` when available, else the host thread's CPU time.
+"""
+import struct
+import time as _host_time
+
+from glasskernel.mm.uaccess import copy_to_user
+from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.time import NSEC_PER_SEC, NSEC_PER_USEC, ClockId
+
+_TIMESPEC = struct.Struct("<qq")
+_TIMEZONE = struct.Struct("<ii")
+HRTIMER_RES_NS = 1                  # hrtimer clocks report 1 ns resolution
+TICK_NSEC = 4_000_000               # coarse clocks tick at HZ=250 (Debian's configuration)
+
+
+def _clock(task):
+    return getattr(task.kernel, "clock", None)
+
+
+def realtime_ns(task) -> int:
+    """ktime_get_real(): nanoseconds since the epoch."""
+    clock = _clock(task)
+    return clock.realtime_ns() if clock is not None else _host_time.time_ns()
+
+
+def monotonic_ns(task) -> int:
+    """ktime_get(): nanoseconds since an arbitrary start, never going back."""
+    clock = _clock(task)
+    return clock.monotonic_ns() if clock is not None else _host_time.monotonic_ns()
+
+
+def cputime_ns(task) -> int:
+    """CPU time used by the task (thread and process clocks alike, for now)."""
+    clock = _clock(task)
+    if clock is not None and hasattr(clock, "cputime_ns"):
+        return clock.cputime_ns(task)
+    return _host_time.thread_time_ns()
+
+
+# The posix_clocks[] table: clock id -> (read function, resolution).
+_CLOCKS = {
+    ClockId.CLOCK_REALTIME: (realtime_ns, HRTIMER_RES_NS),
+    ClockId.CLOCK_MONOTONIC: (monotonic_ns, HRTIMER_RES_NS),
+    ClockId.CLOCK_PROCESS_CPUTIME_ID: (cputime_ns, HRTIMER_RES_NS),
+    ClockId.CLOCK_THREAD_CPUTIME_ID: (cputime_ns, HRTIMER_RES_NS),
+    ClockId.CLOCK_MONOTONIC_RAW: (monotonic_ns, HRTIMER_RES_NS),
+    ClockId.CLOCK_REALTIME_COARSE: (realtime_ns, TICK_NSEC),
+    ClockId.CLOCK_MONOTONIC_COARSE: (monotonic_ns, TICK_NSEC),
+    ClockId.CLOCK_BOOTTIME: (monotonic_ns, HRTIMER_RES_NS),   # we never suspend
+    ClockId.CLOCK_TAI: (realtime_ns, HRTIMER_RES_NS),         # TAI offset 0 until NTP sets it
+}
+
+
+def clockid_to_kclock(which: int):
+    """The clock for an id; EINVAL for unknown ids and the per-pid CPU clocks (negative ids)."""
+    which &= 0xFFFFFFFF
+    if which not in _CLOCKS:
+        raise KernelError(Errno.EINVAL)
+    return _CLOCKS[ClockId(which)]
+
+
+def put_timespec64(task, addr: int, ns: int) -> None:
+    copy_to_user(task, addr, _TIMESPEC.pack(ns // NSEC_PER_SEC, ns % NSEC_PER_SEC))
+
+
+def sys_clock_gettime(task, which_clock, tp) -> int:
+    """clock_gettime(2)."""
+    read, _res = clockid_to_kclock(which_clock)
+    put_timespec64(task, tp, read(task))
+    return 0
+
+
+def sys_clock_getres(task, which_clock, tp) -> int:
+    """clock_getres(2): the resolution; tp may be NULL to just validate the clock."""
+    _read, res = clockid_to_kclock(which_clock)
+    if tp:
+        put_timespec64(task, tp, res)
+    return 0
+
+
+def sys_gettimeofday(task, tv, tz) -> int:
+    """gettimeofday(2): either pointer may be NULL; the timezone is always UTC (sys_tz)."""
+    if tv:
+        ns = realtime_ns(task)
+        copy_to_user(task, tv, _TIMESPEC.pack(ns // NSEC_PER_SEC,
+                                              ns % NSEC_PER_SEC // NSEC_PER_USEC))
+    if tz:
+        copy_to_user(task, tz, _TIMEZONE.pack(0, 0))
+    return 0
+
+
+def sys_time(task, tloc) -> int:
+    """time(2): seconds since the epoch, also stored at tloc unless it is NULL."""
+    secs = realtime_ns(task) // NSEC_PER_SEC
+    if tloc:
+        copy_to_user(task, tloc, struct.pack("<q", secs))
+    return secs
