@@ -86,24 +86,33 @@ def load_elf_phdrs(ehdr: ElfHeader, file) -> list:
     size = ehdr.e_phnum * _PHDR.size
     if size > _MAX_PHDRS_SIZE:
         raise KernelError(Errno.ENOEXEC)
+    if ehdr.e_phoff + size > file.size():
+        raise KernelError(Errno.ENOEXEC)
     raw = file.pread(size, ehdr.e_phoff)
     if len(raw) != size:
-        raise KernelError(Errno.EIO if raw else Errno.ENOEXEC)
+        # elf_read fails with EIO, but load_elf_binary only sees "no headers": ENOEXEC.
+        raise KernelError(Errno.ENOEXEC)
     return [ElfPhdr(*_PHDR.unpack_from(raw, i * _PHDR.size)) for i in range(ehdr.e_phnum)]
 
 
 def check_load_segments(phdrs: list, file_size: int) -> list:
-    """The PT_LOAD headers, rejected if they cannot be mapped as the kernel would."""
+    """The PT_LOAD headers, checked before the point of no return.
+
+    Linux discovers some of these problems only while mapping, after the old program is
+    gone, and then kills the task with SIGSEGV (or lets it die of SIGBUS later, for file
+    bytes that are not there). We refuse them up front with ENOEXEC so the caller gets a
+    clear "Exec format error" instead; well-formed files behave exactly as on Linux.
+    """
     loads = [ph for ph in phdrs if ph.p_type == PT_LOAD]
     if not loads:
         raise KernelError(Errno.ENOEXEC)
     for ph in loads:
         if ph.p_filesz > ph.p_memsz or ph.p_offset + ph.p_filesz > file_size:
-            raise KernelError(Errno.EINVAL if ph.p_filesz > ph.p_memsz else Errno.ENOEXEC)
+            raise KernelError(Errno.ENOEXEC)
         if (ph.p_vaddr - ph.p_offset) % PAGE_SIZE:
-            raise KernelError(Errno.EINVAL)
-        if ph.p_vaddr + ph.p_memsz < ph.p_vaddr or ph.p_vaddr + ph.p_memsz > TASK_SIZE:
-            raise KernelError(Errno.EINVAL)
+            raise KernelError(Errno.ENOEXEC)
+        if ph.p_vaddr + ph.p_memsz > TASK_SIZE:
+            raise KernelError(Errno.ENOEXEC)
     return loads
 
 

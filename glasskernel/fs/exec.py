@@ -218,3 +218,34 @@ def user_string_array(task, addr: int, limit: int = MAX_ARG_STRINGS) -> list:
             raise KernelError(Errno.E2BIG if err.errno == Errno.ENAMETOOLONG else err.errno) from None
         addr += 8
     return strings
+
+
+PATH_MAX = 4096
+AT_EMPTY_PATH = 0x1000
+AT_SYMLINK_NOFOLLOW = 0x100
+
+
+def _execve_from_user(task, dfd: int, filename_ptr: int, argv_ptr: int, envp_ptr: int, flags: int) -> int:
+    """Copy the syscall's arguments in, then exec; on success the task runs the new image."""
+    from glasskernel.mm.uaccess import strncpy_from_user
+    filename = strncpy_from_user(task, filename_ptr, PATH_MAX)
+    argv = user_string_array(task, argv_ptr)
+    envp = user_string_array(task, envp_ptr)
+    if not argv:
+        argv = [b""]            # Linux 5.18+: never start a program with argc == 0
+    bprm = do_execveat_common(task, dfd, filename, argv, envp, flags)
+    task.kernel.trace_execve(task, filename, argv, len(envp), envp_ptr, bprm)
+    return 0
+
+
+def sys_execve(task, filename, argv, envp) -> int:
+    return _execve_from_user(task, AT_FDCWD, filename, argv, envp, 0)
+
+
+def sys_execveat(task, fd, filename, argv, envp, flags) -> int:
+    flags &= 0xFFFFFFFF
+    if flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW):
+        raise KernelError(Errno.EINVAL)
+    dfd = fd & 0xFFFFFFFF
+    dfd = dfd - (1 << 32) if dfd & 0x80000000 else dfd
+    return _execve_from_user(task, dfd, filename, argv, envp, flags)

@@ -15,6 +15,7 @@ from glasskernel.arch.x86.kernel.apic_timer import ApicTimer
 from glasskernel.arch.x86.kernel.process import ThreadStruct
 from glasskernel.arch.x86.kernel.traps import handle_exception
 from glasskernel.kernel.exit import do_group_exit, exit_status_signal
+from glasskernel.kernel.signal import SighandStruct, flush_signal_handlers, get_signal
 from glasskernel.kernel.task import Cred, Task
 from glasskernel.mm.page_alloc import PhysicalMemory
 from glasskernel.uapi.unistd_64 import SYSCALL_NAMES
@@ -67,6 +68,7 @@ class Kernel:
         task.fs = FsStruct.initial(self.vfs, os.getcwd())
         task.files = FilesStruct.with_stdio()
         task.rlimits = default_rlimits()
+        task.sighand = SighandStruct()
         self.tasks[pid] = task
         return task
 
@@ -76,11 +78,15 @@ class Kernel:
         task = self.new_init_task()
         self.current = task
         bprm = kernel_execve(task, filename, argv, envp)
+        self.trace_execve(task, filename, argv, len(envp), bprm.mm.start_stack, bprm)
+        return task
+
+    def trace_execve(self, task, filename: bytes, argv: list, envc: int, envp_addr: int, bprm) -> None:
+        """A successful execve, for the syscall log (the old argument memory is gone)."""
         if self.strace is not None:
             self.strace.execve_start(task, filename.decode("utf-8", "surrogateescape"),
                                      [a.decode("utf-8", "surrogateescape") for a in argv],
-                                     len(envp), bprm.mm.start_stack)
-        return task
+                                     envc, envp_addr)
 
     def exit_notify(self, task) -> None:
         """The parent learns of the death (wait and SIGCHLD come with the lifecycle work)."""
@@ -152,6 +158,7 @@ class Kernel:
     # ----- signals (default actions; handlers arrive with the shells work) ----------------
 
     def force_sig_fault(self, task, fault) -> None:
+        """A fault in user code: no handlers run yet, so its default action applies."""
         task.pending_fault = None
         if self.strace is not None:
             self.strace.signal(task, fault.signo, fault.code, fault.addr)
@@ -163,7 +170,22 @@ class Kernel:
         do_group_exit(task, exit_status_signal(signo, core))
 
     def flush_signal_handlers(self, task) -> None:
-        """execve resets caught signals to their default (nothing is caught yet)."""
+        """execve resets caught signals to their default."""
+        flush_signal_handlers(task)
+
+    def exit_to_user_mode(self, task) -> None:
+        """Work before returning to user mode: deliver pending signals (get_signal)."""
+        if task.pending:
+            get_signal(task)
+
+    def signal_delivered(self, task, signo: int) -> None:
+        if self.strace is not None:
+            self.strace.signal(task, signo, 0, 0, si_pid=task.tgid, si_uid=task.cred.uid)
+
+    def sleep_ns(self, task, ns: int) -> None:
+        """Block the task for ns nanoseconds (one task: the host thread sleeps)."""
+        import time
+        time.sleep(ns / 1e9)
 
     def core_limit(self, task) -> int:
         return task.rlimits.get("RLIMIT_CORE", (0, 0))[0] if task.rlimits else 0

@@ -55,3 +55,16 @@ def sys_exit(task, error_code) -> int:
 def sys_exit_group(task, error_code) -> int:
     do_group_exit(task, exit_status_code(error_code))
     return 0
+
+
+ECHILD = 10
+
+
+def sys_wait4(task, upid, stat_addr, options, ru) -> int:
+    """wait4(2): children and reaping arrive with the lifecycle work; no child → ECHILD."""
+    from glasskernel.uapi.errno import Errno, KernelError
+    if options & ~(0x1 | 0x2 | 0x8 | 0x40000000 | 0x80000000 | 0x20000000):
+        raise KernelError(Errno.EINVAL)
+    if not task.children:
+        raise KernelError(Errno.ECHILD)
+    raise KernelError(Errno.ECHILD)

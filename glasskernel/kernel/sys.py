@@ -256,3 +256,188 @@ def sys_setrlimit(task, resource, rlim) -> int:
     """setrlimit(2)."""
     do_prlimit(task, task, resource & 0xFFFFFFFF, _read_rlimit(task, rlim))
     return 0
+
+
+# --- credentials (the set*id part of kernel/sys.c) --------------------------------------
+# Rules for an unprivileged caller: each new id must be one of the current real, effective
+# or saved ids; a caller with euid 0 (CAP_SETUID) may set anything. -1 means "unchanged".
+
+_NO_CHANGE = 0xFFFFFFFF
+
+
+def _id_arg(value: int) -> int:
+    return value & 0xFFFFFFFF
+
+
+def _allowed(new: int, *current: int) -> bool:
+    return new == _NO_CHANGE or new in current
+
+
+def _set_ids(cred, kind: str, real: int, effective: int, saved: int) -> None:
+    """Apply a set[res]uid/gid triple whose members passed the permission check."""
+    names = ("uid", "euid", "suid", "fsuid") if kind == "u" else ("gid", "egid", "sgid", "fsgid")
+    for name, value in zip(names[:3], (real, effective, saved)):
+        if value != _NO_CHANGE:
+            setattr(cred, name, value)
+    setattr(cred, names[3], getattr(cred, names[1]))
+
+
+def _ids(cred, kind: str) -> tuple:
+    return (cred.uid, cred.euid, cred.suid) if kind == "u" else (cred.gid, cred.egid, cred.sgid)
+
+
+def _privileged(task) -> bool:
+    return task.cred.euid == 0
+
+
+def do_setresid(task, kind: str, real: int, effective: int, saved: int) -> int:
+    real, effective, saved = _id_arg(real), _id_arg(effective), _id_arg(saved)
+    current = _ids(task.cred, kind)
+    if not _privileged(task) and not all(_allowed(v, *current) for v in (real, effective, saved)):
+        raise KernelError(Errno.EPERM)
+    _set_ids(task.cred, kind, real, effective, saved)
+    return 0
+
+
+def do_setid(task, kind: str, value: int) -> int:
+    """setuid/setgid: privileged callers set all three ids, others only the effective one."""
+    value = _id_arg(value)
+    if value == _NO_CHANGE:
+        raise KernelError(Errno.EINVAL)
+    if _privileged(task):
+        return do_setresid(task, kind, value, value, value)
+    real, _eff, saved = _ids(task.cred, kind)
+    if value not in (real, saved):
+        raise KernelError(Errno.EPERM)
+    return do_setresid(task, kind, _NO_CHANGE, value, _NO_CHANGE)
+
+
+def do_setreid(task, kind: str, real: int, effective: int) -> int:
+    """setreuid/setregid: the saved id follows the effective one when it changes."""
+    real, effective = _id_arg(real), _id_arg(effective)
+    cur_real, cur_eff, cur_saved = _ids(task.cred, kind)
+    if not _privileged(task):
+        if not _allowed(real, cur_real, cur_eff) or not _allowed(effective, cur_real, cur_eff, cur_saved):
+            raise KernelError(Errno.EPERM)
+    saved = _NO_CHANGE
+    if real != _NO_CHANGE or (effective != _NO_CHANGE and effective != cur_real):
+        saved = effective if effective != _NO_CHANGE else cur_eff
+    _set_ids(task.cred, kind, real, effective, saved)
+    return 0
+
+
+def sys_setuid(task, uid) -> int:
+    return do_setid(task, "u", uid)
+
+
+def sys_setgid(task, gid) -> int:
+    return do_setid(task, "g", gid)
+
+
+def sys_setreuid(task, ruid, euid) -> int:
+    return do_setreid(task, "u", ruid, euid)
+
+
+def sys_setregid(task, rgid, egid) -> int:
+    return do_setreid(task, "g", rgid, egid)
+
+
+def sys_setresuid(task, ruid, euid, suid) -> int:
+    return do_setresid(task, "u", ruid, euid, suid)
+
+
+def sys_setresgid(task, rgid, egid, sgid) -> int:
+    return do_setresid(task, "g", rgid, egid, sgid)
+
+
+def _put_ids(task, addrs, values) -> int:
+    for addr, value in zip(addrs, values):
+        copy_to_user(task, addr, struct.pack("<I", value))
+    return 0
+
+
+def sys_getresuid(task, ruid, euid, suid) -> int:
+    return _put_ids(task, (ruid, euid, suid), _ids(task.cred, "u"))
+
+
+def sys_getresgid(task, rgid, egid, sgid) -> int:
+    return _put_ids(task, (rgid, egid, sgid), _ids(task.cred, "g"))
+
+
+def sys_setgroups(task, gidsetsize, grouplist) -> int:
+    """setgroups(2) (kernel/groups.c): privileged only; at most NGROUPS_MAX entries."""
+    size = _int(gidsetsize)
+    if size < 0 or size > 65536:
+        raise KernelError(Errno.EINVAL)
+    if not _privileged(task):
+        raise KernelError(Errno.EPERM)
+    raw = copy_from_user(task, grouplist, 4 * size) if size else b""
+    task.cred.groups = tuple(sorted(set(struct.unpack(f"<{size}I", raw))))
+    return 0
+
+
+# --- prctl ------------------------------------------------------------------------------
+PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE = 1, 2, 3, 4
+PR_SET_NAME, PR_GET_NAME = 15, 16
+PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER = 36, 37
+PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS = 38, 39
+TASK_COMM_LEN = 16
+
+
+def _prctl_name(task, option: int, arg2: int) -> int:
+    if option == PR_SET_NAME:
+        from glasskernel.mm.uaccess import strncpy_from_user
+        try:
+            name = strncpy_from_user(task, arg2, TASK_COMM_LEN)
+        except KernelError as err:
+            if err.errno != Errno.ENAMETOOLONG:
+                raise
+            name = copy_from_user(task, arg2, TASK_COMM_LEN - 1)
+        task.comm = name[:TASK_COMM_LEN - 1].decode("utf-8", "surrogateescape")
+        return 0
+    comm = task.comm.encode("utf-8", "surrogateescape")[:TASK_COMM_LEN - 1]
+    copy_to_user(task, arg2, comm + bytes(TASK_COMM_LEN - len(comm)))
+    return 0
+
+
+def _prctl_flag(task, option: int, arg2: int) -> int:
+    """The simple get/set pairs: parent-death signal, dumpable, subreaper, no_new_privs."""
+    if option == PR_SET_PDEATHSIG:
+        if not 0 <= arg2 <= 64:
+            raise KernelError(Errno.EINVAL)
+        task.pdeath_signal = arg2
+        return 0
+    if option == PR_GET_PDEATHSIG:
+        copy_to_user(task, arg2, struct.pack("<i", task.pdeath_signal))
+        return 0
+    if option == PR_SET_DUMPABLE:
+        if arg2 not in (0, 1):
+            raise KernelError(Errno.EINVAL)
+        task.dumpable = arg2
+        return 0
+    if option == PR_GET_DUMPABLE:
+        return task.dumpable
+    if option == PR_SET_CHILD_SUBREAPER:
+        task.child_subreaper = bool(arg2)
+        return 0
+    if option == PR_GET_CHILD_SUBREAPER:
+        copy_to_user(task, arg2, struct.pack("<i", int(getattr(task, "child_subreaper", False))))
+        return 0
+    if option == PR_SET_NO_NEW_PRIVS:
+        if arg2 != 1:
+            raise KernelError(Errno.EINVAL)
+        task.no_new_privs = True
+        return 0
+    return int(task.no_new_privs)          # PR_GET_NO_NEW_PRIVS
+
+
+def sys_prctl(task, option, arg2, arg3, arg4, arg5) -> int:
+    """prctl(2) for the options programs use at start-up; others are EINVAL."""
+    option &= 0xFFFFFFFF
+    if option in (PR_SET_NAME, PR_GET_NAME):
+        return _prctl_name(task, option, arg2)
+    if option in (PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE,
+                  PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS,
+                  PR_GET_NO_NEW_PRIVS):
+        return _prctl_flag(task, option, arg2)
+    raise KernelError(Errno.EINVAL)

@@ -30,6 +30,15 @@ class Cred:
     euid: int = 0
     egid: int = 0
     groups: tuple = ()
+    suid: int = -1          # saved set-user-ID; -1 at construction means "same as euid"
+    sgid: int = -1
+    fsuid: int = -1         # file-system ids; -1 means "same as the effective id"
+    fsgid: int = -1
+
+    def __post_init__(self):
+        for saved, effective in (("suid", "euid"), ("sgid", "egid"), ("fsuid", "euid"), ("fsgid", "egid")):
+            if getattr(self, saved) == -1:
+                setattr(self, saved, getattr(self, effective))
 
 
 @dataclass(eq=False)
@@ -56,6 +65,12 @@ class Task:
     rlimits: dict = field(default_factory=dict)  # shared with the thread group
     exiting: bool = False               # task: do_exit has begun (PF_EXITING)
     pending_fault: object = None        # task: signal from a user fault, delivered on the way out
+    sighand: object = None              # shared by CLONE_SIGHAND: kernel.signal.SighandStruct
+    blocked: int = 0                    # task: blocked signal mask
+    pending: int = 0                    # kernel: pending signals (private to the thread)
+    pdeath_signal: int = 0              # task: prctl(PR_SET_PDEATHSIG)
+    dumpable: int = 1                   # belongs to mm in Linux: prctl(PR_SET_DUMPABLE)
+    no_new_privs: bool = False          # task: prctl(PR_SET_NO_NEW_PRIVS)
 
     def __repr__(self) -> str:
         return f"<task {self.pid} {self.comm!r} {self.state.value}>"

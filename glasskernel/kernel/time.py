@@ -100,3 +100,38 @@ def sys_time(task, tloc) -> int:
     if tloc:
         copy_to_user(task, tloc, struct.pack("<q", secs))
     return secs
+
+
+TIMER_ABSTIME = 1
+_MAX_NSEC = NSEC_PER_SEC
+
+
+def get_timespec64(task, addr: int) -> int:
+    """A user timespec as nanoseconds; EINVAL if tv_nsec is out of range or tv_sec < 0."""
+    from glasskernel.mm.uaccess import copy_from_user
+    sec, nsec = _TIMESPEC.unpack(copy_from_user(task, addr, _TIMESPEC.size))
+    if sec < 0 or not 0 <= nsec < _MAX_NSEC:
+        raise KernelError(Errno.EINVAL)
+    return sec * NSEC_PER_SEC + nsec
+
+
+def do_nanosleep(task, ns: int) -> int:
+    """Sleep for ns nanoseconds (hrtimer_nanosleep); the scheduler will own this later."""
+    task.kernel.sleep_ns(task, ns)
+    return 0
+
+
+def sys_nanosleep(task, rqtp, rmtp) -> int:
+    return do_nanosleep(task, get_timespec64(task, rqtp))
+
+
+def sys_clock_nanosleep(task, which_clock, flags, rqtp, rmtp) -> int:
+    """clock_nanosleep(2): relative or TIMER_ABSTIME sleeps on the realtime/monotonic clocks."""
+    which = which_clock & 0xFFFFFFFF
+    if which in (ClockId.CLOCK_THREAD_CPUTIME_ID,):
+        raise KernelError(Errno.EINVAL)
+    read, _res = clockid_to_kclock(which)
+    ns = get_timespec64(task, rqtp)
+    if flags & TIMER_ABSTIME:
+        ns = max(0, ns - read(task))
+    return do_nanosleep(task, ns)

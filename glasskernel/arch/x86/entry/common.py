@@ -41,8 +41,11 @@ def do_syscall_64(kernel, task, cpu) -> bool:
     else:
         ret = invoke(kernel, task, entry, args)
     thread.orig_rax = -1
-    if kernel.strace is not None and not task.exiting:
+    if kernel.strace is not None and not task.exiting and not (thread.regs_dirty and ret == 0):
+        # (a successful execve was logged by the exec path: its arguments are gone now)
         kernel.strace.syscall_exit(task, nr, tuple(args), ret, task.mm)
+    if task.pending and not task.exiting:
+        kernel.exit_to_user_mode(task)
     if task.exiting:
         return False
     if thread.regs_dirty:

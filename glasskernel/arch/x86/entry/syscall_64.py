@@ -6,11 +6,12 @@ ENOSYS with a single warning per number. Names come from uapi/unistd_64.py.
 """
 from glasskernel.arch.x86.entry.common import SyscallEntry
 from glasskernel.arch.x86.kernel import process_64
+from glasskernel.fs import exec as fs_exec
 from glasskernel.fs import (d_path, fcntl, file, ioctl, namei_dir, open, read_write, readdir, stat,
                             sync, utimes)
 from glasskernel.kernel import exit as kexit
 from glasskernel.drivers.char import random
-from glasskernel.kernel import fork, rseq, sched_syscalls, sys, time
+from glasskernel.kernel import fork, rseq, sched_syscalls, signal, sys, time
 from glasskernel.kernel.futex import syscalls as futex
 from glasskernel.mm import madvise, mmap, mprotect, mremap
 from glasskernel.uapi.unistd_64 import NR, SYSCALL_NAMES
@@ -104,6 +105,23 @@ _ROWS = [
     (NR.prlimit64, sys.sys_prlimit64, "supported", ""),
     (NR.getrlimit, sys.sys_getrlimit, "supported", ""),
     (NR.setrlimit, sys.sys_setrlimit, "supported", ""),
+    (NR.setuid, sys.sys_setuid, "supported", ""),
+    (NR.setgid, sys.sys_setgid, "supported", ""),
+    (NR.setreuid, sys.sys_setreuid, "supported", ""),
+    (NR.setregid, sys.sys_setregid, "supported", ""),
+    (NR.setresuid, sys.sys_setresuid, "supported", ""),
+    (NR.setresgid, sys.sys_setresgid, "supported", ""),
+    (NR.getresuid, sys.sys_getresuid, "supported", ""),
+    (NR.getresgid, sys.sys_getresgid, "supported", ""),
+    (NR.setgroups, sys.sys_setgroups, "supported", ""),
+    (NR.prctl, sys.sys_prctl, P, "name, pdeath signal, dumpable, subreaper, no_new_privs"),
+    # signals (kernel/signal.c)
+    (NR.rt_sigaction, signal.sys_rt_sigaction, P, "handlers are recorded; running them comes with signal frames"),
+    (NR.rt_sigprocmask, signal.sys_rt_sigprocmask, "supported", ""),
+    (NR.rt_sigpending, signal.sys_rt_sigpending, "supported", ""),
+    (NR.kill, signal.sys_kill, "supported", ""),
+    (NR.tkill, signal.sys_tkill, "supported", ""),
+    (NR.tgkill, signal.sys_tgkill, "supported", ""),
     (NR.sched_getaffinity, sched_syscalls.sys_sched_getaffinity, "supported", ""),
     (NR.sched_yield, sched_syscalls.sys_sched_yield, "supported", ""),
     # time (kernel/time/)
@@ -111,8 +129,13 @@ _ROWS = [
     (NR.clock_getres, time.sys_clock_getres, "supported", ""),
     (NR.gettimeofday, time.sys_gettimeofday, "supported", ""),
     (NR.time, time.sys_time, "supported", ""),
+    (NR.nanosleep, time.sys_nanosleep, P, "not interruptible by signals yet"),
+    (NR.clock_nanosleep, time.sys_clock_nanosleep, P, "not interruptible by signals yet"),
     # randomness (drivers/char/random.c)
     (NR.getrandom, random.sys_getrandom, "supported", ""),
+    (NR.execve, fs_exec.sys_execve, P, "static ELF and #! scripts; no dynamic loader yet"),
+    (NR.execveat, fs_exec.sys_execveat, P, "static ELF and #! scripts; no dynamic loader yet"),
+    (NR.wait4, kexit.sys_wait4, P, "no children yet: ECHILD"),
     (NR.exit, kexit.sys_exit, "supported", ""),
     (NR.exit_group, kexit.sys_exit_group, P, "single-threaded groups"),
 ]
