@@ -89,9 +89,8 @@ def _check_map_type(flags: int) -> None:
         raise KernelError(Errno.EOPNOTSUPP)
 
 
-def _mapping_file(task, fd: int, prot: int, flags: int):
-    """The open file behind a file mapping, with mmap's permission rules (EBADF, EACCES)."""
-    file = task.files.fdget(fd)
+def _mapping_file(file, prot: int, flags: int):
+    """The open file behind a file mapping, with mmap's permission rules (EACCES)."""
     accmode = file.flags & 3
     if accmode == 1:                                   # O_WRONLY: cannot map at all
         raise KernelError(Errno.EACCES)
@@ -106,10 +105,12 @@ def sys_mmap(task, addr, length, prot, flags, fd, off) -> int:
     flags &= 0xFFFFFFFF
     if off & (PAGE_SIZE - 1):
         raise KernelError(Errno.EINVAL)
-    _check_map_type(flags)
     file = None
     if not flags & MAP_ANONYMOUS:
-        file = _mapping_file(task, _signed32(fd), prot, flags)
+        file = task.files.fdget(_signed32(fd))      # EBADF comes before any flag check
+    _check_map_type(flags)
+    if file is not None:
+        file = _mapping_file(file, prot, flags)
     return do_mmap(task.mm, addr, length, prot & 0xFFFFFFFF, flags, file, off)
 
 

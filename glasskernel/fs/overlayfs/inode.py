@@ -50,7 +50,17 @@ class OvlDentry(Dentry):
         return self.lower and not self.ofs.is_opaque(self.path)
 
     def stat(self):
-        return StatResult.from_host(self.real()[1])
+        """Attributes of the visible layer; a merged directory shows the lower one's.
+
+        The upper copy of a directory only exists to hold new entries (the upper root is
+        a fresh temporary directory), so its mode, link count and times would be noise.
+        """
+        st = self.real()[1]
+        if pystat.S_ISDIR(st.st_mode) and self.lower_dir_visible():
+            lower = lstat_or_none(self.ofs.lower_path(self.path))
+            if lower is not None and pystat.S_ISDIR(lower.st_mode):
+                st = lower
+        return StatResult.from_host(st)
 
     def mode(self) -> int:
         return self.real()[1].st_mode

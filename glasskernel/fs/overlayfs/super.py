@@ -23,6 +23,15 @@ class OverlayFs:
         self.upper = tempfile.mkdtemp(prefix="glasskernel-upper-")
         self.whiteouts = set()    # guest paths whose lower entry is deleted
         self.opaque = set()       # guest paths of upper dirs that hide the lower dir below
+        self._hide_upper_in_lower()
+
+    def _hide_upper_in_lower(self) -> None:
+        """The upper layer lives in the host's /tmp, which may be inside lower: the guest
+        must not see (or reach) it there, so it starts out whited out."""
+        real_upper = os.path.realpath(self.upper)
+        base = self.lower.rstrip("/")
+        if real_upper.startswith(base + "/"):
+            self.whiteouts.add(real_upper[len(base):])
 
     def lower_path(self, path: str) -> str:
         """Host path of guest ``path`` in the lower layer (the caller checked visibility)."""
