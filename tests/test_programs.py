@@ -258,3 +258,10 @@ def test_bad_syscall_arguments(build, toolchain):
     native, guest = differential([exe], check_stderr=False)
     assert guest[0].endswith(b"still alive\n")
 
+
+
+def test_mm_ops(build, toolchain, tmp_path):
+    """mmap/munmap/mprotect/mremap/madvise/brk, file mappings and stack growth."""
+    exe = build("mm_ops", toolchain)
+    native, _ = differential([exe, str(tmp_path)])
+    assert b"FAIL" not in native[0]
