@@ -6,6 +6,7 @@ script's own argv[0] is replaced by its path) and starts over with the interpret
 nested scripts are allowed a few levels deep, then ELOOP.
 """
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.fcntl import AT_FDCWD
 
 _WHITESPACE = b" \t"
 
@@ -45,7 +46,7 @@ def remove_arg_zero(bprm) -> None:
 
 def load_script(bprm) -> None:
     """Rewrite the arguments for the interpreter and load it instead (load_script)."""
-    from glasskernel.fs.exec import AT_FDCWD, copy_string_kernel, do_open_execat, exec_binprm
+    from glasskernel.fs.exec import copy_string_kernel, do_open_execat, exec_binprm
 
     interp, arg = parse_shebang(bprm.buf)
     remove_arg_zero(bprm)

@@ -7,8 +7,8 @@ ones (cwd, an open directory used as dirfd) are revalidated by the walker before
 The methods below are the union of inode_operations and file_operations.open that this
 kernel needs; the defaults are what Linux does when a file system leaves the op NULL.
 """
-from glasskernel.fs.uapi_fs import S
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.stat import S_ISDIR, S_ISLNK, S_ISREG
 
 
 class Dentry:
@@ -33,13 +33,13 @@ class Dentry:
         return self.stat().st_mode
 
     def is_dir(self) -> bool:
-        return (self.mode() & S.IFMT) == S.IFDIR
+        return S_ISDIR(self.mode())
 
     def is_symlink(self) -> bool:
-        return (self.mode() & S.IFMT) == S.IFLNK
+        return S_ISLNK(self.mode())
 
     def is_reg(self) -> bool:
-        return (self.mode() & S.IFMT) == S.IFREG
+        return S_ISREG(self.mode())
 
     def permission(self, mask: int) -> None:
         """inode_permission: raise EACCES unless the access in ``mask`` (MAY_*) is allowed."""

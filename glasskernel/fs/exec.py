@@ -17,17 +17,19 @@ from dataclasses import dataclass, field
 
 from glasskernel.mm.mm_types import STACK_TOP, MmStruct, VmArea
 from glasskernel.mm.page_alloc import PAGE_SIZE
+from glasskernel.fs.internal import fd_arg, uint_arg
 from glasskernel.mm.vm_flags import VmFlags
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.fcntl import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW
+from glasskernel.uapi.limits import PATH_MAX
+from glasskernel.uapi.resource import _STK_LIM
 
 BINPRM_BUF_SIZE = 256
 MAX_ARG_STRLEN = PAGE_SIZE * 32
 MAX_ARG_STRINGS = 0x7FFFFFFF
 ARG_MAX = 32 * PAGE_SIZE
-_STK_LIM = 8 << 20
 STACK_EXPAND = 131072            # setup_arg_pages grows the fresh stack by 128 KiB
 BINPRM_MAX_RECURSION = 4
-AT_FDCWD = -100
 
 
 @dataclass(eq=False)
@@ -105,7 +107,7 @@ def exec_mmap(bprm) -> None:
     task = bprm.task
     old = task.mm
     task.mm = bprm.mm
-    task.kernel.switch_mm(task, old, bprm.mm)
+    task.kernel.exec_switch_mm(task, old, bprm.mm)
     if old is not None:
         from glasskernel.kernel.fork import mmput
         mmput(old)
@@ -220,11 +222,6 @@ def user_string_array(task, addr: int, limit: int = MAX_ARG_STRINGS) -> list:
     return strings
 
 
-PATH_MAX = 4096
-AT_EMPTY_PATH = 0x1000
-AT_SYMLINK_NOFOLLOW = 0x100
-
-
 def _execve_from_user(task, dfd: int, filename_ptr: int, argv_ptr: int, envp_ptr: int, flags: int) -> int:
     """Copy the syscall's arguments in, then exec; on success the task runs the new image."""
     from glasskernel.mm.uaccess import strncpy_from_user
@@ -243,9 +240,7 @@ def sys_execve(task, filename, argv, envp) -> int:
 
 
 def sys_execveat(task, fd, filename, argv, envp, flags) -> int:
-    flags &= 0xFFFFFFFF
-    if flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW):
+    flags = uint_arg(flags)
+    if flags & ~int(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW):
         raise KernelError(Errno.EINVAL)
-    dfd = fd & 0xFFFFFFFF
-    dfd = dfd - (1 << 32) if dfd & 0x80000000 else dfd
-    return _execve_from_user(task, dfd, filename, argv, envp, flags)
+    return _execve_from_user(task, fd_arg(fd), filename, argv, envp, flags)

@@ -2,8 +2,15 @@
 
 Record locks are accepted and ignored for now: the guest is the only user of its sandbox.
 """
-from glasskernel.fs.uapi_fs import F, FD_CLOEXEC, O, SETFL_MASK, fd_arg, uint_arg
+from glasskernel.fs.internal import fd_arg, uint_arg
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.fcntl import (FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETLK,
+                                    F_GETOWN, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_SETFD,
+                                    F_SETFL, F_SETLK, F_SETLKW, F_SETOWN, O_APPEND, FASYNC,
+                                    O_DIRECT, O_NOATIME, O_NONBLOCK, O_PATH)
+
+# Status flags F_SETFL may change (SETFL_MASK in fs/fcntl.c).
+SETFL_MASK = O_APPEND | O_NONBLOCK | FASYNC | O_DIRECT | O_NOATIME
 
 
 def f_dupfd(task, file, start: int, cloexec: bool) -> int:
@@ -15,7 +22,7 @@ def f_dupfd(task, file, start: int, cloexec: bool) -> int:
 
 
 def setfl(file, arg: int) -> int:
-    """setfl: only O_APPEND, O_NONBLOCK, O_ASYNC, O_DIRECT and O_NOATIME change."""
+    """setfl: only O_APPEND, O_NONBLOCK, FASYNC, O_DIRECT and O_NOATIME change."""
     file.flags = int((file.flags & ~int(SETFL_MASK)) | (arg & SETFL_MASK))
     return 0
 
@@ -23,25 +30,25 @@ def setfl(file, arg: int) -> int:
 def do_fcntl(task, fd: int, cmd: int, arg: int) -> int:
     files = task.files
     file = files.fdget(fd)
-    if file.flags & O.PATH and cmd not in (F.DUPFD, F.DUPFD_CLOEXEC, F.GETFD, F.SETFD,
-                                           F.GETFL):
+    if file.flags & O_PATH and cmd not in (F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD,
+                                           F_GETFL):
         raise KernelError(Errno.EBADF)      # fdget_raw only serves these for O_PATH
-    if cmd in (F.DUPFD, F.DUPFD_CLOEXEC):
-        return f_dupfd(task, file, fd_arg(arg), cmd == F.DUPFD_CLOEXEC)
-    if cmd == F.GETFD:
+    if cmd in (F_DUPFD, F_DUPFD_CLOEXEC):
+        return f_dupfd(task, file, fd_arg(arg), cmd == F_DUPFD_CLOEXEC)
+    if cmd == F_GETFD:
         return FD_CLOEXEC if fd in files.cloexec else 0
-    if cmd == F.SETFD:
+    if cmd == F_SETFD:
         files.set_cloexec(fd, bool(arg & FD_CLOEXEC))
         return 0
-    if cmd == F.GETFL:
+    if cmd == F_GETFL:
         return file.flags
-    if cmd == F.SETFL:
+    if cmd == F_SETFL:
         return setfl(file, uint_arg(arg))
-    if cmd in (F.GETLK, F.OFD_GETLK):
+    if cmd in (F_GETLK, F_OFD_GETLK):
         return 0
-    if cmd in (F.SETLK, F.SETLKW, F.OFD_SETLK, F.OFD_SETLKW):
+    if cmd in (F_SETLK, F_SETLKW, F_OFD_SETLK, F_OFD_SETLKW):
         return 0
-    if cmd in (F.GETOWN, F.SETOWN):
+    if cmd in (F_GETOWN, F_SETOWN):
         return 0
     raise KernelError(Errno.EINVAL)
 

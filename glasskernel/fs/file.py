@@ -3,8 +3,10 @@
 Each slot holds a reference to a File (the open file description); dup'd descriptors hold
 the same File, so they share offset and status flags. Close-on-exec is per descriptor.
 """
-from glasskernel.fs.uapi_fs import NR_OPEN_DEFAULT, O, RLIMIT_NOFILE, fd_arg, uint_arg
+from glasskernel.fs.internal import fd_arg, uint_arg
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.fcntl import O_CLOEXEC
+from glasskernel.uapi.resource import INR_OPEN_CUR, RLIMIT_NOFILE
 
 
 class FilesStruct:
@@ -13,7 +15,7 @@ class FilesStruct:
     def __init__(self):
         self.fds = {}              # fd -> File
         self.cloexec = set()       # fds with FD_CLOEXEC (close_on_exec bitmap)
-        self.max_fds = NR_OPEN_DEFAULT
+        self.max_fds = INR_OPEN_CUR
         self.users = 1             # tasks sharing this table (CLONE_FILES)
 
     @classmethod
@@ -132,7 +134,7 @@ def sys_dup2(task, oldfd, newfd) -> int:
 def sys_dup3(task, oldfd, newfd, flags) -> int:
     """dup3(2): EINVAL for flags other than O_CLOEXEC or for oldfd == newfd."""
     old, new, flags = fd_arg(oldfd), fd_arg(newfd), uint_arg(flags)
-    if flags & ~int(O.CLOEXEC):
+    if flags & ~int(O_CLOEXEC):
         raise KernelError(Errno.EINVAL)
     if old == new:
         raise KernelError(Errno.EINVAL)
@@ -145,4 +147,4 @@ def _dup3(task, old: int, new: int, flags: int) -> int:
     if new < 0 or new >= files.limit(task):
         raise KernelError(Errno.EBADF)
     file = files.fdget(old)
-    return files.replace_fd(new, file, bool(flags & O.CLOEXEC), task)
+    return files.replace_fd(new, file, bool(flags & O_CLOEXEC), task)

@@ -10,9 +10,12 @@ Subclasses provide the file_operations: ``HostFile`` for regular files of the ov
 """
 import os
 
-from glasskernel.fs.uapi_fs import O, O_ACCMODE, Seek
 from glasskernel.fs.internal import host_errors
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.fcntl import (O_ACCMODE, O_APPEND, O_PATH, O_RDONLY, O_RDWR, O_WRONLY,
+                                    SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET)
+from glasskernel.uapi.ioctls import Ioctl
+from glasskernel.uapi.stat import DT_DIR
 
 
 class File:
@@ -55,11 +58,11 @@ class File:
     @property
     def readable(self) -> bool:
         """FMODE_READ: opened O_RDONLY or O_RDWR, and not O_PATH."""
-        return not self.flags & O.PATH and (self.flags & O_ACCMODE) in (O.RDONLY, O.RDWR)
+        return not self.flags & O_PATH and (self.flags & O_ACCMODE) in (O_RDONLY, O_RDWR)
 
     @property
     def writable(self) -> bool:
-        return not self.flags & O.PATH and (self.flags & O_ACCMODE) in (O.WRONLY, O.RDWR)
+        return not self.flags & O_PATH and (self.flags & O_ACCMODE) in (O_WRONLY, O_RDWR)
 
     def check_read(self) -> None:
         if not self.readable:
@@ -81,7 +84,7 @@ class File:
     def write(self, data: bytes) -> int:
         """vfs_write at the file position (the end for O_APPEND), advancing it."""
         self.check_write()
-        pos = self.size() if (self.flags & O.APPEND and self.seekable) else self.pos
+        pos = self.size() if (self.flags & O_APPEND and self.seekable) else self.pos
         n = self.write_at(data, pos)
         if self.seekable:
             self.pos = pos + n
@@ -98,7 +101,7 @@ class File:
         self.check_write()
         if not self.seekable:
             raise KernelError(Errno.ESPIPE)
-        if self.flags & O.APPEND:
+        if self.flags & O_APPEND:
             offset = self.size()
         return self.write_at(data, offset)
 
@@ -113,21 +116,21 @@ class File:
 
     def lseek(self, offset: int, whence: int) -> int:
         """generic_file_llseek: SEEK_SET/CUR/END/DATA/HOLE over size()."""
-        if self.flags & O.PATH:
+        if self.flags & O_PATH:
             raise KernelError(Errno.EBADF)
         if not self.seekable:
             raise KernelError(Errno.ESPIPE)
-        if whence == Seek.SET:
+        if whence == SEEK_SET:
             new = offset
-        elif whence == Seek.CUR:
+        elif whence == SEEK_CUR:
             new = self.pos + offset
-        elif whence == Seek.END:
+        elif whence == SEEK_END:
             new = self.size() + offset
-        elif whence in (Seek.DATA, Seek.HOLE):
+        elif whence in (SEEK_DATA, SEEK_HOLE):
             size = self.size()
             if offset < 0 or offset >= size:
                 raise KernelError(Errno.ENXIO)
-            new = offset if whence == Seek.DATA else size
+            new = offset if whence == SEEK_DATA else size
         else:
             raise KernelError(Errno.EINVAL)
         if new < 0:
@@ -141,7 +144,7 @@ class File:
 
     def getdents(self) -> list:
         """Entries from the current position: list of (name, ino, d_type, next_offset)."""
-        raise KernelError(Errno.EBADF if self.flags & O.PATH else Errno.ENOTDIR)
+        raise KernelError(Errno.EBADF if self.flags & O_PATH else Errno.ENOTDIR)
 
     def ioctl(self, cmd: int, arg: int, task) -> int:
         """The file's unlocked_ioctl; anything unknown is ENOTTY."""
@@ -210,7 +213,6 @@ class HostFile(File):
             os.ftruncate(self.host_fd, length)
 
     def ioctl(self, cmd: int, arg: int, task) -> int:
-        from glasskernel.fs.uapi_fs import Ioctl
         from glasskernel.mm.uaccess import put_user_i32
         if cmd == Ioctl.FIONREAD:
             put_user_i32(task, arg, max(0, min(self.size() - self.pos, 0x7FFFFFFF)))
@@ -237,8 +239,7 @@ class DirFile(File):
             up = d.parent.stat().st_ino
         except KernelError:
             up = me
-        from glasskernel.fs.uapi_fs import DT
-        return [(".", me, DT.DIR), ("..", up, DT.DIR)] + list(d.iterate(self._task))
+        return [(".", me, DT_DIR), ("..", up, DT_DIR)] + list(d.iterate(self._task))
 
     def getdents(self) -> list:
         if self._entries is None or self.pos == 0:
@@ -254,9 +255,9 @@ class DirFile(File):
 
     def lseek(self, offset: int, whence: int) -> int:
         """Directory offsets are entry indexes; only SEEK_SET and SEEK_CUR make sense."""
-        if whence not in (Seek.SET, Seek.CUR):
+        if whence not in (SEEK_SET, SEEK_CUR):
             raise KernelError(Errno.EINVAL)
-        new = offset if whence == Seek.SET else self.pos + offset
+        new = offset if whence == SEEK_SET else self.pos + offset
         if new < 0:
             raise KernelError(Errno.EINVAL)
         self.pos = new

@@ -3,9 +3,11 @@
 FIOCLEX/FIONCLEX/FIONBIO/FIOASYNC apply to any descriptor; FIONREAD and the terminal
 commands are the driver's (regular files, the host tty). Anything else is ENOTTY.
 """
-from glasskernel.fs.uapi_fs import O, Ioctl, fd_arg, uint_arg
+from glasskernel.fs.internal import fd_arg, uint_arg
 from glasskernel.mm.uaccess import get_user_u32
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.fcntl import FASYNC, O_NONBLOCK, O_PATH
+from glasskernel.uapi.ioctls import Ioctl
 
 
 def do_vfs_ioctl(task, fd: int, file, cmd: int, arg: int) -> int | None:
@@ -17,7 +19,7 @@ def do_vfs_ioctl(task, fd: int, file, cmd: int, arg: int) -> int | None:
         task.files.set_cloexec(fd, False)
         return 0
     if cmd in (Ioctl.FIONBIO, Ioctl.FIOASYNC):
-        flag = O.NONBLOCK if cmd == Ioctl.FIONBIO else O.ASYNC
+        flag = O_NONBLOCK if cmd == Ioctl.FIONBIO else FASYNC
         on = get_user_u32(task, arg) != 0
         file.flags = (file.flags | flag) if on else (file.flags & ~int(flag))
         return 0
@@ -28,7 +30,7 @@ def sys_ioctl(task, fd, cmd, arg) -> int:
     """ioctl(2): EBADF for a bad or O_PATH descriptor."""
     fd, cmd = fd_arg(fd), uint_arg(cmd)
     file = task.files.fdget(fd)
-    if file.flags & O.PATH:
+    if file.flags & O_PATH:
         raise KernelError(Errno.EBADF)
     result = do_vfs_ioctl(task, fd, file, cmd, arg)
     if result is not None:

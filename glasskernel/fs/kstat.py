@@ -7,7 +7,8 @@ import os
 import struct
 from dataclasses import dataclass
 
-from glasskernel.fs.uapi_fs import S, Statx
+from glasskernel.uapi.stat import S_IFMT, STATX_BASIC_STATS, STATX_MNT_ID, S_ISDIR, S_ISLNK, S_ISREG
+
 
 # struct stat on x86-64 (arch/x86/include/uapi/asm/stat.h): 144 bytes.
 _STAT = struct.Struct("<QQQIIIiQqqqQQQQQQ24x")
@@ -53,16 +54,16 @@ class StatResult:
 
     @property
     def file_type(self) -> int:
-        return self.st_mode & S.IFMT
+        return self.st_mode & S_IFMT
 
     def is_dir(self) -> bool:
-        return self.file_type == S.IFDIR
+        return S_ISDIR(self.st_mode)
 
     def is_reg(self) -> bool:
-        return self.file_type == S.IFREG
+        return S_ISREG(self.st_mode)
 
     def is_symlink(self) -> bool:
-        return self.file_type == S.IFLNK
+        return S_ISLNK(self.st_mode)
 
 
 def pack_stat(st: StatResult) -> bytes:
@@ -79,7 +80,7 @@ def pack_statx(st: StatResult, mnt_id: int) -> bytes:
     Like a file system without birth times, the result mask is STATX_BASIC_STATS plus
     STATX_MNT_ID whatever the caller asked for; the kernel may return more than requested.
     """
-    mask = Statx.BASIC_STATS | Statx.MNT_ID
+    mask = STATX_BASIC_STATS | STATX_MNT_ID
     head = _STATX_HEAD.pack(mask, st.st_blksize, 0, st.st_nlink, st.st_uid, st.st_gid,
                             st.st_mode & 0xFFFF, 0, st.st_ino, st.st_size, st.st_blocks, 0)
     times = b"".join(_STATX_TS.pack(t[0], t[1], 0)

@@ -11,8 +11,8 @@ from glasskernel.fs.dcache import Dentry
 from glasskernel.fs.file_table import DirFile, SeqFile
 from glasskernel.fs.internal import child_path
 from glasskernel.fs.kstat import StatResult
-from glasskernel.fs.uapi_fs import dt_from_mode
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.stat import dt_from_mode
 
 
 class SyntheticFs:

@@ -10,10 +10,13 @@ import os
 from dataclasses import dataclass
 
 from glasskernel.fs.dcache import Dentry
-from glasskernel.fs.uapi_fs import AT, AT_FDCWD, MAXSYMLINKS, NAME_MAX, PATH_MAX, fd_arg
+from glasskernel.fs.internal import fd_arg
 from glasskernel.mm.uaccess import strncpy_from_user
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.fcntl import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW
+from glasskernel.uapi.limits import NAME_MAX, PATH_MAX
 
+MAXSYMLINKS = 40                  # symlinks one lookup may follow (include/linux/namei.h)
 MAY_EXEC, MAY_WRITE, MAY_READ = 1, 2, 4
 LAST_NORM, LAST_ROOT, LAST_DOT, LAST_DOTDOT = 0, 1, 2, 3
 
@@ -141,10 +144,10 @@ def filename_lookup(task, dfd: int, path: str, follow: bool = True,
 def user_path_at(task, dfd: int, addr: int, at_flags: int = 0,
                  follow_default: bool = True) -> Dentry:
     """user_path_at: copy the path from user memory and look it up per AT_* flags."""
-    empty = bool(at_flags & AT.EMPTY_PATH)
+    empty = bool(at_flags & AT_EMPTY_PATH)
     path = getname(task, addr, allow_empty=empty)
-    follow = follow_default and not at_flags & AT.SYMLINK_NOFOLLOW
-    if at_flags & AT.SYMLINK_FOLLOW:
+    follow = follow_default and not at_flags & AT_SYMLINK_NOFOLLOW
+    if at_flags & AT_SYMLINK_FOLLOW:
         follow = True
     return filename_lookup(task, dfd, path, follow=follow, empty_ok=empty)
 
@@ -183,12 +186,12 @@ def open_exec(task, dfd: int, pathname: bytes, flags: int):
     Only AT_EMPTY_PATH and AT_SYMLINK_NOFOLLOW are accepted (EINVAL); the file must be a
     regular file with some execute bit (EACCES), a final symlink with NOFOLLOW is ELOOP.
     """
-    if flags & ~int(AT.EMPTY_PATH | AT.SYMLINK_NOFOLLOW):
+    if flags & ~int(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW):
         raise KernelError(Errno.EINVAL)
     path = os.fsdecode(pathname)
-    if not path and not flags & AT.EMPTY_PATH:
+    if not path and not flags & AT_EMPTY_PATH:
         raise KernelError(Errno.ENOENT)
-    dentry = filename_lookup(task, dfd, path, follow=not flags & AT.SYMLINK_NOFOLLOW,
+    dentry = filename_lookup(task, dfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW,
                              empty_ok=True)
     if dentry.is_symlink():
         raise KernelError(Errno.ELOOP)

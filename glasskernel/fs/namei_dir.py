@@ -7,8 +7,10 @@ from glasskernel.fs.internal import is_subpath
 from glasskernel.fs.namei import (LAST_DOT, LAST_DOTDOT, LAST_NORM, LAST_ROOT, MAY_EXEC,
                                   MAY_WRITE, filename_parentat, getname, lookup_child,
                                   user_path_at)
-from glasskernel.fs.uapi_fs import AT, AT_FDCWD, RenameFlags, uint_arg
+from glasskernel.fs.internal import uint_arg
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.fcntl import (AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW,
+                                    RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT)
 
 
 def filename_create(task, dfd, pathname: int, want_dir: bool):
@@ -105,9 +107,9 @@ def sys_rmdir(task, pathname) -> int:
 def sys_unlinkat(task, dfd, pathname, flag) -> int:
     """unlinkat(2): AT_REMOVEDIR selects rmdir; any other flag is EINVAL."""
     flag = uint_arg(flag)
-    if flag & ~int(AT.REMOVEDIR):
+    if flag & ~int(AT_REMOVEDIR):
         raise KernelError(Errno.EINVAL)
-    if flag & AT.REMOVEDIR:
+    if flag & AT_REMOVEDIR:
         return do_rmdir(task, dfd, pathname)
     return do_unlinkat(task, dfd, pathname)
 
@@ -116,11 +118,11 @@ def sys_unlinkat(task, dfd, pathname, flag) -> int:
 def do_renameat2(task, olddfd, oldname, newdfd, newname, flags) -> int:
     """do_renameat2 + vfs_rename checks, then the file system's rename."""
     flags = uint_arg(flags)
-    if flags & ~int(RenameFlags.NOREPLACE | RenameFlags.EXCHANGE | RenameFlags.WHITEOUT):
+    if flags & ~int(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT):
         raise KernelError(Errno.EINVAL)
-    if flags & RenameFlags.EXCHANGE and flags & (RenameFlags.NOREPLACE | RenameFlags.WHITEOUT):
+    if flags & RENAME_EXCHANGE and flags & (RENAME_NOREPLACE | RENAME_WHITEOUT):
         raise KernelError(Errno.EINVAL)
-    if flags & RenameFlags.WHITEOUT:
+    if flags & RENAME_WHITEOUT:
         raise KernelError(Errno.EINVAL)     # userspace whiteouts are not supported
     old = filename_parentat(task, olddfd, getname(task, oldname))
     new = filename_parentat(task, newdfd, getname(task, newname))
@@ -129,7 +131,7 @@ def do_renameat2(task, olddfd, oldname, newdfd, newname, flags) -> int:
     if old.last_type != LAST_NORM:
         raise KernelError(Errno.EBUSY)
     if new.last_type != LAST_NORM:
-        raise KernelError(Errno.EEXIST if flags & RenameFlags.NOREPLACE else Errno.EBUSY)
+        raise KernelError(Errno.EEXIST if flags & RENAME_NOREPLACE else Errno.EBUSY)
     src = lookup_child(task, old.dentry, old.last)
     if src is None:
         raise KernelError(Errno.ENOENT)
@@ -144,10 +146,10 @@ def do_renameat2(task, olddfd, oldname, newdfd, newname, flags) -> int:
 
 
 def _check_rename_targets(task, old, new, src, dst, flags) -> None:
-    exchange = bool(flags & RenameFlags.EXCHANGE)
+    exchange = bool(flags & RENAME_EXCHANGE)
     if exchange and dst is None:
         raise KernelError(Errno.ENOENT)
-    if flags & RenameFlags.NOREPLACE and dst is not None:
+    if flags & RENAME_NOREPLACE and dst is not None:
         raise KernelError(Errno.EEXIST)
     if not src.is_dir() and (old.trailing_slash or (new.trailing_slash and not exchange)):
         raise KernelError(Errno.ENOTDIR)
@@ -210,7 +212,7 @@ def sys_symlinkat(task, oldname, newdfd, newname) -> int:
 def do_linkat(task, olddfd, oldname, newdfd, newname, flags) -> int:
     """do_linkat: EPERM for directories, EXDEV across mounts."""
     flags = uint_arg(flags)
-    if flags & ~int(AT.SYMLINK_FOLLOW | AT.EMPTY_PATH):
+    if flags & ~int(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH):
         raise KernelError(Errno.EINVAL)
     old = user_path_at(task, olddfd, oldname, flags, follow_default=False)
     parent, name = filename_create(task, newdfd, newname, want_dir=False)

@@ -8,35 +8,44 @@ import os
 
 from glasskernel.fs.dcache import Dentry
 from glasskernel.fs.file_table import PathFile
-from glasskernel.fs.namei import (MAY_EXEC, MAY_READ, MAY_WRITE, NAME_MAX, Nameidata,
+from glasskernel.fs.namei import (MAXSYMLINKS, MAY_EXEC, MAY_READ, MAY_WRITE, Nameidata,
                                   getname, lookup_child, path_init, revalidate, split_path,
                                   user_path_at, walk)
-from glasskernel.fs.uapi_fs import (AT, AT_FDCWD, MAXSYMLINKS, O, O_ACCMODE, S,
-                                    S_IALLUGO, VALID_OPEN_FLAGS, Access, fd_arg,
-                                    long_arg, uint_arg)
+from glasskernel.fs.internal import fd_arg, long_arg, uint_arg
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.fcntl import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW,
+                                    O_ACCMODE, O_APPEND, FASYNC, O_CLOEXEC, O_CREAT, O_DIRECT,
+                                    O_DIRECTORY, O_DSYNC, O_EXCL, O_LARGEFILE, O_NOATIME,
+                                    O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR,
+                                    O_SYNC, O_TMPFILE, O_TRUNC, O_WRONLY, R_OK, W_OK, X_OK,
+                                    __O_TMPFILE)
+from glasskernel.uapi.limits import NAME_MAX
+from glasskernel.uapi.stat import S_IALLUGO, S_IFDIR, S_IFLNK, S_IFMT
 
-__O_TMPFILE = 0o20000000
+# Flags open() accepts and keeps (VALID_OPEN_FLAGS in include/linux/fcntl.h).
+VALID_OPEN_FLAGS = (O_WRONLY | O_RDWR | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND
+                    | O_NONBLOCK | O_DSYNC | FASYNC | O_DIRECT | O_LARGEFILE | O_DIRECTORY
+                    | O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_SYNC | O_PATH | O_TMPFILE)
 # f_flags never keep these (do_dentry_open, and O_CLOEXEC lives in the fd table).
-_OPEN_ONLY_FLAGS = O.CREAT | O.EXCL | O.NOCTTY | O.TRUNC | O.CLOEXEC
+_OPEN_ONLY_FLAGS = O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC
 
 
 def build_open_flags(flags: int, mode: int):
     """build_open_flags: (flags, mode, access mask) or EINVAL/EOPNOTSUPP."""
     flags &= VALID_OPEN_FLAGS
-    mode = (mode & S_IALLUGO) if flags & (O.CREAT | __O_TMPFILE) else 0
+    mode = (mode & S_IALLUGO) if flags & (O_CREAT | __O_TMPFILE) else 0
     if flags & __O_TMPFILE:
-        if (flags & (__O_TMPFILE | O.DIRECTORY | O.CREAT)) != (__O_TMPFILE | O.DIRECTORY):
+        if (flags & (__O_TMPFILE | O_DIRECTORY | O_CREAT)) != (__O_TMPFILE | O_DIRECTORY):
             raise KernelError(Errno.EINVAL)
-        if flags & O_ACCMODE == O.RDONLY:
+        if flags & O_ACCMODE == O_RDONLY:
             raise KernelError(Errno.EINVAL)
         raise KernelError(Errno.EOPNOTSUPP)       # no anonymous files in the overlay
-    if flags & O.PATH:
-        flags &= O.DIRECTORY | O.NOFOLLOW | O.PATH | O.CLOEXEC
+    if flags & O_PATH:
+        flags &= O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC
         return flags, mode, 0
-    acc = {O.RDONLY: MAY_READ, O.WRONLY: MAY_WRITE}.get(flags & O_ACCMODE,
+    acc = {O_RDONLY: MAY_READ, O_WRONLY: MAY_WRITE}.get(flags & O_ACCMODE,
                                                        MAY_READ | MAY_WRITE)
-    if flags & O.TRUNC:
+    if flags & O_TRUNC:
         acc |= MAY_WRITE
     return flags, mode, acc
 
@@ -44,7 +53,7 @@ def build_open_flags(flags: int, mode: int):
 def file_flags(flags: int) -> int:
     """What F_GETFL will report: open-only flags removed, O_LARGEFILE forced on 64-bit."""
     kept = flags & ~int(_OPEN_ONLY_FLAGS)
-    return int(kept if flags & O.PATH else kept | O.LARGEFILE)
+    return int(kept if flags & O_PATH else kept | O_LARGEFILE)
 
 
 def do_filp_open(task, dfd: int, path: str, flags: int, mode: int):
@@ -53,10 +62,10 @@ def do_filp_open(task, dfd: int, path: str, flags: int, mode: int):
     nd = Nameidata(task)
     start = path_init(nd, dfd, path)
     created = False
-    if flags & O.CREAT:
+    if flags & O_CREAT:
         dentry, created = open_last_create(nd, start, path, flags, mode)
     else:
-        dentry = walk(nd, start, path, follow_last=not flags & O.NOFOLLOW)
+        dentry = walk(nd, start, path, follow_last=not flags & O_NOFOLLOW)
     return do_open(task, dentry, flags, acc, created)
 
 
@@ -82,11 +91,11 @@ def open_last_create(nd, start: Dentry, path: str, flags: int, mode: int):
         parent.permission(MAY_WRITE | MAY_EXEC)
         umask = nd.task.fs.umask
         return parent.create(nd.task, name, mode & ~umask & S_IALLUGO), True
-    if flags & O.EXCL:
+    if flags & O_EXCL:
         raise KernelError(Errno.EEXIST)
     if not child.is_symlink():
         return child, False
-    if flags & O.NOFOLLOW:
+    if flags & O_NOFOLLOW:
         raise KernelError(Errno.ELOOP)
     nd.links += 1
     if nd.links > MAXSYMLINKS:
@@ -101,29 +110,29 @@ def open_last_create(nd, start: Dentry, path: str, flags: int, mode: int):
 
 def do_open(task, dentry: Dentry, flags: int, acc: int, created: bool):
     """do_open + may_open + vfs_open: the checks on the final dentry, then ->open."""
-    if flags & O.PATH:
-        if flags & O.DIRECTORY and not dentry.is_dir():
+    if flags & O_PATH:
+        if flags & O_DIRECTORY and not dentry.is_dir():
             raise KernelError(Errno.ENOTDIR)
         return PathFile(dentry, file_flags(flags))
-    if flags & O.CREAT and not created and dentry.is_dir():
+    if flags & O_CREAT and not created and dentry.is_dir():
         raise KernelError(Errno.EISDIR)
-    if flags & O.DIRECTORY and not dentry.is_dir():
+    if flags & O_DIRECTORY and not dentry.is_dir():
         raise KernelError(Errno.ENOTDIR)
     if not created:
         may_open(dentry, acc)
     if not dentry.is_reg():
-        flags &= ~int(O.TRUNC)
-    file = dentry.open(task, flags & ~int(O.TRUNC) if created else flags)
+        flags &= ~int(O_TRUNC)
+    file = dentry.open(task, flags & ~int(O_TRUNC) if created else flags)
     file.flags = file_flags(flags)
     return file
 
 
 def may_open(dentry: Dentry, acc: int) -> None:
     """may_open: ELOOP for a symlink, EISDIR to write a directory, then permission."""
-    kind = dentry.mode() & S.IFMT
-    if kind == S.IFLNK:
+    kind = dentry.mode() & S_IFMT
+    if kind == S_IFLNK:
         raise KernelError(Errno.ELOOP)
-    if kind == S.IFDIR and acc & MAY_WRITE:
+    if kind == S_IFDIR and acc & MAY_WRITE:
         raise KernelError(Errno.EISDIR)
     dentry.permission(acc)
 
@@ -135,7 +144,7 @@ def do_sys_open(task, dfd: int, filename: int, flags: int, mode: int) -> int:
     files = task.files
     files.alloc_fd(0, files.limit(task))      # EMFILE before any lookup, as Linux
     file = do_filp_open(task, fd_arg(dfd), path, flags, mode)
-    return files.install_new(file, cloexec=bool(flags & O.CLOEXEC), task=task)
+    return files.install_new(file, cloexec=bool(flags & O_CLOEXEC), task=task)
 
 
 def sys_open(task, filename, flags, mode) -> int:
@@ -147,7 +156,7 @@ def sys_openat(task, dfd, filename, flags, mode) -> int:
 
 
 def sys_creat(task, pathname, mode) -> int:
-    return do_sys_open(task, AT_FDCWD, pathname, O.CREAT | O.WRONLY | O.TRUNC, mode)
+    return do_sys_open(task, AT_FDCWD, pathname, O_CREAT | O_WRONLY | O_TRUNC, mode)
 
 
 def sys_close(task, fd) -> int:
@@ -160,11 +169,11 @@ def sys_close(task, fd) -> int:
 def do_faccessat(task, dfd, filename, mode, flags) -> int:
     """do_faccessat: EINVAL for unknown bits, else check the permission (EACCES)."""
     mode, flags = uint_arg(mode), uint_arg(flags)
-    if mode & ~int(Access.R_OK | Access.W_OK | Access.X_OK):
+    if mode & ~int(R_OK | W_OK | X_OK):
         raise KernelError(Errno.EINVAL)
-    if flags & ~int(AT.EACCESS | AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH):
+    if flags & ~int(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
         raise KernelError(Errno.EINVAL)
-    dentry = user_path_at(task, dfd, filename, flags & ~int(AT.EACCESS))
+    dentry = user_path_at(task, dfd, filename, flags & ~int(AT_EACCESS))
     if mode:
         dentry.permission(mode)
     return 0
@@ -218,7 +227,7 @@ def sys_fchmodat(task, dfd, filename, mode) -> int:
 
 def sys_fchmod(task, fd, mode) -> int:
     file = task.files.fdget(fd_arg(fd))
-    if file.flags & O.PATH:
+    if file.flags & O_PATH:
         raise KernelError(Errno.EBADF)
     return chmod_common(file.dentry, mode)
 
@@ -244,7 +253,7 @@ def sys_ftruncate(task, fd, length) -> int:
     if length < 0:
         raise KernelError(Errno.EINVAL)
     file = task.files.fdget(fd_arg(fd))
-    if file.flags & O.PATH:
+    if file.flags & O_PATH:
         raise KernelError(Errno.EBADF)
     if not file.writable or not file.stat().is_reg():
         raise KernelError(Errno.EINVAL)

@@ -6,10 +6,13 @@ leaves the offset where it was.
 """
 import struct
 
-from glasskernel.fs.uapi_fs import MAX_RW_COUNT, UIO_MAXIOV, Seek, fd_arg, long_arg
+from glasskernel.fs.internal import fd_arg, long_arg
 from glasskernel.mm.uaccess import check_user_ptr, copy_from_user, copy_to_user
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.fcntl import O_APPEND, SEEK_HOLE
+from glasskernel.uapi.uio import UIO_MAXIOV
 
+MAX_RW_COUNT = 0x7FFFF000         # INT_MAX & PAGE_MASK (include/linux/fs.h)
 _IOVEC = struct.Struct("<QQ")
 
 
@@ -145,7 +148,7 @@ def sys_lseek(task, fd, offset, whence) -> int:
     """ksys_lseek: EINVAL for an unknown whence or a negative result, ESPIPE for pipes."""
     file = task.files.fdget(fd_arg(fd))
     whence &= 0xFFFFFFFF
-    if whence > Seek.HOLE:
+    if whence > SEEK_HOLE:
         raise KernelError(Errno.EINVAL)
     return file.lseek(long_arg(offset), whence)
 
@@ -171,7 +174,7 @@ def sys_sendfile64(task, out_fd, in_fd, offset_ptr, count) -> int:
     src = _sendfile_source(task, in_fd)
     dst = task.files.fdget(fd_arg(out_fd))
     dst.check_write()
-    if dst.flags & 0o2000:                    # O_APPEND
+    if dst.flags & O_APPEND:
         raise KernelError(Errno.EINVAL)
     pos = get_user_u64(task, offset_ptr) if offset_ptr else src.pos
     if long_arg(pos) < 0:

@@ -6,7 +6,7 @@ d_off) continues exactly after it.
 import os
 import struct
 
-from glasskernel.fs.uapi_fs import fd_arg
+from glasskernel.fs.internal import fd_arg
 from glasskernel.mm.uaccess import check_user_ptr, copy_to_user
 from glasskernel.uapi.errno import Errno, KernelError
 

@@ -7,15 +7,18 @@ import os
 
 from glasskernel.fs.kstat import pack_stat, pack_statx
 from glasskernel.fs.namei import filename_lookup, getname, user_path_at
-from glasskernel.fs.uapi_fs import AT, AT_FDCWD, AT_STATX_SYNC_TYPE, Statx, fd_arg, uint_arg
+from glasskernel.fs.internal import fd_arg, uint_arg
 from glasskernel.mm.uaccess import copy_to_user
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.fcntl import (AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_STATX_SYNC_TYPE,
+                                    AT_SYMLINK_NOFOLLOW)
+from glasskernel.uapi.stat import STATX__RESERVED
 
 
 def vfs_fstatat(task, dfd, filename, flags):
     """vfs_fstatat: the dentry named (per AT_* flags) and its attributes."""
     flags = uint_arg(flags)
-    if flags & ~int(AT.SYMLINK_NOFOLLOW | AT.NO_AUTOMOUNT | AT.EMPTY_PATH):
+    if flags & ~int(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH):
         raise KernelError(Errno.EINVAL)
     dentry = user_path_at(task, dfd, filename, flags)
     return dentry.stat()
@@ -27,7 +30,7 @@ def sys_newstat(task, filename, statbuf) -> int:
 
 
 def sys_newlstat(task, filename, statbuf) -> int:
-    st = vfs_fstatat(task, AT_FDCWD, filename, AT.SYMLINK_NOFOLLOW)
+    st = vfs_fstatat(task, AT_FDCWD, filename, AT_SYMLINK_NOFOLLOW)
     copy_to_user(task, statbuf, pack_stat(st))
     return 0
 
@@ -53,13 +56,13 @@ sys_fstat = sys_newfstat
 def sys_statx(task, dfd, filename, flags, mask, buffer) -> int:
     """statx(2): EINVAL for unknown flags, a bad sync type or a reserved mask bit."""
     flags, mask = uint_arg(flags), uint_arg(mask)
-    if mask & Statx.RESERVED:
+    if mask & STATX__RESERVED:
         raise KernelError(Errno.EINVAL)
     if (flags & AT_STATX_SYNC_TYPE) == AT_STATX_SYNC_TYPE:
         raise KernelError(Errno.EINVAL)
-    if flags & ~int(AT.SYMLINK_NOFOLLOW | AT.NO_AUTOMOUNT | AT.EMPTY_PATH | AT_STATX_SYNC_TYPE):
+    if flags & ~int(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | AT_STATX_SYNC_TYPE):
         raise KernelError(Errno.EINVAL)
-    if flags & AT.EMPTY_PATH and filename == 0:
+    if flags & AT_EMPTY_PATH and filename == 0:
         raise KernelError(Errno.EFAULT)
     dentry = user_path_at(task, dfd, filename, flags & ~int(AT_STATX_SYNC_TYPE))
     copy_to_user(task, buffer, pack_statx(dentry.stat(), dentry.mnt_id))

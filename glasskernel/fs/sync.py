@@ -1,5 +1,5 @@
 """fsync/fdatasync/sync (fs/sync.c): the sandbox needs no durability; only fd checks."""
-from glasskernel.fs.uapi_fs import fd_arg
+from glasskernel.fs.internal import fd_arg
 
 
 def sys_fsync(task, fd) -> int:

@@ -3,9 +3,11 @@ import struct
 import time
 
 from glasskernel.fs.namei import user_path_at
-from glasskernel.fs.uapi_fs import AT, AT_FDCWD, UTIME_NOW, UTIME_OMIT, fd_arg, uint_arg
+from glasskernel.fs.internal import fd_arg, uint_arg
 from glasskernel.mm.uaccess import copy_from_user
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.fcntl import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW
+from glasskernel.uapi.stat import UTIME_NOW, UTIME_OMIT
 
 _TIMESPEC2 = struct.Struct("<qqqq")
 _TIMEVAL2 = struct.Struct("<qqqq")
@@ -25,7 +27,7 @@ def _ns(sec: int, nsec: int, now: int):
 def do_utimes(task, dfd, filename, times, flags) -> int:
     """do_utimes: NULL times means now; a NULL path means the dirfd itself (futimens)."""
     flags = uint_arg(flags)
-    if flags & ~int(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH):
+    if flags & ~int(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
         raise KernelError(Errno.EINVAL)
     now = time.time_ns()
     if times:

@@ -1,12 +1,15 @@
 """Booting the kernel and starting the first program (init/main.c).
 
-``Kernel`` holds what Linux keeps in globals: physical memory, the CPUs, the VFS, the task
-table, the syscall table and the observers (strace). ``start_kernel`` brings it up;
-``run_init_process`` execs the user's program in a fresh task (``kernel_execve``) and
-``run`` drives it until it is gone, returning its wait status.
+``Kernel`` holds what Linux keeps in globals: physical memory, the CPU, the VFS, the task
+table, the scheduler, the syscall table and the observers (strace). Boot creates the idle
+task (pid 0, the main greenlet) and our init (pid 1, a kernel thread that reaps orphans).
+``run_init_process`` makes the user's program pid 2, a child of init, by ``kernel_execve``
+in a fresh task; ``run`` lets the scheduler run everything until init has no children
+left, and returns the user program's wait status.
 """
 import os
 import sys
+import time
 
 from glasskernel.arch.x86.cpu import Cpu
 from glasskernel.arch.x86.entry.common import do_syscall_64
@@ -14,13 +17,17 @@ from glasskernel.arch.x86.entry.syscall_64 import build_sys_call_table
 from glasskernel.arch.x86.kernel.apic_timer import ApicTimer
 from glasskernel.arch.x86.kernel.process import ThreadStruct
 from glasskernel.arch.x86.kernel.traps import handle_exception
+from glasskernel.init.tasks import init_main, make_idle_task, make_init_task, make_user_task
+from glasskernel.kernel import signal as ksignal
 from glasskernel.kernel.exit import do_group_exit, exit_status_signal
-from glasskernel.kernel.signal import SighandStruct, flush_signal_handlers, get_signal
-from glasskernel.kernel.task import Cred, Task
+from glasskernel.kernel.hrtimer import HrTimerBase
+from glasskernel.kernel.sched.core import Scheduler
+from glasskernel.kernel.task import TaskState
 from glasskernel.mm.page_alloc import PhysicalMemory
 from glasskernel.uapi.unistd_64 import SYSCALL_NAMES
 
-DEFAULT_MEM_SIZE = 2 << 30            # guest "RAM": host pages are only used when touched
+DEFAULT_MEM_SIZE = 4 << 30            # guest "RAM": host pages are only used when touched
+DEFAULT_MAX_TASKS = 4096              # our own cap on live tasks (threads-max)
 SIGKILL, SIGSEGV = 9, 11
 # CPUID.1:EDX of the emulated CPU model, which Linux reports as AT_HWCAP on x86.
 DEFAULT_HWCAP = 0x078BFBFF
@@ -29,7 +36,8 @@ DEFAULT_HWCAP = 0x078BFBFF
 class Kernel:
     """One running glasskernel: the state Linux keeps in globals, passed explicitly."""
 
-    def __init__(self, root=None, strace_file=None, mem_size=DEFAULT_MEM_SIZE, stderr=None):
+    def __init__(self, root=None, strace_file=None, mem_size=DEFAULT_MEM_SIZE, stderr=None,
+                 max_tasks=DEFAULT_MAX_TASKS):
         self.stderr = stderr or sys.stderr
         self.phys = PhysicalMemory(mem_size)
         self.cpu = Cpu(self.phys, 0)
@@ -37,94 +45,75 @@ class Kernel:
         self.cpu.on_exception = self._exception_entry
         self.kernel_pgd_entry = self.cpu.kernel_pgd_entry
         self.nr_cpus = 1
-        self.timer = ApicTimer(self.cpu)
-        self.ticks = 0
+        self.max_tasks = max_tasks
         self.hwcap = DEFAULT_HWCAP
+        self.boot_time_ns = time.monotonic_ns()
+        self.timer = ApicTimer(self.cpu)
+        self.hrtimers = HrTimerBase(self)
         self.sys_call_table = build_sys_call_table()
         self.warned_syscalls = set()
         self.tasks = {}
-        self.current = None
-        self._next_pid = 1
+        self.cpu_task = None           # whose user registers are loaded in the CPU
+        self.user_task = None
+        self.user_status = None
         self.vfs = _create_vfs(root)
         self.strace = _create_strace(strace_file)
+        self.idle_task = make_idle_task(self)
+        self.current = self.idle_task
+        self.sched = Scheduler(self, self.idle_task)
+        self.init_task = make_init_task(self)
 
-    # ----- tasks --------------------------------------------------------------------------
+    # ----- starting and running -----------------------------------------------------------
 
-    def alloc_pid(self) -> int:
-        pid = self._next_pid
-        self._next_pid += 1
-        return pid
-
-    def new_init_task(self) -> Task:
-        """The first user task, with stdio, the sandbox root and the host's identity."""
-        from glasskernel.fs.file import FilesStruct
-        from glasskernel.fs.fs_struct import FsStruct
-        from glasskernel.kernel.sys import default_rlimits
-        pid = self.alloc_pid()
-        uid, gid = os.getuid(), os.getgid()
-        task = Task(kernel=self, pid=pid, tgid=pid,
-                    cred=Cred(uid, gid, os.geteuid(), os.getegid(), tuple(os.getgroups())))
-        task.thread = ThreadStruct()
-        task.fs = FsStruct.initial(self.vfs, os.getcwd())
-        task.files = FilesStruct.with_stdio()
-        task.rlimits = default_rlimits()
-        task.sighand = SighandStruct()
-        self.tasks[pid] = task
-        return task
-
-    def run_init_process(self, filename: bytes, argv: list, envp: list) -> Task:
-        """Create the first task and exec the user's program in it (kernel_execve)."""
+    def run_init_process(self, filename: bytes, argv: list, envp: list):
+        """Create the user's first task (child of init) and exec the program in it."""
         from glasskernel.fs.exec import kernel_execve
-        task = self.new_init_task()
+        task = make_user_task(self, self.init_task)
         self.current = task
-        bprm = kernel_execve(task, filename, argv, envp)
+        try:
+            bprm = kernel_execve(task, filename, argv, envp)
+        except BaseException:
+            self.discard_task(task)
+            raise
+        finally:
+            self.current = self.idle_task
+        self.user_task = task
         self.trace_execve(task, filename, argv, len(envp), bprm.mm.start_stack, bprm)
         return task
 
-    def trace_execve(self, task, filename: bytes, argv: list, envc: int, envp_addr: int, bprm) -> None:
-        """A successful execve, for the syscall log (the old argument memory is gone)."""
-        if self.strace is not None:
-            self.strace.execve_start(task, filename.decode("utf-8", "surrogateescape"),
-                                     [a.decode("utf-8", "surrogateescape") for a in argv],
-                                     envc, envp_addr)
-
-    def exit_notify(self, task) -> None:
-        """The parent learns of the death (wait and SIGCHLD come with the lifecycle work)."""
-        if self.strace is not None:
-            status = task.exit_code
-            if status & 0x7F:
-                self.strace.killed(task, status & 0x7F, bool(status & 0x80))
-            else:
-                self.strace.exited(task, status >> 8)
-
-    # ----- running ------------------------------------------------------------------------
-
-    def run(self, task) -> int:
-        """Run the task until it exits; return its wait status."""
-        cpu = self.cpu
-        self.current = task
-        self.switch_mm(task, None, task.mm)
+    def run(self, task=None) -> int:
+        """Schedule every task until init has reaped the last one; the user's wait status."""
+        self.sched.wake_up_new_task(self.init_task)
+        self.sched.wake_up_new_task(self.user_task)
         self.timer.start()
         try:
-            while not task.exiting:
-                if task.thread.regs_dirty:
-                    cpu.write_regs(task.thread.regs)
-                    task.thread.regs_dirty = False
-                reason = cpu.run(cpu.read_reg("rip"))
-                if task.pending_fault is not None:
-                    self.force_sig_fault(task, task.pending_fault)
-                elif cpu.tick_pending:
-                    self.scheduler_tick(task)
-                elif reason is None and not task.exiting:
-                    self.force_fatal_sig(task, SIGSEGV)
+            self.sched.idle_loop(finished=lambda: self.init_task.exit_state != "")
         finally:
             self.timer.stop()
-        return task.exit_code
+        return self.user_status if self.user_status is not None else 0
 
-    def scheduler_tick(self, task) -> None:
-        """The timer interrupt: account the tick (a single task has nothing to switch to)."""
-        self.cpu.tick_pending = False
-        self.ticks += 1
+    def discard_task(self, task) -> None:
+        """Undo a first task whose program could not be started."""
+        from glasskernel.kernel.exit import exit_files, exit_fs
+        from glasskernel.kernel.pid import free_pid
+        exit_files(task)
+        exit_fs(task)
+        self.init_task.children.remove(task)
+        self.tasks.pop(task.pid, None)
+        free_pid(task.pid_links)
+
+    def deadlock(self) -> None:
+        """Nothing can run and no timer will change that: every task sleeps forever."""
+        sleepers = ", ".join(f"{t.pid} ({t.comm})" for t in self.tasks.values() if not t.kthread)
+        print(f"glasskernel: every task is blocked forever ({sleepers}); killing them",
+              file=self.stderr, flush=True)
+        for task in list(self.tasks.values()):
+            if not task.kthread:
+                self.send_signal(task, SIGKILL)
+        if not self.sched.rq.queued:
+            self.init_task.exit_state = "dead"
+
+    # ----- entry from the CPU -------------------------------------------------------------
 
     def _syscall_entry(self) -> bool:
         return do_syscall_64(self, self.current, self.cpu)
@@ -132,17 +121,44 @@ class Kernel:
     def _exception_entry(self, vector: int) -> bool:
         return handle_exception(self, self.current, self.cpu, vector)
 
-    def switch_mm(self, task, old, new) -> None:
-        """Load the new address space's page tables if the task is on the CPU."""
-        if new is not None:
-            new.cpu = self.cpu
-            if task is self.current:
-                self.cpu.load_cr3(new.pgtable.pgd)
+    def enter_user_mode(self, task) -> None:
+        """Load the task's user context into the CPU unless it is there already."""
+        if self.cpu_task is not task or task.thread.regs_dirty:
+            self.cpu.write_regs(task.thread.regs)
+            task.thread.regs_dirty = False
+            self.cpu_task = task
+        if self.cpu.current_cr3 != task.mm.pgtable.pgd:
+            self.cpu.load_cr3(task.mm.pgtable.pgd)
+        task.user_entered_ns = time.monotonic_ns()
+
+    def account_user_time(self, task) -> None:
+        task.utime_ns += time.monotonic_ns() - getattr(task, "user_entered_ns", time.monotonic_ns())
+
+    def save_user_regs(self, task) -> None:
+        """switch_to's save: the outgoing task's live registers go back to its pt_regs."""
+        if self.cpu_task is task and not task.thread.regs_dirty and task.mm is not None:
+            task.thread.regs = self.cpu.read_regs()
+        if self.cpu_task is task:
+            self.cpu_task = None
+
+    def switch_mm(self, prev, nxt) -> None:
+        """Load the next address space's page tables (kernel threads borrow the old one)."""
+        mm = getattr(nxt, "mm", None)
+        if mm is not None:
+            mm.cpu = self.cpu
+            if self.cpu.current_cr3 != mm.pgtable.pgd:
+                self.cpu.load_cr3(mm.pgtable.pgd)
+
+    def exec_switch_mm(self, task, old, new) -> None:
+        """execve installed a new mm in task: load it if the task is the one running."""
+        new.cpu = self.cpu
+        if task is self.current:
+            self.cpu.load_cr3(new.pgtable.pgd)
 
     # ----- registers of a task ------------------------------------------------------------
 
     def _regs_live(self, task) -> bool:
-        return task is self.current and not task.thread.regs_dirty
+        return task is self.cpu_task and task is self.current and not task.thread.regs_dirty
 
     def get_user_reg(self, task, name: str) -> int:
         if self._regs_live(task):
@@ -155,7 +171,33 @@ class Kernel:
         else:
             task.thread.regs[name] = value
 
-    # ----- signals (default actions; handlers arrive with the shells work) ----------------
+    # ----- signals and waiting ------------------------------------------------------------
+
+    def send_signal(self, task, signo: int, child=None) -> None:
+        ksignal.send_signal(task, signo)
+
+    def signal_wake_up(self, task, fatal: bool = False) -> None:
+        ksignal.signal_wake_up(task, fatal)
+
+    def wake_up_parent(self, parent) -> None:
+        parent.signal_wait.wake_up(self) if hasattr(parent, "signal_wait") else None
+
+    def wait_chldexit(self, task) -> None:
+        """Sleep until a child changes state (or a signal arrives)."""
+        from glasskernel.kernel.sched.wait import WaitQueue, signal_pending
+        from glasskernel.uapi.errno import ERESTARTSYS, KernelError
+        if not hasattr(task, "signal_wait"):
+            task.signal_wait = WaitQueue("wait_chldexit")
+        if signal_pending(task) and not task.kthread:
+            raise KernelError(ERESTARTSYS)
+        task.signal_wait.add(task)
+        task.state = TaskState.INTERRUPTIBLE
+        self.sched.schedule()
+        task.signal_wait.remove(task)
+
+    def futex_wake(self, mm, uaddr: int, count: int) -> int:
+        """Futexes arrive with threads; CLONE_CHILD_CLEARTID waiters poll until then."""
+        return 0
 
     def force_sig_fault(self, task, fault) -> None:
         """A fault in user code: no handlers run yet, so its default action applies."""
@@ -165,35 +207,66 @@ class Kernel:
         self.force_fatal_sig(task, fault.signo)
 
     def force_fatal_sig(self, task, signo: int) -> None:
-        """Kill the task with signo's default action (core-dumping signals set the flag)."""
-        core = signo in (3, 4, 5, 6, 7, 8, 11, 24, 25, 31) and self.core_limit(task) != 0
+        """Kill the task's group with signo's default action (core flag if core dumps are on)."""
+        core = signo in ksignal.COREDUMP_SIGNALS and self.core_limit(task) != 0
         do_group_exit(task, exit_status_signal(signo, core))
 
     def flush_signal_handlers(self, task) -> None:
-        """execve resets caught signals to their default."""
-        flush_signal_handlers(task)
+        ksignal.flush_signal_handlers(task)
 
     def exit_to_user_mode(self, task) -> None:
         """Work before returning to user mode: deliver pending signals (get_signal)."""
-        if task.pending:
-            get_signal(task)
+        ksignal.get_signal(task)
 
     def signal_delivered(self, task, signo: int) -> None:
         if self.strace is not None:
             self.strace.signal(task, signo, 0, 0, si_pid=task.tgid, si_uid=task.cred.uid)
 
     def sleep_ns(self, task, ns: int) -> None:
-        """Block the task for ns nanoseconds (one task: the host thread sleeps)."""
-        import time
-        time.sleep(ns / 1e9)
+        """Block the task for ns nanoseconds on a timer; other tasks run meanwhile."""
+        from glasskernel.kernel.sched.wait import WaitQueue, wait_event
+        wait_event(task, WaitQueue("nanosleep"), lambda: False, timeout_ns=ns)
 
     def core_limit(self, task) -> int:
-        return task.rlimits.get("RLIMIT_CORE", (0, 0))[0] if task.rlimits else 0
+        return task.rlimits.get(4, (0, 0))[0] if task.rlimits else 0
 
     def stack_limit(self, task) -> int:
-        return task.rlimits.get("RLIMIT_STACK", (8 << 20, 0))[0] if task.rlimits else 8 << 20
+        return task.rlimits.get(3, (8 << 20, 0))[0] if task.rlimits else 8 << 20
+
+    # ----- observation points (tracepoints arrive with the tracing work) ------------------
+
+    def trace_execve(self, task, filename: bytes, argv: list, envc: int, envp_addr: int, bprm) -> None:
+        """A successful execve, for the syscall log (the old argument memory is gone)."""
+        task.did_exec = True
+        if self.strace is not None:
+            self.strace.execve_start(task, filename.decode("utf-8", "surrogateescape"),
+                                     [a.decode("utf-8", "surrogateescape") for a in argv],
+                                     envc, envp_addr)
+
+    def trace_syscall_enter(self, task, nr: int, args) -> None:
+        pass
+
+    def trace_new_task(self, parent, child, args) -> None:
+        pass
+
+    def trace_ret_from_fork(self, task) -> None:
+        pass
+
+    def trace_do_exit(self, task, status: int) -> None:
+        if self.strace is not None and not task.kthread:
+            if status & 0x7F:
+                self.strace.killed(task, status & 0x7F, bool(status & 0x80))
+            else:
+                self.strace.exited(task, status >> 8)
+
+    def trace_release_task(self, task) -> None:
+        if task is self.user_task:
+            self.user_status = task.exit_code
 
     # ----- reporting ----------------------------------------------------------------------
+
+    def clock_ns(self) -> int:
+        return time.monotonic_ns()
 
     def random_bytes(self, n: int) -> bytes:
         return os.urandom(n)
@@ -206,10 +279,15 @@ class Kernel:
 
     def internal_error(self, task, exc: BaseException, syscall: str = "") -> None:
         """A bug in our kernel: name the guest context, kill only that task."""
-        rip = self.get_user_reg(task, "rip") if task.mm is not None else 0
+        rip = task.thread.regs.get("rip", 0) if task.thread is not None else 0
+        if self._regs_live(task):
+            rip = self.cpu.read_reg("rip")
         where = f" during {syscall}()" if syscall else ""
         print(f"glasskernel: internal error in pid {task.pid} ({task.comm}) at rip {rip:#x}{where}: "
               f"{type(exc).__name__}: {exc}", file=self.stderr, flush=True)
+        if os.environ.get("GLASSKERNEL_DEBUG"):
+            import traceback
+            traceback.print_exception(exc, file=self.stderr)
         if not task.exiting:
             do_group_exit(task, exit_status_signal(SIGKILL, False))
 
@@ -228,3 +306,6 @@ def _create_strace(strace_file):
         return None
     from glasskernel.kernel.trace.strace import StraceFormatter
     return StraceFormatter(strace_file)
+
+
+__all__ = ["Kernel", "init_main", "ThreadStruct"]

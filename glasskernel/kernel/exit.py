@@ -1,10 +1,28 @@
-"""Ending a task (kernel/exit.c).
+"""Ending a task and waiting for it (kernel/exit.c).
 
-``do_exit`` releases what the task holds (its mm, files, fs) and records the wait status;
-``do_group_exit`` is the process-wide form used by exit_group and by fatal signals.
-Status encoding as wait(2) reports it: exit code in bits 8-15, or the signal number in
-bits 0-6 with 0x80 for a core dump.
+    exit / exit_group / fatal signal
+      → do_group_exit → do_exit
+          exit_mm (CLONE_CHILD_CLEARTID, vfork completion, mmput) → exit_files → exit_fs
+          → exit_notify: children go to a reaper; the parent gets exit_signal (SIGCHLD);
+            the task becomes a zombie, or is released at once if the parent ignores SIGCHLD
+    wait4 / waitid → do_wait: find an eligible child, report it, release_task the zombie
+
+Wait status encoding as wait(2) reports it: exit code << 8; or the signal number with
+0x80 for a core dump; stopped: signal << 8 | 0x7f; continued: 0xffff.
 """
+import struct
+
+from glasskernel.kernel.pid import task_active_pid_ns, task_pid_vnr, task_tgid_vnr
+from glasskernel.kernel.task import TaskState
+from glasskernel.mm.uaccess import copy_to_user, put_user_i32
+from glasskernel.uapi.errno import Errno, KernelError
+
+SIGCHLD = 17
+WNOHANG, WUNTRACED, WSTOPPED, WEXITED, WCONTINUED, WNOWAIT = 1, 2, 2, 4, 8, 0x01000000
+__WNOTHREAD, __WALL, __WCLONE = 0x20000000, 0x40000000, 0x80000000
+P_ALL, P_PID, P_PGID, P_PIDFD = 0, 1, 2, 3
+CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_TRAPPED, CLD_STOPPED, CLD_CONTINUED = 1, 2, 3, 4, 5, 6
+_RUSAGE = struct.Struct("<qqqq14q")
 
 
 def exit_status_code(code: int) -> int:
@@ -15,11 +33,34 @@ def exit_status_signal(signo: int, core: bool) -> int:
     return (signo & 0x7F) | (0x80 if core else 0)
 
 
+# ----- exit ---------------------------------------------------------------------------------
+
+def mm_release(task, mm) -> None:
+    """The task lets go of its memory: clear_child_tid, and wake a vfork parent."""
+    if task.clear_child_tid:
+        try:
+            put_user_i32(task, task.clear_child_tid, 0)
+            task.kernel.futex_wake(mm, task.clear_child_tid, 1)
+        except KernelError:
+            pass
+        task.clear_child_tid = 0
+    complete_vfork_done(task)
+
+
+def complete_vfork_done(task) -> None:
+    if task.vfork_done is not None:
+        done, task.vfork_done = task.vfork_done, None
+        done.complete(task.kernel)
+
+
 def exit_mm(task) -> None:
     from glasskernel.kernel.fork import mmput
-    mm, task.mm = task.mm, None
-    if mm is not None:
-        mmput(mm)
+    mm = task.mm
+    if mm is None:
+        return
+    mm_release(task, mm)
+    task.mm = None
+    mmput(mm)
 
 
 def exit_files(task) -> None:
@@ -30,21 +71,261 @@ def exit_files(task) -> None:
             files.close_all()
 
 
+def exit_fs(task) -> None:
+    fs, task.fs = task.fs, None
+    if fs is not None:
+        fs.users -= 1
+
+
 def do_exit(task, status: int) -> None:
-    """Stop the task for good: free its resources and leave a zombie with status."""
-    from glasskernel.kernel.task import TaskState
+    """Release the task's resources and hand it to its parent as a zombie."""
+    kernel = task.kernel
+    if task.exiting:
+        return
     task.exiting = True
     task.exit_code = status
+    kernel.trace_do_exit(task, status)
     exit_mm(task)
     exit_files(task)
-    task.fs = None
-    task.state = TaskState.ZOMBIE
-    task.kernel.exit_notify(task)
+    exit_fs(task)
+    if task.sighand is not None:
+        task.sighand.users -= 1
+    task.signal.nr_threads -= 1
+    exit_notify(task)
 
 
 def do_group_exit(task, status: int) -> None:
-    """Exit every thread of the group with the same status (threads come later)."""
-    do_exit(task, status)
+    """Exit every thread of the group with the same status."""
+    signal = task.signal
+    if not signal.group_exit:
+        signal.group_exit = True
+        signal.group_exit_code = status
+        for other in list(task.kernel.tasks.values()):
+            if other is not task and other.signal is signal and not other.exiting:
+                other.pending |= 1 << 8            # SIGKILL the other threads
+                task.kernel.signal_wake_up(other, fatal=True)
+    do_exit(task, signal.group_exit_code)
+
+
+# ----- exit_notify --------------------------------------------------------------------------
+
+def find_child_reaper(task):
+    """A subreaper among the ancestors, else the pid namespace's init."""
+    ancestor = task.real_parent
+    while ancestor is not None and not ancestor.signal.is_init:
+        if ancestor.signal.is_child_subreaper and not ancestor.exiting:
+            return ancestor
+        ancestor = ancestor.real_parent
+    reaper = task_active_pid_ns(task).child_reaper
+    if reaper is None or reaper.exiting or reaper is task:
+        reaper = task.kernel.init_task
+    return reaper
+
+
+def forget_original_parent(task) -> None:
+    """Our children get a new parent; zombies among them are announced to it."""
+    if not task.children:
+        return
+    reaper = find_child_reaper(task)
+    for child in list(task.children):
+        task.children.remove(child)
+        child.real_parent = child.parent = reaper
+        reaper.children.append(child)
+        if child.pdeath_signal:
+            task.kernel.send_signal(child, child.pdeath_signal)
+        if child.exit_state == "zombie":
+            do_notify_parent(child, child.exit_signal)
+
+
+def do_notify_parent(task, sig: int) -> bool:
+    """Tell the parent; returns True if the child should be reaped right away."""
+    parent = task.parent
+    if parent is None:
+        return True
+    kernel = task.kernel
+    autoreap = False
+    action = parent.sighand.action[SIGCHLD] if parent.sighand is not None else None
+    if sig == SIGCHLD and action is not None and (action.handler == 1 or action.flags & 0x2):
+        autoreap = True                    # SIG_IGN or SA_NOCLDWAIT: nobody will wait
+        sig = 0 if action.handler == 1 else sig
+    if sig > 0:
+        kernel.send_signal(parent, sig, child=task)
+    kernel.wake_up_parent(parent)
+    return autoreap
+
+
+def exit_notify(task) -> None:
+    forget_original_parent(task)
+    task.exit_state = "zombie"
+    task.state = TaskState.ZOMBIE
+    autoreap = do_notify_parent(task, task.exit_signal) if task.exit_signal >= 0 else True
+    if autoreap:
+        release_task(task)
+
+
+def release_task(task) -> None:
+    """Remove a reaped task for good: unlink it from its parent and the task table."""
+    from glasskernel.kernel.pid import free_pid
+    kernel = task.kernel
+    task.exit_state = "dead"
+    task.state = TaskState.DEAD
+    if task.parent is not None and task in task.parent.children:
+        task.parent.children.remove(task)
+    kernel.tasks.pop(task.pid, None)
+    free_pid(task.pid_links)
+    kernel.trace_release_task(task)
+
+
+# ----- wait ---------------------------------------------------------------------------------
+
+class WaitOpts:
+    """struct wait_opts: which children, which events, where to report."""
+
+    def __init__(self, which: int, pid: int, options: int):
+        self.which = which
+        self.pid = pid
+        self.options = options
+
+
+def eligible_child(wo: WaitOpts, waiter, child) -> bool:
+    """Does the pid selector match, and the __WCLONE/__WALL kind?"""
+    if wo.which == P_PID and task_tgid_vnr(child, waiter) != wo.pid:
+        return False
+    if wo.which == P_PGID and child.signal.pgrp != wo.pid:
+        return False
+    if wo.options & __WALL:
+        return True
+    is_clone_child = child.exit_signal != SIGCHLD
+    return is_clone_child == bool(wo.options & __WCLONE)
+
+
+def wait_task_zombie(wo, waiter, child):
+    status = child.exit_code
+    if not wo.options & WNOWAIT:
+        waiter.signal.cutime_ns += child.utime_ns + child.signal.cutime_ns
+        waiter.signal.cstime_ns += child.stime_ns + child.signal.cstime_ns
+        release_task(child)
+    code = CLD_EXITED if not status & 0x7F else (CLD_DUMPED if status & 0x80 else CLD_KILLED)
+    si_status = status >> 8 if code == CLD_EXITED else status & 0x7F
+    return child, status, code, si_status
+
+
+def wait_task_stopped(wo, waiter, child):
+    sig = child.signal
+    if sig.stop_state != "stopped" or not wo.options & WUNTRACED:
+        return None
+    if not wo.options & WNOWAIT:
+        sig.stop_state = "stopped-reported"
+    return child, (sig.stop_signal << 8) | 0x7F, CLD_STOPPED, sig.stop_signal
+
+
+def wait_task_continued(wo, waiter, child):
+    sig = child.signal
+    if sig.stop_state != "continued" or not wo.options & WCONTINUED:
+        return None
+    if not wo.options & WNOWAIT:
+        sig.stop_state = ""
+    return child, 0xFFFF, CLD_CONTINUED, 18
+
+
+def wait_consider_task(wo, waiter, child):
+    if child.exit_state == "zombie":
+        return wait_task_zombie(wo, waiter, child) if wo.options & WEXITED else None
+    return wait_task_stopped(wo, waiter, child) or wait_task_continued(wo, waiter, child)
+
+
+def do_wait(task, wo: WaitOpts):
+    """Report one eligible child, or None for WNOHANG; sleep while children are busy."""
+    kernel = task.kernel
+    while True:
+        eligible = [c for c in task.children if eligible_child(wo, task, c)]
+        if not eligible:
+            raise KernelError(Errno.ECHILD)
+        for child in eligible:
+            found = wait_consider_task(wo, task, child)
+            if found is not None:
+                return found
+        if wo.options & WNOHANG:
+            return None
+        kernel.wait_chldexit(task)
+
+
+def _int32(value: int) -> int:
+    value &= 0xFFFFFFFF
+    return value - (1 << 32) if value & 0x80000000 else value
+
+
+def _wait4_selector(task, upid: int):
+    if upid == -(1 << 31):
+        raise KernelError(Errno.ESRCH)
+    if upid < -1:
+        return P_PGID, _root_pgid(task, -upid)
+    if upid == -1:
+        return P_ALL, 0
+    if upid == 0:
+        return P_PGID, task.signal.pgrp
+    return P_PID, upid
+
+
+def _root_pgid(task, vnr: int) -> int:
+    from glasskernel.kernel.pid import find_task_by_vpid
+    leader = find_task_by_vpid(task, vnr)
+    return leader.tgid if leader is not None else -1
+
+
+def put_rusage(task, addr: int, child) -> None:
+    utime, stime = (child.utime_ns, child.stime_ns) if child is not None else (0, 0)
+    values = [utime // 10**9, utime % 10**9 // 1000, stime // 10**9, stime % 10**9 // 1000] + [0] * 14
+    copy_to_user(task, addr, _RUSAGE.pack(*values))
+
+
+def sys_wait4(task, upid, stat_addr, options, ru) -> int:
+    options &= 0xFFFFFFFF
+    if options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL):
+        raise KernelError(Errno.EINVAL)
+    which, pid = _wait4_selector(task, _int32(upid))
+    found = do_wait(task, WaitOpts(which, pid, options | WEXITED))
+    if found is None:
+        return 0
+    child, status, _code, _si_status = found
+    if stat_addr:
+        put_user_i32(task, stat_addr, status)
+    if ru:
+        put_rusage(task, ru, child)
+    return task_tgid_vnr(child, task) or child.tgid
+
+
+_SIGINFO_CHLD = struct.Struct("<iii4xiiiqq")    # signo, errno, code, pid, uid, status, utime, stime
+
+
+def sys_waitid(task, which, upid, infop, options, ru) -> int:
+    which, options = which & 0xFFFFFFFF, options & 0xFFFFFFFF
+    if options & ~(WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL):
+        raise KernelError(Errno.EINVAL)
+    if not options & (WEXITED | WSTOPPED | WCONTINUED):
+        raise KernelError(Errno.EINVAL)
+    pid = _int32(upid)
+    if which == P_ALL:
+        pid = 0
+    elif which in (P_PID, P_PGID):
+        if pid <= 0 and not (which == P_PGID and pid == 0):
+            raise KernelError(Errno.EINVAL)
+        if which == P_PGID:
+            pid = task.signal.pgrp if pid == 0 else _root_pgid(task, pid)
+    else:
+        raise KernelError(Errno.EINVAL)
+    found = do_wait(task, WaitOpts(which, pid, options | (WUNTRACED if options & WSTOPPED else 0)))
+    if infop:
+        if found is None:
+            copy_to_user(task, infop, bytes(128))
+        else:
+            child, _status, code, si_status = found
+            info = _SIGINFO_CHLD.pack(SIGCHLD, 0, code, task_tgid_vnr(child, task), child.cred.uid,
+                                      si_status, child.utime_ns // 10**7, child.stime_ns // 10**7)
+            copy_to_user(task, infop, info + bytes(128 - len(info)))
+    if ru and found is not None:
+        put_rusage(task, ru, found[0])
+    return 0
 
 
 def sys_exit(task, error_code) -> int:
@@ -57,14 +338,4 @@ def sys_exit_group(task, error_code) -> int:
     return 0
 
 
-ECHILD = 10
-
-
-def sys_wait4(task, upid, stat_addr, options, ru) -> int:
-    """wait4(2): children and reaping arrive with the lifecycle work; no child → ECHILD."""
-    from glasskernel.uapi.errno import Errno, KernelError
-    if options & ~(0x1 | 0x2 | 0x8 | 0x40000000 | 0x80000000 | 0x20000000):
-        raise KernelError(Errno.EINVAL)
-    if not task.children:
-        raise KernelError(Errno.ECHILD)
-    raise KernelError(Errno.ECHILD)
+__all__ = ["do_exit", "do_group_exit", "sys_wait4", "sys_waitid", "task_pid_vnr"]

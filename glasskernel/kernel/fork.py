@@ -1,10 +1,195 @@
-"""Task creation and the reference counting of shared objects (kernel/fork.c).
+"""Creating tasks: the clone family (kernel/fork.c).
 
-The clone family arrives with the lifecycle work; for now this holds ``mmput``, the
-release of an address space when its last user lets go.
+    fork / vfork / clone / clone3          fill a KernelCloneArgs, nothing else
+      → kernel_clone                       copy_process, then wake_up_new_task
+          → copy_process                   the ordered steps below; undone in reverse on failure
+              check flags (EINVAL)  →  check limits (EAGAIN)  →  dup_task_struct
+              copy_creds → sched_fork → copy_files → copy_fs → copy_sighand → copy_signal
+              → copy_mm → copy_namespaces → copy_io → copy_thread → alloc_pid → link
+
+Each copy_X step has one shape: if its clone flag is set the child *shares* the parent's
+object (one more reference); if not, the child gets a *copy*.
 """
+import contextlib
+import copy
+import struct
+from dataclasses import dataclass
+
+from glasskernel.arch.x86.kernel.process import copy_thread
+from glasskernel.kernel.pid import Nsproxy, PidNamespace, alloc_pid, free_pid, task_pid_vnr
+from glasskernel.kernel.task import SignalStruct, Task
 from glasskernel.mm.memory import zap_page_range
 from glasskernel.mm.mm_types import TASK_SIZE
+from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.sched import CloneFlag as CF
+
+CSIGNAL = 0xFF
+SIGCHLD = 17
+NSIG = 64
+
+
+@dataclass
+class KernelCloneArgs:
+    """struct kernel_clone_args: what the entry points agree on."""
+
+    flags: int = 0
+    exit_signal: int = SIGCHLD
+    stack: int = 0
+    stack_size: int = 0
+    parent_tid: int = 0
+    child_tid: int = 0
+    tls: int = 0
+    pidfd: int = 0
+    set_tid_size: int = 0
+
+
+# ----- the checks ---------------------------------------------------------------------------
+
+def check_clone_flags(current, flags: int) -> None:
+    """The combinations Linux 6.1 refuses before allocating anything."""
+    def both(a, b):
+        return flags & a and flags & b
+    if both(CF.CLONE_NEWNS, CF.CLONE_FS) or both(CF.CLONE_NEWUSER, CF.CLONE_FS):
+        raise KernelError(Errno.EINVAL)
+    if flags & CF.CLONE_THREAD and not flags & CF.CLONE_SIGHAND:
+        raise KernelError(Errno.EINVAL)
+    if flags & CF.CLONE_SIGHAND and not flags & CF.CLONE_VM:
+        raise KernelError(Errno.EINVAL)
+    if flags & CF.CLONE_PARENT and current.signal.is_init:
+        raise KernelError(Errno.EINVAL)
+    if flags & CF.CLONE_THREAD:
+        if flags & (CF.CLONE_NEWUSER | CF.CLONE_NEWPID):
+            raise KernelError(Errno.EINVAL)
+        if current.nsproxy.pid_ns_for_children is not current.pid_links[-1][0]:
+            raise KernelError(Errno.EINVAL)
+    if both(CF.CLONE_SIGHAND, CF.CLONE_CLEAR_SIGHAND):
+        raise KernelError(Errno.EINVAL)
+    if flags & CF.CLONE_PIDFD and flags & (CF.CLONE_DETACHED | CF.CLONE_THREAD):
+        raise KernelError(Errno.EINVAL)
+
+
+def check_task_limits(current) -> None:
+    """RLIMIT_NPROC for the user (root exempt, as INIT_USER) and the kernel's task cap."""
+    kernel = current.kernel
+    if len(kernel.tasks) >= kernel.max_tasks:
+        raise KernelError(Errno.EAGAIN)
+    uid = current.cred.uid
+    limit = current.rlimits.get(6, (None, None))[0] if current.rlimits else None   # RLIMIT_NPROC
+    if uid != 0 and limit is not None:
+        processes = sum(1 for t in kernel.tasks.values() if t.cred.uid == uid and not t.kthread)
+        if processes >= limit:
+            raise KernelError(Errno.EAGAIN)
+
+
+# ----- the copy steps -----------------------------------------------------------------------
+
+def dup_task_struct(current) -> Task:
+    """A new task_struct that starts as a copy of the parent's scalar fields."""
+    p = Task(kernel=current.kernel, pid=0, tgid=0, comm=current.comm)
+    p.blocked = current.blocked
+    p.nice = current.nice
+    p.personality = current.personality
+    p.rlimits = current.rlimits.copy() if current.rlimits else {}
+    p.thread = copy.copy(current.thread)
+    return p
+
+
+def copy_creds(flags, current, p) -> None:
+    p.cred = copy.copy(current.cred)
+
+
+def copy_files(flags, current, p) -> None:
+    if flags & CF.CLONE_FILES:
+        current.files.users += 1
+        p.files = current.files
+    else:
+        p.files = current.files.copy()
+
+
+def copy_fs(flags, current, p) -> None:
+    if flags & CF.CLONE_FS:
+        current.fs.users += 1
+        p.fs = current.fs
+    else:
+        p.fs = current.fs.copy()
+
+
+def copy_sighand(flags, current, p) -> None:
+    if flags & CF.CLONE_SIGHAND:
+        current.sighand.users += 1
+        p.sighand = current.sighand
+    else:
+        p.sighand = current.sighand.copy()
+        if flags & CF.CLONE_CLEAR_SIGHAND:
+            from glasskernel.kernel.signal import flush_signal_handlers
+            flush_signal_handlers(p)
+
+
+def copy_signal(flags, current, p) -> None:
+    """A thread joins its group's signal_struct; a new process gets its own (same pgrp/session)."""
+    if flags & CF.CLONE_THREAD:
+        current.signal.nr_threads += 1
+        p.signal = current.signal
+        return
+    src = current.signal
+    p.signal = SignalStruct(pgrp=src.pgrp, session=src.session, tty=src.tty)
+
+
+def copy_mm(flags, current, p) -> None:
+    """CLONE_VM shares the address space; otherwise dup_mmap copies it copy-on-write."""
+    if current.mm is None:
+        return
+    if flags & CF.CLONE_VM:
+        current.mm.users += 1
+        p.mm = current.mm
+    else:
+        p.mm = dup_mmap(current.mm)
+
+
+def copy_namespaces(flags, current, p) -> None:
+    """Only the pid namespace is modelled: CLONE_NEWPID gives the child's children a new one."""
+    if flags & CF.CLONE_NEWPID:
+        parent_ns = current.nsproxy.pid_ns_for_children
+        p.nsproxy = Nsproxy(PidNamespace(level=parent_ns.level + 1, parent=parent_ns))
+    else:
+        p.nsproxy = current.nsproxy
+
+
+def copy_io(flags, current, p) -> None:
+    """io_context: block-I/O priorities. Nothing to share or copy without a block layer."""
+
+
+# ----- the address space copy ---------------------------------------------------------------
+
+def dup_mmap(old):
+    """Copy every VMA and the page tables; private pages become copy-on-write in both."""
+    from glasskernel.mm.mm_types import MmStruct, VmArea
+    mm = MmStruct(old.phys, old.kernel_pgd_entry, old.cpu)
+    for name in ("mmap_base", "start_code", "end_code", "start_data", "end_data", "start_brk",
+                 "brk", "start_stack", "arg_start", "arg_end", "env_start", "env_end", "exe_path", "auxv"):
+        setattr(mm, name, getattr(old, name))
+    if old.exe_file is not None:
+        mm.exe_file = old.exe_file.get()
+    for vma in old.vmas:
+        if vma.file is not None:
+            vma.file.get()
+        mm.insert_vma(VmArea(vma.start, vma.end, vma.flags, vma.file, vma.pgoff, vma.name))
+        copy_page_range(old, mm, vma)
+    old.flush_tlb()
+    return mm
+
+
+def copy_page_range(src, dst, vma) -> None:
+    """Share each present frame; write-protect private writable ones on both sides."""
+    from glasskernel.arch.x86.mm.pgtable import pte_pfn_addr, pte_write, pte_wrprotect
+    from glasskernel.mm.vm_flags import VmFlags
+    cow = not vma.flags & VmFlags.VM_SHARED
+    for va, pte in list(src.pgtable.present_ptes(vma.start, vma.end)):
+        if cow and pte_write(pte):
+            pte = pte_wrprotect(pte)
+            src.pgtable.set_pte(va, pte)
+        src.phys.get_page(pte_pfn_addr(pte))
+        dst.pgtable.set_pte(va, pte)
 
 
 def exit_mmap(mm) -> None:
@@ -28,7 +213,179 @@ def mmput(mm) -> None:
         exit_mmap(mm)
 
 
+# ----- copy_process -------------------------------------------------------------------------
+
+def _share_undo(stack, p, attr: str, release) -> None:
+    stack.callback(lambda: release(getattr(p, attr)) if getattr(p, attr) is not None else None)
+
+
+def copy_process(current, args: KernelCloneArgs) -> Task:
+    """Build the child task, step by step; on failure undo the steps done, in reverse."""
+    kernel = current.kernel
+    flags = args.flags
+    check_clone_flags(current, flags)
+    check_task_limits(current)
+    p = dup_task_struct(current)
+    with contextlib.ExitStack() as undo:
+        copy_creds(flags, current, p)
+        kernel.sched.sched_fork(p)
+        copy_files(flags, current, p)
+        undo.callback(lambda: _put_files(p))                   # bad_fork_cleanup_files
+        copy_fs(flags, current, p)
+        undo.callback(lambda: _put_users(p.fs))                 # bad_fork_cleanup_fs
+        copy_sighand(flags, current, p)
+        undo.callback(lambda: _put_users(p.sighand))            # bad_fork_cleanup_sighand
+        copy_signal(flags, current, p)
+        copy_mm(flags, current, p)
+        undo.callback(lambda: p.mm is not None and mmput(p.mm))  # bad_fork_cleanup_mm
+        copy_namespaces(flags, current, p)
+        copy_io(flags, current, p)
+        copy_thread(p, current, args)
+        p.pid_links = alloc_pid(p.nsproxy.pid_ns_for_children)
+        undo.callback(lambda: free_pid(p.pid_links))            # bad_fork_free_pid
+        p.pid = p.pid_links[0][1]
+        p.tgid = current.tgid if flags & CF.CLONE_THREAD else p.pid
+        p.exit_signal = -1 if flags & CF.CLONE_THREAD else args.exit_signal
+        if flags & CF.CLONE_PARENT_SETTID:
+            from glasskernel.mm.uaccess import put_user_i32
+            put_user_i32(current, args.parent_tid, task_pid_vnr(p, current))
+        undo.pop_all()                                          # the point of no return
+    link_new_task(current, p, flags, args)
+    return p
+
+
+def _put_files(p) -> None:
+    if p.files is not None:
+        p.files.users -= 1
+        if p.files.users == 0:
+            p.files.close_all()
+
+
+def _put_users(obj) -> None:
+    if obj is not None:
+        obj.users -= 1
+
+
+def link_new_task(current, p, flags: int, args: KernelCloneArgs) -> None:
+    """Make the child visible: parent links, thread group, pid namespace init, task table."""
+    kernel = current.kernel
+    if flags & (CF.CLONE_PARENT | CF.CLONE_THREAD):
+        p.real_parent = current.real_parent
+    else:
+        p.real_parent = current
+    p.parent = p.real_parent
+    if p.real_parent is not None:
+        p.real_parent.children.append(p)
+    ns = p.pid_links[-1][0]
+    if ns.child_reaper is None and p.pid_links[-1][1] == 1:
+        ns.child_reaper = p                     # the first task of a new pid namespace
+        p.signal.is_init = True
+    p.signal.leader_pid = p.tgid
+    p.start_time_ns = kernel.clock_ns()
+    p.clear_child_tid = args.child_tid if flags & CF.CLONE_CHILD_CLEARTID else 0
+    p.set_child_tid = args.child_tid if flags & CF.CLONE_CHILD_SETTID else 0
+    kernel.tasks[p.pid] = p
+
+
+def kernel_clone(current, args: KernelCloneArgs) -> int:
+    """Create the child, let it run, and (vfork) wait until it lets go of our memory."""
+    from glasskernel.kernel.sched.wait import Completion
+    if args.flags & CF.CLONE_PIDFD and args.flags & CF.CLONE_PARENT_SETTID and args.pidfd == args.parent_tid:
+        raise KernelError(Errno.EINVAL)
+    p = copy_process(current, args)
+    nr = task_pid_vnr(p, current)
+    vfork = None
+    if args.flags & CF.CLONE_VFORK:
+        vfork = Completion()
+        p.vfork_done = vfork
+    current.kernel.trace_new_task(current, p, args)
+    current.kernel.sched.wake_up_new_task(p)
+    if vfork is not None:
+        vfork.wait_for_completion(current)
+    return nr
+
+
+def sys_fork(task) -> int:
+    return kernel_clone(task, KernelCloneArgs(exit_signal=SIGCHLD))
+
+
+def sys_vfork(task) -> int:
+    return kernel_clone(task, KernelCloneArgs(flags=CF.CLONE_VFORK | CF.CLONE_VM, exit_signal=SIGCHLD))
+
+
+def sys_clone(task, clone_flags, newsp, parent_tidptr, child_tidptr, tls) -> int:
+    """clone(2), x86-64 argument order: flags, newsp, parent_tid, child_tid, tls."""
+    clone_flags &= 0xFFFFFFFFFFFFFFFF
+    args = KernelCloneArgs(flags=clone_flags & ~CSIGNAL, exit_signal=clone_flags & CSIGNAL,
+                           stack=newsp, parent_tid=parent_tidptr, child_tid=child_tidptr,
+                           tls=tls, pidfd=parent_tidptr)
+    if args.flags & 0xFFFFFFFF00000000:
+        raise KernelError(Errno.EINVAL)       # legacy clone takes only the low 32 flag bits
+    return kernel_clone(task, args)
+
+
+def set_child_tid_in_child(p) -> None:
+    """schedule_tail's part of CLONE_CHILD_SETTID: write the tid into the child's memory."""
+    if getattr(p, "set_child_tid", 0):
+        from glasskernel.mm.uaccess import put_user_i32
+        try:
+            put_user_i32(p, p.set_child_tid, task_pid_vnr(p, p))
+        except KernelError:
+            pass
+
+
 def sys_set_tid_address(task, tidptr) -> int:
     """Remember where to clear the tid at exit (CLONE_CHILD_CLEARTID); return the tid."""
     task.clear_child_tid = tidptr
-    return task.pid
+    return task_pid_vnr(task, task)
+
+
+# ----- clone3 -------------------------------------------------------------------------------
+
+CLONE_ARGS_SIZE_VER0 = 64          # up to tls
+CLONE_ARGS_SIZE_VER2 = 88          # + set_tid, set_tid_size, cgroup
+_CLONE_ARGS = struct.Struct("<11Q")
+_CLONE_LEGACY_FLAGS = 0xFFFFFFFF
+_PAGE_SIZE = 4096
+
+
+def copy_clone_args_from_user(task, uargs: int, usize: int) -> KernelCloneArgs:
+    """Read struct clone_args with size versioning (copy_struct_from_user rules)."""
+    from glasskernel.mm.uaccess import copy_from_user
+    if usize > _PAGE_SIZE:
+        raise KernelError(Errno.E2BIG)
+    if usize < CLONE_ARGS_SIZE_VER0:
+        raise KernelError(Errno.EINVAL)
+    raw = copy_from_user(task, uargs, usize)
+    if usize > CLONE_ARGS_SIZE_VER2 and any(raw[CLONE_ARGS_SIZE_VER2:]):
+        raise KernelError(Errno.E2BIG)          # a newer struct whose extra fields are used
+    raw = raw[:CLONE_ARGS_SIZE_VER2].ljust(CLONE_ARGS_SIZE_VER2, b"\0")
+    (flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
+     set_tid, set_tid_size, cgroup) = _CLONE_ARGS.unpack(raw)
+    if set_tid_size > 32 or (set_tid and not set_tid_size) or (not set_tid and set_tid_size):
+        raise KernelError(Errno.EINVAL)
+    if exit_signal & ~CSIGNAL or exit_signal > NSIG:
+        raise KernelError(Errno.EINVAL)
+    if set_tid_size:
+        raise KernelError(Errno.EINVAL)          # choosing pids needs CAP_SYS_ADMIN in the ns
+    return KernelCloneArgs(flags=flags, pidfd=pidfd, child_tid=child_tid, parent_tid=parent_tid,
+                           exit_signal=exit_signal, stack=stack, stack_size=stack_size, tls=tls)
+
+
+def clone3_args_valid(args: KernelCloneArgs) -> None:
+    allowed = _CLONE_LEGACY_FLAGS | CF.CLONE_CLEAR_SIGHAND | CF.CLONE_INTO_CGROUP
+    if args.flags & ~int(allowed) or args.flags & (CF.CLONE_DETACHED | CSIGNAL):
+        raise KernelError(Errno.EINVAL)
+    if (args.flags & (CF.CLONE_THREAD | CF.CLONE_PARENT)) and args.exit_signal:
+        raise KernelError(Errno.EINVAL)
+    if bool(args.stack) != bool(args.stack_size):
+        raise KernelError(Errno.EINVAL)
+    if args.flags & CF.CLONE_INTO_CGROUP:
+        raise KernelError(Errno.EINVAL)          # no cgroups here (EBADF for the fd in Linux)
+
+
+def sys_clone3(task, uargs, size) -> int:
+    """clone3(2): struct clone_args; the stack is given as base + size."""
+    args = copy_clone_args_from_user(task, uargs, size)
+    clone3_args_valid(args)
+    return kernel_clone(task, args)

@@ -19,7 +19,7 @@ SIG_DFL, SIG_IGN = 0, 1
 SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK = 0, 1, 2
 SA_RESTORER = 0x04000000
 # Default actions (include/linux/signal.h: SIG_KERNEL_*_MASK).
-_COREDUMP = {3, 4, 5, 6, 7, 8, 11, 24, 25, 31}
+COREDUMP_SIGNALS = _COREDUMP = frozenset({3, 4, 5, 6, 7, 8, 11, 24, 25, 31})
 _IGNORE = {17, 23, 28}               # SIGCHLD, SIGURG, SIGWINCH
 _STOP = {19, 20, 21, 22}             # SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU
 _UNBLOCKABLE = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1))
@@ -64,13 +64,68 @@ def flush_signal_handlers(task) -> None:
             action.handler, action.flags, action.restorer, action.mask = SIG_DFL, 0, 0, 0
 
 
+def prepare_signal(task, signo: int) -> None:
+    """Stop and continue signals cancel each other; SIGCONT/SIGKILL wake a stopped task."""
+    kernel = task.kernel
+    if signo in _STOP:
+        task.pending &= ~sigmask(SIGCONT)
+    elif signo in (SIGCONT, SIGKILL):
+        task.pending &= ~sum(sigmask(s) for s in _STOP)
+        if task.state.value == "T":
+            if signo == SIGCONT:
+                task.signal.stop_state = "continued"
+                do_notify_parent_cldstop(task, CLD_CONTINUED)
+            kernel.sched.wake_up_stopped(task)
+
+
 def send_signal(task, signo: int) -> None:
-    """Mark signo pending on task unless it would be ignored anyway (sig_ignored)."""
+    """Mark signo pending on task unless it would be ignored anyway, and wake it."""
+    if task.exiting or task.sighand is None:
+        return
+    prepare_signal(task, signo)
     handler = task.sighand.action[signo].handler
     blocked = task.blocked & sigmask(signo)
     if not blocked and (handler == SIG_IGN or (handler == SIG_DFL and sig_kernel_ignored(signo))):
         return
     task.pending |= sigmask(signo)
+    if not blocked or signo == SIGKILL:
+        signal_wake_up(task, fatal=signo == SIGKILL)
+
+
+def signal_wake_up(task, fatal: bool = False) -> None:
+    """Interrupt an interruptible sleep (any sleep, for a fatal signal)."""
+    state = task.state.value
+    if state == "S" or (fatal and state in ("D", "T")):
+        if state == "T":
+            task.kernel.sched.wake_up_stopped(task)
+        else:
+            task.kernel.sched.try_to_wake_up(task)
+
+
+CLD_STOPPED, CLD_CONTINUED = 5, 6
+SA_NOCLDSTOP = 1
+
+
+def do_notify_parent_cldstop(task, why: int) -> None:
+    """Tell the parent its child stopped or continued (SIGCHLD unless SA_NOCLDSTOP)."""
+    parent = task.parent
+    if parent is None or parent.sighand is None:
+        return
+    action = parent.sighand.action[SIGCHLD]
+    if not (action.flags & SA_NOCLDSTOP) and action.handler != SIG_IGN:
+        send_signal(parent, SIGCHLD)
+    parent.kernel.wake_up_parent(parent)
+
+
+def do_signal_stop(task, signo: int) -> None:
+    """Default action of a stop signal: the process stops until SIGCONT (or SIGKILL)."""
+    from glasskernel.kernel.task import TaskState
+    sig = task.signal
+    sig.stop_state = "stopped"
+    sig.stop_signal = signo
+    do_notify_parent_cldstop(task, CLD_STOPPED)
+    task.state = TaskState.STOPPED
+    task.kernel.sched.schedule()
 
 
 def next_signal(task) -> int:
@@ -91,8 +146,11 @@ def get_signal(task) -> None:
         if action.handler not in (SIG_DFL, SIG_IGN):
             return          # user handlers run once signal frames exist (shells issue)
         task.pending &= ~sigmask(signo)
-        if action.handler == SIG_IGN or sig_kernel_ignored(signo) or signo in _STOP:
-            continue        # job-control stops come with the lifecycle work
+        if action.handler == SIG_IGN or sig_kernel_ignored(signo):
+            continue
+        if signo in _STOP:
+            do_signal_stop(task, signo)
+            continue
         task.kernel.signal_delivered(task, signo)
         task.kernel.force_fatal_sig(task, signo)
 
@@ -107,14 +165,22 @@ def kill_pid_info(task, signo: int, target) -> None:
 
 
 def _targets(task, pid: int) -> list:
-    """The tasks a kill(pid) reaches: one process, our group, or every process."""
-    tasks = [t for t in task.kernel.tasks.values() if not t.exiting]
+    """The processes a kill(pid) reaches: one, a process group, or all we may signal."""
+    from glasskernel.kernel.pid import find_task_by_vpid, pid_nr_ns, task_active_pid_ns
+    ns = task_active_pid_ns(task)
+    visible = [t for t in task.kernel.tasks.values()
+               if not t.kthread and t.is_leader and pid_nr_ns(t.pid_links, ns)]
     if pid > 0:
-        return [t for t in tasks if t.tgid == pid and t.pid == t.tgid]
+        target = find_task_by_vpid(task, pid)
+        return [target] if target is not None and not target.kthread else []
     if pid == -1:
-        return [t for t in tasks if t.pid == t.tgid and t.tgid != 1 and t is not task] + [task]
-    pgrp = getattr(task, "pgrp", task.tgid) if pid == 0 else -pid
-    return [t for t in tasks if getattr(t, "pgrp", t.tgid) == pgrp and t.pid == t.tgid]
+        return [t for t in visible if not t.signal.is_init and t.signal is not task.signal] + [task]
+    if pid == 0:
+        pgrp = task.signal.pgrp
+    else:
+        leader = find_task_by_vpid(task, -pid)
+        pgrp = leader.tgid if leader is not None else -pid
+    return [t for t in visible if t.signal.pgrp == pgrp]
 
 
 def _signo_arg(sig: int) -> int:

@@ -51,20 +51,28 @@ def sys_uname(task, name) -> int:
 
 # --- process identity -----------------------------------------------------------------
 
+def _vnr(task, target, tgid: bool) -> int:
+    """target's number as task sees it (the root number for tasks without pid links)."""
+    if not task.pid_links or not target.pid_links:
+        return target.tgid if tgid else target.pid
+    from glasskernel.kernel.pid import task_pid_vnr, task_tgid_vnr
+    return task_tgid_vnr(target, task) if tgid else task_pid_vnr(target, task)
+
+
 def sys_getpid(task) -> int:
     """getpid(2): the thread-group id, which is what user space calls the process id."""
-    return task.tgid
+    return _vnr(task, task, True)
 
 
 def sys_gettid(task) -> int:
     """gettid(2): this thread's own id."""
-    return task.pid
+    return _vnr(task, task, False)
 
 
 def sys_getppid(task) -> int:
-    """getppid(2): the tgid of the (real) parent, 0 for a task without one."""
+    """getppid(2): the parent's process id as we see it; 0 if it is outside our namespace."""
     parent = task.real_parent or task.parent
-    return parent.tgid if parent is not None else 0
+    return _vnr(task, parent, True) if parent is not None else 0
 
 
 def sys_getuid(task) -> int:

@@ -42,6 +42,30 @@ class Cred:
 
 
 @dataclass(eq=False)
+class SignalStruct:
+    """signal_struct: what the threads of one process share (CLONE_THREAD shares it).
+
+    Process group and session live here, as in Linux; so do the accounting of reaped
+    children (cutime/cstime) and the group-exit state.
+    """
+
+    pgrp: int = 0                       # process group id (root namespace numbers)
+    session: int = 0                    # session id
+    tty: object = None                  # controlling terminal, if any
+    leader_pid: int = 0                 # tgid of the thread-group leader
+    nr_threads: int = 1
+    group_exit: bool = False            # exit_group or a fatal signal is killing the group
+    group_exit_code: int = 0
+    is_child_subreaper: bool = False    # prctl(PR_SET_CHILD_SUBREAPER)
+    is_init: bool = False               # the init of a pid namespace (SIGNAL_UNKILLABLE)
+    cutime_ns: int = 0                  # user time of reaped children (for times/rusage)
+    cstime_ns: int = 0
+    stop_state: str = ""                # "stopped"/"continued" to report to wait (WUNTRACED, WCONTINUED)
+    stop_signal: int = 0
+    users: int = 1
+
+
+@dataclass(eq=False)
 class Task:
     """struct task_struct, the fields this kernel uses."""
 
@@ -61,6 +85,7 @@ class Task:
     fs: object = None                   # shared by CLONE_FS: fs.fs_struct.FsStruct
     thread: object = None               # task: arch state (saved pt_regs, fs base)
     clear_child_tid: int = 0            # task: set_tid_address / CLONE_CHILD_CLEARTID
+    set_child_tid: int = 0              # task: CLONE_CHILD_SETTID, written in schedule_tail
     robust_list: tuple = (0, 0)         # task: set_robust_list head and length
     rlimits: dict = field(default_factory=dict)  # shared with the thread group
     exiting: bool = False               # task: do_exit has begun (PF_EXITING)
@@ -71,6 +96,28 @@ class Task:
     pdeath_signal: int = 0              # task: prctl(PR_SET_PDEATHSIG)
     dumpable: int = 1                   # belongs to mm in Linux: prctl(PR_SET_DUMPABLE)
     no_new_privs: bool = False          # task: prctl(PR_SET_NO_NEW_PRIVS)
+    signal: SignalStruct = None         # shared by CLONE_THREAD: process-wide state
+    nsproxy: object = None              # shared namespaces (pid namespace for children)
+    pid_links: list = field(default_factory=list)  # kernel: (pid namespace, number) per level
+    se: object = None                   # scheduler: sched_entity (vruntime, load weight)
+    nice: int = 0                       # task: -20..19 (static_prio - 120)
+    on_rq: bool = False                 # scheduler: queued on a run queue
+    greenlet: object = None             # scheduler: this task's kernel stack
+    start_time_ns: int = 0              # kernel: monotonic time at fork
+    utime_ns: int = 0                   # scheduler: time spent in user mode
+    stime_ns: int = 0                   # scheduler: time spent in the kernel
+    nvcsw: int = 0                      # voluntary context switches
+    nivcsw: int = 0                     # involuntary context switches (preemption)
+    vfork_done: object = None           # a Completion the vfork parent sleeps on
+    exit_state: str = ""                # "" while alive, "zombie", then "dead" once reaped
+    kthread: bool = False               # a kernel thread: no mm, never in user mode
+    personality: int = 0
+    did_exec: bool = False              # task: has called execve since fork (setpgid EACCES)
+    kthread_fn: object = None           # kernel threads: the function they run
+
+    @property
+    def is_leader(self) -> bool:
+        return self.pid == self.tgid
 
     def __repr__(self) -> str:
         return f"<task {self.pid} {self.comm!r} {self.state.value}>"

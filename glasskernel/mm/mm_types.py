@@ -52,6 +52,7 @@ class MmStruct:
     def __init__(self, phys, kernel_pgd_entry: int, cpu=None):
         self.phys = phys
         self.view = phys.view
+        self.kernel_pgd_entry = kernel_pgd_entry
         self.pgtable = PageTable(phys, kernel_pgd_entry)
         self.cpu = cpu                  # the CPU whose TLB must hear about PTE changes
         self.vmas: list[VmArea] = []

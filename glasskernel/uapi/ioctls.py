@@ -55,5 +55,7 @@ class Ioctl(IntEnum):
 
 
 NCCS = 19                          # c_cc entries in the kernel's struct termios
+SIZEOF_KTERMIOS = 4 * 4 + 1 + NCCS  # struct termios as TCGETS copies it: 4 tcflag_t, c_line, c_cc
+SIZEOF_WINSIZE = 8                 # struct winsize: four unsigned shorts
 
 globals().update(Ioctl.__members__)

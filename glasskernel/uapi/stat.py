@@ -54,6 +54,37 @@ class StatxMask(IntFlag):
     STATX_DIOALIGN = 0x2000
 
 
+STATX__RESERVED = 0x80000000      # reserved for a future struct statx; a mask with it is EINVAL
+
+# include/linux/stat.h: every permission and special bit.
+S_IALLUGO = 0o7777
+
+# utimensat(2) tv_nsec values that mean "now" and "leave unchanged".
+UTIME_NOW = (1 << 30) - 1
+UTIME_OMIT = (1 << 30) - 2
+
+
+class DirentType(IntEnum):
+    """getdents64 d_type values (include/linux/fs_types.h): the S_IFMT bits shifted right 12."""
+
+    DT_UNKNOWN = 0
+    DT_FIFO = 1
+    DT_CHR = 2
+    DT_DIR = 4
+    DT_BLK = 6
+    DT_REG = 8
+    DT_LNK = 10
+    DT_SOCK = 12
+
+
+def dt_from_mode(mode: int) -> DirentType:
+    """The d_type of an inode mode (fs_umode_to_dtype)."""
+    try:
+        return DirentType((mode & S_IFMT) >> 12)
+    except ValueError:
+        return DirentType.DT_UNKNOWN
+
+
 def S_ISDIR(mode: int) -> bool:
     return mode & S_IFMT == FileType.S_IFDIR
 
@@ -70,5 +101,5 @@ def S_ISCHR(mode: int) -> bool:
     return mode & S_IFMT == FileType.S_IFCHR
 
 
-globals().update({name: member for cls in (FileType, ModeBit, StatxMask)
+globals().update({name: member for cls in (FileType, ModeBit, StatxMask, DirentType)
                   for name, member in cls.__members__.items()})

@@ -5,14 +5,11 @@ time we run, so GRND_NONBLOCK never has to report EAGAIN.
 """
 import os
 
+from glasskernel.fs.read_write import MAX_RW_COUNT
+from glasskernel.mm.page_alloc import PAGE_SIZE
 from glasskernel.mm.uaccess import copy_to_user
 from glasskernel.uapi.errno import Errno, KernelError
-
-GRND_NONBLOCK = 0x0001
-GRND_RANDOM = 0x0002
-GRND_INSECURE = 0x0004
-MAX_RW_COUNT = 0x7FFFF000           # INT_MAX & PAGE_MASK: the most one call transfers
-PAGE_SIZE = 4096
+from glasskernel.uapi.random import GRND_INSECURE, GRND_NONBLOCK, GRND_RANDOM
 
 
 def sys_getrandom(task, buf, count, flags) -> int:
@@ -22,7 +19,7 @@ def sys_getrandom(task, buf, count, flags) -> int:
     returns the bytes copied so far, as copy_to_iter() does; a fault at once is EFAULT.
     """
     flags &= 0xFFFFFFFF
-    if flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE):
+    if flags & ~int(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE):
         raise KernelError(Errno.EINVAL)
     if flags & GRND_INSECURE and flags & GRND_RANDOM:
         raise KernelError(Errno.EINVAL)

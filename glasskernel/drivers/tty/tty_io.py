@@ -12,9 +12,10 @@ from glasskernel.fs.dcache import Dentry
 from glasskernel.fs.file_table import File
 from glasskernel.fs.internal import host_errors
 from glasskernel.fs.kstat import StatResult
-from glasskernel.fs.uapi_fs import O, SIZEOF_KTERMIOS, SIZEOF_WINSIZE, Ioctl
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user, put_user_i32
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.fcntl import O_LARGEFILE
+from glasskernel.uapi.ioctls import SIZEOF_KTERMIOS, SIZEOF_WINSIZE, Ioctl
 
 
 class HostFdDentry(Dentry):
@@ -121,7 +122,7 @@ def open_host_stdio(host_fd: int) -> HostStdioFile:
     """A File for host descriptor 0, 1 or 2 with the access mode the host gave it."""
     with host_errors():
         acc = fcntl.fcntl(host_fd, fcntl.F_GETFL) & os.O_ACCMODE
-    return HostStdioFile(HostFdDentry(host_fd), acc | O.LARGEFILE, host_fd, owned=False)
+    return HostStdioFile(HostFdDentry(host_fd), acc | O_LARGEFILE, host_fd, owned=False)
 
 
 def open_dev_tty(dentry, flags: int) -> HostStdioFile:

@@ -8,6 +8,7 @@ import os
 
 from glasskernel.fs.internal import child_path, host_errors
 from glasskernel.fs.overlayfs.copy_up import copy_up, copy_up_tree
+from glasskernel.uapi.fcntl import RENAME_EXCHANGE
 
 
 def _upper_child(parent, name: str):
@@ -73,11 +74,10 @@ def ovl_rename(old_parent, task, old, new_dir, new_name: str, new, flags: int) -
 
     A moved directory is complete in upper afterwards, so its new path is marked opaque.
     """
-    from glasskernel.fs.uapi_fs import RenameFlags
     ofs = old_parent.ofs
     _copy_up_for_rename(old, task)
     new_path, new_host = _upper_child(new_dir, new_name)
-    if flags & RenameFlags.EXCHANGE:
+    if flags & RENAME_EXCHANGE:
         _exchange(old, new, new_host, task)
         return
     old_whiteout = old_parent.lower_entry_exists(old.name)

@@ -13,10 +13,11 @@ from glasskernel.fs.dcache import Dentry
 from glasskernel.fs.file_table import DirFile, HostFile
 from glasskernel.fs.internal import child_path, host_errors, lstat_or_none
 from glasskernel.fs.kstat import StatResult
-from glasskernel.fs.uapi_fs import DT, O, O_ACCMODE, dt_from_mode
 from glasskernel.fs.overlayfs import copy_up
 from glasskernel.fs.overlayfs import dir as ovl_dir
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.fcntl import O_ACCMODE, O_RDONLY, O_TRUNC, O_WRONLY
+from glasskernel.uapi.stat import DT_DIR, DT_LNK, DT_REG, dt_from_mode
 
 
 class OvlDentry(Dentry):
@@ -106,7 +107,7 @@ class OvlDentry(Dentry):
         for path, name in self.vfs.mount_names(self.path):
             if name not in seen:
                 mount = self.vfs.mount_at(path, self)
-                seen[name] = (mount.stat().st_ino, DT.DIR)
+                seen[name] = (mount.stat().st_ino, DT_DIR)
         return [(name, ino, dtype) for name, (ino, dtype) in seen.items()]
 
     # --- symlinks ---------------------------------------------------------------------
@@ -128,11 +129,11 @@ class OvlDentry(Dentry):
         if pystat.S_ISSOCK(st.st_mode):
             raise KernelError(Errno.ENXIO)
         acc = flags & O_ACCMODE
-        if acc != O.RDONLY or flags & O.TRUNC:
-            host = copy_up.copy_up(self, data=not flags & O.TRUNC)
-        host_flags = {O.RDONLY: os.O_RDONLY, O.WRONLY: os.O_WRONLY}.get(acc, os.O_RDWR)
+        if acc != O_RDONLY or flags & O_TRUNC:
+            host = copy_up.copy_up(self, data=not flags & O_TRUNC)
+        host_flags = {O_RDONLY: os.O_RDONLY, O_WRONLY: os.O_WRONLY}.get(acc, os.O_RDWR)
         host_flags |= os.O_NOFOLLOW | os.O_CLOEXEC
-        if flags & O.TRUNC:
+        if flags & O_TRUNC:
             host_flags |= os.O_TRUNC
         if pystat.S_ISFIFO(st.st_mode):
             host_flags |= os.O_NONBLOCK
@@ -194,9 +195,9 @@ def _scan(host_dir: str, seen: dict, visible) -> None:
 
 def _entry_type(entry) -> int:
     if entry.is_symlink():
-        return DT.LNK
+        return DT_LNK
     if entry.is_dir(follow_symlinks=False):
-        return DT.DIR
+        return DT_DIR
     if entry.is_file(follow_symlinks=False):
-        return DT.REG
+        return DT_REG
     return dt_from_mode(entry.stat(follow_symlinks=False).st_mode)

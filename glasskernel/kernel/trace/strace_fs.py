@@ -14,14 +14,15 @@ from glasskernel.kernel.trace.strace_util import (
     fmt_path, fmt_xval, read_struct, table_of)
 from glasskernel.uapi.errno import KernelError
 from glasskernel.uapi.fcntl import (
-    FD_CLOEXEC, AccessMode, AtFlag, FcntlCmd, LockType, OpenFlag, RenameFlag, SealFlag, Seek)
+    FD_CLOEXEC, AccessMode, AtFlag, FcntlCmd, LockType, OpenFlag, RenameFlag, SealFlag, Seek,
+    __O_TMPFILE)
 from glasskernel.uapi.stat import StatxMask
 
 # Flag tables in strace's printing order (src/xlat/*.in), which is not always numeric.
 OPEN_FLAGS = table_of(OpenFlag, "O_CREAT", "O_EXCL", "O_NOCTTY", "O_TRUNC", "O_APPEND",
                       "O_NONBLOCK", "O_SYNC", "O_DSYNC", "O_DIRECT", "O_LARGEFILE",
                       "O_NOFOLLOW", "O_NOATIME", "O_CLOEXEC", "O_PATH", "O_TMPFILE") + (
-    (0o20000000, "__O_TMPFILE"), (int(OpenFlag.O_DIRECTORY), "O_DIRECTORY"),
+    (__O_TMPFILE, "__O_TMPFILE"), (int(OpenFlag.O_DIRECTORY), "O_DIRECTORY"),
     (int(OpenFlag.FASYNC), "FASYNC"))
 _ACCMODES = {0: "O_RDONLY", 1: "O_WRONLY", 2: "O_RDWR", 3: "O_ACCMODE"}
 AT_FLAGS = table_of(AtFlag, "AT_SYMLINK_NOFOLLOW", "AT_REMOVEDIR", "AT_SYMLINK_FOLLOW",
@@ -37,7 +38,7 @@ _FCNTL_CMDS = {int(c): c.name for c in FcntlCmd}
 _FD_FLAGS = ((FD_CLOEXEC, "FD_CLOEXEC"),)
 _LOCK_TYPES = {int(t): t.name for t in LockType}
 _IOVEC = struct.Struct("<QQ")
-_CREATES = int(OpenFlag.O_CREAT) | 0o20000000
+_CREATES = int(OpenFlag.O_CREAT) | __O_TMPFILE
 
 
 def fmt_open_flags(flags: int) -> str:

@@ -11,7 +11,8 @@ from glasskernel.kernel.trace.strace_structs import (
     fmt_wait_status)
 from glasskernel.kernel.trace.strace_util import (
     MAX_ARRAY, Call, fmt_addr, fmt_buffer, fmt_cstring, fmt_flags, fmt_hex, fmt_path, fmt_xval, read_struct,
-    s32)
+    s32, table_of)
+from glasskernel.uapi.random import GrndFlag
 from glasskernel.uapi.resource import Rlimit
 from glasskernel.uapi.sched import CSIGNAL, CloneFlag
 from glasskernel.uapi.signal import SigprocmaskHow
@@ -23,7 +24,7 @@ CLONE_FLAGS = tuple((int(f), f.name) for f in CloneFlag
 WAIT_OPTIONS = ((1, "WNOHANG"), (4, "WEXITED"), (2, "WSTOPPED"), (8, "WCONTINUED"),
                 (0x1000000, "WNOWAIT"), (0x80000000, "__WCLONE"), (0x40000000, "__WALL"),
                 (0x20000000, "__WNOTHREAD"))
-GRND_FLAGS = ((1, "GRND_NONBLOCK"), (2, "GRND_RANDOM"), (4, "GRND_INSECURE"))
+GRND_FLAGS = table_of(GrndFlag, "GRND_NONBLOCK", "GRND_RANDOM", "GRND_INSECURE")
 _ARCH_CODES = {0x1001: "ARCH_SET_GS", 0x1002: "ARCH_SET_FS", 0x1003: "ARCH_GET_FS",
                0x1004: "ARCH_GET_GS", 0x1011: "ARCH_GET_CPUID", 0x1012: "ARCH_SET_CPUID",
                0x1021: "ARCH_GET_XCOMP_SUPP", 0x1022: "ARCH_GET_XCOMP_PERM",

@@ -8,9 +8,9 @@ import struct
 from dataclasses import dataclass
 
 from glasskernel.uapi.errno import KernelError
+from glasskernel.uapi.limits import PATH_MAX
 
 MAX_STRLEN = 32                    # strace -s default: bytes of string data shown
-PATH_MAX = 4096
 MAX_ARRAY = 32                     # elements of an array shown before "..."
 _ESCAPES = {0x22: '\\"', 0x5C: "\\\\", 0x0C: "\\f", 0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t",
             0x0B: "\\v"}

@@ -7,7 +7,7 @@ CPU, so ``do_syscall_64`` reads just the number and arguments, dispatches throug
 A syscall leaves the emulator (returns False to the CPU) when the task's saved context was
 rewritten (execve) or the task stopped running (exit); the task's run loop then takes over.
 """
-from glasskernel.uapi.errno import Errno, KernelError, errno_name
+from glasskernel.uapi.errno import ERESTARTSYS, Errno, KernelError, errno_name
 
 # Vector numbers of x86 exceptions (arch/x86/include/asm/trapnr.h).
 X86_TRAP_DE, X86_TRAP_DB, X86_TRAP_BP, X86_TRAP_OF, X86_TRAP_BR = 0, 1, 3, 4, 5
@@ -16,26 +16,42 @@ X86_TRAP_MF, X86_TRAP_AC, X86_TRAP_XF = 16, 17, 19
 MAX_ERRNO = 4095
 
 
+SYSCALL_INSN_LEN = 2            # `syscall` is 0f 05
+
+
 class SyscallEntry:
-    """One row of the declarative table: number, name, handler and how complete it is."""
+    """One row of the declarative table: number, name, handler and how complete it is.
 
-    __slots__ = ("nr", "name", "handler", "nargs", "support", "note")
+    ``slow`` syscalls may sleep or switch tasks (fork, wait, exit, execve, nanosleep…):
+    they never run inside the emulator hook but on the task's own kernel stack, after
+    the full pt_regs have been saved.
+    """
 
-    def __init__(self, nr, name, handler, support="supported", note=""):
+    __slots__ = ("nr", "name", "handler", "nargs", "support", "note", "slow")
+
+    def __init__(self, nr, name, handler, support="supported", note="", slow=False):
         self.nr = nr
         self.name = name
         self.handler = handler
         self.nargs = handler.__code__.co_argcount - 1 if handler else 0
         self.support = support
         self.note = note
+        self.slow = slow
 
 
 def do_syscall_64(kernel, task, cpu) -> bool:
-    """Handle one syscall with the task's registers live in cpu; True = keep running."""
+    """The syscall hook: fast syscalls run here, with the registers live in the CPU.
+
+    Returns True to keep running user code, False to leave the emulator (a slow syscall
+    is pending, the context was rewritten, or the task is exiting).
+    """
     nr, *args = cpu.syscall_args()
+    entry = kernel.sys_call_table.get(nr)
+    if entry is not None and entry.slow:
+        save_pt_regs_for_slow_path(task, cpu)
+        return False
     thread = task.thread
     thread.orig_rax = nr
-    entry = kernel.sys_call_table.get(nr)
     if entry is None:
         ret = sys_ni_syscall(kernel, task, nr)
     else:
@@ -44,16 +60,42 @@ def do_syscall_64(kernel, task, cpu) -> bool:
     if kernel.strace is not None and not task.exiting and not (thread.regs_dirty and ret == 0):
         # (a successful execve was logged by the exec path: its arguments are gone now)
         kernel.strace.syscall_exit(task, nr, tuple(args), ret, task.mm)
-    if task.pending and not task.exiting:
-        kernel.exit_to_user_mode(task)
-    if task.exiting:
-        return False
-    if thread.regs_dirty:
-        # execve rewrote the whole user context: leave the emulator so the run loop
-        # loads it (the new program's rip, rsp and zeroed registers).
+    if task.exiting or thread.regs_dirty:
+        # exit, or a rewritten user context: leave the emulator; the run loop takes over.
         return False
     cpu.set_return(ret)
-    return True
+    # Pending signals or a requested switch are handled on the way out, outside the
+    # emulator, where the task may sleep or switch (exit_to_user_mode_prepare).
+    return not (task.pending or kernel.sched.need_resched)
+
+
+def save_pt_regs_for_slow_path(task, cpu) -> None:
+    """entry_SYSCALL_64's register save: all of pt_regs, rip already past `syscall`."""
+    regs = cpu.read_regs()
+    regs["rip"] += SYSCALL_INSN_LEN
+    task.thread.regs = regs
+    task.thread.regs_dirty = True
+    task.thread.slow_syscall = True
+
+
+def do_syscall_64_slow(kernel, task) -> None:
+    """Run a slow syscall on the task's kernel stack; the result goes into saved rax."""
+    thread = task.thread
+    thread.slow_syscall = False
+    regs = thread.regs
+    nr = regs["rax"]
+    args = [regs["rdi"], regs["rsi"], regs["rdx"], regs["r10"], regs["r8"], regs["r9"]]
+    entry = kernel.sys_call_table[nr]
+    thread.orig_rax = nr
+    kernel.trace_syscall_enter(task, nr, args)
+    ret = invoke(kernel, task, entry, args)
+    thread.orig_rax = -1
+    if ret == -ERESTARTSYS:
+        ret = -Errno.EINTR            # restarts come with user signal handlers
+    if thread.regs is regs:           # execve replaced the whole context: rax is already 0
+        regs["rax"] = ret & 0xFFFF_FFFF_FFFF_FFFF
+    if kernel.strace is not None and not task.exiting and not (thread.regs is not regs and ret == 0):
+        kernel.strace.syscall_exit(task, nr, tuple(args), ret, task.mm)
 
 
 def invoke(kernel, task, entry, args) -> int:

@@ -11,14 +11,16 @@ from glasskernel.fs import (d_path, fcntl, file, ioctl, namei_dir, open, read_wr
                             sync, utimes)
 from glasskernel.kernel import exit as kexit
 from glasskernel.drivers.char import random
-from glasskernel.kernel import fork, rseq, sched_syscalls, signal, sys, time
+from glasskernel.kernel import fork, rseq, signal, sys, sys_pgrp, time
+from glasskernel.kernel.sched import syscalls as sched_syscalls
 from glasskernel.kernel.futex import syscalls as futex
 from glasskernel.mm import madvise, mmap, mprotect, mremap
 from glasskernel.uapi.unistd_64 import NR, SYSCALL_NAMES
 
 P = "partial"
+SLOW = "slow"            # may sleep or switch tasks: runs outside the emulator hook
 
-# (number, handler, support, note)
+# (number, handler, support, note[, SLOW])
 _ROWS = [
     # files: data (fs/read_write.c)
     (NR.read, read_write.sys_read, "supported", ""),
@@ -123,25 +125,42 @@ _ROWS = [
     (NR.tkill, signal.sys_tkill, "supported", ""),
     (NR.tgkill, signal.sys_tgkill, "supported", ""),
     (NR.sched_getaffinity, sched_syscalls.sys_sched_getaffinity, "supported", ""),
-    (NR.sched_yield, sched_syscalls.sys_sched_yield, "supported", ""),
+    (NR.sched_yield, sched_syscalls.sys_sched_yield, "supported", "", SLOW),
     # time (kernel/time/)
     (NR.clock_gettime, time.sys_clock_gettime, P, "per-pid CPU clocks are EINVAL"),
     (NR.clock_getres, time.sys_clock_getres, "supported", ""),
     (NR.gettimeofday, time.sys_gettimeofday, "supported", ""),
     (NR.time, time.sys_time, "supported", ""),
-    (NR.nanosleep, time.sys_nanosleep, P, "not interruptible by signals yet"),
-    (NR.clock_nanosleep, time.sys_clock_nanosleep, P, "not interruptible by signals yet"),
+    (NR.nanosleep, time.sys_nanosleep, P, "remaining time not reported on EINTR", SLOW),
+    (NR.clock_nanosleep, time.sys_clock_nanosleep, P, "remaining time not reported on EINTR", SLOW),
     # randomness (drivers/char/random.c)
     (NR.getrandom, random.sys_getrandom, "supported", ""),
-    (NR.execve, fs_exec.sys_execve, P, "static ELF and #! scripts; no dynamic loader yet"),
-    (NR.execveat, fs_exec.sys_execveat, P, "static ELF and #! scripts; no dynamic loader yet"),
-    (NR.wait4, kexit.sys_wait4, P, "no children yet: ECHILD"),
-    (NR.exit, kexit.sys_exit, "supported", ""),
-    (NR.exit_group, kexit.sys_exit_group, P, "single-threaded groups"),
+    # the process lifecycle (kernel/fork.c, fs/exec.c, kernel/exit.c): always the slow path
+    (NR.fork, fork.sys_fork, "supported", "", SLOW),
+    (NR.vfork, fork.sys_vfork, "supported", "", SLOW),
+    (NR.clone, fork.sys_clone, P, "threads share a group; futexes come later", SLOW),
+    (NR.clone3, fork.sys_clone3, P, "no set_tid, no cgroups", SLOW),
+    (NR.execve, fs_exec.sys_execve, P, "static ELF and #! scripts; no dynamic loader yet", SLOW),
+    (NR.execveat, fs_exec.sys_execveat, P, "static ELF and #! scripts; no dynamic loader yet", SLOW),
+    (NR.wait4, kexit.sys_wait4, "supported", "", SLOW),
+    (NR.waitid, kexit.sys_waitid, P, "P_PIDFD unsupported", SLOW),
+    (NR.exit, kexit.sys_exit, "supported", "", SLOW),
+    (NR.exit_group, kexit.sys_exit_group, "supported", "", SLOW),
+    # sessions, groups, priorities (kernel/sys.c)
+    (NR.setpgid, sys_pgrp.sys_setpgid, "supported", ""),
+    (NR.getpgid, sys_pgrp.sys_getpgid, "supported", ""),
+    (NR.getpgrp, sys_pgrp.sys_getpgrp, "supported", ""),
+    (NR.getsid, sys_pgrp.sys_getsid, "supported", ""),
+    (NR.setsid, sys_pgrp.sys_setsid, "supported", ""),
+    (NR.getpriority, sys_pgrp.sys_getpriority, "supported", ""),
+    (NR.setpriority, sys_pgrp.sys_setpriority, "supported", ""),
 ]
 
 
 def build_sys_call_table() -> dict:
     """nr → SyscallEntry for every implemented syscall."""
-    return {int(nr): SyscallEntry(int(nr), SYSCALL_NAMES[int(nr)], handler, support, note)
-            for nr, handler, support, note in _ROWS}
+    table = {}
+    for nr, handler, support, note, *slow in _ROWS:
+        table[int(nr)] = SyscallEntry(int(nr), SYSCALL_NAMES[int(nr)], handler, support, note,
+                                      slow=bool(slow))
+    return table

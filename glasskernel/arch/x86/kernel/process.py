@@ -24,3 +24,26 @@ class ThreadStruct:
     regs: dict = field(default_factory=empty_pt_regs)
     regs_dirty: bool = False        # regs must be written to the CPU before user mode
     orig_rax: int = -1              # the syscall number in flight (-1: not in a syscall)
+    entry: object = None            # where this task's kernel stack starts (ret_from_fork)
+    slow_syscall: bool = False      # a syscall waits to run outside the emulator
+
+
+def copy_thread(p, current, args) -> None:
+    """The child's saved user context: the parent's, with rax = 0 (arch/x86/kernel/process.c).
+
+    rax = 0 is why fork returns 0 in the child: the child's first return to user mode
+    loads these registers. A new stack (clone's newsp) and CLONE_SETTLS's fs base are
+    applied here. The child's kernel stack starts in ``ret_from_fork``, so its first
+    switch_to lands there instead of inside schedule() like every other task.
+    """
+    from glasskernel.arch.x86.entry.entry_64 import ret_from_fork
+    from glasskernel.uapi.sched import CloneFlag
+    regs = dict(current.thread.regs)
+    regs["rax"] = 0
+    if args.stack:
+        regs["rsp"] = args.stack + args.stack_size if args.stack_size else args.stack
+    if args.flags & CloneFlag.CLONE_SETTLS:
+        regs["fs_base"] = args.tls
+    p.thread = ThreadStruct(regs=regs, regs_dirty=True)
+    p.thread.entry = ret_from_fork
+    current.kernel.sched.start_task_greenlet(p, ret_from_fork)

@@ -42,5 +42,8 @@ def sys_sched_getaffinity(task, pid, length, user_mask_ptr) -> int:
 
 
 def sys_sched_yield(task) -> int:
-    """sched_yield(2): always succeeds; the scheduler decides what runs next."""
+    """sched_yield(2): let every other runnable task go first; always succeeds."""
+    sched = getattr(task.kernel, "sched", None)
+    if sched is not None:
+        sched.yield_task(task)
     return 0

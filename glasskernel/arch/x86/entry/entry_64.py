@@ -1,0 +1,25 @@
+"""Where a new task's kernel stack begins (arch/x86/entry/entry_64.S: ret_from_fork).
+
+``copy_thread`` points every new task here. Its first ``switch_to`` therefore does not
+return into ``schedule()`` like an ordinary switch: it starts this function, which
+finishes the switch (``schedule_tail``) and then returns to user mode with the registers
+``copy_thread`` prepared — rax = 0, which is why fork returns 0 in the child.
+"""
+from glasskernel.kernel.entry.common import user_mode_loop
+
+
+def schedule_tail(task) -> None:
+    """The tail of the first context switch into a new task (kernel/sched/core.c)."""
+    from glasskernel.kernel.fork import set_child_tid_in_child
+    kernel = task.kernel
+    kernel.trace_ret_from_fork(task)
+    set_child_tid_in_child(task)
+
+
+def ret_from_fork(task) -> None:
+    schedule_tail(task)
+    if task.kthread:
+        task.kthread_fn(task)
+        task.kernel.sched.do_task_dead(task)
+        return
+    user_mode_loop(task)

@@ -1,0 +1,43 @@
+"""The return-to-user loop of a task (kernel/entry/common.c: exit_to_user_mode_loop).
+
+A task alternates between user mode (the emulator running its code) and kernel mode
+(this loop, on the task's own greenlet). Before every return to user mode it does the
+pending work: run the scheduler if a switch was requested, deliver signals. After every
+return from user mode it handles why it came back: a slow syscall, a fault the CPU hook
+could not fix, or the timer interrupt.
+"""
+from glasskernel.arch.x86.entry.common import do_syscall_64_slow
+
+
+def exit_to_user_mode_prepare(task) -> None:
+    kernel = task.kernel
+    while not task.exiting:
+        if kernel.sched.need_resched:
+            kernel.sched.schedule()
+            continue
+        if task.pending:
+            kernel.exit_to_user_mode(task)
+            if kernel.sched.need_resched:
+                continue
+        return
+
+
+def user_mode_loop(task) -> None:
+    """Run the task until it exits; then its kernel stack (greenlet) ends."""
+    kernel = task.kernel
+    cpu = kernel.cpu
+    while True:
+        exit_to_user_mode_prepare(task)
+        if task.exiting:
+            break
+        kernel.enter_user_mode(task)
+        cpu.run(cpu.read_reg("rip"))
+        kernel.account_user_time(task)
+        if task.thread.slow_syscall:
+            do_syscall_64_slow(kernel, task)
+        elif task.pending_fault is not None:
+            kernel.force_sig_fault(task, task.pending_fault)
+        if cpu.tick_pending:
+            cpu.tick_pending = False
+            kernel.sched.scheduler_tick()
+    kernel.sched.do_task_dead(task)

@@ -1,0 +1,60 @@
+"""High-resolution timers (kernel/time/hrtimer.c): wake a task at a point in time.
+
+Sleeping syscalls (nanosleep, timed waits) arm a timer and sleep; the timer interrupt and
+the idle loop run expired timers, which wake their tasks. When nothing can run, the idle
+loop sleeps on the host until the earliest timer, so a sleeping guest burns no CPU.
+"""
+import heapq
+import itertools
+import time
+
+
+class HrTimer:
+    __slots__ = ("task", "expires", "fired", "cancelled", "callback")
+
+    def __init__(self, task, expires: int, callback=None):
+        self.task = task
+        self.expires = expires
+        self.fired = False
+        self.cancelled = False
+        self.callback = callback
+
+
+class HrTimerBase:
+    """The CPU's timer queue, ordered by expiry (CLOCK_MONOTONIC nanoseconds)."""
+
+    def __init__(self, kernel):
+        self.kernel = kernel
+        self._heap = []
+        self._seq = itertools.count()
+
+    def start(self, task, delay_ns: int, callback=None) -> HrTimer:
+        timer = HrTimer(task, time.monotonic_ns() + max(0, delay_ns), callback)
+        heapq.heappush(self._heap, (timer.expires, next(self._seq), timer))
+        return timer
+
+    def cancel(self, timer: HrTimer) -> None:
+        timer.cancelled = True
+
+    def run_expired(self) -> None:
+        """Fire every timer whose time has come: wake its task (or run its callback)."""
+        now = time.monotonic_ns()
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            _, _, timer = heapq.heappop(heap)
+            if timer.cancelled:
+                continue
+            timer.fired = True
+            if timer.callback is not None:
+                timer.callback(timer)
+            else:
+                self.kernel.sched.try_to_wake_up(timer.task)
+
+    def next_expiry_delay(self):
+        """Nanoseconds until the earliest live timer, or None if there is none."""
+        heap = self._heap
+        while heap and heap[0][2].cancelled:
+            heapq.heappop(heap)
+        if not heap:
+            return None
+        return heap[0][0] - time.monotonic_ns()

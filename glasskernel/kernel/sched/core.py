@@ -1,0 +1,202 @@
+"""The scheduler core (kernel/sched/core.c): run queue, schedule(), context_switch().
+
+Every task runs on its own kernel stack, a greenlet. ``schedule()`` picks the next task
+and ``context_switch`` → ``switch_mm`` (load CR3) → ``switch_to`` (save the outgoing
+task's user registers, switch greenlets). The call returns in the *next* task, at the
+point where it last called ``schedule()`` — or, for a task that never ran, in
+``ret_from_fork``: that is where ``copy_thread`` pointed its kernel stack.
+
+The idle task (pid 0, "swapper") is the main greenlet: it runs when nothing else can,
+sleeping on the host until the next timer, and it ends the run when no task is left.
+One virtual CPU, one run queue.
+"""
+import time
+
+from greenlet import getcurrent, greenlet
+
+from glasskernel.kernel.sched.fair import (SchedEntity, check_preempt_tick, check_preempt_wakeup,
+                                           nice_to_weight, place_entity, update_curr)
+from glasskernel.kernel.task import TaskState
+
+
+class RunQueue:
+    """struct rq (with its cfs_rq): the runnable tasks of one CPU, ordered by vruntime."""
+
+    def __init__(self, idle):
+        self.idle = idle
+        self.curr = idle
+        self.queued: list = []          # runnable tasks other than curr
+        self.min_vruntime = 0
+        self.nr_switches = 0
+
+    def curr_is_queued(self) -> bool:
+        return self.curr is not self.idle and self.curr.on_rq
+
+    def nr_running(self) -> int:
+        return len(self.queued) + (1 if self.curr_is_queued() else 0)
+
+    def leftmost(self):
+        return min(self.queued, key=lambda t: t.se.vruntime)
+
+    def update_min_vruntime(self) -> None:
+        candidates = [t.se.vruntime for t in self.queued]
+        if self.curr_is_queued():
+            candidates.append(self.curr.se.vruntime)
+        if candidates:
+            self.min_vruntime = max(self.min_vruntime, min(candidates))
+
+
+def clock_ns() -> int:
+    return time.monotonic_ns()
+
+
+class Scheduler:
+    """What Linux keeps per CPU and in sched/core.c globals, for our one CPU."""
+
+    def __init__(self, kernel, idle_task):
+        self.kernel = kernel
+        self.idle = idle_task
+        idle_task.greenlet = getcurrent()
+        idle_task.se = SchedEntity()
+        self.rq = RunQueue(idle_task)
+        self.need_resched = False
+
+    # ----- creating and waking ------------------------------------------------------------
+
+    def sched_fork(self, p) -> None:
+        """A new task's scheduling state: same nice as the parent, not yet runnable."""
+        p.se = SchedEntity(weight=nice_to_weight(p.nice))
+        p.state = TaskState.RUNNING
+        p.on_rq = False
+
+    def wake_up_new_task(self, p) -> None:
+        """First enqueue of a forked task: placed one slice behind (child does not run first)."""
+        update_curr(self.rq, clock_ns())
+        place_entity(self.rq, p.se, initial=True)
+        self._enqueue(p)
+
+    def try_to_wake_up(self, p) -> bool:
+        """Make a sleeping task runnable; preempt the current one if the sleeper deserves it."""
+        if p.state not in (TaskState.INTERRUPTIBLE, TaskState.UNINTERRUPTIBLE):
+            return False
+        p.state = TaskState.RUNNING
+        if not p.on_rq:
+            update_curr(self.rq, clock_ns())
+            place_entity(self.rq, p.se, initial=False)
+            self._enqueue(p)
+            if check_preempt_wakeup(self.rq, p):
+                self.need_resched = True
+        return True
+
+    def wake_up_stopped(self, p) -> None:
+        """SIGCONT or SIGKILL for a stopped task."""
+        if p.state == TaskState.STOPPED:
+            p.state = TaskState.INTERRUPTIBLE
+            self.try_to_wake_up(p)
+
+    def _enqueue(self, p) -> None:
+        p.on_rq = True
+        if p is not self.rq.curr and p not in self.rq.queued:
+            self.rq.queued.append(p)
+
+    def dequeue(self, p) -> None:
+        p.on_rq = False
+        if p in self.rq.queued:
+            self.rq.queued.remove(p)
+
+    # ----- the tick -----------------------------------------------------------------------
+
+    def scheduler_tick(self) -> None:
+        """Timer interrupt: charge the current task and ask for a switch if its slice is up."""
+        self.kernel.hrtimers.run_expired()
+        update_curr(self.rq, clock_ns())
+        if self.rq.curr is not self.idle and check_preempt_tick(self.rq):
+            self.need_resched = True
+
+    def set_user_nice(self, p, nice: int) -> None:
+        p.nice = max(-20, min(19, nice))
+        p.se.weight = nice_to_weight(p.nice)
+
+    def yield_task(self, p) -> None:
+        """sched_yield: go behind every other runnable task for this turn."""
+        if self.rq.queued:
+            p.se.vruntime = max(p.se.vruntime, max(t.se.vruntime for t in self.rq.queued) + 1)
+            self.need_resched = True
+
+    # ----- schedule -----------------------------------------------------------------------
+
+    def pick_next_task(self):
+        rq = self.rq
+        candidates = list(rq.queued)
+        if rq.curr is not self.idle and rq.curr.on_rq and rq.curr.state == TaskState.RUNNING:
+            candidates.append(rq.curr)
+        if not candidates:
+            return self.idle
+        return min(candidates, key=lambda t: t.se.vruntime)
+
+    def schedule(self) -> None:
+        """Give up the CPU: a sleeping task leaves the run queue, the best runnable one runs."""
+        rq = self.rq
+        prev = rq.curr
+        self.kernel.hrtimers.run_expired()
+        update_curr(rq, clock_ns())
+        if prev is not self.idle and prev.state != TaskState.RUNNING:
+            self.dequeue(prev)
+        self.need_resched = False
+        nxt = self.pick_next_task()
+        if nxt is prev:
+            return
+        if nxt in rq.queued:
+            rq.queued.remove(nxt)
+        if prev is not self.idle and prev.on_rq:
+            rq.queued.append(prev)
+            prev.nivcsw += 1
+        elif prev is not self.idle:
+            prev.nvcsw += 1
+        self.context_switch(prev, nxt)
+
+    def context_switch(self, prev, nxt) -> None:
+        """switch_mm to the next address space, then switch_to its kernel stack."""
+        rq = self.rq
+        rq.nr_switches += 1
+        rq.curr = nxt
+        nxt.se.exec_start = clock_ns()
+        nxt.se.prev_sum_exec_runtime = nxt.se.sum_exec_runtime
+        self.kernel.switch_mm(prev, nxt)
+        self.switch_to(prev, nxt)
+
+    def switch_to(self, prev, nxt) -> None:
+        """Save prev's user registers if they are on the CPU, then run nxt's greenlet."""
+        kernel = self.kernel
+        kernel.save_user_regs(prev)
+        kernel.current = nxt
+        nxt.greenlet.switch()
+        # Back in prev: somebody scheduled us again — or, for the idle task, the task we
+        # switched to finished its kernel stack (it exited), which returns here.
+        kernel.current = prev
+        if self.rq.curr is not prev and self.rq.curr.greenlet.dead:
+            self.rq.curr = prev
+
+    def do_task_dead(self, p) -> None:
+        """The final step of an exiting task: off the run queue; its greenlet then ends."""
+        self.dequeue(p)
+
+    def start_task_greenlet(self, p, entry) -> None:
+        """The new task's kernel stack: its first switch_to lands in entry (ret_from_fork)."""
+        p.greenlet = greenlet(run=lambda: entry(p), parent=self.idle.greenlet)
+
+    # ----- idle ---------------------------------------------------------------------------
+
+    def idle_loop(self, finished) -> None:
+        """cpu_idle: run whatever is runnable; otherwise sleep until the next timer."""
+        while not finished():
+            self.schedule()
+            if finished():
+                return
+            if not self.rq.queued:
+                delay = self.kernel.hrtimers.next_expiry_delay()
+                if delay is None:
+                    self.kernel.deadlock()
+                    return
+                time.sleep(max(delay, 0) / 1e9)
+                self.kernel.hrtimers.run_expired()
