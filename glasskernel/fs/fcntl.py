@@ -4,9 +4,9 @@ Record locks are accepted and ignored for now: the guest is the only user of its
 """
 from glasskernel.fs.internal import fd_arg, uint_arg
 from glasskernel.uapi.errno import Errno, KernelError
-from glasskernel.uapi.fcntl import (FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETLK,
-                                    F_GETOWN, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_SETFD,
-                                    F_SETFL, F_SETLK, F_SETLKW, F_SETOWN, O_APPEND, FASYNC,
+from glasskernel.uapi.fcntl import (FASYNC, FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL,
+                                    F_GETLK, F_GETOWN, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW,
+                                    F_SETFD, F_SETFL, F_SETLK, F_SETLKW, F_SETOWN, O_APPEND,
                                     O_DIRECT, O_NOATIME, O_NONBLOCK, O_PATH)
 
 # Status flags F_SETFL may change (SETFL_MASK in fs/fcntl.c).
@@ -22,7 +22,7 @@ def f_dupfd(task, file, start: int, cloexec: bool) -> int:
 
 
 def setfl(file, arg: int) -> int:
-    """setfl: only O_APPEND, O_NONBLOCK, FASYNC, O_DIRECT and O_NOATIME change."""
+    """setfl: only O_APPEND, O_NONBLOCK, O_ASYNC, O_DIRECT and O_NOATIME change."""
     file.flags = int((file.flags & ~int(SETFL_MASK)) | (arg & SETFL_MASK))
     return 0
 

@@ -14,7 +14,7 @@ from glasskernel.fs.namei import (MAXSYMLINKS, MAY_EXEC, MAY_READ, MAY_WRITE, Na
 from glasskernel.fs.internal import fd_arg, long_arg, uint_arg
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW,
-                                    O_ACCMODE, O_APPEND, FASYNC, O_CLOEXEC, O_CREAT, O_DIRECT,
+                                    FASYNC, O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECT,
                                     O_DIRECTORY, O_DSYNC, O_EXCL, O_LARGEFILE, O_NOATIME,
                                     O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR,
                                     O_SYNC, O_TMPFILE, O_TRUNC, O_WRONLY, R_OK, W_OK, X_OK,

@@ -14,7 +14,7 @@ import time
 from glasskernel.arch.x86.cpu import Cpu
 from glasskernel.arch.x86.entry.common import do_syscall_64
 from glasskernel.arch.x86.entry.syscall_64 import build_sys_call_table
-from glasskernel.arch.x86.kernel.apic_timer import ApicTimer
+from glasskernel.arch.x86.kernel.apic_timer import HostSignalWatcher
 from glasskernel.arch.x86.kernel.process import ThreadStruct
 from glasskernel.arch.x86.kernel.traps import handle_exception
 from glasskernel.init.tasks import init_main, make_idle_task, make_init_task, make_user_task
@@ -48,7 +48,7 @@ class Kernel:
         self.max_tasks = max_tasks
         self.hwcap = DEFAULT_HWCAP
         self.boot_time_ns = time.monotonic_ns()
-        self.timer = ApicTimer(self.cpu)
+        self.host_signals = HostSignalWatcher(self.cpu)
         self.hrtimers = HrTimerBase(self)
         self.sys_call_table = build_sys_call_table()
         self.warned_syscalls = set()
@@ -85,11 +85,11 @@ class Kernel:
         """Schedule every task until init has reaped the last one; the user's wait status."""
         self.sched.wake_up_new_task(self.init_task)
         self.sched.wake_up_new_task(self.user_task)
-        self.timer.start()
+        self.host_signals.start()
         try:
             self.sched.idle_loop(finished=lambda: self.init_task.exit_state != "")
         finally:
-            self.timer.stop()
+            self.host_signals.stop()
         return self.user_status if self.user_status is not None else 0
 
     def discard_task(self, task) -> None:

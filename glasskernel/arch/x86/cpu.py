@@ -87,7 +87,6 @@ class Cpu:
         self.on_exception = None        # set by the kernel: fn(vector) -> bool (fixed?)
         self.pending_error = None       # a Python exception raised inside a hook
         self.stop_reason = None
-        self.tick_pending = False
         self.current_cr3 = 0
         self._uc = Uc(UC_ARCH_X86, UC_MODE_64)
         self._uch = self._uc._uch
@@ -216,37 +215,39 @@ class Cpu:
 
     # ----- running ------------------------------------------------------------------------
 
-    def _emu_start(self, rip: int) -> None:
-        status = uclib.uc_emu_start(self._uch, rip, NEVER_REACHED, 0, 0)
+    def _emu_start(self, rip: int, budget: int = 0) -> None:
+        status = uclib.uc_emu_start(self._uch, rip, NEVER_REACHED, 0, budget)
         if self.pending_error is not None:
             exc, self.pending_error = self.pending_error, None
             raise exc
         if status != ucc.UC_ERR_OK:
             raise EmulatorFault(f"emulator stopped: {UcError(status)}")
 
-    def run(self, rip: int):
+    def run(self, rip: int, budget: int = 0):
         """Run user code from rip until something stops it; return the stop reason.
 
-        Reasons: "syscall" (a syscall handler asked to leave), ("exception", vector)
-        (a fault the kernel did not fix), "error" (a hook raised), or None (stopped
-        from outside: see ``tick_pending``).
+        budget > 0 stops after that many instructions (the timer tick). Reasons:
+        "syscall" (a syscall handler asked to leave), ("exception", vector) (a fault the
+        kernel did not fix), "error" (a hook raised), "tick" (the budget ran out) or None
+        (stopped from outside by ``interrupt``).
         """
         self.stop_reason = None
-        self._emu_start(rip)
-        if self.stop_reason is None:
+        self._emu_start(rip, budget)
+        if self.stop_reason is None and budget:
+            self.stop_reason = "tick"
+        elif self.stop_reason is None:
             # Stopped from outside: a fault may have been raised but never handed to our
             # hook, leaving the emulator's fault state set (the next #PF would become a
             # double fault).
             self._clear_fault_state()
         return self.stop_reason
 
-    def timer_interrupt(self) -> None:
-        """Called from the timer thread: mark a tick and make ``run`` return soon.
+    def interrupt(self) -> None:
+        """Called from another thread: make ``run`` return soon (host signal).
 
-        Leaves ``stop_reason`` alone, so a syscall or fault that stops at the same moment
-        keeps its own reason; the run loop looks at ``tick_pending`` separately.
+        Unsafe for a guest that goes on running afterwards (see apic_timer.py); used only
+        on the way to ending the run.
         """
-        self.tick_pending = True
         uclib.uc_emu_stop(self._uch)
 
     # ----- registers ----------------------------------------------------------------------

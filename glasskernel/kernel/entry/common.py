@@ -7,6 +7,7 @@ return from user mode it handles why it came back: a slow syscall, a fault the C
 could not fix, or the timer interrupt.
 """
 from glasskernel.arch.x86.entry.common import do_syscall_64_slow
+from glasskernel.arch.x86.kernel.apic_timer import timer_budget
 
 
 def exit_to_user_mode_prepare(task) -> None:
@@ -31,13 +32,12 @@ def user_mode_loop(task) -> None:
         if task.exiting:
             break
         kernel.enter_user_mode(task)
-        cpu.run(cpu.read_reg("rip"))
+        reason = cpu.run(cpu.read_reg("rip"), timer_budget(kernel))
         kernel.account_user_time(task)
         if task.thread.slow_syscall:
             do_syscall_64_slow(kernel, task)
         elif task.pending_fault is not None:
             kernel.force_sig_fault(task, task.pending_fault)
-        if cpu.tick_pending:
-            cpu.tick_pending = False
+        elif reason == "tick":
             kernel.sched.scheduler_tick()
     kernel.sched.do_task_dead(task)

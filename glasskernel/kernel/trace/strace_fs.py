@@ -55,6 +55,16 @@ def fmt_fd_open_flags(flags: int) -> str:
     return fmt_flags(flags & 0xFFFFFFFF, OPEN_FLAGS, "O_???")
 
 
+def _dirfd_path(c: Call, i: int = 0) -> str:
+    """The (dirfd, pathname) pair the *at() calls take at arguments i and i+1."""
+    return f"{fmt_dirfd(c.arg(i))}, {fmt_path(c.mem, c.arg(i + 1))}"
+
+
+def _at(c: Call, decode) -> str:
+    """An *at() call printed as its dirfd, then the plain call's decoder on the rest."""
+    return f"{fmt_dirfd(c.arg(0))}, {decode(Call(c.name, c.args[1:], c.ret, c.mem))}"
+
+
 def _with_mode(text: str, flags: int, mode: int) -> str:
     """open/openat take a mode only when they may create a file."""
     return f"{text}, {fmt_oct(mode)}" if flags & _CREATES else text
@@ -111,7 +121,7 @@ def dec_writev(c: Call) -> str:
 
 
 def dec_lseek(c: Call) -> str:
-    whence = fmt_xval(c.arg(2) & 0xFFFFFFFF, _SEEKS, "SEEK_???")
+    whence = fmt_xval(c.uint_arg(2), _SEEKS, "SEEK_???")
     return f"{c.int_arg(0)}, {c.long_arg(1)}, {whence}"
 
 
@@ -123,8 +133,7 @@ def dec_open(c: Call) -> str:
 
 
 def dec_openat(c: Call) -> str:
-    text = f"{fmt_dirfd(c.arg(0))}, {fmt_path(c.mem, c.arg(1))}, {fmt_open_flags(c.arg(2))}"
-    return _with_mode(text, c.arg(2), c.arg(3))
+    return _at(c, dec_open)
 
 
 def dec_fd(c: Call) -> str:
@@ -146,19 +155,17 @@ def dec_fstat(c: Call) -> str:
 
 
 def dec_newfstatat(c: Call) -> str:
-    flags = fmt_flags(c.arg(3) & 0xFFFFFFFF, AT_FLAGS, "AT_???")
-    return (f"{fmt_dirfd(c.arg(0))}, {fmt_path(c.mem, c.arg(1))}, {_statbuf(c, c.arg(2))}, "
-            f"{flags}")
+    flags = fmt_flags(c.uint_arg(3), AT_FLAGS, "AT_???")
+    return f"{_at(c, dec_stat)}, {flags}"
 
 
 def dec_statx(c: Call) -> str:
-    flags = c.arg(2) & 0xFFFFFFFF
+    flags = c.uint_arg(2)
     sync = STATX_SYNC[flags & 0x6000]
     rest = fmt_flags(flags & ~0x6000, AT_FLAGS, "AT_???", zero="")
-    mask = fmt_flags(c.arg(3) & 0xFFFFFFFF, _STATX_MASKS, "STATX_???")
+    mask = fmt_flags(c.uint_arg(3), _STATX_MASKS, "STATX_???")
     buf = fmt_addr(c.arg(4)) if c.failed else fmt_statx(c.mem, c.arg(4))
-    return (f"{fmt_dirfd(c.arg(0))}, {fmt_path(c.mem, c.arg(1))}, "
-            f"{sync + '|' + rest if rest else sync}, {mask}, {buf}")
+    return f"{_dirfd_path(c)}, {sync + '|' + rest if rest else sync}, {mask}, {buf}"
 
 
 _STATX_MASKS = ((int(StatxMask.STATX_ALL), "STATX_ALL"),
@@ -175,11 +182,11 @@ def _access_mode(mode: int) -> str:
 
 
 def dec_faccessat(c: Call) -> str:
-    return f"{fmt_dirfd(c.arg(0))}, {fmt_path(c.mem, c.arg(1))}, {_access_mode(c.arg(2))}"
+    return _at(c, dec_access)
 
 
 def dec_faccessat2(c: Call) -> str:
-    flags = fmt_flags(c.arg(3) & 0xFFFFFFFF, FACCESSAT_FLAGS, "AT_???")
+    flags = fmt_flags(c.uint_arg(3), FACCESSAT_FLAGS, "AT_???")
     return f"{dec_faccessat(c)}, {flags}"
 
 
@@ -216,8 +223,7 @@ def dec_readlink(c: Call) -> str:
 
 
 def dec_readlinkat(c: Call) -> str:
-    return (f"{fmt_dirfd(c.arg(0))}, {fmt_path(c.mem, c.arg(1))}, {_link_buf(c, c.arg(2))}, "
-            f"{c.arg(3)}")
+    return _at(c, dec_readlink)
 
 
 def dec_getcwd(c: Call) -> str:
@@ -233,16 +239,16 @@ def dec_path(c: Call) -> str:
 
 
 def dec_mkdir(c: Call) -> str:
-    return f"{fmt_path(c.mem, c.arg(0))}, {fmt_oct(c.arg(1) & 0xFFFFFFFF)}"
+    return f"{fmt_path(c.mem, c.arg(0))}, {fmt_oct(c.uint_arg(1))}"
 
 
 def dec_mkdirat(c: Call) -> str:
-    return f"{fmt_dirfd(c.arg(0))}, {dec_mkdir(Call(c.name, c.args[1:], c.ret, c.mem))}"
+    return _at(c, dec_mkdir)
 
 
 def dec_unlinkat(c: Call) -> str:
-    flags = fmt_flags(c.arg(2) & 0xFFFFFFFF, AT_FLAGS, "AT_???")
-    return f"{fmt_dirfd(c.arg(0))}, {fmt_path(c.mem, c.arg(1))}, {flags}"
+    flags = fmt_flags(c.uint_arg(2), AT_FLAGS, "AT_???")
+    return f"{_dirfd_path(c)}, {flags}"
 
 
 def dec_two_paths(c: Call) -> str:
@@ -251,17 +257,16 @@ def dec_two_paths(c: Call) -> str:
 
 
 def dec_renameat(c: Call) -> str:
-    return (f"{fmt_dirfd(c.arg(0))}, {fmt_path(c.mem, c.arg(1))}, {fmt_dirfd(c.arg(2))}, "
-            f"{fmt_path(c.mem, c.arg(3))}")
+    return f"{_dirfd_path(c, 0)}, {_dirfd_path(c, 2)}"
 
 
 def dec_renameat2(c: Call) -> str:
-    flags = fmt_flags(c.arg(4) & 0xFFFFFFFF, RENAME_FLAGS, "RENAME_???")
+    flags = fmt_flags(c.uint_arg(4), RENAME_FLAGS, "RENAME_???")
     return f"{dec_renameat(c)}, {flags}"
 
 
 def dec_umask(c: Call):
-    return fmt_oct(c.arg(0) & 0xFFFFFFFF), fmt_oct(c.ret)
+    return fmt_oct(c.uint_arg(0)), fmt_oct(c.ret)
 
 
 # --- descriptors -------------------------------------------------------------------------
@@ -281,7 +286,7 @@ def dec_pipe2(c: Call) -> str:
 
 def dec_fcntl(c: Call):
     """fcntl(fd, cmd[, arg]): the argument and result decoded per command."""
-    cmd = c.arg(1) & 0xFFFFFFFF
+    cmd = c.uint_arg(1)
     head = f"{c.int_arg(0)}, {fmt_xval(cmd, _FCNTL_CMDS, 'F_???')}"
     if cmd not in _FCNTL_CMDS:
         return f"{head}, {fmt_hex(c.arg(2))}"

@@ -56,7 +56,7 @@ def dec_mprotect(c: Call) -> str:
 
 
 def dec_mremap(c: Call):
-    flags = c.arg(3) & 0xFFFFFFFF
+    flags = c.uint_arg(3)
     text = (f"{fmt_addr(c.arg(0))}, {c.arg(1)}, {c.arg(2)}, "
             f"{fmt_flags(flags, MREMAP_FLAGS, 'MREMAP_???')}")
     if flags & MremapFlag.MREMAP_FIXED:
@@ -65,7 +65,7 @@ def dec_mremap(c: Call):
 
 
 def dec_madvise(c: Call) -> str:
-    advice = fmt_xval(c.arg(2) & 0xFFFFFFFF, _MADVICE, "MADV_???")
+    advice = fmt_xval(c.uint_arg(2), _MADVICE, "MADV_???")
     return f"{fmt_addr(c.arg(0))}, {c.arg(1)}, {advice}"
 
 

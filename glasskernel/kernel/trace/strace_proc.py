@@ -121,7 +121,7 @@ def dec_wait4(c: Call) -> str:
     else:
         word = read_struct(c.mem, status, struct.Struct("<i"))
         status_text = fmt_hex(status) if word is None else fmt_wait_status(word[0])
-    options = fmt_flags(c.arg(2) & 0xFFFFFFFF, WAIT_OPTIONS, "W???")
+    options = fmt_flags(c.uint_arg(2), WAIT_OPTIONS, "W???")
     ru_text = fmt_addr(ru) if c.failed or c.ret == 0 else fmt_rusage(c.mem, ru)
     return f"{c.int_arg(0)}, {status_text}, {options}, {ru_text}"
 
@@ -139,7 +139,7 @@ def dec_rt_sigaction(c: Call) -> str:
 
 def dec_rt_sigprocmask(c: Call) -> str:
     size = c.arg(3)
-    how = fmt_xval(c.arg(0) & 0xFFFFFFFF, _HOWS, "SIG_???")
+    how = fmt_xval(c.uint_arg(0), _HOWS, "SIG_???")
     new = fmt_sigset(c.mem, c.arg(1), size)
     old = fmt_addr(c.arg(2)) if c.failed else fmt_sigset(c.mem, c.arg(2), size)
     return f"{how}, {new}, {old}, {size}"
@@ -148,7 +148,7 @@ def dec_rt_sigprocmask(c: Call) -> str:
 # --- architecture and threads ---------------------------------------------------------------
 
 def dec_arch_prctl(c: Call) -> str:
-    code = c.arg(0) & 0xFFFFFFFF
+    code = c.uint_arg(0)
     name = fmt_xval(code, _ARCH_CODES, "ARCH_???")
     addr = c.arg(1)
     if code in (0x1003, 0x1004):        # ARCH_GET_FS/GS store the base through the pointer
@@ -194,7 +194,7 @@ def dec_sched_getaffinity(c: Call) -> str:
 
 def dec_getrandom(c: Call) -> str:
     buf = fmt_addr(c.arg(0)) if c.failed else _random_bytes(c)
-    flags = fmt_flags(c.arg(2) & 0xFFFFFFFF, GRND_FLAGS, "GRND_???")
+    flags = fmt_flags(c.uint_arg(2), GRND_FLAGS, "GRND_???")
     return f"{buf}, {c.arg(1)}, {flags}"
 
 
@@ -242,7 +242,7 @@ def dec_nanosleep(c: Call) -> str:
 
 def dec_clock_nanosleep(c: Call) -> str:
     """clock_nanosleep(clock, flags, req, rem): flags is 0 or TIMER_ABSTIME."""
-    flags = fmt_flags(c.arg(1) & 0xFFFFFFFF, ((1, "TIMER_ABSTIME"),), "TIMER_???")
+    flags = fmt_flags(c.uint_arg(1), ((1, "TIMER_ABSTIME"),), "TIMER_???")
     rem = c.arg(3)
     rem_text = fmt_timespec(c.mem, rem) if c.failed and rem else fmt_addr(rem)
     return f"{fmt_clock(c.arg(0))}, {flags}, {fmt_timespec(c.mem, c.arg(2))}, {rem_text}"

@@ -117,7 +117,7 @@ def ioctl_arg(c: Call, req: int, addr: int) -> str:
 
 def dec_ioctl(c: Call) -> str:
     """ioctl(fd, request, arg)."""
-    req = c.arg(1) & 0xFFFFFFFF
+    req = c.uint_arg(1)
     head = f"{c.int_arg(0)}, {ioctl_request_name(req)}"
     if req in _NO_ARG:
         return head

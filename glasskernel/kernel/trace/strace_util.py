@@ -43,6 +43,10 @@ class Call:
         """Argument i as a C int (low 32 bits, signed)."""
         return s32(self.arg(i))
 
+    def uint_arg(self, i: int) -> int:
+        """Argument i as a C unsigned int (low 32 bits): flags, modes, commands."""
+        return self.arg(i) & 0xFFFFFFFF
+
     def long_arg(self, i: int) -> int:
         """Argument i as a C long (signed 64 bits)."""
         return s64(self.arg(i))
