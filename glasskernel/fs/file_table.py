@@ -177,19 +177,12 @@ class PathFile(File):
         raise KernelError(Errno.EBADF)
 
 
-class HostFile(File):
-    """A regular file of the overlay, backed by a host descriptor we own.
-
-    We keep our own offset and use pread/pwrite so that the description's offset is shared
-    exactly as the guest expects, whatever the host descriptor's offset is.
-    """
+class HostFdFile(File):
+    """A file whose data lives on a host descriptor: positioned I/O and fstat go to it."""
 
     def __init__(self, dentry, flags: int, host_fd: int):
         super().__init__(dentry, flags)
         self.host_fd = host_fd
-
-    def release(self) -> None:
-        os.close(self.host_fd)
 
     def read_at(self, count: int, pos: int) -> bytes:
         with host_errors():
@@ -199,14 +192,25 @@ class HostFile(File):
         with host_errors():
             return os.pwrite(self.host_fd, data, pos)
 
-    def size(self) -> int:
-        with host_errors():
-            return os.fstat(self.host_fd).st_size
-
     def stat(self):
         from glasskernel.fs.kstat import StatResult
         with host_errors():
             return StatResult.from_host(os.fstat(self.host_fd))
+
+
+class HostFile(HostFdFile):
+    """A regular file of the overlay, backed by a host descriptor we own.
+
+    We keep our own offset and use pread/pwrite so that the description's offset is shared
+    exactly as the guest expects, whatever the host descriptor's offset is.
+    """
+
+    def release(self) -> None:
+        os.close(self.host_fd)
+
+    def size(self) -> int:
+        with host_errors():
+            return os.fstat(self.host_fd).st_size
 
     def truncate(self, length: int) -> None:
         with host_errors():

@@ -7,6 +7,7 @@ import os
 from contextlib import contextmanager
 
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.stat import S_ISDIR
 
 
 @contextmanager
@@ -46,7 +47,7 @@ def generic_permission(st, mask: int) -> bool:
     """
     mode = st.st_mode
     if os.geteuid() == 0:
-        if mask & 1 and not (mode & 0o111) and (mode & 0o170000) != 0o040000:
+        if mask & 1 and not (mode & 0o111) and not S_ISDIR(mode):
             return False
         return True
     if st.st_uid == os.geteuid():

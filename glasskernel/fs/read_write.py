@@ -45,12 +45,18 @@ def sys_write(task, fd, buf, count) -> int:
     return file.write(data)
 
 
-def sys_pread64(task, fd, buf, count, pos) -> int:
-    """ksys_pread64: EINVAL for a negative offset, ESPIPE if unseekable."""
+def _positioned_file(task, fd, pos):
+    """(file, offset) for the p* calls: EBADF for a bad fd first, then EINVAL if pos < 0."""
     pos = long_arg(pos)
     file = task.files.fdget(fd_arg(fd))
     if pos < 0:
         raise KernelError(Errno.EINVAL)
+    return file, pos
+
+
+def sys_pread64(task, fd, buf, count, pos) -> int:
+    """ksys_pread64: EINVAL for a negative offset, ESPIPE if unseekable."""
+    file, pos = _positioned_file(task, fd, pos)
     file.check_read()
     check_user_ptr(buf)
     data = file.pread(min(count, MAX_RW_COUNT), pos)
@@ -58,10 +64,7 @@ def sys_pread64(task, fd, buf, count, pos) -> int:
 
 
 def sys_pwrite64(task, fd, buf, count, pos) -> int:
-    pos = long_arg(pos)
-    file = task.files.fdget(fd_arg(fd))
-    if pos < 0:
-        raise KernelError(Errno.EINVAL)
+    file, pos = _positioned_file(task, fd, pos)
     file.check_write()
     data = copy_from_user(task, buf, min(count, MAX_RW_COUNT))
     return file.pwrite(data, pos)
@@ -126,20 +129,14 @@ def sys_writev(task, fd, vec, vlen) -> int:
 
 
 def sys_preadv(task, fd, vec, vlen, pos_l, pos_h=0) -> int:
-    pos = long_arg(pos_l)
-    file = task.files.fdget(fd_arg(fd))
-    if pos < 0:
-        raise KernelError(Errno.EINVAL)
+    file, pos = _positioned_file(task, fd, pos_l)
     iovs = import_iovec(task, vec, vlen)
     data = file.pread(sum(length for _base, length in iovs), pos)
     return _scatter(task, iovs, data)
 
 
 def sys_pwritev(task, fd, vec, vlen, pos_l, pos_h=0) -> int:
-    pos = long_arg(pos_l)
-    file = task.files.fdget(fd_arg(fd))
-    if pos < 0:
-        raise KernelError(Errno.EINVAL)
+    file, pos = _positioned_file(task, fd, pos_l)
     data = _gather(task, import_iovec(task, vec, vlen))
     return file.pwrite(data, pos)
 

@@ -1,5 +1,5 @@
 """Unit tests for the misc syscall handlers (kernel/sys.py, kernel/time.py,
-drivers/char/random.py, kernel/sched_syscalls.py) with a fake task and address space.
+drivers/char/random.py, kernel/sched/syscalls.py) with a fake task and address space.
 """
 import os
 import struct
@@ -9,7 +9,8 @@ from types import SimpleNamespace
 import pytest
 
 from glasskernel.drivers.char import random as rnd
-from glasskernel.kernel import sched_syscalls, sys as ksys, time as ktime
+from glasskernel.kernel import sys as ksys, time as ktime
+from glasskernel.kernel.sched import syscalls as sched_syscalls
 from glasskernel.kernel.task import Cred
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.resource import RLIM_INFINITY, Rlimit
@@ -201,7 +202,7 @@ def test_getrandom_partial_copy():
     assert rnd.sys_getrandom(t, BASE + 100, 1 << 20, 0) == SIZE - 100
 
 
-# --- kernel/sched_syscalls.py -----------------------------------------------------------
+# --- kernel/sched/syscalls.py -----------------------------------------------------------
 
 def test_sched_getaffinity():
     t = make_task(nr_cpus=2)

@@ -7,7 +7,8 @@ import pytest
 from glasskernel.fs import namei_dir, open as fs_open, read_write, stat as fs_stat, utimes
 from glasskernel.arch.x86.entry.syscall_64 import build_sys_call_table
 from glasskernel.uapi.unistd_64 import NR
-from glasskernel.fs.uapi_fs import O, UTIME_OMIT
+from glasskernel.uapi.fcntl import O_DIRECTORY, O_RDONLY, O_TRUNC, O_WRONLY
+from glasskernel.uapi.stat import UTIME_OMIT
 from glasskernel.uapi.errno import Errno
 from test_vfs_helpers import AT_FDCWD, buf, errno_of, make_task, s, snapshot, stat_size
 
@@ -25,7 +26,7 @@ def env(tmp_path):
 
 
 def read_path(task, path):
-    fd = fs_open.sys_open(task, s(task, path), O.RDONLY, 0)
+    fd = fs_open.sys_open(task, s(task, path), O_RDONLY, 0)
     b = buf(task, 256)
     n = read_write.sys_read(task, fd, b, 256)
     fs_open.sys_close(task, fd)
@@ -49,7 +50,7 @@ def test_lower_tree_rename_and_exchange(env):
 def test_trunc_link_times_fchdir(env):
     task, root = env
     before = snapshot(root)
-    fd = fs_open.sys_open(task, s(task, "/top/x"), O.WRONLY | O.TRUNC, 0)
+    fd = fs_open.sys_open(task, s(task, "/top/x"), O_WRONLY | O_TRUNC, 0)
     st = buf(task, 144)
     fs_stat.sys_newfstat(task, fd, st)
     assert stat_size(task, st) == 0
@@ -63,7 +64,7 @@ def test_trunc_link_times_fchdir(env):
     assert struct.unpack_from("<QQ", task.mm.read(st + 72, 16)) == (1000, 5)
     task.mm.write(ts, struct.pack("<qqqq", 0, 10**9, 0, 0))
     assert errno_of(utimes.sys_utimensat, task, AT_FDCWD, s(task, "/top"), ts, 0) == Errno.EINVAL
-    dfd = fs_open.sys_open(task, s(task, "/top/mid"), O.RDONLY | O.DIRECTORY, 0)
+    dfd = fs_open.sys_open(task, s(task, "/top/mid"), O_RDONLY | O_DIRECTORY, 0)
     assert fs_open.sys_fchdir(task, dfd) == 0
     assert read_path(task, "leaf") == b"leaf"
     assert namei_dir.sys_symlinkat(task, s(task, "leaf"), dfd, s(task, "ln")) == 0

@@ -6,7 +6,7 @@ import struct
 import pytest
 
 from glasskernel.fs import namei_dir, open as fs_open, read_write, readdir, stat as fs_stat
-from glasskernel.fs.uapi_fs import O, AT
+from glasskernel.uapi.fcntl import AT_REMOVEDIR, O_APPEND, O_CREAT, O_DIRECTORY, O_RDONLY, O_WRONLY
 from glasskernel.uapi.errno import Errno
 from test_vfs_helpers import AT_FDCWD, buf, errno_of, make_task, s, snapshot, stat_size
 
@@ -36,7 +36,7 @@ def task(hostroot):
     t.kernel.vfs.close()
 
 
-def open_(task, path, flags=O.RDONLY, mode=0o644):
+def open_(task, path, flags=O_RDONLY, mode=0o644):
     return fs_open.sys_openat(task, AT_FDCWD, s(task, path), flags, mode)
 
 
@@ -53,7 +53,7 @@ def write(task, fd, data):
 
 
 def names(task, path):
-    fd = open_(task, path, O.RDONLY | O.DIRECTORY)
+    fd = open_(task, path, O_RDONLY | O_DIRECTORY)
     out = []
     while True:
         b = buf(task, 512)
@@ -71,10 +71,10 @@ def names(task, path):
 
 def test_writes_leave_lower_unchanged(task, hostroot):
     before = snapshot(hostroot)
-    fd = open_(task, "/etc/passwd", O.WRONLY | O.APPEND)
+    fd = open_(task, "/etc/passwd", O_WRONLY | O_APPEND)
     assert write(task, fd, b"guest:x:1:1\n") == 12
     fs_open.sys_close(task, fd)
-    fd = open_(task, "/d/new", O.CREAT | O.WRONLY, 0o600)
+    fd = open_(task, "/d/new", O_CREAT | O_WRONLY, 0o600)
     write(task, fd, b"hello")
     fs_open.sys_close(task, fd)
     assert namei_dir.sys_mkdir(task, s(task, "/d/newdir"), 0o755) == 0
@@ -116,13 +116,13 @@ def test_guest_symlink_to_host_path_resolves_in_guest(task):
     assert errno_of(open_, task, "/esc") == Errno.ENOENT
     # Creating through a dangling symlink creates inside the sandbox.
     namei_dir.sys_symlink(task, s(task, "/../created"), s(task, "/dangling"))
-    fd = open_(task, "/dangling", O.CREAT | O.WRONLY)
+    fd = open_(task, "/dangling", O_CREAT | O_WRONLY)
     write(task, fd, b"x")
     assert "created" in names(task, "/")
 
 
 def test_stale_dir_fd_cannot_follow_planted_symlink(task, hostroot):
-    dfd = open_(task, "/d/sub", O.RDONLY | O.DIRECTORY)
+    dfd = open_(task, "/d/sub", O_RDONLY | O_DIRECTORY)
     namei_dir.sys_rename(task, s(task, "/d"), s(task, "/d2"))
     namei_dir.sys_symlink(task, s(task, str(hostroot.parent)), s(task, "/d"))
     st = buf(task, 144)
@@ -132,12 +132,12 @@ def test_stale_dir_fd_cannot_follow_planted_symlink(task, hostroot):
 
 def test_whiteout_and_getdents_merge(task):
     assert names(task, "/d") == [".", "..", "a", "sub"]
-    fd = open_(task, "/d/b", O.CREAT | O.WRONLY)
+    fd = open_(task, "/d/b", O_CREAT | O_WRONLY)
     fs_open.sys_close(task, fd)
     namei_dir.sys_unlink(task, s(task, "/d/a"))
     assert names(task, "/d") == [".", "..", "b", "sub"]
     # recreate a deleted name: visible again, with new contents
-    fd = open_(task, "/d/a", O.CREAT | O.WRONLY)
+    fd = open_(task, "/d/a", O_CREAT | O_WRONLY)
     write(task, fd, b"new")
     assert read_all(task, open_(task, "/d/a")) == b"new"
     # rmdir of a merged dir after emptying it; a new dir at that name is empty (opaque)
@@ -157,7 +157,7 @@ def test_rmdir_and_unlink_errors(task):
     assert errno_of(namei_dir.sys_rmdir, task, s(task, "/d/..")) == Errno.ENOTEMPTY
     assert errno_of(namei_dir.sys_unlinkat, task, AT_FDCWD, s(task, "/d"), 1) == Errno.EINVAL
     assert namei_dir.sys_unlinkat(task, AT_FDCWD, s(task, "/d/sub/deep"), 0) == 0
-    assert namei_dir.sys_unlinkat(task, AT_FDCWD, s(task, "/d/sub"), AT.REMOVEDIR) == 0
+    assert namei_dir.sys_unlinkat(task, AT_FDCWD, s(task, "/d/sub"), AT_REMOVEDIR) == 0
     assert errno_of(namei_dir.sys_mkdir, task, s(task, "/d"), 0o755) == Errno.EEXIST
     assert errno_of(namei_dir.sys_rmdir, task, s(task, "/proc")) == Errno.EBUSY
 

@@ -6,10 +6,14 @@ import struct
 import pytest
 
 from glasskernel.fs import (d_path, fcntl as fs_fcntl, file as fs_file, ioctl as fs_ioctl,
-                            namei, namei_dir, open as fs_open, read_write, readdir,
+                            namei, open as fs_open, read_write, readdir,
                             stat as fs_stat)
 from glasskernel.fs.file import FilesStruct
-from glasskernel.fs.uapi_fs import AT, F, O, Ioctl
+from glasskernel.uapi.fcntl import (AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD,
+                                    F_GETFL, F_SETFL, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY,
+                                    O_EXCL, O_LARGEFILE, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY,
+                                    O_RDWR, O_TRUNC, O_WRONLY)
+from glasskernel.uapi.ioctls import Ioctl
 from glasskernel.uapi.errno import Errno, KernelError
 from test_vfs_helpers import (AT_FDCWD, buf, errno_of, make_task, s, stat_mode, stat_size)
 
@@ -35,7 +39,7 @@ def task(tmp_path):
     t.kernel.vfs.close()
 
 
-def open_(task, path, flags=O.RDONLY, mode=0o644, dfd=AT_FDCWD):
+def open_(task, path, flags=O_RDONLY, mode=0o644, dfd=AT_FDCWD):
     return fs_open.sys_openat(task, dfd, s(task, path), flags, mode)
 
 
@@ -63,25 +67,25 @@ def test_initial_cwd_and_getcwd(task):
 
 
 def test_open_flags(task):
-    assert errno_of(open_, task, "/dir/f", O.CREAT | O.EXCL | O.WRONLY) == Errno.EEXIST
-    assert errno_of(open_, task, "/lnk", O.CREAT | O.EXCL | O.WRONLY) == Errno.EEXIST
-    assert errno_of(open_, task, "/dir", O.WRONLY) == Errno.EISDIR
-    assert errno_of(open_, task, "/dir", O.CREAT | O.RDONLY) == Errno.EISDIR
-    assert errno_of(open_, task, "/dir/f", O.DIRECTORY) == Errno.ENOTDIR
-    assert errno_of(open_, task, "/dir/f/", O.RDONLY) == Errno.ENOTDIR
-    assert errno_of(open_, task, "/lnk", O.NOFOLLOW) == Errno.ELOOP
+    assert errno_of(open_, task, "/dir/f", O_CREAT | O_EXCL | O_WRONLY) == Errno.EEXIST
+    assert errno_of(open_, task, "/lnk", O_CREAT | O_EXCL | O_WRONLY) == Errno.EEXIST
+    assert errno_of(open_, task, "/dir", O_WRONLY) == Errno.EISDIR
+    assert errno_of(open_, task, "/dir", O_CREAT | O_RDONLY) == Errno.EISDIR
+    assert errno_of(open_, task, "/dir/f", O_DIRECTORY) == Errno.ENOTDIR
+    assert errno_of(open_, task, "/dir/f/", O_RDONLY) == Errno.ENOTDIR
+    assert errno_of(open_, task, "/lnk", O_NOFOLLOW) == Errno.ELOOP
     assert errno_of(open_, task, "/loop1") == Errno.ELOOP
     assert errno_of(open_, task, "/nope/x") == Errno.ENOENT
     assert errno_of(open_, task, "") == Errno.ENOENT
     assert errno_of(open_, task, "/" + "a" * 256) == Errno.ENAMETOOLONG
     assert errno_of(open_, task, "/a" * 2100) == Errno.ENAMETOOLONG
-    fd = open_(task, "/lnk", O.PATH | O.NOFOLLOW)
-    assert fs_fcntl.sys_fcntl(task, fd, F.GETFL, 0) == O.PATH | O.NOFOLLOW
+    fd = open_(task, "/lnk", O_PATH | O_NOFOLLOW)
+    assert fs_fcntl.sys_fcntl(task, fd, F_GETFL, 0) == O_PATH | O_NOFOLLOW
     assert errno_of(read, task, fd) == Errno.EBADF
-    fd = open_(task, "/dir/f", O.RDWR | O.TRUNC)
-    assert fs_fcntl.sys_fcntl(task, fd, F.GETFL, 0) == O.RDWR | O.LARGEFILE
+    fd = open_(task, "/dir/f", O_RDWR | O_TRUNC)
+    assert fs_fcntl.sys_fcntl(task, fd, F_GETFL, 0) == O_RDWR | O_LARGEFILE
     assert read(task, fd) == b""
-    fd = open_(task, "/dir/new", O.CREAT | O.WRONLY, 0o777)
+    fd = open_(task, "/dir/new", O_CREAT | O_WRONLY, 0o777)
     st = buf(task, 144)
     fs_stat.sys_newfstat(task, fd, st)
     assert stat_mode(task, st) == 0o100755          # umask 022 applied
@@ -89,7 +93,7 @@ def test_open_flags(task):
 
 
 def test_append_and_offsets(task):
-    fd = open_(task, "/dir/f", O.RDWR | O.APPEND)
+    fd = open_(task, "/dir/f", O_RDWR | O_APPEND)
     assert write(task, fd, b"AB") == 2
     assert read_write.sys_lseek(task, fd, 0, 1) == 12
     read_write.sys_lseek(task, fd, 0, 0)
@@ -126,17 +130,17 @@ def test_dup_family(task):
     assert errno_of(fs_file.sys_dup3, task, fd, 9, 1) == Errno.EINVAL
     assert errno_of(fs_file.sys_dup2, task, fd, 5000) == Errno.EBADF
     assert errno_of(fs_file.sys_dup2, task, 66, 9) == Errno.EBADF
-    assert fs_file.sys_dup3(task, fd, 9, O.CLOEXEC) == 9
-    assert fs_fcntl.sys_fcntl(task, 9, F.GETFD, 0) == 1
+    assert fs_file.sys_dup3(task, fd, 9, O_CLOEXEC) == 9
+    assert fs_fcntl.sys_fcntl(task, 9, F_GETFD, 0) == 1
     assert fs_file.sys_dup2(task, d, 9) == 9          # replaces, clears cloexec
-    assert fs_fcntl.sys_fcntl(task, 9, F.GETFD, 0) == 0
-    assert fs_fcntl.sys_fcntl(task, fd, F.DUPFD_CLOEXEC, 20) == 20
+    assert fs_fcntl.sys_fcntl(task, 9, F_GETFD, 0) == 0
+    assert fs_fcntl.sys_fcntl(task, fd, F_DUPFD_CLOEXEC, 20) == 20
     assert 20 in task.files.cloexec
     task.files.close_on_exec()
     assert errno_of(fs_open.sys_close, task, 20) == Errno.EBADF
-    assert errno_of(fs_fcntl.sys_fcntl, task, fd, F.DUPFD, 1024) == Errno.EINVAL
-    fs_fcntl.sys_fcntl(task, fd, F.SETFL, O.APPEND | O.NONBLOCK | O.WRONLY)
-    assert fs_fcntl.sys_fcntl(task, d, F.GETFL, 0) == O.APPEND | O.NONBLOCK | O.LARGEFILE
+    assert errno_of(fs_fcntl.sys_fcntl, task, fd, F_DUPFD, 1024) == Errno.EINVAL
+    fs_fcntl.sys_fcntl(task, fd, F_SETFL, O_APPEND | O_NONBLOCK | O_WRONLY)
+    assert fs_fcntl.sys_fcntl(task, d, F_GETFL, 0) == O_APPEND | O_NONBLOCK | O_LARGEFILE
     fs_open.sys_close(task, fd)
     assert read(task, d, 2) == b"56"                 # still open through the dup
 
@@ -162,7 +166,7 @@ def test_stat_statx_readlink(task):
     assert stat_size(task, st) == 10
     assert errno_of(fs_stat.sys_newfstatat, task, AT_FDCWD, s(task, "/"), st, 1) == Errno.EINVAL
     fd = open_(task, "/dir/f")
-    fs_stat.sys_newfstatat(task, fd, s(task, ""), st, AT.EMPTY_PATH)
+    fs_stat.sys_newfstatat(task, fd, s(task, ""), st, AT_EMPTY_PATH)
     assert stat_size(task, st) == 10
     assert errno_of(fs_stat.sys_newfstatat, task, fd, s(task, ""), st, 0) == Errno.ENOENT
     sx = buf(task, 256)
@@ -195,18 +199,18 @@ def test_proc_links(task):
     assert read(task, open_(task, "/proc/self/cwd/f")) == b"0123456789"
     assert read(task, open_(task, "/proc/self/comm")) == b"prog\n"
     assert read(task, open_(task, "/proc/100/stat")).startswith(b"100 (prog) R")
-    assert b"Pid:\t100" in read(task, open_(task, "/proc/self/status", O.RDONLY), 1000)
-    assert errno_of(open_, task, "/proc/self/status", O.WRONLY) == Errno.EACCES
+    assert b"Pid:\t100" in read(task, open_(task, "/proc/self/status", O_RDONLY), 1000)
+    assert errno_of(open_, task, "/proc/self/status", O_WRONLY) == Errno.EACCES
     assert errno_of(open_, task, "/proc/999/stat") == Errno.ENOENT
 
 
 def test_dev_files(task):
-    fd = open_(task, "/dev/zero", O.RDWR)
+    fd = open_(task, "/dev/zero", O_RDWR)
     assert read(task, fd, 8) == bytes(8)
-    fd = open_(task, "/dev/null", O.RDWR)
+    fd = open_(task, "/dev/null", O_RDWR)
     assert read(task, fd) == b""
     assert write(task, fd, b"abc") == 3
-    fd = open_(task, "/dev/full", O.WRONLY)
+    fd = open_(task, "/dev/full", O_WRONLY)
     assert errno_of(write, task, fd, b"a") == Errno.ENOSPC
     assert len(read(task, open_(task, "/dev/urandom"), 16)) == 16
     assert errno_of(fs_ioctl.sys_ioctl, task, fd, Ioctl.TCGETS, buf(task, 64)) == Errno.ENOTTY
@@ -218,19 +222,19 @@ def test_dev_files(task):
 def test_ioctl_generic(task):
     fd = open_(task, "/dir/f")
     assert fs_ioctl.sys_ioctl(task, fd, Ioctl.FIOCLEX, 0) == 0
-    assert fs_fcntl.sys_fcntl(task, fd, F.GETFD, 0) == 1
+    assert fs_fcntl.sys_fcntl(task, fd, F_GETFD, 0) == 1
     assert fs_ioctl.sys_ioctl(task, fd, Ioctl.FIONCLEX, 0) == 0
-    assert fs_fcntl.sys_fcntl(task, fd, F.GETFD, 0) == 0
+    assert fs_fcntl.sys_fcntl(task, fd, F_GETFD, 0) == 0
     one = buf(task, 4)
     task.mm.write(one, b"\1\0\0\0")
     fs_ioctl.sys_ioctl(task, fd, Ioctl.FIONBIO, one)
-    assert fs_fcntl.sys_fcntl(task, fd, F.GETFL, 0) & O.NONBLOCK
+    assert fs_fcntl.sys_fcntl(task, fd, F_GETFL, 0) & O_NONBLOCK
     assert errno_of(fs_ioctl.sys_ioctl, task, fd, Ioctl.TIOCGWINSZ, one) == Errno.ENOTTY
     assert errno_of(fs_ioctl.sys_ioctl, task, 55, Ioctl.FIOCLEX, 0) == Errno.EBADF
 
 
 def test_efault(task):
-    fd = open_(task, "/dir/f", O.RDWR)
+    fd = open_(task, "/dir/f", O_RDWR)
     assert errno_of(fs_open.sys_openat, task, AT_FDCWD, BAD, 0, 0) == Errno.EFAULT
     assert errno_of(read_write.sys_read, task, fd, BAD, 4) == Errno.EFAULT
     assert read_write.sys_lseek(task, fd, 0, 1) == 0      # offset not consumed
@@ -242,7 +246,7 @@ def test_efault(task):
 
 
 def test_getdents_small_buffer_and_offsets(task):
-    fd = open_(task, "/dir", O.RDONLY | O.DIRECTORY)
+    fd = open_(task, "/dir", O_RDONLY | O_DIRECTORY)
     b = buf(task, 256)
     assert errno_of(readdir.sys_getdents64, task, fd, b, 10) == Errno.EINVAL
     n = readdir.sys_getdents64(task, fd, b, 24)      # exactly one record (".")
@@ -265,8 +269,8 @@ def test_open_exec(task):
     assert errno_of(namei.open_exec, task, AT_FDCWD, b"/dir/f/x", 0) == Errno.ENOTDIR
     assert errno_of(namei.open_exec, task, AT_FDCWD, b"/loop1", 0) == Errno.ELOOP
     assert errno_of(namei.open_exec, task, AT_FDCWD, b"/bin/prog", 0x8) == Errno.EINVAL
-    fd = open_(task, "/bin/prog", O.PATH)
-    f = namei.open_exec(task, fd, b"", AT.EMPTY_PATH)
+    fd = open_(task, "/bin/prog", O_PATH)
+    f = namei.open_exec(task, fd, b"", AT_EMPTY_PATH)
     assert f.pread(4, 0) == b"\x7fELF"
     f.close()
 
@@ -277,7 +281,7 @@ def test_access_chmod_truncate(task):
     assert errno_of(fs_open.sys_access, task, s(task, "/nope"), 0) == Errno.ENOENT
     if os.geteuid() == 0:
         assert errno_of(fs_open.sys_access, task, s(task, "/noexec"), 1) == Errno.EACCES
-    assert fs_open.sys_faccessat2(task, AT_FDCWD, s(task, "/lnk"), 0, AT.SYMLINK_NOFOLLOW) == 0
+    assert fs_open.sys_faccessat2(task, AT_FDCWD, s(task, "/lnk"), 0, AT_SYMLINK_NOFOLLOW) == 0
     assert errno_of(fs_open.sys_faccessat2, task, AT_FDCWD, s(task, "/"), 0, 1) == Errno.EINVAL
     fd = open_(task, "/dir/f")
     assert errno_of(fs_open.sys_ftruncate, task, fd, 0) == Errno.EINVAL

@@ -9,7 +9,7 @@ import os
 import stat as pystat
 
 from glasskernel.fs.dcache import Dentry
-from glasskernel.fs.file_table import File
+from glasskernel.fs.file_table import HostFdFile
 from glasskernel.fs.internal import host_errors
 from glasskernel.fs.kstat import StatResult
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user, put_user_i32
@@ -42,12 +42,11 @@ def _host_fd_name(host_fd: int) -> str:
         return f"anon_inode:[fd{host_fd}]"
 
 
-class HostStdioFile(File):
+class HostStdioFile(HostFdFile):
     """A guest file on a host descriptor (terminal, pipe or redirected file)."""
 
     def __init__(self, dentry, flags: int, host_fd: int, owned: bool):
-        super().__init__(dentry, flags)
-        self.host_fd = host_fd
+        super().__init__(dentry, flags, host_fd)
         self.owned = owned      # True only for descriptors we opened (/dev/tty)
         with host_errors():
             mode = os.fstat(host_fd).st_mode
@@ -67,22 +66,10 @@ class HostStdioFile(File):
         with host_errors():
             return os.write(self.host_fd, data)
 
-    def read_at(self, count: int, pos: int) -> bytes:
-        with host_errors():
-            return os.pread(self.host_fd, count, pos)
-
-    def write_at(self, data: bytes, pos: int) -> int:
-        with host_errors():
-            return os.pwrite(self.host_fd, data, pos)
-
     def lseek(self, offset: int, whence: int) -> int:
         """The host descriptor's own offset is the shared one (it may be a host file)."""
         with host_errors():
             return os.lseek(self.host_fd, offset, whence)
-
-    def stat(self):
-        with host_errors():
-            return StatResult.from_host(os.fstat(self.host_fd))
 
     def isatty(self) -> bool:
         return os.isatty(self.host_fd)

@@ -3,6 +3,8 @@
 Values this kernel does not track yet are reported as 0, keeping every field in place so
 that ps and libprocps can parse the lines.
 """
+from glasskernel.fs.proc.internal import all_tasks
+
 _STATE_NAMES = {"R": "R (running)", "S": "S (sleeping)", "D": "D (disk sleep)",
                 "T": "T (stopped)", "Z": "Z (zombie)", "X": "X (dead)"}
 
@@ -17,8 +19,7 @@ def _ppid(task) -> int:
 
 
 def _threads(task) -> int:
-    tasks = getattr(task.kernel, "tasks", {}) or {task.pid: task}
-    return sum(1 for t in tasks.values() if t.tgid == task.tgid) or 1
+    return sum(1 for t in all_tasks(task).values() if t.tgid == task.tgid) or 1
 
 
 def _user_range(task, start_attr: str, end_attr: str) -> bytes:

@@ -3,27 +3,15 @@
 exe, cwd and root are *magic links*: following them jumps to a dentry of the guest tree
 (proc_exe_link, proc_cwd_link, proc_root_link), never to a host path.
 """
-from glasskernel.fs.libfs import SimpleDir, SimpleFile, SimpleLink
+from glasskernel.fs.libfs import SimpleFile, SimpleLink
 from glasskernel.fs.proc import array
 from glasskernel.fs.proc.fd import FdDir
+from glasskernel.fs.proc.internal import PidEntryDir, all_tasks, get_proc_task
 from glasskernel.uapi.errno import Errno, KernelError
 
 
-def get_proc_task(task, pid: int):
-    """The task with this pid, ESRCH-like ENOENT if it has gone (get_proc_task)."""
-    tasks = getattr(task.kernel, "tasks", {}) or {task.pid: task}
-    target = tasks.get(pid)
-    if target is None:
-        raise KernelError(Errno.ENOENT)
-    return target
-
-
-class PidDir(SimpleDir):
+class PidDir(PidEntryDir):
     """/proc/<pid> (proc_tgid_base_operations, the entries this kernel provides)."""
-
-    def __init__(self, sb, name, parent, pid: int):
-        super().__init__(sb, name, parent)
-        self.pid = pid
 
     def children(self, task) -> dict:
         sb, pid = self.sb, self.pid
@@ -45,22 +33,18 @@ class PidDir(SimpleDir):
         return entries
 
 
-class TaskDir(SimpleDir):
+class TaskDir(PidEntryDir):
     """/proc/<pid>/task: one directory per thread of the group."""
-
-    def __init__(self, sb, name, parent, pid: int):
-        super().__init__(sb, name, parent)
-        self.pid = pid
 
     def children(self, task) -> dict:
         leader = get_proc_task(task, self.pid)
-        tasks = getattr(task.kernel, "tasks", {}) or {task.pid: task}
-        tids = [tid for tid, t in tasks.items() if t.tgid == leader.tgid]
-        return {str(tid): _pid_dir(self.sb, tid) for tid in sorted(tids)}
+        tids = [tid for tid, t in all_tasks(task).items() if t.tgid == leader.tgid]
+        return {str(tid): pid_dir(self.sb, tid) for tid in sorted(tids)}
 
 
-def _pid_dir(sb, tid):
-    return lambda parent: PidDir(sb, str(tid), parent, tid)
+def pid_dir(sb, pid: int):
+    """The directory entry factory for /proc/<pid> (or /proc/<pid>/task/<tid>)."""
+    return lambda parent: PidDir(sb, str(pid), parent, pid)
 
 
 def _file(sb, name, pid, render):

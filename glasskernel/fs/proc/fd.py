@@ -1,18 +1,14 @@
 """/proc/<pid>/fd: one magic link per open descriptor (fs/proc/fd.c)."""
-from glasskernel.fs.libfs import SimpleDir, SimpleLink
+from glasskernel.fs.libfs import SimpleLink
+from glasskernel.fs.proc.internal import PidEntryDir, get_proc_task
 
 
-class FdDir(SimpleDir):
+class FdDir(PidEntryDir):
     """proc_fd_operations: lists the task's descriptors as links to their files."""
 
     MODE = 0o040500
 
-    def __init__(self, sb, name, parent, pid: int):
-        super().__init__(sb, name, parent)
-        self.pid = pid
-
     def children(self, task) -> dict:
-        from glasskernel.fs.proc.base import get_proc_task
         target = get_proc_task(task, self.pid)
         files = target.files
         if files is None:

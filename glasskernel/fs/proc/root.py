@@ -4,7 +4,8 @@ Lists one directory per thread-group leader in ``task.kernel.tasks``, plus ``sel
 ``thread-self``; any pid (threads too) can be looked up.
 """
 from glasskernel.fs.libfs import SimpleDir, SimpleLink
-from glasskernel.fs.proc.base import PidDir
+from glasskernel.fs.proc.base import PidDir, pid_dir
+from glasskernel.fs.proc.internal import all_tasks
 
 
 class ProcRoot(SimpleDir):
@@ -19,24 +20,16 @@ class ProcRoot(SimpleDir):
                                                      lambda t: f"{t.tgid}/task/{t.pid}"),
         }
         for pid in sorted(_tasks(task)):
-            entries[str(pid)] = _pid_dir(sb, pid)
+            entries[str(pid)] = pid_dir(sb, pid)
         return entries
 
     def lookup(self, task, name: str):
         """proc_pid_lookup: any live pid, listed or not (threads are not listed)."""
-        if name.isdigit() and int(name) in _all_tasks(task):
+        if name.isdigit() and int(name) in all_tasks(task):
             return PidDir(self.sb, name, self, int(name))
         return super().lookup(task, name)
 
 
-def _all_tasks(task) -> dict:
-    return getattr(task.kernel, "tasks", {}) or {task.pid: task}
-
-
 def _tasks(task) -> list:
     """Thread-group leaders: what readdir of /proc shows (proc_pid_readdir)."""
-    return [pid for pid, t in _all_tasks(task).items() if t.pid == t.tgid]
-
-
-def _pid_dir(sb, pid: int):
-    return lambda parent: PidDir(sb, str(pid), parent, pid)
+    return [pid for pid, t in all_tasks(task).items() if t.pid == t.tgid]
