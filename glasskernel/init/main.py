@@ -8,6 +8,7 @@ in a fresh task; ``run`` lets the scheduler run everything until init has no chi
 left, and returns the user program's wait status.
 """
 import os
+import struct
 import sys
 import time
 
@@ -54,6 +55,7 @@ class Kernel:
         self.warned_syscalls = set()
         self.tasks = {}
         self.cpu_task = None           # whose user registers are loaded in the CPU
+        self.in_fast_syscall = False   # a handler is running inside the emulator's hook
         self.user_task = None
         self.user_status = None
         self.vfs = _create_vfs(root)
@@ -123,6 +125,8 @@ class Kernel:
 
     def enter_user_mode(self, task) -> None:
         """Load the task's user context into the CPU unless it is there already."""
+        if self.cpu_task is not task:
+            self.cpu.write_fxsave(task.thread.fpstate or self.cpu.default_fxsave())
         if self.cpu_task is not task or task.thread.regs_dirty:
             self.cpu.write_regs(task.thread.regs)
             task.thread.regs_dirty = False
@@ -139,6 +143,7 @@ class Kernel:
         if self.cpu_task is task and not task.thread.regs_dirty and task.mm is not None:
             task.thread.regs = self.cpu.read_regs()
         if self.cpu_task is task:
+            task.thread.fpstate = self.cpu.read_fxsave()     # switch_fpu_prepare
             self.cpu_task = None
 
     def switch_mm(self, prev, nxt) -> None:
@@ -215,12 +220,40 @@ class Kernel:
         ksignal.flush_signal_handlers(task)
 
     def exit_to_user_mode(self, task) -> None:
-        """Work before returning to user mode: deliver pending signals (get_signal)."""
-        ksignal.get_signal(task)
+        """Work before returning to user mode: signals, and restarts of interrupted calls."""
+        ksignal.arch_do_signal_or_restart(task)
 
-    def signal_delivered(self, task, signo: int) -> None:
-        if self.strace is not None:
+    def signal_delivered(self, task, signo: int, info: bytes = None) -> None:
+        """A signal is being acted on (strace prints its `--- SIGX {...} ---` line)."""
+        if self.strace is None:
+            return
+        if info is None:
             self.strace.signal(task, signo, 0, 0, si_pid=task.tgid, si_uid=task.cred.uid)
+            return
+        code, pid, uid = struct.unpack_from("<i4xiI", info, 8)
+        self.strace.signal(task, signo, code, 0, si_pid=pid, si_uid=uid)
+
+    def sync_pt_regs(self, task) -> dict:
+        """The task's pt_regs as the truth, ready to be changed (read from the CPU if live)."""
+        if self._regs_live(task):
+            regs = self.cpu.read_regs()
+            if self.in_fast_syscall:
+                regs["rip"] += 2          # inside the syscall hook rip is still on `syscall`
+            task.thread.regs = regs
+        task.thread.regs_dirty = True
+        return task.thread.regs
+
+    def read_fpstate(self, task) -> bytes:
+        """The task's SSE state as a 512-byte fxsave area (live in the CPU: it ran last)."""
+        if self.cpu_task is task:
+            return self.cpu.read_fxsave()
+        return task.thread.fpstate or self.cpu.default_fxsave()
+
+    def write_fpstate(self, task, area: bytes) -> None:
+        if self.cpu_task is task:
+            self.cpu.write_fxsave(area)
+        else:
+            task.thread.fpstate = area
 
     def sleep_ns(self, task, ns: int) -> None:
         """Block the task for ns nanoseconds on a timer; other tasks run meanwhile."""

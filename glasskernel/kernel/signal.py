@@ -11,13 +11,17 @@ import struct
 from dataclasses import dataclass, field
 
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
-from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.errno import (ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR,
+                                    ERESTARTSYS, Errno, KernelError)
 
 NSIG = 64
 SIGKILL, SIGSTOP, SIGCHLD, SIGCONT = 9, 19, 17, 18
 SIG_DFL, SIG_IGN = 0, 1
 SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK = 0, 1, 2
 SA_RESTORER = 0x04000000
+SA_NODEFER = 0x40000000
+SA_RESETHAND = 0x80000000
+SA_RESTART = 0x10000000
 # Default actions (include/linux/signal.h: SIG_KERNEL_*_MASK).
 COREDUMP_SIGNALS = _COREDUMP = frozenset({3, 4, 5, 6, 7, 8, 11, 24, 25, 31})
 _IGNORE = {17, 23, 28}               # SIGCHLD, SIGURG, SIGWINCH
@@ -78,7 +82,7 @@ def prepare_signal(task, signo: int) -> None:
             kernel.sched.wake_up_stopped(task)
 
 
-def send_signal(task, signo: int) -> None:
+def send_signal(task, signo: int, info: bytes = None) -> None:
     """Mark signo pending on task unless it would be ignored anyway, and wake it."""
     if task.exiting or task.sighand is None:
         return
@@ -87,6 +91,8 @@ def send_signal(task, signo: int) -> None:
     blocked = task.blocked & sigmask(signo)
     if not blocked and (handler == SIG_IGN or (handler == SIG_DFL and sig_kernel_ignored(signo))):
         return
+    if not task.pending & sigmask(signo) and info is not None:
+        task.pending_info[signo] = info           # standard signals do not queue twice
     task.pending |= sigmask(signo)
     if not blocked or signo == SIGKILL:
         signal_wake_up(task, fatal=signo == SIGKILL)
@@ -136,32 +142,130 @@ def next_signal(task) -> int:
     return (ready & -ready).bit_length()
 
 
-def get_signal(task) -> None:
-    """On the way to user mode: carry out default actions of pending signals."""
+def get_signal(task):
+    """Dequeue signals on the way to user mode; carry out default actions.
+
+    Returns (signo, action, siginfo bytes) for the first signal with a user handler, or
+    None when nothing is left for user space.
+    """
     while not task.exiting:
         signo = next_signal(task)
         if not signo:
-            return
+            return None
         action = task.sighand.action[signo]
-        if action.handler not in (SIG_DFL, SIG_IGN):
-            return          # user handlers run once signal frames exist (shells issue)
         task.pending &= ~sigmask(signo)
-        if action.handler == SIG_IGN or sig_kernel_ignored(signo):
+        info = task.pending_info.pop(signo, None) or make_siginfo(signo, SI_USER, task.tgid, task.cred.uid)
+        if action.handler == SIG_IGN:
+            continue
+        if action.handler != SIG_DFL:
+            return signo, action, info
+        if sig_kernel_ignored(signo):
             continue
         if signo in _STOP:
             do_signal_stop(task, signo)
             continue
         task.kernel.signal_delivered(task, signo)
         task.kernel.force_fatal_sig(task, signo)
+    return None
 
 
-def kill_pid_info(task, signo: int, target) -> None:
+def handle_signal(task, signo: int, action, info: bytes) -> None:
+    """Run the handler next: build the frame, then block sa_mask (and signo) meanwhile."""
+    from glasskernel.arch.x86.kernel.signal import setup_rt_frame
+    oldmask = task.saved_sigmask if task.restore_sigmask else task.blocked
+    task.restore_sigmask = False
+    task.kernel.signal_delivered(task, signo, info)
+    setup_rt_frame(task, signo, action, info, oldmask)
+    blocked = task.blocked | action.mask
+    if not action.flags & SA_NODEFER:
+        blocked |= sigmask(signo)
+    task.blocked = blocked & ~_UNBLOCKABLE
+    if action.flags & SA_RESETHAND:
+        task.sighand.action[signo] = KSigaction()
+
+
+def syscall_restart(task, regs: dict, action) -> None:
+    """An interrupted syscall: EINTR, or run it again (arch/x86/kernel/signal.c rules)."""
+    ret = regs["rax"] - (1 << 64) if regs["rax"] >= 1 << 63 else regs["rax"]
+    if ret not in (-ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND, -ERESTART_RESTARTBLOCK):
+        return
+    restart = ret == -ERESTARTNOINTR or (
+        action is None or (ret == -ERESTARTSYS and action.flags & SA_RESTART))
+    if restart:
+        regs["rax"] = task.thread.last_syscall_nr
+        regs["rip"] -= 2                         # back onto the `syscall` instruction
+    else:
+        regs["rax"] = (-Errno.EINTR) & 0xFFFF_FFFF_FFFF_FFFF
+    task.thread.regs_dirty = True
+
+
+def arch_do_signal_or_restart(task) -> None:
+    """Deliver one signal to its handler, restarting or failing an interrupted syscall."""
+    delivery = get_signal(task) if task.pending else None
+    if task.exiting:
+        return
+    if task.thread.syscall_interrupted:
+        task.thread.syscall_interrupted = False
+        syscall_restart(task, task.kernel.sync_pt_regs(task), delivery[1] if delivery else None)
+    if delivery is not None:
+        handle_signal(task, *delivery)
+    elif task.restore_sigmask:
+        task.restore_sigmask = False
+        task.blocked = task.saved_sigmask
+
+
+SI_USER, SI_KERNEL, SI_TKILL = 0, 0x80, -6
+_SIGINFO_HEAD = struct.Struct("<iii4x")
+
+
+def make_siginfo(signo: int, code: int, pid: int = 0, uid: int = 0, extra: bytes = b"") -> bytes:
+    """siginfo_t bytes: signo, errno, code, then the union (pid and uid for kill)."""
+    body = struct.pack("<iI", pid, uid) + extra if code != 0x7FFFFFFF else extra
+    return (_SIGINFO_HEAD.pack(signo, 0, code) + body).ljust(128, b"\0")
+
+
+def fault_siginfo(signo: int, code: int, addr: int) -> bytes:
+    return (_SIGINFO_HEAD.pack(signo, 0, code) + struct.pack("<Q", addr)).ljust(128, b"\0")
+
+
+def sigchld_siginfo(child, code: int, status: int) -> bytes:
+    """SIGCHLD's siginfo: who, why (CLD_*), status, and its CPU times in clock ticks."""
+    extra = struct.pack("<i4xqq", status, child.utime_ns // 10**7, child.stime_ns // 10**7)
+    return make_siginfo(SIGCHLD, code, child.tgid, child.cred.uid, extra)
+
+
+def sys_rt_sigsuspend(task, unewset, sigsetsize) -> int:
+    """Wait for a signal with a temporary mask; the old mask returns after the handler."""
+    from glasskernel.kernel.sched.wait import WaitQueue, wait_event, signal_pending
+    if sigsetsize != 8:
+        raise KernelError(Errno.EINVAL)
+    new = struct.unpack("<Q", copy_from_user(task, unewset, 8))[0] & ~_UNBLOCKABLE
+    task.saved_sigmask = task.blocked
+    task.restore_sigmask = True
+    task.blocked = new
+    try:
+        wait_event(task, WaitQueue("sigsuspend"), lambda: signal_pending(task))
+    except KernelError:
+        pass
+    raise KernelError(ERESTARTNOHAND)
+
+
+def sys_pause(task) -> int:
+    from glasskernel.kernel.sched.wait import WaitQueue, wait_event, signal_pending
+    try:
+        wait_event(task, WaitQueue("pause"), lambda: signal_pending(task))
+    except KernelError:
+        pass
+    raise KernelError(ERESTARTNOHAND)
+
+
+def kill_pid_info(task, signo: int, target, code: int = SI_USER) -> None:
     """Permission check and send; signal 0 only checks."""
     cred, tcred = task.cred, target.cred
     if cred.euid != 0 and cred.euid not in (tcred.uid,) and cred.uid != tcred.uid:
         raise KernelError(Errno.EPERM)
     if signo:
-        send_signal(target, signo)
+        send_signal(target, signo, make_siginfo(signo, code, task.tgid, task.cred.uid))
 
 
 def _targets(task, pid: int) -> list:
@@ -212,11 +316,18 @@ def do_tkill(task, tgid: int, pid: int, sig: int) -> int:
     signo = _signo_arg(sig)
     if pid <= 0:
         raise KernelError(Errno.EINVAL)
-    target = task.kernel.tasks.get(pid)
-    if target is None or target.exiting or (tgid > 0 and target.tgid != tgid):
+    from glasskernel.kernel.pid import find_task_by_vpid
+    target = find_task_by_vpid(task, pid)
+    if target is None or target.exit_state or (tgid > 0 and target.tgid != _root_tgid(task, tgid)):
         raise KernelError(Errno.ESRCH)
-    kill_pid_info(task, signo, target)
+    kill_pid_info(task, signo, target, SI_TKILL)
     return 0
+
+
+def _root_tgid(task, vtgid: int) -> int:
+    from glasskernel.kernel.pid import find_task_by_vpid
+    leader = find_task_by_vpid(task, vtgid)
+    return leader.tgid if leader is not None else -1
 
 
 def sys_tkill(task, pid, sig) -> int:

@@ -93,6 +93,10 @@ class Task:
     sighand: object = None              # shared by CLONE_SIGHAND: kernel.signal.SighandStruct
     blocked: int = 0                    # task: blocked signal mask
     pending: int = 0                    # kernel: pending signals (private to the thread)
+    pending_info: dict = field(default_factory=dict)  # kernel: siginfo bytes of each pending signal
+    saved_sigmask: int = 0              # task: mask to restore after sigsuspend's handler
+    restore_sigmask: bool = False
+    sas: tuple = None                   # task: sigaltstack (sp, flags, size) or None
     pdeath_signal: int = 0              # task: prctl(PR_SET_PDEATHSIG)
     dumpable: int = 1                   # belongs to mm in Linux: prctl(PR_SET_DUMPABLE)
     no_new_privs: bool = False          # task: prctl(PR_SET_NO_NEW_PRIVS)

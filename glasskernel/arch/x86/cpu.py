@@ -19,6 +19,7 @@ Register access goes straight to the C library with preallocated buffers: the st
 binding costs several µs per register, the batch call well under one for all of them.
 """
 import ctypes
+import struct
 
 from unicorn import UC_ARCH_X86, UC_MODE_64, UC_PROT_ALL, Uc, UcError
 from unicorn import unicorn_const as ucc
@@ -77,6 +78,27 @@ class _RegBatch:
         self.ptrs = (ctypes.c_void_p * count)(*(base + 8 * i for i in range(count)))
 
 
+class _FpBatch:
+    """Preallocated buffers for the x87/SSE state: FCW, FSW, FTW, MXCSR, ST0-7, XMM0-15."""
+
+    SMALL = ("FPCW", "FPSW", "FPTAG", "MXCSR")
+
+    def __init__(self):
+        names = [getattr(x86, "UC_X86_REG_" + n) for n in self.SMALL]
+        names += [getattr(x86, f"UC_X86_REG_ST{i}") for i in range(8)]
+        names += [getattr(x86, f"UC_X86_REG_XMM{i}") for i in range(16)]
+        self.count = len(names)
+        self.ids = (ctypes.c_int * self.count)(*names)
+        self.buf = ctypes.create_string_buffer(16 * self.count)
+        base = ctypes.addressof(self.buf)
+        self.ptrs = (ctypes.c_void_p * self.count)(*(base + 16 * i for i in range(self.count)))
+
+
+_FXSAVE_HEAD = struct.Struct("<HHBxHQQII")
+DEFAULT_MXCSR = 0x1F80
+DEFAULT_FCW = 0x037F
+
+
 class Cpu:
     """One virtual CPU: an emulator instance in 64-bit long mode at CPL 3."""
 
@@ -93,6 +115,7 @@ class Cpu:
         self._uc.mem_map_ptr(0, phys.size, UC_PROT_ALL, phys.address())
         self._all = _RegBatch(PT_REGS)
         self._sys = _RegBatch(_SYSCALL_REGS)
+        self._fp = _FpBatch()
         self._rax = ctypes.c_uint64()
         self._one = ctypes.c_uint64()
         self._hooks = []
@@ -285,6 +308,35 @@ class Cpu:
         self._one.value = value & 0xFFFF_FFFF_FFFF_FFFF
         uclib.uc_reg_write(self._uch, _UC_REG[name], ctypes.byref(self._one))
 
+    # ----- FPU/SSE state (fxsave layout, as signal frames and task switches store it) -----
+
+    def read_fxsave(self) -> bytes:
+        """The x87/SSE registers as a 512-byte fxsave area (one C call)."""
+        fp = self._fp
+        uclib.uc_reg_read_batch(self._uch, fp.ids, fp.ptrs, fp.count)
+        raw = fp.buf.raw
+        fcw, fsw, ftw, mxcsr = (int.from_bytes(raw[16 * i:16 * i + 4], "little") for i in range(4))
+        head = _FXSAVE_HEAD.pack(fcw & 0xFFFF, fsw & 0xFFFF, _abridged_tag(ftw), 0, 0, 0,
+                                 mxcsr, 0xFFFF)
+        st = b"".join(raw[16 * (4 + i):16 * (4 + i) + 10].ljust(16, b"\0") for i in range(8))
+        xmm = raw[16 * 12:16 * 28]
+        return (head + st + xmm).ljust(512, b"\0")
+
+    def write_fxsave(self, area: bytes) -> None:
+        """Load the x87/SSE registers from a 512-byte fxsave area."""
+        fp = self._fp
+        fcw, fsw, ftw, _fop, _fip, _fdp, mxcsr, _mask = _FXSAVE_HEAD.unpack_from(area)
+        parts = [v.to_bytes(16, "little") for v in (fcw, fsw, _full_tag(ftw), mxcsr & 0xFFFF)]
+        parts += [area[32 + 16 * i:32 + 16 * i + 10].ljust(16, b"\0") for i in range(8)]
+        parts.append(area[160:416])
+        ctypes.memmove(fp.buf, b"".join(parts), 16 * fp.count)
+        uclib.uc_reg_write_batch(self._uch, fp.ids, fp.ptrs, fp.count)
+
+    @staticmethod
+    def default_fxsave() -> bytes:
+        """The FPU state of a fresh program (fpu__init: FCW 0x37f, MXCSR 0x1f80, all empty)."""
+        return _FXSAVE_HEAD.pack(DEFAULT_FCW, 0, 0, 0, 0, 0, DEFAULT_MXCSR, 0xFFFF).ljust(512, b"\0")
+
     def fault_address(self) -> int:
         """CR2: the linear address of the last page fault."""
         return self._uc.reg_read(x86.UC_X86_REG_CR2)
@@ -308,6 +360,15 @@ class Cpu:
         must be mapped executable in the current address space.
         """
         self._uc.ctl_remove_cache(start, end)
+
+
+def _abridged_tag(ftw: int) -> int:
+    """Full x87 tag word (2 bits per register, 11 = empty) → fxsave's 1 bit per register."""
+    return sum(1 << i for i in range(8) if (ftw >> (2 * i)) & 3 != 3)
+
+
+def _full_tag(abridged: int) -> int:
+    return sum((0 if abridged & (1 << i) else 3) << (2 * i) for i in range(8))
 
 
 def _find_fault_state(before: bytes, during: bytes) -> int:

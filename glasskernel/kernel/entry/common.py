@@ -16,7 +16,8 @@ def exit_to_user_mode_prepare(task) -> None:
         if kernel.sched.need_resched:
             kernel.sched.schedule()
             continue
-        if task.pending:
+        thread = task.thread
+        if task.pending or thread.syscall_interrupted or task.restore_sigmask:
             kernel.exit_to_user_mode(task)
             if kernel.sched.need_resched:
                 continue

@@ -161,8 +161,8 @@ def dec_newfstatat(c: Call) -> str:
 
 def dec_statx(c: Call) -> str:
     flags = c.uint_arg(2)
-    sync = STATX_SYNC[flags & 0x6000]
-    rest = fmt_flags(flags & ~0x6000, AT_FLAGS, "AT_???", zero="")
+    sync = STATX_SYNC[flags & AtFlag.AT_STATX_SYNC_TYPE]
+    rest = fmt_flags(flags & ~int(AtFlag.AT_STATX_SYNC_TYPE), AT_FLAGS, "AT_???", zero="")
     mask = fmt_flags(c.uint_arg(3), _STATX_MASKS, "STATX_???")
     buf = fmt_addr(c.arg(4)) if c.failed else fmt_statx(c.mem, c.arg(4))
     return f"{_dirfd_path(c)}, {sync + '|' + rest if rest else sync}, {mask}, {buf}"

@@ -8,6 +8,7 @@ import struct
 from dataclasses import dataclass
 
 from glasskernel.uapi.errno import KernelError
+from glasskernel.uapi.fcntl import AT_FDCWD
 from glasskernel.uapi.limits import PATH_MAX
 
 MAX_STRLEN = 32                    # strace -s default: bytes of string data shown
@@ -83,7 +84,7 @@ def fmt_oct(v: int) -> str:
 def fmt_dirfd(v: int) -> str:
     """A dirfd argument: AT_FDCWD or the descriptor number."""
     fd = s32(v)
-    return "AT_FDCWD" if fd == -100 else str(fd)
+    return "AT_FDCWD" if fd == AT_FDCWD else str(fd)
 
 
 # --- strings ---------------------------------------------------------------------------

@@ -7,7 +7,8 @@ CPU, so ``do_syscall_64`` reads just the number and arguments, dispatches throug
 A syscall leaves the emulator (returns False to the CPU) when the task's saved context was
 rewritten (execve) or the task stopped running (exit); the task's run loop then takes over.
 """
-from glasskernel.uapi.errno import ERESTARTSYS, Errno, KernelError, errno_name
+from glasskernel.uapi.errno import (ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR,
+                                    ERESTARTSYS, Errno, KernelError, errno_name)
 
 # Vector numbers of x86 exceptions (arch/x86/include/asm/trapnr.h).
 X86_TRAP_DE, X86_TRAP_DB, X86_TRAP_BP, X86_TRAP_OF, X86_TRAP_BR = 0, 1, 3, 4, 5
@@ -17,6 +18,7 @@ MAX_ERRNO = 4095
 
 
 SYSCALL_INSN_LEN = 2            # `syscall` is 0f 05
+_RESTART_CODES = frozenset((-ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND, -ERESTART_RESTARTBLOCK))
 
 
 class SyscallEntry:
@@ -52,16 +54,20 @@ def do_syscall_64(kernel, task, cpu) -> bool:
         return False
     thread = task.thread
     thread.orig_rax = nr
-    if entry is None:
-        ret = sys_ni_syscall(kernel, task, nr)
-    else:
-        ret = invoke(kernel, task, entry, args)
+    kernel.in_fast_syscall = True
+    try:
+        ret = sys_ni_syscall(kernel, task, nr) if entry is None else invoke(kernel, task, entry, args)
+    finally:
+        kernel.in_fast_syscall = False
     thread.orig_rax = -1
     if kernel.strace is not None and not task.exiting and not (thread.regs_dirty and ret == 0):
         # (a successful execve was logged by the exec path: its arguments are gone now)
         kernel.strace.syscall_exit(task, nr, tuple(args), ret, task.mm)
-    if task.exiting or thread.regs_dirty:
-        # exit, or a rewritten user context: leave the emulator; the run loop takes over.
+    if task.exiting:
+        return False
+    if thread.regs_dirty:
+        # The handler took the saved context as the truth (sync_pt_regs): finish there.
+        thread.regs["rax"] = ret & 0xFFFF_FFFF_FFFF_FFFF
         return False
     cpu.set_return(ret)
     # Pending signals or a requested switch are handled on the way out, outside the
@@ -90,8 +96,9 @@ def do_syscall_64_slow(kernel, task) -> None:
     kernel.trace_syscall_enter(task, nr, args)
     ret = invoke(kernel, task, entry, args)
     thread.orig_rax = -1
-    if ret == -ERESTARTSYS:
-        ret = -Errno.EINTR            # restarts come with user signal handlers
+    thread.last_syscall_nr = nr
+    if ret in _RESTART_CODES:
+        thread.syscall_interrupted = True   # decided by the signal code on the way out
     if thread.regs is regs:           # execve replaced the whole context: rax is already 0
         regs["rax"] = ret & 0xFFFF_FFFF_FFFF_FFFF
     if kernel.strace is not None and not task.exiting and not (thread.regs is not regs and ret == 0):

@@ -6,6 +6,7 @@ ENOSYS with a single warning per number. Names come from uapi/unistd_64.py.
 """
 from glasskernel.arch.x86.entry.common import SyscallEntry
 from glasskernel.arch.x86.kernel import process_64
+from glasskernel.arch.x86.kernel import signal as arch_signal
 from glasskernel.fs import exec as fs_exec
 from glasskernel.fs import (d_path, fcntl, file, ioctl, namei_dir, open, read_write, readdir, stat,
                             sync, utimes)
@@ -118,7 +119,11 @@ _ROWS = [
     (NR.setgroups, sys.sys_setgroups, "supported", ""),
     (NR.prctl, sys.sys_prctl, P, "name, pdeath signal, dumpable, subreaper, no_new_privs"),
     # signals (kernel/signal.c)
-    (NR.rt_sigaction, signal.sys_rt_sigaction, P, "handlers are recorded; running them comes with signal frames"),
+    (NR.rt_sigaction, signal.sys_rt_sigaction, "supported", ""),
+    (NR.rt_sigreturn, arch_signal.sys_rt_sigreturn, "supported", "", SLOW),
+    (NR.rt_sigsuspend, signal.sys_rt_sigsuspend, "supported", "", SLOW),
+    (NR.pause, signal.sys_pause, "supported", "", SLOW),
+    (NR.sigaltstack, arch_signal.sys_sigaltstack, "supported", ""),
     (NR.rt_sigprocmask, signal.sys_rt_sigprocmask, "supported", ""),
     (NR.rt_sigpending, signal.sys_rt_sigpending, "supported", ""),
     (NR.kill, signal.sys_kill, "supported", ""),

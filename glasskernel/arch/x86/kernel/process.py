@@ -26,6 +26,9 @@ class ThreadStruct:
     orig_rax: int = -1              # the syscall number in flight (-1: not in a syscall)
     entry: object = None            # where this task's kernel stack starts (ret_from_fork)
     slow_syscall: bool = False      # a syscall waits to run outside the emulator
+    syscall_interrupted: bool = False  # it returned -ERESTART*: restart or EINTR on the way out
+    last_syscall_nr: int = -1       # the number to put back in rax for a restart
+    fpstate: bytes = None           # fxsave area while the task is off the CPU (None: initial)
 
 
 def copy_thread(p, current, args) -> None:
@@ -44,6 +47,7 @@ def copy_thread(p, current, args) -> None:
         regs["rsp"] = args.stack + args.stack_size if args.stack_size else args.stack
     if args.flags & CloneFlag.CLONE_SETTLS:
         regs["fs_base"] = args.tls
-    p.thread = ThreadStruct(regs=regs, regs_dirty=True)
+    p.thread = ThreadStruct(regs=regs, regs_dirty=True,
+                            fpstate=current.kernel.read_fpstate(current))
     p.thread.entry = ret_from_fork
     current.kernel.sched.start_task_greenlet(p, ret_from_fork)

@@ -20,6 +20,7 @@ def start_thread(task, new_ip: int, new_sp: int) -> None:
     regs["rflags"] = X86_EFLAGS_IF
     task.thread.regs = regs
     task.thread.regs_dirty = True
+    task.kernel.write_fpstate(task, task.kernel.cpu.default_fxsave())   # fpu__clear
 
 
 def sys_arch_prctl(task, option, arg2) -> int:
