@@ -9,6 +9,8 @@ from glasskernel.uapi.fcntl import (FASYNC, FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC
                                     F_SETFD, F_SETFL, F_SETLK, F_SETLKW, F_SETOWN, O_APPEND,
                                     O_DIRECT, O_NOATIME, O_NONBLOCK, O_PATH)
 
+F_GETPIPE_SZ, F_SETPIPE_SZ = 1032, 1031
+
 # Status flags F_SETFL may change (SETFL_MASK in fs/fcntl.c).
 SETFL_MASK = O_APPEND | O_NONBLOCK | FASYNC | O_DIRECT | O_NOATIME
 
@@ -50,6 +52,9 @@ def do_fcntl(task, fd: int, cmd: int, arg: int) -> int:
         return 0
     if cmd in (F_GETOWN, F_SETOWN):
         return 0
+    if cmd in (F_GETPIPE_SZ, F_SETPIPE_SZ):
+        from glasskernel.fs.pipe import pipe_fcntl
+        return pipe_fcntl(file, cmd, uint_arg(arg))
     raise KernelError(Errno.EINVAL)
 
 

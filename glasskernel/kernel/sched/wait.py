@@ -9,6 +9,14 @@ from glasskernel.kernel.task import TaskState
 from glasskernel.uapi.errno import ERESTARTSYS, KernelError
 
 
+class SlowPathRequired(Exception):
+    """A syscall running in the emulator hook needs to sleep: rerun it on the slow path.
+
+    Raised before the handler changed anything, so running it again from the start on
+    the task's own kernel stack (where sleeping is allowed) is safe.
+    """
+
+
 class WaitQueue:
     """wait_queue_head_t: the tasks sleeping until some condition changes."""
 
@@ -45,6 +53,8 @@ def wait_event(task, wq: WaitQueue, condition, interruptible: bool = True, timeo
     exit path turns that into EINTR or a restart.
     """
     kernel = task.kernel
+    if kernel.in_fast_syscall and not condition():
+        raise SlowPathRequired()
     timer = kernel.hrtimers.start(task, timeout_ns) if timeout_ns is not None else None
     try:
         while not condition():

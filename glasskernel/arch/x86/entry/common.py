@@ -7,6 +7,7 @@ CPU, so ``do_syscall_64`` reads just the number and arguments, dispatches throug
 A syscall leaves the emulator (returns False to the CPU) when the task's saved context was
 rewritten (execve) or the task stopped running (exit); the task's run loop then takes over.
 """
+from glasskernel.kernel.sched.wait import SlowPathRequired
 from glasskernel.uapi.errno import (ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR,
                                     ERESTARTSYS, Errno, KernelError, errno_name)
 
@@ -57,6 +58,10 @@ def do_syscall_64(kernel, task, cpu) -> bool:
     kernel.in_fast_syscall = True
     try:
         ret = sys_ni_syscall(kernel, task, nr) if entry is None else invoke(kernel, task, entry, args)
+    except SlowPathRequired:
+        thread.orig_rax = -1
+        save_pt_regs_for_slow_path(task, cpu)
+        return False
     finally:
         kernel.in_fast_syscall = False
     thread.orig_rax = -1
@@ -113,6 +118,8 @@ def invoke(kernel, task, entry, args) -> int:
         ret = entry.handler(task, *args[:entry.nargs])
     except KernelError as err:
         return -err.errno
+    except SlowPathRequired:
+        raise
     except Exception as exc:                      # an internal bug: report and contain it
         kernel.internal_error(task, exc, syscall=entry.name)
         return -Errno.ENOSYS

@@ -8,6 +8,7 @@ from glasskernel.arch.x86.entry.common import SyscallEntry
 from glasskernel.arch.x86.kernel import process_64
 from glasskernel.arch.x86.kernel import signal as arch_signal
 from glasskernel.fs import exec as fs_exec
+from glasskernel.fs import pipe
 from glasskernel.fs import (d_path, fcntl, file, ioctl, namei_dir, open, read_write, readdir, stat,
                             sync, utimes)
 from glasskernel.kernel import exit as kexit
@@ -34,6 +35,8 @@ _ROWS = [
     (NR.pwritev, read_write.sys_pwritev, "supported", ""),
     (NR.lseek, read_write.sys_lseek, "supported", ""),
     (NR.sendfile, read_write.sys_sendfile64, "supported", ""),
+    (NR.pipe, pipe.sys_pipe, "supported", ""),
+    (NR.pipe2, pipe.sys_pipe2, P, "O_DIRECT (packet mode) is EINVAL"),
     # files: opening and attributes (fs/open.c, fs/stat.c, fs/utimes.c, fs/sync.c)
     (NR.open, open.sys_open, P, "O_TMPFILE is EOPNOTSUPP"),
     (NR.openat, open.sys_openat, P, "O_TMPFILE is EOPNOTSUPP"),

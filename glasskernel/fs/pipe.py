@@ -1,0 +1,204 @@
+"""Pipes (fs/pipe.c): a 64 KiB ring between a read end and a write end.
+
+A reader finding the pipe empty sleeps on the pipe's wait queue until a writer adds data
+or the last writer goes (end of file); a writer finding it full sleeps until a reader
+makes room. Writes of at most PIPE_BUF bytes are atomic: they wait for room for all of
+it. Writing with no reader left raises SIGPIPE and fails with EPIPE.
+"""
+import itertools
+import os
+import time
+
+from glasskernel.fs.dcache import Dentry
+from glasskernel.fs.file_table import File
+from glasskernel.fs.kstat import StatResult
+from glasskernel.kernel.sched.wait import WaitQueue, wait_event
+from glasskernel.mm.uaccess import put_user_i32
+from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.fcntl import O_CLOEXEC, O_DIRECT, O_NONBLOCK, O_RDONLY, O_WRONLY
+
+PIPE_BUF = 4096
+PIPE_DEF_SIZE = 65536
+PIPE_MAX_SIZE = 1 << 20                  # /proc/sys/fs/pipe-max-size
+SIGPIPE = 13
+PIPEFS_DEV = 0xD                         # st_dev of pipefs as a small anonymous device
+_S_IFIFO = 0o010000
+
+
+class PipeInodeInfo:
+    """struct pipe_inode_info: the buffer, the two ends' counts and the wait queues."""
+
+    _inos = itertools.count(100000)
+
+    def __init__(self, kernel):
+        self.kernel = kernel
+        self.buf = bytearray()
+        self.size = PIPE_DEF_SIZE
+        self.readers = 0
+        self.writers = 0
+        self.rd_wait = WaitQueue("pipe_read")
+        self.wr_wait = WaitQueue("pipe_write")
+        self.ino = next(self._inos)
+        self.ctime = divmod(time.time_ns(), 10**9)
+
+    def space(self) -> int:
+        return self.size - len(self.buf)
+
+
+class PipeDentry(Dentry):
+    """The pipefs inode's name: what /proc/<pid>/fd/N shows ("pipe:[ino]")."""
+
+    def __init__(self, pipe: PipeInodeInfo):
+        super().__init__(f"pipe:[{pipe.ino}]", None, f"pipe:[{pipe.ino}]")
+        self.pipe = pipe
+
+    def stat(self):
+        t = self.pipe.ctime
+        return StatResult(PIPEFS_DEV, self.pipe.ino, _S_IFIFO | 0o600, 1, os.getuid(), os.getgid(),
+                          0, 0, 4096, 0, t, t, t)
+
+
+class PipeFile(File):
+    """One end of a pipe (an O_RDONLY or O_WRONLY open file description)."""
+
+    seekable = False
+
+    def __init__(self, pipe: PipeInodeInfo, flags: int):
+        super().__init__(PipeDentry(pipe), flags)
+        self.pipe = pipe
+
+    def read(self, count: int) -> bytes:
+        """pipe_read: what is there now, or sleep until something (or EOF) arrives."""
+        self.check_read()
+        pipe = self.pipe
+        if count == 0:
+            return b""
+        task = pipe.kernel.current
+        if not pipe.buf and pipe.writers:
+            if self.flags & O_NONBLOCK:
+                raise KernelError(Errno.EAGAIN)
+            wait_event(task, pipe.rd_wait, lambda: bool(pipe.buf) or not pipe.writers)
+        data = bytes(pipe.buf[:count])
+        del pipe.buf[:count]
+        if data:
+            pipe.wr_wait.wake_up(pipe.kernel)
+        return data
+
+    def write(self, data: bytes) -> int:
+        """pipe_write: atomic up to PIPE_BUF, otherwise as much as fits, repeatedly."""
+        self.check_write()
+        pipe = self.pipe
+        task = pipe.kernel.current
+        if not pipe.readers:
+            pipe.kernel.send_signal(task, SIGPIPE)
+            raise KernelError(Errno.EPIPE)
+        if not data:
+            return 0
+        atomic = len(data) <= PIPE_BUF
+        written = 0
+        while written < len(data):
+            need = len(data) - written if atomic else 1
+            if pipe.space() < need:
+                if self.flags & O_NONBLOCK:
+                    if written:
+                        return written
+                    raise KernelError(Errno.EAGAIN)
+                try:
+                    wait_event(task, pipe.wr_wait, lambda: pipe.space() >= need or not pipe.readers)
+                except KernelError:
+                    if written:
+                        return written         # a signal after some progress: a short write
+                    raise
+                if not pipe.readers:
+                    pipe.kernel.send_signal(task, SIGPIPE)
+                    if written:
+                        return written
+                    raise KernelError(Errno.EPIPE)
+            chunk = data[written:written + pipe.space()]
+            pipe.buf += chunk
+            written += len(chunk)
+            pipe.rd_wait.wake_up(pipe.kernel)
+        return written
+
+    def stat(self):
+        return self.dentry.stat()
+
+    def size(self) -> int:
+        return len(self.pipe.buf)
+
+    def release(self) -> None:
+        """The last reference to this end went: maybe the other side now sees EOF/EPIPE."""
+        pipe = self.pipe
+        if self.flags & O_WRONLY:
+            pipe.writers -= 1
+        else:
+            pipe.readers -= 1
+        pipe.rd_wait.wake_up(pipe.kernel)
+        pipe.wr_wait.wake_up(pipe.kernel)
+
+    def ioctl(self, cmd: int, arg: int, task) -> int:
+        if cmd == 0x541B:                     # FIONREAD
+            put_user_i32(task, arg, len(self.pipe.buf))
+            return 0
+        raise KernelError(Errno.ENOTTY)
+
+
+def create_pipe_files(kernel, flags: int):
+    """Both ends of a new pipe."""
+    pipe = PipeInodeInfo(kernel)
+    status = flags & O_NONBLOCK
+    reader = PipeFile(pipe, O_RDONLY | status)
+    writer = PipeFile(pipe, O_WRONLY | status)
+    pipe.readers = pipe.writers = 1
+    return reader, writer
+
+
+def do_pipe2(task, fildes: int, flags: int) -> int:
+    flags &= 0xFFFFFFFF
+    if flags & ~int(O_CLOEXEC | O_NONBLOCK | O_DIRECT):
+        raise KernelError(Errno.EINVAL)
+    if flags & O_DIRECT:
+        raise KernelError(Errno.EINVAL)        # packet-mode pipes are not supported
+    reader, writer = create_pipe_files(task.kernel, flags)
+    cloexec = bool(flags & O_CLOEXEC)
+    files = task.files
+    rfd = files.install_new(reader, cloexec, task=task)
+    try:
+        wfd = files.install_new(writer, cloexec, task=task)
+    except KernelError:
+        files.close_fd(rfd)
+        raise
+    try:
+        put_user_i32(task, fildes, rfd)
+        put_user_i32(task, fildes + 4, wfd)
+    except KernelError:
+        files.close_fd(rfd)
+        files.close_fd(wfd)
+        raise
+    return 0
+
+
+def sys_pipe2(task, fildes, flags) -> int:
+    return do_pipe2(task, fildes, flags)
+
+
+def sys_pipe(task, fildes) -> int:
+    return do_pipe2(task, fildes, 0)
+
+
+def pipe_fcntl(file, cmd: int, arg: int) -> int:
+    """F_GETPIPE_SZ / F_SETPIPE_SZ (rounded up to a power of two pages, ≥ current data)."""
+    if not isinstance(file, PipeFile):
+        raise KernelError(Errno.EBADF)
+    pipe = file.pipe
+    if cmd == 1032:                            # F_GETPIPE_SZ (1031 is F_SETPIPE_SZ)
+        return pipe.size
+    size = max(arg, 4096)
+    size = 1 << (size - 1).bit_length()
+    if size > PIPE_MAX_SIZE:
+        raise KernelError(Errno.EPERM)
+    if size < len(pipe.buf):
+        raise KernelError(Errno.EBUSY)
+    pipe.size = size
+    pipe.wr_wait.wake_up(pipe.kernel)
+    return size
