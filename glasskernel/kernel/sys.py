@@ -53,7 +53,7 @@ def sys_uname(task, name) -> int:
 
 def _vnr(task, target, tgid: bool) -> int:
     """target's number as task sees it (the root number for tasks without pid links)."""
-    if not task.pid_links or not target.pid_links:
+    if not getattr(task, "pid_links", None) or not getattr(target, "pid_links", None):
         return target.tgid if tgid else target.pid
     from glasskernel.kernel.pid import task_pid_vnr, task_tgid_vnr
     return task_tgid_vnr(target, task) if tgid else task_pid_vnr(target, task)
