@@ -21,6 +21,7 @@ from glasskernel.arch.x86.kernel.traps import handle_exception
 from glasskernel.init.tasks import init_main, make_idle_task, make_init_task, make_user_task
 from glasskernel.kernel import signal as ksignal
 from glasskernel.kernel.exit import do_group_exit, exit_status_signal
+from glasskernel.kernel.futex.core import FutexTable
 from glasskernel.kernel.hrtimer import HrTimerBase
 from glasskernel.kernel.sched.core import Scheduler
 from glasskernel.kernel.task import TaskState
@@ -51,6 +52,7 @@ class Kernel:
         self.boot_time_ns = time.monotonic_ns()
         self.host_signals = HostSignalWatcher(self.cpu)
         self.hrtimers = HrTimerBase(self)
+        self.futexes = FutexTable(self)
         self.sys_call_table = build_sys_call_table()
         self.warned_syscalls = set()
         self.tasks = {}
@@ -201,8 +203,9 @@ class Kernel:
         task.signal_wait.remove(task)
 
     def futex_wake(self, mm, uaddr: int, count: int) -> int:
-        """Futexes arrive with threads; CLONE_CHILD_CLEARTID waiters poll until then."""
-        return 0
+        """Wake joiners of an exiting task (CLONE_CHILD_CLEARTID)."""
+        from glasskernel.kernel.futex.core import futex_wake_exiting
+        return futex_wake_exiting(self, mm, uaddr, count)
 
     def force_sig_fault(self, task, fault) -> None:
         """A fault in user code: no handlers run yet, so its default action applies."""

@@ -89,6 +89,14 @@ def do_read_fault(mm, vma, page_va: int) -> None:
     new_code_page(mm, vma, page_va)
 
 
+def do_shared_fault(mm, vma, page_va: int) -> None:
+    """A page of a shared mapping: every mapper gets the same frame, writable in place."""
+    frame = vma.file.find_or_create_page(vma.file_offset(page_va))
+    mm.phys.get_page(frame)
+    mm.pgtable.set_pte(page_va, frame | vma_pte_flags(vma, bool(vma.flags & VmFlags.VM_WRITE)))
+    new_code_page(mm, vma, page_va)
+
+
 def do_wp_page(mm, vma, page_va: int, pte: int) -> None:
     """Write to a write-protected private page: reuse it if we are its only user, else copy."""
     old = pte_pfn_addr(pte)
@@ -113,7 +121,9 @@ def handle_mm_fault(mm, addr: int, write: bool, stack_limit: int = _DEFAULT_STAC
     page_va = addr & PAGE_MASK
     pte = mm.pgtable.get_pte(page_va)
     if not pte_present(pte):
-        if vma.file is not None:
+        if vma.flags & VmFlags.VM_SHARED and hasattr(vma.file, "find_or_create_page"):
+            do_shared_fault(mm, vma, page_va)
+        elif vma.file is not None:
             do_read_fault(mm, vma, page_va)
         else:
             do_anonymous_page(mm, vma, page_va)

@@ -111,7 +111,20 @@ def sys_mmap(task, addr, length, prot, flags, fd, off) -> int:
     _check_map_type(flags)
     if file is not None:
         file = _mapping_file(file, prot, flags)
-    return do_mmap(task.mm, addr, length, prot & 0xFFFFFFFF, flags, file, off)
+        return do_mmap(task.mm, addr, length, prot & 0xFFFFFFFF, flags, file, off)
+    if flags & MAP_TYPE in (MAP_SHARED, MAP_SHARED_VALIDATE):
+        return _mmap_shared_anonymous(task.mm, addr, length, prot & 0xFFFFFFFF, flags)
+    return do_mmap(task.mm, addr, length, prot & 0xFFFFFFFF, flags, None, 0)
+
+
+def _mmap_shared_anonymous(mm, addr, length, prot, flags) -> int:
+    """MAP_SHARED|MAP_ANONYMOUS: backed by a shmem object so fork keeps it shared."""
+    from glasskernel.mm.shmem import ShmemFile
+    shm = ShmemFile(mm.phys)
+    try:
+        return do_mmap(mm, addr, length, prot, flags, shm, 0)
+    finally:
+        shm.put()                     # the VMA holds its own reference now
 
 
 def sys_munmap(task, addr, length) -> int:

@@ -39,6 +39,6 @@ def user_mode_loop(task) -> None:
             do_syscall_64_slow(kernel, task)
         elif task.pending_fault is not None:
             kernel.force_sig_fault(task, task.pending_fault)
-        elif reason == "tick":
+        if reason == "tick" or kernel.sched.tick_due():
             kernel.sched.scheduler_tick()
     kernel.sched.do_task_dead(task)

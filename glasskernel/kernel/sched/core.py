@@ -19,6 +19,9 @@ from glasskernel.kernel.sched.fair import (SchedEntity, check_preempt_tick, chec
 from glasskernel.kernel.task import TaskState
 
 
+TICK_NS = 4_000_000          # HZ = 250, Debian's configuration
+
+
 class RunQueue:
     """struct rq (with its cfs_rq): the runnable tasks of one CPU, ordered by vruntime."""
 
@@ -60,6 +63,7 @@ class Scheduler:
         idle_task.se = SchedEntity()
         self.rq = RunQueue(idle_task)
         self.need_resched = False
+        self.last_tick_ns = clock_ns()
 
     # ----- creating and waking ------------------------------------------------------------
 
@@ -106,8 +110,13 @@ class Scheduler:
 
     # ----- the tick -----------------------------------------------------------------------
 
+    def tick_due(self) -> bool:
+        """Has a timer period (HZ=250: 4 ms) passed since the last tick?"""
+        return clock_ns() - self.last_tick_ns >= TICK_NS
+
     def scheduler_tick(self) -> None:
         """Timer interrupt: charge the current task and ask for a switch if its slice is up."""
+        self.last_tick_ns = clock_ns()
         self.kernel.hrtimers.run_expired()
         update_curr(self.rq, clock_ns())
         if self.rq.curr is not self.idle and check_preempt_tick(self.rq):

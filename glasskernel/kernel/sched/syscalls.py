@@ -47,3 +47,21 @@ def sys_sched_yield(task) -> int:
     if sched is not None:
         sched.yield_task(task)
     return 0
+
+
+def sys_sched_setaffinity(task, pid, len_, user_mask_ptr) -> int:
+    """Accept any mask that includes a CPU we have (CPU 0); EINVAL if it names none."""
+    from glasskernel.mm.uaccess import copy_from_user
+    target = _find_task(task, _int32(pid))
+    if target is None:
+        raise KernelError(Errno.ESRCH)
+    raw = copy_from_user(task, user_mask_ptr, min(len_, CPUMASK_SIZE)) if len_ else b""
+    mask = int.from_bytes(raw, "little") & ((1 << nr_cpu_ids(task)) - 1)
+    if not mask:
+        raise KernelError(Errno.EINVAL)
+    return 0
+
+
+def _int32(value: int) -> int:
+    value &= 0xFFFFFFFF
+    return value - (1 << 32) if value & 0x80000000 else value

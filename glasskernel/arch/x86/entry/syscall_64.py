@@ -15,6 +15,7 @@ from glasskernel.kernel import exit as kexit
 from glasskernel.drivers.char import random
 from glasskernel.kernel import fork, rseq, signal, sys, sys_pgrp, time
 from glasskernel.kernel.sched import syscalls as sched_syscalls
+from glasskernel.kernel.futex import core as futex_core
 from glasskernel.kernel.futex import syscalls as futex
 from glasskernel.mm import madvise, mmap, mprotect, mremap
 from glasskernel.uapi.unistd_64 import NR, SYSCALL_NAMES
@@ -97,6 +98,7 @@ _ROWS = [
     (NR.arch_prctl, process_64.sys_arch_prctl, "supported", ""),
     (NR.set_tid_address, fork.sys_set_tid_address, "supported", ""),
     (NR.set_robust_list, futex.sys_set_robust_list, P, "list not walked at exit yet"),
+    (NR.futex, futex_core.sys_futex, P, "no PI futexes", SLOW),
     (NR.rseq, rseq.sys_rseq, P, "kernel built without CONFIG_RSEQ: ENOSYS"),
     (NR.uname, sys.sys_uname, "supported", ""),
     (NR.getpid, sys.sys_getpid, "supported", ""),
@@ -133,6 +135,7 @@ _ROWS = [
     (NR.tkill, signal.sys_tkill, "supported", ""),
     (NR.tgkill, signal.sys_tgkill, "supported", ""),
     (NR.sched_getaffinity, sched_syscalls.sys_sched_getaffinity, "supported", ""),
+    (NR.sched_setaffinity, sched_syscalls.sys_sched_setaffinity, P, "one CPU: masks must include CPU 0"),
     (NR.sched_yield, sched_syscalls.sys_sched_yield, "supported", "", SLOW),
     # time (kernel/time/)
     (NR.clock_gettime, time.sys_clock_gettime, P, "per-pid CPU clocks are EINVAL"),

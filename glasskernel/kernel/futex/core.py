@@ -1,0 +1,169 @@
+"""Fast user-space mutexes (kernel/futex/core.c, waitwake.c, requeue.c).
+
+A futex is a 32-bit word in user memory. FUTEX_WAIT sleeps only if the word still holds
+the expected value (checked under the hash-bucket lock in Linux; here nothing can run in
+between); FUTEX_WAKE wakes sleepers on the same key. The key is (mm, address) for private
+memory, and the physical page for a shared futex in a MAP_SHARED mapping, so processes
+sharing the page meet on it.
+"""
+from glasskernel.kernel.sched.wait import WaitQueue, wait_event
+from glasskernel.mm.uaccess import copy_from_user, get_user_u32, put_user_u32
+from glasskernel.mm.vm_flags import VmFlags
+from glasskernel.uapi.errno import Errno, KernelError
+
+FUTEX_WAIT, FUTEX_WAKE, FUTEX_FD, FUTEX_REQUEUE, FUTEX_CMP_REQUEUE, FUTEX_WAKE_OP = 0, 1, 2, 3, 4, 5
+FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET = 9, 10
+FUTEX_PRIVATE_FLAG, FUTEX_CLOCK_REALTIME = 128, 256
+FUTEX_BITSET_MATCH_ANY = 0xFFFFFFFF
+
+
+class FutexWaiter:
+    __slots__ = ("task", "key", "bitset", "woken")
+
+    def __init__(self, task, key, bitset):
+        self.task = task
+        self.key = key
+        self.bitset = bitset
+        self.woken = False
+
+
+class FutexTable:
+    """The futex hash: key → queue of waiters, in arrival order."""
+
+    def __init__(self, kernel):
+        self.kernel = kernel
+        self.queues: dict = {}
+
+    def get_futex_key(self, mm, uaddr: int, shared: bool):
+        if uaddr & 3:
+            raise KernelError(Errno.EINVAL)
+        if shared:
+            vma = mm.vma_containing(uaddr)
+            if vma is not None and vma.flags & VmFlags.VM_SHARED:
+                from glasskernel.mm.memory import _user_page
+                return ("page", _user_page(mm, uaddr, False))
+        return (id(mm), uaddr)
+
+    def queue(self, waiter) -> None:
+        self.queues.setdefault(waiter.key, []).append(waiter)
+
+    def unqueue(self, waiter) -> None:
+        waiters = self.queues.get(waiter.key)
+        if waiters and waiter in waiters:
+            waiters.remove(waiter)
+            if not waiters:
+                del self.queues[waiter.key]
+
+    def wake(self, key, nr: int, bitset: int = FUTEX_BITSET_MATCH_ANY) -> int:
+        woken = 0
+        for waiter in list(self.queues.get(key, ())):
+            if woken >= nr:
+                break
+            if waiter.bitset & bitset:
+                waiter.woken = True
+                self.unqueue(waiter)
+                self.kernel.sched.try_to_wake_up(waiter.task)
+                woken += 1
+        return woken
+
+    def requeue(self, key1, key2, nr_wake: int, nr_requeue: int) -> int:
+        woken = self.wake(key1, nr_wake)
+        moved = 0
+        for waiter in list(self.queues.get(key1, ())):
+            if moved >= nr_requeue:
+                break
+            self.unqueue(waiter)
+            waiter.key = key2
+            self.queue(waiter)
+            moved += 1
+        return woken + moved
+
+
+def futex_wait(task, key, uaddr: int, val: int, timeout_ns, bitset: int) -> int:
+    """Sleep if *uaddr == val; EAGAIN if it changed, ETIMEDOUT, or ERESTARTSYS on a signal."""
+    table = task.kernel.futexes
+    if get_user_u32(task, uaddr) != val & 0xFFFFFFFF:
+        raise KernelError(Errno.EAGAIN)
+    waiter = FutexWaiter(task, key, bitset)
+    table.queue(waiter)
+    try:
+        done = wait_event(task, WaitQueue("futex"), lambda: waiter.woken, timeout_ns=timeout_ns)
+    finally:
+        table.unqueue(waiter)
+    if not done:
+        raise KernelError(Errno.ETIMEDOUT)
+    return 0
+
+
+def _timeout(task, utime: int, cmd: int, op: int):
+    """Relative timeout for FUTEX_WAIT, absolute (monotonic or realtime) for WAIT_BITSET."""
+    if not utime:
+        return None
+    from glasskernel.kernel.time import get_timespec64, monotonic_ns, realtime_ns
+    ns = get_timespec64(task, utime)
+    if cmd == FUTEX_WAIT:
+        return ns
+    now = realtime_ns(task) if op & FUTEX_CLOCK_REALTIME else monotonic_ns(task)
+    return max(0, ns - now)
+
+
+def _wake_op(task, table, key1, key2, uaddr2: int, nr_wake: int, nr_wake2: int, encoded: int) -> int:
+    """FUTEX_WAKE_OP: atomically update *uaddr2, wake on uaddr, maybe wake on uaddr2."""
+    op, cmp = (encoded >> 28) & 0xF, (encoded >> 24) & 0xF
+    oparg, cmparg = (encoded >> 12) & 0xFFF, encoded & 0xFFF
+    if op & 8:
+        oparg = 1 << (oparg & 31)
+        op &= 7
+    old = get_user_u32(task, uaddr2)
+    new = {0: oparg, 1: old + oparg, 2: old | oparg, 3: old & ~oparg, 4: old ^ oparg}.get(op)
+    if new is None:
+        raise KernelError(Errno.ENOSYS)
+    put_user_u32(task, uaddr2, new & 0xFFFFFFFF)
+    signed_old = old - (1 << 32) if old & 0x80000000 else old
+    checks = {0: signed_old == cmparg, 1: signed_old != cmparg, 2: signed_old < cmparg,
+              3: signed_old <= cmparg, 4: signed_old > cmparg, 5: signed_old >= cmparg}
+    woken = table.wake(key1, nr_wake)
+    if checks.get(cmp, False):
+        woken += table.wake(key2, nr_wake2)
+    return woken
+
+
+def sys_futex(task, uaddr, op, val, utime, uaddr2, val3) -> int:
+    op &= 0xFFFFFFFF
+    cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME)
+    shared = not op & FUTEX_PRIVATE_FLAG
+    if op & FUTEX_CLOCK_REALTIME and cmd not in (FUTEX_WAIT, FUTEX_WAIT_BITSET):
+        raise KernelError(Errno.ENOSYS)
+    table = task.kernel.futexes
+    key = table.get_futex_key(task.mm, uaddr, shared)
+    val &= 0xFFFFFFFF
+    if cmd in (FUTEX_WAIT, FUTEX_WAIT_BITSET):
+        bitset = FUTEX_BITSET_MATCH_ANY if cmd == FUTEX_WAIT else val3 & 0xFFFFFFFF
+        if not bitset:
+            raise KernelError(Errno.EINVAL)
+        return futex_wait(task, key, uaddr, val, _timeout(task, utime, cmd, op), bitset)
+    if cmd in (FUTEX_WAKE, FUTEX_WAKE_BITSET):
+        bitset = FUTEX_BITSET_MATCH_ANY if cmd == FUTEX_WAKE else val3 & 0xFFFFFFFF
+        if not bitset:
+            raise KernelError(Errno.EINVAL)
+        return table.wake(key, val, bitset)
+    key2 = table.get_futex_key(task.mm, uaddr2, shared) if cmd in (3, 4, 5) else None
+    if cmd in (FUTEX_REQUEUE, FUTEX_CMP_REQUEUE):
+        if cmd == FUTEX_CMP_REQUEUE and get_user_u32(task, uaddr) != val3 & 0xFFFFFFFF:
+            raise KernelError(Errno.EAGAIN)
+        return table.requeue(key, key2, val, utime & 0xFFFFFFFF)
+    if cmd == FUTEX_WAKE_OP:
+        return _wake_op(task, table, key, key2, uaddr2, val, utime & 0xFFFFFFFF, val3 & 0xFFFFFFFF)
+    raise KernelError(Errno.ENOSYS)           # PI futexes and FUTEX_FD are not supported
+
+
+def futex_wake_exiting(kernel, mm, uaddr: int, nr: int) -> int:
+    """CLONE_CHILD_CLEARTID at exit: wake a joiner waiting on the tid word (shared key)."""
+    try:
+        key = kernel.futexes.get_futex_key(mm, uaddr, True)
+    except KernelError:
+        return 0
+    return kernel.futexes.wake(key, nr)
+
+
+__all__ = ["sys_futex", "FutexTable", "futex_wake_exiting", "copy_from_user"]
