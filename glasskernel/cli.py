@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from glasskernel.uapi.errno import Errno, KernelError, strerror
 
-USAGE = """usage: glasskernel run [--root DIR] [--strace[=FILE]] [--env K=V]... PROGRAM [ARGS...]
+USAGE = """usage: glasskernel run [--root DIR] [--strace[=FILE]] [--env K=V]... [--max-tasks N]
+                       PROGRAM [ARGS...]
        glasskernel demo [--strace[=FILE]]
 
 Runs a static x86-64 Linux program on glasskernel's own process kernel.
@@ -21,6 +22,7 @@ Runs a static x86-64 Linux program on glasskernel's own process kernel.
                    with a private writable layer; the host is never changed)
   --strace[=FILE]  log every syscall in strace's format (to stderr or FILE)
   --env K=V        set an environment variable for the guest (repeatable)
+  --max-tasks N    refuse fork/clone with EAGAIN beyond N live tasks (default 4096)
 """
 EXIT_NOT_FOUND = 127
 EXIT_CANNOT_EXEC = 126
@@ -38,6 +40,7 @@ class RunOptions:
     strace: str = None            # "-" for stderr
     env: dict = field(default_factory=dict)
     argv: list = field(default_factory=list)
+    max_tasks: int = 4096
 
 
 def parse_run_args(args: list) -> RunOptions:
@@ -53,12 +56,12 @@ def parse_run_args(args: list) -> RunOptions:
             opts.strace = "-"
         elif arg.startswith("--strace="):
             opts.strace = arg.split("=", 1)[1] or "-"
-        elif arg in ("--root", "--env"):
+        elif arg in ("--root", "--env", "--max-tasks"):
             if i + 1 >= len(args):
                 raise UsageError(f"{arg} needs a value")
             i += 1
             _apply_valued(opts, arg, args[i])
-        elif arg.startswith(("--root=", "--env=")):
+        elif arg.startswith(("--root=", "--env=", "--max-tasks=")):
             name, value = arg.split("=", 1)
             _apply_valued(opts, name, value)
         elif arg in ("-h", "--help"):
@@ -73,7 +76,11 @@ def parse_run_args(args: list) -> RunOptions:
 
 
 def _apply_valued(opts: RunOptions, name: str, value: str) -> None:
-    if name == "--root":
+    if name == "--max-tasks":
+        if not value.isdigit() or int(value) < 2:
+            raise UsageError(f"--max-tasks {value}: expected a number of tasks (2 or more)")
+        opts.max_tasks = int(value)
+    elif name == "--root":
         if not os.path.isdir(value):
             raise UsageError(f"--root {value}: not a directory")
         opts.root = os.path.abspath(value)
@@ -144,7 +151,7 @@ def cmd_run(args: list) -> int:
     from glasskernel.init.main import Kernel
     opts = parse_run_args(args)
     strace_out = open_strace(opts.strace)
-    kernel = Kernel(root=opts.root, strace_file=strace_out)
+    kernel = Kernel(root=opts.root, strace_file=strace_out, max_tasks=opts.max_tasks)
     try:
         try:
             task = start_program(kernel, opts)

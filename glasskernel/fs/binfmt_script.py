@@ -11,26 +11,36 @@ from glasskernel.uapi.fcntl import AT_FDCWD
 _WHITESPACE = b" \t"
 
 
+def _spacetab(c: int) -> bool:
+    return c in (0x20, 0x09)
+
+
 def parse_shebang(buf: bytes):
-    """(interpreter, optional argument or None) from a #! line; ENOEXEC if there is none."""
+    """(interpreter, optional argument or None) from a #! line; ENOEXEC if there is none.
+
+    As Linux: the line ends at the first newline (or the buffer's end, if the name is
+    not cut off there); trailing spaces and tabs are trimmed, but nothing else (a DOS
+    "\r" stays part of the argument); the name ends at a space, tab or NUL; the rest of
+    the line, after blanks, is the one argument.
+    """
     if not buf.startswith(b"#!"):
         raise KernelError(Errno.ENOEXEC)
-    line = buf[2:]
+    line = bytearray(buf[2:])
     end = line.find(b"\n")
     if end < 0:
-        # The whole buffer is one line: Linux accepts it only if the interpreter name ends
-        # inside it (it must not be truncated).
-        stripped = line.lstrip(_WHITESPACE)
-        if not any(c in _WHITESPACE for c in stripped.rstrip(b"\0")):
-            raise KernelError(Errno.ENOEXEC)
-    else:
-        line = line[:end]
-    line = line.split(b"\0", 1)[0].strip(_WHITESPACE + b"\r")
-    if not line:
+        stripped = bytes(line).lstrip(_WHITESPACE)
+        if not stripped or not any(_spacetab(c) or c == 0 for c in stripped):
+            raise KernelError(Errno.ENOEXEC)     # the interpreter name may be truncated
+        end = len(line)
+    line = line[:end]
+    while line and _spacetab(line[-1]):
+        del line[-1]
+    line = bytes(line).split(b"\0", 1)[0] if b"\0" in line else bytes(line)
+    rest = line.lstrip(_WHITESPACE)
+    if not rest:
         raise KernelError(Errno.ENOEXEC)
-    parts = line.split(None, 1)
-    interp = parts[0]
-    arg = parts[1].strip(_WHITESPACE) if len(parts) > 1 else None
+    cut = next((i for i, c in enumerate(rest) if _spacetab(c)), len(rest))
+    interp, arg = rest[:cut], rest[cut:].lstrip(_WHITESPACE)
     return interp, arg or None
 
 
@@ -50,7 +60,9 @@ def load_script(bprm) -> None:
 
     interp, arg = parse_shebang(bprm.buf)
     remove_arg_zero(bprm)
-    pushed = [copy_string_kernel(bprm, bprm.filename.encode("utf-8", "surrogateescape"))]
+    # The name of the file being interpreted now: the user's name for it at the first
+    # level, the previous #! line's interpreter name when scripts nest (bprm->interp).
+    pushed = [copy_string_kernel(bprm, bprm.interp_name)]
     if arg is not None:
         pushed.insert(0, copy_string_kernel(bprm, arg))
     pushed.insert(0, copy_string_kernel(bprm, interp))
@@ -60,5 +72,6 @@ def load_script(bprm) -> None:
     bprm.file = do_open_execat(bprm.task, AT_FDCWD, interp, 0)
     old_file.close()
     bprm.interp = bprm.file.path
+    bprm.interp_name = interp
     bprm.recursion_depth += 1
     exec_binprm(bprm)

@@ -48,6 +48,7 @@ class LinuxBinprm:
     envp_addrs: list = field(default_factory=list)
     execfn_addr: int = 0
     interp: str = ""              # the file actually executed (differs for #! scripts)
+    interp_name: bytes = b""      # bprm->interp: the name it was asked for by
     recursion_depth: int = 0
     executable_stack: bool = False
     entry: int = 0
@@ -174,7 +175,7 @@ def prepare_bprm(task, dfd: int, filename: bytes, argv: list, envp: list, flags:
     """Open the file and build the new stack's strings (everything before loading)."""
     file = do_open_execat(task, dfd, filename, flags)
     name = filename.decode("utf-8", "surrogateescape")
-    bprm = LinuxBinprm(task=task, file=file, filename=name, interp=file.path)
+    bprm = LinuxBinprm(task=task, file=file, filename=name, interp=file.path, interp_name=filename)
     bprm_mm_init(bprm)
     bprm.argc, bprm.envc = len(argv), len(envp)
     bprm_stack_limits(bprm, sum(len(s) + 1 for s in argv + envp), len(argv) + len(envp))

@@ -83,8 +83,12 @@ def prepare_signal(task, signo: int) -> None:
 
 
 def send_signal(task, signo: int, info: bytes = None) -> None:
-    """Mark signo pending on task unless it would be ignored anyway, and wake it."""
-    if task.exiting or task.sighand is None:
+    """Mark signo pending on task unless it would be ignored anyway, and wake it.
+
+    Our init is a kernel thread and, like Linux's init, unkillable from user space: it
+    accepts the signal and ignores it.
+    """
+    if task.exiting or task.sighand is None or task.kthread:
         return
     prepare_signal(task, signo)
     handler = task.sighand.action[signo].handler
@@ -276,7 +280,8 @@ def _targets(task, pid: int) -> list:
                if not t.kthread and t.is_leader and pid_nr_ns(t.pid_links, ns)]
     if pid > 0:
         target = find_task_by_vpid(task, pid)
-        return [target] if target is not None and not target.kthread else []
+        visible_target = target is not None and (not target.kthread or target.signal.is_init)
+        return [target] if visible_target else []
     if pid == -1:
         return [t for t in visible if not t.signal.is_init and t.signal is not task.signal] + [task]
     if pid == 0:

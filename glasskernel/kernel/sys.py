@@ -449,3 +449,34 @@ def sys_prctl(task, option, arg2, arg3, arg4, arg5) -> int:
                   PR_GET_NO_NEW_PRIVS):
         return _prctl_flag(task, option, arg2)
     raise KernelError(Errno.EINVAL)
+
+
+# --- getrusage --------------------------------------------------------------------------
+RUSAGE_SELF, RUSAGE_CHILDREN, RUSAGE_THREAD = 0, -1, 1
+_RUSAGE = struct.Struct("<qqqq14q")
+
+
+def _timeval(ns: int) -> tuple:
+    return ns // 10**9, ns % 10**9 // 1000
+
+
+def _rss_kb(task) -> int:
+    mm = task.mm
+    if mm is None:
+        return 0
+    pages = sum(1 for vma in mm.vmas for _ in mm.pgtable.present_ptes(vma.start, vma.end))
+    return pages * 4
+
+
+def sys_getrusage(task, who, ru) -> int:
+    """getrusage(2): CPU times of the caller, its thread, or its reaped children."""
+    who = _int(who)
+    if who == RUSAGE_CHILDREN:
+        utime, stime, maxrss = task.signal.cutime_ns, task.signal.cstime_ns, 0
+    elif who in (RUSAGE_SELF, RUSAGE_THREAD):
+        utime, stime, maxrss = task.utime_ns, task.stime_ns, _rss_kb(task)
+    else:
+        raise KernelError(Errno.EINVAL)
+    fields = [*_timeval(utime), *_timeval(stime), maxrss] + [0] * 13
+    copy_to_user(task, ru, _RUSAGE.pack(*fields))
+    return 0

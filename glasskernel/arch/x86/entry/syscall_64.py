@@ -110,6 +110,7 @@ _ROWS = [
     (NR.getegid, sys.sys_getegid, "supported", ""),
     (NR.getgroups, sys.sys_getgroups, "supported", ""),
     (NR.sysinfo, sys.sys_sysinfo, "supported", ""),
+    (NR.getrusage, sys.sys_getrusage, P, "times and maxrss; no fault or I/O counters"),
     (NR.prlimit64, sys.sys_prlimit64, "supported", ""),
     (NR.getrlimit, sys.sys_getrlimit, "supported", ""),
     (NR.setrlimit, sys.sys_setrlimit, "supported", ""),
