@@ -144,7 +144,7 @@ def open_strace(target):
         return None
     if target == "-":
         return sys.stderr
-    return open(target, "w", encoding="utf-8", errors="backslashreplace")
+    return open(target, "w", encoding="utf-8", errors="backslashreplace", buffering=1)
 
 
 def cmd_run(args: list) -> int:
