@@ -259,6 +259,8 @@ def create_elf_tables(bprm, ehdr, phdr_addr: int, entry: int) -> int:
     sp = (p - 8 * len(words)) & ~0xF            # STACK_ROUND: sp 16-byte aligned at argc
     mm.write(sp, struct.pack(f"<{len(words)}Q", *words))
     mm.arg_start = bprm.argv_addrs[0] if bprm.argv_addrs else bprm.p
+    mm.arg_end = mm.env_start = bprm.envp_addrs[0] if bprm.envp_addrs else bprm.execfn_addr
+    mm.env_end = bprm.execfn_addr
     mm.auxv = struct.pack(f"<{2 * len(auxv)}Q", *[v for pair in auxv for v in pair])
     mm.start_stack = sp
     return sp

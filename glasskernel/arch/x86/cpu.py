@@ -110,6 +110,8 @@ class Cpu:
         self.pending_error = None       # a Python exception raised inside a hook
         self.stop_reason = None
         self.current_cr3 = 0
+        self._stalled_at = None
+        self._stop_at_next_event = False
         self._uc = Uc(UC_ARCH_X86, UC_MODE_64)
         self._uch = self._uc._uch
         self._uc.mem_map_ptr(0, phys.size, UC_PROT_ALL, phys.address())
@@ -216,6 +218,10 @@ class Cpu:
             if not self.on_syscall():
                 self.stop_reason = "syscall"
                 uclib.uc_emu_stop(self._uch)
+            elif self._stop_at_next_event:
+                self._stop_at_next_event = False
+                self.stop_reason = "tick"
+                uclib.uc_emu_stop(self._uch)
         except BaseException as exc:          # noqa: BLE001 - carried out of the C callback
             self._fail_in_hook(exc)
 
@@ -223,6 +229,10 @@ class Cpu:
         try:
             if self.on_exception(vector):
                 self._clear_fault_state()
+                if self._stop_at_next_event:
+                    self._stop_at_next_event = False
+                    self.stop_reason = "tick"
+                    uclib.uc_emu_stop(self._uch)
             else:
                 self.stop_reason = ("exception", vector)
                 uclib.uc_emu_stop(self._uch)
@@ -255,7 +265,14 @@ class Cpu:
         (stopped from outside by ``interrupt``).
         """
         self.stop_reason = None
+        if budget and rip == self._stalled_at:
+            # Unicorn 2.1.4 does not deliver a fault raised by the first instruction of a
+            # count-limited run: it returns at once, forever. Run that instruction without
+            # a count, and stop at the next event our hooks see (the fault, once fixed).
+            budget = 0
+            self._stop_at_next_event = True
         self._emu_start(rip, budget)
+        self._stop_at_next_event = False
         if self.stop_reason is None and budget:
             self.stop_reason = "tick"
         elif self.stop_reason is None:
@@ -263,6 +280,7 @@ class Cpu:
             # hook, leaving the emulator's fault state set (the next #PF would become a
             # double fault).
             self._clear_fault_state()
+        self._stalled_at = rip if self.stop_reason == "tick" and self.read_reg("rip") == rip else None
         return self.stop_reason
 
     def interrupt(self) -> None:

@@ -1,11 +1,40 @@
 """/proc itself (fs/proc/root.c, fs/proc/self.c, fs/proc/thread_self.c).
 
-Lists one directory per thread-group leader in ``task.kernel.tasks``, plus ``self`` and
-``thread-self``; any pid (threads too) can be looked up.
+Lists one directory per thread-group leader the reader can see in its pid namespace
+(proc_pid_readdir; the idle task is never listed), named by the reader's numbers, plus
+``self``, ``thread-self`` and the system-wide files of sysinfo.py. Any visible thread id
+can be looked up, listed or not.
 """
-from glasskernel.fs.libfs import SimpleDir, SimpleLink
+from glasskernel.fs.libfs import SimpleDir, SimpleFile, SimpleLink
+from glasskernel.fs.proc import sysinfo
 from glasskernel.fs.proc.base import PidDir, pid_dir
-from glasskernel.fs.proc.internal import all_tasks
+from glasskernel.fs.proc.internal import (find_task_by_vpid, pid_vnr, tgid_vnr, viewer_of,
+                                          visible_leaders)
+from glasskernel.uapi.errno import Errno, KernelError
+
+_GLOBAL_FILES = {
+    "uptime": sysinfo.proc_uptime,
+    "loadavg": sysinfo.proc_loadavg,
+    "meminfo": sysinfo.proc_meminfo,
+    "stat": sysinfo.proc_stat,
+    "version": sysinfo.proc_version,
+    "cpuinfo": sysinfo.proc_cpuinfo,
+}
+
+
+def _self_text(task) -> str:
+    """proc_self_get_link: our tgid as we see it; ENOENT if we have no number here."""
+    tgid = tgid_vnr(task, task)
+    if not tgid:
+        raise KernelError(Errno.ENOENT)
+    return str(tgid)
+
+
+def _thread_self_text(task) -> str:
+    tgid, pid = tgid_vnr(task, task), pid_vnr(task, task)
+    if not tgid or not pid:
+        raise KernelError(Errno.ENOENT)
+    return f"{tgid}/task/{pid}"
 
 
 class ProcRoot(SimpleDir):
@@ -13,23 +42,25 @@ class ProcRoot(SimpleDir):
 
     def children(self, task) -> dict:
         sb = self.sb
-        entries = {
-            "self": lambda parent: SimpleLink(sb, "self", parent,
-                                              lambda t: str(t.tgid)),
-            "thread-self": lambda parent: SimpleLink(sb, "thread-self", parent,
-                                                     lambda t: f"{t.tgid}/task/{t.pid}"),
-        }
-        for pid in sorted(_tasks(task)):
-            entries[str(pid)] = pid_dir(sb, pid)
+        entries = {}
+        for name, render in _GLOBAL_FILES.items():
+            entries[name] = _global_file(sb, name, render)
+        entries["self"] = lambda parent: SimpleLink(sb, "self", parent, _self_text)
+        entries["thread-self"] = lambda parent: SimpleLink(sb, "thread-self", parent,
+                                                           _thread_self_text)
+        for nr, target in visible_leaders(viewer_of(task)):
+            entries[str(nr)] = pid_dir(sb, target.pid, name=str(nr), kernel=task.kernel)
         return entries
 
     def lookup(self, task, name: str):
-        """proc_pid_lookup: any live pid, listed or not (threads are not listed)."""
-        if name.isdigit() and int(name) in all_tasks(task):
-            return PidDir(self.sb, name, self, int(name))
+        """proc_pid_lookup: any live pid of the reader's namespace, threads included."""
+        if name.isdigit() and (name == "0" or not name.startswith("0")):
+            target = find_task_by_vpid(viewer_of(task), int(name))
+            if target is None or target.pid == 0:
+                raise KernelError(Errno.ENOENT)
+            return PidDir(self.sb, name, self, target.pid, True, task.kernel)
         return super().lookup(task, name)
 
 
-def _tasks(task) -> list:
-    """Thread-group leaders: what readdir of /proc shows (proc_pid_readdir)."""
-    return [pid for pid, t in all_tasks(task).items() if t.pid == t.tgid]
+def _global_file(sb, name, render):
+    return lambda parent: SimpleFile(sb, name, parent, lambda t: render(viewer_of(t)))

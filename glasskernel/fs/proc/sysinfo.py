@@ -1,0 +1,134 @@
+"""System-wide /proc files: uptime, loadavg, stat, meminfo, version, cpuinfo
+(fs/proc/uptime.c, loadavg.c, stat.c, meminfo.c, version.c, arch/x86/kernel/cpu/proc.c).
+
+Times count from this kernel's boot (``kernel.boot_time_ns``, monotonic), as the
+starttime field of /proc/<pid>/stat does, so that ``btime + starttime / HZ`` is the wall
+time a process started. CPU time is what the tasks still in the table have used; the rest
+of the time since boot is idle. Memory and the CPU model are the host's.
+"""
+import os
+import time
+
+from glasskernel.fs.proc.internal import all_tasks, pid_ns_of
+
+USER_HZ = 100
+NSEC_PER_TICK = 1_000_000_000 // USER_HZ
+NR_SOFTIRQS = 10
+
+
+def _now_ns(kernel) -> int:
+    clock = getattr(kernel, "clock_ns", None)
+    return clock() if callable(clock) else time.monotonic_ns()
+
+
+def _uptime_ns(kernel) -> int:
+    boot = getattr(kernel, "boot_time_ns", None)
+    if boot is None:
+        return time.clock_gettime_ns(time.CLOCK_BOOTTIME)
+    return max(_now_ns(kernel) - boot, 0)
+
+
+def _cpu_times(viewer) -> dict:
+    """Nanoseconds of user, nice, system and idle time since boot (kcpustat)."""
+    user = nice = system = 0
+    for task in all_tasks(viewer).values():
+        if task.nice > 0:
+            nice += task.utime_ns
+        else:
+            user += task.utime_ns
+        system += task.stime_ns
+    ncpus = max(int(getattr(viewer.kernel, "nr_cpus", 1) or 1), 1)
+    idle = max(_uptime_ns(viewer.kernel) * ncpus - user - nice - system, 0)
+    return {"user": user, "nice": nice, "system": system, "idle": idle}
+
+
+def _nr_running(viewer) -> int:
+    return sum(1 for t in all_tasks(viewer).values()
+               if not t.exit_state and getattr(t.state, "value", t.state) == "R")
+
+
+def proc_uptime(viewer) -> bytes:
+    """uptime_proc_show: seconds since boot and idle seconds, two decimals (truncated)."""
+    uptime = _uptime_ns(viewer.kernel)
+    idle = _cpu_times(viewer)["idle"]
+    return (f"{uptime // 10**9}.{uptime % 10**9 // 10**7:02d} "
+            f"{idle // 10**9}.{idle % 10**9 // 10**7:02d}\n").encode()
+
+
+def proc_loadavg(viewer) -> bytes:
+    """loadavg_proc_show: this kernel keeps no load average; running/threads and last pid."""
+    tasks = all_tasks(viewer)
+    ns = pid_ns_of(viewer)
+    last_pid = getattr(ns, "last_pid", 0) if ns is not None else max(tasks, default=0)
+    return f"0.00 0.00 0.00 {_nr_running(viewer)}/{len(tasks)} {last_pid}\n".encode()
+
+
+def proc_stat(viewer) -> bytes:
+    """show_stat: cpu times in USER_HZ ticks, context switches, btime, forks."""
+    kernel = viewer.kernel
+    cpu = _cpu_times(viewer)
+    ncpus = max(int(getattr(kernel, "nr_cpus", 1) or 1), 1)
+
+    def cpu_line(label, div):
+        values = [cpu["user"], cpu["nice"], cpu["system"], cpu["idle"]] + [0] * 6
+        return label + "".join(f" {v // div // NSEC_PER_TICK}" for v in values)
+
+    tasks = all_tasks(viewer)
+    ctxt = sum(t.nvcsw + t.nivcsw for t in tasks.values())
+    btime = int(time.time() - _uptime_ns(kernel) / 1e9)
+    root_ns = None
+    for task in tasks.values():
+        links = getattr(task, "pid_links", None)
+        if links:
+            root_ns = links[0][0]
+            break
+    forks = getattr(root_ns, "last_pid", len(tasks)) if root_ns is not None else len(tasks)
+    lines = ["cpu " + cpu_line("", 1)]
+    lines += [cpu_line(f"cpu{i}", ncpus) for i in range(ncpus)]
+    lines += ["intr 0", f"ctxt {ctxt}", f"btime {btime}", f"processes {forks}",
+              f"procs_running {_nr_running(viewer)}", "procs_blocked 0",
+              "softirq 0" + " 0" * NR_SOFTIRQS]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def proc_meminfo(viewer) -> bytes:
+    """meminfo_proc_show: the host's numbers (the guest's memory is the host's)."""
+    try:
+        with open("/proc/meminfo", "rb") as f:
+            data = f.read()
+        if data:
+            return data
+    except OSError:
+        pass
+    page = os.sysconf("SC_PAGE_SIZE")
+    total = os.sysconf("SC_PHYS_PAGES") * page >> 10
+    free = os.sysconf("SC_AVPHYS_PAGES") * page >> 10
+    lines = [("MemTotal", total), ("MemFree", free), ("MemAvailable", free), ("Buffers", 0),
+             ("Cached", 0), ("SwapCached", 0), ("SwapTotal", 0), ("SwapFree", 0),
+             ("Shmem", 0)]
+    return "".join(f"{(name + ':').ljust(16)}{value:8d} kB\n" for name, value in lines).encode()
+
+
+def proc_version(viewer) -> bytes:
+    """version_proc_show: "Linux version <release> (<builder>) <version>"."""
+    from glasskernel.kernel.sys import utsname_of
+    uts = utsname_of(viewer)
+    return (f"{uts.sysname} version {uts.release} (glasskernel@glasskernel) "
+            f"(glasskernel) {uts.version}\n").encode()
+
+
+def proc_cpuinfo(viewer) -> bytes:
+    """show_cpuinfo: the host's description of its first CPU, once per CPU we emulate."""
+    try:
+        with open("/proc/cpuinfo", "rb") as f:
+            first = f.read().split(b"\n\n", 1)[0]
+    except OSError:
+        first = b"processor\t: 0\nvendor_id\t: GenuineIntel"
+    ncpus = max(int(getattr(viewer.kernel, "nr_cpus", 1) or 1), 1)
+    blocks = []
+    for i in range(ncpus):
+        lines = first.split(b"\n")
+        lines = [(b"processor\t: %d" % i) if line.startswith(b"processor") else line
+                 for line in lines]
+        blocks.append(b"\n".join(lines) + b"\n\n")
+    return b"".join(blocks)

@@ -1,0 +1,206 @@
+"""Memory views of a process: /proc/<pid>/maps, statm and status's Vm* lines (fs/proc/task_mmu.c).
+
+This kernel keeps no rss counters: every read walks the page tables of each VMA
+(``pgtable.present_ptes``) and counts what is present. A page in a file-backed VMA counts
+as a file page unless the task has its own writable copy (a broken COW, which Linux counts
+as anonymous); a page of a shared anonymous VMA counts as shmem.
+"""
+import os
+
+from glasskernel.mm.vm_flags import VmFlags
+
+PAGE_SHIFT = 12
+PAGE_SIZE = 1 << PAGE_SHIFT
+PAGE_MASK = ~(PAGE_SIZE - 1)
+_PTE_RW = 0x2
+
+
+def _pages(vma) -> int:
+    return (vma.end - vma.start) >> PAGE_SHIFT
+
+
+def _is_stack_vma(vma) -> bool:
+    return bool(vma.flags & VmFlags.VM_GROWSDOWN)
+
+
+def vmas_of(mm) -> list:
+    """A snapshot of the mm's VMAs (an mm without any has none)."""
+    return list(getattr(mm, "vmas", None) or ())
+
+
+def mm_field(mm, name: str) -> int:
+    """mm->start_code and friends; 0 where the mm does not record it."""
+    return int(getattr(mm, name, 0) or 0)
+
+
+def total_vm(mm) -> int:
+    """mm->total_vm: pages of every VMA."""
+    return sum(_pages(v) for v in vmas_of(mm))
+
+
+def _present(mm, vma):
+    try:
+        return mm.pgtable.present_ptes(vma.start, vma.end)
+    except Exception:                       # a torn-down mm: nothing is present any more
+        return iter(())
+
+
+def rss_counters(mm) -> tuple:
+    """(anon, file, shmem) pages present (get_mm_counter of MM_ANONPAGES, FILEPAGES, SHMEMPAGES)."""
+    anon = file = shmem = 0
+    for vma in vmas_of(mm):
+        shared = bool(vma.flags & VmFlags.VM_SHARED)
+        for _va, pte in _present(mm, vma):
+            if vma.file is not None:
+                if not shared and pte & _PTE_RW:
+                    anon += 1
+                else:
+                    file += 1
+            elif shared:
+                shmem += 1
+            else:
+                anon += 1
+    return anon, file, shmem
+
+
+def rss_pages(mm) -> int:
+    """get_mm_rss."""
+    return sum(rss_counters(mm))
+
+
+def vm_counters(mm) -> dict:
+    """data_vm, stack_vm and exec_vm in pages (vm_stat_account's classification)."""
+    data = stack = exec_ = 0
+    for vma in vmas_of(mm):
+        flags, pages = vma.flags, _pages(vma)
+        if _is_stack_vma(vma):
+            stack += pages
+        elif flags & VmFlags.VM_EXEC and not flags & VmFlags.VM_WRITE:
+            exec_ += pages
+        elif flags & VmFlags.VM_WRITE and not flags & VmFlags.VM_SHARED:
+            data += pages
+    return {"data": data, "stack": stack, "exec": exec_}
+
+
+def _text_bytes(mm, exec_pages: int) -> int:
+    return max(min(_code_bytes(mm), exec_pages << PAGE_SHIFT), 0)
+
+
+def _code_bytes(mm) -> int:
+    """PAGE_ALIGN(end_code) - (start_code & PAGE_MASK)."""
+    start, end = mm_field(mm, "start_code"), mm_field(mm, "end_code")
+    return max(((end + PAGE_SIZE - 1) & PAGE_MASK) - (start & PAGE_MASK), 0)
+
+
+def _pgtables_bytes(mm) -> int:
+    tables = getattr(getattr(mm, "pgtable", None), "table_pages", None) or []
+    return max(len(tables) - 1, 0) * PAGE_SIZE     # every table but the pgd
+
+
+def task_mem(mm) -> list:
+    """task_mem: the Vm*/Rss* lines of /proc/<pid>/status."""
+    anon, file, shmem = rss_counters(mm)
+    total = total_vm(mm)
+    rss = anon + file + shmem
+    counters = vm_counters(mm)
+    text = _text_bytes(mm, counters["exec"])
+    lib = (counters["exec"] << PAGE_SHIFT) - text
+    hiwater_vm = max(total, getattr(mm, "hiwater_vm", 0) or 0)
+    hiwater_rss = max(rss, getattr(mm, "hiwater_rss", 0) or 0)
+    kb = PAGE_SIZE >> 10
+
+    def line(name, value_kb):
+        return f"{name}:\t{value_kb:8d} kB"
+
+    return [
+        line("VmPeak", hiwater_vm * kb),
+        line("VmSize", total * kb),
+        line("VmLck", 0),
+        line("VmPin", 0),
+        line("VmHWM", hiwater_rss * kb),
+        line("VmRSS", rss * kb),
+        line("RssAnon", anon * kb),
+        line("RssFile", file * kb),
+        line("RssShmem", shmem * kb),
+        line("VmData", counters["data"] * kb),
+        line("VmStk", counters["stack"] * kb),
+        line("VmExe", text >> 10),
+        line("VmLib", lib >> 10),
+        line("VmPTE", _pgtables_bytes(mm) >> 10),
+        line("VmSwap", 0),
+        line("HugetlbPages", 0),
+    ]
+
+
+def proc_pid_statm(task) -> bytes:
+    """proc_pid_statm: size resident shared text lib(0) data dt(0), in pages."""
+    mm = task.mm if not task.kthread else None
+    if mm is None:
+        return b"0 0 0 0 0 0 0\n"
+    anon, file, shmem = rss_counters(mm)
+    counters = vm_counters(mm)
+    shared = file + shmem
+    text = _code_bytes(mm) >> PAGE_SHIFT
+    data = counters["data"] + counters["stack"]
+    return f"{total_vm(mm)} {shared + anon} {shared} {text} 0 {data} 0\n".encode()
+
+
+# ----- /proc/<pid>/maps -----------------------------------------------------------------------
+
+def _file_ids(file) -> tuple:
+    """(major, minor, inode) of the file behind a VMA."""
+    try:
+        st = file.stat()
+        return os.major(st.st_dev), os.minor(st.st_dev), st.st_ino
+    except Exception:                       # the file went away under us: show zeros
+        return 0, 0, 0
+
+
+def _file_path(file) -> str:
+    try:
+        path = file.path
+    except Exception:
+        return ""
+    return path.replace("\n", "\\012")
+
+
+def vma_name(mm, vma) -> str:
+    """The name show_map_vma prints for an area without a file."""
+    if vma.name:
+        return vma.name
+    start_brk, brk = mm_field(mm, "start_brk"), mm_field(mm, "brk")
+    if start_brk and vma.start <= brk and vma.end >= start_brk:
+        return "[heap]"
+    if vma.start <= mm_field(mm, "start_stack") <= vma.end:
+        return "[stack]"
+    return ""
+
+
+def show_map_vma(mm, vma) -> str:
+    """One line of /proc/<pid>/maps (show_vma_header_prefix + the padded name)."""
+    flags = vma.flags
+    perms = ("r" if flags & VmFlags.VM_READ else "-") + \
+            ("w" if flags & VmFlags.VM_WRITE else "-") + \
+            ("x" if flags & VmFlags.VM_EXEC else "-") + \
+            ("s" if flags & VmFlags.VM_SHARED else "p")
+    major = minor = ino = pgoff = 0
+    name = ""
+    if vma.file is not None:
+        major, minor, ino = _file_ids(vma.file)
+        pgoff = vma.pgoff
+        name = _file_path(vma.file)
+    else:
+        name = vma_name(mm, vma)
+    head = (f"{vma.start:08x}-{vma.end:08x} {perms} {pgoff:08x} "
+            f"{major:02x}:{minor:02x} {ino} ")
+    if name:
+        head = head.ljust(25 + 8 * 6 - 1) + " " + name
+    return head + "\n"
+
+
+def proc_pid_maps(task) -> bytes:
+    mm = task.mm if not task.kthread else None
+    if mm is None:
+        return b""
+    return "".join(show_map_vma(mm, vma) for vma in vmas_of(mm)).encode(
+        "utf-8", "surrogateescape")
