@@ -20,6 +20,7 @@ binding costs several µs per register, the batch call well under one for all of
 """
 import ctypes
 import struct
+import time
 
 from unicorn import UC_ARCH_X86, UC_MODE_64, UC_PROT_ALL, Uc, UcError
 from unicorn import unicorn_const as ucc
@@ -41,6 +42,7 @@ NEVER_REACHED = EXIT_PAGE + 0x800
 # A user address that is never mapped at boot: the self-test faults on it.
 SELFTEST_FAULT_ADDR = 0x1000
 
+STALL_NS = 100_000           # a count-limited run that returns this fast made no progress
 _MSR_EFER = 0xC0000080
 _MSR_STAR = 0xC0000081
 _EFER_SCE, _EFER_LME, _EFER_LMA, _EFER_NXE = 1, 1 << 8, 1 << 10, 1 << 11
@@ -271,7 +273,9 @@ class Cpu:
             # a count, and stop at the next event our hooks see (the fault, once fixed).
             budget = 0
             self._stop_at_next_event = True
+        started = time.perf_counter_ns()
         self._emu_start(rip, budget)
+        elapsed = time.perf_counter_ns() - started
         self._stop_at_next_event = False
         if self.stop_reason is None and budget:
             self.stop_reason = "tick"
@@ -280,7 +284,9 @@ class Cpu:
             # hook, leaving the emulator's fault state set (the next #PF would become a
             # double fault).
             self._clear_fault_state()
-        self._stalled_at = rip if self.stop_reason == "tick" and self.read_reg("rip") == rip else None
+        # A stall returns at once; a tight loop that ran its whole budget takes milliseconds.
+        stalled = self.stop_reason == "tick" and elapsed < STALL_NS and self.read_reg("rip") == rip
+        self._stalled_at = rip if stalled else None
         return self.stop_reason
 
     def interrupt(self) -> None:
