@@ -59,20 +59,6 @@ def generic_permission(st, mask: int) -> bool:
     return (bits & mask) == mask
 
 
-# Syscall arguments arrive as raw 64-bit registers; these give them their C types.
-
-def fd_arg(value: int) -> int:
-    """An ``int fd`` syscall argument: the low 32 bits of the register, signed."""
-    value &= 0xFFFFFFFF
-    return value - (1 << 32) if value & 0x80000000 else value
-
-
-def long_arg(value: int) -> int:
-    """A ``long``/``off_t`` syscall argument: the register as a signed 64-bit value."""
-    value &= 0xFFFFFFFFFFFFFFFF
-    return value - (1 << 64) if value & (1 << 63) else value
-
-
-def uint_arg(value: int) -> int:
-    """An ``unsigned int`` syscall argument (flags, modes): the low 32 bits."""
-    return value & 0xFFFFFFFF
+# Syscall arguments: one definition for the whole kernel (fd_arg is an int argument).
+from glasskernel.arch.x86.entry.args import int_arg as fd_arg  # noqa: E402
+from glasskernel.arch.x86.entry.args import long_arg, uint_arg  # noqa: E402,F401

@@ -16,6 +16,7 @@ from glasskernel.kernel.pid import task_active_pid_ns, task_pid_vnr, task_tgid_v
 from glasskernel.kernel.task import TaskState
 from glasskernel.mm.uaccess import copy_to_user, put_user_i32
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.arch.x86.entry.args import int_arg
 
 SIGCHLD = 17
 WNOHANG, WUNTRACED, WSTOPPED, WEXITED, WCONTINUED, WNOWAIT = 1, 2, 2, 4, 8, 0x01000000
@@ -250,11 +251,6 @@ def do_wait(task, wo: WaitOpts):
         kernel.wait_chldexit(task)
 
 
-def _int32(value: int) -> int:
-    value &= 0xFFFFFFFF
-    return value - (1 << 32) if value & 0x80000000 else value
-
-
 def _wait4_selector(task, upid: int):
     if upid == -(1 << 31):
         raise KernelError(Errno.ESRCH)
@@ -283,7 +279,7 @@ def sys_wait4(task, upid, stat_addr, options, ru) -> int:
     options &= 0xFFFFFFFF
     if options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL):
         raise KernelError(Errno.EINVAL)
-    which, pid = _wait4_selector(task, _int32(upid))
+    which, pid = _wait4_selector(task, int_arg(upid))
     found = do_wait(task, WaitOpts(which, pid, options | WEXITED))
     if found is None:
         return 0
@@ -304,7 +300,7 @@ def sys_waitid(task, which, upid, infop, options, ru) -> int:
         raise KernelError(Errno.EINVAL)
     if not options & (WEXITED | WSTOPPED | WCONTINUED):
         raise KernelError(Errno.EINVAL)
-    pid = _int32(upid)
+    pid = int_arg(upid)
     if which == P_ALL:
         pid = 0
     elif which in (P_PID, P_PGID):

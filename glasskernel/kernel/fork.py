@@ -98,31 +98,28 @@ def copy_creds(flags, current, p) -> None:
     p.cred = copy.copy(current.cred)
 
 
+def share_or_copy(flags: int, flag: int, obj):
+    """The rule of every copy_X step: flag set → one more user of the parent's object;
+    flag clear → the child gets its own copy."""
+    if flags & flag:
+        obj.users += 1
+        return obj
+    return obj.copy()
+
+
 def copy_files(flags, current, p) -> None:
-    if flags & CF.CLONE_FILES:
-        current.files.users += 1
-        p.files = current.files
-    else:
-        p.files = current.files.copy()
+    p.files = share_or_copy(flags, CF.CLONE_FILES, current.files)
 
 
 def copy_fs(flags, current, p) -> None:
-    if flags & CF.CLONE_FS:
-        current.fs.users += 1
-        p.fs = current.fs
-    else:
-        p.fs = current.fs.copy()
+    p.fs = share_or_copy(flags, CF.CLONE_FS, current.fs)
 
 
 def copy_sighand(flags, current, p) -> None:
-    if flags & CF.CLONE_SIGHAND:
-        current.sighand.users += 1
-        p.sighand = current.sighand
-    else:
-        p.sighand = current.sighand.copy()
-        if flags & CF.CLONE_CLEAR_SIGHAND:
-            from glasskernel.kernel.signal import flush_signal_handlers
-            flush_signal_handlers(p)
+    p.sighand = share_or_copy(flags, CF.CLONE_SIGHAND, current.sighand)
+    if flags & CF.CLONE_CLEAR_SIGHAND:
+        from glasskernel.kernel.signal import flush_signal_handlers
+        flush_signal_handlers(p)
 
 
 def copy_signal(flags, current, p) -> None:
@@ -214,10 +211,6 @@ def mmput(mm) -> None:
 
 
 # ----- copy_process -------------------------------------------------------------------------
-
-def _share_undo(stack, p, attr: str, release) -> None:
-    stack.callback(lambda: release(getattr(p, attr)) if getattr(p, attr) is not None else None)
-
 
 def copy_process(current, args: KernelCloneArgs) -> Task:
     """Build the child task, step by step; on failure undo the steps done, in reverse."""

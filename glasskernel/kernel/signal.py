@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.uapi.errno import (ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR,
                                     ERESTARTSYS, Errno, KernelError)
+from glasskernel.arch.x86.entry.args import int_arg
 
 NSIG = 64
 SIGKILL, SIGSTOP, SIGCHLD, SIGCONT = 9, 19, 17, 18
@@ -299,14 +300,9 @@ def _signo_arg(sig: int) -> int:
     return sig
 
 
-def _pid_arg(pid: int) -> int:
-    pid &= 0xFFFFFFFF
-    return pid - (1 << 32) if pid & 0x80000000 else pid
-
-
 def sys_kill(task, pid, sig) -> int:
     signo = _signo_arg(sig)
-    pid = _pid_arg(pid)
+    pid = int_arg(pid)
     if pid == -(1 << 31):
         raise KernelError(Errno.ESRCH)
     targets = _targets(task, pid)
@@ -336,14 +332,14 @@ def _root_tgid(task, vtgid: int) -> int:
 
 
 def sys_tkill(task, pid, sig) -> int:
-    return do_tkill(task, 0, _pid_arg(pid), sig)
+    return do_tkill(task, 0, int_arg(pid), sig)
 
 
 def sys_tgkill(task, tgid, pid, sig) -> int:
-    tgid = _pid_arg(tgid)
+    tgid = int_arg(tgid)
     if tgid <= 0:
         raise KernelError(Errno.EINVAL)
-    return do_tkill(task, tgid, _pid_arg(pid), sig)
+    return do_tkill(task, tgid, int_arg(pid), sig)
 
 
 def sys_rt_sigaction(task, sig, act, oact, sigsetsize) -> int:

@@ -14,17 +14,12 @@ from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.resource import INIT_RLIMITS, RLIM_INFINITY, RLIM_NLIMITS, Rlimit
 from glasskernel.uapi.utsname import NewUtsname
+from glasskernel.arch.x86.entry.args import int_arg
 
 _RLIMIT64 = struct.Struct("<QQ")
 _SYSINFO = struct.Struct("<q3QQQQQQQH6xQQI4x")   # struct sysinfo, 112 bytes on x86-64
 SI_LOAD_SHIFT = 16                              # loads[] are fixed point with 16 fraction bits
 NR_OPEN = 1024 * 1024                           # sysctl fs.nr_open: ceiling of RLIMIT_NOFILE
-
-
-def _int(v: int) -> int:
-    """A register value as the C int the syscall declares."""
-    v &= 0xFFFFFFFF
-    return v - (1 << 32) if v & 0x80000000 else v
 
 
 # --- uname ----------------------------------------------------------------------------
@@ -93,7 +88,7 @@ def sys_getegid(task) -> int:
 
 def sys_getgroups(task, gidsetsize, grouplist) -> int:
     """getgroups(2) (kernel/groups.c): size 0 asks for the count; too small a size is EINVAL."""
-    size = _int(gidsetsize)
+    size = int_arg(gidsetsize)
     groups = tuple(task.cred.groups)
     if size < 0:
         raise KernelError(Errno.EINVAL)
@@ -245,7 +240,7 @@ def _read_rlimit(task, addr: int):
 
 def sys_prlimit64(task, pid, resource, new_rlim, old_rlim) -> int:
     """prlimit64(2): get and/or set a limit of this or another process."""
-    target = _find_task(task, _int(pid))
+    target = _find_task(task, int_arg(pid))
     new = _read_rlimit(task, new_rlim) if new_rlim else None
     old = do_prlimit(task, target, resource & 0xFFFFFFFF, new)
     if old_rlim:
@@ -374,7 +369,7 @@ def sys_getresgid(task, rgid, egid, sgid) -> int:
 
 def sys_setgroups(task, gidsetsize, grouplist) -> int:
     """setgroups(2) (kernel/groups.c): privileged only; at most NGROUPS_MAX entries."""
-    size = _int(gidsetsize)
+    size = int_arg(gidsetsize)
     if size < 0 or size > 65536:
         raise KernelError(Errno.EINVAL)
     if not _privileged(task):
@@ -470,7 +465,7 @@ def _rss_kb(task) -> int:
 
 def sys_getrusage(task, who, ru) -> int:
     """getrusage(2): CPU times of the caller, its thread, or its reaped children."""
-    who = _int(who)
+    who = int_arg(who)
     if who == RUSAGE_CHILDREN:
         utime, stime, maxrss = task.signal.cutime_ns, task.signal.cstime_ns, 0
     elif who in (RUSAGE_SELF, RUSAGE_THREAD):

@@ -5,13 +5,9 @@ syscalls translate to and from the caller's pid namespace.
 """
 from glasskernel.kernel.pid import find_task_by_vpid, pgrp_vnr
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.arch.x86.entry.args import int_arg
 
 PRIO_PROCESS, PRIO_PGRP, PRIO_USER = 0, 1, 2
-
-
-def _int32(value: int) -> int:
-    value &= 0xFFFFFFFF
-    return value - (1 << 32) if value & 0x80000000 else value
 
 
 def _process(task, vpid: int):
@@ -31,7 +27,7 @@ def _group_exists_in_session(task, pgid: int, session: int) -> bool:
 
 def sys_setpgid(task, pid, pgid) -> int:
     """Move a process (self or a child that has not exec'd) into a group of our session."""
-    pid, pgid = _int32(pid), _int32(pgid)
+    pid, pgid = int_arg(pid), int_arg(pgid)
     if pgid < 0:
         raise KernelError(Errno.EINVAL)
     target = _process(task, pid)
@@ -55,7 +51,7 @@ def sys_setpgid(task, pid, pgid) -> int:
 
 
 def sys_getpgid(task, pid) -> int:
-    return pgrp_vnr(task, _process(task, _int32(pid)).signal.pgrp)
+    return pgrp_vnr(task, _process(task, int_arg(pid)).signal.pgrp)
 
 
 def sys_getpgrp(task) -> int:
@@ -63,7 +59,7 @@ def sys_getpgrp(task) -> int:
 
 
 def sys_getsid(task, pid) -> int:
-    return pgrp_vnr(task, _process(task, _int32(pid)).signal.session)
+    return pgrp_vnr(task, _process(task, int_arg(pid)).signal.session)
 
 
 def sys_setsid(task) -> int:
@@ -93,7 +89,7 @@ def _prio_targets(task, which: int, who: int) -> list:
 
 def sys_getpriority(task, which, who) -> int:
     """The best (lowest) nice among the targets, as 20 - nice (never negative)."""
-    targets = _prio_targets(task, which & 0xFFFFFFFF, _int32(who))
+    targets = _prio_targets(task, which & 0xFFFFFFFF, int_arg(who))
     if not targets:
         raise KernelError(Errno.ESRCH)
     return 20 - min(t.nice for t in targets)
@@ -108,8 +104,8 @@ def set_one_prio(task, target, nice: int) -> None:
 
 
 def sys_setpriority(task, which, who, niceval) -> int:
-    nice = max(-20, min(19, _int32(niceval)))
-    targets = _prio_targets(task, which & 0xFFFFFFFF, _int32(who))
+    nice = max(-20, min(19, int_arg(niceval)))
+    targets = _prio_targets(task, which & 0xFFFFFFFF, int_arg(who))
     if not targets:
         raise KernelError(Errno.ESRCH)
     for target in targets:

@@ -9,6 +9,7 @@ from glasskernel.mm.mm_types import MMAP_MIN_ADDR, TASK_SIZE, VmArea, page_align
 from glasskernel.mm.page_alloc import PAGE_SIZE
 from glasskernel.mm.vm_flags import VmFlags
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.arch.x86.entry.args import int_arg
 
 PROT_READ, PROT_WRITE, PROT_EXEC = 0x1, 0x2, 0x4
 PROT_GROWSDOWN, PROT_GROWSUP = 0x01000000, 0x02000000
@@ -107,7 +108,7 @@ def sys_mmap(task, addr, length, prot, flags, fd, off) -> int:
         raise KernelError(Errno.EINVAL)
     file = None
     if not flags & MAP_ANONYMOUS:
-        file = task.files.fdget(_signed32(fd))      # EBADF comes before any flag check
+        file = task.files.fdget(int_arg(fd))      # EBADF comes before any flag check
     _check_map_type(flags)
     if file is not None:
         file = _mapping_file(file, prot, flags)
@@ -167,8 +168,3 @@ def sys_brk(task, brk) -> int:
     do_brk_flags(mm, old_end, new_end)
     mm.brk = brk
     return mm.brk
-
-
-def _signed32(value: int) -> int:
-    value &= 0xFFFFFFFF
-    return value - (1 << 32) if value & 0x80000000 else value

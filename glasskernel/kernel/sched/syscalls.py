@@ -5,6 +5,7 @@ may run on all of them.
 """
 from glasskernel.mm.uaccess import copy_to_user
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.arch.x86.entry.args import int_arg
 
 CPUMASK_SIZE = 8                    # cpumask_size(): one unsigned long, up to 64 CPUs
 _LONG = 8
@@ -52,7 +53,7 @@ def sys_sched_yield(task) -> int:
 def sys_sched_setaffinity(task, pid, len_, user_mask_ptr) -> int:
     """Accept any mask that includes a CPU we have (CPU 0); EINVAL if it names none."""
     from glasskernel.mm.uaccess import copy_from_user
-    target = _find_task(task, _int32(pid))
+    target = _find_task(task, int_arg(pid))
     if target is None:
         raise KernelError(Errno.ESRCH)
     raw = copy_from_user(task, user_mask_ptr, min(len_, CPUMASK_SIZE)) if len_ else b""
@@ -60,8 +61,3 @@ def sys_sched_setaffinity(task, pid, len_, user_mask_ptr) -> int:
     if not mask:
         raise KernelError(Errno.EINVAL)
     return 0
-
-
-def _int32(value: int) -> int:
-    value &= 0xFFFFFFFF
-    return value - (1 << 32) if value & 0x80000000 else value
