@@ -1,0 +1,345 @@
+#!/usr/bin/env python3
+"""glasskernel benchmark runner.
+
+    python3 bench/run.py [--quick] [--reps N] [--only NAME...]
+
+Times each workload natively, under qemu-x86_64 (if installed) and under
+glasskernel (``python3 -m glasskernel run``).  Per-process start-up cost is
+removed by running every program with N and with a small n0 and reporting
+(t(N) - t(n0)) / (N - n0) per operation; min and median over the repetitions.
+
+Without --quick the report is also written to docs/benchmarks.md.  --quick
+uses tiny N and one repetition: it only proves the runner works (the figures
+are meaningless).  Nothing here asserts anything about timings.
+"""
+import argparse
+import datetime
+import hashlib
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+PROGRAMS = HERE / "programs"
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "glasskernel-bench"
+DOC = REPO / "docs" / "benchmarks.md"
+BUSYBOX = "/bin/busybox"
+CFLAGS = ["-static", "-O2"]
+TIMEOUT = 600
+
+
+class Workload:
+    def __init__(self, name, n_real, n_quick, what, argv, needs=()):
+        self.name = name
+        self.n_real = n_real
+        self.n_quick = n_quick
+        self.what = what
+        self._argv = argv          # (n, bins) -> argv list
+        self.needs = needs         # C programs (names) it needs built
+
+    def argv(self, n, bins):
+        return self._argv(n, bins)
+
+
+def _c(prog):
+    return lambda n, bins: [bins[prog], str(n)]
+
+
+def _busybox_loop(n, bins):
+    script = ('i=0; while [ $i -lt %d ]; do %s true; i=$((i+1)); done' % (n, BUSYBOX))
+    return [BUSYBOX, "sh", "-c", script]
+
+
+def _pipeline(n, bins):
+    script = ('i=0; while [ $i -lt %d ]; do seq 1 20000 | sort -n | tail -1 >/dev/null; '
+              'i=$((i+1)); done' % n)
+    return [BUSYBOX, "sh", "-c", script]
+
+
+WORKLOADS = [
+    Workload("getpid", 20000, 200,
+             "N raw `syscall(SYS_getpid)`: the bare syscall round trip.",
+             _c("getpid"), ("getpid",)),
+    Workload("write", 20000, 200,
+             "N 64-byte `write()`s to /dev/null: syscall plus copying a guest buffer.",
+             _c("write"), ("write",)),
+    Workload("compute", 50000000, 200000,
+             "N iterations of a xorshift64 loop (no syscalls): pure instruction emulation.",
+             _c("compute"), ("compute",)),
+    Workload("fork_wait", 300, 5,
+             "N x (fork, child `_exit(0)`, parent `waitpid`): address-space copy + task lifecycle.",
+             _c("fork_wait"), ("fork_wait",)),
+    Workload("fork_exec_wait", 100, 3,
+             "N x (fork, child `execve` of a tiny static `true`, parent `waitpid`): "
+             "ELF loading. Under qemu-user the exec'd `true` runs natively (see caveat).",
+             lambda n, bins: [bins["fork_exec_wait"], str(n), bins["true"]],
+             ("fork_exec_wait", "true")),
+    Workload("pipe_pingpong", 2000, 20,
+             "Parent and child bounce one byte over two pipes, N round trips: "
+             "blocking and wake-up between tasks.",
+             _c("pipe_pingpong"), ("pipe_pingpong",)),
+    Workload("busybox_true_loop", 100, 3,
+             "busybox `sh -c` loop running `/bin/busybox true` N times: fork+exec of a "
+             "large static binary (Debian's busybox) from a real shell. Under "
+             "qemu-user the exec'd busybox runs natively (see caveat).",
+             _busybox_loop, ()),
+    Workload("seq_sort_pipeline", 5, 1,
+             "N x `seq 1 20000 | sort -n | tail -1` in busybox sh: a realistic pipeline "
+             "(3 processes, pipes, ~100 KB of data, sorting). Under qemu-user only the "
+             "outer shell is emulated (see caveat).",
+             _pipeline, ()),
+]
+
+
+# ----------------------------------------------------------------------------
+# building
+
+def build(names):
+    """Build the C programs into the cache; returns {name: path} or None."""
+    cc = shutil.which("musl-gcc")
+    if cc is None:
+        return None
+    CACHE.mkdir(parents=True, exist_ok=True)
+    bins = {}
+    for name in names:
+        src = PROGRAMS / (name + ".c")
+        h = hashlib.sha256(src.read_bytes() + " ".join(CFLAGS).encode()).hexdigest()[:16]
+        out = CACHE / ("%s-%s" % (name, h))
+        if not out.exists():
+            tmp = out.with_suffix(".tmp%d" % os.getpid())
+            r = subprocess.run([cc, *CFLAGS, "-o", str(tmp), str(src)],
+                               capture_output=True, text=True)
+            if r.returncode != 0:
+                print("build of %s failed:\n%s" % (name, r.stderr), file=sys.stderr)
+                return None
+            os.replace(tmp, out)
+        bins[name] = str(out)
+    return bins
+
+
+# ----------------------------------------------------------------------------
+# running
+
+def runners():
+    rs = [("native", [])]
+    qemu = shutil.which("qemu-x86_64")
+    if qemu:
+        rs.append(("qemu-user", [qemu]))
+    rs.append(("glasskernel", [sys.executable, "-m", "glasskernel", "run"]))
+    return rs
+
+
+def time_once(cmd):
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT)
+    dt = time.perf_counter() - t0
+    if r.returncode != 0:
+        raise RuntimeError("%s exited %d: %s" % (" ".join(cmd)[:120], r.returncode,
+                                                 r.stderr.decode(errors="replace")[-300:]))
+    return dt, r.stdout
+
+
+def bench_workload(w, n, reps, rs, bins):
+    n0 = n // 10
+    res = {}
+    ref_out = None
+    for rname, prefix in rs:
+        per_op = []
+        try:
+            for _ in range(reps):
+                t_n, out = time_once(prefix + w.argv(n, bins))
+                t_0, _ = time_once(prefix + w.argv(n0, bins))
+                per_op.append((t_n - t_0) / (n - n0))
+                if ref_out is None:
+                    ref_out = out
+                elif out != ref_out:
+                    raise RuntimeError("output differs from native: %r vs %r"
+                                       % (out[:80], ref_out[:80]))
+        except (RuntimeError, subprocess.TimeoutExpired) as e:
+            res[rname] = {"error": str(e)}
+            print("  %-12s ERROR %s" % (rname, e), file=sys.stderr)
+            continue
+        res[rname] = {"min": min(per_op), "median": statistics.median(per_op)}
+        print("  %-12s min %s  median %s" % (rname, fmt(res[rname]["min"]),
+                                              fmt(res[rname]["median"])), file=sys.stderr)
+    return res, n0
+
+
+# ----------------------------------------------------------------------------
+# reporting
+
+def fmt(sec):
+    us = sec * 1e6
+    if abs(us) >= 1000:
+        return "%.2f ms" % (us / 1000)
+    if abs(us) >= 10:
+        return "%.1f µs" % us
+    if abs(us) >= 1:
+        return "%.2f µs" % us
+    return "%.1f ns" % (us * 1000)
+
+
+def ratio(a, b):
+    if not a or not b or "error" in a or "error" in b or b["median"] <= 0 or a["median"] <= 0:
+        return "n/a"
+    return "%.1f×" % (a["median"] / b["median"])
+
+
+def report(results, rnames, reps, quick):
+    lines = []
+    lines.append("## Summary (median per operation)\n")
+    hdr = ["workload", "N / n0"] + rnames + ["gk / native"]
+    if "qemu-user" in rnames:
+        hdr.append("gk / qemu")
+    lines.append("| " + " | ".join(hdr) + " |")
+    lines.append("|" + "---|" * len(hdr))
+    for w, (res, n, n0) in results:
+        row = [w.name, "%d / %d" % (n, n0)]
+        for r in rnames:
+            x = res.get(r)
+            row.append("error" if x is None or "error" in x else fmt(x["median"]))
+        row.append(ratio(res.get("glasskernel"), res.get("native")))
+        if "qemu-user" in rnames:
+            row.append(ratio(res.get("glasskernel"), res.get("qemu-user")))
+        lines.append("| " + " | ".join(row) + " |")
+    lines.append("")
+    for w, (res, n, n0) in results:
+        lines.append("### %s\n" % w.name)
+        lines.append(w.what + "\n")
+        lines.append("N = %d, n0 = %d, %d rep(s); per operation = (t(N) - t(n0)) / (N - n0).\n"
+                     % (n, n0, reps))
+        lines.append("| runner | min | median | glasskernel ÷ this (median) |")
+        lines.append("|---|---|---|---|")
+        for r in rnames:
+            x = res.get(r)
+            if x is None or "error" in x:
+                lines.append("| %s | error | error | n/a |" % r)
+            else:
+                lines.append("| %s | %s | %s | %s |" % (r, fmt(x["min"]), fmt(x["median"]),
+                                                       ratio(res.get("glasskernel"), x)))
+        errs = [(r, res[r]["error"]) for r in rnames if r in res and "error" in res[r]]
+        for r, e in errs:
+            lines.append("\n%s error: `%s`" % (r, e.replace("`", "'").replace("\n", " ")[:300]))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def machine():
+    model = "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        import unicorn
+        ucv = unicorn.__version__
+    except Exception:
+        ucv = "not importable"
+    qemu = shutil.which("qemu-x86_64")
+    qv = "not installed"
+    if qemu:
+        try:
+            qv = subprocess.run([qemu, "--version"], capture_output=True,
+                                text=True).stdout.splitlines()[0]
+        except Exception:
+            qv = "unknown"
+    return [
+        ("date", datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")),
+        ("CPU", model),
+        ("nproc", str(os.cpu_count())),
+        ("kernel", platform.release()),
+        ("Python", platform.python_version()),
+        ("Unicorn", ucv),
+        ("qemu-user", qv),
+    ]
+
+
+CAVEATS = """\
+## Caveats
+
+* qemu-user emulates only the process it was started on: when that process
+  calls `execve`, the host kernel runs the new program **natively**.  So the
+  qemu-user figures for `fork_exec_wait`, `busybox_true_loop` and
+  `seq_sort_pipeline` only emulate the parent/shell; the exec'd `true`,
+  `seq`, `sort`, `tail` run at native speed.  glasskernel emulates every
+  process.  Compare those rows with that in mind.
+* Start-up (Python import, ELF load, Unicorn set-up) is subtracted by the
+  t(N) - t(n0) difference; steady-state effects such as glasskernel's
+  translation-block cache warming up are not.
+* Wall-clock times on a shared machine; treat single-digit-percent
+  differences as noise.  For the cheap native/qemu-user syscall rows
+  (`getpid`, `write`) the whole N-run takes only a few milliseconds, so
+  process-start jitter dominates and min and median can differ several-fold:
+  read them as orders of magnitude (raise N, e.g. with a local edit of the
+  workload table, for tighter native figures).
+"""
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="tiny N, 1 rep, don't write docs")
+    ap.add_argument("--reps", type=int, default=None, help="repetitions (default 3; quick 1)")
+    ap.add_argument("--only", nargs="+", metavar="NAME", help="run only these workloads")
+    args = ap.parse_args()
+    reps = args.reps or (1 if args.quick else 3)
+
+    ws = WORKLOADS
+    if args.only:
+        known = {w.name for w in WORKLOADS}
+        bad = [x for x in args.only if x not in known]
+        if bad:
+            ap.error("unknown workload(s) %s; known: %s" % (", ".join(bad), ", ".join(sorted(known))))
+        ws = [w for w in WORKLOADS if w.name in args.only]
+
+    needs = sorted({p for w in ws for p in w.needs})
+    bins = build(needs) if needs else {}
+    if bins is None:
+        print("musl-gcc missing or build failed: skipping C workloads", file=sys.stderr)
+        ws = [w for w in ws if not w.needs]
+        bins = {}
+    if not os.path.exists(BUSYBOX):
+        print("%s missing: skipping shell workloads" % BUSYBOX, file=sys.stderr)
+        ws = [w for w in ws if w.needs]
+
+    rs = runners()
+    rnames = [r for r, _ in rs]
+    results = []
+    t_start = time.perf_counter()
+    for w in ws:
+        n = w.n_quick if args.quick else w.n_real
+        print("%s (N=%d)" % (w.name, n), file=sys.stderr)
+        res, n0 = bench_workload(w, n, reps, rs, bins)
+        results.append((w, (res, n, n0)))
+    elapsed = time.perf_counter() - t_start
+
+    body = report(results, rnames, reps, args.quick)
+    print(body)
+    print("(total %.1f s)" % elapsed, file=sys.stderr)
+
+    if not args.quick:
+        mach = "\n".join("* %s: %s" % kv for kv in machine())
+        DOC.parent.mkdir(parents=True, exist_ok=True)
+        DOC.write_text(
+            "# glasskernel benchmarks\n\n"
+            "Generated by `python3 bench/run.py` (%d rep(s), %.0f s).  Regenerate with the\n"
+            "same command; `--quick` only checks that the runner works; `--only NAME...`\n"
+            "selects workloads; `--reps N` sets repetitions.  The workloads are the C\n"
+            "programs in `bench/programs/` (built with `musl-gcc -static -O2`, cached in\n"
+            "`~/.cache/glasskernel-bench/`) plus two busybox shell workloads.\n\n"
+            "## Machine\n\n%s\n\n%s\n%s"
+            % (reps, elapsed, mach, body, CAVEATS))
+        print("wrote %s" % DOC.relative_to(REPO), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
