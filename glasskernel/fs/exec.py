@@ -124,12 +124,14 @@ def begin_new_exec(bprm) -> None:
     if task.files is not None:
         task.files.close_on_exec()
     task.kernel.flush_signal_handlers(task)
-    task.comm = os.path.basename(bprm.filename)[:15]
 
 
 def setup_new_exec(bprm) -> None:
-    """Per-exec layout choices: mmap_base (fixed, no ASLR) and the task name."""
-    bprm.mm.mmap_base = bprm.mm.mmap_base
+    """After the point of no return: name the task after the file (__set_task_comm).
+
+    The mmap layout needs no choosing here: without randomisation mmap_base is fixed.
+    """
+    bprm.task.comm = os.path.basename(bprm.filename)[:15]
 
 
 def search_binary_handler(bprm) -> None:

@@ -16,9 +16,8 @@ from glasskernel.arch.x86.cpu import Cpu
 from glasskernel.arch.x86.entry.common import do_syscall_64
 from glasskernel.arch.x86.entry.syscall_64 import build_sys_call_table
 from glasskernel.arch.x86.kernel.apic_timer import HostSignalWatcher
-from glasskernel.arch.x86.kernel.process import ThreadStruct
 from glasskernel.arch.x86.kernel.traps import handle_exception
-from glasskernel.init.tasks import init_main, make_idle_task, make_init_task, make_user_task
+from glasskernel.init.tasks import make_idle_task, make_init_task, make_user_task
 from glasskernel.kernel import signal as ksignal
 from glasskernel.kernel.exit import do_group_exit, exit_status_signal
 from glasskernel.kernel.futex.core import FutexTable
@@ -180,7 +179,7 @@ class Kernel:
 
     # ----- signals and waiting ------------------------------------------------------------
 
-    def send_signal(self, task, signo: int, child=None) -> None:
+    def send_signal(self, task, signo: int) -> None:
         ksignal.send_signal(task, signo)
 
     def signal_wake_up(self, task, fatal: bool = False) -> None:
@@ -239,10 +238,7 @@ class Kernel:
     def sync_pt_regs(self, task) -> dict:
         """The task's pt_regs as the truth, ready to be changed (read from the CPU if live)."""
         if self._regs_live(task):
-            regs = self.cpu.read_regs()
-            if self.in_fast_syscall:
-                regs["rip"] += 2          # inside the syscall hook rip is still on `syscall`
-            task.thread.regs = regs
+            task.thread.regs = self.cpu.read_regs()
         task.thread.regs_dirty = True
         return task.thread.regs
 
@@ -344,4 +340,4 @@ def _create_strace(strace_file):
     return StraceFormatter(strace_file)
 
 
-__all__ = ["Kernel", "init_main", "ThreadStruct"]
+__all__ = ["Kernel"]

@@ -12,7 +12,7 @@ Wait status encoding as wait(2) reports it: exit code << 8; or the signal number
 """
 import struct
 
-from glasskernel.kernel.pid import task_active_pid_ns, task_pid_vnr, task_tgid_vnr
+from glasskernel.kernel.pid import task_active_pid_ns, task_tgid_vnr
 from glasskernel.kernel.task import TaskState
 from glasskernel.mm.uaccess import copy_to_user, put_user_i32
 from glasskernel.uapi.errno import Errno, KernelError
@@ -150,7 +150,7 @@ def do_notify_parent(task, sig: int) -> bool:
         autoreap = True                    # SIG_IGN or SA_NOCLDWAIT: nobody will wait
         sig = 0 if action.handler == 1 else sig
     if sig > 0:
-        kernel.send_signal(parent, sig, child=task)
+        kernel.send_signal(parent, sig)
     kernel.wake_up_parent(parent)
     return autoreap
 
@@ -291,9 +291,6 @@ def sys_wait4(task, upid, stat_addr, options, ru) -> int:
     return task_tgid_vnr(child, task) or child.tgid
 
 
-_SIGINFO_CHLD = struct.Struct("<iii4xiiiqq")    # signo, errno, code, pid, uid, status, utime, stime
-
-
 def sys_waitid(task, which, upid, infop, options, ru) -> int:
     which, options = which & 0xFFFFFFFF, options & 0xFFFFFFFF
     if options & ~(WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL):
@@ -315,10 +312,9 @@ def sys_waitid(task, which, upid, infop, options, ru) -> int:
         if found is None:
             copy_to_user(task, infop, bytes(128))
         else:
+            from glasskernel.kernel.signal import sigchld_siginfo
             child, _status, code, si_status = found
-            info = _SIGINFO_CHLD.pack(SIGCHLD, 0, code, task_tgid_vnr(child, task), child.cred.uid,
-                                      si_status, child.utime_ns // 10**7, child.stime_ns // 10**7)
-            copy_to_user(task, infop, info + bytes(128 - len(info)))
+            copy_to_user(task, infop, sigchld_siginfo(child, code, si_status, task_tgid_vnr(child, task)))
     if ru and found is not None:
         put_rusage(task, ru, found[0])
     return 0
@@ -334,4 +330,4 @@ def sys_exit_group(task, error_code) -> int:
     return 0
 
 
-__all__ = ["do_exit", "do_group_exit", "sys_wait4", "sys_waitid", "task_pid_vnr"]
+__all__ = ["do_exit", "do_group_exit", "sys_wait4", "sys_waitid"]

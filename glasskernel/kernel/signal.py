@@ -225,7 +225,7 @@ _SIGINFO_HEAD = struct.Struct("<iii4x")
 
 def make_siginfo(signo: int, code: int, pid: int = 0, uid: int = 0, extra: bytes = b"") -> bytes:
     """siginfo_t bytes: signo, errno, code, then the union (pid and uid for kill)."""
-    body = struct.pack("<iI", pid, uid) + extra if code != 0x7FFFFFFF else extra
+    body = struct.pack("<iI", pid, uid) + extra
     return (_SIGINFO_HEAD.pack(signo, 0, code) + body).ljust(128, b"\0")
 
 
@@ -233,10 +233,11 @@ def fault_siginfo(signo: int, code: int, addr: int) -> bytes:
     return (_SIGINFO_HEAD.pack(signo, 0, code) + struct.pack("<Q", addr)).ljust(128, b"\0")
 
 
-def sigchld_siginfo(child, code: int, status: int) -> bytes:
-    """SIGCHLD's siginfo: who, why (CLD_*), status, and its CPU times in clock ticks."""
+def sigchld_siginfo(child, code: int, status: int, pid: int = None) -> bytes:
+    """SIGCHLD's siginfo: who (pid as the receiver sees it), why (CLD_*), status, and the
+    child's CPU times in clock ticks."""
     extra = struct.pack("<i4xqq", status, child.utime_ns // 10**7, child.stime_ns // 10**7)
-    return make_siginfo(SIGCHLD, code, child.tgid, child.cred.uid, extra)
+    return make_siginfo(SIGCHLD, code, child.tgid if pid is None else pid, child.cred.uid, extra)
 
 
 def sys_rt_sigsuspend(task, unewset, sigsetsize) -> int:

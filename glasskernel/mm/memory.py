@@ -13,7 +13,7 @@ protection violation.
 they walk the page tables, fault pages in the same way, and turn failure into EFAULT.
 """
 from glasskernel.arch.x86.mm.pgtable import (pte_exec, pte_flags, pte_pfn_addr, pte_present,
-                                             pte_user, pte_wrprotect, pte_write)
+                                             pte_user, pte_write)
 from glasskernel.mm.vm_flags import VmFlags
 from glasskernel.mm.page_alloc import PAGE_MASK, PAGE_SIZE
 from glasskernel.uapi.errno import Errno, KernelError
@@ -240,5 +240,4 @@ def change_protection(mm, vma, start: int, end: int) -> None:
 
 
 __all__ = ["VmFault", "handle_mm_fault", "do_user_addr_fault", "user_read", "user_write",
-           "user_read_cstring", "zap_page_range", "change_protection", "pte_exec", "pte_wrprotect",
-           "SEGV_MAPERR", "SEGV_ACCERR"]
+           "user_read_cstring", "zap_page_range", "change_protection", "SEGV_MAPERR", "SEGV_ACCERR"]

@@ -42,6 +42,7 @@ NEVER_REACHED = EXIT_PAGE + 0x800
 # A user address that is never mapped at boot: the self-test faults on it.
 SELFTEST_FAULT_ADDR = 0x1000
 
+SYSCALL_INSN_LEN = 2         # `syscall` is 0f 05
 STALL_NS = 100_000           # a count-limited run that returns this fast made no progress
 _MSR_EFER = 0xC0000080
 _MSR_STAR = 0xC0000081
@@ -116,6 +117,7 @@ class Cpu:
         self.current_cr3 = 0
         self._stalled_at = None
         self._stop_at_next_event = False
+        self._in_syscall_hook = False
         self._uc = Uc(UC_ARCH_X86, UC_MODE_64)
         self._uch = self._uc._uch
         self._uc.mem_map_ptr(0, phys.size, UC_PROT_ALL, phys.address())
@@ -218,6 +220,7 @@ class Cpu:
         self._hooks.append(handle)
 
     def _hook_syscall(self, _uch, _user):
+        self._in_syscall_hook = True
         try:
             if not self.on_syscall():
                 self.stop_reason = "syscall"
@@ -228,6 +231,8 @@ class Cpu:
                 uclib.uc_emu_stop(self._uch)
         except BaseException as exc:          # noqa: BLE001 - carried out of the C callback
             self._fail_in_hook(exc)
+        finally:
+            self._in_syscall_hook = False
 
     def _hook_intr(self, _uch, vector, _user):
         try:
@@ -302,10 +307,17 @@ class Cpu:
     # ----- registers ----------------------------------------------------------------------
 
     def read_regs(self) -> dict:
-        """All of pt_regs as a dict name → value (one C call)."""
+        """All of pt_regs as a dict name → value (one C call).
+
+        Inside the syscall hook the emulator has not yet stepped rip past `syscall`; the
+        saved context must resume after it, so rip is reported as it will be.
+        """
         batch = self._all
         uclib.uc_reg_read_batch(self._uch, batch.ids, batch.ptrs, batch.count)
-        return dict(zip(PT_REGS, _PT_REGS_VALUES.unpack_from(batch.values)))
+        regs = dict(zip(PT_REGS, _PT_REGS_VALUES.unpack_from(batch.values)))
+        if self._in_syscall_hook:
+            regs["rip"] += SYSCALL_INSN_LEN
+        return regs
 
     def write_regs(self, regs: dict) -> None:
         """Load every pt_regs register from regs (one C call)."""
@@ -407,4 +419,4 @@ def _find_fault_state(before: bytes, during: bytes) -> int:
                         "this Unicorn version is not supported (pin unicorn==2.1.4)")
 
 
-__all__ = ["Cpu", "EmulatorFault", "PT_REGS", "PAGE_SIZE", "KERNEL_TEXT"]
+__all__ = ["Cpu", "EmulatorFault", "PT_REGS", "KERNEL_TEXT"]

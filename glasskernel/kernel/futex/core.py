@@ -7,7 +7,7 @@ memory, and the physical page for a shared futex in a MAP_SHARED mapping, so pro
 sharing the page meet on it.
 """
 from glasskernel.kernel.sched.wait import WaitQueue, wait_event
-from glasskernel.mm.uaccess import copy_from_user, get_user_u32, put_user_u32
+from glasskernel.mm.uaccess import get_user_u32, put_user_u32
 from glasskernel.mm.vm_flags import VmFlags
 from glasskernel.uapi.errno import Errno, KernelError
 
@@ -166,4 +166,4 @@ def futex_wake_exiting(kernel, mm, uaddr: int, nr: int) -> int:
     return kernel.futexes.wake(key, nr)
 
 
-__all__ = ["sys_futex", "FutexTable", "futex_wake_exiting", "copy_from_user"]
+__all__ = ["sys_futex", "FutexTable", "futex_wake_exiting"]

@@ -18,7 +18,6 @@ X86_TRAP_MF, X86_TRAP_AC, X86_TRAP_XF = 16, 17, 19
 MAX_ERRNO = 4095
 
 
-SYSCALL_INSN_LEN = 2            # `syscall` is 0f 05
 _RESTART_CODES = frozenset((-ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND, -ERESTART_RESTARTBLOCK))
 
 
@@ -82,9 +81,7 @@ def do_syscall_64(kernel, task, cpu) -> bool:
 
 def save_pt_regs_for_slow_path(task, cpu) -> None:
     """entry_SYSCALL_64's register save: all of pt_regs, rip already past `syscall`."""
-    regs = cpu.read_regs()
-    regs["rip"] += SYSCALL_INSN_LEN
-    task.thread.regs = regs
+    task.thread.regs = cpu.read_regs()
     task.thread.regs_dirty = True
     task.thread.slow_syscall = True
 
