@@ -19,12 +19,12 @@ class FilesStruct:
         self.users = 1             # tasks sharing this table (CLONE_FILES)
 
     @classmethod
-    def with_stdio(cls) -> "FilesStruct":
+    def with_stdio(cls, kernel=None) -> "FilesStruct":
         """init's table: 0, 1, 2 are the host's stdin, stdout and stderr."""
         from glasskernel.drivers.tty.tty_io import open_host_stdio
         files = cls()
         for fd in (0, 1, 2):
-            files.install(fd, open_host_stdio(fd))
+            files.install(fd, open_host_stdio(fd, kernel))
         return files
 
     # --- lookups ----------------------------------------------------------------------

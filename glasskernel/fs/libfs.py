@@ -123,7 +123,7 @@ class DeviceNode(SimpleDentry):
         self._opener = opener
 
     def open(self, task, flags: int):
-        return self._opener(self, flags)
+        return self._opener(self, flags, task)
 
 
 def makedev(major: int, minor: int) -> int:

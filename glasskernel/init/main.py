@@ -17,6 +17,8 @@ from glasskernel.arch.x86.entry.common import do_syscall_64
 from glasskernel.arch.x86.entry.syscall_64 import build_sys_call_table
 from glasskernel.arch.x86.kernel.apic_timer import HostSignalWatcher
 from glasskernel.arch.x86.kernel.traps import handle_exception
+from glasskernel.drivers.tty import n_tty
+from glasskernel.drivers.tty.host_io import HostIo
 from glasskernel.init.tasks import make_idle_task, make_init_task, make_user_task
 from glasskernel.kernel import signal as ksignal
 from glasskernel.kernel.exit import do_group_exit, exit_status_signal
@@ -50,6 +52,9 @@ class Kernel:
         self.hwcap = DEFAULT_HWCAP
         self.boot_time_ns = time.monotonic_ns()
         self.host_signals = HostSignalWatcher(self.cpu)
+        self.host_io = HostIo()
+        self.ttys = {}                 # host st_rdev -> TtyStruct
+        self.console_tty = None        # the first program's controlling terminal
         self.hrtimers = HrTimerBase(self)
         self.futexes = FutexTable(self)
         self.sys_call_table = build_sys_call_table()
@@ -81,6 +86,7 @@ class Kernel:
         finally:
             self.current = self.idle_task
         self.user_task = task
+        n_tty.console_init(self, task)
         self.trace_execve(task, filename, argv, len(envp), bprm.mm.start_stack, bprm)
         return task
 
@@ -88,11 +94,13 @@ class Kernel:
         """Schedule every task until init has reaped the last one; the user's wait status."""
         self.sched.wake_up_new_task(self.init_task)
         self.sched.wake_up_new_task(self.user_task)
+        restore_host_signals = n_tty.install_host_signals(self)
         self.host_signals.start()
         try:
             self.sched.idle_loop(finished=lambda: self.init_task.exit_state != "")
         finally:
             self.host_signals.stop()
+            restore_host_signals()
         return self.user_status if self.user_status is not None else 0
 
     def discard_task(self, task) -> None:
@@ -104,6 +112,33 @@ class Kernel:
         self.init_task.children.remove(task)
         self.tasks.pop(task.pid, None)
         free_pid(task.pid_links)
+
+    def idle_wait(self, delay_ns) -> None:
+        """Nothing to run: wait on the host for a timer (delay_ns), a host descriptor or a
+        host signal. Forever only if something outside can still change things."""
+        if delay_ns is None and not self.host_io.has_waiters():
+            user = self.user_task
+            if self.console_tty is not None and user is not None and user.state == TaskState.STOPPED:
+                n_tty.stop_with_program(self)
+                return
+            if self.console_tty is None:
+                self.deadlock()
+                return
+        self.host_io.wait(self, delay_ns)
+        self.host_io.deliver()
+
+    def tty_for(self, host_fd: int):
+        """The TtyStruct of a host descriptor that is a terminal (one per device), else None."""
+        from glasskernel.drivers.tty.tty_jobctrl import TtyStruct
+        try:
+            if not os.isatty(host_fd):
+                return None
+            rdev = os.fstat(host_fd).st_rdev
+        except OSError:
+            return None
+        if rdev not in self.ttys:
+            self.ttys[rdev] = TtyStruct(host_fd, rdev)
+        return self.ttys[rdev]
 
     def deadlock(self) -> None:
         """Nothing can run and no timer will change that: every task sleeps forever."""
@@ -326,6 +361,10 @@ class Kernel:
     def shutdown(self) -> None:
         if self.vfs is not None:
             self.vfs.close()
+        for tty in self.ttys.values():
+            tty.close()                # the host terminal's settings as they were
+        self.ttys = {}
+        self.host_io.close()
 
 
 def _create_vfs(root):

@@ -68,7 +68,7 @@ def make_user_task(kernel, init) -> Task:
     task.nsproxy = init.nsproxy
     task.thread = ThreadStruct()
     task.fs = FsStruct.initial(kernel.vfs, os.getcwd())
-    task.files = FilesStruct.with_stdio()
+    task.files = FilesStruct.with_stdio(kernel)
     task.rlimits = init.rlimits.copy()
     task.real_parent = task.parent = init
     task.start_time_ns = kernel.clock_ns()

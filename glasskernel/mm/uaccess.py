@@ -54,6 +54,10 @@ def put_user_u32(task, addr: int, value: int) -> None:
     copy_to_user(task, addr, _U32.pack(value & 0xFFFFFFFF))
 
 
+def get_user_i32(task, addr: int) -> int:
+    return _I32.unpack(copy_from_user(task, addr, 4))[0]
+
+
 def put_user_i32(task, addr: int, value: int) -> None:
     copy_to_user(task, addr, _I32.pack(value))
 

@@ -75,4 +75,4 @@ MEM_MAJOR = 1
 def memory_open(minor: int):
     """memory_open: the opener for the device with this minor number."""
     cls = MEM_DEVICES[minor][1]
-    return lambda dentry, flags: cls(dentry, flags)
+    return lambda dentry, flags, task=None: cls(dentry, flags)

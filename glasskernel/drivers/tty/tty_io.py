@@ -1,21 +1,33 @@
 """The host's stdin/stdout/stderr and /dev/tty as guest files (drivers/tty/tty_io.c).
 
-The guest's descriptors 0-2 start out as these: reads and writes go straight to the host
-descriptor (os.read/os.write); terminal ioctls are passed to the host terminal, whose
-answers are already in the kernel's struct layout. The host's stdio is never closed.
+The guest's descriptors 0-2 start out as these. Reads and writes go to the host
+descriptor, but never block the host process: a task whose descriptor is not ready
+sleeps on it (drivers/tty/host_io.py) while other tasks run. When the descriptor is a
+terminal, it is a ``TtyStruct`` to the guest: the controlling terminal of the first
+program's session, with Linux's job control (tty_jobctrl.py) and the termios ioctls
+passed to the host terminal, whose answers are already in the kernel's struct layout.
+The host's stdio is never closed.
 """
 import fcntl
 import os
 import stat as pystat
+import struct
+import termios
 
+from glasskernel.drivers.tty import tty_jobctrl as jobctrl
+from glasskernel.drivers.tty.host_io import POLLIN, POLLOUT, host_fd_ready
 from glasskernel.fs.dcache import Dentry
 from glasskernel.fs.file_table import HostFdFile
 from glasskernel.fs.internal import host_errors
 from glasskernel.fs.kstat import StatResult
-from glasskernel.mm.uaccess import copy_from_user, copy_to_user, put_user_i32
+from glasskernel.kernel.sched.wait import wait_event
+from glasskernel.mm.uaccess import copy_from_user, copy_to_user, get_user_i32, put_user_i32
 from glasskernel.uapi.errno import Errno, KernelError
-from glasskernel.uapi.fcntl import O_LARGEFILE
+from glasskernel.uapi.fcntl import O_LARGEFILE, O_NONBLOCK
 from glasskernel.uapi.ioctls import SIZEOF_KTERMIOS, SIZEOF_WINSIZE, Ioctl
+
+SIGWINCH = 28
+DEFAULT_POLLMASK = 0x1 | 0x4 | 0x40 | 0x100
 
 
 class HostFdDentry(Dentry):
@@ -32,7 +44,8 @@ class HostFdDentry(Dentry):
 
     def open(self, task, flags: int):
         """Reopening through /proc/self/fd/N shares the host descriptor."""
-        return HostStdioFile(self, flags, self.host_fd, owned=False)
+        return HostStdioFile(self, flags, self.host_fd, owned=False,
+                             kernel=task.kernel if task is not None else None)
 
 
 def _host_fd_name(host_fd: int) -> str:
@@ -45,26 +58,62 @@ def _host_fd_name(host_fd: int) -> str:
 class HostStdioFile(HostFdFile):
     """A guest file on a host descriptor (terminal, pipe or redirected file)."""
 
-    def __init__(self, dentry, flags: int, host_fd: int, owned: bool):
+    def __init__(self, dentry, flags: int, host_fd: int, owned: bool, kernel=None):
         super().__init__(dentry, flags, host_fd)
         self.owned = owned      # True only for descriptors we opened (/dev/tty)
+        self.kernel = kernel
         with host_errors():
             mode = os.fstat(host_fd).st_mode
         self.seekable = pystat.S_ISREG(mode) or pystat.S_ISBLK(mode)
+        self.tty = kernel.tty_for(host_fd) if kernel is not None else None
 
     def release(self) -> None:
         if self.owned:
             os.close(self.host_fd)
 
+    # ----- data -----------------------------------------------------------------------------
+
     def read(self, count: int) -> bytes:
         self.check_read()
+        if self.kernel is not None and not self.seekable:
+            task = self.kernel.current
+            if self.tty is not None:
+                jobctrl.job_control_read(self.tty, task)
+            self._wait_ready(task, POLLIN)
         with host_errors():
             return os.read(self.host_fd, count)
 
     def write(self, data: bytes) -> int:
         self.check_write()
+        if self.kernel is not None and not self.seekable:
+            task = self.kernel.current
+            if self.tty is not None:
+                jobctrl.job_control_write(self.tty, task)
+            self._wait_ready(task, POLLOUT)
         with host_errors():
             return os.write(self.host_fd, data)
+
+    def _wait_ready(self, task, event: int) -> None:
+        """Sleep (other tasks run) until the host descriptor can do event without blocking."""
+        fd = self.host_fd
+        if host_fd_ready(fd, event):
+            return
+        if self.flags & O_NONBLOCK:
+            raise KernelError(Errno.EAGAIN)
+        queue = self.kernel.host_io.wait_queue(fd, event)
+        wait_event(task, queue, lambda: host_fd_ready(fd, event) != 0)
+
+    def poll(self, pt) -> int:
+        """tty_poll / pipe_poll on the host side: ready now, and whom to wake later."""
+        if self.seekable or self.kernel is None:
+            return DEFAULT_POLLMASK
+        if pt is not None:
+            from glasskernel.fs.select import poll_wait
+            wanted = getattr(pt, "key", POLLIN | POLLOUT) or (POLLIN | POLLOUT)
+            for event in (POLLIN, POLLOUT):
+                if wanted & event:
+                    poll_wait(self, self.kernel.host_io.wait_queue(self.host_fd, event), pt)
+        return host_fd_ready(self.host_fd, POLLIN | POLLOUT)
 
     def lseek(self, offset: int, whence: int) -> int:
         """The host descriptor's own offset is the shared one (it may be a host file)."""
@@ -74,23 +123,19 @@ class HostStdioFile(HostFdFile):
     def isatty(self) -> bool:
         return os.isatty(self.host_fd)
 
+    # ----- ioctls ---------------------------------------------------------------------------
+
     def ioctl(self, cmd: int, arg: int, task) -> int:
-        """tty_ioctl: get/set termios and window size on the host terminal."""
-        if not self.isatty():
+        """tty_ioctl: termios and window size on the host terminal, job control here."""
+        if cmd == Ioctl.FIONREAD and not self.seekable:
+            return self._ioctl_int_out(task, cmd, arg)
+        tty = self.tty
+        if tty is None:
             raise KernelError(Errno.ENOTTY)
-        if cmd == Ioctl.TCGETS:
-            return self._ioctl_out(task, cmd, arg, SIZEOF_KTERMIOS)
-        if cmd == Ioctl.TIOCGWINSZ:
-            return self._ioctl_out(task, cmd, arg, SIZEOF_WINSIZE)
-        if cmd in (Ioctl.TCSETS, Ioctl.TCSETSW, Ioctl.TCSETSF):
-            return self._ioctl_in(task, cmd, arg, SIZEOF_KTERMIOS)
-        if cmd == Ioctl.TIOCSWINSZ:
-            return self._ioctl_in(task, cmd, arg, SIZEOF_WINSIZE)
-        if cmd == Ioctl.TIOCGPGRP:
-            # The guest process group owns the terminal as far as the guest can tell.
-            put_user_i32(task, arg, task.tgid)
-            return 0
-        raise KernelError(Errno.ENOTTY)
+        handler = _TTY_IOCTLS.get(cmd)
+        if handler is None:
+            raise KernelError(Errno.ENOTTY)
+        return handler(self, tty, task, cmd, arg)
 
     def _ioctl_out(self, task, cmd: int, arg: int, size: int) -> int:
         with host_errors():
@@ -104,17 +149,108 @@ class HostStdioFile(HostFdFile):
             fcntl.ioctl(self.host_fd, cmd, data)
         return 0
 
+    def _ioctl_int_out(self, task, cmd: int, arg: int) -> int:
+        with host_errors():
+            value, = struct.unpack("i", fcntl.ioctl(self.host_fd, cmd, bytes(4)))
+        put_user_i32(task, arg, value)
+        return 0
 
-def open_host_stdio(host_fd: int) -> HostStdioFile:
+
+# ----- the terminal ioctls, one function each ----------------------------------------------
+
+def _tcgets(file, tty, task, cmd, arg):
+    return file._ioctl_out(task, cmd, arg, SIZEOF_KTERMIOS)
+
+
+def _tcsets(file, tty, task, cmd, arg):
+    """TCSETS/TCSETSW/TCSETSF: a background process is stopped (SIGTTOU) first."""
+    jobctrl.tty_check_change(tty, task)
+    return file._ioctl_in(task, cmd, arg, SIZEOF_KTERMIOS)
+
+
+def _tiocgwinsz(file, tty, task, cmd, arg):
+    return file._ioctl_out(task, cmd, arg, SIZEOF_WINSIZE)
+
+
+def _tiocswinsz(file, tty, task, cmd, arg):
+    """A new size reaches the foreground group as SIGWINCH."""
+    with host_errors():
+        old = fcntl.ioctl(tty.host_fd, Ioctl.TIOCGWINSZ, bytes(SIZEOF_WINSIZE))
+    file._ioctl_in(task, cmd, arg, SIZEOF_WINSIZE)
+    if copy_from_user(task, arg, SIZEOF_WINSIZE) != old:
+        jobctrl.kill_pgrp(task.kernel, tty.pgrp, SIGWINCH)
+    return 0
+
+
+def _tiocgpgrp(file, tty, task, cmd, arg):
+    put_user_i32(task, arg, jobctrl.tiocgpgrp(tty, task))
+    return 0
+
+
+def _tiocspgrp(file, tty, task, cmd, arg):
+    jobctrl.tiocspgrp(tty, task, get_user_i32(task, arg))
+    return 0
+
+
+def _tiocgsid(file, tty, task, cmd, arg):
+    put_user_i32(task, arg, jobctrl.tiocgsid(tty, task))
+    return 0
+
+
+def _tiocsctty(file, tty, task, cmd, arg):
+    jobctrl.tiocsctty(tty, task, arg & 0xFFFFFFFF, file.readable)
+    return 0
+
+
+def _tiocnotty(file, tty, task, cmd, arg):
+    jobctrl.tiocnotty(tty, task)
+    return 0
+
+
+def _int_out(file, tty, task, cmd, arg):
+    return file._ioctl_int_out(task, cmd, arg)
+
+
+def _tcflsh(file, tty, task, cmd, arg):
+    """TCFLSH / TCXONC / TCSBRK: plain integer arguments, foreground only."""
+    jobctrl.tty_check_change(tty, task)
+    with host_errors():
+        if cmd == Ioctl.TCFLSH:
+            termios.tcflush(file.host_fd, arg & 0xFFFFFFFF)
+        elif cmd == Ioctl.TCXONC:
+            termios.tcflow(file.host_fd, arg & 0xFFFFFFFF)
+        else:
+            termios.tcdrain(file.host_fd)
+    return 0
+
+
+_TTY_IOCTLS = {
+    Ioctl.TCGETS: _tcgets,
+    Ioctl.TCSETS: _tcsets, Ioctl.TCSETSW: _tcsets, Ioctl.TCSETSF: _tcsets,
+    Ioctl.TIOCGWINSZ: _tiocgwinsz, Ioctl.TIOCSWINSZ: _tiocswinsz,
+    Ioctl.TIOCGPGRP: _tiocgpgrp, Ioctl.TIOCSPGRP: _tiocspgrp, Ioctl.TIOCGSID: _tiocgsid,
+    Ioctl.TIOCSCTTY: _tiocsctty, Ioctl.TIOCNOTTY: _tiocnotty,
+    Ioctl.TIOCOUTQ: _int_out, Ioctl.TIOCGETD: _int_out,
+    Ioctl.TCFLSH: _tcflsh, Ioctl.TCXONC: _tcflsh, Ioctl.TCSBRK: _tcflsh,
+}
+
+
+# ----- opening --------------------------------------------------------------------------------
+
+def open_host_stdio(host_fd: int, kernel=None) -> HostStdioFile:
     """A File for host descriptor 0, 1 or 2 with the access mode the host gave it."""
     with host_errors():
         acc = fcntl.fcntl(host_fd, fcntl.F_GETFL) & os.O_ACCMODE
-    return HostStdioFile(HostFdDentry(host_fd), acc | O_LARGEFILE, host_fd, owned=False)
+    return HostStdioFile(HostFdDentry(host_fd), acc | O_LARGEFILE, host_fd, owned=False,
+                         kernel=kernel)
 
 
-def open_dev_tty(dentry, flags: int) -> HostStdioFile:
-    """tty_open for /dev/tty: the host's controlling terminal (ENXIO without one)."""
+def open_dev_tty(dentry, flags: int, task=None) -> HostStdioFile:
+    """tty_open for /dev/tty: the caller's controlling terminal (ENXIO without one)."""
+    tty = task.signal.tty if task is not None else None
+    if tty is None:
+        raise KernelError(Errno.ENXIO)
     acc = {0: os.O_RDONLY, 1: os.O_WRONLY}.get(flags & 3, os.O_RDWR)
     with host_errors():
-        fd = os.open("/dev/tty", acc | os.O_NOCTTY | os.O_CLOEXEC)
-    return HostStdioFile(dentry, flags, fd, owned=True)
+        fd = os.open(os.ttyname(tty.host_fd), acc | os.O_NOCTTY | os.O_CLOEXEC)
+    return HostStdioFile(dentry, flags, fd, owned=True, kernel=task.kernel)

@@ -41,4 +41,6 @@ def user_mode_loop(task) -> None:
             kernel.force_sig_fault(task, task.pending_fault)
         if reason == "tick" or kernel.sched.tick_due():
             kernel.sched.scheduler_tick()
+        elif kernel.host_io.pending_signals:         # Ctrl-C stopped the CPU
+            kernel.host_io.deliver()
     kernel.sched.do_task_dead(task)

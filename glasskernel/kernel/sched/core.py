@@ -7,7 +7,7 @@ point where it last called ``schedule()`` — or, for a task that never ran, in
 ``ret_from_fork``: that is where ``copy_thread`` pointed its kernel stack.
 
 The idle task (pid 0, "swapper") is the main greenlet: it runs when nothing else can,
-sleeping on the host until the next timer, and it ends the run when no task is left.
+sleeping on the host until the next timer or host event, and it ends the run when no task is left.
 One virtual CPU, one run queue.
 """
 import time
@@ -118,6 +118,8 @@ class Scheduler:
         """Timer interrupt: charge the current task and ask for a switch if its slice is up."""
         self.last_tick_ns = clock_ns()
         self.kernel.hrtimers.run_expired()
+        self.kernel.host_io.poll_now(self.kernel)
+        self.kernel.host_io.deliver()
         update_curr(self.rq, clock_ns())
         if self.rq.curr is not self.idle and check_preempt_tick(self.rq):
             self.need_resched = True
@@ -203,9 +205,5 @@ class Scheduler:
             if finished():
                 return
             if not self.rq.queued:
-                delay = self.kernel.hrtimers.next_expiry_delay()
-                if delay is None:
-                    self.kernel.deadlock()
-                    return
-                time.sleep(max(delay, 0) / 1e9)
+                self.kernel.idle_wait(self.kernel.hrtimers.next_expiry_delay())
                 self.kernel.hrtimers.run_expired()

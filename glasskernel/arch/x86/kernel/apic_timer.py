@@ -6,7 +6,7 @@ instruction on restart (measured: ``incq mem`` in a loop counted ~1,700 extra ti
 a few thousand stops), silently corrupting the guest. A stop after an instruction budget
 (``count``) is exact. It costs ~10-35x in emulation speed while it is on, so the
 kernel asks for a budget only when something else wants the CPU: another runnable task,
-or a timer that must fire. A task running alone runs unbounded at full speed.
+a timer that must fire, or a task sleeping on a host descriptor (checked at each tick). A task running alone runs unbounded at full speed.
 
 The budget is counted in instructions, so slices are deterministic: the same program
 gives the same interleaving run after run.
@@ -24,7 +24,8 @@ SLICE_INSNS = 200_000           # one time slice, in instructions (~5-10 ms emul
 
 def timer_budget(kernel) -> int:
     """Instructions the current task may run before the next "tick"; 0 = unbounded."""
-    if kernel.sched.rq.queued or kernel.hrtimers.next_expiry_delay() is not None:
+    if kernel.sched.rq.queued or kernel.hrtimers.next_expiry_delay() is not None \
+            or kernel.host_io.has_waiters():
         return SLICE_INSNS
     return 0
 

@@ -1,0 +1,73 @@
+"""Interactive shells on a real pseudo-terminal: prompt, Ctrl-C, Ctrl-Z, jobs, fg, exit.
+
+`glasskernel run /bin/busybox sh` and `glasskernel run /bin/bash-static` are driven the way
+a person at a terminal would: type a command and see its output, start `sleep 100` and
+press Ctrl-C (the job dies, the shell lives), start it again and press Ctrl-Z (`jobs` shows
+it stopped), `fg` resumes it and Ctrl-C ends it, and `exit` leaves the terminal's settings
+as they were before glasskernel started.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from pty_harness import PtySession, glasskernel_argv
+
+pytestmark = pytest.mark.timeout(300)
+
+SHELLS = {
+    "busybox-sh": ["/bin/busybox", "sh", "-i"],
+    "bash": ["/bin/bash-static", "--norc", "--noprofile", "-i"],
+}
+PROMPT = "PROMPT$ "
+SLEEP = b"/bin/busybox sleep 100\n"
+
+
+def _settle() -> None:
+    time.sleep(1.0)             # let the foreground job start before the key arrives
+
+
+@pytest.mark.parametrize("shell", list(SHELLS))
+def test_interactive_shell_job_control(shell):
+    argv = SHELLS[shell]
+    if not Path(argv[0]).exists():
+        pytest.skip(f"needs {argv[0]}")
+    session = PtySession(glasskernel_argv(argv))
+    try:
+        session.expect(PROMPT)
+        session.type(b"echo hel''lo from $((6*7))\n")
+        session.expect("hello from 42")
+        session.expect(PROMPT)
+
+        session.type(SLEEP)
+        _settle()
+        session.type(b"\x03")                       # Ctrl-C: the job dies, not the shell
+        session.expect(PROMPT)
+        session.type(b"echo status $?\n")
+        session.expect("status 130")
+        session.expect(PROMPT)
+
+        session.type(SLEEP)
+        _settle()
+        session.type(b"\x1a")                       # Ctrl-Z: stopped, back at the prompt
+        assert b"Stopped" in session.expect(PROMPT)
+        session.type(b"jobs\n")
+        listing = session.expect(PROMPT)
+        assert b"Stopped" in listing and b"sleep 100" in listing
+
+        session.type(b"fg\n")
+        session.expect("sleep 100")
+        _settle()
+        session.type(b"\x03")
+        session.expect(PROMPT)
+        session.type(b"jobs; echo jobs-done\n")
+        assert b"Stopped" not in session.expect("jobs-done")
+        session.expect(PROMPT)
+
+        session.type(b"exit 3\n")
+        assert session.wait(60) == 3
+        assert session.settings_now() == session.settings_before
+    finally:
+        session.close()
