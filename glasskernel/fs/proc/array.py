@@ -5,6 +5,8 @@ Formats follow Linux 6.1 field for field. Numbers are shown as the reader
 are 0 and their status has no Vm* lines, as in Linux. Counters this kernel does not keep
 (page faults, delay accounting) are 0.
 """
+import os
+
 from glasskernel.fs.proc.internal import (all_tasks, group_nr_ns, ns_level, pid_nr_ns, pid_ns_of,
                                           tgid_nr_ns, viewer_of)
 from glasskernel.fs.proc import task_mmu
@@ -78,6 +80,17 @@ def thread_group(task) -> list:
 def num_threads(task) -> int:
     """get_nr_threads: Linux counts a thread until it is released, so zombies count."""
     return len(thread_group(task))
+
+
+def _tty_fields(task, sig, ns) -> tuple:
+    """tty_nr (the device number, encoded as new_encode_dev does) and the terminal's
+    foreground group, or 0 and -1 without a controlling terminal."""
+    tty = sig.tty if sig is not None else None
+    if tty is None:
+        return 0, -1
+    major, minor = os.major(tty.rdev), os.minor(tty.rdev)
+    tty_nr = (minor & 0xFF) | (major << 8) | ((minor & ~0xFF) << 12)
+    return tty_nr, group_nr_ns(task, tty.pgrp, ns) if tty.pgrp else -1
 
 
 def _rlimit_cur(task, resource: int, default: int) -> int:
@@ -161,7 +174,7 @@ def do_task_stat(task, whole: bool = True) -> bytes:
     fields = [
         pid_nr_ns(task, ns), f"({task.comm[:15]})", state,
         parent_tgid(task, ns), pgid, sid,
-        0, -1,                                              # tty_nr, tpgid
+        *_tty_fields(task, sig, ns),                       # tty_nr, tpgid
         task_flags(task),
         0, 0, 0, 0,                                         # minflt cminflt majflt cmajflt
         _ticks(utime), _ticks(stime), _ticks(cutime), _ticks(cstime),
