@@ -1,10 +1,13 @@
 """The `glasskernel` command line.
 
-    glasskernel run [--root DIR] [--strace[=FILE]] [--env K=V]... PROGRAM [ARGS...]
+    glasskernel run [--root DIR] [--strace[=FILE]] [--env K=V]... [--tree] [--timeline FILE]
+                    [--trace-filter PATTERN]... [--deterministic] PROGRAM [ARGS...]
+    glasskernel trace [--filter PATTERN]... [-o FILE] [run options] PROGRAM [ARGS...]
     glasskernel demo
 
 `run` exits with the guest's status: its exit code, or 128+N when signal N killed it (the
-shell convention), after printing the shell's message for that signal.
+shell convention), after printing the shell's message for that signal. `trace` runs the
+same way with the kernel's tracepoints recorded, then writes the function graph.
 """
 import os
 import signal as host_signal
@@ -14,7 +17,9 @@ from dataclasses import dataclass, field
 from glasskernel.uapi.errno import Errno, KernelError, strerror
 
 USAGE = """usage: glasskernel run [--root DIR] [--strace[=FILE]] [--env K=V]... [--max-tasks N]
-                       PROGRAM [ARGS...]
+                       [--tree] [--timeline FILE] [--trace-filter PATTERN]...
+                       [--deterministic] PROGRAM [ARGS...]
+       glasskernel trace [--filter PATTERN]... [-o FILE] [run options] PROGRAM [ARGS...]
        glasskernel demo [--strace[=FILE]]
 
 Runs a static x86-64 Linux program on glasskernel's own process kernel.
@@ -23,6 +28,19 @@ Runs a static x86-64 Linux program on glasskernel's own process kernel.
   --strace[=FILE]  log every syscall in strace's format (to stderr or FILE)
   --env K=V        set an environment variable for the guest (repeatable)
   --max-tasks N    refuse fork/clone with EAGAIN beyond N live tasks (default 4096)
+  --tree           at the end, print the run's process tree to stderr
+  --timeline FILE  record the kernel's trace events and write a timeline to FILE
+                   (an HTML page if FILE ends in .html)
+  --trace-filter PATTERN  record only events whose name matches the glob PATTERN
+                   (repeatable; the process tree is kept regardless)
+  --deterministic  virtual clock and fixed random bytes: the same run, the same trace
+
+trace: run PROGRAM with the kernel's functions traced, then write what they did in the
+layout of ftrace's function_graph tracer (fork, exec, scheduling, exit, pipes...).
+  --filter PATTERN show only calls whose function matches the glob PATTERN, and
+                   everything they call (repeatable; like set_graph_function)
+  -o FILE          write the graph to FILE (default: stdout, after the program's own
+                   output, starting with the line "# tracer: function_graph")
 """
 EXIT_NOT_FOUND = 127
 EXIT_CANNOT_EXEC = 126
@@ -41,10 +59,29 @@ class RunOptions:
     env: dict = field(default_factory=dict)
     argv: list = field(default_factory=list)
     max_tasks: int = 4096
+    tree: bool = False            # --tree: the process tree on stderr at the end
+    timeline: str = None          # --timeline FILE
+    trace_filter: list = field(default_factory=list)    # --trace-filter: what is recorded
+    deterministic: bool = False
+    graph: bool = False           # `trace`: write the function graph
+    graph_filter: list = field(default_factory=list)    # `trace --filter`
+    graph_out: str = None         # `trace -o FILE` (None: stdout)
+
+    def recording(self) -> bool:
+        return self.graph or self.tree or self.timeline is not None
 
 
-def parse_run_args(args: list) -> RunOptions:
-    """Options up to the first non-option word, which is PROGRAM; the rest are its ARGS."""
+TRACE_OPTIONS = ("--timeline", "--trace-filter", "--filter", "-o", "--output")
+RUN_VALUED = ("--root", "--env", "--max-tasks", "--timeline", "--trace-filter")
+TRACE_VALUED = RUN_VALUED + ("--filter", "-o", "--output")
+FLAGS = {"--tree": "tree", "--deterministic": "deterministic"}
+
+
+def parse_run_args(args: list, valued: tuple = RUN_VALUED) -> RunOptions:
+    """Options up to the first non-option word, which is PROGRAM; the rest are its ARGS.
+
+    valued names the options that take a value (`trace` accepts more than `run`).
+    """
     opts = RunOptions()
     i = 0
     while i < len(args) and args[i].startswith("-"):
@@ -56,12 +93,14 @@ def parse_run_args(args: list) -> RunOptions:
             opts.strace = "-"
         elif arg.startswith("--strace="):
             opts.strace = arg.split("=", 1)[1] or "-"
-        elif arg in ("--root", "--env", "--max-tasks"):
+        elif arg in FLAGS:
+            setattr(opts, FLAGS[arg], True)
+        elif arg in valued:
             if i + 1 >= len(args):
                 raise UsageError(f"{arg} needs a value")
             i += 1
             _apply_valued(opts, arg, args[i])
-        elif arg.startswith(("--root=", "--env=", "--max-tasks=")):
+        elif arg.startswith(tuple(f"{name}=" for name in valued if name.startswith("--"))):
             name, value = arg.split("=", 1)
             _apply_valued(opts, name, value)
         elif arg in ("-h", "--help"):
@@ -84,11 +123,37 @@ def _apply_valued(opts: RunOptions, name: str, value: str) -> None:
         if not os.path.isdir(value):
             raise UsageError(f"--root {value}: not a directory")
         opts.root = os.path.abspath(value)
+    elif name in TRACE_OPTIONS:
+        _apply_trace_valued(opts, name, value)
     else:
         if "=" not in value:
             raise UsageError(f"--env {value}: expected K=V")
         key, val = value.split("=", 1)
         opts.env[key] = val
+
+
+def _apply_trace_valued(opts: RunOptions, name: str, value: str) -> None:
+    if not value:
+        raise UsageError(f"{name} needs a value")
+    if name == "--timeline":
+        _check_output_path(name, value)
+        opts.timeline = value
+    elif name == "--trace-filter":
+        opts.trace_filter.append(value)
+    elif name == "--filter":
+        opts.graph_filter.append(value)
+    else:                                     # -o / --output
+        _check_output_path(name, value)
+        opts.graph_out = value
+
+
+def _check_output_path(name: str, path: str) -> None:
+    """Refuse before the run an output file that could never be written."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise UsageError(f"{name} {path}: no such directory {directory}")
+    if os.path.isdir(path):
+        raise UsageError(f"{name} {path}: is a directory")
 
 
 def guest_environment(extra: dict) -> list:
@@ -148,25 +213,112 @@ def open_strace(target):
 
 
 def cmd_run(args: list) -> int:
+    return run_program(parse_run_args(args))
+
+
+def cmd_trace(args: list) -> int:
+    opts = parse_run_args(args, TRACE_VALUED)
+    opts.graph = True
+    return run_program(opts)
+
+
+def run_program(opts: RunOptions) -> int:
+    """Run the program to its end; write the trace outputs asked for; the exit status."""
     from glasskernel.init.main import Kernel
-    opts = parse_run_args(args)
+    timeline_writer = load_timeline_writer() if opts.timeline is not None else None
     strace_out = open_strace(opts.strace)
-    kernel = Kernel(root=opts.root, strace_file=strace_out, max_tasks=opts.max_tasks)
+    kernel = Kernel(root=opts.root, strace_file=strace_out, max_tasks=opts.max_tasks,
+                    deterministic=opts.deterministic)
+    recorder = attach_recorder(kernel, opts)
     try:
+        start = kernel.trace_clock_ns()
         try:
             task = start_program(kernel, opts)
         except KernelError as err:
             message, status = describe_exec_failure(opts.argv[0], err)
             print(message, file=sys.stderr)
             return status
+        if recorder is not None:
+            recorder.add_first_process(task, opts.argv, first_filename(recorder, task), start)
         status, message = wait_status_to_exit(kernel.run(task))
         if message:
             print(message, file=sys.stderr)
+        if recorder is not None:
+            write_trace_outputs(recorder, opts, timeline_writer)
         return status
     finally:
+        kernel.tracer.detach_all()
         kernel.shutdown()
         if strace_out not in (None, sys.stderr):
             strace_out.close()
+
+
+def attach_recorder(kernel, opts: RunOptions):
+    """A Recorder on the kernel's tracer if any trace output was asked for, else None."""
+    if not opts.recording():
+        return None
+    from glasskernel.kernel.trace.recorder import Recorder
+    recorder = Recorder(keep=opts.trace_filter or None)
+    kernel.tracer.attach(recorder)
+    return recorder
+
+
+def first_filename(recorder, task) -> str:
+    """The file the first program was started from (its exec event), else its comm."""
+    for event in reversed(recorder.events):
+        if event.name == "sched_process_exec" and event.args.get("pid") == task.pid:
+            return event.args.get("filename", task.comm)
+    return task.comm
+
+
+def load_timeline_writer():
+    """write_timeline(recorder, path), imported only when --timeline asks for it (before
+    the run, so a broken install fails at once rather than after the program ran)."""
+    from glasskernel.kernel.trace.timeline import write_timeline
+    return write_timeline
+
+
+def write_trace_outputs(recorder, opts: RunOptions, timeline_writer=None) -> None:
+    """The function graph (stdout or -o FILE), the timeline file, the tree on stderr.
+
+    A file that cannot be written is reported; the exit status stays the program's.
+    """
+    try:
+        if opts.graph:
+            write_graph(recorder, opts)
+    except OSError as err:
+        if opts.graph_out is None and isinstance(err, BrokenPipeError):
+            _discard_stdout()             # the reader (`| head`) left: stop quietly
+        else:
+            print(f"glasskernel: {opts.graph_out or 'stdout'}: {err.strerror}", file=sys.stderr)
+    try:
+        if timeline_writer is not None:
+            timeline_writer(recorder, opts.timeline)
+    except OSError as err:
+        print(f"glasskernel: {opts.timeline}: {err.strerror}", file=sys.stderr)
+    if opts.tree:
+        from glasskernel.kernel.trace.proc_tree import write_process_tree
+        sys.stderr.flush()
+        write_process_tree(recorder, sys.stderr)
+        sys.stderr.flush()
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def write_graph(recorder, opts: RunOptions) -> None:
+    from glasskernel.kernel.trace.trace_functions_graph import write_function_graph
+    if opts.graph_out is None:
+        sys.stdout.flush()
+        write_function_graph(recorder.events, sys.stdout, opts.graph_filter or None)
+        sys.stdout.flush()
+        return
+    with open(opts.graph_out, "w", encoding="utf-8", errors="backslashreplace") as out:
+        write_function_graph(recorder.events, out, opts.graph_filter or None)
 
 
 def main(argv=None) -> int:
@@ -177,6 +329,8 @@ def main(argv=None) -> int:
             return 0 if argv else EXIT_USAGE
         if argv[0] == "run":
             return cmd_run(argv[1:])
+        if argv[0] == "trace":
+            return cmd_trace(argv[1:])
         if argv[0] == "demo":
             from glasskernel.demo import cmd_demo
             return cmd_demo(argv[1:])

@@ -1,41 +1,251 @@
-"""`glasskernel demo`: run the bundled example and show the syscalls entering our kernel.
+"""`glasskernel demo`: a narrated walk through the kernel path of a real fork + exec.
 
-The example is a static x86-64 program shipped prebuilt inside the package (built from
-examples/src by scripts/build-examples.sh), so the demo needs no compiler. Every line of
-the syscall log comes from this run: each is one trip from user mode through
-``do_syscall_64`` and the syscall table into a handler of ours, and back.
+The bundled example (examples/src/forkexec.c, shipped prebuilt in examples/bin by
+scripts/build-examples.sh, so no compiler is needed) forks; the child prints and execs
+`hello`; the parent waits and prints the status. The demo runs it (deterministically)
+with the trace recorder attached, then tells the story of that run step by step from
+the recorded events: every number printed comes from this run's trace.
+
+    glasskernel demo                 the walkthrough of the bundled example
+    glasskernel demo PROGRAM [ARGS]  the same walk through any program that forks
+    glasskernel demo --explain STEP  the longer explanation of one step
 """
 import os
 import sys
 
-from glasskernel.cli import cmd_run
+from glasskernel.demo_steps import COPY_STEPS, FORK_SYSCALLS, STEP_KEYS, STEPS, Trace, explanation
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "examples", "bin")
-
-INTRO = """\
-glasskernel demo: running {program} on glasskernel's own kernel.
-The program is a real static x86-64 Linux binary. Its instructions run on the emulated
-CPU; every `syscall` instruction traps into our kernel (Python), which looks the number up
-in the x86-64 syscall table and runs the handler. The log below (strace format) is each
-of those trips, in order, with arguments and results as the kernel saw them.
-------------------------------------------------------------------------------------------
-"""
-OUTRO = """\
-------------------------------------------------------------------------------------------
-The program exited with status {status}. `glasskernel run --strace PROGRAM` shows the same
-for any static program; compare it with `strace PROGRAM` on the host.
-"""
+RULE = "-" * 90
 
 
-def example_path(name: str = "hello") -> str:
+def example_path(name: str = "forkexec") -> str:
     return os.path.join(EXAMPLES, name)
 
 
+def record_run(argv: list, deterministic: bool = True):
+    """Run argv on a fresh kernel with a recorder attached: (recorder, wait status)."""
+    from glasskernel.cli import guest_environment
+    from glasskernel.init.main import Kernel
+    from glasskernel.kernel.trace.recorder import Recorder
+    kernel = Kernel(deterministic=deterministic)
+    recorder = Recorder()
+    kernel.tracer.attach(recorder)
+    try:
+        env = guest_environment({})
+        task = kernel.run_init_process(argv[0].encode(), [a.encode() for a in argv], env)
+        recorder.add_first_process(task, argv, argv[0])
+        status = kernel.run(task)
+    finally:
+        kernel.tracer.detach_all()
+        kernel.shutdown()
+    return recorder, status
+
+
+# ----- the narration ------------------------------------------------------------------------
+
+class Walk:
+    """Finds each step of the story in the trace and writes its lines."""
+
+    def __init__(self, events):
+        self.t = Trace(events)
+        self.lines = []
+        self.facts = {}             # what the tests check: child pid, saved rax, entry...
+
+    def say(self, text: str = "", indent: int = 0) -> None:
+        self.lines.append("    " * indent + text)
+
+    def heading(self, key: str) -> None:
+        step = explanation(key)
+        self.say()
+        self.say(f"[{STEP_KEYS.index(key) + 1:2}] {step.title}   (--explain {key})")
+
+    def run(self) -> list:
+        t = self.t
+        fork_i = t.find(FORK_SYSCALLS, ph="B")
+        if fork_i is None:
+            self.say("This run made no fork/clone syscall: there is no fork to walk through.")
+            return self.lines
+        self.walk_fork(fork_i)
+        self.walk_exec()
+        self.walk_exit_and_wait()
+        return self.lines
+
+    def walk_fork(self, fork_i: int) -> None:
+        t = self.t
+        entry = t[fork_i]
+        parent = entry.pid
+        self.facts["parent"] = parent
+        self.heading("entry")
+        self.say(f"{entry.comm} (pid {parent}) executes `syscall` with rax = {entry.args['nr']} "
+                 f"({entry.name[len('__x64_sys_'):]}).", 1)
+        self.say(f"entry_SYSCALL_64 saves pt_regs: rip = {entry.args['rip']} (after the syscall "
+                 f"instruction), rsp = {entry.args['rsp']}; do_syscall_64 calls {entry.name}.", 1)
+        clone_i = t.find("kernel_clone", ph="B", pid=parent, start=fork_i)
+        self.heading("kernel_clone")
+        self.say(f"kernel_clone(flags = {t[clone_i].args['flags']})", 1)
+        self.walk_copy_process(parent, clone_i)
+        wake_i = t.find("wake_up_new_task", ph="B", pid=parent, start=clone_i)
+        self.heading("wake_up_new_task")
+        self.say(f"pid {t[wake_i].args['pid']} goes on the run queue; the parent keeps the CPU.", 1)
+        ret_i = t.closing(fork_i)
+        self.heading("parent_return")
+        self.say(f"{entry.name} returns {t[ret_i].args.get('ret')} into the parent's saved rax: "
+                 f"fork() returns the child's pid in the parent.", 1)
+        self.facts["parent_fork_ret"] = t[ret_i].args.get("ret")
+        self.walk_switch_to_child(ret_i)
+
+    def walk_copy_process(self, parent: int, clone_i: int) -> None:
+        t = self.t
+        cp_i = t.find("copy_process", ph="B", pid=parent, start=clone_i)
+        end = t.closing(cp_i)
+        self.heading("copy_process")
+        for i in range(cp_i + 1, end):
+            e = t[i]
+            if e.pid != parent or e.ph != "B" or e.name not in COPY_STEPS:
+                continue
+            detail = ""
+            if "action" in e.args:
+                detail = f"{e.args['action']}"
+                if "what" in e.args:
+                    detail += f" {e.args['what']}"
+                detail += f" ({e.args['why']})"
+            if e.name == "copy_thread":
+                self.walk_copy_thread(i)
+                continue
+            if e.name == "alloc_pid":
+                pid = t[t.closing(i)].args.get("ret")
+                self.facts["child"] = pid
+                self.heading("alloc_pid")
+                self.say(f"alloc_pid → pid {pid}", 1)
+                continue
+            self.say(f"{e.name:<16} {detail}".rstrip(), 1)
+
+    def walk_copy_thread(self, i: int) -> None:
+        ret = self.t[self.t.closing(i)].args
+        self.heading("copy_thread")
+        self.say(f"child's saved registers = the parent's, except rax = {ret['child_rax']}", 1)
+        self.say(f"child's rip = {ret['child_rip']}, rsp = {ret['child_rsp']} (the parent's); "
+                 f"its kernel stack starts in {ret['entry']}", 1)
+        self.facts["child_rax"] = ret["child_rax"]
+        self.facts["child_rip"] = ret["child_rip"]
+
+    def walk_switch_to_child(self, start: int) -> None:
+        t = self.t
+        child = self.facts.get("child")
+        sw_i = t.find("sched_switch", start=start, next_pid=child)
+        if sw_i is None:
+            return
+        sw = t[sw_i]
+        self.heading("context_switch")
+        state = {"S": "sleeping", "R": "runnable (time slice used up)", "D": "sleeping",
+                 "T": "stopped", "Z": "exiting"}.get(sw.args["prev_state"], sw.args["prev_state"])
+        self.say(f"{sw.args['prev_comm']} (pid {sw.args['prev_pid']}) leaves the CPU, {state}; "
+                 f"schedule → context_switch → switch_mm → switch_to pid {child}", 1)
+        rf_i = t.find("ret_from_fork", ph="B", pid=child, start=sw_i)
+        if rf_i is None:
+            return
+        rf = t[rf_i]
+        self.heading("ret_from_fork")
+        self.say(f"pid {child} starts in ret_from_fork → schedule_tail, then returns to user mode "
+                 f"at rip = {rf.args['rip']} with rax = {rf.args['rax']}: fork() returns 0 here.", 1)
+        self.facts["child_first_rax"] = rf.args["rax"]
+
+    def walk_exec(self) -> None:
+        t = self.t
+        child = self.facts.get("child")
+        ex_i = t.find("__x64_sys_execve", ph="B", pid=child)
+        if ex_i is None:
+            return
+        self.heading("execve")
+        common_i = t.find("do_execveat_common", ph="B", pid=child, start=ex_i)
+        filename = t[common_i].args["filename"]
+        self.say(f"execve(\"{filename}\") → do_execveat_common → bprm_execve → "
+                 f"search_binary_handler", 1)
+        load_i = t.find("load_elf_binary", ph="B", pid=child, start=common_i)
+        entry_i = t.find("load_elf_binary_entry", pid=child, start=load_i)
+        st_i = t.find("start_thread", ph="B", pid=child, start=load_i)
+        self.heading("load_elf_binary")
+        self.say(f"the ELF handler accepts {filename}; begin_new_exec drops the old address space; "
+                 f"the segments are mapped", 1)
+        e = t[entry_i].args
+        self.say(f"entry point = e_entry {e['e_entry']} + load bias {e['bias']} = {e['entry']}", 1)
+        self.heading("start_thread")
+        st = t[st_i].args
+        self.say(f"saved rip: {self.facts.get('child_rip')} (in the old program) → {st['rip']}; "
+                 f"saved rsp → {st['rsp']} (the new stack: argc, argv, envp, auxv)", 1)
+        self.facts["exec_filename"] = filename
+        self.facts["exec_entry"] = st["rip"]
+
+    def walk_exit_and_wait(self) -> None:
+        t = self.t
+        child, parent = self.facts.get("child"), self.facts.get("parent")
+        exit_i = t.find("do_exit", ph="B", pid=child)
+        if exit_i is None:
+            return
+        code = t[exit_i].args["code"]
+        self.heading("exit")
+        self.say(f"pid {child} calls exit_group({code >> 8}): do_exit(status {code:#06x}) → "
+                 f"exit_notify: pid {child} is now a zombie", 1)
+        notify_i = t.find("do_notify_parent", ph="B", pid=child, start=exit_i)
+        if notify_i is not None:
+            self.heading("sigchld")
+            self.say(f"do_notify_parent sends {t[notify_i].args['sig']} to pid "
+                     f"{t[notify_i].args['parent']} and wakes it", 1)
+        wait_i = t.find("__x64_sys_wait4", ph="E", pid=parent, start=exit_i)
+        if wait_i is not None:
+            self.heading("wait")
+            self.say(f"the parent's wait4 returns {t[wait_i].args.get('ret')}; the child's status "
+                     f"{code:#06x} means exit code {code >> 8}; release_task frees pid {child}", 1)
+            self.facts["wait_ret"] = t[wait_i].args.get("ret")
+
+
+# ----- the command --------------------------------------------------------------------------
+
+INTRO = """\
+glasskernel demo: {program} runs on glasskernel's kernel with tracing on. Its own output
+comes first; then the walk through the kernel path of that run, built from its trace.
+{rule}"""
+OUTRO = """
+{rule}
+Every value above comes from this run's trace. See one step in depth with
+`glasskernel demo --explain STEP` (steps: {steps}), the whole trace with
+`glasskernel trace PROGRAM`, and a timeline with `glasskernel run --timeline t.html PROGRAM`."""
+
+
 def cmd_demo(args: list) -> int:
-    program = example_path()
-    sys.stdout.write(INTRO.format(program=os.path.basename(program)))
+    if args[:1] == ["--explain"]:
+        return explain_step(args[1] if len(args) > 1 else "")
+    argv = args or [example_path()]
+    sys.stdout.write(INTRO.format(program=os.path.basename(argv[0]), rule=RULE) + "\n")
     sys.stdout.flush()
-    strace = [a for a in args if a.startswith("--strace")] or ["--strace"]
-    status = cmd_run(strace[:1] + [program])
-    sys.stdout.write(OUTRO.format(status=status))
-    return status
+    try:
+        recorder, status = record_run(argv)
+    except Exception as exc:                    # a program that cannot start
+        from glasskernel.uapi.errno import KernelError, strerror
+        if isinstance(exc, KernelError):
+            print(f"glasskernel demo: cannot run {argv[0]}: {strerror(exc.errno)}", file=sys.stderr)
+            return 126
+        raise
+    sys.stdout.flush()
+    walk = Walk(recorder.events)
+    print(RULE)
+    print("\n".join(walk.run()))
+    print(OUTRO.format(rule=RULE, steps=", ".join(STEP_KEYS)))
+    return status >> 8 if not status & 0x7F else 128 + (status & 0x7F)
+
+
+def explain_step(key: str) -> int:
+    step = explanation(key)
+    if step is None:
+        print(f"glasskernel demo: unknown step {key!r}; steps: {', '.join(STEP_KEYS)}",
+              file=sys.stderr)
+        return 2
+    import textwrap
+    print(step.title)
+    print()
+    print(textwrap.fill(step.explain, width=90))
+    return 0
+
+
+__all__ = ["cmd_demo", "record_run", "Walk", "STEPS"]

@@ -15,6 +15,7 @@ from glasskernel.mm.mm_types import ELF_ET_DYN_BASE, TASK_SIZE, page_align
 from glasskernel.mm.mmap import MAP_FIXED, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE, do_mmap
 from glasskernel.mm.page_alloc import PAGE_SIZE
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.kernel.trace.tracepoint import trace_event, traced
 
 ELFMAG = b"\x7fELF"
 ELFCLASS64, ELFDATA2LSB, EV_CURRENT = 2, 1, 1
@@ -176,6 +177,7 @@ def executable_stack(phdrs: list) -> bool:
     return False
 
 
+@traced(ret=lambda _r: {})
 def load_elf_binary(bprm) -> None:
     """Replace the current program with this ELF image (binfmt_elf.c: load_elf_binary)."""
     from glasskernel.fs import exec as fs_exec
@@ -199,6 +201,8 @@ def load_elf_binary(bprm) -> None:
     phdr_addr = find_phdr_addr(ehdr, phdrs, loads, bias)
     sp = create_elf_tables(bprm, ehdr, phdr_addr, entry)
     bprm.entry = entry
+    trace_event("load_elf_binary_entry", entry=f"{entry:#x}", e_entry=f"{ehdr.e_entry:#x}",
+                bias=f"{bias:#x}", sp=f"{sp:#x}")
     start_thread(bprm.task, entry, sp)
 
 

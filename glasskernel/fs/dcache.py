@@ -65,6 +65,10 @@ class Dentry:
     def symlink(self, task, name: str, target: str) -> None:
         raise KernelError(Errno.EPERM)
 
+    def mknod(self, task, name: str, mode: int) -> None:
+        """Make a FIFO or socket inode (mode carries the type bits)."""
+        raise KernelError(Errno.EPERM)
+
     def link(self, task, old: "Dentry", name: str) -> None:
         raise KernelError(Errno.EPERM)
 

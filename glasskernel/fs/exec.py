@@ -23,6 +23,7 @@ from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW
 from glasskernel.uapi.limits import PATH_MAX
 from glasskernel.uapi.resource import _STK_LIM
+from glasskernel.kernel.trace.tracepoint import traced
 
 BINPRM_BUF_SIZE = 256
 MAX_ARG_STRLEN = PAGE_SIZE * 32
@@ -114,6 +115,7 @@ def exec_mmap(bprm) -> None:
         mmput(old)
 
 
+@traced(ret=lambda _r: {})
 def begin_new_exec(bprm) -> None:
     """The point of no return: from here on, failure kills the task instead of returning."""
     bprm.point_of_no_return = True
@@ -126,6 +128,7 @@ def begin_new_exec(bprm) -> None:
     task.kernel.flush_signal_handlers(task)
 
 
+@traced(ret=lambda _r: {})
 def setup_new_exec(bprm) -> None:
     """After the point of no return: name the task after the file (__set_task_comm).
 
@@ -134,6 +137,7 @@ def setup_new_exec(bprm) -> None:
     bprm.task.comm = os.path.basename(bprm.filename)[:15]
 
 
+@traced(ret=lambda _r: {})
 def search_binary_handler(bprm) -> None:
     """Try each registered format until one accepts the file (ENOEXEC means 'not mine')."""
     from glasskernel.fs.binfmt_elf import NotSupported, load_elf_binary
@@ -158,6 +162,7 @@ def exec_binprm(bprm) -> None:
     search_binary_handler(bprm)
 
 
+@traced(ret=lambda _r: {})
 def bprm_execve(bprm) -> None:
     """Run the format handlers; a failure past the point of no return kills the task."""
     try:
@@ -187,6 +192,10 @@ def prepare_bprm(task, dfd: int, filename: bytes, argv: list, envp: list, flags:
     return bprm
 
 
+@traced(args=lambda task, dfd, filename, argv, envp, flags=0: {
+    "filename": filename.decode("utf-8", "replace"), "argc": len(argv)},
+    ret=lambda bprm: {"entry": f"{getattr(bprm, 'entry', 0):#x}",
+                      "sp": f"{bprm.task.thread.regs.get('rsp', 0):#x}"})
 def do_execveat_common(task, dfd: int, filename: bytes, argv: list, envp: list, flags: int = 0):
     """Open, prepare and load; returns the bprm of the program now installed."""
     bprm = prepare_bprm(task, dfd, filename, argv, envp, flags)

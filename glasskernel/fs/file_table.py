@@ -11,6 +11,7 @@ Subclasses provide the file_operations: ``HostFile`` for regular files of the ov
 import os
 
 from glasskernel.fs.internal import host_errors
+from glasskernel.fs.select import DEFAULT_POLLMASK
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import (O_ACCMODE, O_APPEND, O_PATH, O_RDONLY, O_RDWR, O_WRONLY,
                                     SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET)
@@ -27,6 +28,7 @@ class File:
     """Generic open file: offset, flags and reference count; ops default to Linux's NULLs."""
 
     seekable = True
+    f_ep = None                     # epoll items watching this file (fs/eventpoll.py)
 
     def __init__(self, dentry, flags: int):
         self.dentry = dentry
@@ -45,6 +47,9 @@ class File:
     def put(self) -> None:
         self._refs -= 1
         if self._refs == 0:
+            if self.f_ep:
+                from glasskernel.fs.eventpoll import eventpoll_release
+                eventpoll_release(self)     # __fput: out of every epoll set first
             self.release()
 
     def close(self) -> None:
@@ -146,6 +151,11 @@ class File:
         return new
 
     # --- everything else --------------------------------------------------------------
+    def poll(self, pt) -> int:
+        """->poll (fs/select.py has the protocol). Without one of its own a file is always
+        ready to read and write, as vfs_poll answers, and epoll refuses it (EPERM)."""
+        return DEFAULT_POLLMASK
+
     def stat(self):
         return self.dentry.stat()
 

@@ -11,6 +11,8 @@ from glasskernel.fs.internal import uint_arg
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import (AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW,
                                     RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT)
+from glasskernel.uapi.stat import (S_IALLUGO, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT,
+                                   S_IFREG, S_IFSOCK)
 
 
 def filename_create(task, dfd, pathname: int, want_dir: bool):
@@ -230,3 +232,41 @@ def sys_link(task, oldname, newname) -> int:
 
 def sys_linkat(task, olddfd, oldname, newdfd, newname, flags) -> int:
     return do_linkat(task, olddfd, oldname, newdfd, newname, flags)
+
+
+# --- mknod ------------------------------------------------------------------------------
+def may_mknod(mode: int) -> None:
+    """may_mknod: directories are mkdir's (EPERM); an unknown file type is EINVAL."""
+    kind = mode & S_IFMT
+    if kind == S_IFDIR:
+        raise KernelError(Errno.EPERM)
+    if kind not in (0, S_IFREG, S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK):
+        raise KernelError(Errno.EINVAL)
+
+
+def do_mknodat(task, dfd, filename, mode, dev) -> int:
+    """do_mknodat: a regular file, a FIFO or a socket inode, minus the umask.
+
+    Device nodes need CAP_MKNOD, which the sandbox never grants (its root is mounted
+    nodev besides): EPERM, after the name checks as in vfs_mknod.
+    """
+    mode = uint_arg(mode)
+    may_mknod(mode)
+    parent, name = filename_create(task, dfd, filename, want_dir=False)
+    mode &= ~task.fs.umask
+    kind = mode & S_IFMT
+    if kind in (0, S_IFREG):
+        parent.create(task, name, mode & S_IALLUGO)
+    elif kind in (S_IFCHR, S_IFBLK):
+        raise KernelError(Errno.EPERM)
+    else:
+        parent.mknod(task, name, mode & (S_IFMT | S_IALLUGO))
+    return 0
+
+
+def sys_mknod(task, filename, mode, dev) -> int:
+    return do_mknodat(task, AT_FDCWD, filename, mode, dev)
+
+
+def sys_mknodat(task, dfd, filename, mode, dev) -> int:
+    return do_mknodat(task, dfd, filename, mode, dev)

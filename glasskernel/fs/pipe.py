@@ -12,10 +12,12 @@ import time
 from glasskernel.fs.dcache import Dentry
 from glasskernel.fs.file_table import File
 from glasskernel.fs.kstat import StatResult
-from glasskernel.kernel.sched.wait import WaitQueue, wait_event
+from glasskernel.fs.select import poll_wait
+from glasskernel.kernel.sched.wait import SlowPathRequired, WaitQueue, wait_event
 from glasskernel.mm.uaccess import put_user_i32
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import O_CLOEXEC, O_DIRECT, O_NONBLOCK, O_RDONLY, O_WRONLY
+from glasskernel.uapi.poll import POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM
 
 PIPE_BUF = 4096
 PIPE_DEF_SIZE = 65536
@@ -95,6 +97,11 @@ class PipeFile(File):
         if not data:
             return 0
         atomic = len(data) <= PIPE_BUF
+        if pipe.kernel.in_fast_syscall and pipe.space() < len(data) \
+                and not self.flags & O_NONBLOCK:
+            # It will have to sleep part-way: go to the slow path before copying any of it,
+            # or the rerun there would write the first part a second time.
+            raise SlowPathRequired()
         written = 0
         while written < len(data):
             need = len(data) - written if atomic else 1
@@ -122,6 +129,32 @@ class PipeFile(File):
 
     def stat(self):
         return self.dentry.stat()
+
+    def poll(self, pt) -> int:
+        """pipe_poll: register on the queues of the ends this file holds, then look.
+
+        The read end is readable when data is there and hangs up (POLLHUP) when no
+        writer is left; the write end is writable when a PIPE_BUF write would not block
+        and errors (POLLERR) when no reader is left.
+        """
+        pipe = self.pipe
+        readable, writable = self.readable, self.writable
+        if readable:
+            poll_wait(self, pipe.rd_wait, pt)
+        if writable:
+            poll_wait(self, pipe.wr_wait, pt)
+        mask = 0
+        if readable:
+            if pipe.buf:
+                mask |= POLLIN | POLLRDNORM
+            if not pipe.writers:
+                mask |= POLLHUP
+        if writable:
+            if pipe.space() >= PIPE_BUF:
+                mask |= POLLOUT | POLLWRNORM
+            if not pipe.readers:
+                mask |= POLLERR
+        return mask
 
     def size(self) -> int:
         return len(self.pipe.buf)

@@ -7,6 +7,7 @@ leaves the offset where it was.
 import struct
 
 from glasskernel.fs.internal import fd_arg, long_arg
+from glasskernel.kernel.sched.wait import SlowPathRequired
 from glasskernel.mm.uaccess import check_user_ptr, copy_from_user, copy_to_user
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import O_APPEND, SEEK_HOLE
@@ -182,7 +183,12 @@ def sys_sendfile64(task, out_fd, in_fd, offset_ptr, count) -> int:
         data = src.pread(min(_SENDFILE_CHUNK, count - done), pos + done)
         if not data:
             break
-        written = dst.write(data)
+        try:
+            written = dst.write(data)
+        except SlowPathRequired:
+            if not done:
+                raise                          # nothing moved yet: rerun it where it may sleep
+            break                              # keep what is done: a short sendfile
         done += written
         if written < len(data):
             break

@@ -8,7 +8,6 @@ in a fresh task; ``run`` lets the scheduler run everything until init has no chi
 left, and returns the user program's wait status.
 """
 import os
-import struct
 import sys
 import time
 
@@ -16,6 +15,7 @@ from glasskernel.arch.x86.cpu import Cpu
 from glasskernel.arch.x86.entry.common import do_syscall_64
 from glasskernel.arch.x86.entry.syscall_64 import build_sys_call_table
 from glasskernel.arch.x86.kernel.apic_timer import HostSignalWatcher
+from glasskernel.arch.x86.kernel import signal as arch_signal
 from glasskernel.arch.x86.kernel.traps import handle_exception
 from glasskernel.drivers.tty import n_tty
 from glasskernel.drivers.tty.host_io import HostIo
@@ -26,6 +26,8 @@ from glasskernel.kernel.futex.core import FutexTable
 from glasskernel.kernel.hrtimer import HrTimerBase
 from glasskernel.kernel.sched.core import Scheduler
 from glasskernel.kernel.task import TaskState
+from glasskernel.kernel.time_virtual import VirtualClock
+from glasskernel.kernel.trace.tracepoint import Tracer, trace_event, traced
 from glasskernel.mm.page_alloc import PhysicalMemory
 from glasskernel.uapi.unistd_64 import SYSCALL_NAMES
 
@@ -40,8 +42,9 @@ class Kernel:
     """One running glasskernel: the state Linux keeps in globals, passed explicitly."""
 
     def __init__(self, root=None, strace_file=None, mem_size=DEFAULT_MEM_SIZE, stderr=None,
-                 max_tasks=DEFAULT_MAX_TASKS):
+                 max_tasks=DEFAULT_MAX_TASKS, deterministic=False):
         self.stderr = stderr or sys.stderr
+        self.clock = VirtualClock() if deterministic else None
         self.phys = PhysicalMemory(mem_size)
         self.cpu = Cpu(self.phys, 0)
         self.cpu.on_syscall = self._syscall_entry
@@ -50,11 +53,13 @@ class Kernel:
         self.nr_cpus = 1
         self.max_tasks = max_tasks
         self.hwcap = DEFAULT_HWCAP
-        self.boot_time_ns = time.monotonic_ns()
+        self.boot_time_ns = self.clock_ns()
         self.host_signals = HostSignalWatcher(self.cpu)
         self.host_io = HostIo()
+        self.tracer = Tracer(self)
         self.ttys = {}                 # host st_rdev -> TtyStruct
         self.console_tty = None        # the first program's controlling terminal
+        self._idle_switches = 0
         self.hrtimers = HrTimerBase(self)
         self.futexes = FutexTable(self)
         self.sys_call_table = build_sys_call_table()
@@ -116,6 +121,9 @@ class Kernel:
     def idle_wait(self, delay_ns) -> None:
         """Nothing to run: wait on the host for a timer (delay_ns), a host descriptor or a
         host signal. Forever only if something outside can still change things."""
+        if self.clock is not None and delay_ns is not None and not self.host_io.has_waiters():
+            self.clock.advance(delay_ns)           # virtual time: jump to the next timer
+            return
         if delay_ns is None and not self.host_io.has_waiters():
             user = self.user_task
             if self.console_tty is not None and user is not None and user.state == TaskState.STOPPED:
@@ -126,6 +134,9 @@ class Kernel:
                 return
         self.host_io.wait(self, delay_ns)
         self.host_io.deliver()
+        switches = self.sched.rq.nr_switches
+        self.host_io.settle(bool(self.sched.rq.queued), switches != self._idle_switches)
+        self._idle_switches = switches
 
     def tty_for(self, host_fd: int):
         """The TtyStruct of a host descriptor that is a terminal (one per device), else None."""
@@ -169,10 +180,11 @@ class Kernel:
             self.cpu_task = task
         if self.cpu.current_cr3 != task.mm.pgtable.pgd:
             self.cpu.load_cr3(task.mm.pgtable.pgd)
-        task.user_entered_ns = time.monotonic_ns()
+        task.user_entered_ns = self.clock_ns()
 
     def account_user_time(self, task) -> None:
-        task.utime_ns += time.monotonic_ns() - getattr(task, "user_entered_ns", time.monotonic_ns())
+        now = self.clock_ns()
+        task.utime_ns += now - getattr(task, "user_entered_ns", now)
 
     def save_user_regs(self, task) -> None:
         """switch_to's save: the outgoing task's live registers go back to its pt_regs."""
@@ -182,6 +194,8 @@ class Kernel:
             task.thread.fpstate = self.cpu.read_fxsave()     # switch_fpu_prepare
             self.cpu_task = None
 
+    @traced(args=lambda self, prev, nxt: {"cr3": f"{nxt.mm.pgtable.pgd:#x}" if nxt.mm else "kernel"},
+            ret=lambda _r: {})
     def switch_mm(self, prev, nxt) -> None:
         """Load the next address space's page tables (kernel threads borrow the old one)."""
         mm = getattr(nxt, "mm", None)
@@ -242,11 +256,10 @@ class Kernel:
         return futex_wake_exiting(self, mm, uaddr, count)
 
     def force_sig_fault(self, task, fault) -> None:
-        """A fault in user code: no handlers run yet, so its default action applies."""
+        """A fault in user code: queue its signal with si_code and si_addr; the way back to
+        user mode runs the handler, or the default action if it is blocked or ignored."""
         task.pending_fault = None
-        if self.strace is not None:
-            self.strace.signal(task, fault.signo, fault.code, fault.addr)
-        self.force_fatal_sig(task, fault.signo)
+        ksignal.force_sig_fault(task, fault.signo, fault.code, fault.addr)
 
     def force_fatal_sig(self, task, signo: int) -> None:
         """Kill the task's group with signo's default action (core flag if core dumps are on)."""
@@ -254,21 +267,20 @@ class Kernel:
         do_group_exit(task, exit_status_signal(signo, core))
 
     def flush_signal_handlers(self, task) -> None:
+        """execve: caught signals back to SIG_DFL, and no alternate stack (setup_new_exec)."""
         ksignal.flush_signal_handlers(task)
+        arch_signal.sas_exec_reset(task)
 
     def exit_to_user_mode(self, task) -> None:
         """Work before returning to user mode: signals, and restarts of interrupted calls."""
-        ksignal.arch_do_signal_or_restart(task)
+        arch_signal.arch_do_signal_or_restart(task)
 
-    def signal_delivered(self, task, signo: int, info: bytes = None) -> None:
-        """A signal is being acted on (strace prints its `--- SIGX {...} ---` line)."""
+    def signal_delivered(self, task, signo: int, info: bytes) -> None:
+        """A signal was dequeued to be acted on (strace prints `--- SIGX {...} ---`)."""
         if self.strace is None:
             return
-        if info is None:
-            self.strace.signal(task, signo, 0, 0, si_pid=task.tgid, si_uid=task.cred.uid)
-            return
-        code, pid, uid = struct.unpack_from("<i4xiI", info, 8)
-        self.strace.signal(task, signo, code, 0, si_pid=pid, si_uid=uid)
+        code, addr, fields = ksignal.siginfo_fields(info)
+        self.strace.signal(task, signo, code, addr, **fields)
 
     def sync_pt_regs(self, task) -> dict:
         """The task's pt_regs as the truth, ready to be changed (read from the CPU if live)."""
@@ -305,13 +317,18 @@ class Kernel:
     def trace_execve(self, task, filename: bytes, argv: list, envc: int, envp_addr: int, bprm) -> None:
         """A successful execve, for the syscall log (the old argument memory is gone)."""
         task.did_exec = True
+        trace_event("sched_process_exec", task=task, pid=task.pid,
+                    filename=filename.decode("utf-8", "replace"), comm=task.comm,
+                    argv=[a.decode("utf-8", "replace") for a in argv])
         if self.strace is not None:
             self.strace.execve_start(task, filename.decode("utf-8", "surrogateescape"),
                                      [a.decode("utf-8", "surrogateescape") for a in argv],
                                      envc, envp_addr)
 
     def trace_syscall_enter(self, task, nr: int, args) -> None:
-        pass
+        """A slow syscall starts: strace may have to show it <unfinished ...>."""
+        if self.strace is not None:
+            self.strace.syscall_enter(task, nr, args, task.mm)
 
     def trace_new_task(self, parent, child, args) -> None:
         pass
@@ -320,6 +337,7 @@ class Kernel:
         pass
 
     def trace_do_exit(self, task, status: int) -> None:
+        trace_event("sched_process_exit", task=task, pid=task.pid, code=status)
         if self.strace is not None and not task.kthread:
             if status & 0x7F:
                 self.strace.killed(task, status & 0x7F, bool(status & 0x80))
@@ -327,16 +345,24 @@ class Kernel:
                 self.strace.exited(task, status >> 8)
 
     def trace_release_task(self, task) -> None:
+        trace_event("sched_process_free", pid=task.pid)
         if task is self.user_task:
             self.user_status = task.exit_code
 
     # ----- reporting ----------------------------------------------------------------------
 
     def clock_ns(self) -> int:
-        return time.monotonic_ns()
+        """CLOCK_MONOTONIC: the host's, or the virtual clock of a deterministic run."""
+        clock = self.clock
+        return time.monotonic_ns() if clock is None else clock.monotonic_ns()
+
+    def trace_clock_ns(self) -> int:
+        """Trace timestamps: reading them must not move the virtual clock."""
+        clock = self.clock
+        return time.monotonic_ns() - self.boot_time_ns if clock is None else clock.peek()
 
     def random_bytes(self, n: int) -> bytes:
-        return os.urandom(n)
+        return os.urandom(n) if self.clock is None else self.clock.random_bytes(n)
 
     def syscall_name(self, nr: int) -> str:
         return SYSCALL_NAMES.get(nr, f"syscall_{nr:#x}")

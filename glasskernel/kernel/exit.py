@@ -17,6 +17,8 @@ from glasskernel.kernel.task import TaskState
 from glasskernel.mm.uaccess import copy_to_user, put_user_i32
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.arch.x86.entry.args import int_arg
+from glasskernel.kernel.trace.tracepoint import traced
+from glasskernel.uapi.signal import signal_name
 
 SIGCHLD = 17
 WNOHANG, WUNTRACED, WSTOPPED, WEXITED, WCONTINUED, WNOWAIT = 1, 2, 2, 4, 8, 0x01000000
@@ -78,6 +80,7 @@ def exit_fs(task) -> None:
         fs.users -= 1
 
 
+@traced(args=lambda task, status: {"code": status}, ret=lambda _r: {})
 def do_exit(task, status: int) -> None:
     """Release the task's resources and hand it to its parent as a zombie."""
     kernel = task.kernel
@@ -89,9 +92,15 @@ def do_exit(task, status: int) -> None:
     exit_mm(task)
     exit_files(task)
     exit_fs(task)
+    if task.signal.tty is not None and task.signal.nr_threads == 1:
+        from glasskernel.drivers.tty.tty_jobctrl import exit_session_tty
+        exit_session_tty(task)                 # a session leader hangs up its terminal
     if task.sighand is not None:
         task.sighand.users -= 1
     task.signal.nr_threads -= 1
+    if task.signal.nr_threads == 0:
+        from glasskernel.kernel.time_itimer import exit_itimers
+        exit_itimers(task)                     # the process is gone: its timers stop
     exit_notify(task)
 
 
@@ -138,23 +147,34 @@ def forget_original_parent(task) -> None:
             do_notify_parent(child, child.exit_signal)
 
 
+@traced(args=lambda task, sig: {"sig": signal_name(sig), "parent": getattr(task.parent, "pid", 0)},
+        ret=lambda autoreap: {"autoreap": int(bool(autoreap))})
 def do_notify_parent(task, sig: int) -> bool:
-    """Tell the parent; returns True if the child should be reaped right away."""
+    """Tell the parent with sig (SIGCHLD) and a siginfo saying how the child ended: its pid
+    as the parent sees it, CLD_EXITED/CLD_KILLED/CLD_DUMPED, the status and its CPU times.
+
+    Returns True if the child should be reaped right away: the parent ignores SIGCHLD
+    (SIG_IGN, then no signal is sent) or asked for SA_NOCLDWAIT."""
+    from glasskernel.kernel.signal import SA_NOCLDWAIT, SIG_IGN, group_send_sig_info, sigchld_siginfo
     parent = task.parent
     if parent is None:
         return True
-    kernel = task.kernel
+    status = task.exit_code
+    code = CLD_EXITED if not status & 0x7F else (CLD_DUMPED if status & 0x80 else CLD_KILLED)
+    si_status = status >> 8 if code == CLD_EXITED else status & 0x7F
+    info = sigchld_siginfo(task, code, si_status, task_tgid_vnr(task, parent), signo=sig)
     autoreap = False
     action = parent.sighand.action[SIGCHLD] if parent.sighand is not None else None
-    if sig == SIGCHLD and action is not None and (action.handler == 1 or action.flags & 0x2):
-        autoreap = True                    # SIG_IGN or SA_NOCLDWAIT: nobody will wait
-        sig = 0 if action.handler == 1 else sig
-    if sig > 0:
-        kernel.send_signal(parent, sig)
-    kernel.wake_up_parent(parent)
+    if sig == SIGCHLD and action is not None and (action.handler == SIG_IGN or action.flags & SA_NOCLDWAIT):
+        autoreap = True                    # nobody will wait for it
+        sig = 0 if action.handler == SIG_IGN else sig
+    if 0 < sig <= 64:
+        group_send_sig_info(parent, sig, info)
+    task.kernel.wake_up_parent(parent)
     return autoreap
 
 
+@traced(ret=lambda _r: {})
 def exit_notify(task) -> None:
     forget_original_parent(task)
     task.exit_state = "zombie"
@@ -164,6 +184,7 @@ def exit_notify(task) -> None:
         release_task(task)
 
 
+@traced(args=lambda task: {"pid": task.pid}, ret=lambda _r: {})
 def release_task(task) -> None:
     """Remove a reaped task for good: unlink it from its parent and the task table."""
     from glasskernel.kernel.pid import free_pid
@@ -235,6 +256,7 @@ def wait_consider_task(wo, waiter, child):
     return wait_task_stopped(wo, waiter, child) or wait_task_continued(wo, waiter, child)
 
 
+@traced(ret=lambda r: {"ret": r if isinstance(r, int) else getattr(r, "pid", 0)})
 def do_wait(task, wo: WaitOpts):
     """Report one eligible child, or None for WNOHANG; sleep while children are busy."""
     kernel = task.kernel

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from glasskernel.arch.x86.kernel.process import copy_thread
 from glasskernel.kernel.pid import Nsproxy, PidNamespace, alloc_pid, free_pid, task_pid_vnr
 from glasskernel.kernel.task import SignalStruct, Task
+from glasskernel.kernel.trace.events import clone_args, pid_ret, share_or_copy_args
+from glasskernel.kernel.trace.tracepoint import trace_event, traced
 from glasskernel.mm.memory import zap_page_range
 from glasskernel.mm.mm_types import TASK_SIZE
 from glasskernel.uapi.errno import Errno, KernelError
@@ -83,6 +85,8 @@ def check_task_limits(current) -> None:
 
 # ----- the copy steps -----------------------------------------------------------------------
 
+@traced(args=lambda current: {"action": "copied", "why": "a new task_struct, the parent's fields"},
+        ret=lambda p: {})
 def dup_task_struct(current) -> Task:
     """A new task_struct that starts as a copy of the parent's scalar fields."""
     p = Task(kernel=current.kernel, pid=0, tgid=0, comm=current.comm)
@@ -94,6 +98,7 @@ def dup_task_struct(current) -> Task:
     return p
 
 
+@traced(args=lambda flags, current, p: {"action": "copied", "why": "credentials are per task"})
 def copy_creds(flags, current, p) -> None:
     p.cred = copy.copy(current.cred)
 
@@ -107,21 +112,27 @@ def share_or_copy(flags: int, flag: int, obj):
     return obj.copy()
 
 
+@traced(args=share_or_copy_args(CF.CLONE_FILES, "the descriptor table"))
 def copy_files(flags, current, p) -> None:
     p.files = share_or_copy(flags, CF.CLONE_FILES, current.files)
 
 
+@traced(args=share_or_copy_args(CF.CLONE_FS, "root, cwd and umask"))
 def copy_fs(flags, current, p) -> None:
     p.fs = share_or_copy(flags, CF.CLONE_FS, current.fs)
 
 
+@traced(args=share_or_copy_args(CF.CLONE_SIGHAND, "the signal handlers"))
 def copy_sighand(flags, current, p) -> None:
+    from glasskernel.arch.x86.kernel.signal import sas_for_child
     p.sighand = share_or_copy(flags, CF.CLONE_SIGHAND, current.sighand)
+    p.sas = sas_for_child(flags, current)      # the alternate signal stack
     if flags & CF.CLONE_CLEAR_SIGHAND:
         from glasskernel.kernel.signal import flush_signal_handlers
         flush_signal_handlers(p)
 
 
+@traced(args=share_or_copy_args(CF.CLONE_THREAD, "the signal_struct (thread group)"))
 def copy_signal(flags, current, p) -> None:
     """A thread joins its group's signal_struct; a new process gets its own (same pgrp/session)."""
     if flags & CF.CLONE_THREAD:
@@ -132,6 +143,7 @@ def copy_signal(flags, current, p) -> None:
     p.signal = SignalStruct(pgrp=src.pgrp, session=src.session, tty=src.tty)
 
 
+@traced(args=share_or_copy_args(CF.CLONE_VM, "the address space (copy-on-write when copied)"))
 def copy_mm(flags, current, p) -> None:
     """CLONE_VM shares the address space; otherwise dup_mmap copies it copy-on-write."""
     if current.mm is None:
@@ -143,6 +155,9 @@ def copy_mm(flags, current, p) -> None:
         p.mm = dup_mmap(current.mm)
 
 
+@traced(args=lambda flags, current, p: {
+    "action": "new pid namespace" if flags & CF.CLONE_NEWPID else "shared",
+    "why": f"CLONE_NEWPID {'set' if flags & CF.CLONE_NEWPID else 'clear'}"})
 def copy_namespaces(flags, current, p) -> None:
     """Only the pid namespace is modelled: CLONE_NEWPID gives the child's children a new one."""
     if flags & CF.CLONE_NEWPID:
@@ -158,6 +173,7 @@ def copy_io(flags, current, p) -> None:
 
 # ----- the address space copy ---------------------------------------------------------------
 
+@traced(args=lambda old: {"vmas": len(old.vmas)}, ret=lambda mm: {})
 def dup_mmap(old):
     """Copy every VMA and the page tables; private pages become copy-on-write in both."""
     from glasskernel.mm.mm_types import MmStruct, VmArea
@@ -212,6 +228,7 @@ def mmput(mm) -> None:
 
 # ----- copy_process -------------------------------------------------------------------------
 
+@traced(args=clone_args, ret=pid_ret)
 def copy_process(current, args: KernelCloneArgs) -> Task:
     """Build the child task, step by step; on failure undo the steps done, in reverse."""
     kernel = current.kernel
@@ -221,7 +238,7 @@ def copy_process(current, args: KernelCloneArgs) -> Task:
     p = dup_task_struct(current)
     with contextlib.ExitStack() as undo:
         copy_creds(flags, current, p)
-        kernel.sched.sched_fork(p)
+        sched_fork(kernel, p)
         copy_files(flags, current, p)
         undo.callback(lambda: _put_files(p))                   # bad_fork_cleanup_files
         copy_fs(flags, current, p)
@@ -234,7 +251,7 @@ def copy_process(current, args: KernelCloneArgs) -> Task:
         copy_namespaces(flags, current, p)
         copy_io(flags, current, p)
         copy_thread(p, current, args)
-        p.pid_links = alloc_pid(p.nsproxy.pid_ns_for_children)
+        p.pid_links = traced_alloc_pid(p.nsproxy.pid_ns_for_children)
         undo.callback(lambda: free_pid(p.pid_links))            # bad_fork_free_pid
         p.pid = p.pid_links[0][1]
         p.tgid = current.tgid if flags & CF.CLONE_THREAD else p.pid
@@ -245,6 +262,18 @@ def copy_process(current, args: KernelCloneArgs) -> Task:
         undo.pop_all()                                          # the point of no return
     link_new_task(current, p, flags, args)
     return p
+
+
+@traced(args=lambda kernel, p: {"action": "new", "why": f"scheduler state, nice {p.nice}, not yet queued"},
+        ret=lambda _r: {})
+def sched_fork(kernel, p) -> None:
+    """Scheduler state of the child (kernel/sched/core.c: sched_fork)."""
+    kernel.sched.sched_fork(p)
+
+
+@traced(name="alloc_pid", ret=lambda links: {"ret": links[0][1]})
+def traced_alloc_pid(ns):
+    return alloc_pid(ns)
 
 
 def _put_files(p) -> None:
@@ -280,6 +309,7 @@ def link_new_task(current, p, flags: int, args: KernelCloneArgs) -> None:
     kernel.tasks[p.pid] = p
 
 
+@traced(args=clone_args)
 def kernel_clone(current, args: KernelCloneArgs) -> int:
     """Create the child, let it run, and (vfork) wait until it lets go of our memory."""
     from glasskernel.kernel.sched.wait import Completion
@@ -292,10 +322,25 @@ def kernel_clone(current, args: KernelCloneArgs) -> int:
         vfork = Completion()
         p.vfork_done = vfork
     current.kernel.trace_new_task(current, p, args)
-    current.kernel.sched.wake_up_new_task(p)
+    trace_event("task_newtask", pid=p.pid, ppid=current.tgid, comm=p.comm,
+                flags=clone_args(current, args)["flags"])
+    wake_up_new_task(current.kernel, p)
     if vfork is not None:
         vfork.wait_for_completion(current)
     return nr
+
+
+def wake_up_new_task(kernel, p) -> None:
+    """First wake-up of the child; the flow arrow ends at its first ret_from_fork."""
+    from glasskernel.kernel.trace.tracepoint import active, trace_enter, trace_exit
+    tracer = active()
+    if tracer is None:
+        kernel.sched.wake_up_new_task(p)
+        return
+    p.fork_flow = tracer.new_flow()
+    trace_enter("wake_up_new_task", flow=("s", p.fork_flow), pid=p.pid)
+    kernel.sched.wake_up_new_task(p)
+    trace_exit("wake_up_new_task")
 
 
 def sys_fork(task) -> int:

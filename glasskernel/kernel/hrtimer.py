@@ -6,7 +6,6 @@ loop sleeps on the host until the earliest timer, so a sleeping guest burns no C
 """
 import heapq
 import itertools
-import time
 
 
 class HrTimer:
@@ -29,7 +28,7 @@ class HrTimerBase:
         self._seq = itertools.count()
 
     def start(self, task, delay_ns: int, callback=None) -> HrTimer:
-        timer = HrTimer(task, time.monotonic_ns() + max(0, delay_ns), callback)
+        timer = HrTimer(task, self.kernel.clock_ns() + max(0, delay_ns), callback)
         heapq.heappush(self._heap, (timer.expires, next(self._seq), timer))
         return timer
 
@@ -38,7 +37,7 @@ class HrTimerBase:
 
     def run_expired(self) -> None:
         """Fire every timer whose time has come: wake its task (or run its callback)."""
-        now = time.monotonic_ns()
+        now = self.kernel.clock_ns()
         heap = self._heap
         while heap and heap[0][0] <= now:
             _, _, timer = heapq.heappop(heap)
@@ -57,4 +56,4 @@ class HrTimerBase:
             heapq.heappop(heap)
         if not heap:
             return None
-        return heap[0][0] - time.monotonic_ns()
+        return heap[0][0] - self.kernel.clock_ns()

@@ -1,34 +1,58 @@
-"""Signals: generation, the default actions, and the syscalls that set them up (kernel/signal.c).
+"""Signals: generation, queueing and delivery (kernel/signal.c).
 
-What is here: per-process handler table (``SighandStruct``, shared by CLONE_SIGHAND),
-per-task blocked mask and pending set, ``send_signal`` / ``kill`` / ``tkill`` /
-``tgkill`` with their pid rules, and delivery of *default* actions on the way back to user
-mode (``get_signal``): terminate, terminate with core, ignore. Running user handlers
-(``setup_rt_frame``) arrives with the shells work; until then a signal whose handler is
-set stays pending, as if blocked.
+Each task has a blocked mask, a pending set (``task.pending``, one bit per signal) and
+the siginfo of every queued instance (``task.pending_info[signo]``, a list of
+(shared, siginfo): the sigqueue). A standard signal (1..31) is pending at most once per
+set; a real-time signal (32..64) queues each instance with its own siginfo, up to
+RLIMIT_SIGPENDING queued per user.
+
+Linux keeps process-directed signals (kill, timers, SIGCHLD) in a process-wide set that
+any thread may take, after its own private ones. We queue them, marked shared, on the
+thread complete_signal would wake (the target unless it blocks the signal, else a thread
+of its group that does not), and dequeue a thread's private signals first.
+
+Sending: ``send_signal_locked`` → ``prepare_signal`` (stop/continue side effects; drop
+what would be ignored) → ``__send_signal`` (queue) → ``complete_signal`` (wake the thread).
+
+Delivery: on the way back to user mode ``get_signal`` dequeues (synchronous faults
+first, then the lowest number), carries out default actions, and returns the first
+signal that has a handler; arch/x86/kernel/signal.py builds its frame. Faults in user
+code arrive through ``force_sig_fault``. The syscalls are in signal_syscalls.py.
 """
 import struct
 from dataclasses import dataclass, field
 
-from glasskernel.mm.uaccess import copy_from_user, copy_to_user
-from glasskernel.uapi.errno import (ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR,
-                                    ERESTARTSYS, Errno, KernelError)
-from glasskernel.arch.x86.entry.args import int_arg
+from glasskernel.uapi.errno import Errno, KernelError
 
 NSIG = 64
-SIGKILL, SIGSTOP, SIGCHLD, SIGCONT = 9, 19, 17, 18
+SIGRTMIN = 32
+SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGKILL, SIGSEGV = 4, 5, 7, 8, 9, 11
+SIGALRM, SIGCHLD, SIGCONT, SIGSTOP, SIGSYS = 14, 17, 18, 19, 31
 SIG_DFL, SIG_IGN = 0, 1
 SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK = 0, 1, 2
-SA_RESTORER = 0x04000000
-SA_NODEFER = 0x40000000
-SA_RESETHAND = 0x80000000
-SA_RESTART = 0x10000000
+SA_NOCLDSTOP, SA_NOCLDWAIT, SA_SIGINFO = 0x1, 0x2, 0x4
+SA_EXPOSE_TAGBITS = 0x800
+SA_IMMUTABLE = 0x00800000             # kernel-only: the action of a forced fatal signal
+SA_RESTORER, SA_ONSTACK, SA_RESTART = 0x04000000, 0x08000000, 0x10000000
+SA_NODEFER, SA_RESETHAND = 0x40000000, 0x80000000
+# The flags sigaction keeps; others read back as 0 so programs can probe (UAPI_SA_FLAGS).
+UAPI_SA_FLAGS = (SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | SA_ONSTACK | SA_RESTART |
+                 SA_NODEFER | SA_RESETHAND | SA_EXPOSE_TAGBITS | SA_RESTORER)
+SI_USER, SI_KERNEL, SI_QUEUE, SI_TKILL = 0, 0x80, -1, -6
+CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED = 1, 2, 3, 5, 6
+RLIMIT_SIGPENDING = 11
+
 # Default actions (include/linux/signal.h: SIG_KERNEL_*_MASK).
-COREDUMP_SIGNALS = _COREDUMP = frozenset({3, 4, 5, 6, 7, 8, 11, 24, 25, 31})
-_IGNORE = {17, 23, 28}               # SIGCHLD, SIGURG, SIGWINCH
-_STOP = {19, 20, 21, 22}             # SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU
+COREDUMP_SIGNALS = frozenset({3, 4, 5, 6, 7, 8, 11, 24, 25, 31})
+_IGNORE = frozenset({SIGCONT, SIGCHLD, 23, 28})        # SIGURG, SIGWINCH
+_STOP = frozenset({SIGSTOP, 20, 21, 22})               # SIGTSTP, SIGTTIN, SIGTTOU
 _UNBLOCKABLE = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1))
-_SIGACTION = struct.Struct("<QQQQ")   # handler, flags, restorer, mask (kernel's k_sigaction)
+_STOP_MASK = sum(1 << (s - 1) for s in _STOP)
+SYNCHRONOUS_MASK = sum(1 << (s - 1) for s in (SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE, SIGSYS))
+
+# Special siginfo arguments of the send functions (SEND_SIG_NOINFO / SEND_SIG_PRIV).
+SEND_SIG_NOINFO = None                # SI_USER from the current task
+SEND_SIG_PRIV = "priv"                # SI_KERNEL: sent by the kernel itself
 
 
 @dataclass
@@ -37,6 +61,9 @@ class KSigaction:
     flags: int = 0
     restorer: int = 0
     mask: int = 0
+
+    def copy(self) -> "KSigaction":
+        return KSigaction(self.handler, self.flags, self.restorer, self.mask)
 
 
 @dataclass(eq=False)
@@ -47,7 +74,7 @@ class SighandStruct:
     users: int = 1
 
     def copy(self) -> "SighandStruct":
-        return SighandStruct([KSigaction(a.handler, a.flags, a.restorer, a.mask) for a in self.action])
+        return SighandStruct([a.copy() for a in self.action])
 
 
 def sigmask(signo: int) -> int:
@@ -55,52 +82,209 @@ def sigmask(signo: int) -> int:
 
 
 def valid_signal(signo: int) -> bool:
-    return 1 <= signo <= NSIG
+    """0 (only check) to 64; the number is unsigned, so negative ones are too big."""
+    return 0 <= signo <= NSIG
 
 
 def sig_kernel_ignored(signo: int) -> bool:
-    return signo in _IGNORE or signo == SIGCONT
+    return signo in _IGNORE
 
+
+def sig_kernel_only(signo: int) -> bool:
+    return signo in (SIGKILL, SIGSTOP)
+
+
+def sig_handler_ignored(handler: int, signo: int) -> bool:
+    return handler == SIG_IGN or (handler == SIG_DFL and sig_kernel_ignored(signo))
+
+
+def thread_group(task) -> list:
+    """Every live thread of task's process."""
+    return [t for t in task.kernel.tasks.values() if t.signal is task.signal and not t.exiting]
+
+
+# ----- siginfo ------------------------------------------------------------------------------
+
+_SIGINFO_HEAD = struct.Struct("<iii4x")
+SIGINFO_SIZE = 128
+KERNEL_SIGINFO_SIZE = 48              # what the kernel keeps of a user-supplied siginfo
+
+
+def make_siginfo(signo: int, code: int, pid: int = 0, uid: int = 0, extra: bytes = b"") -> bytes:
+    """siginfo_t bytes: signo, errno, code, then the union (pid and uid for kill)."""
+    body = struct.pack("<iI", pid, uid) + extra
+    return (_SIGINFO_HEAD.pack(signo, 0, code) + body).ljust(SIGINFO_SIZE, b"\0")
+
+
+def fault_siginfo(signo: int, code: int, addr: int) -> bytes:
+    return (_SIGINFO_HEAD.pack(signo, 0, code) + struct.pack("<Q", addr)).ljust(SIGINFO_SIZE, b"\0")
+
+
+def sigchld_siginfo(child, code: int, status: int, pid: int = None, signo: int = SIGCHLD) -> bytes:
+    """SIGCHLD's siginfo: who (pid as the receiver sees it), why (CLD_*), status, and the
+    child's CPU times in clock ticks."""
+    extra = struct.pack("<i4xqq", status, child.utime_ns // 10**7, child.stime_ns // 10**7)
+    return make_siginfo(signo, code, child.tgid if pid is None else pid, child.cred.uid, extra)
+
+
+def siginfo_code(info: bytes) -> int:
+    return struct.unpack_from("<i", info, 8)[0]
+
+
+def siginfo_fields(info: bytes) -> tuple:
+    """(si_code, si_addr, the other fields strace shows) of a siginfo."""
+    code = siginfo_code(info)
+    pid, uid, status, utime, stime = struct.unpack_from("<iIi4xqq", info, 16)
+    fields = {"si_pid": pid, "si_uid": uid, "si_status": status, "si_utime": utime, "si_stime": stime}
+    return code, struct.unpack_from("<Q", info, 16)[0], fields
+
+
+def sender_siginfo(signo: int, sender, target, code: int = SI_USER) -> bytes:
+    """SEND_SIG_NOINFO: the sending task's pid as the target sees it, and its uid."""
+    from glasskernel.kernel.pid import task_tgid_vnr
+    pid = task_tgid_vnr(sender, target) if sender is not None and sender.pid_links else 0
+    uid = sender.cred.uid if sender is not None else 0
+    return make_siginfo(signo, code, pid, uid)
+
+
+def _resolve_info(signo: int, info, target) -> bytes:
+    if info is SEND_SIG_NOINFO:
+        return sender_siginfo(signo, target.kernel.current, target)
+    if info is SEND_SIG_PRIV:
+        return make_siginfo(signo, SI_KERNEL)
+    return info
+
+
+# ----- generation ---------------------------------------------------------------------------
 
 def flush_signal_handlers(task) -> None:
-    """execve: caught signals go back to SIG_DFL; ignored ones stay ignored."""
+    """execve: caught signals go back to SIG_DFL; ignored ones stay ignored; flags clear."""
     for action in task.sighand.action:
         if action.handler != SIG_IGN:
-            action.handler, action.flags, action.restorer, action.mask = SIG_DFL, 0, 0, 0
+            action.handler = SIG_DFL
+        action.flags, action.restorer, action.mask = 0, 0, 0
 
 
-def prepare_signal(task, signo: int) -> None:
-    """Stop and continue signals cancel each other; SIGCONT/SIGKILL wake a stopped task."""
-    kernel = task.kernel
+def flush_sigqueue_mask(task, mask: int) -> None:
+    """Forget the pending signals in mask (every thread of the group)."""
+    for t in thread_group(task) or [task]:
+        if t.pending & mask:
+            t.pending &= ~mask
+            for signo in [s for s in t.pending_info if mask & sigmask(s)]:
+                del t.pending_info[signo]
+
+
+def sig_task_ignored(task, signo: int, force: bool) -> bool:
+    handler = task.sighand.action[signo].handler
+    if task.signal.is_init and handler == SIG_DFL and not (force and sig_kernel_only(signo)):
+        return True                   # SIGNAL_UNKILLABLE: a namespace's init
+    return sig_handler_ignored(handler, signo)
+
+
+def sig_ignored(task, signo: int, force: bool) -> bool:
+    """Blocked signals are never dropped: the handler may change before they are taken."""
+    if (task.blocked | task.real_blocked) & sigmask(signo):
+        return False
+    return sig_task_ignored(task, signo, force)
+
+
+def prepare_signal(task, signo: int, force: bool) -> bool:
+    """Stop and continue signals cancel each other; SIGCONT/SIGKILL wake a stopped task.
+    Returns False if the signal would be ignored."""
+    if task.signal.group_exit:
+        return signo == SIGKILL
     if signo in _STOP:
-        task.pending &= ~sigmask(SIGCONT)
+        flush_sigqueue_mask(task, sigmask(SIGCONT))
     elif signo in (SIGCONT, SIGKILL):
-        task.pending &= ~sum(sigmask(s) for s in _STOP)
+        flush_sigqueue_mask(task, _STOP_MASK)
         if task.state.value == "T":
             if signo == SIGCONT:
                 task.signal.stop_state = "continued"
                 do_notify_parent_cldstop(task, CLD_CONTINUED)
-            kernel.sched.wake_up_stopped(task)
+            task.kernel.sched.wake_up_stopped(task)
+    return not sig_ignored(task, signo, force)
 
 
-def send_signal(task, signo: int, info: bytes = None) -> None:
-    """Mark signo pending on task unless it would be ignored anyway, and wake it.
+def sigpending_count(task) -> int:
+    """Queued siginfos of the target's user, counted against its RLIMIT_SIGPENDING."""
+    uid = task.cred.uid
+    return sum(len(queue) for t in task.kernel.tasks.values() if t.cred.uid == uid
+               for queue in t.pending_info.values())
 
-    Our init is a kernel thread and, like Linux's init, unkillable from user space: it
-    accepts the signal and ignores it.
-    """
-    if task.exiting or task.sighand is None or task.kthread:
-        return
-    prepare_signal(task, signo)
-    handler = task.sighand.action[signo].handler
-    blocked = task.blocked & sigmask(signo)
-    if not blocked and (handler == SIG_IGN or (handler == SIG_DFL and sig_kernel_ignored(signo))):
-        return
-    if not task.pending & sigmask(signo) and info is not None:
-        task.pending_info[signo] = info           # standard signals do not queue twice
-    task.pending |= sigmask(signo)
-    if not blocked or signo == SIGKILL:
+
+def _sigpending_limit(task) -> int:
+    limit = task.rlimits.get(RLIMIT_SIGPENDING, None) if task.rlimits else None
+    return limit[0] if limit is not None else 1 << 62
+
+
+def _pending_in_set(task, signo: int, shared: bool) -> bool:
+    """Is a standard signal already pending in the private (or the shared) set?"""
+    if not task.pending & sigmask(signo):
+        return False
+    queue = task.pending_info.get(signo)
+    return not queue or any(entry[0] == shared for entry in queue)
+
+
+def __send_signal(task, signo: int, info, special: bool, shared: bool = False) -> None:
+    """Queue the signal on task: once for a standard signal, every time for an RT one."""
+    bit = sigmask(signo)
+    if signo < SIGRTMIN and _pending_in_set(task, signo, shared):
+        return                                 # legacy_queue: already pending
+    if signo != SIGKILL:
+        code = siginfo_code(info)
+        override = signo < SIGRTMIN and (special or code >= 0)
+        if override or sigpending_count(task) < _sigpending_limit(task):
+            task.pending_info.setdefault(signo, []).append((shared, info))
+        elif not special and signo >= SIGRTMIN and code != SI_USER:
+            raise KernelError(Errno.EAGAIN)    # sigqueue overflow
+        # else: the signal is still sent, its siginfo is lost
+    task.pending |= bit
+    complete_signal(task, signo)
+
+
+def wants_signal(task, signo: int) -> bool:
+    if task.blocked & sigmask(signo) or task.exiting:
+        return False
+    return signo == SIGKILL or task.state.value != "T"
+
+
+def _pick_thread(task, signo: int):
+    """The thread a process-directed signal goes to (complete_signal's choice)."""
+    if wants_signal(task, signo):
+        return task
+    for t in thread_group(task):
+        if wants_signal(t, signo):
+            return t
+    return task if not task.exiting else (thread_group(task) or [task])[0]
+
+
+def complete_signal(task, signo: int) -> None:
+    if not task.blocked & sigmask(signo) or signo == SIGKILL:
         signal_wake_up(task, fatal=signo == SIGKILL)
+
+
+def send_signal_locked(task, signo: int, info=SEND_SIG_NOINFO, group: bool = False,
+                       force: bool = False) -> None:
+    """Generate signo for task (a thread, or its whole process if group)."""
+    if task.sighand is None or task.kthread or (task.exiting and not group):
+        return
+    if not prepare_signal(task, signo, force):
+        return
+    target = _pick_thread(task, signo) if group else task
+    if target.exiting:
+        return
+    special = info is SEND_SIG_NOINFO or info is SEND_SIG_PRIV
+    __send_signal(target, signo, _resolve_info(signo, info, target), special, shared=group)
+
+
+def send_signal(task, signo: int, info=SEND_SIG_NOINFO) -> None:
+    """A signal for one thread (send_sig_info). Our init, a kernel thread, ignores it."""
+    send_signal_locked(task, signo, info, force=info is SEND_SIG_PRIV)
+
+
+def group_send_sig_info(task, signo: int, info=SEND_SIG_NOINFO) -> None:
+    """A signal for task's whole process (kill, timers, SIGCHLD)."""
+    send_signal_locked(task, signo, info, group=True, force=info is SEND_SIG_PRIV)
 
 
 def signal_wake_up(task, fatal: bool = False) -> None:
@@ -113,18 +297,51 @@ def signal_wake_up(task, fatal: bool = False) -> None:
             task.kernel.sched.try_to_wake_up(task)
 
 
-CLD_STOPPED, CLD_CONTINUED = 5, 6
-SA_NOCLDSTOP = 1
+# ----- forced signals: faults ---------------------------------------------------------------
 
+def force_sig_info_to_task(task, signo: int, info: bytes, reset: bool = False,
+                           fatal: bool = False) -> None:
+    """A signal the task cannot refuse: if it is blocked or ignored (or reset is asked),
+    the action goes back to SIG_DFL and the signal is unblocked, so it is taken now."""
+    action = task.sighand.action[signo]
+    blocked = task.blocked & sigmask(signo)
+    if blocked or action.handler == SIG_IGN or reset:
+        action.handler = SIG_DFL
+        if fatal:
+            action.flags |= SA_IMMUTABLE
+        task.blocked &= ~sigmask(signo)
+    if task.exiting:
+        return
+    __send_signal(task, signo, info, special=False)
+
+
+def force_sig_fault(task, signo: int, code: int, addr: int) -> None:
+    """A fault in user code (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP) with its address."""
+    force_sig_info_to_task(task, signo, fault_siginfo(signo, code, addr))
+
+
+def force_sig(task, signo: int) -> None:
+    force_sig_info_to_task(task, signo, make_siginfo(signo, SI_KERNEL))
+
+
+def force_sigsegv(task, signo: int) -> None:
+    """A signal frame could not be written: SIGSEGV, which is fatal if it was SIGSEGV's."""
+    force_sig_info_to_task(task, SIGSEGV, make_siginfo(SIGSEGV, SI_KERNEL),
+                           reset=signo == SIGSEGV, fatal=signo == SIGSEGV)
+
+
+# ----- job control --------------------------------------------------------------------------
 
 def do_notify_parent_cldstop(task, why: int) -> None:
     """Tell the parent its child stopped or continued (SIGCHLD unless SA_NOCLDSTOP)."""
+    from glasskernel.kernel.pid import task_tgid_vnr
     parent = task.parent
     if parent is None or parent.sighand is None:
         return
-    action = parent.sighand.action[SIGCHLD]
-    if not (action.flags & SA_NOCLDSTOP) and action.handler != SIG_IGN:
-        send_signal(parent, SIGCHLD)
+    status = task.signal.stop_signal if why == CLD_STOPPED else SIGCONT
+    info = sigchld_siginfo(task, why, status, task_tgid_vnr(task, parent))
+    if not parent.sighand.action[SIGCHLD].flags & SA_NOCLDSTOP:
+        group_send_sig_info(parent, SIGCHLD, info)
     parent.kernel.wake_up_parent(parent)
 
 
@@ -139,251 +356,166 @@ def do_signal_stop(task, signo: int) -> None:
     task.kernel.sched.schedule()
 
 
-def next_signal(task) -> int:
-    """Lowest pending, unblocked signal number (0 if none)."""
-    ready = task.pending & ~(task.blocked & ~_UNBLOCKABLE)
+# ----- delivery -----------------------------------------------------------------------------
+
+def _first_private_code(task, signo: int) -> int:
+    for shared, info in task.pending_info.get(signo, ()):
+        if not shared:
+            return siginfo_code(info)
+    return SI_USER
+
+
+def _shared_only(task) -> int:
+    """The pending signals queued only as process-directed (shared) instances."""
+    bits = 0
+    for signo, queue in task.pending_info.items():
+        if queue and all(entry[0] for entry in queue):
+            bits |= sigmask(signo)
+    return bits
+
+
+def _lowest(bits: int) -> int:
+    return (bits & -bits).bit_length()
+
+
+def next_signal(task, mask: int) -> tuple:
+    """(signo, shared) of the signal to take next among those not in mask: the thread's
+    own signals before process-directed ones; among its own, a fault the kernel raised
+    first (the faulting instruction must not run again before it), else the lowest."""
+    ready = task.pending & ~(mask & ~_UNBLOCKABLE)
     if not ready:
-        return 0
-    return (ready & -ready).bit_length()
+        return 0, False
+    private = ready & ~_shared_only(task)
+    if not private:
+        return _lowest(ready), True
+    sync = private & SYNCHRONOUS_MASK
+    while sync:
+        signo = _lowest(sync)
+        if _first_private_code(task, signo) > SI_USER:
+            return signo, False
+        sync &= sync - 1
+    return _lowest(private), False
+
+
+def collect_signal(task, signo: int, shared: bool) -> bytes:
+    """Take the first queued instance of the set; the bit stays while more are queued."""
+    queue = task.pending_info.get(signo, [])
+    index = next((i for i, entry in enumerate(queue) if entry[0] == shared), None)
+    if index is None:                           # queued without its siginfo (overflow)
+        info = make_siginfo(signo, SI_USER)
+    else:
+        info = queue.pop(index)[1]
+    if queue:
+        return info
+    task.pending_info.pop(signo, None)
+    task.pending &= ~sigmask(signo)
+    return info
+
+
+def dequeue_signal(task, mask: int):
+    """(signo, siginfo) of the next pending signal outside mask, or (0, None). Taking a
+    process-directed SIGALRM starts the next period of a periodic ITIMER_REAL."""
+    signo, shared = next_signal(task, mask)
+    if not signo:
+        return 0, None
+    info = collect_signal(task, signo, shared)
+    if signo == SIGALRM and shared:
+        from glasskernel.kernel.time_itimer import it_real_rearm
+        it_real_rearm(task)
+    return signo, info
+
+
+@dataclass
+class Ksignal:
+    """struct ksignal: a signal to run a handler for, with the action as it was."""
+
+    signo: int
+    action: KSigaction
+    info: bytes
 
 
 def get_signal(task):
-    """Dequeue signals on the way to user mode; carry out default actions.
+    """Dequeue signals on the way to user mode and carry out default actions.
 
-    Returns (signo, action, siginfo bytes) for the first signal with a user handler, or
-    None when nothing is left for user space.
+    Returns the Ksignal of the first signal with a handler, or None when nothing is left
+    for user space. Every dequeued signal but SIGKILL is reported to the tracer.
     """
+    kernel = task.kernel
     while not task.exiting:
-        signo = next_signal(task)
+        if task.signal.group_exit:              # another thread is taking the group down
+            task.pending &= ~sigmask(SIGKILL)
+            kernel.force_fatal_sig(task, SIGKILL)
+            return None
+        signo, info = dequeue_signal(task, task.blocked)
         if not signo:
             return None
+        if signo != SIGKILL:
+            kernel.signal_delivered(task, signo, info)
         action = task.sighand.action[signo]
-        task.pending &= ~sigmask(signo)
-        info = task.pending_info.pop(signo, None) or make_siginfo(signo, SI_USER, task.tgid, task.cred.uid)
         if action.handler == SIG_IGN:
             continue
         if action.handler != SIG_DFL:
-            return signo, action, info
+            ksig = Ksignal(signo, action.copy(), info)
+            if action.flags & SA_RESETHAND:
+                action.handler = SIG_DFL
+            return ksig
         if sig_kernel_ignored(signo):
             continue
         if signo in _STOP:
             do_signal_stop(task, signo)
             continue
-        task.kernel.signal_delivered(task, signo)
-        task.kernel.force_fatal_sig(task, signo)
+        kernel.force_fatal_sig(task, signo)
     return None
 
 
-def handle_signal(task, signo: int, action, info: bytes) -> None:
-    """Run the handler next: build the frame, then block sa_mask (and signo) meanwhile."""
-    from glasskernel.arch.x86.kernel.signal import setup_rt_frame
-    oldmask = task.saved_sigmask if task.restore_sigmask else task.blocked
+def set_current_blocked(task, mask: int) -> None:
+    task.blocked = mask & ~_UNBLOCKABLE
+
+
+def signal_delivered(task, ksig: Ksignal) -> None:
+    """The frame is written: block sa_mask (and the signal itself) while the handler runs."""
+    from glasskernel.arch.x86.kernel.signal import SS_AUTODISARM, sas_ss_reset
     task.restore_sigmask = False
-    task.kernel.signal_delivered(task, signo, info)
-    setup_rt_frame(task, signo, action, info, oldmask)
-    blocked = task.blocked | action.mask
-    if not action.flags & SA_NODEFER:
-        blocked |= sigmask(signo)
-    task.blocked = blocked & ~_UNBLOCKABLE
-    if action.flags & SA_RESETHAND:
-        task.sighand.action[signo] = KSigaction()
+    blocked = task.blocked | ksig.action.mask
+    if not ksig.action.flags & SA_NODEFER:
+        blocked |= sigmask(ksig.signo)
+    set_current_blocked(task, blocked)
+    if task.sas is not None and task.sas[1] & SS_AUTODISARM:
+        sas_ss_reset(task)
 
 
-def syscall_restart(task, regs: dict, action) -> None:
-    """An interrupted syscall: EINTR, or run it again (arch/x86/kernel/signal.c rules)."""
-    ret = regs["rax"] - (1 << 64) if regs["rax"] >= 1 << 63 else regs["rax"]
-    if ret not in (-ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND, -ERESTART_RESTARTBLOCK):
-        return
-    restart = ret == -ERESTARTNOINTR or (
-        action is None or (ret == -ERESTARTSYS and action.flags & SA_RESTART))
-    if restart:
-        regs["rax"] = task.thread.last_syscall_nr
-        regs["rip"] -= 2                         # back onto the `syscall` instruction
+def signal_setup_done(task, failed: bool, ksig: Ksignal) -> None:
+    if failed:
+        force_sigsegv(task, ksig.signo)
     else:
-        regs["rax"] = (-Errno.EINTR) & 0xFFFF_FFFF_FFFF_FFFF
-    task.thread.regs_dirty = True
+        signal_delivered(task, ksig)
 
 
-def arch_do_signal_or_restart(task) -> None:
-    """Deliver one signal to its handler, restarting or failing an interrupted syscall."""
-    delivery = get_signal(task) if task.pending else None
-    if task.exiting:
-        return
-    if task.thread.syscall_interrupted:
-        task.thread.syscall_interrupted = False
-        syscall_restart(task, task.kernel.sync_pt_regs(task), delivery[1] if delivery else None)
-    if delivery is not None:
-        handle_signal(task, *delivery)
-    elif task.restore_sigmask:
+def restore_saved_sigmask(task) -> None:
+    if task.restore_sigmask:
         task.restore_sigmask = False
-        task.blocked = task.saved_sigmask
+        set_current_blocked(task, task.saved_sigmask)
 
 
-SI_USER, SI_KERNEL, SI_TKILL = 0, 0x80, -6
-_SIGINFO_HEAD = struct.Struct("<iii4x")
+def sigmask_to_save(task) -> int:
+    return task.saved_sigmask if task.restore_sigmask else task.blocked
 
 
-def make_siginfo(signo: int, code: int, pid: int = 0, uid: int = 0, extra: bytes = b"") -> bytes:
-    """siginfo_t bytes: signo, errno, code, then the union (pid and uid for kill)."""
-    body = struct.pack("<iI", pid, uid) + extra
-    return (_SIGINFO_HEAD.pack(signo, 0, code) + body).ljust(128, b"\0")
-
-
-def fault_siginfo(signo: int, code: int, addr: int) -> bytes:
-    return (_SIGINFO_HEAD.pack(signo, 0, code) + struct.pack("<Q", addr)).ljust(128, b"\0")
-
-
-def sigchld_siginfo(child, code: int, status: int, pid: int = None) -> bytes:
-    """SIGCHLD's siginfo: who (pid as the receiver sees it), why (CLD_*), status, and the
-    child's CPU times in clock ticks."""
-    extra = struct.pack("<i4xqq", status, child.utime_ns // 10**7, child.stime_ns // 10**7)
-    return make_siginfo(SIGCHLD, code, child.tgid if pid is None else pid, child.cred.uid, extra)
-
-
-def sys_rt_sigsuspend(task, unewset, sigsetsize) -> int:
-    """Wait for a signal with a temporary mask; the old mask returns after the handler."""
-    from glasskernel.kernel.sched.wait import WaitQueue, wait_event, signal_pending
+def set_user_sigmask(task, umask: int, sigsetsize: int) -> None:
+    """pselect/ppoll/epoll_pwait: a temporary mask for the wait; the old one is restored
+    on the way out, after the handler if a signal interrupted the wait."""
+    from glasskernel.mm.uaccess import copy_from_user
+    if not umask:
+        return
     if sigsetsize != 8:
         raise KernelError(Errno.EINVAL)
-    new = struct.unpack("<Q", copy_from_user(task, unewset, 8))[0] & ~_UNBLOCKABLE
-    task.saved_sigmask = task.blocked
+    mask = struct.unpack("<Q", copy_from_user(task, umask, 8))[0]
     task.restore_sigmask = True
-    task.blocked = new
-    try:
-        wait_event(task, WaitQueue("sigsuspend"), lambda: signal_pending(task))
-    except KernelError:
-        pass
-    raise KernelError(ERESTARTNOHAND)
+    task.saved_sigmask = task.blocked
+    set_current_blocked(task, mask)
 
 
-def sys_pause(task) -> int:
-    from glasskernel.kernel.sched.wait import WaitQueue, wait_event, signal_pending
-    try:
-        wait_event(task, WaitQueue("pause"), lambda: signal_pending(task))
-    except KernelError:
-        pass
-    raise KernelError(ERESTARTNOHAND)
-
-
-def kill_pid_info(task, signo: int, target, code: int = SI_USER) -> None:
-    """Permission check and send; signal 0 only checks."""
-    cred, tcred = task.cred, target.cred
-    if cred.euid != 0 and cred.euid not in (tcred.uid,) and cred.uid != tcred.uid:
-        raise KernelError(Errno.EPERM)
-    if signo:
-        send_signal(target, signo, make_siginfo(signo, code, task.tgid, task.cred.uid))
-
-
-def _targets(task, pid: int) -> list:
-    """The processes a kill(pid) reaches: one, a process group, or all we may signal."""
-    from glasskernel.kernel.pid import find_task_by_vpid, pid_nr_ns, task_active_pid_ns
-    ns = task_active_pid_ns(task)
-    visible = [t for t in task.kernel.tasks.values()
-               if not t.kthread and t.is_leader and pid_nr_ns(t.pid_links, ns)]
-    if pid > 0:
-        target = find_task_by_vpid(task, pid)
-        visible_target = target is not None and (not target.kthread or target.signal.is_init)
-        return [target] if visible_target else []
-    if pid == -1:
-        return [t for t in visible if not t.signal.is_init and t.signal is not task.signal] + [task]
-    if pid == 0:
-        pgrp = task.signal.pgrp
-    else:
-        leader = find_task_by_vpid(task, -pid)
-        pgrp = leader.tgid if leader is not None else -pid
-    return [t for t in visible if t.signal.pgrp == pgrp]
-
-
-def _signo_arg(sig: int) -> int:
-    sig &= 0xFFFFFFFF
-    if sig and not valid_signal(sig):
-        raise KernelError(Errno.EINVAL)
-    return sig
-
-
-def sys_kill(task, pid, sig) -> int:
-    signo = _signo_arg(sig)
-    pid = int_arg(pid)
-    if pid == -(1 << 31):
-        raise KernelError(Errno.ESRCH)
-    targets = _targets(task, pid)
-    if not targets:
-        raise KernelError(Errno.ESRCH)
-    for target in targets:
-        kill_pid_info(task, signo, target)
-    return 0
-
-
-def do_tkill(task, tgid: int, pid: int, sig: int) -> int:
-    signo = _signo_arg(sig)
-    if pid <= 0:
-        raise KernelError(Errno.EINVAL)
-    from glasskernel.kernel.pid import find_task_by_vpid
-    target = find_task_by_vpid(task, pid)
-    if target is None or target.exit_state or (tgid > 0 and target.tgid != _root_tgid(task, tgid)):
-        raise KernelError(Errno.ESRCH)
-    kill_pid_info(task, signo, target, SI_TKILL)
-    return 0
-
-
-def _root_tgid(task, vtgid: int) -> int:
-    from glasskernel.kernel.pid import find_task_by_vpid
-    leader = find_task_by_vpid(task, vtgid)
-    return leader.tgid if leader is not None else -1
-
-
-def sys_tkill(task, pid, sig) -> int:
-    return do_tkill(task, 0, int_arg(pid), sig)
-
-
-def sys_tgkill(task, tgid, pid, sig) -> int:
-    tgid = int_arg(tgid)
-    if tgid <= 0:
-        raise KernelError(Errno.EINVAL)
-    return do_tkill(task, tgid, int_arg(pid), sig)
-
-
-def sys_rt_sigaction(task, sig, act, oact, sigsetsize) -> int:
-    """Read the new action first (EFAULT before EINVAL, as Linux), then validate and swap."""
-    if sigsetsize != 8:
-        raise KernelError(Errno.EINVAL)
-    new = KSigaction(*_SIGACTION.unpack(copy_from_user(task, act, 32))) if act else None
-    signo = sig & 0xFFFFFFFF
-    if not valid_signal(signo) or (new is not None and signo in (SIGKILL, SIGSTOP)):
-        raise KernelError(Errno.EINVAL)
-    old = task.sighand.action[signo]
-    if oact:
-        copy_to_user(task, oact, _SIGACTION.pack(old.handler, old.flags, old.restorer, old.mask))
-    if new is not None:
-        new.mask &= ~_UNBLOCKABLE
-        task.sighand.action[signo] = new
-        if new.handler == SIG_IGN or (new.handler == SIG_DFL and sig_kernel_ignored(signo)):
-            task.pending &= ~sigmask(signo)       # discard what is now ignored
-    return 0
-
-
-def sys_rt_sigprocmask(task, how, nset, oset, sigsetsize) -> int:
-    if sigsetsize != 8:
-        raise KernelError(Errno.EINVAL)
-    old = task.blocked
-    if nset:
-        new = struct.unpack("<Q", copy_from_user(task, nset, 8))[0] & ~_UNBLOCKABLE
-        how &= 0xFFFFFFFF
-        if how == SIG_BLOCK:
-            task.blocked = old | new
-        elif how == SIG_UNBLOCK:
-            task.blocked = old & ~new
-        elif how == SIG_SETMASK:
-            task.blocked = new
-        else:
-            raise KernelError(Errno.EINVAL)
-    if oset:
-        copy_to_user(task, oset, struct.pack("<Q", old))
-    return 0
-
-
-def sys_rt_sigpending(task, uset, sigsetsize) -> int:
-    if sigsetsize > 8:
-        raise KernelError(Errno.EINVAL)
-    copy_to_user(task, uset, struct.pack("<Q", task.pending & task.blocked)[:sigsetsize])
-    return 0
+def restore_saved_sigmask_unless(task, interrupted: bool) -> None:
+    """An interrupted wait keeps the temporary mask until its handler has run."""
+    if not interrupted:
+        restore_saved_sigmask(task)

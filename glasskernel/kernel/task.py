@@ -62,6 +62,7 @@ class SignalStruct:
     cstime_ns: int = 0
     stop_state: str = ""                # "stopped"/"continued" to report to wait (WUNTRACED, WCONTINUED)
     stop_signal: int = 0
+    itimers: object = None              # kernel/time_itimer.py: ITIMER_REAL/VIRTUAL/PROF
     users: int = 1
 
 
@@ -93,9 +94,11 @@ class Task:
     sighand: object = None              # shared by CLONE_SIGHAND: kernel.signal.SighandStruct
     blocked: int = 0                    # task: blocked signal mask
     pending: int = 0                    # kernel: pending signals (private to the thread)
-    pending_info: dict = field(default_factory=dict)  # kernel: siginfo bytes of each pending signal
+    pending_info: dict = field(default_factory=dict)  # kernel: signo -> queued siginfo bytes (sigqueue)
     saved_sigmask: int = 0              # task: mask to restore after sigsuspend's handler
     restore_sigmask: bool = False
+    real_blocked: int = 0               # task: the mask outside rt_sigtimedwait's wait
+    restart_block: object = None        # task: how restart_syscall resumes (nanosleep)
     sas: tuple = None                   # task: sigaltstack (sp, flags, size) or None
     pdeath_signal: int = 0              # task: prctl(PR_SET_PDEATHSIG)
     dumpable: int = 1                   # belongs to mm in Linux: prctl(PR_SET_DUMPABLE)

@@ -1,5 +1,6 @@
-"""Clock syscalls: clock_gettime, clock_getres, gettimeofday, time (kernel/time/posix-timers.c,
-kernel/time/time.c).
+"""Clock syscalls: clock_gettime, clock_getres, gettimeofday, time, nanosleep, times
+(kernel/time/posix-timers.c, kernel/time/time.c, kernel/time/hrtimer.c; times from
+kernel/sys.c). Interval timers and alarm are in time_itimer.py.
 
 Time comes from ``task.kernel.clock`` when the kernel has one (``realtime_ns()`` and
 ``monotonic_ns()``; the deterministic virtual clock), otherwise from the host. CPU-time
@@ -9,7 +10,7 @@ import struct
 import time as _host_time
 
 from glasskernel.mm.uaccess import copy_to_user
-from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.errno import ERESTART_RESTARTBLOCK, ERESTARTNOHAND, Errno, KernelError
 from glasskernel.uapi.time import NSEC_PER_SEC, NSEC_PER_USEC, ClockId
 
 _TIMESPEC = struct.Struct("<qq")
@@ -115,23 +116,75 @@ def get_timespec64(task, addr: int) -> int:
     return sec * NSEC_PER_SEC + nsec
 
 
-def do_nanosleep(task, ns: int) -> int:
-    """Sleep for ns nanoseconds (hrtimer_nanosleep); the scheduler will own this later."""
-    task.kernel.sleep_ns(task, ns)
-    return 0
+def _sleep_until(task, expires: int) -> bool:
+    """Sleep until the hrtimer clock reaches expires; False if a signal came first."""
+    from glasskernel.kernel.sched.wait import WaitQueue, wait_event
+    delay = expires - _host_time.monotonic_ns()
+    if delay <= 0:
+        return True
+    try:
+        wait_event(task, WaitQueue("nanosleep"), lambda: False, timeout_ns=delay)
+    except KernelError:
+        return _host_time.monotonic_ns() >= expires
+    return True
+
+
+def do_nanosleep(task, expires: int, rmtp: int) -> int:
+    """Sleep to expires (hrtimer clock). Interrupted: report what is left at rmtp and ask
+    for a restart through restart_syscall, which sleeps the rest unless a handler runs."""
+    if _sleep_until(task, expires):
+        return 0
+    if rmtp:
+        put_timespec64(task, rmtp, max(0, expires - _host_time.monotonic_ns()))
+    task.restart_block = lambda t: do_nanosleep(t, expires, rmtp)
+    raise KernelError(ERESTART_RESTARTBLOCK)
 
 
 def sys_nanosleep(task, rqtp, rmtp) -> int:
-    return do_nanosleep(task, get_timespec64(task, rqtp))
+    ns = get_timespec64(task, rqtp)
+    return do_nanosleep(task, _host_time.monotonic_ns() + ns, rmtp)
 
 
 def sys_clock_nanosleep(task, which_clock, flags, rqtp, rmtp) -> int:
-    """clock_nanosleep(2): relative or TIMER_ABSTIME sleeps on the realtime/monotonic clocks."""
+    """clock_nanosleep(2): relative or TIMER_ABSTIME sleeps on the realtime/monotonic clocks.
+    An absolute sleep is simply run again after a signal (ERESTARTNOHAND), without rmtp."""
     which = which_clock & 0xFFFFFFFF
     if which in (ClockId.CLOCK_THREAD_CPUTIME_ID,):
         raise KernelError(Errno.EINVAL)
     read, _res = clockid_to_kclock(which)
     ns = get_timespec64(task, rqtp)
-    if flags & TIMER_ABSTIME:
-        ns = max(0, ns - read(task))
-    return do_nanosleep(task, ns)
+    if not flags & TIMER_ABSTIME:
+        return do_nanosleep(task, _host_time.monotonic_ns() + ns, rmtp)
+    if _sleep_until(task, _host_time.monotonic_ns() + max(0, ns - read(task))):
+        return 0
+    raise KernelError(ERESTARTNOHAND)
+
+
+# ----- times(2) (kernel/sys.c) --------------------------------------------------------------
+
+USER_HZ = 100
+HZ = 250
+INITIAL_JIFFIES = (1 << 32) - 300 * HZ   # jiffies start 5 minutes before wrapping 32 bits
+_TMS = struct.Struct("<qqqq")
+
+
+def nsec_to_clock_t(ns: int) -> int:
+    return ns // (NSEC_PER_SEC // USER_HZ)
+
+
+def thread_group_cputime(task) -> tuple:
+    """(user, system) nanoseconds of every live thread of task's process."""
+    threads = [t for t in task.kernel.tasks.values() if t.signal is task.signal]
+    return sum(t.utime_ns for t in threads), sum(t.stime_ns for t in threads)
+
+
+def sys_times(task, tbuf) -> int:
+    """times(2): the process's and its reaped children's CPU times in clock ticks; returns
+    the jiffies counter in clock ticks (it starts at INITIAL_JIFFIES, as Linux's does)."""
+    if tbuf:
+        utime, stime = thread_group_cputime(task)
+        sig = task.signal
+        copy_to_user(task, tbuf, _TMS.pack(nsec_to_clock_t(utime), nsec_to_clock_t(stime),
+                                           nsec_to_clock_t(sig.cutime_ns), nsec_to_clock_t(sig.cstime_ns)))
+    jiffies = INITIAL_JIFFIES + (_host_time.monotonic_ns() - task.kernel.boot_time_ns) // TICK_NSEC
+    return jiffies * TICK_NSEC // (NSEC_PER_SEC // USER_HZ)

@@ -56,6 +56,10 @@ class FakeKernel:
         self.vfs = vfs
         self.tasks = {}
 
+    @staticmethod
+    def random_bytes(n: int) -> bytes:
+        return os.urandom(n)
+
 
 def make_task(root_dir, cwd=None):
     """A task whose sandbox root is ``root_dir`` (as with --root)."""

@@ -262,7 +262,11 @@ class Cpu:
         if self.pending_error is not None:
             exc, self.pending_error = self.pending_error, None
             raise exc
-        if status != ucc.UC_ERR_OK:
+        if status == ucc.UC_ERR_INSN_INVALID:
+            # Unicorn ends the run on #UD (ud2, an unknown opcode) instead of calling the
+            # interrupt hook; rip is on the instruction. Hand it over as the exception it is.
+            self._hook_intr(self._uch, 6, None)
+        elif status != ucc.UC_ERR_OK:
             raise EmulatorFault(f"emulator stopped: {UcError(status)}")
 
     def run(self, rip: int, budget: int = 0):

@@ -52,10 +52,14 @@ class FullFile(ZeroFile):
 
 
 class RandomFile(MemDevFile):
-    """/dev/random and /dev/urandom: bytes from the host's CSPRNG; writes are accepted."""
+    """/dev/random and /dev/urandom: bytes from the host's CSPRNG (the seeded generator in a
+    deterministic run); writes are accepted."""
+
+    kernel = None
 
     def read_at(self, count: int, pos: int) -> bytes:
-        return os.urandom(min(count, MAX_CHUNK))
+        count = min(count, MAX_CHUNK)
+        return os.urandom(count) if self.kernel is None else self.kernel.random_bytes(count)
 
     def write_at(self, data: bytes, pos: int) -> int:
         return len(data)
@@ -75,4 +79,9 @@ MEM_MAJOR = 1
 def memory_open(minor: int):
     """memory_open: the opener for the device with this minor number."""
     cls = MEM_DEVICES[minor][1]
-    return lambda dentry, flags, task=None: cls(dentry, flags)
+
+    def open_device(dentry, flags, task=None):
+        file = cls(dentry, flags)
+        file.kernel = task.kernel if task is not None else None
+        return file
+    return open_device

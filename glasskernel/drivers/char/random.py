@@ -37,7 +37,7 @@ def _fill_user(task, buf: int, count: int) -> int:
     while done < count:
         n = min(count - done, PAGE_SIZE - ((buf + done) & (PAGE_SIZE - 1)))
         try:
-            copy_to_user(task, buf + done, os.urandom(n))
+            copy_to_user(task, buf + done, task.kernel.random_bytes(n))
         except KernelError:
             if done:
                 return done

@@ -18,6 +18,7 @@ from glasskernel.kernel.sched.wait import WaitQueue
 
 POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP = 0x1, 0x2, 0x4, 0x8, 0x10
 POLLRDNORM, POLLWRNORM = 0x40, 0x100
+MAX_POLL_MS = 2**31 - 1                 # poll(2)'s timeout is an int; longer waits wake early
 
 
 def host_fd_ready(host_fd: int, events: int) -> int:
@@ -43,6 +44,8 @@ class HostIo:
         self._queues = {}                  # (host_fd, events) -> WaitQueue
         self.pending_signals = []          # host signals not yet handed to the guest
         self.consumers = {}                # host signo -> callable(signo)
+        self.quiet = set()                 # keys whose wake-up changed nothing (see settle)
+        self._woken_unattended = set()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
@@ -62,18 +65,31 @@ class HostIo:
             queue = self._queues[key] = WaitQueue(f"host_fd{host_fd}")
         return queue
 
+    def _watched(self) -> list:
+        return [(key, q) for key, q in self._queues.items() if len(q) and key not in self.quiet]
+
     def has_waiters(self) -> bool:
-        return any(len(q) for q in self._queues.values())
+        return bool(self._watched())
+
+    def settle(self, anything_runnable: bool, something_ran: bool) -> None:
+        """After an idle wait. A descriptor that is always ready (stdout in an epoll set
+        nobody waits on) would wake the idle loop forever; when waking its queue made
+        nothing runnable, stop watching it until some task runs again."""
+        if something_ran:
+            self.quiet.clear()
+        if not anything_runnable:
+            self.quiet |= self._woken_unattended
+        self._woken_unattended = set()
 
     def wait(self, kernel, timeout_ns) -> None:
         """Sleep on the host until a watched descriptor is ready, a host signal arrives or
         timeout_ns passes (None: no limit); then wake whoever that concerns."""
         poller = select.poll()
         poller.register(self._wake_r, POLLIN)
-        watched = [(key, q) for key, q in self._queues.items() if len(q)]
+        watched = self._watched()
         for (fd, events), _ in watched:
             poller.register(fd, events)
-        timeout_ms = None if timeout_ns is None else max(0, -(-timeout_ns // 1_000_000))
+        timeout_ms = None if timeout_ns is None else min(MAX_POLL_MS, max(0, -(-timeout_ns // 1_000_000)))
         try:
             ready = dict(poller.poll(timeout_ms))
         except InterruptedError:
@@ -83,7 +99,7 @@ class HostIo:
 
     def poll_now(self, kernel) -> None:
         """At a timer tick: wake sleepers whose descriptors became ready meanwhile."""
-        watched = [(key, q) for key, q in self._queues.items() if len(q)]
+        watched = self._watched()
         if not watched:
             return
         poller = select.poll()
@@ -91,10 +107,11 @@ class HostIo:
             poller.register(fd, events)
         self._wake_ready(kernel, watched, dict(poller.poll(0)))
 
-    @staticmethod
-    def _wake_ready(kernel, watched, ready: dict) -> None:
-        for (fd, _), queue in watched:
-            if fd in ready:
+    def _wake_ready(self, kernel, watched, ready: dict) -> None:
+        for key, queue in watched:
+            if key[0] in ready:
+                if not queue.waiters:
+                    self._woken_unattended.add(key)
                 queue.wake_up(kernel)
 
     def _drain_wake_pipe(self, ready: dict) -> None:

@@ -109,11 +109,14 @@ class HostStdioFile(HostFdFile):
             return DEFAULT_POLLMASK
         if pt is not None:
             from glasskernel.fs.select import poll_wait
-            wanted = getattr(pt, "key", POLLIN | POLLOUT) or (POLLIN | POLLOUT)
-            for event in (POLLIN, POLLOUT):
-                if wanted & event:
-                    poll_wait(self, self.kernel.host_io.wait_queue(self.host_fd, event), pt)
+            for event in (POLLIN, POLLOUT):          # both: epoll may change its mind later
+                poll_wait(self, self.kernel.host_io.wait_queue(self.host_fd, event), pt)
         return host_fd_ready(self.host_fd, POLLIN | POLLOUT)
+
+    @property
+    def can_poll(self) -> bool:
+        """Regular files have no poll method in Linux (epoll refuses them with EPERM)."""
+        return not self.seekable
 
     def lseek(self, offset: int, whence: int) -> int:
         """The host descriptor's own offset is the shared one (it may be a host file)."""

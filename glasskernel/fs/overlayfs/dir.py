@@ -9,6 +9,7 @@ import os
 from glasskernel.fs.internal import child_path, host_errors
 from glasskernel.fs.overlayfs.copy_up import copy_up, copy_up_tree
 from glasskernel.uapi.fcntl import RENAME_EXCHANGE
+from glasskernel.uapi.stat import S_IALLUGO, S_IFMT
 
 
 def _upper_child(parent, name: str):
@@ -39,6 +40,15 @@ def ovl_mkdir(parent, task, name: str, mode: int):
         os.chmod(host, mode)
     parent.ofs.claim(path, is_dir=True)
     return parent.lookup(task, name)
+
+
+def ovl_mknod(parent, task, name: str, mode: int) -> None:
+    """ovl_mknod for a FIFO or a socket inode (device nodes were refused by the caller)."""
+    path, host = _upper_child(parent, name)
+    with host_errors():
+        os.mknod(host, (mode & S_IFMT) | 0o600)
+        os.chmod(host, mode & S_IALLUGO)
+    parent.ofs.claim(path, is_dir=False)
 
 
 def ovl_symlink(parent, task, name: str, target: str) -> None:

@@ -128,6 +128,9 @@ class OvlDentry(Dentry):
             raise KernelError(Errno.EACCES)     # the sandbox is mounted nodev
         if pystat.S_ISSOCK(st.st_mode):
             raise KernelError(Errno.ENXIO)
+        if pystat.S_ISFIFO(st.st_mode):
+            from glasskernel.fs.fifo import fifo_open
+            return fifo_open(task, self, flags, (st.st_dev, st.st_ino))   # never the host's
         acc = flags & O_ACCMODE
         if acc != O_RDONLY or flags & O_TRUNC:
             host = copy_up.copy_up(self, data=not flags & O_TRUNC)
@@ -135,8 +138,6 @@ class OvlDentry(Dentry):
         host_flags |= os.O_NOFOLLOW | os.O_CLOEXEC
         if flags & O_TRUNC:
             host_flags |= os.O_TRUNC
-        if pystat.S_ISFIFO(st.st_mode):
-            host_flags |= os.O_NONBLOCK
         with host_errors():
             fd = os.open(host, host_flags)
         return HostFile(self, flags, fd)
@@ -169,6 +170,9 @@ class OvlDentry(Dentry):
 
     def symlink(self, task, name, target):
         ovl_dir.ovl_symlink(self, task, name, target)
+
+    def mknod(self, task, name, mode):
+        ovl_dir.ovl_mknod(self, task, name, mode)
 
     def link(self, task, old, name):
         ovl_dir.ovl_link(self, task, old, name)

@@ -10,13 +10,13 @@ The idle task (pid 0, "swapper") is the main greenlet: it runs when nothing else
 sleeping on the host until the next timer or host event, and it ends the run when no task is left.
 One virtual CPU, one run queue.
 """
-import time
-
 from greenlet import getcurrent, greenlet
 
 from glasskernel.kernel.sched.fair import (SchedEntity, check_preempt_tick, check_preempt_wakeup,
                                            nice_to_weight, place_entity, update_curr)
 from glasskernel.kernel.task import TaskState
+from glasskernel.kernel.trace import tracepoint
+from glasskernel.kernel.trace.tracepoint import trace_enter, trace_event, trace_exit, traced
 
 
 TICK_NS = 4_000_000          # HZ = 250, Debian's configuration
@@ -49,8 +49,6 @@ class RunQueue:
             self.min_vruntime = max(self.min_vruntime, min(candidates))
 
 
-def clock_ns() -> int:
-    return time.monotonic_ns()
 
 
 class Scheduler:
@@ -63,7 +61,7 @@ class Scheduler:
         idle_task.se = SchedEntity()
         self.rq = RunQueue(idle_task)
         self.need_resched = False
-        self.last_tick_ns = clock_ns()
+        self.last_tick_ns = self.kernel.clock_ns()
 
     # ----- creating and waking ------------------------------------------------------------
 
@@ -75,7 +73,7 @@ class Scheduler:
 
     def wake_up_new_task(self, p) -> None:
         """First enqueue of a forked task: placed one slice behind (child does not run first)."""
-        update_curr(self.rq, clock_ns())
+        update_curr(self.rq, self.kernel.clock_ns())
         place_entity(self.rq, p.se, initial=True)
         self._enqueue(p)
 
@@ -84,8 +82,9 @@ class Scheduler:
         if p.state not in (TaskState.INTERRUPTIBLE, TaskState.UNINTERRUPTIBLE):
             return False
         p.state = TaskState.RUNNING
+        trace_event("sched_wakeup", pid=p.pid, comm=p.comm)
         if not p.on_rq:
-            update_curr(self.rq, clock_ns())
+            update_curr(self.rq, self.kernel.clock_ns())
             place_entity(self.rq, p.se, initial=False)
             self._enqueue(p)
             if check_preempt_wakeup(self.rq, p):
@@ -112,15 +111,16 @@ class Scheduler:
 
     def tick_due(self) -> bool:
         """Has a timer period (HZ=250: 4 ms) passed since the last tick?"""
-        return clock_ns() - self.last_tick_ns >= TICK_NS
+        return self.kernel.clock_ns() - self.last_tick_ns >= TICK_NS
 
     def scheduler_tick(self) -> None:
         """Timer interrupt: charge the current task and ask for a switch if its slice is up."""
-        self.last_tick_ns = clock_ns()
+        trace_event("timer_tick")
+        self.last_tick_ns = self.kernel.clock_ns()
         self.kernel.hrtimers.run_expired()
         self.kernel.host_io.poll_now(self.kernel)
         self.kernel.host_io.deliver()
-        update_curr(self.rq, clock_ns())
+        update_curr(self.rq, self.kernel.clock_ns())
         if self.rq.curr is not self.idle and check_preempt_tick(self.rq):
             self.need_resched = True
 
@@ -147,10 +147,18 @@ class Scheduler:
 
     def schedule(self) -> None:
         """Give up the CPU: a sleeping task leaves the run queue, the best runnable one runs."""
+        if tracepoint.active() is None or self.rq.curr is self.idle:
+            self.__schedule()
+            return
+        trace_enter("schedule")
+        self.__schedule()
+        trace_exit("schedule")
+
+    def __schedule(self) -> None:
         rq = self.rq
         prev = rq.curr
         self.kernel.hrtimers.run_expired()
-        update_curr(rq, clock_ns())
+        update_curr(rq, self.kernel.clock_ns())
         if prev is not self.idle and prev.state != TaskState.RUNNING:
             self.dequeue(prev)
         self.need_resched = False
@@ -166,16 +174,20 @@ class Scheduler:
             prev.nvcsw += 1
         self.context_switch(prev, nxt)
 
+    @traced(args=lambda self, prev, nxt: {"prev": prev.pid, "next": nxt.pid}, ret=lambda _r: {})
     def context_switch(self, prev, nxt) -> None:
         """switch_mm to the next address space, then switch_to its kernel stack."""
         rq = self.rq
         rq.nr_switches += 1
         rq.curr = nxt
-        nxt.se.exec_start = clock_ns()
+        nxt.se.exec_start = self.kernel.clock_ns()
         nxt.se.prev_sum_exec_runtime = nxt.se.sum_exec_runtime
+        trace_event("sched_switch", task=prev, prev_pid=prev.pid, prev_comm=prev.comm,
+                    prev_state=prev.state.value, next_pid=nxt.pid, next_comm=nxt.comm)
         self.kernel.switch_mm(prev, nxt)
         self.switch_to(prev, nxt)
 
+    @traced(args=lambda self, prev, nxt: {"prev": prev.pid, "next": nxt.pid}, ret=lambda _r: {})
     def switch_to(self, prev, nxt) -> None:
         """Save prev's user registers if they are on the CPU, then run nxt's greenlet."""
         kernel = self.kernel

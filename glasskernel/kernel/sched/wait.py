@@ -17,12 +17,34 @@ class SlowPathRequired(Exception):
     """
 
 
+class WaitQueueEntry:
+    """wait_queue_entry_t with its own wake function, for waiters that are not a task.
+
+    ``func(entry, kernel, key)`` runs at every wake-up of the queue; ``key`` is the poll
+    mask the waker passed (0: unspecified, any event). poll/select (fs/select.py) and
+    epoll (fs/eventpoll.py) hang these on the queues of the files they watch.
+    """
+
+    __slots__ = ("func", "private", "key")
+
+    def __init__(self, func, private=None, key: int = 0):
+        self.func = func
+        self.private = private
+        self.key = key
+
+
 class WaitQueue:
-    """wait_queue_head_t: the tasks sleeping until some condition changes."""
+    """wait_queue_head_t: the tasks sleeping until some condition changes.
+
+    Plain sleepers are tasks (``add``/``remove``: woken with try_to_wake_up); entries with
+    a wake function (``add_entry``/``remove_entry``) are kept apart so the common case
+    stays a list of tasks.
+    """
 
     def __init__(self, name: str = ""):
         self.name = name
         self.waiters: list = []
+        self.entries: list = []    # WaitQueueEntry callbacks
 
     def add(self, task) -> None:
         if task not in self.waiters:
@@ -32,13 +54,24 @@ class WaitQueue:
         if task in self.waiters:
             self.waiters.remove(task)
 
-    def wake_up(self, kernel) -> None:
-        """Make every sleeper runnable (they recheck their own conditions)."""
+    def add_entry(self, entry: WaitQueueEntry) -> None:
+        self.entries.append(entry)
+
+    def remove_entry(self, entry: WaitQueueEntry) -> None:
+        if entry in self.entries:
+            self.entries.remove(entry)
+
+    def wake_up(self, kernel, key: int = 0) -> None:
+        """Make every sleeper runnable (they recheck their own conditions), then run the
+        wake functions; ``key`` says which poll events happened (0: any)."""
         for task in list(self.waiters):
             kernel.sched.try_to_wake_up(task)
+        if self.entries:
+            for entry in list(self.entries):
+                entry.func(entry, kernel, key)
 
     def __len__(self) -> int:
-        return len(self.waiters)
+        return len(self.waiters) + len(self.entries)
 
 
 def signal_pending(task) -> bool:
@@ -63,16 +96,27 @@ def wait_event(task, wq: WaitQueue, condition, interruptible: bool = True, timeo
             if timer is not None and timer.fired:
                 return False
             wq.add(task)
-            task.state = TaskState.INTERRUPTIBLE if interruptible else TaskState.UNINTERRUPTIBLE
-            kernel.sched.schedule()
+            sleep_once(task, interruptible)
             wq.remove(task)
         return True
     finally:
         wq.remove(task)
-        if task.state != TaskState.ZOMBIE:
-            task.state = TaskState.RUNNING
+        finish_wait(task)
         if timer is not None:
             kernel.hrtimers.cancel(timer)
+
+
+def sleep_once(task, interruptible: bool = True) -> None:
+    """set_current_state + schedule(): sleep until someone wakes the task (the caller
+    queued it somewhere first and re-checks its condition afterwards)."""
+    task.state = TaskState.INTERRUPTIBLE if interruptible else TaskState.UNINTERRUPTIBLE
+    task.kernel.sched.schedule()
+
+
+def finish_wait(task) -> None:
+    """Back to TASK_RUNNING after a wait (unless the task died meanwhile)."""
+    if task.state != TaskState.ZOMBIE:
+        task.state = TaskState.RUNNING
 
 
 class Completion:

@@ -6,14 +6,16 @@ the ``= result`` and its errno text), src/strace.c (printleader: the ``[pid N]``
 The per-syscall argument decoders live in strace_fs, strace_mm, strace_proc and strace_term.
 
 The kernel calls the formatter after each syscall finishes; output buffers are decoded then,
-as strace does on syscall exit. One line per call: we never interleave calls, so strace's
-``<unfinished ...>`` / ``<... resumed>`` pairs do not occur.
+as strace does on syscall exit. A call that may block (the slow path) is announced at
+entry; if another task prints before it returns, its line is cut at ``<unfinished ...>``
+and finished later with ``<... name resumed>`` (strace_unfinished.py).
 """
 from glasskernel.kernel.trace import strace_fs as fs
 from glasskernel.kernel.trace import strace_mm as mm
 from glasskernel.kernel.trace import strace_proc as proc
 from glasskernel.kernel.trace.strace_siginfo import fmt_siginfo
 from glasskernel.kernel.trace.strace_term import dec_ioctl
+from glasskernel.kernel.trace.strace_unfinished import resumed_text, unfinished_text
 from glasskernel.kernel.trace.strace_util import (
     MAX_STRLEN, Call, fmt_hex, quote_bytes, s64)
 from glasskernel.kernel.trace.syscall_nargs import syscall_nargs
@@ -116,6 +118,7 @@ class StraceFormatter:
         self.out = out
         self.pids = pids
         self.live = set()          # pids of tasks seen and not yet exited ("auto" mode)
+        self.open = {}             # pid -> [task, name, args, mem, unfinished line printed]
 
     # --- line building ------------------------------------------------------------------
 
@@ -132,16 +135,35 @@ class StraceFormatter:
         text, result = decode_call(c)
         if result is None or c.failed:
             result = format_return(c.ret)
+        open_call = self.open.pop(task.pid, None)
+        if open_call is not None and open_call[4]:
+            return align(f"{self.prefix(task)}{resumed_text(name, text)}", result)
         return align(f"{self.prefix(task)}{name}({text})", result)
 
-    def emit(self, line: str) -> None:
+    def emit(self, line: str, task=None) -> None:
+        """Write a line; calls other tasks left open are cut short first (strace -f)."""
+        if self.open:
+            self._print_unfinished(task.pid if task is not None else None)
         self.out.write(line + "\n")
+
+    def _print_unfinished(self, pid) -> None:
+        for other, call in self.open.items():
+            if other == pid or call[4]:
+                continue
+            task, name, args, mem, _ = call
+            text, _ = decode_call(Call(name, tuple(args), 0, mem))
+            call[4] = True
+            self.out.write(f"{self.prefix(task)}{unfinished_text(name, text)}\n")
+
+    def syscall_enter(self, task, nr: int, args, mem) -> None:
+        """A call that may block began (slow path): its line waits for the exit."""
+        self.open[task.pid] = [task, syscall_name(nr), tuple(args), mem, False]
 
     # --- the interface the kernel calls ---------------------------------------------
 
     def syscall_exit(self, task, nr: int, args, ret: int, mem) -> None:
         """Log a syscall that returned ``ret`` (negative: -errno)."""
-        self.emit(self.format_syscall(task, nr, args, ret, mem))
+        self.emit(self.format_syscall(task, nr, args, ret, mem), task)
         if SYSCALL_NAMES.get(nr) in _FORKS and 0 < s64(ret) < 4194304:
             self.live.add(s64(ret))   # strace attaches the child before the call returns
 
@@ -149,18 +171,33 @@ class StraceFormatter:
         """A call that does not return to the caller: 'exit_group(0) = ?'."""
         name = syscall_name(nr)
         text, _ = decode_call(Call(name, tuple(args), 0, mem))
-        self.emit(align(f"{self.prefix(task)}{name}({text})", "?"))
+        self.open.pop(task.pid, None)
+        self.emit(align(f"{self.prefix(task)}{name}({text})", "?"), task)
 
     def exited(self, task, code: int) -> None:
         """'+++ exited with 0 +++' once the task is gone."""
+        self._end_open_call(task)
         self.emit(f"{self.prefix(task)}+++ exited with {code} +++")
         self.live.discard(task.pid)
 
     def killed(self, task, signo: int, core: bool) -> None:
         """'+++ killed by SIGSEGV (core dumped) +++'."""
         dumped = " (core dumped)" if core else ""
+        self._end_open_call(task)
         self.emit(f"{self.prefix(task)}+++ killed by {signal_name(signo)}{dumped} +++")
         self.live.discard(task.pid)
+
+    def _end_open_call(self, task) -> None:
+        """A task that dies inside a call: strace closes the call with '= ?'."""
+        call = self.open.pop(task.pid, None)
+        if call is None:
+            return
+        _, name, args, mem, printed = call
+        if printed:
+            self.emit(align(f"{self.prefix(task)}<... {name} resumed>)", "?"), task)
+        else:
+            text, _ = decode_call(Call(name, args, 0, mem))
+            self.emit(align(f"{self.prefix(task)}{name}({text}", "?"), task)
 
     def signal(self, task, signo: int, si_code: int, si_addr: int, **fields) -> None:
         """'--- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=NULL} ---'.
@@ -169,7 +206,7 @@ class StraceFormatter:
         for signals sent by a process or SIGCHLD.
         """
         info = fmt_siginfo(signo, si_code, si_addr, fields)
-        self.emit(f"{self.prefix(task)}--- {signal_name(signo)} {info} ---")
+        self.emit(f"{self.prefix(task)}--- {signal_name(signo)} {info} ---", task)
 
     def execve_start(self, task, path: str, argv: list, envc: int, envp_addr: int) -> None:
         """The successful execve line, from arguments saved before the old image went away."""
@@ -177,7 +214,8 @@ class StraceFormatter:
         if len(argv) > MAX_STRLEN:
             shown.append("...")
         text = f"{_quote_text(path)}, [{', '.join(shown)}], {proc.fmt_envp(envp_addr, envc)}"
-        self.emit(align(f"{self.prefix(task)}execve({text})", "0"))
+        self.open.pop(task.pid, None)
+        self.emit(align(f"{self.prefix(task)}execve({text})", "0"), task)
 
 
 def _as_bytes(value) -> bytes:

@@ -8,6 +8,7 @@ A syscall leaves the emulator (returns False to the CPU) when the task's saved c
 rewritten (execve) or the task stopped running (exit); the task's run loop then takes over.
 """
 from glasskernel.kernel.sched.wait import SlowPathRequired
+from glasskernel.kernel.trace import tracepoint
 from glasskernel.uapi.errno import (ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR,
                                     ERESTARTSYS, Errno, KernelError, errno_name)
 
@@ -64,6 +65,8 @@ def do_syscall_64(kernel, task, cpu) -> bool:
     finally:
         kernel.in_fast_syscall = False
     thread.orig_rax = -1
+    if tracepoint._active is not None:
+        tracepoint.trace_event("syscall", call=kernel.syscall_name(nr), nr=nr, ret=ret)
     if kernel.strace is not None and not task.exiting and not (thread.regs_dirty and ret == 0):
         # (a successful execve was logged by the exec path: its arguments are gone now)
         kernel.strace.syscall_exit(task, nr, tuple(args), ret, task.mm)
@@ -96,7 +99,10 @@ def do_syscall_64_slow(kernel, task) -> None:
     entry = kernel.sys_call_table[nr]
     thread.orig_rax = nr
     kernel.trace_syscall_enter(task, nr, args)
-    ret = invoke(kernel, task, entry, args)
+    if tracepoint._active is None:
+        ret = invoke(kernel, task, entry, args)
+    else:
+        ret = _traced_invoke(kernel, task, entry, args, regs)
     thread.orig_rax = -1
     thread.last_syscall_nr = nr
     if ret in _RESTART_CODES:
@@ -105,6 +111,16 @@ def do_syscall_64_slow(kernel, task) -> None:
         regs["rax"] = ret & 0xFFFF_FFFF_FFFF_FFFF
     if kernel.strace is not None and not task.exiting and not (thread.regs is not regs and ret == 0):
         kernel.strace.syscall_exit(task, nr, tuple(args), ret, task.mm)
+
+
+def _traced_invoke(kernel, task, entry, args, regs) -> int:
+    """invoke() as a span: the entry with its saved pt_regs, the exit with the result."""
+    name = f"__x64_sys_{entry.name}"
+    tracepoint.trace_enter(name, nr=entry.nr, args=[f"{a:#x}" for a in args[:entry.nargs]],
+                           rip=f"{regs['rip']:#x}", rsp=f"{regs['rsp']:#x}")
+    ret = invoke(kernel, task, entry, args)
+    tracepoint.trace_exit(name, ret=ret)
+    return ret
 
 
 def invoke(kernel, task, entry, args) -> int:

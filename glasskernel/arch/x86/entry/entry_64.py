@@ -6,8 +6,10 @@ finishes the switch (``schedule_tail``) and then returns to user mode with the r
 ``copy_thread`` prepared — rax = 0, which is why fork returns 0 in the child.
 """
 from glasskernel.kernel.entry.common import user_mode_loop
+from glasskernel.kernel.trace.tracepoint import active, trace_enter, trace_exit, traced
 
 
+@traced(ret=lambda _r: {})
 def schedule_tail(task) -> None:
     """The tail of the first context switch into a new task (kernel/sched/core.c)."""
     from glasskernel.kernel.fork import set_child_tid_in_child
@@ -17,7 +19,16 @@ def schedule_tail(task) -> None:
 
 
 def ret_from_fork(task) -> None:
-    schedule_tail(task)
+    if active() is not None and not task.kthread:
+        regs = task.thread.regs
+        flow = getattr(task, "fork_flow", None)
+        trace_enter("ret_from_fork", task=task, flow=("f", flow) if flow else None,
+                    rax=regs.get("rax", 0), rip=f"{regs.get('rip', 0):#x}",
+                    rsp=f"{regs.get('rsp', 0):#x}")
+        schedule_tail(task)
+        trace_exit("ret_from_fork", task=task)      # on to user mode: rax=0 is fork's 0
+    else:
+        schedule_tail(task)
     if task.kthread:
         task.kthread_fn(task)
         task.kernel.sched.do_task_dead(task)

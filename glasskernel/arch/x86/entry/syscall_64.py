@@ -8,16 +8,18 @@ from glasskernel.arch.x86.entry.common import SyscallEntry
 from glasskernel.arch.x86.kernel import process_64
 from glasskernel.arch.x86.kernel import signal as arch_signal
 from glasskernel.fs import exec as fs_exec
-from glasskernel.fs import pipe
+from glasskernel.fs import pipe, statfs
+from glasskernel.fs import eventpoll, select as fs_select
 from glasskernel.fs import (d_path, fcntl, file, ioctl, namei_dir, open, read_write, readdir, stat,
                             sync, utimes)
 from glasskernel.kernel import exit as kexit
 from glasskernel.drivers.char import random
-from glasskernel.kernel import fork, rseq, signal, sys, sys_pgrp, time
+from glasskernel.kernel import fork, rseq, signal_syscalls, sys, sys_pgrp, time, time_itimer
 from glasskernel.kernel.sched import syscalls as sched_syscalls
 from glasskernel.kernel.futex import core as futex_core
 from glasskernel.kernel.futex import syscalls as futex
 from glasskernel.mm import madvise, mmap, mprotect, mremap
+from glasskernel.net import socket
 from glasskernel.uapi.unistd_64 import NR, SYSCALL_NAMES
 
 P = "partial"
@@ -38,6 +40,18 @@ _ROWS = [
     (NR.sendfile, read_write.sys_sendfile64, "supported", ""),
     (NR.pipe, pipe.sys_pipe, "supported", ""),
     (NR.pipe2, pipe.sys_pipe2, P, "O_DIRECT (packet mode) is EINVAL"),
+    # files: waiting on many descriptors (fs/select.c, fs/eventpoll.c); they leave the
+    # emulator hook (SlowPathRequired) only when they must sleep or were interrupted
+    (NR.poll, fs_select.sys_poll, "supported", ""),
+    (NR.ppoll, fs_select.sys_ppoll, "supported", ""),
+    (NR.select, fs_select.sys_select, "supported", ""),
+    (NR.pselect6, fs_select.sys_pselect6, "supported", ""),
+    (NR.epoll_create, eventpoll.sys_epoll_create, "supported", ""),
+    (NR.epoll_create1, eventpoll.sys_epoll_create1, "supported", ""),
+    (NR.epoll_ctl, eventpoll.sys_epoll_ctl, P, "EPOLLEXCLUSIVE wakes every waiter; no wakeup-path limits"),
+    (NR.epoll_wait, eventpoll.sys_epoll_wait, "supported", ""),
+    (NR.epoll_pwait, eventpoll.sys_epoll_pwait, "supported", ""),
+    (NR.epoll_pwait2, eventpoll.sys_epoll_pwait2, "supported", ""),
     # files: opening and attributes (fs/open.c, fs/stat.c, fs/utimes.c, fs/sync.c)
     (NR.open, open.sys_open, P, "O_TMPFILE is EOPNOTSUPP"),
     (NR.openat, open.sys_openat, P, "O_TMPFILE is EOPNOTSUPP"),
@@ -58,6 +72,8 @@ _ROWS = [
     (NR.fstat, stat.sys_newfstat, "supported", ""),
     (NR.lstat, stat.sys_newlstat, "supported", ""),
     (NR.newfstatat, stat.sys_newfstatat, "supported", ""),
+    (NR.statfs, statfs.sys_statfs, "supported", ""),
+    (NR.fstatfs, statfs.sys_fstatfs, "supported", ""),
     (NR.statx, stat.sys_statx, "supported", ""),
     (NR.readlink, stat.sys_readlink, "supported", ""),
     (NR.readlinkat, stat.sys_readlinkat, "supported", ""),
@@ -71,6 +87,8 @@ _ROWS = [
     (NR.getcwd, d_path.sys_getcwd, "supported", ""),
     (NR.mkdir, namei_dir.sys_mkdir, "supported", ""),
     (NR.mkdirat, namei_dir.sys_mkdirat, "supported", ""),
+    (NR.mknod, namei_dir.sys_mknod, P, "device nodes are EPERM (no CAP_MKNOD in the sandbox)"),
+    (NR.mknodat, namei_dir.sys_mknodat, P, "device nodes are EPERM (no CAP_MKNOD in the sandbox)"),
     (NR.unlink, namei_dir.sys_unlink, "supported", ""),
     (NR.unlinkat, namei_dir.sys_unlinkat, "supported", ""),
     (NR.rmdir, namei_dir.sys_rmdir, "supported", ""),
@@ -87,6 +105,18 @@ _ROWS = [
     (NR.dup3, file.sys_dup3, "supported", ""),
     (NR.fcntl, fcntl.sys_fcntl, P, "record locks and F_SETOWN accepted without effect"),
     (NR.ioctl, ioctl.sys_ioctl, P, "terminal ioctls pass through to the host tty"),
+    # sockets (net/socket.c): no address family is registered, so no fd is a socket
+    (NR.socket, socket.sys_socket, P, "argument checks, then EAFNOSUPPORT for every family"),
+    (NR.getpeername, socket.sys_getpeername, "supported", ""),
+    (NR.getsockname, socket.sys_getsockname, "supported", ""),
+    (NR.getsockopt, socket.sys_getsockopt, "supported", ""),
+    (NR.setsockopt, socket.sys_setsockopt, "supported", ""),
+    (NR.shutdown, socket.sys_shutdown, "supported", ""),
+    (NR.listen, socket.sys_listen, "supported", ""),
+    (NR.bind, socket.sys_bind, "supported", ""),
+    (NR.connect, socket.sys_connect, "supported", ""),
+    (NR.accept, socket.sys_accept, "supported", ""),
+    (NR.accept4, socket.sys_accept4, "supported", ""),
     # memory (mm/)
     (NR.brk, mmap.sys_brk, "supported", ""),
     (NR.mmap, mmap.sys_mmap, P, "MAP_SHARED file mappings are private copies"),
@@ -125,16 +155,21 @@ _ROWS = [
     (NR.setgroups, sys.sys_setgroups, "supported", ""),
     (NR.prctl, sys.sys_prctl, P, "name, pdeath signal, dumpable, subreaper, no_new_privs"),
     # signals (kernel/signal.c)
-    (NR.rt_sigaction, signal.sys_rt_sigaction, "supported", ""),
+    (NR.rt_sigaction, signal_syscalls.sys_rt_sigaction, "supported", ""),
     (NR.rt_sigreturn, arch_signal.sys_rt_sigreturn, "supported", "", SLOW),
-    (NR.rt_sigsuspend, signal.sys_rt_sigsuspend, "supported", "", SLOW),
-    (NR.pause, signal.sys_pause, "supported", "", SLOW),
+    (NR.rt_sigsuspend, signal_syscalls.sys_rt_sigsuspend, "supported", "", SLOW),
+    (NR.pause, signal_syscalls.sys_pause, "supported", "", SLOW),
+    (NR.rt_sigtimedwait, signal_syscalls.sys_rt_sigtimedwait, "supported", "", SLOW),
+    (NR.restart_syscall, signal_syscalls.sys_restart_syscall, "supported", "", SLOW),
     (NR.sigaltstack, arch_signal.sys_sigaltstack, "supported", ""),
-    (NR.rt_sigprocmask, signal.sys_rt_sigprocmask, "supported", ""),
-    (NR.rt_sigpending, signal.sys_rt_sigpending, "supported", ""),
-    (NR.kill, signal.sys_kill, "supported", ""),
-    (NR.tkill, signal.sys_tkill, "supported", ""),
-    (NR.tgkill, signal.sys_tgkill, "supported", ""),
+    (NR.rt_sigprocmask, signal_syscalls.sys_rt_sigprocmask, "supported", ""),
+    (NR.rt_sigpending, signal_syscalls.sys_rt_sigpending, "supported", ""),
+    (NR.kill, signal_syscalls.sys_kill, P, "process-directed signals pick their thread when sent"),
+    (NR.tkill, signal_syscalls.sys_tkill, "supported", ""),
+    (NR.tgkill, signal_syscalls.sys_tgkill, "supported", ""),
+    (NR.rt_sigqueueinfo, signal_syscalls.sys_rt_sigqueueinfo, P,
+     "process-directed signals pick their thread when sent"),
+    (NR.rt_tgsigqueueinfo, signal_syscalls.sys_rt_tgsigqueueinfo, "supported", ""),
     (NR.sched_getaffinity, sched_syscalls.sys_sched_getaffinity, "supported", ""),
     (NR.sched_setaffinity, sched_syscalls.sys_sched_setaffinity, P, "one CPU: masks must include CPU 0"),
     (NR.sched_yield, sched_syscalls.sys_sched_yield, "supported", "", SLOW),
@@ -143,8 +178,13 @@ _ROWS = [
     (NR.clock_getres, time.sys_clock_getres, "supported", ""),
     (NR.gettimeofday, time.sys_gettimeofday, "supported", ""),
     (NR.time, time.sys_time, "supported", ""),
-    (NR.nanosleep, time.sys_nanosleep, P, "remaining time not reported on EINTR", SLOW),
-    (NR.clock_nanosleep, time.sys_clock_nanosleep, P, "remaining time not reported on EINTR", SLOW),
+    (NR.nanosleep, time.sys_nanosleep, "supported", "", SLOW),
+    (NR.clock_nanosleep, time.sys_clock_nanosleep, P, "CPU-time clocks: EINVAL", SLOW),
+    (NR.times, time.sys_times, P, "system time is not accounted: tms_stime is 0"),
+    # (slow: arming a timer must end an unbounded run, so the next one is sliced)
+    (NR.alarm, time_itimer.sys_alarm, "supported", "", SLOW),
+    (NR.setitimer, time_itimer.sys_setitimer, P, "VIRTUAL/PROF: polled, precise to a time slice", SLOW),
+    (NR.getitimer, time_itimer.sys_getitimer, "supported", ""),
     # randomness (drivers/char/random.c)
     (NR.getrandom, random.sys_getrandom, "supported", ""),
     # the process lifecycle (kernel/fork.c, fs/exec.c, kernel/exit.c): always the slow path

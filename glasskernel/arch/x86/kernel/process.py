@@ -9,6 +9,7 @@ load it into the CPU.
 from dataclasses import dataclass, field
 
 from glasskernel.arch.x86.cpu import PT_REGS
+from glasskernel.kernel.trace.tracepoint import traced
 
 X86_EFLAGS_IF = 0x200
 
@@ -29,9 +30,18 @@ class ThreadStruct:
     syscall_interrupted: bool = False  # it returned -ERESTART*: restart or EINTR on the way out
     last_syscall_nr: int = -1       # the number to put back in rax for a restart
     fpstate: bytes = None           # fxsave area while the task is off the CPU (None: initial)
+    trap_nr: int = 0                # the last exception vector (a signal frame's trapno)
+    error_code: int = 0             # its error code (the frame's err)
+    cr2: int = 0                    # the address of the last page fault (the frame's cr2)
 
 
-def copy_thread(p, current, args) -> None:
+def _child_context(regs) -> dict:
+    return {"child_rax": regs["rax"], "child_rip": f"{regs['rip']:#x}",
+            "child_rsp": f"{regs['rsp']:#x}", "entry": "ret_from_fork"}
+
+
+@traced(ret=_child_context)
+def copy_thread(p, current, args) -> dict:
     """The child's saved user context: the parent's, with rax = 0 (arch/x86/kernel/process.c).
 
     rax = 0 is why fork returns 0 in the child: the child's first return to user mode
@@ -51,3 +61,4 @@ def copy_thread(p, current, args) -> None:
                             fpstate=current.kernel.read_fpstate(current))
     p.thread.entry = ret_from_fork
     current.kernel.sched.start_task_greenlet(p, ret_from_fork)
+    return regs

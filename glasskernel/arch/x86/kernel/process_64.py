@@ -2,12 +2,15 @@
 from glasskernel.arch.x86.kernel.process import X86_EFLAGS_IF, empty_pt_regs
 from glasskernel.mm.uaccess import put_user_u64
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.kernel.trace.tracepoint import traced
 
 ARCH_SET_GS, ARCH_SET_FS, ARCH_GET_FS, ARCH_GET_GS = 0x1001, 0x1002, 0x1003, 0x1004
 ARCH_GET_CPUID, ARCH_SET_CPUID = 0x1011, 0x1012
 _TASK_SIZE_MAX = 0x0000_7FFF_FFFF_F000
 
 
+@traced(args=lambda task, new_ip, new_sp: {"rip": f"{new_ip:#x}", "rsp": f"{new_sp:#x}"},
+        ret=lambda _r: {})
 def start_thread(task, new_ip: int, new_sp: int) -> None:
     """Point the saved user context at a new program: clean registers, new rip and rsp.
 

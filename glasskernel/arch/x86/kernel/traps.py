@@ -13,43 +13,56 @@ from glasskernel.mm.memory import VmFault, do_user_addr_fault
 SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV = 4, 5, 7, 8, 11
 ILL_ILLOPN = 2
 FPE_INTDIV, FPE_FLTINV = 1, 7
-TRAP_BRKPT = 1
+TRAP_TRACE = 2
 BUS_ADRALN = 1
+SEGV_ACCERR = 2
 SI_KERNEL = 0x80
+X86_PF_PROT, X86_PF_USER = 0x1, 0x4
 
 
 @dataclass
 class FaultSignal:
-    """What a failed user access turns into: force_sig_fault(signo, code, addr)."""
+    """What a failed user access turns into: force_sig_fault(signo, code, addr), with the
+    exception vector and error code a signal frame reports (trapno, err)."""
 
     signo: int
     code: int
     addr: int
+    trapno: int = 0
+    error_code: int = 0
 
 
 def exc_page_fault(kernel, task, cr2: int):
-    """#PF: None if the fault was fixed and the instruction may retry, else the signal."""
+    """#PF: None if the fault was fixed and the instruction may retry, else the signal.
+
+    The error code has the user bit and, for a protection fault, the present bit; whether
+    the access was a write is not known (the emulator does not say)."""
     try:
         do_user_addr_fault(task.mm, cr2, kernel.stack_limit(task))
     except VmFault as fault:
-        return FaultSignal(SIGSEGV, fault.si_code, cr2)
+        error_code = X86_PF_USER | (X86_PF_PROT if fault.si_code == SEGV_ACCERR else 0)
+        return FaultSignal(SIGSEGV, fault.si_code, cr2, X86_TRAP_PF, error_code)
     return None
 
 
 def trap_signal(vector: int, rip: int) -> FaultSignal:
-    """The signal an x86 exception vector delivers to user mode (do_trap / do_error_trap)."""
+    """The signal an x86 exception vector delivers to user mode (do_trap / do_error_trap).
+
+    int3 and #GP send a plain SI_KERNEL signal (force_sig), without an address."""
     if vector == X86_TRAP_DE:
-        return FaultSignal(SIGFPE, FPE_INTDIV, rip)
+        return FaultSignal(SIGFPE, FPE_INTDIV, rip, vector)
     if vector == X86_TRAP_UD:
-        return FaultSignal(SIGILL, ILL_ILLOPN, rip)
-    if vector in (X86_TRAP_BP, X86_TRAP_DB):
-        return FaultSignal(SIGTRAP, TRAP_BRKPT if vector == X86_TRAP_BP else SI_KERNEL, 0)
+        return FaultSignal(SIGILL, ILL_ILLOPN, rip, vector)
+    if vector == X86_TRAP_BP:
+        return FaultSignal(SIGTRAP, SI_KERNEL, 0, vector)
+    if vector == X86_TRAP_DB:
+        return FaultSignal(SIGTRAP, TRAP_TRACE, rip, vector)
     if vector in (X86_TRAP_MF, X86_TRAP_XF):
-        return FaultSignal(SIGFPE, FPE_FLTINV, rip)
+        return FaultSignal(SIGFPE, FPE_FLTINV, rip, vector)
     if vector == X86_TRAP_AC:
-        return FaultSignal(SIGBUS, BUS_ADRALN, rip)
+        return FaultSignal(SIGBUS, BUS_ADRALN, rip, vector)
     # #GP, int $0x80 without IA32 emulation, #OF, #BR, #NP, #SS, double fault…
-    return FaultSignal(SIGSEGV, SI_KERNEL, 0)
+    return FaultSignal(SIGSEGV, SI_KERNEL, 0, vector)
 
 
 def handle_exception(kernel, task, cpu, vector: int) -> bool:
@@ -62,5 +75,9 @@ def handle_exception(kernel, task, cpu, vector: int) -> bool:
         signal = trap_signal(vector, cpu.read_reg("rip"))
     if signal is None:
         return True
+    thread = task.thread
+    thread.trap_nr, thread.error_code = signal.trapno, signal.error_code
+    if signal.trapno == X86_TRAP_PF:
+        thread.cr2 = signal.addr
     task.pending_fault = signal
     return False

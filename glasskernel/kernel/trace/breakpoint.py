@@ -1,0 +1,196 @@
+"""Breakpoints on kernel functions: ``glasskernel run --break copy_process PROGRAM``.
+
+A breakpoint is a probe on the tracer: when a traced function whose name matches is
+entered (or the syscall named by ``--break-syscall``), the run pauses in a small console
+on the terminal, the way gdb stops in a kernel booted under QEMU. From there the user
+looks at ``current``, the task list, the user registers, the kernel call stack (the
+traced calls open in this task) and the user backtrace with symbols from the program's
+ELF file, then continues, steps to the next kernel function, or drops into pdb.
+"""
+import cmd
+import fnmatch
+import struct
+import sys
+
+from glasskernel.kernel.trace.usersyms import UserSymbols
+
+REGS_SHOWN = ("rip", "rsp", "rbp", "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9",
+              "r10", "r11", "r12", "r13", "r14", "r15", "rflags", "fs_base")
+
+
+class BreakpointProbe:
+    """Stops at matching function entries; keeps each task's open kernel calls."""
+
+    def __init__(self, kernel, functions=(), syscalls=(), console_io=None):
+        self.kernel = kernel
+        self.patterns = list(functions) + [f"__x64_sys_{name}" for name in syscalls]
+        self.stacks = {}            # pid -> [TraceEvent of each open call]
+        self.stepping = False
+        self.console_io = console_io
+        self.hits = 0
+        for name in syscalls:       # a breakpoint needs the call on the slow path (a span)
+            entry = next((e for e in kernel.sys_call_table.values() if e.name == name), None)
+            if entry is None:
+                raise ValueError(f"unknown syscall {name!r}")
+            entry.slow = True
+
+    def __call__(self, event) -> None:
+        stack = self.stacks.setdefault(event.pid, [])
+        if event.ph == "B":
+            stack.append(event)
+            if self.stepping or any(fnmatch.fnmatchcase(event.name, p) for p in self.patterns):
+                self.stepping = False
+                self.hits += 1
+                Console(self, event).run()
+        elif event.ph == "E" and stack:
+            stack.pop()
+
+
+class Console(cmd.Cmd):
+    """The commands available while the kernel is stopped."""
+
+    prompt = "(gk) "
+
+    def __init__(self, probe, event):
+        stdin, stdout = probe.console_io or _terminal()
+        super().__init__(stdin=stdin, stdout=stdout)
+        self.use_rawinput = False
+        self.probe = probe
+        self.kernel = probe.kernel
+        self.event = event
+        self.task = self.kernel.current
+
+    def run(self) -> None:
+        e = self.event
+        self.say(f"\nbreakpoint: {e.name}({_fmt_args(e.args)}) in {self.task.comm}-{self.task.pid}"
+                 f"  [type help; c to continue]")
+        self.cmdloop()
+
+    def say(self, text: str) -> None:
+        self.stdout.write(text + "\n")
+        self.stdout.flush()
+
+    # ----- commands ---------------------------------------------------------------------------
+
+    def do_current(self, _arg) -> None:
+        """current: the task running the kernel code here."""
+        t = self.task
+        parent = t.real_parent.pid if t.real_parent is not None else 0
+        self.say(f"current: pid {t.pid} tgid {t.tgid} comm {t.comm!r} ppid {parent} "
+                 f"state {t.state.value} exe {getattr(t.mm, 'exe_path', '') or '-'}")
+
+    def do_tasks(self, _arg) -> None:
+        """tasks: every task (pid, parent, state, name)."""
+        self.say("  PID  PPID S COMM")
+        for t in sorted(self.kernel.tasks.values(), key=lambda t: t.pid):
+            parent = t.real_parent.pid if t.real_parent is not None else 0
+            mark = "*" if t is self.task else " "
+            self.say(f"{mark}{t.pid:4} {parent:5} {t.state.value} {t.comm}")
+
+    def do_regs(self, _arg) -> None:
+        """regs: the user registers saved on kernel entry (pt_regs) of current."""
+        regs = _user_regs(self.kernel, self.task)
+        for i in range(0, len(REGS_SHOWN), 3):
+            self.say("  ".join(f"{n:>7} {regs.get(n, 0):#018x}" for n in REGS_SHOWN[i:i + 3]))
+
+    def do_bt(self, _arg) -> None:
+        """bt: the kernel call stack (traced calls open in current, innermost first)."""
+        stack = self.probe.stacks.get(self.task.pid, [])
+        for depth, e in enumerate(reversed(stack)):
+            self.say(f"#{depth:<2} {e.name}({_fmt_args(e.args)})")
+
+    def do_ubt(self, _arg) -> None:
+        """ubt: the user backtrace: rip, then return addresses found on the user stack."""
+        for line in user_backtrace(self.kernel, self.task):
+            self.say(line)
+
+    def do_args(self, _arg) -> None:
+        """args: the arguments of the function we stopped in."""
+        for key, value in self.event.args.items():
+            self.say(f"  {key} = {value}")
+
+    def do_step(self, _arg) -> bool:
+        """step: continue to the next traced kernel function (any task)."""
+        self.probe.stepping = True
+        return True
+
+    do_s = do_step
+
+    def do_continue(self, _arg) -> bool:
+        """continue: run until the next breakpoint."""
+        return True
+
+    do_c = do_continue
+
+    def do_delete(self, _arg) -> bool:
+        """delete: remove every breakpoint and continue."""
+        self.probe.patterns.clear()
+        return True
+
+    def do_pdb(self, _arg) -> None:
+        """pdb: Python's debugger on the kernel (kernel, task and event are defined)."""
+        import pdb
+        kernel, task, event = self.kernel, self.task, self.event   # noqa: F841 (for pdb)
+        pdb.Pdb(stdin=self.stdin, stdout=self.stdout).set_trace()
+
+    def do_quit(self, _arg) -> bool:
+        """quit: kill every guest task and end the run."""
+        for t in list(self.kernel.tasks.values()):
+            if not t.kthread:
+                self.kernel.send_signal(t, 9)
+        self.probe.patterns.clear()
+        return True
+
+    do_q = do_quit
+
+    def do_EOF(self, _arg) -> bool:
+        self.say("")
+        return True
+
+    def emptyline(self) -> None:
+        pass
+
+
+def _terminal():
+    """The console talks to the controlling terminal, so the guest keeps its stdio."""
+    try:
+        tty = open("/dev/tty", "r+", buffering=1)
+        return tty, tty
+    except OSError:
+        return sys.stdin, sys.stderr
+
+
+def _fmt_args(args: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in args.items())
+
+
+def _user_regs(kernel, task) -> dict:
+    if task.thread is None:
+        return {}
+    if kernel.cpu_task is task and not task.thread.regs_dirty and task is kernel.current:
+        return kernel.cpu.read_regs()
+    return dict(task.thread.regs)
+
+
+def user_backtrace(kernel, task, words: int = 256) -> list:
+    """rip with its symbol, then stack words that point into the program's code (gdb's
+    fallback when there are no frame pointers: possible return addresses)."""
+    regs = _user_regs(kernel, task)
+    if task.mm is None or not regs:
+        return ["(no user context: a kernel thread)"]
+    syms = UserSymbols.for_mm(task.mm)
+    lines = [f"#0  {regs['rip']:#x} in {syms.describe(regs['rip'])}"]
+    try:
+        raw = task.mm.read(regs["rsp"], words * 8)
+    except Exception:
+        return lines
+    frame = 1
+    for (value,) in struct.iter_unpack("<Q", raw):
+        name = syms.lookup(value)
+        if name is not None:
+            lines.append(f"#{frame:<2} {value:#x} in {syms.describe(value)}   (return address?)")
+            frame += 1
+    return lines
+
+
+__all__ = ["BreakpointProbe", "Console", "user_backtrace"]

@@ -1,0 +1,147 @@
+"""Tracepoints: the kernel's functions reporting themselves (include/linux/tracepoint.h, ftrace).
+
+Kernel functions worth watching are wrapped with ``@traced``; a few points that are not
+function calls (a signal generated, a pipe waking its reader, a timer tick) call
+``trace_event``. When no tracer is attached, a traced function costs one global lookup
+and a test; when one is, every entry, exit and event becomes a ``TraceEvent`` handed to
+each probe in turn: the recorder behind ``glasskernel trace`` and ``--timeline``, the
+breakpoint console, or a Python callback from the API.
+
+Events carry what teaches something: the arguments a reader of the kernel source would
+want to see (clone flags as names, the child's pid, the saved rax and rip of a new task,
+an exec's entry point), not raw Python objects. Each wrapped function says what to show
+through two small functions, ``args(*call_args)`` and ``ret(result)``.
+"""
+import functools
+from dataclasses import dataclass, field
+
+_active = None            # the Tracer of the kernel being traced, or None (one at a time)
+
+
+@dataclass
+class TraceEvent:
+    """One record: a function entered ("B") or left ("E"), or a point event ("i").
+
+    ts is nanoseconds of the kernel's clock (virtual in --deterministic runs); flow links
+    two events across tasks (a clone to the child's first return, a pipe write to the
+    reader's wake-up): ("s", id) starts an arrow, ("f", id) ends it.
+    """
+
+    ts: int
+    cpu: int
+    pid: int
+    tgid: int
+    comm: str
+    ph: str
+    name: str
+    args: dict = field(default_factory=dict)
+    flow: tuple = None
+
+
+class Tracer:
+    """The probes attached to one kernel, and the clock and CPU they are stamped with."""
+
+    def __init__(self, kernel):
+        self.kernel = kernel
+        self.probes = []
+        self.depth = {}              # pid -> open traced calls (for probes that indent)
+        self._next_flow = 0
+
+    def attach(self, probe) -> None:
+        """probe(event) is called for every event; the tracer turns on with the first one."""
+        global _active
+        self.probes.append(probe)
+        _active = self
+
+    def detach_all(self) -> None:
+        global _active
+        self.probes.clear()
+        if _active is self:
+            _active = None
+
+    def new_flow(self) -> int:
+        self._next_flow += 1
+        return self._next_flow
+
+    def emit(self, ph: str, name: str, args: dict, flow=None, task=None) -> None:
+        kernel = self.kernel
+        task = task if task is not None else kernel.current
+        event = TraceEvent(kernel.trace_clock_ns(), 0, task.pid, task.tgid,
+                           task.comm, ph, name, args, flow)
+        if ph == "B":
+            self.depth[task.pid] = self.depth.get(task.pid, 0) + 1
+        elif ph == "E":
+            self.depth[task.pid] = self.depth.get(task.pid, 1) - 1
+        for probe in list(self.probes):
+            probe(event)
+
+
+def active():
+    return _active
+
+
+def _no_args(*_a, **_k) -> dict:
+    return {}
+
+
+def _plain_ret(result) -> dict:
+    return {"ret": result} if isinstance(result, (int, str)) else {}
+
+
+def traced(name: str = None, args=None, ret=None):
+    """Make a kernel function a tracepoint pair (entry and exit, like function_graph).
+
+    args(*call_args) -> dict and ret(result) -> dict choose what the events show. An
+    exception leaving the function is shown as its errno (or its type).
+    """
+    show_args = args or _no_args
+    show_ret = ret or _plain_ret
+
+    def wrap(fn):
+        fname = name or fn.__name__
+
+        @functools.wraps(fn)
+        def tracepoint(*call_args, **call_kw):
+            tracer = _active
+            if tracer is None:
+                return fn(*call_args, **call_kw)
+            task = tracer.kernel.current
+            tracer.emit("B", fname, show_args(*call_args, **call_kw), task=task)
+            try:
+                result = fn(*call_args, **call_kw)
+            except BaseException as exc:
+                tracer.emit("E", fname, {"error": _describe_error(exc)}, task=task)
+                raise
+            tracer.emit("E", fname, show_ret(result), task=task)
+            return result
+        tracepoint.traced_name = fname
+        return tracepoint
+    return wrap
+
+
+def _describe_error(exc: BaseException) -> str:
+    errno = getattr(exc, "errno", None)
+    if errno is not None:
+        from glasskernel.uapi.errno import errno_name
+        return errno_name(errno) or str(errno)
+    return type(exc).__name__
+
+
+def trace_event(name: str, task=None, flow=None, **args) -> None:
+    """A point event (signal_generate, sched_switch, pipe_wake...)."""
+    tracer = _active
+    if tracer is not None:
+        tracer.emit("i", name, args, flow, task=task)
+
+
+def trace_enter(name: str, task=None, flow=None, **args) -> None:
+    """Open a span by hand (for code that is not one function call, e.g. a syscall)."""
+    tracer = _active
+    if tracer is not None:
+        tracer.emit("B", name, args, flow, task=task)
+
+
+def trace_exit(name: str, task=None, **args) -> None:
+    tracer = _active
+    if tracer is not None:
+        tracer.emit("E", name, args, task=task)

@@ -1,0 +1,67 @@
+"""`glasskernel demo`: the narrated fork/exec walkthrough, checked against the run itself.
+
+The steps must appear in order, and their values must agree with each other and with the
+program: the pid the parent prints is the pid alloc_pid gave, the child's saved rax is 0,
+and the exec'd entry point is the e_entry of the ELF header of `hello`.
+"""
+from __future__ import annotations
+
+import re
+import struct
+import subprocess
+import sys
+
+import pytest
+
+from glasskernel.demo import example_path
+from glasskernel.demo_steps import STEP_KEYS
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def _demo(*args) -> str:
+    proc = subprocess.run([sys.executable, "-m", "glasskernel", "demo", *args],
+                          capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def _elf_entry(path: str) -> int:
+    with open(path, "rb") as f:
+        header = f.read(64)
+    return struct.unpack_from("<Q", header, 24)[0]
+
+
+def test_demo_walkthrough_is_consistent_with_the_run():
+    out = _demo()
+    positions = [out.find(f"(--explain {key})") for key in STEP_KEYS]
+    assert all(p >= 0 for p in positions), [k for k, p in zip(STEP_KEYS, positions) if p < 0]
+    assert positions == sorted(positions), "steps out of order"
+
+    printed = int(re.search(r"fork\(\) returned (\d+); that child exited with status 7", out)[1])
+    traced = int(re.search(r"alloc_pid → pid (\d+)", out)[1])
+    assert printed == traced
+    assert f"returns {traced} into the parent's saved rax" in out
+    assert "except rax = 0" in out
+    assert re.search(r"at rip = 0x[0-9a-f]+ with rax = 0: fork\(\) returns 0 here", out)
+
+    entry = _elf_entry(example_path("hello"))
+    assert f"entry point = e_entry {entry:#x} + load bias 0x0 = {entry:#x}" in out
+    assert re.search(rf"saved rip: 0x[0-9a-f]+ \(in the old program\) → {entry:#x};", out)
+    assert "exit_group(7)" in out and f"wait4 returns {traced}" in out
+
+
+def test_demo_of_another_program_tells_that_run(tmp_path):
+    out = _demo("/bin/busybox", "sh", "-c", "/bin/busybox true; /bin/busybox true")
+    assert "busybox (pid 2) executes `syscall`" in out
+    entry = _elf_entry("/bin/busybox")
+    assert f"= {entry:#x}" in out
+    assert "exit_group(0)" in out and "with status" not in out
+
+
+def test_demo_explain_and_unknown_step():
+    text = _demo("--explain", "copy_thread")
+    assert "rax" in text and "ret_from_fork" in text
+    proc = subprocess.run([sys.executable, "-m", "glasskernel", "demo", "--explain", "nope"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "unknown step" in proc.stderr
