@@ -127,12 +127,14 @@ def build(names):
 # ----------------------------------------------------------------------------
 # running
 
-def runners():
+def runners(tracing_overhead=False):
     rs = [("native", [])]
     qemu = shutil.which("qemu-x86_64")
     if qemu:
         rs.append(("qemu-user", [qemu]))
     rs.append(("glasskernel", [sys.executable, "-m", "glasskernel", "run"]))
+    if tracing_overhead:
+        rs.append(("glasskernel-notrace", [sys.executable, str(HERE / "notrace.py"), "run"]))
     return rs
 
 
@@ -290,6 +292,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help="tiny N, 1 rep, don't write docs")
     ap.add_argument("--reps", type=int, default=None, help="repetitions (default 3; quick 1)")
     ap.add_argument("--only", nargs="+", metavar="NAME", help="run only these workloads")
+    ap.add_argument("--tracing-overhead", action="store_true",
+                    help="also run glasskernel with its tracepoints compiled out (bench/notrace.py)")
     args = ap.parse_args()
     reps = args.reps or (1 if args.quick else 3)
 
@@ -311,7 +315,7 @@ def main():
         print("%s missing: skipping shell workloads" % BUSYBOX, file=sys.stderr)
         ws = [w for w in ws if w.needs]
 
-    rs = runners()
+    rs = runners(args.tracing_overhead)
     rnames = [r for r, _ in rs]
     results = []
     t_start = time.perf_counter()
@@ -326,7 +330,7 @@ def main():
     print(body)
     print("(total %.1f s)" % elapsed, file=sys.stderr)
 
-    if not args.quick:
+    if not args.quick and not args.only and not args.tracing_overhead:
         mach = "\n".join("* %s: %s" % kv for kv in machine())
         DOC.parent.mkdir(parents=True, exist_ok=True)
         DOC.write_text(

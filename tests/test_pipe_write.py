@@ -12,4 +12,4 @@ from harness import differential
 def test_big_pipe_writes(build, toolchain, tmp_path):
     exe = build("pipe_bigwrite", toolchain)
     native, _ = differential([exe], cwd=tmp_path)
-    assert b"reader: 650000 bytes" in native[0]
+    assert b"reader: 2300000 bytes" in native[0]

@@ -1,7 +1,8 @@
 """Signal delivery against the native kernel: faults reaching handlers (si_code, si_addr,
 siglongjmp, a handler that fixes the page and returns), the alternate signal stack,
 nested handlers and masks, real-time queueing and sigtimedwait, SIGCHLD's siginfo and
-automatic reaping, interval timers and alarm, syscall restarts, SIGPIPE.
+automatic reaping, interval timers and alarm, syscall restarts, SIGPIPE, and which thread
+of a process takes a signal.
 
 Each program prints only what is the same on every run (no pids, addresses or times),
 so its whole output, stderr and exit status must match the native run. The strace tests
@@ -17,7 +18,7 @@ import harness
 from harness import differential, run_glasskernel, run_native
 
 PROGRAMS = ["sig_fault", "sig_altstack", "sig_nested", "sig_rt", "sig_chld", "sig_timer",
-            "sig_restart", "sig_pipe"]
+            "sig_restart", "sig_pipe", "sig_thread"]
 
 
 @pytest.mark.parametrize("name", PROGRAMS)

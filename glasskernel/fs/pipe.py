@@ -14,6 +14,8 @@ from glasskernel.fs.file_table import File
 from glasskernel.fs.kstat import StatResult
 from glasskernel.fs.select import poll_wait
 from glasskernel.kernel.sched.wait import SlowPathRequired, WaitQueue, wait_event
+from glasskernel.kernel.trace import tracepoint
+from glasskernel.kernel.trace.tracepoint import trace_event, traced
 from glasskernel.mm.uaccess import put_user_i32
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import O_CLOEXEC, O_DIRECT, O_NONBLOCK, O_RDONLY, O_WRONLY
@@ -69,6 +71,8 @@ class PipeFile(File):
         super().__init__(PipeDentry(pipe), flags)
         self.pipe = pipe
 
+    @traced(name="pipe_read", args=lambda self, count: {"pipe": self.pipe.ino, "count": count},
+            ret=lambda data: {"ret": len(data)})
     def read(self, count: int) -> bytes:
         """pipe_read: what is there now, or sleep until something (or EOF) arrives."""
         self.check_read()
@@ -80,12 +84,14 @@ class PipeFile(File):
             if self.flags & O_NONBLOCK:
                 raise KernelError(Errno.EAGAIN)
             wait_event(task, pipe.rd_wait, lambda: bool(pipe.buf) or not pipe.writers)
+            pipe_woken(pipe, task)
         data = bytes(pipe.buf[:count])
         del pipe.buf[:count]
         if data:
             pipe.wr_wait.wake_up(pipe.kernel)
         return data
 
+    @traced(name="pipe_write", args=lambda self, data: {"pipe": self.pipe.ino, "count": len(data)})
     def write(self, data: bytes) -> int:
         """pipe_write: atomic up to PIPE_BUF, otherwise as much as fits, repeatedly."""
         self.check_write()
@@ -124,7 +130,7 @@ class PipeFile(File):
             chunk = data[written:written + pipe.space()]
             pipe.buf += chunk
             written += len(chunk)
-            pipe.rd_wait.wake_up(pipe.kernel)
+            pipe_wake_readers(pipe)
         return written
 
     def stat(self):
@@ -174,6 +180,23 @@ class PipeFile(File):
             put_user_i32(task, arg, len(self.pipe.buf))
             return 0
         raise KernelError(Errno.ENOTTY)
+
+
+def pipe_wake_readers(pipe) -> None:
+    """Wake readers sleeping on the pipe; a trace draws an arrow to the woken reader."""
+    if tracepoint._active is not None and pipe.rd_wait.waiters:
+        pipe.wake_flow = tracepoint._active.new_flow()
+        trace_event("pipe_wake", flow=("s", pipe.wake_flow), pipe=pipe.ino,
+                    pid=pipe.rd_wait.waiters[0].pid)
+    pipe.rd_wait.wake_up(pipe.kernel)
+
+
+def pipe_woken(pipe, task) -> None:
+    """The reader resumes after a writer's wake-up (the arrow's end)."""
+    flow = getattr(pipe, "wake_flow", None)
+    if flow is not None and tracepoint._active is not None:
+        trace_event("pipe_woken", task=task, flow=("f", flow), pipe=pipe.ino)
+        pipe.wake_flow = None
 
 
 def create_pipe_files(kernel, flags: int):

@@ -139,12 +139,12 @@ def siginfo_fields(info: bytes) -> tuple:
     return code, struct.unpack_from("<Q", info, 16)[0], fields
 
 
-def sender_siginfo(signo: int, sender, target, code: int = SI_USER) -> bytes:
-    """SEND_SIG_NOINFO: the sending task's pid as the target sees it, and its uid."""
+def sender_siginfo(signo: int, sender, target) -> bytes:
+    """SEND_SIG_NOINFO: SI_USER with the sending task's pid as the target sees it."""
     from glasskernel.kernel.pid import task_tgid_vnr
     pid = task_tgid_vnr(sender, target) if sender is not None and sender.pid_links else 0
     uid = sender.cred.uid if sender is not None else 0
-    return make_siginfo(signo, code, pid, uid)
+    return make_siginfo(signo, SI_USER, pid, uid)
 
 
 def _resolve_info(signo: int, info, target) -> bytes:
@@ -192,8 +192,8 @@ def prepare_signal(task, signo: int, force: bool) -> bool:
     """Stop and continue signals cancel each other; SIGCONT/SIGKILL wake a stopped task.
     Returns False if the signal would be ignored."""
     if task.signal.group_exit:
-        return signo == SIGKILL
-    if signo in _STOP:
+        pass                          # the process is dying: no stop/continue effects
+    elif signo in _STOP:
         flush_sigqueue_mask(task, sigmask(SIGCONT))
     elif signo in (SIGCONT, SIGKILL):
         flush_sigqueue_mask(task, _STOP_MASK)
@@ -277,14 +277,26 @@ def send_signal_locked(task, signo: int, info=SEND_SIG_NOINFO, group: bool = Fal
     __send_signal(target, signo, _resolve_info(signo, info, target), special, shared=group)
 
 
+def _forced(task, info) -> bool:
+    """May it kill a namespace's init? If the kernel sent it, or a task outside that
+    namespace did (SEND_SIG_NOINFO from a sender the target cannot see)."""
+    if info is SEND_SIG_PRIV:
+        return True
+    if info is SEND_SIG_NOINFO:
+        from glasskernel.kernel.pid import task_tgid_vnr
+        sender = task.kernel.current
+        return not sender.pid_links or task_tgid_vnr(sender, task) == 0
+    return False
+
+
 def send_signal(task, signo: int, info=SEND_SIG_NOINFO) -> None:
     """A signal for one thread (send_sig_info). Our init, a kernel thread, ignores it."""
-    send_signal_locked(task, signo, info, force=info is SEND_SIG_PRIV)
+    send_signal_locked(task, signo, info, force=_forced(task, info))
 
 
 def group_send_sig_info(task, signo: int, info=SEND_SIG_NOINFO) -> None:
     """A signal for task's whole process (kill, timers, SIGCHLD)."""
-    send_signal_locked(task, signo, info, group=True, force=info is SEND_SIG_PRIV)
+    send_signal_locked(task, signo, info, group=True, force=_forced(task, info))
 
 
 def signal_wake_up(task, fatal: bool = False) -> None:

@@ -93,8 +93,8 @@ class Task:
     pending_fault: object = None        # task: signal from a user fault, delivered on the way out
     sighand: object = None              # shared by CLONE_SIGHAND: kernel.signal.SighandStruct
     blocked: int = 0                    # task: blocked signal mask
-    pending: int = 0                    # kernel: pending signals (private to the thread)
-    pending_info: dict = field(default_factory=dict)  # kernel: signo -> queued siginfo bytes (sigqueue)
+    pending: int = 0                    # kernel: pending signals (its own, and shared ones queued here)
+    pending_info: dict = field(default_factory=dict)  # kernel: signo -> [(shared, siginfo)] (sigqueue)
     saved_sigmask: int = 0              # task: mask to restore after sigsuspend's handler
     restore_sigmask: bool = False
     real_blocked: int = 0               # task: the mask outside rt_sigtimedwait's wait

@@ -119,13 +119,13 @@ def get_timespec64(task, addr: int) -> int:
 def _sleep_until(task, expires: int) -> bool:
     """Sleep until the hrtimer clock reaches expires; False if a signal came first."""
     from glasskernel.kernel.sched.wait import WaitQueue, wait_event
-    delay = expires - _host_time.monotonic_ns()
+    delay = expires - task.kernel.clock_ns()
     if delay <= 0:
         return True
     try:
         wait_event(task, WaitQueue("nanosleep"), lambda: False, timeout_ns=delay)
     except KernelError:
-        return _host_time.monotonic_ns() >= expires
+        return task.kernel.clock_ns() >= expires
     return True
 
 
@@ -135,14 +135,14 @@ def do_nanosleep(task, expires: int, rmtp: int) -> int:
     if _sleep_until(task, expires):
         return 0
     if rmtp:
-        put_timespec64(task, rmtp, max(0, expires - _host_time.monotonic_ns()))
+        put_timespec64(task, rmtp, max(0, expires - task.kernel.clock_ns()))
     task.restart_block = lambda t: do_nanosleep(t, expires, rmtp)
     raise KernelError(ERESTART_RESTARTBLOCK)
 
 
 def sys_nanosleep(task, rqtp, rmtp) -> int:
     ns = get_timespec64(task, rqtp)
-    return do_nanosleep(task, _host_time.monotonic_ns() + ns, rmtp)
+    return do_nanosleep(task, task.kernel.clock_ns() + ns, rmtp)
 
 
 def sys_clock_nanosleep(task, which_clock, flags, rqtp, rmtp) -> int:
@@ -154,8 +154,8 @@ def sys_clock_nanosleep(task, which_clock, flags, rqtp, rmtp) -> int:
     read, _res = clockid_to_kclock(which)
     ns = get_timespec64(task, rqtp)
     if not flags & TIMER_ABSTIME:
-        return do_nanosleep(task, _host_time.monotonic_ns() + ns, rmtp)
-    if _sleep_until(task, _host_time.monotonic_ns() + max(0, ns - read(task))):
+        return do_nanosleep(task, task.kernel.clock_ns() + ns, rmtp)
+    if _sleep_until(task, task.kernel.clock_ns() + max(0, ns - read(task))):
         return 0
     raise KernelError(ERESTARTNOHAND)
 
@@ -186,5 +186,5 @@ def sys_times(task, tbuf) -> int:
         sig = task.signal
         copy_to_user(task, tbuf, _TMS.pack(nsec_to_clock_t(utime), nsec_to_clock_t(stime),
                                            nsec_to_clock_t(sig.cutime_ns), nsec_to_clock_t(sig.cstime_ns)))
-    jiffies = INITIAL_JIFFIES + (_host_time.monotonic_ns() - task.kernel.boot_time_ns) // TICK_NSEC
+    jiffies = INITIAL_JIFFIES + (task.kernel.clock_ns() - task.kernel.boot_time_ns) // TICK_NSEC
     return jiffies * TICK_NSEC // (NSEC_PER_SEC // USER_HZ)

@@ -16,7 +16,6 @@ missing and re-armed until the timer is due. They are as precise as the schedule
 accounting (a time slice).
 """
 import struct
-import time as _host_time
 from dataclasses import dataclass, field
 
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
@@ -46,9 +45,9 @@ class Itimers:
     cpu_poll: object = None          # the HrTimer checking the CPU timers
 
 
-def _now() -> int:
-    """The hrtimer base's clock (CLOCK_MONOTONIC)."""
-    return _host_time.monotonic_ns()
+def _now(kernel) -> int:
+    """The hrtimer base's clock (CLOCK_MONOTONIC, or the deterministic virtual clock)."""
+    return kernel.clock_ns()
 
 
 def itimers_of(task) -> Itimers:
@@ -97,21 +96,21 @@ def it_real_rearm(task) -> None:
     its = task.signal.itimers
     if its is None or not its.real_incr or its.real_timer is None or _real_active(its):
         return
-    now, expires, incr = _now(), its.real_timer.expires, its.real_incr
+    now, expires, incr = _now(task.kernel), its.real_timer.expires, its.real_incr
     if now >= expires:
         expires += ((now - expires) // incr + 1) * incr
     _start_real(task, its, expires - now)
 
 
-def _real_remaining(its: Itimers) -> int:
+def _real_remaining(kernel, its: Itimers) -> int:
     """itimer_get_remtime: an armed timer that is due reports 1 µs, never 0."""
     if not _real_active(its):
         return 0
-    return max(its.real_timer.expires - _now(), NSEC_PER_USEC)
+    return max(its.real_timer.expires - _now(kernel), NSEC_PER_USEC)
 
 
 def _set_real(task, its: Itimers, value: int, interval: int) -> tuple:
-    old = (_real_remaining(its), its.real_incr)
+    old = (_real_remaining(task.kernel, its), its.real_incr)
     if its.real_timer is not None:
         task.kernel.hrtimers.cancel(its.real_timer)
         its.real_timer = None
@@ -185,7 +184,7 @@ def do_getitimer(task, which: int) -> tuple:
     """(value, interval) in ns."""
     its = itimers_of(task)
     if which == ITIMER_REAL:
-        return _real_remaining(its), its.real_incr
+        return _real_remaining(task.kernel, its), its.real_incr
     if which in (ITIMER_VIRTUAL, ITIMER_PROF):
         return _get_cpu(task, its, which)
     raise KernelError(Errno.EINVAL)

@@ -14,6 +14,7 @@ they walk the page tables, fault pages in the same way, and turn failure into EF
 """
 from glasskernel.arch.x86.mm.pgtable import (pte_exec, pte_flags, pte_pfn_addr, pte_present,
                                              pte_user, pte_write)
+from glasskernel.mm.filemap import FAULT_AROUND_PAGES, file_cache_key
 from glasskernel.mm.vm_flags import VmFlags
 from glasskernel.mm.page_alloc import PAGE_MASK, PAGE_SIZE
 from glasskernel.uapi.errno import Errno, KernelError
@@ -79,14 +80,53 @@ def do_anonymous_page(mm, vma, page_va: int) -> None:
     new_code_page(mm, vma, page_va)
 
 
-def do_read_fault(mm, vma, page_va: int) -> None:
-    """Fill a new frame with the file's bytes for this page; past EOF reads as zeros."""
-    pa = mm.phys.alloc_page()
-    data = vma.file.pread(PAGE_SIZE, vma.file_offset(page_va))
-    if data:
-        mm.view[pa:pa + len(data)] = data
-    mm.pgtable.set_pte(page_va, pa | vma_pte_flags(vma, bool(vma.flags & VmFlags.VM_WRITE)))
+def do_read_fault(mm, vma, page_va: int, write: bool = False) -> None:
+    """A file page: from the page cache when the file can be cached (mapped read-only, or
+    copied at once for a write: do_cow_fault), else a new frame filled from the file.
+    Past EOF the page reads as zeros."""
+    key = file_cache_key(vma.file)
+    if key is None:
+        pa = mm.phys.alloc_page()
+        data = vma.file.pread(PAGE_SIZE, vma.file_offset(page_va))
+        if data:
+            mm.view[pa:pa + len(data)] = data
+        mm.pgtable.set_pte(page_va, pa | vma_pte_flags(vma, bool(vma.flags & VmFlags.VM_WRITE)))
+        new_code_page(mm, vma, page_va)
+        return
+    cache = mm.phys.page_cache
+    frame, fresh = cache.read_page(vma.file, key, vma.file_offset(page_va) // PAGE_SIZE)
+    if write:
+        do_cow_fault(mm, vma, page_va, frame)
+        return
+    mm.pgtable.set_pte(page_va, frame | vma_pte_flags(vma, False))
+    if fresh:
+        new_code_page(mm, vma, page_va)
+    filemap_map_pages(mm, vma, page_va, key)
+
+
+def do_cow_fault(mm, vma, page_va: int, frame: int) -> None:
+    """Write to a private file page not yet mapped: the writer gets its own copy."""
+    new = mm.phys.alloc_page(zero=False)
+    mm.view[new:new + PAGE_SIZE] = mm.view[frame:frame + PAGE_SIZE]
+    mm.phys.put_page(frame)
+    mm.pgtable.set_pte(page_va, new | vma_pte_flags(vma, True))
     new_code_page(mm, vma, page_va)
+
+
+def filemap_map_pages(mm, vma, page_va: int, key) -> None:
+    """Fault-around: map the cached pages of the aligned 64 KiB window, read-only."""
+    window = FAULT_AROUND_PAGES * PAGE_SIZE
+    start = max(vma.start, page_va & ~(window - 1))
+    end = min(vma.end, start + window)
+    cache = mm.phys.page_cache
+    for va in range(start, end, PAGE_SIZE):
+        if va == page_va:
+            continue
+        frame = cache.find_page(key, vma.file_offset(va) // PAGE_SIZE)
+        if frame is None or pte_present(mm.pgtable.get_pte(va)):
+            continue
+        mm.phys.get_page(frame)
+        mm.pgtable.set_pte(va, frame | vma_pte_flags(vma, False))
 
 
 def do_shared_fault(mm, vma, page_va: int) -> None:
@@ -124,7 +164,7 @@ def handle_mm_fault(mm, addr: int, write: bool, stack_limit: int = _DEFAULT_STAC
         if vma.flags & VmFlags.VM_SHARED and hasattr(vma.file, "find_or_create_page"):
             do_shared_fault(mm, vma, page_va)
         elif vma.file is not None:
-            do_read_fault(mm, vma, page_va)
+            do_read_fault(mm, vma, page_va, write)
         else:
             do_anonymous_page(mm, vma, page_va)
     elif write and not pte_write(pte):

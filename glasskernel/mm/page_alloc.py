@@ -28,6 +28,8 @@ class PhysicalMemory:
         self._free: list[int] = []
         self._next = PAGE_SIZE          # frame 0 stays unused so a zero PTE is never valid
         self._refcount = array("H", bytes(2 * (self.size >> PAGE_SHIFT)))
+        from glasskernel.mm.filemap import PageCache
+        self.page_cache = PageCache(self)
 
     def alloc_page(self, zero: bool = True) -> int:
         """Take a frame (physical address), zeroed unless the caller fills it entirely."""

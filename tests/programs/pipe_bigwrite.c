@@ -57,6 +57,17 @@ int main(void)
     while ((n = sendfile(pfd[1], fd, NULL, 150000 - done)) > 0)
         done += n;
     printf("sendfile: %zd, file offset %ld\n", done, (long)lseek(fd, 0, SEEK_CUR));
+
+    /* a 1 MiB pipe and more than 1 MiB to send: more than one chunk of the copy */
+    printf("F_SETPIPE_SZ: %d\n", fcntl(pfd[1], F_SETPIPE_SZ, 1 << 20));
+    for (int i = 0; i < 5; i++)
+        if (write(fd, buf, BIG) != BIG)
+            return 1;
+    off_t off = 0;
+    done = 0;
+    while ((n = sendfile(pfd[1], fd, &off, 1650000 - done)) > 0)
+        done += n;
+    printf("sendfile with offset: %zd, offset %ld\n", done, (long)off);
     close(fd);
     unlink(src);
 

@@ -18,6 +18,7 @@ Viewers need every B to have its E: a span left open (a task that exited inside 
 an execve that never returned to the old program) is closed at the task's last event.
 """
 import json
+import math
 
 CPU_TRACK_PID = 4194304          # PID_MAX_LIMIT: no guest pid can take it
 CPU_TRACK_NAME = "CPU 0"
@@ -103,9 +104,12 @@ def us(ns: int) -> float:
 
 
 def json_safe(value):
-    """Event arguments as JSON viewers read them: numbers past 2**53 become hex strings."""
-    if isinstance(value, bool) or value is None or isinstance(value, (str, float)):
+    """Event arguments as JSON viewers read them: numbers past 2**53 become hex strings,
+    NaN and infinities (not JSON) strings."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
     if isinstance(value, int):
         return value if abs(value) <= 1 << 53 else hex(value)
     if isinstance(value, dict):

@@ -23,6 +23,7 @@ def render_html(recorder) -> str:
 def page_for_trace(trace: dict) -> str:
     """The page for an already built trace-event document."""
     command = trace.get("metadata", {}).get("command") or "(no command)"
+    command = command.encode("utf-8", "backslashreplace").decode("utf-8")   # undecodable argv
     script = _asset("timeline.js")
     if "</script" in script.lower():
         raise ValueError("timeline.js must not contain a closing script tag")

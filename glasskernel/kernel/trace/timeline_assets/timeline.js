@@ -496,6 +496,8 @@
     const self = this;
     return {
       model: this.model,
+      view: () => ({ t0: this.t0, t1: this.t1 }),
+      fit: () => { this.fit(); this.draw(); },
       lanes: () => this.model.lanes.map((l) => ({ label: l.label, tid: l.tid, pid: l.pid,
                                                  depth: l.maxDepth + 1 })),
       /** Zoom onto the n-th slice called name and return its centre in client pixels. */

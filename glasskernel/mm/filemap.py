@@ -1,0 +1,76 @@
+"""The page cache (mm/filemap.c): one physical frame per page of a file, shared by mappers.
+
+Every process that maps a program's code or read-only data maps the same frames: after
+the first exec of busybox, the next one finds its pages already in the cache. That saves
+reading and copying the file, and it is what lets the CPU reuse its translated code,
+which the emulator keeps per physical page: a frame whose bytes did not change needs no
+retranslation.
+
+A private mapping maps the cached frame read-only; the first write to it copies the page
+(copy-on-write, since the cache holds a reference). A read fault also maps the neighbouring
+pages that are already cached (``filemap_map_pages``, Linux's fault-around), so a warm
+exec takes one fault per 64 KiB instead of one per page.
+
+Pages are keyed by the file's identity (device, inode, size and modification time), so a
+rewritten file gets new pages; the cache holds at most ``MAX_PAGES`` frames and evicts
+pages nobody maps when it is full.
+"""
+from glasskernel.mm.page_alloc import PAGE_SIZE
+
+MAX_PAGES = 32768                  # 128 MiB of cached file pages at most
+FAULT_AROUND_PAGES = 16            # fault_around_bytes = 64 KiB
+
+
+def file_cache_key(file):
+    """(dev, ino, size, mtime) of a regular host file, or None if it cannot be cached."""
+    key = getattr(file, "_page_cache_key", False)
+    if key is not False:
+        return key
+    key = None
+    if getattr(file, "host_fd", None) is not None and getattr(file, "seekable", False):
+        try:
+            st = file.stat()
+            key = (st.st_dev, st.st_ino, st.st_size, st.mtime)
+        except Exception:
+            key = None
+    try:
+        file._page_cache_key = key
+    except AttributeError:
+        pass
+    return key
+
+
+class PageCache:
+    """address_space pages of every cached file: (file key, page index) → frame."""
+
+    def __init__(self, phys):
+        self.phys = phys
+        self.pages = {}
+
+    def find_page(self, key, index: int):
+        """The cached frame of a page, or None (no reference taken)."""
+        return self.pages.get((key, index))
+
+    def read_page(self, file, key, index: int):
+        """The page's frame, reading it in if needed; (frame, fresh). The caller gets a
+        reference; fresh means the frame's bytes are new (old translations are stale)."""
+        frame = self.pages.get((key, index))
+        if frame is not None:
+            self.phys.get_page(frame)
+            return frame, False
+        if len(self.pages) >= MAX_PAGES:
+            self.shrink()
+        frame = self.phys.alloc_page()
+        data = file.pread(PAGE_SIZE, index * PAGE_SIZE)
+        if data:
+            self.phys.view[frame:frame + len(data)] = data
+        self.pages[(key, index)] = frame     # the cache's own reference
+        self.phys.get_page(frame)            # and the caller's
+        return frame, True
+
+    def shrink(self) -> None:
+        """Drop pages only the cache still holds (nobody maps them)."""
+        for page_key, frame in list(self.pages.items()):
+            if self.phys.page_count(frame) == 1:
+                del self.pages[page_key]
+                self.phys.put_page(frame)
