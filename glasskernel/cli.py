@@ -18,9 +18,10 @@ from glasskernel.uapi.errno import Errno, KernelError, strerror
 
 USAGE = """usage: glasskernel run [--root DIR] [--strace[=FILE]] [--env K=V]... [--max-tasks N]
                        [--tree] [--timeline FILE] [--trace-filter PATTERN]...
-                       [--deterministic] PROGRAM [ARGS...]
+                       [--deterministic] [--break FUNCTION]... [--break-syscall NAME]...
+                       PROGRAM [ARGS...]
        glasskernel trace [--filter PATTERN]... [-o FILE] [run options] PROGRAM [ARGS...]
-       glasskernel demo [--strace[=FILE]]
+       glasskernel demo [PROGRAM [ARGS...] | --explain STEP]
 
 Runs a static x86-64 Linux program on glasskernel's own process kernel.
   --root DIR       use DIR as the guest's root (default: the host's / read-only,
@@ -34,6 +35,9 @@ Runs a static x86-64 Linux program on glasskernel's own process kernel.
   --trace-filter PATTERN  record only events whose name matches the glob PATTERN
                    (repeatable; the process tree is kept regardless)
   --deterministic  virtual clock and fixed random bytes: the same run, the same trace
+  --break FUNCTION stop in a console when the kernel enters FUNCTION (a glob, e.g.
+                   copy_process; repeatable): current, tasks, regs, bt, ubt, step, continue
+  --break-syscall NAME  the same at the entry of syscall NAME (e.g. clone)
 
 trace: run PROGRAM with the kernel's functions traced, then write what they did in the
 layout of ftrace's function_graph tracer (fork, exec, scheduling, exit, pipes...).
@@ -66,13 +70,16 @@ class RunOptions:
     graph: bool = False           # `trace`: write the function graph
     graph_filter: list = field(default_factory=list)    # `trace --filter`
     graph_out: str = None         # `trace -o FILE` (None: stdout)
+    breaks: list = field(default_factory=list)          # --break FUNCTION (glob)
+    break_syscalls: list = field(default_factory=list)  # --break-syscall NAME
 
     def recording(self) -> bool:
         return self.graph or self.tree or self.timeline is not None
 
 
 TRACE_OPTIONS = ("--timeline", "--trace-filter", "--filter", "-o", "--output")
-RUN_VALUED = ("--root", "--env", "--max-tasks", "--timeline", "--trace-filter")
+RUN_VALUED = ("--root", "--env", "--max-tasks", "--timeline", "--trace-filter", "--break",
+              "--break-syscall")
 TRACE_VALUED = RUN_VALUED + ("--filter", "-o", "--output")
 FLAGS = {"--tree": "tree", "--deterministic": "deterministic"}
 
@@ -125,6 +132,10 @@ def _apply_valued(opts: RunOptions, name: str, value: str) -> None:
         opts.root = os.path.abspath(value)
     elif name in TRACE_OPTIONS:
         _apply_trace_valued(opts, name, value)
+    elif name == "--break":
+        opts.breaks.append(value)
+    elif name == "--break-syscall":
+        opts.break_syscalls.append(value)
     else:
         if "=" not in value:
             raise UsageError(f"--env {value}: expected K=V")
@@ -231,6 +242,7 @@ def run_program(opts: RunOptions) -> int:
                     deterministic=opts.deterministic)
     recorder = attach_recorder(kernel, opts)
     try:
+        attach_breakpoints(kernel, opts)
         start = kernel.trace_clock_ns()
         try:
             task = start_program(kernel, opts)
@@ -261,6 +273,19 @@ def attach_recorder(kernel, opts: RunOptions):
     recorder = Recorder(keep=opts.trace_filter or None)
     kernel.tracer.attach(recorder)
     return recorder
+
+
+def attach_breakpoints(kernel, opts: RunOptions) -> None:
+    """--break / --break-syscall: a console at those kernel functions (before the first
+    exec, so a breakpoint in the exec path stops there too)."""
+    if not opts.breaks and not opts.break_syscalls:
+        return
+    from glasskernel.kernel.trace.breakpoint import BreakpointProbe
+    try:
+        probe = BreakpointProbe(kernel, opts.breaks, opts.break_syscalls)
+    except ValueError as err:
+        raise UsageError(f"--break-syscall: {err}") from None
+    kernel.tracer.attach(probe)
 
 
 def first_filename(recorder, task) -> str:

@@ -60,6 +60,7 @@ class Kernel:
         self.ttys = {}                 # host st_rdev -> TtyStruct
         self.console_tty = None        # the first program's controlling terminal
         self._idle_switches = 0
+        self._trace_seq = 0
         self.hrtimers = HrTimerBase(self)
         self.futexes = FutexTable(self)
         self.sys_call_table = build_sys_call_table()
@@ -357,9 +358,14 @@ class Kernel:
         return time.monotonic_ns() if clock is None else clock.monotonic_ns()
 
     def trace_clock_ns(self) -> int:
-        """Trace timestamps: reading them must not move the virtual clock."""
+        """Trace timestamps. Reading them must not move the virtual clock (the guest would
+        see different times with tracing on); in a deterministic run each event adds 1 ns
+        on top of it, so timestamps still increase and durations count the work done."""
         clock = self.clock
-        return time.monotonic_ns() - self.boot_time_ns if clock is None else clock.peek()
+        if clock is None:
+            return time.monotonic_ns() - self.boot_time_ns
+        self._trace_seq += 1
+        return clock.peek() + self._trace_seq
 
     def random_bytes(self, n: int) -> bytes:
         return os.urandom(n) if self.clock is None else self.clock.random_bytes(n)

@@ -196,8 +196,7 @@ def restore_sigcontext(task, frame: int, regs: dict) -> None:
     regs["rflags"] = (regs["rflags"] & ~FIX_EFLAGS) | (sc[17] & FIX_EFLAGS) | 0x2
     fpstate = sc[26]
     if fpstate:
-        area = bytearray(copy_from_user(task, fpstate, FPSTATE_SIZE))
-        kernel.write_fpstate(task, bytes(area))
+        kernel.write_fpstate(task, copy_from_user(task, fpstate, FPSTATE_SIZE))
     else:
         kernel.write_fpstate(task, kernel.cpu.default_fxsave())
     task.restart_block = None          # a restarted sleep must not resume after a handler
@@ -206,7 +205,7 @@ def restore_sigcontext(task, frame: int, regs: dict) -> None:
 
 def sys_rt_sigreturn(task) -> int:
     """Return from a handler: the frame sits where the handler's `ret` left rsp, minus 8.
-    A frame that cannot be read is fatal-ish: SIGSEGV (signal_fault)."""
+    A frame that cannot be read gets the task a SIGSEGV (signal_fault)."""
     regs = task.kernel.sync_pt_regs(task)
     frame = (regs["rsp"] - 8) & _MASK64
     try:
