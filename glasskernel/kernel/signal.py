@@ -22,7 +22,10 @@ code arrive through ``force_sig_fault``. The syscalls are in signal_syscalls.py.
 import struct
 from dataclasses import dataclass, field
 
+from glasskernel.kernel.trace import tracepoint
+from glasskernel.kernel.trace.tracepoint import trace_event
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.signal import signal_name
 
 NSIG = 64
 SIGRTMIN = 32
@@ -239,6 +242,9 @@ def __send_signal(task, signo: int, info, special: bool, shared: bool = False) -
             raise KernelError(Errno.EAGAIN)    # sigqueue overflow
         # else: the signal is still sent, its siginfo is lost
     task.pending |= bit
+    if tracepoint._active is not None:
+        trace_event("signal_generate", sig=signal_name(signo), pid=task.pid,
+                    code=siginfo_code(info) if info is not None else 0)
     complete_signal(task, signo)
 
 

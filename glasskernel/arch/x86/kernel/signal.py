@@ -20,8 +20,10 @@ from glasskernel.kernel.signal import (
     SA_ONSTACK, SA_RESTART, SA_SIGINFO, SIGSEGV, force_sig, get_signal, restore_saved_sigmask,
     set_current_blocked, signal_setup_done, sigmask_to_save)
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
+from glasskernel.kernel.trace.tracepoint import traced
 from glasskernel.uapi.errno import (ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR,
                                     ERESTARTSYS, Errno, KernelError)
+from glasskernel.uapi.signal import signal_name
 
 UC_FP_XSTATE, UC_SIGCONTEXT_SS, UC_STRICT_RESTORE_SS = 0x1, 0x2, 0x4
 SS_ONSTACK, SS_DISABLE, SS_AUTODISARM = 1, 2, 1 << 31
@@ -242,6 +244,8 @@ def _restart_without_handler(regs: dict, nr: int) -> None:
         regs["rip"] -= 2
 
 
+@traced(args=lambda task, ksig: {"sig": signal_name(ksig.signo),
+                                  "handler": f"{ksig.action.handler:#x}"}, ret=lambda _r: {})
 def handle_signal(task, ksig) -> None:
     """Fix up an interrupted syscall, then build the frame; SIGSEGV if that fails."""
     regs = task.kernel.sync_pt_regs(task)
