@@ -77,9 +77,14 @@ def do_syscall_64(kernel, task, cpu) -> bool:
         thread.regs["rax"] = ret & 0xFFFF_FFFF_FFFF_FFFF
         return False
     cpu.set_return(ret)
+    if ret in _RESTART_CODES:
+        # Interrupted (a job-control stop, say): the way out decides EINTR or a restart.
+        thread.last_syscall_nr = nr
+        thread.syscall_interrupted = True
+        return False
     # Pending signals or a requested switch are handled on the way out, outside the
     # emulator, where the task may sleep or switch (exit_to_user_mode_prepare).
-    return not (task.pending or kernel.sched.need_resched)
+    return not (task.pending & ~task.blocked or kernel.sched.need_resched)
 
 
 def save_pt_regs_for_slow_path(task, cpu) -> None:
