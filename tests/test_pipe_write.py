@@ -13,3 +13,13 @@ def test_big_pipe_writes(build, toolchain, tmp_path):
     exe = build("pipe_bigwrite", toolchain)
     native, _ = differential([exe], cwd=tmp_path)
     assert b"reader: 2300000 bytes" in native[0]
+
+
+def test_pipe_capacity_and_atomic_writes(build, toolchain, tmp_path):
+    """Linux's pipe is a ring of page slots: 1000-byte writes fill 64000 bytes, a PIPE_BUF
+    write needs a free slot, F_SETPIPE_SZ rounds to a power of two pages and refuses to
+    drop used slots, and two writers' PIPE_BUF records never interleave."""
+    exe = build("pipe_atomic", toolchain)
+    native, _ = differential([exe], cwd=tmp_path)
+    assert b"filled with 1000-byte writes: 64000 bytes" in native[0]
+    assert b"0 torn" in native[0]

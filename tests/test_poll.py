@@ -113,12 +113,13 @@ def test_pipe_poll_masks_and_registration():
     pt = PollTable(lambda file, wq, table: queued.append(wq))
     assert reader.poll(pt) == 0 and queued == [reader.pipe.rd_wait]
     assert writer.poll(None) == POLLOUT | POLLWRNORM
-    reader.pipe.buf += b"x" * (reader.pipe.size - 100)
+    for _ in range(reader.pipe.max_usage):
+        reader.pipe.append(b"x" * 4000)
     assert reader.poll(None) == POLLIN | POLLRDNORM
-    assert writer.poll(None) == 0                     # less than PIPE_BUF of room
+    assert writer.poll(None) == 0                     # every page slot used
     writer.put()
     assert reader.poll(None) == POLLIN | POLLRDNORM | POLLHUP
-    reader.pipe.buf.clear()
+    reader.pipe.take(reader.pipe.nbytes)
     assert reader.poll(None) == POLLHUP
     reader2, writer2 = create_pipe_files(kernel, 0)
     reader2.put()

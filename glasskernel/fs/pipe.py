@@ -1,9 +1,13 @@
-"""Pipes (fs/pipe.c): a 64 KiB ring between a read end and a write end.
+"""Pipes (fs/pipe.c): a ring of page-sized buffers between a read end and a write end.
+
+As in Linux, the pipe is 16 slots of one page each by default (64 KiB, F_SETPIPE_SZ
+changes the count), not a byte ring: a write smaller than a page is merged into the last
+slot when it fits there, otherwise it takes a fresh slot. That is what makes writes of up
+to PIPE_BUF bytes atomic, and why a pipe filled with 1000-byte writes holds 64000 bytes.
 
 A reader finding the pipe empty sleeps on the pipe's wait queue until a writer adds data
-or the last writer goes (end of file); a writer finding it full sleeps until a reader
-makes room. Writes of at most PIPE_BUF bytes are atomic: they wait for room for all of
-it. Writing with no reader left raises SIGPIPE and fails with EPIPE.
+or the last writer goes (end of file); a writer finding every slot used sleeps until a
+reader frees one. Writing with no reader left raises SIGPIPE and fails with EPIPE.
 """
 import itertools
 import os
@@ -22,6 +26,7 @@ from glasskernel.uapi.fcntl import O_CLOEXEC, O_DIRECT, O_NONBLOCK, O_RDONLY, O_
 from glasskernel.uapi.poll import POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM
 
 PIPE_BUF = 4096
+PAGE_SIZE = 4096
 PIPE_DEF_SIZE = 65536
 PIPE_MAX_SIZE = 1 << 20                  # /proc/sys/fs/pipe-max-size
 SIGPIPE = 13
@@ -36,7 +41,8 @@ class PipeInodeInfo:
 
     def __init__(self, kernel):
         self.kernel = kernel
-        self.buf = bytearray()
+        self.bufs = []                   # pipe_buffer slots: [bytes left, end offset in page]
+        self.nbytes = 0
         self.size = PIPE_DEF_SIZE
         self.readers = 0
         self.writers = 0
@@ -45,8 +51,45 @@ class PipeInodeInfo:
         self.ino = next(self._inos)
         self.ctime = divmod(time.time_ns(), 10**9)
 
-    def space(self) -> int:
-        return self.size - len(self.buf)
+    @property
+    def max_usage(self) -> int:
+        return self.size // PAGE_SIZE
+
+    def full(self) -> bool:
+        return len(self.bufs) >= self.max_usage
+
+    def merge_room(self, chars: int) -> bool:
+        """Can chars bytes go into the last slot's page (pipe_write's merge)?"""
+        return bool(chars) and bool(self.bufs) and self.bufs[-1][1] + chars <= PAGE_SIZE
+
+    def slots_needed(self, total: int) -> int:
+        chars = total & (PAGE_SIZE - 1)
+        rest = total - chars if self.merge_room(chars) else total
+        return -(-rest // PAGE_SIZE)
+
+    def append(self, data: bytes) -> None:
+        """Merge into the last slot's page, or fill a new slot (at most one page)."""
+        if self.merge_room(len(data)) and len(data) < PAGE_SIZE:
+            slot = self.bufs[-1]
+            slot[0] += data
+            slot[1] += len(data)
+        else:
+            self.bufs.append([bytearray(data), len(data)])
+        self.nbytes += len(data)
+
+    def take(self, count: int) -> bytes:
+        """Copy out up to count bytes across slots, freeing the slots emptied."""
+        out = bytearray()
+        bufs = self.bufs
+        while bufs and len(out) < count:
+            data = bufs[0][0]
+            n = min(count - len(out), len(data))
+            out += data[:n]
+            del data[:n]
+            if not data:
+                bufs.pop(0)
+        self.nbytes -= len(out)
+        return bytes(out)
 
 
 class PipeDentry(Dentry):
@@ -80,13 +123,12 @@ class PipeFile(File):
         if count == 0:
             return b""
         task = pipe.kernel.current
-        if not pipe.buf and pipe.writers:
+        if not pipe.bufs and pipe.writers:
             if self.flags & O_NONBLOCK:
                 raise KernelError(Errno.EAGAIN)
-            wait_event(task, pipe.rd_wait, lambda: bool(pipe.buf) or not pipe.writers)
+            wait_event(task, pipe.rd_wait, lambda: bool(pipe.bufs) or not pipe.writers)
             pipe_woken(pipe, task)
-        data = bytes(pipe.buf[:count])
-        del pipe.buf[:count]
+        data = pipe.take(count)
         if data:
             pipe.wr_wait.wake_up(pipe.kernel)
         return data
@@ -102,35 +144,39 @@ class PipeFile(File):
             raise KernelError(Errno.EPIPE)
         if not data:
             return 0
-        atomic = len(data) <= PIPE_BUF
-        if pipe.kernel.in_fast_syscall and pipe.space() < len(data) \
-                and not self.flags & O_NONBLOCK:
+        total = len(data)
+        if pipe.kernel.in_fast_syscall and not self.flags & O_NONBLOCK \
+                and len(pipe.bufs) + pipe.slots_needed(total) > pipe.max_usage:
             # It will have to sleep part-way: go to the slow path before copying any of it,
             # or the rerun there would write the first part a second time.
             raise SlowPathRequired()
         written = 0
-        while written < len(data):
-            need = len(data) - written if atomic else 1
-            if pipe.space() < need:
-                if self.flags & O_NONBLOCK:
-                    if written:
-                        return written
-                    raise KernelError(Errno.EAGAIN)
-                try:
-                    wait_event(task, pipe.wr_wait, lambda: pipe.space() >= need or not pipe.readers)
-                except KernelError:
-                    if written:
-                        return written         # a signal after some progress: a short write
-                    raise
-                if not pipe.readers:
-                    pipe.kernel.send_signal(task, SIGPIPE)
-                    if written:
-                        return written
-                    raise KernelError(Errno.EPIPE)
-            chunk = data[written:written + pipe.space()]
-            pipe.buf += chunk
-            written += len(chunk)
+        chars = total & (PAGE_SIZE - 1)
+        if pipe.merge_room(chars):
+            pipe.append(data[:chars])
+            written = chars
             pipe_wake_readers(pipe)
+        while written < total:
+            if not pipe.readers:
+                pipe.kernel.send_signal(task, SIGPIPE)
+                if written:
+                    return written
+                raise KernelError(Errno.EPIPE)
+            if not pipe.full():
+                pipe.append(data[written:written + PAGE_SIZE])
+                written = min(total, written + PAGE_SIZE)
+                pipe_wake_readers(pipe)
+                continue
+            if self.flags & O_NONBLOCK:
+                if written:
+                    return written
+                raise KernelError(Errno.EAGAIN)
+            try:
+                wait_event(task, pipe.wr_wait, lambda: not pipe.full() or not pipe.readers)
+            except KernelError:
+                if written:
+                    return written             # a signal after some progress: a short write
+                raise
         return written
 
     def stat(self):
@@ -140,8 +186,8 @@ class PipeFile(File):
         """pipe_poll: register on the queues of the ends this file holds, then look.
 
         The read end is readable when data is there and hangs up (POLLHUP) when no
-        writer is left; the write end is writable when a PIPE_BUF write would not block
-        and errors (POLLERR) when no reader is left.
+        writer is left; the write end is writable when a slot is free (so a PIPE_BUF
+        write would not block) and errors (POLLERR) when no reader is left.
         """
         pipe = self.pipe
         readable, writable = self.readable, self.writable
@@ -151,19 +197,19 @@ class PipeFile(File):
             poll_wait(self, pipe.wr_wait, pt)
         mask = 0
         if readable:
-            if pipe.buf:
+            if pipe.bufs:
                 mask |= POLLIN | POLLRDNORM
             if not pipe.writers:
                 mask |= POLLHUP
         if writable:
-            if pipe.space() >= PIPE_BUF:
+            if not pipe.full():
                 mask |= POLLOUT | POLLWRNORM
             if not pipe.readers:
                 mask |= POLLERR
         return mask
 
     def size(self) -> int:
-        return len(self.pipe.buf)
+        return self.pipe.nbytes
 
     def release(self) -> None:
         """The last reference to this end went: maybe the other side now sees EOF/EPIPE."""
@@ -177,7 +223,7 @@ class PipeFile(File):
 
     def ioctl(self, cmd: int, arg: int, task) -> int:
         if cmd == 0x541B:                     # FIONREAD
-            put_user_i32(task, arg, len(self.pipe.buf))
+            put_user_i32(task, arg, self.pipe.nbytes)
             return 0
         raise KernelError(Errno.ENOTTY)
 
@@ -243,17 +289,17 @@ def sys_pipe(task, fildes) -> int:
 
 
 def pipe_fcntl(file, cmd: int, arg: int) -> int:
-    """F_GETPIPE_SZ / F_SETPIPE_SZ (rounded up to a power of two pages, ≥ current data)."""
+    """F_GETPIPE_SZ / F_SETPIPE_SZ: a power of two of pages, no fewer slots than are in use."""
     if not isinstance(file, PipeFile):
         raise KernelError(Errno.EBADF)
     pipe = file.pipe
     if cmd == 1032:                            # F_GETPIPE_SZ (1031 is F_SETPIPE_SZ)
         return pipe.size
-    size = max(arg, 4096)
+    size = max(arg & 0xFFFFFFFF, PAGE_SIZE)
     size = 1 << (size - 1).bit_length()
     if size > PIPE_MAX_SIZE:
         raise KernelError(Errno.EPERM)
-    if size < len(pipe.buf):
+    if size // PAGE_SIZE < len(pipe.bufs):
         raise KernelError(Errno.EBUSY)
     pipe.size = size
     pipe.wr_wait.wake_up(pipe.kernel)
