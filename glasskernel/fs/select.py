@@ -278,17 +278,21 @@ def do_restart_poll(task, ufds: int, nfds: int, end_ns) -> int:
     return ret
 
 
+def _masked_timespec_call(task, tsp, sigmask, sigsetsize, call) -> int:
+    """ppoll and pselect6: the timespec deadline, the temporary signal mask, then
+    call(end_ns), with the time left written back."""
+    if sigmask:
+        leave_fast_path(task)
+    end_ns = poll_select_set_timeout(task, *get_timespec(task, tsp)) if tsp else None
+    set_user_sigmask(task, sigmask, sigsetsize)
+    return _finish_call(task, end_ns, tsp, PT_TIMESPEC, lambda: call(end_ns))
+
+
 def sys_ppoll(task, ufds, nfds, tsp, sigmask, sigsetsize) -> int:
     """ppoll(2): a timespec timeout (written back with the time left) and a signal mask
     for the duration of the wait."""
-    if sigmask:
-        leave_fast_path(task)
-    end_ns = None
-    if tsp:
-        end_ns = poll_select_set_timeout(task, *get_timespec(task, tsp))
-    set_user_sigmask(task, sigmask, sigsetsize)
-    return _finish_call(task, end_ns, tsp, PT_TIMESPEC,
-                        lambda: do_sys_poll(task, ufds, uint_arg(nfds), end_ns))
+    return _masked_timespec_call(task, tsp, sigmask, sigsetsize,
+                                 lambda end_ns: do_sys_poll(task, ufds, uint_arg(nfds), end_ns))
 
 
 # ----- select --------------------------------------------------------------------------------
@@ -418,11 +422,6 @@ def sys_pselect6(task, n, inp, outp, exp, tsp, sig) -> int:
     sigmask = sigsetsize = 0
     if sig:
         sigmask, sigsetsize = _PTR_ARGPACK.unpack(copy_from_user(task, sig, _PTR_ARGPACK.size))
-    if sigmask:
-        leave_fast_path(task)
-    end_ns = None
-    if tsp:
-        end_ns = poll_select_set_timeout(task, *get_timespec(task, tsp))
-    set_user_sigmask(task, sigmask, sigsetsize)
-    return _finish_call(task, end_ns, tsp, PT_TIMESPEC,
-                        lambda: core_sys_select(task, int_arg(n), inp, outp, exp, end_ns))
+    return _masked_timespec_call(task, tsp, sigmask, sigsetsize,
+                                 lambda end_ns: core_sys_select(task, int_arg(n), inp, outp, exp,
+                                                                end_ns))
