@@ -26,7 +26,7 @@ PIPELINES = [
     "/bin/busybox seq 1 5 | /bin/busybox sort -r | /bin/busybox head -2",
     "/bin/busybox echo a b | /bin/busybox tr a-z A-Z | /bin/busybox cat | /bin/busybox wc -c",
 ]
-_LINE = re.compile(r"(?:\[pid\s+)?(\d+)\]? (.*)")
+_LINE = re.compile(r"(?:\[pid\s+)?(\d+)\]?\s+(.*)")
 _CALL = re.compile(r"(?:<\.\.\. (\w+) resumed>|(\w+)\()")
 _IGNORED = {"rt_sigreturn"}
 

@@ -46,7 +46,7 @@ class Kernel:
         self.stderr = stderr or sys.stderr
         self.clock = VirtualClock() if deterministic else None
         self.phys = PhysicalMemory(mem_size)
-        self.cpu = Cpu(self.phys, 0)
+        self.cpu = Cpu.paired(self.phys, 0)     # one virtual CPU (arch/x86/cpu_pair.py)
         self.cpu.on_syscall = self._syscall_entry
         self.cpu.on_exception = self._exception_entry
         self.kernel_pgd_entry = self.cpu.kernel_pgd_entry

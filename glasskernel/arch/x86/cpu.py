@@ -10,13 +10,17 @@ The kernel sees a small interface:
     ``syscall_args`` (rax and the six argument registers), ``set_return``;
   - ``run(rip)``: execute user code until an event (syscall that asked to stop, exception,
     stop request), returning the event;
-  - ``flush_tlb``, ``load_cr3``, ``set_fs_base``.
+  - ``flush_tlb``, ``load_cr3``, ``invalidate_code``.
 Syscalls are delivered to ``on_syscall`` *inside* the emulator hook (the fast path); it returns
 True to keep running or False to leave ``run``. Exceptions go to ``on_exception(vector)``
 which returns True when the fault was fixed (demand paging, COW) and execution may retry.
 
 Register access goes straight to the C library with preallocated buffers: the stock Python
 binding costs several µs per register, the batch call well under one for all of them.
+
+The kernel's CPU is a ``CpuPair`` (cpu_pair.py, built by ``Cpu.paired``): one instance for
+runs with an instruction budget, one for runs without, because Unicorn drops every translated
+block whenever a run changes between the two kinds (see ``_emu_start``).
 """
 import ctypes
 import struct
@@ -107,7 +111,8 @@ DEFAULT_FCW = 0x037F
 class Cpu:
     """One virtual CPU: an emulator instance in 64-bit long mode at CPL 3."""
 
-    def __init__(self, phys, cpu_id: int = 0):
+    def __init__(self, phys, cpu_id: int = 0, kernel_table=None):
+        """kernel_table: the kernel half of another Cpu on the same memory, to share it."""
         self.cpu_id = cpu_id
         self.phys = phys
         self.on_syscall = None          # set by the kernel: fn() -> bool (keep running?)
@@ -118,6 +123,8 @@ class Cpu:
         self._stalled_at = None
         self._stop_at_next_event = False
         self._in_syscall_hook = False
+        self._counting = False          # the emulator's count hook is installed
+        self.tb_flushes = 0             # times all translated code was dropped (switches of kind)
         self._uc = Uc(UC_ARCH_X86, UC_MODE_64)
         self._uch = self._uc._uch
         self._uc.mem_map_ptr(0, phys.size, UC_PROT_ALL, phys.address())
@@ -127,17 +134,26 @@ class Cpu:
         self._rax = ctypes.c_uint64()
         self._one = ctypes.c_uint64()
         self._hooks = []
-        self.kernel_pgd_entry = self._map_kernel_text()
+        self.kernel_table = kernel_table or self._map_kernel_text()
+        pgd = self.kernel_table.pgd
+        self.kernel_pgd_entry = int.from_bytes(phys.view[pgd + 511 * 8:pgd + 512 * 8], "little")
         self._setup_long_mode()
         self._install_hooks()
         self._fault_state_offset = None
         self._fault_ctx = None
         self._enter_ring3_selftest()
 
+    @classmethod
+    def paired(cls, phys, cpu_id: int = 0):
+        """The kernel's CPU: a CpuPair of an unbounded and a counting instance on phys."""
+        from glasskernel.arch.x86.cpu_pair import CpuPair
+        free = cls(phys, cpu_id)
+        return CpuPair(free, cls(phys, cpu_id, kernel_table=free.kernel_table))
+
     # ----- boot ---------------------------------------------------------------------------
 
-    def _map_kernel_text(self) -> int:
-        """Map the kernel half every mm shares; return its PML4 entry.
+    def _map_kernel_text(self) -> PageTable:
+        """Map the kernel half every mm shares (its PML4 entry is ``kernel_pgd_entry``).
 
         Two pages: the supervisor-only page holding `sysretq` (how we first enter ring 3)
         and the user-visible exit page of int3 instructions (see EXIT_PAGE).
@@ -149,17 +165,16 @@ class Cpu:
         exit_page = self.phys.alloc_page()
         self.phys.view[exit_page:exit_page + PAGE_SIZE] = b"\xcc" * PAGE_SIZE
         ktable.set_pte(EXIT_PAGE, exit_page | pte_flags(False, True, user=True))
-        self._kernel_table = ktable
-        return int.from_bytes(self.phys.view[ktable.pgd + 511 * 8:ktable.pgd + 512 * 8], "little")
+        return ktable
 
     def _setup_long_mode(self) -> None:
         uc = self._uc
-        uc.reg_write(x86.UC_X86_REG_CR3, self._kernel_table.pgd)
+        uc.reg_write(x86.UC_X86_REG_CR3, self.kernel_table.pgd)
         uc.reg_write(x86.UC_X86_REG_CR4, uc.reg_read(x86.UC_X86_REG_CR4) | _CR4_PAE)
         uc.reg_write(x86.UC_X86_REG_MSR, (_MSR_EFER, _EFER_SCE | _EFER_LME | _EFER_LMA | _EFER_NXE))
         uc.reg_write(x86.UC_X86_REG_CR0, _CR0_PE | _CR0_WP | _CR0_PG)
         uc.reg_write(x86.UC_X86_REG_MSR, (_MSR_STAR, (_USER_STAR_BASE << 48) | (0x10 << 32)))
-        self.current_cr3 = self._kernel_table.pgd
+        self.current_cr3 = self.kernel_table.pgd
 
     def _enter_ring3_selftest(self) -> None:
         """Drop to CPL 3 through sysretq and learn where Unicorn keeps its fault state.
@@ -258,6 +273,7 @@ class Cpu:
     # ----- running ------------------------------------------------------------------------
 
     def _emu_start(self, rip: int, budget: int = 0) -> None:
+        self._set_counting(budget > 0)
         status = uclib.uc_emu_start(self._uch, rip, NEVER_REACHED, 0, budget)
         if self.pending_error is not None:
             exc, self.pending_error = self.pending_error, None
@@ -269,6 +285,21 @@ class Cpu:
         elif status != ucc.UC_ERR_OK:
             raise EmulatorFault(f"emulator stopped: {UcError(status)}")
 
+    def _set_counting(self, counting: bool) -> None:
+        """Track Unicorn's count hook, which a run with a budget installs and one without removes.
+
+        Removing it, Unicorn drops all translated code (the blocks call the hook); installing
+        it, Unicorn keeps the blocks translated without it, which would then run uncounted and
+        let a loop overrun its budget. Drop them here. Either way the next runs retranslate
+        everything: a CpuPair gives each kind of run its own instance so this never happens.
+        """
+        if counting == self._counting:
+            return
+        if counting:
+            self._uc.ctl_flush_tb()
+        self._counting = counting
+        self.tb_flushes += 1
+
     def run(self, rip: int, budget: int = 0):
         """Run user code from rip until something stops it; return the stop reason.
 
@@ -277,17 +308,35 @@ class Cpu:
         kernel did not fix), "error" (a hook raised), "tick" (the budget ran out) or None
         (stopped from outside by ``interrupt``).
         """
+        if budget and self.consume_stall(rip):
+            return self.run_to_next_event(rip)
+        return self._run(rip, budget)
+
+    def consume_stall(self, rip: int) -> bool:
+        """True (once) when the last budgeted run stalled at rip.
+
+        Unicorn 2.1.4 does not deliver a fault raised by the first instruction of a
+        count-limited run: it returns at once, forever. Such an instruction must be run
+        without a count (``run_to_next_event``).
+        """
+        stalled = self._stalled_at == rip
+        self._stalled_at = None
+        return stalled
+
+    def run_to_next_event(self, rip: int):
+        """Run without a count and stop at the next event our hooks see (a syscall, or a
+        fault once fixed), reported as "tick"; other reasons as ``run``."""
+        self._stop_at_next_event = True
+        return self._run(rip, 0)
+
+    def _run(self, rip: int, budget: int):
         self.stop_reason = None
-        if budget and rip == self._stalled_at:
-            # Unicorn 2.1.4 does not deliver a fault raised by the first instruction of a
-            # count-limited run: it returns at once, forever. Run that instruction without
-            # a count, and stop at the next event our hooks see (the fault, once fixed).
-            budget = 0
-            self._stop_at_next_event = True
         started = time.perf_counter_ns()
-        self._emu_start(rip, budget)
+        try:
+            self._emu_start(rip, budget)
+        finally:
+            self._stop_at_next_event = False
         elapsed = time.perf_counter_ns() - started
-        self._stop_at_next_event = False
         if self.stop_reason is None and budget:
             self.stop_reason = "tick"
         elif self.stop_reason is None:
@@ -296,7 +345,8 @@ class Cpu:
             # double fault).
             self._clear_fault_state()
         # A stall returns at once; a tight loop that ran its whole budget takes milliseconds.
-        stalled = self.stop_reason == "tick" and elapsed < STALL_NS and self.read_reg("rip") == rip
+        stalled = (budget and self.stop_reason == "tick" and elapsed < STALL_NS
+                   and self.read_reg("rip") == rip)
         self._stalled_at = rip if stalled else None
         return self.stop_reason
 
