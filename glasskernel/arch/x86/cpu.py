@@ -20,7 +20,7 @@ binding costs several µs per register, the batch call well under one for all of
 
 The kernel's CPU is a ``CpuPair`` (cpu_pair.py, built by ``Cpu.paired``): one instance for
 runs with an instruction budget, one for runs without, because Unicorn drops every translated
-block whenever a run changes between the two kinds (see ``_emu_start``).
+block whenever a run changes between the two kinds (see ``_set_counting``).
 """
 import ctypes
 import struct

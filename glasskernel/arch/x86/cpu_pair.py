@@ -1,0 +1,145 @@
+"""One virtual CPU made of two emulator instances: one runs unbounded, one counts.
+
+The timer tick is an instruction budget (apic_timer.py), which Unicorn 2.1.4 counts with a
+code hook called before every instruction. It installs that hook for a run with a budget and
+removes it for the next run without one, and removing it drops every translated block (they
+call the hook); the blocks translated without it would never count (cpu.py:
+``Cpu._set_counting``). On one instance, each change between the two kinds of run therefore
+retranslates all the code the guest runs: a busybox fork+exec loop spent two thirds of its
+time doing that (the parent runs with a budget from fork until it waits).
+
+A ``CpuPair`` holds two ``Cpu`` objects over the same physical memory and kernel page
+tables: ``free`` only ever runs without a budget, ``counted`` only with one, so neither ever
+drops its translations. The kernel sees the interface of one ``Cpu``:
+
+- the user context (pt_regs with FS/GS base, the FXSAVE area) lives in the instance that ran
+  last. It moves to the other, with CR3, only when the kind of run changes. The register
+  methods are the live instance's own bound methods (rebound on a change), so the syscall
+  fast path costs nothing extra;
+- ``load_cr3`` and ``flush_tlb`` act on the live instance and mark the idle one stale; the
+  idle one reloads CR3 (which also empties its TLB) before it runs or resolves an address;
+- ``invalidate_code`` reaches both instances, the idle one with the same page tables loaded,
+  so neither keeps translated code for bytes the kernel replaced.
+
+Limit: an instance notices guest stores into code it translated only when it made the store
+itself. Code the guest writes and then runs on the other instance (a JIT patching its code
+in place while the kind of run changes in between) may run the old translation.
+"""
+
+# The register and fault-state methods of the live instance, bound on the pair itself.
+_LIVE_METHODS = ("read_regs", "write_regs", "read_reg", "write_reg", "syscall_args",
+                 "set_return", "read_fxsave", "write_fxsave", "fault_address")
+
+
+class CpuPair:
+    """A virtual CPU as two ``Cpu`` instances, one per kind of run (see the module doc)."""
+
+    def __init__(self, free, counted):
+        if free.kernel_table is not counted.kernel_table:
+            raise ValueError("the two instances of a CpuPair must share the kernel page tables")
+        self.free = free
+        self.counted = counted
+        self.cpu_id = free.cpu_id
+        self.kernel_pgd_entry = free.kernel_pgd_entry
+        self.default_fxsave = free.default_fxsave
+        self.current_cr3 = free.current_cr3
+        self.mode_switches = 0          # times the user context moved between the instances
+        self._on_syscall = None
+        self._on_exception = None
+        self._live = None
+        self._idle_stale = True         # the idle instance's CR3/TLB may be out of date
+        self._make_live(free)
+
+    # ----- the kernel's entry callbacks go to both instances -----------------------------
+
+    @property
+    def on_syscall(self):
+        return self._on_syscall
+
+    @on_syscall.setter
+    def on_syscall(self, fn) -> None:
+        self._on_syscall = self.free.on_syscall = self.counted.on_syscall = fn
+
+    @property
+    def on_exception(self):
+        return self._on_exception
+
+    @on_exception.setter
+    def on_exception(self, fn) -> None:
+        self._on_exception = self.free.on_exception = self.counted.on_exception = fn
+
+    # ----- running ------------------------------------------------------------------------
+
+    @property
+    def live(self):
+        """The instance holding the user context (the one that ran last)."""
+        return self._live
+
+    def run(self, rip: int, budget: int = 0):
+        """``Cpu.run`` on the instance for this kind of run (see Cpu.run for the reasons)."""
+        if not budget:
+            return self._make_live(self.free).run(rip)
+        if self.counted.consume_stall(rip):
+            # The counting instance cannot get past a fault on this first instruction:
+            # the unbounded one takes it, so the counting one never runs without a count.
+            return self._make_live(self.free).run_to_next_event(rip)
+        return self._make_live(self.counted).run(rip, budget)
+
+    def interrupt(self) -> None:
+        """From another thread: stop whichever instance is running (see Cpu.interrupt)."""
+        self.free.interrupt()
+        self.counted.interrupt()
+
+    def _idle(self):
+        return self.counted if self._live is self.free else self.free
+
+    def _make_live(self, target):
+        """Move the user context into target unless it is there; return target."""
+        live = self._live
+        if target is live:
+            return target
+        if live is not None:
+            regs = live.read_regs()
+            fxsave = live.read_fxsave()
+            self._sync_idle()
+            target.write_regs(regs)
+            target.write_fxsave(fxsave)
+            self.mode_switches += 1
+        self._live = target
+        for name in _LIVE_METHODS:
+            setattr(self, name, getattr(target, name))
+        return target
+
+    # ----- memory management unit ---------------------------------------------------------
+
+    def _sync_idle(self) -> None:
+        """Give the idle instance the live page tables and an empty TLB, if it lacks them."""
+        if self._idle_stale:
+            idle = self._idle()
+            idle.load_cr3(self.current_cr3)
+            idle.flush_tlb()
+            self._idle_stale = False
+
+    def load_cr3(self, pgd: int) -> None:
+        """switch_mm (see Cpu.load_cr3); the idle instance follows before it is used."""
+        self._live.load_cr3(pgd)
+        self.current_cr3 = pgd
+        self._idle_stale = True
+
+    def flush_tlb(self) -> None:
+        """Drop cached translations of both instances (the idle one's before its next use)."""
+        self._live.flush_tlb()
+        self._idle_stale = True
+
+    def invalidate_code(self, start: int, end: int) -> None:
+        """Forget translated code for a user range in both instances (see Cpu.invalidate_code).
+
+        The range is resolved through the page tables, so the idle instance first gets the
+        live ones: both then drop the code of the same physical frames.
+        """
+        self._live.invalidate_code(start, end)
+        self._sync_idle()
+        self._idle().invalidate_code(start, end)
+
+
+__all__ = ["CpuPair"]

@@ -1,0 +1,208 @@
+"""The CPU as a pair of emulator instances (arch/x86/cpu_pair.py): one runs without an
+instruction budget, one with, so switching between the two never drops translated code.
+
+Each test runs hand-assembled user code on a real Cpu.paired over a small physical memory.
+"""
+import struct
+
+import pytest
+
+from glasskernel.arch.x86.cpu import Cpu
+from glasskernel.arch.x86.mm.pgtable import PageTable, pte_flags
+from glasskernel.mm.page_alloc import PAGE_SIZE, PhysicalMemory
+
+CODE = 0x400000
+DATA = 0x600000
+SYSCALL = b"\x0f\x05"
+# inc rax; dec rcx; jnz back to inc; syscall: rcx iterations of 3 instructions.
+COUNT_LOOP = b"\x48\xff\xc0\x48\xff\xc9\x75\xf8" + SYSCALL
+LOOP_INSNS = 3
+
+
+def mov_eax(value: int) -> bytes:
+    return b"\xb8" + struct.pack("<I", value)
+
+
+class Machine:
+    """A CpuPair, address spaces built by hand, and a syscall hook that always stops."""
+
+    def __init__(self, cpu=None):
+        self.phys = PhysicalMemory(32 << 20)
+        self.cpu = cpu(self.phys) if cpu else Cpu.paired(self.phys)
+        self.cpu.on_syscall = lambda: False
+        self.cpu.on_exception = lambda vector: False
+
+    def address_space(self, code: bytes) -> PageTable:
+        table = PageTable(self.phys, self.cpu.kernel_pgd_entry)
+        table.set_pte(CODE, self.frame(code) | pte_flags(False, True))
+        return table
+
+    def frame(self, data: bytes = b"") -> int:
+        pa = self.phys.alloc_page()
+        self.phys.view[pa:pa + len(data)] = data
+        return pa
+
+    def rewrite(self, table: PageTable, va: int, data: bytes) -> None:
+        pa = table.get_pte(va) & 0x000F_FFFF_FFFF_F000
+        self.phys.view[pa:pa + len(data)] = data
+
+    def run(self, budget: int = 0, **regs):
+        for name, value in regs.items():
+            self.cpu.write_reg(name, value)
+        return self.cpu.run(CODE, budget)
+
+
+@pytest.fixture
+def machine():
+    return Machine()
+
+
+def test_routes_each_kind_of_run_to_its_own_instance(machine):
+    cpu = machine.cpu
+    cpu.load_cr3(machine.address_space(mov_eax(7) + SYSCALL).pgd)
+    for budget in (0, 1000, 0, 1000, 1000, 0):
+        assert machine.run(budget, rax=0) == "syscall"
+        assert cpu.read_reg("rax") == 7
+        assert cpu.live is (cpu.counted if budget else cpu.free)
+    assert cpu.mode_switches == 4
+    # Neither instance ever dropped its code; the counting one only when its hook went in.
+    assert cpu.free.tb_flushes == 0
+    assert cpu.counted.tb_flushes == 1
+
+
+def test_budget_counts_code_first_run_unbounded(machine):
+    machine.cpu.load_cr3(machine.address_space(COUNT_LOOP).pgd)
+    assert machine.run(0, rax=0, rcx=1000) == "syscall"
+    assert machine.cpu.read_reg("rax") == 1000
+    assert machine.run(100, rax=0, rcx=1000) == "tick"
+    assert machine.cpu.read_reg("rax") == -(-100 // LOOP_INSNS)
+
+
+def test_single_cpu_counts_code_translated_without_a_budget():
+    """A lone Cpu drops the uncounted translations itself when a budget starts."""
+    machine = Machine(Cpu)
+    machine.cpu.load_cr3(machine.address_space(COUNT_LOOP).pgd)
+    assert machine.run(0, rax=0, rcx=1000) == "syscall"
+    assert machine.run(100, rax=0, rcx=1000) == "tick"
+    assert machine.cpu.read_reg("rax") == -(-100 // LOOP_INSNS)
+    assert machine.cpu.tb_flushes == 1
+
+
+def test_user_context_moves_with_the_kind_of_run(machine):
+    # movq rcx, xmm0; add rax, rbx; mov rdx, fs:[0]; syscall
+    code = b"\x66\x48\x0f\x7e\xc1" + b"\x48\x01\xd8" + b"\x64\x48\x8b\x14\x25\0\0\0\0" + SYSCALL
+    table = machine.address_space(code)
+    table.set_pte(DATA, machine.frame(struct.pack("<Q", 0x1122334455667788)) | pte_flags(True, False))
+    cpu = machine.cpu
+    cpu.load_cr3(table.pgd)
+    fxsave = bytearray(Cpu.default_fxsave())
+    fxsave[160:168] = struct.pack("<Q", 0xFEEDFACE)          # xmm0, low quadword
+    cpu.write_fxsave(bytes(fxsave))
+    regs = cpu.read_regs()
+    regs.update(rax=40, rbx=2, r15=0xABC, fs_base=DATA, rip=CODE)
+    cpu.write_regs(regs)
+    assert cpu.run(CODE, 1000) == "syscall"                 # the context moved to `counted`
+    after = cpu.read_regs()
+    assert (after["rax"], after["rcx"], after["rdx"]) == (42, 0xFEEDFACE, 0x1122334455667788)
+    assert (after["r15"], after["fs_base"], after["rip"]) == (0xABC, DATA, CODE + len(code))
+    assert cpu.read_fxsave()[160:168] == bytes(fxsave[160:168])
+    cpu.write_reg("rbx", 100)
+    assert cpu.run(CODE, 0) == "syscall"                    # and back to `free`
+    assert cpu.read_reg("rax") == 142
+    assert cpu.read_fxsave() == cpu.counted.read_fxsave()
+
+
+def run_both(machine, budgets=(1000, 0)):
+    """rax after a run on each instance, in the order of budgets."""
+    results = []
+    for budget in budgets:
+        assert machine.run(budget, rax=0) == "syscall"
+        results.append(machine.cpu.read_reg("rax"))
+    return results
+
+
+def test_idle_instance_follows_cr3_and_tlb_flushes(machine):
+    cpu = machine.cpu
+    first = machine.address_space(mov_eax(1) + SYSCALL)
+    second = machine.address_space(mov_eax(2) + SYSCALL)     # same address, other frame
+    cpu.load_cr3(first.pgd)
+    assert run_both(machine, (0, 1000)) == [1, 1]
+    cpu.load_cr3(second.pgd)                                  # while `counted` is live
+    assert run_both(machine) == [2, 2]
+    # A PTE of the current mm changes (while `free` is live): both must see the new frame.
+    second.set_pte(CODE, machine.frame(mov_eax(4) + SYSCALL) | pte_flags(False, True))
+    cpu.flush_tlb()
+    assert run_both(machine) == [4, 4]
+
+
+def test_invalidate_code_reaches_the_idle_instance(machine):
+    cpu = machine.cpu
+    first = machine.address_space(mov_eax(1) + SYSCALL)
+    second = machine.address_space(mov_eax(2) + SYSCALL)
+    cpu.load_cr3(first.pgd)
+    assert run_both(machine) == [1, 1]                        # both translated the first frame
+    cpu.load_cr3(second.pgd)
+    assert run_both(machine) == [2, 2]
+    # Back to the first mm while `free` is live: the idle `counted` still has the second's
+    # tables, through which the address would name the other frame.
+    cpu.load_cr3(first.pgd)
+    machine.rewrite(first, CODE, mov_eax(3) + SYSCALL)
+    cpu.invalidate_code(CODE, CODE + PAGE_SIZE)
+    assert run_both(machine) == [3, 3]
+    # And with `counted` live.
+    machine.rewrite(first, CODE, mov_eax(6) + SYSCALL)
+    cpu.invalidate_code(CODE, CODE + PAGE_SIZE)
+    assert run_both(machine, (0, 1000)) == [6, 6]
+
+
+def test_fault_fixed_inside_the_counting_run(machine):
+    """The fault handler maps new code and invalidates it on both instances mid-run."""
+    cpu = machine.cpu
+    table = machine.address_space(b"\xe9" + struct.pack("<i", PAGE_SIZE - 5))   # jmp CODE+4096
+    next_page = CODE + PAGE_SIZE
+    faults = []
+
+    def on_exception(vector):
+        faults.append((vector, cpu.fault_address()))
+        table.set_pte(next_page, machine.frame(mov_eax(5) + SYSCALL) | pte_flags(False, True))
+        cpu.invalidate_code(next_page, next_page + PAGE_SIZE)
+        return True
+
+    cpu.on_exception = on_exception
+    cpu.load_cr3(table.pgd)
+    assert machine.run(1000) == "syscall"
+    assert faults == [(14, next_page)]
+    assert cpu.read_reg("rax") == 5
+    assert machine.run(0, rax=0) == "syscall"
+    assert cpu.read_reg("rax") == 5
+
+
+def test_stalled_counting_run_steps_on_the_unbounded_instance(machine):
+    cpu = machine.cpu
+    cpu.load_cr3(machine.address_space(COUNT_LOOP).pgd)
+    assert machine.run(100, rax=0, rcx=1000) == "tick"
+    flushes = cpu.counted.tb_flushes
+    # As Cpu.run records a budgeted run that came back at once without moving.
+    cpu.counted._stalled_at = CODE
+    assert machine.run(100, rax=0, rcx=1000) == "syscall"    # stepped without a count
+    assert cpu.live is cpu.free
+    assert cpu.read_reg("rax") == 1000
+    assert cpu.counted.tb_flushes == flushes                  # the counting instance kept its code
+    assert machine.run(100, rax=0, rcx=1000) == "tick"        # the stall is forgotten
+
+
+def test_interrupt_between_runs_is_harmless(machine):
+    cpu = machine.cpu
+    cpu.load_cr3(machine.address_space(mov_eax(9) + SYSCALL).pgd)
+    cpu.interrupt()
+    assert machine.run(0, rax=0) == "syscall"
+    cpu.interrupt()
+    assert machine.run(1000, rax=0) == "syscall"
+    assert cpu.read_reg("rax") == 9
+
+
+def test_instances_must_share_the_kernel_half():
+    phys = PhysicalMemory(16 << 20)
+    from glasskernel.arch.x86.cpu_pair import CpuPair
+    with pytest.raises(ValueError):
+        CpuPair(Cpu(phys), Cpu(phys))
