@@ -37,4 +37,9 @@ def sys_mprotect(task, start, length, prot) -> int:
     for vma in mm.split_range(start, end):
         vma.flags = (vma.flags & _PROT_KEEP) | new_bits
         change_protection(mm, vma, vma.start, vma.end)
+    if prot & PROT_EXEC:
+        # Code written while the pages were not executable (a JIT's W^X flip): the CPU
+        # must not run translations it made of these pages before.
+        for va, _pte in list(mm.pgtable.present_ptes(start, end)):
+            mm.invalidate_code(va)
     return 0
