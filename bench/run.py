@@ -36,7 +36,8 @@ TIMEOUT = 600
 
 
 class Workload:
-    def __init__(self, name, n_real, n_quick, what, argv, needs=()):
+    def __init__(self, name, n_real, n_quick, what, argv, needs=(), emulated=None):
+        self.emulated = emulated   # (n, bins) -> argv with every exec'd program under qemu
         self.name = name
         self.n_real = n_real
         self.n_quick = n_quick
@@ -63,6 +64,18 @@ def _pipeline(n, bins):
     return [BUSYBOX, "sh", "-c", script]
 
 
+def _busybox_loop_emulated(n, bins):
+    script = ('i=0; while [ $i -lt %d ]; do %s true; i=$((i+1)); done' % (n, bins["wrap_busybox"]))
+    return [BUSYBOX, "sh", "-c", script]
+
+
+def _pipeline_emulated(n, bins):
+    w = bins["wrap_busybox"]
+    script = ('i=0; while [ $i -lt %d ]; do %s seq 1 20000 | %s sort -n | %s tail -1 >/dev/null; '
+              'i=$((i+1)); done' % (n, w, w, w))
+    return [BUSYBOX, "sh", "-c", script]
+
+
 WORKLOADS = [
     Workload("getpid", 20000, 200,
              "N raw `syscall(SYS_getpid)`: the bare syscall round trip.",
@@ -80,7 +93,8 @@ WORKLOADS = [
              "N x (fork, child `execve` of a tiny static `true`, parent `waitpid`): "
              "ELF loading. Under qemu-user the exec'd `true` runs natively (see caveat).",
              lambda n, bins: [bins["fork_exec_wait"], str(n), bins["true"]],
-             ("fork_exec_wait", "true")),
+             ("fork_exec_wait", "true"),
+             lambda n, bins: [bins["fork_exec_wait"], str(n), bins["wrap_true"]]),
     Workload("pipe_pingpong", 2000, 20,
              "Parent and child bounce one byte over two pipes, N round trips: "
              "blocking and wake-up between tasks.",
@@ -89,12 +103,12 @@ WORKLOADS = [
              "busybox `sh -c` loop running `/bin/busybox true` N times: fork+exec of a "
              "large static binary (Debian's busybox) from a real shell. Under "
              "qemu-user the exec'd busybox runs natively (see caveat).",
-             _busybox_loop, ()),
+             _busybox_loop, (), _busybox_loop_emulated),
     Workload("seq_sort_pipeline", 5, 1,
              "N x `seq 1 20000 | sort -n | tail -1` in busybox sh: a realistic pipeline "
              "(3 processes, pipes, ~100 KB of data, sorting). Under qemu-user only the "
              "outer shell is emulated (see caveat).",
-             _pipeline, ()),
+             _pipeline, (), _pipeline_emulated),
 ]
 
 
@@ -127,11 +141,34 @@ def build(names):
 # ----------------------------------------------------------------------------
 # running
 
+def build_qemu_wrappers(bins):
+    """Native wrappers that start qemu on the exec'd programs (see qemu_wrap.c)."""
+    qemu, cc = shutil.which("qemu-x86_64"), shutil.which("gcc")
+    if qemu is None or cc is None:
+        return bins
+    src = PROGRAMS / "qemu_wrap.c"
+    targets = {"wrap_busybox": BUSYBOX}
+    if "true" in bins:
+        targets["wrap_true"] = bins["true"]
+    for name, target in targets.items():
+        flags = ["-static", "-O2", '-DTARGET="%s"' % target, '-DQEMU="%s"' % qemu]
+        h = hashlib.sha256(src.read_bytes() + " ".join(flags).encode()).hexdigest()[:16]
+        out = CACHE / ("%s-%s" % (name, h))
+        if not out.exists():
+            r = subprocess.run([cc, *flags, "-o", str(out), str(src)], capture_output=True, text=True)
+            if r.returncode != 0:
+                print("build of %s failed:\n%s" % (name, r.stderr), file=sys.stderr)
+                continue
+        bins[name] = str(out)
+    return bins
+
+
 def runners(tracing_overhead=False):
     rs = [("native", [])]
     qemu = shutil.which("qemu-x86_64")
     if qemu:
         rs.append(("qemu-user", [qemu]))
+        rs.append(("qemu-all", [qemu]))    # exec'd programs under qemu too (wrappers)
     rs.append(("glasskernel", [sys.executable, "-m", "glasskernel", "run"]))
     if tracing_overhead:
         rs.append(("glasskernel-notrace", [sys.executable, str(HERE / "notrace.py"), "run"]))
@@ -154,10 +191,15 @@ def bench_workload(w, n, reps, rs, bins):
     ref_out = None
     for rname, prefix in rs:
         per_op = []
+        argv = w.argv
+        if rname == "qemu-all":
+            if w.emulated is None or not bins.get("wrap_busybox"):
+                continue                   # nothing is exec'd: the same as qemu-user
+            argv = w.emulated
         try:
             for _ in range(reps):
-                t_n, out = time_once(prefix + w.argv(n, bins))
-                t_0, _ = time_once(prefix + w.argv(n0, bins))
+                t_n, out = time_once(prefix + argv(n, bins))
+                t_0, _ = time_once(prefix + argv(n0, bins))
                 per_op.append((t_n - t_0) / (n - n0))
                 if ref_out is None:
                     ref_out = out
@@ -200,6 +242,8 @@ def report(results, rnames, reps, quick):
     hdr = ["workload", "N / n0"] + rnames + ["gk / native"]
     if "qemu-user" in rnames:
         hdr.append("gk / qemu")
+    if "qemu-all" in rnames:
+        hdr.append("gk / qemu-all")
     lines.append("| " + " | ".join(hdr) + " |")
     lines.append("|" + "---|" * len(hdr))
     for w, (res, n, n0) in results:
@@ -210,6 +254,8 @@ def report(results, rnames, reps, quick):
         row.append(ratio(res.get("glasskernel"), res.get("native")))
         if "qemu-user" in rnames:
             row.append(ratio(res.get("glasskernel"), res.get("qemu-user")))
+        if "qemu-all" in rnames:
+            row.append(ratio(res.get("glasskernel"), res.get("qemu-all")))
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")
     for w, (res, n, n0) in results:
@@ -271,10 +317,14 @@ CAVEATS = """\
 
 * qemu-user emulates only the process it was started on: when that process
   calls `execve`, the host kernel runs the new program **natively**.  So the
-  qemu-user figures for `fork_exec_wait`, `busybox_true_loop` and
-  `seq_sort_pipeline` only emulate the parent/shell; the exec'd `true`,
-  `seq`, `sort`, `tail` run at native speed.  glasskernel emulates every
-  process.  Compare those rows with that in mind.
+  `qemu-user` figures for `fork_exec_wait`, `busybox_true_loop` and
+  `seq_sort_pipeline` only emulate the parent/shell.  The `qemu-all` column
+  runs the same workloads with every exec'd program wrapped in qemu-x86_64
+  (`bench/programs/qemu_wrap.c`, a native wrapper that starts qemu on it), so
+  all of them are emulated, as under glasskernel: compare with that column.
+* `glasskernel-notrace` (with `--tracing-overhead`) is glasskernel with its
+  tracepoint wrappers compiled out (`bench/notrace.py`): glasskernel ÷ it is
+  what the tracepoints cost when no tracer is attached.
 * Start-up (Python import, ELF load, Unicorn set-up) is subtracted by the
   t(N) - t(n0) difference; steady-state effects such as glasskernel's
   translation-block cache warming up are not.
@@ -307,6 +357,8 @@ def main():
 
     needs = sorted({p for w in ws for p in w.needs})
     bins = build(needs) if needs else {}
+    if bins is not None:
+        bins = build_qemu_wrappers(bins)
     if bins is None:
         print("musl-gcc missing or build failed: skipping C workloads", file=sys.stderr)
         ws = [w for w in ws if not w.needs]
@@ -330,7 +382,7 @@ def main():
     print(body)
     print("(total %.1f s)" % elapsed, file=sys.stderr)
 
-    if not args.quick and not args.only and not args.tracing_overhead:
+    if not args.quick and not args.only:
         mach = "\n".join("* %s: %s" % kv for kv in machine())
         DOC.parent.mkdir(parents=True, exist_ok=True)
         DOC.write_text(
