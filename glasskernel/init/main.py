@@ -33,6 +33,7 @@ from glasskernel.uapi.unistd_64 import SYSCALL_NAMES
 
 DEFAULT_MEM_SIZE = 4 << 30            # guest "RAM": host pages are only used when touched
 DEFAULT_MAX_TASKS = 4096              # our own cap on live tasks (threads-max)
+RECURSION_LIMIT = 200_000             # see Kernel.run
 SIGKILL, SIGSEGV = 9, 11
 # CPUID.1:EDX of the emulated CPU model, which Linux reports as AT_HWCAP on x86.
 DEFAULT_HWCAP = 0x078BFBFF
@@ -102,11 +103,18 @@ class Kernel:
         self.sched.wake_up_new_task(self.user_task)
         restore_host_signals = n_tty.install_host_signals(self)
         self.host_signals.start()
+        # A greenlet started from another one inherits its Python recursion count (not its
+        # C stack: each task's kernel stack is its own and shallow). Tasks first run by
+        # tasks that were first run by tasks... add up, so a thousand processes would
+        # trip the default limit of 1000 without being deep at all.
+        old_limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(old_limit, RECURSION_LIMIT))
         try:
             self.sched.idle_loop(finished=lambda: self.init_task.exit_state != "")
         finally:
             self.host_signals.stop()
             restore_host_signals()
+            sys.setrecursionlimit(old_limit)
         return self.user_status if self.user_status is not None else 0
 
     def discard_task(self, task) -> None:
