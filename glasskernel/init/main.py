@@ -7,6 +7,7 @@ task (pid 0, the main greenlet) and our init (pid 1, a kernel thread that reaps 
 in a fresh task; ``run`` lets the scheduler run everything until init has no children
 left, and returns the user program's wait status.
 """
+import functools
 import os
 import sys
 import time
@@ -48,7 +49,7 @@ class Kernel:
         self.clock = VirtualClock() if deterministic else None
         self.phys = PhysicalMemory(mem_size)
         self.cpu = Cpu.paired(self.phys, 0)     # one virtual CPU (arch/x86/cpu_pair.py)
-        self.cpu.on_syscall = self._syscall_entry
+        self.cpu.on_syscall = functools.partial(do_syscall_64, self)
         self.cpu.on_exception = self._exception_entry
         self.kernel_pgd_entry = self.cpu.kernel_pgd_entry
         self.nr_cpus = 1
@@ -172,9 +173,6 @@ class Kernel:
             self.init_task.exit_state = "dead"
 
     # ----- entry from the CPU -------------------------------------------------------------
-
-    def _syscall_entry(self) -> bool:
-        return do_syscall_64(self, self.current, self.cpu)
 
     def _exception_entry(self, vector: int) -> bool:
         return handle_exception(self, self.current, self.cpu, vector)

@@ -23,6 +23,7 @@ runs with an instruction budget, one for runs without, because Unicorn drops eve
 block whenever a run changes between the two kinds (see ``_set_counting``).
 """
 import ctypes
+import functools
 import struct
 import time
 
@@ -132,6 +133,13 @@ class Cpu:
         self._sys = _RegBatch(_SYSCALL_REGS)
         self._fp = _FpBatch()
         self._rax = ctypes.c_uint64()
+        # The syscall fast path's C calls with their arguments bound once (attribute and
+        # byref lookups cost as much as the calls themselves at ~1 µs per syscall).
+        self._rax_ref = ctypes.byref(self._rax)
+        self._read_sys = functools.partial(uclib.uc_reg_read_batch, self._uch, self._sys.ids,
+                                           self._sys.ptrs, self._sys.count)
+        self._write_rax = functools.partial(uclib.uc_reg_write, self._uch, x86.UC_X86_REG_RAX,
+                                            self._rax_ref)
         self._one = ctypes.c_uint64()
         self._hooks = []
         self.kernel_table = kernel_table or self._map_kernel_text()
@@ -383,14 +391,13 @@ class Cpu:
 
     def syscall_args(self):
         """(nr, a0..a5) from rax, rdi, rsi, rdx, r10, r8, r9."""
-        batch = self._sys
-        uclib.uc_reg_read_batch(self._uch, batch.ids, batch.ptrs, batch.count)
-        return _SYSCALL_ARGS.unpack_from(batch.values)      # ~8x faster than tuple(array)
+        self._read_sys()
+        return _SYSCALL_ARGS.unpack_from(self._sys.values)  # ~8x faster than tuple(array)
 
     def set_return(self, value: int) -> None:
         """Write a syscall's result to rax."""
         self._rax.value = value & 0xFFFF_FFFF_FFFF_FFFF
-        uclib.uc_reg_write(self._uch, x86.UC_X86_REG_RAX, ctypes.byref(self._rax))
+        self._write_rax()
 
     def read_reg(self, name: str) -> int:
         uclib.uc_reg_read(self._uch, _UC_REG[name], ctypes.byref(self._one))
