@@ -45,6 +45,8 @@ layout of ftrace's function_graph tracer (fork, exec, scheduling, exit, pipes...
                    everything they call (repeatable; like set_graph_function)
   -o FILE          write the graph to FILE (default: stdout, after the program's own
                    output, starting with the line "# tracer: function_graph")
+  --real-time      use the host's clock and randomness (trace is --deterministic by
+                   default: the same command gives the same trace)
 """
 EXIT_NOT_FOUND = 127
 EXIT_CANNOT_EXEC = 126
@@ -67,6 +69,7 @@ class RunOptions:
     timeline: str = None          # --timeline FILE
     trace_filter: list = field(default_factory=list)    # --trace-filter: what is recorded
     deterministic: bool = False
+    real_time: bool = False       # `trace --real-time`: the host's clock after all
     graph: bool = False           # `trace`: write the function graph
     graph_filter: list = field(default_factory=list)    # `trace --filter`
     graph_out: str = None         # `trace -o FILE` (None: stdout)
@@ -81,7 +84,7 @@ TRACE_OPTIONS = ("--timeline", "--trace-filter", "--filter", "-o", "--output")
 RUN_VALUED = ("--root", "--env", "--max-tasks", "--timeline", "--trace-filter", "--break",
               "--break-syscall")
 TRACE_VALUED = RUN_VALUED + ("--filter", "-o", "--output")
-FLAGS = {"--tree": "tree", "--deterministic": "deterministic"}
+FLAGS = {"--tree": "tree", "--deterministic": "deterministic", "--real-time": "real_time"}
 
 
 def parse_run_args(args: list, valued: tuple = RUN_VALUED) -> RunOptions:
@@ -230,6 +233,9 @@ def cmd_run(args: list) -> int:
 def cmd_trace(args: list) -> int:
     opts = parse_run_args(args, TRACE_VALUED)
     opts.graph = True
+    # Deterministic by default: measured to cost little (docs/tracing.md), and a trace
+    # that repeats byte for byte is the useful kind.
+    opts.deterministic = not opts.real_time
     return run_program(opts)
 
 
