@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-from glasskernel.arch.x86.cpu import Cpu
+from glasskernel.arch.x86.cpu import FP_RAW_SIZE, Cpu, fxsave_from_raw
 from glasskernel.arch.x86.entry.common import do_syscall_64
 from glasskernel.arch.x86.entry.syscall_64 import build_sys_call_table
 from glasskernel.arch.x86.kernel.apic_timer import HostSignalWatcher
@@ -180,7 +180,7 @@ class Kernel:
     def enter_user_mode(self, task) -> None:
         """Load the task's user context into the CPU unless it is there already."""
         if self.cpu_task is not task:
-            self.cpu.write_fxsave(task.thread.fpstate or self.cpu.default_fxsave())
+            self.cpu.write_fp_state(task.thread.fpstate or self.cpu.default_fxsave())
         if self.cpu_task is not task or task.thread.regs_dirty:
             self.cpu.write_regs(task.thread.regs)
             task.thread.regs_dirty = False
@@ -198,7 +198,7 @@ class Kernel:
         if self.cpu_task is task and not task.thread.regs_dirty and task.mm is not None:
             task.thread.regs = self.cpu.read_regs()
         if self.cpu_task is task:
-            task.thread.fpstate = self.cpu.read_fxsave()     # switch_fpu_prepare
+            task.thread.fpstate = self.cpu.read_fp_raw()     # switch_fpu_prepare
             self.cpu_task = None
 
     @traced(args=lambda self, prev, nxt: {"cr3": f"{nxt.mm.pgtable.pgd:#x}" if nxt.mm else "kernel"},
@@ -300,7 +300,10 @@ class Kernel:
         """The task's SSE state as a 512-byte fxsave area (live in the CPU: it ran last)."""
         if self.cpu_task is task:
             return self.cpu.read_fxsave()
-        return task.thread.fpstate or self.cpu.default_fxsave()
+        saved = task.thread.fpstate
+        if saved is not None and len(saved) == FP_RAW_SIZE:
+            return fxsave_from_raw(saved)          # saved at a switch in the CPU's layout
+        return saved or self.cpu.default_fxsave()
 
     def write_fpstate(self, task, area: bytes) -> None:
         if self.cpu_task is task:

@@ -105,6 +105,7 @@ class _FpBatch:
 
 
 _FXSAVE_HEAD = struct.Struct("<HHBxHQQII")
+FP_RAW_SIZE = 16 * (4 + 8 + 16)          # _FpBatch: FCW FSW FTW MXCSR, ST0-7, XMM0-15
 DEFAULT_MXCSR = 0x1F80
 DEFAULT_FCW = 0x037F
 
@@ -409,11 +410,28 @@ class Cpu:
 
     # ----- FPU/SSE state (fxsave layout, as signal frames and task switches store it) -----
 
-    def read_fxsave(self) -> bytes:
-        """The x87/SSE registers as a 512-byte fxsave area (one C call)."""
+    def read_fp_raw(self) -> bytes:
+        """The x87/SSE registers in the emulator's own batch layout (FP_RAW_SIZE bytes):
+        what a context switch saves, with no conversion (switch_fpu_prepare)."""
         fp = self._fp
         uclib.uc_reg_read_batch(self._uch, fp.ids, fp.ptrs, fp.count)
-        raw = fp.buf.raw
+        return fp.buf.raw
+
+    def write_fp_state(self, area: bytes) -> None:
+        """Load a saved FPU state: a read_fp_raw() snapshot or a 512-byte fxsave area."""
+        if len(area) != FP_RAW_SIZE:
+            self.write_fxsave(area)
+            return
+        fp = self._fp
+        ctypes.memmove(fp.buf, area, FP_RAW_SIZE)
+        uclib.uc_reg_write_batch(self._uch, fp.ids, fp.ptrs, fp.count)
+
+    def read_fxsave(self) -> bytes:
+        """The x87/SSE registers as a 512-byte fxsave area (one C call)."""
+        return fxsave_from_raw(self.read_fp_raw())
+
+    @staticmethod
+    def _fxsave_from_raw(raw: bytes) -> bytes:
         fcw, fsw, ftw, mxcsr = (int.from_bytes(raw[16 * i:16 * i + 4], "little") for i in range(4))
         head = _FXSAVE_HEAD.pack(fcw & 0xFFFF, fsw & 0xFFFF, _abridged_tag(ftw), 0, 0, 0,
                                  mxcsr, 0xFFFF)
@@ -481,3 +499,8 @@ def _find_fault_state(before: bytes, during: bytes) -> int:
 
 
 __all__ = ["Cpu", "EmulatorFault", "PT_REGS", "KERNEL_TEXT"]
+
+
+def fxsave_from_raw(raw: bytes) -> bytes:
+    """A read_fp_raw() snapshot as the 512-byte fxsave area signal frames carry."""
+    return Cpu._fxsave_from_raw(raw)

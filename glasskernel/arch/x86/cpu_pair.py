@@ -28,7 +28,8 @@ in place while the kind of run changes in between) may run the old translation.
 
 # The register and fault-state methods of the live instance, bound on the pair itself.
 _LIVE_METHODS = ("read_regs", "write_regs", "read_reg", "write_reg", "syscall_args",
-                 "set_return", "read_fxsave", "write_fxsave", "fault_address")
+                 "set_return", "read_fxsave", "write_fxsave", "read_fp_raw", "write_fp_state",
+                 "fault_address")
 
 
 class CpuPair:
@@ -100,10 +101,10 @@ class CpuPair:
             return target
         if live is not None:
             regs = live.read_regs()
-            fxsave = live.read_fxsave()
+            fpu = live.read_fp_raw()
             self._sync_idle()
             target.write_regs(regs)
-            target.write_fxsave(fxsave)
+            target.write_fp_state(fpu)
             self.mode_switches += 1
         self._live = target
         for name in _LIVE_METHODS:

@@ -29,7 +29,8 @@ class ThreadStruct:
     slow_syscall: bool = False      # a syscall waits to run outside the emulator
     syscall_interrupted: bool = False  # it returned -ERESTART*: restart or EINTR on the way out
     last_syscall_nr: int = -1       # the number to put back in rax for a restart
-    fpstate: bytes = None           # fxsave area while the task is off the CPU (None: initial)
+    fpstate: bytes = None           # FPU state while off the CPU: the CPU's raw layout (saved
+                                    # at a switch) or an fxsave area; None: initial
     trap_nr: int = 0                # the last exception vector (a signal frame's trapno)
     error_code: int = 0             # its error code (the frame's err)
     cr2: int = 0                    # the address of the last page fault (the frame's cr2)
