@@ -24,6 +24,7 @@ block whenever a run changes between the two kinds (see ``_set_counting``).
 """
 import ctypes
 import functools
+import operator
 import struct
 import time
 
@@ -68,6 +69,7 @@ _SYSCALL_REGS = ("rax", "rdi", "rsi", "rdx", "r10", "r8", "r9")
 
 _SYSCALL_ARGS = struct.Struct(f"<{len(_SYSCALL_REGS)}Q")
 _PT_REGS_VALUES = struct.Struct(f"<{len(PT_REGS)}Q")
+_GET_PT_REGS = operator.itemgetter(*PT_REGS)
 _HOOK_SYSCALL_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
 _HOOK_INTR_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
 
@@ -385,9 +387,8 @@ class Cpu:
     def write_regs(self, regs: dict) -> None:
         """Load every pt_regs register from regs (one C call)."""
         batch = self._all
-        values = batch.values
-        for i, name in enumerate(PT_REGS):
-            values[i] = regs[name] & 0xFFFF_FFFF_FFFF_FFFF
+        _PT_REGS_VALUES.pack_into(batch.values, 0,
+                                  *[v & 0xFFFF_FFFF_FFFF_FFFF for v in _GET_PT_REGS(regs)])
         uclib.uc_reg_write_batch(self._uch, batch.ids, batch.ptrs, batch.count)
 
     def syscall_args(self):
