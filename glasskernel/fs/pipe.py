@@ -32,6 +32,7 @@ PIPE_MAX_SIZE = 1 << 20                  # /proc/sys/fs/pipe-max-size
 SIGPIPE = 13
 PIPEFS_DEV = 0xD                         # st_dev of pipefs as a small anonymous device
 _S_IFIFO = 0o010000
+_O_NONBLOCK = int(O_NONBLOCK)           # a plain int: IntFlag arithmetic costs on every read
 
 
 class PipeInodeInfo:
@@ -124,7 +125,7 @@ class PipeFile(File):
             return b""
         task = pipe.kernel.current
         if not pipe.bufs and pipe.writers:
-            if self.flags & O_NONBLOCK:
+            if self.flags & _O_NONBLOCK:
                 raise KernelError(Errno.EAGAIN)
             wait_event(task, pipe.rd_wait, lambda: bool(pipe.bufs) or not pipe.writers)
             pipe_woken(pipe, task)
@@ -145,7 +146,7 @@ class PipeFile(File):
         if not data:
             return 0
         total = len(data)
-        if pipe.kernel.in_fast_syscall and not self.flags & O_NONBLOCK \
+        if pipe.kernel.in_fast_syscall and not self.flags & _O_NONBLOCK \
                 and len(pipe.bufs) + pipe.slots_needed(total) > pipe.max_usage:
             # It will have to sleep part-way: go to the slow path before copying any of it,
             # or the rerun there would write the first part a second time.
@@ -167,7 +168,7 @@ class PipeFile(File):
                 written = min(total, written + PAGE_SIZE)
                 pipe_wake_readers(pipe)
                 continue
-            if self.flags & O_NONBLOCK:
+            if self.flags & _O_NONBLOCK:
                 if written:
                     return written
                 raise KernelError(Errno.EAGAIN)
