@@ -68,6 +68,10 @@ class PageTable:
         self.view = phys.view
         self.pgd = phys.alloc_page()
         self.table_pages = [self.pgd]
+        # va >> 21 → the leaf table of that 2 MiB region. Upper-level entries are only
+        # ever added (tables are freed all at once, with the address space), so a leaf
+        # table found once stays valid: the walk's three upper levels are done once.
+        self._leaf = {}
         if kernel_pgd_entry:
             # pgd_alloc: every address space maps the kernel half the same way.
             _pack(self.view, self.pgd + KERNEL_PGD_INDEX * 8, kernel_pgd_entry)
@@ -86,12 +90,15 @@ class PageTable:
 
     def pte_slot(self, va: int, create: bool = False) -> int:
         """Physical address of the leaf PTE for va, or 0 if a level is missing."""
-        table = self.pgd
-        for shift in (39, 30, 21):
-            table = self._next_table(table, (va >> shift) & 511, create)
-            if not table:
-                return 0
-        return table + ((va >> PAGE_SHIFT) & 511) * 8
+        leaf = self._leaf.get(va >> 21)
+        if leaf is None:
+            leaf = self.pgd
+            for shift in (39, 30, 21):
+                leaf = self._next_table(leaf, (va >> shift) & 511, create)
+                if not leaf:
+                    return 0
+            self._leaf[va >> 21] = leaf
+        return leaf + ((va >> PAGE_SHIFT) & 511) * 8
 
     def get_pte(self, va: int) -> int:
         slot = self.pte_slot(va)
@@ -136,3 +143,4 @@ class PageTable:
         for page in self.table_pages:
             self.phys.put_page(page)
         self.table_pages = []
+        self._leaf = {}
