@@ -56,8 +56,13 @@ class Session:
         if self.task is not None:
             raise RuntimeError("a session runs one first program; fork more from inside it")
         env = {"PATH": "/usr/bin:/bin"} if env is None else env
-        envp = [f"{k}={v}".encode() for k, v in env.items()]
-        self.task = self.kernel.run_init_process(argv[0].encode(), [a.encode() for a in argv], envp)
+        envp = [_host_bytes(f"{k}={v}") for k, v in env.items()]
+        try:
+            self.task = self.kernel.run_init_process(_host_bytes(argv[0]),
+                                                     [_host_bytes(a) for a in argv], envp)
+        except BaseException:                   # the program cannot start: nothing to run
+            self._close()
+            raise
         self.recorder.add_first_process(self.task, argv, argv[0])
         return self.task.pid
 
@@ -68,8 +73,7 @@ class Session:
         try:
             wait_status = self.kernel.run(self.task)
         finally:
-            self.kernel.tracer.detach_all()
-            self.kernel.shutdown()
+            self._close()
         signo = wait_status & 0x7F
         self.status = 128 + signo if signo else wait_status >> 8
         return self.status
@@ -84,9 +88,18 @@ class Session:
         """Every process of the run (ProcessRecord: pid, ppid, comm, argv, start, end, status)."""
         return sorted(self.recorder.processes.values(), key=lambda p: p.pid)
 
+    def _close(self) -> None:
+        self.kernel.tracer.detach_all()
+        self.kernel.shutdown()
+
     @property
     def events(self) -> list:
         return self.recorder.events
+
+
+def _host_bytes(text: str) -> bytes:
+    """Arguments and environment as the host gave them (undecodable bytes kept)."""
+    return text.encode("utf-8", "surrogateescape")
 
 
 __all__ = ["Session", "TaskInfo"]

@@ -24,22 +24,12 @@ def example_path(name: str = "forkexec") -> str:
 
 
 def record_run(argv: list, deterministic: bool = True):
-    """Run argv on a fresh kernel with a recorder attached: (recorder, wait status)."""
-    from glasskernel.cli import guest_environment
-    from glasskernel.init.main import Kernel
-    from glasskernel.kernel.trace.recorder import Recorder
-    kernel = Kernel(deterministic=deterministic)
-    recorder = Recorder()
-    kernel.tracer.attach(recorder)
-    try:
-        env = guest_environment({})
-        task = kernel.run_init_process(argv[0].encode(), [a.encode() for a in argv], env)
-        recorder.add_first_process(task, argv, argv[0])
-        status = kernel.run(task)
-    finally:
-        kernel.tracer.detach_all()
-        kernel.shutdown()
-    return recorder, status
+    """Run argv (with glasskernel's environment) on a fresh kernel with a recorder
+    attached: (recorder, exit status as a shell reports it)."""
+    from glasskernel.api import Session
+    session = Session(deterministic=deterministic)
+    session.spawn(argv, env=dict(os.environ))
+    return session.recorder, session.run()
 
 
 # ----- the narration ------------------------------------------------------------------------
@@ -232,7 +222,7 @@ def cmd_demo(args: list) -> int:
     print(RULE)
     print("\n".join(walk.run()))
     print(OUTRO.format(rule=RULE, steps=", ".join(STEP_KEYS)))
-    return status >> 8 if not status & 0x7F else 128 + (status & 0x7F)
+    return status
 
 
 def explain_step(key: str) -> int:
