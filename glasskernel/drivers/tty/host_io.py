@@ -16,7 +16,7 @@ import select
 
 from glasskernel.kernel.sched.wait import WaitQueue
 
-POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP = 0x1, 0x2, 0x4, 0x8, 0x10
+POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20
 POLLRDNORM, POLLWRNORM = 0x40, 0x100
 MAX_POLL_MS = 2**31 - 1                 # poll(2)'s timeout is an int; longer waits wake early
 
@@ -84,35 +84,42 @@ class HostIo:
     def wait(self, kernel, timeout_ns) -> None:
         """Sleep on the host until a watched descriptor is ready, a host signal arrives or
         timeout_ns passes (None: no limit); then wake whoever that concerns."""
-        poller = select.poll()
-        poller.register(self._wake_r, POLLIN)
         watched = self._watched()
-        for (fd, events), _ in watched:
-            poller.register(fd, events)
         timeout_ms = None if timeout_ns is None else min(MAX_POLL_MS, max(0, -(-timeout_ns // 1_000_000)))
-        try:
-            ready = dict(poller.poll(timeout_ms))
-        except InterruptedError:
-            ready = {}
+        ready = self._poll(watched, timeout_ms, wake_pipe=True)
         self._drain_wake_pipe(ready)
         self._wake_ready(kernel, watched, ready)
 
     def poll_now(self, kernel) -> None:
         """At a timer tick: wake sleepers whose descriptors became ready meanwhile."""
         watched = self._watched()
-        if not watched:
-            return
-        poller = select.poll()
+        if watched:
+            self._wake_ready(kernel, watched, self._poll(watched, 0, wake_pipe=False))
+
+    def _poll(self, watched, timeout_ms, wake_pipe: bool) -> dict:
+        """One host poll() over the watched descriptors: fd -> revents. A descriptor
+        watched for input and for output is registered once, for both."""
+        masks = {}
         for (fd, events), _ in watched:
+            masks[fd] = masks.get(fd, 0) | events
+        poller = select.poll()
+        for fd, events in masks.items():
             poller.register(fd, events)
-        self._wake_ready(kernel, watched, dict(poller.poll(0)))
+        if wake_pipe:
+            poller.register(self._wake_r, POLLIN)
+        try:
+            return dict(poller.poll(timeout_ms))
+        except InterruptedError:
+            return {}
 
     def _wake_ready(self, kernel, watched, ready: dict) -> None:
+        """Wake each queue whose own events (or an error or hang-up) came true."""
         for key, queue in watched:
-            if key[0] in ready:
+            revents = ready.get(key[0], 0) & (key[1] | POLLERR | POLLHUP | POLLNVAL)
+            if revents:
                 if not queue.waiters:
                     self._woken_unattended.add(key)
-                queue.wake_up(kernel)
+                queue.wake_up(kernel, revents)
 
     def _drain_wake_pipe(self, ready: dict) -> None:
         if self._wake_r in ready:
