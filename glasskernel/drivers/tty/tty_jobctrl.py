@@ -17,11 +17,10 @@ Process group and session numbers are root-namespace numbers, as in signal_struc
 import os
 
 from glasskernel.kernel.pid import pgrp_vnr
-from glasskernel.kernel.signal import SIG_IGN, make_siginfo, send_signal, sigmask
+from glasskernel.kernel.signal import SEND_SIG_PRIV, SIG_IGN, group_send_sig_info, sigmask
 from glasskernel.uapi.errno import ERESTARTSYS, Errno, KernelError
 
 SIGHUP, SIGCONT, SIGTTIN, SIGTTOU = 1, 18, 21, 22
-SI_KERNEL = 0x80
 TOSTOP = 0o400                             # c_lflag bit: background writes stop the writer
 
 
@@ -76,10 +75,9 @@ def kill_pgrp(kernel, pgrp: int, signo: int) -> None:
     """Send a kernel-originated signal to every process of a group (__kill_pgrp_info)."""
     if not pgrp:
         return
-    info = make_siginfo(signo, SI_KERNEL)
     for task in list(kernel.tasks.values()):
         if not task.kthread and task.is_leader and task.signal.pgrp == pgrp and not task.exiting:
-            send_signal(task, signo, info)
+            group_send_sig_info(task, signo, SEND_SIG_PRIV)
 
 
 def is_pgrp_orphaned(kernel, pgrp: int) -> bool:
