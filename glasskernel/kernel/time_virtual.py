@@ -5,14 +5,14 @@ may come from the host's clock or entropy. In a deterministic run the kernel's t
 counter that moves only with what the run itself does:
 
 - every read of the clock (by a syscall, the scheduler or a timer) moves it on by
-  ``READ_STEP_NS``; a time slice used up by the instruction budget moves it by one
-  nanosecond per instruction;
+  ``READ_STEP_NS``; a time slice used up by the budget moves it by ``SLICE_NS``
+  (apic_timer.py);
 - when every task sleeps, the idle loop jumps the clock to the next timer instead of
   sleeping on the host (a `sleep 10` takes no real time);
 - the wall clock is a fixed epoch plus the counter, and random bytes come from a seeded
   generator.
 
-Preemption is by instruction count already, so the interleaving of tasks repeats too.
+Preemption is by a count of blocks or instructions already, so the interleaving of tasks repeats too.
 Trace timestamps read the clock without moving it (``peek``), so turning tracing on does
 not change what the guest sees.
 """

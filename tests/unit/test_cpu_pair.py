@@ -1,12 +1,15 @@
 """The CPU as a pair of emulator instances (arch/x86/cpu_pair.py): one runs without an
 instruction budget, one with, so switching between the two never drops translated code.
 
-Each test runs hand-assembled user code on a real Cpu.paired over a small physical memory.
+Each test runs hand-assembled user code on a real Cpu.paired over a small physical memory,
+once with the C entry shim (budgets count blocks) and once without it (budgets count
+instructions, through Unicorn's count).
 """
 import struct
 
 import pytest
 
+from glasskernel.arch.x86 import entry_shim
 from glasskernel.arch.x86.cpu import Cpu
 from glasskernel.arch.x86.mm.pgtable import PageTable, pte_flags
 from glasskernel.mm.page_alloc import PAGE_SIZE, PhysicalMemory
@@ -52,9 +55,33 @@ class Machine:
         return self.cpu.run(CODE, budget)
 
 
+@pytest.fixture(params=["shim", "ctypes"], autouse=True)
+def entry_path(request, monkeypatch):
+    """Every test runs with the C shim and with its ctypes stand-in."""
+    if request.param == "shim":
+        if entry_shim.load() is None:
+            pytest.skip("the C entry shim cannot be built here (no C compiler)")
+    else:
+        monkeypatch.setattr(entry_shim, "_loaded", False)
+    return request.param
+
+
 @pytest.fixture
 def machine():
     return Machine()
+
+
+def iterations(cpu, budget: int) -> int:
+    """COUNT_LOOP iterations a run with budget completes: one block per iteration, or
+    LOOP_INSNS instructions (the last one started counts)."""
+    if cpu.budget_unit == "block":
+        return budget
+    return -(-budget // LOOP_INSNS)
+
+
+def flushes_when_counting_starts(cpu) -> int:
+    """Unicorn's count drops all code once when it is first installed; the shim never."""
+    return 0 if cpu.budget_unit == "block" else 1
 
 
 def test_routes_each_kind_of_run_to_its_own_instance(machine):
@@ -67,7 +94,7 @@ def test_routes_each_kind_of_run_to_its_own_instance(machine):
     assert cpu.mode_switches == 4
     # Neither instance ever dropped its code; the counting one only when its hook went in.
     assert cpu.free.tb_flushes == 0
-    assert cpu.counted.tb_flushes == 1
+    assert cpu.counted.tb_flushes == flushes_when_counting_starts(cpu.counted)
 
 
 def test_budget_counts_code_first_run_unbounded(machine):
@@ -75,7 +102,27 @@ def test_budget_counts_code_first_run_unbounded(machine):
     assert machine.run(0, rax=0, rcx=1000) == "syscall"
     assert machine.cpu.read_reg("rax") == 1000
     assert machine.run(100, rax=0, rcx=1000) == "tick"
-    assert machine.cpu.read_reg("rax") == -(-100 // LOOP_INSNS)
+    assert machine.cpu.read_reg("rax") == iterations(machine.cpu.counted, 100)
+
+
+def test_ticks_never_repeat_a_memory_update(machine):
+    """Many short budgets over `inc qword [DATA]`: each stop falls between two blocks, so
+    the counter in memory ends equal to the iterations (an asynchronous stop could run
+    the read-modify-write twice)."""
+    # inc qword [DATA]; dec rcx; jnz back; syscall
+    code = b"\x48\xff\x04\x25" + struct.pack("<I", DATA) + b"\x48\xff\xc9\x75\xf4" + SYSCALL
+    table = machine.address_space(code)
+    counter = machine.frame()
+    table.set_pte(DATA, counter | pte_flags(True, False))
+    machine.cpu.load_cr3(table.pgd)
+    machine.cpu.write_reg("rcx", 5000)
+    rip, reason, ticks = CODE, None, 0
+    while reason != "syscall":
+        reason = machine.cpu.run(rip, 7)
+        rip = machine.cpu.read_reg("rip")
+        ticks += reason == "tick"
+    assert ticks > 100
+    assert struct.unpack_from("<Q", machine.phys.view, counter)[0] == 5000
 
 
 def test_single_cpu_counts_code_translated_without_a_budget():
@@ -84,8 +131,8 @@ def test_single_cpu_counts_code_translated_without_a_budget():
     machine.cpu.load_cr3(machine.address_space(COUNT_LOOP).pgd)
     assert machine.run(0, rax=0, rcx=1000) == "syscall"
     assert machine.run(100, rax=0, rcx=1000) == "tick"
-    assert machine.cpu.read_reg("rax") == -(-100 // LOOP_INSNS)
-    assert machine.cpu.tb_flushes == 1
+    assert machine.cpu.read_reg("rax") == iterations(machine.cpu, 100)
+    assert machine.cpu.tb_flushes == flushes_when_counting_starts(machine.cpu)
 
 
 def test_user_context_moves_with_the_kind_of_run(machine):

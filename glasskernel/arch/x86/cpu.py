@@ -15,6 +15,13 @@ Syscalls are delivered to ``on_syscall`` *inside* the emulator hook (the fast pa
 True to keep running or False to leave ``run``. Exceptions go to ``on_exception(vector)``
 which returns True when the fault was fixed (demand paging, COW) and execution may retry.
 
+The syscall hook and the timer tick are C (entry_shim.c, built on first use): the hook
+hands the kernel the syscall's registers and writes its result back with no ctypes call
+(each costs ~1-2 µs), and the tick counts translated blocks and stops the run between
+two of them. Without a C compiler the same work goes through ctypes and the tick is
+Unicorn's per-instruction count (``_set_counting``); budgets are then instructions
+instead of blocks.
+
 Register access goes straight to the C library with preallocated buffers: the stock Python
 binding costs several µs per register, the batch call well under one for all of them.
 
@@ -23,7 +30,6 @@ runs with an instruction budget, one for runs without, because Unicorn drops eve
 block whenever a run changes between the two kinds (see ``_set_counting``).
 """
 import ctypes
-import functools
 import operator
 import struct
 import time
@@ -33,6 +39,7 @@ from unicorn import unicorn_const as ucc
 from unicorn import x86_const as x86
 from unicorn.unicorn_py3.unicorn import uclib
 
+from glasskernel.arch.x86 import entry_shim
 from glasskernel.arch.x86.mm.pgtable import PageTable, pte_flags
 from glasskernel.mm.page_alloc import PAGE_SIZE
 
@@ -67,10 +74,18 @@ _UC_REG = {name: getattr(x86, "UC_X86_REG_" + ("EFLAGS" if name == "rflags" else
 # What a syscall reads: number then arguments in the x86-64 calling convention.
 _SYSCALL_REGS = ("rax", "rdi", "rsi", "rdx", "r10", "r8", "r9")
 
-_SYSCALL_ARGS = struct.Struct(f"<{len(_SYSCALL_REGS)}Q")
 _PT_REGS_VALUES = struct.Struct(f"<{len(PT_REGS)}Q")
 _GET_PT_REGS = operator.itemgetter(*PT_REGS)
 _HOOK_SYSCALL_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
+_RET_WORD = entry_shim.GkEntry.ret.offset // 8           # gk_entry as 64-bit words
+_RET_VALID_WORD = entry_shim.GkEntry.ret_valid.offset // 8
+_U64 = ctypes.c_uint64
+# The library again, with no argument conversion: the binding's prototypes cost ~2 µs a
+# call, these well under one. Arguments are passed as ctypes objects or small ints.
+_fast = ctypes.CDLL(uclib._name)
+for _name in ("uc_emu_start", "uc_emu_stop", "uc_reg_read", "uc_reg_write",
+              "uc_reg_read_batch", "uc_reg_write_batch"):
+    getattr(_fast, _name).restype = ctypes.c_int
 _HOOK_INTR_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
 
 
@@ -115,8 +130,9 @@ DEFAULT_FCW = 0x037F
 class Cpu:
     """One virtual CPU: an emulator instance in 64-bit long mode at CPL 3."""
 
-    def __init__(self, phys, cpu_id: int = 0, kernel_table=None):
-        """kernel_table: the kernel half of another Cpu on the same memory, to share it."""
+    def __init__(self, phys, cpu_id: int = 0, kernel_table=None, ticks: bool = True):
+        """kernel_table: the kernel half of another Cpu on the same memory, to share it.
+        ticks: whether runs may have a budget (the C tick hook costs a little per block)."""
         self.cpu_id = cpu_id
         self.phys = phys
         self.on_syscall = None          # set by the kernel: fn() -> bool (keep running?)
@@ -126,24 +142,22 @@ class Cpu:
         self.current_cr3 = 0
         self._stalled_at = None
         self._stop_at_next_event = False
-        self._in_syscall_hook = False
         self._counting = False          # the emulator's count hook is installed
+        self._shim = entry_shim.load()
+        self.ticks = ticks
+        # Budgets count translated blocks with the shim, instructions without it.
+        self.budget_unit = "block" if self._shim else "instruction"
+        self._entry = entry_shim.GkEntry()
+        self._entry_words = memoryview(self._entry).cast("B").cast("Q")
+        self._syscall_regs = self._entry_words[:len(_SYSCALL_REGS)]
         self.tb_flushes = 0             # times all translated code was dropped (switches of kind)
         self._uc = Uc(UC_ARCH_X86, UC_MODE_64)
         self._uch = self._uc._uch
         self._uc.mem_map_ptr(0, phys.size, UC_PROT_ALL, phys.address())
         self._all = _RegBatch(PT_REGS)
-        self._sys = _RegBatch(_SYSCALL_REGS)
         self._fp = _FpBatch()
-        self._rax = ctypes.c_uint64()
-        # The syscall fast path's C calls with their arguments bound once (attribute and
-        # byref lookups cost as much as the calls themselves at ~1 µs per syscall).
-        self._rax_ref = ctypes.byref(self._rax)
-        self._read_sys = functools.partial(uclib.uc_reg_read_batch, self._uch, self._sys.ids,
-                                           self._sys.ptrs, self._sys.count)
-        self._write_rax = functools.partial(uclib.uc_reg_write, self._uch, x86.UC_X86_REG_RAX,
-                                            self._rax_ref)
         self._one = ctypes.c_uint64()
+        self._one_ref = ctypes.byref(self._one)
         self._hooks = []
         self.kernel_table = kernel_table or self._map_kernel_text()
         pgd = self.kernel_table.pgd
@@ -158,7 +172,7 @@ class Cpu:
     def paired(cls, phys, cpu_id: int = 0):
         """The kernel's CPU: a CpuPair of an unbounded and a counting instance on phys."""
         from glasskernel.arch.x86.cpu_pair import CpuPair
-        free = cls(phys, cpu_id)
+        free = cls(phys, cpu_id, ticks=False)
         return CpuPair(free, cls(phys, cpu_id, kernel_table=free.kernel_table))
 
     # ----- boot ---------------------------------------------------------------------------
@@ -232,33 +246,73 @@ class Cpu:
     # ----- hooks --------------------------------------------------------------------------
 
     def _install_hooks(self) -> None:
-        self._syscall_cb = _HOOK_SYSCALL_CFUNC(self._hook_syscall)
+        self._fill_entry()
+        shim = self._shim
+        entry_ref = ctypes.byref(self._entry)
+        if shim is not None:
+            self._add_hook(ucc.UC_HOOK_INSN, shim.gk_syscall_hook, entry_ref,
+                           ctypes.c_int(x86.UC_X86_INS_SYSCALL))
+            if self.ticks:
+                self._add_hook(ucc.UC_HOOK_BLOCK, shim.gk_block_hook, entry_ref)
+        else:
+            self._syscall_cb = _HOOK_SYSCALL_CFUNC(self._hook_syscall_ctypes)
+            self._add_hook(ucc.UC_HOOK_INSN, self._syscall_cb, None,
+                           ctypes.c_int(x86.UC_X86_INS_SYSCALL))
         self._intr_cb = _HOOK_INTR_CFUNC(self._hook_intr)
-        self._add_hook(ucc.UC_HOOK_INSN, self._syscall_cb, ctypes.c_int(x86.UC_X86_INS_SYSCALL))
-        self._add_hook(ucc.UC_HOOK_INTR, self._intr_cb)
+        self._add_hook(ucc.UC_HOOK_INTR, self._intr_cb, None)
 
-    def _add_hook(self, htype, cb, *extra) -> None:
+    def _fill_entry(self) -> None:
+        """The shared gk_entry: library entry points, the kernel's callback, register ids."""
+        entry = self._entry
+        entry.uc = self._uch.value
+        entry.reg_read_batch = ctypes.cast(_fast.uc_reg_read_batch, ctypes.c_void_p).value
+        entry.reg_write = ctypes.cast(_fast.uc_reg_write, ctypes.c_void_p).value
+        entry.emu_stop = ctypes.cast(_fast.uc_emu_stop, ctypes.c_void_p).value
+        self._on_syscall_cb = entry_shim.ON_SYSCALL_CFUNC(self._hook_syscall)
+        entry.on_syscall = ctypes.cast(self._on_syscall_cb, ctypes.c_void_p).value
+        entry.rax_id = x86.UC_X86_REG_RAX
+        base = ctypes.addressof(entry)
+        for i, name in enumerate(_SYSCALL_REGS):
+            entry.reg_ids[i] = _UC_REG[name]
+            entry.reg_ptrs[i] = base + 8 * i
+        self._ret_ref = ctypes.byref(entry, entry_shim.RET_OFFSET)
+
+    def _add_hook(self, htype, cb, user_data, *extra) -> None:
         handle = ctypes.c_size_t()
-        status = uclib.uc_hook_add(self._uch, ctypes.byref(handle), htype, cb, None,
+        status = uclib.uc_hook_add(self._uch, ctypes.byref(handle), htype, cb, user_data,
                                    ctypes.c_uint64(1), ctypes.c_uint64(0), *extra)
         if status != ucc.UC_ERR_OK:
             raise EmulatorFault(f"uc_hook_add failed: {UcError(status)}")
         self._hooks.append(handle)
 
-    def _hook_syscall(self, _uch, _user):
-        self._in_syscall_hook = True
+    def _hook_syscall(self) -> int:
+        """The kernel's part of a syscall (called by gk_syscall_hook): 1 = keep running."""
         try:
             if not self.on_syscall():
                 self.stop_reason = "syscall"
-                uclib.uc_emu_stop(self._uch)
-            elif self._stop_at_next_event:
+                return 0
+            if self._stop_at_next_event:
                 self._stop_at_next_event = False
                 self.stop_reason = "tick"
-                uclib.uc_emu_stop(self._uch)
+                return 0
+            return 1
         except BaseException as exc:          # noqa: BLE001 - carried out of the C callback
-            self._fail_in_hook(exc)
-        finally:
-            self._in_syscall_hook = False
+            self._keep_error(exc)
+            return 0
+
+    def _hook_syscall_ctypes(self, _uch, _user) -> None:
+        """gk_syscall_hook's work through ctypes, for when the shim cannot be built."""
+        entry = self._entry
+        uch = self._uch                   # (the callback's own argument is a bare int)
+        _fast.uc_reg_read_batch(uch, entry.reg_ids, entry.reg_ptrs, len(_SYSCALL_REGS))
+        entry.ret_valid = 0
+        entry.in_hook = 1
+        keep = self._hook_syscall()
+        entry.in_hook = 0
+        if entry.ret_valid:
+            _fast.uc_reg_write(uch, x86.UC_X86_REG_RAX, self._ret_ref)
+        if not keep:
+            _fast.uc_emu_stop(uch)
 
     def _hook_intr(self, _uch, vector, _user):
         try:
@@ -267,25 +321,35 @@ class Cpu:
                 if self._stop_at_next_event:
                     self._stop_at_next_event = False
                     self.stop_reason = "tick"
-                    uclib.uc_emu_stop(self._uch)
+                    _fast.uc_emu_stop(self._uch)
             else:
                 self.stop_reason = ("exception", vector)
-                uclib.uc_emu_stop(self._uch)
+                _fast.uc_emu_stop(self._uch)
         except BaseException as exc:          # noqa: BLE001 - carried out of the C callback
-            self._fail_in_hook(exc)
+            self._keep_error(exc)
+            _fast.uc_emu_stop(self._uch)
 
-    def _fail_in_hook(self, exc: BaseException) -> None:
-        """A Python exception cannot cross the C frames: keep it and stop the emulator."""
+    def _keep_error(self, exc: BaseException) -> None:
+        """A Python exception cannot cross the C frames: keep it for ``_emu_start``."""
         if self.pending_error is None:
             self.pending_error = exc
         self.stop_reason = "error"
-        uclib.uc_emu_stop(self._uch)
 
     # ----- running ------------------------------------------------------------------------
 
     def _emu_start(self, rip: int, budget: int = 0) -> None:
-        self._set_counting(budget > 0)
-        status = uclib.uc_emu_start(self._uch, rip, NEVER_REACHED, 0, budget)
+        if budget and not self.ticks:
+            raise EmulatorFault("a budget on a CPU instance built without ticks")
+        count = 0
+        if self._shim is not None:
+            # The tick hook stops a run as the block after its last one starts (that
+            # block does not run), so budget blocks run in full.
+            self._entry.blocks_left = budget + 1 if budget else 0
+        else:
+            self._set_counting(budget > 0)
+            count = budget
+        status = _fast.uc_emu_start(self._uch, _U64(rip), _U64(NEVER_REACHED), _U64(0),
+                                    ctypes.c_size_t(count))
         if self.pending_error is not None:
             exc, self.pending_error = self.pending_error, None
             raise exc
@@ -314,7 +378,8 @@ class Cpu:
     def run(self, rip: int, budget: int = 0):
         """Run user code from rip until something stops it; return the stop reason.
 
-        budget > 0 stops after that many instructions (the timer tick). Reasons:
+        budget > 0 stops after that many blocks or instructions (``budget_unit``; the
+        timer tick). Reasons:
         "syscall" (a syscall handler asked to leave), ("exception", vector) (a fault the
         kernel did not fix), "error" (a hook raised), "tick" (the budget ran out) or None
         (stopped from outside by ``interrupt``).
@@ -356,7 +421,7 @@ class Cpu:
             # double fault).
             self._clear_fault_state()
         # A stall returns at once; a tight loop that ran its whole budget takes milliseconds.
-        stalled = (budget and self.stop_reason == "tick" and elapsed < STALL_NS
+        stalled = (budget and self._shim is None and self.stop_reason == "tick" and elapsed < STALL_NS
                    and self.read_reg("rip") == rip)
         self._stalled_at = rip if stalled else None
         return self.stop_reason
@@ -367,7 +432,7 @@ class Cpu:
         Unsafe for a guest that goes on running afterwards (see apic_timer.py); used only
         on the way to ending the run.
         """
-        uclib.uc_emu_stop(self._uch)
+        _fast.uc_emu_stop(self._uch)
 
     # ----- registers ----------------------------------------------------------------------
 
@@ -378,9 +443,9 @@ class Cpu:
         saved context must resume after it, so rip is reported as it will be.
         """
         batch = self._all
-        uclib.uc_reg_read_batch(self._uch, batch.ids, batch.ptrs, batch.count)
+        _fast.uc_reg_read_batch(self._uch, batch.ids, batch.ptrs, batch.count)
         regs = dict(zip(PT_REGS, _PT_REGS_VALUES.unpack_from(batch.values)))
-        if self._in_syscall_hook:
+        if self._entry.in_hook:
             regs["rip"] += SYSCALL_INSN_LEN
         return regs
 
@@ -389,25 +454,26 @@ class Cpu:
         batch = self._all
         _PT_REGS_VALUES.pack_into(batch.values, 0,
                                   *[v & 0xFFFF_FFFF_FFFF_FFFF for v in _GET_PT_REGS(regs)])
-        uclib.uc_reg_write_batch(self._uch, batch.ids, batch.ptrs, batch.count)
+        _fast.uc_reg_write_batch(self._uch, batch.ids, batch.ptrs, batch.count)
 
-    def syscall_args(self):
-        """(nr, a0..a5) from rax, rdi, rsi, rdx, r10, r8, r9."""
-        self._read_sys()
-        return _SYSCALL_ARGS.unpack_from(self._sys.values)  # ~8x faster than tuple(array)
+    def syscall_args(self) -> list:
+        """[nr, a0..a5] from rax, rdi, rsi, rdx, r10, r8, r9: inside the syscall hook only,
+        where gk_syscall_hook has read them."""
+        return self._syscall_regs.tolist()
 
     def set_return(self, value: int) -> None:
-        """Write a syscall's result to rax."""
-        self._rax.value = value & 0xFFFF_FFFF_FFFF_FFFF
-        self._write_rax()
+        """A syscall's result, for rax: inside the syscall hook only (the hook writes it)."""
+        words = self._entry_words
+        words[_RET_WORD] = value & 0xFFFF_FFFF_FFFF_FFFF
+        words[_RET_VALID_WORD] = 1
 
     def read_reg(self, name: str) -> int:
-        uclib.uc_reg_read(self._uch, _UC_REG[name], ctypes.byref(self._one))
+        _fast.uc_reg_read(self._uch, _UC_REG[name], self._one_ref)
         return self._one.value
 
     def write_reg(self, name: str, value: int) -> None:
         self._one.value = value & 0xFFFF_FFFF_FFFF_FFFF
-        uclib.uc_reg_write(self._uch, _UC_REG[name], ctypes.byref(self._one))
+        _fast.uc_reg_write(self._uch, _UC_REG[name], self._one_ref)
 
     # ----- FPU/SSE state (fxsave layout, as signal frames and task switches store it) -----
 
@@ -415,7 +481,7 @@ class Cpu:
         """The x87/SSE registers in the emulator's own batch layout (FP_RAW_SIZE bytes):
         what a context switch saves, with no conversion (switch_fpu_prepare)."""
         fp = self._fp
-        uclib.uc_reg_read_batch(self._uch, fp.ids, fp.ptrs, fp.count)
+        _fast.uc_reg_read_batch(self._uch, fp.ids, fp.ptrs, fp.count)
         return fp.buf.raw
 
     def write_fp_state(self, area: bytes) -> None:
@@ -425,7 +491,7 @@ class Cpu:
             return
         fp = self._fp
         ctypes.memmove(fp.buf, area, FP_RAW_SIZE)
-        uclib.uc_reg_write_batch(self._uch, fp.ids, fp.ptrs, fp.count)
+        _fast.uc_reg_write_batch(self._uch, fp.ids, fp.ptrs, fp.count)
 
     def read_fxsave(self) -> bytes:
         """The x87/SSE registers as a 512-byte fxsave area (one C call)."""
@@ -448,7 +514,7 @@ class Cpu:
         parts += [area[32 + 16 * i:32 + 16 * i + 10].ljust(16, b"\0") for i in range(8)]
         parts.append(area[160:416])
         ctypes.memmove(fp.buf, b"".join(parts), 16 * fp.count)
-        uclib.uc_reg_write_batch(self._uch, fp.ids, fp.ptrs, fp.count)
+        _fast.uc_reg_write_batch(self._uch, fp.ids, fp.ptrs, fp.count)
 
     @staticmethod
     def default_fxsave() -> bytes:

@@ -1,12 +1,13 @@
 """One virtual CPU made of two emulator instances: one runs unbounded, one counts.
 
-The timer tick is an instruction budget (apic_timer.py), which Unicorn 2.1.4 counts with a
-code hook called before every instruction. It installs that hook for a run with a budget and
-removes it for the next run without one, and removing it drops every translated block (they
-call the hook); the blocks translated without it would never count (cpu.py:
-``Cpu._set_counting``). On one instance, each change between the two kinds of run therefore
-retranslates all the code the guest runs: a busybox fork+exec loop spent two thirds of its
-time doing that (the parent runs with a budget from fork until it waits).
+The timer tick is a budget (apic_timer.py) counted by a hook that runs at the start of
+every translated block (entry_shim.c). Installed for good, it would slow every block, also
+when no budget is wanted. Without the C shim the budget is Unicorn 2.1.4's instruction
+count, a code hook called before every instruction that Unicorn installs for a run with a
+budget and removes for the next run without one; removing it drops every translated block
+(cpu.py: ``Cpu._set_counting``), so on one instance each change between the two kinds of
+run retranslated all the code the guest runs (a busybox fork+exec loop spent two thirds
+of its time doing that).
 
 A ``CpuPair`` holds two ``Cpu`` objects over the same physical memory and kernel page
 tables: ``free`` only ever runs without a budget, ``counted`` only with one, so neither ever
@@ -43,6 +44,7 @@ class CpuPair:
         self.cpu_id = free.cpu_id
         self.kernel_pgd_entry = free.kernel_pgd_entry
         self.default_fxsave = free.default_fxsave
+        self.budget_unit = counted.budget_unit
         self.current_cr3 = free.current_cr3
         self.mode_switches = 0          # times the user context moved between the instances
         self._on_syscall = None

@@ -7,7 +7,7 @@ return from user mode it handles why it came back: a slow syscall, a fault the C
 could not fix, or the timer interrupt.
 """
 from glasskernel.arch.x86.entry.common import do_syscall_64_slow
-from glasskernel.arch.x86.kernel.apic_timer import SLICE_INSNS, timer_budget
+from glasskernel.arch.x86.kernel.apic_timer import SLICE_NS, timer_budget
 
 
 def exit_to_user_mode_prepare(task) -> None:
@@ -40,7 +40,7 @@ def user_mode_loop(task) -> None:
         elif task.pending_fault is not None:
             kernel.force_sig_fault(task, task.pending_fault)
         if reason == "tick" and kernel.clock is not None:
-            kernel.clock.advance(SLICE_INSNS)         # virtual time: 1 ns per instruction
+            kernel.clock.advance(SLICE_NS)
         if reason == "tick" or kernel.sched.tick_due():
             kernel.sched.scheduler_tick()
         elif kernel.host_io.pending_signals:         # Ctrl-C stopped the CPU

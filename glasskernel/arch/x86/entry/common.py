@@ -30,13 +30,14 @@ class SyscallEntry:
     the full pt_regs have been saved.
     """
 
-    __slots__ = ("nr", "name", "handler", "nargs", "support", "note", "slow")
+    __slots__ = ("nr", "name", "handler", "nargs", "argslice", "support", "note", "slow")
 
     def __init__(self, nr, name, handler, support="supported", note="", slow=False):
         self.nr = nr
         self.name = name
         self.handler = handler
         self.nargs = handler.__code__.co_argcount - 1 if handler else 0
+        self.argslice = slice(1, 1 + self.nargs)     # its arguments in [nr, arg0 .. arg5]
         self.support = support
         self.note = note
         self.slow = slow
@@ -48,11 +49,13 @@ def do_syscall_64(kernel) -> bool:
     Returns True to keep running user code, False to leave the emulator (a slow syscall
     is pending, the context was rewritten, or the task is exiting). This is the hottest
     path of the kernel: the handler call is inlined here rather than going through
-    invoke() (slow syscalls, exit included, never get here).
+    invoke() (slow syscalls, exit included, never get here), and the uncommon outcomes
+    are left to ``_fast_syscall_exit``.
     """
     task = kernel.current
     cpu = kernel.cpu
-    nr, *args = cpu.syscall_args()
+    args = cpu.syscall_args()                     # [nr, arg0 .. arg5]
+    nr = args[0]
     entry = kernel.sys_call_table.get(nr)
     if entry is not None and entry.slow:
         save_pt_regs_for_slow_path(task, cpu)
@@ -64,7 +67,7 @@ def do_syscall_64(kernel) -> bool:
         if entry is None:
             ret = sys_ni_syscall(kernel, task, nr)
         else:
-            ret = entry.handler(task, *args[:entry.nargs])
+            ret = entry.handler(task, *args[entry.argslice])
     except KernelError as err:
         ret = -err.errno
     except SlowPathRequired:
@@ -77,6 +80,18 @@ def do_syscall_64(kernel) -> bool:
     finally:
         kernel.in_fast_syscall = False
     thread.orig_rax = -1
+    if (tracepoint._active is not None or kernel.strace is not None or task.exiting
+            or thread.regs_dirty or ret in _RESTART_CODES):
+        return _fast_syscall_exit(kernel, task, nr, args[1:], ret)
+    cpu.set_return(ret)
+    # Pending signals or a requested switch are handled on the way out, outside the
+    # emulator, where the task may sleep or switch (exit_to_user_mode_prepare).
+    return not (task.pending & ~task.blocked or kernel.sched.need_resched)
+
+
+def _fast_syscall_exit(kernel, task, nr, args, ret) -> bool:
+    """The end of a fast syscall that is traced, logged, or does not simply return."""
+    thread = task.thread
     if tracepoint._active is not None:
         tracepoint.trace_event("syscall", call=kernel.syscall_name(nr), nr=nr, ret=ret)
     if kernel.strace is not None and not task.exiting and not (thread.regs_dirty and ret == 0):
@@ -88,14 +103,12 @@ def do_syscall_64(kernel) -> bool:
         # The handler took the saved context as the truth (sync_pt_regs): finish there.
         thread.regs["rax"] = ret & 0xFFFF_FFFF_FFFF_FFFF
         return False
-    cpu.set_return(ret)
+    kernel.cpu.set_return(ret)
     if ret in _RESTART_CODES:
         # Interrupted (a job-control stop, say): the way out decides EINTR or a restart.
         thread.last_syscall_nr = nr
         thread.syscall_interrupted = True
         return False
-    # Pending signals or a requested switch are handled on the way out, outside the
-    # emulator, where the task may sleep or switch (exit_to_user_mode_prepare).
     return not (task.pending & ~task.blocked or kernel.sched.need_resched)
 
 

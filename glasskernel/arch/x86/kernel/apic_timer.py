@@ -3,13 +3,17 @@
 The obvious design, a host thread calling ``uc_emu_stop`` every tick, is unsafe with
 Unicorn 2.1.4: an asynchronous stop sometimes re-executes a memory read-modify-write
 instruction on restart (measured: ``incq mem`` in a loop counted ~1,700 extra times over
-a few thousand stops), silently corrupting the guest. A stop after an instruction budget
-(``count``) is exact. It costs ~10-35x in emulation speed while it is on, so the
-kernel asks for a budget only when something else wants the CPU: another runnable task,
-a timer that must fire, or a task sleeping on a host descriptor (checked at each tick). A task running alone runs unbounded at full speed.
+a few thousand stops), silently corrupting the guest. A stop after a budget is exact:
+the C tick hook (entry_shim.c) counts translated blocks as they start and stops the run
+between two blocks. It costs a few ns per block, so it lives only in the CPU instance
+that runs with a budget (cpu_pair.py), and the kernel asks for a budget only when
+something else wants the CPU: another runnable task, a timer that must fire, or a task
+sleeping on a host descriptor (checked at each tick). A task running alone runs
+unbounded at full speed. (Without a C compiler the budget is Unicorn's instruction count,
+~10-35x slower while it is on.)
 
-The budget is counted in instructions, so slices are deterministic: the same program
-gives the same interleaving run after run.
+The budget is counted in blocks (or instructions), so slices are deterministic: the same
+program gives the same interleaving run after run.
 
 Host signals (Ctrl-C) still need to reach a guest that never enters the kernel: a
 watcher thread waits on Python's signal wake-up fd and stops the emulator; the signal is
@@ -20,13 +24,15 @@ import signal
 import threading
 
 SLICE_INSNS = 200_000           # one time slice, in instructions (~5-10 ms emulated)
+SLICE_BLOCKS = 40_000           # the same slice in translated blocks (~5 instructions each)
+SLICE_NS = 200_000              # a slice in virtual time (deterministic runs)
 
 
 def timer_budget(kernel) -> int:
     """Instructions the current task may run before the next "tick"; 0 = unbounded."""
     if kernel.sched.rq.queued or kernel.hrtimers.next_expiry_delay() is not None \
             or kernel.host_io.has_waiters():
-        return SLICE_INSNS
+        return SLICE_BLOCKS if kernel.cpu.budget_unit == "block" else SLICE_INSNS
     return 0
 
 

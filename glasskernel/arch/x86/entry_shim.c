@@ -1,0 +1,68 @@
+/*
+ * The CPU backend's two hot hooks, in C (loaded by entry_shim.py; see cpu.py).
+ *
+ * Unicorn calls these from inside emulated code. Doing their work in Python costs a
+ * ctypes call per register access (~1-2 us each); here it is a plain C call:
+ *
+ *  - gk_syscall_hook: the `syscall` instruction. Reads the number and the six argument
+ *    registers into the shared gk_entry, runs the kernel's Python callback (which answers
+ *    "keep running?"), writes rax back if the kernel set a return value, and stops the
+ *    emulator when the kernel asked to leave.
+ *  - gk_block_hook: the timer tick. Counts translated blocks as they start and stops the
+ *    emulator when the budget runs out. The stop is requested from the emulator's own
+ *    thread at a block boundary, so the run ends cleanly between two blocks (unlike a stop
+ *    from another thread, see apic_timer.py).
+ *
+ * This file does not include Unicorn's headers: the library's entry points arrive as
+ * function pointers in gk_entry, filled in by Python from the loaded library.
+ */
+#include <stdint.h>
+
+#define GK_SYSCALL_REGS 7       /* rax, rdi, rsi, rdx, r10, r8, r9 */
+
+struct gk_entry {
+	/* Filled by gk_syscall_hook before the callback runs. */
+	uint64_t regs[GK_SYSCALL_REGS];
+	/* Set by the callback: the value for rax and whether to write it. */
+	uint64_t ret;
+	int64_t ret_valid;
+	/* Nonzero while the callback runs (rip has not yet moved past `syscall`). */
+	int64_t in_hook;
+	/* The budget: blocks left before a tick (0 = unbounded) and whether it ran out. */
+	int64_t blocks_left;
+	int64_t budget_expired;
+	/* Set once by Python. */
+	void *uc;
+	int (*reg_read_batch)(void *uc, int *ids, void **vals, int count);
+	int (*reg_write)(void *uc, int regid, const void *value);
+	int (*emu_stop)(void *uc);
+	int (*on_syscall)(void);
+	int64_t rax_id;
+	int reg_ids[GK_SYSCALL_REGS];
+	void *reg_ptrs[GK_SYSCALL_REGS];
+};
+
+void gk_syscall_hook(void *uc, struct gk_entry *e)
+{
+	int keep;
+
+	e->reg_read_batch(uc, e->reg_ids, e->reg_ptrs, GK_SYSCALL_REGS);
+	e->ret_valid = 0;
+	e->in_hook = 1;
+	keep = e->on_syscall();
+	e->in_hook = 0;
+	if (e->ret_valid)
+		e->reg_write(uc, (int)e->rax_id, &e->ret);
+	if (!keep)
+		e->emu_stop(uc);
+}
+
+void gk_block_hook(void *uc, uint64_t address, uint32_t size, struct gk_entry *e)
+{
+	(void)address;
+	(void)size;
+	if (e->blocks_left > 0 && --e->blocks_left == 0) {
+		e->budget_expired = 1;
+		e->emu_stop(uc);
+	}
+}

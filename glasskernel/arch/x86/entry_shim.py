@@ -1,0 +1,96 @@
+"""Build and load entry_shim.c, the C half of the CPU backend's syscall and tick hooks.
+
+The shim is compiled once with the host's C compiler (``cc``, or $CC) into a cache
+directory and reused while its source is unchanged. Without a compiler glasskernel still
+runs: cpu.py then does the same work through ctypes, at a few µs more per syscall and with
+the emulator's per-instruction count as the tick (see cpu.py). $GLASSKERNEL_NO_SHIM=1
+forces that path (the tests use it to keep it working).
+
+This module does not import the emulator: cpu.py hands it the library's entry points.
+"""
+import ctypes
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+SOURCE = Path(__file__).with_name("entry_shim.c")
+SYSCALL_REGS = 7
+
+_loaded = None          # the CDLL, False when it cannot be built, None before the first try
+
+
+class GkEntry(ctypes.Structure):
+    """struct gk_entry (entry_shim.c): what the hooks and the kernel share."""
+    _fields_ = [
+        ("regs", ctypes.c_uint64 * SYSCALL_REGS),
+        ("ret", ctypes.c_uint64),
+        ("ret_valid", ctypes.c_int64),
+        ("in_hook", ctypes.c_int64),
+        ("blocks_left", ctypes.c_int64),
+        ("budget_expired", ctypes.c_int64),
+        ("uc", ctypes.c_void_p),
+        ("reg_read_batch", ctypes.c_void_p),
+        ("reg_write", ctypes.c_void_p),
+        ("emu_stop", ctypes.c_void_p),
+        ("on_syscall", ctypes.c_void_p),
+        ("rax_id", ctypes.c_int64),
+        ("reg_ids", ctypes.c_int * SYSCALL_REGS),
+        ("reg_ptrs", ctypes.c_void_p * SYSCALL_REGS),
+    ]
+
+
+RET_OFFSET = GkEntry.ret.offset
+ON_SYSCALL_CFUNC = ctypes.CFUNCTYPE(ctypes.c_int)
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "glasskernel"
+
+
+def _library_path() -> Path:
+    source = SOURCE.read_bytes()
+    tag = hashlib.sha256(source + sys.platform.encode()).hexdigest()[:16]
+    return cache_dir() / f"entry_shim-{tag}.so"
+
+
+def _compile(target: Path) -> bool:
+    compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    if not compiler:
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Build beside the target and rename, so concurrent first runs never load half a file.
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".so")
+    os.close(fd)
+    try:
+        done = subprocess.run([compiler, "-O2", "-shared", "-fPIC", "-o", tmp, str(SOURCE)],
+                              capture_output=True)
+        if done.returncode != 0:
+            return False
+        os.replace(tmp, target)
+        return True
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def load():
+    """The shim's CDLL, or None when it is disabled or cannot be built here."""
+    global _loaded
+    if _loaded is None:
+        _loaded = False
+        if os.environ.get("GLASSKERNEL_NO_SHIM") != "1":
+            try:
+                path = _library_path()
+                if path.exists() or _compile(path):
+                    _loaded = ctypes.CDLL(str(path))
+            except OSError:
+                _loaded = False
+    return _loaded or None
+
+
+__all__ = ["GkEntry", "ON_SYSCALL_CFUNC", "RET_OFFSET", "load"]
