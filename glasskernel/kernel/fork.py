@@ -19,7 +19,7 @@ from glasskernel.arch.x86.kernel.process import copy_thread
 from glasskernel.kernel.pid import Nsproxy, PidNamespace, alloc_pid, free_pid, task_pid_vnr
 from glasskernel.kernel.task import SignalStruct, Task
 from glasskernel.kernel.trace.events import clone_args, pid_ret, share_or_copy_args
-from glasskernel.kernel.trace.tracepoint import trace_event, traced
+from glasskernel.kernel.trace.tracepoint import active as tracepoint_active, trace_event, traced
 from glasskernel.mm.memory import zap_page_range
 from glasskernel.mm.mm_types import TASK_SIZE
 from glasskernel.uapi.errno import Errno, KernelError
@@ -322,8 +322,9 @@ def kernel_clone(current, args: KernelCloneArgs) -> int:
         vfork = Completion()
         p.vfork_done = vfork
     current.kernel.trace_new_task(current, p, args)
-    trace_event("task_newtask", pid=p.pid, ppid=current.tgid, comm=p.comm,
-                flags=clone_args(current, args)["flags"])
+    if tracepoint_active() is not None:
+        trace_event("task_newtask", pid=p.pid, ppid=current.tgid, comm=p.comm,
+                    flags=clone_args(current, args)["flags"])
     wake_up_new_task(current.kernel, p)
     if vfork is not None:
         vfork.wait_for_completion(current)

@@ -87,14 +87,29 @@ def flushes_when_counting_starts(cpu) -> int:
 def test_routes_each_kind_of_run_to_its_own_instance(machine):
     cpu = machine.cpu
     cpu.load_cr3(machine.address_space(mov_eax(7) + SYSCALL).pgd)
-    for budget in (0, 1000, 0, 1000, 1000, 0):
+    staying = cpu.counted.budget_unit == "block"     # unbudgeted runs stay on `counted`
+    for n, budget in enumerate((0, 1000, 0, 1000, 1000, 0)):
         assert machine.run(budget, rax=0) == "syscall"
         assert cpu.read_reg("rax") == 7
-        assert cpu.live is (cpu.counted if budget else cpu.free)
-    assert cpu.mode_switches == 4
+        assert cpu.live is (cpu.counted if budget or (staying and n > 0) else cpu.free)
+    assert cpu.mode_switches == (1 if staying else 4)
     # Neither instance ever dropped its code; the counting one only when its hook went in.
     assert cpu.free.tb_flushes == 0
     assert cpu.counted.tb_flushes == flushes_when_counting_starts(cpu.counted)
+
+
+def test_long_unbudgeted_run_moves_from_counted_to_free(machine):
+    """With the shim, an unbudgeted run that starts on `counted` stays there only for
+    STAY_BLOCKS blocks; then the context moves to `free` and the run completes there."""
+    from glasskernel.arch.x86.cpu_pair import STAY_BLOCKS
+    cpu = machine.cpu
+    cpu.load_cr3(machine.address_space(COUNT_LOOP).pgd)
+    assert machine.run(1000, rax=0, rcx=5) == "syscall"        # context on `counted`
+    assert machine.run(0, rax=0, rcx=3 * STAY_BLOCKS) == "syscall"
+    assert cpu.read_reg("rax") == 3 * STAY_BLOCKS
+    if cpu.counted.budget_unit == "block":
+        assert cpu.stays_ended == 1
+    assert cpu.live is cpu.free
 
 
 def test_budget_counts_code_first_run_unbounded(machine):

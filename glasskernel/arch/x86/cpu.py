@@ -80,11 +80,13 @@ _HOOK_SYSCALL_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
 _RET_WORD = entry_shim.GkEntry.ret.offset // 8           # gk_entry as 64-bit words
 _RET_VALID_WORD = entry_shim.GkEntry.ret_valid.offset // 8
 _U64 = ctypes.c_uint64
+# uc_ctl's request word: the operation, the argument count, the control (unicorn.h).
+_CTL_TLB_FLUSH = (ucc.UC_CTL_IO_WRITE << 30) | ucc.UC_CTL_TLB_FLUSH
 # The library again, with no argument conversion: the binding's prototypes cost ~2 µs a
 # call, these well under one. Arguments are passed as ctypes objects or small ints.
 _fast = ctypes.CDLL(uclib._name)
 for _name in ("uc_emu_start", "uc_emu_stop", "uc_reg_read", "uc_reg_write",
-              "uc_reg_read_batch", "uc_reg_write_batch"):
+              "uc_reg_read_batch", "uc_reg_write_batch", "uc_ctl"):
     getattr(_fast, _name).restype = ctypes.c_int
 _HOOK_INTR_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
 
@@ -345,6 +347,7 @@ class Cpu:
             # The tick hook stops a run as the block after its last one starts (that
             # block does not run), so budget blocks run in full.
             self._entry.blocks_left = budget + 1 if budget else 0
+            self._entry.budget_expired = 0
         else:
             self._set_counting(budget > 0)
             count = budget
@@ -387,6 +390,13 @@ class Cpu:
         if budget and self.consume_stall(rip):
             return self.run_to_next_event(rip)
         return self._run(rip, budget)
+
+    @property
+    def budget_expired(self) -> bool:
+        """Did the last run end because its budget ran out (not by a stop from outside)?"""
+        if self._shim is not None:
+            return bool(self._entry.budget_expired)
+        return self.stop_reason == "tick"
 
     def consume_stall(self, rip: int) -> bool:
         """True (once) when the last budgeted run stalled at rip.
@@ -523,18 +533,20 @@ class Cpu:
 
     def fault_address(self) -> int:
         """CR2: the linear address of the last page fault."""
-        return self._uc.reg_read(x86.UC_X86_REG_CR2)
+        _fast.uc_reg_read(self._uch, x86.UC_X86_REG_CR2, self._one_ref)
+        return self._one.value
 
     # ----- memory management unit ---------------------------------------------------------
 
     def load_cr3(self, pgd: int) -> None:
         """switch_mm: point the MMU at another address space (flushes the TLB)."""
-        self._uc.reg_write(x86.UC_X86_REG_CR3, pgd)
+        self._one.value = pgd
+        _fast.uc_reg_write(self._uch, x86.UC_X86_REG_CR3, self._one_ref)
         self.current_cr3 = pgd
 
     def flush_tlb(self) -> None:
         """Drop cached translations after a PTE was changed or removed."""
-        self._uc.ctl(ucc.UC_CTL_TLB_FLUSH, ucc.UC_CTL_IO_WRITE)
+        _fast.uc_ctl(self._uch, _CTL_TLB_FLUSH)
 
     def invalidate_code(self, start: int, end: int) -> None:
         """Forget translated code for a user range whose bytes the kernel just wrote.

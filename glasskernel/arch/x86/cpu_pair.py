@@ -13,6 +13,13 @@ A ``CpuPair`` holds two ``Cpu`` objects over the same physical memory and kernel
 tables: ``free`` only ever runs without a budget, ``counted`` only with one, so neither ever
 drops its translations. The kernel sees the interface of one ``Cpu``:
 
+- a run without a budget that finds the context on ``counted`` (with the C tick hook)
+  stays there, with a long budget of its own (``STAY_BLOCKS``) after which the context
+  moves to ``free`` and the run goes on. Tasks that ping-pong through a pipe switch
+  between budgeted and unbudgeted runs every few µs, and moving the context costs more
+  than the tick hook does over such short runs; a task that computes still ends up on
+  ``free`` within a few milliseconds;
+
 - the user context (pt_regs with FS/GS base, the FXSAVE area) lives in the instance that ran
   last. It moves to the other, with CR3, only when the kind of run changes. The register
   methods are the live instance's own bound methods (rebound on a change), so the syscall
@@ -26,6 +33,8 @@ Limit: an instance notices guest stores into code it translated only when it mad
 itself. Code the guest writes and then runs on the other instance (a JIT patching its code
 in place while the kind of run changes in between) may run the old translation.
 """
+
+STAY_BLOCKS = 100_000           # an unbudgeted run on `counted`: blocks before moving to `free`
 
 # The register and fault-state methods of the live instance, bound on the pair itself.
 _LIVE_METHODS = ("read_regs", "write_regs", "read_reg", "write_reg", "syscall_args",
@@ -47,6 +56,7 @@ class CpuPair:
         self.budget_unit = counted.budget_unit
         self.current_cr3 = free.current_cr3
         self.mode_switches = 0          # times the user context moved between the instances
+        self.stays_ended = 0            # unbudgeted runs on `counted` that moved to `free`
         self._on_syscall = None
         self._on_exception = None
         self._live = None
@@ -81,12 +91,23 @@ class CpuPair:
     def run(self, rip: int, budget: int = 0):
         """``Cpu.run`` on the instance for this kind of run (see Cpu.run for the reasons)."""
         if not budget:
+            if self._live is self.counted and self.counted.budget_unit == "block":
+                return self._run_staying(rip)
             return self._make_live(self.free).run(rip)
         if self.counted.consume_stall(rip):
             # The counting instance cannot get past a fault on this first instruction:
             # the unbounded one takes it, so the counting one never runs without a count.
             return self._make_live(self.free).run_to_next_event(rip)
         return self._make_live(self.counted).run(rip, budget)
+
+    def _run_staying(self, rip: int):
+        """An unbudgeted run begun on `counted` (see the module doc)."""
+        counted = self.counted
+        reason = counted.run(rip, STAY_BLOCKS)
+        if reason != "tick" or not counted.budget_expired:
+            return reason
+        self.stays_ended += 1
+        return self._make_live(self.free).run(counted.read_reg("rip"))
 
     def interrupt(self) -> None:
         """From another thread: stop whichever instance is running (see Cpu.interrupt)."""

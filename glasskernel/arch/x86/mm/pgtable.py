@@ -4,14 +4,15 @@ The emulated CPU walks these tables itself (CR3 → PML4 → PDPT → PD → PT)
 view and the CPU's view of an address space are the same bytes. Intermediate entries grant
 everything (present, writable, user); the leaf PTE carries the real permissions, as Linux does.
 """
+import functools
 import struct
+from itertools import compress
 
 from glasskernel.mm.page_alloc import PAGE_SHIFT, PAGE_SIZE
 
 _PTE_STRUCT = struct.Struct("<Q")
 _unpack = _PTE_STRUCT.unpack_from
 _pack = _PTE_STRUCT.pack_into
-_TABLE_STRUCT = struct.Struct("<512Q")
 
 _PAGE_PRESENT = 1 << 0
 _PAGE_RW = 1 << 1
@@ -58,6 +59,12 @@ def pte_pfn_addr(pte: int) -> int:
 
 def pte_wrprotect(pte: int) -> int:
     return pte & ~_PAGE_RW
+
+
+@functools.lru_cache(maxsize=None)
+def _entries_struct(count: int) -> struct.Struct:
+    """Unpacks count consecutive 64-bit table entries."""
+    return struct.Struct(f"<{count}Q")
 
 
 class PageTable:
@@ -116,27 +123,32 @@ class PageTable:
         _pack(self.view, slot, 0)
         return old
 
-    def present_ptes(self, start: int, end: int):
-        """Yield (va, pte) for every present leaf in [start, end), in address order.
+    def present_ptes(self, start: int, end: int) -> list:
+        """[(va, pte)] for every present leaf in [start, end), in address order.
 
-        Walks the tree, so empty upper-level entries skip their whole range at once.
+        Walks the tree, so empty upper-level entries skip their whole range at once, and
+        reads each table's entries in the range with one unpack.
         """
+        found = []
         if start < end:
-            yield from self._walk(self.pgd, 39, 0, start, end)
+            self._walk(self.pgd, 39, 0, start, end, found)
+        return found
 
-    def _walk(self, table: int, shift: int, base: int, start: int, end: int):
+    def _walk(self, table: int, shift: int, base: int, start: int, end: int, found: list):
         first = max((start - base) >> shift, 0)
-        last = min((end - 1 - base) >> shift, 511)
-        entries = _TABLE_STRUCT.unpack_from(self.view, table)
-        for index in range(first, last + 1):
+        count = min((end - 1 - base) >> shift, 511) - first + 1
+        entries = _entries_struct(count).unpack_from(self.view, table + first * 8)
+        base += first << shift
+        # compress() skips the empty slots in C: most of a table is usually empty.
+        for index in compress(range(count), entries):
             entry = entries[index]
             if not entry & _PAGE_PRESENT:
                 continue
             va = base + (index << shift)
             if shift == PAGE_SHIFT:
-                yield va, entry
+                found.append((va, entry))
             else:
-                yield from self._walk(entry & PTE_PFN_MASK, shift - 9, va, start, end)
+                self._walk(entry & PTE_PFN_MASK, shift - 9, va, start, end, found)
 
     def free_tables(self) -> None:
         """Give back the table pages themselves (the leaves must be released before)."""
