@@ -77,25 +77,25 @@ def _pipeline_emulated(n, bins):
 
 
 WORKLOADS = [
-    Workload("getpid", 20000, 200,
+    Workload("getpid", 200000, 200,
              "N raw `syscall(SYS_getpid)`: the bare syscall round trip.",
              _c("getpid"), ("getpid",)),
-    Workload("write", 20000, 200,
+    Workload("write", 200000, 200,
              "N 64-byte `write()`s to /dev/null: syscall plus copying a guest buffer.",
              _c("write"), ("write",)),
-    Workload("compute", 50000000, 200000,
+    Workload("compute", 200000000, 200000,
              "N iterations of a xorshift64 loop (no syscalls): pure instruction emulation.",
              _c("compute"), ("compute",)),
     Workload("fork_wait", 300, 5,
              "N x (fork, child `_exit(0)`, parent `waitpid`): address-space copy + task lifecycle.",
              _c("fork_wait"), ("fork_wait",)),
-    Workload("fork_exec_wait", 100, 3,
+    Workload("fork_exec_wait", 200, 3,
              "N x (fork, child `execve` of a tiny static `true`, parent `waitpid`): "
              "ELF loading. Under qemu-user the exec'd `true` runs natively (see caveat).",
              lambda n, bins: [bins["fork_exec_wait"], str(n), bins["true"]],
              ("fork_exec_wait", "true"),
              lambda n, bins: [bins["fork_exec_wait"], str(n), bins["wrap_true"]]),
-    Workload("pipe_pingpong", 2000, 20,
+    Workload("pipe_pingpong", 5000, 20,
              "Parent and child bounce one byte over two pipes, N round trips: "
              "blocking and wake-up between tasks.",
              _c("pipe_pingpong"), ("pipe_pingpong",)),

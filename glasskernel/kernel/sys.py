@@ -161,12 +161,19 @@ class Rlimits(dict):
         return Rlimit(int(resource))
 
     def __getitem__(self, resource):
+        if type(resource) is int:           # hot (stack growth): an IntEnum key hashes and
+            try:                            # compares as its number, so no conversion
+                return super().__getitem__(resource)
+            except KeyError:
+                pass
         return super().__getitem__(self.key(resource))
 
     def __setitem__(self, resource, value):
         super().__setitem__(self.key(resource), tuple(value))
 
     def __contains__(self, resource):
+        if type(resource) is int and super().__contains__(resource):
+            return True
         try:
             return super().__contains__(self.key(resource))
         except (KeyError, ValueError):

@@ -119,14 +119,18 @@ def filemap_map_pages(mm, vma, page_va: int, key) -> None:
     start = max(vma.start, page_va & ~(window - 1))
     end = min(vma.end, start + window)
     cache = mm.phys.page_cache
-    for va in range(start, end, PAGE_SIZE):
-        if va == page_va:
+    flags = vma_pte_flags(vma, False)
+    first_index = vma.file_offset(start) // PAGE_SIZE
+    # The window is 64 KiB aligned, so it lies in one leaf table: read its PTEs at once.
+    for i, pte in enumerate(mm.pgtable.ptes(start, (end - start) // PAGE_SIZE)):
+        va = start + i * PAGE_SIZE
+        if va == page_va or pte_present(pte):
             continue
-        frame = cache.find_page(key, vma.file_offset(va) // PAGE_SIZE)
-        if frame is None or pte_present(mm.pgtable.get_pte(va)):
+        frame = cache.find_page(key, first_index + i)
+        if frame is None:
             continue
         mm.phys.get_page(frame)
-        mm.pgtable.set_pte(va, frame | vma_pte_flags(vma, False))
+        mm.pgtable.set_pte(va, frame | flags)
 
 
 def do_shared_fault(mm, vma, page_va: int) -> None:
@@ -252,12 +256,11 @@ def user_read_cstring(mm, addr: int, limit: int) -> bytes:
 
 def zap_page_range(mm, start: int, end: int) -> None:
     """Unmap every present page in [start, end) and drop the frame references."""
-    changed = False
-    for va, pte in list(mm.pgtable.present_ptes(start, end)):
-        mm.pgtable.clear_pte(va)
-        mm.phys.put_page(pte_pfn_addr(pte))
-        changed = True
-    if changed:
+    taken = mm.pgtable.take_ptes(start, end)
+    put_page = mm.phys.put_page
+    for _va, pte in taken:
+        put_page(pte_pfn_addr(pte))
+    if taken:
         mm.flush_tlb()
 
 

@@ -25,7 +25,7 @@ _KNOWN_MAP_FLAGS = (0x03 | MAP_FIXED | MAP_ANONYMOUS | 0x40 | MAP_GROWSDOWN | 0x
 
 
 def calc_vm_prot_bits(prot: int) -> VmFlags:
-    flags = VmFlags(0)
+    flags = 0
     if prot & PROT_READ:
         flags |= VmFlags.VM_READ
     if prot & PROT_WRITE:

@@ -239,6 +239,29 @@ def test_fault_fixed_inside_the_counting_run(machine):
     assert cpu.read_reg("rax") == 5
 
 
+@pytest.mark.parametrize("budget", [0, 1000])
+def test_unfixed_fault_leaves_no_fault_in_flight(machine, budget):
+    """A fault the kernel does not fix (it sends a signal instead) must not stay in
+    flight: the instance's next page fault would arrive as a double fault (vector 8)."""
+    cpu = machine.cpu
+    # mov rax, [DATA]; syscall
+    table = machine.address_space(b"\x48\x8b\x04\x25" + struct.pack("<I", DATA) + SYSCALL)
+    cpu.load_cr3(table.pgd)
+    vectors = []
+    cpu.on_exception = lambda vector: vectors.append(vector) or False
+    assert machine.run(budget) == ("exception", 14)
+
+    def map_data(vector):
+        vectors.append(vector)
+        table.set_pte(DATA, machine.frame(struct.pack("<Q", 77)) | pte_flags(True, False))
+        return True
+
+    cpu.on_exception = map_data
+    assert machine.run(budget) == "syscall"
+    assert vectors == [14, 14]
+    assert cpu.read_reg("rax") == 77
+
+
 def test_stalled_counting_run_steps_on_the_unbounded_instance(machine):
     cpu = machine.cpu
     cpu.load_cr3(machine.address_space(COUNT_LOOP).pgd)

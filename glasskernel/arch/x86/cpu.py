@@ -86,7 +86,8 @@ _CTL_TLB_FLUSH = (ucc.UC_CTL_IO_WRITE << 30) | ucc.UC_CTL_TLB_FLUSH
 # call, these well under one. Arguments are passed as ctypes objects or small ints.
 _fast = ctypes.CDLL(uclib._name)
 for _name in ("uc_emu_start", "uc_emu_stop", "uc_reg_read", "uc_reg_write",
-              "uc_reg_read_batch", "uc_reg_write_batch", "uc_ctl"):
+              "uc_reg_read_batch", "uc_reg_write_batch", "uc_ctl",
+              "uc_context_save", "uc_context_restore"):
     getattr(_fast, _name).restype = ctypes.c_int
 _HOOK_INTR_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
 
@@ -166,8 +167,9 @@ class Cpu:
         self.kernel_pgd_entry = int.from_bytes(phys.view[pgd + 511 * 8:pgd + 512 * 8], "little")
         self._setup_long_mode()
         self._install_hooks()
-        self._fault_state_offset = None
-        self._fault_ctx = None
+        self._fault_ctx = None          # a context blob to edit the fault state in
+        self._fault_ctx_ref = None
+        self._fault_state = None        # its int32 field: the exception in flight
         self._enter_ring3_selftest()
 
     @classmethod
@@ -227,8 +229,11 @@ class Cpu:
         self.on_exception = None
         if seen.get("vector") != VECTOR_PF:
             raise EmulatorFault("CPU self-test: entering ring 3 did not fault as expected")
-        self._fault_state_offset = _find_fault_state(before, seen["ctx"])
+        offset = _find_fault_state(before, seen["ctx"])
         self._fault_ctx = uc.context_save()
+        address = ctypes.cast(self._fault_ctx.context, ctypes.c_void_p).value
+        self._fault_ctx_ref = ctypes.c_void_p(address)
+        self._fault_state = ctypes.c_int32.from_address(address + offset)
         self._clear_fault_state()
         if uc.reg_read(x86.UC_X86_REG_CS) & 3 != 3:
             raise EmulatorFault("CPU self-test: not in user mode after sysretq")
@@ -238,12 +243,11 @@ class Cpu:
         return ctypes.string_at(ctx.context, ctx.size)
 
     def _clear_fault_state(self) -> None:
-        """Forget the exception in flight (QEMU's old_exception = -1) after fixing a fault."""
-        ctx = self._fault_ctx
-        self._uc.context_update(ctx)
-        blob = (ctypes.c_char * ctx.size).from_address(ctypes.cast(ctx.context, ctypes.c_void_p).value)
-        ctypes.c_int32.from_buffer(blob, self._fault_state_offset).value = -1
-        self._uc.context_restore(ctx)
+        """Forget the exception in flight (QEMU's old_exception = -1) after fixing a fault:
+        save the CPU state into our blob, reset the field there, load the blob back."""
+        _fast.uc_context_save(self._uch, self._fault_ctx_ref)
+        self._fault_state.value = -1
+        _fast.uc_context_restore(self._uch, self._fault_ctx_ref)
 
     # ----- hooks --------------------------------------------------------------------------
 
@@ -425,10 +429,11 @@ class Cpu:
         elapsed = time.perf_counter_ns() - started
         if self.stop_reason is None and budget:
             self.stop_reason = "tick"
-        elif self.stop_reason is None:
+        elif self.stop_reason is None or isinstance(self.stop_reason, tuple):
             # Stopped from outside: a fault may have been raised but never handed to our
-            # hook, leaving the emulator's fault state set (the next #PF would become a
-            # double fault).
+            # hook. Or a fault the kernel did not fix (it answers with a signal). Either
+            # way the emulator's fault state is still set, and this instance's next #PF
+            # would become a double fault.
             self._clear_fault_state()
         # A stall returns at once; a tight loop that ran its whole budget takes milliseconds.
         stalled = (budget and self._shim is None and self.stop_reason == "tick" and elapsed < STALL_NS

@@ -61,6 +61,9 @@ def pte_wrprotect(pte: int) -> int:
     return pte & ~_PAGE_RW
 
 
+LEAF_SPAN = 1 << 21             # the addresses one leaf table maps (512 pages)
+
+
 @functools.lru_cache(maxsize=None)
 def _entries_struct(count: int) -> struct.Struct:
     """Unpacks count consecutive 64-bit table entries."""
@@ -122,6 +125,25 @@ class PageTable:
         old = _unpack(self.view, slot)[0]
         _pack(self.view, slot, 0)
         return old
+
+    def ptes(self, va: int, count: int) -> tuple:
+        """The count PTEs from va on, which must lie in one leaf table (0 where absent)."""
+        slot = self.pte_slot(va)
+        if not slot:
+            return (0,) * count
+        return _entries_struct(count).unpack_from(self.view, slot)
+
+    def take_ptes(self, start: int, end: int) -> list:
+        """present_ptes(start, end), removing them: each leaf table's range is zeroed with
+        one write (zap_page_range)."""
+        found = self.present_ptes(start, end)
+        for leaf_va in sorted({va & ~(LEAF_SPAN - 1) for va, _pte in found}):
+            first = max(start, leaf_va)
+            last = min(end, leaf_va + LEAF_SPAN)
+            slot = self.pte_slot(first)
+            self.view[slot:slot + ((last - first) >> PAGE_SHIFT) * 8] = \
+                bytes(((last - first) >> PAGE_SHIFT) * 8)
+        return found
 
     def present_ptes(self, start: int, end: int) -> list:
         """[(va, pte)] for every present leaf in [start, end), in address order.
