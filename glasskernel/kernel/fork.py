@@ -194,15 +194,12 @@ def dup_mmap(old):
 
 def copy_page_range(src, dst, vma) -> None:
     """Share each present frame; write-protect private writable ones on both sides."""
-    from glasskernel.arch.x86.mm.pgtable import pte_pfn_addr, pte_write, pte_wrprotect
+    from glasskernel.arch.x86.mm.pgtable import pte_pfn_addr
     from glasskernel.mm.vm_flags import VmFlags
     cow = not vma.flags & VmFlags.VM_SHARED
-    for va, pte in list(src.pgtable.present_ptes(vma.start, vma.end)):
-        if cow and pte_write(pte):
-            pte = pte_wrprotect(pte)
-            src.pgtable.set_pte(va, pte)
-        src.phys.get_page(pte_pfn_addr(pte))
-        dst.pgtable.set_pte(va, pte)
+    get_page = src.phys.get_page
+    for _va, pte in src.pgtable.share_ptes(dst.pgtable, vma.start, vma.end, wrprotect=cow):
+        get_page(pte_pfn_addr(pte))
 
 
 def exit_mmap(mm) -> None:

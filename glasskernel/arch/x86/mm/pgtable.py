@@ -145,6 +145,25 @@ class PageTable:
                 bytes(((last - first) >> PAGE_SHIFT) * 8)
         return found
 
+    def share_ptes(self, dst, start: int, end: int, wrprotect: bool) -> list:
+        """copy_page_range's PTE work, a leaf table at a time: dst, which maps nothing in
+        [start, end), gets every PTE there; with wrprotect both sides lose write permission
+        first (COW). Returns the (va, pte) pairs now shared."""
+        shared = []
+        for leaf_va in sorted({va & ~(LEAF_SPAN - 1) for va, _pte in self.present_ptes(start, end)}):
+            first = max(start, leaf_va)
+            count = (min(end, leaf_va + LEAF_SPAN) - first) >> PAGE_SHIFT
+            packer = _entries_struct(count)
+            slot = self.pte_slot(first)
+            entries = packer.unpack_from(self.view, slot)
+            if wrprotect:
+                entries = [e & ~_PAGE_RW if e & _PAGE_PRESENT else e for e in entries]
+                packer.pack_into(self.view, slot, *entries)
+            packer.pack_into(dst.view, dst.pte_slot(first, create=True), *entries)
+            shared.extend((first + (i << PAGE_SHIFT), entries[i])
+                          for i in compress(range(count), entries) if entries[i] & _PAGE_PRESENT)
+        return shared
+
     def present_ptes(self, start: int, end: int) -> list:
         """[(va, pte)] for every present leaf in [start, end), in address order.
 
