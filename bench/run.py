@@ -167,6 +167,9 @@ def build_qemu_wrappers(bins):
     return bins
 
 
+FLOOR_WORKLOADS = {"compute"}      # what bench/cpu_floor.py can run
+
+
 def runners(tracing_overhead=False):
     rs = [("native", [])]
     qemu = shutil.which("qemu-x86_64")
@@ -174,6 +177,8 @@ def runners(tracing_overhead=False):
         rs.append(("qemu-user", [qemu]))
         rs.append(("qemu-all", [qemu]))    # exec'd programs under qemu too (wrappers)
     rs.append(("glasskernel", [sys.executable, "-m", "glasskernel", "run"]))
+    # The compute loop on a bare glasskernel CPU, no kernel: the emulator's own floor.
+    rs.append(("cpu-floor", [sys.executable, str(HERE / "cpu_floor.py")]))
     if tracing_overhead:
         rs.append(("glasskernel-notrace", [sys.executable, str(HERE / "notrace.py"), "run"]))
     return rs
@@ -200,6 +205,8 @@ def bench_workload(w, n, reps, rs, bins):
             if w.emulated is None or not bins.get("wrap_busybox"):
                 continue                   # nothing is exec'd: the same as qemu-user
             argv = w.emulated
+        if rname == "cpu-floor" and w.name not in FLOOR_WORKLOADS:
+            continue
         try:
             for _ in range(reps):
                 t_n, out = time_once(prefix + argv(n, bins))
@@ -257,6 +264,9 @@ def report(results, rnames, reps, quick):
             if x is None and r == "qemu-all":
                 row.append("= qemu-user")      # nothing exec'd: nothing more to emulate
                 continue
+            if x is None and r == "cpu-floor":
+                row.append("–")
+                continue
             row.append("error" if x is None or "error" in x else fmt(x["median"]))
         row.append(ratio(res.get("glasskernel"), res.get("native")))
         if "qemu-user" in rnames:
@@ -274,7 +284,7 @@ def report(results, rnames, reps, quick):
         lines.append("|---|---|---|---|")
         for r in rnames:
             x = res.get(r)
-            if x is None and r == "qemu-all":
+            if x is None and r in ("qemu-all", "cpu-floor"):
                 continue
             if x is None or "error" in x:
                 lines.append("| %s | error | error | n/a |" % r)
@@ -331,6 +341,9 @@ CAVEATS = """\
   runs the same workloads with every exec'd program wrapped in qemu-x86_64
   (`bench/programs/qemu_wrap.c`, a native wrapper that starts qemu on it), so
   all of them are emulated, as under glasskernel: compare with that column.
+* `cpu-floor` (compute only) runs the same loop, hand-assembled, on one bare
+  glasskernel CPU with no kernel (`bench/cpu_floor.py`): what Unicorn itself
+  costs with the CPU backend's set-up. glasskernel ÷ it is what the kernel adds.
 * `glasskernel-notrace` (with `--tracing-overhead`) is glasskernel with its
   tracepoint wrappers compiled out (`bench/notrace.py`): glasskernel ÷ it is
   what the tracepoints cost when no tracer is attached.

@@ -291,3 +291,25 @@ def test_instances_must_share_the_kernel_half():
     from glasskernel.arch.x86.cpu_pair import CpuPair
     with pytest.raises(ValueError):
         CpuPair(Cpu(phys), Cpu(phys))
+
+
+def test_kernel_bug_in_the_syscall_hook_is_raised_after_the_run(machine):
+    """do_syscall_64 is called straight from the C hook; a Python exception outside a
+    handler cannot cross the emulator's C frames, so it is kept and raised by run()."""
+    import functools
+
+    from glasskernel.arch.x86.entry.common import do_syscall_64
+
+    class BrokenKernel:
+        cpu = machine.cpu
+
+        @property
+        def current(self):
+            raise RuntimeError("no current task")
+
+    cpu = machine.cpu
+    cpu.load_cr3(machine.address_space(mov_eax(39) + SYSCALL).pgd)
+    cpu.on_syscall = functools.partial(do_syscall_64, BrokenKernel())
+    for budget in (0, 1000):
+        with pytest.raises(RuntimeError, match="no current task"):
+            machine.run(budget)

@@ -138,13 +138,12 @@ class Cpu:
         ticks: whether runs may have a budget (the C tick hook costs a little per block)."""
         self.cpu_id = cpu_id
         self.phys = phys
-        self.on_syscall = None          # set by the kernel: fn() -> bool (keep running?)
+        self._on_syscall = None         # set by the kernel: fn() -> bool (keep running?)
         self.on_exception = None        # set by the kernel: fn(vector) -> bool (fixed?)
         self.pending_error = None       # a Python exception raised inside a hook
         self.stop_reason = None
         self.current_cr3 = 0
         self._stalled_at = None
-        self._stop_at_next_event = False
         self._counting = False          # the emulator's count hook is installed
         self._shim = entry_shim.load()
         self.ticks = ticks
@@ -274,8 +273,6 @@ class Cpu:
         entry.reg_read_batch = ctypes.cast(_fast.uc_reg_read_batch, ctypes.c_void_p).value
         entry.reg_write = ctypes.cast(_fast.uc_reg_write, ctypes.c_void_p).value
         entry.emu_stop = ctypes.cast(_fast.uc_emu_stop, ctypes.c_void_p).value
-        self._on_syscall_cb = entry_shim.ON_SYSCALL_CFUNC(self._hook_syscall)
-        entry.on_syscall = ctypes.cast(self._on_syscall_cb, ctypes.c_void_p).value
         entry.rax_id = x86.UC_X86_REG_RAX
         base = ctypes.addressof(entry)
         for i, name in enumerate(_SYSCALL_REGS):
@@ -291,20 +288,19 @@ class Cpu:
             raise EmulatorFault(f"uc_hook_add failed: {UcError(status)}")
         self._hooks.append(handle)
 
-    def _hook_syscall(self) -> int:
-        """The kernel's part of a syscall (called by gk_syscall_hook): 1 = keep running."""
-        try:
-            if not self.on_syscall():
-                self.stop_reason = "syscall"
-                return 0
-            if self._stop_at_next_event:
-                self._stop_at_next_event = False
-                self.stop_reason = "tick"
-                return 0
-            return 1
-        except BaseException as exc:          # noqa: BLE001 - carried out of the C callback
-            self._keep_error(exc)
-            return 0
+    @property
+    def on_syscall(self):
+        return self._on_syscall
+
+    @on_syscall.setter
+    def on_syscall(self, fn) -> None:
+        """The kernel's syscall entry, called by gk_syscall_hook with nothing between: it
+        returns whether to keep running, and must not raise (the kernel's do_syscall_64
+        hands its own failures to ``keep_error``)."""
+        self._on_syscall = fn
+        self._on_syscall_cb = entry_shim.ON_SYSCALL_CFUNC(fn) if fn is not None else None
+        self._entry.on_syscall = (ctypes.cast(self._on_syscall_cb, ctypes.c_void_p).value
+                                  if fn is not None else None)
 
     def _hook_syscall_ctypes(self, _uch, _user) -> None:
         """gk_syscall_hook's work through ctypes, for when the shim cannot be built."""
@@ -313,30 +309,37 @@ class Cpu:
         _fast.uc_reg_read_batch(uch, entry.reg_ids, entry.reg_ptrs, len(_SYSCALL_REGS))
         entry.ret_valid = 0
         entry.in_hook = 1
-        keep = self._hook_syscall()
+        keep = self._on_syscall()
         entry.in_hook = 0
         if entry.ret_valid:
             _fast.uc_reg_write(uch, x86.UC_X86_REG_RAX, self._ret_ref)
         if not keep:
+            entry.left_for_syscall = 1
+            _fast.uc_emu_stop(uch)
+        elif entry.stop_at_event:
+            entry.stop_at_event = 0
+            entry.stopped_at_event = 1
             _fast.uc_emu_stop(uch)
 
     def _hook_intr(self, _uch, vector, _user):
         try:
             if self.on_exception(vector):
                 self._clear_fault_state()
-                if self._stop_at_next_event:
-                    self._stop_at_next_event = False
-                    self.stop_reason = "tick"
+                entry = self._entry
+                if entry.stop_at_event:
+                    entry.stop_at_event = 0
+                    entry.stopped_at_event = 1
                     _fast.uc_emu_stop(self._uch)
             else:
                 self.stop_reason = ("exception", vector)
                 _fast.uc_emu_stop(self._uch)
         except BaseException as exc:          # noqa: BLE001 - carried out of the C callback
-            self._keep_error(exc)
+            self.keep_error(exc)
             _fast.uc_emu_stop(self._uch)
 
-    def _keep_error(self, exc: BaseException) -> None:
-        """A Python exception cannot cross the C frames: keep it for ``_emu_start``."""
+    def keep_error(self, exc: BaseException) -> None:
+        """A Python exception cannot cross the C frames: keep it for ``_emu_start``, which
+        raises it once the emulator has stopped (the hook returns "stop")."""
         if self.pending_error is None:
             self.pending_error = exc
         self.stop_reason = "error"
@@ -416,17 +419,24 @@ class Cpu:
     def run_to_next_event(self, rip: int):
         """Run without a count and stop at the next event our hooks see (a syscall, or a
         fault once fixed), reported as "tick"; other reasons as ``run``."""
-        self._stop_at_next_event = True
+        self._entry.stop_at_event = 1
         return self._run(rip, 0)
 
     def _run(self, rip: int, budget: int):
         self.stop_reason = None
+        entry = self._entry
+        entry.left_for_syscall = entry.stopped_at_event = 0
         started = time.perf_counter_ns()
         try:
             self._emu_start(rip, budget)
         finally:
-            self._stop_at_next_event = False
+            entry.stop_at_event = 0
         elapsed = time.perf_counter_ns() - started
+        if self.stop_reason is None:
+            if entry.left_for_syscall:
+                self.stop_reason = "syscall"
+            elif entry.stopped_at_event:
+                self.stop_reason = "tick"
         if self.stop_reason is None and budget:
             self.stop_reason = "tick"
         elif self.stop_reason is None or isinstance(self.stop_reason, tuple):

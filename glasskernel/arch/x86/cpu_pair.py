@@ -39,7 +39,7 @@ STAY_BLOCKS = 100_000           # an unbudgeted run on `counted`: blocks before 
 # The register and fault-state methods of the live instance, bound on the pair itself.
 _LIVE_METHODS = ("read_regs", "write_regs", "read_reg", "write_reg", "syscall_args",
                  "set_return", "read_fxsave", "write_fxsave", "read_fp_raw", "write_fp_state",
-                 "fault_address")
+                 "fault_address", "keep_error")
 
 
 class CpuPair:

@@ -7,7 +7,8 @@
  *  - gk_syscall_hook: the `syscall` instruction. Reads the number and the six argument
  *    registers into the shared gk_entry, runs the kernel's Python callback (which answers
  *    "keep running?"), writes rax back if the kernel set a return value, and stops the
- *    emulator when the kernel asked to leave.
+ *    emulator when the kernel asked to leave, or when it asked to stop at the next event
+ *    (noting which of the two it was).
  *  - gk_block_hook: the timer tick. Counts translated blocks as they start and stops the
  *    emulator when the budget runs out. The stop is requested from the emulator's own
  *    thread at a block boundary, so the run ends cleanly between two blocks (unlike a stop
@@ -31,6 +32,11 @@ struct gk_entry {
 	/* The budget: blocks left before a tick (0 = unbounded) and whether it ran out. */
 	int64_t blocks_left;
 	int64_t budget_expired;
+	/* Why the syscall hook stopped the run: the kernel asked to leave, or it had asked
+	 * for a stop at the next event (stop_at_event, cleared when taken). */
+	int64_t left_for_syscall;
+	int64_t stop_at_event;
+	int64_t stopped_at_event;
 	/* Set once by Python. */
 	void *uc;
 	int (*reg_read_batch)(void *uc, int *ids, void **vals, int count);
@@ -53,8 +59,14 @@ void gk_syscall_hook(void *uc, struct gk_entry *e)
 	e->in_hook = 0;
 	if (e->ret_valid)
 		e->reg_write(uc, (int)e->rax_id, &e->ret);
-	if (!keep)
+	if (!keep) {
+		e->left_for_syscall = 1;
 		e->emu_stop(uc);
+	} else if (e->stop_at_event) {
+		e->stop_at_event = 0;
+		e->stopped_at_event = 1;
+		e->emu_stop(uc);
+	}
 }
 
 void gk_block_hook(void *uc, uint64_t address, uint32_t size, struct gk_entry *e)

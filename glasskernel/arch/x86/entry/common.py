@@ -50,43 +50,48 @@ def do_syscall_64(kernel) -> bool:
     is pending, the context was rewritten, or the task is exiting). This is the hottest
     path of the kernel: the handler call is inlined here rather than going through
     invoke() (slow syscalls, exit included, never get here), and the uncommon outcomes
-    are left to ``_fast_syscall_exit``.
+    are left to ``_fast_syscall_exit``. The CPU calls it straight from its C hook, so it
+    must not raise: an exception is handed to the CPU, which re-raises it once stopped.
     """
-    task = kernel.current
-    cpu = kernel.cpu
-    args = cpu.syscall_args()                     # [nr, arg0 .. arg5]
-    nr = args[0]
-    entry = kernel.sys_call_table.get(nr)
-    if entry is not None and entry.slow:
-        save_pt_regs_for_slow_path(task, cpu)
-        return False
-    thread = task.thread
-    thread.orig_rax = nr
-    kernel.in_fast_syscall = True
     try:
-        if entry is None:
-            ret = sys_ni_syscall(kernel, task, nr)
-        else:
-            ret = entry.handler(task, *args[entry.argslice])
-    except KernelError as err:
-        ret = -err.errno
-    except SlowPathRequired:
+        task = kernel.current
+        cpu = kernel.cpu
+        args = cpu.syscall_args()                     # [nr, arg0 .. arg5]
+        nr = args[0]
+        entry = kernel.sys_call_table.get(nr)
+        if entry is not None and entry.slow:
+            save_pt_regs_for_slow_path(task, cpu)
+            return False
+        thread = task.thread
+        thread.orig_rax = nr
+        kernel.in_fast_syscall = True
+        try:
+            if entry is None:
+                ret = sys_ni_syscall(kernel, task, nr)
+            else:
+                ret = entry.handler(task, *args[entry.argslice])
+        except KernelError as err:
+            ret = -err.errno
+        except SlowPathRequired:
+            thread.orig_rax = -1
+            save_pt_regs_for_slow_path(task, cpu)
+            return False
+        except Exception as exc:                      # an internal bug: report and contain it
+            kernel.internal_error(task, exc, syscall=entry.name if entry else "")
+            ret = -Errno.ENOSYS
+        finally:
+            kernel.in_fast_syscall = False
         thread.orig_rax = -1
-        save_pt_regs_for_slow_path(task, cpu)
+        if (tracepoint._active is not None or kernel.strace is not None or task.exiting
+                or thread.regs_dirty or ret in _RESTART_CODES):
+            return _fast_syscall_exit(kernel, task, nr, args[1:], ret)
+        cpu.set_return(ret)
+        # Pending signals or a requested switch are handled on the way out, outside the
+        # emulator, where the task may sleep or switch (exit_to_user_mode_prepare).
+        return not (task.pending & ~task.blocked or kernel.sched.need_resched)
+    except BaseException as exc:                  # noqa: BLE001 - a kernel bug outside the handler
+        kernel.cpu.keep_error(exc)                # cannot cross the emulator's C frames
         return False
-    except Exception as exc:                      # an internal bug: report and contain it
-        kernel.internal_error(task, exc, syscall=entry.name if entry else "")
-        ret = -Errno.ENOSYS
-    finally:
-        kernel.in_fast_syscall = False
-    thread.orig_rax = -1
-    if (tracepoint._active is not None or kernel.strace is not None or task.exiting
-            or thread.regs_dirty or ret in _RESTART_CODES):
-        return _fast_syscall_exit(kernel, task, nr, args[1:], ret)
-    cpu.set_return(ret)
-    # Pending signals or a requested switch are handled on the way out, outside the
-    # emulator, where the task may sleep or switch (exit_to_user_mode_prepare).
-    return not (task.pending & ~task.blocked or kernel.sched.need_resched)
 
 
 def _fast_syscall_exit(kernel, task, nr, args, ret) -> bool:
