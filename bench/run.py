@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+import targets                      # bench/targets.py (the script's directory is on sys.path)
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 PROGRAMS = HERE / "programs"
@@ -401,6 +403,8 @@ def main():
     elapsed = time.perf_counter() - t_start
 
     body = report(results, rnames, reps, args.quick)
+    if not args.quick:                  # quick figures are meaningless: no verdicts on them
+        body += "\n" + targets.section(results)
     print(body)
     print("(total %.1f s)" % elapsed, file=sys.stderr)
 
