@@ -17,10 +17,11 @@ from glasskernel.mm.page_alloc import PhysicalMemory
 
 CODE = 0x400000
 SEED = 88172645463325252
-# rsi = x, rcx = n:  loop: mov rax,rsi; shl rax,13; xor rsi,rax; mov rax,rsi; shr rax,7;
-# xor rsi,rax; mov rax,rsi; shl rax,17; xor rsi,rax; dec rcx; jnz loop; syscall
-_BODY = bytes.fromhex("4889f0 48c1e00d 4831c6 4889f0 48c1e807 4831c6 4889f0 48c1e011 4831c6"
-                      " 48ffc9".replace(" ", ""))
+# The loop musl-gcc -O2 makes of compute.c (rsi = x, rdi = i, rax = n):
+# mov rcx,rsi; add rdi,1; shl rcx,13; xor rcx,rsi; mov rdx,rcx; shr rdx,7; xor rdx,rcx;
+# mov rsi,rdx; shl rsi,17; xor rsi,rdx; cmp rax,rdi; jne loop; then syscall.
+_BODY = bytes.fromhex("4889f1 4883c701 48c1e10d 4831f1 4889ca 48c1ea07 4831ca 4889d6"
+                      " 48c1e611 4831d6 4839f8".replace(" ", ""))
 LOOP = _BODY + b"\x75" + struct.pack("<b", -(len(_BODY) + 2)) + b"\x0f\x05"
 
 
@@ -37,7 +38,8 @@ def run(n: int) -> int:
     cpu.write_reg("rsi", SEED)
     if n <= 0:
         return SEED
-    cpu.write_reg("rcx", n)
+    cpu.write_reg("rdi", 0)
+    cpu.write_reg("rax", n)
     if cpu.run(CODE) != "syscall":
         raise SystemExit("cpu_floor: the loop did not reach its syscall")
     return cpu.read_reg("rsi")

@@ -343,7 +343,7 @@ CAVEATS = """\
   runs the same workloads with every exec'd program wrapped in qemu-x86_64
   (`bench/programs/qemu_wrap.c`, a native wrapper that starts qemu on it), so
   all of them are emulated, as under glasskernel: compare with that column.
-* `cpu-floor` (compute only) runs the same loop, hand-assembled, on one bare
+* `cpu-floor` (compute only) runs the same instructions, hand-assembled, on one bare
   glasskernel CPU with no kernel (`bench/cpu_floor.py`): what Unicorn itself
   costs with the CPU backend's set-up. glasskernel ÷ it is what the kernel adds.
 * `glasskernel-notrace` (with `--tracing-overhead`) is glasskernel with its

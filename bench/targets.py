@@ -77,7 +77,7 @@ PROFILE_NOTES = {
     "compute": (
         "The loop runs as one unbounded run on the CPU instance without the tick hook, so "
         "no glasskernel code runs while it computes: compare the `cpu-floor` row, the same "
-        "loop on a bare glasskernel CPU with no kernel. What remains is Unicorn's: softmmu "
+        "instructions on a bare glasskernel CPU with no kernel. What remains is Unicorn's: softmmu "
         "with paging, and an exit-request check at the start of every translated block, "
         "against qemu-user's direct host addressing. Preemption, when on, adds a C block "
         "hook of a few ns per block (not per instruction)."),
