@@ -48,7 +48,8 @@ def sys_uname(task, name) -> int:
 
 def _vnr(task, target, tgid: bool) -> int:
     """target's number as task sees it (the root number for tasks without pid links)."""
-    if len(task.pid_links) <= 1 or not target.pid_links:
+    links = getattr(task, "pid_links", None)
+    if not links or len(links) == 1 or not getattr(target, "pid_links", None):
         return target.tgid if tgid else target.pid      # the root namespace: root numbers
     from glasskernel.kernel.pid import task_pid_vnr, task_tgid_vnr
     return task_tgid_vnr(target, task) if tgid else task_pid_vnr(target, task)
