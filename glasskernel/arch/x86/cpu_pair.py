@@ -36,10 +36,11 @@ in place while the kind of run changes in between) may run the old translation.
 
 STAY_BLOCKS = 100_000           # an unbudgeted run on `counted`: blocks before moving to `free`
 
-# The register and fault-state methods of the live instance, bound on the pair itself.
+# The register and fault-state methods (and the syscall return slot) of the live
+# instance, bound on the pair itself.
 _LIVE_METHODS = ("read_regs", "write_regs", "read_reg", "write_reg", "syscall_args",
                  "set_return", "read_fxsave", "write_fxsave", "read_fp_raw", "write_fp_state",
-                 "fault_address", "keep_error")
+                 "fault_address", "keep_error", "return_slot")
 
 
 class CpuPair:

@@ -7,6 +7,7 @@ CPU, so ``do_syscall_64`` reads just the number and arguments, dispatches throug
 A syscall leaves the emulator (returns False to the CPU) when the task's saved context was
 rewritten (execve) or the task stopped running (exit); the task's run loop then takes over.
 """
+from glasskernel.arch.x86.cpu import RET_VALID_WORD, RET_WORD
 from glasskernel.kernel.sched.wait import SlowPathRequired
 from glasskernel.kernel.trace import tracepoint
 from glasskernel.uapi.errno import (ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR,
@@ -85,7 +86,9 @@ def do_syscall_64(kernel) -> bool:
         if (tracepoint._active is not None or kernel.strace is not None or task.exiting
                 or thread.regs_dirty or ret in _RESTART_CODES):
             return _fast_syscall_exit(kernel, task, nr, args[1:], ret)
-        cpu.set_return(ret)
+        slot = cpu.return_slot                    # cpu.set_return(ret), inlined
+        slot[RET_WORD] = ret & 0xFFFF_FFFF_FFFF_FFFF
+        slot[RET_VALID_WORD] = 1
         # Pending signals or a requested switch are handled on the way out, outside the
         # emulator, where the task may sleep or switch (exit_to_user_mode_prepare).
         return not (task.pending & ~task.blocked or kernel.sched.need_resched)
