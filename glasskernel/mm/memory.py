@@ -118,19 +118,25 @@ def filemap_map_pages(mm, vma, page_va: int, key) -> None:
     window = FAULT_AROUND_PAGES * PAGE_SIZE
     start = max(vma.start, page_va & ~(window - 1))
     end = min(vma.end, start + window)
-    cache = mm.phys.page_cache
+    cached = mm.phys.page_cache.pages
     flags = vma_pte_flags(vma, False)
     first_index = vma.file_offset(start) // PAGE_SIZE
-    # The window is 64 KiB aligned, so it lies in one leaf table: read its PTEs at once.
-    for i, pte in enumerate(mm.pgtable.ptes(start, (end - start) // PAGE_SIZE)):
-        va = start + i * PAGE_SIZE
-        if va == page_va or pte_present(pte):
+    faulting = (page_va - start) // PAGE_SIZE
+    # The window is 64 KiB aligned, so it lies in one leaf table: its PTEs are read and
+    # written back at once.
+    ptes = list(mm.pgtable.ptes(start, (end - start) // PAGE_SIZE))
+    mapped = False
+    for i, pte in enumerate(ptes):
+        if i == faulting or pte_present(pte):
             continue
-        frame = cache.find_page(key, first_index + i)
+        frame = cached.get((key, first_index + i))
         if frame is None:
             continue
         mm.phys.get_page(frame)
-        mm.pgtable.set_pte(va, frame | flags)
+        ptes[i] = frame | flags
+        mapped = True
+    if mapped:
+        mm.pgtable.set_ptes(start, ptes)
 
 
 def do_shared_fault(mm, vma, page_va: int) -> None:

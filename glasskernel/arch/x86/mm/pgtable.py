@@ -133,6 +133,11 @@ class PageTable:
             return (0,) * count
         return _entries_struct(count).unpack_from(self.view, slot)
 
+    def set_ptes(self, va: int, ptes) -> None:
+        """Write consecutive PTEs from va on, in one leaf table, with one pack."""
+        ptes = list(ptes)
+        _entries_struct(len(ptes)).pack_into(self.view, self.pte_slot(va, create=True), *ptes)
+
     def take_ptes(self, start: int, end: int) -> list:
         """present_ptes(start, end), removing them: each leaf table's range is zeroed with
         one write (zap_page_range)."""
