@@ -170,9 +170,12 @@ def build_qemu_wrappers(bins):
 
 
 FLOOR_WORKLOADS = {"compute"}      # what bench/cpu_floor.py can run
+# Workloads that clone with CLONE_VM (threads; busybox sh's vfork): Qiling's multithread mode.
+QILING_THREADED = {"thread_create_join", "busybox_true_loop", "seq_sort_pipeline"}
+QILING_PYTHON = os.environ.get("GLASSKERNEL_QILING_PYTHON", "/opt/qiling-venv/bin/python")
 
 
-def runners(tracing_overhead=False):
+def runners(tracing_overhead=False, qiling=True):
     rs = [("native", [])]
     qemu = shutil.which("qemu-x86_64")
     if qemu:
@@ -181,6 +184,8 @@ def runners(tracing_overhead=False):
     rs.append(("glasskernel", [sys.executable, "-m", "glasskernel", "run"]))
     # The compute loop on a bare glasskernel CPU, no kernel: the emulator's own floor.
     rs.append(("cpu-floor", [sys.executable, str(HERE / "cpu_floor.py")]))
+    if qiling and os.path.exists(QILING_PYTHON):  # Qiling, in its own virtual environment
+        rs.append(("qiling", [QILING_PYTHON, str(HERE / "qiling_run.py")]))
     if tracing_overhead:
         rs.append(("glasskernel-notrace", [sys.executable, str(HERE / "notrace.py"), "run"]))
     return rs
@@ -191,8 +196,8 @@ def time_once(cmd):
     r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT)
     dt = time.perf_counter() - t0
     if r.returncode != 0:
-        raise RuntimeError("%s exited %d: %s" % (" ".join(cmd)[:120], r.returncode,
-                                                 r.stderr.decode(errors="replace")[-300:]))
+        last = (r.stderr.decode(errors="replace").strip().splitlines() or [""])[-1]
+        raise RuntimeError("%s exited %d: %s" % (" ".join(cmd)[:120], r.returncode, last[-300:]))
     return dt, r.stdout
 
 
@@ -209,6 +214,8 @@ def bench_workload(w, n, reps, rs, bins):
             argv = w.emulated
         if rname == "cpu-floor" and w.name not in FLOOR_WORKLOADS:
             continue
+        if rname == "qiling" and w.name in QILING_THREADED:
+            prefix = prefix + ["--threads"]
         try:
             for _ in range(reps):
                 t_n, out = time_once(prefix + argv(n, bins))
@@ -257,6 +264,8 @@ def report(results, rnames, reps, quick):
         hdr.append("gk / qemu")
     if "qemu-all" in rnames:
         hdr.append("gk / qemu-all")
+    if "qiling" in rnames:
+        hdr.append("gk / qiling")
     lines.append("| " + " | ".join(hdr) + " |")
     lines.append("|" + "---|" * len(hdr))
     for w, (res, n, n0) in results:
@@ -275,6 +284,8 @@ def report(results, rnames, reps, quick):
             row.append(ratio(res.get("glasskernel"), res.get("qemu-user")))
         if "qemu-all" in rnames:
             row.append(ratio(res.get("glasskernel"), res.get("qemu-all")))
+        if "qiling" in rnames:
+            row.append(ratio(res.get("glasskernel"), res.get("qiling")))
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")
     for w, (res, n, n0) in results:
@@ -346,6 +357,12 @@ CAVEATS = """\
 * `cpu-floor` (compute only) runs the same instructions, hand-assembled, on one bare
   glasskernel CPU with no kernel (`bench/cpu_floor.py`): what Unicorn itself
   costs with the CPU backend's set-up. glasskernel ÷ it is what the kernel adds.
+* `qiling` runs each program under Qiling (`bench/qiling_run.py`) when a
+  virtual environment with it exists at $GLASSKERNEL_QILING_PYTHON (default
+  `/opt/qiling-venv/bin/python`; `python3 -m venv /opt/qiling-venv &&
+  /opt/qiling-venv/bin/pip install qiling`). Qiling follows execve itself,
+  so its exec workloads are all emulated. A workload whose output differs from
+  native under Qiling shows as an error for it.
 * `glasskernel-notrace` (with `--tracing-overhead`) is glasskernel with its
   tracepoint wrappers compiled out (`bench/notrace.py`): glasskernel ÷ it is
   what the tracepoints cost when no tracer is attached.
@@ -391,7 +408,7 @@ def main():
         print("%s missing: skipping shell workloads" % BUSYBOX, file=sys.stderr)
         ws = [w for w in ws if w.needs]
 
-    rs = runners(args.tracing_overhead)
+    rs = runners(args.tracing_overhead, qiling=not args.quick)
     rnames = [r for r, _ in rs]
     results = []
     t_start = time.perf_counter()
