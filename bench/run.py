@@ -253,7 +253,8 @@ def fmt(sec):
 def ratio(a, b):
     if not a or not b or "error" in a or "error" in b or b["median"] <= 0 or a["median"] <= 0:
         return "n/a"
-    return "%.1f×" % (a["median"] / b["median"])
+    value = a["median"] / b["median"]
+    return ("%.2f×" if value < 1 else "%.1f×") % value
 
 
 def report(results, rnames, reps, quick):
