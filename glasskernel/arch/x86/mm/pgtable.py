@@ -81,6 +81,8 @@ class PageTable:
         # va >> 21 → the leaf table of that 2 MiB region. Upper-level entries are only
         # ever added (tables are freed all at once, with the address space), so a leaf
         # table found once stays valid: the walk's three upper levels are done once.
+        # Tables are created only by pte_slot, which records each leaf here, so this
+        # also lists every leaf table of the address space (present_ptes uses that).
         self._leaf = {}
         if kernel_pgd_entry:
             # pgd_alloc: every address space maps the kernel half the same way.
@@ -172,29 +174,23 @@ class PageTable:
     def present_ptes(self, start: int, end: int) -> list:
         """[(va, pte)] for every present leaf in [start, end), in address order.
 
-        Walks the tree, so empty upper-level entries skip their whole range at once, and
-        reads each table's entries in the range with one unpack.
+        Reads only the leaf tables that exist (``_leaf`` lists them all), each one's part
+        of the range with one unpack; empty slots are skipped in C by compress().
         """
         found = []
-        if start < end:
-            self._walk(self.pgd, 39, 0, start, end, found)
+        if start >= end:
+            return found
+        low, high = start >> 21, (end - 1) >> 21
+        for region in sorted(r for r in self._leaf if low <= r <= high):
+            first = max(start, region << 21)
+            count = (min(end, (region + 1) << 21) - first) >> PAGE_SHIFT
+            entries = _entries_struct(count).unpack_from(
+                self.view, self._leaf[region] + ((first >> PAGE_SHIFT) & 511) * 8)
+            for index in compress(range(count), entries):
+                entry = entries[index]
+                if entry & _PAGE_PRESENT:
+                    found.append((first + (index << PAGE_SHIFT), entry))
         return found
-
-    def _walk(self, table: int, shift: int, base: int, start: int, end: int, found: list):
-        first = max((start - base) >> shift, 0)
-        count = min((end - 1 - base) >> shift, 511) - first + 1
-        entries = _entries_struct(count).unpack_from(self.view, table + first * 8)
-        base += first << shift
-        # compress() skips the empty slots in C: most of a table is usually empty.
-        for index in compress(range(count), entries):
-            entry = entries[index]
-            if not entry & _PAGE_PRESENT:
-                continue
-            va = base + (index << shift)
-            if shift == PAGE_SHIFT:
-                found.append((va, entry))
-            else:
-                self._walk(entry & PTE_PFN_MASK, shift - 9, va, start, end, found)
 
     def free_tables(self) -> None:
         """Give back the table pages themselves (the leaves must be released before)."""

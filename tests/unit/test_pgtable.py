@@ -1,0 +1,59 @@
+"""Page tables (arch/x86/mm/pgtable.py): the range operations fork, exit and mprotect use
+agree with what was mapped page by page."""
+import random
+
+from glasskernel.arch.x86.mm.pgtable import PageTable, pte_flags, pte_write
+from glasskernel.mm.page_alloc import PAGE_SIZE, PhysicalMemory
+
+# Regions in different leaf, directory and top-level tables, and one at the user top.
+BASES = [0x400000, 0x5FF000, 0x7F0000000, 0x5555_5555_4000, 0x7FFF_FF00_0000]
+
+
+def mapped_table(seed: int = 7):
+    """A PageTable with random pages mapped around BASES; returns (table, {va: pte})."""
+    rng = random.Random(seed)
+    phys = PhysicalMemory(64 << 20)
+    table = PageTable(phys)
+    expect = {}
+    for base in BASES:
+        for _ in range(40):
+            va = base + rng.randrange(0, 600) * PAGE_SIZE
+            pte = phys.alloc_page() | pte_flags(rng.random() < 0.5, rng.random() < 0.3)
+            table.set_pte(va, pte)
+            expect[va] = pte
+    for va in rng.sample(sorted(expect), 30):           # and some unmapped again
+        table.clear_pte(va)
+        del expect[va]
+    return table, expect
+
+
+def test_present_ptes_matches_page_by_page_mappings():
+    table, expect = mapped_table()
+    assert table.present_ptes(0, 1 << 47) == sorted(expect.items())
+    for start, end in [(0x400000, 0x401000), (0x5FF000 + 5 * PAGE_SIZE, 0x7F0000000 + 77 * PAGE_SIZE),
+                       (0x5555_5555_4000, 0x5555_5555_4000), (0x7FFF_FF00_0000, 1 << 47)]:
+        assert table.present_ptes(start, end) == sorted(
+            (va, pte) for va, pte in expect.items() if start <= va < end)
+
+
+def test_take_ptes_removes_exactly_the_range():
+    table, expect = mapped_table(11)
+    start, end = 0x5FF000 + 3 * PAGE_SIZE, 0x7F0000000 + 300 * PAGE_SIZE
+    taken = table.take_ptes(start, end)
+    assert taken == sorted((va, pte) for va, pte in expect.items() if start <= va < end)
+    left = {va: pte for va, pte in expect.items() if not start <= va < end}
+    assert table.present_ptes(0, 1 << 47) == sorted(left.items())
+
+
+def test_share_ptes_copies_and_write_protects():
+    table, expect = mapped_table(3)
+    child = PageTable(table.phys)
+    start, end = 0x400000, 0x7F0000000 + 600 * PAGE_SIZE
+    shared = table.share_ptes(child, start, end, wrprotect=True)
+    inside = sorted((va, pte) for va, pte in expect.items() if start <= va < end)
+    assert [va for va, _ in shared] == [va for va, _ in inside]
+    assert not any(pte_write(pte) for _, pte in shared)
+    assert child.present_ptes(0, 1 << 47) == shared
+    assert table.present_ptes(start, end) == shared                 # the parent's too
+    outside = sorted((va, pte) for va, pte in expect.items() if not start <= va < end)
+    assert [p for p in table.present_ptes(0, 1 << 47) if not start <= p[0] < end] == outside
