@@ -12,7 +12,8 @@ import os
 import sys
 import time
 
-from glasskernel.arch.x86.cpu import FP_RAW_SIZE, Cpu, fxsave_from_raw
+from glasskernel.arch.x86.cpu import Cpu
+from glasskernel.arch.x86.fpu import FP_RAW_SIZE, fxsave_from_raw
 from glasskernel.arch.x86.entry.common import do_syscall_64
 from glasskernel.arch.x86.entry.syscall_64 import build_sys_call_table
 from glasskernel.arch.x86.kernel.apic_timer import HostSignalWatcher

@@ -40,6 +40,7 @@ from unicorn import x86_const as x86
 from unicorn.unicorn_py3.unicorn import uclib
 
 from glasskernel.arch.x86 import entry_shim
+from glasskernel.arch.x86.fpu import FP_RAW_SIZE, default_fxsave, fxsave_from_raw, raw_from_fxsave
 from glasskernel.arch.x86.mm.pgtable import PageTable, pte_flags
 from glasskernel.mm.page_alloc import PAGE_SIZE
 
@@ -124,10 +125,6 @@ class _FpBatch:
         self.ptrs = (ctypes.c_void_p * self.count)(*(base + 16 * i for i in range(self.count)))
 
 
-_FXSAVE_HEAD = struct.Struct("<HHBxHQQII")
-FP_RAW_SIZE = 16 * (4 + 8 + 16)          # _FpBatch: FCW FSW FTW MXCSR, ST0-7, XMM0-15
-DEFAULT_MXCSR = 0x1F80
-DEFAULT_FCW = 0x037F
 
 
 class Cpu:
@@ -526,29 +523,13 @@ class Cpu:
         """The x87/SSE registers as a 512-byte fxsave area (one C call)."""
         return fxsave_from_raw(self.read_fp_raw())
 
-    @staticmethod
-    def _fxsave_from_raw(raw: bytes) -> bytes:
-        fcw, fsw, ftw, mxcsr = (int.from_bytes(raw[16 * i:16 * i + 4], "little") for i in range(4))
-        head = _FXSAVE_HEAD.pack(fcw & 0xFFFF, fsw & 0xFFFF, _abridged_tag(ftw), 0, 0, 0,
-                                 mxcsr, 0xFFFF)
-        st = b"".join(raw[16 * (4 + i):16 * (4 + i) + 10].ljust(16, b"\0") for i in range(8))
-        xmm = raw[16 * 12:16 * 28]
-        return (head + st + xmm).ljust(512, b"\0")
-
     def write_fxsave(self, area: bytes) -> None:
         """Load the x87/SSE registers from a 512-byte fxsave area."""
         fp = self._fp
-        fcw, fsw, ftw, _fop, _fip, _fdp, mxcsr, _mask = _FXSAVE_HEAD.unpack_from(area)
-        parts = [v.to_bytes(16, "little") for v in (fcw, fsw, _full_tag(ftw), mxcsr & 0xFFFF)]
-        parts += [area[32 + 16 * i:32 + 16 * i + 10].ljust(16, b"\0") for i in range(8)]
-        parts.append(area[160:416])
-        ctypes.memmove(fp.buf, b"".join(parts), 16 * fp.count)
+        ctypes.memmove(fp.buf, raw_from_fxsave(area), 16 * fp.count)
         _fast.uc_reg_write_batch(self._uch, fp.ids, fp.ptrs, fp.count)
 
-    @staticmethod
-    def default_fxsave() -> bytes:
-        """The FPU state of a fresh program (fpu__init: FCW 0x37f, MXCSR 0x1f80, all empty)."""
-        return _FXSAVE_HEAD.pack(DEFAULT_FCW, 0, 0, 0, 0, 0, DEFAULT_MXCSR, 0xFFFF).ljust(512, b"\0")
+    default_fxsave = staticmethod(default_fxsave)
 
     def fault_address(self) -> int:
         """CR2: the linear address of the last page fault."""
@@ -577,15 +558,6 @@ class Cpu:
         self._uc.ctl_remove_cache(start, end)
 
 
-def _abridged_tag(ftw: int) -> int:
-    """Full x87 tag word (2 bits per register, 11 = empty) → fxsave's 1 bit per register."""
-    return sum(1 << i for i in range(8) if (ftw >> (2 * i)) & 3 != 3)
-
-
-def _full_tag(abridged: int) -> int:
-    return sum((0 if abridged & (1 << i) else 3) << (2 * i) for i in range(8))
-
-
 def _find_fault_state(before: bytes, during: bytes) -> int:
     """Offset of the int32 that was -1 before a #PF and 14 while handling it."""
     for off in range(0, min(len(before), len(during)) - 3, 4):
@@ -598,7 +570,3 @@ def _find_fault_state(before: bytes, during: bytes) -> int:
 
 __all__ = ["Cpu", "EmulatorFault", "PT_REGS", "KERNEL_TEXT"]
 
-
-def fxsave_from_raw(raw: bytes) -> bytes:
-    """A read_fp_raw() snapshot as the 512-byte fxsave area signal frames carry."""
-    return Cpu._fxsave_from_raw(raw)
