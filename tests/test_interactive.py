@@ -8,6 +8,7 @@ as they were before glasskernel started.
 """
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -69,5 +70,33 @@ def test_interactive_shell_job_control(shell):
         session.type(b"exit 3\n")
         assert session.wait(60) == 3
         assert session.settings_now() == session.settings_before
+    finally:
+        session.close()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a host process so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.parametrize("shell", list(SHELLS))
+def test_idle_shell_sleeps_on_the_terminal(shell):
+    """A shell waiting at its prompt sleeps in the kernel until a key arrives: the
+    glasskernel process uses (almost) no CPU, rather than polling the terminal (a tty
+    is always writable, which once woke the reader's queue on every poll)."""
+    argv = SHELLS[shell]
+    if not Path(argv[0]).exists():
+        pytest.skip(f"needs {argv[0]}")
+    session = PtySession(glasskernel_argv(argv))
+    try:
+        session.expect(PROMPT)
+        time.sleep(0.5)
+        before = _cpu_seconds(session.proc.pid)
+        time.sleep(3.0)
+        used = _cpu_seconds(session.proc.pid) - before
+        assert used < 0.5, f"{used:.2f} s of CPU in 3 s at an idle prompt"
+        session.type(b"exit 0\n")
+        assert session.wait(60) == 0
     finally:
         session.close()
