@@ -12,8 +12,9 @@ The kernel sees a small interface:
     stop request), returning the event;
   - ``flush_tlb``, ``load_cr3``, ``invalidate_code``.
 Syscalls are delivered to ``on_syscall`` *inside* the emulator hook (the fast path); it returns
-True to keep running or False to leave ``run``. Exceptions go to ``on_exception(vector)``
-which returns True when the fault was fixed (demand paging, COW) and execution may retry.
+True to keep running or False to leave ``run``, and must not raise (it hands a failure to
+``keep_error``). Exceptions go to ``on_exception(vector)``, which returns True when the
+fault was fixed (demand paging, COW) and execution may retry.
 
 The syscall hook and the timer tick are C (entry_shim.c, built on first use): the hook
 hands the kernel the syscall's registers and writes its result back with no ctypes call
@@ -25,9 +26,9 @@ instead of blocks.
 Register access goes straight to the C library with preallocated buffers: the stock Python
 binding costs several µs per register, the batch call well under one for all of them.
 
-The kernel's CPU is a ``CpuPair`` (cpu_pair.py, built by ``Cpu.paired``): one instance for
-runs with an instruction budget, one for runs without, because Unicorn drops every translated
-block whenever a run changes between the two kinds (see ``_set_counting``).
+The kernel's CPU is a ``CpuPair`` (cpu_pair.py, built by ``Cpu.paired``): one instance with
+the tick hook for runs with a budget, one without it for runs alone on the CPU, so code
+that runs alone does not pay the hook's few ns per block.
 """
 import ctypes
 import operator
