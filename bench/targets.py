@@ -22,11 +22,14 @@ def _us(seconds):
     return f"{seconds * 1e6:.2f} µs" if seconds < 1e-3 else f"{seconds * 1e3:.2f} ms"
 
 
-def _at_most(value, limit, shown):
-    """(text, met) for value ≤ limit; value None means the run has no figure."""
-    if value is None:
-        return "n/a", None
-    return shown(value), value <= limit
+def _ratio_at_most(peer: str, limit: float, digits: int = 2):
+    """A check: glasskernel's median ÷ peer's is at most limit."""
+    def check(res):
+        ratio = _ratio(res, "glasskernel", peer)
+        if ratio is None:
+            return "n/a", None
+        return f"{ratio:.{digits}f}× {peer}", ratio <= limit
+    return check
 
 
 def _getpid(res):
@@ -38,14 +41,6 @@ def _getpid(res):
     return f"{_us(gk)}, {faster:.0f}× faster than Qiling", gk <= 3e-6 and faster >= 20
 
 
-def _compute(res):
-    return _at_most(_ratio(res, "glasskernel", "qemu-user"), 1.3, lambda r: f"{r:.2f}× qemu-user")
-
-
-def _fork_wait(res):
-    return _at_most(_ratio(res, "glasskernel", "qemu-user"), 1.0, lambda r: f"{r:.2f}× qemu-user")
-
-
 def _fork_exec_wait(res):
     ratio, gk = _ratio(res, "glasskernel", "qemu-all"), _median(res, "glasskernel")
     if ratio is None or gk is None:
@@ -53,22 +48,14 @@ def _fork_exec_wait(res):
     return f"{ratio:.2f}× qemu-all, {_us(gk)}", ratio <= 0.2 and gk <= 3e-3
 
 
-def _pipe_pingpong(res):
-    return _at_most(_ratio(res, "glasskernel", "qemu-user"), 3.0, lambda r: f"{r:.1f}× qemu-user")
-
-
-def _busybox_loop(res):
-    return _at_most(_ratio(res, "glasskernel", "qemu-all"), 0.15, lambda r: f"{r:.2f}× qemu-all")
-
-
 # (workload, target, check(results of that workload) -> (measured text, met or None))
 TARGETS = [
     ("getpid", "≤ 3 µs per syscall (≥ 20× faster than Qiling)", _getpid),
-    ("compute", "≤ 1.3× qemu-user, preemption included", _compute),
-    ("fork_wait", "≤ 1.0× qemu-user", _fork_wait),
+    ("compute", "≤ 1.3× qemu-user, preemption included", _ratio_at_most("qemu-user", 1.3)),
+    ("fork_wait", "≤ 1.0× qemu-user", _ratio_at_most("qemu-user", 1.0)),
     ("fork_exec_wait", "≤ 0.2× qemu-all and ≤ 3 ms", _fork_exec_wait),
-    ("pipe_pingpong", "≤ 3× qemu-user", _pipe_pingpong),
-    ("busybox_true_loop", "≤ 0.15× qemu-all", _busybox_loop),
+    ("pipe_pingpong", "≤ 3× qemu-user", _ratio_at_most("qemu-user", 3.0, digits=1)),
+    ("busybox_true_loop", "≤ 0.15× qemu-all", _ratio_at_most("qemu-all", 0.15)),
 ]
 
 # What the profiles show, for the report of a missed target.

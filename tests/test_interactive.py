@@ -26,16 +26,21 @@ PROMPT = "PROMPT$ "
 SLEEP = b"/bin/busybox sleep 100\n"
 
 
+def _start_shell(shell: str) -> PtySession:
+    """The shell under glasskernel on a new pty (the test skips without the binary)."""
+    argv = SHELLS[shell]
+    if not Path(argv[0]).exists():
+        pytest.skip(f"needs {argv[0]}")
+    return PtySession(glasskernel_argv(argv))
+
+
 def _settle() -> None:
     time.sleep(1.0)             # let the foreground job start before the key arrives
 
 
 @pytest.mark.parametrize("shell", list(SHELLS))
 def test_interactive_shell_job_control(shell):
-    argv = SHELLS[shell]
-    if not Path(argv[0]).exists():
-        pytest.skip(f"needs {argv[0]}")
-    session = PtySession(glasskernel_argv(argv))
+    session = _start_shell(shell)
     try:
         session.expect(PROMPT)
         session.type(b"echo hel''lo from $((6*7))\n")
@@ -85,10 +90,7 @@ def test_idle_shell_sleeps_on_the_terminal(shell):
     """A shell waiting at its prompt sleeps in the kernel until a key arrives: the
     glasskernel process uses (almost) no CPU, rather than polling the terminal (a tty
     is always writable, which once woke the reader's queue on every poll)."""
-    argv = SHELLS[shell]
-    if not Path(argv[0]).exists():
-        pytest.skip(f"needs {argv[0]}")
-    session = PtySession(glasskernel_argv(argv))
+    session = _start_shell(shell)
     try:
         session.expect(PROMPT)
         time.sleep(0.5)

@@ -147,6 +147,9 @@ def sys_sysinfo(task, info) -> int:
 
 # --- resource limits ------------------------------------------------------------------
 
+_RLIMIT_BY_NUMBER = {int(r): r for r in Rlimit}
+
+
 class Rlimits(dict):
     """signal_struct->rlim: resource -> (cur, max), keyed by ``Rlimit``.
 
@@ -158,22 +161,18 @@ class Rlimits(dict):
     def key(resource):
         if isinstance(resource, str):
             return Rlimit[resource]
-        return Rlimit(int(resource))
+        key = _RLIMIT_BY_NUMBER.get(int(resource))    # (Rlimit(n) costs an enum call:
+        if key is None:                                # this is on the stack-growth path)
+            raise ValueError(f"{resource} is not a valid Rlimit")
+        return key
 
     def __getitem__(self, resource):
-        if type(resource) is int:           # hot (stack growth): an IntEnum key hashes and
-            try:                            # compares as its number, so no conversion
-                return super().__getitem__(resource)
-            except KeyError:
-                pass
         return super().__getitem__(self.key(resource))
 
     def __setitem__(self, resource, value):
         super().__setitem__(self.key(resource), tuple(value))
 
     def __contains__(self, resource):
-        if type(resource) is int and super().__contains__(resource):
-            return True
         try:
             return super().__contains__(self.key(resource))
         except (KeyError, ValueError):

@@ -118,7 +118,7 @@ def filemap_map_pages(mm, vma, page_va: int, key) -> None:
     window = FAULT_AROUND_PAGES * PAGE_SIZE
     start = max(vma.start, page_va & ~(window - 1))
     end = min(vma.end, start + window)
-    cached = mm.phys.page_cache.pages
+    cache = mm.phys.page_cache
     flags = vma_pte_flags(vma, False)
     first_index = vma.file_offset(start) // PAGE_SIZE
     faulting = (page_va - start) // PAGE_SIZE
@@ -129,7 +129,7 @@ def filemap_map_pages(mm, vma, page_va: int, key) -> None:
     for i, pte in enumerate(ptes):
         if i == faulting or pte_present(pte):
             continue
-        frame = cached.get((key, first_index + i))
+        frame = cache.find_page(key, first_index + i)
         if frame is None:
             continue
         mm.phys.get_page(frame)

@@ -79,7 +79,8 @@ _SYSCALL_REGS = ("rax", "rdi", "rsi", "rdx", "r10", "r8", "r9")
 _PT_REGS_VALUES = struct.Struct(f"<{len(PT_REGS)}Q")
 _GET_PT_REGS = operator.itemgetter(*PT_REGS)
 _HOOK_SYSCALL_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
-RET_WORD = entry_shim.GkEntry.ret.offset // 8            # gk_entry as 64-bit words
+_HOOK_INTR_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
+RET_WORD = entry_shim.RET_OFFSET // 8                     # gk_entry as 64-bit words
 RET_VALID_WORD = entry_shim.GkEntry.ret_valid.offset // 8
 _U64 = ctypes.c_uint64
 # uc_ctl's request word: the operation, the argument count, the control (unicorn.h).
@@ -91,7 +92,6 @@ for _name in ("uc_emu_start", "uc_emu_stop", "uc_reg_read", "uc_reg_write",
               "uc_reg_read_batch", "uc_reg_write_batch", "uc_ctl",
               "uc_context_save", "uc_context_restore"):
     getattr(_fast, _name).restype = ctypes.c_int
-_HOOK_INTR_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
 
 
 class EmulatorFault(Exception):
@@ -124,8 +124,6 @@ class _FpBatch:
         self.buf = ctypes.create_string_buffer(16 * self.count)
         base = ctypes.addressof(self.buf)
         self.ptrs = (ctypes.c_void_p * self.count)(*(base + 16 * i for i in range(self.count)))
-
-
 
 
 class Cpu:
@@ -316,25 +314,28 @@ class Cpu:
         if not keep:
             entry.left_for_syscall = 1
             _fast.uc_emu_stop(uch)
-        elif entry.stop_at_event:
-            entry.stop_at_event = 0
-            entry.stopped_at_event = 1
-            _fast.uc_emu_stop(uch)
+        else:
+            self._take_stop_at_event()
 
     def _hook_intr(self, _uch, vector, _user):
         try:
             if self.on_exception(vector):
                 self._clear_fault_state()
-                entry = self._entry
-                if entry.stop_at_event:
-                    entry.stop_at_event = 0
-                    entry.stopped_at_event = 1
-                    _fast.uc_emu_stop(self._uch)
+                self._take_stop_at_event()
             else:
                 self.stop_reason = ("exception", vector)
                 _fast.uc_emu_stop(self._uch)
         except BaseException as exc:          # noqa: BLE001 - carried out of the C callback
             self.keep_error(exc)
+            _fast.uc_emu_stop(self._uch)
+
+    def _take_stop_at_event(self) -> None:
+        """An event was handled: stop now if ``run_to_next_event`` asked to (what
+        gk_syscall_hook does in C after a syscall)."""
+        entry = self._entry
+        if entry.stop_at_event:
+            entry.stop_at_event = 0
+            entry.stopped_at_event = 1
             _fast.uc_emu_stop(self._uch)
 
     def keep_error(self, exc: BaseException) -> None:
@@ -426,12 +427,12 @@ class Cpu:
         self.stop_reason = None
         entry = self._entry
         entry.left_for_syscall = entry.stopped_at_event = 0
-        started = time.perf_counter_ns()
+        counted = budget and self._shim is None      # Unicorn's count, which can stall
+        started = time.perf_counter_ns() if counted else 0
         try:
             self._emu_start(rip, budget)
         finally:
             entry.stop_at_event = 0
-        elapsed = time.perf_counter_ns() - started
         if self.stop_reason is None:
             if entry.left_for_syscall:
                 self.stop_reason = "syscall"
@@ -446,8 +447,8 @@ class Cpu:
             # would become a double fault.
             self._clear_fault_state()
         # A stall returns at once; a tight loop that ran its whole budget takes milliseconds.
-        stalled = (budget and self._shim is None and self.stop_reason == "tick" and elapsed < STALL_NS
-                   and self.read_reg("rip") == rip)
+        stalled = (counted and self.stop_reason == "tick"
+                   and time.perf_counter_ns() - started < STALL_NS and self.read_reg("rip") == rip)
         self._stalled_at = rip if stalled else None
         return self.stop_reason
 

@@ -92,7 +92,7 @@ class CpuPair:
     def run(self, rip: int, budget: int = 0):
         """``Cpu.run`` on the instance for this kind of run (see Cpu.run for the reasons)."""
         if not budget:
-            if self._live is self.counted and self.counted.budget_unit == "block":
+            if self._live is self.counted and self.budget_unit == "block":
                 return self._run_staying(rip)
             return self._make_live(self.free).run(rip)
         if self.counted.consume_stall(rip):

@@ -61,13 +61,17 @@ def pte_wrprotect(pte: int) -> int:
     return pte & ~_PAGE_RW
 
 
-LEAF_SPAN = 1 << 21             # the addresses one leaf table maps (512 pages)
-
-
 @functools.lru_cache(maxsize=None)
 def _entries_struct(count: int) -> struct.Struct:
     """Unpacks count consecutive 64-bit table entries."""
     return struct.Struct(f"<{count}Q")
+
+
+def _present(first: int, entries) -> list:
+    """[(va, pte)] of the present entries of a leaf table's run starting at va first;
+    compress() skips the empty slots in C: most of a table is usually empty."""
+    return [(first + (i << PAGE_SHIFT), entries[i])
+            for i in compress(range(len(entries)), entries) if entries[i] & _PAGE_PRESENT]
 
 
 class PageTable:
@@ -143,54 +147,49 @@ class PageTable:
     def take_ptes(self, start: int, end: int) -> list:
         """present_ptes(start, end), removing them: each leaf table's range is zeroed with
         one write (zap_page_range)."""
-        found = self.present_ptes(start, end)
-        for leaf_va in sorted({va & ~(LEAF_SPAN - 1) for va, _pte in found}):
-            first = max(start, leaf_va)
-            last = min(end, leaf_va + LEAF_SPAN)
-            slot = self.pte_slot(first)
-            self.view[slot:slot + ((last - first) >> PAGE_SHIFT) * 8] = \
-                bytes(((last - first) >> PAGE_SHIFT) * 8)
-        return found
+        taken = []
+        for first, count, slot in self._leaf_ranges(start, end):
+            present = _present(first, _entries_struct(count).unpack_from(self.view, slot))
+            if present:
+                taken += present
+                self.view[slot:slot + count * 8] = bytes(count * 8)
+        return taken
 
     def share_ptes(self, dst, start: int, end: int, wrprotect: bool) -> list:
         """copy_page_range's PTE work, a leaf table at a time: dst, which maps nothing in
         [start, end), gets every PTE there; with wrprotect both sides lose write permission
         first (COW). Returns the (va, pte) pairs now shared."""
         shared = []
-        for leaf_va in sorted({va & ~(LEAF_SPAN - 1) for va, _pte in self.present_ptes(start, end)}):
-            first = max(start, leaf_va)
-            count = (min(end, leaf_va + LEAF_SPAN) - first) >> PAGE_SHIFT
+        for first, count, slot in self._leaf_ranges(start, end):
             packer = _entries_struct(count)
-            slot = self.pte_slot(first)
             entries = packer.unpack_from(self.view, slot)
+            if not any(e & _PAGE_PRESENT for e in entries):
+                continue
             if wrprotect:
                 entries = [e & ~_PAGE_RW if e & _PAGE_PRESENT else e for e in entries]
                 packer.pack_into(self.view, slot, *entries)
             packer.pack_into(dst.view, dst.pte_slot(first, create=True), *entries)
-            shared.extend((first + (i << PAGE_SHIFT), entries[i])
-                          for i in compress(range(count), entries) if entries[i] & _PAGE_PRESENT)
+            shared += _present(first, entries)
         return shared
 
     def present_ptes(self, start: int, end: int) -> list:
-        """[(va, pte)] for every present leaf in [start, end), in address order.
-
-        Reads only the leaf tables that exist (``_leaf`` lists them all), each one's part
-        of the range with one unpack; empty slots are skipped in C by compress().
-        """
+        """[(va, pte)] for every present leaf in [start, end), in address order."""
         found = []
+        for first, count, slot in self._leaf_ranges(start, end):
+            found += _present(first, _entries_struct(count).unpack_from(self.view, slot))
+        return found
+
+    def _leaf_ranges(self, start: int, end: int):
+        """(first va, page count, slot of its PTE) for each existing leaf table's part of
+        [start, end), in address order. Only tables that exist are read (``_leaf`` lists
+        them all), so the tree is not walked and empty regions cost nothing."""
         if start >= end:
-            return found
+            return
         low, high = start >> 21, (end - 1) >> 21
         for region in sorted(r for r in self._leaf if low <= r <= high):
             first = max(start, region << 21)
             count = (min(end, (region + 1) << 21) - first) >> PAGE_SHIFT
-            entries = _entries_struct(count).unpack_from(
-                self.view, self._leaf[region] + ((first >> PAGE_SHIFT) & 511) * 8)
-            for index in compress(range(count), entries):
-                entry = entries[index]
-                if entry & _PAGE_PRESENT:
-                    found.append((first + (index << PAGE_SHIFT), entry))
-        return found
+            yield first, count, self._leaf[region] + ((first >> PAGE_SHIFT) & 511) * 8
 
     def free_tables(self) -> None:
         """Give back the table pages themselves (the leaves must be released before)."""
