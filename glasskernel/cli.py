@@ -22,6 +22,7 @@ USAGE = """usage: glasskernel run [--root DIR] [--strace[=FILE]] [--env K=V]... 
                        PROGRAM [ARGS...]
        glasskernel trace [--filter PATTERN]... [-o FILE] [run options] PROGRAM [ARGS...]
        glasskernel demo [PROGRAM [ARGS...] | --explain STEP]
+       glasskernel build-emulator
 
 Runs a static x86-64 Linux program on glasskernel's own process kernel.
   --root DIR       use DIR as the guest's root (default: the host's / read-only,
@@ -47,6 +48,9 @@ layout of ftrace's function_graph tracer (fork, exec, scheduling, exit, pipes...
                    output, starting with the line "# tracer: function_graph")
   --real-time      use the host's clock and randomness (trace is --deterministic by
                    default: the same command gives the same trace)
+
+build-emulator: build Unicorn with its per-block exit check inlined (about a minute;
+needs cmake, cc and patch); glasskernel uses that build from then on.
 """
 EXIT_NOT_FOUND = 127
 EXIT_CANNOT_EXEC = 126
@@ -365,6 +369,9 @@ def main(argv=None) -> int:
         if argv[0] == "demo":
             from glasskernel.demo import cmd_demo
             return cmd_demo(argv[1:])
+        if argv[0] == "build-emulator":
+            from glasskernel.arch.x86.emulator_build import cmd_build_emulator
+            return cmd_build_emulator(argv[1:])
         raise UsageError(f"unknown command {argv[0]}")
     except UsageError as err:
         if str(err):

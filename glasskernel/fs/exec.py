@@ -86,9 +86,21 @@ def copy_string_kernel(bprm, data: bytes) -> int:
 
 
 def copy_strings(bprm, strings: list) -> list:
-    """Copy a list of strings, last one first, as Linux does; return their addresses."""
-    addrs = [copy_string_kernel(bprm, s) for s in reversed(strings)]
-    addrs.reverse()
+    """Copy a list of strings below bprm.p, last one first as Linux does (so the first
+    ends up lowest); return their addresses. The block is written in one copy."""
+    for data in strings:
+        if len(data) + 1 > MAX_ARG_STRLEN:
+            raise KernelError(Errno.E2BIG)
+    block = b"\0".join(strings) + b"\0" if strings else b""
+    start = bprm.p - len(block)
+    addrs = []
+    addr = start
+    for data in strings:
+        addrs.append(addr)
+        addr += len(data) + 1
+    if block:
+        bprm.mm.write(start, block)
+    bprm.p = start
     return addrs
 
 

@@ -179,7 +179,11 @@ class Rlimits(dict):
             return False
 
     def get(self, resource, default=None):
-        return self[resource] if resource in self else default
+        # An IntEnum member hashes and compares as its number, so a plain number finds
+        # its Rlimit key directly (the page-fault path asks for RLIMIT_STACK this way).
+        if isinstance(resource, str):
+            resource = Rlimit[resource]
+        return dict.get(self, resource, default)
 
     def copy(self) -> "Rlimits":
         """fork's copy of the limits (a new process gets its own signal_struct)."""

@@ -244,17 +244,17 @@ def user_write(mm, addr: int, data) -> None:
 def user_read_cstring(mm, addr: int, limit: int) -> bytes:
     """strncpy_from_user: bytes up to the NUL, ENAMETOOLONG if none within limit."""
     view = mm.view
+    ram = mm.phys.buf                 # searched in place: no copy of the rest of the page
     parts = []
     total = 0
     while total < limit:
         pa = _user_page(mm, addr, False)
         chunk = min(limit - total, PAGE_SIZE - (addr & (PAGE_SIZE - 1)))
-        piece = bytes(view[pa:pa + chunk])
-        nul = piece.find(b"\0")
+        nul = ram.find(b"\0", pa, pa + chunk)
         if nul >= 0:
-            parts.append(piece[:nul])
+            parts.append(view[pa:nul])
             return b"".join(parts)
-        parts.append(piece)
+        parts.append(view[pa:pa + chunk])
         total += chunk
         addr += chunk
     raise KernelError(Errno.ENAMETOOLONG)

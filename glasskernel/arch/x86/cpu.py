@@ -35,10 +35,16 @@ import operator
 import struct
 import time
 
+from glasskernel.arch.x86 import emulator_build
+
+emulator_build.select_library()     # before the binding loads its library (emulator_build.py)
+
 from unicorn import UC_ARCH_X86, UC_MODE_64, UC_PROT_ALL, Uc, UcError
 from unicorn import unicorn_const as ucc
 from unicorn import x86_const as x86
 from unicorn.unicorn_py3.unicorn import uclib
+
+emulator_build.library_loaded()
 
 from glasskernel.arch.x86 import entry_shim
 from glasskernel.arch.x86.fpu import FP_RAW_SIZE, default_fxsave, fxsave_from_raw, raw_from_fxsave

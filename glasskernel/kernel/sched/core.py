@@ -39,14 +39,23 @@ class RunQueue:
         return len(self.queued) + (1 if self.curr_is_queued() else 0)
 
     def leftmost(self):
-        return min(self.queued, key=lambda t: t.se.vruntime)
+        """The queued task with the smallest vruntime (the rbtree's leftmost node)."""
+        best = None
+        for task in self.queued:
+            if best is None or task.se.vruntime < best.se.vruntime:
+                best = task
+        return best
 
     def update_min_vruntime(self) -> None:
-        candidates = [t.se.vruntime for t in self.queued]
-        if self.curr_is_queued():
-            candidates.append(self.curr.se.vruntime)
-        if candidates:
-            self.min_vruntime = max(self.min_vruntime, min(candidates))
+        """min_vruntime follows the smallest vruntime of curr and the queue, never back."""
+        curr = self.curr
+        lowest = curr.se.vruntime if curr is not self.idle and curr.on_rq else None
+        for task in self.queued:
+            vruntime = task.se.vruntime
+            if lowest is None or vruntime < lowest:
+                lowest = vruntime
+        if lowest is not None and lowest > self.min_vruntime:
+            self.min_vruntime = lowest
 
 
 
@@ -137,13 +146,14 @@ class Scheduler:
     # ----- schedule -----------------------------------------------------------------------
 
     def pick_next_task(self):
+        """The runnable task with the smallest vruntime (curr included), else idle."""
         rq = self.rq
-        candidates = list(rq.queued)
-        if rq.curr is not self.idle and rq.curr.on_rq and rq.curr.state == TaskState.RUNNING:
-            candidates.append(rq.curr)
-        if not candidates:
-            return self.idle
-        return min(candidates, key=lambda t: t.se.vruntime)
+        best = rq.leftmost()
+        curr = rq.curr
+        if (curr is not self.idle and curr.on_rq and curr.state == TaskState.RUNNING
+                and (best is None or curr.se.vruntime < best.se.vruntime)):
+            best = curr
+        return self.idle if best is None else best
 
     def schedule(self) -> None:
         """Give up the CPU: a sleeping task leaves the run queue, the best runnable one runs."""
