@@ -40,10 +40,9 @@ class OvlDentry(Dentry):
         if st is not None:
             return self.ofs.upper_path(self.path), st
         if self.lower and self.path not in self.ofs.whiteouts:
-            host = self.ofs.lower_path(self.path)
-            st = lstat_or_none(host)
+            st = self.ofs.lower_lstat(self.path)
             if st is not None:
-                return host, st
+                return self.ofs.lower_path(self.path), st
         raise KernelError(Errno.ENOENT)    # deleted since it was looked up
 
     def lower_dir_visible(self) -> bool:
@@ -58,7 +57,7 @@ class OvlDentry(Dentry):
         """
         st = self.real()[1]
         if pystat.S_ISDIR(st.st_mode) and self.lower_dir_visible():
-            lower = lstat_or_none(self.ofs.lower_path(self.path))
+            lower = self.ofs.lower_lstat(self.path)
             if lower is not None and pystat.S_ISDIR(lower.st_mode):
                 st = lower
         return StatResult.from_host(st)
@@ -78,7 +77,7 @@ class OvlDentry(Dentry):
         up = lstat_or_none(self.ofs.upper_path(path))
         low = None
         if self.lower_dir_visible() and path not in self.ofs.whiteouts:
-            low = lstat_or_none(self.ofs.lower_path(path))
+            low = self.ofs.lower_lstat(path)
         if up is not None and low is not None:
             both_dirs = pystat.S_ISDIR(up.st_mode) and pystat.S_ISDIR(low.st_mode)
             if not both_dirs or self.ofs.is_opaque(path):
@@ -91,7 +90,7 @@ class OvlDentry(Dentry):
         """Would lower show an entry ``name`` here, were it not whited out? (needs whiteout)"""
         if not self.lower_dir_visible():
             return False
-        return lstat_or_none(self.ofs.lower_path(child_path(self.path, name))) is not None
+        return self.ofs.lower_lstat(child_path(self.path, name)) is not None
 
     def iterate(self, task) -> list:
         """ovl_iterate: upper's entries, then lower's not shadowed or whited out."""

@@ -10,7 +10,10 @@ import shutil
 import stat
 import tempfile
 
+from glasskernel.fs.internal import lstat_or_none
 from glasskernel.uapi.errno import Errno, KernelError
+
+LOWER_STAT_CACHE = 65536      # remembered lower-layer lstat results (then start afresh)
 
 
 class OverlayFs:
@@ -23,6 +26,7 @@ class OverlayFs:
         self.upper = tempfile.mkdtemp(prefix="glasskernel-upper-")
         self.whiteouts = set()    # guest paths whose lower entry is deleted
         self.opaque = set()       # guest paths of upper dirs that hide the lower dir below
+        self._lower_stats = {}    # guest path -> lower layer's lstat result (or None)
         self._hide_upper_in_lower()
 
     def _hide_upper_in_lower(self) -> None:
@@ -36,6 +40,22 @@ class OverlayFs:
     def lower_path(self, path: str) -> str:
         """Host path of guest ``path`` in the lower layer (the caller checked visibility)."""
         return self.lower if path == "/" else self.lower.rstrip("/") + path
+
+    def lower_lstat(self, path: str):
+        """lstat of guest ``path`` in the lower layer (None if absent), remembered.
+
+        Linux's overlayfs leaves changes to a lower layer made behind its back undefined
+        (Documentation/filesystems/overlayfs.rst) and caches its lookups; so do we, which
+        spares a host lstat per path component of every lookup and stat.
+        """
+        try:
+            return self._lower_stats[path]
+        except KeyError:
+            pass
+        if len(self._lower_stats) >= LOWER_STAT_CACHE:
+            self._lower_stats.clear()
+        st = self._lower_stats[path] = lstat_or_none(self.lower_path(path))
+        return st
 
     def upper_path(self, path: str) -> str:
         return self.upper if path == "/" else self.upper + path
