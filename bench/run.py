@@ -312,6 +312,16 @@ def report(results, rnames, reps, quick):
     return "\n".join(lines)
 
 
+def unicorn_build() -> str:
+    """Which Unicorn library glasskernel loads here (arch/x86/emulator_build.py)."""
+    from glasskernel.arch.x86 import emulator_build
+    if os.environ.get("GLASSKERNEL_STOCK_UNICORN"):
+        return "stock library, forced"
+    if (emulator_build.build_dir() / emulator_build.LIBRARY).is_file():
+        return "glasskernel's patched build: `glasskernel build-emulator`"
+    return "stock library: the patched build is missing"
+
+
 def machine():
     model = "unknown"
     try:
@@ -340,7 +350,7 @@ def machine():
         ("nproc", str(os.cpu_count())),
         ("kernel", platform.release()),
         ("Python", platform.python_version()),
-        ("Unicorn", ucv),
+        ("Unicorn", ucv + " (" + unicorn_build() + ")"),
         ("qemu-user", qv),
     ]
 
