@@ -163,13 +163,19 @@ def do_wp_page(mm, vma, page_va: int, pte: int) -> None:
 
 def handle_mm_fault(mm, addr: int, write: bool, stack_limit: int = _DEFAULT_STACK_LIMIT) -> int:
     """Make the page at addr present (and writable if write); return its PTE."""
+    page_va = addr & PAGE_MASK
+    __handle_mm_fault(mm, addr, write, stack_limit, mm.pgtable.get_pte(page_va))
+    return mm.pgtable.get_pte(page_va)
+
+
+def __handle_mm_fault(mm, addr: int, write: bool, stack_limit: int, pte: int) -> None:
+    """handle_mm_fault's work, given the PTE the caller already read (handle_pte_fault)."""
     vma = find_vma_for_fault(mm, addr, stack_limit)
     if write and not vma.flags & VmFlags.VM_WRITE:
         raise VmFault(SEGV_ACCERR, addr)
     if not vma.flags & (VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_EXEC):
         raise VmFault(SEGV_ACCERR, addr)
     page_va = addr & PAGE_MASK
-    pte = mm.pgtable.get_pte(page_va)
     if not pte_present(pte):
         if vma.flags & VmFlags.VM_SHARED and hasattr(vma.file, "find_or_create_page"):
             do_shared_fault(mm, vma, page_va)
@@ -179,7 +185,6 @@ def handle_mm_fault(mm, addr: int, write: bool, stack_limit: int = _DEFAULT_STAC
             do_anonymous_page(mm, vma, page_va)
     elif write and not pte_write(pte):
         do_wp_page(mm, vma, page_va, pte)
-    return mm.pgtable.get_pte(page_va)
 
 
 def do_user_addr_fault(mm, addr: int, stack_limit: int = _DEFAULT_STACK_LIMIT) -> None:
@@ -187,7 +192,7 @@ def do_user_addr_fault(mm, addr: int, stack_limit: int = _DEFAULT_STACK_LIMIT) -
     page_va = addr & PAGE_MASK
     pte = mm.pgtable.get_pte(page_va)
     if not pte_present(pte):
-        handle_mm_fault(mm, addr, write=False, stack_limit=stack_limit)
+        __handle_mm_fault(mm, addr, False, stack_limit, pte)
         return
     vma = mm.vma_containing(addr)
     if vma is not None and vma.flags & VmFlags.VM_WRITE and not pte_write(pte):
@@ -204,9 +209,10 @@ def _user_page(mm, va: int, write: bool) -> int:
     pte = mm.pgtable.get_pte(va)
     if not pte_present(pte) or not pte_user(pte) or (write and not pte_write(pte)):
         try:
-            pte = handle_mm_fault(mm, va, write)
+            __handle_mm_fault(mm, va, write, _DEFAULT_STACK_LIMIT, pte)
         except VmFault:
             raise KernelError(Errno.EFAULT) from None
+        pte = mm.pgtable.get_pte(va)
     return pte_pfn_addr(pte) | (va & (PAGE_SIZE - 1))
 
 

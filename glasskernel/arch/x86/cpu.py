@@ -141,7 +141,7 @@ class Cpu:
         self.cpu_id = cpu_id
         self.phys = phys
         self._on_syscall = None         # set by the kernel: fn() -> bool (keep running?)
-        self.on_exception = None        # set by the kernel: fn(vector) -> bool (fixed?)
+        self._on_exception = None       # set by the kernel: fn(vector) -> bool (fixed?)
         self.pending_error = None       # a Python exception raised inside a hook
         self.stop_reason = None
         self.current_cr3 = 0
@@ -237,6 +237,8 @@ class Cpu:
         address = ctypes.cast(self._fault_ctx.context, ctypes.c_void_p).value
         self._fault_ctx_ref = ctypes.c_void_p(address)
         self._fault_state = ctypes.c_int32.from_address(address + offset)
+        self._entry.fault_ctx = address             # from now on the C hook resets it too
+        self._entry.fault_state = address + offset
         self._clear_fault_state()
         if uc.reg_read(x86.UC_X86_REG_CS) & 3 != 3:
             raise EmulatorFault("CPU self-test: not in user mode after sysretq")
@@ -261,14 +263,15 @@ class Cpu:
         if shim is not None:
             self._add_hook(ucc.UC_HOOK_INSN, shim.gk_syscall_hook, entry_ref,
                            ctypes.c_int(x86.UC_X86_INS_SYSCALL))
+            self._add_hook(ucc.UC_HOOK_INTR, shim.gk_intr_hook, entry_ref)
             if self.ticks:
                 self._add_hook(ucc.UC_HOOK_BLOCK, shim.gk_block_hook, entry_ref)
         else:
             self._syscall_cb = _HOOK_SYSCALL_CFUNC(self._hook_syscall_ctypes)
             self._add_hook(ucc.UC_HOOK_INSN, self._syscall_cb, None,
                            ctypes.c_int(x86.UC_X86_INS_SYSCALL))
-        self._intr_cb = _HOOK_INTR_CFUNC(self._hook_intr)
-        self._add_hook(ucc.UC_HOOK_INTR, self._intr_cb, None)
+            self._intr_cb = _HOOK_INTR_CFUNC(lambda _uch, vector, _user: self._hook_intr(vector))
+            self._add_hook(ucc.UC_HOOK_INTR, self._intr_cb, None)
 
     def _fill_entry(self) -> None:
         """The shared gk_entry: library entry points, the kernel's callback, register ids."""
@@ -278,6 +281,10 @@ class Cpu:
         entry.reg_write = ctypes.cast(_fast.uc_reg_write, ctypes.c_void_p).value
         entry.emu_stop = ctypes.cast(_fast.uc_emu_stop, ctypes.c_void_p).value
         entry.rax_id = x86.UC_X86_REG_RAX
+        entry.cr2_id = x86.UC_X86_REG_CR2
+        entry.exception_vector = -1
+        for name in ("reg_read", "context_save", "context_restore"):
+            setattr(entry, name, ctypes.cast(getattr(_fast, "uc_" + name), ctypes.c_void_p).value)
         base = ctypes.addressof(entry)
         for i, name in enumerate(_SYSCALL_REGS):
             entry.reg_ids[i] = _UC_REG[name]
@@ -306,6 +313,27 @@ class Cpu:
         self._entry.on_syscall = (ctypes.cast(self._on_syscall_cb, ctypes.c_void_p).value
                                   if fn is not None else None)
 
+    @property
+    def on_exception(self):
+        return self._on_exception
+
+    @on_exception.setter
+    def on_exception(self, fn) -> None:
+        """The kernel's exception entry, called by gk_intr_hook (or ``_hook_intr``) with
+        the vector, CR2 already in ``fault_address``: True when fixed (retry)."""
+        self._on_exception = fn
+        self._on_exception_cb = entry_shim.ON_EXCEPTION_CFUNC(self._exception_entry)
+        self._entry.on_exception = ctypes.cast(self._on_exception_cb, ctypes.c_void_p).value
+
+    def _exception_entry(self, vector: int) -> int:
+        """The callback behind gk_intr_hook: 1 fixed, 0 not (a Python exception is kept for
+        ``_emu_start`` and counts as not fixed)."""
+        try:
+            return 1 if self._on_exception(vector) else 0
+        except BaseException as exc:          # noqa: BLE001 - carried out of the C callback
+            self.keep_error(exc)
+            return 0
+
     def _hook_syscall_ctypes(self, _uch, _user) -> None:
         """gk_syscall_hook's work through ctypes, for when the shim cannot be built."""
         entry = self._entry
@@ -323,21 +351,21 @@ class Cpu:
         else:
             self._take_stop_at_event()
 
-    def _hook_intr(self, _uch, vector, _user):
-        try:
-            if self.on_exception(vector):
-                self._clear_fault_state()
-                self._take_stop_at_event()
-            else:
-                self.stop_reason = ("exception", vector)
-                _fast.uc_emu_stop(self._uch)
-        except BaseException as exc:          # noqa: BLE001 - carried out of the C callback
-            self.keep_error(exc)
+    def _hook_intr(self, vector: int) -> None:
+        """gk_intr_hook's work in Python: without the shim, and for #UD (see _emu_start)."""
+        entry = self._entry
+        _fast.uc_reg_read(self._uch, x86.UC_X86_REG_CR2, self._one_ref)
+        entry.cr2 = self._one.value
+        if not self._exception_entry(vector):
+            entry.exception_vector = vector
             _fast.uc_emu_stop(self._uch)
+            return
+        self._clear_fault_state()
+        self._take_stop_at_event()
 
     def _take_stop_at_event(self) -> None:
-        """An event was handled: stop now if ``run_to_next_event`` asked to (what
-        gk_syscall_hook does in C after a syscall)."""
+        """An event was handled: stop now if ``run_to_next_event`` asked to (what the C
+        hooks do after a syscall or a fixed fault)."""
         entry = self._entry
         if entry.stop_at_event:
             entry.stop_at_event = 0
@@ -373,7 +401,7 @@ class Cpu:
         if status == ucc.UC_ERR_INSN_INVALID:
             # Unicorn ends the run on #UD (ud2, an unknown opcode) instead of calling the
             # interrupt hook; rip is on the instruction. Hand it over as the exception it is.
-            self._hook_intr(self._uch, 6, None)
+            self._hook_intr(6)
         elif status != ucc.UC_ERR_OK:
             raise EmulatorFault(f"emulator stopped: {UcError(status)}")
 
@@ -433,6 +461,7 @@ class Cpu:
         self.stop_reason = None
         entry = self._entry
         entry.left_for_syscall = entry.stopped_at_event = 0
+        entry.exception_vector = -1
         counted = budget and self._shim is None      # Unicorn's count, which can stall
         started = time.perf_counter_ns() if counted else 0
         try:
@@ -440,7 +469,9 @@ class Cpu:
         finally:
             entry.stop_at_event = 0
         if self.stop_reason is None:
-            if entry.left_for_syscall:
+            if entry.exception_vector >= 0:
+                self.stop_reason = ("exception", entry.exception_vector)
+            elif entry.left_for_syscall:
                 self.stop_reason = "syscall"
             elif entry.stopped_at_event:
                 self.stop_reason = "tick"
@@ -540,9 +571,8 @@ class Cpu:
     default_fxsave = staticmethod(default_fxsave)
 
     def fault_address(self) -> int:
-        """CR2: the linear address of the last page fault."""
-        _fast.uc_reg_read(self._uch, x86.UC_X86_REG_CR2, self._one_ref)
-        return self._one.value
+        """CR2: the linear address of the page fault being handled (read by the hook)."""
+        return self._entry.cr2
 
     # ----- memory management unit ---------------------------------------------------------
 

@@ -1,5 +1,5 @@
 /*
- * The CPU backend's two hot hooks, in C (loaded by entry_shim.py; see cpu.py).
+ * The CPU backend's hot hooks, in C (loaded by entry_shim.py; see cpu.py).
  *
  * Unicorn calls these from inside emulated code. Doing their work in Python costs a
  * ctypes call per register access (~1-2 us each); here it is a plain C call:
@@ -13,6 +13,11 @@
  *    emulator when the budget runs out. The stop is requested from the emulator's own
  *    thread at a block boundary, so the run ends cleanly between two blocks (unlike a stop
  *    from another thread, see apic_timer.py).
+ *
+ *  - gk_intr_hook: exceptions (page faults above all). Reads CR2 into gk_entry, runs the
+ *    kernel's Python callback (which answers "fixed?"), and then either forgets the
+ *    exception in flight (see cpu.py: _clear_fault_state) and lets the instruction retry,
+ *    or records the vector and stops the emulator.
  *
  * This file does not include Unicorn's headers: the library's entry points arrive as
  * function pointers in gk_entry, filled in by Python from the loaded library.
@@ -46,7 +51,29 @@ struct gk_entry {
 	int64_t rax_id;
 	int reg_ids[GK_SYSCALL_REGS];
 	void *reg_ptrs[GK_SYSCALL_REGS];
+	/* The exception hook's: CR2 at the exception, and the vector of one the kernel did
+	 * not fix (-1: none). */
+	uint64_t cr2;
+	int64_t exception_vector;
+	/* Set once by Python. fault_state points into fault_ctx, a context blob: the
+	 * emulator's "exception in flight" field (NULL until the CPU self-test found it). */
+	int64_t cr2_id;
+	int (*reg_read)(void *uc, int regid, void *value);
+	int (*context_save)(void *uc, void *ctx);
+	int (*context_restore)(void *uc, void *ctx);
+	int (*on_exception)(uint32_t vector);
+	void *fault_ctx;
+	int32_t *fault_state;
 };
+
+static void stop_if_asked(void *uc, struct gk_entry *e)
+{
+	if (e->stop_at_event) {
+		e->stop_at_event = 0;
+		e->stopped_at_event = 1;
+		e->emu_stop(uc);
+	}
+}
 
 void gk_syscall_hook(void *uc, struct gk_entry *e)
 {
@@ -62,11 +89,26 @@ void gk_syscall_hook(void *uc, struct gk_entry *e)
 	if (!keep) {
 		e->left_for_syscall = 1;
 		e->emu_stop(uc);
-	} else if (e->stop_at_event) {
-		e->stop_at_event = 0;
-		e->stopped_at_event = 1;
-		e->emu_stop(uc);
+	} else {
+		stop_if_asked(uc, e);
 	}
+}
+
+void gk_intr_hook(void *uc, uint32_t vector, struct gk_entry *e)
+{
+	e->reg_read(uc, (int)e->cr2_id, &e->cr2);
+	if (!e->on_exception(vector)) {
+		e->exception_vector = vector;
+		e->emu_stop(uc);
+		return;
+	}
+	if (e->fault_state) {
+		/* Save the CPU state into the blob, reset the field there, load it back. */
+		e->context_save(uc, e->fault_ctx);
+		*e->fault_state = -1;
+		e->context_restore(uc, e->fault_ctx);
+	}
+	stop_if_asked(uc, e);
 }
 
 void gk_block_hook(void *uc, uint64_t address, uint32_t size, struct gk_entry *e)

@@ -1,4 +1,4 @@
-"""Build and load entry_shim.c, the C half of the CPU backend's syscall and tick hooks.
+"""Build and load entry_shim.c, the C half of the CPU backend's syscall, exception and tick hooks.
 
 The shim is compiled once with the host's C compiler (``cc``, or $CC) into a cache
 directory and reused while its source is unchanged. Without a compiler glasskernel still
@@ -43,11 +43,21 @@ class GkEntry(ctypes.Structure):
         ("rax_id", ctypes.c_int64),
         ("reg_ids", ctypes.c_int * SYSCALL_REGS),
         ("reg_ptrs", ctypes.c_void_p * SYSCALL_REGS),
+        ("cr2", ctypes.c_uint64),
+        ("exception_vector", ctypes.c_int64),
+        ("cr2_id", ctypes.c_int64),
+        ("reg_read", ctypes.c_void_p),
+        ("context_save", ctypes.c_void_p),
+        ("context_restore", ctypes.c_void_p),
+        ("on_exception", ctypes.c_void_p),
+        ("fault_ctx", ctypes.c_void_p),
+        ("fault_state", ctypes.c_void_p),
     ]
 
 
 RET_OFFSET = GkEntry.ret.offset
 ON_SYSCALL_CFUNC = ctypes.CFUNCTYPE(ctypes.c_int)
+ON_EXCEPTION_CFUNC = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint32)
 
 
 def cache_dir() -> Path:
@@ -96,4 +106,4 @@ def load():
     return _loaded or None
 
 
-__all__ = ["GkEntry", "ON_SYSCALL_CFUNC", "RET_OFFSET", "load"]
+__all__ = ["GkEntry", "ON_EXCEPTION_CFUNC", "ON_SYSCALL_CFUNC", "RET_OFFSET", "load"]
