@@ -195,12 +195,39 @@ class Kernel:
         task.utime_ns += now - getattr(task, "user_entered_ns", now)
 
     def save_user_regs(self, task) -> None:
-        """switch_to's save: the outgoing task's live registers go back to its pt_regs."""
-        if self.cpu_task is task and not task.thread.regs_dirty and task.mm is not None:
-            task.thread.regs = self.cpu.read_regs()
+        """switch_to's save (the pt_regs and switch_fpu_prepare): the outgoing task's whole
+        user context goes into its saved context in one copy. Its pt_regs dict is not
+        updated: the task loads the context back when it runs again
+        (``restore_user_regs``), and whoever looks at it meanwhile decodes it
+        (``unload_context``)."""
         if self.cpu_task is task:
-            task.thread.fpstate = self.cpu.read_fp_raw()     # switch_fpu_prepare
+            thread = task.thread
+            thread.context = self.cpu.save_context(thread.context)
+            thread.context_cr3 = self.cpu.current_cr3
+            thread.context_saved = True
             self.cpu_task = None
+
+    def restore_user_regs(self, task) -> None:
+        """switch_to's other half, in the task that runs again: its saved context goes
+        back into the CPU (the next return to user mode only writes what the kernel
+        changed meanwhile, see ``enter_user_mode``)."""
+        thread = task.thread
+        if thread is not None and thread.context_saved:
+            self.cpu.restore_context(thread.context, thread.context_cr3)
+            thread.context_saved = False
+            self.cpu_task = task
+
+    def unload_context(self, task) -> None:
+        """A task off the CPU is looked at (its registers or FPU state): decode its saved
+        context into pt_regs and the FPU area, which become the truth until it runs."""
+        thread = task.thread
+        if thread is not None and thread.context_saved:
+            regs, fpu = self.cpu.read_context(thread.context)
+            if not thread.regs_dirty:
+                thread.regs = regs
+                thread.regs_dirty = True
+            thread.fpstate = fpu
+            thread.context_saved = False
 
     @traced(args=lambda self, prev, nxt: {"cr3": f"{nxt.mm.pgtable.pgd:#x}" if nxt.mm else "kernel"},
             ret=lambda _r: {})
@@ -226,12 +253,14 @@ class Kernel:
     def get_user_reg(self, task, name: str) -> int:
         if self._regs_live(task):
             return self.cpu.read_reg(name)
+        self.unload_context(task)
         return task.thread.regs[name]
 
     def set_user_reg(self, task, name: str, value: int) -> None:
         if self._regs_live(task):
             self.cpu.write_reg(name, value)
         else:
+            self.unload_context(task)
             task.thread.regs[name] = value
 
     # ----- signals and waiting ------------------------------------------------------------
@@ -290,10 +319,19 @@ class Kernel:
         code, addr, fields = ksignal.siginfo_fields(info)
         self.strace.signal(task, signo, code, addr, **fields)
 
+    def user_regs(self, task) -> dict:
+        """A copy of the task's pt_regs, from wherever they are (the CPU, its saved
+        context, or the dict)."""
+        if self._regs_live(task):
+            return self.cpu.read_regs()
+        self.unload_context(task)
+        return dict(task.thread.regs)
+
     def sync_pt_regs(self, task) -> dict:
         """The task's pt_regs as the truth, ready to be changed (read from the CPU if live)."""
         if self._regs_live(task):
             task.thread.regs = self.cpu.read_regs()
+        self.unload_context(task)
         task.thread.regs_dirty = True
         return task.thread.regs
 
@@ -301,6 +339,7 @@ class Kernel:
         """The task's SSE state as a 512-byte fxsave area (live in the CPU: it ran last)."""
         if self.cpu_task is task:
             return self.cpu.read_fxsave()
+        self.unload_context(task)
         saved = task.thread.fpstate
         if saved is not None and len(saved) == FP_RAW_SIZE:
             return fxsave_from_raw(saved)          # saved at a switch in the CPU's layout
@@ -310,6 +349,7 @@ class Kernel:
         if self.cpu_task is task:
             self.cpu.write_fxsave(area)
         else:
+            self.unload_context(task)
             task.thread.fpstate = area
 
     def sleep_ns(self, task, ns: int) -> None:
@@ -388,6 +428,7 @@ class Kernel:
 
     def internal_error(self, task, exc: BaseException, syscall: str = "") -> None:
         """A bug in our kernel: name the guest context, kill only that task."""
+        self.unload_context(task)
         rip = task.thread.regs.get("rip", 0) if task.thread is not None else 0
         if self._regs_live(task):
             rip = self.cpu.read_reg("rip")

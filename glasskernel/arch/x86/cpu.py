@@ -132,6 +132,17 @@ class _FpBatch:
         self.ptrs = (ctypes.c_void_p * self.count)(*(base + 16 * i for i in range(self.count)))
 
 
+class CpuContext:
+    """A saved CPU state (uc_context): what ``save_context`` fills and ``restore_context``
+    loads. It holds the state of a task that is off the CPU (switch_to)."""
+
+    __slots__ = ("blob", "ref")
+
+    def __init__(self, blob):
+        self.blob = blob                  # the binding's UcContext: frees the memory
+        self.ref = ctypes.c_void_p(ctypes.cast(blob.context, ctypes.c_void_p).value)
+
+
 class Cpu:
     """One virtual CPU: an emulator instance in 64-bit long mode at CPL 3."""
 
@@ -540,6 +551,21 @@ class Cpu:
         self._one.value = value & 0xFFFF_FFFF_FFFF_FFFF
         _fast.uc_reg_write(self._uch, _UC_REG[name], self._one_ref)
 
+    # ----- the whole user context at once (a task switch) ---------------------------------
+
+    def save_context(self, ctx=None) -> "CpuContext":
+        """Every register a task owns (pt_regs, FPU/SSE, segment bases) in one blob: one C
+        call copying the emulator's CPU structure. ``ctx`` is reused when given."""
+        if ctx is None:
+            return CpuContext(self._uc.context_save())
+        _fast.uc_context_save(self._uch, ctx.ref)
+        return ctx
+
+    def restore_context(self, ctx: "CpuContext") -> None:
+        """Load a ``save_context`` blob (from this instance or its pair). The blob also holds
+        CR3: the caller makes sure it names the loaded address space (the TLB is kept)."""
+        _fast.uc_context_restore(self._uch, ctx.ref)
+
     # ----- FPU/SSE state (fxsave layout, as signal frames and task switches store it) -----
 
     def read_fp_raw(self) -> bytes:
@@ -606,5 +632,5 @@ def _find_fault_state(before: bytes, during: bytes) -> int:
                         "this Unicorn version is not supported (pin unicorn==2.1.4)")
 
 
-__all__ = ["Cpu", "EmulatorFault", "PT_REGS", "KERNEL_TEXT"]
+__all__ = ["Cpu", "CpuContext", "EmulatorFault", "PT_REGS", "KERNEL_TEXT"]
 

@@ -40,7 +40,7 @@ STAY_BLOCKS = 100_000           # an unbudgeted run on `counted`: blocks before 
 # instance, bound on the pair itself.
 _LIVE_METHODS = ("read_regs", "write_regs", "read_reg", "write_reg", "syscall_args",
                  "set_return", "read_fxsave", "write_fxsave", "read_fp_raw", "write_fp_state",
-                 "fault_address", "keep_error", "return_slot")
+                 "fault_address", "keep_error", "return_slot", "save_context")
 
 
 class CpuPair:
@@ -61,6 +61,7 @@ class CpuPair:
         self._on_syscall = None
         self._on_exception = None
         self._live = None
+        self._moving = None             # the blob a context moves between instances in
         self._idle_stale = True         # the idle instance's CR3/TLB may be out of date
         self._make_live(free)
 
@@ -124,16 +125,31 @@ class CpuPair:
         if target is live:
             return target
         if live is not None:
-            regs = live.read_regs()
-            fpu = live.read_fp_raw()
+            self._moving = live.save_context(self._moving)
             self._sync_idle()
-            target.write_regs(regs)
-            target.write_fp_state(fpu)
+            target.restore_context(self._moving)
             self.mode_switches += 1
         self._live = target
         for name in _LIVE_METHODS:
             setattr(self, name, getattr(target, name))
         return target
+
+    def restore_context(self, ctx, cr3: int) -> None:
+        """Load a context saved while ``cr3`` was loaded into the live instance
+        (Cpu.restore_context). A blob from another address space brings its CR3 along
+        without emptying the TLB: the live CR3 is then loaded again, which does."""
+        self._live.restore_context(ctx)
+        if cr3 != self.current_cr3:
+            self._live.load_cr3(self.current_cr3)
+
+    def read_context(self, ctx):
+        """(pt_regs dict, FPU raw) of a saved context, decoded on the idle instance (whose
+        own registers are garbage by design): to look at a task that is off the CPU."""
+        idle = self._idle()
+        idle.restore_context(ctx)
+        regs, fpu = idle.read_regs(), idle.read_fp_raw()
+        self._idle_stale = True               # it now holds that context's CR3
+        return regs, fpu
 
     # ----- memory management unit ---------------------------------------------------------
 

@@ -194,19 +194,22 @@ class Scheduler:
         nxt.se.prev_sum_exec_runtime = nxt.se.sum_exec_runtime
         trace_event("sched_switch", task=prev, prev_pid=prev.pid, prev_comm=prev.comm,
                     prev_state=prev.state.value, next_pid=nxt.pid, next_comm=nxt.comm)
+        # prev's user context leaves the CPU first: the saved copy holds its CR3 too.
+        self.kernel.save_user_regs(prev)
         self.kernel.switch_mm(prev, nxt)
         self.switch_to(prev, nxt)
 
     @traced(args=lambda self, prev, nxt: {"prev": prev.pid, "next": nxt.pid}, ret=lambda _r: {})
     def switch_to(self, prev, nxt) -> None:
-        """Save prev's user registers if they are on the CPU, then run nxt's greenlet."""
+        """Run nxt's kernel stack (greenlet); when prev runs again, its user context
+        (saved by context_switch) goes back into the CPU."""
         kernel = self.kernel
-        kernel.save_user_regs(prev)
         kernel.current = nxt
         nxt.greenlet.switch()
         # Back in prev: somebody scheduled us again — or, for the idle task, the task we
         # switched to finished its kernel stack (it exited), which returns here.
         kernel.current = prev
+        kernel.restore_user_regs(prev)
         if self.rq.curr is not prev and self.rq.curr.greenlet.dead:
             self.rq.curr = prev
 

@@ -167,9 +167,7 @@ def _fmt_args(args: dict) -> str:
 def _user_regs(kernel, task) -> dict:
     if task.thread is None:
         return {}
-    if kernel.cpu_task is task and not task.thread.regs_dirty and task is kernel.current:
-        return kernel.cpu.read_regs()
-    return dict(task.thread.regs)
+    return kernel.user_regs(task)
 
 
 def user_backtrace(kernel, task, words: int = 256) -> list:

@@ -121,9 +121,13 @@ def _fast_syscall_exit(kernel, task, nr, args, ret) -> bool:
 
 
 def save_pt_regs_for_slow_path(task, cpu) -> None:
-    """entry_SYSCALL_64's register save: all of pt_regs, rip already past `syscall`."""
-    task.thread.regs = cpu.read_regs()
-    task.thread.regs_dirty = True
+    """Leave the emulator for the slow path with the syscall's number and arguments.
+
+    The user registers stay in the CPU (rip already past `syscall`): they are saved with
+    the rest of the context only if the task switches out, and read as pt_regs only by a
+    handler that needs them (fork, signal delivery: ``sync_pt_regs`` and friends).
+    """
+    task.thread.slow_args = cpu.syscall_args()
     task.thread.slow_syscall = True
 
 
@@ -131,31 +135,32 @@ def do_syscall_64_slow(kernel, task) -> None:
     """Run a slow syscall on the task's kernel stack; the result goes into saved rax."""
     thread = task.thread
     thread.slow_syscall = False
-    regs = thread.regs
-    nr = regs["rax"]
-    args = [regs["rdi"], regs["rsi"], regs["rdx"], regs["r10"], regs["r8"], regs["r9"]]
+    nr, *args = thread.slow_args
     entry = kernel.sys_call_table[nr]
     thread.orig_rax = nr
+    thread.regs_replaced = False
     kernel.trace_syscall_enter(task, nr, args)
     if tracepoint._active is None:
         ret = invoke(kernel, task, entry, args)
     else:
-        ret = _traced_invoke(kernel, task, entry, args, regs)
+        ret = _traced_invoke(kernel, task, entry, args)
     thread.orig_rax = -1
     thread.last_syscall_nr = nr
     if ret in _RESTART_CODES:
         thread.syscall_interrupted = True   # decided by the signal code on the way out
-    if thread.regs is regs:           # execve replaced the whole context: rax is already 0
-        regs["rax"] = ret & 0xFFFF_FFFF_FFFF_FFFF
-    if kernel.strace is not None and not task.exiting and not (thread.regs is not regs and ret == 0):
+    replaced = thread.regs_replaced       # execve: the new context's rax is already 0
+    if not replaced and not task.exiting:
+        kernel.set_user_reg(task, "rax", ret & 0xFFFF_FFFF_FFFF_FFFF)
+    if kernel.strace is not None and not task.exiting and not (replaced and ret == 0):
         kernel.strace.syscall_exit(task, nr, tuple(args), ret, task.mm)
 
 
-def _traced_invoke(kernel, task, entry, args, regs) -> int:
+def _traced_invoke(kernel, task, entry, args) -> int:
     """invoke() as a span: the entry with its saved pt_regs, the exit with the result."""
     name = f"__x64_sys_{entry.name}"
+    rip, rsp = kernel.get_user_reg(task, "rip"), kernel.get_user_reg(task, "rsp")
     tracepoint.trace_enter(name, nr=entry.nr, args=[f"{a:#x}" for a in args[:entry.nargs]],
-                           rip=f"{regs['rip']:#x}", rsp=f"{regs['rsp']:#x}")
+                           rip=f"{rip:#x}", rsp=f"{rsp:#x}")
     ret = invoke(kernel, task, entry, args)
     tracepoint.trace_exit(name, ret=ret)
     return ret

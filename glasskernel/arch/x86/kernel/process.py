@@ -27,10 +27,15 @@ class ThreadStruct:
     orig_rax: int = -1              # the syscall number in flight (-1: not in a syscall)
     entry: object = None            # where this task's kernel stack starts (ret_from_fork)
     slow_syscall: bool = False      # a syscall waits to run outside the emulator
+    slow_args: list = None          # its [nr, arg0 .. arg5], as the syscall hook read them
+    regs_replaced: bool = False     # the running syscall gave the task new pt_regs (execve)
     syscall_interrupted: bool = False  # it returned -ERESTART*: restart or EINTR on the way out
     last_syscall_nr: int = -1       # the number to put back in rax for a restart
-    fpstate: bytes = None           # FPU state while off the CPU: the CPU's raw layout (saved
-                                    # at a switch) or an fxsave area; None: initial
+    fpstate: bytes = None           # FPU state before the first run or once decoded: the
+                                    # CPU's raw layout or an fxsave area; None: initial
+    context: object = None          # the CPU context saved at the last switch (CpuContext)
+    context_saved: bool = False     # ... and it holds the task's registers and FPU state
+    context_cr3: int = 0            # the CR3 loaded when it was saved
     trap_nr: int = 0                # the last exception vector (a signal frame's trapno)
     error_code: int = 0             # its error code (the frame's err)
     cr2: int = 0                    # the address of the last page fault (the frame's cr2)
@@ -52,7 +57,7 @@ def copy_thread(p, current, args) -> dict:
     """
     from glasskernel.arch.x86.entry.entry_64 import ret_from_fork
     from glasskernel.uapi.sched import CloneFlag
-    regs = dict(current.thread.regs)
+    regs = current.kernel.user_regs(current)
     regs["rax"] = 0
     if args.stack:
         regs["rsp"] = args.stack + args.stack_size if args.stack_size else args.stack

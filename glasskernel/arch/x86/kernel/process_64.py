@@ -23,6 +23,7 @@ def start_thread(task, new_ip: int, new_sp: int) -> None:
     regs["rflags"] = X86_EFLAGS_IF
     task.thread.regs = regs
     task.thread.regs_dirty = True
+    task.thread.regs_replaced = True
     task.kernel.write_fpstate(task, task.kernel.cpu.default_fxsave())   # fpu__clear
 
 
