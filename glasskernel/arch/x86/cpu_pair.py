@@ -20,8 +20,9 @@ drops its translations. The kernel sees the interface of one ``Cpu``:
   than the tick hook does over such short runs; a task that computes still ends up on
   ``free`` within a few milliseconds;
 
-- the user context (pt_regs with FS/GS base, the FXSAVE area) lives in the instance that ran
-  last. It moves to the other, with CR3, only when the kind of run changes. The register
+- the user context (pt_regs with FS/GS base, the FPU/SSE state, CR3) lives in the instance
+  that ran last. It moves to the other, as one saved context, only when the kind of run
+  changes. The register
   methods are the live instance's own bound methods (rebound on a change), so the syscall
   fast path costs nothing extra;
 - ``load_cr3`` and ``flush_tlb`` act on the live instance and mark the idle one stale; the

@@ -27,6 +27,7 @@ def copy_up(dentry, data: bool = True) -> str:
     st = lstat_or_none(lower)
     if st is None or not dentry.lower:
         raise KernelError(Errno.ENOENT)
+    dentry.ofs.upper_changed()
     with host_errors():
         _copy_one(lower, upper, st, data)
         _copy_attrs(upper, st)

@@ -32,7 +32,7 @@ class OvlDentry(Dentry):
 
     # --- which layer ----------------------------------------------------------------------
     def upper_stat(self):
-        return lstat_or_none(self.ofs.upper_path(self.path))
+        return self.ofs.upper_lstat(self.path)
 
     def real(self):
         """(host path, os.stat_result) of the layer that shows this entry (ovl_path_real)."""
@@ -74,7 +74,7 @@ class OvlDentry(Dentry):
         mount = self.vfs.mount_at(path, self)
         if mount is not None:
             return mount
-        up = lstat_or_none(self.ofs.upper_path(path))
+        up = self.ofs.upper_lstat(path)
         low = None
         if self.lower_dir_visible() and path not in self.ofs.whiteouts:
             low = self.ofs.lower_lstat(path)

@@ -13,7 +13,7 @@ import tempfile
 from glasskernel.fs.internal import lstat_or_none
 from glasskernel.uapi.errno import Errno, KernelError
 
-LOWER_STAT_CACHE = 65536      # remembered lower-layer lstat results (then start afresh)
+LOWER_STAT_CACHE = 65536      # remembered lstat results per layer (then start afresh)
 
 
 class OverlayFs:
@@ -27,6 +27,7 @@ class OverlayFs:
         self.whiteouts = set()    # guest paths whose lower entry is deleted
         self.opaque = set()       # guest paths of upper dirs that hide the lower dir below
         self._lower_stats = {}    # guest path -> lower layer's lstat result (or None)
+        self._upper_absent = set()  # guest paths known to have no upper entry
         self._hide_upper_in_lower()
 
     def _hide_upper_in_lower(self) -> None:
@@ -56,6 +57,26 @@ class OverlayFs:
             self._lower_stats.clear()
         st = self._lower_stats[path] = lstat_or_none(self.lower_path(path))
         return st
+
+    def upper_lstat(self, path: str):
+        """lstat of guest ``path`` in the upper layer (None if absent).
+
+        Upper changes only through this overlay, so an absence is remembered until the
+        overlay creates or moves something there (``upper_changed``); most lookups are of
+        paths the guest never wrote, and this spares their host lstat.
+        """
+        if path in self._upper_absent:
+            return None
+        st = lstat_or_none(self.upper_path(path))
+        if st is None:
+            if len(self._upper_absent) >= LOWER_STAT_CACHE:
+                self._upper_absent.clear()
+            self._upper_absent.add(path)
+        return st
+
+    def upper_changed(self) -> None:
+        """Something was created, copied up or moved in upper: forget remembered absences."""
+        self._upper_absent.clear()
 
     def upper_path(self, path: str) -> str:
         return self.upper if path == "/" else self.upper + path
@@ -87,12 +108,14 @@ class OverlayFs:
 
     def claim(self, path: str, is_dir: bool) -> None:
         """A new upper entry is made at ``path``: a directory over a deleted one is opaque."""
+        self.upper_changed()
         if path in self.whiteouts:
             self.whiteouts.discard(path)
             if is_dir:
                 self.opaque.add(path)
 
     def forget_below(self, path: str) -> None:
+        self.upper_changed()
         prefix = path.rstrip("/") + "/"
         self.opaque.discard(path)
         for group in (self.whiteouts, self.opaque):
