@@ -40,7 +40,8 @@ def _thread_self_text(task) -> str:
 class ProcRoot(SimpleDir):
     """The root of procfs."""
 
-    def children(self, task) -> dict:
+    def named_children(self) -> dict:
+        """The entries that are not pids: global files, self and thread-self."""
         sb = self.sb
         entries = {}
         for name, render in _GLOBAL_FILES.items():
@@ -48,18 +49,26 @@ class ProcRoot(SimpleDir):
         entries["self"] = lambda parent: SimpleLink(sb, "self", parent, _self_text)
         entries["thread-self"] = lambda parent: SimpleLink(sb, "thread-self", parent,
                                                            _thread_self_text)
+        return entries
+
+    def children(self, task) -> dict:
+        entries = self.named_children()
         for nr, target in visible_leaders(viewer_of(task)):
-            entries[str(nr)] = pid_dir(sb, target.pid, name=str(nr), kernel=task.kernel)
+            entries[str(nr)] = pid_dir(self.sb, target.pid, name=str(nr), kernel=task.kernel)
         return entries
 
     def lookup(self, task, name: str):
-        """proc_pid_lookup: any live pid of the reader's namespace, threads included."""
+        """proc_pid_lookup: any live pid of the reader's namespace, threads included;
+        other names without listing the pids (proc_root_lookup)."""
         if name.isdigit() and (name == "0" or not name.startswith("0")):
             target = find_task_by_vpid(viewer_of(task), int(name))
             if target is None or target.pid == 0:
                 raise KernelError(Errno.ENOENT)
             return PidDir(self.sb, name, self, target.pid, True, task.kernel)
-        return super().lookup(task, name)
+        factory = self.named_children().get(name)
+        if factory is None:
+            raise KernelError(Errno.ENOENT)
+        return factory(self)
 
 
 def _global_file(sb, name, render):
