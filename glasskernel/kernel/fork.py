@@ -186,16 +186,24 @@ def dup_mmap(old):
     for vma in old.vmas:
         if vma.file is not None:
             vma.file.get()
-        mm.insert_vma(VmArea(vma.start, vma.end, vma.flags, vma.file, vma.pgoff, vma.name))
+        mm.insert_vma(VmArea(vma.start, vma.end, vma.flags, vma.file, vma.pgoff, vma.name,
+                             vma.anon_vma))
         copy_page_range(old, mm, vma)
     old.flush_tlb()
     return mm
 
 
 def copy_page_range(src, dst, vma) -> None:
-    """Share each present frame; write-protect private writable ones on both sides."""
+    """Share each present frame; write-protect private writable ones on both sides.
+
+    A file mapping without private pages is not copied at all (vma_needs_copy): the
+    child's faults map the same page-cache pages again, which costs a fork+exec child
+    nothing when it never touches them.
+    """
     from glasskernel.arch.x86.mm.pgtable import pte_pfn_addr
     from glasskernel.mm.vm_flags import VmFlags
+    if vma.file is not None and not vma.anon_vma:
+        return
     cow = not vma.flags & VmFlags.VM_SHARED
     get_page = src.phys.get_page
     for _va, pte in src.pgtable.share_ptes(dst.pgtable, vma.start, vma.end, wrprotect=cow):

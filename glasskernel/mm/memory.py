@@ -75,6 +75,7 @@ def new_code_page(mm, vma, page_va: int) -> None:
 
 
 def do_anonymous_page(mm, vma, page_va: int) -> None:
+    vma.anon_vma = True
     pa = mm.phys.alloc_page()
     mm.pgtable.set_pte(page_va, pa | vma_pte_flags(vma, bool(vma.flags & VmFlags.VM_WRITE)))
     new_code_page(mm, vma, page_va)
@@ -86,6 +87,7 @@ def do_read_fault(mm, vma, page_va: int, write: bool = False) -> None:
     Past EOF the page reads as zeros."""
     key = file_cache_key(vma.file)
     if key is None:
+        vma.anon_vma = True                   # a private frame, not a page-cache page
         pa = mm.phys.alloc_page()
         data = vma.file.pread(PAGE_SIZE, vma.file_offset(page_va))
         if data:
@@ -106,6 +108,7 @@ def do_read_fault(mm, vma, page_va: int, write: bool = False) -> None:
 
 def do_cow_fault(mm, vma, page_va: int, frame: int) -> None:
     """Write to a private file page not yet mapped: the writer gets its own copy."""
+    vma.anon_vma = True
     new = mm.phys.alloc_page(zero=False)
     mm.view[new:new + PAGE_SIZE] = mm.view[frame:frame + PAGE_SIZE]
     mm.phys.put_page(frame)
@@ -149,6 +152,7 @@ def do_shared_fault(mm, vma, page_va: int) -> None:
 
 def do_wp_page(mm, vma, page_va: int, pte: int) -> None:
     """Write to a write-protected private page: reuse it if we are its only user, else copy."""
+    vma.anon_vma = True
     old = pte_pfn_addr(pte)
     if mm.phys.page_count(old) == 1:
         mm.pgtable.set_pte(page_va, old | vma_pte_flags(vma, True))

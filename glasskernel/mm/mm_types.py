@@ -29,13 +29,15 @@ class VmArea:
     file: object = None        # struct file for file-backed areas
     pgoff: int = 0             # file offset of `start`, in bytes
     name: str = ""             # [heap], [stack] … for /proc/pid/maps
+    anon_vma: bool = False     # it has (had) private anonymous pages: fork copies its PTEs
 
     def file_offset(self, addr: int) -> int:
         return self.pgoff + (addr - self.start)
 
     def split_at(self, addr: int) -> "VmArea":
         """Cut at addr: self keeps [start, addr), the returned area is [addr, end)."""
-        tail = VmArea(addr, self.end, self.flags, self.file, self.file_offset(addr), self.name)
+        tail = VmArea(addr, self.end, self.flags, self.file, self.file_offset(addr), self.name,
+                      self.anon_vma)
         if self.file is not None and hasattr(self.file, "get"):
             self.file.get()
         self.end = addr

@@ -27,7 +27,8 @@ def _grow_in_place(mm, vma, old_len: int, new_len: int) -> bool:
 
 def move_vma(mm, vma, addr: int, old_len: int, new_addr: int, new_len: int) -> int:
     """Create the area at new_addr, move the pages, then unmap the old range."""
-    moved = VmArea(new_addr, new_addr + new_len, vma.flags, vma.file, vma.file_offset(addr), vma.name)
+    moved = VmArea(new_addr, new_addr + new_len, vma.flags, vma.file, vma.file_offset(addr), vma.name,
+                   vma.anon_vma)
     if vma.file is not None and hasattr(vma.file, "get"):
         vma.file.get()
     move_page_tables(mm, addr, new_addr, old_len)
