@@ -1,6 +1,6 @@
 """Which Unicorn library the CPU backend loads, and how to build the faster one.
 
-``unicorn-2.1.4.patch``, next to this module, changes two things in Unicorn 2.1.4:
+``unicorn-2.1.4.patch``, next to this module, changes three things in Unicorn 2.1.4:
 
 - *The exit check at the start of every translated block.* Unicorn calls a helper there
   that checks whether the run was asked to stop; it returns at once unless a stop is
@@ -8,6 +8,13 @@
   of the compute benchmark). The patch tests the request inline, with one load and one
   branch as QEMU does, and calls the helper only when a stop is pending, so a stop works
   exactly as before.
+- *The exit check after every guest load and store.* Unicorn also called that helper
+  after each memory access, so that a memory hook could stop the run at once. glasskernel
+  has no memory hooks: its stops come from the syscall, exception and block hooks and
+  from Ctrl-C, and all of them are taken at the next block start. The patch leaves the
+  check out there (a busybox `seq | sort` pipeline: ~30-40% faster). It cannot be made
+  inline like the first: a branch in the middle of a block ends a basic block for TCG's
+  liveness pass, and the loaded value would not survive it.
 - *The syscall hook's state restore.* Before calling a syscall hook Unicorn searched the
   translated block's instruction data to restore eip and the flags state
   (``cpu_restore_state``), about a microsecond per syscall. The x86 translator writes
