@@ -201,12 +201,10 @@ def time_once(cmd):
     return dt, r.stdout
 
 
-def bench_workload(w, n, reps, rs, bins):
-    n0 = n // 10
-    res = {}
-    ref_out = None
+def _plan(w, rs, bins):
+    """(runner, command prefix, argv builder) for each runner that applies to w."""
+    plan = []
     for rname, prefix in rs:
-        per_op = []
         argv = w.argv
         if rname == "qemu-all":
             if w.emulated is None or not bins.get("wrap_busybox"):
@@ -216,20 +214,42 @@ def bench_workload(w, n, reps, rs, bins):
             continue
         if rname == "qiling" and w.name in QILING_THREADED:
             prefix = prefix + ["--threads"]
-        try:
-            for _ in range(reps):
+        plan.append((rname, prefix, argv))
+    return plan
+
+
+def bench_workload(w, n, reps, rs, bins):
+    """Each repetition runs every runner once, in turn: the machine's slow spells (its
+    speed varies up to 2x over minutes) then fall on all runners alike, not on one."""
+    n0 = n // 10
+    plan = _plan(w, rs, bins)
+    samples = {rname: [] for rname, _p, _a in plan}
+    errors = {}
+    ref_out = None
+    for _ in range(reps):
+        for rname, prefix, argv in plan:
+            if rname in errors:
+                continue
+            try:
                 t_n, out = time_once(prefix + argv(n, bins))
                 t_0, _ = time_once(prefix + argv(n0, bins))
-                per_op.append((t_n - t_0) / (n - n0))
-                if ref_out is None:
-                    ref_out = out
-                elif out != ref_out:
-                    raise RuntimeError("output differs from native: %r vs %r"
-                                       % (out[:80], ref_out[:80]))
-        except (RuntimeError, subprocess.TimeoutExpired) as e:
-            res[rname] = {"error": str(e)}
-            print("  %-12s ERROR %s" % (rname, e), file=sys.stderr)
+            except (RuntimeError, subprocess.TimeoutExpired) as e:
+                errors[rname] = str(e)
+                continue
+            if ref_out is None:
+                ref_out = out
+            elif out != ref_out:
+                errors[rname] = ("output differs from native: %r vs %r"
+                                 % (out[:80], ref_out[:80]))
+                continue
+            samples[rname].append((t_n - t_0) / (n - n0))
+    res = {}
+    for rname, _p, _a in plan:
+        if rname in errors:
+            res[rname] = {"error": errors[rname]}
+            print("  %-12s ERROR %s" % (rname, errors[rname]), file=sys.stderr)
             continue
+        per_op = samples[rname]
         res[rname] = {"min": min(per_op), "median": statistics.median(per_op)}
         print("  %-12s min %s  median %s" % (rname, fmt(res[rname]["min"]),
                                               fmt(res[rname]["median"])), file=sys.stderr)
