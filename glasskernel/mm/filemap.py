@@ -41,36 +41,48 @@ def file_cache_key(file):
 
 
 class PageCache:
-    """address_space pages of every cached file: (file key, page index) → frame."""
+    """address_space pages of every cached file: file key → {page index → frame}."""
 
     def __init__(self, phys):
         self.phys = phys
-        self.pages = {}
+        self.files = {}                  # one address_space per file key
+        self.count = 0                   # frames held, all files together
+        self._empty = {}
 
     def find_page(self, key, index: int):
         """The cached frame of a page, or None (no reference taken)."""
-        return self.pages.get((key, index))
+        return self.files.get(key, self._empty).get(index)
+
+    def file_pages(self, key) -> dict:
+        """The cached pages of one file, index → frame (read-only for the caller)."""
+        return self.files.get(key, self._empty)
 
     def read_page(self, file, key, index: int):
         """The page's frame, reading it in if needed; (frame, fresh). The caller gets a
         reference; fresh means the frame's bytes are new (old translations are stale)."""
-        frame = self.pages.get((key, index))
+        pages = self.files.get(key)
+        frame = pages.get(index) if pages is not None else None
         if frame is not None:
             self.phys.get_page(frame)
             return frame, False
-        if len(self.pages) >= MAX_PAGES:
+        if self.count >= MAX_PAGES:
             self.shrink()
         frame = self.phys.alloc_page()
         data = file.pread(PAGE_SIZE, index * PAGE_SIZE)
         if data:
             self.phys.view[frame:frame + len(data)] = data
-        self.pages[(key, index)] = frame     # the cache's own reference
+        self.files.setdefault(key, {})[index] = frame     # the cache's own reference
+        self.count += 1
         self.phys.get_page(frame)            # and the caller's
         return frame, True
 
     def shrink(self) -> None:
         """Drop pages only the cache still holds (nobody maps them)."""
-        for page_key, frame in list(self.pages.items()):
-            if self.phys.page_count(frame) == 1:
-                del self.pages[page_key]
-                self.phys.put_page(frame)
+        for key, pages in list(self.files.items()):
+            for index, frame in list(pages.items()):
+                if self.phys.page_count(frame) == 1:
+                    del pages[index]
+                    self.count -= 1
+                    self.phys.put_page(frame)
+            if not pages:
+                del self.files[key]

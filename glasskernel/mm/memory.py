@@ -12,8 +12,8 @@ protection violation.
 ``user_read``/``user_write`` are the kernel's own accesses (copy_from_user/copy_to_user):
 they walk the page tables, fault pages in the same way, and turn failure into EFAULT.
 """
-from glasskernel.arch.x86.mm.pgtable import (pte_exec, pte_flags, pte_pfn_addr, pte_present,
-                                             pte_user, pte_write)
+from glasskernel.arch.x86.mm.pgtable import (_PAGE_PRESENT, pte_exec, pte_flags, pte_pfn_addr,
+                                             pte_present, pte_user, pte_write)
 from glasskernel.mm.filemap import FAULT_AROUND_PAGES, file_cache_key
 from glasskernel.mm.vm_flags import VmFlags
 from glasskernel.mm.page_alloc import PAGE_MASK, PAGE_SIZE
@@ -121,24 +121,22 @@ def filemap_map_pages(mm, vma, page_va: int, key) -> None:
     window = FAULT_AROUND_PAGES * PAGE_SIZE
     start = max(vma.start, page_va & ~(window - 1))
     end = min(vma.end, start + window)
-    cache = mm.phys.page_cache
+    cached = mm.phys.page_cache.file_pages(key)
     flags = vma_pte_flags(vma, False)
     first_index = vma.file_offset(start) // PAGE_SIZE
-    faulting = (page_va - start) // PAGE_SIZE
     # The window is 64 KiB aligned, so it lies in one leaf table: its PTEs are read and
-    # written back at once.
+    # written back at once. The faulting page is present already.
     ptes = list(mm.pgtable.ptes(start, (end - start) // PAGE_SIZE))
-    mapped = False
+    frames = []
     for i, pte in enumerate(ptes):
-        if i == faulting or pte_present(pte):
+        if pte & _PAGE_PRESENT:
             continue
-        frame = cache.find_page(key, first_index + i)
-        if frame is None:
-            continue
-        mm.phys.get_page(frame)
-        ptes[i] = frame | flags
-        mapped = True
-    if mapped:
+        frame = cached.get(first_index + i)
+        if frame is not None:
+            ptes[i] = frame | flags
+            frames.append(frame)
+    if frames:
+        mm.phys.get_pages(frames)
         mm.pgtable.set_ptes(start, ptes)
 
 

@@ -49,6 +49,12 @@ class PhysicalMemory:
         """Take another reference to a frame (a second mapping shares it)."""
         self._refcount[pa >> PAGE_SHIFT] += 1
 
+    def get_pages(self, frames) -> None:
+        """get_page for each of several frames."""
+        refcount = self._refcount
+        for pa in frames:
+            refcount[pa >> PAGE_SHIFT] += 1
+
     def put_page(self, pa: int) -> None:
         """Drop a reference; the last one returns the frame to the free list."""
         idx = pa >> PAGE_SHIFT
