@@ -29,6 +29,7 @@ BINPRM_BUF_SIZE = 256
 MAX_ARG_STRLEN = PAGE_SIZE * 32
 MAX_ARG_STRINGS = 0x7FFFFFFF
 ARG_MAX = 32 * PAGE_SIZE
+_POINTERS = struct.Struct("<Q")            # argv/envp entries
 STACK_EXPAND = 131072            # setup_arg_pages grows the fresh stack by 128 KiB
 BINPRM_MAX_RECURSION = 4
 
@@ -229,21 +230,49 @@ def kernel_execve(task, filename: bytes, argv: list, envp: list):
 
 
 def user_string_array(task, addr: int, limit: int = MAX_ARG_STRINGS) -> list:
-    """Read a NULL-terminated array of string pointers from user memory (get_user_arg_ptr)."""
-    from glasskernel.mm.uaccess import copy_from_user, strncpy_from_user
+    """Read a NULL-terminated array of string pointers from user memory (get_user_arg_ptr).
+
+    The pointers are fetched a page at a time (never past the page that holds the next
+    one, so no fault beyond the terminator can happen); the strings through
+    ``_StringPages``, which reads each page they lie in once."""
+    from glasskernel.mm.uaccess import copy_from_user
     strings = []
+    pages = _StringPages(task)
     while addr:
-        ptr = struct.unpack("<Q", copy_from_user(task, addr, 8))[0]
-        if not ptr:
-            break
-        if len(strings) >= limit:
-            raise KernelError(Errno.E2BIG)
-        try:
-            strings.append(strncpy_from_user(task, ptr, MAX_ARG_STRLEN))
-        except KernelError as err:
-            raise KernelError(Errno.E2BIG if err.errno == Errno.ENAMETOOLONG else err.errno) from None
-        addr += 8
+        room = PAGE_SIZE - (addr & (PAGE_SIZE - 1))
+        raw = copy_from_user(task, addr, max(8, room - room % 8))
+        for (ptr,) in _POINTERS.iter_unpack(raw):
+            if not ptr:
+                return strings
+            if len(strings) >= limit:
+                raise KernelError(Errno.E2BIG)
+            try:
+                strings.append(pages.string_at(ptr))
+            except KernelError as err:
+                raise KernelError(Errno.E2BIG if err.errno == Errno.ENAMETOOLONG
+                                  else err.errno) from None
+        addr += len(raw)
     return strings
+
+
+class _StringPages:
+    """strncpy_from_user for many strings that share pages (argv and envp blocks): each
+    page is copied once, and a string that ends in its first page is cut from it."""
+
+    def __init__(self, task):
+        self.task = task
+        self.pages = {}
+
+    def string_at(self, ptr: int) -> bytes:
+        from glasskernel.mm.uaccess import copy_from_user, strncpy_from_user
+        base = ptr & ~(PAGE_SIZE - 1)
+        page = self.pages.get(base)
+        if page is None:
+            page = self.pages[base] = copy_from_user(self.task, base, PAGE_SIZE)
+        end = page.find(b"\0", ptr - base)
+        if end >= 0:
+            return page[ptr - base:end]
+        return strncpy_from_user(self.task, ptr, MAX_ARG_STRLEN)   # it goes on past the page
 
 
 def _execve_from_user(task, dfd: int, filename_ptr: int, argv_ptr: int, envp_ptr: int, flags: int) -> int:
