@@ -205,9 +205,8 @@ def copy_page_range(src, dst, vma) -> None:
     if vma.file is not None and not vma.anon_vma:
         return
     cow = not vma.flags & VmFlags.VM_SHARED
-    get_page = src.phys.get_page
-    for _va, pte in src.pgtable.share_ptes(dst.pgtable, vma.start, vma.end, wrprotect=cow):
-        get_page(pte_pfn_addr(pte))
+    shared = src.pgtable.share_ptes(dst.pgtable, vma.start, vma.end, wrprotect=cow)
+    src.phys.get_pages([pte_pfn_addr(pte) for _va, pte in shared])
 
 
 def exit_mmap(mm) -> None:

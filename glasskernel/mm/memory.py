@@ -12,8 +12,8 @@ protection violation.
 ``user_read``/``user_write`` are the kernel's own accesses (copy_from_user/copy_to_user):
 they walk the page tables, fault pages in the same way, and turn failure into EFAULT.
 """
-from glasskernel.arch.x86.mm.pgtable import (_PAGE_PRESENT, pte_exec, pte_flags, pte_pfn_addr,
-                                             pte_present, pte_user, pte_write)
+from glasskernel.arch.x86.mm.pgtable import (_PAGE_PRESENT, PTE_PFN_MASK, pte_exec, pte_flags,
+                                             pte_pfn_addr, pte_present, pte_user, pte_write)
 from glasskernel.mm.filemap import FAULT_AROUND_PAGES, file_cache_key
 from glasskernel.mm.vm_flags import VmFlags
 from glasskernel.mm.page_alloc import PAGE_MASK, PAGE_SIZE
@@ -271,9 +271,7 @@ def user_read_cstring(mm, addr: int, limit: int) -> bytes:
 def zap_page_range(mm, start: int, end: int) -> None:
     """Unmap every present page in [start, end) and drop the frame references."""
     taken = mm.pgtable.take_ptes(start, end)
-    put_page = mm.phys.put_page
-    for _va, pte in taken:
-        put_page(pte_pfn_addr(pte))
+    mm.phys.put_pages([pte & PTE_PFN_MASK for _va, pte in taken])
     if taken:
         mm.flush_tlb()
 

@@ -63,6 +63,16 @@ class PhysicalMemory:
         if count == 0:
             self._free.append(pa)
 
+    def put_pages(self, frames) -> None:
+        """put_page for each of several frames."""
+        refcount, free = self._refcount, self._free
+        for pa in frames:
+            idx = pa >> PAGE_SHIFT
+            count = refcount[idx] - 1
+            refcount[idx] = count
+            if count == 0:
+                free.append(pa)
+
     def page_count(self, pa: int) -> int:
         return self._refcount[pa >> PAGE_SHIFT]
 
