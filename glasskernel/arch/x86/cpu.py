@@ -23,8 +23,9 @@ two of them. Without a C compiler the same work goes through ctypes and the tick
 Unicorn's per-instruction count (``_set_counting``); budgets are then instructions
 instead of blocks.
 
-Register access goes straight to the C library with preallocated buffers: the stock Python
-binding costs several µs per register, the batch call well under one for all of them.
+Register access goes straight to the C library with preallocated buffers (cpu_buffers.py):
+the stock Python binding costs several µs per register, the batch call well under one for
+all of them.
 
 The kernel's CPU is a ``CpuPair`` (cpu_pair.py, built by ``Cpu.paired``): one instance with
 the tick hook for runs with a budget, one without it for runs alone on the CPU, so code
@@ -47,6 +48,7 @@ from unicorn.unicorn_py3.unicorn import uclib
 emulator_build.library_loaded()
 
 from glasskernel.arch.x86 import entry_shim
+from glasskernel.arch.x86.cpu_buffers import CpuContext, RegBatch, find_fault_state
 from glasskernel.arch.x86.fpu import FP_RAW_SIZE, default_fxsave, fxsave_from_raw, raw_from_fxsave
 from glasskernel.arch.x86.mm.pgtable import PageTable, pte_flags
 from glasskernel.mm.page_alloc import PAGE_SIZE
@@ -83,6 +85,10 @@ _UC_REG = {name: getattr(x86, "UC_X86_REG_" + ("EFLAGS" if name == "rflags" else
 _SYSCALL_REGS = ("rax", "rdi", "rsi", "rdx", "r10", "r8", "r9")
 
 _PT_REGS_VALUES = struct.Struct(f"<{len(PT_REGS)}Q")
+# The x87/SSE state, as saved at a signal frame: FCW, FSW, FTW, MXCSR, ST0-7, XMM0-15.
+_FP_REG_IDS = ([getattr(x86, "UC_X86_REG_" + n) for n in ("FPCW", "FPSW", "FPTAG", "MXCSR")]
+               + [getattr(x86, f"UC_X86_REG_ST{i}") for i in range(8)]
+               + [getattr(x86, f"UC_X86_REG_XMM{i}") for i in range(16)])
 _GET_PT_REGS = operator.itemgetter(*PT_REGS)
 _HOOK_SYSCALL_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
 _HOOK_INTR_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
@@ -102,45 +108,6 @@ for _name in ("uc_emu_start", "uc_emu_stop", "uc_reg_read", "uc_reg_write",
 
 class EmulatorFault(Exception):
     """The emulator itself failed (not a guest fault): reported as an internal error."""
-
-
-class _RegBatch:
-    """Preallocated argument arrays for uc_reg_read_batch / uc_reg_write_batch."""
-
-    def __init__(self, names):
-        count = len(names)
-        self.count = count
-        self.ids = (ctypes.c_int * count)(*(_UC_REG[n] for n in names))
-        self.values = (ctypes.c_uint64 * count)()
-        base = ctypes.addressof(self.values)
-        self.ptrs = (ctypes.c_void_p * count)(*(base + 8 * i for i in range(count)))
-
-
-class _FpBatch:
-    """Preallocated buffers for the x87/SSE state: FCW, FSW, FTW, MXCSR, ST0-7, XMM0-15."""
-
-    SMALL = ("FPCW", "FPSW", "FPTAG", "MXCSR")
-
-    def __init__(self):
-        names = [getattr(x86, "UC_X86_REG_" + n) for n in self.SMALL]
-        names += [getattr(x86, f"UC_X86_REG_ST{i}") for i in range(8)]
-        names += [getattr(x86, f"UC_X86_REG_XMM{i}") for i in range(16)]
-        self.count = len(names)
-        self.ids = (ctypes.c_int * self.count)(*names)
-        self.buf = ctypes.create_string_buffer(16 * self.count)
-        base = ctypes.addressof(self.buf)
-        self.ptrs = (ctypes.c_void_p * self.count)(*(base + 16 * i for i in range(self.count)))
-
-
-class CpuContext:
-    """A saved CPU state (uc_context): what ``save_context`` fills and ``restore_context``
-    loads. It holds the state of a task that is off the CPU (switch_to)."""
-
-    __slots__ = ("blob", "ref")
-
-    def __init__(self, blob):
-        self.blob = blob                  # the binding's UcContext: frees the memory
-        self.ref = ctypes.c_void_p(ctypes.cast(blob.context, ctypes.c_void_p).value)
 
 
 class Cpu:
@@ -171,8 +138,8 @@ class Cpu:
         self._uc = Uc(UC_ARCH_X86, UC_MODE_64)
         self._uch = self._uc._uch
         self._uc.mem_map_ptr(0, phys.size, UC_PROT_ALL, phys.address())
-        self._all = _RegBatch(PT_REGS)
-        self._fp = _FpBatch()
+        self._all = RegBatch([_UC_REG[name] for name in PT_REGS], 8)
+        self._fp = RegBatch(_FP_REG_IDS, 16)
         self._one = ctypes.c_uint64()
         self._one_ref = ctypes.byref(self._one)
         self._hooks = []
@@ -243,7 +210,10 @@ class Cpu:
         self.on_exception = None
         if seen.get("vector") != VECTOR_PF:
             raise EmulatorFault("CPU self-test: entering ring 3 did not fault as expected")
-        offset = _find_fault_state(before, seen["ctx"])
+        offset = find_fault_state(before, seen["ctx"], VECTOR_PF)
+        if offset is None:
+            raise EmulatorFault("CPU self-test: Unicorn's fault-state field not found; "
+                                "this Unicorn version is not supported (pin unicorn==2.1.4)")
         self._fault_ctx = uc.context_save()
         address = ctypes.cast(self._fault_ctx.context, ctypes.c_void_p).value
         self._fault_ctx_ref = ctypes.c_void_p(address)
@@ -518,7 +488,7 @@ class Cpu:
         """
         batch = self._all
         _fast.uc_reg_read_batch(self._uch, batch.ids, batch.ptrs, batch.count)
-        regs = dict(zip(PT_REGS, _PT_REGS_VALUES.unpack_from(batch.values)))
+        regs = dict(zip(PT_REGS, _PT_REGS_VALUES.unpack_from(batch.buf)))
         if self._entry.in_hook:
             regs["rip"] += SYSCALL_INSN_LEN
         return regs
@@ -526,7 +496,7 @@ class Cpu:
     def write_regs(self, regs: dict) -> None:
         """Load every pt_regs register from regs (one C call)."""
         batch = self._all
-        _PT_REGS_VALUES.pack_into(batch.values, 0,
+        _PT_REGS_VALUES.pack_into(batch.buf, 0,
                                   *[v & 0xFFFF_FFFF_FFFF_FFFF for v in _GET_PT_REGS(regs)])
         _fast.uc_reg_write_batch(self._uch, batch.ids, batch.ptrs, batch.count)
 
@@ -620,16 +590,6 @@ class Cpu:
         must be mapped executable in the current address space.
         """
         self._uc.ctl_remove_cache(start, end)
-
-
-def _find_fault_state(before: bytes, during: bytes) -> int:
-    """Offset of the int32 that was -1 before a #PF and 14 while handling it."""
-    for off in range(0, min(len(before), len(during)) - 3, 4):
-        if (int.from_bytes(before[off:off + 4], "little", signed=True) == -1
-                and int.from_bytes(during[off:off + 4], "little", signed=True) == VECTOR_PF):
-            return off
-    raise EmulatorFault("CPU self-test: Unicorn's fault-state field not found; "
-                        "this Unicorn version is not supported (pin unicorn==2.1.4)")
 
 
 __all__ = ["Cpu", "CpuContext", "EmulatorFault", "PT_REGS", "KERNEL_TEXT"]
