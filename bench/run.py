@@ -332,14 +332,17 @@ def report(results, rnames, reps, quick):
     return "\n".join(lines)
 
 
+_UNICORN_BUILDS = {
+    "patched": "glasskernel's patched build: `glasskernel build-emulator`",
+    "stock": "stock library",
+    "custom": "the library in $LIBUNICORN_PATH",
+}
+
+
 def unicorn_build() -> str:
     """Which Unicorn library glasskernel loads here (arch/x86/emulator_build.py)."""
     from glasskernel.arch.x86 import emulator_build
-    if os.environ.get("GLASSKERNEL_STOCK_UNICORN"):
-        return "stock library, forced"
-    if (emulator_build.build_dir() / emulator_build.LIBRARY).is_file():
-        return "glasskernel's patched build: `glasskernel build-emulator`"
-    return "stock library: the patched build is missing"
+    return _UNICORN_BUILDS[emulator_build.choose_library(os.environ)]
 
 
 def machine():

@@ -77,10 +77,15 @@ def bprm_stack_limits(bprm, strings_size: int, count: int) -> None:
         raise KernelError(Errno.E2BIG)
 
 
-def copy_string_kernel(bprm, data: bytes) -> int:
-    """Push one NUL-terminated string below bprm.p; return its user address."""
+def check_arg_strlen(data: bytes) -> None:
+    """E2BIG for a string that would not fit in one MAX_ARG_STRLEN (with its NUL)."""
     if len(data) + 1 > MAX_ARG_STRLEN:
         raise KernelError(Errno.E2BIG)
+
+
+def copy_string_kernel(bprm, data: bytes) -> int:
+    """Push one NUL-terminated string below bprm.p; return its user address."""
+    check_arg_strlen(data)
     bprm.p -= len(data) + 1
     bprm.mm.write(bprm.p, data + b"\0")
     return bprm.p
@@ -90,8 +95,7 @@ def copy_strings(bprm, strings: list) -> list:
     """Copy a list of strings below bprm.p, last one first as Linux does (so the first
     ends up lowest); return their addresses. The block is written in one copy."""
     for data in strings:
-        if len(data) + 1 > MAX_ARG_STRLEN:
-            raise KernelError(Errno.E2BIG)
+        check_arg_strlen(data)
     block = b"\0".join(strings) + b"\0" if strings else b""
     start = bprm.p - len(block)
     addrs = []

@@ -60,8 +60,7 @@ class PageCache:
     def read_page(self, file, key, index: int):
         """The page's frame, reading it in if needed; (frame, fresh). The caller gets a
         reference; fresh means the frame's bytes are new (old translations are stale)."""
-        pages = self.files.get(key)
-        frame = pages.get(index) if pages is not None else None
+        frame = self.find_page(key, index)
         if frame is not None:
             self.phys.get_page(frame)
             return frame, False

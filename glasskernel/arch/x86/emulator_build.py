@@ -47,7 +47,7 @@ PATCH = Path(__file__).with_name("unicorn-2.1.4.patch")
 LIBRARY = "libunicorn.so.2"
 
 selected = "stock"      # which library this process loads: "patched", "stock" or "custom"
-_set_by_us = [False]    # LIBUNICORN_PATH was set by select_library
+_set_by_us = False      # LIBUNICORN_PATH was set by select_library
 
 
 def build_dir() -> Path:
@@ -56,33 +56,42 @@ def build_dir() -> Path:
     return cache_dir() / f"unicorn-{UNICORN_VERSION}-{tag}"
 
 
+def choose_library(environ) -> str:
+    """Which library a process with this environment loads: "patched" (our build, there
+    and for the installed binding), "stock" (forced, or no build) or "custom" (a
+    $LIBUNICORN_PATH of the user's)."""
+    given = environ.get("LIBUNICORN_PATH")
+    if environ.get("GLASSKERNEL_STOCK_UNICORN"):
+        return "stock"
+    if given:
+        return "patched" if given == str(build_dir()) else "custom"
+    if (build_dir() / LIBRARY).is_file() and _installed_version() == UNICORN_VERSION:
+        return "patched"
+    return "stock"
+
+
 def select_library() -> str:
-    """Point the binding at the patched build when there is one; return which one loads:
-    "patched", "stock", or "custom" (a $LIBUNICORN_PATH of the user's)."""
-    global selected
+    """Point the binding at the patched build when ``choose_library`` says so, until
+    ``library_loaded``; return the choice."""
+    global selected, _set_by_us
+    selected = choose_library(os.environ)
     ours = str(build_dir())
     given = os.environ.get("LIBUNICORN_PATH")
-    if os.environ.get("GLASSKERNEL_STOCK_UNICORN"):
-        if given == ours:
-            del os.environ["LIBUNICORN_PATH"]
-        selected = "stock"
-    elif given:
-        selected = "patched" if given == ours else "custom"
-    elif (build_dir() / LIBRARY).is_file() and _installed_version() == UNICORN_VERSION:
-        os.environ["LIBUNICORN_PATH"] = ours       # until ``library_loaded``
-        selected = "patched"
-        _set_by_us[0] = True
-    else:
-        selected = "stock"
+    if selected == "stock" and given == ours:
+        del os.environ["LIBUNICORN_PATH"]          # forced stock over our own path
+    elif selected == "patched" and given is None:
+        os.environ["LIBUNICORN_PATH"] = ours
+        _set_by_us = True
     return selected
 
 
 def library_loaded() -> None:
     """The binding has its library: take our variable back out of the environment (the
     guest's environment is copied from it)."""
-    if _set_by_us[0]:
+    global _set_by_us
+    if _set_by_us:
         os.environ.pop("LIBUNICORN_PATH", None)
-        _set_by_us[0] = False
+        _set_by_us = False
 
 
 def _installed_version() -> str:

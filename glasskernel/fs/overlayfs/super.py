@@ -13,7 +13,7 @@ import tempfile
 from glasskernel.fs.internal import lstat_or_none
 from glasskernel.uapi.errno import Errno, KernelError
 
-LOWER_STAT_CACHE = 65536      # remembered lstat results per layer (then start afresh)
+LSTAT_CACHE_SIZE = 65536      # remembered lstat results per layer (then start afresh)
 
 
 class OverlayFs:
@@ -53,7 +53,7 @@ class OverlayFs:
             return self._lower_stats[path]
         except KeyError:
             pass
-        if len(self._lower_stats) >= LOWER_STAT_CACHE:
+        if len(self._lower_stats) >= LSTAT_CACHE_SIZE:
             self._lower_stats.clear()
         st = self._lower_stats[path] = lstat_or_none(self.lower_path(path))
         return st
@@ -69,7 +69,7 @@ class OverlayFs:
             return None
         st = lstat_or_none(self.upper_path(path))
         if st is None:
-            if len(self._upper_absent) >= LOWER_STAT_CACHE:
+            if len(self._upper_absent) >= LSTAT_CACHE_SIZE:
                 self._upper_absent.clear()
             self._upper_absent.add(path)
         return st

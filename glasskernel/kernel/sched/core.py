@@ -48,8 +48,7 @@ class RunQueue:
 
     def update_min_vruntime(self) -> None:
         """min_vruntime follows the smallest vruntime of curr and the queue, never back."""
-        curr = self.curr
-        lowest = curr.se.vruntime if curr is not self.idle and curr.on_rq else None
+        lowest = self.curr.se.vruntime if self.curr_is_queued() else None
         for task in self.queued:
             vruntime = task.se.vruntime
             if lowest is None or vruntime < lowest:
