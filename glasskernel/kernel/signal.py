@@ -60,6 +60,10 @@ SEND_SIG_PRIV = "priv"                # SI_KERNEL: sent by the kernel itself
 
 @dataclass
 class KSigaction:
+    """k_sigaction. Once in a sighand table it is never changed in place: sighand copies
+    share these objects (fork copies the table, not its 64 entries), so a change installs
+    a new one (``replace``)."""
+
     handler: int = SIG_DFL
     flags: int = 0
     restorer: int = 0
@@ -67,6 +71,13 @@ class KSigaction:
 
     def copy(self) -> "KSigaction":
         return KSigaction(self.handler, self.flags, self.restorer, self.mask)
+
+    def replace(self, **changes) -> "KSigaction":
+        """A copy with some fields changed."""
+        new = self.copy()
+        for name, value in changes.items():
+            setattr(new, name, value)
+        return new
 
 
 @dataclass(eq=False)
@@ -77,7 +88,7 @@ class SighandStruct:
     users: int = 1
 
     def copy(self) -> "SighandStruct":
-        return SighandStruct([a.copy() for a in self.action])
+        return SighandStruct(list(self.action))        # the entries are shared, see KSigaction
 
 
 def sigmask(signo: int) -> int:
@@ -162,10 +173,10 @@ def _resolve_info(signo: int, info, target) -> bytes:
 
 def flush_signal_handlers(task) -> None:
     """execve: caught signals go back to SIG_DFL; ignored ones stay ignored; flags clear."""
-    for action in task.sighand.action:
-        if action.handler != SIG_IGN:
-            action.handler = SIG_DFL
-        action.flags, action.restorer, action.mask = 0, 0, 0
+    actions = task.sighand.action
+    for signo, action in enumerate(actions):
+        if action.handler not in (SIG_DFL, SIG_IGN) or action.flags or action.restorer or action.mask:
+            actions[signo] = KSigaction(SIG_IGN if action.handler == SIG_IGN else SIG_DFL)
 
 
 def flush_sigqueue_mask(task, mask: int) -> None:
@@ -324,9 +335,8 @@ def force_sig_info_to_task(task, signo: int, info: bytes, reset: bool = False,
     action = task.sighand.action[signo]
     blocked = task.blocked & sigmask(signo)
     if blocked or action.handler == SIG_IGN or reset:
-        action.handler = SIG_DFL
-        if fatal:
-            action.flags |= SA_IMMUTABLE
+        flags = action.flags | SA_IMMUTABLE if fatal else action.flags
+        task.sighand.action[signo] = action.replace(handler=SIG_DFL, flags=flags)
         task.blocked &= ~sigmask(signo)
     if task.exiting:
         return
@@ -475,7 +485,7 @@ def get_signal(task):
         if action.handler != SIG_DFL:
             ksig = Ksignal(signo, action.copy(), info)
             if action.flags & SA_RESETHAND:
-                action.handler = SIG_DFL
+                task.sighand.action[signo] = action.replace(handler=SIG_DFL)
             return ksig
         if sig_kernel_ignored(signo):
             continue

@@ -117,27 +117,27 @@ def do_cow_fault(mm, vma, page_va: int, frame: int) -> None:
 
 
 def filemap_map_pages(mm, vma, page_va: int, key) -> None:
-    """Fault-around: map the cached pages of the aligned 64 KiB window, read-only."""
+    """Fault-around: map the cached pages of the fault's aligned window
+    (``FAULT_AROUND_PAGES``), read-only."""
     window = FAULT_AROUND_PAGES * PAGE_SIZE
-    start = max(vma.start, page_va & ~(window - 1))
-    end = min(vma.end, start + window)
+    aligned = page_va & ~(window - 1)
+    start = max(vma.start, aligned)
+    end = min(vma.end, aligned + window)        # never past the window: one leaf table
     cached = mm.phys.page_cache.file_pages(key)
     flags = vma_pte_flags(vma, False)
     first_index = vma.file_offset(start) // PAGE_SIZE
-    # The window is 64 KiB aligned, so it lies in one leaf table: its PTEs are read and
-    # written back at once. The faulting page is present already.
-    ptes = list(mm.pgtable.ptes(start, (end - start) // PAGE_SIZE))
-    frames = []
-    for i, pte in enumerate(ptes):
-        if pte & _PAGE_PRESENT:
-            continue
-        frame = cached.get(first_index + i)
-        if frame is not None:
-            ptes[i] = frame | flags
-            frames.append(frame)
-    if frames:
-        mm.phys.get_pages(frames)
-        mm.pgtable.set_ptes(start, ptes)
+    # The window is aligned and at most 2 MiB, so it lies in one leaf table: its PTEs
+    # are read and written back at once. The faulting page is present already.
+    count = (end - start) // PAGE_SIZE
+    ptes = mm.pgtable.ptes(start, count)
+    get = cached.get
+    frames = [None if pte & _PAGE_PRESENT else get(index)
+              for pte, index in zip(ptes, range(first_index, first_index + count))]
+    mapped = [frame for frame in frames if frame is not None]
+    if mapped:
+        mm.phys.get_pages(mapped)
+        mm.pgtable.set_ptes(start, [pte if frame is None else frame | flags
+                                    for pte, frame in zip(ptes, frames)])
 
 
 def do_shared_fault(mm, vma, page_va: int) -> None:

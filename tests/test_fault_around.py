@@ -1,0 +1,76 @@
+"""Fault-around (mm/memory.py: filemap_map_pages) on a bare address space, no CPU.
+
+A read fault in a private file mapping maps the faulting page and every page of its
+aligned window that the page cache already holds; never a page outside the window or
+the VMA, and each mapped page takes one frame reference.
+"""
+from glasskernel.arch.x86.mm.pgtable import pte_pfn_addr, pte_present, pte_write
+from glasskernel.mm.filemap import FAULT_AROUND_PAGES
+from glasskernel.mm.memory import do_user_addr_fault
+from glasskernel.mm.mm_types import MmStruct, VmArea
+from glasskernel.mm.page_alloc import PAGE_SIZE, PhysicalMemory
+from glasskernel.mm.vm_flags import VmFlags
+
+WINDOW = FAULT_AROUND_PAGES * PAGE_SIZE
+
+
+class FakeFile:
+    """A seekable host-like file of n pages; page i is filled with byte i."""
+
+    seekable = True
+    host_fd = -1
+
+    def __init__(self, pages: int):
+        self.data = b"".join(bytes([i % 256]) * PAGE_SIZE for i in range(pages))
+        self._page_cache_key = ("fake", pages)
+
+    def pread(self, n: int, offset: int) -> bytes:
+        return self.data[offset:offset + n]
+
+
+def _mm_with_file(start: int, pages: int):
+    phys = PhysicalMemory(64 << 20)
+    mm = MmStruct(phys, 0)
+    file = FakeFile(pages)
+    vma = VmArea(start, start + pages * PAGE_SIZE, VmFlags.VM_READ | VmFlags.VM_EXEC, file)
+    mm.insert_vma(vma)
+    return mm, vma
+
+
+def _present_pages(mm, start: int, end: int) -> set:
+    return {va for va in range(start, end, PAGE_SIZE) if pte_present(mm.pgtable.get_pte(va))}
+
+
+def test_a_cold_fault_maps_only_its_page():
+    mm, vma = _mm_with_file(0x400000, 8)
+    do_user_addr_fault(mm, 0x402123)
+    assert _present_pages(mm, vma.start, vma.end) == {0x402000}
+    pte = mm.pgtable.get_pte(0x402000)
+    assert not pte_write(pte)
+    assert bytes(mm.view[pte_pfn_addr(pte):pte_pfn_addr(pte) + 4]) == b"\2" * 4
+
+
+def test_a_warm_fault_maps_the_cached_pages_of_its_window():
+    # A VMA that starts mid-window and runs past the window's end: the second mm finds
+    # every page cached, and one fault maps exactly the VMA's part of the window.
+    start = 0x400000 + WINDOW - 3 * PAGE_SIZE
+    pages = 10
+    first, vma = _mm_with_file(start, pages)
+    for va in range(vma.start, vma.end, PAGE_SIZE):
+        do_user_addr_fault(first, va)
+    second = MmStruct(first.phys, 0)
+    second.insert_vma(VmArea(vma.start, vma.end, vma.flags, vma.file))
+    do_user_addr_fault(second, start)
+    window_end = 0x400000 + WINDOW
+    assert _present_pages(second, start, start + pages * PAGE_SIZE) == set(
+        range(start, window_end, PAGE_SIZE))
+    for va in range(start, window_end, PAGE_SIZE):
+        frame = pte_pfn_addr(second.pgtable.get_pte(va))
+        assert frame == pte_pfn_addr(first.pgtable.get_pte(va))     # the same cached frame
+        assert first.phys.page_count(frame) == 3                    # cache + both mms
+    # The rest of the VMA lies in the next window (and the next leaf table): untouched
+    # until it faults itself.
+    assert second.pgtable.get_pte(window_end) == 0
+    do_user_addr_fault(second, window_end + 5)
+    assert _present_pages(second, window_end, start + pages * PAGE_SIZE) == set(
+        range(window_end, start + pages * PAGE_SIZE, PAGE_SIZE))
