@@ -23,7 +23,7 @@ from glasskernel.kernel.trace.tracepoint import active as tracepoint_active, tra
 from glasskernel.mm.memory import zap_page_range
 from glasskernel.mm.mm_types import TASK_SIZE
 from glasskernel.uapi.errno import Errno, KernelError
-from glasskernel.uapi.sched import CloneFlag as CF
+from glasskernel.uapi import sched as CF      # the CLONE_* names, as plain ints
 
 CSIGNAL = 0xFF
 SIGCHLD = 17

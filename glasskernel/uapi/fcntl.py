@@ -4,6 +4,8 @@ Values are those of x86-64, which uses the generic octal encodings.
 """
 from enum import IntEnum, IntFlag
 
+from glasskernel.uapi import c_names
+
 
 class OpenFlag(IntFlag):
     """open(2) flags; the low two bits are the access mode, not a flag."""
@@ -137,6 +139,4 @@ class RenameFlag(IntFlag):
 
 
 # Plain names as C code spells them (O_CREAT, AT_EMPTY_PATH, F_GETFL, SEEK_SET, ...).
-globals().update({name: member for cls in (OpenFlag, AtFlag, FcntlCmd, LockType, SealFlag,
-                                            Seek, AccessMode, RenameFlag)
-                  for name, member in cls.__members__.items()})
+globals().update(c_names(OpenFlag, AtFlag, FcntlCmd, LockType, SealFlag, Seek, AccessMode, RenameFlag))

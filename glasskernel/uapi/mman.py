@@ -1,6 +1,8 @@
 """Memory-mapping constants (include/uapi/asm-generic/mman-common.h, mman.h, linux/mman.h)."""
 from enum import IntEnum, IntFlag
 
+from glasskernel.uapi import c_names
+
 
 class Prot(IntFlag):
     """mmap/mprotect protection bits."""
@@ -96,5 +98,4 @@ class MlockallFlag(IntFlag):
     MCL_ONFAULT = 4
 
 
-globals().update({name: member for cls in (Prot, MapFlag, MremapFlag, Madv, MsyncFlag, MlockallFlag)
-                  for name, member in cls.__members__.items()})
+globals().update(c_names(Prot, MapFlag, MremapFlag, Madv, MsyncFlag, MlockallFlag))

@@ -1,6 +1,8 @@
 """getrandom(2) flags (include/uapi/linux/random.h)."""
 from enum import IntFlag
 
+from glasskernel.uapi import c_names
+
 
 class GrndFlag(IntFlag):
     GRND_NONBLOCK = 0x0001
@@ -8,4 +10,4 @@ class GrndFlag(IntFlag):
     GRND_INSECURE = 0x0004
 
 
-globals().update(GrndFlag.__members__)
+globals().update(c_names(GrndFlag))

@@ -1,6 +1,8 @@
 """clone(2) flags and scheduling constants (include/uapi/linux/sched.h)."""
 from enum import IntEnum, IntFlag
 
+from glasskernel.uapi import c_names
+
 CSIGNAL = 0x000000FF               # low byte of clone flags: signal sent to the parent at exit
 
 
@@ -45,5 +47,4 @@ class SchedPolicy(IntEnum):
     SCHED_DEADLINE = 6
 
 
-globals().update({name: member for cls in (CloneFlag, SchedPolicy)
-                  for name, member in cls.__members__.items()})
+globals().update(c_names(CloneFlag, SchedPolicy))

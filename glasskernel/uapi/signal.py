@@ -7,6 +7,8 @@ from the kernel's point of view: 32 is ``SIGRTMIN`` and 32+n is ``SIGRT_n``.
 """
 from enum import IntEnum, IntFlag
 
+from glasskernel.uapi import c_names
+
 NSIG = 64                          # _NSIG: signals 1..64
 SIGRTMIN = 32
 SIGRTMAX = 64
@@ -202,6 +204,4 @@ def sigmask(signo: int) -> int:
     return 1 << (signo - 1)
 
 
-globals().update({name: member for cls in (Signal, SaFlag, SigprocmaskHow, SiCode, SegvCode,
-                                            BusCode, IllCode, FpeCode, TrapCode, CldCode)
-                  for name, member in cls.__members__.items()})
+globals().update(c_names(Signal, SaFlag, SigprocmaskHow, SiCode, SegvCode, BusCode, IllCode, FpeCode, TrapCode, CldCode))

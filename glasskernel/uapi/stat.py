@@ -1,6 +1,8 @@
 """File mode bits (include/uapi/linux/stat.h) and statx mask bits."""
 from enum import IntEnum, IntFlag
 
+from glasskernel.uapi import c_names
+
 S_IFMT = 0o170000
 
 
@@ -101,5 +103,4 @@ def S_ISCHR(mode: int) -> bool:
     return mode & S_IFMT == FileType.S_IFCHR
 
 
-globals().update({name: member for cls in (FileType, ModeBit, StatxMask, DirentType)
-                  for name, member in cls.__members__.items()})
+globals().update(c_names(FileType, ModeBit, StatxMask, DirentType))

@@ -17,18 +17,37 @@ from glasskernel.fs.overlayfs import copy_up
 from glasskernel.fs.overlayfs import dir as ovl_dir
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import O_ACCMODE, O_RDONLY, O_TRUNC, O_WRONLY
-from glasskernel.uapi.stat import DT_DIR, DT_LNK, DT_REG, dt_from_mode
+from glasskernel.uapi.stat import (DT_DIR, DT_LNK, DT_REG, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
+                                   dt_from_mode)
 
 
 class OvlDentry(Dentry):
     """A name in the merged tree (struct ovl_entry + its dentry)."""
 
-    def __init__(self, vfs, ofs, name: str, parent, path: str, lower: bool):
+    def __init__(self, vfs, ofs, name: str, parent, path: str, lower: bool, ftype: int = None):
         super().__init__(name, parent, path)
         self.vfs = vfs
         self.ofs = ofs
         self.lower = lower          # the lower entry at this path is part of the merged view
         self.mnt_id = ofs.mnt_id
+        # The S_IFMT bits, fixed for the dentry's life as an inode's type is (a name that
+        # gets replaced is a new dentry): a walk asks is_dir/is_symlink at every step, and
+        # the lookup that made us knew the answer already.
+        self._ftype = ftype
+
+    def file_type(self) -> int:
+        if self._ftype is None:
+            self._ftype = self.mode() & S_IFMT
+        return self._ftype
+
+    def is_dir(self) -> bool:
+        return self.file_type() == S_IFDIR
+
+    def is_symlink(self) -> bool:
+        return self.file_type() == S_IFLNK
+
+    def is_reg(self) -> bool:
+        return self.file_type() == S_IFREG
 
     # --- which layer ----------------------------------------------------------------------
     def upper_stat(self):
@@ -84,7 +103,9 @@ class OvlDentry(Dentry):
                 low = None
         if up is None and low is None:
             raise KernelError(Errno.ENOENT)
-        return OvlDentry(self.vfs, self.ofs, name, self, path, low is not None)
+        shown = up if up is not None else low
+        return OvlDentry(self.vfs, self.ofs, name, self, path, low is not None,
+                         shown.st_mode & S_IFMT)
 
     def lower_entry_exists(self, name: str) -> bool:
         """Would lower show an entry ``name`` here, were it not whited out? (needs whiteout)"""

@@ -35,30 +35,49 @@ class PidDir(PidEntryDir):
             st = dataclasses.replace(st, st_uid=cred.euid, st_gid=cred.egid)
         return st
 
-    def children(self, task) -> dict:
+    def entry(self, name: str):
+        """The factory of one entry (None if there is no such name): a lookup builds just
+        the entry it needs (proc_pident_lookup), a listing all of them."""
         sb, pid = self.sb, self.pid
-        get_proc_task(task, pid)                # ENOENT once the task has been released
-        files = {
-            "cmdline": array.proc_pid_cmdline,
-            "environ": array.proc_pid_environ,
-            "comm": array.proc_pid_comm,
-            "status": array.proc_pid_status,
-            "stat": array.proc_tgid_stat if self.whole else array.proc_tid_stat,
-            "statm": task_mmu.proc_pid_statm,
-            "maps": task_mmu.proc_pid_maps,
-        }
-        modes = {"environ": 0o100400}
-        entries = {name: _file(sb, name, pid, render, modes.get(name, 0o100444))
-                   for name, render in files.items()}
-        entries["exe"] = _magic(sb, "exe", pid, _exe_target, _exe_text)
-        entries["cwd"] = _magic(sb, "cwd", pid, _fs_attr("cwd", lambda d: d),
-                                _fs_attr("cwd", lambda d: d.path))
-        entries["root"] = _magic(sb, "root", pid, _fs_attr("root", lambda d: d),
-                                 _fs_attr("root", lambda d: d.path))
-        entries["fd"] = lambda parent: FdDir(sb, "fd", parent, pid)
-        if self.whole:
-            entries["task"] = lambda parent: TaskDir(sb, "task", parent, pid)
-        return dict(sorted(entries.items()))
+        if name in _PID_FILES:
+            render, mode = _PID_FILES[name]
+            if name == "stat" and not self.whole:
+                render = array.proc_tid_stat
+            return _file(sb, name, pid, render, mode)
+        if name == "exe":
+            return _magic(sb, "exe", pid, _exe_target, _exe_text)
+        if name in ("cwd", "root"):
+            return _magic(sb, name, pid, _fs_attr(name, lambda d: d),
+                          _fs_attr(name, lambda d: d.path))
+        if name == "fd":
+            return lambda parent: FdDir(sb, "fd", parent, pid)
+        if name == "task" and self.whole:
+            return lambda parent: TaskDir(sb, "task", parent, pid)
+        return None
+
+    def children(self, task) -> dict:
+        get_proc_task(task, self.pid)           # ENOENT once the task has been released
+        return {name: self.entry(name) for name in _PID_ENTRY_NAMES if self.entry(name)}
+
+    def lookup(self, task, name: str):
+        get_proc_task(task, self.pid)
+        factory = self.entry(name)
+        if factory is None:
+            raise KernelError(Errno.ENOENT)
+        return factory(self)
+
+
+# name -> (render, mode) of the generated files of /proc/<pid> (stat: see PidDir.entry)
+_PID_FILES = {
+    "cmdline": (array.proc_pid_cmdline, 0o100444),
+    "environ": (array.proc_pid_environ, 0o100400),
+    "comm": (array.proc_pid_comm, 0o100444),
+    "status": (array.proc_pid_status, 0o100444),
+    "stat": (array.proc_tgid_stat, 0o100444),
+    "statm": (task_mmu.proc_pid_statm, 0o100444),
+    "maps": (task_mmu.proc_pid_maps, 0o100444),
+}
+_PID_ENTRY_NAMES = sorted([*_PID_FILES, "exe", "cwd", "root", "fd", "task"])
 
 
 class TaskDir(PidEntryDir):

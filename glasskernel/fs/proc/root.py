@@ -40,16 +40,20 @@ def _thread_self_text(task) -> str:
 class ProcRoot(SimpleDir):
     """The root of procfs."""
 
+    def named_entry(self, name: str):
+        """The factory of a name that is not a pid (None if there is none)."""
+        sb = self.sb
+        if name in _GLOBAL_FILES:
+            return _global_file(sb, name, _GLOBAL_FILES[name])
+        if name == "self":
+            return lambda parent: SimpleLink(sb, "self", parent, _self_text)
+        if name == "thread-self":
+            return lambda parent: SimpleLink(sb, "thread-self", parent, _thread_self_text)
+        return None
+
     def named_children(self) -> dict:
         """The entries that are not pids: global files, self and thread-self."""
-        sb = self.sb
-        entries = {}
-        for name, render in _GLOBAL_FILES.items():
-            entries[name] = _global_file(sb, name, render)
-        entries["self"] = lambda parent: SimpleLink(sb, "self", parent, _self_text)
-        entries["thread-self"] = lambda parent: SimpleLink(sb, "thread-self", parent,
-                                                           _thread_self_text)
-        return entries
+        return {name: self.named_entry(name) for name in (*_GLOBAL_FILES, "self", "thread-self")}
 
     def children(self, task) -> dict:
         entries = self.named_children()
@@ -65,7 +69,7 @@ class ProcRoot(SimpleDir):
             if target is None or target.pid == 0:
                 raise KernelError(Errno.ENOENT)
             return PidDir(self.sb, name, self, target.pid, True, task.kernel)
-        factory = self.named_children().get(name)
+        factory = self.named_entry(name)
         if factory is None:
             raise KernelError(Errno.ENOENT)
         return factory(self)

@@ -26,12 +26,14 @@ def hexaddr(value: int) -> str:
     return f"{value:#x}"
 
 
-def share_or_copy_args(flag: CloneFlag, shared_what: str):
+def share_or_copy_args(flag: int, shared_what: str):
     """args() for a copy_X step: shared when flag is set, copied otherwise, and why."""
+    name = CloneFlag(flag).name
+
     def show(flags, current, p):
         shared = bool(flags & flag)
         return {"action": "shared" if shared else "copied",
-                "why": f"{flag.name} {'set' if shared else 'clear'}",
+                "why": f"{name} {'set' if shared else 'clear'}",
                 "what": shared_what}
     return show
 

@@ -56,12 +56,12 @@ def copy_thread(p, current, args) -> dict:
     switch_to lands there instead of inside schedule() like every other task.
     """
     from glasskernel.arch.x86.entry.entry_64 import ret_from_fork
-    from glasskernel.uapi.sched import CloneFlag
+    from glasskernel.uapi.sched import CLONE_SETTLS
     regs = current.kernel.user_regs(current)
     regs["rax"] = 0
     if args.stack:
         regs["rsp"] = args.stack + args.stack_size if args.stack_size else args.stack
-    if args.flags & CloneFlag.CLONE_SETTLS:
+    if args.flags & CLONE_SETTLS:
         regs["fs_base"] = args.tls
     p.thread = ThreadStruct(regs=regs, regs_dirty=True,
                             fpstate=current.kernel.read_fpstate(current))
