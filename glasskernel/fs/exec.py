@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from glasskernel.mm.mm_types import STACK_TOP, MmStruct, VmArea
 from glasskernel.mm.page_alloc import PAGE_SIZE
+from glasskernel.mm.uaccess import copy_from_user, strncpy_from_user
 from glasskernel.fs.internal import fd_arg, uint_arg
 from glasskernel.mm.vm_flags import VmFlags
 from glasskernel.uapi.errno import Errno, KernelError
@@ -237,11 +238,11 @@ def user_string_array(task, addr: int, limit: int = MAX_ARG_STRINGS) -> list:
     """Read a NULL-terminated array of string pointers from user memory (get_user_arg_ptr).
 
     The pointers are fetched a page at a time (never past the page that holds the next
-    one, so no fault beyond the terminator can happen); the strings through
-    ``_StringPages``, which reads each page they lie in once."""
-    from glasskernel.mm.uaccess import copy_from_user
+    one, so no fault beyond the terminator can happen). Each page the strings lie in is
+    copied once: a string that ends in its first page is cut from that copy, one that
+    runs on past it is read on its own (strncpy_from_user)."""
     strings = []
-    pages = _StringPages(task)
+    pages = {}
     while addr:
         room = PAGE_SIZE - (addr & (PAGE_SIZE - 1))
         raw = copy_from_user(task, addr, max(8, room - room % 8))
@@ -250,8 +251,14 @@ def user_string_array(task, addr: int, limit: int = MAX_ARG_STRINGS) -> list:
                 return strings
             if len(strings) >= limit:
                 raise KernelError(Errno.E2BIG)
+            base = ptr & ~(PAGE_SIZE - 1)
+            page = pages.get(base)
             try:
-                strings.append(pages.string_at(ptr))
+                if page is None:
+                    page = pages[base] = copy_from_user(task, base, PAGE_SIZE)
+                end = page.find(b"\0", ptr - base)
+                strings.append(page[ptr - base:end] if end >= 0
+                               else strncpy_from_user(task, ptr, MAX_ARG_STRLEN))
             except KernelError as err:
                 raise KernelError(Errno.E2BIG if err.errno == Errno.ENAMETOOLONG
                                   else err.errno) from None
@@ -259,29 +266,8 @@ def user_string_array(task, addr: int, limit: int = MAX_ARG_STRINGS) -> list:
     return strings
 
 
-class _StringPages:
-    """strncpy_from_user for many strings that share pages (argv and envp blocks): each
-    page is copied once, and a string that ends in its first page is cut from it."""
-
-    def __init__(self, task):
-        self.task = task
-        self.pages = {}
-
-    def string_at(self, ptr: int) -> bytes:
-        from glasskernel.mm.uaccess import copy_from_user, strncpy_from_user
-        base = ptr & ~(PAGE_SIZE - 1)
-        page = self.pages.get(base)
-        if page is None:
-            page = self.pages[base] = copy_from_user(self.task, base, PAGE_SIZE)
-        end = page.find(b"\0", ptr - base)
-        if end >= 0:
-            return page[ptr - base:end]
-        return strncpy_from_user(self.task, ptr, MAX_ARG_STRLEN)   # it goes on past the page
-
-
 def _execve_from_user(task, dfd: int, filename_ptr: int, argv_ptr: int, envp_ptr: int, flags: int) -> int:
     """Copy the syscall's arguments in, then exec; on success the task runs the new image."""
-    from glasskernel.mm.uaccess import strncpy_from_user
     filename = strncpy_from_user(task, filename_ptr, PATH_MAX)
     argv = user_string_array(task, argv_ptr)
     envp = user_string_array(task, envp_ptr)

@@ -41,6 +41,9 @@ SIGKILL, SIGSEGV = 9, 11
 DEFAULT_HWCAP = 0x078BFBFF
 
 
+_DEFAULT_STACK_RLIMIT = (8 << 20, 0)
+
+
 class Kernel:
     """One running glasskernel: the state Linux keeps in globals, passed explicitly."""
 
@@ -51,7 +54,7 @@ class Kernel:
         self.phys = PhysicalMemory(mem_size)
         self.cpu = Cpu.paired(self.phys, 0)     # one virtual CPU (arch/x86/cpu_pair.py)
         self.cpu.on_syscall = functools.partial(do_syscall_64, self)
-        self.cpu.on_exception = self._exception_entry
+        self.cpu.on_exception = functools.partial(handle_exception, self)
         self.kernel_pgd_entry = self.cpu.kernel_pgd_entry
         self.nr_cpus = 1
         self.max_tasks = max_tasks
@@ -175,9 +178,6 @@ class Kernel:
 
     # ----- entry from the CPU -------------------------------------------------------------
 
-    def _exception_entry(self, vector: int) -> bool:
-        return handle_exception(self, self.current, self.cpu, vector)
-
     def enter_user_mode(self, task) -> None:
         """Load the task's user context into the CPU unless it is there already."""
         if self.cpu_task is not task:
@@ -190,9 +190,11 @@ class Kernel:
             self.cpu.load_cr3(task.mm.pgtable.pgd)
         task.user_entered_ns = self.clock_ns()
 
-    def account_user_time(self, task) -> None:
+    def account_user_time(self, task) -> int:
+        """Charge the run that just ended to the task's user time; returns the clock."""
         now = self.clock_ns()
         task.utime_ns += now - getattr(task, "user_entered_ns", now)
+        return now
 
     def save_user_regs(self, task) -> None:
         """switch_to's save (the pt_regs and switch_fpu_prepare): the outgoing task's whole
@@ -361,7 +363,10 @@ class Kernel:
         return task.rlimits.get(4, (0, 0))[0] if task.rlimits else 0
 
     def stack_limit(self, task) -> int:
-        return task.rlimits.get(3, (8 << 20, 0))[0] if task.rlimits else 8 << 20
+        """rlimit(RLIMIT_STACK), asked at every page fault (stack growth): a plain dict
+        lookup, the IntEnum key hashing as its number."""
+        rlimits = task.rlimits
+        return dict.get(rlimits, 3, _DEFAULT_STACK_RLIMIT)[0] if rlimits else 8 << 20
 
     # ----- observation points (tracepoints arrive with the tracing work) ------------------
 

@@ -200,13 +200,13 @@ def copy_page_range(src, dst, vma) -> None:
     child's faults map the same page-cache pages again, which costs a fork+exec child
     nothing when it never touches them.
     """
-    from glasskernel.arch.x86.mm.pgtable import pte_pfn_addr
+    from glasskernel.arch.x86.mm.pgtable import PTE_PFN_MASK
     from glasskernel.mm.vm_flags import VmFlags
     if vma.file is not None and not vma.anon_vma:
         return
     cow = not vma.flags & VmFlags.VM_SHARED
     shared = src.pgtable.share_ptes(dst.pgtable, vma.start, vma.end, wrprotect=cow)
-    src.phys.get_pages([pte_pfn_addr(pte) for _va, pte in shared])
+    src.phys.get_pages([pte & PTE_PFN_MASK for _va, pte in shared])
 
 
 def exit_mmap(mm) -> None:

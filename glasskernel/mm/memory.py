@@ -12,8 +12,9 @@ protection violation.
 ``user_read``/``user_write`` are the kernel's own accesses (copy_from_user/copy_to_user):
 they walk the page tables, fault pages in the same way, and turn failure into EFAULT.
 """
-from glasskernel.arch.x86.mm.pgtable import (_PAGE_PRESENT, PTE_PFN_MASK, pte_exec, pte_flags,
-                                             pte_pfn_addr, pte_present, pte_user, pte_write)
+from glasskernel.arch.x86.mm.pgtable import (_PAGE_NX, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER,
+                                             PTE_PFN_MASK, pte_exec, pte_flags, pte_pfn_addr,
+                                             pte_present, pte_user, pte_write)
 from glasskernel.mm.filemap import FAULT_AROUND_PAGES, file_cache_key
 from glasskernel.mm.vm_flags import VmFlags
 from glasskernel.mm.page_alloc import PAGE_MASK, PAGE_SIZE
@@ -23,6 +24,7 @@ SEGV_MAPERR = 1
 SEGV_ACCERR = 2
 STACK_GUARD_GAP = 256 * PAGE_SIZE
 _DEFAULT_STACK_LIMIT = 8 << 20
+_USER_PAGE = _PAGE_PRESENT | _PAGE_USER
 
 
 class VmFault(Exception):
@@ -35,7 +37,9 @@ class VmFault(Exception):
 
 
 def vma_pte_flags(vma, writable: bool) -> int:
-    return pte_flags(writable, bool(vma.flags & VmFlags.VM_EXEC))
+    """pte_flags(writable, VM_EXEC set) for a user page, computed in place (every fault)."""
+    flags = _USER_PAGE if vma.flags & VmFlags.VM_EXEC else _USER_PAGE | _PAGE_NX
+    return flags | _PAGE_RW if writable else flags
 
 
 def expand_stack(mm, vma, addr: int, stack_limit: int) -> None:
@@ -271,7 +275,7 @@ def user_read_cstring(mm, addr: int, limit: int) -> bytes:
 def zap_page_range(mm, start: int, end: int) -> None:
     """Unmap every present page in [start, end) and drop the frame references."""
     taken = mm.pgtable.take_ptes(start, end)
-    mm.phys.put_pages([pte & PTE_PFN_MASK for _va, pte in taken])
+    mm.phys.put_pages([pte & PTE_PFN_MASK for pte in taken])
     if taken:
         mm.flush_tlb()
 

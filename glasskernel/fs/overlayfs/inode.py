@@ -135,6 +135,8 @@ class OvlDentry(Dentry):
         host, st = self.real()
         if not pystat.S_ISLNK(st.st_mode):
             raise KernelError(Errno.EINVAL)
+        if host == self.ofs.lower_path(self.path):
+            return self.ofs.lower_readlink(self.path)
         with host_errors():
             return os.readlink(host)
 

@@ -10,7 +10,7 @@ import shutil
 import stat
 import tempfile
 
-from glasskernel.fs.internal import lstat_or_none
+from glasskernel.fs.internal import host_errors, lstat_or_none
 from glasskernel.uapi.errno import Errno, KernelError
 
 LSTAT_CACHE_SIZE = 65536      # remembered lstat results per layer (then start afresh)
@@ -28,6 +28,7 @@ class OverlayFs:
         self.opaque = set()       # guest paths of upper dirs that hide the lower dir below
         self._lower_stats = {}    # guest path -> lower layer's lstat result (or None)
         self._upper_absent = set()  # guest paths known to have no upper entry
+        self._lower_links = {}    # guest path -> body of the lower layer's symlink there
         self._hide_upper_in_lower()
 
     def _hide_upper_in_lower(self) -> None:
@@ -57,6 +58,17 @@ class OverlayFs:
             self._lower_stats.clear()
         st = self._lower_stats[path] = lstat_or_none(self.lower_path(path))
         return st
+
+    def lower_readlink(self, path: str) -> str:
+        """The body of the lower layer's symlink at guest ``path``, remembered as its lstat
+        is (a usrmerged host resolves /bin through one at every exec)."""
+        target = self._lower_links.get(path)
+        if target is None:
+            if len(self._lower_links) >= LSTAT_CACHE_SIZE:
+                self._lower_links.clear()
+            with host_errors():
+                target = self._lower_links[path] = os.readlink(self.lower_path(path))
+        return target
 
     def upper_lstat(self, path: str):
         """lstat of guest ``path`` in the upper layer (None if absent).

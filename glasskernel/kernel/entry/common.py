@@ -34,14 +34,14 @@ def user_mode_loop(task) -> None:
             break
         kernel.enter_user_mode(task)
         reason = cpu.run(cpu.read_reg("rip"), timer_budget(kernel))
-        kernel.account_user_time(task)
+        now = kernel.account_user_time(task)
         if task.thread.slow_syscall:
             do_syscall_64_slow(kernel, task)
         elif task.pending_fault is not None:
             kernel.force_sig_fault(task, task.pending_fault)
         if reason == "tick" and kernel.clock is not None:
             kernel.clock.advance(SLICE_NS)
-        if reason == "tick" or kernel.sched.tick_due():
+        if reason == "tick" or kernel.sched.tick_due(now):
             kernel.sched.scheduler_tick()
         elif kernel.host_io.pending_signals:         # Ctrl-C stopped the CPU
             kernel.host_io.deliver()

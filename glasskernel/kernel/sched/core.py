@@ -90,7 +90,8 @@ class Scheduler:
         if p.state not in (TaskState.INTERRUPTIBLE, TaskState.UNINTERRUPTIBLE):
             return False
         p.state = TaskState.RUNNING
-        trace_event("sched_wakeup", pid=p.pid, comm=p.comm)
+        if tracepoint._active is not None:
+            trace_event("sched_wakeup", pid=p.pid, comm=p.comm)
         if not p.on_rq:
             update_curr(self.rq, self.kernel.clock_ns())
             place_entity(self.rq, p.se, initial=False)
@@ -117,9 +118,10 @@ class Scheduler:
 
     # ----- the tick -----------------------------------------------------------------------
 
-    def tick_due(self) -> bool:
-        """Has a timer period (HZ=250: 4 ms) passed since the last tick?"""
-        return self.kernel.clock_ns() - self.last_tick_ns >= TICK_NS
+    def tick_due(self, now: int) -> bool:
+        """Has a timer period (HZ=250: 4 ms) passed since the last tick? (now: the clock
+        the caller just read)"""
+        return now - self.last_tick_ns >= TICK_NS
 
     def scheduler_tick(self) -> None:
         """Timer interrupt: charge the current task and ask for a switch if its slice is up."""
@@ -167,7 +169,8 @@ class Scheduler:
         rq = self.rq
         prev = rq.curr
         self.kernel.hrtimers.run_expired()
-        update_curr(rq, self.kernel.clock_ns())
+        now = self.kernel.clock_ns()                # update_rq_clock: one read per pass
+        update_curr(rq, now)
         if prev is not self.idle and prev.state != TaskState.RUNNING:
             self.dequeue(prev)
         self.need_resched = False
@@ -181,18 +184,21 @@ class Scheduler:
             prev.nivcsw += 1
         elif prev is not self.idle:
             prev.nvcsw += 1
-        self.context_switch(prev, nxt)
+        self.context_switch(prev, nxt, now)
 
-    @traced(args=lambda self, prev, nxt: {"prev": prev.pid, "next": nxt.pid}, ret=lambda _r: {})
-    def context_switch(self, prev, nxt) -> None:
-        """switch_mm to the next address space, then switch_to its kernel stack."""
+    @traced(args=lambda self, prev, nxt, now: {"prev": prev.pid, "next": nxt.pid},
+            ret=lambda _r: {})
+    def context_switch(self, prev, nxt, now: int) -> None:
+        """switch_mm to the next address space, then switch_to its kernel stack (now:
+        the run queue's clock, from which nxt's run is charged)."""
         rq = self.rq
         rq.nr_switches += 1
         rq.curr = nxt
-        nxt.se.exec_start = self.kernel.clock_ns()
+        nxt.se.exec_start = now
         nxt.se.prev_sum_exec_runtime = nxt.se.sum_exec_runtime
-        trace_event("sched_switch", task=prev, prev_pid=prev.pid, prev_comm=prev.comm,
-                    prev_state=prev.state.value, next_pid=nxt.pid, next_comm=nxt.comm)
+        if tracepoint._active is not None:
+            trace_event("sched_switch", task=prev, prev_pid=prev.pid, prev_comm=prev.comm,
+                        prev_state=prev.state.value, next_pid=nxt.pid, next_comm=nxt.comm)
         # prev's user context leaves the CPU first: the saved copy holds its CR3 too.
         self.kernel.save_user_regs(prev)
         self.kernel.switch_mm(prev, nxt)

@@ -65,8 +65,10 @@ def trap_signal(vector: int, rip: int) -> FaultSignal:
     return FaultSignal(SIGSEGV, SI_KERNEL, 0, vector)
 
 
-def handle_exception(kernel, task, cpu, vector: int) -> bool:
-    """The CPU's exception hook: True if fixed (retry), False to leave with a signal."""
+def handle_exception(kernel, vector: int) -> bool:
+    """The CPU's exception hook, for the current task: True if fixed (retry), False to
+    leave with a signal."""
+    task, cpu = kernel.current, kernel.cpu
     if vector in (X86_TRAP_PF, X86_TRAP_DF):
         # A double fault here is a #PF whose predecessor's state the emulator kept:
         # CR2 names the address, handle it as the page fault it is.

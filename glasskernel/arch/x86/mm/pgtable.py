@@ -22,6 +22,7 @@ _PAGE_DIRTY = 1 << 6
 _PAGE_NX = 1 << 63
 PTE_PFN_MASK = 0x000F_FFFF_FFFF_F000
 _TABLE_FLAGS = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER
+_NOT_RW = ~_PAGE_RW
 KERNEL_PGD_INDEX = 511          # the top 512 GiB: kernel text lives there, shared by every mm
 
 
@@ -116,12 +117,21 @@ class PageTable:
             self._leaf[va >> 21] = leaf
         return leaf + ((va >> PAGE_SHIFT) & 511) * 8
 
+    # get_pte and set_pte run at every fault and user access: they try the known leaf
+    # tables first and walk (pte_slot) only on a miss.
+
     def get_pte(self, va: int) -> int:
+        leaf = self._leaf.get(va >> 21)
+        if leaf is not None:
+            return _unpack(self.view, leaf + ((va >> PAGE_SHIFT) & 511) * 8)[0]
         slot = self.pte_slot(va)
         return _unpack(self.view, slot)[0] if slot else 0
 
     def set_pte(self, va: int, pte: int) -> None:
-        _pack(self.view, self.pte_slot(va, create=True), pte)
+        leaf = self._leaf.get(va >> 21)
+        slot = (leaf + ((va >> PAGE_SHIFT) & 511) * 8 if leaf is not None
+                else self.pte_slot(va, create=True))
+        _pack(self.view, slot, pte)
 
     def clear_pte(self, va: int) -> int:
         """Remove the mapping of va; return the old PTE (0 if there was none)."""
@@ -145,13 +155,14 @@ class PageTable:
         _entries_struct(len(ptes)).pack_into(self.view, self.pte_slot(va, create=True), *ptes)
 
     def take_ptes(self, start: int, end: int) -> list:
-        """present_ptes(start, end), removing them: each leaf table's range is zeroed with
-        one write (zap_page_range)."""
+        """The present PTEs of [start, end), removed: each leaf table's range is zeroed
+        with one write (zap_page_range). A leaf entry is 0 or present, so the present
+        ones are picked in C (compress)."""
         taken = []
-        for first, count, slot in self._leaf_ranges(start, end):
-            present = _present(first, _entries_struct(count).unpack_from(self.view, slot))
-            if present:
-                taken += present
+        for _first, count, slot in self._leaf_ranges(start, end):
+            entries = _entries_struct(count).unpack_from(self.view, slot)
+            if any(entries):
+                taken += compress(entries, entries)
                 self.view[slot:slot + count * 8] = bytes(count * 8)
         return taken
 
@@ -163,10 +174,10 @@ class PageTable:
         for first, count, slot in self._leaf_ranges(start, end):
             packer = _entries_struct(count)
             entries = packer.unpack_from(self.view, slot)
-            if not any(e & _PAGE_PRESENT for e in entries):
+            if not any(entries):        # a leaf entry is 0 or present (there is no swap)
                 continue
             if wrprotect:
-                entries = [e & ~_PAGE_RW if e & _PAGE_PRESENT else e for e in entries]
+                entries = [e & _NOT_RW for e in entries]
                 packer.pack_into(self.view, slot, *entries)
             packer.pack_into(dst.view, dst.pte_slot(first, create=True), *entries)
             shared += _present(first, entries)
