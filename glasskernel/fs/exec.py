@@ -13,6 +13,7 @@ environment strings are copied onto the new stack first, so any failure before
 """
 import os
 import struct
+from itertools import accumulate
 from dataclasses import dataclass, field
 
 from glasskernel.mm.mm_types import STACK_TOP, MmStruct, VmArea
@@ -95,17 +96,15 @@ def copy_string_kernel(bprm, data: bytes) -> int:
 def copy_strings(bprm, strings: list) -> list:
     """Copy a list of strings below bprm.p, last one first as Linux does (so the first
     ends up lowest); return their addresses. The block is written in one copy."""
-    for data in strings:
-        check_arg_strlen(data)
-    block = b"\0".join(strings) + b"\0" if strings else b""
+    if not strings:
+        return []
+    lengths = [n + 1 for n in map(len, strings)]        # with their NULs
+    if max(lengths) > MAX_ARG_STRLEN:
+        raise KernelError(Errno.E2BIG)
+    block = b"\0".join(strings) + b"\0"
     start = bprm.p - len(block)
-    addrs = []
-    addr = start
-    for data in strings:
-        addrs.append(addr)
-        addr += len(data) + 1
-    if block:
-        bprm.mm.write(start, block)
+    addrs = list(accumulate(lengths[:-1], initial=start))
+    bprm.mm.write(start, block)
     bprm.p = start
     return addrs
 
@@ -203,7 +202,8 @@ def prepare_bprm(task, dfd: int, filename: bytes, argv: list, envp: list, flags:
     bprm = LinuxBinprm(task=task, file=file, filename=name, interp=file.path, interp_name=filename)
     bprm_mm_init(bprm)
     bprm.argc, bprm.envc = len(argv), len(envp)
-    bprm_stack_limits(bprm, sum(len(s) + 1 for s in argv + envp), len(argv) + len(envp))
+    count = len(argv) + len(envp)
+    bprm_stack_limits(bprm, sum(map(len, argv)) + sum(map(len, envp)) + count, count)
     bprm.execfn_addr = copy_string_kernel(bprm, filename)
     bprm.envp_addrs = copy_strings(bprm, envp)
     bprm.argv_addrs = copy_strings(bprm, argv)

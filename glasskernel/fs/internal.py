@@ -10,13 +10,28 @@ from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.stat import S_ISDIR
 
 
-@contextmanager
-def host_errors():
-    """Run a host file operation, re-raising OSError as KernelError with the same errno."""
-    try:
-        yield
-    except OSError as exc:
-        raise KernelError(exc.errno or Errno.EIO, str(exc)) from exc
+class _HostErrors:
+    """``with host_errors():`` runs a host file operation, re-raising OSError as
+    KernelError with the same errno. A plain class rather than a @contextmanager
+    generator: it wraps host calls on every open, read and exec, where a generator's
+    setup costs more than the call."""
+
+    __slots__ = ()
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None and issubclass(exc_type, OSError):
+            raise KernelError(exc.errno or Errno.EIO, str(exc)) from exc
+        return False
+
+
+_HOST_ERRORS = _HostErrors()
+
+
+def host_errors() -> _HostErrors:
+    return _HOST_ERRORS
 
 
 def lstat_or_none(host_path: str):

@@ -344,7 +344,7 @@ class Kernel:
         self.unload_context(task)
         saved = task.thread.fpstate
         if saved is not None and len(saved) == FP_RAW_SIZE:
-            return fxsave_from_raw(saved)          # saved at a switch in the CPU's layout
+            return fxsave_from_raw(bytes(saved))   # saved at a switch in the CPU's layout
         return saved or self.cpu.default_fxsave()
 
     def write_fpstate(self, task, area: bytes) -> None:

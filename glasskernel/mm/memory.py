@@ -13,8 +13,8 @@ protection violation.
 they walk the page tables, fault pages in the same way, and turn failure into EFAULT.
 """
 from glasskernel.arch.x86.mm.pgtable import (_PAGE_NX, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER,
-                                             PTE_PFN_MASK, pte_exec, pte_flags, pte_pfn_addr,
-                                             pte_present, pte_user, pte_write)
+                                             PTE_PFN_MASK, pte_flags, pte_pfn_addr, pte_present,
+                                             pte_write)
 from glasskernel.mm.filemap import FAULT_AROUND_PAGES, file_cache_key
 from glasskernel.mm.vm_flags import VmFlags
 from glasskernel.mm.page_alloc import PAGE_MASK, PAGE_SIZE
@@ -208,18 +208,26 @@ def do_user_addr_fault(mm, addr: int, stack_limit: int = _DEFAULT_STACK_LIMIT) -
     raise VmFault(SEGV_ACCERR, addr)
 
 
-def _user_page(mm, va: int, write: bool) -> int:
-    """Physical address for kernel access to user va, faulting the page in if needed."""
+def _user_pte(mm, va: int, write: bool) -> int:
+    """The PTE for kernel access to user va, faulting the page in if needed (EFAULT if
+    it cannot be)."""
     if va >= 0x0000_8000_0000_0000:
         raise KernelError(Errno.EFAULT)
     pte = mm.pgtable.get_pte(va)
-    if not pte_present(pte) or not pte_user(pte) or (write and not pte_write(pte)):
+    # pte_present, pte_user and (for a write) pte_write, tested at once: every copy
+    # from or to user memory comes through here.
+    if pte & _USER_PAGE != _USER_PAGE or (write and not pte & _PAGE_RW):
         try:
             __handle_mm_fault(mm, va, write, _DEFAULT_STACK_LIMIT, pte)
         except VmFault:
             raise KernelError(Errno.EFAULT) from None
         pte = mm.pgtable.get_pte(va)
-    return pte_pfn_addr(pte) | (va & (PAGE_SIZE - 1))
+    return pte
+
+
+def _user_page(mm, va: int, write: bool) -> int:
+    """Physical address for kernel access to user va, faulting the page in if needed."""
+    return (_user_pte(mm, va, write) & PTE_PFN_MASK) | (va & (PAGE_SIZE - 1))
 
 
 def user_read(mm, addr: int, n: int) -> bytes:
@@ -227,6 +235,9 @@ def user_read(mm, addr: int, n: int) -> bytes:
     if addr + n > 0x0000_8000_0000_0000 or addr < 0:
         raise KernelError(Errno.EFAULT)
     view = mm.view
+    if (addr & (PAGE_SIZE - 1)) + n <= PAGE_SIZE:       # within one page: most copies
+        pa = _user_page(mm, addr, False)
+        return view[pa:pa + n].tobytes()
     parts = []
     while n > 0:
         pa = _user_page(mm, addr, False)
@@ -245,11 +256,13 @@ def user_write(mm, addr: int, data) -> None:
     view = mm.view
     done = 0
     while done < n:
-        pa = _user_page(mm, addr + done, True)
-        chunk = min(n - done, PAGE_SIZE - ((addr + done) & (PAGE_SIZE - 1)))
-        view[pa:pa + chunk] = data[done:done + chunk]
-        if pte_exec(mm.pgtable.get_pte(addr + done)):
-            mm.invalidate_code(addr + done)
+        va = addr + done
+        pte = _user_pte(mm, va, True)
+        pa = (pte & PTE_PFN_MASK) | (va & (PAGE_SIZE - 1))
+        chunk = min(n - done, PAGE_SIZE - (va & (PAGE_SIZE - 1)))
+        view[pa:pa + chunk] = data[done:done + chunk] if done or chunk < n else data
+        if not pte & _PAGE_NX:                  # pte_exec: new bytes in code
+            mm.invalidate_code(va)
         done += chunk
 
 

@@ -410,7 +410,7 @@ class Cpu:
         kernel did not fix), "error" (a hook raised), "tick" (the budget ran out) or None
         (stopped from outside by ``interrupt``).
         """
-        if budget and self.consume_stall(rip):
+        if budget and self._stalled_at is not None and self.consume_stall(rip):
             return self.run_to_next_event(rip)
         return self._run(rip, budget)
 
@@ -561,7 +561,7 @@ class Cpu:
     def write_fxsave(self, area: bytes) -> None:
         """Load the x87/SSE registers from a 512-byte fxsave area."""
         fp = self._fp
-        ctypes.memmove(fp.buf, raw_from_fxsave(area), 16 * fp.count)
+        ctypes.memmove(fp.buf, raw_from_fxsave(bytes(area)), 16 * fp.count)
         _fast.uc_reg_write_batch(self._uch, fp.ids, fp.ptrs, fp.count)
 
     default_fxsave = staticmethod(default_fxsave)

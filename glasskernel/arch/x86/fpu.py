@@ -6,6 +6,7 @@
 - The *fxsave* layout (512 bytes) is what signal frames and fork carry, as FXSAVE writes
   it: an abridged tag word, 16-byte ST slots at 32, XMM registers at 160.
 """
+import functools
 import struct
 
 FXSAVE_SIZE = 512
@@ -25,6 +26,11 @@ def full_tag(abridged: int) -> int:
     return sum((0 if abridged & (1 << i) else 3) << (2 * i) for i in range(8))
 
 
+# Both conversions are pure and see few distinct states (a shell forks with the same
+# FPU state every time; a new program starts from the default one): they remember the
+# last results. Their inputs are bytes (hashable).
+
+@functools.lru_cache(maxsize=16)
 def fxsave_from_raw(raw: bytes) -> bytes:
     """A raw snapshot as the 512-byte fxsave area signal frames carry."""
     fcw, fsw, ftw, mxcsr = (int.from_bytes(raw[16 * i:16 * i + 4], "little") for i in range(4))
@@ -34,6 +40,7 @@ def fxsave_from_raw(raw: bytes) -> bytes:
     return (head + st + xmm).ljust(FXSAVE_SIZE, b"\0")
 
 
+@functools.lru_cache(maxsize=16)
 def raw_from_fxsave(area: bytes) -> bytes:
     """A 512-byte fxsave area in the raw layout, ready to load."""
     fcw, fsw, ftw, _fop, _fip, _fdp, mxcsr, _mask = _FXSAVE_HEAD.unpack_from(area)
