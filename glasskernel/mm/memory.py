@@ -99,15 +99,17 @@ def do_read_fault(mm, vma, page_va: int, write: bool = False) -> None:
         mm.pgtable.set_pte(page_va, pa | vma_pte_flags(vma, bool(vma.flags & VmFlags.VM_WRITE)))
         new_code_page(mm, vma, page_va)
         return
-    cache = mm.phys.page_cache
-    frame, fresh = cache.read_page(vma.file, key, vma.file_offset(page_va) // PAGE_SIZE)
+    index = vma.file_offset(page_va) // PAGE_SIZE
+    # do_fault_around first: when the cache holds the page, mapping the window maps it.
+    if not write and filemap_map_pages(mm, vma, page_va, key, index):
+        return
+    frame, fresh = mm.phys.page_cache.read_page(vma.file, key, index)
     if write:
         do_cow_fault(mm, vma, page_va, frame)
         return
     mm.pgtable.set_pte(page_va, frame | vma_pte_flags(vma, False))
     if fresh:
         new_code_page(mm, vma, page_va)
-    filemap_map_pages(mm, vma, page_va, key)
 
 
 def do_cow_fault(mm, vma, page_va: int, frame: int) -> None:
@@ -120,28 +122,34 @@ def do_cow_fault(mm, vma, page_va: int, frame: int) -> None:
     new_code_page(mm, vma, page_va)
 
 
-def filemap_map_pages(mm, vma, page_va: int, key) -> None:
+def filemap_map_pages(mm, vma, page_va: int, key, index: int) -> bool:
     """Fault-around: map the cached pages of the fault's aligned window
-    (``FAULT_AROUND_PAGES``), read-only."""
+    (``FAULT_AROUND_PAGES``), read-only. True if the faulting page (file page ``index``)
+    was among them."""
     window = FAULT_AROUND_PAGES * PAGE_SIZE
     aligned = page_va & ~(window - 1)
     start = max(vma.start, aligned)
     end = min(vma.end, aligned + window)        # never past the window: one leaf table
     cached = mm.phys.page_cache.file_pages(key)
-    flags = vma_pte_flags(vma, False)
     first_index = vma.file_offset(start) // PAGE_SIZE
-    # The window is aligned and at most 2 MiB, so it lies in one leaf table: its PTEs
-    # are read and written back at once. The faulting page is present already.
     count = (end - start) // PAGE_SIZE
+    frames = list(map(cached.get, range(first_index, first_index + count)))
+    mapped = list(filter(None, frames))         # (a frame is never 0)
+    if not mapped:
+        return False
+    # The window is aligned and at most 2 MiB, so it lies in one leaf table: its PTEs
+    # are read and written back at once. A leaf entry is 0 or present; present ones
+    # stay as they are.
+    flags = vma_pte_flags(vma, False)
     ptes = mm.pgtable.ptes(start, count)
-    get = cached.get
-    frames = [None if pte & _PAGE_PRESENT else get(index)
-              for pte, index in zip(ptes, range(first_index, first_index + count))]
-    mapped = [frame for frame in frames if frame is not None]
-    if mapped:
-        mm.phys.get_pages(mapped)
-        mm.pgtable.set_ptes(start, [pte if frame is None else frame | flags
-                                    for pte, frame in zip(ptes, frames)])
+    if any(ptes):
+        new = [pte or (0 if frame is None else frame | flags) for pte, frame in zip(ptes, frames)]
+        mapped = [frame for pte, frame in zip(ptes, frames) if frame is not None and not pte]
+    else:                                       # a fresh window: what exec's faults meet
+        new = [0 if frame is None else frame | flags for frame in frames]
+    mm.phys.get_pages(mapped)
+    mm.pgtable.set_ptes(start, new)
+    return frames[index - first_index] is not None
 
 
 def do_shared_fault(mm, vma, page_va: int) -> None:
