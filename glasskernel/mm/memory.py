@@ -160,8 +160,10 @@ def do_shared_fault(mm, vma, page_va: int) -> None:
     new_code_page(mm, vma, page_va)
 
 
-def do_wp_page(mm, vma, page_va: int, pte: int) -> None:
-    """Write to a write-protected private page: reuse it if we are its only user, else copy."""
+def do_wp_page(mm, vma, page_va: int, pte: int, from_cpu: bool = False) -> None:
+    """Write to a write-protected private page: reuse it if we are its only user, else copy.
+
+    from_cpu: the CPU's own write faulted, and retries when we return."""
     vma.anon_vma = True
     old = pte_pfn_addr(pte)
     if mm.phys.page_count(old) == 1:
@@ -171,7 +173,12 @@ def do_wp_page(mm, vma, page_va: int, pte: int) -> None:
         mm.view[new:new + PAGE_SIZE] = mm.view[old:old + PAGE_SIZE]
         mm.pgtable.set_pte(page_va, new | vma_pte_flags(vma, True))
         mm.phys.put_page(old)
-    mm.flush_tlb()
+    if from_cpu and not vma.flags & VmFlags.VM_EXEC:
+        mm.flush_tlb_write_fault()
+    else:
+        # The kernel writes the page itself (a user copy), or the page holds code (the
+        # CPU's jump cache knows translations by address only): flush now.
+        mm.flush_tlb()
     new_code_page(mm, vma, page_va)
 
 
@@ -210,7 +217,7 @@ def do_user_addr_fault(mm, addr: int, stack_limit: int = _DEFAULT_STACK_LIMIT) -
         return
     vma = mm.vma_containing(addr)
     if vma is not None and vma.flags & VmFlags.VM_WRITE and not pte_write(pte):
-        do_wp_page(mm, vma, page_va, pte)        # the access must have been a write
+        do_wp_page(mm, vma, page_va, pte, from_cpu=True)   # the access must have been a write
         return
     # Present with every permission the VMA grants: a genuine protection violation.
     raise VmFault(SEGV_ACCERR, addr)

@@ -162,3 +162,10 @@ class MmStruct:
         """flush_tlb_mm: a present PTE changed; the CPU running this mm must forget it."""
         if self.cpu is not None and self.cpu.current_cr3 == self.pgtable.pgd:
             self.cpu.flush_tlb()
+
+    def flush_tlb_write_fault(self) -> None:
+        """The CPU's own write fault gave a page write permission (copy-on-write): the
+        flush may wait for the end of the run (CpuPair.flush_tlb_deferred)."""
+        cpu = self.cpu
+        if cpu is not None and cpu.current_cr3 == self.pgtable.pgd:
+            getattr(cpu, "flush_tlb_deferred", cpu.flush_tlb)()

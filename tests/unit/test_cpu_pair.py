@@ -313,3 +313,41 @@ def test_kernel_bug_in_the_syscall_hook_is_raised_after_the_run(machine):
     for budget in (0, 1000):
         with pytest.raises(RuntimeError, match="no current task"):
             machine.run(budget)
+
+
+def test_deferred_flush_after_a_write_fault(machine):
+    """Copy-on-write as the fault path does it: the CPU reads a read-only page, its write
+    faults, the handler maps a copy writable and defers the TLB flush to the end of the
+    run. The retried write and every read after it must reach the copy, not the
+    original the TLB held; the kernel's own write to the copy after the run shows too."""
+    cpu = machine.cpu
+    # mov rax,[DATA]; mov [DATA],rbx; mov rcx,[DATA]; syscall; mov rdx,[DATA]; syscall
+    load = lambda reg: b"\x48\x8b" + bytes([0x04 | reg << 3]) + b"\x25" + struct.pack("<I", DATA)
+    code = (load(0) + b"\x48\x89\x1c\x25" + struct.pack("<I", DATA) + load(1) + SYSCALL
+            + load(2) + SYSCALL)
+    table = machine.address_space(code)
+    original = machine.frame(struct.pack("<Q", 0x1111))
+    table.set_pte(DATA, original | pte_flags(False, False))
+    copies = []
+
+    def cow(vector):
+        new = machine.frame(bytes(machine.phys.view[original:original + PAGE_SIZE]))
+        table.set_pte(DATA, new | pte_flags(True, False))
+        copies.append(new)
+        cpu.flush_tlb_deferred()
+        return True
+
+    cpu.on_exception = cow
+    cpu.load_cr3(table.pgd)
+    for budget in (0, 1000):
+        copies.clear()
+        table.set_pte(DATA, original | pte_flags(False, False))
+        cpu.flush_tlb()
+        assert machine.run(budget, rax=0, rbx=0x2222, rcx=0) == "syscall"
+        assert (cpu.read_reg("rax"), cpu.read_reg("rcx")) == (0x1111, 0x2222)
+        assert len(copies) == 1
+        assert machine.phys.view[original:original + 8].tobytes() == struct.pack("<Q", 0x1111)
+        assert machine.phys.view[copies[0]:copies[0] + 8].tobytes() == struct.pack("<Q", 0x2222)
+        machine.phys.view[copies[0]:copies[0] + 8] = struct.pack("<Q", 0x3333)
+        assert cpu.run(cpu.read_reg("rip"), budget) == "syscall"
+        assert cpu.read_reg("rdx") == 0x3333

@@ -64,6 +64,7 @@ class CpuPair:
         self._live = None
         self._moving = None             # the blob a context moves between instances in
         self._idle_stale = True         # the idle instance's CR3/TLB may be out of date
+        self._flush_pending = False     # a deferred TLB flush, for the end of the run
         self._make_live(free)
 
     # ----- the kernel's entry callbacks go to both instances -----------------------------
@@ -93,6 +94,13 @@ class CpuPair:
 
     def run(self, rip: int, budget: int = 0):
         """``Cpu.run`` on the instance for this kind of run (see Cpu.run for the reasons)."""
+        reason = self._run_on_instance(rip, budget)
+        if self._flush_pending:                 # see flush_tlb_deferred
+            self._flush_pending = False
+            self._live.flush_tlb()
+        return reason
+
+    def _run_on_instance(self, rip: int, budget: int):
         if not budget:
             if self._live is self.counted and self.budget_unit == "block":
                 return self._run_staying(rip)
@@ -165,12 +173,26 @@ class CpuPair:
     def load_cr3(self, pgd: int) -> None:
         """switch_mm (see Cpu.load_cr3); the idle instance follows before it is used."""
         self._live.load_cr3(pgd)
+        self._flush_pending = False             # loading CR3 flushed the TLB
         self.current_cr3 = pgd
         self._idle_stale = True
 
     def flush_tlb(self) -> None:
         """Drop cached translations of both instances (the idle one's before its next use)."""
         self._live.flush_tlb()
+        self._flush_pending = False
+        self._idle_stale = True
+
+    def flush_tlb_deferred(self) -> None:
+        """flush_tlb for a PTE that only gained write permission, called from the CPU's
+        own write fault (copy-on-write): the live instance's TLB may keep the read-only
+        entry until this run ends. The retried write cannot use that entry (it lacks
+        write permission), so the emulator walks the page table again and replaces it;
+        reads before that see the old frame, whose bytes the new one copies. Should the
+        run end before the retry, the flush at its end takes the entry away before the
+        kernel writes to the page. A full flush per fault would also empty the TLB and
+        the jump cache of every other page."""
+        self._flush_pending = True
         self._idle_stale = True
 
     def invalidate_code(self, start: int, end: int) -> None:
