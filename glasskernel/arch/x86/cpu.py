@@ -95,6 +95,7 @@ _HOOK_INTR_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctyp
 RET_WORD = entry_shim.RET_OFFSET // 8                     # gk_entry as 64-bit words
 RET_VALID_WORD = entry_shim.GkEntry.ret_valid.offset // 8
 _U64 = ctypes.c_uint64
+_UNTIL, _NO_TIMEOUT, _NO_COUNT = _U64(NEVER_REACHED), _U64(0), ctypes.c_size_t(0)  # per run
 # uc_ctl's request word: the operation, the argument count, the control (unicorn.h).
 _CTL_TLB_FLUSH = (ucc.UC_CTL_IO_WRITE << 30) | ucc.UC_CTL_TLB_FLUSH
 # The library again, with no argument conversion: the binding's prototypes cost ~2 µs a
@@ -374,8 +375,8 @@ class Cpu:
         else:
             self._set_counting(budget > 0)
             count = budget
-        status = _fast.uc_emu_start(self._uch, _U64(rip), _U64(NEVER_REACHED), _U64(0),
-                                    ctypes.c_size_t(count))
+        status = _fast.uc_emu_start(self._uch, _U64(rip), _UNTIL, _NO_TIMEOUT,
+                                    ctypes.c_size_t(count) if count else _NO_COUNT)
         if self.pending_error is not None:
             exc, self.pending_error = self.pending_error, None
             raise exc
