@@ -109,7 +109,8 @@ def step(nd: Nameidata, node: Dentry, name: str, follow: bool) -> Dentry:
     if name == "..":
         # follow_dotdot: the root is its own parent, so nobody climbs out of the sandbox.
         return node if node.path == nd.root.path else node.parent
-    if len(os.fsencode(name)) > NAME_MAX:
+    # (a name of 63 characters or fewer encodes to at most 252 bytes: no need to encode)
+    if len(name) > NAME_MAX // 4 and len(os.fsencode(name)) > NAME_MAX:
         raise KernelError(Errno.ENAMETOOLONG)
     child = node.lookup(nd.task, name)
     if follow and child.is_symlink():

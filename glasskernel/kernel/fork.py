@@ -213,7 +213,7 @@ def copy_page_range(src, dst, vma) -> None:
         return
     cow = not vma.flags & VmFlags.VM_SHARED
     shared = src.pgtable.share_ptes(dst.pgtable, vma.start, vma.end, wrprotect=cow)
-    src.phys.get_pages([pte & PTE_PFN_MASK for _va, pte in shared])
+    src.phys.get_pages([pte & PTE_PFN_MASK for pte in shared])
 
 
 def exit_mmap(mm) -> None:

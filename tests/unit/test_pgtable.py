@@ -51,9 +51,10 @@ def test_share_ptes_copies_and_write_protects():
     start, end = 0x400000, 0x7F0000000 + 600 * PAGE_SIZE
     shared = table.share_ptes(child, start, end, wrprotect=True)
     inside = sorted((va, pte) for va, pte in expect.items() if start <= va < end)
-    assert [va for va, _ in shared] == [va for va, _ in inside]
-    assert not any(pte_write(pte) for _, pte in shared)
-    assert child.present_ptes(0, 1 << 47) == shared
-    assert table.present_ptes(start, end) == shared                 # the parent's too
+    assert shared == [pte & ~2 for _, pte in inside]                # write-protected
+    assert not any(pte_write(pte) for pte in shared)
+    mapped = [(va, pte & ~2) for va, pte in inside]
+    assert child.present_ptes(0, 1 << 47) == mapped
+    assert table.present_ptes(start, end) == mapped                 # the parent's too
     outside = sorted((va, pte) for va, pte in expect.items() if not start <= va < end)
     assert [p for p in table.present_ptes(0, 1 << 47) if not start <= p[0] < end] == outside

@@ -11,7 +11,7 @@ import stat as pystat
 
 from glasskernel.fs.dcache import Dentry
 from glasskernel.fs.file_table import DirFile, HostFile
-from glasskernel.fs.internal import child_path, host_errors, lstat_or_none
+from glasskernel.fs.internal import child_path, generic_permission, host_errors, lstat_or_none
 from glasskernel.fs.kstat import StatResult
 from glasskernel.fs.overlayfs import copy_up
 from glasskernel.fs.overlayfs import dir as ovl_dir
@@ -74,12 +74,21 @@ class OvlDentry(Dentry):
         The upper copy of a directory only exists to hold new entries (the upper root is
         a fresh temporary directory), so its mode, link count and times would be noise.
         """
+        return StatResult.from_host(self.shown_stat())
+
+    def shown_stat(self):
+        """The host's os.stat_result behind ``stat`` (no conversion)."""
         st = self.real()[1]
         if pystat.S_ISDIR(st.st_mode) and self.lower_dir_visible():
             lower = self.ofs.lower_lstat(self.path)
             if lower is not None and pystat.S_ISDIR(lower.st_mode):
                 st = lower
-        return StatResult.from_host(st)
+        return st
+
+    def permission(self, mask: int) -> None:
+        """inode_permission on the attributes ``stat`` shows (exec checks one per exec)."""
+        if not generic_permission(self.shown_stat(), mask):
+            raise KernelError(Errno.EACCES)
 
     def mode(self) -> int:
         return self.real()[1].st_mode

@@ -169,18 +169,19 @@ class PageTable:
     def share_ptes(self, dst, start: int, end: int, wrprotect: bool) -> list:
         """copy_page_range's PTE work, a leaf table at a time: dst, which maps nothing in
         [start, end), gets every PTE there; with wrprotect both sides lose write permission
-        first (COW). Returns the (va, pte) pairs now shared."""
+        first (COW). Returns the PTEs now shared, in address order (a leaf entry is 0 or
+        present, there is no swap: the present ones are picked in C)."""
         shared = []
         for first, count, slot in self._leaf_ranges(start, end):
             packer = _entries_struct(count)
             entries = packer.unpack_from(self.view, slot)
-            if not any(entries):        # a leaf entry is 0 or present (there is no swap)
+            if not any(entries):
                 continue
             if wrprotect:
                 entries = [e & _NOT_RW for e in entries]
                 packer.pack_into(self.view, slot, *entries)
             packer.pack_into(dst.view, dst.pte_slot(first, create=True), *entries)
-            shared += _present(first, entries)
+            shared += compress(entries, entries)
         return shared
 
     def present_ptes(self, start: int, end: int) -> list:
@@ -197,6 +198,11 @@ class PageTable:
         if start >= end:
             return
         low, high = start >> 21, (end - 1) >> 21
+        if low == high:                         # within one leaf table: most VMAs
+            leaf = self._leaf.get(low)
+            if leaf is not None:
+                yield start, (end - start) >> PAGE_SHIFT, leaf + ((start >> PAGE_SHIFT) & 511) * 8
+            return
         for region in sorted(r for r in self._leaf if low <= r <= high):
             first = max(start, region << 21)
             count = (min(end, (region + 1) << 21) - first) >> PAGE_SHIFT
