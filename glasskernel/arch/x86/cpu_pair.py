@@ -14,11 +14,11 @@ tables: ``free`` only ever runs without a budget, ``counted`` only with one, so 
 drops its translations. The kernel sees the interface of one ``Cpu``:
 
 - a run without a budget that finds the context on ``counted`` (with the C tick hook)
-  stays there, with a long budget of its own (``STAY_BLOCKS``) after which the context
+  stays there, with a short budget of its own (``STAY_BLOCKS``) after which the context
   moves to ``free`` and the run goes on. Tasks that ping-pong through a pipe switch
   between budgeted and unbudgeted runs every few µs, and moving the context costs more
-  than the tick hook does over such short runs; a task that computes still ends up on
-  ``free`` within a few milliseconds;
+  than the tick hook does over such short runs; a run that goes on past a few thousand
+  blocks (a program starting up, a loop) pays the move back and ends up on ``free``;
 
 - the user context (pt_regs with FS/GS base, the FPU/SSE state, CR3) lives in the instance
   that ran last. It moves to the other, as one saved context, only when the kind of run
@@ -35,7 +35,7 @@ itself. Code the guest writes and then runs on the other instance (a JIT patchin
 in place while the kind of run changes in between) may run the old translation.
 """
 
-STAY_BLOCKS = 100_000           # an unbudgeted run on `counted`: blocks before moving to `free`
+STAY_BLOCKS = 2_000             # an unbudgeted run on `counted`: blocks before moving to `free`
 
 # The register and fault-state methods (and the syscall return slot) of the live
 # instance, bound on the pair itself.
