@@ -71,7 +71,7 @@ def bprm_mm_init(bprm) -> None:
 
 def bprm_stack_limits(bprm, strings_size: int, count: int) -> None:
     """E2BIG when argv+envp would not fit in a quarter of the stack limit."""
-    stack_cur = bprm.task.rlimits.get("RLIMIT_STACK", (_STK_LIM, 0))[0] if bprm.task.rlimits else _STK_LIM
+    stack_cur = bprm.task.kernel.stack_limit(bprm.task)
     limit = min(_STK_LIM // 4 * 3, stack_cur // 4)
     limit = max(limit, ARG_MAX)
     ptr_size = (max(bprm.argc, 1) + bprm.envc) * 8
@@ -98,9 +98,8 @@ def copy_strings(bprm, strings: list) -> list:
     ends up lowest); return their addresses. The block is written in one copy."""
     if not strings:
         return []
+    check_arg_strlen(max(strings, key=len))
     lengths = [n + 1 for n in map(len, strings)]        # with their NULs
-    if max(lengths) > MAX_ARG_STRLEN:
-        raise KernelError(Errno.E2BIG)
     block = b"\0".join(strings) + b"\0"
     start = bprm.p - len(block)
     addrs = list(accumulate(lengths[:-1], initial=start))

@@ -62,8 +62,13 @@ class SimpleDir(SimpleDentry):
         """name -> factory(parent) making the child dentry."""
         return {}
 
+    def entry(self, task, name: str):
+        """The factory of child ``name``, or None. A directory that can make one child
+        without listing them all overrides this (proc_pident_lookup)."""
+        return self.children(task).get(name)
+
     def lookup(self, task, name: str):
-        factory = self.children(task).get(name)
+        factory = self.entry(task, name)
         if factory is None:
             raise KernelError(Errno.ENOENT)
         return factory(self)

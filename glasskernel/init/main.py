@@ -31,6 +31,7 @@ from glasskernel.kernel.task import TaskState
 from glasskernel.kernel.time_virtual import VirtualClock
 from glasskernel.kernel.trace.tracepoint import Tracer, trace_event, traced
 from glasskernel.mm.page_alloc import PhysicalMemory
+from glasskernel.uapi.resource import INIT_RLIMITS, Rlimit
 from glasskernel.uapi.unistd_64 import SYSCALL_NAMES
 
 DEFAULT_MEM_SIZE = 4 << 30            # guest "RAM": host pages are only used when touched
@@ -41,7 +42,7 @@ SIGKILL, SIGSEGV = 9, 11
 DEFAULT_HWCAP = 0x078BFBFF
 
 
-_DEFAULT_STACK_RLIMIT = (8 << 20, 0)
+_INIT_STACK_RLIMIT = INIT_RLIMITS[Rlimit.RLIMIT_STACK]
 
 
 class Kernel:
@@ -364,9 +365,8 @@ class Kernel:
 
     def stack_limit(self, task) -> int:
         """rlimit(RLIMIT_STACK), asked at every page fault (stack growth): a plain dict
-        lookup, the IntEnum key hashing as its number."""
-        rlimits = task.rlimits
-        return dict.get(rlimits, 3, _DEFAULT_STACK_RLIMIT)[0] if rlimits else 8 << 20
+        lookup, without the name conversion Rlimits.get offers."""
+        return dict.get(task.rlimits or {}, Rlimit.RLIMIT_STACK, _INIT_STACK_RLIMIT)[0]
 
     # ----- observation points (tracepoints arrive with the tracing work) ------------------
 

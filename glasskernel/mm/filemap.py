@@ -21,7 +21,7 @@ MAX_PAGES = 32768                  # 128 MiB of cached file pages at most
 # fault_around_bytes, in pages. Linux's default is 64 KiB; its debugfs knob accepts up to
 # one page table's worth (PTRS_PER_PTE pages, 2 MiB), which is what we set: a fault costs
 # ~15 µs here against ~1 µs in Linux, while mapping one more cached page costs well under
-# 1 µs, so the largest window pays. A warm busybox exec takes ~7 read faults, not ~36.
+# 1 µs, so the largest window pays. A warm busybox exec takes ~6 read faults, not ~36.
 FAULT_AROUND_PAGES = 512
 
 

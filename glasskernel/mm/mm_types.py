@@ -168,4 +168,4 @@ class MmStruct:
         flush may wait for the end of the run (CpuPair.flush_tlb_deferred)."""
         cpu = self.cpu
         if cpu is not None and cpu.current_cr3 == self.pgtable.pgd:
-            getattr(cpu, "flush_tlb_deferred", cpu.flush_tlb)()
+            cpu.flush_tlb_deferred()

@@ -411,7 +411,7 @@ class Cpu:
         kernel did not fix), "error" (a hook raised), "tick" (the budget ran out) or None
         (stopped from outside by ``interrupt``).
         """
-        if budget and self._stalled_at is not None and self.consume_stall(rip):
+        if budget and self.consume_stall(rip):
             return self.run_to_next_event(rip)
         return self._run(rip, budget)
 
@@ -582,6 +582,8 @@ class Cpu:
     def flush_tlb(self) -> None:
         """Drop cached translations after a PTE was changed or removed."""
         _fast.uc_ctl(self._uch, _CTL_TLB_FLUSH)
+
+    flush_tlb_deferred = flush_tlb          # a lone instance cannot wait (see CpuPair's)
 
     def invalidate_code(self, start: int, end: int) -> None:
         """Forget translated code for a user range whose bytes the kernel just wrote.

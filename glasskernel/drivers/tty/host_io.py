@@ -65,17 +65,18 @@ class HostIo:
             queue = self._queues[key] = WaitQueue(f"host_fd{host_fd}")
         return queue
 
+    def _iter_watched(self):
+        """(key, queue) of the descriptors somebody waits on and that are not quiet."""
+        quiet = self.quiet
+        return ((key, q) for key, q in self._queues.items() if len(q) and key not in quiet)
+
     def _watched(self) -> list:
-        return [(key, q) for key, q in self._queues.items() if len(q) and key not in self.quiet]
+        return list(self._iter_watched())
 
     def has_waiters(self) -> bool:
         """Is a task (or a poll entry) waiting on a watched descriptor? Asked before every
-        return to user mode (apic_timer.timer_budget), so it builds no list."""
-        quiet = self.quiet
-        for key, queue in self._queues.items():
-            if (queue.waiters or queue.entries) and key not in quiet:
-                return True
-        return False
+        return to user mode (apic_timer.timer_budget), so it stops at the first."""
+        return next(self._iter_watched(), None) is not None
 
     def settle(self, anything_runnable: bool, something_ran: bool) -> None:
         """After an idle wait. A descriptor that is always ready (stdout in an epoll set

@@ -35,7 +35,7 @@ class PidDir(PidEntryDir):
             st = dataclasses.replace(st, st_uid=cred.euid, st_gid=cred.egid)
         return st
 
-    def entry(self, name: str):
+    def pident(self, name: str):
         """The factory of one entry (None if there is no such name): a lookup builds just
         the entry it needs (proc_pident_lookup), a listing all of them."""
         sb, pid = self.sb, self.pid
@@ -57,17 +57,15 @@ class PidDir(PidEntryDir):
 
     def children(self, task) -> dict:
         get_proc_task(task, self.pid)           # ENOENT once the task has been released
-        return {name: self.entry(name) for name in _PID_ENTRY_NAMES if self.entry(name)}
+        return {name: factory for name in _PID_ENTRY_NAMES
+                if (factory := self.pident(name)) is not None}
 
-    def lookup(self, task, name: str):
+    def entry(self, task, name: str):
         get_proc_task(task, self.pid)
-        factory = self.entry(name)
-        if factory is None:
-            raise KernelError(Errno.ENOENT)
-        return factory(self)
+        return self.pident(name)
 
 
-# name -> (render, mode) of the generated files of /proc/<pid> (stat: see PidDir.entry)
+# name -> (render, mode) of the generated files of /proc/<pid> (stat: see PidDir.pident)
 _PID_FILES = {
     "cmdline": (array.proc_pid_cmdline, 0o100444),
     "environ": (array.proc_pid_environ, 0o100400),

@@ -7,7 +7,7 @@ can be looked up, listed or not.
 """
 from glasskernel.fs.libfs import SimpleDir, SimpleFile, SimpleLink
 from glasskernel.fs.proc import sysinfo
-from glasskernel.fs.proc.base import PidDir, pid_dir
+from glasskernel.fs.proc.base import pid_dir
 from glasskernel.fs.proc.internal import (find_task_by_vpid, pid_vnr, tgid_vnr, viewer_of,
                                           visible_leaders)
 from glasskernel.uapi.errno import Errno, KernelError
@@ -61,18 +61,15 @@ class ProcRoot(SimpleDir):
             entries[str(nr)] = pid_dir(self.sb, target.pid, name=str(nr), kernel=task.kernel)
         return entries
 
-    def lookup(self, task, name: str):
+    def entry(self, task, name: str):
         """proc_pid_lookup: any live pid of the reader's namespace, threads included;
         other names without listing the pids (proc_root_lookup)."""
         if name.isdigit() and (name == "0" or not name.startswith("0")):
             target = find_task_by_vpid(viewer_of(task), int(name))
             if target is None or target.pid == 0:
-                raise KernelError(Errno.ENOENT)
-            return PidDir(self.sb, name, self, target.pid, True, task.kernel)
-        factory = self.named_entry(name)
-        if factory is None:
-            raise KernelError(Errno.ENOENT)
-        return factory(self)
+                return None
+            return pid_dir(self.sb, target.pid, name=name, kernel=task.kernel)
+        return self.named_entry(name)
 
 
 def _global_file(sb, name, render):
