@@ -80,8 +80,12 @@ class PipeInodeInfo:
 
     def take(self, count: int) -> bytes:
         """Copy out up to count bytes across slots, freeing the slots emptied."""
-        out = bytearray()
         bufs = self.bufs
+        if len(bufs) == 1 and count >= len(bufs[0][0]):    # all there is, in one slot
+            data = bufs.pop()[0]
+            self.nbytes -= len(data)
+            return bytes(data)
+        out = bytearray()
         while bufs and len(out) < count:
             data = bufs[0][0]
             n = min(count - len(out), len(data))
@@ -127,7 +131,8 @@ class PipeFile(File):
         if not pipe.bufs and pipe.writers:
             if self.flags & _O_NONBLOCK:
                 raise KernelError(Errno.EAGAIN)
-            wait_event(task, pipe.rd_wait, lambda: bool(pipe.bufs) or not pipe.writers)
+            wait_event(task, pipe.rd_wait, lambda: bool(pipe.bufs) or not pipe.writers,
+                       restartable=True)
             pipe_woken(pipe, task)
         data = pipe.take(count)
         if data:

@@ -220,6 +220,20 @@ class Kernel:
             thread.context_saved = False
             self.cpu_task = task
 
+    def switch_user_context(self, prev, nxt) -> None:
+        """save_user_regs, switch_mm and restore_user_regs in one CPU call, for a switch
+        inside the syscall hook (park.py): prev's context is saved, nxt's (saved when it
+        parked) is loaded with its address space."""
+        pgd = nxt.mm.pgtable.pgd
+        nxt.mm.cpu = self.cpu
+        cpu, pthread, nthread = self.cpu, prev.thread, nxt.thread
+        cr3 = pgd if pgd != cpu.current_cr3 or nthread.context_cr3 != pgd else 0
+        pthread.context_cr3 = cpu.current_cr3
+        pthread.context = cpu.switch_context(pthread.context, nthread.context, cr3)
+        pthread.context_saved = True
+        nthread.context_saved = False
+        self.cpu_task = nxt
+
     def unload_context(self, task) -> None:
         """A task off the CPU is looked at (its registers or FPU state): decode its saved
         context into pt_regs and the FPU area, which become the truth until it runs."""

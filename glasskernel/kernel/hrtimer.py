@@ -49,6 +49,10 @@ class HrTimerBase:
             else:
                 self.kernel.sched.try_to_wake_up(timer.task)
 
+    def armed(self) -> bool:
+        """Is any timer queued (cancelled ones may still count)?"""
+        return bool(self._heap)
+
     def next_expiry_delay(self):
         """Nanoseconds until the earliest live timer, or None if there is none."""
         heap = self._heap

@@ -268,17 +268,24 @@ def user_write(mm, addr: int, data) -> None:
     n = len(data)
     if addr + n > 0x0000_8000_0000_0000 or addr < 0:
         raise KernelError(Errno.EFAULT)
-    view = mm.view
+    if (addr & (PAGE_SIZE - 1)) + n <= PAGE_SIZE:       # within one page: most copies
+        _write_page(mm, addr, data)
+        return
     done = 0
     while done < n:
         va = addr + done
-        pte = _user_pte(mm, va, True)
-        pa = (pte & PTE_PFN_MASK) | (va & (PAGE_SIZE - 1))
         chunk = min(n - done, PAGE_SIZE - (va & (PAGE_SIZE - 1)))
-        view[pa:pa + chunk] = data[done:done + chunk] if done or chunk < n else data
-        if not pte & _PAGE_NX:                  # pte_exec: new bytes in code
-            mm.invalidate_code(va)
+        _write_page(mm, va, data[done:done + chunk])
         done += chunk
+
+
+def _write_page(mm, va: int, data) -> None:
+    """Copy data (within one page) to user va."""
+    pte = _user_pte(mm, va, True)
+    pa = (pte & PTE_PFN_MASK) | (va & (PAGE_SIZE - 1))
+    mm.view[pa:pa + len(data)] = data
+    if not pte & _PAGE_NX:                  # pte_exec: new bytes in code
+        mm.invalidate_code(va)
 
 
 def user_read_cstring(mm, addr: int, limit: int) -> bytes:

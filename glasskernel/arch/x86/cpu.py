@@ -241,7 +241,7 @@ class Cpu:
     def _install_hooks(self) -> None:
         self._fill_entry()
         shim = self._shim
-        entry_ref = ctypes.byref(self._entry)
+        entry_ref = self._entry_ref = ctypes.byref(self._entry)
         if shim is not None:
             self._add_hook(ucc.UC_HOOK_INSN, shim.gk_syscall_hook, entry_ref,
                            ctypes.c_int(x86.UC_X86_INS_SYSCALL))
@@ -264,6 +264,7 @@ class Cpu:
         entry.emu_stop = ctypes.cast(_fast.uc_emu_stop, ctypes.c_void_p).value
         entry.rax_id = x86.UC_X86_REG_RAX
         entry.cr2_id = x86.UC_X86_REG_CR2
+        entry.cr3_id = x86.UC_X86_REG_CR3
         entry.exception_vector = -1
         for name in ("reg_read", "context_save", "context_restore"):
             setattr(entry, name, ctypes.cast(getattr(_fast, "uc_" + name), ctypes.c_void_p).value)
@@ -536,6 +537,25 @@ class Cpu:
         """Load a ``save_context`` blob (from this instance or its pair). The blob also holds
         CR3: the caller makes sure it names the loaded address space (the TLB is kept)."""
         _fast.uc_context_restore(self._uch, ctx.ref)
+
+    def switch_context(self, save, restore: "CpuContext", cr3: int) -> "CpuContext":
+        """A task switch in one call: save the live context into ``save`` (a new blob if
+        None; returned), load ``restore``, then load CR3 unless ``cr3`` is 0."""
+        if save is None:
+            save = CpuContext(self._uc.context_save())
+        if self._shim is not None:
+            status = self._shim.gk_switch_context(self._entry_ref, save.ref, restore.ref,
+                                                  _U64(cr3))
+            if status != ucc.UC_ERR_OK:
+                raise EmulatorFault(f"context switch failed: {UcError(status)}")
+        else:
+            self.save_context(save)
+            self.restore_context(restore)
+            if cr3:
+                self.load_cr3(cr3)
+        if cr3:
+            self.current_cr3 = cr3
+        return save
 
     # ----- FPU/SSE state (fxsave layout, as signal frames and task switches store it) -----
 

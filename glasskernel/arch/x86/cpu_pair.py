@@ -151,6 +151,16 @@ class CpuPair:
         if cr3 != self.current_cr3:
             self._live.load_cr3(self.current_cr3)
 
+    def switch_context(self, save, restore, cr3: int):
+        """Cpu.switch_context on the live instance: cr3 (unless 0) becomes the loaded
+        address space, with an empty TLB; the idle instance follows before it is used."""
+        saved = self._live.switch_context(save, restore, cr3)
+        if cr3:
+            self.current_cr3 = cr3
+            self._flush_pending = False
+            self._idle_stale = True
+        return saved
+
     def read_context(self, ctx):
         """(pt_regs dict, FPU raw) of a saved context, decoded on the idle instance (whose
         own registers are garbage by design): to look at a task that is off the CPU."""

@@ -14,6 +14,9 @@
  *    thread at a block boundary, so the run ends cleanly between two blocks (unlike a stop
  *    from another thread, see apic_timer.py).
  *
+ *  - gk_switch_context: a task switch's three emulator calls in one (save the outgoing
+ *    context, load the incoming one, load CR3), for a switch inside the syscall hook.
+ *
  *  - gk_intr_hook: exceptions (page faults above all). Reads CR2 into gk_entry, runs the
  *    kernel's Python callback (which answers "fixed?"), and then either forgets the
  *    exception in flight (see cpu.py: _clear_fault_state) and lets the instruction retry,
@@ -64,6 +67,8 @@ struct gk_entry {
 	int (*on_exception)(uint32_t vector);
 	void *fault_ctx;
 	int32_t *fault_state;
+	/* Set once by Python: for gk_switch_context. */
+	int64_t cr3_id;
 };
 
 static void stop_if_asked(void *uc, struct gk_entry *e)
@@ -119,4 +124,18 @@ void gk_block_hook(void *uc, uint64_t address, uint32_t size, struct gk_entry *e
 		e->budget_expired = 1;
 		e->emu_stop(uc);
 	}
+}
+
+/* Save the live CPU context into `save`, load `restore`, then load `cr3` unless it is 0
+ * (which also empties the TLB: the restored context brought its CR3 value but not the
+ * translations). Returns the first nonzero error of the three calls. */
+int gk_switch_context(struct gk_entry *e, void *save, void *restore, uint64_t cr3)
+{
+	int err = e->context_save(e->uc, save);
+
+	if (!err)
+		err = e->context_restore(e->uc, restore);
+	if (!err && cr3)
+		err = e->reg_write(e->uc, (int)e->cr3_id, &cr3);
+	return err;
 }

@@ -52,6 +52,7 @@ class GkEntry(ctypes.Structure):
         ("on_exception", ctypes.c_void_p),
         ("fault_ctx", ctypes.c_void_p),
         ("fault_state", ctypes.c_void_p),
+        ("cr3_id", ctypes.c_int64),
     ]
 
 

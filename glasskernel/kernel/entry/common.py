@@ -8,6 +8,7 @@ could not fix, or the timer interrupt.
 """
 from glasskernel.arch.x86.entry.common import do_syscall_64_slow
 from glasskernel.arch.x86.kernel.apic_timer import SLICE_NS, timer_budget
+from glasskernel.kernel.sched.park import resume_parked, sleep_parked
 
 
 def exit_to_user_mode_prepare(task) -> None:
@@ -25,17 +26,28 @@ def exit_to_user_mode_prepare(task) -> None:
 
 
 def user_mode_loop(task) -> None:
-    """Run the task until it exits; then its kernel stack (greenlet) ends."""
+    """Run the task until it exits; then its kernel stack (greenlet) ends.
+
+    The task this stack runs can change: a switch inside the syscall hook hands the
+    emulator run, and with it this stack, to a parked task, and a parked task's stack is
+    given to the next parked task that runs (park.py).
+    """
     kernel = task.kernel
     cpu = kernel.cpu
     while True:
+        if task.thread.parked_wq is not None:        # this stack was given to a parked task
+            resume_parked(kernel, task)
+            do_syscall_64_slow(kernel, task)
         exit_to_user_mode_prepare(task)
         if task.exiting:
             break
         kernel.enter_user_mode(task)
         reason = cpu.run(cpu.read_reg("rip"), timer_budget(kernel))
+        task = kernel.current
         now = kernel.account_user_time(task)
-        if task.thread.slow_syscall:
+        if task.thread.parked_wq is not None:
+            task = sleep_parked(kernel, task)
+        elif task.thread.slow_syscall:
             do_syscall_64_slow(kernel, task)
         elif task.pending_fault is not None:
             kernel.force_sig_fault(task, task.pending_fault)

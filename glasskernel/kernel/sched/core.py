@@ -14,6 +14,7 @@ from greenlet import getcurrent, greenlet
 
 from glasskernel.kernel.sched.fair import (SchedEntity, check_preempt_tick, check_preempt_wakeup,
                                            nice_to_weight, place_entity, update_curr)
+from glasskernel.kernel.sched.wait import signal_pending
 from glasskernel.kernel.task import TaskState
 from glasskernel.kernel.trace import tracepoint
 from glasskernel.kernel.trace.tracepoint import trace_enter, trace_event, trace_exit, traced
@@ -59,6 +60,11 @@ class RunQueue:
 
 
 
+def is_parked(task) -> bool:
+    """Is the task parked (park.py): asleep with no kernel stack of its own?"""
+    return task.thread is not None and task.thread.parked_wq is not None
+
+
 class Scheduler:
     """What Linux keeps per CPU and in sched/core.c globals, for our one CPU."""
 
@@ -70,6 +76,9 @@ class Scheduler:
         self.rq = RunQueue(idle_task)
         self.need_resched = False
         self.last_tick_ns = self.kernel.clock_ns()
+        self.spare_stacks: list = []    # greenlets left behind by parked tasks (park.py)
+        self.hook_switches = 0          # switches made inside the syscall hook
+        self.parked_stack_handoffs = 0  # parked tasks given a kernel stack by switch_to
 
     # ----- creating and waking ------------------------------------------------------------
 
@@ -166,17 +175,24 @@ class Scheduler:
         trace_exit("schedule")
 
     def __schedule(self) -> None:
-        rq = self.rq
-        prev = rq.curr
+        prev = self.rq.curr
         self.kernel.hrtimers.run_expired()
         now = self.kernel.clock_ns()                # update_rq_clock: one read per pass
+        nxt = self._pick_next(prev, now)
+        if nxt is not prev:
+            self.context_switch(prev, nxt, now)
+
+    def _pick_next(self, prev, now: int):
+        """put_prev_task + pick_next_task: charge prev, take it off the run queue if it
+        sleeps (back in the queue if it stays runnable), and return the task to run."""
+        rq = self.rq
         update_curr(rq, now)
         if prev is not self.idle and prev.state != TaskState.RUNNING:
             self.dequeue(prev)
         self.need_resched = False
         nxt = self.pick_next_task()
         if nxt is prev:
-            return
+            return prev
         if nxt in rq.queued:
             rq.queued.remove(nxt)
         if prev is not self.idle and prev.on_rq:
@@ -184,18 +200,22 @@ class Scheduler:
             prev.nivcsw += 1
         elif prev is not self.idle:
             prev.nvcsw += 1
-        self.context_switch(prev, nxt, now)
+        return nxt
+
+    def _set_curr(self, nxt, now: int) -> None:
+        """nxt is the run queue's current task from now on (its run is charged from now)."""
+        rq = self.rq
+        rq.nr_switches += 1
+        rq.curr = nxt
+        nxt.se.exec_start = now
+        nxt.se.prev_sum_exec_runtime = nxt.se.sum_exec_runtime
 
     @traced(args=lambda self, prev, nxt, now: {"prev": prev.pid, "next": nxt.pid},
             ret=lambda _r: {})
     def context_switch(self, prev, nxt, now: int) -> None:
         """switch_mm to the next address space, then switch_to its kernel stack (now:
         the run queue's clock, from which nxt's run is charged)."""
-        rq = self.rq
-        rq.nr_switches += 1
-        rq.curr = nxt
-        nxt.se.exec_start = now
-        nxt.se.prev_sum_exec_runtime = nxt.se.sum_exec_runtime
+        self._set_curr(nxt, now)
         if tracepoint._active is not None:
             trace_event("sched_switch", task=prev, prev_pid=prev.pid, prev_comm=prev.comm,
                         prev_state=prev.state.value, next_pid=nxt.pid, next_comm=nxt.comm)
@@ -207,16 +227,75 @@ class Scheduler:
     @traced(args=lambda self, prev, nxt: {"prev": prev.pid, "next": nxt.pid}, ret=lambda _r: {})
     def switch_to(self, prev, nxt) -> None:
         """Run nxt's kernel stack (greenlet); when prev runs again, its user context
-        (saved by context_switch) goes back into the CPU."""
+        (saved by context_switch) goes back into the CPU.
+
+        A parked task (park.py) has no kernel stack: it gets this one if prev is parked
+        too (no greenlet switch at all), else a spare or a new one. A parked prev leaves
+        this greenlet behind as a spare, which returns from here when it is given to a
+        parked task: that task is then the one running on it."""
         kernel = self.kernel
         kernel.current = nxt
-        nxt.greenlet.switch()
+        here = prev.greenlet
+        spare = prev is not self.idle and is_parked(prev)
+        if spare:
+            prev.greenlet = None
+        target = nxt.greenlet
+        if target is None:
+            target = nxt.greenlet = here if spare else self._spare_stack()
+            self.parked_stack_handoffs += 1
+        if target is not here:
+            if spare:
+                self.spare_stacks.append(here)
+            target.switch()
         # Back in prev: somebody scheduled us again — or, for the idle task, the task we
-        # switched to finished its kernel stack (it exited), which returns here.
-        kernel.current = prev
-        kernel.restore_user_regs(prev)
-        if self.rq.curr is not prev and self.rq.curr.greenlet.dead:
-            self.rq.curr = prev
+        # switched to finished its kernel stack (it exited), which returns here. A spare
+        # stack comes back for the parked task its switcher made current.
+        me = kernel.current if spare else prev
+        kernel.current = me
+        kernel.restore_user_regs(me)
+        curr = self.rq.curr
+        if curr is not me and curr.greenlet is not None and curr.greenlet.dead:
+            self.rq.curr = me
+
+    def parked_successor(self):
+        """The task a parking task may hand the CPU to inside the syscall hook (park.py):
+        the only runnable one, itself parked with its context intact and no signal to
+        take, and no timer that the run (maybe without a budget) would have to stop for."""
+        queued = self.rq.queued
+        if len(queued) != 1 or self.kernel.hrtimers.armed():
+            return None
+        nxt = queued[0]
+        thread = nxt.thread
+        if (thread is None or thread.parked_wq is None or thread.regs_dirty
+                or not thread.context_saved or nxt.exiting or signal_pending(nxt)):
+            return None
+        return nxt
+
+    def switch_in_hook(self, prev, nxt, now: int) -> None:
+        """schedule() for a task parking in the syscall hook, to the parked nxt: the same
+        bookkeeping and context switch, but nxt takes over this kernel stack and the
+        emulator run (no greenlet switch, see park.py)."""
+        self._pick_next(prev, now)
+        self._set_curr(nxt, now)
+        self.hook_switches += 1
+        kernel = self.kernel
+        kernel.switch_user_context(prev, nxt)
+        nxt.greenlet, prev.greenlet = prev.greenlet, None
+        kernel.current = nxt
+
+    def _spare_stack(self):
+        """A kernel stack for a parked task: a spare greenlet, or a new one."""
+        if self.spare_stacks:
+            return self.spare_stacks.pop()
+        return greenlet(run=self._parked_task_entry, parent=self.idle.greenlet)
+
+    def _parked_task_entry(self) -> None:
+        """Where a new stack for a parked task starts: its context back into the CPU,
+        then its return-to-user loop (which runs the parked syscall again)."""
+        from glasskernel.kernel.entry.common import user_mode_loop
+        task = self.kernel.current
+        self.kernel.restore_user_regs(task)
+        user_mode_loop(task)
 
     def do_task_dead(self, p) -> None:
         """The final step of an exiting task: off the run queue; its greenlet then ends."""

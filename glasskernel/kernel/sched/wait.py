@@ -13,8 +13,14 @@ class SlowPathRequired(Exception):
     """A syscall running in the emulator hook needs to sleep: rerun it on the slow path.
 
     Raised before the handler changed anything, so running it again from the start on
-    the task's own kernel stack (where sleeping is allowed) is safe.
+    the task's own kernel stack (where sleeping is allowed) is safe. ``wq``: the queue
+    to wait on when the wait may be parked instead (park.py): the syscall, run again,
+    finds the condition true by itself, so it can simply be restarted after a wake-up.
     """
+
+    def __init__(self, wq=None):
+        super().__init__()
+        self.wq = wq
 
 
 class WaitQueueEntry:
@@ -79,15 +85,19 @@ def signal_pending(task) -> bool:
     return bool(task.pending & ~(task.blocked & ~(1 << 8))) or task.signal.group_exit
 
 
-def wait_event(task, wq: WaitQueue, condition, interruptible: bool = True, timeout_ns=None) -> bool:
+def wait_event(task, wq: WaitQueue, condition, interruptible: bool = True, timeout_ns=None,
+               restartable: bool = False) -> bool:
     """Sleep on wq until condition() is true (returns True) or the timeout passes (False).
 
     Interruptible waits give up with ERESTARTSYS when a signal is pending; the syscall
-    exit path turns that into EINTR or a restart.
+    exit path turns that into EINTR or a restart. ``restartable``: the syscall, run
+    again from the start, succeeds once condition() holds (a pipe read), so a wait begun
+    in the syscall hook may park (park.py) rather than rerun on the slow path.
     """
     kernel = task.kernel
     if kernel.in_fast_syscall and not condition():
-        raise SlowPathRequired()
+        parkable = restartable and interruptible and timeout_ns is None
+        raise SlowPathRequired(wq if parkable else None)
     timer = kernel.hrtimers.start(task, timeout_ns) if timeout_ns is not None else None
     try:
         while not condition():

@@ -8,6 +8,7 @@ A syscall leaves the emulator (returns False to the CPU) when the task's saved c
 rewritten (execve) or the task stopped running (exit); the task's run loop then takes over.
 """
 from glasskernel.arch.x86.cpu import RET_VALID_WORD, RET_WORD
+from glasskernel.kernel.sched.park import may_park, park_in_hook
 from glasskernel.kernel.sched.wait import SlowPathRequired
 from glasskernel.kernel.trace import tracepoint
 from glasskernel.uapi.errno import (ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR,
@@ -51,37 +52,48 @@ def do_syscall_64(kernel) -> bool:
     is pending, the context was rewritten, or the task is exiting). This is the hottest
     path of the kernel: the handler call is inlined here rather than going through
     invoke() (slow syscalls, exit included, never get here), and the uncommon outcomes
-    are left to ``_fast_syscall_exit``. The CPU calls it straight from its C hook, so it
-    must not raise: an exception is handed to the CPU, which re-raises it once stopped.
+    are left to ``_fast_syscall_exit``. A syscall that must wait may park its task and
+    hand the CPU to a parked task in place (park.py): the loop then runs that task's
+    syscall again, and the hook returns into it. The CPU calls this straight from its C
+    hook, so it must not raise: an exception is handed to the CPU, which re-raises it
+    once stopped.
     """
     try:
         task = kernel.current
         cpu = kernel.cpu
         args = cpu.syscall_args()                     # [nr, arg0 .. arg5]
-        nr = args[0]
-        entry = kernel.sys_call_table.get(nr)
-        if entry is not None and entry.slow:
-            save_pt_regs_for_slow_path(task, cpu)
-            return False
-        thread = task.thread
-        thread.orig_rax = nr
-        kernel.in_fast_syscall = True
-        try:
-            if entry is None:
-                ret = sys_ni_syscall(kernel, task, nr)
-            else:
-                ret = entry.handler(task, *args[entry.argslice])
-        except KernelError as err:
-            ret = -err.errno
-        except SlowPathRequired:
-            thread.orig_rax = -1
-            save_pt_regs_for_slow_path(task, cpu)
-            return False
-        except Exception as exc:                      # an internal bug: report and contain it
-            kernel.internal_error(task, exc, syscall=entry.name if entry else "")
-            ret = -Errno.ENOSYS
-        finally:
-            kernel.in_fast_syscall = False
+        while True:
+            nr = args[0]
+            entry = kernel.sys_call_table.get(nr)
+            if entry is not None and entry.slow:
+                save_pt_regs_for_slow_path(task, args)
+                return False
+            thread = task.thread
+            thread.orig_rax = nr
+            kernel.in_fast_syscall = True
+            try:
+                if entry is None:
+                    ret = sys_ni_syscall(kernel, task, nr)
+                else:
+                    ret = entry.handler(task, *args[entry.argslice])
+            except KernelError as err:
+                ret = -err.errno
+            except SlowPathRequired as slow:
+                thread.orig_rax = -1
+                if slow.wq is None or not may_park(kernel, task):
+                    save_pt_regs_for_slow_path(task, args)
+                    return False
+                task = park_in_hook(kernel, task, args, slow.wq)
+                if task is None:
+                    return False
+                args = task.thread.slow_args
+                continue
+            except Exception as exc:                  # an internal bug: report and contain it
+                kernel.internal_error(task, exc, syscall=entry.name if entry else "")
+                ret = -Errno.ENOSYS
+            finally:
+                kernel.in_fast_syscall = False
+            break
         thread.orig_rax = -1
         if (tracepoint._active is not None or kernel.strace is not None or task.exiting
                 or thread.regs_dirty or ret in _RESTART_CODES):
@@ -120,14 +132,14 @@ def _fast_syscall_exit(kernel, task, nr, args, ret) -> bool:
     return not (task.pending & ~task.blocked or kernel.sched.need_resched)
 
 
-def save_pt_regs_for_slow_path(task, cpu) -> None:
+def save_pt_regs_for_slow_path(task, args: list) -> None:
     """Leave the emulator for the slow path with the syscall's number and arguments.
 
     The user registers stay in the CPU (rip already past `syscall`): they are saved with
     the rest of the context only if the task switches out, and read as pt_regs only by a
     handler that needs them (fork, signal delivery: ``sync_pt_regs`` and friends).
     """
-    task.thread.slow_args = cpu.syscall_args()
+    task.thread.slow_args = args
     task.thread.slow_syscall = True
 
 

@@ -28,6 +28,7 @@ class ThreadStruct:
     entry: object = None            # where this task's kernel stack starts (ret_from_fork)
     slow_syscall: bool = False      # a syscall waits to run outside the emulator
     slow_args: list = None          # its [nr, arg0 .. arg5], as the syscall hook read them
+    parked_wq: object = None        # parked (park.py): the queue it sleeps on, no kernel stack
     regs_replaced: bool = False     # the running syscall gave the task new pt_regs (execve)
     syscall_interrupted: bool = False  # it returned -ERESTART*: restart or EINTR on the way out
     last_syscall_nr: int = -1       # the number to put back in rax for a restart
