@@ -72,14 +72,16 @@ PROFILE_NOTES = {
         "check, as in QEMU; the stock library calls a helper there instead (~1.5x "
         "qemu-user). The machine section says which library ran."),
     "pipe_pingpong": (
-        "A round trip is two task switches and four syscalls: ~350 Python calls "
-        "(cProfile; ~415 before this round of work). Per round trip: the two pipe writes "
-        "with their wake-ups (`try_to_wake_up`, `update_curr`, `place_entity`) ~35 µs, "
-        "the two reads' failed attempts in the syscall hook ~15 µs, the two slow reads "
-        "with `schedule`, the switch (one context blob saved, one restored, a CR3 load) "
-        "and the return to user mode the rest; six ctypes crossings per half trip. The "
-        "emulator's own code is ~5% (perf). Going below ~3x qemu-user (~50 µs) needs a "
-        "path of ~100 Python calls per round trip, not faster emulation."),
+        "A round trip never leaves the emulator (design.md, parked tasks): per half trip "
+        "a write that wakes the parked reader, a read that parks, the switch inside the "
+        "hook (`__schedule`'s bookkeeping, one C call for the contexts and CR3) and the "
+        "woken reader's read run again. ~250 Python calls per round trip (~340 before "
+        "parking); py-spy, per half trip: the hook's own dispatch and exception handling "
+        "~20%, the pipe write and wake-up ~25%, the two reads ~20%, the switch ~25%, "
+        "the emulator (C) ~7%. On ~5% of round trips a wake-up preempts the writer (CFS's "
+        "wake-up granularity) and the turn takes the slow path with greenlets. What is "
+        "left is Python work spread over ~60 small functions, no single hot spot: the "
+        "3x target needs roughly half of it gone."),
     "busybox_true_loop": (
         "Per iteration (~3.5-4.2 ms on this machine, in-process timers): emulating sh "
         "and busybox ~1.0 ms (TLB refills and jump-cache misses after each CR3 load are "

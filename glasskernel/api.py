@@ -40,7 +40,9 @@ class Session:
     def __init__(self, root: str = None, deterministic: bool = False, max_tasks: int = 4096):
         self.kernel = Kernel(root=root, deterministic=deterministic, max_tasks=max_tasks)
         self.recorder = Recorder()
-        self.kernel.tracer.attach(self.recorder)
+        # Attached when the program is spawned: an attached probe turns tracing on for
+        # the process (tracepoint._active), which a session never run must not leave on.
+        self._probes = [self.recorder]
         self.task = None
         self.status = None
 
@@ -49,7 +51,10 @@ class Session:
         def probe(event):
             if event.ph in ph and fnmatch.fnmatchcase(event.name, pattern):
                 callback(event)
-        self.kernel.tracer.attach(probe)
+        if self.task is None:
+            self._probes.append(probe)
+        else:
+            self.kernel.tracer.attach(probe)
 
     def spawn(self, argv: list, env: dict = None) -> int:
         """exec argv as the first program (pid 2); returns its pid."""
@@ -57,6 +62,8 @@ class Session:
             raise RuntimeError("a session runs one first program; fork more from inside it")
         env = {"PATH": "/usr/bin:/bin"} if env is None else env
         envp = [_host_bytes(f"{k}={v}") for k, v in env.items()]
+        for probe in self._probes:
+            self.kernel.tracer.attach(probe)
         try:
             self.task = self.kernel.run_init_process(_host_bytes(argv[0]),
                                                      [_host_bytes(a) for a in argv], envp)

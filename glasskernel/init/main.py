@@ -461,6 +461,7 @@ class Kernel:
             do_group_exit(task, exit_status_signal(SIGKILL, False))
 
     def shutdown(self) -> None:
+        self.tracer.detach_all()           # tracing is on for the whole process while attached
         if self.vfs is not None:
             self.vfs.close()
         for tty in self.ttys.values():

@@ -6,11 +6,12 @@ Address spaces are real four-level page tables loaded through CR3, so switching 
 write and the emulator keeps its translated code across switches.
 
 The kernel sees a small interface:
-  - registers: ``read_regs``/``write_regs`` (all of pt_regs in one batch call),
-    ``syscall_args`` (rax and the six argument registers), ``set_return``;
+  - registers: ``read_regs``/``write_regs`` (all of pt_regs in one batch call; the stock
+    binding costs several µs per register, see cpu_buffers.py), ``syscall_args`` (rax
+    and the six argument registers), ``set_return``;
   - ``run(rip)``: execute user code until an event (syscall that asked to stop, exception,
     stop request), returning the event;
-  - ``flush_tlb``, ``load_cr3``, ``invalidate_code``.
+  - ``flush_tlb``, ``load_cr3``, ``invalidate_code``; whole contexts for task switches.
 Syscalls are delivered to ``on_syscall`` *inside* the emulator hook (the fast path); it returns
 True to keep running or False to leave ``run``, and must not raise (it hands a failure to
 ``keep_error``). Exceptions go to ``on_exception(vector)``, which returns True when the
@@ -22,10 +23,6 @@ hands the kernel the syscall's registers and writes its result back with no ctyp
 two of them. Without a C compiler the same work goes through ctypes and the tick is
 Unicorn's per-instruction count (``_set_counting``); budgets are then instructions
 instead of blocks.
-
-Register access goes straight to the C library with preallocated buffers (cpu_buffers.py):
-the stock Python binding costs several µs per register, the batch call well under one for
-all of them.
 
 The kernel's CPU is a ``CpuPair`` (cpu_pair.py, built by ``Cpu.paired``): one instance with
 the tick hook for runs with a budget, one without it for runs alone on the CPU, so code
@@ -347,8 +344,7 @@ class Cpu:
         self._take_stop_at_event()
 
     def _take_stop_at_event(self) -> None:
-        """An event was handled: stop now if ``run_to_next_event`` asked to (what the C
-        hooks do after a syscall or a fixed fault)."""
+        """Stop now if ``run_to_next_event`` asked to (the C hooks' stop_if_asked)."""
         entry = self._entry
         if entry.stop_at_event:
             entry.stop_at_event = 0
@@ -356,8 +352,7 @@ class Cpu:
             _fast.uc_emu_stop(self._uch)
 
     def keep_error(self, exc: BaseException) -> None:
-        """A Python exception cannot cross the C frames: keep it for ``_emu_start``, which
-        raises it once the emulator has stopped (the hook returns "stop")."""
+        """A Python exception cannot cross the C frames: ``_emu_start`` raises it later."""
         if self.pending_error is None:
             self.pending_error = exc
         self.stop_reason = "error"
@@ -389,13 +384,10 @@ class Cpu:
             raise EmulatorFault(f"emulator stopped: {UcError(status)}")
 
     def _set_counting(self, counting: bool) -> None:
-        """Track Unicorn's count hook, which a run with a budget installs and one without removes.
-
-        Removing it, Unicorn drops all translated code (the blocks call the hook); installing
-        it, Unicorn keeps the blocks translated without it, which would then run uncounted and
-        let a loop overrun its budget. Drop them here. Either way the next runs retranslate
-        everything: a CpuPair gives each kind of run its own instance so this never happens.
-        """
+        """Track Unicorn's count hook, which a run with a budget installs and one without
+        removes. Removing it drops all translated code (the blocks call the hook); installing
+        it keeps blocks translated without it, which would run uncounted: drop them here. A
+        CpuPair gives each kind of run its own instance, so neither ever happens there."""
         if counting == self._counting:
             return
         if counting:
@@ -473,11 +465,8 @@ class Cpu:
         return self.stop_reason
 
     def interrupt(self) -> None:
-        """Called from another thread: make ``run`` return soon (host signal).
-
-        Unsafe for a guest that goes on running afterwards (see apic_timer.py); used only
-        on the way to ending the run.
-        """
+        """Called from another thread: make ``run`` return soon (host signal). Unsafe for a
+        guest that goes on running afterwards (apic_timer.py): only on the way to the end."""
         _fast.uc_emu_stop(self._uch)
 
     # ----- registers ----------------------------------------------------------------------
@@ -541,20 +530,15 @@ class Cpu:
     def switch_context(self, save, restore: "CpuContext", cr3: int) -> "CpuContext":
         """A task switch in one call: save the live context into ``save`` (a new blob if
         None; returned), load ``restore``, then load CR3 unless ``cr3`` is 0."""
-        if save is None:
-            save = CpuContext(self._uc.context_save())
-        if self._shim is not None:
-            status = self._shim.gk_switch_context(self._entry_ref, save.ref, restore.ref,
-                                                  _U64(cr3))
-            if status != ucc.UC_ERR_OK:
-                raise EmulatorFault(f"context switch failed: {UcError(status)}")
-        else:
-            self.save_context(save)
+        if save is None or self._shim is None:
+            save = self.save_context(save)
+        if self._shim is None:
             self.restore_context(restore)
             if cr3:
                 self.load_cr3(cr3)
-        if cr3:
-            self.current_cr3 = cr3
+        elif self._shim.gk_switch_context(self._entry_ref, save.ref, restore.ref, _U64(cr3)):
+            raise EmulatorFault("context switch failed in the emulator")
+        self.current_cr3 = cr3 or self.current_cr3
         return save
 
     # ----- FPU/SSE state (fxsave layout, as signal frames and task switches store it) -----
