@@ -398,12 +398,10 @@ class Cpu:
     def run(self, rip: int, budget: int = 0):
         """Run user code from rip until something stops it; return the stop reason.
 
-        budget > 0 stops after that many blocks or instructions (``budget_unit``; the
-        timer tick). Reasons:
-        "syscall" (a syscall handler asked to leave), ("exception", vector) (a fault the
-        kernel did not fix), "error" (a hook raised), "tick" (the budget ran out) or None
-        (stopped from outside by ``interrupt``).
-        """
+        budget > 0 stops after that many blocks or instructions (``budget_unit``; the timer
+        tick). Reasons: "syscall" (a syscall handler asked to leave), ("exception", vector)
+        (a fault the kernel did not fix), "error" (a hook raised), "tick" (the budget ran
+        out) or None (stopped from outside by ``interrupt``)."""
         if budget and self.consume_stall(rip):
             return self.run_to_next_event(rip)
         return self._run(rip, budget)
@@ -416,12 +414,9 @@ class Cpu:
         return self.stop_reason == "tick"
 
     def consume_stall(self, rip: int) -> bool:
-        """True (once) when the last budgeted run stalled at rip.
-
-        Unicorn 2.1.4 does not deliver a fault raised by the first instruction of a
-        count-limited run: it returns at once, forever. Such an instruction must be run
-        without a count (``run_to_next_event``).
-        """
+        """True (once) when the last budgeted run stalled at rip. Unicorn 2.1.4 does not
+        deliver a fault raised by the first instruction of a count-limited run: it returns
+        at once, forever. Such an instruction must run without a count (run_to_next_event)."""
         stalled = self._stalled_at == rip
         self._stalled_at = None
         return stalled
@@ -530,13 +525,14 @@ class Cpu:
     def switch_context(self, save, restore: "CpuContext", cr3: int) -> "CpuContext":
         """A task switch in one call: save the live context into ``save`` (a new blob if
         None; returned), load ``restore``, then load CR3 unless ``cr3`` is 0."""
-        if save is None or self._shim is None:
+        if self._shim is None:                  # the same three calls through ctypes
             save = self.save_context(save)
-        if self._shim is None:
             self.restore_context(restore)
             if cr3:
                 self.load_cr3(cr3)
-        elif self._shim.gk_switch_context(self._entry_ref, save.ref, restore.ref, _U64(cr3)):
+            return save
+        save = save or CpuContext(self._uc.context_save())     # a blob to save into
+        if self._shim.gk_switch_context(self._entry_ref, save.ref, restore.ref, _U64(cr3)):
             raise EmulatorFault("context switch failed in the emulator")
         self.current_cr3 = cr3 or self.current_cr3
         return save

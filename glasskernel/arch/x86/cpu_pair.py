@@ -156,9 +156,7 @@ class CpuPair:
         address space, with an empty TLB; the idle instance follows before it is used."""
         saved = self._live.switch_context(save, restore, cr3)
         if cr3:
-            self.current_cr3 = cr3
-            self._flush_pending = False
-            self._idle_stale = True
+            self._cr3_loaded(cr3)
         return saved
 
     def read_context(self, ctx):
@@ -183,7 +181,11 @@ class CpuPair:
     def load_cr3(self, pgd: int) -> None:
         """switch_mm (see Cpu.load_cr3); the idle instance follows before it is used."""
         self._live.load_cr3(pgd)
-        self._flush_pending = False             # loading CR3 flushed the TLB
+        self._cr3_loaded(pgd)
+
+    def _cr3_loaded(self, pgd: int) -> None:
+        """The live instance loaded pgd, which flushed its TLB; the idle one is behind."""
+        self._flush_pending = False
         self.current_cr3 = pgd
         self._idle_stale = True
 

@@ -14,6 +14,7 @@ from greenlet import getcurrent, greenlet
 
 from glasskernel.kernel.sched.fair import (SchedEntity, check_preempt_tick, check_preempt_wakeup,
                                            nice_to_weight, place_entity, update_curr)
+from glasskernel.kernel.sched.park import is_parked
 from glasskernel.kernel.sched.wait import signal_pending
 from glasskernel.kernel.task import TaskState
 from glasskernel.kernel.trace import tracepoint
@@ -58,11 +59,6 @@ class RunQueue:
             self.min_vruntime = lowest
 
 
-
-
-def is_parked(task) -> bool:
-    """Is the task parked (park.py): asleep with no kernel stack of its own?"""
-    return task.thread is not None and task.thread.parked_wq is not None
 
 
 class Scheduler:

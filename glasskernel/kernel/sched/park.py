@@ -34,6 +34,11 @@ from glasskernel.kernel.trace import tracepoint
 SYSCALL_INSN_LEN = 2        # `syscall` is 0f 05: a parked task's rip is this far back
 
 
+def is_parked(task) -> bool:
+    """Is the task parked: asleep with no kernel stack of its own?"""
+    return task.thread is not None and task.thread.parked_wq is not None
+
+
 def may_park(kernel, task) -> bool:
     """Can the task sleep without a kernel stack now? Not while traced or logged, and not
     with a signal already pending (the slow path answers that one)."""
@@ -86,4 +91,4 @@ def resume_parked(kernel, task) -> None:
     kernel.set_user_reg(task, "rip", kernel.get_user_reg(task, "rip") + SYSCALL_INSN_LEN)
 
 
-__all__ = ["park_in_hook", "may_park", "resume_parked", "sleep_parked", "unpark"]
+__all__ = ["is_parked", "park_in_hook", "may_park", "resume_parked", "sleep_parked", "unpark"]
