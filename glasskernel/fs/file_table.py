@@ -32,9 +32,19 @@ class File:
 
     def __init__(self, dentry, flags: int):
         self.dentry = dentry
-        self.flags = int(flags)     # f_flags: access mode and status flags (F_GETFL)
+        self.set_open_flags(flags)
         self.pos = 0                # f_pos
         self._refs = 1
+
+    def set_open_flags(self, flags: int) -> None:
+        """f_flags (access mode and status flags, F_GETFL) and the f_mode that open
+        derives from them once (do_dentry_open): FMODE_READ for O_RDONLY or O_RDWR,
+        FMODE_WRITE for O_WRONLY or O_RDWR, neither for O_PATH. Later changes of the
+        status flags (fcntl F_SETFL) keep the access mode, so f_mode stays right."""
+        flags = self.flags = int(flags)
+        acc = -1 if flags & _O_PATH else flags & _O_ACCMODE
+        self.readable = acc in (0, _O_RDWR)
+        self.writable = acc in (_O_WRONLY, _O_RDWR)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.path} refs={self._refs}>"
@@ -64,17 +74,6 @@ class File:
     def path(self) -> str:
         """d_path of the file: what /proc/<pid>/fd/N shows."""
         return self.dentry.path
-
-    @property
-    def readable(self) -> bool:
-        """FMODE_READ: opened O_RDONLY or O_RDWR, and not O_PATH."""
-        flags = self.flags
-        return not flags & _O_PATH and flags & _O_ACCMODE in (0, _O_RDWR)
-
-    @property
-    def writable(self) -> bool:
-        flags = self.flags
-        return not flags & _O_PATH and flags & _O_ACCMODE in (_O_WRONLY, _O_RDWR)
 
     def check_read(self) -> None:
         if not self.readable:

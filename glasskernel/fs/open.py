@@ -123,7 +123,7 @@ def do_open(task, dentry: Dentry, flags: int, acc: int, created: bool):
     if not dentry.is_reg():
         flags &= ~int(O_TRUNC)
     file = dentry.open(task, flags & ~int(O_TRUNC) if created else flags)
-    file.flags = file_flags(flags)
+    file.set_open_flags(file_flags(flags))
     return file
 
 

@@ -68,15 +68,28 @@ class PipeInodeInfo:
         rest = total - chars if self.merge_room(chars) else total
         return -(-rest // PAGE_SIZE)
 
-    def append(self, data: bytes) -> None:
-        """Merge into the last slot's page, or fill a new slot (at most one page)."""
-        if self.merge_room(len(data)) and len(data) < PAGE_SIZE:
-            slot = self.bufs[-1]
+    def add_small(self, data) -> bool:
+        """Add a write smaller than a page: merged into the last slot's page when it fits
+        there, else into a free slot. False, with nothing added, when the pipe is full."""
+        bufs = self.bufs
+        n = len(data)
+        if bufs and bufs[-1][1] + n <= PAGE_SIZE:
+            slot = bufs[-1]
             slot[0] += data
-            slot[1] += len(data)
+            slot[1] += n
+        elif len(bufs) < self.size // PAGE_SIZE:
+            bufs.append([bytearray(data), n])
         else:
+            return False
+        self.nbytes += n
+        return True
+
+    def append(self, data: bytes) -> None:
+        """Merge into the last slot's page, or fill a new slot (at most one page; the
+        caller made sure a slot is free)."""
+        if len(data) >= PAGE_SIZE or not self.add_small(data):
             self.bufs.append([bytearray(data), len(data)])
-        self.nbytes += len(data)
+            self.nbytes += len(data)
 
     def take(self, count: int) -> bytes:
         """Copy out up to count bytes across slots, freeing the slots emptied."""
@@ -122,35 +135,39 @@ class PipeFile(File):
     @traced(name="pipe_read", args=lambda self, count: {"pipe": self.pipe.ino, "count": count},
             ret=lambda data: {"ret": len(data)})
     def read(self, count: int) -> bytes:
-        """pipe_read: what is there now, or sleep until something (or EOF) arrives."""
-        self.check_read()
+        """pipe_read: what is there now, or sleep until something (or EOF) arrives.
+        (The caller checked FMODE_READ, as vfs_read does.)"""
         pipe = self.pipe
         if count == 0:
             return b""
-        task = pipe.kernel.current
         if not pipe.bufs and pipe.writers:
             if self.flags & _O_NONBLOCK:
                 raise KernelError(Errno.EAGAIN)
+            task = pipe.kernel.current
             wait_event(task, pipe.rd_wait, lambda: bool(pipe.bufs) or not pipe.writers,
                        restartable=True)
             pipe_woken(pipe, task)
         data = pipe.take(count)
-        if data:
-            pipe.wr_wait.wake_up(pipe.kernel)
+        wq = pipe.wr_wait
+        if data and (wq.waiters or wq.entries):     # waitqueue_active
+            wq.wake_up(pipe.kernel)
         return data
 
     @traced(name="pipe_write", args=lambda self, data: {"pipe": self.pipe.ino, "count": len(data)})
     def write(self, data: bytes) -> int:
-        """pipe_write: atomic up to PIPE_BUF, otherwise as much as fits, repeatedly."""
-        self.check_write()
+        """pipe_write: atomic up to PIPE_BUF, otherwise as much as fits, repeatedly.
+        (The caller checked FMODE_WRITE, as vfs_write does.)"""
         pipe = self.pipe
-        task = pipe.kernel.current
         if not pipe.readers:
-            pipe.kernel.send_signal(task, SIGPIPE)
+            pipe.kernel.send_signal(pipe.kernel.current, SIGPIPE)
             raise KernelError(Errno.EPIPE)
         if not data:
             return 0
         total = len(data)
+        if total < PAGE_SIZE and pipe.add_small(data):       # it fits at once: most writes
+            pipe_wake_readers(pipe)
+            return total
+        task = pipe.kernel.current
         if pipe.kernel.in_fast_syscall and not self.flags & _O_NONBLOCK \
                 and len(pipe.bufs) + pipe.slots_needed(total) > pipe.max_usage:
             # It will have to sleep part-way: go to the slow path before copying any of it,
@@ -236,11 +253,15 @@ class PipeFile(File):
 
 def pipe_wake_readers(pipe) -> None:
     """Wake readers sleeping on the pipe; a trace draws an arrow to the woken reader."""
-    if tracepoint._active is not None and pipe.rd_wait.waiters:
-        pipe.wake_flow = tracepoint._active.new_flow()
-        trace_event("pipe_wake", flow=("s", pipe.wake_flow), pipe=pipe.ino,
-                    pid=pipe.rd_wait.waiters[0].pid)
-    pipe.rd_wait.wake_up(pipe.kernel)
+    wq = pipe.rd_wait
+    if wq.waiters:
+        if tracepoint._active is not None:
+            pipe.wake_flow = tracepoint._active.new_flow()
+            trace_event("pipe_wake", flow=("s", pipe.wake_flow), pipe=pipe.ino,
+                        pid=wq.waiters[0].pid)
+    elif not wq.entries:
+        return                                  # nobody to wake (waitqueue_active)
+    wq.wake_up(pipe.kernel)
 
 
 def pipe_woken(pipe, task) -> None:

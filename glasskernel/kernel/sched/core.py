@@ -16,12 +16,13 @@ from glasskernel.kernel.sched.fair import (SchedEntity, check_preempt_tick, chec
                                            nice_to_weight, place_entity, update_curr)
 from glasskernel.kernel.sched.park import is_parked
 from glasskernel.kernel.sched.wait import signal_pending
-from glasskernel.kernel.task import TaskState
+from glasskernel.kernel.task import TASK_INTERRUPTIBLE, TASK_RUNNING, TASK_STOPPED, TASK_UNINTERRUPTIBLE
 from glasskernel.kernel.trace import tracepoint
 from glasskernel.kernel.trace.tracepoint import trace_enter, trace_event, trace_exit, traced
 
 
 TICK_NS = 4_000_000          # HZ = 250, Debian's configuration
+_SLEEPING = (TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE)
 
 
 class RunQueue:
@@ -50,7 +51,8 @@ class RunQueue:
 
     def update_min_vruntime(self) -> None:
         """min_vruntime follows the smallest vruntime of curr and the queue, never back."""
-        lowest = self.curr.se.vruntime if self.curr_is_queued() else None
+        curr = self.curr
+        lowest = curr.se.vruntime if curr is not self.idle and curr.on_rq else None
         for task in self.queued:
             vruntime = task.se.vruntime
             if lowest is None or vruntime < lowest:
@@ -81,7 +83,7 @@ class Scheduler:
     def sched_fork(self, p) -> None:
         """A new task's scheduling state: same nice as the parent, not yet runnable."""
         p.se = SchedEntity(weight=nice_to_weight(p.nice))
-        p.state = TaskState.RUNNING
+        p.state = TASK_RUNNING
         p.on_rq = False
 
     def wake_up_new_task(self, p) -> None:
@@ -92,9 +94,9 @@ class Scheduler:
 
     def try_to_wake_up(self, p) -> bool:
         """Make a sleeping task runnable; preempt the current one if the sleeper deserves it."""
-        if p.state not in (TaskState.INTERRUPTIBLE, TaskState.UNINTERRUPTIBLE):
+        if p.state not in _SLEEPING:
             return False
-        p.state = TaskState.RUNNING
+        p.state = TASK_RUNNING
         if tracepoint._active is not None:
             trace_event("sched_wakeup", pid=p.pid, comm=p.comm)
         if not p.on_rq:
@@ -107,8 +109,8 @@ class Scheduler:
 
     def wake_up_stopped(self, p) -> None:
         """SIGCONT or SIGKILL for a stopped task."""
-        if p.state == TaskState.STOPPED:
-            p.state = TaskState.INTERRUPTIBLE
+        if p.state == TASK_STOPPED:
+            p.state = TASK_INTERRUPTIBLE
             self.try_to_wake_up(p)
 
     def _enqueue(self, p) -> None:
@@ -156,7 +158,7 @@ class Scheduler:
         rq = self.rq
         best = rq.leftmost()
         curr = rq.curr
-        if (curr is not self.idle and curr.on_rq and curr.state == TaskState.RUNNING
+        if (curr is not self.idle and curr.on_rq and curr.state == TASK_RUNNING
                 and (best is None or curr.se.vruntime < best.se.vruntime)):
             best = curr
         return self.idle if best is None else best
@@ -183,7 +185,7 @@ class Scheduler:
         sleeps (back in the queue if it stays runnable), and return the task to run."""
         rq = self.rq
         update_curr(rq, now)
-        if prev is not self.idle and prev.state != TaskState.RUNNING:
+        if prev is not self.idle and prev.state != TASK_RUNNING:
             self.dequeue(prev)
         self.need_resched = False
         nxt = self.pick_next_task()

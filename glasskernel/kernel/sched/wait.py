@@ -5,7 +5,7 @@ sleeping and calls ``schedule()``; whoever makes the condition true calls ``wake
 which makes the sleepers runnable again. The sleeper re-checks its condition: wake-ups
 may be spurious, and a signal may have arrived instead.
 """
-from glasskernel.kernel.task import TaskState
+from glasskernel.kernel.task import EXIT_ZOMBIE, TASK_INTERRUPTIBLE, TASK_RUNNING, TASK_UNINTERRUPTIBLE
 from glasskernel.uapi.errno import ERESTARTSYS, KernelError
 
 
@@ -119,14 +119,14 @@ def wait_event(task, wq: WaitQueue, condition, interruptible: bool = True, timeo
 def sleep_once(task, interruptible: bool = True) -> None:
     """set_current_state + schedule(): sleep until someone wakes the task (the caller
     queued it somewhere first and re-checks its condition afterwards)."""
-    task.state = TaskState.INTERRUPTIBLE if interruptible else TaskState.UNINTERRUPTIBLE
+    task.state = TASK_INTERRUPTIBLE if interruptible else TASK_UNINTERRUPTIBLE
     task.kernel.sched.schedule()
 
 
 def finish_wait(task) -> None:
     """Back to TASK_RUNNING after a wait (unless the task died meanwhile)."""
-    if task.state != TaskState.ZOMBIE:
-        task.state = TaskState.RUNNING
+    if task.state != EXIT_ZOMBIE:
+        task.state = TASK_RUNNING
 
 
 class Completion:
@@ -147,7 +147,7 @@ class Completion:
             if killable and (task.pending & (1 << 8) or task.signal.group_exit):
                 return
             self.wait.add(task)
-            task.state = TaskState.UNINTERRUPTIBLE
+            task.state = TASK_UNINTERRUPTIBLE
             kernel.sched.schedule()
             self.wait.remove(task)
-        task.state = TaskState.RUNNING
+        task.state = TASK_RUNNING
