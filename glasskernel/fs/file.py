@@ -29,10 +29,14 @@ class FilesStruct:
 
     # --- lookups ----------------------------------------------------------------------
     def fdget(self, fd: int):
-        """fdget: the File at ``fd``, EBADF if none."""
+        """fdget: the File at ``fd``, EBADF if none. fd may also be the raw register of
+        an ``int fd`` argument: a descriptor in the table is found as it is, and only a
+        miss is cast to int (the upper bits ignored) and looked up again."""
         file = self.fds.get(fd)
         if file is None:
-            raise KernelError(Errno.EBADF)
+            file = self.fds.get(fd_arg(fd))
+            if file is None:
+                raise KernelError(Errno.EBADF)
         return file
 
     def limit(self, task=None) -> int:

@@ -30,7 +30,7 @@ def _copy_out(task, file, buf: int, data: bytes, rewind_to: int | None) -> int:
 
 def sys_read(task, fd, buf, count) -> int:
     """ksys_read: read up to count bytes at the file position."""
-    file = task.files.fdget(fd_arg(fd))
+    file = task.files.fdget(fd)                   # (fdget casts the register itself)
     file.check_read()
     check_user_ptr(buf)
     start = file.pos if file.seekable else None
@@ -40,7 +40,7 @@ def sys_read(task, fd, buf, count) -> int:
 
 def sys_write(task, fd, buf, count) -> int:
     """ksys_write: the user's bytes are fetched first (EFAULT before any effect)."""
-    file = task.files.fdget(fd_arg(fd))
+    file = task.files.fdget(fd)
     file.check_write()
     data = copy_from_user(task, buf, min(count, MAX_RW_COUNT))
     return file.write(data)

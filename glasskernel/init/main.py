@@ -52,6 +52,9 @@ class Kernel:
                  max_tasks=DEFAULT_MAX_TASKS, deterministic=False):
         self.stderr = stderr or sys.stderr
         self.clock = VirtualClock() if deterministic else None
+        # clock_ns(): CLOCK_MONOTONIC, the host's or the virtual clock of a deterministic
+        # run; bound once, as the scheduler reads it at every wake-up and switch.
+        self.clock_ns = time.monotonic_ns if self.clock is None else self.clock.monotonic_ns
         self.phys = PhysicalMemory(mem_size)
         self.cpu = Cpu.paired(self.phys, 0)     # one virtual CPU (arch/x86/cpu_pair.py)
         self.cpu.on_syscall = functools.partial(do_syscall_64, self)
@@ -420,11 +423,6 @@ class Kernel:
             self.user_status = task.exit_code
 
     # ----- reporting ----------------------------------------------------------------------
-
-    def clock_ns(self) -> int:
-        """CLOCK_MONOTONIC: the host's, or the virtual clock of a deterministic run."""
-        clock = self.clock
-        return time.monotonic_ns() if clock is None else clock.monotonic_ns()
 
     def trace_clock_ns(self) -> int:
         """Trace timestamps. Reading them must not move the virtual clock (the guest would

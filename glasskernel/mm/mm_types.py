@@ -141,11 +141,10 @@ class MmStruct:
 
     # ----- kernel access to user memory (see mm/uaccess.py) -------------------------------
 
-    def read(self, addr: int, n: int) -> bytes:
-        return user_read(self, addr, n)
-
-    def write(self, addr: int, data) -> None:
-        user_write(self, addr, data)
+    # read(addr, n) and write(addr, data) are user_read and user_write themselves (the
+    # mm is their first argument): every copy to or from user memory comes this way.
+    read = user_read
+    write = user_write
 
     def read_cstring(self, addr: int, limit: int) -> bytes:
         return user_read_cstring(self, addr, limit)

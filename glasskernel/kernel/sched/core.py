@@ -54,13 +54,10 @@ class RunQueue:
         curr = self.curr
         lowest = curr.se.vruntime if curr is not self.idle and curr.on_rq else None
         for task in self.queued:
-            vruntime = task.se.vruntime
-            if lowest is None or vruntime < lowest:
-                lowest = vruntime
+            if lowest is None or task.se.vruntime < lowest:
+                lowest = task.se.vruntime
         if lowest is not None and lowest > self.min_vruntime:
             self.min_vruntime = lowest
-
-
 
 
 class Scheduler:
@@ -100,10 +97,11 @@ class Scheduler:
         if tracepoint._active is not None:
             trace_event("sched_wakeup", pid=p.pid, comm=p.comm)
         if not p.on_rq:
-            update_curr(self.rq, self.kernel.clock_ns())
-            place_entity(self.rq, p.se, initial=False)
+            rq = self.rq
+            update_curr(rq, self.kernel.clock_ns())
+            place_entity(rq, p.se, False)
             self._enqueue(p)
-            if check_preempt_wakeup(self.rq, p):
+            if check_preempt_wakeup(rq, p):
                 self.need_resched = True
         return True
 
@@ -115,8 +113,9 @@ class Scheduler:
 
     def _enqueue(self, p) -> None:
         p.on_rq = True
-        if p is not self.rq.curr and p not in self.rq.queued:
-            self.rq.queued.append(p)
+        rq = self.rq
+        if p is not rq.curr and p not in rq.queued:
+            rq.queued.append(p)
 
     def dequeue(self, p) -> None:
         p.on_rq = False
@@ -183,22 +182,31 @@ class Scheduler:
     def _pick_next(self, prev, now: int):
         """put_prev_task + pick_next_task: charge prev, take it off the run queue if it
         sleeps (back in the queue if it stays runnable), and return the task to run."""
-        rq = self.rq
-        update_curr(rq, now)
+        self._put_prev(prev, now)
+        nxt = self.pick_next_task()
+        if nxt is not prev:
+            self._requeue(prev, nxt)
+        return nxt
+
+    def _put_prev(self, prev, now: int) -> None:
+        """put_prev_task: charge prev for its run; a prev that sleeps leaves the queue."""
+        update_curr(self.rq, now)
         if prev is not self.idle and prev.state != TASK_RUNNING:
             self.dequeue(prev)
         self.need_resched = False
-        nxt = self.pick_next_task()
-        if nxt is prev:
-            return prev
-        if nxt in rq.queued:
-            rq.queued.remove(nxt)
-        if prev is not self.idle and prev.on_rq:
-            rq.queued.append(prev)
-            prev.nivcsw += 1
-        elif prev is not self.idle:
-            prev.nvcsw += 1
-        return nxt
+
+    def _requeue(self, prev, nxt) -> None:
+        """nxt leaves the queue to run; a runnable prev goes back in (a switch it did not
+        ask for), a sleeping one counts a voluntary switch."""
+        queued = self.rq.queued
+        if nxt in queued:
+            queued.remove(nxt)
+        if prev is not self.idle:
+            if prev.on_rq:
+                queued.append(prev)
+                prev.nivcsw += 1
+            else:
+                prev.nvcsw += 1
 
     def _set_curr(self, nxt, now: int) -> None:
         """nxt is the run queue's current task from now on (its run is charged from now)."""
@@ -272,8 +280,10 @@ class Scheduler:
     def switch_in_hook(self, prev, nxt, now: int) -> None:
         """schedule() for a task parking in the syscall hook, to the parked nxt: the same
         bookkeeping and context switch, but nxt takes over this kernel stack and the
-        emulator run (no greenlet switch, see park.py)."""
-        self._pick_next(prev, now)
+        emulator run (no greenlet switch, see park.py). nxt is the only runnable task:
+        what pick_next_task would return."""
+        self._put_prev(prev, now)
+        self._requeue(prev, nxt)
         self._set_curr(nxt, now)
         self.hook_switches += 1
         kernel = self.kernel

@@ -64,7 +64,7 @@ def sched_slice(rq, se: SchedEntity) -> int:
 def update_curr(rq, now: int) -> None:
     """Charge the running task for the time since it was last charged."""
     curr = rq.curr
-    if curr is None or curr.kthread and curr is rq.idle:
+    if curr is rq.idle:
         return
     se = curr.se
     delta = now - se.exec_start
@@ -72,7 +72,8 @@ def update_curr(rq, now: int) -> None:
         return
     se.exec_start = now
     se.sum_exec_runtime += delta
-    se.vruntime += calc_delta_fair(delta, se)
+    # calc_delta_fair, spelled out: this runs at every wake-up and switch.
+    se.vruntime += delta if se.weight == NICE_0_LOAD else delta * NICE_0_LOAD // se.weight
     rq.update_min_vruntime()
 
 
@@ -103,6 +104,6 @@ def check_preempt_tick(rq) -> bool:
 def check_preempt_wakeup(rq, woken) -> bool:
     """Should a task just woken take the CPU from the current one?"""
     curr = rq.curr
-    if curr is None or curr is rq.idle:
+    if curr is rq.idle:
         return True
     return curr.se.vruntime - woken.se.vruntime > calc_delta_fair(WAKEUP_GRANULARITY_NS, woken.se)

@@ -18,9 +18,12 @@ class SlowPathRequired(Exception):
     finds the condition true by itself, so it can simply be restarted after a wake-up.
     """
 
-    def __init__(self, wq=None):
-        super().__init__()
-        self.wq = wq
+    # No __init__ of its own: it is raised on every parking pipe read, and the built-in
+    # constructor (the queue kept in args) makes no Python call.
+
+    @property
+    def wq(self):
+        return self.args[0] if self.args else None
 
 
 class WaitQueueEntry:

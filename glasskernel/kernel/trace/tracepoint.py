@@ -3,7 +3,9 @@
 Kernel functions worth watching are wrapped with ``@traced``; a few points that are not
 function calls (a signal generated, a pipe waking its reader, a timer tick) call
 ``trace_event``. When no tracer is attached, a traced function costs one global lookup
-and a test; when one is, every entry, exit and event becomes a ``TraceEvent`` handed to
+and a test, and a traced *method* costs nothing: its class holds the plain function
+until a tracer attaches, which puts the wrapper in its place (detaching takes it out
+again), as Linux's static keys patch a tracepoint's jump in and out. When one is, every entry, exit and event becomes a ``TraceEvent`` handed to
 each probe in turn: the recorder behind ``glasskernel trace`` and ``--timeline``, the
 breakpoint console, or a Python callback from the API.
 
@@ -16,6 +18,7 @@ import functools
 from dataclasses import dataclass, field
 
 _active = None            # the Tracer of the kernel being traced, or None (one at a time)
+_method_points = []       # (class, name, plain function, wrapper) of each traced method
 
 
 @dataclass
@@ -51,6 +54,8 @@ class Tracer:
         """probe(event) is called for every event; the tracer turns on with the first one."""
         global _active
         self.probes.append(probe)
+        if _active is None:
+            _switch_methods(True)
         _active = self
 
     def detach_all(self) -> None:
@@ -58,6 +63,7 @@ class Tracer:
         self.probes.clear()
         if _active is self:
             _active = None
+            _switch_methods(False)
 
     def new_flow(self) -> int:
         self._next_flow += 1
@@ -115,8 +121,34 @@ def traced(name: str = None, args=None, ret=None):
             tracer.emit("E", fname, show_ret(result), task=task)
             return result
         tracepoint.traced_name = fname
-        return tracepoint
+        return _MethodTracepoint(fn, tracepoint) if _is_method(fn) else tracepoint
     return wrap
+
+
+class _MethodTracepoint:
+    """What ``traced`` leaves in a class body: when the class is made, it records the
+    method and puts the plain function or the wrapper in the class, as tracing is off
+    or on."""
+
+    def __init__(self, fn, wrapper):
+        self.fn = fn
+        self.wrapper = wrapper
+
+    def __set_name__(self, owner, name) -> None:
+        _method_points.append((owner, name, self.fn, self.wrapper))
+        setattr(owner, name, self.fn if _active is None else self.wrapper)
+
+
+def _switch_methods(on: bool) -> None:
+    """A tracer attaches (on) or the last one goes: wrappers in or out of the classes."""
+    for owner, name, fn, wrapper in _method_points:
+        setattr(owner, name, wrapper if on else fn)
+
+
+def _is_method(fn) -> bool:
+    """Is fn being defined in a class body (not a module function, not a closure)?"""
+    qualname = fn.__qualname__
+    return "." in qualname and "<locals>" not in qualname.rsplit(".", 1)[0]
 
 
 def _describe_error(exc: BaseException) -> str:
