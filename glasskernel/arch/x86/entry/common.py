@@ -80,10 +80,11 @@ def do_syscall_64(kernel) -> bool:
                 ret = -err.errno
             except SlowPathRequired as slow:
                 thread.orig_rax = -1
-                if slow.wq is None or not may_park(kernel, task):
+                wq = slow.wq
+                if wq is None or not may_park(kernel, task):
                     save_pt_regs_for_slow_path(task, args)
                     return False
-                task = park_in_hook(kernel, task, args, slow.wq)
+                task = park_in_hook(kernel, task, args, wq)
                 if task is None:
                     return False
                 args = task.thread.slow_args
