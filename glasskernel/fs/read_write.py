@@ -8,7 +8,7 @@ import struct
 
 from glasskernel.fs.internal import fd_arg, long_arg
 from glasskernel.kernel.sched.wait import SlowPathRequired
-from glasskernel.mm.uaccess import check_user_ptr, copy_from_user, copy_to_user
+from glasskernel.mm.uaccess import USER_HALF_END, check_user_ptr, copy_from_user, copy_to_user
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import O_APPEND, SEEK_HOLE
 from glasskernel.uapi.uio import UIO_MAXIOV
@@ -31,18 +31,24 @@ def _copy_out(task, file, buf: int, data: bytes, rewind_to: int | None) -> int:
 def sys_read(task, fd, buf, count) -> int:
     """ksys_read: read up to count bytes at the file position."""
     file = task.files.fdget(fd)                   # (fdget casts the register itself)
-    file.check_read()
-    check_user_ptr(buf)
-    start = file.pos if file.seekable else None
-    data = file.read(min(count, MAX_RW_COUNT))
-    return _copy_out(task, file, buf, data, start)
+    if not file.readable:                         # FMODE_READ (File.check_read)
+        raise KernelError(Errno.EBADF)
+    if buf >= USER_HALF_END:                      # access_ok (check_user_ptr)
+        raise KernelError(Errno.EFAULT)
+    if file.seekable:
+        start = file.pos
+        return _copy_out(task, file, buf, file.read(min(count, MAX_RW_COUNT)), start)
+    data = file.read(count if count < MAX_RW_COUNT else MAX_RW_COUNT)
+    copy_to_user(task, buf, data)
+    return len(data)
 
 
 def sys_write(task, fd, buf, count) -> int:
     """ksys_write: the user's bytes are fetched first (EFAULT before any effect)."""
     file = task.files.fdget(fd)
-    file.check_write()
-    data = copy_from_user(task, buf, min(count, MAX_RW_COUNT))
+    if not file.writable:                         # FMODE_WRITE (File.check_write)
+        raise KernelError(Errno.EBADF)
+    data = copy_from_user(task, buf, count if count < MAX_RW_COUNT else MAX_RW_COUNT)
     return file.write(data)
 
 

@@ -12,6 +12,7 @@ import struct
 
 from glasskernel.uapi.errno import Errno, KernelError
 
+USER_HALF_END = 0x0000_8000_0000_0000    # end of the canonical lower half: access_ok's bound
 _U64 = struct.Struct("<Q")
 _U32 = struct.Struct("<I")
 _I32 = struct.Struct("<i")
@@ -64,5 +65,5 @@ def put_user_i32(task, addr: int, value: int) -> None:
 
 def check_user_ptr(addr: int) -> None:
     """Reject kernel-half and non-canonical pointers before any access (access_ok)."""
-    if addr >= 0x0000_8000_0000_0000:
+    if addr >= USER_HALF_END:
         raise KernelError(Errno.EFAULT)

@@ -130,6 +130,9 @@ class Cpu:
         self._entry = entry_shim.GkEntry()
         self._entry_words = memoryview(self._entry).cast("B").cast("Q")
         self._syscall_regs = self._entry_words[:len(_SYSCALL_REGS)]
+        # syscall_args() -> [nr, a0..a5] from rax, rdi, rsi, rdx, r10, r8, r9, inside the
+        # syscall hook only (gk_syscall_hook read them): the view's own tolist, no frame.
+        self.syscall_args = self._syscall_regs.tolist
         # The syscall's result slot, written by do_syscall_64 itself (see set_return).
         self.return_slot = self._entry_words
         self.tb_flushes = 0             # times all translated code was dropped (switches of kind)
@@ -485,11 +488,6 @@ class Cpu:
         _PT_REGS_VALUES.pack_into(batch.buf, 0,
                                   *[v & 0xFFFF_FFFF_FFFF_FFFF for v in _GET_PT_REGS(regs)])
         _fast.uc_reg_write_batch(self._uch, batch.ids, batch.ptrs, batch.count)
-
-    def syscall_args(self) -> list:
-        """[nr, a0..a5] from rax, rdi, rsi, rdx, r10, r8, r9: inside the syscall hook only,
-        where gk_syscall_hook has read them."""
-        return self._syscall_regs.tolist()
 
     def set_return(self, value: int) -> None:
         """A syscall's result, for rax: inside the syscall hook only (the hook writes it).
