@@ -143,9 +143,14 @@ class PipeFile(File):
         if not pipe.bufs and pipe.writers:
             if self.flags & _O_NONBLOCK:
                 raise KernelError(Errno.EAGAIN)
-            task = pipe.kernel.current
-            wait_event(task, pipe.rd_wait, lambda: bool(pipe.bufs) or not pipe.writers,
-                       restartable=True)
+            kernel = pipe.kernel
+            if kernel.in_fast_syscall:
+                # In the syscall hook. Nothing has changed yet, and this read, run again,
+                # finds the data or the end of file by itself: the task may park on the
+                # queue (park.py) rather than rerun on the slow path.
+                raise SlowPathRequired(pipe.rd_wait)
+            task = kernel.current
+            wait_event(task, pipe.rd_wait, lambda: bool(pipe.bufs) or not pipe.writers)
             pipe_woken(pipe, task)
         data = pipe.take(count)
         wq = pipe.wr_wait

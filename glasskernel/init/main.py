@@ -227,11 +227,11 @@ class Kernel:
         """save_user_regs, switch_mm and restore_user_regs in one CPU call, for a switch
         inside the syscall hook (park.py): prev's context is saved, nxt's (saved when it
         parked) is loaded with its address space."""
-        pgd = nxt.mm.pgtable.pgd
-        nxt.mm.cpu = self.cpu
-        cpu, pthread, nthread = self.cpu, prev.thread, nxt.thread
-        cr3 = pgd if pgd != cpu.current_cr3 or nthread.context_cr3 != pgd else 0
-        pthread.context_cr3 = cpu.current_cr3
+        cpu, pthread, nthread, mm = self.cpu, prev.thread, nxt.thread, nxt.mm
+        mm.cpu = cpu
+        pgd, loaded = mm.pgtable.pgd, cpu.current_cr3
+        cr3 = pgd if pgd != loaded or nthread.context_cr3 != pgd else 0
+        pthread.context_cr3 = loaded
         pthread.context = cpu.switch_context(pthread.context, nthread.context, cr3)
         pthread.context_saved = True
         nthread.context_saved = False

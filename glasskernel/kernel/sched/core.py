@@ -51,12 +51,18 @@ class RunQueue:
 
     def update_min_vruntime(self) -> None:
         """min_vruntime follows the smallest vruntime of curr and the queue, never back."""
-        curr = self.curr
-        lowest = curr.se.vruntime if curr is not self.idle and curr.on_rq else None
-        for task in self.queued:
-            if lowest is None or task.se.vruntime < lowest:
-                lowest = task.se.vruntime
-        if lowest is not None and lowest > self.min_vruntime:
+        curr, queued = self.curr, self.queued
+        if curr is not self.idle and curr.on_rq:
+            lowest = curr.se.vruntime
+        elif queued:
+            lowest = queued[0].se.vruntime
+        else:
+            return
+        for task in queued:
+            vruntime = task.se.vruntime
+            if vruntime < lowest:
+                lowest = vruntime
+        if lowest > self.min_vruntime:
             self.min_vruntime = lowest
 
 

@@ -55,12 +55,13 @@ def park_in_hook(kernel, task, args: list, wq):
     thread.parked_wq = wq
     wq.add(task)
     task.state = TASK_INTERRUPTIBLE
-    nxt = kernel.sched.parked_successor()
+    sched = kernel.sched
+    nxt = sched.parked_successor()
     if nxt is None:
         return None
     now = kernel.clock_ns()
     task.utime_ns += now - task.user_entered_ns
-    kernel.sched.switch_in_hook(task, nxt, now)
+    sched.switch_in_hook(task, nxt, now)
     nxt.user_entered_ns = now
     unpark(nxt)
     return nxt

@@ -88,19 +88,17 @@ def signal_pending(task) -> bool:
     return bool(task.pending & ~(task.blocked & ~(1 << 8))) or task.signal.group_exit
 
 
-def wait_event(task, wq: WaitQueue, condition, interruptible: bool = True, timeout_ns=None,
-               restartable: bool = False) -> bool:
+def wait_event(task, wq: WaitQueue, condition, interruptible: bool = True,
+               timeout_ns=None) -> bool:
     """Sleep on wq until condition() is true (returns True) or the timeout passes (False).
 
     Interruptible waits give up with ERESTARTSYS when a signal is pending; the syscall
-    exit path turns that into EINTR or a restart. ``restartable``: the syscall, run
-    again from the start, succeeds once condition() holds (a pipe read), so a wait begun
-    in the syscall hook may park (park.py) rather than rerun on the slow path.
+    exit path turns that into EINTR or a restart. In the syscall hook a wait that must
+    sleep sends the syscall to the slow path. (A pipe read parks instead, see pipe.py.)
     """
     kernel = task.kernel
     if kernel.in_fast_syscall and not condition():
-        parkable = restartable and interruptible and timeout_ns is None
-        raise SlowPathRequired(wq if parkable else None)
+        raise SlowPathRequired()
     timer = kernel.hrtimers.start(task, timeout_ns) if timeout_ns is not None else None
     try:
         while not condition():
