@@ -14,3 +14,33 @@ def test_bench_quick_mode_runs():
                           timeout=300)
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-2000:]
     assert b"getpid" in proc.stdout and b"Traceback" not in proc.stderr
+
+
+INSTRUCTIONS = RUNNER.with_name("instructions.py")
+
+
+def _instructions_module():
+    sys.path.insert(0, str(RUNNER.parent))
+    try:
+        import instructions
+    finally:
+        sys.path.remove(str(RUNNER.parent))
+    return instructions
+
+
+def test_instruction_counts_are_read_from_cachegrind_output(tmp_path):
+    """bench/instructions.py sums the "LINE COUNT" lines of every function and keeps
+    memset's apart (what cachegrind writes; read without valgrind here)."""
+    out = tmp_path / "cachegrind.out"
+    out.write_text("desc: I1 cache: 32768 B\ncmd: python\nevents: Ir\n"
+                   "fl=a.c\nfn=main\n10 5\n11 7\n"
+                   "fl=memset.S\nfn=__memset_avx2_unaligned_erms\n3 100\n"
+                   "fl=b.c\nfn=helper\n20 1\nsummary: 113\n")
+    assert _instructions_module().counts(str(out)) == (113, 100)
+
+
+def test_instructions_refuses_an_unknown_workload():
+    proc = subprocess.run([sys.executable, str(INSTRUCTIONS), "no_such_workload"],
+                          capture_output=True, timeout=60)
+    assert proc.returncode == 2
+    assert b"no workload 'no_such_workload'" in proc.stderr and b"Traceback" not in proc.stderr
