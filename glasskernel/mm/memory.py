@@ -251,7 +251,7 @@ def user_read(mm, addr: int, n: int) -> bytes:
         raise KernelError(Errno.EFAULT)
     view = mm.view
     if (addr & (PAGE_SIZE - 1)) + n <= PAGE_SIZE:       # within one page: most copies
-        pa = (_user_pte(mm, addr, False) & PTE_PFN_MASK) | (addr & (PAGE_SIZE - 1))
+        pa = _user_page(mm, addr, False)
         return view[pa:pa + n].tobytes()
     parts = []
     while n > 0:

@@ -51,18 +51,12 @@ class RunQueue:
 
     def update_min_vruntime(self) -> None:
         """min_vruntime follows the smallest vruntime of curr and the queue, never back."""
-        curr, queued = self.curr, self.queued
-        if curr is not self.idle and curr.on_rq:
-            lowest = curr.se.vruntime
-        elif queued:
-            lowest = queued[0].se.vruntime
-        else:
-            return
-        for task in queued:
+        lowest = self.curr.se.vruntime if self.curr_is_queued() else None
+        for task in self.queued:
             vruntime = task.se.vruntime
-            if vruntime < lowest:
+            if lowest is None or vruntime < lowest:
                 lowest = vruntime
-        if lowest > self.min_vruntime:
+        if lowest is not None and lowest > self.min_vruntime:
             self.min_vruntime = lowest
 
 

@@ -73,8 +73,9 @@ class WaitQueue:
     def wake_up(self, kernel, key: int = 0) -> None:
         """Make every sleeper runnable (they recheck their own conditions), then run the
         wake functions; ``key`` says which poll events happened (0: any)."""
-        for task in list(self.waiters):
-            kernel.sched.try_to_wake_up(task)
+        if self.waiters:
+            for task in list(self.waiters):
+                kernel.sched.try_to_wake_up(task)
         if self.entries:
             for entry in list(self.entries):
                 entry.func(entry, kernel, key)
@@ -88,8 +89,7 @@ def signal_pending(task) -> bool:
     return bool(task.pending & ~(task.blocked & ~(1 << 8))) or task.signal.group_exit
 
 
-def wait_event(task, wq: WaitQueue, condition, interruptible: bool = True,
-               timeout_ns=None) -> bool:
+def wait_event(task, wq: WaitQueue, condition, interruptible: bool = True, timeout_ns=None) -> bool:
     """Sleep on wq until condition() is true (returns True) or the timeout passes (False).
 
     Interruptible waits give up with ERESTARTSYS when a signal is pending; the syscall
