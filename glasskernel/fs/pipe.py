@@ -135,10 +135,12 @@ class PipeFile(File):
         self.pipe = pipe
 
     @traced(name="pipe_read", args=lambda self, count: {"pipe": self.pipe.ino, "count": count},
-            ret=lambda data: {"ret": len(data)})
-    def read(self, count: int) -> bytes:
+            ret=lambda data: {"ret": len(data)} if data is not None else {"wait": "park"})
+    def read(self, count: int) -> bytes | None:
         """pipe_read: what is there now, or sleep until something (or EOF) arrives.
-        (The caller checked FMODE_READ, as vfs_read does.)"""
+        (The caller checked FMODE_READ, as vfs_read does.) In the syscall hook, a read
+        that must wait returns None instead, with the queue in kernel.park_wq: its
+        syscall returns ERESTART_PARK (park.py)."""
         pipe = self.pipe
         if count == 0:
             return b""
@@ -150,7 +152,8 @@ class PipeFile(File):
                 # In the syscall hook. Nothing has changed yet, and this read, run again,
                 # finds the data or the end of file by itself: the task may park on the
                 # queue (park.py) rather than rerun on the slow path.
-                raise SlowPathRequired(pipe.rd_wait)
+                kernel.park_wq = pipe.rd_wait
+                return None
             task = kernel.current
             wait_event(task, pipe.rd_wait, lambda: bool(pipe.bufs) or not pipe.writers)
             pipe_woken(pipe, task)

@@ -7,6 +7,7 @@ leaves the offset where it was.
 import struct
 
 from glasskernel.fs.internal import fd_arg, long_arg
+from glasskernel.kernel.sched.park import ERESTART_PARK
 from glasskernel.kernel.sched.wait import SlowPathRequired
 from glasskernel.mm.uaccess import USER_HALF_END, check_user_ptr, copy_from_user, copy_to_user
 from glasskernel.uapi.errno import Errno, KernelError
@@ -42,6 +43,8 @@ def sys_read(task, fd, buf, count) -> int:
         start = file.pos
         return _copy_out(task, file, buf, file.read(count), start)
     data = file.read(count)
+    if data is None:                              # it must wait, and may park
+        return ERESTART_PARK
     copy_to_user(task, buf, data)
     return len(data)
 
@@ -122,6 +125,8 @@ def sys_readv(task, fd, vec, vlen) -> int:
     iovs = import_iovec(task, vec, vlen)
     start = file.pos if file.seekable else None
     data = file.read(sum(length for _base, length in iovs))
+    if data is None:                              # it must wait, and may park
+        return ERESTART_PARK
     try:
         return _scatter(task, iovs, data)
     except KernelError:

@@ -78,6 +78,7 @@ class Kernel:
         self.tasks = {}
         self.cpu_task = None           # whose user registers are loaded in the CPU
         self.in_fast_syscall = False   # a handler is running inside the emulator's hook
+        self.park_wq = None            # where a handler returning ERESTART_PARK would sleep
         self.user_task = None
         self.user_status = None
         self.vfs = _create_vfs(root)

@@ -13,17 +13,9 @@ class SlowPathRequired(Exception):
     """A syscall running in the emulator hook needs to sleep: rerun it on the slow path.
 
     Raised before the handler changed anything, so running it again from the start on
-    the task's own kernel stack (where sleeping is allowed) is safe. ``wq``: the queue
-    to wait on when the wait may be parked instead (park.py): the syscall, run again,
-    finds the condition true by itself, so it can simply be restarted after a wake-up.
+    the task's own kernel stack (where sleeping is allowed) is safe. (A wait that can be
+    parked instead returns ERESTART_PARK, see park.py.)
     """
-
-    # No __init__ of its own: it is raised on every parking pipe read, and the built-in
-    # constructor (the queue kept in args) makes no Python call.
-
-    @property
-    def wq(self):
-        return self.args[0] if self.args else None
 
 
 class WaitQueueEntry:

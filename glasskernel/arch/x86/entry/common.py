@@ -8,7 +8,7 @@ A syscall leaves the emulator (returns False to the CPU) when the task's saved c
 rewritten (execve) or the task stopped running (exit); the task's run loop then takes over.
 """
 from glasskernel.arch.x86.cpu import RET_VALID_WORD, RET_WORD
-from glasskernel.kernel.sched.park import may_park, park_in_hook
+from glasskernel.kernel.sched.park import ERESTART_PARK, may_park, park_in_hook
 from glasskernel.kernel.sched.wait import SlowPathRequired
 from glasskernel.kernel.trace import tracepoint
 from glasskernel.uapi.errno import (ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR,
@@ -52,9 +52,9 @@ def do_syscall_64(kernel) -> bool:
     is pending, the context was rewritten, or the task is exiting). This is the hottest
     path of the kernel: the handler call is inlined here rather than going through
     invoke() (slow syscalls, exit included, never get here), and the uncommon outcomes
-    are left to ``_fast_syscall_exit``. A syscall that must wait may park its task and
-    hand the CPU to a parked task in place (park.py): the loop then runs that task's
-    syscall again, and the hook returns into it. The CPU calls this straight from its C
+    are left to ``_fast_syscall_exit``. A syscall that must wait may park its task
+    (ERESTART_PARK) and hand the CPU to a parked task in place (park.py): the loop then
+    runs that task's syscall again, and the hook returns into it. The CPU calls this straight from its C
     hook, so it must not raise: an exception is handed to the CPU, which re-raises it
     once stopped.
     """
@@ -78,24 +78,26 @@ def do_syscall_64(kernel) -> bool:
                     ret = entry.handler(task, *args[entry.argslice])
             except KernelError as err:
                 ret = -err.errno
-            except SlowPathRequired as slow:
+            except SlowPathRequired:
                 thread.orig_rax = -1
-                wq = slow.wq
-                if wq is None or not may_park(kernel, task):
-                    save_pt_regs_for_slow_path(task, args)
-                    return False
-                task = park_in_hook(kernel, task, args, wq)
-                if task is None:
-                    return False
-                args = task.thread.slow_args
-                continue
+                save_pt_regs_for_slow_path(task, args)
+                return False
             except Exception as exc:                  # an internal bug: report and contain it
                 kernel.internal_error(task, exc, syscall=entry.name if entry else "")
                 ret = -Errno.ENOSYS
             finally:
                 kernel.in_fast_syscall = False
-            break
-        thread.orig_rax = -1
+            thread.orig_rax = -1
+            if ret != ERESTART_PARK:
+                break
+            # It must sleep on kernel.park_wq, and could be restarted from scratch.
+            if not may_park(kernel, task):
+                save_pt_regs_for_slow_path(task, args)
+                return False
+            task = park_in_hook(kernel, task, args, kernel.park_wq)
+            if task is None:
+                return False
+            args = task.thread.slow_args
         if (tracepoint._active is not None or kernel.strace is not None or task.exiting
                 or thread.regs_dirty or ret in _RESTART_CODES):
             return _fast_syscall_exit(kernel, task, nr, args[1:], ret)
