@@ -26,7 +26,11 @@ _SLEEPING = (TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE)
 
 
 class RunQueue:
-    """struct rq (with its cfs_rq): the runnable tasks of one CPU, ordered by vruntime."""
+    """struct rq (with its cfs_rq): the runnable tasks of one CPU, ordered by vruntime.
+
+    ``curr.on_rq`` says whether the running task is one of them: the idle task is never
+    queued (its on_rq stays False), as Linux's cfs_rq has no curr while idle runs.
+    """
 
     def __init__(self, idle):
         self.idle = idle
@@ -35,11 +39,8 @@ class RunQueue:
         self.min_vruntime = 0
         self.nr_switches = 0
 
-    def curr_is_queued(self) -> bool:
-        return self.curr is not self.idle and self.curr.on_rq
-
     def nr_running(self) -> int:
-        return len(self.queued) + (1 if self.curr_is_queued() else 0)
+        return len(self.queued) + (1 if self.curr.on_rq else 0)
 
     def leftmost(self):
         """The queued task with the smallest vruntime (the rbtree's leftmost node)."""
@@ -51,7 +52,7 @@ class RunQueue:
 
     def update_min_vruntime(self) -> None:
         """min_vruntime follows the smallest vruntime of curr and the queue, never back."""
-        lowest = self.curr.se.vruntime if self.curr_is_queued() else None
+        lowest = self.curr.se.vruntime if self.curr.on_rq else None
         for task in self.queued:
             vruntime = task.se.vruntime
             if lowest is None or vruntime < lowest:
@@ -157,7 +158,7 @@ class Scheduler:
         rq = self.rq
         best = rq.leftmost()
         curr = rq.curr
-        if (curr is not self.idle and curr.on_rq and curr.state == TASK_RUNNING
+        if (curr.on_rq and curr.state == TASK_RUNNING
                 and (best is None or curr.se.vruntime < best.se.vruntime)):
             best = curr
         return self.idle if best is None else best

@@ -56,7 +56,7 @@ def sched_period(nr_running: int) -> int:
 
 def sched_slice(rq, se: SchedEntity) -> int:
     """The wall-clock share of one period this entity should get."""
-    total = sum(t.se.weight for t in rq.queued) + (rq.curr.se.weight if rq.curr_is_queued() else 0)
+    total = sum(t.se.weight for t in rq.queued) + (rq.curr.se.weight if rq.curr.on_rq else 0)
     total = max(total, se.weight)
     return sched_period(rq.nr_running()) * se.weight // total
 

@@ -32,17 +32,32 @@ class SyscallEntry:
     the full pt_regs have been saved.
     """
 
-    __slots__ = ("nr", "name", "handler", "nargs", "argslice", "support", "note", "slow")
+    __slots__ = ("nr", "name", "handler", "nargs", "call", "support", "note", "slow")
 
     def __init__(self, nr, name, handler, support="supported", note="", slow=False):
         self.nr = nr
         self.name = name
         self.handler = handler
         self.nargs = handler.__code__.co_argcount - 1 if handler else 0
-        self.argslice = slice(1, 1 + self.nargs)     # its arguments in [nr, arg0 .. arg5]
+        # call(task, [nr, arg0 .. arg5]): the handler with its own number of arguments
+        self.call = _CALLERS[self.nargs](handler) if handler else None
         self.support = support
         self.note = note
         self.slow = slow
+
+
+# Callers of a handler taking n arguments from the hook's [nr, arg0 .. arg5] list.
+# Written out per arity: ``handler(task, *args[1:1 + n])`` builds a list and a tuple on
+# every syscall (~0.2 µs here, against ~0.08 µs for this extra frame).
+_CALLERS = (
+    lambda h: lambda task, a: h(task),
+    lambda h: lambda task, a: h(task, a[1]),
+    lambda h: lambda task, a: h(task, a[1], a[2]),
+    lambda h: lambda task, a: h(task, a[1], a[2], a[3]),
+    lambda h: lambda task, a: h(task, a[1], a[2], a[3], a[4]),
+    lambda h: lambda task, a: h(task, a[1], a[2], a[3], a[4], a[5]),
+    lambda h: lambda task, a: h(task, a[1], a[2], a[3], a[4], a[5], a[6]),
+)
 
 
 def do_syscall_64(kernel) -> bool:
@@ -75,7 +90,7 @@ def do_syscall_64(kernel) -> bool:
                 if entry is None:
                     ret = sys_ni_syscall(kernel, task, nr)
                 else:
-                    ret = entry.handler(task, *args[entry.argslice])
+                    ret = entry.call(task, args)
             except KernelError as err:
                 ret = -err.errno
             except SlowPathRequired:
