@@ -7,6 +7,8 @@ Times each workload natively, under qemu-x86_64 (if installed) and under
 glasskernel (``python3 -m glasskernel run``).  Per-process start-up cost is
 removed by running every program with N and with a small n0 and reporting
 (t(N) - t(n0)) / (N - n0) per operation; min and median over the repetitions.
+Ratios of glasskernel to another runner are paired: the median over the
+repetitions of the two runners' times in the same repetition (see bench_workload).
 
 Without --quick the report is also written to docs/benchmarks.md.  --quick
 uses tiny N and one repetition: it only proves the runner works (the figures
@@ -97,7 +99,7 @@ WORKLOADS = [
              lambda n, bins: [bins["fork_exec_wait"], str(n), bins["true"]],
              ("fork_exec_wait", "true"),
              lambda n, bins: [bins["fork_exec_wait"], str(n), bins["wrap_true"]]),
-    Workload("pipe_pingpong", 5000, 20,
+    Workload("pipe_pingpong", 20000, 20,
              "Parent and child bounce one byte over two pipes, N round trips: "
              "blocking and wake-up between tasks.",
              _c("pipe_pingpong"), ("pipe_pingpong",)),
@@ -244,6 +246,7 @@ def bench_workload(w, n, reps, rs, bins):
                 continue
             samples[rname].append((t_n - t_0) / (n - n0))
     res = {}
+    paired = paired_ratios(samples, errors)
     for rname, _p, _a in plan:
         if rname in errors:
             res[rname] = {"error": errors[rname]}
@@ -251,9 +254,27 @@ def bench_workload(w, n, reps, rs, bins):
             continue
         per_op = samples[rname]
         res[rname] = {"min": min(per_op), "median": statistics.median(per_op)}
+        if rname == "glasskernel":
+            res[rname]["paired"] = paired
         print("  %-12s min %s  median %s" % (rname, fmt(res[rname]["min"]),
                                               fmt(res[rname]["median"])), file=sys.stderr)
     return res, n0
+
+
+def paired_ratios(samples: dict, errors: dict) -> dict:
+    """{runner: median over the repetitions of glasskernel's time / the runner's}.
+
+    The runners of one repetition run back to back, so they meet the machine in the same
+    state; this machine's speed drifts by up to 2x over minutes (steal from neighbours),
+    which moves each runner's own median, but a ratio taken within one repetition
+    mostly cancels it. Runners with an error are left out."""
+    gk = samples.get("glasskernel")
+    if not gk or "glasskernel" in errors:
+        return {}
+    return {rname: statistics.median(g / x for g, x in zip(gk, per_op))
+            for rname, per_op in samples.items()
+            if rname != "glasskernel" and rname not in errors and len(per_op) == len(gk)
+            and all(x > 0 for x in per_op)}
 
 
 # ----------------------------------------------------------------------------
@@ -270,16 +291,19 @@ def fmt(sec):
     return "%.1f ns" % (us * 1000)
 
 
-def ratio(a, b):
-    if not a or not b or "error" in a or "error" in b or b["median"] <= 0 or a["median"] <= 0:
+def ratio(res, peer):
+    """glasskernel ÷ peer, paired (see paired_ratios), as the report shows it."""
+    value = targets.gk_ratio(res, peer)
+    if value is None:
         return "n/a"
-    value = a["median"] / b["median"]
     return ("%.2f×" if value < 1 else "%.1f×") % value
 
 
 def report(results, rnames, reps, quick):
     lines = []
     lines.append("## Summary (median per operation)\n")
+    lines.append("Ratios (gk / …) are paired: the median over the repetitions of glasskernel's "
+                 "time ÷ the other runner's in the same repetition (`paired_ratios`).\n")
     hdr = ["workload", "N / n0"] + rnames + ["gk / native"]
     if "qemu-user" in rnames:
         hdr.append("gk / qemu")
@@ -300,13 +324,13 @@ def report(results, rnames, reps, quick):
                 row.append("–")
                 continue
             row.append("error" if x is None or "error" in x else fmt(x["median"]))
-        row.append(ratio(res.get("glasskernel"), res.get("native")))
+        row.append(ratio(res, "native"))
         if "qemu-user" in rnames:
-            row.append(ratio(res.get("glasskernel"), res.get("qemu-user")))
+            row.append(ratio(res, "qemu-user"))
         if "qemu-all" in rnames:
-            row.append(ratio(res.get("glasskernel"), res.get("qemu-all")))
+            row.append(ratio(res, "qemu-all"))
         if "qiling" in rnames:
-            row.append(ratio(res.get("glasskernel"), res.get("qiling")))
+            row.append(ratio(res, "qiling"))
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")
     for w, (res, n, n0) in results:
@@ -314,7 +338,7 @@ def report(results, rnames, reps, quick):
         lines.append(w.what + "\n")
         lines.append("N = %d, n0 = %d, %d rep(s); per operation = (t(N) - t(n0)) / (N - n0).\n"
                      % (n, n0, reps))
-        lines.append("| runner | min | median | glasskernel ÷ this (median) |")
+        lines.append("| runner | min | median | glasskernel ÷ this (paired median) |")
         lines.append("|---|---|---|---|")
         for r in rnames:
             x = res.get(r)
@@ -324,7 +348,7 @@ def report(results, rnames, reps, quick):
                 lines.append("| %s | error | error | n/a |" % r)
             else:
                 lines.append("| %s | %s | %s | %s |" % (r, fmt(x["min"]), fmt(x["median"]),
-                                                       ratio(res.get("glasskernel"), x)))
+                                                       ratio(res, r)))
         errs = [(r, res[r]["error"]) for r in rnames if r in res and "error" in res[r]]
         for r, e in errs:
             lines.append("\n%s error: `%s`" % (r, e.replace("`", "'").replace("\n", " ")[:300]))

@@ -13,7 +13,21 @@ def _median(res, runner):
     return x["median"]
 
 
+def gk_ratio(res, peer):
+    """glasskernel's time ÷ peer's: the paired median (bench/run.py: paired_ratios) when
+    the run has it, else the ratio of the two medians."""
+    if _median(res, "glasskernel") is None or _median(res, peer) is None:
+        return None
+    paired = res["glasskernel"].get("paired", {}).get(peer)
+    return paired if paired is not None else _median(res, "glasskernel") / _median(res, peer)
+
+
 def _ratio(res, a, b):
+    if a == "glasskernel":
+        return gk_ratio(res, b)
+    if b == "glasskernel":
+        inverse = gk_ratio(res, a)
+        return None if not inverse else 1 / inverse
     ma, mb = _median(res, a), _median(res, b)
     return None if ma is None or mb is None else ma / mb
 

@@ -44,3 +44,27 @@ def test_instructions_refuses_an_unknown_workload():
                           capture_output=True, timeout=60)
     assert proc.returncode == 2
     assert b"no workload 'no_such_workload'" in proc.stderr and b"Traceback" not in proc.stderr
+
+
+def _runner_module():
+    sys.path.insert(0, str(RUNNER.parent))
+    try:
+        import run
+    finally:
+        sys.path.remove(str(RUNNER.parent))
+    return run
+
+
+def test_ratios_are_paired_within_each_repetition():
+    """glasskernel ÷ a peer is the median of the per-repetition ratios: a slow spell that
+    hits both runners of one repetition cancels, where the ratio of medians would not."""
+    run = _runner_module()
+    samples = {"glasskernel": [2.0, 8.0, 3.0], "qemu-user": [1.0, 4.0, 2.0],
+               "qiling": [10.0, 10.0, 10.0], "native": [1.0, 1.0]}
+    paired = run.paired_ratios(samples, {"qiling": "boom"})
+    assert paired == {"qemu-user": 2.0}           # median of 2.0, 2.0, 1.5; errors and gaps left out
+    res = {"glasskernel": {"min": 2.0, "median": 3.0, "paired": paired},
+           "qemu-user": {"min": 1.0, "median": 2.0}, "native": {"min": 1.0, "median": 1.0}}
+    assert run.targets.gk_ratio(res, "qemu-user") == 2.0      # not 3.0 / 2.0
+    assert run.targets.gk_ratio(res, "native") == 3.0         # no pair: ratio of medians
+    assert run.ratio(res, "qemu-user") == "2.0×"
