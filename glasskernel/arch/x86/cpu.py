@@ -268,6 +268,8 @@ class Cpu:
         entry.exception_vector = -1
         for name in ("reg_read", "context_save", "context_restore"):
             setattr(entry, name, ctypes.cast(getattr(_fast, "uc_" + name), ctypes.c_void_p).value)
+        if hasattr(_fast, "uc_context_switch"):       # the patched build's (emulator_build.py)
+            entry.context_switch = ctypes.cast(_fast.uc_context_switch, ctypes.c_void_p).value
         base = ctypes.addressof(entry)
         for i, name in enumerate(_SYSCALL_REGS):
             entry.reg_ids[i] = _UC_REG[name]

@@ -1,6 +1,6 @@
 """Which Unicorn library the CPU backend loads, and how to build the faster one.
 
-``unicorn-2.1.4.patch``, next to this module, changes four things in Unicorn 2.1.4:
+``unicorn-2.1.4.patch``, next to this module, changes five things in Unicorn 2.1.4:
 
 - *The exit check at the start of every translated block.* Unicorn calls a helper there
   that checks whether the run was asked to stop; it returns at once unless a stop is
@@ -26,6 +26,13 @@
   switches fills a dozen entries. The patch logs the indices filled since the last
   clear (up to 64) and clears those alone; past 64 it clears the whole cache as before.
   A pipe round trip (two switches) lost 65k of its 310k host instructions.
+- *A task switch copies what a task owns.* ``uc_context_save`` and
+  ``uc_context_restore`` copy the whole 5.6 KiB CPU structure, of which a user task
+  owns the first ~1.9 KiB: registers, segments, control registers, x87 and SSE state,
+  xmm0-15 (no AVX is emulated). The patch adds ``uc_context_switch``, which saves and
+  loads that part in one call; the shim's switch uses it when the library has it. The
+  rest (MSRs set at boot, exception bookkeeping clear at a syscall, unused vector
+  registers) is the same for every task then, and each context was filled whole once.
 
 ``glasskernel build-emulator`` downloads Unicorn's 2.1.4 source from the package index,
 applies the patch and builds the x86 target alone (about a minute on two cores) into the

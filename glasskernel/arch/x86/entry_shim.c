@@ -16,6 +16,8 @@
  *
  *  - gk_switch_context: a task switch's three emulator calls in one (save the outgoing
  *    context, load the incoming one, load CR3), for a switch inside the syscall hook.
+ *    With the patched Unicorn the first two are its uc_context_switch, which copies
+ *    only the part of the context a user task owns.
  *
  *  - gk_intr_hook: exceptions (page faults above all). Reads CR2 into gk_entry, runs the
  *    kernel's Python callback (which answers "fixed?"), and then either forgets the
@@ -67,8 +69,10 @@ struct gk_entry {
 	int (*on_exception)(uint32_t vector);
 	void *fault_ctx;
 	int32_t *fault_state;
-	/* Set once by Python: for gk_switch_context. */
+	/* Set once by Python: for gk_switch_context. context_switch is the patched Unicorn's
+	 * uc_context_switch (both halves at once, copying only what a task owns), or NULL. */
 	int64_t cr3_id;
+	int (*context_switch)(void *uc, void *save, void *restore);
 };
 
 static void stop_if_asked(void *uc, struct gk_entry *e)
@@ -131,10 +135,15 @@ void gk_block_hook(void *uc, uint64_t address, uint32_t size, struct gk_entry *e
  * translations). Returns the first nonzero error of the three calls. */
 int gk_switch_context(struct gk_entry *e, void *save, void *restore, uint64_t cr3)
 {
-	int err = e->context_save(e->uc, save);
+	int err;
 
-	if (!err)
-		err = e->context_restore(e->uc, restore);
+	if (e->context_switch) {
+		err = e->context_switch(e->uc, save, restore);
+	} else {
+		err = e->context_save(e->uc, save);
+		if (!err)
+			err = e->context_restore(e->uc, restore);
+	}
 	if (!err && cr3)
 		err = e->reg_write(e->uc, (int)e->cr3_id, &cr3);
 	return err;

@@ -53,6 +53,7 @@ class GkEntry(ctypes.Structure):
         ("fault_ctx", ctypes.c_void_p),
         ("fault_state", ctypes.c_void_p),
         ("cr3_id", ctypes.c_int64),
+        ("context_switch", ctypes.c_void_p),
     ]
 
 
@@ -101,7 +102,10 @@ def load():
             try:
                 path = _library_path()
                 if path.exists() or _compile(path):
-                    _loaded = ctypes.CDLL(str(path))
+                    # PyDLL: a call from Python (gk_switch_context, a few memcpys) keeps
+                    # the GIL instead of dropping and taking it again (~0.1 µs a call).
+                    # The hooks are called by the emulator, not through this handle.
+                    _loaded = ctypes.PyDLL(str(path))
             except OSError:
                 _loaded = False
     return _loaded or None
