@@ -87,29 +87,29 @@ PROFILE_NOTES = {
         "qemu-user). The machine section says which library ran."),
     "pipe_pingpong": (
         "A round trip never leaves the emulator (design.md, parked tasks): per half trip "
-        "a write that wakes the parked reader, a read that parks, the switch inside the "
-        "hook (`__schedule`'s bookkeeping, one C call for the contexts and CR3) and the "
-        "woken reader's read run again. Counted with cachegrind in steady state: ~310k "
-        "instructions per round trip (413k before the last round of trimming), of which "
-        "~75k are the emulator's TLB flushes at the two CR3 loads (its memset is counted "
-        "per byte there; in time it is far cheaper) and ~235k the rest, nearly all Python: "
-        "~3,400 bytecodes and ~105 Python calls per round trip. By area: the hook's "
-        "dispatch ~17%, the scheduler (wake-up, update_curr, pick) ~29%, the park and "
-        "switch glue ~15%, read/write and the pipe ~24%, copies to and from user memory "
-        "~15%. Compiling those modules with Cython measured no gain (CPython 3.11's "
-        "specializing interpreter runs this code as fast); wake-up preemptions that send "
-        "a turn to the slow path cost ~3%. No hot spot is left; the ratio to qemu-user "
-        "also moves by ±20% between runs."),
+        "a write that wakes the parked reader, a read that parks (ERESTART_PARK), the "
+        "switch inside the hook (`__schedule`'s bookkeeping, one C call for the contexts "
+        "and CR3) and the woken reader's read run again. Counted with cachegrind in steady "
+        "state (`bench/instructions.py --no-preempt pipe_pingpong`): ~224k host "
+        "instructions per round trip, 311k at the start of the last session; the patched "
+        "Unicorn no longer clears its 32 KiB jump cache at each CR3 load (-65k) and the "
+        "Python lost ~9% (no exception to park, no argument slicing at dispatch). What is "
+        "left is ~3,300 bytecodes and ~105 Python calls, spread thin: dispatch ~17%, the "
+        "scheduler (wake-up, update_curr, pick) ~29%, park and switch glue ~15%, "
+        "read/write and the pipe ~24%, user copies ~15%. Timed in place, the switch's C "
+        "call costs 1.6-2.9 µs (its copies and the emulator's own state miss the cache "
+        "the Python left behind), ~4% of a round trip. This machine's speed drifts: within "
+        "one run a round trip moved between ~35 and ~70 µs over seconds while qemu-user "
+        "stayed near 17 µs, so the paired ratio still moves by ±20% from run to run."),
     "busybox_true_loop": (
-        "Per iteration (~3.5-4.2 ms on this machine, in-process timers): emulating sh "
-        "and busybox ~1.0 ms (TLB refills and jump-cache misses after each CR3 load are "
-        "~0.2 ms of it), execve ~0.6 ms, fork ~0.35 ms, 6 read faults ~0.35 ms (the "
-        "2 MiB fault-around window maps ~220 cached pages), 18 copy-on-write faults "
-        "~0.2 ms, exit ~0.2 ms, the first `readlink(\"/proc/self/exe\")` ~0.1 ms, then "
-        "small syscalls (each first touch of a page from the kernel is a fault too) and "
-        "switches. Python calls per iteration: ~6,400 -> ~4,100 this session. The "
-        "ratio moves with this machine's speed: the same build measured 0.13-0.18x "
-        "qemu-all in one afternoon."),
+        "Per iteration: emulating sh and busybox (TLB refills and jump-cache misses after "
+        "each CR3 load among it), execve, fork, a few read faults (the 2 MiB fault-around "
+        "window maps the cached pages of busybox's text), copy-on-write faults, exit. "
+        "Counted with cachegrind: ~8.1M host instructions per iteration, 9.8M before the "
+        "patched Unicorn stopped clearing its whole jump cache at every TLB flush (an "
+        "iteration loads CR3 and flushes many times). Of the Python, mapping and "
+        "unmapping the fault-around window (PTE lists and page reference counts, per "
+        "page) is the largest single part."),
     "fork_exec_wait": (
         "Faults of the exec'd program and the exec itself dominate; see "
         "busybox_true_loop."),
