@@ -91,7 +91,7 @@ PROFILE_NOTES = {
         "switch inside the hook (`__schedule`'s bookkeeping, one C call for the contexts "
         "and CR3) and the woken reader's read run again. Counted with cachegrind in steady "
         "state (`bench/instructions.py --no-preempt pipe_pingpong`): ~224k host "
-        "instructions per round trip, 311k at the start of the last session; the patched "
+        "instructions per round trip, 311k before the latest round of work: the patched "
         "Unicorn no longer clears its 32 KiB jump cache at each CR3 load (-65k) and the "
         "Python lost ~9% (no exception to park, no argument slicing at dispatch). What is "
         "left is ~3,300 bytecodes and ~105 Python calls, spread thin: dispatch ~17%, the "
