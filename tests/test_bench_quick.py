@@ -1,4 +1,5 @@
 """The benchmark runner works end to end (quick mode: tiny counts, no timing asserted)."""
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -19,13 +20,13 @@ def test_bench_quick_mode_runs():
 INSTRUCTIONS = RUNNER.with_name("instructions.py")
 
 
-def _instructions_module():
+def _bench_module(name: str):
+    """A module of bench/ (its scripts import each other by plain name)."""
     sys.path.insert(0, str(RUNNER.parent))
     try:
-        import instructions
+        return importlib.import_module(name)
     finally:
         sys.path.remove(str(RUNNER.parent))
-    return instructions
 
 
 def test_instruction_counts_are_read_from_cachegrind_output(tmp_path):
@@ -36,7 +37,7 @@ def test_instruction_counts_are_read_from_cachegrind_output(tmp_path):
                    "fl=a.c\nfn=main\n10 5\n11 7\n"
                    "fl=memset.S\nfn=__memset_avx2_unaligned_erms\n3 100\n"
                    "fl=b.c\nfn=helper\n20 1\nsummary: 113\n")
-    assert _instructions_module().counts(str(out)) == (113, 100)
+    assert _bench_module("instructions").counts(str(out)) == (113, 100)
 
 
 def test_instructions_refuses_an_unknown_workload():
@@ -46,19 +47,10 @@ def test_instructions_refuses_an_unknown_workload():
     assert b"no workload 'no_such_workload'" in proc.stderr and b"Traceback" not in proc.stderr
 
 
-def _runner_module():
-    sys.path.insert(0, str(RUNNER.parent))
-    try:
-        import run
-    finally:
-        sys.path.remove(str(RUNNER.parent))
-    return run
-
-
 def test_ratios_are_paired_within_each_repetition():
     """glasskernel ÷ a peer is the median of the per-repetition ratios: a slow spell that
     hits both runners of one repetition cancels, where the ratio of medians would not."""
-    run = _runner_module()
+    run = _bench_module("run")
     samples = {"glasskernel": [2.0, 8.0, 3.0], "qemu-user": [1.0, 4.0, 2.0],
                "qiling": [10.0, 10.0, 10.0], "native": [1.0, 1.0]}
     paired = run.paired_ratios(samples, {"qiling": "boom"})
