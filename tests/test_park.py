@@ -13,6 +13,7 @@ import pytest
 import harness
 from harness import differential
 from glasskernel.init.main import Kernel
+from glasskernel.kernel.sched import core as sched_core
 
 
 def test_pipe_ring_matches_native(build, toolchain):
@@ -45,3 +46,20 @@ def test_pipe_ring_switches_inside_the_hook(build, toolchain, capfd):
     # The signal and two-reader cases need a parked task to get a kernel stack.
     assert sched.parked_stack_handoffs > 0
     assert not any(t.thread and t.thread.parked_wq for t in kernel.tasks.values())
+
+
+def test_readv_parks_like_read(build, capfd, monkeypatch):
+    """readv on an empty pipe in the hook returns ERESTART_PARK as read does: the
+    ping-pong matches native, and its turns switch inside the hook (with wake-up
+    preemption off, which would send some turns through the slow path: every one)."""
+    exe = build("pipe_readv", "musl")
+    differential([exe, "200"])
+    monkeypatch.setattr(sched_core, "check_preempt_wakeup", lambda rq, p: False)
+    kernel = Kernel()
+    try:
+        kernel.run_init_process(str(exe).encode(), [str(exe).encode(), b"200"], [b"PATH=/bin"])
+        assert kernel.run() == 0
+    finally:
+        kernel.shutdown()
+    assert "rounds 200 sum 139900 child exit 0" in capfd.readouterr().out
+    assert kernel.sched.hook_switches >= 390           # ~2 per round

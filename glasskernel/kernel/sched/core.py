@@ -193,7 +193,7 @@ class Scheduler:
         """put_prev_task: charge prev for its run; a prev that sleeps leaves the queue."""
         update_curr(self.rq, now)
         if prev is not self.idle and prev.state != TASK_RUNNING:
-            self.dequeue(prev)
+            prev.on_rq = False          # dequeue() of curr, which is never in the queue list
         self.need_resched = False
 
     def _requeue(self, prev, nxt) -> None:
