@@ -59,10 +59,11 @@ def test_build_emulator_takes_no_arguments():
 
 
 @built
-@pytest.mark.parametrize("program", ["sig_fault", "pipe_atomic"])
+@pytest.mark.parametrize("program", ["sig_fault", "pipe_atomic", "pipe_readv"])
 def test_both_libraries_run_programs_alike(build, program):
     """Faults, signals, pipes and preemption (the tick stops runs through the inline
-    check) give the same output on the patched and the stock library."""
+    check) give the same output on the patched and the stock library, and so do task
+    switches inside the hook (uc_context_switch there, a full save and restore here)."""
     binary = build(program, "musl")
     results = []
     for env in ({}, {"GLASSKERNEL_STOCK_UNICORN": "1"}):
