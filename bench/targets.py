@@ -105,7 +105,7 @@ PROFILE_NOTES = {
         "Per iteration: emulating sh and busybox (TLB refills and jump-cache misses after "
         "each CR3 load among it), execve, fork, a few read faults (the 2 MiB fault-around "
         "window maps the cached pages of busybox's text), copy-on-write faults, exit. "
-        "Counted with cachegrind: ~8.1M host instructions per iteration, 9.8M before the "
+        "Counted with cachegrind: ~8.1M host instructions per iteration, 8.5M before the "
         "patched Unicorn stopped clearing its whole jump cache at every TLB flush (an "
         "iteration loads CR3 and flushes many times). Of the Python, mapping and "
         "unmapping the fault-around window (PTE lists and page reference counts, per "
