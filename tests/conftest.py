@@ -55,11 +55,11 @@ def toolchain(request) -> str:
 
 @pytest.fixture
 def build():
-    """build(name, toolchain) -> Path of the static binary for
+    """build(name, toolchain, defines=()) -> Path of the static binary for
     tests/programs/NAME.c; skips if the toolchain is unusable."""
-    def _build(name: str, toolchain: str) -> Path:
+    def _build(name: str, toolchain: str, defines: tuple = ()) -> Path:
         reason = toolchain_problem(toolchain)
         if reason:
             pytest.skip(reason)
-        return harness.build(name, toolchain)
+        return harness.build(name, toolchain, defines)
     return _build

@@ -100,8 +100,9 @@ def _compiler_identity(compiler: str) -> str:
     return _compiler_ids[compiler]
 
 
-def build(name: str, toolchain: str) -> Path:
+def build(name: str, toolchain: str, defines: tuple = ()) -> Path:
     """Compile tests/programs/NAME.c for TOOLCHAIN; return the binary's path.
+    ``defines`` ("KEY=VALUE" strings) become -D flags: variants of one program.
 
     Cached by a hash of (source, compiler identity, flags).  The binary is
     written to a temporary name and renamed, so concurrent test runs never
@@ -115,14 +116,15 @@ def build(name: str, toolchain: str) -> Path:
     key = hashlib.sha256()
     key.update(source)
     key.update(_compiler_identity(compiler).encode())
-    key.update(repr(CFLAGS).encode())
+    flags = (*CFLAGS, *(f"-D{define}" for define in defines))
+    key.update(repr(flags).encode())
     out = cache_dir() / f"{name}-{toolchain}-{key.hexdigest()[:16]}"
     if out.exists():
         return out
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{name}-")
     os.close(fd)
     try:
-        proc = subprocess.run([compiler, *CFLAGS, "-o", tmp, str(src)],
+        proc = subprocess.run([compiler, *flags, "-o", tmp, str(src)],
                               capture_output=True, text=True)
         if proc.returncode != 0:
             raise BuildError(f"{compiler} failed on {src.name}:\n{proc.stderr}")

@@ -63,3 +63,14 @@ def test_readv_parks_like_read(build, capfd, monkeypatch):
         kernel.shutdown()
     assert "rounds 200 sum 139900 child exit 0" in capfd.readouterr().out
     assert kernel.sched.hook_switches >= 390           # ~2 per round
+
+
+def test_switches_between_programs_at_the_same_addresses(build):
+    """Programs whose code sits at the same virtual addresses take turns through pipes,
+    each switch loading CR3. Two builds of pipe_echo.c differ only in one immediate at
+    the same address (the byte they XOR with): a jump cache entry kept across a switch
+    would run one's code in the other and change the checksum."""
+    parent = build("pipe_exec_echo", "musl")
+    echo1, echo2 = (str(build("pipe_echo", "musl", (f"ECHO_KEY={key}",))) for key in (1, 2))
+    native, _ = differential([parent, "300", echo1, echo2, echo1])
+    assert b"rounds 300" in native[0] and b"failed 0" in native[0]
