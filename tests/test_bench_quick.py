@@ -54,7 +54,8 @@ def test_ratios_are_paired_within_each_repetition():
     samples = {"glasskernel": [2.0, 8.0, 3.0], "qemu-user": [1.0, 4.0, 2.0],
                "qiling": [10.0, 10.0, 10.0], "native": [1.0, 1.0]}
     paired = run.paired_ratios(samples, {"qiling": "boom"})
-    assert paired == {"qemu-user": 2.0}           # median of 2.0, 2.0, 1.5; errors and gaps left out
+    # the median of 2.0, 2.0 and 1.5; qiling (an error) and native (a gap) are left out
+    assert paired == {"qemu-user": 2.0}
     res = {"glasskernel": {"min": 2.0, "median": 3.0, "paired": paired},
            "qemu-user": {"min": 1.0, "median": 2.0}, "native": {"min": 1.0, "median": 1.0}}
     assert run.targets.gk_ratio(res, "qemu-user") == 2.0      # not 3.0 / 2.0

@@ -30,6 +30,7 @@ TASK_STOPPED = TaskState.STOPPED
 EXIT_ZOMBIE = TaskState.ZOMBIE
 EXIT_DEAD = TaskState.DEAD
 
+
 @dataclass
 class Cred:
     """struct cred: the identities a task acts with (include/linux/cred.h)."""

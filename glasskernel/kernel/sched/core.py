@@ -16,7 +16,8 @@ from glasskernel.kernel.sched.fair import (SchedEntity, check_preempt_tick, chec
                                            nice_to_weight, place_entity, update_curr)
 from glasskernel.kernel.sched.park import is_parked
 from glasskernel.kernel.sched.wait import signal_pending
-from glasskernel.kernel.task import TASK_INTERRUPTIBLE, TASK_RUNNING, TASK_STOPPED, TASK_UNINTERRUPTIBLE
+from glasskernel.kernel.task import (TASK_INTERRUPTIBLE, TASK_RUNNING, TASK_STOPPED,
+                                     TASK_UNINTERRUPTIBLE)
 from glasskernel.kernel.trace import tracepoint
 from glasskernel.kernel.trace.tracepoint import trace_enter, trace_event, trace_exit, traced
 

@@ -102,4 +102,5 @@ def resume_parked(kernel, task) -> None:
     kernel.set_user_reg(task, "rip", kernel.get_user_reg(task, "rip") + SYSCALL_INSN_LEN)
 
 
-__all__ = ["ERESTART_PARK", "is_parked", "park_in_hook", "may_park", "resume_parked", "sleep_parked", "unpark"]
+__all__ = ["ERESTART_PARK", "is_parked", "park_in_hook", "may_park", "resume_parked",
+           "sleep_parked", "unpark"]

@@ -5,7 +5,8 @@ sleeping and calls ``schedule()``; whoever makes the condition true calls ``wake
 which makes the sleepers runnable again. The sleeper re-checks its condition: wake-ups
 may be spurious, and a signal may have arrived instead.
 """
-from glasskernel.kernel.task import EXIT_ZOMBIE, TASK_INTERRUPTIBLE, TASK_RUNNING, TASK_UNINTERRUPTIBLE
+from glasskernel.kernel.task import (EXIT_ZOMBIE, TASK_INTERRUPTIBLE, TASK_RUNNING,
+                                     TASK_UNINTERRUPTIBLE)
 from glasskernel.uapi.errno import ERESTARTSYS, KernelError
 
 

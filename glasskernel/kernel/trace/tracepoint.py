@@ -5,8 +5,9 @@ function calls (a signal generated, a pipe waking its reader, a timer tick) call
 ``trace_event``. When no tracer is attached, a traced function costs one global lookup
 and a test, and a traced *method* costs nothing: its class holds the plain function
 until a tracer attaches, which puts the wrapper in its place (detaching takes it out
-again), as Linux's static keys patch a tracepoint's jump in and out. When one is, every entry, exit and event becomes a ``TraceEvent`` handed to
-each probe in turn: the recorder behind ``glasskernel trace`` and ``--timeline``, the
+again), as Linux's static keys patch a tracepoint's jump in and out. When a tracer is
+attached, every entry, exit and event becomes a ``TraceEvent`` handed to each probe in
+turn: the recorder behind ``glasskernel trace`` and ``--timeline``, the
 breakpoint console, or a Python callback from the API.
 
 Events carry what teaches something: the arguments a reader of the kernel source would

@@ -69,9 +69,9 @@ def do_syscall_64(kernel) -> bool:
     invoke() (slow syscalls, exit included, never get here), and the uncommon outcomes
     are left to ``_fast_syscall_exit``. A syscall that must wait may park its task
     (ERESTART_PARK) and hand the CPU to a parked task in place (park.py): the loop then
-    runs that task's syscall again, and the hook returns into it. The CPU calls this straight from its C
-    hook, so it must not raise: an exception is handed to the CPU, which re-raises it
-    once stopped.
+    runs that task's syscall again, and the hook returns into it. The CPU calls this
+    straight from its C hook, so it must not raise: an exception is handed to the CPU,
+    which re-raises it once stopped.
     """
     try:
         task = kernel.current
