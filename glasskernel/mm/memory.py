@@ -17,7 +17,7 @@ from glasskernel.arch.x86.mm.pgtable import (_PAGE_NX, _PAGE_PRESENT, _PAGE_RW, 
                                              pte_write)
 from glasskernel.mm.filemap import FAULT_AROUND_PAGES, file_cache_key
 from glasskernel.mm.vm_flags import VmFlags
-from glasskernel.mm.page_alloc import PAGE_MASK, PAGE_SIZE
+from glasskernel.mm.page_alloc import PAGE_MASK, PAGE_SHIFT, PAGE_SIZE
 from glasskernel.uapi.errno import Errno, KernelError
 
 SEGV_MAPERR = 1
@@ -25,6 +25,7 @@ SEGV_ACCERR = 2
 STACK_GUARD_GAP = 256 * PAGE_SIZE
 _DEFAULT_STACK_LIMIT = 8 << 20
 _USER_PAGE = _PAGE_PRESENT | _PAGE_USER
+UACCESS_TLB_PAGES = 512     # the kernel's user-access TLB starts over past this many pages
 
 
 class VmFault(Exception):
@@ -225,19 +226,35 @@ def do_user_addr_fault(mm, addr: int, stack_limit: int = _DEFAULT_STACK_LIMIT) -
 
 def _user_pte(mm, va: int, write: bool) -> int:
     """The PTE for kernel access to user va, faulting the page in if needed (EFAULT if
-    it cannot be)."""
+    it cannot be). The page goes into the kernel's user-access TLB."""
     if va >= 0x0000_8000_0000_0000:
         raise KernelError(Errno.EFAULT)
     pte = mm.pgtable.get_pte(va)
     # pte_present, pte_user and (for a write) pte_write, tested at once: every copy
-    # from or to user memory comes through here.
+    # from or to user memory that misses the TLB comes through here.
     if pte & _USER_PAGE != _USER_PAGE or (write and not pte & _PAGE_RW):
         try:
             __handle_mm_fault(mm, va, write, _DEFAULT_STACK_LIMIT, pte)
         except VmFault:
             raise KernelError(Errno.EFAULT) from None
         pte = mm.pgtable.get_pte(va)
+    if pte & _USER_PAGE == _USER_PAGE:
+        _uaccess_tlb_fill(mm.pgtable, va, pte)
     return pte
+
+
+def _uaccess_tlb_fill(pgtable, va: int, pte: int) -> None:
+    """Remember a walked user page in the kernel's user-access TLB (PageTable.uaccess_*):
+    readable always, writable when the PTE allows writes and the page holds no code (a
+    write there must drop translated code, which only the walk does)."""
+    reads = pgtable.uaccess_read
+    if len(reads) >= UACCESS_TLB_PAGES:
+        pgtable.flush_uaccess()
+    vpn = va >> PAGE_SHIFT
+    page = pte & PTE_PFN_MASK
+    reads[vpn] = page
+    if pte & _PAGE_RW and pte & _PAGE_NX:
+        pgtable.uaccess_write[vpn] = page
 
 
 def _user_page(mm, va: int, write: bool) -> int:
@@ -246,7 +263,11 @@ def _user_page(mm, va: int, write: bool) -> int:
 
 
 def user_read(mm, addr: int, n: int) -> bytes:
-    """copy_from_user over the page tables."""
+    """copy_from_user over the page tables (a page in the kernel's TLB needs no walk)."""
+    page = mm.pgtable.uaccess_read.get(addr >> PAGE_SHIFT)
+    if page is not None and (addr & (PAGE_SIZE - 1)) + n <= PAGE_SIZE:
+        pa = page | (addr & (PAGE_SIZE - 1))
+        return mm.view[pa:pa + n].tobytes()
     if addr + n > 0x0000_8000_0000_0000 or addr < 0:
         raise KernelError(Errno.EFAULT)
     view = mm.view
@@ -264,8 +285,14 @@ def user_read(mm, addr: int, n: int) -> bytes:
 
 
 def user_write(mm, addr: int, data) -> None:
-    """copy_to_user over the page tables (copy-on-write pages are broken first)."""
+    """copy_to_user over the page tables (copy-on-write pages are broken first; a page
+    in the kernel's TLB needs no walk)."""
     n = len(data)
+    page = mm.pgtable.uaccess_write.get(addr >> PAGE_SHIFT)
+    if page is not None and (addr & (PAGE_SIZE - 1)) + n <= PAGE_SIZE:
+        pa = page | (addr & (PAGE_SIZE - 1))
+        mm.view[pa:pa + n] = data
+        return
     if addr + n > 0x0000_8000_0000_0000 or addr < 0:
         raise KernelError(Errno.EFAULT)
     if (addr & (PAGE_SIZE - 1)) + n <= PAGE_SIZE:       # within one page: most copies

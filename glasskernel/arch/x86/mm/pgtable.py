@@ -89,6 +89,13 @@ class PageTable:
         # Tables are created only by pte_slot, which records each leaf here, so this
         # also lists every leaf table of the address space (present_ptes uses that).
         self._leaf = {}
+        # The kernel's TLB for its own copies to and from user memory (copy_from_user and
+        # copy_to_user, mm/memory.py): virtual page number → physical page, for user
+        # pages whose PTE allows a read (uaccess_read) or a write to data (uaccess_write).
+        # mm/memory.py fills them on a walk; every PTE change below empties them, as
+        # flush_tlb empties the CPU's. The dicts are never rebound (only emptied).
+        self.uaccess_read = {}
+        self.uaccess_write = {}
         if kernel_pgd_entry:
             # pgd_alloc: every address space maps the kernel half the same way.
             _pack(self.view, self.pgd + KERNEL_PGD_INDEX * 8, kernel_pgd_entry)
@@ -127,7 +134,13 @@ class PageTable:
         slot = self.pte_slot(va)
         return _unpack(self.view, slot)[0] if slot else 0
 
+    def flush_uaccess(self) -> None:
+        """Empty the kernel's user-access TLB: a PTE is about to change."""
+        self.uaccess_read.clear()
+        self.uaccess_write.clear()
+
     def set_pte(self, va: int, pte: int) -> None:
+        self.flush_uaccess()
         leaf = self._leaf.get(va >> 21)
         slot = (leaf + ((va >> PAGE_SHIFT) & 511) * 8 if leaf is not None
                 else self.pte_slot(va, create=True))
@@ -138,6 +151,7 @@ class PageTable:
         slot = self.pte_slot(va)
         if not slot:
             return 0
+        self.flush_uaccess()
         old = _unpack(self.view, slot)[0]
         _pack(self.view, slot, 0)
         return old
@@ -152,6 +166,7 @@ class PageTable:
     def set_ptes(self, va: int, ptes) -> None:
         """Write consecutive PTEs from va on, in one leaf table, with one pack."""
         ptes = list(ptes)
+        self.flush_uaccess()
         _entries_struct(len(ptes)).pack_into(self.view, self.pte_slot(va, create=True), *ptes)
 
     def take_ptes(self, start: int, end: int) -> list:
@@ -159,6 +174,7 @@ class PageTable:
         with one write (zap_page_range). A leaf entry is 0 or present, so the present
         ones are picked in C (compress)."""
         taken = []
+        self.flush_uaccess()
         for _first, count, slot in self._leaf_ranges(start, end):
             entries = _entries_struct(count).unpack_from(self.view, slot)
             if any(entries):
@@ -172,6 +188,8 @@ class PageTable:
         first (COW). Returns the PTEs now shared, in address order (a leaf entry is 0 or
         present, there is no swap: the present ones are picked in C)."""
         shared = []
+        self.flush_uaccess()
+        dst.flush_uaccess()
         for first, count, slot in self._leaf_ranges(start, end):
             packer = _entries_struct(count)
             entries = packer.unpack_from(self.view, slot)
@@ -214,3 +232,4 @@ class PageTable:
             self.phys.put_page(page)
         self.table_pages = []
         self._leaf = {}
+        self.flush_uaccess()
