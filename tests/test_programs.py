@@ -265,3 +265,15 @@ def test_mm_ops(build, toolchain, tmp_path):
     exe = build("mm_ops", toolchain)
     native, _ = differential([exe, str(tmp_path)])
     assert b"FAIL" not in native[0]
+
+
+def test_uaccess_after_mapping_changes(build, toolchain):
+    """The kernel's copies to and from a page it touched before follow mprotect, munmap,
+    fork's copy-on-write and new code: its user-access TLB forgets changed PTEs."""
+    exe = build("uaccess_tlb", toolchain)
+    native, _ = differential([exe])
+    out = native[0].decode()
+    assert "fill after PROT_READ: -1 Bad address" in out
+    assert "drain after munmap: -1 Bad address" in out
+    assert "child sees: before fork" in out and "parent sees: parent only" in out
+    assert "code returns 1\ncode returns 2" in out

@@ -58,3 +58,19 @@ def test_share_ptes_copies_and_write_protects():
     assert table.present_ptes(start, end) == mapped                 # the parent's too
     outside = sorted((va, pte) for va, pte in expect.items() if not start <= va < end)
     assert [p for p in table.present_ptes(0, 1 << 47) if not start <= p[0] < end] == outside
+
+
+def test_every_pte_change_empties_the_uaccess_tlb():
+    """The kernel's user-access TLB (mm/memory.py fills it) must not outlive any PTE
+    change: each mutator empties both halves, in the source and the fork target."""
+    table, expect = mapped_table(5)
+    va = sorted(expect)[0]
+    other = PageTable(table.phys)
+    changes = [lambda: table.set_pte(va, expect[va]), lambda: table.clear_pte(va),
+               lambda: table.set_ptes(va, [expect[va]]), lambda: table.take_ptes(va, va + 1),
+               lambda: table.share_ptes(other, va, va + PAGE_SIZE, wrprotect=True),
+               lambda: other.share_ptes(table, 0, 0, wrprotect=False), table.free_tables]
+    for change in changes:
+        table.uaccess_read[1] = table.uaccess_write[1] = 0x1000
+        change()
+        assert table.uaccess_read == {} and table.uaccess_write == {}
