@@ -84,7 +84,9 @@ class Task:
     pid: int                            # kernel: thread id in the root pid namespace
     tgid: int                           # kernel: thread-group (process) id
     comm: str = ""                      # task: executable name, 15 chars at most
-    state: TaskState = TaskState.RUNNING  # kernel
+    # kernel. A default made per instance, not a class attribute: an Enum member on the
+    # class stops the interpreter from caching where task.state is (its class is mutable).
+    state: TaskState = field(default_factory=lambda: TaskState.RUNNING)
     parent: "Task | None" = None        # kernel: who gets SIGCHLD
     real_parent: "Task | None" = None   # kernel: who forked us
     children: list = field(default_factory=list)  # kernel
