@@ -84,7 +84,8 @@ def place_entity(rq, se: SchedEntity, initial: bool) -> None:
         vruntime += calc_delta_fair(sched_slice(rq, se), se)       # START_DEBIT
     else:
         vruntime -= SCHED_LATENCY_NS // 2                         # GENTLE_FAIR_SLEEPERS
-    se.vruntime = max(se.vruntime, vruntime)
+    if vruntime > se.vruntime:              # max(), which the interpreter calls generically
+        se.vruntime = vruntime
 
 
 def check_preempt_tick(rq) -> bool:

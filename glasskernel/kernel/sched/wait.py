@@ -78,8 +78,9 @@ class WaitQueue:
 
 
 def signal_pending(task) -> bool:
-    """A signal that is not blocked (or SIGKILL, which never is) waits for the task."""
-    return bool(task.pending & ~(task.blocked & ~(1 << 8))) or task.signal.group_exit
+    """A signal that is not blocked (or SIGKILL, which never is) waits for the task.
+    (A comparison, not bool(): the interpreter does not specialize that call.)"""
+    return task.pending & ~(task.blocked & ~(1 << 8)) != 0 or task.signal.group_exit
 
 
 def wait_event(task, wq: WaitQueue, condition, interruptible: bool = True, timeout_ns=None) -> bool:
