@@ -23,6 +23,8 @@ class TaskState(str, Enum):
 
 # Linux's names for the states, as plain module constants: reading an Enum member through
 # its class costs a descriptor call (~0.1-0.4 us), too much for the scheduler's hot paths.
+# A task's state is always one of these members, so hot paths test it with ``is``: an
+# Enum's == is a generic call the interpreter does not specialize.
 TASK_RUNNING = TaskState.RUNNING
 TASK_INTERRUPTIBLE = TaskState.INTERRUPTIBLE
 TASK_UNINTERRUPTIBLE = TaskState.UNINTERRUPTIBLE

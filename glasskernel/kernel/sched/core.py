@@ -159,7 +159,7 @@ class Scheduler:
         rq = self.rq
         best = rq.leftmost()
         curr = rq.curr
-        if (curr.on_rq and curr.state == TASK_RUNNING
+        if (curr.on_rq and curr.state is TASK_RUNNING
                 and (best is None or curr.se.vruntime < best.se.vruntime)):
             best = curr
         return self.idle if best is None else best
@@ -193,7 +193,7 @@ class Scheduler:
     def _put_prev(self, prev, now: int) -> None:
         """put_prev_task: charge prev for its run; a prev that sleeps leaves the queue."""
         update_curr(self.rq, now)
-        if prev is not self.idle and prev.state != TASK_RUNNING:
+        if prev is not self.idle and prev.state is not TASK_RUNNING:
             prev.on_rq = False          # dequeue() of curr, which is never in the queue list
         self.need_resched = False
 

@@ -120,7 +120,7 @@ def sleep_once(task, interruptible: bool = True) -> None:
 
 def finish_wait(task) -> None:
     """Back to TASK_RUNNING after a wait (unless the task died meanwhile)."""
-    if task.state != EXIT_ZOMBIE:
+    if task.state is not EXIT_ZOMBIE:
         task.state = TASK_RUNNING
 
 
