@@ -6,7 +6,7 @@ the VMA, and each mapped page takes one frame reference.
 """
 from glasskernel.arch.x86.mm.pgtable import pte_pfn_addr, pte_present, pte_write
 from glasskernel.mm.filemap import FAULT_AROUND_PAGES
-from glasskernel.mm.memory import do_user_addr_fault
+from glasskernel.mm.memory import do_user_addr_fault, zap_page_range
 from glasskernel.mm.mm_types import MmStruct, VmArea
 from glasskernel.mm.page_alloc import PAGE_SIZE, PhysicalMemory
 from glasskernel.mm.vm_flags import VmFlags
@@ -74,3 +74,30 @@ def test_a_warm_fault_maps_the_cached_pages_of_its_window():
     do_user_addr_fault(second, window_end + 5)
     assert _present_pages(second, window_end, start + pages * PAGE_SIZE) == set(
         range(window_end, start + pages * PAGE_SIZE, PAGE_SIZE))
+
+
+def test_a_window_follows_pages_cached_after_it_was_mapped():
+    # Fault-around's PTE runs are kept per file (PageCache.window_ptes): a page read in
+    # later, and a page the cache gives up, must show in the next mm's window.
+    mm, vma = _mm_with_file(0x400000, 8)
+    for va in (0x400000, 0x402000):
+        do_user_addr_fault(mm, va)
+    second = MmStruct(mm.phys, 0)
+    second.insert_vma(VmArea(vma.start, vma.end, vma.flags, vma.file))
+    do_user_addr_fault(second, 0x400000)
+    assert _present_pages(second, vma.start, vma.end) == {0x400000, 0x402000}
+    do_user_addr_fault(mm, 0x405000)                   # read in: now cached too
+    third = MmStruct(mm.phys, 0)
+    third.insert_vma(VmArea(vma.start, vma.end, vma.flags, vma.file))
+    do_user_addr_fault(third, 0x400000)
+    assert _present_pages(third, vma.start, vma.end) == {0x400000, 0x402000, 0x405000}
+    # Unmapped everywhere, the cache drops its pages: a new window maps none of them.
+    for each in (mm, second, third):
+        zap_page_range(each, vma.start, vma.end)
+    mm.phys.page_cache.shrink()
+    fourth = MmStruct(mm.phys, 0)
+    fourth.insert_vma(VmArea(vma.start, vma.end, vma.flags, vma.file))
+    do_user_addr_fault(fourth, 0x401000)
+    assert _present_pages(fourth, vma.start, vma.end) == {0x401000}
+    pte = fourth.pgtable.get_pte(0x401000)
+    assert bytes(fourth.view[pte_pfn_addr(pte):pte_pfn_addr(pte) + 4]) == b"\1" * 4

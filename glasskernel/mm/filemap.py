@@ -52,14 +52,29 @@ class PageCache:
         self.files = {}                  # one address_space per file key
         self.count = 0                   # frames held, all files together
         self._empty = {}
+        # Fault-around's PTE runs per file key, {(first index, count, flags): (ptes,
+        # frames)}: every exec of a program maps the same windows of its text, so a run
+        # is built once; dropped whenever the file's cached pages change.
+        self._windows = {}
 
     def find_page(self, key, index: int):
         """The cached frame of a page, or None (no reference taken)."""
         return self.files.get(key, self._empty).get(index)
 
-    def file_pages(self, key) -> dict:
-        """The cached pages of one file, index → frame (read-only for the caller)."""
-        return self.files.get(key, self._empty)
+    def window_ptes(self, key, first: int, count: int, flags: int) -> tuple:
+        """For fault-around: (ptes, frames) of file pages [first, first + count), where
+        ptes[i] maps page first + i with flags if it is cached and is 0 if not, and frames
+        lists the cached frames in order. The lists are shared: callers only read them."""
+        runs = self._windows.get(key)
+        if runs is None:
+            runs = self._windows[key] = {}
+        run = runs.get((first, count, flags))
+        if run is None:
+            cached = self.files.get(key, self._empty)
+            frames = list(map(cached.get, range(first, first + count)))
+            ptes = [0 if frame is None else frame | flags for frame in frames]
+            run = runs[(first, count, flags)] = (ptes, list(filter(None, frames)))
+        return run
 
     def read_page(self, file, key, index: int):
         """The page's frame, reading it in if needed; (frame, fresh). The caller gets a
@@ -75,6 +90,7 @@ class PageCache:
         if data:
             self.phys.view[frame:frame + len(data)] = data
         self.files.setdefault(key, {})[index] = frame     # the cache's own reference
+        self._windows.pop(key, None)
         self.count += 1
         self.phys.get_page(frame)            # and the caller's
         return frame, True
@@ -84,6 +100,7 @@ class PageCache:
         for key, pages in list(self.files.items()):
             for index, frame in list(pages.items()):
                 if self.phys.page_count(frame) == 1:
+                    self._windows.pop(key, None)
                     del pages[index]
                     self.count -= 1
                     self.phys.put_page(frame)

@@ -131,26 +131,24 @@ def filemap_map_pages(mm, vma, page_va: int, key, index: int) -> bool:
     aligned = page_va & ~(window - 1)
     start = max(vma.start, aligned)
     end = min(vma.end, aligned + window)        # never past the window: one leaf table
-    cached = mm.phys.page_cache.file_pages(key)
     first_index = vma.file_offset(start) // PAGE_SIZE
     count = (end - start) // PAGE_SIZE
-    frames = list(map(cached.get, range(first_index, first_index + count)))
-    mapped = list(filter(None, frames))         # (a frame is never 0)
+    template, mapped = mm.phys.page_cache.window_ptes(key, first_index, count,
+                                                      vma_pte_flags(vma, False))
     if not mapped:
         return False
     # The window is aligned and at most 2 MiB, so it lies in one leaf table: its PTEs
     # are read and written back at once. A leaf entry is 0 or present; present ones
     # stay as they are.
-    flags = vma_pte_flags(vma, False)
     ptes = mm.pgtable.ptes(start, count)
     if any(ptes):
-        new = [pte or (0 if frame is None else frame | flags) for pte, frame in zip(ptes, frames)]
-        mapped = [frame for pte, frame in zip(ptes, frames) if frame is not None and not pte]
+        new = [pte or fresh for pte, fresh in zip(ptes, template)]
+        mapped = [fresh & PTE_PFN_MASK for pte, fresh in zip(ptes, template) if fresh and not pte]
     else:                                       # a fresh window: what exec's faults meet
-        new = [0 if frame is None else frame | flags for frame in frames]
+        new = template
     mm.phys.get_pages(mapped)
     mm.pgtable.set_ptes(start, new)
-    return frames[index - first_index] is not None
+    return template[index - first_index] != 0
 
 
 def do_shared_fault(mm, vma, page_va: int) -> None:
