@@ -80,11 +80,17 @@ class KSigaction:
         return new
 
 
+# The plain SIG_DFL and SIG_IGN entries, shared by every table (entries never change in
+# place): a new table starts with the first, and execve's flush installs them.
+_DFL_ACTION = KSigaction(SIG_DFL)
+_IGN_ACTION = KSigaction(SIG_IGN)
+
+
 @dataclass(eq=False)
 class SighandStruct:
     """sighand_struct: the handler of each signal, shared by threads (CLONE_SIGHAND)."""
 
-    action: list = field(default_factory=lambda: [KSigaction() for _ in range(NSIG + 1)])
+    action: list = field(default_factory=lambda: [_DFL_ACTION] * (NSIG + 1))
     users: int = 1
 
     def copy(self) -> "SighandStruct":
@@ -175,8 +181,10 @@ def flush_signal_handlers(task) -> None:
     """execve: caught signals go back to SIG_DFL; ignored ones stay ignored; flags clear."""
     actions = task.sighand.action
     for signo, action in enumerate(actions):
+        if action is _DFL_ACTION or action is _IGN_ACTION:     # most of them: nothing to do
+            continue
         if action.handler not in (SIG_DFL, SIG_IGN) or action.flags or action.restorer or action.mask:
-            actions[signo] = KSigaction(SIG_IGN if action.handler == SIG_IGN else SIG_DFL)
+            actions[signo] = _IGN_ACTION if action.handler == SIG_IGN else _DFL_ACTION
 
 
 def flush_sigqueue_mask(task, mask: int) -> None:
