@@ -90,26 +90,27 @@ PROFILE_NOTES = {
         "a write that wakes the parked reader, a read that parks (ERESTART_PARK), the "
         "switch inside the hook (`__schedule`'s bookkeeping, one C call for the contexts "
         "and CR3) and the woken reader's read run again. Counted with cachegrind in steady "
-        "state (`bench/instructions.py --no-preempt pipe_pingpong`): ~224k host "
-        "instructions per round trip, 311k before the latest round of work: the patched "
-        "Unicorn no longer clears its 32 KiB jump cache at each CR3 load (-65k) and the "
-        "Python lost ~9% (no exception to park, no argument slicing at dispatch). What is "
-        "left is ~3,300 bytecodes and ~105 Python calls, spread thin: dispatch ~17%, the "
-        "scheduler (wake-up, update_curr, pick) ~29%, park and switch glue ~15%, "
-        "read/write and the pipe ~24%, user copies ~15%. Timed in place, the switch's C "
-        "call costs 1.6-2.9 µs (its copies and the emulator's own state miss the cache "
-        "the Python left behind), ~4% of a round trip. This machine's speed drifts: within "
-        "one run a round trip moved between ~35 and ~70 µs over seconds while qemu-user "
-        "stayed near 17 µs, so the paired ratio still moves by ±20% from run to run."),
+        "state (`bench/instructions.py --no-preempt pipe_pingpong`): ~184k host "
+        "instructions per round trip (311k two rounds of work ago): the patched Unicorn "
+        "no longer clears its 32 KiB jump cache at each CR3 load, the kernel keeps its "
+        "own TLB for user copies (no page walk for the four one-byte copies), and the "
+        "interpreter now caches the hot attributes (task.state and a forked task's "
+        "thread_struct had made it take the generic path). What is left is ~3,000 "
+        "bytecodes and ~95 Python calls, spread thin: dispatch, the scheduler (wake-up, "
+        "update_curr, pick), park and switch glue, read/write and the pipe, in about "
+        "equal parts. This machine's speed drifts: within one run a round trip moved "
+        "between ~27 and ~48 µs over seconds while qemu-user stayed near 17 µs, so the "
+        "paired ratio moves by ±20% from run to run."),
     "busybox_true_loop": (
         "Per iteration: emulating sh and busybox (TLB refills and jump-cache misses after "
         "each CR3 load among it), execve, fork, a few read faults (the 2 MiB fault-around "
         "window maps the cached pages of busybox's text), copy-on-write faults, exit. "
-        "Counted with cachegrind: ~8.1M host instructions per iteration, 8.5M before the "
-        "patched Unicorn stopped clearing its whole jump cache at every TLB flush (an "
-        "iteration loads CR3 and flushes many times). Of the Python, mapping and "
-        "unmapping the fault-around window (PTE lists and page reference counts, per "
-        "page) is the largest single part."),
+        "Counted with cachegrind: ~7.5M host instructions per iteration (8.5M two rounds "
+        "of work ago: the patched Unicorn stopped clearing its whole jump cache at every "
+        "TLB flush; fault-around reuses each window's PTE list, kept by the page cache). "
+        "Of the Python, page faults (~30 per iteration, ~14 µs each), execve and fork "
+        "are the largest parts; the per-page reference counts of mapping and unmapping "
+        "(~250 pages each way) come next."),
     "fork_exec_wait": (
         "Faults of the exec'd program and the exec itself dominate; see "
         "busybox_true_loop."),
