@@ -140,7 +140,8 @@ class PageTable:
         self.uaccess_write.clear()
 
     def set_pte(self, va: int, pte: int) -> None:
-        self.flush_uaccess()
+        if self.uaccess_read:               # (uaccess_write is never filled alone)
+            self.flush_uaccess()
         leaf = self._leaf.get(va >> 21)
         slot = (leaf + ((va >> PAGE_SHIFT) & 511) * 8 if leaf is not None
                 else self.pte_slot(va, create=True))
