@@ -19,6 +19,7 @@ first, then the lowest number), carries out default actions, and returns the fir
 signal that has a handler; arch/x86/kernel/signal.py builds its frame. Faults in user
 code arrive through ``force_sig_fault``. The syscalls are in signal_syscalls.py.
 """
+import dataclasses
 import struct
 from dataclasses import dataclass, field
 
@@ -58,11 +59,11 @@ SEND_SIG_NOINFO = None                # SI_USER from the current task
 SEND_SIG_PRIV = "priv"                # SI_KERNEL: sent by the kernel itself
 
 
-@dataclass
+@dataclass(frozen=True)
 class KSigaction:
-    """k_sigaction. Once in a sighand table it is never changed in place: sighand copies
-    share these objects (fork copies the table, not its 64 entries), so a change installs
-    a new one (``replace``)."""
+    """k_sigaction. Immutable: sighand copies share these objects (fork copies the table,
+    not its 64 entries, and every table starts with one shared SIG_DFL entry), so a
+    change installs a new one (``replace``)."""
 
     handler: int = SIG_DFL
     flags: int = 0
@@ -74,10 +75,7 @@ class KSigaction:
 
     def replace(self, **changes) -> "KSigaction":
         """A copy with some fields changed."""
-        new = self.copy()
-        for name, value in changes.items():
-            setattr(new, name, value)
-        return new
+        return dataclasses.replace(self, **changes)
 
 
 # The plain SIG_DFL and SIG_IGN entries, shared by every table (entries never change in

@@ -39,10 +39,9 @@ def sys_rt_sigaction(task, sig, act, oact, sigsetsize) -> int:
     k = task.sighand.action[signo]
     if k.flags & SA_IMMUTABLE:
         raise KernelError(Errno.EINVAL)
-    old = k.copy()
+    old = k
     if new is not None:
-        new.flags &= UAPI_SA_FLAGS
-        new.mask &= ~_UNBLOCKABLE
+        new = new.replace(flags=new.flags & UAPI_SA_FLAGS, mask=new.mask & ~_UNBLOCKABLE)
         task.sighand.action[signo] = new
         if sig_handler_ignored(new.handler, signo):
             flush_sigqueue_mask(task, sigmask(signo))     # POSIX: discard what is now ignored

@@ -14,7 +14,7 @@ from glasskernel.fs.libfs import SyntheticFs
 from glasskernel.fs.proc import array, sysinfo, task_mmu
 from glasskernel.fs.proc.root import ProcRoot
 from glasskernel.kernel.pid import Nsproxy, PidNamespace, alloc_pid
-from glasskernel.kernel.signal import SighandStruct
+from glasskernel.kernel.signal import KSigaction, SighandStruct
 from glasskernel.kernel.task import Cred, SignalStruct, Task, TaskState
 from glasskernel.mm.mm_types import MmStruct, VmArea
 from glasskernel.mm.page_alloc import PhysicalMemory
@@ -214,8 +214,8 @@ def test_stat_has_52_fields_with_task_state(world):
 
 def test_stat_signal_masks(world):
     p = world.process("p", world.init)
-    p.sighand.action[2].handler = 1                         # SIGINT ignored
-    p.sighand.action[15].handler = 0x401234                 # SIGTERM caught
+    p.sighand.action[2] = KSigaction(1)                     # SIGINT ignored
+    p.sighand.action[15] = KSigaction(0x401234)             # SIGTERM caught
     p.blocked = 1 << 9                                      # SIGUSR1 blocked
     p.pending = 1 << 16                                     # SIGCHLD pending
     f = stat_fields(world.read(f"{p.pid}/stat", p))
