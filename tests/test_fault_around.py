@@ -101,3 +101,22 @@ def test_a_window_follows_pages_cached_after_it_was_mapped():
     assert _present_pages(fourth, vma.start, vma.end) == {0x401000}
     pte = fourth.pgtable.get_pte(0x401000)
     assert bytes(fourth.view[pte_pfn_addr(pte):pte_pfn_addr(pte) + 4]) == b"\1" * 4
+
+
+def test_fault_around_keeps_a_private_copy_in_its_window():
+    # A written page of a private writable mapping is the process's own copy: a later
+    # fault-around over its window maps the other cached pages around it, not over it.
+    phys = PhysicalMemory(64 << 20)
+    file = FakeFile(8)
+    flags = VmFlags.VM_READ | VmFlags.VM_WRITE
+    warm = MmStruct(phys, 0)
+    warm.insert_vma(VmArea(0x400000, 0x408000, flags, file))
+    for va in range(0x400000, 0x408000, PAGE_SIZE):
+        do_user_addr_fault(warm, va)                    # every page cached
+    mm = MmStruct(phys, 0)
+    mm.insert_vma(VmArea(0x400000, 0x408000, flags, file))
+    mm.write(0x401000, b"mine")                         # a read fault, then copy-on-write
+    zap_page_range(mm, 0x400000, 0x401000)              # leave a hole in the window
+    do_user_addr_fault(mm, 0x400000)                    # fault-around over a used window
+    assert mm.read(0x401000, 4) == b"mine"
+    assert mm.read(0x400000, 4) == b"\0" * 4 and mm.read(0x407000, 4) == b"\7" * 4

@@ -53,18 +53,19 @@ class PageCache:
         self.count = 0                   # frames held, all files together
         self._empty = {}
         # Fault-around's PTE runs per file key, {(first index, count, flags): (ptes,
-        # frames)}: every exec of a program maps the same windows of its text, so a run
-        # is built once; dropped whenever the file's cached pages change.
+        # frames, packed)}: every exec of a program maps the same windows of its text, so
+        # a run is built once; dropped whenever the file's cached pages change.
         self._windows = {}
 
     def find_page(self, key, index: int):
         """The cached frame of a page, or None (no reference taken)."""
         return self.files.get(key, self._empty).get(index)
 
-    def window_ptes(self, key, first: int, count: int, flags: int) -> tuple:
-        """For fault-around: (ptes, frames) of file pages [first, first + count), where
-        ptes[i] maps page first + i with flags if it is cached and is 0 if not, and frames
-        lists the cached frames in order. The lists are shared: callers only read them."""
+    def window_ptes(self, key, first: int, count: int, flags: int, pack) -> tuple:
+        """For fault-around: (ptes, frames, packed) of file pages [first, first + count),
+        where ptes[i] maps page first + i with flags if it is cached and is 0 if not,
+        frames lists the cached frames in order and packed is pack(ptes), the entries as
+        the page table holds them. Shared: callers only read them."""
         runs = self._windows.get(key)
         if runs is None:
             runs = self._windows[key] = {}
@@ -73,7 +74,7 @@ class PageCache:
             cached = self.files.get(key, self._empty)
             frames = list(map(cached.get, range(first, first + count)))
             ptes = [0 if frame is None else frame | flags for frame in frames]
-            run = runs[(first, count, flags)] = (ptes, list(filter(None, frames)))
+            run = runs[(first, count, flags)] = (ptes, list(filter(None, frames)), pack(ptes))
         return run
 
     def read_page(self, file, key, index: int):

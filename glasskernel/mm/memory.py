@@ -13,8 +13,8 @@ protection violation.
 they walk the page tables, fault pages in the same way, and turn failure into EFAULT.
 """
 from glasskernel.arch.x86.mm.pgtable import (_PAGE_NX, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER,
-                                             PTE_PFN_MASK, pte_flags, pte_pfn_addr, pte_present,
-                                             pte_write)
+                                             PTE_PFN_MASK, pack_ptes, pte_flags, pte_pfn_addr,
+                                             pte_present, pte_write)
 from glasskernel.mm.filemap import FAULT_AROUND_PAGES, file_cache_key
 from glasskernel.mm.vm_flags import VmFlags
 from glasskernel.mm.page_alloc import PAGE_MASK, PAGE_SHIFT, PAGE_SIZE
@@ -133,21 +133,21 @@ def filemap_map_pages(mm, vma, page_va: int, key, index: int) -> bool:
     end = min(vma.end, aligned + window)        # never past the window: one leaf table
     first_index = vma.file_offset(start) // PAGE_SIZE
     count = (end - start) // PAGE_SIZE
-    template, mapped = mm.phys.page_cache.window_ptes(key, first_index, count,
-                                                      vma_pte_flags(vma, False))
+    template, mapped, packed = mm.phys.page_cache.window_ptes(
+        key, first_index, count, vma_pte_flags(vma, False), pack_ptes)
     if not mapped:
         return False
     # The window is aligned and at most 2 MiB, so it lies in one leaf table: its PTEs
-    # are read and written back at once. A leaf entry is 0 or present; present ones
-    # stay as they are.
-    ptes = mm.pgtable.ptes(start, count)
-    if any(ptes):
-        new = [pte or fresh for pte, fresh in zip(ptes, template)]
+    # are read and written at once. A fresh window, what exec's faults meet, takes the
+    # packed run as it is; otherwise present entries (a leaf entry is 0 or present) stay.
+    pgtable = mm.pgtable
+    if pgtable.ptes_clear(start, count):
+        pgtable.set_packed_ptes(start, packed)
+    else:
+        ptes = pgtable.ptes(start, count)
+        pgtable.set_ptes(start, [pte or fresh for pte, fresh in zip(ptes, template)])
         mapped = [fresh & PTE_PFN_MASK for pte, fresh in zip(ptes, template) if fresh and not pte]
-    else:                                       # a fresh window: what exec's faults meet
-        new = template
     mm.phys.get_pages(mapped)
-    mm.pgtable.set_ptes(start, new)
     return template[index - first_index] != 0
 
 

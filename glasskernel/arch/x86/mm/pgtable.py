@@ -68,6 +68,14 @@ def _entries_struct(count: int) -> struct.Struct:
     return struct.Struct(f"<{count}Q")
 
 
+_ZERO_TABLE = bytes(PAGE_SIZE)      # a table's worth of empty entries, to compare with
+
+
+def pack_ptes(ptes: list) -> bytes:
+    """Consecutive PTEs as the table holds them (for PageTable.set_packed_ptes)."""
+    return _entries_struct(len(ptes)).pack(*ptes)
+
+
 def _present(first: int, entries) -> list:
     """[(va, pte)] of the present entries of a leaf table's run starting at va first;
     compress() skips the empty slots in C: most of a table is usually empty."""
@@ -169,6 +177,17 @@ class PageTable:
         ptes = list(ptes)
         self.flush_uaccess()
         _entries_struct(len(ptes)).pack_into(self.view, self.pte_slot(va, create=True), *ptes)
+
+    def ptes_clear(self, va: int, count: int) -> bool:
+        """Are the count PTEs from va on (in one leaf table) all 0? Compared in C."""
+        slot = self.pte_slot(va)
+        return not slot or _ZERO_TABLE.startswith(self.view[slot:slot + count * 8])
+
+    def set_packed_ptes(self, va: int, packed: bytes) -> None:
+        """set_ptes for entries already packed (pack_ptes): one copy into the table."""
+        self.flush_uaccess()
+        slot = self.pte_slot(va, create=True)
+        self.view[slot:slot + len(packed)] = packed
 
     def take_ptes(self, start: int, end: int) -> list:
         """The present PTEs of [start, end), removed: each leaf table's range is zeroed
