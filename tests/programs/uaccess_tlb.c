@@ -21,18 +21,31 @@ static void *page(int prot)
     return p;
 }
 
+/* A fresh pipe in p, or exit. */
+static void open_pipe(int p[2])
+{
+    if (pipe(p) != 0) {
+        perror("pipe");
+        _exit(2);
+    }
+}
+
+static void close_pipe(int p[2])
+{
+    close(p[0]);
+    close(p[1]);
+}
+
 /* read() n bytes sent through a fresh pipe into dst: the kernel writes the page. */
 static long fill(void *dst, const void *src, size_t n)
 {
     int p[2];
     long r;
-    if (pipe(p) != 0 || write(p[1], src, n) != (long)n) {
-        perror("pipe");
+    open_pipe(p);
+    if (write(p[1], src, n) != (long)n)
         _exit(2);
-    }
     r = read(p[0], dst, n);
-    close(p[0]);
-    close(p[1]);
+    close_pipe(p);
     return r;
 }
 
@@ -41,13 +54,9 @@ static long drain(const void *src, size_t n)
 {
     int p[2];
     long r;
-    if (pipe(p) != 0) {
-        perror("pipe");
-        _exit(2);
-    }
+    open_pipe(p);
     r = write(p[1], src, n);
-    close(p[0]);
-    close(p[1]);
+    close_pipe(p);
     return r;
 }
 
