@@ -335,7 +335,7 @@ def user_read_cstring(mm, addr: int, limit: int) -> bytes:
 def zap_page_range(mm, start: int, end: int) -> None:
     """Unmap every present page in [start, end) and drop the frame references."""
     taken = mm.pgtable.take_ptes(start, end)
-    mm.phys.put_pages([pte & PTE_PFN_MASK for pte in taken])
+    mm.phys.put_pages(taken, PTE_PFN_MASK)
     if taken:
         mm.flush_tlb()
 

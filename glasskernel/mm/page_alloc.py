@@ -66,10 +66,13 @@ class PhysicalMemory:
         if count == 0:
             self._free.append(pa)
 
-    def put_pages(self, frames) -> None:
-        """put_page for each of several frames."""
+    def put_pages(self, frames, mask: int = -1) -> None:
+        """put_page for each of several frames. With a mask, each entry is a frame with
+        other bits (a page-table entry) that the mask clears: zap hands its PTEs as they
+        are, without a second list of bare frames."""
         refcount, free = self._refcount, self._free
-        for pa in frames:
+        for entry in frames:
+            pa = entry & mask
             idx = pa >> PAGE_SHIFT
             count = refcount[idx] - 1
             refcount[idx] = count
