@@ -277,3 +277,10 @@ def test_uaccess_after_mapping_changes(build, toolchain):
     assert "drain after munmap: -1 Bad address" in out
     assert "child sees: before fork" in out and "parent sees: parent only" in out
     assert "code returns 1\ncode returns 2" in out
+
+
+def test_pipe_read_into_a_bad_buffer_keeps_the_bytes(build, toolchain):
+    """EFAULT from a pipe read consumes nothing: the next read gets the bytes."""
+    exe = build("pipe_efault", toolchain)
+    native, _ = differential([exe])
+    assert b'read into a buffer: 5 "hello"' in native[0]

@@ -92,6 +92,10 @@ class File:
             self.pos += len(data)
         return data
 
+    def unread(self, data: bytes) -> None:
+        """A read of an unseekable file whose copy to the user faulted (EFAULT): a file
+        that can keeps the bytes for the next read (a pipe does); others drop them."""
+
     def write(self, data: bytes) -> int:
         """vfs_write at the file position (the end for O_APPEND), advancing it."""
         self.check_write()

@@ -93,6 +93,13 @@ class PipeInodeInfo:
             self.bufs.append([bytearray(data), len(data)])
             self.nbytes += len(data)
 
+    def give_back(self, data: bytes) -> None:
+        """Put bytes just taken back at the front (a read that could not copy them out
+        leaves them in the pipe, as pipe_read does)."""
+        self.bufs[:0] = [[bytearray(data[i:i + PAGE_SIZE]), len(data[i:i + PAGE_SIZE])]
+                         for i in range(0, len(data), PAGE_SIZE)]
+        self.nbytes += len(data)
+
     def take(self, count: int) -> bytes:
         """Copy out up to count bytes across slots, freeing the slots emptied."""
         bufs = self.bufs
@@ -253,6 +260,10 @@ class PipeFile(File):
             pipe.readers -= 1
         pipe.rd_wait.wake_up(pipe.kernel)
         pipe.wr_wait.wake_up(pipe.kernel)
+
+    def unread(self, data: bytes) -> None:
+        """The read's copy to the user faulted: the bytes stay in the pipe."""
+        self.pipe.give_back(data)
 
     def ioctl(self, cmd: int, arg: int, task) -> int:
         if cmd == 0x541B:                     # FIONREAD

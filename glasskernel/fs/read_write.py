@@ -45,7 +45,11 @@ def sys_read(task, fd, buf, count) -> int:
     data = file.read(count)
     if data is None:                              # it must wait, and may park
         return ERESTART_PARK
-    copy_to_user(task, buf, data)
+    try:
+        copy_to_user(task, buf, data)
+    except KernelError:
+        file.unread(data)                         # a pipe keeps what it could not copy
+        raise
     return len(data)
 
 
