@@ -105,9 +105,10 @@ PROFILE_NOTES = {
         "Per iteration: emulating sh and busybox (TLB refills and jump-cache misses after "
         "each CR3 load among it), execve, fork, a few read faults (the 2 MiB fault-around "
         "window maps the cached pages of busybox's text), copy-on-write faults, exit. "
-        "Counted with cachegrind: ~7.5M host instructions per iteration (8.5M two rounds "
+        "Counted with cachegrind: ~7.2M host instructions per iteration (8.5M two rounds "
         "of work ago: the patched Unicorn stopped clearing its whole jump cache at every "
-        "TLB flush; fault-around reuses each window's PTE list, kept by the page cache). "
+        "TLB flush; fault-around writes each window from a packed run the page cache "
+        "keeps). "
         "Of the Python, page faults (~30 per iteration, ~14 µs each), execve and fork "
         "are the largest parts; the per-page reference counts of mapping and unmapping "
         "(~250 pages each way) come next."),
