@@ -70,9 +70,6 @@ class KSigaction:
     restorer: int = 0
     mask: int = 0
 
-    def copy(self) -> "KSigaction":
-        return KSigaction(self.handler, self.flags, self.restorer, self.mask)
-
     def replace(self, **changes) -> "KSigaction":
         """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)
@@ -489,7 +486,7 @@ def get_signal(task):
         if action.handler == SIG_IGN:
             continue
         if action.handler != SIG_DFL:
-            ksig = Ksignal(signo, action.copy(), info)
+            ksig = Ksignal(signo, action, info)        # immutable: no copy to take
             if action.flags & SA_RESETHAND:
                 task.sighand.action[signo] = action.replace(handler=SIG_DFL)
             return ksig
