@@ -280,7 +280,7 @@ def test_uaccess_after_mapping_changes(build, toolchain):
 
 
 def test_pipe_read_into_a_bad_buffer_keeps_the_bytes(build, toolchain):
-    """EFAULT from a pipe read consumes nothing: the next read gets the bytes."""
+    """EFAULT from a pipe read or readv consumes nothing: the next read gets the bytes."""
     exe = build("pipe_efault", toolchain)
     native, _ = differential([exe])
     assert b'read into a buffer: 5 "hello"' in native[0]

@@ -96,8 +96,8 @@ class PipeInodeInfo:
     def give_back(self, data: bytes) -> None:
         """Put bytes just taken back at the front (a read that could not copy them out
         leaves them in the pipe, as pipe_read does)."""
-        self.bufs[:0] = [[bytearray(data[i:i + PAGE_SIZE]), len(data[i:i + PAGE_SIZE])]
-                         for i in range(0, len(data), PAGE_SIZE)]
+        chunks = [data[i:i + PAGE_SIZE] for i in range(0, len(data), PAGE_SIZE)]
+        self.bufs[:0] = [[bytearray(chunk), len(chunk)] for chunk in chunks]
         self.nbytes += len(data)
 
     def take(self, count: int) -> bytes:

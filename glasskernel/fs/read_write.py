@@ -136,6 +136,8 @@ def sys_readv(task, fd, vec, vlen) -> int:
     except KernelError:
         if start is not None:
             file.pos = start
+        else:
+            file.unread(data)                     # a pipe keeps what it could not copy
         raise
 
 
