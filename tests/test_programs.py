@@ -284,3 +284,21 @@ def test_pipe_read_into_a_bad_buffer_keeps_the_bytes(build, toolchain):
     exe = build("pipe_efault", toolchain)
     native, _ = differential([exe])
     assert b'read into a buffer: 5 "hello"' in native[0]
+
+
+def test_proc_sys_kernel(build, toolchain):
+    """/proc/sys/kernel's pid_max, threads-max, tainted and core_pattern (read by LTP's
+    library): present, in range, bad writes refused with EINVAL."""
+    exe = build("proc_sys", toolchain)
+    native, _ = differential([exe])
+    assert b"pid_max in [301, 4194304]: 1\n" in native[0]
+
+
+def test_proc_sys_pid_max_bounds_new_pids(build, toolchain):
+    """A write to pid_max changes what alloc_pid hands out (guest only: natively it would
+    change the host's pid_max)."""
+    exe = build("proc_sys", toolchain)
+    out, err, status = run_glasskernel([exe, "wrap"])
+    assert status == 0, err
+    assert b"pid_max now 320\n" in out
+    assert b"400 children all below 320: 1, wrapped to 300 and up: 1\n" in out

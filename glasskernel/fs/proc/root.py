@@ -2,12 +2,13 @@
 
 Lists one directory per thread-group leader the reader can see in its pid namespace
 (proc_pid_readdir; the idle task is never listed), named by the reader's numbers, plus
-``self``, ``thread-self`` and the system-wide files of sysinfo.py. Any visible thread id
+``self``, ``thread-self``, the system-wide files of sysinfo.py and ``sys`` (proc_sysctl.py). Any visible thread id
 can be looked up, listed or not.
 """
 from glasskernel.fs.libfs import SimpleDir, SimpleFile, SimpleLink
 from glasskernel.fs.proc import sysinfo
 from glasskernel.fs.proc.base import pid_dir
+from glasskernel.fs.proc.proc_sysctl import ProcSys
 from glasskernel.fs.proc.internal import (find_task_by_vpid, pid_vnr, tgid_vnr, viewer_of,
                                           visible_leaders)
 from glasskernel.uapi.errno import Errno, KernelError
@@ -49,11 +50,13 @@ class ProcRoot(SimpleDir):
             return lambda parent: SimpleLink(sb, "self", parent, _self_text)
         if name == "thread-self":
             return lambda parent: SimpleLink(sb, "thread-self", parent, _thread_self_text)
+        if name == "sys":
+            return lambda parent: ProcSys(sb, "sys", parent)
         return None
 
     def named_children(self) -> dict:
         """The entries that are not pids: global files, self and thread-self."""
-        return {name: self.named_entry(name) for name in (*_GLOBAL_FILES, "self", "thread-self")}
+        return {name: self.named_entry(name) for name in (*_GLOBAL_FILES, "self", "thread-self", "sys")}
 
     def children(self, task) -> dict:
         entries = self.named_children()
