@@ -302,3 +302,11 @@ def test_proc_sys_pid_max_bounds_new_pids(build, toolchain):
     assert status == 0, err
     assert b"pid_max now 320\n" in out
     assert b"400 children all below 320: 1, wrapped to 300 and up: 1\n" in out
+
+
+def test_pid1_is_visible_to_getpgid_getsid_getpriority(build, toolchain):
+    """Our init is a kernel thread, but getpgid(1), getsid(1) and getpriority find it as
+    Linux finds pid 1 (LTP getpgid01)."""
+    exe = build("pid1_calls", toolchain)
+    native, _ = differential([exe])
+    assert b"getpgid(1): ok\n" in native[0]
