@@ -310,3 +310,12 @@ def test_pid1_is_visible_to_getpgid_getsid_getpriority(build, toolchain):
     exe = build("pid1_calls", toolchain)
     native, _ = differential([exe])
     assert b"getpgid(1): ok\n" in native[0]
+
+
+def test_futex_argument_checks(build, toolchain):
+    """futex: EFAULT for a shared futex on an unmapped or PROT_NONE page, none for a
+    private one; EINVAL for negative requeue counts first; a wake count of 0 wakes one
+    (LTP futex_wake05, futex_cmp_requeue02/03)."""
+    exe = build("futex_errors", toolchain)
+    native, _ = differential([exe])
+    assert b"child woken normally: 1\n" in native[0]

@@ -8,6 +8,7 @@ sharing the page meet on it.
 """
 from glasskernel.kernel.sched.wait import WaitQueue, wait_event
 from glasskernel.mm.uaccess import get_user_u32, put_user_u32
+from glasskernel.mm.mm_types import TASK_SIZE
 from glasskernel.mm.vm_flags import VmFlags
 from glasskernel.uapi.errno import Errno, KernelError
 
@@ -35,13 +36,21 @@ class FutexTable:
         self.queues: dict = {}
 
     def get_futex_key(self, mm, uaddr: int, shared: bool):
+        """EINVAL if misaligned, EFAULT outside user space. A private futex is (mm,
+        address) without touching memory; a shared one faults its page in first, as
+        get_user_pages_fast does (EFAULT if unmapped or PROT_NONE), and is keyed by the
+        page when the mapping is shared, else by (mm, address) like an anonymous page."""
         if uaddr & 3:
             raise KernelError(Errno.EINVAL)
-        if shared:
-            vma = mm.vma_containing(uaddr)
-            if vma is not None and vma.flags & VmFlags.VM_SHARED:
-                from glasskernel.mm.memory import _user_page
-                return ("page", _user_page(mm, uaddr, False))
+        if not 0 <= uaddr < TASK_SIZE:
+            raise KernelError(Errno.EFAULT)
+        if not shared:
+            return (id(mm), uaddr)
+        from glasskernel.mm.memory import _user_page
+        page = _user_page(mm, uaddr, False)
+        vma = mm.vma_containing(uaddr)
+        if vma is not None and vma.flags & VmFlags.VM_SHARED:
+            return ("page", page)
         return (id(mm), uaddr)
 
     def queue(self, waiter) -> None:
@@ -55,6 +64,9 @@ class FutexTable:
                 del self.queues[waiter.key]
 
     def wake(self, key, nr: int, bitset: int = FUTEX_BITSET_MATCH_ANY) -> int:
+        """Wake up to nr waiters whose bitset meets ``bitset``; nr <= 0 still wakes one,
+        as futex_wake counts after waking (++ret >= nr_wake)."""
+        nr = max(nr, 1)
         woken = 0
         for waiter in list(self.queues.get(key, ())):
             if woken >= nr:
@@ -67,7 +79,8 @@ class FutexTable:
         return woken
 
     def requeue(self, key1, key2, nr_wake: int, nr_requeue: int) -> int:
-        woken = self.wake(key1, nr_wake)
+        """Wake nr_wake waiters of key1 (none for 0) and move up to nr_requeue more to key2."""
+        woken = self.wake(key1, nr_wake) if nr_wake > 0 else 0
         moved = 0
         for waiter in list(self.queues.get(key1, ())):
             if moved >= nr_requeue:
@@ -128,33 +141,42 @@ def _wake_op(task, table, key1, key2, uaddr2: int, nr_wake: int, nr_wake2: int, 
     return woken
 
 
+def _s32(value: int) -> int:
+    """A u32 syscall argument read as the kernel's int (nr_wake, nr_requeue)."""
+    value &= 0xFFFFFFFF
+    return value - (1 << 32) if value & 0x80000000 else value
+
+
 def sys_futex(task, uaddr, op, val, utime, uaddr2, val3) -> int:
+    """do_futex: argument checks of each command come before its keys (EINVAL, then
+    EFAULT), the compare after them (EAGAIN), as in Linux."""
     op &= 0xFFFFFFFF
     cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME)
     shared = not op & FUTEX_PRIVATE_FLAG
     if op & FUTEX_CLOCK_REALTIME and cmd not in (FUTEX_WAIT, FUTEX_WAIT_BITSET):
         raise KernelError(Errno.ENOSYS)
     table = task.kernel.futexes
+    if cmd in (FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_WAKE, FUTEX_WAKE_BITSET):
+        bitset = val3 & 0xFFFFFFFF if cmd in (FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET) \
+            else FUTEX_BITSET_MATCH_ANY
+        if not bitset:
+            raise KernelError(Errno.EINVAL)
+        key = table.get_futex_key(task.mm, uaddr, shared)
+        if cmd in (FUTEX_WAKE, FUTEX_WAKE_BITSET):
+            return table.wake(key, _s32(val), bitset)
+        return futex_wait(task, key, uaddr, val & 0xFFFFFFFF, _timeout(task, utime, cmd, op), bitset)
+    if cmd not in (FUTEX_REQUEUE, FUTEX_CMP_REQUEUE, FUTEX_WAKE_OP):
+        raise KernelError(Errno.ENOSYS)       # PI futexes and FUTEX_FD are not supported
+    nr_wake, nr2 = _s32(val), _s32(utime)     # val2 travels in the timeout argument
+    if cmd != FUTEX_WAKE_OP and (nr_wake < 0 or nr2 < 0):
+        raise KernelError(Errno.EINVAL)
     key = table.get_futex_key(task.mm, uaddr, shared)
-    val &= 0xFFFFFFFF
-    if cmd in (FUTEX_WAIT, FUTEX_WAIT_BITSET):
-        bitset = FUTEX_BITSET_MATCH_ANY if cmd == FUTEX_WAIT else val3 & 0xFFFFFFFF
-        if not bitset:
-            raise KernelError(Errno.EINVAL)
-        return futex_wait(task, key, uaddr, val, _timeout(task, utime, cmd, op), bitset)
-    if cmd in (FUTEX_WAKE, FUTEX_WAKE_BITSET):
-        bitset = FUTEX_BITSET_MATCH_ANY if cmd == FUTEX_WAKE else val3 & 0xFFFFFFFF
-        if not bitset:
-            raise KernelError(Errno.EINVAL)
-        return table.wake(key, val, bitset)
-    key2 = table.get_futex_key(task.mm, uaddr2, shared) if cmd in (3, 4, 5) else None
-    if cmd in (FUTEX_REQUEUE, FUTEX_CMP_REQUEUE):
-        if cmd == FUTEX_CMP_REQUEUE and get_user_u32(task, uaddr) != val3 & 0xFFFFFFFF:
-            raise KernelError(Errno.EAGAIN)
-        return table.requeue(key, key2, val, utime & 0xFFFFFFFF)
+    key2 = table.get_futex_key(task.mm, uaddr2, shared)
     if cmd == FUTEX_WAKE_OP:
-        return _wake_op(task, table, key, key2, uaddr2, val, utime & 0xFFFFFFFF, val3 & 0xFFFFFFFF)
-    raise KernelError(Errno.ENOSYS)           # PI futexes and FUTEX_FD are not supported
+        return _wake_op(task, table, key, key2, uaddr2, nr_wake, nr2, val3 & 0xFFFFFFFF)
+    if cmd == FUTEX_CMP_REQUEUE and get_user_u32(task, uaddr) != val3 & 0xFFFFFFFF:
+        raise KernelError(Errno.EAGAIN)
+    return table.requeue(key, key2, nr_wake, nr2)
 
 
 def futex_wake_exiting(kernel, mm, uaddr: int, nr: int) -> int:
