@@ -319,3 +319,11 @@ def test_futex_argument_checks(build, toolchain):
     exe = build("futex_errors", toolchain)
     native, _ = differential([exe])
     assert b"child woken normally: 1\n" in native[0]
+
+
+def test_prctl_timerslack(build, toolchain):
+    """PR_SET/GET_TIMERSLACK: set, read back, 0 restores the default, fork inherits the
+    slack as value and default (LTP prctl08)."""
+    exe = build("prctl_timerslack", toolchain)
+    native, _ = differential([exe])
+    assert b"set 70000: 0, get: 70000\n" in native[0]

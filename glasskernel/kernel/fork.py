@@ -105,6 +105,7 @@ def dup_task_struct(current) -> Task:
     p.blocked = current.blocked
     p.nice = current.nice
     p.personality = current.personality
+    p.timer_slack_ns = p.default_timer_slack_ns = current.timer_slack_ns
     p.rlimits = current.rlimits.copy() if current.rlimits else {}
     p.thread = struct_copy(current.thread)
     return p
