@@ -96,6 +96,10 @@ class Dentry:
     def chmod(self, mode: int) -> None:
         raise KernelError(Errno.EPERM)
 
+    def chown(self, uid, gid) -> None:
+        """Set owner and group; None leaves that id unchanged."""
+        raise KernelError(Errno.EPERM)
+
     def truncate(self, length: int) -> None:
         raise KernelError(Errno.EPERM)
 

@@ -170,6 +170,10 @@ class File:
         """The file's unlocked_ioctl; anything unknown is ENOTTY."""
         raise KernelError(Errno.ENOTTY)
 
+    def chown(self, uid, gid) -> None:
+        """fchown on this description: the inode it was opened on."""
+        self.dentry.chown(uid, gid)
+
     def truncate(self, length: int) -> None:
         """do_ftruncate on this description (the caller checked it is writable)."""
         raise KernelError(Errno.EINVAL)

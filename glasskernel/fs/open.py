@@ -261,6 +261,70 @@ def sys_ftruncate(task, fd, length) -> int:
     return 0
 
 
+# --- ownership ------------------------------------------------------------------------
+NO_CHANGE_ID = 0xFFFFFFFF        # (uid_t)-1: leave this id as it is
+
+
+def in_group_p(cred, gid: int) -> bool:
+    """in_group_p (kernel/groups.c): the fs gid or one of the supplementary groups."""
+    return gid == cred.fsgid or gid in cred.groups
+
+
+def chown_ok(cred, st, uid) -> bool:
+    """chown_ok (fs/attr.c): only CAP_CHOWN gives a file away; the owner may "change"
+    the owner to itself."""
+    return uid is None or cred.fsuid == 0 or (cred.fsuid == st.st_uid and uid == st.st_uid)
+
+
+def chgrp_ok(cred, st, gid) -> bool:
+    """chgrp_ok (fs/attr.c): the owner may pick one of its own groups; CAP_CHOWN any."""
+    if gid is None or cred.fsuid == 0:
+        return True
+    return cred.fsuid == st.st_uid and (gid == st.st_gid or in_group_p(cred, gid))
+
+
+def chown_common(task, target, user, group) -> int:
+    """chown_common: check the caller may make the change (EPERM), then make it.
+
+    ``target`` is a dentry (chown, lchown, fchownat) or an open File (fchown): either has
+    ``stat`` and ``chown``. The file system clears set-user-ID (and group-executable
+    set-group-ID) bits of a non-directory as notify_change's ATTR_KILL_* would.
+    """
+    uid = None if uint_arg(user) == NO_CHANGE_ID else uint_arg(user)
+    gid = None if uint_arg(group) == NO_CHANGE_ID else uint_arg(group)
+    st = target.stat()
+    cred = task.cred
+    if not chown_ok(cred, st, uid) or not chgrp_ok(cred, st, gid):
+        raise KernelError(Errno.EPERM)
+    target.chown(uid, gid)
+    return 0
+
+
+def sys_chown(task, filename, user, group) -> int:
+    return chown_common(task, user_path_at(task, AT_FDCWD, filename), user, group)
+
+
+def sys_lchown(task, filename, user, group) -> int:
+    return chown_common(task, user_path_at(task, AT_FDCWD, filename, AT_SYMLINK_NOFOLLOW),
+                        user, group)
+
+
+def sys_fchownat(task, dfd, filename, user, group, flag) -> int:
+    """do_fchownat: only AT_SYMLINK_NOFOLLOW and AT_EMPTY_PATH are accepted (EINVAL)."""
+    flag = uint_arg(flag)
+    if flag & ~int(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
+        raise KernelError(Errno.EINVAL)
+    return chown_common(task, user_path_at(task, dfd, filename, flag), user, group)
+
+
+def sys_fchown(task, fd, user, group) -> int:
+    """ksys_fchown: an O_PATH descriptor is EBADF, as for every fdget user."""
+    file = task.files.fdget(fd_arg(fd))
+    if file.flags & O_PATH:
+        raise KernelError(Errno.EBADF)
+    return chown_common(task, file, user, group)
+
+
 def sys_umask(task, mask) -> int:
     """umask(2) (kernel/sys.c): set the creation mask, return the old one."""
     old = task.fs.umask

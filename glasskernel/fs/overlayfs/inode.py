@@ -179,6 +179,14 @@ class OvlDentry(Dentry):
         with host_errors():
             os.chmod(host, mode)
 
+    def chown(self, uid, gid) -> None:
+        """Change owner and/or group (None leaves one as it is) of the upper copy, never
+        following a final symlink (the VFS already followed it when the caller asked)."""
+        host = copy_up.copy_up(self)
+        with host_errors():
+            os.chown(host, -1 if uid is None else uid, -1 if gid is None else gid,
+                     follow_symlinks=False)
+
     def truncate(self, length: int) -> None:
         host = copy_up.copy_up(self, data=length > 0)
         with host_errors():
