@@ -21,6 +21,10 @@ class Dentry:
         self.parent = parent if parent is not None else self   # the root is its own parent
         self.path = path    # guest absolute path, what d_path() prints
 
+    def pin(self) -> None:
+        """A file or working directory holds this dentry: keep naming the same object
+        across renames and unlinks (file systems with host objects need to do work)."""
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.path}>"
 

@@ -67,6 +67,8 @@ def revalidate(task, dentry: Dentry) -> Dentry:
     gives ENOENT for a vanished directory and guarantees the host paths we derive are
     reached through real directories only.
     """
+    if getattr(dentry, "deleted", False):
+        raise KernelError(Errno.ENOENT)
     if dentry.path == task.fs.root.path:
         return task.fs.root
     nd = Nameidata(task)

@@ -113,6 +113,7 @@ def do_open(task, dentry: Dentry, flags: int, acc: int, created: bool):
     if flags & O_PATH:
         if flags & O_DIRECTORY and not dentry.is_dir():
             raise KernelError(Errno.ENOTDIR)
+        dentry.pin()
         return PathFile(dentry, file_flags(flags))
     if flags & O_CREAT and not created and dentry.is_dir():
         raise KernelError(Errno.EISDIR)
