@@ -240,6 +240,14 @@ class HostFile(HostFdFile):
         with host_errors():
             os.ftruncate(self.host_fd, length)
 
+    def lseek(self, offset: int, whence: int) -> int:
+        """SEEK_DATA and SEEK_HOLE ask the host file where its holes really are."""
+        if whence not in (SEEK_DATA, SEEK_HOLE):
+            return super().lseek(offset, whence)
+        with host_errors():
+            self.pos = os.lseek(self.host_fd, offset, whence)
+        return self.pos
+
     def ioctl(self, cmd: int, arg: int, task) -> int:
         from glasskernel.mm.uaccess import put_user_i32
         if cmd == Ioctl.FIONREAD:

@@ -15,7 +15,7 @@ import time
 
 from glasskernel.uapi.errno import Errno, KernelError
 
-STALE_AFTER = 10      # seconds: a lock file younger than this may not be held yet
+STALE_AFTER = 60      # seconds: a layer without a lock younger than this may be starting
 
 
 def layers_dir() -> str:
@@ -39,29 +39,30 @@ def make_upper():
     base = layers_dir()
     remove_stale(base)
     upper = tempfile.mkdtemp(prefix="run-", dir=base)
-    lock_fd = os.open(upper + ".lock", os.O_CREAT | os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW,
-                      0o600)
+    # The lock gets its name only once it is held: a ".lock" nobody holds is a dead run's.
+    lock_fd, tmp = tempfile.mkstemp(prefix="tmp-", dir=base)
     fcntl.flock(lock_fd, fcntl.LOCK_EX)
+    os.rename(tmp, upper + ".lock")
     return upper, lock_fd, base
 
 
 def remove_stale(base: str) -> None:
     """Remove every layer in ``base`` whose run no longer holds its lock.
 
-    A run starting at this moment has made its layer and lock file but may not hold the
-    lock yet, so only what is older than STALE_AFTER seconds is taken for dead.
+    A run starting at this moment may have made its layer but not yet named its lock:
+    a layer or a temporary lock without a named lock is taken for dead only once it is
+    older than STALE_AFTER seconds.
     """
     now = time.time()
     for name in os.listdir(base):
         path = os.path.join(base, name)
-        try:
-            if now - os.lstat(path).st_mtime < STALE_AFTER:
-                continue
-        except OSError:
-            continue
         if not name.endswith(".lock"):
-            if not os.path.lexists(path + ".lock"):
-                _rmtree(path)             # a layer whose run died before it took the lock
+            try:
+                young = now - os.lstat(path).st_mtime < STALE_AFTER
+            except OSError:
+                continue
+            if not young and not os.path.lexists(path + ".lock"):
+                _rmtree(path)             # a run that died before it named its lock
             continue
         try:
             fd = os.open(path, os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW)
@@ -89,7 +90,13 @@ def remove_upper(upper: str, lock_fd: int) -> None:
 
 def _rmtree(path: str) -> None:
     """shutil.rmtree (which never follows symlinks), making unreadable guest directories
-    readable first: a guest may chmod its directories to 0."""
+    readable first: a guest may chmod its directories to 0. A plain file is unlinked."""
+    if not os.path.isdir(path) or os.path.islink(path):
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        return
     def fix(func, p, _exc):
         try:
             parent = os.path.dirname(p)
