@@ -72,8 +72,9 @@ class File:
     # --- identity -------------------------------------------------------------------------
     @property
     def path(self) -> str:
-        """d_path of the file: what /proc/<pid>/fd/N shows."""
-        return self.dentry.path
+        """d_path of the file: what /proc/<pid>/fd/N shows (" (deleted)" once unlinked)."""
+        dentry = self.dentry
+        return dentry.path + " (deleted)" if getattr(dentry, "deleted", False) else dentry.path
 
     def check_read(self) -> None:
         if not self.readable:

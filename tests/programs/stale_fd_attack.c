@@ -87,6 +87,11 @@ static void file_swap(void)
 	write(fd, "guest-data\n", 11);
 	unlink(at("a"));
 	symlink(victim, at("a"));
+	char link[4096];
+	ssize_t len = readlink(fdpath(fd), link, sizeof link - 1);
+	link[len < 0 ? 0 : len] = 0;
+	printf("%-34s : %s\n", "A readlink /proc/self/fd", strncmp(link, S, strlen(S)) ? link
+	       : link + strlen(S));
 	show("A fchmod 04777", fchmod(fd, 04777));
 	show("A fchown 1234", fchown(fd, 1234, 1234));
 	struct timespec ts[2] = { { 1000, 0 }, { 2000, 0 } };
