@@ -63,6 +63,10 @@ class Dentry:
     def create(self, task, name: str, mode: int) -> "Dentry":
         raise KernelError(Errno.EACCES)
 
+    def tmpfile(self, task, mode: int, flags: int):
+        """An open, nameless regular file in this directory (O_TMPFILE)."""
+        raise KernelError(Errno.EOPNOTSUPP)
+
     def mkdir(self, task, name: str, mode: int) -> "Dentry":
         raise KernelError(Errno.EPERM)
 

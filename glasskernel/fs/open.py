@@ -39,7 +39,6 @@ def build_open_flags(flags: int, mode: int):
             raise KernelError(Errno.EINVAL)
         if flags & O_ACCMODE == O_RDONLY:
             raise KernelError(Errno.EINVAL)
-        raise KernelError(Errno.EOPNOTSUPP)       # no anonymous files in the overlay
     if flags & O_PATH:
         flags &= O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC
         return flags, mode, 0
@@ -62,6 +61,8 @@ def do_filp_open(task, dfd: int, path: str, flags: int, mode: int):
     nd = Nameidata(task)
     start = path_init(nd, dfd, path)
     created = False
+    if flags & __O_TMPFILE:
+        return do_tmpfile(nd, start, path, flags, mode)
     if flags & O_CREAT:
         dentry, created = open_last_create(nd, start, path, flags, mode)
     else:
@@ -106,6 +107,19 @@ def open_last_create(nd, start: Dentry, path: str, flags: int, mode: int):
     if not target:
         raise KernelError(Errno.ENOENT)
     return open_last_create(nd, parent, target, flags, mode)
+
+
+def do_tmpfile(nd, start: Dentry, path: str, flags: int, mode: int):
+    """do_tmpfile: an unnamed regular file in the directory ``path`` names (O_TMPFILE);
+    a file system without ->tmpfile gives EOPNOTSUPP."""
+    directory = walk(nd, start, path, follow_last=True)
+    if not directory.is_dir():
+        raise KernelError(Errno.ENOTDIR)
+    directory.permission(MAY_WRITE | MAY_EXEC)
+    file = directory.tmpfile(nd.task, mode & ~nd.task.fs.umask & S_IALLUGO,
+                             flags & ~int(__O_TMPFILE | O_DIRECTORY))
+    file.set_open_flags(file_flags(flags))
+    return file
 
 
 def do_open(task, dentry: Dentry, flags: int, acc: int, created: bool):

@@ -5,6 +5,7 @@ ENOTEMPTY, EISDIR...); these functions only make the change, through the parent'
 descriptor (never a host path), and keep the whiteout, opaque and pinned-dentry
 bookkeeping right.
 """
+import itertools
 import os
 
 from glasskernel.fs.internal import child_path, host_errors
@@ -32,6 +33,33 @@ def ovl_create(parent, task, name: str, mode: int):
             os.close(fd)
     parent.ofs.claim(path, is_dir=False)
     return parent.lookup(task, name)
+
+
+def ovl_tmpfile(parent, task, mode: int, flags: int):
+    """ovl_tmpfile: an upper file made under a private name and unlinked at once; the
+    File and its (deleted, pinned) dentry are all that reach it, as "/DIR/#INO"."""
+    from glasskernel.fs.overlayfs.file import HostInode, OvlFile
+    from glasskernel.fs.overlayfs.inode import OvlDentry
+    from glasskernel.uapi.fcntl import O_ACCMODE, O_WRONLY
+    copy_up(parent)
+    ofs = parent.ofs
+    acc = os.O_WRONLY if flags & O_ACCMODE == O_WRONLY else os.O_RDWR
+    with host_errors(), ofs.upper.parent(child_path(parent.path, "x")) as (pfd, _):
+        name = f".gk-tmpfile-{os.getpid()}-{next(_tmp_names)}"
+        fd = os.open(name, os.O_CREAT | os.O_EXCL | acc | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
+                     dir_fd=pfd)
+        os.unlink(name, dir_fd=pfd)
+        os.fchmod(fd, mode)
+    ino = os.fstat(fd).st_ino
+    dentry = OvlDentry(parent.vfs, ofs, f"#{ino}", parent, child_path(parent.path, f"#{ino}"),
+                       False, 0o100000)
+    dentry.deleted = True
+    dentry.inode = HostInode.adopt(ofs.upper, fd)
+    ofs.pin(dentry)
+    return OvlFile(dentry, flags, fd)
+
+
+_tmp_names = itertools.count()
 
 
 def ovl_mkdir(parent, task, name: str, mode: int):

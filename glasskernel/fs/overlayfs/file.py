@@ -52,6 +52,15 @@ class HostInode:
         self.fd = layer.open(path, os.O_PATH)
         weakref.finalize(self, os.close, self.fd)
 
+    @classmethod
+    def adopt(cls, layer, fd: int) -> "HostInode":
+        """The upper object behind our open descriptor ``fd`` (an O_TMPFILE file)."""
+        inode = cls.__new__(cls)
+        inode.layer, inode.upper = layer, True
+        inode.fd = os.open(fd_path(fd), os.O_PATH | os.O_CLOEXEC)
+        weakref.finalize(inode, os.close, inode.fd)
+        return inode
+
     def stat(self):
         return os.fstat(self.fd)
 

@@ -252,6 +252,9 @@ class OvlDentry(Dentry):
     def mkdir(self, task, name, mode):
         return ovl_dir.ovl_mkdir(self, task, name, mode)
 
+    def tmpfile(self, task, mode, flags):
+        return ovl_dir.ovl_tmpfile(self, task, mode, flags)
+
     def symlink(self, task, name, target):
         ovl_dir.ovl_symlink(self, task, name, target)
 
