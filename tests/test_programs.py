@@ -310,3 +310,10 @@ def test_tmpfile(build, toolchain, tmp_path):
     native, _ = differential([exe, tmp_path])
     assert b"open O_TMPFILE: ok" in native[0]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_permission_uses_task_creds(build, toolchain, tmp_path):
+    """Search, open, access and create permissions follow the guest's (changed) ids."""
+    exe = build("perm_creds", toolchain)
+    native, _ = differential([exe, tmp_path])
+    assert b"chdir: Permission denied" in native[0] or os.geteuid() != 0

@@ -45,10 +45,11 @@ class Dentry:
     def is_reg(self) -> bool:
         return S_ISREG(self.mode())
 
-    def permission(self, mask: int) -> None:
-        """inode_permission: raise EACCES unless the access in ``mask`` (MAY_*) is allowed."""
+    def permission(self, mask: int, cred=None) -> None:
+        """inode_permission: raise EACCES unless ``cred`` may do the access in ``mask``
+        (MAY_*)."""
         from glasskernel.fs.internal import generic_permission
-        if not generic_permission(self.stat(), mask):
+        if not generic_permission(self.stat(), mask, cred):
             raise KernelError(Errno.EACCES)
 
     # --- directories -------------------------------------------------------------------

@@ -28,6 +28,7 @@ class Nameidata:
         self.task = task
         self.root = task.fs.root
         self.links = 0
+        self.cred = getattr(task, "cred", None)
 
 
 @dataclass
@@ -106,6 +107,9 @@ def step(nd: Nameidata, node: Dentry, name: str, follow: bool) -> Dentry:
     """walk_component: one name from directory ``node``; follow a symlink if asked."""
     if not node.is_dir():
         raise KernelError(Errno.ENOTDIR)
+    cred = nd.cred
+    if cred is not None and cred.fsuid != 0:
+        node.permission(MAY_EXEC, cred)             # may_lookup: search permission
     if name == ".":
         return node
     if name == "..":
@@ -200,5 +204,5 @@ def open_exec(task, dfd: int, pathname: bytes, flags: int):
         raise KernelError(Errno.ELOOP)
     if not dentry.is_reg() or not dentry.mode() & 0o111:
         raise KernelError(Errno.EACCES)
-    dentry.permission(MAY_EXEC)
+    dentry.permission(MAY_EXEC, task.cred)
     return dentry.open(task, 0)

@@ -4,6 +4,7 @@
 path is walked (creating the last component for O_CREAT), the result checked like
 may_open, and the file system's open makes the File.
 """
+import dataclasses
 import os
 
 from glasskernel.fs.dcache import Dentry
@@ -89,7 +90,7 @@ def open_last_create(nd, start: Dentry, path: str, flags: int, mode: int):
         raise KernelError(Errno.ENAMETOOLONG)
     child = lookup_child(nd.task, parent, name)
     if child is None:
-        parent.permission(MAY_WRITE | MAY_EXEC)
+        parent.permission(MAY_WRITE | MAY_EXEC, nd.task.cred)
         umask = nd.task.fs.umask
         return parent.create(nd.task, name, mode & ~umask & S_IALLUGO), True
     if flags & O_EXCL:
@@ -115,7 +116,7 @@ def do_tmpfile(nd, start: Dentry, path: str, flags: int, mode: int):
     directory = walk(nd, start, path, follow_last=True)
     if not directory.is_dir():
         raise KernelError(Errno.ENOTDIR)
-    directory.permission(MAY_WRITE | MAY_EXEC)
+    directory.permission(MAY_WRITE | MAY_EXEC, nd.task.cred)
     file = directory.tmpfile(nd.task, mode & ~nd.task.fs.umask & S_IALLUGO,
                              flags & ~int(__O_TMPFILE | O_DIRECTORY))
     file.set_open_flags(file_flags(flags))
@@ -134,7 +135,7 @@ def do_open(task, dentry: Dentry, flags: int, acc: int, created: bool):
     if flags & O_DIRECTORY and not dentry.is_dir():
         raise KernelError(Errno.ENOTDIR)
     if not created:
-        may_open(dentry, acc)
+        may_open(dentry, acc, task.cred)
     if not dentry.is_reg():
         flags &= ~int(O_TRUNC)
     file = dentry.open(task, flags & ~int(O_TRUNC) if created else flags)
@@ -142,14 +143,14 @@ def do_open(task, dentry: Dentry, flags: int, acc: int, created: bool):
     return file
 
 
-def may_open(dentry: Dentry, acc: int) -> None:
+def may_open(dentry: Dentry, acc: int, cred=None) -> None:
     """may_open: ELOOP for a symlink, EISDIR to write a directory, then permission."""
     kind = dentry.mode() & S_IFMT
     if kind == S_IFLNK:
         raise KernelError(Errno.ELOOP)
     if kind == S_IFDIR and acc & MAY_WRITE:
         raise KernelError(Errno.EISDIR)
-    dentry.permission(acc)
+    dentry.permission(acc, cred)
 
 
 def do_sys_open(task, dfd: int, filename: int, flags: int, mode: int) -> int:
@@ -188,9 +189,12 @@ def do_faccessat(task, dfd, filename, mode, flags) -> int:
         raise KernelError(Errno.EINVAL)
     if flags & ~int(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
         raise KernelError(Errno.EINVAL)
+    cred = task.cred
+    if not flags & AT_EACCESS:      # access() asks for the real ids (do_faccessat's override)
+        cred = dataclasses.replace(cred, fsuid=cred.uid, fsgid=cred.gid)
     dentry = user_path_at(task, dfd, filename, flags & ~int(AT_EACCESS))
     if mode:
-        dentry.permission(mode)
+        dentry.permission(mode, cred)
     return 0
 
 
@@ -210,7 +214,7 @@ def sys_faccessat2(task, dfd, filename, mode, flags) -> int:
 def set_cwd(task, dentry: Dentry) -> int:
     if not dentry.is_dir():
         raise KernelError(Errno.ENOTDIR)
-    dentry.permission(MAY_EXEC)
+    dentry.permission(MAY_EXEC, task.cred)
     task.fs.set_pwd(dentry)
     return 0
 
@@ -257,7 +261,7 @@ def sys_truncate(task, path, length) -> int:
         raise KernelError(Errno.EISDIR)
     if not dentry.is_reg():
         raise KernelError(Errno.EINVAL)
-    dentry.permission(MAY_WRITE)
+    dentry.permission(MAY_WRITE, task.cred)
     dentry.truncate(length)
     return 0
 

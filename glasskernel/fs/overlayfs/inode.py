@@ -114,9 +114,9 @@ class OvlDentry(Dentry):
                 st = lower
         return st
 
-    def permission(self, mask: int) -> None:
+    def permission(self, mask: int, cred=None) -> None:
         """inode_permission on the attributes ``stat`` shows (exec checks one per exec)."""
-        if not generic_permission(self.shown_stat(), mask):
+        if not generic_permission(self.shown_stat(), mask, cred):
             raise KernelError(Errno.EACCES)
 
     def mode(self) -> int:
