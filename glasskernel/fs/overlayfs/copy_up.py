@@ -33,7 +33,6 @@ def copy_up(dentry, data: bool = True) -> None:
         with ofs.upper.parent(dentry.path) as (pfd, name):
             _copy_one(ofs, dentry.path, pfd, name, st, data)
             _copy_attrs(pfd, name, st)
-    ofs.copied_up(dentry.path)
 
 
 def _copy_one(ofs, path: str, pfd: int, name: str, st: os.stat_result, data: bool) -> None:

@@ -103,6 +103,7 @@ def ovl_link(parent, task, old, name: str) -> None:
 def ovl_remove(parent, task, child, is_dir: bool) -> None:
     """ovl_do_remove: delete the upper entry, whiteout a lower one."""
     ofs = parent.ofs
+    ofs.d_delete(child.path)
     if child.upper_stat() is not None:
         with host_errors(), ofs.upper.parent(child.path) as (pfd, last):
             if not is_dir:
@@ -112,7 +113,6 @@ def ovl_remove(parent, task, child, is_dir: bool) -> None:
         ofs.add_whiteout(child.path)
     else:
         ofs.forget_below(child.path)
-    ofs.d_delete(child.path)
 
 
 def _uncharge_last_link(ofs, pfd: int, name: str) -> None:
@@ -136,6 +136,8 @@ def ovl_rename(old_parent, task, old, new_dir, new_name: str, new, flags: int) -
     old_path = old.path
     old_whiteout = old_parent.lower_entry_exists(old.name)
     moved_dir = old.is_dir()
+    if new is not None:
+        ofs.d_delete(new_path)          # what the rename replaces
     with host_errors(), ofs.upper.parent(old_path) as (ofd, oldname), \
             ofs.upper.parent(new_path) as (nfd, newname):
         os.rename(oldname, newname, src_dir_fd=ofd, dst_dir_fd=nfd)
@@ -147,8 +149,6 @@ def ovl_rename(old_parent, task, old, new_dir, new_name: str, new, flags: int) -
     ofs.forget_below(new_path)
     if moved_dir:
         ofs.opaque.add(new_path)
-    if new is not None:
-        ofs.d_delete(new_path)          # what the rename replaced
     ofs.d_move(old_path, new_path)
 
 

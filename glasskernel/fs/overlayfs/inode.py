@@ -55,17 +55,17 @@ class OvlDentry(Dentry):
 
     # --- pinning (a file or a working directory holds this dentry) ------------------------
     def pin(self) -> None:
-        """Hold the host object this dentry names (an O_PATH descriptor) and follow
-        renames and unlinks of its name, as a dentry an open file holds does in Linux."""
+        """Follow renames and unlinks of this name, as a dentry an open file holds does in
+        Linux; the overlay grabs the host object itself just before the name goes
+        (``grab_inode``), so an open costs no host call for it."""
+        self.ofs.pin(self)
+
+    def grab_inode(self) -> None:
+        """The name is about to be unlinked or replaced: hold its host object (an O_PATH
+        descriptor), through which the descriptors open on it still reach it."""
         if self.inode is None:
             upper = self.upper_stat() is not None
             self.inode = HostInode(self.ofs.upper if upper else self.ofs.lower, self.path, upper)
-            self.ofs.pin(self)
-
-    def repin(self) -> None:
-        """The name was copied up: hold the upper object from now on."""
-        if self.inode is not None and not self.inode.upper:
-            self.inode = HostInode(self.ofs.upper, self.path, True)
 
     def reparent(self) -> None:
         """After a rename moved this pinned dentry, find its new parent dentry."""

@@ -154,8 +154,10 @@ class OverlayFs:
                 if not d.deleted and (d.path == path or d.path.startswith(prefix))]
 
     def d_delete(self, path: str) -> None:
-        """The entry at ``path`` is gone: dentries pinned at or below it are deleted."""
+        """The entry at ``path`` is about to go: dentries pinned at or below it grab their
+        host objects while the name still reaches them, and are deleted."""
         for d in self.pinned_at_or_below(path):
+            d.grab_inode()
             d.deleted = True
 
     def d_move(self, old: str, new: str) -> None:
@@ -165,12 +167,6 @@ class OverlayFs:
             d.path = new + d.path[len(old):]
         for d in moved:
             d.reparent()
-
-    def copied_up(self, path: str) -> None:
-        """``path`` got an upper copy: dentries pinned on its lower object move to it."""
-        for d in self.pinned_at_or_below(path):
-            if d.path == path:
-                d.repin()
 
     def close(self) -> None:
         """Remove the upper layer (the sandbox's changes vanish with it)."""
