@@ -34,14 +34,6 @@ def host_errors() -> _HostErrors:
     return _HOST_ERRORS
 
 
-def lstat_or_none(host_path: str):
-    """lstat a host path; None when it does not exist (or a prefix is not a directory)."""
-    try:
-        return os.lstat(host_path)
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-
-
 def child_path(parent: str, name: str) -> str:
     """Guest absolute path of ``name`` inside the directory at guest path ``parent``."""
     return "/" + name if parent == "/" else parent + "/" + name

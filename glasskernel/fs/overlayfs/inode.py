@@ -65,7 +65,9 @@ class OvlDentry(Dentry):
         descriptor), through which the descriptors open on it still reach it."""
         if self.inode is None:
             upper = self.upper_stat() is not None
-            self.inode = HostInode(self.ofs.upper if upper else self.ofs.lower, self.path, upper)
+            with host_errors():
+                self.inode = HostInode(self.ofs.upper if upper else self.ofs.lower, self.path,
+                                       upper)
 
     def reparent(self) -> None:
         """After a rename moved this pinned dentry, find its new parent dentry."""

@@ -14,6 +14,7 @@ import os
 import stat
 import weakref
 
+from glasskernel.fs.internal import host_errors
 from glasskernel.fs.overlayfs.layer import Layer
 from glasskernel.fs.overlayfs.workdir import make_upper, remove_upper
 from glasskernel.uapi.errno import Errno, KernelError
@@ -71,7 +72,8 @@ class OverlayFs:
             pass
         if len(self._lower_stats) >= LSTAT_CACHE_SIZE:
             self._lower_stats.clear()
-        st = self.lower.lstat(path)
+        with host_errors():
+            st = self.lower.lstat(path)
         if st is not None and stat.S_ISDIR(st.st_mode) and self.hidden(st):
             st = None
         self._lower_stats[path] = st
@@ -84,7 +86,8 @@ class OverlayFs:
         if target is None:
             if len(self._lower_links) >= LSTAT_CACHE_SIZE:
                 self._lower_links.clear()
-            target = self._lower_links[path] = self.lower.readlink(path)
+            with host_errors():
+                target = self._lower_links[path] = self.lower.readlink(path)
         return target
 
     # --- the upper layer ------------------------------------------------------------------
@@ -97,7 +100,8 @@ class OverlayFs:
         """
         if path in self._upper_absent:
             return None
-        st = self.upper.lstat(path)
+        with host_errors():
+            st = self.upper.lstat(path)
         if st is None:
             if len(self._upper_absent) >= LSTAT_CACHE_SIZE:
                 self._upper_absent.clear()
