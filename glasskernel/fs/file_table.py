@@ -72,8 +72,9 @@ class File:
     # --- identity -------------------------------------------------------------------------
     @property
     def path(self) -> str:
-        """d_path of the file: what /proc/<pid>/fd/N shows."""
-        return self.dentry.path
+        """d_path of the file: what /proc/<pid>/fd/N shows (" (deleted)" once unlinked)."""
+        dentry = self.dentry
+        return dentry.path + " (deleted)" if getattr(dentry, "deleted", False) else dentry.path
 
     def check_read(self) -> None:
         if not self.readable:
@@ -170,6 +171,10 @@ class File:
         """The file's unlocked_ioctl; anything unknown is ENOTTY."""
         raise KernelError(Errno.ENOTTY)
 
+    def chown(self, uid, gid) -> None:
+        """fchown on this description: the inode it was opened on."""
+        self.dentry.chown(uid, gid)
+
     def truncate(self, length: int) -> None:
         """do_ftruncate on this description (the caller checked it is writable)."""
         raise KernelError(Errno.EINVAL)
@@ -235,6 +240,14 @@ class HostFile(HostFdFile):
     def truncate(self, length: int) -> None:
         with host_errors():
             os.ftruncate(self.host_fd, length)
+
+    def lseek(self, offset: int, whence: int) -> int:
+        """SEEK_DATA and SEEK_HOLE ask the host file where its holes really are."""
+        if whence not in (SEEK_DATA, SEEK_HOLE):
+            return super().lseek(offset, whence)
+        with host_errors():
+            self.pos = os.lseek(self.host_fd, offset, whence)
+        return self.pos
 
     def ioctl(self, cmd: int, arg: int, task) -> int:
         from glasskernel.mm.uaccess import put_user_i32
