@@ -99,9 +99,9 @@ class SysctlEntry(SimpleFile):
         super().__init__(sb, table.procname, parent, render=None, mode=0o100000 | table.mode)
         self._table = table
 
-    def permission(self, mask: int) -> None:
+    def permission(self, mask: int, cred=None) -> None:
         """test_perm: the table's mode decides (root may write a 0644 entry)."""
-        super(SimpleFile, self).permission(mask)
+        super(SimpleFile, self).permission(mask, cred)
 
     def open(self, task, flags: int):
         return SysctlFile(self, flags, task, self._table)
