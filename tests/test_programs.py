@@ -360,3 +360,11 @@ def test_permission_uses_task_creds(build, toolchain, tmp_path):
     exe = build("perm_creds", toolchain)
     native, _ = differential([exe, tmp_path])
     assert b"chdir: Permission denied" in native[0] or os.geteuid() != 0
+
+
+def test_proc_ns_pid_links(build, toolchain):
+    """/proc/self/ns/pid and pid_for_children: pid:[INODE] magic links to nsfs inodes; a
+    child in a new pid namespace shows another (LTP checks CONFIG_PID_NS this way)."""
+    exe = build("proc_ns", toolchain)
+    native, _ = differential([exe])
+    assert b"stat ino is N: 1\n" in native[0]

@@ -8,6 +8,7 @@ import dataclasses
 from glasskernel.fs.libfs import SimpleFile, SimpleLink
 from glasskernel.fs.proc import array, task_mmu
 from glasskernel.fs.proc.fd import FdDir
+from glasskernel.fs.proc.namespaces import NsDir
 from glasskernel.fs.proc.internal import (PidEntryDir, all_tasks, get_proc_task, pid_vnr,
                                           task_alive, viewer_of)
 from glasskernel.uapi.errno import Errno, KernelError
@@ -51,6 +52,8 @@ class PidDir(PidEntryDir):
                           _fs_attr(name, lambda d: d.path))
         if name == "fd":
             return lambda parent: FdDir(sb, "fd", parent, pid)
+        if name == "ns":
+            return lambda parent: NsDir(sb, "ns", parent, pid)
         if name == "task" and self.whole:
             return lambda parent: TaskDir(sb, "task", parent, pid)
         return None
@@ -75,7 +78,7 @@ _PID_FILES = {
     "statm": (task_mmu.proc_pid_statm, 0o100444),
     "maps": (task_mmu.proc_pid_maps, 0o100444),
 }
-_PID_ENTRY_NAMES = sorted([*_PID_FILES, "exe", "cwd", "root", "fd", "task"])
+_PID_ENTRY_NAMES = sorted([*_PID_FILES, "exe", "cwd", "root", "fd", "ns", "task"])
 
 
 class TaskDir(PidEntryDir):
