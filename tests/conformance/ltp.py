@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shlex
 import shutil
 import signal
@@ -38,11 +39,15 @@ import ltp_report  # noqa: E402
 HERE = Path(__file__).resolve().parent
 SUITES = ("process", "syscalls")
 KNOWN_FAILURES = HERE / "known-failures.txt"
+SLOW = HERE / "slow.txt"
 GLASSKERNEL_TIMEOUT = 300
 # LTP scales its own per-test timeout (30 s by default) by this; the emulator is slow.
 LTP_TIMEOUT_MUL = "4"
 # ... and the run time of tests that loop for a while (fork13: 600 s) by this.
 LTP_RUNTIME_MUL = "0.1"
+# The soft RLIMIT_NOFILE of both runs (a login's usual 1024): the tests that open files until
+# EMFILE (dup03, pipe06, fork09) then loop a thousand times, not as often as the host allows.
+NOFILE = 1024
 PASSING = ("pass", "conf")
 CAUSE = re.compile(r"\b(TFAIL|TBROK|TWARN)\b|Test timeouted")
 
@@ -114,14 +119,18 @@ def load_suite(build: LtpBuild, suite: str) -> list[Entry]:
     return [e for e in build.runtest() if build.dir_of(e.binary) in dirs]
 
 
-def load_known_failures() -> dict[str, str]:
-    """known-failures.txt: `tag  reason` per line."""
-    known = {}
-    for line in KNOWN_FAILURES.read_text().splitlines():
+def load_tagged(path: Path) -> dict[str, str]:
+    """A `tag  text` file (known-failures.txt, slow.txt): tag -> text, comments skipped."""
+    tagged = {}
+    for line in path.read_text().splitlines():
         if line.strip() and not line.startswith("#"):
-            tag, _, reason = line.strip().partition(" ")
-            known[tag] = reason.strip()
-    return known
+            tag, _, text = line.strip().partition(" ")
+            tagged[tag] = text.strip()
+    return tagged
+
+
+def load_known_failures() -> dict[str, str]:
+    return load_tagged(KNOWN_FAILURES)
 
 
 def glasskernel_command() -> list[str]:
@@ -147,10 +156,11 @@ def run_once(build: LtpBuild, entry: Entry, mode: str, workdir: Path, cfg: RunCo
     argv = [str(exe), *entry.argv[1:]]
     if mode == "glasskernel":
         argv = [*glasskernel_command(), *argv]
+        env["KCONFIG_PATH"] = str(HERE / "glasskernel.config")
     t0 = time.monotonic()
     proc = subprocess.Popen(argv, cwd=workdir, env=env, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_limit_nofile)
     try:
         out, _ = proc.communicate(timeout=cfg.timeout)
         status = proc.returncode if proc.returncode >= 0 else 128 - proc.returncode
@@ -162,6 +172,14 @@ def run_once(build: LtpBuild, entry: Entry, mode: str, workdir: Path, cfg: RunCo
     if status is None:
         text += f"\n(ltp.py: killed after the {cfg.timeout:.0f} s timeout)\n"
     return Outcome(verdict(status), status, time.monotonic() - t0, text)
+
+
+def _limit_nofile() -> None:
+    """In the child before exec: lower the soft descriptor limit (glasskernel hands its
+    limits to the guest, so both runs see the same)."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    limit = NOFILE if hard == resource.RLIM_INFINITY else min(NOFILE, hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
