@@ -38,3 +38,11 @@ def test_shared_stores_reach_the_file(build):
     assert seen["msync"][:6] == b"synced"
     assert seen["exit"][4096:4103] == b"at exit"
     assert len(seen["exit"]) == 8192
+
+
+def test_memfd(build, toolchain):
+    """memfd_create: read/write, ftruncate, a shared mapping shared with a child and with
+    read(2), seals, its /proc/self/fd link and maps name."""
+    exe = build("memfd", toolchain)
+    native, _ = differential([exe])
+    assert b"parent sees: \"child\"" in native[0]

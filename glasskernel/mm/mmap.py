@@ -121,6 +121,9 @@ def _file_vm_flags(file, prot: int, flags: int, vm_flags: int) -> int:
         raise KernelError(Errno.ENODEV)
     if vm_flags & VmFlags.VM_GROWSDOWN:
         raise KernelError(Errno.EINVAL)
+    deny = getattr(file, "deny_mmap", None)
+    if deny is not None:
+        deny(vm_flags)                          # a sealed memfd (EPERM)
     return vm_flags
 
 
