@@ -241,18 +241,22 @@ class AddressSpace:
 
 
 def _inode_key(file):
-    """(st_dev, st_ino) of an open file: its inode never changes, so it is kept."""
+    """(st_dev, st_ino) of an open file (its inode never changes, so it is kept) or of a
+    dentry (asked each time: a copy-up or a rename puts another inode there)."""
     key = getattr(file, "_inode_key", None)
     if key is None:
         st = file.stat()
-        key = file._inode_key = (st.st_dev, st.st_ino)
+        key = (st.st_dev, st.st_ino)
+        if hasattr(file, "dentry"):
+            file._inode_key = key
     return key
 
 
 def address_space_registry(file):
-    """The dict of live AddressSpaces of the file's file system (None: not cacheable)."""
-    vfs = getattr(getattr(file, "dentry", None), "vfs", None)
-    return getattr(vfs, "address_spaces", None)
+    """The dict of live AddressSpaces of the file's file system (None: not cacheable).
+    file may be an open File or a dentry."""
+    dentry = getattr(file, "dentry", file)
+    return getattr(getattr(dentry, "vfs", None), "address_spaces", None)
 
 
 def find_address_space(file):

@@ -17,7 +17,7 @@ from glasskernel.mm.filemap import SharedPageFault
 from glasskernel.mm.page_alloc import PAGE_SIZE
 from glasskernel.mm.shmem import ShmemFile
 from glasskernel.uapi.errno import Errno, KernelError
-from glasskernel.uapi.fcntl import O_RDWR
+from glasskernel.uapi.fcntl import O_RDWR, O_TRUNC
 
 MFD_CLOEXEC, MFD_ALLOW_SEALING, MFD_HUGETLB = 0x1, 0x2, 0x4
 MFD_NAME_MAX_LEN = 255 - len("memfd:")
@@ -56,8 +56,16 @@ class MemfdDentry(Dentry):
         return st
 
     def open(self, task, flags: int):
-        """A reopen through /proc/<pid>/fd/N: a new description of the same inode."""
-        return MemfdFile(self.inode.get(), flags, self)
+        """A reopen through /proc/<pid>/fd/N: a new description of the same inode
+        (O_TRUNC empties it, if the seals allow)."""
+        file = MemfdFile(self.inode.get(), flags, self)
+        if flags & O_TRUNC and self.inode.size:
+            try:
+                file.truncate(0)
+            except KernelError:
+                file.put()
+                raise
+        return file
 
 
 class MemfdFile(File):

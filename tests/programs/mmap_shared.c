@@ -111,6 +111,20 @@ int main(void) {
     ftruncate(fd, 2 * pg);
     printf("byte past old EOF after growth: %d\n", a[pg + 20]);
 
+    /* truncate by path and O_TRUNC: what the mapping held past the new end is gone */
+    a[pg + 50] = 'Q';
+    truncate(path, pg + 10);
+    printf("past the end after truncate(path): %d\n", a[pg + 50]);
+    truncate(path, 2 * pg);
+    printf("after regrowth: %d\n", a[pg + 50]);
+    a[5] = 'T';
+    close(open(path, O_RDWR | O_TRUNC));
+    ftruncate(fd, 2 * pg);
+    printf("after O_TRUNC and regrowth: %d\n", a[5]);
+    strcpy(a, "via mapping");                      /* back to what the checks below expect */
+    strcpy(a + 100, "second mapping");
+    strcpy(a + pg + 200, "child page 2");
+
     /* a page wholly past EOF is SIGBUS */
     char *c = mmap(NULL, 3 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     signal(SIGBUS, on_bus);
