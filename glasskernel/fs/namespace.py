@@ -21,6 +21,9 @@ class Vfs:
         self.procfs = SyntheticFs("proc", os.makedev(0, 22), 22)
         self.devfs = SyntheticFs("devtmpfs", os.makedev(0, 5), 23)
         self.root = OvlDentry(self, self.overlay, "/", None, "/", lower=True)
+        # (st_dev, st_ino) -> AddressSpace of files with MAP_SHARED mappings (mm/filemap.py);
+        # a file's dentry finds it through its ``vfs``.
+        self.address_spaces = {}
         # mount point -> factory(parent dentry) of the mounted root (vfsmount list)
         self._mounts = {
             "/proc": lambda parent: ProcRoot(self.procfs, "proc", parent),

@@ -139,8 +139,19 @@ def do_open(task, dentry: Dentry, flags: int, acc: int, created: bool):
     if not dentry.is_reg():
         flags &= ~int(O_TRUNC)
     file = dentry.open(task, flags & ~int(O_TRUNC) if created else flags)
+    if flags & O_TRUNC and not created:
+        truncate_inode_pages(file, 0)       # pages of shared mappings read as zeros now
     file.set_open_flags(file_flags(flags))
     return file
+
+
+def truncate_inode_pages(obj, length: int) -> None:
+    """truncate_pagecache: the file (an open File or a dentry) becomes length bytes long,
+    so bytes past it in the pages its shared mappings map are zeroed."""
+    from glasskernel.mm.filemap import find_address_space
+    space = find_address_space(obj)
+    if space is not None:
+        space.zero_beyond(min(length, obj.stat().st_size))
 
 
 def may_open(dentry: Dentry, acc: int, cred=None) -> None:
@@ -262,6 +273,7 @@ def sys_truncate(task, path, length) -> int:
     if not dentry.is_reg():
         raise KernelError(Errno.EINVAL)
     dentry.permission(MAY_WRITE, task.cred)
+    truncate_inode_pages(dentry, length)
     dentry.truncate(length)
     return 0
 

@@ -77,7 +77,7 @@ def set_mode_at(pfd: int, name: str, mode: int) -> None:
     fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=pfd)
     try:
         if pystat.S_ISLNK(os.fstat(fd).st_mode):
-            raise KernelError(Errno.ENOTSUP)      # EOPNOTSUPP, the same number
+            raise KernelError(Errno.EOPNOTSUPP)
         chmod_fd(fd, mode)
     finally:
         os.close(fd)

@@ -18,7 +18,7 @@ from glasskernel.kernel import fork, rseq, signal_syscalls, sys, sys_pgrp, time,
 from glasskernel.kernel.sched import syscalls as sched_syscalls
 from glasskernel.kernel.futex import core as futex_core
 from glasskernel.kernel.futex import syscalls as futex
-from glasskernel.mm import madvise, mmap, mprotect, mremap
+from glasskernel.mm import madvise, memfd, mmap, mprotect, mremap, msync
 from glasskernel.net import socket
 from glasskernel.uapi.unistd_64 import NR, SYSCALL_NAMES
 
@@ -123,7 +123,9 @@ _ROWS = [
     (NR.accept4, socket.sys_accept4, "supported", ""),
     # memory (mm/)
     (NR.brk, mmap.sys_brk, "supported", ""),
-    (NR.mmap, mmap.sys_mmap, P, "MAP_SHARED file mappings are private copies"),
+    (NR.mmap, mmap.sys_mmap, "supported", ""),
+    (NR.msync, msync.sys_msync, "supported", ""),
+    (NR.memfd_create, memfd.sys_memfd_create, P, "no MFD_HUGETLB; F_SEAL_WRITE does not check existing mappings"),
     (NR.munmap, mmap.sys_munmap, "supported", ""),
     (NR.mprotect, mprotect.sys_mprotect, "supported", ""),
     (NR.mremap, mremap.sys_mremap, P, "MREMAP_DONTUNMAP is refused"),
