@@ -368,3 +368,11 @@ def test_proc_ns_pid_links(build, toolchain):
     exe = build("proc_ns", toolchain)
     native, _ = differential([exe])
     assert b"stat ino is N: 1\n" in native[0]
+
+
+def test_futex_waitv(build, toolchain):
+    """futex_waitv: EINVAL/EFAULT/EAGAIN/ETIMEDOUT as Linux checks them, and the index of
+    the futex a wake reached (LTP futex_waitv01/02)."""
+    exe = build("futex_waitv", toolchain)
+    native, _ = differential([exe])
+    assert b"woken by the child: index          2\n" in native[0]

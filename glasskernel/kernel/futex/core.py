@@ -6,8 +6,10 @@ between); FUTEX_WAKE wakes sleepers on the same key. The key is (mm, address) fo
 memory, and the physical page for a shared futex in a MAP_SHARED mapping, so processes
 sharing the page meet on it.
 """
+import struct
+
 from glasskernel.kernel.sched.wait import WaitQueue, wait_event
-from glasskernel.mm.uaccess import get_user_u32, put_user_u32
+from glasskernel.mm.uaccess import copy_from_user, get_user_u32, put_user_u32
 from glasskernel.mm.mm_types import TASK_SIZE
 from glasskernel.mm.vm_flags import VmFlags
 from glasskernel.uapi.errno import Errno, KernelError
@@ -179,6 +181,65 @@ def sys_futex(task, uaddr, op, val, utime, uaddr2, val3) -> int:
     return table.requeue(key, key2, nr_wake, nr2)
 
 
+FUTEX_WAITV_MAX = 128
+FUTEX2_SIZE_U32 = 2                                  # FUTEX_32: a waiter's only size
+FUTEXV_WAITER_MASK = FUTEX2_SIZE_U32 | FUTEX_PRIVATE_FLAG
+CLOCK_REALTIME, CLOCK_MONOTONIC = 0, 1
+_FUTEX_WAITV = struct.Struct("<QQII")                # struct futex_waitv: val, uaddr, flags
+
+
+def sys_futex_waitv(task, waiters, nr_futexes, flags, timeout, clockid) -> int:
+    """futex_waitv: sleep until one of up to 128 futexes is woken and return its index.
+    EINVAL for flags, a count outside 1..128, a NULL array, a clock other than REALTIME or
+    MONOTONIC or a waiter without FUTEX_32; then each key (EINVAL, EFAULT); EAGAIN if a
+    word no longer holds its value; ETIMEDOUT at the absolute timeout."""
+    nr = nr_futexes & 0xFFFFFFFF
+    if flags & 0xFFFFFFFF or not nr or nr > FUTEX_WAITV_MAX or not waiters:
+        raise KernelError(Errno.EINVAL)
+    timeout_ns = None
+    if timeout:
+        clockid = _s32(clockid)
+        if clockid not in (CLOCK_REALTIME, CLOCK_MONOTONIC):
+            raise KernelError(Errno.EINVAL)
+        from glasskernel.kernel.time import get_timespec64, monotonic_ns, realtime_ns
+        expires = get_timespec64(task, timeout)
+        now = realtime_ns(task) if clockid == CLOCK_REALTIME else monotonic_ns(task)
+        timeout_ns = max(0, expires - now)
+    entries = []
+    for i in range(nr):                     # futex_parse_waitv: one copy and check at a time
+        val, uaddr, wflags, reserved = _FUTEX_WAITV.unpack(
+            copy_from_user(task, waiters + i * _FUTEX_WAITV.size, _FUTEX_WAITV.size))
+        if wflags & ~FUTEXV_WAITER_MASK or reserved or not wflags & FUTEX2_SIZE_U32:
+            raise KernelError(Errno.EINVAL)
+        entries.append((val & 0xFFFFFFFF, uaddr, not wflags & FUTEX_PRIVATE_FLAG))
+    table = task.kernel.futexes
+    keys = [table.get_futex_key(task.mm, uaddr, shared) for _, uaddr, shared in entries]
+    return futex_wait_multiple(task, entries, keys, timeout_ns)
+
+
+def futex_wait_multiple(task, entries, keys, timeout_ns) -> int:
+    """Queue on every key while each word holds its value, sleep until one is woken, and
+    return the highest index woken (unqueue_multiple's answer)."""
+    table = task.kernel.futexes
+    waiters = []
+    try:
+        for (val, uaddr, _), key in zip(entries, keys):
+            if get_user_u32(task, uaddr) != val:
+                raise KernelError(Errno.EAGAIN)
+            waiter = FutexWaiter(task, key, FUTEX_BITSET_MATCH_ANY)
+            table.queue(waiter)
+            waiters.append(waiter)
+        wait_event(task, WaitQueue("futex_waitv"), lambda: any(w.woken for w in waiters),
+                   timeout_ns=timeout_ns)
+    finally:
+        for waiter in waiters:
+            table.unqueue(waiter)
+    woken = [i for i, w in enumerate(waiters) if w.woken]
+    if not woken:
+        raise KernelError(Errno.ETIMEDOUT)
+    return woken[-1]
+
+
 def futex_wake_exiting(kernel, mm, uaddr: int, nr: int) -> int:
     """CLONE_CHILD_CLEARTID at exit: wake a joiner waiting on the tid word (shared key)."""
     try:
@@ -188,4 +249,4 @@ def futex_wake_exiting(kernel, mm, uaddr: int, nr: int) -> int:
     return kernel.futexes.wake(key, nr)
 
 
-__all__ = ["sys_futex", "FutexTable", "futex_wake_exiting"]
+__all__ = ["sys_futex", "sys_futex_waitv", "FutexTable", "futex_wake_exiting"]

@@ -135,6 +135,7 @@ _ROWS = [
     (NR.set_tid_address, fork.sys_set_tid_address, "supported", ""),
     (NR.set_robust_list, futex.sys_set_robust_list, P, "list not walked at exit yet"),
     (NR.futex, futex_core.sys_futex, P, "no PI futexes", SLOW),
+    (NR.futex_waitv, futex_core.sys_futex_waitv, "supported", "", SLOW),
     (NR.rseq, rseq.sys_rseq, P, "kernel built without CONFIG_RSEQ: ENOSYS"),
     (NR.uname, sys.sys_uname, "supported", ""),
     (NR.getpid, sys.sys_getpid, "supported", ""),
