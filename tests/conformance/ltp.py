@@ -66,6 +66,8 @@ class Outcome:
         ltp = next((ln for ln in lines if CAUSE.search(ln)), "")
         own = [ln for ln in lines if ln.startswith("glasskernel:")]
         gk = next((ln for ln in own if "error" in ln), own[0] if own else "")
+        if not ltp:                          # a TCONF is the cause only when nothing failed
+            ltp = next((ln for ln in lines if "TCONF" in ln), "")
         parts = [p.strip() for p in (ltp, gk) if p]
         return " / ".join(parts) or (lines[-1].strip() if lines else f"status {self.status}")
 
