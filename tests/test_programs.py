@@ -376,3 +376,11 @@ def test_futex_waitv(build, toolchain):
     exe = build("futex_waitv", toolchain)
     native, _ = differential([exe])
     assert b"woken by the child: index          2\n" in native[0]
+
+
+def test_pidfd(build, toolchain):
+    """clone3(CLONE_PIDFD), pidfd_open, pidfd_send_signal and poll on a pidfd, with their
+    argument checks (LTP clone301, clone302)."""
+    exe = build("pidfd", toolchain)
+    native, _ = differential([exe])
+    assert b"revents POLLIN: 1\n" in native[0]
