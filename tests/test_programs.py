@@ -384,3 +384,11 @@ def test_pidfd(build, toolchain):
     exe = build("pidfd", toolchain)
     native, _ = differential([exe])
     assert b"revents POLLIN: 1\n" in native[0]
+
+
+def test_mremap_fixed_checks(build, toolchain):
+    """mremap(MREMAP_FIXED): overlapping ranges are EINVAL (an internal error before),
+    misaligned or too-high targets EINVAL, an unmapped old range EFAULT (LTP mremap05)."""
+    exe = build("mremap_fixed", toolchain)
+    native, _ = differential([exe])
+    assert b"contents kept: 1\n" in native[0]

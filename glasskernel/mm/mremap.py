@@ -50,20 +50,31 @@ def _validate(addr: int, old_len: int, new_len: int, flags: int, new_addr: int) 
         raise KernelError(Errno.EINVAL)     # not supported here; Linux accepts it for private anon
 
 
+def mremap_to(mm, addr: int, old_len: int, new_addr: int, new_len: int) -> int:
+    """MREMAP_FIXED: EINVAL past user space or when the old and new ranges overlap, then
+    whatever is at new_addr goes; EFAULT if the old range is not (or no longer) mapped."""
+    if new_len > TASK_SIZE or new_addr > TASK_SIZE - new_len:
+        raise KernelError(Errno.EINVAL)
+    if addr + old_len > new_addr and new_addr + new_len > addr:
+        raise KernelError(Errno.EINVAL)
+    do_munmap(mm, new_addr, new_len)
+    vma = mm.vma_containing(addr)
+    if vma is None or (old_len and addr + old_len > vma.end):
+        raise KernelError(Errno.EFAULT)
+    mm.split_range(addr, addr + old_len)
+    return move_vma(mm, mm.vma_containing(addr), addr, min(old_len, new_len), new_addr, new_len)
+
+
 def sys_mremap(task, addr, old_len, new_len, flags, new_addr) -> int:
     flags &= 0xFFFFFFFF
     old_len, new_len = page_align(old_len), page_align(new_len)
     _validate(addr, old_len, new_len, flags, new_addr)
     mm = task.mm
+    if flags & MREMAP_FIXED:
+        return mremap_to(mm, addr, old_len, new_addr, new_len)
     vma = mm.vma_containing(addr)
     if vma is None or (old_len and addr + old_len > vma.end):
         raise KernelError(Errno.EFAULT)
-    if flags & MREMAP_FIXED:
-        if new_addr + new_len > TASK_SIZE:
-            raise KernelError(Errno.EINVAL)
-        do_munmap(mm, new_addr, new_len)
-        mm.split_range(addr, addr + old_len)
-        return move_vma(mm, mm.vma_containing(addr), addr, min(old_len, new_len), new_addr, new_len)
     if new_len <= old_len:
         if new_len < old_len:
             do_munmap(mm, addr + new_len, old_len - new_len)
