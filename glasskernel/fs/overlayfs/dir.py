@@ -5,12 +5,14 @@ ENOTEMPTY, EISDIR...); these functions only make the change, through the parent'
 descriptor (never a host path), and keep the whiteout, opaque and pinned-dentry
 bookkeeping right.
 """
+import errno
 import itertools
 import os
 
 from glasskernel.fs.internal import child_path, host_errors
 from glasskernel.fs.overlayfs.copy_up import copy_up, copy_up_tree, set_mode_at
-from glasskernel.fs.overlayfs.layer import HOST_RENAME_EXCHANGE, renameat2
+from glasskernel.fs.overlayfs.layer import HOST_RENAME_EXCHANGE, fd_path, renameat2
+from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import RENAME_EXCHANGE
 from glasskernel.uapi.stat import S_IALLUGO, S_IFDIR, S_IFLNK, S_IFMT, S_ISGID, S_IXGRP
 
@@ -68,19 +70,19 @@ def ovl_create(parent, task, name: str, mode: int):
 
 
 def ovl_tmpfile(parent, task, mode: int, flags: int):
-    """ovl_tmpfile: an upper file made under a private name and unlinked at once; the
-    File and its (deleted, pinned) dentry are all that reach it, as "/DIR/#INO"."""
+    """ovl_tmpfile: the host's own O_TMPFILE file in the upper directory (linkat can give
+    it a name unless O_EXCL), or, where the host file system has none, a file made under a
+    private name and unlinked at once. The File and its (deleted, pinned) dentry are all
+    that reach it, as "/DIR/#INO"."""
     from glasskernel.fs.overlayfs.file import HostInode, OvlFile
     from glasskernel.fs.overlayfs.inode import OvlDentry
-    from glasskernel.uapi.fcntl import O_ACCMODE, O_WRONLY
+    from glasskernel.uapi.fcntl import O_ACCMODE, O_EXCL, O_WRONLY
     copy_up(parent)
     ofs = parent.ofs
     acc = os.O_WRONLY if flags & O_ACCMODE == O_WRONLY else os.O_RDWR
+    acc |= os.O_EXCL if flags & O_EXCL else 0
     with host_errors(), ofs.upper.parent(child_path(parent.path, "x")) as (pfd, _):
-        name = f".gk-tmpfile-{os.getpid()}-{next(_tmp_names)}"
-        fd = os.open(name, os.O_CREAT | os.O_EXCL | acc | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
-                     dir_fd=pfd)
-        os.unlink(name, dir_fd=pfd)
+        fd = _host_tmpfile(pfd, acc)
         uid, gid, mode = inode_init_owner(parent, task, mode)
         if uid is not None:
             os.fchown(fd, uid, gid)
@@ -95,6 +97,19 @@ def ovl_tmpfile(parent, task, mode: int, flags: int):
 
 
 _tmp_names = itertools.count()
+
+
+def _host_tmpfile(dirfd: int, acc: int) -> int:
+    try:
+        return os.open(".", os.O_TMPFILE | acc | os.O_CLOEXEC, 0o600, dir_fd=dirfd)
+    except OSError as err:
+        if err.errno not in (errno.EOPNOTSUPP, errno.EISDIR):
+            raise
+    name = f".gk-tmpfile-{os.getpid()}-{next(_tmp_names)}"
+    fd = os.open(name, os.O_CREAT | os.O_EXCL | (acc & ~os.O_EXCL) | os.O_NOFOLLOW | os.O_CLOEXEC,
+                 0o600, dir_fd=dirfd)
+    os.unlink(name, dir_fd=dirfd)
+    return fd
 
 
 def ovl_mkdir(parent, task, name: str, mode: int):
@@ -128,8 +143,18 @@ def ovl_symlink(parent, task, name: str, target: str) -> None:
 
 
 def ovl_link(parent, task, old, name: str) -> None:
-    """ovl_link: hard-link the (copied-up) upper inode of ``old``."""
+    """ovl_link: hard-link the (copied-up) upper inode of ``old``; an unlinked ``old``
+    (linkat of /proc/self/fd/N) is linked through its pinned host object, which the host
+    allows only for an O_TMPFILE file made without O_EXCL (ENOENT otherwise)."""
     ofs = parent.ofs
+    if old.deleted:
+        if not old.inode.upper:
+            raise KernelError(Errno.ENOENT)
+        path = _upper_child(parent, name)
+        with host_errors(), ofs.upper.parent(path) as (nfd, newname):
+            os.link(fd_path(old.inode.fd), newname, dst_dir_fd=nfd, follow_symlinks=True)
+        ofs.claim(path, is_dir=False)
+        return
     copy_up(old)
     path = _upper_child(parent, name)
     with host_errors(), ofs.upper.parent(old.path) as (ofd, oldname), \
