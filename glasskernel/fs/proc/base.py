@@ -5,6 +5,7 @@ exe, cwd and root are *magic links*: following them jumps to a dentry of the gue
 """
 import dataclasses
 
+from glasskernel.fs.proc_namespace import proc_mounts
 from glasskernel.fs.libfs import SimpleFile, SimpleLink
 from glasskernel.fs.proc import array, task_mmu
 from glasskernel.fs.proc.fd import FdDir
@@ -77,6 +78,7 @@ _PID_FILES = {
     "stat": (array.proc_tgid_stat, 0o100444),
     "statm": (task_mmu.proc_pid_statm, 0o100444),
     "maps": (task_mmu.proc_pid_maps, 0o100444),
+    "mounts": (lambda target: proc_mounts(target), 0o100444),
 }
 _PID_ENTRY_NAMES = sorted([*_PID_FILES, "exe", "cwd", "root", "fd", "ns", "task"])
 
@@ -126,18 +128,20 @@ def _magic(sb, name, pid, target, text):
                                      lambda t: text(get_proc_task(t, pid)))
 
 
-def _exe_text(target) -> str:
-    path = getattr(target.mm, "exe_path", None) if target.mm is not None else None
-    if not path:
+def _exe_file(target):
+    """The running executable's File (mm->exe_file); ENOENT once the mm is gone."""
+    exe = target.mm.exe_file if target.mm is not None else None
+    if exe is None:
         raise KernelError(Errno.ENOENT)
-    return path
+    return exe
+
+
+def _exe_text(target) -> str:
+    """readlink: d_path of the executable, " (deleted)" once its name is gone."""
+    return _exe_file(target).path
 
 
 def _exe_target(target):
-    """proc_exe_link: the running executable, looked up again in the guest tree."""
-    from glasskernel.fs.namei import Nameidata, walk
-    path = _exe_text(target)                 # ENOENT once the mm is gone (a zombie)
-    if target.fs is None:
-        raise KernelError(Errno.ENOENT)
-    nd = Nameidata(target)
-    return walk(nd, nd.root, path, follow_last=True)
+    """proc_exe_link: the very file being run (its pinned dentry), not a new lookup of
+    its name, which may since name something else."""
+    return _exe_file(target).dentry
