@@ -264,6 +264,7 @@ def main(argv=None) -> int:
     print(f"ltp.py: {len(entries)} tests built in {timing['build']:.0f} s ({build.root})")
     if opts.build_only:
         return 0
+    timing["commit"] = ltp_report.head_commit()     # the code the runs use, taken now
     t0 = time.monotonic()
     cfg = RunConfig(opts.jobs, opts.timeout, opts.runtime_mul)
     results = run_suite(build, entries, opts.suite, cfg)

@@ -47,6 +47,15 @@ def summarize(results, known: dict[str, str]) -> Summary:
     return s
 
 
+def head_commit() -> str:
+    """The repo's HEAD, with "+" when the tree has changes (what the run really ran)."""
+    def git(*args):
+        return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True,
+                              text=True).stdout.strip()
+    return git("rev-parse", "--short", "HEAD") + ("+" if git("status", "--porcelain",
+                                                               "--untracked-files=no") else "")
+
+
 def _cell(text: str) -> str:
     text = text.replace("|", "\\|").replace("`", "'")
     return text if len(text) <= 220 else text[:217] + "..."
@@ -54,8 +63,7 @@ def _cell(text: str) -> str:
 
 def section(suite, results, known, summary: Summary, timing: dict, build) -> str:
     """The markdown for one suite's run."""
-    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip()
+    commit = timing.get("commit") or head_commit()
     version = (build.tree / "VERSION").read_text().strip() if (build.tree / "VERSION").exists() else "?"
     steps = ", ".join(f"{k} {v:.0f} s" for k, v in timing.get("steps", {}).items()) or "cached"
     out = [f"<!-- ltp:{suite} begin -->",
