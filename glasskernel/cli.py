@@ -174,11 +174,19 @@ def describe_exec_failure(program: str, err: KernelError) -> tuple:
     return f"glasskernel: {program}: {text}", status
 
 
+# Deaths bash reports in silence (jobs.c: SIGINT always, SIGPIPE as its default build has
+# DONT_REPORT_SIGPIPE): the user pressed Ctrl-C, or the reader of a pipe went away.
+SILENT_SIGNALS = frozenset((host_signal.SIGINT, host_signal.SIGPIPE))
+
+
 def wait_status_to_exit(status: int) -> tuple:
-    """(exit status, message or None) from a wait status, as a shell reports it."""
+    """(exit status, message or None) from a wait status, as bash reports a foreground
+    job: the signal's strsignal() text, except for SILENT_SIGNALS."""
     signo = status & 0x7F
     if signo == 0:
         return (status >> 8) & 0xFF, None
+    if signo in SILENT_SIGNALS:
+        return 128 + signo, None
     message = host_signal.strsignal(signo) or f"Signal {signo}"
     if status & 0x80:
         message += " (core dumped)"

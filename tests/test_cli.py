@@ -91,6 +91,27 @@ def test_signal_death_status(build, toolchain, sig):
     assert harness.signal_message(sig).encode() in g_err, g_err
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGPIPE, signal.SIGHUP, signal.SIGQUIT,
+                                 signal.SIGTERM, signal.SIGKILL, signal.SIGALRM, 40])
+def test_signal_death_message_as_bash(build, sig):
+    """glasskernel reports a signal death as bash reports a foreground job's: nothing for
+    SIGINT and SIGPIPE, the signal's description for the others (bash -c 'prog; :' is
+    the oracle; its non-interactive form adds "line 1: PID" and the command)."""
+    exe = build("signal_self", "musl")
+    bash = subprocess.run(["/bin/bash", "-c", f"{exe} {int(sig)}; :"], capture_output=True,
+                          env=dict(harness.TEST_ENV), timeout=60)
+    out, err, rc = run_glasskernel([exe, str(int(sig))])
+    harness.assert_no_traceback(err)
+    assert rc == 128 + sig
+    assert out == bash.stdout
+    if not bash.stderr:
+        assert err == b"", err
+    else:
+        message = err.decode().strip()
+        assert message and len(err.splitlines()) == 1, err
+        assert message in bash.stderr.decode(), (err, bash.stderr)
+
+
 def test_segv_message(build, toolchain):
     exe = build("segv", toolchain)
     out, err, rc = run_glasskernel([exe])
