@@ -173,3 +173,22 @@ def test_trace_usage_errors(args, message):
     assert rc == 2
     assert message in err
     assert out == ""
+
+
+def test_do_wait_returns_the_pid_as_linux(build):
+    """The graph shows do_wait's value as Linux's do_wait returns it: the reported child's
+    pid (wait4 passes it on; waitid returns 0 but do_wait still found the pid), 0 for
+    WNOHANG with the child still busy. It showed 0 where Linux returns the pid."""
+    exe = build("wait_values", "musl")
+    harness.differential([exe])              # the program's answers are Linux's
+    out, err, rc = glasskernel("trace", "--filter", "__x64_sys_wait*", exe)
+    assert rc == 0, err
+    assert "WNOHANG: 0\nwaitid: 0, si_pid is the child: 1, si_status 5\n" in out
+    assert "wait4 is the child: 1, status 5\n" in out
+    returns = re.findall(r"(?:\} /\* (__x64_sys_wait\w+|do_wait) = |(do_wait)\(\); /\* = )(-?\d+) \*/",
+                         out)
+    calls = [(a or b, int(n)) for a, b, n in returns]
+    child = next(n for name, n in calls if name == "__x64_sys_wait4" and n > 0)
+    assert calls == [("do_wait", 0), ("__x64_sys_wait4", 0),
+                     ("do_wait", child), ("__x64_sys_waitid", 0),
+                     ("do_wait", child), ("__x64_sys_wait4", child)], calls
