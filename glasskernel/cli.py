@@ -265,7 +265,7 @@ def attach_breakpoints(kernel, opts: RunOptions) -> None:
     try:
         probe = BreakpointProbe(kernel, opts.breaks, opts.break_syscalls)
     except ValueError as err:
-        raise UsageError(f"--break-syscall: {err}") from None
+        raise UsageError(str(err)) from None
     kernel.tracer.attach(probe)
 
 
