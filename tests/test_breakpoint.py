@@ -3,6 +3,8 @@ parent task and its registers and the kernel call stack, and `continue` finishes
 with the program's normal output."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from glasskernel.demo import example_path
@@ -41,6 +43,25 @@ def test_break_syscall_and_step():
         session.type(b"step\n")
         session.expect("breakpoint: ")
         session.expect("(gk) ")
+        session.type(b"delete\n")
+        session.expect("that child exited with status 7")
+        assert session.wait(60) == 0
+    finally:
+        session.close()
+
+
+def test_regs_at_syscall_entry_hold_what_syscall_saved():
+    """At a syscall's entry pt_regs hold rcx = the return rip and r11 = rflags, as the
+    `syscall` instruction leaves them for entry_SYSCALL_64 (regs showed rcx 0, r11 junk)."""
+    session = PtySession(glasskernel_argv(["--break-syscall", "getpid", example_path()]))
+    try:
+        session.expect("breakpoint: __x64_sys_getpid")
+        session.expect("(gk) ")
+        session.type(b"regs\n")
+        text = session.expect("(gk) ").decode()
+        regs = {name: int(value, 16) for name, value in re.findall(r"(\w+) (0x[0-9a-f]+)", text)}
+        assert regs["rcx"] == regs["rip"] and regs["r11"] == regs["rflags"], text
+        assert regs["r11"] & 0x202 == 0x202, text          # IF and the always-one bit
         session.type(b"delete\n")
         session.expect("that child exited with status 7")
         assert session.wait(60) == 0
