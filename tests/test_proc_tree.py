@@ -81,9 +81,11 @@ def applets(tmp_path):
 
 
 def ps_script(d: Path) -> str:
-    # the foreground sleep gives the background one time to exec
-    return (f"{d}/sleep 5 & {d}/sleep 1; {d}/ps -o pid,ppid,pgid,sid,stat,comm; "
-            f"kill $!; wait; exit 0")
+    # ps once the background sleep has exec'd (its comm turns from sh to sleep) and sleeps
+    # (a builtin loop: no other process shows up in the listing)
+    return (f"{d}/sleep 5 & "
+            "until read -r s < /proc/$!/stat && case $s in *'(sleep) S '*) true;; *) false;; esac; "
+            f"do :; done; {d}/ps -o pid,ppid,pgid,sid,stat,comm; kill $!; wait; exit 0")
 
 
 def test_ps_tree_native_sanity(applets):

@@ -151,8 +151,12 @@ def test_run_tree_children_in_pid_order():
 
 
 def test_run_tree_shows_a_killed_child():
-    _out, err, rc = glasskernel("run", "--tree", BUSYBOX, "sh", "-c",
-                                "/bin/busybox sleep 5 & /bin/busybox kill $!; wait")
+    # kill once the child sleeps, i.e. has exec'd sleep (killed before its exec, the tree
+    # would show the shell's command line): a builtin loop on /proc/PID/stat waits for that
+    script = ("/bin/busybox sleep 5 & "
+              "until read -r s < /proc/$!/stat && case $s in *') S '*) true;; *) false;; esac; "
+              "do :; done; /bin/busybox kill $!; wait")
+    _out, err, rc = glasskernel("run", "--tree", BUSYBOX, "sh", "-c", script)
     assert rc == 0, err
     lines = tree_lines(err)
     assert lines[0].startswith("busybox(2) ")
