@@ -70,6 +70,19 @@ def test_trace_writes_program_output_then_function_graph(pipeline_trace):
     require_instrumentation(out)
 
 
+def test_a_pipe_read_that_sleeps_is_one_call(pipeline_trace):
+    """cat's reads that wait are tried in the syscall hook first and run again on the slow
+    path; Linux makes one pipe_read call, so the graph shows the one inside the read
+    syscall, not a stray leaf returning "wait=park" before it."""
+    out, _err, _rc = pipeline_trace
+    require_instrumentation(out)
+    assert "wait=park" not in out
+    reads = [function_column(line).strip() for line in graph_lines(out) if "pipe_read" in line]
+    assert any(r.startswith("pipe_read(") and r.endswith("{") for r in reads), reads
+    assert all(r.endswith("{") or re.search(r"pipe_read(\(.*\);)? /\* (pipe_read )?= \d+ \*/$", r)
+               or r.startswith("} /* pipe_read = ") for r in reads), reads
+
+
 def test_trace_shows_fork_exec_and_the_child_returning(pipeline_trace):
     out, _err, _rc = pipeline_trace
     require_instrumentation(out)
