@@ -11,7 +11,7 @@ EXIT_USAGE = 2
 
 SYNOPSIS = {
     "run": """usage: glasskernel run [--root DIR] [--strace[=FILE]] [--env K=V]... [--max-tasks N]
-                       [--tree] [--timeline FILE] [--trace-filter PATTERN]...
+                       [--disk-quota SIZE] [--tree] [--timeline FILE] [--trace-filter PATTERN]...
                        [--deterministic] [--break FUNCTION]... [--break-syscall NAME]...
                        PROGRAM [ARGS...]
 """,
@@ -31,6 +31,8 @@ DETAILS = {
   --strace[=FILE]  log every syscall in strace's format (to stderr or FILE)
   --env K=V        set an environment variable for the guest (repeatable)
   --max-tasks N    refuse fork/clone with EAGAIN beyond N live tasks (default 4096)
+  --disk-quota SIZE  bytes the private writable layer may hold, e.g. 512M or 2G; past
+                   it writes fail with ENOSPC (default: half the free space, 16G at most)
   --tree           at the end, print the run's process tree to stderr
   --timeline FILE  record the kernel's trace events and write a timeline to FILE
                    (an HTML page if FILE ends in .html)
