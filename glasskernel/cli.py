@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from glasskernel.uapi.errno import Errno, KernelError, strerror
 
-USAGE = """usage: glasskernel run [--root DIR] [--strace[=FILE]] [--env K=V]... [--max-tasks N]
+USAGE = """usage: glasskernel run [--root DIR] [--strace[=FILE]] [--env K=V]... [--max-tasks N] [--mem SIZE]
                        [--tree] [--timeline FILE] [--trace-filter PATTERN]...
                        [--deterministic] [--break FUNCTION]... [--break-syscall NAME]...
                        PROGRAM [ARGS...]
@@ -30,6 +30,8 @@ Runs a static x86-64 Linux program on glasskernel's own process kernel.
   --strace[=FILE]  log every syscall in strace's format (to stderr or FILE)
   --env K=V        set an environment variable for the guest (repeatable)
   --max-tasks N    refuse fork/clone with EAGAIN beyond N live tasks (default 4096)
+  --mem SIZE       the guest's RAM (e.g. 512M, 2G; default 4G, or half the host's RAM
+                   if that is less): past it the OOM killer kills the biggest process
   --tree           at the end, print the run's process tree to stderr
   --timeline FILE  record the kernel's trace events and write a timeline to FILE
                    (an HTML page if FILE ends in .html)
@@ -69,6 +71,7 @@ class RunOptions:
     env: dict = field(default_factory=dict)
     argv: list = field(default_factory=list)
     max_tasks: int = 4096
+    mem: int = None               # --mem: guest RAM in bytes (None: the default)
     tree: bool = False            # --tree: the process tree on stderr at the end
     timeline: str = None          # --timeline FILE
     trace_filter: list = field(default_factory=list)    # --trace-filter: what is recorded
@@ -85,7 +88,7 @@ class RunOptions:
 
 
 TRACE_OPTIONS = ("--timeline", "--trace-filter", "--filter", "-o", "--output")
-RUN_VALUED = ("--root", "--env", "--max-tasks", "--timeline", "--trace-filter", "--break",
+RUN_VALUED = ("--root", "--env", "--max-tasks", "--mem", "--timeline", "--trace-filter", "--break",
               "--break-syscall")
 TRACE_VALUED = RUN_VALUED + ("--filter", "-o", "--output")
 FLAGS = {"--tree": "tree", "--deterministic": "deterministic", "--real-time": "real_time"}
@@ -128,8 +131,24 @@ def parse_run_args(args: list, valued: tuple = RUN_VALUED) -> RunOptions:
     return opts
 
 
+_MEM_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+MIN_MEM = 16 << 20
+
+
+def parse_mem_size(value: str) -> int:
+    """--mem's SIZE: a number of bytes with an optional K, M, G or T (binary) suffix."""
+    text = value.strip().upper().removesuffix("B").removesuffix("I")
+    unit = text[-1:] if text[-1:] in _MEM_UNITS and text[-1:] else ""
+    number = text[:-1] if unit else text
+    if not number.isdigit() or int(number) * _MEM_UNITS[unit] < MIN_MEM:
+        raise UsageError(f"--mem {value}: expected a size of 16M or more (e.g. 512M, 2G)")
+    return int(number) * _MEM_UNITS[unit]
+
+
 def _apply_valued(opts: RunOptions, name: str, value: str) -> None:
-    if name == "--max-tasks":
+    if name == "--mem":
+        opts.mem = parse_mem_size(value)
+    elif name == "--max-tasks":
         if not value.isdigit() or int(value) < 2:
             raise UsageError(f"--max-tasks {value}: expected a number of tasks (2 or more)")
         opts.max_tasks = int(value)
@@ -249,7 +268,7 @@ def run_program(opts: RunOptions) -> int:
     timeline_writer = load_timeline_writer() if opts.timeline is not None else None
     strace_out = open_strace(opts.strace)
     kernel = Kernel(root=opts.root, strace_file=strace_out, max_tasks=opts.max_tasks,
-                    deterministic=opts.deterministic)
+                    mem_size=opts.mem, deterministic=opts.deterministic)
     recorder = attach_recorder(kernel, opts)
     try:
         attach_breakpoints(kernel, opts)

@@ -152,7 +152,8 @@ def copy_signal(flags, current, p) -> None:
         p.signal = current.signal
         return
     src = current.signal
-    p.signal = SignalStruct(pgrp=src.pgrp, session=src.session, tty=src.tty)
+    p.signal = SignalStruct(pgrp=src.pgrp, session=src.session, tty=src.tty,
+                            oom_score_adj=src.oom_score_adj)
 
 
 @traced(args=share_or_copy_args(CF.CLONE_VM, "the address space (copy-on-write when copied)"))

@@ -1,0 +1,69 @@
+"""Memory and resource limits as Linux has them (issue 16): the OOM killer, overcommit,
+RLIMIT_AS, RLIMIT_FSIZE, RLIMIT_CPU, vm.max_map_count, pipe-buffer accounting and the
+guest's own descriptor limits.
+
+The differential tests compare behaviour with the host kernel; the OOM and pipe-hog
+tests run with a small ``--mem`` and check the host process's peak RSS (``wait4``'s
+ru_maxrss of the glasskernel process) against the guest RAM plus a fixed overhead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+
+import pytest
+
+import harness
+from harness import differential
+
+MEM = 64 << 20
+# What the host process may use beyond the guest's RAM: the interpreter, glasskernel's
+# code and the emulator (~35-40 MiB measured, see docs/design.md "Guest RAM and the OOM
+# killer"), with room for a busy machine's variations.
+HOST_OVERHEAD = 80 << 20
+
+
+def peak_rss(argv, extra_opts=(), timeout=harness.GLASSKERNEL_TIMEOUT):
+    """(stdout, stderr, status, peak RSS in bytes) of one glasskernel run, from wait4."""
+    cmd = harness.glasskernel_command(argv, extra_opts)
+    out_r, out_w = os.pipe()
+    err_path = f"/tmp/gk-limits-{os.getpid()}.err"
+    with open(err_path, "wb") as err_file:
+        proc = subprocess.Popen(cmd, env=dict(harness.TEST_ENV), stdin=subprocess.DEVNULL,
+                                stdout=out_w, stderr=err_file)
+        os.close(out_w)
+        with os.fdopen(out_r, "rb") as reader:
+            out = reader.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    with open(err_path, "rb") as f:
+        err = f.read()
+    os.unlink(err_path)
+    return out, err, harness.exit_status(proc.returncode), usage.ru_maxrss * 1024
+
+
+# --------------------------------------------------------------------------
+# OOM killer
+# --------------------------------------------------------------------------
+
+@pytest.mark.timeout(300)
+def test_memory_hog_child_is_oom_killed(build):
+    """A child touching memory without end dies of SIGKILL with the kernel's OOM line;
+    its parent sees WIFSIGNALED/SIGKILL, goes on, and the host process stays bounded."""
+    exe = build("mem_hog", "musl")
+    out, err, status, rss = peak_rss([exe, "2"], extra_opts=("--mem", "64M"))
+    harness.assert_no_traceback(err)
+    assert status == 0, err.decode()
+    assert out == (b"round 0: child killed by signal 9\n"
+                   b"round 1: child killed by signal 9\n"
+                   b"parent goes on: ok\n"), err.decode()
+    killed = re.findall(rb"Out of memory: Killed process (\d+) \(mem_hog[^)]*\) total-vm:\d+kB, "
+                        rb"anon-rss:(\d+)kB, file-rss:\d+kB, shmem-rss:\d+kB, UID:\d+ "
+                        rb"pgtables:\d+kB oom_score_adj:0", err)
+    assert len(killed) == 2, err.decode()
+    assert {int(pid) for pid, _ in killed} == {3, 4}          # the children, not pid 2
+    assert all(int(anon) * 1024 > MEM // 2 for _, anon in killed)
+    assert b"invoked oom-killer" in err and b"internal error" not in err
+    assert rss < MEM + HOST_OVERHEAD, f"host peak RSS {rss >> 20} MiB"
