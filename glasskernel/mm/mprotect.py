@@ -1,7 +1,8 @@
 """mprotect(2) (mm/mprotect.c): new permissions on whole VMAs, then on their PTEs."""
 from glasskernel.mm.memory import change_protection
 from glasskernel.mm.mm_types import TASK_SIZE, page_align
-from glasskernel.mm.mmap import PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_WRITE, calc_vm_prot_bits
+from glasskernel.mm.mmap import (PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_WRITE,
+                                 calc_vm_prot_bits, check_split_count)
 from glasskernel.mm.page_alloc import PAGE_SIZE
 from glasskernel.mm.vm_flags import VmFlags
 from glasskernel.uapi.errno import Errno, KernelError
@@ -34,9 +35,15 @@ def sys_mprotect(task, start, length, prot) -> int:
     mm = task.mm
     _check_covered(mm.overlapping(start, end), start, end)
     new_bits = calc_vm_prot_bits(prot)
-    for vma in mm.split_range(start, end):
-        vma.flags = (vma.flags & _PROT_KEEP) | new_bits
-        change_protection(mm, vma, vma.start, vma.end)
+    # A VMA whose flags stay as they are is left whole (mprotect_fixup returns early):
+    # only the changed ones are split, within vm.max_map_count.
+    changed = [vma for vma in mm.overlapping(start, end)
+               if (vma.flags & _PROT_KEEP) | new_bits != vma.flags]
+    check_split_count(mm, changed, start, end)
+    for old in changed:
+        for vma in mm.split_range(max(start, old.start), min(end, old.end)):
+            vma.flags = (vma.flags & _PROT_KEEP) | new_bits
+            change_protection(mm, vma, vma.start, vma.end)
     if prot & PROT_EXEC:
         # Code written while the pages were not executable (a JIT's W^X flip): the CPU
         # must not run translations it made of these pages before.
