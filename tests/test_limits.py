@@ -67,3 +67,30 @@ def test_memory_hog_child_is_oom_killed(build):
     assert all(int(anon) * 1024 > MEM // 2 for _, anon in killed)
     assert b"invoked oom-killer" in err and b"internal error" not in err
     assert rss < MEM + HOST_OVERHEAD, f"host peak RSS {rss >> 20} MiB"
+
+
+# --------------------------------------------------------------------------
+# RLIMIT_AS, overcommit and vm.max_map_count (differential)
+# --------------------------------------------------------------------------
+
+def test_rlimit_as_and_overcommit(build, toolchain):
+    """mmap/brk/mremap/malloc under RLIMIT_AS, and requests larger than RAM (ENOMEM
+    under the heuristic overcommit, fine with MAP_NORESERVE or read-only)."""
+    differential([build("rlimit_as", toolchain)])
+
+
+@pytest.mark.timeout(600)
+def test_max_map_count(build, toolchain):
+    """mmap fails with ENOMEM past vm.max_map_count, and so do munmap and mprotect
+    splits; unmapping some makes room again. /proc/sys/vm/max_map_count reads 65530."""
+    differential([build("map_count", toolchain)])
+
+
+# --------------------------------------------------------------------------
+# RLIMIT_FSIZE (differential)
+# --------------------------------------------------------------------------
+
+def test_rlimit_fsize(build, toolchain):
+    """write/pwrite/writev cut at the limit, then EFBIG and SIGXFSZ; truncate and
+    ftruncate past it too; pipes unlimited; SIGXFSZ's default action kills."""
+    differential([build("rlimit_fsize", toolchain)])

@@ -28,6 +28,7 @@ class File:
     """Generic open file: offset, flags and reference count; ops default to Linux's NULLs."""
 
     seekable = True
+    is_regular = False              # a regular file: writes obey RLIMIT_FSIZE
     f_ep = None                     # epoll items watching this file (fs/eventpoll.py)
 
     def __init__(self, dentry, flags: int):
@@ -224,6 +225,8 @@ class HostFile(HostFdFile):
     We keep our own offset and use pread/pwrite so that the description's offset is shared
     exactly as the guest expects, whatever the host descriptor's offset is.
     """
+
+    is_regular = True
 
     def release(self) -> None:
         os.close(self.host_fd)

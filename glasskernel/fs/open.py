@@ -6,6 +6,7 @@ may_open, and the file system's open makes the File.
 """
 import os
 
+from glasskernel.fs.attr import inode_newsize_ok
 from glasskernel.fs.dcache import Dentry
 from glasskernel.fs.file_table import PathFile
 from glasskernel.fs.namei import (MAXSYMLINKS, MAY_EXEC, MAY_READ, MAY_WRITE, Nameidata,
@@ -243,6 +244,7 @@ def sys_truncate(task, path, length) -> int:
     if not dentry.is_reg():
         raise KernelError(Errno.EINVAL)
     dentry.permission(MAY_WRITE)
+    inode_newsize_ok(task, dentry.stat().st_size, length)
     dentry.truncate(length)
     return 0
 
@@ -257,6 +259,7 @@ def sys_ftruncate(task, fd, length) -> int:
         raise KernelError(Errno.EBADF)
     if not file.writable or not file.stat().is_reg():
         raise KernelError(Errno.EINVAL)
+    inode_newsize_ok(task, file.stat().st_size, length)
     file.truncate(length)
     return 0
 

@@ -107,3 +107,25 @@ class PageCache:
                     self.phys.put_page(frame)
             if not pages:
                 del self.files[key]
+
+
+SIGXFSZ = 25
+
+
+def generic_write_check_limits(task, file, pos, count: int) -> int:
+    """RLIMIT_FSIZE for a write of count bytes at pos into a regular file: the count
+    that may be written (cut at the limit), or EFBIG with SIGXFSZ at or past it. pos
+    None: at the file position, the end for O_APPEND (O_APPEND writes always go there)."""
+    if not count or not getattr(file, "is_regular", False) or not task.rlimits:
+        return count
+    from glasskernel.uapi.resource import RLIM_INFINITY, RLIMIT_FSIZE
+    limit = task.rlimits.get(RLIMIT_FSIZE, (RLIM_INFINITY,))[0]
+    if limit == RLIM_INFINITY:
+        return count
+    if pos is None or file.flags & 0o2000:        # O_APPEND
+        pos = file.size() if file.flags & 0o2000 else file.pos
+    if pos >= limit:
+        task.kernel.send_signal(task, SIGXFSZ)
+        from glasskernel.uapi.errno import Errno, KernelError
+        raise KernelError(Errno.EFBIG)
+    return min(count, limit - pos)
