@@ -94,3 +94,15 @@ def test_rlimit_fsize(build, toolchain):
     """write/pwrite/writev cut at the limit, then EFBIG and SIGXFSZ; truncate and
     ftruncate past it too; pipes unlimited; SIGXFSZ's default action kills."""
     differential([build("rlimit_fsize", toolchain)])
+
+
+# --------------------------------------------------------------------------
+# RLIMIT_CPU (differential; CPU seconds are real on both sides, so one toolchain)
+# --------------------------------------------------------------------------
+
+@pytest.mark.timeout(400)
+def test_rlimit_cpu(build):
+    """SIGXCPU at the soft limit and every second after (the soft limit moving up),
+    SIGKILL at the hard limit, SIGXCPU's default action, and a limit inherited across
+    fork. Behaviour is compared, not timings."""
+    differential([build("rlimit_cpu", "musl")], native_timeout=120, timeout=180)

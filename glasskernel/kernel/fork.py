@@ -14,6 +14,8 @@ import contextlib
 import struct
 from dataclasses import dataclass
 
+from glasskernel.kernel.time_itimer import update_rlimit_cpu
+from glasskernel.uapi.resource import RLIM_INFINITY
 from glasskernel.arch.x86.kernel.process import copy_thread
 from glasskernel.kernel.pid import Nsproxy, PidNamespace, alloc_pid, free_pid, task_pid_vnr
 from glasskernel.kernel.task import SignalStruct, Task
@@ -342,6 +344,8 @@ def kernel_clone(current, args: KernelCloneArgs) -> int:
     if tracepoint_active() is not None:
         trace_event("task_newtask", pid=p.pid, ppid=current.tgid, comm=p.comm,
                     flags=clone_args(current, args)["flags"])
+    if not args.flags & CF.CLONE_THREAD and p.rlimits and p.rlimits.get(0, (RLIM_INFINITY,))[0] != RLIM_INFINITY:
+        update_rlimit_cpu(p)              # posix_cputimers_group_init: the inherited RLIMIT_CPU
     wake_up_new_task(current.kernel, p)
     if vfork is not None:
         vfork.wait_for_completion(current)

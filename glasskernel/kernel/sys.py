@@ -237,11 +237,18 @@ def do_prlimit(task, target, resource: int, new):
         cur, hard = new
         if cur > hard:
             raise KernelError(Errno.EINVAL)
+        if resource == Rlimit.RLIMIT_CPU and cur != RLIM_INFINITY and getattr(task.kernel, "in_fast_syscall", False):
+            # It arms a timer: the emulator's unbounded run must end for it to be heard.
+            from glasskernel.kernel.sched.wait import SlowPathRequired
+            raise SlowPathRequired()
         if resource == Rlimit.RLIMIT_NOFILE and hard > NR_OPEN:
             raise KernelError(Errno.EPERM)
         if hard > old[1] and task.cred.euid != 0:
             raise KernelError(Errno.EPERM)
         target.rlimits[resource] = (cur, hard)
+        if resource == Rlimit.RLIMIT_CPU and cur != RLIM_INFINITY:
+            from glasskernel.kernel.time_itimer import update_rlimit_cpu
+            update_rlimit_cpu(target)              # arm the CPU-time check
     return old
 
 
