@@ -106,3 +106,32 @@ def test_rlimit_cpu(build):
     SIGKILL at the hard limit, SIGXCPU's default action, and a limit inherited across
     fork. Behaviour is compared, not timings."""
     differential([build("rlimit_cpu", "musl")], native_timeout=120, timeout=180)
+
+
+# --------------------------------------------------------------------------
+# Pipes: per-user limits (differential) and a pipe hog (bounded host memory)
+# --------------------------------------------------------------------------
+
+def test_pipe_user_pages_soft(build, toolchain):
+    """An unprivileged user's pipes past fs.pipe-user-pages-soft get 2 pages, and
+    F_SETPIPE_SZ may not grow them (EPERM), nor past pipe-max-size; /proc/sys/fs shows
+    the limits."""
+    differential([build("pipe_limits", toolchain)])
+
+
+@pytest.mark.timeout(300)
+def test_pipe_hog_is_bounded(build):
+    """Eight processes filling pipes at once get ENOMEM (a write) or ENFILE (pipe())
+    when the guest's RAM is used up, nobody is OOM-killed, memory comes back when they
+    exit, and the host process stays within the guest RAM plus the fixed overhead."""
+    exe = build("pipe_hog", "musl")
+    out, err, status, rss = peak_rss([exe], extra_opts=("--mem", "64M"))
+    harness.assert_no_traceback(err)
+    assert status == 0, err.decode()
+    lines = out.decode().splitlines()
+    assert lines[0] == "all 8 children hold their pipes", out
+    stops = [line.rsplit(" ", 1)[1] for line in lines[1:9]]
+    assert set(stops) <= {"ENOMEM", "ENFILE"}, out
+    assert lines[9] == "a new pipe takes 65536 bytes", out
+    assert b"Out of memory" not in err and b"internal error" not in err, err.decode()
+    assert rss < MEM + HOST_OVERHEAD, f"host peak RSS {rss >> 20} MiB"

@@ -39,6 +39,9 @@ PIPE_MIN_DEF_BUFFERS = 2
 PIPE_DEF_SIZE = PIPE_DEF_BUFFERS * PAGE_SIZE
 PIPE_MAX_SIZE = 1 << 20                  # /proc/sys/fs/pipe-max-size
 INR_OPEN_CUR = 1024
+# Kernel memory of one pipe besides its slots (pipe_inode_info, its inode, dentry and two
+# files): what the Python objects of a pipe and its two descriptors measure (~1.8 KB).
+PIPE_INODE_BYTES = 2048
 SIGPIPE = 13
 PIPEFS_DEV = 0xD                         # st_dev of pipefs as a small anonymous device
 _S_IFIFO = 0o010000
@@ -118,7 +121,8 @@ class PipeInodeInfo:
         if too_many_pipe_buffers_soft(user_bufs) and unprivileged:
             user_bufs = account_pipe_buffers(self.kernel, self.user, slots, PIPE_MIN_DEF_BUFFERS)
             slots = PIPE_MIN_DEF_BUFFERS
-        if too_many_pipe_buffers_hard(user_bufs) and unprivileged:
+        if too_many_pipe_buffers_hard(user_bufs) and unprivileged or \
+                self.phys is not None and not self.phys.charge_kernel(PIPE_INODE_BYTES):
             account_pipe_buffers(self.kernel, self.user, slots, 0)
             raise KernelError(Errno.ENFILE)
         self.nr_accounted = slots
@@ -126,8 +130,8 @@ class PipeInodeInfo:
 
     def free_pipe_info(self) -> None:
         """Both ends are gone: the slots' pages and the user's count go back."""
-        if self.bufs and self.phys is not None:
-            self.phys.uncharge_kernel(len(self.bufs) * PAGE_SIZE)
+        if self.phys is not None and self.nr_accounted:
+            self.phys.uncharge_kernel(len(self.bufs) * PAGE_SIZE + PIPE_INODE_BYTES)
         self.bufs = []
         self.nbytes = 0
         account_pipe_buffers(self.kernel, self.user, self.nr_accounted, 0)

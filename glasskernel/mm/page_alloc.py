@@ -7,12 +7,12 @@ that copy-on-write can share a frame between address spaces (page_count / put_pa
 
 The buffer's size is the guest's RAM (``--mem``). Kernel memory the guest makes us hold
 outside the buffer (pipe buffers) is charged against the same frames (``charge_kernel``),
-so frames in use + frames still resident on the host + charged kernel pages never pass
-the total: the host process stays within the guest's RAM plus a fixed overhead. When no
-frame is left, the allocator reclaims the page cache, then asks the OOM killer
-(mm/oom_kill.py) to free memory; if that cannot help the caller, OutOfMemory (ENOMEM)
-unwinds the allocation.
+so frames still resident on the host + charged kernel pages never pass the total: the
+host process stays within the guest's RAM plus a fixed overhead. When no frame is left,
+the allocator reclaims the page cache, then asks the OOM killer (mm/oom_kill.py) to free
+memory; if that cannot help the caller, OutOfMemory (ENOMEM) unwinds the allocation.
 """
+import math
 import mmap
 
 from glasskernel.uapi.errno import Errno, KernelError
@@ -46,6 +46,11 @@ class PhysicalMemory:
         self.total_pages = (self.size >> PAGE_SHIFT) - 1      # totalram_pages()
         self.kernel_bytes = 0           # charged kernel memory (pipe buffers), in bytes
         self.kernel_pages = 0           # the same in pages, rounded up
+        # vm.min_free_kbytes (init_per_zone_wmark_min: sqrt(16 * RAM in KiB), within
+        # 128 KiB..256 MiB): charged kernel memory leaves these pages to page faults, so
+        # a pipe hog gets ENOMEM before the processes around it meet the OOM killer.
+        ram_kb = self.size >> 10
+        self.min_free_pages = min(max(math.isqrt(ram_kb * 16), 128), 262144) >> (PAGE_SHIFT - 10)
         # out_of_memory(), installed by the kernel: True when it freed memory the caller
         # may now take (another process's was reaped), False when the caller must fail.
         self.oom_handler = None
@@ -101,16 +106,17 @@ class PhysicalMemory:
 
     def charge_kernel(self, nbytes: int) -> bool:
         """Count nbytes more of kernel memory against the guest's RAM (a pipe buffer);
-        False, with nothing charged, when it does not fit even after reclaim and the
-        OOM killer. Resident free frames are given back to the host to make room."""
+        False, with nothing charged, when it does not fit even after reclaiming the page
+        cache: the syscall fails with ENOMEM. (The OOM killer is not asked: the memory of
+        the process it would kill comes back only when that process has run to its exit,
+        which cannot happen inside this syscall.) Resident free frames are given back to
+        the host to make room."""
         pages = (self.kernel_bytes + nbytes + PAGE_SIZE - 1) >> PAGE_SHIFT
-        grow = pages - self.kernel_pages
-        if grow > 0:
-            while self.frames_in_use() + pages > self.total_pages:
+        if pages > self.kernel_pages:
+            limit = self.total_pages - self.min_free_pages
+            if self.frames_in_use() + pages > limit:
                 self.page_cache.shrink()
-                if self.frames_in_use() + pages <= self.total_pages:
-                    break
-                if self.oom_handler is None or not self.oom_handler():
+                if self.frames_in_use() + pages > limit:
                     return False
             self._release_for(pages)
             self.kernel_pages = pages
