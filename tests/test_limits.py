@@ -135,3 +135,28 @@ def test_pipe_hog_is_bounded(build):
     assert lines[9] == "a new pipe takes 65536 bytes", out
     assert b"Out of memory" not in err and b"internal error" not in err, err.decode()
     assert rss < MEM + HOST_OVERHEAD, f"host peak RSS {rss >> 20} MiB"
+
+
+# --------------------------------------------------------------------------
+# Descriptors: each guest process has its own table and RLIMIT_NOFILE
+# --------------------------------------------------------------------------
+
+def _with_soft_nofile(argv, soft: int) -> list:
+    """argv run by the host's sh with a lowered soft RLIMIT_NOFILE (glasskernel's own,
+    under glasskernel: the table every guest file's host descriptor lives in)."""
+    return ["/bin/sh", "-c", f'ulimit -Sn {soft} && exec "$@"', "sh", *map(str, argv)]
+
+
+def test_nofile_is_per_process(build, toolchain):
+    """One child holding 900 files does not use up another's RLIMIT_NOFILE, even when
+    glasskernel was started with a soft limit of 1024 host descriptors: it raises its
+    own to the hard limit, and the second child gets EMFILE exactly at its limit."""
+    exe = build("nofile", toolchain)
+    native = harness.run_native(_with_soft_nofile([exe], 1024))
+    proc = subprocess.run(_with_soft_nofile(harness.glasskernel_command([exe]), 1024),
+                          env=dict(harness.TEST_ENV), stdin=subprocess.DEVNULL,
+                          capture_output=True, timeout=harness.GLASSKERNEL_TIMEOUT)
+    guest = (proc.stdout, proc.stderr, proc.returncode)
+    harness.assert_no_traceback(guest[1])
+    harness.compare(native, guest, label="nofile")
+    assert b"B opened 995 files" in native[0], native[0]

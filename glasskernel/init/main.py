@@ -30,6 +30,7 @@ from glasskernel.kernel.sched.core import Scheduler
 from glasskernel.kernel.task import TaskState
 from glasskernel.kernel.time_virtual import VirtualClock
 from glasskernel.kernel.trace.tracepoint import Tracer, trace_event, traced
+from glasskernel.kernel.sys import raise_host_nofile
 from glasskernel.mm.oom_kill import out_of_memory
 from glasskernel.mm.page_alloc import PhysicalMemory
 from glasskernel.uapi.resource import INIT_RLIMITS, Rlimit
@@ -99,6 +100,7 @@ class Kernel:
         self.current = self.idle_task
         self.sched = Scheduler(self, self.idle_task)
         self.init_task = make_init_task(self)
+        raise_host_nofile()
 
     # ----- starting and running -----------------------------------------------------------
 

@@ -194,11 +194,35 @@ def _from_host(value: int) -> int:
     return RLIM_INFINITY if value == _host_resource.RLIM_INFINITY or value < 0 else value
 
 
+_boot_rlimits = None
+
+
 def default_rlimits() -> Rlimits:
     """The limits a new init task starts with: the host shell's, else the kernel's INIT_RLIMITS.
 
-    Taking the host's values makes ``ulimit -a`` and prlimit agree with native runs.
+    Taking the host's values makes ``ulimit -a`` and prlimit agree with native runs. They
+    are read once, before raise_host_nofile changes our own.
     """
+    global _boot_rlimits
+    if _boot_rlimits is None:
+        _boot_rlimits = _host_rlimits()
+    return _boot_rlimits.copy()
+
+
+def raise_host_nofile() -> None:
+    """Every guest file holds a host descriptor of ours, and all guest processes share
+    our one table: its soft limit goes up to the hard one, so that the guest meets its
+    own per-process RLIMIT_NOFILE (EMFILE) long before our table (ENFILE for it)."""
+    default_rlimits()                              # the guest keeps the host's values
+    try:
+        soft, hard = _host_resource.getrlimit(_host_resource.RLIMIT_NOFILE)
+        if soft != hard:
+            _host_resource.setrlimit(_host_resource.RLIMIT_NOFILE, (hard, hard))
+    except (ValueError, OSError):
+        pass
+
+
+def _host_rlimits() -> Rlimits:
     limits = Rlimits(INIT_RLIMITS)
     for res in Rlimit:
         host_id = getattr(_host_resource, res.name, None)
