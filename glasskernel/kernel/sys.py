@@ -127,11 +127,16 @@ def _uptime_seconds(task) -> int:
 
 
 def sysinfo_values(task) -> tuple:
-    """The fields of struct sysinfo: the host's memory and load, our own process count."""
+    """The fields of struct sysinfo: the guest's RAM (--mem) and what is free of it, no
+    swap, the host's load, our own process count."""
     meminfo = _host_meminfo()
     page = os.sysconf("SC_PAGE_SIZE")
     total = meminfo.get("MemTotal", os.sysconf("SC_PHYS_PAGES") * page)
     free = meminfo.get("MemFree", os.sysconf("SC_AVPHYS_PAGES") * page)
+    phys = getattr(task.kernel, "phys", None)
+    if phys is not None and hasattr(phys, "free_pages"):
+        total, free = phys.total_pages * page, phys.free_pages() * page
+        meminfo = dict(meminfo, Shmem=0, Buffers=0, SwapTotal=0, SwapFree=0)
     loads = [int(avg * (1 << SI_LOAD_SHIFT)) for avg in os.getloadavg()]
     procs = len(getattr(task.kernel, "tasks", ()) or ()) or 1
     return (_uptime_seconds(task), *loads, total, free, meminfo.get("Shmem", 0),
