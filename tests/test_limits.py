@@ -69,6 +69,33 @@ def test_memory_hog_child_is_oom_killed(build):
     assert rss < MEM + HOST_OVERHEAD, f"host peak RSS {rss >> 20} MiB"
 
 
+@pytest.mark.timeout(300)
+def test_oom_chooses_by_badness(build):
+    """The biggest process dies first, whoever is allocating: a parent holding 40 MiB
+    is killed (and reaped at once) when its child runs out; the child follows."""
+    out, err, status = harness.run_glasskernel([build("mem_hog", "musl"), "1", "big"],
+                                               extra_opts=("--mem", "64M"))
+    harness.assert_no_traceback(err)
+    killed = re.findall(rb"Killed process (\d+) ", err)
+    assert killed == [b"2", b"3"], err.decode()
+    assert b"oom_reaper: reaped process 2 " in err, err.decode()
+    assert status == 128 + 9 and out == b"", (status, out, err.decode())
+
+
+@pytest.mark.timeout(300)
+def test_oom_score_adj_protects(build):
+    """With oom_score_adj -1000 (written to /proc/self/oom_score_adj; oom_score then
+    reads 0) the parent holding 40 MiB is spared and its smaller child is killed."""
+    out, err, status = harness.run_glasskernel([build("mem_hog", "musl"), "1", "protect"],
+                                               extra_opts=("--mem", "64M"))
+    harness.assert_no_traceback(err)
+    assert status == 0, err.decode()
+    assert out == (b"parent: oom_score 0\n"
+                   b"round 0: child killed by signal 9\n"
+                   b"parent goes on: ok\n"), err.decode()
+    assert re.findall(rb"Killed process (\d+) ", err) == [b"3"], err.decode()
+
+
 # --------------------------------------------------------------------------
 # RLIMIT_AS, overcommit and vm.max_map_count (differential)
 # --------------------------------------------------------------------------

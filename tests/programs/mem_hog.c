@@ -1,6 +1,9 @@
 /* A child touches anonymous memory until it dies; the parent reports how it died and
  * goes on (allocating and touching some memory itself afterwards). Run with a small
- * --mem under glasskernel: the OOM killer must choose the child. */
+ * --mem under glasskernel: the OOM killer must choose the child.
+ * argv[2] "big": the parent holds 40 MiB of its own once the child is forked (it has the
+ * most, and is killed); "protect": the same, with the parent's oom_score_adj at -1000
+ * (the child is killed). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,14 +26,42 @@ static void hog(void)
     }
 }
 
+static void hold_memory(const char *mode)
+{
+    char *held = malloc(40 << 20);
+    memset(held, 1, 40 << 20);
+    if (strcmp(mode, "protect") == 0) {
+        FILE *f = fopen("/proc/self/oom_score_adj", "w");
+        fputs("-1000", f);
+        fclose(f);
+        f = fopen("/proc/self/oom_score", "r");
+        int score = -1;
+        if (fscanf(f, "%d", &score) != 1)
+            score = -1;
+        fclose(f);
+        printf("parent: oom_score %d\n", score);
+    }
+}
+
 int main(int argc, char **argv)
 {
     int rounds = argc > 1 ? atoi(argv[1]) : 1;
+    const char *mode = argc > 2 ? argv[2] : "";
     for (int r = 0; r < rounds; r++) {
+        int go[2];
+        pipe(go);
         fflush(stdout);
         pid_t pid = fork();
-        if (pid == 0)
+        if (pid == 0) {
+            char c;
+            close(go[1]);
+            read(go[0], &c, 1);       /* wait until the parent holds its memory */
             hog();
+        }
+        close(go[0]);
+        if (r == 0 && *mode)
+            hold_memory(mode);
+        close(go[1]);
         int status;
         if (waitpid(pid, &status, 0) != pid) {
             perror("waitpid");
