@@ -20,7 +20,7 @@ from harness import differential
 
 MEM = 64 << 20
 # What the host process may use beyond the guest's RAM: the interpreter, glasskernel's
-# code and the emulator (~35-40 MiB measured, see docs/design.md "Guest RAM and the OOM
+# code and the emulator (~35-40 MiB measured, see docs/design.md "Guest RAM, the OOM
 # killer"), with room for a busy machine's variations.
 HOST_OVERHEAD = 80 << 20
 
