@@ -10,8 +10,10 @@ or the last writer goes (end of file); a writer finding every slot used sleeps u
 reader frees one. Writing with no reader left raises SIGPIPE and fails with EPIPE.
 
 Pipe memory is the guest's: each slot in use is a page charged against the guest's RAM
-(``PhysicalMemory.charge_kernel``; a write that cannot get one fails with ENOMEM, after
-the OOM killer had its chance), and each user's pipes count their slots against
+(``PhysicalMemory.charge_kernel``; a write that cannot get one fails with ENOMEM), and
+an emptied pipe keeps one page charged, as Linux keeps one page (tmp_page) for the next
+write, so a ping-pong charges nothing after its first write. Each user's pipes count
+their slots against
 fs.pipe-user-pages-soft/hard (``account_pipe_buffers``): past the soft limit an
 unprivileged user's new pipes get PIPE_MIN_DEF_BUFFERS slots, past the hard limit pipe()
 fails with ENFILE, and F_SETPIPE_SZ may not grow a pipe past either (EPERM).
@@ -100,6 +102,7 @@ class PipeInodeInfo:
         self.phys = getattr(kernel, "phys", None)
         self.bufs = []                   # pipe_buffer slots: [bytes left, end offset in page]
         self.nbytes = 0
+        self.charged = 0                 # slot pages charged to the guest's RAM
         self.alloc_pipe_info()
         self.readers = 0
         self.writers = 0
@@ -131,21 +134,28 @@ class PipeInodeInfo:
     def free_pipe_info(self) -> None:
         """Both ends are gone: the slots' pages and the user's count go back."""
         if self.phys is not None and self.nr_accounted:
-            self.phys.uncharge_kernel(len(self.bufs) * PAGE_SIZE + PIPE_INODE_BYTES)
+            self.phys.uncharge_kernel(self.charged * PAGE_SIZE + PIPE_INODE_BYTES)
+        self.charged = 0
         self.bufs = []
         self.nbytes = 0
         account_pipe_buffers(self.kernel, self.user, self.nr_accounted, 0)
         self.nr_accounted = 0
 
     def charge_slot(self) -> None:
-        """A new slot takes a page of the guest's RAM (alloc_page in pipe_write)."""
+        """A slot beyond the pages charged takes a page of the guest's RAM (alloc_page
+        in pipe_write); ENOMEM when there is none."""
         phys = self.phys
         if phys is not None and not phys.charge_kernel(PAGE_SIZE):
             raise KernelError(Errno.ENOMEM)
+        self.charged += 1
 
-    def uncharge_slots(self, count: int) -> None:
-        if self.phys is not None:
-            self.phys.uncharge_kernel(count * PAGE_SIZE)
+    def emptied(self) -> None:
+        """The last slot was read: keep one page charged (tmp_page), give back the rest."""
+        extra = self.charged - 1
+        if extra > 0:
+            self.charged = 1
+            if self.phys is not None:
+                self.phys.uncharge_kernel(extra * PAGE_SIZE)
 
     @property
     def max_usage(self) -> int:
@@ -175,7 +185,8 @@ class PipeInodeInfo:
             slot[0] += data
             slot[1] += n
         elif len(bufs) < self.size // PAGE_SIZE:
-            self.charge_slot()
+            if len(bufs) >= self.charged:
+                self.charge_slot()
             bufs.append([bytearray(data), n])
         else:
             return False
@@ -186,7 +197,8 @@ class PipeInodeInfo:
         """Merge into the last slot's page, or fill a new slot (at most one page; the
         caller made sure a slot is free)."""
         if len(data) >= PAGE_SIZE or not self.add_small(data):
-            self.charge_slot()
+            if len(self.bufs) >= self.charged:
+                self.charge_slot()
             self.bufs.append([bytearray(data), len(data)])
             self.nbytes += len(data)
 
@@ -194,10 +206,13 @@ class PipeInodeInfo:
         """Put bytes just taken back at the front (a read that could not copy them out
         leaves them in the pipe, as pipe_read does)."""
         chunks = [data[i:i + PAGE_SIZE] for i in range(0, len(data), PAGE_SIZE)]
-        if self.phys is not None:       # the pages the read just gave back
-            self.phys.kernel_bytes += len(chunks) * PAGE_SIZE
-            self.phys.kernel_pages += len(chunks)
         self.bufs[:0] = [[bytearray(chunk), len(chunk)] for chunk in chunks]
+        extra = len(self.bufs) - self.charged
+        if extra > 0:                   # the pages the read just gave back: no new memory
+            self.charged += extra
+            if self.phys is not None:
+                self.phys.kernel_bytes += extra * PAGE_SIZE
+                self.phys.kernel_pages += extra
         self.nbytes += len(data)
 
     def take(self, count: int) -> bytes:
@@ -206,10 +221,10 @@ class PipeInodeInfo:
         if len(bufs) == 1 and count >= len(bufs[0][0]):    # all there is, in one slot
             data = bufs.pop()[0]
             self.nbytes -= len(data)
-            self.uncharge_slots(1)
+            if self.charged > 1:
+                self.emptied()
             return bytes(data)
         out = bytearray()
-        freed = 0
         while bufs and len(out) < count:
             data = bufs[0][0]
             n = min(count - len(out), len(data))
@@ -217,10 +232,9 @@ class PipeInodeInfo:
             del data[:n]
             if not data:
                 bufs.pop(0)
-                freed += 1
         self.nbytes -= len(out)
-        if freed:
-            self.uncharge_slots(freed)
+        if not bufs and self.charged > 1:
+            self.emptied()
         return bytes(out)
 
 
@@ -482,5 +496,10 @@ def pipe_fcntl(file, cmd: int, arg: int) -> int:
         raise KernelError(Errno.EBUSY)
     pipe.nr_accounted = slots
     pipe.size = size
+    extra = pipe.charged - max(slots, 1)
+    if extra > 0:                              # pages charged beyond the new ring
+        pipe.charged -= extra
+        if pipe.phys is not None:
+            pipe.phys.uncharge_kernel(extra * PAGE_SIZE)
     pipe.wr_wait.wake_up(pipe.kernel)
     return size
