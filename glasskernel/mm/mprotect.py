@@ -4,10 +4,10 @@ from glasskernel.mm.mm_types import TASK_SIZE, page_align
 from glasskernel.mm.mmap import (PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_WRITE,
                                  calc_vm_prot_bits, check_split_count)
 from glasskernel.mm.page_alloc import PAGE_SIZE
-from glasskernel.mm.vm_flags import VmFlags
+from glasskernel.mm.vm_flags import VM_ACCESS_FLAGS
 from glasskernel.uapi.errno import Errno, KernelError
 
-_PROT_KEEP = VmFlags.VM_SHARED | VmFlags.VM_GROWSDOWN
+_PROT_KEEP = ~VM_ACCESS_FLAGS          # everything but the three access bits stays
 
 
 def _check_covered(vmas, start: int, end: int) -> None:
@@ -37,13 +37,19 @@ def sys_mprotect(task, start, length, prot) -> int:
     new_bits = calc_vm_prot_bits(prot)
     # A VMA whose flags stay as they are is left whole (mprotect_fixup returns early):
     # only the changed ones are split, within vm.max_map_count.
-    changed = [vma for vma in mm.overlapping(start, end)
-               if (vma.flags & _PROT_KEEP) | new_bits != vma.flags]
-    check_split_count(mm, changed, start, end)
-    for old in changed:
-        for vma in mm.split_range(max(start, old.start), min(end, old.end)):
-            vma.flags = (vma.flags & _PROT_KEEP) | new_bits
-            change_protection(mm, vma, vma.start, vma.end)
+    vmas = mm.overlapping(start, end)
+    check_split_count(mm, [v for v in vmas if (v.flags & _PROT_KEEP) | new_bits != v.flags],
+                      start, end)
+    for vma in vmas:
+        newflags = (vma.flags & _PROT_KEEP) | new_bits
+        if newflags & ~(newflags >> 4) & VM_ACCESS_FLAGS:
+            raise KernelError(Errno.EACCES)     # a permission the VMA may never have
+        if newflags == vma.flags:
+            continue
+        # VMAs before this one already changed, as in Linux's loop.
+        for part in mm.split_range(max(start, vma.start), min(end, vma.end)):
+            part.flags = newflags
+            change_protection(mm, part, part.start, part.end)
     if prot & PROT_EXEC:
         # Code written while the pages were not executable (a JIT's W^X flip): the CPU
         # must not run translations it made of these pages before.
