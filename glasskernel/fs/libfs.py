@@ -128,8 +128,8 @@ class StoreFile(SimpleFile):
         super().__init__(sb, name, parent, render, mode=mode)
         self._store = store
 
-    def permission(self, mask: int) -> None:
-        SimpleDentry.permission(self, mask)          # the mode decides, as for any inode
+    def permission(self, mask: int, cred=None) -> None:
+        SimpleDentry.permission(self, mask, cred)    # the mode decides, as for any inode
 
     def truncate(self, length: int) -> None:
         """O_TRUNC on open: nothing to cut in generated text."""
