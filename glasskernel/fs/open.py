@@ -413,5 +413,7 @@ def sys_fallocate(task, fd, mode, offset, length) -> int:
         raise KernelError(Errno.ENODEV)
     if offset + length > MAX_LFS_FILESIZE:
         raise KernelError(Errno.EFBIG)
+    if not mode & 0x01:                          # FALLOC_FL_KEEP_SIZE: the size may grow
+        inode_newsize_ok(task, file.stat().st_size, offset + length)   # (->fallocate's check)
     file.fallocate(mode, offset, length)
     return 0

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /* RLIMIT_FSIZE: writes are cut at the limit, then fail with EFBIG and SIGXFSZ; so does
  * growing a file with ftruncate/truncate; pipes are not limited. With SIGXFSZ's default
  * action the writer dies of it. */
@@ -49,6 +50,8 @@ int main(void)
     report("ftruncate to 512 KiB", ftruncate(fd, 512 * KiB));
     report("truncate to 3 MiB", truncate(path, 3072 * KiB));
     report("truncate to 1 MiB", truncate(path, 1024 * KiB));
+    report("fallocate to 2 MiB", fallocate(fd, 0, 0, 2048 * KiB) ? -1 : 0);
+    report("fallocate within the limit", fallocate(fd, 0, 0, 512 * KiB) ? -1 : 0);
     int app = open(path, O_WRONLY | O_APPEND);
     report("append at the limit", write(app, buf, 1));
     close(app);
