@@ -26,7 +26,7 @@ def oom_score_adj(task) -> int:
 
 def oom_unkillable_task(task) -> bool:
     """Kernel threads and the global init are never chosen (is_global_init, PF_KTHREAD)."""
-    return task.kthread or task.pid == 1 or task.mm is None or bool(task.exit_state)
+    return task.kthread or task.tgid == 1 or task.mm is None or bool(task.exit_state)
 
 
 def in_vfork(task) -> bool:
@@ -52,16 +52,33 @@ def oom_badness(task, totalpages: int):
     return points + adj * (totalpages // 1000)
 
 
+def find_lock_task_mm(group: list):
+    """A thread of the process that still has its mm (a dead leader's threads may)."""
+    for task in group:
+        if task.mm is not None and not task.exit_state:
+            return task
+    return None
+
+
+def processes(kernel) -> list:
+    """The live tasks grouped by process (signal_struct), in creation order."""
+    groups = {}
+    for task in list(kernel.tasks.values()):
+        if task.signal is not None:
+            groups.setdefault(id(task.signal), []).append(task)
+    return list(groups.values())
+
+
 def select_bad_process(kernel, totalpages: int):
     """(victim, dying): the process with the highest badness (a tie goes to the later
     one, as Linux's walk), or, as dying, an earlier victim still holding its memory."""
     chosen, chosen_points = None, None
-    for task in list(kernel.tasks.values()):
-        if task.pid != task.tgid:
-            continue                                 # for_each_process: leaders only
-        mm = task.mm
-        if getattr(task.signal, "oom_victim", False) and mm is not None and not task.exit_state:
-            if getattr(mm, "oom_skip", False):
+    for group in processes(kernel):
+        task = find_lock_task_mm(group)
+        if task is None:
+            continue
+        if task.signal.oom_victim:
+            if getattr(task.mm, "oom_skip", False):
                 continue
             return task, True
         points = oom_badness(task, totalpages)
@@ -71,8 +88,12 @@ def select_bad_process(kernel, totalpages: int):
     return chosen, False
 
 
-def fatal_signal_pending(task) -> bool:
-    return bool(task.pending & (1 << (SIGKILL - 1))) or task.exiting
+def task_will_free_mem(task) -> bool:
+    """The task's process is dying already (SIGKILL pending, exiting, or killed as a
+    group): its memory comes back when it has gone, so nobody else is killed for it."""
+    sig = task.signal
+    return bool(task.pending & (1 << (SIGKILL - 1))) or task.exiting or \
+        (sig is not None and (sig.group_exit or sig.oom_victim))
 
 
 def out_of_memory(kernel) -> bool:
@@ -80,8 +101,8 @@ def out_of_memory(kernel) -> bool:
     be retried; False when the allocating task must fail (it is the victim, or nothing
     at all could be killed: then it is killed itself, where Linux would panic)."""
     current = kernel.current
-    if current is not None and current.mm is not None and fatal_signal_pending(current):
-        return False                                 # task_will_free_mem(current)
+    if current is not None and current.mm is not None and task_will_free_mem(current):
+        return False
     totalpages = kernel.phys.total_pages
     victim, dying = select_bad_process(kernel, totalpages)
     if dying:
@@ -121,7 +142,7 @@ def oom_kill_process(kernel, victim, current) -> bool:
                  f"pgtables:{_kb(pgtables_pages(mm))}kB oom_score_adj:{oom_score_adj(victim)}")
     for task in list(kernel.tasks.values()):
         if task.mm is mm and task.signal is not victim.signal and not task.kthread \
-                and task.pid != 1 and task.pid == task.tgid:
+                and task.tgid != 1 and not task.signal.oom_victim:
             _kill_process_tree(kernel, task)
     if current is not None and current.mm is mm:
         return False                  # the allocating task dies; exit_mmap frees it all
