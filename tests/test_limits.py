@@ -187,3 +187,15 @@ def test_nofile_is_per_process(build, toolchain):
     harness.assert_no_traceback(guest[1])
     harness.compare(native, guest, label="nofile")
     assert b"B opened 995 files" in native[0], native[0]
+
+
+@pytest.mark.timeout(300)
+def test_oom_kills_a_threaded_hog_only(build, toolchain):
+    """A process whose three threads all allocate is killed as a whole, once; its
+    remaining threads' allocations do not get anyone else killed."""
+    out, err, status = harness.run_glasskernel([build("thread_hog", toolchain)],
+                                               extra_opts=("--mem", "64M"))
+    harness.assert_no_traceback(err)
+    assert status == 0, err.decode()
+    assert out == b"child killed by signal 9\nparent goes on\n", err.decode()
+    assert len(re.findall(rb"Out of memory: Killed process", err)) == 1, err.decode()
