@@ -199,3 +199,8 @@ def test_oom_kills_a_threaded_hog_only(build, toolchain):
     assert status == 0, err.decode()
     assert out == b"child killed by signal 9\nparent goes on\n", err.decode()
     assert len(re.findall(rb"Out of memory: Killed process", err)) == 1, err.decode()
+
+
+def test_rlimit_as_bounds_stack_growth(build, toolchain):
+    """A stack growing under a large RLIMIT_STACK still stops at RLIMIT_AS (SIGSEGV)."""
+    differential([build("rlimit_as_stack", toolchain)])

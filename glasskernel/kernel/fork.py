@@ -194,7 +194,8 @@ def dup_mmap(old):
     from glasskernel.mm.mm_types import MmStruct, VmArea
     mm = MmStruct(old.phys, old.kernel_pgd_entry, old.cpu)
     for name in ("mmap_base", "start_code", "end_code", "start_data", "end_data", "start_brk",
-                 "brk", "start_stack", "arg_start", "arg_end", "env_start", "env_end", "exe_path", "auxv"):
+                 "brk", "start_stack", "arg_start", "arg_end", "env_start", "env_end", "exe_path", "auxv",
+                 "rlimit_as"):
         setattr(mm, name, getattr(old, name))
     if old.exe_file is not None:
         mm.exe_file = old.exe_file.get()

@@ -275,6 +275,8 @@ def do_prlimit(task, target, resource: int, new):
         if hard > old[1] and task.cred.euid != 0:
             raise KernelError(Errno.EPERM)
         target.rlimits[resource] = (cur, hard)
+        if resource == Rlimit.RLIMIT_AS and target.mm is not None:
+            target.mm.rlimit_as = cur              # for stack growth in the fault path
         if resource == Rlimit.RLIMIT_CPU and cur != RLIM_INFINITY:
             from glasskernel.kernel.time_itimer import update_rlimit_cpu
             update_rlimit_cpu(target)              # arm the CPU-time check

@@ -28,6 +28,7 @@ BUS_ADRERR = 2              # a file mapping's page past the end of the file
 STACK_GUARD_GAP = 256 * PAGE_SIZE
 _DEFAULT_STACK_LIMIT = 8 << 20
 _USER_PAGE = _PAGE_PRESENT | _PAGE_USER
+_RLIM_INFINITY = 0xFFFFFFFFFFFFFFFF
 UACCESS_TLB_PAGES = 512     # the kernel's user-access TLB starts over past this many pages
 
 
@@ -56,6 +57,10 @@ def expand_stack(mm, vma, addr: int, stack_limit: int) -> None:
     new_start = addr & PAGE_MASK
     if vma.end - new_start > stack_limit:
         raise VmFault(SEGV_MAPERR, addr)
+    if mm.rlimit_as != _RLIM_INFINITY:          # acct_stack_growth's may_expand_vm
+        total = sum(v.end - v.start for v in mm.vmas)
+        if total + vma.start - new_start > mm.rlimit_as:
+            raise VmFault(SEGV_MAPERR, addr)
     index = mm.vmas.index(vma)
     prev = mm.vmas[index - 1] if index > 0 else None
     if prev is not None and not prev.flags & VmFlags.VM_GROWSDOWN and new_start - prev.end < STACK_GUARD_GAP:

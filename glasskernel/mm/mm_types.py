@@ -11,6 +11,7 @@ from glasskernel.arch.x86.mm.pgtable import PageTable
 from glasskernel.mm.memory import user_read, user_read_cstring, user_write
 from glasskernel.mm.page_alloc import PAGE_SIZE
 from glasskernel.mm.vm_flags import VmFlags
+from glasskernel.uapi.resource import RLIM_INFINITY
 
 TASK_SIZE = 0x0000_7FFF_FFFF_F000          # top of the user half (TASK_SIZE_MAX)
 STACK_TOP = TASK_SIZE                       # no randomisation: as under `setarch -R`
@@ -61,6 +62,9 @@ class MmStruct:
         self._starts: list[int] = []
         self.users = 1                  # mm_users: tasks sharing this mm (CLONE_VM)
         self.mmap_base = MMAP_BASE
+        # RLIMIT_AS of the tasks using this mm, in bytes, for the fault path's stack growth
+        # (kept here by prlimit, exec and fork: faults do not know their task).
+        self.rlimit_as = RLIM_INFINITY
         # The top-down search's cache (Linux 2.6's free_area_cache and cached_hole_size):
         # every hole between the cache and mmap_base is at most cached_hole_size long, so
         # a longer request may start below the cache. Without it, each mmap walked every
