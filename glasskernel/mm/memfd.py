@@ -38,6 +38,7 @@ class ShmemInode(ShmemFile):
         self.seals = seals
         self.ino = next(_inos)
         self.when = divmod(time.time_ns(), 10**9)
+        self.mmap_writable = 0      # i_mmap_writable: shared mappings of writable files
 
 
 class MemfdDentry(Dentry):
@@ -137,6 +138,11 @@ class MemfdFile(File):
             raise SharedPageFault(offset // PAGE_SIZE)
         return self.inode.find_or_create_page(offset)
 
+    def shared_vm_file(self):
+        """The vm_file of a MAP_SHARED mapping: it counts as a writable mapping of the
+        inode while it lives if this description may write (mapping_map_writable)."""
+        return SharedMemfdMapping(self) if self.writable else self
+
     def deny_mmap(self, vm_flags: int) -> None:
         """A write seal forbids new writable shared mappings (mapping_map_writable)."""
         from glasskernel.mm.vm_flags import VmFlags
@@ -144,6 +150,30 @@ class MemfdFile(File):
         if vm_flags & shared_write == shared_write and \
                 self.inode.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE):
             raise KernelError(Errno.EPERM)
+
+
+class SharedMemfdMapping:
+    """vm_file of a shared mapping of a writable memfd: each VMA reference is one on the
+    file and one in the inode's count of writable mappings, which F_SEAL_WRITE must find
+    at zero (EBUSY otherwise); everything else is the file's."""
+
+    def __init__(self, file: MemfdFile):
+        self.file = file
+
+    def __getattr__(self, name):
+        return getattr(self.file, name)
+
+    def get(self) -> "SharedMemfdMapping":
+        self.file.get()
+        self.file.inode.mmap_writable += 1
+        return self
+
+    def put(self) -> None:
+        self.file.inode.mmap_writable -= 1
+        self.file.put()
+
+    def find_or_create_page(self, offset: int) -> int:
+        return self.file.find_or_create_page(offset)
 
 
 def sys_memfd_create(task, uname, flags) -> int:
@@ -176,5 +206,7 @@ def memfd_fcntl(file, cmd: int, arg: int) -> int:
         raise KernelError(Errno.EINVAL)
     if inode.seals & F_SEAL_SEAL:
         raise KernelError(Errno.EPERM)
+    if arg & F_SEAL_WRITE and not inode.seals & F_SEAL_WRITE and inode.mmap_writable:
+        raise KernelError(Errno.EBUSY)      # shared mappings could still write
     inode.seals |= arg
     return 0

@@ -145,6 +145,8 @@ def sys_mmap(task, addr, length, prot, flags, fd, off) -> int:
     if shared and isinstance(file, ZeroFile) and length:
         _file_vm_flags(file, prot, flags, 0)        # the device's own checks first
         return _mmap_shared_anonymous(mm, addr, length, prot, flags)   # shmem_zero_setup
+    if shared and hasattr(file, "shared_vm_file"):
+        return do_mmap(mm, addr, length, prot, flags, file.shared_vm_file(), off)
     if shared and getattr(file, "readpage", None) and address_space_registry(file) is not None:
         # A regular file: its pages live in the inode's AddressSpace, shared by every
         # mapping and kept coherent with read/write (mm/filemap.py).
