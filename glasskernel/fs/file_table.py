@@ -73,8 +73,9 @@ class File:
     # --- identity -------------------------------------------------------------------------
     @property
     def path(self) -> str:
-        """d_path of the file: what /proc/<pid>/fd/N shows."""
-        return self.dentry.path
+        """d_path of the file: what /proc/<pid>/fd/N shows (" (deleted)" once unlinked)."""
+        dentry = self.dentry
+        return dentry.path + " (deleted)" if getattr(dentry, "deleted", False) else dentry.path
 
     def check_read(self) -> None:
         if not self.readable:
@@ -266,6 +267,14 @@ class HostFile(HostFdFile):
             space.zero_beyond(min(length, self.size()))
         with host_errors():
             os.ftruncate(self.host_fd, length)
+
+    def lseek(self, offset: int, whence: int) -> int:
+        """SEEK_DATA and SEEK_HOLE ask the host file where its holes really are."""
+        if whence not in (SEEK_DATA, SEEK_HOLE):
+            return super().lseek(offset, whence)
+        with host_errors():
+            self.pos = os.lseek(self.host_fd, offset, whence)
+        return self.pos
 
     def fsync(self) -> None:
         """vfs_fsync: pages written through shared mappings reach the file."""

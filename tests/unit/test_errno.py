@@ -52,9 +52,3 @@ def test_every_errno_the_code_raises_exists():
     assert used
     assert not sorted(name for name in used if name not in Errno.__members__)
 
-
-def test_tmpfile_gets_an_errno_libc_knows(build, toolchain):
-    """glibc's tmpfile() opens with O_TMPFILE first; an errno missing from the table
-    (EOPNOTSUPP) was an internal error that killed the caller."""
-    from harness import differential
-    differential([build("tmpfile_calls", toolchain)])
