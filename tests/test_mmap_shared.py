@@ -16,7 +16,7 @@ def test_mmap_shared_file(build, toolchain):
 
 def _host_copy(session, name: str) -> bytes:
     """The bytes of the guest file `name` in the writable layer on the host."""
-    upper = session.kernel.vfs.overlay.upper
+    upper = session.kernel.vfs.overlay.upper_root
     for directory, _dirs, files in os.walk(upper):
         if name in files:
             with open(os.path.join(directory, name), "rb") as f:

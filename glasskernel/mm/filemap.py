@@ -16,6 +16,7 @@ rewritten file gets new pages; the cache holds at most ``MAX_PAGES`` frames and 
 pages nobody maps when it is full.
 """
 from glasskernel.mm.page_alloc import PAGE_SIZE
+from glasskernel.uapi.errno import KernelError
 
 MAX_PAGES = 32768                  # 128 MiB of cached file pages at most
 # fault_around_bytes, in pages. Linux's default is 64 KiB; its debugfs knob accepts up to
@@ -245,7 +246,7 @@ def _inode_key(file):
     dentry (asked each time: a copy-up or a rename puts another inode there)."""
     key = getattr(file, "_inode_key", None)
     if key is None:
-        st = file.stat()
+        st = file.stat()                # KernelError if it is gone (callers decide)
         key = (st.st_dev, st.st_ino)
         if hasattr(file, "dentry"):
             file._inode_key = key
@@ -264,7 +265,10 @@ def find_address_space(file):
     registry = address_space_registry(file)
     if not registry:
         return None
-    return registry.get(_inode_key(file))
+    try:
+        return registry.get(_inode_key(file))
+    except KernelError:
+        return None                     # an inode we cannot name has no shared pages
 
 
 def get_address_space(file, phys) -> AddressSpace:
