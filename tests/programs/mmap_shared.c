@@ -10,9 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
 #ifndef MAP_SHARED_VALIDATE
 #define MAP_SHARED_VALIDATE 0x03
 #endif
@@ -195,6 +198,20 @@ int main(void) {
     if (fork() == 0) { zp[0] = 42; _exit(0); }
     wait(&st);
     printf("/dev/zero shared: %d\n", zp[0]);
+
+    /* LTP's checkpoints: a child sleeps on a futex in a shared file page until woken */
+    int cfd = open(path, O_RDWR);
+    unsigned *fx = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED, cfd, 0);
+    fx[0] = 0;
+    pid = fork();
+    if (pid == 0) {
+        long r = syscall(SYS_futex, fx, FUTEX_WAIT, 0, NULL, NULL, 0);
+        _exit(r == 0 ? 7 : 1);
+    }
+    while (syscall(SYS_futex, fx, FUTEX_WAKE, 1, NULL, NULL, 0) != 1)
+        usleep(1000);                               /* until the child sleeps there */
+    waitpid(pid, &st, 0);
+    printf("futex checkpoint: child status %d\n", WEXITSTATUS(st));
 
     unlink(path);
     return 0;
