@@ -232,12 +232,17 @@ def __handle_mm_fault(mm, addr: int, write: bool, stack_limit: int, pte: int) ->
         raise VmFault(SEGV_ACCERR, addr)
     page_va = addr & PAGE_MASK
     if not pte_present(pte):
-        if vma_shares_pages(vma):
-            do_shared_fault(mm, vma, page_va)
-        elif vma.file is not None:
-            do_read_fault(mm, vma, page_va, write)
-        else:
+        if vma.file is None:
             do_anonymous_page(mm, vma, page_va)
+            return
+        try:
+            if vma_shares_pages(vma):
+                do_shared_fault(mm, vma, page_va)
+            else:
+                do_read_fault(mm, vma, page_va, write)
+        except (KernelError, OSError, OverflowError):
+            # The file could not be read there (a host I/O error): VM_FAULT_SIGBUS.
+            raise VmFault(BUS_ADRERR, addr, SIGBUS) from None
     elif write and not pte_write(pte):
         do_wp_page(mm, vma, page_va, pte)
 

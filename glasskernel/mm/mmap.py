@@ -6,7 +6,7 @@ their pages. The heap is an ordinary anonymous VMA that ``brk`` grows and shrink
 """
 from glasskernel.mm.memory import zap_page_range
 from glasskernel.mm.mm_types import MMAP_MIN_ADDR, TASK_SIZE, VmArea, page_align
-from glasskernel.mm.page_alloc import PAGE_SIZE
+from glasskernel.mm.page_alloc import PAGE_SHIFT, PAGE_SIZE
 from glasskernel.mm.vm_flags import VM_MAY_ALL, VmFlags
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.arch.x86.entry.args import int_arg
@@ -87,6 +87,8 @@ def do_mmap(mm, addr: int, length: int, prot: int, flags: int, file=None, pgoff:
     if flags & MAP_GROWSDOWN:
         vm_flags |= VmFlags.VM_GROWSDOWN
     if file is not None:
+        if not file_mmap_ok(file, pgoff, length):
+            raise KernelError(Errno.EOVERFLOW)
         vm_flags = _file_vm_flags(file, prot, flags, vm_flags)
     elif flags & MAP_TYPE == MAP_SHARED:
         if vm_flags & VmFlags.VM_GROWSDOWN:
@@ -95,6 +97,15 @@ def do_mmap(mm, addr: int, length: int, prot: int, flags: int, file=None, pgoff:
     elif flags & MAP_TYPE != MAP_PRIVATE:
         raise KernelError(Errno.EINVAL)
     return mmap_region(mm, addr, length, vm_flags, file, pgoff, name)
+
+
+def file_mmap_ok(file, pgoff: int, length: int) -> bool:
+    """Whether the mapping's file range fits the largest offset the file can have
+    (MAX_LFS_FILESIZE for files, any unsigned long for a device like /dev/zero)."""
+    maxsize = (1 << 64) - 1 if isinstance(file, ZeroFile) else (1 << 63) - 1
+    if length > maxsize:
+        return False
+    return (pgoff >> PAGE_SHIFT) <= (maxsize - length) >> PAGE_SHIFT
 
 
 def _file_vm_flags(file, prot: int, flags: int, vm_flags: int) -> int:

@@ -27,7 +27,7 @@ static const char *name(int e) {
     switch (e) {
     case 0: return "ok"; case EINVAL: return "EINVAL"; case ENOMEM: return "ENOMEM";
     case EACCES: return "EACCES"; case EOPNOTSUPP: return "EOPNOTSUPP"; case EBADF: return "EBADF";
-    case ENODEV: return "ENODEV"; case EBUSY: return "EBUSY";
+    case ENODEV: return "ENODEV"; case EBUSY: return "EBUSY"; case EOVERFLOW: return "EOVERFLOW";
     default: return strerror(e);
     }
 }
@@ -184,6 +184,8 @@ int main(void) {
     /* MAP_SHARED|MAP_SYNC: 6.1 ignores MAP_SYNC, later kernels refuse it; not compared. */
     MCHECK("anonymous SHARED_VALIDATE", mmap(NULL, pg, PROT_READ, MAP_SHARED_VALIDATE | MAP_ANONYMOUS, -1, 0));
     MCHECK("anonymous SHARED|GROWSDOWN", mmap(NULL, pg, PROT_READ, MAP_SHARED | MAP_ANONYMOUS | MAP_GROWSDOWN, -1, 0));
+    MCHECK("offset past MAX_LFS_FILESIZE", mmap(NULL, pg, PROT_READ, MAP_PRIVATE, rw, (off_t)0x7ffffffffffff000LL));
+    MCHECK("negative offset", mmap(NULL, pg, PROT_READ, MAP_SHARED, rw, (off_t)-4096));
     int dir = open("/tmp", O_RDONLY);
     MCHECK("a directory", mmap(NULL, pg, PROT_READ, MAP_PRIVATE, dir, 0));
     int pfd[2];
