@@ -1,8 +1,10 @@
 """MAP_SHARED file mappings (mm/filemap.py: AddressSpace, mm/msync.py): differential."""
 import os
 
+import pytest
+
 from glasskernel.api import Session
-from harness import differential
+from harness import differential, run_glasskernel
 
 
 def test_mmap_shared_file(build, toolchain):
@@ -46,3 +48,14 @@ def test_memfd(build, toolchain):
     exe = build("memfd", toolchain)
     native, _ = differential([exe])
     assert b"parent sees: \"child\"" in native[0]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_mm_fuzz_no_internal_error(build, seed):
+    """mm_fuzz.c: random mmap (files, memfd, /dev/zero, anonymous; good and bad flags),
+    munmap, mprotect, msync, mremap, madvise, ftruncate under mappings and touches, inside
+    an arena. Every call must get a result or an errno, every bad touch a signal."""
+    exe = build("mm_fuzz", "glibc")
+    out, err, status = run_glasskernel([exe, str(seed), "1500"])
+    assert b"internal error" not in err and b"Traceback" not in err, err[-2000:]
+    assert (status, out) == (0, b"done\n"), err[-2000:]
