@@ -59,3 +59,8 @@ def test_mm_fuzz_no_internal_error(build, seed):
     out, err, status = run_glasskernel([exe, str(seed), "1500"])
     assert b"internal error" not in err and b"Traceback" not in err, err[-2000:]
     assert (status, out) == (0, b"done\n"), err[-2000:]
+
+
+def test_mremap_edges(build, toolchain):
+    """mremap: a failed growth leaves the mapping as it was, a shrink is only an unmap."""
+    differential([build("mremap_edges", toolchain)])
