@@ -123,18 +123,20 @@ def _magic(sb, name, pid, target, text):
                                      lambda t: text(get_proc_task(t, pid)))
 
 
-def _exe_text(target) -> str:
-    path = getattr(target.mm, "exe_path", None) if target.mm is not None else None
-    if not path:
+def _exe_file(target):
+    """The running executable's File (mm->exe_file); ENOENT once the mm is gone."""
+    exe = target.mm.exe_file if target.mm is not None else None
+    if exe is None:
         raise KernelError(Errno.ENOENT)
-    return path
+    return exe
+
+
+def _exe_text(target) -> str:
+    """readlink: d_path of the executable, " (deleted)" once its name is gone."""
+    return _exe_file(target).path
 
 
 def _exe_target(target):
-    """proc_exe_link: the running executable, looked up again in the guest tree."""
-    from glasskernel.fs.namei import Nameidata, walk
-    path = _exe_text(target)                 # ENOENT once the mm is gone (a zombie)
-    if target.fs is None:
-        raise KernelError(Errno.ENOENT)
-    nd = Nameidata(target)
-    return walk(nd, nd.root, path, follow_last=True)
+    """proc_exe_link: the very file being run (its pinned dentry), not a new lookup of
+    its name, which may since name something else."""
+    return _exe_file(target).dentry
