@@ -195,3 +195,17 @@ def test_layer_of_killed_run_is_removed_at_next_start():
         if sleeper.poll() is None:
             sleeper.kill()
             sleeper.wait()
+
+
+def test_proc_mounts_lists_the_sandbox_mounts():
+    """/proc/mounts (a link to self/mounts) shows the guest's mounts, as LTP's
+    tst_path_has_mnt_flags and df read it; never the host's."""
+    out, err, rc = run_glasskernel(["/bin/busybox", "sh", "-c",
+                                    "readlink /proc/mounts; cat /proc/mounts; cat /proc/1/mounts"])
+    harness.assert_no_traceback(err)
+    lines = out.decode().splitlines()
+    assert lines[0] == "self/mounts"
+    assert lines[1:4] == ["overlay / overlay rw,relatime 0 0",
+                          "proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0",
+                          "devtmpfs /dev devtmpfs rw,nosuid,relatime,mode=755 0 0"]
+    assert lines[4:] == lines[1:4]

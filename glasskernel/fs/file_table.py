@@ -176,6 +176,10 @@ class File:
         """fchown on this description: the inode it was opened on."""
         self.dentry.chown(uid, gid)
 
+    def fallocate(self, mode: int, offset: int, length: int) -> None:
+        """->fallocate; a file without one is EOPNOTSUPP."""
+        raise KernelError(Errno.EOPNOTSUPP)
+
     def truncate(self, length: int) -> None:
         """do_ftruncate on this description (the caller checked it is writable)."""
         raise KernelError(Errno.EINVAL)

@@ -73,6 +73,7 @@ def revalidate(task, dentry: Dentry) -> Dentry:
     if dentry.path == task.fs.root.path:
         return task.fs.root
     nd = Nameidata(task)
+    nd.cred = None          # our own re-walk: Linux never searches a cwd's ancestors again
     return walk(nd, nd.root, dentry.path, follow_last=False)
 
 

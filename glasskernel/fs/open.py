@@ -135,7 +135,7 @@ def do_open(task, dentry: Dentry, flags: int, acc: int, created: bool):
     if flags & O_DIRECTORY and not dentry.is_dir():
         raise KernelError(Errno.ENOTDIR)
     if not created:
-        may_open(dentry, acc, task.cred)
+        may_open(dentry, acc, task.cred, bool(flags & O_NOATIME))
     if not dentry.is_reg():
         flags &= ~int(O_TRUNC)
     file = dentry.open(task, flags & ~int(O_TRUNC) if created else flags)
@@ -154,13 +154,15 @@ def truncate_inode_pages(obj, length: int) -> None:
         space.zero_beyond(min(length, obj.stat().st_size))
 
 
-def may_open(dentry: Dentry, acc: int, cred=None) -> None:
+def may_open(dentry: Dentry, acc: int, cred=None, noatime: bool = False) -> None:
     """may_open: ELOOP for a symlink, EISDIR to write a directory, then permission."""
     kind = dentry.mode() & S_IFMT
     if kind == S_IFLNK:
         raise KernelError(Errno.ELOOP)
     if kind == S_IFDIR and acc & MAY_WRITE:
         raise KernelError(Errno.EISDIR)
+    if noatime and cred is not None and cred.fsuid not in (0, dentry.stat().st_uid):
+        raise KernelError(Errno.EPERM)      # O_NOATIME: the owner's (or CAP_FOWNER's) only
     dentry.permission(acc, cred)
 
 
@@ -361,3 +363,52 @@ def sys_umask(task, mask) -> int:
     old = task.fs.umask
     task.fs.umask = uint_arg(mask) & 0o777
     return old
+
+
+# --- preallocation ----------------------------------------------------------------------
+FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_COLLAPSE_RANGE = 0x01, 0x02, 0x08
+FALLOC_FL_ZERO_RANGE, FALLOC_FL_INSERT_RANGE, FALLOC_FL_UNSHARE_RANGE = 0x10, 0x20, 0x40
+FALLOC_FL_SUPPORTED_MASK = (FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE
+                            | FALLOC_FL_ZERO_RANGE | FALLOC_FL_INSERT_RANGE
+                            | FALLOC_FL_UNSHARE_RANGE)
+MAX_LFS_FILESIZE = (1 << 63) - 1
+
+
+def check_fallocate_mode(mode: int) -> None:
+    """vfs_fallocate's checks of the mode bits (EOPNOTSUPP, EINVAL)."""
+    if mode & ~FALLOC_FL_SUPPORTED_MASK:
+        raise KernelError(Errno.EOPNOTSUPP)
+    if mode & FALLOC_FL_PUNCH_HOLE and mode & FALLOC_FL_ZERO_RANGE:
+        raise KernelError(Errno.EINVAL)
+    if mode & FALLOC_FL_PUNCH_HOLE and not mode & FALLOC_FL_KEEP_SIZE:
+        raise KernelError(Errno.EOPNOTSUPP)
+    for alone in (FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_INSERT_RANGE):
+        if mode & alone and mode & ~alone:
+            raise KernelError(Errno.EINVAL)
+    if mode & FALLOC_FL_UNSHARE_RANGE and mode & ~(FALLOC_FL_UNSHARE_RANGE | FALLOC_FL_KEEP_SIZE):
+        raise KernelError(Errno.EINVAL)
+
+
+def sys_fallocate(task, fd, mode, offset, length) -> int:
+    """vfs_fallocate: the checks in Linux's order, then the file system's ->fallocate
+    (EOPNOTSUPP for a file without one)."""
+    mode, offset, length = uint_arg(mode), long_arg(offset), long_arg(length)
+    file = task.files.fdget(fd_arg(fd))
+    if file.flags & O_PATH:
+        raise KernelError(Errno.EBADF)
+    if offset < 0 or length <= 0:
+        raise KernelError(Errno.EINVAL)
+    check_fallocate_mode(mode)
+    if not file.writable:
+        raise KernelError(Errno.EBADF)
+    kind = file.stat().st_mode & S_IFMT
+    if kind == 0o010000:
+        raise KernelError(Errno.ESPIPE)
+    if kind == S_IFDIR:
+        raise KernelError(Errno.EISDIR)
+    if kind != 0o100000:
+        raise KernelError(Errno.ENODEV)
+    if offset + length > MAX_LFS_FILESIZE:
+        raise KernelError(Errno.EFBIG)
+    file.fallocate(mode, offset, length)
+    return 0

@@ -49,11 +49,14 @@ class ProcRoot(SimpleDir):
             return lambda parent: SimpleLink(sb, "self", parent, _self_text)
         if name == "thread-self":
             return lambda parent: SimpleLink(sb, "thread-self", parent, _thread_self_text)
+        if name == "mounts":          # proc_symlink("mounts", NULL, "self/mounts")
+            return lambda parent: SimpleLink(sb, "mounts", parent, lambda t: "self/mounts")
         return None
 
     def named_children(self) -> dict:
         """The entries that are not pids: global files, self and thread-self."""
-        return {name: self.named_entry(name) for name in (*_GLOBAL_FILES, "self", "thread-self")}
+        return {name: self.named_entry(name)
+                for name in (*_GLOBAL_FILES, "mounts", "self", "thread-self")}
 
     def children(self, task) -> dict:
         entries = self.named_children()

@@ -70,6 +70,7 @@ _ROWS = [
     (NR.lchown, open.sys_lchown, "supported", ""),
     (NR.fchownat, open.sys_fchownat, "supported", ""),
     (NR.truncate, open.sys_truncate, "supported", ""),
+    (NR.fallocate, open.sys_fallocate, "supported", ""),
     (NR.ftruncate, open.sys_ftruncate, "supported", ""),
     (NR.umask, open.sys_umask, "supported", ""),
     (NR.stat, stat.sys_newstat, "supported", ""),
