@@ -64,3 +64,9 @@ def test_mm_fuzz_no_internal_error(build, seed):
 def test_mremap_edges(build, toolchain):
     """mremap: a failed growth leaves the mapping as it was, a shrink is only an unmap."""
     differential([build("mremap_edges", toolchain)])
+
+
+def test_memfd_descriptor_operations(build, toolchain):
+    """fchmod/fchown/futimens, fstatfs, fallocate, SEEK_DATA/SEEK_HOLE, FIONREAD and
+    truncate through /proc/self/fd on a memfd, with the seals' EPERM."""
+    differential([build("memfd_ops", toolchain)])
