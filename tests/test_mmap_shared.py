@@ -70,3 +70,23 @@ def test_memfd_descriptor_operations(build, toolchain):
     """fchmod/fchown/futimens, fstatfs, fallocate, SEEK_DATA/SEEK_HOLE, FIONREAD and
     truncate through /proc/self/fd on a memfd, with the seals' EPERM."""
     differential([build("memfd_ops", toolchain)])
+
+
+def _host_blocks(session, name: str) -> int:
+    upper = session.kernel.vfs.overlay.upper_root
+    for directory, _dirs, files in os.walk(upper):
+        if name in files:
+            return os.stat(os.path.join(directory, name)).st_blocks
+    return -1
+
+
+def test_reading_a_mapping_fills_no_holes(build):
+    """Only pages written through a mapping are written back: reading all 16 MiB of a
+    sparse file through a writable shared mapping leaves it sparse on the host."""
+    exe = build("mmap_sparse", "musl")
+    session = Session()
+    seen = {}
+    session.on("exit_notify", lambda ev: seen.setdefault("blocks", _host_blocks(session, "gk_sparse")))
+    session.spawn([str(exe), "/tmp/gk_sparse"])
+    assert session.run() == 0
+    assert 0 < seen["blocks"] * 512 <= 64 * 1024, seen
