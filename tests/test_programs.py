@@ -337,3 +337,11 @@ def test_fallocate(build, toolchain, tmp_path):
     exe = build("fallocate_calls", toolchain)
     native, _ = differential([exe, tmp_path])
     assert b"fallocate 1M = 0" in native[0]
+
+
+def test_openat2(build, toolchain, tmp_path):
+    """openat2 was ENOSYS: its struct checks, strict flags and RESOLVE_* walks."""
+    exe = build("openat2_calls", toolchain)
+    native, _ = differential([exe, tmp_path / "scratch"])
+    assert b"BENEATH ..                           = ok" not in native[0]
+    assert b"NO_SYMLINKS rel                      = ok" not in native[0]

@@ -55,6 +55,7 @@ _ROWS = [
     # files: opening and attributes (fs/open.c, fs/stat.c, fs/utimes.c, fs/sync.c)
     (NR.open, open.sys_open, "supported", ""),
     (NR.openat, open.sys_openat, "supported", ""),
+    (NR.openat2, open.sys_openat2, "supported", ""),
     (NR.creat, open.sys_creat, "supported", ""),
     (NR.close, open.sys_close, "supported", ""),
     (NR.access, open.sys_access, "supported", ""),
