@@ -295,6 +295,8 @@ class FileMapping:
     shared pages. A VMA reference (get/put) is one on the file and one mapping of the
     space (vm_ops open/close); everything else (path, stat, flags) is the file's."""
 
+    __slots__ = ("file", "space")
+
     def __init__(self, file, space: AddressSpace):
         self.file = file
         self.space = space

@@ -258,6 +258,8 @@ class SharedMemfdMapping:
     file and one in the inode's count of writable mappings, which F_SEAL_WRITE must find
     at zero (EBUSY otherwise); everything else is the file's."""
 
+    __slots__ = ("file",)
+
     def __init__(self, file: MemfdFile):
         self.file = file
 
