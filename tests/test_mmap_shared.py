@@ -90,3 +90,10 @@ def test_reading_a_mapping_fills_no_holes(build):
     session.spawn([str(exe), "/tmp/gk_sparse"])
     assert session.run() == 0
     assert 0 < seen["blocks"] * 512 <= 64 * 1024, seen
+
+
+def test_posix_shm(build, toolchain):
+    """shm_open/shm_unlink on the tmpfs at /dev/shm: O_EXCL, a second open's mapping
+    shared with the first, the directory listing, the fd link and its " (deleted)"."""
+    native, _ = differential([build("shm_posix", toolchain)])
+    assert b'parent sees: "from the child"' in native[0]

@@ -45,6 +45,7 @@ class ShmemInode(ShmemFile):
         self.uid, self.gid = os.getuid(), os.getgid()
         self.atime = self.mtime = self.ctime = self.when
         self.unwritten = set()      # pages fallocate made that hold no data yet (holes)
+        self.nlink = 0              # a memfd has no name; a /dev/shm file has one
 
     def resize(self, length: int) -> None:
         """shmem_setattr's size change: the seals first, then pages past the end go and
@@ -70,6 +71,8 @@ class ShmemInode(ShmemFile):
 class MemfdDentry(Dentry):
     """The unlinked file's name: what d_path shows for it."""
 
+    dev = SHMEM_DEV
+
     def __init__(self, inode: ShmemInode):
         path = f"/memfd:{inode.name} (deleted)"
         super().__init__(path, None, path)
@@ -77,7 +80,7 @@ class MemfdDentry(Dentry):
 
     def stat(self):
         inode = self.inode
-        return StatResult(SHMEM_DEV, inode.ino, inode.mode, 0, inode.uid, inode.gid, 0,
+        return StatResult(self.dev, inode.ino, inode.mode, inode.nlink, inode.uid, inode.gid, 0,
                           inode.size, PAGE_SIZE, len(inode.pages) * (PAGE_SIZE // 512),
                           inode.atime, inode.mtime, inode.ctime)
 
