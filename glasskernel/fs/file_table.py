@@ -289,14 +289,12 @@ class HostFile(HostFdFile):
         if space is not None:
             space.writeback()
 
-    # address_space_operations: the host file as the pages' backing store.
+    # address_space_operations: the host file as the pages' backing store (writeback
+    # goes through write_at, which the overlay's quota accounting sees).
     def readpage(self, pos: int) -> bytes:
         with host_errors():
             return os.pread(self.host_fd, 4096, pos)
 
-    def writepage(self, data: bytes, pos: int) -> None:
-        with host_errors():
-            os.pwrite(self.host_fd, data, pos)
 
     def ioctl(self, cmd: int, arg: int, task) -> int:
         from glasskernel.mm.uaccess import put_user_i32

@@ -182,6 +182,8 @@ def do_mmap(mm, addr: int, length: int, prot: int, flags: int, file=None, pgoff:
     if flags & MAP_GROWSDOWN:
         vm_flags |= VmFlags.VM_GROWSDOWN
     if file is not None:
+        if not file_mmap_ok(file, pgoff, length):
+            raise KernelError(Errno.EOVERFLOW)
         vm_flags = _file_vm_flags(file, prot, flags, vm_flags)
     elif flags & MAP_TYPE == MAP_SHARED:
         if vm_flags & VmFlags.VM_GROWSDOWN:
@@ -194,6 +196,15 @@ def do_mmap(mm, addr: int, length: int, prot: int, flags: int, file=None, pgoff:
     account = (shmem or accountable_mapping(file, vm_flags)) and \
         not (flags & MAP_NORESERVE and vm_sysctl.overcommit_memory != OVERCOMMIT_NEVER)
     return mmap_region(mm, addr, length, vm_flags, file, pgoff, name, task, account)
+
+
+def file_mmap_ok(file, pgoff: int, length: int) -> bool:
+    """Whether the mapping's file range fits the largest offset the file can have
+    (MAX_LFS_FILESIZE for files, any unsigned long for a device like /dev/zero)."""
+    maxsize = (1 << 64) - 1 if isinstance(file, ZeroFile) else (1 << 63) - 1
+    if length > maxsize:
+        return False
+    return (pgoff >> PAGE_SHIFT) <= (maxsize - length) >> PAGE_SHIFT
 
 
 def _file_vm_flags(file, prot: int, flags: int, vm_flags: int) -> int:
@@ -244,6 +255,8 @@ def sys_mmap(task, addr, length, prot, flags, fd, off) -> int:
     if shared and isinstance(file, ZeroFile) and length:
         _file_vm_flags(file, prot, flags, 0)        # the device's own checks first
         return _mmap_shared_anonymous(mm, addr, length, prot, flags, task)   # shmem_zero_setup
+    if shared and hasattr(file, "shared_vm_file"):
+        return do_mmap(mm, addr, length, prot, flags, file.shared_vm_file(), off, task=task)
     if shared and getattr(file, "readpage", None) and address_space_registry(file) is not None:
         # A regular file: its pages live in the inode's AddressSpace, shared by every
         # mapping and kept coherent with read/write (mm/filemap.py).

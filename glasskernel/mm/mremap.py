@@ -18,9 +18,10 @@ def move_page_tables(mm, old_start: int, new_start: int, length: int) -> None:
     mm.flush_tlb()
 
 
-def _grow_in_place(mm, vma, old_len: int, new_len: int) -> bool:
-    end = vma.start + new_len
-    if end > TASK_SIZE or not mm.is_free(vma.start + old_len, end):
+def _grow_in_place(mm, vma, addr: int, old_len: int, new_len: int) -> bool:
+    """vma ends at addr + old_len: extend it to addr + new_len if that room is free."""
+    end = addr + new_len
+    if end > TASK_SIZE or not mm.is_free(addr + old_len, end):
         return False
     vma.end = end
     return True
@@ -74,9 +75,11 @@ def sys_mremap(task, addr, old_len, new_len, flags, new_addr) -> int:
     _validate(addr, old_len, new_len, flags, new_addr)
     mm = task.mm
     vma = mm.vma_containing(addr)
-    if vma is None or (old_len and addr + old_len > vma.end):
+    if vma is None:
         raise KernelError(Errno.EFAULT)
     if flags & MREMAP_FIXED:
+        if old_len and addr + old_len > vma.end:
+            raise KernelError(Errno.EFAULT)     # vma_to_resize: one VMA only
         if new_addr + new_len > TASK_SIZE:
             raise KernelError(Errno.EINVAL)
         if len(mm.vmas) >= vm_sysctl.max_map_count - 3:
@@ -85,14 +88,15 @@ def sys_mremap(task, addr, old_len, new_len, flags, new_addr) -> int:
         do_munmap(mm, new_addr, new_len)
         mm.split_range(addr, addr + old_len)
         return move_vma(mm, mm.vma_containing(addr), addr, min(old_len, new_len), new_addr, new_len)
-    if new_len <= old_len:
+    if new_len <= old_len:                      # shrinking just unmaps the tail
         if new_len < old_len:
             do_munmap(mm, addr + new_len, old_len - new_len)
         return addr
+    if old_len and addr + old_len > vma.end:
+        raise KernelError(Errno.EFAULT)         # vma_to_resize: one VMA only
     vma_to_resize(task, mm, vma, old_len, new_len)
-    if vma.end == addr + old_len and _grow_in_place(mm, vma, vma.end - vma.start,
-                                                    vma.end - vma.start + new_len - old_len):
-        return addr                            # vma_expandable: the whole VMA grows
+    if vma.end == addr + old_len and _grow_in_place(mm, vma, addr, old_len, new_len):
+        return addr                            # vma_expandable: the area grows in place
     if not flags & MREMAP_MAYMOVE:
         raise KernelError(Errno.ENOMEM)
     check_move_map_count(mm)
@@ -101,4 +105,5 @@ def sys_mremap(task, addr, old_len, new_len, flags, new_addr) -> int:
     target = mm.get_unmapped_area(new_len)
     if not target:
         raise KernelError(Errno.ENOMEM)
-    return move_vma(mm, vma, addr, old_len, target, new_len)
+    mm.split_range(addr, addr + old_len)
+    return move_vma(mm, mm.vma_containing(addr), addr, old_len, target, new_len)
