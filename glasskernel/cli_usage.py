@@ -11,8 +11,9 @@ EXIT_USAGE = 2
 
 SYNOPSIS = {
     "run": """usage: glasskernel run [--root DIR] [--strace[=FILE]] [--env K=V]... [--max-tasks N]
-                       [--disk-quota SIZE] [--tree] [--timeline FILE] [--trace-filter PATTERN]...
-                       [--deterministic] [--break FUNCTION]... [--break-syscall NAME]...
+                       [--mem SIZE] [--disk-quota SIZE] [--tree] [--timeline FILE]
+                       [--trace-filter PATTERN]... [--deterministic] [--break FUNCTION]...
+                       [--break-syscall NAME]...
                        PROGRAM [ARGS...]
 """,
     "trace": """usage: glasskernel trace [--filter PATTERN]... [-o FILE] [--real-time] [run options]
@@ -31,6 +32,8 @@ DETAILS = {
   --strace[=FILE]  log every syscall in strace's format (to stderr or FILE)
   --env K=V        set an environment variable for the guest (repeatable)
   --max-tasks N    refuse fork/clone with EAGAIN beyond N live tasks (default 4096)
+  --mem SIZE       the guest's RAM (e.g. 512M, 2G; default 4G, or half the host's RAM
+                   if that is less): past it the OOM killer kills the biggest process
   --disk-quota SIZE  bytes the private writable layer may hold, e.g. 512M or 2G; past
                    it writes fail with ENOSPC (default: half the free space, 16G at most)
   --tree           at the end, print the run's process tree to stderr

@@ -8,6 +8,7 @@ import dataclasses
 import os
 import struct
 
+from glasskernel.fs.attr import inode_newsize_ok
 from glasskernel.fs.dcache import Dentry
 from glasskernel.fs.file_table import PathFile
 from glasskernel.fs.namei import (MAXSYMLINKS, MAY_EXEC, MAY_READ, MAY_WRITE, RESOLVE_BENEATH,
@@ -317,6 +318,7 @@ def sys_truncate(task, path, length) -> int:
     if not dentry.is_reg():
         raise KernelError(Errno.EINVAL)
     dentry.permission(MAY_WRITE, task.cred)
+    inode_newsize_ok(task, dentry.stat().st_size, length)
     truncate_inode_pages(dentry, length)
     dentry.truncate(length)
     return 0
@@ -332,6 +334,7 @@ def sys_ftruncate(task, fd, length) -> int:
         raise KernelError(Errno.EBADF)
     if not file.writable or not file.stat().is_reg():
         raise KernelError(Errno.EINVAL)
+    inode_newsize_ok(task, file.stat().st_size, length)
     file.truncate(length)
     return 0
 
@@ -452,5 +455,7 @@ def sys_fallocate(task, fd, mode, offset, length) -> int:
         raise KernelError(Errno.ENODEV)
     if offset + length > MAX_LFS_FILESIZE:
         raise KernelError(Errno.EFBIG)
+    if not mode & 0x01:                          # FALLOC_FL_KEEP_SIZE: the size may grow
+        inode_newsize_ok(task, file.stat().st_size, offset + length)   # (->fallocate's check)
     file.fallocate(mode, offset, length)
     return 0
