@@ -209,3 +209,20 @@ def test_proc_mounts_lists_the_sandbox_mounts():
                           "proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0",
                           "devtmpfs /dev devtmpfs rw,nosuid,relatime,mode=755 0 0"]
     assert lines[4:] == lines[1:4]
+
+
+def test_attribute_changes_of_host_directories_show(tmp_path):
+    """chmod, chown and touch of a directory the host already has (a merged directory)
+    show in stat, as natively; they were lost behind the lower directory's attributes."""
+    script = ("cd \"$1\" && chmod 700 sub && stat -c '%a %u:%g' sub && touch sub/new && "
+              "chown 12:13 sub && stat -c '%a %u:%g' sub && touch -d @1000 sub && "
+              "stat -c '%Y' sub && ls sub")
+    for name in ("host", "native"):
+        (tmp_path / name / "sub").mkdir(parents=True)
+        os.chmod(tmp_path / name / "sub", 0o755)
+    before = snapshot(tmp_path / "host")
+    argv = ["/bin/busybox", "sh", "-c", script, "sh"]
+    native = run_native([*argv, tmp_path / "native"])
+    ours = run_glasskernel([*argv, tmp_path / "host"])
+    harness.compare(native, ours, label="merged directory attributes")
+    assert_unchanged(before, snapshot(tmp_path / "host"))

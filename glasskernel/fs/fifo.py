@@ -63,7 +63,10 @@ def get_fifo_pipe(kernel, key) -> FifoPipe:
     pipes = _fifo_pipes.setdefault(kernel, {})
     pipe = pipes.get(key)
     if pipe is None:
-        pipe = pipes[key] = FifoPipe(kernel, key)
+        try:
+            pipe = pipes[key] = FifoPipe(kernel, key)
+        except KernelError:
+            raise KernelError(Errno.ENOMEM) from None    # fifo_open: no pipe_inode_info
     return pipe
 
 
@@ -71,6 +74,7 @@ def put_fifo_pipe(pipe: FifoPipe) -> None:
     pipes = _fifo_pipes.get(pipe.kernel, {})
     if pipes.get(pipe.key) is pipe:
         del pipes[pipe.key]
+        pipe.free_pipe_info()
 
 
 def must_wait(pipe: FifoPipe, acc: int, nonblock: bool) -> bool:

@@ -6,7 +6,7 @@ exe, cwd and root are *magic links*: following them jumps to a dentry of the gue
 import dataclasses
 
 from glasskernel.fs.proc_namespace import proc_mounts
-from glasskernel.fs.libfs import SimpleFile, SimpleLink
+from glasskernel.fs.libfs import SimpleFile, SimpleLink, StoreFile
 from glasskernel.fs.proc import array, task_mmu
 from glasskernel.fs.proc.fd import FdDir
 from glasskernel.fs.proc.namespaces import NsDir
@@ -46,6 +46,10 @@ class PidDir(PidEntryDir):
             if name == "stat" and not self.whole:
                 render = array.proc_tid_stat
             return _file(sb, name, pid, render, mode)
+        if name == "oom_score_adj":
+            return lambda parent: StoreFile(
+                sb, name, parent, lambda t: oom_score_adj_read(get_proc_task(t, pid)),
+                lambda t, data: oom_score_adj_write(t, get_proc_task(t, pid), data))
         if name == "exe":
             return _magic(sb, "exe", pid, _exe_target, _exe_text)
         if name in ("cwd", "root"):
@@ -79,8 +83,44 @@ _PID_FILES = {
     "statm": (task_mmu.proc_pid_statm, 0o100444),
     "maps": (task_mmu.proc_pid_maps, 0o100444),
     "mounts": (lambda target: proc_mounts(target), 0o100444),
+    "oom_score": (lambda target: f"{proc_oom_score(target)}\n".encode(), 0o100444),
 }
-_PID_ENTRY_NAMES = sorted([*_PID_FILES, "exe", "cwd", "root", "fd", "ns", "task"])
+_PID_ENTRY_NAMES = sorted([*_PID_FILES, "exe", "cwd", "root", "fd", "ns", "task",
+                           "oom_score_adj"])
+
+
+def proc_oom_score(target) -> int:
+    """proc_oom_score: badness in thousandths of RAM, shifted by 1000 and scaled by 2/3
+    (C's truncating division); 0 for a task the OOM killer would never pick."""
+    from glasskernel.mm.oom_kill import oom_badness
+    phys = getattr(target.kernel, "phys", None)
+    total = phys.total_pages if phys is not None else 1
+    badness = oom_badness(target, total) if target.mm is not None else None
+    if badness is None:
+        return 0
+    share = abs(badness) * 1000 // total
+    return (1000 + (share if badness >= 0 else -share)) * 2 // 3
+
+
+def oom_score_adj_read(target) -> bytes:
+    return f"{getattr(target.signal, 'oom_score_adj', 0) if target.signal else 0}\n".encode()
+
+
+def oom_score_adj_write(writer, target, data: bytes) -> None:
+    """oom_score_adj_write: an integer in -1000..1000 (EINVAL otherwise); lowering it
+    takes privilege (EACCES), as CAP_SYS_RESOURCE does."""
+    try:
+        value = int(data.strip() or b"x")
+    except ValueError:
+        raise KernelError(Errno.EINVAL) from None
+    if not -1000 <= value <= 1000:
+        raise KernelError(Errno.EINVAL)
+    sig = target.signal
+    if sig is None:
+        raise KernelError(Errno.ESRCH)
+    if value < sig.oom_score_adj and writer.cred.euid != 0:
+        raise KernelError(Errno.EACCES)
+    sig.oom_score_adj = value
 
 
 class TaskDir(PidEntryDir):

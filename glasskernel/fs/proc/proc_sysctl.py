@@ -2,10 +2,11 @@
 
 A table entry (CtlTable) names a file, its mode, how to show the value and how to store a
 new one; ``SYSCTL_TABLES`` maps each /proc/sys directory to its entries. Values live where
-the kernel uses them (pid_max in the initial pid namespace, threads-max in the task cap),
-so a write changes what the kernel does, not a copy. Writes follow sysctl_writes_strict=1:
-a write must start at offset 0 (later writes are ignored), and a number out of range is
-EINVAL, as proc_dointvec_minmax says.
+the kernel uses them (pid_max in the initial pid namespace, threads-max in the task cap,
+the pipe limits in fs/pipe.py, the vm ones in mm/mmap.py), so a write changes what the
+kernel does, not a copy. Writes follow sysctl_writes_strict=1: a write must start at offset
+0 (later writes are ignored), and a number out of range is EINVAL, as proc_dointvec_minmax
+says. The fs and vm entries are read-only here for now (a write is EINVAL).
 """
 from __future__ import annotations
 
@@ -65,7 +66,36 @@ def _set_core_pattern(kernel, text: str) -> None:
     kernel.core_pattern = text.split("\n", 1)[0][:CORENAME_MAX_SIZE - 1]
 
 
+def _pipe(name):
+    def show(kernel):
+        from glasskernel.fs.pipe import pipe_sysctl
+        return str(getattr(pipe_sysctl, name))
+    return show
+
+
+def _vm(name):
+    def show(kernel):
+        from glasskernel.mm.mmap import vm_sysctl
+        return str(getattr(vm_sysctl, name))
+    return show
+
+
+def _nr_open(kernel):
+    from glasskernel.kernel.sys import NR_OPEN
+    return str(NR_OPEN)
+
+
 SYSCTL_TABLES: dict[str, list[CtlTable]] = {
+    "fs": [
+        CtlTable("nr_open", 0o644, _nr_open),
+        CtlTable("pipe-max-size", 0o644, _pipe("pipe_max_size")),
+        CtlTable("pipe-user-pages-hard", 0o644, _pipe("pipe_user_pages_hard")),
+        CtlTable("pipe-user-pages-soft", 0o644, _pipe("pipe_user_pages_soft")),
+    ],
+    "vm": [
+        CtlTable("max_map_count", 0o644, _vm("max_map_count")),
+        CtlTable("overcommit_memory", 0o644, _vm("overcommit_memory")),
+    ],
     "kernel": [
         CtlTable("core_pattern", 0o644, lambda k: k.core_pattern,
                  _set_core_pattern),
@@ -123,5 +153,11 @@ class ProcSys(SimpleDir):
     """/proc/sys: one directory per table."""
 
     def children(self, task) -> dict:
-        return {name: (lambda parent, name=name: SysctlDir(self.sb, name, parent, tables))
+        return {name: (lambda parent, name=name, tables=tables:
+                       SysctlDir(self.sb, name, parent, tables))
                 for name, tables in SYSCTL_TABLES.items()}
+
+
+def proc_sys_entry(sb):
+    """The factory of /proc/sys."""
+    return lambda parent: ProcSys(sb, "sys", parent)

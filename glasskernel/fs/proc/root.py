@@ -2,13 +2,13 @@
 
 Lists one directory per thread-group leader the reader can see in its pid namespace
 (proc_pid_readdir; the idle task is never listed), named by the reader's numbers, plus
-``self``, ``thread-self``, the system-wide files of sysinfo.py and ``sys`` (proc_sysctl.py). Any visible thread id
-can be looked up, listed or not.
+``self``, ``thread-self``, the system-wide files of sysinfo.py and ``sys`` (proc_sysctl.py).
+Any visible thread id can be looked up, listed or not.
 """
 from glasskernel.fs.libfs import SimpleDir, SimpleFile, SimpleLink
 from glasskernel.fs.proc import sysinfo
 from glasskernel.fs.proc.base import pid_dir
-from glasskernel.fs.proc.proc_sysctl import ProcSys
+from glasskernel.fs.proc.proc_sysctl import proc_sys_entry
 from glasskernel.fs.proc.internal import (find_task_by_vpid, pid_vnr, tgid_vnr, viewer_of,
                                           visible_leaders)
 from glasskernel.uapi.errno import Errno, KernelError
@@ -46,14 +46,14 @@ class ProcRoot(SimpleDir):
         sb = self.sb
         if name in _GLOBAL_FILES:
             return _global_file(sb, name, _GLOBAL_FILES[name])
+        if name == "sys":
+            return proc_sys_entry(sb)
         if name == "self":
             return lambda parent: SimpleLink(sb, "self", parent, _self_text)
         if name == "thread-self":
             return lambda parent: SimpleLink(sb, "thread-self", parent, _thread_self_text)
         if name == "mounts":          # proc_symlink("mounts", NULL, "self/mounts")
             return lambda parent: SimpleLink(sb, "mounts", parent, lambda t: "self/mounts")
-        if name == "sys":
-            return lambda parent: ProcSys(sb, "sys", parent)
         return None
 
     def named_children(self) -> dict:

@@ -56,6 +56,7 @@ _ROWS = [
     # files: opening and attributes (fs/open.c, fs/stat.c, fs/utimes.c, fs/sync.c)
     (NR.open, open.sys_open, "supported", ""),
     (NR.openat, open.sys_openat, "supported", ""),
+    (NR.openat2, open.sys_openat2, "supported", ""),
     (NR.creat, open.sys_creat, "supported", ""),
     (NR.close, open.sys_close, "supported", ""),
     (NR.access, open.sys_access, "supported", ""),
@@ -127,7 +128,7 @@ _ROWS = [
     (NR.brk, mmap.sys_brk, "supported", ""),
     (NR.mmap, mmap.sys_mmap, "supported", ""),
     (NR.msync, msync.sys_msync, "supported", ""),
-    (NR.memfd_create, memfd.sys_memfd_create, P, "no MFD_HUGETLB; F_SEAL_WRITE does not check existing mappings"),
+    (NR.memfd_create, memfd.sys_memfd_create, P, "no MFD_HUGETLB"),
     (NR.munmap, mmap.sys_munmap, "supported", ""),
     (NR.mprotect, mprotect.sys_mprotect, "supported", ""),
     (NR.mremap, mremap.sys_mremap, P, "MREMAP_DONTUNMAP is refused"),
