@@ -16,6 +16,8 @@ NSFS = SyntheticFs("nsfs", os.makedev(0, 4), 4)
 
 
 def _pid_ns(target):
+    if not target.pid_links:
+        raise KernelError(Errno.ENOENT)          # a task not (or no longer) numbered
     return target.pid_links[-1][0]
 
 
