@@ -56,3 +56,9 @@ def test_host_pipe_reader_gone_sends_sigpipe(script, expected):
     guest = _run_until_reader_leaves(harness.glasskernel_command(argv))
     assert native == expected
     assert guest == native
+
+
+def test_vfork_parent_released_at_exec(build, toolchain):
+    """The vfork child execs a reader the parent then feeds through a pipe (tar czf)."""
+    native, _ = differential([build("vfork_exec_pipe", toolchain)])
+    assert b"reader: 327680 bytes" in native[0]

@@ -39,15 +39,24 @@ def exit_status_signal(signo: int, core: bool) -> int:
 # ----- exit ---------------------------------------------------------------------------------
 
 def mm_release(task, mm) -> None:
-    """The task lets go of its memory: clear_child_tid, and wake a vfork parent."""
+    """The task lets go of its memory: clear_child_tid (only if someone else still uses
+    that memory), and wake a vfork parent."""
     if task.clear_child_tid:
-        try:
-            put_user_i32(task, task.clear_child_tid, 0)
-            task.kernel.futex_wake(mm, task.clear_child_tid, 1)
-        except KernelError:
-            pass
+        if mm.users > 1:                   # else nobody could ever see the word
+            try:
+                put_user_i32(task, task.clear_child_tid, 0)
+                task.kernel.futex_wake(mm, task.clear_child_tid, 1)
+            except KernelError:
+                pass
         task.clear_child_tid = 0
     complete_vfork_done(task)
+
+
+def exec_mm_release(task, mm) -> None:
+    """execve drops the old memory: the robust-futex list goes with it, clear_child_tid is
+    done, and a vfork parent waiting for its memory back runs again (not at exit only)."""
+    task.robust_list = (0, 0)
+    mm_release(task, mm)
 
 
 def complete_vfork_done(task) -> None:
