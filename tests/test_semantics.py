@@ -62,3 +62,22 @@ def test_vfork_parent_released_at_exec(build, toolchain):
     """The vfork child execs a reader the parent then feeds through a pipe (tar czf)."""
     native, _ = differential([build("vfork_exec_pipe", toolchain)])
     assert b"reader: 327680 bytes" in native[0]
+
+
+def test_pipe_reopened_through_proc_fd(build, toolchain):
+    """/proc/self/fd/N and /dev/fd/N of a pipe open the same pipe again (was ENXIO)."""
+    native, _ = differential([build("pipe_reopen", toolchain)])
+    assert b"new file: read 5 \"hello\"" in native[0]
+
+
+@pytest.mark.skipif(not os.path.exists("/bin/bash-static"), reason="needs bash-static")
+def test_bash_process_substitution(tmp_path):
+    """bash's <(...) and >(...) hand the command a /dev/fd/N of a pipe."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    for name in ("cat", "sort"):
+        (bindir / name).symlink_to(BUSYBOX)
+    env = dict(harness.TEST_ENV, PATH=str(bindir))
+    script = "cat <(echo hi); sort -r <(printf 'a\\nb\\n'); echo x > >(cat); wait; echo done"
+    native, _ = differential(["/bin/bash-static", "-c", script], env=env)
+    assert native[0].startswith(b"hi\nb\na\n")
