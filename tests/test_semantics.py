@@ -81,3 +81,77 @@ def test_bash_process_substitution(tmp_path):
     script = "cat <(echo hi); sort -r <(printf 'a\\nb\\n'); echo x > >(cat); wait; echo done"
     native, _ = differential(["/bin/bash-static", "-c", script], env=env)
     assert native[0].startswith(b"hi\nb\na\n")
+
+
+# ----- what glasskernel is started with ---------------------------------------------------
+
+def _run_started_with(argv, preexec, stdin=subprocess.DEVNULL):
+    """Run argv as a shell would after preexec's changes; (stdout, stderr, status)."""
+    proc = subprocess.run([str(a) for a in argv], preexec_fn=preexec, stdin=stdin,
+                          capture_output=True, env=harness.TEST_ENV,
+                          timeout=harness.GLASSKERNEL_TIMEOUT)
+    return proc.stdout, proc.stderr, harness.exit_status(proc.returncode)
+
+
+def _ignore_and_block():
+    """nohup's SIG_IGN of SIGHUP, a background job's SIGINT/SIGQUIT, and a few more."""
+    for signo in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1, 37):
+        signal.signal(signo, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR2, 40])
+
+
+def test_ignored_and_blocked_signals_inherited(build, toolchain):
+    """exec keeps SIG_IGN and the blocked mask: so does glasskernel's first program."""
+    exe = build("sig_inherit", toolchain)
+    native = _run_started_with([exe], _ignore_and_block)
+    guest = _run_started_with(harness.glasskernel_command([exe]), _ignore_and_block)
+    harness.assert_no_traceback(guest[1])
+    harness.compare(native, guest)
+    assert native[0].startswith(b"ignored: 1 2 3 10 37\nblocked: 12 40\n")
+
+
+def _nohup():
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+
+def _hangup_then_terminate(argv) -> tuple:
+    """Start argv with SIGHUP ignored (nohup); once it is ready send SIGHUP then SIGTERM
+    (which it traps and reports: by then the SIGHUP has arrived too). (output, status)"""
+    proc = subprocess.Popen([str(a) for a in argv], preexec_fn=_nohup, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            env=harness.TEST_ENV)
+    out = [proc.stdout.readline()]
+    proc.send_signal(signal.SIGHUP)
+    proc.send_signal(signal.SIGTERM)
+    out.append(proc.stdout.readline())              # "term" once the trap ran
+    proc.stdin.close()
+    out.append(proc.stdout.read())
+    return b"".join(out), harness.exit_status(proc.wait(timeout=harness.GLASSKERNEL_TIMEOUT))
+
+
+@needs_busybox
+def test_nohup_survives_sighup():
+    """`nohup glasskernel run ...`: a SIGHUP sent to glasskernel does not kill the guest."""
+    argv = [BUSYBOX, "sh", "-c", "trap 'echo term' TERM; echo ready; read x; echo end"]
+    native = _hangup_then_terminate(argv)
+    guest = _hangup_then_terminate(harness.glasskernel_command(argv))
+    assert native[0].startswith(b"ready\nterm\n")
+    assert guest == native
+
+
+def _close_fd(fd):
+    return lambda: os.close(fd)
+
+
+@pytest.mark.parametrize("closed,report", [(0, 1), (1, 2), (2, 1)], ids=["stdin", "stdout", "stderr"])
+def test_started_with_stdio_closed(build, toolchain, closed, report):
+    """A descriptor 0-2 closed at start is closed in the guest (EBADF, the first open
+    gets it), never one of glasskernel's own host descriptors."""
+    exe = build("stdio_closed", toolchain)
+    native = _run_started_with([exe, report], _close_fd(closed), stdin=None)
+    guest = _run_started_with(harness.glasskernel_command([exe, report]), _close_fd(closed),
+                              stdin=None)
+    harness.assert_no_traceback(guest[1])
+    harness.compare(native, guest)
+    assert f"fd {closed}: Bad file descriptor".encode() in native[0] + native[1]
+    assert f"first open: fd {closed}".encode() in native[0] + native[1]
