@@ -155,3 +155,10 @@ def test_started_with_stdio_closed(build, toolchain, closed, report):
     harness.compare(native, guest)
     assert f"fd {closed}: Bad file descriptor".encode() in native[0] + native[1]
     assert f"first open: fd {closed}".encode() in native[0] + native[1]
+
+
+def test_vsyscall_page(build, toolchain):
+    """The vsyscall entries work as Linux emulates them; a jump elsewhere in the page, or
+    to the emulator's stop address with a bad stack, is SIGSEGV (it used to spin)."""
+    native, _ = differential([build("vsyscall", toolchain)])
+    assert b"getcpu entry with a bad stack: killed by Segmentation fault" in native[0]
