@@ -31,6 +31,13 @@ def test_child_subreaper(build, toolchain):
     assert b"subreaper: reaped the orphan, exit 5" in native[0]
 
 
+def test_sigpipe_on_every_write_path(build, toolchain):
+    """write, writev, sendfile, a FIFO and a blocked write all raise SIGPIPE with EPIPE
+    (these were right already: a regression check beside the host-pipe fix below)."""
+    native, _ = differential([build("sigpipe_paths", toolchain)])
+    assert b"default writev: killed by signal 13" in native[0]
+
+
 # ----- glasskernel's stdout: a host pipe whose reader goes ------------------------------
 
 def _run_until_reader_leaves(argv) -> int:
