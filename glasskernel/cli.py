@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from glasskernel.uapi.errno import Errno, KernelError, strerror
 
 USAGE = """usage: glasskernel run [--root DIR] [--strace[=FILE]] [--env K=V]... [--max-tasks N]
+                       [--disk-quota SIZE]
                        [--tree] [--timeline FILE] [--trace-filter PATTERN]...
                        [--deterministic] [--break FUNCTION]... [--break-syscall NAME]...
                        PROGRAM [ARGS...]
@@ -30,6 +31,8 @@ Runs a static x86-64 Linux program on glasskernel's own process kernel.
   --strace[=FILE]  log every syscall in strace's format (to stderr or FILE)
   --env K=V        set an environment variable for the guest (repeatable)
   --max-tasks N    refuse fork/clone with EAGAIN beyond N live tasks (default 4096)
+  --disk-quota SIZE  bytes the private writable layer may hold, e.g. 512M or 2G; past
+                   it writes fail with ENOSPC (default: half the free space, 16G at most)
   --tree           at the end, print the run's process tree to stderr
   --timeline FILE  record the kernel's trace events and write a timeline to FILE
                    (an HTML page if FILE ends in .html)
@@ -69,6 +72,7 @@ class RunOptions:
     env: dict = field(default_factory=dict)
     argv: list = field(default_factory=list)
     max_tasks: int = 4096
+    disk_quota: int = None        # --disk-quota: bytes of the writable layer (None: default)
     tree: bool = False            # --tree: the process tree on stderr at the end
     timeline: str = None          # --timeline FILE
     trace_filter: list = field(default_factory=list)    # --trace-filter: what is recorded
@@ -85,7 +89,7 @@ class RunOptions:
 
 
 TRACE_OPTIONS = ("--timeline", "--trace-filter", "--filter", "-o", "--output")
-RUN_VALUED = ("--root", "--env", "--max-tasks", "--timeline", "--trace-filter", "--break",
+RUN_VALUED = ("--root", "--env", "--max-tasks", "--disk-quota", "--timeline", "--trace-filter", "--break",
               "--break-syscall")
 TRACE_VALUED = RUN_VALUED + ("--filter", "-o", "--output")
 FLAGS = {"--tree": "tree", "--deterministic": "deterministic", "--real-time": "real_time"}
@@ -128,11 +132,24 @@ def parse_run_args(args: list, valued: tuple = RUN_VALUED) -> RunOptions:
     return opts
 
 
+def parse_size(name: str, value: str) -> int:
+    """A size with an optional K, M, G or T suffix (powers of 1024), as in `ulimit`."""
+    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    text = value.strip().upper().removesuffix("B")
+    suffix = text[-1:] if text[-1:] in units else ""
+    number = text[:len(text) - len(suffix)]
+    if not number.isdigit():
+        raise UsageError(f"{name} {value}: expected a size such as 512M or 2G")
+    return int(number) * units[suffix]
+
+
 def _apply_valued(opts: RunOptions, name: str, value: str) -> None:
     if name == "--max-tasks":
         if not value.isdigit() or int(value) < 2:
             raise UsageError(f"--max-tasks {value}: expected a number of tasks (2 or more)")
         opts.max_tasks = int(value)
+    elif name == "--disk-quota":
+        opts.disk_quota = parse_size(name, value)
     elif name == "--root":
         if not os.path.isdir(value):
             raise UsageError(f"--root {value}: not a directory")
@@ -249,7 +266,7 @@ def run_program(opts: RunOptions) -> int:
     timeline_writer = load_timeline_writer() if opts.timeline is not None else None
     strace_out = open_strace(opts.strace)
     kernel = Kernel(root=opts.root, strace_file=strace_out, max_tasks=opts.max_tasks,
-                    deterministic=opts.deterministic)
+                    deterministic=opts.deterministic, disk_quota=opts.disk_quota)
     recorder = attach_recorder(kernel, opts)
     try:
         attach_breakpoints(kernel, opts)

@@ -9,7 +9,9 @@ then compares stdout, stderr and exit status (see harness.differential).
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import tempfile
 import time
 
 import pytest
@@ -284,3 +286,34 @@ def test_pipe_read_into_a_bad_buffer_keeps_the_bytes(build, toolchain):
     exe = build("pipe_efault", toolchain)
     native, _ = differential([exe])
     assert b'read into a buffer: 5 "hello"' in native[0]
+
+
+def test_chown_calls(build, toolchain):
+    """chown, fchown, lchown and fchownat change ownership in the sandbox as natively
+    (LTP's library makes its temporary directory with chown), with Linux's errors.
+    The scratch directory sits where uid 1000 may search (the end runs as uid 1000)."""
+    exe = build("chown_calls", toolchain)
+    scratch = tempfile.mkdtemp(prefix="gk-chown-", dir="/tmp")
+    try:
+        os.chmod(scratch, 0o777)
+        native, _ = differential([exe, scratch])
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    assert b"chown = 0" in native[0]
+
+
+def test_tmpfile(build, toolchain, tmp_path):
+    """open(O_TMPFILE) and tmpfile(): glibc's tmpfile() once crashed the kernel (the
+    EOPNOTSUPP our overlay raised was not in the errno table); the overlay now makes
+    the nameless file, and the directory stays empty."""
+    exe = build("tmpfile_calls", toolchain)
+    native, _ = differential([exe, tmp_path])
+    assert b"open O_TMPFILE: ok" in native[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_permission_uses_task_creds(build, toolchain, tmp_path):
+    """Search, open, access and create permissions follow the guest's (changed) ids."""
+    exe = build("perm_creds", toolchain)
+    native, _ = differential([exe, tmp_path])
+    assert b"chdir: Permission denied" in native[0] or os.geteuid() != 0

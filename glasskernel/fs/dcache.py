@@ -21,6 +21,10 @@ class Dentry:
         self.parent = parent if parent is not None else self   # the root is its own parent
         self.path = path    # guest absolute path, what d_path() prints
 
+    def pin(self) -> None:
+        """A file or working directory holds this dentry: keep naming the same object
+        across renames and unlinks (file systems with host objects need to do work)."""
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.path}>"
 
@@ -41,10 +45,11 @@ class Dentry:
     def is_reg(self) -> bool:
         return S_ISREG(self.mode())
 
-    def permission(self, mask: int) -> None:
-        """inode_permission: raise EACCES unless the access in ``mask`` (MAY_*) is allowed."""
+    def permission(self, mask: int, cred=None) -> None:
+        """inode_permission: raise EACCES unless ``cred`` may do the access in ``mask``
+        (MAY_*)."""
         from glasskernel.fs.internal import generic_permission
-        if not generic_permission(self.stat(), mask):
+        if not generic_permission(self.stat(), mask, cred):
             raise KernelError(Errno.EACCES)
 
     # --- directories -------------------------------------------------------------------
@@ -58,6 +63,10 @@ class Dentry:
 
     def create(self, task, name: str, mode: int) -> "Dentry":
         raise KernelError(Errno.EACCES)
+
+    def tmpfile(self, task, mode: int, flags: int):
+        """An open, nameless regular file in this directory (O_TMPFILE)."""
+        raise KernelError(Errno.EOPNOTSUPP)
 
     def mkdir(self, task, name: str, mode: int) -> "Dentry":
         raise KernelError(Errno.EPERM)
@@ -94,6 +103,10 @@ class Dentry:
 
     # --- attribute changes ----------------------------------------------------------------
     def chmod(self, mode: int) -> None:
+        raise KernelError(Errno.EPERM)
+
+    def chown(self, uid, gid) -> None:
+        """Set owner and group; None leaves that id unchanged."""
         raise KernelError(Errno.EPERM)
 
     def truncate(self, length: int) -> None:

@@ -20,7 +20,7 @@ from glasskernel.mm.mm_types import STACK_TOP, MmStruct, VmArea
 from glasskernel.mm.page_alloc import PAGE_SIZE
 from glasskernel.mm.uaccess import copy_from_user, strncpy_from_user
 from glasskernel.fs.internal import fd_arg, uint_arg
-from glasskernel.mm.vm_flags import VmFlags
+from glasskernel.mm.vm_flags import VM_MAY_ALL, VmFlags
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW
 from glasskernel.uapi.limits import PATH_MAX
@@ -64,7 +64,8 @@ def bprm_mm_init(bprm) -> None:
     kernel = bprm.task.kernel
     bprm.mm = MmStruct(kernel.phys, kernel.kernel_pgd_entry, kernel.cpu)
     vma = VmArea(STACK_TOP - PAGE_SIZE, STACK_TOP,
-                 VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_GROWSDOWN, name="[stack]")
+                 VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_GROWSDOWN | VM_MAY_ALL,
+                 name="[stack]")
     bprm.mm.insert_vma(vma)
     bprm.p = STACK_TOP - 8
 

@@ -10,6 +10,7 @@ from glasskernel.uapi.fcntl import (FASYNC, FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC
                                     O_DIRECT, O_NOATIME, O_NONBLOCK, O_PATH)
 
 F_GETPIPE_SZ, F_SETPIPE_SZ = 1032, 1031
+F_ADD_SEALS, F_GET_SEALS = 1033, 1034
 
 # Status flags F_SETFL may change (SETFL_MASK in fs/fcntl.c).
 SETFL_MASK = O_APPEND | O_NONBLOCK | FASYNC | O_DIRECT | O_NOATIME
@@ -55,6 +56,9 @@ def do_fcntl(task, fd: int, cmd: int, arg: int) -> int:
     if cmd in (F_GETPIPE_SZ, F_SETPIPE_SZ):
         from glasskernel.fs.pipe import pipe_fcntl
         return pipe_fcntl(file, cmd, uint_arg(arg))
+    if cmd in (F_ADD_SEALS, F_GET_SEALS):
+        from glasskernel.mm.memfd import memfd_fcntl
+        return memfd_fcntl(file, cmd, arg)
     raise KernelError(Errno.EINVAL)
 
 

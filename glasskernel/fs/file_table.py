@@ -12,6 +12,7 @@ import os
 
 from glasskernel.fs.internal import host_errors
 from glasskernel.fs.select import DEFAULT_POLLMASK
+from glasskernel.mm.filemap import find_address_space
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import (O_ACCMODE, O_APPEND, O_PATH, O_RDONLY, O_RDWR, O_WRONLY,
                                     SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET)
@@ -72,8 +73,9 @@ class File:
     # --- identity -------------------------------------------------------------------------
     @property
     def path(self) -> str:
-        """d_path of the file: what /proc/<pid>/fd/N shows."""
-        return self.dentry.path
+        """d_path of the file: what /proc/<pid>/fd/N shows (" (deleted)" once unlinked)."""
+        dentry = self.dentry
+        return dentry.path + " (deleted)" if getattr(dentry, "deleted", False) else dentry.path
 
     def check_read(self) -> None:
         if not self.readable:
@@ -170,6 +172,10 @@ class File:
         """The file's unlocked_ioctl; anything unknown is ENOTTY."""
         raise KernelError(Errno.ENOTTY)
 
+    def chown(self, uid, gid) -> None:
+        """fchown on this description: the inode it was opened on."""
+        self.dentry.chown(uid, gid)
+
     def truncate(self, length: int) -> None:
         """do_ftruncate on this description (the caller checked it is writable)."""
         raise KernelError(Errno.EINVAL)
@@ -199,6 +205,8 @@ class PathFile(File):
 
 class HostFdFile(File):
     """A file whose data lives on a host descriptor: positioned I/O and fstat go to it."""
+
+    can_mmap = True                 # file_operations.mmap is set
 
     def __init__(self, dentry, flags: int, host_fd: int):
         super().__init__(dentry, flags)
@@ -232,9 +240,56 @@ class HostFile(HostFdFile):
         with host_errors():
             return os.fstat(self.host_fd).st_size
 
+    # The inode's shared-mapping pages (mm/filemap.py: AddressSpace), while a MAP_SHARED
+    # mapping of it exists, are newer than the host file: reads take their bytes, writes
+    # and truncation update them. Without one, the host file is the whole truth.
+    def read_at(self, count: int, pos: int) -> bytes:
+        data = super().read_at(count, pos)
+        space = find_address_space(self)
+        return data if space is None else space.read_patch(data, pos)
+
+    def write_at(self, data: bytes, pos: int) -> int:
+        self.__dict__.pop("_page_cache_key", None)      # new bytes: a new private-cache key
+        space = find_address_space(self)
+        if space is not None:
+            size = self.size()
+            if pos + len(data) > size:
+                space.zero_beyond(size)     # what a mapping stored past EOF is not data
+        written = super().write_at(data, pos)
+        if space is not None:
+            space.write_through(data[:written], pos)
+        return written
+
     def truncate(self, length: int) -> None:
+        self.__dict__.pop("_page_cache_key", None)
+        space = find_address_space(self)
+        if space is not None:
+            space.zero_beyond(min(length, self.size()))
         with host_errors():
             os.ftruncate(self.host_fd, length)
+
+    def lseek(self, offset: int, whence: int) -> int:
+        """SEEK_DATA and SEEK_HOLE ask the host file where its holes really are."""
+        if whence not in (SEEK_DATA, SEEK_HOLE):
+            return super().lseek(offset, whence)
+        with host_errors():
+            self.pos = os.lseek(self.host_fd, offset, whence)
+        return self.pos
+
+    def fsync(self) -> None:
+        """vfs_fsync: pages written through shared mappings reach the file."""
+        space = find_address_space(self)
+        if space is not None:
+            space.writeback()
+
+    # address_space_operations: the host file as the pages' backing store.
+    def readpage(self, pos: int) -> bytes:
+        with host_errors():
+            return os.pread(self.host_fd, 4096, pos)
+
+    def writepage(self, data: bytes, pos: int) -> None:
+        with host_errors():
+            os.pwrite(self.host_fd, data, pos)
 
     def ioctl(self, cmd: int, arg: int, task) -> int:
         from glasskernel.mm.uaccess import put_user_i32

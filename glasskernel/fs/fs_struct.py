@@ -25,7 +25,7 @@ class FsStruct:
         fs = cls(root, root)
         guest = vfs.host_to_guest(host_cwd)
         if guest is not None:
-            fs.cwd = _lookup_dir(vfs, fs, guest)
+            fs.set_pwd(_lookup_dir(vfs, fs, guest))
         return fs
 
     def copy(self) -> "FsStruct":
@@ -33,6 +33,7 @@ class FsStruct:
         return FsStruct(self.root, self.cwd, self.umask)
 
     def set_pwd(self, dentry) -> None:
+        dentry.pin()            # the working directory follows renames of its name
         self.cwd = dentry
 
 

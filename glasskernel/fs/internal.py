@@ -34,14 +34,6 @@ def host_errors() -> _HostErrors:
     return _HOST_ERRORS
 
 
-def lstat_or_none(host_path: str):
-    """lstat a host path; None when it does not exist (or a prefix is not a directory)."""
-    try:
-        return os.lstat(host_path)
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-
-
 def child_path(parent: str, name: str) -> str:
     """Guest absolute path of ``name`` inside the directory at guest path ``parent``."""
     return "/" + name if parent == "/" else parent + "/" + name
@@ -54,20 +46,25 @@ def is_subpath(path: str, ancestor: str) -> bool:
     return path == ancestor or path.startswith(ancestor + "/")
 
 
-def generic_permission(st, mask: int) -> bool:
-    """fs/namei.c generic_permission: may the host user (whom we run as) access the inode?
+def generic_permission(st, mask: int, cred=None) -> bool:
+    """fs/namei.c generic_permission: may the caller's fs ids (``cred``; without one, the
+    host user we run as) access the inode?
 
-    ``mask`` is MAY_READ(4)|MAY_WRITE(2)|MAY_EXEC(1). Root may read and write anything and
-    execute anything with an execute bit (or search any directory), as capable() allows.
+    ``mask`` is MAY_READ(4)|MAY_WRITE(2)|MAY_EXEC(1). Fs uid 0 (CAP_DAC_OVERRIDE) may read
+    and write anything and execute anything with an execute bit (or search any directory).
     """
     mode = st.st_mode
-    if os.geteuid() == 0:
+    if cred is None:
+        uid, gid, groups = os.geteuid(), os.getegid(), os.getgroups()
+    else:
+        uid, gid, groups = cred.fsuid, cred.fsgid, cred.groups
+    if uid == 0:
         if mask & 1 and not (mode & 0o111) and not S_ISDIR(mode):
             return False
         return True
-    if st.st_uid == os.geteuid():
+    if st.st_uid == uid:
         bits = (mode >> 6) & 7
-    elif st.st_gid == os.getegid() or st.st_gid in os.getgroups():
+    elif st.st_gid == gid or st.st_gid in groups:
         bits = (mode >> 3) & 7
     else:
         bits = mode & 7

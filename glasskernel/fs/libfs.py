@@ -110,11 +110,11 @@ class SimpleFile(SimpleDentry):
         super().__init__(sb, name, parent, mode=mode)
         self._render = render
 
-    def permission(self, mask: int) -> None:
+    def permission(self, mask: int, cred=None) -> None:
         """Generated files are read-only whoever asks (no ->write op)."""
         if mask & 2:
             raise KernelError(Errno.EACCES)
-        super().permission(mask)
+        super().permission(mask, cred)
 
     def open(self, task, flags: int):
         return SeqFile(self, flags, task, self._render)

@@ -28,6 +28,7 @@ class Nameidata:
         self.task = task
         self.root = task.fs.root
         self.links = 0
+        self.cred = getattr(task, "cred", None)
 
 
 @dataclass
@@ -67,6 +68,8 @@ def revalidate(task, dentry: Dentry) -> Dentry:
     gives ENOENT for a vanished directory and guarantees the host paths we derive are
     reached through real directories only.
     """
+    if getattr(dentry, "deleted", False):
+        raise KernelError(Errno.ENOENT)
     if dentry.path == task.fs.root.path:
         return task.fs.root
     nd = Nameidata(task)
@@ -104,6 +107,9 @@ def step(nd: Nameidata, node: Dentry, name: str, follow: bool) -> Dentry:
     """walk_component: one name from directory ``node``; follow a symlink if asked."""
     if not node.is_dir():
         raise KernelError(Errno.ENOTDIR)
+    cred = nd.cred
+    if cred is not None and cred.fsuid != 0:
+        node.permission(MAY_EXEC, cred)             # may_lookup: search permission
     if name == ".":
         return node
     if name == "..":
@@ -198,5 +204,5 @@ def open_exec(task, dfd: int, pathname: bytes, flags: int):
         raise KernelError(Errno.ELOOP)
     if not dentry.is_reg() or not dentry.mode() & 0o111:
         raise KernelError(Errno.EACCES)
-    dentry.permission(MAY_EXEC)
+    dentry.permission(MAY_EXEC, task.cred)
     return dentry.open(task, 0)

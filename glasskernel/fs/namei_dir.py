@@ -27,7 +27,7 @@ def filename_create(task, dfd, pathname: int, want_dir: bool):
         raise KernelError(Errno.EEXIST)
     if p.trailing_slash and not want_dir:
         raise KernelError(Errno.ENOENT)
-    p.dentry.permission(MAY_WRITE | MAY_EXEC)
+    p.dentry.permission(MAY_WRITE | MAY_EXEC, task.cred)
     return p.dentry, p.last
 
 
@@ -72,7 +72,7 @@ def do_rmdir(task, dfd, pathname) -> int:
         raise KernelError(Errno.ENOENT)
     if not child.is_dir():
         raise KernelError(Errno.ENOTDIR)
-    p.dentry.permission(MAY_WRITE | MAY_EXEC)
+    p.dentry.permission(MAY_WRITE | MAY_EXEC, task.cred)
     if is_mountpoint(child):
         raise KernelError(Errno.EBUSY)
     if not dir_is_empty(task, child):
@@ -93,7 +93,7 @@ def do_unlinkat(task, dfd, pathname) -> int:
         raise KernelError(Errno.EISDIR if child.is_dir() else Errno.ENOTDIR)
     if child.is_dir():
         raise KernelError(Errno.EISDIR)
-    p.dentry.permission(MAY_WRITE | MAY_EXEC)
+    p.dentry.permission(MAY_WRITE | MAY_EXEC, task.cred)
     p.dentry.unlink(task, child)
     return 0
 
@@ -141,8 +141,8 @@ def do_renameat2(task, olddfd, oldname, newdfd, newname, flags) -> int:
     _check_rename_targets(task, old, new, src, dst, flags)
     if dst is not None and _same_inode(src, dst):
         return 0
-    old.dentry.permission(MAY_WRITE | MAY_EXEC)
-    new.dentry.permission(MAY_WRITE | MAY_EXEC)
+    old.dentry.permission(MAY_WRITE | MAY_EXEC, task.cred)
+    new.dentry.permission(MAY_WRITE | MAY_EXEC, task.cred)
     old.dentry.rename(task, src, new.dentry, new.last, dst, flags)
     return 0
 

@@ -14,13 +14,16 @@ from glasskernel.fs.overlayfs.super import OverlayFs
 class Vfs:
     """The mount tree: one overlay root, procfs and devtmpfs mounted on it."""
 
-    def __init__(self, lower: str):
+    def __init__(self, lower: str, quota: int | None = None):
         from glasskernel.drivers.base.devtmpfs import DevRoot
         from glasskernel.fs.proc.root import ProcRoot
-        self.overlay = OverlayFs(lower)
+        self.overlay = OverlayFs(lower, quota)
         self.procfs = SyntheticFs("proc", os.makedev(0, 22), 22)
         self.devfs = SyntheticFs("devtmpfs", os.makedev(0, 5), 23)
         self.root = OvlDentry(self, self.overlay, "/", None, "/", lower=True)
+        # (st_dev, st_ino) -> AddressSpace of files with MAP_SHARED mappings (mm/filemap.py);
+        # a file's dentry finds it through its ``vfs``.
+        self.address_spaces = {}
         # mount point -> factory(parent dentry) of the mounted root (vfsmount list)
         self._mounts = {
             "/proc": lambda parent: ProcRoot(self.procfs, "proc", parent),
@@ -28,14 +31,15 @@ class Vfs:
         }
 
     @classmethod
-    def create(cls, root: str | None = None) -> "Vfs":
-        """The sandbox: ``root`` (default the host ``/``) read-only under a fresh upper."""
-        return cls("/" if root is None else root)
+    def create(cls, root: str | None = None, quota: int | None = None) -> "Vfs":
+        """The sandbox: ``root`` (default the host ``/``) read-only under a fresh upper
+        that may hold ``quota`` bytes (default: see OverlayFs)."""
+        return cls("/" if root is None else root, quota)
 
     @property
     def lower(self) -> str:
         """Host directory the guest's ``/`` shows (read-only)."""
-        return self.overlay.lower
+        return self.overlay.lower_root
 
     def mount_at(self, path: str, parent):
         """The root dentry of what is mounted at guest ``path``, or None (lookup_mnt)."""

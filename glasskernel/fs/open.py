@@ -4,6 +4,7 @@
 path is walked (creating the last component for O_CREAT), the result checked like
 may_open, and the file system's open makes the File.
 """
+import dataclasses
 import os
 
 from glasskernel.fs.dcache import Dentry
@@ -39,7 +40,6 @@ def build_open_flags(flags: int, mode: int):
             raise KernelError(Errno.EINVAL)
         if flags & O_ACCMODE == O_RDONLY:
             raise KernelError(Errno.EINVAL)
-        raise KernelError(Errno.EOPNOTSUPP)       # no anonymous files in the overlay
     if flags & O_PATH:
         flags &= O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC
         return flags, mode, 0
@@ -62,6 +62,8 @@ def do_filp_open(task, dfd: int, path: str, flags: int, mode: int):
     nd = Nameidata(task)
     start = path_init(nd, dfd, path)
     created = False
+    if flags & __O_TMPFILE:
+        return do_tmpfile(nd, start, path, flags, mode)
     if flags & O_CREAT:
         dentry, created = open_last_create(nd, start, path, flags, mode)
     else:
@@ -88,7 +90,7 @@ def open_last_create(nd, start: Dentry, path: str, flags: int, mode: int):
         raise KernelError(Errno.ENAMETOOLONG)
     child = lookup_child(nd.task, parent, name)
     if child is None:
-        parent.permission(MAY_WRITE | MAY_EXEC)
+        parent.permission(MAY_WRITE | MAY_EXEC, nd.task.cred)
         umask = nd.task.fs.umask
         return parent.create(nd.task, name, mode & ~umask & S_IALLUGO), True
     if flags & O_EXCL:
@@ -108,33 +110,58 @@ def open_last_create(nd, start: Dentry, path: str, flags: int, mode: int):
     return open_last_create(nd, parent, target, flags, mode)
 
 
+def do_tmpfile(nd, start: Dentry, path: str, flags: int, mode: int):
+    """do_tmpfile: an unnamed regular file in the directory ``path`` names (O_TMPFILE);
+    a file system without ->tmpfile gives EOPNOTSUPP."""
+    directory = walk(nd, start, path, follow_last=True)
+    if not directory.is_dir():
+        raise KernelError(Errno.ENOTDIR)
+    directory.permission(MAY_WRITE | MAY_EXEC, nd.task.cred)
+    file = directory.tmpfile(nd.task, mode & ~nd.task.fs.umask & S_IALLUGO,
+                             flags & ~int(__O_TMPFILE | O_DIRECTORY))
+    file.set_open_flags(file_flags(flags))
+    return file
+
+
 def do_open(task, dentry: Dentry, flags: int, acc: int, created: bool):
     """do_open + may_open + vfs_open: the checks on the final dentry, then ->open."""
     if flags & O_PATH:
         if flags & O_DIRECTORY and not dentry.is_dir():
             raise KernelError(Errno.ENOTDIR)
+        dentry.pin()
         return PathFile(dentry, file_flags(flags))
     if flags & O_CREAT and not created and dentry.is_dir():
         raise KernelError(Errno.EISDIR)
     if flags & O_DIRECTORY and not dentry.is_dir():
         raise KernelError(Errno.ENOTDIR)
     if not created:
-        may_open(dentry, acc)
+        may_open(dentry, acc, task.cred)
     if not dentry.is_reg():
         flags &= ~int(O_TRUNC)
     file = dentry.open(task, flags & ~int(O_TRUNC) if created else flags)
+    if flags & O_TRUNC and not created:
+        truncate_inode_pages(file, 0)       # pages of shared mappings read as zeros now
     file.set_open_flags(file_flags(flags))
     return file
 
 
-def may_open(dentry: Dentry, acc: int) -> None:
+def truncate_inode_pages(obj, length: int) -> None:
+    """truncate_pagecache: the file (an open File or a dentry) becomes length bytes long,
+    so bytes past it in the pages its shared mappings map are zeroed."""
+    from glasskernel.mm.filemap import find_address_space
+    space = find_address_space(obj)
+    if space is not None:
+        space.zero_beyond(min(length, obj.stat().st_size))
+
+
+def may_open(dentry: Dentry, acc: int, cred=None) -> None:
     """may_open: ELOOP for a symlink, EISDIR to write a directory, then permission."""
     kind = dentry.mode() & S_IFMT
     if kind == S_IFLNK:
         raise KernelError(Errno.ELOOP)
     if kind == S_IFDIR and acc & MAY_WRITE:
         raise KernelError(Errno.EISDIR)
-    dentry.permission(acc)
+    dentry.permission(acc, cred)
 
 
 def do_sys_open(task, dfd: int, filename: int, flags: int, mode: int) -> int:
@@ -173,9 +200,12 @@ def do_faccessat(task, dfd, filename, mode, flags) -> int:
         raise KernelError(Errno.EINVAL)
     if flags & ~int(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
         raise KernelError(Errno.EINVAL)
+    cred = task.cred
+    if not flags & AT_EACCESS:      # access() asks for the real ids (do_faccessat's override)
+        cred = dataclasses.replace(cred, fsuid=cred.uid, fsgid=cred.gid)
     dentry = user_path_at(task, dfd, filename, flags & ~int(AT_EACCESS))
     if mode:
-        dentry.permission(mode)
+        dentry.permission(mode, cred)
     return 0
 
 
@@ -195,7 +225,7 @@ def sys_faccessat2(task, dfd, filename, mode, flags) -> int:
 def set_cwd(task, dentry: Dentry) -> int:
     if not dentry.is_dir():
         raise KernelError(Errno.ENOTDIR)
-    dentry.permission(MAY_EXEC)
+    dentry.permission(MAY_EXEC, task.cred)
     task.fs.set_pwd(dentry)
     return 0
 
@@ -242,7 +272,8 @@ def sys_truncate(task, path, length) -> int:
         raise KernelError(Errno.EISDIR)
     if not dentry.is_reg():
         raise KernelError(Errno.EINVAL)
-    dentry.permission(MAY_WRITE)
+    dentry.permission(MAY_WRITE, task.cred)
+    truncate_inode_pages(dentry, length)
     dentry.truncate(length)
     return 0
 
@@ -259,6 +290,70 @@ def sys_ftruncate(task, fd, length) -> int:
         raise KernelError(Errno.EINVAL)
     file.truncate(length)
     return 0
+
+
+# --- ownership ------------------------------------------------------------------------
+NO_CHANGE_ID = 0xFFFFFFFF        # (uid_t)-1: leave this id as it is
+
+
+def in_group_p(cred, gid: int) -> bool:
+    """in_group_p (kernel/groups.c): the fs gid or one of the supplementary groups."""
+    return gid == cred.fsgid or gid in cred.groups
+
+
+def chown_ok(cred, st, uid) -> bool:
+    """chown_ok (fs/attr.c): only CAP_CHOWN gives a file away; the owner may "change"
+    the owner to itself."""
+    return uid is None or cred.fsuid == 0 or (cred.fsuid == st.st_uid and uid == st.st_uid)
+
+
+def chgrp_ok(cred, st, gid) -> bool:
+    """chgrp_ok (fs/attr.c): the owner may pick one of its own groups; CAP_CHOWN any."""
+    if gid is None or cred.fsuid == 0:
+        return True
+    return cred.fsuid == st.st_uid and (gid == st.st_gid or in_group_p(cred, gid))
+
+
+def chown_common(task, target, user, group) -> int:
+    """chown_common: check the caller may make the change (EPERM), then make it.
+
+    ``target`` is a dentry (chown, lchown, fchownat) or an open File (fchown): either has
+    ``stat`` and ``chown``. The file system clears set-user-ID (and group-executable
+    set-group-ID) bits of a non-directory as notify_change's ATTR_KILL_* would.
+    """
+    uid = None if uint_arg(user) == NO_CHANGE_ID else uint_arg(user)
+    gid = None if uint_arg(group) == NO_CHANGE_ID else uint_arg(group)
+    st = target.stat()
+    cred = task.cred
+    if not chown_ok(cred, st, uid) or not chgrp_ok(cred, st, gid):
+        raise KernelError(Errno.EPERM)
+    target.chown(uid, gid)
+    return 0
+
+
+def sys_chown(task, filename, user, group) -> int:
+    return chown_common(task, user_path_at(task, AT_FDCWD, filename), user, group)
+
+
+def sys_lchown(task, filename, user, group) -> int:
+    return chown_common(task, user_path_at(task, AT_FDCWD, filename, AT_SYMLINK_NOFOLLOW),
+                        user, group)
+
+
+def sys_fchownat(task, dfd, filename, user, group, flag) -> int:
+    """do_fchownat: only AT_SYMLINK_NOFOLLOW and AT_EMPTY_PATH are accepted (EINVAL)."""
+    flag = uint_arg(flag)
+    if flag & ~int(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
+        raise KernelError(Errno.EINVAL)
+    return chown_common(task, user_path_at(task, dfd, filename, flag), user, group)
+
+
+def sys_fchown(task, fd, user, group) -> int:
+    """ksys_fchown: an O_PATH descriptor is EBADF, as for every fdget user."""
+    file = task.files.fdget(fd_arg(fd))
+    if file.flags & O_PATH:
+        raise KernelError(Errno.EBADF)
+    return chown_common(task, file, user, group)
 
 
 def sys_umask(task, mask) -> int:

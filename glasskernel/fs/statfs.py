@@ -68,7 +68,7 @@ class KStatfs:
 def ovl_statfs(ofs) -> KStatfs:
     """The upper layer's file system, reported as overlayfs."""
     with host_errors():
-        st = os.statvfs(ofs.upper)
+        st = ofs.upper.statvfs()
     return KStatfs(OVERLAYFS_SUPER_MAGIC, st.f_bsize, st.f_blocks, st.f_bfree, st.f_bavail,
                    st.f_files, st.f_ffree,
                    (st.f_fsid & 0xFFFFFFFF, (st.f_fsid >> 32) & 0xFFFFFFFF),

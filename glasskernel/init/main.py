@@ -49,7 +49,7 @@ class Kernel:
     """One running glasskernel: the state Linux keeps in globals, passed explicitly."""
 
     def __init__(self, root=None, strace_file=None, mem_size=DEFAULT_MEM_SIZE, stderr=None,
-                 max_tasks=DEFAULT_MAX_TASKS, deterministic=False):
+                 max_tasks=DEFAULT_MAX_TASKS, deterministic=False, disk_quota=None):
         self.stderr = stderr or sys.stderr
         self.clock = VirtualClock() if deterministic else None
         # clock_ns(): CLOCK_MONOTONIC, the host's or the virtual clock of a deterministic
@@ -81,7 +81,7 @@ class Kernel:
         self.park_wq = None            # where a handler returning ERESTART_PARK would sleep
         self.user_task = None
         self.user_status = None
-        self.vfs = _create_vfs(root)
+        self.vfs = _create_vfs(root, disk_quota)
         self.strace = _create_strace(strace_file)
         self.idle_task = make_idle_task(self)
         self.current = self.idle_task
@@ -469,9 +469,9 @@ class Kernel:
         self.host_io.close()
 
 
-def _create_vfs(root):
+def _create_vfs(root, disk_quota=None):
     from glasskernel.fs.namespace import Vfs
-    return Vfs.create(root)
+    return Vfs.create(root, disk_quota)
 
 
 def _create_strace(strace_file):

@@ -107,3 +107,204 @@ class PageCache:
                     self.phys.put_page(frame)
             if not pages:
                 del self.files[key]
+
+
+# ----- shared file mappings ---------------------------------------------------------------
+
+class SharedPageFault(Exception):
+    """A shared file page past the end of the file: the fault is SIGBUS (VM_FAULT_SIGBUS)."""
+
+
+class AddressSpace:
+    """The pages of one regular file that MAP_SHARED mappings map (struct address_space,
+    the part a MAP_SHARED mapping needs): one frame per page index, the same for every
+    process and every mapping of the file, kept coherent with read(2)/write(2) on any
+    descriptor of it (HostFile asks ``find_address_space`` on each transfer).
+
+    The host file is the backing store: pages are read from it on first touch and written
+    back to it (through a writable File's host descriptor, never by path) on msync, fsync
+    and when the last mapping goes. Whether a page was written through a mapping is not
+    tracked (the emulator's stores leave no trace we read), so writeback writes every page
+    while some writable descriptor mapped the file: pages the kernel keeps coherent with
+    write(2) hold the file's bytes or newer ones, so writing a clean page is harmless.
+    """
+
+    __slots__ = ("registry", "key", "phys", "pages", "writer", "mapcount")
+
+    def __init__(self, registry: dict, key, phys):
+        self.registry = registry
+        self.key = key
+        self.phys = phys
+        self.pages = {}             # page index -> frame (the space's own reference)
+        self.writer = None          # a writable File of the inode, for writeback
+        self.mapcount = 0           # VMAs mapping it (i_mmap)
+
+    def find_or_create_page(self, file, index: int) -> int:
+        """The frame of page index, read from the file the first time; SIGBUS past EOF
+        (filemap_fault). No reference is taken for the caller."""
+        frame = self.pages.get(index)
+        if frame is not None:
+            return frame
+        size = file.size()
+        if index * PAGE_SIZE >= size:
+            raise SharedPageFault(index)
+        frame = self.phys.alloc_page()
+        data = file.readpage(index * PAGE_SIZE)
+        if data:
+            self.phys.view[frame:frame + len(data)] = data
+        self.pages[index] = frame
+        return frame
+
+    def read_patch(self, data: bytes, pos: int) -> bytes:
+        """data, just read from the host at pos, with the bytes of cached pages in place
+        of the host's (filemap_read: the page cache is the truth while it holds a page)."""
+        if not data or not self.pages:
+            return data
+        end = pos + len(data)
+        out = None
+        view = self.phys.view
+        for index in range(pos // PAGE_SIZE, (end - 1) // PAGE_SIZE + 1):
+            frame = self.pages.get(index)
+            if frame is None:
+                continue
+            if out is None:
+                out = bytearray(data)
+            lo, hi = max(pos, index * PAGE_SIZE), min(end, (index + 1) * PAGE_SIZE)
+            base = frame - index * PAGE_SIZE
+            out[lo - pos:hi - pos] = view[base + lo:base + hi]
+        return data if out is None else bytes(out)
+
+    def write_through(self, data, pos: int) -> None:
+        """write(2) wrote data at pos on the host: cached pages take the same bytes."""
+        end = pos + len(data)
+        view = self.phys.view
+        for index in range(pos // PAGE_SIZE, (end - 1) // PAGE_SIZE + 1 if end > pos else 0):
+            frame = self.pages.get(index)
+            if frame is None:
+                continue
+            lo, hi = max(pos, index * PAGE_SIZE), min(end, (index + 1) * PAGE_SIZE)
+            base = frame - index * PAGE_SIZE
+            view[base + lo:base + hi] = data[lo - pos:hi - pos]
+
+    def zero_beyond(self, size: int) -> None:
+        """The file is now size bytes, or grows from there: bytes of cached pages past
+        size read as zeros (truncate_pagecache; also what a mapping stored past EOF)."""
+        view = self.phys.view
+        for index, frame in self.pages.items():
+            start = max(size - index * PAGE_SIZE, 0)
+            if start < PAGE_SIZE:
+                view[frame + start:frame + PAGE_SIZE] = bytes(PAGE_SIZE - start)
+
+    def writeback(self, first: int = 0, last: int = -1) -> None:
+        """Write pages first..last (-1: to the end) to the file, up to its size
+        (do_writepages); nothing to do without a writable descriptor."""
+        writer = self.writer
+        if writer is None:
+            return
+        size = writer.size()
+        view = self.phys.view
+        for index in sorted(self.pages):
+            if index < first or (last >= 0 and index > last) or index * PAGE_SIZE >= size:
+                continue
+            frame = self.pages[index]
+            count = min(PAGE_SIZE, size - index * PAGE_SIZE)
+            writer.writepage(view[frame:frame + count].tobytes(), index * PAGE_SIZE)
+
+    def map_file(self, file) -> None:
+        """A new VMA maps the file through this space (a writable one may write back)."""
+        self.mapcount += 1
+        if self.writer is None and file.writable:
+            self.writer = file.get()
+
+    def release_if_unused(self) -> None:
+        """Forget a space no mapping took (the mmap that made it failed)."""
+        if self.mapcount == 0:
+            self.mapcount = 1
+            self.unmap()
+
+    def unmap(self) -> None:
+        """A VMA went away; the last one writes everything back and frees the pages."""
+        self.mapcount -= 1
+        if self.mapcount:
+            return
+        try:
+            self.writeback()
+        finally:
+            if self.registry.get(self.key) is self:
+                del self.registry[self.key]
+            for frame in self.pages.values():
+                self.phys.put_page(frame)
+            self.pages.clear()
+            if self.writer is not None:
+                self.writer.put()
+                self.writer = None
+
+
+def _inode_key(file):
+    """(st_dev, st_ino) of an open file (its inode never changes, so it is kept) or of a
+    dentry (asked each time: a copy-up or a rename puts another inode there)."""
+    key = getattr(file, "_inode_key", None)
+    if key is None:
+        st = file.stat()
+        key = (st.st_dev, st.st_ino)
+        if hasattr(file, "dentry"):
+            file._inode_key = key
+    return key
+
+
+def address_space_registry(file):
+    """The dict of live AddressSpaces of the file's file system (None: not cacheable).
+    file may be an open File or a dentry."""
+    dentry = getattr(file, "dentry", file)
+    return getattr(getattr(dentry, "vfs", None), "address_spaces", None)
+
+
+def find_address_space(file):
+    """The inode's AddressSpace while shared mappings of it exist, else None."""
+    registry = address_space_registry(file)
+    if not registry:
+        return None
+    return registry.get(_inode_key(file))
+
+
+def get_address_space(file, phys) -> AddressSpace:
+    """The inode's AddressSpace, created for a first shared mapping."""
+    registry = address_space_registry(file)
+    if registry is None:
+        raise TypeError("file has no page cache")
+    key = _inode_key(file)
+    space = registry.get(key)
+    if space is None:
+        space = registry[key] = AddressSpace(registry, key, phys)
+    return space
+
+
+class FileMapping:
+    """vm_file of a MAP_SHARED area of a regular file: the open file, plus its inode's
+    shared pages. A VMA reference (get/put) is one on the file and one mapping of the
+    space (vm_ops open/close); everything else (path, stat, flags) is the file's."""
+
+    def __init__(self, file, space: AddressSpace):
+        self.file = file
+        self.space = space
+
+    def __getattr__(self, name):
+        return getattr(self.file, name)
+
+    def get(self) -> "FileMapping":
+        self.file.get()
+        self.space.map_file(self.file)
+        return self
+
+    def put(self) -> None:
+        try:
+            self.space.unmap()
+        finally:
+            self.file.put()
+
+    def find_or_create_page(self, offset: int) -> int:
+        return self.space.find_or_create_page(self.file, offset // PAGE_SIZE)
+
+    def fsync_range(self, start: int, end: int) -> None:
+        """vfs_fsync_range for msync(MS_SYNC): bytes [start, end] reach the file."""
+        self.space.writeback(start // PAGE_SIZE, end // PAGE_SIZE)

@@ -15,13 +15,16 @@ they walk the page tables, fault pages in the same way, and turn failure into EF
 from glasskernel.arch.x86.mm.pgtable import (_PAGE_NX, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER,
                                              PTE_PFN_MASK, pack_ptes, pte_flags, pte_pfn_addr,
                                              pte_present, pte_write)
-from glasskernel.mm.filemap import FAULT_AROUND_PAGES, file_cache_key
+from glasskernel.mm.filemap import (FAULT_AROUND_PAGES, SharedPageFault, file_cache_key,
+                                    find_address_space)
 from glasskernel.mm.vm_flags import VmFlags
 from glasskernel.mm.page_alloc import PAGE_MASK, PAGE_SHIFT, PAGE_SIZE
 from glasskernel.uapi.errno import Errno, KernelError
 
 SEGV_MAPERR = 1
 SEGV_ACCERR = 2
+SIGBUS, SIGSEGV = 7, 11
+BUS_ADRERR = 2              # a file mapping's page past the end of the file
 STACK_GUARD_GAP = 256 * PAGE_SIZE
 _DEFAULT_STACK_LIMIT = 8 << 20
 _USER_PAGE = _PAGE_PRESENT | _PAGE_USER
@@ -29,12 +32,13 @@ UACCESS_TLB_PAGES = 512     # the kernel's user-access TLB starts over past this
 
 
 class VmFault(Exception):
-    """An access the fault handler cannot satisfy: SIGSEGV with this si_code."""
+    """An access the fault handler cannot satisfy: SIGSEGV (or SIGBUS) with this si_code."""
 
-    def __init__(self, si_code: int, addr: int):
-        super().__init__(f"fault at {addr:#x} (si_code {si_code})")
+    def __init__(self, si_code: int, addr: int, signo: int = SIGSEGV):
+        super().__init__(f"fault at {addr:#x} (signal {signo}, si_code {si_code})")
         self.si_code = si_code
         self.addr = addr
+        self.signo = signo
 
 
 def vma_pte_flags(vma, writable: bool) -> int:
@@ -89,7 +93,19 @@ def do_anonymous_page(mm, vma, page_va: int) -> None:
 def do_read_fault(mm, vma, page_va: int, write: bool = False) -> None:
     """A file page: from the page cache when the file can be cached (mapped read-only, or
     copied at once for a write: do_cow_fault), else a new frame filled from the file.
-    Past EOF the page reads as zeros."""
+    Past EOF the page reads as zeros. While the file has shared mappings, their pages
+    are the file's pages for private mappings too (one page cache)."""
+    space = find_address_space(vma.file)
+    if space is not None:
+        frame = _shared_page(vma, page_va, space.find_or_create_page, vma.file,
+                             vma.file_offset(page_va) // PAGE_SIZE)
+        mm.phys.get_page(frame)
+        if write:
+            do_cow_fault(mm, vma, page_va, frame)
+        else:
+            mm.pgtable.set_pte(page_va, frame | vma_pte_flags(vma, False))
+            new_code_page(mm, vma, page_va)
+        return
     key = file_cache_key(vma.file)
     if key is None:
         vma.anon_vma = True                   # a private frame, not a page-cache page
@@ -151,9 +167,17 @@ def filemap_map_pages(mm, vma, page_va: int, key, index: int) -> bool:
     return template[index - first_index] != 0
 
 
+def _shared_page(vma, page_va: int, find, *args) -> int:
+    """find(*args), a page-cache page; SIGBUS (BUS_ADRERR) past the end of the file."""
+    try:
+        return find(*args)
+    except SharedPageFault:
+        raise VmFault(BUS_ADRERR, page_va, SIGBUS) from None
+
+
 def do_shared_fault(mm, vma, page_va: int) -> None:
     """A page of a shared mapping: every mapper gets the same frame, writable in place."""
-    frame = vma.file.find_or_create_page(vma.file_offset(page_va))
+    frame = _shared_page(vma, page_va, vma.file.find_or_create_page, vma.file_offset(page_va))
     mm.phys.get_page(frame)
     mm.pgtable.set_pte(page_va, frame | vma_pte_flags(vma, bool(vma.flags & VmFlags.VM_WRITE)))
     new_code_page(mm, vma, page_va)
@@ -162,12 +186,16 @@ def do_shared_fault(mm, vma, page_va: int) -> None:
 def do_wp_page(mm, vma, page_va: int, pte: int, from_cpu: bool = False) -> None:
     """Write to a write-protected private page: reuse it if we are its only user, else copy.
 
-    from_cpu: the CPU's own write faulted, and retries when we return."""
-    vma.anon_vma = True
+    from_cpu: the CPU's own write faulted, and retries when we return. A shared mapping's
+    page is written in place (wp_page_shared)."""
     old = pte_pfn_addr(pte)
-    if mm.phys.page_count(old) == 1:
+    if vma.flags & VmFlags.VM_SHARED:
+        mm.pgtable.set_pte(page_va, old | vma_pte_flags(vma, True))
+    elif mm.phys.page_count(old) == 1:
+        vma.anon_vma = True
         mm.pgtable.set_pte(page_va, old | vma_pte_flags(vma, True))
     else:
+        vma.anon_vma = True
         new = mm.phys.alloc_page(zero=False)
         mm.view[new:new + PAGE_SIZE] = mm.view[old:old + PAGE_SIZE]
         mm.pgtable.set_pte(page_va, new | vma_pte_flags(vma, True))

@@ -3,10 +3,10 @@ from glasskernel.mm.memory import change_protection
 from glasskernel.mm.mm_types import TASK_SIZE, page_align
 from glasskernel.mm.mmap import PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_WRITE, calc_vm_prot_bits
 from glasskernel.mm.page_alloc import PAGE_SIZE
-from glasskernel.mm.vm_flags import VmFlags
+from glasskernel.mm.vm_flags import VM_ACCESS_FLAGS
 from glasskernel.uapi.errno import Errno, KernelError
 
-_PROT_KEEP = VmFlags.VM_SHARED | VmFlags.VM_GROWSDOWN
+_PROT_KEEP = ~VM_ACCESS_FLAGS          # everything but the three access bits stays
 
 
 def _check_covered(vmas, start: int, end: int) -> None:
@@ -34,9 +34,14 @@ def sys_mprotect(task, start, length, prot) -> int:
     mm = task.mm
     _check_covered(mm.overlapping(start, end), start, end)
     new_bits = calc_vm_prot_bits(prot)
-    for vma in mm.split_range(start, end):
-        vma.flags = (vma.flags & _PROT_KEEP) | new_bits
-        change_protection(mm, vma, vma.start, vma.end)
+    for vma in mm.overlapping(start, end):
+        newflags = (vma.flags & _PROT_KEEP) | new_bits
+        if newflags & ~(newflags >> 4) & VM_ACCESS_FLAGS:
+            raise KernelError(Errno.EACCES)     # a permission the VMA may never have
+        # VMAs before this one already changed, as in Linux's loop.
+        for part in mm.split_range(max(start, vma.start), min(end, vma.end)):
+            part.flags = newflags
+            change_protection(mm, part, part.start, part.end)
     if prot & PROT_EXEC:
         # Code written while the pages were not executable (a JIT's W^X flip): the CPU
         # must not run translations it made of these pages before.

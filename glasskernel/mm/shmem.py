@@ -13,6 +13,7 @@ class ShmemFile:
 
     path = "/dev/zero (deleted)"          # what /proc/<pid>/maps shows for shared anon
     flags = 2                             # O_RDWR
+    readable = writable = can_mmap = True
 
     def __init__(self, phys):
         self.phys = phys

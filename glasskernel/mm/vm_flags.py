@@ -10,4 +10,14 @@ class VmFlags:
     VM_WRITE = 0x2
     VM_EXEC = 0x4
     VM_SHARED = 0x8
+    # What mprotect may turn on later (VM_MAY* = VM_* << 4): a shared mapping of a file
+    # opened read-only lacks VM_MAYWRITE, so mprotect(PROT_WRITE) is EACCES.
+    VM_MAYREAD = 0x10
+    VM_MAYWRITE = 0x20
+    VM_MAYEXEC = 0x40
+    VM_MAYSHARE = 0x80
     VM_GROWSDOWN = 0x100
+
+
+VM_ACCESS_FLAGS = VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_EXEC
+VM_MAY_ALL = VmFlags.VM_MAYREAD | VmFlags.VM_MAYWRITE | VmFlags.VM_MAYEXEC

@@ -35,7 +35,10 @@ class NullFile(MemDevFile):
 
 
 class ZeroFile(MemDevFile):
-    """/dev/zero (read_iter_zero); writes are discarded like /dev/null's."""
+    """/dev/zero (read_iter_zero); writes are discarded like /dev/null's. It can be
+    mapped: privately as zeros, shared as shared anonymous memory (mmap_zero)."""
+
+    can_mmap = True
 
     def read_at(self, count: int, pos: int) -> bytes:
         return bytes(min(count, MAX_CHUNK))
@@ -46,6 +49,8 @@ class ZeroFile(MemDevFile):
 
 class FullFile(ZeroFile):
     """/dev/full (write_full): every write fails with ENOSPC."""
+
+    can_mmap = False
 
     def write_at(self, data: bytes, pos: int) -> int:
         raise KernelError(Errno.ENOSPC)

@@ -1,64 +1,86 @@
 """Copy-up: give a lower entry an upper copy before it is changed (fs/overlayfs/copy_up.c).
 
-The copy keeps type, contents, mode, times and (when we are root) ownership, so the guest
-sees the same file, now writable in the sandbox; the lower original is never opened for
-writing.
+The copy keeps type, contents (holes stay holes), mode, times and (when we are root)
+ownership, so the guest sees the same file, now writable in the sandbox; the lower original
+is never opened for writing. Everything goes through the layers' descriptors (layer.py).
 """
 import os
-import shutil
 import stat as pystat
 
-from glasskernel.fs.internal import host_errors, lstat_or_none
+from glasskernel.fs.internal import host_errors
+from glasskernel.fs.overlayfs.layer import chmod_fd, copy_sparse
 from glasskernel.uapi.errno import Errno, KernelError
 
 
-def copy_up(dentry, data: bool = True) -> str:
-    """ovl_copy_up: make sure ``dentry`` (and its parents) exist in upper; return its path.
+def copy_up(dentry, data: bool = True) -> None:
+    """ovl_copy_up: make sure ``dentry`` (and its parents) exist in upper.
 
     With ``data`` false a regular file is created empty (the caller truncates it anyway,
     as ovl_open does for O_TRUNC).
     """
-    upper = dentry.ofs.safe_upper_path(dentry.path)
-    if lstat_or_none(upper) is not None:
-        return upper
+    ofs = dentry.ofs
+    if dentry.deleted:
+        raise KernelError(Errno.ENOENT)
+    if ofs.upper_lstat(dentry.path) is not None:
+        return
     if dentry.parent is not dentry:
         copy_up(dentry.parent)
-    lower = dentry.ofs.lower_path(dentry.path)
-    st = lstat_or_none(lower)
+    st = ofs.lower_lstat(dentry.path)
     if st is None or not dentry.lower:
         raise KernelError(Errno.ENOENT)
-    dentry.ofs.upper_changed()
+    ofs.upper_changed()
     with host_errors():
-        _copy_one(lower, upper, st, data)
-        _copy_attrs(upper, st)
-    return upper
+        with ofs.upper.parent(dentry.path) as (pfd, name):
+            _copy_one(ofs, dentry.path, pfd, name, st, data)
+            _copy_attrs(pfd, name, st)
 
 
-def _copy_one(lower: str, upper: str, st: os.stat_result, data: bool) -> None:
+def _copy_one(ofs, path: str, pfd: int, name: str, st: os.stat_result, data: bool) -> None:
     """Create the upper twin of one lower inode (ovl_copy_up_inode)."""
     mode = st.st_mode
     if pystat.S_ISDIR(mode):
-        os.mkdir(upper, 0o700)
+        os.mkdir(name, 0o700, dir_fd=pfd)
     elif pystat.S_ISREG(mode):
-        if data:
-            shutil.copyfile(lower, upper, follow_symlinks=False)
-        else:
-            os.close(os.open(upper, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        dst = os.open(name, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC,
+                      0o600, dir_fd=pfd)
+        try:
+            if data:
+                src = ofs.lower.open(path, os.O_RDONLY)
+                try:
+                    copy_sparse(src, dst, st.st_size, ofs.charge)
+                finally:
+                    os.close(src)
+        except BaseException:
+            os.close(dst)
+            os.unlink(name, dir_fd=pfd)
+            raise
+        os.close(dst)
     elif pystat.S_ISLNK(mode):
-        os.symlink(os.readlink(lower), upper)
+        os.symlink(ofs.lower_readlink(path), name, dir_fd=pfd)
     elif pystat.S_ISFIFO(mode):
-        os.mkfifo(upper, 0o600)
+        os.mkfifo(name, 0o600, dir_fd=pfd)
     else:
         raise KernelError(Errno.EPERM)   # devices and sockets are not copied into a nodev sandbox
 
 
-def _copy_attrs(upper: str, st: os.stat_result) -> None:
-    """Copy ownership, mode and times (ovl_set_attr)."""
+def _copy_attrs(pfd: int, name: str, st: os.stat_result) -> None:
+    """Copy ownership, mode and times (ovl_set_attr), never through a symlink."""
     if os.geteuid() == 0:
-        os.lchown(upper, st.st_uid, st.st_gid)
+        os.chown(name, st.st_uid, st.st_gid, dir_fd=pfd, follow_symlinks=False)
     if not pystat.S_ISLNK(st.st_mode):
-        os.chmod(upper, pystat.S_IMODE(st.st_mode))
-    os.utime(upper, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
+        set_mode_at(pfd, name, pystat.S_IMODE(st.st_mode))
+    os.utime(name, ns=(st.st_atime_ns, st.st_mtime_ns), dir_fd=pfd, follow_symlinks=False)
+
+
+def set_mode_at(pfd: int, name: str, mode: int) -> None:
+    """chmod ``name`` in directory ``pfd`` without following a symlink there."""
+    fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=pfd)
+    try:
+        if pystat.S_ISLNK(os.fstat(fd).st_mode):
+            raise KernelError(Errno.EOPNOTSUPP)
+        chmod_fd(fd, mode)
+    finally:
+        os.close(fd)
 
 
 def copy_up_tree(dentry, task) -> None:

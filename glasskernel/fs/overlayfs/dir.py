@@ -1,29 +1,32 @@
 """Directory changes in the overlay (fs/overlayfs/dir.c): all land in the upper layer.
 
 The VFS callers (fs/namei_dir.py) have already done Linux's checks (existence, EEXIST,
-ENOTEMPTY, EISDIR...); these functions only make the change and keep the whiteout and
-opaque bookkeeping right.
+ENOTEMPTY, EISDIR...); these functions only make the change, through the parent's host
+descriptor (never a host path), and keep the whiteout, opaque and pinned-dentry
+bookkeeping right.
 """
+import itertools
 import os
 
 from glasskernel.fs.internal import child_path, host_errors
-from glasskernel.fs.overlayfs.copy_up import copy_up, copy_up_tree
+from glasskernel.fs.overlayfs.copy_up import copy_up, copy_up_tree, set_mode_at
+from glasskernel.fs.overlayfs.layer import HOST_RENAME_EXCHANGE, renameat2
 from glasskernel.uapi.fcntl import RENAME_EXCHANGE
 from glasskernel.uapi.stat import S_IALLUGO, S_IFMT
 
 
 def _upper_child(parent, name: str):
-    """Copy up ``parent`` and return (guest path, upper host path) of its child ``name``."""
+    """Copy up ``parent`` and return the guest path of its child ``name``."""
     copy_up(parent)
-    path = child_path(parent.path, name)
-    return path, parent.ofs.safe_upper_path(path)
+    return child_path(parent.path, name)
 
 
 def ovl_create(parent, task, name: str, mode: int):
     """ovl_create for a regular file: an empty upper file with exactly ``mode``."""
-    path, host = _upper_child(parent, name)
-    with host_errors():
-        fd = os.open(host, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW, 0o600)
+    path = _upper_child(parent, name)
+    with host_errors(), parent.ofs.upper.parent(path) as (pfd, last):
+        fd = os.open(last, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC,
+                     0o600, dir_fd=pfd)
         try:
             os.fchmod(fd, mode)
         finally:
@@ -32,51 +35,91 @@ def ovl_create(parent, task, name: str, mode: int):
     return parent.lookup(task, name)
 
 
+def ovl_tmpfile(parent, task, mode: int, flags: int):
+    """ovl_tmpfile: an upper file made under a private name and unlinked at once; the
+    File and its (deleted, pinned) dentry are all that reach it, as "/DIR/#INO"."""
+    from glasskernel.fs.overlayfs.file import HostInode, OvlFile
+    from glasskernel.fs.overlayfs.inode import OvlDentry
+    from glasskernel.uapi.fcntl import O_ACCMODE, O_WRONLY
+    copy_up(parent)
+    ofs = parent.ofs
+    acc = os.O_WRONLY if flags & O_ACCMODE == O_WRONLY else os.O_RDWR
+    with host_errors(), ofs.upper.parent(child_path(parent.path, "x")) as (pfd, _):
+        name = f".gk-tmpfile-{os.getpid()}-{next(_tmp_names)}"
+        fd = os.open(name, os.O_CREAT | os.O_EXCL | acc | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
+                     dir_fd=pfd)
+        os.unlink(name, dir_fd=pfd)
+        os.fchmod(fd, mode)
+    ino = os.fstat(fd).st_ino
+    dentry = OvlDentry(parent.vfs, ofs, f"#{ino}", parent, child_path(parent.path, f"#{ino}"),
+                       False, 0o100000)
+    dentry.deleted = True
+    dentry.inode = HostInode.adopt(ofs.upper, fd)
+    ofs.pin(dentry)
+    return OvlFile(dentry, flags, fd)
+
+
+_tmp_names = itertools.count()
+
+
 def ovl_mkdir(parent, task, name: str, mode: int):
     """ovl_mkdir: an upper directory, opaque if it replaces a deleted lower entry."""
-    path, host = _upper_child(parent, name)
-    with host_errors():
-        os.mkdir(host, 0o700)
-        os.chmod(host, mode)
+    path = _upper_child(parent, name)
+    with host_errors(), parent.ofs.upper.parent(path) as (pfd, last):
+        os.mkdir(last, 0o700, dir_fd=pfd)
+        set_mode_at(pfd, last, mode)
     parent.ofs.claim(path, is_dir=True)
     return parent.lookup(task, name)
 
 
 def ovl_mknod(parent, task, name: str, mode: int) -> None:
     """ovl_mknod for a FIFO or a socket inode (device nodes were refused by the caller)."""
-    path, host = _upper_child(parent, name)
-    with host_errors():
-        os.mknod(host, (mode & S_IFMT) | 0o600)
-        os.chmod(host, mode & S_IALLUGO)
+    path = _upper_child(parent, name)
+    with host_errors(), parent.ofs.upper.parent(path) as (pfd, last):
+        os.mknod(last, (mode & S_IFMT) | 0o600, dir_fd=pfd)
+        set_mode_at(pfd, last, mode & S_IALLUGO)
     parent.ofs.claim(path, is_dir=False)
 
 
 def ovl_symlink(parent, task, name: str, target: str) -> None:
-    path, host = _upper_child(parent, name)
-    with host_errors():
-        os.symlink(target, host)
+    """A symlink in upper: its body is only ever read by our VFS, never followed by the host."""
+    path = _upper_child(parent, name)
+    with host_errors(), parent.ofs.upper.parent(path) as (pfd, last):
+        os.symlink(target, last, dir_fd=pfd)
     parent.ofs.claim(path, is_dir=False)
 
 
 def ovl_link(parent, task, old, name: str) -> None:
     """ovl_link: hard-link the (copied-up) upper inode of ``old``."""
-    old_host = copy_up(old)
-    path, host = _upper_child(parent, name)
-    with host_errors():
-        os.link(old_host, host, follow_symlinks=False)
-    parent.ofs.claim(path, is_dir=False)
+    ofs = parent.ofs
+    copy_up(old)
+    path = _upper_child(parent, name)
+    with host_errors(), ofs.upper.parent(old.path) as (ofd, oldname), \
+            ofs.upper.parent(path) as (nfd, newname):
+        os.link(oldname, newname, src_dir_fd=ofd, dst_dir_fd=nfd, follow_symlinks=False)
+    ofs.claim(path, is_dir=False)
 
 
 def ovl_remove(parent, task, child, is_dir: bool) -> None:
     """ovl_do_remove: delete the upper entry, whiteout a lower one."""
     ofs = parent.ofs
+    ofs.d_delete(child.path)
     if child.upper_stat() is not None:
-        with host_errors():
-            (os.rmdir if is_dir else os.unlink)(ofs.safe_upper_path(child.path))
+        with host_errors(), ofs.upper.parent(child.path) as (pfd, last):
+            if not is_dir:
+                _uncharge_last_link(ofs, pfd, last)
+            os.unlink(last, dir_fd=pfd) if not is_dir else os.rmdir(last, dir_fd=pfd)
     if parent.lower_entry_exists(child.name):
         ofs.add_whiteout(child.path)
     else:
         ofs.forget_below(child.path)
+
+
+def _uncharge_last_link(ofs, pfd: int, name: str) -> None:
+    """The quota gets a file's blocks back when its last name goes."""
+    st = os.stat(name, dir_fd=pfd, follow_symlinks=False)
+    if st.st_nlink == 1:
+        ofs.charge(-st.st_blocks * 512)
 
 
 def ovl_rename(old_parent, task, old, new_dir, new_name: str, new, flags: int) -> None:
@@ -86,22 +129,27 @@ def ovl_rename(old_parent, task, old, new_dir, new_name: str, new, flags: int) -
     """
     ofs = old_parent.ofs
     _copy_up_for_rename(old, task)
-    new_path, new_host = _upper_child(new_dir, new_name)
+    new_path = _upper_child(new_dir, new_name)
     if flags & RENAME_EXCHANGE:
-        _exchange(old, new, new_host, task)
+        _exchange(old, new, new_path, task)
         return
+    old_path = old.path
     old_whiteout = old_parent.lower_entry_exists(old.name)
     moved_dir = old.is_dir()
-    with host_errors():
-        os.rename(ofs.upper_path(old.path), new_host)
+    if new is not None:
+        ofs.d_delete(new_path)          # what the rename replaces
+    with host_errors(), ofs.upper.parent(old_path) as (ofd, oldname), \
+            ofs.upper.parent(new_path) as (nfd, newname):
+        os.rename(oldname, newname, src_dir_fd=ofd, dst_dir_fd=nfd)
     if old_whiteout:
-        ofs.add_whiteout(old.path)
+        ofs.add_whiteout(old_path)
     else:
-        ofs.forget_below(old.path)
+        ofs.forget_below(old_path)
     ofs.whiteouts.discard(new_path)
     ofs.forget_below(new_path)
     if moved_dir:
         ofs.opaque.add(new_path)
+    ofs.d_move(old_path, new_path)
 
 
 def _copy_up_for_rename(dentry, task) -> None:
@@ -111,17 +159,22 @@ def _copy_up_for_rename(dentry, task) -> None:
         copy_up(dentry)
 
 
-def _exchange(old, new, new_host: str, task) -> None:
-    """RENAME_EXCHANGE: swap two upper entries through a temporary name."""
+def _exchange(old, new, new_path: str, task) -> None:
+    """RENAME_EXCHANGE: the host swaps the two upper entries atomically (renameat2)."""
     ofs = old.ofs
     _copy_up_for_rename(new, task)
-    old_host = ofs.upper_path(old.path)
-    tmp = ofs.upper + "/.glasskernel-exchange"
-    with host_errors():
-        os.rename(old_host, tmp)
-        os.rename(new_host, old_host)
-        os.rename(tmp, new_host)
-    for path in (old.path, new.path):
+    old_path = old.path
+    with host_errors(), ofs.upper.parent(old_path) as (ofd, oldname), \
+            ofs.upper.parent(new_path) as (nfd, newname):
+        renameat2(ofd, oldname, nfd, newname, HOST_RENAME_EXCHANGE)
+    for path in (old_path, new_path):
         ofs.forget_below(path)
-        if os.path.isdir(ofs.upper_path(path)) and not os.path.islink(ofs.upper_path(path)):
+        st = ofs.upper_lstat(path)
+        if st is not None and (st.st_mode & S_IFMT) == 0o040000:
             ofs.opaque.add(path)
+    swapping = ofs.pinned_at_or_below(old_path), ofs.pinned_at_or_below(new_path)
+    for dentries, src, dst in ((swapping[0], old_path, new_path), (swapping[1], new_path, old_path)):
+        for d in dentries:
+            d.path = dst + d.path[len(src):]
+    for d in swapping[0] + swapping[1]:
+        d.reparent()

@@ -3,22 +3,24 @@ readdir.c, file.c).
 
 An ``OvlDentry`` records whether a lower entry is part of its merged view (``lower``);
 whether an upper entry exists is asked of the host each time, because copy-up changes it.
-Every host path we touch was reached by lstat-ing each component in our own walk, so no
-host symlink is ever followed.
+Host objects are reached only through the layers' descriptors (layer.py), so no symlink
+is ever followed by the host. A dentry that a file or a working directory holds is
+*pinned* (``pin``): it keeps the host object it names (``HostInode``) and follows renames
+and unlinks of its name, so an open descriptor names what it was opened on.
 """
 import os
 import stat as pystat
 
 from glasskernel.fs.dcache import Dentry
-from glasskernel.fs.file_table import DirFile, HostFile
-from glasskernel.fs.internal import child_path, generic_permission, host_errors, lstat_or_none
+from glasskernel.fs.file_table import DirFile
+from glasskernel.fs.internal import child_path, generic_permission, host_errors
 from glasskernel.fs.kstat import StatResult
 from glasskernel.fs.overlayfs import copy_up
 from glasskernel.fs.overlayfs import dir as ovl_dir
+from glasskernel.fs.overlayfs.file import HostInode, OvlFile, UpperName
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import O_ACCMODE, O_RDONLY, O_TRUNC, O_WRONLY
-from glasskernel.uapi.stat import (DT_DIR, DT_LNK, DT_REG, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
-                                   dt_from_mode)
+from glasskernel.uapi.stat import DT_DIR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, dt_from_mode
 
 
 class OvlDentry(Dentry):
@@ -34,6 +36,8 @@ class OvlDentry(Dentry):
         # gets replaced is a new dentry): a walk asks is_dir/is_symlink at every step, and
         # the lookup that made us knew the answer already.
         self._ftype = ftype
+        self.deleted = False        # unlinked or replaced since it was pinned (d_delete)
+        self.inode = None           # a pinned dentry's HostInode: the object it names
 
     def file_type(self) -> int:
         if self._ftype is None:
@@ -49,24 +53,51 @@ class OvlDentry(Dentry):
     def is_reg(self) -> bool:
         return self.file_type() == S_IFREG
 
+    # --- pinning (a file or a working directory holds this dentry) ------------------------
+    def pin(self) -> None:
+        """Follow renames and unlinks of this name, as a dentry an open file holds does in
+        Linux; the overlay grabs the host object itself just before the name goes
+        (``grab_inode``), so an open costs no host call for it."""
+        self.ofs.pin(self)
+
+    def grab_inode(self) -> None:
+        """The name is about to be unlinked or replaced: hold its host object (an O_PATH
+        descriptor), through which the descriptors open on it still reach it."""
+        if self.inode is None:
+            upper = self.upper_stat() is not None
+            with host_errors():
+                self.inode = HostInode(self.ofs.upper if upper else self.ofs.lower, self.path,
+                                       upper)
+
+    def reparent(self) -> None:
+        """After a rename moved this pinned dentry, find its new parent dentry."""
+        node = self.vfs.root
+        for name in self.path.strip("/").split("/")[:-1]:
+            node = node.lookup(None, name)
+        self.parent = node
+
     # --- which layer ----------------------------------------------------------------------
     def upper_stat(self):
         return self.ofs.upper_lstat(self.path)
 
     def real(self):
-        """(host path, os.stat_result) of the layer that shows this entry (ovl_path_real)."""
+        """(layer, os.stat_result) of the layer that shows this entry (ovl_path_real)."""
+        if self.deleted:
+            if self.inode is None:
+                raise KernelError(Errno.ENOENT)
+            return self.inode.layer, self.inode.stat()
         st = self.upper_stat()
         if st is not None:
-            return self.ofs.upper_path(self.path), st
+            return self.ofs.upper, st
         if self.lower and self.path not in self.ofs.whiteouts:
             st = self.ofs.lower_lstat(self.path)
             if st is not None:
-                return self.ofs.lower_path(self.path), st
+                return self.ofs.lower, st
         raise KernelError(Errno.ENOENT)    # deleted since it was looked up
 
     def lower_dir_visible(self) -> bool:
         """Whether lower's directory at this path contributes entries (not opaque)."""
-        return self.lower and not self.ofs.is_opaque(self.path)
+        return self.lower and not self.deleted and not self.ofs.is_opaque(self.path)
 
     def stat(self):
         """Attributes of the visible layer; a merged directory shows the lower one's.
@@ -85,9 +116,9 @@ class OvlDentry(Dentry):
                 st = lower
         return st
 
-    def permission(self, mask: int) -> None:
+    def permission(self, mask: int, cred=None) -> None:
         """inode_permission on the attributes ``stat`` shows (exec checks one per exec)."""
-        if not generic_permission(self.shown_stat(), mask):
+        if not generic_permission(self.shown_stat(), mask, cred):
             raise KernelError(Errno.EACCES)
 
     def mode(self) -> int:
@@ -98,6 +129,8 @@ class OvlDentry(Dentry):
         """ovl_lookup: upper entry first; lower only if visible and both are directories."""
         if not self.is_dir():
             raise KernelError(Errno.ENOTDIR)
+        if self.deleted:
+            raise KernelError(Errno.ENOENT)
         path = child_path(self.path, name)
         mount = self.vfs.mount_at(path, self)
         if mount is not None:
@@ -126,12 +159,14 @@ class OvlDentry(Dentry):
         """ovl_iterate: upper's entries, then lower's not shadowed or whited out."""
         if not self.is_dir():
             raise KernelError(Errno.ENOTDIR)
+        if self.deleted:
+            raise KernelError(Errno.ENOENT)     # IS_DEADDIR
         seen = {}
         if self.upper_stat() is not None:
-            _scan(self.ofs.safe_upper_path(self.path), seen, lambda name: True)
+            _scan(self.ofs.upper, self.path, seen, lambda name: True)
         if self.lower_dir_visible():
             hidden = self.ofs.whiteouts
-            _scan(self.ofs.lower_path(self.path), seen,
+            _scan(self.ofs.lower, self.path, seen,
                   lambda name: child_path(self.path, name) not in hidden)
         for path, name in self.vfs.mount_names(self.path):
             if name not in seen:
@@ -141,19 +176,22 @@ class OvlDentry(Dentry):
 
     # --- symlinks ---------------------------------------------------------------------
     def get_link(self, task):
-        host, st = self.real()
+        layer, st = self.real()
         if not pystat.S_ISLNK(st.st_mode):
             raise KernelError(Errno.EINVAL)
-        if host == self.ofs.lower_path(self.path):
+        if self.deleted:
+            return self.inode.readlink()
+        if layer is self.ofs.lower:
             return self.ofs.lower_readlink(self.path)
         with host_errors():
-            return os.readlink(host)
+            return layer.readlink(self.path)
 
     # --- opening --------------------------------------------------------------------------
     def open(self, task, flags: int):
         """ovl_open: copy up first if the file may be written (or truncated)."""
-        host, st = self.real()
+        layer, st = self.real()
         if pystat.S_ISDIR(st.st_mode):
+            self.pin()
             return DirFile(self, flags, task)
         if pystat.S_ISCHR(st.st_mode) or pystat.S_ISBLK(st.st_mode):
             raise KernelError(Errno.EACCES)     # the sandbox is mounted nodev
@@ -163,34 +201,51 @@ class OvlDentry(Dentry):
             from glasskernel.fs.fifo import fifo_open
             return fifo_open(task, self, flags, (st.st_dev, st.st_ino))   # never the host's
         acc = flags & O_ACCMODE
-        if acc != O_RDONLY or flags & O_TRUNC:
-            host = copy_up.copy_up(self, data=not flags & O_TRUNC)
+        writing = acc != O_RDONLY or flags & O_TRUNC
         host_flags = {O_RDONLY: os.O_RDONLY, O_WRONLY: os.O_WRONLY}.get(acc, os.O_RDWR)
-        host_flags |= os.O_NOFOLLOW | os.O_CLOEXEC
         if flags & O_TRUNC:
             host_flags |= os.O_TRUNC
         with host_errors():
-            fd = os.open(host, host_flags)
-        return HostFile(self, flags, fd)
+            if self.deleted:
+                fd = self.inode.reopen(host_flags, writing)
+            else:
+                if writing:
+                    copy_up.copy_up(self, data=not flags & O_TRUNC)
+                    layer = self.ofs.upper
+                fd = layer.open(self.path, host_flags)
+        file = OvlFile(self, flags, fd)
+        self.pin()
+        return file
 
     # --- attribute changes (ovl_setattr): always on the upper copy ------------------------
+    def _upper_inode(self):
+        """The upper object to change: copied up first, or the pinned one if deleted."""
+        if self.deleted:
+            if not self.inode.upper:
+                raise KernelError(Errno.ENOENT)
+            return self.inode
+        copy_up.copy_up(self)
+        return UpperName(self.ofs.upper, self.path)
+
     def chmod(self, mode: int) -> None:
-        host = copy_up.copy_up(self)
         with host_errors():
-            os.chmod(host, mode)
+            self._upper_inode().chmod(mode)
+
+    def chown(self, uid, gid) -> None:
+        """Change owner and/or group (None leaves one as it is); never through a symlink
+        (the VFS already followed it when the caller asked)."""
+        with host_errors():
+            self._upper_inode().chown(-1 if uid is None else uid, -1 if gid is None else gid)
 
     def truncate(self, length: int) -> None:
-        host = copy_up.copy_up(self, data=length > 0)
+        if not self.deleted:
+            copy_up.copy_up(self, data=length > 0)
         with host_errors():
-            os.truncate(host, length)
+            self._upper_inode().truncate(length)
 
     def utimes(self, atime_ns, mtime_ns) -> None:
-        host = copy_up.copy_up(self)
         with host_errors():
-            st = os.lstat(host)
-            times = (st.st_atime_ns if atime_ns is None else atime_ns,
-                     st.st_mtime_ns if mtime_ns is None else mtime_ns)
-            os.utime(host, ns=times, follow_symlinks=False)
+            self._upper_inode().utimes(atime_ns, mtime_ns)
 
     # --- directory operations (overlayfs/dir.c) -----------------------------------------
     def create(self, task, name, mode):
@@ -198,6 +253,9 @@ class OvlDentry(Dentry):
 
     def mkdir(self, task, name, mode):
         return ovl_dir.ovl_mkdir(self, task, name, mode)
+
+    def tmpfile(self, task, mode, flags):
+        return ovl_dir.ovl_tmpfile(self, task, mode, flags)
 
     def symlink(self, task, name, target):
         ovl_dir.ovl_symlink(self, task, name, target)
@@ -218,21 +276,11 @@ class OvlDentry(Dentry):
         ovl_dir.ovl_rename(self, task, old, new_dir, new_name, new, flags)
 
 
-def _scan(host_dir: str, seen: dict, visible) -> None:
-    """Add the entries of one host directory to ``seen`` (name -> (ino, d_type))."""
+def _scan(layer, path: str, seen: dict, visible) -> None:
+    """Add the entries of one layer's directory to ``seen`` (name -> (ino, d_type))."""
     with host_errors():
-        with os.scandir(host_dir) as it:
-            for entry in it:
-                if entry.name in seen or not visible(entry.name):
-                    continue
-                seen[entry.name] = (entry.inode(), _entry_type(entry))
-
-
-def _entry_type(entry) -> int:
-    if entry.is_symlink():
-        return DT_LNK
-    if entry.is_dir(follow_symlinks=False):
-        return DT_DIR
-    if entry.is_file(follow_symlinks=False):
-        return DT_REG
-    return dt_from_mode(entry.stat(follow_symlinks=False).st_mode)
+        entries = layer.scandir(path)
+    for name, ino, ftype in entries:
+        if name in seen or not visible(name):
+            continue
+        seen[name] = (ino, dt_from_mode(ftype) if ftype is not None else 0)

@@ -1,19 +1,26 @@
 """The overlay's layers and bookkeeping (fs/overlayfs/super.c, ovl_fs).
 
 ``lower`` is a host directory that is never written (host ``/`` or ``--root DIR``);
-``upper`` is a fresh temporary directory that takes every change. Deleting an entry that
+``upper`` is a fresh private directory that takes every change. Both are ``Layer``s: host
+objects are reached only beneath a directory descriptor (layer.py). Deleting an entry that
 exists in lower records a *whiteout* (the guest path, in memory); a directory created in
 upper where lower had something is *opaque* (lower's entries below it are hidden).
+
+The dentries that open files and working directories hold are *pinned*: a rename moves
+them (d_move) and an unlink marks them deleted (d_delete), so a descriptor keeps naming the
+object it was opened on, as in Linux, and never whatever the guest later put at its old path.
 """
 import os
-import shutil
 import stat
-import tempfile
+import weakref
 
-from glasskernel.fs.internal import host_errors, lstat_or_none
+from glasskernel.fs.internal import host_errors
+from glasskernel.fs.overlayfs.layer import Layer
+from glasskernel.fs.overlayfs.workdir import make_upper, remove_upper
 from glasskernel.uapi.errno import Errno, KernelError
 
 LSTAT_CACHE_SIZE = 65536      # remembered lstat results per layer (then start afresh)
+DEFAULT_QUOTA_MAX = 16 << 30  # --disk-quota's default: half the free space, at most this
 
 
 class OverlayFs:
@@ -21,34 +28,43 @@ class OverlayFs:
 
     mnt_id = 21
 
-    def __init__(self, lower: str):
-        self.lower = os.path.realpath(lower)
-        self.upper = tempfile.mkdtemp(prefix="glasskernel-upper-")
+    def __init__(self, lower: str, quota: int | None = None):
+        self.lower_root = os.path.realpath(lower)
+        self.lower = Layer(self.lower_root)
+        self.upper_root, self._lock_fd, base = make_upper()
+        self.upper = Layer(self.upper_root)
         self.whiteouts = set()    # guest paths whose lower entry is deleted
         self.opaque = set()       # guest paths of upper dirs that hide the lower dir below
         self._lower_stats = {}    # guest path -> lower layer's lstat result (or None)
         self._upper_absent = set()  # guest paths known to have no upper entry
         self._lower_links = {}    # guest path -> body of the lower layer's symlink there
-        self._hide_upper_in_lower()
+        self.pinned = weakref.WeakSet()   # dentries held by files and fs_structs
+        self.quota = quota if quota is not None else _default_quota(self.upper)
+        self.used = 0             # bytes of data the upper layer holds (its quota)
+        base_st = os.stat(base)
+        self._hidden = (base_st.st_dev, base_st.st_ino)
+        self._hide_upper_in_lower(base)
 
-    def _hide_upper_in_lower(self) -> None:
-        """The upper layer lives in the host's /tmp, which may be inside lower: the guest
-        must not see (or reach) it there, so it starts out whited out."""
-        real_upper = os.path.realpath(self.upper)
-        base = self.lower.rstrip("/")
-        if real_upper.startswith(base + "/"):
-            self.whiteouts.add(real_upper[len(base):])
+    def _hide_upper_in_lower(self, base: str) -> None:
+        """Every run's layer lives in one private host directory, which may be inside
+        lower: the guest must not see (or reach) it there, so it starts out whited out;
+        ``hidden`` also catches it under any other name (a bind mount, a symlinked /tmp)."""
+        real_base = os.path.realpath(base)
+        root = self.lower_root.rstrip("/")
+        if real_base.startswith(root + "/"):
+            self.whiteouts.add(real_base[len(root):])
 
-    def lower_path(self, path: str) -> str:
-        """Host path of guest ``path`` in the lower layer (the caller checked visibility)."""
-        return self.lower if path == "/" else self.lower.rstrip("/") + path
+    def hidden(self, st) -> bool:
+        """Is this lower directory the private directory of the layers?"""
+        return (st.st_dev, st.st_ino) == self._hidden
 
+    # --- the lower layer (read-only, so remembered) ---------------------------------------
     def lower_lstat(self, path: str):
         """lstat of guest ``path`` in the lower layer (None if absent), remembered.
 
         Linux's overlayfs leaves changes to a lower layer made behind its back undefined
         (Documentation/filesystems/overlayfs.rst) and caches its lookups; so do we, which
-        spares a host lstat per path component of every lookup and stat.
+        spares host calls per path component of every lookup and stat.
         """
         try:
             return self._lower_stats[path]
@@ -56,7 +72,11 @@ class OverlayFs:
             pass
         if len(self._lower_stats) >= LSTAT_CACHE_SIZE:
             self._lower_stats.clear()
-        st = self._lower_stats[path] = lstat_or_none(self.lower_path(path))
+        with host_errors():
+            st = self.lower.lstat(path)
+        if st is not None and stat.S_ISDIR(st.st_mode) and self.hidden(st):
+            st = None
+        self._lower_stats[path] = st
         return st
 
     def lower_readlink(self, path: str) -> str:
@@ -67,19 +87,21 @@ class OverlayFs:
             if len(self._lower_links) >= LSTAT_CACHE_SIZE:
                 self._lower_links.clear()
             with host_errors():
-                target = self._lower_links[path] = os.readlink(self.lower_path(path))
+                target = self._lower_links[path] = self.lower.readlink(path)
         return target
 
+    # --- the upper layer ------------------------------------------------------------------
     def upper_lstat(self, path: str):
         """lstat of guest ``path`` in the upper layer (None if absent).
 
         Upper changes only through this overlay, so an absence is remembered until the
         overlay creates or moves something there (``upper_changed``); most lookups are of
-        paths the guest never wrote, and this spares their host lstat.
+        paths the guest never wrote, and this spares their host calls.
         """
         if path in self._upper_absent:
             return None
-        st = lstat_or_none(self.upper_path(path))
+        with host_errors():
+            st = self.upper.lstat(path)
         if st is None:
             if len(self._upper_absent) >= LSTAT_CACHE_SIZE:
                 self._upper_absent.clear()
@@ -90,26 +112,17 @@ class OverlayFs:
         """Something was created, copied up or moved in upper: forget remembered absences."""
         self._upper_absent.clear()
 
-    def upper_path(self, path: str) -> str:
-        return self.upper if path == "/" else self.upper + path
+    def charge(self, nbytes: int) -> None:
+        """Account ``nbytes`` more data in upper: ENOSPC past the quota (--disk-quota)."""
+        if nbytes > 0 and self.used + nbytes > self.quota:
+            raise KernelError(Errno.ENOSPC)
+        self.used = max(0, self.used + nbytes)
 
-    def safe_upper_path(self, path: str) -> str:
-        """upper_path, after checking that no upper ancestor is a symlink or a file.
+    def room(self) -> int:
+        """Bytes the upper layer may still take."""
+        return max(0, self.quota - self.used)
 
-        Used before changing upper or listing it through a dentry that may be stale (an
-        fd kept across renames): a host symlink planted in upper must never be followed.
-        """
-        prefix = self.upper
-        for name in path.strip("/").split("/")[:-1]:
-            prefix += "/" + name
-            try:
-                mode = os.lstat(prefix).st_mode
-            except FileNotFoundError:
-                return self.upper_path(path)       # nothing below can exist either
-            if not stat.S_ISDIR(mode):
-                raise KernelError(Errno.ENOENT)
-        return self.upper_path(path)
-
+    # --- whiteouts and opaque directories -------------------------------------------------
     def is_opaque(self, path: str) -> bool:
         return path in self.opaque
 
@@ -134,6 +147,38 @@ class OverlayFs:
             stale = [p for p in group if p.startswith(prefix)]
             group.difference_update(stale)
 
+    # --- pinned dentries (d_move, d_delete) ---------------------------------------------
+    def pin(self, dentry) -> None:
+        self.pinned.add(dentry)
+
+    def pinned_at_or_below(self, path: str) -> list:
+        """The live pinned dentries naming ``path`` or something below it."""
+        prefix = path.rstrip("/") + "/"
+        return [d for d in list(self.pinned)
+                if not d.deleted and (d.path == path or d.path.startswith(prefix))]
+
+    def d_delete(self, path: str) -> None:
+        """The entry at ``path`` is about to go: dentries pinned at or below it grab their
+        host objects while the name still reaches them, and are deleted."""
+        for d in self.pinned_at_or_below(path):
+            d.grab_inode()
+            d.deleted = True
+
+    def d_move(self, old: str, new: str) -> None:
+        """``old`` was renamed to ``new``: pinned dentries at or below follow it."""
+        moved = self.pinned_at_or_below(old)
+        for d in moved:
+            d.path = new + d.path[len(old):]
+        for d in moved:
+            d.reparent()
+
     def close(self) -> None:
         """Remove the upper layer (the sandbox's changes vanish with it)."""
-        shutil.rmtree(self.upper, ignore_errors=True)
+        self.upper.close()
+        self.lower.close()
+        remove_upper(self.upper_root, self._lock_fd)
+
+
+def _default_quota(upper: Layer) -> int:
+    st = upper.statvfs()
+    return min(DEFAULT_QUOTA_MAX, st.f_bavail * st.f_frsize // 2)

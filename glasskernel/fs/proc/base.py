@@ -133,5 +133,8 @@ def _exe_text(target) -> str:
 def _exe_target(target):
     """proc_exe_link: the running executable, looked up again in the guest tree."""
     from glasskernel.fs.namei import Nameidata, walk
+    path = _exe_text(target)                 # ENOENT once the mm is gone (a zombie)
+    if target.fs is None:
+        raise KernelError(Errno.ENOENT)
     nd = Nameidata(target)
-    return walk(nd, nd.root, _exe_text(target), follow_last=True)
+    return walk(nd, nd.root, path, follow_last=True)

@@ -18,7 +18,7 @@ from glasskernel.kernel import fork, rseq, signal_syscalls, sys, sys_pgrp, time,
 from glasskernel.kernel.sched import syscalls as sched_syscalls
 from glasskernel.kernel.futex import core as futex_core
 from glasskernel.kernel.futex import syscalls as futex
-from glasskernel.mm import madvise, mmap, mprotect, mremap
+from glasskernel.mm import madvise, memfd, mmap, mprotect, mremap, msync
 from glasskernel.net import socket
 from glasskernel.uapi.unistd_64 import NR, SYSCALL_NAMES
 
@@ -53,8 +53,8 @@ _ROWS = [
     (NR.epoll_pwait, eventpoll.sys_epoll_pwait, "supported", ""),
     (NR.epoll_pwait2, eventpoll.sys_epoll_pwait2, "supported", ""),
     # files: opening and attributes (fs/open.c, fs/stat.c, fs/utimes.c, fs/sync.c)
-    (NR.open, open.sys_open, P, "O_TMPFILE is EOPNOTSUPP"),
-    (NR.openat, open.sys_openat, P, "O_TMPFILE is EOPNOTSUPP"),
+    (NR.open, open.sys_open, "supported", ""),
+    (NR.openat, open.sys_openat, "supported", ""),
     (NR.creat, open.sys_creat, "supported", ""),
     (NR.close, open.sys_close, "supported", ""),
     (NR.access, open.sys_access, "supported", ""),
@@ -65,6 +65,10 @@ _ROWS = [
     (NR.chmod, open.sys_chmod, "supported", ""),
     (NR.fchmod, open.sys_fchmod, "supported", ""),
     (NR.fchmodat, open.sys_fchmodat, "supported", ""),
+    (NR.chown, open.sys_chown, "supported", ""),
+    (NR.fchown, open.sys_fchown, "supported", ""),
+    (NR.lchown, open.sys_lchown, "supported", ""),
+    (NR.fchownat, open.sys_fchownat, "supported", ""),
     (NR.truncate, open.sys_truncate, "supported", ""),
     (NR.ftruncate, open.sys_ftruncate, "supported", ""),
     (NR.umask, open.sys_umask, "supported", ""),
@@ -119,7 +123,9 @@ _ROWS = [
     (NR.accept4, socket.sys_accept4, "supported", ""),
     # memory (mm/)
     (NR.brk, mmap.sys_brk, "supported", ""),
-    (NR.mmap, mmap.sys_mmap, P, "MAP_SHARED file mappings are private copies"),
+    (NR.mmap, mmap.sys_mmap, "supported", ""),
+    (NR.msync, msync.sys_msync, "supported", ""),
+    (NR.memfd_create, memfd.sys_memfd_create, P, "no MFD_HUGETLB; F_SEAL_WRITE does not check existing mappings"),
     (NR.munmap, mmap.sys_munmap, "supported", ""),
     (NR.mprotect, mprotect.sys_mprotect, "supported", ""),
     (NR.mremap, mremap.sys_mremap, P, "MREMAP_DONTUNMAP is refused"),

@@ -42,8 +42,9 @@ def exc_page_fault(kernel, task, cr2: int):
     try:
         do_user_addr_fault(task.mm, cr2, kernel.stack_limit(task))
     except VmFault as fault:
-        error_code = X86_PF_USER | (X86_PF_PROT if fault.si_code == SEGV_ACCERR else 0)
-        return FaultSignal(SIGSEGV, fault.si_code, cr2, X86_TRAP_PF, error_code)
+        protection = fault.signo == SIGSEGV and fault.si_code == SEGV_ACCERR
+        error_code = X86_PF_USER | (X86_PF_PROT if protection else 0)
+        return FaultSignal(fault.signo, fault.si_code, cr2, X86_TRAP_PF, error_code)
     return None
 
 
