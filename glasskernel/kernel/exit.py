@@ -179,7 +179,8 @@ def forget_original_parent(task) -> None:
             task.kernel.send_signal(child, child.pdeath_signal)
         if threaded:
             continue
-        child.exit_signal = SIGCHLD if child.exit_signal >= 0 else child.exit_signal
+        if child.exit_signal >= 0:
+            child.exit_signal = SIGCHLD         # reparent_leader: never another signal to init
         if child.exit_state == "zombie" and do_notify_parent(child, child.exit_signal):
             release_task(child)
 
