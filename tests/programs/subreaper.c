@@ -6,9 +6,11 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -86,6 +88,37 @@ static void *forking_thread(void *arg)
     return NULL;
 }
 
+static volatile int got_chld, got_usr1;
+static void on_chld(int s) { (void)s; got_chld++; }
+static void on_usr1(int s) { (void)s; got_usr1++; }
+
+/* A child whose exit signal is SIGUSR1 (a "clone" child) orphaned to us: reparenting
+ * makes its exit signal SIGCHLD, so a plain waitpid finds it and SIGCHLD announces it. */
+static void clone_child_orphan(void)
+{
+    pipe(go);
+    pipe(report);
+    signal(SIGCHLD, on_chld);
+    signal(SIGUSR1, on_usr1);
+    pid_t a = fork();
+    if (a == 0) {
+        if (syscall(SYS_clone, SIGUSR1, 0, 0, 0, 0) == 0)
+            orphan();
+        _exit(0);
+    }
+    waitpid(a, NULL, 0);
+    got_chld = 0;
+    write(go[1], "g", 1);
+    char c = '?';
+    read(report[0], &c, 1);
+    int status;
+    pid_t r = waitpid(-1, &status, 0);
+    printf("clone child: parent is us %c, plain waitpid found it %d, SIGCHLD %d, SIGUSR1 %d\n",
+           c, r > 0, got_chld > 0, got_usr1);
+    signal(SIGCHLD, SIG_DFL);
+    close(go[0]); close(go[1]); close(report[0]); close(report[1]);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -94,6 +127,8 @@ int main(void)
     printf("set: %d\n", prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
     printf("flag after set: %d\n", get_subreaper());
     orphan_chain("subreaper");
+
+    clone_child_orphan();
 
     prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
     printf("flag after clear: %d\n", get_subreaper());
