@@ -6,6 +6,7 @@ whoever starts it)."""
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 
@@ -126,17 +127,30 @@ def _hangup_then_terminate(argv) -> tuple:
     (which it traps and reports: by then the SIGHUP has arrived too). (output, status)"""
     proc = subprocess.Popen([str(a) for a in argv], preexec_fn=_nohup, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            env=harness.TEST_ENV)
-    out = [proc.stdout.readline()]
-    proc.send_signal(signal.SIGHUP)
-    proc.send_signal(signal.SIGTERM)
-    out.append(proc.stdout.readline())              # "term" once the trap ran
-    proc.stdin.close()
-    out.append(proc.stdout.read())
-    return b"".join(out), harness.exit_status(proc.wait(timeout=harness.GLASSKERNEL_TIMEOUT))
+                            env=harness.TEST_ENV, bufsize=0)    # unbuffered: select sees all
+    try:
+        out = [_readline(proc)]
+        proc.send_signal(signal.SIGHUP)
+        proc.send_signal(signal.SIGTERM)
+        out.append(_readline(proc))                 # "term" once the trap ran
+        proc.stdin.close()
+        out.append(proc.stdout.read())
+        return b"".join(out), harness.exit_status(proc.wait(timeout=harness.GLASSKERNEL_TIMEOUT))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _readline(proc, timeout: float = 120) -> bytes:
+    """The next line of proc's output, failing (not hanging) if none comes in time."""
+    ready, _, _ = select.select([proc.stdout], [], [], timeout)
+    assert ready, f"no output within {timeout} s"
+    return proc.stdout.readline()
 
 
 @needs_busybox
+@pytest.mark.timeout(600)
 def test_nohup_survives_sighup():
     """`nohup glasskernel run ...`: a SIGHUP sent to glasskernel does not kill the guest."""
     argv = [BUSYBOX, "sh", "-c", "trap 'echo term' TERM; echo ready; read x; echo end"]
