@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from glasskernel.uapi.errno import Errno, KernelError, strerror
 
 USAGE = """usage: glasskernel run [--root DIR] [--strace[=FILE]] [--env K=V]... [--max-tasks N]
-                       [--disk-quota SIZE]
+                       [--mem SIZE] [--disk-quota SIZE]
                        [--tree] [--timeline FILE] [--trace-filter PATTERN]...
                        [--deterministic] [--break FUNCTION]... [--break-syscall NAME]...
                        PROGRAM [ARGS...]
@@ -31,6 +31,8 @@ Runs a static x86-64 Linux program on glasskernel's own process kernel.
   --strace[=FILE]  log every syscall in strace's format (to stderr or FILE)
   --env K=V        set an environment variable for the guest (repeatable)
   --max-tasks N    refuse fork/clone with EAGAIN beyond N live tasks (default 4096)
+  --mem SIZE       the guest's RAM (e.g. 512M, 2G; default 4G, or half the host's RAM
+                   if that is less): past it the OOM killer kills the biggest process
   --disk-quota SIZE  bytes the private writable layer may hold, e.g. 512M or 2G; past
                    it writes fail with ENOSPC (default: half the free space, 16G at most)
   --tree           at the end, print the run's process tree to stderr
@@ -72,6 +74,7 @@ class RunOptions:
     env: dict = field(default_factory=dict)
     argv: list = field(default_factory=list)
     max_tasks: int = 4096
+    mem: int = None               # --mem: guest RAM in bytes (None: the default)
     disk_quota: int = None        # --disk-quota: bytes of the writable layer (None: default)
     tree: bool = False            # --tree: the process tree on stderr at the end
     timeline: str = None          # --timeline FILE
@@ -89,8 +92,8 @@ class RunOptions:
 
 
 TRACE_OPTIONS = ("--timeline", "--trace-filter", "--filter", "-o", "--output")
-RUN_VALUED = ("--root", "--env", "--max-tasks", "--disk-quota", "--timeline", "--trace-filter", "--break",
-              "--break-syscall")
+RUN_VALUED = ("--root", "--env", "--max-tasks", "--mem", "--disk-quota", "--timeline",
+              "--trace-filter", "--break", "--break-syscall")
 TRACE_VALUED = RUN_VALUED + ("--filter", "-o", "--output")
 FLAGS = {"--tree": "tree", "--deterministic": "deterministic", "--real-time": "real_time"}
 
@@ -143,8 +146,21 @@ def parse_size(name: str, value: str) -> int:
     return int(number) * units[suffix]
 
 
+MIN_MEM = 16 << 20
+
+
+def parse_mem_size(value: str) -> int:
+    """--mem's SIZE, at least 16M."""
+    size = parse_size("--mem", value)
+    if size < MIN_MEM:
+        raise UsageError(f"--mem {value}: expected a size of 16M or more (e.g. 512M, 2G)")
+    return size
+
+
 def _apply_valued(opts: RunOptions, name: str, value: str) -> None:
-    if name == "--max-tasks":
+    if name == "--mem":
+        opts.mem = parse_mem_size(value)
+    elif name == "--max-tasks":
         if not value.isdigit() or int(value) < 2:
             raise UsageError(f"--max-tasks {value}: expected a number of tasks (2 or more)")
         opts.max_tasks = int(value)
@@ -266,7 +282,8 @@ def run_program(opts: RunOptions) -> int:
     timeline_writer = load_timeline_writer() if opts.timeline is not None else None
     strace_out = open_strace(opts.strace)
     kernel = Kernel(root=opts.root, strace_file=strace_out, max_tasks=opts.max_tasks,
-                    deterministic=opts.deterministic, disk_quota=opts.disk_quota)
+                    mem_size=opts.mem, deterministic=opts.deterministic,
+                    disk_quota=opts.disk_quota)
     recorder = attach_recorder(kernel, opts)
     try:
         attach_breakpoints(kernel, opts)

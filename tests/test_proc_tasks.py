@@ -20,3 +20,11 @@ def test_proc_fuzz_while_tasks_come_and_go(build):
     assert b"internal error" not in err and b"Traceback" not in err, err[-2000:]
     assert status == 0, (out, err[-2000:])
     assert b"walked 6 rounds, 0 unexpected" in out
+
+
+def test_leader_exits_before_its_thread(build):
+    """delay_group_leader: the leader stays a zombie with its /proc entries (state Z)
+    that the parent cannot reap until the thread's exit_group, whose status it gets."""
+    exe = build("proc_leader_exit", "glibc")
+    native, _ = differential([exe])
+    assert b"reaped 1, exit status 5" in native[0]

@@ -317,3 +317,31 @@ def test_permission_uses_task_creds(build, toolchain, tmp_path):
     exe = build("perm_creds", toolchain)
     native, _ = differential([exe, tmp_path])
     assert b"chdir: Permission denied" in native[0] or os.geteuid() != 0
+
+
+def test_new_inodes_belong_to_their_creator(build, toolchain):
+    """mkdir, open(O_CREAT), symlink and mkfifo by uid 1001 make inodes of uid 1001 (the
+    layer's host files were all root's), with a set-group-ID directory's group."""
+    exe = build("inode_owner", toolchain)
+    scratch = tempfile.mkdtemp(prefix="gk-owner-", dir="/tmp")
+    try:
+        os.chmod(scratch, 0o777)
+        native, _ = differential([exe, scratch], guest_argv=None)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    assert b"d/f uid=1001 gid=1001" in native[0] or os.geteuid() != 0
+
+
+def test_fallocate(build, toolchain, tmp_path):
+    """fallocate was ENOSYS; LTP's device helpers preallocate their images with it."""
+    exe = build("fallocate_calls", toolchain)
+    native, _ = differential([exe, tmp_path])
+    assert b"fallocate 1M = 0" in native[0]
+
+
+def test_openat2(build, toolchain, tmp_path):
+    """openat2 was ENOSYS: its struct checks, strict flags and RESOLVE_* walks."""
+    exe = build("openat2_calls", toolchain)
+    native, _ = differential([exe, tmp_path / "scratch"])
+    assert b"BENEATH ..                           = ok" not in native[0]
+    assert b"NO_SYMLINKS rel                      = ok" not in native[0]

@@ -195,3 +195,34 @@ def test_layer_of_killed_run_is_removed_at_next_start():
         if sleeper.poll() is None:
             sleeper.kill()
             sleeper.wait()
+
+
+def test_proc_mounts_lists_the_sandbox_mounts():
+    """/proc/mounts (a link to self/mounts) shows the guest's mounts, as LTP's
+    tst_path_has_mnt_flags and df read it; never the host's."""
+    out, err, rc = run_glasskernel(["/bin/busybox", "sh", "-c",
+                                    "readlink /proc/mounts; cat /proc/mounts; cat /proc/1/mounts"])
+    harness.assert_no_traceback(err)
+    lines = out.decode().splitlines()
+    assert lines[0] == "self/mounts"
+    assert lines[1:4] == ["overlay / overlay rw,relatime 0 0",
+                          "proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0",
+                          "devtmpfs /dev devtmpfs rw,nosuid,relatime,mode=755 0 0"]
+    assert lines[4:] == lines[1:4]
+
+
+def test_attribute_changes_of_host_directories_show(tmp_path):
+    """chmod, chown and touch of a directory the host already has (a merged directory)
+    show in stat, as natively; they were lost behind the lower directory's attributes."""
+    script = ("cd \"$1\" && chmod 700 sub && stat -c '%a %u:%g' sub && touch sub/new && "
+              "chown 12:13 sub && stat -c '%a %u:%g' sub && touch -d @1000 sub && "
+              "stat -c '%Y' sub && ls sub")
+    for name in ("host", "native"):
+        (tmp_path / name / "sub").mkdir(parents=True)
+        os.chmod(tmp_path / name / "sub", 0o755)
+    before = snapshot(tmp_path / "host")
+    argv = ["/bin/busybox", "sh", "-c", script, "sh"]
+    native = run_native([*argv, tmp_path / "native"])
+    ours = run_glasskernel([*argv, tmp_path / "host"])
+    harness.compare(native, ours, label="merged directory attributes")
+    assert_unchanged(before, snapshot(tmp_path / "host"))

@@ -118,3 +118,10 @@ def test_strace_to_stderr(build, tmp_path):
     text = err.decode(errors="replace")
     assert re.search(r'write\(1, "hello, world\\n", 13\)\s+= 13', text), text
     assert "+++ exited with 0 +++" in text
+
+
+def test_strace_memfd_msync(build, tmp_path):
+    """memfd_create's name and MFD_ flags, msync's MS_ flags, as strace prints them."""
+    exe = build("strace_memfd", "musl")
+    lines = compare_traces([exe], tmp_path)
+    assert 'memfd_create("gk", MFD_CLOEXEC) = 3' in lines

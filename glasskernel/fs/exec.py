@@ -63,6 +63,9 @@ def bprm_mm_init(bprm) -> None:
     """A fresh mm with one stack page's VMA at the top of user space."""
     kernel = bprm.task.kernel
     bprm.mm = MmStruct(kernel.phys, kernel.kernel_pgd_entry, kernel.cpu)
+    limits = bprm.task.rlimits
+    if limits:
+        bprm.mm.rlimit_as = limits.get(9, (bprm.mm.rlimit_as,))[0]     # RLIMIT_AS
     vma = VmArea(STACK_TOP - PAGE_SIZE, STACK_TOP,
                  VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_GROWSDOWN | VM_MAY_ALL,
                  name="[stack]")

@@ -57,16 +57,22 @@ def get_fifo_pipe(kernel, key) -> FifoPipe:
     pipes = _fifo_pipes.setdefault(kernel, {})
     pipe = pipes.get(key)
     if pipe is None:
-        pipe = pipes[key] = FifoPipe(kernel, key)
+        try:
+            pipe = pipes[key] = FifoPipe(kernel, key)
+        except KernelError:
+            raise KernelError(Errno.ENOMEM) from None    # fifo_open: no pipe_inode_info
     return pipe
 
 
 def put_fifo_pipe(pipe: PipeInodeInfo) -> None:
+    """No end of the pipe is open: forget it and free its buffers."""
     if not isinstance(pipe, FifoPipe):
-        return                                 # a pipe(2) pipe reopened by /proc/self/fd
+        pipe.free_pipe_info()                  # a pipe(2) pipe whose last end was reopened
+        return
     pipes = _fifo_pipes.get(pipe.kernel, {})
     if pipes.get(pipe.key) is pipe:
         del pipes[pipe.key]
+        pipe.free_pipe_info()
 
 
 def must_wait(pipe: PipeInodeInfo, acc: int, nonblock: bool) -> bool:

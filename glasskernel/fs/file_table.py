@@ -29,6 +29,7 @@ class File:
     """Generic open file: offset, flags and reference count; ops default to Linux's NULLs."""
 
     seekable = True
+    is_regular = False              # a regular file: writes obey RLIMIT_FSIZE
     f_ep = None                     # epoll items watching this file (fs/eventpoll.py)
 
     def __init__(self, dentry, flags: int):
@@ -176,6 +177,10 @@ class File:
         """fchown on this description: the inode it was opened on."""
         self.dentry.chown(uid, gid)
 
+    def fallocate(self, mode: int, offset: int, length: int) -> None:
+        """->fallocate; a file without one is EOPNOTSUPP."""
+        raise KernelError(Errno.EOPNOTSUPP)
+
     def truncate(self, length: int) -> None:
         """do_ftruncate on this description (the caller checked it is writable)."""
         raise KernelError(Errno.EINVAL)
@@ -233,6 +238,8 @@ class HostFile(HostFdFile):
     exactly as the guest expects, whatever the host descriptor's offset is.
     """
 
+    is_regular = True
+
     def release(self) -> None:
         os.close(self.host_fd)
 
@@ -282,14 +289,12 @@ class HostFile(HostFdFile):
         if space is not None:
             space.writeback()
 
-    # address_space_operations: the host file as the pages' backing store.
+    # address_space_operations: the host file as the pages' backing store (writeback
+    # goes through write_at, which the overlay's quota accounting sees).
     def readpage(self, pos: int) -> bytes:
         with host_errors():
             return os.pread(self.host_fd, 4096, pos)
 
-    def writepage(self, data: bytes, pos: int) -> None:
-        with host_errors():
-            os.pwrite(self.host_fd, data, pos)
 
     def ioctl(self, cmd: int, arg: int, task) -> int:
         from glasskernel.mm.uaccess import put_user_i32

@@ -23,7 +23,12 @@ class _HostErrors:
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is not None and issubclass(exc_type, OSError):
-            raise KernelError(exc.errno or Errno.EIO, str(exc)) from exc
+            errno = exc.errno or Errno.EIO
+            if errno == Errno.EMFILE:
+                # Our own host descriptor table is full: for the guest that is the
+                # system's file table (ENFILE); its EMFILE comes from its own table.
+                errno = Errno.ENFILE
+            raise KernelError(errno, str(exc)) from exc
         return False
 
 

@@ -120,6 +120,32 @@ class SimpleFile(SimpleDentry):
         return SeqFile(self, flags, task, self._render)
 
 
+class StoreFile(SimpleFile):
+    """A generated file that also takes writes (a proc_write handler): each write's bytes
+    go to ``store(task, data)``, which raises KernelError to refuse them."""
+
+    def __init__(self, sb, name, parent, render, store, mode: int = 0o100644):
+        super().__init__(sb, name, parent, render, mode=mode)
+        self._store = store
+
+    def permission(self, mask: int, cred=None) -> None:
+        SimpleDentry.permission(self, mask, cred)    # the mode decides, as for any inode
+
+    def truncate(self, length: int) -> None:
+        """O_TRUNC on open: nothing to cut in generated text."""
+
+    def open(self, task, flags: int):
+        from glasskernel.fs.file_table import SeqFile
+        store = self._store
+
+        class _StoreSeqFile(SeqFile):
+            def write_at(self, data, pos: int) -> int:
+                store(self._task, bytes(data))
+                return len(data)
+
+        return _StoreSeqFile(self, flags, task, self._render)
+
+
 class DeviceNode(SimpleDentry):
     """A character device node; ``opener(dentry, flags)`` makes the driver's File."""
 

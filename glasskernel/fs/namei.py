@@ -17,6 +17,10 @@ from glasskernel.uapi.fcntl import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_FOLLOW, A
 from glasskernel.uapi.limits import NAME_MAX, PATH_MAX
 
 MAXSYMLINKS = 40                  # symlinks one lookup may follow (include/linux/namei.h)
+# openat2's resolve flags (include/uapi/linux/openat2.h)
+RESOLVE_NO_XDEV, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS = 0x01, 0x02, 0x04
+RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_CACHED = 0x08, 0x10, 0x20
+RESOLVE_SCOPED = RESOLVE_BENEATH | RESOLVE_IN_ROOT
 MAY_EXEC, MAY_WRITE, MAY_READ = 1, 2, 4
 LAST_NORM, LAST_ROOT, LAST_DOT, LAST_DOTDOT = 0, 1, 2, 3
 
@@ -28,6 +32,7 @@ class Nameidata:
         self.task = task
         self.root = task.fs.root
         self.links = 0
+        self.resolve = 0        # openat2's RESOLVE_* flags (0 for every other walk)
         self.cred = getattr(task, "cred", None)
 
 
@@ -73,17 +78,24 @@ def revalidate(task, dentry: Dentry) -> Dentry:
     if dentry.path == task.fs.root.path:
         return task.fs.root
     nd = Nameidata(task)
+    nd.cred = None          # our own re-walk: Linux never searches a cwd's ancestors again
     return walk(nd, nd.root, dentry.path, follow_last=False)
 
 
 def path_init(nd: Nameidata, dfd: int, path: str) -> Dentry:
-    """Where a walk starts: the root for absolute paths, else the cwd or the dirfd."""
-    if path.startswith("/"):
+    """Where a walk starts: the root for absolute paths, else the cwd or the dirfd. A
+    scoped openat2 walk (RESOLVE_BENEATH, RESOLVE_IN_ROOT) takes the dirfd as its root."""
+    if path.startswith("/") and not nd.resolve & RESOLVE_SCOPED:
         return nd.root
     start = fd_dentry(nd.task, dfd)
     if not start.is_dir():
         raise KernelError(Errno.ENOTDIR)
-    return revalidate(nd.task, start)
+    start = revalidate(nd.task, start)
+    if nd.resolve & RESOLVE_SCOPED:
+        nd.root = start
+        if path.startswith("/") and nd.resolve & RESOLVE_BENEATH:
+            raise KernelError(Errno.EXDEV)
+    return start
 
 
 def walk(nd: Nameidata, start: Dentry, path: str, follow_last: bool) -> Dentry:
@@ -113,13 +125,25 @@ def step(nd: Nameidata, node: Dentry, name: str, follow: bool) -> Dentry:
     if name == ".":
         return node
     if name == "..":
-        # follow_dotdot: the root is its own parent, so nobody climbs out of the sandbox.
-        return node if node.path == nd.root.path else node.parent
+        # follow_dotdot: the root is its own parent, so nobody climbs out of the sandbox
+        # (nor out of the dirfd of RESOLVE_BENEATH, which refuses to try: EXDEV).
+        if node.path == nd.root.path:
+            if nd.resolve & RESOLVE_BENEATH:
+                raise KernelError(Errno.EXDEV)
+            return node
+        parent = node.parent
+        if nd.resolve & RESOLVE_NO_XDEV and parent.mnt_id != node.mnt_id:
+            raise KernelError(Errno.EXDEV)
+        return parent
     # (a name of 63 characters or fewer encodes to at most 252 bytes: no need to encode)
     if len(name) > NAME_MAX // 4 and len(os.fsencode(name)) > NAME_MAX:
         raise KernelError(Errno.ENAMETOOLONG)
     child = node.lookup(nd.task, name)
+    if nd.resolve & RESOLVE_NO_XDEV and child.mnt_id != node.mnt_id:
+        raise KernelError(Errno.EXDEV)
     if follow and child.is_symlink():
+        if nd.resolve & RESOLVE_NO_SYMLINKS:
+            raise KernelError(Errno.ELOOP)
         return follow_link(nd, node, child)
     return child
 
@@ -129,12 +153,30 @@ def follow_link(nd: Nameidata, directory: Dentry, link: Dentry) -> Dentry:
     nd.links += 1
     if nd.links > MAXSYMLINKS:
         raise KernelError(Errno.ELOOP)
-    target = link.get_link(nd.task)
+    target = get_link_checked(nd, link)
     if isinstance(target, Dentry):       # nd_jump_link: /proc/<pid>/{cwd,root,exe,fd/N}
         return revalidate(nd.task, target) if target.is_dir() else target
+    return walk(nd, directory, target, follow_last=True)
+
+
+def get_link_checked(nd: Nameidata, link: Dentry):
+    """A symlink's body (or a magic link's dentry) as openat2's resolve flags allow it:
+    magic links are ELOOP with RESOLVE_NO_MAGICLINKS and EXDEV in a scoped walk; an
+    absolute body is EXDEV under RESOLVE_BENEATH; an empty one ENOENT."""
+    if nd.resolve & RESOLVE_NO_SYMLINKS:
+        raise KernelError(Errno.ELOOP)
+    target = link.get_link(nd.task)
+    if isinstance(target, Dentry):
+        if nd.resolve & RESOLVE_NO_MAGICLINKS:
+            raise KernelError(Errno.ELOOP)
+        if nd.resolve & (RESOLVE_SCOPED | RESOLVE_NO_XDEV):
+            raise KernelError(Errno.EXDEV)
+        return target
     if not target:
         raise KernelError(Errno.ENOENT)
-    return walk(nd, directory, target, follow_last=True)
+    if target.startswith("/") and nd.resolve & RESOLVE_BENEATH:
+        raise KernelError(Errno.EXDEV)
+    return target
 
 
 def filename_lookup(task, dfd: int, path: str, follow: bool = True,

@@ -6,13 +6,18 @@ may_open, and the file system's open makes the File.
 """
 import dataclasses
 import os
+import struct
 
+from glasskernel.fs.attr import inode_newsize_ok
 from glasskernel.fs.dcache import Dentry
 from glasskernel.fs.file_table import PathFile
-from glasskernel.fs.namei import (MAXSYMLINKS, MAY_EXEC, MAY_READ, MAY_WRITE, Nameidata,
-                                  getname, lookup_child, path_init, revalidate, split_path,
-                                  user_path_at, walk)
+from glasskernel.fs.namei import (MAXSYMLINKS, MAY_EXEC, MAY_READ, MAY_WRITE, RESOLVE_BENEATH,
+                                  RESOLVE_CACHED, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS,
+                                  RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV, Nameidata,
+                                  get_link_checked, getname, lookup_child, path_init,
+                                  revalidate, split_path, user_path_at, walk)
 from glasskernel.fs.internal import fd_arg, long_arg, uint_arg
+from glasskernel.mm.uaccess import copy_from_user
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW,
                                     FASYNC, O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECT,
@@ -56,10 +61,11 @@ def file_flags(flags: int) -> int:
     return int(kept if flags & O_PATH else kept | O_LARGEFILE)
 
 
-def do_filp_open(task, dfd: int, path: str, flags: int, mode: int):
+def do_filp_open(task, dfd: int, path: str, flags: int, mode: int, resolve: int = 0):
     """do_filp_open/path_openat: walk, create if asked, check and open."""
     flags, mode, acc = build_open_flags(flags, mode)
     nd = Nameidata(task)
+    nd.resolve = resolve
     start = path_init(nd, dfd, path)
     created = False
     if flags & __O_TMPFILE:
@@ -102,11 +108,9 @@ def open_last_create(nd, start: Dentry, path: str, flags: int, mode: int):
     nd.links += 1
     if nd.links > MAXSYMLINKS:
         raise KernelError(Errno.ELOOP)
-    target = child.get_link(nd.task)
+    target = get_link_checked(nd, child)
     if isinstance(target, Dentry):
         return (revalidate(nd.task, target) if target.is_dir() else target), False
-    if not target:
-        raise KernelError(Errno.ENOENT)
     return open_last_create(nd, parent, target, flags, mode)
 
 
@@ -135,7 +139,7 @@ def do_open(task, dentry: Dentry, flags: int, acc: int, created: bool):
     if flags & O_DIRECTORY and not dentry.is_dir():
         raise KernelError(Errno.ENOTDIR)
     if not created:
-        may_open(dentry, acc, task.cred)
+        may_open(dentry, acc, task.cred, bool(flags & O_NOATIME))
     if not dentry.is_reg():
         flags &= ~int(O_TRUNC)
     file = dentry.open(task, flags & ~int(O_TRUNC) if created else flags)
@@ -154,23 +158,25 @@ def truncate_inode_pages(obj, length: int) -> None:
         space.zero_beyond(min(length, obj.stat().st_size))
 
 
-def may_open(dentry: Dentry, acc: int, cred=None) -> None:
+def may_open(dentry: Dentry, acc: int, cred=None, noatime: bool = False) -> None:
     """may_open: ELOOP for a symlink, EISDIR to write a directory, then permission."""
     kind = dentry.mode() & S_IFMT
     if kind == S_IFLNK:
         raise KernelError(Errno.ELOOP)
     if kind == S_IFDIR and acc & MAY_WRITE:
         raise KernelError(Errno.EISDIR)
+    if noatime and cred is not None and cred.fsuid not in (0, dentry.stat().st_uid):
+        raise KernelError(Errno.EPERM)      # O_NOATIME: the owner's (or CAP_FOWNER's) only
     dentry.permission(acc, cred)
 
 
-def do_sys_open(task, dfd: int, filename: int, flags: int, mode: int) -> int:
+def do_sys_open(task, dfd: int, filename: int, flags: int, mode: int, resolve: int = 0) -> int:
     """do_sys_openat2: reserve a descriptor, open, install."""
     flags, mode = uint_arg(flags), uint_arg(mode)
     path = getname(task, filename)
     files = task.files
     files.alloc_fd(0, files.limit(task))      # EMFILE before any lookup, as Linux
-    file = do_filp_open(task, fd_arg(dfd), path, flags, mode)
+    file = do_filp_open(task, fd_arg(dfd), path, flags, mode, resolve)
     return files.install_new(file, cloexec=bool(flags & O_CLOEXEC), task=task)
 
 
@@ -180,6 +186,45 @@ def sys_open(task, filename, flags, mode) -> int:
 
 def sys_openat(task, dfd, filename, flags, mode) -> int:
     return do_sys_open(task, dfd, filename, flags, mode)
+
+
+OPEN_HOW_SIZE_VER0 = 24               # struct open_how: flags, mode, resolve (u64 each)
+VALID_RESOLVE_FLAGS = (RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS
+                       | RESOLVE_BENEATH | RESOLVE_IN_ROOT | RESOLVE_CACHED)
+
+
+def copy_open_how(task, uhow: int, usize: int) -> tuple:
+    """copy_struct_from_user for struct open_how: EINVAL below the first version's size,
+    E2BIG past a page or when a larger struct's extra bytes are not zero."""
+    if usize < OPEN_HOW_SIZE_VER0:
+        raise KernelError(Errno.EINVAL)
+    if usize > 4096:
+        raise KernelError(Errno.E2BIG)
+    raw = copy_from_user(task, uhow, usize)
+    if any(raw[OPEN_HOW_SIZE_VER0:]):
+        raise KernelError(Errno.E2BIG)
+    return struct.unpack_from("<QQQ", raw)
+
+
+def sys_openat2(task, dfd, filename, how, usize) -> int:
+    """openat2: open with every flag checked (unknown ones are EINVAL, unlike open) and
+    the walk bounded by the RESOLVE_* flags (build_open_how)."""
+    flags, mode, resolve = copy_open_how(task, how, long_arg(usize))
+    if flags & ~VALID_OPEN_FLAGS or flags >> 32:
+        raise KernelError(Errno.EINVAL)
+    if flags & O_PATH and flags & ~(O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC):
+        raise KernelError(Errno.EINVAL)
+    if mode and not flags & (O_CREAT | __O_TMPFILE):
+        raise KernelError(Errno.EINVAL)
+    if mode & ~S_IALLUGO or mode >> 32:
+        raise KernelError(Errno.EINVAL)
+    if resolve & ~VALID_RESOLVE_FLAGS:
+        raise KernelError(Errno.EINVAL)
+    if resolve & RESOLVE_BENEATH and resolve & RESOLVE_IN_ROOT:
+        raise KernelError(Errno.EINVAL)
+    if resolve & RESOLVE_CACHED and flags & (O_TRUNC | O_CREAT | __O_TMPFILE):
+        raise KernelError(Errno.EAGAIN)
+    return do_sys_open(task, dfd, filename, flags, mode, resolve)
 
 
 def sys_creat(task, pathname, mode) -> int:
@@ -273,6 +318,7 @@ def sys_truncate(task, path, length) -> int:
     if not dentry.is_reg():
         raise KernelError(Errno.EINVAL)
     dentry.permission(MAY_WRITE, task.cred)
+    inode_newsize_ok(task, dentry.stat().st_size, length)
     truncate_inode_pages(dentry, length)
     dentry.truncate(length)
     return 0
@@ -288,6 +334,7 @@ def sys_ftruncate(task, fd, length) -> int:
         raise KernelError(Errno.EBADF)
     if not file.writable or not file.stat().is_reg():
         raise KernelError(Errno.EINVAL)
+    inode_newsize_ok(task, file.stat().st_size, length)
     file.truncate(length)
     return 0
 
@@ -361,3 +408,54 @@ def sys_umask(task, mask) -> int:
     old = task.fs.umask
     task.fs.umask = uint_arg(mask) & 0o777
     return old
+
+
+# --- preallocation ----------------------------------------------------------------------
+FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_COLLAPSE_RANGE = 0x01, 0x02, 0x08
+FALLOC_FL_ZERO_RANGE, FALLOC_FL_INSERT_RANGE, FALLOC_FL_UNSHARE_RANGE = 0x10, 0x20, 0x40
+FALLOC_FL_SUPPORTED_MASK = (FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE
+                            | FALLOC_FL_ZERO_RANGE | FALLOC_FL_INSERT_RANGE
+                            | FALLOC_FL_UNSHARE_RANGE)
+MAX_LFS_FILESIZE = (1 << 63) - 1
+
+
+def check_fallocate_mode(mode: int) -> None:
+    """vfs_fallocate's checks of the mode bits (EOPNOTSUPP, EINVAL)."""
+    if mode & ~FALLOC_FL_SUPPORTED_MASK:
+        raise KernelError(Errno.EOPNOTSUPP)
+    if mode & FALLOC_FL_PUNCH_HOLE and mode & FALLOC_FL_ZERO_RANGE:
+        raise KernelError(Errno.EINVAL)
+    if mode & FALLOC_FL_PUNCH_HOLE and not mode & FALLOC_FL_KEEP_SIZE:
+        raise KernelError(Errno.EOPNOTSUPP)
+    for alone in (FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_INSERT_RANGE):
+        if mode & alone and mode & ~alone:
+            raise KernelError(Errno.EINVAL)
+    if mode & FALLOC_FL_UNSHARE_RANGE and mode & ~(FALLOC_FL_UNSHARE_RANGE | FALLOC_FL_KEEP_SIZE):
+        raise KernelError(Errno.EINVAL)
+
+
+def sys_fallocate(task, fd, mode, offset, length) -> int:
+    """vfs_fallocate: the checks in Linux's order, then the file system's ->fallocate
+    (EOPNOTSUPP for a file without one)."""
+    mode, offset, length = uint_arg(mode), long_arg(offset), long_arg(length)
+    file = task.files.fdget(fd_arg(fd))
+    if file.flags & O_PATH:
+        raise KernelError(Errno.EBADF)
+    if offset < 0 or length <= 0:
+        raise KernelError(Errno.EINVAL)
+    check_fallocate_mode(mode)
+    if not file.writable:
+        raise KernelError(Errno.EBADF)
+    kind = file.stat().st_mode & S_IFMT
+    if kind == 0o010000:
+        raise KernelError(Errno.ESPIPE)
+    if kind == S_IFDIR:
+        raise KernelError(Errno.EISDIR)
+    if kind != 0o100000:
+        raise KernelError(Errno.ENODEV)
+    if offset + length > MAX_LFS_FILESIZE:
+        raise KernelError(Errno.EFBIG)
+    if not mode & 0x01:                          # FALLOC_FL_KEEP_SIZE: the size may grow
+        inode_newsize_ok(task, file.stat().st_size, offset + length)   # (->fallocate's check)
+    file.fallocate(mode, offset, length)
+    return 0

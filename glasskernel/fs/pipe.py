@@ -8,6 +8,15 @@ to PIPE_BUF bytes atomic, and why a pipe filled with 1000-byte writes holds 6400
 A reader finding the pipe empty sleeps on the pipe's wait queue until a writer adds data
 or the last writer goes (end of file); a writer finding every slot used sleeps until a
 reader frees one. Writing with no reader left raises SIGPIPE and fails with EPIPE.
+
+Pipe memory is the guest's: each slot in use is a page charged against the guest's RAM
+(``PhysicalMemory.charge_kernel``; a write that cannot get one fails with ENOMEM), and
+an emptied pipe keeps one page charged, as Linux keeps one page (tmp_page) for the next
+write, so a ping-pong charges nothing after its first write. Each user's pipes count
+their slots against
+fs.pipe-user-pages-soft/hard (``account_pipe_buffers``): past the soft limit an
+unprivileged user's new pipes get PIPE_MIN_DEF_BUFFERS slots, past the hard limit pipe()
+fails with ENFILE, and F_SETPIPE_SZ may not grow a pipe past either (EPERM).
 """
 import itertools
 import os
@@ -27,12 +36,60 @@ from glasskernel.uapi.poll import POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM,
 
 PIPE_BUF = 4096
 PAGE_SIZE = 4096
-PIPE_DEF_SIZE = 65536
+PIPE_DEF_BUFFERS = 16
+PIPE_MIN_DEF_BUFFERS = 2
+PIPE_DEF_SIZE = PIPE_DEF_BUFFERS * PAGE_SIZE
 PIPE_MAX_SIZE = 1 << 20                  # /proc/sys/fs/pipe-max-size
+INR_OPEN_CUR = 1024
+# Kernel memory of one pipe besides its slots (pipe_inode_info, its inode, dentry and two
+# files): what the Python objects of a pipe and its two descriptors measure (~1.8 KB).
+PIPE_INODE_BYTES = 2048
 SIGPIPE = 13
 PIPEFS_DEV = 0xD                         # st_dev of pipefs as a small anonymous device
 _S_IFIFO = 0o010000
 _O_NONBLOCK = int(O_NONBLOCK)           # a plain int: IntFlag arithmetic costs on every read
+
+
+class PipeSysctl:
+    """fs.pipe-max-size, fs.pipe-user-pages-soft and -hard (0: no limit)."""
+
+    __slots__ = ("pipe_max_size", "pipe_user_pages_soft", "pipe_user_pages_hard")
+
+    def __init__(self):
+        self.pipe_max_size = PIPE_MAX_SIZE
+        self.pipe_user_pages_soft = PIPE_DEF_BUFFERS * INR_OPEN_CUR
+        self.pipe_user_pages_hard = 0
+
+
+pipe_sysctl = PipeSysctl()
+
+
+def account_pipe_buffers(kernel, user: int, old: int, new: int) -> int:
+    """The user's pipe slots after trading old for new (user_struct->pipe_bufs)."""
+    counts = kernel.__dict__.setdefault("pipe_user_bufs", {})
+    total = counts.get(user, 0) + new - old
+    counts[user] = total
+    return total
+
+
+def too_many_pipe_buffers_soft(user_bufs: int) -> bool:
+    soft = pipe_sysctl.pipe_user_pages_soft
+    return bool(soft) and user_bufs > soft
+
+
+def too_many_pipe_buffers_hard(user_bufs: int) -> bool:
+    hard = pipe_sysctl.pipe_user_pages_hard
+    return bool(hard) and user_bufs > hard
+
+
+def pipe_is_unprivileged_user(task) -> bool:
+    """Neither CAP_SYS_RESOURCE nor CAP_SYS_ADMIN: here, a non-zero euid."""
+    return task is not None and task.cred.euid != 0
+
+
+def _current(kernel):
+    current = getattr(kernel, "current", None)
+    return current if current is not None and getattr(current, "cred", None) is not None else None
 
 
 class PipeInodeInfo:
@@ -42,9 +99,11 @@ class PipeInodeInfo:
 
     def __init__(self, kernel):
         self.kernel = kernel
+        self.phys = getattr(kernel, "phys", None)
         self.bufs = []                   # pipe_buffer slots: [bytes left, end offset in page]
         self.nbytes = 0
-        self.size = PIPE_DEF_SIZE
+        self.charged = 0                 # slot pages charged to the guest's RAM
+        self.alloc_pipe_info()
         self.readers = 0
         self.writers = 0
         self.r_counter = 0               # opens ever made for reading / writing: a waiting
@@ -56,6 +115,52 @@ class PipeInodeInfo:
 
     def unused(self) -> bool:
         return not self.readers and not self.writers
+
+    def alloc_pipe_info(self) -> None:
+        """The slot count of a new pipe, within pipe-max-size and the user's limits;
+        ENFILE past the hard limit (the caller's pipe() fails with it)."""
+        task = _current(self.kernel)
+        self.user = task.cred.uid if task is not None else 0
+        unprivileged = pipe_is_unprivileged_user(task)
+        slots = PIPE_DEF_BUFFERS
+        if slots * PAGE_SIZE > pipe_sysctl.pipe_max_size and unprivileged:
+            slots = pipe_sysctl.pipe_max_size // PAGE_SIZE
+        user_bufs = account_pipe_buffers(self.kernel, self.user, 0, slots)
+        if too_many_pipe_buffers_soft(user_bufs) and unprivileged:
+            user_bufs = account_pipe_buffers(self.kernel, self.user, slots, PIPE_MIN_DEF_BUFFERS)
+            slots = PIPE_MIN_DEF_BUFFERS
+        if too_many_pipe_buffers_hard(user_bufs) and unprivileged or \
+                self.phys is not None and not self.phys.charge_kernel(PIPE_INODE_BYTES):
+            account_pipe_buffers(self.kernel, self.user, slots, 0)
+            raise KernelError(Errno.ENFILE)
+        self.nr_accounted = slots
+        self.size = slots * PAGE_SIZE
+
+    def free_pipe_info(self) -> None:
+        """Both ends are gone: the slots' pages and the user's count go back."""
+        if self.phys is not None and self.nr_accounted:
+            self.phys.uncharge_kernel(self.charged * PAGE_SIZE + PIPE_INODE_BYTES)
+        self.charged = 0
+        self.bufs = []
+        self.nbytes = 0
+        account_pipe_buffers(self.kernel, self.user, self.nr_accounted, 0)
+        self.nr_accounted = 0
+
+    def charge_slot(self) -> None:
+        """A slot beyond the pages charged takes a page of the guest's RAM (alloc_page
+        in pipe_write); ENOMEM when there is none."""
+        phys = self.phys
+        if phys is not None and not phys.charge_kernel(PAGE_SIZE):
+            raise KernelError(Errno.ENOMEM)
+        self.charged += 1
+
+    def emptied(self) -> None:
+        """The last slot was read: keep one page charged (tmp_page), give back the rest."""
+        extra = self.charged - 1
+        if extra > 0:
+            self.charged = 1
+            if self.phys is not None:
+                self.phys.uncharge_kernel(extra * PAGE_SIZE)
 
     @property
     def max_usage(self) -> int:
@@ -85,6 +190,8 @@ class PipeInodeInfo:
             slot[0] += data
             slot[1] += n
         elif len(bufs) < self.size // PAGE_SIZE:
+            if len(bufs) >= self.charged:
+                self.charge_slot()
             bufs.append([bytearray(data), n])
         else:
             return False
@@ -95,6 +202,8 @@ class PipeInodeInfo:
         """Merge into the last slot's page, or fill a new slot (at most one page; the
         caller made sure a slot is free)."""
         if len(data) >= PAGE_SIZE or not self.add_small(data):
+            if len(self.bufs) >= self.charged:
+                self.charge_slot()
             self.bufs.append([bytearray(data), len(data)])
             self.nbytes += len(data)
 
@@ -103,6 +212,12 @@ class PipeInodeInfo:
         leaves them in the pipe, as pipe_read does)."""
         chunks = [data[i:i + PAGE_SIZE] for i in range(0, len(data), PAGE_SIZE)]
         self.bufs[:0] = [[bytearray(chunk), len(chunk)] for chunk in chunks]
+        extra = len(self.bufs) - self.charged
+        if extra > 0:                   # the pages the read just gave back: no new memory
+            self.charged += extra
+            if self.phys is not None:
+                self.phys.kernel_bytes += extra * PAGE_SIZE
+                self.phys.kernel_pages += extra
         self.nbytes += len(data)
 
     def take(self, count: int) -> bytes:
@@ -111,6 +226,8 @@ class PipeInodeInfo:
         if len(bufs) == 1 and count >= len(bufs[0][0]):    # all there is, in one slot
             data = bufs.pop()[0]
             self.nbytes -= len(data)
+            if self.charged > 1:
+                self.emptied()
             return bytes(data)
         out = bytearray()
         while bufs and len(out) < count:
@@ -121,6 +238,8 @@ class PipeInodeInfo:
             if not data:
                 bufs.pop(0)
         self.nbytes -= len(out)
+        if not bufs and self.charged > 1:
+            self.emptied()
         return bytes(out)
 
 
@@ -214,7 +333,12 @@ class PipeFile(File):
                     return written
                 raise KernelError(Errno.EPIPE)
             if not pipe.full():
-                pipe.append(data[written:written + PAGE_SIZE])
+                try:
+                    pipe.append(data[written:written + PAGE_SIZE])
+                except KernelError:
+                    if written:
+                        return written         # no page for more: what was written
+                    raise
                 written = min(total, written + PAGE_SIZE)
                 pipe_wake_readers(pipe)
                 continue
@@ -271,6 +395,8 @@ class PipeFile(File):
             pipe.readers -= 1
         pipe.rd_wait.wake_up(pipe.kernel)
         pipe.wr_wait.wake_up(pipe.kernel)
+        if not pipe.readers and not pipe.writers:
+            pipe.free_pipe_info()
 
     def unread(self, data: bytes) -> None:
         """The read's copy to the user faulted: the bytes stay in the pipe."""
@@ -348,19 +474,44 @@ def sys_pipe(task, fildes) -> int:
     return do_pipe2(task, fildes, 0)
 
 
+def round_pipe_size(size: int) -> int:
+    """A power of two of at least a page; 0 past 2 GiB."""
+    if size > 1 << 31:
+        return 0
+    return PAGE_SIZE if size < PAGE_SIZE else 1 << (size - 1).bit_length()
+
+
 def pipe_fcntl(file, cmd: int, arg: int) -> int:
-    """F_GETPIPE_SZ / F_SETPIPE_SZ: a power of two of pages, no fewer slots than are in use."""
+    """F_GETPIPE_SZ / F_SETPIPE_SZ (pipe_set_size): growing past pipe-max-size or the
+    user's limits is EPERM unless privileged; no fewer slots than are in use (EBUSY)."""
     if not isinstance(file, PipeFile):
         raise KernelError(Errno.EBADF)
     pipe = file.pipe
     if cmd == 1032:                            # F_GETPIPE_SZ (1031 is F_SETPIPE_SZ)
         return pipe.size
-    size = max(arg & 0xFFFFFFFF, PAGE_SIZE)
-    size = 1 << (size - 1).bit_length()
-    if size > PIPE_MAX_SIZE:
+    size = round_pipe_size(arg)               # an unsigned long argument
+    slots = size // PAGE_SIZE
+    if not slots:
+        raise KernelError(Errno.EINVAL)
+    task = _current(pipe.kernel)
+    unprivileged = pipe_is_unprivileged_user(task)
+    growing = slots > pipe.max_usage
+    if growing and size > pipe_sysctl.pipe_max_size and unprivileged:
         raise KernelError(Errno.EPERM)
-    if size // PAGE_SIZE < len(pipe.bufs):
+    user_bufs = account_pipe_buffers(pipe.kernel, pipe.user, pipe.nr_accounted, slots)
+    if growing and unprivileged and (too_many_pipe_buffers_hard(user_bufs)
+                                     or too_many_pipe_buffers_soft(user_bufs)):
+        account_pipe_buffers(pipe.kernel, pipe.user, slots, pipe.nr_accounted)
+        raise KernelError(Errno.EPERM)
+    if slots < len(pipe.bufs):
+        account_pipe_buffers(pipe.kernel, pipe.user, slots, pipe.nr_accounted)
         raise KernelError(Errno.EBUSY)
+    pipe.nr_accounted = slots
     pipe.size = size
+    extra = pipe.charged - max(slots, 1)
+    if extra > 0:                              # pages charged beyond the new ring
+        pipe.charged -= extra
+        if pipe.phys is not None:
+            pipe.phys.uncharge_kernel(extra * PAGE_SIZE)
     pipe.wr_wait.wake_up(pipe.kernel)
     return size

@@ -9,6 +9,7 @@ import struct
 from glasskernel.fs.internal import fd_arg, long_arg
 from glasskernel.kernel.sched.park import ERESTART_PARK
 from glasskernel.kernel.sched.wait import SlowPathRequired
+from glasskernel.mm.filemap import generic_write_check_limits
 from glasskernel.mm.uaccess import USER_HALF_END, check_user_ptr, copy_from_user, copy_to_user
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import O_APPEND, SEEK_HOLE
@@ -59,6 +60,8 @@ def sys_write(task, fd, buf, count) -> int:
     if not file.writable:                         # FMODE_WRITE (File.check_write)
         raise KernelError(Errno.EBADF)
     count = count if count < MAX_RW_COUNT else MAX_RW_COUNT
+    if file.is_regular:                           # RLIMIT_FSIZE (generic_write_checks)
+        count = generic_write_check_limits(task, file, None, count)
     return file.write(copy_from_user(task, buf, count))
 
 
@@ -83,7 +86,10 @@ def sys_pread64(task, fd, buf, count, pos) -> int:
 def sys_pwrite64(task, fd, buf, count, pos) -> int:
     file, pos = _positioned_file(task, fd, pos)
     file.check_write()
-    data = copy_from_user(task, buf, min(count, MAX_RW_COUNT))
+    count = min(count, MAX_RW_COUNT)
+    if file.is_regular:
+        count = generic_write_check_limits(task, file, pos, count)
+    data = copy_from_user(task, buf, count)
     return file.pwrite(data, pos)
 
 
@@ -146,6 +152,8 @@ def sys_writev(task, fd, vec, vlen) -> int:
     file = task.files.fdget(fd_arg(fd))
     file.check_write()
     data = _gather(task, import_iovec(task, vec, vlen))
+    if file.is_regular:
+        data = data[:generic_write_check_limits(task, file, None, len(data))]
     return file.write(data)
 
 
@@ -159,6 +167,8 @@ def sys_preadv(task, fd, vec, vlen, pos_l, pos_h=0) -> int:
 def sys_pwritev(task, fd, vec, vlen, pos_l, pos_h=0) -> int:
     file, pos = _positioned_file(task, fd, pos_l)
     data = _gather(task, import_iovec(task, vec, vlen))
+    if file.is_regular:
+        data = data[:generic_write_check_limits(task, file, pos, len(data))]
     return file.pwrite(data, pos)
 
 
@@ -204,7 +214,13 @@ def sys_sendfile64(task, out_fd, in_fd, offset_ptr, count) -> int:
         if not data:
             break
         try:
+            if dst.is_regular:
+                data = data[:generic_write_check_limits(task, dst, None, len(data))]
             written = dst.write(data)
+        except KernelError:
+            if not done:
+                raise
+            break
         except SlowPathRequired:
             if not done:
                 raise                          # nothing moved yet: rerun it where it may sleep

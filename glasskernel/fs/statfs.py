@@ -93,6 +93,9 @@ def statfs_by_dentry(dentry) -> KStatfs:
         return simple_statfs(magic, flags, dentry.sb.dev)
     if isinstance(dentry, PipeDentry):
         return simple_statfs(PIPEFS_MAGIC, 0)
+    statfs = getattr(dentry, "statfs", None)       # internal mounts (a memfd's shm_mnt)
+    if statfs is not None:
+        return statfs()
     raise KernelError(Errno.ENOSYS)
 
 

@@ -30,11 +30,13 @@ from glasskernel.kernel.sched.core import Scheduler
 from glasskernel.kernel.task import TaskState
 from glasskernel.kernel.time_virtual import VirtualClock
 from glasskernel.kernel.trace.tracepoint import Tracer, trace_event, traced
+from glasskernel.kernel.sys import raise_host_nofile
+from glasskernel.mm.oom_kill import out_of_memory
 from glasskernel.mm.page_alloc import PhysicalMemory
 from glasskernel.uapi.resource import INIT_RLIMITS, Rlimit
 from glasskernel.uapi.unistd_64 import SYSCALL_NAMES
 
-DEFAULT_MEM_SIZE = 4 << 30            # guest "RAM": host pages are only used when touched
+MAX_DEFAULT_MEM_SIZE = 4 << 30        # guest "RAM": host pages are only used when touched
 DEFAULT_MAX_TASKS = 4096              # our own cap on live tasks (threads-max)
 RECURSION_LIMIT = 200_000             # see Kernel.run
 SIGKILL, SIGSEGV = 9, 11
@@ -45,17 +47,28 @@ DEFAULT_HWCAP = 0x078BFBFF
 _INIT_STACK_RLIMIT = INIT_RLIMITS[Rlimit.RLIMIT_STACK]
 
 
+def default_mem_size() -> int:
+    """--mem's default: 4 GiB, or half the host's RAM on a smaller host, so that a guest
+    using all of its RAM leaves the host room (the OOM killer acts at that size)."""
+    try:
+        host = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):
+        return MAX_DEFAULT_MEM_SIZE
+    return min(MAX_DEFAULT_MEM_SIZE, max(host // 2, 64 << 20))
+
+
 class Kernel:
     """One running glasskernel: the state Linux keeps in globals, passed explicitly."""
 
-    def __init__(self, root=None, strace_file=None, mem_size=DEFAULT_MEM_SIZE, stderr=None,
+    def __init__(self, root=None, strace_file=None, mem_size=None, stderr=None,
                  max_tasks=DEFAULT_MAX_TASKS, deterministic=False, disk_quota=None):
         self.stderr = stderr or sys.stderr
         self.clock = VirtualClock() if deterministic else None
         # clock_ns(): CLOCK_MONOTONIC, the host's or the virtual clock of a deterministic
         # run; bound once, as the scheduler reads it at every wake-up and switch.
         self.clock_ns = time.monotonic_ns if self.clock is None else self.clock.monotonic_ns
-        self.phys = PhysicalMemory(mem_size)
+        self.phys = PhysicalMemory(mem_size or default_mem_size())
+        self.phys.oom_handler = functools.partial(out_of_memory, self)
         self.cpu = Cpu.paired(self.phys, 0)     # one virtual CPU (arch/x86/cpu_pair.py)
         self.cpu.on_syscall = functools.partial(do_syscall_64, self)
         self.cpu.on_exception = functools.partial(handle_exception, self)
@@ -87,6 +100,7 @@ class Kernel:
         self.current = self.idle_task
         self.sched = Scheduler(self, self.idle_task)
         self.init_task = make_init_task(self)
+        raise_host_nofile()
 
     # ----- starting and running -----------------------------------------------------------
 

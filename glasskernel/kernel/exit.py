@@ -212,11 +212,19 @@ def do_notify_parent(task, sig: int) -> bool:
     return autoreap
 
 
+def delay_group_leader(task) -> bool:
+    """A thread-group leader that exits before its threads stays a zombie the parent
+    neither hears of nor reaps until the last thread is gone (its /proc entry stays)."""
+    return task.is_leader and task.signal.nr_threads > 0
+
+
 @traced(ret=lambda _r: {})
 def exit_notify(task) -> None:
     forget_original_parent(task)
     task.exit_state = "zombie"
     task.state = TaskState.ZOMBIE
+    if task.exit_signal >= 0 and delay_group_leader(task):
+        return                          # release_task of the last thread notifies
     autoreap = do_notify_parent(task, task.exit_signal) if task.exit_signal >= 0 else True
     if autoreap:
         release_task(task)
@@ -234,6 +242,13 @@ def release_task(task) -> None:
     kernel.tasks.pop(task.pid, None)
     free_pid(task.pid_links)
     kernel.trace_release_task(task)
+    leader = kernel.tasks.get(task.tgid)
+    if (leader is not None and leader is not task and leader.exit_state == "zombie"
+            and leader.signal is task.signal and leader.signal.nr_threads == 0
+            and leader.exit_signal >= 0):
+        # The last thread of a group whose leader exited first: now the parent hears.
+        if do_notify_parent(leader, leader.exit_signal):
+            release_task(leader)
 
 
 # ----- wait ---------------------------------------------------------------------------------
@@ -260,7 +275,7 @@ def eligible_child(wo: WaitOpts, waiter, child) -> bool:
 
 
 def wait_task_zombie(wo, waiter, child):
-    status = child.exit_code
+    status = child.signal.group_exit_code if child.signal.group_exit else child.exit_code
     if not wo.options & WNOWAIT:
         waiter.signal.cutime_ns += child.utime_ns + child.signal.cutime_ns
         waiter.signal.cstime_ns += child.stime_ns + child.signal.cstime_ns
@@ -289,6 +304,8 @@ def wait_task_continued(wo, waiter, child):
 
 
 def wait_consider_task(wo, waiter, child):
+    if child.exit_state == "zombie" and delay_group_leader(child):
+        return None
     if child.exit_state == "zombie":
         return wait_task_zombie(wo, waiter, child) if wo.options & WEXITED else None
     return wait_task_stopped(wo, waiter, child) or wait_task_continued(wo, waiter, child)

@@ -14,6 +14,8 @@ import contextlib
 import struct
 from dataclasses import dataclass
 
+from glasskernel.kernel.time_itimer import update_rlimit_cpu
+from glasskernel.uapi.resource import RLIM_INFINITY
 from glasskernel.arch.x86.kernel.process import copy_thread
 from glasskernel.kernel.pid import Nsproxy, PidNamespace, alloc_pid, free_pid, task_pid_vnr
 from glasskernel.kernel.task import SignalStruct, Task
@@ -151,7 +153,8 @@ def copy_signal(flags, current, p) -> None:
         p.signal = current.signal             # counted in link_new_task, past every failure
         return
     src = current.signal
-    p.signal = SignalStruct(pgrp=src.pgrp, session=src.session, tty=src.tty)
+    p.signal = SignalStruct(pgrp=src.pgrp, session=src.session, tty=src.tty,
+                            oom_score_adj=src.oom_score_adj)
 
 
 @traced(args=share_or_copy_args(CF.CLONE_VM, "the address space (copy-on-write when copied)"))
@@ -190,7 +193,8 @@ def dup_mmap(old):
     from glasskernel.mm.mm_types import MmStruct, VmArea
     mm = MmStruct(old.phys, old.kernel_pgd_entry, old.cpu)
     for name in ("mmap_base", "start_code", "end_code", "start_data", "end_data", "start_brk",
-                 "brk", "start_stack", "arg_start", "arg_end", "env_start", "env_end", "exe_path", "auxv"):
+                 "brk", "start_stack", "arg_start", "arg_end", "env_start", "env_end", "exe_path", "auxv",
+                 "rlimit_as"):
         setattr(mm, name, getattr(old, name))
     if old.exe_file is not None:
         mm.exe_file = old.exe_file.get()
@@ -347,6 +351,8 @@ def kernel_clone(current, args: KernelCloneArgs) -> int:
     if tracepoint_active() is not None:
         trace_event("task_newtask", pid=p.pid, ppid=current.tgid, comm=p.comm,
                     flags=clone_args(current, args)["flags"])
+    if not args.flags & CF.CLONE_THREAD and p.rlimits and p.rlimits.get(0, (RLIM_INFINITY,))[0] != RLIM_INFINITY:
+        update_rlimit_cpu(p)              # posix_cputimers_group_init: the inherited RLIMIT_CPU
     wake_up_new_task(current.kernel, p)
     if vfork is not None:
         vfork.wait_for_completion(current)

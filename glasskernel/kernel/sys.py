@@ -127,11 +127,16 @@ def _uptime_seconds(task) -> int:
 
 
 def sysinfo_values(task) -> tuple:
-    """The fields of struct sysinfo: the host's memory and load, our own process count."""
+    """The fields of struct sysinfo: the guest's RAM (--mem) and what is free of it, no
+    swap, the host's load, our own process count."""
     meminfo = _host_meminfo()
     page = os.sysconf("SC_PAGE_SIZE")
     total = meminfo.get("MemTotal", os.sysconf("SC_PHYS_PAGES") * page)
     free = meminfo.get("MemFree", os.sysconf("SC_AVPHYS_PAGES") * page)
+    phys = getattr(task.kernel, "phys", None)
+    if phys is not None and hasattr(phys, "free_pages"):
+        total, free = phys.total_pages * page, phys.free_pages() * page
+        meminfo = dict(meminfo, Shmem=0, Buffers=0, SwapTotal=0, SwapFree=0)
     loads = [int(avg * (1 << SI_LOAD_SHIFT)) for avg in os.getloadavg()]
     procs = len(getattr(task.kernel, "tasks", ()) or ()) or 1
     return (_uptime_seconds(task), *loads, total, free, meminfo.get("Shmem", 0),
@@ -194,11 +199,35 @@ def _from_host(value: int) -> int:
     return RLIM_INFINITY if value == _host_resource.RLIM_INFINITY or value < 0 else value
 
 
+_boot_rlimits = None
+
+
 def default_rlimits() -> Rlimits:
     """The limits a new init task starts with: the host shell's, else the kernel's INIT_RLIMITS.
 
-    Taking the host's values makes ``ulimit -a`` and prlimit agree with native runs.
+    Taking the host's values makes ``ulimit -a`` and prlimit agree with native runs. They
+    are read once, before raise_host_nofile changes our own.
     """
+    global _boot_rlimits
+    if _boot_rlimits is None:
+        _boot_rlimits = _host_rlimits()
+    return _boot_rlimits.copy()
+
+
+def raise_host_nofile() -> None:
+    """Every guest file holds a host descriptor of ours, and all guest processes share
+    our one table: its soft limit goes up to the hard one, so that the guest meets its
+    own per-process RLIMIT_NOFILE (EMFILE) long before our table (ENFILE for it)."""
+    default_rlimits()                              # the guest keeps the host's values
+    try:
+        soft, hard = _host_resource.getrlimit(_host_resource.RLIMIT_NOFILE)
+        if soft != hard:
+            _host_resource.setrlimit(_host_resource.RLIMIT_NOFILE, (hard, hard))
+    except (ValueError, OSError):
+        pass
+
+
+def _host_rlimits() -> Rlimits:
     limits = Rlimits(INIT_RLIMITS)
     for res in Rlimit:
         host_id = getattr(_host_resource, res.name, None)
@@ -237,11 +266,20 @@ def do_prlimit(task, target, resource: int, new):
         cur, hard = new
         if cur > hard:
             raise KernelError(Errno.EINVAL)
+        if resource == Rlimit.RLIMIT_CPU and cur != RLIM_INFINITY and getattr(task.kernel, "in_fast_syscall", False):
+            # It arms a timer: the emulator's unbounded run must end for it to be heard.
+            from glasskernel.kernel.sched.wait import SlowPathRequired
+            raise SlowPathRequired()
         if resource == Rlimit.RLIMIT_NOFILE and hard > NR_OPEN:
             raise KernelError(Errno.EPERM)
         if hard > old[1] and task.cred.euid != 0:
             raise KernelError(Errno.EPERM)
         target.rlimits[resource] = (cur, hard)
+        if resource == Rlimit.RLIMIT_AS and target.mm is not None:
+            target.mm.rlimit_as = cur              # for stack growth in the fault path
+        if resource == Rlimit.RLIMIT_CPU and cur != RLIM_INFINITY:
+            from glasskernel.kernel.time_itimer import update_rlimit_cpu
+            update_rlimit_cpu(target)              # arm the CPU-time check
     return old
 
 

@@ -76,6 +76,9 @@ class SignalStruct:
     stop_signal: int = 0
     itimers: object = None              # kernel/time_itimer.py: ITIMER_REAL/VIRTUAL/PROF
     users: int = 1
+    oom_score_adj: int = 0              # mm/oom_kill.py: -1000 (never) .. 1000 (first)
+    oom_victim: bool = False            # the OOM killer chose this process (tsk_is_oom_victim)
+    rlim_cpu_poll: object = None        # the HrTimer checking RLIMIT_CPU (time_itimer.py)
 
 
 @dataclass(eq=False)

@@ -249,3 +249,57 @@ def exit_itimers(task) -> None:
         if timer is not None:
             task.kernel.hrtimers.cancel(timer)
     its.real_timer = its.cpu_poll = None
+
+
+# ----- RLIMIT_CPU (the rlimit part of posix-cpu-timers.c: check_process_timers) ---------------
+
+SIGXCPU, SIGKILL = 24, 9
+RLIMIT_CPU = 0
+RLIM_INFINITY = 0xFFFFFFFFFFFFFFFF
+
+
+def _rlim_cpu(task) -> tuple:
+    return task.rlimits.get(RLIMIT_CPU, (RLIM_INFINITY, RLIM_INFINITY)) if task.rlimits \
+        else (RLIM_INFINITY, RLIM_INFINITY)
+
+
+def update_rlimit_cpu(task) -> None:
+    """RLIMIT_CPU was set, or a new process inherited it: (re)arm the process's check."""
+    sig = task.signal
+    if sig.rlim_cpu_poll is not None:
+        task.kernel.hrtimers.cancel(sig.rlim_cpu_poll)
+        sig.rlim_cpu_poll = None
+    if _rlim_cpu(task)[0] != RLIM_INFINITY:
+        _arm_rlimit_cpu(task, process_cputime(task, ITIMER_PROF))
+
+
+def _arm_rlimit_cpu(task, ptime: int) -> None:
+    """Poll again when the process's CPU time may reach the soft or hard limit."""
+    soft, hard = _rlim_cpu(task)
+    due = soft * NSEC_PER_SEC if hard == RLIM_INFINITY else min(soft, hard) * NSEC_PER_SEC
+    kernel, sig, tgid = task.kernel, task.signal, task.tgid
+    sig.rlim_cpu_poll = kernel.hrtimers.start(
+        task, max(due - ptime, TICK_NSEC), lambda timer: check_rlimit_cpu(kernel, tgid, sig, timer))
+
+
+def check_rlimit_cpu(kernel, tgid: int, sig, timer) -> None:
+    """SIGKILL at the hard limit; SIGXCPU at the soft one, which then moves up a second
+    (so SIGXCPU comes every second of CPU time until the hard limit)."""
+    from glasskernel.kernel.signal import SEND_SIG_PRIV, group_send_sig_info
+    if timer is not sig.rlim_cpu_poll:
+        return
+    sig.rlim_cpu_poll = None
+    leader = kernel.tasks.get(tgid)
+    if leader is None or leader.signal is not sig or sig.group_exit or leader.exit_state:
+        return
+    soft, hard = _rlim_cpu(leader)
+    if soft == RLIM_INFINITY:
+        return
+    ptime = process_cputime(leader, ITIMER_PROF)
+    if hard != RLIM_INFINITY and ptime >= hard * NSEC_PER_SEC:
+        group_send_sig_info(leader, SIGKILL, SEND_SIG_PRIV)
+        return
+    if ptime >= soft * NSEC_PER_SEC:
+        group_send_sig_info(leader, SIGXCPU, SEND_SIG_PRIV)
+        leader.rlimits[RLIMIT_CPU] = (soft + 1, hard)
+    _arm_rlimit_cpu(leader, ptime)

@@ -16,6 +16,7 @@ rewritten file gets new pages; the cache holds at most ``MAX_PAGES`` frames and 
 pages nobody maps when it is full.
 """
 from glasskernel.mm.page_alloc import PAGE_SIZE
+from glasskernel.uapi.errno import KernelError
 
 MAX_PAGES = 32768                  # 128 MiB of cached file pages at most
 # fault_around_bytes, in pages. Linux's default is 64 KiB; its debugfs knob accepts up to
@@ -123,19 +124,22 @@ class AddressSpace:
 
     The host file is the backing store: pages are read from it on first touch and written
     back to it (through a writable File's host descriptor, never by path) on msync, fsync
-    and when the last mapping goes. Whether a page was written through a mapping is not
-    tracked (the emulator's stores leave no trace we read), so writeback writes every page
-    while some writable descriptor mapped the file: pages the kernel keeps coherent with
-    write(2) hold the file's bytes or newer ones, so writing a clean page is harmless.
+    and when the last mapping goes. A page is mapped read-only until a write faults on it
+    (page_mkwrite), which marks it dirty; only dirty pages are written back, so a mapping
+    that only reads a sparse file never fills its holes. Dirty pages stay dirty (without
+    a reverse map we cannot write-protect every PTE again at writeback, as page_mkclean
+    does), so later writebacks write them again: the kernel keeps them equal to or newer
+    than the file, which makes that only extra I/O.
     """
 
-    __slots__ = ("registry", "key", "phys", "pages", "writer", "mapcount")
+    __slots__ = ("registry", "key", "phys", "pages", "dirty", "writer", "mapcount")
 
     def __init__(self, registry: dict, key, phys):
         self.registry = registry
         self.key = key
         self.phys = phys
         self.pages = {}             # page index -> frame (the space's own reference)
+        self.dirty = set()          # pages a mapping was allowed to write (page_mkwrite)
         self.writer = None          # a writable File of the inode, for writeback
         self.mapcount = 0           # VMAs mapping it (i_mmap)
 
@@ -203,12 +207,13 @@ class AddressSpace:
             return
         size = writer.size()
         view = self.phys.view
-        for index in sorted(self.pages):
+        for index in sorted(self.dirty):
             if index < first or (last >= 0 and index > last) or index * PAGE_SIZE >= size:
                 continue
             frame = self.pages[index]
             count = min(PAGE_SIZE, size - index * PAGE_SIZE)
-            writer.writepage(view[frame:frame + count].tobytes(), index * PAGE_SIZE)
+            # write_at, not a raw pwrite: the layer's quota accounting sees the blocks.
+            writer.write_at(view[frame:frame + count].tobytes(), index * PAGE_SIZE)
 
     def map_file(self, file) -> None:
         """A new VMA maps the file through this space (a writable one may write back)."""
@@ -229,12 +234,15 @@ class AddressSpace:
             return
         try:
             self.writeback()
+        except KernelError:
+            pass        # nobody to tell at munmap or exit (Linux keeps it for fsync)
         finally:
             if self.registry.get(self.key) is self:
                 del self.registry[self.key]
             for frame in self.pages.values():
                 self.phys.put_page(frame)
             self.pages.clear()
+            self.dirty.clear()
             if self.writer is not None:
                 self.writer.put()
                 self.writer = None
@@ -245,7 +253,7 @@ def _inode_key(file):
     dentry (asked each time: a copy-up or a rename puts another inode there)."""
     key = getattr(file, "_inode_key", None)
     if key is None:
-        st = file.stat()
+        st = file.stat()                # KernelError if it is gone (callers decide)
         key = (st.st_dev, st.st_ino)
         if hasattr(file, "dentry"):
             file._inode_key = key
@@ -264,7 +272,10 @@ def find_address_space(file):
     registry = address_space_registry(file)
     if not registry:
         return None
-    return registry.get(_inode_key(file))
+    try:
+        return registry.get(_inode_key(file))
+    except KernelError:
+        return None                     # an inode we cannot name has no shared pages
 
 
 def get_address_space(file, phys) -> AddressSpace:
@@ -283,6 +294,8 @@ class FileMapping:
     """vm_file of a MAP_SHARED area of a regular file: the open file, plus its inode's
     shared pages. A VMA reference (get/put) is one on the file and one mapping of the
     space (vm_ops open/close); everything else (path, stat, flags) is the file's."""
+
+    __slots__ = ("file", "space")
 
     def __init__(self, file, space: AddressSpace):
         self.file = file
@@ -305,6 +318,32 @@ class FileMapping:
     def find_or_create_page(self, offset: int) -> int:
         return self.space.find_or_create_page(self.file, offset // PAGE_SIZE)
 
+    def page_mkwrite(self, offset: int) -> None:
+        """A write fault made the page writable: it must be written back."""
+        self.space.dirty.add(offset // PAGE_SIZE)
+
     def fsync_range(self, start: int, end: int) -> None:
         """vfs_fsync_range for msync(MS_SYNC): bytes [start, end] reach the file."""
         self.space.writeback(start // PAGE_SIZE, end // PAGE_SIZE)
+
+
+SIGXFSZ = 25
+
+
+def generic_write_check_limits(task, file, pos, count: int) -> int:
+    """RLIMIT_FSIZE for a write of count bytes at pos into a regular file: the count
+    that may be written (cut at the limit), or EFBIG with SIGXFSZ at or past it. pos
+    None: at the file position, the end for O_APPEND (O_APPEND writes always go there)."""
+    if not count or not getattr(file, "is_regular", False) or not task.rlimits:
+        return count
+    from glasskernel.uapi.resource import RLIM_INFINITY, RLIMIT_FSIZE
+    limit = task.rlimits.get(RLIMIT_FSIZE, (RLIM_INFINITY,))[0]
+    if limit == RLIM_INFINITY:
+        return count
+    if pos is None or file.flags & 0o2000:        # O_APPEND
+        pos = file.size() if file.flags & 0o2000 else file.pos
+    if pos >= limit:
+        task.kernel.send_signal(task, SIGXFSZ)
+        from glasskernel.uapi.errno import Errno, KernelError
+        raise KernelError(Errno.EFBIG)
+    return min(count, limit - pos)

@@ -28,6 +28,7 @@ BUS_ADRERR = 2              # a file mapping's page past the end of the file
 STACK_GUARD_GAP = 256 * PAGE_SIZE
 _DEFAULT_STACK_LIMIT = 8 << 20
 _USER_PAGE = _PAGE_PRESENT | _PAGE_USER
+_RLIM_INFINITY = 0xFFFFFFFFFFFFFFFF
 UACCESS_TLB_PAGES = 512     # the kernel's user-access TLB starts over past this many pages
 
 
@@ -56,6 +57,10 @@ def expand_stack(mm, vma, addr: int, stack_limit: int) -> None:
     new_start = addr & PAGE_MASK
     if vma.end - new_start > stack_limit:
         raise VmFault(SEGV_MAPERR, addr)
+    if mm.rlimit_as != _RLIM_INFINITY:          # acct_stack_growth's may_expand_vm
+        total = sum(v.end - v.start for v in mm.vmas)
+        if total + vma.start - new_start > mm.rlimit_as:
+            raise VmFault(SEGV_MAPERR, addr)
     index = mm.vmas.index(vma)
     prev = mm.vmas[index - 1] if index > 0 else None
     if prev is not None and not prev.flags & VmFlags.VM_GROWSDOWN and new_start - prev.end < STACK_GUARD_GAP:
@@ -175,11 +180,25 @@ def _shared_page(vma, page_va: int, find, *args) -> int:
         raise VmFault(BUS_ADRERR, page_va, SIGBUS) from None
 
 
-def do_shared_fault(mm, vma, page_va: int) -> None:
-    """A page of a shared mapping: every mapper gets the same frame, writable in place."""
+def vma_shares_pages(vma) -> bool:
+    """A shared mapping whose pages are the object's own (shmem, a file's AddressSpace):
+    written in place. A shared mapping of a file without one (a host descriptor outside
+    the overlay) gets copies, like a private one."""
+    return bool(vma.flags & VmFlags.VM_SHARED) and hasattr(vma.file, "find_or_create_page")
+
+
+def do_shared_fault(mm, vma, page_va: int, write: bool = False) -> None:
+    """A page of a shared mapping: every mapper gets the same frame, writable in place.
+    A file that tracks written pages (page_mkwrite) gets it read-only until a write."""
     frame = _shared_page(vma, page_va, vma.file.find_or_create_page, vma.file_offset(page_va))
     mm.phys.get_page(frame)
-    mm.pgtable.set_pte(page_va, frame | vma_pte_flags(vma, bool(vma.flags & VmFlags.VM_WRITE)))
+    writable = bool(vma.flags & VmFlags.VM_WRITE)
+    mkwrite = getattr(vma.file, "page_mkwrite", None)
+    if mkwrite is not None and writable:
+        writable = write
+        if write:
+            mkwrite(vma.file_offset(page_va))
+    mm.pgtable.set_pte(page_va, frame | vma_pte_flags(vma, writable))
     new_code_page(mm, vma, page_va)
 
 
@@ -189,7 +208,10 @@ def do_wp_page(mm, vma, page_va: int, pte: int, from_cpu: bool = False) -> None:
     from_cpu: the CPU's own write faulted, and retries when we return. A shared mapping's
     page is written in place (wp_page_shared)."""
     old = pte_pfn_addr(pte)
-    if vma.flags & VmFlags.VM_SHARED:
+    if vma_shares_pages(vma):
+        mkwrite = getattr(vma.file, "page_mkwrite", None)
+        if mkwrite is not None:
+            mkwrite(vma.file_offset(page_va))       # wp_page_shared: the page is dirty now
         mm.pgtable.set_pte(page_va, old | vma_pte_flags(vma, True))
     elif mm.phys.page_count(old) == 1:
         vma.anon_vma = True
@@ -225,12 +247,17 @@ def __handle_mm_fault(mm, addr: int, write: bool, stack_limit: int, pte: int) ->
         raise VmFault(SEGV_ACCERR, addr)
     page_va = addr & PAGE_MASK
     if not pte_present(pte):
-        if vma.flags & VmFlags.VM_SHARED and hasattr(vma.file, "find_or_create_page"):
-            do_shared_fault(mm, vma, page_va)
-        elif vma.file is not None:
-            do_read_fault(mm, vma, page_va, write)
-        else:
+        if vma.file is None:
             do_anonymous_page(mm, vma, page_va)
+            return
+        try:
+            if vma_shares_pages(vma):
+                do_shared_fault(mm, vma, page_va, write)
+            else:
+                do_read_fault(mm, vma, page_va, write)
+        except (KernelError, OSError, OverflowError):
+            # The file could not be read there (a host I/O error): VM_FAULT_SIGBUS.
+            raise VmFault(BUS_ADRERR, addr, SIGBUS) from None
     elif write and not pte_write(pte):
         do_wp_page(mm, vma, page_va, pte)
 
@@ -373,8 +400,9 @@ def change_protection(mm, vma, start: int, end: int) -> None:
     writable = bool(vma.flags & VmFlags.VM_WRITE)
     changed = False
     for va, pte in list(mm.pgtable.present_ptes(start, end)):
-        shared_frame = mm.phys.page_count(pte_pfn_addr(pte)) > 1 and not vma.flags & VmFlags.VM_SHARED
-        can_write = writable and not shared_frame
+        shared_frame = mm.phys.page_count(pte_pfn_addr(pte)) > 1 and not vma_shares_pages(vma)
+        # Pages of a file that tracks writes become writable at their next write fault.
+        can_write = writable and not shared_frame and not hasattr(vma.file, "page_mkwrite")
         if not vma.flags & (VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_EXEC):
             new = pte_pfn_addr(pte) | pte_flags(False, False, user=False)   # PROT_NONE
         else:

@@ -3,10 +3,16 @@
 ``do_mmap`` creates a VMA and nothing else: pages arrive on first touch through the fault
 path. ``do_munmap`` splits VMAs at the edges of the range, drops the ones inside and zaps
 their pages. The heap is an ordinary anonymous VMA that ``brk`` grows and shrinks.
+
+Growth is refused with ENOMEM where Linux refuses it: past RLIMIT_AS or RLIMIT_DATA
+(``may_expand_vm``), past vm.max_map_count mappings, and, under the default heuristic
+overcommit, for one private writable mapping larger than the guest's RAM
+(``__vm_enough_memory``; there is no swap).
 """
 from glasskernel.mm.memory import zap_page_range
 from glasskernel.mm.mm_types import MMAP_MIN_ADDR, TASK_SIZE, VmArea, page_align
-from glasskernel.mm.page_alloc import PAGE_SIZE
+from glasskernel.mm.page_alloc import PAGE_SHIFT, PAGE_SIZE
+from glasskernel.uapi.resource import RLIM_INFINITY, RLIMIT_AS, RLIMIT_DATA
 from glasskernel.mm.vm_flags import VM_MAY_ALL, VmFlags
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.arch.x86.entry.args import int_arg
@@ -21,6 +27,7 @@ MAP_TYPE = 0x0F
 MAP_FIXED = 0x10
 MAP_ANONYMOUS = 0x20
 MAP_GROWSDOWN = 0x0100
+MAP_NORESERVE = 0x4000
 MAP_FIXED_NOREPLACE = 0x100000
 MAP_SYNC = 0x80000
 # LEGACY_MAP_MASK: the flags every mmap accepts; MAP_SHARED drops the others, and
@@ -31,6 +38,79 @@ MAP_SYNC = 0x80000
 LEGACY_MAP_MASK = (0x03 | MAP_FIXED | MAP_ANONYMOUS | 0x40 | MAP_GROWSDOWN | 0x0800 | 0x1000
                    | 0x2000 | 0x4000 | 0x8000 | 0x10000 | 0x20000 | 0x40000 | 0x4000000
                    | (21 << 26) | (30 << 26))
+
+
+DEFAULT_MAX_MAP_COUNT = 65530                # USHRT_MAX - MAPCOUNT_ELF_CORE_MARGIN
+OVERCOMMIT_GUESS, OVERCOMMIT_ALWAYS, OVERCOMMIT_NEVER = 0, 1, 2
+
+
+class VmSysctl:
+    """The vm.* sysctls this file obeys (/proc/sys/vm, fs/proc/proc_sysctl.py)."""
+
+    __slots__ = ("max_map_count", "overcommit_memory")
+
+    def __init__(self):
+        self.max_map_count = DEFAULT_MAX_MAP_COUNT
+        self.overcommit_memory = OVERCOMMIT_GUESS
+
+
+vm_sysctl = VmSysctl()
+
+
+def _rlimit_cur(task, resource) -> int:
+    limits = task.rlimits if task is not None else None
+    return limits.get(resource, (RLIM_INFINITY,))[0] if limits else RLIM_INFINITY
+
+
+def is_data_mapping(flags) -> bool:
+    """Private, writable and not a stack: what RLIMIT_DATA counts."""
+    return flags & (VmFlags.VM_WRITE | VmFlags.VM_SHARED | VmFlags.VM_GROWSDOWN) == VmFlags.VM_WRITE
+
+
+def may_expand_vm(task, mm, flags, npages: int) -> bool:
+    """Would npages more of mapping fit under RLIMIT_AS (and RLIMIT_DATA for data)?"""
+    as_limit = _rlimit_cur(task, RLIMIT_AS)
+    if as_limit != RLIM_INFINITY:
+        total_vm = sum(vma.end - vma.start for vma in mm.vmas) >> PAGE_SHIFT
+        if total_vm + npages > as_limit >> PAGE_SHIFT:
+            return False
+    data_limit = _rlimit_cur(task, RLIMIT_DATA)
+    if data_limit != RLIM_INFINITY and is_data_mapping(flags):
+        data_vm = sum(v.end - v.start for v in mm.vmas if is_data_mapping(v.flags)) >> PAGE_SHIFT
+        if data_vm + npages > data_limit >> PAGE_SHIFT:
+            return False
+    return True
+
+
+def vm_enough_memory(mm, pages: int) -> bool:
+    """__vm_enough_memory under the heuristic mode: only one request larger than all of
+    RAM (and swap, which the guest has none of) is refused."""
+    if vm_sysctl.overcommit_memory == OVERCOMMIT_ALWAYS:
+        return True
+    return pages <= mm.phys.total_pages
+
+
+def accountable_mapping(file, vm_flags) -> bool:
+    """Private writable mappings commit memory (shared ones are their file's)."""
+    return vm_flags & (VmFlags.VM_SHARED | VmFlags.VM_WRITE) == VmFlags.VM_WRITE
+
+
+def check_munmap_split(mm, start: int, end: int) -> None:
+    """munmap punching a hole inside one VMA would add a mapping: ENOMEM at the limit."""
+    if len(mm.vmas) < vm_sysctl.max_map_count:
+        return
+    for vma in mm.overlapping(start, end):
+        if vma.start < start and end < vma.end:
+            raise KernelError(Errno.ENOMEM)
+
+
+def check_split_count(mm, changed: list, start: int, end: int) -> None:
+    """split_vma's limit for the splits that changing the VMAs ``changed`` within
+    [start, end) needs at the range's two edges (mprotect)."""
+    splits = sum(1 for vma in changed if vma.start < start) + \
+        sum(1 for vma in changed if vma.end > end)
+    if splits and len(mm.vmas) + splits > vm_sysctl.max_map_count:
+        raise KernelError(Errno.ENOMEM)
 
 
 def calc_vm_prot_bits(prot: int) -> VmFlags:
@@ -47,7 +127,10 @@ def calc_vm_prot_bits(prot: int) -> VmFlags:
 def do_munmap(mm, start: int, length: int) -> None:
     """Remove [start, start+length) from the address space."""
     end = start + page_align(length)
-    for vma in mm.split_range(start, end):
+    removed = mm.split_range(start, end)
+    if removed:
+        mm.unmapped_area_freed(start, end)
+    for vma in removed:
         mm.remove_vma(vma)
         zap_page_range(mm, vma.start, vma.end)
         if vma.file is not None and hasattr(vma.file, "put"):
@@ -55,8 +138,18 @@ def do_munmap(mm, start: int, length: int) -> None:
 
 
 def mmap_region(mm, addr: int, length: int, vm_flags: VmFlags, file=None, pgoff: int = 0,
-                name: str = "") -> int:
-    """Install a VMA at a chosen address, replacing whatever was mapped there."""
+                name: str = "", task=None, account: bool = False) -> int:
+    """Install a VMA at a chosen address, replacing whatever was mapped there; ENOMEM
+    past RLIMIT_AS (counting what it replaces) or for more than RAM to commit."""
+    npages = length >> PAGE_SHIFT
+    if task is not None and not may_expand_vm(task, mm, vm_flags, npages):
+        replaced = sum(min(v.end, addr + length) - max(v.start, addr)
+                       for v in mm.overlapping(addr, addr + length)) >> PAGE_SHIFT
+        if not may_expand_vm(task, mm, vm_flags, npages - replaced):
+            raise KernelError(Errno.ENOMEM)
+    check_munmap_split(mm, addr, addr + length)
+    if account and not vm_enough_memory(mm, npages):
+        raise KernelError(Errno.ENOMEM)
     do_munmap(mm, addr, length)
     if file is not None and hasattr(file, "get"):
         file.get()
@@ -65,12 +158,14 @@ def mmap_region(mm, addr: int, length: int, vm_flags: VmFlags, file=None, pgoff:
 
 
 def do_mmap(mm, addr: int, length: int, prot: int, flags: int, file=None, pgoff: int = 0,
-            name: str = "") -> int:
+            name: str = "", task=None, shmem: bool = False) -> int:
     """Validate, place and create a mapping; return its address (mm/mmap.c: do_mmap)."""
     if length == 0:
         raise KernelError(Errno.EINVAL)
     length = page_align(length)
     if length == 0 or length > TASK_SIZE:
+        raise KernelError(Errno.ENOMEM)
+    if len(mm.vmas) > vm_sysctl.max_map_count:
         raise KernelError(Errno.ENOMEM)
     if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE):
         if addr & (PAGE_SIZE - 1):
@@ -87,6 +182,8 @@ def do_mmap(mm, addr: int, length: int, prot: int, flags: int, file=None, pgoff:
     if flags & MAP_GROWSDOWN:
         vm_flags |= VmFlags.VM_GROWSDOWN
     if file is not None:
+        if not file_mmap_ok(file, pgoff, length):
+            raise KernelError(Errno.EOVERFLOW)
         vm_flags = _file_vm_flags(file, prot, flags, vm_flags)
     elif flags & MAP_TYPE == MAP_SHARED:
         if vm_flags & VmFlags.VM_GROWSDOWN:
@@ -94,7 +191,20 @@ def do_mmap(mm, addr: int, length: int, prot: int, flags: int, file=None, pgoff:
         vm_flags |= VmFlags.VM_SHARED | VmFlags.VM_MAYSHARE
     elif flags & MAP_TYPE != MAP_PRIVATE:
         raise KernelError(Errno.EINVAL)
-    return mmap_region(mm, addr, length, vm_flags, file, pgoff, name)
+    # MAP_NORESERVE: no commit check unless overcommit is strict. A shared anonymous
+    # mapping commits its shmem object's pages (shmem_acct_size).
+    account = (shmem or accountable_mapping(file, vm_flags)) and \
+        not (flags & MAP_NORESERVE and vm_sysctl.overcommit_memory != OVERCOMMIT_NEVER)
+    return mmap_region(mm, addr, length, vm_flags, file, pgoff, name, task, account)
+
+
+def file_mmap_ok(file, pgoff: int, length: int) -> bool:
+    """Whether the mapping's file range fits the largest offset the file can have
+    (MAX_LFS_FILESIZE for files, any unsigned long for a device like /dev/zero)."""
+    maxsize = (1 << 64) - 1 if isinstance(file, ZeroFile) else (1 << 63) - 1
+    if length > maxsize:
+        return False
+    return (pgoff >> PAGE_SHIFT) <= (maxsize - length) >> PAGE_SHIFT
 
 
 def _file_vm_flags(file, prot: int, flags: int, vm_flags: int) -> int:
@@ -136,32 +246,34 @@ def sys_mmap(task, addr, length, prot, flags, fd, off) -> int:
     mm = task.mm
     if flags & MAP_ANONYMOUS:
         if flags & MAP_TYPE == MAP_SHARED and not flags & MAP_GROWSDOWN and length:
-            return _mmap_shared_anonymous(mm, addr, length, prot, flags)
-        return do_mmap(mm, addr, length, prot, flags, None, 0)
+            return _mmap_shared_anonymous(mm, addr, length, prot, flags, task)
+        return do_mmap(mm, addr, length, prot, flags, None, 0, task=task)
     file = task.files.fdget(int_arg(fd))        # EBADF comes before any flag check
     if file.flags & O_PATH:
         raise KernelError(Errno.EBADF)          # fget refuses O_PATH descriptors
     shared = flags & MAP_TYPE in (MAP_SHARED, MAP_SHARED_VALIDATE)
     if shared and isinstance(file, ZeroFile) and length:
         _file_vm_flags(file, prot, flags, 0)        # the device's own checks first
-        return _mmap_shared_anonymous(mm, addr, length, prot, flags)   # shmem_zero_setup
+        return _mmap_shared_anonymous(mm, addr, length, prot, flags, task)   # shmem_zero_setup
+    if shared and hasattr(file, "shared_vm_file"):
+        return do_mmap(mm, addr, length, prot, flags, file.shared_vm_file(), off, task=task)
     if shared and getattr(file, "readpage", None) and address_space_registry(file) is not None:
         # A regular file: its pages live in the inode's AddressSpace, shared by every
         # mapping and kept coherent with read/write (mm/filemap.py).
         mapping = FileMapping(file, get_address_space(file, mm.phys))
         try:
-            return do_mmap(mm, addr, length, prot, flags, mapping, off)
+            return do_mmap(mm, addr, length, prot, flags, mapping, off, task=task)
         finally:
             mapping.space.release_if_unused()
-    return do_mmap(mm, addr, length, prot, flags, file, off)
+    return do_mmap(mm, addr, length, prot, flags, file, off, task=task)
 
 
-def _mmap_shared_anonymous(mm, addr, length, prot, flags) -> int:
+def _mmap_shared_anonymous(mm, addr, length, prot, flags, task=None) -> int:
     """MAP_SHARED|MAP_ANONYMOUS: backed by a shmem object so fork keeps it shared."""
     from glasskernel.mm.shmem import ShmemFile
     shm = ShmemFile(mm.phys)
     try:
-        return do_mmap(mm, addr, length, prot, flags, shm, 0)
+        return do_mmap(mm, addr, length, prot, flags, shm, 0, task=task, shmem=True)
     finally:
         shm.put()                     # the VMA holds its own reference now
 
@@ -169,6 +281,7 @@ def _mmap_shared_anonymous(mm, addr, length, prot, flags) -> int:
 def sys_munmap(task, addr, length) -> int:
     if addr & (PAGE_SIZE - 1) or length == 0 or addr + page_align(length) > TASK_SIZE:
         raise KernelError(Errno.EINVAL)
+    check_munmap_split(task.mm, addr, addr + page_align(length))
     do_munmap(task.mm, addr, length)
     return 0
 
@@ -201,8 +314,13 @@ def sys_brk(task, brk) -> int:
         return mm.brk
     if new_end > TASK_SIZE or not mm.is_free(old_end, new_end + PAGE_SIZE):
         return mm.brk
-    limit = task.rlimits.get("RLIMIT_DATA", (None, None))[0] if task.rlimits else None
-    if limit is not None and new_end - mm.start_brk > limit:
+    limit = _rlimit_cur(task, RLIMIT_DATA)
+    if limit != RLIM_INFINITY and brk - mm.start_brk + (mm.end_data - mm.start_data) > limit:
+        return mm.brk                          # check_data_rlimit
+    grow = (new_end - old_end) >> PAGE_SHIFT
+    heap_flags = VmFlags.VM_READ | VmFlags.VM_WRITE
+    if not may_expand_vm(task, mm, heap_flags, grow) or len(mm.vmas) > vm_sysctl.max_map_count \
+            or not vm_enough_memory(mm, grow):
         return mm.brk
     do_brk_flags(mm, old_end, new_end)
     mm.brk = brk

@@ -1,7 +1,8 @@
 """mprotect(2) (mm/mprotect.c): new permissions on whole VMAs, then on their PTEs."""
 from glasskernel.mm.memory import change_protection
 from glasskernel.mm.mm_types import TASK_SIZE, page_align
-from glasskernel.mm.mmap import PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_WRITE, calc_vm_prot_bits
+from glasskernel.mm.mmap import (PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_WRITE,
+                                 calc_vm_prot_bits, check_split_count)
 from glasskernel.mm.page_alloc import PAGE_SIZE
 from glasskernel.mm.vm_flags import VM_ACCESS_FLAGS
 from glasskernel.uapi.errno import Errno, KernelError
@@ -34,10 +35,17 @@ def sys_mprotect(task, start, length, prot) -> int:
     mm = task.mm
     _check_covered(mm.overlapping(start, end), start, end)
     new_bits = calc_vm_prot_bits(prot)
-    for vma in mm.overlapping(start, end):
+    # A VMA whose flags stay as they are is left whole (mprotect_fixup returns early):
+    # only the changed ones are split, within vm.max_map_count.
+    vmas = mm.overlapping(start, end)
+    check_split_count(mm, [v for v in vmas if (v.flags & _PROT_KEEP) | new_bits != v.flags],
+                      start, end)
+    for vma in vmas:
         newflags = (vma.flags & _PROT_KEEP) | new_bits
         if newflags & ~(newflags >> 4) & VM_ACCESS_FLAGS:
             raise KernelError(Errno.EACCES)     # a permission the VMA may never have
+        if newflags == vma.flags:
+            continue
         # VMAs before this one already changed, as in Linux's loop.
         for part in mm.split_range(max(start, vma.start), min(end, vma.end)):
             part.flags = newflags

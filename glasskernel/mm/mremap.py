@@ -1,7 +1,8 @@
 """mremap(2) (mm/mremap.c): shrink, grow in place, or move a mapping by moving its PTEs."""
 from glasskernel.mm.mm_types import TASK_SIZE, VmArea, page_align
-from glasskernel.mm.mmap import do_munmap
-from glasskernel.mm.page_alloc import PAGE_SIZE
+from glasskernel.mm.mmap import (accountable_mapping, do_munmap, may_expand_vm, vm_enough_memory,
+                                 vm_sysctl)
+from glasskernel.mm.page_alloc import PAGE_SHIFT, PAGE_SIZE
 from glasskernel.uapi.errno import Errno, KernelError
 
 MREMAP_MAYMOVE = 1
@@ -17,9 +18,10 @@ def move_page_tables(mm, old_start: int, new_start: int, length: int) -> None:
     mm.flush_tlb()
 
 
-def _grow_in_place(mm, vma, old_len: int, new_len: int) -> bool:
-    end = vma.start + new_len
-    if end > TASK_SIZE or not mm.is_free(vma.start + old_len, end):
+def _grow_in_place(mm, vma, addr: int, old_len: int, new_len: int) -> bool:
+    """vma ends at addr + old_len: extend it to addr + new_len if that room is free."""
+    end = addr + new_len
+    if end > TASK_SIZE or not mm.is_free(addr + old_len, end):
         return False
     vma.end = end
     return True
@@ -50,31 +52,58 @@ def _validate(addr: int, old_len: int, new_len: int, flags: int, new_addr: int) 
         raise KernelError(Errno.EINVAL)     # not supported here; Linux accepts it for private anon
 
 
+def vma_to_resize(task, mm, vma, old_len: int, new_len: int) -> None:
+    """Growing by new_len - old_len: within RLIMIT_AS, and committable (ENOMEM)."""
+    if new_len <= old_len:
+        return
+    grow = (new_len - old_len) >> PAGE_SHIFT
+    if not may_expand_vm(task, mm, vma.flags, grow):
+        raise KernelError(Errno.ENOMEM)
+    if accountable_mapping(vma.file, vma.flags) and not vm_enough_memory(mm, grow):
+        raise KernelError(Errno.ENOMEM)
+
+
+def check_move_map_count(mm) -> None:
+    """A move may split the old area and add the new one: ENOMEM near the limit."""
+    if len(mm.vmas) + 2 >= vm_sysctl.max_map_count - 3:
+        raise KernelError(Errno.ENOMEM)
+
+
 def sys_mremap(task, addr, old_len, new_len, flags, new_addr) -> int:
     flags &= 0xFFFFFFFF
     old_len, new_len = page_align(old_len), page_align(new_len)
     _validate(addr, old_len, new_len, flags, new_addr)
     mm = task.mm
     vma = mm.vma_containing(addr)
-    if vma is None or (old_len and addr + old_len > vma.end):
+    if vma is None:
         raise KernelError(Errno.EFAULT)
     if flags & MREMAP_FIXED:
+        if old_len and addr + old_len > vma.end:
+            raise KernelError(Errno.EFAULT)     # vma_to_resize: one VMA only
         if new_addr + new_len > TASK_SIZE:
             raise KernelError(Errno.EINVAL)
+        if len(mm.vmas) >= vm_sysctl.max_map_count - 3:
+            raise KernelError(Errno.ENOMEM)
+        vma_to_resize(task, mm, vma, old_len, new_len)
         do_munmap(mm, new_addr, new_len)
         mm.split_range(addr, addr + old_len)
         return move_vma(mm, mm.vma_containing(addr), addr, min(old_len, new_len), new_addr, new_len)
-    if new_len <= old_len:
+    if new_len <= old_len:                      # shrinking just unmaps the tail
         if new_len < old_len:
             do_munmap(mm, addr + new_len, old_len - new_len)
         return addr
-    mm.split_range(addr, addr + old_len)
-    vma = mm.vma_containing(addr)
-    if vma.end == addr + old_len and _grow_in_place(mm, vma, old_len, new_len):
-        return addr
+    if old_len and addr + old_len > vma.end:
+        raise KernelError(Errno.EFAULT)         # vma_to_resize: one VMA only
+    vma_to_resize(task, mm, vma, old_len, new_len)
+    if vma.end == addr + old_len and _grow_in_place(mm, vma, addr, old_len, new_len):
+        return addr                            # vma_expandable: the area grows in place
     if not flags & MREMAP_MAYMOVE:
         raise KernelError(Errno.ENOMEM)
+    check_move_map_count(mm)
+    mm.split_range(addr, addr + old_len)
+    vma = mm.vma_containing(addr)
     target = mm.get_unmapped_area(new_len)
     if not target:
         raise KernelError(Errno.ENOMEM)
-    return move_vma(mm, vma, addr, old_len, target, new_len)
+    mm.split_range(addr, addr + old_len)
+    return move_vma(mm, mm.vma_containing(addr), addr, old_len, target, new_len)

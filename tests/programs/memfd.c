@@ -72,6 +72,14 @@ int main(void) {
 
     ftruncate(fd, 100);
     printf("after shrink: size %ld, tail byte %d\n", (long)lseek(fd, 0, SEEK_END), m[99]);
+    int busy = mfd("busy", MFD_ALLOW_SEALING);
+    ftruncate(busy, 4096);
+    char *bm = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, busy, 0);
+    SHOW("seal write with a writable mapping", fcntl(busy, F_ADD_SEALS, F_SEAL_WRITE));
+    if (fork() == 0) _exit(0);                  /* the child's copy of the mapping goes too */
+    wait(NULL);
+    munmap(bm, 4096);
+    SHOW("seal write after munmap", fcntl(busy, F_ADD_SEALS, F_SEAL_WRITE));
     munmap(m, 8192);
 
     printf("seals: %d\n", fcntl(fd, F_GET_SEALS));

@@ -10,9 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
 #ifndef MAP_SHARED_VALIDATE
 #define MAP_SHARED_VALIDATE 0x03
 #endif
@@ -24,7 +27,7 @@ static const char *name(int e) {
     switch (e) {
     case 0: return "ok"; case EINVAL: return "EINVAL"; case ENOMEM: return "ENOMEM";
     case EACCES: return "EACCES"; case EOPNOTSUPP: return "EOPNOTSUPP"; case EBADF: return "EBADF";
-    case ENODEV: return "ENODEV"; case EBUSY: return "EBUSY";
+    case ENODEV: return "ENODEV"; case EBUSY: return "EBUSY"; case EOVERFLOW: return "EOVERFLOW";
     default: return strerror(e);
     }
 }
@@ -181,6 +184,8 @@ int main(void) {
     /* MAP_SHARED|MAP_SYNC: 6.1 ignores MAP_SYNC, later kernels refuse it; not compared. */
     MCHECK("anonymous SHARED_VALIDATE", mmap(NULL, pg, PROT_READ, MAP_SHARED_VALIDATE | MAP_ANONYMOUS, -1, 0));
     MCHECK("anonymous SHARED|GROWSDOWN", mmap(NULL, pg, PROT_READ, MAP_SHARED | MAP_ANONYMOUS | MAP_GROWSDOWN, -1, 0));
+    MCHECK("offset past MAX_LFS_FILESIZE", mmap(NULL, pg, PROT_READ, MAP_PRIVATE, rw, (off_t)0x7ffffffffffff000LL));
+    MCHECK("negative offset", mmap(NULL, pg, PROT_READ, MAP_SHARED, rw, (off_t)-4096));
     int dir = open("/tmp", O_RDONLY);
     MCHECK("a directory", mmap(NULL, pg, PROT_READ, MAP_PRIVATE, dir, 0));
     int pfd[2];
@@ -195,6 +200,20 @@ int main(void) {
     if (fork() == 0) { zp[0] = 42; _exit(0); }
     wait(&st);
     printf("/dev/zero shared: %d\n", zp[0]);
+
+    /* LTP's checkpoints: a child sleeps on a futex in a shared file page until woken */
+    int cfd = open(path, O_RDWR);
+    unsigned *fx = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED, cfd, 0);
+    fx[0] = 0;
+    pid = fork();
+    if (pid == 0) {
+        long r = syscall(SYS_futex, fx, FUTEX_WAIT, 0, NULL, NULL, 0);
+        _exit(r == 0 ? 7 : 1);
+    }
+    while (syscall(SYS_futex, fx, FUTEX_WAKE, 1, NULL, NULL, 0) != 1)
+        usleep(1000);                               /* until the child sleeps there */
+    waitpid(pid, &st, 0);
+    printf("futex checkpoint: child status %d\n", WEXITSTATUS(st));
 
     unlink(path);
     return 0;

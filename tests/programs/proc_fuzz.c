@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,6 +32,8 @@ static void bad(const char *what, const char *path) {
     }
 }
 
+static void keep_stale(const char *path);
+
 static void walk(const char *path, int depth) {
     DIR *d = opendir(path);
     dirs++;
@@ -44,6 +47,8 @@ static void walk(const char *path, int depth) {
         snprintf(child, sizeof child, "%s/%s", path, e->d_name);
         struct stat st;
         if (lstat(child, &st) < 0) { bad("lstat", child); continue; }
+        if (depth == 0 && e->d_name[0] >= '1' && e->d_name[0] <= '9' && rand() % 3 == 0)
+            keep_stale(child);
         if (S_ISLNK(st.st_mode)) {
             links++;
             if (readlink(child, buf, sizeof buf) < 0) bad("readlink", child);
@@ -68,6 +73,37 @@ static void *thread_main(void *arg) {
     return NULL;
 }
 
+static void *short_thread(void *arg) { return arg; }
+
+/* Directories of tasks seen in earlier rounds, kept open: read again after the task may
+ * have exited (a stale directory must answer ENOENT, never crash). */
+#define STALE 16
+static int stale[STALE], nstale;
+
+static void probe_stale(void) {
+    static const char *names[] = {"cmdline", "comm", "cwd", "environ", "exe", "fd", "maps",
+                                  "root", "stat", "statm", "status", "task", NULL};
+    char buf[4096];
+    for (int i = 0; i < nstale; i++) {
+        for (const char **n = names; *n; n++) {
+            struct stat st;
+            if (fstatat(stale[i], *n, &st, AT_SYMLINK_NOFOLLOW) < 0) { bad("fstatat", *n); continue; }
+            if (readlinkat(stale[i], *n, buf, sizeof buf) < 0 && errno != EINVAL) bad("readlinkat", *n);
+            int fd = openat(stale[i], *n, O_RDONLY);
+            if (fd < 0) { bad("openat", *n); continue; }
+            while (read(fd, buf, sizeof buf) > 0) {}
+            close(fd);
+        }
+        if (syscall(217, stale[i], buf, sizeof buf) < 0) bad("getdents64", "stale");
+    }
+}
+
+static void keep_stale(const char *path) {
+    if (nstale == STALE) { close(stale[0]); memmove(stale, stale + 1, sizeof stale[0] * --nstale); }
+    int fd = open(path, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) stale[nstale++] = fd;
+}
+
 int main(int argc, char **argv) {
     int rounds = argc > 1 ? atoi(argv[1]) : 3;
     pthread_t t;
@@ -75,12 +111,21 @@ int main(int argc, char **argv) {
     pid_t zombie = fork();
     if (zombie == 0) _exit(1);                      /* reaped only at the end */
     pid_t parent = getpid();
+    pid_t lonely = fork();
+    if (lonely == 0) {                              /* a leader that exits before its thread */
+        pthread_t lt;
+        pthread_create(&lt, NULL, thread_main, NULL);
+        syscall(SYS_exit, 0);
+    }
     pid_t churn = fork();
     if (churn == 0) {                               /* children that come and go */
         while (getppid() == parent) {               /* ... until the walker is gone */
             pid_t c = fork();
             if (c == 0) {
                 if (fork() == 0) _exit(0);          /* a grandchild, reparented */
+                pthread_t st;                        /* and a thread that comes and goes */
+                pthread_create(&st, NULL, short_thread, NULL);
+                pthread_join(st, NULL);
                 _exit(0);
             }
             waitpid(c, NULL, 0);
@@ -90,7 +135,10 @@ int main(int argc, char **argv) {
     for (int i = 0; i < rounds; i++) {
         walk("/proc", 0);
         walk("/proc/self", 0);
+        probe_stale();
     }
+    kill(lonely, SIGKILL);
+    waitpid(lonely, NULL, 0);
     kill(churn, SIGKILL);
     waitpid(churn, NULL, 0);
     waitpid(zombie, NULL, 0);

@@ -18,4 +18,10 @@ int main(int c, char **v){
   printf("link has #: %s deleted: %s\n", strchr(l, '#') ? "yes" : "no", strstr(l, "(deleted)") ? "yes" : "no");
   FILE *f = tmpfile(); fputs("x", f); rewind(f); printf("tmpfile: %c\n", fgetc(f));
   printf("F_GETFL has O_TMPFILE: %s\n", (fcntl(fd, F_GETFL) & O_TMPFILE) == O_TMPFILE ? "yes" : "no");
+  char name[4096]; snprintf(name, sizeof name, "%s/linked", v[1]);
+  printf("linkat /proc/self/fd: %s\n", linkat(AT_FDCWD, p, AT_FDCWD, name, AT_SYMLINK_FOLLOW) < 0 ? strerror(errno) : "ok");
+  fstat(fd, &st); printf("nlink now %ld\n", (long)st.st_nlink);
+  char b2[16] = {0}; int lf = open(name, O_RDONLY); read(lf, b2, 15); printf("linked reads: %s\n", b2); unlink(name);
+  int ex = open(v[1], O_TMPFILE|O_RDWR|O_EXCL, 0600); snprintf(p, sizeof p, "/proc/self/fd/%d", ex);
+  printf("linkat O_EXCL tmpfile: %s\n", linkat(AT_FDCWD, p, AT_FDCWD, name, AT_SYMLINK_FOLLOW) < 0 ? strerror(errno) : "ok");
   return 0; }

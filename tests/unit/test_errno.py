@@ -51,3 +51,4 @@ def test_every_errno_the_code_raises_exists():
         used.update(re.findall(r"\bErrno\.(E[A-Z0-9]+)\b", source.read_text()))
     assert used
     assert not sorted(name for name in used if name not in Errno.__members__)
+

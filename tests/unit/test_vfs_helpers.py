@@ -22,6 +22,7 @@ class FakeMm:
     def __init__(self):
         self.mem = bytearray(SIZE)
         self.exe_path = "/bin/prog"
+        self.exe_file = None         # make_task opens /bin/prog as the running executable
         self.brk = BASE + 4096       # bump allocator for test buffers
 
     def _check(self, addr, n):
@@ -70,6 +71,11 @@ def make_task(root_dir, cwd=None):
     task.fs = FsStruct.initial(vfs, cwd or str(root_dir))
     task.files = FilesStruct()
     kernel.tasks[100] = task
+    try:
+        from glasskernel.fs.open import do_filp_open
+        task.mm.exe_file = do_filp_open(task, AT_FDCWD, task.mm.exe_path, 0, 0)
+    except KernelError:
+        pass                         # a root without /bin/prog: /proc/self/exe is ENOENT
     return task
 
 

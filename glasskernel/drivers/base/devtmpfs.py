@@ -8,6 +8,7 @@ import os
 from glasskernel.drivers.char.mem import MEM_DEVICES, MEM_MAJOR, memory_open
 from glasskernel.drivers.tty.tty_io import open_dev_tty
 from glasskernel.fs.libfs import DeviceNode, SimpleDir, SimpleLink
+from glasskernel.mm.shmem_fs import ShmDir
 
 TTYAUX_MAJOR = 5
 
@@ -26,6 +27,7 @@ class DevRoot(SimpleDir):
         for fd, name in enumerate(("stdin", "stdout", "stderr")):
             entries[name] = _link(sb, name, f"/proc/self/fd/{fd}")
         entries["fd"] = _link(sb, "fd", "/proc/self/fd")
+        entries["shm"] = lambda parent: ShmDir(sb, "shm", parent)   # tmpfs for shm_open
         return entries
 
 

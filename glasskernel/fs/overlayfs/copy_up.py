@@ -8,7 +8,7 @@ import os
 import stat as pystat
 
 from glasskernel.fs.internal import host_errors
-from glasskernel.fs.overlayfs.layer import chmod_fd, copy_sparse
+from glasskernel.fs.overlayfs.layer import chmod_fd, copy_sparse, fd_path
 from glasskernel.uapi.errno import Errno, KernelError
 
 
@@ -70,6 +70,16 @@ def _copy_attrs(pfd: int, name: str, st: os.stat_result) -> None:
     if not pystat.S_ISLNK(st.st_mode):
         set_mode_at(pfd, name, pystat.S_IMODE(st.st_mode))
     os.utime(name, ns=(st.st_atime_ns, st.st_mtime_ns), dir_fd=pfd, follow_symlinks=False)
+
+
+def copy_root_attrs(lower, upper) -> None:
+    """The upper root starts with the lower root's owner, mode and times, as a copy-up
+    would have given it (it is made fresh, not copied up)."""
+    st = os.fstat(lower.root_fd)
+    if os.geteuid() == 0:
+        os.chown(fd_path(upper.root_fd), st.st_uid, st.st_gid)
+    chmod_fd(upper.root_fd, pystat.S_IMODE(st.st_mode))
+    os.utime(fd_path(upper.root_fd), ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
 def set_mode_at(pfd: int, name: str, mode: int) -> None:

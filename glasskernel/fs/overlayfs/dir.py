@@ -5,20 +5,51 @@ ENOTEMPTY, EISDIR...); these functions only make the change, through the parent'
 descriptor (never a host path), and keep the whiteout, opaque and pinned-dentry
 bookkeeping right.
 """
+import errno
 import itertools
 import os
 
 from glasskernel.fs.internal import child_path, host_errors
 from glasskernel.fs.overlayfs.copy_up import copy_up, copy_up_tree, set_mode_at
-from glasskernel.fs.overlayfs.layer import HOST_RENAME_EXCHANGE, renameat2
+from glasskernel.fs.overlayfs.layer import HOST_RENAME_EXCHANGE, fd_path, renameat2
+from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import RENAME_EXCHANGE
-from glasskernel.uapi.stat import S_IALLUGO, S_IFMT
+from glasskernel.uapi.stat import S_IALLUGO, S_IFDIR, S_IFLNK, S_IFMT, S_ISGID, S_IXGRP
 
 
 def _upper_child(parent, name: str):
     """Copy up ``parent`` and return the guest path of its child ``name``."""
     copy_up(parent)
     return child_path(parent.path, name)
+
+
+def inode_init_owner(parent, task, mode: int):
+    """inode_init_owner: (uid, gid, mode) of a new inode made by ``task`` in ``parent``.
+
+    The owner is the caller's fs uid; the group is the directory's if it is set-group-ID
+    (and a new directory inherits that bit), else the caller's fs gid; a file may not
+    keep a set-group-ID bit for a group its creator is not in. uid is None when the
+    host user we run as could not give the file away (not root): the host's own
+    defaults are then the same ids.
+    """
+    cred = task.cred
+    uid, gid = cred.fsuid, cred.fsgid
+    pst = parent.shown_stat()
+    if pst.st_mode & S_ISGID:
+        gid = pst.st_gid
+    if (mode & S_IFMT) == S_IFDIR:
+        if pst.st_mode & S_ISGID:
+            mode |= S_ISGID
+    elif ((mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) and cred.fsuid != 0
+            and gid != cred.fsgid and gid not in cred.groups):
+        mode &= ~S_ISGID
+    return (uid if os.geteuid() == 0 else None), gid, mode & S_IALLUGO
+
+
+def _set_owner_mode(pfd: int, name: str, uid, gid: int, mode: int) -> None:
+    if uid is not None:
+        os.chown(name, uid, gid, dir_fd=pfd, follow_symlinks=False)
+    set_mode_at(pfd, name, mode)
 
 
 def ovl_create(parent, task, name: str, mode: int):
@@ -28,6 +59,9 @@ def ovl_create(parent, task, name: str, mode: int):
         fd = os.open(last, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC,
                      0o600, dir_fd=pfd)
         try:
+            uid, gid, mode = inode_init_owner(parent, task, mode)
+            if uid is not None:
+                os.fchown(fd, uid, gid)
             os.fchmod(fd, mode)
         finally:
             os.close(fd)
@@ -36,19 +70,22 @@ def ovl_create(parent, task, name: str, mode: int):
 
 
 def ovl_tmpfile(parent, task, mode: int, flags: int):
-    """ovl_tmpfile: an upper file made under a private name and unlinked at once; the
-    File and its (deleted, pinned) dentry are all that reach it, as "/DIR/#INO"."""
+    """ovl_tmpfile: the host's own O_TMPFILE file in the upper directory (linkat can give
+    it a name unless O_EXCL), or, where the host file system has none, a file made under a
+    private name and unlinked at once. The File and its (deleted, pinned) dentry are all
+    that reach it, as "/DIR/#INO"."""
     from glasskernel.fs.overlayfs.file import HostInode, OvlFile
     from glasskernel.fs.overlayfs.inode import OvlDentry
-    from glasskernel.uapi.fcntl import O_ACCMODE, O_WRONLY
+    from glasskernel.uapi.fcntl import O_ACCMODE, O_EXCL, O_WRONLY
     copy_up(parent)
     ofs = parent.ofs
     acc = os.O_WRONLY if flags & O_ACCMODE == O_WRONLY else os.O_RDWR
+    acc |= os.O_EXCL if flags & O_EXCL else 0
     with host_errors(), ofs.upper.parent(child_path(parent.path, "x")) as (pfd, _):
-        name = f".gk-tmpfile-{os.getpid()}-{next(_tmp_names)}"
-        fd = os.open(name, os.O_CREAT | os.O_EXCL | acc | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
-                     dir_fd=pfd)
-        os.unlink(name, dir_fd=pfd)
+        fd = _host_tmpfile(pfd, acc)
+        uid, gid, mode = inode_init_owner(parent, task, mode)
+        if uid is not None:
+            os.fchown(fd, uid, gid)
         os.fchmod(fd, mode)
     ino = os.fstat(fd).st_ino
     dentry = OvlDentry(parent.vfs, ofs, f"#{ino}", parent, child_path(parent.path, f"#{ino}"),
@@ -62,12 +99,25 @@ def ovl_tmpfile(parent, task, mode: int, flags: int):
 _tmp_names = itertools.count()
 
 
+def _host_tmpfile(dirfd: int, acc: int) -> int:
+    try:
+        return os.open(".", os.O_TMPFILE | acc | os.O_CLOEXEC, 0o600, dir_fd=dirfd)
+    except OSError as err:
+        if err.errno not in (errno.EOPNOTSUPP, errno.EISDIR):
+            raise
+    name = f".gk-tmpfile-{os.getpid()}-{next(_tmp_names)}"
+    fd = os.open(name, os.O_CREAT | os.O_EXCL | (acc & ~os.O_EXCL) | os.O_NOFOLLOW | os.O_CLOEXEC,
+                 0o600, dir_fd=dirfd)
+    os.unlink(name, dir_fd=dirfd)
+    return fd
+
+
 def ovl_mkdir(parent, task, name: str, mode: int):
     """ovl_mkdir: an upper directory, opaque if it replaces a deleted lower entry."""
     path = _upper_child(parent, name)
     with host_errors(), parent.ofs.upper.parent(path) as (pfd, last):
         os.mkdir(last, 0o700, dir_fd=pfd)
-        set_mode_at(pfd, last, mode)
+        _set_owner_mode(pfd, last, *inode_init_owner(parent, task, mode | S_IFDIR))
     parent.ofs.claim(path, is_dir=True)
     return parent.lookup(task, name)
 
@@ -77,7 +127,7 @@ def ovl_mknod(parent, task, name: str, mode: int) -> None:
     path = _upper_child(parent, name)
     with host_errors(), parent.ofs.upper.parent(path) as (pfd, last):
         os.mknod(last, (mode & S_IFMT) | 0o600, dir_fd=pfd)
-        set_mode_at(pfd, last, mode & S_IALLUGO)
+        _set_owner_mode(pfd, last, *inode_init_owner(parent, task, mode))
     parent.ofs.claim(path, is_dir=False)
 
 
@@ -86,12 +136,25 @@ def ovl_symlink(parent, task, name: str, target: str) -> None:
     path = _upper_child(parent, name)
     with host_errors(), parent.ofs.upper.parent(path) as (pfd, last):
         os.symlink(target, last, dir_fd=pfd)
+        uid, gid, _mode = inode_init_owner(parent, task, S_IFLNK | 0o777)
+        if uid is not None:
+            os.chown(last, uid, gid, dir_fd=pfd, follow_symlinks=False)
     parent.ofs.claim(path, is_dir=False)
 
 
 def ovl_link(parent, task, old, name: str) -> None:
-    """ovl_link: hard-link the (copied-up) upper inode of ``old``."""
+    """ovl_link: hard-link the (copied-up) upper inode of ``old``; an unlinked ``old``
+    (linkat of /proc/self/fd/N) is linked through its pinned host object, which the host
+    allows only for an O_TMPFILE file made without O_EXCL (ENOENT otherwise)."""
     ofs = parent.ofs
+    if old.deleted:
+        if not old.inode.upper:
+            raise KernelError(Errno.ENOENT)
+        path = _upper_child(parent, name)
+        with host_errors(), ofs.upper.parent(path) as (nfd, newname):
+            os.link(fd_path(old.inode.fd), newname, dst_dir_fd=nfd, follow_symlinks=True)
+        ofs.claim(path, is_dir=False)
+        return
     copy_up(old)
     path = _upper_child(parent, name)
     with host_errors(), ofs.upper.parent(old.path) as (ofd, oldname), \

@@ -9,9 +9,12 @@ reached (fchmod, /proc/self/fd/N, execveat(fd, "", AT_EMPTY_PATH)), never by its
 import os
 import weakref
 
+FALLOC_FL_KEEP_SIZE = 0x01
+
 from glasskernel.fs.file_table import HostFile
 from glasskernel.fs.overlayfs.copy_up import set_mode_at
-from glasskernel.fs.overlayfs.layer import chmod_fd, fd_path
+from glasskernel.fs.internal import host_errors
+from glasskernel.fs.overlayfs.layer import chmod_fd, fd_path, host_fallocate
 from glasskernel.uapi.errno import Errno, KernelError
 
 
@@ -34,6 +37,15 @@ class OvlFile(HostFile):
         n = super().write_at(data, pos)
         ofs.used += (os.fstat(self.host_fd).st_blocks - before.st_blocks) * 512
         return n
+
+    def fallocate(self, mode: int, offset: int, length: int) -> None:
+        """The host file system's fallocate, the blocks it adds charged to the quota."""
+        before = os.fstat(self.host_fd).st_blocks
+        if (not mode or mode == FALLOC_FL_KEEP_SIZE) and length > self.dentry.ofs.room():
+            raise KernelError(Errno.ENOSPC)
+        with host_errors():
+            host_fallocate(self.host_fd, mode, offset, length)
+        self.dentry.ofs.used += (os.fstat(self.host_fd).st_blocks - before) * 512
 
     def truncate(self, length: int) -> None:
         before = os.fstat(self.host_fd).st_blocks

@@ -100,20 +100,21 @@ class OvlDentry(Dentry):
         return self.lower and not self.deleted and not self.ofs.is_opaque(self.path)
 
     def stat(self):
-        """Attributes of the visible layer; a merged directory shows the lower one's.
-
-        The upper copy of a directory only exists to hold new entries (the upper root is
-        a fresh temporary directory), so its mode, link count and times would be noise.
-        """
+        """Attributes of the visible layer (see shown_stat for a merged directory)."""
         return StatResult.from_host(self.shown_stat())
 
     def shown_stat(self):
-        """The host's os.stat_result behind ``stat`` (no conversion)."""
+        """The host's os.stat_result behind ``stat`` (no conversion).
+
+        A merged directory keeps the lower one's identity (device, inode, link count)
+        with the upper copy's attributes: copy-up gave it lower's, and chmod, chown and
+        utimes change them there.
+        """
         st = self.real()[1]
         if pystat.S_ISDIR(st.st_mode) and self.lower_dir_visible():
             lower = self.ofs.lower_lstat(self.path)
-            if lower is not None and pystat.S_ISDIR(lower.st_mode):
-                st = lower
+            if lower is not None and pystat.S_ISDIR(lower.st_mode) and lower is not st:
+                st = _merged_dir_stat(st, lower)
         return st
 
     def permission(self, mask: int, cred=None) -> None:
@@ -274,6 +275,16 @@ class OvlDentry(Dentry):
 
     def rename(self, task, old, new_dir, new_name, new, flags):
         ovl_dir.ovl_rename(self, task, old, new_dir, new_name, new, flags)
+
+
+def _merged_dir_stat(upper, lower) -> os.stat_result:
+    """Upper's attributes under lower's identity (ovl_getattr for a merged directory)."""
+    return os.stat_result(
+        (upper.st_mode, lower.st_ino, lower.st_dev, lower.st_nlink, upper.st_uid, upper.st_gid,
+         upper.st_size, upper.st_atime, upper.st_mtime, upper.st_ctime),
+        {"st_atime_ns": upper.st_atime_ns, "st_mtime_ns": upper.st_mtime_ns,
+         "st_ctime_ns": upper.st_ctime_ns, "st_blksize": upper.st_blksize,
+         "st_blocks": upper.st_blocks, "st_rdev": upper.st_rdev})
 
 
 def _scan(layer, path: str, seen: dict, visible) -> None:

@@ -208,6 +208,12 @@ def renameat2(olddirfd: int, oldname: str, newdirfd: int, newname: str, flags: i
         _raise_errno(oldname)
 
 
+def host_fallocate(fd: int, mode: int, offset: int, length: int) -> None:
+    """fallocate(2) with its mode bits (os.posix_fallocate has none)."""
+    if _libc.fallocate(fd, mode, ctypes.c_int64(offset), ctypes.c_int64(length)) < 0:
+        _raise_errno("fallocate")
+
+
 def chmod_fd(fd: int, mode: int) -> None:
     """chmod the inode behind an O_PATH descriptor (fchmod refuses O_PATH ones)."""
     os.chmod(fd_path(fd), mode)

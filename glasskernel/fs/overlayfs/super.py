@@ -15,6 +15,7 @@ import stat
 import weakref
 
 from glasskernel.fs.internal import host_errors
+from glasskernel.fs.overlayfs.copy_up import copy_root_attrs
 from glasskernel.fs.overlayfs.layer import Layer
 from glasskernel.fs.overlayfs.workdir import make_upper, remove_upper
 from glasskernel.uapi.errno import Errno, KernelError
@@ -33,6 +34,7 @@ class OverlayFs:
         self.lower = Layer(self.lower_root)
         self.upper_root, self._lock_fd, base = make_upper()
         self.upper = Layer(self.upper_root)
+        copy_root_attrs(self.lower, self.upper)
         self.whiteouts = set()    # guest paths whose lower entry is deleted
         self.opaque = set()       # guest paths of upper dirs that hide the lower dir below
         self._lower_stats = {}    # guest path -> lower layer's lstat result (or None)

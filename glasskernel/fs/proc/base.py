@@ -5,7 +5,8 @@ exe, cwd and root are *magic links*: following them jumps to a dentry of the gue
 """
 import dataclasses
 
-from glasskernel.fs.libfs import SimpleFile, SimpleLink
+from glasskernel.fs.proc_namespace import proc_mounts
+from glasskernel.fs.libfs import SimpleFile, SimpleLink, StoreFile
 from glasskernel.fs.proc import array, task_mmu
 from glasskernel.fs.proc.fd import FdDir
 from glasskernel.fs.proc.internal import (PidEntryDir, all_tasks, get_proc_task, pid_vnr,
@@ -44,6 +45,10 @@ class PidDir(PidEntryDir):
             if name == "stat" and not self.whole:
                 render = array.proc_tid_stat
             return _file(sb, name, pid, render, mode)
+        if name == "oom_score_adj":
+            return lambda parent: StoreFile(
+                sb, name, parent, lambda t: oom_score_adj_read(get_proc_task(t, pid)),
+                lambda t, data: oom_score_adj_write(t, get_proc_task(t, pid), data))
         if name == "exe":
             return _magic(sb, "exe", pid, _exe_target, _exe_text)
         if name in ("cwd", "root"):
@@ -74,8 +79,44 @@ _PID_FILES = {
     "stat": (array.proc_tgid_stat, 0o100444),
     "statm": (task_mmu.proc_pid_statm, 0o100444),
     "maps": (task_mmu.proc_pid_maps, 0o100444),
+    "mounts": (lambda target: proc_mounts(target), 0o100444),
+    "oom_score": (lambda target: f"{proc_oom_score(target)}\n".encode(), 0o100444),
 }
-_PID_ENTRY_NAMES = sorted([*_PID_FILES, "exe", "cwd", "root", "fd", "task"])
+_PID_ENTRY_NAMES = sorted([*_PID_FILES, "exe", "cwd", "root", "fd", "task", "oom_score_adj"])
+
+
+def proc_oom_score(target) -> int:
+    """proc_oom_score: badness in thousandths of RAM, shifted by 1000 and scaled by 2/3
+    (C's truncating division); 0 for a task the OOM killer would never pick."""
+    from glasskernel.mm.oom_kill import oom_badness
+    phys = getattr(target.kernel, "phys", None)
+    total = phys.total_pages if phys is not None else 1
+    badness = oom_badness(target, total) if target.mm is not None else None
+    if badness is None:
+        return 0
+    share = abs(badness) * 1000 // total
+    return (1000 + (share if badness >= 0 else -share)) * 2 // 3
+
+
+def oom_score_adj_read(target) -> bytes:
+    return f"{getattr(target.signal, 'oom_score_adj', 0) if target.signal else 0}\n".encode()
+
+
+def oom_score_adj_write(writer, target, data: bytes) -> None:
+    """oom_score_adj_write: an integer in -1000..1000 (EINVAL otherwise); lowering it
+    takes privilege (EACCES), as CAP_SYS_RESOURCE does."""
+    try:
+        value = int(data.strip() or b"x")
+    except ValueError:
+        raise KernelError(Errno.EINVAL) from None
+    if not -1000 <= value <= 1000:
+        raise KernelError(Errno.EINVAL)
+    sig = target.signal
+    if sig is None:
+        raise KernelError(Errno.ESRCH)
+    if value < sig.oom_score_adj and writer.cred.euid != 0:
+        raise KernelError(Errno.EACCES)
+    sig.oom_score_adj = value
 
 
 class TaskDir(PidEntryDir):
@@ -123,18 +164,20 @@ def _magic(sb, name, pid, target, text):
                                      lambda t: text(get_proc_task(t, pid)))
 
 
-def _exe_text(target) -> str:
-    path = getattr(target.mm, "exe_path", None) if target.mm is not None else None
-    if not path:
+def _exe_file(target):
+    """The running executable's File (mm->exe_file); ENOENT once the mm is gone."""
+    exe = target.mm.exe_file if target.mm is not None else None
+    if exe is None:
         raise KernelError(Errno.ENOENT)
-    return path
+    return exe
+
+
+def _exe_text(target) -> str:
+    """readlink: d_path of the executable, " (deleted)" once its name is gone."""
+    return _exe_file(target).path
 
 
 def _exe_target(target):
-    """proc_exe_link: the running executable, looked up again in the guest tree."""
-    from glasskernel.fs.namei import Nameidata, walk
-    path = _exe_text(target)                 # ENOENT once the mm is gone (a zombie)
-    if target.fs is None:
-        raise KernelError(Errno.ENOENT)
-    nd = Nameidata(target)
-    return walk(nd, nd.root, path, follow_last=True)
+    """proc_exe_link: the very file being run (its pinned dentry), not a new lookup of
+    its name, which may since name something else."""
+    return _exe_file(target).dentry

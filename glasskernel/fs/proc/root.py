@@ -8,6 +8,7 @@ can be looked up, listed or not.
 from glasskernel.fs.libfs import SimpleDir, SimpleFile, SimpleLink
 from glasskernel.fs.proc import sysinfo
 from glasskernel.fs.proc.base import pid_dir
+from glasskernel.fs.proc.proc_sysctl import proc_sys_entry
 from glasskernel.fs.proc.internal import (find_task_by_vpid, pid_vnr, tgid_vnr, viewer_of,
                                           visible_leaders)
 from glasskernel.uapi.errno import Errno, KernelError
@@ -45,15 +46,20 @@ class ProcRoot(SimpleDir):
         sb = self.sb
         if name in _GLOBAL_FILES:
             return _global_file(sb, name, _GLOBAL_FILES[name])
+        if name == "sys":
+            return proc_sys_entry(sb)
         if name == "self":
             return lambda parent: SimpleLink(sb, "self", parent, _self_text)
         if name == "thread-self":
             return lambda parent: SimpleLink(sb, "thread-self", parent, _thread_self_text)
+        if name == "mounts":          # proc_symlink("mounts", NULL, "self/mounts")
+            return lambda parent: SimpleLink(sb, "mounts", parent, lambda t: "self/mounts")
         return None
 
     def named_children(self) -> dict:
         """The entries that are not pids: global files, self and thread-self."""
-        return {name: self.named_entry(name) for name in (*_GLOBAL_FILES, "self", "thread-self")}
+        return {name: self.named_entry(name)
+                for name in (*_GLOBAL_FILES, "mounts", "self", "thread-self", "sys")}
 
     def children(self, task) -> dict:
         entries = self.named_children()

@@ -92,7 +92,28 @@ def proc_stat(viewer) -> bytes:
 
 
 def proc_meminfo(viewer) -> bytes:
-    """meminfo_proc_show: the host's numbers (the guest's memory is the host's)."""
+    """meminfo_proc_show: the guest's RAM (--mem), free memory and page cache, no swap;
+    the lines this kernel does not keep are the host's."""
+    phys = getattr(viewer.kernel, "phys", None)
+    data = _host_meminfo()
+    if phys is None or not hasattr(phys, "free_pages"):
+        return data
+    kb = lambda pages: pages * (os.sysconf("SC_PAGE_SIZE") >> 10)   # noqa: E731
+    free = kb(phys.free_pages())
+    cached = kb(phys.page_cache.count)
+    ours = {b"MemTotal": kb(phys.total_pages), b"MemFree": free, b"MemAvailable": free + cached,
+            b"Buffers": 0, b"Cached": cached, b"SwapCached": 0, b"Shmem": 0, b"SReclaimable": 0,
+            b"SwapTotal": 0, b"SwapFree": 0}
+    lines = []
+    for line in data.splitlines(keepends=True):
+        name = line.split(b":", 1)[0]
+        if name in ours:
+            line = (name + b":").ljust(16) + b"%8d kB\n" % ours[name]
+        lines.append(line)
+    return b"".join(lines)
+
+
+def _host_meminfo() -> bytes:
     try:
         with open("/proc/meminfo", "rb") as f:
             data = f.read()

@@ -53,6 +53,7 @@ DECODERS = {
     "ioctl": dec_ioctl,
     "brk": mm.dec_brk, "mmap": mm.dec_mmap, "munmap": mm.dec_munmap,
     "mprotect": mm.dec_mprotect, "mremap": mm.dec_mremap, "madvise": mm.dec_madvise,
+    "msync": mm.dec_msync, "memfd_create": mm.dec_memfd_create,
     "arch_prctl": proc.dec_arch_prctl, "set_tid_address": proc.dec_set_tid_address,
     "set_robust_list": proc.dec_set_robust_list, "rseq": proc.dec_rseq,
     "uname": proc.dec_uname, "getgroups": proc.dec_getgroups, "sysinfo": proc.dec_sysinfo,

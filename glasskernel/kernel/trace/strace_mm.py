@@ -4,7 +4,7 @@ Mirrors strace's src/mem.c (mmap, munmap, mprotect, mremap, madvise, brk). Calls
 address print it in hex, like strace's RVAL_HEX.
 """
 from glasskernel.kernel.trace.strace_util import (
-    Call, fmt_addr, fmt_flags, fmt_hex, fmt_xval, table_of)
+    Call, fmt_addr, fmt_cstring, fmt_flags, fmt_hex, fmt_xval, table_of)
 from glasskernel.uapi.mman import MAP_HUGE_MASK, MAP_HUGE_SHIFT, Madv, MapFlag, MremapFlag, Prot
 
 PROT_FLAGS = table_of(Prot, "PROT_READ", "PROT_WRITE", "PROT_EXEC", "PROT_SEM",
@@ -71,3 +71,15 @@ def dec_madvise(c: Call) -> str:
 
 def dec_brk(c: Call):
     return fmt_addr(c.arg(0)), fmt_hex(c.ret)
+
+
+_MSYNC_FLAGS = ((4, "MS_SYNC"), (1, "MS_ASYNC"), (2, "MS_INVALIDATE"))   # strace's order
+_MFD_FLAGS = ((1, "MFD_CLOEXEC"), (2, "MFD_ALLOW_SEALING"), (4, "MFD_HUGETLB"))
+
+
+def dec_msync(c: Call) -> str:
+    return f"{fmt_addr(c.arg(0))}, {c.arg(1)}, {fmt_flags(c.uint_arg(2), _MSYNC_FLAGS, 'MS_???')}"
+
+
+def dec_memfd_create(c: Call) -> str:
+    return f"{fmt_cstring(c.mem, c.arg(0))}, {fmt_flags(c.uint_arg(1), _MFD_FLAGS, 'MFD_???')}"

@@ -10,6 +10,7 @@ from glasskernel.arch.x86.entry.common import (X86_TRAP_AC, X86_TRAP_BP, X86_TRA
                                                X86_TRAP_DF, X86_TRAP_MF, X86_TRAP_PF, X86_TRAP_UD, X86_TRAP_XF)
 from glasskernel.arch.x86.entry.vsyscall_64 import emulate_vsyscall, in_vsyscall_page
 from glasskernel.mm.memory import VmFault, do_user_addr_fault
+from glasskernel.mm.page_alloc import OutOfMemory
 
 SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV = 4, 5, 7, 8, 11
 ILL_ILLOPN = 2
@@ -19,6 +20,11 @@ BUS_ADRALN = 1
 SEGV_ACCERR = 2
 SI_KERNEL = 0x80
 X86_PF_PROT, X86_PF_USER = 0x1, 0x4
+
+
+# exc_page_fault's answer when no memory could be found (VM_FAULT_OOM): the OOM killer
+# has sent the task SIGKILL, which the way out to user mode delivers; no fault signal.
+VM_FAULT_OOM = "oom"
 
 
 @dataclass
@@ -41,6 +47,8 @@ def exc_page_fault(kernel, task, cr2: int):
     the access was a write is not known (the emulator does not say)."""
     try:
         do_user_addr_fault(task.mm, cr2, kernel.stack_limit(task))
+    except OutOfMemory:
+        return VM_FAULT_OOM
     except VmFault as fault:
         protection = fault.signo == SIGSEGV and fault.si_code == SEGV_ACCERR
         error_code = X86_PF_USER | (X86_PF_PROT if protection else 0)
@@ -85,6 +93,9 @@ def handle_exception(kernel, vector: int) -> bool:
         signal = trap_signal(vector, rip)
     if signal is None:
         return True
+    if signal is VM_FAULT_OOM:
+        task.pending_fault = None
+        return False
     thread = task.thread
     thread.trap_nr, thread.error_code = signal.trapno, signal.error_code
     if signal.trapno == X86_TRAP_PF:

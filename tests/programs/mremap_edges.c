@@ -1,0 +1,25 @@
+/* mremap inside one large mapping: a growth that cannot happen in place fails without
+ * changing anything, and a shrink only unmaps the tail (no single-VMA check). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+static void show(const char *what, void *r) {
+    printf("%-24s %s\n", what, r == MAP_FAILED ? strerror(errno) : "ok");
+}
+
+int main(void) {
+    char *a = mmap(NULL, 64 << 20, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    char *m = a + (32 << 20);
+    show("grow inside", mremap(m, 4096, 8192, 0));
+    show("same size inside", mremap(m, 4096, 2048, 0));
+    show("shrink after a failure", mremap(m, 8192, 4096, 0));
+    show("shrink across a hole", mremap(m, 3 * 4096, 4096, 0));
+    show("grow across the hole", mremap(m, 3 * 4096, 4 * 4096, 0));
+    show("grow at the end", mremap(a + (64 << 20) - 4096, 4096, 8192, 0));
+    show("move", mremap(a, 4096, 1 << 20, MREMAP_MAYMOVE));
+    show("unmapped", mremap(m + 4096, 4096, 8192, MREMAP_MAYMOVE));
+    return 0;
+}
