@@ -3,7 +3,9 @@
     glasskernel run [--root DIR] [--strace[=FILE]] [--env K=V]... [--tree] [--timeline FILE]
                     [--trace-filter PATTERN]... [--deterministic] PROGRAM [ARGS...]
     glasskernel trace [--filter PATTERN]... [-o FILE] [run options] PROGRAM [ARGS...]
-    glasskernel demo
+    glasskernel demo [PROGRAM [ARGS...] | --explain STEP]
+    glasskernel build-emulator
+    glasskernel CMD --help, glasskernel --help, glasskernel --version
 
 `run` exits with the guest's status: its exit code, or 128+N when signal N killed it (the
 shell convention), after printing the shell's message for that signal. `trace` runs the
@@ -14,57 +16,13 @@ import signal as host_signal
 import sys
 from dataclasses import dataclass, field
 
+from glasskernel.cli_usage import (COMMANDS, EXIT_USAGE, HELP_OPTIONS, HelpRequested, UsageError,
+                                   report_usage_error, usage, version)
 from glasskernel.uapi.errno import Errno, KernelError, strerror
 
-USAGE = """usage: glasskernel run [--root DIR] [--strace[=FILE]] [--env K=V]... [--max-tasks N]
-                       [--mem SIZE] [--disk-quota SIZE]
-                       [--tree] [--timeline FILE] [--trace-filter PATTERN]...
-                       [--deterministic] [--break FUNCTION]... [--break-syscall NAME]...
-                       PROGRAM [ARGS...]
-       glasskernel trace [--filter PATTERN]... [-o FILE] [run options] PROGRAM [ARGS...]
-       glasskernel demo [PROGRAM [ARGS...] | --explain STEP]
-       glasskernel build-emulator
-
-Runs a static x86-64 Linux program on glasskernel's own process kernel.
-  --root DIR       use DIR as the guest's root (default: the host's / read-only,
-                   with a private writable layer; the host is never changed)
-  --strace[=FILE]  log every syscall in strace's format (to stderr or FILE)
-  --env K=V        set an environment variable for the guest (repeatable)
-  --max-tasks N    refuse fork/clone with EAGAIN beyond N live tasks (default 4096)
-  --mem SIZE       the guest's RAM (e.g. 512M, 2G; default 4G, or half the host's RAM
-                   if that is less): past it the OOM killer kills the biggest process
-  --disk-quota SIZE  bytes the private writable layer may hold, e.g. 512M or 2G; past
-                   it writes fail with ENOSPC (default: half the free space, 16G at most)
-  --tree           at the end, print the run's process tree to stderr
-  --timeline FILE  record the kernel's trace events and write a timeline to FILE
-                   (an HTML page if FILE ends in .html)
-  --trace-filter PATTERN  record only events whose name matches the glob PATTERN
-                   (repeatable; the process tree is kept regardless)
-  --deterministic  virtual clock and fixed random bytes: the same run, the same trace
-  --break FUNCTION stop in a console when the kernel enters FUNCTION (a glob, e.g.
-                   copy_process; repeatable): current, tasks, regs, bt, ubt, step, continue
-  --break-syscall NAME  the same at the entry of syscall NAME (e.g. clone)
-
-trace: run PROGRAM with the kernel's functions traced, then write what they did in the
-layout of ftrace's function_graph tracer (fork, exec, scheduling, exit, pipes...).
-  --filter PATTERN show only calls whose function matches the glob PATTERN, and
-                   everything they call (repeatable; like set_graph_function)
-  -o FILE          write the graph to FILE (default: stdout, after the program's own
-                   output, starting with the line "# tracer: function_graph")
-  --real-time      use the host's clock and randomness (trace is --deterministic by
-                   default: the same command gives the same trace)
-
-build-emulator: build Unicorn with its per-block exit check inlined (about a minute;
-needs cmake, cc and patch); glasskernel uses that build from then on.
-"""
 EXIT_NOT_FOUND = 127
 EXIT_CANNOT_EXEC = 126
-EXIT_USAGE = 2
 EXIT_INTERNAL = 70
-
-
-class UsageError(Exception):
-    pass
 
 
 @dataclass
@@ -124,8 +82,8 @@ def parse_run_args(args: list, valued: tuple = RUN_VALUED) -> RunOptions:
         elif arg.startswith(tuple(f"{name}=" for name in valued if name.startswith("--"))):
             name, value = arg.split("=", 1)
             _apply_valued(opts, name, value)
-        elif arg in ("-h", "--help"):
-            raise UsageError("")
+        elif arg in HELP_OPTIONS:
+            raise HelpRequested()
         else:
             raise UsageError(f"unknown option {arg}")
         i += 1
@@ -244,11 +202,19 @@ def describe_exec_failure(program: str, err: KernelError) -> tuple:
     return f"glasskernel: {program}: {text}", status
 
 
+# Deaths bash reports in silence (jobs.c: SIGINT always, SIGPIPE as its default build has
+# DONT_REPORT_SIGPIPE): the user pressed Ctrl-C, or the reader of a pipe went away.
+SILENT_SIGNALS = frozenset((host_signal.SIGINT, host_signal.SIGPIPE))
+
+
 def wait_status_to_exit(status: int) -> tuple:
-    """(exit status, message or None) from a wait status, as a shell reports it."""
+    """(exit status, message or None) from a wait status, as bash reports a foreground
+    job: the signal's strsignal() text, except for SILENT_SIGNALS."""
     signo = status & 0x7F
     if signo == 0:
         return (status >> 8) & 0xFF, None
+    if signo in SILENT_SIGNALS:
+        return 128 + signo, None
     message = host_signal.strsignal(signo) or f"Signal {signo}"
     if status & 0x80:
         message += " (core dumped)"
@@ -328,7 +294,7 @@ def attach_breakpoints(kernel, opts: RunOptions) -> None:
     try:
         probe = BreakpointProbe(kernel, opts.breaks, opts.break_syscalls)
     except ValueError as err:
-        raise UsageError(f"--break-syscall: {err}") from None
+        raise UsageError(str(err)) from None
     kernel.tracer.attach(probe)
 
 
@@ -392,26 +358,16 @@ def write_graph(recorder, opts: RunOptions) -> None:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    command = argv[0] if argv and argv[0] in COMMANDS else None
     try:
-        if not argv or argv[0] in ("-h", "--help"):
-            print(USAGE, end="")
-            return 0 if argv else EXIT_USAGE
-        if argv[0] == "run":
-            return cmd_run(argv[1:])
-        if argv[0] == "trace":
-            return cmd_trace(argv[1:])
-        if argv[0] == "demo":
-            from glasskernel.demo import cmd_demo
-            return cmd_demo(argv[1:])
-        if argv[0] == "build-emulator":
-            from glasskernel.arch.x86.emulator_build import cmd_build_emulator
-            return cmd_build_emulator(argv[1:])
-        raise UsageError(f"unknown command {argv[0]}")
+        try:
+            return dispatch(argv)
+        except HelpRequested:
+            print(usage(command), end="")
+            return 0
     except UsageError as err:
-        if str(err):
-            print(f"glasskernel: {err}", file=sys.stderr)
-        print(USAGE, end="", file=sys.stderr)
-        return EXIT_USAGE
+        err.command = err.command or command
+        return report_usage_error(err)
     except KeyboardInterrupt:
         return 128 + 2
     except Exception as exc:                      # never a traceback for the user
@@ -419,6 +375,34 @@ def main(argv=None) -> int:
             raise
         print(f"glasskernel: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_INTERNAL
+
+
+def dispatch(argv: list) -> int:
+    """Run the command argv names; HelpRequested or UsageError for the caller to report."""
+    if not argv:
+        raise UsageError(f"no command given (one of {', '.join(COMMANDS)})")
+    if argv[0] in HELP_OPTIONS:
+        raise HelpRequested()
+    if argv[0] in ("-V", "--version"):
+        print(f"glasskernel {version()}")
+        return 0
+    if argv[0] not in COMMANDS:
+        what = "option" if argv[0].startswith("-") else "command"
+        raise UsageError(f"unknown {what} {argv[0]}")
+    command, args = argv[0], argv[1:]
+    if command == "run":
+        return cmd_run(args)
+    if command == "trace":
+        return cmd_trace(args)
+    if command == "demo":
+        from glasskernel.demo import cmd_demo
+        return cmd_demo(args)
+    if args[:1] and args[0] in HELP_OPTIONS:
+        raise HelpRequested()
+    if args:
+        raise UsageError("build-emulator takes no arguments")
+    from glasskernel.arch.x86.emulator_build import cmd_build_emulator
+    return cmd_build_emulator(args)
 
 
 if __name__ == "__main__":

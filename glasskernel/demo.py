@@ -204,8 +204,18 @@ Every value above comes from this run's trace. See one step in depth with
 
 
 def cmd_demo(args: list) -> int:
+    """demo [PROGRAM [ARGS...] | --explain STEP]: options come before PROGRAM, if any."""
+    from glasskernel.cli_usage import HELP_OPTIONS, HelpRequested, UsageError
+    if args[:1] and args[0] in HELP_OPTIONS:
+        raise HelpRequested()
     if args[:1] == ["--explain"]:
-        return explain_step(args[1] if len(args) > 1 else "")
+        if len(args) != 2:
+            raise UsageError(f"--explain needs one STEP (one of {', '.join(STEP_KEYS)})")
+        return explain_step(args[1])
+    if args[:1] == ["--"]:
+        args = args[1:]
+    elif args[:1] and args[0].startswith("-"):
+        raise UsageError(f"unknown option {args[0]}")
     argv = args or [example_path()]
     sys.stdout.write(INTRO.format(program=os.path.basename(argv[0]), rule=RULE) + "\n")
     sys.stdout.flush()

@@ -91,6 +91,27 @@ def test_signal_death_status(build, toolchain, sig):
     assert harness.signal_message(sig).encode() in g_err, g_err
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGPIPE, signal.SIGHUP, signal.SIGQUIT,
+                                 signal.SIGTERM, signal.SIGKILL, signal.SIGALRM, 40])
+def test_signal_death_message_as_bash(build, sig):
+    """glasskernel reports a signal death as bash reports a foreground job's: nothing for
+    SIGINT and SIGPIPE, the signal's description for the others (bash -c 'prog; :' is
+    the oracle; its non-interactive form adds "line 1: PID" and the command)."""
+    exe = build("signal_self", "musl")
+    bash = subprocess.run(["/bin/bash", "-c", f"{exe} {int(sig)}; :"], capture_output=True,
+                          env=dict(harness.TEST_ENV), timeout=60)
+    out, err, rc = run_glasskernel([exe, str(int(sig))])
+    harness.assert_no_traceback(err)
+    assert rc == 128 + sig
+    assert out == bash.stdout
+    if not bash.stderr:
+        assert err == b"", err
+    else:
+        message = err.decode().strip()
+        assert message and len(err.splitlines()) == 1, err
+        assert message in bash.stderr.decode(), (err, bash.stderr)
+
+
 def test_segv_message(build, toolchain):
     exe = build("segv", toolchain)
     out, err, rc = run_glasskernel([exe])
@@ -123,29 +144,72 @@ def run_cli(*args, timeout=120):
     return proc.stdout, proc.stderr, proc.returncode
 
 
-@pytest.mark.parametrize("args", [
-    [],
-    ["run"],
-    ["run", "--no-such-option", "/bin/busybox"],
-    ["no-such-subcommand"],
-], ids=["no-args", "run-no-program", "bad-option", "bad-subcommand"])
-def test_usage_errors(args):
+@pytest.mark.parametrize("args,command", [
+    ([], None),
+    (["run"], "run"),
+    (["run", "--no-such-option", "/bin/busybox"], "run"),
+    (["trace", "--no-such-option", "/bin/busybox"], "trace"),
+    (["demo", "--no-such-option"], "demo"),
+    (["demo", "--explain"], "demo"),
+    (["build-emulator", "extra"], "build-emulator"),
+    (["run", "--max-tasks", "x", "/bin/true"], "run"),
+    (["run", "--env"], "run"),
+    (["no-such-subcommand"], None),
+    (["--no-such-option"], None),
+], ids=["no-args", "run-no-program", "bad-option", "trace-bad-option", "demo-bad-option",
+        "demo-explain-no-step", "build-emulator-extra", "bad-value", "missing-value",
+        "bad-subcommand", "bad-top-option"])
+def test_usage_errors(args, command):
+    """A usage mistake is one line naming where the help is, exit status 2 (as argparse
+    and getopt programs), never the whole usage text."""
     out, err, rc = run_cli(*args)
     harness.assert_no_traceback(err)
-    assert rc != 0
-    assert rc in (1, 2, 126, 127), rc
+    assert rc == 2, (rc, err)
+    assert out == b""
+    lines = err.decode().splitlines()
+    hint = f"(see glasskernel {command} --help)" if command else "(see glasskernel --help)"
+    assert len(lines) == 1 and lines[0].startswith("glasskernel: "), err
+    assert lines[0].endswith(hint), err
 
 
 def test_help():
     out, err, rc = run_cli("--help")
     harness.assert_no_traceback(err)
     assert rc == 0
-    for option in ("run", "--root", "--strace", "--env"):
+    for option in ("run", "trace", "demo", "build-emulator", "--root", "--strace", "--env"):
         assert option in out.decode()
-    out, err, rc = run_cli("run", "--help")
+
+
+@pytest.mark.parametrize("command,mentions", [
+    ("run", ("--root", "--strace", "--env", "--break")),
+    ("trace", ("--filter", "-o FILE", "--real-time")),
+    ("demo", ("--explain",)),
+    ("build-emulator", ("Unicorn",)),
+])
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_command_help(command, mentions, flag):
+    """`glasskernel CMD --help` prints CMD's usage on stdout and exits 0, for every
+    command (demo used to run a program named --help)."""
+    out, err, rc = run_cli(command, flag)
     harness.assert_no_traceback(err)
-    for option in ("--root", "--strace", "--env"):
-        assert option in (out + err).decode()
+    assert (rc, err) == (0, b"")
+    text = out.decode()
+    assert text.startswith(f"usage: glasskernel {command}")
+    for word in mentions:
+        assert word in text
+    if command == "run":                 # also after other options, before PROGRAM
+        assert run_cli("run", "--strace", "--env", "A=1", flag)[:2] == (out, b"")
+
+
+def test_version():
+    """--version prints the package's version (its metadata, i.e. pyproject.toml's)."""
+    import tomllib
+    from pathlib import Path
+    pyproject = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    for flag in ("--version", "-V"):
+        out, err, rc = run_cli(flag)
+        assert (rc, err) == (0, b"")
+        assert out.decode() == f"glasskernel {pyproject['project']['version']}\n"
 
 
 def test_root_does_not_exist(build, tmp_path):

@@ -18,7 +18,8 @@ from harness import differential
 NO_SHIM_ENV = {**harness.TEST_ENV, "GLASSKERNEL_NO_SHIM": "1"}
 
 
-@pytest.mark.parametrize("program", ["lc_sched", "pipe_atomic", "sig_timer", "lc_fork"])
+@pytest.mark.parametrize("program", ["lc_sched", "pipe_atomic", "sig_timer", "lc_fork",
+                                     "syscall_regs"])
 def test_programs_without_the_shim(build, toolchain, program):
     differential([build(program, toolchain)], env=NO_SHIM_ENV)
 

@@ -1,10 +1,11 @@
 """Interactive shells on a real pseudo-terminal: prompt, Ctrl-C, Ctrl-Z, jobs, fg, exit.
 
 `glasskernel run /bin/busybox sh` and `glasskernel run /bin/bash-static` are driven the way
-a person at a terminal would: type a command and see its output, start `sleep 100` and
-press Ctrl-C (the job dies, the shell lives), start it again and press Ctrl-Z (`jobs` shows
-it stopped), `fg` resumes it and Ctrl-C ends it, and `exit` leaves the terminal's settings
-as they were before glasskernel started.
+a person at a terminal would: type a command and see its output, start a job that runs
+until stopped and press Ctrl-C (the job dies, the shell lives), start it again and press
+Ctrl-Z (`jobs` shows it stopped), `fg` resumes it and Ctrl-C ends it, and `exit` leaves the
+terminal's settings as they were before glasskernel started. Each key is sent once the job
+has said that it runs (never after a sleep, which a busy host can outlast).
 """
 from __future__ import annotations
 
@@ -23,7 +24,12 @@ SHELLS = {
     "bash": ["/bin/bash-static", "--norc", "--noprofile", "-i"],
 }
 PROMPT = "PROMPT$ "
-SLEEP = b"/bin/busybox sleep 100\n"
+# A foreground job that says when it runs: "started" once it is the terminal's foreground
+# (the shell moves the job's group there before it execs), "continued" after fg's SIGCONT
+# (sent after the terminal is handed over). The quotes keep the words out of the echo of
+# the typed line.
+JOB = (b"/bin/busybox sh -c \"trap 'echo con''tinued' CONT; echo st''arted; "
+       b"while :; do /bin/busybox sleep 1; done\"\n")
 
 
 def _start_shell(shell: str) -> PtySession:
@@ -32,10 +38,6 @@ def _start_shell(shell: str) -> PtySession:
     if not Path(argv[0]).exists():
         pytest.skip(f"needs {argv[0]}")
     return PtySession(glasskernel_argv(argv))
-
-
-def _settle() -> None:
-    time.sleep(1.0)             # let the foreground job start before the key arrives
 
 
 @pytest.mark.parametrize("shell", list(SHELLS))
@@ -47,25 +49,24 @@ def test_interactive_shell_job_control(shell):
         session.expect("hello from 42")
         session.expect(PROMPT)
 
-        session.type(SLEEP)
-        _settle()
+        session.type(JOB)
+        session.expect("started")                   # the job has the terminal
         session.type(b"\x03")                       # Ctrl-C: the job dies, not the shell
         session.expect(PROMPT)
         session.type(b"echo status $?\n")
         session.expect("status 130")
         session.expect(PROMPT)
 
-        session.type(SLEEP)
-        _settle()
+        session.type(JOB)
+        session.expect("started")
         session.type(b"\x1a")                       # Ctrl-Z: stopped, back at the prompt
         assert b"Stopped" in session.expect(PROMPT)
         session.type(b"jobs\n")
         listing = session.expect(PROMPT)
-        assert b"Stopped" in listing and b"sleep 100" in listing
+        assert b"Stopped" in listing and b"busybox sleep 1" in listing
 
         session.type(b"fg\n")
-        session.expect("sleep 100")
-        _settle()
+        session.expect("continued")                 # running again, in the foreground
         session.type(b"\x03")
         session.expect(PROMPT)
         session.type(b"jobs; echo jobs-done\n")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -25,15 +24,25 @@ def _rss_kb(pid: int) -> int:
 
 
 def test_a_thousand_sleeping_processes():
-    script = (f"i=0; while [ $i -lt {N} ]; do /bin/busybox sleep 60 & i=$((i+1)); done; "
-              "echo started; /bin/busybox sleep 1; kill $(jobs -p); wait; echo done")
+    # The shell says when it is up and waits for a line before it starts the sleepers, and
+    # again before it kills them: both measures fall where they should however fast the
+    # host is (a 1 s sleep was the wait before; the sleepers are started in the guest,
+    # not each one waited for, so "started" means forked, and each is asleep or about to).
+    script = ("echo ready; read go; "
+              f"i=0; while [ $i -lt {N} ]; do /bin/busybox sleep 60 & i=$((i+1)); done; "
+              "echo started; read go; kill $(jobs -p); wait; echo done")
     proc = subprocess.Popen([sys.executable, "-m", "glasskernel", "run", "/bin/busybox", "sh",
-                             "-c", script], stdout=subprocess.PIPE, env=harness.TEST_ENV)
+                             "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            env=harness.TEST_ENV)
     try:
-        time.sleep(1.0)
+        assert proc.stdout.readline() == b"ready\n"
         before = _rss_kb(proc.pid)
+        proc.stdin.write(b"go\n")
+        proc.stdin.flush()
         assert proc.stdout.readline() == b"started\n"
         after = _rss_kb(proc.pid)
+        proc.stdin.write(b"go\n")
+        proc.stdin.close()
         rest = proc.stdout.read()
         assert proc.wait(timeout=300) == 0
     finally:

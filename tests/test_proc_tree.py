@@ -32,7 +32,8 @@ def test_proc_stat_and_groups(build, toolchain, mode):
 
 
 def parse_ps(out: bytes) -> tuple[list[str], list[dict]]:
-    lines = out.decode(errors="replace").splitlines()
+    lines = [line for line in out.decode(errors="replace").splitlines()
+             if not line.startswith("sh pid ")]
     assert lines, "ps printed nothing"
     header = lines[0].split()
     rows = []
@@ -46,7 +47,10 @@ def parse_ps(out: bytes) -> tuple[list[str], list[dict]]:
 def check_ps_tree(out: bytes) -> None:
     header, rows = parse_ps(out)
     assert header == ["PID", "PPID", "PGID", "SID", "STAT", "COMMAND"], header
-    ps_rows = [r for r in rows if r["COMMAND"] == "ps"]
+    # The script's shell says its pid first: natively, ps also lists the host's
+    # processes, another test's ps and sh among them.
+    sh_pid = out.decode().split("\n", 1)[0].removeprefix("sh pid ")
+    ps_rows = [r for r in rows if r["COMMAND"] == "ps" and r["PPID"] == sh_pid]
     assert len(ps_rows) == 1, out.decode()
     ps = ps_rows[0]
     sh_rows = [r for r in rows if r["PID"] == ps["PPID"]]
@@ -81,9 +85,11 @@ def applets(tmp_path):
 
 
 def ps_script(d: Path) -> str:
-    # the foreground sleep gives the background one time to exec
-    return (f"{d}/sleep 5 & {d}/sleep 1; {d}/ps -o pid,ppid,pgid,sid,stat,comm; "
-            f"kill $!; wait; exit 0")
+    # ps once the background sleep has exec'd (its comm turns from sh to sleep) and sleeps
+    # (a builtin loop: no other process shows up in the listing)
+    return (f"echo sh pid $$; {d}/sleep 5 & "
+            "until read -r s < /proc/$!/stat && case $s in *'(sleep) S '*) true;; *) false;; esac; "
+            f"do :; done; {d}/ps -o pid,ppid,pgid,sid,stat,comm; kill $!; wait; exit 0")
 
 
 def test_ps_tree_native_sanity(applets):

@@ -20,6 +20,15 @@ import harness
 from harness import differential, run_glasskernel, run_native
 
 
+def test_syscall_leaves_return_rip_and_rflags_in_rcx_r11(build, toolchain):
+    """`syscall` saves the return rip in rcx and rflags in r11 (pt_regs->cx and ->r11):
+    the program sees them after the call, in a fork child and in a handler's sigcontext.
+    Unicorn's hook left both registers as they were."""
+    exe = build("syscall_regs", toolchain)
+    native, _ = differential([exe])
+    assert native[0].count(b"rcx is the return rip: 1, r11 = 0x246\n") == 5
+
+
 def test_hello(build, toolchain):
     exe = build("hello", toolchain)
     native, _ = differential([exe])

@@ -70,6 +70,19 @@ def test_trace_writes_program_output_then_function_graph(pipeline_trace):
     require_instrumentation(out)
 
 
+def test_a_pipe_read_that_sleeps_is_one_call(pipeline_trace):
+    """cat's reads that wait are tried in the syscall hook first and run again on the slow
+    path; Linux makes one pipe_read call, so the graph shows the one inside the read
+    syscall, not a stray leaf returning "wait=park" before it."""
+    out, _err, _rc = pipeline_trace
+    require_instrumentation(out)
+    assert "wait=park" not in out
+    reads = [function_column(line).strip() for line in graph_lines(out) if "pipe_read" in line]
+    assert any(r.startswith("pipe_read(") and r.endswith("{") for r in reads), reads
+    assert all(r.endswith("{") or re.search(r"pipe_read(\(.*\);)? /\* (pipe_read )?= \d+ \*/$", r)
+               or r.startswith("} /* pipe_read = ") for r in reads), reads
+
+
 def test_trace_shows_fork_exec_and_the_child_returning(pipeline_trace):
     out, _err, _rc = pipeline_trace
     require_instrumentation(out)
@@ -151,8 +164,12 @@ def test_run_tree_children_in_pid_order():
 
 
 def test_run_tree_shows_a_killed_child():
-    _out, err, rc = glasskernel("run", "--tree", BUSYBOX, "sh", "-c",
-                                "/bin/busybox sleep 5 & /bin/busybox kill $!; wait")
+    # kill once the child sleeps, i.e. has exec'd sleep (killed before its exec, the tree
+    # would show the shell's command line): a builtin loop on /proc/PID/stat waits for that
+    script = ("/bin/busybox sleep 5 & "
+              "until read -r s < /proc/$!/stat && case $s in *') S '*) true;; *) false;; esac; "
+              "do :; done; /bin/busybox kill $!; wait")
+    _out, err, rc = glasskernel("run", "--tree", BUSYBOX, "sh", "-c", script)
     assert rc == 0, err
     lines = tree_lines(err)
     assert lines[0].startswith("busybox(2) ")
@@ -173,3 +190,22 @@ def test_trace_usage_errors(args, message):
     assert rc == 2
     assert message in err
     assert out == ""
+
+
+def test_do_wait_returns_the_pid_as_linux(build):
+    """The graph shows do_wait's value as Linux's do_wait returns it: the reported child's
+    pid (wait4 passes it on; waitid returns 0 but do_wait still found the pid), 0 for
+    WNOHANG with the child still busy. It showed 0 where Linux returns the pid."""
+    exe = build("wait_values", "musl")
+    harness.differential([exe])              # the program's answers are Linux's
+    out, err, rc = glasskernel("trace", "--filter", "__x64_sys_wait*", exe)
+    assert rc == 0, err
+    assert "WNOHANG: 0\nwaitid: 0, si_pid is the child: 1, si_status 5\n" in out
+    assert "wait4 is the child: 1, status 5\n" in out
+    returns = re.findall(r"(?:\} /\* (__x64_sys_wait\w+|do_wait) = |(do_wait)\(\); /\* = )(-?\d+) \*/",
+                         out)
+    calls = [(a or b, int(n)) for a, b, n in returns]
+    child = next(n for name, n in calls if name == "__x64_sys_wait4" and n > 0)
+    assert calls == [("do_wait", 0), ("__x64_sys_wait4", 0),
+                     ("do_wait", child), ("__x64_sys_waitid", 0),
+                     ("do_wait", child), ("__x64_sys_wait4", child)], calls

@@ -311,7 +311,8 @@ def wait_consider_task(wo, waiter, child):
     return wait_task_stopped(wo, waiter, child) or wait_task_continued(wo, waiter, child)
 
 
-@traced(ret=lambda r: {"ret": r if isinstance(r, int) else getattr(r, "pid", 0)})
+@traced(ret=lambda r: {"ret": 0 if r is None else  # as Linux: the pid reported (wait4's value)
+                      task_tgid_vnr(r[0], r[0].kernel.current) or r[0].tgid})
 def do_wait(task, wo: WaitOpts):
     """Report one eligible child, or None for WNOHANG; sleep while children are busy."""
     kernel = task.kernel

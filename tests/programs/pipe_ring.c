@@ -97,6 +97,37 @@ static void two_readers(void)
 
 static volatile sig_atomic_t handled;
 
+/* The state letter of pid in /proc/PID/stat ('S' asleep, 'R' running, 'Z'...). */
+static char proc_state(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *end = strrchr(buf, ')');
+    return end && end[1] == ' ' ? end[2] : 0;
+}
+
+/* Is sig pending for pid, to the thread or the process (/proc/PID/status)? */
+static int proc_pending(pid_t pid, int sig)
+{
+    char path[64], line[256];
+    unsigned long long mask, pending = 0;
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "SigPnd: %llx", &mask) == 1 || sscanf(line, "ShdPnd: %llx", &mask) == 1)
+            pending |= mask;
+    fclose(f);
+    return (pending >> (sig - 1)) & 1;
+}
+
 static void on_usr1(int sig)
 {
     (void)sig;
@@ -129,9 +160,12 @@ static void interrupted_reader(int restart)
     char r, line[64] = {0};
     if (read(ready[0], &r, 1) != 1)
         die("ready");
-    usleep(20 * 1000);                  /* the child is asleep in read by now */
+    while (proc_state(pid) != 'S')      /* wait until the child is asleep in read */
+        usleep(1000);
     kill(pid, SIGUSR1);
-    usleep(20 * 1000);
+    /* ... and until it took the signal: asleep in the restarted read, or leaving */
+    while (proc_pending(pid, SIGUSR1) || proc_state(pid) == 'R')
+        usleep(1000);
     write(data[1], "x", 1);
     if (read(report[0], line, sizeof line - 1) <= 0)
         die("report");

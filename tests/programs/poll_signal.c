@@ -95,6 +95,32 @@ static void pending_before_the_wait(int p0, int epfd)
     report("then unblocked", 0);
 }
 
+/* The state letter of /proc/<pid>/stat (after the parenthesised name). */
+static char proc_state(pid_t pid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return '?';
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *close_paren = strrchr(buf, ')');
+    return close_paren && close_paren[1] ? close_paren[2] : '?';
+}
+
+/* In a child: SIGUSR1 to the parent once it sleeps in its wait (a fixed delay could
+ * end before the parent got there on a busy host: the handler would then run first,
+ * and a wait with no timeout would never end). */
+static void signal_parent_when_asleep(pid_t parent)
+{
+    while (proc_state(parent) != 'S')
+        usleep(1000);
+    kill(parent, SIGUSR1);
+    _exit(0);
+}
+
 static void sent_during_the_wait(int p0, int epfd)
 {
     sigset_t tmp;
@@ -104,11 +130,8 @@ static void sent_during_the_wait(int p0, int epfd)
 
     for (int which = 0; which < 3; which++) {
         pid_t pid = fork();
-        if (pid == 0) {
-            usleep(50000);
-            kill(parent, SIGUSR1);
-            _exit(0);
-        }
+        if (pid == 0)
+            signal_parent_when_asleep(parent);
         int ret;
         if (which == 0) {
             ret = ppoll(&fd, 1, NULL, &tmp);
@@ -141,11 +164,8 @@ static void no_restart(int p0, int epfd)
     pid_t parent = getpid();
     for (int which = 0; which < 3; which++) {
         pid_t pid = fork();
-        if (pid == 0) {
-            usleep(50000);
-            kill(parent, SIGUSR1);
-            _exit(0);
-        }
+        if (pid == 0)
+            signal_parent_when_asleep(parent);
         struct pollfd fd = {p0, POLLIN, 0};
         fd_set r;
         FD_ZERO(&r);
@@ -161,21 +181,6 @@ static void no_restart(int p0, int epfd)
     }
     sa.sa_flags = 0;
     sigaction(SIGUSR1, &sa, NULL);
-}
-
-/* The state letter of /proc/<pid>/stat (after the parenthesised name). */
-static char proc_state(pid_t pid)
-{
-    char path[64], buf[256];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return '?';
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    char *close_paren = strrchr(buf, ')');
-    return close_paren && close_paren[1] ? close_paren[2] : '?';
 }
 
 /* A child waits; the parent stops and continues it, then makes the pipe readable.

@@ -1,5 +1,5 @@
-/* sig_restart.c - a blocking call interrupted by a handled signal (SIGALRM from
- * ITIMER_REAL): pipe read and waitpid restart with SA_RESTART and fail with EINTR
+/* sig_restart.c - a blocking call interrupted by a handled signal (SIGALRM, from a child
+ * or from ITIMER_REAL): pipe read and waitpid restart with SA_RESTART and fail with EINTR
  * without it; pause and nanosleep fail with EINTR either way, nanosleep reporting the
  * time left; a sleep interrupted by a stop and continued without a handler resumes
  * (restart_syscall) and sleeps its whole time. */
@@ -15,11 +15,41 @@
 #include <unistd.h>
 
 static volatile int alarms;
+static int notify_fd = -1;          /* the handler tells a child it ran, through a pipe */
 
 static void on_alarm(int sig)
 {
     (void)sig;
     alarms++;
+    if (notify_fd >= 0)
+        write(notify_fd, "a", 1);
+}
+
+/* The state letter of /proc/<pid>/stat ('S' asleep, 'R' running...). */
+static char proc_state(pid_t pid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return '?';
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *close_paren = strrchr(buf, ')');
+    return close_paren && close_paren[1] ? close_paren[2] : '?';
+}
+
+/* In a child: SIGALRM to the parent once it sleeps in its blocking call, then back when
+ * its handler has run (states, not delays: a busy host could outlast any delay). */
+static void interrupt_parent(pid_t parent, int notify[2])
+{
+    char c;
+    close(notify[1]);
+    while (proc_state(parent) != 'S')
+        usleep(1000);
+    kill(parent, SIGALRM);
+    read(notify[0], &c, 1);
 }
 
 static void arm(int restart, long ms)
@@ -48,43 +78,56 @@ static double now(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* The pipe's writer writes once the reader's handler ran: the read was interrupted first. */
 static void pipe_read(int restart)
 {
-    int p[2];
+    int p[2], notify[2];
     char buf[16] = {0};
     pipe(p);
+    pipe(notify);
+    arm(restart, 0);
     fflush(stdout);
-    pid_t pid = fork();
+    pid_t parent = getpid(), pid = fork();
     if (pid == 0) {
         close(p[0]);
-        usleep(400 * 1000);
+        interrupt_parent(parent, notify);
         write(p[1], "data", 4);
         _exit(0);
     }
     close(p[1]);
-    arm(restart, 50);
+    close(notify[0]);
+    notify_fd = notify[1];
     long n = read(p[0], buf, sizeof buf - 1);
+    notify_fd = -1;
     printf("read %s SA_RESTART: %s \"%s\", handler ran %d\n", restart ? "with" : "without", result(n),
            buf, alarms);
     waitpid(pid, NULL, 0);
     close(p[0]);
+    close(notify[1]);
 }
 
+/* The child exits once its parent's handler ran: the wait was interrupted first. */
 static void wait_child(int restart)
 {
+    int notify[2];
+    pipe(notify);
+    arm(restart, 0);
     fflush(stdout);
-    pid_t pid = fork();
+    pid_t parent = getpid(), pid = fork();
     if (pid == 0) {
-        usleep(400 * 1000);
+        interrupt_parent(parent, notify);
         _exit(3);
     }
-    arm(restart, 50);
+    close(notify[0]);
+    notify_fd = notify[1];
     int status = 0;
     long r = waitpid(pid, &status, 0);
+    notify_fd = -1;
     printf("waitpid %s SA_RESTART: %s, child found %d, handler ran %d\n", restart ? "with" : "without",
            result(r < 0 ? r : 0), r == pid, alarms);
     if (r < 0)
         waitpid(pid, NULL, 0);
+    close(notify[1]);
 }
 
 static void always_eintr(void)

@@ -114,13 +114,31 @@ static void on_usr2(int sig)
     usr2_handled++;
 }
 
-static pid_t later(int sig, int value, int delay_ms)
+/* The state letter of /proc/<pid>/stat ('S' asleep, 'R' running...). */
+static char proc_state(pid_t pid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return '?';
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *close_paren = strrchr(buf, ')');
+    return close_paren && close_paren[1] ? close_paren[2] : '?';
+}
+
+/* A child that queues sig to us once we sleep in the wait that follows (after a fixed
+ * delay, a busy host could run the handler before the wait began, which then timed out). */
+static pid_t later(int sig, int value)
 {
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
         union sigval v = {.sival_int = value};
-        usleep(delay_ms * 1000);
+        while (proc_state(parent) != 'S')
+            usleep(1000);
         sigqueue(parent, sig, v);
         _exit(0);
     }
@@ -145,20 +163,20 @@ static void timedwait(void)
     int sig = sigtimedwait(&set, &si, &longer);
     printf("pending blocked signal: %s code %d\n", name(sig), si.si_code);
 
-    pid_t child = later(rtmin, 42, 50);
+    pid_t child = later(rtmin, 42);
     sig = sigtimedwait(&set, &si, &longer);
     printf("arrived while waiting: %s code %d value %d from child %d\n", name(sig), si.si_code,
            si.si_value.sival_int, si.si_pid == child);
     waitpid(child, NULL, 0);
 
     signal(SIGUSR2, on_usr2);
-    child = later(SIGUSR2, 0, 50);
+    child = later(SIGUSR2, 0);
     errno = 0;
     sig = sigtimedwait(&set, &si, &longer);
     printf("handled signal outside the set: %d %s, handler ran %d\n", sig, strerror(errno), usr2_handled);
     waitpid(child, NULL, 0);
 
-    child = later(rtmin, 43, 50);
+    child = later(rtmin, 43);
     sig = sigwaitinfo(&set, &si);
     printf("sigwaitinfo: %s value %d\n", name(sig), si.si_value.sival_int);
     waitpid(child, NULL, 0);

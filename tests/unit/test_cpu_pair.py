@@ -151,8 +151,8 @@ def test_single_cpu_counts_code_translated_without_a_budget():
 
 
 def test_user_context_moves_with_the_kind_of_run(machine):
-    # movq rcx, xmm0; add rax, rbx; mov rdx, fs:[0]; syscall
-    code = b"\x66\x48\x0f\x7e\xc1" + b"\x48\x01\xd8" + b"\x64\x48\x8b\x14\x25\0\0\0\0" + SYSCALL
+    # movq rsi, xmm0; add rax, rbx; mov rdx, fs:[0]; syscall
+    code = b"\x66\x48\x0f\x7e\xc6" + b"\x48\x01\xd8" + b"\x64\x48\x8b\x14\x25\0\0\0\0" + SYSCALL
     table = machine.address_space(code)
     table.set_pte(DATA, machine.frame(struct.pack("<Q", 0x1122334455667788)) | pte_flags(True, False))
     cpu = machine.cpu
@@ -165,8 +165,10 @@ def test_user_context_moves_with_the_kind_of_run(machine):
     cpu.write_regs(regs)
     assert cpu.run(CODE, 1000) == "syscall"                 # the context moved to `counted`
     after = cpu.read_regs()
-    assert (after["rax"], after["rcx"], after["rdx"]) == (42, 0xFEEDFACE, 0x1122334455667788)
+    assert (after["rax"], after["rsi"], after["rdx"]) == (42, 0xFEEDFACE, 0x1122334455667788)
     assert (after["r15"], after["fs_base"], after["rip"]) == (0xABC, DATA, CODE + len(code))
+    # what `syscall` itself saves: the return rip in rcx, rflags in r11
+    assert (after["rcx"], after["r11"]) == (CODE + len(code), after["rflags"])
     assert cpu.read_fxsave()[160:168] == bytes(fxsave[160:168])
     cpu.write_reg("rbx", 100)
     assert cpu.run(CODE, 0) == "syscall"                    # and back to `free`
@@ -321,9 +323,9 @@ def test_deferred_flush_after_a_write_fault(machine):
     run. The retried write and every read after it must reach the copy, not the
     original the TLB held; the kernel's own write to the copy after the run shows too."""
     cpu = machine.cpu
-    # mov rax,[DATA]; mov [DATA],rbx; mov rcx,[DATA]; syscall; mov rdx,[DATA]; syscall
+    # mov rax,[DATA]; mov [DATA],rbx; mov rsi,[DATA]; syscall; mov rdx,[DATA]; syscall
     load = lambda reg: b"\x48\x8b" + bytes([0x04 | reg << 3]) + b"\x25" + struct.pack("<I", DATA)
-    code = (load(0) + b"\x48\x89\x1c\x25" + struct.pack("<I", DATA) + load(1) + SYSCALL
+    code = (load(0) + b"\x48\x89\x1c\x25" + struct.pack("<I", DATA) + load(6) + SYSCALL
             + load(2) + SYSCALL)
     table = machine.address_space(code)
     original = machine.frame(struct.pack("<Q", 0x1111))
@@ -343,8 +345,8 @@ def test_deferred_flush_after_a_write_fault(machine):
         copies.clear()
         table.set_pte(DATA, original | pte_flags(False, False))
         cpu.flush_tlb()
-        assert machine.run(budget, rax=0, rbx=0x2222, rcx=0) == "syscall"
-        assert (cpu.read_reg("rax"), cpu.read_reg("rcx")) == (0x1111, 0x2222)
+        assert machine.run(budget, rax=0, rbx=0x2222, rsi=0) == "syscall"
+        assert (cpu.read_reg("rax"), cpu.read_reg("rsi")) == (0x1111, 0x2222)
         assert len(copies) == 1
         assert machine.phys.view[original:original + 8].tobytes() == struct.pack("<Q", 0x1111)
         assert machine.phys.view[copies[0]:copies[0] + 8].tobytes() == struct.pack("<Q", 0x2222)

@@ -80,6 +80,10 @@ _UC_REG = {name: getattr(x86, "UC_X86_REG_" + ("EFLAGS" if name == "rflags" else
            for name in PT_REGS}
 # What a syscall reads: number then arguments in the x86-64 calling convention.
 _SYSCALL_REGS = ("rax", "rdi", "rsi", "rdx", "r10", "r8", "r9")
+# What the syscall hook reads besides (gk_entry.regs), and where the `syscall` instruction
+# copies those two: the return rip to rcx, rflags to r11.
+_ENTRY_REGS = _SYSCALL_REGS + ("rip", "rflags")
+_SAVED_REGS = ("rcx", "r11")
 
 _PT_REGS_VALUES = struct.Struct(f"<{len(PT_REGS)}Q")
 # The x87/SSE state, as saved at a signal frame: FCW, FSW, FTW, MXCSR, ST0-7, XMM0-15.
@@ -270,10 +274,14 @@ class Cpu:
             setattr(entry, name, ctypes.cast(getattr(_fast, "uc_" + name), ctypes.c_void_p).value)
         if hasattr(_fast, "uc_context_switch"):       # the patched build's (emulator_build.py)
             entry.context_switch = ctypes.cast(_fast.uc_context_switch, ctypes.c_void_p).value
+        entry.reg_write_batch = ctypes.cast(_fast.uc_reg_write_batch, ctypes.c_void_p).value
         base = ctypes.addressof(entry)
-        for i, name in enumerate(_SYSCALL_REGS):
+        for i, name in enumerate(_ENTRY_REGS):
             entry.reg_ids[i] = _UC_REG[name]
             entry.reg_ptrs[i] = base + 8 * i
+        for i, name in enumerate(_SAVED_REGS):
+            entry.saved_ids[i] = _UC_REG[name]
+            entry.saved_ptrs[i] = base + 8 * (len(_SYSCALL_REGS) + i)
         self._ret_ref = ctypes.byref(entry, entry_shim.RET_OFFSET)
 
     def _add_hook(self, htype, cb, user_data, *extra) -> None:
@@ -323,7 +331,9 @@ class Cpu:
         """gk_syscall_hook's work through ctypes, for when the shim cannot be built."""
         entry = self._entry
         uch = self._uch                   # (the callback's own argument is a bare int)
-        _fast.uc_reg_read_batch(uch, entry.reg_ids, entry.reg_ptrs, len(_SYSCALL_REGS))
+        _fast.uc_reg_read_batch(uch, entry.reg_ids, entry.reg_ptrs, len(_ENTRY_REGS))
+        entry.regs[len(_SYSCALL_REGS)] += SYSCALL_INSN_LEN      # rcx = the return rip
+        _fast.uc_reg_write_batch(uch, entry.saved_ids, entry.saved_ptrs, len(_SAVED_REGS))
         entry.ret_valid = 0
         entry.in_hook = 1
         keep = self._on_syscall()

@@ -30,10 +30,13 @@
 #include <stdint.h>
 
 #define GK_SYSCALL_REGS 7       /* rax, rdi, rsi, rdx, r10, r8, r9 */
+#define GK_ENTRY_REGS 9         /* those, then rip and rflags */
+#define GK_SAVED_REGS 2         /* rcx, r11: what `syscall` writes */
 
 struct gk_entry {
-	/* Filled by gk_syscall_hook before the callback runs. */
-	uint64_t regs[GK_SYSCALL_REGS];
+	/* Filled by gk_syscall_hook before the callback runs: the syscall's registers,
+	 * then the return rip and rflags (as `syscall` saves them in rcx and r11). */
+	uint64_t regs[GK_ENTRY_REGS];
 	/* Set by the callback: the value for rax and whether to write it. */
 	uint64_t ret;
 	int64_t ret_valid;
@@ -54,8 +57,8 @@ struct gk_entry {
 	int (*emu_stop)(void *uc);
 	int (*on_syscall)(void);
 	int64_t rax_id;
-	int reg_ids[GK_SYSCALL_REGS];
-	void *reg_ptrs[GK_SYSCALL_REGS];
+	int reg_ids[GK_ENTRY_REGS];
+	void *reg_ptrs[GK_ENTRY_REGS];
 	/* The exception hook's: CR2 at the exception, and the vector of one the kernel did
 	 * not fix (-1: none). */
 	uint64_t cr2;
@@ -73,6 +76,10 @@ struct gk_entry {
 	 * uc_context_switch (both halves at once, copying only what a task owns), or NULL. */
 	int64_t cr3_id;
 	int (*context_switch)(void *uc, void *save, void *restore);
+	/* Set once by Python: for the rcx and r11 that `syscall` writes. */
+	int (*reg_write_batch)(void *uc, int *ids, void **vals, int count);
+	int saved_ids[GK_SAVED_REGS];
+	void *saved_ptrs[GK_SAVED_REGS];   /* point at regs[GK_SYSCALL_REGS..] */
 };
 
 static void stop_if_asked(void *uc, struct gk_entry *e)
@@ -88,7 +95,12 @@ void gk_syscall_hook(void *uc, struct gk_entry *e)
 {
 	int keep;
 
-	e->reg_read_batch(uc, e->reg_ids, e->reg_ptrs, GK_SYSCALL_REGS);
+	e->reg_read_batch(uc, e->reg_ids, e->reg_ptrs, GK_ENTRY_REGS);
+	/* The instruction's own work, which Unicorn's hook leaves out: rcx = the return rip
+	 * (rip is still at `syscall` here), r11 = rflags. entry_SYSCALL_64 saves them as
+	 * pt_regs->cx and ->r11, and the user sees them after the syscall. */
+	e->regs[GK_SYSCALL_REGS] += 2;
+	e->reg_write_batch(uc, e->saved_ids, e->saved_ptrs, GK_SAVED_REGS);
 	e->ret_valid = 0;
 	e->in_hook = 1;
 	keep = e->on_syscall();

@@ -19,6 +19,8 @@ from pathlib import Path
 
 SOURCE = Path(__file__).with_name("entry_shim.c")
 SYSCALL_REGS = 7
+ENTRY_REGS = 9          # the syscall's registers, then rip and rflags
+SAVED_REGS = 2          # rcx and r11, as the `syscall` instruction writes them
 
 _loaded = None          # the CDLL, False when it cannot be built, None before the first try
 
@@ -26,7 +28,7 @@ _loaded = None          # the CDLL, False when it cannot be built, None before t
 class GkEntry(ctypes.Structure):
     """struct gk_entry (entry_shim.c): what the hooks and the kernel share."""
     _fields_ = [
-        ("regs", ctypes.c_uint64 * SYSCALL_REGS),
+        ("regs", ctypes.c_uint64 * ENTRY_REGS),
         ("ret", ctypes.c_uint64),
         ("ret_valid", ctypes.c_int64),
         ("in_hook", ctypes.c_int64),
@@ -41,8 +43,8 @@ class GkEntry(ctypes.Structure):
         ("emu_stop", ctypes.c_void_p),
         ("on_syscall", ctypes.c_void_p),
         ("rax_id", ctypes.c_int64),
-        ("reg_ids", ctypes.c_int * SYSCALL_REGS),
-        ("reg_ptrs", ctypes.c_void_p * SYSCALL_REGS),
+        ("reg_ids", ctypes.c_int * ENTRY_REGS),
+        ("reg_ptrs", ctypes.c_void_p * ENTRY_REGS),
         ("cr2", ctypes.c_uint64),
         ("exception_vector", ctypes.c_int64),
         ("cr2_id", ctypes.c_int64),
@@ -54,6 +56,9 @@ class GkEntry(ctypes.Structure):
         ("fault_state", ctypes.c_void_p),
         ("cr3_id", ctypes.c_int64),
         ("context_switch", ctypes.c_void_p),
+        ("reg_write_batch", ctypes.c_void_p),
+        ("saved_ids", ctypes.c_int * SAVED_REGS),
+        ("saved_ptrs", ctypes.c_void_p * SAVED_REGS),
     ]
 
 

@@ -8,10 +8,12 @@ traced calls open in this task) and the user backtrace with symbols from the pro
 ELF file, then continues, steps to the next kernel function, or drops into pdb.
 """
 import cmd
+import difflib
 import fnmatch
 import struct
 import sys
 
+from glasskernel.kernel.trace.tracepoint import traceable_functions
 from glasskernel.kernel.trace.usersyms import UserSymbols
 
 REGS_SHOWN = ("rip", "rsp", "rbp", "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9",
@@ -19,7 +21,11 @@ REGS_SHOWN = ("rip", "rsp", "rbp", "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8
 
 
 class BreakpointProbe:
-    """Stops at matching function entries; keeps each task's open kernel calls."""
+    """Stops at matching function entries; keeps each task's open kernel calls.
+
+    A pattern that can never stop (it matches no traceable function and no syscall's
+    __x64_sys_NAME) is refused with a ValueError naming close matches.
+    """
 
     def __init__(self, kernel, functions=(), syscalls=(), console_io=None):
         self.kernel = kernel
@@ -28,11 +34,19 @@ class BreakpointProbe:
         self.stepping = False
         self.console_io = console_io
         self.hits = 0
-        for name in syscalls:       # a breakpoint needs the call on the slow path (a span)
-            entry = next((e for e in kernel.sys_call_table.values() if e.name == name), None)
-            if entry is None:
-                raise ValueError(f"unknown syscall {name!r}")
-            entry.slow = True
+        by_span = {f"__x64_sys_{e.name}": e for e in kernel.sys_call_table.values()}
+        for name in syscalls:
+            if f"__x64_sys_{name}" not in by_span:
+                raise ValueError(f"--break-syscall {name}: unknown syscall"
+                                 + _close_matches(name, [e.name for e in by_span.values()]))
+        names = traceable_functions() | by_span.keys()
+        for pattern in self.patterns:
+            matched = [n for n in names if fnmatch.fnmatchcase(n, pattern)]
+            if not matched:
+                raise ValueError(_no_match_message(pattern, names, by_span.values()))
+            for name in matched:    # a breakpoint needs the call on the slow path (a span)
+                if name in by_span:
+                    by_span[name].slow = True
 
     def __call__(self, event) -> None:
         stack = self.stacks.setdefault(event.pid, [])
@@ -149,6 +163,20 @@ class Console(cmd.Cmd):
 
     def emptyline(self) -> None:
         pass
+
+
+def _no_match_message(pattern: str, names, syscalls) -> str:
+    """The one-line refusal of a --break pattern that can never stop."""
+    text = f"--break {pattern}: no traceable kernel function or syscall matches"
+    if any(fnmatch.fnmatchcase(e.name, pattern) for e in syscalls):
+        return text + f" (for a syscall: --break-syscall {pattern} or --break __x64_sys_{pattern})"
+    return text + _close_matches(pattern, names)
+
+
+def _close_matches(word: str, names) -> str:
+    """"; close matches: a, b" (difflib's choice), or nothing when none is close."""
+    close = difflib.get_close_matches(word, sorted(names), n=4, cutoff=0.6)
+    return f"; close matches: {', '.join(close)}" if close else ""
 
 
 def _terminal():

@@ -57,9 +57,15 @@ class _Open:
     ts: int
 
 
+# What a call tried in the syscall hook returns when it must wait and is run again from
+# its start on the slow path (fs/pipe.py: pipe_read): Linux makes that one call, so the
+# graph shows the second alone.
+RERUN_LATER = {"wait": "park"}
+
+
 def write_function_graph(events, out, filter=None) -> None:
     """Write the events (a recording's list of TraceEvents) to the text stream out."""
-    lines = select_lines(events, filter)
+    lines = select_lines(drop_reruns(events), filter)
     cpu_width = max((len(str(line.event.cpu)) for line in lines), default=1)
     out.write(HEADER)
     last = None                                  # (pid, comm) of the last line written
@@ -80,6 +86,22 @@ def write_function_graph(events, out, filter=None) -> None:
 
 
 # ----- choosing the lines ----------------------------------------------------------------
+
+def drop_reruns(events) -> list:
+    """The events without the calls that returned RERUN_LATER right after their entry."""
+    kept = []
+    last = {}                                    # pid -> index in kept of its last event
+    for event in events:
+        before = last.get(event.pid)
+        if (event.ph == "E" and event.args == RERUN_LATER and before is not None
+                and kept[before].ph == "B" and kept[before].name == event.name):
+            kept[before] = None
+            del last[event.pid]
+            continue
+        last[event.pid] = len(kept)
+        kept.append(event)
+    return [e for e in kept if e is not None]
+
 
 def select_lines(events, patterns=None) -> list:
     """The events to draw, each with its depth, after the filter (None: all of them).

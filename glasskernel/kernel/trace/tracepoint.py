@@ -20,6 +20,14 @@ from dataclasses import dataclass, field
 
 _active = None            # the Tracer of the kernel being traced, or None (one at a time)
 _method_points = []       # (class, name, plain function, wrapper) of each traced method
+_traced_names = set()     # the name of every @traced function, as its events carry it
+# The spans opened by hand with trace_enter (besides each syscall's __x64_sys_NAME), and
+# the modules holding tracepoints (some are imported only when first needed);
+# tests/test_breakpoint.py checks both lists against the source.
+HAND_SPANS = frozenset(("schedule", "ret_from_fork", "wake_up_new_task"))
+TRACED_MODULES = ("arch.x86.entry.entry_64", "arch.x86.kernel.process", "arch.x86.kernel.process_64",
+                  "arch.x86.kernel.signal", "fs.binfmt_elf", "fs.exec", "fs.pipe", "init.main",
+                  "kernel.exit", "kernel.fork", "kernel.sched.core")
 
 
 @dataclass
@@ -106,6 +114,7 @@ def traced(name: str = None, args=None, ret=None):
 
     def wrap(fn):
         fname = name or fn.__name__
+        _traced_names.add(fname)
 
         @functools.wraps(fn)
         def tracepoint(*call_args, **call_kw):
@@ -150,6 +159,15 @@ def _is_method(fn) -> bool:
     """Is fn being defined in a class body (not a module function, not a closure)?"""
     qualname = fn.__qualname__
     return "." in qualname and "<locals>" not in qualname.rsplit(".", 1)[0]
+
+
+def traceable_functions() -> frozenset:
+    """Every function name a span ("B" event) can carry, syscalls aside: the @traced
+    functions of TRACED_MODULES (imported here if not yet) and HAND_SPANS."""
+    import importlib
+    for module in TRACED_MODULES:
+        importlib.import_module("glasskernel." + module)
+    return frozenset(_traced_names) | HAND_SPANS
 
 
 def _describe_error(exc: BaseException) -> str:
