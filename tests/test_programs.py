@@ -297,6 +297,49 @@ def test_pipe_read_into_a_bad_buffer_keeps_the_bytes(build, toolchain):
     assert b'read into a buffer: 5 "hello"' in native[0]
 
 
+def test_proc_sys_kernel(build, toolchain):
+    """/proc/sys/kernel's pid_max, threads-max, tainted and core_pattern (read by LTP's
+    library): present, in range, bad writes refused with EINVAL."""
+    exe = build("proc_sys", toolchain)
+    native, _ = differential([exe])
+    assert b"pid_max in [301, 4194304]: 1\n" in native[0]
+
+
+def test_proc_sys_pid_max_bounds_new_pids(build, toolchain):
+    """A write to pid_max changes what alloc_pid hands out (guest only: natively it would
+    change the host's pid_max)."""
+    exe = build("proc_sys", toolchain)
+    out, err, status = run_glasskernel([exe, "wrap"])
+    assert status == 0, err
+    assert b"pid_max now 320\n" in out
+    assert b"400 children all below 320: 1, wrapped to 300 and up: 1\n" in out
+
+
+def test_pid1_is_visible_to_getpgid_getsid_getpriority(build, toolchain):
+    """Our init is a kernel thread, but getpgid(1), getsid(1) and getpriority find it as
+    Linux finds pid 1 (LTP getpgid01)."""
+    exe = build("pid1_calls", toolchain)
+    native, _ = differential([exe])
+    assert b"getpgid(1): ok\n" in native[0]
+
+
+def test_futex_argument_checks(build, toolchain):
+    """futex: EFAULT for a shared futex on an unmapped or PROT_NONE page, none for a
+    private one; EINVAL for negative requeue counts first; a wake count of 0 wakes one
+    (LTP futex_wake05, futex_cmp_requeue02/03)."""
+    exe = build("futex_errors", toolchain)
+    native, _ = differential([exe])
+    assert b"child woken normally: 1\n" in native[0]
+
+
+def test_prctl_timerslack(build, toolchain):
+    """PR_SET/GET_TIMERSLACK: set, read back, 0 restores the default, fork inherits the
+    slack as value and default (LTP prctl08)."""
+    exe = build("prctl_timerslack", toolchain)
+    native, _ = differential([exe])
+    assert b"set 70000: 0, get: 70000\n" in native[0]
+
+
 def test_chown_calls(build, toolchain):
     """chown, fchown, lchown and fchownat change ownership in the sandbox as natively
     (LTP's library makes its temporary directory with chown), with Linux's errors.
@@ -326,6 +369,38 @@ def test_permission_uses_task_creds(build, toolchain, tmp_path):
     exe = build("perm_creds", toolchain)
     native, _ = differential([exe, tmp_path])
     assert b"chdir: Permission denied" in native[0] or os.geteuid() != 0
+
+
+def test_proc_ns_pid_links(build, toolchain):
+    """/proc/self/ns/pid and pid_for_children: pid:[INODE] magic links to nsfs inodes; a
+    child in a new pid namespace shows another (LTP checks CONFIG_PID_NS this way)."""
+    exe = build("proc_ns", toolchain)
+    native, _ = differential([exe])
+    assert b"stat ino is N: 1\n" in native[0]
+
+
+def test_futex_waitv(build, toolchain):
+    """futex_waitv: EINVAL/EFAULT/EAGAIN/ETIMEDOUT as Linux checks them, and the index of
+    the futex a wake reached (LTP futex_waitv01/02)."""
+    exe = build("futex_waitv", toolchain)
+    native, _ = differential([exe])
+    assert b"woken by the child: index          2\n" in native[0]
+
+
+def test_pidfd(build, toolchain):
+    """clone3(CLONE_PIDFD), pidfd_open, pidfd_send_signal and poll on a pidfd, with their
+    argument checks (LTP clone301, clone302)."""
+    exe = build("pidfd", toolchain)
+    native, _ = differential([exe])
+    assert b"revents POLLIN: 1\n" in native[0]
+
+
+def test_mremap_fixed_checks(build, toolchain):
+    """mremap(MREMAP_FIXED): overlapping ranges are EINVAL (an internal error before),
+    misaligned or too-high targets EINVAL, an unmapped old range EFAULT (LTP mremap05)."""
+    exe = build("mremap_fixed", toolchain)
+    native, _ = differential([exe])
+    assert b"contents kept: 1\n" in native[0]
 
 
 def test_new_inodes_belong_to_their_creator(build, toolchain):

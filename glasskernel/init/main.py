@@ -74,7 +74,9 @@ class Kernel:
         self.cpu.on_exception = functools.partial(handle_exception, self)
         self.kernel_pgd_entry = self.cpu.kernel_pgd_entry
         self.nr_cpus = 1
-        self.max_tasks = max_tasks
+        self.max_tasks = max_tasks      # also /proc/sys/kernel/threads-max
+        self.core_pattern = "core"      # /proc/sys/kernel/core_pattern
+        self.tainted = 0                # /proc/sys/kernel/tainted (add_taint)
         self.hwcap = DEFAULT_HWCAP
         self.boot_time_ns = self.clock_ns()
         self.host_io = HostIo()

@@ -223,6 +223,9 @@ def exit_notify(task) -> None:
     forget_original_parent(task)
     task.exit_state = "zombie"
     task.state = TaskState.ZOMBIE
+    if task.is_leader:
+        from glasskernel.kernel.pidfd import do_notify_pidfd
+        do_notify_pidfd(task)
     if task.exit_signal >= 0 and delay_group_leader(task):
         return                          # release_task of the last thread notifies
     autoreap = do_notify_parent(task, task.exit_signal) if task.exit_signal >= 0 else True

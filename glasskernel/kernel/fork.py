@@ -107,6 +107,7 @@ def dup_task_struct(current) -> Task:
     p.blocked = current.blocked
     p.nice = current.nice
     p.personality = current.personality
+    p.timer_slack_ns = p.default_timer_slack_ns = current.timer_slack_ns
     p.rlimits = current.rlimits.copy() if current.rlimits else {}
     p.thread = struct_copy(current.thread)
     return p
@@ -275,9 +276,21 @@ def copy_process(current, args: KernelCloneArgs) -> Task:
         p.pid = p.pid_links[0][1]
         p.tgid = current.tgid if flags & CF.CLONE_THREAD else p.pid
         p.exit_signal = -1 if flags & CF.CLONE_THREAD else args.exit_signal
+        if flags & CF.CLONE_PIDFD:
+            _clone_pidfd(current, p, args, undo)
         undo.pop_all()                                          # the point of no return
     link_new_task(current, p, flags, args)
     return p
+
+
+def _clone_pidfd(current, p, args: KernelCloneArgs, undo) -> None:
+    """CLONE_PIDFD: a pidfd of the child in the parent's table, its number written to
+    args.pidfd (EFAULT fails the clone, and the descriptor goes again)."""
+    from glasskernel.kernel.pidfd import pidfd_create
+    from glasskernel.mm.uaccess import put_user_i32
+    fd = pidfd_create(current, p, 0)
+    undo.callback(lambda: current.files.close_fd(fd))          # bad_fork_put_pidfd
+    put_user_i32(current, args.pidfd, fd)
 
 
 @traced(args=lambda kernel, p: {"action": "new", "why": f"scheduler state, nice {p.nice}, not yet queued"},

@@ -6,11 +6,15 @@ caller's language: ``pid_vnr`` gives a task's number as seen from the caller's n
 0 if the task is not visible there. ``task.pid``/``task.tgid`` are root-namespace numbers,
 which is what the kernel uses internally (and what the tasks table is keyed by).
 """
+import itertools
 from dataclasses import dataclass, field
 
 from glasskernel.uapi.errno import Errno, KernelError
 
 PID_MAX_DEFAULT = 0x8000
+PROC_PID_INIT_INO = 0xEFFFFFFC      # the initial pid namespace's inode number (nsfs)
+_next_ns_inum = itertools.count(0xF0000000)   # proc_alloc_inum: the numbers of later ones
+PID_MAX_LIMIT = 4 * 1024 * 1024     # 64-bit: the most /proc/sys/kernel/pid_max accepts
 RESERVED_PIDS = 300
 
 
@@ -23,13 +27,23 @@ class PidNamespace:
     last_pid: int = 0
     child_reaper: object = None         # the namespace's init (pid 1), reaper of orphans
     used: set = field(default_factory=set)
+    pid_max: int = PID_MAX_DEFAULT      # read in the initial namespace: one pid_max (6.1)
+    inum: int = 0                       # ns_common.inum: /proc/PID/ns/pid shows pid:[inum]
+
+    def __post_init__(self):
+        if not self.inum:
+            self.inum = PROC_PID_INIT_INO if self.parent is None else next(_next_ns_inum)
 
     def alloc_nr(self) -> int:
-        """Next free number, wrapping past pid_max to RESERVED_PIDS as Linux does."""
+        """Next free number below pid_max, wrapping to RESERVED_PIDS as Linux does."""
+        init_ns = self
+        while init_ns.parent is not None:
+            init_ns = init_ns.parent
+        pid_max = init_ns.pid_max
         nr = self.last_pid
-        for _ in range(PID_MAX_DEFAULT):
+        for _ in range(pid_max):
             nr += 1
-            if nr >= PID_MAX_DEFAULT:
+            if nr >= pid_max:
                 nr = RESERVED_PIDS if self.level == 0 or self.child_reaper else 1
             if nr not in self.used:
                 self.used.add(nr)

@@ -431,6 +431,7 @@ def sys_setgroups(task, gidsetsize, grouplist) -> int:
 # --- prctl ------------------------------------------------------------------------------
 PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE = 1, 2, 3, 4
 PR_SET_NAME, PR_GET_NAME = 15, 16
+PR_GET_TIMERSLACK, PR_SET_TIMERSLACK = 30, 29
 PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER = 36, 37
 PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS = 38, 39
 TASK_COMM_LEN = 16
@@ -492,6 +493,12 @@ def sys_prctl(task, option, arg2, arg3, arg4, arg5) -> int:
                   PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS,
                   PR_GET_NO_NEW_PRIVS):
         return _prctl_flag(task, option, arg2)
+    if option == PR_GET_TIMERSLACK:
+        return task.timer_slack_ns
+    if option == PR_SET_TIMERSLACK:
+        # arg2 is an unsigned long: 0 restores the slack the task started with
+        task.timer_slack_ns = arg2 if arg2 else task.default_timer_slack_ns
+        return 0
     raise KernelError(Errno.EINVAL)
 
 

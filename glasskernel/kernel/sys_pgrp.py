@@ -11,11 +11,12 @@ PRIO_PROCESS, PRIO_PGRP, PRIO_USER = 0, 1, 2
 
 
 def _process(task, vpid: int):
-    """0 means the caller; otherwise the process with that number (ESRCH if none)."""
+    """0 means the caller; otherwise the process with that number (ESRCH if none). Our
+    init, a kernel thread, is found like Linux's pid 1: getpgid(1) is init's group."""
     if vpid == 0:
         return task
     target = find_task_by_vpid(task, vpid)
-    if target is None or target.kthread or target.exit_state == "dead":
+    if target is None or target.exit_state == "dead":
         raise KernelError(Errno.ESRCH)
     return target
 
@@ -77,7 +78,7 @@ def _prio_targets(task, which: int, who: int) -> list:
     tasks = [t for t in task.kernel.tasks.values() if not t.kthread and t.exit_state == ""]
     if which == PRIO_PROCESS:
         target = task if who == 0 else find_task_by_vpid(task, who)
-        return [target] if target is not None and not target.kthread else []
+        return [target] if target is not None and target.exit_state != "dead" else []
     if which == PRIO_PGRP:
         pgrp = task.signal.pgrp if who == 0 else getattr(find_task_by_vpid(task, who), "tgid", -1)
         return [t for t in tasks if t.signal.pgrp == pgrp]

@@ -75,6 +75,7 @@ class SignalStruct:
     stop_state: str = ""                # "stopped"/"continued" to report to wait (WUNTRACED, WCONTINUED)
     stop_signal: int = 0
     itimers: object = None              # kernel/time_itimer.py: ITIMER_REAL/VIRTUAL/PROF
+    wait_pidfd: object = None           # kernel/pidfd.py: pollers of the process's pidfds
     users: int = 1
     oom_score_adj: int = 0              # mm/oom_kill.py: -1000 (never) .. 1000 (first)
     oom_victim: bool = False            # the OOM killer chose this process (tsk_is_oom_victim)
@@ -120,6 +121,8 @@ class Task:
     pdeath_signal: int = 0              # task: prctl(PR_SET_PDEATHSIG)
     dumpable: int = 1                   # belongs to mm in Linux: prctl(PR_SET_DUMPABLE)
     no_new_privs: bool = False          # task: prctl(PR_SET_NO_NEW_PRIVS)
+    timer_slack_ns: int = 50000         # task: prctl(PR_SET_TIMERSLACK)
+    default_timer_slack_ns: int = 50000  # task: what PR_SET_TIMERSLACK 0 restores (fork: the parent's slack)
     signal: SignalStruct = None         # shared by CLONE_THREAD: process-wide state
     nsproxy: object = None              # shared namespaces (pid namespace for children)
     pid_links: list = field(default_factory=list)  # kernel: (pid namespace, number) per level

@@ -69,25 +69,35 @@ def check_move_map_count(mm) -> None:
         raise KernelError(Errno.ENOMEM)
 
 
+def mremap_to(task, mm, addr: int, old_len: int, new_addr: int, new_len: int) -> int:
+    """MREMAP_FIXED: EINVAL past user space or when the old and new ranges overlap, ENOMEM
+    near the map-count limit, all before anything is unmapped; then whatever is at new_addr
+    goes, and the old range must be one mapped area (EFAULT) that may grow (ENOMEM)."""
+    if new_len > TASK_SIZE or new_addr > TASK_SIZE - new_len:
+        raise KernelError(Errno.EINVAL)
+    if addr + old_len > new_addr and new_addr + new_len > addr:
+        raise KernelError(Errno.EINVAL)
+    if len(mm.vmas) >= vm_sysctl.max_map_count - 3:
+        raise KernelError(Errno.ENOMEM)
+    do_munmap(mm, new_addr, new_len)
+    vma = mm.vma_containing(addr)
+    if vma is None or (old_len and addr + old_len > vma.end):
+        raise KernelError(Errno.EFAULT)         # vma_to_resize: one VMA only
+    vma_to_resize(task, mm, vma, old_len, new_len)
+    mm.split_range(addr, addr + old_len)
+    return move_vma(mm, mm.vma_containing(addr), addr, min(old_len, new_len), new_addr, new_len)
+
+
 def sys_mremap(task, addr, old_len, new_len, flags, new_addr) -> int:
     flags &= 0xFFFFFFFF
     old_len, new_len = page_align(old_len), page_align(new_len)
     _validate(addr, old_len, new_len, flags, new_addr)
     mm = task.mm
+    if flags & MREMAP_FIXED:
+        return mremap_to(task, mm, addr, old_len, new_addr, new_len)
     vma = mm.vma_containing(addr)
     if vma is None:
         raise KernelError(Errno.EFAULT)
-    if flags & MREMAP_FIXED:
-        if old_len and addr + old_len > vma.end:
-            raise KernelError(Errno.EFAULT)     # vma_to_resize: one VMA only
-        if new_addr + new_len > TASK_SIZE:
-            raise KernelError(Errno.EINVAL)
-        if len(mm.vmas) >= vm_sysctl.max_map_count - 3:
-            raise KernelError(Errno.ENOMEM)
-        vma_to_resize(task, mm, vma, old_len, new_len)
-        do_munmap(mm, new_addr, new_len)
-        mm.split_range(addr, addr + old_len)
-        return move_vma(mm, mm.vma_containing(addr), addr, min(old_len, new_len), new_addr, new_len)
     if new_len <= old_len:                      # shrinking just unmaps the tail
         if new_len < old_len:
             do_munmap(mm, addr + new_len, old_len - new_len)

@@ -13,7 +13,7 @@ import pytest
 from glasskernel.fs.libfs import SyntheticFs
 from glasskernel.fs.proc import array, sysinfo, task_mmu
 from glasskernel.fs.proc.root import ProcRoot
-from glasskernel.kernel.pid import Nsproxy, PidNamespace, alloc_pid
+from glasskernel.kernel.pid import PROC_PID_INIT_INO, Nsproxy, PidNamespace, alloc_pid
 from glasskernel.kernel.signal import KSigaction, SighandStruct
 from glasskernel.kernel.task import Cred, SignalStruct, Task, TaskState
 from glasskernel.mm.mm_types import MmStruct, VmArea
@@ -444,11 +444,33 @@ def test_no_exceptions_for_any_task_kind(world):
     world.kernel.tasks[4000] = bare
     for target in (world.init, sh, z, bare):
         for name in world.listdir(str(target.pid), sh):
-            if name in ("fd", "task", "exe", "cwd", "root"):
+            if name in ("fd", "task", "ns", "exe", "cwd", "root"):
                 continue
             world.read(f"{target.pid}/{name}", sh)
     for name in ("uptime", "loadavg", "stat", "version", "meminfo", "cpuinfo"):
         world.read(name, sh)
+
+
+def test_ns_links_for_any_task_kind(world):
+    """/proc/<pid>/ns links read pid:[N] or raise a KernelError (a zombie has no nsproxy, a
+    bare task no pid links), never a bug."""
+    sh = world.process("sh", world.init)
+    z = world.process("z", sh)
+    z.nsproxy = None
+    z.exit_state, z.state = "zombie", TaskState.ZOMBIE
+    bare = Task(kernel=world.kernel, pid=4000, tgid=4000, comm="bare")
+    world.kernel.tasks[4000] = bare
+    root = ProcRoot(SyntheticFs("proc", os.makedev(0, 22), 22), "proc", None)
+    world.kernel.current = sh
+    seen = []
+    for target in (world.init, sh, z, bare):
+        ns_dir = root.lookup(sh, str(target.pid)).lookup(sh, "ns")
+        for name, _ino, _type in ns_dir.iterate(sh):
+            try:
+                seen.append(ns_dir.lookup(sh, name).readlink(sh))
+            except KernelError:
+                seen.append(None)
+    assert f"pid:[{PROC_PID_INIT_INO}]" in seen and None in seen
 
 
 def test_umask_format():

@@ -1,73 +1,163 @@
-"""/proc/sys (fs/proc/proc_sysctl.c): the sysctls of the limits this kernel enforces.
+"""/proc/sys (fs/proc/proc_sysctl.c) over the sysctl tables this kernel has (kernel/sysctl.c).
 
-Each file shows its value as a decimal line, read-only here: fs.pipe-max-size,
-fs.pipe-user-pages-soft and -hard (fs/pipe.py), fs.nr_open, vm.max_map_count and
-vm.overcommit_memory (mm/mmap.py), kernel.pid_max and kernel.threads-max.
+A table entry (CtlTable) names a file, its mode, how to show the value and how to store a
+new one; ``SYSCTL_TABLES`` maps each /proc/sys directory to its entries. Values live where
+the kernel uses them (pid_max in the initial pid namespace, threads-max in the task cap,
+the pipe limits in fs/pipe.py, the vm ones in mm/mmap.py), so a write changes what the
+kernel does, not a copy. Writes follow sysctl_writes_strict=1: a write must start at offset
+0 (later writes are ignored), and a number out of range is EINVAL, as proc_dointvec_minmax
+says. The fs and vm entries are read-only here for now (a write is EINVAL).
 """
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from glasskernel.fs.file_table import SeqFile
 from glasskernel.fs.libfs import SimpleDir, SimpleFile
+from glasskernel.kernel.pid import PID_MAX_LIMIT, RESERVED_PIDS
+from glasskernel.uapi.errno import Errno, KernelError
+
+INT_MAX = 0x7FFFFFFF
+FUTEX_TID_MASK = 0x3FFFFFFF      # threads-max's ceiling (MAX_THREADS)
+CORENAME_MAX_SIZE = 128
+
+
+@dataclass(frozen=True, slots=True)
+class CtlTable:
+    """struct ctl_table, the part we model: how the value reads and how a write stores it."""
+    procname: str
+    mode: int
+    show: Callable                        # (kernel) -> str, without the newline
+    store: Callable | None = None         # (kernel, text) -> None, KernelError(EINVAL) if bad
+
+
+def parse_int(text: str, lo: int, hi: int) -> int:
+    """proc_dointvec_minmax for one value: a decimal integer in [lo, hi], spaces around."""
+    try:
+        value = int(text.strip(), 10)
+    except ValueError:
+        raise KernelError(Errno.EINVAL) from None
+    if not lo <= value <= hi:
+        raise KernelError(Errno.EINVAL)
+    return value
+
+
+def _init_pid_ns(kernel):
+    return kernel.idle_task.nsproxy.pid_ns_for_children
+
+
+def _set_pid_max(kernel, text: str) -> None:
+    _init_pid_ns(kernel).pid_max = parse_int(text, RESERVED_PIDS + 1, PID_MAX_LIMIT)
+
+
+def _set_threads_max(kernel, text: str) -> None:
+    """sysctl_max_threads: at least 20 (MIN_THREADS); the fork cap follows it."""
+    kernel.max_tasks = parse_int(text, 20, FUTEX_TID_MASK)
+
+
+def _add_taint(kernel, text: str) -> None:
+    """proc_taint: a write can add taint bits, never clear them."""
+    kernel.tainted |= parse_int(text, 0, INT_MAX)
+
+
+def _set_core_pattern(kernel, text: str) -> None:
+    """proc_dostring_coredump: the string up to the first newline, at most 127 bytes."""
+    kernel.core_pattern = text.split("\n", 1)[0][:CORENAME_MAX_SIZE - 1]
 
 
 def _pipe(name):
-    from glasskernel.fs.pipe import pipe_sysctl
-    return lambda task: getattr(pipe_sysctl, name)
+    def show(kernel):
+        from glasskernel.fs.pipe import pipe_sysctl
+        return str(getattr(pipe_sysctl, name))
+    return show
 
 
 def _vm(name):
-    from glasskernel.mm.mmap import vm_sysctl
-    return lambda task: getattr(vm_sysctl, name)
+    def show(kernel):
+        from glasskernel.mm.mmap import vm_sysctl
+        return str(getattr(vm_sysctl, name))
+    return show
 
 
-def _nr_open(task):
+def _nr_open(kernel):
     from glasskernel.kernel.sys import NR_OPEN
-    return NR_OPEN
+    return str(NR_OPEN)
 
 
-def _pid_max(task):
-    from glasskernel.kernel.pid import PID_MAX_DEFAULT
-    return PID_MAX_DEFAULT
-
-
-def _threads_max(task):
-    return getattr(task.kernel, "max_tasks", 4096)
-
-
-TABLES = {
-    "fs": {
-        "nr_open": _nr_open,
-        "pipe-max-size": _pipe("pipe_max_size"),
-        "pipe-user-pages-hard": _pipe("pipe_user_pages_hard"),
-        "pipe-user-pages-soft": _pipe("pipe_user_pages_soft"),
-    },
-    "kernel": {
-        "pid_max": _pid_max,
-        "threads-max": _threads_max,
-    },
-    "vm": {
-        "max_map_count": _vm("max_map_count"),
-        "overcommit_memory": _vm("overcommit_memory"),
-    },
+SYSCTL_TABLES: dict[str, list[CtlTable]] = {
+    "fs": [
+        CtlTable("nr_open", 0o644, _nr_open),
+        CtlTable("pipe-max-size", 0o644, _pipe("pipe_max_size")),
+        CtlTable("pipe-user-pages-hard", 0o644, _pipe("pipe_user_pages_hard")),
+        CtlTable("pipe-user-pages-soft", 0o644, _pipe("pipe_user_pages_soft")),
+    ],
+    "vm": [
+        CtlTable("max_map_count", 0o644, _vm("max_map_count")),
+        CtlTable("overcommit_memory", 0o644, _vm("overcommit_memory")),
+    ],
+    "kernel": [
+        CtlTable("core_pattern", 0o644, lambda k: k.core_pattern,
+                 _set_core_pattern),
+        CtlTable("pid_max", 0o644, lambda k: str(_init_pid_ns(k).pid_max), _set_pid_max),
+        CtlTable("tainted", 0o644, lambda k: str(k.tainted), _add_taint),
+        CtlTable("threads-max", 0o644, lambda k: str(k.max_tasks), _set_threads_max),
+    ],
 }
 
 
-class SysctlDir(SimpleDir):
-    """/proc/sys or one of its tables."""
+class SysctlFile(SeqFile):
+    """An open /proc/sys file: reads show the value, a write at offset 0 stores one."""
 
-    def __init__(self, sb, name, parent, table: dict):
+    def __init__(self, dentry, flags: int, task, table: CtlTable):
+        super().__init__(dentry, flags, task, lambda t: (table.show(t.kernel) + "\n").encode())
+        self._table = table
+
+    def write_at(self, data: bytes, pos: int) -> int:
+        """proc_sys_call_handler: EINVAL without a store; later-offset writes are ignored."""
+        if self._table.store is None:
+            raise KernelError(Errno.EINVAL)
+        if pos == 0 and data:
+            self._table.store(self._task.kernel, data.decode("utf-8", "replace"))
+        return len(data)
+
+
+class SysctlEntry(SimpleFile):
+    """The dentry of one table entry."""
+
+    def __init__(self, sb, parent, table: CtlTable):
+        super().__init__(sb, table.procname, parent, render=None, mode=0o100000 | table.mode)
+        self._table = table
+
+    def permission(self, mask: int, cred=None) -> None:
+        """test_perm: the table's mode decides (root may write a 0644 entry)."""
+        super(SimpleFile, self).permission(mask, cred)
+
+    def open(self, task, flags: int):
+        return SysctlFile(self, flags, task, self._table)
+
+
+class SysctlDir(SimpleDir):
+    """/proc/sys/NAME: the entries of one table."""
+
+    def __init__(self, sb, name, parent, tables: list[CtlTable]):
         super().__init__(sb, name, parent)
-        self.table = table
+        self._tables = tables
 
     def children(self, task) -> dict:
-        sb = self.sb
-        entries = {}
-        for name, value in self.table.items():
-            if isinstance(value, dict):
-                entries[name] = lambda parent, n=name, t=value: SysctlDir(sb, n, parent, t)
-            else:
-                entries[name] = lambda parent, n=name, v=value: SimpleFile(
-                    sb, n, parent, lambda t, v=v: f"{v(t)}\n".encode(), mode=0o100644)
-        return entries
+        return {t.procname: (lambda parent, t=t: SysctlEntry(self.sb, parent, t))
+                for t in self._tables}
+
+
+class ProcSys(SimpleDir):
+    """/proc/sys: one directory per table."""
+
+    def children(self, task) -> dict:
+        return {name: (lambda parent, name=name, tables=tables:
+                       SysctlDir(self.sb, name, parent, tables))
+                for name, tables in SYSCTL_TABLES.items()}
 
 
 def proc_sys_entry(sb):
     """The factory of /proc/sys."""
-    return lambda parent: SysctlDir(sb, "sys", parent, TABLES)
+    return lambda parent: ProcSys(sb, "sys", parent)

@@ -2,8 +2,8 @@
 
 Lists one directory per thread-group leader the reader can see in its pid namespace
 (proc_pid_readdir; the idle task is never listed), named by the reader's numbers, plus
-``self``, ``thread-self`` and the system-wide files of sysinfo.py. Any visible thread id
-can be looked up, listed or not.
+``self``, ``thread-self``, the system-wide files of sysinfo.py and ``sys`` (proc_sysctl.py).
+Any visible thread id can be looked up, listed or not.
 """
 from glasskernel.fs.libfs import SimpleDir, SimpleFile, SimpleLink
 from glasskernel.fs.proc import sysinfo

@@ -6,8 +6,11 @@ between); FUTEX_WAKE wakes sleepers on the same key. The key is (mm, address) fo
 memory, and the physical page for a shared futex in a MAP_SHARED mapping, so processes
 sharing the page meet on it.
 """
+import struct
+
 from glasskernel.kernel.sched.wait import WaitQueue, wait_event
-from glasskernel.mm.uaccess import get_user_u32, put_user_u32
+from glasskernel.mm.uaccess import copy_from_user, get_user_u32, put_user_u32
+from glasskernel.mm.mm_types import TASK_SIZE
 from glasskernel.mm.vm_flags import VmFlags
 from glasskernel.uapi.errno import Errno, KernelError
 
@@ -35,13 +38,21 @@ class FutexTable:
         self.queues: dict = {}
 
     def get_futex_key(self, mm, uaddr: int, shared: bool):
+        """EINVAL if misaligned, EFAULT outside user space. A private futex is (mm,
+        address) without touching memory; a shared one faults its page in first, as
+        get_user_pages_fast does (EFAULT if unmapped or PROT_NONE), and is keyed by the
+        page when the mapping is shared, else by (mm, address) like an anonymous page."""
         if uaddr & 3:
             raise KernelError(Errno.EINVAL)
-        if shared:
-            vma = mm.vma_containing(uaddr)
-            if vma is not None and vma.flags & VmFlags.VM_SHARED:
-                from glasskernel.mm.memory import _user_page
-                return ("page", _user_page(mm, uaddr, False))
+        if not 0 <= uaddr < TASK_SIZE:
+            raise KernelError(Errno.EFAULT)
+        if not shared:
+            return (id(mm), uaddr)
+        from glasskernel.mm.memory import _user_page
+        page = _user_page(mm, uaddr, False)
+        vma = mm.vma_containing(uaddr)
+        if vma is not None and vma.flags & VmFlags.VM_SHARED:
+            return ("page", page)
         return (id(mm), uaddr)
 
     def queue(self, waiter) -> None:
@@ -55,6 +66,9 @@ class FutexTable:
                 del self.queues[waiter.key]
 
     def wake(self, key, nr: int, bitset: int = FUTEX_BITSET_MATCH_ANY) -> int:
+        """Wake up to nr waiters whose bitset meets ``bitset``; nr <= 0 still wakes one,
+        as futex_wake counts after waking (++ret >= nr_wake)."""
+        nr = max(nr, 1)
         woken = 0
         for waiter in list(self.queues.get(key, ())):
             if woken >= nr:
@@ -67,7 +81,8 @@ class FutexTable:
         return woken
 
     def requeue(self, key1, key2, nr_wake: int, nr_requeue: int) -> int:
-        woken = self.wake(key1, nr_wake)
+        """Wake nr_wake waiters of key1 (none for 0) and move up to nr_requeue more to key2."""
+        woken = self.wake(key1, nr_wake) if nr_wake > 0 else 0
         moved = 0
         for waiter in list(self.queues.get(key1, ())):
             if moved >= nr_requeue:
@@ -128,33 +143,101 @@ def _wake_op(task, table, key1, key2, uaddr2: int, nr_wake: int, nr_wake2: int, 
     return woken
 
 
+def _s32(value: int) -> int:
+    """A u32 syscall argument read as the kernel's int (nr_wake, nr_requeue)."""
+    value &= 0xFFFFFFFF
+    return value - (1 << 32) if value & 0x80000000 else value
+
+
 def sys_futex(task, uaddr, op, val, utime, uaddr2, val3) -> int:
+    """do_futex: argument checks of each command come before its keys (EINVAL, then
+    EFAULT), the compare after them (EAGAIN), as in Linux."""
     op &= 0xFFFFFFFF
     cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME)
     shared = not op & FUTEX_PRIVATE_FLAG
     if op & FUTEX_CLOCK_REALTIME and cmd not in (FUTEX_WAIT, FUTEX_WAIT_BITSET):
         raise KernelError(Errno.ENOSYS)
     table = task.kernel.futexes
+    if cmd in (FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_WAKE, FUTEX_WAKE_BITSET):
+        bitset = val3 & 0xFFFFFFFF if cmd in (FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET) \
+            else FUTEX_BITSET_MATCH_ANY
+        if not bitset:
+            raise KernelError(Errno.EINVAL)
+        key = table.get_futex_key(task.mm, uaddr, shared)
+        if cmd in (FUTEX_WAKE, FUTEX_WAKE_BITSET):
+            return table.wake(key, _s32(val), bitset)
+        return futex_wait(task, key, uaddr, val & 0xFFFFFFFF, _timeout(task, utime, cmd, op), bitset)
+    if cmd not in (FUTEX_REQUEUE, FUTEX_CMP_REQUEUE, FUTEX_WAKE_OP):
+        raise KernelError(Errno.ENOSYS)       # PI futexes and FUTEX_FD are not supported
+    nr_wake, nr2 = _s32(val), _s32(utime)     # val2 travels in the timeout argument
+    if cmd != FUTEX_WAKE_OP and (nr_wake < 0 or nr2 < 0):
+        raise KernelError(Errno.EINVAL)
     key = table.get_futex_key(task.mm, uaddr, shared)
-    val &= 0xFFFFFFFF
-    if cmd in (FUTEX_WAIT, FUTEX_WAIT_BITSET):
-        bitset = FUTEX_BITSET_MATCH_ANY if cmd == FUTEX_WAIT else val3 & 0xFFFFFFFF
-        if not bitset:
-            raise KernelError(Errno.EINVAL)
-        return futex_wait(task, key, uaddr, val, _timeout(task, utime, cmd, op), bitset)
-    if cmd in (FUTEX_WAKE, FUTEX_WAKE_BITSET):
-        bitset = FUTEX_BITSET_MATCH_ANY if cmd == FUTEX_WAKE else val3 & 0xFFFFFFFF
-        if not bitset:
-            raise KernelError(Errno.EINVAL)
-        return table.wake(key, val, bitset)
-    key2 = table.get_futex_key(task.mm, uaddr2, shared) if cmd in (3, 4, 5) else None
-    if cmd in (FUTEX_REQUEUE, FUTEX_CMP_REQUEUE):
-        if cmd == FUTEX_CMP_REQUEUE and get_user_u32(task, uaddr) != val3 & 0xFFFFFFFF:
-            raise KernelError(Errno.EAGAIN)
-        return table.requeue(key, key2, val, utime & 0xFFFFFFFF)
+    key2 = table.get_futex_key(task.mm, uaddr2, shared)
     if cmd == FUTEX_WAKE_OP:
-        return _wake_op(task, table, key, key2, uaddr2, val, utime & 0xFFFFFFFF, val3 & 0xFFFFFFFF)
-    raise KernelError(Errno.ENOSYS)           # PI futexes and FUTEX_FD are not supported
+        return _wake_op(task, table, key, key2, uaddr2, nr_wake, nr2, val3 & 0xFFFFFFFF)
+    if cmd == FUTEX_CMP_REQUEUE and get_user_u32(task, uaddr) != val3 & 0xFFFFFFFF:
+        raise KernelError(Errno.EAGAIN)
+    return table.requeue(key, key2, nr_wake, nr2)
+
+
+FUTEX_WAITV_MAX = 128
+FUTEX2_SIZE_U32 = 2                                  # FUTEX_32: a waiter's only size
+FUTEXV_WAITER_MASK = FUTEX2_SIZE_U32 | FUTEX_PRIVATE_FLAG
+CLOCK_REALTIME, CLOCK_MONOTONIC = 0, 1
+_FUTEX_WAITV = struct.Struct("<QQII")                # struct futex_waitv: val, uaddr, flags
+
+
+def sys_futex_waitv(task, waiters, nr_futexes, flags, timeout, clockid) -> int:
+    """futex_waitv: sleep until one of up to 128 futexes is woken and return its index.
+    EINVAL for flags, a count outside 1..128, a NULL array, a clock other than REALTIME or
+    MONOTONIC or a waiter without FUTEX_32; then each key (EINVAL, EFAULT); EAGAIN if a
+    word no longer holds its value; ETIMEDOUT at the absolute timeout."""
+    nr = nr_futexes & 0xFFFFFFFF
+    if flags & 0xFFFFFFFF or not nr or nr > FUTEX_WAITV_MAX or not waiters:
+        raise KernelError(Errno.EINVAL)
+    timeout_ns = None
+    if timeout:
+        clockid = _s32(clockid)
+        if clockid not in (CLOCK_REALTIME, CLOCK_MONOTONIC):
+            raise KernelError(Errno.EINVAL)
+        from glasskernel.kernel.time import get_timespec64, monotonic_ns, realtime_ns
+        expires = get_timespec64(task, timeout)
+        now = realtime_ns(task) if clockid == CLOCK_REALTIME else monotonic_ns(task)
+        timeout_ns = max(0, expires - now)
+    entries = []
+    for i in range(nr):                     # futex_parse_waitv: one copy and check at a time
+        val, uaddr, wflags, reserved = _FUTEX_WAITV.unpack(
+            copy_from_user(task, waiters + i * _FUTEX_WAITV.size, _FUTEX_WAITV.size))
+        if wflags & ~FUTEXV_WAITER_MASK or reserved or not wflags & FUTEX2_SIZE_U32:
+            raise KernelError(Errno.EINVAL)
+        entries.append((val & 0xFFFFFFFF, uaddr, not wflags & FUTEX_PRIVATE_FLAG))
+    table = task.kernel.futexes
+    keys = [table.get_futex_key(task.mm, uaddr, shared) for _, uaddr, shared in entries]
+    return futex_wait_multiple(task, entries, keys, timeout_ns)
+
+
+def futex_wait_multiple(task, entries, keys, timeout_ns) -> int:
+    """Queue on every key while each word holds its value, sleep until one is woken, and
+    return the highest index woken (unqueue_multiple's answer)."""
+    table = task.kernel.futexes
+    waiters = []
+    try:
+        for (val, uaddr, _), key in zip(entries, keys):
+            if get_user_u32(task, uaddr) != val:
+                raise KernelError(Errno.EAGAIN)
+            waiter = FutexWaiter(task, key, FUTEX_BITSET_MATCH_ANY)
+            table.queue(waiter)
+            waiters.append(waiter)
+        wait_event(task, WaitQueue("futex_waitv"), lambda: any(w.woken for w in waiters),
+                   timeout_ns=timeout_ns)
+    finally:
+        for waiter in waiters:
+            table.unqueue(waiter)
+    woken = [i for i, w in enumerate(waiters) if w.woken]
+    if not woken:
+        raise KernelError(Errno.ETIMEDOUT)
+    return woken[-1]
 
 
 def futex_wake_exiting(kernel, mm, uaddr: int, nr: int) -> int:
@@ -166,4 +249,4 @@ def futex_wake_exiting(kernel, mm, uaddr: int, nr: int) -> int:
     return kernel.futexes.wake(key, nr)
 
 
-__all__ = ["sys_futex", "FutexTable", "futex_wake_exiting"]
+__all__ = ["sys_futex", "sys_futex_waitv", "FutexTable", "futex_wake_exiting"]

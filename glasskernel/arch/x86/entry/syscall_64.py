@@ -14,7 +14,8 @@ from glasskernel.fs import (d_path, fcntl, file, ioctl, namei_dir, open, read_wr
                             sync, utimes)
 from glasskernel.kernel import exit as kexit
 from glasskernel.drivers.char import random
-from glasskernel.kernel import fork, rseq, signal_syscalls, sys, sys_pgrp, time, time_itimer
+from glasskernel.kernel import (fork, pidfd, rseq, signal_syscalls, sys, sys_pgrp, time,
+                                time_itimer)
 from glasskernel.kernel.sched import syscalls as sched_syscalls
 from glasskernel.kernel.futex import core as futex_core
 from glasskernel.kernel.futex import syscalls as futex
@@ -137,6 +138,7 @@ _ROWS = [
     (NR.set_tid_address, fork.sys_set_tid_address, "supported", ""),
     (NR.set_robust_list, futex.sys_set_robust_list, P, "list not walked at exit yet"),
     (NR.futex, futex_core.sys_futex, P, "no PI futexes", SLOW),
+    (NR.futex_waitv, futex_core.sys_futex_waitv, "supported", "", SLOW),
     (NR.rseq, rseq.sys_rseq, P, "kernel built without CONFIG_RSEQ: ENOSYS"),
     (NR.uname, sys.sys_uname, "supported", ""),
     (NR.getpid, sys.sys_getpid, "supported", ""),
@@ -173,6 +175,8 @@ _ROWS = [
     (NR.rt_sigprocmask, signal_syscalls.sys_rt_sigprocmask, "supported", ""),
     (NR.rt_sigpending, signal_syscalls.sys_rt_sigpending, "supported", ""),
     (NR.kill, signal_syscalls.sys_kill, P, "process-directed signals pick their thread when sent"),
+    (NR.pidfd_send_signal, pidfd.sys_pidfd_send_signal, "supported", ""),
+    (NR.pidfd_open, pidfd.sys_pidfd_open, P, "waitid(P_PIDFD) unsupported"),
     (NR.tkill, signal_syscalls.sys_tkill, "supported", ""),
     (NR.tgkill, signal_syscalls.sys_tgkill, "supported", ""),
     (NR.rt_sigqueueinfo, signal_syscalls.sys_rt_sigqueueinfo, P,
