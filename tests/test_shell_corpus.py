@@ -33,7 +33,7 @@ SHELLS = {
 APPLETS = """
     [ awk basename cat chmod cp cut dd dirname echo env expr false find grep head kill ln ls
     md5sum mkdir mkfifo mv nl od paste printf readlink rev rm rmdir sed seq sh sleep sort
-    stat tac tail tee test timeout touch tr true uniq wc xargs yes
+    stat tac tail tar tee test timeout touch tr true uniq wc xargs yes gzip
 """.split()
 
 SCRIPTS = sorted(p.name for p in SHELL_DIR.glob("*.sh"))

@@ -126,8 +126,13 @@ def setup_arg_pages(bprm, executable_stack: bool) -> None:
 
 def exec_mmap(bprm) -> None:
     """Install the new mm in the task and drop the old one (switch_mm to it)."""
+    from glasskernel.kernel.exit import complete_vfork_done, exec_mm_release
     task = bprm.task
     old = task.mm
+    if old is not None:
+        exec_mm_release(task, old)
+    else:
+        complete_vfork_done(task)
     task.mm = bprm.mm
     task.kernel.exec_switch_mm(task, old, bprm.mm)
     if old is not None:

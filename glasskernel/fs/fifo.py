@@ -22,17 +22,11 @@ _fifo_pipes = weakref.WeakKeyDictionary()
 
 
 class FifoPipe(PipeInodeInfo):
-    """A FIFO's pipe: the open counters (r_counter, w_counter) let a waiting opener see
-    that a partner came, even if it has gone again by the time the opener runs."""
+    """A FIFO's pipe, found again by its inode key."""
 
     def __init__(self, kernel, key):
         super().__init__(kernel)
         self.key = key
-        self.r_counter = 0
-        self.w_counter = 0
-
-    def unused(self) -> bool:
-        return not self.readers and not self.writers
 
 
 class FifoFile(PipeFile):
@@ -70,14 +64,18 @@ def get_fifo_pipe(kernel, key) -> FifoPipe:
     return pipe
 
 
-def put_fifo_pipe(pipe: FifoPipe) -> None:
+def put_fifo_pipe(pipe: PipeInodeInfo) -> None:
+    """No end of the pipe is open: forget it and free its buffers."""
+    if not isinstance(pipe, FifoPipe):
+        pipe.free_pipe_info()                  # a pipe(2) pipe whose last end was reopened
+        return
     pipes = _fifo_pipes.get(pipe.kernel, {})
     if pipes.get(pipe.key) is pipe:
         del pipes[pipe.key]
         pipe.free_pipe_info()
 
 
-def must_wait(pipe: FifoPipe, acc: int, nonblock: bool) -> bool:
+def must_wait(pipe: PipeInodeInfo, acc: int, nonblock: bool) -> bool:
     """Would this open sleep for a partner (a blocking reader with no writer, or the
     other way round)?"""
     if nonblock or acc == O_RDWR:
@@ -85,7 +83,7 @@ def must_wait(pipe: FifoPipe, acc: int, nonblock: bool) -> bool:
     return not pipe.writers if acc == O_RDONLY else not pipe.readers
 
 
-def wait_for_partner(task, pipe: FifoPipe, counter: str) -> None:
+def wait_for_partner(task, pipe: PipeInodeInfo, counter: str) -> None:
     """Sleep until another open of the other kind happened (its counter moved)."""
     seen = getattr(pipe, counter)
     wait_event(task, pipe.rd_wait, lambda: getattr(pipe, counter) != seen)
@@ -93,12 +91,33 @@ def wait_for_partner(task, pipe: FifoPipe, counter: str) -> None:
 
 def fifo_open(task, dentry, flags: int, key) -> FifoFile:
     """Open the FIFO ``dentry`` (inode ``key``) for ``flags``."""
+    if flags & O_ACCMODE not in (O_RDONLY, O_WRONLY, O_RDWR):
+        raise KernelError(Errno.EINVAL)        # access mode 3 neither reads nor writes
+    return fifo_open_pipe(task, dentry, get_fifo_pipe(task.kernel, key), flags)
+
+
+def attach_opener(file: FifoFile, pipe: PipeInodeInfo, acc: int) -> FifoFile:
+    """Count a new open of the pipe's ends and wake whoever waits for a partner."""
+    if acc in (O_RDONLY, O_RDWR):
+        pipe.readers += 1
+        pipe.r_counter += 1
+    if acc in (O_WRONLY, O_RDWR):
+        pipe.writers += 1
+        pipe.w_counter += 1
+    wake_both(pipe)                            # wake_up_partner
+    return file
+
+
+def fifo_open_pipe(task, dentry, pipe: PipeInodeInfo, flags: int) -> FifoFile:
+    """fifo_open on an inode that has its pipe: a FIFO's, or a pipe(2) pipe opened again
+    through /proc/<pid>/fd/N (pipefs inodes are FIFOs too)."""
     kernel = task.kernel
     acc = flags & O_ACCMODE
     if acc not in (O_RDONLY, O_WRONLY, O_RDWR):
-        raise KernelError(Errno.EINVAL)        # access mode 3 neither reads nor writes
+        raise KernelError(Errno.EINVAL)
     nonblock = bool(flags & O_NONBLOCK)
-    pipe = get_fifo_pipe(kernel, key)
+    if not isinstance(pipe, FifoPipe):         # a pipefs inode never waits for a partner
+        return attach_opener(FifoFile(dentry, pipe, flags), pipe, acc)
     if acc == O_WRONLY and nonblock and not pipe.readers:
         if pipe.unused():
             put_fifo_pipe(pipe)
@@ -107,14 +126,7 @@ def fifo_open(task, dentry, flags: int, key) -> FifoFile:
         if pipe.unused():
             put_fifo_pipe(pipe)
         raise SlowPathRequired()              # before counting this opener anywhere
-    file = FifoFile(dentry, pipe, flags)
-    if acc in (O_RDONLY, O_RDWR):
-        pipe.readers += 1
-        pipe.r_counter += 1
-    if acc in (O_WRONLY, O_RDWR):
-        pipe.writers += 1
-        pipe.w_counter += 1
-    wake_both(pipe)                            # wake_up_partner
+    file = attach_opener(FifoFile(dentry, pipe, flags), pipe, acc)
     if must_wait(pipe, acc, nonblock):
         try:
             wait_for_partner(task, pipe, "w_counter" if acc == O_RDONLY else "r_counter")

@@ -20,11 +20,15 @@ class FilesStruct:
 
     @classmethod
     def with_stdio(cls, kernel=None) -> "FilesStruct":
-        """init's table: 0, 1, 2 are the host's stdin, stdout and stderr."""
+        """init's table: 0, 1, 2 are the host's stdin, stdout and stderr; one that was
+        closed when glasskernel started stays closed (EBADF), as it would natively."""
+        from glasskernel.drivers.tty.host_stdio import closed_at_start
         from glasskernel.drivers.tty.tty_io import open_host_stdio
         files = cls()
+        closed = closed_at_start()
         for fd in (0, 1, 2):
-            files.install(fd, open_host_stdio(fd, kernel))
+            if fd not in closed:
+                files.install(fd, open_host_stdio(fd, kernel))
         return files
 
     # --- lookups ----------------------------------------------------------------------

@@ -106,10 +106,15 @@ class PipeInodeInfo:
         self.alloc_pipe_info()
         self.readers = 0
         self.writers = 0
+        self.r_counter = 0               # opens ever made for reading / writing: a waiting
+        self.w_counter = 0               # FIFO opener sees a partner came (and maybe went)
         self.rd_wait = WaitQueue("pipe_read")
         self.wr_wait = WaitQueue("pipe_write")
         self.ino = next(self._inos)
         self.ctime = divmod(time.time_ns(), 10**9)
+
+    def unused(self) -> bool:
+        return not self.readers and not self.writers
 
     def alloc_pipe_info(self) -> None:
         """The slot count of a new pipe, within pipe-max-size and the user's limits;
@@ -244,6 +249,12 @@ class PipeDentry(Dentry):
     def __init__(self, pipe: PipeInodeInfo):
         super().__init__(f"pipe:[{pipe.ino}]", None, f"pipe:[{pipe.ino}]")
         self.pipe = pipe
+
+    def open(self, task, flags: int):
+        """Opened again through /proc/<pid>/fd/N (/dev/fd/N): a new file on the same pipe
+        with the access mode asked for, as fifo_open gives (bash's process substitution)."""
+        from glasskernel.fs.fifo import fifo_open_pipe
+        return fifo_open_pipe(task, self, self.pipe, flags)
 
     def stat(self):
         t = self.pipe.ctime
@@ -426,6 +437,7 @@ def create_pipe_files(kernel, flags: int):
     reader = PipeFile(pipe, O_RDONLY | status)
     writer = PipeFile(pipe, O_WRONLY | status)
     pipe.readers = pipe.writers = 1
+    pipe.r_counter = pipe.w_counter = 1
     return reader, writer
 
 

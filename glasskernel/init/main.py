@@ -79,8 +79,8 @@ class Kernel:
         self.tainted = 0                # /proc/sys/kernel/tainted (add_taint)
         self.hwcap = DEFAULT_HWCAP
         self.boot_time_ns = self.clock_ns()
-        self.host_signals = HostSignalWatcher(self.cpu)
         self.host_io = HostIo()
+        self.host_signals = HostSignalWatcher(self.cpu, wake=self.host_io.wake)
         self.tracer = Tracer(self)
         self.ttys = {}                 # host st_rdev -> TtyStruct
         self.console_tty = None        # the first program's controlling terminal

@@ -57,7 +57,9 @@ def _kthread_entry(task) -> None:
 
 def make_user_task(kernel, init) -> Task:
     """pid 2: the user's program, in its own session and process group, child of init."""
+    from glasskernel.drivers.tty.n_tty import inherited_signal_state
     from glasskernel.fs.file import FilesStruct
+    from glasskernel.kernel.signal import inherit_signal_state
     from glasskernel.fs.fs_struct import FsStruct
     from glasskernel.kernel.entry.common import user_mode_loop
     task = Task(kernel=kernel, pid=0, tgid=0, cred=_host_cred())
@@ -65,6 +67,7 @@ def make_user_task(kernel, init) -> Task:
     task.pid = task.tgid = task.pid_links[0][1]
     task.signal = SignalStruct(pgrp=task.pid, session=task.pid, leader_pid=task.pid)
     task.sighand = SighandStruct()
+    inherit_signal_state(task, *inherited_signal_state())
     task.nsproxy = init.nsproxy
     task.thread = ThreadStruct()
     task.fs = FsStruct.initial(kernel.vfs, os.getcwd())

@@ -39,15 +39,24 @@ def exit_status_signal(signo: int, core: bool) -> int:
 # ----- exit ---------------------------------------------------------------------------------
 
 def mm_release(task, mm) -> None:
-    """The task lets go of its memory: clear_child_tid, and wake a vfork parent."""
+    """The task lets go of its memory: clear_child_tid (only if someone else still uses
+    that memory), and wake a vfork parent."""
     if task.clear_child_tid:
-        try:
-            put_user_i32(task, task.clear_child_tid, 0)
-            task.kernel.futex_wake(mm, task.clear_child_tid, 1)
-        except KernelError:
-            pass
+        if mm.users > 1:                   # else nobody could ever see the word
+            try:
+                put_user_i32(task, task.clear_child_tid, 0)
+                task.kernel.futex_wake(mm, task.clear_child_tid, 1)
+            except KernelError:
+                pass
         task.clear_child_tid = 0
     complete_vfork_done(task)
+
+
+def exec_mm_release(task, mm) -> None:
+    """execve drops the old memory: the robust-futex list goes with it, clear_child_tid is
+    done, and a vfork parent waiting for its memory back runs again (not at exit only)."""
+    task.robust_list = (0, 0)
+    mm_release(task, mm)
 
 
 def complete_vfork_done(task) -> None:
@@ -119,32 +128,61 @@ def do_group_exit(task, status: int) -> None:
 
 # ----- exit_notify --------------------------------------------------------------------------
 
+def find_alive_thread(p):
+    """A thread of p's process that is not exiting, or None."""
+    if not p.exiting:
+        return p
+    if not p.signal.nr_threads:                # every thread is past do_exit's count
+        return None
+    return next((t for t in p.kernel.tasks.values()
+                 if t.signal is p.signal and not t.exiting), None)
+
+
 def find_child_reaper(task):
-    """A subreaper among the ancestors, else the pid namespace's init."""
-    ancestor = task.real_parent
-    while ancestor is not None and not ancestor.signal.is_init:
-        if ancestor.signal.is_child_subreaper and not ancestor.exiting:
-            return ancestor
-        ancestor = ancestor.real_parent
+    """The pid namespace's init, or glasskernel's own init when that one is going."""
     reaper = task_active_pid_ns(task).child_reaper
     if reaper is None or reaper.exiting or reaper is task:
         reaper = task.kernel.init_task
     return reaper
 
 
+def find_new_reaper(father, child_reaper):
+    """Who gets father's children: a live thread of its own process, else the nearest
+    ancestor in the same pid namespace that set PR_SET_CHILD_SUBREAPER, else the
+    namespace's init."""
+    thread = find_alive_thread(father)
+    if thread is not None:
+        return thread
+    level = len(father.pid_links)
+    reaper = father.real_parent
+    while reaper is not None and not reaper.kthread and len(reaper.pid_links) == level:
+        if reaper.signal.is_child_subreaper:
+            thread = find_alive_thread(reaper)
+            if thread is not None:
+                return thread
+        reaper = reaper.real_parent
+    return child_reaper
+
+
 def forget_original_parent(task) -> None:
-    """Our children get a new parent; zombies among them are announced to it."""
+    """Our children get a new parent; zombies among them are announced to it (unless the
+    new parent is a thread of our own process: nothing changed for the process)."""
     if not task.children:
         return
-    reaper = find_child_reaper(task)
+    reaper = find_new_reaper(task, find_child_reaper(task))
+    threaded = reaper.signal is task.signal
     for child in list(task.children):
         task.children.remove(child)
         child.real_parent = child.parent = reaper
         reaper.children.append(child)
         if child.pdeath_signal:
             task.kernel.send_signal(child, child.pdeath_signal)
-        if child.exit_state == "zombie":
-            do_notify_parent(child, child.exit_signal)
+        if threaded:
+            continue
+        if child.exit_signal >= 0:
+            child.exit_signal = SIGCHLD         # reparent_leader: never another signal to init
+        if child.exit_state == "zombie" and do_notify_parent(child, child.exit_signal):
+            release_task(child)
 
 
 @traced(args=lambda task, sig: {"sig": signal_name(sig), "parent": getattr(task.parent, "pid", 0)},

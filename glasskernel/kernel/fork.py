@@ -151,8 +151,7 @@ def copy_sighand(flags, current, p) -> None:
 def copy_signal(flags, current, p) -> None:
     """A thread joins its group's signal_struct; a new process gets its own (same pgrp/session)."""
     if flags & CF.CLONE_THREAD:
-        current.signal.nr_threads += 1
-        p.signal = current.signal
+        p.signal = current.signal             # counted in link_new_task, past every failure
         return
     src = current.signal
     p.signal = SignalStruct(pgrp=src.pgrp, session=src.session, tty=src.tty,
@@ -279,9 +278,6 @@ def copy_process(current, args: KernelCloneArgs) -> Task:
         p.exit_signal = -1 if flags & CF.CLONE_THREAD else args.exit_signal
         if flags & CF.CLONE_PIDFD:
             _clone_pidfd(current, p, args, undo)
-        if flags & CF.CLONE_PARENT_SETTID:
-            from glasskernel.mm.uaccess import put_user_i32
-            put_user_i32(current, args.parent_tid, task_pid_vnr(p, current))
         undo.pop_all()                                          # the point of no return
     link_new_task(current, p, flags, args)
     return p
@@ -335,6 +331,8 @@ def link_new_task(current, p, flags: int, args: KernelCloneArgs) -> None:
     if ns.child_reaper is None and p.pid_links[-1][1] == 1:
         ns.child_reaper = p                     # the first task of a new pid namespace
         p.signal.is_init = True
+    if flags & CF.CLONE_THREAD:
+        p.signal.nr_threads += 1
     p.signal.leader_pid = p.tgid
     p.start_time_ns = kernel.clock_ns()
     p.clear_child_tid = args.child_tid if flags & CF.CLONE_CHILD_CLEARTID else 0
@@ -350,6 +348,14 @@ def kernel_clone(current, args: KernelCloneArgs) -> int:
         raise KernelError(Errno.EINVAL)
     p = copy_process(current, args)
     nr = task_pid_vnr(p, current)
+    if args.flags & CF.CLONE_PARENT_SETTID:
+        # After the point of no return, as Linux does: a bad pointer is ignored, the
+        # child exists and the clone succeeds.
+        from glasskernel.mm.uaccess import put_user_i32
+        try:
+            put_user_i32(current, args.parent_tid, nr)
+        except KernelError:
+            pass
     vfork = None
     if args.flags & CF.CLONE_VFORK:
         vfork = Completion()

@@ -182,6 +182,16 @@ def flush_signal_handlers(task) -> None:
             actions[signo] = _IGN_ACTION if action.handler == SIG_IGN else _DFL_ACTION
 
 
+def inherit_signal_state(task, ignored: int, blocked: int) -> None:
+    """A first task starts as exec leaves a program: the ignored signals stay SIG_IGN and
+    the blocked mask stays (SIGKILL and SIGSTOP are never either)."""
+    unblockable = sigmask(SIGKILL) | sigmask(SIGSTOP)
+    for signo in range(1, NSIG + 1):
+        if ignored & sigmask(signo) & ~unblockable:
+            task.sighand.action[signo] = _IGN_ACTION
+    task.blocked = blocked & ~unblockable
+
+
 def flush_sigqueue_mask(task, mask: int) -> None:
     """Forget the pending signals in mask (every thread of the group)."""
     for t in thread_group(task) or [task]:

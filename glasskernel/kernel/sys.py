@@ -471,10 +471,10 @@ def _prctl_flag(task, option: int, arg2: int) -> int:
     if option == PR_GET_DUMPABLE:
         return task.dumpable
     if option == PR_SET_CHILD_SUBREAPER:
-        task.child_subreaper = bool(arg2)
+        task.signal.is_child_subreaper = bool(arg2)   # the process's, as find_new_reaper reads it
         return 0
     if option == PR_GET_CHILD_SUBREAPER:
-        copy_to_user(task, arg2, struct.pack("<i", int(getattr(task, "child_subreaper", False))))
+        copy_to_user(task, arg2, struct.pack("<i", int(task.signal.is_child_subreaper)))
         return 0
     if option == PR_SET_NO_NEW_PRIVS:
         if arg2 != 1:

@@ -141,6 +141,10 @@ class HostIo:
     def host_signal(self, signo: int, _frame=None) -> None:
         """Python's handler for a forwarded host signal: remember it, wake the idle loop."""
         self.pending_signals.append(signo)
+        self.wake()
+
+    def wake(self) -> None:
+        """Make the idle loop's poll return (from any thread)."""
         try:
             os.write(self._wake_w, b"s")
         except (BlockingIOError, OSError):

@@ -53,6 +53,30 @@ def isig(kernel, signo: int) -> None:
         kill_pgrp(kernel, program_pgrp(kernel), signo)
 
 
+# Python itself ignores these at start, whatever it inherited: their inherited disposition
+# is lost, and the guest gets SIG_DFL (what a shell normally gives a program).
+PYTHON_IGNORES = (13, 25)                # SIGPIPE, SIGXFSZ
+
+
+def inherited_signal_state() -> tuple:
+    """(ignored, blocked) signal masks glasskernel was started with, which exec keeps and
+    its first program must start with: `nohup` ignores SIGHUP, a shell's background job
+    SIGINT and SIGQUIT."""
+    ignored = 0
+    for signo in range(1, 65):
+        if signo in PYTHON_IGNORES:
+            continue
+        try:
+            if host_signal.getsignal(signo) == host_signal.SIG_IGN:
+                ignored |= 1 << (signo - 1)
+        except (ValueError, OSError):
+            continue
+    blocked = 0
+    for signo in host_signal.pthread_sigmask(host_signal.SIG_BLOCK, []):
+        blocked |= 1 << (int(signo) - 1)
+    return ignored, blocked
+
+
 def install_host_signals(kernel):
     """Route the host signals above through kernel.host_io; returns the undo function."""
     forwarded = set(PROGRAM_SIGNALS)

@@ -26,6 +26,7 @@ from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import O_LARGEFILE, O_NONBLOCK
 from glasskernel.uapi.ioctls import SIZEOF_KTERMIOS, SIZEOF_WINSIZE, Ioctl
 
+SIGPIPE = 13
 SIGWINCH = 28
 DEFAULT_POLLMASK = 0x1 | 0x4 | 0x40 | 0x100
 
@@ -90,8 +91,15 @@ class HostStdioFile(HostFdFile):
             if self.tty is not None:
                 jobctrl.job_control_write(self.tty, task)
             self._wait_ready(task, POLLOUT)
-        with host_errors():
-            return os.write(self.host_fd, data)
+        try:
+            with host_errors():
+                return os.write(self.host_fd, data)
+        except KernelError as err:
+            if err.errno == Errno.EPIPE and self.kernel is not None:
+                # The host pipe's reader is gone: the writer gets SIGPIPE, as pipe_write
+                # gives it (the host's own SIGPIPE is ignored by Python).
+                self.kernel.send_signal(self.kernel.current, SIGPIPE)
+            raise
 
     def _wait_ready(self, task, event: int) -> None:
         """Sleep (other tasks run) until the host descriptor can do event without blocking."""

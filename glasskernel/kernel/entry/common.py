@@ -7,7 +7,10 @@ return from user mode it handles why it came back: a slow syscall, a fault the C
 could not fix, or the timer interrupt.
 """
 from glasskernel.arch.x86.entry.common import do_syscall_64_slow
+from glasskernel.arch.x86.cpu import NEVER_REACHED
+from glasskernel.arch.x86.entry.vsyscall_64 import emulate_vsyscall, stopped_in_vsyscall_page
 from glasskernel.arch.x86.kernel.apic_timer import SLICE_NS, timer_budget
+from glasskernel.arch.x86.kernel.traps import exc_user_fault
 from glasskernel.kernel.sched.park import resume_parked, sleep_parked
 
 
@@ -50,7 +53,9 @@ def user_mode_loop(task) -> None:
         elif task.thread.slow_syscall:
             do_syscall_64_slow(kernel, task)
         elif task.pending_fault is not None:
-            kernel.force_sig_fault(task, task.pending_fault)
+            exc_user_fault(kernel, task)
+        elif reason != "syscall" and stopped_in_vsyscall_page(kernel, task):
+            emulate_vsyscall(kernel, task, NEVER_REACHED)   # a jump to the stop address
         if reason == "tick" and kernel.clock is not None:
             kernel.clock.advance(SLICE_NS)
         if reason == "tick" or kernel.sched.tick_due(now):

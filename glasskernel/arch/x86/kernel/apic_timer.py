@@ -39,8 +39,9 @@ def timer_budget(kernel) -> int:
 class HostSignalWatcher:
     """Stops the CPU when the host process receives a signal Python will handle."""
 
-    def __init__(self, cpu):
+    def __init__(self, cpu, wake=None):
         self.cpu = cpu
+        self.wake = wake                 # also wakes the idle loop's poll (HostIo.wake)
         self._read_fd = self._write_fd = -1
         self._old_fd = None
         self._thread = None
@@ -72,3 +73,8 @@ class HostSignalWatcher:
             if not data:
                 return
             self.cpu.interrupt()
+            if self.wake is not None:
+                # A signal that came just before the idle loop entered poll() has its
+                # Python handler waiting for the main thread, which poll() would block
+                # for ever: wake the poll, so the handler runs.
+                self.wake()

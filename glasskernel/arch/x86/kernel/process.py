@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from glasskernel.arch.x86.cpu import PT_REGS
 from glasskernel.kernel.trace.tracepoint import traced
+from glasskernel.uapi.errno import Errno, KernelError
 
 X86_EFLAGS_IF = 0x200
 
@@ -63,6 +64,9 @@ def copy_thread(p, current, args) -> dict:
     if args.stack:
         regs["rsp"] = args.stack + args.stack_size if args.stack_size else args.stack
     if args.flags & CLONE_SETTLS:
+        from glasskernel.arch.x86.kernel.process_64 import _TASK_SIZE_MAX
+        if args.tls >= _TASK_SIZE_MAX:
+            raise KernelError(Errno.EPERM)      # set_new_tls → do_arch_prctl_64(ARCH_SET_FS)
         regs["fs_base"] = args.tls
     p.thread = ThreadStruct(regs=regs, regs_dirty=True,
                             fpstate=current.kernel.read_fpstate(current))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from glasskernel.arch.x86.entry.common import (X86_TRAP_AC, X86_TRAP_BP, X86_TRAP_DB, X86_TRAP_DE,
                                                X86_TRAP_DF, X86_TRAP_MF, X86_TRAP_PF, X86_TRAP_UD, X86_TRAP_XF)
+from glasskernel.arch.x86.entry.vsyscall_64 import emulate_vsyscall, in_vsyscall_page
 from glasskernel.mm.memory import VmFault, do_user_addr_fault
 from glasskernel.mm.page_alloc import OutOfMemory
 
@@ -36,6 +37,7 @@ class FaultSignal:
     addr: int
     trapno: int = 0
     error_code: int = 0
+    vsyscall: bool = False      # not a signal yet: a fetch in the vsyscall page to emulate
 
 
 def exc_page_fault(kernel, task, cr2: int):
@@ -83,7 +85,12 @@ def handle_exception(kernel, vector: int) -> bool:
         # CR2 names the address, handle it as the page fault it is.
         signal = exc_page_fault(kernel, task, cpu.fault_address())
     else:
-        signal = trap_signal(vector, cpu.read_reg("rip"))
+        rip = cpu.read_reg("rip")
+        if vector == X86_TRAP_BP and in_vsyscall_page(rip - 1):
+            # The int3 filling the vsyscall page: emulate_vsyscall, on the way out.
+            task.pending_fault = FaultSignal(SIGSEGV, SI_KERNEL, rip - 1, vsyscall=True)
+            return False
+        signal = trap_signal(vector, rip)
     if signal is None:
         return True
     if signal is VM_FAULT_OOM:
@@ -95,3 +102,14 @@ def handle_exception(kernel, vector: int) -> bool:
         thread.cr2 = signal.addr
     task.pending_fault = signal
     return False
+
+
+def exc_user_fault(kernel, task) -> None:
+    """On the way back to user mode after a fault the CPU hook left: the signal, or the
+    vsyscall the fault really was."""
+    fault = task.pending_fault
+    if fault.vsyscall:
+        task.pending_fault = None
+        emulate_vsyscall(kernel, task, fault.addr)
+    else:
+        kernel.force_sig_fault(task, fault)
