@@ -429,3 +429,15 @@ def test_openat2(build, toolchain, tmp_path):
     native, _ = differential([exe, tmp_path / "scratch"])
     assert b"BENEATH ..                           = ok" not in native[0]
     assert b"NO_SYMLINKS rel                      = ok" not in native[0]
+
+
+def test_sticky_directory(build, toolchain):
+    """unlink, rmdir and rename honour a sticky directory's owner rule (LTP rmdir03)."""
+    exe = build("sticky_dir", toolchain)
+    scratch = tempfile.mkdtemp(prefix="gk-sticky-", dir="/tmp")
+    try:
+        os.chmod(scratch, 0o777)
+        native, _ = differential([exe, scratch])
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    assert b"unlink mine = 0" in native[0]

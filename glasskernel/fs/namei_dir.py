@@ -58,6 +58,19 @@ def sys_mkdirat(task, dfd, pathname, mode) -> int:
 
 
 # --- unlink and rmdir --------------------------------------------------------------------
+def may_delete(task, directory, child) -> None:
+    """may_delete: write and search permission on the directory (EACCES), and in a
+    sticky directory (S_ISVTX, as /tmp) only the owner of the entry or of the directory
+    may remove or replace it (check_sticky: EPERM)."""
+    cred = task.cred
+    directory.permission(MAY_WRITE | MAY_EXEC, cred)
+    if cred.fsuid == 0:
+        return                                   # CAP_FOWNER
+    dst = directory.stat()
+    if dst.st_mode & 0o1000 and cred.fsuid not in (child.stat().st_uid, dst.st_uid):
+        raise KernelError(Errno.EPERM)
+
+
 def do_rmdir(task, dfd, pathname) -> int:
     """do_rmdir: ENOTEMPTY for "..", EINVAL for ".", EBUSY for "/" and mount points."""
     p = filename_parentat(task, dfd, getname(task, pathname))
@@ -72,7 +85,7 @@ def do_rmdir(task, dfd, pathname) -> int:
         raise KernelError(Errno.ENOENT)
     if not child.is_dir():
         raise KernelError(Errno.ENOTDIR)
-    p.dentry.permission(MAY_WRITE | MAY_EXEC, task.cred)
+    may_delete(task, p.dentry, child)
     if is_mountpoint(child):
         raise KernelError(Errno.EBUSY)
     if not dir_is_empty(task, child):
@@ -93,7 +106,7 @@ def do_unlinkat(task, dfd, pathname) -> int:
         raise KernelError(Errno.EISDIR if child.is_dir() else Errno.ENOTDIR)
     if child.is_dir():
         raise KernelError(Errno.EISDIR)
-    p.dentry.permission(MAY_WRITE | MAY_EXEC, task.cred)
+    may_delete(task, p.dentry, child)
     p.dentry.unlink(task, child)
     return 0
 
@@ -141,8 +154,11 @@ def do_renameat2(task, olddfd, oldname, newdfd, newname, flags) -> int:
     _check_rename_targets(task, old, new, src, dst, flags)
     if dst is not None and _same_inode(src, dst):
         return 0
-    old.dentry.permission(MAY_WRITE | MAY_EXEC, task.cred)
-    new.dentry.permission(MAY_WRITE | MAY_EXEC, task.cred)
+    may_delete(task, old.dentry, src)
+    if dst is not None:
+        may_delete(task, new.dentry, dst)
+    else:
+        new.dentry.permission(MAY_WRITE | MAY_EXEC, task.cred)
     old.dentry.rename(task, src, new.dentry, new.last, dst, flags)
     return 0
 
