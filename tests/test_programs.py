@@ -340,17 +340,24 @@ def test_prctl_timerslack(build, toolchain):
     assert b"set 70000: 0, get: 70000\n" in native[0]
 
 
+def differential_as_other_user(exe):
+    """differential() of a program that switches to another uid: its scratch directory
+    (argv[1]) is world-writable and in /tmp, which every uid may search, unlike pytest's
+    tmp_path under a 0700 directory. Returns the native run."""
+    scratch = tempfile.mkdtemp(prefix="gk-uid-", dir="/tmp")
+    try:
+        os.chmod(scratch, 0o777)
+        return differential([exe, scratch])[0]
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def test_chown_calls(build, toolchain):
     """chown, fchown, lchown and fchownat change ownership in the sandbox as natively
     (LTP's library makes its temporary directory with chown), with Linux's errors.
     The scratch directory sits where uid 1000 may search (the end runs as uid 1000)."""
     exe = build("chown_calls", toolchain)
-    scratch = tempfile.mkdtemp(prefix="gk-chown-", dir="/tmp")
-    try:
-        os.chmod(scratch, 0o777)
-        native, _ = differential([exe, scratch])
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    native = differential_as_other_user(exe)
     assert b"chown = 0" in native[0]
 
 
@@ -407,12 +414,7 @@ def test_new_inodes_belong_to_their_creator(build, toolchain):
     """mkdir, open(O_CREAT), symlink and mkfifo by uid 1001 make inodes of uid 1001 (the
     layer's host files were all root's), with a set-group-ID directory's group."""
     exe = build("inode_owner", toolchain)
-    scratch = tempfile.mkdtemp(prefix="gk-owner-", dir="/tmp")
-    try:
-        os.chmod(scratch, 0o777)
-        native, _ = differential([exe, scratch], guest_argv=None)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    native = differential_as_other_user(exe)
     assert b"d/f uid=1001 gid=1001" in native[0] or os.geteuid() != 0
 
 
@@ -434,10 +436,5 @@ def test_openat2(build, toolchain, tmp_path):
 def test_sticky_directory(build, toolchain):
     """unlink, rmdir and rename honour a sticky directory's owner rule (LTP rmdir03)."""
     exe = build("sticky_dir", toolchain)
-    scratch = tempfile.mkdtemp(prefix="gk-sticky-", dir="/tmp")
-    try:
-        os.chmod(scratch, 0o777)
-        native, _ = differential([exe, scratch])
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    native = differential_as_other_user(exe)
     assert b"unlink mine = 0" in native[0]
