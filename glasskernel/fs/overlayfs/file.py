@@ -26,16 +26,14 @@ class OvlFile(HostFile):
 
     def write_at(self, data: bytes, pos: int) -> int:
         """Write, within the room the upper layer's quota leaves (ENOSPC when none)."""
-        ofs = self.dentry.ofs
         before = os.fstat(self.host_fd)
         if pos + len(data) > before.st_size:
-            room = ofs.room()
-            keep = max(0, before.st_size - pos) + room
+            keep = max(0, before.st_size - pos) + self.dentry.ofs.room()
             if keep <= 0:
                 raise KernelError(Errno.ENOSPC)
             data = data[:keep]
         n = super().write_at(data, pos)
-        ofs.used += (os.fstat(self.host_fd).st_blocks - before.st_blocks) * 512
+        self._account(before.st_blocks)
         return n
 
     def fallocate(self, mode: int, offset: int, length: int) -> None:
@@ -45,12 +43,17 @@ class OvlFile(HostFile):
             raise KernelError(Errno.ENOSPC)
         with host_errors():
             host_fallocate(self.host_fd, mode, offset, length)
-        self.dentry.ofs.used += (os.fstat(self.host_fd).st_blocks - before) * 512
+        self._account(before)
 
     def truncate(self, length: int) -> None:
         before = os.fstat(self.host_fd).st_blocks
         super().truncate(length)
-        self.dentry.ofs.used += (os.fstat(self.host_fd).st_blocks - before) * 512
+        self._account(before)
+
+    def _account(self, blocks_before: int) -> None:
+        """The quota follows what the host file really allocated since ``blocks_before``
+        (after the fact: the checks that refuse come before the change)."""
+        self.dentry.ofs.used += (os.fstat(self.host_fd).st_blocks - blocks_before) * 512
 
 
 class HostInode:
