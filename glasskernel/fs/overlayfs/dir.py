@@ -11,9 +11,10 @@ import os
 
 from glasskernel.fs.internal import child_path, host_errors
 from glasskernel.fs.overlayfs.copy_up import copy_up, copy_up_tree, set_mode_at
+from glasskernel.fs.overlayfs.file import HostInode, OvlFile
 from glasskernel.fs.overlayfs.layer import HOST_RENAME_EXCHANGE, fd_path, renameat2
 from glasskernel.uapi.errno import Errno, KernelError
-from glasskernel.uapi.fcntl import RENAME_EXCHANGE
+from glasskernel.uapi.fcntl import O_ACCMODE, O_EXCL, O_WRONLY, RENAME_EXCHANGE
 from glasskernel.uapi.stat import S_IALLUGO, S_IFDIR, S_IFLNK, S_IFMT, S_ISGID, S_IXGRP
 
 
@@ -74,9 +75,7 @@ def ovl_tmpfile(parent, task, mode: int, flags: int):
     it a name unless O_EXCL), or, where the host file system has none, a file made under a
     private name and unlinked at once. The File and its (deleted, pinned) dentry are all
     that reach it, as "/DIR/#INO"."""
-    from glasskernel.fs.overlayfs.file import HostInode, OvlFile
-    from glasskernel.fs.overlayfs.inode import OvlDentry
-    from glasskernel.uapi.fcntl import O_ACCMODE, O_EXCL, O_WRONLY
+    from glasskernel.fs.overlayfs.inode import OvlDentry      # inode.py imports this module
     copy_up(parent)
     ofs = parent.ofs
     acc = os.O_WRONLY if flags & O_ACCMODE == O_WRONLY else os.O_RDWR
@@ -233,7 +232,7 @@ def _exchange(old, new, new_path: str, task) -> None:
     for path in (old_path, new_path):
         ofs.forget_below(path)
         st = ofs.upper_lstat(path)
-        if st is not None and (st.st_mode & S_IFMT) == 0o040000:
+        if st is not None and (st.st_mode & S_IFMT) == S_IFDIR:
             ofs.opaque.add(path)
     swapping = ofs.pinned_at_or_below(old_path), ofs.pinned_at_or_below(new_path)
     for dentries, src, dst in ((swapping[0], old_path, new_path), (swapping[1], new_path, old_path)):
