@@ -39,6 +39,7 @@ _ROWS = [
     (NR.pwritev, read_write.sys_pwritev, "supported", ""),
     (NR.lseek, read_write.sys_lseek, "supported", ""),
     (NR.sendfile, read_write.sys_sendfile64, "supported", ""),
+    (NR.copy_file_range, read_write.sys_copy_file_range, "supported", ""),
     (NR.pipe, pipe.sys_pipe, "supported", ""),
     (NR.pipe2, pipe.sys_pipe2, P, "O_DIRECT (packet mode) is EINVAL"),
     # files: waiting on many descriptors (fs/select.c, fs/eventpoll.c); they leave the
