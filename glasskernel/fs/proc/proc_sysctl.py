@@ -73,6 +73,13 @@ def _pipe(name):
     return show
 
 
+def _lease(name):
+    def show(kernel):
+        from glasskernel.fs.locks_lease import lease_sysctl
+        return str(getattr(lease_sysctl, name))
+    return show
+
+
 def _vm(name):
     def show(kernel):
         from glasskernel.mm.mmap import vm_sysctl
@@ -87,6 +94,8 @@ def _nr_open(kernel):
 
 SYSCTL_TABLES: dict[str, list[CtlTable]] = {
     "fs": [
+        CtlTable("lease-break-time", 0o644, _lease("lease_break_time")),
+        CtlTable("leases-enable", 0o644, _lease("leases_enable")),
         CtlTable("nr_open", 0o644, _nr_open),
         CtlTable("pipe-max-size", 0o644, _pipe("pipe_max_size")),
         CtlTable("pipe-user-pages-hard", 0o644, _pipe("pipe_user_pages_hard")),
