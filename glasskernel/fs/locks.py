@@ -80,7 +80,7 @@ class FileLock:
 class FileLockContext:
     """struct file_lock_context: the locks of one inode."""
 
-    __slots__ = ("key", "kernel", "flock", "posix", "lease")
+    __slots__ = ("key", "kernel", "flock", "posix", "lease", "users")
 
     def __init__(self, key, kernel):
         self.key = key              # (st_dev, st_ino)
@@ -88,9 +88,10 @@ class FileLockContext:
         self.flock: list = []
         self.posix: list = []       # grouped by owner, each owner's sorted by start
         self.lease: list = []
+        self.users = 0              # requests working on it (waiting ones too): keep it
 
     def empty(self) -> bool:
-        return not (self.flock or self.posix or self.lease)
+        return not (self.flock or self.posix or self.lease or self.users)
 
 
 class FileLocks:
@@ -397,12 +398,14 @@ def may_sleep(task, request: FileLock) -> None:
 def lock_inode_wait(task, ctx: FileLockContext, request: FileLock, apply) -> None:
     """Try ``apply`` until it is not deferred, sleeping between tries (interruptible:
     ERESTARTSYS, so EINTR or a restart with SA_RESTART, as in Linux)."""
+    ctx.users += 1
     try:
         while apply(ctx, request) == FILE_LOCK_DEFERRED:
             if request.wait is None:
                 request.wait = WaitQueue("file_lock")
             wait_event(task, request.wait, lambda: request.blocker is None)
     finally:
+        ctx.users -= 1
         locks_delete_block(ctx.kernel, request)
         locks_put_context(ctx)
 

@@ -145,7 +145,11 @@ def lock_get_status(fl: FileLock, key, viewer, ident: int, level: int) -> str:
     prefix = " " * (level - 1) + "-> " if level else ""
     word = {F_WRLCK: "WRITE", F_RDLCK: "READ"}.get(ltype, "UNLCK")
     dev, ino = key
-    where = f"{locks_translate_pid(fl, viewer)} {os.major(dev):02x}:{os.minor(dev):02x}:{ino}"
+    pid = locks_translate_pid(fl, viewer)
+    if fl.file is None:             # a lease breaker has no file
+        where = f"{pid} <none>:0"
+    else:
+        where = f"{pid} {os.major(dev):02x}:{os.minor(dev):02x}:{ino}"
     if fl.flags & FL_POSIX:
         span = f"{fl.start} EOF" if fl.end == OFFSET_MAX else f"{fl.start} {fl.end}"
     else:

@@ -255,7 +255,16 @@ def _start_break(task, ctx, breaker: FileLock, want_write: bool) -> None:
 def _wait_for_break(task, ctx, breaker: FileLock) -> None:
     """Sleep behind the first lease until it changes or its break time passes."""
     breaker.wait = WaitQueue("lease_break")
-    while True:
+    ctx.users += 1
+    try:
+        _wait_loop(task, ctx, breaker)
+    finally:
+        ctx.users -= 1
+        locks_put_context(ctx)
+
+
+def _wait_loop(task, ctx, breaker: FileLock) -> None:
+    while ctx.lease:
         fl = ctx.lease[0]
         deadline = fl.break_time or fl.downgrade_time
         timeout = max(1, deadline - monotonic_ns(task)) if deadline else None
