@@ -27,8 +27,11 @@ def f_dupfd(task, file, start: int, cloexec: bool) -> int:
     return files.install_new(file.get(), cloexec=cloexec, start=start, task=task)
 
 
-def setfl(file, arg: int) -> int:
-    """setfl: only O_APPEND, O_NONBLOCK, O_ASYNC, O_DIRECT and O_NOATIME change."""
+def setfl(file, arg: int, fd: int = -1) -> int:
+    """setfl: only O_APPEND, O_NONBLOCK, O_ASYNC, O_DIRECT and O_NOATIME change; a file
+    that can signal readiness (->fasync) starts or stops for O_ASYNC."""
+    if (arg ^ file.flags) & FASYNC and hasattr(file, "fasync"):
+        file.fasync(fd, bool(arg & FASYNC))
     file.flags = int((file.flags & ~int(SETFL_MASK)) | (arg & SETFL_MASK))
     return 0
 
@@ -49,7 +52,7 @@ def do_fcntl(task, fd: int, cmd: int, arg: int) -> int:
     if cmd == F_GETFL:
         return file.flags
     if cmd == F_SETFL:
-        return setfl(file, uint_arg(arg))
+        return setfl(file, uint_arg(arg), fd)
     if cmd in (F_GETLK, F_OFD_GETLK):
         return fcntl_getlk(task, file, cmd, arg)
     if cmd in (F_SETLK, F_SETLKW, F_OFD_SETLK, F_OFD_SETLKW):

@@ -133,6 +133,32 @@ def fcntl_owner(task, file, cmd: int, arg: int) -> int:
     return 0
 
 
+SIGIO = 29
+POLL_IN, POLL_MSG = 1, 3
+# si_band of each reason (band_table in fs/fcntl.c): POLLIN|POLLRDNORM, and |POLLMSG
+_BANDS = {POLL_IN: 0x0001 | 0x0040, POLL_MSG: 0x0001 | 0x0040 | 0x0400}
+
+
+def send_sigio(kernel, file, fd: int, reason: int) -> None:
+    """send_sigio: the owner's F_SETSIG signal with the fd and band in its siginfo, or a
+    plain SIGIO (from the kernel) when none was set."""
+    from glasskernel.kernel.signal import SEND_SIG_PRIV, group_send_sig_info, make_siginfo
+    owner = file_owner(file)
+    for target in owner_tasks(kernel, owner):
+        if owner.signum:
+            info = make_siginfo(owner.signum, reason)
+            info = info[:16] + struct.pack("<qi", _BANDS.get(reason, 0), fd or 0) + info[28:]
+            group_send_sig_info(target, owner.signum, info)
+        else:
+            group_send_sig_info(target, SIGIO, SEND_SIG_PRIV)
+
+
+def kill_fasync(kernel, entries, reason: int) -> None:
+    """Signal the owner of every (file, fd) that asked for O_ASYNC notification."""
+    for file, fd in list(entries):
+        send_sigio(kernel, file, fd, reason)
+
+
 def _int32(value: int) -> int:
     value &= 0xFFFFFFFF
     return value - (1 << 32) if value & 0x80000000 else value

@@ -9,9 +9,8 @@ Linux counts the opens of an inode (i_readcount, i_writecount) to refuse a lease
 another open already breaks; we count the same opens by walking the descriptor tables,
 which costs something only when a lease is asked for.
 """
-import struct
-
-from glasskernel.fs.fcntl_owner import PIDTYPE_TGID, file_owner, owner_tasks, __f_setown
+from glasskernel.fs.fcntl_owner import (POLL_MSG, PIDTYPE_TGID, __f_setown, file_owner,
+                                        send_sigio)
 from glasskernel.fs.locks import (F_RDLCK, F_UNLCK, F_WRLCK, FL_DOWNGRADE_PENDING, FL_LEASE,
                                   FL_UNLOCK_PENDING, FileLock, _delete_lock, _insert_lock,
                                   file_locks, locks_conflict, locks_delete_block,
@@ -36,8 +35,6 @@ class LeaseSysctl:
 
 lease_sysctl = LeaseSysctl()
 
-SIGIO, POLL_MSG = 29, 3
-_POLL_MSG_BAND = 0x0001 | 0x0040 | 0x0400       # POLLIN | POLLRDNORM | POLLMSG
 
 
 def lease_breaking(fl: FileLock) -> bool:
@@ -131,10 +128,28 @@ def _open_counts(kernel, key) -> tuple:
     return readers, writers
 
 
+def _waiting_breakers(ctx) -> list:
+    """The opens waiting behind the inode's leases (directly or behind each other)."""
+    found, todo = [], list(ctx.lease) if ctx is not None else []
+    while todo:
+        for waiter in todo.pop().blocked:
+            found.append(waiter)
+            todo.append(waiter)
+    return found
+
+
 def check_conflicting_open(task, file, key, arg: int) -> None:
     """EAGAIN if another open would break the lease at once: any writer for a read lease;
     any open but the caller's own for a write lease."""
     readers, writers = _open_counts(task.kernel, key)
+    ctx = file_locks(task.kernel).contexts.get(key)
+    for breaker in _waiting_breakers(ctx):
+        # An opener waiting for a break already counts as open (do_dentry_open takes
+        # write access before break_lease).
+        if breaker.type == F_WRLCK:
+            writers += 1
+        else:
+            readers += 1
     if arg == F_RDLCK:
         if writers:
             raise KernelError(Errno.EAGAIN)
@@ -197,20 +212,6 @@ def _add_lease(task, fd: int, file, ctx, arg: int) -> None:
 
 
 # --- breaking --------------------------------------------------------------------------
-def send_sigio(kernel, file, fd: int) -> None:
-    """kill_fasync(POLL_MSG) for a lease break: the owner's F_SETSIG signal with the fd in
-    its siginfo, or a plain SIGIO."""
-    from glasskernel.kernel.signal import SEND_SIG_PRIV, group_send_sig_info, make_siginfo
-    owner = file_owner(file)
-    for target in owner_tasks(kernel, owner):
-        if owner.signum:
-            info = make_siginfo(owner.signum, POLL_MSG)
-            info = info[:16] + struct.pack("<qi", _POLL_MSG_BAND, fd or 0) + info[28:]
-            group_send_sig_info(target, owner.signum, info)
-        else:
-            group_send_sig_info(target, SIGIO, SEND_SIG_PRIV)
-
-
 def break_lease(task, key, flags: int) -> None:
     """__break_lease, for an open of the inode ``key`` with ``flags``: signal the holders
     of conflicting leases, then wait until none conflicts (EWOULDBLOCK with O_NONBLOCK)."""
@@ -249,7 +250,7 @@ def _start_break(task, ctx, breaker: FileLock, want_write: bool) -> None:
                 continue
             fl.flags |= FL_DOWNGRADE_PENDING
             fl.downgrade_time = deadline
-        send_sigio(task.kernel, fl.file, fl.fa)
+        send_sigio(task.kernel, fl.file, fl.fa, POLL_MSG)
 
 
 def _wait_for_break(task, ctx, breaker: FileLock) -> None:

@@ -330,6 +330,7 @@ def sys_truncate(task, path, length) -> int:
     if not dentry.is_reg():
         raise KernelError(Errno.EINVAL)
     dentry.permission(MAY_WRITE, task.cred)
+    break_lease(task, dentry, O_WRONLY)     # vfs_truncate breaks leases as a writer would
     inode_newsize_ok(task, dentry.stat().st_size, length)
     truncate_inode_pages(dentry, length)
     dentry.truncate(length)
