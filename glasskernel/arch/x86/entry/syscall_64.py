@@ -124,7 +124,7 @@ _ROWS = [
     (NR.dup, file.sys_dup, "supported", ""),
     (NR.dup2, file.sys_dup2, "supported", ""),
     (NR.dup3, file.sys_dup3, "supported", ""),
-    (NR.fcntl, fcntl.sys_fcntl, P, "F_SETOWN/F_SETSIG only reach lease breaks (no O_ASYNC SIGIO); no F_NOTIFY"),
+    (NR.fcntl, fcntl.sys_fcntl, P, "O_ASYNC SIGIO only from pipes; no F_NOTIFY, F_*_RW_HINT"),
     # files: locks (fs/locks.c)
     (NR.flock, locks.sys_flock, "supported", ""),
     (NR.ioctl, ioctl.sys_ioctl, P, "terminal ioctls pass through to the host tty"),
