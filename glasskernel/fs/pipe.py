@@ -301,7 +301,6 @@ class PipeFile(File):
             wq.wake_up(pipe.kernel)
         return data
 
-    @traced(name="pipe_write", args=lambda self, data: {"pipe": self.pipe.ino, "count": len(data)})
     def fasync(self, fd: int, on: bool) -> None:
         """pipe_fasync: O_ASYNC on the read end: a write signals its owner (SIGIO)."""
         if not self.readable:
@@ -310,6 +309,7 @@ class PipeFile(File):
         entries = [e for e in pipe.fasync_readers if e[0] is not self]
         pipe.fasync_readers = entries + [(self, fd)] if on else entries
 
+    @traced(name="pipe_write", args=lambda self, data: {"pipe": self.pipe.ino, "count": len(data)})
     def write(self, data: bytes) -> int:
         """pipe_write: atomic up to PIPE_BUF, otherwise as much as fits, repeatedly.
         (The caller checked FMODE_WRITE, as vfs_write does.)"""
