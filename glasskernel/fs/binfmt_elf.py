@@ -10,6 +10,7 @@ program that asks for an interpreter (PT_INTERP) is refused for now.
 import struct
 from dataclasses import dataclass
 
+from glasskernel.arch.x86.entry.vdso.vma import arch_setup_additional_pages
 from glasskernel.arch.x86.kernel.process_64 import start_thread
 from glasskernel.mm.mm_types import ELF_ET_DYN_BASE, TASK_SIZE, page_align
 from glasskernel.mm.mmap import MAP_FIXED, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE, do_mmap
@@ -34,6 +35,7 @@ _PHDR = struct.Struct("<IIQQQQQQ")
 AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_BASE, AT_FLAGS, AT_ENTRY = 0, 3, 4, 5, 6, 7, 8, 9
 AT_UID, AT_EUID, AT_GID, AT_EGID, AT_PLATFORM, AT_HWCAP, AT_CLKTCK = 11, 12, 13, 14, 15, 16, 17
 AT_SECURE, AT_RANDOM, AT_HWCAP2, AT_EXECFN = 23, 25, 26, 31
+AT_SYSINFO_EHDR = 33
 ELF_PLATFORM = b"x86_64"
 USER_HZ = 100
 
@@ -197,6 +199,7 @@ def load_elf_binary(bprm) -> None:
     for ph in loads:
         elf_map(mm, bprm.file, bias, ph)
     set_layout(mm, loads, bias)
+    arch_setup_additional_pages(bprm)             # [vvar] and [vdso]
     entry = ehdr.e_entry + bias
     phdr_addr = find_phdr_addr(ehdr, phdrs, loads, bias)
     sp = create_elf_tables(bprm, ehdr, phdr_addr, entry)
@@ -220,6 +223,7 @@ def _auxv(bprm, ehdr, phdr_addr, entry, random_addr, platform_addr, execfn_addr)
     """The auxiliary vector in the order Linux 6.1 writes it on x86-64."""
     cred = bprm.task.cred
     return [
+        (AT_SYSINFO_EHDR, bprm.mm.vdso),        # ARCH_DLINFO
         (AT_HWCAP, bprm.task.kernel.hwcap),
         (AT_PAGESZ, PAGE_SIZE),
         (AT_CLKTCK, USER_HZ),

@@ -29,6 +29,7 @@ from glasskernel.kernel.hrtimer import HrTimerBase
 from glasskernel.kernel.sched.core import Scheduler
 from glasskernel.kernel.task import TaskState
 from glasskernel.kernel.time_virtual import VirtualClock
+from glasskernel.kernel.time_vsyscall import timekeeping_init
 from glasskernel.kernel.trace.tracepoint import Tracer, trace_event, traced
 from glasskernel.kernel.sys import raise_host_nofile
 from glasskernel.mm.oom_kill import out_of_memory
@@ -79,6 +80,7 @@ class Kernel:
         self.tainted = 0                # /proc/sys/kernel/tainted (add_taint)
         self.hwcap = DEFAULT_HWCAP
         self.boot_time_ns = self.clock_ns()
+        self.timekeeper = timekeeping_init(self)    # the clocks' offsets and the [vvar] page
         self.host_io = HostIo()
         self.host_signals = HostSignalWatcher(self.cpu, wake=self.host_io.wake)
         self.tracer = Tracer(self)

@@ -5,6 +5,8 @@ kernel/sys.c). Interval timers and alarm are in time_itimer.py.
 Time comes from ``task.kernel.clock`` when the kernel has one (``realtime_ns()`` and
 ``monotonic_ns()``; the deterministic virtual clock), otherwise from the host. CPU-time
 clocks use ``clock.cputime_ns(task)`` when available, else the host thread's CPU time.
+Every other clock is CLOCK_MONOTONIC plus the timekeeper's offset (time_vsyscall.py),
+exactly what the vDSO computes in user mode, so the two paths agree.
 """
 import struct
 import time as _host_time
@@ -24,7 +26,10 @@ def _clock(task):
 
 
 def realtime_ns(task) -> int:
-    """ktime_get_real(): nanoseconds since the epoch."""
+    """ktime_get_real(): nanoseconds since the epoch (monotonic + offs_real)."""
+    tk = getattr(task.kernel, "timekeeper", None)
+    if tk is not None:
+        return task.kernel.clock_ns() + tk.offs_real
     clock = _clock(task)
     return clock.realtime_ns() if clock is not None else _host_time.time_ns()
 
@@ -33,6 +38,26 @@ def monotonic_ns(task) -> int:
     """ktime_get(): nanoseconds since an arbitrary start, never going back."""
     clock = _clock(task)
     return clock.monotonic_ns() if clock is not None else _host_time.monotonic_ns()
+
+
+def _coarse(task, read) -> int:
+    """A coarse clock: read(task) taken back to the last tick boundary (time_vsyscall.py)."""
+    tk = getattr(task.kernel, "timekeeper", None)
+    if tk is None:
+        return read(task)
+    mono = task.kernel.clock_ns()
+    offset = tk.offs_real if read is realtime_ns else 0
+    return mono + offset - tk.coarse_back(mono)
+
+
+def realtime_coarse_ns(task) -> int:
+    """ktime_get_coarse_real: the wall clock at the last tick."""
+    return _coarse(task, realtime_ns)
+
+
+def monotonic_coarse_ns(task) -> int:
+    """ktime_get_coarse: the monotonic clock at the last tick."""
+    return _coarse(task, monotonic_ns)
 
 
 def cputime_ns(task) -> int:
@@ -50,8 +75,8 @@ _CLOCKS = {
     ClockId.CLOCK_PROCESS_CPUTIME_ID: (cputime_ns, HRTIMER_RES_NS),
     ClockId.CLOCK_THREAD_CPUTIME_ID: (cputime_ns, HRTIMER_RES_NS),
     ClockId.CLOCK_MONOTONIC_RAW: (monotonic_ns, HRTIMER_RES_NS),
-    ClockId.CLOCK_REALTIME_COARSE: (realtime_ns, TICK_NSEC),
-    ClockId.CLOCK_MONOTONIC_COARSE: (monotonic_ns, TICK_NSEC),
+    ClockId.CLOCK_REALTIME_COARSE: (realtime_coarse_ns, TICK_NSEC),
+    ClockId.CLOCK_MONOTONIC_COARSE: (monotonic_coarse_ns, TICK_NSEC),
     ClockId.CLOCK_BOOTTIME: (monotonic_ns, HRTIMER_RES_NS),   # we never suspend
     ClockId.CLOCK_TAI: (realtime_ns, HRTIMER_RES_NS),         # TAI offset 0 until NTP sets it
 }
@@ -96,8 +121,9 @@ def sys_gettimeofday(task, tv, tz) -> int:
 
 
 def sys_time(task, tloc) -> int:
-    """time(2): seconds since the epoch, also stored at tloc unless it is NULL."""
-    secs = realtime_ns(task) // NSEC_PER_SEC
+    """time(2): seconds since the epoch at the last tick (ktime_get_real_seconds, as the
+    vDSO's time), also stored at tloc unless it is NULL."""
+    secs = realtime_coarse_ns(task) // NSEC_PER_SEC
     if tloc:
         copy_to_user(task, tloc, struct.pack("<q", secs))
     return secs

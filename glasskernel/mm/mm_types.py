@@ -78,6 +78,7 @@ class MmStruct:
         self.exe_path = ""
         self.exe_file = None
         self.auxv = b""
+        self.vdso = 0                   # mm->context.vdso: the [vdso] image's address
 
     # ----- VMA bookkeeping ----------------------------------------------------------------
 

@@ -85,6 +85,14 @@ class CpuPair:
     def on_exception(self, fn) -> None:
         self._on_exception = self.free.on_exception = self.counted.on_exception = fn
 
+    @property
+    def on_rdtsc(self):
+        return self.free.on_rdtsc
+
+    @on_rdtsc.setter
+    def on_rdtsc(self, fn) -> None:
+        self.free.on_rdtsc = self.counted.on_rdtsc = fn
+
     # ----- running ------------------------------------------------------------------------
 
     @property
