@@ -156,3 +156,32 @@ def _dup3(task, old: int, new: int, flags: int) -> int:
         raise KernelError(Errno.EBADF)
     file = files.fdget(old)
     return files.replace_fd(new, file, bool(flags & O_CLOEXEC), task)
+
+
+CLOSE_RANGE_UNSHARE, CLOSE_RANGE_CLOEXEC = 1 << 1, 1 << 2
+
+
+def unshare_fd(task) -> None:
+    """Give the task a private copy of a descriptor table it shares (CLONE_FILES)."""
+    files = task.files
+    if files.users > 1:
+        files.users -= 1
+        task.files = files.copy()
+
+
+def sys_close_range(task, fd, max_fd, flags) -> int:
+    """close_range(2): close, or mark close-on-exec, every open descriptor in [fd, max_fd];
+    CLOSE_RANGE_UNSHARE first gives the caller its own table. EINVAL for unknown flags or
+    a range that ends before it starts."""
+    first, last, flags = uint_arg(fd), uint_arg(max_fd), uint_arg(flags)
+    if flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) or first > last:
+        raise KernelError(Errno.EINVAL)
+    if flags & CLOSE_RANGE_UNSHARE:
+        unshare_fd(task)
+    files = task.files
+    for n in sorted(n for n in files.fds if first <= n <= last):
+        if flags & CLOSE_RANGE_CLOEXEC:
+            files.set_cloexec(n, True)
+        else:
+            files.close_fd(n)
+    return 0

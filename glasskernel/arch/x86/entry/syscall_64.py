@@ -11,7 +11,7 @@ from glasskernel.fs import exec as fs_exec
 from glasskernel.fs import pipe, statfs
 from glasskernel.fs import eventpoll, select as fs_select
 from glasskernel.fs import (d_path, fcntl, file, ioctl, namei_dir, open, read_write, readdir, stat,
-                            sync, utimes)
+                            sync, utimes, xattr)
 from glasskernel.kernel import exit as kexit
 from glasskernel.drivers.char import random
 from glasskernel.kernel import (fork, pidfd, rseq, signal_syscalls, sys, sys_pgrp, time,
@@ -19,7 +19,7 @@ from glasskernel.kernel import (fork, pidfd, rseq, signal_syscalls, sys, sys_pgr
 from glasskernel.kernel.sched import syscalls as sched_syscalls
 from glasskernel.kernel.futex import core as futex_core
 from glasskernel.kernel.futex import syscalls as futex
-from glasskernel.mm import madvise, memfd, mmap, mprotect, mremap, msync
+from glasskernel.mm import fadvise, madvise, memfd, mmap, mprotect, mremap, msync
 from glasskernel.net import socket
 from glasskernel.uapi.unistd_64 import NR, SYSCALL_NAMES
 
@@ -59,6 +59,7 @@ _ROWS = [
     (NR.openat2, open.sys_openat2, "supported", ""),
     (NR.creat, open.sys_creat, "supported", ""),
     (NR.close, open.sys_close, "supported", ""),
+    (NR.close_range, file.sys_close_range, "supported", ""),
     (NR.access, open.sys_access, "supported", ""),
     (NR.faccessat, open.sys_faccessat, "supported", ""),
     (NR.faccessat2, open.sys_faccessat2, "supported", ""),
@@ -84,6 +85,19 @@ _ROWS = [
     (NR.statx, stat.sys_statx, "supported", ""),
     (NR.readlink, stat.sys_readlink, "supported", ""),
     (NR.readlinkat, stat.sys_readlinkat, "supported", ""),
+    # extended attributes (fs/xattr.c)
+    (NR.getxattr, xattr.sys_getxattr, "supported", ""),
+    (NR.lgetxattr, xattr.sys_lgetxattr, "supported", ""),
+    (NR.fgetxattr, xattr.sys_fgetxattr, "supported", ""),
+    (NR.listxattr, xattr.sys_listxattr, "supported", ""),
+    (NR.llistxattr, xattr.sys_llistxattr, "supported", ""),
+    (NR.flistxattr, xattr.sys_flistxattr, "supported", ""),
+    (NR.setxattr, xattr.sys_setxattr, "supported", ""),
+    (NR.lsetxattr, xattr.sys_lsetxattr, "supported", ""),
+    (NR.fsetxattr, xattr.sys_fsetxattr, "supported", ""),
+    (NR.removexattr, xattr.sys_removexattr, "supported", ""),
+    (NR.lremovexattr, xattr.sys_lremovexattr, "supported", ""),
+    (NR.fremovexattr, xattr.sys_fremovexattr, "supported", ""),
     (NR.utimensat, utimes.sys_utimensat, P, "no ownership checks"),
     (NR.utimes, utimes.sys_utimes, "supported", ""),
     (NR.fsync, sync.sys_fsync, "supported", ""),
@@ -133,6 +147,7 @@ _ROWS = [
     (NR.mprotect, mprotect.sys_mprotect, "supported", ""),
     (NR.mremap, mremap.sys_mremap, P, "MREMAP_DONTUNMAP is refused"),
     (NR.madvise, madvise.sys_madvise, P, "only MADV_DONTNEED/MADV_FREE act"),
+    (NR.fadvise64, fadvise.sys_fadvise64, "supported", "advice checked, nothing to do"),
     # process (kernel/, arch/x86/kernel/)
     (NR.arch_prctl, process_64.sys_arch_prctl, "supported", ""),
     (NR.set_tid_address, fork.sys_set_tid_address, "supported", ""),
