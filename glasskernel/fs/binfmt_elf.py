@@ -86,13 +86,15 @@ def parse_elf_header(buf: bytes) -> ElfHeader:
     return ElfHeader(e_type, e_machine, e_entry, e_phoff, e_phentsize, e_phnum)
 
 
-def elf_check_header(buf: bytes, filename: str = "") -> ElfHeader:
-    """Is this an x86-64 ELF executable we can load? ENOEXEC otherwise."""
+def elf_check_header(buf: bytes, interp: str = "") -> ElfHeader:
+    """Is this an x86-64 ELF executable we can load? ENOEXEC otherwise. interp names
+    the file when it is a script's interpreter (the caller knows only the script)."""
     if buf[:4] == ELFMAG and len(buf) > 18 and buf[4] == ELFCLASS32 and \
             struct.unpack_from("<H", buf, 18)[0] == EM_386:
         # A 64-bit Linux without IA32 emulation says ENOEXEC too; say what would run.
-        raise NotSupported(f"{filename or 'program'}: 32-bit (i386) programs are not "
-                           "supported yet; rebuild it for x86-64 (gcc without -m32)")
+        who = f"{interp}: " if interp else ""
+        raise NotSupported(f"{who}32-bit (i386) programs are not supported yet; rebuild "
+                           "it for x86-64 (gcc without -m32)")
     ehdr = parse_elf_header(buf)
     if ehdr.e_type not in (ET_EXEC, ET_DYN) or ehdr.e_machine != EM_X86_64:
         raise KernelError(Errno.ENOEXEC)
@@ -326,7 +328,8 @@ def load_elf_binary(bprm) -> None:
     """Replace the current program with this ELF image (binfmt_elf.c: load_elf_binary)."""
     from glasskernel.fs import exec as fs_exec
 
-    ehdr = elf_check_header(bprm.buf, bprm.filename)
+    ehdr = elf_check_header(bprm.buf, bprm.interp_name.decode("utf-8", "surrogateescape")
+                            if bprm.recursion_depth else "")
     phdrs = load_elf_phdrs(ehdr, bprm.file)
     loads = check_load_segments(phdrs, bprm.file.size())
     interp = open_elf_interp(bprm, phdrs)

@@ -4,6 +4,7 @@ Each slot holds a reference to a File (the open file description); dup'd descrip
 the same File, so they share offset and status flags. Close-on-exec is per descriptor.
 """
 from glasskernel.fs.internal import fd_arg, uint_arg
+from glasskernel.fs.locks import locks_remove_posix
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import O_CLOEXEC
 from glasskernel.uapi.resource import INR_OPEN_CUR, RLIMIT_NOFILE
@@ -17,6 +18,7 @@ class FilesStruct:
         self.cloexec = set()       # fds with FD_CLOEXEC (close_on_exec bitmap)
         self.max_fds = INR_OPEN_CUR
         self.users = 1             # tasks sharing this table (CLONE_FILES)
+        self.flctxs = {}           # inode key -> lock context where we own POSIX locks
 
     @classmethod
     def with_stdio(cls, kernel=None) -> "FilesStruct":
@@ -89,6 +91,8 @@ class FilesStruct:
         if file is None:
             raise KernelError(Errno.EBADF)
         self.cloexec.discard(fd)
+        if self.flctxs:
+            locks_remove_posix(self, file)     # filp_close: any close drops our locks
         file.put()
 
     def close_on_exec(self) -> None:
@@ -119,6 +123,8 @@ class FilesStruct:
         old = self.fds.get(newfd)
         self.install(newfd, file.get(), cloexec)
         if old is not None:
+            if self.flctxs:
+                locks_remove_posix(self, old)
             old.put()
         return newfd
 

@@ -10,8 +10,8 @@ from glasskernel.arch.x86.kernel import signal as arch_signal
 from glasskernel.fs import exec as fs_exec
 from glasskernel.fs import pipe, statfs
 from glasskernel.fs import eventpoll, select as fs_select
-from glasskernel.fs import (d_path, fcntl, file, ioctl, namei_dir, open, read_write, readdir, stat,
-                            sync, utimes, xattr)
+from glasskernel.fs import (d_path, fcntl, file, ioctl, locks, namei_dir, open, read_write, readdir,
+                            stat, sync, utimes, xattr)
 from glasskernel.kernel import exit as kexit
 from glasskernel.drivers.char import random
 from glasskernel.kernel import (fork, pidfd, rseq, signal_syscalls, sys, sys_pgrp, time,
@@ -39,6 +39,7 @@ _ROWS = [
     (NR.pwritev, read_write.sys_pwritev, "supported", ""),
     (NR.lseek, read_write.sys_lseek, "supported", ""),
     (NR.sendfile, read_write.sys_sendfile64, "supported", ""),
+    (NR.copy_file_range, read_write.sys_copy_file_range, "supported", ""),
     (NR.pipe, pipe.sys_pipe, "supported", ""),
     (NR.pipe2, pipe.sys_pipe2, P, "O_DIRECT (packet mode) is EINVAL"),
     # files: waiting on many descriptors (fs/select.c, fs/eventpoll.c); they leave the
@@ -124,7 +125,9 @@ _ROWS = [
     (NR.dup, file.sys_dup, "supported", ""),
     (NR.dup2, file.sys_dup2, "supported", ""),
     (NR.dup3, file.sys_dup3, "supported", ""),
-    (NR.fcntl, fcntl.sys_fcntl, P, "record locks and F_SETOWN accepted without effect"),
+    (NR.fcntl, fcntl.sys_fcntl, P, "O_ASYNC SIGIO only from pipes; no F_NOTIFY, F_*_RW_HINT"),
+    # files: locks (fs/locks.c)
+    (NR.flock, locks.sys_flock, "supported", ""),
     (NR.ioctl, ioctl.sys_ioctl, P, "terminal ioctls pass through to the host tty"),
     # sockets (net/socket.c): no address family is registered, so no fd is a socket
     (NR.socket, socket.sys_socket, P, "argument checks, then EAFNOSUPPORT for every family"),
