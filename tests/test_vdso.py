@@ -128,3 +128,19 @@ def test_vvar_layout_matches_the_c_header(tmp_path):
     assert tz_off == struct.calcsize(fmt[:fmt.index("ii")])
     assert tick_off == tv.VDSO_DATA.size - 8
     assert (data_off, pages) == (tv.VVAR_DATA_OFFSET, tv.VVAR_PAGES)
+
+
+def test_trace_shows_the_vdso_and_its_user_mode_clock_reads(tmp_path):
+    """The function graph shows map_vdso inside load_elf_binary and, at exit, how many
+    clock reads the task made in user mode through the vDSO; no clock syscall appears."""
+    exe = build("vdso_loop", "musl")
+    out = tmp_path / "vdso.trace"
+    base = harness.glasskernel_command([])[:-1]          # `python -m glasskernel`, no "run"
+    proc = subprocess.run(base + ["trace", "--deterministic", "-o", str(out), str(exe), "1000"],
+                          env=harness.TEST_ENV, capture_output=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    trace = out.read_text()
+    assert re.search(r"map_vdso\(\); /\* vvar=0x7ffff7ffa000, vdso=0x7ffff7ffe000 \*/", trace), trace[:3000]
+    # 1000 calls in the loop and one before it; musl reads the TSC once per call.
+    assert "/* vdso_clock_reads: reads=1001 " in trace
+    assert "sys_clock_gettime" not in trace and "call=clock_gettime" not in trace

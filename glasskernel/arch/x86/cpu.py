@@ -341,9 +341,14 @@ class Cpu:
         self._entry.on_rdtsc = (ctypes.cast(self._on_rdtsc_cb, ctypes.c_void_p).value
                                 if fn is not None else None)
 
+    def rdtsc_reads(self) -> int:
+        """rdtsc instructions run so far (the vDSO's clock reads among them)."""
+        return self._entry.rdtsc_reads
+
     def _hook_rdtsc_ctypes(self, _uch, _user) -> int:
         """gk_rdtsc_hook's work through ctypes: edx:eax = the clock in ns; 1 = skip rdtsc."""
         now = self._on_rdtsc() if self._on_rdtsc is not None else time.monotonic_ns()
+        self._entry.rdtsc_reads += 1
         for reg, value in ((x86.UC_X86_REG_RAX, now & 0xFFFF_FFFF), (x86.UC_X86_REG_RDX, now >> 32)):
             self._one.value = value
             _fast.uc_reg_write(self._uch, reg, self._one_ref)

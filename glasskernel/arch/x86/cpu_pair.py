@@ -93,6 +93,9 @@ class CpuPair:
     def on_rdtsc(self, fn) -> None:
         self.free.on_rdtsc = self.counted.on_rdtsc = fn
 
+    def rdtsc_reads(self) -> int:
+        return self.free.rdtsc_reads() + self.counted.rdtsc_reads()
+
     # ----- running ------------------------------------------------------------------------
 
     @property

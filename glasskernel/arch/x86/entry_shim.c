@@ -90,6 +90,7 @@ struct gk_entry {
 	 * for the host's CLOCK_MONOTONIC. */
 	uint64_t (*on_rdtsc)(void);
 	int64_t rdx_id;
+	uint64_t rdtsc_reads;	/* counted here: the trace reports the vDSO's clock reads */
 };
 
 static void stop_if_asked(void *uc, struct gk_entry *e)
@@ -184,6 +185,7 @@ int gk_rdtsc_hook(void *uc, struct gk_entry *e)
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 	}
+	e->rdtsc_reads++;
 	lo = now & 0xffffffffULL;
 	hi = now >> 32;
 	e->reg_write(uc, (int)e->rax_id, &lo);

@@ -61,6 +61,7 @@ class GkEntry(ctypes.Structure):
         ("saved_ptrs", ctypes.c_void_p * SAVED_REGS),
         ("on_rdtsc", ctypes.c_void_p),
         ("rdx_id", ctypes.c_int64),
+        ("rdtsc_reads", ctypes.c_uint64),
     ]
 
 

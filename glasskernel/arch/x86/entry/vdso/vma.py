@@ -12,6 +12,7 @@ an mremap of [vdso] and is copied on fork with the rest of the mm.
 """
 from pathlib import Path
 
+from glasskernel.kernel.trace.tracepoint import traced
 from glasskernel.mm.mmap import SpecialMapping, install_special_mapping
 from glasskernel.mm.mm_types import page_align
 from glasskernel.mm.page_alloc import PAGE_SIZE
@@ -60,6 +61,8 @@ def vdso_mremap(mm, new_start: int) -> None:
     mm.vdso = new_start
 
 
+@traced(args=lambda kernel, mm, addr: {},
+        ret=lambda text: {"vvar": f"{text - VVAR_SIZE:#x}", "vdso": f"{text:#x}"})
 def map_vdso(kernel, mm, addr: int) -> int:
     """[vvar] then [vdso] in one hole (at addr if free there); returns the image address."""
     image = vdso_image(kernel)
