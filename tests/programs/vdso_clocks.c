@@ -15,13 +15,22 @@
 static long long ns(const struct timespec *t) { return t->tv_sec * 1000000000LL + t->tv_nsec; }
 static const char *yes(int c) { return c ? "yes" : "no"; }
 
-/* The clock ids of Linux 6.1 (0-11, 8-10 refused without an alarm RTC / SGI) plus ids
- * no kernel accepts: past MAX_CLOCKS and negative ones that name no CPU clock. */
-static const int ids[] = { 0, 1, 2, 3, 4, 5, 6, 7, 11, 12, 15, 100, INT_MAX, -1, INT_MIN };
+/* Negative ids are CPU-time clocks: ~pid << 3, a per-thread bit (4), which time. */
+#define CPU_CLOCK(pid, thread, which) ((~(clockid_t)(pid) << 3) | ((thread) ? 4 : 0) | (which))
+
+/* The clock ids of Linux 6.1 (0-11, 8-10 refused without an alarm RTC / SGI), ids no
+ * kernel accepts (past MAX_CLOCKS, CPUCLOCK_MAX, CLOCKFD, an unused pid), and the CPU
+ * clocks of this process and thread by pid 0 and by number (filled in by main). */
+static int ids[] = { 0, 1, 2, 3, 4, 5, 6, 7, 11, 12, 15, 100, INT_MAX, -1, INT_MIN,
+                     CPU_CLOCK(0, 0, 2), CPU_CLOCK(0, 1, 2), CPU_CLOCK(0, 0, 0),
+                     CPU_CLOCK(0, 1, 1), CPU_CLOCK(0, 0, 3), CPU_CLOCK(4000000, 0, 2),
+                     0, 0, 0 };
+static const int nfixed = 21;
 
 static void compare_ids(void)
 {
     for (unsigned i = 0; i < sizeof ids / sizeof *ids; i++) {
+        int cpu_clock = ids[i] < 0 && ids[i] != -1 && ids[i] != INT_MIN;
         struct timespec t, r = { -1, -1 };
         int rc, err, src, serr, grc, gerr;
 
@@ -34,9 +43,16 @@ static void compare_ids(void)
         errno = 0;
         grc = clock_getres(ids[i], &r);
         gerr = errno;
-        printf("clock %d: gettime %d errno %d, syscall %d errno %d, getres %d errno %d",
-               ids[i], rc, err, src, serr, grc, gerr);
-        if (grc == 0 && (ids[i] == CLOCK_REALTIME_COARSE || ids[i] == CLOCK_MONOTONIC_COARSE))
+        if (i < (unsigned)nfixed)
+            printf("clock %d", ids[i]);
+        else
+            printf("clock of pid %s", i == (unsigned)nfixed ? "getpid() (process)" :
+                   i == (unsigned)nfixed + 1 ? "gettid() (thread)" : "getpid() as a thread");
+        printf(": gettime %d errno %d, syscall %d errno %d, getres %d errno %d",
+               rc, err, src, serr, grc, gerr);
+        if (grc == 0 && cpu_clock && (ids[i] & 3) != 2)
+            printf(" res one tick %s", yes(r.tv_sec == 0 && r.tv_nsec > 1 && r.tv_nsec <= 10000000));
+        else if (grc == 0 && (ids[i] == CLOCK_REALTIME_COARSE || ids[i] == CLOCK_MONOTONIC_COARSE))
             printf(" res one tick %s", yes(r.tv_sec == 0 && r.tv_nsec > 1 && r.tv_nsec <= 10000000));
         else if (grc == 0)
             printf(" res %lld", ns(&r));
@@ -90,7 +106,8 @@ static void across_fork(void)
     if (pipe(fd))
         return;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (fork() == 0) {
+    pid_t child = fork();
+    if (child == 0) {
         clock_gettime(CLOCK_MONOTONIC, &t1);
         nanosleep(&nap, NULL);
         clock_gettime(CLOCK_MONOTONIC, &t2);
@@ -98,6 +115,12 @@ static void across_fork(void)
         if (write(fd[1], &t2, sizeof t2) != sizeof t2)
             ok = 0;
         _exit(ok ? 0 : 1);
+    }
+    {   /* The child's CPU clock: readable as a process clock, not as one of our threads. */
+        struct timespec c;
+        int prc = clock_gettime(CPU_CLOCK(child, 0, 2), &c);
+        int trc = clock_gettime(CPU_CLOCK(child, 1, 2), &c);
+        printf("child's CPU clock: as a process %d, as our thread %d errno %d\n", prc, trc, errno);
     }
     wait(&status);
     if (read(fd[0], &t2, sizeof t2) != sizeof t2)
@@ -111,10 +134,28 @@ static void across_fork(void)
     printf("CLOCK_BOOTTIME across a 20 ms sleep: %s\n", yes(ns(&t2) - ns(&t1) >= ns(&nap)));
 }
 
+/* clock_nanosleep's errors by clock (raw syscall): clocks without an nsleep are
+ * EOPNOTSUPP, unknown ids EINVAL; the others sleep a nanosecond. */
+static void nanosleep_ids(void)
+{
+    static const int nids[] = { 0, 1, 3, 4, 5, 6, 7, 11, 12, 100 };
+    struct timespec ns1 = { 0, 1 };
+
+    for (unsigned i = 0; i < sizeof nids / sizeof *nids; i++) {
+        errno = 0;
+        long rc = syscall(SYS_clock_nanosleep, nids[i], 0, &ns1, NULL);
+        printf("clock_nanosleep(%d): %ld errno %d\n", nids[i], rc, errno);
+    }
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    ids[nfixed] = CPU_CLOCK(getpid(), 0, 2);
+    ids[nfixed + 1] = CPU_CLOCK(syscall(SYS_gettid), 1, 2);
+    ids[nfixed + 2] = CPU_CLOCK(getpid(), 1, 0);
     compare_ids();
+    nanosleep_ids();
     ordering();
     across_fork();
     return 0;
