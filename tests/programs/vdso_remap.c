@@ -1,6 +1,7 @@
 /* vdso_remap.c - the vDSO's areas are ordinary to mremap and munmap, as CRIU needs:
  * move [vvar] and [vdso] together to a new place (maps shows them there, the vDSO's
- * code still runs and finds its data), refuse to grow [vdso] (EFAULT) or make [vvar]
+ * code still runs and finds its data), copy [vdso] on write after mprotect (a debugger's
+ * breakpoint), refuse to grow [vdso] (EFAULT) or make [vvar]
  * writable (EACCES), then unmap them (maps shows neither). libc keeps the vDSO's
  * addresses from its start-up, so after the move the program makes no libc time calls. */
 #define _GNU_SOURCE
@@ -11,6 +12,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <time.h>
 
@@ -78,6 +80,30 @@ int main(void)
     first = areas[0].s;
     span = areas[nareas - 1].e - first;
     vdso_size = areas[nareas - 1].e - vdso_s;
+    {   /* A debugger's breakpoint: [vdso] made writable and written gets a private
+         * copy (VM_MAYWRITE, copy-on-write); a child forked before keeps the original. */
+        volatile unsigned char *pad = (unsigned char *)ehdr + EI_PAD + 2;
+        int p2c[2], c2p[2];
+        char go = 0, seen = 0;
+        if (pipe(p2c) || pipe(c2p))
+            return 1;
+        if (fork() == 0) {
+            if (read(p2c[0], &go, 1) != 1)
+                _exit(1);
+            seen = *pad;
+            _exit(write(c2p[1], &seen, 1) == 1 ? 0 : 1);
+        }
+        errno = 0;
+        printf("mprotect [vdso] writable: %s\n", mprotect((void *)vdso_s, vdso_size,
+               PROT_READ | PROT_WRITE | PROT_EXEC) ? strerror(errno) : "allowed");
+        *pad = 0xcc;
+        if (write(p2c[1], &go, 1) != 1 || read(c2p[0], &seen, 1) != 1)
+            return 1;
+        wait(NULL);
+        printf("written byte: ours %#x, the child's %#x\n", *pad, (unsigned char)seen);
+        *pad = 0;
+        mprotect((void *)vdso_s, vdso_size, PROT_READ | PROT_EXEC);
+    }
     errno = 0;
     printf("mremap grow [vdso]: %s\n", mremap((void *)vdso_s, vdso_size, 2 * vdso_size, 0)
            == MAP_FAILED ? strerror(errno) : "grew");
