@@ -1,7 +1,7 @@
 /* vdso_remap.c - the vDSO's areas are ordinary to mremap and munmap, as CRIU needs:
  * move [vvar] and [vdso] together to a new place (maps shows them there, the vDSO's
  * code still runs and finds its data), copy [vdso] on write after mprotect (a debugger's
- * breakpoint), refuse to grow [vdso] (EFAULT) or make [vvar]
+ * breakpoint), refuse to grow [vdso] (EFAULT), split [vvar] (EINVAL) or make [vvar]
  * writable (EACCES), then unmap them (maps shows neither). libc keeps the vDSO's
  * addresses from its start-up, so after the move the program makes no libc time calls. */
 #define _GNU_SOURCE
@@ -127,6 +127,12 @@ int main(void)
         long now = syscall(SYS_time, NULL);
         printf("__vdso_time from the new place: %s\n", t > 0 && now - t <= 1 ? "ok" : "wrong");
     }
+    errno = 0;
+    printf("munmap one page of [vvar]: %s\n",
+           munmap((void *)(vvar_s + 4096), 4096) ? strerror(errno) : "unmapped");
+    errno = 0;
+    printf("mprotect one page of [vvar]: %s\n",
+           mprotect((void *)vvar_s, 4096, PROT_NONE) ? strerror(errno) : "changed");
     errno = 0;
     printf("mprotect [vvar] writable: %s\n",
            mprotect((void *)vvar_s, vvar_e - vvar_s, PROT_READ | PROT_WRITE) ? strerror(errno) : "allowed");

@@ -79,4 +79,6 @@ def map_vdso(kernel, mm, addr: int) -> int:
 def arch_setup_additional_pages(bprm) -> int:
     """map_vdso_randomized with randomisation off: the hint is the page above the stack."""
     mm = bprm.mm
-    return map_vdso(bprm.task.kernel, mm, page_align(mm.start_stack or bprm.p))
+    kernel = bprm.task.kernel
+    kernel.timekeeper.refresh_offsets()
+    return map_vdso(kernel, mm, page_align(mm.start_stack or bprm.p))
