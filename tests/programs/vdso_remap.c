@@ -128,6 +128,11 @@ int main(void)
         printf("__vdso_time from the new place: %s\n", t > 0 && now - t <= 1 ? "ok" : "wrong");
     }
     errno = 0;
+    printf("mlock one page of [vvar]: %s\n", mlock((void *)vvar_s, 4096) ? strerror(errno) : "ok");
+    errno = 0;
+    printf("mlockall: %s\n", mlockall(MCL_CURRENT) ? strerror(errno) : "ok");
+    munlockall();
+    errno = 0;
     printf("munmap one page of [vvar]: %s\n",
            munmap((void *)(vvar_s + 4096), 4096) ? strerror(errno) : "unmapped");
     errno = 0;
