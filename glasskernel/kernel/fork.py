@@ -24,6 +24,8 @@ from glasskernel.kernel.trace.tracepoint import active as tracepoint_active, tra
 from glasskernel.mm.memory import zap_page_range
 from glasskernel.mm.mm_types import TASK_SIZE
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.kernel.capability import capable
+from glasskernel.uapi.capability import CAP_SYS_ADMIN, CAP_SYS_RESOURCE
 from glasskernel.uapi import sched as CF      # the CLONE_* names, as plain ints
 
 CSIGNAL = 0xFF
@@ -91,7 +93,8 @@ def check_task_limits(current) -> None:
         raise KernelError(Errno.EAGAIN)
     uid = current.cred.uid
     limit = current.rlimits.get(6, (None, None))[0] if current.rlimits else None   # RLIMIT_NPROC
-    if uid != 0 and limit is not None:
+    if uid != 0 and limit is not None and not capable(current, CAP_SYS_RESOURCE) \
+            and not capable(current, CAP_SYS_ADMIN):
         processes = sum(1 for t in kernel.tasks.values() if t.cred.uid == uid and not t.kthread)
         if processes >= limit:
             raise KernelError(Errno.EAGAIN)
@@ -170,11 +173,18 @@ def copy_mm(flags, current, p) -> None:
         p.mm = dup_mmap(current.mm)
 
 
+_NEW_NAMESPACES = (CF.CLONE_NEWNS | CF.CLONE_NEWUTS | CF.CLONE_NEWIPC | CF.CLONE_NEWPID
+                   | CF.CLONE_NEWCGROUP | CF.CLONE_NEWNET)
+
+
 @traced(args=lambda flags, current, p: {
     "action": "new pid namespace" if flags & CF.CLONE_NEWPID else "shared",
     "why": f"CLONE_NEWPID {'set' if flags & CF.CLONE_NEWPID else 'clear'}"})
 def copy_namespaces(flags, current, p) -> None:
-    """Only the pid namespace is modelled: CLONE_NEWPID gives the child's children a new one."""
+    """Only the pid namespace is modelled: CLONE_NEWPID gives the child's children a new one.
+    Asking for any new namespace needs CAP_SYS_ADMIN (EPERM)."""
+    if flags & _NEW_NAMESPACES and not capable(current, CAP_SYS_ADMIN):
+        raise KernelError(Errno.EPERM)
     if flags & CF.CLONE_NEWPID:
         parent_ns = current.nsproxy.pid_ns_for_children
         p.nsproxy = Nsproxy(PidNamespace(level=parent_ns.level + 1, parent=parent_ns))

@@ -14,6 +14,7 @@ from glasskernel.fs import (d_path, fcntl, file, ioctl, namei_dir, open, read_wr
                             sync, utimes)
 from glasskernel.kernel import exit as kexit
 from glasskernel.drivers.char import random
+from glasskernel.kernel import capability
 from glasskernel.kernel import (fork, pidfd, rseq, signal_syscalls, sys, sys_pgrp, time,
                                 time_itimer)
 from glasskernel.kernel.sched import syscalls as sched_syscalls
@@ -163,7 +164,12 @@ _ROWS = [
     (NR.getresuid, sys.sys_getresuid, "supported", ""),
     (NR.getresgid, sys.sys_getresgid, "supported", ""),
     (NR.setgroups, sys.sys_setgroups, "supported", ""),
-    (NR.prctl, sys.sys_prctl, P, "name, pdeath signal, dumpable, subreaper, no_new_privs"),
+    (NR.prctl, sys.sys_prctl, P, "name, pdeath signal, dumpable, subreaper, no_new_privs, capabilities"),
+    # capabilities (kernel/capability.c, security/commoncap.c) and the fs ids
+    (NR.capget, capability.sys_capget, "supported", ""),
+    (NR.capset, capability.sys_capset, "supported", ""),
+    (NR.setfsuid, sys.sys_setfsuid, "supported", ""),
+    (NR.setfsgid, sys.sys_setfsgid, "supported", ""),
     # signals (kernel/signal.c)
     (NR.rt_sigaction, signal_syscalls.sys_rt_sigaction, "supported", ""),
     (NR.rt_sigreturn, arch_signal.sys_rt_sigreturn, "supported", "", SLOW),
