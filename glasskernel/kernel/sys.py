@@ -532,7 +532,9 @@ def _prctl_flag(task, option: int, arg2: int) -> int:
             raise KernelError(Errno.EINVAL)
         task.no_new_privs = True
         return 0
-    return int(task.no_new_privs)          # PR_GET_NO_NEW_PRIVS
+    if arg2:
+        raise KernelError(Errno.EINVAL)    # PR_GET_NO_NEW_PRIVS takes no argument
+    return int(task.no_new_privs)
 
 
 def sys_prctl(task, option, arg2, arg3, arg4, arg5) -> int:
@@ -546,6 +548,8 @@ def sys_prctl(task, option, arg2, arg3, arg4, arg5) -> int:
     if option in (PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE,
                   PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS,
                   PR_GET_NO_NEW_PRIVS):
+        if option in (PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS) and arg3 | arg4 | arg5:
+            raise KernelError(Errno.EINVAL)
         return _prctl_flag(task, option, arg2)
     if option == PR_GET_TIMERSLACK:
         return task.timer_slack_ns

@@ -196,6 +196,9 @@ static void bounding_and_prctls(void)
 	show("PR_SET_KEEPCAPS 0 (locked)", prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0));
 	show("PR_SET_SECUREBITS unlock", prctl(PR_SET_SECUREBITS, 1 << 4, 0, 0, 0));
 	show("PR_GET_SECUREBITS", prctl(PR_GET_SECUREBITS, 0, 0, 0, 0));
+	show("PR_SET_NO_NEW_PRIVS 1 with arg3", prctl(PR_SET_NO_NEW_PRIVS, 1, 1, 0, 0));
+	show("PR_GET_NO_NEW_PRIVS with arg2", prctl(PR_GET_NO_NEW_PRIVS, 1, 0, 0, 0));
+	show("PR_GET_NO_NEW_PRIVS", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
 }
 
 static void in_child(const char *label, void (*fn)(void))
