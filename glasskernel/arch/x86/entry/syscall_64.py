@@ -14,6 +14,7 @@ from glasskernel.fs import (d_path, fcntl, file, ioctl, namei_dir, open, read_wr
                             sync, utimes)
 from glasskernel.kernel import exit as kexit
 from glasskernel.drivers.char import random
+from glasskernel.ipc import shm
 from glasskernel.kernel import capability
 from glasskernel.kernel import (fork, pidfd, rseq, signal_syscalls, sys, sys_pgrp, time,
                                 time_itimer)
@@ -170,6 +171,11 @@ _ROWS = [
     (NR.capset, capability.sys_capset, "supported", ""),
     (NR.setfsuid, sys.sys_setfsuid, "supported", ""),
     (NR.setfsgid, sys.sys_setfsgid, "supported", ""),
+    # System V IPC (ipc/)
+    (NR.shmget, shm.sys_shmget, P, "no SHM_HUGETLB; one IPC namespace (CLONE_NEWIPC shares it)"),
+    (NR.shmat, shm.sys_shmat, "supported", ""),
+    (NR.shmdt, shm.sys_shmdt, "supported", ""),
+    (NR.shmctl, shm.sys_shmctl, "supported", ""),
     # signals (kernel/signal.c)
     (NR.rt_sigaction, signal_syscalls.sys_rt_sigaction, "supported", ""),
     (NR.rt_sigreturn, arch_signal.sys_rt_sigreturn, "supported", "", SLOW),

@@ -1,0 +1,28 @@
+"""System V IPC (glasskernel/ipc/): differential tests of shm, sem and msg.
+
+The programs print only what does not depend on the host's other IPC objects (ids and
+keys are compared, not printed), and remove everything they make, so the native run
+leaves the host as it found it. They switch to uid 1000 for the permission checks, so
+they run as root only.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from harness import differential
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="switches uids: needs root")
+
+
+def test_shm(build, toolchain):
+    """shmget/shmat/shmdt/shmctl: keys and IPC_PRIVATE, sizes, attach addresses
+    (SHM_RND, SHM_REMAP), SHM_RDONLY (SIGSEGV on a write, EACCES for mprotect), sharing
+    across fork, detach at exit and exec, IPC_RMID while attached (SHM_DEST, key gone,
+    destroyed at the last detach), IPC_STAT/IPC_SET/IPC_INFO/SHM_INFO/SHM_STAT(_ANY),
+    SHM_LOCK, permissions of another uid, /proc/self/maps."""
+    exe = build("ipc_shm", toolchain)
+    native, _ = differential([exe])
+    assert b"child sees: parent wrote this / tail" in native[0]
+    assert b"after exec: nattch 0" in native[0]
