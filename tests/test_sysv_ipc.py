@@ -26,3 +26,16 @@ def test_shm(build, toolchain):
     native, _ = differential([exe])
     assert b"child sees: parent wrote this / tail" in native[0]
     assert b"after exec: nattch 0" in native[0]
+
+
+def test_sem(build, toolchain):
+    """semget/semop/semtimedop/semctl: the getters and setters, all-or-nothing semop
+    and its errors, sleepers woken by semop and SETVAL (GETNCNT/GETZCNT count them),
+    EIDRM on removal, EINTR despite SA_RESTART, the timeout, SEM_UNDO at exit (clamped,
+    forgotten by SETVAL, not inherited by fork, its range), another uid's permissions,
+    /proc/sysvipc/sem. Children report through their exit status, so output order does
+    not depend on scheduling."""
+    exe = build("ipc_sem", toolchain)
+    native, _ = differential([exe])
+    assert b"removed under it: Identifier removed" in native[0]
+    assert b"[after undo at exit] 0 4" in native[0]

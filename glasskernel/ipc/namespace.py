@@ -35,7 +35,11 @@ class IpcNamespace:
 
 def ipc_ns_of(task) -> IpcNamespace:
     """current->nsproxy->ipc_ns: the run's one namespace."""
-    kernel = task.kernel
+    return init_ipc_ns(task.kernel)
+
+
+def init_ipc_ns(kernel) -> IpcNamespace:
+    """The run's namespace, made on first use."""
     ns = getattr(kernel, "ipc_ns", None)
     if ns is None:
         ns = kernel.ipc_ns = IpcNamespace(kernel)

@@ -99,6 +99,9 @@ def do_exit(task, status: int) -> None:
     task.exit_code = status
     kernel.trace_do_exit(task, status)
     exit_mm(task)
+    if task.sysvsem is not None:
+        from glasskernel.ipc.sem import exit_sem
+        exit_sem(task)                         # SEM_UNDO adjustments
     exit_files(task)
     exit_fs(task)
     if task.signal.tty is not None and task.signal.nr_threads == 1:

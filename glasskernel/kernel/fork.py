@@ -25,6 +25,7 @@ from glasskernel.mm.memory import zap_page_range
 from glasskernel.mm.mm_types import TASK_SIZE
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.kernel.capability import capable
+from glasskernel.ipc.sem import copy_semundo
 from glasskernel.uapi.capability import CAP_SYS_ADMIN, CAP_SYS_RESOURCE
 from glasskernel.uapi import sched as CF      # the CLONE_* names, as plain ints
 
@@ -268,6 +269,7 @@ def copy_process(current, args: KernelCloneArgs) -> Task:
     p = dup_task_struct(current)
     with contextlib.ExitStack() as undo:
         copy_creds(flags, current, p)
+        copy_semundo(flags, current, p)
         sched_fork(kernel, p)
         copy_files(flags, current, p)
         undo.callback(lambda: _put_files(p))                   # bad_fork_cleanup_files

@@ -151,6 +151,7 @@ class Task:
     vfork_done: object = None           # a Completion the vfork parent sleeps on
     exit_state: str = ""                # "" while alive, "zombie", then "dead" once reaped
     kthread: bool = False               # a kernel thread: no mm, never in user mode
+    sysvsem: object = None              # ipc/sem.py: the SEM_UNDO list (shared by CLONE_SYSVSEM)
     personality: int = 0
     did_exec: bool = False              # task: has called execve since fork (setpgid EACCES)
     kthread_fn: object = None           # kernel threads: the function they run
