@@ -39,3 +39,15 @@ def test_sem(build, toolchain):
     native, _ = differential([exe])
     assert b"removed under it: Identifier removed" in native[0]
     assert b"[after undo at exit] 0 4" in native[0]
+
+
+def test_msg(build, toolchain):
+    """msgget/msgsnd/msgrcv/msgctl: types (0, n, -n, MSG_EXCEPT), MSG_NOERROR and E2BIG,
+    IPC_NOWAIT, MSG_COPY, the argument errors, q_qbytes (raising it past msgmnb needs
+    CAP_SYS_RESOURCE), a sender sleeping on a full queue, receivers woken by a send (or
+    given E2BIG), EINTR despite SA_RESTART, EIDRM on removal for receivers and senders,
+    IPC_INFO/MSG_INFO/MSG_STAT, another uid's permissions, /proc/sysvipc/msg."""
+    exe = build("ipc_msg", toolchain)
+    native, _ = differential([exe])
+    assert b"receiver of a removed queue: Identifier removed" in native[0]
+    assert b"sleeping sender: status 0" in native[0]

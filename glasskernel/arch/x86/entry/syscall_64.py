@@ -14,7 +14,7 @@ from glasskernel.fs import (d_path, fcntl, file, ioctl, namei_dir, open, read_wr
                             sync, utimes)
 from glasskernel.kernel import exit as kexit
 from glasskernel.drivers.char import random
-from glasskernel.ipc import sem, shm
+from glasskernel.ipc import msg, sem, shm
 from glasskernel.kernel import capability
 from glasskernel.kernel import (fork, pidfd, rseq, signal_syscalls, sys, sys_pgrp, time,
                                 time_itimer)
@@ -180,6 +180,10 @@ _ROWS = [
     (NR.semop, sem.sys_semop, "supported", ""),
     (NR.semtimedop, sem.sys_semtimedop, "supported", ""),
     (NR.semctl, sem.sys_semctl, "supported", ""),
+    (NR.msgget, msg.sys_msgget, "supported", ""),
+    (NR.msgsnd, msg.sys_msgsnd, "supported", ""),
+    (NR.msgrcv, msg.sys_msgrcv, "supported", ""),
+    (NR.msgctl, msg.sys_msgctl, "supported", ""),
     # signals (kernel/signal.c)
     (NR.rt_sigaction, signal_syscalls.sys_rt_sigaction, "supported", ""),
     (NR.rt_sigreturn, arch_signal.sys_rt_sigreturn, "supported", "", SLOW),
