@@ -53,6 +53,19 @@ def _store_sem(kernel, text: str) -> None:
     ctls[:] = new
 
 
+def _next_id(family: str):
+    """kernel.{shm,sem,msg}_next_id: -1, or the id the next object of the family gets.
+    (Linux lets only CAP_CHECKPOINT_RESTORE write it; here the file mode, root's.)"""
+    from glasskernel.fs.proc.proc_sysctl import parse_int
+
+    def show(kernel):
+        return str(getattr(init_ipc_ns(kernel), family).next_id)
+
+    def store(kernel, text):
+        getattr(init_ipc_ns(kernel), family).next_id = parse_int(text, 0, INT_MAX)
+    return show, store
+
+
 def ipc_kern_table() -> list:
     """The CtlTable entries /proc/sys/kernel gets from the IPC code."""
     from glasskernel.fs.proc.proc_sysctl import CtlTable
@@ -60,7 +73,10 @@ def ipc_kern_table() -> list:
         CtlTable("msgmax", 0o644, *_field("msg_ctlmax", 0, INT_MAX)),
         CtlTable("msgmnb", 0o644, *_field("msg_ctlmnb", 0, INT_MAX)),
         CtlTable("msgmni", 0o644, *_field("msg_ctlmni", 0, IPCMNI)),
+        CtlTable("msg_next_id", 0o644, *_next_id("msg_ids")),
         CtlTable("sem", 0o644, _show_sem, _store_sem),
+        CtlTable("sem_next_id", 0o644, *_next_id("sem_ids")),
+        CtlTable("shm_next_id", 0o644, *_next_id("shm_ids")),
         CtlTable("shm_rmid_forced", 0o644, lambda k: str(init_ipc_ns(k).shm_rmid_forced),
                  _set_rmid_forced),
         CtlTable("shmall", 0o644, *_field("shm_ctlall", 0, ULONG_MAX)),

@@ -18,6 +18,7 @@ IPC_RMID, IPC_SET, IPC_STAT, IPC_INFO = 0, 1, 2, 3
 IPCMNI_SHIFT = 15
 IPCMNI = 1 << IPCMNI_SHIFT
 IPCID_SEQ_MAX = (1 << 31) >> IPCMNI_SHIFT
+IPC_MIN_CYCLE = 64                  # RADIX_TREE_MAP_SIZE: the smallest window ids cycle in
 S_IRWXUGO = 0o777
 # struct ipc64_perm: key, uid, gid, cuid, cgid, mode (a short on x86-64), seq, padding
 # to the two unused longs
@@ -47,9 +48,11 @@ class KernIpcPerm:
 
 
 class IpcIds:
-    """struct ipc_ids: the objects of one family by slot, and the keyed ones by key."""
+    """struct ipc_ids: the objects of one family by slot, and the keyed ones by key.
+    ``next_id`` is the kernel.*_next_id sysctl (CONFIG_CHECKPOINT_RESTORE): the id the
+    next object gets, once, if it is not -1."""
 
-    __slots__ = ("slots", "keys", "seq", "last_idx", "next_idx")
+    __slots__ = ("slots", "keys", "seq", "last_idx", "next_idx", "next_id")
 
     def __init__(self):
         self.slots = {}
@@ -57,6 +60,7 @@ class IpcIds:
         self.seq = 0
         self.last_idx = -1
         self.next_idx = 0
+        self.next_id = -1
 
     @property
     def in_use(self) -> int:
@@ -66,19 +70,35 @@ class IpcIds:
         """ipc_get_maxidx: the highest slot in use, -1 for none."""
         return max(self.slots, default=-1)
 
+    def _free_slot(self, start: int, end: int):
+        return next((i for i in range(start, end) if i not in self.slots), None)
+
     def addid(self, obj, limit: int) -> int:
-        """ipc_addid: a free slot (cyclically from the last one), ENOSPC past ``limit``."""
+        """ipc_addid: ENOSPC past ``limit`` objects. The slot is the next free one after
+        the last handed out, cycling through the first max(1.5 x in use, 64) slots (as
+        ipc_idr_alloc's idr_alloc_cyclic), the sequence moving on when it wraps; or the
+        one next_id asks for (the first free from its index on, with its sequence)."""
         if len(self.slots) >= min(limit, IPCMNI):
             raise KernelError(Errno.ENOSPC)
-        idx = next((i for i in range(self.next_idx, IPCMNI) if i not in self.slots), None)
-        if idx is None:
-            idx = next(i for i in range(IPCMNI) if i not in self.slots)
-        if idx <= self.last_idx:
-            self.seq = (self.seq + 1) % IPCID_SEQ_MAX
-        self.last_idx, self.next_idx = idx, idx + 1
         perm = obj.perm
-        perm.seq = self.seq
-        perm.id = (self.seq << IPCMNI_SHIFT) + idx
+        next_id, self.next_id = self.next_id, -1
+        if next_id >= 0:
+            idx = self._free_slot(next_id & (IPCMNI - 1), IPCMNI)
+            if idx is None:
+                raise KernelError(Errno.ENOSPC)
+            perm.seq = next_id >> IPCMNI_SHIFT
+        else:
+            end = min(max(len(self.slots) * 3 // 2, IPC_MIN_CYCLE), IPCMNI)
+            idx = self._free_slot(self.next_idx, end) if self.next_idx < end else None
+            if idx is None:
+                idx = self._free_slot(0, end)
+            if idx is None:
+                raise KernelError(Errno.ENOSPC)
+            if idx <= self.last_idx:
+                self.seq = (self.seq + 1) % IPCID_SEQ_MAX
+            self.last_idx, self.next_idx = idx, idx + 1
+            perm.seq = self.seq
+        perm.id = (perm.seq << IPCMNI_SHIFT) + idx
         self.slots[idx] = obj
         if perm.key != IPC_PRIVATE:
             self.keys[perm.key] = obj

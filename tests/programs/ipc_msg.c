@@ -299,6 +299,37 @@ static void permissions(void)
 	msgctl(wo_id, IPC_RMID, NULL);
 }
 
+static void read_sysctl(const char *name)
+{
+	char path[128], buf[64] = "";
+	snprintf(path, sizeof path, "/proc/sys/kernel/%s", name);
+	FILE *f = fopen(path, "r");
+	if (f && fgets(buf, sizeof buf, f))
+		printf("%s: %s", name, buf);
+	else
+		printf("%s: %s\n", name, strerror(errno));
+	if (f)
+		fclose(f);
+}
+
+/* kernel.msg_next_id (CONFIG_CHECKPOINT_RESTORE): the next queue gets that id, once. */
+static void next_id(void)
+{
+	int want = (7 << 15) | 1000;
+	read_sysctl("msg_next_id");
+	FILE *f = fopen("/proc/sys/kernel/msg_next_id", "w");
+	fprintf(f, "%d", want);
+	fclose(f);
+	read_sysctl("msg_next_id");
+	int id = msgget(IPC_PRIVATE, 0600);
+	printf("msgget took msg_next_id: %d\n", id == want);
+	read_sysctl("msg_next_id");
+	msgctl(id, IPC_RMID, NULL);
+	read_sysctl("sem_next_id");
+	read_sysctl("shm_next_id");
+	read_sysctl("msgmnb");
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -306,5 +337,6 @@ int main(void)
 	basics();
 	blocking();
 	permissions();
+	next_id();
 	return 0;
 }
