@@ -77,6 +77,7 @@ class ShmAttach:
 
     __slots__ = ("shp", "readable", "writable", "flags")
     can_mmap = True
+    get_is_attach = True            # get/put are shm_open/shm_close, not file references
 
     def __init__(self, shp: ShmidKernel, writable: bool):
         self.shp = shp
@@ -96,8 +97,11 @@ class ShmAttach:
                           len(shp.file.pages) * (PAGE_SIZE // 512), when, when, when)
 
     def get(self) -> "ShmAttach":
-        """shm_open: one more VMA maps the segment."""
+        """shm_open: one more VMA maps the segment; EINVAL once it is destroyed (a
+        remap_file_pages after its last detach)."""
         shp = self.shp
+        if shp.perm.deleted:
+            raise KernelError(Errno.EINVAL)
         shp.atime = now_seconds()
         shp.lprid = _current_task(shp.ns) or shp.lprid
         shp.nattch += 1

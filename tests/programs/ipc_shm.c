@@ -14,6 +14,7 @@
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
+#include <sys/syscall.h>
 #include <grp.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -241,6 +242,34 @@ static void permissions(void)
 	shmctl(perm_ro_id, IPC_RMID, NULL);
 }
 
+/* remap_file_pages (emulated by a new mapping since Linux 4.0): on a shm attach and a
+ * shared anonymous mapping. (Whether a remap of a removed segment's last attach fails
+ * depends on the kernel version: 6.1 unmaps the old VMA first, destroying the segment,
+ * later ones after the new VMA exists. Not compared here.) */
+static void remap(void)
+{
+	int id = shmget(IPC_PRIVATE, 2 * 4096, 0600);
+	char *p = shmat(id, NULL, 0);
+	p[0] = 'A';
+	p[4096] = 'B';
+	show("remap_file_pages page 1 over page 0", syscall(SYS_remap_file_pages, p, 4096, 0, 1, 0));
+	printf("page 0 now reads %c, page 1 %c\n", p[0], p[4096]);
+	stat_("after remap", id);
+	show("remap_file_pages with prot", syscall(SYS_remap_file_pages, p, 4096, PROT_READ, 0, 0));
+	show("remap_file_pages size 0", syscall(SYS_remap_file_pages, p, 0, 0, 0, 0));
+	show("remap_file_pages past the mapping", syscall(SYS_remap_file_pages, p, 3 * 4096, 0, 0, 0));
+	char *priv = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	show("remap_file_pages of a private mapping", syscall(SYS_remap_file_pages, priv, 4096, 0, 0, 0));
+	char *anon = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	anon[0] = 'a';
+	anon[4096] = 'b';
+	show("remap_file_pages of shared anonymous memory", syscall(SYS_remap_file_pages, anon + 4096, 4096, 0, 0, 0));
+	printf("anon pages read %c %c\n", anon[0], anon[4096]);
+	show("shmdt of the remapped attach", shmdt(p));
+	stat_("after shmdt", id);
+	shmctl(id, IPC_RMID, NULL);
+}
+
 static char *self;
 
 static void exec_detaches(void)
@@ -278,5 +307,6 @@ int main(int argc, char **argv)
 	ctl();
 	permissions();
 	exec_detaches();
+	remap();
 	return 0;
 }

@@ -135,6 +135,7 @@ _ROWS = [
     (NR.mprotect, mprotect.sys_mprotect, "supported", ""),
     (NR.mremap, mremap.sys_mremap, P, "MREMAP_DONTUNMAP is refused"),
     (NR.madvise, madvise.sys_madvise, P, "only MADV_DONTNEED/MADV_FREE act"),
+    (NR.remap_file_pages, mmap.sys_remap_file_pages, "supported", ""),
     # process (kernel/, arch/x86/kernel/)
     (NR.arch_prctl, process_64.sys_arch_prctl, "supported", ""),
     (NR.set_tid_address, fork.sys_set_tid_address, "supported", ""),
