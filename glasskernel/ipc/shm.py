@@ -325,3 +325,16 @@ def sys_shmctl(task, shmid, cmd, buf) -> int:
     if cmd in (SHM_LOCK, SHM_UNLOCK):
         return shmctl_do_lock(task, ns, shmid, cmd)
     raise KernelError(Errno.EINVAL)
+
+
+def exit_shm(task) -> None:
+    """exit_shm: with kernel.shm_rmid_forced, the segments this task created are marked
+    for removal, and those nobody has attached go now."""
+    ns = getattr(task.kernel, "ipc_ns", None)
+    if ns is None or not ns.shm_rmid_forced:
+        return
+    for shp in list(ns.shm_ids.slots.values()):
+        if shp.cprid is task:
+            shp.perm.mode |= SHM_DEST
+            if shp.may_destroy():
+                shp.destroy()
