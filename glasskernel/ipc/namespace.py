@@ -1,9 +1,12 @@
 """The IPC namespace (ipc/namespace.c): the three id tables and the sysctls that bound
 them (/proc/sys/kernel/shm*, sem, msg*).
 
-CLONE_NEWIPC is not modelled: every task of a run shares one namespace, created on first
-use. It is the run's own, so a guest never sees the host's segments, semaphores or queues.
+The run's first namespace is made on first use and is the run's own, so a guest never
+sees the host's segments, semaphores or queues; clone(CLONE_NEWIPC) gives the child a new,
+empty one. (The sysctls in /proc/sys are the first namespace's.)
 """
+import itertools
+
 from glasskernel.ipc.util import IpcIds
 
 SHMMIN, SHMMNI = 1, 4096
@@ -14,15 +17,19 @@ SEMVMX = SEMAEM = 32767
 MSGMAX, MSGMNB, MSGMNI = 8192, 16384, 32000
 
 
+PROC_IPC_INIT_INO = 0xEFFFFFFF
+_inums = itertools.count(0xE0000000)    # later namespaces (a range apart from pid's)
+
+
 class IpcNamespace:
     """struct ipc_namespace: the shm, sem and msg ids with their limits."""
 
-    __slots__ = ("kernel", "shm_ids", "sem_ids", "msg_ids", "shm_ctlmax", "shm_ctlall",
+    __slots__ = ("kernel", "inum", "shm_ids", "sem_ids", "msg_ids", "shm_ctlmax", "shm_ctlall",
                  "shm_ctlmni", "shm_rmid_forced", "shm_tot", "sem_ctls", "used_sems",
                  "msg_ctlmax", "msg_ctlmnb", "msg_ctlmni", "msg_bytes", "msg_hdrs")
 
-    def __init__(self, kernel):
-        self.kernel = kernel
+    def __init__(self, kernel, inum: int = PROC_IPC_INIT_INO):
+        self.kernel, self.inum = kernel, inum
         self.shm_ids, self.sem_ids, self.msg_ids = IpcIds(), IpcIds(), IpcIds()
         self.shm_ctlmax, self.shm_ctlall, self.shm_ctlmni = SHMMAX, SHMALL, SHMMNI
         self.shm_rmid_forced = 0
@@ -34,8 +41,17 @@ class IpcNamespace:
 
 
 def ipc_ns_of(task) -> IpcNamespace:
-    """current->nsproxy->ipc_ns: the run's one namespace."""
+    """current->nsproxy->ipc_ns: the task's namespace (the first one unless a
+    CLONE_NEWIPC made another)."""
+    nsproxy = task.nsproxy
+    if nsproxy is not None and nsproxy.ipc_ns is not None:
+        return nsproxy.ipc_ns
     return init_ipc_ns(task.kernel)
+
+
+def create_ipc_ns(kernel) -> IpcNamespace:
+    """copy_ipcs for CLONE_NEWIPC: a new, empty namespace with the default limits."""
+    return IpcNamespace(kernel, next(_inums))
 
 
 def init_ipc_ns(kernel) -> IpcNamespace:

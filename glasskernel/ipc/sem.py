@@ -295,9 +295,9 @@ def exit_sem(task) -> None:
     ulp.refcnt -= 1
     if ulp.refcnt:
         return
-    ns = getattr(task.kernel, "ipc_ns", None)
+    ns = ipc_ns_of(task)
     for un in ulp.undos:
-        if un.semid == -1 or ns is None:
+        if un.semid == -1:
             continue
         sma = ns.sem_ids.slots.get(un.semid & 0x7FFF)
         if sma is None or sma.perm.id != un.semid:

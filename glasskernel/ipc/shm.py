@@ -330,8 +330,8 @@ def sys_shmctl(task, shmid, cmd, buf) -> int:
 def exit_shm(task) -> None:
     """exit_shm: with kernel.shm_rmid_forced, the segments this task created are marked
     for removal, and those nobody has attached go now."""
-    ns = getattr(task.kernel, "ipc_ns", None)
-    if ns is None or not ns.shm_rmid_forced:
+    ns = ipc_ns_of(task)
+    if not ns.shm_rmid_forced:
         return
     for shp in list(ns.shm_ids.slots.values()):
         if shp.cprid is task:

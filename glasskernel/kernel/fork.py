@@ -186,11 +186,18 @@ def copy_namespaces(flags, current, p) -> None:
     Asking for any new namespace needs CAP_SYS_ADMIN (EPERM)."""
     if flags & _NEW_NAMESPACES and not capable(current, CAP_SYS_ADMIN):
         raise KernelError(Errno.EPERM)
-    if flags & CF.CLONE_NEWPID:
-        parent_ns = current.nsproxy.pid_ns_for_children
-        p.nsproxy = Nsproxy(PidNamespace(level=parent_ns.level + 1, parent=parent_ns))
+    old = current.nsproxy
+    if flags & (CF.CLONE_NEWPID | CF.CLONE_NEWIPC):
+        pid_ns = old.pid_ns_for_children
+        if flags & CF.CLONE_NEWPID:
+            pid_ns = PidNamespace(level=pid_ns.level + 1, parent=pid_ns)
+        ipc_ns = old.ipc_ns
+        if flags & CF.CLONE_NEWIPC:
+            from glasskernel.ipc.namespace import create_ipc_ns
+            ipc_ns = create_ipc_ns(current.kernel)
+        p.nsproxy = Nsproxy(pid_ns, ipc_ns)
     else:
-        p.nsproxy = current.nsproxy
+        p.nsproxy = old
 
 
 def copy_io(flags, current, p) -> None:

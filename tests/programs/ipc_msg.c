@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -330,6 +331,43 @@ static void next_id(void)
 	read_sysctl("msgmnb");
 }
 
+/* clone(CLONE_NEWIPC): the child has an empty namespace of its own. */
+static int queue_in_parent;
+
+static int in_new_ns(void *arg)
+{
+	char mine[64] = "", parents[64] = "";
+	readlink("/proc/self/ns/ipc", mine, sizeof mine - 1);
+	readlink((char *)arg, parents, sizeof parents - 1);
+	printf("child: own ipc namespace: %d\n", strcmp(mine, parents) != 0);
+	show("child: msgget of the parent's key", msgget(key, 0));
+	show("child: IPC_STAT of the parent's id", msgctl(queue_in_parent, IPC_STAT, &(struct msqid_ds){0}));
+	int id = msgget(key, IPC_CREAT | IPC_EXCL | 0600);
+	printf("child: the same key is free here: %d\n", id >= 0);
+	snd(id, 1, "child's", 0);
+	struct msqid_ds ds;
+	msgctl(id, IPC_STAT, &ds);
+	printf("child: its queue has %lu message\n", (unsigned long)ds.msg_qnum);
+	fflush(stdout);
+	return 0;
+}
+
+static void newipc(void)
+{
+	static char stack[1 << 16];
+	char parent_link[64];
+	queue_in_parent = msgget(key, IPC_CREAT | 0600);
+	snd(queue_in_parent, 1, "parent's", 0);
+	snprintf(parent_link, sizeof parent_link, "/proc/%d/ns/ipc", getpid());
+	fflush(stdout);
+	pid_t pid = clone(in_new_ns, stack + sizeof stack, CLONE_NEWIPC | SIGCHLD, parent_link);
+	int st;
+	waitpid(pid, &st, 0);
+	printf("clone(CLONE_NEWIPC) child: status %#x\n", st);
+	stat_("parent's queue untouched", queue_in_parent);
+	msgctl(queue_in_parent, IPC_RMID, NULL);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -338,5 +376,6 @@ int main(void)
 	blocking();
 	permissions();
 	next_id();
+	newipc();
 	return 0;
 }
