@@ -197,7 +197,7 @@ _ROWS = [
     (NR.setfsuid, sys.sys_setfsuid, "supported", ""),
     (NR.setfsgid, sys.sys_setfsgid, "supported", ""),
     # System V IPC (ipc/)
-    (NR.shmget, shm.sys_shmget, P, "no SHM_HUGETLB; one IPC namespace (CLONE_NEWIPC shares it)"),
+    (NR.shmget, shm.sys_shmget, P, "SHM_HUGETLB is ENOMEM (no huge pages)"),
     (NR.shmat, shm.sys_shmat, "supported", ""),
     (NR.shmdt, shm.sys_shmdt, "supported", ""),
     (NR.shmctl, shm.sys_shmctl, "supported", ""),
