@@ -151,6 +151,8 @@ def begin_new_exec(bprm) -> None:
     if task.files is not None:
         task.files.close_on_exec()
     task.kernel.flush_signal_handlers(task)
+    from glasskernel.kernel.cred import bprm_creds_from_file
+    bprm_creds_from_file(bprm)          # the capability sets execve gives, then commit_creds
 
 
 @traced(ret=lambda _r: {})
