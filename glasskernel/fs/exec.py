@@ -57,6 +57,7 @@ class LinuxBinprm:
     executable_stack: bool = False
     entry: int = 0
     point_of_no_return: bool = False
+    secureexec: bool = False      # AT_SECURE: the exec changed ids or raised capabilities
 
 
 def bprm_mm_init(bprm) -> None:
