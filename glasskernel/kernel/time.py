@@ -188,3 +188,67 @@ def sys_times(task, tbuf) -> int:
                                            nsec_to_clock_t(sig.cutime_ns), nsec_to_clock_t(sig.cstime_ns)))
     jiffies = INITIAL_JIFFIES + (task.kernel.clock_ns() - task.kernel.boot_time_ns) // TICK_NSEC
     return jiffies * TICK_NSEC // (NSEC_PER_SEC // USER_HZ)
+
+
+# ----- clocks as the hrtimer base sees them (timerfd, POSIX timers) -------------------------
+
+_ITIMERSPEC = struct.Struct("<qqqq")     # it_interval {sec, nsec}, it_value {sec, nsec}
+
+
+def real_offset_ns(kernel) -> int:
+    """CLOCK_REALTIME minus CLOCK_MONOTONIC (the timekeeper's offs_real). The guest cannot
+    set the clock, so it only moves with the host's."""
+    clock = getattr(kernel, "clock", None)
+    if clock is not None:
+        from glasskernel.kernel.time_virtual import REALTIME_EPOCH_NS
+        return REALTIME_EPOCH_NS
+    return _host_time.time_ns() - _host_time.monotonic_ns()
+
+
+def clock_expiry_to_base(kernel, clockid: int, value: int, absolute: bool) -> int:
+    """A timer's expiry on the hrtimer base's clock (CLOCK_MONOTONIC): a relative value is
+    added to now; an absolute one on a realtime clock is moved by the realtime offset
+    (BOOTTIME and TAI run with MONOTONIC and REALTIME here: no suspend, TAI offset 0)."""
+    if not absolute:
+        return kernel.clock_ns() + value
+    if clockid in (ClockId.CLOCK_REALTIME, ClockId.CLOCK_REALTIME_ALARM, ClockId.CLOCK_TAI):
+        return value - real_offset_ns(kernel)
+    return value
+
+
+def hrtimer_arm_at(kernel, expires: int, callback):
+    """Start an hrtimer for a base-clock time. Armed inside the syscall hook, it ends the
+    emulator's run after the syscall (the next run is sliced, so the timer can fire in a
+    busy loop), as the slow syscalls that arm timers do."""
+    if kernel.in_fast_syscall:
+        kernel.sched.need_resched = True
+    return kernel.hrtimers.start_at(None, expires, callback)
+
+
+def timespec64_valid(sec: int, nsec: int) -> bool:
+    return sec >= 0 and 0 <= nsec < NSEC_PER_SEC
+
+
+def get_itimerspec64(task, addr: int) -> tuple:
+    """A user itimerspec as ((value sec, nsec), (interval sec, nsec)), unchecked."""
+    from glasskernel.mm.uaccess import copy_from_user
+    isec, insec, vsec, vnsec = _ITIMERSPEC.unpack(copy_from_user(task, addr, _ITIMERSPEC.size))
+    return (vsec, vnsec), (isec, insec)
+
+
+def itimerspec64_valid(spec: tuple) -> bool:
+    return all(timespec64_valid(sec, nsec) for sec, nsec in spec)
+
+
+def put_itimerspec64(task, addr: int, value_ns: int, interval_ns: int) -> None:
+    copy_to_user(task, addr, _ITIMERSPEC.pack(interval_ns // NSEC_PER_SEC, interval_ns % NSEC_PER_SEC,
+                                              value_ns // NSEC_PER_SEC, value_ns % NSEC_PER_SEC))
+
+
+KTIME_MAX = (1 << 63) - 1
+
+
+def timespec_ns(spec: tuple) -> int:
+    """timespec64_to_ktime: nanoseconds, saturating at KTIME_MAX."""
+    sec, nsec = spec
+    return min(sec * NSEC_PER_SEC + nsec, KTIME_MAX)
