@@ -12,3 +12,25 @@ def test_eventfd(build, toolchain, tmp_path):
     native, _ = differential([exe], cwd=tmp_path)
     assert b"readlink anon_inode:[eventfd]" in native[0]
     assert b"blocking write 5                   8" in native[0]
+
+
+def test_timerfd(build, toolchain, tmp_path):
+    exe = build("fdtypes_timerfd", toolchain)
+    native, _ = differential([exe], cwd=tmp_path)
+    assert b"blocking read 8 value 1" in native[0]
+    assert b"period 2: epoll 1 events 0x1 read 8 count>=1 1" in native[0]
+
+
+def test_signalfd(build, toolchain, tmp_path):
+    exe = build("fdtypes_signalfd", toolchain)
+    native, _ = differential([exe], cwd=tmp_path)
+    assert b"read all 384 records 3" in native[0]
+    assert b"child read 128 signo 10 from parent 1" in native[0]
+
+
+def test_posix_timers(build, toolchain, tmp_path):
+    exe = build("fdtypes_posix_timers", toolchain)
+    native, _ = differential([exe], cwd=tmp_path)
+    assert b"overrun>=1 1" in native[0]
+    assert b"process cpu timer fired 1 code -2" in native[0]
+    assert b"after exec gettime 0                 -1 errno 22" in native[0]
