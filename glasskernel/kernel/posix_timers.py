@@ -19,8 +19,8 @@ import struct
 from glasskernel.arch.x86.entry.args import int_arg
 from glasskernel.kernel.hrtimer import hrtimer_forward
 from glasskernel.kernel.time import (clock_expiry_to_base, get_itimerspec64, hrtimer_arm_at,
-                                     itimerspec64_valid, put_itimerspec64, thread_group_cputime,
-                                     timespec_ns)
+                                     itimerspec64_valid, put_itimerspec64, thread_cputime_ns,
+                                     cputime_ns, timespec_ns)
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.time import ClockId
@@ -114,10 +114,9 @@ class KItimer:
         """The timer's clock now: the base clock, or the CPU time it counts."""
         if not self.is_cpu:
             return self.kernel.clock_ns()
-        owner = self.owner
         if self.it_clock == ClockId.CLOCK_THREAD_CPUTIME_ID:
-            return owner.utime_ns + owner.stime_ns
-        return sum(thread_group_cputime(owner))
+            return thread_cputime_ns(self.owner)
+        return cputime_ns(self.owner)
 
     # --- arming -----------------------------------------------------------------------------
     def arm(self) -> None:

@@ -4,7 +4,8 @@ kernel/sys.c). Interval timers and alarm are in time_itimer.py.
 
 Time comes from ``task.kernel.clock`` when the kernel has one (``realtime_ns()`` and
 ``monotonic_ns()``; the deterministic virtual clock), otherwise from the host. CPU-time
-clocks use ``clock.cputime_ns(task)`` when available, else the host thread's CPU time.
+clocks are the scheduler's accounting of the guest's threads (``task_sched_runtime``),
+the same numbers times(2), getrusage(2) and the CPU timers use.
 """
 import struct
 import time as _host_time
@@ -35,12 +36,25 @@ def monotonic_ns(task) -> int:
     return clock.monotonic_ns() if clock is not None else _host_time.monotonic_ns()
 
 
+def task_sched_runtime(task) -> int:
+    """The thread's CPU time: what the scheduler charged it, plus, while it makes a
+    syscall inside the emulator's run, the part of that run not charged yet."""
+    kernel = task.kernel
+    ns = task.utime_ns + task.stime_ns
+    if kernel.in_fast_syscall and kernel.current is task:
+        ns += max(0, kernel.clock_ns() - getattr(task, "user_entered_ns", 0))
+    return ns
+
+
+def thread_cputime_ns(task) -> int:
+    """CLOCK_THREAD_CPUTIME_ID."""
+    return task_sched_runtime(task)
+
+
 def cputime_ns(task) -> int:
-    """CPU time used by the task (thread and process clocks alike, for now)."""
-    clock = _clock(task)
-    if clock is not None and hasattr(clock, "cputime_ns"):
-        return clock.cputime_ns(task)
-    return _host_time.thread_time_ns()
+    """CLOCK_PROCESS_CPUTIME_ID: every live thread of the process (thread_group_cputime;
+    the CPU time of exited threads is not kept)."""
+    return sum(task_sched_runtime(t) for t in task.kernel.tasks.values() if t.signal is task.signal)
 
 
 # The posix_clocks[] table: clock id -> (read function, resolution).
@@ -48,7 +62,7 @@ _CLOCKS = {
     ClockId.CLOCK_REALTIME: (realtime_ns, HRTIMER_RES_NS),
     ClockId.CLOCK_MONOTONIC: (monotonic_ns, HRTIMER_RES_NS),
     ClockId.CLOCK_PROCESS_CPUTIME_ID: (cputime_ns, HRTIMER_RES_NS),
-    ClockId.CLOCK_THREAD_CPUTIME_ID: (cputime_ns, HRTIMER_RES_NS),
+    ClockId.CLOCK_THREAD_CPUTIME_ID: (thread_cputime_ns, HRTIMER_RES_NS),
     ClockId.CLOCK_MONOTONIC_RAW: (monotonic_ns, HRTIMER_RES_NS),
     ClockId.CLOCK_REALTIME_COARSE: (realtime_ns, TICK_NSEC),
     ClockId.CLOCK_MONOTONIC_COARSE: (monotonic_ns, TICK_NSEC),
