@@ -4,7 +4,7 @@ does not depend on the host's speed (a timer fired, a count is >= 1)."""
 
 from __future__ import annotations
 
-from harness import differential
+from harness import assert_no_traceback, differential, run_glasskernel
 
 
 def test_eventfd(build, toolchain, tmp_path):
@@ -34,3 +34,14 @@ def test_posix_timers(build, toolchain, tmp_path):
     assert b"overrun>=1 1" in native[0]
     assert b"process cpu timer fired 1 code -2" in native[0]
     assert b"after exec gettime 0                 -1 errno 22" in native[0]
+
+
+def test_counts_deterministic(build, toolchain, tmp_path):
+    """On the virtual clock the counts are exact: a 1 ms period over a 10 ms sleep is 10
+    timerfd ticks, and a blocked timer signal taken after it reports 9 overruns (the
+    first expiry queued it)."""
+    exe = build("fdtypes_counts", toolchain)
+    out, err, status = run_glasskernel([exe], extra_opts=["--deterministic"], cwd=tmp_path)
+    assert_no_traceback(err)
+    assert status == 0, err
+    assert out == b"timerfd ticks 10\ntimer overrun 9 getoverrun 9\n"
