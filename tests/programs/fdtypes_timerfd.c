@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -162,5 +163,23 @@ int main(void)
     link[ln > 0 ? ln : 0] = 0;
     printf("readlink %s\n", link);
     check("lseek", lseek(fd, 5, SEEK_SET));
+
+    /* the alarm clocks: root has CAP_WAKE_ALARM, another user gets EPERM */
+    int afd = timerfd_create(CLOCK_BOOTTIME_ALARM, 0);
+    printf("alarm create as euid %d: ok %d errno %d\n", geteuid(), afd >= 0, afd < 0 ? errno : 0);
+    if (geteuid() == 0 && afd >= 0) {
+        check("alarm settime as root", settime(afd, 0, 0, 1000000, 0, 0, NULL));
+        v = rd(afd, &ret);
+        printf("alarm read %ld value %llu\n", ret, (unsigned long long)v);
+        pid_t pid = fork();
+        if (pid == 0) {
+            setuid(65534);
+            check("alarm create as nobody", timerfd_create(CLOCK_REALTIME_ALARM, 0));
+            check("alarm settime as nobody", settime(afd, 0, 1, 0, 0, 0, NULL));
+            check("monotonic create as nobody", timerfd_create(CLOCK_MONOTONIC, 0) >= 0);
+            _exit(0);
+        }
+        waitpid(pid, NULL, 0);
+    }
     return 0;
 }
