@@ -119,6 +119,9 @@ def sys_time(task, tloc) -> int:
 
 TIMER_ABSTIME = 1
 _MAX_NSEC = NSEC_PER_SEC
+_NO_NSLEEP_CLOCKS = (ClockId.CLOCK_THREAD_CPUTIME_ID, ClockId.CLOCK_MONOTONIC_RAW,
+                     ClockId.CLOCK_REALTIME_COARSE, ClockId.CLOCK_MONOTONIC_COARSE,
+                     ClockId.CLOCK_REALTIME_ALARM, ClockId.CLOCK_BOOTTIME_ALARM)
 
 
 def get_timespec64(task, addr: int) -> int:
@@ -163,8 +166,8 @@ def sys_clock_nanosleep(task, which_clock, flags, rqtp, rmtp) -> int:
     """clock_nanosleep(2): relative or TIMER_ABSTIME sleeps on the realtime/monotonic clocks.
     An absolute sleep is simply run again after a signal (ERESTARTNOHAND), without rmtp."""
     which = which_clock & 0xFFFFFFFF
-    if which in (ClockId.CLOCK_THREAD_CPUTIME_ID,):
-        raise KernelError(Errno.EINVAL)
+    if which in _NO_NSLEEP_CLOCKS:
+        raise KernelError(Errno.EOPNOTSUPP)        # a clock without ->nsleep (or no RTC)
     read, _res = clockid_to_kclock(which)
     ns = get_timespec64(task, rqtp)
     if not flags & TIMER_ABSTIME:

@@ -105,6 +105,10 @@ int main(int argc, char **argv)
     ev.notify = SIGEV_SIGNAL | 4; ev.signo = SIGUSR1; ev.tid = 999999;
     check("create bad thread id", tcreate(CLOCK_MONOTONIC, &ev, &id));
     check("create bad sigevent ptr", tcreate(CLOCK_MONOTONIC, (void *)8, &id));
+    struct timespec tiny = {0, 1000};
+    check("clock_nanosleep THREAD_CPUTIME", syscall(SYS_clock_nanosleep, CLOCK_THREAD_CPUTIME_ID, 0, &tiny, NULL));
+    check("clock_nanosleep MONOTONIC_RAW", syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC_RAW, 0, &tiny, NULL));
+    check("clock_nanosleep clock 99", syscall(SYS_clock_nanosleep, 99, 0, &tiny, NULL));
 
     /* SIGALRM by default, with the id as the value */
     int t0 = -1;
