@@ -45,3 +45,9 @@ def test_counts_deterministic(build, toolchain, tmp_path):
     assert_no_traceback(err)
     assert status == 0, err
     assert out == b"timerfd ticks 10\ntimer overrun 9 getoverrun 9\n"
+
+
+def test_sigev_thread(build, toolchain, tmp_path):
+    exe = build("fdtypes_sigev_thread", toolchain)
+    native, _ = differential([exe], cwd=tmp_path, timeout=120)
+    assert b"exiting with a thread in sigwaitinfo" in native[0]

@@ -427,7 +427,8 @@ def next_signal(task, mask: int) -> tuple:
     """(signo, shared) of the signal to take next among those not in mask: the thread's
     own signals before process-directed ones; among its own, a fault the kernel raised
     first (the faulting instruction must not run again before it), else the lowest."""
-    ready = task.pending & ~(mask & ~_UNBLOCKABLE)
+    ready = task.pending & ~mask      # (a blocked mask never holds SIGKILL/SIGSTOP; sigtimedwait's
+                                      # does, and must leave them to the exit path, as Linux)
     if not ready:
         return 0, False
     private = ready & ~_shared_only(task)
