@@ -221,7 +221,9 @@ class KItimer:
 # ----- sending the signal (posix_timer_event, send_sigqueue) ---------------------------------
 
 def _sigq_queued(task, sigq) -> bool:
-    return any(info is sigq for t in _group(task) for _shared, info in t.pending_info.get(sigq_signo(sigq), ()))
+    """Is the timer's siginfo still queued on some thread of task's process?"""
+    signo = sigq_signo(sigq)
+    return any(info is sigq for t in _group(task) for _shared, info in t.pending_info.get(signo, ()))
 
 
 def sigq_signo(sigq) -> int:

@@ -58,7 +58,8 @@ _ROWS = [
     # fs/signalfd.c); their reads sleep through read(2)'s slow path
     (NR.eventfd, eventfd.sys_eventfd, "supported", ""),
     (NR.eventfd2, eventfd.sys_eventfd2, "supported", ""),
-    (NR.timerfd_create, timerfd.sys_timerfd_create, P, "the realtime clock is never set: CANCEL_ON_SET never cancels"),
+    (NR.timerfd_create, timerfd.sys_timerfd_create, P,
+     "the realtime clock is never set: CANCEL_ON_SET never cancels"),
     (NR.timerfd_settime, timerfd.sys_timerfd_settime, "supported", ""),
     (NR.timerfd_gettime, timerfd.sys_timerfd_gettime, "supported", ""),
     (NR.signalfd, signalfd.sys_signalfd, "supported", ""),
