@@ -51,3 +51,9 @@ def test_sigev_thread(build, toolchain, tmp_path):
     exe = build("fdtypes_sigev_thread", toolchain)
     native, _ = differential([exe], cwd=tmp_path, timeout=120)
     assert b"exiting with a thread in sigwaitinfo" in native[0]
+
+
+def test_cpu_clocks_of_a_pid(build, toolchain, tmp_path):
+    exe = build("fdtypes_cpuclockid", toolchain)
+    native, _ = differential([exe], cwd=tmp_path)
+    assert b"child process                gettime 0 errno 0 positive 1" in native[0]

@@ -4,7 +4,8 @@ kernel/sys.c). Interval timers and alarm are in time_itimer.py.
 
 Time comes from ``task.kernel.clock`` when the kernel has one (``realtime_ns()`` and
 ``monotonic_ns()``; the deterministic virtual clock), otherwise from the host. CPU-time
-clocks are the scheduler's accounting of the guest's threads (``task_sched_runtime``),
+clocks (also those of another pid: a negative id) are the scheduler's accounting of the
+guest's threads (``task_sched_runtime``),
 the same numbers times(2), getrusage(2) and the CPU timers use.
 """
 import struct
@@ -83,16 +84,61 @@ def put_timespec64(task, addr: int, ns: int) -> None:
     copy_to_user(task, addr, _TIMESPEC.pack(ns // NSEC_PER_SEC, ns % NSEC_PER_SEC))
 
 
+# ----- the CPU clocks of other threads and processes (posix-cpu-timers.c) --------------------
+
+CPUCLOCK_PROF, CPUCLOCK_VIRT, CPUCLOCK_SCHED, CPUCLOCK_MAX = 0, 1, 2, 3
+CPUCLOCK_PERTHREAD_MASK = 4
+
+
+def _s32(value: int) -> int:
+    value &= 0xFFFFFFFF
+    return value - (1 << 32) if value & 0x80000000 else value
+
+
+def posix_cpu_clock_sample(task, clock: int) -> int:
+    """A negative clock id (clock_getcpuclockid, pthread_getcpuclockid): the CPU time of
+    the pid it encodes (0: the caller), one thread's or a whole process's; EINVAL for a
+    bad kind, no such task, another process's thread, or a process clock of a thread id
+    that does not lead its group (pid_for_clock)."""
+    from glasskernel.kernel.pid import find_task_by_vpid
+    which, thread, upid = clock & 3, bool(clock & CPUCLOCK_PERTHREAD_MASK), ~(clock >> 3)
+    if which >= CPUCLOCK_MAX:
+        raise KernelError(Errno.EINVAL)
+    target = task if upid == 0 else find_task_by_vpid(task, upid)
+    if target is None or target.signal is None:
+        raise KernelError(Errno.EINVAL)
+    if thread and target.signal is not task.signal:
+        raise KernelError(Errno.EINVAL)
+    if upid == 0 and not thread:
+        target = task
+    elif not thread and not target.is_leader:
+        raise KernelError(Errno.EINVAL)
+    threads = [target] if thread else [t for t in task.kernel.tasks.values() if t.signal is target.signal]
+    if which == CPUCLOCK_VIRT:
+        return sum(t.utime_ns for t in threads)
+    return sum(task_sched_runtime(t) for t in threads)
+
+
 def sys_clock_gettime(task, which_clock, tp) -> int:
     """clock_gettime(2)."""
+    clock = _s32(which_clock)
+    if clock < 0:
+        put_timespec64(task, tp, posix_cpu_clock_sample(task, clock))
+        return 0
     read, _res = clockid_to_kclock(which_clock)
     put_timespec64(task, tp, read(task))
     return 0
 
 
 def sys_clock_getres(task, which_clock, tp) -> int:
-    """clock_getres(2): the resolution; tp may be NULL to just validate the clock."""
-    _read, res = clockid_to_kclock(which_clock)
+    """clock_getres(2): the resolution; tp may be NULL to just validate the clock. A CPU
+    clock of a pid ticks at HZ, except the scheduler's (1 ns)."""
+    clock = _s32(which_clock)
+    if clock < 0:
+        posix_cpu_clock_sample(task, clock)
+        res = HRTIMER_RES_NS if clock & 3 == CPUCLOCK_SCHED else TICK_NSEC
+    else:
+        _read, res = clockid_to_kclock(which_clock)
     if tp:
         put_timespec64(task, tp, res)
     return 0

@@ -152,7 +152,9 @@ def test_clock_gettime_from_kernel_clock():
     for clk in (4, 5, 6, 7):
         assert ktime.sys_clock_gettime(t, clk, BASE) == 0
     assert errno_of(ktime.sys_clock_gettime, t, 55, BASE) == Errno.EINVAL
-    assert errno_of(ktime.sys_clock_gettime, t, 2**32 - 2, BASE) == Errno.EINVAL
+    # -1 encodes the CPU clock of kind 3 (CPUCLOCK_MAX): no such kind (-2 would be the
+    # caller's own thread clock, which is valid)
+    assert errno_of(ktime.sys_clock_gettime, t, 2**32 - 1, BASE) == Errno.EINVAL
     assert errno_of(ktime.sys_clock_gettime, t, 0, 0) == Errno.EFAULT
 
 
