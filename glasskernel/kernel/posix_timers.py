@@ -19,8 +19,8 @@ import struct
 from glasskernel.arch.x86.entry.args import int_arg
 from glasskernel.kernel.hrtimer import hrtimer_forward
 from glasskernel.kernel.time import (clock_expiry_to_base, get_itimerspec64, hrtimer_arm_at,
-                                     itimerspec64_valid, put_itimerspec64, thread_cputime_ns,
-                                     cputime_ns, timespec_ns)
+                                     itimerspec64_valid, put_itimerspec64, cpu_clock_value,
+                                     CPUCLOCK_SCHED, pid_for_clock, timespec_ns)
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.time import ClockId
@@ -83,7 +83,7 @@ class KItimer:
 
     __slots__ = ("kernel", "it_id", "it_clock", "sigev_notify", "tgid", "thread", "sigq",
                  "it_interval", "it_active", "it_overrun", "it_overrun_last",
-                 "it_requeue_pending", "expires", "hrtimer", "owner")
+                 "it_requeue_pending", "expires", "hrtimer", "owner", "cpu_thread", "cpu_which")
 
     def __init__(self, kernel, clock: int, owner):
         self.kernel = kernel
@@ -100,11 +100,13 @@ class KItimer:
         self.it_requeue_pending = 0
         self.expires = 0                 # base-clock ns, or CPU-time ns for a CPU timer
         self.hrtimer = None              # the armed HrTimer (the poll of a CPU timer)
-        self.owner = owner               # the creating task (THREAD_CPUTIME_ID's thread)
+        self.owner = owner               # the creating task, or whose CPU clock it counts
+        self.cpu_thread = clock == ClockId.CLOCK_THREAD_CPUTIME_ID   # a thread's CPU clock
+        self.cpu_which = CPUCLOCK_SCHED
 
     @property
     def is_cpu(self) -> bool:
-        return self.it_clock in _CPU_CLOCKS
+        return self.it_clock in _CPU_CLOCKS or self.it_clock < 0
 
     @property
     def sig_none(self) -> bool:
@@ -114,9 +116,7 @@ class KItimer:
         """The timer's clock now: the base clock, or the CPU time it counts."""
         if not self.is_cpu:
             return self.kernel.clock_ns()
-        if self.it_clock == ClockId.CLOCK_THREAD_CPUTIME_ID:
-            return thread_cputime_ns(self.owner)
-        return cputime_ns(self.owner)
+        return cpu_clock_value(self.owner, self.cpu_thread, self.cpu_which)
 
     # --- arming -----------------------------------------------------------------------------
     def arm(self) -> None:
@@ -138,7 +138,7 @@ class KItimer:
         if hrtimer is not self.hrtimer:
             return
         self.hrtimer = None
-        if self.owner.exit_state and self.it_clock == ClockId.CLOCK_THREAD_CPUTIME_ID:
+        if self.owner.exit_state and (self.cpu_thread or self.owner.signal.nr_threads == 0):
             return
         if self.now() >= self.expires:
             self._fire(None)
@@ -307,7 +307,10 @@ def lock_timer(task, timer_id) -> KItimer:
 
 
 def _clock_check(task, clock: int) -> None:
-    """clockid_to_kclock and the clock's own timer_create checks."""
+    """clockid_to_kclock and the clock's own timer_create checks (a negative id is the
+    CPU clock of a pid, see time.py: pid_for_clock)."""
+    if clock < 0:
+        return                           # checked by the CPU timers' timer_create
     if clock in _NO_TIMER_CLOCKS:
         raise KernelError(Errno.EOPNOTSUPP)
     if clock not in _HR_CLOCKS and clock not in _CPU_CLOCKS:
@@ -360,6 +363,8 @@ def sys_timer_create(task, which_clock, timer_event_spec, created_timer_id) -> i
         timer.sigq = SigQueue(info.ljust(128, b"\0"), timer)
         copy_to_user(task, created_timer_id, struct.pack("<i", timer_id))
         _alarm_check(task, clock)
+        if clock < 0:                    # posix_cpu_timer_create
+            timer.owner, timer.cpu_thread, timer.cpu_which = pid_for_clock(task, clock)
     except KernelError:
         del timers.timers[timer_id]
         raise

@@ -95,11 +95,11 @@ def _s32(value: int) -> int:
     return value - (1 << 32) if value & 0x80000000 else value
 
 
-def posix_cpu_clock_sample(task, clock: int) -> int:
-    """A negative clock id (clock_getcpuclockid, pthread_getcpuclockid): the CPU time of
-    the pid it encodes (0: the caller), one thread's or a whole process's; EINVAL for a
-    bad kind, no such task, another process's thread, or a process clock of a thread id
-    that does not lead its group (pid_for_clock)."""
+def pid_for_clock(task, clock: int) -> tuple:
+    """A negative clock id (clock_getcpuclockid, pthread_getcpuclockid) as (task, per
+    thread, kind): the pid it encodes (0: the caller); EINVAL for a bad kind, no such
+    task, another process's thread, or a process clock of a thread id that does not
+    lead its group."""
     from glasskernel.kernel.pid import find_task_by_vpid
     which, thread, upid = clock & 3, bool(clock & CPUCLOCK_PERTHREAD_MASK), ~(clock >> 3)
     if which >= CPUCLOCK_MAX:
@@ -109,14 +109,22 @@ def posix_cpu_clock_sample(task, clock: int) -> int:
         raise KernelError(Errno.EINVAL)
     if thread and target.signal is not task.signal:
         raise KernelError(Errno.EINVAL)
-    if upid == 0 and not thread:
-        target = task
-    elif not thread and not target.is_leader:
+    if not thread and upid != 0 and not target.is_leader:
         raise KernelError(Errno.EINVAL)
-    threads = [target] if thread else [t for t in task.kernel.tasks.values() if t.signal is target.signal]
+    return target, thread, which
+
+
+def cpu_clock_value(target, thread: bool, which: int) -> int:
+    """cpu_clock_sample(_group): user time (VIRT) or all of it (PROF, SCHED)."""
+    threads = [target] if thread else [t for t in target.kernel.tasks.values()
+                                       if t.signal is target.signal]
     if which == CPUCLOCK_VIRT:
         return sum(t.utime_ns for t in threads)
     return sum(task_sched_runtime(t) for t in threads)
+
+
+def posix_cpu_clock_sample(task, clock: int) -> int:
+    return cpu_clock_value(*pid_for_clock(task, clock))
 
 
 def sys_clock_gettime(task, which_clock, tp) -> int:

@@ -56,7 +56,26 @@ int main(void)
     printf("clock_getcpuclockid(child) %d\n", clock_getcpuclockid(pid, &c));
     show("child process", c);
     show("child as a thread", MAKE_CLOCK(pid, 2, 1));
+    /* a POSIX timer on the CPU clock of a pid (our own, through clock_getcpuclockid) */
+    struct { union sigval v; int signo, notify, tid, pad[11]; } ev = {{0}, SIGUSR1, 0, 0, {0}};
+    int id;
+    clock_getcpuclockid(pid, &c);
+    printf("timer_create(child's clock) %ld\n", syscall(SYS_timer_create, c, &ev, &id));
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &usr1, NULL);
+    clock_getcpuclockid(0, &c);
+    long r = syscall(SYS_timer_create, c, &ev, &id);
+    printf("timer_create(own clock) %ld\n", r);
+    struct itimerspec its = {{0, 0}, {0, 20000000}};
+    syscall(SYS_timer_settime, id, 0, &its, NULL);
+    struct timespec zero = {0, 0};
+    siginfo_t si;
+    while (sigtimedwait(&usr1, &si, &zero) < 0)
+        ;                                    /* burn CPU until the timer fires */
+    printf("cpu timer fired: code %d timerid matches %d\n", si.si_code, si.si_timerid == id);
     return 0;
 }

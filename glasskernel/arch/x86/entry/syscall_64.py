@@ -233,7 +233,7 @@ _ROWS = [
     (NR.setitimer, time_itimer.sys_setitimer, P, "VIRTUAL/PROF: polled, precise to a time slice", SLOW),
     (NR.getitimer, time_itimer.sys_getitimer, "supported", ""),
     # POSIX timers (kernel/time/posix-timers.c); arming one in the hook ends the run
-    (NR.timer_create, posix_timers.sys_timer_create, P, "no per-pid CPU clocks; alarm clocks: no RTC"),
+    (NR.timer_create, posix_timers.sys_timer_create, P, "alarm clocks: no RTC (EOPNOTSUPP)"),
     (NR.timer_settime, posix_timers.sys_timer_settime, P, "CPU clocks: polled, precise to a time slice"),
     (NR.timer_gettime, posix_timers.sys_timer_gettime, "supported", ""),
     (NR.timer_getoverrun, posix_timers.sys_timer_getoverrun, "supported", ""),
