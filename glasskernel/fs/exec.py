@@ -154,6 +154,8 @@ def begin_new_exec(bprm) -> None:
     exit_itimers(task)                    # POSIX timers do not survive exec (itimers do)
     flush_itimer_signals(task)
     task.kernel.flush_signal_handlers(task)
+    from glasskernel.kernel.cred import bprm_creds_from_file
+    bprm_creds_from_file(bprm)          # the capability sets execve gives, then commit_creds
 
 
 @traced(ret=lambda _r: {})

@@ -20,7 +20,8 @@ from glasskernel.arch.x86.entry.args import int_arg
 from glasskernel.kernel.hrtimer import hrtimer_forward
 from glasskernel.kernel.time import (clock_expiry_to_base, get_itimerspec64, hrtimer_arm_at,
                                      itimerspec64_valid, put_itimerspec64, cpu_clock_value,
-                                     CPUCLOCK_SCHED, pid_for_clock, timespec_ns)
+                                     CPUCLOCK_SCHED, CPUCLOCK_PERTHREAD_MASK,
+                                     cpu_clock_task, timespec_ns)
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.time import ClockId
@@ -308,7 +309,7 @@ def lock_timer(task, timer_id) -> KItimer:
 
 def _clock_check(task, clock: int) -> None:
     """clockid_to_kclock and the clock's own timer_create checks (a negative id is the
-    CPU clock of a pid, see time.py: pid_for_clock)."""
+    CPU clock of a pid, see time.py: cpu_clock_task)."""
     if clock < 0:
         return                           # checked by the CPU timers' timer_create
     if clock in _NO_TIMER_CLOCKS:
@@ -364,7 +365,8 @@ def sys_timer_create(task, which_clock, timer_event_spec, created_timer_id) -> i
         copy_to_user(task, created_timer_id, struct.pack("<i", timer_id))
         _alarm_check(task, clock)
         if clock < 0:                    # posix_cpu_timer_create
-            timer.owner, timer.cpu_thread, timer.cpu_which = pid_for_clock(task, clock)
+            timer.owner = cpu_clock_task(task, clock)
+            timer.cpu_thread, timer.cpu_which = bool(clock & CPUCLOCK_PERTHREAD_MASK), clock & 3
     except KernelError:
         del timers.timers[timer_id]
         raise

@@ -144,7 +144,8 @@ class FixedClock:
 
 
 def test_clock_gettime_from_kernel_clock():
-    t = make_task(clock=FixedClock())
+    t = make_task(clock=FixedClock(), in_fast_syscall=False, current=None)
+    t.signal, t.utime_ns, t.stime_ns = SimpleNamespace(), 0, 0
     assert ktime.sys_clock_gettime(t, 0, BASE) == 0
     assert struct.unpack("<qq", t.mm.read(BASE, 16)) == (1_700_000_000, 123_456_789)
     assert ktime.sys_clock_gettime(t, 1, BASE) == 0
@@ -152,9 +153,10 @@ def test_clock_gettime_from_kernel_clock():
     for clk in (4, 5, 6, 7):
         assert ktime.sys_clock_gettime(t, clk, BASE) == 0
     assert errno_of(ktime.sys_clock_gettime, t, 55, BASE) == Errno.EINVAL
-    # -1 encodes the CPU clock of kind 3 (CPUCLOCK_MAX): no such kind (-2 would be the
-    # caller's own thread clock, which is valid)
-    assert errno_of(ktime.sys_clock_gettime, t, 2**32 - 1, BASE) == Errno.EINVAL
+    # Negative ids are CPU-time clocks: -2 is the calling thread's (pid 0, per-thread,
+    # CPUCLOCK_SCHED), as on Linux; -5 has CPUCLOCK_MAX as its kind: EINVAL.
+    assert ktime.sys_clock_gettime(t, 2**32 - 2, BASE) == 0
+    assert errno_of(ktime.sys_clock_gettime, t, 2**32 - 5, BASE) == Errno.EINVAL
     assert errno_of(ktime.sys_clock_gettime, t, 0, 0) == Errno.EFAULT
 
 

@@ -15,6 +15,8 @@ from glasskernel.fs import (d_path, fcntl, file, ioctl, locks, namei_dir, open, 
                             stat, sync, utimes, xattr)
 from glasskernel.kernel import exit as kexit
 from glasskernel.drivers.char import random
+from glasskernel.ipc import msg, sem, shm
+from glasskernel.kernel import capability
 from glasskernel.kernel import (fork, pidfd, posix_timers, rseq, signal_syscalls, sys, sys_pgrp,
                                 time, time_itimer)
 from glasskernel.kernel.sched import syscalls as sched_syscalls
@@ -161,6 +163,7 @@ _ROWS = [
     (NR.mprotect, mprotect.sys_mprotect, "supported", ""),
     (NR.mremap, mremap.sys_mremap, P, "MREMAP_DONTUNMAP is refused"),
     (NR.madvise, madvise.sys_madvise, P, "only MADV_DONTNEED/MADV_FREE act"),
+    (NR.remap_file_pages, mmap.sys_remap_file_pages, "supported", ""),
     # memory locking (mm/mlock.c)
     (NR.mlock, mlock.sys_mlock, "supported", ""),
     (NR.mlock2, mlock.sys_mlock2, "supported", ""),
@@ -198,7 +201,25 @@ _ROWS = [
     (NR.getresuid, sys.sys_getresuid, "supported", ""),
     (NR.getresgid, sys.sys_getresgid, "supported", ""),
     (NR.setgroups, sys.sys_setgroups, "supported", ""),
-    (NR.prctl, sys.sys_prctl, P, "name, pdeath signal, dumpable, subreaper, no_new_privs"),
+    (NR.prctl, sys.sys_prctl, P, "name, pdeath signal, dumpable, subreaper, no_new_privs, capabilities"),
+    # capabilities (kernel/capability.c, security/commoncap.c) and the fs ids
+    (NR.capget, capability.sys_capget, "supported", ""),
+    (NR.capset, capability.sys_capset, "supported", ""),
+    (NR.setfsuid, sys.sys_setfsuid, "supported", ""),
+    (NR.setfsgid, sys.sys_setfsgid, "supported", ""),
+    # System V IPC (ipc/)
+    (NR.shmget, shm.sys_shmget, P, "SHM_HUGETLB is ENOMEM (no huge pages)"),
+    (NR.shmat, shm.sys_shmat, "supported", ""),
+    (NR.shmdt, shm.sys_shmdt, "supported", ""),
+    (NR.shmctl, shm.sys_shmctl, "supported", ""),
+    (NR.semget, sem.sys_semget, "supported", ""),
+    (NR.semop, sem.sys_semop, "supported", ""),
+    (NR.semtimedop, sem.sys_semtimedop, "supported", ""),
+    (NR.semctl, sem.sys_semctl, "supported", ""),
+    (NR.msgget, msg.sys_msgget, "supported", ""),
+    (NR.msgsnd, msg.sys_msgsnd, "supported", ""),
+    (NR.msgrcv, msg.sys_msgrcv, "supported", ""),
+    (NR.msgctl, msg.sys_msgctl, "supported", ""),
     # signals (kernel/signal.c)
     (NR.rt_sigaction, signal_syscalls.sys_rt_sigaction, "supported", ""),
     (NR.rt_sigreturn, arch_signal.sys_rt_sigreturn, "supported", "", SLOW),
