@@ -151,6 +151,9 @@ def begin_new_exec(bprm) -> None:
     bprm.mm.exe_file = bprm.file.get()
     if task.files is not None:
         task.files.close_on_exec()
+    from glasskernel.kernel.posix_timers import exit_itimers, flush_itimer_signals
+    exit_itimers(task)                    # POSIX timers do not survive exec (itimers do)
+    flush_itimer_signals(task)
     task.kernel.flush_signal_handlers(task)
     from glasskernel.kernel.cred import bprm_creds_from_file
     bprm_creds_from_file(bprm)          # the capability sets execve gives, then commit_creds

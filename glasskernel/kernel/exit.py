@@ -114,8 +114,9 @@ def do_exit(task, status: int) -> None:
         task.sighand.users -= 1
     task.signal.nr_threads -= 1
     if task.signal.nr_threads == 0:
-        from glasskernel.kernel.time_itimer import exit_itimers
-        exit_itimers(task)                     # the process is gone: its timers stop
+        from glasskernel.kernel import posix_timers, time_itimer
+        time_itimer.exit_itimers(task)         # the process is gone: its timers stop
+        posix_timers.exit_itimers(task)
     exit_notify(task)
 
 

@@ -88,6 +88,7 @@ class SignalStruct:
     stop_state: str = ""                # "stopped"/"continued" to report to wait (WUNTRACED, WCONTINUED)
     stop_signal: int = 0
     itimers: object = None              # kernel/time_itimer.py: ITIMER_REAL/VIRTUAL/PROF
+    posix_timers: object = None         # kernel/posix_timers.py: timer_create's timers
     wait_pidfd: object = None           # kernel/pidfd.py: pollers of the process's pidfds
     users: int = 1
     oom_score_adj: int = 0              # mm/oom_kill.py: -1000 (never) .. 1000 (first)
