@@ -255,11 +255,13 @@ def unix_stream_recvmsg(task, sock, msg, size: int, flags: int) -> int:
     target = size if flags & MSG_WAITALL else min(sk.rcvlowat, size)
     target = max(target, 1)
     timeo = _rcvtimeo(sk, flags)
+    if target > 1 and timeo != 0 and sk.kernel.in_fast_syscall:
+        raise SlowPathRequired()                 # it may sleep after taking some bytes
     skip = sk.peek_offset(flags)
     state = _StreamRead(sock, msg, flags)
     err = 0
     while True:
-        skb, skip = state.find(sk, skip)
+        skb, offset = state.find(sk, skip)
         if skb is None:
             if state.copied >= target:
                 break
@@ -269,17 +271,19 @@ def unix_stream_recvmsg(task, sock, msg, size: int, flags: int) -> int:
             if timeo == 0:
                 err = Errno.EAGAIN
                 break
-            _must_sleep(sk, timeo if not state.copied else 0)
+            _must_sleep(sk, timeo)
             try:
                 sk_wait(task, sk.wait, lambda s=skip: _queued_beyond(sk, s) or sk.err or
                         sk.shutdown & RCV_SHUTDOWN, timeo)
-            except KernelError as e:
+            except KernelError:
                 if state.copied:
                     break
                 state.scm.destroy()
-                raise KernelError(e.errno) from None
+                raise
             continue
-        more, skip = state.take(task, sk, skb, skip, size - state.copied)
+        more, chunk = state.take(task, sk, skb, offset, size - state.copied)
+        if flags & MSG_PEEK:
+            skip += chunk                        # an offset from the head of the queue
         if not more or state.copied >= size:
             break
     scm_recv(task, sock, msg.ctl, state.scm, state.creds)
@@ -316,11 +320,11 @@ class _StreamRead:
         return None, skip
 
     def take(self, task, sk, skb, skip: int, room: int):
-        """Copy from one skb; (go on to the next skb?, new skip)."""
+        """Copy from one skb, from offset skip in it; (go on to the next skb?, bytes)."""
         creds = (skb.pid_links, skb.uid, skb.gid)
         if self.check_creds:
             if creds != self.creds:
-                return False, skip                   # never glue different writers
+                return False, 0                      # never glue different writers
         elif self.sock.passcred:
             self.creds, self.check_creds = creds, True
         unix_copy_addr(self.msg, skb.owner)
@@ -330,7 +334,7 @@ class _StreamRead:
             self.msg.copy_to_iter(skb.data[start:start + chunk])
         except KernelError:
             self.fault = not self.copied
-            return False, skip
+            return False, 0
         self.copied += chunk
         if not self.flags & MSG_PEEK:
             skb.consumed += chunk
@@ -338,16 +342,14 @@ class _StreamRead:
             if skb.fp:
                 self.scm.fp = unix_detach_fds(skb)
             if len(skb):
-                return False, skip
+                return False, chunk
             sk.receive_queue.remove(skb)
             kfree_skb(skb)
-            return not self.scm.fp, 0
+            return not self.scm.fp, chunk
         if skb.fp:
             self.scm.fp = [f.get() for f in skb.fp]
         sk.peek_offset_fwd(chunk)
-        if skb.fp:
-            return False, skip
-        return True, skip + chunk
+        return not skb.fp, chunk
 
 
 def unix_seqpacket_recvmsg(task, sock, msg, size: int, flags: int) -> int:
