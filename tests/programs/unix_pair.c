@@ -8,6 +8,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -186,13 +188,102 @@ static void blocking_reader(void)
     close(sv[1]);
 }
 
-int main(void)
+static void on_usr1(int sig) { (void)sig; }
+
+/* A reader blocked in recv: a signal without SA_RESTART ends it with EINTR; with
+ * SA_RESTART the read goes on and gets the data sent after the signals. */
+static void interrupted(int restart)
+{
+    int sv[2], go[2];
+    char buf[16];
+    struct sigaction sa = {0};
+    sa.sa_handler = on_usr1;
+    sa.sa_flags = restart ? SA_RESTART : 0;
+    sigaction(SIGUSR1, &sa, NULL);
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    pipe(go);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(go[1]);
+        fcntl(go[0], F_SETFL, O_NONBLOCK);
+        for (int i = 0; i < (restart ? 20 : 100000); i++) {
+            if (read(go[0], buf, 1) == 1)
+                break;                       /* the reader came back: stop */
+            kill(parent, SIGUSR1);
+            usleep(2000);
+        }
+        if (restart)
+            write(sv[1], "after", 5);
+        _exit(0);
+    }
+    ssize_t n = recv(sv[0], buf, sizeof buf, 0);
+    int e = errno;
+    write(go[1], "x", 1);
+    waitpid(pid, NULL, 0);
+    errno = e;
+    report(restart ? "recv with SA_RESTART" : "recv interrupted", n);
+    signal(SIGUSR1, SIG_DFL);
+    close(sv[0]);
+    close(sv[1]);
+    close(go[0]);
+    close(go[1]);
+}
+
+static void epoll_edge(void)
+{
+    int sv[2];
+    char buf[8];
+    struct epoll_event ev = {EPOLLIN | EPOLLET, {0}}, out[2];
+    socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
+    int ep = epoll_create1(0);
+    ev.data.fd = sv[1];
+    epoll_ctl(ep, EPOLL_CTL_ADD, sv[1], &ev);
+    printf("epoll empty: %d\n", epoll_wait(ep, out, 2, 0));
+    send(sv[0], "a", 1, 0);
+    printf("epoll after a send: %d\n", epoll_wait(ep, out, 2, 0));
+    printf("epoll again (edge): %d\n", epoll_wait(ep, out, 2, 0));
+    send(sv[0], "b", 1, 0);
+    printf("epoll after another send: %d events %#x\n", epoll_wait(ep, out, 2, 0), out[0].events);
+    recv(sv[1], buf, sizeof buf, 0);
+    close(ep);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/* exec keeps a socket descriptor that is not close-on-exec */
+static void exec_keeps(const char *self)
+{
+    int sv[2];
+    char fdarg[16], buf[32];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(sv[0]);
+        snprintf(fdarg, sizeof fdarg, "%d", sv[1]);
+        execl(self, self, "exec-child", fdarg, (char *)NULL);
+        _exit(127);
+    }
+    close(sv[1]);
+    ssize_t n = read(sv[0], buf, sizeof buf);
+    waitpid(pid, NULL, 0);
+    printf("from the exec'd child: %zd [%.*s]\n", n, (int)(n > 0 ? n : 0), buf);
+    close(sv[0]);
+}
+
+int main(int argc, char **argv)
 {
     int sv[2];
     char path[64], link[64];
     struct stat st;
+    if (argc == 3 && strcmp(argv[1], "exec-child") == 0)
+        return write(atoi(argv[2]), "kept over exec", 14) == 14 ? 0 : 1;
     signal(SIGPIPE, on_sigpipe);
     setvbuf(stdout, NULL, _IONBF, 0);
+    interrupted(0);
+    interrupted(1);
+    epoll_edge();
+    exec_keeps(argv[0]);
     ping_pong(SOCK_STREAM);
     ping_pong(SOCK_DGRAM);
     ping_pong(SOCK_SEQPACKET);
