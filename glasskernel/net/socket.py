@@ -21,7 +21,7 @@ from glasskernel.net.core import sock as core_sock
 from glasskernel.net.unix import af_unix, af_unix_msg
 from glasskernel.net.unix.scm import Skb
 from glasskernel.uapi.errno import Errno, KernelError
-from glasskernel.uapi.fcntl import O_CLOEXEC, O_NONBLOCK, O_RDWR
+from glasskernel.uapi.fcntl import O_CLOEXEC, O_NONBLOCK, O_PATH, O_RDWR
 
 SOCK_CLOEXEC = O_CLOEXEC
 SOCK_NONBLOCK = O_NONBLOCK
@@ -168,6 +168,10 @@ class SocketFile(File):
     def size(self) -> int:
         return 0
 
+    def fsync(self) -> None:
+        """Sockets have no ->fsync: EINVAL."""
+        raise KernelError(Errno.EINVAL)
+
     def release(self) -> None:
         """sock_close: the last descriptor went, the sock is released."""
         sk, self.sk.socket = self.sk, None
@@ -178,9 +182,17 @@ def sock_alloc_file(task, sk, flags: int) -> SocketFile:
     return SocketFile(sk, flags, task)
 
 
+def fdget(task, fd: int):
+    """fdget: the open file at fd; EBADF for none, and for O_PATH (which opens no file)."""
+    file = task.files.fdget(int_arg(fd))
+    if file.flags & O_PATH:
+        raise KernelError(Errno.EBADF)
+    return file
+
+
 def sockfd_lookup_light(task, fd: int) -> SocketFile:
     """The socket behind ``fd``: EBADF if it is not open, ENOTSOCK if it is no socket."""
-    file = task.files.fdget(int_arg(fd))
+    file = fdget(task, fd)
     if not isinstance(file, SocketFile):
         raise KernelError(Errno.ENOTSOCK)
     return file
@@ -269,11 +281,11 @@ def sys_listen(task, fd, backlog) -> int:
 
 def sys_accept4(task, fd, upeer_sockaddr, upeer_addrlen, flags) -> int:
     """The descriptor, the flags, a free slot, then ENOTSOCK and the protocol's accept."""
-    file = task.files.fdget(int_arg(fd))
+    file = fdget(task, fd)
     flags = int_arg(flags)
     check_sock_flags(flags)
     files = task.files
-    newfd = files.alloc_fd(0, files.limit(task))
+    files.alloc_fd(0, files.limit(task))        # EMFILE before waiting for a connection
     if not isinstance(file, SocketFile):
         raise KernelError(Errno.ENOTSOCK)
     newsk = af_unix.unix_accept(task, file, bool(file.flags & O_NONBLOCK))
@@ -286,7 +298,10 @@ def sys_accept4(task, fd, upeer_sockaddr, upeer_addrlen, flags) -> int:
     except KernelError:
         newfile.put()
         raise
-    return files.install(newfd, newfile, bool(flags & SOCK_CLOEXEC))
+    # The slot is taken only now: a thread sharing the table may have used the one
+    # that was free before accept slept (Linux reserves it; the lowest free is the same
+    # answer whenever nobody else allocated meanwhile).
+    return files.install_new(newfile, bool(flags & SOCK_CLOEXEC), task=task)
 
 
 def sys_accept(task, fd, upeer_sockaddr, upeer_addrlen) -> int:
@@ -294,7 +309,7 @@ def sys_accept(task, fd, upeer_sockaddr, upeer_addrlen) -> int:
 
 
 def sys_connect(task, fd, uservaddr, addrlen) -> int:
-    file = task.files.fdget(int_arg(fd))
+    file = fdget(task, fd)
     addr = move_addr_to_kernel(task, uservaddr, addrlen)
     if not isinstance(file, SocketFile):
         raise KernelError(Errno.ENOTSOCK)

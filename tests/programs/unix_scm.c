@@ -254,6 +254,21 @@ static void options(void)
     report("setsockopt len -1", setsockopt(s, SOL_SOCKET, SO_PASSCRED, &v, -1));
     report("setsockopt SO_TYPE", setsockopt(s, SOL_SOCKET, SO_TYPE, &v, sizeof v));
     close(s);
+    int sv[2];
+    char c;
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    struct timeval tv = {0, 10000};
+    report("SO_RCVTIMEO 10 ms", setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv));
+    len = sizeof tv;
+    getsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, &len);
+    printf("  read back: len %u, 10 to 20 ms %d\n", len, tv.tv_sec == 0 && tv.tv_usec >= 10000 &&
+           tv.tv_usec < 20000);
+    report("recv times out", recv(sv[0], &c, 1, 0));
+    tv.tv_usec = 1000000;
+    report("SO_SNDTIMEO usec 1000000", setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv));
+    report("SO_RCVTIMEO short optlen", setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, 8));
+    close(sv[0]);
+    close(sv[1]);
 }
 
 static void mmsg(void)

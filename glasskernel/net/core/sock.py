@@ -32,6 +32,7 @@ SOCK_MIN_SNDBUF = 2 * (2048 + SKB_STRUCT)
 SOCK_MIN_RCVBUF = 2048 + SKB_STRUCT
 INT_MAX = 0x7FFFFFFF
 MAX_SCHEDULE_TIMEOUT = None              # no timeout: wait for ever
+HZ = 250                                 # CONFIG_HZ: socket timeouts are kept in jiffies
 _UCRED = struct.Struct("<iII")
 _TIMEVAL = struct.Struct("<qq")
 _LINGER = struct.Struct("<ii")
@@ -170,8 +171,8 @@ def _set_timeout(sk: Sock, optname: int, task, optval: int, optlen: int) -> int:
         value = 0                            # a negative timeout: do not wait at all
     elif sec == 0 and usec == 0:
         value = MAX_SCHEDULE_TIMEOUT
-    else:
-        value = sec * 10**9 + usec * 1000
+    else:                                    # kept in jiffies, rounded up
+        value = (sec * HZ + -(-usec // (10**6 // HZ))) * (10**9 // HZ)
     if optname == SO_RCVTIMEO:
         sk.rcvtimeo = value
     else:
