@@ -28,3 +28,9 @@ def test_unix_ancillary_data_and_options(build, toolchain, tmp_path):
     native, _ = differential([exe], cwd=tmp_path)
     assert b"pipe read 13 [via passed fd], child 0" in native[0]
     assert b"in-flight write end released: read 0" in native[0]
+
+
+def test_unix_bad_arguments(build, toolchain, tmp_path):
+    exe = build("unix_badinput", toolchain)
+    native, guest = differential([exe], cwd=tmp_path)
+    assert b"sendmsg iovlen 2000" in native[0]

@@ -166,7 +166,10 @@ def put_cmsg(task, ctl: RecvControl, level: int, type_: int, data: bytes) -> Non
         ctl.flags |= MSG_CTRUNC
         length = ctl.left
     raw = _CMSGHDR.pack(length, level, type_) + data
-    copy_to_user(task, ctl.ptr, raw[:length])
+    try:
+        copy_to_user(task, ctl.ptr, raw[:length])
+    except KernelError:
+        return                  # EFAULT, which scm_recv ignores: the message still arrives
     step = min(cmsg_space(len(data)), ctl.left)
     ctl.ptr += step
     ctl.left -= step
