@@ -117,6 +117,7 @@ class SocketFile(File):
     """struct socket with its file: the type, SOCK_PASSCRED, and the sock."""
 
     seekable = False
+    unix_socket = True              # counted in flight by net/unix/garbage.py
 
     def __init__(self, sk, flags: int, task):
         cred = task.cred

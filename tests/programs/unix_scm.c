@@ -153,6 +153,26 @@ static void rights(void)
     close(sv[1]);
 }
 
+/* A socket sent into its own queue with a pipe's write end, then closed: only the
+ * garbage collector, run when another socket is released, frees them (the pipe then
+ * reads end of file). */
+static void gc_cycle(void)
+{
+    int sv[2], p[2], two[2];
+    char buf[8];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    pipe(p);
+    two[0] = sv[1];
+    two[1] = p[1];
+    report("send a socket into its own queue", send_fds(sv[0], two, 2, "loop"));
+    close(p[1]);
+    close(sv[0]);
+    close(sv[1]);
+    close(socket(AF_UNIX, SOCK_DGRAM, 0));       /* a release runs the collector */
+    report("the pipe's writer was collected: read", read(p[0], buf, sizeof buf));
+    close(p[0]);
+}
+
 static void credentials(void)
 {
     int sv[2], on = 1;
@@ -305,6 +325,7 @@ int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
     rights();
+    gc_cycle();
     credentials();
     options();
     mmsg();

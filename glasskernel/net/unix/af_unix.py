@@ -16,6 +16,7 @@ from glasskernel.kernel.sched.wait import WaitQueue, wait_event
 from glasskernel.net.core.sock import (AF_UNIX, RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK,
                                        SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM,
                                        TCP_CLOSE, TCP_ESTABLISHED, TCP_LISTEN, PeerCred, Sock)
+from glasskernel.net.unix.garbage import inflight_files, unix_gc
 from glasskernel.net.unix.scm import kfree_skb, sock_alloc_skb
 from glasskernel.uapi.errno import ERESTARTSYS, Errno, KernelError
 
@@ -353,3 +354,5 @@ def unix_release_sock(sk: UnixSock, embrion: bool) -> None:
         if state == TCP_LISTEN and skb.newsk is not None:
             unix_release_sock(skb.newsk, True)
         kfree_skb(skb)
+    if inflight_files(sk.kernel):
+        unix_gc(sk.kernel)                     # a cycle of sockets in flight may be left

@@ -8,6 +8,7 @@ Files in flight are counted per user (too_many_unix_fds: ETOOMANYREFS past
 RLIMIT_NOFILE) and released when the message is freed unread.
 """
 from glasskernel.net.core.sock import skb_truesize
+from glasskernel.net.unix.garbage import unix_inflight, unix_notinflight
 from glasskernel.uapi.errno import Errno, KernelError
 
 SKB_MAX_HEAD = 4096 - 320                # SKB_MAX_HEAD(0): a page minus skb_shared_info
@@ -63,13 +64,16 @@ def unix_attach_fds(task, scm, skb: Skb) -> None:
     skb.fp = [f.get() for f in scm.fp]
     skb.inflight_user = user
     counts[user] = counts.get(user, 0) + len(skb.fp)
+    unix_inflight(task.kernel, skb.fp)
 
 
 def unix_detach_fds(skb: Skb) -> list:
     """The skb's files for the receiver (no longer in flight)."""
     fp, skb.fp = skb.fp, None
-    counts = unix_inflight_counts(skb.owner.kernel)
+    kernel = skb.owner.kernel               # messages with files always have a sender
+    counts = unix_inflight_counts(kernel)
     counts[skb.inflight_user] = counts.get(skb.inflight_user, 0) - len(fp)
+    unix_notinflight(kernel, fp)
     return fp
 
 
