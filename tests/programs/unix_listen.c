@@ -116,11 +116,56 @@ static void server(struct sockaddr_un *addr, socklen_t alen, const char *label)
     close(s);
 }
 
+/* A full backlog makes a blocking connect wait for accept; a listener closed with
+ * connections it never accepted resets them. */
+static void backlog(void)
+{
+    struct sockaddr_un a;
+    socklen_t alen = abstract_addr(&a, "gk-test-backlog");
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    bind(s, (struct sockaddr *)&a, alen);
+    listen(s, 0);
+    int c1 = socket(AF_UNIX, SOCK_STREAM, 0);
+    report("first connect (backlog 0)", connect(c1, (struct sockaddr *)&a, alen));
+    int c2 = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    report("second, nonblocking", connect(c2, (struct sockaddr *)&a, alen));
+    pid_t pid = fork();
+    if (pid == 0) {
+        int c3 = socket(AF_UNIX, SOCK_STREAM, 0);
+        int r = connect(c3, (struct sockaddr *)&a, alen);   /* waits for the accept */
+        _exit(r == 0 ? 0 : 1);
+    }
+    int n = accept(s, NULL, NULL);
+    int status;
+    waitpid(pid, &status, 0);
+    printf("blocked connect finished after an accept: status %d\n", WEXITSTATUS(status));
+    close(n);
+    close(s);
+    char buf[8];
+    int c4 = socket(AF_UNIX, SOCK_STREAM, 0);
+    report("connect after the listener closed", connect(c4, (struct sockaddr *)&a, alen));
+    s = socket(AF_UNIX, SOCK_STREAM, 0);
+    bind(s, (struct sockaddr *)&a, alen);
+    listen(s, 5);
+    int c5 = socket(AF_UNIX, SOCK_STREAM, 0);
+    connect(c5, (struct sockaddr *)&a, alen);
+    report("write before being accepted", write(c5, "unread", 6));
+    close(s);
+    report("never accepted: first read", read(c5, buf, sizeof buf));
+    report("  then", read(c5, buf, sizeof buf));
+    report("  write", send(c5, "x", 1, MSG_NOSIGNAL));
+    close(c1);
+    close(c2);
+    close(c4);
+    close(c5);
+}
+
 int main(void)
 {
     struct sockaddr_un a, b;
     socklen_t alen, blen;
     setvbuf(stdout, NULL, _IONBF, 0);
+    backlog();
     unlink("srv.sock");
     alen = path_addr(&a, "srv.sock");
     server(&a, alen, "path server name");
