@@ -9,6 +9,7 @@ import os
 import select
 import signal
 import subprocess
+import time
 
 import pytest
 
@@ -130,6 +131,7 @@ def _hangup_then_terminate(argv) -> tuple:
                             env=harness.TEST_ENV, bufsize=0)    # unbuffered: select sees all
     try:
         out = [_readline(proc)]
+        _wait_blocked(proc.pid)
         proc.send_signal(signal.SIGHUP)
         proc.send_signal(signal.SIGTERM)
         out.append(_readline(proc))                 # "term" once the trap ran
@@ -140,6 +142,28 @@ def _hangup_then_terminate(argv) -> tuple:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+# read, poll, select, pselect6, ppoll: what a process waiting for its input sleeps in
+_WAITING_SYSCALLS = {"0", "7", "23", "270", "271"}
+
+
+def _wait_blocked(pid: int, timeout: float = 120) -> None:
+    """Wait until pid sleeps waiting for input (its main thread's current syscall). The
+    shell must be inside `read` when the signal comes: one that lands between `echo ready`
+    and the read syscall runs the trap's handler early and the read then blocks for ever,
+    natively too (a window of microseconds natively, wider on an emulator). glasskernel
+    sleeps in poll() only when every guest task sleeps."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/syscall") as f:
+                if f.read().split(" ", 1)[0] in _WAITING_SYSCALLS:
+                    return
+        except OSError:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"pid {pid} never waited for input")
 
 
 def _readline(proc, timeout: float = 120) -> bytes:

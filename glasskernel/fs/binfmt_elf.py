@@ -1,26 +1,32 @@
 """The ELF binary format handler (fs/binfmt_elf.c).
 
-``load_elf_binary`` checks the header, reads the program headers, crosses the point of no
-return (``begin_new_exec``), maps each PT_LOAD segment with its protections, zeroes the .bss,
-places the program break after the highest segment, builds the initial stack
-(``create_elf_tables``) and finally points the saved user registers at the entry
-(``start_thread``). Static executables (ET_EXEC) and static PIE (ET_DYN) are loaded; a
-program that asks for an interpreter (PT_INTERP) is refused for now.
+``load_elf_binary`` checks the header, reads the program headers and, when the program
+names an interpreter (PT_INTERP: the dynamic linker, /lib64/ld-linux-x86-64.so.2), opens
+and checks that file too. Then it crosses the point of no return (``begin_new_exec``),
+maps each PT_LOAD segment with its protections (a PIE at ELF_ET_DYN_BASE), zeroes the
+.bss, maps the interpreter at a base of its own (``load_elf_interp``), places the program
+break after the program's highest segment, builds the initial stack (``create_elf_tables``:
+AT_BASE tells the linker where it was put, AT_ENTRY where the program starts) and finally
+points the saved user registers at the entry: the interpreter's when there is one, the
+program's otherwise (``start_thread``). Without ASLR, as under ``setarch -R``.
 """
 import struct
 from dataclasses import dataclass
 
 from glasskernel.arch.x86.kernel.process_64 import start_thread
+from glasskernel.arch.x86.kernel.signal import get_sigframe_size
 from glasskernel.mm.mm_types import ELF_ET_DYN_BASE, TASK_SIZE, page_align
-from glasskernel.mm.mmap import MAP_FIXED, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE, do_mmap
+from glasskernel.mm.mmap import (MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE,
+                                 PROT_EXEC, PROT_READ, PROT_WRITE, do_mmap, do_munmap)
 from glasskernel.mm.page_alloc import PAGE_SIZE
-from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.errno import Errno, KernelError, strerror
+from glasskernel.uapi.limits import PATH_MAX
 from glasskernel.kernel.trace.tracepoint import trace_event, traced
 
 ELFMAG = b"\x7fELF"
-ELFCLASS64, ELFDATA2LSB, EV_CURRENT = 2, 1, 1
+ELFCLASS32, ELFCLASS64, ELFDATA2LSB, EV_CURRENT = 1, 2, 1, 1
 ET_EXEC, ET_DYN = 2, 3
-EM_X86_64 = 62
+EM_386, EM_X86_64 = 3, 62
 PT_LOAD, PT_INTERP, PT_PHDR, PT_GNU_STACK = 1, 3, 6, 0x6474E551
 PF_X, PF_W, PF_R = 1, 2, 4
 ELF_MIN_ALIGN = PAGE_SIZE
@@ -33,7 +39,7 @@ _PHDR = struct.Struct("<IIQQQQQQ")
 # auxv entry types (include/uapi/linux/auxvec.h)
 AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_BASE, AT_FLAGS, AT_ENTRY = 0, 3, 4, 5, 6, 7, 8, 9
 AT_UID, AT_EUID, AT_GID, AT_EGID, AT_PLATFORM, AT_HWCAP, AT_CLKTCK = 11, 12, 13, 14, 15, 16, 17
-AT_SECURE, AT_RANDOM, AT_HWCAP2, AT_EXECFN = 23, 25, 26, 31
+AT_SECURE, AT_RANDOM, AT_HWCAP2, AT_EXECFN, AT_MINSIGSTKSZ = 23, 25, 26, 31, 51
 ELF_PLATFORM = b"x86_64"
 USER_HZ = 100
 
@@ -67,17 +73,30 @@ class ElfPhdr:
     p_align: int
 
 
-def elf_check_header(buf: bytes) -> ElfHeader:
-    """Is this an x86-64 ELF executable we can load? ENOEXEC otherwise."""
+def parse_elf_header(buf: bytes) -> ElfHeader:
+    """The fields of a 64-bit little-endian ELF header; ENOEXEC if it is not one."""
     if len(buf) < _EHDR.size or buf[:4] != ELFMAG:
         raise KernelError(Errno.ENOEXEC)
-    ident, e_type, e_machine, e_version, e_entry, e_phoff, _shoff, _flags, _ehsize, \
+    ident, e_type, e_machine, _version, e_entry, e_phoff, _shoff, _flags, _ehsize, \
         e_phentsize, e_phnum, _shentsize, _shnum, _shstrndx = _EHDR.unpack_from(buf)
     if ident[4] != ELFCLASS64 or ident[5] != ELFDATA2LSB or ident[6] != EV_CURRENT:
         raise KernelError(Errno.ENOEXEC)
-    if e_type not in (ET_EXEC, ET_DYN) or e_machine != EM_X86_64:
-        raise KernelError(Errno.ENOEXEC)
     return ElfHeader(e_type, e_machine, e_entry, e_phoff, e_phentsize, e_phnum)
+
+
+def elf_check_header(buf: bytes, interp: str = "") -> ElfHeader:
+    """Is this an x86-64 ELF executable we can load? ENOEXEC otherwise. interp names
+    the file when it is a script's interpreter (the caller knows only the script)."""
+    if buf[:4] == ELFMAG and len(buf) > 18 and buf[4] == ELFCLASS32 and \
+            struct.unpack_from("<H", buf, 18)[0] == EM_386:
+        # A 64-bit Linux without IA32 emulation says ENOEXEC too; say what would run.
+        who = f"{interp}: " if interp else ""
+        raise NotSupported(f"{who}32-bit (i386) programs are not supported yet; rebuild "
+                           "it for x86-64 (gcc without -m32)")
+    ehdr = parse_elf_header(buf)
+    if ehdr.e_type not in (ET_EXEC, ET_DYN) or ehdr.e_machine != EM_X86_64:
+        raise KernelError(Errno.ENOEXEC)
+    return ehdr
 
 
 def load_elf_phdrs(ehdr: ElfHeader, file) -> list:
@@ -96,24 +115,24 @@ def load_elf_phdrs(ehdr: ElfHeader, file) -> list:
     return [ElfPhdr(*_PHDR.unpack_from(raw, i * _PHDR.size)) for i in range(ehdr.e_phnum)]
 
 
-def check_load_segments(phdrs: list, file_size: int) -> list:
+def check_load_segments(phdrs: list, file_size: int, errno: Errno = Errno.ENOEXEC) -> list:
     """The PT_LOAD headers, checked before the point of no return.
 
     Linux discovers some of these problems only while mapping, after the old program is
     gone, and then kills the task with SIGSEGV (or lets it die of SIGBUS later, for file
-    bytes that are not there). We refuse them up front with ENOEXEC so the caller gets a
-    clear "Exec format error" instead; well-formed files behave exactly as on Linux.
+    bytes that are not there). We refuse them up front (ENOEXEC, ELIBBAD for an
+    interpreter) so the caller gets a clear error; well-formed files behave as on Linux.
     """
     loads = [ph for ph in phdrs if ph.p_type == PT_LOAD]
     if not loads:
-        raise KernelError(Errno.ENOEXEC)
+        raise KernelError(errno)
     for ph in loads:
         if ph.p_filesz > ph.p_memsz or ph.p_offset + ph.p_filesz > file_size:
-            raise KernelError(Errno.ENOEXEC)
+            raise KernelError(errno)
         if (ph.p_vaddr - ph.p_offset) % PAGE_SIZE:
-            raise KernelError(Errno.ENOEXEC)
+            raise KernelError(errno)
         if ph.p_vaddr + ph.p_memsz > TASK_SIZE:
-            raise KernelError(Errno.ENOEXEC)
+            raise KernelError(errno)
     return loads
 
 
@@ -128,34 +147,55 @@ def make_prot(p_flags: int) -> int:
     return prot
 
 
-def elf_map(mm, file, bias: int, ph: ElfPhdr) -> None:
-    """Map one segment's file bytes, then zero its .bss part (elf_map + padzero + set_brk)."""
-    prot = make_prot(ph.p_flags)
-    vaddr = bias + ph.p_vaddr
-    page_off = vaddr & (PAGE_SIZE - 1)
-    start = vaddr - page_off
-    if ph.p_filesz:
-        do_mmap(mm, start, ph.p_filesz + page_off, prot, MAP_FIXED | MAP_PRIVATE,
-                file, ph.p_offset - page_off)
-    file_end = vaddr + ph.p_filesz
-    mem_end = vaddr + ph.p_memsz
-    if ph.p_memsz > ph.p_filesz:
-        # The tail of the last file page holds unrelated file bytes: clear it (padzero).
-        tail = min(page_align(file_end), mem_end) - file_end
-        if ph.p_filesz and tail and prot & PROT_WRITE:
-            mm.write(file_end, bytes(tail))
-        anon_start = page_align(file_end) if ph.p_filesz else start
-        if page_align(mem_end) > anon_start:
-            do_mmap(mm, anon_start, page_align(mem_end) - anon_start, prot,
-                    MAP_FIXED | MAP_PRIVATE | 0x20)
-
-
-def load_bias(ehdr: ElfHeader, loads: list) -> int:
-    """Where an ET_DYN image goes (ELF_ET_DYN_BASE, no randomisation); 0 for ET_EXEC."""
-    if ehdr.e_type != ET_DYN:
-        return 0
+def total_mapping_size(loads: list) -> int:
+    """The span from the first PT_LOAD's page to the end of the last one's memory."""
     first = min(ph.p_vaddr for ph in loads) & ~(PAGE_SIZE - 1)
-    return ELF_ET_DYN_BASE - first
+    return max(ph.p_vaddr + ph.p_memsz for ph in loads) - first
+
+
+def maximum_alignment(loads: list) -> int:
+    """The largest power-of-two p_align of the segments, at least a page."""
+    aligns = [ph.p_align for ph in loads if ph.p_align and not ph.p_align & (ph.p_align - 1)]
+    return page_align(max(aligns, default=0)) or PAGE_SIZE
+
+
+def elf_map(mm, file, addr: int, ph: ElfPhdr, prot: int, flags: int, total_size: int) -> int:
+    """Map one segment's file pages at addr (its page); the first of an image reserves the
+    whole image's span (total_size) and gives back what lies past the segment."""
+    page_off = ph.p_vaddr & (PAGE_SIZE - 1)
+    size = page_align(ph.p_filesz + page_off)
+    addr &= ~(PAGE_SIZE - 1)
+    if not size:
+        return addr
+    if total_size:
+        total_size = page_align(total_size)
+        addr = do_mmap(mm, addr, total_size, prot, flags, file, ph.p_offset - page_off)
+        if total_size > size:
+            do_munmap(mm, addr + size, total_size - size)
+        return addr
+    return do_mmap(mm, addr, size, prot, flags, file, ph.p_offset - page_off)
+
+
+def elf_load(mm, file, addr: int, ph: ElfPhdr, prot: int, flags: int, total_size: int = 0) -> int:
+    """elf_map, then the .bss: zero the rest of the last file page (padzero) and map
+    anonymous pages up to p_memsz (vm_brk_flags: read-write, executable if the segment is)."""
+    page_off = ph.p_vaddr & (PAGE_SIZE - 1)
+    if ph.p_filesz:
+        map_addr = elf_map(mm, file, addr, ph, prot, flags, total_size)
+        zero_start = map_addr + page_off + ph.p_filesz
+        tail = page_align(zero_start) - zero_start
+        if ph.p_memsz > ph.p_filesz and tail and prot & PROT_WRITE:
+            # The whole rest of the page, not just to p_memsz: ld.so's first allocator
+            # hands out the memory past its _end as already zero.
+            mm.write(zero_start, bytes(tail))
+    else:
+        map_addr = zero_start = addr & ~(PAGE_SIZE - 1)
+    zero_end = map_addr + page_off + ph.p_memsz
+    if ph.p_memsz > ph.p_filesz and page_align(zero_end) > page_align(zero_start):
+        start = page_align(zero_start)
+        do_mmap(mm, start, page_align(zero_end) - start,
+                PROT_READ | PROT_WRITE | (prot & PROT_EXEC), MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS)
+    return map_addr
 
 
 def find_phdr_addr(ehdr: ElfHeader, phdrs: list, loads: list, bias: int) -> int:
@@ -177,56 +217,173 @@ def executable_stack(phdrs: list) -> bool:
     return False
 
 
+@dataclass
+class ElfInterp:
+    """The dynamic linker a program asked for, opened and checked before the point of no
+    return (interpreter, interp_elf_ex and interp_elf_phdata in load_elf_binary)."""
+    name: str
+    file: object
+    ehdr: ElfHeader
+    phdrs: list
+    loads: list
+
+
+def read_interp_name(bprm, ph: ElfPhdr) -> bytes:
+    """The PT_INTERP path: 2..PATH_MAX bytes ending in its NUL, else ENOEXEC."""
+    if ph.p_filesz > PATH_MAX or ph.p_filesz < 2:
+        raise KernelError(Errno.ENOEXEC)
+    raw = bprm.file.pread(ph.p_filesz, ph.p_offset)
+    if len(raw) != ph.p_filesz:
+        raise KernelError(Errno.EIO)              # elf_read of a short file
+    if raw[-1] != 0:
+        raise KernelError(Errno.ENOEXEC)
+    return raw[:-1].split(b"\0", 1)[0]
+
+
+def open_elf_interp(bprm, phdrs: list):
+    """Open and check the interpreter of the first PT_INTERP (None without one): errors
+    from opening it as open_exec gives them, ELIBBAD when it is not an x86-64 ELF."""
+    from glasskernel.fs.namei import open_exec
+    from glasskernel.uapi.fcntl import AT_FDCWD
+    ph = next((ph for ph in phdrs if ph.p_type == PT_INTERP), None)
+    if ph is None:
+        return None
+    name = read_interp_name(bprm, ph)
+    text = name.decode("utf-8", "surrogateescape")
+    try:
+        file = open_exec(bprm.task, AT_FDCWD, name, 0)
+    except KernelError as err:
+        raise KernelError(err.errno, f"cannot execute: interpreter {text} "
+                          f"({strerror(err.errno)})") from None
+    try:
+        return ElfInterp(text, file, *check_elf_interp(file))
+    except BaseException:
+        file.close()
+        raise
+
+
+def check_elf_interp(file) -> tuple:
+    """(ehdr, phdrs, loads) of an interpreter: EIO if shorter than a header, ELIBBAD if
+    it is not an ELF image for this machine or its headers are broken."""
+    buf = file.pread(_EHDR.size, 0)
+    if len(buf) != _EHDR.size:
+        raise KernelError(Errno.EIO)
+    try:
+        ehdr = parse_elf_header(buf)
+        if ehdr.e_machine != EM_X86_64 or ehdr.e_type not in (ET_EXEC, ET_DYN):
+            raise KernelError(Errno.ELIBBAD)
+        phdrs = load_elf_phdrs(ehdr, file)
+        return ehdr, phdrs, check_load_segments(phdrs, file.size(), Errno.ELIBBAD)
+    except KernelError as err:
+        raise KernelError(Errno.ELIBBAD) if err.errno == Errno.ENOEXEC else err
+
+
+@traced(args=lambda mm, interp: {"interpreter": interp.name},
+        ret=lambda base: {"base": f"{base:#x}"})
+def load_elf_interp(mm, interp: ElfInterp) -> int:
+    """Map the dynamic linker: an ET_DYN one wherever the top-down search puts its whole
+    span, an ET_EXEC one at its own addresses. Returns its load address (AT_BASE)."""
+    load_addr = 0
+    placed = interp.ehdr.e_type == ET_EXEC
+    total_size = total_mapping_size(interp.loads)
+    for ph in interp.loads:
+        flags = MAP_PRIVATE | (MAP_FIXED if placed else 0)
+        map_addr = elf_load(mm, interp.file, load_addr + ph.p_vaddr, ph, make_prot(ph.p_flags),
+                            flags, total_size)
+        total_size = 0
+        if not placed:
+            load_addr = map_addr - (ph.p_vaddr & ~(PAGE_SIZE - 1))
+            placed = True
+    return load_addr
+
+
+def load_elf_segments(bprm, ehdr: ElfHeader, loads: list, has_interp: bool) -> int:
+    """Map the program's PT_LOADs; returns the load bias. A PIE with an interpreter goes
+    at ELF_ET_DYN_BASE; one without (a static PIE, or ld.so run as a program) goes where
+    the top-down mmap search puts it; ET_EXEC at its own addresses, never over a mapping."""
+    mm, bias = bprm.mm, 0
+    for index, ph in enumerate(loads):
+        flags, total_size = MAP_PRIVATE, 0
+        if index:
+            flags |= MAP_FIXED
+        elif ehdr.e_type == ET_EXEC:
+            flags |= MAP_FIXED_NOREPLACE
+        else:
+            total_size = total_mapping_size(loads)
+            if has_interp:
+                bias = ELF_ET_DYN_BASE & ~(maximum_alignment(loads) - 1)
+                flags |= MAP_FIXED_NOREPLACE
+            bias = (bias - ph.p_vaddr) & ~(PAGE_SIZE - 1)
+        map_addr = elf_load(mm, bprm.file, bias + ph.p_vaddr, ph, make_prot(ph.p_flags),
+                            flags, total_size)
+        if not index and ehdr.e_type == ET_DYN:
+            bias += map_addr - ((bias + ph.p_vaddr) & ~(PAGE_SIZE - 1))
+    return bias
+
+
 @traced(ret=lambda _r: {})
 def load_elf_binary(bprm) -> None:
     """Replace the current program with this ELF image (binfmt_elf.c: load_elf_binary)."""
     from glasskernel.fs import exec as fs_exec
 
-    ehdr = elf_check_header(bprm.buf)
+    ehdr = elf_check_header(bprm.buf, bprm.interp_name.decode("utf-8", "surrogateescape")
+                            if bprm.recursion_depth else "")
     phdrs = load_elf_phdrs(ehdr, bprm.file)
-    if any(ph.p_type == PT_INTERP for ph in phdrs):
-        raise NotSupported("dynamically linked programs (PT_INTERP) are not supported yet")
     loads = check_load_segments(phdrs, bprm.file.size())
-    bias = load_bias(ehdr, loads)
-    bprm.executable_stack = executable_stack(phdrs)
-
-    fs_exec.begin_new_exec(bprm)                  # point of no return
-    fs_exec.setup_new_exec(bprm)
-    mm = bprm.mm
-    fs_exec.setup_arg_pages(bprm, bprm.executable_stack)
-    for ph in loads:
-        elf_map(mm, bprm.file, bias, ph)
-    set_layout(mm, loads, bias)
-    entry = ehdr.e_entry + bias
+    interp = open_elf_interp(bprm, phdrs)
+    try:
+        bprm.executable_stack = executable_stack(phdrs)
+        fs_exec.begin_new_exec(bprm)                  # point of no return
+        fs_exec.setup_new_exec(bprm)
+        mm = bprm.mm
+        fs_exec.setup_arg_pages(bprm, bprm.executable_stack)
+        bias = load_elf_segments(bprm, ehdr, loads, interp is not None)
+        entry = ehdr.e_entry + bias
+        set_layout(mm, loads, bias, ehdr.e_type == ET_DYN and interp is None)
+        start = entry
+        interp_base = 0
+        if interp is not None:
+            interp_base = load_elf_interp(mm, interp)
+            start = interp_base + interp.ehdr.e_entry
+            trace_event("elf_interp_loaded", interpreter=interp.name, base=f"{interp_base:#x}",
+                        entry=f"{start:#x}", at_entry=f"{entry:#x}")
+    finally:
+        if interp is not None:
+            interp.file.close()
     phdr_addr = find_phdr_addr(ehdr, phdrs, loads, bias)
-    sp = create_elf_tables(bprm, ehdr, phdr_addr, entry)
-    bprm.entry = entry
-    trace_event("load_elf_binary_entry", entry=f"{entry:#x}", e_entry=f"{ehdr.e_entry:#x}",
+    sp = create_elf_tables(bprm, ehdr, phdr_addr, entry, interp_base)
+    bprm.entry = start
+    trace_event("load_elf_binary_entry", entry=f"{start:#x}", e_entry=f"{ehdr.e_entry:#x}",
                 bias=f"{bias:#x}", sp=f"{sp:#x}")
-    start_thread(bprm.task, entry, sp)
+    start_thread(bprm.task, start, sp)
 
 
-def set_layout(mm, loads: list, bias: int) -> None:
-    """start_code/end_code/start_data/end_data and the initial program break."""
+def set_layout(mm, loads: list, bias: int, brk_at_dyn_base: bool = False) -> None:
+    """start_code/end_code/start_data/end_data and the initial program break: after the
+    highest segment, or at ELF_ET_DYN_BASE for an ET_DYN without interpreter (a static PIE
+    or ld.so run directly: its own top-down place leaves no room for a heap above it)."""
     code = [ph for ph in loads if ph.p_flags & PF_X] or loads
     mm.start_code = min(ph.p_vaddr for ph in code) + bias
     mm.end_code = max(ph.p_vaddr + ph.p_filesz for ph in code) + bias
     mm.start_data = min(ph.p_vaddr for ph in loads if ph not in code) + bias if len(code) < len(loads) else mm.end_code
     mm.end_data = max(ph.p_vaddr + ph.p_filesz for ph in loads) + bias
-    mm.start_brk = mm.brk = page_align(max(ph.p_vaddr + ph.p_memsz for ph in loads) + bias)
+    elf_brk = max(ph.p_vaddr + ph.p_memsz for ph in loads) + bias
+    mm.start_brk = mm.brk = page_align(ELF_ET_DYN_BASE if brk_at_dyn_base else elf_brk)
 
 
-def _auxv(bprm, ehdr, phdr_addr, entry, random_addr, platform_addr, execfn_addr) -> list:
+def _auxv(bprm, ehdr, phdr_addr, entry, interp_base, random_addr, platform_addr,
+          execfn_addr) -> list:
     """The auxiliary vector in the order Linux 6.1 writes it on x86-64."""
     cred = bprm.task.cred
     return [
+        (AT_MINSIGSTKSZ, get_sigframe_size()),
         (AT_HWCAP, bprm.task.kernel.hwcap),
         (AT_PAGESZ, PAGE_SIZE),
         (AT_CLKTCK, USER_HZ),
         (AT_PHDR, phdr_addr),
         (AT_PHENT, _PHDR.size),
         (AT_PHNUM, ehdr.e_phnum),
-        (AT_BASE, 0),
+        (AT_BASE, interp_base),
         (AT_FLAGS, 0),
         (AT_ENTRY, entry),
         (AT_UID, cred.uid),
@@ -242,7 +399,7 @@ def _auxv(bprm, ehdr, phdr_addr, entry, random_addr, platform_addr, execfn_addr)
     ]
 
 
-def create_elf_tables(bprm, ehdr, phdr_addr: int, entry: int) -> int:
+def create_elf_tables(bprm, ehdr, phdr_addr: int, entry: int, interp_base: int = 0) -> int:
     """Write platform string, AT_RANDOM bytes, argc, argv, envp and auxv; return the sp.
 
     Above this, at the very top of the stack, ``copy_strings`` already placed the file name,
@@ -256,7 +413,8 @@ def create_elf_tables(bprm, ehdr, phdr_addr: int, entry: int) -> int:
     p -= 16
     random_addr = p
     mm.write(p, bprm.task.kernel.random_bytes(16))
-    auxv = _auxv(bprm, ehdr, phdr_addr, entry, random_addr, platform_addr, bprm.execfn_addr)
+    auxv = _auxv(bprm, ehdr, phdr_addr, entry, interp_base, random_addr, platform_addr,
+                 bprm.execfn_addr)
     words = [bprm.argc] + bprm.argv_addrs + [0] + bprm.envp_addrs + [0]
     for key, value in auxv:
         words += [key, value]

@@ -5,7 +5,7 @@ The kernel rewrites the new program's argument list to ``interp [arg] script arg
 script's own argv[0] is replaced by its path) and starts over with the interpreter's file;
 nested scripts are allowed a few levels deep, then ELOOP.
 """
-from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.errno import Errno, KernelError, strerror
 from glasskernel.uapi.fcntl import AT_FDCWD
 
 _WHITESPACE = b" \t"
@@ -69,7 +69,12 @@ def load_script(bprm) -> None:
     bprm.argv_addrs = pushed + bprm.argv_addrs
     bprm.argc += len(pushed)
     old_file = bprm.file
-    bprm.file = do_open_execat(bprm.task, AT_FDCWD, interp, 0)
+    try:
+        bprm.file = do_open_execat(bprm.task, AT_FDCWD, interp, 0)
+    except KernelError as err:
+        # The script is fine; its interpreter is at fault: say which (bash's words).
+        name = interp.decode("utf-8", "surrogateescape")
+        raise KernelError(err.errno, f"{name}: bad interpreter: {strerror(err.errno)}") from None
     old_file.close()
     bprm.interp = bprm.file.path
     bprm.interp_name = interp

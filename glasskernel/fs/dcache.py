@@ -116,6 +116,19 @@ class Dentry:
         """Set times in nanoseconds; None leaves a time unchanged (UTIME_OMIT)."""
         raise KernelError(Errno.EPERM)
 
+    # --- extended attributes (a filesystem without xattr handlers) ------------------------
+    def getxattr(self, name: str) -> bytes:
+        raise KernelError(Errno.EOPNOTSUPP)
+
+    def listxattr(self) -> list:
+        return []
+
+    def setxattr(self, name: str, value: bytes, flags: int) -> None:
+        raise KernelError(Errno.EOPNOTSUPP)
+
+    def removexattr(self, name: str) -> None:
+        raise KernelError(Errno.EOPNOTSUPP)
+
     # --- opening ------------------------------------------------------------------------
     def open(self, task, flags: int):
         """Make a File for this dentry (the file system's ->open)."""

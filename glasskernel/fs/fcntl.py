@@ -1,16 +1,19 @@
-"""fcntl(2) (fs/fcntl.c): descriptor duplication, FD_CLOEXEC and the status flags.
-
-Record locks are accepted and ignored for now: the guest is the only user of its sandbox.
+"""fcntl(2) (fs/fcntl.c): descriptor duplication, FD_CLOEXEC, the status flags, the
+owner and signal of SIGIO (F_SETOWN, F_SETSIG); record locks and leases are fs/locks*.py.
 """
 from glasskernel.fs.internal import fd_arg, uint_arg
+from glasskernel.fs.locks_fcntl import fcntl_getlk, fcntl_setlk
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import (FASYNC, FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL,
-                                    F_GETLK, F_GETOWN, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW,
-                                    F_SETFD, F_SETFL, F_SETLK, F_SETLKW, F_SETOWN, O_APPEND,
-                                    O_DIRECT, O_NOATIME, O_NONBLOCK, O_PATH)
+                                    F_GETLEASE, F_GETLK, F_GETOWN, F_GETOWN_EX, F_GETSIG,
+                                    F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_SETFD, F_SETFL,
+                                    F_SETLEASE, F_SETLK, F_SETLKW, F_SETOWN, F_SETOWN_EX,
+                                    F_SETSIG, O_APPEND, O_DIRECT, O_NOATIME, O_NONBLOCK, O_PATH)
 
 F_GETPIPE_SZ, F_SETPIPE_SZ = 1032, 1031
 F_ADD_SEALS, F_GET_SEALS = 1033, 1034
+
+_OWNER_CMDS = frozenset((F_GETOWN, F_SETOWN, F_GETOWN_EX, F_SETOWN_EX, F_GETSIG, F_SETSIG))
 
 # Status flags F_SETFL may change (SETFL_MASK in fs/fcntl.c).
 SETFL_MASK = O_APPEND | O_NONBLOCK | FASYNC | O_DIRECT | O_NOATIME
@@ -24,8 +27,11 @@ def f_dupfd(task, file, start: int, cloexec: bool) -> int:
     return files.install_new(file.get(), cloexec=cloexec, start=start, task=task)
 
 
-def setfl(file, arg: int) -> int:
-    """setfl: only O_APPEND, O_NONBLOCK, O_ASYNC, O_DIRECT and O_NOATIME change."""
+def setfl(file, arg: int, fd: int = -1) -> int:
+    """setfl: only O_APPEND, O_NONBLOCK, O_ASYNC, O_DIRECT and O_NOATIME change; a file
+    that can signal readiness (->fasync) starts or stops for O_ASYNC."""
+    if (arg ^ file.flags) & FASYNC and hasattr(file, "fasync"):
+        file.fasync(fd, bool(arg & FASYNC))
     file.flags = int((file.flags & ~int(SETFL_MASK)) | (arg & SETFL_MASK))
     return 0
 
@@ -46,13 +52,19 @@ def do_fcntl(task, fd: int, cmd: int, arg: int) -> int:
     if cmd == F_GETFL:
         return file.flags
     if cmd == F_SETFL:
-        return setfl(file, uint_arg(arg))
+        return setfl(file, uint_arg(arg), fd)
     if cmd in (F_GETLK, F_OFD_GETLK):
-        return 0
+        return fcntl_getlk(task, file, cmd, arg)
     if cmd in (F_SETLK, F_SETLKW, F_OFD_SETLK, F_OFD_SETLKW):
-        return 0
-    if cmd in (F_GETOWN, F_SETOWN):
-        return 0
+        return fcntl_setlk(task, fd, file, cmd, arg)
+    if cmd in _OWNER_CMDS:
+        from glasskernel.fs.fcntl_owner import fcntl_owner
+        return fcntl_owner(task, file, cmd, arg)
+    if cmd in (F_SETLEASE, F_GETLEASE):
+        from glasskernel.fs.locks_lease import fcntl_getlease, fcntl_setlease
+        if cmd == F_GETLEASE:
+            return fcntl_getlease(task, file)
+        return fcntl_setlease(task, fd, file, arg)
     if cmd in (F_GETPIPE_SZ, F_SETPIPE_SZ):
         from glasskernel.fs.pipe import pipe_fcntl
         return pipe_fcntl(file, cmd, uint_arg(arg))

@@ -4,6 +4,7 @@ Each slot holds a reference to a File (the open file description); dup'd descrip
 the same File, so they share offset and status flags. Close-on-exec is per descriptor.
 """
 from glasskernel.fs.internal import fd_arg, uint_arg
+from glasskernel.fs.locks import locks_remove_posix
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import O_CLOEXEC
 from glasskernel.uapi.resource import INR_OPEN_CUR, RLIMIT_NOFILE
@@ -17,6 +18,7 @@ class FilesStruct:
         self.cloexec = set()       # fds with FD_CLOEXEC (close_on_exec bitmap)
         self.max_fds = INR_OPEN_CUR
         self.users = 1             # tasks sharing this table (CLONE_FILES)
+        self.flctxs = {}           # inode key -> lock context where we own POSIX locks
 
     @classmethod
     def with_stdio(cls, kernel=None) -> "FilesStruct":
@@ -89,6 +91,8 @@ class FilesStruct:
         if file is None:
             raise KernelError(Errno.EBADF)
         self.cloexec.discard(fd)
+        if self.flctxs:
+            locks_remove_posix(self, file)     # filp_close: any close drops our locks
         file.put()
 
     def close_on_exec(self) -> None:
@@ -119,6 +123,8 @@ class FilesStruct:
         old = self.fds.get(newfd)
         self.install(newfd, file.get(), cloexec)
         if old is not None:
+            if self.flctxs:
+                locks_remove_posix(self, old)
             old.put()
         return newfd
 
@@ -156,3 +162,32 @@ def _dup3(task, old: int, new: int, flags: int) -> int:
         raise KernelError(Errno.EBADF)
     file = files.fdget(old)
     return files.replace_fd(new, file, bool(flags & O_CLOEXEC), task)
+
+
+CLOSE_RANGE_UNSHARE, CLOSE_RANGE_CLOEXEC = 1 << 1, 1 << 2
+
+
+def unshare_fd(task) -> None:
+    """Give the task a private copy of a descriptor table it shares (CLONE_FILES)."""
+    files = task.files
+    if files.users > 1:
+        files.users -= 1
+        task.files = files.copy()
+
+
+def sys_close_range(task, fd, max_fd, flags) -> int:
+    """close_range(2): close, or mark close-on-exec, every open descriptor in [fd, max_fd];
+    CLOSE_RANGE_UNSHARE first gives the caller its own table. EINVAL for unknown flags or
+    a range that ends before it starts."""
+    first, last, flags = uint_arg(fd), uint_arg(max_fd), uint_arg(flags)
+    if flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) or first > last:
+        raise KernelError(Errno.EINVAL)
+    if flags & CLOSE_RANGE_UNSHARE:
+        unshare_fd(task)
+    files = task.files
+    for n in sorted(n for n in files.fds if first <= n <= last):
+        if flags & CLOSE_RANGE_CLOEXEC:
+            files.set_cloexec(n, True)
+        else:
+            files.close_fd(n)
+    return 0

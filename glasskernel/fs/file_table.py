@@ -31,6 +31,7 @@ class File:
     seekable = True
     is_regular = False              # a regular file: writes obey RLIMIT_FSIZE
     f_ep = None                     # epoll items watching this file (fs/eventpoll.py)
+    f_flctx = None                  # the inode's lock context once this file locked (fs/locks.py)
 
     def __init__(self, dentry, flags: int):
         self.dentry = dentry
@@ -62,6 +63,9 @@ class File:
             if self.f_ep:
                 from glasskernel.fs.eventpoll import eventpoll_release
                 eventpoll_release(self)     # __fput: out of every epoll set first
+            if self.f_flctx is not None:
+                from glasskernel.fs.locks import locks_remove_file
+                locks_remove_file(self)     # __fput: its flock, OFD locks and leases go
             self.release()
 
     def close(self) -> None:

@@ -142,11 +142,23 @@ def do_open(task, dentry: Dentry, flags: int, acc: int, created: bool):
         may_open(dentry, acc, task.cred, bool(flags & O_NOATIME))
     if not dentry.is_reg():
         flags &= ~int(O_TRUNC)
+    elif not created:
+        break_lease(task, dentry, flags)
     file = dentry.open(task, flags & ~int(O_TRUNC) if created else flags)
     if flags & O_TRUNC and not created:
         truncate_inode_pages(file, 0)       # pages of shared mappings read as zeros now
     file.set_open_flags(file_flags(flags))
     return file
+
+
+def break_lease(task, dentry: Dentry, flags: int) -> None:
+    """do_dentry_open's break_lease: an open that conflicts with a lease waits for it."""
+    from glasskernel.fs.locks import file_locks
+    contexts = file_locks(task.kernel).contexts
+    if contexts and any(ctx.lease for ctx in contexts.values()):
+        from glasskernel.fs.locks_lease import break_lease as __break_lease
+        st = dentry.stat()
+        __break_lease(task, (st.st_dev, st.st_ino), flags)
 
 
 def truncate_inode_pages(obj, length: int) -> None:
@@ -318,6 +330,7 @@ def sys_truncate(task, path, length) -> int:
     if not dentry.is_reg():
         raise KernelError(Errno.EINVAL)
     dentry.permission(MAY_WRITE, task.cred)
+    break_lease(task, dentry, O_WRONLY)     # vfs_truncate breaks leases as a writer would
     inode_newsize_ok(task, dentry.stat().st_size, length)
     truncate_inode_pages(dentry, length)
     dentry.truncate(length)

@@ -96,6 +96,7 @@ class PipeInodeInfo:
     """struct pipe_inode_info: the buffer, the two ends' counts and the wait queues."""
 
     _inos = itertools.count(100000)
+    fasync_readers = ()              # (file, fd) of read ends with O_ASYNC (fasync_readers)
 
     def __init__(self, kernel):
         self.kernel = kernel
@@ -301,6 +302,14 @@ class PipeFile(File):
         return data
 
     @traced(name="pipe_write", args=lambda self, data: {"pipe": self.pipe.ino, "count": len(data)})
+    def fasync(self, fd: int, on: bool) -> None:
+        """pipe_fasync: O_ASYNC on the read end: a write signals its owner (SIGIO)."""
+        if not self.readable:
+            return
+        pipe = self.pipe
+        entries = [e for e in pipe.fasync_readers if e[0] is not self]
+        pipe.fasync_readers = entries + [(self, fd)] if on else entries
+
     def write(self, data: bytes) -> int:
         """pipe_write: atomic up to PIPE_BUF, otherwise as much as fits, repeatedly.
         (The caller checked FMODE_WRITE, as vfs_write does.)"""
@@ -389,6 +398,8 @@ class PipeFile(File):
     def release(self) -> None:
         """The last reference to this end went: maybe the other side now sees EOF/EPIPE."""
         pipe = self.pipe
+        if pipe.fasync_readers:
+            self.fasync(-1, False)              # __fput: off the O_ASYNC list
         if self.flags & O_WRONLY:
             pipe.writers -= 1
         else:
@@ -411,6 +422,9 @@ class PipeFile(File):
 
 def pipe_wake_readers(pipe) -> None:
     """Wake readers sleeping on the pipe; a trace draws an arrow to the woken reader."""
+    if pipe.fasync_readers:
+        from glasskernel.fs.fcntl_owner import POLL_IN, kill_fasync
+        kill_fasync(pipe.kernel, pipe.fasync_readers, POLL_IN)
     wq = pipe.rd_wait
     if wq.waiters:
         if tracepoint._active is not None:

@@ -233,3 +233,56 @@ def sys_sendfile64(task, out_fd, in_fd, offset_ptr, count) -> int:
     else:
         src.pos = pos + done
     return done
+
+
+def _copy_range_files(task, fd_in: int, fd_out: int):
+    """generic_copy_file_checks' descriptor part: a readable and a writable (not
+    O_APPEND) regular file of the same filesystem."""
+    src = task.files.fdget(fd_arg(fd_in))
+    dst = task.files.fdget(fd_arg(fd_out))
+    if not src.readable or not dst.writable or dst.flags & O_APPEND:
+        raise KernelError(Errno.EBADF)
+    if src.dentry.is_dir() or dst.dentry.is_dir():
+        raise KernelError(Errno.EISDIR)
+    if not src.is_regular or not dst.is_regular:
+        raise KernelError(Errno.EINVAL)
+    if type(src.dentry) is not type(dst.dentry):
+        raise KernelError(Errno.EXDEV)
+    return src, dst
+
+
+def sys_copy_file_range(task, fd_in, off_in, fd_out, off_out, length, flags) -> int:
+    """copy_file_range(2): copy up to length bytes between regular files at *off_in and
+    *off_out (updated), or at the files' positions. Overlapping ranges of one file are
+    EINVAL; reading at or past the end copies nothing."""
+    from glasskernel.mm.uaccess import get_user_u64, put_user_u64
+    if flags & 0xFFFFFFFF:
+        raise KernelError(Errno.EINVAL)
+    src, dst = _copy_range_files(task, fd_in, fd_out)
+    pos_in = long_arg(get_user_u64(task, off_in)) if off_in else src.pos
+    pos_out = long_arg(get_user_u64(task, off_out)) if off_out else dst.pos
+    count = length & 0xFFFFFFFFFFFFFFFF
+    if pos_in < 0 or pos_out < 0:
+        raise KernelError(Errno.EINVAL)
+    if pos_in + count > 1 << 63 or pos_out + count > 1 << 63:
+        raise KernelError(Errno.EOVERFLOW)
+    if src.dentry is dst.dentry and pos_in < pos_out + count and pos_out < pos_in + count:
+        raise KernelError(Errno.EINVAL)
+    count = min(count, MAX_RW_COUNT, max(0, src.size() - pos_in))
+    if count:
+        count = generic_write_check_limits(task, dst, pos_out, count)
+    done = 0
+    while done < count:
+        data = src.pread(min(_SENDFILE_CHUNK, count - done), pos_in + done)
+        if not data:
+            break
+        written = dst.pwrite(data, pos_out + done)
+        done += written
+        if written < len(data):
+            break
+    for ptr, file, pos in ((off_in, src, pos_in), (off_out, dst, pos_out)):
+        if ptr:
+            put_user_u64(task, ptr, pos + done)
+        else:
+            file.pos = pos + done
+    return done

@@ -33,6 +33,7 @@ from glasskernel.kernel.trace.tracepoint import Tracer, trace_event, traced
 from glasskernel.kernel.sys import raise_host_nofile
 from glasskernel.mm.oom_kill import out_of_memory
 from glasskernel.mm.page_alloc import PhysicalMemory
+from glasskernel.uapi.errno import KernelError
 from glasskernel.uapi.resource import INIT_RLIMITS, Rlimit
 from glasskernel.uapi.unistd_64 import SYSCALL_NAMES
 
@@ -113,6 +114,14 @@ class Kernel:
         self.current = task
         try:
             bprm = kernel_execve(task, filename, argv, envp)
+        except KernelError:
+            if not task.exiting:
+                self.discard_task(task)
+                raise
+            # Past the point of no return (a segment that could not be mapped): the
+            # program started and was killed, as Linux kills it. init reaps it in run().
+            self.user_task = task
+            return task
         except BaseException:
             self.discard_task(task)
             raise
@@ -314,7 +323,7 @@ class Kernel:
     def wait_chldexit(self, task) -> None:
         """Sleep until a child changes state (or a signal arrives)."""
         from glasskernel.kernel.sched.wait import WaitQueue, signal_pending
-        from glasskernel.uapi.errno import ERESTARTSYS, KernelError
+        from glasskernel.uapi.errno import ERESTARTSYS
         if not hasattr(task, "signal_wait"):
             task.signal_wait = WaitQueue("wait_chldexit")
         if signal_pending(task) and not task.kthread:

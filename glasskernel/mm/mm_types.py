@@ -16,7 +16,9 @@ from glasskernel.uapi.resource import RLIM_INFINITY
 TASK_SIZE = 0x0000_7FFF_FFFF_F000          # top of the user half (TASK_SIZE_MAX)
 STACK_TOP = TASK_SIZE                       # no randomisation: as under `setarch -R`
 MMAP_BASE = 0x0000_7FFF_F7FF_F000          # where top-down mmap allocation starts
-ELF_ET_DYN_BASE = 0x0000_5555_5555_4000    # load bias of PIE executables without ASLR
+# Where a PIE goes without ASLR: two thirds of the way up (0x555555554aaa, aligned down by
+# the loader to the program's segment alignment: 0x555555554000).
+ELF_ET_DYN_BASE = (TASK_SIZE // 3) * 2
 MMAP_MIN_ADDR = 0x10000                     # vm.mmap_min_addr
 
 
@@ -73,6 +75,7 @@ class MmStruct:
         self.cached_hole_size = 0
         self.start_code = self.end_code = self.start_data = self.end_data = 0
         self.start_brk = self.brk = 0
+        self.def_flags = 0              # vm_flags every new mapping gets (mlockall MCL_FUTURE)
         self.start_stack = 0
         self.arg_start = self.arg_end = self.env_start = self.env_end = 0
         self.exe_path = ""

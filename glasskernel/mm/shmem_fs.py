@@ -4,9 +4,11 @@ The files are the memfd's shmem inodes (mm/memfd.py) with a name in one flat dir
 open/O_CREAT, read/write, ftruncate, MAP_SHARED (the inode's own frames, shared by every
 process) and unlink work as on Linux's /dev/shm. The directory's contents live in the
 devtmpfs superblock of the run (``ShmFs``), since dentries are made afresh by each lookup.
-Subdirectories and links are not supported (EPERM).
+Hard links work (sem_open(3) makes its semaphore under a temporary name and links it to
+the real one); subdirectories are not supported (EPERM).
 """
 import os
+import time
 
 from glasskernel.fs.libfs import SimpleDir
 from glasskernel.mm.memfd import F_SEAL_SEAL, MemfdDentry, ShmemInode
@@ -56,13 +58,24 @@ class ShmDir(SimpleDir):
         shm_fs(self.sb).files[name] = inode
         return ShmFileDentry(inode, name, self)
 
+    def link(self, task, old, name: str) -> None:
+        """shmem_link: one more name for a file of this directory."""
+        files = shm_fs(self.sb).files
+        inode = getattr(old, "inode", None)
+        if inode is None or files.get(getattr(old, "name", None)) is not inode:
+            raise KernelError(Errno.EXDEV)
+        if name in files:
+            raise KernelError(Errno.EEXIST)
+        files[name] = inode.get()
+        inode.nlink += 1
+        inode.ctime = divmod(time.time_ns(), 10**9)
+
     def unlink(self, task, child) -> None:
         inode = shm_fs(self.sb).files.pop(child.name, None)
         if inode is None:
             raise KernelError(Errno.ENOENT)
-        inode.nlink = 0
+        inode.nlink -= 1
         inode.put()                     # open files and mappings keep their own
-
 
     def rename(self, task, old, new_dir, new_name: str, new, flags: int) -> None:
         """shmem_rename2 within the directory: NOREPLACE, EXCHANGE, or a plain rename
@@ -88,7 +101,7 @@ class ShmDir(SimpleDir):
         replaced = files.get(new_name)
         files[new_name] = inode
         if replaced is not None:
-            replaced.nlink = 0
+            replaced.nlink -= 1
             replaced.put()
 
 

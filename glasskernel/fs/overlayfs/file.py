@@ -104,6 +104,12 @@ class HostInode:
     def utimes(self, atime_ns, mtime_ns) -> None:
         os.utime(fd_path(self.fd), ns=_times(os.fstat(self.fd), atime_ns, mtime_ns))
 
+    def setxattr(self, name: str, value: bytes, flags: int) -> None:
+        os.setxattr(fd_path(self.fd), name, value, flags)
+
+    def removexattr(self, name: str) -> None:
+        os.removexattr(fd_path(self.fd), name)
+
 
 class UpperName:
     """An upper object changed by name, through its parent directory's descriptor."""
@@ -132,6 +138,20 @@ class UpperName:
         with self.layer.parent(self.path) as (pfd, name):
             st = os.stat(name, dir_fd=pfd, follow_symlinks=False)
             os.utime(name, ns=_times(st, atime_ns, mtime_ns), dir_fd=pfd, follow_symlinks=False)
+
+    def setxattr(self, name: str, value: bytes, flags: int) -> None:
+        fd = self.layer.open(self.path, os.O_PATH)
+        try:
+            os.setxattr(fd_path(fd), name, value, flags)
+        finally:
+            os.close(fd)
+
+    def removexattr(self, name: str) -> None:
+        fd = self.layer.open(self.path, os.O_PATH)
+        try:
+            os.removexattr(fd_path(fd), name)
+        finally:
+            os.close(fd)
 
 
 def _times(st, atime_ns, mtime_ns) -> tuple:

@@ -18,6 +18,7 @@ from glasskernel.fs.kstat import StatResult
 from glasskernel.fs.overlayfs import copy_up
 from glasskernel.fs.overlayfs import dir as ovl_dir
 from glasskernel.fs.overlayfs.file import HostInode, OvlFile, UpperName
+from glasskernel.fs.overlayfs.layer import fd_path
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import O_ACCMODE, O_RDONLY, O_TRUNC, O_WRONLY
 from glasskernel.uapi.stat import DT_DIR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, dt_from_mode
@@ -247,6 +248,44 @@ class OvlDentry(Dentry):
     def utimes(self, atime_ns, mtime_ns) -> None:
         with host_errors():
             self._upper_inode().utimes(atime_ns, mtime_ns)
+
+    # --- extended attributes (overlayfs/xattrs.c) ----------------------------------------
+    def _xattr_source(self):
+        """An O_PATH descriptor of the object that shows (the caller closes it), or None
+        for a symlink (no attributes reach the guest through one)."""
+        layer, st = self.real()
+        if pystat.S_ISLNK(st.st_mode):
+            return None
+        with host_errors():
+            return os.dup(self.inode.fd) if self.deleted else layer.open(self.path, os.O_PATH)
+
+    def getxattr(self, name: str) -> bytes:
+        fd = self._xattr_source()
+        if fd is None:
+            raise KernelError(Errno.ENODATA)
+        try:
+            with host_errors():
+                return os.getxattr(fd_path(fd), name)
+        finally:
+            os.close(fd)
+
+    def listxattr(self) -> list:
+        fd = self._xattr_source()
+        if fd is None:
+            return []
+        try:
+            with host_errors():
+                return os.listxattr(fd_path(fd))
+        finally:
+            os.close(fd)
+
+    def setxattr(self, name: str, value: bytes, flags: int) -> None:
+        with host_errors():
+            self._upper_inode().setxattr(name, value, flags)
+
+    def removexattr(self, name: str) -> None:
+        with host_errors():
+            self._upper_inode().removexattr(name)
 
     # --- directory operations (overlayfs/dir.c) -----------------------------------------
     def create(self, task, name, mode):

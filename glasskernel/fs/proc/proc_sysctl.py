@@ -6,7 +6,8 @@ the kernel uses them (pid_max in the initial pid namespace, threads-max in the t
 the pipe limits in fs/pipe.py, the vm ones in mm/mmap.py), so a write changes what the
 kernel does, not a copy. Writes follow sysctl_writes_strict=1: a write must start at offset
 0 (later writes are ignored), and a number out of range is EINVAL, as proc_dointvec_minmax
-says. The fs and vm entries are read-only here for now (a write is EINVAL).
+says. The fs and vm entries are read-only here for now (a write is EINVAL), but for the lease
+ones (fs/locks_lease.py).
 """
 from __future__ import annotations
 
@@ -73,6 +74,21 @@ def _pipe(name):
     return show
 
 
+def _lease(name):
+    def show(kernel):
+        from glasskernel.fs.locks_lease import lease_sysctl
+        return str(getattr(lease_sysctl, name))
+    return show
+
+
+def _set_lease(name):
+    def store(kernel, text: str) -> None:
+        """proc_dointvec: any int."""
+        from glasskernel.fs.locks_lease import lease_sysctl
+        setattr(lease_sysctl, name, parse_int(text, -INT_MAX - 1, INT_MAX))
+    return store
+
+
 def _vm(name):
     def show(kernel):
         from glasskernel.mm.mmap import vm_sysctl
@@ -87,6 +103,9 @@ def _nr_open(kernel):
 
 SYSCTL_TABLES: dict[str, list[CtlTable]] = {
     "fs": [
+        CtlTable("lease-break-time", 0o644, _lease("lease_break_time"),
+                 _set_lease("lease_break_time")),
+        CtlTable("leases-enable", 0o644, _lease("leases_enable"), _set_lease("leases_enable")),
         CtlTable("nr_open", 0o644, _nr_open),
         CtlTable("pipe-max-size", 0o644, _pipe("pipe_max_size")),
         CtlTable("pipe-user-pages-hard", 0o644, _pipe("pipe_user_pages_hard")),

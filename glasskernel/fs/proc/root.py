@@ -5,6 +5,7 @@ Lists one directory per thread-group leader the reader can see in its pid namesp
 ``self``, ``thread-self``, the system-wide files of sysinfo.py and ``sys`` (proc_sysctl.py).
 Any visible thread id can be looked up, listed or not.
 """
+from glasskernel.fs.locks_fcntl import proc_locks
 from glasskernel.fs.libfs import SimpleDir, SimpleFile, SimpleLink
 from glasskernel.fs.proc import sysinfo
 from glasskernel.fs.proc.base import pid_dir
@@ -20,6 +21,7 @@ _GLOBAL_FILES = {
     "stat": sysinfo.proc_stat,
     "version": sysinfo.proc_version,
     "cpuinfo": sysinfo.proc_cpuinfo,
+    "locks": lambda viewer: proc_locks(viewer),
 }
 
 

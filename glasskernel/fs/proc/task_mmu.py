@@ -7,6 +7,7 @@ as anonymous); a page of a shared anonymous VMA counts as shmem.
 """
 import os
 
+from glasskernel.mm.mlock import locked_bytes
 from glasskernel.mm.vm_flags import VmFlags
 
 PAGE_SHIFT = 12
@@ -115,7 +116,7 @@ def task_mem(mm) -> list:
     return [
         line("VmPeak", hiwater_vm * kb),
         line("VmSize", total * kb),
-        line("VmLck", 0),
+        line("VmLck", locked_bytes(mm) >> 10),
         line("VmPin", 0),
         line("VmHWM", hiwater_rss * kb),
         line("VmRSS", rss * kb),

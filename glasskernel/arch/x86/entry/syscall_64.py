@@ -10,8 +10,8 @@ from glasskernel.arch.x86.kernel import signal as arch_signal
 from glasskernel.fs import exec as fs_exec
 from glasskernel.fs import pipe, statfs
 from glasskernel.fs import eventpoll, select as fs_select
-from glasskernel.fs import (d_path, fcntl, file, ioctl, namei_dir, open, read_write, readdir, stat,
-                            sync, utimes)
+from glasskernel.fs import (d_path, fcntl, file, ioctl, locks, namei_dir, open, read_write, readdir,
+                            stat, sync, utimes, xattr)
 from glasskernel.kernel import exit as kexit
 from glasskernel.drivers.char import random
 from glasskernel.kernel import (fork, pidfd, rseq, signal_syscalls, sys, sys_pgrp, time,
@@ -19,7 +19,7 @@ from glasskernel.kernel import (fork, pidfd, rseq, signal_syscalls, sys, sys_pgr
 from glasskernel.kernel.sched import syscalls as sched_syscalls
 from glasskernel.kernel.futex import core as futex_core
 from glasskernel.kernel.futex import syscalls as futex
-from glasskernel.mm import madvise, memfd, mmap, mprotect, mremap, msync
+from glasskernel.mm import fadvise, madvise, memfd, mlock, mmap, mprotect, mremap, msync
 from glasskernel.net import socket, socket_msg
 from glasskernel.uapi.unistd_64 import NR, SYSCALL_NAMES
 
@@ -39,6 +39,7 @@ _ROWS = [
     (NR.pwritev, read_write.sys_pwritev, "supported", ""),
     (NR.lseek, read_write.sys_lseek, "supported", ""),
     (NR.sendfile, read_write.sys_sendfile64, "supported", ""),
+    (NR.copy_file_range, read_write.sys_copy_file_range, "supported", ""),
     (NR.pipe, pipe.sys_pipe, "supported", ""),
     (NR.pipe2, pipe.sys_pipe2, P, "O_DIRECT (packet mode) is EINVAL"),
     # files: waiting on many descriptors (fs/select.c, fs/eventpoll.c); they leave the
@@ -59,6 +60,7 @@ _ROWS = [
     (NR.openat2, open.sys_openat2, "supported", ""),
     (NR.creat, open.sys_creat, "supported", ""),
     (NR.close, open.sys_close, "supported", ""),
+    (NR.close_range, file.sys_close_range, "supported", ""),
     (NR.access, open.sys_access, "supported", ""),
     (NR.faccessat, open.sys_faccessat, "supported", ""),
     (NR.faccessat2, open.sys_faccessat2, "supported", ""),
@@ -84,6 +86,19 @@ _ROWS = [
     (NR.statx, stat.sys_statx, "supported", ""),
     (NR.readlink, stat.sys_readlink, "supported", ""),
     (NR.readlinkat, stat.sys_readlinkat, "supported", ""),
+    # extended attributes (fs/xattr.c)
+    (NR.getxattr, xattr.sys_getxattr, "supported", ""),
+    (NR.lgetxattr, xattr.sys_lgetxattr, "supported", ""),
+    (NR.fgetxattr, xattr.sys_fgetxattr, "supported", ""),
+    (NR.listxattr, xattr.sys_listxattr, "supported", ""),
+    (NR.llistxattr, xattr.sys_llistxattr, "supported", ""),
+    (NR.flistxattr, xattr.sys_flistxattr, "supported", ""),
+    (NR.setxattr, xattr.sys_setxattr, "supported", ""),
+    (NR.lsetxattr, xattr.sys_lsetxattr, "supported", ""),
+    (NR.fsetxattr, xattr.sys_fsetxattr, "supported", ""),
+    (NR.removexattr, xattr.sys_removexattr, "supported", ""),
+    (NR.lremovexattr, xattr.sys_lremovexattr, "supported", ""),
+    (NR.fremovexattr, xattr.sys_fremovexattr, "supported", ""),
     (NR.utimensat, utimes.sys_utimensat, P, "no ownership checks"),
     (NR.utimes, utimes.sys_utimes, "supported", ""),
     (NR.fsync, sync.sys_fsync, "supported", ""),
@@ -110,7 +125,9 @@ _ROWS = [
     (NR.dup, file.sys_dup, "supported", ""),
     (NR.dup2, file.sys_dup2, "supported", ""),
     (NR.dup3, file.sys_dup3, "supported", ""),
-    (NR.fcntl, fcntl.sys_fcntl, P, "record locks and F_SETOWN accepted without effect"),
+    (NR.fcntl, fcntl.sys_fcntl, P, "O_ASYNC SIGIO only from pipes; no F_NOTIFY, F_*_RW_HINT"),
+    # files: locks (fs/locks.c)
+    (NR.flock, locks.sys_flock, "supported", ""),
     (NR.ioctl, ioctl.sys_ioctl, P, "terminal ioctls pass through to the host tty"),
     # sockets (net/socket.c, net/unix/af_unix.c): AF_UNIX is the one family
     (NR.socket, socket.sys_socket, P, "AF_UNIX only; other families EAFNOSUPPORT"),
@@ -140,6 +157,13 @@ _ROWS = [
     (NR.mprotect, mprotect.sys_mprotect, "supported", ""),
     (NR.mremap, mremap.sys_mremap, P, "MREMAP_DONTUNMAP is refused"),
     (NR.madvise, madvise.sys_madvise, P, "only MADV_DONTNEED/MADV_FREE act"),
+    # memory locking (mm/mlock.c)
+    (NR.mlock, mlock.sys_mlock, "supported", ""),
+    (NR.mlock2, mlock.sys_mlock2, "supported", ""),
+    (NR.munlock, mlock.sys_munlock, "supported", ""),
+    (NR.mlockall, mlock.sys_mlockall, "supported", ""),
+    (NR.munlockall, mlock.sys_munlockall, "supported", ""),
+    (NR.fadvise64, fadvise.sys_fadvise64, "supported", "advice checked, nothing to do"),
     # process (kernel/, arch/x86/kernel/)
     (NR.arch_prctl, process_64.sys_arch_prctl, "supported", ""),
     (NR.set_tid_address, fork.sys_set_tid_address, "supported", ""),

@@ -134,6 +134,12 @@ def restore_altstack(task, uss: int, sp: int) -> None:
 
 # ----- the frame ----------------------------------------------------------------------------
 
+def get_sigframe_size() -> int:
+    """The most stack one signal frame can take (AT_MINSIGSTKSZ): the rt_sigframe, the
+    FXSAVE area and the worst-case padding of both alignments (init_sigframe_size)."""
+    return (FRAME_SIZE + 15 + FPSTATE_SIZE + 63 + 15) & ~15
+
+
 def get_sigframe(task, regs: dict, action) -> tuple:
     """(frame, fpstate) addresses: below the red zone, or at the top of the alternate stack
     for SA_ONSTACK when not already on it. EFAULT if the frame would leave that stack."""
