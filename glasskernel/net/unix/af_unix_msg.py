@@ -448,9 +448,8 @@ def unix_poll(file, sock, pt) -> int:
         mask |= POLLRDHUP | POLLIN | POLLRDNORM
     if sk.receive_queue:
         mask |= POLLIN | POLLRDNORM
-    if sk.type in (SOCK_STREAM, SOCK_SEQPACKET) and sk.state == TCP_CLOSE and \
-            (sk.type == SOCK_SEQPACKET or sk.type == SOCK_STREAM):
-        mask |= POLLHUP
+    if sk.type in (SOCK_STREAM, SOCK_SEQPACKET) and sk.state == TCP_CLOSE:
+        mask |= POLLHUP                          # connection-based and not connected
     writable = sk.writable()
     if writable and sk.type != SOCK_STREAM:
         other = sk.peer
