@@ -17,6 +17,8 @@ class VmFlags:
     VM_MAYEXEC = 0x40
     VM_MAYSHARE = 0x80
     VM_GROWSDOWN = 0x100
+    VM_LOCKED = 0x2000          # mlock: the pages stay in memory (counted as VmLck)
+    VM_LOCKONFAULT = 0x80000    # ... once they are faulted in (MLOCK_ONFAULT)
 
 
 VM_ACCESS_FLAGS = VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_EXEC
