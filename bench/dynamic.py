@@ -2,6 +2,7 @@
 """The host's dynamically linked programs, start to exit: native, qemu-user, glasskernel.
 
     python3 bench/dynamic.py [--quick] [--reps N] [--only NAME...] [--write-doc]
+    python3 bench/dynamic.py --instructions [--only NAME...]
 
 Each workload is one whole command (no N/n0 subtraction: start-up is what is measured),
 timed natively, under ``qemu-x86_64`` and under ``python -m glasskernel run``. Every
@@ -14,6 +15,11 @@ other programs (gcc's cc1 and as, the dash script's commands) the qemu-user comm
 each of them under qemu-x86_64 too (gcc's ``-wrapper``; a ``$Q`` prefix in front of each command of the script),
 as glasskernel runs every one of them. The native wrapper a wrapped exec passes through
 (a /bin/sh ``exec``) is counted against qemu-user.
+
+``--instructions`` runs each workload once under glasskernel inside cachegrind and prints
+the host instructions of the whole process (PYTHONHASHSEED=0), next to those of
+``python -c pass``, the interpreter's own floor: a count that does not move with the
+machine's load, to compare two versions of glasskernel's start-up (needs valgrind).
 
 ``--write-doc`` replaces the dynamic-programs section of docs/benchmarks.md (between its
 markers; run.py keeps that section when it rewrites the page). ``--quick`` runs one
@@ -177,6 +183,34 @@ def report(results: list, rnames: list, reps: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def instructions(cmd: list, cwd: str) -> int:
+    """Host instructions of one run of cmd, counted by cachegrind."""
+    import instructions as ir                 # bench/instructions.py
+    out = os.path.join(cwd, "cachegrind.out")
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=no", "--smc-check=all-non-file",
+                    "--cachegrind-out-file=" + out, *cmd], cwd=cwd, env=env,
+                   stdin=subprocess.DEVNULL, capture_output=True, timeout=3600)
+    if not os.path.exists(out):
+        raise RuntimeError("cachegrind gave no counts for %s" % cmd[0])
+    total = ir.counts(out)[0]
+    os.unlink(out)
+    return total
+
+
+def report_instructions(ws: list, tmp: str) -> str:
+    """The table of --instructions."""
+    floor = instructions([sys.executable, "-c", "pass"], tmp)
+    lines = ["| workload | host instructions under glasskernel | python -c pass |",
+             "|---|---|---|"]
+    for w in ws:
+        n = instructions([sys.executable, "-m", "glasskernel", "run", *w.argv("glasskernel", tmp)],
+                         tmp)
+        lines.append("| %s | %.1f M | %.1f M |" % (w.name, n / 1e6, floor / 1e6))
+        print(lines[-1], file=sys.stderr)
+    return "\n".join(lines) + "\n"
+
+
 def write_doc(section: str) -> None:
     """Replace (or append) the marked section of docs/benchmarks.md."""
     text = DOC.read_text() if DOC.exists() else "# glasskernel benchmarks\n"
@@ -190,6 +224,12 @@ def write_doc(section: str) -> None:
 
 
 def _setup(tmp: str) -> None:
+    """hello.c, qemu's exec wrapper, and glasskernel's bytecode written: an installed
+    package has its .pyc files, and with $PYTHONDONTWRITEBYTECODE set (as on some CI
+    machines) every run would compile all of its modules again."""
+    subprocess.run([sys.executable, "-m", "glasskernel", "run", "/usr/bin/true"], cwd=tmp,
+                   env={k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+                   stdin=subprocess.DEVNULL, capture_output=True, timeout=bench.TIMEOUT)
     Path(tmp, "hello.c").write_text(HELLO_C)
     if QEMU:
         wrapper = Path(tmp, "qemu-wrap")
@@ -202,6 +242,8 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="1 repetition, no doc")
     ap.add_argument("--reps", type=int, default=None, help="repetitions (default 5; quick 1)")
     ap.add_argument("--only", nargs="+", metavar="NAME", help="run only these workloads")
+    ap.add_argument("--instructions", action="store_true",
+                    help="host instructions of glasskernel's runs (cachegrind), no timing")
     ap.add_argument("--write-doc", action="store_true",
                     help="write the section of docs/benchmarks.md")
     args = ap.parse_args()
@@ -215,6 +257,13 @@ def main() -> int:
     if missing:
         print("skipping (programs not installed): %s" % ", ".join(missing), file=sys.stderr)
     ws = [w for w in ws if w.name not in missing]
+    if args.instructions:
+        if shutil.which("valgrind") is None:
+            ap.error("--instructions needs valgrind")
+        with tempfile.TemporaryDirectory(prefix="gk-dynbench-") as tmp:
+            _setup(tmp)
+            print(report_instructions(ws, tmp))
+        return 0
     rs = runners()
     rnames = [r for r, _ in rs]
     results = []
