@@ -11,7 +11,6 @@ import struct
 from glasskernel.arch.x86.mm.pgtable import PTE_PFN_MASK
 from glasskernel.fs.file_table import File
 from glasskernel.fs.libfs import SimpleFile
-from glasskernel.mm.mlock import locked_bytes
 from glasskernel.mm.mm_types import TASK_SIZE
 from glasskernel.mm.vm_flags import VmFlags
 from glasskernel.uapi.errno import Errno, KernelError
@@ -122,7 +121,7 @@ def task_mem(mm) -> list:
     return [
         line("VmPeak", hiwater_vm * kb),
         line("VmSize", total * kb),
-        line("VmLck", locked_bytes(mm) >> 10),
+        line("VmLck", sum(v.end - v.start for v in vmas_of(mm) if v.flags & VmFlags.VM_LOCKED) >> 10),
         line("VmPin", 0),
         line("VmHWM", hiwater_rss * kb),
         line("VmRSS", rss * kb),
@@ -253,11 +252,15 @@ class PagemapFile(File):
             return b""
         first = pos // PM_ENTRY_BYTES
         last = min(first + count // PM_ENTRY_BYTES, TASK_SIZE >> PAGE_SHIFT)
-        out = []
-        for index in range(first, last):
-            va = index << PAGE_SHIFT
-            out.append(pagemap_entry(mm, mm.vma_containing(va), va, self._show_pfn))
-        return struct.pack(f"<{len(out)}Q", *out)
+        if last <= first:
+            return b""
+        out = bytearray((last - first) * PM_ENTRY_BYTES)      # unmapped pages: all zero
+        for vma in mm.overlapping(first << PAGE_SHIFT, last << PAGE_SHIFT):
+            lo, hi = max(first, vma.start >> PAGE_SHIFT), min(last, vma.end >> PAGE_SHIFT)
+            entries = [pagemap_entry(mm, vma, i << PAGE_SHIFT, self._show_pfn)
+                       for i in range(lo, hi)]
+            struct.pack_into(f"<{len(entries)}Q", out, (lo - first) * PM_ENTRY_BYTES, *entries)
+        return bytes(out)
 
 
 class PagemapDentry(SimpleFile):
