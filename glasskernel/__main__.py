@@ -1,9 +1,6 @@
 """`python -m glasskernel` is the `glasskernel` command."""
-import gc
 import sys
 
-gc.disable()        # until the kernel has booted (cli.boot_kernel turns it back on)
-
-from glasskernel.cli import main  # noqa: E402
+from glasskernel.cli import main
 
 sys.exit(main())

@@ -283,7 +283,7 @@ def boot_kernel(opts: RunOptions, strace_out):
     Start-up makes ~100k objects (modules, classes, the kernel's tables) that live as long
     as the run: collections while they are made free nothing, and each later full
     collection, the one at exit included, would walk them all again. When the process is
-    this one run, they are frozen after boot (gc.freeze: ~6% of the host instructions of
+    this one run, they are frozen after boot (gc.freeze: ~3% of the host instructions of
     `glasskernel run /usr/bin/true`); a caller running several kernels in one process
     keeps the ordinary collector."""
     enabled = gc.isenabled()
@@ -296,7 +296,7 @@ def boot_kernel(opts: RunOptions, strace_out):
     finally:
         if _whole_process:
             gc.freeze()
-        if enabled or _whole_process:    # (__main__ turned it off before its imports)
+        if enabled:
             gc.enable()
     return kernel
 
