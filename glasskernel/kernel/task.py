@@ -133,6 +133,7 @@ class Task:
     start_time_ns: int = 0              # kernel: monotonic time at fork
     utime_ns: int = 0                   # scheduler: time spent in user mode
     stime_ns: int = 0                   # scheduler: time spent in the kernel
+    vdso_reads: int = 0                 # clock reads done in user mode (rdtsc: the vDSO), traced
     nvcsw: int = 0                      # voluntary context switches
     nivcsw: int = 0                     # involuntary context switches (preemption)
     vfork_done: object = None           # a Completion the vfork parent sleeps on

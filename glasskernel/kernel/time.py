@@ -5,6 +5,8 @@ kernel/sys.c). Interval timers and alarm are in time_itimer.py.
 Time comes from ``task.kernel.clock`` when the kernel has one (``realtime_ns()`` and
 ``monotonic_ns()``; the deterministic virtual clock), otherwise from the host. CPU-time
 clocks use ``clock.cputime_ns(task)`` when available, else the host thread's CPU time.
+Every other clock is CLOCK_MONOTONIC plus the timekeeper's offset (time_vsyscall.py),
+exactly what the vDSO computes in user mode, so the two paths agree.
 """
 import struct
 import time as _host_time
@@ -24,7 +26,10 @@ def _clock(task):
 
 
 def realtime_ns(task) -> int:
-    """ktime_get_real(): nanoseconds since the epoch."""
+    """ktime_get_real(): nanoseconds since the epoch (monotonic + offs_real)."""
+    tk = getattr(task.kernel, "timekeeper", None)
+    if tk is not None:
+        return task.kernel.clock_ns() + tk.offs_real
     clock = _clock(task)
     return clock.realtime_ns() if clock is not None else _host_time.time_ns()
 
@@ -33,6 +38,26 @@ def monotonic_ns(task) -> int:
     """ktime_get(): nanoseconds since an arbitrary start, never going back."""
     clock = _clock(task)
     return clock.monotonic_ns() if clock is not None else _host_time.monotonic_ns()
+
+
+def _coarse(task, read) -> int:
+    """A coarse clock: read(task) taken back to the last tick boundary (time_vsyscall.py)."""
+    tk = getattr(task.kernel, "timekeeper", None)
+    if tk is None:
+        return read(task)
+    mono = task.kernel.clock_ns()
+    offset = tk.offs_real if read is realtime_ns else 0
+    return mono + offset - tk.coarse_back(mono)
+
+
+def realtime_coarse_ns(task) -> int:
+    """ktime_get_coarse_real: the wall clock at the last tick."""
+    return _coarse(task, realtime_ns)
+
+
+def monotonic_coarse_ns(task) -> int:
+    """ktime_get_coarse: the monotonic clock at the last tick."""
+    return _coarse(task, monotonic_ns)
 
 
 def cputime_ns(task) -> int:
@@ -50,16 +75,67 @@ _CLOCKS = {
     ClockId.CLOCK_PROCESS_CPUTIME_ID: (cputime_ns, HRTIMER_RES_NS),
     ClockId.CLOCK_THREAD_CPUTIME_ID: (cputime_ns, HRTIMER_RES_NS),
     ClockId.CLOCK_MONOTONIC_RAW: (monotonic_ns, HRTIMER_RES_NS),
-    ClockId.CLOCK_REALTIME_COARSE: (realtime_ns, TICK_NSEC),
-    ClockId.CLOCK_MONOTONIC_COARSE: (monotonic_ns, TICK_NSEC),
+    ClockId.CLOCK_REALTIME_COARSE: (realtime_coarse_ns, TICK_NSEC),
+    ClockId.CLOCK_MONOTONIC_COARSE: (monotonic_coarse_ns, TICK_NSEC),
     ClockId.CLOCK_BOOTTIME: (monotonic_ns, HRTIMER_RES_NS),   # we never suspend
     ClockId.CLOCK_TAI: (realtime_ns, HRTIMER_RES_NS),         # TAI offset 0 until NTP sets it
 }
 
 
-def clockid_to_kclock(which: int):
-    """The clock for an id; EINVAL for unknown ids and the per-pid CPU clocks (negative ids)."""
+# CPU-time clocks of another thread or process (kernel/time/posix-cpu-timers.c): a
+# negative id holds ~pid << 3, a per-thread bit and which time (CPUCLOCK_*).
+CPUCLOCK_PROF, CPUCLOCK_VIRT, CPUCLOCK_SCHED, CPUCLOCK_MAX = 0, 1, 2, 3
+CPUCLOCK_PERTHREAD_MASK = 4
+HZ_RES_NS = (NSEC_PER_SEC + 250 - 1) // 250     # the tick (HZ=250): PROF and VIRT clocks
+
+
+def cpu_clock_task(task, which: int):
+    """lookup_task: the thread (or process leader) a CPU-clock id names; EINVAL if none,
+    for a thread outside the caller's process, for a non-leader as a process clock and
+    for the descriptor clocks (CLOCKFD)."""
+    if which & 3 == CPUCLOCK_MAX:
+        raise KernelError(Errno.EINVAL)
+    pid = ~(which >> 3)
+    thread = which & CPUCLOCK_PERTHREAD_MASK
+    if pid == 0:
+        return task
+    from glasskernel.kernel.pid import find_task_by_vpid
+    target = find_task_by_vpid(task, pid)
+    if target is None or target.exit_state == "dead":
+        raise KernelError(Errno.EINVAL)
+    if thread and target.tgid != task.tgid:
+        raise KernelError(Errno.EINVAL)
+    if not thread and target.pid != target.tgid:
+        raise KernelError(Errno.EINVAL)
+    return target
+
+
+def _cpu_clock(which: int):
+    """(read, res) of a negative CPU-clock id, as a _CLOCKS entry."""
+    kind, thread = which & 3, which & CPUCLOCK_PERTHREAD_MASK
+
+    def read(task) -> int:
+        target = cpu_clock_task(task, which)
+        if target is task or (not thread and target.tgid == task.tgid):
+            return cputime_ns(task)            # the caller's own: CLOCK_*_CPUTIME_ID's value
+        if thread:
+            user, system = target.utime_ns, target.stime_ns
+        else:
+            user, system = thread_group_cputime(target)
+        return user if kind == CPUCLOCK_VIRT else user + system
+
+    return read, HRTIMER_RES_NS if kind == CPUCLOCK_SCHED else HZ_RES_NS
+
+
+def clockid_to_kclock(which: int, task=None):
+    """The clock for an id; EINVAL for unknown ids. A negative id is a CPU-time clock of
+    a thread or process, checked against task (the caller) when given."""
     which &= 0xFFFFFFFF
+    if which & 0x8000_0000:
+        which -= 1 << 32
+        if task is not None:
+            cpu_clock_task(task, which)         # validate_clock_permissions
+        return _cpu_clock(which)
     if which not in _CLOCKS:
         raise KernelError(Errno.EINVAL)
     return _CLOCKS[ClockId(which)]
@@ -71,14 +147,14 @@ def put_timespec64(task, addr: int, ns: int) -> None:
 
 def sys_clock_gettime(task, which_clock, tp) -> int:
     """clock_gettime(2)."""
-    read, _res = clockid_to_kclock(which_clock)
+    read, _res = clockid_to_kclock(which_clock, task)
     put_timespec64(task, tp, read(task))
     return 0
 
 
 def sys_clock_getres(task, which_clock, tp) -> int:
     """clock_getres(2): the resolution; tp may be NULL to just validate the clock."""
-    _read, res = clockid_to_kclock(which_clock)
+    _read, res = clockid_to_kclock(which_clock, task)
     if tp:
         put_timespec64(task, tp, res)
     return 0
@@ -96,8 +172,9 @@ def sys_gettimeofday(task, tv, tz) -> int:
 
 
 def sys_time(task, tloc) -> int:
-    """time(2): seconds since the epoch, also stored at tloc unless it is NULL."""
-    secs = realtime_ns(task) // NSEC_PER_SEC
+    """time(2): seconds since the epoch at the last tick (ktime_get_real_seconds, as the
+    vDSO's time), also stored at tloc unless it is NULL."""
+    secs = realtime_coarse_ns(task) // NSEC_PER_SEC
     if tloc:
         copy_to_user(task, tloc, struct.pack("<q", secs))
     return secs
@@ -145,12 +222,19 @@ def sys_nanosleep(task, rqtp, rmtp) -> int:
     return do_nanosleep(task, task.kernel.clock_ns() + ns, rmtp)
 
 
+# Clocks whose k_clock has no nsleep (posix-timers.c): clock_nanosleep is EOPNOTSUPP.
+_NO_NSLEEP = {ClockId.CLOCK_THREAD_CPUTIME_ID, ClockId.CLOCK_MONOTONIC_RAW,
+              ClockId.CLOCK_REALTIME_COARSE, ClockId.CLOCK_MONOTONIC_COARSE}
+
+
 def sys_clock_nanosleep(task, which_clock, flags, rqtp, rmtp) -> int:
     """clock_nanosleep(2): relative or TIMER_ABSTIME sleeps on the realtime/monotonic clocks.
     An absolute sleep is simply run again after a signal (ERESTARTNOHAND), without rmtp."""
     which = which_clock & 0xFFFFFFFF
-    if which in (ClockId.CLOCK_THREAD_CPUTIME_ID,):
-        raise KernelError(Errno.EINVAL)
+    if which in _NO_NSLEEP:
+        raise KernelError(Errno.EOPNOTSUPP)     # the k_clock has no nsleep
+    if which & 0x8000_0000:
+        raise KernelError(Errno.EINVAL)     # no sleeping on another task's CPU clock here
     read, _res = clockid_to_kclock(which)
     ns = get_timespec64(task, rqtp)
     if not flags & TIMER_ABSTIME:

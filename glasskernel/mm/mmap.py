@@ -9,7 +9,8 @@ Growth is refused with ENOMEM where Linux refuses it: past RLIMIT_AS or RLIMIT_D
 overcommit, for one private writable mapping larger than the guest's RAM
 (``__vm_enough_memory``; there is no swap).
 """
-from glasskernel.mm.memory import VmFault, zap_page_range
+from glasskernel.mm.memory import (BUS_ADRERR, SIGBUS, VmFault, do_cow_fault, vma_pte_flags,
+                                   zap_page_range)
 from glasskernel.mm.mlock import mlock_future_check, populate
 from glasskernel.mm.mm_types import MMAP_MIN_ADDR, TASK_SIZE, VmArea, page_align
 from glasskernel.mm.page_alloc import PAGE_SHIFT, PAGE_SIZE
@@ -346,3 +347,46 @@ def sys_brk(task, brk) -> int:
     do_brk_flags(mm, old_end, new_end)
     mm.brk = brk
     return mm.brk
+
+
+# ----- special mappings (mm/mmap.c: _install_special_mapping) ------------------------------
+
+class SpecialMapping:
+    """vm_special_mapping: a named area whose pages are the kernel's own frames ([vdso],
+    [vvar]). It stands where a VMA's file would: forks share it, and the fault path asks
+    it for the frame of each page (``fault``). None in ``frames`` is a hole (SIGBUS)."""
+
+    __slots__ = ("name", "frames", "mremap")
+
+    def __init__(self, name: str, frames: list, mremap=None):
+        self.name = name                # what /proc/PID/maps shows
+        self.frames = frames            # physical frames, one per page; the kernel holds a ref
+        self.mremap = mremap            # fn(mm, new_start) after the area moved, or None
+
+    def get(self):
+        return self
+
+    def put(self) -> None:
+        """Nothing to release: the frames belong to the kernel."""
+
+    def fault(self, mm, vma, page_va: int, write: bool) -> None:
+        """special_mapping_fault: map the frame read-only; a write (after mprotect, as a
+        debugger's breakpoint does) gets a private copy."""
+        index = vma.file_offset(page_va) // PAGE_SIZE
+        frame = self.frames[index] if index < len(self.frames) else None
+        if frame is None:
+            raise VmFault(BUS_ADRERR, page_va, SIGBUS)
+        mm.phys.get_page(frame)
+        if write:
+            do_cow_fault(mm, vma, page_va, frame)
+            return
+        mm.pgtable.set_pte(page_va, frame | vma_pte_flags(vma, False))
+        if vma.flags & VmFlags.VM_EXEC:
+            mm.invalidate_code(page_va)
+
+
+def install_special_mapping(mm, addr: int, length: int, vm_flags: int, sm: SpecialMapping):
+    """_install_special_mapping: a VMA backed by sm at addr (which must be free)."""
+    vma = VmArea(addr, addr + length, vm_flags | VmFlags.VM_DONTEXPAND, sm, 0, sm.name)
+    mm.insert_vma(vma)
+    return vma

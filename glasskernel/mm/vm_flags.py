@@ -17,8 +17,12 @@ class VmFlags:
     VM_MAYEXEC = 0x40
     VM_MAYSHARE = 0x80
     VM_GROWSDOWN = 0x100
+    VM_PFNMAP = 0x400           # raw frames, no struct page (the [vvar] data)
     VM_LOCKED = 0x2000          # mlock: the pages stay in memory (counted as VmLck)
+    VM_IO = 0x4000
+    VM_DONTEXPAND = 0x40000     # mremap may not grow it: a special mapping ([vdso], [vvar])
     VM_LOCKONFAULT = 0x80000    # ... once they are faulted in (MLOCK_ONFAULT)
+    VM_DONTDUMP = 0x4000000
 
 
 VM_ACCESS_FLAGS = VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_EXEC

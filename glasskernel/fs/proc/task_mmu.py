@@ -191,7 +191,9 @@ def show_map_vma(mm, vma) -> str:
             ("s" if flags & VmFlags.VM_SHARED else "p")
     major = minor = ino = pgoff = 0
     name = ""
-    if vma.file is not None:
+    if vma.flags & VmFlags.VM_DONTEXPAND:          # a special mapping names itself
+        name = vma.file.name
+    elif vma.file is not None:
         major, minor, ino = _file_ids(vma.file)
         pgoff = vma.pgoff
         name = _file_path(vma.file)
