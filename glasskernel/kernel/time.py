@@ -4,7 +4,8 @@ kernel/sys.c). Interval timers and alarm are in time_itimer.py.
 
 Time comes from ``task.kernel.clock`` when the kernel has one (``realtime_ns()`` and
 ``monotonic_ns()``; the deterministic virtual clock), otherwise from the host. CPU-time
-clocks use ``clock.cputime_ns(task)`` when available, else the host thread's CPU time.
+clocks (also those of another pid: a negative id) are the scheduler's accounting of the
+guest's threads (``task_sched_runtime``), the numbers times(2) and the CPU timers use.
 Every other clock is CLOCK_MONOTONIC plus the timekeeper's offset (time_vsyscall.py),
 exactly what the vDSO computes in user mode, so the two paths agree.
 """
@@ -60,12 +61,25 @@ def monotonic_coarse_ns(task) -> int:
     return _coarse(task, monotonic_ns)
 
 
+def task_sched_runtime(task) -> int:
+    """The thread's CPU time: what the scheduler charged it, plus, while it makes a
+    syscall inside the emulator's run, the part of that run not charged yet."""
+    kernel = task.kernel
+    ns = task.utime_ns + task.stime_ns
+    if kernel.in_fast_syscall and kernel.current is task:
+        ns += max(0, kernel.clock_ns() - getattr(task, "user_entered_ns", 0))
+    return ns
+
+
+def thread_cputime_ns(task) -> int:
+    """CLOCK_THREAD_CPUTIME_ID."""
+    return task_sched_runtime(task)
+
+
 def cputime_ns(task) -> int:
-    """CPU time used by the task (thread and process clocks alike, for now)."""
-    clock = _clock(task)
-    if clock is not None and hasattr(clock, "cputime_ns"):
-        return clock.cputime_ns(task)
-    return _host_time.thread_time_ns()
+    """CLOCK_PROCESS_CPUTIME_ID: every live thread of the process (the CPU time of
+    exited threads is not kept)."""
+    return sum(task_sched_runtime(t) for t in task.kernel.tasks.values() if t.signal is task.signal)
 
 
 # The posix_clocks[] table: clock id -> (read function, resolution).
@@ -73,7 +87,7 @@ _CLOCKS = {
     ClockId.CLOCK_REALTIME: (realtime_ns, HRTIMER_RES_NS),
     ClockId.CLOCK_MONOTONIC: (monotonic_ns, HRTIMER_RES_NS),
     ClockId.CLOCK_PROCESS_CPUTIME_ID: (cputime_ns, HRTIMER_RES_NS),
-    ClockId.CLOCK_THREAD_CPUTIME_ID: (cputime_ns, HRTIMER_RES_NS),
+    ClockId.CLOCK_THREAD_CPUTIME_ID: (thread_cputime_ns, HRTIMER_RES_NS),
     ClockId.CLOCK_MONOTONIC_RAW: (monotonic_ns, HRTIMER_RES_NS),
     ClockId.CLOCK_REALTIME_COARSE: (realtime_coarse_ns, TICK_NSEC),
     ClockId.CLOCK_MONOTONIC_COARSE: (monotonic_coarse_ns, TICK_NSEC),
@@ -110,19 +124,22 @@ def cpu_clock_task(task, which: int):
     return target
 
 
+def cpu_clock_value(target, thread: bool, kind: int) -> int:
+    """cpu_clock_sample(_group): the user time (VIRT) or all of it (PROF, SCHED) of the
+    thread, or of every live thread of its process."""
+    threads = [target] if thread else [t for t in target.kernel.tasks.values()
+                                       if t.signal is target.signal]
+    if kind == CPUCLOCK_VIRT:
+        return sum(t.utime_ns for t in threads)
+    return sum(task_sched_runtime(t) for t in threads)
+
+
 def _cpu_clock(which: int):
     """(read, res) of a negative CPU-clock id, as a _CLOCKS entry."""
     kind, thread = which & 3, which & CPUCLOCK_PERTHREAD_MASK
 
     def read(task) -> int:
-        target = cpu_clock_task(task, which)
-        if target is task or (not thread and target.tgid == task.tgid):
-            return cputime_ns(task)            # the caller's own: CLOCK_*_CPUTIME_ID's value
-        if thread:
-            user, system = target.utime_ns, target.stime_ns
-        else:
-            user, system = thread_group_cputime(target)
-        return user if kind == CPUCLOCK_VIRT else user + system
+        return cpu_clock_value(cpu_clock_task(task, which), bool(thread), kind)
 
     return read, HRTIMER_RES_NS if kind == CPUCLOCK_SCHED else HZ_RES_NS
 
@@ -224,7 +241,8 @@ def sys_nanosleep(task, rqtp, rmtp) -> int:
 
 # Clocks whose k_clock has no nsleep (posix-timers.c): clock_nanosleep is EOPNOTSUPP.
 _NO_NSLEEP = {ClockId.CLOCK_THREAD_CPUTIME_ID, ClockId.CLOCK_MONOTONIC_RAW,
-              ClockId.CLOCK_REALTIME_COARSE, ClockId.CLOCK_MONOTONIC_COARSE}
+              ClockId.CLOCK_REALTIME_COARSE, ClockId.CLOCK_MONOTONIC_COARSE,
+              ClockId.CLOCK_REALTIME_ALARM, ClockId.CLOCK_BOOTTIME_ALARM}   # (alarm: no RTC)
 
 
 def sys_clock_nanosleep(task, which_clock, flags, rqtp, rmtp) -> int:
@@ -272,3 +290,68 @@ def sys_times(task, tbuf) -> int:
                                            nsec_to_clock_t(sig.cutime_ns), nsec_to_clock_t(sig.cstime_ns)))
     jiffies = INITIAL_JIFFIES + (task.kernel.clock_ns() - task.kernel.boot_time_ns) // TICK_NSEC
     return jiffies * TICK_NSEC // (NSEC_PER_SEC // USER_HZ)
+# ----- clocks as the hrtimer base sees them (timerfd, POSIX timers) -------------------------
+
+_ITIMERSPEC = struct.Struct("<qqqq")     # it_interval {sec, nsec}, it_value {sec, nsec}
+
+
+def real_offset_ns(kernel) -> int:
+    """CLOCK_REALTIME minus CLOCK_MONOTONIC (the timekeeper's offs_real). The guest cannot
+    set the clock, so it only moves with the host's."""
+    tk = getattr(kernel, "timekeeper", None)
+    if tk is not None:
+        return tk.offs_real
+    clock = getattr(kernel, "clock", None)
+    if clock is not None:
+        from glasskernel.kernel.time_virtual import REALTIME_EPOCH_NS
+        return REALTIME_EPOCH_NS
+    return _host_time.time_ns() - _host_time.monotonic_ns()
+
+
+def clock_expiry_to_base(kernel, clockid: int, value: int, absolute: bool) -> int:
+    """A timer's expiry on the hrtimer base's clock (CLOCK_MONOTONIC): a relative value is
+    added to now; an absolute one on a realtime clock is moved by the realtime offset
+    (BOOTTIME and TAI run with MONOTONIC and REALTIME here: no suspend, TAI offset 0)."""
+    if not absolute:
+        return kernel.clock_ns() + value
+    if clockid in (ClockId.CLOCK_REALTIME, ClockId.CLOCK_REALTIME_ALARM, ClockId.CLOCK_TAI):
+        return value - real_offset_ns(kernel)
+    return value
+
+
+def hrtimer_arm_at(kernel, expires: int, callback):
+    """Start an hrtimer for a base-clock time. Armed inside the syscall hook, it ends the
+    emulator's run after the syscall (the next run is sliced, so the timer can fire in a
+    busy loop), as the slow syscalls that arm timers do."""
+    if kernel.in_fast_syscall:
+        kernel.sched.need_resched = True
+    return kernel.hrtimers.start_at(None, expires, callback)
+
+
+def timespec64_valid(sec: int, nsec: int) -> bool:
+    return sec >= 0 and 0 <= nsec < NSEC_PER_SEC
+
+
+def get_itimerspec64(task, addr: int) -> tuple:
+    """A user itimerspec as ((value sec, nsec), (interval sec, nsec)), unchecked."""
+    from glasskernel.mm.uaccess import copy_from_user
+    isec, insec, vsec, vnsec = _ITIMERSPEC.unpack(copy_from_user(task, addr, _ITIMERSPEC.size))
+    return (vsec, vnsec), (isec, insec)
+
+
+def itimerspec64_valid(spec: tuple) -> bool:
+    return all(timespec64_valid(sec, nsec) for sec, nsec in spec)
+
+
+def put_itimerspec64(task, addr: int, value_ns: int, interval_ns: int) -> None:
+    copy_to_user(task, addr, _ITIMERSPEC.pack(interval_ns // NSEC_PER_SEC, interval_ns % NSEC_PER_SEC,
+                                              value_ns // NSEC_PER_SEC, value_ns % NSEC_PER_SEC))
+
+
+KTIME_MAX = (1 << 63) - 1
+
+
+def timespec_ns(spec: tuple) -> int:
+    """timespec64_to_ktime: nanoseconds, saturating at KTIME_MAX."""
+    sec, nsec = spec
+    return min(sec * NSEC_PER_SEC + nsec, KTIME_MAX)

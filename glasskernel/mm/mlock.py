@@ -23,7 +23,9 @@ PAGE_SHIFT = 12
 
 
 def capable_ipc_lock(task) -> bool:
-    return task.cred.euid == 0
+    from glasskernel.kernel.capability import capable
+    from glasskernel.uapi.capability import CAP_IPC_LOCK
+    return capable(task, CAP_IPC_LOCK)
 
 
 def memlock_limit(task) -> int:

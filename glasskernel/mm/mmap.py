@@ -390,3 +390,42 @@ def install_special_mapping(mm, addr: int, length: int, vm_flags: int, sm: Speci
     vma = VmArea(addr, addr + length, vm_flags | VmFlags.VM_DONTEXPAND, sm, 0, sm.name)
     mm.insert_vma(vma)
     return vma
+
+
+def sys_remap_file_pages(task, start, size, prot, pgoff, flags) -> int:
+    """remap_file_pages(2), deprecated and emulated as Linux 6.1 does: a new MAP_SHARED
+    mapping of the same file at ``start``, at page ``pgoff``, with the old protection.
+    EINVAL for a prot, an empty or wrapping range, or a range that is not one shared
+    mapping of one file (contiguous VMAs of the same file and flags)."""
+    if prot:
+        raise KernelError(Errno.EINVAL)
+    start &= ~(PAGE_SIZE - 1)
+    size &= ~(PAGE_SIZE - 1)
+    if not size or start + size >= 1 << 64 or pgoff + (size >> PAGE_SHIFT) >= 1 << 64:
+        raise KernelError(Errno.EINVAL)
+    mm = task.mm
+    vma = mm.vma_containing(start)
+    if vma is None or not vma.flags & VmFlags.VM_SHARED or vma.file is None:
+        raise KernelError(Errno.EINVAL)
+    end = vma.end
+    for nxt in mm.overlapping(vma.end, start + size):
+        if nxt.start != end or nxt.file is not vma.file or nxt.flags != vma.flags:
+            raise KernelError(Errno.EINVAL)
+        end = nxt.end
+    if end < start + size:
+        raise KernelError(Errno.EINVAL)
+    prot = (PROT_READ if vma.flags & VmFlags.VM_READ else 0) | \
+        (PROT_WRITE if vma.flags & VmFlags.VM_WRITE else 0) | \
+        (PROT_EXEC if vma.flags & VmFlags.VM_EXEC else 0)
+    file = vma.file
+    # Keep the file alive while its old VMAs go (get_file); an attach of System V shm
+    # counts attaches with get/put instead, and must not hold one (its segment may go).
+    pin = not getattr(file, "get_is_attach", False) and hasattr(file, "get")
+    if pin:
+        file.get()
+    try:
+        do_mmap(mm, start, size, prot, MAP_SHARED | MAP_FIXED, file, pgoff << PAGE_SHIFT, task=task)
+    finally:
+        if pin:
+            file.put()
+    return 0

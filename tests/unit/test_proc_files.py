@@ -444,7 +444,7 @@ def test_no_exceptions_for_any_task_kind(world):
     world.kernel.tasks[4000] = bare
     for target in (world.init, sh, z, bare):
         for name in world.listdir(str(target.pid), sh):
-            if name in ("fd", "task", "ns", "exe", "cwd", "root"):
+            if name in ("fd", "fdinfo", "task", "ns", "exe", "cwd", "root"):
                 continue
             world.read(f"{target.pid}/{name}", sh)
     for name in ("uptime", "loadavg", "stat", "version", "meminfo", "cpuinfo"):

@@ -8,7 +8,7 @@ import dataclasses
 from glasskernel.fs.proc_namespace import proc_mounts
 from glasskernel.fs.libfs import SimpleFile, SimpleLink, StoreFile
 from glasskernel.fs.proc import array, task_mmu
-from glasskernel.fs.proc.fd import FdDir
+from glasskernel.fs.proc.fd import FdDir, FdInfoDir
 from glasskernel.fs.proc.namespaces import NsDir
 from glasskernel.fs.proc.internal import (PidEntryDir, all_tasks, get_proc_task, pid_vnr,
                                           task_alive, viewer_of)
@@ -57,6 +57,8 @@ class PidDir(PidEntryDir):
                           _fs_attr(name, lambda d: d.path))
         if name == "fd":
             return lambda parent: FdDir(sb, "fd", parent, pid)
+        if name == "fdinfo":
+            return lambda parent: FdInfoDir(sb, "fdinfo", parent, pid)
         if name == "pagemap":
             return lambda parent: task_mmu.PagemapDentry(sb, name, parent,
                                                          lambda t: get_proc_task(t, pid))
@@ -88,7 +90,7 @@ _PID_FILES = {
     "mounts": (lambda target: proc_mounts(target), 0o100444),
     "oom_score": (lambda target: f"{proc_oom_score(target)}\n".encode(), 0o100444),
 }
-_PID_ENTRY_NAMES = sorted([*_PID_FILES, "exe", "cwd", "root", "fd", "ns", "task",
+_PID_ENTRY_NAMES = sorted([*_PID_FILES, "exe", "cwd", "root", "fd", "fdinfo", "ns", "task",
                            "oom_score_adj", "pagemap"])
 
 
@@ -121,7 +123,9 @@ def oom_score_adj_write(writer, target, data: bytes) -> None:
     sig = target.signal
     if sig is None:
         raise KernelError(Errno.ESRCH)
-    if value < sig.oom_score_adj and writer.cred.euid != 0:
+    from glasskernel.kernel.capability import capable
+    from glasskernel.uapi.capability import CAP_SYS_RESOURCE
+    if value < sig.oom_score_adj and not capable(writer, CAP_SYS_RESOURCE):
         raise KernelError(Errno.EACCES)
     sig.oom_score_adj = value
 

@@ -244,7 +244,9 @@ class PagemapFile(File):
     def __init__(self, dentry, flags: int, task, target):
         super().__init__(dentry, flags)
         self._mm = target.mm
-        self._show_pfn = task.cred.euid == 0
+        from glasskernel.kernel.capability import capable
+        from glasskernel.uapi.capability import CAP_SYS_ADMIN
+        self._show_pfn = capable(task, CAP_SYS_ADMIN)     # decided at open, as Linux does
 
     def read_at(self, count: int, pos: int) -> bytes:
         if pos % PM_ENTRY_BYTES or count % PM_ENTRY_BYTES:
