@@ -138,3 +138,10 @@ def test_epoll_nesting_limits(build, toolchain):
     exe = build("epoll_nesting", toolchain)
     native, _ = differential([exe])
     assert b"chain link 6: -1" in native[0]
+
+
+def test_epoll_exclusive_wakes_one(build, toolchain):
+    """EPOLLEXCLUSIVE: one write wakes one of the exclusive waiters (LTP epoll_wait16)."""
+    exe = build("epoll_exclusive", toolchain)
+    native, _ = differential([exe])
+    assert native[0] == b"exclusive: 1 of 4 woken\nplain: 4 of 4 woken\n"

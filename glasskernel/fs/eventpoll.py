@@ -98,21 +98,28 @@ class EpItemPollTable(PollTable):
 def ep_ptable_queue_proc(file, wq, pt) -> None:
     """Hang the item's callback on one wait queue of the watched file."""
     epi = pt.epi
-    entry = WaitQueueEntry(ep_poll_callback, epi)
+    entry = WaitQueueEntry(ep_poll_callback, epi, exclusive=bool(epi.events & EPOLLEXCLUSIVE))
     wq.add_entry(entry)
     epi.pwqlist.append((wq, entry))
 
 
-def ep_poll_callback(entry, kernel, key: int) -> None:
-    """A watched queue was woken: the item joins the ready list, epoll_wait wakes."""
+def ep_poll_callback(entry, kernel, key: int) -> bool:
+    """A watched queue was woken: the item joins the ready list, epoll_wait wakes. For an
+    EPOLLEXCLUSIVE item, true when the event is one it waits for (it took the wake-up)."""
     epi = entry.private
     ep = epi.ep
     if not epi.events & ~EP_PRIVATE_BITS:
-        return                        # disabled by EPOLLONESHOT until EPOLL_CTL_MOD
+        return False                  # disabled by EPOLLONESHOT until EPOLL_CTL_MOD
     if key and not key & epi.events:
-        return
+        return False
     ep.rdllist.setdefault(epi)
     ep.wake_waiters()
+    if not epi.events & EPOLLEXCLUSIVE:
+        return False
+    inout = key & (EPOLLIN | EPOLLOUT)
+    if not inout:
+        return True
+    return inout in (EPOLLIN, EPOLLOUT) and bool(inout & epi.events)
 
 
 class EventPoll(File):

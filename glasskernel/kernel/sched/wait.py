@@ -24,15 +24,18 @@ class WaitQueueEntry:
 
     ``func(entry, kernel, key)`` runs at every wake-up of the queue; ``key`` is the poll
     mask the waker passed (0: unspecified, any event). poll/select (fs/select.py) and
-    epoll (fs/eventpoll.py) hang these on the queues of the files they watch.
+    epoll (fs/eventpoll.py) hang these on the queues of the files they watch. An
+    exclusive entry (WQ_FLAG_EXCLUSIVE, epoll's EPOLLEXCLUSIVE) whose func returns true
+    ends the wake-up: the entries behind it are not run.
     """
 
-    __slots__ = ("func", "private", "key")
+    __slots__ = ("func", "private", "key", "exclusive")
 
-    def __init__(self, func, private=None, key: int = 0):
+    def __init__(self, func, private=None, key: int = 0, exclusive: bool = False):
         self.func = func
         self.private = private
         self.key = key
+        self.exclusive = exclusive
 
 
 class WaitQueue:
@@ -57,7 +60,13 @@ class WaitQueue:
             self.waiters.remove(task)
 
     def add_entry(self, entry: WaitQueueEntry) -> None:
-        self.entries.append(entry)
+        """add_wait_queue (before the exclusive entries) or add_wait_queue_exclusive
+        (at the tail)."""
+        if entry.exclusive:
+            self.entries.append(entry)
+            return
+        first = next((i for i, e in enumerate(self.entries) if e.exclusive), len(self.entries))
+        self.entries.insert(first, entry)
 
     def remove_entry(self, entry: WaitQueueEntry) -> None:
         if entry in self.entries:
@@ -71,7 +80,8 @@ class WaitQueue:
                 kernel.sched.try_to_wake_up(task)
         if self.entries:
             for entry in list(self.entries):
-                entry.func(entry, kernel, key)
+                if entry.func(entry, kernel, key) and entry.exclusive:
+                    break                      # __wake_up_common: one exclusive waiter
 
     def __len__(self) -> int:
         return len(self.waiters) + len(self.entries)
