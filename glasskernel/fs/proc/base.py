@@ -5,7 +5,7 @@ exe, cwd and root are *magic links*: following them jumps to a dentry of the gue
 """
 import dataclasses
 
-from glasskernel.fs.proc_namespace import proc_mounts
+from glasskernel.fs.proc_namespace import proc_mountinfo, proc_mounts
 from glasskernel.fs.libfs import SimpleFile, SimpleLink, StoreFile
 from glasskernel.fs.proc import array, task_mmu
 from glasskernel.fs.proc.fd import FdDir
@@ -83,6 +83,7 @@ _PID_FILES = {
     "statm": (task_mmu.proc_pid_statm, 0o100444),
     "maps": (task_mmu.proc_pid_maps, 0o100444),
     "mounts": (lambda target: proc_mounts(target), 0o100444),
+    "mountinfo": (lambda target: proc_mountinfo(target), 0o100444),
     "oom_score": (lambda target: f"{proc_oom_score(target)}\n".encode(), 0o100444),
 }
 _PID_ENTRY_NAMES = sorted([*_PID_FILES, "exe", "cwd", "root", "fd", "ns", "task",

@@ -198,9 +198,18 @@ def show_map_vma(mm, vma) -> str:
     return head + "\n"
 
 
+def gate_vma_line() -> str:
+    """get_gate_vma: the vsyscall page (vsyscall=xonly: execute-only), which every
+    64-bit process has above its VMAs and maps shows last."""
+    from glasskernel.arch.x86.entry.vsyscall_64 import VSYSCALL_ADDR
+    head = (f"{VSYSCALL_ADDR:08x}-{VSYSCALL_ADDR + PAGE_SIZE:08x} --xp 00000000 00:00 0 ")
+    return head.ljust(25 + 8 * 6 - 1) + " [vsyscall]\n"
+
+
 def proc_pid_maps(task) -> bytes:
     mm = task.mm if not task.kthread else None
     if mm is None:
         return b""
-    return "".join(show_map_vma(mm, vma) for vma in vmas_of(mm)).encode(
-        "utf-8", "surrogateescape")
+    lines = [show_map_vma(mm, vma) for vma in vmas_of(mm)]
+    lines.append(gate_vma_line())
+    return "".join(lines).encode("utf-8", "surrogateescape")
