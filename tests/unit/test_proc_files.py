@@ -378,7 +378,9 @@ def test_statm(world):
 def test_maps_format(world):
     p = world.process("prog", world.init)
     lines = world.read(f"{p.pid}/maps", p).decode().splitlines()
-    assert len(lines) == len(p.mm.vmas)
+    assert len(lines) == len(p.mm.vmas) + 1             # and the gate VMA
+    assert lines[-1] == "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0" + " " * 18 + \
+        "[vsyscall]"
     assert lines[0] == "00400000-00401000 r--p 00000000 fe:00 4242" + " " * 31 + "/usr/bin/prog"
     assert lines[0].index("/usr") == 73
     assert lines[1].startswith("00401000-00405000 r-xp 00001000 fe:00 4242 ")

@@ -6,6 +6,7 @@ Only the devices this kernel implements are present: the mem devices, /dev/tty, 
 import os
 
 from glasskernel.drivers.char.mem import MEM_DEVICES, MEM_MAJOR, memory_open
+from glasskernel.drivers.tty.pty import ptmx_open
 from glasskernel.drivers.tty.tty_io import open_dev_tty
 from glasskernel.fs.devpts.inode import DevptsRoot
 from glasskernel.fs.libfs import DeviceNode, SimpleDir, SimpleLink
@@ -25,6 +26,7 @@ class DevRoot(SimpleDir):
         for minor, (name, _cls) in MEM_DEVICES.items():
             entries[name] = _device(sb, name, os.makedev(MEM_MAJOR, minor), memory_open(minor))
         entries["tty"] = _device(sb, "tty", os.makedev(TTYAUX_MAJOR, 0), open_dev_tty)
+        entries["ptmx"] = _device(sb, "ptmx", os.makedev(TTYAUX_MAJOR, 2), ptmx_open)
         for fd, name in enumerate(("stdin", "stdout", "stderr")):
             entries[name] = _link(sb, name, f"/proc/self/fd/{fd}")
         entries["fd"] = _link(sb, "fd", "/proc/self/fd")

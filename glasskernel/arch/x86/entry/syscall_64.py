@@ -19,7 +19,7 @@ from glasskernel.kernel import (fork, pidfd, rseq, signal_syscalls, sys, sys_pgr
 from glasskernel.kernel.sched import syscalls as sched_syscalls
 from glasskernel.kernel.futex import core as futex_core
 from glasskernel.kernel.futex import syscalls as futex
-from glasskernel.mm import fadvise, madvise, memfd, mmap, mprotect, mremap, msync
+from glasskernel.mm import fadvise, madvise, memfd, mempolicy, mmap, mprotect, mremap, msync
 from glasskernel.net import socket
 from glasskernel.uapi.unistd_64 import NR, SYSCALL_NAMES
 
@@ -151,6 +151,8 @@ _ROWS = [
     (NR.mremap, mremap.sys_mremap, P, "MREMAP_DONTUNMAP is refused"),
     (NR.madvise, madvise.sys_madvise, P, "only MADV_DONTNEED/MADV_FREE act"),
     (NR.fadvise64, fadvise.sys_fadvise64, "supported", "advice checked, nothing to do"),
+    (NR.get_mempolicy, mempolicy.sys_get_mempolicy, P, "one node; no mbind policies"),
+    (NR.set_mempolicy, mempolicy.sys_set_mempolicy, P, "one node: kept, changes nothing"),
     # process (kernel/, arch/x86/kernel/)
     (NR.arch_prctl, process_64.sys_arch_prctl, "supported", ""),
     (NR.set_tid_address, fork.sys_set_tid_address, "supported", ""),
