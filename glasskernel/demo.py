@@ -55,7 +55,18 @@ class Walk:
         fork_i = t.find(FORK_SYSCALLS, ph="B")
         if fork_i is None:
             self.say("This run made no fork/clone syscall: there is no fork to walk through.")
+            self.say("Here is how the kernel started the program itself.")
+            first = t.find("do_execveat_common", ph="B")
+            if first is not None:
+                self.walk_exec(t[first].pid, via_syscall=False)
             return self.lines
+        first = t.find("do_execveat_common", ph="B")
+        if first is not None and first < fork_i and \
+                t.find("elf_interp_loaded", pid=t[first].pid, start=first) is not None:
+            self.say("First, how the kernel started this dynamically linked program:")
+            self.walk_exec(t[first].pid, via_syscall=False)
+            self.say()
+            self.say("Then the program forks:")
         self.walk_fork(fork_i)
         self.walk_exec()
         self.walk_exit_and_wait()
@@ -141,31 +152,56 @@ class Walk:
                  f"at rip = {rf.args['rip']} with rax = {rf.args['rax']}: fork() returns 0 here.", 1)
         self.facts["child_first_rax"] = rf.args["rax"]
 
-    def walk_exec(self) -> None:
+    def walk_exec(self, pid=None, via_syscall: bool = True) -> None:
         t = self.t
-        child = self.facts.get("child")
-        ex_i = t.find("__x64_sys_execve", ph="B", pid=child)
-        if ex_i is None:
-            return
-        self.heading("execve")
+        child = self.facts.get("child") if pid is None else pid
+        if via_syscall:
+            ex_i = t.find("__x64_sys_execve", ph="B", pid=child)
+            if ex_i is None:
+                return
+            self.heading("execve")
+        else:
+            ex_i = 0
         common_i = t.find("do_execveat_common", ph="B", pid=child, start=ex_i)
         filename = t[common_i].args["filename"]
-        self.say(f"execve(\"{filename}\") → do_execveat_common → bprm_execve → "
-                 f"search_binary_handler", 1)
+        if via_syscall:
+            self.say(f"execve(\"{filename}\") → do_execveat_common → bprm_execve → "
+                     f"search_binary_handler", 1)
         load_i = t.find("load_elf_binary", ph="B", pid=child, start=common_i)
         entry_i = t.find("load_elf_binary_entry", pid=child, start=load_i)
+        interp_i = t.find("elf_interp_loaded", pid=child, start=load_i)
+        if interp_i is not None and interp_i > entry_i:
+            interp_i = None
         st_i = t.find("start_thread", ph="B", pid=child, start=load_i)
         self.heading("load_elf_binary")
         self.say(f"the ELF handler accepts {filename}; begin_new_exec drops the old address space; "
                  f"the segments are mapped", 1)
         e = t[entry_i].args
-        self.say(f"entry point = e_entry {e['e_entry']} + load bias {e['bias']} = {e['entry']}", 1)
+        if interp_i is None:
+            self.say(f"entry point = e_entry {e['e_entry']} + load bias {e['bias']} = {e['entry']}", 1)
+        else:
+            self.walk_interp(t[interp_i].args, e)
         self.heading("start_thread")
         st = t[st_i].args
-        self.say(f"saved rip: {self.facts.get('child_rip')} (in the old program) → {st['rip']}; "
+        before = self.facts.get("child_rip")
+        before = f"{before} (in the old program)" if before else "(a new task)"
+        self.say(f"saved rip: {before} → {st['rip']}; "
                  f"saved rsp → {st['rsp']} (the new stack: argc, argv, envp, auxv)", 1)
         self.facts["exec_filename"] = filename
         self.facts["exec_entry"] = st["rip"]
+
+    def walk_interp(self, interp: dict, e: dict) -> None:
+        """The dynamic linker's part of load_elf_binary (the program has PT_INTERP)."""
+        self.say(f"PT_INTERP asks for {interp['interpreter']}: opened before the point of no "
+                 f"return; the program is mapped at load bias {e['bias']}", 1)
+        self.heading("load_elf_interp")
+        self.say(f"load_elf_interp maps {interp['interpreter']} at base {interp['base']}; "
+                 f"its entry is {interp['entry']}", 1)
+        self.say(f"the auxv gets AT_BASE = {interp['base']} and AT_ENTRY = {interp['at_entry']} "
+                 f"(e_entry {e['e_entry']} + bias {e['bias']}): where the linker jumps once "
+                 f"the libraries are loaded", 1)
+        self.facts["interp_base"] = interp["base"]
+        self.facts["at_entry"] = interp["at_entry"]
 
     def walk_exit_and_wait(self) -> None:
         t = self.t

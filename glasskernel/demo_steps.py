@@ -116,9 +116,20 @@ STEPS = [
          "return (begin_new_exec: the old address space is dropped; from here an error can "
          "only kill the process), maps each PT_LOAD segment, builds the new stack with argv, "
          "envp and the auxiliary vector, and calls start_thread."),
+    Step("load_elf_interp", "load_elf_interp maps the dynamic linker the program asked for",
+         "A program built by plain gcc is dynamically linked: its PT_INTERP program header "
+         "names an interpreter, /lib64/ld-linux-x86-64.so.2. load_elf_binary opens it before "
+         "the point of no return (a missing one is ENOENT, one that is not an x86-64 ELF "
+         "ELIBBAD), maps the program (a PIE at ELF_ET_DYN_BASE, 0x555555554000 without ASLR), "
+         "then load_elf_interp maps the linker where the top-down mmap search puts it, just "
+         "below the stack's gap. The kernel does not load libc: the auxiliary vector tells "
+         "the linker where it was put (AT_BASE), where the program's headers are (AT_PHDR) "
+         "and where the program starts (AT_ENTRY); the linker maps the libraries, relocates, "
+         "and jumps to AT_ENTRY."),
     Step("start_thread", "start_thread: the saved rip and rsp now point into the new program",
-         "start_thread rewrites the task's saved user registers: rip = the ELF entry point "
-         "(e_entry plus the load bias), rsp = the new stack, every other register cleared. "
+         "start_thread rewrites the task's saved user registers: rip = the entry point "
+         "(the dynamic linker's when there is one, else the program's e_entry plus the load "
+         "bias), rsp = the new stack, every other register cleared. "
          "execve does not 'return' to the old code: the syscall exit path restores these "
          "registers, so user mode resumes at the new program's _start."),
     Step("exit", "The child exits",

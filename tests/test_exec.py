@@ -154,3 +154,10 @@ def test_glasskernel_runs_script_directly(tmp_path):
     script = write_script(tmp_path / "direct.sh", "#!/bin/busybox sh\necho \"direct $1\"\nexit 6\n")
     native, _ = differential([script, "arg"])
     assert native == (b"direct arg\n", b"", 6)
+
+
+def test_etxtbsy(build, toolchain, tmp_path):
+    """A running program is not writable and a file open for writing is not executable."""
+    exe = build("etxtbsy", toolchain)
+    native, _ = differential([exe, tmp_path / "copy"])
+    assert b"exec while open for writing: status 99\nexec after close: status 7\n" in native[0]

@@ -204,3 +204,11 @@ def test_oom_kills_a_threaded_hog_only(build, toolchain):
 def test_rlimit_as_bounds_stack_growth(build, toolchain):
     """A stack growing under a large RLIMIT_STACK still stops at RLIMIT_AS (SIGSEGV)."""
     differential([build("rlimit_as_stack", toolchain)])
+
+
+def test_mlock_and_vmlck(build, toolchain):
+    """mlock, mlock2, munlock, mlockall, MAP_LOCKED: VmLck, the flag checks, fork, and
+    RLIMIT_MEMLOCK for a task without CAP_IPC_LOCK, as the host kernel gives them."""
+    exe = build("mlock_calls", toolchain)
+    native, _ = differential([exe])
+    assert b"mmap MAP_LOCKED 1 MiB: 0 (ok) VmLck 1024 kB" in native[0]

@@ -438,3 +438,10 @@ def test_sticky_directory(build, toolchain):
     exe = build("sticky_dir", toolchain)
     native = differential_as_other_user(exe)
     assert b"unlink mine = 0" in native[0]
+
+
+def test_proc_pagemap(build, toolchain):
+    """/proc/self/pagemap's present, file/shared and exclusive bits, and its EINVAL."""
+    exe = build("pagemap_read", toolchain)
+    native, _ = differential([exe])
+    assert b"page 0: present 1" in native[0] and b"page 1: present 0" in native[0]

@@ -345,7 +345,7 @@ def load_elf_binary(bprm) -> None:
         if interp is not None:
             interp_base = load_elf_interp(mm, interp)
             start = interp_base + interp.ehdr.e_entry
-            trace_event("load_elf_interp", interpreter=interp.name, base=f"{interp_base:#x}",
+            trace_event("elf_interp_loaded", interpreter=interp.name, base=f"{interp_base:#x}",
                         entry=f"{start:#x}", at_entry=f"{entry:#x}")
     finally:
         if interp is not None:

@@ -32,6 +32,7 @@ class File:
     is_regular = False              # a regular file: writes obey RLIMIT_FSIZE
     f_ep = None                     # epoll items watching this file (fs/eventpoll.py)
     f_flctx = None                  # the inode's lock context once this file locked (fs/locks.py)
+    write_access = None             # what get/deny_write_access took (fs/inode.py)
 
     def __init__(self, dentry, flags: int):
         self.dentry = dentry
@@ -66,6 +67,10 @@ class File:
             if self.f_flctx is not None:
                 from glasskernel.fs.locks import locks_remove_file
                 locks_remove_file(self)     # __fput: its flock, OFD locks and leases go
+            if self.write_access is not None:
+                from glasskernel.fs.inode import put_write_access
+                put_write_access(self.write_access)
+                self.write_access = None
             self.release()
 
     def close(self) -> None:

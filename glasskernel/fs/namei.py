@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 
 from glasskernel.fs.dcache import Dentry
+from glasskernel.fs.inode import deny_write_access, put_write_access
 from glasskernel.fs.internal import fd_arg
 from glasskernel.mm.uaccess import strncpy_from_user
 from glasskernel.uapi.errno import Errno, KernelError
@@ -247,4 +248,11 @@ def open_exec(task, dfd: int, pathname: bytes, flags: int):
     if not dentry.is_reg() or not dentry.mode() & 0o111:
         raise KernelError(Errno.EACCES)
     dentry.permission(MAY_EXEC, task.cred)
-    return dentry.open(task, 0)
+    token = deny_write_access(task.kernel, dentry)   # ETXTBSY while open for writing
+    try:
+        file = dentry.open(task, 0)
+    except BaseException:
+        put_write_access(token)
+        raise
+    file.write_access = token
+    return file

@@ -10,6 +10,7 @@ import struct
 
 from glasskernel.fs.attr import inode_newsize_ok
 from glasskernel.fs.dcache import Dentry
+from glasskernel.fs.inode import get_write_access, put_write_access
 from glasskernel.fs.file_table import PathFile
 from glasskernel.fs.namei import (MAXSYMLINKS, MAY_EXEC, MAY_READ, MAY_WRITE, RESOLVE_BENEATH,
                                   RESOLVE_CACHED, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS,
@@ -144,7 +145,16 @@ def do_open(task, dentry: Dentry, flags: int, acc: int, created: bool):
         flags &= ~int(O_TRUNC)
     elif not created:
         break_lease(task, dentry, flags)
-    file = dentry.open(task, flags & ~int(O_TRUNC) if created else flags)
+    token = None
+    if acc & MAY_WRITE and dentry.is_reg():
+        token = get_write_access(task.kernel, dentry)     # ETXTBSY for a running program
+    try:
+        file = dentry.open(task, flags & ~int(O_TRUNC) if created else flags)
+    except BaseException:
+        if token is not None:
+            put_write_access(token)
+        raise
+    file.write_access = token
     if flags & O_TRUNC and not created:
         truncate_inode_pages(file, 0)       # pages of shared mappings read as zeros now
     file.set_open_flags(file_flags(flags))
@@ -331,9 +341,13 @@ def sys_truncate(task, path, length) -> int:
         raise KernelError(Errno.EINVAL)
     dentry.permission(MAY_WRITE, task.cred)
     break_lease(task, dentry, O_WRONLY)     # vfs_truncate breaks leases as a writer would
-    inode_newsize_ok(task, dentry.stat().st_size, length)
-    truncate_inode_pages(dentry, length)
-    dentry.truncate(length)
+    token = get_write_access(task.kernel, dentry)     # ETXTBSY for a running program
+    try:
+        inode_newsize_ok(task, dentry.stat().st_size, length)
+        truncate_inode_pages(dentry, length)
+        dentry.truncate(length)
+    finally:
+        put_write_access(token)
     return 0
 
 

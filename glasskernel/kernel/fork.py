@@ -193,6 +193,7 @@ def copy_io(flags, current, p) -> None:
 def dup_mmap(old):
     """Copy every VMA and the page tables; private pages become copy-on-write in both."""
     from glasskernel.mm.mm_types import MmStruct, VmArea
+    from glasskernel.mm.vm_flags import VmFlags
     mm = MmStruct(old.phys, old.kernel_pgd_entry, old.cpu)
     for name in ("mmap_base", "start_code", "end_code", "start_data", "end_data", "start_brk",
                  "brk", "start_stack", "arg_start", "arg_end", "env_start", "env_end", "exe_path", "auxv",
@@ -203,7 +204,9 @@ def dup_mmap(old):
     for vma in old.vmas:
         if vma.file is not None:
             vma.file.get()
-        mm.insert_vma(VmArea(vma.start, vma.end, vma.flags, vma.file, vma.pgoff, vma.name,
+        # Memory locks are the parent's own: the child's copies are unlocked.
+        flags = vma.flags & ~(VmFlags.VM_LOCKED | VmFlags.VM_LOCKONFAULT)
+        mm.insert_vma(VmArea(vma.start, vma.end, flags, vma.file, vma.pgoff, vma.name,
                              vma.anon_vma))
         copy_page_range(old, mm, vma)
     old.flush_tlb()

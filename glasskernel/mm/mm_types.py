@@ -75,6 +75,7 @@ class MmStruct:
         self.cached_hole_size = 0
         self.start_code = self.end_code = self.start_data = self.end_data = 0
         self.start_brk = self.brk = 0
+        self.def_flags = 0              # vm_flags every new mapping gets (mlockall MCL_FUTURE)
         self.start_stack = 0
         self.arg_start = self.arg_end = self.env_start = self.env_end = 0
         self.exe_path = ""

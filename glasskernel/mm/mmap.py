@@ -9,7 +9,8 @@ Growth is refused with ENOMEM where Linux refuses it: past RLIMIT_AS or RLIMIT_D
 overcommit, for one private writable mapping larger than the guest's RAM
 (``__vm_enough_memory``; there is no swap).
 """
-from glasskernel.mm.memory import zap_page_range
+from glasskernel.mm.memory import VmFault, zap_page_range
+from glasskernel.mm.mlock import mlock_future_check, populate
 from glasskernel.mm.mm_types import MMAP_MIN_ADDR, TASK_SIZE, VmArea, page_align
 from glasskernel.mm.page_alloc import PAGE_SHIFT, PAGE_SIZE
 from glasskernel.uapi.resource import RLIM_INFINITY, RLIMIT_AS, RLIMIT_DATA
@@ -30,6 +31,7 @@ MAP_GROWSDOWN = 0x0100
 MAP_NORESERVE = 0x4000
 MAP_FIXED_NOREPLACE = 0x100000
 MAP_SYNC = 0x80000
+MAP_LOCKED, MAP_POPULATE, MAP_NONBLOCK = 0x2000, 0x8000, 0x10000
 # LEGACY_MAP_MASK: the flags every mmap accepts; MAP_SHARED drops the others, and
 # MAP_SHARED_VALIDATE refuses them (EOPNOTSUPP) unless the file's mmap_supported_flags has
 # them (none of ours: MAP_SYNC needs DAX). SHARED, PRIVATE, FIXED, ANONYMOUS, 32BIT,
@@ -155,7 +157,7 @@ def mmap_region(mm, addr: int, length: int, vm_flags: VmFlags, file=None, pgoff:
         file.get()
     if account and accountable_mapping(file, vm_flags):
         vm_flags |= VmFlags.VM_ACCOUNT      # shmem's pages are charged in its object
-    mm.insert_vma(VmArea(addr, addr + length, vm_flags, file, pgoff, name))
+    mm.insert_vma(VmArea(addr, addr + length, vm_flags | mm.def_flags, file, pgoff, name))
     vma_merge(mm, addr, addr + length)
     return addr
 
@@ -209,6 +211,10 @@ def do_mmap(mm, addr: int, length: int, prot: int, flags: int, file=None, pgoff:
         if not addr:
             raise KernelError(Errno.ENOMEM)
     vm_flags = calc_vm_prot_bits(prot) | VM_MAY_ALL
+    if flags & MAP_LOCKED:
+        vm_flags |= VmFlags.VM_LOCKED
+    if task is not None and (vm_flags | mm.def_flags) & VmFlags.VM_LOCKED:
+        mlock_future_check(task, mm, length)
     if flags & MAP_GROWSDOWN:
         vm_flags |= VmFlags.VM_GROWSDOWN
     if file is not None:
@@ -270,7 +276,22 @@ def _file_vm_flags(file, prot: int, flags: int, vm_flags: int) -> int:
 
 
 def sys_mmap(task, addr, length, prot, flags, fd, off) -> int:
-    """mmap(2): anonymous, private and shared mappings (ksys_mmap_pgoff)."""
+    """mmap(2), then the pages a locked mapping or MAP_POPULATE wants now (vm_mmap_pgoff's
+    mm_populate; failures there do not fail the mmap)."""
+    addr = ksys_mmap_pgoff(task, addr, length, prot, flags, fd, off)
+    flags &= 0xFFFFFFFF
+    vma = task.mm.vma_containing(addr)
+    locked = vma is not None and vma.flags & VmFlags.VM_LOCKED
+    if locked or flags & (MAP_POPULATE | MAP_NONBLOCK) == MAP_POPULATE:
+        try:
+            populate(task.mm, addr, addr + page_align(length), locked_only=False)
+        except (KernelError, VmFault):
+            pass
+    return addr
+
+
+def ksys_mmap_pgoff(task, addr, length, prot, flags, fd, off) -> int:
+    """mmap(2)'s mapping: anonymous, private and shared ones."""
     flags &= 0xFFFFFFFF
     prot &= 0xFFFFFFFF
     if off & (PAGE_SIZE - 1):
@@ -324,7 +345,7 @@ BRK_VM_FLAGS = VmFlags.VM_READ | VmFlags.VM_WRITE | VM_MAY_ALL | VmFlags.VM_ACCO
 
 def do_brk_flags(mm, start: int, end: int) -> None:
     """Extend the heap VMA from start to end (anonymous, read/write)."""
-    mm.insert_vma(VmArea(start, end, BRK_VM_FLAGS))
+    mm.insert_vma(VmArea(start, end, BRK_VM_FLAGS | mm.def_flags))
     vma_merge(mm, start, end)       # grows the heap's VMA, or the .bss below it
 
 

@@ -33,6 +33,8 @@ def copy_up(dentry, data: bool = True) -> None:
         with ofs.upper.parent(dentry.path) as (pfd, name):
             _copy_one(ofs, dentry.path, pfd, name, st, data)
             _copy_attrs(pfd, name, st)
+            if not pystat.S_ISDIR(st.st_mode):       # a merged directory shows lower's anyway
+                ofs.set_origin(os.stat(name, dir_fd=pfd, follow_symlinks=False), st)
 
 
 def _copy_one(ofs, path: str, pfd: int, name: str, st: os.stat_result, data: bool) -> None:

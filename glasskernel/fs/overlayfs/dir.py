@@ -178,10 +178,12 @@ def ovl_remove(parent, task, child, is_dir: bool) -> None:
 
 
 def _uncharge_last_link(ofs, pfd: int, name: str) -> None:
-    """The quota gets a file's blocks back when its last name goes."""
+    """The quota gets a file's blocks back when its last name goes, and the inode number
+    its lower identity (the host may give it to a new file)."""
     st = os.stat(name, dir_fd=pfd, follow_symlinks=False)
     if st.st_nlink == 1:
         ofs.charge(-st.st_blocks * 512)
+    ofs.drop_origin(st)
 
 
 def ovl_rename(old_parent, task, old, new_dir, new_name: str, new, flags: int) -> None:
@@ -200,6 +202,8 @@ def ovl_rename(old_parent, task, old, new_dir, new_name: str, new, flags: int) -
     moved_dir = old.is_dir()
     if new is not None:
         ofs.d_delete(new_path)          # what the rename replaces
+        if not new.is_dir():
+            ofs.drop_origin(ofs.upper_lstat(new_path))
     with host_errors(), ofs.upper.parent(old_path) as (ofd, oldname), \
             ofs.upper.parent(new_path) as (nfd, newname):
         os.rename(oldname, newname, src_dir_fd=ofd, dst_dir_fd=nfd)

@@ -111,7 +111,9 @@ class OvlDentry(Dentry):
         with the upper copy's attributes: copy-up gave it lower's, and chmod, chown and
         utimes change them there.
         """
-        st = self.real()[1]
+        layer, st = self.real()
+        if layer is self.ofs.upper and not pystat.S_ISDIR(st.st_mode):
+            return self.ofs.shown_identity(st)
         if pystat.S_ISDIR(st.st_mode) and self.lower_dir_visible():
             lower = self.ofs.lower_lstat(self.path)
             if lower is not None and pystat.S_ISDIR(lower.st_mode) and lower is not st:
@@ -166,6 +168,12 @@ class OvlDentry(Dentry):
         seen = {}
         if self.upper_stat() is not None:
             _scan(self.ofs.upper, self.path, seen, lambda name: True)
+            if self.ofs.origins:                 # d_ino as stat shows it: copied-up files
+                for name, (ino, dtype) in list(seen.items()):
+                    if dtype != DT_DIR:
+                        origin = self.ofs.origins.get((self.ofs.upper_dev, ino))
+                        if origin is not None:
+                            seen[name] = (origin[1], dtype)
         if self.lower_dir_visible():
             hidden = self.ofs.whiteouts
             _scan(self.ofs.lower, self.path, seen,

@@ -41,6 +41,11 @@ class OverlayFs:
         self._upper_absent = set()  # guest paths known to have no upper entry
         self._lower_links = {}    # guest path -> body of the lower layer's symlink there
         self.pinned = weakref.WeakSet()   # dentries held by files and fs_structs
+        # Copied-up objects keep the identity they had in lower (trusted.overlay.origin):
+        # upper (st_dev, st_ino) -> lower (st_dev, st_ino). Keyed by the upper inode,
+        # so renames and hard links keep it; dropped when its last name goes.
+        self.origins = {}
+        self.upper_dev = os.fstat(self.upper.root_fd).st_dev
         self.quota = quota if quota is not None else _default_quota(self.upper)
         self.used = 0             # bytes of data the upper layer holds (its quota)
         base_st = os.stat(base)
@@ -148,6 +153,26 @@ class OverlayFs:
         for group in (self.whiteouts, self.opaque):
             stale = [p for p in group if p.startswith(prefix)]
             group.difference_update(stale)
+
+    # --- identity of copied-up objects ---------------------------------------------------
+    def set_origin(self, upper_st, lower_st) -> None:
+        self.origins[(upper_st.st_dev, upper_st.st_ino)] = (lower_st.st_dev, lower_st.st_ino)
+
+    def drop_origin(self, upper_st) -> None:
+        """The upper object's last name is going: the host may reuse its inode number."""
+        if upper_st is not None and upper_st.st_nlink <= 1:
+            self.origins.pop((upper_st.st_dev, upper_st.st_ino), None)
+
+    def shown_identity(self, st):
+        """st with the lower identity of the object it was copied up from, if any."""
+        origin = self.origins.get((st.st_dev, st.st_ino)) if self.origins else None
+        if origin is None:
+            return st
+        fields = list(st[:10])
+        fields[1], fields[2] = origin[1], origin[0]          # st_ino, st_dev
+        return os.stat_result(fields, {"st_atime_ns": st.st_atime_ns, "st_mtime_ns": st.st_mtime_ns,
+                                       "st_ctime_ns": st.st_ctime_ns, "st_blksize": st.st_blksize,
+                                       "st_blocks": st.st_blocks, "st_rdev": st.st_rdev})
 
     # --- pinned dentries (d_move, d_delete) ---------------------------------------------
     def pin(self, dentry) -> None:

@@ -57,6 +57,9 @@ class PidDir(PidEntryDir):
                           _fs_attr(name, lambda d: d.path))
         if name == "fd":
             return lambda parent: FdDir(sb, "fd", parent, pid)
+        if name == "pagemap":
+            return lambda parent: task_mmu.PagemapDentry(sb, name, parent,
+                                                         lambda t: get_proc_task(t, pid))
         if name == "ns":
             return lambda parent: NsDir(sb, "ns", parent, pid)
         if name == "task" and self.whole:
@@ -87,7 +90,7 @@ _PID_FILES = {
     "oom_score": (lambda target: f"{proc_oom_score(target)}\n".encode(), 0o100444),
 }
 _PID_ENTRY_NAMES = sorted([*_PID_FILES, "exe", "cwd", "root", "fd", "ns", "task",
-                           "oom_score_adj"])
+                           "oom_score_adj", "pagemap"])
 
 
 def proc_oom_score(target) -> int:

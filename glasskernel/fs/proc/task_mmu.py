@@ -6,8 +6,15 @@ as a file page unless the task has its own writable copy (a broken COW, which Li
 as anonymous); a page of a shared anonymous VMA counts as shmem.
 """
 import os
+import struct
 
+from glasskernel.arch.x86.mm.pgtable import PTE_PFN_MASK
+from glasskernel.fs.file_table import File
+from glasskernel.fs.libfs import SimpleFile
+from glasskernel.mm.mlock import locked_bytes
+from glasskernel.mm.mm_types import TASK_SIZE
 from glasskernel.mm.vm_flags import VmFlags
+from glasskernel.uapi.errno import Errno, KernelError
 
 PAGE_SHIFT = 12
 PAGE_SIZE = 1 << PAGE_SHIFT
@@ -115,7 +122,7 @@ def task_mem(mm) -> list:
     return [
         line("VmPeak", hiwater_vm * kb),
         line("VmSize", total * kb),
-        line("VmLck", 0),
+        line("VmLck", locked_bytes(mm) >> 10),
         line("VmPin", 0),
         line("VmHWM", hiwater_rss * kb),
         line("VmRSS", rss * kb),
@@ -213,3 +220,61 @@ def proc_pid_maps(task) -> bytes:
     lines = [show_map_vma(mm, vma) for vma in vmas_of(mm)]
     lines.append(gate_vma_line())
     return "".join(lines).encode("utf-8", "surrogateescape")
+
+
+# ----- /proc/<pid>/pagemap -------------------------------------------------------------------
+
+PM_ENTRY_BYTES = 8
+PM_PRESENT, PM_FILE, PM_MMAP_EXCLUSIVE, PM_SOFT_DIRTY = 1 << 63, 1 << 61, 1 << 56, 1 << 55
+PM_PFRAME_MASK = (1 << 55) - 1
+
+
+def pagemap_entry(mm, vma, va: int, show_pfn: bool) -> int:
+    """One page's 64-bit entry (pte_to_pagemap_entry): present, its frame number (only for
+    CAP_SYS_ADMIN), file-backed or shared, mapped by this mm alone, soft-dirty."""
+    pte = mm.pgtable.get_pte(va)
+    if vma is None or not pte & 1:
+        return PM_SOFT_DIRTY if vma is not None else 0
+    entry = PM_PRESENT | PM_SOFT_DIRTY
+    frame = pte & PTE_PFN_MASK
+    if show_pfn:
+        entry |= (frame >> PAGE_SHIFT) & PM_PFRAME_MASK
+    if vma.file is not None or vma.flags & VmFlags.VM_SHARED:
+        entry |= PM_FILE
+    if mm.phys.page_count(frame) == 1:
+        entry |= PM_MMAP_EXCLUSIVE
+    return entry
+
+
+class PagemapFile(File):
+    """pagemap_read: 8 bytes per virtual page of the task, read at any 8-byte offset."""
+
+    def __init__(self, dentry, flags: int, task, target):
+        super().__init__(dentry, flags)
+        self._mm = target.mm
+        self._show_pfn = task.cred.euid == 0
+
+    def read_at(self, count: int, pos: int) -> bytes:
+        if pos % PM_ENTRY_BYTES or count % PM_ENTRY_BYTES:
+            raise KernelError(Errno.EINVAL)
+        mm = self._mm
+        if mm is None:
+            return b""
+        first = pos // PM_ENTRY_BYTES
+        last = min(first + count // PM_ENTRY_BYTES, TASK_SIZE >> PAGE_SHIFT)
+        out = []
+        for index in range(first, last):
+            va = index << PAGE_SHIFT
+            out.append(pagemap_entry(mm, mm.vma_containing(va), va, self._show_pfn))
+        return struct.pack(f"<{len(out)}Q", *out)
+
+
+class PagemapDentry(SimpleFile):
+    """/proc/<pid>/pagemap: readable by whoever may read the task's memory (mode 0400)."""
+
+    def __init__(self, sb, name, parent, target_of):
+        super().__init__(sb, name, parent, None, mode=0o100400)
+        self._target_of = target_of
+
+    def open(self, task, flags: int):
+        return PagemapFile(self, flags, task, self._target_of(task))

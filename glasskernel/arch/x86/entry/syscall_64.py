@@ -19,7 +19,8 @@ from glasskernel.kernel import (fork, pidfd, rseq, signal_syscalls, sys, sys_pgr
 from glasskernel.kernel.sched import syscalls as sched_syscalls
 from glasskernel.kernel.futex import core as futex_core
 from glasskernel.kernel.futex import syscalls as futex
-from glasskernel.mm import fadvise, madvise, memfd, mempolicy, mmap, mprotect, mremap, msync
+from glasskernel.mm import (fadvise, madvise, memfd, mempolicy, mlock, mmap, mprotect, mremap,
+                           msync)
 from glasskernel.net import socket
 from glasskernel.uapi.unistd_64 import NR, SYSCALL_NAMES
 
@@ -150,6 +151,12 @@ _ROWS = [
     (NR.mprotect, mprotect.sys_mprotect, "supported", ""),
     (NR.mremap, mremap.sys_mremap, P, "MREMAP_DONTUNMAP is refused"),
     (NR.madvise, madvise.sys_madvise, P, "only MADV_DONTNEED/MADV_FREE act"),
+    # memory locking (mm/mlock.c)
+    (NR.mlock, mlock.sys_mlock, "supported", ""),
+    (NR.mlock2, mlock.sys_mlock2, "supported", ""),
+    (NR.munlock, mlock.sys_munlock, "supported", ""),
+    (NR.mlockall, mlock.sys_mlockall, "supported", ""),
+    (NR.munlockall, mlock.sys_munlockall, "supported", ""),
     (NR.fadvise64, fadvise.sys_fadvise64, "supported", "advice checked, nothing to do"),
     (NR.get_mempolicy, mempolicy.sys_get_mempolicy, P, "one node; no mbind policies"),
     (NR.set_mempolicy, mempolicy.sys_set_mempolicy, P, "one node: kept, changes nothing"),
