@@ -187,3 +187,24 @@ def test_ptmx_pairs_and_pty_fork():
 def test_ps_runs_quietly():
     """procps sets and reads the memory policy first: no ENOSYS warning on stderr."""
     dash_both("ps -p $$ -o comm=,tty=; echo $?")
+
+
+# ----- the smaller /proc files ----------------------------------------------------------------
+
+def test_limits_personality_and_kernel_sysctls():
+    """/proc/self/limits row by row, personality, the kernel's names under /proc/sys, the
+    file systems procps and python look for, the auxv's AT_NULL end."""
+    dash_both('cat /proc/self/limits /proc/self/personality; '
+              'test "$(cat /proc/sys/kernel/osrelease)" = "$(uname -r)" && echo osrelease; '
+              'test "$(cat /proc/sys/kernel/ostype)" = "$(uname -s)" && echo ostype; '
+              'test "$(cat /proc/sys/kernel/hostname)" = "$(uname -n)" && echo hostname; '
+              'grep -w -e proc -e devpts -e tmpfs /proc/filesystems; '
+              'grep -c "^Character devices:" /proc/devices; head -c 9 /proc/swaps; echo; '
+              'od -An -tx8 /proc/self/auxv | tail -n 1 | tr -s " "')
+
+
+def test_cgroup_loginuid_sessionid_wchan_formats():
+    out, err, status = run_glasskernel(
+        [DASH, "-c", "cat /proc/self/cgroup; for f in loginuid sessionid wchan; do "
+                     "cat /proc/self/$f; echo; done; cat /proc/self/timerslack_ns"])
+    assert (out, status) == (b"0::/\n4294967295\n4294967295\n0\n50000\n", 0), err

@@ -7,7 +7,7 @@ import dataclasses
 
 from glasskernel.fs.proc_namespace import proc_mountinfo, proc_mounts
 from glasskernel.fs.libfs import SimpleFile, SimpleLink, StoreFile
-from glasskernel.fs.proc import array, task_mmu
+from glasskernel.fs.proc import array, base_info, task_mmu
 from glasskernel.fs.proc.fd import FdDir
 from glasskernel.fs.proc.namespaces import NsDir
 from glasskernel.fs.proc.internal import (PidEntryDir, all_tasks, get_proc_task, pid_vnr,
@@ -88,6 +88,14 @@ _PID_FILES = {
     "mounts": (lambda target: proc_mounts(target), 0o100444),
     "mountinfo": (lambda target: proc_mountinfo(target), 0o100444),
     "oom_score": (lambda target: f"{proc_oom_score(target)}\n".encode(), 0o100444),
+    "limits": (base_info.proc_pid_limits, 0o100444),
+    "personality": (base_info.proc_pid_personality, 0o100400),
+    "auxv": (base_info.proc_pid_auxv, 0o100400),
+    "wchan": (base_info.proc_pid_wchan, 0o100444),
+    "timerslack_ns": (base_info.proc_pid_timerslack_ns, 0o100666),
+    "loginuid": (base_info.proc_pid_loginuid, 0o100644),
+    "sessionid": (base_info.proc_pid_sessionid, 0o100444),
+    "cgroup": (base_info.proc_cgroup_show, 0o100444),
 }
 _PID_ENTRY_NAMES = sorted([*_PID_FILES, "exe", "cwd", "root", "fd", "ns", "task",
                            "oom_score_adj", "pagemap"])

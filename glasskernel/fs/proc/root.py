@@ -21,6 +21,9 @@ _GLOBAL_FILES = {
     "stat": sysinfo.proc_stat,
     "version": sysinfo.proc_version,
     "cpuinfo": sysinfo.proc_cpuinfo,
+    "filesystems": sysinfo.proc_filesystems,
+    "devices": sysinfo.proc_devices,
+    "swaps": sysinfo.proc_swaps,
     "locks": lambda viewer: proc_locks(viewer),
 }
 

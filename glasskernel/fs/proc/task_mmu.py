@@ -11,7 +11,6 @@ import struct
 from glasskernel.arch.x86.mm.pgtable import PTE_PFN_MASK
 from glasskernel.fs.file_table import File
 from glasskernel.fs.libfs import SimpleFile
-from glasskernel.mm.mlock import locked_bytes
 from glasskernel.mm.mm_types import TASK_SIZE
 from glasskernel.mm.vm_flags import VmFlags
 from glasskernel.uapi.errno import Errno, KernelError
@@ -38,6 +37,11 @@ def vmas_of(mm) -> list:
 def mm_field(mm, name: str) -> int:
     """mm->start_code and friends; 0 where the mm does not record it."""
     return int(getattr(mm, name, 0) or 0)
+
+
+def locked_pages(mm) -> int:
+    """mm->locked_vm: pages of the VM_LOCKED VMAs."""
+    return sum(_pages(v) for v in vmas_of(mm) if v.flags & VmFlags.VM_LOCKED)
 
 
 def total_vm(mm) -> int:
@@ -122,7 +126,7 @@ def task_mem(mm) -> list:
     return [
         line("VmPeak", hiwater_vm * kb),
         line("VmSize", total * kb),
-        line("VmLck", locked_bytes(mm) >> 10),
+        line("VmLck", locked_pages(mm) * kb),
         line("VmPin", 0),
         line("VmHWM", hiwater_rss * kb),
         line("VmRSS", rss * kb),
