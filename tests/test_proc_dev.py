@@ -208,3 +208,11 @@ def test_cgroup_loginuid_sessionid_wchan_formats():
         [DASH, "-c", "cat /proc/self/cgroup; for f in loginuid sessionid wchan; do "
                      "cat /proc/self/$f; echo; done; cat /proc/self/timerslack_ns"])
     assert (out, status) == (b"0::/\n4294967295\n4294967295\n0\n50000\n", 0), err
+
+
+def test_fdinfo_position_and_flags():
+    """seq_show's pos and flags (O_CLOEXEC from the descriptor table); lsof reads them."""
+    dash_both('exec 3</etc/hostname 4>>/dev/null; read x <&3; '
+              '(cd /proc/$$/fdinfo && grep -e pos -e flags 3 4); '
+              'python3 -c \'import os; fd = os.open("/etc/hostname", os.O_RDONLY | os.O_CLOEXEC); '
+              'os.read(fd, 2); print(open(f"/proc/self/fdinfo/{fd}").read().split("mnt_id")[0])\'')

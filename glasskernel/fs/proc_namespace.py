@@ -31,8 +31,12 @@ class MountEntry:
 
 
 def _mount_table(task) -> list:
-    """The mounts of the task's namespace, in mount order, with the kernel's ids."""
-    vfs = getattr(task.kernel, "vfs", None)
+    return mount_table(task.kernel)
+
+
+def mount_table(kernel) -> list:
+    """The mounts of the namespace, in mount order, with the kernel's ids."""
+    vfs = getattr(kernel, "vfs", None)
     root_id = getattr(getattr(vfs, "overlay", None), "mnt_id", 21)
     proc_id = getattr(getattr(vfs, "procfs", None), "mnt_id", 22)
     dev_id = getattr(getattr(vfs, "devfs", None), "mnt_id", 23)

@@ -8,7 +8,7 @@ import dataclasses
 from glasskernel.fs.proc_namespace import proc_mountinfo, proc_mounts
 from glasskernel.fs.libfs import SimpleFile, SimpleLink, StoreFile
 from glasskernel.fs.proc import array, base_info, task_mmu
-from glasskernel.fs.proc.fd import FdDir
+from glasskernel.fs.proc.fd import FdDir, FdinfoDir
 from glasskernel.fs.proc.namespaces import NsDir
 from glasskernel.fs.proc.internal import (PidEntryDir, all_tasks, get_proc_task, pid_vnr,
                                           task_alive, viewer_of)
@@ -57,6 +57,8 @@ class PidDir(PidEntryDir):
                           _fs_attr(name, lambda d: d.path))
         if name == "fd":
             return lambda parent: FdDir(sb, "fd", parent, pid)
+        if name == "fdinfo":
+            return lambda parent: FdinfoDir(sb, "fdinfo", parent, pid)
         if name == "pagemap":
             return lambda parent: task_mmu.PagemapDentry(sb, name, parent,
                                                          lambda t: get_proc_task(t, pid))
@@ -97,7 +99,7 @@ _PID_FILES = {
     "sessionid": (base_info.proc_pid_sessionid, 0o100444),
     "cgroup": (base_info.proc_cgroup_show, 0o100444),
 }
-_PID_ENTRY_NAMES = sorted([*_PID_FILES, "exe", "cwd", "root", "fd", "ns", "task",
+_PID_ENTRY_NAMES = sorted([*_PID_FILES, "exe", "cwd", "root", "fd", "fdinfo", "ns", "task",
                            "oom_score_adj", "pagemap"])
 
 

@@ -1,9 +1,11 @@
 """/proc/<pid>/fd: one magic link per open descriptor (fs/proc/fd.c)."""
 import dataclasses
+import os
 
 from glasskernel.fs.libfs import SimpleLink
 from glasskernel.fs.proc.internal import PidEntryDir, get_proc_task
-from glasskernel.uapi.fcntl import O_PATH
+from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.fcntl import O_CLOEXEC, O_PATH
 
 S_IFLNK = 0o120000
 S_IRUSR, S_IWUSR, S_IXUSR = 0o400, 0o200, 0o100
@@ -50,3 +52,66 @@ class FdLink(SimpleLink):
 
     def stat(self):
         return dataclasses.replace(super().stat(), st_size=64)
+
+
+class FdinfoDir(PidEntryDir):
+    """/proc/<pid>/fdinfo: one file per open descriptor (proc_fdinfo_operations)."""
+
+    MODE = 0o040500
+
+    def children(self, task) -> dict:
+        target = get_proc_task(task, self.pid)
+        files = target.files
+        if files is None:
+            return {}
+        return {str(fd): _fdinfo_file(self.sb, fd, files) for fd in sorted(files.fds)}
+
+
+def _fdinfo_file(sb, fd: int, files):
+    from glasskernel.fs.libfs import SimpleFile
+    return lambda parent: SimpleFile(sb, str(fd), parent, lambda t: seq_show(files, fd),
+                                     mode=0o100400)
+
+
+def _file_pos(file) -> int:
+    """f_pos; for the host's stdio (a redirected file), the host descriptor's offset,
+    which is the one the guest's reads and writes move."""
+    from glasskernel.drivers.tty.tty_io import HostStdioFile
+    if isinstance(file, HostStdioFile) and file.seekable:
+        try:
+            return os.lseek(file.host_fd, 0, os.SEEK_CUR)
+        except OSError:
+            return 0
+    return int(getattr(file, "pos", 0) or 0)
+
+
+def seq_show(files, fd: int) -> bytes:
+    """seq_show: position, f_flags (O_CLOEXEC from the descriptor), mount id, inode."""
+    file = files.fds.get(fd)
+    if file is None:
+        raise KernelError(Errno.ENOENT)         # closed since the listing
+    flags = file.flags | (O_CLOEXEC if fd in files.cloexec else 0)
+    dentry = file.dentry
+    try:
+        ino = dentry.stat().st_ino
+    except Exception:                           # a host file gone under us
+        ino = 0
+    mnt_id = getattr(dentry, "mnt_id", 0) or mount_id_of_path(files_task_kernel(file),
+                                                               getattr(file, "path", "/"))
+    return f"pos:\t{_file_pos(file)}\nflags:\t0{flags:o}\nmnt_id:\t{mnt_id}\nino:\t{ino}\n".encode()
+
+
+def files_task_kernel(file):
+    return getattr(file, "kernel", None)
+
+
+def mount_id_of_path(kernel, path: str) -> int:
+    """The mount a host descriptor's name falls in (the host's stdio has no guest dentry):
+    the deepest mount point above it."""
+    from glasskernel.fs.proc_namespace import mount_table
+    best, best_len = 0, -1
+    for m in mount_table(kernel):
+        where = m.where.rstrip("/") + "/"
+        if (path + "/").startswith(where) and len(where) > best_len:
+            best, best_len = m.mnt_id, len(where)
+    return best
