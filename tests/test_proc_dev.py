@@ -216,3 +216,8 @@ def test_fdinfo_position_and_flags():
               '(cd /proc/$$/fdinfo && grep -e pos -e flags 3 4); '
               'python3 -c \'import os; fd = os.open("/etc/hostname", os.O_RDONLY | os.O_CLOEXEC); '
               'os.read(fd, 2); print(open(f"/proc/self/fdinfo/{fd}").read().split("mnt_id")[0])\'')
+
+
+@pytest.mark.skipif(shutil.which("vmstat") is None, reason="needs procps")
+def test_vmstat_finds_its_counters():
+    dash_both("vmstat > /dev/null; echo $?; grep -c -e ^pgpgin -e ^pswpout -e ^nr_free_pages /proc/vmstat")

@@ -24,6 +24,7 @@ _GLOBAL_FILES = {
     "filesystems": sysinfo.proc_filesystems,
     "devices": sysinfo.proc_devices,
     "swaps": sysinfo.proc_swaps,
+    "vmstat": sysinfo.proc_vmstat,
     "locks": lambda viewer: proc_locks(viewer),
 }
 

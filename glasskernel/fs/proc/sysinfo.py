@@ -176,3 +176,14 @@ def proc_devices(viewer) -> bytes:
 def proc_swaps(viewer) -> bytes:
     """swap_show with no swap area: the header alone."""
     return b"Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+
+
+def proc_vmstat(viewer) -> bytes:
+    """vmstat_show, for the counters this kernel has: free pages and the page cache;
+    no block device and no swap, so no page ever went in or out of either."""
+    phys = getattr(viewer.kernel, "phys", None)
+    free = phys.free_pages() if phys is not None and hasattr(phys, "free_pages") else 0
+    cached = phys.page_cache.count if phys is not None and hasattr(phys, "page_cache") else 0
+    rows = (("nr_free_pages", free), ("nr_file_pages", cached),
+            ("pgpgin", 0), ("pgpgout", 0), ("pswpin", 0), ("pswpout", 0))
+    return "".join(f"{name} {value}\n" for name, value in rows).encode()
