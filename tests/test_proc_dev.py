@@ -220,4 +220,4 @@ def test_fdinfo_position_and_flags():
 
 @pytest.mark.skipif(shutil.which("vmstat") is None, reason="needs procps")
 def test_vmstat_finds_its_counters():
-    dash_both("vmstat > /dev/null; echo $?; grep -c -e ^pgpgin -e ^pswpout -e ^nr_free_pages /proc/vmstat")
+    dash_both("vmstat > /dev/null; echo $?; grep -c -e '^pgpgin ' -e '^pswpout ' -e '^nr_free_pages ' /proc/vmstat")

@@ -231,7 +231,7 @@ def test_stat_signal_masks(world):
 def test_forked_not_execed_flags(world):
     p = world.process("p", world.init)
     p.did_exec = False
-    assert stat_fields(world.read(f"{p.pid}/stat", p))[8] == str(0x400040)
+    assert stat_fields(world.read(f"{p.pid}/stat", p))[8] == str(0x40)     # PF_FORKNOEXEC
 
 
 def test_init_kthread_stat_and_status(world):
@@ -446,10 +446,11 @@ def test_no_exceptions_for_any_task_kind(world):
     world.kernel.tasks[4000] = bare
     for target in (world.init, sh, z, bare):
         for name in world.listdir(str(target.pid), sh):
-            if name in ("fd", "task", "ns", "exe", "cwd", "root"):
+            if name in ("fd", "fdinfo", "task", "ns", "exe", "cwd", "root"):
                 continue
             world.read(f"{target.pid}/{name}", sh)
-    for name in ("uptime", "loadavg", "stat", "version", "meminfo", "cpuinfo"):
+    for name in ("uptime", "loadavg", "stat", "version", "meminfo", "cpuinfo", "filesystems",
+                 "devices", "swaps", "vmstat"):
         world.read(name, sh)
 
 
