@@ -221,3 +221,30 @@ def test_fdinfo_position_and_flags():
 @pytest.mark.skipif(shutil.which("vmstat") is None, reason="needs procps")
 def test_vmstat_finds_its_counters():
     dash_both("vmstat > /dev/null; echo $?; grep -c -e '^pgpgin ' -e '^pswpout ' -e '^nr_free_pages ' /proc/vmstat")
+
+
+PTY_INTR_SCRIPT = r"""
+import os, pty
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv("/usr/bin/dash", ["dash", "-c",
+             'trap "echo got INT; exit 3" INT; echo ready; while :; do sleep 0.05; done'])
+out = b""
+while b"ready" not in out:
+    out += os.read(fd, 100)
+os.write(fd, b"\x03")                  # Ctrl-C typed on the terminal
+while True:
+    try:
+        data = os.read(fd, 100)
+    except OSError:
+        break
+    if not data:
+        break
+    out += data
+print(out, os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+"""
+
+
+@pytest.mark.skipif(shutil.which("python3") is None, reason="needs python3")
+def test_ctrl_c_on_a_guest_pty_reaches_its_foreground_group():
+    differential(["/usr/bin/python3", "-c", PTY_INTR_SCRIPT])

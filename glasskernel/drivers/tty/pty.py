@@ -11,6 +11,7 @@ unlockpt(3) (TIOCSPTLCK).
 import fcntl
 import os
 import struct
+import termios
 
 from glasskernel.drivers.tty.tty_io import HostStdioFile
 from glasskernel.fs.internal import host_errors
@@ -19,6 +20,8 @@ from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.ioctls import SIZEOF_KTERMIOS, SIZEOF_WINSIZE, Ioctl
 
 TIOCPKT = 0x5420
+PTS_MAJOR = 136                     # UNIX98_PTY_SLAVE_MAJOR: the slaves' rdev
+SIGINT, SIGQUIT, SIGTSTP, SIGWINCH = 2, 3, 20, 28
 
 
 def guest_ptys(kernel) -> dict:
@@ -67,6 +70,37 @@ class PtyMasterFile(HostStdioFile):
             guest_ptys(self.kernel).pop(self.index, None)
         super().release()
 
+    def write(self, data: bytes) -> int:
+        """pty_write: the bytes reach the slave's line discipline, the host's n_tty. Its
+        signal characters must reach the guest's foreground group, which the host cannot
+        see: n_tty_receive_signal_char, done here for the keys in what is written."""
+        self._signal_chars(bytes(data))
+        return super().write(data)
+
+    def _signal_chars(self, data: bytes) -> None:
+        tty = self._slave_tty()
+        if tty is None or not tty.pgrp:
+            return
+        try:
+            attrs = termios.tcgetattr(self.host_fd)
+        except (termios.error, OSError):
+            return
+        if not attrs[3] & termios.ISIG:
+            return
+        from glasskernel.drivers.tty.tty_jobctrl import kill_pgrp
+        cc = attrs[6]
+        for index, signo in ((termios.VINTR, SIGINT), (termios.VQUIT, SIGQUIT),
+                             (termios.VSUSP, SIGTSTP)):
+            key = cc[index]
+            if key not in (b"\0", 0) and key in data:
+                kill_pgrp(self.kernel, tty.pgrp, signo)
+
+    def _slave_tty(self):
+        """The TtyStruct of this pair's slave, once the guest has opened it."""
+        if self.kernel is None:
+            return None
+        return self.kernel.ttys.get(os.makedev(PTS_MAJOR, self.index))
+
     def ioctl(self, cmd: int, arg: int, task) -> int:
         """pty_unix98_ioctl, then the termios ioctls, which act on the pair."""
         if cmd == Ioctl.TIOCGPTN:
@@ -99,9 +133,9 @@ class PtyMasterFile(HostStdioFile):
     def _winch(self) -> None:
         """A new size reaches the slave's foreground group as SIGWINCH (tty_do_resize)."""
         from glasskernel.drivers.tty.tty_jobctrl import kill_pgrp
-        tty = self.kernel.ttys.get(os.makedev(136, self.index)) if self.kernel else None
+        tty = self._slave_tty()
         if tty is not None and tty.pgrp:
-            kill_pgrp(self.kernel, tty.pgrp, 28)
+            kill_pgrp(self.kernel, tty.pgrp, SIGWINCH)
 
     def _open_peer(self, task, flags: int) -> int:
         """TIOCGPTPEER: open the slave without going through its name."""
