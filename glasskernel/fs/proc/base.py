@@ -8,7 +8,7 @@ import dataclasses
 from glasskernel.fs.proc_namespace import proc_mountinfo, proc_mounts
 from glasskernel.fs.libfs import SimpleFile, SimpleLink, StoreFile
 from glasskernel.fs.proc import array, base_info, task_mmu
-from glasskernel.fs.proc.fd import FdDir, FdinfoDir
+from glasskernel.fs.proc.fd import FdDir, FdInfoDir
 from glasskernel.fs.proc.namespaces import NsDir
 from glasskernel.fs.proc.internal import (PidEntryDir, all_tasks, get_proc_task, pid_vnr,
                                           task_alive, viewer_of)
@@ -58,7 +58,7 @@ class PidDir(PidEntryDir):
         if name == "fd":
             return lambda parent: FdDir(sb, "fd", parent, pid)
         if name == "fdinfo":
-            return lambda parent: FdinfoDir(sb, "fdinfo", parent, pid)
+            return lambda parent: FdInfoDir(sb, "fdinfo", parent, pid)
         if name == "pagemap":
             return lambda parent: task_mmu.PagemapDentry(sb, name, parent,
                                                          lambda t: get_proc_task(t, pid))

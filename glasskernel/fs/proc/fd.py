@@ -54,8 +54,9 @@ class FdLink(SimpleLink):
         return dataclasses.replace(super().stat(), st_size=64)
 
 
-class FdinfoDir(PidEntryDir):
-    """/proc/<pid>/fdinfo: one file per open descriptor (proc_fdinfo_operations)."""
+class FdInfoDir(PidEntryDir):
+    """proc_fdinfo_operations: one file per descriptor, readable by everyone who may
+    search the directory (mode 0400 files in a 0500 directory)."""
 
     MODE = 0o040500
 
@@ -64,13 +65,13 @@ class FdinfoDir(PidEntryDir):
         files = target.files
         if files is None:
             return {}
-        return {str(fd): _fdinfo_file(self.sb, fd, files) for fd in sorted(files.fds)}
+        return {str(fd): _fdinfo_file(self.sb, self.pid, fd) for fd in sorted(files.fds)}
 
 
-def _fdinfo_file(sb, fd: int, files):
+def _fdinfo_file(sb, pid: int, fd: int):
     from glasskernel.fs.libfs import SimpleFile
-    return lambda parent: SimpleFile(sb, str(fd), parent, lambda t: seq_show(files, fd),
-                                     mode=0o100400)
+    return lambda parent: SimpleFile(sb, str(fd), parent,
+                                     lambda t: seq_show(get_proc_task(t, pid), fd), mode=0o100400)
 
 
 def _file_pos(file) -> int:
@@ -85,24 +86,26 @@ def _file_pos(file) -> int:
     return int(getattr(file, "pos", 0) or 0)
 
 
-def seq_show(files, fd: int) -> bytes:
-    """seq_show: position, f_flags (O_CLOEXEC from the descriptor), mount id, inode."""
-    file = files.fds.get(fd)
+def seq_show(target, fd: int) -> bytes:
+    """The descriptor's position, flags (with O_CLOEXEC when close-on-exec is set), mount
+    and inode, then what the file adds (its show_fdinfo). ENOENT once it is closed."""
+    files = target.files
+    file = files.fds.get(fd) if files is not None else None
     if file is None:
-        raise KernelError(Errno.ENOENT)         # closed since the listing
-    flags = file.flags | (O_CLOEXEC if fd in files.cloexec else 0)
+        raise KernelError(Errno.ENOENT)
+    flags = file.flags | (int(O_CLOEXEC) if fd in files.cloexec else 0)
     dentry = file.dentry
     try:
         ino = dentry.stat().st_ino
     except Exception:                           # a host file gone under us
         ino = 0
-    mnt_id = getattr(dentry, "mnt_id", 0) or mount_id_of_path(files_task_kernel(file),
+    mnt_id = getattr(dentry, "mnt_id", 0) or mount_id_of_path(target.kernel,
                                                                getattr(file, "path", "/"))
-    return f"pos:\t{_file_pos(file)}\nflags:\t0{flags:o}\nmnt_id:\t{mnt_id}\nino:\t{ino}\n".encode()
-
-
-def files_task_kernel(file):
-    return getattr(file, "kernel", None)
+    text = f"pos:\t{_file_pos(file)}\nflags:\t0{flags:o}\nmnt_id:\t{mnt_id}\nino:\t{ino}\n"
+    show = getattr(file, "show_fdinfo", None)
+    if show is not None:
+        text += show()
+    return text.encode()
 
 
 def mount_id_of_path(kernel, path: str) -> int:
