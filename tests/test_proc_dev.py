@@ -248,3 +248,26 @@ print(out, os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
 @pytest.mark.skipif(shutil.which("python3") is None, reason="needs python3")
 def test_ctrl_c_on_a_guest_pty_reaches_its_foreground_group():
     differential(["/usr/bin/python3", "-c", PTY_INTR_SCRIPT])
+
+
+COMM_TASK_SCRIPT = r"""
+import os, stat, threading
+ev = threading.Event()
+t = threading.Thread(target=ev.wait)
+t.start()
+task = os.stat(f"/proc/{os.getpid()}/task")
+print("task links", task.st_nlink)                 # two and one per thread
+ev.set()
+t.join()
+info = os.stat("/proc/self/fdinfo")
+print("fdinfo", stat.filemode(info.st_mode), "comm", stat.filemode(os.stat("/proc/self/comm").st_mode))
+with open("/proc/self/comm", "w") as f:
+    f.write("renamed")
+print(repr(open("/proc/self/comm").read()))
+os.system("echo x > /proc/self/comm; cat /proc/$$/comm; grep Name /proc/$$/status")
+"""
+
+
+@pytest.mark.skipif(shutil.which("python3") is None, reason="needs python3")
+def test_comm_is_writable_and_task_dir_counts_threads():
+    differential(["/usr/bin/python3", "-c", COMM_TASK_SCRIPT])

@@ -55,10 +55,10 @@ class FdLink(SimpleLink):
 
 
 class FdInfoDir(PidEntryDir):
-    """proc_fdinfo_operations: one file per descriptor, readable by everyone who may
-    search the directory (mode 0400 files in a 0500 directory)."""
+    """proc_fdinfo_operations: one file per descriptor (mode 0400 files in a 0555
+    directory, as 6.1's tgid_base_stuff declares it)."""
 
-    MODE = 0o040500
+    MODE = 0o040555
 
     def children(self, task) -> dict:
         target = get_proc_task(task, self.pid)
