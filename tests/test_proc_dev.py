@@ -271,3 +271,35 @@ os.system("echo x > /proc/self/comm; cat /proc/$$/comm; grep Name /proc/$$/statu
 @pytest.mark.skipif(shutil.which("python3") is None, reason="needs python3")
 def test_comm_is_writable_and_task_dir_counts_threads():
     differential(["/usr/bin/python3", "-c", COMM_TASK_SCRIPT])
+
+
+WCHAN_SCRIPT = """
+settle() {  # wait until task $1 runs program $2 and sleeps (S)
+    until [ "$(cat /proc/$1/comm 2>/dev/null)" = "$2" ] && grep -q '^State:.S' /proc/$1/status; do :; done
+}
+sleep 30 & s=$!
+sleep 30 & t=$!
+sh -c 'sleep 30; :' & w=$!
+settle $s sleep; settle $t sleep; kill -STOP $t
+until grep -q '^State:.T' /proc/$t/status; do :; done
+until [ -n "$(pgrep -P $w)" ]; do :; done; settle $w sh
+for p in $s $t $w; do printf '%s ' "$(cat /proc/$p/wchan)"; done; echo
+ps -o stat=,wchan:20=,comm= -p $s,$t,$w
+pkill -P $w; kill $s $t $w; kill -CONT $t
+"""
+
+
+@pytest.mark.skipif(shutil.which("pgrep") is None, reason="needs procps")
+def test_wchan_names_where_a_task_sleeps():
+    """get_wchan for a sleeper, a stopped task and a waiting shell (ps -l's WCHAN)."""
+    dash_both(WCHAN_SCRIPT)
+
+
+def test_wchan_of_a_pipe_reader():
+    """Linux 6.1 names it pipe_read (later kernels anon_pipe_read: not differential)."""
+    script = ("sleep 30 | cat > /dev/null & c=$!; "
+              "until grep -q '^State:.S' /proc/$c/status 2>/dev/null && "
+              "[ \"$(cat /proc/$c/comm)\" = cat ]; do :; done; cat /proc/$c/wchan; echo; "
+              "kill $c; pkill -x sleep")
+    out, err, status = run_glasskernel([DASH, "-c", script])
+    assert out == b"pipe_read\n", (out, err)

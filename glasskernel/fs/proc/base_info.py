@@ -58,9 +58,50 @@ def proc_pid_auxv(task) -> bytes:
     return auxv
 
 
+# get_wchan's answer for a task asleep in these calls: the first caller of the scheduler
+# outside it, as in Linux 6.1 (the names that later kernels kept too).
+_WCHAN_OF_SYSCALL = {"wait4": "do_wait", "waitid": "do_wait",
+                     "nanosleep": "hrtimer_nanosleep", "clock_nanosleep": "hrtimer_nanosleep"}
+_WCHAN_OF_PIPE = {"read": "pipe_read", "readv": "pipe_read", "write": "pipe_write",
+                  "writev": "pipe_write"}
+
+
+def sleeping_syscall(task):
+    """(name, arguments) of the call a sleeping task is in, or None."""
+    thread = task.thread
+    nr = getattr(thread, "orig_rax", -1)
+    args = getattr(thread, "slow_args", None) or ()
+    if nr == -1 and getattr(thread, "parked_wq", None) is not None and args:
+        nr = args[0]                    # parked in the syscall hook: it restarts from args
+    if nr is None or nr < 0:
+        return None
+    from glasskernel.uapi.unistd_64 import SYSCALL_NAMES
+    return SYSCALL_NAMES.get(nr), (args[1:] if args and args[0] == nr else ())
+
+
+def get_wchan(task) -> str:
+    """Where a sleeping or stopped task waits, named as Linux names it; "" if we cannot
+    tell (Linux's printout is then 0, as for an address without a symbol)."""
+    from glasskernel.fs.proc.array import task_state_letter
+    state = task_state_letter(task)
+    if state == "T":
+        return "do_signal_stop"
+    if state not in ("S", "D") or task.thread is None:
+        return ""
+    found = sleeping_syscall(task)
+    if found is None:
+        return ""
+    name, args = found
+    if name in _WCHAN_OF_PIPE and args and task.files is not None:
+        from glasskernel.fs.pipe import PipeFile
+        file = task.files.fds.get(int(args[0]) & 0xFFFFFFFF)
+        return _WCHAN_OF_PIPE[name] if isinstance(file, PipeFile) else ""
+    return _WCHAN_OF_SYSCALL.get(name, "")
+
+
 def proc_pid_wchan(task) -> bytes:
-    """The function a sleeping task waits in; without symbols Linux shows 0 (no newline)."""
-    return b"0"
+    """proc_pid_wchan: the symbol, or 0 (no newline either way)."""
+    return (get_wchan(task) or "0").encode()
 
 
 def proc_pid_timerslack_ns(task) -> bytes:
