@@ -30,6 +30,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -115,6 +116,8 @@ def build(name: str, toolchain: str, defines: tuple = ()) -> Path:
     source = src.read_bytes()
     key = hashlib.sha256()
     key.update(source)
+    for header in re.findall(rb'^#include "([^"]+)"', source, re.M):   # local headers too
+        key.update((PROGRAMS_DIR / header.decode()).read_bytes())
     key.update(_compiler_identity(compiler).encode())
     flags = (*CFLAGS, *(f"-D{define}" for define in defines))
     key.update(repr(flags).encode())

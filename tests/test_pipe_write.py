@@ -23,3 +23,10 @@ def test_pipe_capacity_and_atomic_writes(build, toolchain, tmp_path):
     native, _ = differential([exe], cwd=tmp_path)
     assert b"filled with 1000-byte writes: 64000 bytes" in native[0]
     assert b"0 torn" in native[0]
+
+
+def test_packet_mode_pipe(build, toolchain):
+    """pipe2(O_DIRECT): one packet per read, the rest of a packet dropped (LTP pipe2_01)."""
+    exe = build("pipe_packet", toolchain)
+    native, _ = differential([exe])
+    assert b"read1 5 hello\nread2 3 wor\n" in native[0]

@@ -199,9 +199,17 @@ class PipeInodeInfo:
         self.nbytes += n
         return True
 
-    def append(self, data: bytes) -> None:
+    def append(self, data: bytes, packet: bool = False) -> None:
         """Merge into the last slot's page, or fill a new slot (at most one page; the
-        caller made sure a slot is free)."""
+        caller made sure a slot is free). A packet (an O_DIRECT writer's) gets a slot of
+        its own that nothing merges into: its end is the page's end, and a third field
+        marks it for pipe_read."""
+        if packet:
+            if len(self.bufs) >= self.charged:
+                self.charge_slot()
+            self.bufs.append([bytearray(data), PAGE_SIZE, True])
+            self.nbytes += len(data)
+            return
         if len(data) >= PAGE_SIZE or not self.add_small(data):
             if len(self.bufs) >= self.charged:
                 self.charge_slot()
@@ -231,14 +239,19 @@ class PipeInodeInfo:
                 self.emptied()
             return bytes(data)
         out = bytearray()
+        dropped = 0
         while bufs and len(out) < count:
             data = bufs[0][0]
             n = min(count - len(out), len(data))
             out += data[:n]
             del data[:n]
+            if len(bufs[0]) == 3:               # a packet: one per read, its rest is lost
+                dropped = len(data)
+                bufs.pop(0)
+                break
             if not data:
                 bufs.pop(0)
-        self.nbytes -= len(out)
+        self.nbytes -= len(out) + dropped
         if not bufs and self.charged > 1:
             self.emptied()
         return bytes(out)
@@ -301,7 +314,6 @@ class PipeFile(File):
             wq.wake_up(pipe.kernel)
         return data
 
-    @traced(name="pipe_write", args=lambda self, data: {"pipe": self.pipe.ino, "count": len(data)})
     def fasync(self, fd: int, on: bool) -> None:
         """pipe_fasync: O_ASYNC on the read end: a write signals its owner (SIGIO)."""
         if not self.readable:
@@ -310,6 +322,7 @@ class PipeFile(File):
         entries = [e for e in pipe.fasync_readers if e[0] is not self]
         pipe.fasync_readers = entries + [(self, fd)] if on else entries
 
+    @traced(name="pipe_write", args=lambda self, data: {"pipe": self.pipe.ino, "count": len(data)})
     def write(self, data: bytes) -> int:
         """pipe_write: atomic up to PIPE_BUF, otherwise as much as fits, repeatedly.
         (The caller checked FMODE_WRITE, as vfs_write does.)"""
@@ -320,18 +333,20 @@ class PipeFile(File):
         if not data:
             return 0
         total = len(data)
-        if total < PAGE_SIZE and pipe.add_small(data):       # it fits at once: most writes
+        packet = bool(self.flags & O_DIRECT)     # is_packetized: one slot per page written
+        if total < PAGE_SIZE and not packet and pipe.add_small(data):   # most writes
             pipe_wake_readers(pipe)
             return total
         task = pipe.kernel.current
         if pipe.kernel.in_fast_syscall and not self.flags & _O_NONBLOCK \
-                and len(pipe.bufs) + pipe.slots_needed(total) > pipe.max_usage:
+                and len(pipe.bufs) + (-(-total // PAGE_SIZE) if packet else
+                                      pipe.slots_needed(total)) > pipe.max_usage:
             # It will have to sleep part-way: go to the slow path before copying any of it,
             # or the rerun there would write the first part a second time.
             raise SlowPathRequired()
         written = 0
         chars = total & (PAGE_SIZE - 1)
-        if pipe.merge_room(chars):
+        if not packet and pipe.merge_room(chars):
             pipe.append(data[:chars])
             written = chars
             pipe_wake_readers(pipe)
@@ -343,7 +358,7 @@ class PipeFile(File):
                 raise KernelError(Errno.EPIPE)
             if not pipe.full():
                 try:
-                    pipe.append(data[written:written + PAGE_SIZE])
+                    pipe.append(data[written:written + PAGE_SIZE], packet)
                 except KernelError:
                     if written:
                         return written         # no page for more: what was written
@@ -449,7 +464,7 @@ def create_pipe_files(kernel, flags: int):
     pipe = PipeInodeInfo(kernel)
     status = flags & O_NONBLOCK
     reader = PipeFile(pipe, O_RDONLY | status)
-    writer = PipeFile(pipe, O_WRONLY | status)
+    writer = PipeFile(pipe, O_WRONLY | status | (flags & O_DIRECT))   # packets: the writer's
     pipe.readers = pipe.writers = 1
     pipe.r_counter = pipe.w_counter = 1
     return reader, writer
@@ -459,8 +474,6 @@ def do_pipe2(task, fildes: int, flags: int) -> int:
     flags &= 0xFFFFFFFF
     if flags & ~int(O_CLOEXEC | O_NONBLOCK | O_DIRECT):
         raise KernelError(Errno.EINVAL)
-    if flags & O_DIRECT:
-        raise KernelError(Errno.EINVAL)        # packet-mode pipes are not supported
     reader, writer = create_pipe_files(task.kernel, flags)
     cloexec = bool(flags & O_CLOEXEC)
     files = task.files

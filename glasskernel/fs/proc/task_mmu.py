@@ -266,11 +266,15 @@ class PagemapFile(File):
             return b""
         first = pos // PM_ENTRY_BYTES
         last = min(first + count // PM_ENTRY_BYTES, TASK_SIZE >> PAGE_SHIFT)
-        out = []
-        for index in range(first, last):
-            va = index << PAGE_SHIFT
-            out.append(pagemap_entry(mm, mm.vma_containing(va), va, self._show_pfn))
-        return struct.pack(f"<{len(out)}Q", *out)
+        if last <= first:
+            return b""
+        out = bytearray((last - first) * PM_ENTRY_BYTES)      # unmapped pages: all zero
+        for vma in mm.overlapping(first << PAGE_SHIFT, last << PAGE_SHIFT):
+            lo, hi = max(first, vma.start >> PAGE_SHIFT), min(last, vma.end >> PAGE_SHIFT)
+            entries = [pagemap_entry(mm, vma, i << PAGE_SHIFT, self._show_pfn)
+                       for i in range(lo, hi)]
+            struct.pack_into(f"<{len(entries)}Q", out, (lo - first) * PM_ENTRY_BYTES, *entries)
+        return bytes(out)
 
 
 class PagemapDentry(SimpleFile):
