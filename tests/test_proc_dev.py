@@ -279,13 +279,14 @@ settle() {  # wait until task $1 runs program $2 and sleeps (S)
 }
 sleep 30 & s=$!
 sleep 30 & t=$!
-sh -c 'sleep 30; :' & w=$!
+sh -c 'sleep 30; :' 2>/dev/null & w=$!
 settle $s sleep; settle $t sleep; kill -STOP $t
 until grep -q '^State:.T' /proc/$t/status; do :; done
 until [ -n "$(pgrep -P $w)" ]; do :; done; settle $w sh
 for p in $s $t $w; do printf '%s ' "$(cat /proc/$p/wchan)"; done; echo
 ps -o stat=,wchan:20=,comm= -p $s,$t,$w
-pkill -P $w; kill $s $t $w; kill -CONT $t
+exec 2>/dev/null  # what the kills race to print is not compared
+pkill -P $w; kill $s $t $w; kill -CONT $t; wait
 """
 
 
