@@ -87,6 +87,11 @@ WORKLOADS = [
     Workload("write", 200000, 200,
              "N 64-byte `write()`s to /dev/null: syscall plus copying a guest buffer.",
              _c("write"), ("write",)),
+    Workload("clock_gettime", 1000000, 200,
+             "N `clock_gettime(CLOCK_MONOTONIC)` through libc: in user mode through the "
+             "vDSO natively and under glasskernel (no syscall); qemu-user 7.2 gives its guest "
+             "no vDSO and passes the syscall to the host.",
+             _c("clock_gettime"), ("clock_gettime",)),
     Workload("compute", 200000000, 200000,
              "N iterations of a xorshift64 loop (no syscalls): pure instruction emulation.",
              _c("compute"), ("compute",)),

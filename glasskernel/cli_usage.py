@@ -26,7 +26,7 @@ SYNOPSIS = {
 }
 
 DETAILS = {
-    "run": """Runs a static x86-64 Linux program on glasskernel's own process kernel.
+    "run": """Runs an x86-64 Linux program (static or dynamically linked) on glasskernel's own process kernel.
   --root DIR       use DIR as the guest's root (default: the host's / read-only,
                    with a private writable layer; the host is never changed)
   --strace[=FILE]  log every syscall in strace's format (to stderr or FILE)

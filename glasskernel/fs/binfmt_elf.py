@@ -13,6 +13,7 @@ program's otherwise (``start_thread``). Without ASLR, as under ``setarch -R``.
 import struct
 from dataclasses import dataclass
 
+from glasskernel.arch.x86.entry.vdso.vma import arch_setup_additional_pages
 from glasskernel.arch.x86.kernel.process_64 import start_thread
 from glasskernel.arch.x86.kernel.signal import get_sigframe_size
 from glasskernel.mm.mm_types import ELF_ET_DYN_BASE, TASK_SIZE, page_align
@@ -40,6 +41,7 @@ _PHDR = struct.Struct("<IIQQQQQQ")
 AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_BASE, AT_FLAGS, AT_ENTRY = 0, 3, 4, 5, 6, 7, 8, 9
 AT_UID, AT_EUID, AT_GID, AT_EGID, AT_PLATFORM, AT_HWCAP, AT_CLKTCK = 11, 12, 13, 14, 15, 16, 17
 AT_SECURE, AT_RANDOM, AT_HWCAP2, AT_EXECFN, AT_MINSIGSTKSZ = 23, 25, 26, 31, 51
+AT_SYSINFO_EHDR = 33
 ELF_PLATFORM = b"x86_64"
 USER_HZ = 100
 
@@ -350,6 +352,7 @@ def load_elf_binary(bprm) -> None:
     finally:
         if interp is not None:
             interp.file.close()
+    arch_setup_additional_pages(bprm)                 # [vvar] and [vdso]
     phdr_addr = find_phdr_addr(ehdr, phdrs, loads, bias)
     sp = create_elf_tables(bprm, ehdr, phdr_addr, entry, interp_base)
     bprm.entry = start
@@ -376,6 +379,7 @@ def _auxv(bprm, ehdr, phdr_addr, entry, interp_base, random_addr, platform_addr,
     """The auxiliary vector in the order Linux 6.1 writes it on x86-64."""
     cred = bprm.task.cred
     return [
+        (AT_SYSINFO_EHDR, bprm.mm.vdso),        # ARCH_DLINFO: the vDSO, then
         (AT_MINSIGSTKSZ, get_sigframe_size()),
         (AT_HWCAP, bprm.task.kernel.hwcap),
         (AT_PAGESZ, PAGE_SIZE),
@@ -390,7 +394,7 @@ def _auxv(bprm, ehdr, phdr_addr, entry, interp_base, random_addr, platform_addr,
         (AT_EUID, cred.euid),
         (AT_GID, cred.gid),
         (AT_EGID, cred.egid),
-        (AT_SECURE, 0),
+        (AT_SECURE, int(bprm.secureexec)),
         (AT_RANDOM, random_addr),
         (AT_HWCAP2, 0),
         (AT_EXECFN, execfn_addr),

@@ -31,6 +31,8 @@ from glasskernel.uapi.eventpoll import (EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_
                                         EPOLLHUP, EPOLLIN, EPOLLONESHOT, EPOLLOUT,
                                         EPOLLRDNORM, EPOLLWAKEUP, SIZEOF_EPOLL_EVENT)
 from glasskernel.uapi.fcntl import O_RDWR
+from glasskernel.kernel.capability import capable
+from glasskernel.uapi.capability import CAP_BLOCK_SUSPEND
 
 EP_PRIVATE_BITS = EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | EPOLLEXCLUSIVE
 EPOLLEXCLUSIVE_OK_BITS = (EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET
@@ -395,7 +397,7 @@ def do_epoll_ctl(task, epfd: int, op: int, fd: int, events: int, data: int) -> i
     if not file_can_poll(tfile):
         raise KernelError(Errno.EPERM)
     has_event = op != EPOLL_CTL_DEL
-    if has_event and events & EPOLLWAKEUP and task.cred.euid != 0:
+    if has_event and events & EPOLLWAKEUP and not capable(task, CAP_BLOCK_SUSPEND):
         events &= ~EPOLLWAKEUP                  # needs CAP_BLOCK_SUSPEND: dropped silently
     if file is tfile or not isinstance(file, EventPoll):
         raise KernelError(Errno.EINVAL)

@@ -57,6 +57,7 @@ class LinuxBinprm:
     executable_stack: bool = False
     entry: int = 0
     point_of_no_return: bool = False
+    secureexec: bool = False      # AT_SECURE: the exec changed ids or raised capabilities
 
 
 def bprm_mm_init(bprm) -> None:
@@ -150,7 +151,12 @@ def begin_new_exec(bprm) -> None:
     bprm.mm.exe_file = bprm.file.get()
     if task.files is not None:
         task.files.close_on_exec()
+    from glasskernel.kernel.posix_timers import exit_itimers, flush_itimer_signals
+    exit_itimers(task)                    # POSIX timers do not survive exec (itimers do)
+    flush_itimer_signals(task)
     task.kernel.flush_signal_handlers(task)
+    from glasskernel.kernel.cred import bprm_creds_from_file
+    bprm_creds_from_file(bprm)          # the capability sets execve gives, then commit_creds
 
 
 @traced(ret=lambda _r: {})

@@ -7,6 +7,7 @@ import os
 from contextlib import contextmanager
 
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.capability import CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
 from glasskernel.uapi.stat import S_ISDIR
 
 
@@ -51,29 +52,41 @@ def is_subpath(path: str, ancestor: str) -> bool:
     return path == ancestor or path.startswith(ancestor + "/")
 
 
+_DAC_CAPS = (1 << CAP_DAC_OVERRIDE) | (1 << CAP_DAC_READ_SEARCH)
+
+
 def generic_permission(st, mask: int, cred=None) -> bool:
     """fs/namei.c generic_permission: may the caller's fs ids (``cred``; without one, the
     host user we run as) access the inode?
 
-    ``mask`` is MAY_READ(4)|MAY_WRITE(2)|MAY_EXEC(1). Fs uid 0 (CAP_DAC_OVERRIDE) may read
-    and write anything and execute anything with an execute bit (or search any directory).
+    ``mask`` is MAY_READ(4)|MAY_WRITE(2)|MAY_EXEC(1). When the mode bits say no,
+    CAP_DAC_READ_SEARCH still reads anything and searches any directory, and
+    CAP_DAC_OVERRIDE reads and writes anything, searches any directory and executes
+    anything with an execute bit. (The host user without a cred: root has both.)
     """
     mode = st.st_mode
     if cred is None:
         uid, gid, groups = os.geteuid(), os.getegid(), os.getgroups()
+        caps = _DAC_CAPS if uid == 0 else 0
     else:
         uid, gid, groups = cred.fsuid, cred.fsgid, cred.groups
-    if uid == 0:
-        if mask & 1 and not (mode & 0o111) and not S_ISDIR(mode):
-            return False
-        return True
+        caps = cred.cap_effective
     if st.st_uid == uid:
         bits = (mode >> 6) & 7
     elif st.st_gid == gid or st.st_gid in groups:
         bits = (mode >> 3) & 7
     else:
         bits = mode & 7
-    return (bits & mask) == mask
+    if (bits & mask) == mask:
+        return True
+    mask &= 7
+    read_search = caps >> CAP_DAC_READ_SEARCH & 1
+    override = caps >> CAP_DAC_OVERRIDE & 1
+    if S_ISDIR(mode):
+        return bool((read_search and not mask & 2) or override)
+    if mask == 4 and read_search:
+        return True
+    return bool(override and (not mask & 1 or mode & 0o111))
 
 
 # Syscall arguments: one definition for the whole kernel (fd_arg is an int argument).

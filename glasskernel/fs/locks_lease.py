@@ -9,6 +9,8 @@ Linux counts the opens of an inode (i_readcount, i_writecount) to refuse a lease
 another open already breaks; we count the same opens by walking the descriptor tables,
 which costs something only when a lease is asked for.
 """
+from glasskernel.kernel.capability import capable
+from glasskernel.uapi.capability import CAP_LEASE
 from glasskernel.fs.fcntl_owner import (POLL_MSG, PIDTYPE_TGID, __f_setown, file_owner,
                                         send_sigio)
 from glasskernel.fs.locks import (F_RDLCK, F_UNLCK, F_WRLCK, FL_DOWNGRADE_PENDING, FL_LEASE,
@@ -167,7 +169,7 @@ def fcntl_setlease(task, fd: int, file, arg: int) -> int:
         raise KernelError(Errno.EINVAL)
     st = file.stat()
     fsuid = task.cred.fsuid if task.cred.fsuid != -1 else task.cred.euid
-    if st.st_uid != fsuid and task.cred.euid != 0:
+    if st.st_uid != fsuid and not capable(task, CAP_LEASE):
         raise KernelError(Errno.EACCES)
     if not S_ISREG(st.st_mode):
         raise KernelError(Errno.EINVAL)

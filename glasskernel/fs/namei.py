@@ -121,7 +121,7 @@ def step(nd: Nameidata, node: Dentry, name: str, follow: bool) -> Dentry:
     if not node.is_dir():
         raise KernelError(Errno.ENOTDIR)
     cred = nd.cred
-    if cred is not None and cred.fsuid != 0:
+    if cred is not None and not cred.cap_effective & 0b110:  # CAP_DAC_OVERRIDE|_READ_SEARCH search anything
         node.permission(MAY_EXEC, cred)             # may_lookup: search permission
     if name == ".":
         return node

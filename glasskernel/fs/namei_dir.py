@@ -8,6 +8,8 @@ from glasskernel.fs.namei import (LAST_DOT, LAST_DOTDOT, LAST_NORM, LAST_ROOT, M
                                   MAY_WRITE, filename_parentat, getname, lookup_child,
                                   user_path_at)
 from glasskernel.fs.internal import uint_arg
+from glasskernel.kernel.capability import cred_capable
+from glasskernel.uapi.capability import CAP_FOWNER
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import (AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW,
                                     RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT)
@@ -64,8 +66,8 @@ def may_delete(task, directory, child) -> None:
     may remove or replace it (check_sticky: EPERM)."""
     cred = task.cred
     directory.permission(MAY_WRITE | MAY_EXEC, cred)
-    if cred.fsuid == 0:
-        return                                   # CAP_FOWNER
+    if cred_capable(cred, CAP_FOWNER):
+        return
     dst = directory.stat()
     if dst.st_mode & 0o1000 and cred.fsuid not in (child.stat().st_uid, dst.st_uid):
         raise KernelError(Errno.EPERM)

@@ -27,7 +27,10 @@ from glasskernel.uapi.fcntl import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_SYML
                                     O_SYNC, O_TMPFILE, O_TRUNC, O_WRONLY, R_OK, W_OK, X_OK,
                                     __O_TMPFILE)
 from glasskernel.uapi.limits import NAME_MAX
-from glasskernel.uapi.stat import S_IALLUGO, S_IFDIR, S_IFLNK, S_IFMT
+from glasskernel.uapi.stat import S_IALLUGO, S_IFDIR, S_IFLNK, S_IFMT, S_ISGID
+from glasskernel.kernel.capability import cred_capable
+from glasskernel.uapi.capability import (CAP_CHOWN, CAP_FOWNER, CAP_FSETID,
+                                        SECURE_NO_SETUID_FIXUP)
 
 # Flags open() accepts and keeps (VALID_OPEN_FLAGS in include/linux/fcntl.h).
 VALID_OPEN_FLAGS = (O_WRONLY | O_RDWR | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND
@@ -187,7 +190,8 @@ def may_open(dentry: Dentry, acc: int, cred=None, noatime: bool = False) -> None
         raise KernelError(Errno.ELOOP)
     if kind == S_IFDIR and acc & MAY_WRITE:
         raise KernelError(Errno.EISDIR)
-    if noatime and cred is not None and cred.fsuid not in (0, dentry.stat().st_uid):
+    if noatime and cred is not None and cred.fsuid != dentry.stat().st_uid and \
+            not cred_capable(cred, CAP_FOWNER):
         raise KernelError(Errno.EPERM)      # O_NOATIME: the owner's (or CAP_FOWNER's) only
     dentry.permission(acc, cred)
 
@@ -269,7 +273,12 @@ def do_faccessat(task, dfd, filename, mode, flags) -> int:
         raise KernelError(Errno.EINVAL)
     cred = task.cred
     if not flags & AT_EACCESS:      # access() asks for the real ids (do_faccessat's override)
-        cred = dataclasses.replace(cred, fsuid=cred.uid, fsgid=cred.gid)
+        # access_override_creds: the real ids, and root's permitted set as effective
+        # (nothing for a non-root real uid), unless SECBIT_NO_SETUID_FIXUP
+        caps = cred.cap_effective
+        if not cred.securebits & (1 << SECURE_NO_SETUID_FIXUP):
+            caps = cred.cap_permitted if cred.uid == 0 else 0
+        cred = dataclasses.replace(cred, fsuid=cred.uid, fsgid=cred.gid, cap_effective=caps)
     dentry = user_path_at(task, dfd, filename, flags & ~int(AT_EACCESS))
     if mode:
         dentry.permission(mode, cred)
@@ -306,27 +315,37 @@ def sys_fchdir(task, fd) -> int:
 
 
 # --- mode and size --------------------------------------------------------------------
-def chmod_common(dentry: Dentry, mode: int) -> int:
-    """chmod_common: only the owner (or root) may change the mode (EPERM)."""
-    if os.geteuid() != 0 and dentry.stat().st_uid != os.geteuid():
+def chmod_common(dentry: Dentry, mode: int, cred=None) -> int:
+    """chmod_common: only the owner or CAP_FOWNER may change the mode (EPERM); the
+    set-group-ID bit goes unless the caller is in the file's group or has CAP_FSETID."""
+    if cred is None:
+        if os.geteuid() != 0 and dentry.stat().st_uid != os.geteuid():
+            raise KernelError(Errno.EPERM)
+        dentry.chmod(uint_arg(mode) & S_IALLUGO)
+        return 0
+    st = dentry.stat()
+    if cred.fsuid != st.st_uid and not cred_capable(cred, CAP_FOWNER):
         raise KernelError(Errno.EPERM)
-    dentry.chmod(uint_arg(mode) & S_IALLUGO)
+    mode = uint_arg(mode) & S_IALLUGO
+    if mode & S_ISGID and not in_group_p(cred, st.st_gid) and not cred_capable(cred, CAP_FSETID):
+        mode &= ~S_ISGID
+    dentry.chmod(mode)
     return 0
 
 
 def sys_chmod(task, filename, mode) -> int:
-    return chmod_common(user_path_at(task, AT_FDCWD, filename), mode)
+    return chmod_common(user_path_at(task, AT_FDCWD, filename), mode, task.cred)
 
 
 def sys_fchmodat(task, dfd, filename, mode) -> int:
-    return chmod_common(user_path_at(task, dfd, filename), mode)
+    return chmod_common(user_path_at(task, dfd, filename), mode, task.cred)
 
 
 def sys_fchmod(task, fd, mode) -> int:
     file = task.files.fdget(fd_arg(fd))
     if file.flags & O_PATH:
         raise KernelError(Errno.EBADF)
-    return chmod_common(file.dentry, mode)
+    return chmod_common(file.dentry, mode, task.cred)
 
 
 def sys_truncate(task, path, length) -> int:
@@ -378,12 +397,12 @@ def in_group_p(cred, gid: int) -> bool:
 def chown_ok(cred, st, uid) -> bool:
     """chown_ok (fs/attr.c): only CAP_CHOWN gives a file away; the owner may "change"
     the owner to itself."""
-    return uid is None or cred.fsuid == 0 or (cred.fsuid == st.st_uid and uid == st.st_uid)
+    return uid is None or cred_capable(cred, CAP_CHOWN) or (cred.fsuid == st.st_uid and uid == st.st_uid)
 
 
 def chgrp_ok(cred, st, gid) -> bool:
     """chgrp_ok (fs/attr.c): the owner may pick one of its own groups; CAP_CHOWN any."""
-    if gid is None or cred.fsuid == 0:
+    if gid is None or cred_capable(cred, CAP_CHOWN):
         return True
     return cred.fsuid == st.st_uid and (gid == st.st_gid or in_group_p(cred, gid))
 

@@ -83,8 +83,10 @@ def too_many_pipe_buffers_hard(user_bufs: int) -> bool:
 
 
 def pipe_is_unprivileged_user(task) -> bool:
-    """Neither CAP_SYS_RESOURCE nor CAP_SYS_ADMIN: here, a non-zero euid."""
-    return task is not None and task.cred.euid != 0
+    """Neither CAP_SYS_RESOURCE nor CAP_SYS_ADMIN."""
+    from glasskernel.kernel.capability import capable
+    from glasskernel.uapi.capability import CAP_SYS_ADMIN, CAP_SYS_RESOURCE
+    return task is not None and not capable(task, CAP_SYS_RESOURCE) and not capable(task, CAP_SYS_ADMIN)
 
 
 def _current(kernel):

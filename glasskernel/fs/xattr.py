@@ -25,7 +25,9 @@ _PREFIXES = ("security.", "system.", "trusted.", "user.")
 
 
 def capable_sys_admin(task) -> bool:
-    return task.cred.euid == 0
+    from glasskernel.kernel.capability import capable
+    from glasskernel.uapi.capability import CAP_SYS_ADMIN
+    return capable(task, CAP_SYS_ADMIN)
 
 
 def xattr_permission(task, dentry, name: str, mask: int) -> None:

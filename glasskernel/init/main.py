@@ -29,6 +29,8 @@ from glasskernel.kernel.hrtimer import HrTimerBase
 from glasskernel.kernel.sched.core import Scheduler
 from glasskernel.kernel.task import TaskState
 from glasskernel.kernel.time_virtual import VirtualClock
+from glasskernel.kernel.time_vsyscall import timekeeping_init
+from glasskernel.kernel.trace import tracepoint
 from glasskernel.kernel.trace.tracepoint import Tracer, trace_event, traced
 from glasskernel.kernel.sys import raise_host_nofile
 from glasskernel.mm.oom_kill import out_of_memory
@@ -80,6 +82,8 @@ class Kernel:
         self.tainted = 0                # /proc/sys/kernel/tainted (add_taint)
         self.hwcap = DEFAULT_HWCAP
         self.boot_time_ns = self.clock_ns()
+        self.timekeeper = timekeeping_init(self)    # the clocks' offsets and the [vvar] page
+        self.rdtsc_mark = 0            # rdtsc reads already charged to a task (traced runs)
         self.host_io = HostIo()
         self.host_signals = HostSignalWatcher(self.cpu, wake=self.host_io.wake)
         self.tracer = Tracer(self)
@@ -233,6 +237,8 @@ class Kernel:
         (``restore_user_regs``), and whoever looks at it meanwhile decodes it
         (``unload_context``)."""
         if self.cpu_task is task:
+            if tracepoint._active is not None:
+                self.charge_vdso_reads(task)
             thread = task.thread
             thread.context = self.cpu.save_context(thread.context)
             thread.context_cr3 = self.cpu.current_cr3
@@ -254,6 +260,8 @@ class Kernel:
         inside the syscall hook (park.py): prev's context is saved, nxt's (saved when it
         parked) is loaded with its address space."""
         cpu, pthread, nthread, mm = self.cpu, prev.thread, nxt.thread, nxt.mm
+        if tracepoint._active is not None:
+            self.charge_vdso_reads(prev)
         mm.cpu = cpu
         pgd, loaded = mm.pgtable.pgd, cpu.current_cr3
         cr3 = pgd if pgd != loaded or nthread.context_cr3 != pgd else 0
@@ -435,7 +443,19 @@ class Kernel:
     def trace_ret_from_fork(self, task) -> None:
         pass
 
+    def charge_vdso_reads(self, task) -> None:
+        """Charge the task leaving user mode with the rdtsc reads since the last charge:
+        clock calls the vDSO answered without a syscall (traced runs only)."""
+        reads = self.cpu.rdtsc_reads()
+        task.vdso_reads += reads - self.rdtsc_mark
+        self.rdtsc_mark = reads
+
     def trace_do_exit(self, task, status: int) -> None:
+        if tracepoint._active is not None and not task.kthread:
+            self.charge_vdso_reads(task)
+            if task.vdso_reads:
+                trace_event("vdso_clock_reads", task=task, reads=task.vdso_reads,
+                            where="user mode: [vdso] code reading [vvar] and the TSC, no syscall")
         trace_event("sched_process_exit", task=task, pid=task.pid, code=status)
         if self.strace is not None and not task.kthread:
             if status & 0x7F:

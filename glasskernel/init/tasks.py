@@ -26,7 +26,29 @@ def make_idle_task(kernel) -> Task:
 
 
 def _host_cred() -> Cred:
-    return Cred(os.getuid(), os.getgid(), os.geteuid(), os.getegid(), tuple(os.getgroups()))
+    """The ids and capability sets glasskernel itself runs with: the program starts as if
+    glasskernel had exec'd it (a bounding set the host narrowed stays narrow)."""
+    caps = _host_caps()
+    return Cred(os.getuid(), os.getgid(), os.geteuid(), os.getegid(), tuple(os.getgroups()),
+                cap_inheritable=caps.get("CapInh", 0), cap_permitted=caps.get("CapPrm", -1),
+                cap_effective=caps.get("CapEff", -1),
+                cap_bset=caps.get("CapBnd", (1 << 41) - 1) & ((1 << 41) - 1),
+                cap_ambient=caps.get("CapAmb", 0))
+
+
+def _host_caps() -> dict:
+    """CapInh .. CapAmb of the host's /proc/self/status (empty if it cannot be read),
+    cut to the capabilities this kernel knows."""
+    caps = {}
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Cap"):
+                    name, _, value = line.partition(":")
+                    caps[name] = int(value.strip(), 16) & ((1 << 41) - 1)
+    except (OSError, ValueError):
+        return {}
+    return caps
 
 
 def make_init_task(kernel) -> Task:

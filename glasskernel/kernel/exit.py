@@ -99,6 +99,12 @@ def do_exit(task, status: int) -> None:
     task.exit_code = status
     kernel.trace_do_exit(task, status)
     exit_mm(task)
+    if task.sysvsem is not None:
+        from glasskernel.ipc.sem import exit_sem
+        exit_sem(task)                         # SEM_UNDO adjustments
+    if getattr(task.kernel, "ipc_ns", None) is not None:    # SysV IPC was used
+        from glasskernel.ipc.shm import exit_shm
+        exit_shm(task)                         # kernel.shm_rmid_forced
     exit_files(task)
     exit_fs(task)
     if task.signal.tty is not None and task.signal.nr_threads == 1:
@@ -108,8 +114,9 @@ def do_exit(task, status: int) -> None:
         task.sighand.users -= 1
     task.signal.nr_threads -= 1
     if task.signal.nr_threads == 0:
-        from glasskernel.kernel.time_itimer import exit_itimers
-        exit_itimers(task)                     # the process is gone: its timers stop
+        from glasskernel.kernel import posix_timers, time_itimer
+        time_itimer.exit_itimers(task)         # the process is gone: its timers stop
+        posix_timers.exit_itimers(task)
     exit_notify(task)
 
 

@@ -24,6 +24,9 @@ from glasskernel.kernel.trace.tracepoint import active as tracepoint_active, tra
 from glasskernel.mm.memory import zap_page_range
 from glasskernel.mm.mm_types import TASK_SIZE
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.kernel.capability import capable
+from glasskernel.ipc.sem import copy_semundo
+from glasskernel.uapi.capability import CAP_SYS_ADMIN, CAP_SYS_RESOURCE
 from glasskernel.uapi import sched as CF      # the CLONE_* names, as plain ints
 
 CSIGNAL = 0xFF
@@ -91,7 +94,8 @@ def check_task_limits(current) -> None:
         raise KernelError(Errno.EAGAIN)
     uid = current.cred.uid
     limit = current.rlimits.get(6, (None, None))[0] if current.rlimits else None   # RLIMIT_NPROC
-    if uid != 0 and limit is not None:
+    if uid != 0 and limit is not None and not capable(current, CAP_SYS_RESOURCE) \
+            and not capable(current, CAP_SYS_ADMIN):
         processes = sum(1 for t in kernel.tasks.values() if t.cred.uid == uid and not t.kthread)
         if processes >= limit:
             raise KernelError(Errno.EAGAIN)
@@ -171,16 +175,30 @@ def copy_mm(flags, current, p) -> None:
         p.mm = dup_mmap(current.mm)
 
 
+_NEW_NAMESPACES = (CF.CLONE_NEWNS | CF.CLONE_NEWUTS | CF.CLONE_NEWIPC | CF.CLONE_NEWPID
+                   | CF.CLONE_NEWCGROUP | CF.CLONE_NEWNET)
+
+
 @traced(args=lambda flags, current, p: {
     "action": "new pid namespace" if flags & CF.CLONE_NEWPID else "shared",
     "why": f"CLONE_NEWPID {'set' if flags & CF.CLONE_NEWPID else 'clear'}"})
 def copy_namespaces(flags, current, p) -> None:
-    """Only the pid namespace is modelled: CLONE_NEWPID gives the child's children a new one."""
-    if flags & CF.CLONE_NEWPID:
-        parent_ns = current.nsproxy.pid_ns_for_children
-        p.nsproxy = Nsproxy(PidNamespace(level=parent_ns.level + 1, parent=parent_ns))
+    """Only the pid namespace is modelled: CLONE_NEWPID gives the child's children a new one.
+    Asking for any new namespace needs CAP_SYS_ADMIN (EPERM)."""
+    if flags & _NEW_NAMESPACES and not capable(current, CAP_SYS_ADMIN):
+        raise KernelError(Errno.EPERM)
+    old = current.nsproxy
+    if flags & (CF.CLONE_NEWPID | CF.CLONE_NEWIPC):
+        pid_ns = old.pid_ns_for_children
+        if flags & CF.CLONE_NEWPID:
+            pid_ns = PidNamespace(level=pid_ns.level + 1, parent=pid_ns)
+        ipc_ns = old.ipc_ns
+        if flags & CF.CLONE_NEWIPC:
+            from glasskernel.ipc.namespace import create_ipc_ns
+            ipc_ns = create_ipc_ns(current.kernel)
+        p.nsproxy = Nsproxy(pid_ns, ipc_ns)
     else:
-        p.nsproxy = current.nsproxy
+        p.nsproxy = old
 
 
 def copy_io(flags, current, p) -> None:
@@ -197,7 +215,7 @@ def dup_mmap(old):
     mm = MmStruct(old.phys, old.kernel_pgd_entry, old.cpu)
     for name in ("mmap_base", "start_code", "end_code", "start_data", "end_data", "start_brk",
                  "brk", "start_stack", "arg_start", "arg_end", "env_start", "env_end", "exe_path", "auxv",
-                 "rlimit_as"):
+                 "rlimit_as", "vdso"):
         setattr(mm, name, getattr(old, name))
     if old.exe_file is not None:
         mm.exe_file = old.exe_file.get()
@@ -262,6 +280,7 @@ def copy_process(current, args: KernelCloneArgs) -> Task:
     p = dup_task_struct(current)
     with contextlib.ExitStack() as undo:
         copy_creds(flags, current, p)
+        copy_semundo(flags, current, p)
         sched_fork(kernel, p)
         copy_files(flags, current, p)
         undo.callback(lambda: _put_files(p))                   # bad_fork_cleanup_files

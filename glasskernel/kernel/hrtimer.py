@@ -28,7 +28,11 @@ class HrTimerBase:
         self._seq = itertools.count()
 
     def start(self, task, delay_ns: int, callback=None) -> HrTimer:
-        timer = HrTimer(task, self.kernel.clock_ns() + max(0, delay_ns), callback)
+        return self.start_at(task, self.kernel.clock_ns() + max(0, delay_ns), callback)
+
+    def start_at(self, task, expires: int, callback=None) -> HrTimer:
+        """A timer for an absolute time of the base's clock (HRTIMER_MODE_ABS)."""
+        timer = HrTimer(task, expires, callback)
         heapq.heappush(self._heap, (timer.expires, next(self._seq), timer))
         return timer
 
@@ -61,3 +65,19 @@ class HrTimerBase:
         if not heap:
             return None
         return heap[0][0] - self.kernel.clock_ns()
+
+
+def hrtimer_forward(expires: int, now: int, interval: int) -> tuple:
+    """(new expiry, overruns): move a periodic timer's expiry forward by whole intervals
+    until it is after now; the overruns are the periods that passed (0 if not yet due)."""
+    if now < expires:
+        return expires, 0
+    interval = max(interval, 1)
+    orun = 0
+    delta = now - expires
+    if delta >= interval:
+        orun = delta // interval
+        expires += interval * orun
+        if expires > now:
+            return expires, orun
+    return expires + interval, orun + 1

@@ -61,9 +61,11 @@ class PidNamespace:
 
 @dataclass(eq=False)
 class Nsproxy:
-    """struct nsproxy, the part we model: the pid namespace new children are born into."""
+    """struct nsproxy, the part we model: the pid namespace new children are born into,
+    and the IPC namespace (None: the run's first one, ipc/namespace.py makes it)."""
 
     pid_ns_for_children: PidNamespace
+    ipc_ns: object = None
 
 
 def alloc_pid(ns: PidNamespace) -> list:

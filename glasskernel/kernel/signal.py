@@ -87,6 +87,7 @@ class SighandStruct:
 
     action: list = field(default_factory=lambda: [_DFL_ACTION] * (NSIG + 1))
     users: int = 1
+    signalfd_wqh: object = None       # fs/signalfd.py: readers and pollers of signalfds
 
     def copy(self) -> "SighandStruct":
         return SighandStruct(list(self.action))        # the entries are shared, see KSigaction
@@ -266,6 +267,9 @@ def __send_signal(task, signo: int, info, special: bool, shared: bool = False) -
             raise KernelError(Errno.EAGAIN)    # sigqueue overflow
         # else: the signal is still sent, its siginfo is lost
     task.pending |= bit
+    if task.sighand.signalfd_wqh:
+        from glasskernel.fs.signalfd import signalfd_notify
+        signalfd_notify(task)
     if tracepoint._active is not None:
         trace_event("signal_generate", sig=signal_name(signo), pid=task.pid,
                     code=siginfo_code(info) if info is not None else 0)
@@ -423,7 +427,8 @@ def next_signal(task, mask: int) -> tuple:
     """(signo, shared) of the signal to take next among those not in mask: the thread's
     own signals before process-directed ones; among its own, a fault the kernel raised
     first (the faulting instruction must not run again before it), else the lowest."""
-    ready = task.pending & ~(mask & ~_UNBLOCKABLE)
+    ready = task.pending & ~mask      # (a blocked mask never holds SIGKILL/SIGSTOP; sigtimedwait's
+                                      # does, and must leave them to the exit path, as Linux)
     if not ready:
         return 0, False
     private = ready & ~_shared_only(task)
@@ -459,11 +464,21 @@ def dequeue_signal(task, mask: int):
     signo, shared = next_signal(task, mask)
     if not signo:
         return 0, None
+    return signo, take_signal(task, signo, shared)
+
+
+def take_signal(task, signo: int, shared: bool) -> bytes:
+    """collect_signal and what a dequeue does after it: a process-directed SIGALRM starts
+    the next period of ITIMER_REAL, a POSIX timer's signal re-arms its timer and gets its
+    overrun count (posixtimer_rearm)."""
     info = collect_signal(task, signo, shared)
     if signo == SIGALRM and shared:
         from glasskernel.kernel.time_itimer import it_real_rearm
         it_real_rearm(task)
-    return signo, info
+    if type(info) is not bytes:
+        from glasskernel.kernel.posix_timers import posixtimer_rearm
+        info = posixtimer_rearm(task, info)
+    return info
 
 
 @dataclass

@@ -151,8 +151,10 @@ def sys_restart_syscall(task) -> int:
 
 def kill_ok_by_cred(task, target) -> bool:
     cred, tcred = task.cred, target.cred
+    from glasskernel.kernel.capability import capable
+    from glasskernel.uapi.capability import CAP_KILL
     return (cred.euid in (tcred.suid, tcred.uid) or cred.uid in (tcred.suid, tcred.uid)
-            or cred.euid == 0)                    # CAP_KILL
+            or capable(task, CAP_KILL))
 
 
 def check_kill_permission(task, signo: int, info: bytes, target) -> None:

@@ -10,7 +10,9 @@ import resource as _host_resource
 import struct
 import time
 
+from glasskernel.kernel.capability import capable
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
+from glasskernel.uapi.capability import CAP_SYS_RESOURCE
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.resource import INIT_RLIMITS, RLIM_INFINITY, RLIM_NLIMITS, Rlimit
 from glasskernel.uapi.utsname import NewUtsname
@@ -272,7 +274,7 @@ def do_prlimit(task, target, resource: int, new):
             raise SlowPathRequired()
         if resource == Rlimit.RLIMIT_NOFILE and hard > NR_OPEN:
             raise KernelError(Errno.EPERM)
-        if hard > old[1] and task.cred.euid != 0:
+        if hard > old[1] and not capable(task, CAP_SYS_RESOURCE):
             raise KernelError(Errno.EPERM)
         target.rlimits[resource] = (cur, hard)
         if resource == Rlimit.RLIMIT_AS and target.mm is not None:
@@ -312,7 +314,9 @@ def sys_setrlimit(task, resource, rlim) -> int:
 
 # --- credentials (the set*id part of kernel/sys.c) --------------------------------------
 # Rules for an unprivileged caller: each new id must be one of the current real, effective
-# or saved ids; a caller with euid 0 (CAP_SETUID) may set anything. -1 means "unchanged".
+# or saved ids; CAP_SETUID (CAP_SETGID for the gids) may set anything. -1 means
+# "unchanged". Each call changes a copy of the creds and commits it; the uid calls then
+# let the capability sets follow (cap_task_fix_setuid).
 
 _NO_CHANGE = 0xFFFFFFFF
 
@@ -338,44 +342,89 @@ def _ids(cred, kind: str) -> tuple:
     return (cred.uid, cred.euid, cred.suid) if kind == "u" else (cred.gid, cred.egid, cred.sgid)
 
 
-def _privileged(task) -> bool:
-    return task.cred.euid == 0
+def _privileged(task, kind: str = "u") -> bool:
+    """ns_capable_setid: CAP_SETUID for the uid calls, CAP_SETGID for the gid ones."""
+    from glasskernel.kernel.capability import capable
+    from glasskernel.uapi.capability import CAP_SETGID, CAP_SETUID
+    return capable(task, CAP_SETUID if kind == "u" else CAP_SETGID)
+
+
+def _commit_ids(task, kind: str, real: int, effective: int, saved: int, how: int) -> int:
+    """Set the ids on a copy of the creds, fix the capabilities up, commit."""
+    from glasskernel.kernel.cred import commit_creds, prepare_creds
+    from glasskernel.security.commoncap import cap_task_fix_setuid
+    new = prepare_creds(task)
+    _set_ids(new, kind, real, effective, saved)
+    if kind == "u":
+        cap_task_fix_setuid(new, task.cred, how)
+    return commit_creds(task, new)
 
 
 def do_setresid(task, kind: str, real: int, effective: int, saved: int) -> int:
+    from glasskernel.security.commoncap import LSM_SETID_RES
     real, effective, saved = _id_arg(real), _id_arg(effective), _id_arg(saved)
     current = _ids(task.cred, kind)
-    if not _privileged(task) and not all(_allowed(v, *current) for v in (real, effective, saved)):
+    if not _privileged(task, kind) and not all(_allowed(v, *current) for v in (real, effective, saved)):
         raise KernelError(Errno.EPERM)
-    _set_ids(task.cred, kind, real, effective, saved)
-    return 0
+    return _commit_ids(task, kind, real, effective, saved, LSM_SETID_RES)
 
 
 def do_setid(task, kind: str, value: int) -> int:
     """setuid/setgid: privileged callers set all three ids, others only the effective one."""
+    from glasskernel.security.commoncap import LSM_SETID_ID
     value = _id_arg(value)
     if value == _NO_CHANGE:
         raise KernelError(Errno.EINVAL)
-    if _privileged(task):
-        return do_setresid(task, kind, value, value, value)
+    if _privileged(task, kind):
+        return _commit_ids(task, kind, value, value, value, LSM_SETID_ID)
     real, _eff, saved = _ids(task.cred, kind)
     if value not in (real, saved):
         raise KernelError(Errno.EPERM)
-    return do_setresid(task, kind, _NO_CHANGE, value, _NO_CHANGE)
+    return _commit_ids(task, kind, _NO_CHANGE, value, _NO_CHANGE, LSM_SETID_ID)
 
 
 def do_setreid(task, kind: str, real: int, effective: int) -> int:
     """setreuid/setregid: the saved id follows the effective one when it changes."""
+    from glasskernel.security.commoncap import LSM_SETID_RE
     real, effective = _id_arg(real), _id_arg(effective)
     cur_real, cur_eff, cur_saved = _ids(task.cred, kind)
-    if not _privileged(task):
+    if not _privileged(task, kind):
         if not _allowed(real, cur_real, cur_eff) or not _allowed(effective, cur_real, cur_eff, cur_saved):
             raise KernelError(Errno.EPERM)
     saved = _NO_CHANGE
     if real != _NO_CHANGE or (effective != _NO_CHANGE and effective != cur_real):
         saved = effective if effective != _NO_CHANGE else cur_eff
-    _set_ids(task.cred, kind, real, effective, saved)
-    return 0
+    return _commit_ids(task, kind, real, effective, saved, LSM_SETID_RE)
+
+
+def do_setfsid(task, kind: str, value: int) -> int:
+    """setfsuid/setfsgid: always return the old fs id; change it only to one of the
+    real, effective, saved or fs ids, or to anything with CAP_SETUID/CAP_SETGID. -1 only
+    asks. A new fsuid moves the file-system capabilities in or out of pE."""
+    from glasskernel.kernel.cred import commit_creds, prepare_creds
+    from glasskernel.security.commoncap import LSM_SETID_FS, cap_task_fix_setuid
+    value = _id_arg(value)
+    old = task.cred
+    fs_name = "fsuid" if kind == "u" else "fsgid"
+    old_fs = getattr(old, fs_name)
+    if value == _NO_CHANGE or value == old_fs:
+        return old_fs
+    if value not in (*_ids(old, kind), old_fs) and not _privileged(task, kind):
+        return old_fs
+    new = prepare_creds(task)
+    setattr(new, fs_name, value)
+    if kind == "u":
+        cap_task_fix_setuid(new, old, LSM_SETID_FS)
+    commit_creds(task, new)
+    return old_fs
+
+
+def sys_setfsuid(task, uid) -> int:
+    return do_setfsid(task, "u", uid)
+
+
+def sys_setfsgid(task, gid) -> int:
+    return do_setfsid(task, "g", gid)
 
 
 def sys_setuid(task, uid) -> int:
@@ -421,11 +470,13 @@ def sys_setgroups(task, gidsetsize, grouplist) -> int:
     size = int_arg(gidsetsize)
     if size < 0 or size > 65536:
         raise KernelError(Errno.EINVAL)
-    if not _privileged(task):
+    if not _privileged(task, "g"):
         raise KernelError(Errno.EPERM)
     raw = copy_from_user(task, grouplist, 4 * size) if size else b""
-    task.cred.groups = tuple(sorted(set(struct.unpack(f"<{size}I", raw))))
-    return 0
+    from glasskernel.kernel.cred import commit_creds, prepare_creds
+    new = prepare_creds(task)
+    new.groups = tuple(sorted(set(struct.unpack(f"<{size}I", raw))))
+    return commit_creds(task, new)
 
 
 # --- prctl ------------------------------------------------------------------------------
@@ -481,17 +532,24 @@ def _prctl_flag(task, option: int, arg2: int) -> int:
             raise KernelError(Errno.EINVAL)
         task.no_new_privs = True
         return 0
-    return int(task.no_new_privs)          # PR_GET_NO_NEW_PRIVS
+    if arg2:
+        raise KernelError(Errno.EINVAL)    # PR_GET_NO_NEW_PRIVS takes no argument
+    return int(task.no_new_privs)
 
 
 def sys_prctl(task, option, arg2, arg3, arg4, arg5) -> int:
     """prctl(2) for the options programs use at start-up; others are EINVAL."""
     option &= 0xFFFFFFFF
+    from glasskernel.security.commoncap import CAP_PRCTL_OPTIONS, cap_task_prctl
+    if option in CAP_PRCTL_OPTIONS:                # security_task_prctl answers first
+        return cap_task_prctl(task, option, arg2, arg3, arg4, arg5)
     if option in (PR_SET_NAME, PR_GET_NAME):
         return _prctl_name(task, option, arg2)
     if option in (PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE,
                   PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS,
                   PR_GET_NO_NEW_PRIVS):
+        if option in (PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS) and arg3 | arg4 | arg5:
+            raise KernelError(Errno.EINVAL)
         return _prctl_flag(task, option, arg2)
     if option == PR_GET_TIMERSLACK:
         return task.timer_slack_ns

@@ -97,10 +97,15 @@ def sys_getpriority(task, which, who) -> int:
 
 
 def set_one_prio(task, target, nice: int) -> None:
-    if target.cred.uid != task.cred.euid and target.cred.euid != task.cred.euid and task.cred.euid != 0:
+    """set_one_prio: EPERM for another user's task without CAP_SYS_NICE; EACCES for
+    raising the priority (can_nice) without CAP_SYS_NICE."""
+    from glasskernel.kernel.capability import capable
+    from glasskernel.uapi.capability import CAP_SYS_NICE
+    if target.cred.uid != task.cred.euid and target.cred.euid != task.cred.euid and \
+            not capable(task, CAP_SYS_NICE):
         raise KernelError(Errno.EPERM)
-    if nice < target.nice and task.cred.euid != 0:
-        raise KernelError(Errno.EACCES)             # raising priority needs CAP_SYS_NICE
+    if nice < target.nice and not capable(task, CAP_SYS_NICE):
+        raise KernelError(Errno.EACCES)
     task.kernel.sched.set_user_nice(target, nice)
 
 

@@ -46,11 +46,24 @@ class Cred:
     sgid: int = -1
     fsuid: int = -1         # file-system ids; -1 means "same as the effective id"
     fsgid: int = -1
+    # capability sets (bit N = capability N, uapi/capability.py) and the secure bits.
+    # -1 means "what execve gives these ids with a full bounding set": all permitted for
+    # a real or effective root, all effective for an effective root, none otherwise.
+    cap_inheritable: int = 0
+    cap_permitted: int = -1
+    cap_effective: int = -1
+    cap_bset: int = (1 << 41) - 1
+    cap_ambient: int = 0
+    securebits: int = 0
 
     def __post_init__(self):
         for saved, effective in (("suid", "euid"), ("sgid", "egid"), ("fsuid", "euid"), ("fsgid", "egid")):
             if getattr(self, saved) == -1:
                 setattr(self, saved, getattr(self, effective))
+        if self.cap_permitted == -1:
+            self.cap_permitted = self.cap_bset if 0 in (self.uid, self.euid) else 0
+        if self.cap_effective == -1:
+            self.cap_effective = self.cap_permitted if self.euid == 0 else 0
 
 
 @dataclass(eq=False)
@@ -75,6 +88,7 @@ class SignalStruct:
     stop_state: str = ""                # "stopped"/"continued" to report to wait (WUNTRACED, WCONTINUED)
     stop_signal: int = 0
     itimers: object = None              # kernel/time_itimer.py: ITIMER_REAL/VIRTUAL/PROF
+    posix_timers: object = None         # kernel/posix_timers.py: timer_create's timers
     wait_pidfd: object = None           # kernel/pidfd.py: pollers of the process's pidfds
     users: int = 1
     oom_score_adj: int = 0              # mm/oom_kill.py: -1000 (never) .. 1000 (first)
@@ -133,11 +147,13 @@ class Task:
     start_time_ns: int = 0              # kernel: monotonic time at fork
     utime_ns: int = 0                   # scheduler: time spent in user mode
     stime_ns: int = 0                   # scheduler: time spent in the kernel
+    vdso_reads: int = 0                 # clock reads done in user mode (rdtsc: the vDSO), traced
     nvcsw: int = 0                      # voluntary context switches
     nivcsw: int = 0                     # involuntary context switches (preemption)
     vfork_done: object = None           # a Completion the vfork parent sleeps on
     exit_state: str = ""                # "" while alive, "zombie", then "dead" once reaped
     kthread: bool = False               # a kernel thread: no mm, never in user mode
+    sysvsem: object = None              # ipc/sem.py: the SEM_UNDO list (shared by CLONE_SYSVSEM)
     personality: int = 0
     did_exec: bool = False              # task: has called execve since fork (setpgid EACCES)
     kthread_fn: object = None           # kernel threads: the function they run

@@ -4,7 +4,10 @@ kernel/sys.c). Interval timers and alarm are in time_itimer.py.
 
 Time comes from ``task.kernel.clock`` when the kernel has one (``realtime_ns()`` and
 ``monotonic_ns()``; the deterministic virtual clock), otherwise from the host. CPU-time
-clocks use ``clock.cputime_ns(task)`` when available, else the host thread's CPU time.
+clocks (also those of another pid: a negative id) are the scheduler's accounting of the
+guest's threads (``task_sched_runtime``), the numbers times(2) and the CPU timers use.
+Every other clock is CLOCK_MONOTONIC plus the timekeeper's offset (time_vsyscall.py),
+exactly what the vDSO computes in user mode, so the two paths agree.
 """
 import struct
 import time as _host_time
@@ -24,7 +27,10 @@ def _clock(task):
 
 
 def realtime_ns(task) -> int:
-    """ktime_get_real(): nanoseconds since the epoch."""
+    """ktime_get_real(): nanoseconds since the epoch (monotonic + offs_real)."""
+    tk = getattr(task.kernel, "timekeeper", None)
+    if tk is not None:
+        return task.kernel.clock_ns() + tk.offs_real
     clock = _clock(task)
     return clock.realtime_ns() if clock is not None else _host_time.time_ns()
 
@@ -35,12 +41,45 @@ def monotonic_ns(task) -> int:
     return clock.monotonic_ns() if clock is not None else _host_time.monotonic_ns()
 
 
+def _coarse(task, read) -> int:
+    """A coarse clock: read(task) taken back to the last tick boundary (time_vsyscall.py)."""
+    tk = getattr(task.kernel, "timekeeper", None)
+    if tk is None:
+        return read(task)
+    mono = task.kernel.clock_ns()
+    offset = tk.offs_real if read is realtime_ns else 0
+    return mono + offset - tk.coarse_back(mono)
+
+
+def realtime_coarse_ns(task) -> int:
+    """ktime_get_coarse_real: the wall clock at the last tick."""
+    return _coarse(task, realtime_ns)
+
+
+def monotonic_coarse_ns(task) -> int:
+    """ktime_get_coarse: the monotonic clock at the last tick."""
+    return _coarse(task, monotonic_ns)
+
+
+def task_sched_runtime(task) -> int:
+    """The thread's CPU time: what the scheduler charged it, plus, while it makes a
+    syscall inside the emulator's run, the part of that run not charged yet."""
+    kernel = task.kernel
+    ns = task.utime_ns + task.stime_ns
+    if kernel.in_fast_syscall and kernel.current is task:
+        ns += max(0, kernel.clock_ns() - getattr(task, "user_entered_ns", 0))
+    return ns
+
+
+def thread_cputime_ns(task) -> int:
+    """CLOCK_THREAD_CPUTIME_ID."""
+    return task_sched_runtime(task)
+
+
 def cputime_ns(task) -> int:
-    """CPU time used by the task (thread and process clocks alike, for now)."""
-    clock = _clock(task)
-    if clock is not None and hasattr(clock, "cputime_ns"):
-        return clock.cputime_ns(task)
-    return _host_time.thread_time_ns()
+    """CLOCK_PROCESS_CPUTIME_ID: every live thread of the process (the CPU time of
+    exited threads is not kept)."""
+    return sum(task_sched_runtime(t) for t in task.kernel.tasks.values() if t.signal is task.signal)
 
 
 # The posix_clocks[] table: clock id -> (read function, resolution).
@@ -48,18 +87,72 @@ _CLOCKS = {
     ClockId.CLOCK_REALTIME: (realtime_ns, HRTIMER_RES_NS),
     ClockId.CLOCK_MONOTONIC: (monotonic_ns, HRTIMER_RES_NS),
     ClockId.CLOCK_PROCESS_CPUTIME_ID: (cputime_ns, HRTIMER_RES_NS),
-    ClockId.CLOCK_THREAD_CPUTIME_ID: (cputime_ns, HRTIMER_RES_NS),
+    ClockId.CLOCK_THREAD_CPUTIME_ID: (thread_cputime_ns, HRTIMER_RES_NS),
     ClockId.CLOCK_MONOTONIC_RAW: (monotonic_ns, HRTIMER_RES_NS),
-    ClockId.CLOCK_REALTIME_COARSE: (realtime_ns, TICK_NSEC),
-    ClockId.CLOCK_MONOTONIC_COARSE: (monotonic_ns, TICK_NSEC),
+    ClockId.CLOCK_REALTIME_COARSE: (realtime_coarse_ns, TICK_NSEC),
+    ClockId.CLOCK_MONOTONIC_COARSE: (monotonic_coarse_ns, TICK_NSEC),
     ClockId.CLOCK_BOOTTIME: (monotonic_ns, HRTIMER_RES_NS),   # we never suspend
     ClockId.CLOCK_TAI: (realtime_ns, HRTIMER_RES_NS),         # TAI offset 0 until NTP sets it
 }
 
 
-def clockid_to_kclock(which: int):
-    """The clock for an id; EINVAL for unknown ids and the per-pid CPU clocks (negative ids)."""
+# CPU-time clocks of another thread or process (kernel/time/posix-cpu-timers.c): a
+# negative id holds ~pid << 3, a per-thread bit and which time (CPUCLOCK_*).
+CPUCLOCK_PROF, CPUCLOCK_VIRT, CPUCLOCK_SCHED, CPUCLOCK_MAX = 0, 1, 2, 3
+CPUCLOCK_PERTHREAD_MASK = 4
+HZ_RES_NS = (NSEC_PER_SEC + 250 - 1) // 250     # the tick (HZ=250): PROF and VIRT clocks
+
+
+def cpu_clock_task(task, which: int):
+    """lookup_task: the thread (or process leader) a CPU-clock id names; EINVAL if none,
+    for a thread outside the caller's process, for a non-leader as a process clock and
+    for the descriptor clocks (CLOCKFD)."""
+    if which & 3 == CPUCLOCK_MAX:
+        raise KernelError(Errno.EINVAL)
+    pid = ~(which >> 3)
+    thread = which & CPUCLOCK_PERTHREAD_MASK
+    if pid == 0:
+        return task
+    from glasskernel.kernel.pid import find_task_by_vpid
+    target = find_task_by_vpid(task, pid)
+    if target is None or target.exit_state == "dead":
+        raise KernelError(Errno.EINVAL)
+    if thread and target.tgid != task.tgid:
+        raise KernelError(Errno.EINVAL)
+    if not thread and target.pid != target.tgid:
+        raise KernelError(Errno.EINVAL)
+    return target
+
+
+def cpu_clock_value(target, thread: bool, kind: int) -> int:
+    """cpu_clock_sample(_group): the user time (VIRT) or all of it (PROF, SCHED) of the
+    thread, or of every live thread of its process."""
+    threads = [target] if thread else [t for t in target.kernel.tasks.values()
+                                       if t.signal is target.signal]
+    if kind == CPUCLOCK_VIRT:
+        return sum(t.utime_ns for t in threads)
+    return sum(task_sched_runtime(t) for t in threads)
+
+
+def _cpu_clock(which: int):
+    """(read, res) of a negative CPU-clock id, as a _CLOCKS entry."""
+    kind, thread = which & 3, which & CPUCLOCK_PERTHREAD_MASK
+
+    def read(task) -> int:
+        return cpu_clock_value(cpu_clock_task(task, which), bool(thread), kind)
+
+    return read, HRTIMER_RES_NS if kind == CPUCLOCK_SCHED else HZ_RES_NS
+
+
+def clockid_to_kclock(which: int, task=None):
+    """The clock for an id; EINVAL for unknown ids. A negative id is a CPU-time clock of
+    a thread or process, checked against task (the caller) when given."""
     which &= 0xFFFFFFFF
+    if which & 0x8000_0000:
+        which -= 1 << 32
+        if task is not None:
+            cpu_clock_task(task, which)         # validate_clock_permissions
+        return _cpu_clock(which)
     if which not in _CLOCKS:
         raise KernelError(Errno.EINVAL)
     return _CLOCKS[ClockId(which)]
@@ -71,14 +164,14 @@ def put_timespec64(task, addr: int, ns: int) -> None:
 
 def sys_clock_gettime(task, which_clock, tp) -> int:
     """clock_gettime(2)."""
-    read, _res = clockid_to_kclock(which_clock)
+    read, _res = clockid_to_kclock(which_clock, task)
     put_timespec64(task, tp, read(task))
     return 0
 
 
 def sys_clock_getres(task, which_clock, tp) -> int:
     """clock_getres(2): the resolution; tp may be NULL to just validate the clock."""
-    _read, res = clockid_to_kclock(which_clock)
+    _read, res = clockid_to_kclock(which_clock, task)
     if tp:
         put_timespec64(task, tp, res)
     return 0
@@ -96,8 +189,9 @@ def sys_gettimeofday(task, tv, tz) -> int:
 
 
 def sys_time(task, tloc) -> int:
-    """time(2): seconds since the epoch, also stored at tloc unless it is NULL."""
-    secs = realtime_ns(task) // NSEC_PER_SEC
+    """time(2): seconds since the epoch at the last tick (ktime_get_real_seconds, as the
+    vDSO's time), also stored at tloc unless it is NULL."""
+    secs = realtime_coarse_ns(task) // NSEC_PER_SEC
     if tloc:
         copy_to_user(task, tloc, struct.pack("<q", secs))
     return secs
@@ -145,12 +239,20 @@ def sys_nanosleep(task, rqtp, rmtp) -> int:
     return do_nanosleep(task, task.kernel.clock_ns() + ns, rmtp)
 
 
+# Clocks whose k_clock has no nsleep (posix-timers.c): clock_nanosleep is EOPNOTSUPP.
+_NO_NSLEEP = {ClockId.CLOCK_THREAD_CPUTIME_ID, ClockId.CLOCK_MONOTONIC_RAW,
+              ClockId.CLOCK_REALTIME_COARSE, ClockId.CLOCK_MONOTONIC_COARSE,
+              ClockId.CLOCK_REALTIME_ALARM, ClockId.CLOCK_BOOTTIME_ALARM}   # (alarm: no RTC)
+
+
 def sys_clock_nanosleep(task, which_clock, flags, rqtp, rmtp) -> int:
     """clock_nanosleep(2): relative or TIMER_ABSTIME sleeps on the realtime/monotonic clocks.
     An absolute sleep is simply run again after a signal (ERESTARTNOHAND), without rmtp."""
     which = which_clock & 0xFFFFFFFF
-    if which in (ClockId.CLOCK_THREAD_CPUTIME_ID,):
-        raise KernelError(Errno.EINVAL)
+    if which in _NO_NSLEEP:
+        raise KernelError(Errno.EOPNOTSUPP)     # the k_clock has no nsleep
+    if which & 0x8000_0000:
+        raise KernelError(Errno.EINVAL)     # no sleeping on another task's CPU clock here
     read, _res = clockid_to_kclock(which)
     ns = get_timespec64(task, rqtp)
     if not flags & TIMER_ABSTIME:
@@ -188,3 +290,68 @@ def sys_times(task, tbuf) -> int:
                                            nsec_to_clock_t(sig.cutime_ns), nsec_to_clock_t(sig.cstime_ns)))
     jiffies = INITIAL_JIFFIES + (task.kernel.clock_ns() - task.kernel.boot_time_ns) // TICK_NSEC
     return jiffies * TICK_NSEC // (NSEC_PER_SEC // USER_HZ)
+# ----- clocks as the hrtimer base sees them (timerfd, POSIX timers) -------------------------
+
+_ITIMERSPEC = struct.Struct("<qqqq")     # it_interval {sec, nsec}, it_value {sec, nsec}
+
+
+def real_offset_ns(kernel) -> int:
+    """CLOCK_REALTIME minus CLOCK_MONOTONIC (the timekeeper's offs_real). The guest cannot
+    set the clock, so it only moves with the host's."""
+    tk = getattr(kernel, "timekeeper", None)
+    if tk is not None:
+        return tk.offs_real
+    clock = getattr(kernel, "clock", None)
+    if clock is not None:
+        from glasskernel.kernel.time_virtual import REALTIME_EPOCH_NS
+        return REALTIME_EPOCH_NS
+    return _host_time.time_ns() - _host_time.monotonic_ns()
+
+
+def clock_expiry_to_base(kernel, clockid: int, value: int, absolute: bool) -> int:
+    """A timer's expiry on the hrtimer base's clock (CLOCK_MONOTONIC): a relative value is
+    added to now; an absolute one on a realtime clock is moved by the realtime offset
+    (BOOTTIME and TAI run with MONOTONIC and REALTIME here: no suspend, TAI offset 0)."""
+    if not absolute:
+        return kernel.clock_ns() + value
+    if clockid in (ClockId.CLOCK_REALTIME, ClockId.CLOCK_REALTIME_ALARM, ClockId.CLOCK_TAI):
+        return value - real_offset_ns(kernel)
+    return value
+
+
+def hrtimer_arm_at(kernel, expires: int, callback):
+    """Start an hrtimer for a base-clock time. Armed inside the syscall hook, it ends the
+    emulator's run after the syscall (the next run is sliced, so the timer can fire in a
+    busy loop), as the slow syscalls that arm timers do."""
+    if kernel.in_fast_syscall:
+        kernel.sched.need_resched = True
+    return kernel.hrtimers.start_at(None, expires, callback)
+
+
+def timespec64_valid(sec: int, nsec: int) -> bool:
+    return sec >= 0 and 0 <= nsec < NSEC_PER_SEC
+
+
+def get_itimerspec64(task, addr: int) -> tuple:
+    """A user itimerspec as ((value sec, nsec), (interval sec, nsec)), unchecked."""
+    from glasskernel.mm.uaccess import copy_from_user
+    isec, insec, vsec, vnsec = _ITIMERSPEC.unpack(copy_from_user(task, addr, _ITIMERSPEC.size))
+    return (vsec, vnsec), (isec, insec)
+
+
+def itimerspec64_valid(spec: tuple) -> bool:
+    return all(timespec64_valid(sec, nsec) for sec, nsec in spec)
+
+
+def put_itimerspec64(task, addr: int, value_ns: int, interval_ns: int) -> None:
+    copy_to_user(task, addr, _ITIMERSPEC.pack(interval_ns // NSEC_PER_SEC, interval_ns % NSEC_PER_SEC,
+                                              value_ns // NSEC_PER_SEC, value_ns % NSEC_PER_SEC))
+
+
+KTIME_MAX = (1 << 63) - 1
+
+
+def timespec_ns(spec: tuple) -> int:
+    """timespec64_to_ktime: nanoseconds, saturating at KTIME_MAX."""
+    sec, nsec = spec
+    return min(sec * NSEC_PER_SEC + nsec, KTIME_MAX)

@@ -250,6 +250,9 @@ def __handle_mm_fault(mm, addr: int, write: bool, stack_limit: int, pte: int) ->
         if vma.file is None:
             do_anonymous_page(mm, vma, page_va)
             return
+        if vma.flags & VmFlags.VM_DONTEXPAND:        # a special mapping: [vdso], [vvar]
+            vma.file.fault(mm, vma, page_va, write)
+            return
         try:
             if vma_shares_pages(vma):
                 do_shared_fault(mm, vma, page_va, write)

@@ -15,13 +15,17 @@ from glasskernel.uapi.resource import RLIM_INFINITY, RLIMIT_MEMLOCK
 
 VM_LOCKED, VM_LOCKONFAULT = VmFlags.VM_LOCKED, VmFlags.VM_LOCKONFAULT
 VM_LOCKED_MASK = VM_LOCKED | VM_LOCKONFAULT
+# [vvar] and [vdso]: never locked (their pages are the kernel's)
+VM_SPECIAL = VmFlags.VM_IO | VmFlags.VM_DONTEXPAND | VmFlags.VM_PFNMAP
 MLOCK_ONFAULT = 0x01
 MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT = 1, 2, 4
 PAGE_SHIFT = 12
 
 
 def capable_ipc_lock(task) -> bool:
-    return task.cred.euid == 0
+    from glasskernel.kernel.capability import capable
+    from glasskernel.uapi.capability import CAP_IPC_LOCK
+    return capable(task, CAP_IPC_LOCK)
 
 
 def memlock_limit(task) -> int:
@@ -82,8 +86,8 @@ def apply_vma_lock_flags(mm, start: int, end: int, flags: int) -> None:
     if cursor < end:
         raise KernelError(Errno.ENOMEM)
     for vma in mm.overlapping(start, end):
-        if (vma.flags & ~VM_LOCKED_MASK) | flags == vma.flags:
-            continue
+        if (vma.flags & ~VM_LOCKED_MASK) | flags == vma.flags or vma.flags & VM_SPECIAL:
+            continue                    # mlock_fixup leaves special mappings alone
         for part in mm.split_range(max(start, vma.start), min(end, vma.end)):
             part.flags = (part.flags & ~VM_LOCKED_MASK) | flags
     from glasskernel.mm.mmap import vma_merge
@@ -147,7 +151,8 @@ def sys_mlockall(task, flags) -> int:
     mm.def_flags = lock if flags & MCL_FUTURE else 0
     if flags & MCL_CURRENT:
         for vma in list(mm.vmas):
-            vma.flags = (vma.flags & ~VM_LOCKED_MASK) | lock
+            if not vma.flags & VM_SPECIAL:
+                vma.flags = (vma.flags & ~VM_LOCKED_MASK) | lock
         try:
             populate(mm, 0, TASK_SIZE)
         except KernelError:

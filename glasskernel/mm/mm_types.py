@@ -11,6 +11,7 @@ from glasskernel.arch.x86.mm.pgtable import PageTable
 from glasskernel.mm.memory import user_read, user_read_cstring, user_write
 from glasskernel.mm.page_alloc import PAGE_SIZE
 from glasskernel.mm.vm_flags import VmFlags
+from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.resource import RLIM_INFINITY
 
 TASK_SIZE = 0x0000_7FFF_FFFF_F000          # top of the user half (TASK_SIZE_MAX)
@@ -81,6 +82,7 @@ class MmStruct:
         self.exe_path = ""
         self.exe_file = None
         self.auxv = b""
+        self.vdso = 0                   # mm->context.vdso: the [vdso] image's address
 
     # ----- VMA bookkeeping ----------------------------------------------------------------
 
@@ -133,6 +135,8 @@ class MmStruct:
         return self.overlapping(start, end)
 
     def _replace_with_split(self, vma: VmArea, addr: int) -> None:
+        if vma.flags & VmFlags.VM_DONTEXPAND:
+            raise KernelError(Errno.EINVAL)     # special_mapping_split: [vvar]/[vdso] stay whole
         tail = vma.split_at(addr)
         self.insert_vma(tail)
 

@@ -9,7 +9,8 @@ Growth is refused with ENOMEM where Linux refuses it: past RLIMIT_AS or RLIMIT_D
 overcommit, for one private writable mapping larger than the guest's RAM
 (``__vm_enough_memory``; there is no swap).
 """
-from glasskernel.mm.memory import VmFault, zap_page_range
+from glasskernel.mm.memory import (BUS_ADRERR, SIGBUS, VmFault, do_cow_fault, vma_pte_flags,
+                                   zap_page_range)
 from glasskernel.mm.mlock import mlock_future_check, populate
 from glasskernel.mm.mm_types import MMAP_MIN_ADDR, TASK_SIZE, VmArea, page_align
 from glasskernel.mm.page_alloc import PAGE_SHIFT, PAGE_SIZE
@@ -376,3 +377,85 @@ def sys_brk(task, brk) -> int:
     do_brk_flags(mm, old_end, new_end)
     mm.brk = brk
     return mm.brk
+
+
+# ----- special mappings (mm/mmap.c: _install_special_mapping) ------------------------------
+
+class SpecialMapping:
+    """vm_special_mapping: a named area whose pages are the kernel's own frames ([vdso],
+    [vvar]). It stands where a VMA's file would: forks share it, and the fault path asks
+    it for the frame of each page (``fault``). None in ``frames`` is a hole (SIGBUS)."""
+
+    __slots__ = ("name", "frames", "mremap")
+
+    def __init__(self, name: str, frames: list, mremap=None):
+        self.name = name                # what /proc/PID/maps shows
+        self.frames = frames            # physical frames, one per page; the kernel holds a ref
+        self.mremap = mremap            # fn(mm, new_start) after the area moved, or None
+
+    def get(self):
+        return self
+
+    def put(self) -> None:
+        """Nothing to release: the frames belong to the kernel."""
+
+    def fault(self, mm, vma, page_va: int, write: bool) -> None:
+        """special_mapping_fault: map the frame read-only; a write (after mprotect, as a
+        debugger's breakpoint does) gets a private copy."""
+        index = vma.file_offset(page_va) // PAGE_SIZE
+        frame = self.frames[index] if index < len(self.frames) else None
+        if frame is None:
+            raise VmFault(BUS_ADRERR, page_va, SIGBUS)
+        mm.phys.get_page(frame)
+        if write:
+            do_cow_fault(mm, vma, page_va, frame)
+            return
+        mm.pgtable.set_pte(page_va, frame | vma_pte_flags(vma, False))
+        if vma.flags & VmFlags.VM_EXEC:
+            mm.invalidate_code(page_va)
+
+
+def install_special_mapping(mm, addr: int, length: int, vm_flags: int, sm: SpecialMapping):
+    """_install_special_mapping: a VMA backed by sm at addr (which must be free)."""
+    vma = VmArea(addr, addr + length, vm_flags | VmFlags.VM_DONTEXPAND, sm, 0, sm.name)
+    mm.insert_vma(vma)
+    return vma
+
+
+def sys_remap_file_pages(task, start, size, prot, pgoff, flags) -> int:
+    """remap_file_pages(2), deprecated and emulated as Linux 6.1 does: a new MAP_SHARED
+    mapping of the same file at ``start``, at page ``pgoff``, with the old protection.
+    EINVAL for a prot, an empty or wrapping range, or a range that is not one shared
+    mapping of one file (contiguous VMAs of the same file and flags)."""
+    if prot:
+        raise KernelError(Errno.EINVAL)
+    start &= ~(PAGE_SIZE - 1)
+    size &= ~(PAGE_SIZE - 1)
+    if not size or start + size >= 1 << 64 or pgoff + (size >> PAGE_SHIFT) >= 1 << 64:
+        raise KernelError(Errno.EINVAL)
+    mm = task.mm
+    vma = mm.vma_containing(start)
+    if vma is None or not vma.flags & VmFlags.VM_SHARED or vma.file is None:
+        raise KernelError(Errno.EINVAL)
+    end = vma.end
+    for nxt in mm.overlapping(vma.end, start + size):
+        if nxt.start != end or nxt.file is not vma.file or nxt.flags != vma.flags:
+            raise KernelError(Errno.EINVAL)
+        end = nxt.end
+    if end < start + size:
+        raise KernelError(Errno.EINVAL)
+    prot = (PROT_READ if vma.flags & VmFlags.VM_READ else 0) | \
+        (PROT_WRITE if vma.flags & VmFlags.VM_WRITE else 0) | \
+        (PROT_EXEC if vma.flags & VmFlags.VM_EXEC else 0)
+    file = vma.file
+    # Keep the file alive while its old VMAs go (get_file); an attach of System V shm
+    # counts attaches with get/put instead, and must not hold one (its segment may go).
+    pin = not getattr(file, "get_is_attach", False) and hasattr(file, "get")
+    if pin:
+        file.get()
+    try:
+        do_mmap(mm, start, size, prot, MAP_SHARED | MAP_FIXED, file, pgoff << PAGE_SHIFT, task=task)
+    finally:
+        if pin:
+            file.put()
+    return 0

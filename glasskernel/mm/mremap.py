@@ -3,6 +3,7 @@ from glasskernel.mm.mm_types import TASK_SIZE, VmArea, page_align
 from glasskernel.mm.mmap import (accountable_mapping, do_munmap, may_expand_vm, vm_enough_memory,
                                  vm_sysctl)
 from glasskernel.mm.page_alloc import PAGE_SHIFT, PAGE_SIZE
+from glasskernel.mm.vm_flags import VmFlags
 from glasskernel.uapi.errno import Errno, KernelError
 
 MREMAP_MAYMOVE = 1
@@ -36,6 +37,9 @@ def move_vma(mm, vma, addr: int, old_len: int, new_addr: int, new_len: int) -> i
     move_page_tables(mm, addr, new_addr, old_len)
     do_munmap(mm, addr, old_len)
     mm.insert_vma(moved)
+    hook = getattr(moved.file, "mremap", None) if moved.flags & VmFlags.VM_DONTEXPAND else None
+    if hook is not None:
+        hook(mm, new_addr)                      # special_mapping_mremap: the vDSO moved
     return new_addr
 
 
@@ -56,6 +60,8 @@ def vma_to_resize(task, mm, vma, old_len: int, new_len: int) -> None:
     """Growing by new_len - old_len: within RLIMIT_AS, and committable (ENOMEM)."""
     if new_len <= old_len:
         return
+    if vma.flags & (VmFlags.VM_DONTEXPAND | VmFlags.VM_PFNMAP):
+        raise KernelError(Errno.EFAULT)         # a special mapping never grows
     grow = (new_len - old_len) >> PAGE_SHIFT
     if not may_expand_vm(task, mm, vma.flags, grow):
         raise KernelError(Errno.ENOMEM)

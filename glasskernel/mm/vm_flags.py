@@ -22,8 +22,12 @@ class VmFlags:
     # Both matter to vma_merge: Linux joins neighbours only when their flags are equal.
     VM_ACCOUNT = 0x00100000
     VM_NORESERVE = 0x00200000
+    VM_PFNMAP = 0x400           # raw frames, no struct page (the [vvar] data)
     VM_LOCKED = 0x2000          # mlock: the pages stay in memory (counted as VmLck)
+    VM_IO = 0x4000
+    VM_DONTEXPAND = 0x40000     # mremap may not grow it: a special mapping ([vdso], [vvar])
     VM_LOCKONFAULT = 0x80000    # ... once they are faulted in (MLOCK_ONFAULT)
+    VM_DONTDUMP = 0x4000000
 
 
 VM_ACCESS_FLAGS = VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_EXEC

@@ -144,7 +144,8 @@ class FixedClock:
 
 
 def test_clock_gettime_from_kernel_clock():
-    t = make_task(clock=FixedClock())
+    t = make_task(clock=FixedClock(), in_fast_syscall=False, current=None)
+    t.signal, t.utime_ns, t.stime_ns = SimpleNamespace(), 0, 0
     assert ktime.sys_clock_gettime(t, 0, BASE) == 0
     assert struct.unpack("<qq", t.mm.read(BASE, 16)) == (1_700_000_000, 123_456_789)
     assert ktime.sys_clock_gettime(t, 1, BASE) == 0
@@ -152,17 +153,28 @@ def test_clock_gettime_from_kernel_clock():
     for clk in (4, 5, 6, 7):
         assert ktime.sys_clock_gettime(t, clk, BASE) == 0
     assert errno_of(ktime.sys_clock_gettime, t, 55, BASE) == Errno.EINVAL
-    assert errno_of(ktime.sys_clock_gettime, t, 2**32 - 2, BASE) == Errno.EINVAL
+    # Negative ids are CPU-time clocks: -2 is the calling thread's (pid 0, per-thread,
+    # CPUCLOCK_SCHED), as on Linux; -5 has CPUCLOCK_MAX as its kind: EINVAL.
+    assert ktime.sys_clock_gettime(t, 2**32 - 2, BASE) == 0
+    assert errno_of(ktime.sys_clock_gettime, t, 2**32 - 5, BASE) == Errno.EINVAL
     assert errno_of(ktime.sys_clock_gettime, t, 0, 0) == Errno.EFAULT
 
 
 def test_clock_gettime_host_fallback():
-    t = make_task()
+    t = make_task(in_fast_syscall=False, current=None)
     before = time.time_ns()
     ktime.sys_clock_gettime(t, 0, BASE)
     sec, nsec = struct.unpack("<qq", t.mm.read(BASE, 16))
     assert abs(sec * 10**9 + nsec - before) < 5 * 10**9
-    assert ktime.sys_clock_gettime(t, 2, BASE) == 0 and ktime.sys_clock_gettime(t, 3, BASE) == 0
+    # the CPU-time clocks are the scheduler's accounting of the guest's threads
+    t.signal = SimpleNamespace()
+    t.utime_ns, t.stime_ns = 3 * 10**9 + 5, 0
+    other = SimpleNamespace(signal=t.signal, utime_ns=10**9, stime_ns=0, kernel=t.kernel)
+    t.kernel.tasks[8] = other
+    assert ktime.sys_clock_gettime(t, 3, BASE) == 0
+    assert struct.unpack("<qq", t.mm.read(BASE, 16)) == (3, 5)
+    assert ktime.sys_clock_gettime(t, 2, BASE) == 0
+    assert struct.unpack("<qq", t.mm.read(BASE, 16)) == (4, 5)
 
 
 def test_clock_getres_gettimeofday_time():

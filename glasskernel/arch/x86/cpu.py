@@ -27,6 +27,9 @@ instead of blocks.
 The kernel's CPU is a ``CpuPair`` (cpu_pair.py, built by ``Cpu.paired``): one instance with
 the tick hook for runs with a budget, one without it for runs alone on the CPU, so code
 that runs alone does not pay the hook's few ns per block.
+
+``rdtsc`` is hooked too: the virtual CPU's time stamp counter is the kernel's clock in
+nanoseconds (``on_rdtsc``, else the host's CLOCK_MONOTONIC), which the vDSO reads.
 """
 import ctypes
 import operator
@@ -93,6 +96,7 @@ _FP_REG_IDS = ([getattr(x86, "UC_X86_REG_" + n) for n in ("FPCW", "FPSW", "FPTAG
 _GET_PT_REGS = operator.itemgetter(*PT_REGS)
 _HOOK_SYSCALL_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
 _HOOK_INTR_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
+_HOOK_RDTSC_CFUNC = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
 RET_WORD = entry_shim.RET_OFFSET // 8                     # gk_entry as 64-bit words
 RET_VALID_WORD = entry_shim.GkEntry.ret_valid.offset // 8
 _U64 = ctypes.c_uint64
@@ -122,6 +126,7 @@ class Cpu:
         self.phys = phys
         self._on_syscall = None         # set by the kernel: fn() -> bool (keep running?)
         self._on_exception = None       # set by the kernel: fn(vector) -> bool (fixed?)
+        self._on_rdtsc = None           # set by the kernel: fn() -> clock ns (the TSC)
         self.pending_error = None       # a Python exception raised inside a hook
         self.stop_reason = None
         self.current_cr3 = 0
@@ -252,7 +257,11 @@ class Cpu:
             self._add_hook(ucc.UC_HOOK_INTR, shim.gk_intr_hook, entry_ref)
             if self.ticks:
                 self._add_hook(ucc.UC_HOOK_BLOCK, shim.gk_block_hook, entry_ref)
+            self._add_hook(ucc.UC_HOOK_INSN, shim.gk_rdtsc_hook, entry_ref,
+                           ctypes.c_int(x86.UC_X86_INS_RDTSC))
         else:
+            self._rdtsc_cb = _HOOK_RDTSC_CFUNC(self._hook_rdtsc_ctypes)
+            self._add_hook(ucc.UC_HOOK_INSN, self._rdtsc_cb, None, ctypes.c_int(x86.UC_X86_INS_RDTSC))
             self._syscall_cb = _HOOK_SYSCALL_CFUNC(self._hook_syscall_ctypes)
             self._add_hook(ucc.UC_HOOK_INSN, self._syscall_cb, None,
                            ctypes.c_int(x86.UC_X86_INS_SYSCALL))
@@ -267,6 +276,7 @@ class Cpu:
         entry.reg_write = ctypes.cast(_fast.uc_reg_write, ctypes.c_void_p).value
         entry.emu_stop = ctypes.cast(_fast.uc_emu_stop, ctypes.c_void_p).value
         entry.rax_id = x86.UC_X86_REG_RAX
+        entry.rdx_id = x86.UC_X86_REG_RDX
         entry.cr2_id = x86.UC_X86_REG_CR2
         entry.cr3_id = x86.UC_X86_REG_CR3
         entry.exception_vector = -1
@@ -317,6 +327,32 @@ class Cpu:
         self._on_exception = fn
         self._on_exception_cb = entry_shim.ON_EXCEPTION_CFUNC(self._exception_entry)
         self._entry.on_exception = ctypes.cast(self._on_exception_cb, ctypes.c_void_p).value
+
+    @property
+    def on_rdtsc(self):
+        return self._on_rdtsc
+
+    @on_rdtsc.setter
+    def on_rdtsc(self, fn) -> None:
+        """The clock the TSC counts (ns; must not raise), or None for the host's
+        CLOCK_MONOTONIC (read in C by gk_rdtsc_hook)."""
+        self._on_rdtsc = fn
+        self._on_rdtsc_cb = entry_shim.ON_RDTSC_CFUNC(fn) if fn is not None else None
+        self._entry.on_rdtsc = (ctypes.cast(self._on_rdtsc_cb, ctypes.c_void_p).value
+                                if fn is not None else None)
+
+    def rdtsc_reads(self) -> int:
+        """rdtsc instructions run so far (the vDSO's clock reads among them)."""
+        return self._entry.rdtsc_reads
+
+    def _hook_rdtsc_ctypes(self, _uch, _user) -> int:
+        """gk_rdtsc_hook's work through ctypes: edx:eax = the clock in ns; 1 = skip rdtsc."""
+        now = self._on_rdtsc() if self._on_rdtsc is not None else time.monotonic_ns()
+        self._entry.rdtsc_reads += 1
+        for reg, value in ((x86.UC_X86_REG_RAX, now & 0xFFFF_FFFF), (x86.UC_X86_REG_RDX, now >> 32)):
+            self._one.value = value
+            _fast.uc_reg_write(self._uch, reg, self._one_ref)
+        return 1
 
     def _exception_entry(self, vector: int) -> int:
         """The callback behind gk_intr_hook: 1 fixed, 0 not (a Python exception is kept for

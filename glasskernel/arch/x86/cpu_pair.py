@@ -85,6 +85,17 @@ class CpuPair:
     def on_exception(self, fn) -> None:
         self._on_exception = self.free.on_exception = self.counted.on_exception = fn
 
+    @property
+    def on_rdtsc(self):
+        return self.free.on_rdtsc
+
+    @on_rdtsc.setter
+    def on_rdtsc(self, fn) -> None:
+        self.free.on_rdtsc = self.counted.on_rdtsc = fn
+
+    def rdtsc_reads(self) -> int:
+        return self.free.rdtsc_reads() + self.counted.rdtsc_reads()
+
     # ----- running ------------------------------------------------------------------------
 
     @property

@@ -24,10 +24,16 @@
  *    exception in flight (see cpu.py: _clear_fault_state) and lets the instruction retry,
  *    or records the vector and stops the emulator.
  *
+ *  - gk_rdtsc_hook: the `rdtsc` instruction. The virtual CPU's time stamp counter runs at
+ *    1 GHz on the kernel's clock: the host's CLOCK_MONOTONIC read here, or, when the
+ *    kernel set on_rdtsc (a deterministic run), its virtual clock. The vDSO reads the
+ *    time this way without entering the kernel (kernel/time_vsyscall.py).
+ *
  * This file does not include Unicorn's headers: the library's entry points arrive as
  * function pointers in gk_entry, filled in by Python from the loaded library.
  */
 #include <stdint.h>
+#include <time.h>
 
 #define GK_SYSCALL_REGS 7       /* rax, rdi, rsi, rdx, r10, r8, r9 */
 #define GK_ENTRY_REGS 9         /* those, then rip and rflags */
@@ -80,6 +86,11 @@ struct gk_entry {
 	int (*reg_write_batch)(void *uc, int *ids, void **vals, int count);
 	int saved_ids[GK_SAVED_REGS];
 	void *saved_ptrs[GK_SAVED_REGS];   /* point at regs[GK_SYSCALL_REGS..] */
+	/* Set by Python: for gk_rdtsc_hook. on_rdtsc is the kernel's clock in ns, or NULL
+	 * for the host's CLOCK_MONOTONIC. */
+	uint64_t (*on_rdtsc)(void);
+	int64_t rdx_id;
+	uint64_t rdtsc_reads;	/* counted here: the trace reports the vDSO's clock reads */
 };
 
 static void stop_if_asked(void *uc, struct gk_entry *e)
@@ -159,4 +170,25 @@ int gk_switch_context(struct gk_entry *e, void *save, void *restore, uint64_t cr
 	if (!err && cr3)
 		err = e->reg_write(e->uc, (int)e->cr3_id, &cr3);
 	return err;
+}
+
+/* rdtsc: edx:eax = the kernel's clock in nanoseconds (a 1 GHz TSC). Returns 1: Unicorn
+ * skips the instruction's own work. */
+int gk_rdtsc_hook(void *uc, struct gk_entry *e)
+{
+	struct timespec ts;
+	uint64_t now, lo, hi;
+
+	if (e->on_rdtsc) {
+		now = e->on_rdtsc();
+	} else {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	}
+	e->rdtsc_reads++;
+	lo = now & 0xffffffffULL;
+	hi = now >> 32;
+	e->reg_write(uc, (int)e->rax_id, &lo);
+	e->reg_write(uc, (int)e->rdx_id, &hi);
+	return 1;
 }

@@ -59,12 +59,16 @@ class GkEntry(ctypes.Structure):
         ("reg_write_batch", ctypes.c_void_p),
         ("saved_ids", ctypes.c_int * SAVED_REGS),
         ("saved_ptrs", ctypes.c_void_p * SAVED_REGS),
+        ("on_rdtsc", ctypes.c_void_p),
+        ("rdx_id", ctypes.c_int64),
+        ("rdtsc_reads", ctypes.c_uint64),
     ]
 
 
 RET_OFFSET = GkEntry.ret.offset
 ON_SYSCALL_CFUNC = ctypes.CFUNCTYPE(ctypes.c_int)
 ON_EXCEPTION_CFUNC = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint32)
+ON_RDTSC_CFUNC = ctypes.CFUNCTYPE(ctypes.c_uint64)
 
 
 def cache_dir() -> Path:
@@ -116,4 +120,4 @@ def load():
     return _loaded or None
 
 
-__all__ = ["GkEntry", "ON_EXCEPTION_CFUNC", "ON_SYSCALL_CFUNC", "RET_OFFSET", "load"]
+__all__ = ["GkEntry", "ON_EXCEPTION_CFUNC", "ON_RDTSC_CFUNC", "ON_SYSCALL_CFUNC", "RET_OFFSET", "load"]

@@ -247,7 +247,9 @@ def tiocsctty(tty, task, arg: int, readable: bool) -> None:
         return
     if sig.session != task.tgid or sig.tty is not None:
         raise KernelError(Errno.EPERM)
-    privileged = task.cred.euid == 0
+    from glasskernel.kernel.capability import capable
+    from glasskernel.uapi.capability import CAP_SYS_ADMIN
+    privileged = capable(task, CAP_SYS_ADMIN)
     if tty.session:
         if arg != 1 or not privileged:
             raise KernelError(Errno.EPERM)

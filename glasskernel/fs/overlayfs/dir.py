@@ -13,6 +13,8 @@ from glasskernel.fs.internal import child_path, host_errors
 from glasskernel.fs.overlayfs.copy_up import copy_up, copy_up_tree, set_mode_at
 from glasskernel.fs.overlayfs.file import HostInode, OvlFile
 from glasskernel.fs.overlayfs.layer import HOST_RENAME_EXCHANGE, fd_path, renameat2
+from glasskernel.kernel.capability import cred_capable
+from glasskernel.uapi.capability import CAP_FSETID
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import O_ACCMODE, O_EXCL, O_WRONLY, RENAME_EXCHANGE
 from glasskernel.uapi.stat import S_IALLUGO, S_IFDIR, S_IFLNK, S_IFMT, S_ISGID, S_IXGRP
@@ -41,7 +43,7 @@ def inode_init_owner(parent, task, mode: int):
     if (mode & S_IFMT) == S_IFDIR:
         if pst.st_mode & S_ISGID:
             mode |= S_ISGID
-    elif ((mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) and cred.fsuid != 0
+    elif ((mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) and not cred_capable(cred, CAP_FSETID)
             and gid != cred.fsgid and gid not in cred.groups):
         mode &= ~S_ISGID
     return (uid if os.geteuid() == 0 else None), gid, mode & S_IALLUGO

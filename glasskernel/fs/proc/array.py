@@ -18,7 +18,6 @@ RLIM_INFINITY = 0xFFFFFFFFFFFFFFFF
 RLIMIT_RSS, RLIMIT_SIGPENDING = 5, 11
 SIG_DFL, SIG_IGN = 0, 1
 NSIG = 64
-CAP_FULL_SET = (1 << 41) - 1            # CAP_LAST_CAP is 40 (CAP_CHECKPOINT_RESTORE) in 6.1
 
 # include/linux/sched.h task->flags
 PF_EXITING = 0x00000004
@@ -121,14 +120,17 @@ def shared_pending(task) -> int:
 
 
 def ptrace_may_read(viewer, task) -> bool:
-    """ptrace_may_access(PTRACE_MODE_READ_FSCREDS), without LSMs: same ids or root."""
+    """ptrace_may_access(PTRACE_MODE_READ_FSCREDS), without LSMs: same ids (and a
+    dumpable target) or CAP_SYS_PTRACE."""
+    from glasskernel.kernel.capability import capable
+    from glasskernel.uapi.capability import CAP_SYS_PTRACE
     if viewer is task or viewer.tgid == task.tgid:
         return True
-    vc, tc = viewer.cred, task.cred
-    if vc.euid == 0:
+    if capable(viewer, CAP_SYS_PTRACE):
         return True
     if task.kthread:
         return False
+    vc, tc = viewer.cred, task.cred
     same_user = vc.fsuid == tc.uid == tc.euid == tc.suid
     same_group = vc.fsgid == tc.gid == tc.egid == tc.sgid
     return same_user and same_group and bool(task.dumpable)
@@ -298,12 +300,11 @@ def task_sig(task) -> list:
 
 
 def task_cap(task) -> list:
-    """task_cap: root's full set, nothing for other users (no file capabilities here)."""
+    """task_cap: the five capability sets of the task's creds."""
     cred = task.cred
-    prm = CAP_FULL_SET if cred.euid == 0 or cred.uid == 0 else 0
-    eff = CAP_FULL_SET if cred.euid == 0 else 0
-    return [f"CapInh:\t{0:016x}", f"CapPrm:\t{prm:016x}", f"CapEff:\t{eff:016x}",
-            f"CapBnd:\t{CAP_FULL_SET:016x}", f"CapAmb:\t{0:016x}"]
+    return [f"CapInh:\t{cred.cap_inheritable:016x}", f"CapPrm:\t{cred.cap_permitted:016x}",
+            f"CapEff:\t{cred.cap_effective:016x}", f"CapBnd:\t{cred.cap_bset:016x}",
+            f"CapAmb:\t{cred.cap_ambient:016x}"]
 
 
 def task_seccomp(task) -> list:

@@ -148,7 +148,9 @@ def oom_score_adj_write(writer, target, data: bytes) -> None:
     sig = target.signal
     if sig is None:
         raise KernelError(Errno.ESRCH)
-    if value < sig.oom_score_adj and writer.cred.euid != 0:
+    from glasskernel.kernel.capability import capable
+    from glasskernel.uapi.capability import CAP_SYS_RESOURCE
+    if value < sig.oom_score_adj and not capable(writer, CAP_SYS_RESOURCE):
         raise KernelError(Errno.EACCES)
     sig.oom_score_adj = value
 

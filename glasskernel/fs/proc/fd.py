@@ -1,4 +1,5 @@
-"""/proc/<pid>/fd: one magic link per open descriptor (fs/proc/fd.c)."""
+"""/proc/<pid>/fd: one magic link per open descriptor; /proc/<pid>/fdinfo: one text file
+per descriptor (fs/proc/fd.c)."""
 import dataclasses
 import os
 
@@ -96,7 +97,7 @@ def seq_show(target, fd: int) -> bytes:
     flags = file.flags | (int(O_CLOEXEC) if fd in files.cloexec else 0)
     dentry = file.dentry
     try:
-        ino = dentry.stat().st_ino
+        ino = file.stat().st_ino
     except Exception:                           # a host file gone under us
         ino = 0
     mnt_id = getattr(dentry, "mnt_id", 0) or mount_id_of_path(target.kernel,

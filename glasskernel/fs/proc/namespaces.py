@@ -1,8 +1,8 @@
 """/proc/<pid>/ns (fs/proc/namespaces.c): a magic link per namespace of the task.
 
 readlink shows ``TYPE:[INODE]``; following the link reaches the namespace's inode in nsfs,
-whose inode number is that INODE (stat compares namespaces this way). Only the pid
-namespace is modelled: ``pid`` (the task's own) and ``pid_for_children``.
+whose inode number is that INODE (stat compares namespaces this way). The pid and IPC
+namespaces are modelled: ``ipc``, ``pid`` (the task's own) and ``pid_for_children``.
 """
 import os
 
@@ -27,7 +27,14 @@ def _pid_ns_for_children(target):
     return target.nsproxy.pid_ns_for_children
 
 
-NS_ENTRIES = {"pid": _pid_ns, "pid_for_children": _pid_ns_for_children}
+def _ipc_ns(target):
+    if target.nsproxy is None:
+        raise KernelError(Errno.ENOENT)
+    from glasskernel.ipc.namespace import ipc_ns_of
+    return ipc_ns_of(target)
+
+
+NS_ENTRIES = {"ipc": _ipc_ns, "pid": _pid_ns, "pid_for_children": _pid_ns_for_children}
 
 
 class NsInode(SimpleDentry):
@@ -61,7 +68,7 @@ class NsDir(PidEntryDir):
 
         def target(t):
             ns = get(get_proc_task(t, pid))
-            return NsInode(f"pid:[{ns.inum}]", ns)
+            return NsInode(f"{name.split('_')[0]}:[{ns.inum}]", ns)
         return lambda parent: SimpleLink(sb, name, parent, target,
                                          lambda t: target(t).name)
 

@@ -138,6 +138,9 @@ SYSCTL_TABLES: dict[str, list[CtlTable]] = {
     ],
 }
 
+from glasskernel.ipc.ipc_sysctl import ipc_kern_table  # noqa: E402 (it builds CtlTables)
+SYSCTL_TABLES["kernel"] += ipc_kern_table()
+
 
 class SysctlFile(SeqFile):
     """An open /proc/sys file: reads show the value, a write at offset 0 stores one."""

@@ -54,6 +54,9 @@ class ProcRoot(SimpleDir):
             return _global_file(sb, name, _GLOBAL_FILES[name])
         if name == "sys":
             return proc_sys_entry(sb)
+        if name == "sysvipc":
+            from glasskernel.ipc.proc import proc_sysvipc_entry
+            return proc_sysvipc_entry(sb)
         if name == "self":
             return lambda parent: SimpleLink(sb, "self", parent, _self_text)
         if name == "thread-self":
@@ -65,7 +68,7 @@ class ProcRoot(SimpleDir):
     def named_children(self) -> dict:
         """The entries that are not pids: global files, self and thread-self."""
         return {name: self.named_entry(name)
-                for name in (*_GLOBAL_FILES, "mounts", "self", "thread-self", "sys")}
+                for name in (*_GLOBAL_FILES, "mounts", "self", "thread-self", "sys", "sysvipc")}
 
     def children(self, task) -> dict:
         entries = self.named_children()

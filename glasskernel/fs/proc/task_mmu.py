@@ -196,7 +196,9 @@ def show_map_vma(mm, vma) -> str:
             ("s" if flags & VmFlags.VM_SHARED else "p")
     major = minor = ino = pgoff = 0
     name = ""
-    if vma.file is not None:
+    if vma.flags & VmFlags.VM_DONTEXPAND:          # a special mapping names itself
+        name = vma.file.name
+    elif vma.file is not None:
         major, minor, ino = _file_ids(vma.file)
         pgoff = vma.pgoff
         name = _file_path(vma.file)
@@ -256,7 +258,9 @@ class PagemapFile(File):
     def __init__(self, dentry, flags: int, task, target):
         super().__init__(dentry, flags)
         self._mm = target.mm
-        self._show_pfn = task.cred.euid == 0
+        from glasskernel.kernel.capability import capable
+        from glasskernel.uapi.capability import CAP_SYS_ADMIN
+        self._show_pfn = capable(task, CAP_SYS_ADMIN)     # decided at open, as Linux does
 
     def read_at(self, count: int, pos: int) -> bytes:
         if pos % PM_ENTRY_BYTES or count % PM_ENTRY_BYTES:

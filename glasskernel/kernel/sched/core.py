@@ -135,6 +135,7 @@ class Scheduler:
         """Timer interrupt: charge the current task and ask for a switch if its slice is up."""
         trace_event("timer_tick")
         self.last_tick_ns = self.kernel.clock_ns()
+        self.kernel.timekeeper.refresh_offsets()    # update_wall_time: a stepped host clock
         self.kernel.hrtimers.run_expired()
         self.kernel.host_io.poll_now(self.kernel)
         self.kernel.host_io.deliver()

@@ -9,13 +9,16 @@ from glasskernel.arch.x86.kernel import process_64
 from glasskernel.arch.x86.kernel import signal as arch_signal
 from glasskernel.fs import exec as fs_exec
 from glasskernel.fs import pipe, statfs
+from glasskernel.fs import eventfd, signalfd, timerfd
 from glasskernel.fs import eventpoll, select as fs_select
 from glasskernel.fs import (d_path, fcntl, file, ioctl, locks, namei_dir, open, read_write, readdir,
                             stat, sync, utimes, xattr)
 from glasskernel.kernel import exit as kexit
 from glasskernel.drivers.char import random
-from glasskernel.kernel import (fork, pidfd, rseq, signal_syscalls, sys, sys_pgrp, time,
-                                time_itimer)
+from glasskernel.ipc import msg, sem, shm
+from glasskernel.kernel import capability
+from glasskernel.kernel import (fork, pidfd, posix_timers, rseq, signal_syscalls, sys, sys_pgrp,
+                                time, time_itimer)
 from glasskernel.kernel.sched import syscalls as sched_syscalls
 from glasskernel.kernel.futex import core as futex_core
 from glasskernel.kernel.futex import syscalls as futex
@@ -55,6 +58,16 @@ _ROWS = [
     (NR.epoll_wait, eventpoll.sys_epoll_wait, "supported", ""),
     (NR.epoll_pwait, eventpoll.sys_epoll_pwait, "supported", ""),
     (NR.epoll_pwait2, eventpoll.sys_epoll_pwait2, "supported", ""),
+    # files: event, timer and signal descriptors (fs/eventfd.c, fs/timerfd.c,
+    # fs/signalfd.c); their reads sleep through read(2)'s slow path
+    (NR.eventfd, eventfd.sys_eventfd, "supported", ""),
+    (NR.eventfd2, eventfd.sys_eventfd2, "supported", ""),
+    (NR.timerfd_create, timerfd.sys_timerfd_create, P,
+     "the realtime clock is never set: CANCEL_ON_SET never cancels"),
+    (NR.timerfd_settime, timerfd.sys_timerfd_settime, "supported", ""),
+    (NR.timerfd_gettime, timerfd.sys_timerfd_gettime, "supported", ""),
+    (NR.signalfd, signalfd.sys_signalfd, "supported", ""),
+    (NR.signalfd4, signalfd.sys_signalfd4, "supported", ""),
     # files: opening and attributes (fs/open.c, fs/stat.c, fs/utimes.c, fs/sync.c)
     (NR.open, open.sys_open, "supported", ""),
     (NR.openat, open.sys_openat, "supported", ""),
@@ -151,6 +164,7 @@ _ROWS = [
     (NR.mprotect, mprotect.sys_mprotect, "supported", ""),
     (NR.mremap, mremap.sys_mremap, P, "MREMAP_DONTUNMAP is refused"),
     (NR.madvise, madvise.sys_madvise, P, "only MADV_DONTNEED/MADV_FREE act"),
+    (NR.remap_file_pages, mmap.sys_remap_file_pages, "supported", ""),
     # memory locking (mm/mlock.c)
     (NR.mlock, mlock.sys_mlock, "supported", ""),
     (NR.mlock2, mlock.sys_mlock2, "supported", ""),
@@ -190,7 +204,25 @@ _ROWS = [
     (NR.getresuid, sys.sys_getresuid, "supported", ""),
     (NR.getresgid, sys.sys_getresgid, "supported", ""),
     (NR.setgroups, sys.sys_setgroups, "supported", ""),
-    (NR.prctl, sys.sys_prctl, P, "name, pdeath signal, dumpable, subreaper, no_new_privs"),
+    (NR.prctl, sys.sys_prctl, P, "name, pdeath signal, dumpable, subreaper, no_new_privs, capabilities"),
+    # capabilities (kernel/capability.c, security/commoncap.c) and the fs ids
+    (NR.capget, capability.sys_capget, "supported", ""),
+    (NR.capset, capability.sys_capset, "supported", ""),
+    (NR.setfsuid, sys.sys_setfsuid, "supported", ""),
+    (NR.setfsgid, sys.sys_setfsgid, "supported", ""),
+    # System V IPC (ipc/)
+    (NR.shmget, shm.sys_shmget, P, "SHM_HUGETLB is ENOMEM (no huge pages)"),
+    (NR.shmat, shm.sys_shmat, "supported", ""),
+    (NR.shmdt, shm.sys_shmdt, "supported", ""),
+    (NR.shmctl, shm.sys_shmctl, "supported", ""),
+    (NR.semget, sem.sys_semget, "supported", ""),
+    (NR.semop, sem.sys_semop, "supported", ""),
+    (NR.semtimedop, sem.sys_semtimedop, "supported", ""),
+    (NR.semctl, sem.sys_semctl, "supported", ""),
+    (NR.msgget, msg.sys_msgget, "supported", ""),
+    (NR.msgsnd, msg.sys_msgsnd, "supported", ""),
+    (NR.msgrcv, msg.sys_msgrcv, "supported", ""),
+    (NR.msgctl, msg.sys_msgctl, "supported", ""),
     # signals (kernel/signal.c)
     (NR.rt_sigaction, signal_syscalls.sys_rt_sigaction, "supported", ""),
     (NR.rt_sigreturn, arch_signal.sys_rt_sigreturn, "supported", "", SLOW),
@@ -213,7 +245,7 @@ _ROWS = [
     (NR.sched_setaffinity, sched_syscalls.sys_sched_setaffinity, P, "one CPU: masks must include CPU 0"),
     (NR.sched_yield, sched_syscalls.sys_sched_yield, "supported", "", SLOW),
     # time (kernel/time/)
-    (NR.clock_gettime, time.sys_clock_gettime, P, "per-pid CPU clocks are EINVAL"),
+    (NR.clock_gettime, time.sys_clock_gettime, "supported", ""),
     (NR.clock_getres, time.sys_clock_getres, "supported", ""),
     (NR.gettimeofday, time.sys_gettimeofday, "supported", ""),
     (NR.time, time.sys_time, "supported", ""),
@@ -224,6 +256,12 @@ _ROWS = [
     (NR.alarm, time_itimer.sys_alarm, "supported", "", SLOW),
     (NR.setitimer, time_itimer.sys_setitimer, P, "VIRTUAL/PROF: polled, precise to a time slice", SLOW),
     (NR.getitimer, time_itimer.sys_getitimer, "supported", ""),
+    # POSIX timers (kernel/time/posix-timers.c); arming one in the hook ends the run
+    (NR.timer_create, posix_timers.sys_timer_create, P, "alarm clocks: no RTC (EOPNOTSUPP)"),
+    (NR.timer_settime, posix_timers.sys_timer_settime, P, "CPU clocks: polled, precise to a time slice"),
+    (NR.timer_gettime, posix_timers.sys_timer_gettime, "supported", ""),
+    (NR.timer_getoverrun, posix_timers.sys_timer_getoverrun, "supported", ""),
+    (NR.timer_delete, posix_timers.sys_timer_delete, "supported", ""),
     # randomness (drivers/char/random.c)
     (NR.getrandom, random.sys_getrandom, "supported", ""),
     # the process lifecycle (kernel/fork.c, fs/exec.c, kernel/exit.c): always the slow path
