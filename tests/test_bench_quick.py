@@ -1,5 +1,6 @@
 """The benchmark runner works end to end (quick mode: tiny counts, no timing asserted)."""
 import importlib
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -61,3 +62,41 @@ def test_ratios_are_paired_within_each_repetition():
     assert run.targets.gk_ratio(res, "qemu-user") == 2.0      # not 3.0 / 2.0
     assert run.targets.gk_ratio(res, "native") == 3.0         # no pair: ratio of medians
     assert run.ratio(res, "qemu-user") == "2.0×"
+
+
+DYNAMIC = RUNNER.with_name("dynamic.py")
+
+
+@pytest.mark.skipif(not DYNAMIC.exists() or not Path("/usr/bin/true").exists(),
+                    reason="no bench/dynamic.py or /usr/bin/true")
+def test_dynamic_bench_quick_mode_runs():
+    """bench/dynamic.py times /usr/bin/true natively, under qemu-user (when installed) and
+    under glasskernel, and prints the table with ratios (one repetition; no timing asserted)."""
+    proc = subprocess.run([sys.executable, str(DYNAMIC), "--quick", "--only", "true"],
+                          capture_output=True, timeout=300)
+    err = proc.stderr.decode(errors="replace")
+    assert proc.returncode == 0, err[-2000:]
+    assert "Traceback" not in err and "ERROR" not in err, err[-2000:]
+    row = [line for line in proc.stdout.decode().splitlines() if line.startswith("| true |")]
+    assert len(row) == 1 and "error" not in row[0]
+    if shutil.which("qemu-x86_64"):     # the paired glasskernel ÷ qemu-user ratio is there
+        assert "×" in row[0].split("|")[-4]
+
+
+def test_dynamic_bench_doc_section_is_replaced_in_place(tmp_path, monkeypatch):
+    """--write-doc replaces only the marked section, so run.py's tables around it stay."""
+    dyn = _bench_module("dynamic")
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text("# b\n\nbefore\n\n%s\nold\n%s\n\nafter\n" % (dyn.BEGIN, dyn.END))
+    monkeypatch.setattr(dyn, "DOC", doc)
+    dyn.write_doc("new\n")
+    assert doc.read_text() == "# b\n\nbefore\n\n%s\nnew\n%s\n\nafter\n" % (dyn.BEGIN, dyn.END)
+
+
+def test_run_py_keeps_the_dynamic_section(tmp_path, monkeypatch):
+    """run.py rewrites the whole page; the section bench/dynamic.py wrote comes back with it."""
+    run, dyn = _bench_module("run"), _bench_module("dynamic")
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text("# old page\n\n%s\nrows\n%s\n" % (dyn.BEGIN, dyn.END))
+    monkeypatch.setattr(run, "DOC", doc)
+    assert run.kept_sections() == "\n%s\nrows\n%s\n" % (dyn.BEGIN, dyn.END)

@@ -2,16 +2,18 @@
 
 A read fault in a private file mapping maps the faulting page and every page of its
 aligned window that the page cache already holds; never a page outside the window or
-the VMA, and each mapped page takes one frame reference.
+the VMA, and each mapped page takes one frame reference. A fault on a page not cached
+first reads the READ_AROUND_PAGES around it into the cache (do_sync_mmap_readahead).
 """
 from glasskernel.arch.x86.mm.pgtable import pte_pfn_addr, pte_present, pte_write
-from glasskernel.mm.filemap import FAULT_AROUND_PAGES
+from glasskernel.mm.filemap import FAULT_AROUND_PAGES, READ_AROUND_PAGES
 from glasskernel.mm.memory import do_user_addr_fault, zap_page_range
 from glasskernel.mm.mm_types import MmStruct, VmArea
 from glasskernel.mm.page_alloc import PAGE_SIZE, PhysicalMemory
 from glasskernel.mm.vm_flags import VmFlags
 
 WINDOW = FAULT_AROUND_PAGES * PAGE_SIZE
+R = READ_AROUND_PAGES
 
 
 class FakeFile:
@@ -41,13 +43,38 @@ def _present_pages(mm, start: int, end: int) -> set:
     return {va for va in range(start, end, PAGE_SIZE) if pte_present(mm.pgtable.get_pte(va))}
 
 
-def test_a_cold_fault_maps_only_its_page():
-    mm, vma = _mm_with_file(0x400000, 8)
-    do_user_addr_fault(mm, 0x402123)
-    assert _present_pages(mm, vma.start, vma.end) == {0x402000}
-    pte = mm.pgtable.get_pte(0x402000)
-    assert not pte_write(pte)
-    assert bytes(mm.view[pte_pfn_addr(pte):pte_pfn_addr(pte) + 4]) == b"\2" * 4
+def _touch(mm, va: int) -> None:
+    """What the CPU does: fault only on a page that is not mapped."""
+    if not pte_present(mm.pgtable.get_pte(va)):
+        do_user_addr_fault(mm, va)
+
+
+def test_a_cold_fault_reads_around_its_page():
+    # Page 3R of a 4R-page file: the R pages centred on it are read in one go and mapped.
+    mm, vma = _mm_with_file(0x400000, 4 * R)
+    fault = 0x400000 + 3 * R * PAGE_SIZE
+    do_user_addr_fault(mm, fault + 0x123)
+    around = range(fault - R // 2 * PAGE_SIZE, fault + R // 2 * PAGE_SIZE, PAGE_SIZE)
+    assert _present_pages(mm, vma.start, vma.end) == set(around)
+    for va in around:
+        pte = mm.pgtable.get_pte(va)
+        assert not pte_write(pte)
+        index = (va - 0x400000) // PAGE_SIZE
+        assert bytes(mm.view[pte_pfn_addr(pte):pte_pfn_addr(pte) + 4]) == bytes([index]) * 4
+        assert mm.phys.page_count(pte_pfn_addr(pte)) == 2               # cache + mm
+
+
+def test_read_around_stops_at_the_end_of_the_file_and_the_vma():
+    # A 5-page file mapped by a 3-page VMA from its page 1: the read covers the file's
+    # pages (not past its end); the VMA maps its own three.
+    phys = PhysicalMemory(64 << 20)
+    file = FakeFile(5)
+    mm = MmStruct(phys, 0)
+    mm.insert_vma(VmArea(0x400000, 0x403000, VmFlags.VM_READ, file, PAGE_SIZE))
+    do_user_addr_fault(mm, 0x401000)
+    assert _present_pages(mm, 0x3F0000, 0x410000) == {0x400000, 0x401000, 0x402000}
+    assert mm.read(0x400000, 1) == b"\1" and mm.read(0x402000, 1) == b"\3"
+    assert sorted(phys.page_cache.files[file._page_cache_key]) == [0, 1, 2, 3, 4]
 
 
 def test_a_warm_fault_maps_the_cached_pages_of_its_window():
@@ -57,7 +84,7 @@ def test_a_warm_fault_maps_the_cached_pages_of_its_window():
     pages = 10
     first, vma = _mm_with_file(start, pages)
     for va in range(vma.start, vma.end, PAGE_SIZE):
-        do_user_addr_fault(first, va)
+        _touch(first, va)
     second = MmStruct(first.phys, 0)
     second.insert_vma(VmArea(vma.start, vma.end, vma.flags, vma.file))
     do_user_addr_fault(second, start)
@@ -77,30 +104,33 @@ def test_a_warm_fault_maps_the_cached_pages_of_its_window():
 
 
 def test_a_window_follows_pages_cached_after_it_was_mapped():
-    # Fault-around's PTE runs are kept per file (PageCache.window_ptes): a page read in
-    # later, and a page the cache gives up, must show in the next mm's window.
-    mm, vma = _mm_with_file(0x400000, 8)
-    for va in (0x400000, 0x402000):
-        do_user_addr_fault(mm, va)
+    # Fault-around's PTE runs are kept per file (PageCache.window_ptes): pages read in
+    # later, and pages the cache gives up, must show in the next mm's window.
+    mm, vma = _mm_with_file(0x400000, 4 * R)
+    first_read = {0x400000 + i * PAGE_SIZE for i in range(R)}   # around page 1, from 0
+    do_user_addr_fault(mm, 0x401000)
     second = MmStruct(mm.phys, 0)
     second.insert_vma(VmArea(vma.start, vma.end, vma.flags, vma.file))
     do_user_addr_fault(second, 0x400000)
-    assert _present_pages(second, vma.start, vma.end) == {0x400000, 0x402000}
-    do_user_addr_fault(mm, 0x405000)                   # read in: now cached too
+    assert _present_pages(second, vma.start, vma.end) == first_read
+    late = 0x400000 + 3 * R * PAGE_SIZE
+    do_user_addr_fault(mm, late)                       # read in: now cached too
+    late_read = set(range(late - R // 2 * PAGE_SIZE, late + R // 2 * PAGE_SIZE, PAGE_SIZE))
     third = MmStruct(mm.phys, 0)
     third.insert_vma(VmArea(vma.start, vma.end, vma.flags, vma.file))
     do_user_addr_fault(third, 0x400000)
-    assert _present_pages(third, vma.start, vma.end) == {0x400000, 0x402000, 0x405000}
-    # Unmapped everywhere, the cache drops its pages: a new window maps none of them.
+    assert _present_pages(third, vma.start, vma.end) == first_read | late_read
+    # Unmapped everywhere, the cache drops its pages: a new window maps only what the
+    # new fault reads again.
     for each in (mm, second, third):
         zap_page_range(each, vma.start, vma.end)
     mm.phys.page_cache.shrink()
     fourth = MmStruct(mm.phys, 0)
     fourth.insert_vma(VmArea(vma.start, vma.end, vma.flags, vma.file))
-    do_user_addr_fault(fourth, 0x401000)
-    assert _present_pages(fourth, vma.start, vma.end) == {0x401000}
-    pte = fourth.pgtable.get_pte(0x401000)
-    assert bytes(fourth.view[pte_pfn_addr(pte):pte_pfn_addr(pte) + 4]) == b"\1" * 4
+    do_user_addr_fault(fourth, late)
+    assert _present_pages(fourth, vma.start, vma.end) == late_read
+    pte = fourth.pgtable.get_pte(late)
+    assert bytes(fourth.view[pte_pfn_addr(pte):pte_pfn_addr(pte) + 4]) == bytes([3 * R]) * 4
 
 
 def test_fault_around_keeps_a_private_copy_in_its_window():
@@ -112,7 +142,7 @@ def test_fault_around_keeps_a_private_copy_in_its_window():
     warm = MmStruct(phys, 0)
     warm.insert_vma(VmArea(0x400000, 0x408000, flags, file))
     for va in range(0x400000, 0x408000, PAGE_SIZE):
-        do_user_addr_fault(warm, va)                    # every page cached
+        _touch(warm, va)                                # every page cached
     mm = MmStruct(phys, 0)
     mm.insert_vma(VmArea(0x400000, 0x408000, flags, file))
     mm.write(0x401000, b"mine")                         # a read fault, then copy-on-write

@@ -131,3 +131,10 @@ def test_pipe_poll_masks_and_registration():
 def test_select_fd_table_size(highest, size):
     from glasskernel.fs.select import fdtable_max_fds
     assert fdtable_max_fds(SimpleNamespace(fds={0: None, highest: None})) == size
+
+
+def test_epoll_nesting_limits(build, toolchain):
+    """Loops and chains of epolls deeper than EP_MAX_NESTS are ELOOP (LTP epoll_ctl04)."""
+    exe = build("epoll_nesting", toolchain)
+    native, _ = differential([exe])
+    assert b"chain link 6: -1" in native[0]

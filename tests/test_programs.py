@@ -445,3 +445,10 @@ def test_proc_pagemap(build, toolchain):
     exe = build("pagemap_read", toolchain)
     native, _ = differential([exe])
     assert b"page 0: present 1" in native[0] and b"page 1: present 0" in native[0]
+
+
+def test_fsync_by_file_kind(build, toolchain):
+    """fsync/fdatasync: EINVAL for files without an fsync operation (LTP fdatasync02)."""
+    exe = build("fsync_kinds", toolchain)
+    native, _ = differential([exe])
+    assert b"pipe: fsync -1 Invalid argument" in native[0]

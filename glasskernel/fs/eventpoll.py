@@ -362,22 +362,45 @@ def sys_epoll_create(task, size) -> int:
 
 
 def ep_loop_check(ep: EventPoll, to: EventPoll) -> None:
-    """ELOOP if watching ``to`` from ``ep`` closes a cycle or nests epolls too deep."""
-    seen = set()
-
-    def visit(node: EventPoll, depth: int) -> None:
-        seen.add(node)
-        for epi in list(node.items.values()):
-            inner = epi.file
-            if not isinstance(inner, EventPoll) or inner in seen:
-                continue
-            if inner is ep or depth > EP_MAX_NESTS:
-                raise KernelError(Errno.ELOOP)
-            visit(inner, depth + 1)
-
+    """ELOOP if watching ``to`` from ``ep`` closes a cycle, or makes a chain of epolls
+    watching epolls longer than EP_MAX_NESTS links: the deepest chain below ``to``, this
+    new link, and the longest chain of epolls above ``ep``."""
     if to is ep:
         raise KernelError(Errno.ELOOP)
-    visit(to, 0)
+    depth = _depth_below(ep, to, 0, {})
+    if depth > EP_MAX_NESTS or depth + 1 + _depth_above(ep, {}) > EP_MAX_NESTS:
+        raise KernelError(Errno.ELOOP)
+
+
+def _depth_below(inserting_into: EventPoll, node: EventPoll, depth: int, seen: dict) -> int:
+    """ep_loop_check_proc: the longest chain of epolls below node (EP_MAX_NESTS + 1 for a
+    path back to inserting_into, or one too deep)."""
+    if node in seen:
+        return seen[node]
+    seen[node] = 0
+    result = 0
+    for epi in list(node.items.values()):
+        inner = epi.file
+        if not isinstance(inner, EventPoll):
+            continue
+        if inner is inserting_into or depth > EP_MAX_NESTS:
+            result = EP_MAX_NESTS + 1
+        else:
+            result = max(result, _depth_below(inserting_into, inner, depth + 1, seen) + 1)
+        if result > EP_MAX_NESTS:
+            break
+    seen[node] = result
+    return result
+
+
+def _depth_above(node: EventPoll, seen: dict) -> int:
+    """ep_get_upwards_depth_proc: the longest chain of epolls that watch node."""
+    if node in seen:
+        return seen[node]
+    seen[node] = 0
+    result = max((_depth_above(epi.ep, seen) + 1 for epi in list(node.f_ep or ())), default=0)
+    seen[node] = result
+    return result
 
 
 def check_exclusive(op: int, events: int, tfile) -> None:

@@ -195,7 +195,9 @@ class File:
         raise KernelError(Errno.EINVAL)
 
     def fsync(self) -> None:
-        """vfs_fsync: nothing to do, the sandbox needs no durability."""
+        """vfs_fsync of a file without an ->fsync operation (a pipe, a terminal, a
+        character device, a /proc file): EINVAL."""
+        raise KernelError(Errno.EINVAL)
 
     def isatty(self) -> bool:
         return False
@@ -333,6 +335,9 @@ class DirFile(File):
         except KernelError:
             up = me
         return [(".", me, DT_DIR), ("..", up, DT_DIR)] + list(d.iterate(self._task))
+
+    def fsync(self) -> None:
+        """A directory syncs fine (nothing to do: the sandbox needs no durability)."""
 
     def getdents(self) -> list:
         if self._entries is None or self.pos == 0:

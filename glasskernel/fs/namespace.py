@@ -15,8 +15,6 @@ class Vfs:
     """The mount tree: one overlay root, procfs and devtmpfs mounted on it."""
 
     def __init__(self, lower: str, quota: int | None = None):
-        from glasskernel.drivers.base.devtmpfs import DevRoot
-        from glasskernel.fs.proc.root import ProcRoot
         self.overlay = OverlayFs(lower, quota)
         self.procfs = SyntheticFs("proc", os.makedev(0, 22), 22)
         self.devfs = SyntheticFs("devtmpfs", os.makedev(0, 5), 23)
@@ -25,10 +23,17 @@ class Vfs:
         # a file's dentry finds it through its ``vfs``.
         self.address_spaces = {}
         # mount point -> factory(parent dentry) of the mounted root (vfsmount list)
-        self._mounts = {
-            "/proc": lambda parent: ProcRoot(self.procfs, "proc", parent),
-            "/dev": lambda parent: DevRoot(self.devfs, "dev", parent),
-        }
+        # (procfs and devtmpfs are imported at their first lookup: a short run may need
+        # neither, and their modules are a good part of start-up's imports)
+        self._mounts = {"/proc": self._proc_root, "/dev": self._dev_root}
+
+    def _proc_root(self, parent):
+        from glasskernel.fs.proc.root import ProcRoot
+        return ProcRoot(self.procfs, "proc", parent)
+
+    def _dev_root(self, parent):
+        from glasskernel.drivers.base.devtmpfs import DevRoot
+        return DevRoot(self.devfs, "dev", parent)
 
     @classmethod
     def create(cls, root: str | None = None, quota: int | None = None) -> "Vfs":

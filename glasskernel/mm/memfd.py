@@ -129,6 +129,9 @@ class MemfdFile(File):
 
     can_mmap = True
 
+    def fsync(self) -> None:
+        """shmem's noop_fsync: the data is in memory already."""
+
     def __init__(self, inode: ShmemInode, flags: int, dentry=None):
         super().__init__(dentry or MemfdDentry(inode), flags)
         self.inode = inode

@@ -122,8 +122,10 @@ def do_read_fault(mm, vma, page_va: int, write: bool = False) -> None:
         new_code_page(mm, vma, page_va)
         return
     index = vma.file_offset(page_va) // PAGE_SIZE
-    # do_fault_around first: when the cache holds the page, mapping the window maps it.
-    if not write and filemap_map_pages(mm, vma, page_va, key, index):
+    # do_fault_around first: when the cache holds the page, mapping the window maps it;
+    # else read around it (do_sync_mmap_readahead) and map the window again.
+    if not write and (filemap_map_pages(mm, vma, page_va, key, index)
+                      or _read_around_and_map(mm, vma, page_va, key, index)):
         return
     frame, fresh = mm.phys.page_cache.read_page(vma.file, key, index)
     if write:
@@ -132,6 +134,25 @@ def do_read_fault(mm, vma, page_va: int, write: bool = False) -> None:
     mm.pgtable.set_pte(page_va, frame | vma_pte_flags(vma, False))
     if fresh:
         new_code_page(mm, vma, page_va)
+
+
+def _read_around_and_map(mm, vma, page_va: int, key, index: int) -> bool:
+    """A read fault on a page not cached: read its read-around window into the cache,
+    then fault-around maps it; the new frames' stale translations go (executable
+    mappings). True if the faulting page is mapped."""
+    read = mm.phys.page_cache.read_around(vma.file, key, index)
+    if not read or not filemap_map_pages(mm, vma, page_va, key, index):
+        return False
+    if vma.flags & VmFlags.VM_EXEC:
+        window = FAULT_AROUND_PAGES * PAGE_SIZE
+        low = max(vma.start, page_va & ~(window - 1))
+        high = min(vma.end, low + window)
+        base = vma.start - vma.pgoff               # where file offset 0 would be mapped
+        for i, frame in read:
+            va = base + i * PAGE_SIZE
+            if low <= va < high and mm.pgtable.get_pte(va) & PTE_PFN_MASK == frame:
+                mm.invalidate_code(va)
+    return True
 
 
 def do_cow_fault(mm, vma, page_va: int, frame: int) -> None:

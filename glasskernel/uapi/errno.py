@@ -7,7 +7,8 @@ host's errno module, which lacks some of Linux's names (EOPNOTSUPP, EHWPOISON on
 Pythons) and names others by their alias.
 """
 import os
-from enum import IntEnum
+
+from glasskernel.uapi import int_enum
 
 # Every code in the order the kernel headers define them; the first name of a value is
 # the one strace prints (EAGAIN, EDEADLK, EOPNOTSUPP).
@@ -37,7 +38,7 @@ _LINUX_ERRNOS = dict(
 # which is EOPNOTSUPP on Linux.
 _ALIASES = dict(EWOULDBLOCK=11, EDEADLOCK=35, ENOTSUP=95)
 
-Errno = IntEnum("Errno", list(_LINUX_ERRNOS.items()) + list(_ALIASES.items()))
+Errno = int_enum("Errno", list(_LINUX_ERRNOS.items()) + list(_ALIASES.items()), __name__)
 
 # Kernel-internal codes that never reach user space but drive syscall restarts (linux/errno.h).
 ERESTARTSYS = 512

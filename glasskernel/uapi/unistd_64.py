@@ -4,8 +4,9 @@
 IntEnum (``NR.openat == 257``). Numbers 335..423 are unassigned on x86-64 (the gap left so the
 syscalls added for y2038 share numbers with 32-bit architectures), as are 512 and up (x32).
 """
-from enum import IntEnum
 from types import MappingProxyType
+
+from glasskernel.uapi import int_enum
 
 SYSCALL_NAMES = MappingProxyType({
     0: "read",
@@ -372,7 +373,7 @@ SYSCALL_NAMES = MappingProxyType({
     450: "set_mempolicy_home_node",
 })
 
-NR = IntEnum("NR", {name: number for number, name in SYSCALL_NAMES.items()})
+NR = int_enum("NR", [(name, number) for number, name in SYSCALL_NAMES.items()], __name__)
 
 
 def syscall_name(nr: int) -> str:

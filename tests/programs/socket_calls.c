@@ -53,6 +53,10 @@ int main(void)
     TRY("accept4(file, SOCK_CLOEXEC)", syscall(SYS_accept4, fd, addr, &len, SOCK_CLOEXEC));
     TRY("accept4(file, bad flags)", syscall(SYS_accept4, fd, addr, &len, 1));
     TRY("accept4(closed fd, bad flags)", syscall(SYS_accept4, 99, addr, &len, 1));
+    int opath = open("/dev/null", O_PATH);
+    TRY("accept(O_PATH fd)", syscall(SYS_accept, opath, addr, &len));
+    TRY("getsockname(O_PATH fd)", syscall(SYS_getsockname, opath, addr, &len));
+    TRY("connect(O_PATH fd, len 16)", syscall(SYS_connect, opath, addr, 16));
     TRY("socket(family 46)", syscall(SYS_socket, 46, SOCK_STREAM, 0));
     TRY("socket(family -1)", syscall(SYS_socket, -1, SOCK_STREAM, 0));
     TRY("socket(family 46, type 12)", syscall(SYS_socket, 46, 12, 0));

@@ -165,10 +165,11 @@ class Cpu:
 
     @classmethod
     def paired(cls, phys, cpu_id: int = 0):
-        """The kernel's CPU: a CpuPair of an unbounded and a counting instance on phys."""
+        """The kernel's CPU: a CpuPair of an unbounded and a counting instance on phys
+        (the counting one made when a run first has a budget)."""
         from glasskernel.arch.x86.cpu_pair import CpuPair
         free = cls(phys, cpu_id, ticks=False)
-        return CpuPair(free, cls(phys, cpu_id, kernel_table=free.kernel_table))
+        return CpuPair(free, lambda: cls(phys, cpu_id, kernel_table=free.kernel_table))
 
     # ----- boot ---------------------------------------------------------------------------
 

@@ -48,14 +48,16 @@ class CpuPair:
     """A virtual CPU as two ``Cpu`` instances, one per kind of run (see the module doc)."""
 
     def __init__(self, free, counted):
-        if free.kernel_table is not counted.kernel_table:
-            raise ValueError("the two instances of a CpuPair must share the kernel page tables")
+        """counted: the counting ``Cpu``, or a function that makes it when it is first
+        needed (``Cpu.paired``): a run with one task never has a budget, and a second
+        emulator instance costs its set-up at every start."""
         self.free = free
-        self.counted = counted
+        self._counted = None
+        self._new_counted = counted if callable(counted) else None
         self.cpu_id = free.cpu_id
         self.kernel_pgd_entry = free.kernel_pgd_entry
         self.default_fxsave = free.default_fxsave
-        self.budget_unit = counted.budget_unit
+        self.budget_unit = free.budget_unit     # the same shim, so the same unit
         self.current_cr3 = free.current_cr3
         self.mode_switches = 0          # times the user context moved between the instances
         self.stays_ended = 0            # unbudgeted runs on `counted` that moved to `free`
@@ -65,7 +67,29 @@ class CpuPair:
         self._moving = None             # the blob a context moves between instances in
         self._idle_stale = True         # the idle instance's CR3/TLB may be out of date
         self._flush_pending = False     # a deferred TLB flush, for the end of the run
+        if self._new_counted is None:
+            self._adopt(counted)
         self._make_live(free)
+
+    @property
+    def counted(self):
+        """The counting instance, made on first use."""
+        counted = self._counted
+        if counted is None:
+            counted = self._adopt(self._new_counted())
+        return counted
+
+    def _adopt(self, counted):
+        """Take counted as the counting instance: the kernel's callbacks, stale CR3/TLB."""
+        if self.free.kernel_table is not counted.kernel_table:
+            raise ValueError("the two instances of a CpuPair must share the kernel page tables")
+        if self._on_syscall is not None:
+            counted.on_syscall = self._on_syscall
+        if self._on_exception is not None:
+            counted.on_exception = self._on_exception
+        self._counted = counted
+        self._idle_stale = True
+        return counted
 
     # ----- the kernel's entry callbacks go to both instances -----------------------------
 
@@ -75,7 +99,9 @@ class CpuPair:
 
     @on_syscall.setter
     def on_syscall(self, fn) -> None:
-        self._on_syscall = self.free.on_syscall = self.counted.on_syscall = fn
+        self._on_syscall = self.free.on_syscall = fn
+        if self._counted is not None:
+            self._counted.on_syscall = fn
 
     @property
     def on_exception(self):
@@ -83,7 +109,9 @@ class CpuPair:
 
     @on_exception.setter
     def on_exception(self, fn) -> None:
-        self._on_exception = self.free.on_exception = self.counted.on_exception = fn
+        self._on_exception = self.free.on_exception = fn
+        if self._counted is not None:
+            self._counted.on_exception = fn
 
     @property
     def on_rdtsc(self):
@@ -113,7 +141,7 @@ class CpuPair:
 
     def _run_on_instance(self, rip: int, budget: int):
         if not budget:
-            if self._live is self.counted and self.budget_unit == "block":
+            if self._live is self._counted and self.budget_unit == "block":
                 return self._run_staying(rip)
             return self._make_live(self.free).run(rip)
         if self.counted.consume_stall(rip):
@@ -134,7 +162,9 @@ class CpuPair:
     def interrupt(self) -> None:
         """From another thread: stop whichever instance is running (see Cpu.interrupt)."""
         self.free.interrupt()
-        self.counted.interrupt()
+        counted = self._counted                 # not made yet: nothing of it runs
+        if counted is not None:
+            counted.interrupt()
 
     def _idle(self):
         return self.counted if self._live is self.free else self.free
@@ -182,8 +212,9 @@ class CpuPair:
     # ----- memory management unit ---------------------------------------------------------
 
     def _sync_idle(self) -> None:
-        """Give the idle instance the live page tables and an empty TLB, if it lacks them."""
-        if self._idle_stale:
+        """Give the idle instance the live page tables and an empty TLB, if it lacks them
+        (a counting instance not made yet is synced when it is made and first used)."""
+        if self._idle_stale and (self._counted is not None or self._live is not self.free):
             idle = self._idle()
             idle.load_cr3(self.current_cr3)
             idle.flush_tlb()
@@ -225,6 +256,8 @@ class CpuPair:
         live ones: both then drop the code of the same physical frames.
         """
         self._live.invalidate_code(start, end)
+        if self._counted is None:               # not made yet: it has no code to forget
+            return
         self._sync_idle()
         self._idle().invalidate_code(start, end)
 

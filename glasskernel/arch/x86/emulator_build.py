@@ -41,19 +41,14 @@ Python binding load that build when it exists; otherwise the stock wheel's libra
 with the same behaviour, slower. $GLASSKERNEL_STOCK_UNICORN=1 forces the
 stock library; an explicit $LIBUNICORN_PATH is left alone.
 
-This module does not import the emulator.
+This module does not import the emulator. Every run imports it (cpu.py), so what only a
+build needs (subprocess, tarfile, tempfile, shutil, importlib.metadata) is imported there.
 """
-import hashlib
 import os
-import shutil
-import subprocess
 import sys
-import tarfile
-import tempfile
-from importlib import metadata
 from pathlib import Path
 
-from glasskernel.arch.x86.entry_shim import cache_dir
+from glasskernel.arch.x86.entry_shim import cache_dir, sha256_hex
 
 UNICORN_VERSION = "2.1.4"
 PATCH = Path(__file__).with_name("unicorn-2.1.4.patch")
@@ -65,7 +60,7 @@ _set_by_us = False      # LIBUNICORN_PATH was set by select_library
 
 def build_dir() -> Path:
     """Where the patched build lives: named by the Unicorn version and the patch's hash."""
-    tag = hashlib.sha256(PATCH.read_bytes()).hexdigest()[:12]
+    tag = sha256_hex(PATCH.read_bytes())[:12]
     return cache_dir() / f"unicorn-{UNICORN_VERSION}-{tag}"
 
 
@@ -108,6 +103,26 @@ def library_loaded() -> None:
 
 
 def _installed_version() -> str:
+    """The installed binding's version: the dist-info beside the package Python would
+    import (a directory listing; importlib.metadata costs ~15 ms of imports at every
+    start), else what importlib.metadata finds."""
+    from importlib.util import find_spec
+    try:
+        spec = find_spec("unicorn")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.submodule_search_locations:
+        where = Path(list(spec.submodule_search_locations)[0]).parent
+        try:
+            names = os.listdir(where)
+        except OSError:
+            names = []
+        for name in names:
+            stem, dot, kind = name.rpartition(".")
+            dist, dash, version = stem.partition("-")
+            if kind == "dist-info" and dash and dist.lower() == "unicorn":
+                return version
+    from importlib import metadata
     try:
         return metadata.version("unicorn")
     except metadata.PackageNotFoundError:
@@ -120,6 +135,8 @@ class BuildError(Exception):
 
 def build(log=sys.stderr) -> Path:
     """Download, patch and build Unicorn's x86 target; return the directory of the library."""
+    import shutil
+    import tempfile
     target = build_dir()
     if (target / LIBRARY).is_file():
         print(f"glasskernel: patched Unicorn already built in {target}", file=log)
@@ -146,6 +163,8 @@ def build(log=sys.stderr) -> Path:
 
 def _install(library: Path, target: Path) -> None:
     """Move the library into place so that the directory appears whole or not at all."""
+    import shutil
+    import tempfile
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
     shutil.copy2(library, staging / LIBRARY)
@@ -160,6 +179,7 @@ def _install(library: Path, target: Path) -> None:
 
 def _fetch_source(work: Path) -> Path:
     """Unicorn's source distribution from the package index, unpacked: its C tree."""
+    import tarfile
     _run([sys.executable, "-m", "pip", "download", "--no-binary", ":all:", "--no-deps",
           "--quiet", "-d", str(work), f"unicorn=={UNICORN_VERSION}"], work,
          "downloading Unicorn's source")
@@ -173,6 +193,7 @@ def _fetch_source(work: Path) -> Path:
 
 
 def _run(cmd: list, cwd: Path, what: str) -> None:
+    import subprocess
     done = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     if done.returncode != 0:
         tail = done.stdout.decode(errors="replace").strip().splitlines()[-1:] or [""]

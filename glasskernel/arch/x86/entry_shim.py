@@ -7,14 +7,11 @@ the emulator's per-instruction count as the tick (see cpu.py). $GLASSKERNEL_NO_S
 forces that path (the tests use it to keep it working).
 
 This module does not import the emulator: cpu.py hands it the library's entry points.
+What only a build needs (subprocess, tempfile, shutil) is imported by ``_compile``.
 """
 import ctypes
-import hashlib
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 SOURCE = Path(__file__).with_name("entry_shim.c")
@@ -76,13 +73,26 @@ def cache_dir() -> Path:
     return Path(base) / "glasskernel"
 
 
+def sha256_hex(data: bytes) -> str:
+    """SHA-256 of data in hex, through the interpreter's own module where there is one:
+    hashlib loads OpenSSL (~4 ms at every start) for two short digests."""
+    try:
+        from _sha256 import sha256
+    except ImportError:
+        from hashlib import sha256
+    return sha256(data).hexdigest()
+
+
 def _library_path() -> Path:
     source = SOURCE.read_bytes()
-    tag = hashlib.sha256(source + sys.platform.encode()).hexdigest()[:16]
+    tag = sha256_hex(source + sys.platform.encode())[:16]
     return cache_dir() / f"entry_shim-{tag}.so"
 
 
 def _compile(target: Path) -> bool:
+    import shutil
+    import subprocess
+    import tempfile
     compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
     if not compiler:
         return False

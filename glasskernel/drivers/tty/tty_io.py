@@ -149,6 +149,11 @@ class HostStdioFile(HostFdFile):
     def isatty(self) -> bool:
         return os.isatty(self.host_fd)
 
+    def fsync(self) -> None:
+        """A redirected regular file syncs; a pipe or a terminal has no ->fsync: EINVAL."""
+        if not self.seekable:
+            raise KernelError(Errno.EINVAL)
+
     # ----- ioctls ---------------------------------------------------------------------------
 
     def ioctl(self, cmd: int, arg: int, task) -> int:

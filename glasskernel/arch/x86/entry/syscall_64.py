@@ -24,7 +24,7 @@ from glasskernel.kernel.futex import core as futex_core
 from glasskernel.kernel.futex import syscalls as futex
 from glasskernel.mm import (fadvise, madvise, memfd, mempolicy, mlock, mmap, mprotect, mremap,
                            msync)
-from glasskernel.net import socket
+from glasskernel.net import socket, socket_msg
 from glasskernel.uapi.unistd_64 import NR, SYSCALL_NAMES
 
 P = "partial"
@@ -143,18 +143,25 @@ _ROWS = [
     # files: locks (fs/locks.c)
     (NR.flock, locks.sys_flock, "supported", ""),
     (NR.ioctl, ioctl.sys_ioctl, P, "terminal ioctls pass through to the host tty"),
-    # sockets (net/socket.c): no address family is registered, so no fd is a socket
-    (NR.socket, socket.sys_socket, P, "argument checks, then EAFNOSUPPORT for every family"),
+    # sockets (net/socket.c, net/unix/af_unix.c): AF_UNIX is the one family
+    (NR.socket, socket.sys_socket, P, "AF_UNIX only; other families EAFNOSUPPORT"),
+    (NR.socketpair, socket.sys_socketpair, P, "AF_UNIX only"),
     (NR.getpeername, socket.sys_getpeername, "supported", ""),
     (NR.getsockname, socket.sys_getsockname, "supported", ""),
-    (NR.getsockopt, socket.sys_getsockopt, "supported", ""),
-    (NR.setsockopt, socket.sys_setsockopt, "supported", ""),
+    (NR.getsockopt, socket.sys_getsockopt, P, "SOL_SOCKET options"),
+    (NR.setsockopt, socket.sys_setsockopt, P, "SOL_SOCKET options"),
     (NR.shutdown, socket.sys_shutdown, "supported", ""),
     (NR.listen, socket.sys_listen, "supported", ""),
     (NR.bind, socket.sys_bind, "supported", ""),
-    (NR.connect, socket.sys_connect, "supported", ""),
-    (NR.accept, socket.sys_accept, "supported", ""),
-    (NR.accept4, socket.sys_accept4, "supported", ""),
+    (NR.connect, socket.sys_connect, "supported", "", SLOW),
+    (NR.accept, socket.sys_accept, "supported", "", SLOW),
+    (NR.accept4, socket.sys_accept4, "supported", "", SLOW),
+    (NR.sendto, socket.sys_sendto, P, "no MSG_OOB", SLOW),
+    (NR.recvfrom, socket.sys_recvfrom, P, "no MSG_OOB", SLOW),
+    (NR.sendmsg, socket_msg.sys_sendmsg, P, "SCM_RIGHTS, SCM_CREDENTIALS", SLOW),
+    (NR.recvmsg, socket_msg.sys_recvmsg, P, "SCM_RIGHTS, SCM_CREDENTIALS", SLOW),
+    (NR.sendmmsg, socket_msg.sys_sendmmsg, "supported", "", SLOW),
+    (NR.recvmmsg, socket_msg.sys_recvmmsg, "supported", "", SLOW),
     # memory (mm/)
     (NR.brk, mmap.sys_brk, "supported", ""),
     (NR.mmap, mmap.sys_mmap, "supported", ""),
