@@ -205,10 +205,12 @@ def test_proc_mounts_lists_the_sandbox_mounts():
     harness.assert_no_traceback(err)
     lines = out.decode().splitlines()
     assert lines[0] == "self/mounts"
-    assert lines[1:4] == ["overlay / overlay rw,relatime 0 0",
+    assert lines[1:5] == ["overlay / overlay rw,relatime 0 0",
                           "proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0",
-                          "devtmpfs /dev devtmpfs rw,nosuid,relatime,mode=755 0 0"]
-    assert lines[4:] == lines[1:4]
+                          "devtmpfs /dev devtmpfs rw,nosuid,relatime,mode=755 0 0",
+                          "devpts /dev/pts devpts rw,nosuid,noexec,relatime,gid=5,mode=620,"
+                          "ptmxmode=000 0 0"]
+    assert lines[5:] == lines[1:5]
 
 
 def test_attribute_changes_of_host_directories_show(tmp_path):

@@ -1,19 +1,96 @@
-"""/proc/<pid>/mounts and /proc/mounts (fs/proc_namespace.c): the mount table as text.
+"""/proc/<pid>/mounts, /proc/<pid>/mountinfo and /proc/mounts (fs/proc_namespace.c).
 
-One line per mount, as show_vfsmnt prints it: device, mount point, type, options, and the
-two zeros of fstab's dump and pass fields. The sandbox has one mount namespace: the overlay
-root, procfs on /proc and devtmpfs on /dev.
+The sandbox has one mount namespace: the overlay root, procfs on /proc, devtmpfs on
+/dev and devpts on /dev/pts. Each mount is described once (``MountEntry``) and printed in the two formats:
+show_vfsmnt (mounts: device, mount point, type, options, and fstab's two zeros) and
+show_mountinfo (mountinfo: mount id, parent id, major:minor, root, mount point, per-mount
+options, no optional fields since the namespace's mounts are private, "-", type, source,
+super-block options). The ids are the ones statx reports as stx_mnt_id (the dentries'
+``mnt_id``), and major:minor is the st_dev stat gives for the mount's root, so
+findmnt, df and ``stat -c %m`` can match a file to its mount.
 """
+import os
 
-# (device, mount point, type, options) of every mount, in mount order.
-_MOUNTS = (
-    ("overlay", "/", "overlay", "rw,relatime"),
-    ("proc", "/proc", "proc", "rw,nosuid,nodev,noexec,relatime"),
-    ("devtmpfs", "/dev", "devtmpfs", "rw,nosuid,relatime,mode=755"),
-)
+from glasskernel.fs.devpts.inode import DEVPTS_MNT_ID, devpts_dev
+
+# The root mount's parent is the initial rootfs, which is outside the namespace's root
+# and so never listed, as on a system booted through an initramfs.
+ROOTFS_MNT_ID = 1
+
+
+class MountEntry:
+    """One mount: its id, parent, mount point, type, source and both option lists."""
+
+    __slots__ = ("mnt_id", "parent_id", "where", "fstype", "source", "mnt_opts", "sb_opts")
+
+    def __init__(self, mnt_id, parent_id, where, fstype, source, mnt_opts, sb_opts):
+        self.mnt_id, self.parent_id, self.where = mnt_id, parent_id, where
+        self.fstype, self.source = fstype, source
+        self.mnt_opts = mnt_opts        # show_mnt_opts: rw/ro, nosuid, nodev, ... relatime
+        self.sb_opts = sb_opts          # super_block options after show_options
+
+
+def _mount_table(task) -> list:
+    return mount_table(task.kernel)
+
+
+def mount_table(kernel) -> list:
+    """The mounts of the namespace, in mount order, with the kernel's ids."""
+    vfs = getattr(kernel, "vfs", None)
+    root_id = getattr(getattr(vfs, "overlay", None), "mnt_id", 21)
+    proc_id = getattr(getattr(vfs, "procfs", None), "mnt_id", 22)
+    dev_id = getattr(getattr(vfs, "devfs", None), "mnt_id", 23)
+    return [
+        MountEntry(root_id, ROOTFS_MNT_ID, "/", "overlay", "overlay", "rw,relatime", "rw"),
+        MountEntry(proc_id, root_id, "/proc", "proc", "proc",
+                   "rw,nosuid,nodev,noexec,relatime", "rw"),
+        MountEntry(dev_id, root_id, "/dev", "devtmpfs", "devtmpfs", "rw,nosuid,relatime",
+                   "rw,mode=755"),
+        MountEntry(DEVPTS_MNT_ID, dev_id, "/dev/pts", "devpts", "devpts",
+                   "rw,nosuid,noexec,relatime", "rw,gid=5,mode=620,ptmxmode=000"),
+    ]
+
+
+def _mount_dev(task, entry) -> int:
+    """The st_dev of the mount's root as the guest's stat shows it (0 if unknown)."""
+    vfs = getattr(task.kernel, "vfs", None)
+    if vfs is None:
+        return 0
+    if entry.where == "/":
+        try:
+            return vfs.root.stat().st_dev
+        except Exception:               # the host root went away: no device to name
+            return 0
+    if entry.fstype == "devpts":
+        return devpts_dev(task.kernel)
+    sb = vfs.procfs if entry.fstype == "proc" else vfs.devfs
+    return sb.dev
+
+
+def mangle(text: str) -> str:
+    """seq_escape(" \\t\\n\\\\"): the characters that would break the line, as octal."""
+    return "".join(f"\\{ord(c):03o}" if c in " \t\n\\" else c for c in text)
+
+
+def _extra_opts(sb_opts: str) -> str:
+    """The file system's own options (show_options), without the leading rw/ro."""
+    rest = sb_opts.split(",", 1)[1:] if sb_opts.startswith(("rw", "ro")) else [sb_opts]
+    return "," + rest[0] if rest and rest[0] else ""
 
 
 def proc_mounts(task) -> bytes:
     """show_vfsmnt for each mount the task's namespace holds."""
-    return "".join(f"{dev} {where} {kind} {opts} 0 0\n"
-                   for dev, where, kind, opts in _MOUNTS).encode()
+    return "".join(f"{mangle(m.source)} {mangle(m.where)} {m.fstype} "
+                   f"{m.mnt_opts}{_extra_opts(m.sb_opts)} 0 0\n"
+                   for m in _mount_table(task)).encode()
+
+
+def proc_mountinfo(task) -> bytes:
+    """show_mountinfo for each mount the task's namespace holds."""
+    lines = []
+    for m in _mount_table(task):
+        dev = _mount_dev(task, m)
+        lines.append(f"{m.mnt_id} {m.parent_id} {os.major(dev)}:{os.minor(dev)} / "
+                     f"{mangle(m.where)} {m.mnt_opts} - {m.fstype} {mangle(m.source)} "
+                     f"{m.sb_opts}\n")
+    return "".join(lines).encode()

@@ -27,6 +27,7 @@ NAME_MAX = 255
 
 # f_flags bits (include/linux/statfs.h)
 ST_NOSUID = 0x0002
+DEVPTS_SUPER_MAGIC = 0x1CD1
 ST_NODEV = 0x0004
 ST_NOEXEC = 0x0008
 ST_VALID = 0x0020
@@ -40,6 +41,7 @@ _STATFS = struct.Struct("<7q2I3q4q")
 _SYNTHETIC = {
     "proc": (PROC_SUPER_MAGIC, ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_RELATIME),
     "devtmpfs": (TMPFS_MAGIC, ST_NOSUID | ST_RELATIME),
+    "devpts": (DEVPTS_SUPER_MAGIC, ST_NOSUID | ST_NOEXEC | ST_RELATIME),
 }
 
 

@@ -114,6 +114,7 @@ def dup_task_struct(current) -> Task:
     p.timer_slack_ns = p.default_timer_slack_ns = current.timer_slack_ns
     p.rlimits = current.rlimits.copy() if current.rlimits else {}
     p.thread = struct_copy(current.thread)
+    p.mempolicy = getattr(current, "mempolicy", None)      # mpol_dup (immutable tuple)
     return p
 
 

@@ -90,6 +90,8 @@ def apply_vma_lock_flags(mm, start: int, end: int, flags: int) -> None:
             continue                    # mlock_fixup leaves special mappings alone
         for part in mm.split_range(max(start, vma.start), min(end, vma.end)):
             part.flags = (part.flags & ~VM_LOCKED_MASK) | flags
+    from glasskernel.mm.mmap import vma_merge
+    vma_merge(mm, start, end)           # mlock_fixup's vma_merge
 
 
 def do_mlock(task, start: int, length: int, flags: int) -> int:

@@ -156,8 +156,38 @@ def mmap_region(mm, addr: int, length: int, vm_flags: VmFlags, file=None, pgoff:
     do_munmap(mm, addr, length)
     if file is not None and hasattr(file, "get"):
         file.get()
+    if account and accountable_mapping(file, vm_flags):
+        vm_flags |= VmFlags.VM_ACCOUNT      # shmem's pages are charged in its object
     mm.insert_vma(VmArea(addr, addr + length, vm_flags | mm.def_flags, file, pgoff, name))
+    vma_merge(mm, addr, addr + length)
     return addr
+
+
+def can_vma_merge(prev, vma) -> bool:
+    """Whether vma, which starts where prev ends, may join it (is_mergeable_vma and
+    can_vma_merge_after): equal flags (VM_ACCOUNT included), the same file at
+    contiguous offsets or no file, and the same name."""
+    if prev.end != vma.start or prev.flags != vma.flags or prev.name != vma.name:
+        return False
+    if prev.file is not vma.file:
+        return False
+    return vma.file is None or prev.pgoff + (prev.end - prev.start) == vma.pgoff
+
+
+def vma_merge(mm, start: int, end: int) -> None:
+    """Join the VMAs of [start, end) with each other and with their neighbours where
+    Linux's vma_merge would, so /proc/PID/maps shows one line per compatible run."""
+    vmas = mm.overlapping(max(start - 1, 0), end + 1)
+    prev = None
+    for vma in vmas:
+        if prev is not None and can_vma_merge(prev, vma):
+            mm.remove_vma(vma)
+            prev.end = vma.end
+            prev.anon_vma = prev.anon_vma or vma.anon_vma
+            if vma.file is not None and hasattr(vma.file, "put"):
+                vma.file.put()          # the joined VMA keeps prev's reference
+            continue
+        prev = vma
 
 
 def do_mmap(mm, addr: int, length: int, prot: int, flags: int, file=None, pgoff: int = 0,
@@ -200,8 +230,10 @@ def do_mmap(mm, addr: int, length: int, prot: int, flags: int, file=None, pgoff:
         raise KernelError(Errno.EINVAL)
     # MAP_NORESERVE: no commit check unless overcommit is strict. A shared anonymous
     # mapping commits its shmem object's pages (shmem_acct_size).
-    account = (shmem or accountable_mapping(file, vm_flags)) and \
-        not (flags & MAP_NORESERVE and vm_sysctl.overcommit_memory != OVERCOMMIT_NEVER)
+    noreserve = flags & MAP_NORESERVE and vm_sysctl.overcommit_memory != OVERCOMMIT_NEVER
+    if noreserve:
+        vm_flags |= VmFlags.VM_NORESERVE
+    account = (shmem or accountable_mapping(file, vm_flags)) and not noreserve
     return mmap_region(mm, addr, length, vm_flags, file, pgoff, name, task, account)
 
 
@@ -308,16 +340,14 @@ def sys_munmap(task, addr, length) -> int:
     return 0
 
 
+# vm_brk_flags: the heap (and exec's .bss) is private, read-write and charged.
+BRK_VM_FLAGS = VmFlags.VM_READ | VmFlags.VM_WRITE | VM_MAY_ALL | VmFlags.VM_ACCOUNT
+
+
 def do_brk_flags(mm, start: int, end: int) -> None:
     """Extend the heap VMA from start to end (anonymous, read/write)."""
-    heap = mm.vma_containing(start - 1) if start > mm.start_brk else None
-    if heap is not None and heap.name == "[heap]" and heap.end == start:
-        mm.remove_vma(heap)
-        heap.end = end
-        mm.insert_vma(heap)
-    else:
-        mm.insert_vma(VmArea(start, end, VmFlags.VM_READ | VmFlags.VM_WRITE | VM_MAY_ALL,
-                             name="[heap]"))
+    mm.insert_vma(VmArea(start, end, BRK_VM_FLAGS | mm.def_flags))
+    vma_merge(mm, start, end)       # grows the heap's VMA, or the .bss below it
 
 
 def sys_brk(task, brk) -> int:

@@ -2,9 +2,9 @@
 from glasskernel.mm.memory import change_protection
 from glasskernel.mm.mm_types import TASK_SIZE, page_align
 from glasskernel.mm.mmap import (PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_WRITE,
-                                 calc_vm_prot_bits, check_split_count)
+                                 calc_vm_prot_bits, check_split_count, vma_merge)
 from glasskernel.mm.page_alloc import PAGE_SIZE
-from glasskernel.mm.vm_flags import VM_ACCESS_FLAGS
+from glasskernel.mm.vm_flags import VM_ACCESS_FLAGS, VmFlags
 from glasskernel.uapi.errno import Errno, KernelError
 
 _PROT_KEEP = ~VM_ACCESS_FLAGS          # everything but the three access bits stays
@@ -19,6 +19,15 @@ def _check_covered(vmas, start: int, end: int) -> None:
         cursor = vma.end
     if cursor < end:
         raise KernelError(Errno.ENOMEM)
+
+
+def _charge_if_writable(oldflags: int, newflags: int) -> int:
+    """mprotect_fixup: a private mapping made writable for the first time is charged
+    from now on (VM_ACCOUNT), unless it was mapped with MAP_NORESERVE."""
+    never = VmFlags.VM_ACCOUNT | VmFlags.VM_WRITE | VmFlags.VM_SHARED | VmFlags.VM_NORESERVE
+    if newflags & VmFlags.VM_WRITE and not oldflags & never:
+        newflags |= VmFlags.VM_ACCOUNT
+    return newflags
 
 
 def sys_mprotect(task, start, length, prot) -> int:
@@ -44,12 +53,14 @@ def sys_mprotect(task, start, length, prot) -> int:
         newflags = (vma.flags & _PROT_KEEP) | new_bits
         if newflags & ~(newflags >> 4) & VM_ACCESS_FLAGS:
             raise KernelError(Errno.EACCES)     # a permission the VMA may never have
+        newflags = _charge_if_writable(vma.flags, newflags)
         if newflags == vma.flags:
             continue
         # VMAs before this one already changed, as in Linux's loop.
         for part in mm.split_range(max(start, vma.start), min(end, vma.end)):
             part.flags = newflags
             change_protection(mm, part, part.start, part.end)
+    vma_merge(mm, start, end)                   # mprotect_fixup's vma_merge
     if prot & PROT_EXEC:
         # Code written while the pages were not executable (a JIT's W^X flip): the CPU
         # must not run translations it made of these pages before.

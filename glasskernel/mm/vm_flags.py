@@ -17,6 +17,11 @@ class VmFlags:
     VM_MAYEXEC = 0x40
     VM_MAYSHARE = 0x80
     VM_GROWSDOWN = 0x100
+    # The mapping's pages are charged to the commit limit (a private writable mapping,
+    # or one that mprotect made writable); VM_NORESERVE: MAP_NORESERVE, never charged.
+    # Both matter to vma_merge: Linux joins neighbours only when their flags are equal.
+    VM_ACCOUNT = 0x00100000
+    VM_NORESERVE = 0x00200000
     VM_PFNMAP = 0x400           # raw frames, no struct page (the [vvar] data)
     VM_LOCKED = 0x2000          # mlock: the pages stay in memory (counted as VmLck)
     VM_IO = 0x4000

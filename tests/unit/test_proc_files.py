@@ -193,7 +193,7 @@ def test_stat_has_52_fields_with_task_state(world):
     assert f[0] == str(child.pid) and f[1] == "sleep" and f[2] == "S"
     assert f[3] == str(sh.pid)                              # ppid
     assert f[4] == f[5] == str(sh.pid)                      # pgrp, session from signal
-    assert f[6:9] == ["0", "-1", str(0x400000)]             # tty_nr, tpgid, flags
+    assert f[6:9] == ["0", "-1", "0"]             # tty_nr, tpgid, flags (no PF_RANDOMIZE)
     assert f[13:15] == ["25", "3"]                          # utime, stime in ticks
     assert f[17:20] == ["25", "5", "1"]                     # priority, nice, num_threads
     assert f[21] == "500"                                   # starttime: 5 s after boot
@@ -231,7 +231,7 @@ def test_stat_signal_masks(world):
 def test_forked_not_execed_flags(world):
     p = world.process("p", world.init)
     p.did_exec = False
-    assert stat_fields(world.read(f"{p.pid}/stat", p))[8] == str(0x400040)
+    assert stat_fields(world.read(f"{p.pid}/stat", p))[8] == str(0x40)     # PF_FORKNOEXEC
 
 
 def test_init_kthread_stat_and_status(world):
@@ -378,7 +378,9 @@ def test_statm(world):
 def test_maps_format(world):
     p = world.process("prog", world.init)
     lines = world.read(f"{p.pid}/maps", p).decode().splitlines()
-    assert len(lines) == len(p.mm.vmas)
+    assert len(lines) == len(p.mm.vmas) + 1             # and the gate VMA
+    assert lines[-1] == "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0" + " " * 18 + \
+        "[vsyscall]"
     assert lines[0] == "00400000-00401000 r--p 00000000 fe:00 4242" + " " * 31 + "/usr/bin/prog"
     assert lines[0].index("/usr") == 73
     assert lines[1].startswith("00401000-00405000 r-xp 00001000 fe:00 4242 ")
@@ -447,7 +449,8 @@ def test_no_exceptions_for_any_task_kind(world):
             if name in ("fd", "fdinfo", "task", "ns", "exe", "cwd", "root"):
                 continue
             world.read(f"{target.pid}/{name}", sh)
-    for name in ("uptime", "loadavg", "stat", "version", "meminfo", "cpuinfo"):
+    for name in ("uptime", "loadavg", "stat", "version", "meminfo", "cpuinfo", "filesystems",
+                 "devices", "swaps", "vmstat"):
         world.read(name, sh)
 
 

@@ -1,12 +1,14 @@
 """/dev as the guest sees it (drivers/base/devtmpfs.c with the usual udev symlinks).
 
-Only the devices this kernel implements are present: the mem devices, /dev/tty, and the
-stdin/stdout/stderr/fd links into /proc/self/fd.
+Only the devices this kernel implements are present: the mem devices, /dev/tty, /dev/pts
+(fs/devpts) and the stdin/stdout/stderr/fd links into /proc/self/fd.
 """
 import os
 
 from glasskernel.drivers.char.mem import MEM_DEVICES, MEM_MAJOR, memory_open
+from glasskernel.drivers.tty.pty import ptmx_open
 from glasskernel.drivers.tty.tty_io import open_dev_tty
+from glasskernel.fs.devpts.inode import DevptsRoot
 from glasskernel.fs.libfs import DeviceNode, SimpleDir, SimpleLink
 from glasskernel.mm.shmem_fs import ShmDir
 
@@ -24,10 +26,12 @@ class DevRoot(SimpleDir):
         for minor, (name, _cls) in MEM_DEVICES.items():
             entries[name] = _device(sb, name, os.makedev(MEM_MAJOR, minor), memory_open(minor))
         entries["tty"] = _device(sb, "tty", os.makedev(TTYAUX_MAJOR, 0), open_dev_tty)
+        entries["ptmx"] = _device(sb, "ptmx", os.makedev(TTYAUX_MAJOR, 2), ptmx_open)
         for fd, name in enumerate(("stdin", "stdout", "stderr")):
             entries[name] = _link(sb, name, f"/proc/self/fd/{fd}")
         entries["fd"] = _link(sb, "fd", "/proc/self/fd")
         entries["shm"] = lambda parent: ShmDir(sb, "shm", parent)   # tmpfs for shm_open
+        entries["pts"] = lambda parent: DevptsRoot(sb, "pts", parent, task.kernel)
         return entries
 
 

@@ -66,11 +66,26 @@ class HostStdioFile(HostFdFile):
         with host_errors():
             mode = os.fstat(host_fd).st_mode
         self.seekable = pystat.S_ISREG(mode) or pystat.S_ISBLK(mode)
-        self.tty = kernel.tty_for(host_fd) if kernel is not None else None
+        self.tty = self.find_tty(kernel, host_fd)
+        if self.tty is not None:
+            self.tty.users += 1
+
+    @staticmethod
+    def find_tty(kernel, host_fd: int):
+        """The TtyStruct the guest sees on this descriptor (None: not a terminal)."""
+        return kernel.tty_for(host_fd) if kernel is not None else None
 
     def release(self) -> None:
         if self.owned:
             os.close(self.host_fd)
+        tty = self.tty
+        if tty is not None:
+            tty.users -= 1
+            if tty.guest_pty and tty.users == 0 and self.kernel is not None:
+                # The guest's last descriptor on a pty slave it opened: let go of the
+                # host slave too, so its master sees the hang-up (EIO), as on Linux.
+                self.kernel.ttys.pop(tty.rdev, None)
+                jobctrl.forget_tty(self.kernel, tty)
 
     # ----- data -----------------------------------------------------------------------------
 

@@ -34,6 +34,12 @@ class TtyStruct:
         self.session = 0                    # the session it is the controlling tty of
         self.pgrp = 0                       # the foreground process group
         self.saved_termios = _tcgetattr(self.host_fd)
+        self.users = 0                      # guest files open on it
+        self.guest_pty = False              # a pty the guest made through /dev/ptmx
+
+    def release(self) -> None:
+        """Let go of a guest pty's slave (its settings are the guest's business)."""
+        os.close(self.host_fd)
 
     def __repr__(self) -> str:
         return f"<tty rdev={self.rdev:#x} session={self.session} pgrp={self.pgrp}>"
@@ -144,6 +150,15 @@ def session_clear_tty(kernel, session: int) -> None:
     for member in kernel.tasks.values():
         if member.signal is not None and member.signal.session == session:
             member.signal.tty = None
+
+
+def forget_tty(kernel, tty) -> None:
+    """A guest pty slave nobody holds open any more: no session keeps it as its terminal
+    (the master's side hung it up), and our descriptor on it closes."""
+    for member in kernel.tasks.values():
+        if member.signal is not None and member.signal.tty is tty:
+            member.signal.tty = None
+    tty.release()
 
 
 def disassociate_ctty(task, on_exit: bool) -> None:

@@ -54,7 +54,7 @@ def task_flags(task) -> int:
     if task.kthread:
         flags = PF_KTHREAD | PF_NOFREEZE | PF_FORKNOEXEC
     else:
-        flags = PF_RANDOMIZE
+        flags = 0               # no PF_RANDOMIZE: layouts are never randomised here
         if not task.did_exec:
             flags |= PF_FORKNOEXEC
     if task.exiting or task.exit_state:

@@ -5,9 +5,9 @@ exe, cwd and root are *magic links*: following them jumps to a dentry of the gue
 """
 import dataclasses
 
-from glasskernel.fs.proc_namespace import proc_mounts
+from glasskernel.fs.proc_namespace import proc_mountinfo, proc_mounts
 from glasskernel.fs.libfs import SimpleFile, SimpleLink, StoreFile
-from glasskernel.fs.proc import array, task_mmu
+from glasskernel.fs.proc import array, base_info, task_mmu
 from glasskernel.fs.proc.fd import FdDir, FdInfoDir
 from glasskernel.fs.proc.namespaces import NsDir
 from glasskernel.fs.proc.internal import (PidEntryDir, all_tasks, get_proc_task, pid_vnr,
@@ -35,7 +35,8 @@ class PidDir(PidEntryDir):
         cred = getattr(target, "cred", None)
         if cred is not None and (target.dumpable or target.kthread):
             st = dataclasses.replace(st, st_uid=cred.euid, st_gid=cred.egid)
-        return st
+        subdirs = sum(1 for d in _PID_SUBDIRS if self.whole or d != "task")
+        return dataclasses.replace(st, st_nlink=2 + subdirs)      # pid_entry_nlink
 
     def pident(self, name: str):
         """The factory of one entry (None if there is no such name): a lookup builds just
@@ -46,6 +47,10 @@ class PidDir(PidEntryDir):
             if name == "stat" and not self.whole:
                 render = array.proc_tid_stat
             return _file(sb, name, pid, render, mode)
+        if name == "comm":
+            return lambda parent: StoreFile(
+                sb, name, parent, lambda t: array.proc_pid_comm(get_proc_task(t, pid)),
+                lambda t, data: comm_write(t, get_proc_task(t, pid), data))
         if name == "oom_score_adj":
             return lambda parent: StoreFile(
                 sb, name, parent, lambda t: oom_score_adj_read(get_proc_task(t, pid)),
@@ -82,16 +87,36 @@ class PidDir(PidEntryDir):
 _PID_FILES = {
     "cmdline": (array.proc_pid_cmdline, 0o100444),
     "environ": (array.proc_pid_environ, 0o100400),
-    "comm": (array.proc_pid_comm, 0o100444),
     "status": (array.proc_pid_status, 0o100444),
     "stat": (array.proc_tgid_stat, 0o100444),
     "statm": (task_mmu.proc_pid_statm, 0o100444),
     "maps": (task_mmu.proc_pid_maps, 0o100444),
     "mounts": (lambda target: proc_mounts(target), 0o100444),
+    "mountinfo": (lambda target: proc_mountinfo(target), 0o100444),
     "oom_score": (lambda target: f"{proc_oom_score(target)}\n".encode(), 0o100444),
+    "limits": (base_info.proc_pid_limits, 0o100444),
+    "personality": (base_info.proc_pid_personality, 0o100400),
+    "auxv": (base_info.proc_pid_auxv, 0o100400),
+    "wchan": (base_info.proc_pid_wchan, 0o100444),
+    "timerslack_ns": (base_info.proc_pid_timerslack_ns, 0o100666),
+    "loginuid": (base_info.proc_pid_loginuid, 0o100644),
+    "sessionid": (base_info.proc_pid_sessionid, 0o100444),
+    "cgroup": (base_info.proc_cgroup_show, 0o100444),
 }
 _PID_ENTRY_NAMES = sorted([*_PID_FILES, "exe", "cwd", "root", "fd", "fdinfo", "ns", "task",
-                           "oom_score_adj", "pagemap"])
+                           "oom_score_adj", "pagemap", "comm"])
+# the subdirectories of /proc/<pid> and of /proc/<pid>/task/<tid>: their count sets nlink
+_PID_SUBDIRS = ("fd", "fdinfo", "ns", "task")
+TASK_COMM_LEN = 16
+
+
+def comm_write(writer, target, data: bytes) -> None:
+    """comm_write: the first 15 bytes become the name (a newline included, as Linux
+    keeps it), only for a thread of the writer's own group (EINVAL otherwise)."""
+    if writer.tgid != target.tgid:
+        raise KernelError(Errno.EINVAL)
+    name = bytes(data[:TASK_COMM_LEN - 1]).split(b"\0", 1)[0]
+    target.comm = name.decode("utf-8", "surrogateescape")
 
 
 def proc_oom_score(target) -> int:
@@ -132,6 +157,16 @@ def oom_score_adj_write(writer, target, data: bytes) -> None:
 
 class TaskDir(PidEntryDir):
     """/proc/<pid>/task: one directory per thread of the group, named as the reader sees it."""
+
+    def stat(self):
+        """proc_task_getattr: two links and one per thread."""
+        st = super().stat()
+        tasks = getattr(getattr(self.parent, "kernel", None), "tasks", None)
+        leader = (tasks or {}).get(self.pid)
+        if leader is None:
+            return st
+        threads = sum(1 for t in tasks.values() if t.tgid == leader.tgid and task_alive(t))
+        return dataclasses.replace(st, st_nlink=2 + threads)
 
     def children(self, task) -> dict:
         leader = get_proc_task(task, self.pid)

@@ -96,6 +96,14 @@ def _vm(name):
     return show
 
 
+def _uts(field):
+    """A field of the reader's UTS namespace (proc_do_uts_string)."""
+    def show(kernel):
+        from glasskernel.kernel.sys import utsname_of
+        return getattr(utsname_of(kernel.current), field)
+    return show
+
+
 def _nr_open(kernel):
     from glasskernel.kernel.sys import NR_OPEN
     return str(NR_OPEN)
@@ -121,6 +129,12 @@ SYSCTL_TABLES: dict[str, list[CtlTable]] = {
         CtlTable("pid_max", 0o644, lambda k: str(_init_pid_ns(k).pid_max), _set_pid_max),
         CtlTable("tainted", 0o644, lambda k: str(k.tainted), _add_taint),
         CtlTable("threads-max", 0o644, lambda k: str(k.max_tasks), _set_threads_max),
+        CtlTable("hostname", 0o644, _uts("nodename")),
+        CtlTable("osrelease", 0o444, _uts("release")),
+        CtlTable("ostype", 0o444, _uts("sysname")),
+        # This kernel never randomises a layout: as a system booted with norandmaps.
+        CtlTable("randomize_va_space", 0o644, lambda k: "0"),
+        CtlTable("version", 0o444, _uts("version")),
     ],
 }
 

@@ -21,6 +21,10 @@ _GLOBAL_FILES = {
     "stat": sysinfo.proc_stat,
     "version": sysinfo.proc_version,
     "cpuinfo": sysinfo.proc_cpuinfo,
+    "filesystems": sysinfo.proc_filesystems,
+    "devices": sysinfo.proc_devices,
+    "swaps": sysinfo.proc_swaps,
+    "vmstat": sysinfo.proc_vmstat,
     "locks": lambda viewer: proc_locks(viewer),
 }
 

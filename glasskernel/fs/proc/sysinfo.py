@@ -153,3 +153,37 @@ def proc_cpuinfo(viewer) -> bytes:
                  for line in lines]
         blocks.append(b"\n".join(lines) + b"\n\n")
     return b"".join(blocks)
+
+
+# The file system types this kernel has (fs/filesystems.c), in registration order; none
+# needs a block device ("nodev"): the overlay's layers are the host's business.
+FILESYSTEMS = ("tmpfs", "proc", "devtmpfs", "sockfs", "pipefs", "devpts", "overlay")
+# Character devices by major (fs/proc/devices.c): what /dev holds; no block devices.
+CHRDEVS = ((1, "mem"), (5, "/dev/tty"), (5, "/dev/ptmx"), (136, "pts"))
+
+
+def proc_filesystems(viewer) -> bytes:
+    """filesystems_proc_show."""
+    return "".join(f"nodev\t{name}\n" for name in FILESYSTEMS).encode()
+
+
+def proc_devices(viewer) -> bytes:
+    """devinfo_show: the character devices, then the (empty) block devices."""
+    chars = "".join(f"{major:3d} {name}\n" for major, name in CHRDEVS)
+    return f"Character devices:\n{chars}\nBlock devices:\n".encode()
+
+
+def proc_swaps(viewer) -> bytes:
+    """swap_show with no swap area: the header alone."""
+    return b"Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+
+
+def proc_vmstat(viewer) -> bytes:
+    """vmstat_show, for the counters this kernel has: free pages and the page cache;
+    no block device and no swap, so no page ever went in or out of either."""
+    phys = getattr(viewer.kernel, "phys", None)
+    free = phys.free_pages() if phys is not None and hasattr(phys, "free_pages") else 0
+    cached = phys.page_cache.count if phys is not None and hasattr(phys, "page_cache") else 0
+    rows = (("nr_free_pages", free), ("nr_file_pages", cached),
+            ("pgpgin", 0), ("pgpgout", 0), ("pswpin", 0), ("pswpout", 0))
+    return "".join(f"{name} {value}\n" for name, value in rows).encode()

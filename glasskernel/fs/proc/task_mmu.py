@@ -39,6 +39,11 @@ def mm_field(mm, name: str) -> int:
     return int(getattr(mm, name, 0) or 0)
 
 
+def locked_pages(mm) -> int:
+    """mm->locked_vm: pages of the VM_LOCKED VMAs."""
+    return sum(_pages(v) for v in vmas_of(mm) if v.flags & VmFlags.VM_LOCKED)
+
+
 def total_vm(mm) -> int:
     """mm->total_vm: pages of every VMA."""
     return sum(_pages(v) for v in vmas_of(mm))
@@ -121,7 +126,7 @@ def task_mem(mm) -> list:
     return [
         line("VmPeak", hiwater_vm * kb),
         line("VmSize", total * kb),
-        line("VmLck", sum(v.end - v.start for v in vmas_of(mm) if v.flags & VmFlags.VM_LOCKED) >> 10),
+        line("VmLck", locked_pages(mm) * kb),
         line("VmPin", 0),
         line("VmHWM", hiwater_rss * kb),
         line("VmRSS", rss * kb),
@@ -206,12 +211,21 @@ def show_map_vma(mm, vma) -> str:
     return head + "\n"
 
 
+def gate_vma_line() -> str:
+    """get_gate_vma: the vsyscall page (vsyscall=xonly: execute-only), which every
+    64-bit process has above its VMAs and maps shows last."""
+    from glasskernel.arch.x86.entry.vsyscall_64 import VSYSCALL_ADDR
+    head = (f"{VSYSCALL_ADDR:08x}-{VSYSCALL_ADDR + PAGE_SIZE:08x} --xp 00000000 00:00 0 ")
+    return head.ljust(25 + 8 * 6 - 1) + " [vsyscall]\n"
+
+
 def proc_pid_maps(task) -> bytes:
     mm = task.mm if not task.kthread else None
     if mm is None:
         return b""
-    return "".join(show_map_vma(mm, vma) for vma in vmas_of(mm)).encode(
-        "utf-8", "surrogateescape")
+    lines = [show_map_vma(mm, vma) for vma in vmas_of(mm)]
+    lines.append(gate_vma_line())
+    return "".join(lines).encode("utf-8", "surrogateescape")
 
 
 # ----- /proc/<pid>/pagemap -------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""devpts: /dev/pts (fs/devpts)."""
