@@ -223,3 +223,12 @@ def test_mlock_and_vmlck(build, toolchain):
     exe = build("mlock_calls", toolchain)
     native, _ = differential([exe])
     assert b"mmap MAP_LOCKED 1 MiB: 0 (ok) VmLck 1024 kB" in native[0]
+
+
+def test_fork_commits_private_areas(build, toolchain):
+    """A private writable area larger than RAM (two merged mappings) fails fork with
+    ENOMEM; MAP_NORESERVE ones commit nothing (LTP fork14)."""
+    exe = build("fork_commit", toolchain)
+    native, _ = differential([exe])
+    assert native[0].startswith(b"committed: maps ok\ncommitted: fork -1 ")
+    assert native[0].endswith(b"noreserve: maps ok\nnoreserve: fork ok\n")

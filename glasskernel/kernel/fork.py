@@ -211,7 +211,14 @@ def copy_io(flags, current, p) -> None:
 def dup_mmap(old):
     """Copy every VMA and the page tables; private pages become copy-on-write in both."""
     from glasskernel.mm.mm_types import MmStruct, VmArea
+    from glasskernel.mm.mmap import vm_enough_memory
     from glasskernel.mm.vm_flags import VmFlags
+    for vma in old.vmas:
+        # Each private writable area commits its memory again for the child: one larger
+        # than the machine fails the fork (ENOMEM), as under the heuristic overcommit.
+        if vma.flags & VmFlags.VM_ACCOUNT and \
+                not vm_enough_memory(old, (vma.end - vma.start) >> 12):
+            raise KernelError(Errno.ENOMEM)
     mm = MmStruct(old.phys, old.kernel_pgd_entry, old.cpu)
     for name in ("mmap_base", "start_code", "end_code", "start_data", "end_data", "start_brk",
                  "brk", "start_stack", "arg_start", "arg_end", "env_start", "env_end", "exe_path", "auxv",
