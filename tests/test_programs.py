@@ -452,3 +452,11 @@ def test_fsync_by_file_kind(build, toolchain):
     exe = build("fsync_kinds", toolchain)
     native, _ = differential([exe])
     assert b"pipe: fsync -1 Invalid argument" in native[0]
+
+
+def test_mm_errors(build, toolchain):
+    """mincore, mprotect of a read-only /dev/zero map, msync of a locked area (LTP
+    mincore01-03, mprotect01, msync03)."""
+    exe = build("mm_errors", toolchain)
+    native, _ = differential([exe])
+    assert b"resident: 1 0 1 0" in native[0]

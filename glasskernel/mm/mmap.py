@@ -308,7 +308,11 @@ def ksys_mmap_pgoff(task, addr, length, prot, flags, fd, off) -> int:
     shared = flags & MAP_TYPE in (MAP_SHARED, MAP_SHARED_VALIDATE)
     if shared and isinstance(file, ZeroFile) and length:
         _file_vm_flags(file, prot, flags, 0)        # the device's own checks first
-        return _mmap_shared_anonymous(mm, addr, length, prot, flags, task)   # shmem_zero_setup
+        addr = _mmap_shared_anonymous(mm, addr, length, prot, flags, task)   # shmem_zero_setup
+        if not file.writable:               # /dev/zero opened read-only: never writable
+            for vma in mm.overlapping(addr, addr + page_align(length)):
+                vma.flags &= ~VmFlags.VM_MAYWRITE
+        return addr
     if shared and hasattr(file, "shared_vm_file"):
         return do_mmap(mm, addr, length, prot, flags, file.shared_vm_file(), off, task=task)
     if shared and getattr(file, "readpage", None) and address_space_registry(file) is not None:

@@ -39,6 +39,8 @@ def sys_msync(task, start, length, flags) -> int:
             if start >= end:
                 raise KernelError(Errno.ENOMEM)
             unmapped = True
+        if flags & MS_INVALIDATE and vma.flags & VmFlags.VM_LOCKED:
+            raise KernelError(Errno.EBUSY)     # locked pages cannot be dropped
         stop = min(end, vma.end)
         sync = getattr(vma.file, "fsync_range", None)
         if flags & MS_SYNC and sync is not None and vma.flags & VmFlags.VM_SHARED:

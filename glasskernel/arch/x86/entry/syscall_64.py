@@ -22,7 +22,7 @@ from glasskernel.kernel import (fork, pidfd, posix_timers, rseq, signal_syscalls
 from glasskernel.kernel.sched import syscalls as sched_syscalls
 from glasskernel.kernel.futex import core as futex_core
 from glasskernel.kernel.futex import syscalls as futex
-from glasskernel.mm import (fadvise, madvise, memfd, mempolicy, mlock, mmap, mprotect, mremap,
+from glasskernel.mm import (fadvise, madvise, memfd, mempolicy, mincore, mlock, mmap, mprotect, mremap,
                            msync)
 from glasskernel.net import socket, socket_msg
 from glasskernel.uapi.unistd_64 import NR, SYSCALL_NAMES
@@ -179,6 +179,7 @@ _ROWS = [
     (NR.mlockall, mlock.sys_mlockall, "supported", ""),
     (NR.munlockall, mlock.sys_munlockall, "supported", ""),
     (NR.fadvise64, fadvise.sys_fadvise64, "supported", "advice checked, nothing to do"),
+    (NR.mincore, mincore.sys_mincore, "supported", "resident = present in this mm"),
     (NR.get_mempolicy, mempolicy.sys_get_mempolicy, P, "one node; no mbind policies"),
     (NR.set_mempolicy, mempolicy.sys_set_mempolicy, P, "one node: kept, changes nothing"),
     # process (kernel/, arch/x86/kernel/)
