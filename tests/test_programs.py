@@ -460,3 +460,10 @@ def test_mm_errors(build, toolchain):
     exe = build("mm_errors", toolchain)
     native, _ = differential([exe])
     assert b"resident: 1 0 1 0" in native[0]
+
+
+def test_sysinfo_agrees_with_proc(build, toolchain):
+    """sysinfo's uptime is this kernel's (as /proc/uptime), not the host's (LTP sysinfo01)."""
+    exe = build("sysinfo_uptime", toolchain)
+    native, _ = differential([exe])
+    assert native[0] == b"uptime agrees: 1\nload agrees: 1\n"

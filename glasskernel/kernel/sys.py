@@ -20,7 +20,6 @@ from glasskernel.arch.x86.entry.args import int_arg
 
 _RLIMIT64 = struct.Struct("<QQ")
 _SYSINFO = struct.Struct("<q3QQQQQQQH6xQQI4x")   # struct sysinfo, 112 bytes on x86-64
-SI_LOAD_SHIFT = 16                              # loads[] are fixed point with 16 fraction bits
 NR_OPEN = 1024 * 1024                           # sysctl fs.nr_open: ceiling of RLIMIT_NOFILE
 
 
@@ -121,16 +120,19 @@ def _host_meminfo() -> dict:
 
 
 def _uptime_seconds(task) -> int:
-    """Seconds since boot: the kernel's clock if it has one, else the host's CLOCK_BOOTTIME."""
-    clock = getattr(task.kernel, "clock", None)
-    if clock is not None:
-        return clock.monotonic_ns() // 1_000_000_000
-    return int(time.clock_gettime(time.CLOCK_BOOTTIME))
+    """Seconds since this kernel booted (what /proc/uptime says), rounded up as
+    get_avenrun's caller does for a part second."""
+    kernel = task.kernel
+    boot = getattr(kernel, "boot_time_ns", None)
+    if boot is None:
+        return int(time.clock_gettime(time.CLOCK_BOOTTIME))
+    ns = max(kernel.clock_ns() - boot, 0)
+    return -(-ns // 1_000_000_000)
 
 
 def sysinfo_values(task) -> tuple:
-    """The fields of struct sysinfo: the guest's RAM (--mem) and what is free of it, no
-    swap, the host's load, our own process count."""
+    """The fields of struct sysinfo: the uptime of this kernel, the guest's RAM (--mem)
+    and what is free of it, no swap, no load average, our own process count."""
     meminfo = _host_meminfo()
     page = os.sysconf("SC_PAGE_SIZE")
     total = meminfo.get("MemTotal", os.sysconf("SC_PHYS_PAGES") * page)
@@ -139,7 +141,7 @@ def sysinfo_values(task) -> tuple:
     if phys is not None and hasattr(phys, "free_pages"):
         total, free = phys.total_pages * page, phys.free_pages() * page
         meminfo = dict(meminfo, Shmem=0, Buffers=0, SwapTotal=0, SwapFree=0)
-    loads = [int(avg * (1 << SI_LOAD_SHIFT)) for avg in os.getloadavg()]
+    loads = [0, 0, 0]                   # no load average is kept (/proc/loadavg says 0.00)
     procs = len(getattr(task.kernel, "tasks", ()) or ()) or 1
     return (_uptime_seconds(task), *loads, total, free, meminfo.get("Shmem", 0),
             meminfo.get("Buffers", 0), meminfo.get("SwapTotal", 0), meminfo.get("SwapFree", 0),
