@@ -467,3 +467,18 @@ def test_sysinfo_agrees_with_proc(build, toolchain):
     exe = build("sysinfo_uptime", toolchain)
     native, _ = differential([exe])
     assert native[0] == b"uptime agrees: 1\nload agrees: 1\n"
+
+
+def test_xattr_calls(build, toolchain, tmp_path):
+    """The xattr family with Linux's errors (ls -l asks for attributes of every file; LTP
+    open13). Native and guest runs get directories of their own."""
+    exe = build("xattr_calls", toolchain)
+    for name in ("native", "guest"):
+        (tmp_path / name).mkdir()
+    native = run_native([exe, tmp_path / "native"])
+    guest = run_glasskernel([exe, tmp_path / "guest"])
+    harness.assert_no_traceback(guest[1])
+    if b"set user.k: -1" in native[0]:
+        pytest.skip("the host's file system has no user xattrs")
+    harness.compare(native, guest)
+    assert b"get: value" in native[0]

@@ -14,7 +14,7 @@ from glasskernel.fs.internal import fd_arg, uint_arg
 from glasskernel.fs.namei import user_path_at
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user, strncpy_from_user
 from glasskernel.uapi.errno import Errno, KernelError
-from glasskernel.uapi.fcntl import AT_FDCWD, AT_SYMLINK_NOFOLLOW
+from glasskernel.uapi.fcntl import AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_PATH
 
 XATTR_CREATE, XATTR_REPLACE = 1, 2
 XATTR_NAME_MAX = 255
@@ -22,6 +22,14 @@ XATTR_SIZE_MAX = 65536
 XATTR_LIST_MAX = 65536
 MAY_WRITE, MAY_READ = 2, 4
 _PREFIXES = ("security.", "system.", "trusted.", "user.")
+
+
+def xattr_fdget(task, fd):
+    """The dentry behind fd for the f*xattr calls: EBADF for a closed or O_PATH one."""
+    file = task.files.fdget(fd_arg(fd))
+    if file.flags & O_PATH:
+        raise KernelError(Errno.EBADF)
+    return file.dentry
 
 
 def capable_sys_admin(task) -> bool:
@@ -90,7 +98,7 @@ def sys_lgetxattr(task, pathname, name, value, size) -> int:
 
 
 def sys_fgetxattr(task, fd, name, value, size) -> int:
-    return do_getxattr(task, task.files.fdget(fd_arg(fd)).dentry, name, value, size)
+    return do_getxattr(task, xattr_fdget(task, fd), name, value, size)
 
 
 # ----- list --------------------------------------------------------------------------------
@@ -119,7 +127,7 @@ def sys_llistxattr(task, pathname, lst, size) -> int:
 
 
 def sys_flistxattr(task, fd, lst, size) -> int:
-    return do_listxattr(task, task.files.fdget(fd_arg(fd)).dentry, lst, size)
+    return do_listxattr(task, xattr_fdget(task, fd), lst, size)
 
 
 # ----- set and remove ----------------------------------------------------------------------
@@ -150,7 +158,7 @@ def sys_lsetxattr(task, pathname, name, value, size, flags) -> int:
 
 
 def sys_fsetxattr(task, fd, name, value, size, flags) -> int:
-    dentry = task.files.fdget(fd_arg(fd)).dentry
+    dentry = xattr_fdget(task, fd)
     return do_setxattr(task, dentry, name, value, size, flags)
 
 
@@ -171,4 +179,4 @@ def sys_lremovexattr(task, pathname, name) -> int:
 
 
 def sys_fremovexattr(task, fd, name) -> int:
-    return do_removexattr(task, task.files.fdget(fd_arg(fd)).dentry, name)
+    return do_removexattr(task, xattr_fdget(task, fd), name)
