@@ -30,3 +30,8 @@ def test_packet_mode_pipe(build, toolchain):
     exe = build("pipe_packet", toolchain)
     native, _ = differential([exe])
     assert b"read1 5 hello\nread2 3 wor\n" in native[0]
+
+
+def test_pipe_max_size_needs_cap_sys_resource(build, toolchain):
+    """Growing a pipe past pipe-max-size takes CAP_SYS_RESOURCE alone (LTP fcntl37)."""
+    differential([build("pipe_max_size", toolchain)])

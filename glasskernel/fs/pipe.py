@@ -82,6 +82,12 @@ def too_many_pipe_buffers_hard(user_bufs: int) -> bool:
     return bool(hard) and user_bufs > hard
 
 
+def capable_sys_resource(task) -> bool:
+    from glasskernel.kernel.capability import capable
+    from glasskernel.uapi.capability import CAP_SYS_RESOURCE
+    return task is None or capable(task, CAP_SYS_RESOURCE)
+
+
 def pipe_is_unprivileged_user(task) -> bool:
     """Neither CAP_SYS_RESOURCE nor CAP_SYS_ADMIN."""
     from glasskernel.kernel.capability import capable
@@ -525,8 +531,8 @@ def pipe_fcntl(file, cmd: int, arg: int) -> int:
     task = _current(pipe.kernel)
     unprivileged = pipe_is_unprivileged_user(task)
     growing = slots > pipe.max_usage
-    if growing and size > pipe_sysctl.pipe_max_size and unprivileged:
-        raise KernelError(Errno.EPERM)
+    if growing and size > pipe_sysctl.pipe_max_size and not capable_sys_resource(task):
+        raise KernelError(Errno.EPERM)          # only CAP_SYS_RESOURCE passes pipe-max-size
     user_bufs = account_pipe_buffers(pipe.kernel, pipe.user, pipe.nr_accounted, slots)
     if growing and unprivileged and (too_many_pipe_buffers_hard(user_bufs)
                                      or too_many_pipe_buffers_soft(user_bufs)):
