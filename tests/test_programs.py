@@ -482,3 +482,9 @@ def test_xattr_calls(build, toolchain, tmp_path):
         pytest.skip("the host's file system has no user xattrs")
     harness.compare(native, guest)
     assert b"get: value" in native[0]
+
+
+def test_personality_and_uname26(build, toolchain):
+    """personality(2) and UNAME26's 2.6 release (LTP uname04)."""
+    native, _ = differential([build("personality_calls", toolchain)])
+    assert b"release starts 2.6.: 1" in native[0]

@@ -5,6 +5,7 @@ the rlimit family (getrlimit, setrlimit, prlimit64 and their common do_prlimit).
 fs/open.py. Handlers take raw unsigned 64-bit register values and return the result or
 raise KernelError, as everywhere in glasskernel.
 """
+import dataclasses
 import os
 import resource as _host_resource
 import struct
@@ -39,9 +40,29 @@ def utsname_of(task) -> NewUtsname:
                       version=host.version, machine="x86_64", domainname="(none)")
 
 
+UNAME26 = 0x0020000
+
+
+def override_release(release: str) -> str:
+    """UNAME26's release for programs that only know 2.6: 2.6.(60 + patchlevel), then
+    whatever follows the version's digits."""
+    rest, dots, i = release, 0, 0
+    while i < len(release) and (release[i].isdigit() or release[i] == "."):
+        if release[i] == "." and dots + 1 >= 3:
+            break
+        dots += release[i] == "."
+        i += 1
+    parts = release.split(".")
+    patchlevel = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+    return f"2.6.{60 + patchlevel}{release[i:]}"
+
+
 def sys_uname(task, name) -> int:
     """uname(2) (newuname): copy struct new_utsname to user space."""
-    copy_to_user(task, name, utsname_of(task).pack())
+    uts = utsname_of(task)
+    if task.personality & UNAME26:
+        uts = dataclasses.replace(uts, release=override_release(uts.release))
+    copy_to_user(task, name, uts.pack())
     return 0
 
 

@@ -17,8 +17,8 @@ from glasskernel.kernel import exit as kexit
 from glasskernel.drivers.char import random
 from glasskernel.ipc import msg, sem, shm
 from glasskernel.kernel import capability
-from glasskernel.kernel import (fork, pidfd, posix_timers, rseq, signal_syscalls, sys, sys_pgrp,
-                                time, time_itimer)
+from glasskernel.kernel import (exec_domain, fork, pidfd, posix_timers, rseq, signal_syscalls,
+                                sys, sys_pgrp, time, time_itimer)
 from glasskernel.kernel.sched import syscalls as sched_syscalls
 from glasskernel.kernel.futex import core as futex_core
 from glasskernel.kernel.futex import syscalls as futex
@@ -190,6 +190,7 @@ _ROWS = [
     (NR.futex_waitv, futex_core.sys_futex_waitv, "supported", "", SLOW),
     (NR.rseq, rseq.sys_rseq, P, "kernel built without CONFIG_RSEQ: ENOSYS"),
     (NR.uname, sys.sys_uname, "supported", ""),
+    (NR.personality, exec_domain.sys_personality, P, "only UNAME26 and STICKY_TIMEOUTS act"),
     (NR.getpid, sys.sys_getpid, "supported", ""),
     (NR.gettid, sys.sys_gettid, "supported", ""),
     (NR.getppid, sys.sys_getppid, "supported", ""),
