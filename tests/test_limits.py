@@ -16,7 +16,7 @@ import subprocess
 import pytest
 
 import harness
-from harness import differential
+from harness import differential, run_glasskernel
 
 MEM = 64 << 20
 # What the host process may use beyond the guest's RAM: the interpreter, glasskernel's
@@ -232,3 +232,12 @@ def test_fork_commits_private_areas(build, toolchain):
     native, _ = differential([exe])
     assert native[0].startswith(b"committed: maps ok\ncommitted: fork -1 ")
     assert native[0].endswith(b"noreserve: maps ok\nnoreserve: fork ok\n")
+
+
+def test_max_map_count_is_writable(build, toolchain):
+    """vm.max_map_count takes a write and bounds the mappings (LTP munmap04 restores it).
+    Under glasskernel only: natively the write would change the host's limit."""
+    out, err, rc = run_glasskernel([build("vm_sysctl", toolchain)])
+    harness.assert_no_traceback(err)
+    assert rc == 0, err
+    assert out.startswith(b"write -1: -1 Invalid argument\nwrite 200: 3\nmapped until ENOMEM: 1 ")

@@ -6,8 +6,8 @@ the kernel uses them (pid_max in the initial pid namespace, threads-max in the t
 the pipe limits in fs/pipe.py, the vm ones in mm/mmap.py), so a write changes what the
 kernel does, not a copy. Writes follow sysctl_writes_strict=1: a write must start at offset
 0 (later writes are ignored), and a number out of range is EINVAL, as proc_dointvec_minmax
-says. The fs and vm entries are read-only here for now (a write is EINVAL), but for the lease
-ones (fs/locks_lease.py).
+says. vm.max_map_count and vm.overcommit_memory take writes; of the fs entries only the
+lease ones do (fs/locks_lease.py): the others are EINVAL to write.
 """
 from __future__ import annotations
 
@@ -96,6 +96,14 @@ def _vm(name):
     return show
 
 
+def _set_vm(name, lo: int, hi: int):
+    """proc_dointvec_minmax on one of mm's tunables (vm_sysctl)."""
+    def store(kernel, text: str) -> None:
+        from glasskernel.mm.mmap import vm_sysctl
+        setattr(vm_sysctl, name, parse_int(text, lo, hi))
+    return store
+
+
 def _uts(field):
     """A field of the reader's UTS namespace (proc_do_uts_string)."""
     def show(kernel):
@@ -120,8 +128,10 @@ SYSCTL_TABLES: dict[str, list[CtlTable]] = {
         CtlTable("pipe-user-pages-soft", 0o644, _pipe("pipe_user_pages_soft")),
     ],
     "vm": [
-        CtlTable("max_map_count", 0o644, _vm("max_map_count")),
-        CtlTable("overcommit_memory", 0o644, _vm("overcommit_memory")),
+        CtlTable("max_map_count", 0o644, _vm("max_map_count"),
+                 _set_vm("max_map_count", 0, 2**31 - 1)),
+        CtlTable("overcommit_memory", 0o644, _vm("overcommit_memory"),
+                 _set_vm("overcommit_memory", 0, 2)),
     ],
     "kernel": [
         CtlTable("core_pattern", 0o644, lambda k: k.core_pattern,
