@@ -488,3 +488,9 @@ def test_personality_and_uname26(build, toolchain):
     """personality(2) and UNAME26's 2.6 release (LTP uname04)."""
     native, _ = differential([build("personality_calls", toolchain)])
     assert b"release starts 2.6.: 1" in native[0]
+
+
+def test_madvise_calls(build, toolchain):
+    """madvise's checks, and DONTFORK/WIPEONFORK at fork (LTP madvise02, madvise10)."""
+    native, _ = differential([build("madvise_calls", toolchain)])
+    assert b"wiped: child reads 0\nnot wiped: child reads 7\n" in native[0]

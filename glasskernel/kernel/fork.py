@@ -216,7 +216,7 @@ def dup_mmap(old):
     for vma in old.vmas:
         # Each private writable area commits its memory again for the child: one larger
         # than the machine fails the fork (ENOMEM), as under the heuristic overcommit.
-        if vma.flags & VmFlags.VM_ACCOUNT and \
+        if vma.flags & VmFlags.VM_ACCOUNT and not vma.flags & VmFlags.VM_DONTCOPY and \
                 not vm_enough_memory(old, (vma.end - vma.start) >> 12):
             raise KernelError(Errno.ENOMEM)
     mm = MmStruct(old.phys, old.kernel_pgd_entry, old.cpu)
@@ -227,13 +227,16 @@ def dup_mmap(old):
     if old.exe_file is not None:
         mm.exe_file = old.exe_file.get()
     for vma in old.vmas:
+        if vma.flags & VmFlags.VM_DONTCOPY:
+            continue                           # MADV_DONTFORK: not in the child at all
         if vma.file is not None:
             vma.file.get()
         # Memory locks are the parent's own: the child's copies are unlocked.
         flags = vma.flags & ~(VmFlags.VM_LOCKED | VmFlags.VM_LOCKONFAULT)
         mm.insert_vma(VmArea(vma.start, vma.end, flags, vma.file, vma.pgoff, vma.name,
                              vma.anon_vma))
-        copy_page_range(old, mm, vma)
+        if not vma.flags & VmFlags.VM_WIPEONFORK:     # wiped: the child faults in zeros
+            copy_page_range(old, mm, vma)
     old.flush_tlb()
     return mm
 
