@@ -46,7 +46,7 @@ def make_task(pid=7, tgid=5, groups=(4, 24), **kernel_attrs):
     kernel = SimpleNamespace(tasks={}, random_bytes=os.urandom, **kernel_attrs)
     t = SimpleNamespace(pid=pid, tgid=tgid, kernel=kernel, mm=FakeMM(), parent=None,
                         real_parent=None, cred=Cred(1000, 1001, 1002, 1003, tuple(groups)),
-                        rlimits=ksys.default_rlimits())
+                        rlimits=ksys.default_rlimits(), personality=0)
     kernel.tasks[pid] = t
     return t
 
