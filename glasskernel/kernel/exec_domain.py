@@ -1,12 +1,27 @@
 """personality(2) (kernel/exec_domain.c): the task's execution domain and its flags.
 
 Only the flags that change what this kernel does are acted on: UNAME26 (uname reports a
-2.6 release, kernel/sys.c's override_release) and STICKY_TIMEOUTS (select leaves its
+2.6 release: override_release, which Linux keeps in kernel/sys.c) and STICKY_TIMEOUTS (select leaves its
 timeout alone, fs/select.py). ADDR_NO_RANDOMIZE is what every task gets anyway: layouts
 are never randomised here.
 """
 
 PER_QUERY = 0xFFFFFFFF
+UNAME26 = 0x0020000
+
+
+def override_release(release: str) -> str:
+    """UNAME26's release for programs that only know 2.6: 2.6.(60 + patchlevel), then
+    whatever follows the version's digits."""
+    dots, i = 0, 0
+    while i < len(release) and (release[i].isdigit() or release[i] == "."):
+        if release[i] == "." and dots + 1 >= 3:
+            break
+        dots += release[i] == "."
+        i += 1
+    parts = release.split(".")
+    patchlevel = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+    return f"2.6.{60 + patchlevel}{release[i:]}"
 
 
 def sys_personality(task, persona) -> int:

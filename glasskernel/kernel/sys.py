@@ -12,6 +12,7 @@ import struct
 import time
 
 from glasskernel.kernel.capability import capable
+from glasskernel.kernel.exec_domain import UNAME26, override_release
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.uapi.capability import CAP_SYS_RESOURCE
 from glasskernel.uapi.errno import Errno, KernelError
@@ -38,23 +39,6 @@ def utsname_of(task) -> NewUtsname:
     host = os.uname()
     return NewUtsname(sysname="Linux", nodename=host.nodename, release=host.release,
                       version=host.version, machine="x86_64", domainname="(none)")
-
-
-UNAME26 = 0x0020000
-
-
-def override_release(release: str) -> str:
-    """UNAME26's release for programs that only know 2.6: 2.6.(60 + patchlevel), then
-    whatever follows the version's digits."""
-    rest, dots, i = release, 0, 0
-    while i < len(release) and (release[i].isdigit() or release[i] == "."):
-        if release[i] == "." and dots + 1 >= 3:
-            break
-        dots += release[i] == "."
-        i += 1
-    parts = release.split(".")
-    patchlevel = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
-    return f"2.6.{60 + patchlevel}{release[i:]}"
 
 
 def sys_uname(task, name) -> int:
