@@ -158,7 +158,9 @@ class TimerfdFile(File):
 
 
 def capable_wake_alarm(task) -> bool:
-    return task.cred.euid == 0                          # CAP_WAKE_ALARM
+    from glasskernel.kernel.capability import capable
+    from glasskernel.uapi.capability import CAP_WAKE_ALARM
+    return capable(task, CAP_WAKE_ALARM)
 
 
 def timerfd_fget(task, ufd) -> TimerfdFile:

@@ -58,20 +58,17 @@ class ScmCookie:
             file.put()
 
 
-def _privileged(task) -> bool:
-    """CAP_SYS_ADMIN / CAP_SETUID / CAP_SETGID: here, an effective uid of 0."""
-    return task.cred.euid == 0
-
-
 def scm_check_creds(task, pid: int, uid: int, gid: int) -> None:
     """The claimed credentials must be the sender's own unless it is privileged."""
+    from glasskernel.kernel.capability import capable
     from glasskernel.kernel.pid import task_tgid_vnr
+    from glasskernel.uapi.capability import CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN
     if uid == 0xFFFFFFFF or gid == 0xFFFFFFFF:
         raise KernelError(Errno.EINVAL)
     cred = task.cred
-    if (pid == task_tgid_vnr(task, task) or _privileged(task)) and \
-            (uid in (cred.uid, cred.euid, cred.suid) or _privileged(task)) and \
-            (gid in (cred.gid, cred.egid, cred.sgid) or _privileged(task)):
+    if (pid == task_tgid_vnr(task, task) or capable(task, CAP_SYS_ADMIN)) and \
+            (uid in (cred.uid, cred.euid, cred.suid) or capable(task, CAP_SETUID)) and \
+            (gid in (cred.gid, cred.egid, cred.sgid) or capable(task, CAP_SETGID)):
         return
     raise KernelError(Errno.EPERM)
 

@@ -7,6 +7,8 @@ options are ``sock_setsockopt``/``sock_getsockopt`` with Linux's length and valu
 """
 import struct
 
+from glasskernel.kernel.capability import capable
+from glasskernel.uapi.capability import CAP_NET_ADMIN, CAP_NET_RAW
 from glasskernel.kernel.sched.wait import WaitQueue
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user, get_user_i32, put_user_i32
 from glasskernel.uapi.errno import Errno, KernelError
@@ -152,7 +154,8 @@ def sock_setsockopt(sock, sk: Sock, optname: int, task, optval: int, optlen: int
                      SO_OOBINLINE, SO_NO_CHECK, SO_BSDCOMPAT, SO_REUSEPORT):
         sk.opts[optname] = 1 if val else 0
     elif optname == SO_PRIORITY:
-        if not 0 <= val <= 6 and task.cred.euid != 0:
+        if not 0 <= val <= 6 and not capable(task, CAP_NET_RAW) and \
+                not capable(task, CAP_NET_ADMIN):
             raise KernelError(Errno.EPERM)
         sk.opts[optname] = val
     else:

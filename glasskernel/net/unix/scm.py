@@ -7,6 +7,8 @@ whose address recvfrom reports), the sender's credentials and the files passed w
 Files in flight are counted per user (too_many_unix_fds: ETOOMANYREFS past
 RLIMIT_NOFILE) and released when the message is freed unread.
 """
+from glasskernel.kernel.capability import capable
+from glasskernel.uapi.capability import CAP_SYS_ADMIN, CAP_SYS_RESOURCE
 from glasskernel.net.core.sock import skb_truesize
 from glasskernel.net.unix.garbage import unix_inflight, unix_notinflight
 from glasskernel.uapi.errno import Errno, KernelError
@@ -59,8 +61,9 @@ def unix_attach_fds(task, scm, skb: Skb) -> None:
     """Move the cookie's files into the skb, counted in flight for the sending user."""
     counts = unix_inflight_counts(task.kernel)
     user = task.cred.uid
-    if counts.get(user, 0) > task.files.limit(task) and task.cred.euid != 0:
-        raise KernelError(Errno.ETOOMANYREFS)
+    if counts.get(user, 0) > task.files.limit(task) and \
+            not capable(task, CAP_SYS_RESOURCE) and not capable(task, CAP_SYS_ADMIN):
+        raise KernelError(Errno.ETOOMANYREFS)       # too_many_unix_fds
     skb.fp = [f.get() for f in scm.fp]
     skb.inflight_user = user
     counts[user] = counts.get(user, 0) + len(skb.fp)
