@@ -281,6 +281,8 @@ def sys_mmap(task, addr, length, prot, flags, fd, off) -> int:
     mm_populate; failures there do not fail the mmap)."""
     addr = ksys_mmap_pgoff(task, addr, length, prot, flags, fd, off)
     flags &= 0xFFFFFFFF
+    if not flags & (MAP_LOCKED | MAP_POPULATE) and not task.mm.def_flags:
+        return addr                             # the common case: nothing to fault in now
     vma = task.mm.vma_containing(addr)
     locked = vma is not None and vma.flags & VmFlags.VM_LOCKED
     if locked or flags & (MAP_POPULATE | MAP_NONBLOCK) == MAP_POPULATE:
