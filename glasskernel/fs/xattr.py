@@ -11,8 +11,10 @@ file it lists and expects exactly that kind of answer.
 import stat as pystat
 
 from glasskernel.fs.internal import fd_arg, uint_arg
+from glasskernel.kernel.capability import capable
 from glasskernel.fs.namei import user_path_at
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user, strncpy_from_user
+from glasskernel.uapi.capability import CAP_FOWNER, CAP_SYS_ADMIN
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_PATH
 
@@ -33,8 +35,6 @@ def xattr_fdget(task, fd):
 
 
 def capable_sys_admin(task) -> bool:
-    from glasskernel.kernel.capability import capable
-    from glasskernel.uapi.capability import CAP_SYS_ADMIN
     return capable(task, CAP_SYS_ADMIN)
 
 
@@ -51,7 +51,7 @@ def xattr_permission(task, dentry, name: str, mask: int) -> None:
         if kind not in (pystat.S_IFREG, pystat.S_IFDIR):
             raise KernelError(Errno.ENODATA if mask == MAY_READ else Errno.EPERM)
         if kind == pystat.S_IFDIR and dentry.mode() & pystat.S_ISVTX and mask == MAY_WRITE \
-                and dentry.stat().st_uid != task.cred.fsuid and not capable_sys_admin(task):
+                and dentry.stat().st_uid != task.cred.fsuid and not capable(task, CAP_FOWNER):
             raise KernelError(Errno.EPERM)
         dentry.permission(mask, task.cred)
     elif mask == MAY_WRITE and not name.startswith(_PREFIXES):
