@@ -494,3 +494,9 @@ def test_madvise_calls(build, toolchain):
     """madvise's checks, and DONTFORK/WIPEONFORK at fork (LTP madvise02, madvise10)."""
     native, _ = differential([build("madvise_calls", toolchain)])
     assert b"wiped: child reads 0\nnot wiped: child reads 7\n" in native[0]
+
+
+def test_prctl_tsc(build, toolchain):
+    """PR_SET_TSC's PR_TSC_SIGSEGV makes rdtsc fault, through fork and exec (LTP prctl10)."""
+    native, _ = differential([build("prctl_tsc", toolchain)])
+    assert b"exec child: killed by 11" in native[0]

@@ -216,6 +216,8 @@ class Kernel:
         """Load the task's user context into the CPU unless it is there already."""
         if self.cpu_task is not task:
             self.cpu.write_fp_state(task.thread.fpstate or self.cpu.default_fxsave())
+            # A context loaded at a switch brings its CR4; a task's first run does not.
+            self.cpu.set_tsc_disabled(task.thread.notsc)
         if self.cpu_task is not task or task.thread.regs_dirty:
             self.cpu.write_regs(task.thread.regs)
             task.thread.regs_dirty = False

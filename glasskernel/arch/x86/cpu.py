@@ -71,7 +71,7 @@ _MSR_EFER = 0xC0000080
 _MSR_STAR = 0xC0000081
 _EFER_SCE, _EFER_LME, _EFER_LMA, _EFER_NXE = 1, 1 << 8, 1 << 10, 1 << 11
 _CR0_PE, _CR0_WP, _CR0_PG = 1, 1 << 16, 1 << 31
-_CR4_PAE = 1 << 5
+_CR4_TSD, _CR4_PAE = 1 << 2, 1 << 5
 # sysretq loads CS = STAR[63:48] + 16 and SS = STAR[63:48] + 8, both with RPL 3.
 _USER_STAR_BASE = 0x1B
 VECTOR_PF = 14
@@ -553,6 +553,13 @@ class Cpu:
     def write_reg(self, name: str, value: int) -> None:
         self._one.value = value & 0xFFFF_FFFF_FFFF_FFFF
         _fast.uc_reg_write(self._uch, _UC_REG[name], self._one_ref)
+
+    def set_tsc_disabled(self, disabled: bool) -> None:
+        """CR4.TSD: rdtsc at CPL 3 raises #GP (the emulator checks it before our hook)."""
+        _fast.uc_reg_read(self._uch, x86.UC_X86_REG_CR4, self._one_ref)
+        if bool(self._one.value & _CR4_TSD) != disabled:
+            self._one.value ^= _CR4_TSD
+            _fast.uc_reg_write(self._uch, x86.UC_X86_REG_CR4, self._one_ref)
 
     # ----- the whole user context at once (a task switch) ---------------------------------
 
