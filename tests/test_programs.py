@@ -500,3 +500,10 @@ def test_prctl_tsc(build, toolchain):
     """PR_SET_TSC's PR_TSC_SIGSEGV makes rdtsc fault, through fork and exec (LTP prctl10)."""
     native, _ = differential([build("prctl_tsc", toolchain)])
     assert b"exec child: killed by 11" in native[0]
+
+
+def test_cpu_times(build, toolchain):
+    """System calls are charged as system time, computing as user time, also for reaped
+    children (getrusage, times; LTP times03)."""
+    native, _ = differential([build("cpu_times", toolchain)])
+    assert native[0].count(b" 1") == 8

@@ -594,7 +594,9 @@ def sys_getrusage(task, who, ru) -> int:
     if who == RUSAGE_CHILDREN:
         utime, stime, maxrss = task.signal.cutime_ns, task.signal.cstime_ns, 0
     elif who in (RUSAGE_SELF, RUSAGE_THREAD):
-        utime, stime, maxrss = task.utime_ns, task.stime_ns, _rss_kb(task)
+        from glasskernel.kernel.sched.cputime import task_cputime, thread_group_cputime
+        utime, stime = (thread_group_cputime if who == RUSAGE_SELF else task_cputime)(task)
+        maxrss = _rss_kb(task)
     else:
         raise KernelError(Errno.EINVAL)
     fields = [*_timeval(utime), *_timeval(stime), maxrss] + [0] * 13

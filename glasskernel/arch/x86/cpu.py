@@ -342,6 +342,15 @@ class Cpu:
         self._entry.on_rdtsc = (ctypes.cast(self._on_rdtsc_cb, ctypes.c_void_p).value
                                 if fn is not None else None)
 
+    def syscall_ns(self, take: bool = False) -> int:
+        """Host ns spent in the syscall hook since the last take (the fast syscalls'
+        system time); take: start counting again."""
+        entry = self._entry
+        spent = entry.syscall_ns
+        if take:
+            entry.syscall_ns = 0
+        return spent
+
     def rdtsc_reads(self) -> int:
         """rdtsc instructions run so far (the vDSO's clock reads among them)."""
         return self._entry.rdtsc_reads
@@ -373,7 +382,9 @@ class Cpu:
         _fast.uc_reg_write_batch(uch, entry.saved_ids, entry.saved_ptrs, len(_SAVED_REGS))
         entry.ret_valid = 0
         entry.in_hook = 1
+        entered = time.monotonic_ns()
         keep = self._on_syscall()
+        entry.syscall_ns += time.monotonic_ns() - entered
         entry.in_hook = 0
         if entry.ret_valid:
             _fast.uc_reg_write(uch, x86.UC_X86_REG_RAX, self._ret_ref)

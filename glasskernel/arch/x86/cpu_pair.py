@@ -126,6 +126,11 @@ class CpuPair:
 
     # ----- running ------------------------------------------------------------------------
 
+    def syscall_ns(self, take: bool = False) -> int:
+        """Cpu.syscall_ns of both instances: a run may have moved between them."""
+        counted = self._counted
+        return self.free.syscall_ns(take) + (counted.syscall_ns(take) if counted else 0)
+
     @property
     def live(self):
         """The instance holding the user context (the one that ran last)."""
