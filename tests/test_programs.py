@@ -507,3 +507,15 @@ def test_cpu_times(build, toolchain):
     children (getrusage, times; LTP times03)."""
     native, _ = differential([build("cpu_times", toolchain)])
     assert native[0].count(b" 1") == 8
+
+
+def test_mincore_page_cache(build, toolchain, tmp_path):
+    """mincore counts a file's cached pages, faulted in by another process (LTP mincore04)."""
+    exe = build("mincore_cache", toolchain)
+    for name in ("native", "guest"):
+        (tmp_path / name).mkdir()
+    native = run_native([exe, tmp_path / "native"])
+    guest = run_glasskernel([exe, tmp_path / "guest"])
+    harness.assert_no_traceback(guest[1])
+    harness.compare(native, guest)
+    assert b"after the child read them: 3 resident" in native[0]
