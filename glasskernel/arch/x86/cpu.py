@@ -659,6 +659,36 @@ class Cpu:
         """
         self._uc.ctl_remove_cache(start, end)
 
+    def flush_code(self) -> None:
+        """Forget every translated block (a debugger wrote breakpoints into code pages of
+        address spaces that may not be loaded, or changed its memory hooks)."""
+        self._uc.ctl_flush_tb()
+
+    # ----- watchpoints (a debugger's Z2-Z4) -------------------------------------------------
+
+    def add_watch(self, begin: int, end: int, kinds: str, on_access) -> list:
+        """Call on_access(address, size, is_write) for user accesses within [begin, end)
+        (kinds: "r", "w" or "rw"); when it returns True the run stops, at the start of the
+        next translated block (the access and the rest of its block are done). Returns
+        the handles for ``remove_watch``. Costs nothing once removed."""
+        def hook(_uc, access, address, size, _value, _user):
+            try:
+                if on_access(address, size, access == ucc.UC_MEM_WRITE):
+                    _fast.uc_emu_stop(self._uch)
+            except BaseException as exc:      # noqa: BLE001 - carried out of the C callback
+                self.keep_error(exc)
+                _fast.uc_emu_stop(self._uch)
+        types = {"r": [ucc.UC_HOOK_MEM_READ], "w": [ucc.UC_HOOK_MEM_WRITE],
+                 "rw": [ucc.UC_HOOK_MEM_READ, ucc.UC_HOOK_MEM_WRITE]}[kinds]
+        handles = [self._uc.hook_add(kind, hook, None, begin, end - 1) for kind in types]
+        self._uc.ctl_flush_tb()                 # blocks translated before know no hook
+        return handles
+
+    def remove_watch(self, handles: list) -> None:
+        for handle in handles:
+            self._uc.hook_del(handle)
+        self._uc.ctl_flush_tb()
+
 
 __all__ = ["Cpu", "CpuContext", "EmulatorFault", "PT_REGS", "KERNEL_TEXT"]
 

@@ -266,5 +266,22 @@ class CpuPair:
         self._sync_idle()
         self._idle().invalidate_code(start, end)
 
+    # ----- a debugger's code flushes and watchpoints reach both instances ----------------
+
+    def flush_code(self) -> None:
+        """Cpu.flush_code on both instances."""
+        self.free.flush_code()
+        if self._counted is not None:
+            self._counted.flush_code()
+
+    def add_watch(self, begin: int, end: int, kinds: str, on_access):
+        """Cpu.add_watch on both instances (the counting one made now if it was not)."""
+        return [(cpu, cpu.add_watch(begin, end, kinds, on_access))
+                for cpu in (self.free, self.counted)]
+
+    def remove_watch(self, handles) -> None:
+        for cpu, own in handles:
+            cpu.remove_watch(own)
+
 
 __all__ = ["CpuPair"]
