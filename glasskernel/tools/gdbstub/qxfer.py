@@ -100,7 +100,7 @@ def libraries_svr4(session, annex: str):
         while lm and len(entries) < MAX_LIBRARIES:
             l_addr, l_name, l_ld, l_next = (_u64(mm, lm + off) for off in (0, 8, 16, 24))
             entries.append(f'<library name={quoteattr(_cstring(mm, l_name))} lm="{lm:#x}" '
-                           f'l_addr="{l_addr:#x}" l_ld="{l_ld:#x}"/>')
+                           f'l_addr="{l_addr:#x}" l_ld="{l_ld:#x}" lmid="0x0"/>')
             lm = l_next
     except ValueError:
         pass

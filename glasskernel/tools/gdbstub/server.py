@@ -114,6 +114,8 @@ class Server:
                 debugger.kill_process(tgid)
         debugger.detach_all()
         debugger.set_catch_syscalls(False, ())
+        if self.session is not None:
+            self.session.vfile.close_all()
         if self.conn is not None:
             self.conn.close()
         self.conn = self.session = None
