@@ -681,13 +681,15 @@ class Cpu:
         types = {"r": [ucc.UC_HOOK_MEM_READ], "w": [ucc.UC_HOOK_MEM_WRITE],
                  "rw": [ucc.UC_HOOK_MEM_READ, ucc.UC_HOOK_MEM_WRITE]}[kinds]
         handles = [self._uc.hook_add(kind, hook, None, begin, end - 1) for kind in types]
-        self._uc.ctl_flush_tb()                 # blocks translated before know no hook
+        self._uc.ctl_flush_tb()                 # blocks translated before know no hook,
+        self.flush_tlb()                        # and cached pages are accessed inline
         return handles
 
     def remove_watch(self, handles: list) -> None:
         for handle in handles:
             self._uc.hook_del(handle)
         self._uc.ctl_flush_tb()
+        self.flush_tlb()
 
 
 __all__ = ["Cpu", "CpuContext", "EmulatorFault", "PT_REGS", "KERNEL_TEXT"]

@@ -10,6 +10,9 @@ bytes they replaced, and reads show those instead.
 from glasskernel.arch.x86.mm.pgtable import PTE_PFN_MASK, pte_present
 from glasskernel.mm.memory import VmFault, handle_mm_fault, user_read, vma_shares_pages
 from glasskernel.mm.page_alloc import PAGE_SIZE
+from glasskernel.mm.vm_flags import VmFlags
+
+VM_WRITE = VmFlags.VM_WRITE
 from glasskernel.uapi.errno import KernelError
 
 USER_END = 0x0000_8000_0000_0000
@@ -67,6 +70,26 @@ def _write_page(mm, va: int, data: bytes) -> bool:
     pa = frame | (va & (PAGE_SIZE - 1))
     mm.view[pa:pa + len(data)] = data
     return True
+
+
+def physical_ranges(mm, addr: int, length: int, write: bool) -> set:
+    """The physical [lo, hi) pieces of a user range, its pages faulted in (for writing,
+    when the mapping allows it: a private copy). Unmapped pages are left out."""
+    ranges = set()
+    end = addr + length
+    while addr < end:
+        page_end = min(end, (addr | (PAGE_SIZE - 1)) + 1)
+        vma = mm.vma_containing(addr)
+        if vma is not None:
+            try:
+                pte = handle_mm_fault(mm, addr, write and bool(vma.flags & VM_WRITE))
+            except (KernelError, VmFault):
+                pte = 0
+            if pte_present(pte):
+                pa = (pte & PTE_PFN_MASK) | (addr & (PAGE_SIZE - 1))
+                ranges.add((pa, pa + page_end - addr))
+        addr = page_end
+    return ranges
 
 
 class BreakpointTable:

@@ -233,8 +233,8 @@ class Session:
         if watch is None:
             return ""
         if insert:
-            return "OK" if self.debugger.add_watch(watch, addr, length, task.mm) else "E01"
-        self.debugger.remove_watch(watch, addr, length)
+            return "OK" if self.debugger.add_watch(watch, addr, length, task.tgid) else "E01"
+        self.debugger.remove_watch(watch, addr, length, task.tgid)
         return "OK"
 
     # ----- resuming -------------------------------------------------------------------------

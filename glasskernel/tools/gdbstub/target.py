@@ -16,11 +16,12 @@ memory hooks on the watched range, there only while the watchpoint is.
 from glasskernel.kernel.task import TASK_RUNNING, TASK_UNINTERRUPTIBLE
 from glasskernel.kernel.sched.wait import WaitQueue
 from glasskernel.tools.gdbstub import signals
-from glasskernel.tools.gdbstub.memory import BreakpointTable
+from glasskernel.tools.gdbstub.memory import USER_END, BreakpointTable, physical_ranges
 
 X86_TRAP_DB, X86_TRAP_BP = 1, 3
 TF = 0x100
 SIGKILL, SIGTRAP = 9, 5
+ENOSYS = 38
 CLONE_VM, CLONE_VFORK, CLONE_THREAD = 0x100, 0x4000, 0x10000
 
 
@@ -52,7 +53,7 @@ class Debugger:
         self.procs = set()              # tgids gdb is attached to
         self.tracees = {}               # tid -> Tracee
         self.bps = BreakpointTable()
-        self.watches = {}               # (kind, addr, length) -> (mm, cpu handles)
+        self.watches = {}               # (kind, addr, length) -> Watch
         self.interrupt_pending = False  # Ctrl-C or a late connection: stop soon
         self.catching_syscalls = False
         self.catch_set = None           # None: every syscall (QCatchSyscalls:1)
@@ -97,6 +98,8 @@ class Debugger:
     def detach_process(self, tgid: int) -> None:
         """gdb lets go of a process: it runs on, free."""
         self.procs.discard(tgid)
+        for kind, addr, length in list(self.watches):
+            self.remove_watch(kind, addr, length, tgid)
         for tid, tr in list(self.tracees.items()):
             if tr.tgid == tgid:
                 task = self.kernel.tasks.get(tid)
@@ -142,6 +145,7 @@ class Debugger:
         if self.bps.code_changed:
             self.bps.code_changed = False
             self.kernel.cpu.flush_code()
+        self.arm_watches()
         self.hold_wq.wake_up(self.kernel)
 
     def resume(self, actions: list) -> None:
@@ -258,12 +262,14 @@ class Debugger:
             return True
         return False
 
-    def on_watch(self, mm, addr: int, kind: str, watch_addr: int) -> bool:
+    def on_watch(self, tgids: set, kind: str, watch_addr: int) -> bool:
         """A watched access by the current task (inside the CPU's memory hook)."""
         task = self.kernel.current
         tr = self.tracees.get(task.pid)
-        if tr is None or task.mm is not mm or tr.event is not None:
+        if tr is None or task.tgid not in tgids:
             return False
+        if tr.event is not None:
+            return True                 # a stop asked for earlier was lost to a page fault
         name = {"w": "watch", "r": "rwatch", "rw": "awatch"}[kind]
         tr.event = self.stop_reply(task, SIGTRAP, f"{name}:{watch_addr:x};")
         return True
@@ -297,6 +303,9 @@ class Debugger:
         self.tracees[child.pid] = Tracee(child, None if connected else "c")
         if child.mm is not parent.mm:
             self.bps.copy_mm(parent.mm, child.mm)
+        for watch in self.watches.values():
+            if parent.tgid in watch.tgids:
+                watch.tgids.add(child.tgid)
         if not connected:
             return
         if self.kernel.get_user_reg(child, "rflags") & TF:
@@ -339,6 +348,8 @@ class Debugger:
         """catch syscall: the entry and return stops of a caught syscall (slow path)."""
         if task.pid not in self.tracees or (self.catch_set is not None and nr not in self.catch_set):
             return
+        if entry:                         # what the syscall-entry stop shows, as on Linux
+            self.kernel.set_user_reg(task, "rax", -ENOSYS & (1 << 64) - 1)
         what = "syscall_entry" if entry else "syscall_return"
         self.stop(task, self.stop_reply(task, SIGTRAP, f"{what}:{nr:x};"))
 
@@ -373,21 +384,58 @@ class Debugger:
                 entry.slow = True
                 self.forced_slow.append(entry)
 
-    def add_watch(self, kind: str, addr: int, length: int, mm) -> bool:
-        key = (kind, addr, length)
-        if key in self.watches:
-            return True
-        if length <= 0 or addr < 0 or addr + length > 1 << 47:
+    def add_watch(self, kind: str, addr: int, length: int, tgid: int) -> bool:
+        """Z2-Z4 for process tgid (armed when the guest resumes). A fork child inherits
+        its parent's watchpoints, as gdb expects of x86 debug registers."""
+        if length <= 0 or addr < 0 or addr + length > USER_END:
             return False
-        handles = self.kernel.cpu.add_watch(
-            addr, addr + length, kind, lambda a, size, write: self.on_watch(mm, a, kind, addr))
-        self.watches[key] = (mm, handles)
+        watch = self.watches.setdefault((kind, addr, length), Watch(kind, addr, length))
+        watch.tgids.add(tgid)
         return True
 
-    def remove_watch(self, kind: str, addr: int, length: int) -> None:
-        entry = self.watches.pop((kind, addr, length), None)
-        if entry is not None:
-            self.kernel.cpu.remove_watch(entry[1])
+    def remove_watch(self, kind: str, addr: int, length: int, tgid: int = None) -> None:
+        watch = self.watches.get((kind, addr, length))
+        if watch is None:
+            return
+        watch.tgids.discard(tgid) if tgid is not None else watch.tgids.clear()
+        if not watch.tgids:
+            del self.watches[(kind, addr, length)]
+            if watch.handles:
+                self.kernel.cpu.remove_watch(watch.handles)
+
+    def arm_watches(self) -> None:
+        """The CPU's memory hooks see physical addresses: hook the frames behind each
+        watched range in each watching process, first made private (copy-on-write
+        broken, for a write watch) so that the frame stays the same while it runs."""
+        cpu = self.kernel.cpu
+        for watch in self.watches.values():
+            ranges = set()
+            for tgid in watch.tgids:
+                task = self.find(tgid, None)
+                if task is not None and task.mm is not None:
+                    ranges |= physical_ranges(task.mm, watch.addr, watch.length, watch.kind != "r")
+            if ranges == watch.ranges:
+                continue
+            if watch.handles:
+                cpu.remove_watch(watch.handles)
+            watch.ranges, watch.handles = ranges, []
+            for lo, hi in sorted(ranges):
+                watch.handles += cpu.add_watch(lo, hi, watch.kind, watch.hit_callback(self))
+
+
+class Watch:
+    """One watchpoint: the range, the processes it watches, its hooks on the CPU."""
+
+    __slots__ = ("kind", "addr", "length", "tgids", "ranges", "handles")
+
+    def __init__(self, kind: str, addr: int, length: int):
+        self.kind, self.addr, self.length = kind, addr, length
+        self.tgids = set()
+        self.ranges = set()             # physical [lo, hi) ranges hooked
+        self.handles = []
+
+    def hit_callback(self, debugger):
+        return lambda _paddr, _size, _write: debugger.on_watch(self.tgids, self.kind, self.addr)
 
 
 def _mm_in_use(kernel, mm) -> bool:
