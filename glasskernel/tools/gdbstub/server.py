@@ -99,8 +99,8 @@ class Server:
 
     # ----- a stop ---------------------------------------------------------------------------
 
-    def serve(self, reply: str, task) -> None:
-        if self.session.run_stop(reply, task) is DISCONNECTED:
+    def serve(self, reply: str, task, note: str = None) -> None:
+        if self.session.run_stop(reply, task, note) is DISCONNECTED:
             self.disconnected()
 
     def disconnected(self) -> None:
@@ -116,6 +116,7 @@ class Server:
         debugger.set_catch_syscalls(False, ())
         if self.session is not None:
             self.session.vfile.close_all()
+            self.session.monitor.close()
         if self.conn is not None:
             self.conn.close()
         self.conn = self.session = None

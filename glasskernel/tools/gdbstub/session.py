@@ -71,10 +71,12 @@ class Session:
 
     # ----- the loop -----------------------------------------------------------------------
 
-    def run_stop(self, reply: str, task):
+    def run_stop(self, reply: str, task, note: str = None):
         """Answer packets until gdb resumes; DISCONNECTED if the connection ended."""
         self.g_task = task if task.pid in self.debugger.tracees else self.debugger.find()
         if self.greeted:
+            if note:
+                self.monitor.output(note)
             self.conn.send(reply)
         while True:
             packet = self.conn.get()
@@ -82,6 +84,7 @@ class Session:
                 return DISCONNECTED
             answer = self.handle(packet)
             if answer is RESUME:
+                self.monitor.resumed()
                 return RESUME
             if answer is not None:
                 self.conn.send(answer)

@@ -63,6 +63,7 @@ class Debugger:
         self.last_reply = "S05"
         self.exec_pending = {}          # tid -> file name of a successful exec
         self.forced_slow = []           # syscall entries made slow for `catch syscall`
+        self.code_dirty = False         # breakpoints or watchpoints changed at a stop
 
     # ----- the traced set ------------------------------------------------------------------
 
@@ -125,8 +126,9 @@ class Debugger:
         """T packet for task (signo a Linux signal, 0 for none)."""
         return f"T{signals.to_gdb(signo) if signo else 0:02x}{extra}thread:p{task.tgid:x}.{task.pid:x};core:0;"
 
-    def stop(self, task, reply: str) -> None:
-        """All-stop: report reply for task and run the gdb session until gdb resumes."""
+    def stop(self, task, reply: str, note: str = None) -> None:
+        """All-stop: report reply for task (after the console text note, if any) and run
+        the gdb session until gdb resumes."""
         if not self.server.connected() or self.stopped:
             return
         self.stopped = True
@@ -139,14 +141,22 @@ class Debugger:
                         self._set_tf(t, False)
                     tr.stepping = tr.step_done = False
             self.last_reply = reply
-            self.server.serve(reply, task)
+            self.server.serve(reply, task, note)
         finally:
             self.stopped = False
+        # The stop may be inside the CPU's own hook (a fast syscall, a kernel breakpoint):
+        # new code and memory hooks are installed outside it, before the next run.
+        self.code_dirty = True
+        self.kernel.cpu.interrupt()
+        self.hold_wq.wake_up(self.kernel)
+
+    def settle_code(self) -> None:
+        """Outside the CPU: drop translations of patched code, hook the watched frames."""
+        self.code_dirty = False
         if self.bps.code_changed:
             self.bps.code_changed = False
             self.kernel.cpu.flush_code()
         self.arm_watches()
-        self.hold_wq.wake_up(self.kernel)
 
     def resume(self, actions: list) -> None:
         """vCont's actions, leftmost first: (kind, linux signal, pid, tid, range)."""
@@ -188,6 +198,8 @@ class Debugger:
     def user_return(self, task) -> bool:
         """Before a task enters user mode: report, hold or arm a step. True when it
         stopped or slept (the caller then looks at its pending work again)."""
+        if self.code_dirty:
+            self.settle_code()
         if self.interrupt_pending:
             self.service_interrupt(task)
             return True
