@@ -81,9 +81,10 @@ class Server:
         self.disconnect_pending = False
 
     def _on_interrupt(self) -> None:
-        if not self.debugger.stopped:
-            self._interrupt_signal = SIGINT
-            self.debugger.request_interrupt()
+        """0x03 from gdb. gdb sends it only while it thinks the guest runs, so honour it
+        even if the session has not yet taken the vCont queued before it."""
+        self._interrupt_signal = SIGINT
+        self.debugger.request_interrupt()
 
     def _on_activity(self, conn) -> None:
         if conn is self.conn and conn.closed and not self.debugger.stopped:
