@@ -148,6 +148,20 @@ def test_break_main_next_over_fork(static, follow):
     assert status == 7
 
 
+def test_detach_on_fork_off_keeps_both_processes():
+    prog = build_debug("gdbstub_fork")
+    out, stdout, _err, status = gdb_session(
+        [prog, "vfork"], ["set detach-on-fork off", "set schedule-multiple on", "break child_work",
+                          "continue", "info inferiors", "bt", "continue", "inferior 1", "continue"],
+        program=prog)
+    assert "[New inferior 2 (process 3)]" in out, out
+    assert re.search(r"hit Breakpoint 1(\.2)?, child_work \(\)", out), out
+    assert re.search(r"^\s+1\s+process 2\s", out, re.M) and re.search(r"^\*\s+2\s+process 3\s", out, re.M)
+    assert "[Inferior 2 (process 3) exited with code 03]" in out
+    assert "[Inferior 1 (process 2) exited with code 07]" in out, out
+    assert status == 7
+
+
 # ----- 2. catchpoints, watchpoints, Ctrl-C ----------------------------------------------------
 
 def test_catch_syscall_clone():
