@@ -102,6 +102,7 @@ _PID_FILES = {
     "personality": (base_info.proc_pid_personality, 0o100400),
     "auxv": (base_info.proc_pid_auxv, 0o100400),
     "wchan": (base_info.proc_pid_wchan, 0o100444),
+    "syscall": (base_info.proc_pid_syscall, 0o100400),
     "timerslack_ns": (base_info.proc_pid_timerslack_ns, 0o100666),
     "loginuid": (base_info.proc_pid_loginuid, 0o100644),
     "sessionid": (base_info.proc_pid_sessionid, 0o100444),
