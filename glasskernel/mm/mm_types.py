@@ -135,7 +135,10 @@ class MmStruct:
         return self.overlapping(start, end)
 
     def _replace_with_split(self, vma: VmArea, addr: int) -> None:
-        if vma.flags & VmFlags.VM_DONTEXPAND:
+        if vma.flags & VmFlags.VM_HUGETLB:
+            if addr & (vma.file.hstate.size - 1):
+                raise KernelError(Errno.EINVAL)     # hugetlb_vm_op_split: huge page boundaries only
+        elif vma.flags & VmFlags.VM_DONTEXPAND:
             raise KernelError(Errno.EINVAL)     # special_mapping_split: [vvar]/[vdso] stay whole
         tail = vma.split_at(addr)
         self.insert_vma(tail)
