@@ -3,6 +3,7 @@
  * MAP_HUGETLB reserves at mmap and takes pages at fault, gives them back at munmap,
  * an empty pool is ENOMEM, lengths round up and addresses align to 2 MiB, munmap of
  * half a huge page is EINVAL, and fork shares a shared mapping and copies a private one. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -68,6 +69,20 @@ static int writestr(const char *path, const char *s)
 	int e = errno;
 	close(fd);
 	return r < 0 ? -e : 0;
+}
+
+static long status_kb(const char *name)
+{
+	char line[256];
+	long value = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+	size_t n = strlen(name);
+	while (f && fgets(line, sizeof line, f))
+		if (!strncmp(line, name, n) && line[n] == ':')
+			value = strtol(line + n + 1, NULL, 10);
+	if (f)
+		fclose(f);
+	return value;
 }
 
 static void counters(const char *what)
@@ -173,9 +188,31 @@ int main(void)
 	waitpid(pid, &status, 0);
 	printf("parent sees shared=%c private=%c\n", sh[4096], pr[4096]);
 	counters("child gone");
+	printf("HugetlbPages: %ld kB\n", status_kb("HugetlbPages"));
+
+	/* MADV_DONTNEED frees a private huge page (it reads as zero again), not a shared one. */
+	char *dn = mmap(NULL, HPAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	dn[0] = 'x';
+	printf("madvise DONTNEED misaligned: %s, FREE: %s\n",
+	       madvise(dn + 4096, 4096, MADV_DONTNEED) ? ename(errno) : "ok",
+	       madvise(dn, HPAGE, MADV_FREE) ? ename(errno) : "ok");
+	counters("before DONTNEED");
+	printf("madvise DONTNEED: %s\n", madvise(dn, 4096, MADV_DONTNEED) ? ename(errno) : "ok");
+	counters("after DONTNEED");
+	printf("private reads %d; ", dn[0]);
+	munmap(dn, HPAGE);
+	printf("shared DONTNEED: %s, reads %c\n", madvise(sh, HPAGE, MADV_DONTNEED) ? ename(errno) : "ok", sh[4096]);
+
+	/* mremap moves a private huge page with its data; growing is EINVAL. */
+	char *moved = mremap(pr, HPAGE, HPAGE, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)0x60000000UL);
+	printf("mremap move: %s data=%c\n", moved == MAP_FAILED ? ename(errno) : "ok",
+	       moved == MAP_FAILED ? '-' : moved[4096]);
+	counters("after move");
+	printf("mremap grow: %s\n", mremap(moved, HPAGE, 2 * HPAGE, MREMAP_MAYMOVE) == MAP_FAILED ? ename(errno) : "ok");
 	munmap(sh, HPAGE);
-	munmap(pr, HPAGE);
+	munmap(moved, HPAGE);
 	counters("all unmapped");
+	printf("HugetlbPages: %ld kB\n", status_kb("HugetlbPages"));
 
 	/* Shrinking the pool while a page is in use makes it surplus. */
 	char *keep = mmap(NULL, HPAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);

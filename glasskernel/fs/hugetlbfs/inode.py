@@ -85,6 +85,16 @@ class HugetlbFile:
                 if v.file is self and v is not vma] if self._refs > 1 else []
         hugetlb_release_range(self, vma.pgoff // size, vma.file_offset(vma.end) // size, keep)
 
+    def drop_private_pages(self, vma, start: int, end: int) -> None:
+        """MADV_DONTNEED on a private mapping: its pages of [start, end) are freed (the
+        reservations they used are not given back, as Linux's region map says)."""
+        if not self.private:
+            return
+        h = self.hstate
+        first, last = vma.file_offset(start) // h.size, vma.file_offset(end) // h.size
+        for index in [i for i in self.pages if first <= i < last]:
+            h.put_page(self.pages.pop(index))
+
     def dup_private(self, memo: dict) -> "HugetlbFile":
         """fork: the child's own file holding the same pages, copy-on-write, and no
         reservations (those stay the parent's, as HPAGE_RESV_OWNER)."""
