@@ -168,7 +168,10 @@ def mmap_region(mm, addr: int, length: int, vm_flags: VmFlags, file=None, pgoff:
         file.get()
     if account and accountable_mapping(file, vm_flags):
         vm_flags |= VmFlags.VM_ACCOUNT      # shmem's pages are charged in its object
-    mm.insert_vma(VmArea(addr, addr + length, vm_flags | mm.def_flags, file, pgoff, name))
+    vm_flags |= mm.def_flags
+    if vm_flags & VmFlags.VM_HUGETLB:           # huge pages are never counted as locked
+        vm_flags &= ~(VmFlags.VM_LOCKED | VmFlags.VM_LOCKONFAULT)
+    mm.insert_vma(VmArea(addr, addr + length, vm_flags, file, pgoff, name))
     vma_merge(mm, addr, addr + length)
     return addr
 
@@ -305,7 +308,8 @@ def sys_mmap(task, addr, length, prot, flags, fd, off) -> int:
     if not flags & (MAP_LOCKED | MAP_POPULATE) and not task.mm.def_flags:
         return addr                             # the common case: nothing to fault in now
     vma = task.mm.vma_containing(addr)
-    locked = vma is not None and vma.flags & VmFlags.VM_LOCKED
+    locked = vma is not None and (vma.flags & VmFlags.VM_LOCKED or flags & MAP_LOCKED
+                                  or task.mm.def_flags & VmFlags.VM_LOCKED)
     if locked or flags & (MAP_POPULATE | MAP_NONBLOCK) == MAP_POPULATE:
         try:
             populate(task.mm, addr, addr + page_align(length), locked_only=False)

@@ -214,6 +214,12 @@ int main(void)
 	counters("all unmapped");
 	printf("HugetlbPages: %ld kB\n", status_kb("HugetlbPages"));
 
+	/* MAP_LOCKED faults the pages in but does not count them as locked. */
+	char *lk = mmap(NULL, HPAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_LOCKED, -1, 0);
+	printf("MAP_LOCKED: %s VmLck %ld kB\n", lk == MAP_FAILED ? ename(errno) : "ok", status_kb("VmLck"));
+	counters("locked mapping");
+	munmap(lk, HPAGE);
+
 	/* Shrinking the pool while a page is in use makes it surplus. */
 	char *keep = mmap(NULL, HPAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
 	keep[0] = 1;
