@@ -35,7 +35,9 @@ def test_hugetlb_errors(build, toolchain):
     an unknown MAP_HUGE_* size or a misaligned MAP_FIXED/shmat, a 4 KiB MAP_NORESERVE
     mapping that is 2 MiB long and aligned in /proc/self/maps, EINVAL for munmap or
     mprotect off the huge page boundary and for mremap growth, SIGBUS at the first touch
-    (no page to fault in), EPERM for SHM_HUGETLB without CAP_IPC_LOCK."""
+    (no page to fault in), EPERM for SHM_HUGETLB without CAP_IPC_LOCK; a
+    memfd_create(MFD_HUGETLB) file (no write(2), ftruncate and munmap in huge pages,
+    its fstat and /proc/self/fd name, the same reservations)."""
     if not _host_pool_empty():
         pytest.skip("the host has huge pages reserved: the outcomes differ natively")
     exe = build("hugetlb_errors", toolchain)

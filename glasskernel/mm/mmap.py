@@ -334,7 +334,10 @@ def ksys_mmap_pgoff(task, addr, length, prot, flags, fd, off) -> int:
     file = task.files.fdget(int_arg(fd))        # EBADF comes before any flag check
     if file.flags & O_PATH:
         raise KernelError(Errno.EBADF)          # fget refuses O_PATH descriptors
-    if flags & MAP_HUGETLB and getattr(file, "hstate", None) is None:
+    hstate = getattr(file, "hstate", None)
+    if hstate is not None:                      # is_file_hugepages: whole huge pages
+        return _mmap_hugetlb_file(task, addr, length, prot, flags, file, off, hstate)
+    if flags & MAP_HUGETLB:
         raise KernelError(Errno.EINVAL)         # not a hugetlbfs file
     shared = flags & MAP_TYPE in (MAP_SHARED, MAP_SHARED_VALIDATE)
     if shared and isinstance(file, ZeroFile) and length:
@@ -374,6 +377,21 @@ def _mmap_hugetlb_anonymous(task, addr, length, prot, flags) -> int:
         return do_mmap(mm, addr, length, prot, flags, file, 0, task=task)
     finally:
         file.put()                      # the VMA holds its own reference now
+
+
+def _mmap_hugetlb_file(task, addr, length, prot, flags, file, off, hstate) -> int:
+    """A hugetlbfs file (memfd_create(MFD_HUGETLB)): the length rounded up to the huge
+    page size, the open file's access checked, then its pages (shared) or a mapping's
+    own (private) mapped."""
+    length = (length + hstate.size - 1) & ~(hstate.size - 1) & ((1 << 64) - 1)
+    _file_vm_flags(file, prot, flags, 0)
+    if flags & MAP_TYPE in (MAP_SHARED, MAP_SHARED_VALIDATE):
+        return do_mmap(task.mm, addr, length, prot, flags, file.shared_vm_file(), off, task=task)
+    vm_file = file.private_vm_file()
+    try:
+        return do_mmap(task.mm, addr, length, prot, flags, vm_file, off, task=task)
+    finally:
+        vm_file.put()
 
 
 def _mmap_shared_anonymous(mm, addr, length, prot, flags, task=None) -> int:

@@ -12,6 +12,8 @@
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +25,9 @@
 #endif
 #ifndef SHM_NORESERVE
 #define SHM_NORESERVE 010000
+#endif
+#ifndef MFD_HUGETLB
+#define MFD_HUGETLB 4
 #endif
 #define MAP_HUGE_SHIFT 26
 #define HPAGE (2UL << 20)
@@ -105,6 +110,33 @@ int main(void)
 	int fd = -1;
 	void *f = mmap(NULL, HPAGE, PROT_READ, MAP_PRIVATE | MAP_HUGETLB, fd, 0);
 	printf("fd -1: %s\n", f == MAP_FAILED ? ename(errno) : "mapped");
+
+	/* memfd_create(MFD_HUGETLB): a hugetlbfs file. */
+	int mfd = syscall(SYS_memfd_create, "huge", MFD_HUGETLB);
+	printf("memfd hugetlb: %s\n", mfd < 0 ? ename(errno) : "ok");
+	printf("memfd 64KB: %s\n", err(syscall(SYS_memfd_create, "huge", MFD_HUGETLB | (16 << 26))));
+	printf("memfd size bits without MFD_HUGETLB: %s\n", err(syscall(SYS_memfd_create, "huge", 21 << 26)));
+	printf("memfd write: %s\n", err(write(mfd, "LTP", 3)));
+	printf("memfd ftruncate 4096: %s\n", err(ftruncate(mfd, 4096)));
+	printf("memfd ftruncate 2M: %s\n", err(ftruncate(mfd, HPAGE)));
+	struct stat st;
+	fstat(mfd, &st);
+	printf("memfd size %ld blksize %ld\n", (long)st.st_size, (long)st.st_blksize);
+	char link[128] = "", fdpath[64];
+	snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", mfd);
+	readlink(fdpath, link, sizeof link - 1);
+	printf("memfd link %s\n", link);
+	void *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	printf("memfd shared reserve: %s\n", m == MAP_FAILED ? ename(errno) : "mapped");
+	m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, mfd, 0);
+	printf("memfd private reserve: %s\n", m == MAP_FAILED ? ename(errno) : "mapped");
+	char *mm = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, mfd, 0);
+	printf("memfd noreserve: %s aligned %d\n", mm == MAP_FAILED ? ename(errno) : "mapped",
+	       ((unsigned long)mm & (HPAGE - 1)) == 0);
+	printf("memfd munmap 4096: %s\n", err(munmap(mm, 4096)));
+	touch_in_child(mm, "memfd");
+	printf("memfd munmap: %s\n", err(munmap(mm, HPAGE)));
+	close(mfd);
 
 	printf("shmget hugetlb: %s\n", err(shmget(IPC_PRIVATE, 4096, IPC_CREAT | SHM_HUGETLB | 0600)));
 	printf("shmget hugetlb 64KB: %s\n", err(shmget(IPC_PRIVATE, 4096, IPC_CREAT | SHM_HUGETLB | (16 << 26) | 0600)));

@@ -9,6 +9,8 @@ mappings on huge page boundaries. The page pool and the faults are mm/hugetlb.py
 import itertools
 import os
 
+from glasskernel.fs.dcache import Dentry
+from glasskernel.fs.file_table import File
 from glasskernel.mm.hugetlb import (hugetlb_fault, hugetlb_release_range,
                                     hugetlb_reserve_pages)
 from glasskernel.mm.mm_types import MMAP_MIN_ADDR, TASK_SIZE
@@ -163,3 +165,102 @@ def hugetlb_get_unmapped_area(mm, hstate, addr: int, length: int, fixed: bool) -
     if candidate < max(MMAP_MIN_ADDR, PAGE_SIZE) or top < length:
         raise KernelError(Errno.ENOMEM)
     return candidate
+
+
+# ----- memfd_create(MFD_HUGETLB): an open hugetlbfs file ----------------------------------
+
+class HugetlbMemfdFile(File):
+    """hugetlbfs_file_operations on an unlinked file: read from its pages, no write(2)
+    (EINVAL), ftruncate in whole huge pages, mmap in huge pages. A MAP_SHARED mapping
+    maps the file's own pages; a MAP_PRIVATE one gets pages of its own (it does not see
+    pages a shared mapping put in the file: a simplification)."""
+
+    can_mmap = True
+
+    def __init__(self, inode: HugetlbFile, name: str, flags: int):
+        path = f"/memfd:{name} (deleted)"
+        super().__init__(_HugetlbDentry(inode, path), flags)
+        self.inode = inode
+
+    @property
+    def hstate(self):
+        return self.inode.hstate
+
+    def release(self) -> None:
+        self.inode.put()
+
+    def size(self) -> int:
+        return self.inode.size
+
+    def read_at(self, count: int, pos: int) -> bytes:
+        """hugetlbfs_read_iter: the pages' bytes up to the size, holes as zeros."""
+        inode = self.inode
+        hsize = inode.hstate.size
+        view = inode.hstate.phys.view
+        end = min(pos + count, inode.size)
+        out = bytearray()
+        while pos < end:
+            index, off = divmod(pos, hsize)
+            frame_index, in_frame = divmod(off, PAGE_SIZE)
+            chunk = min(end - pos, PAGE_SIZE - in_frame)
+            page = inode.pages.get(index)
+            if page is None:
+                out += bytes(chunk)
+            else:
+                frame = page.frames[frame_index]
+                out += view[frame + in_frame:frame + in_frame + chunk]
+            pos += chunk
+        return bytes(out)
+
+    def write_at(self, data: bytes, pos: int) -> int:
+        raise KernelError(Errno.EINVAL)         # hugetlbfs has no write_iter
+
+    def truncate(self, length: int) -> None:
+        """hugetlb_vmtruncate: whole huge pages only (EINVAL); pages and reservations
+        past the new end go."""
+        inode = self.inode
+        size = inode.hstate.size
+        if length & (size - 1):
+            raise KernelError(Errno.EINVAL)
+        if length < inode.size:
+            hugetlb_release_range(inode, length // size, 1 << 64)
+        inode.size = length
+
+    def shared_vm_file(self):
+        """What a MAP_SHARED mapping maps: the inode's pages."""
+        return self.inode
+
+    def private_vm_file(self):
+        """What a MAP_PRIVATE mapping maps: pages of its own (the caller puts it)."""
+        inode = self.inode
+        return HugetlbFile(inode.hstate, inode.size, inode.path, private=True)
+
+
+class _HugetlbDentry(Dentry):
+    """The unlinked file's name, for /proc/PID/fd and fstat."""
+
+    def __init__(self, inode: HugetlbFile, path: str):
+        super().__init__(path, None, path)
+        self.inode = inode
+        inode.path = path
+
+    def stat(self):
+        from glasskernel.fs.kstat import StatResult
+        inode = self.inode
+        blocks = len(inode.pages) * (inode.hstate.size // 512)
+        return StatResult(HUGETLBFS_DEV, inode.ino, 0o100777, 0, os.getuid(), os.getgid(), 0,
+                          inode.size, inode.hstate.size, blocks, (0, 0), (0, 0), (0, 0))
+
+    def truncate(self, length: int) -> None:
+        raise KernelError(Errno.EINVAL)         # only through the open file here
+
+
+def memfd_hugetlb_file(task, name: str, flags: int, page_size_log: int) -> HugetlbMemfdFile:
+    """memfd_create(MFD_HUGETLB): an empty file of the size the flags name (ENODEV if
+    there is no such pool)."""
+    from glasskernel.mm.hugetlb import hstate_sizelog
+    hstate = hstate_sizelog(task.mm.phys, page_size_log)
+    if hstate is None:
+        raise KernelError(Errno.ENODEV)
+    inode = HugetlbFile(hstate, 0, f"/memfd:{name} (deleted)")
+    return HugetlbMemfdFile(inode, name, flags)
