@@ -8,7 +8,6 @@ is accepted and changes nothing, as on a machine with nothing to move.
 """
 from glasskernel.fs.proc.proc_sysctl import parse_int
 
-INT_MAX = 0x7FFFFFFF
 
 
 def drop_caches_sysctl_handler(kernel, text: str) -> None:

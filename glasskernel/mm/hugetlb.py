@@ -26,7 +26,6 @@ from glasskernel.uapi.errno import Errno, KernelError
 MAP_HUGE_SHIFT, MAP_HUGE_MASK = 26, 0x3F
 HPAGE_SHIFT = 21                       # the default size: 2 MiB (x86-64 PMD)
 GIGANTIC_SHIFT = 30                    # 1 GiB (PUD), as with X86_FEATURE_GBPAGES
-VM_HUGETLB = 0x00400000
 
 
 class HugePage:
@@ -234,10 +233,6 @@ def hstate_sizelog(phys, page_size_log: int):
         if h.order + PAGE_SHIFT == page_size_log:
             return h
     return None
-
-
-def is_vm_hugetlb_page(vma) -> bool:
-    return bool(vma.flags & VM_HUGETLB)
 
 
 def hugetlb_vm_op_split(vma, addr: int) -> None:

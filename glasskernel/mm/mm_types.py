@@ -137,8 +137,8 @@ class MmStruct:
 
     def _replace_with_split(self, vma: VmArea, addr: int) -> None:
         if vma.flags & VmFlags.VM_HUGETLB:
-            if addr & (vma.file.hstate.size - 1):
-                raise KernelError(Errno.EINVAL)     # hugetlb_vm_op_split: huge page boundaries only
+            from glasskernel.mm.hugetlb import hugetlb_vm_op_split
+            hugetlb_vm_op_split(vma, addr)          # huge page boundaries only (EINVAL)
         elif vma.flags & VmFlags.VM_DONTEXPAND:
             raise KernelError(Errno.EINVAL)     # special_mapping_split: [vvar]/[vdso] stay whole
         tail = vma.split_at(addr)
