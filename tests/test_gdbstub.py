@@ -272,6 +272,14 @@ def test_ctrl_c_stops_an_endless_loop():
     assert status == 128 + 9
 
 
+def test_signal_stops_and_is_delivered():
+    prog = build_debug("segv", extra=("-w",))
+    out, stdout, _err, status = gdb_session([prog], ["continue", "bt", "continue"], program=prog)
+    assert "Program received signal SIGSEGV, Segmentation fault." in out, out
+    assert "Program terminated with signal SIGSEGV" in out
+    assert status == 128 + 11
+
+
 # ----- 3. threads -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("static", [True, False], ids=["static", "dynamic"])
@@ -402,6 +410,13 @@ def test_bad_checksums_and_malformed_packets_get_errors():
         assert client.ask(b"m%x,4" % rip) == before      # the int3 is not shown
         assert client.ask(b"z0,%x,1" % rip) == b"OK"
         assert b"monitor commands" in _monitor(client, "help")
+        # vFile reads the guest's files: its own /proc, where pid 2 is the program.
+        fd = client.ask(b"vFile:open:" + b"/proc/2/comm".hex().encode() + b",0,0")
+        assert fd == b"F0", fd
+        assert client.ask(b"vFile:pread:0,100,0") == b"F10;gdb-gdbstub_for\n"
+        assert client.ask(b"vFile:close:0") == b"F0"
+        assert client.ask(b"vFile:open:" + b"/nonexistent".hex().encode() + b",0,0") == b"F-1,2"
+        assert client.ask(b"vFile:open:" + b"/tmp/x".hex().encode() + b",601,1b6") == b"F-1,d"
         client.send(b"vCont;c")
         assert client.reply() == b"T05fork:p3.3;thread:p2.2;core:0;"
         assert client.ask(b"D;3") == b"OK"               # the child runs on, undebugged
