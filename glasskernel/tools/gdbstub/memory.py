@@ -47,6 +47,7 @@ def force_write(mm, addr: int, data: bytes) -> bool:
 
 
 def _write_page(mm, va: int, data: bytes) -> bool:
+    """Write data (within one page) at va; False if va is not mapped."""
     page_va = va & ~(PAGE_SIZE - 1)
     vma = mm.vma_containing(va)
     if vma is None:
@@ -100,9 +101,11 @@ class BreakpointTable:
         self.code_changed = False       # translated code must be dropped before resuming
 
     def of(self, mm) -> dict:
+        """The breakpoints of mm (address -> hidden byte)."""
         return self.by_mm.get(mm, {})
 
     def insert(self, mm, addr: int) -> bool:
+        """Z0: an int3 at addr in mm; False if the byte cannot be read or written."""
         table = self.by_mm.setdefault(mm, {})
         if addr in table:
             return True
@@ -114,6 +117,7 @@ class BreakpointTable:
         return True
 
     def remove(self, mm, addr: int) -> bool:
+        """z0: the hidden byte back at addr (True for an address gdb never set)."""
         table = self.by_mm.get(mm, {})
         original = table.pop(addr, None)
         if original is None:
@@ -150,4 +154,5 @@ class BreakpointTable:
             self.by_mm[new] = dict(self.by_mm[old])
 
     def forget(self, mm) -> None:
+        """Drop the table of an address space that is gone (exec)."""
         self.by_mm.pop(mm, None)

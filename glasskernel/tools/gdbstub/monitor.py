@@ -30,6 +30,7 @@ class KernelBreak(BreakpointProbe):
         self.debugger = debugger
 
     def hit(self, event) -> None:
+        """A matching kernel function entered: stop gdb's session there (traced tasks only)."""
         task = self.kernel.current
         debugger = self.debugger
         if task.pid not in debugger.tracees or debugger.stopped:
@@ -61,6 +62,7 @@ class Monitor:
         return "OK"
 
     def output(self, text: str) -> None:
+        """Text to gdb's console: O packets of hex."""
         for i in range(0, len(text), 400):
             self.session.conn.send("O" + text[i:i + 400].encode().hex())
 
@@ -70,20 +72,25 @@ class Monitor:
             self.mark = len(self.recorder.events)
 
     def _task(self):
+        """The thread gdb selected (Hg)."""
         return self.session.selected()
 
     def _tracer(self):
+        """The kernel's tracer (probes attach there)."""
         return self.kernel.tracer
 
     # ----- commands ---------------------------------------------------------------------
 
     def do_help(self, _args) -> str:
+        """help: the commands."""
         return HELP
 
     def do_ps(self, _args) -> str:
+        """ps: the task list with states."""
         return "\n".join(task_lines(self.kernel, self._task())) + "\n"
 
     def do_kbreak(self, args) -> str:
+        """kbreak FUNC: stop when the kernel enters FUNC; no FUNC: list them."""
         if not args:
             patterns = self.kprobe.patterns if self.kprobe else []
             return ("kernel breakpoints: " + ", ".join(patterns) if patterns else "no kernel breakpoints") + "\n"
@@ -95,6 +102,7 @@ class Monitor:
         return f"kernel breakpoint on {', '.join(args)}: the guest stops when the kernel enters it\n"
 
     def do_kdelete(self, args) -> str:
+        """kdelete [FUNC...]: remove kernel breakpoints (all without FUNC)."""
         if self.kprobe is None:
             return "no kernel breakpoints\n"
         patterns = self.kprobe.patterns
@@ -102,6 +110,7 @@ class Monitor:
         return "kernel breakpoints: " + (", ".join(patterns) or "none") + "\n"
 
     def do_kbt(self, _args) -> str:
+        """kbt: the kernel calls open in the selected thread."""
         task = self._task()
         if self.kprobe is None:
             return "no kernel calls recorded: the kernel's calls are followed from `monitor kbreak` on\n"
@@ -109,13 +118,16 @@ class Monitor:
         return "\n".join(lines) + "\n" if lines else f"pid {task.pid}: no kernel call open (in user mode)\n"
 
     def do_ubt(self, _args) -> str:
+        """ubt: possible return addresses on its user stack."""
         return "\n".join(user_backtrace(self.kernel, self._task())) + "\n"
 
     def do_pt_regs(self, _args) -> str:
+        """pt_regs: its saved user registers, orig_ax included."""
         task = self._task()
         return f"pid {task.pid} ({task.comm}) pt_regs:\n" + "\n".join(regs_lines(self.kernel, task)) + "\n"
 
     def do_trace(self, args) -> str:
+        """trace on|off|show: the kernel's function graph between stops."""
         what = args[0] if args else "show"
         if what == "on":
             if self.recorder is None:
@@ -139,6 +151,7 @@ class Monitor:
         return out.getvalue()
 
     def do_tree(self, _args) -> str:
+        """tree: the process tree from the task list (* debugged)."""
         lines = []
         tasks = self.kernel.tasks
         leaders = sorted((t for t in tasks.values() if t.pid == t.tgid), key=lambda t: t.pid)
@@ -147,6 +160,7 @@ class Monitor:
             parent = t.real_parent.tgid if t.real_parent is not None else 0
             children.setdefault(parent, []).append(t)
         def walk(pid, depth):
+            """The children of pid, indented by depth."""
             for t in children.get(pid, []):
                 threads = sum(1 for o in tasks.values() if o.tgid == t.tgid)
                 extra = f" [{threads} threads]" if threads > 1 else ""
@@ -157,6 +171,7 @@ class Monitor:
         return "\n".join(lines) + "\n(* debugged by gdb)\n"
 
     def close(self) -> None:
+        """Detach what the monitor attached to the tracer."""
         if self.kprobe is not None:
             self._tracer().detach(self.kprobe)
             self.kprobe = None

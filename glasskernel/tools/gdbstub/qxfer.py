@@ -13,21 +13,25 @@ MAX_LIBRARIES = 4096
 
 
 def features(session, annex: str):
+    """target.xml: the target description."""
     return regs.target_xml() if annex == "target.xml" else None
 
 
 def _process_task(session, annex: str):
+    """The task an annex names (a pid in hex), else the selected one."""
     if annex:
         return session.debugger.find(int(annex, 16), None)
     return session.selected()
 
 
 def auxv(session, annex: str):
+    """The process's auxiliary vector, as exec built it."""
     task = _process_task(session, annex)
     return bytes(task.mm.auxv) if task is not None and task.mm is not None else None
 
 
 def exec_file(session, annex: str):
+    """The path of the program the process runs."""
     task = _process_task(session, annex)
     if task is None or task.mm is None:
         return None
@@ -37,12 +41,14 @@ def exec_file(session, annex: str):
 
 
 def threads(session, annex: str):
+    """The traced threads as gdb's threads XML."""
     rows = "".join(f'<thread id="p{t.tgid:x}.{t.pid:x}" core="0" name={quoteattr(t.comm)}/>'
                    for t in session.debugger.threads())
     return f'<?xml version="1.0"?><threads>{rows}</threads>'.encode()
 
 
 def _u64(mm, addr: int) -> int:
+    """A u64 of guest memory (ValueError if unreadable)."""
     data = read_memory(mm, addr, 8)
     if len(data) != 8:
         raise ValueError("unreadable")
@@ -50,6 +56,7 @@ def _u64(mm, addr: int) -> int:
 
 
 def _auxv_value(mm, key: int) -> int:
+    """The value of one auxv entry (0 if absent)."""
     data = bytes(mm.auxv)
     for i in range(0, len(data) - 15, 16):
         tag, value = struct.unpack_from("<QQ", data, i)
@@ -82,6 +89,7 @@ def r_debug_address(mm) -> int:
 
 
 def _cstring(mm, addr: int) -> str:
+    """A NUL-terminated string of guest memory (4 KiB at most)."""
     data = read_memory(mm, addr, 4096) if addr else b""
     return data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 

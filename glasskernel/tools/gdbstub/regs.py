@@ -42,11 +42,13 @@ _FEATURE_NAMES = {"core": "org.gnu.gdb.i386.core", "sse": "org.gnu.gdb.i386.sse"
 
 
 def _flags(type_id: str, fields) -> str:
+    """A <flags> type of one-bit fields."""
     body = "".join(f'<field name="{n}" start="{b}" end="{b}"/>' for n, b in fields)
     return f'<flags id="{type_id}" size="4">{body}</flags>'
 
 
 def _vec128() -> str:
+    """The vec128 union type of the XMM registers."""
     vectors = (("v4f", "ieee_single", 4), ("v2d", "ieee_double", 2), ("v16i8", "int8", 16),
                ("v8i16", "int16", 8), ("v4i32", "int32", 4), ("v2i64", "int64", 2))
     text = "".join(f'<vector id="{i}" type="{t}" count="{c}"/>' for i, t, c in vectors)

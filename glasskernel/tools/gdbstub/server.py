@@ -35,6 +35,7 @@ class Server:
         kernel.debugger = self.debugger
 
     def connected(self) -> bool:
+        """Is a gdb connected (and not being let go)?"""
         return self.conn is not None and not self.disconnect_pending
 
     def interrupt_signal(self) -> int:
@@ -58,9 +59,11 @@ class Server:
         self._adopt(self.listener.accept()[0])
 
     def say(self, text: str) -> None:
+        """One line for the user on stderr."""
         print(f"glasskernel: {text}", file=self.stderr, flush=True)
 
     def _accept_loop(self) -> None:
+        """--gdb-late: take connections for the life of the run, one at a time."""
         while self.listener is not None:
             try:
                 sock, _peer = self.listener.accept()
@@ -74,6 +77,7 @@ class Server:
             self.debugger.request_interrupt()
 
     def _adopt(self, sock) -> None:
+        """A new connection: its reader thread and a fresh session."""
         conn = transport.Connection(sock, self._on_interrupt)
         conn.on_activity = lambda: self._on_activity(conn)
         self.conn = conn
@@ -87,6 +91,7 @@ class Server:
         self.debugger.request_interrupt()
 
     def _on_activity(self, conn) -> None:
+        """From the reader thread: a packet or the end of the connection."""
         if conn is self.conn and conn.closed and not self.debugger.stopped:
             self.disconnect_pending = True
             if self.on_disconnect == "kill":
@@ -95,12 +100,14 @@ class Server:
         self.kernel.host_io.wake()
 
     def wait_activity(self) -> None:
+        """Block until the reader thread has something (the idle loop's wait)."""
         self.activity.wait()
         self.activity.clear()
 
     # ----- a stop ---------------------------------------------------------------------------
 
     def serve(self, reply: str, task, note: str = None) -> None:
+        """Run the session for one stop; a lost connection is handled here."""
         if self.session.run_stop(reply, task, note) is DISCONNECTED:
             self.disconnected()
 
@@ -127,6 +134,7 @@ class Server:
                 if self.kernel.user_task is not None and self.kernel.user_task.exit_state == "" else None
 
     def close(self) -> None:
+        """End of the run: the connection, the listener and the socket file go."""
         if self.conn is not None:
             self.conn.close()
         listener, self.listener = self.listener, None

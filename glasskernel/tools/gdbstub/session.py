@@ -38,14 +38,17 @@ def parse_thread_id(text: str) -> tuple:
 
 
 def _hex_id(text: str) -> int:
+    """A hex id, or -1."""
     return -1 if text == "-1" else int(text, 16)
 
 
 def thread_id(task) -> str:
+    """pPID.TID of a task."""
     return f"p{task.tgid:x}.{task.pid:x}"
 
 
 def parse_addr_len(text: str) -> tuple:
+    """ADDR,LENGTH in hex."""
     try:
         addr, length = text.split(",", 1)
         return int(addr, 16), int(length, 16)
@@ -103,6 +106,7 @@ class Session:
             return "E01"
 
     def _dispatch(self, packet: bytes):
+        """Route a packet to its handler; an empty reply for what we do not know."""
         if not packet:
             return ""
         head = chr(packet[0])
@@ -123,6 +127,7 @@ class Session:
     # ----- threads --------------------------------------------------------------------------
 
     def selected(self):
+        """The thread Hg selected, or the first traced one when it is gone."""
         task = self.g_task
         if task is None or task.exit_state != "" or task.pid not in self.debugger.tracees:
             task = self.g_task = self.debugger.find()
@@ -131,10 +136,12 @@ class Session:
         return task
 
     def q_stop_reason(self):
+        """?: the last stop reply."""
         self.greeted = True
         return self.debugger.last_reply
 
     def set_thread(self, rest: str):
+        """Hg/Hc: select a thread."""
         kind, ident = rest[:1], rest[1:]
         pid, tid = parse_thread_id(ident)
         task = self.debugger.find(pid, tid)
@@ -145,17 +152,21 @@ class Session:
         return "OK"
 
     def thread_alive(self, rest: str):
+        """T: is the thread alive?"""
         pid, tid = parse_thread_id(rest)
         return "OK" if self.debugger.find(pid, tid) is not None else "E01"
 
     def q_current(self):
+        """qC: the selected thread."""
         return "QC" + thread_id(self.selected())
 
     def thread_info_first(self):
+        """qfThreadInfo: every traced thread in one reply."""
         threads = self.debugger.threads()
         return "m" + ",".join(thread_id(t) for t in threads) if threads else "l"
 
     def thread_extra_info(self, rest: str):
+        """qThreadExtraInfo: name and state of a thread."""
         task = self.debugger.find(*parse_thread_id(rest))
         if task is None:
             return "E01"
@@ -164,22 +175,27 @@ class Session:
     # ----- registers and memory -------------------------------------------------------------
 
     def read_regs(self):
+        """g: every register of the selected thread."""
         return regs.read_registers(self.kernel, self.selected()).hex()
 
     def write_regs(self, rest: str):
+        """G: load every register."""
         regs.write_registers(self.kernel, self.selected(), bytes.fromhex(rest))
         return "OK"
 
     def read_reg(self, rest: str):
+        """p: one register."""
         value = regs.read_register(self.kernel, self.selected(), int(rest, 16))
         return "E01" if value is None else value.hex()
 
     def write_reg(self, rest: str):
+        """P: write one register."""
         number, value = rest.split("=", 1)
         ok = regs.write_register(self.kernel, self.selected(), int(number, 16), bytes.fromhex(value))
         return "OK" if ok else "E01"
 
     def read_mem(self, rest: str):
+        """m: guest memory (the readable prefix), breakpoints hidden; E14 if none is readable."""
         addr, length = parse_addr_len(rest)
         mm = self.selected().mm
         if mm is None:
@@ -190,6 +206,7 @@ class Session:
         return self.debugger.bps.shadow(mm, addr, data).hex()
 
     def write_mem(self, rest: str):
+        """M: write hex bytes into guest memory."""
         where, _, hexdata = rest.partition(":")
         addr, length = parse_addr_len(where)
         data = bytes.fromhex(hexdata)
@@ -198,6 +215,7 @@ class Session:
         return self._write(addr, data)
 
     def write_binary(self, rest: bytes):
+        """X: write escaped binary bytes into guest memory."""
         where, sep, data = rest.partition(b":")
         if not sep:
             return "E01"
@@ -208,6 +226,7 @@ class Session:
         return self._write(addr, data)
 
     def _write(self, addr: int, data: bytes):
+        """Write into the selected process's memory, keeping breakpoints; E14 if unmapped."""
         mm = self.selected().mm
         if not data:
             return "OK"
@@ -218,12 +237,15 @@ class Session:
     # ----- breakpoints and watchpoints ------------------------------------------------------
 
     def insert_point(self, rest: str):
+        """Z: insert a breakpoint or watchpoint."""
         return self._point(rest, True)
 
     def remove_point(self, rest: str):
+        """z: remove one."""
         return self._point(rest, False)
 
     def _point(self, rest: str, insert: bool):
+        """Z0/Z1 software breakpoints, Z2-Z4 watchpoints, in the selected process."""
         kind, _, args = rest.partition(",")
         addr_text, _, length_text = args.split(";", 1)[0].partition(",")
         addr, length = int(addr_text, 16), int(length_text or "1", 16)
@@ -243,9 +265,11 @@ class Session:
     # ----- resuming -------------------------------------------------------------------------
 
     def vcont_query(self):
+        """vCont?: the actions we support."""
         return "vCont;c;C;s;S;t;r"
 
     def vcont(self, rest: str):
+        """vCont: per-thread actions, then resume."""
         actions = []
         for part in rest.lstrip(";").split(";"):
             if not part:
@@ -270,6 +294,7 @@ class Session:
         return RESUME
 
     def legacy_continue(self, rest: str, kind: str, with_signal: bool):
+        """c/s/C/S: resume the selected thread so, the others continue."""
         signo = 0
         if with_signal:
             signo = signals.from_gdb(int(rest[:2], 16))
@@ -281,6 +306,7 @@ class Session:
         return RESUME
 
     def detach(self, rest: str):
+        """D / D;PID: let a process (or all) go; the last one ends the session."""
         debugger = self.debugger
         if rest.startswith(";"):
             debugger.detach_process(int(rest[1:], 16))
@@ -293,6 +319,7 @@ class Session:
         return None
 
     def kill_all(self):
+        """k: kill every process gdb debugs (no reply)."""
         debugger = self.debugger
         for tgid in list(debugger.procs):
             debugger.kill_process(tgid)
@@ -300,6 +327,7 @@ class Session:
         return RESUME
 
     def vkill(self, rest: str):
+        """vKill;PID: kill one process."""
         tgid = int(rest, 16)
         self.debugger.kill_process(tgid)
         self.debugger.detach_process(tgid)
@@ -308,21 +336,25 @@ class Session:
     # ----- settings -------------------------------------------------------------------------
 
     def no_ack(self):
+        """QStartNoAckMode: OK, then no more acks."""
         self.conn.send("OK")
         self.conn.ack_mode = False
         return None
 
     def pass_signals(self, rest: str):
+        """QPassSignals: signals delivered without a stop."""
         self.debugger.pass_signals = {signals.from_gdb(int(s, 16)) for s in rest.split(";") if s}
         return "OK"
 
     def catch_syscalls(self, rest: str):
+        """QCatchSyscalls:0 or 1[;NR...]: syscall stops."""
         enabled, _, numbers = rest.partition(";")
         nrs = [int(n, 16) for n in numbers.split(";") if n]
         self.debugger.set_catch_syscalls(enabled == "1", nrs)
         return "OK"
 
     def xfer(self, rest: str):
+        """qXfer:OBJECT:read:ANNEX:OFFSET,LENGTH."""
         obj, op, annex, where = rest.split(":", 3)
         if op != "read" or obj not in self.qxfer:
             return ""
@@ -335,6 +367,7 @@ class Session:
         return (b"l" if offset + length >= len(data) else b"m") + escape(chunk)
 
     def rcmd(self, rest: str):
+        """qRcmd: a monitor command."""
         return self.monitor.run(bytes.fromhex(rest).decode("utf-8", "replace"))
 
 

@@ -14,6 +14,7 @@ GDB_SIGNAL_UNKNOWN = 143
 
 
 def to_gdb(signo: int) -> int:
+    """gdb's number for a Linux signal."""
     return _LINUX_TO_GDB.get(signo, GDB_SIGNAL_UNKNOWN)
 
 

@@ -68,11 +68,13 @@ class Debugger:
     # ----- the traced set ------------------------------------------------------------------
 
     def attach_process(self, task, action=None) -> None:
+        """Trace every thread of task's process with action."""
         self.procs.add(task.tgid)
         for t in self.process_threads(task.tgid):
             self.tracees.setdefault(t.pid, Tracee(t, action))
 
     def process_threads(self, tgid: int) -> list:
+        """The live threads of process tgid, by pid."""
         return sorted((t for t in self.kernel.tasks.values()
                        if t.tgid == tgid and not t.kthread and t.exit_state == ""),
                       key=lambda t: t.pid)
@@ -110,12 +112,14 @@ class Debugger:
         self.hold_wq.wake_up(self.kernel)
 
     def detach_all(self) -> None:
+        """Let every process go, and remove every watchpoint."""
         for tgid in list(self.procs):
             self.detach_process(tgid)
         for key in list(self.watches):
             self.remove_watch(*key)
 
     def kill_process(self, tgid: int) -> None:
+        """SIGKILL every thread of tgid (held ones wake to die)."""
         for t in self.process_threads(tgid):
             self.kernel.send_signal(t, SIGKILL)
         self.hold_wq.wake_up(self.kernel)
@@ -171,6 +175,7 @@ class Debugger:
                 break
 
     def _resume_signal(self, tid: int, tr: Tracee, signo: int) -> None:
+        """Deliver gdb's C/S signal."""
         if tr.in_signal_stop:
             tr.signal = signo           # on_signal hands it to get_signal
             return
@@ -185,9 +190,11 @@ class Debugger:
         self.kernel.host_io.wake()
 
     def _any_traced(self, task):
+        """task if traced, else any traced thread."""
         return task if task is not None and task.pid in self.tracees else self.find()
 
     def service_interrupt(self, task) -> None:
+        """Report the pending interrupt (SIGINT, or none for a late attach)."""
         self.interrupt_pending = False
         target = self._any_traced(task)
         if target is not None:
@@ -254,6 +261,7 @@ class Debugger:
             task.state = TASK_RUNNING
 
     def _set_tf(self, task, on: bool) -> None:
+        """Set or clear the trap flag in the task's saved rflags."""
         kernel = self.kernel
         flags = kernel.get_user_reg(task, "rflags")
         kernel.set_user_reg(task, "rflags", flags | TF if on else flags & ~TF)
@@ -326,6 +334,7 @@ class Debugger:
         self.stop(parent, self.stop_reply(parent, SIGTRAP, f"{kind}:p{child.tgid:x}.{child.pid:x};"))
 
     def on_vfork_done(self, parent) -> None:
+        """The vfork parent got its memory back: vforkdone."""
         if parent.pid in self.tracees:
             self.stop(parent, self.stop_reply(parent, SIGTRAP, "vforkdone:;"))
 
@@ -406,6 +415,7 @@ class Debugger:
         return True
 
     def remove_watch(self, kind: str, addr: int, length: int, tgid: int = None) -> None:
+        """z2-z4 for tgid (all processes when None); the hooks go with the last one."""
         watch = self.watches.get((kind, addr, length))
         if watch is None:
             return
@@ -447,8 +457,10 @@ class Watch:
         self.handles = []
 
     def hit_callback(self, debugger):
+        """The CPU hook's callback: a hit in any hooked frame."""
         return lambda _paddr, _size, _write: debugger.on_watch(self.tgids, self.kind, self.addr)
 
 
 def _mm_in_use(kernel, mm) -> bool:
+    """Does a task still use mm?"""
     return any(t.mm is mm for t in kernel.tasks.values())

@@ -36,6 +36,7 @@ def parse_address(value: str) -> tuple:
 
 
 def describe_address(address: tuple) -> str:
+    """The address as the user writes it for gdb."""
     if address[0] == "unix":
         return address[1]
     return f"{address[1]}:{address[2]}"
@@ -63,6 +64,7 @@ def listen(address: tuple) -> socket.socket:
 
 
 def checksum(data: bytes) -> int:
+    """The packet checksum."""
     return sum(data) & 0xFF
 
 
@@ -107,6 +109,7 @@ class Connection:
     # ----- receiving (the reader thread) -----------------------------------------------------
 
     def _read_loop(self) -> None:
+        """The reader thread: bytes to packets until the connection ends."""
         parser = _Parser(self)
         try:
             while True:
@@ -122,6 +125,7 @@ class Connection:
             self.on_activity()
 
     def _received(self, payload: bytes, good: bool) -> None:
+        """A complete packet: ack and queue it, or ask for it again."""
         if not good:
             self.bad_packets += 1
             if self.ack_mode:
@@ -149,10 +153,12 @@ class Connection:
         self._raw_send(frame)
 
     def resend(self) -> None:
+        """Send the last packet again (gdb answered -)."""
         if self._last_sent:
             self._raw_send(self._last_sent)
 
     def _raw_send(self, data: bytes) -> None:
+        """Send bytes (from either thread)."""
         with self._send_lock:
             try:
                 self.sock.sendall(data)
@@ -160,6 +166,7 @@ class Connection:
                 self.closed = True
 
     def close(self) -> None:
+        """End the connection (the reader sees EOF)."""
         self.closed = True
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
@@ -178,6 +185,7 @@ class _Parser:
         self.sum_text = bytearray()
 
     def feed(self, data: bytes) -> None:
+        """Run bytes through the framing state machine."""
         for b in data:
             if self.state == "idle":
                 self._idle_byte(b)
@@ -195,6 +203,7 @@ class _Parser:
                     self._complete()
 
     def _idle_byte(self, b: int) -> None:
+        """A byte between packets: $, 0x03, - or noise."""
         if b == ord("$"):
             self.state = "body"
             self.body = bytearray()
@@ -206,6 +215,7 @@ class _Parser:
         # '+' and noise between packets are ignored
 
     def _complete(self) -> None:
+        """The checksum has arrived: hand the packet over."""
         self.state = "idle"
         body = bytes(self.body)
         try:

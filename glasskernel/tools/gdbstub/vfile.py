@@ -22,6 +22,7 @@ MAX_READ = 0x4000
 
 
 def _error(errno: int) -> str:
+    """An F-1,errno reply in gdb's File-I/O numbering."""
     return f"F-1,{_FILEIO_ERRNO.get(errno, FILEIO_EUNKNOWN):x}"
 
 
@@ -34,6 +35,7 @@ class VFile:
         self.fs_pid = 0                 # vFile:setfs: whose view of the files (0: selected)
 
     def handle(self, packet: bytes):
+        """One vFile:OPERATION packet."""
         op, _, rest = packet.partition(b":")
         handler = {b"setfs": self.setfs, b"open": self.open, b"pread": self.pread,
                    b"close": self.close, b"fstat": self.fstat, b"readlink": self.readlink,
@@ -49,15 +51,18 @@ class VFile:
             return _error(Errno.EINVAL)
 
     def _task(self):
+        """Whose view of the files: setfs's process, else the selected thread's."""
         session = self.session
         task = session.debugger.find(self.fs_pid, None) if self.fs_pid else None
         return task or session.selected()
 
     def setfs(self, rest: bytes):
+        """vFile:setfs:PID."""
         self.fs_pid = int(rest, 16)
         return "F0"
 
     def open(self, rest: bytes):
+        """vFile:open:PATH,FLAGS,MODE (read-only)."""
         from glasskernel.fs.open import do_filp_open
         path_hex, flags, _mode = rest.split(b",")
         if int(flags, 16) & FILEIO_WRITE_FLAGS:
@@ -71,17 +76,20 @@ class VFile:
         return f"F{fd:x}"
 
     def _file(self, fd_text: bytes):
+        """The File of a vFile descriptor (EBADF if none)."""
         file = self.files.get(int(fd_text, 16))
         if file is None:
             raise KernelError(Errno.EBADF)
         return file
 
     def pread(self, rest: bytes):
+        """vFile:pread:FD,COUNT,OFFSET."""
         fd, count, offset = rest.split(b",")
         data = self._file(fd).pread(min(int(count, 16), MAX_READ), int(offset, 16))
         return f"F{len(data):x};".encode() + escape(bytes(data))
 
     def close(self, rest: bytes):
+        """vFile:close:FD."""
         file = self.files.pop(int(rest, 16), None)
         if file is None:
             return _error(Errno.EBADF)
@@ -89,6 +97,7 @@ class VFile:
         return "F0"
 
     def fstat(self, rest: bytes):
+        """vFile:fstat:FD, as gdb's struct stat (big-endian)."""
         st = self._file(rest).stat()
         packed = struct.pack(">IIIIIIIQQQIII", st.st_dev & 0xFFFFFFFF, st.st_ino & 0xFFFFFFFF,
                              st.st_mode, st.st_nlink, st.st_uid, st.st_gid, st.st_rdev & 0xFFFFFFFF,
@@ -97,6 +106,7 @@ class VFile:
         return f"F{len(packed):x};".encode() + escape(packed)
 
     def readlink(self, rest: bytes):
+        """vFile:readlink:PATH."""
         from glasskernel.fs.namei import filename_lookup
         path = os.fsdecode(bytes.fromhex(rest.decode()))
         task = self._task()
@@ -107,6 +117,7 @@ class VFile:
         return f"F{len(text):x};".encode() + escape(text)
 
     def close_all(self) -> None:
+        """Close what gdb left open (the connection ended)."""
         for file in self.files.values():
             file.close()
         self.files.clear()
