@@ -6,6 +6,7 @@ does), and takes the next one after a disconnect. A connection that ends while t
 runs or is stopped detaches every process (they run on) or kills them, as --gdb-disconnect
 says; either way the run ends normally.
 """
+import socket
 import sys
 import threading
 
@@ -139,6 +140,10 @@ class Server:
             self.conn.close()
         listener, self.listener = self.listener, None
         if listener is not None:
+            try:
+                listener.shutdown(socket.SHUT_RDWR)    # wakes the accepting thread
+            except OSError:
+                pass
             listener.close()
         transport.unix_cleanup(self.address)
         self.kernel.debugger = None

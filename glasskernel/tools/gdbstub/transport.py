@@ -12,7 +12,7 @@ import queue
 import socket
 import threading
 
-MAX_PACKET = 1 << 17                # larger than PacketSize: a sender gone wrong
+MAX_PACKET = 1 << 18                # twice PacketSize (escapes included): a sender gone wrong
 INTERRUPT = 0x03
 _ESCAPED = frozenset(b"#$}*")
 
