@@ -322,6 +322,8 @@ def boot_kernel(opts: RunOptions, strace_out):
     gc.disable()
     try:
         from glasskernel.init.main import Kernel
+        if opts.gdb is not None:             # frozen with the kernel: see docs/benchmarks.md
+            import glasskernel.tools.gdbstub.server  # noqa: F401
         kernel = Kernel(root=opts.root, strace_file=strace_out, max_tasks=opts.max_tasks,
                         mem_size=opts.mem, deterministic=opts.deterministic,
                         disk_quota=opts.disk_quota)
