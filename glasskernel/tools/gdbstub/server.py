@@ -95,6 +95,7 @@ class Server:
         """From the reader thread: a packet or the end of the connection."""
         if conn is self.conn and conn.closed and not self.debugger.stopped:
             self.disconnect_pending = True
+            self.debugger.raise_alert()
             if self.on_disconnect == "kill":
                 self.kernel.cpu.interrupt()
         self.activity.set()

@@ -64,6 +64,7 @@ class Debugger:
         self.exec_pending = {}          # tid -> file name of a successful exec
         self.forced_slow = []           # syscall entries made slow for `catch syscall`
         self.code_dirty = False         # breakpoints or watchpoints changed at a stop
+        self.alert = False              # code_dirty, interrupt_pending or a disconnect
 
     # ----- the traced set ------------------------------------------------------------------
 
@@ -150,7 +151,7 @@ class Debugger:
             self.stopped = False
         # The stop may be inside the CPU's own hook (a fast syscall, a kernel breakpoint):
         # new code and memory hooks are installed outside it, before the next run.
-        self.code_dirty = True
+        self.code_dirty = self.alert = True
         self.kernel.cpu.interrupt()
         self.hold_wq.wake_up(self.kernel)
 
@@ -185,7 +186,7 @@ class Debugger:
 
     def request_interrupt(self) -> None:
         """From the reader thread (Ctrl-C) or the accepting one: stop everything soon."""
-        self.interrupt_pending = True
+        self.interrupt_pending = self.alert = True
         self.kernel.cpu.interrupt()
         self.kernel.host_io.wake()
 
@@ -204,7 +205,24 @@ class Debugger:
 
     def user_return(self, task) -> bool:
         """Before a task enters user mode: report, hold or arm a step. True when it
-        stopped or slept (the caller then looks at its pending work again)."""
+        stopped or slept (the caller then looks at its pending work again). Called at
+        every return to user mode that leaves the CPU's hook: the common case (nothing
+        pending, the task untraced or simply continuing) is two tests."""
+        if self.alert and self._alerted(task):
+            return True
+        tr = self.tracees.get(task.pid)
+        if tr is None or (tr.action == "c" and tr.event is None and tr.rip_fix is None
+                          and not tr.stepping):
+            return False
+        return self._tracee_return(task, tr)
+
+    def raise_alert(self) -> None:
+        """Something for every return to user mode to look at (any thread may call it)."""
+        self.alert = True
+
+    def _alerted(self, task) -> bool:
+        """New code or hooks to install, an interrupt, a lost connection."""
+        self.alert = False
         if self.code_dirty:
             self.settle_code()
         if self.interrupt_pending:
@@ -213,9 +231,10 @@ class Debugger:
         if self.server.disconnect_pending:
             self.server.disconnected()
             return True
-        tr = self.tracees.get(task.pid)
-        if tr is None:
-            return False
+        return False
+
+    def _tracee_return(self, task, tr: Tracee) -> bool:
+        """user_return for a traced task with something to do."""
         kernel = self.kernel
         if tr.rip_fix is not None:
             kernel.set_user_reg(task, "rip", tr.rip_fix)
