@@ -128,6 +128,7 @@ class Cpu:
         self._on_exception = None       # set by the kernel: fn(vector) -> bool (fixed?)
         self._on_rdtsc = None           # set by the kernel: fn() -> clock ns (the TSC)
         self.pending_error = None       # a Python exception raised inside a hook
+        self.running = False            # inside uc_emu_start (so inside one of our hooks)
         self.stop_reason = None
         self.current_cr3 = 0
         self._stalled_at = None
@@ -434,8 +435,12 @@ class Cpu:
         else:
             self._set_counting(budget > 0)
             count = budget
-        status = _fast.uc_emu_start(self._uch, _U64(rip), _UNTIL, _NO_TIMEOUT,
-                                    ctypes.c_size_t(count) if count else _NO_COUNT)
+        self.running = True
+        try:
+            status = _fast.uc_emu_start(self._uch, _U64(rip), _UNTIL, _NO_TIMEOUT,
+                                        ctypes.c_size_t(count) if count else _NO_COUNT)
+        finally:
+            self.running = False
         if self.pending_error is not None:
             exc, self.pending_error = self.pending_error, None
             raise exc

@@ -171,6 +171,12 @@ class CpuPair:
         if counted is not None:
             counted.interrupt()
 
+    @property
+    def running(self) -> bool:
+        """Is one of the instances inside uc_emu_start (we are in one of its hooks)?"""
+        counted = self._counted
+        return self.free.running or (counted is not None and counted.running)
+
     def _idle(self):
         return self.counted if self._live is self.free else self.free
 

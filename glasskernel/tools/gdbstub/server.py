@@ -137,6 +137,7 @@ class Server:
 
     def close(self) -> None:
         """End of the run: the connection, the listener and the socket file go."""
+        self.debugger.closed = True
         if self.conn is not None:
             self.conn.close()
         listener, self.listener = self.listener, None

@@ -13,6 +13,9 @@ single step is the trap flag: the CPU raises #DB after one instruction. Neither 
 anything while gdb has no breakpoint and no step pending. Watchpoints are the CPU's
 memory hooks on the watched range, there only while the watchpoint is.
 """
+import threading
+import time
+
 from glasskernel.kernel.task import TASK_RUNNING, TASK_UNINTERRUPTIBLE
 from glasskernel.kernel.sched.wait import WaitQueue
 from glasskernel.tools.gdbstub import signals
@@ -22,6 +25,7 @@ X86_TRAP_DB, X86_TRAP_BP = 1, 3
 TF = 0x100
 SIGKILL, SIGTRAP = 9, 5
 ENOSYS = 38
+INTERRUPT_POLL_S = 0.005
 CLONE_VM, CLONE_VFORK, CLONE_THREAD = 0x100, 0x4000, 0x10000
 
 
@@ -65,6 +69,8 @@ class Debugger:
         self.forced_slow = []           # syscall entries made slow for `catch syscall`
         self.code_dirty = False         # breakpoints or watchpoints changed at a stop
         self.alert = False              # code_dirty, interrupt_pending or a disconnect
+        self.closed = False             # the run is over: no more interrupts to serve
+        self._poller = None             # the thread stopping the CPU for an interrupt
 
     # ----- the traced set ------------------------------------------------------------------
 
@@ -152,7 +158,8 @@ class Debugger:
         # The stop may be inside the CPU's own hook (a fast syscall, a kernel breakpoint):
         # new code and memory hooks are installed outside it, before the next run.
         self.code_dirty = self.alert = True
-        self.kernel.cpu.interrupt()
+        if self.kernel.cpu.running:
+            self.kernel.cpu.interrupt()     # leave the hook at the next block
         self.hold_wq.wake_up(self.kernel)
 
     def settle_code(self) -> None:
@@ -185,10 +192,23 @@ class Debugger:
             self.kernel.send_signal(task, signo)
 
     def request_interrupt(self) -> None:
-        """From the reader thread (Ctrl-C) or the accepting one: stop everything soon."""
+        """From the reader thread (Ctrl-C) or the accepting one: stop everything soon.
+        The CPU is stopped only while it runs (a stop asked for between two runs could
+        outlive the run loop's check, and the next run would return at once), so a
+        thread of its own looks every few milliseconds until the request is served."""
         self.interrupt_pending = self.alert = True
-        self.kernel.cpu.interrupt()
-        self.kernel.host_io.wake()
+        self.kernel.host_io.wake()              # every task may be asleep: the idle loop
+        if self._poller is None or not self._poller.is_alive():
+            self._poller = threading.Thread(target=self._poke_cpu, name="gdb-interrupt", daemon=True)
+            self._poller.start()
+
+    def _poke_cpu(self) -> None:
+        """Stop the CPU whenever it runs, until the interrupt is served."""
+        cpu = self.kernel.cpu
+        while self.interrupt_pending and not self.closed:
+            if cpu.running:
+                cpu.interrupt()
+            time.sleep(INTERRUPT_POLL_S)
 
     def _any_traced(self, task):
         """task if traced, else any traced thread."""
