@@ -46,8 +46,11 @@ class Guest:
         self.dir = tempfile.mkdtemp(prefix="gk-gdb-")
         self.address = address or os.path.join(self.dir, "sock")
         gdb_arg = self.address if address else f"unix:{self.address}"
+        env = dict(TEST_ENV)
+        if os.environ.get("GLASSKERNEL_GDB_LOG"):         # the stub's packet log, to debug it
+            env["GLASSKERNEL_GDB_LOG"] = os.environ["GLASSKERNEL_GDB_LOG"]
         self.proc = subprocess.Popen(glasskernel_command(argv, ["--gdb", gdb_arg, *gdb_opts]),
-                                     env=dict(TEST_ENV), stdin=subprocess.DEVNULL,
+                                     env=env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.out, self.err = [], []
         self._events = {}
@@ -240,27 +243,34 @@ class InteractiveGdb:
         os.close(self.master)
 
 
+def _cpu_ticks(pid: int) -> int:
+    """utime + stime of a host process, in clock ticks (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
 def test_ctrl_c_stops_an_endless_loop():
     prog = build_debug("gdbstub_loop")
     guest = Guest([prog])
     gdb = InteractiveGdb(["gdb", "-nx", "-q", "-ex", "set confirm off", "-ex", "set pagination off",
-                          "-ex", "set style enabled off",
-                          "-ex", f"target remote {guest.address}", prog])
+                          "-ex", "set style enabled off", "-ex", f"target remote {guest.address}", prog])
     try:
         gdb.expect(r"\(gdb\) $")
-        # The first interrupt may find the guest still coming back from printing
-        # "looping"; after that it makes no syscall, so the next one finds it spinning.
-        for attempt in range(3):
-            gdb.command("continue", until="Continuing.")
-            if attempt == 0:
-                guest.wait_for("looping")
-            gdb.proc.send_signal(signal.SIGINT)
-            stop = gdb.expect(r"\(gdb\) $")
-            assert "Program received signal SIGINT, Interrupt." in stop, stop
-            if "spin ()" in stop:
-                break
+        gdb.command("break spin")
+        assert "Breakpoint 1, spin ()" in gdb.command("continue")   # no syscall after this
+        assert "$1 = 0" in gdb.command("print counter")
+        gdb.command("delete")
+        gdb.command("continue", until="Continuing.")
+        # Wait until the guest has spun for a while (its CPU time grows), then Ctrl-C.
+        start = _cpu_ticks(guest.proc.pid)
+        while _cpu_ticks(guest.proc.pid) < start + 20 and guest.proc.poll() is None:
+            os.sched_yield()
+        gdb.proc.send_signal(signal.SIGINT)
+        stop = gdb.expect(r"\(gdb\) $")
+        assert "Program received signal SIGINT, Interrupt." in stop, gdb.text
         assert "spin ()" in stop, gdb.text
-        assert "$1 = 1" in gdb.command("print counter > 0")
+        assert "$2 = 1" in gdb.command("print counter > 0")          # the loop ran
         assert "[Inferior 1 (process 2) killed]" in gdb.command("kill")
         gdb.command("quit", until="$")
         status = guest.finish()

@@ -103,6 +103,8 @@ class Connection:
         self.bad_packets = 0
         self._last_sent = b""
         self._send_lock = threading.Lock()
+        log = os.environ.get("GLASSKERNEL_GDB_LOG")    # every packet, for debugging the stub
+        self.log = open(log, "a", buffering=1, encoding="latin-1") if log else None
         self._thread = threading.Thread(target=self._read_loop, name="gdb-reader", daemon=True)
         self._thread.start()           # (on_activity may be set right after: read late)
 
@@ -126,6 +128,8 @@ class Connection:
 
     def _received(self, payload: bytes, good: bool) -> None:
         """A complete packet: ack and queue it, or ask for it again."""
+        if self.log is not None:
+            self.log.write(f"<- {payload[:200].decode('latin-1')!r}{'' if good else ' (bad checksum)'}\n")
         if not good:
             self.bad_packets += 1
             if self.ack_mode:
@@ -149,6 +153,8 @@ class Connection:
         if isinstance(payload, str):
             payload = payload.encode("latin-1")
         frame = b"$" + payload + b"#" + b"%02x" % checksum(payload)
+        if self.log is not None:
+            self.log.write(f"-> {payload[:200].decode('latin-1')!r}\n")
         self._last_sent = frame
         self._raw_send(frame)
 
@@ -209,6 +215,8 @@ class _Parser:
             self.body = bytearray()
             self.sum_text = bytearray()
         elif b == INTERRUPT:
+            if self.conn.log is not None:
+                self.conn.log.write("<- 0x03\n")
             self.conn.on_interrupt()
         elif b == ord("-"):
             self.conn.resend()
