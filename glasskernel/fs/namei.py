@@ -247,6 +247,9 @@ def open_exec(task, dfd: int, pathname: bytes, flags: int):
         raise KernelError(Errno.ELOOP)
     if not dentry.is_reg() or not dentry.mode() & 0o111:
         raise KernelError(Errno.EACCES)
+    from glasskernel.fs.namespace import path_noexec
+    if path_noexec(task, dentry):
+        raise KernelError(Errno.EACCES)      # a noexec mount runs nothing
     dentry.permission(MAY_EXEC, task.cred)
     token = deny_write_access(task.kernel, dentry)   # ETXTBSY while open for writing
     try:

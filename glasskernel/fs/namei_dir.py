@@ -8,6 +8,7 @@ from glasskernel.fs.namei import (LAST_DOT, LAST_DOTDOT, LAST_NORM, LAST_ROOT, M
                                   MAY_WRITE, filename_parentat, getname, lookup_child,
                                   user_path_at)
 from glasskernel.fs.internal import uint_arg
+from glasskernel.fs.namespace import mnt_want_write
 from glasskernel.kernel.capability import cred_capable
 from glasskernel.uapi.capability import CAP_FOWNER
 from glasskernel.uapi.errno import Errno, KernelError
@@ -29,6 +30,7 @@ def filename_create(task, dfd, pathname: int, want_dir: bool):
         raise KernelError(Errno.EEXIST)
     if p.trailing_slash and not want_dir:
         raise KernelError(Errno.ENOENT)
+    mnt_want_write(task, p.dentry)
     p.dentry.permission(MAY_WRITE | MAY_EXEC, task.cred)
     return p.dentry, p.last
 
@@ -82,6 +84,7 @@ def do_rmdir(task, dfd, pathname) -> int:
         raise KernelError(Errno.EINVAL)
     if p.last_type == LAST_ROOT:
         raise KernelError(Errno.EBUSY)
+    mnt_want_write(task, p.dentry)
     child = lookup_child(task, p.dentry, p.last)
     if child is None:
         raise KernelError(Errno.ENOENT)
@@ -101,6 +104,7 @@ def do_unlinkat(task, dfd, pathname) -> int:
     p = filename_parentat(task, dfd, getname(task, pathname))
     if p.last_type != LAST_NORM:
         raise KernelError(Errno.EISDIR)
+    mnt_want_write(task, p.dentry)
     child = lookup_child(task, p.dentry, p.last)
     if child is None:
         raise KernelError(Errno.ENOENT)
@@ -149,6 +153,7 @@ def do_renameat2(task, olddfd, oldname, newdfd, newname, flags) -> int:
         raise KernelError(Errno.EBUSY)
     if new.last_type != LAST_NORM:
         raise KernelError(Errno.EEXIST if flags & RENAME_NOREPLACE else Errno.EBUSY)
+    mnt_want_write(task, old.dentry)
     src = lookup_child(task, old.dentry, old.last)
     if src is None:
         raise KernelError(Errno.ENOENT)

@@ -4,6 +4,7 @@ import time
 
 from glasskernel.fs.namei import user_path_at
 from glasskernel.fs.internal import fd_arg, uint_arg
+from glasskernel.fs.namespace import mnt_want_write
 from glasskernel.mm.uaccess import copy_from_user
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW
@@ -45,6 +46,7 @@ def do_utimes(task, dfd, filename, times, flags) -> int:
         dentry = user_path_at(task, dfd, filename, flags)
     if atime is None and mtime is None:
         return 0
+    mnt_want_write(task, dentry)
     dentry.utimes(atime, mtime)
     return 0
 
@@ -61,5 +63,6 @@ def sys_utimes(task, filename, utimes) -> int:
     if not (0 <= a_us < 10**6 and 0 <= m_us < 10**6):
         raise KernelError(Errno.EINVAL)
     dentry = user_path_at(task, AT_FDCWD, filename)
+    mnt_want_write(task, dentry)
     dentry.utimes(a_s * 10**9 + a_us * 1000, m_s * 10**9 + m_us * 1000)
     return 0

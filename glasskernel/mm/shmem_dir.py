@@ -80,7 +80,19 @@ class TmpfsDentry(Dentry):
             raise KernelError(Errno.EACCES)
 
     def statfs(self):
-        return self.sb.statfs()
+        """shmem_statfs, with f_flags from the mount (calculate_f_flags)."""
+        from glasskernel.fs.namespace import (MNT_NOATIME, MNT_NODEV, MNT_NODIRATIME,
+                                              MNT_NOEXEC, MNT_NOSUID, MNT_NOSYMFOLLOW,
+                                              MNT_RELATIME)
+        st = self.sb.statfs()
+        flags = self.mnt.flags
+        st.f_flags |= 0x0001 if self.mnt.readonly else 0      # ST_RDONLY
+        for mnt_flag, st_flag in ((MNT_NOSUID, 0x2), (MNT_NODEV, 0x4), (MNT_NOEXEC, 0x8),
+                                  (MNT_NOATIME, 0x400), (MNT_NODIRATIME, 0x800),
+                                  (MNT_RELATIME, 0x1000), (MNT_NOSYMFOLLOW, 0x2000)):
+            if flags & mnt_flag:
+                st.f_flags |= st_flag
+        return st
 
     # --- lookup and readdir -----------------------------------------------------------
     def _dir(self):
