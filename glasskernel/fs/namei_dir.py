@@ -68,11 +68,24 @@ def may_delete(task, directory, child) -> None:
     may remove or replace it (check_sticky: EPERM)."""
     cred = task.cred
     directory.permission(MAY_WRITE | MAY_EXEC, cred)
+    if inode_flags(directory) & FS_APPEND_FL:
+        raise KernelError(Errno.EPERM)          # IS_APPEND(dir): entries stay
+    if inode_flags(child) & (FS_APPEND_FL | FS_IMMUTABLE_FL):
+        raise KernelError(Errno.EPERM)          # IS_APPEND / IS_IMMUTABLE
     if cred_capable(cred, CAP_FOWNER):
         return
     dst = directory.stat()
     if dst.st_mode & 0o1000 and cred.fsuid not in (child.stat().st_uid, dst.st_uid):
         raise KernelError(Errno.EPERM)
+
+
+FS_IMMUTABLE_FL, FS_APPEND_FL = 0x10, 0x20
+
+
+def inode_flags(dentry) -> int:
+    """The chattr flags of a dentry's inode (0 where the file system keeps none)."""
+    flags = getattr(dentry, "inode_flags", None)
+    return flags() if flags is not None else 0
 
 
 def do_rmdir(task, dfd, pathname) -> int:

@@ -19,6 +19,7 @@ from glasskernel.fs.namei import (MAXSYMLINKS, MAY_EXEC, MAY_READ, MAY_WRITE, RE
                                   revalidate, split_path, user_path_at, walk)
 from glasskernel.fs.internal import fd_arg, long_arg, uint_arg
 from glasskernel.fs.namespace import mnt_want_write
+from glasskernel.fs.namei_dir import FS_APPEND_FL, inode_flags
 from glasskernel.mm.uaccess import copy_from_user
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW,
@@ -147,6 +148,9 @@ def do_open(task, dentry: Dentry, flags: int, acc: int, created: bool):
         raise KernelError(Errno.ENOTDIR)
     if not created:
         may_open(dentry, acc, task.cred, bool(flags & O_NOATIME))
+        if inode_flags(dentry) & FS_APPEND_FL and \
+                (acc & MAY_WRITE and not flags & O_APPEND or flags & O_TRUNC):
+            raise KernelError(Errno.EPERM)      # an append-only file is only appended to
         if (acc & MAY_WRITE or flags & O_TRUNC) and dentry.mode() & S_IFMT in (S_IFREG, S_IFDIR,
                                                                                S_IFLNK):
             mnt_want_write(task, dentry)        # do_dentry_open's for FMODE_WRITE, O_TRUNC's

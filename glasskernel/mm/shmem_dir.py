@@ -6,11 +6,15 @@ path is computed from its inode's parent links, so a working directory or a dire
 follows renames of any of its ancestors, as a dentry does. Everything happens in the
 guest's memory (see shmem_super.py).
 """
+import struct
+
 from glasskernel.fs.dcache import Dentry
+from glasskernel.fs.file_table import DirFile
 from glasskernel.fs.internal import child_path, generic_permission
 from glasskernel.fs.kstat import StatResult
 from glasskernel.mm.memfd import MemfdFile
 from glasskernel.mm.page_alloc import PAGE_SIZE
+from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.mm.shmem_super import BOGO_DIRENT_SIZE, S_IFDIR, S_IFLNK, ShmemSb, now
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import O_TRUNC, RENAME_EXCHANGE, RENAME_NOREPLACE
@@ -18,6 +22,10 @@ from glasskernel.uapi.stat import S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, dt_from_mo
 
 MAY_WRITE = 2
 XATTR_CREATE, XATTR_REPLACE = 1, 2
+FS_IMMUTABLE_FL, FS_APPEND_FL, FS_NODUMP_FL, FS_NOATIME_FL = 0x10, 0x20, 0x40, 0x80
+SHMEM_FL_USER_VISIBLE = 0x0003DFFF          # FS_FL_USER_VISIBLE
+SHMEM_FL_USER_MODIFIABLE = FS_IMMUTABLE_FL | FS_APPEND_FL | FS_NODUMP_FL | FS_NOATIME_FL
+FS_IOC_GETFLAGS, FS_IOC_SETFLAGS = 0x80086601, 0x40086602
 
 
 class TmpfsDentry(Dentry):
@@ -76,8 +84,19 @@ class TmpfsDentry(Dentry):
         if mask & MAY_WRITE and self.sb.readonly and \
                 self.inode.mode & S_IFMT in (S_IFREG, S_IFDIR, S_IFLNK):
             raise KernelError(Errno.EROFS)
+        if mask & MAY_WRITE and self.inode.fsflags & FS_IMMUTABLE_FL:
+            raise KernelError(Errno.EPERM)          # nobody writes an immutable file
         if not generic_permission(self.stat(), mask, cred):
             raise KernelError(Errno.EACCES)
+
+    def inode_flags(self) -> int:
+        """The chattr flags (IS_IMMUTABLE, IS_APPEND) the VFS enforces."""
+        return self.inode.fsflags
+
+    def statx_attributes(self):
+        """shmem_getattr: append, immutable and nodump, all three in the mask."""
+        mask = FS_APPEND_FL | FS_IMMUTABLE_FL | FS_NODUMP_FL     # = the STATX_ATTR_ bits
+        return self.inode.fsflags & mask, mask
 
     def statfs(self):
         """shmem_statfs, with f_flags from the mount (calculate_f_flags)."""
@@ -237,11 +256,18 @@ class TmpfsDentry(Dentry):
         return self.inode.target
 
     # --- attribute changes (shmem_setattr) ----------------------------------------------
+    def _settable(self) -> None:
+        """notify_change: an immutable or append-only inode keeps its attributes."""
+        if self.inode.fsflags & (FS_IMMUTABLE_FL | FS_APPEND_FL):
+            raise KernelError(Errno.EPERM)
+
     def chmod(self, mode: int) -> None:
+        self._settable()
         self.inode.mode = (self.inode.mode & ~0o7777) | (mode & 0o7777)
         self.inode.ctime = now()
 
     def chown(self, uid, gid) -> None:
+        self._settable()
         inode = self.inode
         inode.uid = inode.uid if uid is None else uid
         inode.gid = inode.gid if gid is None else gid
@@ -298,8 +324,7 @@ class TmpfsDentry(Dentry):
     def open(self, task, flags: int):
         kind = self.inode.mode & S_IFMT
         if kind == S_IFDIR:
-            from glasskernel.fs.file_table import DirFile
-            return DirFile(self, flags, task)
+            return TmpfsDirFile(self, flags, task)
         if kind == S_IFIFO:
             from glasskernel.fs.fifo import fifo_open
             return fifo_open(task, self, flags, (self.sb.dev, self.inode.ino))
@@ -319,6 +344,25 @@ def _moved(inode, new_dir, name: str, old_dir) -> None:
         if new_dir is not old_dir:
             old_dir.nlink -= 1
             new_dir.nlink += 1
+
+
+class TmpfsDirFile(DirFile):
+    """An open tmpfs directory: readdir, and the chattr flags ioctls."""
+
+    def ioctl(self, cmd: int, arg: int, task) -> int:
+        return fileattr_ioctl(self, cmd, arg, task)
+
+
+def fileattr_ioctl(file, cmd: int, arg: int, task) -> int:
+    """FS_IOC_GETFLAGS / FS_IOC_SETFLAGS (shmem_fileattr_get/set); ENOTTY otherwise."""
+    if cmd == FS_IOC_GETFLAGS:
+        flags = file.dentry.inode.fsflags & SHMEM_FL_USER_VISIBLE
+        copy_to_user(task, arg, struct.pack("<i", flags))
+        return 0
+    if cmd == FS_IOC_SETFLAGS:
+        flags = struct.unpack("<I", copy_from_user(task, arg, 4))[0]
+        return fileattr_set(task, file.dentry, flags)
+    raise KernelError(Errno.ENOTTY)
 
 
 class TmpfsFile(MemfdFile):
@@ -348,6 +392,12 @@ class TmpfsFile(MemfdFile):
     def truncate(self, length: int) -> None:
         self.inode.resize(length)
 
+    def ioctl(self, cmd: int, arg: int, task) -> int:
+        """FS_IOC_GETFLAGS / FS_IOC_SETFLAGS (shmem_fileattr_get/set), then FIONREAD."""
+        if cmd in (FS_IOC_GETFLAGS, FS_IOC_SETFLAGS):
+            return fileattr_ioctl(self, cmd, arg, task)
+        return super().ioctl(cmd, arg, task)
+
     def fallocate(self, mode: int, offset: int, length: int) -> None:
         """shmem_fallocate: ENOSPC if the pages asked for do not fit."""
         if not mode & 0x02:
@@ -356,3 +406,24 @@ class TmpfsFile(MemfdFile):
             if not self.inode.tmpfs_sb.may_allocate(missing):
                 raise KernelError(Errno.ENOSPC)
         super().fallocate(mode, offset, length)
+
+
+def fileattr_set(task, dentry, flags: int) -> int:
+    """ioctl_setflags + vfs_fileattr_set: EROFS on a read-only mount, EPERM unless the
+    owner (or CAP_FOWNER), EPERM to change immutable or append-only without
+    CAP_LINUX_IMMUTABLE, EOPNOTSUPP for a flag tmpfs does not keep."""
+    from glasskernel.fs.namespace import mnt_want_write
+    from glasskernel.kernel.capability import cred_capable
+    from glasskernel.uapi.capability import CAP_FOWNER, CAP_LINUX_IMMUTABLE
+    mnt_want_write(task, dentry)
+    inode, cred = dentry.inode, task.cred
+    if cred.fsuid != inode.uid and not cred_capable(cred, CAP_FOWNER):
+        raise KernelError(Errno.EPERM)
+    if (inode.fsflags ^ flags) & (FS_APPEND_FL | FS_IMMUTABLE_FL) and \
+            not cred_capable(cred, CAP_LINUX_IMMUTABLE):
+        raise KernelError(Errno.EPERM)
+    if flags & ~SHMEM_FL_USER_MODIFIABLE:
+        raise KernelError(Errno.EOPNOTSUPP)
+    inode.fsflags = (inode.fsflags & ~SHMEM_FL_USER_MODIFIABLE) | flags
+    inode.ctime = now()
+    return 0

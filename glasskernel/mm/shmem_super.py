@@ -35,6 +35,7 @@ class TmpfsInode:
         self.parent = None              # a directory's parent directory inode
         self.name = ""                  # ... and its name there (d_path of directories)
         self.target = ""                # a symlink's body
+        self.fsflags = 0                # FS_*_FL of chattr (FS_IOC_SETFLAGS)
 
     def get(self):
         return self
@@ -183,7 +184,7 @@ class ShmemSb:
         if mode & 0o170000 == 0o100000:
             inode = ShmemInode(phys, "", F_SEAL_SEAL)
             inode.ino, inode.mode, inode.uid, inode.gid = ino, mode, uid, gid
-            inode.nlink, inode.xattrs = 1, {}
+            inode.nlink, inode.xattrs, inode.fsflags = 1, {}, 0
             inode.tmpfs_sb = self
         else:
             inode = TmpfsInode(ino, mode, uid, gid)

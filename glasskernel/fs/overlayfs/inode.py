@@ -20,7 +20,7 @@ from glasskernel.fs.overlayfs import dir as ovl_dir
 from glasskernel.fs.overlayfs.file import HostInode, OvlFile, UpperName
 from glasskernel.fs.overlayfs.layer import fd_path
 from glasskernel.uapi.errno import Errno, KernelError
-from glasskernel.uapi.fcntl import O_ACCMODE, O_RDONLY, O_TRUNC, O_WRONLY
+from glasskernel.uapi.fcntl import O_ACCMODE, O_NOATIME, O_RDONLY, O_TRUNC, O_WRONLY
 from glasskernel.uapi.stat import DT_DIR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, dt_from_mode
 
 
@@ -215,6 +215,8 @@ class OvlDentry(Dentry):
         host_flags = {O_RDONLY: os.O_RDONLY, O_WRONLY: os.O_WRONLY}.get(acc, os.O_RDWR)
         if flags & O_TRUNC:
             host_flags |= os.O_TRUNC
+        if flags & O_NOATIME:
+            host_flags |= os.O_NOATIME      # else the host's relatime would touch the atime
         with host_errors():
             if self.deleted:
                 fd = self.inode.reopen(host_flags, writing)
