@@ -79,6 +79,29 @@ static void tmpfs_basics(void)
     TRY("stat after umount", stat("m/f", &b));
 }
 
+static void inode_limit(void)
+{
+    struct statfs sf;
+    char name[16];
+    TRY("mount nr_inodes=3", mount("none", "m", "tmpfs", 0, "nr_inodes=3,uid=12,gid=34"));
+    for (int i = 0; i < 4; i++) {
+        snprintf(name, sizeof name, "m/f%d", i);
+        TRY(name, close(open(name, O_CREAT | O_WRONLY, 0600)));
+    }
+    TRY("mkdir past nr_inodes", mkdir("m/d", 0700));
+    statfs("m", &sf);
+    printf("f_files %ld f_ffree %ld\n", (long)sf.f_files, (long)sf.f_ffree);
+    struct stat st;
+    stat("m", &st);
+    printf("root owner %d:%d\n", st.st_uid, st.st_gid);
+    TRY("remount nr_inodes=1", mount("none", "m", "tmpfs", MS_REMOUNT, "nr_inodes=1"));
+    TRY("remount size=4k", mount("none", "m", "tmpfs", MS_REMOUNT, "size=4k"));
+    unlink("m/f0");
+    unlink("m/f1");
+    TRY("create after unlink", close(open("m/g", O_CREAT | O_WRONLY, 0600)));
+    TRY("umount", umount("m"));
+}
+
 static void readonly_paths(void)
 {
     TRY("mount tmpfs", mount("none", "m", "tmpfs", 0, NULL));
@@ -203,6 +226,7 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IONBF, 0);
     errno_matrix();
     tmpfs_basics();
+    inode_limit();
     readonly_paths();
     bind_move_detach();
     noexec(argv[0]);
