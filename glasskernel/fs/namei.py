@@ -154,6 +154,9 @@ def follow_link(nd: Nameidata, directory: Dentry, link: Dentry) -> Dentry:
     nd.links += 1
     if nd.links > MAXSYMLINKS:
         raise KernelError(Errno.ELOOP)
+    from glasskernel.fs.namespace import path_nosymfollow
+    if path_nosymfollow(nd.task, link):
+        raise KernelError(Errno.ELOOP)      # pick_link: a nosymfollow mount's links stop walks
     target = get_link_checked(nd, link)
     if isinstance(target, Dentry):       # nd_jump_link: /proc/<pid>/{cwd,root,exe,fd/N}
         return revalidate(nd.task, target) if target.is_dir() else target

@@ -205,6 +205,8 @@ def mnt_want_write(task, dentry) -> None:
 def mnt_flags_of(task, dentry) -> int:
     """The MNT_* flags of the mount ``dentry`` belongs to (0 if it has none)."""
     vfs = getattr(task.kernel, "vfs", None)
+    if vfs is None or len(vfs.mounts) <= 3:
+        return 0                                # only the start-up mounts: none of these
     mnt = vfs.mount_by_id(dentry.mnt_id) if vfs is not None else None
     return mnt.flags if mnt is not None else 0
 
@@ -212,3 +214,8 @@ def mnt_flags_of(task, dentry) -> int:
 def path_noexec(task, dentry) -> bool:
     """path_noexec: the file is on a noexec mount (exec and PROT_EXEC mappings refuse)."""
     return bool(mnt_flags_of(task, dentry) & MNT_NOEXEC)
+
+
+def path_nosymfollow(task, dentry) -> bool:
+    """The symlink is on a nosymfollow mount: a walk may not follow it (ELOOP)."""
+    return bool(mnt_flags_of(task, dentry) & MNT_NOSYMFOLLOW)

@@ -18,7 +18,7 @@ from glasskernel.fs.namei import (MAXSYMLINKS, MAY_EXEC, MAY_READ, MAY_WRITE, RE
                                   get_link_checked, getname, lookup_child, path_init,
                                   revalidate, split_path, user_path_at, walk)
 from glasskernel.fs.internal import fd_arg, long_arg, uint_arg
-from glasskernel.fs.namespace import mnt_want_write
+from glasskernel.fs.namespace import mnt_want_write, path_nosymfollow
 from glasskernel.fs.namei_dir import FS_APPEND_FL, inode_flags
 from glasskernel.mm.uaccess import copy_from_user
 from glasskernel.uapi.errno import Errno, KernelError
@@ -113,7 +113,7 @@ def open_last_create(nd, start: Dentry, path: str, flags: int, mode: int):
     if flags & O_NOFOLLOW:
         raise KernelError(Errno.ELOOP)
     nd.links += 1
-    if nd.links > MAXSYMLINKS:
+    if nd.links > MAXSYMLINKS or path_nosymfollow(nd.task, child):
         raise KernelError(Errno.ELOOP)
     target = get_link_checked(nd, child)
     if isinstance(target, Dentry):

@@ -203,6 +203,19 @@ static void noexec(const char *self)
     TRY("umount", umount("m"));
 }
 
+static void nosymfollow(void)
+{
+    char buf[8];
+    TRY("mount nosymfollow", mount("none", "m", "tmpfs", MS_NOSYMFOLLOW, NULL));
+    close(open("m/target", O_CREAT | O_WRONLY, 0644));
+    symlink("target", "m/link");
+    TRY("open through link", open("m/link", O_RDONLY));
+    TRY("open O_CREAT via link", open("m/link", O_CREAT | O_RDONLY, 0644));
+    TRY("readlink still works", readlink("m/link", buf, sizeof buf));
+    TRY("lstat link", lstat("m/link", &(struct stat){0}));
+    TRY("umount", umount("m"));
+}
+
 static void as_user(void)
 {
     pid_t pid = fork();
@@ -230,6 +243,7 @@ int main(int argc, char **argv)
     readonly_paths();
     bind_move_detach();
     noexec(argv[0]);
+    nosymfollow();
     as_user();
     unlink("file"); unlink("moved");
     rmdir("m"); rmdir("m2");
