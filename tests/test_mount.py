@@ -89,3 +89,21 @@ def test_loop_device_is_not_mountable(build, tmp_path):
     assert sorted(os.listdir(tmp_path)) == []
     assert subprocess.run(["losetup", "-j", str(tmp_path / "img")], capture_output=True,
                           text=True).stdout == ""
+
+
+def test_sys_block_shows_the_runs_loop_devices(tmp_path):
+    """/sys/block lists the guest's loop devices (not the host's disks) with the sysfs
+    attributes LTP's ioctl_loop tests read."""
+    busybox = shutil.which("busybox")
+    if busybox is None:
+        pytest.skip("busybox not installed")
+    script = ("ls /sys/block | tr '\\n' ' '; echo; "
+              "dd if=/dev/zero of=img bs=1k count=64 2>/dev/null; losetup /dev/loop2 img; "
+              "cat /sys/block/loop2/size /sys/block/loop2/ro /sys/block/loop2/dev "
+              "/sys/block/loop2/loop/offset /sys/block/loop2/loop/autoclear; "
+              "cat /sys/block/loop2/loop/backing_file; "
+              "losetup -d /dev/loop2; ls /sys/block/loop2; rm img")
+    out, err, rc = run_glasskernel([busybox, "sh", "-c", script], cwd=tmp_path)
+    assert out.decode().split("\n") == [
+        "loop0 loop1 loop2 loop3 loop4 loop5 loop6 loop7 ", "128", "0", "7:2", "0", "0",
+        f"{tmp_path}/img", "dev", "removable", "ro", "size", ""], err

@@ -82,12 +82,22 @@ class Vfs:
         self.mounts = [root, proc, dev]          # the namespace's list, in mount order
         # mount point -> the mounts stacked there, the visible one last (the mount hash)
         self._mounts = {"/proc": [proc], "/dev": [dev]}
+        # /sys is the host's, read-only, but for /sys/block: the run's own block devices
+        # (drivers/block/loop_sysfs.py), not the host's disks. Not a mount of the list.
+        self.sysfs = SyntheticFs("sysfs", os.makedev(0, 21), 25)
+        self._mounts["/sys/block"] = [Mount(self, 25, "/sys/block", self.sysfs, "sysfs",
+                                            "sysfs", MNT_NOSUID | MNT_NODEV | MNT_NOEXEC,
+                                            self._sys_block)]
         self._anon_minors = set()
         self.expiry_marks = {}                   # mnt_id -> MNT_EXPIRE asked once
 
     def _proc_root(self, parent):
         from glasskernel.fs.proc.root import ProcRoot
         return ProcRoot(self.procfs, "proc", parent)
+
+    def _sys_block(self, parent):
+        from glasskernel.drivers.block.loop_sysfs import SysBlockDir
+        return SysBlockDir(self.sysfs, "block", parent)
 
     def _dev_root(self, parent):
         from glasskernel.drivers.base.devtmpfs import DevRoot
