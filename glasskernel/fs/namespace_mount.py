@@ -217,6 +217,7 @@ def do_reconfigure_mnt(task, target, mnt_flags) -> int:
 
 def do_loopback(task, target, old_name) -> int:
     """MS_BIND: the directory ``old_name`` (of a tmpfs) seen again at the mount point."""
+    from glasskernel.fs.overlayfs.inode import OvlDentry
     from glasskernel.mm.shmem_dir import TmpfsDentry
     if not old_name:
         raise KernelError(Errno.EINVAL)
@@ -224,14 +225,35 @@ def do_loopback(task, target, old_name) -> int:
     if source.is_dir() != target.is_dir():
         raise KernelError(Errno.ENOTDIR)
     can_mount_on(target)
-    if not isinstance(source, TmpfsDentry):
-        raise KernelError(Errno.EINVAL)     # only tmpfs directories can be bound (partial)
     vfs = task.kernel.vfs
-    old = source.mnt
-    mnt = Mount(vfs, vfs.new_mnt_id(), target.path, old.sb, old.fstype, old.source,
-                old.flags, None, source.inode)
+    if isinstance(source, TmpfsDentry):
+        old = source.mnt
+        mnt = Mount(vfs, vfs.new_mnt_id(), target.path, old.sb, old.fstype, old.source,
+                    old.flags, None, source.inode)
+    elif isinstance(source, OvlDentry) and source.path == target.path and source.is_dir():
+        mnt = _overlay_self_bind(vfs, source)
+    else:
+        raise KernelError(Errno.EINVAL)     # binds of tmpfs directories, or of an overlay
+                                            # directory onto itself (partial)
     vfs.attach(mnt, vfs.mount_by_id(target.mnt_id))
     return 0
+
+
+def _overlay_self_bind(vfs, source):
+    """An overlay directory bound onto itself (the idiom that makes a directory a mount
+    point): the same files, seen through a mount of their own."""
+    from glasskernel.fs.overlayfs.inode import OvlDentry
+    old = vfs.mount_by_id(source.mnt_id) or vfs.mounts[0]
+    mnt = Mount(vfs, vfs.new_mnt_id(), source.path, old.sb, old.fstype, old.source,
+                old.flags)
+    name, lower, ftype, ofs = source.name, source.lower, source.file_type(), source.ofs
+
+    def root(parent):
+        dentry = OvlDentry(vfs, ofs, name, parent, mnt.mountpoint, lower, ftype)
+        dentry.mnt_id = mnt.mnt_id
+        return dentry
+    mnt._factory = root
+    return mnt
 
 
 def do_change_type(vfs, target, flags) -> int:
@@ -257,6 +279,8 @@ def do_move_mount_old(task, target, old_name) -> int:
         raise KernelError(Errno.EINVAL)
     can_mount_on(target)
     old, new = mnt.mountpoint, target.path
+    if mnt.fstype == "overlay":
+        raise KernelError(Errno.EINVAL)     # an overlay bind stays where its files are
     if new == old or new.startswith(old.rstrip("/") + "/"):
         raise KernelError(Errno.ELOOP)
     moved = [m for m in vfs.mounts if m.mountpoint == old or m.mountpoint.startswith(old + "/")]

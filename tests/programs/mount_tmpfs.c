@@ -216,6 +216,31 @@ static void nosymfollow(void)
     TRY("umount", umount("m"));
 }
 
+static void self_bind(void)
+{
+    struct stat a, b;
+    char here[4096];
+    getcwd(here, sizeof here);
+    mkdir("sb", 0755);
+    TRY("bind dir onto itself", mount("sb", "sb", NULL, MS_BIND, NULL));
+    TRY("make it private", mount(NULL, "sb", NULL, MS_PRIVATE, NULL));
+    TRY("file inside", close(open("sb/f", O_CREAT | O_WRONLY, 0644)));
+    TRY("link out of it", link("sb/f", "outside"));
+    TRY("rename out of it", rename("sb/f", "outside"));
+    mkdir("sb/sub", 0755);
+    TRY("mount under it", mount("none", "sb/sub", "tmpfs", 0, NULL));
+    TRY("umount busy bind", umount("sb"));
+    TRY("umount sub", umount("sb/sub"));
+    stat("sb", &a);
+    stat("sb/sub", &b);
+    printf("same device inside %d\n", a.st_dev == b.st_dev);
+    TRY("umount bind", umount("sb"));
+    TRY("file still there", stat("sb/f", &a));
+    unlink("sb/f");
+    rmdir("sb/sub");
+    TRY("rmdir", rmdir("sb"));
+}
+
 static void as_user(void)
 {
     pid_t pid = fork();
@@ -244,6 +269,7 @@ int main(int argc, char **argv)
     bind_move_detach();
     noexec(argv[0]);
     nosymfollow();
+    self_bind();
     as_user();
     unlink("file"); unlink("moved");
     rmdir("m"); rmdir("m2");

@@ -150,8 +150,10 @@ class OvlDentry(Dentry):
         if up is None and low is None:
             raise KernelError(Errno.ENOENT)
         shown = up if up is not None else low
-        return OvlDentry(self.vfs, self.ofs, name, self, path, low is not None,
-                         shown.st_mode & S_IFMT)
+        child = OvlDentry(self.vfs, self.ofs, name, self, path, low is not None,
+                          shown.st_mode & S_IFMT)
+        child.mnt_id = self.mnt_id          # the mount we walk in (a bind mount's own id)
+        return child
 
     def lower_entry_exists(self, name: str) -> bool:
         """Would lower show an entry ``name`` here, were it not whited out? (needs whiteout)"""
