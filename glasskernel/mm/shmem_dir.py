@@ -18,7 +18,8 @@ from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.mm.shmem_super import BOGO_DIRENT_SIZE, S_IFDIR, S_IFLNK, ShmemSb, now
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import O_TRUNC, RENAME_EXCHANGE, RENAME_NOREPLACE
-from glasskernel.uapi.stat import S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, dt_from_mode
+from glasskernel.uapi.stat import (S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK,
+                                   dt_from_mode)
 
 MAY_WRITE = 2
 XATTR_CREATE, XATTR_REPLACE = 1, 2
@@ -75,7 +76,8 @@ class TmpfsDentry(Dentry):
     def stat(self):
         i = self.inode
         blocks = len(i.pages) * (PAGE_SIZE // 512)
-        return StatResult(self.sb.dev, i.ino, i.mode, i.nlink, i.uid, i.gid, 0, i.size,
+        return StatResult(self.sb.dev, i.ino, i.mode, i.nlink, i.uid, i.gid,
+                          getattr(i, "rdev", 0), i.size,
                           PAGE_SIZE, blocks, i.atime, i.mtime, i.ctime)
 
     def permission(self, mask: int, cred=None) -> None:
@@ -182,10 +184,11 @@ class TmpfsDentry(Dentry):
     def mkdir(self, task, name: str, mode: int):
         return self._child(name, self._new(task, name, S_IFDIR | (mode & 0o7777)))
 
-    def mknod(self, task, name: str, mode: int) -> None:
-        if mode & S_IFMT not in (S_IFIFO, S_IFSOCK):
+    def mknod(self, task, name: str, mode: int, rdev: int = 0) -> None:
+        """shmem_mknod: a FIFO, a socket or a device node (the VFS checked CAP_MKNOD)."""
+        if mode & S_IFMT not in (S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK):
             raise KernelError(Errno.EPERM)
-        self._new(task, name, mode)
+        self._new(task, name, mode).rdev = rdev
 
     def symlink(self, task, name: str, target: str) -> None:
         """shmem_symlink: ENAMETOOLONG for a body of a page or more."""
@@ -328,6 +331,15 @@ class TmpfsDentry(Dentry):
         if kind == S_IFIFO:
             from glasskernel.fs.fifo import fifo_open
             return fifo_open(task, self, flags, (self.sb.dev, self.inode.ino))
+        if kind in (S_IFCHR, S_IFBLK):
+            from glasskernel.fs.namespace import MNT_NODEV
+            if self.mnt.flags & MNT_NODEV:
+                raise KernelError(Errno.EACCES)     # may_open: a nodev mount's nodes
+            if kind == S_IFCHR:
+                from glasskernel.fs.char_dev import chrdev_open
+                return chrdev_open(task, self, self.inode.rdev, flags)
+            from glasskernel.block.fops import blkdev_open
+            return blkdev_open(task, self, self.inode.rdev, flags)
         if kind != S_IFREG:
             raise KernelError(Errno.ENXIO)
         file = TmpfsFile(self.inode.get(), flags, self)

@@ -10,6 +10,7 @@ could not reach already. No file system can be mounted from one (none is built i
 """
 import struct
 
+from glasskernel.block.fops import register_blkdev
 from glasskernel.fs.file_table import File
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.uapi.errno import Errno, KernelError
@@ -181,6 +182,11 @@ class LoopFile(File):
         if handler is None:
             raise KernelError(Errno.ENOTTY)
         return handler(self, task, arg)
+
+
+def _blkdev_loop_open(task, dentry, minor: int, flags: int):
+    """A loop node made with mknod (b 7 N) opens device N like /dev/loopN does."""
+    return loop_open(minor)(dentry, flags, task)
 
 
 def loop_open(number: int):
@@ -391,3 +397,6 @@ _LOOP_IOCTLS = {
     LOOP_CHANGE_FD: loop_change_fd, LOOP_SET_BLOCK_SIZE: loop_set_block_size,
     LOOP_SET_CAPACITY: _bound_noop, LOOP_SET_DIRECT_IO: _bound_noop,
 }
+
+
+register_blkdev(LOOP_MAJOR, _blkdev_loop_open)
