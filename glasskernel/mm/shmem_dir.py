@@ -358,8 +358,32 @@ def _moved(inode, new_dir, name: str, old_dir) -> None:
             new_dir.nlink += 1
 
 
+def touch_atime(file) -> None:
+    """touch_atime after a read or a readdir: not with O_NOATIME, FS_NOATIME_FL, on a
+    noatime (directories: nodiratime) or read-only mount; under relatime only when the
+    access time is not after the change times or is a day old."""
+    from glasskernel.fs.namespace import MNT_NOATIME, MNT_NODIRATIME, MNT_RELATIME
+    dentry = file.dentry
+    inode, mnt = dentry.inode, dentry.mnt
+    if file.flags & 0o1000000 or inode.fsflags & FS_NOATIME_FL or mnt.readonly:
+        return
+    if mnt.flags & MNT_NOATIME or (mnt.flags & MNT_NODIRATIME and
+                                   inode.mode & S_IFMT == S_IFDIR):
+        return
+    stamp = now()
+    if mnt.flags & MNT_RELATIME and inode.atime > max(inode.mtime, inode.ctime) and \
+            stamp[0] - inode.atime[0] < 24 * 60 * 60:
+        return
+    inode.atime = stamp
+
+
 class TmpfsDirFile(DirFile):
     """An open tmpfs directory: readdir, and the chattr flags ioctls."""
+
+    def getdents(self) -> list:
+        entries = super().getdents()
+        touch_atime(self)
+        return entries
 
     def ioctl(self, cmd: int, arg: int, task) -> int:
         return fileattr_ioctl(self, cmd, arg, task)
@@ -403,6 +427,12 @@ class TmpfsFile(MemfdFile):
 
     def truncate(self, length: int) -> None:
         self.inode.resize(length)
+
+    def read_at(self, count: int, pos: int) -> bytes:
+        data = super().read_at(count, pos)
+        if count:
+            touch_atime(self)
+        return data
 
     def ioctl(self, cmd: int, arg: int, task) -> int:
         """FS_IOC_GETFLAGS / FS_IOC_SETFLAGS (shmem_fileattr_get/set), then FIONREAD."""

@@ -241,6 +241,46 @@ static void self_bind(void)
     TRY("rmdir", rmdir("sb"));
 }
 
+static int read_updates_atime(const char *path, int oflags)
+{
+    struct timeval tv[2] = {{1000, 0}, {2000, 0}};
+    struct stat st;
+    char c;
+    utimes(path, tv);
+    int fd = open(path, oflags);
+    if (oflags & O_DIRECTORY) {
+        char buf[1024];
+        syscall(217, fd, buf, sizeof buf);      /* getdents64 */
+    } else {
+        read(fd, &c, 1);
+    }
+    close(fd);
+    stat(path, &st);
+    return st.st_atime != 1000;
+}
+
+static void atime(void)
+{
+    static const struct { const char *name; unsigned long flags; } cases[] = {
+        {"relatime", 0}, {"noatime", MS_NOATIME}, {"nodiratime", MS_NODIRATIME},
+        {"strictatime", MS_STRICTATIME}, {"rdonly", MS_RDONLY},
+    };
+    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        mount("none", "m", "tmpfs", 0, NULL);
+        mkdir("m/d", 0755);
+        close(open("m/f", O_CREAT | O_WRONLY, 0644));
+        int wfd = open("m/f", O_WRONLY);
+        write(wfd, "x", 1);
+        close(wfd);
+        mount("none", "m", "tmpfs", MS_REMOUNT | cases[i].flags, NULL);
+        printf("%-12s file %d noatime-open %d dir %d\n", cases[i].name,
+               read_updates_atime("m/f", O_RDONLY),
+               read_updates_atime("m/f", O_RDONLY | O_NOATIME),
+               read_updates_atime("m/d", O_RDONLY | O_DIRECTORY));
+        TRY("umount", umount2("m", MNT_DETACH));
+    }
+}
+
 static void as_user(void)
 {
     pid_t pid = fork();
@@ -270,6 +310,7 @@ int main(int argc, char **argv)
     noexec(argv[0]);
     nosymfollow();
     self_bind();
+    atime();
     as_user();
     unlink("file"); unlink("moved");
     rmdir("m"); rmdir("m2");
