@@ -22,10 +22,11 @@ class MountEntry:
     """One mount: its id, parent, mount point, type, source and both option lists."""
 
     __slots__ = ("mnt_id", "parent_id", "where", "fstype", "source", "mnt_opts", "sb_opts",
-                 "mnt")
+                 "mnt", "root")
 
     def __init__(self, mnt_id, parent_id, where, fstype, source, mnt_opts, sb_opts, mnt=None):
         self.mnt = mnt                  # the guest's own mounts: their Mount
+        self.root = _mnt_root_path(mnt)  # the mount's root inside its file system
         self.mnt_id, self.parent_id, self.where = mnt_id, parent_id, where
         self.fstype, self.source = fstype, source
         self.mnt_opts = mnt_opts        # show_mnt_opts: rw/ro, nosuid, nodev, ... relatime
@@ -60,6 +61,17 @@ def mount_table(kernel) -> list:
         else:
             table.append(_user_entry(mnt))
     return table
+
+
+def _mnt_root_path(mnt) -> str:
+    """mountinfo's root field: "/" unless a bind mount shows a directory of a tmpfs, whose
+    path from the file system's root it is then."""
+    inode = getattr(mnt, "root_inode", None)
+    names = []
+    while inode is not None and inode.parent is not inode and inode.nlink:
+        names.append(inode.name)
+        inode = inode.parent
+    return "/" + "/".join(reversed(names))
 
 
 def _user_entry(mnt) -> "MountEntry":
@@ -133,7 +145,7 @@ def proc_mountinfo(task) -> bytes:
     lines = []
     for m in _mount_table(task):
         dev = _mount_dev(task, m)
-        lines.append(f"{m.mnt_id} {m.parent_id} {os.major(dev)}:{os.minor(dev)} / "
+        lines.append(f"{m.mnt_id} {m.parent_id} {os.major(dev)}:{os.minor(dev)} {mangle(m.root)} "
                      f"{mangle(m.where)} {m.mnt_opts} - {m.fstype} {mangle(m.source)} "
                      f"{m.sb_opts}\n")
     return "".join(lines).encode()
