@@ -51,6 +51,7 @@ class Mount:
         if self._factory is not None:
             mounted = self._factory(parent)
             mounted.path = self.mountpoint
+            mounted.mnt_id = self.mnt_id        # proc mounted twice: two mounts, one sb
             return mounted
         from glasskernel.mm.shmem_dir import TmpfsDentry
         root = TmpfsDentry(self, self.root_inode, self.mountpoint.rsplit("/", 1)[-1], None)

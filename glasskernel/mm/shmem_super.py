@@ -96,6 +96,8 @@ def shmem_parse_options(data: str) -> ShmemOptions:
     ctx = ShmemOptions()
     for opt in filter(None, (data or "").split(",")):
         key, eq, value = opt.partition("=")
+        if eq and not value:
+            raise KernelError(Errno.EINVAL)     # fs_param_is_*: an empty value
         if key in ("ro", "rw") and not eq:
             ctx.ro = key == "ro"
         elif key in ("sync", "async", "dirsync", "lazytime", "nolazytime", "mand", "nomand",

@@ -92,7 +92,8 @@ class LoopControlFile(File):
 
     def ioctl(self, cmd: int, arg: int, task) -> int:
         devs = loop_devices(task.kernel).devices
-        parm = arg if arg < 1 << 63 else arg - (1 << 64)
+        parm = arg & 0xFFFFFFFF                 # the driver takes an int
+        parm = parm - (1 << 32) if parm >= 1 << 31 else parm
         if cmd == LOOP_CTL_GET_FREE:
             for number in sorted(devs):
                 if devs[number].file is None:
@@ -110,7 +111,7 @@ class LoopControlFile(File):
                 raise KernelError(Errno.EBUSY)
             del devs[parm]
             return 0
-        raise KernelError(Errno.ENOTTY)
+        raise KernelError(Errno.ENOSYS)         # loop_control_ioctl's default
 
     def read_at(self, count: int, pos: int) -> bytes:
         raise KernelError(Errno.EINVAL)
