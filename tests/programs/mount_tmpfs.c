@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -200,6 +201,14 @@ static void noexec(const char *self)
         _exit(0);
     }
     waitpid(pid, NULL, 0);
+    int fd = open("m/prog", O_RDONLY);
+    void *p = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+    printf("mmap PROT_EXEC noexec %s\n", p == MAP_FAILED ? strerrorname_np(errno) : "ok");
+    p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+    printf("mprotect PROT_EXEC noexec %s\n",
+           mprotect(p, 4096, PROT_READ | PROT_EXEC) ? strerrorname_np(errno) : "ok");
+    munmap(p, 4096);
+    close(fd);
     TRY("umount", umount("m"));
 }
 
