@@ -160,9 +160,10 @@ def oom_score_adj_write(writer, target, data: bytes) -> None:
 
 
 def coredump_filter_read(target) -> bytes:
-    """proc_coredump_filter_read: the mm's dump filter bits, 8 hex digits."""
+    """proc_coredump_filter_read: the mm's dump filter bits, 8 hex digits (nothing for a
+    task without an address space)."""
     if target.mm is None:
-        raise KernelError(Errno.ESRCH)
+        return b""
     return f"{target.mm.coredump_filter:08x}\n".encode()
 
 
