@@ -26,7 +26,7 @@ def _native_in_private_ns(exe, cwd):
 
 @pytest.mark.parametrize("program", ["mount_tmpfs", "mount_loop", "mount_utimes_perm", "mount_noatime",
                                      "mount_fileattr", "mount_devnodes",
-                                     "mount_mountinfo", "mount_errors"])
+                                     "mount_mountinfo", "mount_errors", "mount_poll"])
 def test_mount_differential(build, program, tmp_path):
     exe = build(program, "glibc")
     native_dir, guest_dir = tmp_path / "native", tmp_path / "guest"

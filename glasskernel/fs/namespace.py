@@ -95,6 +95,10 @@ class Vfs:
                   MNT_NOSUID | MNT_NODEV | MNT_NOEXEC, self._hugepages_root)]
         self._anon_minors = set()
         self.expiry_marks = {}                   # mnt_id -> MNT_EXPIRE asked once
+        # mnt_namespace's event count and poll queue: a change of the mount table wakes
+        # the pollers of /proc/*/mounts and mountinfo with EPOLLPRI (mounts_poll)
+        self.event = 0
+        self.poll_wq = None
 
     def _proc_root(self, parent):
         from glasskernel.fs.proc.root import ProcRoot
@@ -210,6 +214,15 @@ class Vfs:
     def close(self) -> None:
         """Unmount everything: delete the private writable layer."""
         self.overlay.close()
+
+
+def touch_mnt_namespace(kernel) -> None:
+    """The mount table changed: a new event for the pollers of the mounts files."""
+    vfs = kernel.vfs
+    vfs.event += 1
+    if vfs.poll_wq is not None:
+        from glasskernel.uapi.poll import POLLERR, POLLPRI
+        vfs.poll_wq.wake_up(kernel, POLLERR | POLLPRI)
 
 
 def mnt_want_write(task, dentry) -> None:

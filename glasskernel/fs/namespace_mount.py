@@ -8,7 +8,7 @@ a loop device holds data but cannot be mounted. Only the guest's mount tree chan
 """
 from glasskernel.fs.internal import uint_arg
 from glasskernel.fs.namei import filename_lookup, getname
-from glasskernel.fs.namespace import (MNT_ATIME_MASK, MNT_NODEV, MNT_NODIRATIME, MNT_NOATIME,
+from glasskernel.fs.namespace import (touch_mnt_namespace, MNT_ATIME_MASK, MNT_NODEV, MNT_NODIRATIME, MNT_NOATIME,
                                       MNT_NOEXEC, MNT_NOSUID, MNT_NOSYMFOLLOW, MNT_READONLY,
                                       MNT_RELATIME, Mount)
 from glasskernel.kernel.capability import capable
@@ -165,6 +165,7 @@ def do_new_mount(task, target, fstype, flags, mnt_flags, dev_name, data) -> int:
     mnt = Mount(vfs, vfs.new_mnt_id(), target.path, sb, fstype,
                 dev_name if dev_name is not None else "none", mnt_flags, factory, root_inode)
     vfs.attach(mnt, vfs.mount_by_id(target.mnt_id))
+    touch_mnt_namespace(task.kernel)
     return 0
 
 
@@ -203,6 +204,7 @@ def do_remount(task, target, flags, mnt_flags, data) -> int:
             raise KernelError(Errno.EBUSY)
         sb.readonly = readonly
     mnt.flags = mnt_flags
+    touch_mnt_namespace(task.kernel)
     return 0
 
 
@@ -212,6 +214,7 @@ def do_reconfigure_mnt(task, target, mnt_flags) -> int:
     if mnt is None:
         raise KernelError(Errno.EINVAL)
     mnt.flags = mnt_flags
+    touch_mnt_namespace(task.kernel)
     return 0
 
 
@@ -236,6 +239,7 @@ def do_loopback(task, target, old_name) -> int:
         raise KernelError(Errno.EINVAL)     # binds of tmpfs directories, or of an overlay
                                             # directory onto itself (partial)
     vfs.attach(mnt, vfs.mount_by_id(target.mnt_id))
+    touch_mnt_namespace(task.kernel)
     return 0
 
 
@@ -290,6 +294,7 @@ def do_move_mount_old(task, target, old_name) -> int:
     for m in moved:
         m.mountpoint = new + m.mountpoint[len(old):]
         vfs.attach(m, parent if m is mnt else m.parent)
+    touch_mnt_namespace(task.kernel)
     return 0
 
 
@@ -349,6 +354,7 @@ def do_umount(task, vfs, mnt, flags: int) -> int:
         raise KernelError(Errno.EBUSY)
     vfs.expiry_marks.pop(mnt.mnt_id, None)
     vfs.detach(mnt)
+    touch_mnt_namespace(task.kernel)
     return 0
 
 

@@ -12,6 +12,9 @@ findmnt, df and ``stat -c %m`` can match a file to its mount.
 import os
 
 from glasskernel.fs.devpts.inode import DEVPTS_MNT_ID, devpts_dev
+from glasskernel.fs.file_table import SeqFile
+from glasskernel.fs.libfs import SimpleFile
+from glasskernel.uapi.poll import POLLERR, POLLIN, POLLPRI, POLLRDNORM
 
 # The root mount's parent is the initial rootfs, which is outside the namespace's root
 # and so never listed, as on a system booted through an initramfs.
@@ -149,3 +152,35 @@ def proc_mountinfo(task) -> bytes:
                      f"{mangle(m.where)} {m.mnt_opts} - {m.fstype} {mangle(m.source)} "
                      f"{m.sb_opts}\n")
     return "".join(lines).encode()
+
+
+
+class MountsDentry(SimpleFile):
+    """/proc/<pid>/mounts or mountinfo: generated text that can also be polled for
+    changes of the mount table (mounts_poll)."""
+
+    def open(self, task, flags: int):
+        return MountsFile(self, flags, task, self._render)
+
+
+class MountsFile(SeqFile):
+    """A mounts file: always readable, and EPOLLERR|EPOLLPRI once after each change of
+    the mount table since it was opened or last polled."""
+
+    def __init__(self, dentry, flags, task, render):
+        super().__init__(dentry, flags, task, render)
+        self.vfs = task.kernel.vfs
+        self.poll_event = self.vfs.event
+
+    def poll(self, pt) -> int:
+        from glasskernel.fs.select import poll_wait
+        from glasskernel.kernel.sched.wait import WaitQueue
+        vfs = self.vfs
+        if vfs.poll_wq is None:
+            vfs.poll_wq = WaitQueue("mnt_ns")
+        poll_wait(self, vfs.poll_wq, pt)
+        mask = POLLIN | POLLRDNORM
+        if self.poll_event != vfs.event:
+            self.poll_event = vfs.event
+            mask |= POLLERR | POLLPRI
+        return mask
