@@ -244,7 +244,7 @@ def evaluate(job: Job, outcome: RunOutcome, row: dict, jobdir: str, second) -> d
     if "signal" in expect:
         result["signal"] = checks.check_exit(row, expect["signal"])
     for stream in ("stdout", "stderr"):
-        _check_stream(result, expect, stream, os.path.join(jobdir, stream))
+        _check_stream(result, job, stream, os.path.join(jobdir, stream))
     if expect.get("no_zombies"):
         result["no_zombies"] = checks.check_no_zombies(procs)
     if expect.get("all_children_reaped_by_parent"):
@@ -262,7 +262,8 @@ def evaluate(job: Job, outcome: RunOutcome, row: dict, jobdir: str, second) -> d
     return result
 
 
-def _check_stream(result: dict, expect: dict, stream: str, path: str) -> None:
+def _check_stream(result: dict, job: Job, stream: str, path: str) -> None:
+    expect = job.expect
     keys = [k for k in (stream, f"{stream}_file", f"{stream}_regex") if expect.get(k) is not None]
     if not keys:
         return
@@ -271,8 +272,7 @@ def _check_stream(result: dict, expect: dict, stream: str, path: str) -> None:
     want, regex = expect.get(stream), expect.get(f"{stream}_regex")
     if expect.get(f"{stream}_file") is not None:
         try:
-            with open(expect[f"{stream}_file"], "rb") as f:
-                want = f.read().decode("utf-8", "surrogateescape")
+            want = _host_or_sent(job, expect[f"{stream}_file"]).decode("utf-8", "surrogateescape")
         except OSError as err:
             result[stream] = {"ok": False, "reason": f"{expect[f'{stream}_file']}: {err.strerror}"}
             return
@@ -280,6 +280,14 @@ def _check_stream(result: dict, expect: dict, stream: str, path: str) -> None:
         result[stream] = checks.check_text(stream, text, want=want)
     if regex is not None:
         result[f"{stream}_regex"] = checks.check_text(stream, text, regex=regex)
+
+
+def _host_or_sent(job: Job, path: str) -> bytes:
+    """A file the job names: the host's, unless a different one was sent with the job."""
+    sent = (job.payload or {}).get(path)
+    if sent is not None and not _same_file(path, sent):
+        return sent
+    return _read(path)
 
 
 def _check_deterministic(digest: str, second) -> dict:
