@@ -13,6 +13,7 @@ from glasskernel.kernel.trace.proc_tree import exit_status_text
 from glasskernel.uapi.signal import signal_name
 
 INIT_PID = 1
+MAX_REASONS = 3           # a reason names this many offenders, then counts the rest
 
 
 @dataclass
@@ -29,9 +30,10 @@ class Proc:
     reaper: int = None                # the pid of the task that released it
 
 
-def processes_of(events) -> dict:
-    """pid -> Proc for every process the events show (threads left out)."""
-    procs = {}
+def processes_of(events, first_pid: int, first_comm: str) -> dict:
+    """pid -> Proc for every process the events show (threads left out), starting with
+    the first program, which init made before tracing could see a fork."""
+    procs = {first_pid: Proc(first_pid, INIT_PID, first_comm, 0)}
     threads = set()
     for seq, ev in events:
         a = ev.args
@@ -51,14 +53,16 @@ def processes_of(events) -> dict:
     return procs
 
 
-def add_first_process(procs: dict, pid: int, comm: str) -> None:
-    """The first program was made by init before tracing saw a fork."""
-    procs.setdefault(pid, Proc(pid, INIT_PID, comm, 0))
-
-
 def _name(procs: dict, pid: int) -> str:
     proc = procs.get(pid)
     return f"pid {pid} ({proc.comm})" if proc else ("pid 1 (init)" if pid == INIT_PID else f"pid {pid}")
+
+
+def _joined(bad: list) -> str:
+    """The first MAX_REASONS offenders, then how many more."""
+    if len(bad) > MAX_REASONS:
+        bad = bad[:MAX_REASONS] + [f"and {len(bad) - MAX_REASONS} more like these"]
+    return "; ".join(bad)
 
 
 def _ok(ok: bool, reason: str) -> dict:
@@ -76,7 +80,7 @@ def check_no_zombies(procs: dict) -> dict:
             bad.append(f"{_name(procs, child.pid)} exited at event #{child.exit_seq} "
                        f"(sched_process_exit) and was still a zombie when its parent "
                        f"{_name(procs, parent.pid)} exited at event #{parent.exit_seq}")
-    return _ok(not bad, "; ".join(bad) or f"every exited child was reaped before its parent exited ({len(procs)} processes)")
+    return _ok(not bad, _joined(bad) or f"every exited child was reaped before its parent exited ({len(procs)} processes)")
 
 
 def check_reaped_by_parent(procs: dict, first_pid: int) -> dict:
@@ -92,7 +96,7 @@ def check_reaped_by_parent(procs: dict, first_pid: int) -> dict:
             bad.append(f"{_name(procs, proc.pid)} was reaped by {_name(procs, proc.reaper)}, "
                        f"not by its parent {_name(procs, proc.ppid)} (event #{proc.free_seq} "
                        f"sched_process_free)")
-    return _ok(not bad, "; ".join(bad) or "every child was reaped by the process that forked it")
+    return _ok(not bad, _joined(bad) or "every child was reaped by the process that forked it")
 
 
 def check_no_orphans(procs: dict) -> dict:
@@ -106,7 +110,7 @@ def check_no_orphans(procs: dict) -> dict:
             bad.append(f"{_name(procs, child.pid)} was still running when its parent "
                        f"{_name(procs, parent.pid)} exited at event #{parent.exit_seq} "
                        f"(sched_process_exit): orphaned, reparented to init")
-    return _ok(not bad, "; ".join(bad) or "no process outlived its parent")
+    return _ok(not bad, _joined(bad) or "no process outlived its parent")
 
 
 def check_max_processes(procs: dict, limit: int) -> dict:
@@ -123,11 +127,11 @@ def check_fd_leaks(execs: list, procs: dict) -> dict:
     """No exec'd program starts with a descriptor above 2 that was not close-on-exec."""
     bad = []
     for rec in execs:
-        for fd, what in rec.fds:
-            bad.append(f"fd {fd} ({what}) was open in {_name(procs, rec.pid)} after it exec'd "
-                       f"{rec.filename} (event #{rec.seq} sched_process_exec): not marked "
-                       f"close-on-exec")
-    return _ok(not bad, "; ".join(bad) or f"{len(execs)} exec(s), none with a descriptor above 2")
+        if rec.fds:
+            fds = ", ".join(f"fd {fd} ({what})" for fd, what in rec.fds)
+            bad.append(f"{_name(procs, rec.pid)} exec'd {rec.filename} (event #{rec.seq} "
+                       f"sched_process_exec) with {fds} open: not marked close-on-exec")
+    return _ok(not bad, _joined(bad) or f"{len(execs)} exec(s), none with a descriptor above 2")
 
 
 def check_max_syscalls(syscalls: dict, limit: int) -> dict:

@@ -210,9 +210,7 @@ def base_row(job: Job, outcome: RunOutcome) -> dict:
 
 
 def process_table(outcome: RunOutcome) -> dict:
-    procs = checks.processes_of(outcome.records.events)
-    checks.add_first_process(procs, outcome.first_pid, outcome.first_comm)
-    return procs
+    return checks.processes_of(outcome.records.events, outcome.first_pid, outcome.first_comm)
 
 
 def write_trace_files(outcome: RunOutcome, jobdir: str) -> None:

@@ -1,0 +1,261 @@
+"""`glasskernel batch`: many guest programs, each in its own kernel, checked from the
+kernel's records (issue 21's acceptance list).
+
+The "submissions" are tests/programs/batch_forktree.c built three ways (all print the
+same right answer; one leaves a zombie, one leaks a pipe into exec'd children) and
+tests/programs/batch_misc.c's misbehaviours. Nothing here depends on timing: the loop
+is stopped by its timeout whatever the machine's speed, and parallelism is seen as the
+pool's count of running workers.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import harness
+from glasskernel import batch
+from glasskernel.batch.jobs import JobError, load_jobs
+
+BUSYBOX = "/bin/busybox"
+pytestmark = pytest.mark.skipif(not os.path.exists(BUSYBOX) or not harness.compiler_available("musl"),
+                                reason="needs busybox-static and musl-gcc")
+SUBMISSIONS = {"alice": (), "bob": ("ZOMBIE",), "carol": ("LEAK",)}
+PROCESS_CHECKS = {"exit": 0, "stdout_file": "tests/{stem}.out", "no_zombies": True,
+                  "all_children_reaped_by_parent": True, "no_orphans": True,
+                  "no_fd_leak_across_exec": True}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    """subs/NAME/a.out for the three submissions, tests/tN.in|out, misc, cloexec."""
+    root = tmp_path_factory.mktemp("corpus")
+    for name, defines in SUBMISSIONS.items():
+        (root / "subs" / name).mkdir(parents=True)
+        shutil.copy(harness.build("batch_forktree", "musl", defines), root / "subs" / name / "a.out")
+    shutil.copy(harness.build("batch_forktree", "musl", ("LEAK", "CLOEXEC")), root / "cloexec")
+    shutil.copy(harness.build("batch_misc", "musl"), root / "misc")
+    (root / "tests").mkdir()
+    for n in range(1, 5):
+        (root / "tests" / f"t{n}.in").write_text(f"{n}\n")
+        (root / "tests" / f"t{n}.out").write_text(f"children {n} sum {n * (n + 1) // 2}\n")
+    (root / "notelf").write_text("this is not a program\n")
+    (root / "notelf").chmod(0o755)
+    return root
+
+
+def write_jobs(root: Path, name: str, rows: list) -> Path:
+    path = root / name
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def glasskernel(*args, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "glasskernel", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=240)
+
+
+def read_rows(outdir: Path) -> dict:
+    return {row["id"]: row for row in map(json.loads, (outdir / "results.jsonl").read_text().splitlines())}
+
+
+class Watch:
+    """A progress object for run_batch that remembers how many jobs ran at once."""
+
+    def __init__(self):
+        self.running = self.most = self.started = 0
+
+    def job_started(self, _job=None):
+        self.running += 1
+        self.started += 1
+        self.most = max(self.most, self.running)
+
+    def job_done(self, _row):
+        self.running -= 1
+
+    def finish(self):
+        pass
+
+
+MATRIX = {"matrix": {"program": "subs/*/a.out", "input": "tests/*.in"}, "expect": PROCESS_CHECKS}
+
+
+# ----- 1. a 3 x 4 matrix on the local pool; results, summary, report; resume -------------
+
+def test_matrix_runs_in_parallel_and_resumes(corpus, tmp_path):
+    jobs_file = write_jobs(corpus, "matrix.jsonl", [MATRIX])
+    jobs = load_jobs(str(jobs_file))
+    assert [job.id for job in jobs] == [f"{s}-t{n}" for s in SUBMISSIONS for n in range(1, 5)]
+    watch = Watch()
+    outcome = batch.run_batch(jobs, str(tmp_path / "out"), workers=2, progress=watch)
+    assert watch.started == 12 and watch.most == 2          # two workers busy at once
+    rows = read_rows(tmp_path / "out")
+    assert list(rows) == [job.id for job in jobs] == [r["id"] for r in outcome["rows"]]
+    for sub in SUBMISSIONS:
+        for n in range(1, 5):
+            row = rows[f"{sub}-t{n}"]
+            assert row["exit"] == 0 and row["signal"] is None
+            assert row["processes"] == n + 1
+            assert row["input"].endswith(f"tests/t{n}.in") and row["program"].endswith(f"subs/{sub}/a.out")
+            assert (tmp_path / "out" / row["stdout"]).read_text() == f"children {n} sum {n * (n + 1) // 2}\n"
+            assert row["checks"]["stdout"]["ok"] and row["checks"]["exit"]["ok"]
+            assert len(row["digest"]) == 64 and row["syscalls"] == sum(row["syscall_counts"].values())
+            for key in ("trace", "timeline", "tree"):
+                assert (tmp_path / "out" / row[key]).is_file()
+            want = {"alice": "pass", "bob": "fail", "carol": "fail"}[sub]
+            assert row["verdict"] == want, row["checks"]
+            failed = {k for k, c in row["checks"].items() if not c["ok"]}
+            assert failed == {"alice": set(), "bob": {"no_zombies", "all_children_reaped_by_parent"},
+                              "carol": {"no_fd_leak_across_exec"}}[sub]
+    tree = (tmp_path / "out" / rows["alice-t2"]["tree"]).read_text()
+    assert "a.out(2)" in tree and "a.out(3)" in tree and "a.out(4)" in tree
+    report = (tmp_path / "out" / "report.html").read_text()
+    assert report.count("<tr class=") == 12 and "4 passed" in report and "8 failed" in report
+    assert 'href="jobs/bob-t3/timeline.html"' in report and 'href="jobs/bob-t3/tree.txt"' in report
+
+    again = glasskernel("batch", jobs_file, "-o", tmp_path / "out", "--no-progress")
+    assert again.returncode == 1                               # some jobs failed
+    assert "12 jobs already had results" in again.stdout
+    lines = again.stdout.splitlines()
+    assert lines[0].split()[:3] == ["id", "verdict", "exit"]
+    assert lines[1].split()[:2] == ["alice-t1", "pass"]
+    assert any(line.startswith("bob-t4") and "no_zombies" in line for line in lines)
+    assert "12 jobs: 4 passed, 8 failed, 0 errors" in again.stdout
+    watch = Watch()
+    assert batch.run_batch(jobs, str(tmp_path / "out"), progress=watch)["ran"] == 0
+    assert watch.started == 0
+    rerun = batch.run_batch(jobs[:2], str(tmp_path / "out"), rerun=True, progress=watch)
+    assert rerun["ran"] == 2 and watch.started == 2
+    assert list(read_rows(tmp_path / "out")) == [job.id for job in jobs]   # still one row each
+
+
+# ----- 2. each expectation, kept by one program and broken by another --------------------
+
+def forktree(sub: str, n: int, expect: dict, **more) -> dict:
+    return {"id": f"{sub}-{'-'.join(expect)}-{more.pop('tag', '')}", "argv": [f"subs/{sub}/a.out"],
+            "stdin": f"{n}\n", "expect": expect, **more}
+
+
+EXPECTATION_JOBS = [
+    # (job, expected verdict, check name, text the reason must contain)
+    (forktree("alice", 2, {"no_zombies": True}), "pass", "no_zombies", "reaped"),
+    (forktree("bob", 3, {"no_zombies": True}), "fail", "no_zombies",
+     "pid 5 (a.out) exited at event #"),
+    (forktree("alice", 2, {"all_children_reaped_by_parent": True}), "pass",
+     "all_children_reaped_by_parent", "forked it"),
+    (forktree("bob", 2, {"all_children_reaped_by_parent": True}), "fail",
+     "all_children_reaped_by_parent", "pid 4 (a.out) was reaped by pid 1 (init), not by its parent pid 2"),
+    (forktree("alice", 1, {"no_orphans": True}), "pass", "no_orphans", "no process outlived"),
+    ({"id": "orphan", "argv": ["misc", "orphan"], "expect": {"no_orphans": True}}, "fail",
+     "no_orphans", "pid 3 (misc) was still running when its parent pid 2 (misc) exited"),
+    (forktree("alice", 3, {"max_processes": 4}), "pass", "max_processes", "4 processes"),
+    (forktree("alice", 3, {"max_processes": 3}), "fail", "max_processes",
+     "the 4th was pid 5 (a.out), forked by pid 2 (a.out) at event #"),
+    ({"id": "cloexec", "argv": ["cloexec"], "stdin": "1\n", "expect": {"no_fd_leak_across_exec": True}},
+     "pass", "no_fd_leak_across_exec", "none with a descriptor above 2"),
+    (forktree("carol", 1, {"no_fd_leak_across_exec": True}), "fail", "no_fd_leak_across_exec",
+     "pid 3 (busybox) exec'd /bin/busybox (event #"),
+    ({"id": "few-syscalls", "argv": ["misc", "syscalls", "10"], "expect": {"max_syscalls": 100}},
+     "pass", "max_syscalls", "syscalls (at most 100)"),
+    ({"id": "many-syscalls", "argv": ["misc", "syscalls", "300"], "expect": {"max_syscalls": 100}},
+     "fail", "max_syscalls", "getppid 300"),
+    (forktree("alice", 2, {"deterministic": True}), "pass", "deterministic", "the same trace digest"),
+    ({"id": "real-clock", "argv": ["misc", "clock"], "real_time": True, "expect": {"deterministic": True}},
+     "fail", "deterministic", "different trace digests"),
+    ({"id": "exit-3", "argv": ["misc", "exit", "3"], "expect": {"exit": 3}}, "pass", "exit", "exit 3"),
+    ({"id": "exit-3-not-0", "argv": ["misc", "exit", "3"], "expect": {"exit": 0}}, "fail", "exit",
+     "exit 3 (expected 0)"),
+    ({"id": "hello", "argv": ["misc", "hello"], "expect": {
+        "stdout": "hello, out\n", "stderr_regex": "^warning: "}}, "pass", "stderr_regex", "matches"),
+    ({"id": "hello-wrong", "argv": ["misc", "hello"], "expect": {"stdout": "hello, world\n"}}, "fail",
+     "stdout", "at line 1: got 'hello, out', expected 'hello, world'"),
+    ({"id": "hello-regex", "argv": ["misc", "hello"], "expect": {"stderr_regex": "^error"}}, "fail",
+     "stderr_regex", "does not match"),
+    ({"id": "expected-file", "argv": ["subs/alice/a.out"], "stdin_file": "tests/t3.in",
+      "expect": {"stdout_file": "tests/t3.out"}}, "pass", "stdout", "as expected"),
+]
+
+
+def test_each_expectation_kept_and_broken(corpus, tmp_path):
+    rows_in = []
+    for n, (job, *_rest) in enumerate(EXPECTATION_JOBS):
+        job = dict(job, id=f"{n:02d}-{job['id']}")
+        if job["argv"][0] in ("misc", "cloexec"):
+            job["argv"] = [f"./{job['argv'][0]}"] + job["argv"][1:]
+        rows_in.append(job)
+    jobs_file = write_jobs(corpus, "expectations.jsonl", rows_in)
+    rows = batch.run(str(jobs_file), outdir=str(tmp_path / "out"), workers=2)
+    assert len(rows) == len(EXPECTATION_JOBS)
+    for row, (job, verdict, check, reason) in zip(rows, EXPECTATION_JOBS):
+        assert row["verdict"] == verdict, (row["id"], row["checks"])
+        assert check in row["checks"], (row["id"], row["checks"])
+        assert row["checks"][check]["ok"] == (verdict == "pass")
+        assert reason in row["checks"][check]["reason"], (row["id"], row["checks"][check])
+    leak = next(r for r in rows if r["id"].endswith("carol-no_fd_leak_across_exec-"))
+    assert "with fd 3 (pipe:[" in leak["checks"]["no_fd_leak_across_exec"]["reason"]
+    assert "fd 4 (pipe:[" in leak["checks"]["no_fd_leak_across_exec"]["reason"]
+
+
+# ----- 3. a hang, a fork bomb, a missing program, a non-ELF: the rest still finish ---------
+
+def test_bad_jobs_fail_alone(corpus, tmp_path):
+    jobs_file = write_jobs(corpus, "bad.jsonl", [
+        {"id": "loops", "argv": ["./misc", "loop"], "timeout": 2},
+        {"id": "bomb", "argv": ["./misc", "forkbomb"], "max_tasks": 24},
+        {"id": "missing", "argv": ["./no-such-program"]},
+        {"id": "not-elf", "argv": ["./notelf"]},
+        {"id": "fine", "argv": ["subs/alice/a.out"], "stdin": "2\n", "expect": PROCESS_CHECKS | {
+            "stdout": "children 2 sum 3\n", "stdout_file": None}},
+    ])
+    done = glasskernel("batch", jobs_file, "-o", tmp_path / "out", "-j", "2")
+    assert done.returncode == 1, done.stderr
+    rows = read_rows(tmp_path / "out")
+    assert rows["loops"]["verdict"] == "fail"
+    assert rows["loops"]["checks"]["timeout"] == {
+        "ok": False, "reason": "still running after 2 s: stopped at the wall-time timeout"}
+    bomb = rows["bomb"]
+    assert bomb["verdict"] == "fail" and bomb["signal"] == "SIGKILL"
+    assert "the task limit of 24 was reached" in bomb["checks"]["max_tasks"]["reason"]
+    assert bomb["processes"] <= 24
+    assert rows["missing"]["verdict"] == "error"
+    assert rows["missing"]["error"].endswith("no-such-program: No such file or directory")
+    assert rows["not-elf"]["verdict"] == "error"
+    assert rows["not-elf"]["error"].endswith("notelf: Exec format error")
+    assert rows["fine"]["verdict"] == "pass", rows["fine"]["checks"]
+    assert "5 jobs: 1 passed, 2 failed, 2 errors" in done.stdout
+
+
+def test_bad_jobs_file_is_one_line(corpus, tmp_path):
+    bad = write_jobs(corpus, "typo.jsonl", [{"id": "x", "argv": ["./misc"], "expct": {}}])
+    done = glasskernel("batch", bad, "-o", tmp_path / "out")
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"glasskernel: batch: {bad}:1: unknown key 'expct'"
+    with pytest.raises(JobError, match="matches no file"):
+        batch.jobs.jobs_from_row({"matrix": {"program": "nothing/*"}}, str(corpus))
+    usage = glasskernel("batch", bad)
+    assert usage.returncode == 2 and "-o OUTDIR" in usage.stderr and "batch --help" in usage.stderr
+
+
+def test_toml_jobs_files_and_limits(corpus, tmp_path):
+    """The same keys in [[job]] tables; placed files; the file-size limit (RLIMIT_FSIZE)."""
+    (corpus / "jobs.toml").write_text(f'''
+[[job]]
+id = "placed"
+command = "{BUSYBOX} cat /batch-data/in.txt"
+files = {{ "/batch-data/in.txt" = {{ text = "placed text\\n" }} }}
+expect = {{ exit = 0, stdout = "placed text\\n" }}
+
+[[job]]
+id = "big-write"
+argv = ["{BUSYBOX}", "dd", "if=/dev/zero", "of=/tmp/batch-big", "bs=1024", "count=64"]
+file_size = "16K"
+expect = {{ signal = "SIGXFSZ" }}
+''')
+    rows = batch.run(str(corpus / "jobs.toml"), outdir=str(tmp_path / "out"))
+    placed, big = rows
+    assert placed["verdict"] == "pass", placed
+    assert not os.path.exists("/batch-data")                  # the host never sees it
+    assert big["verdict"] == "pass" and big["signal"] == "SIGXFSZ", big
