@@ -259,3 +259,138 @@ expect = {{ signal = "SIGXFSZ" }}
     assert placed["verdict"] == "pass", placed
     assert not os.path.exists("/batch-data")                  # the host never sees it
     assert big["verdict"] == "pass" and big["signal"] == "SIGXFSZ", big
+
+
+# ----- 4. the same jobs on a real Dask cluster ------------------------------------------
+
+VARYING = ("wall_time",)          # the only field that may differ between two runs
+
+
+def comparable(rows: list) -> list:
+    return [{k: v for k, v in row.items() if k not in VARYING} for row in rows]
+
+
+@pytest.mark.timeout(300)
+def test_dask_cluster_gives_the_same_rows(corpus, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    jobs_file = write_jobs(corpus, "dask.jsonl", [
+        MATRIX | {"matrix": {"program": "subs/*/a.out", "input": "tests/t[12].in"}},
+        {"id": "orphan", "argv": ["./misc", "orphan"], "expect": {"no_orphans": True}},
+        {"id": "missing", "argv": ["./no-such-program"]},
+    ])
+    jobs = load_jobs(str(jobs_file))
+    local = batch.run(jobs, outdir=str(tmp_path / "local"), workers=2)
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=40)
+    try:
+        with distributed.Client(cluster) as client:
+            assert len(client.scheduler_info()["workers"]) == 2
+            remote = batch.run(jobs, executor=client, outdir=str(tmp_path / "dask"))
+        by_address = glasskernel("batch", jobs_file, "-o", tmp_path / "dask-cli", "--dask",
+                                 cluster.scheduler_address)
+    finally:
+        cluster.close()
+    assert comparable(remote) == comparable(local)
+    assert [r["digest"] for r in remote] == [r["digest"] for r in local]
+    assert all(r["digest"] for r in local if r["id"] != "missing")
+    for row in remote:
+        for key in ("stdout", "stderr", "timeline", "tree"):
+            if row.get(key):
+                assert (tmp_path / "dask" / row[key]).read_bytes() == \
+                    (tmp_path / "local" / row[key]).read_bytes(), (row["id"], key)
+    assert by_address.returncode == 1, by_address.stderr
+    assert comparable(read_rows(tmp_path / "dask-cli").values()) == comparable(local)
+
+
+def test_files_sent_with_a_job_are_placed_where_the_host_lacks_them(corpus, tmp_path):
+    """A Dask worker on another machine gets the program as bytes: it is run from the
+    guest's private layer at the path the job names (here a path this host lacks)."""
+    from glasskernel.batch.executors import execute_job, job_payload
+    job = load_jobs(str(write_jobs(corpus, "sent.jsonl", [
+        {"id": "sent", "argv": ["subs/alice/a.out"], "stdin_file": "tests/t2.in",
+         "expect": {"stdout_file": "tests/t2.out", "exit": 0}}])))[0]
+    payload = job_payload(job)
+    assert set(payload) == {job.argv[0], job.stdin_file, job.expect["stdout_file"]}
+    elsewhere = "/nonexistent-batch-host/alice/a.out"
+    payload[elsewhere] = payload.pop(job.argv[0])
+    job.argv[0] = job.program = elsewhere
+    row = execute_job(job.to_dict(), str(tmp_path / "out"), payload)
+    assert row["verdict"] == "pass", row
+    assert not os.path.exists("/nonexistent-batch-host")
+
+
+# ----- 5. the report in a browser ------------------------------------------------------
+
+def png_pixels(data: bytes) -> tuple:
+    """(width, height, rows of RGBA tuples) of an 8-bit RGBA/RGB PNG (what Chromium writes)."""
+    import struct
+    import zlib
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, header = 8, b"", None
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        chunk = data[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", chunk)
+        elif kind == b"IDAT":
+            idat += chunk
+        pos += 12 + length
+    width, height, depth, color = header[:4]
+    assert depth == 8 and color in (2, 6)
+    bpp = 4 if color == 6 else 3
+    raw, stride = zlib.decompress(idat), width * bpp
+    rows, prev = [], bytearray(stride)
+    for y in range(height):
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+            if kind == 1:
+                line[i] = (line[i] + a) & 255
+            elif kind == 2:
+                line[i] = (line[i] + b) & 255
+            elif kind == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif kind == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append([tuple(line[x:x + 3]) for x in range(0, stride, bpp)])
+        prev = line
+    return width, height, rows
+
+
+@pytest.mark.timeout(300)
+def test_report_opens_in_chromium_and_shows_the_table(corpus, tmp_path):
+    from test_timeline import CHROMIUM, Browser, Page
+    if CHROMIUM is None:
+        pytest.skip("chromium not installed (Debian: apt-get install chromium)")
+    jobs_file = write_jobs(corpus, "report.jsonl", [
+        MATRIX | {"matrix": {"program": "subs/*/a.out", "input": "tests/t1.in"}},
+        {"id": "missing", "argv": ["./no-such-program"]}])
+    batch.run(str(jobs_file), outdir=str(tmp_path / "out"), workers=2)
+    browser = Browser(CHROMIUM, tmp_path / "profile", tmp_path / "chromium.log")
+    try:
+        page = Page(browser, tmp_path / "out" / "report.html")
+        assert page.errors() == []
+        ids = "Array.from(document.querySelectorAll('tbody tr td:first-child')).map(td => td.firstChild.textContent)"
+        assert page.js(ids) == ["alice-t1", "bob-t1", "carol-t1", "missing"]
+        page.js("document.querySelectorAll('th')[1].click()")          # sort by verdict
+        assert page.js(ids) == ["missing", "bob-t1", "carol-t1", "alice-t1"]
+        page.js("document.querySelectorAll('th')[1].click()")          # and the other way
+        assert page.js(ids)[0] == "alice-t1"
+        table = page.js("(() => { const r = document.getElementById('results')"
+                        ".getBoundingClientRect(); return {x: r.x, y: r.y, w: r.width, h: r.height}; })()")
+        assert table["w"] > 300 and table["h"] > 4 * 20
+        shot = page.call("Page.captureScreenshot", {"format": "png", "clip": {
+            "x": table["x"], "y": table["y"], "width": table["w"], "height": table["h"], "scale": 1}})
+        import base64
+        width, height, rows = png_pixels(base64.b64decode(shot["data"]))
+        colors = {pixel for row in rows for pixel in row}
+        assert (0xf3, 0xf3, 0xf3) in colors                  # the head row's background
+        assert (0xff, 0xf6, 0xf5) in colors                  # the failing rows' background
+        assert len(colors) > 20                              # text was drawn in it
+        assert page.js("document.querySelector('a[href=\"jobs/bob-t1/timeline.html\"]') !== null")
+        assert page.errors() == []
+    finally:
+        browser.close()
