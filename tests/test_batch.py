@@ -394,3 +394,40 @@ def test_report_opens_in_chromium_and_shows_the_table(corpus, tmp_path):
         assert page.errors() == []
     finally:
         browser.close()
+
+
+# ----- Ctrl-C ---------------------------------------------------------------------------
+
+def test_ctrl_c_keeps_what_finished(corpus, tmp_path):
+    import signal
+    import time
+    jobs_file = write_jobs(corpus, "interrupt.jsonl", [
+        {"id": "quick", "argv": ["./misc", "exit", "0"]},
+        {"id": "forever", "argv": ["./misc", "loop"], "timeout": 600}])
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "glasskernel", "batch", str(jobs_file), "-o",
+                             str(out), "-j", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.monotonic() + 120
+    while not (out / "results.jsonl").exists() or "quick" not in (out / "results.jsonl").read_text():
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    workers = [int(p) for p in os.listdir("/proc") if p.isdigit()
+               and _parent_of(int(p)) == proc.pid]
+    assert workers                                   # the looping job's worker
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "interrupted; 1 of 2 jobs have results" in stderr
+    assert list(read_rows(out)) == ["quick"]
+    assert (out / "report.html").exists()
+    for pid in workers:
+        assert not os.path.exists(f"/proc/{pid}")      # killed and reaped
+
+
+def _parent_of(pid: int):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
