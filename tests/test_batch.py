@@ -431,3 +431,33 @@ def _parent_of(pid: int):
             return int(f.read().rsplit(")", 1)[1].split()[1])
     except (OSError, IndexError, ValueError):
         return None
+
+
+# ----- the instruction budget -------------------------------------------------------------
+
+def test_instruction_budget_stops_a_loop_and_changes_nothing_else(corpus, tmp_path, monkeypatch):
+    """max_blocks: a loop is killed when its blocks are spent; a job under its budget
+    reports the blocks it ran and has the same trace digest as without a budget, also
+    when the meter stops the CPU many times (a small METER_BLOCKS, which the forked
+    workers inherit)."""
+    from glasskernel.arch.x86.kernel import apic_timer
+    monkeypatch.setattr(apic_timer, "METER_BLOCKS", 997)
+    script = "i=0; while [ $i -lt 300 ]; do i=$((i+1)); done; echo $i | /bin/busybox cat"
+    rows = batch.run([
+        {"id": "spinning", "argv": [str(corpus / "misc"), "loop"], "max_blocks": 200_000},
+        {"id": "metered", "argv": [BUSYBOX, "sh", "-c", script], "max_blocks": 10**9},
+        {"id": "unmetered", "argv": [BUSYBOX, "sh", "-c", script]},
+        {"id": "tree-metered", "argv": [str(corpus / "subs/alice/a.out")], "stdin": "3\n",
+         "max_blocks": 10**9, "expect": PROCESS_CHECKS | {"stdout_file": str(corpus / "tests/t3.out")}},
+    ], outdir=str(tmp_path / "out"), workers=2)
+    spinning, metered, unmetered, tree = rows
+    if spinning["error"] and "C entry shim" in spinning["error"]:
+        pytest.skip("no C compiler: the CPU cannot count blocks")
+    assert spinning["verdict"] == "fail" and spinning["signal"] == "SIGKILL"
+    assert spinning["checks"]["max_blocks"]["reason"] == \
+        "the instruction budget of 200000 blocks was spent: every task was killed"
+    assert spinning["guest_blocks"] >= 200_000
+    assert metered["guest_blocks"] > 10 * 997 and unmetered["guest_blocks"] is None
+    assert metered["digest"] == unmetered["digest"]
+    assert (tmp_path / "out" / metered["stdout"]).read_text() == "300\n"
+    assert tree["verdict"] == "pass" and tree["guest_blocks"] > 0

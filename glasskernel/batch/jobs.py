@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 JOB_KEYS = frozenset((
     "id", "argv", "command", "program", "args", "stdin", "stdin_file", "root", "files", "env",
-    "timeout", "max_tasks", "mem", "address_space", "file_size", "disk_quota", "trace",
+    "timeout", "max_tasks", "max_blocks", "mem", "address_space", "file_size", "disk_quota", "trace",
     "real_time", "expect", "matrix", "shared", "cwd"))
 EXPECT_KEYS = frozenset((
     "exit", "signal", "stdout", "stdout_file", "stdout_regex", "stderr", "stderr_file",
@@ -46,6 +46,7 @@ class Job:
     env: dict = field(default_factory=dict)
     timeout: float = DEFAULT_TIMEOUT
     max_tasks: int = DEFAULT_MAX_TASKS
+    max_blocks: int = None            # the instruction budget, in translated blocks
     mem: int = None
     address_space: int = None
     file_size: int = None
@@ -190,6 +191,7 @@ def make_job(row: dict, base: str, where: str, job_id=None) -> Job:
     job.env = {str(k): str(v) for k, v in (_typed(row, "env", dict, where) or {}).items()}
     job.timeout = float(_typed(row, "timeout", (int, float), where) or DEFAULT_TIMEOUT)
     job.max_tasks = _typed(row, "max_tasks", int, where) or DEFAULT_MAX_TASKS
+    job.max_blocks = _typed(row, "max_blocks", int, where)
     for key in ("mem", "address_space", "file_size", "disk_quota"):
         if row.get(key) is not None:
             setattr(job, key, _size(row[key], key, where))

@@ -15,7 +15,7 @@ def _row(job: Job, outdir: str, verdict: str, checks: dict, error=None) -> dict:
            "exit": None, "signal": None, "wait_status": None, "error": error,
            "wall_time": job.timeout if verdict == "fail" else None, "peak_memory": None,
            "processes": None, "syscalls": None, "syscall_counts": None, "digest": None,
-           "checks": checks, "verdict": verdict}
+           "guest_blocks": None, "checks": checks, "verdict": verdict}
     row.update(_paths(job, outdir))
     return row
 

@@ -26,11 +26,12 @@ class RunOutcome:
     """What one run of the program left: status, records, and the kernel's figures."""
 
     __slots__ = ("wait_status", "error", "records", "recorder", "peak_memory", "first_pid",
-                 "first_comm", "wall")
+                 "first_comm", "wall", "blocks", "budget_spent")
 
     def __init__(self):
-        self.wait_status = self.error = self.records = self.recorder = None
+        self.wait_status = self.error = self.records = self.recorder = self.blocks = None
         self.peak_memory = 0
+        self.budget_spent = False
         self.first_pid, self.first_comm, self.wall = 2, "?", 0.0
 
 
@@ -77,7 +78,6 @@ def _boot_and_run(job: Job, jobdir: str, outcome: RunOutcome, keep_trace: bool) 
     kernel = Kernel(root=job.root, max_tasks=job.max_tasks, mem_size=job.mem, stderr=log,
                     deterministic=not job.real_time, disk_quota=job.disk_quota)
     try:
-        set_limits(kernel, job)
         place_files(kernel, job)
         recorder = Recorder() if keep_trace else None
         records = RunRecords(kernel, keep=recorder)
@@ -85,6 +85,7 @@ def _boot_and_run(job: Job, jobdir: str, outcome: RunOutcome, keep_trace: bool) 
         env = {**DEFAULT_ENV, **job.env}
         envp = [f"{k}={v}".encode("utf-8", "surrogateescape") for k, v in env.items()]
         try:
+            set_limits(kernel, job)
             task = start(kernel, job, envp, exec_candidates)
         except KernelError as err:
             outcome.error = describe_exec_failure(job.argv[0], err)[0].removeprefix("glasskernel: ")
@@ -95,6 +96,8 @@ def _boot_and_run(job: Job, jobdir: str, outcome: RunOutcome, keep_trace: bool) 
         outcome.wait_status = kernel.run(task)
         outcome.records, outcome.recorder = records, recorder
         outcome.peak_memory = max(kernel.phys._next - PAGE_SIZE, 0)
+        if kernel.block_budget is not None:
+            outcome.blocks, outcome.budget_spent = kernel.blocks_run, kernel.budget_spent
         records.detach()
     finally:
         kernel.tracer.detach_all()
@@ -118,7 +121,13 @@ def start(kernel, job: Job, envp: list, exec_candidates):
 
 def set_limits(kernel, job: Job) -> None:
     """address_space and file_size become RLIMIT_AS and RLIMIT_FSIZE of init, which the
-    first program inherits (soft = hard, as `ulimit -v` / `ulimit -f` set them)."""
+    first program inherits (soft = hard, as `ulimit -v` / `ulimit -f` set them).
+    max_blocks meters the run (apic_timer.run_metered): user-mode blocks are counted,
+    which costs the C tick hook's few ns per block, so only a job with a budget pays it."""
+    if job.max_blocks:
+        if kernel.cpu.budget_unit != "block":
+            raise KernelError(95, "max_blocks needs glasskernel's C entry shim (a C compiler)")
+        kernel.block_budget = job.max_blocks
     for resource, value in ((RLIMIT_AS, job.address_space), (RLIMIT_FSIZE, job.file_size)):
         if value is not None:
             kernel.init_task.rlimits[resource] = (value, value)
@@ -196,7 +205,8 @@ def base_row(job: Job, outcome: RunOutcome) -> dict:
     row = {"id": job.id, "program": job.program, "argv": job.argv, "input": job.input,
            "exit": None, "signal": None, "wait_status": status, "error": outcome.error,
            "wall_time": round(outcome.wall, 3), "peak_memory": outcome.peak_memory,
-           "processes": None, "syscalls": None, "syscall_counts": None, "digest": None}
+           "processes": None, "syscalls": None, "syscall_counts": None, "digest": None,
+           "guest_blocks": outcome.blocks}
     if status is not None:
         row["signal"] = checks.signal_text(status)
         row["exit"] = None if row["signal"] else (status >> 8) & 0xFF
@@ -232,6 +242,9 @@ def evaluate(job: Job, outcome: RunOutcome, row: dict, jobdir: str, second) -> d
         result["max_tasks"] = {"ok": False, "reason": (
             f"pid {hit.pid} ({hit.comm}) could not fork: the task limit of {job.max_tasks} "
             f"was reached at event #{hit.seq} (kernel_clone returned EAGAIN); every task was killed")}
+    if outcome.budget_spent:
+        result["max_blocks"] = {"ok": False, "reason": (
+            f"the instruction budget of {job.max_blocks} blocks was spent: every task was killed")}
     if outcome.error is not None:
         return result
     expect = job.expect
