@@ -113,7 +113,7 @@ def test_matrix_runs_in_parallel_and_resumes(corpus, tmp_path):
     tree = (tmp_path / "out" / rows["alice-t2"]["tree"]).read_text()
     assert "a.out(2)" in tree and "a.out(3)" in tree and "a.out(4)" in tree
     report = (tmp_path / "out" / "report.html").read_text()
-    assert report.count("<tr class=") == 12 and "4 passed" in report and "8 failed" in report
+    assert report.count("<tr class=\"row-") == 12 and "4 passed" in report and "8 failed" in report
     assert 'href="jobs/bob-t3/timeline.html"' in report and 'href="jobs/bob-t3/tree.txt"' in report
 
     again = glasskernel("batch", jobs_file, "-o", tmp_path / "out", "--no-progress")
@@ -461,3 +461,17 @@ def test_instruction_budget_stops_a_loop_and_changes_nothing_else(corpus, tmp_pa
     assert metered["digest"] == unmetered["digest"]
     assert (tmp_path / "out" / metered["stdout"]).read_text() == "300\n"
     assert tree["verdict"] == "pass" and tree["guest_blocks"] > 0
+
+
+def test_api_with_a_futures_executor(corpus, tmp_path):
+    """batch.run with a concurrent.futures executor: each job in a worker process of its
+    own; the rows are the local pool's."""
+    from concurrent.futures import ThreadPoolExecutor
+    jobs = [{"id": "tree", "argv": [str(corpus / "subs/bob/a.out")], "stdin": "2\n",
+             "expect": {"no_zombies": True}},
+            {"id": "hello", "argv": [str(corpus / "misc"), "hello"], "expect": {"stdout": "hello, out\n"}}]
+    with ThreadPoolExecutor(2) as pool:
+        rows = batch.run(jobs, executor=pool, outdir=str(tmp_path / "pool"))
+    local = batch.run(jobs, outdir=str(tmp_path / "local"))
+    assert [r["verdict"] for r in rows] == ["fail", "pass"]
+    assert comparable(rows) == comparable(local)

@@ -79,7 +79,7 @@ def check_no_zombies(procs: dict) -> dict:
         if child.exit_seq < parent.exit_seq and (child.free_seq is None or child.free_seq > parent.exit_seq):
             bad.append(f"{_name(procs, child.pid)} exited at event #{child.exit_seq} "
                        f"(sched_process_exit) and was still a zombie when its parent "
-                       f"{_name(procs, parent.pid)} exited at event #{parent.exit_seq}")
+                       f"{_name(procs, parent.pid)} exited at event #{parent.exit_seq} (sched_process_exit)")
     return _ok(not bad, _joined(bad) or f"every exited child was reaped before its parent exited ({len(procs)} processes)")
 
 

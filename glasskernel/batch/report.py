@@ -20,7 +20,9 @@ th{background:#f3f3f3;cursor:pointer;user-select:none;white-space:nowrap}
 th.sorted-asc::after{content:" \\25B2"} th.sorted-desc::after{content:" \\25BC"}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 .pass{color:#176b2c;font-weight:600}.fail{color:#b3261e;font-weight:600}.error{color:#8a5a00;font-weight:600}
-tr.fail td,tr.error td{background:#fff6f5}
+tr.row-fail td,tr.row-error td{background:#fff6f5}
+td.links{white-space:nowrap}
+td.id{min-width:22em}
 .why{font-size:12px;color:#555;margin:.2em 0 0 0;padding-left:1.1em}
 a{color:#0b57d0}
 code{font-size:12px}
@@ -46,7 +48,7 @@ document.querySelectorAll('th').forEach(function (th, col) {
 });
 """
 
-COLUMNS = ("id", "verdict", "exit", "processes", "syscalls", "wall time (s)", "peak memory (KiB)",
+COLUMNS = ("id", "verdict", "exit", "processes", "syscalls", "time (s)", "memory (KiB)",
            "program", "input", "links")
 
 
@@ -74,22 +76,27 @@ def render_report(rows: list, title: str) -> str:
 def _row_html(row: dict) -> str:
     verdict = row.get("verdict", "error")
     cells = [
-        _cell(row["id"], why=_reasons(row)),
+        f"<td class=\"id\">{html.escape(row['id'])}{_reasons(row)}</td>",
         f"<td class=\"{verdict}\">{verdict}</td>",
         _cell(status_text(row)),
         _num(row.get("processes")),
         _num(row.get("syscalls")),
         _num(row.get("wall_time")),
         _num(None if row.get("peak_memory") is None else row["peak_memory"] // 1024),
-        _cell(os.path.basename(row.get("program") or "")),
-        _cell(os.path.basename(row.get("input") or "")),
-        f"<td>{_links(row)}</td>",
+        _cell(_short(row.get("program"))),
+        _cell(_short(row.get("input"))),
+        f"<td class=\"links\">{_links(row)}</td>",
     ]
-    return f"<tr class=\"{verdict}\">{''.join(cells)}</tr>"
+    return f"<tr class=\"row-{verdict}\">{''.join(cells)}</tr>"
 
 
-def _cell(text, why: str = "") -> str:
-    return f"<td>{html.escape(str(text))}{why}</td>"
+def _cell(text) -> str:
+    return f"<td>{html.escape(str(text))}</td>"
+
+
+def _short(path) -> str:
+    """The last two parts of a path (subs/alice/a.out -> alice/a.out)."""
+    return "/".join((path or "").split("/")[-2:]) if path else ""
 
 
 def _num(value) -> str:
