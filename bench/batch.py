@@ -20,7 +20,6 @@ bench/run.py keeps it). Nothing here asserts anything about timings.
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
