@@ -492,6 +492,7 @@ PR_SET_NAME, PR_GET_NAME = 15, 16
 PR_GET_TIMERSLACK, PR_SET_TIMERSLACK = 30, 29
 PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER = 36, 37
 PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS = 38, 39
+PR_GET_TSC, PR_SET_TSC = 25, 26
 TASK_COMM_LEN = 16
 
 
@@ -558,6 +559,9 @@ def sys_prctl(task, option, arg2, arg3, arg4, arg5) -> int:
         if option in (PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS) and arg3 | arg4 | arg5:
             raise KernelError(Errno.EINVAL)
         return _prctl_flag(task, option, arg2)
+    if option in (PR_GET_TSC, PR_SET_TSC):
+        from glasskernel.arch.x86.kernel.process import get_tsc_mode, set_tsc_mode
+        return get_tsc_mode(task, arg2) if option == PR_GET_TSC else set_tsc_mode(task, arg2)
     if option == PR_GET_TIMERSLACK:
         return task.timer_slack_ns
     if option == PR_SET_TIMERSLACK:
@@ -590,7 +594,9 @@ def sys_getrusage(task, who, ru) -> int:
     if who == RUSAGE_CHILDREN:
         utime, stime, maxrss = task.signal.cutime_ns, task.signal.cstime_ns, 0
     elif who in (RUSAGE_SELF, RUSAGE_THREAD):
-        utime, stime, maxrss = task.utime_ns, task.stime_ns, _rss_kb(task)
+        from glasskernel.kernel.sched.cputime import task_cputime, thread_group_cputime
+        utime, stime = (thread_group_cputime if who == RUSAGE_SELF else task_cputime)(task)
+        maxrss = _rss_kb(task)
     else:
         raise KernelError(Errno.EINVAL)
     fields = [*_timeval(utime), *_timeval(stime), maxrss] + [0] * 13

@@ -147,6 +147,8 @@ class Task:
     start_time_ns: int = 0              # kernel: monotonic time at fork
     utime_ns: int = 0                   # scheduler: time spent in user mode
     stime_ns: int = 0                   # scheduler: time spent in the kernel
+    user_entered_ns: int = 0            # entry: when its current run in user mode began
+    kernel_entered_ns: int = 0          # entry: when it entered the kernel (0: not running there)
     vdso_reads: int = 0                 # clock reads done in user mode (rdtsc: the vDSO), traced
     nvcsw: int = 0                      # voluntary context switches
     nivcsw: int = 0                     # involuntary context switches (preemption)
