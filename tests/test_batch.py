@@ -475,3 +475,24 @@ def test_api_with_a_futures_executor(corpus, tmp_path):
     local = batch.run(jobs, outdir=str(tmp_path / "local"))
     assert [r["verdict"] for r in rows] == ["fail", "pass"]
     assert comparable(rows) == comparable(local)
+
+
+def test_a_process_with_threads_is_not_forked(corpus, tmp_path, monkeypatch):
+    """From a process with other threads (a notebook), the local pool's jobs run as
+    worker processes instead of forks of it."""
+    import threading
+    from glasskernel.batch import pool
+
+    def no_fork(*_args, **_kw):
+        raise AssertionError("forked a process that has threads")
+    monkeypatch.setattr(pool, "run_local", no_fork)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        rows = batch.run([{"id": "hello", "argv": [str(corpus / "misc"), "hello"],
+                           "expect": {"stdout": "hello, out\n"}}], outdir=str(tmp_path / "out"))
+    finally:
+        stop.set()
+        other.join()
+    assert rows[0]["verdict"] == "pass", rows

@@ -10,6 +10,7 @@ worker.py: one run; checks.py: the expectations; pool.py: the local pool;
 executors.py: executors and Dask; results.py, summary.py, report.py: the outputs).
 """
 import os
+import threading
 
 from glasskernel.batch.jobs import Job, JobError, jobs_from_row, load_jobs, check_unique_ids
 
@@ -85,7 +86,13 @@ def _dispatch(jobs: list, outdir: str, executor, workers, on_row, on_start) -> N
     from glasskernel.batch import executors
     if not jobs:
         return
-    if executor is None:
+    if executor is None and threading.active_count() > 1:
+        # Forking a process that has other threads (a notebook's kernel, a Dask client)
+        # could copy a lock another thread holds: its jobs run as worker processes instead.
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(max(1, workers or os.cpu_count() or 1)) as pool:
+            executors.run_executor(jobs, outdir, pool, on_row, on_start)
+    elif executor is None:
         from glasskernel.batch.pool import run_local
         run_local(jobs, outdir, workers, on_row=on_row, on_start=on_start)
     elif isinstance(executor, str):
