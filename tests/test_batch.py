@@ -284,6 +284,7 @@ def test_dask_cluster_gives_the_same_rows(corpus, tmp_path):
                                        dashboard_address=None, silence_logs=40)
     try:
         with distributed.Client(cluster) as client:
+            client.wait_for_workers(2, timeout=120)
             assert len(client.scheduler_info()["workers"]) == 2
             remote = batch.run(jobs, executor=client, outdir=str(tmp_path / "dask"))
         by_address = glasskernel("batch", jobs_file, "-o", tmp_path / "dask-cli", "--dask",
