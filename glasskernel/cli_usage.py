@@ -78,7 +78,9 @@ tree under OUTDIR/jobs/ID/. Jobs that already have a result are skipped (resume)
                    DASK_SCHEDULER_ADDRESS variable, if set); needs glasskernel[cluster]
   --local          the local pool even if DASK_SCHEDULER_ADDRESS is set
   --progress       draw the progress bar even when stderr is not a terminal
-Exit status: 0 when every job passed, 1 when some failed or could not run, 130 after Ctrl-C.
+  --no-progress    never draw it
+Exit status: 0 when every job passed, 1 when some failed or could not run, 130 after Ctrl-C,
+2 for a mistake on the command line or in JOBS.
 The job format and the expectations: docs/batch.md.
 """,
     "build-emulator": """Builds Unicorn with its per-block exit check inlined (about a minute; needs cmake,
