@@ -497,3 +497,12 @@ def test_a_process_with_threads_is_not_forked(corpus, tmp_path, monkeypatch):
         stop.set()
         other.join()
     assert rows[0]["verdict"] == "pass", rows
+
+
+def test_bench_batch_quick_mode_runs():
+    """bench/batch.py end to end on a few jobs (no timing asserted)."""
+    runner = Path(__file__).resolve().parent.parent / "bench" / "batch.py"
+    proc = subprocess.run([sys.executable, str(runner), "--quick"], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "| `glasskernel batch -j 2` |" in proc.stdout and "Per-job overhead" in proc.stdout
