@@ -182,6 +182,8 @@ def make_job(row: dict, base: str, where: str, job_id=None) -> Job:
     job.stdin = _typed(row, "stdin", str, where)
     if row.get("stdin_file") is not None:
         job.stdin_file = job.input = _path(row["stdin_file"], base)
+        if not row.get("shared") and not os.path.isfile(job.stdin_file):
+            raise JobError(f"{where}: stdin_file {row['stdin_file']!r}: no such file")
     if row.get("root") is not None:
         job.root = _path(row["root"], base)
         if not os.path.isdir(job.root):
