@@ -68,8 +68,9 @@ def _empty(jobdir: str) -> bool:
 
 
 def job_payload(job: Job) -> dict:
-    """host path -> bytes of every file the job reads from the host (none if shared)."""
-    if job.shared:
+    """host path -> bytes of every file the job reads from the host (none if shared, or
+    with a root of its own: its paths are then the guest's, not the host's)."""
+    if job.shared or job.root is not None:
         return {}
     paths = [job.argv[0]] if "/" in job.argv[0] else []
     paths += [job.stdin_file, job.expect.get("stdout_file"), job.expect.get("stderr_file")]
