@@ -506,3 +506,32 @@ def test_bench_batch_quick_mode_runs():
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "| `glasskernel batch -j 2` |" in proc.stdout and "Per-job overhead" in proc.stdout
+
+
+def test_root_env_address_space_and_no_trace(corpus, tmp_path):
+    rows = batch.run([
+        {"id": "as", "argv": [BUSYBOX, "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"],
+         "address_space": "32M", "expect": {"exit": 1, "stderr": "dd: out of memory\n"}},
+        {"id": "env", "argv": [BUSYBOX, "sh", "-c", 'echo "$GREETING $HOME"'],
+         "env": {"GREETING": "hi"}, "trace": False, "expect": {"stdout": "hi /\n"}},
+        {"id": "root", "argv": ["/misc", "hello"], "root": str(corpus),
+         "expect": {"stdout": "hello, out\n"}},
+    ], outdir=str(tmp_path / "out"))
+    assert [r["verdict"] for r in rows] == ["pass"] * 3, [r["checks"] for r in rows]
+    env = rows[1]
+    assert "trace" not in env and not (tmp_path / "out/jobs/env/timeline.html").exists()
+    assert env["processes"] == 1 and env["digest"]             # checked all the same
+
+
+def test_progress_line():
+    import io
+    from glasskernel.batch.summary import Progress
+    out = io.StringIO()
+    bar = Progress(4, 2, stream=out, force=True)
+    bar.job_started()
+    bar.job_started()
+    bar.job_done({"verdict": "pass"})
+    bar.job_started()
+    bar.job_done({"verdict": "fail"})
+    line = out.getvalue().rsplit("\r", 1)[1]
+    assert line.startswith("[" + "#" * 15 + "." * 15 + "] 2/4 done, 1 failed, 1 running, ETA ")
