@@ -287,8 +287,10 @@ def test_dask_cluster_gives_the_same_rows(corpus, tmp_path):
             client.wait_for_workers(2, timeout=120)
             assert len(client.scheduler_info()["workers"]) == 2
             remote = batch.run(jobs, executor=client, outdir=str(tmp_path / "dask"))
-        by_address = glasskernel("batch", jobs_file, "-o", tmp_path / "dask-cli", "--dask",
-                                 cluster.scheduler_address)
+        by_address = subprocess.run(     # the scheduler named by DASK_SCHEDULER_ADDRESS
+            [sys.executable, "-m", "glasskernel", "batch", str(jobs_file), "-o", str(tmp_path / "dask-cli")],
+            capture_output=True, text=True, timeout=240,
+            env=dict(os.environ, DASK_SCHEDULER_ADDRESS=cluster.scheduler_address))
     finally:
         cluster.close()
     assert comparable(remote) == comparable(local)
@@ -535,3 +537,11 @@ def test_progress_line():
     bar.job_done({"verdict": "fail"})
     line = out.getvalue().rsplit("\r", 1)[1]
     assert line.startswith("[" + "#" * 15 + "." * 15 + "] 2/4 done, 1 failed, 1 running, ETA ")
+
+
+def test_batch_options():
+    from glasskernel.batch.cli import parse_batch_args
+    opts = parse_batch_args(["jobs.jsonl", "-o", "out", "--dask", "tcp://host:8786", "-j", "3"])
+    assert (opts["jobs"], opts["outdir"], opts["dask"], opts["workers"]) == \
+        ("jobs.jsonl", "out", "tcp://host:8786", 3)
+    assert parse_batch_args(["j", "--output=o", "--local", "--rerun"])["local"] is True
