@@ -99,9 +99,9 @@ def measure(count: int, reps: int, workers: int) -> list:
             spans, pool_own = time_pool(tmp / "plain.jsonl", tmp / "out-pool")
             results.append({"loop": loop, "batch": pool, "batch_trace": traced, "batch_j1": one,
                             "jobs_own": own, "pool_spans": spans, "pool_own": pool_own})
-            print(f"rep {rep + 1}: loop {loop:.2f}s, batch {pool:.2f}s ({pool / loop:.2f}x), "
-                  f"batch+trace {traced:.2f}s, batch -j1 {one:.2f}s (jobs' own {own:.2f}s), "
-                  f"pool -j1 start-to-row {spans:.2f}s (jobs' own {pool_own:.2f}s)", file=sys.stderr)
+            print(f"rep {rep + 1}: loop {loop:.3f}s, batch {pool:.3f}s ({pool / loop:.2f}x), "
+                  f"batch+trace {traced:.3f}s, batch -j1 {one:.3f}s (jobs' own {own:.3f}s), "
+                  f"pool -j1 start-to-row {spans:.3f}s (jobs' own {pool_own:.3f}s)", file=sys.stderr)
     return results
 
 
@@ -135,6 +135,10 @@ def report(results: list, count: int, workers: int) -> str:
         "The loop pays %.1f ms per job in all." % (
             1000 * statistics.median(machinery), 100 * share, 1000 * statistics.median(pool_own),
             1000 * statistics.median(overhead), 100 * amortized_share, 1000 * loop_job),
+        "",
+        "Each repetition: batch -j %d against the loop %s; per-job overhead %s ms." % (
+            workers, ", ".join("%.2fx" % (r["batch"] / r["loop"]) for r in results),
+            ", ".join("%.1f" % (1000 * m) for m in machinery)),
         "",
         "Targets (issue 21): batch <= 0.6x the loop on 2 cores: %s (%.2fx); overhead <= 10%% "
         "of a short job: %s (%.1f%%)." % ("met" if ratio <= 0.6 else "missed", ratio,
