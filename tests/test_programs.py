@@ -532,3 +532,9 @@ def test_mknod_devices(build, toolchain, tmp_path):
     harness.compare(native, guest)
     assert b"chmod: ok\nzero: chr 1:5 size 0 mode 600 nlink 2\n" in native[0]
     assert b"unprivileged mknod c 1 3: Operation not permitted" in native[0]
+
+
+def test_maxrss(build, toolchain):
+    """ru_maxrss: the peak RSS of the process and of its reaped children (LTP getrusage03)."""
+    native, _ = differential([build("maxrss", toolchain)])
+    assert native[0].count(b": 1\n") == 4

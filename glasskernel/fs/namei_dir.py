@@ -98,9 +98,9 @@ def do_rmdir(task, dfd, pathname) -> int:
     return 0
 
 
-def do_unlinkat(task, dfd, pathname) -> int:
+def do_unlinkat(task, dfd, name: str) -> int:
     """do_unlinkat: EISDIR for directories (and "."/".."), ENOTDIR for "file/"."""
-    p = filename_parentat(task, dfd, getname(task, pathname))
+    p = filename_parentat(task, dfd, name)
     if p.last_type != LAST_NORM:
         raise KernelError(Errno.EISDIR)
     child = lookup_child(task, p.dentry, p.last)
@@ -116,7 +116,7 @@ def do_unlinkat(task, dfd, pathname) -> int:
 
 
 def sys_unlink(task, pathname) -> int:
-    return do_unlinkat(task, AT_FDCWD, pathname)
+    return do_unlinkat(task, AT_FDCWD, getname(task, pathname))
 
 
 def sys_rmdir(task, pathname) -> int:
@@ -130,7 +130,7 @@ def sys_unlinkat(task, dfd, pathname, flag) -> int:
         raise KernelError(Errno.EINVAL)
     if flag & AT_REMOVEDIR:
         return do_rmdir(task, dfd, pathname)
-    return do_unlinkat(task, dfd, pathname)
+    return do_unlinkat(task, dfd, getname(task, pathname))
 
 
 # --- rename ----------------------------------------------------------------------------

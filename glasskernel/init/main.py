@@ -79,6 +79,7 @@ class Kernel:
         self.nr_cpus = 1
         self.max_tasks = max_tasks      # also /proc/sys/kernel/threads-max
         self.core_pattern = "core"      # /proc/sys/kernel/core_pattern
+        self.core_uses_pid = 0          # /proc/sys/kernel/core_uses_pid
         self.tainted = 0                # /proc/sys/kernel/tainted (add_taint)
         self.hwcap = DEFAULT_HWCAP
         self.boot_time_ns = self.clock_ns()
@@ -370,9 +371,13 @@ class Kernel:
         task.pending_fault = None
         ksignal.force_sig_fault(task, fault.signo, fault.code, fault.addr)
 
-    def force_fatal_sig(self, task, signo: int) -> None:
-        """Kill the task's group with signo's default action (core flag if core dumps are on)."""
-        core = signo in ksignal.COREDUMP_SIGNALS and self.core_limit(task) != 0
+    def force_fatal_sig(self, task, signo: int, info: bytes = None) -> None:
+        """Kill the task's group with signo's default action: for SIGSEGV, SIGABRT and
+        the other core signals, first the core dump (the status's 0x80 says it was written)."""
+        core = False
+        if signo in ksignal.COREDUMP_SIGNALS:
+            from glasskernel.fs.coredump import do_coredump
+            core = do_coredump(task, signo, info or ksignal.make_siginfo(signo, ksignal.SI_KERNEL))
         do_group_exit(task, exit_status_signal(signo, core))
 
     def flush_signal_handlers(self, task) -> None:
