@@ -83,6 +83,7 @@ class MmStruct:
         self.exe_file = None
         self.auxv = b""
         self.vdso = 0                   # mm->context.vdso: the [vdso] image's address
+        self.timens = False             # [vvar] shows a time namespace's page (vdso/vma.py)
 
     # ----- VMA bookkeeping ----------------------------------------------------------------
 

@@ -1,8 +1,9 @@
 """The capability rules every Linux runs (security/commoncap.c): capset's checks, what
 set*uid and execve do to the capability sets, and the capability prctls.
 
-There are no user namespaces here (CONFIG_USER_NS unset), so "root" is uid 0 and
-ns_capable is capable. There are no file capabilities either: an executable never has
+Capabilities are held in the credentials' user namespace (kernel/user_namespace.py) and
+count there and in every namespace below it that the same euid created; "root" is uid 0
+of the initial namespace. There are no file capabilities: an executable never has
 any (get_file_caps finds none), so execve gives root the bounding set and everyone else
 only the ambient set.
 """
@@ -26,9 +27,24 @@ def issecure(cred, bit: int) -> bool:
     return bool(cred.securebits & issecure_mask(bit))
 
 
-def cap_capable(cred, cap: int) -> bool:
-    """cap_capable: is ``cap`` in the effective set (one user namespace)?"""
-    return cap_raised(cred.cap_effective, cap)
+def cap_capable(cred, cap: int, targ_ns=None) -> bool:
+    """cap_capable: does cred have ``cap`` over user namespace targ_ns (default: its
+    own)? In its own namespace the effective set decides; in one below it, being the
+    euid that created it (or an ancestor of it) gives every capability; elsewhere none."""
+    own = getattr(cred, "user_ns", None)
+    if targ_ns is None or targ_ns is own:
+        return cap_raised(cred.cap_effective, cap)
+    from glasskernel.kernel.user_namespace import init_user_ns
+    own = own or init_user_ns
+    ns = targ_ns
+    while True:
+        if ns is own:
+            return cap_raised(cred.cap_effective, cap)
+        if ns.level <= own.level:
+            return False
+        if ns.parent is own and ns.owner == cred.euid:
+            return True
+        ns = ns.parent
 
 
 def cap_inh_is_capped(cred) -> bool:

@@ -258,7 +258,11 @@ def task_state(task, viewer) -> list:
     pgrp = sig.pgrp if sig is not None else 0
     session = sig.session if sig is not None else 0
     levels = _ns_levels(task, ns)
-    groups = " ".join(str(g) for g in cred.groups)
+    from glasskernel.kernel.user_namespace import cred_user_ns, from_kgid, from_kuid
+    user_ns = cred_user_ns(viewer.cred) if viewer is not None else None
+    u = [from_kuid(user_ns, i) for i in (cred.uid, cred.euid, cred.suid, cred.fsuid)]
+    g = [from_kgid(user_ns, i) for i in (cred.gid, cred.egid, cred.sgid, cred.fsgid)]
+    groups = " ".join(str(from_kgid(user_ns, i)) for i in cred.groups)
     lines += [
         f"State:\t{get_task_state(task)}",
         f"Tgid:\t{tgid_nr_ns(task, ns)}",
@@ -266,8 +270,8 @@ def task_state(task, viewer) -> list:
         f"Pid:\t{pid_nr_ns(task, ns)}",
         f"PPid:\t{parent_tgid(task, ns)}",
         "TracerPid:\t0",
-        f"Uid:\t{cred.uid}\t{cred.euid}\t{cred.suid}\t{cred.fsuid}",
-        f"Gid:\t{cred.gid}\t{cred.egid}\t{cred.sgid}\t{cred.fsgid}",
+        "Uid:\t" + "\t".join(map(str, u)),
+        "Gid:\t" + "\t".join(map(str, g)),
         f"FDSize:\t{_max_fds(task.files) if task.files is not None else 0}",
         f"Groups:\t{groups} ",
         "NStgid:" + "".join(f"\t{tgid_nr_ns(task, n)}" for n in levels),

@@ -112,6 +112,16 @@ def _uts(field):
     return show
 
 
+def _set_uts(field):
+    """proc_do_uts_string's write: the text up to a newline, at most 64 bytes, into the
+    writer's UTS namespace."""
+    def store(kernel, text: str) -> None:
+        from glasskernel.kernel.utsname import set_uts_field
+        raw = text.encode().split(b"\n", 1)[0]
+        set_uts_field(kernel.current, field, raw)
+    return store
+
+
 def _nr_open(kernel):
     from glasskernel.kernel.sys import NR_OPEN
     return str(NR_OPEN)
@@ -139,7 +149,8 @@ SYSCTL_TABLES: dict[str, list[CtlTable]] = {
         CtlTable("pid_max", 0o644, lambda k: str(_init_pid_ns(k).pid_max), _set_pid_max),
         CtlTable("tainted", 0o644, lambda k: str(k.tainted), _add_taint),
         CtlTable("threads-max", 0o644, lambda k: str(k.max_tasks), _set_threads_max),
-        CtlTable("hostname", 0o644, _uts("nodename")),
+        CtlTable("hostname", 0o644, _uts("nodename"), _set_uts("nodename")),
+        CtlTable("domainname", 0o644, _uts("domainname"), _set_uts("domainname")),
         CtlTable("osrelease", 0o444, _uts("release")),
         CtlTable("ostype", 0o444, _uts("sysname")),
         # This kernel never randomises a layout: as a system booted with norandmaps.
