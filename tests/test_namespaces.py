@@ -64,3 +64,13 @@ def test_time_namespace_no_shared_mm(build):
     out, err, status = run_glasskernel([exe])
     assert status == 0, err
     assert b"clone CLONE_VM: -1 Invalid argument" in out
+
+
+def test_unshare_files_nr_open(build):
+    """unshare(CLONE_FILES) and fork copy the descriptor table: with fs.nr_open lowered
+    below an open descriptor the copy fails with EMFILE (LTP unshare03). Guest only:
+    natively it would change the host's sysctl."""
+    out, err, status = run_glasskernel([build("ns_nr_open", "glibc")])
+    assert status == 0, err
+    assert out.decode() == ("write 63: -22\nwrite 64: 2\nunshare CLONE_FILES: -1 Too many open files\n"
+                            "fork: -1 Too many open files\nfork after close: 0\n")

@@ -104,6 +104,7 @@ def init_mnt_ns(kernel) -> MntNamespace:
 def copy_mnt_ns(flags: int, ns: MntNamespace, user_ns, new_fs) -> MntNamespace:
     """CLONE_NEWNS: a new namespace over the same mount tree (not yet a copy of it)."""
     from glasskernel.kernel.pid import ns_alloc_inum
-    if not flags & 0x00020000:                 # CLONE_NEWNS
+    from glasskernel.uapi.sched import CLONE_NEWNS
+    if not flags & CLONE_NEWNS:
         return ns
     return MntNamespace(ns.vfs, user_ns, ns_alloc_inum())

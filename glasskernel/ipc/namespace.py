@@ -60,7 +60,8 @@ def create_ipc_ns(kernel, user_ns=None) -> IpcNamespace:
 
 def copy_ipcs(kernel, flags: int, user_ns, old: IpcNamespace) -> IpcNamespace:
     """CLONE_NEWIPC: a new namespace; otherwise old itself."""
-    if not flags & 0x08000000:             # CLONE_NEWIPC
+    from glasskernel.uapi.sched import CLONE_NEWIPC
+    if not flags & CLONE_NEWIPC:
         return old
     return create_ipc_ns(kernel, user_ns)
 

@@ -537,8 +537,8 @@ def ksys_unshare(current, flags: int) -> int:
     """unshare(2): the implied flags (a new user namespace needs an unshared fs and no
     other threads; a new mount namespace its own fs_struct), the checks, then every new
     piece is made before any is installed, so a failure changes nothing."""
-    from glasskernel.kernel.cred import commit_creds, prepare_creds
-    from glasskernel.kernel.nsproxy import switch_task_namespaces, unshare_nsproxy_namespaces
+    from glasskernel.kernel.cred import prepare_creds
+    from glasskernel.kernel.nsproxy import unshare_nsproxy_namespaces
     if flags & CF.CLONE_NEWUSER:
         flags |= CF.CLONE_THREAD | CF.CLONE_FS
     if flags & CF.CLONE_VM:

@@ -22,7 +22,12 @@ from glasskernel.arch.x86.entry.args import int_arg
 
 _RLIMIT64 = struct.Struct("<QQ")
 _SYSINFO = struct.Struct("<q3QQQQQQQH6xQQI4x")   # struct sysinfo, 112 bytes on x86-64
-NR_OPEN = 1024 * 1024                           # sysctl fs.nr_open: ceiling of RLIMIT_NOFILE
+NR_OPEN = 1024 * 1024                           # sysctl fs.nr_open's default: ceiling of RLIMIT_NOFILE
+
+
+def _nr_open() -> int:
+    from glasskernel.fs.file import file_sysctl
+    return file_sysctl.nr_open
 
 
 # --- uname ----------------------------------------------------------------------------
@@ -291,7 +296,7 @@ def do_prlimit(task, target, resource: int, new):
             # It arms a timer: the emulator's unbounded run must end for it to be heard.
             from glasskernel.kernel.sched.wait import SlowPathRequired
             raise SlowPathRequired()
-        if resource == Rlimit.RLIMIT_NOFILE and hard > NR_OPEN:
+        if resource == Rlimit.RLIMIT_NOFILE and hard > _nr_open():
             raise KernelError(Errno.EPERM)
         if hard > old[1] and not capable(task, CAP_SYS_RESOURCE):
             raise KernelError(Errno.EPERM)

@@ -6,8 +6,8 @@ the kernel uses them (pid_max in the initial pid namespace, threads-max in the t
 the pipe limits in fs/pipe.py, the vm ones in mm/mmap.py), so a write changes what the
 kernel does, not a copy. Writes follow sysctl_writes_strict=1: a write must start at offset
 0 (later writes are ignored), and a number out of range is EINVAL, as proc_dointvec_minmax
-says. vm.max_map_count and vm.overcommit_memory take writes; of the fs entries only the
-lease ones do (fs/locks_lease.py): the others are EINVAL to write.
+says. vm.max_map_count and vm.overcommit_memory take writes; of the fs entries nr_open and the
+lease ones do (fs/file.py, fs/locks_lease.py): the others are EINVAL to write.
 """
 from __future__ import annotations
 
@@ -123,8 +123,14 @@ def _set_uts(field):
 
 
 def _nr_open(kernel):
-    from glasskernel.kernel.sys import NR_OPEN
-    return str(NR_OPEN)
+    from glasskernel.fs.file import file_sysctl
+    return str(file_sysctl.nr_open)
+
+
+def _set_nr_open(kernel, text: str) -> None:
+    """proc_dointvec_minmax between a word's worth of descriptors and INT_MAX's words."""
+    from glasskernel.fs.file import FileSysctl, file_sysctl
+    file_sysctl.nr_open = parse_int(text, FileSysctl.NR_OPEN_MIN, FileSysctl.NR_OPEN_MAX)
 
 
 SYSCTL_TABLES: dict[str, list[CtlTable]] = {
@@ -132,7 +138,7 @@ SYSCTL_TABLES: dict[str, list[CtlTable]] = {
         CtlTable("lease-break-time", 0o644, _lease("lease_break_time"),
                  _set_lease("lease_break_time")),
         CtlTable("leases-enable", 0o644, _lease("leases_enable"), _set_lease("leases_enable")),
-        CtlTable("nr_open", 0o644, _nr_open),
+        CtlTable("nr_open", 0o644, _nr_open, _set_nr_open),
         CtlTable("pipe-max-size", 0o644, _pipe("pipe_max_size")),
         CtlTable("pipe-user-pages-hard", 0o644, _pipe("pipe_user_pages_hard")),
         CtlTable("pipe-user-pages-soft", 0o644, _pipe("pipe_user_pages_soft")),
