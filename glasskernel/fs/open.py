@@ -416,6 +416,13 @@ def chown_common(task, target, user, group) -> int:
     """
     uid = None if uint_arg(user) == NO_CHANGE_ID else uint_arg(user)
     gid = None if uint_arg(group) == NO_CHANGE_ID else uint_arg(group)
+    ns = getattr(task.cred, "user_ns", None)
+    if ns is not None:                     # make_kuid/make_kgid: unmapped ids are EINVAL
+        from glasskernel.kernel.user_namespace import make_kgid, make_kuid
+        uid = None if uid is None else make_kuid(ns, uid)
+        gid = None if gid is None else make_kgid(ns, gid)
+        if uid == -1 or gid == -1:
+            raise KernelError(Errno.EINVAL)
     st = target.stat()
     cred = task.cred
     if not chown_ok(cred, st, uid) or not chgrp_ok(cred, st, gid):

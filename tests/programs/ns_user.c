@@ -99,6 +99,8 @@ static int unshared_child(void)
 	status_ids();
 	stat("/tmp/ns_user_owned", &st);
 	printf("stat owner %d:%d\n", st.st_uid, st.st_gid);
+	show("chown unmapped", chown("/tmp/ns_user_owned", 7, -1));
+	show("chown mapped", chown("/tmp/ns_user_owned", 0, -1));
 	show("setuid unmapped", setuid(5));
 	show("setuid 0", setuid(0));
 	show("setgroups", setgroups(0, NULL));
