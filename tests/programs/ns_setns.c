@@ -153,8 +153,12 @@ static void unprivileged(void)
 {
 	int fd = open("/proc/self/ns/uts", O_RDONLY);
 	int tfd = open("/proc/self/ns/time", O_RDONLY);
+	char path[64], buf[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/uts", getppid());
 	if (setuid(65534) != 0)
 		return;
+	show("unprivileged readlink of root's ns", readlink(path, buf, sizeof(buf)));
+	show("unprivileged readlink of its own", readlink("/proc/self/ns/uts", buf, sizeof(buf)) > 0);
 	show("unprivileged unshare uts", unshare(CLONE_NEWUTS));
 	show("unprivileged unshare ipc", unshare(CLONE_NEWIPC));
 	show("unprivileged unshare time", unshare(CLONE_NEWTIME));

@@ -11,7 +11,8 @@ import struct
 from glasskernel.fs.file_table import File
 from glasskernel.fs.kstat import StatResult
 from glasskernel.fs.libfs import SimpleDentry, SimpleLink, SyntheticFs
-from glasskernel.fs.proc.internal import PidEntryDir, get_proc_task
+from glasskernel.fs.proc.array import ptrace_may_read
+from glasskernel.fs.proc.internal import PidEntryDir, get_proc_task, viewer_of
 from glasskernel.uapi import sched as CF
 from glasskernel.uapi.errno import Errno, KernelError
 
@@ -181,6 +182,9 @@ class NsDir(PidEntryDir):
         pid, sb = self.pid, self.sb
 
         def target(t):
-            return ns_inode(get(get_proc_task(t, pid)), nstype)
+            task = get_proc_task(t, pid)
+            if not ptrace_may_read(viewer_of(t), task):
+                raise KernelError(Errno.EACCES)      # proc_ns_get_link/readlink
+            return ns_inode(get(task), nstype)
         return lambda parent: SimpleLink(sb, name, parent, target,
                                          lambda t: target(t).name)
