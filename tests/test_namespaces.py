@@ -55,6 +55,7 @@ def test_unshare_setns(build, toolchain):
     assert b"setns pidfd ipc|net: 0" in out and b"hostname now sibling" in out
     assert b"threaded unshare CLONE_NEWUSER: -1 Invalid argument" in out
     assert b"child pid 1" in out
+    assert b"pid nesting stops at level 32: No space left on device" in out
 
 
 def test_time_namespace_no_shared_mm(build):

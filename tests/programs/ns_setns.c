@@ -234,6 +234,26 @@ static int unshare_all(void)
 	return 0;
 }
 
+static int pid_nesting(void)
+{
+	for (int level = 0;; level++) {
+		if (unshare(CLONE_NEWPID) != 0) {
+			printf("pid nesting stops at level %d: %s (getpid %d)\n", level,
+			       strerror(errno), getpid());
+			return 0;
+		}
+		pid_t p = fork();
+		if (p < 0)
+			return 5;
+		if (p > 0) {
+			int st;
+			waitpid(p, &st, 0);
+			fflush(stdout);
+			_exit(WEXITSTATUS(st));
+		}
+	}
+}
+
 static void in_child(int (*fn)(void), void (*vfn)(void))
 {
 	int st;
@@ -260,5 +280,6 @@ int main(void)
 	in_child(NULL, unprivileged);
 	in_child(join, NULL);
 	in_child(unshare_all, NULL);
+	in_child(pid_nesting, NULL);
 	return 0;
 }
