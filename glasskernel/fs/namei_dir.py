@@ -66,7 +66,7 @@ def may_delete(task, directory, child) -> None:
     may remove or replace it (check_sticky: EPERM)."""
     cred = task.cred
     directory.permission(MAY_WRITE | MAY_EXEC, cred)
-    if cred_capable(cred, CAP_FOWNER):
+    if cred_capable(cred, CAP_FOWNER, child.stat()):
         return
     dst = directory.stat()
     if dst.st_mode & 0o1000 and cred.fsuid not in (child.stat().st_uid, dst.st_uid):

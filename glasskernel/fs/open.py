@@ -191,7 +191,7 @@ def may_open(dentry: Dentry, acc: int, cred=None, noatime: bool = False) -> None
     if kind == S_IFDIR and acc & MAY_WRITE:
         raise KernelError(Errno.EISDIR)
     if noatime and cred is not None and cred.fsuid != dentry.stat().st_uid and \
-            not cred_capable(cred, CAP_FOWNER):
+            not cred_capable(cred, CAP_FOWNER, dentry.stat()):
         raise KernelError(Errno.EPERM)      # O_NOATIME: the owner's (or CAP_FOWNER's) only
     dentry.permission(acc, cred)
 
@@ -324,10 +324,10 @@ def chmod_common(dentry: Dentry, mode: int, cred=None) -> int:
         dentry.chmod(uint_arg(mode) & S_IALLUGO)
         return 0
     st = dentry.stat()
-    if cred.fsuid != st.st_uid and not cred_capable(cred, CAP_FOWNER):
+    if cred.fsuid != st.st_uid and not cred_capable(cred, CAP_FOWNER, st):
         raise KernelError(Errno.EPERM)
     mode = uint_arg(mode) & S_IALLUGO
-    if mode & S_ISGID and not in_group_p(cred, st.st_gid) and not cred_capable(cred, CAP_FSETID):
+    if mode & S_ISGID and not in_group_p(cred, st.st_gid) and not cred_capable(cred, CAP_FSETID, st):
         mode &= ~S_ISGID
     dentry.chmod(mode)
     return 0
@@ -397,12 +397,12 @@ def in_group_p(cred, gid: int) -> bool:
 def chown_ok(cred, st, uid) -> bool:
     """chown_ok (fs/attr.c): only CAP_CHOWN gives a file away; the owner may "change"
     the owner to itself."""
-    return uid is None or cred_capable(cred, CAP_CHOWN) or (cred.fsuid == st.st_uid and uid == st.st_uid)
+    return uid is None or cred_capable(cred, CAP_CHOWN, st) or (cred.fsuid == st.st_uid and uid == st.st_uid)
 
 
 def chgrp_ok(cred, st, gid) -> bool:
     """chgrp_ok (fs/attr.c): the owner may pick one of its own groups; CAP_CHOWN any."""
-    if gid is None or cred_capable(cred, CAP_CHOWN):
+    if gid is None or cred_capable(cred, CAP_CHOWN, st):
         return True
     return cred.fsuid == st.st_uid and (gid == st.st_gid or in_group_p(cred, gid))
 

@@ -34,13 +34,19 @@ def ns_capable(task, ns, cap: int) -> bool:
     return cap_capable(task.cred, cap, ns if ns is not None else init_user_ns)
 
 
-def cred_capable(cred, cap: int) -> bool:
+def cred_capable(cred, cap: int, st=None) -> bool:
     """capable() for code handed a cred rather than a task (the fs permission checks,
-    which may run with access()'s overriding creds)."""
+    which may run with access()'s overriding creds). With an inode's ``st`` it is
+    capable_wrt_inode_uidgid: the capability in the cred's own user namespace, when that
+    namespace maps the inode's owner and group."""
     if cred is None:
         return False
-    if getattr(cred, "user_ns", None) is None:
+    ns = getattr(cred, "user_ns", None)
+    if ns is None:
         return cap_raised(cred.cap_effective, cap)
+    if st is not None:
+        from glasskernel.kernel.user_namespace import privileged_wrt_inode_uidgid
+        return cap_raised(cred.cap_effective, cap) and privileged_wrt_inode_uidgid(ns, st)
     from glasskernel.kernel.user_namespace import init_user_ns
     return cap_capable(cred, cap, init_user_ns)
 

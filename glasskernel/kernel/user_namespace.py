@@ -108,6 +108,11 @@ def kgid_has_mapping(ns, kgid: int) -> bool:
     return ns is None or ns is init_user_ns or ns.gid_map.up(kgid) >= 0
 
 
+def privileged_wrt_inode_uidgid(ns, st) -> bool:
+    """Does ns map the inode's owner and group (so its capabilities apply to it)?"""
+    return kuid_has_mapping(ns, st.st_uid) and kgid_has_mapping(ns, st.st_gid)
+
+
 def in_userns(ancestor, child) -> bool:
     """Is child ancestor itself or nested below it?"""
     while child is not None and child.level > ancestor.level:

@@ -171,6 +171,53 @@ static void clone_newuser(void)
 	waitpid(p, NULL, 0);
 }
 
+static int root_of_1000(void *arg)
+{
+	int *fds = arg;
+	char c = 'r';
+	close(fds[1]);
+	write(fds[3], &c, 1);
+	read(fds[0], &c, 1);
+	show("setresuid 0 (kernel uid 1000)", setresuid(0, 0, 0));
+	ids("root of a namespace over 1000");
+	errno = 0;
+	int fd = open("/tmp/ns_user_secret", O_WRONLY);
+	show("open root's 0600 file for writing", fd < 0 ? -1 : 0);
+	fd = open("/tmp/ns_user_secret", O_RDONLY);
+	show("open it for reading", fd < 0 ? -1 : 0);
+	show("chmod it", chmod("/tmp/ns_user_secret", 0666));
+	fflush(stdout);
+	return 0;
+}
+
+/* A namespace whose root is kernel uid 1000: its capabilities do not reach a file of
+ * the real root, whose owner it does not map (capable_wrt_inode_uidgid). */
+static void unmapped_owner(void)
+{
+	static char stack[64 * 1024];
+	int fds[4];
+	char path[64], c;
+	close(open("/tmp/ns_user_secret", O_CREAT | O_WRONLY, 0600));
+	chmod("/tmp/ns_user_secret", 0600);
+	pipe(fds);
+	pipe(fds + 2);
+	fflush(stdout);
+	pid_t p = clone(root_of_1000, stack + sizeof(stack), CLONE_NEWUSER | SIGCHLD, fds);
+	if (p < 0) {
+		show("clone newuser", p);
+		return;
+	}
+	close(fds[0]);
+	read(fds[2], &c, 1);
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", p);
+	show("map 0 to 1000", write_file(path, "0 1000 1\n"));
+	snprintf(path, sizeof(path), "/proc/%d/gid_map", p);
+	show("map group 0 to 1000", write_file(path, "0 1000 1\n"));
+	close(fds[1]);
+	waitpid(p, NULL, 0);
+	unlink("/tmp/ns_user_secret");
+}
+
 int main(void)
 {
 	int st;
@@ -187,6 +234,7 @@ int main(void)
 	waitpid(p, &st, 0);
 	printf("child exit %d\n", WEXITSTATUS(st));
 	clone_newuser();
+	unmapped_owner();
 	show("setns-free parent still root", getuid());
 	unlink("/tmp/ns_user_owned");
 	return 0;
