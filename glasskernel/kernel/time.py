@@ -168,8 +168,7 @@ _TIMENS_MONOTONIC = (ClockId.CLOCK_MONOTONIC, ClockId.CLOCK_MONOTONIC_RAW,
 
 def timens_adjust(task, which: int, ns: int) -> int:
     """The task's time namespace's view of a clock read (timens_add_monotonic/boottime)."""
-    nsp = task.nsproxy
-    tns = getattr(nsp, "time_ns", None) if nsp is not None else None
+    tns = getattr(getattr(task, "nsproxy", None), "time_ns", None)
     if tns is None:
         return ns
     if which in _TIMENS_MONOTONIC:
