@@ -278,7 +278,7 @@ _ROWS = [
     (NR.fork, fork.sys_fork, "supported", "", SLOW),
     (NR.vfork, fork.sys_vfork, "supported", "", SLOW),
     (NR.clone, fork.sys_clone, P, "threads share a group; futexes come later", SLOW),
-    (NR.clone3, fork.sys_clone3, P, "no set_tid, no cgroups", SLOW),
+    (NR.clone3, fork.sys_clone3, P, "no cgroups (CLONE_INTO_CGROUP)", SLOW),
     (NR.execve, fs_exec.sys_execve, P, "static ELF and #! scripts; no dynamic loader yet", SLOW),
     (NR.execveat, fs_exec.sys_execveat, P, "static ELF and #! scripts; no dynamic loader yet", SLOW),
     (NR.wait4, kexit.sys_wait4, "supported", "", SLOW),
