@@ -275,9 +275,10 @@ def do_faccessat(task, dfd, filename, mode, flags) -> int:
     if not flags & AT_EACCESS:      # access() asks for the real ids (do_faccessat's override)
         # access_override_creds: the real ids, and root's permitted set as effective
         # (nothing for a non-root real uid), unless SECBIT_NO_SETUID_FIXUP
+        from glasskernel.security.commoncap import root_uid
         caps = cred.cap_effective
         if not cred.securebits & (1 << SECURE_NO_SETUID_FIXUP):
-            caps = cred.cap_permitted if cred.uid == 0 else 0
+            caps = cred.cap_permitted if cred.uid == root_uid(cred) else 0
         cred = dataclasses.replace(cred, fsuid=cred.uid, fsgid=cred.gid, cap_effective=caps)
     dentry = user_path_at(task, dfd, filename, flags & ~int(AT_EACCESS))
     if mode:
