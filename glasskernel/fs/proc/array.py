@@ -143,8 +143,10 @@ def _ticks(ns: int) -> int:
 
 
 def _start_ticks(task) -> int:
+    """start_time since boot, in the reader's time namespace (timens_add_boottime_ns)."""
+    from glasskernel.kernel.time_namespace import timens_add_boottime
     boot = getattr(task.kernel, "boot_time_ns", 0) or 0
-    return _ticks((task.start_time_ns or boot) - boot)
+    return _ticks(timens_add_boottime(viewer_of(task), (task.start_time_ns or boot) - boot))
 
 
 # ----- /proc/<pid>/stat -----------------------------------------------------------------------
