@@ -23,6 +23,8 @@
 #define MONO_OFF 100000
 #define BOOT_OFF 200000
 
+static int initial_ns = -1;	/* the initial time namespace, opened before any unshare */
+
 static void show(const char *what, long r)
 {
 	printf("%s: %ld %s\n", what, r, r < 0 ? strerror(errno) : "");
@@ -99,6 +101,10 @@ static int in_namespace(long mono0, long boot0, long up0)
 	show("timerfd read", read(tfd, &ticks, sizeof(ticks)));
 	printf("ticks %llu\n", (unsigned long long)ticks);
 	show("offsets frozen", write_offsets("monotonic 1 0\n"));
+	/* back to the initial namespace: the vDSO reads the shared page again */
+	show("setns initial time ns", setns(initial_ns, CLONE_NEWTIME));
+	printf("vdso monotonic after setns +%ld\n", seen(secs(CLOCK_MONOTONIC, 0), mono0));
+	printf("syscall monotonic after setns +%ld\n", seen(secs(CLOCK_MONOTONIC, 1), mono0));
 	return 0;
 }
 
@@ -143,6 +149,7 @@ static int child(void)
 int main(void)
 {
 	int st;
+	initial_ns = open("/proc/self/ns/time", O_RDONLY);
 	fflush(stdout);
 	pid_t p = fork();
 	if (p == 0) {
