@@ -45,6 +45,7 @@ def test_time_namespace(build, toolchain):
     assert b"vdso monotonic +100000" in out and b"syscall boottime +200000" in out
     assert b"offsets after a task entered: -1 Permission denied" in out
     assert b"vdso monotonic after setns +0" in out
+    assert b"own vdso monotonic after setns +100000" in out
 
 
 @needs_root
