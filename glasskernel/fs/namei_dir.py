@@ -10,6 +10,7 @@ from glasskernel.fs.namei import (LAST_DOT, LAST_DOTDOT, LAST_NORM, LAST_ROOT, M
                                   MAY_WRITE, filename_parentat, getname, lookup_child,
                                   user_path_at)
 from glasskernel.fs.internal import uint_arg
+from glasskernel.fs.notify import fsnotify
 from glasskernel.kernel.capability import capable, cred_capable
 from glasskernel.uapi.capability import CAP_FOWNER, CAP_MKNOD
 from glasskernel.uapi.errno import Errno, KernelError
@@ -50,6 +51,8 @@ def do_mkdirat(task, dfd, pathname, mode) -> int:
     parent, name = filename_create(task, dfd, pathname, want_dir=True)
     mode = uint_arg(mode) & 0o1777 & ~task.fs.umask
     parent.mkdir(task, name, mode)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_create(parent, name, isdir=True)
     return 0
 
 
@@ -94,7 +97,11 @@ def do_rmdir(task, dfd, pathname) -> int:
         raise KernelError(Errno.EBUSY)
     if not dir_is_empty(task, child):
         raise KernelError(Errno.ENOTEMPTY)
+    victim = fsnotify.nr_marks and fsnotify.fsnotify_delete_prepare(child)
     p.dentry.rmdir(task, child)
+    if victim:
+        fsnotify.fsnotify_delete(p.dentry, p.last, victim, isdir=True,
+                                 pinned=fsnotify.inode_in_use(child, victim[0]))
     return 0
 
 
@@ -111,7 +118,11 @@ def do_unlinkat(task, dfd, name: str) -> int:
     if child.is_dir():
         raise KernelError(Errno.EISDIR)
     may_delete(task, p.dentry, child)
+    victim = fsnotify.nr_marks and fsnotify.fsnotify_delete_prepare(child)
     p.dentry.unlink(task, child)
+    if victim:
+        fsnotify.fsnotify_delete(p.dentry, p.last, victim, isdir=False,
+                                 pinned=fsnotify.inode_in_use(child, victim[0]))
     return 0
 
 
@@ -163,7 +174,12 @@ def do_renameat2(task, olddfd, oldname, newdfd, newname, flags) -> int:
         may_delete(task, new.dentry, dst)
     else:
         new.dentry.permission(MAY_WRITE | MAY_EXEC, task.cred)
+    source = fsnotify.nr_marks and fsnotify.fsnotify_delete_prepare(src)
+    target = source and dst is not None and fsnotify.fsnotify_delete_prepare(dst) or None
     old.dentry.rename(task, src, new.dentry, new.last, dst, flags)
+    if source:
+        fsnotify.fsnotify_move(old.dentry, old.last, new.dentry, new.last, source, target,
+                               exchange=bool(flags & RENAME_EXCHANGE))
     return 0
 
 
@@ -220,6 +236,8 @@ def do_symlinkat(task, oldname, newdfd, newname) -> int:
     target = getname(task, oldname)
     parent, name = filename_create(task, newdfd, newname, want_dir=False)
     parent.symlink(task, name, target)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_create(parent, name)
     return 0
 
 
@@ -243,6 +261,8 @@ def do_linkat(task, olddfd, oldname, newdfd, newname, flags) -> int:
     if old.is_dir():
         raise KernelError(Errno.EPERM)
     parent.link(task, old, name)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_link(parent, name, old)
     return 0
 
 
@@ -290,6 +310,8 @@ def do_mknodat(task, dfd, filename, mode, dev) -> int:
         parent.mknod(task, name, mode & (S_IFMT | S_IALLUGO), new_decode_dev(dev))
     else:
         parent.mknod(task, name, mode & (S_IFMT | S_IALLUGO))
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_create(parent, name)
     return 0
 
 

@@ -18,6 +18,7 @@ from glasskernel.fs.namei import (MAXSYMLINKS, MAY_EXEC, MAY_READ, MAY_WRITE, RE
                                   get_link_checked, getname, lookup_child, path_init,
                                   revalidate, split_path, user_path_at, walk)
 from glasskernel.fs.internal import fd_arg, long_arg, uint_arg
+from glasskernel.fs.notify import fsnotify
 from glasskernel.mm.uaccess import copy_from_user
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW,
@@ -78,7 +79,10 @@ def do_filp_open(task, dfd: int, path: str, flags: int, mode: int, resolve: int 
         dentry, created = open_last_create(nd, start, path, flags, mode)
     else:
         dentry = walk(nd, start, path, follow_last=not flags & O_NOFOLLOW)
-    return do_open(task, dentry, flags, acc, created)
+    file = do_open(task, dentry, flags, acc, created)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_open(file, created, bool(flags & O_TRUNC))
+    return file
 
 
 def open_last_create(nd, start: Dentry, path: str, flags: int, mode: int):
@@ -322,6 +326,8 @@ def chmod_common(dentry: Dentry, mode: int, cred=None) -> int:
         if os.geteuid() != 0 and dentry.stat().st_uid != os.geteuid():
             raise KernelError(Errno.EPERM)
         dentry.chmod(uint_arg(mode) & S_IALLUGO)
+        if fsnotify.nr_marks:
+            fsnotify.fsnotify_change(dentry, fsnotify.FS_ATTRIB)
         return 0
     st = dentry.stat()
     if cred.fsuid != st.st_uid and not cred_capable(cred, CAP_FOWNER):
@@ -330,6 +336,8 @@ def chmod_common(dentry: Dentry, mode: int, cred=None) -> int:
     if mode & S_ISGID and not in_group_p(cred, st.st_gid) and not cred_capable(cred, CAP_FSETID):
         mode &= ~S_ISGID
     dentry.chmod(mode)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_change(dentry, fsnotify.FS_ATTRIB)
     return 0
 
 
@@ -367,6 +375,8 @@ def sys_truncate(task, path, length) -> int:
         dentry.truncate(length)
     finally:
         put_write_access(token)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_change(dentry, fsnotify.FS_MODIFY)
     return 0
 
 
@@ -382,6 +392,8 @@ def sys_ftruncate(task, fd, length) -> int:
         raise KernelError(Errno.EINVAL)
     inode_newsize_ok(task, file.stat().st_size, length)
     file.truncate(length)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_change(file.dentry, fsnotify.FS_MODIFY)
     return 0
 
 
@@ -421,6 +433,8 @@ def chown_common(task, target, user, group) -> int:
     if not chown_ok(cred, st, uid) or not chgrp_ok(cred, st, gid):
         raise KernelError(Errno.EPERM)
     target.chown(uid, gid)
+    if fsnotify.nr_marks and (uid is not None or gid is not None):
+        fsnotify.fsnotify_change(getattr(target, "dentry", target), fsnotify.FS_ATTRIB)
     return 0
 
 
@@ -504,4 +518,6 @@ def sys_fallocate(task, fd, mode, offset, length) -> int:
     if not mode & 0x01:                          # FALLOC_FL_KEEP_SIZE: the size may grow
         inode_newsize_ok(task, file.stat().st_size, offset + length)   # (->fallocate's check)
     file.fallocate(mode, offset, length)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_file(file, fsnotify.FS_MODIFY)
     return 0

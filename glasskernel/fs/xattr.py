@@ -11,6 +11,7 @@ file it lists and expects exactly that kind of answer.
 import stat as pystat
 
 from glasskernel.fs.internal import fd_arg, uint_arg
+from glasskernel.fs.notify import fsnotify
 from glasskernel.kernel.capability import capable
 from glasskernel.fs.namei import user_path_at
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user, strncpy_from_user
@@ -144,6 +145,8 @@ def do_setxattr(task, dentry, name_addr: int, value: int, size: int, flags: int)
     data = copy_from_user(task, value, size) if size else b""
     xattr_permission(task, dentry, name, MAY_WRITE)
     dentry.setxattr(name, data, flags)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_parent(dentry, fsnotify.FS_ATTRIB)     # fsnotify_xattr
     return 0
 
 
@@ -166,6 +169,8 @@ def do_removexattr(task, dentry, name_addr: int) -> int:
     name = import_xattr_name(task, name_addr)
     xattr_permission(task, dentry, name, MAY_WRITE)
     dentry.removexattr(name)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_parent(dentry, fsnotify.FS_ATTRIB)     # fsnotify_xattr
     return 0
 
 
