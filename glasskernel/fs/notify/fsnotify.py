@@ -123,7 +123,8 @@ def stat_key(dentry):
 
 def fsnotify_parent(dentry, mask: int, special_ok: bool = True) -> None:
     """fsnotify_parent: an event on dentry's inode, also told to a watching parent with
-    the name (not for an unlinked name, nor read/write of a special file)."""
+    the name (not read/write of a special file). An unlinked name still tells its old
+    parent, as the dentry keeps d_parent; IN_EXCL_UNLINK marks skip it."""
     got = stat_key(dentry)
     if got is None:
         return
@@ -134,7 +135,7 @@ def fsnotify_parent(dentry, mask: int, special_ok: bool = True) -> None:
     unlinked = bool(getattr(dentry, "deleted", False))
     dir_key = None
     parent = dentry.parent
-    if parent is not dentry and not unlinked and inode_marks and \
+    if parent is not dentry and inode_marks and \
             (special_ok or kind in (S_IFREG, S_IFDIR, S_IFLNK) or not mask & (FS_ACCESS | FS_MODIFY)):
         pgot = stat_key(parent)
         if pgot is not None and pgot[0] in inode_marks:
