@@ -9,7 +9,7 @@ import pytest
 from harness import differential, run_glasskernel
 
 
-@pytest.mark.parametrize("name", ["notify_inotify", "notify_dnotify"])
+@pytest.mark.parametrize("name", ["notify_inotify", "notify_dnotify", "notify_unlinked"])
 def test_notify_programs(build, toolchain, tmp_path, name):
     exe = build(name, toolchain)
     native, _ = differential([exe], cwd=tmp_path)

@@ -306,7 +306,10 @@ def set_cwd(task, dentry: Dentry) -> int:
     if not dentry.is_dir():
         raise KernelError(Errno.ENOTDIR)
     dentry.permission(MAY_EXEC, task.cred)
+    old = task.fs.cwd
     task.fs.set_pwd(dentry)
+    if fsnotify.nr_marks and old is not dentry:
+        fsnotify.fsnotify_dput(old)         # path_put of the old pwd
     return 0
 
 

@@ -249,7 +249,12 @@ def fsnotify_close(file) -> None:
     """fsnotify_close: CLOSE_WRITE for a file open for writing, else CLOSE_NOWRITE; the
     last file of an unlinked inode takes it away (DELETE_SELF) as the last dput does."""
     fsnotify_file(file, FS_CLOSE_WRITE if file.writable else FS_CLOSE_NOWRITE)
-    dentry = file.dentry
+    fsnotify_dput(file.dentry)
+
+
+def fsnotify_dput(dentry) -> None:
+    """A holder of an unlinked dentry lets go (a last close, a chdir away): if nothing
+    else holds the inode, it ends now (DELETE_SELF and the marks go)."""
     if getattr(dentry, "deleted", False):
         got = stat_key(dentry)
         if got is not None and got[0] in inode_marks and got[2] == 0 and \
