@@ -63,3 +63,19 @@ def test_tail_uses_inotify():
     watch (so tail did not fall back to polling)."""
     out = run_glasskernel(["/bin/bash", "-c", _TAIL_USES_INOTIFY], timeout=300)
     assert out[0].decode().strip() == "1", out
+
+
+def test_inotify_limits(build, tmp_path):
+    """/proc/sys/fs/inotify's limits bind: 2 instances, 1 watch, 3 queued events."""
+    exe = build("notify_limits", "musl")
+    script = ("cd /tmp && for f in max_user_instances:2 max_user_watches:1 "
+              "max_queued_events:3; do echo ${f#*:} > /proc/sys/fs/inotify/${f%:*}; done && "
+              f"exec {exe}")
+    out = run_glasskernel(["/bin/bash", "-c", script], timeout=300)
+    assert out[0].decode() == (
+        "instances: 1 1 -1 EMFILE\n"
+        "watches: 1 -1 ENOSPC\n"
+        "event wd 1 mask 0x40000004\n"     # ATTRIB|ISDIR
+        "event wd 1 mask 0x40000100\n"     # CREATE|ISDIR
+        "event wd 1 mask 0x40000004\n"
+        "event wd -1 mask 0x4000\n"), out  # then one overflow stands for the rest
