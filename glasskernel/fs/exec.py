@@ -133,6 +133,8 @@ def exec_mmap(bprm) -> None:
     task = bprm.task
     old = task.mm
     if old is not None:
+        from glasskernel.kernel.exit import setmax_mm_hiwater_rss
+        setmax_mm_hiwater_rss(task.signal, old)
         exec_mm_release(task, old)
     else:
         complete_vfork_done(task)

@@ -25,11 +25,17 @@ class Vfs:
         # mount point -> factory(parent dentry) of the mounted root (vfsmount list)
         # (procfs and devtmpfs are imported at their first lookup: a short run may need
         # neither, and their modules are a good part of start-up's imports)
-        self._mounts = {"/proc": self._proc_root, "/dev": self._dev_root}
+        self._mounts = {"/proc": self._proc_root, "/dev": self._dev_root,
+                        "/sys/kernel/mm/hugepages": self._hugepages_root}
 
     def _proc_root(self, parent):
         from glasskernel.fs.proc.root import ProcRoot
         return ProcRoot(self.procfs, "proc", parent)
+
+    def _hugepages_root(self, parent):
+        """The huge page pools' sysfs directory over the host's (mm/hugetlb_sysfs.py)."""
+        from glasskernel.mm.hugetlb_sysfs import hugepages_root
+        return hugepages_root(parent)
 
     def _dev_root(self, parent):
         from glasskernel.drivers.base.devtmpfs import DevRoot

@@ -580,25 +580,17 @@ def _timeval(ns: int) -> tuple:
     return ns // 10**9, ns % 10**9 // 1000
 
 
-def _rss_kb(task) -> int:
-    mm = task.mm
-    if mm is None:
-        return 0
-    pages = sum(1 for vma in mm.vmas for _ in mm.pgtable.present_ptes(vma.start, vma.end))
-    return pages * 4
-
-
 def sys_getrusage(task, who, ru) -> int:
     """getrusage(2): CPU times of the caller, its thread, or its reaped children."""
     who = int_arg(who)
     if who == RUSAGE_CHILDREN:
-        utime, stime, maxrss = task.signal.cutime_ns, task.signal.cstime_ns, 0
+        utime, stime, maxrss = task.signal.cutime_ns, task.signal.cstime_ns, task.signal.cmaxrss
     elif who in (RUSAGE_SELF, RUSAGE_THREAD):
         from glasskernel.kernel.sched.cputime import task_cputime, thread_group_cputime
         utime, stime = (thread_group_cputime if who == RUSAGE_SELF else task_cputime)(task)
-        maxrss = _rss_kb(task)
+        maxrss = max(task.signal.maxrss, task.mm.hiwater_rss() if task.mm else 0)
     else:
         raise KernelError(Errno.EINVAL)
-    fields = [*_timeval(utime), *_timeval(stime), maxrss] + [0] * 13
+    fields = [*_timeval(utime), *_timeval(stime), maxrss * 4] + [0] * 13     # ru_maxrss: KiB
     copy_to_user(task, ru, _RUSAGE.pack(*fields))
     return 0

@@ -85,6 +85,8 @@ class SignalStruct:
     is_init: bool = False               # the init of a pid namespace (SIGNAL_UNKILLABLE)
     cutime_ns: int = 0                  # user time of reaped children (for times/rusage)
     cstime_ns: int = 0
+    maxrss: int = 0                     # pages: the largest RSS of the process's finished mms
+    cmaxrss: int = 0                    # pages: the largest of its reaped children's
     stop_state: str = ""                # "stopped"/"continued" to report to wait (WUNTRACED, WCONTINUED)
     stop_signal: int = 0
     itimers: object = None              # kernel/time_itimer.py: ITIMER_REAL/VIRTUAL/PROF

@@ -85,6 +85,10 @@ class MmStruct:
         self.vdso = 0                   # mm->context.vdso: the [vdso] image's address
         self.coredump_filter = 0x33     # mm->flags' MMF_DUMP_* bits (fs/coredump.py)
 
+    def hiwater_rss(self) -> int:
+        """get_mm_hiwater_rss: the most pages this address space has had present."""
+        return max(self.pgtable.hiwater, self.pgtable.present)
+
     # ----- VMA bookkeeping ----------------------------------------------------------------
 
     def find_vma(self, addr: int):
@@ -136,7 +140,10 @@ class MmStruct:
         return self.overlapping(start, end)
 
     def _replace_with_split(self, vma: VmArea, addr: int) -> None:
-        if vma.flags & VmFlags.VM_DONTEXPAND:
+        if vma.flags & VmFlags.VM_HUGETLB:
+            from glasskernel.mm.hugetlb import hugetlb_vm_op_split
+            hugetlb_vm_op_split(vma, addr)          # huge page boundaries only (EINVAL)
+        elif vma.flags & VmFlags.VM_DONTEXPAND:
             raise KernelError(Errno.EINVAL)     # special_mapping_split: [vvar]/[vdso] stay whole
         tail = vma.split_at(addr)
         self.insert_vma(tail)

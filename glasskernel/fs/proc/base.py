@@ -102,6 +102,7 @@ _PID_FILES = {
     "personality": (base_info.proc_pid_personality, 0o100400),
     "auxv": (base_info.proc_pid_auxv, 0o100400),
     "wchan": (base_info.proc_pid_wchan, 0o100444),
+    "syscall": (base_info.proc_pid_syscall, 0o100400),
     "timerslack_ns": (base_info.proc_pid_timerslack_ns, 0o100666),
     "loginuid": (base_info.proc_pid_loginuid, 0o100644),
     "sessionid": (base_info.proc_pid_sessionid, 0o100444),
@@ -160,9 +161,10 @@ def oom_score_adj_write(writer, target, data: bytes) -> None:
 
 
 def coredump_filter_read(target) -> bytes:
-    """proc_coredump_filter_read: the mm's dump filter bits, 8 hex digits."""
+    """proc_coredump_filter_read: the mm's dump filter bits, 8 hex digits (nothing for a
+    task without an address space)."""
     if target.mm is None:
-        raise KernelError(Errno.ESRCH)
+        return b""
     return f"{target.mm.coredump_filter:08x}\n".encode()
 
 

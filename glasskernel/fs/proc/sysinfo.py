@@ -104,12 +104,17 @@ def proc_meminfo(viewer) -> bytes:
     ours = {b"MemTotal": kb(phys.total_pages), b"MemFree": free, b"MemAvailable": free + cached,
             b"Buffers": 0, b"Cached": cached, b"SwapCached": 0, b"Shmem": 0, b"SReclaimable": 0,
             b"SwapTotal": 0, b"SwapFree": 0}
+    from glasskernel.mm.hugetlb import hugetlb_report_meminfo
+    huge = dict(hugetlb_report_meminfo(phys))        # the guest's pool, not the host's
     lines = []
     for line in data.splitlines(keepends=True):
         name = line.split(b":", 1)[0]
         if name in ours:
             line = (name + b":").ljust(16) + b"%8d kB\n" % ours[name]
+        elif name + b":" in huge:
+            line = huge.pop(name + b":")
         lines.append(line)
+    lines += huge.values()
     return b"".join(lines)
 
 
