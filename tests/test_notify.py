@@ -4,9 +4,13 @@ follows a file through inotify (coreutils' ``tail -f``)."""
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
+
 import pytest
 
-from harness import differential, run_glasskernel
+from harness import TEST_ENV, differential, run_glasskernel
 
 
 @pytest.mark.parametrize("name", ["notify_inotify", "notify_dnotify", "notify_unlinked"])
@@ -79,3 +83,29 @@ def test_inotify_limits(build, tmp_path):
         "event wd 1 mask 0x40000100\n"     # CREATE|ISDIR
         "event wd 1 mask 0x40000004\n"
         "event wd -1 mask 0x4000\n"), out  # then one overflow stands for the rest
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace not installed")
+@pytest.mark.parametrize("name", ["notify_inotify", "notify_dnotify"])
+def test_strace_decodes_notify(build, tmp_path, name):
+    """--strace prints inotify's calls and F_NOTIFY's argument as strace does."""
+    exe = build(name, "musl")
+    native_dir, guest_dir = tmp_path / "native", tmp_path / "guest"
+    native_dir.mkdir()
+    guest_dir.mkdir()
+    native_log, guest_log = tmp_path / "native.strace", tmp_path / "guest.strace"
+    proc = subprocess.run(["strace", "-o", str(native_log), str(exe)], cwd=native_dir,
+                          env=dict(TEST_ENV), capture_output=True, input=b"", timeout=60)
+    if proc.returncode and b"ptrace" in proc.stderr:
+        pytest.skip("strace cannot trace here")
+    run_glasskernel([exe], extra_opts=[f"--strace={guest_log}"], cwd=guest_dir)
+
+    def lines(path):
+        out = []
+        for line in path.read_text(errors="replace").splitlines():
+            line = re.sub(r"^(\[pid\s+\d+\]\s+|\d+\s+)", "", line)
+            if line.startswith("inotify_") or "F_NOTIFY" in line:
+                out.append(re.sub(r"\s+", " ", line))
+        return out
+    native, guest = lines(native_log), lines(guest_log)
+    assert native and guest == native
