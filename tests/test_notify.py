@@ -13,7 +13,7 @@ import pytest
 from harness import TEST_ENV, differential, run_glasskernel
 
 
-@pytest.mark.parametrize("name", ["notify_inotify", "notify_dnotify", "notify_unlinked"])
+@pytest.mark.parametrize("name", ["notify_inotify", "notify_dnotify", "notify_unlinked", "notify_copy"])
 def test_notify_programs(build, toolchain, tmp_path, name):
     exe = build(name, toolchain)
     native, _ = differential([exe], cwd=tmp_path)

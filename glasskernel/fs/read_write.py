@@ -248,6 +248,9 @@ def sys_sendfile64(task, out_fd, in_fd, offset_ptr, count) -> int:
         put_user_u64(task, offset_ptr, pos + done)
     else:
         src.pos = pos + done
+    if done and fsnotify.nr_marks:
+        fsnotify.fsnotify_file(src, fsnotify.FS_ACCESS)
+        fsnotify.fsnotify_file(dst, fsnotify.FS_MODIFY)
     return done
 
 
@@ -301,4 +304,7 @@ def sys_copy_file_range(task, fd_in, off_in, fd_out, off_out, length, flags) -> 
             put_user_u64(task, ptr, pos + done)
         else:
             file.pos = pos + done
+    if done and fsnotify.nr_marks:
+        fsnotify.fsnotify_file(src, fsnotify.FS_ACCESS)
+        fsnotify.fsnotify_file(dst, fsnotify.FS_MODIFY)
     return done
