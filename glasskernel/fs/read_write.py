@@ -44,7 +44,7 @@ def sys_read(task, fd, buf, count) -> int:
     if file.seekable:                             # _copy_out rewinds the offset on EFAULT
         start = file.pos
         n = _copy_out(task, file, buf, file.read(count), start)
-        if n and fsnotify.nr_marks:
+        if fsnotify.nr_marks and n:
             fsnotify.fsnotify_file(file, fsnotify.FS_ACCESS)
         return n
     data = file.read(count)
@@ -55,7 +55,7 @@ def sys_read(task, fd, buf, count) -> int:
     except KernelError:
         file.unread(data)                         # a pipe keeps what it could not copy
         raise
-    if data and fsnotify.nr_marks:
+    if fsnotify.nr_marks and data:
         fsnotify.fsnotify_file(file, fsnotify.FS_ACCESS)
     return len(data)
 
@@ -69,7 +69,7 @@ def sys_write(task, fd, buf, count) -> int:
     if file.is_regular:                           # RLIMIT_FSIZE (generic_write_checks)
         count = generic_write_check_limits(task, file, None, count)
     n = file.write(copy_from_user(task, buf, count))
-    if n and fsnotify.nr_marks:
+    if fsnotify.nr_marks and n:
         fsnotify.fsnotify_file(file, fsnotify.FS_MODIFY)
     return n
 
@@ -94,7 +94,7 @@ def sys_pread64(task, fd, buf, count, pos) -> int:
 
 def _notified(file, n: int, mask: int) -> int:
     """fsnotify_access/fsnotify_modify after a transfer that moved bytes."""
-    if n and fsnotify.nr_marks:
+    if fsnotify.nr_marks and n:
         fsnotify.fsnotify_file(file, mask)
     return n
 
