@@ -164,7 +164,8 @@ def proc_cpuinfo(viewer) -> bytes:
 # needs a block device ("nodev"): the overlay's layers are the host's business.
 FILESYSTEMS = ("tmpfs", "proc", "devtmpfs", "sockfs", "pipefs", "devpts", "overlay")
 # Character devices by major (fs/proc/devices.c): what /dev holds; no block devices.
-CHRDEVS = ((1, "mem"), (5, "/dev/tty"), (5, "/dev/ptmx"), (136, "pts"))
+CHRDEVS = ((1, "mem"), (5, "/dev/tty"), (5, "/dev/ptmx"), (10, "misc"), (136, "pts"))
+BLKDEVS = ((7, "loop"),)
 
 
 def proc_filesystems(viewer) -> bytes:
@@ -173,9 +174,10 @@ def proc_filesystems(viewer) -> bytes:
 
 
 def proc_devices(viewer) -> bytes:
-    """devinfo_show: the character devices, then the (empty) block devices."""
+    """devinfo_show: the character devices, then the block devices (loop)."""
     chars = "".join(f"{major:3d} {name}\n" for major, name in CHRDEVS)
-    return f"Character devices:\n{chars}\nBlock devices:\n".encode()
+    blocks = "".join(f"{major:3d} {name}\n" for major, name in BLKDEVS)
+    return f"Character devices:\n{chars}\nBlock devices:\n{blocks}".encode()
 
 
 def proc_swaps(viewer) -> bytes:

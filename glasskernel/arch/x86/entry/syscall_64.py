@@ -9,6 +9,7 @@ from glasskernel.arch.x86.kernel import process_64
 from glasskernel.arch.x86.kernel import signal as arch_signal
 from glasskernel.fs import exec as fs_exec
 from glasskernel.fs import pipe, statfs
+from glasskernel.fs import namespace_mount
 from glasskernel.fs import eventfd, signalfd, timerfd
 from glasskernel.fs.notify.inotify import inotify_user
 from glasskernel.fs import eventpoll, select as fs_select
@@ -106,6 +107,10 @@ _ROWS = [
     (NR.statx, stat.sys_statx, "supported", ""),
     (NR.readlink, stat.sys_readlink, "supported", ""),
     (NR.readlinkat, stat.sys_readlinkat, "supported", ""),
+    # mounts (fs/namespace.c)
+    (NR.mount, namespace_mount.sys_mount, P, "tmpfs, proc, devtmpfs (other types ENODEV); "
+     "MS_BIND of tmpfs directories only; no mount propagation (every mount is private)"),
+    (NR.umount2, namespace_mount.sys_umount2, P, "the root mount is never unmounted (EBUSY)"),
     # extended attributes (fs/xattr.c)
     (NR.getxattr, xattr.sys_getxattr, "supported", ""),
     (NR.lgetxattr, xattr.sys_lgetxattr, "supported", ""),
