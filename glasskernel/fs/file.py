@@ -5,6 +5,7 @@ the same File, so they share offset and status flags. Close-on-exec is per descr
 """
 from glasskernel.fs.internal import fd_arg, uint_arg
 from glasskernel.fs.locks import locks_remove_posix
+from glasskernel.fs.notify.dnotify import dnotify
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import O_CLOEXEC
 from glasskernel.uapi.resource import INR_OPEN_CUR, RLIMIT_NOFILE
@@ -107,6 +108,8 @@ class FilesStruct:
         self.cloexec.discard(fd)
         if self.flctxs:
             locks_remove_posix(self, file)     # filp_close: any close drops our locks
+        if dnotify.nr_dnotify:
+            dnotify.dnotify_flush(file, self)  # filp_close: our F_NOTIFY on it ends
         file.put()
 
     def close_on_exec(self) -> None:
@@ -147,6 +150,8 @@ class FilesStruct:
         if old is not None:
             if self.flctxs:
                 locks_remove_posix(self, old)
+            if dnotify.nr_dnotify:
+                dnotify.dnotify_flush(old, self)
             old.put()
         return newfd
 

@@ -11,6 +11,7 @@ from glasskernel.fs.namei import (LAST_DOT, LAST_DOTDOT, LAST_NORM, LAST_ROOT, M
                                   user_path_at)
 from glasskernel.fs.internal import uint_arg
 from glasskernel.fs.namespace import mnt_want_write
+from glasskernel.fs.notify import fsnotify
 from glasskernel.kernel.capability import capable, cred_capable
 from glasskernel.uapi.capability import CAP_FOWNER, CAP_MKNOD
 from glasskernel.uapi.errno import Errno, KernelError
@@ -52,6 +53,8 @@ def do_mkdirat(task, dfd, pathname, mode) -> int:
     parent, name = filename_create(task, dfd, pathname, want_dir=True)
     mode = uint_arg(mode) & 0o1777 & ~task.fs.umask
     parent.mkdir(task, name, mode)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_create(parent, name, isdir=True)
     return 0
 
 
@@ -110,7 +113,11 @@ def do_rmdir(task, dfd, pathname) -> int:
         raise KernelError(Errno.EBUSY)
     if not dir_is_empty(task, child):
         raise KernelError(Errno.ENOTEMPTY)
+    victim = fsnotify.nr_marks and fsnotify.fsnotify_delete_prepare(child)
     p.dentry.rmdir(task, child)
+    if victim:
+        fsnotify.fsnotify_delete(p.dentry, p.last, victim, isdir=True,
+                                 pinned=fsnotify.inode_in_use(child, victim[0]))
     return 0
 
 
@@ -128,7 +135,11 @@ def do_unlinkat(task, dfd, name: str) -> int:
     if child.is_dir():
         raise KernelError(Errno.EISDIR)
     may_delete(task, p.dentry, child)
+    victim = fsnotify.nr_marks and fsnotify.fsnotify_delete_prepare(child)
     p.dentry.unlink(task, child)
+    if victim:
+        fsnotify.fsnotify_delete(p.dentry, p.last, victim, isdir=False,
+                                 pinned=fsnotify.inode_in_use(child, victim[0]))
     return 0
 
 
@@ -181,7 +192,12 @@ def do_renameat2(task, olddfd, oldname, newdfd, newname, flags) -> int:
         may_delete(task, new.dentry, dst)
     else:
         new.dentry.permission(MAY_WRITE | MAY_EXEC, task.cred)
+    source = fsnotify.nr_marks and fsnotify.fsnotify_delete_prepare(src)
+    target = source and dst is not None and fsnotify.fsnotify_delete_prepare(dst) or None
     old.dentry.rename(task, src, new.dentry, new.last, dst, flags)
+    if source:
+        fsnotify.fsnotify_move(old.dentry, old.last, new.dentry, new.last, source, target,
+                               exchange=bool(flags & RENAME_EXCHANGE))
     return 0
 
 
@@ -238,6 +254,8 @@ def do_symlinkat(task, oldname, newdfd, newname) -> int:
     target = getname(task, oldname)
     parent, name = filename_create(task, newdfd, newname, want_dir=False)
     parent.symlink(task, name, target)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_create(parent, name)
     return 0
 
 
@@ -261,6 +279,8 @@ def do_linkat(task, olddfd, oldname, newdfd, newname, flags) -> int:
     if old.is_dir():
         raise KernelError(Errno.EPERM)
     parent.link(task, old, name)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_link(parent, name, old)
     return 0
 
 
@@ -308,6 +328,8 @@ def do_mknodat(task, dfd, filename, mode, dev) -> int:
         parent.mknod(task, name, mode & (S_IFMT | S_IALLUGO), new_decode_dev(dev))
     else:
         parent.mknod(task, name, mode & (S_IFMT | S_IALLUGO))
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_create(parent, name)
     return 0
 
 

@@ -20,6 +20,7 @@ from glasskernel.fs.namei import (MAXSYMLINKS, MAY_EXEC, MAY_READ, MAY_WRITE, RE
 from glasskernel.fs.internal import fd_arg, long_arg, uint_arg
 from glasskernel.fs.namespace import mnt_want_write, path_nosymfollow
 from glasskernel.fs.namei_dir import FS_APPEND_FL, inode_flags
+from glasskernel.fs.notify import fsnotify
 from glasskernel.mm.uaccess import copy_from_user
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW,
@@ -80,7 +81,10 @@ def do_filp_open(task, dfd: int, path: str, flags: int, mode: int, resolve: int 
         dentry, created = open_last_create(nd, start, path, flags, mode)
     else:
         dentry = walk(nd, start, path, follow_last=not flags & O_NOFOLLOW)
-    return do_open(task, dentry, flags, acc, created)
+    file = do_open(task, dentry, flags, acc, created)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_open(file, created, bool(flags & O_TRUNC))
+    return file
 
 
 def open_last_create(nd, start: Dentry, path: str, flags: int, mode: int):
@@ -315,7 +319,10 @@ def set_cwd(task, dentry: Dentry) -> int:
     if not dentry.is_dir():
         raise KernelError(Errno.ENOTDIR)
     dentry.permission(MAY_EXEC, task.cred)
+    old = task.fs.cwd
     task.fs.set_pwd(dentry)
+    if fsnotify.nr_marks and old is not dentry:
+        fsnotify.fsnotify_dput(old)         # path_put of the old pwd
     return 0
 
 
@@ -335,6 +342,8 @@ def chmod_common(dentry: Dentry, mode: int, cred=None) -> int:
         if os.geteuid() != 0 and dentry.stat().st_uid != os.geteuid():
             raise KernelError(Errno.EPERM)
         dentry.chmod(uint_arg(mode) & S_IALLUGO)
+        if fsnotify.nr_marks:
+            fsnotify.fsnotify_change(dentry, fsnotify.FS_ATTRIB)
         return 0
     st = dentry.stat()
     if cred.fsuid != st.st_uid and not cred_capable(cred, CAP_FOWNER, st):
@@ -343,6 +352,8 @@ def chmod_common(dentry: Dentry, mode: int, cred=None) -> int:
     if mode & S_ISGID and not in_group_p(cred, st.st_gid) and not cred_capable(cred, CAP_FSETID, st):
         mode &= ~S_ISGID
     dentry.chmod(mode)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_change(dentry, fsnotify.FS_ATTRIB)
     return 0
 
 
@@ -384,6 +395,8 @@ def sys_truncate(task, path, length) -> int:
         dentry.truncate(length)
     finally:
         put_write_access(token)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_change(dentry, fsnotify.FS_MODIFY)
     return 0
 
 
@@ -399,6 +412,8 @@ def sys_ftruncate(task, fd, length) -> int:
         raise KernelError(Errno.EINVAL)
     inode_newsize_ok(task, file.stat().st_size, length)
     file.truncate(length)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_change(file.dentry, fsnotify.FS_MODIFY)
     return 0
 
 
@@ -446,6 +461,8 @@ def chown_common(task, target, user, group) -> int:
     if not chown_ok(cred, st, uid) or not chgrp_ok(cred, st, gid):
         raise KernelError(Errno.EPERM)
     target.chown(uid, gid)
+    if fsnotify.nr_marks and (uid is not None or gid is not None):
+        fsnotify.fsnotify_change(getattr(target, "dentry", target), fsnotify.FS_ATTRIB)
     return 0
 
 
@@ -529,4 +546,6 @@ def sys_fallocate(task, fd, mode, offset, length) -> int:
     if not mode & 0x01:                          # FALLOC_FL_KEEP_SIZE: the size may grow
         inode_newsize_ok(task, file.stat().st_size, offset + length)   # (->fallocate's check)
     file.fallocate(mode, offset, length)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_file(file, fsnotify.FS_MODIFY)
     return 0

@@ -7,6 +7,7 @@ from glasskernel.fs.internal import fd_arg, uint_arg
 from glasskernel.fs.namespace import mnt_want_write
 from glasskernel.kernel.capability import cred_capable
 from glasskernel.uapi.capability import CAP_FOWNER
+from glasskernel.fs.notify import fsnotify
 from glasskernel.mm.uaccess import copy_from_user
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW
@@ -66,7 +67,16 @@ def do_utimes(task, dfd, filename, times, flags) -> int:
     mnt_want_write(task, dentry)
     utimes_permission(task, dentry, explicit)
     dentry.utimes(atime, mtime)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_change(dentry, utimes_mask(atime, mtime))
     return 0
+
+
+def utimes_mask(atime, mtime) -> int:
+    """fsnotify_change's mask for new times: both ATTRIB, atime ACCESS, mtime MODIFY."""
+    if atime is not None and mtime is not None:
+        return fsnotify.FS_ATTRIB
+    return fsnotify.FS_ACCESS if atime is not None else fsnotify.FS_MODIFY
 
 
 def sys_utimensat(task, dfd, filename, utimes, flags) -> int:
@@ -84,4 +94,6 @@ def sys_utimes(task, filename, utimes) -> int:
     mnt_want_write(task, dentry)
     utimes_permission(task, dentry, True)
     dentry.utimes(a_s * 10**9 + a_us * 1000, m_s * 10**9 + m_us * 1000)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_change(dentry, fsnotify.FS_ATTRIB)
     return 0

@@ -12,6 +12,7 @@ import stat as pystat
 
 from glasskernel.fs.internal import fd_arg, uint_arg
 from glasskernel.fs.namespace import mnt_want_write
+from glasskernel.fs.notify import fsnotify
 from glasskernel.kernel.capability import capable
 from glasskernel.fs.namei import user_path_at
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user, strncpy_from_user
@@ -146,6 +147,8 @@ def do_setxattr(task, dentry, name_addr: int, value: int, size: int, flags: int)
     mnt_want_write(task, dentry)
     xattr_permission(task, dentry, name, MAY_WRITE)
     dentry.setxattr(name, data, flags)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_parent(dentry, fsnotify.FS_ATTRIB)     # fsnotify_xattr
     return 0
 
 
@@ -169,6 +172,8 @@ def do_removexattr(task, dentry, name_addr: int) -> int:
     mnt_want_write(task, dentry)
     xattr_permission(task, dentry, name, MAY_WRITE)
     dentry.removexattr(name)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_parent(dentry, fsnotify.FS_ATTRIB)     # fsnotify_xattr
     return 0
 
 

@@ -122,6 +122,22 @@ def _set_uts(field):
     return store
 
 
+def _inotify(name):
+    """One of /proc/sys/fs/inotify's limits (inotify_table)."""
+    def show(kernel):
+        from glasskernel.fs.notify.inotify.inotify_user import inotify_sysctl
+        return str(getattr(inotify_sysctl(kernel), name))
+    return show
+
+
+def _set_inotify(name):
+    """proc_dointvec_minmax with a floor of 0."""
+    def store(kernel, text: str) -> None:
+        from glasskernel.fs.notify.inotify.inotify_user import inotify_sysctl
+        setattr(inotify_sysctl(kernel), name, parse_int(text, 0, INT_MAX))
+    return store
+
+
 def _nr_open(kernel):
     from glasskernel.fs.file import file_sysctl
     return str(file_sysctl.nr_open)
@@ -142,6 +158,14 @@ SYSCTL_TABLES: dict[str, list[CtlTable]] = {
         CtlTable("pipe-max-size", 0o644, _pipe("pipe_max_size")),
         CtlTable("pipe-user-pages-hard", 0o644, _pipe("pipe_user_pages_hard")),
         CtlTable("pipe-user-pages-soft", 0o644, _pipe("pipe_user_pages_soft")),
+    ],
+    "fs/inotify": [
+        CtlTable("max_queued_events", 0o644, _inotify("max_queued_events"),
+                 _set_inotify("max_queued_events")),
+        CtlTable("max_user_instances", 0o644, _inotify("max_user_instances"),
+                 _set_inotify("max_user_instances")),
+        CtlTable("max_user_watches", 0o644, _inotify("max_user_watches"),
+                 _set_inotify("max_user_watches")),
     ],
     "vm": [
         CtlTable("max_map_count", 0o644, _vm("max_map_count"),
@@ -222,13 +246,20 @@ class SysctlEntry(SimpleFile):
 class SysctlDir(SimpleDir):
     """/proc/sys/NAME: the entries of one table."""
 
-    def __init__(self, sb, name, parent, tables: list[CtlTable]):
-        super().__init__(sb, name, parent)
+    def __init__(self, sb, path, parent, tables: list[CtlTable]):
+        super().__init__(sb, path.rsplit("/", 1)[-1], parent)
+        self.table_path = path          # "fs", or "fs/inotify" below it
         self._tables = tables
 
     def children(self, task) -> dict:
-        return {t.procname: (lambda parent, t=t: SysctlEntry(self.sb, parent, t))
-                for t in self._tables}
+        entries = {t.procname: (lambda parent, t=t: SysctlEntry(self.sb, parent, t))
+                   for t in self._tables}
+        prefix = self.table_path + "/"
+        for path, tables in SYSCTL_TABLES.items():      # a table below this one's
+            if path.startswith(prefix) and "/" not in path[len(prefix):]:
+                entries[path[len(prefix):]] = (lambda parent, path=path, tables=tables:
+                                               SysctlDir(self.sb, path, parent, tables))
+        return entries
 
 
 class ProcSys(SimpleDir):
@@ -237,7 +268,7 @@ class ProcSys(SimpleDir):
     def children(self, task) -> dict:
         return {name: (lambda parent, name=name, tables=tables:
                        SysctlDir(self.sb, name, parent, tables))
-                for name, tables in SYSCTL_TABLES.items()}
+                for name, tables in SYSCTL_TABLES.items() if "/" not in name}
 
 
 def proc_sys_entry(sb):

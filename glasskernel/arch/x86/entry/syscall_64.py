@@ -11,6 +11,7 @@ from glasskernel.fs import exec as fs_exec
 from glasskernel.fs import pipe, statfs
 from glasskernel.fs import namespace_mount
 from glasskernel.fs import eventfd, signalfd, timerfd
+from glasskernel.fs.notify.inotify import inotify_user
 from glasskernel.fs import eventpoll, select as fs_select
 from glasskernel.fs import (d_path, fcntl, file, ioctl, locks, namei_dir, open, read_write, readdir,
                             stat, sync, utimes, xattr)
@@ -69,6 +70,12 @@ _ROWS = [
     (NR.timerfd_gettime, timerfd.sys_timerfd_gettime, "supported", ""),
     (NR.signalfd, signalfd.sys_signalfd, "supported", ""),
     (NR.signalfd4, signalfd.sys_signalfd4, "supported", ""),
+    # files: inotify (fs/notify/inotify/inotify_user.c); dnotify is fcntl's F_NOTIFY
+    (NR.inotify_init, inotify_user.sys_inotify_init, "supported", ""),
+    (NR.inotify_init1, inotify_user.sys_inotify_init1, "supported", ""),
+    (NR.inotify_add_watch, inotify_user.sys_inotify_add_watch, P,
+     "no IN_UNMOUNT; DELETE_SELF of an inode still open waits for the last close"),
+    (NR.inotify_rm_watch, inotify_user.sys_inotify_rm_watch, "supported", ""),
     # files: opening and attributes (fs/open.c, fs/stat.c, fs/utimes.c, fs/sync.c)
     (NR.open, open.sys_open, "supported", ""),
     (NR.openat, open.sys_openat, "supported", ""),
@@ -144,7 +151,7 @@ _ROWS = [
     (NR.dup, file.sys_dup, "supported", ""),
     (NR.dup2, file.sys_dup2, "supported", ""),
     (NR.dup3, file.sys_dup3, "supported", ""),
-    (NR.fcntl, fcntl.sys_fcntl, P, "O_ASYNC SIGIO only from pipes; no F_NOTIFY, F_*_RW_HINT"),
+    (NR.fcntl, fcntl.sys_fcntl, P, "O_ASYNC SIGIO only from pipes and inotify; no F_*_RW_HINT"),
     # files: locks (fs/locks.c)
     (NR.flock, locks.sys_flock, "supported", ""),
     (NR.ioctl, ioctl.sys_ioctl, P, "terminal ioctls pass through to the host tty"),
