@@ -196,9 +196,14 @@ def copy_namespaces(flags, current, p) -> None:
         if flags & CF.CLONE_NEWIPC:
             from glasskernel.ipc.namespace import create_ipc_ns
             ipc_ns = create_ipc_ns(current.kernel)
-        p.nsproxy = Nsproxy(pid_ns, ipc_ns)
+        p.nsproxy = Nsproxy(pid_ns, ipc_ns, old.net_ns)
     else:
         p.nsproxy = old
+    # CLONE_NEWNET: copy_net_ns gives the child a fresh network namespace (lo down)
+    if flags & CF.CLONE_NEWNET:
+        from dataclasses import replace
+        from glasskernel.net.core.net_namespace import copy_net_ns
+        p.nsproxy = replace(p.nsproxy, net_ns=copy_net_ns(current.kernel))
 
 
 def copy_io(flags, current, p) -> None:

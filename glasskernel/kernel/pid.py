@@ -66,6 +66,7 @@ class Nsproxy:
 
     pid_ns_for_children: PidNamespace
     ipc_ns: object = None
+    net_ns: object = None       # net/core/net_namespace.py Net (None: the run's first)
 
 
 def alloc_pid(ns: PidNamespace) -> list:

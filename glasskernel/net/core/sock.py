@@ -212,9 +212,9 @@ def _int_option(sock, sk: Sock, optname: int) -> int:
     if optname == SO_TYPE:
         return sk.type
     if optname == SO_PROTOCOL:
-        return 0
+        return getattr(sk, "protocol", 0)
     if optname == SO_DOMAIN:
-        return AF_UNIX
+        return getattr(sk, "family", AF_UNIX)
     if optname == SO_ERROR:
         return sk.sock_error()
     if optname == SO_SNDBUF:
@@ -243,3 +243,16 @@ def peercred_bytes(cred, viewer) -> bytes:
         return _UCRED.pack(0, 0xFFFFFFFF, 0xFFFFFFFF)
     return _UCRED.pack(pid_vnr(cred.pid_links, viewer), cred.euid & 0xFFFFFFFF,
                        cred.egid & 0xFFFFFFFF)
+
+
+class ProtoOps:
+    """struct proto_ops: what a family does for each socket call on one socket type."""
+
+    __slots__ = ("family", "bind", "connect", "listen", "accept", "getname", "shutdown",
+                 "sendmsg", "recvmsg", "poll", "ioctl", "release", "setsockopt",
+                 "getsockopt", "socketpair", "unread")
+
+    def __init__(self, family: int, **ops):
+        self.family = family
+        for name in self.__slots__[1:]:
+            setattr(self, name, ops.get(name))

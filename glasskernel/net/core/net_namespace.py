@@ -1,0 +1,103 @@
+"""Network namespaces (net/core/net_namespace.c, include/net/net_namespace.h).
+
+A ``Net`` is struct net reduced to what a machine whose only interface is ``lo`` needs:
+the loopback device (net/core/dev.c's loopback_dev), the TCP and UDP port tables
+(inet_hashinfo and udp_table, keyed by port), and the per-namespace sysctls
+(ip_local_port_range, ip_unprivileged_port_start, the ipv4 devconf of "all", "default"
+and "lo"). The first namespace comes up with lo UP and 127.0.0.1/8, ::1/128 configured
+(what the init scripts of any Linux system do); ``copy_net_ns`` (CLONE_NEWNET) makes a
+fresh one whose lo is DOWN, as Linux does.
+"""
+from __future__ import annotations
+
+IFF_UP, IFF_BROADCAST, IFF_LOOPBACK, IFF_RUNNING = 0x1, 0x2, 0x8, 0x40
+IFF_LOWER_UP = 0x10000
+LOOPBACK_MTU = 65536
+# IPV4_DEVCONF defaults (net/ipv4/devinet.c ipv4_devconf_dflt): the ones /proc shows
+_DEVCONF_DEFAULTS = {
+    "accept_local": 0, "accept_redirects": 1, "accept_source_route": 1, "arp_accept": 0,
+    "arp_announce": 0, "arp_filter": 0, "arp_ignore": 0, "arp_notify": 0,
+    "bootp_relay": 0, "disable_policy": 0, "disable_xfrm": 0, "forwarding": 0,
+    "log_martians": 0, "mc_forwarding": 0, "medium_id": 0, "promote_secondaries": 0,
+    "proxy_arp": 0, "route_localnet": 0, "rp_filter": 0, "secure_redirects": 1,
+    "send_redirects": 1, "shared_media": 1, "src_valid_mark": 0, "tag": 0,
+}
+
+
+class NetDevice:
+    """struct net_device for lo: name, index, flags, MTU and its counters."""
+
+    __slots__ = ("name", "ifindex", "flags", "mtu", "rx_packets", "rx_bytes",
+                 "tx_packets", "tx_bytes")
+
+    def __init__(self, name: str, ifindex: int, flags: int):
+        self.name, self.ifindex, self.flags = name, ifindex, flags
+        self.mtu = LOOPBACK_MTU
+        self.rx_packets = self.rx_bytes = self.tx_packets = self.tx_bytes = 0
+
+    @property
+    def up(self) -> bool:
+        return bool(self.flags & IFF_UP)
+
+    def get_flags(self) -> int:
+        """dev_get_flags: RUNNING and LOWER_UP follow UP for a loopback."""
+        flags = self.flags & ~(IFF_RUNNING | IFF_LOWER_UP)
+        if self.up:
+            flags |= IFF_RUNNING | IFF_LOWER_UP
+        return flags
+
+    def count(self, nbytes: int) -> None:
+        """One packet through lo: sent and received by the same device."""
+        self.tx_packets += 1
+        self.rx_packets += 1
+        self.tx_bytes += nbytes
+        self.rx_bytes += nbytes
+
+
+class Net:
+    """struct net: the loopback device, port tables and sysctls of one namespace."""
+
+    __slots__ = ("loopback_dev", "tcp_ports", "udp_ports", "ip_local_port_range",
+                 "ip_unprivileged_port_start", "devconf", "ns_inum")
+
+    def __init__(self, lo_up: bool, inum: int):
+        self.loopback_dev = NetDevice("lo", 1, IFF_LOOPBACK | (IFF_UP if lo_up else 0))
+        self.tcp_ports: dict[int, list] = {}
+        self.udp_ports: dict[int, list] = {}
+        self.ip_local_port_range = [32768, 60999]
+        self.ip_unprivileged_port_start = 1024
+        self.devconf = {name: dict(_DEVCONF_DEFAULTS) for name in ("all", "default", "lo")}
+        self.ns_inum = inum
+
+    def dev_get_by_name(self, name: str):
+        return self.loopback_dev if name == self.loopback_dev.name else None
+
+    def dev_get_by_index(self, ifindex: int):
+        return self.loopback_dev if ifindex == self.loopback_dev.ifindex else None
+
+    def devices(self) -> list:
+        return [self.loopback_dev]
+
+
+_NET_INUM_BASE = 0xF0000000 - 8          # proc_alloc_inum-like numbers for net:[N]
+
+
+def init_net(kernel) -> Net:
+    """The first network namespace of the run (lo up)."""
+    net = kernel.__dict__.get("init_net")
+    if net is None:
+        net = kernel.__dict__["init_net"] = Net(True, _NET_INUM_BASE)
+    return net
+
+
+def copy_net_ns(kernel) -> Net:
+    """CLONE_NEWNET: a new namespace with its own lo, DOWN, and default sysctls."""
+    count = kernel.__dict__.get("net_ns_count", 0) + 1
+    kernel.__dict__["net_ns_count"] = count
+    return Net(False, _NET_INUM_BASE + count)
+
+
+def sock_net_of(task) -> Net:
+    """The network namespace a task's new sockets live in (current->nsproxy->net_ns)."""
+    net = getattr(task.nsproxy, "net_ns", None)
+    return net if net is not None else init_net(task.kernel)
