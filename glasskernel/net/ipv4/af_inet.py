@@ -54,6 +54,9 @@ class InetSock(Sock):
         self.done = False                   # SOCK_DONE: the connection has ended
         self.connecting = False             # a nonblocking connect not yet reported
         self.rcv_buf = bytearray()          # TCP bytes to read
+        self.corked = bytearray()           # TCP bytes held by MSG_MORE / TCP_CORK
+        self.udp_cork = None                # UDP: (data, daddr, dport) of a corked datagram
+        self.mc_list = set()                # multicast groups joined (not inherited)
         self.receive_queue = collections.deque()   # UDP (data, source sockaddr)
         self.rcv_queued = 0                 # UDP: truesize of the queued datagrams
         self.accept_queue = collections.deque()

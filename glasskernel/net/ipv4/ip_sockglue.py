@@ -22,7 +22,8 @@ IP_TOS, IP_TTL, IP_HDRINCL, IP_OPTIONS = 1, 2, 3, 4
 IP_RECVOPTS, IP_RETOPTS, IP_PKTINFO, IP_MTU_DISCOVER, IP_RECVERR = 6, 7, 8, 10, 11
 IP_RECVTTL, IP_RECVTOS, IP_MTU, IP_FREEBIND, IP_PASSSEC, IP_TRANSPARENT = 12, 13, 14, 15, 18, 19
 IP_BIND_ADDRESS_NO_PORT, IP_MULTICAST_TTL, IP_MULTICAST_LOOP = 24, 33, 34
-TCP_INFO, TCP_CONGESTION = 11, 13
+TCP_CORK, TCP_INFO, TCP_CONGESTION, UDP_CORK = 3, 11, 13, 1
+IP_ADD_MEMBERSHIP, IP_DROP_MEMBERSHIP, MCAST_JOIN_GROUP, MCAST_LEAVE_GROUP = 35, 36, 42, 45
 IPV6_UNICAST_HOPS, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_LOOP = 16, 18, 19
 IPV6_MTU_DISCOVER, IPV6_MTU, IPV6_RECVERR, IPV6_V6ONLY = 23, 24, 25, 26
 IPV6_RECVPKTINFO, IPV6_RTHDR, IPV6_TCLASS = 49, 57, 67
@@ -87,6 +88,8 @@ def inet_setsockopt(sock, level: int, optname: int, task, optval: int, optlen: i
         return 0
     if level == SOL_IPV6 and optname == IPV6_RTHDR:
         return _set_rthdr(sk, task, optval, optlen)
+    if level == SOL_IP and optname in _MCAST:
+        return _ip_mc(sk, task, optname, optval, optlen)
     if level == SOL_IP and optname == IP_OPTIONS:
         if optlen > 40:
             raise KernelError(Errno.EINVAL)
@@ -106,6 +109,12 @@ def inet_setsockopt(sock, level: int, optname: int, task, optval: int, optlen: i
         sk.ipopts["freebind"] = bool(val)
     if (level, optname) == (SOL_IP, IP_TRANSPARENT):
         sk.ipopts["transparent"] = bool(val)
+    if (level, optname) == (SOL_TCP, TCP_CORK) and not val:
+        from glasskernel.net.ipv4.tcp import tcp_flush
+        tcp_flush(sk)
+    if (level, optname) == (SOL_UDP, UDP_CORK) and not val:
+        from glasskernel.net.ipv4.udp import udp_push_pending
+        udp_push_pending(sk)
     return 0
 
 
@@ -121,6 +130,43 @@ def _special_set(sk, task, level: int, optname: int, val: int) -> None:
     elif level == SOL_IP and optname == IP_TRANSPARENT and val and \
             not capable(task, CAP_NET_RAW) and not capable(task, CAP_NET_ADMIN):
         raise KernelError(Errno.EPERM)
+
+
+_MCAST = (IP_ADD_MEMBERSHIP, IP_DROP_MEMBERSHIP, MCAST_JOIN_GROUP, MCAST_LEAVE_GROUP)
+GROUP_REQ_SIZE, IP_MREQ_SIZE = 136, 8
+
+
+def _ip_mc(sk, task, optname: int, optval: int, optlen: int) -> int:
+    """Join or leave an IPv4 multicast group (ip_mc_join_group / ip_mc_leave_group):
+    the membership is the socket's own (an accepted socket has none); the group goes
+    through lo, the one interface."""
+    if optname in (MCAST_JOIN_GROUP, MCAST_LEAVE_GROUP):
+        if optlen < GROUP_REQ_SIZE:
+            raise KernelError(Errno.EINVAL)
+        req = copy_from_user(task, optval, GROUP_REQ_SIZE)
+        if int.from_bytes(req[8:10], "little") != 2:           # gr_group.ss_family
+            raise KernelError(Errno.EINVAL)
+        group, ifindex = req[12:16], int.from_bytes(req[:4], "little")
+    else:
+        if optlen < IP_MREQ_SIZE:
+            raise KernelError(Errno.EINVAL)
+        req = copy_from_user(task, optval, IP_MREQ_SIZE)
+        group, ifindex = req[:4], 0
+    if ifindex and sk.net.dev_get_by_index(ifindex) is None:
+        raise KernelError(Errno.ENODEV)
+    if optname in (MCAST_JOIN_GROUP, IP_ADD_MEMBERSHIP):
+        if group[0] < 224 or group[0] > 239:
+            raise KernelError(Errno.EINVAL)
+        if not sk.net.loopback_dev.up:
+            raise KernelError(Errno.ENODEV)
+        if group in sk.mc_list:
+            raise KernelError(Errno.EADDRINUSE)
+        sk.mc_list.add(group)
+    else:
+        if group not in sk.mc_list:
+            raise KernelError(Errno.EADDRNOTAVAIL)
+        sk.mc_list.discard(group)
+    return 0
 
 
 def _set_rthdr(sk, task, optval: int, optlen: int) -> int:

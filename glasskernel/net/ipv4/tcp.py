@@ -19,7 +19,8 @@ from glasskernel.net.unix.af_unix import sk_wait
 from glasskernel.uapi.errno import Errno, KernelError
 
 MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_DONTWAIT = 0x1, 0x2, 0x20, 0x40
-MSG_WAITALL, MSG_NOSIGNAL = 0x100, 0x4000
+MSG_WAITALL, MSG_ERRQUEUE, MSG_NOSIGNAL, MSG_MORE = 0x100, 0x2000, 0x4000, 0x8000
+LOOPBACK_MSS = 65483
 SIGPIPE = 13
 POLLIN, POLLOUT, POLLERR, POLLHUP = 0x1, 0x4, 0x8, 0x10
 POLLRDNORM, POLLWRNORM, POLLRDHUP = 0x40, 0x100, 0x2000
@@ -117,6 +118,7 @@ def tcp_fin(sk: InetSock) -> None:
 def tcp_shutdown(sk: InetSock, mode: int) -> None:
     """SHUT_WR sends FIN to the peer."""
     if mode & SEND_SHUTDOWN and sk.peer is not None and not sk.peer.dead:
+        tcp_flush(sk)
         tcp_fin(sk.peer)
 
 
@@ -129,6 +131,7 @@ def tcp_close(sk: InetSock, reset: bool) -> None:
         sk.peer = None
         tcp_reset(peer)
     elif not sk.shutdown & SEND_SHUTDOWN:
+        tcp_flush(sk)
         tcp_fin(peer)
     peer.wait.wake_up(peer.kernel)
 
@@ -138,7 +141,27 @@ def _space(sk: InetSock) -> int:
     peer = sk.peer
     if peer is None or peer.dead:
         return 1 << 30
-    return peer.rcvbuf + sk.sndbuf - len(peer.rcv_buf)
+    return peer.rcvbuf + sk.sndbuf - len(peer.rcv_buf) - len(sk.corked)
+
+
+def tcp_push(sk: InetSock, data: bytes, more: bool) -> None:
+    """Queue bytes for the peer: corked (MSG_MORE, TCP_CORK) they wait for a full
+    segment or the next uncorked send."""
+    sk.corked += data
+    if more and len(sk.corked) < LOOPBACK_MSS:
+        return
+    tcp_flush(sk)
+
+
+def tcp_flush(sk: InetSock) -> None:
+    """Send what a cork held back."""
+    peer = sk.peer
+    if not sk.corked or peer is None or peer.dead:
+        return
+    peer.rcv_buf += sk.corked
+    sk.net.loopback_dev.count(len(sk.corked))
+    sk.corked = bytearray()
+    peer.state_change()
 
 
 def _stream_error(task, sk, msg, err: int, sent: int) -> int:
@@ -193,10 +216,8 @@ def tcp_sendmsg(task, sock, msg) -> int:
             if sent:
                 return sent
             raise
-        peer.rcv_buf += data
-        sk.net.loopback_dev.count(len(data))
         sent += chunk
-        peer.state_change()
+        tcp_push(sk, data, bool(msg.flags & MSG_MORE or sk.ipopts.get((6, 3))))
         if sent >= msg.len:
             return sent
 
@@ -205,6 +226,8 @@ def tcp_recvmsg(task, sock, msg, size: int, flags: int) -> int:
     """tcp_recvmsg_locked: bytes up to size; waits for the first (or, MSG_WAITALL, for
     all); 0 at end of file; ENOTCONN on a never-connected socket or a listener."""
     sk = sock.sk
+    if flags & MSG_ERRQUEUE:
+        raise KernelError(Errno.EAGAIN)          # ip_recv_error: nothing is ever queued
     if sk.state == TCP_LISTEN:
         raise KernelError(Errno.ENOTCONN)
     if flags & MSG_OOB:

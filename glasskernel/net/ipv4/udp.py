@@ -19,6 +19,8 @@ from glasskernel.net.unix.af_unix import sk_wait
 from glasskernel.uapi.errno import Errno, KernelError
 
 MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_DONTWAIT = 0x1, 0x2, 0x20, 0x40
+MSG_ERRQUEUE, MSG_MORE = 0x2000, 0x8000
+SOL_UDP, UDP_CORK = 17, 1
 POLLIN, POLLOUT, POLLERR, POLLHUP = 0x1, 0x4, 0x8, 0x10
 POLLRDNORM, POLLWRNORM, POLLWRBAND, POLLRDHUP = 0x40, 0x100, 0x200, 0x2000
 SIOCOUTQ, SIOCINQ = 0x5411, 0x541B
@@ -65,9 +67,12 @@ def udp_sendmsg(task, sock, msg) -> int:
     sk = sock.sk
     if msg.flags & MSG_OOB:
         raise KernelError(Errno.EOPNOTSUPP)
-    if msg.len > (UDP_MAX4 if sk.family == AF_INET else UDP_MAX6):
+    pending = sk.udp_cork[0] if sk.udp_cork else b""
+    if len(pending) + msg.len > (UDP_MAX4 if sk.family == AF_INET else UDP_MAX6):
         raise KernelError(Errno.EMSGSIZE)
-    if msg.name is not None:
+    if sk.udp_cork:                                 # the corked datagram's destination
+        daddr, dport = sk.udp_cork[1], sk.udp_cork[2]
+    elif msg.name is not None:
         if sk.family == AF_INET and sockaddr_family(msg.name) == AF_UNSPEC \
                 and len(msg.name) >= 16:
             msg.name = b"\x02\0" + msg.name[2:]           # AF_UNSPEC is taken as AF_INET
@@ -85,27 +90,47 @@ def udp_sendmsg(task, sock, msg) -> int:
     err = sk.sock_error()
     if err:
         raise KernelError(err)
-    data = msg.copy_from_iter(msg.len)
+    data = pending + msg.copy_from_iter(msg.len)
+    if msg.flags & MSG_MORE or sk.ipopts.get((SOL_UDP, UDP_CORK)):
+        sk.udp_cork = (data, daddr, dport)          # appended to until uncorked
+        return msg.len
+    sk.udp_cork = None
+    udp_deliver(sk, data, daddr, dport, saddr)
+    return msg.len
+
+
+def udp_push_pending(sk: InetSock) -> None:
+    """UDP_CORK cleared: the datagram built so far goes."""
+    if sk.udp_cork:
+        data, daddr, dport = sk.udp_cork
+        sk.udp_cork = None
+        daddr, saddr = ip_route_connect(sk, daddr)
+        udp_deliver(sk, data, daddr, dport, saddr)
+
+
+def udp_deliver(sk: InetSock, data: bytes, daddr: bytes, dport: int, saddr: bytes) -> None:
+    """The datagram lands in its receiver's queue, is dropped, or is refused."""
     sk.net.loopback_dev.count(len(data) + 8)
     other = _receiver(sk, daddr, dport, saddr)
     if other is None:
         if sk.state == TCP_ESTABLISHED:
             sk.err = Errno.ECONNREFUSED            # the ICMP port unreachable
             sk.state_change()
-        return msg.len
+        return
     truesize = skb_truesize(len(data))
     if other.rcv_queued + truesize > other.rcvbuf and other.receive_queue:
-        return msg.len                              # dropped: the receive buffer is full
+        return                                      # dropped: the receive buffer is full
     src = inet_sockaddr(other.family, saddr, sk.num)
     other.receive_queue.append((data, src, truesize))
     other.rcv_queued += truesize
     other.state_change()
-    return msg.len
 
 
 def udp_recvmsg(task, sock, msg, size: int, flags: int) -> int:
     """One datagram, cut to size (MSG_TRUNC set; with MSG_TRUNC asked, its full length)."""
     sk = sock.sk
+    if flags & MSG_ERRQUEUE:
+        raise KernelError(Errno.EAGAIN)          # ip_recv_error: nothing is ever queued
     if flags & MSG_OOB:
         raise KernelError(Errno.EOPNOTSUPP)
     timeo = 0 if flags & MSG_DONTWAIT else sk.rcvtimeo
