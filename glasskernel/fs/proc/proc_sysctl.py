@@ -152,6 +152,14 @@ from glasskernel.ipc.ipc_sysctl import ipc_kern_table  # noqa: E402 (it builds C
 SYSCTL_TABLES["kernel"] += ipc_kern_table()
 
 
+def _net_tables(kernel):
+    from glasskernel.net.core.net_namespace import net_sysctl_table
+    return net_sysctl_table(kernel)
+
+
+SYSCTL_TABLES["net"] = _net_tables
+
+
 class SysctlFile(SeqFile):
     """An open /proc/sys file: reads show the value, a write at offset 0 stores one."""
 
@@ -183,16 +191,31 @@ class SysctlEntry(SimpleFile):
         return SysctlFile(self, flags, task, self._table)
 
 
-class SysctlDir(SimpleDir):
-    """/proc/sys/NAME: the entries of one table."""
+@dataclass(frozen=True, slots=True)
+class CtlDir:
+    """A directory inside a table (net/ipv4/conf/lo ...): its entries, computed per reader
+    (a network namespace's devices and values)."""
+    procname: str
+    entries: Callable                     # (kernel) -> list of CtlTable / CtlDir
 
-    def __init__(self, sb, name, parent, tables: list[CtlTable]):
+
+class SysctlDir(SimpleDir):
+    """/proc/sys/NAME: the entries of one table (CtlDirs are subdirectories)."""
+
+    def __init__(self, sb, name, parent, tables):
         super().__init__(sb, name, parent)
         self._tables = tables
 
     def children(self, task) -> dict:
-        return {t.procname: (lambda parent, t=t: SysctlEntry(self.sb, parent, t))
-                for t in self._tables}
+        tables = self._tables(task.kernel) if callable(self._tables) else self._tables
+        out = {}
+        for t in tables:
+            if isinstance(t, CtlDir):
+                out[t.procname] = (lambda parent, t=t: SysctlDir(self.sb, t.procname, parent,
+                                                                 t.entries))
+            else:
+                out[t.procname] = (lambda parent, t=t: SysctlEntry(self.sb, parent, t))
+        return out
 
 
 class ProcSys(SimpleDir):

@@ -10,6 +10,8 @@ fresh one whose lo is DOWN, as Linux does.
 """
 from __future__ import annotations
 
+from glasskernel.uapi.errno import Errno, KernelError
+
 IFF_UP, IFF_BROADCAST, IFF_LOOPBACK, IFF_RUNNING = 0x1, 0x2, 0x8, 0x40
 IFF_LOWER_UP = 0x10000
 LOOPBACK_MTU = 65536
@@ -101,3 +103,63 @@ def sock_net_of(task) -> Net:
     """The network namespace a task's new sockets live in (current->nsproxy->net_ns)."""
     net = getattr(task.nsproxy, "net_ns", None)
     return net if net is not None else init_net(task.kernel)
+
+
+# --- /proc/sys/net (net/ipv4/sysctl_net_ipv4.c, devinet.c's devinet_sysctl) ---------------
+def _reader_net(kernel) -> Net:
+    return sock_net_of(kernel.current)
+
+
+def _show_port_range(kernel) -> str:
+    low, high = _reader_net(kernel).ip_local_port_range
+    return f"{low}\t{high}"
+
+
+def _store_port_range(kernel, text: str) -> None:
+    """ipv4_local_port_range: two ports, low <= high, low not below 1 (EINVAL)."""
+    words = text.split()
+    try:
+        low, high = int(words[0]), int(words[1])
+    except (IndexError, ValueError):
+        raise KernelError(Errno.EINVAL) from None
+    if not 1 <= low <= high <= 65535:
+        raise KernelError(Errno.EINVAL)
+    _reader_net(kernel).ip_local_port_range = [low, high]
+
+
+def _store_unpriv_port(kernel, text: str) -> None:
+    from glasskernel.fs.proc.proc_sysctl import parse_int
+    _reader_net(kernel).ip_unprivileged_port_start = parse_int(text, 0, 65535)
+
+
+def _devconf_entry(dev: str, name: str):
+    from glasskernel.fs.proc.proc_sysctl import CtlTable, parse_int
+
+    def show(kernel):
+        return str(_reader_net(kernel).devconf[dev][name])
+
+    def store(kernel, text):
+        _reader_net(kernel).devconf[dev][name] = parse_int(text, -2**31, 2**31 - 1)
+    return CtlTable(name, 0o644, show, store)
+
+
+def _conf_dirs(kernel) -> list:
+    from glasskernel.fs.proc.proc_sysctl import CtlDir
+    return [CtlDir(dev, lambda k, dev=dev: [_devconf_entry(dev, n) for n in _DEVCONF_DEFAULTS])
+            for dev in _reader_net(kernel).devconf]
+
+
+def net_sysctl_table(kernel) -> list:
+    """/proc/sys/net as the reader's namespace has it."""
+    from glasskernel.fs.proc.proc_sysctl import CtlDir, CtlTable
+    ipv4 = [CtlDir("conf", _conf_dirs),
+            CtlTable("ip_local_port_range", 0o644, _show_port_range, _store_port_range),
+            CtlTable("ip_unprivileged_port_start", 0o644,
+                     lambda k: str(_reader_net(k).ip_unprivileged_port_start),
+                     _store_unpriv_port)]
+    core = [CtlTable("somaxconn", 0o644, lambda k: "4096"),
+            CtlTable("rmem_default", 0o644, lambda k: "212992"),
+            CtlTable("rmem_max", 0o644, lambda k: "212992"),
+            CtlTable("wmem_default", 0o644, lambda k: "212992"),
+            CtlTable("wmem_max", 0o644, lambda k: "212992")]
+    return [CtlDir("ipv4", lambda k: ipv4), CtlDir("core", lambda k: core)]
