@@ -21,6 +21,7 @@ from glasskernel.mm.uaccess import (USER_HALF_END, copy_from_user, copy_to_user,
 from glasskernel.net.core import sock as core_sock
 from glasskernel.net.ipv4 import af_inet
 from glasskernel.net.ipv4.af_inet import AF_INET, AF_INET6
+AF_NETLINK = 16
 from glasskernel.net.ipv6 import af_inet6
 from glasskernel.net.unix import af_unix, af_unix_msg
 from glasskernel.net.unix.scm import Skb
@@ -280,6 +281,9 @@ def sock_create(task, family: int, type_: int, protocol: int):
         sk = af_inet.inet_create(task, AF_INET, type_, protocol)
     elif family == AF_INET6:
         sk = af_inet6.inet6_create(task, type_, protocol)
+    elif family == AF_NETLINK:
+        from glasskernel.net.netlink.af_netlink import netlink_create
+        return netlink_create(task, type_, protocol)
     else:
         raise KernelError(Errno.EAFNOSUPPORT)      # no other protocol family is registered
     sk.ops = af_inet.inet_ops(family, sk.type)

@@ -60,7 +60,7 @@ class Net:
     """struct net: the loopback device, port tables and sysctls of one namespace."""
 
     __slots__ = ("loopback_dev", "tcp_ports", "udp_ports", "ip_local_port_range",
-                 "ip_unprivileged_port_start", "devconf", "ns_inum")
+                 "ip_unprivileged_port_start", "devconf", "ns_inum", "nl_ports")
 
     def __init__(self, lo_up: bool, inum: int):
         self.loopback_dev = NetDevice("lo", 1, IFF_LOOPBACK | (IFF_UP if lo_up else 0))
@@ -70,6 +70,7 @@ class Net:
         self.ip_unprivileged_port_start = 1024
         self.devconf = {name: dict(_DEVCONF_DEFAULTS) for name in ("all", "default", "lo")}
         self.ns_inum = inum
+        self.nl_ports: dict[int, object] = {}      # netlink port ids bound
 
     def dev_get_by_name(self, name: str):
         return self.loopback_dev if name == self.loopback_dev.name else None
