@@ -79,7 +79,7 @@ def dev_ioctl(net, cmd: int, arg: int, task, inet: bool = True) -> int:
         if not capable(task, CAP_NET_ADMIN):
             raise KernelError(Errno.EPERM)
         flags = struct.unpack_from("<H", raw, IFNAMSIZ)[0]
-        dev.flags = (dev.flags & ~IFF_UP) | (flags & IFF_UP)
+        dev.set_up(net, bool(flags & IFF_UP))
         return 0
     _put_ifru(task, arg, raw, _ifru_value(dev, cmd))
     return 0

@@ -37,6 +37,12 @@ class NetDevice:
         self.mtu = LOOPBACK_MTU
         self.rx_packets = self.rx_bytes = self.tx_packets = self.tx_bytes = 0
 
+    def set_up(self, net, up: bool) -> None:
+        """dev_change_flags(IFF_UP): bringing lo up adds its local routes."""
+        self.flags = (self.flags | IFF_UP) if up else (self.flags & ~IFF_UP)
+        if up:
+            net.fib_tables = True
+
     @property
     def up(self) -> bool:
         return bool(self.flags & IFF_UP)
@@ -60,7 +66,8 @@ class Net:
     """struct net: the loopback device, port tables and sysctls of one namespace."""
 
     __slots__ = ("loopback_dev", "tcp_ports", "udp_ports", "ip_local_port_range",
-                 "ip_unprivileged_port_start", "devconf", "ns_inum", "nl_ports")
+                 "ip_unprivileged_port_start", "devconf", "ns_inum", "nl_ports",
+                 "fib_tables")
 
     def __init__(self, lo_up: bool, inum: int):
         self.loopback_dev = NetDevice("lo", 1, IFF_LOOPBACK | (IFF_UP if lo_up else 0))
@@ -71,6 +78,9 @@ class Net:
         self.devconf = {name: dict(_DEVCONF_DEFAULTS) for name in ("all", "default", "lo")}
         self.ns_inum = inum
         self.nl_ports: dict[int, object] = {}      # netlink port ids bound
+        # the IPv4 local routing table exists once lo has been up (fib_new_table);
+        # before that every IPv4 address counts as bindable (inet_addr_type: no table)
+        self.fib_tables = lo_up
 
     def dev_get_by_name(self, name: str):
         return self.loopback_dev if name == self.loopback_dev.name else None

@@ -129,7 +129,7 @@ def _newlink(task, net, body: bytes) -> None:
     if flags or change:
         if change:
             flags = (flags & change) | (dev.flags & ~change)
-        dev.flags = (dev.flags & ~IFF_UP) | (flags & IFF_UP)
+        dev.set_up(net, bool(flags & IFF_UP))
 
 
 def _handle(task, sk, kind: int, flags: int, seq: int, body: bytes) -> list:

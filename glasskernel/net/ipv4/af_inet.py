@@ -196,6 +196,8 @@ def _check_local(sk, addr: bytes) -> None:
     (IP_FREEBIND / IP_TRANSPARENT lift it)."""
     if ih.is_any(addr) or ih.is_local(sk.net, addr) or ih.is_multicast_or_broadcast(addr):
         return
+    if is_v4(addr) and not sk.net.fib_tables:
+        return                                  # no routing table yet: not judged
     if sk.ipopts.get("freebind") or sk.ipopts.get("transparent"):
         return
     raise KernelError(Errno.EADDRNOTAVAIL)

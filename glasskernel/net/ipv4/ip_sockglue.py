@@ -191,7 +191,7 @@ def inet_getsockopt(sock, level: int, optname: int, task, optval: int, optlen: i
         raise KernelError(Errno.EINVAL)
     value = _bytes_option(sk, level, optname)
     if value is None:
-        if optname not in table:
+        if optname not in table and (level, optname) != (SOL_IP, IP_MTU):
             raise KernelError(Errno.ENOPROTOOPT)
         val = _int_value(sk, level, optname, table)
         if level == SOL_IP and 0 < length < 4 and 0 <= val <= 255:
