@@ -59,6 +59,32 @@ static int child(void *arg)
 	send(c, "netns", 5, 0);
 	report("child recv", recv(s, buf, sizeof(buf), 0));
 	printf("child got '%s'\n", buf);
+	/* the namespace's interfaces: lo alone */
+	struct ifreq reqs[8];
+	struct ifconf ifc = { .ifc_len = sizeof(reqs), .ifc_req = reqs };
+	report("child SIOCGIFCONF", ioctl(c, SIOCGIFCONF, &ifc));
+	for (int i = 0; i < ifc.ifc_len / (int)sizeof(struct ifreq); i++)
+		printf("  if %s %s\n", reqs[i].ifr_name,
+		       inet_ntoa(((struct sockaddr_in *)&reqs[i].ifr_addr)->sin_addr));
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	report("child SIOCGIFINDEX", ioctl(c, SIOCGIFINDEX, &ifr));
+	printf("  lo index %d\n", ifr.ifr_ifindex);
+	report("child SIOCGIFMTU", ioctl(c, SIOCGIFMTU, &ifr));
+	printf("  lo mtu %d\n", ifr.ifr_mtu);
+	report("child SIOCGIFNETMASK", ioctl(c, SIOCGIFNETMASK, &ifr));
+	printf("  lo netmask %s\n", inet_ntoa(((struct sockaddr_in *)&ifr.ifr_netmask)->sin_addr));
+	report("child SO_BINDTODEVICE lo", setsockopt(c, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3));
+	report("child SO_BINDTODEVICE eth9", setsockopt(c, SOL_SOCKET, SO_BINDTODEVICE, "eth9", 5));
+	char dev[16] = "";
+	socklen_t dlen = sizeof(dev);
+	report("child get SO_BINDTODEVICE", getsockopt(c, SOL_SOCKET, SO_BINDTODEVICE, dev, &dlen));
+	printf("  bound to '%s' len %d\n", dev, dlen);
+	FILE *f = fopen("/proc/net/dev", "r");
+	char line[256];
+	while (f && fgets(line, sizeof(line), f))
+		if (strchr(line, ':'))
+			printf("  /proc/net/dev has %.*s\n", (int)(strchr(line, ':') - line), line);
 	return 0;
 }
 
