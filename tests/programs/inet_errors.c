@@ -222,7 +222,22 @@ static void nonblocking_connect(void)
 	len = sizeof(err);
 	getsockopt(c, SOL_SOCKET, SO_ERROR, &err, &len);
 	printf("refused: revents %#x SO_ERROR %s\n", p.revents, strerror(err));
+	report("connect after refused, error read", connect(c, (void *)&refused, sizeof(refused)));
+	report("connect to the listener", connect(c, (void *)&a, sizeof(a)));
 	close(c);
+	report("connect a listening socket", connect(l, (void *)&a, sizeof(a)));
+	/* after a reset the socket stays connected for connect() */
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	connect(c, (void *)&a, sizeof(a));
+	s = accept(l, NULL, NULL);
+	send(c, "unread", 6, 0);
+	close(s);
+	report("connect after reset", connect(c, (void *)&a, sizeof(a)));
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	report("connect AF_UNSPEC", connect(c, &unspec, sizeof(unspec)));
+	report("connect again after AF_UNSPEC", connect(c, (void *)&a, sizeof(a)));
+	close(c);
+	close(accept(l, NULL, NULL));
 	close(l);
 }
 

@@ -27,6 +27,7 @@ IPPROTO_IP, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP = 0, 1, 6, 17
 IPPROTO_ICMPV6, IPPROTO_UDPLITE, IPPROTO_RAW, IPPROTO_MAX = 58, 136, 255, 256
 TCP_SYN_SENT, TCP_CLOSE_WAIT = 2, 8
 SO_LINGER = 13
+SS_UNCONNECTED, SS_CONNECTING, SS_CONNECTED = 1, 2, 3
 SIN_SIZE, SIN6_SIZE, SIN6_LEN_RFC2133 = 16, 28, 24
 TCP_WMEM_DEFAULT, TCP_RMEM_DEFAULT = 16384, 131072      # net.ipv4.tcp_wmem/rmem[1]
 _SIN = struct.Struct("<H2s4s8x")
@@ -52,7 +53,7 @@ class InetSock(Sock):
         self.ipv6only = False
         self.peer = None                    # TCP: the other end of the connection
         self.done = False                   # SOCK_DONE: the connection has ended
-        self.connecting = False             # a nonblocking connect not yet reported
+        self.ss_state = SS_UNCONNECTED      # struct socket's state (socket_state)
         self.rcv_buf = bytearray()          # TCP bytes to read
         self.corked = bytearray()           # TCP bytes held by MSG_MORE / TCP_CORK
         self.udp_cork = None                # UDP: (data, daddr, dport) of a corked datagram
@@ -264,17 +265,17 @@ def inet_stream_connect(task, sock, addr: bytes, nonblock: bool) -> None:
     if sockaddr_family(addr) == AF_UNSPEC:
         tcp_disconnect(sk)
         return
-    if sk.state == TCP_ESTABLISHED or sk.done and sk.daddr is not None:
-        if sk.connecting:
-            sk.connecting = False
-            return
+    if sk.ss_state == SS_CONNECTED:
         raise KernelError(Errno.EISCONN)
-    if sk.state == TCP_LISTEN:
-        raise KernelError(Errno.EINVAL)
-    if sk.connecting:
-        sk.connecting = False             # a failed nonblocking connect: its error
-        err = sk.sock_error()
-        raise KernelError(err or Errno.ECONNABORTED)
+    if sk.ss_state == SS_CONNECTING:
+        # the connection was made (or refused) when it was asked for: report that
+        if sk.state == TCP_CLOSE:
+            sk.ss_state = SS_UNCONNECTED
+            raise KernelError(sk.sock_error() or Errno.ECONNABORTED)
+        sk.ss_state = SS_CONNECTED
+        return
+    if sk.state != TCP_CLOSE:
+        raise KernelError(Errno.EISCONN)
     daddr, dport = parse_dest(sk, addr)
     tcp_connect(task, sk, daddr, dport, nonblock)
 
@@ -287,6 +288,7 @@ def tcp_disconnect(sk: InetSock) -> None:
     elif sk.peer is not None:
         tcp_reset_peer(sk)
     sk.state = TCP_CLOSE
+    sk.ss_state = SS_UNCONNECTED
     sk.daddr, sk.dport = None, 0
     sk.done = False
     sk.shutdown = 0
@@ -340,7 +342,10 @@ def inet_release_listener(sk: InetSock) -> None:
     """A listener closes: the connections not yet accepted are reset."""
     from glasskernel.net.ipv4.tcp import tcp_close
     while sk.accept_queue:
-        tcp_close(sk.accept_queue.popleft(), reset=True)
+        child = sk.accept_queue.popleft()
+        tcp_close(child, reset=True)
+        child.dead = True
+        ih.inet_unhash(child.net, child, True)
     sk.peer_wait.wake_up(sk.kernel)
 
 

@@ -13,7 +13,8 @@ from glasskernel.mm.uaccess import put_user_i32
 from glasskernel.net.core.sock import (RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK, SOCK_STREAM,
                                        TCP_CLOSE, TCP_ESTABLISHED, TCP_LISTEN)
 from glasskernel.net.ipv4 import inet_hashtables as ih
-from glasskernel.net.ipv4.af_inet import (IPPROTO_TCP, TCP_CLOSE_WAIT, TCP_SYN_SENT, InetSock,
+from glasskernel.net.ipv4.af_inet import (IPPROTO_TCP, SS_CONNECTED, SS_CONNECTING,
+                                          TCP_CLOSE_WAIT, TCP_SYN_SENT, InetSock,
                                           inet_autobind, ip_route_connect)
 from glasskernel.net.unix.af_unix import sk_wait
 from glasskernel.uapi.errno import Errno, KernelError
@@ -55,7 +56,7 @@ def tcp_connect(task, sk: InetSock, daddr: bytes, dport: int, nonblock: bool) ->
     if listener is None:
         _connect_failed(sk)
         if nonblock:
-            sk.err, sk.connecting = Errno.ECONNREFUSED, True
+            sk.err, sk.ss_state = Errno.ECONNREFUSED, SS_CONNECTING
             raise KernelError(Errno.EINPROGRESS)
         raise KernelError(Errno.ECONNREFUSED)
     child = InetSock(sk.kernel, sk.net, listener.family, SOCK_STREAM, IPPROTO_TCP,
@@ -72,9 +73,11 @@ def tcp_connect(task, sk: InetSock, daddr: bytes, dport: int, nonblock: bool) ->
     listener.accept_queue.append(child)
     listener.state_change()
     sk.state_change()
+    child.ss_state = SS_CONNECTED
     if nonblock:
-        sk.connecting = True
+        sk.ss_state = SS_CONNECTING
         raise KernelError(Errno.EINPROGRESS)
+    sk.ss_state = SS_CONNECTED
 
 
 def _connect_failed(sk: InetSock) -> None:
