@@ -268,6 +268,8 @@ static void options(void)
 	len = sizeof(v);
 	getsockopt(t, IPPROTO_IP, IP_TTL, &v, &len);
 	printf("IP_TTL now %d\n", v);
+	report("setsockopt level 500", setsockopt(t, 500, 1, &v, sizeof(v)));
+	report("setsockopt UDP level on tcp", setsockopt(t, IPPROTO_UDP, 1, &v, sizeof(v)));
 	report("TCP_NODELAY short", setsockopt(t, IPPROTO_TCP, TCP_NODELAY, &v, 2));
 	len = sizeof(v);
 	report("IPV6_V6ONLY get", getsockopt(u, IPPROTO_IPV6, IPV6_V6ONLY, &v, &len));

@@ -55,8 +55,9 @@ _BOOLEAN |= {(SOL_TCP, o) for o in (1, 3, 12)} | {(SOL_IPV6, o) for o in (
     IPV6_RECVERR, IPV6_V6ONLY, IPV6_RECVPKTINFO)}
 
 
-def _table(sk, level: int):
-    """The option table a level reaches on this socket (EOPNOTSUPP for none)."""
+def _table(sk, level: int, setting: bool = False):
+    """The option table a level reaches on this socket; none is ENOPROTOOPT to set and
+    EOPNOTSUPP to get (ip_setsockopt / ip_getsockopt)."""
     if level == SOL_IP:
         return _IP
     if level == SOL_TCP and sk.tcp:
@@ -65,7 +66,7 @@ def _table(sk, level: int):
         return _UDP
     if level == SOL_IPV6 and sk.family == AF_INET6:
         return _IPV6
-    raise KernelError(Errno.EOPNOTSUPP)
+    raise KernelError(Errno.ENOPROTOOPT if setting else Errno.EOPNOTSUPP)
 
 
 def _get_int(task, level: int, optval: int, optlen: int) -> int:
@@ -79,7 +80,7 @@ def _get_int(task, level: int, optval: int, optlen: int) -> int:
 
 def inet_setsockopt(sock, level: int, optname: int, task, optval: int, optlen: int) -> int:
     sk = sock.sk
-    table = _table(sk, level)
+    table = _table(sk, level, True)
     if level == SOL_TCP and optname == TCP_CONGESTION:
         name = copy_from_user(task, optval, min(optlen, 16)).split(b"\0")[0]
         if name not in (b"cubic", b"reno"):
