@@ -123,3 +123,28 @@ def test_ip_link_and_addr(tmp_path):
     assert b"inet6 ::1/128 scope host" in out
     out, err, status = run_glasskernel([ip, "link", "set", "nosuchdev", "up"], cwd=tmp_path)
     assert status != 0 and b"Cannot find device" in err, err
+
+
+PROC_NET = '''
+import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+port = s.getsockname()[1]
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.bind(("::1", 0))
+tcp = open("/proc/net/tcp").read().splitlines()
+print("listener", any(f"0100007F:{port:04X} 00000000:0000 0A" in l for l in tcp[1:]))
+print("udp6", any(f"{'0' * 31}1:{u.getsockname()[1]:04X}" in l
+                  for l in open("/proc/net/udp6").read().splitlines()[1:]))
+print("devs", [l.split(":")[0].strip() for l in open("/proc/net/dev").read().splitlines()[2:]])
+print(open("/proc/net/if_inet6").read().split())
+'''
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.skipif(not Path("/usr/bin/python3").exists(), reason="no /usr/bin/python3")
+def test_proc_net(tmp_path):
+    """/proc/net of the guest's namespace: its sockets and lo alone."""
+    (tmp_path / "p.py").write_text(PROC_NET)
+    out, err, status = run_glasskernel(["/usr/bin/python3", "p.py"], cwd=tmp_path)
+    assert out == (b"listener True\nudp6 True\ndevs ['lo']\n"
+                   b"['00000000000000000000000000000001', '01', '80', '10', '80', 'lo']\n"), \
+        out + err

@@ -1,7 +1,7 @@
 """/proc/net of the reader's network namespace (net/core/net-procfs.c dev_seq_show,
 net/ipv4/tcp_ipv4.c tcp4_seq_show, udp.c udp4_seq_show, net/ipv6's tcp6/udp6).
 
-``dev`` has lo's counters; ``tcp``/``tcp6``/``udp``/``udp6`` list the sockets of the
+``dev`` has lo's counters, ``if_inet6`` its ::1; ``tcp``/``tcp6``/``udp``/``udp6`` list the sockets of the
 port tables in Linux's columns (addresses as the hex of the network-order words, the
 owner's uid, the socket inode). Timers, queues of unacked data and retransmits do not
 exist on this loopback and read as zero. (Linux makes /proc/net a link to self/net;
@@ -81,7 +81,17 @@ def _socket_table(viewer, tcp: bool, v6: bool) -> bytes:
     return "".join(lines).encode()
 
 
+def proc_if_inet6(viewer) -> bytes:
+    """if6_seq_show: lo's ::1 (index, prefix 128, host scope, permanent) while it is up."""
+    dev = sock_net_of(viewer).loopback_dev
+    if not dev.up:
+        return b""
+    return ("%s %02x %02x %02x %02x %8s\n" % ("0" * 31 + "1", dev.ifindex, 128, 0x10, 0x80,
+                                            dev.name)).encode()
+
+
 _FILES = {
+    "if_inet6": proc_if_inet6,
     "dev": proc_net_dev,
     "tcp": lambda v: _socket_table(v, True, False),
     "tcp6": lambda v: _socket_table(v, True, True),
