@@ -132,7 +132,7 @@ port = s.getsockname()[1]
 u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.bind(("::1", 0))
 tcp = open("/proc/net/tcp").read().splitlines()
 print("listener", any(f"0100007F:{port:04X} 00000000:0000 0A" in l for l in tcp[1:]))
-print("udp6", any(f"{'0' * 31}1:{u.getsockname()[1]:04X}" in l
+print("udp6", any(f"{'0' * 24}01000000:{u.getsockname()[1]:04X}" in l
                   for l in open("/proc/net/udp6").read().splitlines()[1:]))
 print("devs", [l.split(":")[0].strip() for l in open("/proc/net/dev").read().splitlines()[2:]])
 print(open("/proc/net/if_inet6").read().split())
