@@ -494,3 +494,47 @@ def test_madvise_calls(build, toolchain):
     """madvise's checks, and DONTFORK/WIPEONFORK at fork (LTP madvise02, madvise10)."""
     native, _ = differential([build("madvise_calls", toolchain)])
     assert b"wiped: child reads 0\nnot wiped: child reads 7\n" in native[0]
+
+
+def test_prctl_tsc(build, toolchain):
+    """PR_SET_TSC's PR_TSC_SIGSEGV makes rdtsc fault, through fork and exec (LTP prctl10)."""
+    native, _ = differential([build("prctl_tsc", toolchain)])
+    assert b"exec child: killed by 11" in native[0]
+
+
+def test_cpu_times(build, toolchain):
+    """System calls are charged as system time, computing as user time, also for reaped
+    children (getrusage, times; LTP times03)."""
+    native, _ = differential([build("cpu_times", toolchain)])
+    assert native[0].count(b" 1") == 8
+
+
+def test_mincore_page_cache(build, toolchain, tmp_path):
+    """mincore counts a file's cached pages, faulted in by another process (LTP mincore04)."""
+    exe = build("mincore_cache", toolchain)
+    for name in ("native", "guest"):
+        (tmp_path / name).mkdir()
+    native = run_native([exe, tmp_path / "native"])
+    guest = run_glasskernel([exe, tmp_path / "guest"])
+    harness.assert_no_traceback(guest[1])
+    harness.compare(native, guest)
+    assert b"after the child read them: 3 resident" in native[0]
+
+
+def test_mknod_devices(build, toolchain, tmp_path):
+    """mknod makes device nodes that open our driver of that number (LTP open11, statx01)."""
+    exe = build("mknod_devices", toolchain)
+    for name in ("native", "guest"):
+        (tmp_path / name).mkdir()
+    native = run_native([exe, tmp_path / "native"])
+    guest = run_glasskernel([exe, tmp_path / "guest"])
+    harness.assert_no_traceback(guest[1])
+    harness.compare(native, guest)
+    assert b"chmod: ok\nzero: chr 1:5 size 0 mode 600 nlink 2\n" in native[0]
+    assert b"unprivileged mknod c 1 3: Operation not permitted" in native[0]
+
+
+def test_maxrss(build, toolchain):
+    """ru_maxrss: the peak RSS of the process and of its reaped children (LTP getrusage03)."""
+    native, _ = differential([build("maxrss", toolchain)])
+    assert native[0].count(b": 1\n") == 4

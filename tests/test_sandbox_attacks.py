@@ -11,12 +11,15 @@ size, times, content).
 from __future__ import annotations
 
 import os
+import stat
 import signal
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+import pytest
 
 import harness
 from harness import differential, run_glasskernel, run_native
@@ -228,3 +231,24 @@ def test_attribute_changes_of_host_directories_show(tmp_path):
     ours = run_glasskernel([*argv, tmp_path / "host"])
     harness.compare(native, ours, label="merged directory attributes")
     assert_unchanged(before, snapshot(tmp_path / "host"))
+
+
+def test_host_device_nodes_open_our_drivers(build, tmp_path):
+    """Device nodes in the host tree under --root are numbers for our drivers: c 1 3 opens
+    our /dev/null, a disk's b 8 0 is ENXIO (no such driver), and chmod copies the node up
+    as a node, leaving the host's untouched. The host's devices are never opened."""
+    if os.geteuid() != 0:
+        pytest.skip("making device nodes needs root")
+    exe = build("devnode_probe", "glibc")
+    root = tmp_path / "root"
+    (root / "devs").mkdir(parents=True)
+    shutil.copy2(exe, root / "probe")
+    os.mknod(root / "devs" / "null", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    os.mknod(root / "devs" / "sda", 0o660 | stat.S_IFBLK, os.makedev(8, 0))
+    before = snapshot(root)
+    out, err, code = run_glasskernel(["/probe", "/devs/null", "/devs/sda"], extra_opts=["--root", root])
+    harness.assert_no_traceback(err)
+    assert code == 0, err
+    assert out.decode() == ("/devs/null: read 0\n/devs/sda: open: No such device or address\n"
+                            "chmod: 0\n/devs/null: chr 1 1:3 mode 600\n")
+    assert_unchanged(before, snapshot(root))

@@ -74,8 +74,9 @@ class Dentry:
     def symlink(self, task, name: str, target: str) -> None:
         raise KernelError(Errno.EPERM)
 
-    def mknod(self, task, name: str, mode: int) -> None:
-        """Make a FIFO or socket inode (mode carries the type bits)."""
+    def mknod(self, task, name: str, mode: int, dev: int = 0) -> None:
+        """Make a FIFO, socket or device inode (mode carries the type bits; dev the
+        device number)."""
         raise KernelError(Errno.EPERM)
 
     def link(self, task, old: "Dentry", name: str) -> None:

@@ -64,6 +64,8 @@ def bprm_mm_init(bprm) -> None:
     """A fresh mm with one stack page's VMA at the top of user space."""
     kernel = bprm.task.kernel
     bprm.mm = MmStruct(kernel.phys, kernel.kernel_pgd_entry, kernel.cpu)
+    if bprm.task.mm is not None:        # mm_init: the dump filter outlives the exec
+        bprm.mm.coredump_filter = bprm.task.mm.coredump_filter
     limits = bprm.task.rlimits
     if limits:
         bprm.mm.rlimit_as = limits.get(9, (bprm.mm.rlimit_as,))[0]     # RLIMIT_AS
@@ -131,6 +133,8 @@ def exec_mmap(bprm) -> None:
     task = bprm.task
     old = task.mm
     if old is not None:
+        from glasskernel.kernel.exit import setmax_mm_hiwater_rss
+        setmax_mm_hiwater_rss(task.signal, old)
         exec_mm_release(task, old)
     else:
         complete_vfork_done(task)

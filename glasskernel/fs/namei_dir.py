@@ -2,14 +2,16 @@
 link. The checks (and their order, which decides the errno) follow Linux; the change
 itself is the file system's (overlayfs/dir.py for the sandbox root).
 """
+import os
+
 
 from glasskernel.fs.internal import is_subpath
 from glasskernel.fs.namei import (LAST_DOT, LAST_DOTDOT, LAST_NORM, LAST_ROOT, MAY_EXEC,
                                   MAY_WRITE, filename_parentat, getname, lookup_child,
                                   user_path_at)
 from glasskernel.fs.internal import uint_arg
-from glasskernel.kernel.capability import cred_capable
-from glasskernel.uapi.capability import CAP_FOWNER
+from glasskernel.kernel.capability import capable, cred_capable
+from glasskernel.uapi.capability import CAP_FOWNER, CAP_MKNOD
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import (AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW,
                                     RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT)
@@ -96,9 +98,9 @@ def do_rmdir(task, dfd, pathname) -> int:
     return 0
 
 
-def do_unlinkat(task, dfd, pathname) -> int:
+def do_unlinkat(task, dfd, name: str) -> int:
     """do_unlinkat: EISDIR for directories (and "."/".."), ENOTDIR for "file/"."""
-    p = filename_parentat(task, dfd, getname(task, pathname))
+    p = filename_parentat(task, dfd, name)
     if p.last_type != LAST_NORM:
         raise KernelError(Errno.EISDIR)
     child = lookup_child(task, p.dentry, p.last)
@@ -114,7 +116,7 @@ def do_unlinkat(task, dfd, pathname) -> int:
 
 
 def sys_unlink(task, pathname) -> int:
-    return do_unlinkat(task, AT_FDCWD, pathname)
+    return do_unlinkat(task, AT_FDCWD, getname(task, pathname))
 
 
 def sys_rmdir(task, pathname) -> int:
@@ -128,7 +130,7 @@ def sys_unlinkat(task, dfd, pathname, flag) -> int:
         raise KernelError(Errno.EINVAL)
     if flag & AT_REMOVEDIR:
         return do_rmdir(task, dfd, pathname)
-    return do_unlinkat(task, dfd, pathname)
+    return do_unlinkat(task, dfd, getname(task, pathname))
 
 
 # --- rename ----------------------------------------------------------------------------
@@ -262,11 +264,17 @@ def may_mknod(mode: int) -> None:
         raise KernelError(Errno.EINVAL)
 
 
-def do_mknodat(task, dfd, filename, mode, dev) -> int:
-    """do_mknodat: a regular file, a FIFO or a socket inode, minus the umask.
+def new_decode_dev(dev: int) -> int:
+    """The device number of mknod's 32-bit argument (major 12 bits, minor 20, split as
+    <linux/kdev_t.h> has them) as the host's dev_t, which stat shows."""
+    return os.makedev((dev & 0xFFF00) >> 8, (dev & 0xFF) | ((dev >> 12) & 0xFFF00))
 
-    Device nodes need CAP_MKNOD, which the sandbox never grants (its root is mounted
-    nodev besides): EPERM, after the name checks as in vfs_mknod.
+
+def do_mknodat(task, dfd, filename, mode, dev) -> int:
+    """do_mknodat: a regular file, a FIFO, a socket or a device inode, minus the umask.
+
+    Device nodes need CAP_MKNOD (EPERM, after the name checks as in vfs_mknod), except a
+    whiteout (c 0 0). Opening one runs our driver of that number (fs/char_dev.py).
     """
     mode = uint_arg(mode)
     may_mknod(mode)
@@ -276,7 +284,10 @@ def do_mknodat(task, dfd, filename, mode, dev) -> int:
     if kind in (0, S_IFREG):
         parent.create(task, name, mode & S_IALLUGO)
     elif kind in (S_IFCHR, S_IFBLK):
-        raise KernelError(Errno.EPERM)
+        dev = uint_arg(dev)
+        if not (kind == S_IFCHR and dev == 0) and not capable(task, CAP_MKNOD):
+            raise KernelError(Errno.EPERM)
+        parent.mknod(task, name, mode & (S_IFMT | S_IALLUGO), new_decode_dev(dev))
     else:
         parent.mknod(task, name, mode & (S_IFMT | S_IALLUGO))
     return 0

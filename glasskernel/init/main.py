@@ -79,6 +79,7 @@ class Kernel:
         self.nr_cpus = 1
         self.max_tasks = max_tasks      # also /proc/sys/kernel/threads-max
         self.core_pattern = "core"      # /proc/sys/kernel/core_pattern
+        self.core_uses_pid = 0          # /proc/sys/kernel/core_uses_pid
         self.tainted = 0                # /proc/sys/kernel/tainted (add_taint)
         self.hwcap = DEFAULT_HWCAP
         self.boot_time_ns = self.clock_ns()
@@ -216,18 +217,31 @@ class Kernel:
         """Load the task's user context into the CPU unless it is there already."""
         if self.cpu_task is not task:
             self.cpu.write_fp_state(task.thread.fpstate or self.cpu.default_fxsave())
+            # A context loaded at a switch brings its CR4; a task's first run does not.
+            self.cpu.set_tsc_disabled(task.thread.notsc)
         if self.cpu_task is not task or task.thread.regs_dirty:
             self.cpu.write_regs(task.thread.regs)
             task.thread.regs_dirty = False
             self.cpu_task = task
         if self.cpu.current_cr3 != task.mm.pgtable.pgd:
             self.cpu.load_cr3(task.mm.pgtable.pgd)
-        task.user_entered_ns = self.clock_ns()
+        now = task.user_entered_ns = self.clock_ns()
+        if task.kernel_entered_ns:          # the kernel's work since the task left user mode
+            task.stime_ns += now - task.kernel_entered_ns
+            task.kernel_entered_ns = 0
 
     def account_user_time(self, task) -> int:
-        """Charge the run that just ended to the task's user time; returns the clock."""
-        now = self.clock_ns()
-        task.utime_ns += now - getattr(task, "user_entered_ns", now)
+        """Charge the run that just ended: the syscall hook's share of it to system time,
+        the rest to user time. The kernel works for the task from now on (system time,
+        charged at its return to user mode or when it leaves the CPU). Returns the clock."""
+        now = task.kernel_entered_ns = self.clock_ns()
+        ran = now - task.user_entered_ns
+        in_hook = self.cpu.syscall_ns(take=True)
+        if self.clock is not None:
+            in_hook = 0                     # host time: not in a deterministic run's clock
+        in_hook = min(in_hook, ran)
+        task.utime_ns += ran - in_hook
+        task.stime_ns += in_hook
         return now
 
     def save_user_regs(self, task) -> None:
@@ -352,9 +366,13 @@ class Kernel:
         task.pending_fault = None
         ksignal.force_sig_fault(task, fault.signo, fault.code, fault.addr)
 
-    def force_fatal_sig(self, task, signo: int) -> None:
-        """Kill the task's group with signo's default action (core flag if core dumps are on)."""
-        core = signo in ksignal.COREDUMP_SIGNALS and self.core_limit(task) != 0
+    def force_fatal_sig(self, task, signo: int, info: bytes = None) -> None:
+        """Kill the task's group with signo's default action: for SIGSEGV, SIGABRT and
+        the other core signals, first the core dump (the status's 0x80 says it was written)."""
+        core = False
+        if signo in ksignal.COREDUMP_SIGNALS:
+            from glasskernel.fs.coredump import do_coredump
+            core = do_coredump(task, signo, info or ksignal.make_siginfo(signo, ksignal.SI_KERNEL))
         do_group_exit(task, exit_status_signal(signo, core))
 
     def flush_signal_handlers(self, task) -> None:

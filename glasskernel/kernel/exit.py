@@ -65,11 +65,18 @@ def complete_vfork_done(task) -> None:
         done.complete(task.kernel)
 
 
+def setmax_mm_hiwater_rss(signal, mm) -> None:
+    """An mm is going (exit, exec): its peak RSS stays in the process's maxrss."""
+    if signal is not None:
+        signal.maxrss = max(signal.maxrss, mm.hiwater_rss())
+
+
 def exit_mm(task) -> None:
     from glasskernel.kernel.fork import mmput
     mm = task.mm
     if mm is None:
         return
+    setmax_mm_hiwater_rss(task.signal, mm)
     mm_release(task, mm)
     task.mm = None
     mmput(mm)
@@ -289,6 +296,8 @@ def wait_task_zombie(wo, waiter, child):
     if not wo.options & WNOWAIT:
         waiter.signal.cutime_ns += child.utime_ns + child.signal.cutime_ns
         waiter.signal.cstime_ns += child.stime_ns + child.signal.cstime_ns
+        waiter.signal.cmaxrss = max(waiter.signal.cmaxrss, child.signal.maxrss,
+                                    child.signal.cmaxrss)
         release_task(child)
     code = CLD_EXITED if not status & 0x7F else (CLD_DUMPED if status & 0x80 else CLD_KILLED)
     si_status = status >> 8 if code == CLD_EXITED else status & 0x7F

@@ -520,7 +520,7 @@ def get_signal(task):
         if signo in _STOP:
             do_signal_stop(task, signo)
             continue
-        kernel.force_fatal_sig(task, signo)
+        kernel.force_fatal_sig(task, signo, info)
     return None
 
 

@@ -492,6 +492,7 @@ PR_SET_NAME, PR_GET_NAME = 15, 16
 PR_GET_TIMERSLACK, PR_SET_TIMERSLACK = 30, 29
 PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER = 36, 37
 PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS = 38, 39
+PR_GET_TSC, PR_SET_TSC = 25, 26
 TASK_COMM_LEN = 16
 
 
@@ -558,6 +559,9 @@ def sys_prctl(task, option, arg2, arg3, arg4, arg5) -> int:
         if option in (PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS) and arg3 | arg4 | arg5:
             raise KernelError(Errno.EINVAL)
         return _prctl_flag(task, option, arg2)
+    if option in (PR_GET_TSC, PR_SET_TSC):
+        from glasskernel.arch.x86.kernel.process import get_tsc_mode, set_tsc_mode
+        return get_tsc_mode(task, arg2) if option == PR_GET_TSC else set_tsc_mode(task, arg2)
     if option == PR_GET_TIMERSLACK:
         return task.timer_slack_ns
     if option == PR_SET_TIMERSLACK:
@@ -576,23 +580,17 @@ def _timeval(ns: int) -> tuple:
     return ns // 10**9, ns % 10**9 // 1000
 
 
-def _rss_kb(task) -> int:
-    mm = task.mm
-    if mm is None:
-        return 0
-    pages = sum(1 for vma in mm.vmas for _ in mm.pgtable.present_ptes(vma.start, vma.end))
-    return pages * 4
-
-
 def sys_getrusage(task, who, ru) -> int:
     """getrusage(2): CPU times of the caller, its thread, or its reaped children."""
     who = int_arg(who)
     if who == RUSAGE_CHILDREN:
-        utime, stime, maxrss = task.signal.cutime_ns, task.signal.cstime_ns, 0
+        utime, stime, maxrss = task.signal.cutime_ns, task.signal.cstime_ns, task.signal.cmaxrss
     elif who in (RUSAGE_SELF, RUSAGE_THREAD):
-        utime, stime, maxrss = task.utime_ns, task.stime_ns, _rss_kb(task)
+        from glasskernel.kernel.sched.cputime import task_cputime, thread_group_cputime
+        utime, stime = (thread_group_cputime if who == RUSAGE_SELF else task_cputime)(task)
+        maxrss = max(task.signal.maxrss, task.mm.hiwater_rss() if task.mm else 0)
     else:
         raise KernelError(Errno.EINVAL)
-    fields = [*_timeval(utime), *_timeval(stime), maxrss] + [0] * 13
+    fields = [*_timeval(utime), *_timeval(stime), maxrss * 4] + [0] * 13     # ru_maxrss: KiB
     copy_to_user(task, ru, _RUSAGE.pack(*fields))
     return 0

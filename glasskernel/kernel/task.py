@@ -85,6 +85,8 @@ class SignalStruct:
     is_init: bool = False               # the init of a pid namespace (SIGNAL_UNKILLABLE)
     cutime_ns: int = 0                  # user time of reaped children (for times/rusage)
     cstime_ns: int = 0
+    maxrss: int = 0                     # pages: the largest RSS of the process's finished mms
+    cmaxrss: int = 0                    # pages: the largest of its reaped children's
     stop_state: str = ""                # "stopped"/"continued" to report to wait (WUNTRACED, WCONTINUED)
     stop_signal: int = 0
     itimers: object = None              # kernel/time_itimer.py: ITIMER_REAL/VIRTUAL/PROF
@@ -147,6 +149,8 @@ class Task:
     start_time_ns: int = 0              # kernel: monotonic time at fork
     utime_ns: int = 0                   # scheduler: time spent in user mode
     stime_ns: int = 0                   # scheduler: time spent in the kernel
+    user_entered_ns: int = 0            # entry: when its current run in user mode began
+    kernel_entered_ns: int = 0          # entry: when it entered the kernel (0: not running there)
     vdso_reads: int = 0                 # clock reads done in user mode (rdtsc: the vDSO), traced
     nvcsw: int = 0                      # voluntary context switches
     nivcsw: int = 0                     # involuntary context switches (preemption)

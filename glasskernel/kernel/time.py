@@ -12,6 +12,7 @@ exactly what the vDSO computes in user mode, so the two paths agree.
 import struct
 import time as _host_time
 
+from glasskernel.kernel.sched.cputime import task_cputime, thread_group_cputime
 from glasskernel.mm.uaccess import copy_to_user
 from glasskernel.uapi.errno import ERESTART_RESTARTBLOCK, ERESTARTNOHAND, Errno, KernelError
 from glasskernel.uapi.time import NSEC_PER_SEC, NSEC_PER_USEC, ClockId
@@ -62,13 +63,9 @@ def monotonic_coarse_ns(task) -> int:
 
 
 def task_sched_runtime(task) -> int:
-    """The thread's CPU time: what the scheduler charged it, plus, while it makes a
-    syscall inside the emulator's run, the part of that run not charged yet."""
-    kernel = task.kernel
-    ns = task.utime_ns + task.stime_ns
-    if kernel.in_fast_syscall and kernel.current is task:
-        ns += max(0, kernel.clock_ns() - getattr(task, "user_entered_ns", 0))
-    return ns
+    """The thread's CPU time, with the part of its current run not charged yet."""
+    utime, stime = task_cputime(task)
+    return utime + stime
 
 
 def thread_cputime_ns(task) -> int:
@@ -130,7 +127,7 @@ def cpu_clock_value(target, thread: bool, kind: int) -> int:
     threads = [target] if thread else [t for t in target.kernel.tasks.values()
                                        if t.signal is target.signal]
     if kind == CPUCLOCK_VIRT:
-        return sum(t.utime_ns for t in threads)
+        return sum(task_cputime(t)[0] for t in threads)
     return sum(task_sched_runtime(t) for t in threads)
 
 
@@ -272,12 +269,6 @@ _TMS = struct.Struct("<qqqq")
 
 def nsec_to_clock_t(ns: int) -> int:
     return ns // (NSEC_PER_SEC // USER_HZ)
-
-
-def thread_group_cputime(task) -> tuple:
-    """(user, system) nanoseconds of every live thread of task's process."""
-    threads = [t for t in task.kernel.tasks.values() if t.signal is task.signal]
-    return sum(t.utime_ns for t in threads), sum(t.stime_ns for t in threads)
 
 
 def sys_times(task, tbuf) -> int:

@@ -124,9 +124,9 @@ def _set_real(task, its: Itimers, value: int, interval: int) -> tuple:
 
 def process_cputime(task, which: int) -> int:
     """The process's user (VIRTUAL) or user + system (PROF) CPU time so far, in ns."""
-    threads = [t for t in task.kernel.tasks.values() if t.signal is task.signal]
-    user = sum(t.utime_ns for t in threads)
-    return user if which == ITIMER_VIRTUAL else user + sum(t.stime_ns for t in threads)
+    from glasskernel.kernel.sched.cputime import thread_group_cputime
+    user, system = thread_group_cputime(task)
+    return user if which == ITIMER_VIRTUAL else user + system
 
 
 def _cpu_signo(which: int) -> int:

@@ -83,6 +83,11 @@ class MmStruct:
         self.exe_file = None
         self.auxv = b""
         self.vdso = 0                   # mm->context.vdso: the [vdso] image's address
+        self.coredump_filter = 0x33     # mm->flags' MMF_DUMP_* bits (fs/coredump.py)
+
+    def hiwater_rss(self) -> int:
+        """get_mm_hiwater_rss: the most pages this address space has had present."""
+        return max(self.pgtable.hiwater, self.pgtable.present)
 
     # ----- VMA bookkeeping ----------------------------------------------------------------
 

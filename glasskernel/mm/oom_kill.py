@@ -9,6 +9,7 @@ as the oom_reaper thread does, so the allocation can be retried; when the alloca
 is the victim, its allocation fails and the task dies of its SIGKILL on the way out to
 user mode, freeing everything in exit_mmap.
 """
+from glasskernel.kernel.printk import printk
 from glasskernel.fs.proc.task_mmu import rss_counters
 from glasskernel.mm.memory import zap_page_range
 from glasskernel.mm.page_alloc import PAGE_SHIFT, PAGE_SIZE
@@ -114,7 +115,7 @@ def out_of_memory(kernel) -> bool:
         return True
     dump_header(kernel, current)
     if victim is None:
-        _log(kernel, "Out of memory and no killable processes...")
+        printk(kernel, "Out of memory and no killable processes...")
         if current is not None and current.mm is not None:
             _kill_process_tree(kernel, current)
         return False
@@ -124,7 +125,7 @@ def out_of_memory(kernel) -> bool:
 def dump_header(kernel, current) -> None:
     comm = current.comm if current is not None else "swapper"
     adj = oom_score_adj(current) if current is not None and current.signal is not None else 0
-    _log(kernel, f"{comm} invoked oom-killer: {_GFP_TEXT}, oom_score_adj={adj}")
+    printk(kernel, f"{comm} invoked oom-killer: {_GFP_TEXT}, oom_score_adj={adj}")
 
 
 def oom_kill_process(kernel, victim, current) -> bool:
@@ -133,10 +134,10 @@ def oom_kill_process(kernel, victim, current) -> bool:
     mm = victim.mm
     anon, file, shmem = rss_counters(mm)
     total_vm = sum(vma.end - vma.start for vma in mm.vmas) >> PAGE_SHIFT
-    _log(kernel, f"oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,"
+    printk(kernel, f"oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,"
                  f"global_oom,task_memcg=/,task={victim.comm},pid={victim.pid},uid={victim.cred.uid}")
     _kill_process_tree(kernel, victim)
-    _log(kernel, f"Out of memory: Killed process {victim.pid} ({victim.comm}) "
+    printk(kernel, f"Out of memory: Killed process {victim.pid} ({victim.comm}) "
                  f"total-vm:{_kb(total_vm)}kB, anon-rss:{_kb(anon)}kB, file-rss:{_kb(file)}kB, "
                  f"shmem-rss:{_kb(shmem)}kB, UID:{victim.cred.uid} "
                  f"pgtables:{_kb(pgtables_pages(mm))}kB oom_score_adj:{oom_score_adj(victim)}")
@@ -158,7 +159,7 @@ def oom_reap_task_mm(kernel, victim, mm) -> None:
             zap_page_range(mm, vma.start, vma.end)
     mm.oom_skip = True                               # MMF_OOM_SKIP
     anon, file, shmem = rss_counters(mm)
-    _log(kernel, f"oom_reaper: reaped process {victim.pid} ({victim.comm}), now "
+    printk(kernel, f"oom_reaper: reaped process {victim.pid} ({victim.comm}), now "
                  f"anon-rss:{_kb(anon)}kB, file-rss:{_kb(file)}kB, shmem-rss:{_kb(shmem)}kB")
 
 
@@ -173,6 +174,3 @@ def _kb(pages: int) -> int:
     return pages * (PAGE_SIZE >> 10)
 
 
-def _log(kernel, line: str) -> None:
-    """printk to the console: glasskernel's stderr."""
-    print(line, file=kernel.stderr, flush=True)

@@ -14,6 +14,7 @@ class ShmemFile:
     path = "/dev/zero (deleted)"          # what /proc/<pid>/maps shows for shared anon
     flags = 2                             # O_RDWR
     readable = writable = can_mmap = True
+    anonymous_shared = True               # no name (i_nlink 0): coredump_filter's bit 1
 
     def __init__(self, phys):
         self.phys = phys

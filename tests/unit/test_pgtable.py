@@ -74,3 +74,27 @@ def test_every_pte_change_empties_the_uaccess_tlb():
         table.uaccess_read[1] = table.uaccess_write[1] = 0x1000
         change()
         assert table.uaccess_read == {} and table.uaccess_write == {}
+
+
+def test_present_count_and_high_water_mark_follow_every_change():
+    """``present`` (get_mm_rss) stays equal to the present leaf entries through every kind
+    of change, and ``hiwater`` keeps the most there were when pages went."""
+    table, expect = mapped_table(5)
+    count = lambda t: len(t.present_ptes(0, 1 << 47))       # noqa: E731
+    assert table.present == len(expect) == count(table)
+    peak = table.present
+    base = BASES[0]
+    table.set_ptes(base, [0x1000 | 1] * 16)                  # a run, over some mapped ones
+    assert table.present == count(table)
+    peak = max(peak, table.present)
+    packed = bytes(8 * 16)                                    # a run of empty entries
+    table.set_packed_ptes(base, packed)
+    assert table.present == count(table)
+    child = PageTable(table.phys)
+    shared = table.share_ptes(child, 0, 1 << 47, wrprotect=True)
+    assert child.present == len(shared) == count(child)
+    taken = table.take_ptes(BASES[1], BASES[3] + (1 << 21))
+    assert taken and table.present == count(table)
+    assert table.hiwater >= peak
+    table.take_ptes(0, 1 << 47)
+    assert table.present == 0 and table.hiwater >= peak

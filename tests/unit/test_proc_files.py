@@ -34,6 +34,8 @@ class FakeKernel:
         self.boot_time_ns = BOOT
         self.nr_cpus = 1
         self.now = BOOT + 100 * SEC
+        self.in_fast_syscall = False
+        self.clock = None
 
     def clock_ns(self):
         return self.now

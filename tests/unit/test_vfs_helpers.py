@@ -25,6 +25,9 @@ class FakeMm:
         self.exe_file = None         # make_task opens /bin/prog as the running executable
         self.brk = BASE + 4096       # bump allocator for test buffers
 
+    def hiwater_rss(self) -> int:
+        return 0                     # no page tables: nothing was ever resident
+
     def _check(self, addr, n):
         if addr < BASE or addr + n > BASE + SIZE:
             raise KernelError(Errno.EFAULT)
@@ -56,6 +59,7 @@ class FakeKernel:
     def __init__(self, vfs):
         self.vfs = vfs
         self.tasks = {}
+        self.current = None          # the tasks here never run
 
     @staticmethod
     def random_bytes(n: int) -> bytes:

@@ -71,7 +71,7 @@ _MSR_EFER = 0xC0000080
 _MSR_STAR = 0xC0000081
 _EFER_SCE, _EFER_LME, _EFER_LMA, _EFER_NXE = 1, 1 << 8, 1 << 10, 1 << 11
 _CR0_PE, _CR0_WP, _CR0_PG = 1, 1 << 16, 1 << 31
-_CR4_PAE = 1 << 5
+_CR4_TSD, _CR4_PAE = 1 << 2, 1 << 5
 # sysretq loads CS = STAR[63:48] + 16 and SS = STAR[63:48] + 8, both with RPL 3.
 _USER_STAR_BASE = 0x1B
 VECTOR_PF = 14
@@ -342,6 +342,15 @@ class Cpu:
         self._entry.on_rdtsc = (ctypes.cast(self._on_rdtsc_cb, ctypes.c_void_p).value
                                 if fn is not None else None)
 
+    def syscall_ns(self, take: bool = False) -> int:
+        """Host ns spent in the syscall hook since the last take (the fast syscalls'
+        system time); take: start counting again."""
+        entry = self._entry
+        spent = entry.syscall_ns
+        if take:
+            entry.syscall_ns = 0
+        return spent
+
     def rdtsc_reads(self) -> int:
         """rdtsc instructions run so far (the vDSO's clock reads among them)."""
         return self._entry.rdtsc_reads
@@ -373,7 +382,9 @@ class Cpu:
         _fast.uc_reg_write_batch(uch, entry.saved_ids, entry.saved_ptrs, len(_SAVED_REGS))
         entry.ret_valid = 0
         entry.in_hook = 1
+        entered = time.monotonic_ns()
         keep = self._on_syscall()
+        entry.syscall_ns += time.monotonic_ns() - entered
         entry.in_hook = 0
         if entry.ret_valid:
             _fast.uc_reg_write(uch, x86.UC_X86_REG_RAX, self._ret_ref)
@@ -553,6 +564,13 @@ class Cpu:
     def write_reg(self, name: str, value: int) -> None:
         self._one.value = value & 0xFFFF_FFFF_FFFF_FFFF
         _fast.uc_reg_write(self._uch, _UC_REG[name], self._one_ref)
+
+    def set_tsc_disabled(self, disabled: bool) -> None:
+        """CR4.TSD: rdtsc at CPL 3 raises #GP (the emulator checks it before our hook)."""
+        _fast.uc_reg_read(self._uch, x86.UC_X86_REG_CR4, self._one_ref)
+        if bool(self._one.value & _CR4_TSD) != disabled:
+            self._one.value ^= _CR4_TSD
+            _fast.uc_reg_write(self._uch, x86.UC_X86_REG_CR4, self._one_ref)
 
     # ----- the whole user context at once (a task switch) ---------------------------------
 

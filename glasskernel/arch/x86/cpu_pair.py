@@ -41,7 +41,7 @@ STAY_BLOCKS = 2_000             # an unbudgeted run on `counted`: blocks before 
 # instance, bound on the pair itself.
 _LIVE_METHODS = ("read_regs", "write_regs", "read_reg", "write_reg", "syscall_args",
                  "set_return", "read_fxsave", "write_fxsave", "read_fp_raw", "write_fp_state",
-                 "fault_address", "keep_error", "return_slot", "save_context")
+                 "fault_address", "keep_error", "return_slot", "save_context", "set_tsc_disabled")
 
 
 class CpuPair:
@@ -125,6 +125,11 @@ class CpuPair:
         return self.free.rdtsc_reads() + self.counted.rdtsc_reads()
 
     # ----- running ------------------------------------------------------------------------
+
+    def syscall_ns(self, take: bool = False) -> int:
+        """Cpu.syscall_ns of both instances: a run may have moved between them."""
+        counted = self._counted
+        return self.free.syscall_ns(take) + (counted.syscall_ns(take) if counted else 0)
 
     @property
     def live(self):

@@ -59,6 +59,7 @@ class GkEntry(ctypes.Structure):
         ("on_rdtsc", ctypes.c_void_p),
         ("rdx_id", ctypes.c_int64),
         ("rdtsc_reads", ctypes.c_uint64),
+        ("syscall_ns", ctypes.c_uint64),
     ]
 
 

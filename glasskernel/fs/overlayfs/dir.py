@@ -17,7 +17,8 @@ from glasskernel.kernel.capability import cred_capable
 from glasskernel.uapi.capability import CAP_FSETID
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import O_ACCMODE, O_EXCL, O_WRONLY, RENAME_EXCHANGE
-from glasskernel.uapi.stat import S_IALLUGO, S_IFDIR, S_IFLNK, S_IFMT, S_ISGID, S_IXGRP
+from glasskernel.uapi.stat import (S_IALLUGO, S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_ISGID,
+                                   S_IXGRP)
 
 
 def _upper_child(parent, name: str):
@@ -123,11 +124,19 @@ def ovl_mkdir(parent, task, name: str, mode: int):
     return parent.lookup(task, name)
 
 
-def ovl_mknod(parent, task, name: str, mode: int) -> None:
-    """ovl_mknod for a FIFO or a socket inode (device nodes were refused by the caller)."""
+def ovl_mknod(parent, task, name: str, mode: int, dev: int = 0) -> None:
+    """ovl_mknod: a FIFO or a socket inode, or a device node, which upper holds as an
+    empty regular file that the overlay shows as the device (OverlayFs.devnodes)."""
     path = _upper_child(parent, name)
+    kind = mode & S_IFMT
+    device = kind in (S_IFCHR, S_IFBLK)
     with host_errors(), parent.ofs.upper.parent(path) as (pfd, last):
-        os.mknod(last, (mode & S_IFMT) | 0o600, dir_fd=pfd)
+        if device:
+            os.close(os.open(last, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW
+                             | os.O_CLOEXEC, 0o600, dir_fd=pfd))
+            parent.ofs.add_devnode(pfd, last, kind, dev)
+        else:
+            os.mknod(last, kind | 0o600, dir_fd=pfd)
         _set_owner_mode(pfd, last, *inode_init_owner(parent, task, mode))
     parent.ofs.claim(path, is_dir=False)
 

@@ -21,7 +21,7 @@ from glasskernel.fs.overlayfs.file import HostInode, OvlFile, UpperName
 from glasskernel.fs.overlayfs.layer import fd_path
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import O_ACCMODE, O_RDONLY, O_TRUNC, O_WRONLY
-from glasskernel.uapi.stat import DT_DIR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, dt_from_mode
+from glasskernel.uapi.stat import DT_BLK, DT_CHR, DT_DIR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, dt_from_mode
 
 
 class OvlDentry(Dentry):
@@ -168,12 +168,8 @@ class OvlDentry(Dentry):
         seen = {}
         if self.upper_stat() is not None:
             _scan(self.ofs.upper, self.path, seen, lambda name: True)
-            if self.ofs.origins:                 # d_ino as stat shows it: copied-up files
-                for name, (ino, dtype) in list(seen.items()):
-                    if dtype != DT_DIR:
-                        origin = self.ofs.origins.get((self.ofs.upper_dev, ino))
-                        if origin is not None:
-                            seen[name] = (origin[1], dtype)
+            if self.ofs.origins or self.ofs.devnodes:
+                _upper_identities(self.ofs, seen)
         if self.lower_dir_visible():
             hidden = self.ofs.whiteouts
             _scan(self.ofs.lower, self.path, seen,
@@ -203,8 +199,12 @@ class OvlDentry(Dentry):
         if pystat.S_ISDIR(st.st_mode):
             self.pin()
             return DirFile(self, flags, task)
-        if pystat.S_ISCHR(st.st_mode) or pystat.S_ISBLK(st.st_mode):
-            raise KernelError(Errno.EACCES)     # the sandbox is mounted nodev
+        if pystat.S_ISCHR(st.st_mode):          # our driver by number, never the host's node
+            from glasskernel.fs.char_dev import chrdev_open
+            return chrdev_open(task, self, st.st_rdev, flags)
+        if pystat.S_ISBLK(st.st_mode):
+            from glasskernel.block.fops import blkdev_open
+            return blkdev_open(task, self, st.st_rdev, flags)
         if pystat.S_ISSOCK(st.st_mode):
             raise KernelError(Errno.ENXIO)
         if pystat.S_ISFIFO(st.st_mode):
@@ -308,8 +308,8 @@ class OvlDentry(Dentry):
     def symlink(self, task, name, target):
         ovl_dir.ovl_symlink(self, task, name, target)
 
-    def mknod(self, task, name, mode):
-        ovl_dir.ovl_mknod(self, task, name, mode)
+    def mknod(self, task, name, mode, dev=0):
+        ovl_dir.ovl_mknod(self, task, name, mode, dev)
 
     def link(self, task, old, name):
         ovl_dir.ovl_link(self, task, old, name)
@@ -332,6 +332,20 @@ def _merged_dir_stat(upper, lower) -> os.stat_result:
         {"st_atime_ns": upper.st_atime_ns, "st_mtime_ns": upper.st_mtime_ns,
          "st_ctime_ns": upper.st_ctime_ns, "st_blksize": upper.st_blksize,
          "st_blocks": upper.st_blocks, "st_rdev": upper.st_rdev})
+
+
+def _upper_identities(ofs, seen: dict) -> None:
+    """d_ino and d_type as stat shows them: copied-up files keep lower's inode number,
+    device placeholders show their type."""
+    for name, (ino, dtype) in list(seen.items()):
+        if dtype == DT_DIR:
+            continue
+        key = (ofs.upper_dev, ino)
+        origin = ofs.origins.get(key)
+        node = ofs.devnodes.get(key)
+        if node is not None:
+            dtype = DT_CHR if node[0] == pystat.S_IFCHR else DT_BLK
+        seen[name] = (origin[1] if origin is not None else ino, dtype)
 
 
 def _scan(layer, path: str, seen: dict, visible) -> None:

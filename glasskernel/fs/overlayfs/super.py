@@ -45,6 +45,11 @@ class OverlayFs:
         # upper (st_dev, st_ino) -> lower (st_dev, st_ino). Keyed by the upper inode,
         # so renames and hard links keep it; dropped when its last name goes.
         self.origins = {}
+        # Device nodes the guest made (mknod, or a copy-up of one from lower): the host
+        # holds an empty regular file in their place, never a real node (our drivers
+        # open them by number, fs/char_dev.py). upper (st_dev, st_ino) -> (S_IFCHR or
+        # S_IFBLK, rdev), kept over renames and links like ``origins``.
+        self.devnodes = {}
         self.upper_dev = os.fstat(self.upper.root_fd).st_dev
         self.quota = quota if quota is not None else _default_quota(self.upper)
         self.used = 0             # bytes of data the upper layer holds (its quota)
@@ -113,7 +118,26 @@ class OverlayFs:
             if len(self._upper_absent) >= LSTAT_CACHE_SIZE:
                 self._upper_absent.clear()
             self._upper_absent.add(path)
+        elif self.devnodes:
+            st = self.device_stat(st)
         return st
+
+    def device_stat(self, st):
+        """st as the guest sees it: a device node's placeholder shows its type and rdev."""
+        node = self.devnodes.get((st.st_dev, st.st_ino))
+        if node is None:
+            return st
+        fields = list(st[:10])
+        fields[0] = node[0] | stat.S_IMODE(st.st_mode)
+        fields[6] = 0                                           # st_size
+        return os.stat_result(fields, {"st_atime_ns": st.st_atime_ns, "st_mtime_ns": st.st_mtime_ns,
+                                       "st_ctime_ns": st.st_ctime_ns, "st_blksize": st.st_blksize,
+                                       "st_blocks": 0, "st_rdev": node[1]})
+
+    def add_devnode(self, pfd: int, name: str, kind: int, rdev: int) -> None:
+        """The placeholder ``name`` in directory pfd stands for a device node."""
+        st = os.stat(name, dir_fd=pfd, follow_symlinks=False)
+        self.devnodes[(st.st_dev, st.st_ino)] = (kind, rdev)
 
     def upper_changed(self) -> None:
         """Something was created, copied up or moved in upper: forget remembered absences."""
@@ -162,6 +186,7 @@ class OverlayFs:
         """The upper object's last name is going: the host may reuse its inode number."""
         if upper_st is not None and upper_st.st_nlink <= 1:
             self.origins.pop((upper_st.st_dev, upper_st.st_ino), None)
+            self.devnodes.pop((upper_st.st_dev, upper_st.st_ino), None)
 
     def shown_identity(self, st):
         """st with the lower identity of the object it was copied up from, if any."""

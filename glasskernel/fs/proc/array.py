@@ -9,6 +9,7 @@ import os
 
 from glasskernel.fs.proc.internal import (all_tasks, group_nr_ns, ns_level, pid_nr_ns, pid_ns_of,
                                           tgid_nr_ns, viewer_of)
+from glasskernel.kernel.sched.cputime import task_cputime, thread_group_cputime
 from glasskernel.fs.proc import task_mmu
 from glasskernel.fs.proc.task_mmu import mm_field
 
@@ -156,11 +157,7 @@ def do_task_stat(task, whole: bool = True) -> bytes:
     mm = task.mm if not task.kthread else None
     sig = task.signal
     group = thread_group(task)
-    if whole:
-        utime = sum(t.utime_ns for t in group)
-        stime = sum(t.stime_ns for t in group)
-    else:
-        utime, stime = task.utime_ns, task.stime_ns
+    utime, stime = (thread_group_cputime if whole else task_cputime)(task)
     pending = task.pending              # the thread's private set, as Linux prints it
     cutime = getattr(sig, "cutime_ns", 0) if sig is not None else 0
     cstime = getattr(sig, "cstime_ns", 0) if sig is not None else 0

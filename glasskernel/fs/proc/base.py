@@ -55,6 +55,10 @@ class PidDir(PidEntryDir):
             return lambda parent: StoreFile(
                 sb, name, parent, lambda t: oom_score_adj_read(get_proc_task(t, pid)),
                 lambda t, data: oom_score_adj_write(t, get_proc_task(t, pid), data))
+        if name == "coredump_filter":
+            return lambda parent: StoreFile(
+                sb, name, parent, lambda t: coredump_filter_read(get_proc_task(t, pid)),
+                lambda t, data: coredump_filter_write(get_proc_task(t, pid), data))
         if name == "exe":
             return _magic(sb, "exe", pid, _exe_target, _exe_text)
         if name in ("cwd", "root"):
@@ -104,7 +108,7 @@ _PID_FILES = {
     "cgroup": (base_info.proc_cgroup_show, 0o100444),
 }
 _PID_ENTRY_NAMES = sorted([*_PID_FILES, "exe", "cwd", "root", "fd", "fdinfo", "ns", "task",
-                           "oom_score_adj", "pagemap", "comm"])
+                           "oom_score_adj", "pagemap", "comm", "coredump_filter"])
 # the subdirectories of /proc/<pid> and of /proc/<pid>/task/<tid>: their count sets nlink
 _PID_SUBDIRS = ("fd", "fdinfo", "ns", "task")
 TASK_COMM_LEN = 16
@@ -153,6 +157,33 @@ def oom_score_adj_write(writer, target, data: bytes) -> None:
     if value < sig.oom_score_adj and not capable(writer, CAP_SYS_RESOURCE):
         raise KernelError(Errno.EACCES)
     sig.oom_score_adj = value
+
+
+def coredump_filter_read(target) -> bytes:
+    """proc_coredump_filter_read: the mm's dump filter bits, 8 hex digits (nothing for a
+    task without an address space)."""
+    if target.mm is None:
+        return b""
+    return f"{target.mm.coredump_filter:08x}\n".encode()
+
+
+def coredump_filter_write(target, data: bytes) -> None:
+    """proc_coredump_filter_write: a number in C syntax (0x.. hex, 0.. octal); only the
+    MMF_DUMP_FILTER_BITS low bits are taken."""
+    from glasskernel.fs.coredump import DUMP_FILTER_BITS
+    text = bytes(data).strip().decode("ascii", "replace")
+    try:
+        value = int(text, 0) if not (len(text) > 1 and text[0] == "0" and text[1].isdigit()) \
+            else int(text, 8)
+    except ValueError:
+        raise KernelError(Errno.EINVAL) from None
+    if not 0 <= value < 1 << 32:
+        raise KernelError(Errno.ERANGE if value >= 0 else Errno.EINVAL)
+    mm = target.mm
+    if mm is None:
+        raise KernelError(Errno.ESRCH)
+    mask = (1 << DUMP_FILTER_BITS) - 1
+    mm.coredump_filter = (mm.coredump_filter & ~mask) | (value & mask)
 
 
 class TaskDir(PidEntryDir):

@@ -136,6 +136,8 @@ SYSCTL_TABLES: dict[str, list[CtlTable]] = {
     "kernel": [
         CtlTable("core_pattern", 0o644, lambda k: k.core_pattern,
                  _set_core_pattern),
+        CtlTable("core_uses_pid", 0o644, lambda k: str(k.core_uses_pid),
+                 lambda k, text: setattr(k, "core_uses_pid", parse_int(text, -2**31, 2**31 - 1))),
         CtlTable("pid_max", 0o644, lambda k: str(_init_pid_ns(k).pid_max), _set_pid_max),
         CtlTable("tainted", 0o644, lambda k: str(k.tainted), _add_taint),
         CtlTable("threads-max", 0o644, lambda k: str(k.max_tasks), _set_threads_max),

@@ -117,7 +117,7 @@ def task_mem(mm) -> list:
     text = _text_bytes(mm, counters["exec"])
     lib = (counters["exec"] << PAGE_SHIFT) - text
     hiwater_vm = max(total, getattr(mm, "hiwater_vm", 0) or 0)
-    hiwater_rss = max(rss, getattr(mm, "hiwater_rss", 0) or 0)
+    hiwater_rss = max(rss, mm.hiwater_rss())
     kb = PAGE_SIZE >> 10
 
     def line(name, value_kb):

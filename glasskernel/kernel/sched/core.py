@@ -225,6 +225,10 @@ class Scheduler:
         """switch_mm to the next address space, then switch_to its kernel stack (now:
         the run queue's clock, from which nxt's run is charged)."""
         self._set_curr(nxt, now)
+        if prev.kernel_entered_ns:              # prev's system time ends here ...
+            prev.stime_ns += now - prev.kernel_entered_ns
+        prev.kernel_entered_ns = 0
+        nxt.kernel_entered_ns = now             # ... and nxt's goes on from here
         if tracepoint._active is not None:
             trace_event("sched_switch", task=prev, prev_pid=prev.pid, prev_comm=prev.comm,
                         prev_state=prev.state.value, next_pid=nxt.pid, next_comm=nxt.comm)

@@ -69,8 +69,8 @@ def park_in_hook(kernel, task, args: list, wq):
     nxt = sched.parked_successor()
     if nxt is None:
         return None
-    now = kernel.clock_ns()
-    task.utime_ns += now - task.user_entered_ns
+    now = kernel.account_user_time(task)
+    task.kernel_entered_ns = 0              # it sleeps from here: no more system time
     sched.switch_in_hook(task, nxt, now)
     nxt.user_entered_ns = now
     unpark(nxt)

@@ -41,6 +41,7 @@ class ThreadStruct:
     trap_nr: int = 0                # the last exception vector (a signal frame's trapno)
     error_code: int = 0             # its error code (the frame's err)
     cr2: int = 0                    # the address of the last page fault (the frame's cr2)
+    notsc: bool = False             # TIF_NOTSC: rdtsc in user mode faults (PR_TSC_SIGSEGV)
 
 
 def _child_context(regs) -> dict:
@@ -69,7 +70,34 @@ def copy_thread(p, current, args) -> dict:
             raise KernelError(Errno.EPERM)      # set_new_tls → do_arch_prctl_64(ARCH_SET_FS)
         regs["fs_base"] = args.tls
     p.thread = ThreadStruct(regs=regs, regs_dirty=True,
-                            fpstate=current.kernel.read_fpstate(current))
+                            fpstate=current.kernel.read_fpstate(current),
+                            notsc=current.thread.notsc)     # thread flags are copied
     p.thread.entry = ret_from_fork
     current.kernel.sched.start_task_greenlet(p, ret_from_fork)
     return regs
+
+
+# ----- the time stamp counter's user access (prctl PR_GET_TSC / PR_SET_TSC) ------------------
+PR_TSC_ENABLE, PR_TSC_SIGSEGV = 1, 2
+
+
+def get_tsc_mode(task, adr: int) -> int:
+    """PR_GET_TSC: store whether rdtsc works (PR_TSC_ENABLE) or faults (PR_TSC_SIGSEGV)."""
+    from glasskernel.mm.uaccess import copy_to_user
+    mode = PR_TSC_SIGSEGV if task.thread.notsc else PR_TSC_ENABLE
+    copy_to_user(task, adr, mode.to_bytes(4, "little"))
+    return 0
+
+
+def set_tsc_mode(task, val: int) -> int:
+    """PR_SET_TSC: the task's rdtsc faults (CR4.TSD set while it runs) or works again.
+
+    The flag is the task's (kept over exec, copied at fork); the CPU's CR4 follows the
+    task that runs: here for the caller, at its next entry to user mode otherwise."""
+    if val not in (PR_TSC_ENABLE, PR_TSC_SIGSEGV):
+        raise KernelError(Errno.EINVAL)
+    task.thread.notsc = val == PR_TSC_SIGSEGV
+    kernel = task.kernel
+    if kernel.cpu_task is task:
+        kernel.cpu.set_tsc_disabled(task.thread.notsc)
+    return 0

@@ -6,6 +6,7 @@ everything (present, writable, user); the leaf PTE carries the real permissions,
 """
 import functools
 import struct
+from array import array
 from itertools import compress
 
 from glasskernel.mm.page_alloc import PAGE_SHIFT, PAGE_SIZE
@@ -76,6 +77,11 @@ def pack_ptes(ptes: list) -> bytes:
     return _entries_struct(len(ptes)).pack(*ptes)
 
 
+def _count_zero(raw) -> int:
+    """How many 8-byte entries of raw (a whole number of them) are 0, counted in C."""
+    return array("Q", bytes(raw)).count(0)
+
+
 def _present(first: int, entries) -> list:
     """[(va, pte)] of the present entries of a leaf table's run starting at va first;
     compress() skips the empty slots in C: most of a table is usually empty."""
@@ -104,6 +110,10 @@ class PageTable:
         # flush_tlb empties the CPU's. The dicts are never rebound (only emptied).
         self.uaccess_read = {}
         self.uaccess_write = {}
+        # get_mm_rss and mm->hiwater_rss: leaf entries present now, and the most there
+        # were when pages last went (update_hiwater_rss at every zap), for ru_maxrss.
+        self.present = 0
+        self.hiwater = 0
         if kernel_pgd_entry:
             # pgd_alloc: every address space maps the kernel half the same way.
             _pack(self.view, self.pgd + KERNEL_PGD_INDEX * 8, kernel_pgd_entry)
@@ -153,6 +163,8 @@ class PageTable:
         leaf = self._leaf.get(va >> 21)
         slot = (leaf + ((va >> PAGE_SHIFT) & 511) * 8 if leaf is not None
                 else self.pte_slot(va, create=True))
+        if not _unpack(self.view, slot)[0]:
+            self.present += 1                   # a leaf entry is 0 or present
         _pack(self.view, slot, pte)
 
     def clear_pte(self, va: int) -> int:
@@ -162,6 +174,9 @@ class PageTable:
             return 0
         self.flush_uaccess()
         old = _unpack(self.view, slot)[0]
+        if old:
+            self.hiwater = max(self.hiwater, self.present)
+            self.present -= 1
         _pack(self.view, slot, 0)
         return old
 
@@ -176,7 +191,9 @@ class PageTable:
         """Write consecutive PTEs from va on, in one leaf table, with one pack."""
         ptes = list(ptes)
         self.flush_uaccess()
-        _entries_struct(len(ptes)).pack_into(self.view, self.pte_slot(va, create=True), *ptes)
+        slot = self.pte_slot(va, create=True)
+        self._recount(slot, len(ptes), len(ptes) - ptes.count(0))
+        _entries_struct(len(ptes)).pack_into(self.view, slot, *ptes)
 
     def ptes_clear(self, va: int, count: int) -> bool:
         """Are the count PTEs from va on (in one leaf table) all 0? Compared in C."""
@@ -187,7 +204,16 @@ class PageTable:
         """set_ptes for entries already packed (pack_ptes): one copy into the table."""
         self.flush_uaccess()
         slot = self.pte_slot(va, create=True)
+        count = len(packed) // 8
+        self._recount(slot, count, count - _count_zero(packed))
         self.view[slot:slot + len(packed)] = packed
+
+    def _recount(self, slot: int, count: int, new_present: int) -> None:
+        """count entries at slot are replaced by a run with new_present present ones."""
+        old_present = count - _count_zero(self.view[slot:slot + count * 8])
+        if new_present < old_present:
+            self.hiwater = max(self.hiwater, self.present)
+        self.present += new_present - old_present
 
     def take_ptes(self, start: int, end: int) -> list:
         """The present PTEs of [start, end), removed: each leaf table's range is zeroed
@@ -200,6 +226,9 @@ class PageTable:
             if any(entries):
                 taken += compress(entries, entries)
                 self.view[slot:slot + count * 8] = bytes(count * 8)
+        if taken:
+            self.hiwater = max(self.hiwater, self.present)
+            self.present -= len(taken)
         return taken
 
     def share_ptes(self, dst, start: int, end: int, wrprotect: bool) -> list:
@@ -220,6 +249,8 @@ class PageTable:
                 packer.pack_into(self.view, slot, *entries)
             packer.pack_into(dst.view, dst.pte_slot(first, create=True), *entries)
             shared += compress(entries, entries)
+        dst.present += len(shared)              # dst mapped nothing there before
+        dst.hiwater = max(dst.hiwater, dst.present)
         return shared
 
     def present_ptes(self, start: int, end: int) -> list:
@@ -252,4 +283,6 @@ class PageTable:
             self.phys.put_page(page)
         self.table_pages = []
         self._leaf = {}
+        self.hiwater = max(self.hiwater, self.present)
+        self.present = 0
         self.flush_uaccess()

@@ -1,0 +1,1 @@
+"""The block layer: block device nodes and their drivers (Linux's block/)."""

@@ -1,0 +1,212 @@
+"""The ELF core file (the core-dump half of fs/binfmt_elf.c: elf_core_dump).
+
+Layout, as Linux writes it and gdb reads it: the ELF header (ET_CORE), one PT_NOTE program
+header and one PT_LOAD per mapping, the notes, then each mapping's bytes at a page-aligned
+offset. The notes are the dumping thread's NT_PRSTATUS (registers, signal, ids, times), the
+process's NT_PRPSINFO, NT_SIGINFO, NT_AUXV and NT_FILE (which file backs which mapping),
+the dumping thread's NT_FPREGSET, then NT_PRSTATUS and NT_FPREGSET of every other thread. Pages never
+touched are left as holes (the file stays sparse), as dump_skip leaves them.
+"""
+import os
+import struct
+
+from glasskernel.arch.x86.mm.pgtable import PTE_PFN_MASK
+from glasskernel.fs.coredump import vma_dump_size
+from glasskernel.mm.memory import VmFault, user_read
+from glasskernel.mm.vm_flags import VmFlags
+from glasskernel.uapi.errno import KernelError
+
+PAGE = 4096
+ET_CORE, EM_X86_64, EV_CURRENT = 4, 62, 1
+PT_LOAD, PT_NOTE = 1, 4
+PF_X, PF_W, PF_R = 1, 2, 4
+NT_PRSTATUS, NT_FPREGSET, NT_PRPSINFO, NT_AUXV = 1, 2, 3, 6
+NT_SIGINFO, NT_FILE = 0x53494749, 0x46494C45
+_EHDR = struct.Struct("<16sHHIQQQIHHHHHH")          # Elf64_Ehdr, 64 bytes
+_PHDR = struct.Struct("<IIQQQQQQ")                  # Elf64_Phdr, 56 bytes
+# user_regs_struct (asm/user_64.h): elf_gregset_t's order
+_GREGS = ("r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx",
+          "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "rflags", "rsp", "ss", "fs_base",
+          "gs_base", "ds", "es", "fs", "gs")
+_USER_CS, _USER_DS = 0x33, 0x2B
+# elf_prstatus: elf_siginfo, cursig, sigpend, sighold, 4 ids, 4 timevals, gregs, fpvalid
+_PRSTATUS = struct.Struct("<iiih2xQQiiii8q27Qi4x")   # 336 bytes
+# elf_prpsinfo: state, sname, zomb, nice, flag, uid, gid, 4 ids, fname[16], psargs[80]
+_PRPSINFO = struct.Struct("<bcbb4xQIIiiii16s80s")    # 136 bytes
+
+
+def _note(name: bytes, ntype: int, desc: bytes) -> bytes:
+    """One ELF note: namesz, descsz, type, the NUL-ended name and desc, each 4-aligned."""
+    name += b"\0"
+    pad = lambda b: b + bytes(-len(b) % 4)              # noqa: E731
+    return struct.pack("<III", len(name), len(desc), ntype) + pad(name) + pad(desc)
+
+
+def _timeval(ns: int) -> tuple:
+    return ns // 10**9, ns % 10**9 // 1000
+
+
+def _prstatus(t, signo: int) -> bytes:
+    """NT_PRSTATUS of one thread: the signal, its pending/blocked sets, ids, CPU times,
+    and its user registers as pt_regs holds them (orig_ax included)."""
+    from glasskernel.kernel.sched.cputime import task_cputime
+    from glasskernel.kernel.pid import task_pid_vnr, task_tgid_vnr
+    regs = dict(t.kernel.user_regs(t))
+    regs.update(orig_rax=t.thread.orig_rax & (2**64 - 1), cs=_USER_CS, ss=_USER_DS,
+                ds=0, es=0, fs=0, gs=0)
+    utime, stime = task_cputime(t)
+    sig = t.signal
+    parent = t.real_parent.tgid if getattr(t, "real_parent", None) else 0
+    return _PRSTATUS.pack(signo, 0, 0, signo, t.pending & (2**64 - 1), t.blocked & (2**64 - 1),
+                          task_pid_vnr(t, t), parent, sig.pgrp, sig.session,
+                          *_timeval(utime), *_timeval(stime), *_timeval(sig.cutime_ns),
+                          *_timeval(sig.cstime_ns),
+                          *[regs.get(name, 0) & (2**64 - 1) for name in _GREGS], 1)
+
+
+def _prpsinfo(task) -> bytes:
+    """NT_PRPSINFO: state, nice, flags, ids, the command name and its first 80 bytes of
+    arguments (NULs turned to spaces)."""
+    from glasskernel.kernel.pid import task_tgid_vnr
+    mm = task.mm
+    try:
+        args = user_read(mm, mm.arg_start, min(mm.arg_end - mm.arg_start, 80))
+    except (KernelError, VmFault):      # an unmapped argument area: no arguments
+        args = b""
+    args = args.rstrip(b"\0").replace(b"\0", b" ")
+    parent = task.real_parent.tgid if getattr(task, "real_parent", None) else 0
+    return _PRPSINFO.pack(0, b"R", 0, 0, 0x400040, task.cred.uid, task.cred.gid,
+                          task_tgid_vnr(task, task), parent, task.signal.pgrp,
+                          task.signal.session, task.comm.encode()[:15], args[:79])
+
+
+def _nt_file(vmas) -> bytes:
+    """NT_FILE: count, page size, then (start, end, offset in pages) of every file
+    mapping and their paths, NUL-ended."""
+    files = [v for v in vmas if getattr(v.file, "path", "")]   # special mappings have none
+    head = struct.pack("<QQ", len(files), PAGE)
+    ranges = b"".join(struct.pack("<QQQ", v.start, v.end, v.pgoff // PAGE) for v in files)
+    names = b"".join(os.fsencode(getattr(v.file, "path", "")) + b"\0" for v in files)
+    return head + ranges + names
+
+
+def _notes(task, signo: int, info: bytes, vmas) -> bytes:
+    """All notes, in Linux's order (write_note_info)."""
+    kernel = task.kernel
+    threads = [task] + [t for t in kernel.tasks.values()
+                        if t is not task and t.signal is task.signal and t.mm is task.mm]
+    out = [_note(b"CORE", NT_PRSTATUS, _prstatus(task, signo)),
+           _note(b"CORE", NT_PRPSINFO, _prpsinfo(task)),
+           _note(b"CORE", NT_SIGINFO, bytes(info[:128]).ljust(128, b"\0")),
+           _note(b"CORE", NT_AUXV, task.mm.auxv),
+           _note(b"CORE", NT_FILE, _nt_file(vmas)),
+           _note(b"CORE", NT_FPREGSET, kernel.read_fpstate(task))]
+    for t in threads[1:]:
+        out += [_note(b"CORE", NT_PRSTATUS, _prstatus(t, signo)),
+                _note(b"CORE", NT_FPREGSET, kernel.read_fpstate(t))]
+    return b"".join(out)
+
+
+def _first_page(vma) -> bytes:
+    try:
+        return vma.file.pread(4, vma.pgoff)
+    except Exception:                   # noqa: BLE001 - an unreadable file has no header
+        return b""
+
+
+def _flags(vma) -> int:
+    f = vma.flags
+    return ((PF_R if f & VmFlags.VM_READ else 0) | (PF_W if f & VmFlags.VM_WRITE else 0)
+            | (PF_X if f & VmFlags.VM_EXEC else 0))
+
+
+def elf_core_dump(task, signo: int, info: bytes, file, limit: int) -> bool:
+    """Write the core into file, at most ``limit`` bytes of it; True: it was dumped."""
+    mm = task.mm
+    vmas = list(mm.vmas)
+    filt = mm.coredump_filter
+    sizes = [vma_dump_size(v, filt, _first_page) for v in vmas]
+    notes = _notes(task, signo, info, vmas)
+    phnum = len(vmas) + 1
+    notes_at = _EHDR.size + _PHDR.size * phnum
+    offset = (notes_at + len(notes) + PAGE - 1) & ~(PAGE - 1)
+    phdrs = [_PHDR.pack(PT_NOTE, 0, notes_at, 0, 0, len(notes), 0, 0)]
+    for vma, size in zip(vmas, sizes):
+        phdrs.append(_PHDR.pack(PT_LOAD, _flags(vma), offset, vma.start, 0, size,
+                                vma.end - vma.start, PAGE))
+        offset += size
+    ident = b"\x7fELF\x02\x01\x01" + bytes(9)           # ELFCLASS64, little-endian, SYSV
+    head = _EHDR.pack(ident, ET_CORE, EM_X86_64, EV_CURRENT, 0, _EHDR.size, 0, 0,
+                      _EHDR.size, _PHDR.size, phnum, 64, 0, 0)
+    # From here the core counts as dumped (has_dumped), even if RLIMIT_CORE cuts it short.
+    writer = _CoreWriter(file, limit)
+    if not writer.emit(head + b"".join(phdrs) + notes, 0):
+        return True
+    offset = (notes_at + len(notes) + PAGE - 1) & ~(PAGE - 1)
+    for vma, size in zip(vmas, sizes):
+        if size and not _dump_vma(writer, mm, vma, size, offset):
+            return True
+        offset += size
+    writer.finish(offset)
+    return True
+
+
+def _dump_vma(writer, mm, vma, size: int, offset: int) -> bool:
+    """get_dump_page's choice: anonymous pages never touched stay holes; the pages of a
+    file or of the vDSO are read (faulted in) whether this process touched them or not."""
+    if vma.file is None and vma.name != "[vdso]":
+        return _dump_pages(writer, mm, vma.start, vma.start + size, offset)
+    for va in range(vma.start, vma.start + size, PAGE):
+        try:
+            data = user_read(mm, va, PAGE)
+        except (KernelError, VmFault):          # past the end of the file: a hole
+            continue
+        if not writer.emit(data, offset + va - vma.start):
+            return False
+    return True
+
+
+def _dump_pages(writer, mm, start: int, end: int, offset: int) -> bool:
+    """The present pages of [start, end) at their place in the file; holes elsewhere."""
+    view = mm.view
+    run_va = run_data = None
+    for va, pte in mm.pgtable.present_ptes(start, end):
+        pa = pte & PTE_PFN_MASK
+        if run_va is not None and va == run_va + len(run_data):
+            run_data += view[pa:pa + PAGE]
+            continue
+        if run_va is not None and not writer.emit(bytes(run_data), offset + run_va - start):
+            return False
+        run_va, run_data = va, bytearray(view[pa:pa + PAGE])
+    if run_va is not None:
+        return writer.emit(bytes(run_data), offset + run_va - start)
+    return True
+
+
+class _CoreWriter:
+    """The core file's writes (dump_emit): the bytes written, holes aside, stay within
+    RLIMIT_CORE; past it the dump stops where it is."""
+
+    __slots__ = ("file", "limit", "written")
+
+    def __init__(self, file, limit: int):
+        self.file = file
+        self.limit = limit
+        self.written = 0
+
+    def emit(self, data: bytes, offset: int) -> bool:
+        if self.written + len(data) > self.limit:
+            return False
+        done = 0
+        while done < len(data):
+            count = self.file.pwrite(data[done:], offset + done)
+            if count <= 0:
+                return False
+            done += count
+        self.written += done
+        return True
+
+    def finish(self, size: int) -> None:
+        """The file is as long as its last segment, holes included (gdb checks)."""
+        if self.file.size() < size:
+            self.file.truncate(size)
