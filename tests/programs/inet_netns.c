@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,8 +30,13 @@ static int lo_flags(int fd)
 	return ifr.ifr_flags & (IFF_UP | IFF_LOOPBACK | IFF_RUNNING);
 }
 
+static struct stat parent_ns;
+
 static int child(void *arg)
 {
+	struct stat ns;
+	stat("/proc/self/ns/net", &ns);
+	printf("child /proc/self/ns/net differs %d\n", ns.st_ino != parent_ns.st_ino);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	printf("child lo flags %#x\n", lo_flags(fd));
@@ -94,6 +100,7 @@ int main(void)
 	int status, fd = socket(AF_INET, SOCK_DGRAM, 0);
 	setvbuf(stdout, NULL, _IONBF, 0);
 	printf("parent lo flags %#x\n", lo_flags(fd));
+	stat("/proc/self/ns/net", &parent_ns);
 	pid_t pid = clone(child, stack + sizeof(stack), CLONE_NEWNET | SIGCHLD, NULL);
 	if (pid < 0) {
 		perror("clone");

@@ -37,6 +37,15 @@ def _ipc_ns(target):
 NS_ENTRIES = {"ipc": _ipc_ns, "pid": _pid_ns, "pid_for_children": _pid_ns_for_children}
 
 
+def _net_ns(target):
+    """The task's network namespace (net/core/net_namespace.py)."""
+    from glasskernel.net.core.net_namespace import sock_net_of
+    return sock_net_of(target)
+
+
+NS_ENTRIES["net"] = _net_ns
+
+
 class NsInode(SimpleDentry):
     """A namespace as nsfs shows it: a read-only regular file numbered by the namespace."""
 

@@ -82,6 +82,11 @@ class Net:
         # before that every IPv4 address counts as bindable (inet_addr_type: no table)
         self.fib_tables = lo_up
 
+    @property
+    def inum(self) -> int:
+        """The nsfs inode number /proc/PID/ns/net shows."""
+        return self.ns_inum
+
     def dev_get_by_name(self, name: str):
         return self.loopback_dev if name == self.loopback_dev.name else None
 
@@ -92,7 +97,7 @@ class Net:
         return [self.loopback_dev]
 
 
-_NET_INUM_BASE = 0xF0000000 - 8          # proc_alloc_inum-like numbers for net:[N]
+_NET_INUM_BASE = 0xF0000100              # proc_alloc_inum-like numbers for net:[N]
 
 
 def init_net(kernel) -> Net:
