@@ -25,7 +25,7 @@ LOOPBACK_MSS = 65483
 SIGPIPE = 13
 POLLIN, POLLOUT, POLLERR, POLLHUP = 0x1, 0x4, 0x8, 0x10
 POLLRDNORM, POLLWRNORM, POLLRDHUP = 0x40, 0x100, 0x2000
-SIOCOUTQ, SIOCINQ, SIOCOUTQNSD = 0x5411, 0x541B, 0x894B
+SIOCOUTQ, SIOCINQ, SIOCOUTQNSD, SIOCATMARK = 0x5411, 0x541B, 0x894B, 0x8905
 
 
 def _timeo(sk, flags: int, send: bool):
@@ -303,8 +303,12 @@ def tcp_poll(file, sock, pt) -> int:
 
 
 def tcp_ioctl(sock, cmd: int, arg: int, task) -> int:
-    """SIOCINQ: bytes to read; SIOCOUTQ/SIOCOUTQNSD: nothing waits for an ack on lo."""
+    """SIOCINQ: bytes to read; SIOCOUTQ/SIOCOUTQNSD: nothing waits for an ack on lo;
+    SIOCATMARK: never at an urgent mark (no urgent data is kept)."""
     sk = sock.sk
+    if cmd == SIOCATMARK:
+        put_user_i32(task, arg, 0)
+        return 0
     if cmd in (SIOCINQ, SIOCOUTQ, SIOCOUTQNSD):
         if sk.state == TCP_LISTEN:
             raise KernelError(Errno.EINVAL)
