@@ -225,9 +225,8 @@ def inet_getname(sk: InetSock, peer: bool) -> bytes:
         if not sk.dport or (sk.tcp and sk.state in (TCP_CLOSE, TCP_SYN_SENT)):
             raise KernelError(Errno.ENOTCONN)
         return inet_sockaddr(sk.family, sk.daddr, sk.dport)
-    addr = sk.rcv_saddr if ih.is_any(sk.rcv_saddr) else sk.saddr
-    if sk.daddr is not None and ih.is_any(sk.rcv_saddr):
-        addr = sk.saddr
+    # the bound address, or once connected the source the route chose
+    addr = sk.saddr if sk.daddr is not None else sk.rcv_saddr
     if sk.family == AF_INET6 and addr == ANY4:
         addr = ANY6
     return inet_sockaddr(sk.family, addr, sk.num)
