@@ -148,3 +148,38 @@ def test_proc_net(tmp_path):
     assert out == (b"listener True\nudp6 True\ndevs ['lo']\n"
                    b"['00000000000000000000000000000001', '01', '80', '10', '80', 'lo']\n"), \
         out + err
+
+
+PYTHON_HTTP = r"""import asyncio, threading, urllib.request, http.server, socketserver, os
+class H(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a): pass
+srv = socketserver.TCPServer(("127.0.0.1", 0), H)
+t = threading.Thread(target=srv.serve_forever, daemon=True); t.start()
+port = srv.server_address[1]
+with urllib.request.urlopen(f"http://localhost:{port}/") as r:
+    print("http", r.status, len(r.read()) > 0)
+srv.shutdown()
+
+async def main():
+    async def handle(reader, writer):
+        data = await reader.readline()
+        writer.write(data[::-1]); await writer.drain(); writer.close()
+    server = await asyncio.start_server(handle, "::1", 0)
+    port = server.sockets[0].getsockname()[1]
+    r, w = await asyncio.open_connection("::1", port)
+    w.write(b"abc\n"); await w.drain()
+    print("asyncio", await r.read())
+    w.close(); server.close(); await server.wait_closed()
+asyncio.run(main())
+"""
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.skipif(not Path("/usr/bin/python3").exists(), reason="no /usr/bin/python3")
+def test_python_http_server_and_asyncio(tmp_path):
+    """Real programs: http.server in a thread fetched by urllib through "localhost"
+    (getaddrinfo, ::1 refused, then 127.0.0.1), and an asyncio server/client on ::1."""
+    (tmp_path / "index.html").write_text("hello")
+    (tmp_path / "web.py").write_text(PYTHON_HTTP)
+    native, _ = differential(["/usr/bin/python3", "web.py"], cwd=tmp_path)
+    assert native[0] == b"http 200 True\nasyncio b'\\ncba'\n"
