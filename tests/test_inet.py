@@ -183,3 +183,30 @@ def test_python_http_server_and_asyncio(tmp_path):
     (tmp_path / "web.py").write_text(PYTHON_HTTP)
     native, _ = differential(["/usr/bin/python3", "web.py"], cwd=tmp_path)
     assert native[0] == b"http 200 True\nasyncio b'\\ncba'\n"
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.skipif(not Path("/usr/bin/python3").exists(), reason="no /usr/bin/python3")
+def test_guest_ports_are_not_the_hosts(tmp_path):
+    """A host listener is invisible to the guest (connect is refused) and its port is
+    free there; the guest's own listener on that port is not reachable from the host."""
+    import socket
+    host = socket.socket()
+    host.bind(("127.0.0.1", 0))
+    host.listen()
+    port = host.getsockname()[1]
+    script = (
+        "import socket, errno\n"
+        "c = socket.socket()\n"
+        f"print('connect', errno.errorcode.get(c.connect_ex(('127.0.0.1', {port})), 0))\n"
+        "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+        f"s.bind(('127.0.0.1', {port})); s.listen()\n"
+        "c = socket.socket(); c.connect(s.getsockname()); print('own listener ok')\n")
+    try:
+        out, err, status = run_glasskernel(["/usr/bin/python3", "-c", script], cwd=tmp_path)
+        host.settimeout(0)
+        with pytest.raises(BlockingIOError):
+            host.accept()                                # nothing came to the host's
+    finally:
+        host.close()
+    assert out == b"connect ECONNREFUSED\nown listener ok\n", out + err
