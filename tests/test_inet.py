@@ -210,3 +210,27 @@ def test_guest_ports_are_not_the_hosts(tmp_path):
     finally:
         host.close()
     assert out == b"connect ECONNREFUSED\nown listener ok\n", out + err
+
+
+SYSCTL_SCRIPT = """cd /proc/sys/net/ipv4
+echo "500 2000" > ip_local_port_range; echo "rc $?"
+echo "40000 40001" > ip_local_port_range; echo "rc $?"; cat ip_local_port_range
+echo 50000 > ip_unprivileged_port_start; echo "rc $?"
+echo 900 > ip_unprivileged_port_start; echo "rc $?"; cat ip_unprivileged_port_start
+/usr/bin/python3 -c '
+import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print("ephemeral", s.getsockname()[1] in (40000, 40001))
+s = socket.socket(); s.bind(("127.0.0.1", 950)); print("port 950 as root ok")'
+"""
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.skipif(not shutil.which("unshare") or not Path("/usr/bin/python3").exists(),
+                    reason="needs unshare(1) and python3")
+def test_net_sysctls(tmp_path):
+    """ip_local_port_range and ip_unprivileged_port_start: their mutual limits, and the
+    ephemeral ports follow the range (natively in a fresh namespace, `unshare -n`)."""
+    (tmp_path / "s.sh").write_text(SYSCTL_SCRIPT)
+    native, _ = differential(["unshare", "-n", "/bin/sh", "s.sh"],
+                             guest_argv=["/bin/sh", "s.sh"], cwd=tmp_path)
+    assert b"ephemeral True" in native[0]

@@ -138,14 +138,21 @@ def _store_port_range(kernel, text: str) -> None:
         low, high = int(words[0]), int(words[1])
     except (IndexError, ValueError):
         raise KernelError(Errno.EINVAL) from None
-    if not 1 <= low <= high <= 65535:
+    net = _reader_net(kernel)
+    # the range may not reach below the privileged ports
+    if not 1 <= low <= high <= 65535 or low < net.ip_unprivileged_port_start:
         raise KernelError(Errno.EINVAL)
-    _reader_net(kernel).ip_local_port_range = [low, high]
+    net.ip_local_port_range = [low, high]
 
 
 def _store_unpriv_port(kernel, text: str) -> None:
+    """ipv4_privileged_ports: 0..65535, not above the local port range's start."""
     from glasskernel.fs.proc.proc_sysctl import parse_int
-    _reader_net(kernel).ip_unprivileged_port_start = parse_int(text, 0, 65535)
+    net = _reader_net(kernel)
+    value = parse_int(text, 0, 65535)
+    if net.ip_local_port_range[0] < value:
+        raise KernelError(Errno.EINVAL)
+    net.ip_unprivileged_port_start = value
 
 
 def _devconf_entry(dev: str, name: str):
