@@ -1,8 +1,8 @@
 """/proc/net of the reader's network namespace (net/core/net-procfs.c dev_seq_show,
 net/ipv4/tcp_ipv4.c tcp4_seq_show, udp.c udp4_seq_show, net/ipv6's tcp6/udp6).
 
-``dev`` has lo's counters, ``if_inet6`` its ::1; ``tcp``/``tcp6``/``udp``/``udp6`` list the sockets of the
-port tables in Linux's columns (addresses as the hex of the network-order words, the
+``dev`` has lo's counters, ``if_inet6`` its ::1; ``tcp``/``tcp6``/``udp``/``udp6`` list
+the sockets of the port tables in Linux's columns (addresses as the hex of the network-order words, the
 owner's uid, the socket inode). Timers, queues of unacked data and retransmits do not
 exist on this loopback and read as zero. (Linux makes /proc/net a link to self/net;
 here it is a directory showing the reader's namespace, which reads the same.)

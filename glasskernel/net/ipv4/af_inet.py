@@ -16,7 +16,7 @@ from glasskernel.kernel.sched.wait import WaitQueue
 from glasskernel.net.core.net_namespace import sock_net_of
 from glasskernel.net.core.sock import (RCV_SHUTDOWN, SHUTDOWN_MASK, SOCK_DGRAM,
                                        SOCK_RAW, SO_REUSEADDR, SO_REUSEPORT, SOCK_STREAM, TCP_CLOSE,
-                                       TCP_ESTABLISHED, TCP_LISTEN, ProtoOps, Sock)
+                                       TCP_LISTEN, ProtoOps, Sock)
 from glasskernel.net.ipv4 import inet_hashtables as ih
 from glasskernel.net.ipv4.inet_hashtables import ANY4, ANY6, LOOPBACK4, LOOPBACK6, is_v4
 from glasskernel.uapi.capability import CAP_NET_BIND_SERVICE, CAP_NET_RAW
