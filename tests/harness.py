@@ -247,6 +247,19 @@ def differential(argv, *, guest_argv=None, extra_opts=(), env=None, cwd=None,
     return native, guest
 
 
+def differential_scratch(exe, tmp_path):
+    """differential for a program whose argv[1] is a scratch directory to work in: the
+    native and the guest run each get their own, under tmp_path."""
+    dirs = [tmp_path / "native", tmp_path / "guest"]
+    for d in dirs:
+        d.mkdir()
+    native = run_native([exe, dirs[0]])
+    guest = run_glasskernel([exe, dirs[1]])
+    assert_no_traceback(guest[1])
+    compare(native, guest, label=str(exe))
+    return native, guest
+
+
 def signal_message(signum: int) -> str:
     """The shell's text for a death by SIGNUM ("Segmentation fault")."""
     return signal.strsignal(signum) or f"Signal {signum}"

@@ -10,6 +10,7 @@ from glasskernel.fs.namei import (LAST_DOT, LAST_DOTDOT, LAST_NORM, LAST_ROOT, M
                                   MAY_WRITE, filename_parentat, getname, lookup_child,
                                   user_path_at)
 from glasskernel.fs.internal import uint_arg
+from glasskernel.fs.namespace import mnt_want_write
 from glasskernel.kernel.capability import capable, cred_capable
 from glasskernel.uapi.capability import CAP_FOWNER, CAP_MKNOD
 from glasskernel.uapi.errno import Errno, KernelError
@@ -31,6 +32,7 @@ def filename_create(task, dfd, pathname: int, want_dir: bool):
         raise KernelError(Errno.EEXIST)
     if p.trailing_slash and not want_dir:
         raise KernelError(Errno.ENOENT)
+    mnt_want_write(task, p.dentry)
     p.dentry.permission(MAY_WRITE | MAY_EXEC, task.cred)
     return p.dentry, p.last
 
@@ -68,11 +70,24 @@ def may_delete(task, directory, child) -> None:
     may remove or replace it (check_sticky: EPERM)."""
     cred = task.cred
     directory.permission(MAY_WRITE | MAY_EXEC, cred)
+    if inode_flags(directory) & FS_APPEND_FL:
+        raise KernelError(Errno.EPERM)          # IS_APPEND(dir): entries stay
+    if inode_flags(child) & (FS_APPEND_FL | FS_IMMUTABLE_FL):
+        raise KernelError(Errno.EPERM)          # IS_APPEND / IS_IMMUTABLE
     if cred_capable(cred, CAP_FOWNER):
         return
     dst = directory.stat()
     if dst.st_mode & 0o1000 and cred.fsuid not in (child.stat().st_uid, dst.st_uid):
         raise KernelError(Errno.EPERM)
+
+
+FS_IMMUTABLE_FL, FS_APPEND_FL = 0x10, 0x20
+
+
+def inode_flags(dentry) -> int:
+    """The chattr flags of a dentry's inode (0 where the file system keeps none)."""
+    flags = getattr(dentry, "inode_flags", None)
+    return flags() if flags is not None else 0
 
 
 def do_rmdir(task, dfd, pathname) -> int:
@@ -84,6 +99,7 @@ def do_rmdir(task, dfd, pathname) -> int:
         raise KernelError(Errno.EINVAL)
     if p.last_type == LAST_ROOT:
         raise KernelError(Errno.EBUSY)
+    mnt_want_write(task, p.dentry)
     child = lookup_child(task, p.dentry, p.last)
     if child is None:
         raise KernelError(Errno.ENOENT)
@@ -103,6 +119,7 @@ def do_unlinkat(task, dfd, name: str) -> int:
     p = filename_parentat(task, dfd, name)
     if p.last_type != LAST_NORM:
         raise KernelError(Errno.EISDIR)
+    mnt_want_write(task, p.dentry)
     child = lookup_child(task, p.dentry, p.last)
     if child is None:
         raise KernelError(Errno.ENOENT)
@@ -151,6 +168,7 @@ def do_renameat2(task, olddfd, oldname, newdfd, newname, flags) -> int:
         raise KernelError(Errno.EBUSY)
     if new.last_type != LAST_NORM:
         raise KernelError(Errno.EEXIST if flags & RENAME_NOREPLACE else Errno.EBUSY)
+    mnt_want_write(task, old.dentry)
     src = lookup_child(task, old.dentry, old.last)
     if src is None:
         raise KernelError(Errno.ENOENT)

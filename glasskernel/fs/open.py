@@ -18,6 +18,8 @@ from glasskernel.fs.namei import (MAXSYMLINKS, MAY_EXEC, MAY_READ, MAY_WRITE, RE
                                   get_link_checked, getname, lookup_child, path_init,
                                   revalidate, split_path, user_path_at, walk)
 from glasskernel.fs.internal import fd_arg, long_arg, uint_arg
+from glasskernel.fs.namespace import mnt_want_write, path_nosymfollow
+from glasskernel.fs.namei_dir import FS_APPEND_FL, inode_flags
 from glasskernel.mm.uaccess import copy_from_user
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW,
@@ -27,7 +29,7 @@ from glasskernel.uapi.fcntl import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_SYML
                                     O_SYNC, O_TMPFILE, O_TRUNC, O_WRONLY, R_OK, W_OK, X_OK,
                                     __O_TMPFILE)
 from glasskernel.uapi.limits import NAME_MAX
-from glasskernel.uapi.stat import S_IALLUGO, S_IFDIR, S_IFLNK, S_IFMT, S_ISGID
+from glasskernel.uapi.stat import S_IALLUGO, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID
 from glasskernel.kernel.capability import cred_capable
 from glasskernel.uapi.capability import (CAP_CHOWN, CAP_FOWNER, CAP_FSETID,
                                         SECURE_NO_SETUID_FIXUP)
@@ -100,6 +102,7 @@ def open_last_create(nd, start: Dentry, path: str, flags: int, mode: int):
         raise KernelError(Errno.ENAMETOOLONG)
     child = lookup_child(nd.task, parent, name)
     if child is None:
+        mnt_want_write(nd.task, parent)
         parent.permission(MAY_WRITE | MAY_EXEC, nd.task.cred)
         umask = nd.task.fs.umask
         return parent.create(nd.task, name, mode & ~umask & S_IALLUGO), True
@@ -110,7 +113,7 @@ def open_last_create(nd, start: Dentry, path: str, flags: int, mode: int):
     if flags & O_NOFOLLOW:
         raise KernelError(Errno.ELOOP)
     nd.links += 1
-    if nd.links > MAXSYMLINKS:
+    if nd.links > MAXSYMLINKS or path_nosymfollow(nd.task, child):
         raise KernelError(Errno.ELOOP)
     target = get_link_checked(nd, child)
     if isinstance(target, Dentry):
@@ -124,6 +127,7 @@ def do_tmpfile(nd, start: Dentry, path: str, flags: int, mode: int):
     directory = walk(nd, start, path, follow_last=True)
     if not directory.is_dir():
         raise KernelError(Errno.ENOTDIR)
+    mnt_want_write(nd.task, directory)
     directory.permission(MAY_WRITE | MAY_EXEC, nd.task.cred)
     file = directory.tmpfile(nd.task, mode & ~nd.task.fs.umask & S_IALLUGO,
                              flags & ~int(__O_TMPFILE | O_DIRECTORY))
@@ -144,6 +148,12 @@ def do_open(task, dentry: Dentry, flags: int, acc: int, created: bool):
         raise KernelError(Errno.ENOTDIR)
     if not created:
         may_open(dentry, acc, task.cred, bool(flags & O_NOATIME))
+        if inode_flags(dentry) & FS_APPEND_FL and \
+                (acc & MAY_WRITE and not flags & O_APPEND or flags & O_TRUNC):
+            raise KernelError(Errno.EPERM)      # an append-only file is only appended to
+        if (acc & MAY_WRITE or flags & O_TRUNC) and dentry.mode() & S_IFMT in (S_IFREG, S_IFDIR,
+                                                                               S_IFLNK):
+            mnt_want_write(task, dentry)        # do_dentry_open's for FMODE_WRITE, O_TRUNC's
     if not dentry.is_reg():
         flags &= ~int(O_TRUNC)
     elif not created:
@@ -282,6 +292,8 @@ def do_faccessat(task, dfd, filename, mode, flags) -> int:
     dentry = user_path_at(task, dfd, filename, flags & ~int(AT_EACCESS))
     if mode:
         dentry.permission(mode, cred)
+    if mode & W_OK and dentry.mode() & S_IFMT in (S_IFREG, S_IFDIR, S_IFLNK):
+        mnt_want_write(task, dentry)            # SuS: a read-only file system is reported
     return 0
 
 
@@ -334,17 +346,20 @@ def chmod_common(dentry: Dentry, mode: int, cred=None) -> int:
 
 
 def sys_chmod(task, filename, mode) -> int:
-    return chmod_common(user_path_at(task, AT_FDCWD, filename), mode, task.cred)
+    return sys_fchmodat(task, AT_FDCWD, filename, mode)
 
 
 def sys_fchmodat(task, dfd, filename, mode) -> int:
-    return chmod_common(user_path_at(task, dfd, filename), mode, task.cred)
+    dentry = user_path_at(task, dfd, filename)
+    mnt_want_write(task, dentry)
+    return chmod_common(dentry, mode, task.cred)
 
 
 def sys_fchmod(task, fd, mode) -> int:
     file = task.files.fdget(fd_arg(fd))
     if file.flags & O_PATH:
         raise KernelError(Errno.EBADF)
+    mnt_want_write(task, file.dentry)
     return chmod_common(file.dentry, mode, task.cred)
 
 
@@ -358,6 +373,7 @@ def sys_truncate(task, path, length) -> int:
         raise KernelError(Errno.EISDIR)
     if not dentry.is_reg():
         raise KernelError(Errno.EINVAL)
+    mnt_want_write(task, dentry)
     dentry.permission(MAY_WRITE, task.cred)
     break_lease(task, dentry, O_WRONLY)     # vfs_truncate breaks leases as a writer would
     token = get_write_access(task.kernel, dentry)     # ETXTBSY for a running program
@@ -416,6 +432,7 @@ def chown_common(task, target, user, group) -> int:
     """
     uid = None if uint_arg(user) == NO_CHANGE_ID else uint_arg(user)
     gid = None if uint_arg(group) == NO_CHANGE_ID else uint_arg(group)
+    mnt_want_write(task, getattr(target, "dentry", target))
     st = target.stat()
     cred = task.cred
     if not chown_ok(cred, st, uid) or not chgrp_ok(cred, st, gid):

@@ -65,8 +65,26 @@ def sys_statx(task, dfd, filename, flags, mask, buffer) -> int:
     if flags & AT_EMPTY_PATH and filename == 0:
         raise KernelError(Errno.EFAULT)
     dentry = user_path_at(task, dfd, filename, flags & ~int(AT_STATX_SYNC_TYPE))
-    copy_to_user(task, buffer, pack_statx(dentry.stat(), dentry.mnt_id))
+    attributes, attributes_mask = statx_attributes(dentry)
+    copy_to_user(task, buffer, pack_statx(dentry.stat(), dentry.mnt_id, attributes,
+                                          attributes_mask))
     return 0
+
+
+STATX_ATTR_MOUNT_ROOT = 0x2000
+
+
+def statx_attributes(dentry):
+    """stx_attributes and its mask: what the file system reports (tmpfs: append,
+    immutable, nodump), and STATX_ATTR_MOUNT_ROOT, which vfs_getattr_nosec adds to the
+    mask of every file and to the attributes of a mount's root."""
+    attrs_of = getattr(dentry, "statx_attributes", None)
+    attributes, mask = attrs_of() if attrs_of is not None else (0, 0)
+    if dentry.mnt_id:
+        mask |= STATX_ATTR_MOUNT_ROOT
+        if dentry.parent is dentry or dentry.parent.mnt_id != dentry.mnt_id:
+            attributes |= STATX_ATTR_MOUNT_ROOT
+    return attributes, mask
 
 
 def do_readlinkat(task, dfd, pathname, buf, bufsiz) -> int:

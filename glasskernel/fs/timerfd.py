@@ -6,10 +6,12 @@ move it forward over the periods that passed (hrtimer_forward), adding them to t
 ticks, and start it again, as Linux does (a tiny period then cannot flood the CPU).
 
 All expiries are kept on the hrtimer base's clock (CLOCK_MONOTONIC, see
-kernel/time.py: clock_expiry_to_base). The guest cannot set the realtime clock, so
-TFD_TIMER_CANCEL_ON_SET is accepted and recorded but never cancels.
+kernel/time.py: clock_expiry_to_base); an absolute realtime expiry moves when the guest
+sets the clock, and with TFD_TIMER_CANCEL_ON_SET such a set cancels the timer: its reader
+gets ECANCELED (timerfd_clock_was_set).
 """
 import struct
+import weakref
 
 from glasskernel.arch.x86.entry.args import int_arg
 from glasskernel.fs.eventpoll import AnonInodeDentry
@@ -18,7 +20,8 @@ from glasskernel.fs.select import poll_wait
 from glasskernel.kernel.hrtimer import hrtimer_forward
 from glasskernel.kernel.sched.wait import WaitQueue, wait_event
 from glasskernel.kernel.time import (clock_expiry_to_base, get_itimerspec64, hrtimer_arm_at,
-                                     itimerspec64_valid, put_itimerspec64, timespec_ns)
+                                     itimerspec64_valid, put_itimerspec64, realtime_abs,
+                                     timespec_ns)
 from glasskernel.mm.uaccess import copy_from_user
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import O_CLOEXEC, O_NONBLOCK, O_RDWR
@@ -35,6 +38,9 @@ TFD_SETTIME_FLAGS = TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET
 TFD_IOC_SET_TICKS = 0x40085400          # _IOW('T', 0, __u64)
 _ALARM_CLOCKS = (ClockId.CLOCK_REALTIME_ALARM, ClockId.CLOCK_BOOTTIME_ALARM)
 _CLOCKS = (ClockId.CLOCK_MONOTONIC, ClockId.CLOCK_REALTIME, ClockId.CLOCK_BOOTTIME) + _ALARM_CLOCKS
+_REAL_CLOCKS = (ClockId.CLOCK_REALTIME, ClockId.CLOCK_REALTIME_ALARM)
+# timerfds that a set of the clock cancels (cancel_list), of every kernel in this process
+_cancel_list = weakref.WeakSet()
 
 
 class TimerfdFile(File):
@@ -53,10 +59,14 @@ class TimerfdFile(File):
         self.expires = 0                 # the expiry, on the base clock
         self.timer = None                # the armed HrTimer, if any
         self.settime_flags = 0
+        self.real = None                 # an expiry set as an absolute realtime
+        self.might_cancel = False        # TFD_TIMER_CANCEL_ON_SET on an absolute realtime
+        self.canceled = False            # the clock was set since (moffs = KTIME_MAX)
 
     # --- the timer --------------------------------------------------------------------------
     def _start(self) -> None:
-        self.timer = hrtimer_arm_at(self.kernel, self.expires, self._tmrproc)
+        self.timer = hrtimer_arm_at(self.kernel, self.expires, self._tmrproc, self.real)
+        self.real = None                 # the periods after it follow the monotonic base
 
     def _cancel(self) -> None:
         if self.timer is not None:
@@ -68,6 +78,7 @@ class TimerfdFile(File):
         if timer is not self.timer:
             return
         self.timer = None
+        self.expires = timer.expires     # moved if the clock was set meanwhile
         self.expired = True
         self.ticks += 1
         self.wqh.wake_up(self.kernel, POLLIN)
@@ -80,7 +91,16 @@ class TimerfdFile(File):
 
     def remaining(self) -> int:
         """timerfd_get_remaining: time to the expiry, 0 once it passed."""
+        if self.timer is not None:
+            self.expires = self.timer.expires
         return max(0, self.expires - self.kernel.clock_ns())
+
+    def take_canceled(self) -> bool:
+        """timerfd_canceled: was the clock set since? (then it is not any more)"""
+        if not self.might_cancel or not self.canceled:
+            return False
+        self.canceled = False
+        return True
 
     # --- file operations ----------------------------------------------------------------
     def read(self, count: int) -> bytes:
@@ -92,6 +112,10 @@ class TimerfdFile(File):
             if self.flags & TFD_NONBLOCK:
                 raise KernelError(Errno.EAGAIN)
             wait_event(self.kernel.current, self.wqh, lambda: self.ticks != 0)
+        if self.take_canceled():
+            self.ticks = 0
+            self.expired = False
+            raise KernelError(Errno.ECANCELED)
         ticks = self.ticks
         if self.expired and self.tintv:
             ticks += self._forward_now() - 1
@@ -113,6 +137,8 @@ class TimerfdFile(File):
         ticks = struct.unpack("<Q", copy_from_user(task, arg, 8))[0]
         if not ticks:
             raise KernelError(Errno.EINVAL)
+        if self.take_canceled():
+            raise KernelError(Errno.ECANCELED)
         self.ticks = ticks
         self.wqh.wake_up(self.kernel, POLLIN)
         return 0
@@ -125,6 +151,7 @@ class TimerfdFile(File):
 
     def release(self) -> None:
         self._cancel()
+        _cancel_list.discard(self)
 
     # --- settime / gettime ----------------------------------------------------------------
     def setup(self, flags: int, value: tuple, interval: tuple) -> None:
@@ -134,10 +161,25 @@ class TimerfdFile(File):
         self.ticks = 0
         self.tintv = timespec_ns(interval)
         absolute = bool(flags & TFD_TIMER_ABSTIME)
+        self._setup_cancel(flags)
         self.expires = clock_expiry_to_base(self.kernel, self.clockid, texp, absolute) if texp else 0
         if texp:
+            self.real = realtime_abs(self.clockid, texp, absolute)
             self._start()
+            if self.take_canceled():
+                raise KernelError(Errno.ECANCELED)
         self.settime_flags = flags & TFD_SETTIME_FLAGS
+
+    def _setup_cancel(self, flags: int) -> None:
+        """timerfd_setup_cancel: an absolute realtime timer with CANCEL_ON_SET joins the
+        cancel list, anything else leaves it."""
+        self.might_cancel = (self.clockid in _REAL_CLOCKS and bool(flags & TFD_TIMER_ABSTIME)
+                             and bool(flags & TFD_TIMER_CANCEL_ON_SET))
+        self.canceled = False
+        if self.might_cancel:
+            _cancel_list.add(self)
+        else:
+            _cancel_list.discard(self)
 
     def settime(self, flags: int, value: tuple, interval: tuple) -> tuple:
         """do_timerfd_settime after the checks: stop the timer, report the old setting
@@ -155,6 +197,16 @@ class TimerfdFile(File):
             self.expired = False
             self.ticks += self._forward_now() - 1
         return self.remaining(), self.tintv
+
+
+def timerfd_clock_was_set(kernel) -> None:
+    """The realtime clock was set: every CANCEL_ON_SET timer of this kernel is cancelled,
+    counted as a tick so its readers wake (and get ECANCELED)."""
+    for ctx in list(_cancel_list):
+        if ctx.kernel is kernel and ctx.might_cancel and not ctx.canceled:
+            ctx.canceled = True
+            ctx.ticks += 1
+            ctx.wqh.wake_up(kernel, POLLIN)
 
 
 def capable_wake_alarm(task) -> bool:

@@ -27,7 +27,7 @@ def sysvipc_shm(task) -> bytes:
         lines.append(f"{p.key:10d} {p.id:10d}  {p.mode:4o} {shp.segsz:21d} "
                      f"{pid_vnr_of(task, shp.cprid):5d} {pid_vnr_of(task, shp.lprid):5d}  "
                      f"{shp.nattch:5d} {_owners(p)} {shp.atime:10d} {shp.dtime:10d} "
-                     f"{shp.ctime:10d} {len(shp.file.pages) * PAGE_SIZE:21d} {0:21d}\n")
+                     f"{shp.ctime:10d} {shp.rss_pages() * PAGE_SIZE:21d} {0:21d}\n")
     return "".join(lines).encode()
 
 

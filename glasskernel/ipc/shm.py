@@ -41,11 +41,11 @@ class ShmidKernel:
     __slots__ = ("perm", "ns", "segsz", "file", "atime", "dtime", "ctime", "cprid", "lprid",
                  "nattch")
 
-    def __init__(self, ns, key: int, mode: int, size: int, task):
+    def __init__(self, ns, key: int, mode: int, size: int, task, file=None):
         self.perm = KernIpcPerm(key, mode, task.cred)
         self.ns = ns
         self.segsz = size
-        self.file = ShmemFile(task.mm.phys)
+        self.file = ShmemFile(task.mm.phys) if file is None else file   # or a HugetlbFile
         self.atime = self.dtime = 0
         self.ctime = now_seconds()
         self.cprid, self.lprid = task, None      # (a thread of) the creator, the last user
@@ -53,6 +53,18 @@ class ShmidKernel:
 
     def pages(self) -> int:
         return (self.segsz + PAGE_SIZE - 1) >> PAGE_SHIFT
+
+    def map_size(self) -> int:
+        """What an attach maps: the file's size (a huge page multiple for SHM_HUGETLB)."""
+        hstate = getattr(self.file, "hstate", None)
+        if hstate is None:
+            return (self.segsz + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)
+        return self.file.size
+
+    def rss_pages(self) -> int:
+        """Base pages present (shm_get_stat: a huge page counts all of its own)."""
+        hstate = getattr(self.file, "hstate", None)
+        return len(self.file.pages) << (hstate.order if hstate is not None else 0)
 
     def may_destroy(self) -> bool:
         """shm_may_destroy: unattached, and marked for removal (or shm_rmid_forced)."""
@@ -94,7 +106,19 @@ class ShmAttach:
         when = (shp.ctime, 0)
         return StatResult(SHMEM_DEV, shp.perm.id, 0o100000 | shp.perm.mode & S_IRWXUGO, 1,
                           shp.perm.uid, shp.perm.gid, 0, shp.segsz, PAGE_SIZE,
-                          len(shp.file.pages) * (PAGE_SIZE // 512), when, when, when)
+                          shp.rss_pages() * (PAGE_SIZE // 512), when, when, when)
+
+    @property
+    def hstate(self):
+        """The huge page size of a SHM_HUGETLB segment, None for others."""
+        return getattr(self.shp.file, "hstate", None)
+
+    def fault(self, mm, vma, page_va: int, write: bool) -> None:
+        """A SHM_HUGETLB attach's fault: the segment's huge page (mm/hugetlb.py)."""
+        self.shp.file.fault(mm, vma, page_va, write)
+
+    def unmap_vma(self, mm, vma) -> None:
+        """The segment keeps its pages until it is destroyed."""
 
     def get(self) -> "ShmAttach":
         """shm_open: one more VMA maps the segment; EINVAL once it is destroyed (a
@@ -134,12 +158,14 @@ def newseg(task, ns, key: int, shmflg: int, size: int) -> int:
     numpages = (size + PAGE_SIZE - 1) >> PAGE_SHIFT
     if ns.shm_tot + numpages > ns.shm_ctlall:
         raise KernelError(Errno.ENOSPC)
+    file = None
     if shmflg & SHM_HUGETLB:
-        raise KernelError(Errno.ENOMEM)       # no huge pages reserved (nr_hugepages 0)
-    noreserve = shmflg & SHM_NORESERVE and vm_sysctl.overcommit_memory != OVERCOMMIT_NEVER
-    if not noreserve and not vm_enough_memory(task.mm, numpages):
-        raise KernelError(Errno.ENOMEM)
-    shp = ShmidKernel(ns, key, shmflg & S_IRWXUGO, size, task)
+        file = _hugetlb_segment_file(task, key, shmflg, size)
+    else:
+        noreserve = shmflg & SHM_NORESERVE and vm_sysctl.overcommit_memory != OVERCOMMIT_NEVER
+        if not noreserve and not vm_enough_memory(task.mm, numpages):
+            raise KernelError(Errno.ENOMEM)
+    shp = ShmidKernel(ns, key, shmflg & S_IRWXUGO, size, task, file)
     try:
         shmid = ns.shm_ids.addid(shp, ns.shm_ctlmni)
     except KernelError:
@@ -147,6 +173,21 @@ def newseg(task, ns, key: int, shmflg: int, size: int) -> int:
         raise
     ns.shm_tot += numpages
     return shmid
+
+
+def _hugetlb_segment_file(task, key: int, shmflg: int, size: int):
+    """SHM_HUGETLB: a hugetlbfs file of the size rounded up to the huge page size that
+    SHM_HUGE_* names (EINVAL if there is no such pool), its pages reserved now unless
+    SHM_NORESERVE: EPERM without CAP_IPC_LOCK or vm.hugetlb_shm_group, ENOMEM when the
+    pool cannot promise them."""
+    from glasskernel.fs.hugetlbfs.inode import hugetlb_file_setup
+    from glasskernel.mm.hugetlb import MAP_HUGE_MASK, MAP_HUGE_SHIFT, hstate_sizelog
+    hstate = hstate_sizelog(task.mm.phys, (shmflg >> MAP_HUGE_SHIFT) & MAP_HUGE_MASK)
+    if hstate is None:
+        raise KernelError(Errno.EINVAL)
+    hugesize = (size + hstate.size - 1) & ~(hstate.size - 1)
+    return hugetlb_file_setup(task, hstate, hugesize, f"/SYSV{key & 0xFFFFFFFF:08x} (deleted)",
+                              reserve=not shmflg & SHM_NORESERVE, shm=True)
 
 
 def sys_shmget(task, key, size, shmflg) -> int:
@@ -200,7 +241,7 @@ def do_shmat(task, shmid: int, addr: int, shmflg: int) -> int:
         raise KernelError(Errno.EACCES)
     if shp.perm.deleted:
         raise KernelError(Errno.EIDRM)
-    size = shp.segsz
+    size = shp.map_size()
     shp.nattch += 1                 # held while mapping, so a failure cannot destroy it early
     try:
         if addr and not shmflg & SHM_REMAP:
@@ -235,7 +276,7 @@ def sys_shmdt(task, shmaddr) -> int:
         if found is None:
             if isinstance(vma.file, ShmAttach) and vma.start - shmaddr == vma.pgoff:
                 found = vma.file.shp
-                size = (found.segsz + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)
+                size = found.map_size()
                 do_munmap(mm, vma.start, vma.end - vma.start)
             continue
         if vma.end - shmaddr > size:
@@ -315,7 +356,7 @@ def sys_shmctl(task, shmid, cmd, buf) -> int:
                                                 ns.shm_ctlmni, ns.shm_ctlall, 0, 0, 0, 0))
         return max(ids.max_idx(), 0)
     if cmd == SHM_INFO:
-        rss = sum(len(shp.file.pages) for shp in ids.slots.values())
+        rss = sum(shp.rss_pages() for shp in ids.slots.values())
         copy_to_user(task, buf, _SHM_INFO.pack(ids.in_use, ns.shm_tot, rss, 0, 0, 0))
         return max(ids.max_idx(), 0)
     if cmd in (IPC_STAT, SHM_STAT, SHM_STAT_ANY):

@@ -231,14 +231,17 @@ def dup_mmap(old):
         setattr(mm, name, getattr(old, name))
     if old.exe_file is not None:
         mm.exe_file = old.exe_file.get()
+    private_huge = {}                          # a private hugetlb file's copy, by parent file
     for vma in old.vmas:
         if vma.flags & VmFlags.VM_DONTCOPY:
             continue                           # MADV_DONTFORK: not in the child at all
-        if vma.file is not None:
-            vma.file.get()
+        file = vma.file
+        if file is not None:
+            private = vma.flags & (VmFlags.VM_HUGETLB | VmFlags.VM_SHARED) == VmFlags.VM_HUGETLB
+            file = file.dup_private(private_huge) if private else file.get()
         # Memory locks are the parent's own: the child's copies are unlocked.
         flags = vma.flags & ~(VmFlags.VM_LOCKED | VmFlags.VM_LOCKONFAULT)
-        mm.insert_vma(VmArea(vma.start, vma.end, flags, vma.file, vma.pgoff, vma.name,
+        mm.insert_vma(VmArea(vma.start, vma.end, flags, file, vma.pgoff, vma.name,
                              vma.anon_vma))
         if not vma.flags & VmFlags.VM_WIPEONFORK:     # wiped: the child faults in zeros
             copy_page_range(old, mm, vma)

@@ -19,7 +19,8 @@ import struct
 from glasskernel.arch.x86.entry.args import int_arg
 from glasskernel.kernel.hrtimer import hrtimer_forward
 from glasskernel.kernel.time import (clock_expiry_to_base, get_itimerspec64, hrtimer_arm_at,
-                                     itimerspec64_valid, put_itimerspec64, cpu_clock_value,
+                                     realtime_abs, itimerspec64_valid, put_itimerspec64,
+                                     cpu_clock_value,
                                      CPUCLOCK_SCHED, CPUCLOCK_PERTHREAD_MASK,
                                      cpu_clock_task, timespec_ns)
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
@@ -84,7 +85,8 @@ class KItimer:
 
     __slots__ = ("kernel", "it_id", "it_clock", "sigev_notify", "tgid", "thread", "sigq",
                  "it_interval", "it_active", "it_overrun", "it_overrun_last",
-                 "it_requeue_pending", "expires", "hrtimer", "owner", "cpu_thread", "cpu_which")
+                 "it_requeue_pending", "expires", "hrtimer", "owner", "cpu_thread", "cpu_which",
+                 "real")
 
     def __init__(self, kernel, clock: int, owner):
         self.kernel = kernel
@@ -101,6 +103,7 @@ class KItimer:
         self.it_requeue_pending = 0
         self.expires = 0                 # base-clock ns, or CPU-time ns for a CPU timer
         self.hrtimer = None              # the armed HrTimer (the poll of a CPU timer)
+        self.real = None                 # a first expiry set as an absolute realtime
         self.owner = owner               # the creating task, or whose CPU clock it counts
         self.cpu_thread = clock == ClockId.CLOCK_THREAD_CPUTIME_ID   # a thread's CPU clock
         self.cpu_which = CPUCLOCK_SCHED
@@ -127,7 +130,7 @@ class KItimer:
             delay = max(self.expires - self.now(), TICK_NSEC)
             self.hrtimer = hrtimer_arm_at(self.kernel, self.kernel.clock_ns() + delay, self._cpu_poll)
         else:
-            self.hrtimer = hrtimer_arm_at(self.kernel, self.expires, self._fire)
+            self.hrtimer = hrtimer_arm_at(self.kernel, self.expires, self._fire, self.real)
 
     def cancel(self) -> None:
         if self.hrtimer is not None:
@@ -157,6 +160,8 @@ class KItimer:
             if hrtimer is not self.hrtimer:
                 return
             self.hrtimer = None
+            self.expires = hrtimer.expires     # moved if the clock was set meanwhile
+            self.real = None                   # later periods follow the monotonic base
         self.it_active = False
         si_private = 0
         if self.it_interval:
@@ -191,6 +196,8 @@ class KItimer:
         now = self.now()
         if interval and (self.it_requeue_pending & REQUEUE_PENDING or self.sig_none):
             self.it_overrun += self.forward(now)
+        if self.hrtimer is not None and not self.is_cpu:
+            self.expires = self.hrtimer.expires    # moved if the clock was set meanwhile
         remaining = self.expires - now
         if remaining <= 0:
             return (0 if self.sig_none else 1), interval
@@ -214,6 +221,7 @@ class KItimer:
             self.expires = value_ns if absolute else self.now() + value_ns
         else:
             self.expires = clock_expiry_to_base(self.kernel, self.it_clock, value_ns, absolute)
+            self.real = realtime_abs(self.it_clock, value_ns, absolute)
         if not self.sig_none:
             self.arm()
             self.it_active = True

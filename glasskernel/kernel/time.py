@@ -175,13 +175,14 @@ def sys_clock_getres(task, which_clock, tp) -> int:
 
 
 def sys_gettimeofday(task, tv, tz) -> int:
-    """gettimeofday(2): either pointer may be NULL; the timezone is always UTC (sys_tz)."""
+    """gettimeofday(2): either pointer may be NULL; the timezone is settimeofday's (sys_tz)."""
     if tv:
         ns = realtime_ns(task)
         copy_to_user(task, tv, _TIMESPEC.pack(ns // NSEC_PER_SEC,
                                               ns % NSEC_PER_SEC // NSEC_PER_USEC))
     if tz:
-        copy_to_user(task, tz, _TIMEZONE.pack(0, 0))
+        tk = getattr(task.kernel, "timekeeper", None)
+        copy_to_user(task, tz, _TIMEZONE.pack(*(tk.sys_tz if tk is not None else (0, 0))))
     return 0
 
 
@@ -254,9 +255,31 @@ def sys_clock_nanosleep(task, which_clock, flags, rqtp, rmtp) -> int:
     ns = get_timespec64(task, rqtp)
     if not flags & TIMER_ABSTIME:
         return do_nanosleep(task, task.kernel.clock_ns() + ns, rmtp)
-    if _sleep_until(task, task.kernel.clock_ns() + max(0, ns - read(task))):
+    if which in (ClockId.CLOCK_REALTIME, ClockId.CLOCK_TAI):
+        slept = _sleep_until_real(task, ns - (read(task) - realtime_ns(task)))
+    else:
+        slept = _sleep_until(task, task.kernel.clock_ns() + max(0, ns - read(task)))
+    if slept:
         return 0
     raise KernelError(ERESTARTNOHAND)
+
+
+def _sleep_until_real(task, real: int) -> bool:
+    """Sleep until CLOCK_REALTIME reaches real, however the clock is set meanwhile (the
+    timer moves with it); False if a signal came first."""
+    from glasskernel.kernel.sched.wait import WaitQueue, wait_event
+    kernel = task.kernel
+    offs = real_offset_ns(kernel)
+    if real <= kernel.clock_ns() + offs:
+        return True
+    timer = kernel.hrtimers.start_real(task, real, offs)
+    try:
+        wait_event(task, WaitQueue("nanosleep"), lambda: timer.fired)
+    except KernelError:
+        return timer.fired
+    finally:
+        kernel.hrtimers.cancel(timer)
+    return True
 
 
 # ----- times(2) (kernel/sys.c) --------------------------------------------------------------
@@ -287,8 +310,8 @@ _ITIMERSPEC = struct.Struct("<qqqq")     # it_interval {sec, nsec}, it_value {se
 
 
 def real_offset_ns(kernel) -> int:
-    """CLOCK_REALTIME minus CLOCK_MONOTONIC (the timekeeper's offs_real). The guest cannot
-    set the clock, so it only moves with the host's."""
+    """CLOCK_REALTIME minus CLOCK_MONOTONIC (the timekeeper's offs_real): the host's, and
+    what the guest set (time_ntp.py)."""
     tk = getattr(kernel, "timekeeper", None)
     if tk is not None:
         return tk.offs_real
@@ -310,13 +333,24 @@ def clock_expiry_to_base(kernel, clockid: int, value: int, absolute: bool) -> in
     return value
 
 
-def hrtimer_arm_at(kernel, expires: int, callback):
-    """Start an hrtimer for a base-clock time. Armed inside the syscall hook, it ends the
-    emulator's run after the syscall (the next run is sliced, so the timer can fire in a
-    busy loop), as the slow syscalls that arm timers do."""
+def hrtimer_arm_at(kernel, expires: int, callback, real=None):
+    """Start an hrtimer for a base-clock time (or, given real, for that absolute realtime,
+    which follows clock changes). Armed inside the syscall hook, it ends the emulator's
+    run after the syscall (the next run is sliced, so the timer can fire in a busy loop),
+    as the slow syscalls that arm timers do."""
     if kernel.in_fast_syscall:
         kernel.sched.need_resched = True
+    if real is not None:
+        return kernel.hrtimers.start_real(None, real, real_offset_ns(kernel), callback)
     return kernel.hrtimers.start_at(None, expires, callback)
+
+
+def realtime_abs(clockid: int, value: int, absolute: bool):
+    """The absolute CLOCK_REALTIME time of a timer's first expiry, when it was set as one
+    (it then moves with the clock), else None."""
+    if absolute and clockid in (ClockId.CLOCK_REALTIME, ClockId.CLOCK_REALTIME_ALARM):
+        return value
+    return None
 
 
 def timespec64_valid(sec: int, nsec: int) -> bool:

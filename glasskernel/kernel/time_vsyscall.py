@@ -43,7 +43,7 @@ class Timekeeper:
     """The offsets of every clock from CLOCK_MONOTONIC, and the [vvar] frames."""
 
     __slots__ = ("kernel", "offs_real", "offs_boot", "offs_tai", "tick_base", "seq",
-                 "vvar_frames", "clock_mode")
+                 "vvar_frames", "clock_mode", "guest_delta", "sys_tz", "ntp")
 
     def __init__(self, kernel):
         self.kernel = kernel
@@ -55,6 +55,9 @@ class Timekeeper:
                           else _host_time.time_ns() - _host_time.monotonic_ns())
         self.seq = 0
         self.clock_mode = VDSO_CLOCKMODE_TSC
+        self.guest_delta = 0                # what the guest set: its wall clock - the host's
+        self.sys_tz = (0, 0)                # settimeofday's timezone (minuteswest, dsttime)
+        self.ntp = None                     # adjtimex's state (time_ntp.py), once asked
         self.vvar_frames = [kernel.phys.alloc_page() for _ in range(VVAR_PAGES)]
         update_vsyscall(self)
 
@@ -63,10 +66,27 @@ class Timekeeper:
         whose wall clock is fixed to its virtual clock); rewrite the page if it moved."""
         if self.kernel.clock is not None:
             return
-        offs = _host_time.time_ns() - _host_time.monotonic_ns()
+        offs = _host_time.time_ns() - _host_time.monotonic_ns() + self.guest_delta
         if abs(offs - self.offs_real) >= _STEP_NS:
             self.offs_real = offs
             update_vsyscall(self)
+
+    def set_realtime(self, real_ns: int) -> None:
+        """do_settimeofday64: CLOCK_REALTIME reads real_ns now (the guest's clock only)."""
+        self.step_realtime(real_ns - (self.kernel.clock_ns() + self.offs_real))
+
+    def step_realtime(self, delta_ns: int) -> None:
+        """Move CLOCK_REALTIME (and TAI) by delta_ns; the host's steps still carry over."""
+        self.offs_real += delta_ns
+        self.guest_delta += delta_ns
+        if self.kernel.clock is None:       # the coarse clocks read the new time at once
+            self.tick_base = self.kernel.clock_ns()
+        update_vsyscall(self)
+
+    def set_tz(self, tz: tuple) -> None:
+        """sys_tz, which gettimeofday and the vDSO report (update_vsyscall_tz)."""
+        self.sys_tz = tz
+        update_vsyscall(self)
 
     def coarse_back(self, mono: int) -> int:
         """How long ago the last tick boundary was, at monotonic time mono."""
@@ -109,7 +129,7 @@ def update_vsyscall(tk) -> None:
     for cs in (CS_HRES_COARSE, CS_RAW):
         off = page + VVAR_DATA_OFFSET + cs * VDSO_DATA.size
         VDSO_DATA.pack_into(view, off, tk.seq & 0xFFFF_FFFF, tk.clock_mode, mono,
-                            0xFFFF_FFFF_FFFF_FFFF, 1, 0, *bases, 0, 0, HRTIMER_RES_NS,
+                            0xFFFF_FFFF_FFFF_FFFF, 1, 0, *bases, *tk.sys_tz, HRTIMER_RES_NS,
                             kernel.cpu.cpu_id, TICK_NSEC, tk.tick_base)
     tk.seq += 1
     for cs in (CS_HRES_COARSE, CS_RAW):

@@ -68,7 +68,10 @@ def madvise_walk_vmas(mm, start: int, end: int, advice: int) -> int:
 def madvise_vma_behavior(mm, vma, start: int, end: int, advice: int) -> None:
     """One area's part of the range."""
     flags = vma.flags
-    if advice in (MADV_DONTNEED, MADV_FREE, MADV_DONTNEED_LOCKED, MADV_COLD, MADV_PAGEOUT):
+    if flags & VmFlags.VM_HUGETLB and advice in (MADV_DONTNEED, MADV_FREE, MADV_DONTNEED_LOCKED,
+                                                 MADV_COLD, MADV_PAGEOUT):
+        madvise_dontneed_hugetlb(mm, vma, start, end, advice)
+    elif advice in (MADV_DONTNEED, MADV_FREE, MADV_DONTNEED_LOCKED, MADV_COLD, MADV_PAGEOUT):
         if flags & _NO_LRU and advice != MADV_DONTNEED_LOCKED:
             raise KernelError(Errno.EINVAL)
         if advice == MADV_FREE and (vma.file is not None or flags & VmFlags.VM_SHARED):
@@ -85,6 +88,20 @@ def madvise_vma_behavior(mm, vma, start: int, end: int, advice: int) -> None:
         if new != flags:
             for part in mm.split_range(start, end):
                 part.flags = new
+
+
+def madvise_dontneed_hugetlb(mm, vma, start: int, end: int, advice: int) -> None:
+    """Huge pages take only MADV_DONTNEED(_LOCKED), from a huge page boundary to the end
+    rounded up to one (EINVAL otherwise): a private range's pages go back to the pool and
+    read as zeros again; a shared one's stay in their file."""
+    size = vma.file.hstate.size
+    if advice not in (MADV_DONTNEED, MADV_DONTNEED_LOCKED) or start & (size - 1):
+        raise KernelError(Errno.EINVAL)
+    end = min((end + size - 1) & ~(size - 1), vma.end)
+    zap_page_range(mm, start, end)
+    drop = getattr(vma.file, "drop_private_pages", None)
+    if drop is not None:
+        drop(vma, start, end)
 
 
 def madvise_remove(vma) -> None:

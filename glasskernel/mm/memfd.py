@@ -20,6 +20,7 @@ from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import O_RDWR, O_TRUNC, SEEK_DATA, SEEK_HOLE
 
 MFD_CLOEXEC, MFD_ALLOW_SEALING, MFD_HUGETLB = 0x1, 0x2, 0x4
+MFD_HUGE_SHIFT, MFD_HUGE_MASK = 26, 0x3F
 MFD_NAME_MAX_LEN = 255 - len("memfd:")
 F_ADD_SEALS, F_GET_SEALS = 1033, 1034
 F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_WRITE, F_SEAL_FUTURE_WRITE = 1, 2, 4, 8, 0x10
@@ -289,12 +290,20 @@ def sys_memfd_create(task, uname, flags) -> int:
     """memfd_create: EINVAL for unknown flags or a name longer than 249 bytes; without
     MFD_ALLOW_SEALING the file starts with F_SEAL_SEAL (no seal can be added)."""
     flags &= 0xFFFFFFFF
-    if flags & ~(MFD_CLOEXEC | MFD_ALLOW_SEALING) or flags & MFD_HUGETLB:
-        raise KernelError(Errno.EINVAL)      # no hugetlbfs here
+    allowed = MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB
+    if flags & MFD_HUGETLB:
+        allowed |= MFD_HUGE_MASK << MFD_HUGE_SHIFT      # the huge page size's encoding
+    if flags & ~allowed:
+        raise KernelError(Errno.EINVAL)
     try:
         name = task.mm.read_cstring(uname, MFD_NAME_MAX_LEN + 1)
     except KernelError as err:
         raise KernelError(Errno.EINVAL if err.errno == Errno.ENAMETOOLONG else err.errno) from None
+    if flags & MFD_HUGETLB:
+        from glasskernel.fs.hugetlbfs.inode import memfd_hugetlb_file
+        file = memfd_hugetlb_file(task, name.decode("utf-8", "surrogateescape"), O_RDWR,
+                                  (flags >> MFD_HUGE_SHIFT) & MFD_HUGE_MASK)
+        return task.files.install_new(file, cloexec=bool(flags & MFD_CLOEXEC), task=task)
     seals = 0 if flags & MFD_ALLOW_SEALING else F_SEAL_SEAL
     inode = ShmemInode(task.mm.phys, name.decode("utf-8", "surrogateescape"), seals)
     return task.files.install_new(MemfdFile(inode, O_RDWR), cloexec=bool(flags & MFD_CLOEXEC),

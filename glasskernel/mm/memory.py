@@ -227,7 +227,10 @@ def do_wp_page(mm, vma, page_va: int, pte: int, from_cpu: bool = False) -> None:
     """Write to a write-protected private page: reuse it if we are its only user, else copy.
 
     from_cpu: the CPU's own write faulted, and retries when we return. A shared mapping's
-    page is written in place (wp_page_shared)."""
+    page is written in place (wp_page_shared); a huge page has its own (hugetlb_wp)."""
+    if vma.flags & VmFlags.VM_HUGETLB:
+        vma.file.fault(mm, vma, page_va, True)
+        return
     old = pte_pfn_addr(pte)
     if vma_shares_pages(vma):
         mkwrite = getattr(vma.file, "page_mkwrite", None)

@@ -140,7 +140,10 @@ class MmStruct:
         return self.overlapping(start, end)
 
     def _replace_with_split(self, vma: VmArea, addr: int) -> None:
-        if vma.flags & VmFlags.VM_DONTEXPAND:
+        if vma.flags & VmFlags.VM_HUGETLB:
+            from glasskernel.mm.hugetlb import hugetlb_vm_op_split
+            hugetlb_vm_op_split(vma, addr)          # huge page boundaries only (EINVAL)
+        elif vma.flags & VmFlags.VM_DONTEXPAND:
             raise KernelError(Errno.EINVAL)     # special_mapping_split: [vvar]/[vdso] stay whole
         tail = vma.split_at(addr)
         self.insert_vma(tail)

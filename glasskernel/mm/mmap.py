@@ -21,6 +21,7 @@ from glasskernel.arch.x86.entry.args import int_arg
 from glasskernel.drivers.char.mem import ZeroFile
 from glasskernel.mm.filemap import FileMapping, address_space_registry, get_address_space
 from glasskernel.uapi.fcntl import O_PATH
+from glasskernel.fs.hugetlbfs.inode import hugetlb_get_unmapped_area
 
 PROT_READ, PROT_WRITE, PROT_EXEC = 0x1, 0x2, 0x4
 PROT_GROWSDOWN, PROT_GROWSUP = 0x01000000, 0x02000000
@@ -33,6 +34,7 @@ MAP_NORESERVE = 0x4000
 MAP_FIXED_NOREPLACE = 0x100000
 MAP_SYNC = 0x80000
 MAP_LOCKED, MAP_POPULATE, MAP_NONBLOCK = 0x2000, 0x8000, 0x10000
+MAP_HUGETLB = 0x40000
 # LEGACY_MAP_MASK: the flags every mmap accepts; MAP_SHARED drops the others, and
 # MAP_SHARED_VALIDATE refuses them (EOPNOTSUPP) unless the file's mmap_supported_flags has
 # them (none of ours: MAP_SYNC needs DAX). SHARED, PRIVATE, FIXED, ANONYMOUS, 32BIT,
@@ -94,7 +96,10 @@ def vm_enough_memory(mm, pages: int) -> bool:
 
 
 def accountable_mapping(file, vm_flags) -> bool:
-    """Private writable mappings commit memory (shared ones are their file's)."""
+    """Private writable mappings commit memory (shared ones are their file's, and huge
+    pages have their own reservations)."""
+    if getattr(file, "hstate", None) is not None:
+        return False
     return vm_flags & (VmFlags.VM_SHARED | VmFlags.VM_WRITE) == VmFlags.VM_WRITE
 
 
@@ -136,6 +141,8 @@ def do_munmap(mm, start: int, length: int) -> None:
     for vma in removed:
         mm.remove_vma(vma)
         zap_page_range(mm, vma.start, vma.end)
+        if vma.flags & VmFlags.VM_HUGETLB:
+            vma.file.unmap_vma(mm, vma)         # a private range's huge pages go back
         if vma.file is not None and hasattr(vma.file, "put"):
             vma.file.put()
 
@@ -154,11 +161,17 @@ def mmap_region(mm, addr: int, length: int, vm_flags: VmFlags, file=None, pgoff:
     if account and not vm_enough_memory(mm, npages):
         raise KernelError(Errno.ENOMEM)
     do_munmap(mm, addr, length)
+    reserve = getattr(file, "mmap_reserve", None)
+    if reserve is not None:
+        reserve(addr, addr + length, pgoff, vm_flags)     # hugetlbfs_file_mmap (ENOMEM)
     if file is not None and hasattr(file, "get"):
         file.get()
     if account and accountable_mapping(file, vm_flags):
         vm_flags |= VmFlags.VM_ACCOUNT      # shmem's pages are charged in its object
-    mm.insert_vma(VmArea(addr, addr + length, vm_flags | mm.def_flags, file, pgoff, name))
+    vm_flags |= mm.def_flags
+    if vm_flags & VmFlags.VM_HUGETLB:           # huge pages are never counted as locked
+        vm_flags &= ~(VmFlags.VM_LOCKED | VmFlags.VM_LOCKONFAULT)
+    mm.insert_vma(VmArea(addr, addr + length, vm_flags, file, pgoff, name))
     vma_merge(mm, addr, addr + length)
     return addr
 
@@ -169,6 +182,8 @@ def can_vma_merge(prev, vma) -> bool:
     contiguous offsets or no file, and the same name."""
     if prev.end != vma.start or prev.flags != vma.flags or prev.name != vma.name:
         return False
+    if vma.flags & VmFlags.VM_DONTEXPAND:
+        return False                    # VM_SPECIAL areas (hugetlb, [vdso]) never merge
     if prev.file is not vma.file:
         return False
     return vma.file is None or prev.pgoff + (prev.end - prev.start) == vma.pgoff
@@ -200,6 +215,10 @@ def do_mmap(mm, addr: int, length: int, prot: int, flags: int, file=None, pgoff:
         raise KernelError(Errno.ENOMEM)
     if len(mm.vmas) > vm_sysctl.max_map_count:
         raise KernelError(Errno.ENOMEM)
+    hstate = getattr(file, "hstate", None)
+    if hstate is not None:              # the file's get_unmapped_area: huge page aligned
+        addr = hugetlb_get_unmapped_area(mm, hstate, addr, length,
+                                         bool(flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)))
     if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE):
         if addr & (PAGE_SIZE - 1):
             raise KernelError(Errno.EINVAL)
@@ -207,7 +226,7 @@ def do_mmap(mm, addr: int, length: int, prot: int, flags: int, file=None, pgoff:
             raise KernelError(Errno.EPERM if addr < MMAP_MIN_ADDR else Errno.ENOMEM)
         if flags & MAP_FIXED_NOREPLACE and not flags & MAP_FIXED and not mm.is_free(addr, addr + length):
             raise KernelError(Errno.EEXIST)
-    else:
+    elif hstate is None:
         addr = mm.get_unmapped_area(length, addr)
         if not addr:
             raise KernelError(Errno.ENOMEM)
@@ -231,6 +250,11 @@ def do_mmap(mm, addr: int, length: int, prot: int, flags: int, file=None, pgoff:
     # MAP_NORESERVE: no commit check unless overcommit is strict. A shared anonymous
     # mapping commits its shmem object's pages (shmem_acct_size).
     noreserve = flags & MAP_NORESERVE and vm_sysctl.overcommit_memory != OVERCOMMIT_NEVER
+    if hstate is not None:
+        # hugetlbfs_file_mmap; MAP_NORESERVE skips the pool's reservation whatever
+        # the overcommit mode (hugetlb's own accounting is strict).
+        vm_flags |= VmFlags.VM_HUGETLB | VmFlags.VM_DONTEXPAND
+        noreserve = flags & MAP_NORESERVE
     if noreserve:
         vm_flags |= VmFlags.VM_NORESERVE
     account = (shmem or accountable_mapping(file, vm_flags)) and not noreserve
@@ -266,6 +290,11 @@ def _file_vm_flags(file, prot: int, flags: int, vm_flags: int) -> int:
         raise KernelError(Errno.EINVAL)
     if not file.readable:
         raise KernelError(Errno.EACCES)
+    if getattr(getattr(getattr(file, "dentry", None), "mnt", None), "flags", 0) & 0x04:
+        # MNT_NOEXEC (a tmpfs mounted noexec; shared anonymous memory has no dentry)
+        if vm_flags & VmFlags.VM_EXEC:
+            raise KernelError(Errno.EPERM)      # path_noexec: no executable mapping
+        vm_flags &= ~VmFlags.VM_MAYEXEC
     if not getattr(file, "can_mmap", False):
         raise KernelError(Errno.ENODEV)
     if vm_flags & VmFlags.VM_GROWSDOWN:
@@ -284,7 +313,8 @@ def sys_mmap(task, addr, length, prot, flags, fd, off) -> int:
     if not flags & (MAP_LOCKED | MAP_POPULATE) and not task.mm.def_flags:
         return addr                             # the common case: nothing to fault in now
     vma = task.mm.vma_containing(addr)
-    locked = vma is not None and vma.flags & VmFlags.VM_LOCKED
+    locked = vma is not None and (vma.flags & VmFlags.VM_LOCKED or flags & MAP_LOCKED
+                                  or task.mm.def_flags & VmFlags.VM_LOCKED)
     if locked or flags & (MAP_POPULATE | MAP_NONBLOCK) == MAP_POPULATE:
         try:
             populate(task.mm, addr, addr + page_align(length), locked_only=False)
@@ -301,12 +331,19 @@ def ksys_mmap_pgoff(task, addr, length, prot, flags, fd, off) -> int:
         raise KernelError(Errno.EINVAL)
     mm = task.mm
     if flags & MAP_ANONYMOUS:
+        if flags & MAP_HUGETLB:
+            return _mmap_hugetlb_anonymous(task, addr, length, prot, flags)
         if flags & MAP_TYPE == MAP_SHARED and not flags & MAP_GROWSDOWN and length:
             return _mmap_shared_anonymous(mm, addr, length, prot, flags, task)
         return do_mmap(mm, addr, length, prot, flags, None, 0, task=task)
     file = task.files.fdget(int_arg(fd))        # EBADF comes before any flag check
     if file.flags & O_PATH:
         raise KernelError(Errno.EBADF)          # fget refuses O_PATH descriptors
+    hstate = getattr(file, "hstate", None)
+    if hstate is not None:                      # is_file_hugepages: whole huge pages
+        return _mmap_hugetlb_file(task, addr, length, prot, flags, file, off, hstate)
+    if flags & MAP_HUGETLB:
+        raise KernelError(Errno.EINVAL)         # not a hugetlbfs file
     shared = flags & MAP_TYPE in (MAP_SHARED, MAP_SHARED_VALIDATE)
     if shared and isinstance(file, ZeroFile) and length:
         _file_vm_flags(file, prot, flags, 0)        # the device's own checks first
@@ -326,6 +363,40 @@ def ksys_mmap_pgoff(task, addr, length, prot, flags, fd, off) -> int:
         finally:
             mapping.space.release_if_unused()
     return do_mmap(mm, addr, length, prot, flags, file, off, task=task)
+
+
+def _mmap_hugetlb_anonymous(task, addr, length, prot, flags) -> int:
+    """MAP_ANONYMOUS|MAP_HUGETLB: an unlinked hugetlbfs file of the size MAP_HUGE_*
+    names (EINVAL for one without a pool), the length rounded up to its page size; the
+    pages are reserved when it is mapped."""
+    from glasskernel.fs.hugetlbfs.inode import hugetlb_file_setup
+    from glasskernel.mm.hugetlb import MAP_HUGE_MASK, MAP_HUGE_SHIFT, hstate_sizelog
+    mm = task.mm
+    hstate = hstate_sizelog(mm.phys, (flags >> MAP_HUGE_SHIFT) & MAP_HUGE_MASK)
+    if hstate is None:
+        raise KernelError(Errno.EINVAL)
+    length = (length + hstate.size - 1) & ~(hstate.size - 1) & ((1 << 64) - 1)
+    file = hugetlb_file_setup(task, hstate, length, "/anon_hugepage (deleted)", reserve=False,
+                              shm=False, private=flags & MAP_TYPE == MAP_PRIVATE)
+    try:
+        return do_mmap(mm, addr, length, prot, flags, file, 0, task=task)
+    finally:
+        file.put()                      # the VMA holds its own reference now
+
+
+def _mmap_hugetlb_file(task, addr, length, prot, flags, file, off, hstate) -> int:
+    """A hugetlbfs file (memfd_create(MFD_HUGETLB)): the length rounded up to the huge
+    page size, the open file's access checked, then its pages (shared) or a mapping's
+    own (private) mapped."""
+    length = (length + hstate.size - 1) & ~(hstate.size - 1) & ((1 << 64) - 1)
+    _file_vm_flags(file, prot, flags, 0)
+    if flags & MAP_TYPE in (MAP_SHARED, MAP_SHARED_VALIDATE):
+        return do_mmap(task.mm, addr, length, prot, flags, file.shared_vm_file(), off, task=task)
+    vm_file = file.private_vm_file()
+    try:
+        return do_mmap(task.mm, addr, length, prot, flags, vm_file, off, task=task)
+    finally:
+        vm_file.put()
 
 
 def _mmap_shared_anonymous(mm, addr, length, prot, flags, task=None) -> int:

@@ -35,8 +35,10 @@ def move_vma(mm, vma, addr: int, old_len: int, new_addr: int, new_len: int) -> i
     if vma.file is not None and hasattr(vma.file, "get"):
         vma.file.get()
     move_page_tables(mm, addr, new_addr, old_len)
-    do_munmap(mm, addr, old_len)
+    # The moved area goes in first: a private hugetlb file frees only the huge pages
+    # no area of it covers any more.
     mm.insert_vma(moved)
+    do_munmap(mm, addr, old_len)
     hook = getattr(moved.file, "mremap", None) if moved.flags & VmFlags.VM_DONTEXPAND else None
     if hook is not None:
         hook(mm, new_addr)                      # special_mapping_mremap: the vDSO moved
@@ -99,6 +101,15 @@ def sys_mremap(task, addr, old_len, new_len, flags, new_addr) -> int:
     old_len, new_len = page_align(old_len), page_align(new_len)
     _validate(addr, old_len, new_len, flags, new_addr)
     mm = task.mm
+    huge = mm.vma_containing(addr)
+    if huge is not None and huge.flags & VmFlags.VM_HUGETLB:
+        # Huge pages: aligned addresses, lengths rounded up to the page size, no growth
+        # (its reservations cannot be split).
+        size = huge.file.hstate.size
+        old_len = (old_len + size - 1) & ~(size - 1)
+        new_len = (new_len + size - 1) & ~(size - 1)
+        if addr & (size - 1) or new_addr & (size - 1) or new_len > old_len:
+            raise KernelError(Errno.EINVAL)
     if flags & MREMAP_FIXED:
         return mremap_to(task, mm, addr, old_len, new_addr, new_len)
     vma = mm.vma_containing(addr)

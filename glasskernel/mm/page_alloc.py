@@ -58,6 +58,7 @@ class PhysicalMemory:
         # not an array: fault-around and zap count hundreds of frames at a time, and a
         # list element is read and written without boxing (twice as fast).
         self._refcount = [0]
+        self.hugetlb = None             # the huge page pools (mm/hugetlb.py), made on first use
         from glasskernel.mm.filemap import PageCache
         self.page_cache = PageCache(self)
 

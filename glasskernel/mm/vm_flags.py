@@ -28,6 +28,7 @@ class VmFlags:
     VM_DONTEXPAND = 0x40000     # mremap may not grow it: a special mapping ([vdso], [vvar])
     VM_LOCKONFAULT = 0x80000    # ... once they are faulted in (MLOCK_ONFAULT)
     VM_DONTDUMP = 0x4000000
+    VM_HUGETLB = 0x00400000     # huge pages (mm/hugetlb.py): MAP_HUGETLB, SHM_HUGETLB
     VM_DONTCOPY = 0x20000       # MADV_DONTFORK: fork leaves the area out of the child
     VM_WIPEONFORK = 0x2000000   # MADV_WIPEONFORK: the child gets zero pages, not a copy
 

@@ -36,6 +36,7 @@ class FakeKernel:
         self.now = BOOT + 100 * SEC
         self.in_fast_syscall = False
         self.clock = None
+        self.vfs = SimpleNamespace(event=0, poll_wq=None, mounts=[])   # the mount table
 
     def clock_ns(self):
         return self.now

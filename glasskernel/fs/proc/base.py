@@ -5,7 +5,7 @@ exe, cwd and root are *magic links*: following them jumps to a dentry of the gue
 """
 import dataclasses
 
-from glasskernel.fs.proc_namespace import proc_mountinfo, proc_mounts
+from glasskernel.fs.proc_namespace import MountsDentry, proc_mountinfo, proc_mounts
 from glasskernel.fs.libfs import SimpleFile, SimpleLink, StoreFile
 from glasskernel.fs.proc import array, base_info, task_mmu
 from glasskernel.fs.proc.fd import FdDir, FdInfoDir
@@ -55,6 +55,10 @@ class PidDir(PidEntryDir):
             return lambda parent: StoreFile(
                 sb, name, parent, lambda t: oom_score_adj_read(get_proc_task(t, pid)),
                 lambda t, data: oom_score_adj_write(t, get_proc_task(t, pid), data))
+        if name in ("mounts", "mountinfo"):
+            render = proc_mounts if name == "mounts" else proc_mountinfo
+            return lambda parent: MountsDentry(sb, name, parent,
+                                               lambda t: render(get_proc_task(t, pid)))
         if name == "coredump_filter":
             return lambda parent: StoreFile(
                 sb, name, parent, lambda t: coredump_filter_read(get_proc_task(t, pid)),
@@ -95,20 +99,20 @@ _PID_FILES = {
     "stat": (array.proc_tgid_stat, 0o100444),
     "statm": (task_mmu.proc_pid_statm, 0o100444),
     "maps": (task_mmu.proc_pid_maps, 0o100444),
-    "mounts": (lambda target: proc_mounts(target), 0o100444),
-    "mountinfo": (lambda target: proc_mountinfo(target), 0o100444),
     "oom_score": (lambda target: f"{proc_oom_score(target)}\n".encode(), 0o100444),
     "limits": (base_info.proc_pid_limits, 0o100444),
     "personality": (base_info.proc_pid_personality, 0o100400),
     "auxv": (base_info.proc_pid_auxv, 0o100400),
     "wchan": (base_info.proc_pid_wchan, 0o100444),
+    "syscall": (base_info.proc_pid_syscall, 0o100400),
     "timerslack_ns": (base_info.proc_pid_timerslack_ns, 0o100666),
     "loginuid": (base_info.proc_pid_loginuid, 0o100644),
     "sessionid": (base_info.proc_pid_sessionid, 0o100444),
     "cgroup": (base_info.proc_cgroup_show, 0o100444),
 }
 _PID_ENTRY_NAMES = sorted([*_PID_FILES, "exe", "cwd", "root", "fd", "fdinfo", "ns", "task",
-                           "oom_score_adj", "pagemap", "comm", "coredump_filter"])
+                           "oom_score_adj", "pagemap", "comm", "coredump_filter", "mounts",
+                           "mountinfo"])
 # the subdirectories of /proc/<pid> and of /proc/<pid>/task/<tid>: their count sets nlink
 _PID_SUBDIRS = ("fd", "fdinfo", "ns", "task")
 TASK_COMM_LEN = 16

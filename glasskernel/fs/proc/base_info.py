@@ -104,6 +104,28 @@ def proc_pid_wchan(task) -> bytes:
     return (get_wchan(task) or "0").encode()
 
 
+def proc_pid_syscall(task) -> bytes:
+    """proc_pid_syscall: the number and six arguments of the call the task is in, then its
+    user stack pointer and instruction pointer; "-1 sp pc" outside a call."""
+    thread = task.thread
+    if thread is None or task.mm is None:
+        return b"-1 0x0 0x0\n"
+    nr = thread.orig_rax
+    args = thread.slow_args or ()
+    if nr < 0 and thread.parked_wq is not None and args:
+        nr = args[0]                    # parked in the syscall hook: it restarts from args
+    regs = task.kernel.user_regs(task)
+    sp, pc = regs["rsp"], regs["rip"]
+    if nr < 0:
+        return f"-1 {sp:#x} {pc:#x}\n".encode()
+    if args and args[0] == nr:
+        values = list(args[1:7])
+    else:
+        values = [regs[r] for r in ("rdi", "rsi", "rdx", "r10", "r8", "r9")]
+    words = " ".join(f"{v & (2**64 - 1):#x}" for v in values)
+    return f"{nr} {words} {sp:#x} {pc:#x}\n".encode()
+
+
 def proc_pid_timerslack_ns(task) -> bytes:
     return f"{task.timer_slack_ns}\n".encode()
 

@@ -154,6 +154,19 @@ from glasskernel.ipc.ipc_sysctl import ipc_kern_table  # noqa: E402 (it builds C
 SYSCTL_TABLES["kernel"] += ipc_kern_table()
 
 
+def _vm_hugetlb_and_caches() -> list:
+    """The huge page pool's entries (mm/hugetlb.py), drop_caches and compact_memory."""
+    from glasskernel.fs.drop_caches import drop_caches_sysctl_handler, sysctl_compaction_handler
+    from glasskernel.mm.hugetlb import hugetlb_vm_sysctls
+    return hugetlb_vm_sysctls(CtlTable) + [
+        CtlTable("drop_caches", 0o200, lambda k: "0", drop_caches_sysctl_handler),
+        CtlTable("compact_memory", 0o200, lambda k: "0", sysctl_compaction_handler),
+    ]
+
+
+SYSCTL_TABLES["vm"] += _vm_hugetlb_and_caches()
+
+
 def _net_tables(kernel):
     from glasskernel.net.core.net_namespace import net_sysctl_table
     return net_sysctl_table(kernel)
@@ -186,7 +199,11 @@ class SysctlEntry(SimpleFile):
         self._table = table
 
     def permission(self, mask: int, cred=None) -> None:
-        """test_perm: the table's mode decides (root may write a 0644 entry)."""
+        """test_perm: the table's mode decides (root may write a 0644 entry). Root gets
+        the owner's bits and nothing more: a 0200 entry (drop_caches) is write-only even
+        for root, whatever its capabilities."""
+        if cred is not None and getattr(cred, "euid", None) == 0 and mask & 7 & ~(self._table.mode >> 6):
+            raise KernelError(Errno.EACCES)
         super(SimpleFile, self).permission(mask, cred)
 
     def open(self, task, flags: int):

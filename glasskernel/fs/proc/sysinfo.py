@@ -104,12 +104,17 @@ def proc_meminfo(viewer) -> bytes:
     ours = {b"MemTotal": kb(phys.total_pages), b"MemFree": free, b"MemAvailable": free + cached,
             b"Buffers": 0, b"Cached": cached, b"SwapCached": 0, b"Shmem": 0, b"SReclaimable": 0,
             b"SwapTotal": 0, b"SwapFree": 0}
+    from glasskernel.mm.hugetlb import hugetlb_report_meminfo
+    huge = dict(hugetlb_report_meminfo(phys))        # the guest's pool, not the host's
     lines = []
     for line in data.splitlines(keepends=True):
         name = line.split(b":", 1)[0]
         if name in ours:
             line = (name + b":").ljust(16) + b"%8d kB\n" % ours[name]
+        elif name + b":" in huge:
+            line = huge.pop(name + b":")
         lines.append(line)
+    lines += huge.values()
     return b"".join(lines)
 
 
@@ -159,7 +164,8 @@ def proc_cpuinfo(viewer) -> bytes:
 # needs a block device ("nodev"): the overlay's layers are the host's business.
 FILESYSTEMS = ("tmpfs", "proc", "devtmpfs", "sockfs", "pipefs", "devpts", "overlay")
 # Character devices by major (fs/proc/devices.c): what /dev holds; no block devices.
-CHRDEVS = ((1, "mem"), (5, "/dev/tty"), (5, "/dev/ptmx"), (136, "pts"))
+CHRDEVS = ((1, "mem"), (5, "/dev/tty"), (5, "/dev/ptmx"), (10, "misc"), (136, "pts"))
+BLKDEVS = ((7, "loop"),)
 
 
 def proc_filesystems(viewer) -> bytes:
@@ -168,9 +174,10 @@ def proc_filesystems(viewer) -> bytes:
 
 
 def proc_devices(viewer) -> bytes:
-    """devinfo_show: the character devices, then the (empty) block devices."""
+    """devinfo_show: the character devices, then the block devices (loop)."""
     chars = "".join(f"{major:3d} {name}\n" for major, name in CHRDEVS)
-    return f"Character devices:\n{chars}\nBlock devices:\n".encode()
+    blocks = "".join(f"{major:3d} {name}\n" for major, name in BLKDEVS)
+    return f"Character devices:\n{chars}\nBlock devices:\n{blocks}".encode()
 
 
 def proc_swaps(viewer) -> bytes:

@@ -60,6 +60,8 @@ def rss_counters(mm) -> tuple:
     """(anon, file, shmem) pages present (get_mm_counter of MM_ANONPAGES, FILEPAGES, SHMEMPAGES)."""
     anon = file = shmem = 0
     for vma in vmas_of(mm):
+        if vma.flags & VmFlags.VM_HUGETLB:
+            continue                        # counted apart: HugetlbPages
         shared = bool(vma.flags & VmFlags.VM_SHARED)
         for _va, pte in _present(mm, vma):
             if vma.file is not None:
@@ -72,6 +74,17 @@ def rss_counters(mm) -> tuple:
             else:
                 anon += 1
     return anon, file, shmem
+
+
+def hugetlb_usage(mm) -> int:
+    """HugetlbPages in kB: the huge pages with a piece mapped in this mm."""
+    total = 0
+    for vma in vmas_of(mm):
+        if vma.flags & VmFlags.VM_HUGETLB:
+            size = vma.file.hstate.size
+            pages = {vma.file_offset(va) // size for va, _pte in _present(mm, vma)}
+            total += len(pages) * (size >> 10)
+    return total
 
 
 def rss_pages(mm) -> int:
@@ -139,7 +152,7 @@ def task_mem(mm) -> list:
         line("VmLib", lib >> 10),
         line("VmPTE", _pgtables_bytes(mm) >> 10),
         line("VmSwap", 0),
-        line("HugetlbPages", 0),
+        line("HugetlbPages", hugetlb_usage(mm)),
     ]
 
 
@@ -196,7 +209,8 @@ def show_map_vma(mm, vma) -> str:
             ("s" if flags & VmFlags.VM_SHARED else "p")
     major = minor = ino = pgoff = 0
     name = ""
-    if vma.flags & VmFlags.VM_DONTEXPAND:          # a special mapping names itself
+    if vma.flags & (VmFlags.VM_DONTEXPAND | VmFlags.VM_HUGETLB) == VmFlags.VM_DONTEXPAND:
+        # a special mapping names itself
         name = vma.file.name
     elif vma.file is not None:
         major, minor, ino = _file_ids(vma.file)

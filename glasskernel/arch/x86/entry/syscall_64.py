@@ -9,6 +9,7 @@ from glasskernel.arch.x86.kernel import process_64
 from glasskernel.arch.x86.kernel import signal as arch_signal
 from glasskernel.fs import exec as fs_exec
 from glasskernel.fs import pipe, statfs
+from glasskernel.fs import namespace_mount
 from glasskernel.fs import eventfd, signalfd, timerfd
 from glasskernel.fs import eventpoll, select as fs_select
 from glasskernel.fs import (d_path, fcntl, file, ioctl, locks, namei_dir, open, read_write, readdir,
@@ -18,7 +19,7 @@ from glasskernel.drivers.char import random
 from glasskernel.ipc import msg, sem, shm
 from glasskernel.kernel import capability
 from glasskernel.kernel import (exec_domain, fork, pidfd, posix_timers, rseq, signal_syscalls,
-                                sys, sys_pgrp, time, time_itimer)
+                                sys, sys_pgrp, time, time_itimer, time_ntp)
 from glasskernel.kernel.sched import syscalls as sched_syscalls
 from glasskernel.kernel.futex import core as futex_core
 from glasskernel.kernel.futex import syscalls as futex
@@ -62,8 +63,7 @@ _ROWS = [
     # fs/signalfd.c); their reads sleep through read(2)'s slow path
     (NR.eventfd, eventfd.sys_eventfd, "supported", ""),
     (NR.eventfd2, eventfd.sys_eventfd2, "supported", ""),
-    (NR.timerfd_create, timerfd.sys_timerfd_create, P,
-     "the realtime clock is never set: CANCEL_ON_SET never cancels"),
+    (NR.timerfd_create, timerfd.sys_timerfd_create, "supported", ""),
     (NR.timerfd_settime, timerfd.sys_timerfd_settime, "supported", ""),
     (NR.timerfd_gettime, timerfd.sys_timerfd_gettime, "supported", ""),
     (NR.signalfd, signalfd.sys_signalfd, "supported", ""),
@@ -100,6 +100,10 @@ _ROWS = [
     (NR.statx, stat.sys_statx, "supported", ""),
     (NR.readlink, stat.sys_readlink, "supported", ""),
     (NR.readlinkat, stat.sys_readlinkat, "supported", ""),
+    # mounts (fs/namespace.c)
+    (NR.mount, namespace_mount.sys_mount, P, "tmpfs, proc, devtmpfs (other types ENODEV); "
+     "MS_BIND of tmpfs directories only; no mount propagation (every mount is private)"),
+    (NR.umount2, namespace_mount.sys_umount2, P, "the root mount is never unmounted (EBUSY)"),
     # extended attributes (fs/xattr.c)
     (NR.getxattr, xattr.sys_getxattr, "supported", ""),
     (NR.lgetxattr, xattr.sys_lgetxattr, "supported", ""),
@@ -260,7 +264,12 @@ _ROWS = [
     (NR.time, time.sys_time, "supported", ""),
     (NR.nanosleep, time.sys_nanosleep, "supported", "", SLOW),
     (NR.clock_nanosleep, time.sys_clock_nanosleep, P, "the process CPU clock sleeps on the wall clock", SLOW),
-    (NR.times, time.sys_times, P, "system time is not accounted: tms_stime is 0"),
+    (NR.times, time.sys_times, "supported", ""),
+    # setting the guest's own wall clock (kernel/time/time.c, ntp.c): never the host's
+    (NR.clock_settime, time_ntp.sys_clock_settime, "supported", ""),
+    (NR.settimeofday, time_ntp.sys_settimeofday, "supported", ""),
+    (NR.adjtimex, time_ntp.sys_adjtimex, P, "NTP state and leap seconds; the clock is not steered"),
+    (NR.clock_adjtime, time_ntp.sys_clock_adjtime, P, "NTP state and leap seconds; the clock is not steered"),
     # (slow: arming a timer must end an unbounded run, so the next one is sliced)
     (NR.alarm, time_itimer.sys_alarm, "supported", "", SLOW),
     (NR.setitimer, time_itimer.sys_setitimer, P, "VIRTUAL/PROF: polled, precise to a time slice", SLOW),
