@@ -121,7 +121,8 @@ def step(nd: Nameidata, node: Dentry, name: str, follow: bool) -> Dentry:
     if not node.is_dir():
         raise KernelError(Errno.ENOTDIR)
     cred = nd.cred
-    if cred is not None and not cred.cap_effective & 0b110:  # CAP_DAC_OVERRIDE|_READ_SEARCH search anything
+    # CAP_DAC_OVERRIDE|_READ_SEARCH search anything (in a user namespace: what it maps)
+    if cred is not None and (not cred.cap_effective & 0b110 or getattr(cred, "user_ns", None) is not None):
         node.permission(MAY_EXEC, cred)             # may_lookup: search permission
     if name == ".":
         return node

@@ -74,7 +74,7 @@ def may_delete(task, directory, child) -> None:
         raise KernelError(Errno.EPERM)          # IS_APPEND(dir): entries stay
     if inode_flags(child) & (FS_APPEND_FL | FS_IMMUTABLE_FL):
         raise KernelError(Errno.EPERM)          # IS_APPEND / IS_IMMUTABLE
-    if cred_capable(cred, CAP_FOWNER):
+    if cred_capable(cred, CAP_FOWNER, child.stat()):
         return
     dst = directory.stat()
     if dst.st_mode & 0o1000 and cred.fsuid not in (child.stat().st_uid, dst.st_uid):

@@ -252,3 +252,36 @@ def path_noexec(task, dentry) -> bool:
 def path_nosymfollow(task, dentry) -> bool:
     """The symlink is on a nosymfollow mount: a walk may not follow it (ELOOP)."""
     return bool(mnt_flags_of(task, dentry) & MNT_NOSYMFOLLOW)
+
+
+# ----- mount namespaces (partial) --------------------------------------------------------------
+
+
+class MntNamespace:
+    """struct mnt_namespace, for now only an identity: every namespace shares the one
+    mount tree (kernel.vfs); CLONE_NEWNS gives a new identity, not a copy of the tree."""
+
+    __slots__ = ("user_ns", "inum", "vfs")
+
+    def __init__(self, vfs, user_ns, inum: int):
+        self.vfs, self.user_ns, self.inum = vfs, user_ns, inum
+
+
+def init_mnt_ns(kernel) -> MntNamespace:
+    """The run's first mount namespace (its number is allocated, as Linux's is)."""
+    ns = getattr(kernel, "init_mnt_ns", None)
+    if ns is None:
+        from glasskernel.kernel.pid import ns_alloc_inum
+        from glasskernel.kernel.user_namespace import init_user_ns
+        ns = kernel.init_mnt_ns = MntNamespace(getattr(kernel, "vfs", None), init_user_ns,
+                                               ns_alloc_inum())
+    return ns
+
+
+def copy_mnt_ns(flags: int, ns: MntNamespace, user_ns, new_fs) -> MntNamespace:
+    """CLONE_NEWNS: a new namespace over the same mount tree (not yet a copy of it)."""
+    from glasskernel.kernel.pid import ns_alloc_inum
+    from glasskernel.uapi.sched import CLONE_NEWNS
+    if not flags & CLONE_NEWNS:
+        return ns
+    return MntNamespace(ns.vfs, user_ns, ns_alloc_inum())

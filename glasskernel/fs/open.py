@@ -201,7 +201,7 @@ def may_open(dentry: Dentry, acc: int, cred=None, noatime: bool = False) -> None
     if kind == S_IFDIR and acc & MAY_WRITE:
         raise KernelError(Errno.EISDIR)
     if noatime and cred is not None and cred.fsuid != dentry.stat().st_uid and \
-            not cred_capable(cred, CAP_FOWNER):
+            not cred_capable(cred, CAP_FOWNER, dentry.stat()):
         raise KernelError(Errno.EPERM)      # O_NOATIME: the owner's (or CAP_FOWNER's) only
     dentry.permission(acc, cred)
 
@@ -285,9 +285,10 @@ def do_faccessat(task, dfd, filename, mode, flags) -> int:
     if not flags & AT_EACCESS:      # access() asks for the real ids (do_faccessat's override)
         # access_override_creds: the real ids, and root's permitted set as effective
         # (nothing for a non-root real uid), unless SECBIT_NO_SETUID_FIXUP
+        from glasskernel.security.commoncap import root_uid
         caps = cred.cap_effective
         if not cred.securebits & (1 << SECURE_NO_SETUID_FIXUP):
-            caps = cred.cap_permitted if cred.uid == 0 else 0
+            caps = cred.cap_permitted if cred.uid == root_uid(cred) else 0
         cred = dataclasses.replace(cred, fsuid=cred.uid, fsgid=cred.gid, cap_effective=caps)
     dentry = user_path_at(task, dfd, filename, flags & ~int(AT_EACCESS))
     if mode:
@@ -336,10 +337,10 @@ def chmod_common(dentry: Dentry, mode: int, cred=None) -> int:
         dentry.chmod(uint_arg(mode) & S_IALLUGO)
         return 0
     st = dentry.stat()
-    if cred.fsuid != st.st_uid and not cred_capable(cred, CAP_FOWNER):
+    if cred.fsuid != st.st_uid and not cred_capable(cred, CAP_FOWNER, st):
         raise KernelError(Errno.EPERM)
     mode = uint_arg(mode) & S_IALLUGO
-    if mode & S_ISGID and not in_group_p(cred, st.st_gid) and not cred_capable(cred, CAP_FSETID):
+    if mode & S_ISGID and not in_group_p(cred, st.st_gid) and not cred_capable(cred, CAP_FSETID, st):
         mode &= ~S_ISGID
     dentry.chmod(mode)
     return 0
@@ -413,12 +414,12 @@ def in_group_p(cred, gid: int) -> bool:
 def chown_ok(cred, st, uid) -> bool:
     """chown_ok (fs/attr.c): only CAP_CHOWN gives a file away; the owner may "change"
     the owner to itself."""
-    return uid is None or cred_capable(cred, CAP_CHOWN) or (cred.fsuid == st.st_uid and uid == st.st_uid)
+    return uid is None or cred_capable(cred, CAP_CHOWN, st) or (cred.fsuid == st.st_uid and uid == st.st_uid)
 
 
 def chgrp_ok(cred, st, gid) -> bool:
     """chgrp_ok (fs/attr.c): the owner may pick one of its own groups; CAP_CHOWN any."""
-    if gid is None or cred_capable(cred, CAP_CHOWN):
+    if gid is None or cred_capable(cred, CAP_CHOWN, st):
         return True
     return cred.fsuid == st.st_uid and (gid == st.st_gid or in_group_p(cred, gid))
 
@@ -433,6 +434,13 @@ def chown_common(task, target, user, group) -> int:
     uid = None if uint_arg(user) == NO_CHANGE_ID else uint_arg(user)
     gid = None if uint_arg(group) == NO_CHANGE_ID else uint_arg(group)
     mnt_want_write(task, getattr(target, "dentry", target))
+    ns = getattr(task.cred, "user_ns", None)
+    if ns is not None:                     # make_kuid/make_kgid: unmapped ids are EINVAL
+        from glasskernel.kernel.user_namespace import make_kgid, make_kuid
+        uid = None if uid is None else make_kuid(ns, uid)
+        gid = None if gid is None else make_kgid(ns, gid)
+        if uid == -1 or gid == -1:
+            raise KernelError(Errno.EINVAL)
     st = target.stat()
     cred = task.cred
     if not chown_ok(cred, st, uid) or not chgrp_ok(cred, st, gid):

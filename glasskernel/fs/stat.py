@@ -24,26 +24,36 @@ def vfs_fstatat(task, dfd, filename, flags):
     return dentry.stat()
 
 
+def stat_for(task, st):
+    """The owner as the caller's user namespace shows it (from_kuid_munged, cp_new_stat)."""
+    ns = getattr(task.cred, "user_ns", None)
+    if ns is None:
+        return st
+    import dataclasses
+    from glasskernel.kernel.user_namespace import from_kgid, from_kuid
+    return dataclasses.replace(st, st_uid=from_kuid(ns, st.st_uid), st_gid=from_kgid(ns, st.st_gid))
+
+
 def sys_newstat(task, filename, statbuf) -> int:
-    copy_to_user(task, statbuf, pack_stat(vfs_fstatat(task, AT_FDCWD, filename, 0)))
+    copy_to_user(task, statbuf, pack_stat(stat_for(task, vfs_fstatat(task, AT_FDCWD, filename, 0))))
     return 0
 
 
 def sys_newlstat(task, filename, statbuf) -> int:
     st = vfs_fstatat(task, AT_FDCWD, filename, AT_SYMLINK_NOFOLLOW)
-    copy_to_user(task, statbuf, pack_stat(st))
+    copy_to_user(task, statbuf, pack_stat(stat_for(task, st)))
     return 0
 
 
 def sys_newfstatat(task, dfd, filename, statbuf, flag) -> int:
-    copy_to_user(task, statbuf, pack_stat(vfs_fstatat(task, dfd, filename, flag)))
+    copy_to_user(task, statbuf, pack_stat(stat_for(task, vfs_fstatat(task, dfd, filename, flag))))
     return 0
 
 
 def sys_newfstat(task, fd, statbuf) -> int:
     """fstat(2): works on O_PATH descriptors too."""
     st = task.files.fdget(fd_arg(fd)).stat()
-    copy_to_user(task, statbuf, pack_stat(st))
+    copy_to_user(task, statbuf, pack_stat(stat_for(task, st)))
     return 0
 
 
@@ -66,7 +76,7 @@ def sys_statx(task, dfd, filename, flags, mask, buffer) -> int:
         raise KernelError(Errno.EFAULT)
     dentry = user_path_at(task, dfd, filename, flags & ~int(AT_STATX_SYNC_TYPE))
     attributes, attributes_mask = statx_attributes(dentry)
-    copy_to_user(task, buffer, pack_statx(dentry.stat(), dentry.mnt_id, attributes,
+    copy_to_user(task, buffer, pack_statx(stat_for(task, dentry.stat()), dentry.mnt_id, attributes,
                                           attributes_mask))
     return 0
 

@@ -6,8 +6,8 @@ the kernel uses them (pid_max in the initial pid namespace, threads-max in the t
 the pipe limits in fs/pipe.py, the vm ones in mm/mmap.py), so a write changes what the
 kernel does, not a copy. Writes follow sysctl_writes_strict=1: a write must start at offset
 0 (later writes are ignored), and a number out of range is EINVAL, as proc_dointvec_minmax
-says. vm.max_map_count and vm.overcommit_memory take writes; of the fs entries only the
-lease ones do (fs/locks_lease.py): the others are EINVAL to write.
+says. vm.max_map_count and vm.overcommit_memory take writes; of the fs entries nr_open and the
+lease ones do (fs/file.py, fs/locks_lease.py): the others are EINVAL to write.
 """
 from __future__ import annotations
 
@@ -112,9 +112,25 @@ def _uts(field):
     return show
 
 
+def _set_uts(field):
+    """proc_do_uts_string's write: the text up to a newline, at most 64 bytes, into the
+    writer's UTS namespace."""
+    def store(kernel, text: str) -> None:
+        from glasskernel.kernel.utsname import set_uts_field
+        raw = text.encode().split(b"\n", 1)[0]
+        set_uts_field(kernel.current, field, raw)
+    return store
+
+
 def _nr_open(kernel):
-    from glasskernel.kernel.sys import NR_OPEN
-    return str(NR_OPEN)
+    from glasskernel.fs.file import file_sysctl
+    return str(file_sysctl.nr_open)
+
+
+def _set_nr_open(kernel, text: str) -> None:
+    """proc_dointvec_minmax between a word's worth of descriptors and INT_MAX's words."""
+    from glasskernel.fs.file import FileSysctl, file_sysctl
+    file_sysctl.nr_open = parse_int(text, FileSysctl.NR_OPEN_MIN, FileSysctl.NR_OPEN_MAX)
 
 
 SYSCTL_TABLES: dict[str, list[CtlTable]] = {
@@ -122,7 +138,7 @@ SYSCTL_TABLES: dict[str, list[CtlTable]] = {
         CtlTable("lease-break-time", 0o644, _lease("lease_break_time"),
                  _set_lease("lease_break_time")),
         CtlTable("leases-enable", 0o644, _lease("leases_enable"), _set_lease("leases_enable")),
-        CtlTable("nr_open", 0o644, _nr_open),
+        CtlTable("nr_open", 0o644, _nr_open, _set_nr_open),
         CtlTable("pipe-max-size", 0o644, _pipe("pipe_max_size")),
         CtlTable("pipe-user-pages-hard", 0o644, _pipe("pipe_user_pages_hard")),
         CtlTable("pipe-user-pages-soft", 0o644, _pipe("pipe_user_pages_soft")),
@@ -141,7 +157,8 @@ SYSCTL_TABLES: dict[str, list[CtlTable]] = {
         CtlTable("pid_max", 0o644, lambda k: str(_init_pid_ns(k).pid_max), _set_pid_max),
         CtlTable("tainted", 0o644, lambda k: str(k.tainted), _add_taint),
         CtlTable("threads-max", 0o644, lambda k: str(k.max_tasks), _set_threads_max),
-        CtlTable("hostname", 0o644, _uts("nodename")),
+        CtlTable("hostname", 0o644, _uts("nodename"), _set_uts("nodename")),
+        CtlTable("domainname", 0o644, _uts("domainname"), _set_uts("domainname")),
         CtlTable("osrelease", 0o444, _uts("release")),
         CtlTable("ostype", 0o444, _uts("sysname")),
         # This kernel never randomises a layout: as a system booted with norandmaps.

@@ -49,7 +49,8 @@ def _nr_running(viewer) -> int:
 
 def proc_uptime(viewer) -> bytes:
     """uptime_proc_show: seconds since boot and idle seconds, two decimals (truncated)."""
-    uptime = _uptime_ns(viewer.kernel)
+    from glasskernel.kernel.time_namespace import timens_add_boottime
+    uptime = timens_add_boottime(viewer, _uptime_ns(viewer.kernel))
     idle = _cpu_times(viewer)["idle"]
     return (f"{uptime // 10**9}.{uptime % 10**9 // 10**7:02d} "
             f"{idle // 10**9}.{idle % 10**9 // 10**7:02d}\n").encode()

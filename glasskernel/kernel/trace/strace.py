@@ -68,6 +68,8 @@ DECODERS = {
     "exit": proc.dec_exit, "exit_group": proc.dec_exit, "clone": proc.dec_clone,
     "execve": proc.dec_execve, "wait4": proc.dec_wait4, "kill": proc.dec_kill,
     "rt_sigaction": proc.dec_rt_sigaction, "rt_sigprocmask": proc.dec_rt_sigprocmask,
+    "unshare": proc.dec_unshare, "setns": proc.dec_setns, "sethostname": proc.dec_sethostname,
+    "setdomainname": proc.dec_sethostname,
 }
 
 _FORKS = ("clone", "fork", "vfork", "clone3")

@@ -5,12 +5,14 @@ the loopback device (net/core/dev.c's loopback_dev), the TCP and UDP port tables
 (inet_hashinfo and udp_table, keyed by port), and the per-namespace sysctls
 (ip_local_port_range, ip_unprivileged_port_start, the ipv4 devconf of "all", "default"
 and "lo"). The first namespace comes up with lo UP and 127.0.0.1/8, ::1/128 configured
-(what the init scripts of any Linux system do); ``copy_net_ns`` (CLONE_NEWNET) makes a
-fresh one whose lo is DOWN, as Linux does.
+(what the init scripts of any Linux system do); ``copy_net_ns`` (CLONE_NEWNET, from
+kernel/nsproxy.py) makes a fresh one whose lo is DOWN, as Linux does. Each has its owning
+user namespace and nsfs inode number (/proc/PID/ns/net, setns).
 """
 from __future__ import annotations
 
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.sched import CLONE_NEWNET
 
 IFF_UP, IFF_BROADCAST, IFF_LOOPBACK, IFF_RUNNING = 0x1, 0x2, 0x8, 0x40
 IFF_LOWER_UP = 0x10000
@@ -65,27 +67,22 @@ class NetDevice:
 class Net:
     """struct net: the loopback device, port tables and sysctls of one namespace."""
 
-    __slots__ = ("loopback_dev", "tcp_ports", "udp_ports", "ip_local_port_range",
-                 "ip_unprivileged_port_start", "devconf", "ns_inum", "nl_ports",
+    __slots__ = ("user_ns", "inum", "loopback_dev", "tcp_ports", "udp_ports",
+                 "ip_local_port_range", "ip_unprivileged_port_start", "devconf", "nl_ports",
                  "fib_tables")
 
-    def __init__(self, lo_up: bool, inum: int):
+    def __init__(self, user_ns, inum: int, lo_up: bool = False):
+        self.user_ns, self.inum = user_ns, inum
         self.loopback_dev = NetDevice("lo", 1, IFF_LOOPBACK | (IFF_UP if lo_up else 0))
         self.tcp_ports: dict[int, list] = {}
         self.udp_ports: dict[int, list] = {}
         self.ip_local_port_range = [32768, 60999]
         self.ip_unprivileged_port_start = 1024
         self.devconf = {name: dict(_DEVCONF_DEFAULTS) for name in ("all", "default", "lo")}
-        self.ns_inum = inum
         self.nl_ports: dict[int, object] = {}      # netlink port ids bound
         # the IPv4 local routing table exists once lo has been up (fib_new_table);
         # before that every IPv4 address counts as bindable (inet_addr_type: no table)
         self.fib_tables = lo_up
-
-    @property
-    def inum(self) -> int:
-        """The nsfs inode number /proc/PID/ns/net shows."""
-        return self.ns_inum
 
     def dev_get_by_name(self, name: str):
         return self.loopback_dev if name == self.loopback_dev.name else None
@@ -97,22 +94,23 @@ class Net:
         return [self.loopback_dev]
 
 
-_NET_INUM_BASE = 0xF0000100              # proc_alloc_inum-like numbers for net:[N]
-
-
 def init_net(kernel) -> Net:
-    """The first network namespace of the run (lo up)."""
-    net = kernel.__dict__.get("init_net")
+    """The run's first network namespace (lo up; numbered dynamically, as init_net is)."""
+    net = getattr(kernel, "init_net", None)
     if net is None:
-        net = kernel.__dict__["init_net"] = Net(True, _NET_INUM_BASE)
+        from glasskernel.kernel.pid import ns_alloc_inum
+        from glasskernel.kernel.user_namespace import init_user_ns
+        net = kernel.init_net = Net(init_user_ns, ns_alloc_inum(), lo_up=True)
     return net
 
 
-def copy_net_ns(kernel) -> Net:
-    """CLONE_NEWNET: a new namespace with its own lo, DOWN, and default sysctls."""
-    count = kernel.__dict__.get("net_ns_count", 0) + 1
-    kernel.__dict__["net_ns_count"] = count
-    return Net(False, _NET_INUM_BASE + count)
+def copy_net_ns(flags: int, user_ns, old_net: Net) -> Net:
+    """CLONE_NEWNET: a new namespace owned by user_ns, its own lo DOWN and default
+    sysctls; otherwise old_net itself."""
+    from glasskernel.kernel.pid import ns_alloc_inum
+    if not flags & CLONE_NEWNET:
+        return old_net
+    return Net(user_ns, ns_alloc_inum())
 
 
 def sock_net_of(task) -> Net:

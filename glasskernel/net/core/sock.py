@@ -268,8 +268,10 @@ def peercred_bytes(cred, viewer) -> bytes:
     """cred_to_ucred: pid as the viewer sees it, the effective ids; -1 for no peer."""
     if cred is None:
         return _UCRED.pack(0, 0xFFFFFFFF, 0xFFFFFFFF)
-    return _UCRED.pack(pid_vnr(cred.pid_links, viewer), cred.euid & 0xFFFFFFFF,
-                       cred.egid & 0xFFFFFFFF)
+    from glasskernel.kernel.user_namespace import cred_user_ns, from_kgid, from_kuid
+    ns = cred_user_ns(viewer.cred)
+    return _UCRED.pack(pid_vnr(cred.pid_links, viewer), from_kuid(ns, cred.euid) & 0xFFFFFFFF,
+                       from_kgid(ns, cred.egid) & 0xFFFFFFFF)
 
 
 class ProtoOps:

@@ -20,6 +20,7 @@ from glasskernel.ipc import msg, sem, shm
 from glasskernel.kernel import capability
 from glasskernel.kernel import (exec_domain, fork, pidfd, posix_timers, rseq, signal_syscalls,
                                 sys, sys_pgrp, time, time_itimer, time_ntp)
+from glasskernel.kernel import nsproxy, utsname
 from glasskernel.kernel.sched import syscalls as sched_syscalls
 from glasskernel.kernel.futex import core as futex_core
 from glasskernel.kernel.futex import syscalls as futex
@@ -286,7 +287,7 @@ _ROWS = [
     (NR.fork, fork.sys_fork, "supported", "", SLOW),
     (NR.vfork, fork.sys_vfork, "supported", "", SLOW),
     (NR.clone, fork.sys_clone, P, "threads share a group; futexes come later", SLOW),
-    (NR.clone3, fork.sys_clone3, P, "no set_tid, no cgroups", SLOW),
+    (NR.clone3, fork.sys_clone3, P, "no cgroups (CLONE_INTO_CGROUP)", SLOW),
     (NR.execve, fs_exec.sys_execve, P, "static ELF and #! scripts; no dynamic loader yet", SLOW),
     (NR.execveat, fs_exec.sys_execveat, P, "static ELF and #! scripts; no dynamic loader yet", SLOW),
     (NR.wait4, kexit.sys_wait4, "supported", "", SLOW),
@@ -301,6 +302,13 @@ _ROWS = [
     (NR.setsid, sys_pgrp.sys_setsid, "supported", ""),
     (NR.getpriority, sys_pgrp.sys_getpriority, "supported", ""),
     (NR.setpriority, sys_pgrp.sys_setpriority, "supported", ""),
+    # namespaces (kernel/nsproxy.c, kernel/fork.c: ksys_unshare, kernel/utsname.c)
+    (NR.unshare, fork.sys_unshare, P, "CLONE_NEWNS: a new namespace sharing the one mount tree; "
+     "CLONE_NEWNET/CLONE_NEWCGROUP: identities only", SLOW),
+    (NR.setns, nsproxy.sys_setns, P, "mount, network and cgroup namespaces are identities only",
+     SLOW),
+    (NR.sethostname, utsname.sys_sethostname, "supported", ""),
+    (NR.setdomainname, utsname.sys_setdomainname, "supported", ""),
 ]
 
 
