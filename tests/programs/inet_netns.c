@@ -78,6 +78,13 @@ static int child(void *arg)
 	printf("  lo index %d\n", ifr.ifr_ifindex);
 	report("child SIOCGIFMTU", ioctl(c, SIOCGIFMTU, &ifr));
 	printf("  lo mtu %d\n", ifr.ifr_mtu);
+	ifr.ifr_mtu = 1500;
+	report("child SIOCSIFMTU 1500", ioctl(c, SIOCSIFMTU, &ifr));
+	ifr.ifr_mtu = -1;
+	report("child SIOCSIFMTU -1", ioctl(c, SIOCSIFMTU, &ifr));
+	ifr.ifr_mtu = 0;
+	ioctl(c, SIOCGIFMTU, &ifr);
+	printf("  lo mtu now %d\n", ifr.ifr_mtu);
 	report("child SIOCGIFNETMASK", ioctl(c, SIOCGIFNETMASK, &ifr));
 	printf("  lo netmask %s\n", inet_ntoa(((struct sockaddr_in *)&ifr.ifr_netmask)->sin_addr));
 	report("child SO_BINDTODEVICE lo", setsockopt(c, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3));

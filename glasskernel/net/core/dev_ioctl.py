@@ -1,14 +1,14 @@
 """Interface ioctls on a socket (net/core/dev_ioctl.c, net/ipv4/devinet.c's devinet_ioctl).
 
 The one interface is the namespace's ``lo``: SIOCGIFCONF lists it while it has its
-address (it is up), SIOCGIFFLAGS/SIOCSIFFLAGS read and set IFF_UP (CAP_NET_ADMIN to
-set), SIOCGIFINDEX/SIOCGIFNAME map name and index, SIOCGIFMTU, SIOCGIFADDR and
+address (it is up), SIOCGIFFLAGS/SIOCSIFFLAGS read and set IFF_UP, SIOCSIFMTU the MTU
+(CAP_NET_ADMIN in the namespace's user namespace to set), SIOCGIFINDEX/SIOCGIFNAME map name and index, SIOCGIFMTU, SIOCGIFADDR and
 SIOCGIFNETMASK (inet sockets only, as devinet_ioctl) report 65536 and 127.0.0.1/8.
 A name that is no interface is ENODEV; any other request ENOTTY.
 """
 import struct
 
-from glasskernel.kernel.capability import capable
+from glasskernel.kernel.capability import ns_capable
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.net.core.net_namespace import IFF_UP
 from glasskernel.uapi.capability import CAP_NET_ADMIN
@@ -17,6 +17,7 @@ from glasskernel.uapi.errno import Errno, KernelError
 SIOCGIFNAME, SIOCGIFCONF, SIOCGIFFLAGS, SIOCSIFFLAGS, SIOCGIFADDR = \
     0x8910, 0x8912, 0x8913, 0x8914, 0x8915
 SIOCGIFBRDADDR, SIOCGIFNETMASK, SIOCGIFMETRIC, SIOCGIFMTU = 0x8919, 0x891B, 0x891D, 0x8921
+SIOCSIFMTU = 0x8922
 SIOCGIFHWADDR, SIOCGIFINDEX, SIOCGIFTXQLEN = 0x8927, 0x8933, 0x8942
 IFNAMSIZ, IFREQ_SIZE = 16, 40
 ARPHRD_LOOPBACK = 772
@@ -75,11 +76,17 @@ def dev_ioctl(net, cmd: int, arg: int, task, inet: bool = True) -> int:
     if cmd in _INET_ONLY and not inet or cmd not in _HANDLED:
         raise KernelError(Errno.ENOTTY)
     raw, dev = _ifreq_dev(net, task, arg)
-    if cmd == SIOCSIFFLAGS:
-        if not capable(task, CAP_NET_ADMIN):
+    if cmd in (SIOCSIFFLAGS, SIOCSIFMTU):
+        # CAP_NET_ADMIN over the namespace's owner (a user namespace's root has it)
+        if not ns_capable(task, net.user_ns, CAP_NET_ADMIN):
             raise KernelError(Errno.EPERM)
-        flags = struct.unpack_from("<H", raw, IFNAMSIZ)[0]
-        dev.set_up(net, bool(flags & IFF_UP))
+        value = struct.unpack_from("<i", raw, IFNAMSIZ)[0]
+        if cmd == SIOCSIFFLAGS:
+            dev.set_up(net, bool(value & IFF_UP))
+        elif value < 0:
+            raise KernelError(Errno.EINVAL)             # lo has no MTU bounds beyond that
+        else:
+            dev.mtu = value
         return 0
     _put_ifru(task, arg, raw, _ifru_value(dev, cmd))
     return 0
@@ -107,5 +114,5 @@ def _ifru_value(dev, cmd: int) -> bytes:
     return _sockaddr_in(bytes(4))                        # SIOCGIFBRDADDR: none on lo
 
 
-_HANDLED = {SIOCGIFFLAGS, SIOCSIFFLAGS, SIOCGIFINDEX, SIOCGIFMTU, SIOCGIFMETRIC,
+_HANDLED = {SIOCGIFFLAGS, SIOCSIFFLAGS, SIOCSIFMTU, SIOCGIFINDEX, SIOCGIFMTU, SIOCGIFMETRIC,
             SIOCGIFTXQLEN, SIOCGIFHWADDR, *_INET_ONLY}

@@ -9,7 +9,7 @@ the errno (0 as an ack when NLM_F_ACK asked for one).
 """
 import struct
 
-from glasskernel.kernel.capability import capable
+from glasskernel.kernel.capability import ns_capable
 from glasskernel.net.core.net_namespace import IFF_UP
 from glasskernel.uapi.capability import CAP_NET_ADMIN
 from glasskernel.uapi.errno import Errno, KernelError
@@ -117,13 +117,13 @@ def _find_dev(net, body: bytes):
 
 def _newlink(task, net, body: bytes) -> None:
     """rtnl_newlink on an existing device: flags (combined with ifi_change) and MTU."""
-    if not capable(task, CAP_NET_ADMIN):
+    if not ns_capable(task, net.user_ns, CAP_NET_ADMIN):
         raise KernelError(Errno.EPERM)
     dev, attrs = _find_dev(net, body)
     _family, _type, _index, flags, change = _IFINFOMSG.unpack_from(body)
     if IFLA_MTU in attrs:
-        mtu = struct.unpack("<I", attrs[IFLA_MTU][:4])[0]
-        if mtu < 68:
+        mtu = struct.unpack("<i", attrs[IFLA_MTU][:4])[0]
+        if mtu < 0:
             raise KernelError(Errno.EINVAL)
         dev.mtu = mtu
     if flags or change:

@@ -11,7 +11,7 @@ ip_sockglue.py, the v6 addresses net/ipv6/af_inet6.py.
 import collections
 import struct
 
-from glasskernel.kernel.capability import capable
+from glasskernel.kernel.capability import ns_capable
 from glasskernel.kernel.sched.wait import WaitQueue
 from glasskernel.net.core.net_namespace import sock_net_of
 from glasskernel.net.core.sock import (RCV_SHUTDOWN, SHUTDOWN_MASK, SOCK_DGRAM,
@@ -136,7 +136,7 @@ def inet_create(task, family: int, type_: int, protocol: int) -> InetSock:
         # inetsw's raw entry is a wildcard that protocol 0 does not select
         if protocol == IPPROTO_IP:
             raise KernelError(Errno.EPROTONOSUPPORT)
-        if not capable(task, CAP_NET_RAW):
+        if not ns_capable(task, sock_net_of(task).user_ns, CAP_NET_RAW):
             raise KernelError(Errno.EPERM)
         raise KernelError(Errno.EPROTONOSUPPORT)    # raw IP is not modelled
     protos = (_INETSW if family == AF_INET else _INET6SW).get(type_)
@@ -208,7 +208,7 @@ def _check_port_privilege(task, sk, port: int) -> None:
     """inet_port_requires_bind_service: below ip_unprivileged_port_start needs
     CAP_NET_BIND_SERVICE."""
     if port and port < sk.net.ip_unprivileged_port_start and \
-            not capable(task, CAP_NET_BIND_SERVICE):
+            not ns_capable(task, sk.net.user_ns, CAP_NET_BIND_SERVICE):
         raise KernelError(Errno.EACCES)
 
 
