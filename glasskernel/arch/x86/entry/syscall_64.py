@@ -19,7 +19,7 @@ from glasskernel.drivers.char import random
 from glasskernel.ipc import msg, sem, shm
 from glasskernel.kernel import capability
 from glasskernel.kernel import (exec_domain, fork, pidfd, posix_timers, rseq, signal_syscalls,
-                                sys, sys_pgrp, time, time_itimer, time_ntp)
+                                sys, sys_pgrp, sys_prctl, time, time_itimer, time_ntp)
 from glasskernel.kernel import nsproxy, utsname
 from glasskernel.kernel.sched import syscalls as sched_syscalls
 from glasskernel.kernel.futex import core as futex_core
@@ -218,7 +218,7 @@ _ROWS = [
     (NR.getresuid, sys.sys_getresuid, "supported", ""),
     (NR.getresgid, sys.sys_getresgid, "supported", ""),
     (NR.setgroups, sys.sys_setgroups, "supported", ""),
-    (NR.prctl, sys.sys_prctl, P, "name, pdeath signal, dumpable, subreaper, no_new_privs, capabilities"),
+    (NR.prctl, sys_prctl.sys_prctl, P, "name, pdeath signal, dumpable, subreaper, no_new_privs, capabilities"),
     # capabilities (kernel/capability.c, security/commoncap.c) and the fs ids
     (NR.capget, capability.sys_capget, "supported", ""),
     (NR.capset, capability.sys_capset, "supported", ""),
