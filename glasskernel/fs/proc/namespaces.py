@@ -80,6 +80,7 @@ _TYPE_NAMES = {CF.CLONE_NEWCGROUP: "cgroup", CF.CLONE_NEWIPC: "ipc", CF.CLONE_NE
                CF.CLONE_NEWUSER: "user", CF.CLONE_NEWUTS: "uts"}
 
 
+
 class NsInode(SimpleDentry):
     """A namespace as nsfs shows it: a read-only regular file numbered by the namespace."""
 

@@ -208,6 +208,14 @@ def _vm_hugetlb_and_caches() -> list:
 SYSCTL_TABLES["vm"] += _vm_hugetlb_and_caches()
 
 
+def _net_tables(kernel):
+    from glasskernel.net.core.net_namespace import net_sysctl_table
+    return net_sysctl_table(kernel)
+
+
+SYSCTL_TABLES["net"] = _net_tables
+
+
 class SysctlFile(SeqFile):
     """An open /proc/sys file: reads show the value, a write at offset 0 stores one."""
 
@@ -243,23 +251,39 @@ class SysctlEntry(SimpleFile):
         return SysctlFile(self, flags, task, self._table)
 
 
-class SysctlDir(SimpleDir):
-    """/proc/sys/NAME: the entries of one table."""
+@dataclass(frozen=True, slots=True)
+class CtlDir:
+    """A directory inside a table (net/ipv4/conf/lo ...): its entries, computed per reader
+    (a network namespace's devices and values)."""
+    procname: str
+    entries: Callable                     # (kernel) -> list of CtlTable / CtlDir
 
-    def __init__(self, sb, path, parent, tables: list[CtlTable]):
+
+
+class SysctlDir(SimpleDir):
+    """/proc/sys/PATH: the entries of one table; its CtlDirs (computed per reader) and the
+    tables registered below its path ("fs/inotify" under "fs") are subdirectories."""
+
+    def __init__(self, sb, path, parent, tables):
         super().__init__(sb, path.rsplit("/", 1)[-1], parent)
-        self.table_path = path          # "fs", or "fs/inotify" below it
+        self.table_path = path
         self._tables = tables
 
     def children(self, task) -> dict:
-        entries = {t.procname: (lambda parent, t=t: SysctlEntry(self.sb, parent, t))
-                   for t in self._tables}
+        tables = self._tables(task.kernel) if callable(self._tables) else self._tables
+        out = {}
+        for t in tables:
+            if isinstance(t, CtlDir):
+                out[t.procname] = (lambda parent, t=t: SysctlDir(
+                    self.sb, f"{self.table_path}/{t.procname}", parent, t.entries))
+            else:
+                out[t.procname] = (lambda parent, t=t: SysctlEntry(self.sb, parent, t))
         prefix = self.table_path + "/"
         for path, tables in SYSCTL_TABLES.items():      # a table below this one's
             if path.startswith(prefix) and "/" not in path[len(prefix):]:
-                entries[path[len(prefix):]] = (lambda parent, path=path, tables=tables:
-                                               SysctlDir(self.sb, path, parent, tables))
-        return entries
+                out[path[len(prefix):]] = (lambda parent, path=path, tables=tables:
+                                           SysctlDir(self.sb, path, parent, tables))
+        return out
 
 
 class ProcSys(SimpleDir):

@@ -155,9 +155,9 @@ _ROWS = [
     # files: locks (fs/locks.c)
     (NR.flock, locks.sys_flock, "supported", ""),
     (NR.ioctl, ioctl.sys_ioctl, P, "terminal ioctls pass through to the host tty"),
-    # sockets (net/socket.c, net/unix/af_unix.c): AF_UNIX is the one family
-    (NR.socket, socket.sys_socket, P, "AF_UNIX only; other families EAFNOSUPPORT"),
-    (NR.socketpair, socket.sys_socketpair, P, "AF_UNIX only"),
+    # sockets (net/socket.c, net/unix/af_unix.c, net/ipv4, net/ipv6): AF_UNIX, AF_INET, AF_INET6
+    (NR.socket, socket.sys_socket, P, "AF_UNIX, AF_INET, AF_INET6 (no raw); others EAFNOSUPPORT"),
+    (NR.socketpair, socket.sys_socketpair, P, "AF_UNIX only (inet: EOPNOTSUPP as Linux)"),
     (NR.getpeername, socket.sys_getpeername, "supported", ""),
     (NR.getsockname, socket.sys_getsockname, "supported", ""),
     (NR.getsockopt, socket.sys_getsockopt, P, "SOL_SOCKET options"),
