@@ -441,8 +441,9 @@ CAVEATS = """\
 """
 
 
-# Sections other scripts write into the page (bench/dynamic.py): kept when it is rewritten.
-KEPT_MARKERS = (("<!-- dynamic-programs:begin -->", "<!-- dynamic-programs:end -->"),)
+# Sections other scripts write into the page (bench/dynamic.py, bench/batch.py): kept when it is rewritten.
+KEPT_MARKERS = (("<!-- dynamic-programs:begin -->", "<!-- dynamic-programs:end -->"),
+                ("<!-- batch:begin -->", "<!-- batch:end -->"))
 
 
 def kept_sections() -> str:

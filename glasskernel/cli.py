@@ -4,6 +4,7 @@
                     [--trace-filter PATTERN]... [--deterministic] PROGRAM [ARGS...]
     glasskernel trace [--filter PATTERN]... [-o FILE] [run options] PROGRAM [ARGS...]
     glasskernel demo [PROGRAM [ARGS...] | --explain STEP]
+    glasskernel batch JOBS -o OUTDIR [-j N] [--rerun] [--dask ADDRESS]
     glasskernel build-emulator
     glasskernel CMD --help, glasskernel --help, glasskernel --version
 
@@ -487,6 +488,9 @@ def dispatch(argv: list) -> int:
     if command == "demo":
         from glasskernel.demo import cmd_demo
         return cmd_demo(args)
+    if command == "batch":
+        from glasskernel.batch.cli import cmd_batch
+        return cmd_batch(args)
     if args[:1] and args[0] in HELP_OPTIONS:
         raise HelpRequested()
     if args:

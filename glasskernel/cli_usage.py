@@ -22,6 +22,9 @@ SYNOPSIS = {
 """,
     "demo": """usage: glasskernel demo [PROGRAM [ARGS...] | --explain STEP]
 """,
+    "batch": """usage: glasskernel batch JOBS -o OUTDIR [-j N] [--rerun] [--dask ADDRESS | --local]
+                         [--progress | --no-progress]
+""",
     "build-emulator": """usage: glasskernel build-emulator
 """,
 }
@@ -69,6 +72,23 @@ Every option of `glasskernel run` is accepted too (see glasskernel run --help).
     "demo": """Runs the bundled fork + exec example (or PROGRAM, which should fork) with tracing on,
 then walks through the kernel path of that run, step by step.
   --explain STEP   the longer explanation of one step of the walk
+""",
+    "batch": """Runs every job of JOBS (a JSON Lines file, or TOML with [[job]] tables; globs in a
+"matrix" make one job per program x input), each in its own process with a fresh kernel,
+checks each job's expectations against the kernel's records and writes OUTDIR/results.jsonl
+(one row per job), OUTDIR/report.html and each job's output, trace, timeline and process
+tree under OUTDIR/jobs/ID/. Jobs that already have a result are skipped (resume).
+  -o DIR           the output directory (made if missing)
+  -j N             run N jobs at once (default: one per core)
+  --rerun          run every job again, even those with a result
+  --dask ADDRESS   send the jobs to a Dask scheduler (tcp://HOST:8786; default: the
+                   DASK_SCHEDULER_ADDRESS variable, if set); needs glasskernel[cluster]
+  --local          the local pool even if DASK_SCHEDULER_ADDRESS is set
+  --progress       draw the progress bar even when stderr is not a terminal
+  --no-progress    never draw it
+Exit status: 0 when every job passed, 1 when some failed or could not run, 130 after Ctrl-C,
+2 for a mistake on the command line or in JOBS.
+The job format and the expectations: docs/batch.md.
 """,
     "build-emulator": """Builds Unicorn with its per-block exit check inlined (about a minute; needs cmake,
 cc and patch); glasskernel uses that build from then on.

@@ -522,7 +522,25 @@ def test_mknod_devices(build, toolchain, tmp_path):
     assert b"unprivileged mknod c 1 3: Operation not permitted" in native[0]
 
 
+MAXRSS_EXPECTED = b"""\
+children before any: 0
+fork child has its parent's 24 MiB: 1
+fork child's children: 0
+zombie not counted yet: 1
+reaped child's 24 + 40 MiB: 1
+auto-reaped child not counted: 1
+"""
+
+
 def test_maxrss(build, toolchain):
-    """ru_maxrss: the peak RSS of the process and of its reaped children (LTP getrusage03)."""
-    native, _ = differential([build("maxrss", toolchain)])
-    assert native[0].count(b": 1\n") == 4
+    """ru_maxrss: the peak RSS of the process and of its reaped children (LTP getrusage03).
+    The expected lines are Linux 6.1's exact accounting; the host's run is compared only
+    when it agrees with them (newer kernels read their RSS counters approximately, per-CPU
+    deltas unfolded, and a busy host can then report a child's peak short)."""
+    exe = build("maxrss", toolchain)
+    guest = run_glasskernel([exe])
+    harness.assert_no_traceback(guest[1])
+    assert guest[0] == MAXRSS_EXPECTED
+    native = run_native([exe])
+    if native[0] == MAXRSS_EXPECTED:
+        harness.compare(native, guest)

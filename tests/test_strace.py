@@ -19,6 +19,7 @@ errno or a different order of calls is a failure.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -125,3 +126,14 @@ def test_strace_memfd_msync(build, tmp_path):
     exe = build("strace_memfd", "musl")
     lines = compare_traces([exe], tmp_path)
     assert 'memfd_create("gk", MFD_CLOEXEC) = 3' in lines
+
+
+def test_strace_namespaces(build, tmp_path):
+    """unshare/setns flags by name, sethostname's name (its address when too long)."""
+    if os.geteuid() != 0:
+        pytest.skip("unshare(CLONE_NEWUTS) natively needs CAP_SYS_ADMIN")
+    exe = build("strace_ns", "musl")
+    lines = compare_traces([exe], tmp_path)
+    assert "unshare(CLONE_NEWUTS|CLONE_NEWIPC) = 0" in lines
+    assert 'sethostname("strace-ns", 9) = 0' in lines
+    assert "setns(-1, CLONE_NEWNET) = -1 EBADF (Bad file descriptor)" in lines

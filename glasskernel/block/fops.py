@@ -17,8 +17,15 @@ def register_blkdev(major: int, opener) -> None:
     _BLOCK_MAJORS[major] = opener
 
 
+# major -> module whose import registers the driver (loaded at the first open)
+_DRIVER_MODULES = {7: "glasskernel.drivers.block.loop"}
+
+
 def blkdev_open(task, dentry, rdev: int, flags: int):
     """The File of the block device rdev; ENXIO when no driver has that number."""
+    if os.major(rdev) not in _BLOCK_MAJORS and os.major(rdev) in _DRIVER_MODULES:
+        import importlib
+        importlib.import_module(_DRIVER_MODULES[os.major(rdev)])
     opener = _BLOCK_MAJORS.get(os.major(rdev))
     if opener is None:
         raise KernelError(Errno.ENXIO)

@@ -50,7 +50,7 @@ def _prstatus(t, signo: int) -> bytes:
     """NT_PRSTATUS of one thread: the signal, its pending/blocked sets, ids, CPU times,
     and its user registers as pt_regs holds them (orig_ax included)."""
     from glasskernel.kernel.sched.cputime import task_cputime
-    from glasskernel.kernel.pid import task_pid_vnr, task_tgid_vnr
+    from glasskernel.kernel.pid import task_pid_vnr
     regs = dict(t.kernel.user_regs(t))
     regs.update(orig_rax=t.thread.orig_rax & (2**64 - 1), cs=_USER_CS, ss=_USER_DS,
                 ds=0, es=0, fs=0, gs=0)

@@ -27,6 +27,8 @@ def chrdev_open(task, dentry, rdev: int, flags: int):
             from glasskernel.drivers.tty.tty_io import open_dev_tty as opener
         else:
             from glasskernel.drivers.tty.pty import ptmx_open as opener
+    elif major == 10 and minor == 237:
+        from glasskernel.drivers.block.loop import loop_control_open as opener
     if opener is None:
         raise KernelError(Errno.ENXIO)
     return opener(dentry, flags, task)

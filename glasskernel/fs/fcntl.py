@@ -12,6 +12,7 @@ from glasskernel.uapi.fcntl import (FASYNC, FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC
 
 F_GETPIPE_SZ, F_SETPIPE_SZ = 1032, 1031
 F_ADD_SEALS, F_GET_SEALS = 1033, 1034
+F_NOTIFY = 1026
 
 _OWNER_CMDS = frozenset((F_GETOWN, F_SETOWN, F_GETOWN_EX, F_SETOWN_EX, F_GETSIG, F_SETSIG))
 
@@ -71,6 +72,9 @@ def do_fcntl(task, fd: int, cmd: int, arg: int) -> int:
     if cmd in (F_ADD_SEALS, F_GET_SEALS):
         from glasskernel.mm.memfd import memfd_fcntl
         return memfd_fcntl(file, cmd, arg)
+    if cmd == F_NOTIFY:
+        from glasskernel.fs.notify.dnotify.dnotify import fcntl_dirnotify
+        return fcntl_dirnotify(task, fd, file, arg)
     raise KernelError(Errno.EINVAL)
 
 

@@ -5,9 +5,24 @@ the same File, so they share offset and status flags. Close-on-exec is per descr
 """
 from glasskernel.fs.internal import fd_arg, uint_arg
 from glasskernel.fs.locks import locks_remove_posix
+from glasskernel.fs.notify.dnotify import dnotify
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import O_CLOEXEC
 from glasskernel.uapi.resource import INR_OPEN_CUR, RLIMIT_NOFILE
+
+
+class FileSysctl:
+    """fs.nr_open (sysctl_nr_open): the most descriptors a table may have."""
+
+    __slots__ = ("nr_open",)
+    NR_OPEN_MIN = 64                         # BITS_PER_LONG
+    NR_OPEN_MAX = 2147483584                 # INT_MAX rounded down to whole words
+
+    def __init__(self):
+        self.nr_open = 1024 * 1024
+
+
+file_sysctl = FileSysctl()
 
 
 class FilesStruct:
@@ -93,6 +108,8 @@ class FilesStruct:
         self.cloexec.discard(fd)
         if self.flctxs:
             locks_remove_posix(self, file)     # filp_close: any close drops our locks
+        if dnotify.nr_dnotify:
+            dnotify.dnotify_flush(file, self)  # filp_close: our F_NOTIFY on it ends
         file.put()
 
     def close_on_exec(self) -> None:
@@ -108,7 +125,15 @@ class FilesStruct:
             self.close_fd(fd)
 
     def copy(self) -> "FilesStruct":
-        """dup_fd: a child's private table (no CLONE_FILES) sharing the same Files."""
+        """dup_fd: a child's private table (no CLONE_FILES) sharing the same Files.
+        EMFILE when the table would need more slots than fs.nr_open allows now (it
+        may have been lowered below a descriptor already open: alloc_fdtable)."""
+        if self.fds:
+            open_files = -(-(max(self.fds) + 1) // 64) * 64     # count_open_files, whole words
+            if open_files > 64:
+                nr = 1 << (open_files - 1).bit_length()          # roundup_pow_of_two
+                if nr > file_sysctl.nr_open and file_sysctl.nr_open // 64 * 64 < open_files:
+                    raise KernelError(Errno.EMFILE)
         new = FilesStruct()
         new.max_fds = self.max_fds
         new.fds = {fd: file.get() for fd, file in self.fds.items()}
@@ -125,6 +150,8 @@ class FilesStruct:
         if old is not None:
             if self.flctxs:
                 locks_remove_posix(self, old)
+            if dnotify.nr_dnotify:
+                dnotify.dnotify_flush(old, self)
             old.put()
         return newfd
 

@@ -11,6 +11,7 @@ Subclasses provide the file_operations: ``HostFile`` for regular files of the ov
 import os
 
 from glasskernel.fs.internal import host_errors
+from glasskernel.fs.notify import fsnotify
 from glasskernel.fs.select import DEFAULT_POLLMASK
 from glasskernel.mm.filemap import find_address_space
 from glasskernel.uapi.errno import Errno, KernelError
@@ -67,6 +68,8 @@ class File:
             if self.f_flctx is not None:
                 from glasskernel.fs.locks import locks_remove_file
                 locks_remove_file(self)     # __fput: its flock, OFD locks and leases go
+            if fsnotify.nr_marks:
+                fsnotify.fsnotify_close(self)      # __fput: CLOSE_WRITE/CLOSE_NOWRITE
             if self.write_access is not None:
                 from glasskernel.fs.inode import put_write_access
                 put_write_access(self.write_access)

@@ -71,6 +71,11 @@ def generic_permission(st, mask: int, cred=None) -> bool:
     else:
         uid, gid, groups = cred.fsuid, cred.fsgid, cred.groups
         caps = cred.cap_effective
+        ns = getattr(cred, "user_ns", None)
+        if ns is not None:              # capable_wrt_inode_uidgid: only over mapped inodes
+            from glasskernel.kernel.user_namespace import privileged_wrt_inode_uidgid
+            if not privileged_wrt_inode_uidgid(ns, st):
+                caps = 0
     if st.st_uid == uid:
         bits = (mode >> 6) & 7
     elif st.st_gid == gid or st.st_gid in groups:

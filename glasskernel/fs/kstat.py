@@ -74,15 +74,16 @@ def pack_stat(st: StatResult) -> bytes:
                       st.ctime[0], st.ctime[1])
 
 
-def pack_statx(st: StatResult, mnt_id: int) -> bytes:
+def pack_statx(st: StatResult, mnt_id: int, attributes: int = 0, attributes_mask: int = 0) -> bytes:
     """cp_statx (fs/stat.c): struct statx with the basic stats and the mount id filled in.
 
     Like a file system without birth times, the result mask is STATX_BASIC_STATS plus
     STATX_MNT_ID whatever the caller asked for; the kernel may return more than requested.
     """
     mask = STATX_BASIC_STATS | STATX_MNT_ID
-    head = _STATX_HEAD.pack(mask, st.st_blksize, 0, st.st_nlink, st.st_uid, st.st_gid,
-                            st.st_mode & 0xFFFF, 0, st.st_ino, st.st_size, st.st_blocks, 0)
+    head = _STATX_HEAD.pack(mask, st.st_blksize, attributes, st.st_nlink, st.st_uid, st.st_gid,
+                            st.st_mode & 0xFFFF, 0, st.st_ino, st.st_size, st.st_blocks,
+                            attributes_mask)
     times = b"".join(_STATX_TS.pack(t[0], t[1], 0)
                      for t in (st.atime, (0, 0), st.ctime, st.mtime))
     tail = _STATX_TAIL.pack(os.major(st.st_rdev), os.minor(st.st_rdev),

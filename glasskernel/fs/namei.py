@@ -121,7 +121,8 @@ def step(nd: Nameidata, node: Dentry, name: str, follow: bool) -> Dentry:
     if not node.is_dir():
         raise KernelError(Errno.ENOTDIR)
     cred = nd.cred
-    if cred is not None and not cred.cap_effective & 0b110:  # CAP_DAC_OVERRIDE|_READ_SEARCH search anything
+    # CAP_DAC_OVERRIDE|_READ_SEARCH search anything (in a user namespace: what it maps)
+    if cred is not None and (not cred.cap_effective & 0b110 or getattr(cred, "user_ns", None) is not None):
         node.permission(MAY_EXEC, cred)             # may_lookup: search permission
     if name == ".":
         return node
@@ -154,6 +155,9 @@ def follow_link(nd: Nameidata, directory: Dentry, link: Dentry) -> Dentry:
     nd.links += 1
     if nd.links > MAXSYMLINKS:
         raise KernelError(Errno.ELOOP)
+    from glasskernel.fs.namespace import path_nosymfollow
+    if path_nosymfollow(nd.task, link):
+        raise KernelError(Errno.ELOOP)      # pick_link: a nosymfollow mount's links stop walks
     target = get_link_checked(nd, link)
     if isinstance(target, Dentry):       # nd_jump_link: /proc/<pid>/{cwd,root,exe,fd/N}
         return revalidate(nd.task, target) if target.is_dir() else target
@@ -247,6 +251,9 @@ def open_exec(task, dfd: int, pathname: bytes, flags: int):
         raise KernelError(Errno.ELOOP)
     if not dentry.is_reg() or not dentry.mode() & 0o111:
         raise KernelError(Errno.EACCES)
+    from glasskernel.fs.namespace import path_noexec
+    if path_noexec(task, dentry):
+        raise KernelError(Errno.EACCES)      # a noexec mount runs nothing
     dentry.permission(MAY_EXEC, task.cred)
     token = deny_write_access(task.kernel, dentry)   # ETXTBSY while open for writing
     try:

@@ -10,6 +10,8 @@ from glasskernel.fs.namei import (LAST_DOT, LAST_DOTDOT, LAST_NORM, LAST_ROOT, M
                                   MAY_WRITE, filename_parentat, getname, lookup_child,
                                   user_path_at)
 from glasskernel.fs.internal import uint_arg
+from glasskernel.fs.namespace import mnt_want_write
+from glasskernel.fs.notify import fsnotify
 from glasskernel.kernel.capability import capable, cred_capable
 from glasskernel.uapi.capability import CAP_FOWNER, CAP_MKNOD
 from glasskernel.uapi.errno import Errno, KernelError
@@ -31,6 +33,7 @@ def filename_create(task, dfd, pathname: int, want_dir: bool):
         raise KernelError(Errno.EEXIST)
     if p.trailing_slash and not want_dir:
         raise KernelError(Errno.ENOENT)
+    mnt_want_write(task, p.dentry)
     p.dentry.permission(MAY_WRITE | MAY_EXEC, task.cred)
     return p.dentry, p.last
 
@@ -50,6 +53,8 @@ def do_mkdirat(task, dfd, pathname, mode) -> int:
     parent, name = filename_create(task, dfd, pathname, want_dir=True)
     mode = uint_arg(mode) & 0o1777 & ~task.fs.umask
     parent.mkdir(task, name, mode)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_create(parent, name, isdir=True)
     return 0
 
 
@@ -68,11 +73,24 @@ def may_delete(task, directory, child) -> None:
     may remove or replace it (check_sticky: EPERM)."""
     cred = task.cred
     directory.permission(MAY_WRITE | MAY_EXEC, cred)
-    if cred_capable(cred, CAP_FOWNER):
+    if inode_flags(directory) & FS_APPEND_FL:
+        raise KernelError(Errno.EPERM)          # IS_APPEND(dir): entries stay
+    if inode_flags(child) & (FS_APPEND_FL | FS_IMMUTABLE_FL):
+        raise KernelError(Errno.EPERM)          # IS_APPEND / IS_IMMUTABLE
+    if cred_capable(cred, CAP_FOWNER, child.stat()):
         return
     dst = directory.stat()
     if dst.st_mode & 0o1000 and cred.fsuid not in (child.stat().st_uid, dst.st_uid):
         raise KernelError(Errno.EPERM)
+
+
+FS_IMMUTABLE_FL, FS_APPEND_FL = 0x10, 0x20
+
+
+def inode_flags(dentry) -> int:
+    """The chattr flags of a dentry's inode (0 where the file system keeps none)."""
+    flags = getattr(dentry, "inode_flags", None)
+    return flags() if flags is not None else 0
 
 
 def do_rmdir(task, dfd, pathname) -> int:
@@ -84,6 +102,7 @@ def do_rmdir(task, dfd, pathname) -> int:
         raise KernelError(Errno.EINVAL)
     if p.last_type == LAST_ROOT:
         raise KernelError(Errno.EBUSY)
+    mnt_want_write(task, p.dentry)
     child = lookup_child(task, p.dentry, p.last)
     if child is None:
         raise KernelError(Errno.ENOENT)
@@ -94,7 +113,11 @@ def do_rmdir(task, dfd, pathname) -> int:
         raise KernelError(Errno.EBUSY)
     if not dir_is_empty(task, child):
         raise KernelError(Errno.ENOTEMPTY)
+    victim = fsnotify.nr_marks and fsnotify.fsnotify_delete_prepare(child)
     p.dentry.rmdir(task, child)
+    if victim:
+        fsnotify.fsnotify_delete(p.dentry, p.last, victim, isdir=True,
+                                 pinned=fsnotify.inode_in_use(child, victim[0]))
     return 0
 
 
@@ -103,6 +126,7 @@ def do_unlinkat(task, dfd, name: str) -> int:
     p = filename_parentat(task, dfd, name)
     if p.last_type != LAST_NORM:
         raise KernelError(Errno.EISDIR)
+    mnt_want_write(task, p.dentry)
     child = lookup_child(task, p.dentry, p.last)
     if child is None:
         raise KernelError(Errno.ENOENT)
@@ -111,7 +135,11 @@ def do_unlinkat(task, dfd, name: str) -> int:
     if child.is_dir():
         raise KernelError(Errno.EISDIR)
     may_delete(task, p.dentry, child)
+    victim = fsnotify.nr_marks and fsnotify.fsnotify_delete_prepare(child)
     p.dentry.unlink(task, child)
+    if victim:
+        fsnotify.fsnotify_delete(p.dentry, p.last, victim, isdir=False,
+                                 pinned=fsnotify.inode_in_use(child, victim[0]))
     return 0
 
 
@@ -151,6 +179,7 @@ def do_renameat2(task, olddfd, oldname, newdfd, newname, flags) -> int:
         raise KernelError(Errno.EBUSY)
     if new.last_type != LAST_NORM:
         raise KernelError(Errno.EEXIST if flags & RENAME_NOREPLACE else Errno.EBUSY)
+    mnt_want_write(task, old.dentry)
     src = lookup_child(task, old.dentry, old.last)
     if src is None:
         raise KernelError(Errno.ENOENT)
@@ -163,7 +192,12 @@ def do_renameat2(task, olddfd, oldname, newdfd, newname, flags) -> int:
         may_delete(task, new.dentry, dst)
     else:
         new.dentry.permission(MAY_WRITE | MAY_EXEC, task.cred)
+    source = fsnotify.nr_marks and fsnotify.fsnotify_delete_prepare(src)
+    target = source and dst is not None and fsnotify.fsnotify_delete_prepare(dst) or None
     old.dentry.rename(task, src, new.dentry, new.last, dst, flags)
+    if source:
+        fsnotify.fsnotify_move(old.dentry, old.last, new.dentry, new.last, source, target,
+                               exchange=bool(flags & RENAME_EXCHANGE))
     return 0
 
 
@@ -220,6 +254,8 @@ def do_symlinkat(task, oldname, newdfd, newname) -> int:
     target = getname(task, oldname)
     parent, name = filename_create(task, newdfd, newname, want_dir=False)
     parent.symlink(task, name, target)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_create(parent, name)
     return 0
 
 
@@ -243,6 +279,8 @@ def do_linkat(task, olddfd, oldname, newdfd, newname, flags) -> int:
     if old.is_dir():
         raise KernelError(Errno.EPERM)
     parent.link(task, old, name)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_link(parent, name, old)
     return 0
 
 
@@ -290,6 +328,8 @@ def do_mknodat(task, dfd, filename, mode, dev) -> int:
         parent.mknod(task, name, mode & (S_IFMT | S_IALLUGO), new_decode_dev(dev))
     else:
         parent.mknod(task, name, mode & (S_IFMT | S_IALLUGO))
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_create(parent, name)
     return 0
 
 

@@ -18,6 +18,9 @@ from glasskernel.fs.namei import (MAXSYMLINKS, MAY_EXEC, MAY_READ, MAY_WRITE, RE
                                   get_link_checked, getname, lookup_child, path_init,
                                   revalidate, split_path, user_path_at, walk)
 from glasskernel.fs.internal import fd_arg, long_arg, uint_arg
+from glasskernel.fs.namespace import mnt_want_write, path_nosymfollow
+from glasskernel.fs.namei_dir import FS_APPEND_FL, inode_flags
+from glasskernel.fs.notify import fsnotify
 from glasskernel.mm.uaccess import copy_from_user
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW,
@@ -27,7 +30,7 @@ from glasskernel.uapi.fcntl import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_SYML
                                     O_SYNC, O_TMPFILE, O_TRUNC, O_WRONLY, R_OK, W_OK, X_OK,
                                     __O_TMPFILE)
 from glasskernel.uapi.limits import NAME_MAX
-from glasskernel.uapi.stat import S_IALLUGO, S_IFDIR, S_IFLNK, S_IFMT, S_ISGID
+from glasskernel.uapi.stat import S_IALLUGO, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID
 from glasskernel.kernel.capability import cred_capable
 from glasskernel.uapi.capability import (CAP_CHOWN, CAP_FOWNER, CAP_FSETID,
                                         SECURE_NO_SETUID_FIXUP)
@@ -78,7 +81,10 @@ def do_filp_open(task, dfd: int, path: str, flags: int, mode: int, resolve: int 
         dentry, created = open_last_create(nd, start, path, flags, mode)
     else:
         dentry = walk(nd, start, path, follow_last=not flags & O_NOFOLLOW)
-    return do_open(task, dentry, flags, acc, created)
+    file = do_open(task, dentry, flags, acc, created)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_open(file, created, bool(flags & O_TRUNC))
+    return file
 
 
 def open_last_create(nd, start: Dentry, path: str, flags: int, mode: int):
@@ -100,6 +106,7 @@ def open_last_create(nd, start: Dentry, path: str, flags: int, mode: int):
         raise KernelError(Errno.ENAMETOOLONG)
     child = lookup_child(nd.task, parent, name)
     if child is None:
+        mnt_want_write(nd.task, parent)
         parent.permission(MAY_WRITE | MAY_EXEC, nd.task.cred)
         umask = nd.task.fs.umask
         return parent.create(nd.task, name, mode & ~umask & S_IALLUGO), True
@@ -110,7 +117,7 @@ def open_last_create(nd, start: Dentry, path: str, flags: int, mode: int):
     if flags & O_NOFOLLOW:
         raise KernelError(Errno.ELOOP)
     nd.links += 1
-    if nd.links > MAXSYMLINKS:
+    if nd.links > MAXSYMLINKS or path_nosymfollow(nd.task, child):
         raise KernelError(Errno.ELOOP)
     target = get_link_checked(nd, child)
     if isinstance(target, Dentry):
@@ -124,6 +131,7 @@ def do_tmpfile(nd, start: Dentry, path: str, flags: int, mode: int):
     directory = walk(nd, start, path, follow_last=True)
     if not directory.is_dir():
         raise KernelError(Errno.ENOTDIR)
+    mnt_want_write(nd.task, directory)
     directory.permission(MAY_WRITE | MAY_EXEC, nd.task.cred)
     file = directory.tmpfile(nd.task, mode & ~nd.task.fs.umask & S_IALLUGO,
                              flags & ~int(__O_TMPFILE | O_DIRECTORY))
@@ -144,6 +152,12 @@ def do_open(task, dentry: Dentry, flags: int, acc: int, created: bool):
         raise KernelError(Errno.ENOTDIR)
     if not created:
         may_open(dentry, acc, task.cred, bool(flags & O_NOATIME))
+        if inode_flags(dentry) & FS_APPEND_FL and \
+                (acc & MAY_WRITE and not flags & O_APPEND or flags & O_TRUNC):
+            raise KernelError(Errno.EPERM)      # an append-only file is only appended to
+        if (acc & MAY_WRITE or flags & O_TRUNC) and dentry.mode() & S_IFMT in (S_IFREG, S_IFDIR,
+                                                                               S_IFLNK):
+            mnt_want_write(task, dentry)        # do_dentry_open's for FMODE_WRITE, O_TRUNC's
     if not dentry.is_reg():
         flags &= ~int(O_TRUNC)
     elif not created:
@@ -191,7 +205,7 @@ def may_open(dentry: Dentry, acc: int, cred=None, noatime: bool = False) -> None
     if kind == S_IFDIR and acc & MAY_WRITE:
         raise KernelError(Errno.EISDIR)
     if noatime and cred is not None and cred.fsuid != dentry.stat().st_uid and \
-            not cred_capable(cred, CAP_FOWNER):
+            not cred_capable(cred, CAP_FOWNER, dentry.stat()):
         raise KernelError(Errno.EPERM)      # O_NOATIME: the owner's (or CAP_FOWNER's) only
     dentry.permission(acc, cred)
 
@@ -275,13 +289,16 @@ def do_faccessat(task, dfd, filename, mode, flags) -> int:
     if not flags & AT_EACCESS:      # access() asks for the real ids (do_faccessat's override)
         # access_override_creds: the real ids, and root's permitted set as effective
         # (nothing for a non-root real uid), unless SECBIT_NO_SETUID_FIXUP
+        from glasskernel.security.commoncap import root_uid
         caps = cred.cap_effective
         if not cred.securebits & (1 << SECURE_NO_SETUID_FIXUP):
-            caps = cred.cap_permitted if cred.uid == 0 else 0
+            caps = cred.cap_permitted if cred.uid == root_uid(cred) else 0
         cred = dataclasses.replace(cred, fsuid=cred.uid, fsgid=cred.gid, cap_effective=caps)
     dentry = user_path_at(task, dfd, filename, flags & ~int(AT_EACCESS))
     if mode:
         dentry.permission(mode, cred)
+    if mode & W_OK and dentry.mode() & S_IFMT in (S_IFREG, S_IFDIR, S_IFLNK):
+        mnt_want_write(task, dentry)            # SuS: a read-only file system is reported
     return 0
 
 
@@ -302,7 +319,10 @@ def set_cwd(task, dentry: Dentry) -> int:
     if not dentry.is_dir():
         raise KernelError(Errno.ENOTDIR)
     dentry.permission(MAY_EXEC, task.cred)
+    old = task.fs.cwd
     task.fs.set_pwd(dentry)
+    if fsnotify.nr_marks and old is not dentry:
+        fsnotify.fsnotify_dput(old)         # path_put of the old pwd
     return 0
 
 
@@ -322,29 +342,36 @@ def chmod_common(dentry: Dentry, mode: int, cred=None) -> int:
         if os.geteuid() != 0 and dentry.stat().st_uid != os.geteuid():
             raise KernelError(Errno.EPERM)
         dentry.chmod(uint_arg(mode) & S_IALLUGO)
+        if fsnotify.nr_marks:
+            fsnotify.fsnotify_change(dentry, fsnotify.FS_ATTRIB)
         return 0
     st = dentry.stat()
-    if cred.fsuid != st.st_uid and not cred_capable(cred, CAP_FOWNER):
+    if cred.fsuid != st.st_uid and not cred_capable(cred, CAP_FOWNER, st):
         raise KernelError(Errno.EPERM)
     mode = uint_arg(mode) & S_IALLUGO
-    if mode & S_ISGID and not in_group_p(cred, st.st_gid) and not cred_capable(cred, CAP_FSETID):
+    if mode & S_ISGID and not in_group_p(cred, st.st_gid) and not cred_capable(cred, CAP_FSETID, st):
         mode &= ~S_ISGID
     dentry.chmod(mode)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_change(dentry, fsnotify.FS_ATTRIB)
     return 0
 
 
 def sys_chmod(task, filename, mode) -> int:
-    return chmod_common(user_path_at(task, AT_FDCWD, filename), mode, task.cred)
+    return sys_fchmodat(task, AT_FDCWD, filename, mode)
 
 
 def sys_fchmodat(task, dfd, filename, mode) -> int:
-    return chmod_common(user_path_at(task, dfd, filename), mode, task.cred)
+    dentry = user_path_at(task, dfd, filename)
+    mnt_want_write(task, dentry)
+    return chmod_common(dentry, mode, task.cred)
 
 
 def sys_fchmod(task, fd, mode) -> int:
     file = task.files.fdget(fd_arg(fd))
     if file.flags & O_PATH:
         raise KernelError(Errno.EBADF)
+    mnt_want_write(task, file.dentry)
     return chmod_common(file.dentry, mode, task.cred)
 
 
@@ -358,6 +385,7 @@ def sys_truncate(task, path, length) -> int:
         raise KernelError(Errno.EISDIR)
     if not dentry.is_reg():
         raise KernelError(Errno.EINVAL)
+    mnt_want_write(task, dentry)
     dentry.permission(MAY_WRITE, task.cred)
     break_lease(task, dentry, O_WRONLY)     # vfs_truncate breaks leases as a writer would
     token = get_write_access(task.kernel, dentry)     # ETXTBSY for a running program
@@ -367,6 +395,8 @@ def sys_truncate(task, path, length) -> int:
         dentry.truncate(length)
     finally:
         put_write_access(token)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_change(dentry, fsnotify.FS_MODIFY)
     return 0
 
 
@@ -382,6 +412,8 @@ def sys_ftruncate(task, fd, length) -> int:
         raise KernelError(Errno.EINVAL)
     inode_newsize_ok(task, file.stat().st_size, length)
     file.truncate(length)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_change(file.dentry, fsnotify.FS_MODIFY)
     return 0
 
 
@@ -397,12 +429,12 @@ def in_group_p(cred, gid: int) -> bool:
 def chown_ok(cred, st, uid) -> bool:
     """chown_ok (fs/attr.c): only CAP_CHOWN gives a file away; the owner may "change"
     the owner to itself."""
-    return uid is None or cred_capable(cred, CAP_CHOWN) or (cred.fsuid == st.st_uid and uid == st.st_uid)
+    return uid is None or cred_capable(cred, CAP_CHOWN, st) or (cred.fsuid == st.st_uid and uid == st.st_uid)
 
 
 def chgrp_ok(cred, st, gid) -> bool:
     """chgrp_ok (fs/attr.c): the owner may pick one of its own groups; CAP_CHOWN any."""
-    if gid is None or cred_capable(cred, CAP_CHOWN):
+    if gid is None or cred_capable(cred, CAP_CHOWN, st):
         return True
     return cred.fsuid == st.st_uid and (gid == st.st_gid or in_group_p(cred, gid))
 
@@ -416,11 +448,21 @@ def chown_common(task, target, user, group) -> int:
     """
     uid = None if uint_arg(user) == NO_CHANGE_ID else uint_arg(user)
     gid = None if uint_arg(group) == NO_CHANGE_ID else uint_arg(group)
+    mnt_want_write(task, getattr(target, "dentry", target))
+    ns = getattr(task.cred, "user_ns", None)
+    if ns is not None:                     # make_kuid/make_kgid: unmapped ids are EINVAL
+        from glasskernel.kernel.user_namespace import make_kgid, make_kuid
+        uid = None if uid is None else make_kuid(ns, uid)
+        gid = None if gid is None else make_kgid(ns, gid)
+        if uid == -1 or gid == -1:
+            raise KernelError(Errno.EINVAL)
     st = target.stat()
     cred = task.cred
     if not chown_ok(cred, st, uid) or not chgrp_ok(cred, st, gid):
         raise KernelError(Errno.EPERM)
     target.chown(uid, gid)
+    if fsnotify.nr_marks and (uid is not None or gid is not None):
+        fsnotify.fsnotify_change(getattr(target, "dentry", target), fsnotify.FS_ATTRIB)
     return 0
 
 
@@ -504,4 +546,6 @@ def sys_fallocate(task, fd, mode, offset, length) -> int:
     if not mode & 0x01:                          # FALLOC_FL_KEEP_SIZE: the size may grow
         inode_newsize_ok(task, file.stat().st_size, offset + length)   # (->fallocate's check)
     file.fallocate(mode, offset, length)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_file(file, fsnotify.FS_MODIFY)
     return 0

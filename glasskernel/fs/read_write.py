@@ -7,6 +7,7 @@ leaves the offset where it was.
 import struct
 
 from glasskernel.fs.internal import fd_arg, long_arg
+from glasskernel.fs.notify import fsnotify
 from glasskernel.kernel.sched.park import ERESTART_PARK
 from glasskernel.kernel.sched.wait import SlowPathRequired
 from glasskernel.mm.filemap import generic_write_check_limits
@@ -42,7 +43,10 @@ def sys_read(task, fd, buf, count) -> int:
     count = count if count < MAX_RW_COUNT else MAX_RW_COUNT
     if file.seekable:                             # _copy_out rewinds the offset on EFAULT
         start = file.pos
-        return _copy_out(task, file, buf, file.read(count), start)
+        n = _copy_out(task, file, buf, file.read(count), start)
+        if fsnotify.nr_marks and n:
+            fsnotify.fsnotify_file(file, fsnotify.FS_ACCESS)
+        return n
     data = file.read(count)
     if data is None:                              # it must wait, and may park
         return ERESTART_PARK
@@ -51,6 +55,8 @@ def sys_read(task, fd, buf, count) -> int:
     except KernelError:
         file.unread(data)                         # a pipe keeps what it could not copy
         raise
+    if fsnotify.nr_marks and data:
+        fsnotify.fsnotify_file(file, fsnotify.FS_ACCESS)
     return len(data)
 
 
@@ -62,7 +68,10 @@ def sys_write(task, fd, buf, count) -> int:
     count = count if count < MAX_RW_COUNT else MAX_RW_COUNT
     if file.is_regular:                           # RLIMIT_FSIZE (generic_write_checks)
         count = generic_write_check_limits(task, file, None, count)
-    return file.write(copy_from_user(task, buf, count))
+    n = file.write(copy_from_user(task, buf, count))
+    if fsnotify.nr_marks and n:
+        fsnotify.fsnotify_file(file, fsnotify.FS_MODIFY)
+    return n
 
 
 def _positioned_file(task, fd, pos):
@@ -80,7 +89,14 @@ def sys_pread64(task, fd, buf, count, pos) -> int:
     file.check_read()
     check_user_ptr(buf)
     data = file.pread(min(count, MAX_RW_COUNT), pos)
-    return _copy_out(task, file, buf, data, None)
+    return _notified(file, _copy_out(task, file, buf, data, None), fsnotify.FS_ACCESS)
+
+
+def _notified(file, n: int, mask: int) -> int:
+    """fsnotify_access/fsnotify_modify after a transfer that moved bytes."""
+    if fsnotify.nr_marks and n:
+        fsnotify.fsnotify_file(file, mask)
+    return n
 
 
 def sys_pwrite64(task, fd, buf, count, pos) -> int:
@@ -90,7 +106,7 @@ def sys_pwrite64(task, fd, buf, count, pos) -> int:
     if file.is_regular:
         count = generic_write_check_limits(task, file, pos, count)
     data = copy_from_user(task, buf, count)
-    return file.pwrite(data, pos)
+    return _notified(file, file.pwrite(data, pos), fsnotify.FS_MODIFY)
 
 
 def import_iovec(task, vec: int, vlen: int) -> list:
@@ -138,7 +154,7 @@ def sys_readv(task, fd, vec, vlen) -> int:
     if data is None:                              # it must wait, and may park
         return ERESTART_PARK
     try:
-        return _scatter(task, iovs, data)
+        return _notified(file, _scatter(task, iovs, data), fsnotify.FS_ACCESS)
     except KernelError:
         if start is not None:
             file.pos = start
@@ -154,14 +170,14 @@ def sys_writev(task, fd, vec, vlen) -> int:
     data = _gather(task, import_iovec(task, vec, vlen))
     if file.is_regular:
         data = data[:generic_write_check_limits(task, file, None, len(data))]
-    return file.write(data)
+    return _notified(file, file.write(data), fsnotify.FS_MODIFY)
 
 
 def sys_preadv(task, fd, vec, vlen, pos_l, pos_h=0) -> int:
     file, pos = _positioned_file(task, fd, pos_l)
     iovs = import_iovec(task, vec, vlen)
     data = file.pread(sum(length for _base, length in iovs), pos)
-    return _scatter(task, iovs, data)
+    return _notified(file, _scatter(task, iovs, data), fsnotify.FS_ACCESS)
 
 
 def sys_pwritev(task, fd, vec, vlen, pos_l, pos_h=0) -> int:
@@ -169,7 +185,7 @@ def sys_pwritev(task, fd, vec, vlen, pos_l, pos_h=0) -> int:
     data = _gather(task, import_iovec(task, vec, vlen))
     if file.is_regular:
         data = data[:generic_write_check_limits(task, file, pos, len(data))]
-    return file.pwrite(data, pos)
+    return _notified(file, file.pwrite(data, pos), fsnotify.FS_MODIFY)
 
 
 def sys_lseek(task, fd, offset, whence) -> int:
@@ -232,6 +248,9 @@ def sys_sendfile64(task, out_fd, in_fd, offset_ptr, count) -> int:
         put_user_u64(task, offset_ptr, pos + done)
     else:
         src.pos = pos + done
+    if done and fsnotify.nr_marks:
+        fsnotify.fsnotify_file(src, fsnotify.FS_ACCESS)
+        fsnotify.fsnotify_file(dst, fsnotify.FS_MODIFY)
     return done
 
 
@@ -285,4 +304,7 @@ def sys_copy_file_range(task, fd_in, off_in, fd_out, off_out, length, flags) -> 
             put_user_u64(task, ptr, pos + done)
         else:
             file.pos = pos + done
+    if done and fsnotify.nr_marks:
+        fsnotify.fsnotify_file(src, fsnotify.FS_ACCESS)
+        fsnotify.fsnotify_file(dst, fsnotify.FS_MODIFY)
     return done

@@ -7,6 +7,7 @@ import os
 import struct
 
 from glasskernel.fs.internal import fd_arg
+from glasskernel.fs.notify import fsnotify
 from glasskernel.mm.uaccess import check_user_ptr, copy_to_user
 from glasskernel.uapi.errno import Errno, KernelError
 
@@ -37,4 +38,6 @@ def sys_getdents64(task, fd, dirent, count) -> int:
         new_pos = next_off
     copy_to_user(task, dirent, bytes(out))
     file.pos = new_pos
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_file(file, fsnotify.FS_ACCESS)     # iterate_dir
     return len(out)

@@ -24,26 +24,36 @@ def vfs_fstatat(task, dfd, filename, flags):
     return dentry.stat()
 
 
+def stat_for(task, st):
+    """The owner as the caller's user namespace shows it (from_kuid_munged, cp_new_stat)."""
+    ns = getattr(task.cred, "user_ns", None)
+    if ns is None:
+        return st
+    import dataclasses
+    from glasskernel.kernel.user_namespace import from_kgid, from_kuid
+    return dataclasses.replace(st, st_uid=from_kuid(ns, st.st_uid), st_gid=from_kgid(ns, st.st_gid))
+
+
 def sys_newstat(task, filename, statbuf) -> int:
-    copy_to_user(task, statbuf, pack_stat(vfs_fstatat(task, AT_FDCWD, filename, 0)))
+    copy_to_user(task, statbuf, pack_stat(stat_for(task, vfs_fstatat(task, AT_FDCWD, filename, 0))))
     return 0
 
 
 def sys_newlstat(task, filename, statbuf) -> int:
     st = vfs_fstatat(task, AT_FDCWD, filename, AT_SYMLINK_NOFOLLOW)
-    copy_to_user(task, statbuf, pack_stat(st))
+    copy_to_user(task, statbuf, pack_stat(stat_for(task, st)))
     return 0
 
 
 def sys_newfstatat(task, dfd, filename, statbuf, flag) -> int:
-    copy_to_user(task, statbuf, pack_stat(vfs_fstatat(task, dfd, filename, flag)))
+    copy_to_user(task, statbuf, pack_stat(stat_for(task, vfs_fstatat(task, dfd, filename, flag))))
     return 0
 
 
 def sys_newfstat(task, fd, statbuf) -> int:
     """fstat(2): works on O_PATH descriptors too."""
     st = task.files.fdget(fd_arg(fd)).stat()
-    copy_to_user(task, statbuf, pack_stat(st))
+    copy_to_user(task, statbuf, pack_stat(stat_for(task, st)))
     return 0
 
 
@@ -65,8 +75,26 @@ def sys_statx(task, dfd, filename, flags, mask, buffer) -> int:
     if flags & AT_EMPTY_PATH and filename == 0:
         raise KernelError(Errno.EFAULT)
     dentry = user_path_at(task, dfd, filename, flags & ~int(AT_STATX_SYNC_TYPE))
-    copy_to_user(task, buffer, pack_statx(dentry.stat(), dentry.mnt_id))
+    attributes, attributes_mask = statx_attributes(dentry)
+    copy_to_user(task, buffer, pack_statx(stat_for(task, dentry.stat()), dentry.mnt_id, attributes,
+                                          attributes_mask))
     return 0
+
+
+STATX_ATTR_MOUNT_ROOT = 0x2000
+
+
+def statx_attributes(dentry):
+    """stx_attributes and its mask: what the file system reports (tmpfs: append,
+    immutable, nodump), and STATX_ATTR_MOUNT_ROOT, which vfs_getattr_nosec adds to the
+    mask of every file and to the attributes of a mount's root."""
+    attrs_of = getattr(dentry, "statx_attributes", None)
+    attributes, mask = attrs_of() if attrs_of is not None else (0, 0)
+    if dentry.mnt_id:
+        mask |= STATX_ATTR_MOUNT_ROOT
+        if dentry.parent is dentry or dentry.parent.mnt_id != dentry.mnt_id:
+            attributes |= STATX_ATTR_MOUNT_ROOT
+    return attributes, mask
 
 
 def do_readlinkat(task, dfd, pathname, buf, bufsiz) -> int:

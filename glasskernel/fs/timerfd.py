@@ -245,6 +245,8 @@ def sys_timerfd_settime(task, ufd, flags, utmr, otmr) -> int:
     file = timerfd_fget(task, ufd)
     if file.clockid in _ALARM_CLOCKS and not capable_wake_alarm(task):
         raise KernelError(Errno.EPERM)
+    from glasskernel.kernel.time_namespace import timens_timespec_to_host
+    value = timens_timespec_to_host(task, file.clockid, value, bool(flags & TFD_TIMER_ABSTIME))
     old = file.settime(flags, value, interval)
     if otmr:
         put_itimerspec64(task, otmr, *old)

@@ -4,6 +4,10 @@ import time
 
 from glasskernel.fs.namei import user_path_at
 from glasskernel.fs.internal import fd_arg, uint_arg
+from glasskernel.fs.namespace import mnt_want_write
+from glasskernel.kernel.capability import cred_capable
+from glasskernel.uapi.capability import CAP_FOWNER
+from glasskernel.fs.notify import fsnotify
 from glasskernel.mm.uaccess import copy_from_user
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW
@@ -11,6 +15,7 @@ from glasskernel.uapi.stat import UTIME_NOW, UTIME_OMIT
 
 _TIMESPEC2 = struct.Struct("<qqqq")
 _TIMEVAL2 = struct.Struct("<qqqq")
+MAY_WRITE = 2
 
 
 def _ns(sec: int, nsec: int, now: int):
@@ -24,15 +29,29 @@ def _ns(sec: int, nsec: int, now: int):
     return sec * 10**9 + nsec
 
 
+def utimes_permission(task, dentry, explicit: bool) -> None:
+    """setattr_prepare's ATTR_TIMES_SET (explicit times: the owner or CAP_FOWNER, EPERM)
+    and notify_change's ATTR_TOUCH (now: the owner, CAP_FOWNER or write permission,
+    EACCES)."""
+    cred = task.cred
+    if cred.fsuid == dentry.stat().st_uid or cred_capable(cred, CAP_FOWNER):
+        return
+    if explicit:
+        raise KernelError(Errno.EPERM)
+    dentry.permission(MAY_WRITE, cred)
+
+
 def do_utimes(task, dfd, filename, times, flags) -> int:
     """do_utimes: NULL times means now; a NULL path means the dirfd itself (futimens)."""
     flags = uint_arg(flags)
     if flags & ~int(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
         raise KernelError(Errno.EINVAL)
     now = time.time_ns()
+    explicit = False
     if times:
         a_s, a_ns, m_s, m_ns = _TIMESPEC2.unpack(copy_from_user(task, times, 32))
         atime, mtime = _ns(a_s, a_ns, now), _ns(m_s, m_ns, now)
+        explicit = not a_ns == m_ns == UTIME_NOW
     else:
         atime = mtime = now
     if filename == 0:
@@ -45,8 +64,19 @@ def do_utimes(task, dfd, filename, times, flags) -> int:
         dentry = user_path_at(task, dfd, filename, flags)
     if atime is None and mtime is None:
         return 0
+    mnt_want_write(task, dentry)
+    utimes_permission(task, dentry, explicit)
     dentry.utimes(atime, mtime)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_change(dentry, utimes_mask(atime, mtime))
     return 0
+
+
+def utimes_mask(atime, mtime) -> int:
+    """fsnotify_change's mask for new times: both ATTRIB, atime ACCESS, mtime MODIFY."""
+    if atime is not None and mtime is not None:
+        return fsnotify.FS_ATTRIB
+    return fsnotify.FS_ACCESS if atime is not None else fsnotify.FS_MODIFY
 
 
 def sys_utimensat(task, dfd, filename, utimes, flags) -> int:
@@ -61,5 +91,9 @@ def sys_utimes(task, filename, utimes) -> int:
     if not (0 <= a_us < 10**6 and 0 <= m_us < 10**6):
         raise KernelError(Errno.EINVAL)
     dentry = user_path_at(task, AT_FDCWD, filename)
+    mnt_want_write(task, dentry)
+    utimes_permission(task, dentry, True)
     dentry.utimes(a_s * 10**9 + a_us * 1000, m_s * 10**9 + m_us * 1000)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_change(dentry, fsnotify.FS_ATTRIB)
     return 0

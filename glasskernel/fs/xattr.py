@@ -11,6 +11,8 @@ file it lists and expects exactly that kind of answer.
 import stat as pystat
 
 from glasskernel.fs.internal import fd_arg, uint_arg
+from glasskernel.fs.namespace import mnt_want_write
+from glasskernel.fs.notify import fsnotify
 from glasskernel.kernel.capability import capable
 from glasskernel.fs.namei import user_path_at
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user, strncpy_from_user
@@ -142,8 +144,11 @@ def do_setxattr(task, dentry, name_addr: int, value: int, size: int, flags: int)
     if size > XATTR_SIZE_MAX:
         raise KernelError(Errno.E2BIG)
     data = copy_from_user(task, value, size) if size else b""
+    mnt_want_write(task, dentry)
     xattr_permission(task, dentry, name, MAY_WRITE)
     dentry.setxattr(name, data, flags)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_parent(dentry, fsnotify.FS_ATTRIB)     # fsnotify_xattr
     return 0
 
 
@@ -164,8 +169,11 @@ def sys_fsetxattr(task, fd, name, value, size, flags) -> int:
 
 def do_removexattr(task, dentry, name_addr: int) -> int:
     name = import_xattr_name(task, name_addr)
+    mnt_want_write(task, dentry)
     xattr_permission(task, dentry, name, MAY_WRITE)
     dentry.removexattr(name)
+    if fsnotify.nr_marks:
+        fsnotify.fsnotify_parent(dentry, fsnotify.FS_ATTRIB)     # fsnotify_xattr
     return 0
 
 

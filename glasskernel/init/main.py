@@ -106,6 +106,11 @@ class Kernel:
         self.park_wq = None            # where a handler returning ERESTART_PARK would sleep
         self.user_task = None
         self.user_status = None
+        # A metered run (`glasskernel batch`'s instruction budget): user-mode blocks left,
+        # and run so far; None: no metering (apic_timer.charge_blocks).
+        self.block_budget = None
+        self.blocks_run = 0
+        self.budget_spent = False
         self.vfs = _create_vfs(root, disk_quota)
         self.strace = _create_strace(strace_file)
         self.idle_task = make_idle_task(self)

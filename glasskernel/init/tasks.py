@@ -9,7 +9,8 @@ import os
 
 from glasskernel.arch.x86.kernel.process import ThreadStruct
 from glasskernel.kernel.exit import P_ALL, WEXITED, WaitOpts, __WALL, do_wait
-from glasskernel.kernel.pid import Nsproxy, PidNamespace, alloc_pid
+from glasskernel.kernel.nsproxy import init_nsproxy
+from glasskernel.kernel.pid import PidNamespace, alloc_pid
 from glasskernel.kernel.signal import SighandStruct
 from glasskernel.kernel.task import Cred, SignalStruct, Task, TaskState
 from glasskernel.uapi.errno import Errno, KernelError
@@ -20,7 +21,7 @@ def make_idle_task(kernel) -> Task:
     idle = Task(kernel=kernel, pid=0, tgid=0, comm="swapper/0", kthread=True)
     idle.signal = SignalStruct()
     idle.sighand = SighandStruct()
-    idle.nsproxy = Nsproxy(PidNamespace(level=0))
+    idle.nsproxy = init_nsproxy(kernel, PidNamespace(level=0))
     idle.thread = ThreadStruct()
     return idle
 

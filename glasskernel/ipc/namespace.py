@@ -8,6 +8,7 @@ empty one. (The sysctls in /proc/sys are the first namespace's.)
 import itertools
 
 from glasskernel.ipc.util import IpcIds
+from glasskernel.uapi.errno import Errno, KernelError
 
 SHMMIN, SHMMNI = 1, 4096
 SHMMAX = SHMALL = (1 << 64) - 1 - (1 << 24)
@@ -24,12 +25,13 @@ _inums = itertools.count(0xE0000000)    # later namespaces (a range apart from p
 class IpcNamespace:
     """struct ipc_namespace: the shm, sem and msg ids with their limits."""
 
-    __slots__ = ("kernel", "inum", "shm_ids", "sem_ids", "msg_ids", "shm_ctlmax", "shm_ctlall",
+    __slots__ = ("kernel", "inum", "user_ns", "shm_ids", "sem_ids", "msg_ids", "shm_ctlmax", "shm_ctlall",
                  "shm_ctlmni", "shm_rmid_forced", "shm_tot", "sem_ctls", "used_sems",
                  "msg_ctlmax", "msg_ctlmnb", "msg_ctlmni", "msg_bytes", "msg_hdrs")
 
     def __init__(self, kernel, inum: int = PROC_IPC_INIT_INO):
         self.kernel, self.inum = kernel, inum
+        self.user_ns = None                 # the owning user namespace (None: the initial one)
         self.shm_ids, self.sem_ids, self.msg_ids = IpcIds(), IpcIds(), IpcIds()
         self.shm_ctlmax, self.shm_ctlall, self.shm_ctlmni = SHMMAX, SHMALL, SHMMNI
         self.shm_rmid_forced = 0
@@ -49,9 +51,30 @@ def ipc_ns_of(task) -> IpcNamespace:
     return init_ipc_ns(task.kernel)
 
 
-def create_ipc_ns(kernel) -> IpcNamespace:
-    """copy_ipcs for CLONE_NEWIPC: a new, empty namespace with the default limits."""
-    return IpcNamespace(kernel, next(_inums))
+def create_ipc_ns(kernel, user_ns=None) -> IpcNamespace:
+    """A new, empty namespace with the default limits, owned by user_ns."""
+    ns = IpcNamespace(kernel, next(_inums))
+    ns.user_ns = user_ns
+    return ns
+
+
+def copy_ipcs(kernel, flags: int, user_ns, old: IpcNamespace) -> IpcNamespace:
+    """CLONE_NEWIPC: a new namespace; otherwise old itself."""
+    from glasskernel.uapi.sched import CLONE_NEWIPC
+    if not flags & CLONE_NEWIPC:
+        return old
+    return create_ipc_ns(kernel, user_ns)
+
+
+def ipcns_install(nsset, ns: IpcNamespace) -> None:
+    """setns: CAP_SYS_ADMIN over the namespace's owner and over our own user namespace
+    (EPERM); the semundo list is dropped at commit."""
+    from glasskernel.kernel.capability import ns_capable
+    from glasskernel.uapi.capability import CAP_SYS_ADMIN
+    if not ns_capable(nsset.task, ns.user_ns, CAP_SYS_ADMIN) or \
+            not nsset.capable_in_own(CAP_SYS_ADMIN):
+        raise KernelError(Errno.EPERM)
+    nsset.nsproxy.ipc_ns = ns
 
 
 def init_ipc_ns(kernel) -> IpcNamespace:

@@ -10,6 +10,7 @@ from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.uapi.capability import (
     CAP_FULL_SET, _KERNEL_CAPABILITY_VERSION, _LINUX_CAPABILITY_U32S_1, _LINUX_CAPABILITY_U32S_3,
     _LINUX_CAPABILITY_VERSION_1, _LINUX_CAPABILITY_VERSION_2, _LINUX_CAPABILITY_VERSION_3, cap_raised)
+from glasskernel.security.commoncap import cap_capable
 from glasskernel.uapi.errno import Errno, KernelError
 
 _U32 = struct.Struct("<I")
@@ -18,18 +19,36 @@ _DATA = struct.Struct("<III")       # struct __user_cap_data_struct
 
 
 def capable(task, cap: int) -> bool:
-    """capable(): does the task have ``cap`` in its effective set? (ns_capable is the
-    same: there is one user namespace.)"""
-    return cap_raised(task.cred.cap_effective, cap)
+    """capable(): does the task have ``cap`` over the initial user namespace? (A task in
+    a namespace of its own has none there, whatever its effective set says.)"""
+    cred = task.cred
+    if getattr(cred, "user_ns", None) is None:
+        return cap_raised(cred.cap_effective, cap)
+    from glasskernel.kernel.user_namespace import init_user_ns
+    return cap_capable(cred, cap, init_user_ns)
 
 
-ns_capable = capable
+def ns_capable(task, ns, cap: int) -> bool:
+    """ns_capable(): does the task have ``cap`` over user namespace ns?"""
+    from glasskernel.kernel.user_namespace import init_user_ns
+    return cap_capable(task.cred, cap, ns if ns is not None else init_user_ns)
 
 
-def cred_capable(cred, cap: int) -> bool:
+def cred_capable(cred, cap: int, st=None) -> bool:
     """capable() for code handed a cred rather than a task (the fs permission checks,
-    which may run with access()'s overriding creds)."""
-    return cred is not None and cap_raised(cred.cap_effective, cap)
+    which may run with access()'s overriding creds). With an inode's ``st`` it is
+    capable_wrt_inode_uidgid: the capability in the cred's own user namespace, when that
+    namespace maps the inode's owner and group."""
+    if cred is None:
+        return False
+    ns = getattr(cred, "user_ns", None)
+    if ns is None:
+        return cap_raised(cred.cap_effective, cap)
+    if st is not None:
+        from glasskernel.kernel.user_namespace import privileged_wrt_inode_uidgid
+        return cap_raised(cred.cap_effective, cap) and privileged_wrt_inode_uidgid(ns, st)
+    from glasskernel.kernel.user_namespace import init_user_ns
+    return cap_capable(cred, cap, init_user_ns)
 
 
 def cap_validate_magic(task, header: int) -> int:

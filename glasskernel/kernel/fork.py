@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from glasskernel.kernel.time_itimer import update_rlimit_cpu
 from glasskernel.uapi.resource import RLIM_INFINITY
 from glasskernel.arch.x86.kernel.process import copy_thread
-from glasskernel.kernel.pid import Nsproxy, PidNamespace, alloc_pid, free_pid, task_pid_vnr
+from glasskernel.kernel.nsproxy import copy_namespaces
+from glasskernel.kernel.pid import alloc_pid, free_pid, task_pid_vnr
 from glasskernel.kernel.task import SignalStruct, Task
 from glasskernel.kernel.trace.events import clone_args, pid_ret, share_or_copy_args
 from glasskernel.kernel.trace.tracepoint import active as tracepoint_active, trace_event, traced
@@ -47,6 +48,7 @@ class KernelCloneArgs:
     tls: int = 0
     pidfd: int = 0
     set_tid_size: int = 0
+    set_tid: tuple = ()                 # clone3: the pids to take, deepest namespace first
 
 
 def struct_copy(obj):
@@ -80,6 +82,10 @@ def check_clone_flags(current, flags: int) -> None:
         if flags & (CF.CLONE_NEWUSER | CF.CLONE_NEWPID):
             raise KernelError(Errno.EINVAL)
         if current.nsproxy.pid_ns_for_children is not current.pid_links[-1][0]:
+            raise KernelError(Errno.EINVAL)
+    if flags & (CF.CLONE_THREAD | CF.CLONE_VM):
+        nsp = current.nsproxy       # no sharing an mm or a group across time namespaces
+        if getattr(nsp, "time_ns", None) is not getattr(nsp, "time_ns_for_children", None):
             raise KernelError(Errno.EINVAL)
     if both(CF.CLONE_SIGHAND, CF.CLONE_CLEAR_SIGHAND):
         raise KernelError(Errno.EINVAL)
@@ -120,7 +126,11 @@ def dup_task_struct(current) -> Task:
 
 @traced(args=lambda flags, current, p: {"action": "copied", "why": "credentials are per task"})
 def copy_creds(flags, current, p) -> None:
+    """The child's own copy; CLONE_NEWUSER puts it in a new user namespace."""
     p.cred = struct_copy(current.cred)
+    if flags & CF.CLONE_NEWUSER:
+        from glasskernel.kernel.user_namespace import create_user_ns
+        create_user_ns(current, p.cred)
 
 
 def share_or_copy(flags: int, flag: int, obj):
@@ -175,32 +185,6 @@ def copy_mm(flags, current, p) -> None:
         p.mm = dup_mmap(current.mm)
 
 
-_NEW_NAMESPACES = (CF.CLONE_NEWNS | CF.CLONE_NEWUTS | CF.CLONE_NEWIPC | CF.CLONE_NEWPID
-                   | CF.CLONE_NEWCGROUP | CF.CLONE_NEWNET)
-
-
-@traced(args=lambda flags, current, p: {
-    "action": "new pid namespace" if flags & CF.CLONE_NEWPID else "shared",
-    "why": f"CLONE_NEWPID {'set' if flags & CF.CLONE_NEWPID else 'clear'}"})
-def copy_namespaces(flags, current, p) -> None:
-    """Only the pid namespace is modelled: CLONE_NEWPID gives the child's children a new one.
-    Asking for any new namespace needs CAP_SYS_ADMIN (EPERM)."""
-    if flags & _NEW_NAMESPACES and not capable(current, CAP_SYS_ADMIN):
-        raise KernelError(Errno.EPERM)
-    old = current.nsproxy
-    if flags & (CF.CLONE_NEWPID | CF.CLONE_NEWIPC):
-        pid_ns = old.pid_ns_for_children
-        if flags & CF.CLONE_NEWPID:
-            pid_ns = PidNamespace(level=pid_ns.level + 1, parent=pid_ns)
-        ipc_ns = old.ipc_ns
-        if flags & CF.CLONE_NEWIPC:
-            from glasskernel.ipc.namespace import create_ipc_ns
-            ipc_ns = create_ipc_ns(current.kernel)
-        p.nsproxy = Nsproxy(pid_ns, ipc_ns)
-    else:
-        p.nsproxy = old
-
-
 def copy_io(flags, current, p) -> None:
     """io_context: block-I/O priorities. Nothing to share or copy without a block layer."""
 
@@ -222,7 +206,7 @@ def dup_mmap(old):
     mm = MmStruct(old.phys, old.kernel_pgd_entry, old.cpu)
     for name in ("mmap_base", "start_code", "end_code", "start_data", "end_data", "start_brk",
                  "brk", "start_stack", "arg_start", "arg_end", "env_start", "env_end", "exe_path", "auxv",
-                 "rlimit_as", "vdso", "coredump_filter"):
+                 "rlimit_as", "vdso", "timens", "coredump_filter"):
         setattr(mm, name, getattr(old, name))
     if old.exe_file is not None:
         mm.exe_file = old.exe_file.get()
@@ -307,7 +291,7 @@ def copy_process(current, args: KernelCloneArgs) -> Task:
         copy_namespaces(flags, current, p)
         copy_io(flags, current, p)
         copy_thread(p, current, args)
-        p.pid_links = traced_alloc_pid(p.nsproxy.pid_ns_for_children)
+        p.pid_links = traced_alloc_pid(p.nsproxy.pid_ns_for_children, args.set_tid, current)
         undo.callback(lambda: free_pid(p.pid_links))            # bad_fork_free_pid
         p.pid = p.pid_links[0][1]
         p.tgid = current.tgid if flags & CF.CLONE_THREAD else p.pid
@@ -337,8 +321,8 @@ def sched_fork(kernel, p) -> None:
 
 
 @traced(name="alloc_pid", ret=lambda links: {"ret": links[0][1]})
-def traced_alloc_pid(ns):
-    return alloc_pid(ns)
+def traced_alloc_pid(ns, set_tid=(), current=None):
+    return alloc_pid(ns, set_tid, current)
 
 
 def _put_files(p) -> None:
@@ -487,15 +471,18 @@ def copy_clone_args_from_user(task, uargs: int, usize: int) -> KernelCloneArgs:
         raise KernelError(Errno.EINVAL)
     if exit_signal & ~CSIGNAL or exit_signal > NSIG:
         raise KernelError(Errno.EINVAL)
+    tids = ()
     if set_tid_size:
-        raise KernelError(Errno.EINVAL)          # choosing pids needs CAP_SYS_ADMIN in the ns
+        raw_tids = copy_from_user(task, set_tid, 4 * set_tid_size)
+        tids = struct.unpack(f"<{set_tid_size}i", raw_tids)
     return KernelCloneArgs(flags=flags, pidfd=pidfd, child_tid=child_tid, parent_tid=parent_tid,
-                           exit_signal=exit_signal, stack=stack, stack_size=stack_size, tls=tls)
+                           exit_signal=exit_signal, stack=stack, stack_size=stack_size, tls=tls,
+                           set_tid_size=set_tid_size, set_tid=tids)
 
 
 def clone3_args_valid(args: KernelCloneArgs) -> None:
     allowed = _CLONE_LEGACY_FLAGS | CF.CLONE_CLEAR_SIGHAND | CF.CLONE_INTO_CGROUP
-    if args.flags & ~int(allowed) or args.flags & (CF.CLONE_DETACHED | CSIGNAL):
+    if args.flags & ~int(allowed) or args.flags & (CF.CLONE_DETACHED | (CSIGNAL & ~CF.CLONE_NEWTIME)):
         raise KernelError(Errno.EINVAL)
     if (args.flags & (CF.CLONE_THREAD | CF.CLONE_PARENT)) and args.exit_signal:
         raise KernelError(Errno.EINVAL)
@@ -510,3 +497,105 @@ def sys_clone3(task, uargs, size) -> int:
     args = copy_clone_args_from_user(task, uargs, size)
     clone3_args_valid(args)
     return kernel_clone(task, args)
+
+
+# ----- unshare ------------------------------------------------------------------------------
+
+_UNSHARE_FLAGS = (CF.CLONE_THREAD | CF.CLONE_FS | CF.CLONE_NEWNS | CF.CLONE_SIGHAND | CF.CLONE_VM
+                  | CF.CLONE_FILES | CF.CLONE_SYSVSEM | CF.CLONE_NEWUTS | CF.CLONE_NEWIPC
+                  | CF.CLONE_NEWNET | CF.CLONE_NEWUSER | CF.CLONE_NEWPID | CF.CLONE_NEWCGROUP
+                  | CF.CLONE_NEWTIME)
+
+
+def check_unshare_flags(current, flags: int) -> None:
+    """Unknown flags are EINVAL; so is unsharing a thread group, handlers or an mm that
+    others still share (unshare cannot split them)."""
+    if flags & ~_UNSHARE_FLAGS:
+        raise KernelError(Errno.EINVAL)
+    if flags & (CF.CLONE_THREAD | CF.CLONE_SIGHAND | CF.CLONE_VM) and current.signal.nr_threads > 1:
+        raise KernelError(Errno.EINVAL)
+    if flags & (CF.CLONE_SIGHAND | CF.CLONE_VM) and current.sighand.users > 1:
+        raise KernelError(Errno.EINVAL)
+    if flags & CF.CLONE_VM:
+        from glasskernel.kernel.time_namespace import current_is_single_threaded
+        if not current_is_single_threaded(current):
+            raise KernelError(Errno.EINVAL)
+
+
+def unshare_fs(current, flags: int):
+    """A private copy of the fs_struct for CLONE_FS when it is shared (or for a new mount
+    namespace, which needs one of its own); None when nothing changes."""
+    fs = current.fs
+    if not flags & CF.CLONE_FS or fs is None:
+        return None
+    if not flags & CF.CLONE_NEWNS and fs.users == 1:
+        return None
+    return fs.copy()
+
+
+def unshare_fd(current, flags: int):
+    """A private copy of the descriptor table for CLONE_FILES when it is shared."""
+    files = current.files
+    if flags & CF.CLONE_FILES and files is not None and files.users > 1:
+        return files.copy()
+    return None
+
+
+def ksys_unshare(current, flags: int) -> int:
+    """unshare(2): the implied flags (a new user namespace needs an unshared fs and no
+    other threads; a new mount namespace its own fs_struct), the checks, then every new
+    piece is made before any is installed, so a failure changes nothing."""
+    from glasskernel.kernel.cred import prepare_creds
+    from glasskernel.kernel.nsproxy import unshare_nsproxy_namespaces
+    if flags & CF.CLONE_NEWUSER:
+        flags |= CF.CLONE_THREAD | CF.CLONE_FS
+    if flags & CF.CLONE_VM:
+        flags |= CF.CLONE_SIGHAND
+    if flags & CF.CLONE_SIGHAND:
+        flags |= CF.CLONE_THREAD
+    if flags & CF.CLONE_NEWNS:
+        flags |= CF.CLONE_FS
+    check_unshare_flags(current, flags)
+    new_fs = unshare_fs(current, flags)
+    new_fd = unshare_fd(current, flags)
+    new_cred = None
+    try:
+        if flags & CF.CLONE_NEWUSER:
+            from glasskernel.kernel.user_namespace import create_user_ns
+            new_cred = prepare_creds(current)
+            create_user_ns(current, new_cred)
+        new_nsproxy = unshare_nsproxy_namespaces(current, flags, new_cred, new_fs)
+    except KernelError:
+        if new_fd is not None:
+            new_fd.close_all()
+        raise
+    _unshare_commit(current, flags, new_fs, new_fd, new_cred, new_nsproxy)
+    return 0
+
+
+def _unshare_commit(current, flags, new_fs, new_fd, new_cred, new_nsproxy) -> None:
+    """Install what ksys_unshare made; SysV semaphore undo (and, for a new IPC
+    namespace, the shm attachments' bookkeeping) is left behind."""
+    from glasskernel.kernel.cred import commit_creds
+    from glasskernel.kernel.nsproxy import switch_task_namespaces
+    if flags & (CF.CLONE_NEWIPC | CF.CLONE_SYSVSEM):
+        from glasskernel.ipc.sem import exit_sem
+        exit_sem(current)
+        if flags & CF.CLONE_NEWIPC and getattr(current.kernel, "ipc_ns", None) is not None:
+            from glasskernel.ipc.shm import exit_shm
+            exit_shm(current)
+    if new_nsproxy is not None:
+        switch_task_namespaces(current, new_nsproxy)
+    if new_fs is not None:
+        current.fs.users -= 1
+        current.fs = new_fs
+    if new_fd is not None:
+        current.files.users -= 1
+        current.files = new_fd
+    if new_cred is not None:
+        commit_creds(current, new_cred)
+
+
+def sys_unshare(task, unshare_flags) -> int:
+    """unshare(2)."""
+    return ksys_unshare(task, unshare_flags & 0xFFFFFFFFFFFFFFFF)

@@ -10,6 +10,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.sched import CLONE_NEWPID
 
 PID_MAX_DEFAULT = 0x8000
 PROC_PID_INIT_INO = 0xEFFFFFFC      # the initial pid namespace's inode number (nsfs)
@@ -29,6 +30,7 @@ class PidNamespace:
     used: set = field(default_factory=set)
     pid_max: int = PID_MAX_DEFAULT      # read in the initial namespace: one pid_max (6.1)
     inum: int = 0                       # ns_common.inum: /proc/PID/ns/pid shows pid:[inum]
+    user_ns: object = None              # the owning user namespace (None: the initial one)
 
     def __post_init__(self):
         if not self.inum:
@@ -59,25 +61,91 @@ class PidNamespace:
         return list(reversed(chain))
 
 
-@dataclass(eq=False)
-class Nsproxy:
-    """struct nsproxy, the part we model: the pid namespace new children are born into,
-    and the IPC namespace (None: the run's first one, ipc/namespace.py makes it)."""
-
-    pid_ns_for_children: PidNamespace
-    ipc_ns: object = None
+MAX_PID_NS_LEVEL = 32
 
 
-def alloc_pid(ns: PidNamespace) -> list:
-    """Numbers for a new task in ns and every ancestor namespace (root first)."""
+def ns_alloc_inum() -> int:
+    """proc_alloc_inum: a namespace's inode number in nsfs (the initial ones have fixed
+    numbers below this range)."""
+    return next(_next_ns_inum)
+
+
+def copy_pid_ns(task, flags: int, user_ns, old: PidNamespace) -> PidNamespace:
+    """CLONE_NEWPID: a child of old, owned by user_ns. Only from the task's own active
+    namespace (EINVAL after an unshare already set a different one for children), only
+    under the owner of old (EINVAL), at most MAX_PID_NS_LEVEL deep (ENOSPC)."""
+    from glasskernel.kernel.user_namespace import in_userns
+    if not flags & CLONE_NEWPID:
+        return old
+    if task_active_pid_ns(task) is not old:
+        raise KernelError(Errno.EINVAL)
+    if not in_userns(pid_ns_user_ns(old), user_ns):
+        raise KernelError(Errno.EINVAL)
+    if old.level + 1 > MAX_PID_NS_LEVEL:
+        raise KernelError(Errno.ENOSPC)
+    return PidNamespace(level=old.level + 1, parent=old, user_ns=user_ns)
+
+
+def pidns_install(nsset, new: PidNamespace) -> None:
+    """setns into a pid namespace: for the children only, which must stay in our own
+    active namespace or below it (EINVAL); CAP_SYS_ADMIN over both owners (EPERM)."""
+    from glasskernel.kernel.capability import ns_capable
+    from glasskernel.uapi.capability import CAP_SYS_ADMIN
+    task = nsset.task
+    if not ns_capable(task, pid_ns_user_ns(new), CAP_SYS_ADMIN) or \
+            not nsset.capable_in_own(CAP_SYS_ADMIN):
+        raise KernelError(Errno.EPERM)
+    active = task_active_pid_ns(task)
+    if new.level < active.level:
+        raise KernelError(Errno.EINVAL)
+    ancestor = new
+    while ancestor.level > active.level:
+        ancestor = ancestor.parent
+    if ancestor is not active:
+        raise KernelError(Errno.EINVAL)
+    nsset.nsproxy.pid_ns_for_children = new
+
+
+def pid_ns_user_ns(ns: PidNamespace):
+    from glasskernel.kernel.user_namespace import init_user_ns
+    return ns.user_ns if ns.user_ns is not None else init_user_ns
+
+
+def alloc_pid(ns: PidNamespace, set_tid: tuple = (), current=None) -> list:
+    """Numbers for a new task in ns and every ancestor namespace (root first). clone3's
+    set_tid chooses them from the deepest level up: each in 1..pid_max-1 and, in a
+    namespace without an init yet, 1 (EINVAL); CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE
+    over the namespace's owner (EPERM); not taken (EEXIST)."""
+    if len(set_tid) > ns.level + 1:
+        raise KernelError(Errno.EINVAL)
     links = []
     try:
         for level_ns in ns.ancestry():
-            links.append((level_ns, level_ns.alloc_nr()))
+            index = ns.level - level_ns.level
+            if index < len(set_tid):
+                links.append((level_ns, _alloc_chosen(level_ns, set_tid[index], current)))
+            else:
+                links.append((level_ns, level_ns.alloc_nr()))
     except KernelError:
         free_pid(links)
         raise
     return links
+
+
+def _alloc_chosen(ns: PidNamespace, tid: int, current) -> int:
+    from glasskernel.kernel.capability import ns_capable
+    from glasskernel.uapi.capability import CAP_CHECKPOINT_RESTORE, CAP_SYS_ADMIN
+    pid_max = ns.ancestry()[0].pid_max
+    if tid < 1 or tid >= pid_max or (tid != 1 and ns.child_reaper is None):
+        raise KernelError(Errno.EINVAL)
+    owner = pid_ns_user_ns(ns)
+    if current is None or not (ns_capable(current, owner, CAP_SYS_ADMIN)
+                               or ns_capable(current, owner, CAP_CHECKPOINT_RESTORE)):
+        raise KernelError(Errno.EPERM)
+    if tid in ns.used:
+        raise KernelError(Errno.EEXIST)
+    ns.used.add(tid)
+    return tid
 
 
 def free_pid(links: list) -> None:

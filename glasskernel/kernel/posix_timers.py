@@ -390,6 +390,9 @@ def sys_timer_settime(task, timer_id, flags, new_setting, old_setting) -> int:
         raise KernelError(Errno.EINVAL)
     timer = lock_timer(task, timer_id)
     old = timer.get() if old_setting else None
+    if not timer.is_cpu:
+        from glasskernel.kernel.time_namespace import timens_timespec_to_host
+        value = timens_timespec_to_host(task, timer.it_clock, value, bool(int_arg(flags) & TIMER_ABSTIME))
     timer.set(int_arg(flags), value, interval)
     if old is not None:
         put_itimerspec64(task, old_setting, *old)

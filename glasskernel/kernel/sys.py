@@ -22,23 +22,22 @@ from glasskernel.arch.x86.entry.args import int_arg
 
 _RLIMIT64 = struct.Struct("<QQ")
 _SYSINFO = struct.Struct("<q3QQQQQQQH6xQQI4x")   # struct sysinfo, 112 bytes on x86-64
-NR_OPEN = 1024 * 1024                           # sysctl fs.nr_open: ceiling of RLIMIT_NOFILE
+NR_OPEN = 1024 * 1024                           # sysctl fs.nr_open's default: ceiling of RLIMIT_NOFILE
+
+
+def _nr_open() -> int:
+    from glasskernel.fs.file import file_sysctl
+    return file_sysctl.nr_open
 
 
 # --- uname ----------------------------------------------------------------------------
 
 def utsname_of(task) -> NewUtsname:
-    """The task's UTS identity: the host's, with our sysname and machine.
-
-    The host's release is reported so programs that check the kernel version behave as
-    they do natively; a Kernel may override the whole thing with a ``utsname`` attribute.
-    """
-    override = getattr(task.kernel, "utsname", None)
-    if override is not None:
-        return override
-    host = os.uname()
-    return NewUtsname(sysname="Linux", nodename=host.nodename, release=host.release,
-                      version=host.version, machine="x86_64", domainname="(none)")
+    """The task's UTS identity: its UTS namespace's names (kernel/utsname.py). The host's
+    release is reported so programs that check the kernel version behave as they do
+    natively; a Kernel may override the initial names with a ``utsname`` attribute."""
+    from glasskernel.kernel.utsname import uts_ns_of
+    return uts_ns_of(task).name
 
 
 def sys_uname(task, name) -> int:
@@ -77,26 +76,43 @@ def sys_getppid(task) -> int:
     return _vnr(task, parent, True) if parent is not None else 0
 
 
+def _uid_out(task, kuid: int) -> int:
+    """from_kuid_munged in the caller's user namespace."""
+    ns = getattr(task.cred, "user_ns", None)
+    if ns is None:
+        return kuid
+    from glasskernel.kernel.user_namespace import from_kuid
+    return from_kuid(ns, kuid)
+
+
+def _gid_out(task, kgid: int) -> int:
+    ns = getattr(task.cred, "user_ns", None)
+    if ns is None:
+        return kgid
+    from glasskernel.kernel.user_namespace import from_kgid
+    return from_kgid(ns, kgid)
+
+
 def sys_getuid(task) -> int:
-    return task.cred.uid
+    return _uid_out(task, task.cred.uid)
 
 
 def sys_geteuid(task) -> int:
-    return task.cred.euid
+    return _uid_out(task, task.cred.euid)
 
 
 def sys_getgid(task) -> int:
-    return task.cred.gid
+    return _gid_out(task, task.cred.gid)
 
 
 def sys_getegid(task) -> int:
-    return task.cred.egid
+    return _gid_out(task, task.cred.egid)
 
 
 def sys_getgroups(task, gidsetsize, grouplist) -> int:
     """getgroups(2) (kernel/groups.c): size 0 asks for the count; too small a size is EINVAL."""
     size = int_arg(gidsetsize)
-    groups = tuple(task.cred.groups)
+    groups = tuple(_gid_out(task, g) for g in task.cred.groups)
     if size < 0:
         raise KernelError(Errno.EINVAL)
     if size == 0:
@@ -127,11 +143,12 @@ def _host_meminfo() -> dict:
 def _uptime_seconds(task) -> int:
     """Seconds since this kernel booted (what /proc/uptime says), rounded up as
     get_avenrun's caller does for a part second."""
+    from glasskernel.kernel.time_namespace import timens_add_boottime
     kernel = task.kernel
     boot = getattr(kernel, "boot_time_ns", None)
     if boot is None:
         return int(time.clock_gettime(time.CLOCK_BOOTTIME))
-    ns = max(kernel.clock_ns() - boot, 0)
+    ns = timens_add_boottime(task, max(kernel.clock_ns() - boot, 0))
     return -(-ns // 1_000_000_000)
 
 
@@ -279,7 +296,7 @@ def do_prlimit(task, target, resource: int, new):
             # It arms a timer: the emulator's unbounded run must end for it to be heard.
             from glasskernel.kernel.sched.wait import SlowPathRequired
             raise SlowPathRequired()
-        if resource == Rlimit.RLIMIT_NOFILE and hard > NR_OPEN:
+        if resource == Rlimit.RLIMIT_NOFILE and hard > _nr_open():
             raise KernelError(Errno.EPERM)
         if hard > old[1] and not capable(task, CAP_SYS_RESOURCE):
             raise KernelError(Errno.EPERM)
@@ -332,6 +349,20 @@ def _id_arg(value: int) -> int:
     return value & 0xFFFFFFFF
 
 
+def _kid_arg(task, kind: str, value: int) -> int:
+    """make_kuid/make_kgid in the caller's namespace: -1 stays "unchanged"; an id the
+    namespace does not map is EINVAL."""
+    value = _id_arg(value)
+    ns = getattr(task.cred, "user_ns", None)
+    if value == _NO_CHANGE or ns is None:
+        return value
+    from glasskernel.kernel.user_namespace import make_kgid, make_kuid
+    kid = (make_kuid if kind == "u" else make_kgid)(ns, value)
+    if kid < 0:
+        raise KernelError(Errno.EINVAL)
+    return kid
+
+
 def _allowed(new: int, *current: int) -> bool:
     return new == _NO_CHANGE or new in current
 
@@ -351,9 +382,10 @@ def _ids(cred, kind: str) -> tuple:
 
 def _privileged(task, kind: str = "u") -> bool:
     """ns_capable_setid: CAP_SETUID for the uid calls, CAP_SETGID for the gid ones."""
-    from glasskernel.kernel.capability import capable
+    from glasskernel.kernel.capability import ns_capable
+    from glasskernel.kernel.user_namespace import current_user_ns
     from glasskernel.uapi.capability import CAP_SETGID, CAP_SETUID
-    return capable(task, CAP_SETUID if kind == "u" else CAP_SETGID)
+    return ns_capable(task, current_user_ns(task), CAP_SETUID if kind == "u" else CAP_SETGID)
 
 
 def _commit_ids(task, kind: str, real: int, effective: int, saved: int, how: int) -> int:
@@ -369,7 +401,7 @@ def _commit_ids(task, kind: str, real: int, effective: int, saved: int, how: int
 
 def do_setresid(task, kind: str, real: int, effective: int, saved: int) -> int:
     from glasskernel.security.commoncap import LSM_SETID_RES
-    real, effective, saved = _id_arg(real), _id_arg(effective), _id_arg(saved)
+    real, effective, saved = (_kid_arg(task, kind, v) for v in (real, effective, saved))
     current = _ids(task.cred, kind)
     if not _privileged(task, kind) and not all(_allowed(v, *current) for v in (real, effective, saved)):
         raise KernelError(Errno.EPERM)
@@ -379,9 +411,9 @@ def do_setresid(task, kind: str, real: int, effective: int, saved: int) -> int:
 def do_setid(task, kind: str, value: int) -> int:
     """setuid/setgid: privileged callers set all three ids, others only the effective one."""
     from glasskernel.security.commoncap import LSM_SETID_ID
-    value = _id_arg(value)
-    if value == _NO_CHANGE:
+    if _id_arg(value) == _NO_CHANGE:
         raise KernelError(Errno.EINVAL)
+    value = _kid_arg(task, kind, value)
     if _privileged(task, kind):
         return _commit_ids(task, kind, value, value, value, LSM_SETID_ID)
     real, _eff, saved = _ids(task.cred, kind)
@@ -393,7 +425,7 @@ def do_setid(task, kind: str, value: int) -> int:
 def do_setreid(task, kind: str, real: int, effective: int) -> int:
     """setreuid/setregid: the saved id follows the effective one when it changes."""
     from glasskernel.security.commoncap import LSM_SETID_RE
-    real, effective = _id_arg(real), _id_arg(effective)
+    real, effective = _kid_arg(task, kind, real), _kid_arg(task, kind, effective)
     cur_real, cur_eff, cur_saved = _ids(task.cred, kind)
     if not _privileged(task, kind):
         if not _allowed(real, cur_real, cur_eff) or not _allowed(effective, cur_real, cur_eff, cur_saved):
@@ -410,20 +442,24 @@ def do_setfsid(task, kind: str, value: int) -> int:
     asks. A new fsuid moves the file-system capabilities in or out of pE."""
     from glasskernel.kernel.cred import commit_creds, prepare_creds
     from glasskernel.security.commoncap import LSM_SETID_FS, cap_task_fix_setuid
-    value = _id_arg(value)
     old = task.cred
     fs_name = "fsuid" if kind == "u" else "fsgid"
     old_fs = getattr(old, fs_name)
+    shown = (_uid_out if kind == "u" else _gid_out)(task, old_fs)
+    try:
+        value = _kid_arg(task, kind, value)
+    except KernelError:
+        return shown                        # an id with no mapping: nothing changes
     if value == _NO_CHANGE or value == old_fs:
-        return old_fs
+        return shown
     if value not in (*_ids(old, kind), old_fs) and not _privileged(task, kind):
-        return old_fs
+        return shown
     new = prepare_creds(task)
     setattr(new, fs_name, value)
     if kind == "u":
         cap_task_fix_setuid(new, old, LSM_SETID_FS)
     commit_creds(task, new)
-    return old_fs
+    return shown
 
 
 def sys_setfsuid(task, uid) -> int:
@@ -465,11 +501,11 @@ def _put_ids(task, addrs, values) -> int:
 
 
 def sys_getresuid(task, ruid, euid, suid) -> int:
-    return _put_ids(task, (ruid, euid, suid), _ids(task.cred, "u"))
+    return _put_ids(task, (ruid, euid, suid), [_uid_out(task, i) for i in _ids(task.cred, "u")])
 
 
 def sys_getresgid(task, rgid, egid, sgid) -> int:
-    return _put_ids(task, (rgid, egid, sgid), _ids(task.cred, "g"))
+    return _put_ids(task, (rgid, egid, sgid), [_gid_out(task, i) for i in _ids(task.cred, "g")])
 
 
 def sys_setgroups(task, gidsetsize, grouplist) -> int:
@@ -477,98 +513,15 @@ def sys_setgroups(task, gidsetsize, grouplist) -> int:
     size = int_arg(gidsetsize)
     if size < 0 or size > 65536:
         raise KernelError(Errno.EINVAL)
-    if not _privileged(task, "g"):
+    from glasskernel.kernel.user_namespace import current_user_ns, userns_may_setgroups
+    if not _privileged(task, "g") or (getattr(task.cred, "user_ns", None) is not None
+                                      and not userns_may_setgroups(current_user_ns(task))):
         raise KernelError(Errno.EPERM)
     raw = copy_from_user(task, grouplist, 4 * size) if size else b""
     from glasskernel.kernel.cred import commit_creds, prepare_creds
     new = prepare_creds(task)
-    new.groups = tuple(sorted(set(struct.unpack(f"<{size}I", raw))))
+    new.groups = tuple(sorted(set(_kid_arg(task, "g", g) for g in struct.unpack(f"<{size}I", raw))))
     return commit_creds(task, new)
-
-
-# --- prctl ------------------------------------------------------------------------------
-PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE = 1, 2, 3, 4
-PR_SET_NAME, PR_GET_NAME = 15, 16
-PR_GET_TIMERSLACK, PR_SET_TIMERSLACK = 30, 29
-PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER = 36, 37
-PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS = 38, 39
-PR_GET_TSC, PR_SET_TSC = 25, 26
-TASK_COMM_LEN = 16
-
-
-def _prctl_name(task, option: int, arg2: int) -> int:
-    if option == PR_SET_NAME:
-        from glasskernel.mm.uaccess import strncpy_from_user
-        try:
-            name = strncpy_from_user(task, arg2, TASK_COMM_LEN)
-        except KernelError as err:
-            if err.errno != Errno.ENAMETOOLONG:
-                raise
-            name = copy_from_user(task, arg2, TASK_COMM_LEN - 1)
-        task.comm = name[:TASK_COMM_LEN - 1].decode("utf-8", "surrogateescape")
-        return 0
-    comm = task.comm.encode("utf-8", "surrogateescape")[:TASK_COMM_LEN - 1]
-    copy_to_user(task, arg2, comm + bytes(TASK_COMM_LEN - len(comm)))
-    return 0
-
-
-def _prctl_flag(task, option: int, arg2: int) -> int:
-    """The simple get/set pairs: parent-death signal, dumpable, subreaper, no_new_privs."""
-    if option == PR_SET_PDEATHSIG:
-        if not 0 <= arg2 <= 64:
-            raise KernelError(Errno.EINVAL)
-        task.pdeath_signal = arg2
-        return 0
-    if option == PR_GET_PDEATHSIG:
-        copy_to_user(task, arg2, struct.pack("<i", task.pdeath_signal))
-        return 0
-    if option == PR_SET_DUMPABLE:
-        if arg2 not in (0, 1):
-            raise KernelError(Errno.EINVAL)
-        task.dumpable = arg2
-        return 0
-    if option == PR_GET_DUMPABLE:
-        return task.dumpable
-    if option == PR_SET_CHILD_SUBREAPER:
-        task.signal.is_child_subreaper = bool(arg2)   # the process's, as find_new_reaper reads it
-        return 0
-    if option == PR_GET_CHILD_SUBREAPER:
-        copy_to_user(task, arg2, struct.pack("<i", int(task.signal.is_child_subreaper)))
-        return 0
-    if option == PR_SET_NO_NEW_PRIVS:
-        if arg2 != 1:
-            raise KernelError(Errno.EINVAL)
-        task.no_new_privs = True
-        return 0
-    if arg2:
-        raise KernelError(Errno.EINVAL)    # PR_GET_NO_NEW_PRIVS takes no argument
-    return int(task.no_new_privs)
-
-
-def sys_prctl(task, option, arg2, arg3, arg4, arg5) -> int:
-    """prctl(2) for the options programs use at start-up; others are EINVAL."""
-    option &= 0xFFFFFFFF
-    from glasskernel.security.commoncap import CAP_PRCTL_OPTIONS, cap_task_prctl
-    if option in CAP_PRCTL_OPTIONS:                # security_task_prctl answers first
-        return cap_task_prctl(task, option, arg2, arg3, arg4, arg5)
-    if option in (PR_SET_NAME, PR_GET_NAME):
-        return _prctl_name(task, option, arg2)
-    if option in (PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE,
-                  PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS,
-                  PR_GET_NO_NEW_PRIVS):
-        if option in (PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS) and arg3 | arg4 | arg5:
-            raise KernelError(Errno.EINVAL)
-        return _prctl_flag(task, option, arg2)
-    if option in (PR_GET_TSC, PR_SET_TSC):
-        from glasskernel.arch.x86.kernel.process import get_tsc_mode, set_tsc_mode
-        return get_tsc_mode(task, arg2) if option == PR_GET_TSC else set_tsc_mode(task, arg2)
-    if option == PR_GET_TIMERSLACK:
-        return task.timer_slack_ns
-    if option == PR_SET_TIMERSLACK:
-        # arg2 is an unsigned long: 0 restores the slack the task started with
-        task.timer_slack_ns = arg2 if arg2 else task.default_timer_slack_ns
-        return 0
-    raise KernelError(Errno.EINVAL)
 
 
 # --- getrusage --------------------------------------------------------------------------

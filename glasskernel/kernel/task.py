@@ -55,6 +55,7 @@ class Cred:
     cap_bset: int = (1 << 41) - 1
     cap_ambient: int = 0
     securebits: int = 0
+    user_ns: object = None  # kernel/user_namespace.py: None is the initial namespace
 
     def __post_init__(self):
         for saved, effective in (("suid", "euid"), ("sgid", "egid"), ("fsuid", "euid"), ("fsgid", "egid")):

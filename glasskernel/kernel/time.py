@@ -159,10 +159,26 @@ def put_timespec64(task, addr: int, ns: int) -> None:
     copy_to_user(task, addr, _TIMESPEC.pack(ns // NSEC_PER_SEC, ns % NSEC_PER_SEC))
 
 
+_TIMENS_MONOTONIC = (ClockId.CLOCK_MONOTONIC, ClockId.CLOCK_MONOTONIC_RAW,
+                     ClockId.CLOCK_MONOTONIC_COARSE)
+
+
+def timens_adjust(task, which: int, ns: int) -> int:
+    """The task's time namespace's view of a clock read (timens_add_monotonic/boottime)."""
+    tns = getattr(getattr(task, "nsproxy", None), "time_ns", None)
+    if tns is None:
+        return ns
+    if which in _TIMENS_MONOTONIC:
+        return ns + tns.monotonic
+    if which == ClockId.CLOCK_BOOTTIME:
+        return ns + tns.boottime
+    return ns
+
+
 def sys_clock_gettime(task, which_clock, tp) -> int:
-    """clock_gettime(2)."""
+    """clock_gettime(2), in the caller's time namespace."""
     read, _res = clockid_to_kclock(which_clock, task)
-    put_timespec64(task, tp, read(task))
+    put_timespec64(task, tp, timens_adjust(task, which_clock & 0xFFFFFFFF, read(task)))
     return 0
 
 
@@ -255,6 +271,8 @@ def sys_clock_nanosleep(task, which_clock, flags, rqtp, rmtp) -> int:
     ns = get_timespec64(task, rqtp)
     if not flags & TIMER_ABSTIME:
         return do_nanosleep(task, task.kernel.clock_ns() + ns, rmtp)
+    from glasskernel.kernel.time_namespace import timens_ktime_to_host
+    ns = timens_ktime_to_host(task, which, ns)      # common_nsleep_timens
     if which in (ClockId.CLOCK_REALTIME, ClockId.CLOCK_TAI):
         slept = _sleep_until_real(task, ns - (read(task) - realtime_ns(task)))
     else:

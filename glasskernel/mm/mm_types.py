@@ -83,6 +83,7 @@ class MmStruct:
         self.exe_file = None
         self.auxv = b""
         self.vdso = 0                   # mm->context.vdso: the [vdso] image's address
+        self.timens = False             # [vvar] shows a time namespace's page (vdso/vma.py)
         self.coredump_filter = 0x33     # mm->flags' MMF_DUMP_* bits (fs/coredump.py)
 
     def hiwater_rss(self) -> int:

@@ -290,6 +290,11 @@ def _file_vm_flags(file, prot: int, flags: int, vm_flags: int) -> int:
         raise KernelError(Errno.EINVAL)
     if not file.readable:
         raise KernelError(Errno.EACCES)
+    if getattr(getattr(getattr(file, "dentry", None), "mnt", None), "flags", 0) & 0x04:
+        # MNT_NOEXEC (a tmpfs mounted noexec; shared anonymous memory has no dentry)
+        if vm_flags & VmFlags.VM_EXEC:
+            raise KernelError(Errno.EPERM)      # path_noexec: no executable mapping
+        vm_flags &= ~VmFlags.VM_MAYEXEC
     if not getattr(file, "can_mmap", False):
         raise KernelError(Errno.ENODEV)
     if vm_flags & VmFlags.VM_GROWSDOWN:

@@ -2,7 +2,8 @@
 
 A socket descriptor is a ``SocketFile`` (struct socket and its struct file in one: the
 type, the SOCK_PASSCRED flag, the sock) on an inode of its own, "socket:[INO]" in
-/proc/PID/fd, S_IFSOCK to fstat. AF_UNIX is the one family registered; every other
+/proc/PID/fd, S_IFSOCK to fstat. AF_UNIX, AF_INET and AF_INET6 are registered (each socket calls its
+family's ``ProtoOps``); every other
 family is EAFNOSUPPORT as on a kernel built without it. A descriptor that is open but not
 a socket is ENOTSOCK (``sockfd_lookup_light``); bash asks getpeername(0) at start-up.
 read/write on a socket are recvmsg/sendmsg without flags (sock_read_iter/write_iter).
@@ -18,6 +19,10 @@ from glasskernel.fs.kstat import StatResult
 from glasskernel.mm.uaccess import (USER_HALF_END, copy_from_user, copy_to_user, get_user_i32,
                                     put_user_i32)
 from glasskernel.net.core import sock as core_sock
+from glasskernel.net.ipv4 import af_inet
+from glasskernel.net.ipv4.af_inet import AF_INET, AF_INET6
+AF_NETLINK = 16
+from glasskernel.net.ipv6 import af_inet6
 from glasskernel.net.unix import af_unix, af_unix_msg
 from glasskernel.net.unix.scm import Skb
 from glasskernel.uapi.errno import Errno, KernelError
@@ -107,35 +112,65 @@ class RecvMsg:
         self.pos += len(data)
 
 
-_SENDMSG = {1: af_unix_msg.unix_stream_sendmsg, 2: af_unix_msg.unix_dgram_sendmsg,
-            5: af_unix_msg.unix_seqpacket_sendmsg}
-_RECVMSG = {1: af_unix_msg.unix_stream_recvmsg, 2: af_unix_msg.unix_dgram_recvmsg,
-            5: af_unix_msg.unix_seqpacket_recvmsg}
+def _unix_unread(sock, data: bytes) -> None:
+    if sock.type == core_sock.SOCK_STREAM and data:
+        sock.sk.receive_queue.appendleft(Skb(None, data, 0))
+
+
+def _unix_ops(sendmsg, recvmsg, connect) -> core_sock.ProtoOps:
+    """unix_stream_ops / unix_dgram_ops / unix_seqpacket_ops."""
+    return core_sock.ProtoOps(
+        core_sock.AF_UNIX, bind=lambda task, sock, addr: af_unix.unix_bind(task, sock.sk, addr),
+        connect=connect, listen=lambda task, sock, backlog: af_unix.unix_listen(task, sock.sk,
+                                                                                 backlog),
+        accept=af_unix.unix_accept, getname=lambda sock, peer: af_unix.unix_getname(sock.sk, peer),
+        shutdown=lambda sock, how: af_unix.unix_shutdown(sock.sk, how),
+        sendmsg=sendmsg, recvmsg=recvmsg, poll=af_unix_msg.unix_poll,
+        ioctl=af_unix_msg.unix_ioctl, release=lambda sk: af_unix.unix_release_sock(sk, False),
+        setsockopt=None, getsockopt=None, socketpair=af_unix.unix_socketpair,
+        unread=_unix_unread)
+
+
+def _unix_dgram_connect(task, sock, addr, nonblock):
+    af_unix.unix_dgram_connect(task, sock, addr)
+
+
+UNIX_OPS = {
+    core_sock.SOCK_STREAM: _unix_ops(af_unix_msg.unix_stream_sendmsg,
+                                     af_unix_msg.unix_stream_recvmsg,
+                                     af_unix.unix_stream_connect),
+    core_sock.SOCK_DGRAM: _unix_ops(af_unix_msg.unix_dgram_sendmsg,
+                                    af_unix_msg.unix_dgram_recvmsg, _unix_dgram_connect),
+    core_sock.SOCK_SEQPACKET: _unix_ops(af_unix_msg.unix_seqpacket_sendmsg,
+                                        af_unix_msg.unix_seqpacket_recvmsg,
+                                        af_unix.unix_stream_connect),
+}
 
 
 class SocketFile(File):
-    """struct socket with its file: the type, SOCK_PASSCRED, and the sock."""
+    """struct socket with its file: the type, the family's ops, SOCK_PASSCRED, the sock."""
 
     seekable = False
-    unix_socket = True              # counted in flight by net/unix/garbage.py
 
     def __init__(self, sk, flags: int, task):
         cred = task.cred
         super().__init__(SocketDentry(cred.fsuid, cred.fsgid), O_RDWR | (flags & O_NONBLOCK))
         self.sk = sk
         self.type = sk.type
+        self.ops = sk.ops
+        self.unix_socket = self.ops.family == core_sock.AF_UNIX   # net/unix/garbage.py
         self.passcred = False
         sk.socket = self
 
     def sendmsg(self, task, msg) -> int:
         if self.flags & O_NONBLOCK:
             msg.flags |= MSG_DONTWAIT
-        return _SENDMSG[self.type](task, self, msg)
+        return self.ops.sendmsg(task, self, msg)
 
     def recvmsg(self, task, msg, size: int, flags: int) -> int:
         if self.flags & O_NONBLOCK:
             flags |= MSG_DONTWAIT
-        return _RECVMSG[self.type](task, self, msg, size, flags)
+        return self.ops.recvmsg(task, self, msg, size, flags)
 
     def read(self, count: int) -> bytes:
         """sock_read_iter: a recvmsg without flags; nothing asked, nothing done."""
@@ -148,8 +183,7 @@ class SocketFile(File):
 
     def unread(self, data: bytes) -> None:
         """The copy to the user faulted: a stream keeps the bytes for the next read."""
-        if self.type == core_sock.SOCK_STREAM and data:
-            self.sk.receive_queue.appendleft(Skb(None, data, 0))
+        self.ops.unread(self, data)
 
     def write(self, data: bytes) -> int:
         """sock_write_iter: a sendmsg without flags (a seqpacket record ends: MSG_EOR)."""
@@ -158,10 +192,14 @@ class SocketFile(File):
         return self.sendmsg(task, SendMsg(task, flags, buf=data))
 
     def poll(self, pt) -> int:
-        return af_unix_msg.unix_poll(self, self, pt)
+        return self.ops.poll(self, self, pt)
 
     def ioctl(self, cmd: int, arg: int, task) -> int:
-        return af_unix_msg.unix_ioctl(self, cmd, arg, task)
+        from glasskernel.net.core.dev_ioctl import SIOCGIFCONF, dev_ioctl
+        if self.ops.family == core_sock.AF_UNIX and 0x8900 <= cmd <= 0x89FF or \
+                cmd == SIOCGIFCONF:
+            return dev_ioctl(init_net_of(task), cmd, arg, task, inet=False)
+        return self.ops.ioctl(self, cmd, arg, task)
 
     def stat(self):
         return self.dentry.stat()
@@ -176,7 +214,12 @@ class SocketFile(File):
     def release(self) -> None:
         """sock_close: the last descriptor went, the sock is released."""
         sk, self.sk.socket = self.sk, None
-        af_unix.unix_release_sock(sk, False)
+        self.ops.release(sk)
+
+
+def init_net_of(task):
+    from glasskernel.net.core.net_namespace import sock_net_of
+    return sock_net_of(task)
 
 
 def sock_alloc_file(task, sk, flags: int) -> SocketFile:
@@ -230,9 +273,21 @@ def sock_create(task, family: int, type_: int, protocol: int):
         raise KernelError(Errno.EAFNOSUPPORT)
     if type_ >= SOCK_MAX:
         raise KernelError(Errno.EINVAL)
-    if family != core_sock.AF_UNIX:
+    if family == core_sock.AF_UNIX:
+        sk = af_unix.unix_create(task.kernel, type_, protocol)
+        sk.ops = UNIX_OPS[sk.type]
+        return sk
+    if family == AF_INET:
+        sk = af_inet.inet_create(task, AF_INET, type_, protocol)
+    elif family == AF_INET6:
+        sk = af_inet6.inet6_create(task, type_, protocol)
+    elif family == AF_NETLINK:
+        from glasskernel.net.netlink.af_netlink import netlink_create
+        return netlink_create(task, type_, protocol)
+    else:
         raise KernelError(Errno.EAFNOSUPPORT)      # no other protocol family is registered
-    return af_unix.unix_create(task.kernel, type_, protocol)
+    sk.ops = af_inet.inet_ops(family, sk.type)
+    return sk
 
 
 def sys_socket(task, family, type_, protocol) -> int:
@@ -258,7 +313,7 @@ def sys_socketpair(task, family, type_, protocol, usockvec) -> int:
     family, protocol = int_arg(family), int_arg(protocol)
     ska = sock_create(task, family, type_, protocol)
     skb = sock_create(task, family, type_, protocol)
-    af_unix.unix_socketpair(task, ska, skb)
+    ska.ops.socketpair(task, ska, skb)
     cloexec = bool(flags & SOCK_CLOEXEC)
     files.install(fd1, sock_alloc_file(task, ska, flags), cloexec)
     files.install(fd2, sock_alloc_file(task, skb, flags), cloexec)
@@ -267,7 +322,7 @@ def sys_socketpair(task, family, type_, protocol, usockvec) -> int:
 
 def sys_bind(task, fd, umyaddr, addrlen) -> int:
     sock = sockfd_lookup_light(task, fd)
-    af_unix.unix_bind(task, sock.sk, move_addr_to_kernel(task, umyaddr, addrlen))
+    sock.ops.bind(task, sock, move_addr_to_kernel(task, umyaddr, addrlen))
     return 0
 
 
@@ -276,7 +331,7 @@ def sys_listen(task, fd, backlog) -> int:
     backlog = int_arg(backlog)
     if backlog & 0xFFFFFFFF > SOMAXCONN:      # compared as unsigned: -1 is the maximum
         backlog = SOMAXCONN
-    af_unix.unix_listen(task, sock.sk, backlog)
+    sock.ops.listen(task, sock, backlog)
     return 0
 
 
@@ -289,12 +344,13 @@ def sys_accept4(task, fd, upeer_sockaddr, upeer_addrlen, flags) -> int:
     files.alloc_fd(0, files.limit(task))        # EMFILE before waiting for a connection
     if not isinstance(file, SocketFile):
         raise KernelError(Errno.ENOTSOCK)
-    newsk = af_unix.unix_accept(task, file, bool(file.flags & O_NONBLOCK))
+    newsk = file.ops.accept(task, file, bool(file.flags & O_NONBLOCK))
+    newsk.ops = file.ops
     newfile = sock_alloc_file(task, newsk, flags)
     newfile.passcred = file.passcred            # unix_sock_inherit_flags
     try:
         if upeer_sockaddr:
-            move_addr_to_user(task, af_unix.unix_getname(newsk, True), upeer_sockaddr,
+            move_addr_to_user(task, newfile.ops.getname(newfile, True), upeer_sockaddr,
                               upeer_addrlen)
     except KernelError:
         newfile.put()
@@ -314,29 +370,29 @@ def sys_connect(task, fd, uservaddr, addrlen) -> int:
     addr = move_addr_to_kernel(task, uservaddr, addrlen)
     if not isinstance(file, SocketFile):
         raise KernelError(Errno.ENOTSOCK)
-    if file.type == core_sock.SOCK_DGRAM:
-        af_unix.unix_dgram_connect(task, file, addr)
-    else:
-        af_unix.unix_stream_connect(task, file, addr, bool(file.flags & O_NONBLOCK))
+    file.ops.connect(task, file, addr, bool(file.flags & O_NONBLOCK))
     return 0
 
 
 def sys_getsockname(task, fd, usockaddr, usockaddr_len) -> int:
     sock = sockfd_lookup_light(task, fd)
-    move_addr_to_user(task, af_unix.unix_getname(sock.sk, False), usockaddr, usockaddr_len)
+    move_addr_to_user(task, sock.ops.getname(sock, False), usockaddr, usockaddr_len)
     return 0
 
 
 def sys_getpeername(task, fd, usockaddr, usockaddr_len) -> int:
     sock = sockfd_lookup_light(task, fd)
-    move_addr_to_user(task, af_unix.unix_getname(sock.sk, True), usockaddr, usockaddr_len)
+    move_addr_to_user(task, sock.ops.getname(sock, True), usockaddr, usockaddr_len)
     return 0
 
 
 def sys_getsockopt(task, fd, level, optname, optval, optlen) -> int:
     sock = sockfd_lookup_light(task, fd)
-    if int_arg(level) != core_sock.SOL_SOCKET:
-        raise KernelError(Errno.EOPNOTSUPP)     # AF_UNIX has no options of its own
+    level = int_arg(level)
+    if level != core_sock.SOL_SOCKET:
+        if sock.ops.getsockopt is None:
+            raise KernelError(Errno.EOPNOTSUPP)     # AF_UNIX has no options of its own
+        return sock.ops.getsockopt(task, sock, level, int_arg(optname), optval, optlen)
     return core_sock.sock_getsockopt(sock, sock.sk, int_arg(optname), task, optval, optlen)
 
 
@@ -345,14 +401,17 @@ def sys_setsockopt(task, fd, level, optname, optval, optlen) -> int:
     if optlen < 0:
         raise KernelError(Errno.EINVAL)
     sock = sockfd_lookup_light(task, fd)
-    if int_arg(level) != core_sock.SOL_SOCKET:
-        raise KernelError(Errno.EOPNOTSUPP)
+    level = int_arg(level)
+    if level != core_sock.SOL_SOCKET:
+        if sock.ops.setsockopt is None:
+            raise KernelError(Errno.EOPNOTSUPP)
+        return sock.ops.setsockopt(task, sock, level, int_arg(optname), optval, optlen)
     return core_sock.sock_setsockopt(sock, sock.sk, int_arg(optname), task, optval, optlen)
 
 
 def sys_shutdown(task, fd, how) -> int:
     sock = sockfd_lookup_light(task, fd)
-    af_unix.unix_shutdown(sock.sk, int_arg(how))
+    sock.ops.shutdown(sock, int_arg(how))
     return 0
 
 

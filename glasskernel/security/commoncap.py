@@ -1,8 +1,9 @@
 """The capability rules every Linux runs (security/commoncap.c): capset's checks, what
 set*uid and execve do to the capability sets, and the capability prctls.
 
-There are no user namespaces here (CONFIG_USER_NS unset), so "root" is uid 0 and
-ns_capable is capable. There are no file capabilities either: an executable never has
+Capabilities are held in the credentials' user namespace (kernel/user_namespace.py) and
+count there and in every namespace below it that the same euid created; "root" is uid 0
+of the initial namespace. There are no file capabilities: an executable never has
 any (get_file_caps finds none), so execve gives root the bounding set and everyone else
 only the ambient set.
 """
@@ -26,9 +27,24 @@ def issecure(cred, bit: int) -> bool:
     return bool(cred.securebits & issecure_mask(bit))
 
 
-def cap_capable(cred, cap: int) -> bool:
-    """cap_capable: is ``cap`` in the effective set (one user namespace)?"""
-    return cap_raised(cred.cap_effective, cap)
+def cap_capable(cred, cap: int, targ_ns=None) -> bool:
+    """cap_capable: does cred have ``cap`` over user namespace targ_ns (default: its
+    own)? In its own namespace the effective set decides; in one below it, being the
+    euid that created it (or an ancestor of it) gives every capability; elsewhere none."""
+    own = getattr(cred, "user_ns", None)
+    if targ_ns is None or targ_ns is own:
+        return cap_raised(cred.cap_effective, cap)
+    from glasskernel.kernel.user_namespace import init_user_ns
+    own = own or init_user_ns
+    ns = targ_ns
+    while True:
+        if ns is own:
+            return cap_raised(cred.cap_effective, cap)
+        if ns.level <= own.level:
+            return False
+        if ns.parent is own and ns.owner == cred.euid:
+            return True
+        ns = ns.parent
 
 
 def cap_inh_is_capped(cred) -> bool:
@@ -53,18 +69,28 @@ def cap_capset(new, old, effective: int, inheritable: int, permitted: int) -> No
     new.cap_ambient &= permitted & inheritable
 
 
+def root_uid(cred) -> int:
+    """The kernel uid of root in the cred's user namespace (-1 when it maps none)."""
+    ns = getattr(cred, "user_ns", None)
+    if ns is None:
+        return 0
+    from glasskernel.kernel.user_namespace import make_kuid
+    return make_kuid(ns, 0)
+
+
 def cap_emulate_setxuid(new, old) -> None:
-    """Leaving uid 0 in all of real, effective and saved drops pP and pE (unless
-    SECBIT_KEEP_CAPS) and always pA; an effective uid leaving 0 drops pE, one
-    returning to 0 gets pE = pP back."""
-    was_root = 0 in (old.uid, old.euid, old.suid)
-    if was_root and 0 not in (new.uid, new.euid, new.suid):
+    """Leaving root in all of real, effective and saved drops pP and pE (unless
+    SECBIT_KEEP_CAPS) and always pA; an effective uid leaving root drops pE, one
+    returning to root gets pE = pP back (root: uid 0 of the cred's user namespace)."""
+    root = root_uid(old)
+    was_root = root in (old.uid, old.euid, old.suid)
+    if was_root and root not in (new.uid, new.euid, new.suid):
         if not issecure(new, SECURE_KEEP_CAPS):
             new.cap_permitted = new.cap_effective = 0
         new.cap_ambient = 0
-    if old.euid == 0 and new.euid != 0:
+    if old.euid == root and new.euid != root:
         new.cap_effective = 0
-    if old.euid != 0 and new.euid == 0:
+    if old.euid != root and new.euid == root:
         new.cap_effective = new.cap_permitted
 
 
@@ -76,9 +102,10 @@ def cap_task_fix_setuid(new, old, flags: int) -> None:
     if flags != LSM_SETID_FS:
         cap_emulate_setxuid(new, old)
         return
-    if old.fsuid == 0 and new.fsuid != 0:
+    root = root_uid(old)
+    if old.fsuid == root and new.fsuid != root:
         new.cap_effective &= ~CAP_FS_SET
-    if old.fsuid != 0 and new.fsuid == 0:
+    if old.fsuid != root and new.fsuid == root:
         new.cap_effective |= new.cap_permitted & CAP_FS_SET
 
 
@@ -91,10 +118,11 @@ def cap_bprm_creds_from_file(new, old, no_new_privs: bool = False) -> bool:
     """
     effective = False
     new.cap_permitted = 0
+    root = root_uid(new)
     if not issecure(new, SECURE_NOROOT):
-        if 0 in (new.euid, new.uid):
+        if root in (new.euid, new.uid):
             new.cap_permitted = old.cap_bset | old.cap_inheritable
-        effective = new.euid == 0
+        effective = new.euid == root
     is_setid = new.euid != old.uid or new.egid != old.gid
     if (is_setid or not cap_issubset(new.cap_permitted, old.cap_permitted)) and no_new_privs:
         new.euid, new.egid = new.uid, new.gid        # LSM_UNSAFE_NO_NEW_PRIVS: no more
@@ -106,7 +134,7 @@ def cap_bprm_creds_from_file(new, old, no_new_privs: bool = False) -> bool:
     new.cap_permitted |= new.cap_ambient
     new.cap_effective = new.cap_permitted if effective else new.cap_ambient
     new.securebits &= ~issecure_mask(SECURE_KEEP_CAPS)
-    return is_setid or (new.uid != 0 and (effective or not cap_issubset(new.cap_permitted, new.cap_ambient)))
+    return is_setid or (new.uid != root and (effective or not cap_issubset(new.cap_permitted, new.cap_ambient)))
 
 
 def cap_prctl_drop(task, cap: int) -> int:

@@ -17,4 +17,4 @@ class NewUtsname:
         """The 390-byte struct uname(2) copies to user space."""
         fields = (self.sysname, self.nodename, self.release, self.version, self.machine,
                   self.domainname)
-        return b"".join(f.encode()[:NEW_UTS_LEN].ljust(NEW_UTS_LEN + 1, b"\0") for f in fields)
+        return b"".join(f.encode("utf-8", "surrogateescape")[:NEW_UTS_LEN].ljust(NEW_UTS_LEN + 1, b"\0") for f in fields)

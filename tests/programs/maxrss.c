@@ -34,6 +34,7 @@ int main(void)
 	/* (RUSAGE_SELF is not compared here: Linux reads its RSS counters approximately,
 	 * per-CPU deltas are left out until they are folded, e.g. at fork) */
 	printf("children before any: %ld\n", maxrss(RUSAGE_CHILDREN));
+	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
 		printf("fork child has its parent's 24 MiB: %d\n", maxrss(RUSAGE_SELF) >= 24 * 1024);
@@ -48,6 +49,7 @@ int main(void)
 	printf("reaped child's 24 + 40 MiB: %d\n", maxrss(RUSAGE_CHILDREN) >= 64 * 1024);
 	signal(SIGCHLD, SIG_IGN);
 	before = maxrss(RUSAGE_CHILDREN);
+	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
 		consume(64 * MB);

@@ -13,7 +13,8 @@ import pytest
 from glasskernel.fs.libfs import SyntheticFs
 from glasskernel.fs.proc import array, sysinfo, task_mmu
 from glasskernel.fs.proc.root import ProcRoot
-from glasskernel.kernel.pid import PROC_PID_INIT_INO, Nsproxy, PidNamespace, alloc_pid
+from glasskernel.kernel.nsproxy import Nsproxy
+from glasskernel.kernel.pid import PROC_PID_INIT_INO, PidNamespace, alloc_pid
 from glasskernel.kernel.signal import KSigaction, SighandStruct
 from glasskernel.kernel.task import Cred, SignalStruct, Task, TaskState
 from glasskernel.mm.mm_types import MmStruct, VmArea
@@ -36,6 +37,7 @@ class FakeKernel:
         self.now = BOOT + 100 * SEC
         self.in_fast_syscall = False
         self.clock = None
+        self.vfs = SimpleNamespace(event=0, poll_wq=None, mounts=[])   # the mount table
 
     def clock_ns(self):
         return self.now

@@ -474,6 +474,12 @@ class Cpu:
             return self.run_to_next_event(rip)
         return self._run(rip, budget)
 
+    def blocks_run(self, budget: int) -> int:
+        """Blocks the last run with this budget started (the C tick hook's count; a block
+        cut short by a syscall counts). Needs the shim (budget_unit "block")."""
+        left = self._entry.blocks_left
+        return budget if left == 0 else min(budget, budget + 1 - left)
+
     @property
     def budget_expired(self) -> bool:
         """Did the last run end because its budget ran out (not by a stop from outside)?"""

@@ -155,6 +155,11 @@ class CpuPair:
             return self._make_live(self.free).run_to_next_event(rip)
         return self._make_live(self.counted).run(rip, budget)
 
+    def blocks_run(self, budget: int) -> int:
+        """Blocks the last budgeted run took (0 if an uncounted run stood in for it)."""
+        live = self._live
+        return live.blocks_run(budget) if live is self._counted else 0
+
     def _run_staying(self, rip: int):
         """An unbudgeted run begun on `counted` (see the module doc)."""
         counted = self.counted

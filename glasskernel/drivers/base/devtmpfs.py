@@ -32,7 +32,22 @@ class DevRoot(SimpleDir):
         entries["fd"] = _link(sb, "fd", "/proc/self/fd")
         entries["shm"] = lambda parent: ShmDir(sb, "shm", parent)   # tmpfs for shm_open
         entries["pts"] = lambda parent: DevptsRoot(sb, "pts", parent, task.kernel)
+        _loop_entries(sb, entries, task.kernel)
         return entries
+
+
+def _loop_entries(sb, entries: dict, kernel) -> None:
+    """/dev/loop-control and a block node for each loop device (root:disk, 0660)."""
+    from glasskernel.drivers.block.loop import (LOOP_CTRL_MINOR, LOOP_MAJOR, MISC_MAJOR,
+                                                loop_control_open, loop_devices, loop_open)
+    entries["loop-control"] = lambda parent: DeviceNode(
+        sb, "loop-control", parent, os.makedev(MISC_MAJOR, LOOP_CTRL_MINOR), loop_control_open,
+        mode=0o020660)
+    for number in sorted(loop_devices(kernel).devices):
+        name = f"loop{number}"
+        entries[name] = (lambda name, number: lambda parent: DeviceNode(
+            sb, name, parent, os.makedev(LOOP_MAJOR, number), loop_open(number),
+            mode=0o060660))(name, number)
 
 
 def _device(sb, name, rdev, opener):

@@ -44,7 +44,7 @@ def inode_init_owner(parent, task, mode: int):
     if (mode & S_IFMT) == S_IFDIR:
         if pst.st_mode & S_ISGID:
             mode |= S_ISGID
-    elif ((mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) and not cred_capable(cred, CAP_FSETID)
+    elif ((mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) and not cred_capable(cred, CAP_FSETID, pst)
             and gid != cred.fsgid and gid not in cred.groups):
         mode &= ~S_ISGID
     return (uid if os.geteuid() == 0 else None), gid, mode & S_IALLUGO

@@ -20,7 +20,7 @@ from glasskernel.fs.overlayfs import dir as ovl_dir
 from glasskernel.fs.overlayfs.file import HostInode, OvlFile, UpperName
 from glasskernel.fs.overlayfs.layer import fd_path
 from glasskernel.uapi.errno import Errno, KernelError
-from glasskernel.uapi.fcntl import O_ACCMODE, O_RDONLY, O_TRUNC, O_WRONLY
+from glasskernel.uapi.fcntl import O_ACCMODE, O_NOATIME, O_RDONLY, O_TRUNC, O_WRONLY
 from glasskernel.uapi.stat import DT_BLK, DT_CHR, DT_DIR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, dt_from_mode
 
 
@@ -150,8 +150,10 @@ class OvlDentry(Dentry):
         if up is None and low is None:
             raise KernelError(Errno.ENOENT)
         shown = up if up is not None else low
-        return OvlDentry(self.vfs, self.ofs, name, self, path, low is not None,
-                         shown.st_mode & S_IFMT)
+        child = OvlDentry(self.vfs, self.ofs, name, self, path, low is not None,
+                          shown.st_mode & S_IFMT)
+        child.mnt_id = self.mnt_id          # the mount we walk in (a bind mount's own id)
+        return child
 
     def lower_entry_exists(self, name: str) -> bool:
         """Would lower show an entry ``name`` here, were it not whited out? (needs whiteout)"""
@@ -215,6 +217,8 @@ class OvlDentry(Dentry):
         host_flags = {O_RDONLY: os.O_RDONLY, O_WRONLY: os.O_WRONLY}.get(acc, os.O_RDWR)
         if flags & O_TRUNC:
             host_flags |= os.O_TRUNC
+        if flags & O_NOATIME:
+            host_flags |= os.O_NOATIME      # else the host's relatime would touch the atime
         with host_errors():
             if self.deleted:
                 fd = self.inode.reopen(host_flags, writing)

@@ -143,8 +143,10 @@ def _ticks(ns: int) -> int:
 
 
 def _start_ticks(task) -> int:
+    """start_time since boot, in the reader's time namespace (timens_add_boottime_ns)."""
+    from glasskernel.kernel.time_namespace import timens_add_boottime
     boot = getattr(task.kernel, "boot_time_ns", 0) or 0
-    return _ticks((task.start_time_ns or boot) - boot)
+    return _ticks(timens_add_boottime(viewer_of(task), (task.start_time_ns or boot) - boot))
 
 
 # ----- /proc/<pid>/stat -----------------------------------------------------------------------
@@ -255,7 +257,11 @@ def task_state(task, viewer) -> list:
     pgrp = sig.pgrp if sig is not None else 0
     session = sig.session if sig is not None else 0
     levels = _ns_levels(task, ns)
-    groups = " ".join(str(g) for g in cred.groups)
+    from glasskernel.kernel.user_namespace import cred_user_ns, from_kgid, from_kuid
+    user_ns = cred_user_ns(viewer.cred) if viewer is not None else None
+    u = [from_kuid(user_ns, i) for i in (cred.uid, cred.euid, cred.suid, cred.fsuid)]
+    g = [from_kgid(user_ns, i) for i in (cred.gid, cred.egid, cred.sgid, cred.fsgid)]
+    groups = " ".join(str(from_kgid(user_ns, i)) for i in cred.groups)
     lines += [
         f"State:\t{get_task_state(task)}",
         f"Tgid:\t{tgid_nr_ns(task, ns)}",
@@ -263,8 +269,8 @@ def task_state(task, viewer) -> list:
         f"Pid:\t{pid_nr_ns(task, ns)}",
         f"PPid:\t{parent_tgid(task, ns)}",
         "TracerPid:\t0",
-        f"Uid:\t{cred.uid}\t{cred.euid}\t{cred.suid}\t{cred.fsuid}",
-        f"Gid:\t{cred.gid}\t{cred.egid}\t{cred.sgid}\t{cred.fsgid}",
+        "Uid:\t" + "\t".join(map(str, u)),
+        "Gid:\t" + "\t".join(map(str, g)),
         f"FDSize:\t{_max_fds(task.files) if task.files is not None else 0}",
         f"Groups:\t{groups} ",
         "NStgid:" + "".join(f"\t{tgid_nr_ns(task, n)}" for n in levels),

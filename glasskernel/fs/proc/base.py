@@ -5,8 +5,8 @@ exe, cwd and root are *magic links*: following them jumps to a dentry of the gue
 """
 import dataclasses
 
-from glasskernel.fs.proc_namespace import proc_mountinfo, proc_mounts
-from glasskernel.fs.libfs import SimpleFile, SimpleLink, StoreFile
+from glasskernel.fs.proc_namespace import MountsDentry, proc_mountinfo, proc_mounts
+from glasskernel.fs.libfs import SimpleDentry, SimpleFile, SimpleLink, StoreFile
 from glasskernel.fs.proc import array, base_info, task_mmu
 from glasskernel.fs.proc.fd import FdDir, FdInfoDir
 from glasskernel.fs.proc.namespaces import NsDir
@@ -55,6 +55,10 @@ class PidDir(PidEntryDir):
             return lambda parent: StoreFile(
                 sb, name, parent, lambda t: oom_score_adj_read(get_proc_task(t, pid)),
                 lambda t, data: oom_score_adj_write(t, get_proc_task(t, pid), data))
+        if name in ("mounts", "mountinfo"):
+            render = proc_mounts if name == "mounts" else proc_mountinfo
+            return lambda parent: MountsDentry(sb, name, parent,
+                                               lambda t: render(get_proc_task(t, pid)))
         if name == "coredump_filter":
             return lambda parent: StoreFile(
                 sb, name, parent, lambda t: coredump_filter_read(get_proc_task(t, pid)),
@@ -73,6 +77,12 @@ class PidDir(PidEntryDir):
                                                          lambda t: get_proc_task(t, pid))
         if name == "ns":
             return lambda parent: NsDir(sb, "ns", parent, pid)
+        if name in _NS_FILES:
+            show, store, mode = _NS_FILES[name]
+            return lambda parent: OpenerStoreFile(
+                sb, name, parent, lambda t: show(get_proc_task(t, pid), t.cred),
+                lambda opener, cred, data, pos: store(get_proc_task(opener, pid), cred, data, pos),
+                mode)
         if name == "task" and self.whole:
             return lambda parent: TaskDir(sb, "task", parent, pid)
         return None
@@ -95,8 +105,6 @@ _PID_FILES = {
     "stat": (array.proc_tgid_stat, 0o100444),
     "statm": (task_mmu.proc_pid_statm, 0o100444),
     "maps": (task_mmu.proc_pid_maps, 0o100444),
-    "mounts": (lambda target: proc_mounts(target), 0o100444),
-    "mountinfo": (lambda target: proc_mountinfo(target), 0o100444),
     "oom_score": (lambda target: f"{proc_oom_score(target)}\n".encode(), 0o100444),
     "limits": (base_info.proc_pid_limits, 0o100444),
     "personality": (base_info.proc_pid_personality, 0o100400),
@@ -109,10 +117,76 @@ _PID_FILES = {
     "cgroup": (base_info.proc_cgroup_show, 0o100444),
 }
 _PID_ENTRY_NAMES = sorted([*_PID_FILES, "exe", "cwd", "root", "fd", "fdinfo", "ns", "task",
-                           "oom_score_adj", "pagemap", "comm", "coredump_filter"])
+                           "oom_score_adj", "pagemap", "comm", "coredump_filter", "mounts",
+                           "mountinfo", "uid_map", "gid_map", "setgroups", "timens_offsets"])
 # the subdirectories of /proc/<pid> and of /proc/<pid>/task/<tid>: their count sets nlink
 _PID_SUBDIRS = ("fd", "fdinfo", "ns", "task")
 TASK_COMM_LEN = 16
+
+
+class OpenerStoreFile(SimpleFile):
+    """A generated file whose writes are judged by the opener's credentials
+    (file->f_cred) and see their offset: ``store(opener, cred, data, pos)`` returns the
+    count."""
+
+    def __init__(self, sb, name, parent, render, store, mode: int):
+        super().__init__(sb, name, parent, render, mode=mode)
+        self._store = store
+
+    def permission(self, mask: int, cred=None) -> None:
+        SimpleDentry.permission(self, mask, cred)    # the mode decides, as for any inode
+
+    def truncate(self, length: int) -> None:
+        """O_TRUNC on open: nothing to cut in generated text."""
+
+    def open(self, task, flags: int):
+        from glasskernel.fs.file_table import SeqFile
+        store, cred = self._store, task.cred
+
+        class _OpenerSeqFile(SeqFile):
+            def write_at(self, data, pos: int) -> int:
+                return store(self._task, cred, bytes(data), pos)
+
+        return _OpenerSeqFile(self, flags, task, self._render)
+
+
+def _ns_show(attr: str):
+    def show(target, reader_cred) -> bytes:
+        from glasskernel.kernel.user_namespace import cred_user_ns, map_show, setgroups_show
+        ns = cred_user_ns(target.cred)
+        return setgroups_show(ns) if attr == "setgroups" else map_show(ns, attr, reader_cred)
+    return show
+
+
+def _ns_store(attr: str):
+    def store(target, cred, data: bytes, pos: int) -> int:
+        from glasskernel.kernel import user_namespace as un
+        ns = un.cred_user_ns(target.cred)
+        if attr == "setgroups":
+            if not un.cap_capable_over(cred, ns):
+                raise KernelError(Errno.EPERM)       # proc_setgroups_open for writing
+            return un.proc_setgroups_write(ns, cred, data, pos)
+        return un.proc_map_write(ns, attr, cred, data, pos)
+    return store
+
+
+def _timens_show(target, reader_cred) -> bytes:
+    from glasskernel.kernel.time_namespace import proc_timens_show_offsets
+    return proc_timens_show_offsets(target)
+
+
+def _timens_store(target, cred, data: bytes, pos: int) -> int:
+    from glasskernel.kernel.time_namespace import proc_timens_set_offset
+    return proc_timens_set_offset(cred, target, data, pos)
+
+
+# the user and time namespace files: name -> (show, store, mode)
+_NS_FILES = {
+    "uid_map": (_ns_show("uid_map"), _ns_store("uid_map"), 0o100644),
+    "gid_map": (_ns_show("gid_map"), _ns_store("gid_map"), 0o100644),
+    "setgroups": (_ns_show("setgroups"), _ns_store("setgroups"), 0o100644),
+    "timens_offsets": (_timens_show, _timens_store, 0o100666),
+}
 
 
 def comm_write(writer, target, data: bytes) -> None:

@@ -6,8 +6,8 @@ the kernel uses them (pid_max in the initial pid namespace, threads-max in the t
 the pipe limits in fs/pipe.py, the vm ones in mm/mmap.py), so a write changes what the
 kernel does, not a copy. Writes follow sysctl_writes_strict=1: a write must start at offset
 0 (later writes are ignored), and a number out of range is EINVAL, as proc_dointvec_minmax
-says. vm.max_map_count and vm.overcommit_memory take writes; of the fs entries only the
-lease ones do (fs/locks_lease.py): the others are EINVAL to write.
+says. vm.max_map_count and vm.overcommit_memory take writes; of the fs entries nr_open and the
+lease ones do (fs/file.py, fs/locks_lease.py): the others are EINVAL to write.
 """
 from __future__ import annotations
 
@@ -112,9 +112,41 @@ def _uts(field):
     return show
 
 
+def _set_uts(field):
+    """proc_do_uts_string's write: the text up to a newline, at most 64 bytes, into the
+    writer's UTS namespace."""
+    def store(kernel, text: str) -> None:
+        from glasskernel.kernel.utsname import set_uts_field
+        raw = text.encode().split(b"\n", 1)[0]
+        set_uts_field(kernel.current, field, raw)
+    return store
+
+
+def _inotify(name):
+    """One of /proc/sys/fs/inotify's limits (inotify_table)."""
+    def show(kernel):
+        from glasskernel.fs.notify.inotify.inotify_user import inotify_sysctl
+        return str(getattr(inotify_sysctl(kernel), name))
+    return show
+
+
+def _set_inotify(name):
+    """proc_dointvec_minmax with a floor of 0."""
+    def store(kernel, text: str) -> None:
+        from glasskernel.fs.notify.inotify.inotify_user import inotify_sysctl
+        setattr(inotify_sysctl(kernel), name, parse_int(text, 0, INT_MAX))
+    return store
+
+
 def _nr_open(kernel):
-    from glasskernel.kernel.sys import NR_OPEN
-    return str(NR_OPEN)
+    from glasskernel.fs.file import file_sysctl
+    return str(file_sysctl.nr_open)
+
+
+def _set_nr_open(kernel, text: str) -> None:
+    """proc_dointvec_minmax between a word's worth of descriptors and INT_MAX's words."""
+    from glasskernel.fs.file import FileSysctl, file_sysctl
+    file_sysctl.nr_open = parse_int(text, FileSysctl.NR_OPEN_MIN, FileSysctl.NR_OPEN_MAX)
 
 
 SYSCTL_TABLES: dict[str, list[CtlTable]] = {
@@ -122,10 +154,18 @@ SYSCTL_TABLES: dict[str, list[CtlTable]] = {
         CtlTable("lease-break-time", 0o644, _lease("lease_break_time"),
                  _set_lease("lease_break_time")),
         CtlTable("leases-enable", 0o644, _lease("leases_enable"), _set_lease("leases_enable")),
-        CtlTable("nr_open", 0o644, _nr_open),
+        CtlTable("nr_open", 0o644, _nr_open, _set_nr_open),
         CtlTable("pipe-max-size", 0o644, _pipe("pipe_max_size")),
         CtlTable("pipe-user-pages-hard", 0o644, _pipe("pipe_user_pages_hard")),
         CtlTable("pipe-user-pages-soft", 0o644, _pipe("pipe_user_pages_soft")),
+    ],
+    "fs/inotify": [
+        CtlTable("max_queued_events", 0o644, _inotify("max_queued_events"),
+                 _set_inotify("max_queued_events")),
+        CtlTable("max_user_instances", 0o644, _inotify("max_user_instances"),
+                 _set_inotify("max_user_instances")),
+        CtlTable("max_user_watches", 0o644, _inotify("max_user_watches"),
+                 _set_inotify("max_user_watches")),
     ],
     "vm": [
         CtlTable("max_map_count", 0o644, _vm("max_map_count"),
@@ -141,7 +181,8 @@ SYSCTL_TABLES: dict[str, list[CtlTable]] = {
         CtlTable("pid_max", 0o644, lambda k: str(_init_pid_ns(k).pid_max), _set_pid_max),
         CtlTable("tainted", 0o644, lambda k: str(k.tainted), _add_taint),
         CtlTable("threads-max", 0o644, lambda k: str(k.max_tasks), _set_threads_max),
-        CtlTable("hostname", 0o644, _uts("nodename")),
+        CtlTable("hostname", 0o644, _uts("nodename"), _set_uts("nodename")),
+        CtlTable("domainname", 0o644, _uts("domainname"), _set_uts("domainname")),
         CtlTable("osrelease", 0o444, _uts("release")),
         CtlTable("ostype", 0o444, _uts("sysname")),
         # This kernel never randomises a layout: as a system booted with norandmaps.
@@ -165,6 +206,14 @@ def _vm_hugetlb_and_caches() -> list:
 
 
 SYSCTL_TABLES["vm"] += _vm_hugetlb_and_caches()
+
+
+def _net_tables(kernel):
+    from glasskernel.net.core.net_namespace import net_sysctl_table
+    return net_sysctl_table(kernel)
+
+
+SYSCTL_TABLES["net"] = _net_tables
 
 
 class SysctlFile(SeqFile):
@@ -202,16 +251,39 @@ class SysctlEntry(SimpleFile):
         return SysctlFile(self, flags, task, self._table)
 
 
-class SysctlDir(SimpleDir):
-    """/proc/sys/NAME: the entries of one table."""
+@dataclass(frozen=True, slots=True)
+class CtlDir:
+    """A directory inside a table (net/ipv4/conf/lo ...): its entries, computed per reader
+    (a network namespace's devices and values)."""
+    procname: str
+    entries: Callable                     # (kernel) -> list of CtlTable / CtlDir
 
-    def __init__(self, sb, name, parent, tables: list[CtlTable]):
-        super().__init__(sb, name, parent)
+
+
+class SysctlDir(SimpleDir):
+    """/proc/sys/PATH: the entries of one table; its CtlDirs (computed per reader) and the
+    tables registered below its path ("fs/inotify" under "fs") are subdirectories."""
+
+    def __init__(self, sb, path, parent, tables):
+        super().__init__(sb, path.rsplit("/", 1)[-1], parent)
+        self.table_path = path
         self._tables = tables
 
     def children(self, task) -> dict:
-        return {t.procname: (lambda parent, t=t: SysctlEntry(self.sb, parent, t))
-                for t in self._tables}
+        tables = self._tables(task.kernel) if callable(self._tables) else self._tables
+        out = {}
+        for t in tables:
+            if isinstance(t, CtlDir):
+                out[t.procname] = (lambda parent, t=t: SysctlDir(
+                    self.sb, f"{self.table_path}/{t.procname}", parent, t.entries))
+            else:
+                out[t.procname] = (lambda parent, t=t: SysctlEntry(self.sb, parent, t))
+        prefix = self.table_path + "/"
+        for path, tables in SYSCTL_TABLES.items():      # a table below this one's
+            if path.startswith(prefix) and "/" not in path[len(prefix):]:
+                out[path[len(prefix):]] = (lambda parent, path=path, tables=tables:
+                                           SysctlDir(self.sb, path, parent, tables))
+        return out
 
 
 class ProcSys(SimpleDir):
@@ -220,7 +292,7 @@ class ProcSys(SimpleDir):
     def children(self, task) -> dict:
         return {name: (lambda parent, name=name, tables=tables:
                        SysctlDir(self.sb, name, parent, tables))
-                for name, tables in SYSCTL_TABLES.items()}
+                for name, tables in SYSCTL_TABLES.items() if "/" not in name}
 
 
 def proc_sys_entry(sb):

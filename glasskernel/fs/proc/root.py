@@ -54,6 +54,9 @@ class ProcRoot(SimpleDir):
             return _global_file(sb, name, _GLOBAL_FILES[name])
         if name == "sys":
             return proc_sys_entry(sb)
+        if name == "net":
+            from glasskernel.net.core.net_procfs import proc_net_entry
+            return proc_net_entry(sb)
         if name == "sysvipc":
             from glasskernel.ipc.proc import proc_sysvipc_entry
             return proc_sysvipc_entry(sb)
@@ -68,7 +71,8 @@ class ProcRoot(SimpleDir):
     def named_children(self) -> dict:
         """The entries that are not pids: global files, self and thread-self."""
         return {name: self.named_entry(name)
-                for name in (*_GLOBAL_FILES, "mounts", "self", "thread-self", "sys", "sysvipc")}
+                for name in (*_GLOBAL_FILES, "mounts", "self", "thread-self", "sys", "sysvipc",
+                                        "net")}
 
     def children(self, task) -> dict:
         entries = self.named_children()

@@ -49,7 +49,8 @@ def _nr_running(viewer) -> int:
 
 def proc_uptime(viewer) -> bytes:
     """uptime_proc_show: seconds since boot and idle seconds, two decimals (truncated)."""
-    uptime = _uptime_ns(viewer.kernel)
+    from glasskernel.kernel.time_namespace import timens_add_boottime
+    uptime = timens_add_boottime(viewer, _uptime_ns(viewer.kernel))
     idle = _cpu_times(viewer)["idle"]
     return (f"{uptime // 10**9}.{uptime % 10**9 // 10**7:02d} "
             f"{idle // 10**9}.{idle % 10**9 // 10**7:02d}\n").encode()
@@ -164,7 +165,8 @@ def proc_cpuinfo(viewer) -> bytes:
 # needs a block device ("nodev"): the overlay's layers are the host's business.
 FILESYSTEMS = ("tmpfs", "proc", "devtmpfs", "sockfs", "pipefs", "devpts", "overlay")
 # Character devices by major (fs/proc/devices.c): what /dev holds; no block devices.
-CHRDEVS = ((1, "mem"), (5, "/dev/tty"), (5, "/dev/ptmx"), (136, "pts"))
+CHRDEVS = ((1, "mem"), (5, "/dev/tty"), (5, "/dev/ptmx"), (10, "misc"), (136, "pts"))
+BLKDEVS = ((7, "loop"),)
 
 
 def proc_filesystems(viewer) -> bytes:
@@ -173,9 +175,10 @@ def proc_filesystems(viewer) -> bytes:
 
 
 def proc_devices(viewer) -> bytes:
-    """devinfo_show: the character devices, then the (empty) block devices."""
+    """devinfo_show: the character devices, then the block devices (loop)."""
     chars = "".join(f"{major:3d} {name}\n" for major, name in CHRDEVS)
-    return f"Character devices:\n{chars}\nBlock devices:\n".encode()
+    blocks = "".join(f"{major:3d} {name}\n" for major, name in BLKDEVS)
+    return f"Character devices:\n{chars}\nBlock devices:\n{blocks}".encode()
 
 
 def proc_swaps(viewer) -> bytes:

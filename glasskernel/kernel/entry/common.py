@@ -9,7 +9,7 @@ could not fix, or the timer interrupt.
 from glasskernel.arch.x86.entry.common import do_syscall_64_slow
 from glasskernel.arch.x86.cpu import NEVER_REACHED
 from glasskernel.arch.x86.entry.vsyscall_64 import emulate_vsyscall, stopped_in_vsyscall_page
-from glasskernel.arch.x86.kernel.apic_timer import SLICE_NS, timer_budget
+from glasskernel.arch.x86.kernel.apic_timer import SLICE_NS, run_metered, timer_budget
 from glasskernel.arch.x86.kernel.traps import exc_user_fault
 from glasskernel.kernel.sched.park import resume_parked, sleep_parked
 
@@ -47,7 +47,10 @@ def user_mode_loop(task) -> None:
         if kernel.debugger is not None and kernel.debugger.user_return(task):
             continue                                 # it stopped or waited: look again
         kernel.enter_user_mode(task)
-        reason = cpu.run(cpu.read_reg("rip"), timer_budget(kernel))
+        if kernel.block_budget is None:
+            reason = cpu.run(cpu.read_reg("rip"), timer_budget(kernel))
+        else:
+            reason = run_metered(kernel, cpu, timer_budget(kernel))
         task = kernel.current
         now = kernel.account_user_time(task)
         if task.thread.parked_wq is not None:

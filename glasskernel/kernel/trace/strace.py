@@ -13,6 +13,7 @@ and finished later with ``<... name resumed>`` (strace_unfinished.py).
 from glasskernel.kernel.trace import strace_fs as fs
 from glasskernel.kernel.trace import strace_mm as mm
 from glasskernel.kernel.trace import strace_proc as proc
+from glasskernel.kernel.trace import strace_notify as notify
 from glasskernel.kernel.trace.strace_siginfo import fmt_siginfo
 from glasskernel.kernel.trace.strace_term import dec_ioctl
 from glasskernel.kernel.trace.strace_unfinished import resumed_text, unfinished_text
@@ -68,6 +69,10 @@ DECODERS = {
     "exit": proc.dec_exit, "exit_group": proc.dec_exit, "clone": proc.dec_clone,
     "execve": proc.dec_execve, "wait4": proc.dec_wait4, "kill": proc.dec_kill,
     "rt_sigaction": proc.dec_rt_sigaction, "rt_sigprocmask": proc.dec_rt_sigprocmask,
+    "unshare": proc.dec_unshare, "setns": proc.dec_setns, "sethostname": proc.dec_sethostname,
+    "setdomainname": proc.dec_sethostname,
+    "inotify_init1": notify.dec_inotify_init1, "inotify_add_watch": notify.dec_inotify_add_watch,
+    "inotify_rm_watch": notify.dec_inotify_rm_watch, "inotify_init": proc.dec_none,
 }
 
 _FORKS = ("clone", "fork", "vfork", "clone3")

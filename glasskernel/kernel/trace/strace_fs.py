@@ -309,6 +309,9 @@ def _fcntl_arg(c: Call, cmd: FcntlCmd):
         return fmt_flock(c.mem, arg)
     if cmd in (FcntlCmd.F_SETLEASE,):
         return fmt_xval(arg & 0xFFFFFFFF, _LOCK_TYPES, "F_???")
+    if cmd == FcntlCmd.F_NOTIFY:
+        from glasskernel.kernel.trace.strace_notify import fmt_dnotify
+        return fmt_dnotify(arg)
     if cmd == FcntlCmd.F_ADD_SEALS:
         return fmt_flags(arg & 0xFFFFFFFF, SEAL_FLAGS, "F_SEAL_???")
     if cmd.name.startswith("F_GET") and cmd not in (FcntlCmd.F_GETOWN_EX,):

@@ -267,3 +267,26 @@ def dec_prlimit64(c: Call) -> str:
     old = fmt_addr(c.arg(3)) if c.failed else fmt_rlimit(c.mem, c.arg(3))
     return (f"{s32(c.arg(0))}, {fmt_resource(c.arg(1))}, {fmt_rlimit(c.mem, c.arg(2))}, "
             f"{old}")
+
+
+# --- namespaces --------------------------------------------------------------------------
+
+def fmt_ns_flags(flags: int) -> str:
+    """CLONE_NEW*|...: the flags of unshare and setns (CLONE_NEWTIME shares CSIGNAL's byte)."""
+    return fmt_flags(flags, CLONE_FLAGS, "CLONE_???").split(" /* ")[0]
+
+
+def dec_unshare(c: Call) -> str:
+    return fmt_ns_flags(c.arg(0))
+
+
+def dec_setns(c: Call) -> str:
+    return f"{c.int_arg(0)}, {fmt_ns_flags(c.arg(1) & 0xFFFFFFFF)}"
+
+
+def dec_sethostname(c: Call) -> str:
+    """sethostname/setdomainname(name, len): the name as a buffer of len bytes, or its
+    address when len is more than a name holds; len unsigned."""
+    length = c.arg(1) & 0xFFFFFFFF
+    name = fmt_buffer(c.mem, c.arg(0), length) if length <= 64 else fmt_addr(c.arg(0))
+    return f"{name}, {length}"

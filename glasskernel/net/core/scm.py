@@ -60,15 +60,17 @@ class ScmCookie:
 
 def scm_check_creds(task, pid: int, uid: int, gid: int) -> None:
     """The claimed credentials must be the sender's own unless it is privileged."""
-    from glasskernel.kernel.capability import capable
-    from glasskernel.kernel.pid import task_tgid_vnr
+    from glasskernel.kernel.capability import ns_capable
+    from glasskernel.kernel.pid import pid_ns_user_ns, task_active_pid_ns, task_tgid_vnr
+    from glasskernel.kernel.user_namespace import current_user_ns
     from glasskernel.uapi.capability import CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN
     if uid == 0xFFFFFFFF or gid == 0xFFFFFFFF:
         raise KernelError(Errno.EINVAL)
-    cred = task.cred
-    if (pid == task_tgid_vnr(task, task) or capable(task, CAP_SYS_ADMIN)) and \
-            (uid in (cred.uid, cred.euid, cred.suid) or capable(task, CAP_SETUID)) and \
-            (gid in (cred.gid, cred.egid, cred.sgid) or capable(task, CAP_SETGID)):
+    cred, own = task.cred, current_user_ns(task)
+    pid_owner = pid_ns_user_ns(task_active_pid_ns(task))
+    if (pid == task_tgid_vnr(task, task) or ns_capable(task, pid_owner, CAP_SYS_ADMIN)) and \
+            (uid in (cred.uid, cred.euid, cred.suid) or ns_capable(task, own, CAP_SETUID)) and \
+            (gid in (cred.gid, cred.egid, cred.sgid) or ns_capable(task, own, CAP_SETGID)):
         return
     raise KernelError(Errno.EPERM)
 
@@ -96,6 +98,7 @@ def _scm_credentials(task, scm: ScmCookie, cmsg_len_: int, data: bytes) -> None:
     if cmsg_len_ != cmsg_len(_UCRED.size):
         raise KernelError(Errno.EINVAL)
     pid, uid, gid = _UCRED.unpack(data[:_UCRED.size])
+    uid, gid = _make_kid(task, uid, "u"), _make_kid(task, gid, "g")
     scm_check_creds(task, pid, uid, gid)
     if scm.pid_links is None or pid_nr_ns(scm.pid_links, task_active_pid_ns(task)) != pid:
         target = find_task_by_vpid(task, pid) if pid > 0 else None
@@ -216,8 +219,29 @@ def scm_recv(task, sock, ctl: RecvControl | None, scm: ScmCookie, creds) -> None
     if sock.passcred:
         pid_links, uid, gid = creds
         put_cmsg(task, ctl, SOL_SOCKET, SCM_CREDENTIALS,
-                 _UCRED.pack(pid_vnr(pid_links, task), OVERFLOWUID if uid is None else uid,
-                             OVERFLOWUID if gid is None else gid))
+                 _UCRED.pack(pid_vnr(pid_links, task),
+                             OVERFLOWUID if uid is None else _from_kuid(task, uid),
+                             OVERFLOWUID if gid is None else _from_kgid(task, gid)))
     if scm.fp:
         scm_detach_fds(task, ctl, scm)
 
+
+
+def _from_kuid(task, kuid: int) -> int:
+    """from_kuid_munged in the receiver's user namespace."""
+    from glasskernel.kernel.user_namespace import cred_user_ns, from_kuid
+    return from_kuid(cred_user_ns(task.cred), kuid)
+
+
+def _from_kgid(task, kgid: int) -> int:
+    from glasskernel.kernel.user_namespace import cred_user_ns, from_kgid
+    return from_kgid(cred_user_ns(task.cred), kgid)
+
+
+def _make_kid(task, value: int, kind: str) -> int:
+    """make_kuid/make_kgid in the sender's namespace; an unmapped id becomes the invalid
+    id (0xFFFFFFFF), which scm_check_creds refuses."""
+    from glasskernel.kernel.user_namespace import cred_user_ns, make_kgid, make_kuid
+    ns = cred_user_ns(task.cred)
+    kid = (make_kuid if kind == "u" else make_kgid)(ns, value)
+    return 0xFFFFFFFF if kid < 0 else kid

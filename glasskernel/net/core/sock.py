@@ -24,6 +24,8 @@ SOL_SOCKET = 1
  SO_PASSCRED, SO_PEERCRED, SO_RCVLOWAT, SO_SNDLOWAT, SO_RCVTIMEO, SO_SNDTIMEO) = range(1, 22)
 SO_ACCEPTCONN, SO_SNDBUFFORCE, SO_RCVBUFFORCE = 30, 32, 33
 SO_PROTOCOL, SO_DOMAIN, SO_PEEK_OFF = 38, 39, 42
+SO_BINDTODEVICE = 25
+IFNAMSIZ = 16
 
 # net.core.{w,r}mem_{default,max} and the floors of include/net/sock.h on x86-64
 SYSCTL_WMEM_DEFAULT = SYSCTL_RMEM_DEFAULT = 212992
@@ -127,6 +129,8 @@ def sock_setsockopt(sock, sk: Sock, optname: int, task, optval: int, optlen: int
     """SOL_SOCKET options: an int value (EINVAL if optlen < 4), ENOPROTOOPT if unknown."""
     if optname in (SO_RCVTIMEO, SO_SNDTIMEO):
         return _set_timeout(sk, optname, task, optval, optlen)
+    if optname == SO_BINDTODEVICE:
+        return sock_setbindtodevice(sk, task, optval, optlen)
     if optname == SO_LINGER:
         if optlen < _LINGER.size:
             raise KernelError(Errno.EINVAL)
@@ -160,6 +164,24 @@ def sock_setsockopt(sock, sk: Sock, optname: int, task, optval: int, optlen: int
         sk.opts[optname] = val
     else:
         raise KernelError(Errno.ENOPROTOOPT)
+    return 0
+
+
+def sock_setbindtodevice(sk: Sock, task, optval: int, optlen: int) -> int:
+    """SO_BINDTODEVICE: CAP_NET_RAW; an empty name unbinds, another must be a device of
+    the namespace (ENODEV)."""
+    from glasskernel.net.core.net_namespace import sock_net_of
+    if optlen < 0:
+        raise KernelError(Errno.EINVAL)
+    if not capable(task, CAP_NET_RAW):
+        raise KernelError(Errno.EPERM)
+    optlen = min(optlen, IFNAMSIZ - 1)
+    raw = copy_from_user(task, optval, optlen) if optlen else b""
+    name = raw.split(b"\0", 1)[0].decode("latin-1")
+    net = getattr(sk, "net", None) or sock_net_of(task)
+    if name and net.dev_get_by_name(name) is None:
+        raise KernelError(Errno.ENODEV)
+    sk.opts[SO_BINDTODEVICE] = name
     return 0
 
 
@@ -200,6 +222,11 @@ def sock_getsockopt(sock, sk: Sock, optname: int, task, optval: int, optlen: int
         value = _timeval(sk.rcvtimeo if optname == SO_RCVTIMEO else sk.sndtimeo)
     elif optname == SO_LINGER:
         value = _LINGER.pack(*sk.opts.get(SO_LINGER, (0, 0)))
+    elif optname == SO_BINDTODEVICE:
+        name = sk.opts.get(SO_BINDTODEVICE, "")
+        value = (name.encode() + b"\0") if name else b""
+        if length < len(value):
+            raise KernelError(Errno.EINVAL)
     else:
         value = struct.pack("<i", _int_option(sock, sk, optname))
     length = min(length, len(value))
@@ -212,9 +239,9 @@ def _int_option(sock, sk: Sock, optname: int) -> int:
     if optname == SO_TYPE:
         return sk.type
     if optname == SO_PROTOCOL:
-        return 0
+        return getattr(sk, "protocol", 0)
     if optname == SO_DOMAIN:
-        return AF_UNIX
+        return getattr(sk, "family", AF_UNIX)
     if optname == SO_ERROR:
         return sk.sock_error()
     if optname == SO_SNDBUF:
@@ -241,5 +268,20 @@ def peercred_bytes(cred, viewer) -> bytes:
     """cred_to_ucred: pid as the viewer sees it, the effective ids; -1 for no peer."""
     if cred is None:
         return _UCRED.pack(0, 0xFFFFFFFF, 0xFFFFFFFF)
-    return _UCRED.pack(pid_vnr(cred.pid_links, viewer), cred.euid & 0xFFFFFFFF,
-                       cred.egid & 0xFFFFFFFF)
+    from glasskernel.kernel.user_namespace import cred_user_ns, from_kgid, from_kuid
+    ns = cred_user_ns(viewer.cred)
+    return _UCRED.pack(pid_vnr(cred.pid_links, viewer), from_kuid(ns, cred.euid) & 0xFFFFFFFF,
+                       from_kgid(ns, cred.egid) & 0xFFFFFFFF)
+
+
+class ProtoOps:
+    """struct proto_ops: what a family does for each socket call on one socket type."""
+
+    __slots__ = ("family", "bind", "connect", "listen", "accept", "getname", "shutdown",
+                 "sendmsg", "recvmsg", "poll", "ioctl", "release", "setsockopt",
+                 "getsockopt", "socketpair", "unread")
+
+    def __init__(self, family: int, **ops):
+        self.family = family
+        for name in self.__slots__[1:]:
+            setattr(self, name, ops.get(name))

@@ -9,7 +9,9 @@ from glasskernel.arch.x86.kernel import process_64
 from glasskernel.arch.x86.kernel import signal as arch_signal
 from glasskernel.fs import exec as fs_exec
 from glasskernel.fs import pipe, statfs
+from glasskernel.fs import namespace_mount
 from glasskernel.fs import eventfd, signalfd, timerfd
+from glasskernel.fs.notify.inotify import inotify_user
 from glasskernel.fs import eventpoll, select as fs_select
 from glasskernel.fs import (d_path, fcntl, file, ioctl, locks, namei_dir, open, read_write, readdir,
                             stat, sync, utimes, xattr)
@@ -18,7 +20,8 @@ from glasskernel.drivers.char import random
 from glasskernel.ipc import msg, sem, shm
 from glasskernel.kernel import capability
 from glasskernel.kernel import (exec_domain, fork, pidfd, posix_timers, rseq, signal_syscalls,
-                                sys, sys_pgrp, time, time_itimer, time_ntp)
+                                sys, sys_pgrp, sys_prctl, time, time_itimer, time_ntp)
+from glasskernel.kernel import nsproxy, utsname
 from glasskernel.kernel.sched import syscalls as sched_syscalls
 from glasskernel.kernel.futex import core as futex_core
 from glasskernel.kernel.futex import syscalls as futex
@@ -67,6 +70,12 @@ _ROWS = [
     (NR.timerfd_gettime, timerfd.sys_timerfd_gettime, "supported", ""),
     (NR.signalfd, signalfd.sys_signalfd, "supported", ""),
     (NR.signalfd4, signalfd.sys_signalfd4, "supported", ""),
+    # files: inotify (fs/notify/inotify/inotify_user.c); dnotify is fcntl's F_NOTIFY
+    (NR.inotify_init, inotify_user.sys_inotify_init, "supported", ""),
+    (NR.inotify_init1, inotify_user.sys_inotify_init1, "supported", ""),
+    (NR.inotify_add_watch, inotify_user.sys_inotify_add_watch, P,
+     "no IN_UNMOUNT; DELETE_SELF of an inode still open waits for the last close"),
+    (NR.inotify_rm_watch, inotify_user.sys_inotify_rm_watch, "supported", ""),
     # files: opening and attributes (fs/open.c, fs/stat.c, fs/utimes.c, fs/sync.c)
     (NR.open, open.sys_open, "supported", ""),
     (NR.openat, open.sys_openat, "supported", ""),
@@ -99,6 +108,10 @@ _ROWS = [
     (NR.statx, stat.sys_statx, "supported", ""),
     (NR.readlink, stat.sys_readlink, "supported", ""),
     (NR.readlinkat, stat.sys_readlinkat, "supported", ""),
+    # mounts (fs/namespace.c)
+    (NR.mount, namespace_mount.sys_mount, P, "tmpfs, proc, devtmpfs (other types ENODEV); "
+     "MS_BIND of tmpfs directories only; no mount propagation (every mount is private)"),
+    (NR.umount2, namespace_mount.sys_umount2, P, "the root mount is never unmounted (EBUSY)"),
     # extended attributes (fs/xattr.c)
     (NR.getxattr, xattr.sys_getxattr, "supported", ""),
     (NR.lgetxattr, xattr.sys_lgetxattr, "supported", ""),
@@ -138,13 +151,13 @@ _ROWS = [
     (NR.dup, file.sys_dup, "supported", ""),
     (NR.dup2, file.sys_dup2, "supported", ""),
     (NR.dup3, file.sys_dup3, "supported", ""),
-    (NR.fcntl, fcntl.sys_fcntl, P, "O_ASYNC SIGIO only from pipes; no F_NOTIFY, F_*_RW_HINT"),
+    (NR.fcntl, fcntl.sys_fcntl, P, "O_ASYNC SIGIO only from pipes and inotify; no F_*_RW_HINT"),
     # files: locks (fs/locks.c)
     (NR.flock, locks.sys_flock, "supported", ""),
     (NR.ioctl, ioctl.sys_ioctl, P, "terminal ioctls pass through to the host tty"),
-    # sockets (net/socket.c, net/unix/af_unix.c): AF_UNIX is the one family
-    (NR.socket, socket.sys_socket, P, "AF_UNIX only; other families EAFNOSUPPORT"),
-    (NR.socketpair, socket.sys_socketpair, P, "AF_UNIX only"),
+    # sockets (net/socket.c, net/unix/af_unix.c, net/ipv4, net/ipv6): AF_UNIX, AF_INET, AF_INET6
+    (NR.socket, socket.sys_socket, P, "AF_UNIX, AF_INET, AF_INET6 (no raw); others EAFNOSUPPORT"),
+    (NR.socketpair, socket.sys_socketpair, P, "AF_UNIX only (inet: EOPNOTSUPP as Linux)"),
     (NR.getpeername, socket.sys_getpeername, "supported", ""),
     (NR.getsockname, socket.sys_getsockname, "supported", ""),
     (NR.getsockopt, socket.sys_getsockopt, P, "SOL_SOCKET options"),
@@ -212,7 +225,7 @@ _ROWS = [
     (NR.getresuid, sys.sys_getresuid, "supported", ""),
     (NR.getresgid, sys.sys_getresgid, "supported", ""),
     (NR.setgroups, sys.sys_setgroups, "supported", ""),
-    (NR.prctl, sys.sys_prctl, P, "name, pdeath signal, dumpable, subreaper, no_new_privs, capabilities"),
+    (NR.prctl, sys_prctl.sys_prctl, P, "name, pdeath signal, dumpable, subreaper, no_new_privs, capabilities"),
     # capabilities (kernel/capability.c, security/commoncap.c) and the fs ids
     (NR.capget, capability.sys_capget, "supported", ""),
     (NR.capset, capability.sys_capset, "supported", ""),
@@ -281,7 +294,7 @@ _ROWS = [
     (NR.fork, fork.sys_fork, "supported", "", SLOW),
     (NR.vfork, fork.sys_vfork, "supported", "", SLOW),
     (NR.clone, fork.sys_clone, P, "threads share a group; futexes come later", SLOW),
-    (NR.clone3, fork.sys_clone3, P, "no set_tid, no cgroups", SLOW),
+    (NR.clone3, fork.sys_clone3, P, "no cgroups (CLONE_INTO_CGROUP)", SLOW),
     (NR.execve, fs_exec.sys_execve, P, "static ELF and #! scripts; no dynamic loader yet", SLOW),
     (NR.execveat, fs_exec.sys_execveat, P, "static ELF and #! scripts; no dynamic loader yet", SLOW),
     (NR.wait4, kexit.sys_wait4, "supported", "", SLOW),
@@ -296,6 +309,13 @@ _ROWS = [
     (NR.setsid, sys_pgrp.sys_setsid, "supported", ""),
     (NR.getpriority, sys_pgrp.sys_getpriority, "supported", ""),
     (NR.setpriority, sys_pgrp.sys_setpriority, "supported", ""),
+    # namespaces (kernel/nsproxy.c, kernel/fork.c: ksys_unshare, kernel/utsname.c)
+    (NR.unshare, fork.sys_unshare, P, "CLONE_NEWNS: a new namespace sharing the one mount tree; "
+     "CLONE_NEWNET/CLONE_NEWCGROUP: identities only", SLOW),
+    (NR.setns, nsproxy.sys_setns, P, "mount, network and cgroup namespaces are identities only",
+     SLOW),
+    (NR.sethostname, utsname.sys_sethostname, "supported", ""),
+    (NR.setdomainname, utsname.sys_setdomainname, "supported", ""),
 ]
 
 

@@ -36,6 +36,33 @@ def timer_budget(kernel) -> int:
     return 0
 
 
+METER_BLOCKS = 1 << 24          # a metered run alone on the CPU: blocks between two counts
+
+
+def run_metered(kernel, cpu, budget: int):
+    """cpu.run for a metered kernel (kernel.block_budget set: `glasskernel batch`'s
+    instruction budget): every run is counted, at most the blocks left. A run that would
+    have been unbounded runs METER_BLOCKS at a time, going on in place between two counts
+    (no clock read, no tick), so the guest sees the same clock, ticks and interleaving as
+    unmetered. When the budget is spent every guest task gets SIGKILL, as at RLIMIT_CPU's
+    hard limit, and the run's stop is reported as "metered" (not a timer tick)."""
+    while True:
+        blocks = min(budget or METER_BLOCKS, max(kernel.block_budget, 1))
+        reason = cpu.run(cpu.read_reg("rip"), blocks)
+        used = cpu.blocks_run(blocks)
+        kernel.blocks_run += used
+        kernel.block_budget -= used
+        if reason != "tick" or blocks == budget:
+            return reason
+        if kernel.block_budget <= 0:
+            break
+    kernel.budget_spent = True
+    for task in list(kernel.tasks.values()):
+        if not task.kthread and not task.exiting:
+            kernel.send_signal(task, signal.SIGKILL)
+    return "metered"
+
+
 class HostSignalWatcher:
     """Stops the CPU when the host process receives a signal Python will handle."""
 

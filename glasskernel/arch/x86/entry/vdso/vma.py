@@ -13,6 +13,7 @@ an mremap of [vdso] and is copied on fork with the rest of the mm.
 from pathlib import Path
 
 from glasskernel.kernel.trace.tracepoint import traced
+from glasskernel.mm.memory import zap_page_range
 from glasskernel.mm.mmap import SpecialMapping, install_special_mapping
 from glasskernel.mm.mm_types import page_align
 from glasskernel.mm.page_alloc import PAGE_SIZE
@@ -45,7 +46,26 @@ class VdsoImage:
         # Only the data page exists: the pvclock, hvclock and time-namespace pages are
         # holes here, as on a host without those clocks (vvar_fault: SIGBUS).
         vvar = kernel.timekeeper.vvar_frames
-        self.vvar_mapping = SpecialMapping("[vvar]", [vvar[0], None, None, None])
+        self.vvar_mapping = VvarMapping("[vvar]", [vvar[0], None, None, None])
+
+
+class VvarMapping(SpecialMapping):
+    """[vvar]: vvar_fault gives an mm in a non-initial time namespace (``mm.timens``)
+    another data page, one that sends every vDSO call to the syscall."""
+
+    __slots__ = ()
+
+    def fault(self, mm, vma, page_va: int, write: bool) -> None:
+        if getattr(mm, "timens", False) and vma.file_offset(page_va) == 0:
+            from glasskernel.mm.memory import do_cow_fault, vma_pte_flags
+            frame = timens_vvar_frame(mm)
+            mm.phys.get_page(frame)
+            if write:
+                do_cow_fault(mm, vma, page_va, frame)
+                return
+            mm.pgtable.set_pte(page_va, frame | vma_pte_flags(vma, False))
+            return
+        super().fault(mm, vma, page_va, write)
 
 
 def vdso_image(kernel) -> VdsoImage:
@@ -81,4 +101,39 @@ def arch_setup_additional_pages(bprm) -> int:
     mm = bprm.mm
     kernel = bprm.task.kernel
     kernel.timekeeper.refresh_offsets()
+    from glasskernel.kernel.time_namespace import init_time_ns, time_ns_of
+    ns = time_ns_of(bprm.task)
+    mm.timens = ns is not None and ns is not init_time_ns(kernel)
     return map_vdso(kernel, mm, page_align(mm.start_stack or bprm.p))
+
+
+# ----- time namespaces ---------------------------------------------------------------------------
+
+_VDSO_DATA_REST = 34       # vdso_data's fields after seq and clock_mode
+
+
+def timens_vvar_frame(mm) -> int:
+    """The data page of tasks in a non-initial time namespace: both vdso_data with
+    clock_mode VDSO_CLOCKMODE_NONE and an even seq (made once per physical memory)."""
+    from glasskernel.kernel.time_vsyscall import CS_RAW, VDSO_CLOCKMODE_NONE, VDSO_DATA, VVAR_DATA_OFFSET
+    phys = mm.phys
+    frame = getattr(phys, "timens_vvar_frame", None)
+    if frame is None:
+        frame = phys.alloc_page()
+        for cs in range(CS_RAW + 1):
+            off = frame + VVAR_DATA_OFFSET + cs * VDSO_DATA.size
+            VDSO_DATA.pack_into(phys.view, off, 2, VDSO_CLOCKMODE_NONE, *([0] * _VDSO_DATA_REST))
+        phys.timens_vvar_frame = frame
+    return frame
+
+
+def vdso_join_timens(kernel, mm, timens: bool) -> None:
+    """The mm's [vvar] data page is the time-namespace one (or the shared one again):
+    zap its PTE so the next read faults the right page in."""
+    if bool(getattr(mm, "timens", False)) == timens:
+        return
+    mm.timens = timens
+    for vma in mm.vmas:
+        if isinstance(vma.file, VvarMapping):
+            zap_page_range(mm, vma.start, vma.start + PAGE_SIZE)
+            mm.flush_tlb()

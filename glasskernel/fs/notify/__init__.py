@@ -1,0 +1,1 @@
+"""File-system notification (fs/notify/): fsnotify and its inotify and dnotify users."""

@@ -1,0 +1,1 @@
+"""dnotify: fcntl(F_NOTIFY) (fs/notify/dnotify/)."""
