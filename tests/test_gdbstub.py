@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import weakref
 
 import pytest
 
@@ -44,6 +45,7 @@ class Guest:
 
     def __init__(self, argv, gdb_opts=(), address=None, wait_line="waiting for gdb"):
         self.dir = tempfile.mkdtemp(prefix="gk-gdb-")
+        weakref.finalize(self, shutil.rmtree, self.dir, True)   # also when a test fails
         self.address = address or os.path.join(self.dir, "sock")
         gdb_arg = self.address if address else f"unix:{self.address}"
         env = dict(TEST_ENV)
