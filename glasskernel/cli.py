@@ -46,6 +46,9 @@ class RunOptions:
     graph_out: str = None         # `trace -o FILE` (None: stdout)
     breaks: list = field(default_factory=list)          # --break FUNCTION (glob)
     break_syscalls: list = field(default_factory=list)  # --break-syscall NAME
+    gdb: str = None               # --gdb PORT | HOST:PORT | unix:PATH
+    gdb_late: bool = False        # --gdb-late: run at once, gdb attaches when it likes
+    gdb_disconnect: str = "continue"    # --gdb-disconnect continue|kill
 
     def recording(self) -> bool:
         return self.graph or self.tree or self.timeline is not None
@@ -53,9 +56,10 @@ class RunOptions:
 
 TRACE_OPTIONS = ("--timeline", "--trace-filter", "--filter", "-o", "--output")
 RUN_VALUED = ("--root", "--env", "--max-tasks", "--mem", "--disk-quota", "--timeline",
-              "--trace-filter", "--break", "--break-syscall")
+              "--trace-filter", "--break", "--break-syscall", "--gdb", "--gdb-disconnect")
 TRACE_VALUED = RUN_VALUED + ("--filter", "-o", "--output")
-FLAGS = {"--tree": "tree", "--deterministic": "deterministic", "--real-time": "real_time"}
+FLAGS = {"--tree": "tree", "--deterministic": "deterministic", "--real-time": "real_time",
+         "--gdb-late": "gdb_late"}
 
 
 def parse_run_args(args: list, valued: tuple = RUN_VALUED) -> RunOptions:
@@ -92,6 +96,8 @@ def parse_run_args(args: list, valued: tuple = RUN_VALUED) -> RunOptions:
     opts.argv = args[i:]
     if not opts.argv:
         raise UsageError("no PROGRAM given")
+    if opts.gdb is None and (opts.gdb_late or opts.gdb_disconnect != "continue"):
+        raise UsageError("--gdb-late and --gdb-disconnect need --gdb PORT")
     return opts
 
 
@@ -136,11 +142,27 @@ def _apply_valued(opts: RunOptions, name: str, value: str) -> None:
         opts.breaks.append(value)
     elif name == "--break-syscall":
         opts.break_syscalls.append(value)
+    elif name in ("--gdb", "--gdb-disconnect"):
+        _apply_gdb(opts, name, value)
     else:
         if "=" not in value:
             raise UsageError(f"--env {value}: expected K=V")
         key, val = value.split("=", 1)
         opts.env[key] = val
+
+
+def _apply_gdb(opts: RunOptions, name: str, value: str) -> None:
+    if name == "--gdb-disconnect":
+        if value not in ("continue", "kill"):
+            raise UsageError(f"--gdb-disconnect {value}: expected continue or kill")
+        opts.gdb_disconnect = value
+        return
+    from glasskernel.tools.gdbstub.transport import AddressError, parse_address
+    try:
+        parse_address(value)
+    except AddressError as err:
+        raise UsageError(str(err)) from None
+    opts.gdb = value
 
 
 def _apply_trace_valued(opts: RunOptions, name: str, value: str) -> None:
@@ -247,9 +269,13 @@ def cmd_trace(args: list) -> int:
 def run_program(opts: RunOptions) -> int:
     """Run the program to its end; write the trace outputs asked for; the exit status."""
     timeline_writer = load_timeline_writer() if opts.timeline is not None else None
+    listener = open_gdb_listener(opts)
+    if listener is False:
+        return EXIT_GDB
     strace_out = open_strace(opts.strace)
     kernel = boot_kernel(opts, strace_out)
     recorder = attach_recorder(kernel, opts)
+    gdb = None
     try:
         attach_breakpoints(kernel, opts)
         start = kernel.trace_clock_ns()
@@ -261,6 +287,8 @@ def run_program(opts: RunOptions) -> int:
             return status
         if recorder is not None:
             recorder.add_first_process(task, opts.argv, first_filename(recorder, task), start)
+        if listener is not None:
+            gdb = start_gdb_server(kernel, listener, opts, task)
         status, message = wait_status_to_exit(kernel.run(task))
         if message:
             print(message, file=sys.stderr)
@@ -268,6 +296,10 @@ def run_program(opts: RunOptions) -> int:
             write_trace_outputs(recorder, opts, timeline_writer)
         return status
     finally:
+        if gdb is not None:
+            gdb.close()
+        elif listener is not None:
+            listener.close()
         kernel.tracer.detach_all()
         kernel.shutdown()
         if strace_out not in (None, sys.stderr):
@@ -291,6 +323,8 @@ def boot_kernel(opts: RunOptions, strace_out):
     gc.disable()
     try:
         from glasskernel.init.main import Kernel
+        if opts.gdb is not None:             # frozen with the kernel: see docs/benchmarks.md
+            import glasskernel.tools.gdbstub.server  # noqa: F401
         kernel = Kernel(root=opts.root, strace_file=strace_out, max_tasks=opts.max_tasks,
                         mem_size=opts.mem, deterministic=opts.deterministic,
                         disk_quota=opts.disk_quota)
@@ -300,6 +334,32 @@ def boot_kernel(opts: RunOptions, strace_out):
         if enabled:
             gc.enable()
     return kernel
+
+
+EXIT_GDB = 1
+
+
+def open_gdb_listener(opts: RunOptions):
+    """--gdb: the listening socket, made before the kernel boots so that a port in use is
+    one line and no run; None without --gdb, False after reporting a failure."""
+    if opts.gdb is None:
+        return None
+    from glasskernel.tools.gdbstub.transport import listen, parse_address
+    try:
+        return listen(parse_address(opts.gdb))
+    except OSError as err:
+        print(f"glasskernel: --gdb {opts.gdb}: cannot listen: {err.strerror or err}", file=sys.stderr)
+        return False
+
+
+def start_gdb_server(kernel, listener, opts: RunOptions, task):
+    """The gdb stub on the first program: it waits for gdb here unless --gdb-late."""
+    from glasskernel.tools.gdbstub.server import Server
+    from glasskernel.tools.gdbstub.transport import parse_address
+    server = Server(kernel, listener, parse_address(opts.gdb), late=opts.gdb_late,
+                    on_disconnect=opts.gdb_disconnect)
+    server.start(task)
+    return server
 
 
 def attach_recorder(kernel, opts: RunOptions):

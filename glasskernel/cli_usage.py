@@ -13,7 +13,8 @@ SYNOPSIS = {
     "run": """usage: glasskernel run [--root DIR] [--strace[=FILE]] [--env K=V]... [--max-tasks N]
                        [--mem SIZE] [--disk-quota SIZE] [--tree] [--timeline FILE]
                        [--trace-filter PATTERN]... [--deterministic] [--break FUNCTION]...
-                       [--break-syscall NAME]...
+                       [--break-syscall NAME]... [--gdb PORT|unix:PATH [--gdb-late]
+                       [--gdb-disconnect continue|kill]]
                        PROGRAM [ARGS...]
 """,
     "trace": """usage: glasskernel trace [--filter PATTERN]... [-o FILE] [--real-time] [run options]
@@ -49,6 +50,12 @@ DETAILS = {
                    copy_process or '__x64_sys_*'; repeatable): current, tasks, regs,
                    bt, ubt, step, continue
   --break-syscall NAME  the same at the entry of syscall NAME (e.g. clone)
+  --gdb PORT       a gdb remote stub on TCP PORT (HOST:PORT, or unix:PATH for a unix
+                   socket): the program waits for gdb before its first instruction
+                   (gdb PROGRAM -ex 'target remote :PORT'); `monitor help` in gdb lists
+                   the kernel's commands (ps, kbreak, kbt, pt_regs, trace, tree)
+  --gdb-late       run at once; gdb may attach at any time
+  --gdb-disconnect continue|kill  what a gdb disconnect does to the program (continue)
 Everything after PROGRAM is PROGRAM's. The exit status is PROGRAM's (128+N when
 signal N killed it).
 """,

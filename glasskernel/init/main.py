@@ -88,6 +88,10 @@ class Kernel:
         self.host_io = HostIo()
         self.host_signals = HostSignalWatcher(self.cpu, wake=self.host_io.wake)
         self.tracer = Tracer(self)
+        # A debugger's callbacks (the gdb stub, glasskernel/tools/gdbstub), or None: the
+        # kernel calls it at its stop points (return to user mode, traps, fork, exec, exit,
+        # signal delivery, syscalls) and never imports it.
+        self.debugger = None
         self.ttys = {}                 # host st_rdev -> TtyStruct
         self.console_tty = None        # the first program's controlling terminal
         self._idle_switches = 0
@@ -175,6 +179,8 @@ class Kernel:
     def idle_wait(self, delay_ns) -> None:
         """Nothing to run: wait on the host for a timer (delay_ns), a host descriptor or a
         host signal. Forever only if something outside can still change things."""
+        if self.debugger is not None and self.debugger.idle(delay_ns):
+            return                                 # the debugger waited (or stopped us)
         if self.clock is not None and delay_ns is not None and not self.host_io.has_waiters():
             self.clock.advance(delay_ns)           # virtual time: jump to the next timer
             return
@@ -447,6 +453,8 @@ class Kernel:
     def trace_execve(self, task, filename: bytes, argv: list, envc: int, envp_addr: int, bprm) -> None:
         """A successful execve, for the syscall log (the old argument memory is gone)."""
         task.did_exec = True
+        if self.debugger is not None:
+            self.debugger.on_exec(task, filename)
         trace_event("sched_process_exec", task=task, pid=task.pid,
                     filename=filename.decode("utf-8", "replace"), comm=task.comm,
                     argv=[a.decode("utf-8", "replace") for a in argv])
@@ -479,6 +487,8 @@ class Kernel:
             if task.vdso_reads:
                 trace_event("vdso_clock_reads", task=task, reads=task.vdso_reads,
                             where="user mode: [vdso] code reading [vvar] and the TSC, no syscall")
+        if self.debugger is not None and not task.kthread:
+            self.debugger.on_exit(task, status)
         trace_event("sched_process_exit", task=task, pid=task.pid, code=status)
         if self.strace is not None and not task.kthread:
             if status & 0x7F:

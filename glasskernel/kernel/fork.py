@@ -387,8 +387,13 @@ def kernel_clone(current, args: KernelCloneArgs) -> int:
     if not args.flags & CF.CLONE_THREAD and p.rlimits and p.rlimits.get(0, (RLIM_INFINITY,))[0] != RLIM_INFINITY:
         update_rlimit_cpu(p)              # posix_cputimers_group_init: the inherited RLIMIT_CPU
     wake_up_new_task(current.kernel, p)
+    debugger = current.kernel.debugger
+    if debugger is not None:                 # ptrace_event(PTRACE_EVENT_FORK...)
+        debugger.on_fork(current, p, args.flags)
     if vfork is not None:
         vfork.wait_for_completion(current)
+        if debugger is not None:
+            debugger.on_vfork_done(current)
     return nr
 
 

@@ -507,6 +507,10 @@ def get_signal(task):
             return None
         if signo != SIGKILL:
             kernel.signal_delivered(task, signo, info)
+            if kernel.debugger is not None:          # ptrace_signal: the debugger may
+                signo, info = kernel.debugger.on_signal(task, signo, info)   # cancel it
+                if not signo:
+                    continue
         action = task.sighand.action[signo]
         if action.handler == SIG_IGN:
             continue

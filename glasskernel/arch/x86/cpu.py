@@ -128,6 +128,7 @@ class Cpu:
         self._on_exception = None       # set by the kernel: fn(vector) -> bool (fixed?)
         self._on_rdtsc = None           # set by the kernel: fn() -> clock ns (the TSC)
         self.pending_error = None       # a Python exception raised inside a hook
+        self.running = False            # inside uc_emu_start (so inside one of our hooks)
         self.stop_reason = None
         self.current_cr3 = 0
         self._stalled_at = None
@@ -434,8 +435,12 @@ class Cpu:
         else:
             self._set_counting(budget > 0)
             count = budget
-        status = _fast.uc_emu_start(self._uch, _U64(rip), _UNTIL, _NO_TIMEOUT,
-                                    ctypes.c_size_t(count) if count else _NO_COUNT)
+        self.running = True
+        try:
+            status = _fast.uc_emu_start(self._uch, _U64(rip), _UNTIL, _NO_TIMEOUT,
+                                        ctypes.c_size_t(count) if count else _NO_COUNT)
+        finally:
+            self.running = False
         if self.pending_error is not None:
             exc, self.pending_error = self.pending_error, None
             raise exc
@@ -664,6 +669,38 @@ class Cpu:
         must be mapped executable in the current address space.
         """
         self._uc.ctl_remove_cache(start, end)
+
+    def flush_code(self) -> None:
+        """Forget every translated block (a debugger wrote breakpoints into code pages of
+        address spaces that may not be loaded, or changed its memory hooks)."""
+        self._uc.ctl_flush_tb()
+
+    # ----- watchpoints (a debugger's Z2-Z4) -------------------------------------------------
+
+    def add_watch(self, begin: int, end: int, kinds: str, on_access) -> list:
+        """Call on_access(address, size, is_write) for user accesses within [begin, end)
+        (kinds: "r", "w" or "rw"); when it returns True the run stops, at the start of the
+        next translated block (the access and the rest of its block are done). Returns
+        the handles for ``remove_watch``. Costs nothing once removed."""
+        def hook(_uc, access, address, size, _value, _user):
+            try:
+                if on_access(address, size, access == ucc.UC_MEM_WRITE):
+                    _fast.uc_emu_stop(self._uch)
+            except BaseException as exc:      # noqa: BLE001 - carried out of the C callback
+                self.keep_error(exc)
+                _fast.uc_emu_stop(self._uch)
+        types = {"r": [ucc.UC_HOOK_MEM_READ], "w": [ucc.UC_HOOK_MEM_WRITE],
+                 "rw": [ucc.UC_HOOK_MEM_READ, ucc.UC_HOOK_MEM_WRITE]}[kinds]
+        handles = [self._uc.hook_add(kind, hook, None, begin, end - 1) for kind in types]
+        self._uc.ctl_flush_tb()                 # blocks translated before know no hook,
+        self.flush_tlb()                        # and cached pages are accessed inline
+        return handles
+
+    def remove_watch(self, handles: list) -> None:
+        for handle in handles:
+            self._uc.hook_del(handle)
+        self._uc.ctl_flush_tb()
+        self.flush_tlb()
 
 
 __all__ = ["Cpu", "CpuContext", "EmulatorFault", "PT_REGS", "KERNEL_TEXT"]

@@ -176,6 +176,12 @@ class CpuPair:
         if counted is not None:
             counted.interrupt()
 
+    @property
+    def running(self) -> bool:
+        """Is one of the instances inside uc_emu_start (we are in one of its hooks)?"""
+        counted = self._counted
+        return self.free.running or (counted is not None and counted.running)
+
     def _idle(self):
         return self.counted if self._live is self.free else self.free
 
@@ -270,6 +276,23 @@ class CpuPair:
             return
         self._sync_idle()
         self._idle().invalidate_code(start, end)
+
+    # ----- a debugger's code flushes and watchpoints reach both instances ----------------
+
+    def flush_code(self) -> None:
+        """Cpu.flush_code on both instances."""
+        self.free.flush_code()
+        if self._counted is not None:
+            self._counted.flush_code()
+
+    def add_watch(self, begin: int, end: int, kinds: str, on_access):
+        """Cpu.add_watch on both instances (the counting one made now if it was not)."""
+        return [(cpu, cpu.add_watch(begin, end, kinds, on_access))
+                for cpu in (self.free, self.counted)]
+
+    def remove_watch(self, handles) -> None:
+        for cpu, own in handles:
+            cpu.remove_watch(own)
 
 
 __all__ = ["CpuPair"]

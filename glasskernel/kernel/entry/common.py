@@ -44,6 +44,8 @@ def user_mode_loop(task) -> None:
         exit_to_user_mode_prepare(task)
         if task.exiting:
             break
+        if kernel.debugger is not None and kernel.debugger.user_return(task):
+            continue                                 # it stopped or waited: look again
         kernel.enter_user_mode(task)
         if kernel.block_budget is None:
             reason = cpu.run(cpu.read_reg("rip"), timer_budget(kernel))

@@ -55,9 +55,13 @@ class BreakpointProbe:
             if self.stepping or any(fnmatch.fnmatchcase(event.name, p) for p in self.patterns):
                 self.stepping = False
                 self.hits += 1
-                Console(self, event).run()
+                self.hit(event)
         elif event.ph == "E" and stack:
             stack.pop()
+
+    def hit(self, event) -> None:
+        """A breakpoint was reached: the console (the gdb stub stops gdb's session instead)."""
+        Console(self, event).run()
 
 
 class Console(cmd.Cmd):
@@ -95,23 +99,18 @@ class Console(cmd.Cmd):
 
     def do_tasks(self, _arg) -> None:
         """tasks: every task (pid, parent, state, name)."""
-        self.say("  PID  PPID S COMM")
-        for t in sorted(self.kernel.tasks.values(), key=lambda t: t.pid):
-            parent = t.real_parent.pid if t.real_parent is not None else 0
-            mark = "*" if t is self.task else " "
-            self.say(f"{mark}{t.pid:4} {parent:5} {t.state.value} {t.comm}")
+        for line in task_lines(self.kernel, self.task):
+            self.say(line)
 
     def do_regs(self, _arg) -> None:
         """regs: the user registers saved on kernel entry (pt_regs) of current."""
-        regs = _user_regs(self.kernel, self.task)
-        for i in range(0, len(REGS_SHOWN), 3):
-            self.say("  ".join(f"{n:>7} {regs.get(n, 0):#018x}" for n in REGS_SHOWN[i:i + 3]))
+        for line in regs_lines(self.kernel, self.task):
+            self.say(line)
 
     def do_bt(self, _arg) -> None:
         """bt: the kernel call stack (traced calls open in current, innermost first)."""
-        stack = self.probe.stacks.get(self.task.pid, [])
-        for depth, e in enumerate(reversed(stack)):
-            self.say(f"#{depth:<2} {e.name}({_fmt_args(e.args)})")
+        for line in kernel_stack_lines(self.probe, self.task):
+            self.say(line)
 
     def do_ubt(self, _arg) -> None:
         """ubt: the user backtrace: rip, then return addresses found on the user stack."""
@@ -163,6 +162,32 @@ class Console(cmd.Cmd):
 
     def emptyline(self) -> None:
         pass
+
+
+def task_lines(kernel, current) -> list:
+    """The task list (pid, parent, state, name), current marked with *."""
+    lines = ["  PID  PPID S COMM"]
+    for t in sorted(kernel.tasks.values(), key=lambda t: t.pid):
+        parent = t.real_parent.pid if t.real_parent is not None else 0
+        mark = "*" if t is current else " "
+        lines.append(f"{mark}{t.pid:4} {parent:5} {t.state.value} {t.comm}")
+    return lines
+
+
+def regs_lines(kernel, task) -> list:
+    """The user registers the kernel holds for task (pt_regs), orig_ax included: the
+    syscall number during a syscall, -1 otherwise."""
+    regs = _user_regs(kernel, task)
+    orig = getattr(task.thread, "orig_rax", -1)
+    values = [(n, regs.get(n, 0)) for n in REGS_SHOWN] + [("orig_ax", orig & (1 << 64) - 1)]
+    lines = ["  ".join(f"{n:>7} {v:#018x}" for n, v in values[i:i + 3]) for i in range(0, len(values), 3)]
+    return lines + [f"orig_ax = {orig}" + (f" ({kernel.syscall_name(orig)})" if orig >= 0 else "")]
+
+
+def kernel_stack_lines(probe, task) -> list:
+    """The traced kernel calls open in task, innermost first (#0 is the deepest)."""
+    stack = probe.stacks.get(task.pid, [])
+    return [f"#{depth:<2} {e.name}({_fmt_args(e.args)})" for depth, e in enumerate(reversed(stack))]
 
 
 def _no_match_message(pattern: str, names, syscalls) -> str:
@@ -219,4 +244,5 @@ def user_backtrace(kernel, task, words: int = 256) -> list:
     return lines
 
 
-__all__ = ["BreakpointProbe", "Console", "user_backtrace"]
+__all__ = ["BreakpointProbe", "Console", "user_backtrace", "task_lines", "regs_lines",
+           "kernel_stack_lines"]

@@ -67,6 +67,15 @@ class Tracer:
             _switch_methods(True)
         _active = self
 
+    def detach(self, probe) -> None:
+        """Remove one probe; the tracer turns off with the last one."""
+        global _active
+        if probe in self.probes:
+            self.probes.remove(probe)
+        if not self.probes and _active is self:
+            _active = None
+            _switch_methods(False)
+
     def detach_all(self) -> None:
         global _active
         self.probes.clear()

@@ -170,6 +170,9 @@ def do_syscall_64_slow(kernel, task) -> None:
     thread.orig_rax = nr
     thread.regs_replaced = False
     kernel.trace_syscall_enter(task, nr, args)
+    debugger = kernel.debugger
+    if debugger is not None and debugger.catching_syscalls:
+        debugger.on_syscall(task, nr, True)       # `catch syscall`: the entry stop
     if tracepoint._active is None:
         ret = invoke(kernel, task, entry, args)
     else:
@@ -181,6 +184,8 @@ def do_syscall_64_slow(kernel, task) -> None:
     replaced = thread.regs_replaced       # execve: the new context's rax is already 0
     if not replaced and not task.exiting:
         kernel.set_user_reg(task, "rax", ret & 0xFFFF_FFFF_FFFF_FFFF)
+    if debugger is not None and debugger.catching_syscalls and not task.exiting:
+        debugger.on_syscall(task, nr, False)      # and the return stop, rax set
     if kernel.strace is not None and not task.exiting and not (replaced and ret == 0):
         kernel.strace.syscall_exit(task, nr, tuple(args), ret, task.mm)
 

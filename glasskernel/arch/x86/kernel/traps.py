@@ -90,6 +90,11 @@ def handle_exception(kernel, vector: int) -> bool:
             # The int3 filling the vsyscall page: emulate_vsyscall, on the way out.
             task.pending_fault = FaultSignal(SIGSEGV, SI_KERNEL, rip - 1, vsyscall=True)
             return False
+        debugger = kernel.debugger
+        if vector in (X86_TRAP_BP, X86_TRAP_DB) and debugger is not None \
+                and debugger.on_trap(task, vector, rip):
+            task.pending_fault = None                # a debugger's breakpoint or step
+            return False
         signal = trap_signal(vector, rip)
     if signal is None:
         return True
