@@ -85,11 +85,16 @@ def applets(tmp_path):
 
 
 def ps_script(d: Path) -> str:
-    # ps once the background sleep has exec'd (its comm turns from sh to sleep) and sleeps
-    # (a builtin loop: no other process shows up in the listing)
-    return (f"echo sh pid $$; {d}/sleep 5 & "
-            "until read -r s < /proc/$!/stat && case $s in *'(sleep) S '*) true;; *) false;; esac; "
-            f"do :; done; {d}/ps -o pid,ppid,pgid,sid,stat,comm; kill $!; wait; exit 0")
+    # ps once the background sleep has exec'd (its comm turns from sh to sleep) and sleeps,
+    # and once sh itself sleeps in wait: a subshell waits for that state (builtin loops: no
+    # other process shows up in the listing), then execs ps, which is sh's child. (Run as
+    # a plain child, ps could find sh between fork and wait, running, on a busy host.)
+    until_sleeping = ("until read -r s < /proc/{pid}/stat && "
+                      "case $s in *'({comm}) S '*) true;; *) false;; esac; do :; done")
+    return (f"echo sh pid $$; {d}/sleep 5 & sl=$!; "
+            + until_sleeping.format(pid="$sl", comm="sleep") + "; "
+            + "( " + until_sleeping.format(pid="$$", comm="sh")
+            + f"; exec {d}/ps -o pid,ppid,pgid,sid,stat,comm ) & wait $!; kill $sl; wait; exit 0")
 
 
 def test_ps_tree_native_sanity(applets):

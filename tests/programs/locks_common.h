@@ -77,14 +77,22 @@ static __attribute__((unused)) void wait_for_waiter(int fd)
 
 /* /proc/locks lines of fd's inode, without the columns that differ between machines
    (the id, the pid, the device) but saying whether the pid is ``who``. */
+static int cmp_lines(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
+/* The file's lines of /proc/locks, sorted: Linux lists locks from per-CPU lists, so their
+ * order depends on where each holder ran. */
 static __attribute__((unused)) void show_proc_locks(int fd, pid_t who)
 {
     struct stat st;
-    char line[256], tag[64];
+    char line[256], tag[64], out[32][256];
+    int n = 0;
     fstat(fd, &st);
     snprintf(tag, sizeof tag, ":%lu ", (unsigned long)st.st_ino);
     FILE *f = fopen("/proc/locks", "r");
-    while (f && fgets(line, sizeof line, f)) {
+    while (f && fgets(line, sizeof line, f) && n < 32) {
         char *p = strstr(line, tag);
         if (!p)
             continue;
@@ -94,9 +102,13 @@ static __attribute__((unused)) void show_proc_locks(int fd, pid_t who)
         char *q = body + strspn(body, " ") + (arrow ? 3 : 0);
         long pid;
         sscanf(q, "%31s %31s %15s %ld", kind, adv, type, &pid);
-        printf("  proc/locks:%s %s %s %s pid=%s range=%s", arrow ? " ->" : "", kind, adv, type,
-               pid == who ? "expected" : pid == -1 ? "-1" : "other", p + strlen(tag));
+        snprintf(out[n++], sizeof out[0], "  proc/locks:%s %s %s %s pid=%s range=%s",
+                 arrow ? " ->" : "", kind, adv, type,
+                 pid == who ? "expected" : pid == -1 ? "-1" : "other", p + strlen(tag));
     }
     if (f)
         fclose(f);
+    qsort(out, n, sizeof out[0], cmp_lines);
+    for (int i = 0; i < n; i++)
+        fputs(out[i], stdout);
 }
