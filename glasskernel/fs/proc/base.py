@@ -6,7 +6,7 @@ exe, cwd and root are *magic links*: following them jumps to a dentry of the gue
 import dataclasses
 
 from glasskernel.fs.proc_namespace import MountsDentry, proc_mountinfo, proc_mounts
-from glasskernel.fs.libfs import SimpleDentry, SimpleFile, SimpleLink, StoreFile
+from glasskernel.fs.libfs import SimpleFile, SimpleLink, StoreFile
 from glasskernel.fs.proc import array, base_info, task_mmu
 from glasskernel.fs.proc.fd import FdDir, FdInfoDir
 from glasskernel.fs.proc.namespaces import NsDir
@@ -124,20 +124,10 @@ _PID_SUBDIRS = ("fd", "fdinfo", "ns", "task")
 TASK_COMM_LEN = 16
 
 
-class OpenerStoreFile(SimpleFile):
+class OpenerStoreFile(StoreFile):
     """A generated file whose writes are judged by the opener's credentials
     (file->f_cred) and see their offset: ``store(opener, cred, data, pos)`` returns the
     count."""
-
-    def __init__(self, sb, name, parent, render, store, mode: int):
-        super().__init__(sb, name, parent, render, mode=mode)
-        self._store = store
-
-    def permission(self, mask: int, cred=None) -> None:
-        SimpleDentry.permission(self, mask, cred)    # the mode decides, as for any inode
-
-    def truncate(self, length: int) -> None:
-        """O_TRUNC on open: nothing to cut in generated text."""
 
     def open(self, task, flags: int):
         from glasskernel.fs.file_table import SeqFile
