@@ -76,7 +76,7 @@ def thread_cputime_ns(task) -> int:
 def cputime_ns(task) -> int:
     """CLOCK_PROCESS_CPUTIME_ID: every live thread of the process (the CPU time of
     exited threads is not kept)."""
-    return sum(task_sched_runtime(t) for t in task.kernel.tasks.values() if t.signal is task.signal)
+    return sum(thread_group_cputime(task))
 
 
 # The posix_clocks[] table: clock id -> (read function, resolution).
@@ -124,11 +124,8 @@ def cpu_clock_task(task, which: int):
 def cpu_clock_value(target, thread: bool, kind: int) -> int:
     """cpu_clock_sample(_group): the user time (VIRT) or all of it (PROF, SCHED) of the
     thread, or of every live thread of its process."""
-    threads = [target] if thread else [t for t in target.kernel.tasks.values()
-                                       if t.signal is target.signal]
-    if kind == CPUCLOCK_VIRT:
-        return sum(task_cputime(t)[0] for t in threads)
-    return sum(task_sched_runtime(t) for t in threads)
+    utime, stime = task_cputime(target) if thread else thread_group_cputime(target)
+    return utime if kind == CPUCLOCK_VIRT else utime + stime
 
 
 def _cpu_clock(which: int):
