@@ -28,10 +28,13 @@ SESSION_TIMEOUT = 240
 
 
 def build_debug(name: str, static: bool = True, extra=()) -> str:
-    """tests/programs/NAME.c with -g -O0 (gdb needs the lines), cached by content."""
-    src = os.path.join(PROGRAMS, f"{name}.c")
+    """tests/programs/NAME.c with -g -O0 (gdb needs the lines), cached by content and by
+    the source's path: the debug info names that path, and gdb reads the lines from it
+    (a binary built in another checkout, since removed, would list nothing)."""
+    src = os.path.abspath(os.path.join(PROGRAMS, f"{name}.c"))
     flags = ["-g", "-O0", *(["-static"] if static else []), *extra]
-    key = hashlib.sha256(open(src, "rb").read() + repr(flags).encode()).hexdigest()[:16]
+    key = hashlib.sha256(open(src, "rb").read() + repr(flags).encode()
+                         + src.encode()).hexdigest()[:16]
     out = cache_dir() / f"gdb-{name}-{'static' if static else 'dyn'}-{key}"
     if not out.exists():
         tmp = f"{out}.{os.getpid()}.tmp"
