@@ -190,7 +190,7 @@ def test_each_expectation_kept_and_broken(corpus, tmp_path):
     rows = batch.run(str(jobs_file), outdir=str(tmp_path / "out"), workers=2)
     assert len(rows) == len(EXPECTATION_JOBS)
     for row, (job, verdict, check, reason) in zip(rows, EXPECTATION_JOBS):
-        assert row["verdict"] == verdict, (row["id"], row["checks"])
+        assert row["verdict"] == verdict, (row["id"], row["checks"], row.get("error"))
         assert check in row["checks"], (row["id"], row["checks"])
         assert row["checks"][check]["ok"] == (verdict == "pass")
         assert reason in row["checks"][check]["reason"], (row["id"], row["checks"][check])
