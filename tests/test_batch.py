@@ -410,7 +410,7 @@ def test_ctrl_c_keeps_what_finished(corpus, tmp_path):
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "glasskernel", "batch", str(jobs_file), "-o",
                              str(out), "-j", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, preexec_fn=_interruptible)
     deadline = time.monotonic() + 120
     while not (out / "results.jsonl").exists() or "quick" not in (out / "results.jsonl").read_text():
         assert proc.poll() is None and time.monotonic() < deadline
@@ -426,6 +426,13 @@ def test_ctrl_c_keeps_what_finished(corpus, tmp_path):
     assert (out / "report.html").exists()
     for pid in workers:
         assert not os.path.exists(f"/proc/{pid}")      # killed and reaped
+
+
+def _interruptible() -> None:
+    """A Ctrl-C must reach the batch even when the suite runs in the background, where the
+    shell starts it with SIGINT ignored (and Python keeps an ignored SIGINT ignored)."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _parent_of(pid: int):
