@@ -38,3 +38,20 @@ def test_sysenter_agrees_with_int80(build):
 def test_int80_from_a_64_bit_program(build):
     """int $0x80 in a 64-bit program reaches the 32-bit table (write is 4, getpid 20)."""
     differential([build("compat_entry", "glibc")])
+
+
+def test_exec_across_modes(build):
+    """A 32-bit program execs a 64-bit one, which execs a 32-bit one...: the personality
+    and the entry path change at each exec."""
+    p32, p64 = build("compat_exec", "m32"), build("compat_exec", "glibc")
+    differential([p32, p64, p32, p64])
+
+
+def test_mixed_pipeline_in_a_64_bit_shell(build, tmp_path):
+    """A 64-bit shell runs 32-bit and 64-bit programs in one pipeline and in sequence."""
+    import shutil
+    p32, p64 = tmp_path / "p32", tmp_path / "p64"
+    shutil.copy(build("compat_exec", "m32"), p32)
+    shutil.copy(build("compat_exec", "glibc"), p64)
+    differential(["/bin/busybox", "sh", "-c", "./p32 | ./p64 ./p32 x | /bin/busybox wc -l; ./p64 ./p32"],
+                 cwd=tmp_path)
