@@ -10,6 +10,7 @@ page the test writes (tests/programs/vdso32_clocks.c): their answers are compute
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import struct
 import subprocess
@@ -324,3 +325,59 @@ def test_a_compat_mm_maps_vdso32_below_mmap_base():
     assert bytes(kernel64.phys.view[frame:frame + 4]) == b"\x7fELF"
     assert kernel64.phys.view[frame + 4] == 2                  # ELFCLASS64
     assert vdso_vma.vdso_image_32(kernel) is vdso_vma.vdso_image_32(kernel)
+
+
+# ----- under glasskernel: an i386 program ------------------------------------------------------
+
+_COMPAT = (REPO_ROOT / "glasskernel" / "arch" / "x86" / "entry" / "syscall_32.py").exists()
+needs_compat = pytest.mark.skipif(not _COMPAT, reason="no compat mode (i386) in this kernel yet")
+# A clock syscall as strace names it (the i386 ones included).
+_CLOCK_SYSCALL = re.compile(r"^(?:\[pid\s+\d+\]\s+)?(clock_gettime(?:64)?|clock_getres(?:_time64)?|gettimeofday|time)\(",
+                            re.MULTILINE)
+
+
+@needs_compat
+def test_an_i386_program_finds_vdso32_through_its_auxv():
+    """Under glasskernel, AT_SYSINFO_EHDR is an image exporting what vdso32.so does, and
+    AT_SYSINFO is its entry point, __kernel_vsyscall."""
+    exe = _build32("vdso32_syms")
+    out, err, rc = harness.run_glasskernel([exe])
+    harness.assert_no_traceback(err)
+    ours = run_native([exe, IMAGE])[0].decode().splitlines()
+    assert (rc, sorted(out.decode().splitlines())) == (0, sorted(ours + ["AT_SYSINFO=e_entry"])), err
+
+
+@needs_compat
+def test_an_i386_programs_vdso_sits_where_the_hosts_does():
+    """[vdso] of an i386 program: f7ffc000-f7ffe000, as the host's under `setarch -R`;
+    [vvar] the 4 pages below it (6.1 has no [vvar_vclock])."""
+    exe = _build32("vdso32_syms")
+    out, err, rc = harness.run_glasskernel([exe, "--maps"])
+    harness.assert_no_traceback(err)
+    assert out.decode().splitlines() == ["f7ff8000-f7ffc000 r--p [vvar]",
+                                         "f7ffc000-f7ffe000 r-xp [vdso]"], err
+    native = subprocess.run(["setarch", "-R", exe, "--maps"], capture_output=True, text=True)
+    if native.returncode == 0:
+        assert "f7ffc000-f7ffe000 r-xp [vdso]" in native.stdout.splitlines()
+
+
+@needs_compat
+def test_i386_clocks_match_native():
+    """tests/programs/vdso_clocks.c built for i386 (glibc reads the clocks through
+    __vdso_clock_gettime64 and friends): every clock id's result and errno, the
+    orderings, across fork and sleeps, as natively."""
+    harness.differential([_build32("vdso_clocks")])
+
+
+@needs_compat
+def test_i386_clock_gettime_makes_no_syscall(tmp_path):
+    """A loop of clock_gettime calls in an i386 program reads the [vvar] page through the
+    vDSO: the clock moves, never goes back, and no clock syscall enters the kernel."""
+    exe = _build32("vdso_loop")
+    log = tmp_path / "strace.log"
+    out, err, rc = harness.run_glasskernel([exe, "20000"], extra_opts=(f"--strace={log}",))
+    harness.assert_no_traceback(err)
+    assert (out, rc) == (b"calls 20000 backwards 0 moved yes\n", 0), err
+    trace = log.read_text()
+    assert "exit_group(0)" in trace
+    assert _CLOCK_SYSCALL.findall(trace) == [], trace[-3000:]

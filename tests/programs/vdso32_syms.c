@@ -6,6 +6,7 @@
  *                        prints whether AT_SYSINFO is the image's __kernel_vsyscall
  *   vdso32_syms FILE     an image on disk (glasskernel's vdso32.so)
  *   vdso32_syms --dump FILE   write the running process's vDSO image to FILE
+ *   vdso32_syms --maps   print the /proc/self/maps lines of [vvar] and [vdso]
  *
  * Output: one "name@version" line per defined, exported symbol (the __kernel_* entry
  * points followed by their code in hex, st_size bytes), sorted by the caller. */
@@ -100,10 +101,27 @@ static int dump(const char *path)
     return fclose(f) ? 2 : 0;
 }
 
+/* The address ranges and names of the vDSO's areas in /proc/self/maps. */
+static int maps(void)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512], range[64], perms[8], name[64];
+
+    while (f && fgets(line, sizeof(line), f)) {
+        name[0] = 0;
+        if (sscanf(line, "%63s %7s %*s %*s %*s %63s", range, perms, name) >= 2 &&
+            (!strcmp(name, "[vdso]") || !strncmp(name, "[vvar", 5)))
+            printf("%s %s %s\n", range, perms, name);
+    }
+    return f ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 2 && !strcmp(argv[1], "--dump"))
         return dump(argv[2]);
+    if (argc > 1 && !strcmp(argv[1], "--maps"))
+        return maps();
     if (argc > 1) {
         FILE *f = fopen(argv[1], "rb");
         static char buf[1 << 16];
