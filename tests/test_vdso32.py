@@ -226,34 +226,30 @@ def test_exports_match_the_hosts_i386_vdso(tmp_path):
     assert {k: v.split()[0] for k, v in our_syms.items()} == LINUX_61_EXPORTS
 
 
-def _signal_frame_unwind_info(elf: Elf32) -> list:
-    """The CIE with augmentation "zRS" (a signal frame) and its FDEs, as bytes with each
-    FDE's pc_begin (position dependent) zeroed."""
+def _entry_unwind_info(elf: Elf32) -> list:
+    """The first five .eh_frame entries: the CIE and FDE of __kernel_vsyscall (from
+    system_call.S's CFI), then the signal-frame CIE ("zRS") and the FDEs of the two
+    trampolines, each FDE with its pc_begin (position dependent) zeroed."""
     eh = elf.section(".eh_frame")
-    entries, off, cie_at = [], 0, None
-    while off < len(eh):
+    entries, off = [], 0
+    while off < len(eh) and len(entries) < 5:
         length, cie_id = struct.unpack_from("<II", eh, off)
-        if length == 0:
-            break
         body = bytearray(eh[off:off + 4 + length])
-        if cie_id == 0 and body[9:13] == b"zRS\0":
-            cie_at = off
-            entries.append(bytes(body))
-        elif cie_id and off + 4 - cie_id == cie_at:
-            body[4:8] = bytes(4)                    # the CIE pointer: distance to it, which the
-            body[8:12] = bytes(4)                   # other FDEs between change; pc_begin
-            entries.append(bytes(body))
+        if cie_id:
+            body[8:12] = bytes(4)
+        entries.append(bytes(body))
         off += 4 + length
     return entries
 
 
-def test_sigreturn_unwind_info_matches_the_hosts(tmp_path, image):
-    """The hand-written CFI of the trampolines (CFA and registers from the sigcontext, so
-    gdb can unwind through a signal handler) is the host kernel's, byte for byte."""
+def test_entry_and_sigreturn_unwind_info_match_the_hosts(tmp_path, image):
+    """The CFI of __kernel_vsyscall and the hand-written CFI of the trampolines (CFA and
+    registers from the sigcontext, so gdb can unwind through a signal handler) are the
+    host kernel's, byte for byte."""
     host, _ = _native_vdso32(tmp_path)
-    ours = _signal_frame_unwind_info(image)
-    assert len(ours) == 3                           # the CIE, sigreturn's FDE, rt_sigreturn's
-    assert ours == _signal_frame_unwind_info(host)
+    ours = _entry_unwind_info(image)
+    assert [e[9:13] for e in ours if not struct.unpack_from("<I", e, 4)[0]] == [b"zR\0\x01", b"zRS\0"]
+    assert ours == _entry_unwind_info(host)
 
 
 # ----- the clock functions, run natively on a data page written here ------------------------------
