@@ -29,7 +29,6 @@ from glasskernel.uapi.errno import Errno, KernelError
 IMAGE_PATH = Path(__file__).with_name("vdso64.so")
 IMAGE32_PATH = Path(__file__).with_name("vdso32.so")
 SYMS32_PATH = Path(__file__).with_name("vdso32.syms")     # labels dynsym does not export
-IA32_PAGE_OFFSET = 0xFFFF_E000          # a compat mm's task_size (TASK_SIZE_MAX for ia32)
 VVAR_SIZE = 4 * PAGE_SIZE               # image->sym_vvar_start = -VVAR_SIZE (vdso.lds)
 _VDSO_FLAGS = (VmFlags.VM_READ | VmFlags.VM_EXEC | VmFlags.VM_MAYREAD | VmFlags.VM_MAYWRITE
                | VmFlags.VM_MAYEXEC)
@@ -42,7 +41,8 @@ class VdsoImage:
 
     __slots__ = ("data", "size", "vdso_mapping", "vvar_mapping")
 
-    def __init__(self, kernel, data: bytes):
+    def __init__(self, kernel, data: bytes, landing_pad: int | None = None):
+        """landing_pad: the offset of int80_landing_pad (the 32-bit image only)."""
         self.data = data
         self.size = page_align(len(data))
         frames = []
@@ -51,7 +51,8 @@ class VdsoImage:
             chunk = data[off:off + PAGE_SIZE]
             kernel.phys.view[frame:frame + len(chunk)] = chunk
             frames.append(frame)
-        self.vdso_mapping = SpecialMapping("[vdso]", frames, mremap=vdso_mremap)
+        self.vdso_mapping = SpecialMapping(
+            "[vdso]", frames, mremap=lambda mm, new_start: vdso_mremap(kernel, landing_pad, mm, new_start))
         # Only the data page exists: the pvclock, hvclock and time-namespace pages are
         # holes here, as on a host without those clocks (vvar_fault: SIGBUS).
         vvar = kernel.timekeeper.vvar_frames
@@ -89,13 +90,14 @@ def vdso_image_32(kernel) -> VdsoImage:
     """The kernel's vdso_image_32 (for i386 programs), loaded on first use."""
     image = getattr(kernel, "vdso_image_32", None)
     if image is None:
-        image = kernel.vdso_image_32 = VdsoImage(kernel, IMAGE32_PATH.read_bytes())
+        image = kernel.vdso_image_32 = VdsoImage(kernel, IMAGE32_PATH.read_bytes(),
+                                                 vdso32_sym("int80_landing_pad"))
     return image
 
 
 def is_compat_mm(mm) -> bool:
-    """An i386 program's address space (the loader set its task_size to IA32_PAGE_OFFSET)."""
-    return getattr(mm, "task_size", None) == IA32_PAGE_OFFSET
+    """Is this an i386 program's address space (set_personality_ia32)?"""
+    return mm.task_size == IA32_PAGE_OFFSET
 
 
 def vdso_image_for(kernel, mm) -> VdsoImage:
@@ -103,9 +105,22 @@ def vdso_image_for(kernel, mm) -> VdsoImage:
     return vdso_image_32(kernel) if is_compat_mm(mm) else vdso_image(kernel)
 
 
-def vdso_mremap(mm, new_start: int) -> None:
+def vdso_mremap(kernel, landing_pad, mm, new_start: int) -> None:
     """The [vdso] area moved: AT_SYSINFO_EHDR's address for the process is the new one."""
+    if landing_pad is not None:
+        vdso_fix_landing(kernel, landing_pad, mm, new_start)
     mm.vdso = new_start
+
+
+def vdso_fix_landing(kernel, landing_pad: int, mm, new_start: int) -> None:
+    """An i386 mremap that came through sysenter returns to the landing pad, which
+    do_fast_syscall_32 set before the call: move it with the image."""
+    from glasskernel.arch.x86.kernel.process import in_ia32_syscall
+    task = kernel.current
+    if task is None or task.mm is not mm or not in_ia32_syscall(task):
+        return
+    if kernel.get_user_reg(task, "rip") == mm.vdso + landing_pad:
+        kernel.set_user_reg(task, "rip", new_start + landing_pad)
 
 
 @traced(args=lambda kernel, mm, addr: {},
@@ -123,11 +138,6 @@ def map_vdso(kernel, mm, addr: int) -> int:
     return text_start
 
 
-def is_compat_mm(mm) -> bool:
-    """Is this an i386 program's address space (set_personality_ia32)?"""
-    return mm.task_size == IA32_PAGE_OFFSET
-
-
 def vdso_entry_32(mm) -> int:
     """AT_SYSINFO: __kernel_vsyscall in the mm's 32-bit vDSO (VDSO_ENTRY)."""
     return mm.vdso + vdso32_sym("__kernel_vsyscall")
@@ -137,11 +147,6 @@ def arch_setup_additional_pages(bprm) -> int:
     """map_vdso_randomized with randomisation off: the hint is the page above the stack.
     A compat mm gets the 32-bit image with no hint (load_vdso32): below mmap_base."""
     mm = bprm.mm
-    if is_compat_mm(mm):
-        # The 32-bit image is not built yet: as Linux booted with vdso32=0, the C library
-        # uses int $0x80.
-        mm.vdso = 0
-        return 0
     kernel = bprm.task.kernel
     kernel.timekeeper.refresh_offsets()
     from glasskernel.kernel.time_namespace import init_time_ns, time_ns_of
