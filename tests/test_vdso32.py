@@ -398,3 +398,12 @@ def test_mremap_of_the_vdso_through_sysenter_returns_to_the_moved_landing_pad():
     old address (a SIGSEGV); the moved entry point keeps working."""
     _needs_ia32_rows("mremap")
     harness.differential([_build32("vdso32_remap")])
+
+
+@needs_compat
+def test_handlers_without_sa_restorer_return_through_the_vdso_trampolines():
+    """sigaction(2) and rt_sigaction(2) with no SA_RESTORER: the handler's return address
+    is __kernel_sigreturn / __kernel_rt_sigreturn in [vdso], and through them the program
+    comes back to where it was, as natively."""
+    _needs_ia32_rows("sigaction", "rt_sigaction", "kill", "sigreturn", "rt_sigreturn")
+    harness.differential([_build32("vdso32_sigreturn")])
