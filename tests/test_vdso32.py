@@ -113,13 +113,16 @@ def image() -> Elf32:
 # ----- building i386 programs ------------------------------------------------------------------
 
 def _build32(name: str, *flags: str) -> Path:
-    """tests/programs/NAME.c built with gcc -m32 -static, cached by source, vvar.h and flags."""
+    """tests/programs/NAME.c built with gcc -m32 -static (unless flags say -no-static: a
+    dynamic program), cached by source, vvar.h and flags."""
     src = PROGRAMS_DIR / f"{name}.c"
     key = hashlib.sha256(src.read_bytes() + (VDSO_DIR / "vvar.h").read_bytes() + repr(flags).encode())
     out = harness.cache_dir() / f"{name}-i386-{key.hexdigest()[:16]}"
     if not out.exists():
         tmp = out.with_name(out.name + ".tmp")
-        proc = subprocess.run(["gcc", "-m32", "-static", "-O1", "-Wall", *flags, "-o", tmp, src],
+        link = [] if "-no-static" in flags else ["-static"]
+        flags = tuple(f for f in flags if f != "-no-static")
+        proc = subprocess.run(["gcc", "-m32", *link, "-O1", "-Wall", *flags, "-o", tmp, src],
                               capture_output=True, text=True)
         if proc.returncode:
             pytest.skip(f"no i386 toolchain (gcc -m32): {proc.stderr[-300:]}")
@@ -373,11 +376,17 @@ def test_i386_clocks_match_native():
 
 
 @needs_compat
-def test_i386_clock_gettime_makes_no_syscall(tmp_path):
+@pytest.mark.parametrize("link", ["static", "dynamic"])
+def test_i386_clock_gettime_makes_no_syscall(link, tmp_path):
     """A loop of clock_gettime calls in an i386 program reads the [vvar] page through the
     vDSO: the clock moves and never goes back, and 20000 calls make no more syscalls than
-    one does (counted, not named: the count needs no i386 syscall names in the log)."""
-    exe = _build32("vdso_loop")
+    one does (counted, not named: the count needs no i386 syscall names in the log). A
+    dynamic program finds the vDSO through ld.so's link map ("linux-gate.so.1")."""
+    if link == "dynamic":
+        _needs_ia32_rows("openat", "access", "writev")
+        if not Path("/lib/ld-linux.so.2").exists():
+            pytest.skip("no i386 ld.so")
+    exe = _build32("vdso_loop", *(("-no-static",) if link == "dynamic" else ()))
     counts = []
     for calls in (1, 20000):
         log = tmp_path / f"strace-{calls}.log"
