@@ -271,9 +271,10 @@ def do_fast_syscall_32(kernel, task) -> None:
     thread = task.thread
     thread.slow_syscall = False
     nr, *args = thread.slow_args
+    from glasskernel.arch.x86.entry.vdso.vma import vdso32_sym
     stack = args[5]
-    # Unicorn stepped eip past `sysenter`, onto the `int $0x80` before the landing pad.
-    kernel.set_user_reg(task, "rip", kernel.get_user_reg(task, "rip") + 2)
+    # Wherever the sysenter was, the return is to the vDSO's pad (sysenter keeps no eip).
+    kernel.set_user_reg(task, "rip", task.mm.vdso + vdso32_sym("int80_landing_pad"))
     kernel.set_user_reg(task, "rsp", stack)
     try:
         args[5] = get_user_u32(task, stack)
