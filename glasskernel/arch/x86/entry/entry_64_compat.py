@@ -26,7 +26,10 @@ def _save_compat_regs(kernel, how: str) -> None:
     thread.compat_entry = how
     thread.ts_compat = True
     if tracepoint._active is not None:
-        tracepoint.trace_event(how, nr=thread.slow_args[0])
+        regs = dict(zip(("eax", "ebx", "ecx", "edx", "esi", "edi", "ebp"),
+                        (f"{v:#x}" for v in thread.slow_args)))
+        tracepoint.trace_event(how, task=task, nr=thread.slow_args[0], eip=f"{read('rip'):#x}",
+                               esp=f"{read('rsp') & 0xFFFF_FFFF:#x}", **regs)
 
 
 def entry_INT80_compat(kernel) -> bool:
