@@ -76,7 +76,12 @@ STEPS = [
          "register on the kernel stack as struct pt_regs (rip is the instruction after "
          "`syscall`, rsp the user stack). do_syscall_64 then indexes sys_call_table with "
          "rax. Whatever the handler returns is written into the saved rax, and the return "
-         "to user mode restores pt_regs: that is how a syscall 'returns a value'."),
+         "to user mode restores pt_regs: that is how a syscall 'returns a value'. A 32-bit "
+         "(i386) program enters otherwise: through `sysenter` in the vDSO's "
+         "__kernel_vsyscall or `int $0x80`, into entry_SYSENTER_compat or "
+         "entry_INT80_compat, with the number in eax and the arguments in ebx, ecx, edx, "
+         "esi, edi, ebp, looked up in ia32_sys_call_table, whose numbers differ (clone is "
+         "56 here, 120 there): see --explain entry32, and `glasskernel demo --i386`."),
     Step("entry32", "The fork syscall enters the kernel from a 32-bit program",
          "An i386 program runs in compatibility mode (its code segment is __USER32_CS). Its C "
          "library does not execute a syscall instruction itself: it calls through %gs:0x10, "
