@@ -8,6 +8,7 @@ import struct
 
 from glasskernel.fs.internal import fd_arg, long_arg
 from glasskernel.fs.notify import fsnotify
+from glasskernel.kernel.compat import compat_iovec_pairs, in_compat_syscall
 from glasskernel.kernel.sched.park import ERESTART_PARK
 from glasskernel.kernel.sched.wait import SlowPathRequired
 from glasskernel.mm.filemap import generic_write_check_limits
@@ -117,9 +118,12 @@ def import_iovec(task, vec: int, vlen: int) -> list:
     vlen = fd_arg(vlen)
     if vlen < 0 or vlen > UIO_MAXIOV:
         raise KernelError(Errno.EINVAL)
-    raw = copy_from_user(task, vec, vlen * _IOVEC.size)
+    if in_compat_syscall(task):                   # a compat_iovec array (compat_import_iovec)
+        pairs = compat_iovec_pairs(task, vec, vlen)
+    else:
+        pairs = _IOVEC.iter_unpack(copy_from_user(task, vec, vlen * _IOVEC.size))
     iovs, total = [], 0
-    for base, length in _IOVEC.iter_unpack(raw):
+    for base, length in pairs:
         if length >= 1 << 63:
             raise KernelError(Errno.EINVAL)
         length = min(length, MAX_RW_COUNT - total)

@@ -4,6 +4,7 @@ Overlay files report the real host attributes of the layer that shows them, so
 ``ls -la /`` in the guest matches the host.
 """
 import os
+import struct
 
 from glasskernel.fs.kstat import pack_stat, pack_statx
 from glasskernel.fs.namei import filename_lookup, getname, user_path_at
@@ -118,3 +119,46 @@ def sys_readlink(task, path, buf, bufsiz) -> int:
 
 def sys_readlinkat(task, dfd, pathname, buf, bufsiz) -> int:
     return do_readlinkat(task, dfd, pathname, buf, bufsiz)
+
+
+# ----- the compat struct stat of i386 (cp_compat_stat) ------------------------------------
+
+_COMPAT_STAT = struct.Struct("<IIHHHHIIIIIIIIII8x")   # struct compat_stat: 64 bytes
+MAX_NON_LFS = 0x7FFFFFFF
+OVERFLOWUID = 65534                 # /proc/sys/kernel/overflowuid (and overflowgid)
+
+
+def high2lowuid(uid: int) -> int:
+    """An id for a 16-bit field: ids past 65535 become the overflow id (SET_UID)."""
+    return OVERFLOWUID if uid & ~0xFFFF else uid
+
+
+def cp_compat_stat(task, st, statbuf: int) -> int:
+    """cp_compat_stat: EOVERFLOW for an inode number, link count or size the 32-bit fields
+    cannot hold; the owner as 16-bit ids."""
+    from glasskernel.arch.x86.kernel.sys_ia32 import huge_encode_dev
+    st = stat_for(task, st)
+    if st.st_ino > 0xFFFFFFFF or st.st_nlink > 0xFFFF or st.st_size > MAX_NON_LFS:
+        raise KernelError(Errno.EOVERFLOW)
+    copy_to_user(task, statbuf, _COMPAT_STAT.pack(
+        huge_encode_dev(st.st_dev) & 0xFFFFFFFF, st.st_ino, st.st_mode & 0xFFFF, st.st_nlink,
+        high2lowuid(st.st_uid), high2lowuid(st.st_gid), huge_encode_dev(st.st_rdev) & 0xFFFFFFFF,
+        st.st_size, st.st_blksize & 0xFFFFFFFF, st.st_blocks & 0xFFFFFFFF,
+        st.atime[0] & 0xFFFFFFFF, st.atime[1], st.mtime[0] & 0xFFFFFFFF, st.mtime[1],
+        st.ctime[0] & 0xFFFFFFFF, st.ctime[1]))
+    return 0
+
+
+# compat_sys_newstat: stat(2) of i386 (number 106) into a struct compat_stat.
+def compat_sys_newstat(task, filename, statbuf) -> int:
+    return cp_compat_stat(task, vfs_fstatat(task, AT_FDCWD, filename, 0), statbuf)
+
+
+# compat_sys_newlstat: lstat(2) of i386 (number 107).
+def compat_sys_newlstat(task, filename, statbuf) -> int:
+    return cp_compat_stat(task, vfs_fstatat(task, AT_FDCWD, filename, AT_SYMLINK_NOFOLLOW), statbuf)
+
+
+# compat_sys_newfstat: fstat(2) of i386 (number 108).
+def compat_sys_newfstat(task, fd, statbuf) -> int:
+    return cp_compat_stat(task, task.files.fdget(fd_arg(fd)).stat(), statbuf)
