@@ -313,12 +313,24 @@ def sys_times(task, tbuf) -> int:
     """times(2): the process's and its reaped children's CPU times in clock ticks; returns
     the jiffies counter in clock ticks (it starts at INITIAL_JIFFIES, as Linux's does)."""
     if tbuf:
-        utime, stime = thread_group_cputime(task)
-        sig = task.signal
-        copy_to_user(task, tbuf, _TMS.pack(nsec_to_clock_t(utime), nsec_to_clock_t(stime),
-                                           nsec_to_clock_t(sig.cutime_ns), nsec_to_clock_t(sig.cstime_ns)))
+        copy_to_user(task, tbuf, _TMS.pack(*do_sys_times(task)))
+    return jiffies_clock_t(task)
+
+
+def do_sys_times(task) -> tuple:
+    """do_sys_times: utime, stime, cutime, cstime of the thread group in clock ticks."""
+    utime, stime = thread_group_cputime(task)
+    sig = task.signal
+    return (nsec_to_clock_t(utime), nsec_to_clock_t(stime), nsec_to_clock_t(sig.cutime_ns),
+            nsec_to_clock_t(sig.cstime_ns))
+
+
+def jiffies_clock_t(task) -> int:
+    """jiffies_64_to_clock_t(jiffies): the tick counter in USER_HZ units."""
     jiffies = INITIAL_JIFFIES + (task.kernel.clock_ns() - task.kernel.boot_time_ns) // TICK_NSEC
     return jiffies * TICK_NSEC // (NSEC_PER_SEC // USER_HZ)
+
+
 # ----- clocks as the hrtimer base sees them (timerfd, POSIX timers) -------------------------
 
 _ITIMERSPEC = struct.Struct("<qqqq")     # it_interval {sec, nsec}, it_value {sec, nsec}
