@@ -91,13 +91,13 @@ def clock_was_set(kernel) -> None:
     timerfd_clock_was_set(kernel)
 
 
-def sys_clock_settime(task, which_clock, tp) -> int:
+def sys_clock_settime(task, which_clock, tp, *, get=None) -> int:
     """clock_settime(2): only CLOCK_REALTIME is settable (EINVAL for the others), with
     CAP_SYS_TIME (EPERM)."""
     from glasskernel.kernel.time import clockid_to_kclock, get_timespec64
     which = which_clock & 0xFFFFFFFF
     clockid_to_kclock(which, task)                  # EINVAL for an unknown clock
-    ns = get_timespec64(task, tp)
+    ns = (get or get_timespec64)(task, tp)      # (get: old_timespec32 for clock_settime32)
     if which != ClockId.CLOCK_REALTIME:
         raise KernelError(Errno.EINVAL)
     if not capable(task, CAP_SYS_TIME):
@@ -106,11 +106,11 @@ def sys_clock_settime(task, which_clock, tp) -> int:
     return 0
 
 
-def sys_settimeofday(task, tv, tz) -> int:
-    """settimeofday(2): the time (a timeval), the timezone, or both."""
+def sys_settimeofday(task, tv, tz, *, timeval="<qq") -> int:
+    """settimeofday(2): the time (a timeval, "<ii" for the compat call), the timezone, or both."""
     real = None
     if tv:
-        sec, usec = struct.unpack("<qq", copy_from_user(task, tv, 16))
+        sec, usec = struct.unpack(timeval, copy_from_user(task, tv, struct.calcsize(timeval)))
         if not 0 <= usec < 1_000_000:
             raise KernelError(Errno.EINVAL)
         real = sec * NSEC_PER_SEC + usec * NSEC_PER_USEC
