@@ -549,3 +549,15 @@ def sys_fallocate(task, fd, mode, offset, length) -> int:
     if fsnotify.nr_marks:
         fsnotify.fsnotify_file(file, fsnotify.FS_MODIFY)
     return 0
+
+
+# compat_sys_truncate: truncate(2) of i386: a compat_off_t (sign-extended) length.
+def compat_sys_truncate(task, path, length) -> int:
+    from glasskernel.kernel.compat import compat_long
+    return sys_truncate(task, path, compat_long(length))
+
+
+# compat_sys_ftruncate: ftruncate(2) of i386: a compat_off_t length.
+def compat_sys_ftruncate(task, fd, length) -> int:
+    from glasskernel.kernel.compat import compat_long
+    return sys_ftruncate(task, fd, compat_long(length))

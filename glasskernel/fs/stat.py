@@ -162,3 +162,38 @@ def compat_sys_newlstat(task, filename, statbuf) -> int:
 # compat_sys_newfstat: fstat(2) of i386 (number 108).
 def compat_sys_newfstat(task, fd, statbuf) -> int:
     return cp_compat_stat(task, task.files.fdget(fd_arg(fd)).stat(), statbuf)
+
+
+# ----- the pre-1.0 struct of i386's oldstat/oldfstat/oldlstat (cp_old_stat) ----------------
+
+_OLD_KERNEL_STAT = struct.Struct("<7H2x4I")   # struct __old_kernel_stat: 32 bytes
+
+
+def cp_old_stat(task, st, statbuf: int) -> int:
+    """cp_old_stat: 16-bit device, inode, link and id fields; EOVERFLOW for an inode or
+    link count past 16 bits (the size is cut to 32 bits on a 64-bit kernel)."""
+    st = stat_for(task, st)
+    if st.st_ino > 0xFFFF or st.st_nlink > 0xFFFF:
+        raise KernelError(Errno.EOVERFLOW)
+    dev = ((os.major(st.st_dev) << 8) | os.minor(st.st_dev)) & 0xFFFF     # old_encode_dev
+    rdev = ((os.major(st.st_rdev) << 8) | os.minor(st.st_rdev)) & 0xFFFF
+    copy_to_user(task, statbuf, _OLD_KERNEL_STAT.pack(
+        dev, st.st_ino, st.st_mode & 0xFFFF, st.st_nlink, high2lowuid(st.st_uid),
+        high2lowuid(st.st_gid), rdev, st.st_size & 0xFFFFFFFF, st.atime[0] & 0xFFFFFFFF,
+        st.mtime[0] & 0xFFFFFFFF, st.ctime[0] & 0xFFFFFFFF))
+    return 0
+
+
+# sys_stat: oldstat(2) (number 18).
+def sys_oldstat(task, filename, statbuf) -> int:
+    return cp_old_stat(task, vfs_fstatat(task, AT_FDCWD, filename, 0), statbuf)
+
+
+# sys_lstat: oldlstat(2) (number 84).
+def sys_oldlstat(task, filename, statbuf) -> int:
+    return cp_old_stat(task, vfs_fstatat(task, AT_FDCWD, filename, AT_SYMLINK_NOFOLLOW), statbuf)
+
+
+# sys_fstat: oldfstat(2) (number 28).
+def sys_oldfstat(task, fd, statbuf) -> int:
+    return cp_old_stat(task, task.files.fdget(fd_arg(fd)).stat(), statbuf)

@@ -121,3 +121,20 @@ def compat_iovec_pairs(task, vec: int, vlen: int) -> list:
 def compat_fd_set_bytes(n: int) -> int:
     """The size of the first n bits of a compat fd_set (u32 words)."""
     return (n + 31) // 32 * 4
+
+
+# ----- sched_getaffinity -------------------------------------------------------------------
+
+# compat_sys_sched_getaffinity: the CPU mask in compat_ulong words; EINVAL for a buffer with
+# fewer bits than CPU ids or not a whole number of u32; returns the bytes written.
+def compat_sys_sched_getaffinity(task, pid, length, user_mask_ptr) -> int:
+    from glasskernel.kernel.sched.syscalls import _find_task, nr_cpu_ids
+    length &= 0xFFFFFFFF
+    ncpus = nr_cpu_ids(task)
+    if length * 8 < ncpus or length & 3:
+        raise KernelError(Errno.EINVAL)
+    target = _find_task(task, compat_long(pid))
+    retlen = min(length, (ncpus + 31) // 32 * 4)
+    mask = (1 << nr_cpu_ids(target)) - 1
+    copy_to_user(task, user_mask_ptr, mask.to_bytes(retlen, "little"))
+    return retlen
