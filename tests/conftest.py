@@ -30,8 +30,9 @@ def toolchain_problem(toolchain: str) -> str | None:
             with tempfile.TemporaryDirectory() as d:
                 src = Path(d) / "t.c"
                 src.write_text("int main(void) { return 0; }\n")
-                proc = subprocess.run([compiler, "-static", "-o", str(Path(d) / "t"), str(src)],
-                                      capture_output=True, text=True)
+                flags = harness.TOOLCHAIN_FLAGS.get(toolchain, ())
+                proc = subprocess.run([compiler, "-static", *flags, "-o", str(Path(d) / "t"),
+                                       str(src)], capture_output=True, text=True)
             _usable[toolchain] = None if proc.returncode == 0 else \
                 f"{compiler} -static cannot link: {proc.stderr.strip()[:200]}"
     return _usable[toolchain]
