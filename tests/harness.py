@@ -45,9 +45,8 @@ REPO_ROOT = TESTS_DIR.parent
 
 CFLAGS = ("-static", "-O1", "-g0", "-Wall")
 
-# toolchain name -> compiler executable
+# toolchain name -> compiler executable; "m32": i386 programs (glibc, gcc-multilib)
 TOOLCHAINS = {"musl": "musl-gcc", "glibc": "gcc", "m32": "gcc"}
-# flags a toolchain adds: "m32" builds i386 programs (glibc's, gcc-multilib)
 TOOLCHAIN_FLAGS = {"m32": ("-m32",)}
 
 # The controlled environment given to both native and glasskernel runs.

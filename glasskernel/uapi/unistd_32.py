@@ -1,9 +1,8 @@
 """The i386 system call numbers (arch/x86/entry/syscalls/syscall_32.tbl, Linux 6.1).
 
-``SYSCALL_NAMES`` maps a number to its name as strace prints it; ``NR`` is the same table as an
-IntEnum (``NR.socketcall == 102``). The numbers run 0..450 with a few never assigned (222, 223,
-251, 285, 387..392, 415); some assigned ones have no entry point in Linux (break, stty, ...)
-and return ENOSYS there too. These are the numbers of a 32-bit program under IA32 emulation.
+What an i386 program puts in eax for ``int $0x80`` or ``sysenter``: ``SYSCALL_NAMES`` maps a
+number to its name as strace prints it for a 32-bit process; ``NR`` is the same table as an
+IntEnum (``NR.clone == 120``).
 """
 from types import MappingProxyType
 

@@ -4,6 +4,7 @@ i386 passes a 64-bit file offset or length in two registers (low half first); th
 join them and call the native syscall. The LFS stat calls fill the i386 ``struct stat64``
 (96 bytes; the inode number twice: truncated in ``__st_ino`` and whole in ``st_ino``),
 and the old ``mmap`` (number 90) reads its six arguments from a struct in user memory.
+clone takes its arguments in the i386 order (kernel/fork.c's CONFIG_CLONE_BACKWARDS).
 """
 import os
 import struct
@@ -11,6 +12,7 @@ import struct
 from glasskernel.fs import open as fs_open, read_write, stat as fs_stat
 from glasskernel.fs.internal import fd_arg
 from glasskernel.kernel.compat import arg64, s64
+from glasskernel.kernel.fork import sys_clone
 from glasskernel.mm import fadvise, mmap
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.uapi.errno import Errno, KernelError
@@ -122,3 +124,8 @@ def compat_sys_ia32_mmap(task, arg) -> int:
 # sys_mmap_pgoff: mmap2(2), the offset counted in 4096-byte pages.
 def sys_mmap_pgoff(task, addr, length, prot, flags, fd, pgoff) -> int:
     return mmap.sys_mmap(task, addr, length, prot, flags, fd, (pgoff & 0xFFFFFFFF) << PAGE_SHIFT)
+
+
+def sys_ia32_clone(task, clone_flags, newsp, parent_tidptr, tls, child_tidptr) -> int:
+    """clone(2) as i386 passes it (CONFIG_CLONE_BACKWARDS): tls before child_tid."""
+    return sys_clone(task, clone_flags, newsp, parent_tidptr, child_tidptr, tls)

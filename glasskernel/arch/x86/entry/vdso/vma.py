@@ -15,7 +15,7 @@ from pathlib import Path
 from glasskernel.kernel.trace.tracepoint import traced
 from glasskernel.mm.memory import zap_page_range
 from glasskernel.mm.mmap import SpecialMapping, install_special_mapping
-from glasskernel.mm.mm_types import page_align
+from glasskernel.mm.mm_types import IA32_PAGE_OFFSET, page_align
 from glasskernel.mm.page_alloc import PAGE_SIZE
 from glasskernel.mm.vm_flags import VmFlags
 from glasskernel.uapi.errno import Errno, KernelError
@@ -96,9 +96,24 @@ def map_vdso(kernel, mm, addr: int) -> int:
     return text_start
 
 
+def is_compat_mm(mm) -> bool:
+    """Is this an i386 program's address space (set_personality_ia32)?"""
+    return mm.task_size == IA32_PAGE_OFFSET
+
+
+def vdso_entry_32(mm) -> int:
+    """AT_SYSINFO: __kernel_vsyscall in the mm's 32-bit vDSO (VDSO_ENTRY)."""
+    return mm.vdso + vdso32_sym("__kernel_vsyscall")
+
+
 def arch_setup_additional_pages(bprm) -> int:
     """map_vdso_randomized with randomisation off: the hint is the page above the stack."""
     mm = bprm.mm
+    if is_compat_mm(mm):
+        # The 32-bit image is not built yet: as Linux booted with vdso32=0, the C library
+        # uses int $0x80.
+        mm.vdso = 0
+        return 0
     kernel = bprm.task.kernel
     kernel.timekeeper.refresh_offsets()
     from glasskernel.kernel.time_namespace import init_time_ns, time_ns_of
