@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "unit"))
 from test_vfs_helpers import AT_FDCWD, buf, errno_of, make_task, s  # noqa: E402
 
 from glasskernel.arch.x86.entry.common import SyscallEntry  # noqa: E402
-from glasskernel.arch.x86.entry.syscall_32_rows import ROWS_32  # noqa: E402
+from glasskernel.arch.x86.entry.syscall_32 import _ROWS as ROWS_32  # noqa: E402
 from glasskernel.arch.x86.kernel import sys_ia32  # noqa: E402
 from glasskernel.fs import (fcntl as fs_fcntl, open as fs_open, pipe, read_write,  # noqa: E402
                             readdir, select_compat, stat as fs_stat, statfs)

@@ -18,7 +18,6 @@ from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import AT_FDCWD, AT_SYMLINK_NOFOLLOW
 
-PAGE_SHIFT = 12
 # struct stat64 of i386 (arch/x86/include/uapi/asm/stat.h): st_dev u64, 4 pad, __st_ino u32,
 # st_mode, st_nlink, st_uid, st_gid u32, st_rdev u64, 4 pad, st_size s64, st_blksize u32,
 # st_blocks u64, {atime, mtime, ctime} as (u32 sec, u32 nsec), st_ino u64: 96 bytes.
@@ -119,11 +118,6 @@ def compat_sys_ia32_mmap(task, arg) -> int:
     if offset & 0xFFF:
         raise KernelError(Errno.EINVAL)
     return mmap.sys_mmap(task, addr, length, prot, flags, fd, offset)
-
-
-# sys_mmap_pgoff: mmap2(2), the offset counted in 4096-byte pages.
-def sys_mmap_pgoff(task, addr, length, prot, flags, fd, pgoff) -> int:
-    return mmap.sys_mmap(task, addr, length, prot, flags, fd, (pgoff & 0xFFFFFFFF) << PAGE_SHIFT)
 
 
 def sys_ia32_clone(task, clone_flags, newsp, parent_tidptr, tls, child_tidptr) -> int:
