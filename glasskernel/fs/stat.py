@@ -17,9 +17,10 @@ from glasskernel.uapi.stat import STATX__RESERVED
 
 
 def vfs_fstatat(task, dfd, filename, flags):
-    """vfs_fstatat: the dentry named (per AT_* flags) and its attributes."""
+    """vfs_fstatat: the dentry named (per AT_* flags) and its attributes; vfs_statx also
+    takes the AT_STATX_* sync flags, which a local file system ignores."""
     flags = uint_arg(flags)
-    if flags & ~int(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH):
+    if flags & ~int(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | AT_STATX_SYNC_TYPE):
         raise KernelError(Errno.EINVAL)
     dentry = user_path_at(task, dfd, filename, flags)
     return dentry.stat()
