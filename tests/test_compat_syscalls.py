@@ -23,7 +23,7 @@ from glasskernel.arch.x86.entry.syscall_32 import _ROWS as ROWS_32  # noqa: E402
 from glasskernel.arch.x86.kernel import sys_ia32  # noqa: E402
 from glasskernel.fs import (fcntl as fs_fcntl, open as fs_open, pipe, read_write,  # noqa: E402
                             readdir, select_compat, stat as fs_stat, statfs)
-from glasskernel.ipc import compat as ipc_compat  # noqa: E402
+from glasskernel.ipc import compat as ipc_compat, sem, shm  # noqa: E402
 from glasskernel.kernel import sys as ksys, sys_compat, time_compat, uid16  # noqa: E402
 from glasskernel.kernel.task import Cred  # noqa: E402
 from glasskernel.net import compat as net_compat  # noqa: E402
@@ -426,6 +426,47 @@ def test_ipc_multiplexer_messages_have_4_byte_types(task):
     assert ipc_compat.compat_sys_ipc(task, 12, qid, 4, 0, kludge, 0) == 4  # MSGRCV, version 0
     assert task.mm.read(out, 8) == struct.pack("<i", 7) + b"abcd"
     assert errno_of(ipc_compat.compat_sys_ipc, task, 99, 0, 0, 0, 0, 0) == Errno.ENOSYS
+
+
+def test_ipc_ctl_structs_are_the_i386_ipc64_ones(task, layout):
+    qid = ipc_compat.compat_sys_ipc(task, 13, 0, 0o1640, 0, 0, 0)
+    m = buf(task, 8)
+    task.mm.write(m, struct.pack("<i", 3) + b"xyz!")
+    ipc_compat.compat_sys_msgsnd(task, qid, m, 4, 0)
+    ds = out_buf(task, 88)
+    assert ipc_compat.compat_sys_msgctl(task, qid, 2, ds) == 0               # IPC_STAT
+    assert_guard(task, ds, layout, "msqid64_ds")
+    assert field(task, ds, layout, "ipc64_perm.mode") == 0o640
+    assert field(task, ds, layout, "msqid64_ds.msg_qnum") == 1
+    assert field(task, ds, layout, "msqid64_ds.msg_cbytes") == 4
+    assert field(task, ds, layout, "msqid64_ds.msg_lspid") == task.tgid
+    qbytes = field(task, ds, layout, "msqid64_ds.msg_qbytes")
+    off = layout["msqid64_ds.msg_qbytes"][0]
+    task.mm.write(ds + off, struct.pack("<I", qbytes // 2))
+    task.mm.write(ds + layout["ipc64_perm.mode"][0], struct.pack("<H", 0o600))
+    assert errno_of(ipc_compat.compat_sys_msgctl, task, qid, 1 | 0x100, ds) == Errno.EINVAL
+    assert ipc_compat.compat_sys_msgctl(task, qid, 1, ds) == 0               # IPC_SET
+    assert ipc_compat.compat_sys_msgctl(task, qid, 2 | 0x100, ds) == qid     # (Linux's quirk)
+    assert field(task, ds, layout, "msqid64_ds.msg_qbytes") == qbytes // 2
+    assert field(task, ds, layout, "ipc64_perm.mode") == 0o600
+    assert errno_of(ipc_compat.compat_sys_ipc, task, 14, qid, 2, 0, ds, 0) == Errno.EINVAL  # old
+    assert ipc_compat.compat_sys_ipc(task, 14, qid, 2 | 0x100, 0, ds, 0) == 0
+    task.mm.phys = SimpleNamespace(total_pages=1 << 20)     # shmget's accounting looks at RAM
+    shmid = shm.sys_shmget(task, 0, 8192, 0o1600)
+    ds = out_buf(task, 84)
+    assert ipc_compat.compat_sys_shmctl(task, shmid, 2, ds) == 0
+    assert_guard(task, ds, layout, "shmid64_ds")
+    assert field(task, ds, layout, "shmid64_ds.shm_segsz") == 8192
+    assert field(task, ds, layout, "shmid64_ds.shm_cpid") == task.tgid
+    info = out_buf(task, 36)
+    assert ipc_compat.compat_sys_shmctl(task, 0, 3, info) >= 0               # IPC_INFO
+    assert_guard(task, info, layout, "shminfo64")
+    assert field(task, info, layout, "shminfo64.shmmni") > 0
+    semid = sem.sys_semget(task, 0, 3, 0o1600)
+    ds = out_buf(task, 64)
+    assert ipc_compat.compat_sys_semctl(task, semid, 0, 2, ds) == 0
+    assert_guard(task, ds, layout, "semid64_ds")
+    assert field(task, ds, layout, "semid64_ds.sem_nsems") == 3
 
 
 # ----- differential: i386 programs natively and under glasskernel ------------------------

@@ -14,6 +14,10 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
+#include <linux/ipc.h>
+#include <linux/msg.h>
+#include <linux/sem.h>
+#include <linux/shm.h>
 
 /* the kernel's struct linux_dirent (fs/readdir.c), which no header exports */
 struct linux_dirent { unsigned long d_ino, d_off; unsigned short d_reclen; char d_name[1]; };
@@ -65,5 +69,11 @@ int main(void)
     S(cmsghdr); F(cmsghdr, cmsg_len); F(cmsghdr, cmsg_level); F(cmsghdr, cmsg_type);
     printf("CMSG_LEN(4) %zu\nCMSG_SPACE(4) %zu\n", (size_t)CMSG_LEN(4), (size_t)CMSG_SPACE(4));
     S(mmsghdr); F(mmsghdr, msg_len);
+    S(ipc64_perm); F(ipc64_perm, uid); F(ipc64_perm, mode); F(ipc64_perm, seq);
+    S(msqid64_ds); F(msqid64_ds, msg_stime); F(msqid64_ds, msg_cbytes); F(msqid64_ds, msg_qnum);
+    F(msqid64_ds, msg_qbytes); F(msqid64_ds, msg_lspid);
+    S(semid64_ds); F(semid64_ds, sem_ctime); F(semid64_ds, sem_nsems);
+    S(shmid64_ds); F(shmid64_ds, shm_segsz); F(shmid64_ds, shm_cpid); F(shmid64_ds, shm_nattch);
+    S(shminfo64); F(shminfo64, shmmni);
     return 0;
 }

@@ -164,6 +164,36 @@ static void ipc(void)
     out.type = 0;
     n = SC(401, q, (long)&out, 8, 0, 0);
     printf("direct msgrcv %ld %d\n", n, out.type);
+    SC(400, q, (long)&m, 4, 0);
+    uint32_t ds[23];
+    memset(ds, 0x5a, sizeof ds);
+    n = SC(402, q, 2, (long)ds);                              /* IPC_STAT: IPC_64 structs */
+    printf("msgctl stat %ld mode %o qnum %u cbytes %u lspid-self %d guard %x\n", n,
+           ds[5] & 0xffff, ds[16], ds[15], (pid_t)ds[18] == getpid(), ds[22]);
+    n = SC(402, q, 2 | 0x100, (long)ds);
+    printf("msgctl stat|IPC_64 returns the id %d\n", n == q);
+    uint32_t qbytes = ds[17];
+    ds[17] = qbytes / 2;
+    ds[5] = 0600;
+    n = SC(402, q, 1, (long)ds);
+    printf("msgctl set %ld", n);
+    printf(" set|IPC_64 %ld", SC(402, q, 1 | 0x100, (long)ds));
+    n = SC(117, 14, q, 2 | 0x100, 0, (long)ds, 0);           /* MSGCTL through ipc() */
+    printf(" ipc msgctl stat %ld mode %o qbytes-halved %d\n", n, ds[5] & 0xffff, ds[17] == qbytes / 2);
+    long semid = SC(393, 0, 3, 01600);
+    uint32_t sds[17];
+    memset(sds, 0x5a, sizeof sds);
+    n = SC(394, semid, 0, 2, (long)sds);
+    printf("semctl stat %ld nsems %u guard %x\n", n, sds[13], sds[16]);
+    printf("semctl stat|IPC_64 returns the id %d\n", SC(394, semid, 0, 2 | 0x100, (long)sds) == semid);
+    n = SC(394, semid, 1, 16 | 0x100, 5);
+    printf("semctl setval|IPC_64 %ld", n);
+    printf(" getval %ld\n", SC(394, semid, 1, 12, 0));
+    printf("semctl getval|IPC_64 %ld\n", SC(394, semid, 1, 12 | 0x100, 0));
+    uint32_t pad = (uint32_t)(uintptr_t)sds;
+    n = SC(117, 3, semid, 0, 2 | 0x100, (long)&pad, 0);      /* SEMCTL: semun at ptr */
+    printf("ipc semctl stat %ld nsems %u\n", n, sds[13]);
+    printf("semctl rmid %ld\n", SC(394, semid, 0, 0, 0));
     printf("ipc msgctl rmid %ld\n", SC(117, 14, q, 0, 0, 0, 0));
     printf("ipc bad call %ld\n", SC(117, 99, 0, 0, 0, 0, 0));
     long shm = SC(117, 23, 0, 4096, 01600, 0, 0);     /* SHMGET */
@@ -175,6 +205,16 @@ static void ipc(void)
     long direct = SC(397, shm, 0, 0);
     printf("direct shmat ok %d\n", direct != 0 && (unsigned long)direct < -4095UL);
     printf("shm kept %c\n", ((char *)direct)[0]);
+    uint32_t shds[22];
+    memset(shds, 0x5a, sizeof shds);
+    n = SC(396, shm, 2, (long)shds);
+    printf("shmctl stat %ld segsz %u nattch %u cpid-self %d guard %x\n", n, shds[9], shds[18],
+           (pid_t)shds[16] == getpid(), shds[21]);
+    printf("shmctl stat|IPC_64 %ld\n", SC(396, shm, 2 | 0x100, (long)shds));
+    uint32_t info[10];
+    memset(info, 0x5a, sizeof info);
+    n = SC(396, 0, 3, (long)info);                             /* IPC_INFO */
+    printf("shmctl info ok %d shmmni>0 %d guard %x\n", n >= 0, info[2] > 0, info[9]);
     SC(398, direct);
     SC(117, 24, shm, 0, 0, 0, 0);                     /* SHMCTL IPC_RMID */
 }

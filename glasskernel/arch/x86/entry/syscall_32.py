@@ -28,7 +28,7 @@ from glasskernel.uapi.unistd_32 import NR, SYSCALL_NAMES, syscall_name
 
 P = "partial"
 _OPEN_NOTE = "O_LARGEFILE is forced as for a 64-bit open (Linux leaves it to the caller)"
-_IPC_CTL = "IPC_STAT/IPC_SET/*_INFO copy the x86-64 *_ds layout (no compat conversion)"
+_IPC_CTL = "IPC_64 structs only: a struct command without IPC_64 (the old layouts) is EINVAL"
 _SOCKOPT = "SOL_SOCKET options; SO_RCVTIMEO/SO_SNDTIMEO take the 64-bit timeval"
 
 # (number, handler, support, note)
@@ -295,14 +295,14 @@ _ROWS = [
     (NR.shmget, shm.sys_shmget, P, "SHM_HUGETLB is ENOMEM (no huge pages)"),
     (NR.shmat, ipc_compat.compat_sys_shmat, "supported", ""),
     (NR.shmdt, shm.sys_shmdt, "supported", ""),
-    (NR.shmctl, shm.sys_shmctl, P, _IPC_CTL),
+    (NR.shmctl, ipc_compat.compat_sys_shmctl, P, _IPC_CTL),
     (NR.semget, sem.sys_semget, "supported", ""),
     (NR.semtimedop_time64, sem.sys_semtimedop, "supported", ""),
-    (NR.semctl, sem.sys_semctl, P, _IPC_CTL),
+    (NR.semctl, ipc_compat.compat_sys_semctl, P, _IPC_CTL),
     (NR.msgget, msg.sys_msgget, "supported", ""),
     (NR.msgsnd, ipc_compat.compat_sys_msgsnd, "supported", ""),
     (NR.msgrcv, ipc_compat.compat_sys_msgrcv, "supported", ""),
-    (NR.msgctl, msg.sys_msgctl, P, _IPC_CTL),
+    (NR.msgctl, ipc_compat.compat_sys_msgctl, P, _IPC_CTL),
     # signals with no compat struct (kernel/signal.c); the others are the signal helper's
     (NR.restart_syscall, signal_syscalls.sys_restart_syscall, "supported", ""),
     (NR.pause, signal_syscalls.sys_pause, "supported", ""),
