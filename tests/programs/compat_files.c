@@ -76,6 +76,29 @@ static void stats(void)
     printf(" size %lld\n", st->st_size);
 }
 
+static void largefile(void)
+{
+    /* open(2) of i386 leaves O_LARGEFILE to the caller: without it a file past 2 GiB
+     * cannot be opened, and writes and truncation stop at 2 GiB - 1 */
+    printf("open big without O_LARGEFILE %ld\n", SC(SYS_open, (long)"big", O_RDONLY));
+    printf("openat big without O_LARGEFILE %ld\n", SC(SYS_openat, AT_FDCWD, (long)"big", O_RDONLY));
+    long fd = SC(SYS_open, (long)"big", O_RDONLY | O_LARGEFILE);
+    printf("open big with O_LARGEFILE ok %d\n", fd >= 0);
+    close(fd);
+    fd = SC(SYS_open, (long)"small", O_RDWR | O_CREAT, 0644);
+    printf("F_GETFL %lo\n", SC(SYS_fcntl64, fd, F_GETFL));
+    printf("ftruncate64 past 2G %ld\n", SC(SYS_ftruncate64, fd, 0x80000000, 0));
+    printf("ftruncate64 to 2G-1 %ld\n", SC(SYS_ftruncate64, fd, 0x7fffffff, 0));
+    printf("pwrite64 at 2G-1 %ld\n", SC(SYS_pwrite64, fd, (long)"ab", 2, 0x7ffffffe, 0));
+    printf("pwrite64 at 2G %ld\n", SC(SYS_pwrite64, fd, (long)"ab", 2, 0x80000000, 0));
+    close(fd);
+    fd = SC(SYS_creat, (long)"small2", 0644);
+    printf("creat F_GETFL %lo\n", SC(SYS_fcntl64, fd, F_GETFL));
+    close(fd);
+    unlink("small");
+    unlink("small2");
+}
+
 static void offsets(void)
 {
     int fd = open("big", O_RDWR | O_LARGEFILE);
@@ -222,7 +245,8 @@ static void misc_files(void)
 
 static void cleanup(void)
 {
-    static const char *files[] = {"f", "l", "big", "v", "o", "d/a", "d/ln", "d/sub", "d"};
+    static const char *files[] = {"f", "l", "big", "v", "o", "small", "small2", "d/a", "d/ln",
+                                  "d/sub", "d"};
     if (chdir(dir) != 0)
         return;
     for (unsigned i = 0; i < sizeof files / sizeof *files; i++)
@@ -250,6 +274,7 @@ int main(void)
     symlink("a", "d/ln");
     setvbuf(stdout, NULL, _IONBF, 0);
     stats();
+    largefile();
     offsets();
     dents();
     vectors();

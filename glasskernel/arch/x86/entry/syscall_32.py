@@ -27,7 +27,6 @@ from glasskernel.net import compat as net_compat, socket
 from glasskernel.uapi.unistd_32 import NR, SYSCALL_NAMES, syscall_name
 
 P = "partial"
-_OPEN_NOTE = "O_LARGEFILE is forced as for a 64-bit open (Linux leaves it to the caller)"
 _IPC_CTL = "IPC_64 structs only: a struct command without IPC_64 (the old layouts) is EINVAL"
 _SOCKOPT = "SOL_SOCKET options; SO_RCVTIMEO/SO_SNDTIMEO take the 64-bit timeval"
 
@@ -105,8 +104,8 @@ _ROWS = [
      "no IN_UNMOUNT; DELETE_SELF of an inode still open waits for the last close"),
     (NR.inotify_rm_watch, inotify_user.sys_inotify_rm_watch, "supported", ""),
     # files: opening and attributes (fs/open.c, fs/stat.c, fs/statfs.c, fs/utimes.c)
-    (NR.open, open.sys_open, P, _OPEN_NOTE),
-    (NR.openat, open.sys_openat, P, _OPEN_NOTE),
+    (NR.open, open.compat_sys_open, "supported", ""),
+    (NR.openat, open.compat_sys_openat, "supported", ""),
     (NR.openat2, open.sys_openat2, "supported", ""),
     (NR.creat, open.sys_creat, "supported", ""),
     (NR.close_range, file.sys_close_range, "supported", ""),
