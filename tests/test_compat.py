@@ -31,7 +31,7 @@ def test_sysenter_agrees_with_int80(build):
     out, err, rc = run_glasskernel([build("compat_entry", "m32"), "both"])
     assert rc == 0, err
     pairs = [line for line in out.decode().splitlines() if "sysenter" in line]
-    assert len(pairs) == 7, out
+    assert len(pairs) == 8, out
     assert all(" == " in line for line in pairs), out
 
 
