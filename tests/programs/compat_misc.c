@@ -144,6 +144,17 @@ static void sockets(void)
     printf("socketcall recv %ld %s\n", n, rb);
     printf("direct sendto %ld\n", SC(369, sv[0], (long)"de", 2, 0, 0, 0));
     printf("direct recvfrom %ld\n", SC(371, sv[1], (long)rb, 4, 0, 0, 0));
+    struct tv32 to[2] = {{0, 20000}, {0x5a5a5a5a, 0x5a5a5a5a}};
+    long so[5] = {sv[1], 1 /* SOL_SOCKET */, 20 /* SO_RCVTIMEO */, (long)to, 8};
+    printf("setsockopt SO_RCVTIMEO %ld\n", SC(102, 14, (long)so));
+    int tolen = 16;
+    memset(to, 0x5a, sizeof to);
+    long go[5] = {sv[1], 1, 20, (long)to, (long)&tolen};
+    long r = SC(102, 15, (long)go);
+    printf("getsockopt SO_RCVTIMEO %ld len %d %d.%06d guard %d\n", r, tolen, to[0].sec, to[0].usec,
+           to[1].sec == 0x5a5a5a5a);
+    r = SC(371, sv[1], (long)rb, 4, 0, 0, 0);
+    printf("recvfrom times out %ld\n", r);
     close(sv[0]);
     close(sv[1]);
 }

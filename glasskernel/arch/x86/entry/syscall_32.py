@@ -28,7 +28,7 @@ from glasskernel.uapi.unistd_32 import NR, SYSCALL_NAMES, syscall_name
 
 P = "partial"
 _IPC_CTL = "IPC_64 structs only: a struct command without IPC_64 (the old layouts) is EINVAL"
-_SOCKOPT = "SOL_SOCKET options; SO_RCVTIMEO/SO_SNDTIMEO take the 64-bit timeval"
+_SOCKOPT = "SOL_SOCKET options"
 
 # (number, handler, support, note)
 _ROWS = [
