@@ -12,7 +12,8 @@ import struct
 import time
 
 from glasskernel.kernel.capability import capable
-from glasskernel.kernel.exec_domain import UNAME26, override_release
+from glasskernel.kernel.exec_domain import (PER_LINUX32, PER_MASK, UNAME26, override_architecture,
+                                            override_release)
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.uapi.capability import CAP_SYS_RESOURCE
 from glasskernel.uapi.errno import Errno, KernelError
@@ -45,6 +46,8 @@ def sys_uname(task, name) -> int:
     uts = utsname_of(task)
     if task.personality & UNAME26:
         uts = dataclasses.replace(uts, release=override_release(uts.release))
+    if task.personality & PER_MASK == PER_LINUX32:
+        uts = dataclasses.replace(uts, machine=override_architecture(task, uts.machine))
     copy_to_user(task, name, uts.pack())
     return 0
 

@@ -8,7 +8,7 @@ import struct
 
 from glasskernel.kernel import sys as ksys
 from glasskernel.kernel.compat import COMPAT_RLIM_INFINITY, put_compat_rusage
-from glasskernel.kernel.exec_domain import UNAME26, override_release
+from glasskernel.kernel.exec_domain import UNAME26, override_architecture, override_release
 from glasskernel.arch.x86.entry.args import int_arg
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.uapi.errno import Errno, KernelError
@@ -86,8 +86,9 @@ def _uts_fields(task) -> list:
     """The utsname's first five fields as bytes, the release as UNAME26 overrides it."""
     uts = ksys.utsname_of(task)
     release = override_release(uts.release) if task.personality & UNAME26 else uts.release
+    machine = override_architecture(task, uts.machine)
     return [f.encode("utf-8", "surrogateescape")
-            for f in (uts.sysname, uts.nodename, release, uts.version, uts.machine)]
+            for f in (uts.sysname, uts.nodename, release, uts.version, machine)]
 
 
 # sys_uname: uname(2) number 109 (olduname): struct old_utsname, five fields of 65 chars.

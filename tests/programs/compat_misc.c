@@ -99,6 +99,15 @@ static void names(void)
     r = SC(59, (long)oldold);
     printf("oldolduname %ld %s %s guard %d\n", r, oldold, oldold + 36, oldold[45] == 0x5a);
     printf("olduname null %ld\n", SC(109, 0));
+    long persona = SC(136, 0xffffffff);
+    SC(136, 0x0008);                                   /* PER_LINUX32, as linux32 sets it */
+    char newu[390];
+    r = SC(122, (long)newu);
+    printf("PER_LINUX32 uname %ld %s", r, newu + 4 * 65);
+    SC(109, (long)old);
+    SC(59, (long)oldold);
+    printf(" olduname %s oldolduname %s\n", old + 260, oldold + 36);
+    SC(136, persona);
     printf("getuid16 == getuid32 %d\n", SC(24) == SC(199));
     printf("geteuid16 == geteuid32 %d\n", SC(49) == SC(201));
     uint16_t ids[4] = {1, 1, 1, 0x5a5a};

@@ -234,7 +234,7 @@ _ROWS = [
     (NR.fadvise64, sys_ia32.sys_ia32_fadvise64, "supported", "advice checked, nothing to do"),
     (NR.fadvise64_64, sys_ia32.sys_ia32_fadvise64_64, "supported", "advice checked, nothing to do"),
     (NR.mincore, mincore.sys_mincore, "supported", "resident = present in this mm"),
-    (NR.get_mempolicy, mempolicy.sys_get_mempolicy, P, "one node; node masks in 64-bit words"),
+    (NR.get_mempolicy, mempolicy.sys_get_mempolicy, P, "one node; no mbind policies"),
     (NR.set_mempolicy, mempolicy.sys_set_mempolicy, P, "one node: kept, changes nothing"),
     # process (kernel/)
     (NR.set_robust_list, futex.compat_sys_set_robust_list, P, "list not walked at exit yet"),
