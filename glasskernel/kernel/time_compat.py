@@ -21,6 +21,9 @@ from glasskernel.uapi.errno import Errno, KernelError
 
 # struct compat_sigevent's head: sigev_value (a 32-bit sigval), signo, notify, the thread id
 _COMPAT_SIGEVENT = struct.Struct("<IiiI")
+# struct old_timex32: modes, eight s32 (offset .. tolerance), an old_timeval32, ten s32
+# (tick .. tai) and eleven padding words: the native struct timex's 21 fields in 128 bytes
+_OLD_TIMEX32 = struct.Struct("<I8i2i10i44x")
 
 
 # sys_time32: time(2) of i386: the seconds as old_time32_t, stored at tloc unless NULL.
@@ -143,3 +146,13 @@ def sys_timerfd_gettime32(task, ufd, otmr) -> int:
 def sys_futex_time32(task, uaddr, op, val, utime, uaddr2, val3) -> int:
     return futex_core.sys_futex(task, uaddr, op, val, utime, uaddr2, val3,
                                 get_timeout=get_old_timespec32_ns)
+
+
+# sys_adjtimex_time32: adjtimex(2) of i386 with a struct old_timex32.
+def sys_adjtimex_time32(task, txc_p) -> int:
+    return time_ntp.do_adjtimex_user(task, txc_p, _OLD_TIMEX32)
+
+
+# sys_clock_adjtime32: clock_adjtime(2) of i386 with a struct old_timex32.
+def sys_clock_adjtime32(task, which_clock, utx) -> int:
+    return time_ntp.sys_clock_adjtime(task, which_clock, utx, layout=_OLD_TIMEX32)

@@ -135,20 +135,27 @@ def sys_adjtimex(task, txc_p) -> int:
     return do_adjtimex_user(task, txc_p)
 
 
-def sys_clock_adjtime(task, which_clock, utx) -> int:
-    """clock_adjtime(2): adjtimex of CLOCK_REALTIME; the other clocks cannot be adjusted."""
+def sys_clock_adjtime(task, which_clock, utx, *, layout=None) -> int:
+    """clock_adjtime(2): adjtimex of CLOCK_REALTIME; the other clocks cannot be adjusted
+    (layout: the struct timex's, old_timex32 for clock_adjtime32)."""
     which = which_clock & 0xFFFFFFFF
     from glasskernel.kernel.time import clockid_to_kclock
     clockid_to_kclock(which, task)
     if which != ClockId.CLOCK_REALTIME:
         raise KernelError(Errno.EOPNOTSUPP)
-    return do_adjtimex_user(task, utx)
+    return do_adjtimex_user(task, utx, layout)
 
 
-def do_adjtimex_user(task, addr: int) -> int:
-    fields = list(_TIMEX.unpack(copy_from_user(task, addr, _TIMEX.size)))
+def do_adjtimex_user(task, addr: int, layout=None) -> int:
+    """Read the struct timex (or another layout with the same 21 fields: old_timex32),
+    adjust, write it back (each field cut to the layout's width, as C stores it)."""
+    layout = layout or _TIMEX
+    fields = list(layout.unpack(copy_from_user(task, addr, layout.size)))
     result = do_adjtimex(task, fields)
-    copy_to_user(task, addr, _TIMEX.pack(*fields))
+    if layout is not _TIMEX:
+        fields = [fields[0] & 0xFFFFFFFF] + [(v + (1 << 31)) % (1 << 32) - (1 << 31)
+                                             for v in fields[1:]]
+    copy_to_user(task, addr, layout.pack(*fields))
     return result
 
 

@@ -27,7 +27,7 @@ static void times32(void)
     struct ts32 a[2];
     struct ts64 b;
     memset(a, 0x5a, sizeof a);
-    long r1 = SC(265, 0, (long)a);                 /* clock_gettime */
+    long r, r1 = SC(265, 0, (long)a);                 /* clock_gettime */
     long r2 = SC(403, 0, (long)&b);                /* clock_gettime64 */
     long d = (long)b.sec - a[0].sec;
     printf("clock_gettime %ld %ld close %d nsec-ok %d guard %d\n", r1, r2, d >= 0 && d < 5,
@@ -41,7 +41,7 @@ static void times32(void)
     printf("gettimeofday %ld close %d guard %d\n", r1,
            tv[0].sec - b.sec >= 0 && tv[0].sec - b.sec < 5, tv[1].sec == 0x5a5a5a5a);
     int32_t t = 0;
-    long r = SC(13, (long)&t);
+    r = SC(13, (long)&t);
     printf("time same %d\n", r == t);
     struct ts32 req = {0, 1000000}, rem = {7, 7};
     printf("nanosleep %ld rem %d.%d\n", SC(162, (long)&req, (long)&rem), rem.sec, rem.nsec);
@@ -49,6 +49,20 @@ static void times32(void)
     printf("nanosleep bad %ld\n", SC(162, (long)&req, 0));
     req.nsec = 0;
     printf("clock_nanosleep %ld\n", SC(267, 1, 0, (long)&req, 0));
+    int32_t tx[33];                                /* struct old_timex32 and a guard word */
+    memset(tx, 0x5a, sizeof tx);
+    tx[0] = 0;                                     /* modes: only read */
+    r = SC(124, (long)tx);
+    printf("adjtimex ok %d tick %d time-close %d guard %d\n", r >= 0, tx[11],
+           tx[9] - (int32_t)b.sec < 5, tx[32] == 0x5a5a5a5a);
+    tx[0] = 0;
+    r = SC(343, 0, (long)tx);
+    printf("clock_adjtime ok %d tick %d\n", r >= 0, tx[11]);
+    printf("clock_adjtime monotonic %ld\n", SC(343, 1, (long)tx));
+    tx[0] = 0x4000;                                /* ADJ_TICK: privileged and checked */
+    tx[11] = 1;
+    r = SC(124, (long)tx);
+    printf("adjtimex bad tick %ld\n", r == -EPERM ? -EINVAL : r);
     struct ts64 req64 = {0, 1000};
     printf("clock_nanosleep_time64 %ld\n", SC(407, 1, 0, (long)&req64, 0));
 }

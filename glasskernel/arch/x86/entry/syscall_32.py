@@ -329,6 +329,8 @@ _ROWS = [
     (NR.clock_nanosleep_time64, time.sys_clock_nanosleep, P,
      "the process CPU clock sleeps on the wall clock"),
     (NR.clock_adjtime64, time_ntp.sys_clock_adjtime, P, "NTP state and leap seconds; the clock is not steered"),
+    (NR.clock_adjtime, time_compat.sys_clock_adjtime32, P, "NTP state and leap seconds; the clock is not steered"),
+    (NR.adjtimex, time_compat.sys_adjtimex_time32, P, "NTP state and leap seconds; the clock is not steered"),
     (NR.times, sys_compat.compat_sys_times, "supported", ""),
     (NR.alarm, time_itimer.sys_alarm, "supported", ""),
     (NR.setitimer, time_compat.compat_sys_setitimer, P, "VIRTUAL/PROF: polled, precise to a time slice"),
