@@ -472,7 +472,7 @@ def test_ipc_ctl_structs_are_the_i386_ipc64_ones(task, layout):
 # ----- differential: i386 programs natively and under glasskernel ------------------------
 
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("program", ["compat_files", "compat_misc"])
+@pytest.mark.parametrize("program", ["compat_files", "compat_misc", "mremap_fixed"])
 def test_i386_programs_match_native(build, program):
     """The calls above by number from a gcc -m32 program: the same output as natively."""
     from harness import differential

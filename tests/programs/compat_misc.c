@@ -311,6 +311,18 @@ static void timers(void)
     printf("ppoll_time64 %ld\n", SC(414, (long)&pfd, 1, (long)&pt64, 0, 8));
 }
 
+static void memory(void)
+{
+    /* the i386 task's address space ends at 0xffffe000 (TASK_SIZE for a compat mm) */
+    printf("mmap2 fixed past 4G-8K %ld\n", SC(192, 0xffffd000, 0x2000, 3, 0x32 /* FIXED|PRIVATE|ANON */, -1, 0));
+    printf("munmap past the end %ld\n", SC(91, 0xfffff000, 0x1000));
+    long cur = SC(45, 0);
+    printf("brk past the end unchanged %d\n", SC(45, 0xfffff000) == cur);
+    unsigned long a = SC(192, 0, 0x1000, 3, 0x22, -1, 0);
+    printf("mremap fixed past the end %ld\n", SC(163, a, 0x1000, 0x2000, 3, 0xfffff000));
+    printf("mmap2 anywhere below 4G %d\n", a < 0xffffe000UL);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -320,5 +332,6 @@ int main(void)
     sockets();
     ipc();
     timers();
+    memory();
     return 0;
 }

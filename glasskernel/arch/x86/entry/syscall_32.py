@@ -8,7 +8,7 @@ i386 caller differ (two registers for a 64-bit value, 32-bit pointers and longs)
 "slow" column. Numbers absent here return ENOSYS with a single warning per number.
 """
 from glasskernel.arch.x86.entry.common import SyscallEntry
-from glasskernel.arch.x86.kernel import sys_ia32, tls
+from glasskernel.arch.x86.kernel import process_64, sys_ia32, tls
 from glasskernel.drivers.char import random
 from glasskernel.fs import exec as fs_exec
 from glasskernel.fs import (d_path, eventfd, eventpoll, fcntl, file, ioctl, locks, namei_dir,
@@ -237,6 +237,7 @@ _ROWS = [
     (NR.get_mempolicy, mempolicy.sys_get_mempolicy, P, "one node; no mbind policies"),
     (NR.set_mempolicy, mempolicy.sys_set_mempolicy, P, "one node: kept, changes nothing"),
     # process (kernel/)
+    (NR.arch_prctl, process_64.compat_sys_arch_prctl, "supported", ""),
     (NR.set_robust_list, futex.compat_sys_set_robust_list, P, "list not walked at exit yet"),
     (NR.futex, time_compat.sys_futex_time32, P, "no PI futexes"),
     (NR.futex_time64, futex_core.sys_futex, P, "no PI futexes"),
