@@ -130,6 +130,8 @@ class TimerfdFile(File):
     def lseek(self, offset: int, whence: int) -> int:
         return self.pos                                 # noop_llseek
 
+    compat_ioctl = False        # timerfd_fops has no compat_ioctl: ENOTTY for an i386 caller
+
     def ioctl(self, cmd: int, arg: int, task) -> int:
         """TFD_IOC_SET_TICKS (checkpoint/restore): set the tick count; 0 is EINVAL."""
         if cmd != TFD_IOC_SET_TICKS:

@@ -311,6 +311,35 @@ static void timers(void)
     printf("ppoll_time64 %ld\n", SC(414, (long)&pfd, 1, (long)&pt64, 0, 8));
 }
 
+static void ioctls(void)
+{
+    long sargs[3] = {2 /* AF_INET */, 2 /* SOCK_DGRAM */, 0};
+    long s = SC(102, 1, (long)sargs);
+    unsigned char ifr[32 + 8];
+    memset(ifr, 0x5a, sizeof ifr);
+    memset(ifr, 0, 16);
+    strcpy((char *)ifr, "lo");
+    long r = SC(54, s, 0x8933 /* SIOCGIFINDEX */, (long)ifr);
+    printf("SIOCGIFINDEX lo %ld index %d guard %x\n", r, *(int *)(ifr + 16), ifr[32]);
+    struct { int32_t len; uint32_t buf; } ifc = {0, 0};
+    r = SC(54, s, 0x8912 /* SIOCGIFCONF */, (long)&ifc);
+    printf("SIOCGIFCONF length %ld whole ifreqs %d\n", r, ifc.len > 0 && ifc.len % 32 == 0);
+    close(s);
+    int p[2];
+    pipe(p);
+    write(p[1], "abc", 3);
+    int n = -1;
+    r = SC(54, p[0], 0x541B /* FIONREAD */, (long)&n);
+    printf("pipe FIONREAD %ld %d\n", r, n);
+    printf("pipe TCGETS %ld\n", SC(54, p[0], 0x5401, (long)ifr));
+    long tfd = SC(322, 1, 0);
+    uint64_t ticks = 5;
+    printf("timerfd SET_TICKS %ld\n", SC(54, tfd, 0x40085400, (long)&ticks));
+    int on = 1;
+    r = SC(54, p[0], 0x5421, (long)&on);
+    printf("FIONBIO %ld flags-nonblock %d\n", r, (SC(221, p[0], 3 /* F_GETFL */) & 04000) != 0);
+}
+
 static void memory(void)
 {
     /* the i386 task's address space ends at 0xffffe000 (TASK_SIZE for a compat mm) */
@@ -333,5 +362,6 @@ int main(void)
     ipc();
     timers();
     memory();
+    ioctls();
     return 0;
 }

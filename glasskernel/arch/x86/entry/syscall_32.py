@@ -58,7 +58,8 @@ _ROWS = [
     (NR.close, open.sys_close, "supported", ""),
     (NR.read, read_write.sys_read, "supported", ""),
     (NR.write, read_write.sys_write, "supported", ""),
-    (NR.ioctl, ioctl.sys_ioctl, "supported", ""),
+    (NR.ioctl, ioctl.compat_sys_ioctl, P, "termios and winsize need no translation; the "
+     "struct-converting compat ioctls (SIOCGIFCONF, ...) are not there"),
     # ----- the rest of the numbers whose 64-bit counterpart is implemented: the tbl's
     # compat entry point where it names one, the native handler where it names that
     # files: data (fs/read_write.c, arch/x86/kernel/sys_ia32.c)
