@@ -202,8 +202,9 @@ def _traced_invoke(kernel, task, entry, args, table: str = "x64") -> int:
     """invoke() as a span: the entry with its saved pt_regs, the exit with the result."""
     name = f"__{table}_sys_{entry.name}"
     rip, rsp = kernel.get_user_reg(task, "rip"), kernel.get_user_reg(task, "rsp")
+    ip, sp = ("eip", "esp") if table == "ia32" else ("rip", "rsp")
     tracepoint.trace_enter(name, nr=entry.nr, args=[f"{a:#x}" for a in args[:entry.nargs]],
-                           rip=f"{rip:#x}", rsp=f"{rsp:#x}")
+                           **{ip: f"{rip:#x}", sp: f"{rsp:#x}"})
     ret = invoke(kernel, task, entry, args)
     tracepoint.trace_exit(name, ret=ret)
     return ret
@@ -254,12 +255,25 @@ def do_syscall_32_irqs_on(kernel, task, nr: int, args: list) -> None:
     run_syscall(kernel, task, entry, nr, args, "ia32")
 
 
+def _trace_32(kernel, task, name: str, nr: int, **more) -> None:
+    """The span of do_int80_syscall_32 / do_fast_syscall_32: which row of the table."""
+    from glasskernel.arch.x86.entry.syscall_32 import ia32_sys_call_table
+    entry = ia32_sys_call_table().get(nr)
+    tracepoint.trace_enter(name, task=task, nr=nr, row=f"ia32_sys_call_table[{nr}]",
+                           handler=f"__ia32_sys_{entry.name}" if entry else "sys_ni_syscall", **more)
+
+
 def do_int80_syscall_32(kernel, task) -> None:
     """int $0x80's syscall, on the task's kernel stack."""
     thread = task.thread
     thread.slow_syscall = False
     nr, *args = thread.slow_args
+    if tracepoint._active is None:
+        do_syscall_32_irqs_on(kernel, task, nr, args)
+        return
+    _trace_32(kernel, task, "do_int80_syscall_32", nr)
     do_syscall_32_irqs_on(kernel, task, nr, args)
+    tracepoint.trace_exit("do_int80_syscall_32", task=task)
 
 
 def do_fast_syscall_32(kernel, task) -> None:
@@ -271,9 +285,10 @@ def do_fast_syscall_32(kernel, task) -> None:
     thread = task.thread
     thread.slow_syscall = False
     nr, *args = thread.slow_args
+    from glasskernel.arch.x86.entry.vdso.vma import vdso32_sym
     stack = args[5]
-    # Unicorn stepped eip past `sysenter`, onto the `int $0x80` before the landing pad.
-    kernel.set_user_reg(task, "rip", kernel.get_user_reg(task, "rip") + 2)
+    # Wherever the sysenter was, the return is to the vDSO's pad (sysenter keeps no eip).
+    kernel.set_user_reg(task, "rip", task.mm.vdso + vdso32_sym("int80_landing_pad"))
     kernel.set_user_reg(task, "rsp", stack)
     try:
         args[5] = get_user_u32(task, stack)
@@ -281,7 +296,14 @@ def do_fast_syscall_32(kernel, task) -> None:
         kernel.set_user_reg(task, "rax", -Errno.EFAULT & 0xFFFF_FFFF_FFFF_FFFF)
         return
     kernel.set_user_reg(task, "rbp", args[5])
+    if tracepoint._active is None:
+        do_syscall_32_irqs_on(kernel, task, nr, args)
+        return
+    _trace_32(kernel, task, "do_fast_syscall_32", nr, arg6=f"{args[5]:#x}", arg6_at=f"{stack:#x}",
+              landing_pad=f"{task.mm.vdso + vdso32_sym('int80_landing_pad'):#x}",
+              vsyscall=f"{task.mm.vdso + vdso32_sym('__kernel_vsyscall'):#x}")
     do_syscall_32_irqs_on(kernel, task, nr, args)
+    tracepoint.trace_exit("do_fast_syscall_32", task=task)
 
 
 def do_syscall_slow(kernel, task) -> None:
