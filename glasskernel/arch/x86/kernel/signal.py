@@ -19,6 +19,7 @@ import struct
 from glasskernel.kernel.signal import (
     SA_ONSTACK, SA_RESTART, SA_SIGINFO, SIGSEGV, force_sig, get_signal, restore_saved_sigmask,
     set_current_blocked, signal_setup_done, sigmask_to_save)
+from glasskernel.arch.x86.kernel.signal_compat import SA_IA32_ABI, in_ia32_syscall
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.kernel.trace.tracepoint import traced
 from glasskernel.uapi.errno import (ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR,
@@ -29,6 +30,7 @@ UC_FP_XSTATE, UC_SIGCONTEXT_SS, UC_STRICT_RESTORE_SS = 0x1, 0x2, 0x4
 SS_ONSTACK, SS_DISABLE, SS_AUTODISARM = 1, 2, 1 << 31
 MINSIGSTKSZ = 2048
 NR_RESTART_SYSCALL = 219
+NR_IA32_RESTART_SYSCALL = 0       # __NR_ia32_restart_syscall
 
 # sigcontext register order (arch/x86/include/uapi/asm/sigcontext.h, 64-bit)
 SIGCONTEXT_REGS = ("r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rdi", "rsi", "rbp",
@@ -172,7 +174,21 @@ def fault_in_frame(task, frame: int) -> None:
 
 
 def setup_rt_frame(task, ksig, oldmask: int, regs: dict) -> None:
-    """Write the frame (KernelError EFAULT if it cannot be) and enter the handler."""
+    """Write the frame the handler's ABI wants (KernelError EFAULT if it cannot be) and
+    enter the handler: an i386 sigframe or rt_sigframe for a handler a compat sigaction
+    installed (SA_IA32_ABI), else the x86-64 rt_sigframe."""
+    if ksig.action.flags & SA_IA32_ABI:
+        from glasskernel.arch.x86.ia32 import ia32_signal
+        if ksig.action.flags & SA_SIGINFO:
+            ia32_signal.ia32_setup_rt_frame(task, ksig, oldmask, regs)
+        else:
+            ia32_signal.ia32_setup_frame(task, ksig, oldmask, regs)
+    else:
+        __setup_rt_frame(task, ksig, oldmask, regs)
+
+
+def __setup_rt_frame(task, ksig, oldmask: int, regs: dict) -> None:
+    """The x86-64 frame: write it and enter the handler."""
     kernel = task.kernel
     thread = task.thread
     action = ksig.action
@@ -190,9 +206,6 @@ def setup_rt_frame(task, ksig, oldmask: int, regs: dict) -> None:
         copy_to_user(task, frame + 8 + UC_SIZE, ksig.info)
     regs.update(rdi=ksig.signo, rax=0, rsi=frame + 8 + UC_SIZE, rdx=frame + 8,
                 rip=action.handler, rsp=frame)
-    regs["rflags"] &= ~(X86_EFLAGS_DF | X86_EFLAGS_RF | X86_EFLAGS_TF)
-    kernel.write_fpstate(task, kernel.cpu.default_fxsave())     # the handler's FPU is fresh
-    thread.regs_dirty = True
 
 
 def restore_sigcontext(task, frame: int, regs: dict) -> None:
@@ -240,13 +253,21 @@ def _restart_with_handler(regs: dict, action, nr: int) -> None:
         regs["rip"] -= 2                           # back onto the `syscall` instruction
 
 
-def _restart_without_handler(regs: dict, nr: int) -> None:
+def get_nr_restart_syscall(task) -> int:
+    """restart_syscall's number in the table the interrupted call came through: a
+    sleep interrupted in an i386 syscall resumes through the i386 table's 0."""
+    if in_ia32_syscall(task):
+        return NR_IA32_RESTART_SYSCALL
+    return NR_RESTART_SYSCALL
+
+
+def _restart_without_handler(task, regs: dict, nr: int) -> None:
     ret = _signed(regs["rax"])
     if ret in (-ERESTARTNOHAND, -ERESTARTSYS, -ERESTARTNOINTR):
         regs["rax"] = nr
         regs["rip"] -= 2
     elif ret == -ERESTART_RESTARTBLOCK:
-        regs["rax"] = NR_RESTART_SYSCALL           # restart_syscall resumes what was left
+        regs["rax"] = get_nr_restart_syscall(task)  # restart_syscall resumes what was left
         regs["rip"] -= 2
 
 
@@ -264,6 +285,11 @@ def handle_signal(task, ksig) -> None:
         failed = False
     except KernelError:
         failed = True
+    if not failed:
+        regs["rflags"] &= ~(X86_EFLAGS_DF | X86_EFLAGS_RF | X86_EFLAGS_TF)
+        kernel = task.kernel
+        kernel.write_fpstate(task, kernel.cpu.default_fxsave())     # the handler's FPU is fresh
+        thread.regs_dirty = True
     signal_setup_done(task, failed, ksig)
 
 
@@ -286,5 +312,5 @@ def arch_do_signal_or_restart(task) -> None:
     thread = task.thread
     if thread.syscall_interrupted:
         thread.syscall_interrupted = False
-        _restart_without_handler(task.kernel.sync_pt_regs(task), thread.last_syscall_nr)
+        _restart_without_handler(task, task.kernel.sync_pt_regs(task), thread.last_syscall_nr)
     restore_saved_sigmask(task)
