@@ -3,7 +3,7 @@
     glasskernel run [--root DIR] [--strace[=FILE]] [--env K=V]... [--tree] [--timeline FILE]
                     [--trace-filter PATTERN]... [--deterministic] PROGRAM [ARGS...]
     glasskernel trace [--filter PATTERN]... [-o FILE] [run options] PROGRAM [ARGS...]
-    glasskernel demo [PROGRAM [ARGS...] | --explain STEP]
+    glasskernel demo [PROGRAM [ARGS...] | --i386 | --explain STEP]
     glasskernel batch JOBS -o OUTDIR [-j N] [--rerun] [--dask ADDRESS]
     glasskernel build-emulator
     glasskernel CMD --help, glasskernel --help, glasskernel --version

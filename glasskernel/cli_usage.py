@@ -20,7 +20,7 @@ SYNOPSIS = {
     "trace": """usage: glasskernel trace [--filter PATTERN]... [-o FILE] [--real-time] [run options]
                          PROGRAM [ARGS...]
 """,
-    "demo": """usage: glasskernel demo [PROGRAM [ARGS...] | --explain STEP]
+    "demo": """usage: glasskernel demo [PROGRAM [ARGS...] | --i386 | --explain STEP]
 """,
     "batch": """usage: glasskernel batch JOBS -o OUTDIR [-j N] [--rerun] [--dask ADDRESS | --local]
                          [--progress | --no-progress]
@@ -30,7 +30,7 @@ SYNOPSIS = {
 }
 
 DETAILS = {
-    "run": """Runs an x86-64 Linux program (static or dynamically linked) on glasskernel's own process kernel.
+    "run": """Runs an x86-64 or i386 Linux program (static or dynamically linked) on glasskernel's own process kernel.
   --root DIR       use DIR as the guest's root (default: the host's / read-only,
                    with a private writable layer; the host is never changed)
   --strace[=FILE]  log every syscall in strace's format (to stderr or FILE)
@@ -71,6 +71,7 @@ Every option of `glasskernel run` is accepted too (see glasskernel run --help).
 """,
     "demo": """Runs the bundled fork + exec example (or PROGRAM, which should fork) with tracing on,
 then walks through the kernel path of that run, step by step.
+  --i386           the example built for i386: the 32-bit entry path (sysenter, int $0x80)
   --explain STEP   the longer explanation of one step of the walk
 """,
     "batch": """Runs every job of JOBS (a JSON Lines file, or TOML with [[job]] tables; globs in a

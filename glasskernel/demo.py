@@ -8,12 +8,14 @@ the recorded events: every number printed comes from this run's trace.
 
     glasskernel demo                 the walkthrough of the bundled example
     glasskernel demo PROGRAM [ARGS]  the same walk through any program that forks
+    glasskernel demo --i386          the same example built for i386: the 32-bit entry path
     glasskernel demo --explain STEP  the longer explanation of one step
 """
 import os
 import sys
 
-from glasskernel.demo_steps import COPY_STEPS, FORK_SYSCALLS, STEP_KEYS, STEPS, Trace, explanation
+from glasskernel.demo_steps import (COMPAT_ENTRIES, COPY_STEPS, EXEC_SYSCALLS, FORK_SYSCALLS, STEP_KEYS,
+                                    STEPS, WAIT_SYSCALLS, Trace, explanation)
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "examples", "bin")
 RULE = "-" * 90
@@ -41,14 +43,16 @@ class Walk:
         self.t = Trace(events)
         self.lines = []
         self.facts = {}             # what the tests check: child pid, saved rax, entry...
+        self.steps = 0
 
     def say(self, text: str = "", indent: int = 0) -> None:
         self.lines.append("    " * indent + text)
 
     def heading(self, key: str) -> None:
         step = explanation(key)
+        self.steps += 1
         self.say()
-        self.say(f"[{STEP_KEYS.index(key) + 1:2}] {step.title}   (--explain {key})")
+        self.say(f"[{self.steps:2}] {step.title}   (--explain {key})")
 
     def run(self) -> list:
         t = self.t
@@ -77,11 +81,16 @@ class Walk:
         entry = t[fork_i]
         parent = entry.pid
         self.facts["parent"] = parent
-        self.heading("entry")
-        self.say(f"{entry.comm} (pid {parent}) executes `syscall` with rax = {entry.args['nr']} "
-                 f"({entry.name[len('__x64_sys_'):]}).", 1)
-        self.say(f"entry_SYSCALL_64 saves pt_regs: rip = {entry.args['rip']} (after the syscall "
-                 f"instruction), rsp = {entry.args['rsp']}; do_syscall_64 calls {entry.name}.", 1)
+        compat = entry.name.startswith("__ia32_")
+        self.facts["ax"] = ax = "eax" if compat else "rax"
+        if compat:
+            self.walk_entry32(entry, fork_i)
+        else:
+            self.heading("entry")
+            self.say(f"{entry.comm} (pid {parent}) executes `syscall` with rax = {entry.args['nr']} "
+                     f"({entry.name[len('__x64_sys_'):]}).", 1)
+            self.say(f"entry_SYSCALL_64 saves pt_regs: rip = {entry.args['rip']} (after the syscall "
+                     f"instruction), rsp = {entry.args['rsp']}; do_syscall_64 calls {entry.name}.", 1)
         clone_i = t.find("kernel_clone", ph="B", pid=parent, start=fork_i)
         self.heading("kernel_clone")
         self.say(f"kernel_clone(flags = {t[clone_i].args['flags']})", 1)
@@ -91,10 +100,44 @@ class Walk:
         self.say(f"pid {t[wake_i].args['pid']} goes on the run queue; the parent keeps the CPU.", 1)
         ret_i = t.closing(fork_i)
         self.heading("parent_return")
-        self.say(f"{entry.name} returns {t[ret_i].args.get('ret')} into the parent's saved rax: "
+        self.say(f"{entry.name} returns {t[ret_i].args.get('ret')} into the parent's saved {ax}: "
                  f"fork() returns the child's pid in the parent.", 1)
         self.facts["parent_fork_ret"] = t[ret_i].args.get("ret")
         self.walk_switch_to_child(ret_i)
+
+    def walk_entry32(self, entry, fork_i: int) -> None:
+        """The 32-bit entry of an i386 program's fork: __kernel_vsyscall and sysenter (or
+        int $0x80), entry_*_compat, do_*_syscall_32 and ia32_sys_call_table."""
+        t = self.t
+        parent = entry.pid
+        do_i = t.find_back(("do_fast_syscall_32", "do_int80_syscall_32"), parent, fork_i)
+        ev = t[t.find_back(COMPAT_ENTRIES, parent, do_i)].args
+        do = t[do_i].args
+        name = entry.name[len("__ia32_sys_"):]
+        self.heading("entry32")
+        regs = ", ".join(f"{r} = {ev[r]}" for r in ("ebx", "ecx", "edx", "esi", "edi"))
+        if t[do_i].name == "do_fast_syscall_32":
+            self.say(f"{entry.comm} (pid {parent}) is an i386 program: its C library calls "
+                     f"__kernel_vsyscall at {do['vsyscall']} in the 32-bit vDSO (AT_SYSINFO), "
+                     f"which pushes ecx, edx, ebp, copies esp ({ev['esp']}) into ebp and executes "
+                     f"`sysenter` at {ev['eip']} with eax = {ev['eax']} = {do['nr']} ({name}).", 1)
+            self.say(f"entry_SYSENTER_compat saves the 32-bit pt_regs: orig_ax = eax = "
+                     f"{do['nr']}, {regs}; esp comes from ebp.", 1)
+            self.say(f"do_fast_syscall_32 reads the sixth argument from the user stack at "
+                     f"{do['arg6_at']} (= {do['arg6']}), sets the return address to the vDSO's "
+                     f"int80_landing_pad ({do['landing_pad']}) and calls {do['row']} = "
+                     f"{entry.name}.", 1)
+        else:
+            self.say(f"{entry.comm} (pid {parent}) is an i386 program: it executes `int $0x80` "
+                     f"(returning to {ev['eip']}) with eax = {ev['eax']} = {do['nr']} ({name}).", 1)
+            self.say(f"entry_INT80_compat saves the 32-bit pt_regs: orig_ax = eax = {do['nr']}, "
+                     f"{regs}, ebp = {ev['ebp']}; do_int80_syscall_32 calls {do['row']} = "
+                     f"{entry.name}.", 1)
+        self.say("(the 32-bit kernel of the course write-ups: ia32_sysenter_target → "
+                 "sysenter_do_call → call *sys_call_table(,%eax,4) → ptregs_clone → sys_clone)", 1)
+        self.facts["compat_entry"] = t[do_i].name
+        self.facts["compat_nr"] = do["nr"]
+        self.facts["landing_pad"] = do.get("landing_pad")
 
     def walk_copy_process(self, parent: int, clone_i: int) -> None:
         t = self.t
@@ -125,8 +168,9 @@ class Walk:
     def walk_copy_thread(self, i: int) -> None:
         ret = self.t[self.t.closing(i)].args
         self.heading("copy_thread")
-        self.say(f"child's saved registers = the parent's, except rax = {ret['child_rax']}", 1)
-        self.say(f"child's rip = {ret['child_rip']}, rsp = {ret['child_rsp']} (the parent's); "
+        e = "e" if self.facts.get("ax") == "eax" else "r"
+        self.say(f"child's saved registers = the parent's, except {e}ax = {ret['child_rax']}", 1)
+        self.say(f"child's {e}ip = {ret['child_rip']}, {e}sp = {ret['child_rsp']} (the parent's); "
                  f"its kernel stack starts in {ret['entry']}", 1)
         self.facts["child_rax"] = ret["child_rax"]
         self.facts["child_rip"] = ret["child_rip"]
@@ -148,6 +192,14 @@ class Walk:
             return
         rf = t[rf_i]
         self.heading("ret_from_fork")
+        if "eip" in rf.args:
+            self.say(f"pid {child} starts in ret_from_fork → schedule_tail, then returns to "
+                     f"compatibility mode (cs = {rf.args['cs']}) at eip = {rf.args['eip']} with "
+                     f"eax = {rf.args['eax']}: fork() returns 0 here (in the write-ups' entry_32.S: "
+                     f"ret_from_fork → jmp syscall_exit).", 1)
+            self.facts["child_first_rax"] = rf.args["eax"]
+            self.facts["child_first_ip"] = rf.args["eip"]
+            return
         self.say(f"pid {child} starts in ret_from_fork → schedule_tail, then returns to user mode "
                  f"at rip = {rf.args['rip']} with rax = {rf.args['rax']}: fork() returns 0 here.", 1)
         self.facts["child_first_rax"] = rf.args["rax"]
@@ -156,7 +208,7 @@ class Walk:
         t = self.t
         child = self.facts.get("child") if pid is None else pid
         if via_syscall:
-            ex_i = t.find("__x64_sys_execve", ph="B", pid=child)
+            ex_i = t.find(EXEC_SYSCALLS, ph="B", pid=child)
             if ex_i is None:
                 return
             self.heading("execve")
@@ -172,7 +224,7 @@ class Walk:
         interp_i = t.find("elf_interp_loaded", pid=child, start=load_i)
         if interp_i is not None and interp_i > entry_i:
             interp_i = None
-        st_i = t.find("start_thread", ph="B", pid=child, start=load_i)
+        st_i = t.find(("start_thread", "compat_start_thread"), ph="B", pid=child, start=load_i)
         self.heading("load_elf_binary")
         self.say(f"the ELF handler accepts {filename}; begin_new_exec drops the old address space; "
                  f"the segments are mapped", 1)
@@ -185,10 +237,15 @@ class Walk:
         st = t[st_i].args
         before = self.facts.get("child_rip")
         before = f"{before} (in the old program)" if before else "(a new task)"
-        self.say(f"saved rip: {before} → {st['rip']}; "
-                 f"saved rsp → {st['rsp']} (the new stack: argc, argv, envp, auxv)", 1)
+        if "eip" in st:
+            self.say(f"compat_start_thread: saved eip: {before} → {st['eip']}; saved esp → "
+                     f"{st['esp']} (the new 32-bit stack: argc, argv, envp, auxv with AT_SYSINFO); "
+                     f"cs = __USER32_CS: the program runs in compatibility mode", 1)
+        else:
+            self.say(f"saved rip: {before} → {st['rip']}; "
+                     f"saved rsp → {st['rsp']} (the new stack: argc, argv, envp, auxv)", 1)
         self.facts["exec_filename"] = filename
-        self.facts["exec_entry"] = st["rip"]
+        self.facts["exec_entry"] = st.get("rip", st.get("eip"))
 
     def walk_interp(self, interp: dict, e: dict) -> None:
         """The dynamic linker's part of load_elf_binary (the program has PT_INTERP)."""
@@ -218,7 +275,7 @@ class Walk:
             self.heading("sigchld")
             self.say(f"do_notify_parent sends {t[notify_i].args['sig']} to pid "
                      f"{t[notify_i].args['parent']} and wakes it", 1)
-        wait_i = t.find("__x64_sys_wait4", ph="E", pid=parent, start=exit_i)
+        wait_i = t.find(WAIT_SYSCALLS, ph="E", pid=parent, start=exit_i)
         if wait_i is not None:
             self.heading("wait")
             self.say(f"the parent's wait4 returns {t[wait_i].args.get('ret')}; the child's status "
@@ -240,7 +297,7 @@ Every value above comes from this run's trace. See one step in depth with
 
 
 def cmd_demo(args: list) -> int:
-    """demo [PROGRAM [ARGS...] | --explain STEP]: options come before PROGRAM, if any."""
+    """demo [PROGRAM [ARGS...] | --i386 | --explain STEP]: options come before PROGRAM."""
     from glasskernel.cli_usage import HELP_OPTIONS, HelpRequested, UsageError
     if args[:1] and args[0] in HELP_OPTIONS:
         raise HelpRequested()
@@ -248,7 +305,9 @@ def cmd_demo(args: list) -> int:
         if len(args) != 2:
             raise UsageError(f"--explain needs one STEP (one of {', '.join(STEP_KEYS)})")
         return explain_step(args[1])
-    if args[:1] == ["--"]:
+    if args == ["--i386"]:
+        args = [example_path("i386/forkexec")]
+    elif args[:1] == ["--"]:
         args = args[1:]
     elif args[:1] and args[0].startswith("-"):
         raise UsageError(f"unknown option {args[0]}")

@@ -7,7 +7,11 @@ the exec chain installed. ``--explain STEP`` prints the step's longer text.
 """
 from dataclasses import dataclass
 
-FORK_SYSCALLS = ("__x64_sys_fork", "__x64_sys_vfork", "__x64_sys_clone", "__x64_sys_clone3")
+FORK_SYSCALLS = ("__x64_sys_fork", "__x64_sys_vfork", "__x64_sys_clone", "__x64_sys_clone3",
+                 "__ia32_sys_fork", "__ia32_sys_vfork", "__ia32_sys_clone", "__ia32_sys_clone3")
+EXEC_SYSCALLS = ("__x64_sys_execve", "__ia32_sys_execve")
+WAIT_SYSCALLS = ("__x64_sys_wait4", "__ia32_sys_wait4", "__ia32_sys_waitpid")
+COMPAT_ENTRIES = ("entry_SYSENTER_compat", "entry_INT80_compat")
 COPY_STEPS = ("dup_task_struct", "copy_creds", "sched_fork", "copy_files", "copy_fs",
               "copy_sighand", "copy_signal", "copy_mm", "copy_namespaces", "copy_thread",
               "alloc_pid")
@@ -26,6 +30,15 @@ class Trace:
             e = self.events[i]
             if e.name in names and (ph is None or e.ph == ph) and (pid is None or e.pid == pid) \
                     and all(e.args.get(k) == v for k, v in args.items()):
+                return i
+        return None
+
+    def find_back(self, name, pid, before):
+        """Index of the last event named name (one of a tuple) of pid before a position."""
+        names = (name,) if isinstance(name, str) else name
+        for i in range(before - 1, -1, -1):
+            e = self.events[i]
+            if e.name in names and e.pid == pid:
                 return i
         return None
 
@@ -63,7 +76,28 @@ STEPS = [
          "register on the kernel stack as struct pt_regs (rip is the instruction after "
          "`syscall`, rsp the user stack). do_syscall_64 then indexes sys_call_table with "
          "rax. Whatever the handler returns is written into the saved rax, and the return "
-         "to user mode restores pt_regs: that is how a syscall 'returns a value'."),
+         "to user mode restores pt_regs: that is how a syscall 'returns a value'. A 32-bit "
+         "(i386) program enters otherwise: through `sysenter` in the vDSO's "
+         "__kernel_vsyscall or `int $0x80`, into entry_SYSENTER_compat or "
+         "entry_INT80_compat, with the number in eax and the arguments in ebx, ecx, edx, "
+         "esi, edi, ebp, looked up in ia32_sys_call_table, whose numbers differ (clone is "
+         "56 here, 120 there): see --explain entry32, and `glasskernel demo --i386`."),
+    Step("entry32", "The fork syscall enters the kernel from a 32-bit program",
+         "An i386 program runs in compatibility mode (its code segment is __USER32_CS). Its C "
+         "library does not execute a syscall instruction itself: it calls through %gs:0x10, "
+         "where it stored AT_SYSINFO, the address of __kernel_vsyscall in the 32-bit vDSO. "
+         "That routine pushes ecx, edx and ebp, copies esp into ebp and executes `sysenter` "
+         "(the CPU's fast entry, which keeps neither the return address nor the stack "
+         "pointer); `int $0x80`, the older entry, follows it. The kernel enters at "
+         "entry_SYSENTER_compat, saves the 32-bit registers as pt_regs (eax is the syscall "
+         "number, ebx, ecx, edx, esi, edi the first five arguments), and do_fast_syscall_32 "
+         "reads the sixth from the user stack at ebp, then calls ia32_sys_call_table[eax]: "
+         "the i386 numbering, where clone is 120. The return goes to the vDSO's landing pad "
+         "right after that `int $0x80`, which pops the three registers and returns to the C "
+         "library. The 32-bit kernels of the course write-ups took the same path under older "
+         "names: ia32_sysenter_target, sysenter_do_call, `call *sys_call_table(,%eax,4)`, "
+         "ptregs_clone and sys_clone; the child's first return there is ret_from_fork's "
+         "`jmp syscall_exit`."),
     Step("kernel_clone", "kernel_clone: the one function behind fork, vfork and clone",
          "fork(), vfork(), clone() and clone3() only differ in the kernel_clone_args they fill. "
          "The clone flags say what the child shares with its parent; the low byte is the "

@@ -25,12 +25,13 @@ def toolchain_problem(toolchain: str) -> str | None:
         compiler = harness.TOOLCHAINS[toolchain]
         if not harness.compiler_available(toolchain):
             _usable[toolchain] = f"{compiler} not installed (Debian: " + \
-                ("musl-tools" if toolchain == "musl" else "gcc, libc6-dev") + ")"
+                {"musl": "musl-tools", "m32": "gcc-multilib"}.get(toolchain, "gcc, libc6-dev") + ")"
         else:
             with tempfile.TemporaryDirectory() as d:
                 src = Path(d) / "t.c"
                 src.write_text("int main(void) { return 0; }\n")
-                proc = subprocess.run([compiler, "-static", "-o", str(Path(d) / "t"), str(src)],
+                proc = subprocess.run([compiler, "-static", *harness.TOOLCHAIN_FLAGS.get(toolchain, ()),
+                                       "-o", str(Path(d) / "t"), str(src)],
                                       capture_output=True, text=True)
             _usable[toolchain] = None if proc.returncode == 0 else \
                 f"{compiler} -static cannot link: {proc.stderr.strip()[:200]}"

@@ -45,8 +45,9 @@ REPO_ROOT = TESTS_DIR.parent
 
 CFLAGS = ("-static", "-O1", "-g0", "-Wall")
 
-# toolchain name -> compiler executable
-TOOLCHAINS = {"musl": "musl-gcc", "glibc": "gcc"}
+# toolchain name -> compiler executable; "m32": i386 programs (glibc, gcc-multilib)
+TOOLCHAINS = {"musl": "musl-gcc", "glibc": "gcc", "m32": "gcc"}
+TOOLCHAIN_FLAGS = {"m32": ("-m32",)}
 
 # The controlled environment given to both native and glasskernel runs.
 TEST_ENV = {
@@ -119,7 +120,7 @@ def build(name: str, toolchain: str, defines: tuple = ()) -> Path:
     for header in re.findall(rb'^#include "([^"]+)"', source, re.M):   # local headers too
         key.update((PROGRAMS_DIR / header.decode()).read_bytes())
     key.update(_compiler_identity(compiler).encode())
-    flags = (*CFLAGS, *(f"-D{define}" for define in defines))
+    flags = (*CFLAGS, *TOOLCHAIN_FLAGS.get(toolchain, ()), *(f"-D{define}" for define in defines))
     key.update(repr(flags).encode())
     out = cache_dir() / f"{name}-{toolchain}-{key.hexdigest()[:16]}"
     if out.exists():

@@ -271,20 +271,6 @@ def test_directory(tmp_path):
 
 
 
-def test_i386_program_named(tmp_path):
-    """An i386 program (not runnable here yet, issue 19): a one-line refusal that names
-    the file and says what would run instead."""
-    exe = tmp_path / "hello32"
-    built = subprocess.run(["gcc", "-m32", "-static", "-o", exe, harness.PROGRAMS_DIR / "hello.c"],
-                           capture_output=True)
-    if built.returncode != 0:
-        pytest.skip("no i386 toolchain (gcc-multilib)")
-    out, err, rc = run_glasskernel([exe])
-    assert rc == 126, err
-    line = assert_one_line_error(err, "32-bit")
-    assert "hello32" in line and "x86-64" in line
-
-
 def test_script_with_missing_interpreter_names_it(tmp_path):
     """The script is fine and its interpreter is missing: the message names the interpreter."""
     script = write_exe(tmp_path / "script", b"#!/nonexistent/interp -x\necho hi\n")

@@ -38,7 +38,7 @@ def _elf_entry(path: str) -> int:
 
 def test_demo_walkthrough_is_consistent_with_the_run():
     out = _demo()
-    keys = [k for k in STEP_KEYS if k != "load_elf_interp"]   # the example is static
+    keys = [k for k in STEP_KEYS if k not in ("load_elf_interp", "entry32")]   # static, 64-bit
     positions = [out.find(f"(--explain {key})") for key in keys]
     assert all(p >= 0 for p in positions), [k for k, p in zip(keys, positions) if p < 0]
     assert positions == sorted(positions), "steps out of order"
@@ -87,3 +87,28 @@ def test_demo_of_a_dynamic_program(tmp_path):
     assert re.search(rf"saved rip: .* → {base[2]};", out)
     assert out.index("(--explain load_elf_binary)") < out.index("(--explain load_elf_interp)") \
         < out.index("(--explain start_thread)")
+
+
+def test_demo_of_the_i386_example_names_the_32_bit_path():
+    """`glasskernel demo --i386`: the write-ups' 32-bit path in order, with this run's values:
+    clone is 120 in eax, sysenter in __kernel_vsyscall, the return at the vDSO's landing pad
+    (where the child's first return lands too, with eax = 0, in compatibility mode)."""
+    out = _demo("--i386")
+    names = ["__kernel_vsyscall at", "`sysenter` at", "eax = 0x78 = 120 (clone)",
+             "entry_SYSENTER_compat saves the 32-bit pt_regs", "do_fast_syscall_32 reads the sixth",
+             "ia32_sys_call_table[120] = __ia32_sys_clone", "sysenter_do_call", "ptregs_clone",
+             "kernel_clone(flags", "copy_process", "copy_thread", "alloc_pid →",
+             "wake_up_new_task", "into the parent's saved eax", "context_switch", "switch_to pid",
+             "ret_from_fork → schedule_tail", "compatibility mode (cs = 0x23)", "jmp syscall_exit",
+             "compat_start_thread", "exit_group(7)", "wait4 returns"]
+    positions = [out.find(name) for name in names]
+    assert all(p >= 0 for p in positions), [n for n, p in zip(names, positions) if p < 0]
+    assert positions == sorted(positions), "steps out of order"
+    vsyscall = int(re.search(r"__kernel_vsyscall at (0x[0-9a-f]+)", out)[1], 16)
+    sysenter = int(re.search(r"`sysenter` at (0x[0-9a-f]+)", out)[1], 16)
+    landing = int(re.search(r"int80_landing_pad \((0x[0-9a-f]+)\)", out)[1], 16)
+    assert vsyscall < sysenter < landing == sysenter + 4          # sysenter; int $0x80; pad
+    assert re.search(rf"at eip = {landing:#x} with eax = 0: fork\(\) returns 0 here", out)
+    printed = int(re.search(r"fork\(\) returned (\d+); that child exited with status 7", out)[1])
+    assert f"alloc_pid → pid {printed}" in out and f"wait4 returns {printed}" in out
+    assert "warning" not in out

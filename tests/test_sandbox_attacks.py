@@ -200,6 +200,26 @@ def test_layer_of_killed_run_is_removed_at_next_start():
             sleeper.wait()
 
 
+def test_two_runs_sweeping_one_dead_layer(tmp_path, monkeypatch):
+    """Two runs starting at once may both find a dead run's lock free: the one that
+    unlinks it second must carry on (it once died with FileNotFoundError, which ended a
+    batch worker without a result)."""
+    from glasskernel.fs.overlayfs import workdir
+    dead = tmp_path / "run-dead"
+    dead.mkdir()
+    lock = tmp_path / "run-dead.lock"
+    lock.write_bytes(b"")
+    real_rmtree = workdir._rmtree
+
+    def other_sweeper_finishes_first(path):
+        real_rmtree(path)
+        if lock.exists():
+            lock.unlink()               # the other run's unlink, between our flock and ours
+    monkeypatch.setattr(workdir, "_rmtree", other_sweeper_finishes_first)
+    workdir.remove_stale(str(tmp_path))
+    assert not dead.exists() and not lock.exists()
+
+
 def test_proc_mounts_lists_the_sandbox_mounts():
     """/proc/mounts (a link to self/mounts) shows the guest's mounts, as LTP's
     tst_path_has_mnt_flags and df read it; never the host's."""

@@ -13,10 +13,10 @@ program's otherwise (``start_thread``). Without ASLR, as under ``setarch -R``.
 import struct
 from dataclasses import dataclass
 
-from glasskernel.arch.x86.entry.vdso.vma import arch_setup_additional_pages
-from glasskernel.arch.x86.kernel.process_64 import start_thread
+from glasskernel.arch.x86.entry.vdso.vma import arch_setup_additional_pages, vdso_entry_32
+from glasskernel.arch.x86.kernel.process_64 import compat_start_thread, set_personality_ia32, start_thread
 from glasskernel.arch.x86.kernel.signal import get_sigframe_size
-from glasskernel.mm.mm_types import ELF_ET_DYN_BASE, TASK_SIZE, page_align
+from glasskernel.mm.mm_types import ELF_ET_DYN_BASE, IA32_PAGE_OFFSET, TASK_SIZE, page_align
 from glasskernel.mm.mmap import (MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE,
                                  PROT_EXEC, PROT_READ, PROT_WRITE, do_mmap, do_munmap)
 from glasskernel.mm.page_alloc import PAGE_SIZE
@@ -36,14 +36,39 @@ _MAX_PHDRS_SIZE = 65536
 
 _EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
 _PHDR = struct.Struct("<IIQQQQQQ")
+_EHDR32 = struct.Struct("<16sHHIIIIIHHHHHH")
+_PHDR32 = struct.Struct("<IIIIIIII")       # type, offset, vaddr, paddr, filesz, memsz, flags, align
 
 # auxv entry types (include/uapi/linux/auxvec.h)
 AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_BASE, AT_FLAGS, AT_ENTRY = 0, 3, 4, 5, 6, 7, 8, 9
 AT_UID, AT_EUID, AT_GID, AT_EGID, AT_PLATFORM, AT_HWCAP, AT_CLKTCK = 11, 12, 13, 14, 15, 16, 17
 AT_SECURE, AT_RANDOM, AT_HWCAP2, AT_EXECFN, AT_MINSIGSTKSZ = 23, 25, 26, 31, 51
-AT_SYSINFO_EHDR = 33
-ELF_PLATFORM = b"x86_64"
+AT_SYSINFO, AT_SYSINFO_EHDR = 32, 33
 USER_HZ = 100
+
+
+@dataclass(frozen=True)
+class ElfClass:
+    """What differs between binfmt_elf and compat_binfmt_elf (Linux builds the second from
+    the first with these macros redefined): the machine, the header layouts, the size of
+    a stack word, ELF_PLATFORM and where a PIE with an interpreter goes."""
+    ei_class: int
+    machine: int
+    ehdr: struct.Struct
+    phdr: struct.Struct
+    word: str
+    platform: bytes
+    et_dyn_base: int
+
+    @property
+    def compat(self) -> bool:
+        return self.ei_class == ELFCLASS32
+
+
+ELF64 = ElfClass(ELFCLASS64, EM_X86_64, _EHDR, _PHDR, "Q", b"x86_64", ELF_ET_DYN_BASE)
+# COMPAT_ELF_ET_DYN_BASE: TASK_UNMAPPED_BASE of a 4 GiB task (a third of it) + 16 MiB.
+ELF32 = ElfClass(ELFCLASS32, EM_386, _EHDR32, _PHDR32, "I", b"i686",
+                 page_align(IA32_PAGE_OFFSET // 3) + 0x100_0000)
 
 
 class NotSupported(KernelError):
@@ -61,6 +86,7 @@ class ElfHeader:
     e_phoff: int
     e_phentsize: int
     e_phnum: int
+    elf: ElfClass = ELF64
 
 
 @dataclass
@@ -76,36 +102,32 @@ class ElfPhdr:
 
 
 def parse_elf_header(buf: bytes) -> ElfHeader:
-    """The fields of a 64-bit little-endian ELF header; ENOEXEC if it is not one."""
-    if len(buf) < _EHDR.size or buf[:4] != ELFMAG:
+    """The fields of a little-endian ELF header of either class; ENOEXEC if it is not one."""
+    if len(buf) < 16 or buf[:4] != ELFMAG:
         raise KernelError(Errno.ENOEXEC)
-    ident, e_type, e_machine, _version, e_entry, e_phoff, _shoff, _flags, _ehsize, \
-        e_phentsize, e_phnum, _shentsize, _shnum, _shstrndx = _EHDR.unpack_from(buf)
-    if ident[4] != ELFCLASS64 or ident[5] != ELFDATA2LSB or ident[6] != EV_CURRENT:
+    elf = {ELFCLASS64: ELF64, ELFCLASS32: ELF32}.get(buf[4])
+    if elf is None or len(buf) < elf.ehdr.size or buf[5] != ELFDATA2LSB or buf[6] != EV_CURRENT:
         raise KernelError(Errno.ENOEXEC)
-    return ElfHeader(e_type, e_machine, e_entry, e_phoff, e_phentsize, e_phnum)
+    _ident, e_type, e_machine, _version, e_entry, e_phoff, _shoff, _flags, _ehsize, \
+        e_phentsize, e_phnum, _shentsize, _shnum, _shstrndx = elf.ehdr.unpack_from(buf)
+    return ElfHeader(e_type, e_machine, e_entry, e_phoff, e_phentsize, e_phnum, elf)
 
 
 def elf_check_header(buf: bytes, interp: str = "") -> ElfHeader:
-    """Is this an x86-64 ELF executable we can load? ENOEXEC otherwise. interp names
-    the file when it is a script's interpreter (the caller knows only the script)."""
-    if buf[:4] == ELFMAG and len(buf) > 18 and buf[4] == ELFCLASS32 and \
-            struct.unpack_from("<H", buf, 18)[0] == EM_386:
-        # A 64-bit Linux without IA32 emulation says ENOEXEC too; say what would run.
-        who = f"{interp}: " if interp else ""
-        raise NotSupported(f"{who}32-bit (i386) programs are not supported yet; rebuild "
-                           "it for x86-64 (gcc without -m32)")
+    """Is this an ELF executable we can load: x86-64, or i386 (compat_binfmt_elf, run in
+    compatibility mode)? ENOEXEC otherwise."""
     ehdr = parse_elf_header(buf)
-    if ehdr.e_type not in (ET_EXEC, ET_DYN) or ehdr.e_machine != EM_X86_64:
+    if ehdr.e_type not in (ET_EXEC, ET_DYN) or ehdr.e_machine != ehdr.elf.machine:
         raise KernelError(Errno.ENOEXEC)
     return ehdr
 
 
 def load_elf_phdrs(ehdr: ElfHeader, file) -> list:
     """Read and sanity-check the program header table (binfmt_elf.c: load_elf_phdrs)."""
-    if ehdr.e_phentsize != _PHDR.size or ehdr.e_phnum < 1:
+    phdr = ehdr.elf.phdr
+    if ehdr.e_phentsize != phdr.size or ehdr.e_phnum < 1:
         raise KernelError(Errno.ENOEXEC)
-    size = ehdr.e_phnum * _PHDR.size
+    size = ehdr.e_phnum * phdr.size
     if size > _MAX_PHDRS_SIZE:
         raise KernelError(Errno.ENOEXEC)
     if ehdr.e_phoff + size > file.size():
@@ -114,7 +136,10 @@ def load_elf_phdrs(ehdr: ElfHeader, file) -> list:
     if len(raw) != size:
         # elf_read fails with EIO, but load_elf_binary only sees "no headers": ENOEXEC.
         raise KernelError(Errno.ENOEXEC)
-    return [ElfPhdr(*_PHDR.unpack_from(raw, i * _PHDR.size)) for i in range(ehdr.e_phnum)]
+    if ehdr.elf.compat:
+        return [ElfPhdr(t, flags, off, va, pa, fsz, msz, align) for t, off, va, pa, fsz, msz, flags, align
+                in phdr.iter_unpack(raw)]
+    return [ElfPhdr(*fields) for fields in phdr.iter_unpack(raw)]
 
 
 def check_load_segments(phdrs: list, file_size: int, errno: Errno = Errno.ENOEXEC) -> list:
@@ -242,7 +267,7 @@ def read_interp_name(bprm, ph: ElfPhdr) -> bytes:
     return raw[:-1].split(b"\0", 1)[0]
 
 
-def open_elf_interp(bprm, phdrs: list):
+def open_elf_interp(bprm, phdrs: list, elf: ElfClass):
     """Open and check the interpreter of the first PT_INTERP (None without one): errors
     from opening it as open_exec gives them, ELIBBAD when it is not an x86-64 ELF."""
     from glasskernel.fs.namei import open_exec
@@ -258,21 +283,21 @@ def open_elf_interp(bprm, phdrs: list):
         raise KernelError(err.errno, f"cannot execute: interpreter {text} "
                           f"({strerror(err.errno)})") from None
     try:
-        return ElfInterp(text, file, *check_elf_interp(file))
+        return ElfInterp(text, file, *check_elf_interp(file, elf))
     except BaseException:
         file.close()
         raise
 
 
-def check_elf_interp(file) -> tuple:
+def check_elf_interp(file, elf: ElfClass) -> tuple:
     """(ehdr, phdrs, loads) of an interpreter: EIO if shorter than a header, ELIBBAD if
-    it is not an ELF image for this machine or its headers are broken."""
-    buf = file.pread(_EHDR.size, 0)
-    if len(buf) != _EHDR.size:
+    it is not an ELF image of the program's class and machine or its headers are broken."""
+    buf = file.pread(elf.ehdr.size, 0)
+    if len(buf) != elf.ehdr.size:
         raise KernelError(Errno.EIO)
     try:
         ehdr = parse_elf_header(buf)
-        if ehdr.e_machine != EM_X86_64 or ehdr.e_type not in (ET_EXEC, ET_DYN):
+        if ehdr.elf is not elf or ehdr.e_machine != elf.machine or ehdr.e_type not in (ET_EXEC, ET_DYN):
             raise KernelError(Errno.ELIBBAD)
         phdrs = load_elf_phdrs(ehdr, file)
         return ehdr, phdrs, check_load_segments(phdrs, file.size(), Errno.ELIBBAD)
@@ -313,7 +338,7 @@ def load_elf_segments(bprm, ehdr: ElfHeader, loads: list, has_interp: bool) -> i
         else:
             total_size = total_mapping_size(loads)
             if has_interp:
-                bias = ELF_ET_DYN_BASE & ~(maximum_alignment(loads) - 1)
+                bias = ehdr.elf.et_dyn_base & ~(maximum_alignment(loads) - 1)
                 flags |= MAP_FIXED_NOREPLACE
             bias = (bias - ph.p_vaddr) & ~(PAGE_SIZE - 1)
         map_addr = elf_load(mm, bprm.file, bias + ph.p_vaddr, ph, make_prot(ph.p_flags),
@@ -332,16 +357,17 @@ def load_elf_binary(bprm) -> None:
                             if bprm.recursion_depth else "")
     phdrs = load_elf_phdrs(ehdr, bprm.file)
     loads = check_load_segments(phdrs, bprm.file.size())
-    interp = open_elf_interp(bprm, phdrs)
+    interp = open_elf_interp(bprm, phdrs, ehdr.elf)
     try:
         bprm.executable_stack = executable_stack(phdrs)
         fs_exec.begin_new_exec(bprm)                  # point of no return
+        set_personality(bprm, ehdr.elf)
         fs_exec.setup_new_exec(bprm)
         mm = bprm.mm
         fs_exec.setup_arg_pages(bprm, bprm.executable_stack)
         bias = load_elf_segments(bprm, ehdr, loads, interp is not None)
         entry = ehdr.e_entry + bias
-        set_layout(mm, loads, bias, ehdr.e_type == ET_DYN and interp is None)
+        set_layout(mm, loads, bias, ehdr.elf.et_dyn_base if ehdr.e_type == ET_DYN and interp is None else 0)
         start = entry
         interp_base = 0
         if interp is not None:
@@ -358,34 +384,51 @@ def load_elf_binary(bprm) -> None:
     bprm.entry = start
     trace_event("load_elf_binary_entry", entry=f"{start:#x}", e_entry=f"{ehdr.e_entry:#x}",
                 bias=f"{bias:#x}", sp=f"{sp:#x}")
-    start_thread(bprm.task, start, sp)
+    if ehdr.elf.compat:
+        compat_start_thread(bprm.task, start, sp)
+    else:
+        start_thread(bprm.task, start, sp)
 
 
-def set_layout(mm, loads: list, bias: int, brk_at_dyn_base: bool = False) -> None:
+def set_personality(bprm, elf: ElfClass) -> None:
+    """SET_PERSONALITY: an i386 program gets a 4 GiB address space (set_personality_ia32)."""
+    if elf.compat:
+        set_personality_ia32(bprm.task, bprm.mm)
+
+
+def set_layout(mm, loads: list, bias: int, dyn_base: int = 0) -> None:
     """start_code/end_code/start_data/end_data and the initial program break: after the
-    highest segment, or at ELF_ET_DYN_BASE for an ET_DYN without interpreter (a static PIE
-    or ld.so run directly: its own top-down place leaves no room for a heap above it)."""
+    highest segment, or at ELF_ET_DYN_BASE (dyn_base) for an ET_DYN without interpreter (a
+    static PIE or ld.so run directly: its own top-down place leaves no room for a heap above)."""
     code = [ph for ph in loads if ph.p_flags & PF_X] or loads
     mm.start_code = min(ph.p_vaddr for ph in code) + bias
     mm.end_code = max(ph.p_vaddr + ph.p_filesz for ph in code) + bias
     mm.start_data = min(ph.p_vaddr for ph in loads if ph not in code) + bias if len(code) < len(loads) else mm.end_code
     mm.end_data = max(ph.p_vaddr + ph.p_filesz for ph in loads) + bias
     elf_brk = max(ph.p_vaddr + ph.p_memsz for ph in loads) + bias
-    mm.start_brk = mm.brk = page_align(ELF_ET_DYN_BASE if brk_at_dyn_base else elf_brk)
+    mm.start_brk = mm.brk = page_align(dyn_base or elf_brk)
+
+
+def arch_dlinfo(bprm, elf: ElfClass) -> list:
+    """ARCH_DLINFO: the vDSO's address (and, for i386, AT_SYSINFO: __kernel_vsyscall, the
+    syscall entry the C library calls), then the signal frame's size."""
+    mm = bprm.mm
+    if not elf.compat:
+        return [(AT_SYSINFO_EHDR, mm.vdso), (AT_MINSIGSTKSZ, get_sigframe_size())]
+    vdso = [(AT_SYSINFO, vdso_entry_32(mm)), (AT_SYSINFO_EHDR, mm.vdso)] if mm.vdso else []
+    return vdso + [(AT_MINSIGSTKSZ, get_sigframe_size())]
 
 
 def _auxv(bprm, ehdr, phdr_addr, entry, interp_base, random_addr, platform_addr,
           execfn_addr) -> list:
     """The auxiliary vector in the order Linux 6.1 writes it on x86-64."""
     cred = bprm.task.cred
-    return [
-        (AT_SYSINFO_EHDR, bprm.mm.vdso),        # ARCH_DLINFO: the vDSO, then
-        (AT_MINSIGSTKSZ, get_sigframe_size()),
+    return arch_dlinfo(bprm, ehdr.elf) + [
         (AT_HWCAP, bprm.task.kernel.hwcap),
         (AT_PAGESZ, PAGE_SIZE),
         (AT_CLKTCK, USER_HZ),
         (AT_PHDR, phdr_addr),
-        (AT_PHENT, _PHDR.size),
+        (AT_PHENT, ehdr.elf.phdr.size),
         (AT_PHNUM, ehdr.e_phnum),
         (AT_BASE, interp_base),
         (AT_FLAGS, 0),
@@ -410,10 +453,11 @@ def create_elf_tables(bprm, ehdr, phdr_addr: int, entry: int, interp_base: int =
     the environment strings and the argument strings.
     """
     mm = bprm.mm
+    elf = ehdr.elf
     p = bprm.p & ~0xF
-    p -= len(ELF_PLATFORM) + 1
+    p -= len(elf.platform) + 1
     platform_addr = p
-    mm.write(p, ELF_PLATFORM + b"\0")
+    mm.write(p, elf.platform + b"\0")
     p -= 16
     random_addr = p
     mm.write(p, bprm.task.kernel.random_bytes(16))
@@ -422,12 +466,13 @@ def create_elf_tables(bprm, ehdr, phdr_addr: int, entry: int, interp_base: int =
     words = [bprm.argc] + bprm.argv_addrs + [0] + bprm.envp_addrs + [0]
     for key, value in auxv:
         words += [key, value]
-    sp = (p - 8 * len(words)) & ~0xF            # STACK_ROUND: sp 16-byte aligned at argc
-    mm.write(sp, struct.pack(f"<{len(words)}Q", *words))
+    word = struct.calcsize(elf.word)
+    sp = (p - word * len(words)) & ~0xF         # STACK_ROUND: sp 16-byte aligned at argc
+    mm.write(sp, struct.pack(f"<{len(words)}{elf.word}", *words))
     mm.arg_start = bprm.argv_addrs[0] if bprm.argv_addrs else bprm.p
     mm.arg_end = mm.env_start = bprm.envp_addrs[0] if bprm.envp_addrs else bprm.execfn_addr
     mm.env_end = bprm.execfn_addr
-    mm.auxv = struct.pack(f"<{2 * len(auxv)}Q", *[v for pair in auxv for v in pair])
+    mm.auxv = struct.pack(f"<{2 * len(auxv)}{elf.word}", *[v for pair in auxv for v in pair])
     mm.start_stack = sp
     return sp
 

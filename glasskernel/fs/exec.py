@@ -32,6 +32,7 @@ MAX_ARG_STRLEN = PAGE_SIZE * 32
 MAX_ARG_STRINGS = 0x7FFFFFFF
 ARG_MAX = 32 * PAGE_SIZE
 _POINTERS = struct.Struct("<Q")            # argv/envp entries
+_COMPAT_POINTERS = struct.Struct("<I")     # ... of a 32-bit caller (compat_uptr_t)
 STACK_EXPAND = 131072            # setup_arg_pages grows the fresh stack by 128 KiB
 BINPRM_MAX_RECURSION = 4
 
@@ -116,15 +117,36 @@ def copy_strings(bprm, strings: list) -> list:
 
 
 def setup_arg_pages(bprm, executable_stack: bool) -> None:
-    """Give the stack its final permissions and its initial 128 KiB (fs/exec.c)."""
+    """Give the stack its final permissions and its initial 128 KiB (fs/exec.c). An i386
+    program's stack top is below 4 GiB: the strings move down there first."""
     mm = bprm.mm
-    vma = mm.vma_containing(STACK_TOP - 1)
+    if mm.task_size != STACK_TOP:
+        shift_arg_pages(bprm, STACK_TOP - mm.task_size)
+    vma = mm.vma_containing(mm.task_size - 1)
     mm.remove_vma(vma)
     vma.start = min(vma.start, (bprm.p - STACK_EXPAND) & ~(PAGE_SIZE - 1))
     if executable_stack:
         vma.flags |= VmFlags.VM_EXEC
     mm.insert_vma(vma)
     mm.start_stack = bprm.p
+
+
+def shift_arg_pages(bprm, shift: int) -> None:
+    """Move the stack, with the strings copied onto it so far, shift bytes down, and the
+    addresses bprm keeps of them with it."""
+    from glasskernel.mm.memory import zap_page_range
+    mm = bprm.mm
+    vma = mm.vma_containing(STACK_TOP - 1)
+    data = mm.read(bprm.p, STACK_TOP - bprm.p)
+    zap_page_range(mm, vma.start, vma.end)
+    mm.remove_vma(vma)
+    vma.start, vma.end = vma.start - shift, vma.end - shift
+    mm.insert_vma(vma)
+    bprm.p -= shift
+    mm.write(bprm.p, data)
+    bprm.execfn_addr -= shift
+    bprm.envp_addrs = [addr - shift for addr in bprm.envp_addrs]
+    bprm.argv_addrs = [addr - shift for addr in bprm.argv_addrs]
 
 
 def exec_mmap(bprm) -> None:
@@ -252,7 +274,7 @@ def kernel_execve(task, filename: bytes, argv: list, envp: list):
     return do_execveat_common(task, AT_FDCWD, filename, argv, envp)
 
 
-def user_string_array(task, addr: int, limit: int = MAX_ARG_STRINGS) -> list:
+def user_string_array(task, addr: int, limit: int = MAX_ARG_STRINGS, compat: bool = False) -> list:
     """Read a NULL-terminated array of string pointers from user memory (get_user_arg_ptr).
 
     The pointers are fetched a page at a time (never past the page that holds the next
@@ -261,10 +283,12 @@ def user_string_array(task, addr: int, limit: int = MAX_ARG_STRINGS) -> list:
     runs on past it is read on its own (strncpy_from_user)."""
     strings = []
     pages = {}
+    pointers = _COMPAT_POINTERS if compat else _POINTERS
+    size = pointers.size
     while addr:
         room = PAGE_SIZE - (addr & (PAGE_SIZE - 1))
-        raw = copy_from_user(task, addr, max(8, room - room % 8))
-        for (ptr,) in _POINTERS.iter_unpack(raw):
+        raw = copy_from_user(task, addr, max(size, room - room % size))
+        for (ptr,) in pointers.iter_unpack(raw):
             if not ptr:
                 return strings
             if len(strings) >= limit:
@@ -284,11 +308,12 @@ def user_string_array(task, addr: int, limit: int = MAX_ARG_STRINGS) -> list:
     return strings
 
 
-def _execve_from_user(task, dfd: int, filename_ptr: int, argv_ptr: int, envp_ptr: int, flags: int) -> int:
+def _execve_from_user(task, dfd: int, filename_ptr: int, argv_ptr: int, envp_ptr: int, flags: int,
+                      compat: bool = False) -> int:
     """Copy the syscall's arguments in, then exec; on success the task runs the new image."""
     filename = strncpy_from_user(task, filename_ptr, PATH_MAX)
-    argv = user_string_array(task, argv_ptr)
-    envp = user_string_array(task, envp_ptr)
+    argv = user_string_array(task, argv_ptr, compat=compat)
+    envp = user_string_array(task, envp_ptr, compat=compat)
     if not argv:
         argv = [b""]            # Linux 5.18+: never start a program with argc == 0
     bprm = do_execveat_common(task, dfd, filename, argv, envp, flags)
@@ -301,7 +326,20 @@ def sys_execve(task, filename, argv, envp) -> int:
 
 
 def sys_execveat(task, fd, filename, argv, envp, flags) -> int:
+    return do_sys_execveat(task, fd, filename, argv, envp, flags, False)
+
+
+def do_sys_execveat(task, fd, filename, argv, envp, flags, compat: bool) -> int:
     flags = uint_arg(flags)
     if flags & ~int(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW):
         raise KernelError(Errno.EINVAL)
-    return _execve_from_user(task, fd_arg(fd), filename, argv, envp, flags)
+    return _execve_from_user(task, fd_arg(fd), filename, argv, envp, flags, compat)
+
+
+def compat_sys_execve(task, filename, argv, envp) -> int:
+    """execve from a 32-bit caller: argv and envp are arrays of 32-bit pointers."""
+    return _execve_from_user(task, AT_FDCWD, filename, argv, envp, 0, compat=True)
+
+
+def compat_sys_execveat(task, fd, filename, argv, envp, flags) -> int:
+    return do_sys_execveat(task, fd, filename, argv, envp, flags, True)

@@ -13,8 +13,10 @@ import sys
 import time
 
 from glasskernel.arch.x86.cpu import Cpu
+from glasskernel.arch.x86.segment import USER_CS
 from glasskernel.arch.x86.fpu import FP_RAW_SIZE, fxsave_from_raw
 from glasskernel.arch.x86.entry.common import do_syscall_64
+from glasskernel.arch.x86.entry.entry_64_compat import entry_SYSENTER_compat
 from glasskernel.arch.x86.entry.syscall_64 import build_sys_call_table
 from glasskernel.arch.x86.kernel.apic_timer import HostSignalWatcher
 from glasskernel.arch.x86.kernel import signal as arch_signal
@@ -75,6 +77,7 @@ class Kernel:
         self.cpu = Cpu.paired(self.phys, 0)     # one virtual CPU (arch/x86/cpu_pair.py)
         self.cpu.on_syscall = functools.partial(do_syscall_64, self)
         self.cpu.on_exception = functools.partial(handle_exception, self)
+        self.cpu.on_sysenter = functools.partial(entry_SYSENTER_compat, self)
         self.kernel_pgd_entry = self.cpu.kernel_pgd_entry
         self.nr_cpus = 1
         self.max_tasks = max_tasks      # also /proc/sys/kernel/threads-max
@@ -226,6 +229,14 @@ class Kernel:
 
     def enter_user_mode(self, task) -> None:
         """Load the task's user context into the CPU unless it is there already."""
+        thread = task.thread
+        thread.ts_compat = False                # arch_exit_to_user_mode_prepare
+        if (self.cpu_task is not task or thread.regs_dirty) and self.cpu.user_cs() != thread.user_cs:
+            # A new program of the other mode, or a task of it whose context is not loaded.
+            self.cpu.set_user_mode(thread.user_cs, task.mm.pgtable.pgd, thread.regs["rip"])
+            self.cpu_task = None
+        if self.cpu_task is not task and thread.user_cs != USER_CS:
+            self.cpu.load_tls(thread.tls_array)
         if self.cpu_task is not task:
             self.cpu.write_fp_state(task.thread.fpstate or self.cpu.default_fxsave())
             # A context loaded at a switch brings its CR4; a task's first run does not.
@@ -279,6 +290,8 @@ class Kernel:
             self.cpu.restore_context(thread.context, thread.context_cr3)
             thread.context_saved = False
             self.cpu_task = task
+            if thread.user_cs != USER_CS:
+                self.cpu.load_tls(thread.tls_array)     # switch_to's load_TLS
 
     def switch_user_context(self, prev, nxt) -> None:
         """save_user_regs, switch_mm and restore_user_regs in one CPU call, for a switch

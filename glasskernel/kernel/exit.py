@@ -26,6 +26,7 @@ __WNOTHREAD, __WALL, __WCLONE = 0x20000000, 0x40000000, 0x80000000
 P_ALL, P_PID, P_PGID, P_PIDFD = 0, 1, 2, 3
 CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_TRAPPED, CLD_STOPPED, CLD_CONTINUED = 1, 2, 3, 4, 5, 6
 _RUSAGE = struct.Struct("<qqqq14q")
+_COMPAT_RUSAGE = struct.Struct("<iiii14i")     # struct compat_rusage: 32-bit longs
 
 
 def exit_status_code(code: int) -> int:
@@ -366,13 +367,18 @@ def _root_pgid(task, vnr: int) -> int:
     return leader.tgid if leader is not None else -1
 
 
-def put_rusage(task, addr: int, child) -> None:
+def put_rusage(task, addr: int, child, compat: bool = False) -> None:
     utime, stime = (child.utime_ns, child.stime_ns) if child is not None else (0, 0)
     values = [utime // 10**9, utime % 10**9 // 1000, stime // 10**9, stime % 10**9 // 1000] + [0] * 14
-    copy_to_user(task, addr, _RUSAGE.pack(*values))
+    copy_to_user(task, addr, (_COMPAT_RUSAGE if compat else _RUSAGE).pack(*values))
 
 
 def sys_wait4(task, upid, stat_addr, options, ru) -> int:
+    return kernel_wait4(task, upid, stat_addr, options, ru, False)
+
+
+def kernel_wait4(task, upid, stat_addr, options, ru, compat: bool) -> int:
+    """wait4's work; compat: a 32-bit caller's struct rusage."""
     options &= 0xFFFFFFFF
     if options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL):
         raise KernelError(Errno.EINVAL)
@@ -384,8 +390,13 @@ def sys_wait4(task, upid, stat_addr, options, ru) -> int:
     if stat_addr:
         put_user_i32(task, stat_addr, status)
     if ru:
-        put_rusage(task, ru, child)
+        put_rusage(task, ru, child, compat)
     return task_tgid_vnr(child, task) or child.tgid
+
+
+def compat_sys_wait4(task, upid, stat_addr, options, ru) -> int:
+    """wait4 from a 32-bit caller: the resource usage in struct compat_rusage."""
+    return kernel_wait4(task, upid, stat_addr, options, ru, True)
 
 
 def sys_waitid(task, which, upid, infop, options, ru) -> int:
@@ -415,6 +426,11 @@ def sys_waitid(task, which, upid, infop, options, ru) -> int:
     if ru and found is not None:
         put_rusage(task, ru, found[0])
     return 0
+
+
+def sys_waitpid(task, upid, stat_addr, options) -> int:
+    """waitpid(2), the i386 syscall: wait4 without the resource usage."""
+    return sys_wait4(task, upid, stat_addr, options, 0)
 
 
 def sys_exit(task, error_code) -> int:

@@ -206,7 +206,7 @@ def dup_mmap(old):
     mm = MmStruct(old.phys, old.kernel_pgd_entry, old.cpu)
     for name in ("mmap_base", "start_code", "end_code", "start_data", "end_data", "start_brk",
                  "brk", "start_stack", "arg_start", "arg_end", "env_start", "env_end", "exe_path", "auxv",
-                 "rlimit_as", "vdso", "timens", "coredump_filter"):
+                 "rlimit_as", "vdso", "timens", "coredump_filter", "task_size"):
         setattr(mm, name, getattr(old, name))
     if old.exe_file is not None:
         mm.exe_file = old.exe_file.get()

@@ -21,6 +21,10 @@ MMAP_BASE = 0x0000_7FFF_F7FF_F000          # where top-down mmap allocation star
 # the loader to the program's segment alignment: 0x555555554000).
 ELF_ET_DYN_BASE = (TASK_SIZE // 3) * 2
 MMAP_MIN_ADDR = 0x10000                     # vm.mmap_min_addr
+# An i386 program's address space (TIF_ADDR32): 4 GiB less two pages, its stack on top and
+# mmap_base the 128 MiB minimum gap below it (arch/x86/mm/mmap.c without randomisation).
+IA32_PAGE_OFFSET = 0xFFFF_E000
+IA32_MMAP_BASE = IA32_PAGE_OFFSET - 0x800_0000
 
 
 @dataclass(eq=False)
@@ -65,6 +69,7 @@ class MmStruct:
         self._starts: list[int] = []
         self.users = 1                  # mm_users: tasks sharing this mm (CLONE_VM)
         self.mmap_base = MMAP_BASE
+        self.task_size = TASK_SIZE      # IA32_PAGE_OFFSET for an i386 program (set_personality_ia32)
         # RLIMIT_AS of the tasks using this mm, in bytes, for the fault path's stack growth
         # (kept here by prlimit, exec and fork: faults do not know their task).
         self.rlimit_as = RLIM_INFINITY
@@ -157,7 +162,7 @@ class MmStruct:
         mmap_base that fits (arch_get_unmapped_area_topdown); 0 if there is none."""
         if hint:
             hint = page_align(hint)
-            if MMAP_MIN_ADDR <= hint and hint + length <= TASK_SIZE and self.is_free(hint, hint + length):
+            if MMAP_MIN_ADDR <= hint and hint + length <= self.task_size and self.is_free(hint, hint + length):
                 return hint
         if length <= self.cached_hole_size or self.free_area_cache > self.mmap_base:
             self.free_area_cache, self.cached_hole_size = self.mmap_base, 0

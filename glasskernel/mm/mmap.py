@@ -323,6 +323,11 @@ def sys_mmap(task, addr, length, prot, flags, fd, off) -> int:
     return addr
 
 
+def sys_mmap_pgoff(task, addr, length, prot, flags, fd, pgoff) -> int:
+    """mmap2(2), i386's mmap: the file offset in pages, so a 32-bit caller reaches 16 TiB."""
+    return sys_mmap(task, addr, length, prot, flags, fd, (pgoff & 0xFFFF_FFFF) * PAGE_SIZE)
+
+
 def ksys_mmap_pgoff(task, addr, length, prot, flags, fd, off) -> int:
     """mmap(2)'s mapping: anonymous, private and shared ones."""
     flags &= 0xFFFFFFFF

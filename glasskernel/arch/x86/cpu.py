@@ -51,10 +51,14 @@ from glasskernel.arch.x86 import entry_shim
 from glasskernel.arch.x86.cpu_buffers import CpuContext, RegBatch, find_fault_state
 from glasskernel.arch.x86.fpu import FP_RAW_SIZE, default_fxsave, fxsave_from_raw, raw_from_fxsave
 from glasskernel.arch.x86.mm.pgtable import PageTable, pte_flags
+from glasskernel.arch.x86.segment import GDT_ENTRIES, GDT_ENTRY_TLS_MIN, USER32_CS, boot_gdt
 from glasskernel.mm.page_alloc import PAGE_SIZE
 
-# Kernel text lives where Linux puts it; only the sysretq trampoline is mapped there.
+# Kernel text lives where Linux puts it; only the sysretq/sysretl trampolines are mapped
+# there, and the GDT on the page above them.
 KERNEL_TEXT = 0xFFFF_FFFF_8100_0000
+SYSRETL = KERNEL_TEXT + 3             # sysretq is 48 0f 07, sysretl (to compatibility mode) 0f 07
+GDT_ADDR = KERNEL_TEXT + PAGE_SIZE
 # The exit page: where Linux has the vsyscall page. Unicorn translates `until - 1` as a user
 # instruction fetch after every stop, so that page must be present, user and executable in
 # every address space, or each stop leaves a phantom #PF behind (the next real #PF would
@@ -72,8 +76,9 @@ _MSR_STAR = 0xC0000081
 _EFER_SCE, _EFER_LME, _EFER_LMA, _EFER_NXE = 1, 1 << 8, 1 << 10, 1 << 11
 _CR0_PE, _CR0_WP, _CR0_PG = 1, 1 << 16, 1 << 31
 _CR4_TSD, _CR4_PAE = 1 << 2, 1 << 5
-# sysretq loads CS = STAR[63:48] + 16 and SS = STAR[63:48] + 8, both with RPL 3.
-_USER_STAR_BASE = 0x1B
+# sysretq loads CS = STAR[63:48] + 16 (__USER_CS) and SS = STAR[63:48] + 8 (__USER_DS);
+# sysretl CS = STAR[63:48] itself (__USER32_CS), as Linux's MSR_STAR.
+_USER_STAR_BASE = USER32_CS
 VECTOR_PF = 14
 
 # pt_regs order (arch/x86/include/asm/ptrace.h names), as read and written in one batch.
@@ -86,6 +91,8 @@ _SYSCALL_REGS = ("rax", "rdi", "rsi", "rdx", "r10", "r8", "r9")
 # What the syscall hook reads besides (gk_entry.regs), and where the `syscall` instruction
 # copies those two: the return rip to rcx, rflags to r11.
 _ENTRY_REGS = _SYSCALL_REGS + ("rip", "rflags")
+# ... and in the i386 convention: the number in eax, then ebx, ecx, edx, esi, edi, ebp.
+_COMPAT_SYSCALL_REGS = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp")
 _SAVED_REGS = ("rcx", "r11")
 
 _PT_REGS_VALUES = struct.Struct(f"<{len(PT_REGS)}Q")
@@ -126,6 +133,7 @@ class Cpu:
         self.phys = phys
         self._on_syscall = None         # set by the kernel: fn() -> bool (keep running?)
         self._on_exception = None       # set by the kernel: fn(vector) -> bool (fixed?)
+        self._on_sysenter = self._sysenter_cb = None
         self._on_rdtsc = None           # set by the kernel: fn() -> clock ns (the TSC)
         self.pending_error = None       # a Python exception raised inside a hook
         self.running = False            # inside uc_emu_start (so inside one of our hooks)
@@ -151,6 +159,8 @@ class Cpu:
         self._uc.mem_map_ptr(0, phys.size, UC_PROT_ALL, phys.address())
         self._all = RegBatch([_UC_REG[name] for name in PT_REGS], 8)
         self._fp = RegBatch(_FP_REG_IDS, 16)
+        self._compat = RegBatch([_UC_REG[name] for name in _COMPAT_SYSCALL_REGS], 8)
+        self._compat_values = struct.Struct(f"<{len(_COMPAT_SYSCALL_REGS)}Q")
         self._one = ctypes.c_uint64()
         self._one_ref = ctypes.byref(self._one)
         self._hooks = []
@@ -182,8 +192,11 @@ class Cpu:
         """
         ktable = PageTable(self.phys)
         page = self.phys.alloc_page()
-        self.phys.view[page:page + 3] = b"\x48\x0f\x07"          # sysretq
+        self.phys.view[page:page + 5] = b"\x48\x0f\x07\x0f\x07"  # sysretq; sysretl
         ktable.set_pte(KERNEL_TEXT, page | pte_flags(False, True, user=False))
+        gdt = self.phys.alloc_page()
+        self.phys.view[gdt:gdt + GDT_ENTRIES * 8] = boot_gdt()
+        ktable.set_pte(GDT_ADDR, gdt | pte_flags(True, False, user=False))
         exit_page = self.phys.alloc_page()
         self.phys.view[exit_page:exit_page + PAGE_SIZE] = b"\xcc" * PAGE_SIZE
         ktable.set_pte(EXIT_PAGE, exit_page | pte_flags(False, True, user=True))
@@ -196,7 +209,9 @@ class Cpu:
         uc.reg_write(x86.UC_X86_REG_MSR, (_MSR_EFER, _EFER_SCE | _EFER_LME | _EFER_LMA | _EFER_NXE))
         uc.reg_write(x86.UC_X86_REG_CR0, _CR0_PE | _CR0_WP | _CR0_PG)
         uc.reg_write(x86.UC_X86_REG_MSR, (_MSR_STAR, (_USER_STAR_BASE << 48) | (0x10 << 32)))
+        uc.reg_write(x86.UC_X86_REG_GDTR, (0, GDT_ADDR, GDT_ENTRIES * 8 - 1, 0))
         self.current_cr3 = self.kernel_table.pgd
+        self._kernel_ctx = uc.context_save()        # CPL 0: where a change of user mode starts
 
     def _enter_ring3_selftest(self) -> None:
         """Drop to CPL 3 through sysretq and learn where Unicorn keeps its fault state.
@@ -404,7 +419,8 @@ class Cpu:
             entry.exception_vector = vector
             _fast.uc_emu_stop(self._uch)
             return
-        self._clear_fault_state()
+        if vector != 0x80:                # int $0x80 leaves no exception in flight
+            self._clear_fault_state()
         self._take_stop_at_event()
 
     def _take_stop_at_event(self) -> None:
@@ -582,6 +598,76 @@ class Cpu:
         if bool(self._one.value & _CR4_TSD) != disabled:
             self._one.value ^= _CR4_TSD
             _fast.uc_reg_write(self._uch, x86.UC_X86_REG_CR4, self._one_ref)
+
+    # ----- compatibility mode (32-bit user code) --------------------------------------------
+
+    def compat_syscall_args(self) -> list:
+        """[eax, ebx, ecx, edx, esi, edi, ebp], each zero-extended: a 32-bit syscall's
+        number and arguments (one C call)."""
+        batch = self._compat
+        _fast.uc_reg_read_batch(self._uch, batch.ids, batch.ptrs, batch.count)
+        return [v & 0xFFFF_FFFF for v in self._compat_values.unpack_from(batch.buf)]
+
+    def user_cs(self) -> int:
+        """The code segment user mode runs in: __USER_CS (64-bit) or __USER32_CS."""
+        return self.read_segment("cs")
+
+    def set_user_mode(self, cs: int, pgd: int, rip: int) -> None:
+        """Return to user mode at rip in the mode of cs, as start_thread's iret does: from
+        CPL 0 through sysretl (to __USER32_CS) or sysretq, which load the flat user code and
+        stack segments of that mode. Unicorn's register writes cannot change the mode; an
+        instruction that changes privilege can. Everything else the CPU held is the boot
+        state after this: the caller loads the task's registers and FPU state."""
+        uc = self._uc
+        uc.context_restore(self._kernel_ctx)
+        self.load_cr3(pgd)
+        uc.reg_write(x86.UC_X86_REG_RCX, rip)
+        uc.reg_write(x86.UC_X86_REG_R11, 0x202)
+        status = _fast.uc_emu_start(self._uch, _U64(SYSRETL if cs == USER32_CS else KERNEL_TEXT),
+                                    _U64(rip & 0xFFFF_FFFF if cs == USER32_CS else rip),
+                                    _NO_TIMEOUT, _NO_COUNT)
+        if self.pending_error is not None:
+            exc, self.pending_error = self.pending_error, None
+            raise exc
+        if status != ucc.UC_ERR_OK or self.user_cs() != cs:
+            raise EmulatorFault(f"could not enter user mode with CS {cs:#x}: {UcError(status)}")
+
+    def read_segment(self, name: str) -> int:
+        """A segment register's selector ("gs", "fs", "ds", "es", "ss", "cs")."""
+        _fast.uc_reg_read(self._uch, getattr(x86, "UC_X86_REG_" + name.upper()), self._one_ref)
+        return self._one.value & 0xFFFF
+
+    def load_tls(self, descs: bytes) -> None:
+        """load_TLS: the task's three TLS descriptors into the GDT's slots 12-14."""
+        gdt = self.kernel_table.get_pte(GDT_ADDR) & 0x000F_FFFF_FFFF_F000
+        start = gdt + GDT_ENTRY_TLS_MIN * 8
+        self.phys.view[start:start + len(descs)] = descs
+
+    @property
+    def on_sysenter(self):
+        return self._on_sysenter
+
+    @on_sysenter.setter
+    def on_sysenter(self, fn) -> None:
+        """The kernel's entry_SYSENTER_compat, called from the `sysenter` hook: True to
+        keep running, False to stop there (the syscall waits for the slow path). Unicorn
+        adds the instruction's length to eip after the hook: an eip the kernel writes
+        there must be two bytes short."""
+        self._on_sysenter = fn
+        if fn is not None and self._sysenter_cb is None:
+            self._sysenter_cb = _HOOK_SYSCALL_CFUNC(self._hook_sysenter)
+            self._add_hook(ucc.UC_HOOK_INSN, self._sysenter_cb, None,
+                           ctypes.c_int(x86.UC_X86_INS_SYSENTER))
+
+    def _hook_sysenter(self, _uch, _user) -> None:
+        try:
+            if self._on_sysenter():
+                self._take_stop_at_event()
+                return
+        except BaseException as exc:          # noqa: BLE001 - carried out of the C callback
+            self.keep_error(exc)
+        self._entry.left_for_syscall = 1
+        _fast.uc_emu_stop(self._uch)
 
     # ----- the whole user context at once (a task switch) ---------------------------------
 

@@ -41,7 +41,8 @@ STAY_BLOCKS = 2_000             # an unbudgeted run on `counted`: blocks before 
 # instance, bound on the pair itself.
 _LIVE_METHODS = ("read_regs", "write_regs", "read_reg", "write_reg", "syscall_args",
                  "set_return", "read_fxsave", "write_fxsave", "read_fp_raw", "write_fp_state",
-                 "fault_address", "keep_error", "return_slot", "save_context", "set_tsc_disabled")
+                 "fault_address", "keep_error", "return_slot", "save_context", "set_tsc_disabled",
+                 "user_cs", "load_tls", "read_segment", "compat_syscall_args")
 
 
 class CpuPair:
@@ -63,6 +64,7 @@ class CpuPair:
         self.stays_ended = 0            # unbudgeted runs on `counted` that moved to `free`
         self._on_syscall = None
         self._on_exception = None
+        self._on_sysenter = None
         self._live = None
         self._moving = None             # the blob a context moves between instances in
         self._idle_stale = True         # the idle instance's CR3/TLB may be out of date
@@ -87,6 +89,8 @@ class CpuPair:
             counted.on_syscall = self._on_syscall
         if self._on_exception is not None:
             counted.on_exception = self._on_exception
+        if self._on_sysenter is not None:
+            counted.on_sysenter = self._on_sysenter
         self._counted = counted
         self._idle_stale = True
         return counted
@@ -112,6 +116,16 @@ class CpuPair:
         self._on_exception = self.free.on_exception = fn
         if self._counted is not None:
             self._counted.on_exception = fn
+
+    @property
+    def on_sysenter(self):
+        return self._on_sysenter
+
+    @on_sysenter.setter
+    def on_sysenter(self, fn) -> None:
+        self._on_sysenter = self.free.on_sysenter = fn
+        if self._counted is not None:
+            self._counted.on_sysenter = fn
 
     @property
     def on_rdtsc(self):
@@ -235,6 +249,11 @@ class CpuPair:
             idle.load_cr3(self.current_cr3)
             idle.flush_tlb()
             self._idle_stale = False
+
+    def set_user_mode(self, cs: int, pgd: int, rip: int) -> None:
+        """Cpu.set_user_mode on the live instance (it loads pgd)."""
+        self._live.set_user_mode(cs, pgd, rip)
+        self._cr3_loaded(pgd)
 
     def load_cr3(self, pgd: int) -> None:
         """switch_mm (see Cpu.load_cr3); the idle instance follows before it is used."""

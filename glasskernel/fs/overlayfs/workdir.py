@@ -73,8 +73,13 @@ def remove_stale(base: str) -> None:
         except BlockingIOError:
             os.close(fd)                  # its run is alive
             continue
+        # Another run may be sweeping the same dead layer: whoever unlinks second finds
+        # nothing there.
         _rmtree(path[:-len(".lock")])
-        os.unlink(path)
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
         os.close(fd)
 
 

@@ -6,7 +6,7 @@ pending work: run the scheduler if a switch was requested, deliver signals. Afte
 return from user mode it handles why it came back: a slow syscall, a fault the CPU hook
 could not fix, or the timer interrupt.
 """
-from glasskernel.arch.x86.entry.common import do_syscall_64_slow
+from glasskernel.arch.x86.entry.common import do_syscall_64_slow, do_syscall_slow
 from glasskernel.arch.x86.cpu import NEVER_REACHED
 from glasskernel.arch.x86.entry.vsyscall_64 import emulate_vsyscall, stopped_in_vsyscall_page
 from glasskernel.arch.x86.kernel.apic_timer import SLICE_NS, run_metered, timer_budget
@@ -56,7 +56,7 @@ def user_mode_loop(task) -> None:
         if task.thread.parked_wq is not None:
             task = sleep_parked(kernel, task)
         elif task.thread.slow_syscall:
-            do_syscall_64_slow(kernel, task)
+            do_syscall_slow(kernel, task)
         elif task.pending_fault is not None:
             exc_user_fault(kernel, task)
         elif reason != "syscall" and stopped_in_vsyscall_page(kernel, task):

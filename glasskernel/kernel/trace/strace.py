@@ -24,6 +24,7 @@ from glasskernel.uapi.errno import (
     ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, KernelError,
     errno_name, strerror)
 from glasskernel.uapi.signal import signal_name
+from glasskernel.uapi import unistd_32
 from glasskernel.uapi.unistd_64 import SYSCALL_NAMES, syscall_name
 
 ACOLUMN = 40                       # strace -a default: the column "= result" aligns to
@@ -76,6 +77,14 @@ DECODERS = {
 }
 
 _FORKS = ("clone", "fork", "vfork", "clone3")
+# The decoders that read no user structure whose layout differs for an i386 caller: the
+# others print a 32-bit process's call in strace's generic hex form.
+_COMPAT_DECODERS = frozenset((
+    "read", "write", "open", "openat", "close", "access", "faccessat", "readlink", "readlinkat",
+    "getcwd", "chdir", "fchdir", "mkdir", "mkdirat", "unlink", "unlinkat", "rmdir", "rename",
+    "renameat", "symlink", "umask", "dup", "dup2", "dup3", "ioctl", "brk", "munmap", "mprotect",
+    "set_tid_address", "uname", "getpid", "getppid", "gettid", "fork", "vfork", "exit",
+    "exit_group", "kill", "getrandom", "sethostname", "setdomainname", "mmap2"))
 
 
 def decode_generic(c: Call) -> str:
@@ -94,9 +103,17 @@ def format_return(ret: int) -> str:
     return str(ret)
 
 
-def decode_call(c: Call):
+def dec_mmap2(c: Call):
+    """mmap2: mmap's arguments with the offset in pages, shown in bytes as strace does."""
+    return mm.dec_mmap(Call(c.name, c.args[:5] + (c.args[5] * 4096,), c.ret, c.mem))
+
+
+def decode_call(c: Call, compat: bool = False):
     """(argument text, result text or None for the default) of one finished call."""
-    decoder = DECODERS.get(c.name, decode_generic)
+    if compat and c.name not in _COMPAT_DECODERS:
+        decoder = decode_generic
+    else:
+        decoder = dec_mmap2 if c.name == "mmap2" else DECODERS.get(c.name, decode_generic)
     try:
         decoded = decoder(c)
     except KernelError:
@@ -125,6 +142,7 @@ class StraceFormatter:
         self.pids = pids
         self.live = set()          # pids of tasks seen and not yet exited ("auto" mode)
         self.open = {}             # pid -> [task, name, args, mem, unfinished line printed]
+        self.compat_pids = set()   # the processes last seen making 32-bit syscalls
 
     # --- line building ------------------------------------------------------------------
 
@@ -134,11 +152,23 @@ class StraceFormatter:
         show = self.pids == "always" or (self.pids == "auto" and len(self.live) > 1)
         return f"[pid {task.pid:5d}] " if show else ""
 
+    def _name(self, task, nr: int) -> str:
+        """The call's name in the table it came through; the first 32-bit call of a
+        process (and the first 64-bit one after) is announced as strace does."""
+        compat = task.thread.ts_compat
+        if compat != (task.tgid in self.compat_pids):
+            if compat:
+                self.compat_pids.add(task.tgid)
+            else:
+                self.compat_pids.discard(task.tgid)
+            self.emit(f"[ Process PID={task.tgid} runs in {'32' if compat else '64'} bit mode. ]")
+        return unistd_32.syscall_name(nr) if compat else syscall_name(nr)
+
     def format_syscall(self, task, nr: int, args, ret: int, mem) -> str:
         """The full line for a finished syscall, without the newline."""
-        name = syscall_name(nr)
+        name = self._name(task, nr)
         c = Call(name, tuple(args), s64(ret), mem)
-        text, result = decode_call(c)
+        text, result = decode_call(c, task.thread.ts_compat)
         if result is None or c.failed:
             result = format_return(c.ret)
         open_call = self.open.pop(task.pid, None)
@@ -163,20 +193,21 @@ class StraceFormatter:
 
     def syscall_enter(self, task, nr: int, args, mem) -> None:
         """A call that may block began (slow path): its line waits for the exit."""
-        self.open[task.pid] = [task, syscall_name(nr), tuple(args), mem, False]
+        self.open[task.pid] = [task, self._name(task, nr), tuple(args), mem, False]
 
     # --- the interface the kernel calls ---------------------------------------------
 
     def syscall_exit(self, task, nr: int, args, ret: int, mem) -> None:
         """Log a syscall that returned ``ret`` (negative: -errno)."""
         self.emit(self.format_syscall(task, nr, args, ret, mem), task)
-        if SYSCALL_NAMES.get(nr) in _FORKS and 0 < s64(ret) < 4194304:
+        name = unistd_32.SYSCALL_NAMES.get(nr) if task.thread.ts_compat else SYSCALL_NAMES.get(nr)
+        if name in _FORKS and 0 < s64(ret) < 4194304:
             self.live.add(s64(ret))   # strace attaches the child before the call returns
 
     def syscall_noreturn(self, task, nr: int, args, mem) -> None:
         """A call that does not return to the caller: 'exit_group(0) = ?'."""
-        name = syscall_name(nr)
-        text, _ = decode_call(Call(name, tuple(args), 0, mem))
+        name = self._name(task, nr)
+        text, _ = decode_call(Call(name, tuple(args), 0, mem), task.thread.ts_compat)
         self.open.pop(task.pid, None)
         self.emit(align(f"{self.prefix(task)}{name}({text})", "?"), task)
 

@@ -166,17 +166,25 @@ def do_syscall_64_slow(kernel, task) -> None:
     thread = task.thread
     thread.slow_syscall = False
     nr, *args = thread.slow_args
-    entry = kernel.sys_call_table[nr]
+    run_syscall(kernel, task, kernel.sys_call_table[nr], nr, args)
+
+
+def run_syscall(kernel, task, entry, nr: int, args: list, table: str = "x64") -> None:
+    """One syscall on the task's kernel stack, its result in saved rax: the tracing and
+    debugger stops around the handler, and what the way out needs for a restart."""
+    thread = task.thread
     thread.orig_rax = nr
     thread.regs_replaced = False
     kernel.trace_syscall_enter(task, nr, args)
     debugger = kernel.debugger
     if debugger is not None and debugger.catching_syscalls:
         debugger.on_syscall(task, nr, True)       # `catch syscall`: the entry stop
-    if tracepoint._active is None:
+    if entry is None:
+        ret = sys_ni_syscall(kernel, task, nr, table)
+    elif tracepoint._active is None:
         ret = invoke(kernel, task, entry, args)
     else:
-        ret = _traced_invoke(kernel, task, entry, args)
+        ret = _traced_invoke(kernel, task, entry, args, table)
     thread.orig_rax = -1
     thread.last_syscall_nr = nr
     if ret in _RESTART_CODES:
@@ -190,12 +198,13 @@ def do_syscall_64_slow(kernel, task) -> None:
         kernel.strace.syscall_exit(task, nr, tuple(args), ret, task.mm)
 
 
-def _traced_invoke(kernel, task, entry, args) -> int:
+def _traced_invoke(kernel, task, entry, args, table: str = "x64") -> int:
     """invoke() as a span: the entry with its saved pt_regs, the exit with the result."""
-    name = f"__x64_sys_{entry.name}"
+    name = f"__{table}_sys_{entry.name}"
     rip, rsp = kernel.get_user_reg(task, "rip"), kernel.get_user_reg(task, "rsp")
+    ip, sp = ("eip", "esp") if table == "ia32" else ("rip", "rsp")
     tracepoint.trace_enter(name, nr=entry.nr, args=[f"{a:#x}" for a in args[:entry.nargs]],
-                           rip=f"{rip:#x}", rsp=f"{rsp:#x}")
+                           **{ip: f"{rip:#x}", sp: f"{rsp:#x}"})
     ret = invoke(kernel, task, entry, args)
     tracepoint.trace_exit(name, ret=ret)
     return ret
@@ -217,11 +226,15 @@ def invoke(kernel, task, entry, args) -> int:
     return ret
 
 
-def sys_ni_syscall(kernel, task, nr: int) -> int:
+def sys_ni_syscall(kernel, task, nr: int, table: str = "x64") -> int:
     """A number we do not implement: ENOSYS, with one warning per number per run."""
-    if nr not in kernel.warned_syscalls:
-        kernel.warned_syscalls.add(nr)
-        kernel.warn(f"syscall {kernel.syscall_name(nr)} ({nr}) is not implemented: ENOSYS")
+    if (table, nr) not in kernel.warned_syscalls:
+        kernel.warned_syscalls.add((table, nr))
+        if table == "x64":
+            kernel.warn(f"syscall {kernel.syscall_name(nr)} ({nr}) is not implemented: ENOSYS")
+        else:
+            from glasskernel.arch.x86.entry.syscall_32 import ia32_syscall_name
+            kernel.warn(f"i386 syscall {ia32_syscall_name(nr)} ({nr}) is not implemented: ENOSYS")
     return -Errno.ENOSYS
 
 
@@ -231,3 +244,75 @@ def is_error(ret: int) -> bool:
 
 def describe_error(ret: int) -> str:
     return errno_name(-ret)
+
+
+# ----- the 32-bit entries (CONFIG_IA32_EMULATION) -------------------------------------------
+
+def do_syscall_32_irqs_on(kernel, task, nr: int, args: list) -> None:
+    """A 32-bit syscall through ia32_sys_call_table; its result in saved eax."""
+    from glasskernel.arch.x86.entry.syscall_32 import ia32_sys_call_table
+    entry = ia32_sys_call_table().get(nr)
+    run_syscall(kernel, task, entry, nr, args, "ia32")
+
+
+def _trace_32(kernel, task, name: str, nr: int, **more) -> None:
+    """The span of do_int80_syscall_32 / do_fast_syscall_32: which row of the table."""
+    from glasskernel.arch.x86.entry.syscall_32 import ia32_sys_call_table
+    entry = ia32_sys_call_table().get(nr)
+    tracepoint.trace_enter(name, task=task, nr=nr, row=f"ia32_sys_call_table[{nr}]",
+                           handler=f"__ia32_sys_{entry.name}" if entry else "sys_ni_syscall", **more)
+
+
+def do_int80_syscall_32(kernel, task) -> None:
+    """int $0x80's syscall, on the task's kernel stack."""
+    thread = task.thread
+    thread.slow_syscall = False
+    nr, *args = thread.slow_args
+    if tracepoint._active is None:
+        do_syscall_32_irqs_on(kernel, task, nr, args)
+        return
+    _trace_32(kernel, task, "do_int80_syscall_32", nr)
+    do_syscall_32_irqs_on(kernel, task, nr, args)
+    tracepoint.trace_exit("do_int80_syscall_32", task=task)
+
+
+def do_fast_syscall_32(kernel, task) -> None:
+    """sysenter's syscall. __kernel_vsyscall pushed ecx, edx and ebp and moved esp into
+    ebp: the user stack pointer comes from ebp and the sixth argument from the stack there.
+    The return goes to the vDSO's landing pad after its `int $0x80`, which pops them (so a
+    restart, two bytes back, runs that `int $0x80`)."""
+    from glasskernel.mm.uaccess import get_user_u32
+    thread = task.thread
+    thread.slow_syscall = False
+    nr, *args = thread.slow_args
+    from glasskernel.arch.x86.entry.vdso.vma import vdso32_sym
+    stack = args[5]
+    # Wherever the sysenter was, the return is to the vDSO's pad (sysenter keeps no eip).
+    kernel.set_user_reg(task, "rip", task.mm.vdso + vdso32_sym("int80_landing_pad"))
+    kernel.set_user_reg(task, "rsp", stack)
+    try:
+        args[5] = get_user_u32(task, stack)
+    except KernelError:
+        kernel.set_user_reg(task, "rax", -Errno.EFAULT & 0xFFFF_FFFF_FFFF_FFFF)
+        return
+    kernel.set_user_reg(task, "rbp", args[5])
+    if tracepoint._active is None:
+        do_syscall_32_irqs_on(kernel, task, nr, args)
+        return
+    _trace_32(kernel, task, "do_fast_syscall_32", nr, arg6=f"{args[5]:#x}", arg6_at=f"{stack:#x}",
+              landing_pad=f"{task.mm.vdso + vdso32_sym('int80_landing_pad'):#x}",
+              vsyscall=f"{task.mm.vdso + vdso32_sym('__kernel_vsyscall'):#x}")
+    do_syscall_32_irqs_on(kernel, task, nr, args)
+    tracepoint.trace_exit("do_fast_syscall_32", task=task)
+
+
+def do_syscall_slow(kernel, task) -> None:
+    """The slow syscall a task left the emulator for, by the entry it came through."""
+    thread = task.thread
+    how, thread.compat_entry = thread.compat_entry, ""
+    if not how:
+        do_syscall_64_slow(kernel, task)
+    elif how == "entry_SYSENTER_compat":
+        do_fast_syscall_32(kernel, task)
+    else:
+        do_int80_syscall_32(kernel, task)

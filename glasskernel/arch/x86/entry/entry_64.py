@@ -5,6 +5,7 @@ return into ``schedule()`` like an ordinary switch: it starts this function, whi
 finishes the switch (``schedule_tail``) and then returns to user mode with the registers
 ``copy_thread`` prepared — rax = 0, which is why fork returns 0 in the child.
 """
+from glasskernel.arch.x86.segment import USER32_CS
 from glasskernel.kernel.entry.common import user_mode_loop
 from glasskernel.kernel.trace.tracepoint import active, trace_enter, trace_exit, traced
 
@@ -22,9 +23,10 @@ def ret_from_fork(task) -> None:
     if active() is not None and not task.kthread:
         regs = task.thread.regs
         flow = getattr(task, "fork_flow", None)
+        names = ("eax", "eip", "esp") if task.thread.user_cs == USER32_CS else ("rax", "rip", "rsp")
         trace_enter("ret_from_fork", task=task, flow=("f", flow) if flow else None,
-                    rax=regs.get("rax", 0), rip=f"{regs.get('rip', 0):#x}",
-                    rsp=f"{regs.get('rsp', 0):#x}")
+                    **dict(zip(names, (regs.get("rax", 0), f"{regs.get('rip', 0):#x}",
+                                       f"{regs.get('rsp', 0):#x}"))), cs=f"{task.thread.user_cs:#x}")
         schedule_tail(task)
         trace_exit("ret_from_fork", task=task)      # on to user mode: rax=0 is fork's 0
     else:

@@ -9,6 +9,7 @@ load it into the CPU.
 from dataclasses import dataclass, field
 
 from glasskernel.arch.x86.cpu import PT_REGS
+from glasskernel.arch.x86.segment import GDT_ENTRY_TLS_ENTRIES, USER_CS
 from glasskernel.kernel.trace.tracepoint import traced
 from glasskernel.uapi.errno import Errno, KernelError
 
@@ -42,6 +43,16 @@ class ThreadStruct:
     error_code: int = 0             # its error code (the frame's err)
     cr2: int = 0                    # the address of the last page fault (the frame's cr2)
     notsc: bool = False             # TIF_NOTSC: rdtsc in user mode faults (PR_TSC_SIGSEGV)
+    user_cs: int = USER_CS          # pt_regs->cs: __USER32_CS for an i386 program (compat mode)
+    ts_compat: bool = False         # TS_COMPAT: the syscall in flight came through a 32-bit entry
+    compat_entry: str = ""          # ... which one, until its slow path runs (entry_64_compat.py)
+    tls_array: bytes = bytes(8 * GDT_ENTRY_TLS_ENTRIES)   # set_thread_area's GDT slots 12-14
+
+
+def in_ia32_syscall(task) -> bool:
+    """Is the task in a 32-bit syscall (asm/compat.h)? True from the compat entry until its
+    return to user mode, the signal work on the way out included."""
+    return task.thread.ts_compat
 
 
 def _child_context(regs) -> dict:
@@ -64,14 +75,19 @@ def copy_thread(p, current, args) -> dict:
     regs["rax"] = 0
     if args.stack:
         regs["rsp"] = args.stack + args.stack_size if args.stack_size else args.stack
-    if args.flags & CLONE_SETTLS:
+    compat_tls = args.flags & CLONE_SETTLS and in_ia32_syscall(current)
+    if args.flags & CLONE_SETTLS and not compat_tls:
         from glasskernel.arch.x86.kernel.process_64 import _TASK_SIZE_MAX
         if args.tls >= _TASK_SIZE_MAX:
             raise KernelError(Errno.EPERM)      # set_new_tls → do_arch_prctl_64(ARCH_SET_FS)
         regs["fs_base"] = args.tls
     p.thread = ThreadStruct(regs=regs, regs_dirty=True,
                             fpstate=current.kernel.read_fpstate(current),
-                            notsc=current.thread.notsc)     # thread flags are copied
+                            notsc=current.thread.notsc,     # thread flags are copied
+                            user_cs=current.thread.user_cs, tls_array=current.thread.tls_array)
+    if compat_tls:
+        from glasskernel.arch.x86.kernel.tls import set_new_tls_ia32
+        set_new_tls_ia32(p, current, args.tls)      # a struct user_desc, as set_thread_area
     p.thread.entry = ret_from_fork
     current.kernel.sched.start_task_greenlet(p, ret_from_fork)
     return regs

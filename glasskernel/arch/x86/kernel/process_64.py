@@ -1,5 +1,7 @@
 """64-bit specifics of process state (arch/x86/kernel/process_64.c)."""
 from glasskernel.arch.x86.kernel.process import X86_EFLAGS_IF, empty_pt_regs
+from glasskernel.arch.x86.segment import USER32_CS, USER_CS
+from glasskernel.mm.mm_types import IA32_MMAP_BASE, IA32_PAGE_OFFSET
 from glasskernel.mm.uaccess import put_user_u64
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.kernel.trace.tracepoint import traced
@@ -17,14 +19,38 @@ def start_thread(task, new_ip: int, new_sp: int) -> None:
     This is what makes execve "return" into the new program: the syscall's return to user
     mode loads these registers instead of the caller's.
     """
+    start_thread_common(task, new_ip, new_sp, USER_CS)
+
+
+@traced(args=lambda task, new_ip, new_sp: {"eip": f"{new_ip:#x}", "esp": f"{new_sp:#x}"},
+        ret=lambda _r: {})
+def compat_start_thread(task, new_ip: int, new_sp: int) -> None:
+    """start_thread for an i386 program: the same, with the 32-bit code segment, so the
+    return to user mode enters compatibility mode."""
+    start_thread_common(task, new_ip, new_sp, USER32_CS)
+
+
+def start_thread_common(task, new_ip: int, new_sp: int, cs: int) -> None:
     regs = empty_pt_regs()
     regs["rip"] = new_ip
     regs["rsp"] = new_sp
     regs["rflags"] = X86_EFLAGS_IF
-    task.thread.regs = regs
-    task.thread.regs_dirty = True
-    task.thread.regs_replaced = True
+    thread = task.thread
+    thread.regs = regs
+    thread.user_cs = cs
+    thread.tls_array = bytes(len(thread.tls_array))     # no TLS descriptors survive exec
+    thread.regs_dirty = True
+    thread.regs_replaced = True
     task.kernel.write_fpstate(task, task.kernel.cpu.default_fxsave())   # fpu__clear
+
+
+def set_personality_ia32(task, mm) -> None:
+    """An i386 program's exec, past the point of no return: a 4 GiB address space
+    (TIF_ADDR32) with its mmap area below the 32-bit stack, and the execve finishing as a
+    32-bit syscall (TS_COMPAT)."""
+    mm.task_size = IA32_PAGE_OFFSET
+    mm.mmap_base = mm.free_area_cache = IA32_MMAP_BASE
+    task.thread.ts_compat = True
 
 
 def sys_arch_prctl(task, option, arg2) -> int:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from glasskernel.arch.x86.entry.common import (X86_TRAP_AC, X86_TRAP_BP, X86_TRAP_DB, X86_TRAP_DE,
                                                X86_TRAP_DF, X86_TRAP_MF, X86_TRAP_PF, X86_TRAP_UD, X86_TRAP_XF)
+from glasskernel.arch.x86.entry.entry_64_compat import IA32_SYSCALL_VECTOR, entry_INT80_compat
 from glasskernel.arch.x86.entry.vsyscall_64 import emulate_vsyscall, in_vsyscall_page
 from glasskernel.mm.memory import VmFault, do_user_addr_fault
 from glasskernel.mm.page_alloc import OutOfMemory
@@ -80,6 +81,8 @@ def handle_exception(kernel, vector: int) -> bool:
     """The CPU's exception hook, for the current task: True if fixed (retry), False to
     leave with a signal."""
     task, cpu = kernel.current, kernel.cpu
+    if vector == IA32_SYSCALL_VECTOR:
+        return entry_INT80_compat(kernel)
     if vector in (X86_TRAP_PF, X86_TRAP_DF):
         # A double fault here is a #PF whose predecessor's state the emulator kept:
         # CR2 names the address, handle it as the page fault it is.

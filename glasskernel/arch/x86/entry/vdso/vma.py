@@ -9,18 +9,26 @@ for a static program [vvar] and [vdso] end at mmap_base, as `setarch -R` shows.
 
 ``mm.vdso`` (mm->context.vdso) is the image's address, for AT_SYSINFO_EHDR; it follows
 an mremap of [vdso] and is copied on fork with the rest of the mm.
+
+An i386 program (a compat mm) gets the 32-bit image instead, vdso32.so (built from
+vdso32/), with the same [vvar] pages below it: its entry point __kernel_vsyscall is
+AT_SYSINFO, and ``vdso32_sym`` gives the kernel the offsets it needs in it (the sysenter
+landing pad, the signal return trampolines), as vdso2c's vdso_image_32 does.
 """
+import struct
 from pathlib import Path
 
 from glasskernel.kernel.trace.tracepoint import traced
 from glasskernel.mm.memory import zap_page_range
 from glasskernel.mm.mmap import SpecialMapping, install_special_mapping
-from glasskernel.mm.mm_types import page_align
+from glasskernel.mm.mm_types import IA32_PAGE_OFFSET, page_align
 from glasskernel.mm.page_alloc import PAGE_SIZE
 from glasskernel.mm.vm_flags import VmFlags
 from glasskernel.uapi.errno import Errno, KernelError
 
 IMAGE_PATH = Path(__file__).with_name("vdso64.so")
+IMAGE32_PATH = Path(__file__).with_name("vdso32.so")
+SYMS32_PATH = Path(__file__).with_name("vdso32.syms")     # labels dynsym does not export
 VVAR_SIZE = 4 * PAGE_SIZE               # image->sym_vvar_start = -VVAR_SIZE (vdso.lds)
 _VDSO_FLAGS = (VmFlags.VM_READ | VmFlags.VM_EXEC | VmFlags.VM_MAYREAD | VmFlags.VM_MAYWRITE
                | VmFlags.VM_MAYEXEC)
@@ -33,7 +41,8 @@ class VdsoImage:
 
     __slots__ = ("data", "size", "vdso_mapping", "vvar_mapping")
 
-    def __init__(self, kernel, data: bytes):
+    def __init__(self, kernel, data: bytes, landing_pad: int | None = None):
+        """landing_pad: the offset of int80_landing_pad (the 32-bit image only)."""
         self.data = data
         self.size = page_align(len(data))
         frames = []
@@ -42,7 +51,8 @@ class VdsoImage:
             chunk = data[off:off + PAGE_SIZE]
             kernel.phys.view[frame:frame + len(chunk)] = chunk
             frames.append(frame)
-        self.vdso_mapping = SpecialMapping("[vdso]", frames, mremap=vdso_mremap)
+        self.vdso_mapping = SpecialMapping(
+            "[vdso]", frames, mremap=lambda mm, new_start: vdso_mremap(kernel, landing_pad, mm, new_start))
         # Only the data page exists: the pvclock, hvclock and time-namespace pages are
         # holes here, as on a host without those clocks (vvar_fault: SIGBUS).
         vvar = kernel.timekeeper.vvar_frames
@@ -76,16 +86,48 @@ def vdso_image(kernel) -> VdsoImage:
     return image
 
 
-def vdso_mremap(mm, new_start: int) -> None:
+def vdso_image_32(kernel) -> VdsoImage:
+    """The kernel's vdso_image_32 (for i386 programs), loaded on first use."""
+    image = getattr(kernel, "vdso_image_32", None)
+    if image is None:
+        image = kernel.vdso_image_32 = VdsoImage(kernel, IMAGE32_PATH.read_bytes(),
+                                                 vdso32_sym("int80_landing_pad"))
+    return image
+
+
+def is_compat_mm(mm) -> bool:
+    """Is this an i386 program's address space (set_personality_ia32)?"""
+    return mm.task_size == IA32_PAGE_OFFSET
+
+
+def vdso_image_for(kernel, mm) -> VdsoImage:
+    """mm->context.vdso_image: the image an mm of this mode maps."""
+    return vdso_image_32(kernel) if is_compat_mm(mm) else vdso_image(kernel)
+
+
+def vdso_mremap(kernel, landing_pad, mm, new_start: int) -> None:
     """The [vdso] area moved: AT_SYSINFO_EHDR's address for the process is the new one."""
+    if landing_pad is not None:
+        vdso_fix_landing(kernel, landing_pad, mm, new_start)
     mm.vdso = new_start
+
+
+def vdso_fix_landing(kernel, landing_pad: int, mm, new_start: int) -> None:
+    """An i386 mremap that came through sysenter returns to the landing pad, which
+    do_fast_syscall_32 set before the call: move it with the image."""
+    from glasskernel.arch.x86.kernel.process import in_ia32_syscall
+    task = kernel.current
+    if task is None or task.mm is not mm or not in_ia32_syscall(task):
+        return
+    if kernel.get_user_reg(task, "rip") == mm.vdso + landing_pad:
+        kernel.set_user_reg(task, "rip", new_start + landing_pad)
 
 
 @traced(args=lambda kernel, mm, addr: {},
         ret=lambda text: {"vvar": f"{text - VVAR_SIZE:#x}", "vdso": f"{text:#x}"})
 def map_vdso(kernel, mm, addr: int) -> int:
     """[vvar] then [vdso] in one hole (at addr if free there); returns the image address."""
-    image = vdso_image(kernel)
+    image = vdso_image_for(kernel, mm)
     addr = mm.get_unmapped_area(VVAR_SIZE + image.size, addr)
     if not addr:
         raise KernelError(Errno.ENOMEM)
@@ -96,15 +138,63 @@ def map_vdso(kernel, mm, addr: int) -> int:
     return text_start
 
 
+def vdso_entry_32(mm) -> int:
+    """AT_SYSINFO: __kernel_vsyscall in the mm's 32-bit vDSO (VDSO_ENTRY)."""
+    return mm.vdso + vdso32_sym("__kernel_vsyscall")
+
+
 def arch_setup_additional_pages(bprm) -> int:
-    """map_vdso_randomized with randomisation off: the hint is the page above the stack."""
+    """map_vdso_randomized with randomisation off: the hint is the page above the stack.
+    A compat mm gets the 32-bit image with no hint (load_vdso32): below mmap_base."""
     mm = bprm.mm
     kernel = bprm.task.kernel
     kernel.timekeeper.refresh_offsets()
     from glasskernel.kernel.time_namespace import init_time_ns, time_ns_of
     ns = time_ns_of(bprm.task)
     mm.timens = ns is not None and ns is not init_time_ns(kernel)
+    if is_compat_mm(mm):
+        return map_vdso(kernel, mm, 0)
     return map_vdso(kernel, mm, page_align(mm.start_stack or bprm.p))
+
+
+# ----- the 32-bit image's symbols (vdso2c) -----------------------------------------------------
+
+_vdso32_syms: dict | None = None
+
+
+def vdso32_sym(name: str) -> int:
+    """The offset in vdso32.so of an exported symbol (dynsym: __kernel_vsyscall,
+    __kernel_sigreturn, __vdso_time, ...) or of a label the build recorded in vdso32.syms
+    (int80_landing_pad, vdso32_sigreturn_landing_pad, vdso32_rt_sigreturn_landing_pad).
+    KeyError for any other name."""
+    global _vdso32_syms
+    if _vdso32_syms is None:
+        syms = elf32_dynsyms(IMAGE32_PATH.read_bytes())
+        for line in SYMS32_PATH.read_text().splitlines():
+            if line and not line.startswith("#"):
+                label, value = line.split()
+                syms[label] = int(value, 16)
+        _vdso32_syms = syms
+    return _vdso32_syms[name]
+
+
+def elf32_dynsyms(data: bytes) -> dict:
+    """{name: st_value} of the defined symbols in an ELF32 image's .dynsym (located through
+    the section headers: the vDSO keeps them)."""
+    shoff, = struct.unpack_from("<I", data, 0x20)
+    shentsize, shnum = struct.unpack_from("<HH", data, 0x2E)
+    sections = [struct.unpack_from("<IIIIIIIIII", data, shoff + i * shentsize) for i in range(shnum)]
+    syms = {}
+    for _name, sh_type, _flags, _addr, off, size, link, _info, _align, entsize in sections:
+        if sh_type != 11:                                   # SHT_DYNSYM
+            continue
+        strtab_off = sections[link][4]
+        for pos in range(off + entsize, off + size, entsize):       # entry 0 is the null symbol
+            st_name, st_value, _size, _info, _other, st_shndx = struct.unpack_from("<IIIBBH", data, pos)
+            if st_shndx not in (0, 0xFFF1):                 # SHN_UNDEF, SHN_ABS (version names)
+                end = data.index(b"\0", strtab_off + st_name)
+                syms[data[strtab_off + st_name:end].decode()] = st_value
+    return syms
 
 
 # ----- time namespaces ---------------------------------------------------------------------------

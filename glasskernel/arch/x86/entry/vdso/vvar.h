@@ -49,4 +49,11 @@ struct vdso_data {
 	uint64_t tick_base;
 };
 
+/* The i386 image reads the same page: its 4-byte-aligned uint64_t must not move a field. */
+_Static_assert(sizeof(struct vdso_data) == 256 &&
+	       __builtin_offsetof(struct vdso_data, cycle_last) == 8 &&
+	       __builtin_offsetof(struct vdso_data, basetime) == 32 &&
+	       __builtin_offsetof(struct vdso_data, tick_nsec) == 240,
+	       "struct vdso_data has one layout on x86-64 and i386");
+
 #endif
