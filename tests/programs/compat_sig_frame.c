@@ -22,7 +22,7 @@
 
 struct probe_out { uint32_t eax, ebx, ecx, edx, esi, edi, ebp; };
 struct probe_out after;
-uint32_t probe_sp, mx_in = 0x3f80, mx_default = 0x1f80, after_mxcsr, after_xmm0;
+uint32_t after_flags, probe_sp, mx_in = 0x3f80, mx_default = 0x1f80, after_mxcsr, after_xmm0;
 uint16_t after_cw;
 double after_st0, after_st1;
 extern char probe_ud2[];
@@ -37,19 +37,22 @@ __asm__(".text\n.globl probe\nprobe:\n"
         "movl $0x11110001, %eax\nmovl $0x22220002, %ebx\nmovl $0x33330003, %ecx\n"
         "movl $0x44440004, %edx\nmovl $0x55550005, %esi\nmovl $0x66660006, %edi\n"
         "movl $0x77770007, %ebp\nmovl %esp, probe_sp\n"
+        "pushl $0xcc5\npopfl\n"                  /* OF DF SF ZF PF CF */
         ".globl probe_ud2\nprobe_ud2:\nud2\n"
         "movl %eax, after\nmovl %ebx, after+4\nmovl %ecx, after+8\nmovl %edx, after+12\n"
         "movl %esi, after+16\nmovl %edi, after+20\nmovl %ebp, after+24\n"
+        "pushfl\npopl after_flags\ncld\n"
         "fnstcw after_cw\nfstpl after_st0\nfstpl after_st1\n"
         "movd %xmm0, after_xmm0\nstmxcsr after_mxcsr\nldmxcsr mx_default\n"
         "popl %edi\npopl %esi\npopl %ebx\npopl %ebp\nret\n");
 void probe(void);
 
 static uint16_t handler_cw;
-static uint32_t handler_mxcsr, handler_tag;
+static uint32_t handler_mxcsr, handler_tag, handler_flags;
 
 static void handler_fpu(void)
 {
+    __asm__ volatile("pushfl\n\tpopl %0" : "=m"(handler_flags));
     uint32_t env[7];
     __asm__ volatile("fnstcw %0" : "=m"(handler_cw));
     __asm__ volatile("stmxcsr %0" : "=m"(handler_mxcsr));
@@ -101,12 +104,14 @@ static void rt_handler(int sig, siginfo_t *si, void *ucv)
     print_bytes("st1", fp + 38, 10);
     printf("  fxsave: mxcsr %#x xmm0 %#x sw_reserved magic1 %#x\n", *(uint32_t *)(fx + 24),
            *(uint32_t *)(fx + 160), *(uint32_t *)(fx + 464));
-    printf("  handler's FPU: cw %#x mxcsr %#x tag %#x\n", handler_cw, handler_mxcsr, handler_tag);
+    printf("  handler's FPU: cw %#x mxcsr %#x tag %#x; its DF %d\n", handler_cw, handler_mxcsr,
+           handler_tag, !!(handler_flags & 0x400));
     /* Changes rt_sigreturn must take back. */
     g[REG_EIP] += 2;
     g[REG_EAX] = 0xaaaa0001; g[REG_EBX] = 0xbbbb0002; g[REG_ECX] = 0xcccc0003;
     g[REG_EDX] = 0xdddd0004; g[REG_ESI] = 0xeeee0005; g[REG_EDI] = 0xffff0006;
     g[REG_EBP] = 0x99990007;
+    g[REG_EFL] ^= 0x1 | 0x40000;    /* CF, and AC: both are the frame's to set */
     memcpy(fp + 28, two, 10);
     fpw[0] = 0xffff027f;
     *(uint32_t *)(fx + 24) = 0x5f80;
@@ -141,6 +146,7 @@ static void rt_frame(void)
     sigprocmask(SIG_SETMASK, &m, NULL);
     probe();
     print_after("after rt_sigreturn");
+    printf("  eflags&0x40cd5 %#x\n", after_flags & 0x40cd5);
     printf("  x87 cw %#x st0 %g st1 %.5f xmm0 %#x mxcsr %#x; USR1 blocked %d USR2 %d RTMIN+8 %d\n",
            after_cw, after_st0, after_st1, after_xmm0, after_mxcsr, blocked(SIGUSR1),
            blocked(SIGUSR2), blocked(SIGRTMIN + 8));
@@ -196,6 +202,7 @@ static void plain_frame(void)
     sigprocmask(SIG_SETMASK, &m, NULL);
     probe();
     print_after("after sigreturn");
+    printf("  eflags&0x40cd5 %#x\n", after_flags & 0x40cd5);
     printf("  st0 %g xmm0 %#x mxcsr %#x; RTMIN+8 blocked %d RTMIN+9 %d\n", after_st0, after_xmm0,
            after_mxcsr, blocked(SIGRTMIN + 8), blocked(SIGRTMIN + 9));
     sigemptyset(&m);

@@ -9,11 +9,13 @@ _SLOW_32: they run on the task's kernel stack, the others inside the CPU hook
 (entry_64_compat.py). Numbers absent here return ENOSYS with a single warning per number.
 """
 from glasskernel.arch.x86.entry.common import SyscallEntry
+from glasskernel.arch.x86.ia32 import ia32_signal
 from glasskernel.arch.x86.kernel import sys_ia32, tls
 from glasskernel.fs import exec as fs_exec
+from glasskernel.fs import signalfd
 from glasskernel.fs import ioctl, open, read_write
 from glasskernel.kernel import exit as kexit
-from glasskernel.kernel import fork, sys
+from glasskernel.kernel import fork, signal_compat, signal_syscalls, sys
 from glasskernel.mm import mmap, mprotect
 from glasskernel.uapi.unistd_32 import NR, SYSCALL_NAMES, syscall_name
 
@@ -48,6 +50,30 @@ _ROWS = [
     (NR.read, read_write.sys_read, "supported", ""),
     (NR.write, read_write.sys_write, "supported", ""),
     (NR.ioctl, ioctl.sys_ioctl, "supported", ""),
+    # signals with compat structs or i386-only calls (kernel/signal.c, kernel/compat.c,
+    # arch/x86/ia32/ia32_signal.c); a compat_sigset_t is a sigset_t's 8 bytes, so the
+    # calls whose only struct is a sigset are the native ones
+    (NR.signal, signal_compat.sys_signal, "supported", ""),
+    (NR.sigaction, signal_compat.compat_sys_sigaction, "supported", ""),
+    (NR.sgetmask, signal_compat.sys_sgetmask, "supported", ""),
+    (NR.ssetmask, signal_compat.sys_ssetmask, "supported", ""),
+    (NR.sigsuspend, signal_compat.sys_sigsuspend, "supported", ""),
+    (NR.sigpending, signal_compat.compat_sys_sigpending, "supported", ""),
+    (NR.sigprocmask, signal_compat.compat_sys_sigprocmask, "supported", ""),
+    (NR.sigreturn, ia32_signal.compat_sys_sigreturn, "supported", ""),
+    (NR.rt_sigreturn, ia32_signal.compat_sys_rt_sigreturn, "supported", ""),
+    (NR.rt_sigaction, signal_compat.compat_sys_rt_sigaction, "supported", ""),
+    (NR.rt_sigprocmask, signal_syscalls.sys_rt_sigprocmask, "supported", ""),
+    (NR.rt_sigpending, signal_syscalls.sys_rt_sigpending, "supported", ""),
+    (NR.rt_sigtimedwait, signal_compat.compat_sys_rt_sigtimedwait_time32, "supported", ""),
+    (NR.rt_sigtimedwait_time64, signal_compat.compat_sys_rt_sigtimedwait_time64, "supported", ""),
+    (NR.rt_sigqueueinfo, signal_compat.compat_sys_rt_sigqueueinfo, P,
+     "process-directed signals pick their thread when sent"),
+    (NR.rt_tgsigqueueinfo, signal_compat.compat_sys_rt_tgsigqueueinfo, "supported", ""),
+    (NR.rt_sigsuspend, signal_compat.compat_sys_rt_sigsuspend, "supported", ""),
+    (NR.sigaltstack, ia32_signal.compat_sys_sigaltstack, "supported", ""),
+    (NR.signalfd, signalfd.sys_signalfd, "supported", ""),
+    (NR.signalfd4, signalfd.sys_signalfd4, "supported", ""),
 ]
 
 _TABLE = None

@@ -22,6 +22,7 @@ as the i386 ABI wants a function entry: (esp + 4) % 16 == 0. Its `ret` lands in 
 import struct
 
 from glasskernel.arch.x86 import fpu
+from glasskernel.arch.x86.segment import USER32_CS, USER_CS, USER_DS
 from glasskernel.arch.x86.kernel.signal import (
     FIX_EFLAGS, MINSIGSTKSZ, _sas, do_sigaltstack, fault_in_frame, sas_ss_flags)
 from glasskernel.kernel.signal import (
@@ -30,7 +31,6 @@ from glasskernel.kernel.signal_compat import copy_siginfo_to_external32
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.uapi.errno import Errno, KernelError
 
-USER32_CS, USER32_DS, USER_CS = 0x23, 0x2B, 0x33
 NR_ia32_restart_syscall, NR_ia32_sigreturn, NR_ia32_rt_sigreturn = 0, 119, 173
 _MASK32, _MASK64 = 0xFFFFFFFF, (1 << 64) - 1
 
@@ -68,21 +68,36 @@ _SW_BYTES_OFFSET = 464
 # ----- the task's segment registers ---------------------------------------------------------
 
 def get_user_seg(task, regs: dict, name: str) -> int:
-    """savesegment: the selector the task has in cs, ss, ds, es, fs or gs."""
-    if name in regs:
-        return regs[name] & 0xFFFF
+    """savesegment: the selector the task has in cs, ss, ds, es, fs or gs. cs is the
+    task's mode, ss the flat user stack segment of either mode; the data segments are in
+    the CPU while the task is loaded there (they are, on the way back to user mode)."""
     if name == "cs":
-        return getattr(task.thread, "user_cs", USER32_CS)
-    return USER32_DS if name in ("ds", "es", "ss") else 0
+        return task.thread.user_cs
+    if name == "ss":
+        return USER_DS
+    kernel = task.kernel
+    if kernel.cpu_task is task:
+        return kernel.cpu.read_segment(name)
+    return USER_DS if name in ("ds", "es") else 0
 
 
 def set_user_seg(task, regs: dict, name: str, value: int) -> None:
-    """loadsegment / the new cs and ss the return to user mode loads. The task's mode
-    follows cs (thread.user_cs): 0x23 compatibility mode, 0x33 64-bit mode."""
-    if name == "cs" and hasattr(task.thread, "user_cs"):
+    """loadsegment, or the cs and ss the return to user mode loads. The task's mode
+    follows cs (thread.user_cs: __USER32_CS compatibility mode, __USER_CS 64-bit mode);
+    both modes' stack segment is the flat __USER_DS. A data segment register is loaded
+    from the GDT (a selector that names no usable segment loads the null one, as the
+    kernel's fixup does); fs and gs bring their base, which pt_regs carries."""
+    if name == "cs":
         task.thread.user_cs = value
-    if name in regs:
-        regs[name] = value
+        return
+    kernel = task.kernel
+    if name == "ss" or kernel.cpu_task is not task:
+        return
+    cpu = kernel.cpu
+    if not cpu.load_segment(name, value):
+        cpu.load_segment(name, 0)
+    if name in ("fs", "gs"):
+        regs[name + "_base"] = cpu.read_reg(name + "_base")
 
 
 # ----- the FP state -------------------------------------------------------------------------
@@ -182,8 +197,7 @@ def setup_sigcontext32(task, regs: dict, fpstate: int, mask: int) -> bytes:
 def _enter_handler(task, regs: dict, action, frame: int, signo: int, info: int, uc: int) -> None:
     """The registers the handler starts with, in compatibility mode."""
     regs.update(rsp=frame, rip=action.handler & _MASK32, rax=signo, rdx=info, rcx=uc)
-    for name, value in (("ds", USER32_DS), ("es", USER32_DS), ("cs", USER32_CS),
-                        ("ss", USER32_DS)):
+    for name, value in (("ds", USER_DS), ("es", USER_DS), ("cs", USER32_CS), ("ss", USER_DS)):
         set_user_seg(task, regs, name, value)
 
 
