@@ -34,6 +34,15 @@ def test_i386_signal_program(build, name):
     assert native[2] == 0 and native[0], f"{name} did not run natively: {native[1]!r}"
 
 
+def test_int80_restarts_in_a_64bit_program(build):
+    """A 64-bit program's int $0x80 poll, stopped and continued, resumes through the i386
+    table's restart_syscall (0): with the 64-bit number (219) it was i386 madvise, ENOSYS
+    at once instead of sleeping until the handled signal (-EINTR). An SA_RESTART read
+    runs int $0x80 again with its own number."""
+    native, _ = differential([build("compat_sig_int80", "glibc")])
+    assert b"int $0x80 poll: -4, handler ran 1" in native[0]
+
+
 # ----- layouts, as measured with gcc -m32 ----------------------------------------------------
 
 def test_frame_layouts_match_gcc_m32():

@@ -43,7 +43,7 @@ FRAME_SIZE = 8 + UC_SIZE + 128                    # sizeof(struct rt_sigframe)
 UC_STACK_OFFSET = 8 + 16                          # uc_stack within the frame
 FPSTATE_SIZE = 512
 REDZONE = 128
-USER_CS, USER_DS = 0x33, 0x2B
+USER_CS, USER_DS, USER32_CS = 0x33, 0x2B, 0x23
 X86_EFLAGS_TF, X86_EFLAGS_DF, X86_EFLAGS_RF = 0x100, 0x400, 0x10000
 # Flags sigreturn takes from the frame (AC OF DF TF SF ZF AF PF CF RF); others are kept.
 FIX_EFLAGS = 0x40000 | 0x800 | X86_EFLAGS_DF | X86_EFLAGS_TF | 0x80 | 0x40 | 0x10 | 0x4 | 0x1 | X86_EFLAGS_RF
@@ -206,6 +206,7 @@ def __setup_rt_frame(task, ksig, oldmask: int, regs: dict) -> None:
         copy_to_user(task, frame + 8 + UC_SIZE, ksig.info)
     regs.update(rdi=ksig.signo, rax=0, rsi=frame + 8 + UC_SIZE, rdx=frame + 8,
                 rip=action.handler, rsp=frame)
+    thread.user_cs = USER_CS              # the handler runs in 64-bit mode
 
 
 def restore_sigcontext(task, frame: int, regs: dict) -> None:
@@ -214,6 +215,10 @@ def restore_sigcontext(task, frame: int, regs: dict) -> None:
     sc = _SIGCONTEXT.unpack(copy_from_user(task, frame + 8 + _UC_HEAD.size, _SIGCONTEXT.size))
     for name, value in zip(SIGCONTEXT_REGS[:17], sc[:17]):
         regs[name] = value
+    cs = sc[18] | 3
+    if cs not in (USER_CS, USER32_CS):
+        raise KernelError(Errno.EFAULT)   # the return to user mode would fault on it
+    task.thread.user_cs = cs              # a handler may send the task to the other mode
     regs["rflags"] = (regs["rflags"] & ~FIX_EFLAGS) | (sc[17] & FIX_EFLAGS) | 0x2
     fpstate = sc[26]
     if fpstate:
