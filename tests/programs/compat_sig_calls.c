@@ -182,6 +182,43 @@ static void child_status(void)
     sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
+/* waitid fills six fields of the compat siginfo, and only those. */
+static void wait_id(void)
+{
+    siginfo_t si;
+    pid_t pid = fork();
+    if (pid == 0) {
+        pause();
+        _exit(0);
+    }
+    memset(&si, 0xee, sizeof si);
+    printf("waitid WNOHANG, none ready: %d", waitid(P_PID, pid, &si, WEXITED | WNOHANG));
+    printf(" signo %d code %d pid %d status %d, past them %#x\n", si.si_signo, si.si_code,
+           si.si_pid, si.si_status, (unsigned)si._sifields._pad[4]);
+    kill(pid, SIGTERM);
+    memset(&si, 0xee, sizeof si);
+    printf("waitid: %d", waitid(P_PID, pid, &si, WEXITED));
+    printf(" signo %d errno %d code %d pid ok %d uid %d status %d, past them %#x\n", si.si_signo,
+           si.si_errno, si.si_code, si.si_pid == pid, (int)si.si_uid, si.si_status,
+           (unsigned)si._sifields._pad[4]);
+}
+
+static void pidfd_signal(void)
+{
+    siginfo_t si;
+    int fd = syscall(SYS_pidfd_open, getpid(), 0);
+    memset(&si, 0, sizeof si);
+    si.si_signo = SIGRTMIN + 1;
+    si.si_code = SI_QUEUE;
+    si.si_pid = getpid();
+    si.si_value.sival_int = 555;
+    rt_info_ok = 0;
+    long r = sys(SYS_pidfd_send_signal, fd, SIGRTMIN + 1, (long)&si, 0);
+    printf("pidfd_send_signal with a compat siginfo: %ld, handler ran %d\n", r, rt_info_ok);
+    print_info("  delivered", &got);
+    close(fd);
+}
+
 static sigjmp_buf jb;
 static volatile uintptr_t fault_addr, fault_cr2, fault_err, fault_trapno;
 
@@ -428,6 +465,8 @@ int main(void)
     queued_siginfo();
     timed_waits();
     child_status();
+    wait_id();
+    pidfd_signal();
     bad_pointer();
     alternate_stack();
     nested();

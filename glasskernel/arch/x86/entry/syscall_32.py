@@ -15,7 +15,7 @@ from glasskernel.fs import exec as fs_exec
 from glasskernel.fs import signalfd
 from glasskernel.fs import ioctl, open, read_write
 from glasskernel.kernel import exit as kexit
-from glasskernel.kernel import fork, signal_compat, signal_syscalls, sys
+from glasskernel.kernel import fork, pidfd, signal_compat, signal_syscalls, sys
 from glasskernel.mm import mmap, mprotect
 from glasskernel.uapi.unistd_32 import NR, SYSCALL_NAMES, syscall_name
 
@@ -74,6 +74,8 @@ _ROWS = [
     (NR.sigaltstack, ia32_signal.compat_sys_sigaltstack, "supported", ""),
     (NR.signalfd, signalfd.sys_signalfd, "supported", ""),
     (NR.signalfd4, signalfd.sys_signalfd4, "supported", ""),
+    (NR.pidfd_send_signal, pidfd.sys_pidfd_send_signal, "supported", ""),
+    (NR.waitid, kexit.compat_sys_waitid, "supported", ""),
 ]
 
 _TABLE = None
