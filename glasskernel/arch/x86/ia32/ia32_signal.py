@@ -22,6 +22,7 @@ as the i386 ABI wants a function entry: (esp + 4) % 16 == 0. Its `ret` lands in 
 import struct
 
 from glasskernel.arch.x86 import fpu
+from glasskernel.arch.x86.entry.vdso.vma import vdso32_sym
 from glasskernel.arch.x86.segment import USER32_CS, USER_CS, USER_DS
 from glasskernel.arch.x86.kernel.signal import (
     FIX_EFLAGS, MINSIGSTKSZ, _sas, do_sigaltstack, fault_in_frame, sas_ss_flags)
@@ -167,22 +168,13 @@ def get_sigframe(task, regs: dict, action, frame_size: int) -> tuple:
 
 
 def _restorer(task, action, name: str, fallback: int) -> int:
-    """Where the handler returns: sa_restorer, else the 32-bit vDSO's trampoline."""
+    """Where the handler returns: sa_restorer, else the 32-bit vDSO's trampoline (for a
+    process without a vDSO, the sigframe's own retcode)."""
     if action.flags & SA_RESTORER:
         return action.restorer & _MASK32
-    offset = vdso32_sym(name)
-    if task.mm.vdso and offset is not None:
-        return task.mm.vdso + offset
-    return fallback
-
-
-def vdso32_sym(name: str):
-    """An offset in the 32-bit vDSO image (None until that image exists)."""
-    try:
-        from glasskernel.arch.x86.entry.vdso.vma import vdso32_sym as sym
-    except ImportError:
-        return None
-    return sym(name)
+    if task.mm.vdso:
+        return (task.mm.vdso + vdso32_sym(name)) & _MASK32
+    return fallback & _MASK32
 
 
 def setup_sigcontext32(task, regs: dict, fpstate: int, mask: int) -> bytes:
@@ -191,7 +183,8 @@ def setup_sigcontext32(task, regs: dict, fpstate: int, mask: int) -> bytes:
     values = {name: get_user_seg(task, regs, name) for name in ("gs", "fs", "es", "ds", "cs", "ss")}
     values.update({field: regs[reg] & _MASK32 for field, reg in SC32_REGS.items()})
     values.update(trapno=thread.trap_nr, err=thread.error_code, flags=regs["rflags"] & _MASK32,
-                  sp_at_signal=regs["rsp"] & _MASK32, fpstate=fpstate, oldmask=mask & _MASK32,
+                  sp_at_signal=regs["rsp"] & _MASK32, fpstate=fpstate & _MASK32,
+                  oldmask=mask & _MASK32,
                   cr2=thread.cr2 & _MASK32)
     return _SC32.pack(*(values[name] for name in SC32_FIELDS))
 
@@ -225,8 +218,9 @@ def ia32_setup_rt_frame(task, ksig, mask: int, regs: dict) -> None:
     ucontext = (struct.pack("<II", 0, 0)          # uc_flags (no XSAVE frame), uc_link
                 + _COMPAT_STACK.pack(ss_sp & _MASK32, ss_flags & _MASK32, ss_size & _MASK32)
                 + setup_sigcontext32(task, regs, fpstate, mask) + struct.pack("<Q", mask))
-    copy_to_user(task, frame, struct.pack("<IiII", restorer, ksig.signo, info, uc)
-                 + copy_siginfo_to_external32(ksig.info) + ucontext + RT_SIGFRAME_RETCODE)
+    head = struct.pack("<IiII", restorer, ksig.signo, info & _MASK32, uc & _MASK32)
+    copy_to_user(task, frame, head + copy_siginfo_to_external32(ksig.info) + ucontext
+                 + RT_SIGFRAME_RETCODE)
     _enter_handler(task, regs, action, frame, ksig.signo, info, uc)
 
 
