@@ -14,6 +14,7 @@
 #include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef __i386__
@@ -255,6 +256,61 @@ static void raw_calls_without_restorer(void)
     printf("raw handler calls: %d\n", raw_calls);
 }
 
+/* ----- frames sigreturn refuses: the task gets SIGSEGV ----- */
+
+static int bad_what;
+
+static void spoil_handler(int sig, siginfo_t *si, void *ucv)
+{
+    ucontext_t *uc = ucv;
+    (void)sig; (void)si;
+    uc->uc_mcontext.gregs[REG_EIP] += 2;
+    if (bad_what == 1)
+        *(uint32_t *)((char *)uc->uc_mcontext.fpregs + 112 + 24) = 0xffff0000;   /* MXCSR */
+    else
+        uc->uc_mcontext.gregs[REG_CS] = 0x0b;                                   /* not a user cs */
+}
+
+static void child_status(const char *what, pid_t pid)
+{
+    int status;
+    waitpid(pid, &status, 0);
+    if (WIFSIGNALED(status))
+        printf("%s: killed by signal %d\n", what, WTERMSIG(status));
+    else
+        printf("%s: exit %d\n", what, WEXITSTATUS(status));
+}
+
+static void bad_frames(void)
+{
+    struct sigaction sa;
+    pid_t pid = fork();
+    if (pid == 0) {                  /* rt_sigreturn with esp nowhere near a frame */
+        __asm__ volatile("movl $0x10, %esp\n\tmovl $173, %eax\n\tint $0x80");
+        _exit(0);
+    }
+    child_status("rt_sigreturn from a bad stack", pid);
+    pid = fork();
+    if (pid == 0) {
+        __asm__ volatile("movl $0x10, %esp\n\tmovl $119, %eax\n\tint $0x80");
+        _exit(0);
+    }
+    child_status("sigreturn from a bad stack", pid);
+    for (bad_what = 1; bad_what <= 2; bad_what++) {
+        pid = fork();
+        if (pid == 0) {
+            memset(&sa, 0, sizeof sa);
+            sa.sa_sigaction = spoil_handler;
+            sa.sa_flags = SA_SIGINFO;
+            sigaction(SIGILL, &sa, NULL);
+            __asm__ volatile("ud2");
+            printf("  survived\n");
+            _exit(0);
+        }
+        child_status(bad_what == 1 ? "a frame with reserved MXCSR bits" : "a frame with cs 0x0b", pid);
+    }
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -262,5 +318,6 @@ int main(void)
     rt_frame();
     plain_frame();
     raw_calls_without_restorer();
+    bad_frames();
     return 0;
 }
