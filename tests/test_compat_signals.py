@@ -67,6 +67,15 @@ def test_frame_layouts_match_gcc_m32():
     assert fpu.FREGS_STATE_SIZE + fpu.FXSAVE_SIZE == 624
 
 
+def test_minsigstksz_counts_the_i386_frame():
+    """AT_MINSIGSTKSZ as Linux 6.1 computes it with IA32 emulation on a CPU without XSAVE:
+    sizeof(sigframe_ia32) 732 + 15 + fxsave 512 + FSAVE header 112 + 63, rounded up to 16
+    (the 64-bit rt_sigframe, 440, is smaller)."""
+    from glasskernel.arch.x86.kernel.signal import FRAME_SIZE, get_sigframe_size
+    assert FRAME_SIZE == 440
+    assert get_sigframe_size() == 1440
+
+
 def test_retcode_bytes():
     """The legacy retcode: popl %eax; movl $119,%eax; int $0x80 — and movl $173 for rt."""
     assert ia32_signal.SIGFRAME_RETCODE == bytes.fromhex("58b877000000cd80")

@@ -137,9 +137,14 @@ def restore_altstack(task, uss: int, sp: int) -> None:
 # ----- the frame ----------------------------------------------------------------------------
 
 def get_sigframe_size() -> int:
-    """The most stack one signal frame can take (AT_MINSIGSTKSZ): the rt_sigframe, the
-    FXSAVE area and the worst-case padding of both alignments (init_sigframe_size)."""
-    return (FRAME_SIZE + 15 + FPSTATE_SIZE + 63 + 15) & ~15
+    """The most stack one signal frame can take (AT_MINSIGSTKSZ, init_sigframe_size): with
+    IA32 emulation the largest frame is the i386 sigframe, and the FP state has room for
+    the FSAVE header of an i386 frame (fpu__get_fpstate_size), plus the worst-case
+    padding of both alignments."""
+    from glasskernel.arch.x86.fpu import FREGS_STATE_SIZE
+    from glasskernel.arch.x86.ia32.ia32_signal import SIGFRAME_SIZE
+    size = max(SIGFRAME_SIZE, FRAME_SIZE) + 15 + FPSTATE_SIZE + FREGS_STATE_SIZE + 63
+    return (size + 15) & ~15
 
 
 def get_sigframe(task, regs: dict, action) -> tuple:
