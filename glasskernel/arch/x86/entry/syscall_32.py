@@ -76,6 +76,9 @@ _ROWS = [
     (NR.signalfd4, signalfd.sys_signalfd4, "supported", ""),
     (NR.pidfd_send_signal, pidfd.sys_pidfd_send_signal, "supported", ""),
     (NR.waitid, kexit.compat_sys_waitid, "supported", ""),
+    # clone3's struct clone_args is the same for both ABIs (its tls, for a compat caller, a
+    # user_desc pointer: copy_thread); glibc's pthread_create tries it first
+    (NR.clone3, fork.sys_clone3, "supported", ""),
 ]
 
 _TABLE = None
