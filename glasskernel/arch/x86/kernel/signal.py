@@ -12,7 +12,8 @@ rt_sigframe on the user stack (or the alternate stack, SA_ONSTACK):
             ... FP state      512-byte fxsave area (XMM registers, MXCSR), 64-byte aligned
 
 The handler starts with a clean FPU; ``rt_sigreturn`` (called by the restorer) reads it
-all back: registers, mask, FP state and the alternate stack setting.
+all back: registers, mask, FP state and the alternate stack setting. A handler installed
+by an i386 sigaction (SA_IA32_ABI) gets an i386 frame instead (arch/x86/ia32/ia32_signal.py).
 """
 import struct
 
