@@ -18,6 +18,8 @@ from glasskernel.kernel.trace.usersyms import UserSymbols
 
 REGS_SHOWN = ("rip", "rsp", "rbp", "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9",
               "r10", "r11", "r12", "r13", "r14", "r15", "rflags", "fs_base")
+REGS32_SHOWN = ("eip", "esp", "ebp", "eax", "ebx", "ecx", "edx", "esi", "edi", "eflags",
+                "cs", "ss", "ds", "es", "fs", "gs", "gs_base")
 
 
 class BreakpointProbe:
@@ -177,11 +179,26 @@ def task_lines(kernel, current) -> list:
 def regs_lines(kernel, task) -> list:
     """The user registers the kernel holds for task (pt_regs), orig_ax included: the
     syscall number during a syscall, -1 otherwise."""
+    from glasskernel.arch.x86.kernel.ptrace import user_mode_is_compat
+    if user_mode_is_compat(task):
+        return _regs32_lines(kernel, task)
     regs = _user_regs(kernel, task)
     orig = getattr(task.thread, "orig_rax", -1)
     values = [(n, regs.get(n, 0)) for n in REGS_SHOWN] + [("orig_ax", orig & (1 << 64) - 1)]
     lines = ["  ".join(f"{n:>7} {v:#018x}" for n, v in values[i:i + 3]) for i in range(0, len(values), 3)]
     return lines + [f"orig_ax = {orig}" + (f" ({kernel.syscall_name(orig)})" if orig >= 0 else "")]
+
+
+def _regs32_lines(kernel, task) -> list:
+    """regs_lines for a task in compatibility mode: the i386 register set (the low halves
+    of pt_regs, the CPU's selectors), orig_eax named from the i386 table."""
+    from glasskernel.arch.x86.kernel.ptrace import getreg32_values
+    from glasskernel.uapi.unistd_32 import syscall_name
+    regs = getreg32_values(kernel, task)
+    orig = regs["orig_eax"]
+    values = [(n, regs[n]) for n in REGS32_SHOWN] + [("orig_eax", orig & 0xFFFFFFFF)]
+    lines = ["  ".join(f"{n:>8} {v:#010x}" for n, v in values[i:i + 4]) for i in range(0, len(values), 4)]
+    return lines + [f"orig_eax = {orig}" + (f" ({syscall_name(orig)})" if orig >= 0 else "")]
 
 
 def kernel_stack_lines(probe, task) -> list:
