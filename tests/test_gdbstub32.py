@@ -86,7 +86,7 @@ def test_exec_from_a_64_bit_program_into_an_i386_one():
     out, stdout, _err, status = gdb_session(
         [prog64, prog32], ["set follow-fork-mode child", "catch exec", "continue",
                            "show architecture", "info registers eip cs", "break child_work",
-                           "continue", "bt", "info registers eip", "continue"], program=prog64)
+                           "continue", "bt", "monitor ubt", "continue"], program=prog64)
     assert f"is executing new program: {prog32}" in out, out
     after = out[out.index("is executing new program"):]
     assert '(currently "i386")' in after, out
@@ -94,6 +94,8 @@ def test_exec_from_a_64_bit_program_into_an_i386_one():
     assert re.search(r"^cs\s+0x23\s+35$", after, re.M), out
     assert re.search(r"^#0\s+child_work \(\) at \S+gdbstub_fork\.c:12", after, re.M), out
     assert re.search(r"^#1\s+0x[0-9a-f]{8} in main \(argc=1", after, re.M), out
+    # monitor ubt reads the i386 stack in 4-byte words: main's return address is there.
+    assert re.search(r"^#1\s+0x[0-9a-f]{7,8} in main\+\S+.*\(return address\?\)", after, re.M), out
     assert "exec child status 7" in stdout and status == 7
 
 

@@ -15,6 +15,7 @@ import sys
 
 from glasskernel.kernel.trace.tracepoint import traceable_functions
 from glasskernel.kernel.trace.usersyms import UserSymbols
+from glasskernel.uapi.errno import KernelError
 
 REGS_SHOWN = ("rip", "rsp", "rbp", "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9",
               "r10", "r11", "r12", "r13", "r14", "r15", "rflags", "fs_base")
@@ -240,20 +241,34 @@ def _user_regs(kernel, task) -> dict:
     return kernel.user_regs(task)
 
 
+def _readable_prefix(mm, addr: int, length: int) -> bytes:
+    """Up to length bytes at addr, stopping at the first page that cannot be read (the
+    top of an i386 stack is a few hundred bytes above its pointer)."""
+    out = b""
+    while len(out) < length:
+        chunk = min(length - len(out), 4096 - (addr + len(out)) % 4096)
+        try:
+            out += mm.read(addr + len(out), chunk)
+        except KernelError:                     # EFAULT: not mapped
+            break
+    return out
+
+
 def user_backtrace(kernel, task, words: int = 256) -> list:
     """rip with its symbol, then stack words that point into the program's code (gdb's
-    fallback when there are no frame pointers: possible return addresses)."""
+    fallback when there are no frame pointers: possible return addresses). The stack
+    words of an i386 program are 4 bytes."""
+    from glasskernel.arch.x86.kernel.ptrace import user_mode_is_compat
     regs = _user_regs(kernel, task)
     if task.mm is None or not regs:
         return ["(no user context: a kernel thread)"]
     syms = UserSymbols.for_mm(task.mm)
     lines = [f"#0  {regs['rip']:#x} in {syms.describe(regs['rip'])}"]
-    try:
-        raw = task.mm.read(regs["rsp"], words * 8)
-    except Exception:
-        return lines
+    word = "<I" if user_mode_is_compat(task) else "<Q"
+    raw = _readable_prefix(task.mm, regs["rsp"], words * struct.calcsize(word))
+    raw = raw[:len(raw) // struct.calcsize(word) * struct.calcsize(word)]
     frame = 1
-    for (value,) in struct.iter_unpack("<Q", raw):
+    for (value,) in struct.iter_unpack(word, raw):
         name = syms.lookup(value)
         if name is not None:
             lines.append(f"#{frame:<2} {value:#x} in {syms.describe(value)}   (return address?)")
