@@ -173,3 +173,20 @@ def test_dynamic_program_shared_libraries_and_fork():
     assert re.search(r"^eax\s+0x0\s+0$", out, re.M), out
     assert "[Inferior 2 (process 3) exited with code 03]" in out, out
     assert status == 7
+
+
+def test_threads_listed_and_backtraced_through_the_vdso():
+    """Threads of an i386 process: their own registers (gs on the TLS slot, off the CPU
+    too) and a backtrace from __kernel_vsyscall (the 32-bit vDSO's unwind info)."""
+    _needs_ia32_rows("futex", "gettid")
+    prog = build32("gdbstub_threads", extra=("-pthread",))
+    out, stdout, _err, status = gdb_session(
+        [prog], ["break all_started", "continue", "info threads", "thread 3", "bt",
+                 "info registers gs cs", "continue"], program=prog)
+    threads = re.findall(r"^\*?\s+(\d)\s+Thread 2\.(\d)", out, re.M)
+    assert [t[1] for t in threads] == ["2", "3", "4", "5"], out
+    assert "Switching to thread 3 (Thread 2.4)" in out
+    after = out[out.index("Switching to thread 3"):]
+    assert re.search(r"in worker \(arg=0x1\)", after), out
+    assert re.search(r"^gs\s+0x63\s+99$", after, re.M) and re.search(r"^cs\s+0x23\s+35$", after, re.M), out
+    assert "joined 3 threads" in stdout and status == 0
