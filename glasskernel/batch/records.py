@@ -3,7 +3,7 @@
 ``RunRecords`` is a trace probe: it numbers every trace event (reasons cite "event #N"),
 keeps the process lifecycle events (task_newtask, sched_process_exec/exit/free: the
 reaper of a task is the task current at its sched_process_free), counts syscalls (the
-fast path's ``syscall`` events and the slow path's ``__x64_sys_*`` spans), and hashes
+fast path's ``syscall`` events and the slow path's ``__x64_sys_*`` and ``__ia32_sys_*`` spans), and hashes
 every event into the run's trace digest, so two deterministic runs can be compared
 without keeping either trace. It also watches exec: after execve has closed the
 close-on-exec descriptors, whatever is left above 2 in the new program's table was
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 LIFECYCLE = frozenset(("task_newtask", "sched_process_exec", "sched_process_exit",
                        "sched_process_free"))
-SYSCALL_SPAN = "__x64_sys_"
+SYSCALL_SPAN = ("__x64_sys_", "__ia32_sys_")         # a 64-bit or an i386 syscall's span
 SIGKILL = 9
 
 
@@ -63,7 +63,7 @@ class RunRecords:
             call = event.args.get("call", "?")
             self.syscalls[call] = self.syscalls.get(call, 0) + 1
         elif event.ph == "B" and name.startswith(SYSCALL_SPAN):
-            call = name[len(SYSCALL_SPAN):]
+            call = name.split("_sys_", 1)[1]
             self.syscalls[call] = self.syscalls.get(call, 0) + 1
         elif name == "kernel_clone" and event.ph == "E" and event.args.get("error") == "EAGAIN":
             self._maybe_task_limit(event)

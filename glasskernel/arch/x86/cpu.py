@@ -91,6 +91,8 @@ _SYSCALL_REGS = ("rax", "rdi", "rsi", "rdx", "r10", "r8", "r9")
 # What the syscall hook reads besides (gk_entry.regs), and where the `syscall` instruction
 # copies those two: the return rip to rcx, rflags to r11.
 _ENTRY_REGS = _SYSCALL_REGS + ("rip", "rflags")
+# ... and in the i386 convention: the number in eax, then ebx, ecx, edx, esi, edi, ebp.
+_COMPAT_SYSCALL_REGS = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp")
 _SAVED_REGS = ("rcx", "r11")
 
 _PT_REGS_VALUES = struct.Struct(f"<{len(PT_REGS)}Q")
@@ -157,6 +159,8 @@ class Cpu:
         self._uc.mem_map_ptr(0, phys.size, UC_PROT_ALL, phys.address())
         self._all = RegBatch([_UC_REG[name] for name in PT_REGS], 8)
         self._fp = RegBatch(_FP_REG_IDS, 16)
+        self._compat = RegBatch([_UC_REG[name] for name in _COMPAT_SYSCALL_REGS], 8)
+        self._compat_values = struct.Struct(f"<{len(_COMPAT_SYSCALL_REGS)}Q")
         self._one = ctypes.c_uint64()
         self._one_ref = ctypes.byref(self._one)
         self._hooks = []
@@ -415,7 +419,8 @@ class Cpu:
             entry.exception_vector = vector
             _fast.uc_emu_stop(self._uch)
             return
-        self._clear_fault_state()
+        if vector != 0x80:                # int $0x80 leaves no exception in flight
+            self._clear_fault_state()
         self._take_stop_at_event()
 
     def _take_stop_at_event(self) -> None:
@@ -596,6 +601,13 @@ class Cpu:
 
     # ----- compatibility mode (32-bit user code) --------------------------------------------
 
+    def compat_syscall_args(self) -> list:
+        """[eax, ebx, ecx, edx, esi, edi, ebp], each zero-extended: a 32-bit syscall's
+        number and arguments (one C call)."""
+        batch = self._compat
+        _fast.uc_reg_read_batch(self._uch, batch.ids, batch.ptrs, batch.count)
+        return [v & 0xFFFF_FFFF for v in self._compat_values.unpack_from(batch.buf)]
+
     def user_cs(self) -> int:
         """The code segment user mode runs in: __USER_CS (64-bit) or __USER32_CS."""
         return self.read_segment("cs")
@@ -637,9 +649,10 @@ class Cpu:
 
     @on_sysenter.setter
     def on_sysenter(self, fn) -> None:
-        """The kernel's entry_SYSENTER_compat, called from the `sysenter` hook. It saves
-        the syscall for the slow path; the run stops there. (Unicorn then adds the
-        instruction's length to eip: the kernel sets the return address itself.)"""
+        """The kernel's entry_SYSENTER_compat, called from the `sysenter` hook: True to
+        keep running, False to stop there (the syscall waits for the slow path). Unicorn
+        adds the instruction's length to eip after the hook: an eip the kernel writes
+        there must be two bytes short."""
         self._on_sysenter = fn
         if fn is not None and self._sysenter_cb is None:
             self._sysenter_cb = _HOOK_SYSCALL_CFUNC(self._hook_sysenter)
@@ -648,7 +661,9 @@ class Cpu:
 
     def _hook_sysenter(self, _uch, _user) -> None:
         try:
-            self._on_sysenter()
+            if self._on_sysenter():
+                self._take_stop_at_event()
+                return
         except BaseException as exc:          # noqa: BLE001 - carried out of the C callback
             self.keep_error(exc)
         self._entry.left_for_syscall = 1

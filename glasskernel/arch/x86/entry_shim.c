@@ -148,8 +148,9 @@ void gk_intr_hook(void *uc, uint32_t vector, struct gk_entry *e)
 		e->emu_stop(uc);
 		return;
 	}
-	if (e->fault_state) {
-		/* Save the CPU state into the blob, reset the field there, load it back. */
+	if (e->fault_state && vector != 0x80) {
+		/* Save the CPU state into the blob, reset the field there, load it back.
+		 * (int $0x80, a software interrupt, leaves no exception in flight.) */
 		e->context_save(uc, e->fault_ctx);
 		*e->fault_state = -1;
 		e->context_restore(uc, e->fault_ctx);

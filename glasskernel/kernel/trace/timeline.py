@@ -23,7 +23,7 @@ import math
 CPU_TRACK_PID = 4194304          # PID_MAX_LIMIT: no guest pid can take it
 CPU_TRACK_NAME = "CPU 0"
 IDLE_PID = 0
-SYSCALL_PREFIX = "__x64_sys_"
+SYSCALL_PREFIX = ("__x64_sys_", "__ia32_sys_")       # a 64-bit or an i386 syscall's span
 
 # The span or point event that starts an arrow -> (category, name) shared by both ends.
 FLOW_KINDS = {

@@ -3,9 +3,10 @@
 What a 32-bit program reaches through ``int $0x80`` or ``sysenter``. Most rows are the
 64-bit kernel's own handlers, which read ``int`` arguments from the low 32 bits of each
 register; a row names a compat wrapper where the arguments or the user structures of an
-i386 caller differ (two registers for a 64-bit value, 32-bit pointers and longs). Every
-32-bit syscall runs on the task's kernel stack (entry_64_compat.py), so there is no
-"slow" column. Numbers absent here return ENOSYS with a single warning per number.
+i386 caller differ (two registers for a 64-bit value, 32-bit pointers and longs). The
+"slow" ones (those that may sleep or switch tasks) are the 64-bit table's, by name, and
+_SLOW_32: they run on the task's kernel stack, the others inside the CPU hook
+(entry_64_compat.py). Numbers absent here return ENOSYS with a single warning per number.
 """
 from glasskernel.arch.x86.entry.common import SyscallEntry
 from glasskernel.arch.x86.kernel import sys_ia32, tls
@@ -52,12 +53,22 @@ _ROWS = [
 _TABLE = None
 
 
+# i386 calls that may sleep or switch tasks besides the 64-bit table's slow ones (which
+# the i386 names share, some with a _time64 suffix): they never run in the CPU hook.
+_SLOW_32 = frozenset(("waitpid", "sigreturn", "sigsuspend", "socketcall"))
+
+
 def ia32_sys_call_table() -> dict:
     """nr → SyscallEntry for every implemented i386 syscall (built on first use)."""
     global _TABLE
     if _TABLE is None:
-        _TABLE = {int(nr): SyscallEntry(int(nr), SYSCALL_NAMES[int(nr)], handler, support, note)
-                  for nr, handler, support, note in _ROWS}
+        from glasskernel.arch.x86.entry.syscall_64 import build_sys_call_table
+        slow = {e.name for e in build_sys_call_table().values() if e.slow} | _SLOW_32
+        _TABLE = {}
+        for nr, handler, support, note in _ROWS:
+            name = SYSCALL_NAMES[int(nr)]
+            _TABLE[int(nr)] = SyscallEntry(int(nr), name, handler, support, note,
+                                           slow=name in slow or name.removesuffix("_time64") in slow)
     return _TABLE
 
 
