@@ -190,3 +190,17 @@ def test_threads_listed_and_backtraced_through_the_vdso():
     assert re.search(r"in worker \(arg=0x1\)", after), out
     assert re.search(r"^gs\s+0x63\s+99$", after, re.M) and re.search(r"^cs\s+0x23\s+35$", after, re.M), out
     assert "joined 3 threads" in stdout and status == 0
+
+
+def test_watchpoint_and_stepi_in_the_i386_child():
+    prog = build32("gdbstub_fork")
+    out, stdout, _err, status = gdb_session(
+        [prog], ["set follow-fork-mode child", "break main", "continue", "watch global",
+                 "continue", "stepi", "x/2i $pc", "continue"], program=prog)
+    assert re.search(r"Old value = 0\s+New value = 42", out), out
+    assert "Switching to Thread 3.3" in out
+    # Disassembled as i386 code: 32-bit registers, no REX prefixes.
+    assert re.search(r"^=> 0x[0-9a-f]{7,8} <main\+\d+>:\s+\w+", out, re.M), out
+    assert "%r" not in out[out.index("=> 0x"):], out
+    assert "[Inferior 2 (process 3) exited with code 03]" in out
+    assert status == 7
