@@ -99,6 +99,22 @@ def test_exec_from_a_64_bit_program_into_an_i386_one():
     assert "exec child status 7" in stdout and status == 7
 
 
+def test_exec_from_an_i386_program_into_a_64_bit_one():
+    """And back: the 64-bit description after the exec event."""
+    prog32, prog64 = build32("gdbstub_exec"), build_debug("gdbstub_fork")
+    out, stdout, _err, status = gdb_session(
+        [prog32, prog64], ["show architecture", "set follow-fork-mode child", "catch exec",
+                           "continue", "show architecture", "info registers rip cs",
+                           "break child_work", "continue", "bt", "continue"], program=prog32)
+    before, after = out.split("is executing new program", 1)
+    assert '(currently "i386")' in before, out
+    assert '(currently "i386:x86-64")' in after, out
+    assert re.search(r"^rip\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <_start>", after, re.M), out
+    assert re.search(r"^cs\s+0x33\s+51$", after, re.M), out
+    assert re.search(r"^#1\s+0x[0-9a-f]{16} in main \(argc=1", after, re.M), out
+    assert "exec child status 7" in stdout and status == 7
+
+
 def test_protocol_layout_auxv_and_register_writes():
     prog = build32("gdbstub_fork")
     guest = Guest([prog])
