@@ -13,6 +13,7 @@ import fnmatch
 import struct
 import sys
 
+from glasskernel.arch.x86.kernel.ptrace import getreg32_values, user_mode_is_compat
 from glasskernel.kernel.trace.tracepoint import traceable_functions
 from glasskernel.kernel.trace.usersyms import UserSymbols
 from glasskernel.uapi.errno import KernelError
@@ -184,7 +185,6 @@ def task_lines(kernel, current) -> list:
 def regs_lines(kernel, task) -> list:
     """The user registers the kernel holds for task (pt_regs), orig_ax included: the
     syscall number during a syscall, -1 otherwise."""
-    from glasskernel.arch.x86.kernel.ptrace import user_mode_is_compat
     if user_mode_is_compat(task):
         return _regs32_lines(kernel, task)
     regs = _user_regs(kernel, task)
@@ -197,7 +197,6 @@ def regs_lines(kernel, task) -> list:
 def _regs32_lines(kernel, task) -> list:
     """regs_lines for a task in compatibility mode: the i386 register set (the low halves
     of pt_regs, the CPU's selectors), orig_eax named from the i386 table."""
-    from glasskernel.arch.x86.kernel.ptrace import getreg32_values
     from glasskernel.uapi.unistd_32 import syscall_name
     regs = getreg32_values(kernel, task)
     orig = regs["orig_eax"]
@@ -262,7 +261,6 @@ def user_backtrace(kernel, task, words: int = 256) -> list:
     """rip with its symbol, then stack words that point into the program's code (gdb's
     fallback when there are no frame pointers: possible return addresses). The stack
     words of an i386 program are 4 bytes."""
-    from glasskernel.arch.x86.kernel.ptrace import user_mode_is_compat
     regs = _user_regs(kernel, task)
     if task.mm is None or not regs:
         return ["(no user context: a kernel thread)"]
