@@ -99,6 +99,23 @@ def test_exec_from_a_64_bit_program_into_an_i386_one():
     assert "exec child status 7" in stdout and status == 7
 
 
+def test_catch_syscall_execve_across_modes_reports_the_exec_first():
+    """As ptrace's exec event precedes the syscall-exit stop: gdb learns of the new
+    program (and its i386 registers) before the return from execve."""
+    prog64, prog32 = build_debug("gdbstub_exec"), build32("gdbstub_fork")
+    out, stdout, _err, status = gdb_session(
+        [prog64, prog32], ["set follow-fork-mode child", "catch syscall execve", "catch exec",
+                           "continue", "continue", "info registers eip", "continue",
+                           "info registers eip", "delete", "continue"], program=prog64)
+    assert "Truncated register" not in out and "Invalid register" not in out, out
+    call = out.index("(call to syscall execve)")
+    exec_stop = out.index("(exec'd ")
+    ret = out.index("(returned from syscall execve)")
+    assert call < exec_stop < ret, out
+    assert len(re.findall(r"^eip\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <_start>", out, re.M)) == 2, out
+    assert "exec child status 7" in stdout and status == 7
+
+
 def test_exec_from_an_i386_program_into_a_64_bit_one():
     """And back: the 64-bit description after the exec event."""
     prog32, prog64 = build32("gdbstub_exec"), build_debug("gdbstub_fork")
