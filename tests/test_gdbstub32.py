@@ -99,6 +99,26 @@ def test_exec_from_a_64_bit_program_into_an_i386_one():
     assert "exec child status 7" in stdout and status == 7
 
 
+def test_two_inferiors_of_two_modes_keep_their_own_descriptions():
+    """detach-on-fork off: the 64-bit parent and its child, exec'd into i386, side by side."""
+    prog64, prog32 = build_debug("gdbstub_exec"), build32("gdbstub_fork")
+    out, stdout, _err, status = gdb_session(
+        [prog64, prog32], ["set detach-on-fork off", "set follow-fork-mode child", "catch exec",
+                           "continue", "inferior 1", "info registers rip cs", "bt",
+                           "inferior 2", "info registers eip cs", "inferior 1",
+                           "info registers rip", "detach inferiors 2", "delete", "continue"],
+        program=prog64)
+    one, two, one_again = (out.split("[Switching to inferior ")[i] for i in (1, 2, 3))
+    assert re.search(r"^rip\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <_Fork\+\d+>", one, re.M), out
+    assert re.search(r"^cs\s+0x33\s+51$", one, re.M), out
+    assert re.search(r"^#2\s+0x[0-9a-f]{16} in main \(argc=2", one, re.M), out
+    assert re.search(r"^eip\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <_start>", two, re.M), out
+    assert re.search(r"^cs\s+0x23\s+35$", two, re.M), out
+    assert re.search(r"^rip\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <_Fork\+\d+>", one_again, re.M), out
+    assert "[Inferior 1 (process 2) exited with code 07]" in out, out
+    assert "exec child status 7" in stdout and status == 7
+
+
 def test_catch_syscall_execve_across_modes_reports_the_exec_first():
     """As ptrace's exec event precedes the syscall-exit stop: gdb learns of the new
     program (and its i386 registers) before the return from execve."""
