@@ -257,3 +257,14 @@ def test_watchpoint_and_stepi_in_the_i386_child():
     assert "%r" not in out[out.index("=> 0x"):], out
     assert "[Inferior 2 (process 3) exited with code 03]" in out
     assert status == 7
+
+
+def test_signal_stop_in_an_i386_program():
+    prog = build32("segv", extra=("-w",))
+    out, _stdout, _err, status = gdb_session([prog], ["continue", "bt", "info registers eip",
+                                                      "continue"], program=prog)
+    assert "Program received signal SIGSEGV, Segmentation fault." in out, out
+    assert re.search(r"^#0\s+0x[0-9a-f]{8} in main \(argc=1, argv=0x[0-9a-f]+\) at \S+segv\.c:\d+", out, re.M), out
+    assert re.search(r"^eip\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <main\+\d+>", out, re.M), out
+    assert "Program terminated with signal SIGSEGV" in out
+    assert status == 128 + 11
