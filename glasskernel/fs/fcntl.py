@@ -1,6 +1,8 @@
 """fcntl(2) (fs/fcntl.c): descriptor duplication, FD_CLOEXEC, the status flags, the
 owner and signal of SIGIO (F_SETOWN, F_SETSIG); record locks and leases are fs/locks*.py.
 """
+import struct
+
 from glasskernel.fs.internal import fd_arg, uint_arg
 from glasskernel.fs.locks_fcntl import fcntl_getlk, fcntl_setlk
 from glasskernel.uapi.errno import Errno, KernelError
@@ -81,3 +83,46 @@ def do_fcntl(task, fd: int, cmd: int, arg: int) -> int:
 def sys_fcntl(task, fd, cmd, arg) -> int:
     """fcntl(2): EBADF for a bad descriptor, EINVAL for an unknown command."""
     return do_fcntl(task, fd_arg(fd), uint_arg(cmd), arg)
+
+
+# ----- fcntl of i386 (do_compat_fcntl64) ---------------------------------------------------
+
+_COMPAT_FLOCK = struct.Struct("<hhiii")        # struct compat_flock: 16 bytes
+_COMPAT_FLOCK64 = struct.Struct("<hhqqi")      # struct compat_flock64 (packed): 24 bytes
+F_GETLK64, F_SETLK64, F_SETLKW64 = 12, 13, 14
+COMPAT_OFF_T_MAX = 0x7FFFFFFF
+_LK64_TO_LK = {F_GETLK64: F_GETLK, F_SETLK64: F_SETLK, F_SETLKW64: F_SETLKW}
+
+
+def fixup_compat_flock(l: list) -> None:
+    """fixup_compat_flock: a conflicting lock must start where compat_off_t reaches
+    (EOVERFLOW); its length is cut to COMPAT_OFF_T_MAX."""
+    if l[2] > COMPAT_OFF_T_MAX:
+        raise KernelError(Errno.EOVERFLOW)
+    l[3] = min(l[3], COMPAT_OFF_T_MAX)
+
+
+# compat_sys_fcntl64: fcntl64(2): the lock commands read compat_flock (F_GETLK, F_SETLK*) or
+# the packed compat_flock64 (the *64 and OFD commands); the others are fcntl's.
+def compat_sys_fcntl64(task, fd, cmd, arg) -> int:
+    fd, cmd, arg = fd_arg(fd), uint_arg(cmd), arg & 0xFFFFFFFF
+    lock_cmds = (F_GETLK, F_SETLK, F_SETLKW, F_GETLK64, F_SETLK64, F_SETLKW64, F_OFD_GETLK,
+                 F_OFD_SETLK, F_OFD_SETLKW)
+    if cmd not in lock_cmds:
+        return do_fcntl(task, fd, cmd, arg)
+    file = task.files.fdget(fd)
+    if file.flags & O_PATH:
+        raise KernelError(Errno.EBADF)
+    layout = _COMPAT_FLOCK if cmd in (F_GETLK, F_SETLK, F_SETLKW) else _COMPAT_FLOCK64
+    native = _LK64_TO_LK.get(cmd, cmd)
+    if native in (F_GETLK, F_OFD_GETLK):
+        fixup = fixup_compat_flock if cmd == F_GETLK else None
+        return fcntl_getlk(task, file, native, arg, layout, fixup)
+    return fcntl_setlk(task, fd, file, native, arg, layout)
+
+
+# compat_sys_fcntl: fcntl(2) of i386 (number 55): the 64-bit lock commands are EINVAL.
+def compat_sys_fcntl(task, fd, cmd, arg) -> int:
+    if uint_arg(cmd) in (F_GETLK64, F_SETLK64, F_SETLKW64, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW):
+        raise KernelError(Errno.EINVAL)
+    return compat_sys_fcntl64(task, fd, cmd, arg)

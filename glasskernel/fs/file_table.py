@@ -31,6 +31,7 @@ class File:
 
     seekable = True
     is_regular = False              # a regular file: writes obey RLIMIT_FSIZE
+    compat_ioctl = True             # an i386 caller reaches ioctl too (f_op->compat_ioctl)
     f_ep = None                     # epoll items watching this file (fs/eventpoll.py)
     f_flctx = None                  # the inode's lock context once this file locked (fs/locks.py)
     write_access = None             # what get/deny_write_access took (fs/inode.py)

@@ -36,3 +36,24 @@ def sys_ioctl(task, fd, cmd, arg) -> int:
     if result is not None:
         return result
     return file.ioctl(cmd, arg, task)
+
+
+FS_IOC32_GETFLAGS, FS_IOC32_SETFLAGS = 0x80046601, 0x40046602
+_FS_IOC32 = {FS_IOC32_GETFLAGS: 0x80086601, FS_IOC32_SETFLAGS: 0x40086602}   # -> FS_IOC_*
+
+
+# compat_sys_ioctl: ioctl(2) of i386: the generic commands (FS_IOC32_*FLAGS as FS_IOC_*FLAGS,
+# FIONREAD, which do_vfs_ioctl hands to any file), then the file's compat_ioctl: a file
+# without one is ENOTTY (timerfd, pipes).
+def compat_sys_ioctl(task, fd, cmd, arg) -> int:
+    fd, cmd, arg = fd_arg(fd), uint_arg(cmd), arg & 0xFFFFFFFF
+    file = task.files.fdget(fd)
+    if file.flags & O_PATH:
+        raise KernelError(Errno.EBADF)
+    cmd = _FS_IOC32.get(cmd, cmd)
+    result = do_vfs_ioctl(task, fd, file, cmd, arg)
+    if result is not None:
+        return result
+    if cmd != Ioctl.FIONREAD and not file.compat_ioctl:
+        raise KernelError(Errno.ENOTTY)
+    return file.ioctl(cmd, arg, task)

@@ -22,9 +22,10 @@ from glasskernel.uapi.fcntl import (F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_SE
 _FLOCK = struct.Struct("<hhxxxxqqixxxx")     # struct flock on x86-64 (32 bytes)
 
 
-def _read_flock(task, arg: int) -> list:
-    """[l_type, l_whence, l_start, l_len, l_pid] from the user's struct flock (EFAULT)."""
-    return list(_FLOCK.unpack(copy_from_user(task, arg, _FLOCK.size)))
+def _read_flock(task, arg: int, layout=_FLOCK) -> list:
+    """[l_type, l_whence, l_start, l_len, l_pid] from the user's struct flock (EFAULT);
+    layout: the struct's (i386's compat_flock or compat_flock64 for fcntl64)."""
+    return list(layout.unpack(copy_from_user(task, arg, layout.size)))
 
 
 def flock_to_posix_lock(task, file, l: list) -> FileLock:
@@ -67,10 +68,10 @@ def locks_translate_pid(fl: FileLock, viewer) -> int:
     return pid_nr_ns(list(fl.pid_links), task_active_pid_ns(viewer)) if fl.pid_links else fl.pid
 
 
-def fcntl_getlk(task, file, cmd: int, arg: int) -> int:
+def fcntl_getlk(task, file, cmd: int, arg: int, layout=_FLOCK, fixup=None) -> int:
     """F_GETLK/F_OFD_GETLK: the first lock that would block the described one, or
-    l_type = F_UNLCK if none would."""
-    l = _read_flock(task, arg)
+    l_type = F_UNLCK if none would. fixup(l) adjusts the answer to a compat struct."""
+    l = _read_flock(task, arg, layout)
     if l[0] not in (F_RDLCK, F_WRLCK):
         raise KernelError(Errno.EINVAL)
     request = flock_to_posix_lock(task, file, l)
@@ -87,14 +88,16 @@ def fcntl_getlk(task, file, cmd: int, arg: int) -> int:
         length = 0 if conflict.end == OFFSET_MAX else conflict.end - conflict.start + 1
         l = [conflict.type, SEEK_SET, conflict.start, length,
              locks_translate_pid(conflict, task)]
-    copy_to_user(task, arg, _FLOCK.pack(*l))
+    if fixup is not None:
+        fixup(l)
+    copy_to_user(task, arg, layout.pack(*l))
     return 0
 
 
-def fcntl_setlk(task, fd: int, file, cmd: int, arg: int) -> int:
+def fcntl_setlk(task, fd: int, file, cmd: int, arg: int, layout=_FLOCK) -> int:
     """F_SETLK/F_SETLKW and the OFD forms: EBADF for a read lock on a descriptor not open
     for reading (write: writing), EAGAIN on a conflict, or wait for it (F_SETLKW)."""
-    l = _read_flock(task, arg)
+    l = _read_flock(task, arg, layout)
     request = flock_to_posix_lock(task, file, l)
     if (request.type == F_RDLCK and not file.readable) or \
             (request.type == F_WRLCK and not file.writable):

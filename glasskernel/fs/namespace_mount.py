@@ -376,3 +376,8 @@ def mount_busy(kernel, vfs, mnt) -> bool:
             if dentry is not None and getattr(dentry, "mnt_id", None) == mnt_id:
                 return True
     return False
+
+
+# sys_oldumount: umount(2) of i386 (number 22): umount2 without flags.
+def sys_oldumount(task, name) -> int:
+    return sys_umount2(task, name, 0)

@@ -41,6 +41,7 @@ VALID_OPEN_FLAGS = (O_WRONLY | O_RDWR | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | 
                     | O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_SYNC | O_PATH | O_TMPFILE)
 # f_flags never keep these (do_dentry_open, and O_CLOEXEC lives in the fd table).
 _OPEN_ONLY_FLAGS = O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC
+MAX_NON_LFS = 0x7FFFFFFF              # the largest offset of a file opened without O_LARGEFILE
 
 
 def build_open_flags(flags: int, mode: int):
@@ -62,26 +63,29 @@ def build_open_flags(flags: int, mode: int):
     return flags, mode, acc
 
 
-def file_flags(flags: int) -> int:
-    """What F_GETFL will report: open-only flags removed, O_LARGEFILE forced on 64-bit."""
+def file_flags(flags: int, largefile: bool = True) -> int:
+    """What F_GETFL will report: open-only flags removed, O_LARGEFILE forced on 64-bit
+    (force_o_largefile; a compat open leaves it to the caller: largefile False)."""
     kept = flags & ~int(_OPEN_ONLY_FLAGS)
-    return int(kept if flags & O_PATH else kept | O_LARGEFILE)
+    return int(kept if flags & O_PATH or not largefile else kept | O_LARGEFILE)
 
 
-def do_filp_open(task, dfd: int, path: str, flags: int, mode: int, resolve: int = 0):
-    """do_filp_open/path_openat: walk, create if asked, check and open."""
+def do_filp_open(task, dfd: int, path: str, flags: int, mode: int, resolve: int = 0, *,
+                 largefile: bool = True):
+    """do_filp_open/path_openat: walk, create if asked, check and open (largefile: the
+    64-bit open's forced O_LARGEFILE)."""
     flags, mode, acc = build_open_flags(flags, mode)
     nd = Nameidata(task)
     nd.resolve = resolve
     start = path_init(nd, dfd, path)
     created = False
     if flags & __O_TMPFILE:
-        return do_tmpfile(nd, start, path, flags, mode)
+        return do_tmpfile(nd, start, path, flags, mode, largefile)
     if flags & O_CREAT:
         dentry, created = open_last_create(nd, start, path, flags, mode)
     else:
         dentry = walk(nd, start, path, follow_last=not flags & O_NOFOLLOW)
-    file = do_open(task, dentry, flags, acc, created)
+    file = do_open(task, dentry, flags, acc, created, largefile)
     if fsnotify.nr_marks:
         fsnotify.fsnotify_open(file, created, bool(flags & O_TRUNC))
     return file
@@ -125,7 +129,7 @@ def open_last_create(nd, start: Dentry, path: str, flags: int, mode: int):
     return open_last_create(nd, parent, target, flags, mode)
 
 
-def do_tmpfile(nd, start: Dentry, path: str, flags: int, mode: int):
+def do_tmpfile(nd, start: Dentry, path: str, flags: int, mode: int, largefile: bool = True):
     """do_tmpfile: an unnamed regular file in the directory ``path`` names (O_TMPFILE);
     a file system without ->tmpfile gives EOPNOTSUPP."""
     directory = walk(nd, start, path, follow_last=True)
@@ -135,11 +139,11 @@ def do_tmpfile(nd, start: Dentry, path: str, flags: int, mode: int):
     directory.permission(MAY_WRITE | MAY_EXEC, nd.task.cred)
     file = directory.tmpfile(nd.task, mode & ~nd.task.fs.umask & S_IALLUGO,
                              flags & ~int(__O_TMPFILE | O_DIRECTORY))
-    file.set_open_flags(file_flags(flags))
+    file.set_open_flags(file_flags(flags, largefile))
     return file
 
 
-def do_open(task, dentry: Dentry, flags: int, acc: int, created: bool):
+def do_open(task, dentry: Dentry, flags: int, acc: int, created: bool, largefile: bool = True):
     """do_open + may_open + vfs_open: the checks on the final dentry, then ->open."""
     if flags & O_PATH:
         if flags & O_DIRECTORY and not dentry.is_dir():
@@ -161,6 +165,8 @@ def do_open(task, dentry: Dentry, flags: int, acc: int, created: bool):
     if not dentry.is_reg():
         flags &= ~int(O_TRUNC)
     elif not created:
+        if not largefile and not flags & O_LARGEFILE and dentry.stat().st_size > MAX_NON_LFS:
+            raise KernelError(Errno.EOVERFLOW)      # generic_file_open: a 32-bit offset
         break_lease(task, dentry, flags)
     token = None
     if acc & MAY_WRITE and dentry.is_reg():
@@ -174,7 +180,7 @@ def do_open(task, dentry: Dentry, flags: int, acc: int, created: bool):
     file.write_access = token
     if flags & O_TRUNC and not created:
         truncate_inode_pages(file, 0)       # pages of shared mappings read as zeros now
-    file.set_open_flags(file_flags(flags))
+    file.set_open_flags(file_flags(flags, largefile))
     return file
 
 
@@ -210,13 +216,14 @@ def may_open(dentry: Dentry, acc: int, cred=None, noatime: bool = False) -> None
     dentry.permission(acc, cred)
 
 
-def do_sys_open(task, dfd: int, filename: int, flags: int, mode: int, resolve: int = 0) -> int:
+def do_sys_open(task, dfd: int, filename: int, flags: int, mode: int, resolve: int = 0, *,
+                largefile: bool = True) -> int:
     """do_sys_openat2: reserve a descriptor, open, install."""
     flags, mode = uint_arg(flags), uint_arg(mode)
     path = getname(task, filename)
     files = task.files
     files.alloc_fd(0, files.limit(task))      # EMFILE before any lookup, as Linux
-    file = do_filp_open(task, fd_arg(dfd), path, flags, mode, resolve)
+    file = do_filp_open(task, fd_arg(dfd), path, flags, mode, resolve, largefile=largefile)
     return files.install_new(file, cloexec=bool(flags & O_CLOEXEC), task=task)
 
 
@@ -226,6 +233,17 @@ def sys_open(task, filename, flags, mode) -> int:
 
 def sys_openat(task, dfd, filename, flags, mode) -> int:
     return do_sys_open(task, dfd, filename, flags, mode)
+
+
+# compat_sys_open: open(2) of i386: O_LARGEFILE only if the caller passes it (a file past
+# 2 GiB is then EOVERFLOW, and writes and truncation stop at 2 GiB - 1).
+def compat_sys_open(task, filename, flags, mode) -> int:
+    return do_sys_open(task, AT_FDCWD, filename, flags, mode, largefile=False)
+
+
+# compat_sys_openat: openat(2) of i386, as compat_sys_open.
+def compat_sys_openat(task, dfd, filename, flags, mode) -> int:
+    return do_sys_open(task, dfd, filename, flags, mode, largefile=False)
 
 
 OPEN_HOW_SIZE_VER0 = 24               # struct open_how: flags, mode, resolve (u64 each)
@@ -410,6 +428,8 @@ def sys_ftruncate(task, fd, length) -> int:
         raise KernelError(Errno.EBADF)
     if not file.writable or not file.stat().is_reg():
         raise KernelError(Errno.EINVAL)
+    if length > MAX_NON_LFS and not file.flags & O_LARGEFILE:
+        raise KernelError(Errno.EINVAL)         # do_sys_ftruncate's small: a 32-bit open
     inode_newsize_ok(task, file.stat().st_size, length)
     file.truncate(length)
     if fsnotify.nr_marks:
@@ -549,3 +569,15 @@ def sys_fallocate(task, fd, mode, offset, length) -> int:
     if fsnotify.nr_marks:
         fsnotify.fsnotify_file(file, fsnotify.FS_MODIFY)
     return 0
+
+
+# compat_sys_truncate: truncate(2) of i386: a compat_off_t (sign-extended) length.
+def compat_sys_truncate(task, path, length) -> int:
+    from glasskernel.kernel.compat import compat_long
+    return sys_truncate(task, path, compat_long(length))
+
+
+# compat_sys_ftruncate: ftruncate(2) of i386: a compat_off_t length.
+def compat_sys_ftruncate(task, fd, length) -> int:
+    from glasskernel.kernel.compat import compat_long
+    return sys_ftruncate(task, fd, compat_long(length))

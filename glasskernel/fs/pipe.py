@@ -436,6 +436,8 @@ class PipeFile(File):
         """The read's copy to the user faulted: the bytes stay in the pipe."""
         self.pipe.give_back(data)
 
+    compat_ioctl = False                      # pipefifo_fops has none: FIONREAD only
+
     def ioctl(self, cmd: int, arg: int, task) -> int:
         if cmd == 0x541B:                     # FIONREAD
             put_user_i32(task, arg, self.pipe.nbytes)

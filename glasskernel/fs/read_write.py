@@ -8,6 +8,7 @@ import struct
 
 from glasskernel.fs.internal import fd_arg, long_arg
 from glasskernel.fs.notify import fsnotify
+from glasskernel.kernel.compat import compat_iovec_pairs, compat_long, in_compat_syscall
 from glasskernel.kernel.sched.park import ERESTART_PARK
 from glasskernel.kernel.sched.wait import SlowPathRequired
 from glasskernel.mm.filemap import generic_write_check_limits
@@ -17,7 +18,10 @@ from glasskernel.uapi.fcntl import O_APPEND, SEEK_HOLE
 from glasskernel.uapi.uio import UIO_MAXIOV
 
 MAX_RW_COUNT = 0x7FFFF000         # INT_MAX & PAGE_MASK (include/linux/fs.h)
+MAX_NON_LFS = 0x7FFFFFFF
 _IOVEC = struct.Struct("<QQ")
+_LOFF_T = struct.Struct("<q")
+_COMPAT_OFF_T = struct.Struct("<i")
 
 
 def _copy_out(task, file, buf: int, data: bytes, rewind_to: int | None) -> int:
@@ -117,9 +121,12 @@ def import_iovec(task, vec: int, vlen: int) -> list:
     vlen = fd_arg(vlen)
     if vlen < 0 or vlen > UIO_MAXIOV:
         raise KernelError(Errno.EINVAL)
-    raw = copy_from_user(task, vec, vlen * _IOVEC.size)
+    if in_compat_syscall(task):                   # a compat_iovec array (compat_import_iovec)
+        pairs = compat_iovec_pairs(task, vec, vlen)
+    else:
+        pairs = _IOVEC.iter_unpack(copy_from_user(task, vec, vlen * _IOVEC.size))
     iovs, total = [], 0
-    for base, length in _IOVEC.iter_unpack(raw):
+    for base, length in pairs:
         if length >= 1 << 63:
             raise KernelError(Errno.EINVAL)
         length = min(length, MAX_RW_COUNT - total)
@@ -208,22 +215,28 @@ def _sendfile_source(task, in_fd: int):
     return file
 
 
-def sys_sendfile64(task, out_fd, in_fd, offset_ptr, count) -> int:
+def sys_sendfile64(task, out_fd, in_fd, offset_ptr, count, *, off_t=None) -> int:
     """sendfile(2): copy between descriptors inside the kernel (do_sendfile).
 
     Reads from in_fd at *offset (then updated) or at its file position, and writes to
     out_fd at its own position. A destination opened O_APPEND is refused (EINVAL).
+    off_t: the struct of *offset (i386's 32-bit compat_off_t, then EOVERFLOW past
+    MAX_NON_LFS as do_sendfile's max).
     """
-    from glasskernel.mm.uaccess import get_user_u64, put_user_u64
     src = _sendfile_source(task, in_fd)
     dst = task.files.fdget(fd_arg(out_fd))
     dst.check_write()
     if dst.flags & O_APPEND:
         raise KernelError(Errno.EINVAL)
-    pos = get_user_u64(task, offset_ptr) if offset_ptr else src.pos
-    if long_arg(pos) < 0:
+    off_t = off_t or _LOFF_T
+    pos = off_t.unpack(copy_from_user(task, offset_ptr, off_t.size))[0] if offset_ptr else src.pos
+    if pos < 0:
         raise KernelError(Errno.EINVAL)
     count = min(count, MAX_RW_COUNT)
+    if offset_ptr and off_t.size == 4 and pos + count > MAX_NON_LFS:
+        if pos >= MAX_NON_LFS:
+            raise KernelError(Errno.EOVERFLOW)
+        count = MAX_NON_LFS - pos
     done = 0
     while done < count:
         data = src.pread(min(_SENDFILE_CHUNK, count - done), pos + done)
@@ -245,7 +258,7 @@ def sys_sendfile64(task, out_fd, in_fd, offset_ptr, count) -> int:
         if written < len(data):
             break
     if offset_ptr:
-        put_user_u64(task, offset_ptr, pos + done)
+        copy_to_user(task, offset_ptr, off_t.pack(pos + done))
     else:
         src.pos = pos + done
     if done and fsnotify.nr_marks:
@@ -308,3 +321,26 @@ def sys_copy_file_range(task, fd_in, off_in, fd_out, off_out, length, flags) -> 
         fsnotify.fsnotify_file(src, fsnotify.FS_ACCESS)
         fsnotify.fsnotify_file(dst, fsnotify.FS_MODIFY)
     return done
+
+
+# ----- the i386 calls (fs/read_write.c's compat part) --------------------------------------
+
+# compat_sys_lseek: lseek(2) of i386: a compat_off_t (sign-extended) offset; the result goes
+# back in eax, cut to 32 bits as Linux's is.
+def compat_sys_lseek(task, fd, offset, whence) -> int:
+    return sys_lseek(task, fd, compat_long(offset), whence)
+
+
+# compat_sys_preadv: preadv(2) of i386: compat iovecs, the offset in two registers.
+def compat_sys_preadv(task, fd, vec, vlen, pos_low, pos_high) -> int:
+    return sys_preadv(task, fd, vec, vlen, ((pos_high & 0xFFFFFFFF) << 32) | (pos_low & 0xFFFFFFFF))
+
+
+# compat_sys_pwritev: pwritev(2) of i386.
+def compat_sys_pwritev(task, fd, vec, vlen, pos_low, pos_high) -> int:
+    return sys_pwritev(task, fd, vec, vlen, ((pos_high & 0xFFFFFFFF) << 32) | (pos_low & 0xFFFFFFFF))
+
+
+# compat_sys_sendfile: sendfile(2) of i386: *offset is a compat_off_t.
+def compat_sys_sendfile(task, out_fd, in_fd, offset, count) -> int:
+    return sys_sendfile64(task, out_fd, in_fd, offset, count & 0xFFFFFFFF, off_t=_COMPAT_OFF_T)

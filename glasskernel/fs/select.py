@@ -19,6 +19,7 @@ from glasskernel.arch.x86.entry.args import int_arg, uint_arg
 from glasskernel.kernel.sched.wait import (SlowPathRequired, WaitQueueEntry, finish_wait,
                                            signal_pending, sleep_once)
 from glasskernel.kernel.signal import restore_saved_sigmask_unless, set_user_sigmask
+from glasskernel.kernel.compat import in_compat_syscall
 from glasskernel.kernel.time import monotonic_ns
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.uapi.errno import ERESTART_RESTARTBLOCK, ERESTARTNOHAND, Errno, KernelError
@@ -44,6 +45,9 @@ MAX_TIMER_NS = 0x7FFFFFFF * 1_000_000
 _PTR_ARGPACK = struct.Struct("<QQ")   # pselect6's {const sigset_t *p; size_t size}
 _TIME_PAIR = struct.Struct("<qq")     # timespec and (on x86-64) timeval alike
 PT_TIMEVAL, PT_TIMESPEC = "timeval", "timespec"
+# The i386 structs (select_compat.py): two s32, the seconds truncated as C stores them.
+PT_OLD_TIMEVAL, PT_OLD_TIMESPEC = "old_timeval", "old_timespec"
+_OLD_TIME_PAIR = struct.Struct("<Ii")
 
 
 # ----- the poll table -----------------------------------------------------------------------
@@ -178,9 +182,13 @@ def poll_select_finish(task, end_ns, uaddr: int, kind: str, ret: int) -> int:
             return ret                                 # a zero timeout is left alone
         left = max(0, end_ns - monotonic_ns(task))
         sec, nsec = divmod(left, NSEC_PER_SEC)
-        sub = nsec // NSEC_PER_USEC if kind == PT_TIMEVAL else nsec
+        sub = nsec // NSEC_PER_USEC if kind in (PT_TIMEVAL, PT_OLD_TIMEVAL) else nsec
+        if kind in (PT_OLD_TIMEVAL, PT_OLD_TIMESPEC):
+            data = _OLD_TIME_PAIR.pack(sec & 0xFFFFFFFF, sub)
+        else:
+            data = _TIME_PAIR.pack(sec, sub)
         try:
-            copy_to_user(task, uaddr, _TIME_PAIR.pack(sec, sub))
+            copy_to_user(task, uaddr, data)
             return ret
         except KernelError:
             pass
@@ -278,14 +286,20 @@ def do_restart_poll(task, ufds: int, nfds: int, end_ns) -> int:
     return ret
 
 
-def _masked_timespec_call(task, tsp, sigmask, sigsetsize, call) -> int:
-    """ppoll and pselect6: the timespec deadline, the temporary signal mask, then
-    call(end_ns), with the time left written back."""
+def _masked_timespec_call(task, tsp, sigmask, sigsetsize, call, kind=PT_TIMESPEC) -> int:
+    """ppoll and pselect6: the timespec deadline (an old_timespec32 for PT_OLD_TIMESPEC),
+    the temporary signal mask, then call(end_ns), with the time left written back."""
     if sigmask:
         leave_fast_path(task)
-    end_ns = poll_select_set_timeout(task, *get_timespec(task, tsp)) if tsp else None
+    end_ns = None
+    if tsp:
+        pair = _OLD_TIME_PAIR if kind == PT_OLD_TIMESPEC else _TIME_PAIR
+        sec, nsec = pair.unpack(copy_from_user(task, tsp, pair.size))
+        if kind == PT_OLD_TIMESPEC:
+            sec -= (sec & 0x80000000) << 1                   # (s32 tv_sec)
+        end_ns = poll_select_set_timeout(task, sec, nsec)
     set_user_sigmask(task, sigmask, sigsetsize)
-    return _finish_call(task, end_ns, tsp, PT_TIMESPEC, lambda: call(end_ns))
+    return _finish_call(task, end_ns, tsp, kind, lambda: call(end_ns))
 
 
 def sys_ppoll(task, ufds, nfds, tsp, sigmask, sigsetsize) -> int:
@@ -375,17 +389,25 @@ def do_select(task, fds: tuple, end_ns) -> tuple:
         pwq.freewait()
 
 
+def _fd_set_bytes(task, n: int) -> int:
+    """The bytes of an n-bit fd_set: whole longs, 32-bit ones for a compat task
+    (compat_get_fd_set: the bits fall the same way in little-endian words)."""
+    if in_compat_syscall(task):
+        return (n + 31) // 32 * 4
+    return (n + 63) // 64 * 8
+
+
 def get_fd_set(task, uaddr: int, n: int) -> int:
     """An fd_set (unsigned longs, fd k is bit k%64 of word k/64) as one integer, cut at n."""
     if not uaddr:
         return 0
-    nbytes = (n + 63) // 64 * 8
+    nbytes = _fd_set_bytes(task, n)
     return int.from_bytes(copy_from_user(task, uaddr, nbytes), "little") & ((1 << n) - 1)
 
 
 def set_fd_set(task, uaddr: int, n: int, bits: int) -> None:
     if uaddr:
-        copy_to_user(task, uaddr, bits.to_bytes((n + 63) // 64 * 8, "little"))
+        copy_to_user(task, uaddr, bits.to_bytes(_fd_set_bytes(task, n), "little"))
 
 
 def core_sys_select(task, n: int, inp: int, outp: int, exp: int, end_ns) -> int:

@@ -4,6 +4,7 @@ Overlay files report the real host attributes of the layer that shows them, so
 ``ls -la /`` in the guest matches the host.
 """
 import os
+import struct
 
 from glasskernel.fs.kstat import pack_stat, pack_statx
 from glasskernel.fs.namei import filename_lookup, getname, user_path_at
@@ -16,9 +17,10 @@ from glasskernel.uapi.stat import STATX__RESERVED
 
 
 def vfs_fstatat(task, dfd, filename, flags):
-    """vfs_fstatat: the dentry named (per AT_* flags) and its attributes."""
+    """vfs_fstatat: the dentry named (per AT_* flags) and its attributes; vfs_statx also
+    takes the AT_STATX_* sync flags, which a local file system ignores."""
     flags = uint_arg(flags)
-    if flags & ~int(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH):
+    if flags & ~int(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | AT_STATX_SYNC_TYPE):
         raise KernelError(Errno.EINVAL)
     dentry = user_path_at(task, dfd, filename, flags)
     return dentry.stat()
@@ -118,3 +120,81 @@ def sys_readlink(task, path, buf, bufsiz) -> int:
 
 def sys_readlinkat(task, dfd, pathname, buf, bufsiz) -> int:
     return do_readlinkat(task, dfd, pathname, buf, bufsiz)
+
+
+# ----- the compat struct stat of i386 (cp_compat_stat) ------------------------------------
+
+_COMPAT_STAT = struct.Struct("<IIHHHHIIIIIIIIII8x")   # struct compat_stat: 64 bytes
+MAX_NON_LFS = 0x7FFFFFFF
+OVERFLOWUID = 65534                 # /proc/sys/kernel/overflowuid (and overflowgid)
+
+
+def high2lowuid(uid: int) -> int:
+    """An id for a 16-bit field: ids past 65535 become the overflow id (SET_UID)."""
+    return OVERFLOWUID if uid & ~0xFFFF else uid
+
+
+def cp_compat_stat(task, st, statbuf: int) -> int:
+    """cp_compat_stat: EOVERFLOW for an inode number, link count or size the 32-bit fields
+    cannot hold; the owner as 16-bit ids."""
+    from glasskernel.arch.x86.kernel.sys_ia32 import huge_encode_dev
+    st = stat_for(task, st)
+    if st.st_ino > 0xFFFFFFFF or st.st_nlink > 0xFFFF or st.st_size > MAX_NON_LFS:
+        raise KernelError(Errno.EOVERFLOW)
+    copy_to_user(task, statbuf, _COMPAT_STAT.pack(
+        huge_encode_dev(st.st_dev) & 0xFFFFFFFF, st.st_ino, st.st_mode & 0xFFFF, st.st_nlink,
+        high2lowuid(st.st_uid), high2lowuid(st.st_gid), huge_encode_dev(st.st_rdev) & 0xFFFFFFFF,
+        st.st_size, st.st_blksize & 0xFFFFFFFF, st.st_blocks & 0xFFFFFFFF,
+        st.atime[0] & 0xFFFFFFFF, st.atime[1], st.mtime[0] & 0xFFFFFFFF, st.mtime[1],
+        st.ctime[0] & 0xFFFFFFFF, st.ctime[1]))
+    return 0
+
+
+# compat_sys_newstat: stat(2) of i386 (number 106) into a struct compat_stat.
+def compat_sys_newstat(task, filename, statbuf) -> int:
+    return cp_compat_stat(task, vfs_fstatat(task, AT_FDCWD, filename, 0), statbuf)
+
+
+# compat_sys_newlstat: lstat(2) of i386 (number 107).
+def compat_sys_newlstat(task, filename, statbuf) -> int:
+    return cp_compat_stat(task, vfs_fstatat(task, AT_FDCWD, filename, AT_SYMLINK_NOFOLLOW), statbuf)
+
+
+# compat_sys_newfstat: fstat(2) of i386 (number 108).
+def compat_sys_newfstat(task, fd, statbuf) -> int:
+    return cp_compat_stat(task, task.files.fdget(fd_arg(fd)).stat(), statbuf)
+
+
+# ----- the pre-1.0 struct of i386's oldstat/oldfstat/oldlstat (cp_old_stat) ----------------
+
+_OLD_KERNEL_STAT = struct.Struct("<7H2x4I")   # struct __old_kernel_stat: 32 bytes
+
+
+def cp_old_stat(task, st, statbuf: int) -> int:
+    """cp_old_stat: 16-bit device, inode, link and id fields; EOVERFLOW for an inode or
+    link count past 16 bits (the size is cut to 32 bits on a 64-bit kernel)."""
+    st = stat_for(task, st)
+    if st.st_ino > 0xFFFF or st.st_nlink > 0xFFFF:
+        raise KernelError(Errno.EOVERFLOW)
+    dev = ((os.major(st.st_dev) << 8) | os.minor(st.st_dev)) & 0xFFFF     # old_encode_dev
+    rdev = ((os.major(st.st_rdev) << 8) | os.minor(st.st_rdev)) & 0xFFFF
+    copy_to_user(task, statbuf, _OLD_KERNEL_STAT.pack(
+        dev, st.st_ino, st.st_mode & 0xFFFF, st.st_nlink, high2lowuid(st.st_uid),
+        high2lowuid(st.st_gid), rdev, st.st_size & 0xFFFFFFFF, st.atime[0] & 0xFFFFFFFF,
+        st.mtime[0] & 0xFFFFFFFF, st.ctime[0] & 0xFFFFFFFF))
+    return 0
+
+
+# sys_stat: oldstat(2) (number 18).
+def sys_oldstat(task, filename, statbuf) -> int:
+    return cp_old_stat(task, vfs_fstatat(task, AT_FDCWD, filename, 0), statbuf)
+
+
+# sys_lstat: oldlstat(2) (number 84).
+def sys_oldlstat(task, filename, statbuf) -> int:
+    return cp_old_stat(task, vfs_fstatat(task, AT_FDCWD, filename, AT_SYMLINK_NOFOLLOW), statbuf)
+
+
+# sys_fstat: oldfstat(2) (number 28).
+def sys_oldfstat(task, fd, statbuf) -> int:
+    return cp_old_stat(task, task.files.fdget(fd_arg(fd)).stat(), statbuf)

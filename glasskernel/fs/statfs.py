@@ -112,3 +112,72 @@ def sys_fstatfs(task, fd, buf) -> int:
     file = task.files.fdget(fd_arg(fd))
     copy_to_user(task, buf, statfs_by_dentry(file.dentry).pack())
     return 0
+
+
+# ----- the i386 structs (fs/statfs.c's compat part) ---------------------------------------
+
+_COMPAT_STATFS = struct.Struct("<7i2i3i16x")          # struct compat_statfs: 64 bytes
+_COMPAT_STATFS64 = struct.Struct("<II5Q2iIII16x")     # struct compat_statfs64 (packed): 84
+_HIGH32 = 0xFFFFFFFF00000000
+_U64_MINUS_ONE = 0xFFFFFFFFFFFFFFFF
+
+
+def _compat_fields(st: KStatfs) -> tuple:
+    """The kstatfs fields in the order both compat structs list them (f_frsize filled)."""
+    return (st.f_type, st.f_bsize, st.f_blocks, st.f_bfree, st.f_bavail, st.f_files,
+            st.f_ffree, *st.f_fsid, st.f_namelen, st.f_frsize or st.f_bsize, st.f_flags)
+
+
+def put_compat_statfs(task, buf: int, st: KStatfs) -> int:
+    """put_compat_statfs: EOVERFLOW for block counts or sizes past 32 bits (file counts of
+    -1 pass); each field stored in an int as the C assignment truncates it."""
+    f = _compat_fields(st)
+    if (f[1] | f[2] | f[3] | f[4] | f[10]) & _HIGH32:
+        raise KernelError(Errno.EOVERFLOW)
+    for count in (f[5], f[6]):
+        if count != _U64_MINUS_ONE and count & _HIGH32:
+            raise KernelError(Errno.EOVERFLOW)
+    copy_to_user(task, buf, _COMPAT_STATFS.pack(*(_s32(v) for v in f)))
+    return 0
+
+
+def _s32(value: int) -> int:
+    value &= 0xFFFFFFFF
+    return value - (1 << 32) if value & 0x80000000 else value
+
+
+def put_compat_statfs64(task, buf: int, st: KStatfs) -> int:
+    """put_compat_statfs64: 64-bit counts; EOVERFLOW only for sizes past 32 bits."""
+    f = _compat_fields(st)
+    if (f[1] | f[10]) & _HIGH32:
+        raise KernelError(Errno.EOVERFLOW)
+    counts = (v & _U64_MINUS_ONE for v in f[2:7])
+    copy_to_user(task, buf, _COMPAT_STATFS64.pack(f[0] & 0xFFFFFFFF, f[1], *counts,
+                                                   _s32(f[7]), _s32(f[8]), f[9] & 0xFFFFFFFF,
+                                                   f[10], f[11] & 0xFFFFFFFF))
+    return 0
+
+
+# compat_sys_statfs: statfs(2) of i386 into a struct compat_statfs.
+def compat_sys_statfs(task, pathname, buf) -> int:
+    return put_compat_statfs(task, buf, statfs_by_dentry(user_path_at(task, AT_FDCWD, pathname, 0)))
+
+
+# compat_sys_fstatfs: fstatfs(2) of i386.
+def compat_sys_fstatfs(task, fd, buf) -> int:
+    return put_compat_statfs(task, buf, statfs_by_dentry(task.files.fdget(fd_arg(fd)).dentry))
+
+
+# compat_sys_statfs64: statfs64(2): EINVAL unless sz is the 84 bytes of compat_statfs64.
+def compat_sys_statfs64(task, pathname, sz, buf) -> int:
+    if sz & 0xFFFFFFFF != _COMPAT_STATFS64.size:
+        raise KernelError(Errno.EINVAL)
+    dentry = user_path_at(task, AT_FDCWD, pathname, 0)
+    return put_compat_statfs64(task, buf, statfs_by_dentry(dentry))
+
+
+# compat_sys_fstatfs64: fstatfs64(2), the same size check.
+def compat_sys_fstatfs64(task, fd, sz, buf) -> int:
+    if sz & 0xFFFFFFFF != _COMPAT_STATFS64.size:
+        raise KernelError(Errno.EINVAL)
+    return put_compat_statfs64(task, buf, statfs_by_dentry(task.files.fdget(fd_arg(fd)).dentry))

@@ -130,6 +130,8 @@ class TimerfdFile(File):
     def lseek(self, offset: int, whence: int) -> int:
         return self.pos                                 # noop_llseek
 
+    compat_ioctl = False        # timerfd_fops has no compat_ioctl: ENOTTY for an i386 caller
+
     def ioctl(self, cmd: int, arg: int, task) -> int:
         """TFD_IOC_SET_TICKS (checkpoint/restore): set the tick count; 0 is EINVAL."""
         if cmd != TFD_IOC_SET_TICKS:
@@ -235,10 +237,11 @@ def sys_timerfd_create(task, clockid, flags) -> int:
     return task.files.install_new(file, bool(flags & TFD_CLOEXEC), task=task)
 
 
-def sys_timerfd_settime(task, ufd, flags, utmr, otmr) -> int:
+def sys_timerfd_settime(task, ufd, flags, utmr, otmr, *, get=get_itimerspec64,
+                        put=put_itimerspec64) -> int:
     """timerfd_settime(2): EFAULT, then EINVAL (flags, ranges), EBADF/EINVAL for the
     descriptor, EPERM for an alarm timer without CAP_WAKE_ALARM."""
-    value, interval = get_itimerspec64(task, utmr)
+    value, interval = get(task, utmr)          # (old_itimerspec32 for timerfd_settime32)
     flags = int_arg(flags)
     if flags & ~TFD_SETTIME_FLAGS or not itimerspec64_valid((value, interval)):
         raise KernelError(Errno.EINVAL)
@@ -249,11 +252,11 @@ def sys_timerfd_settime(task, ufd, flags, utmr, otmr) -> int:
     value = timens_timespec_to_host(task, file.clockid, value, bool(flags & TFD_TIMER_ABSTIME))
     old = file.settime(flags, value, interval)
     if otmr:
-        put_itimerspec64(task, otmr, *old)
+        put(task, otmr, *old)
     return 0
 
 
-def sys_timerfd_gettime(task, ufd, otmr) -> int:
+def sys_timerfd_gettime(task, ufd, otmr, *, put=put_itimerspec64) -> int:
     file = timerfd_fget(task, ufd)
-    put_itimerspec64(task, otmr, *file.gettime())
+    put(task, otmr, *file.gettime())
     return 0

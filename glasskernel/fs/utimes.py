@@ -41,15 +41,17 @@ def utimes_permission(task, dentry, explicit: bool) -> None:
     dentry.permission(MAY_WRITE, cred)
 
 
-def do_utimes(task, dfd, filename, times, flags) -> int:
-    """do_utimes: NULL times means now; a NULL path means the dirfd itself (futimens)."""
+def do_utimes(task, dfd, filename, times, flags, *, layout=_TIMESPEC2, spec=None) -> int:
+    """do_utimes: NULL times means now; a NULL path means the dirfd itself (futimens).
+    layout: the user timespec[2] (old_timespec32 for the compat call); spec: the four
+    values already read (utime32's utimbuf)."""
     flags = uint_arg(flags)
     if flags & ~int(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
         raise KernelError(Errno.EINVAL)
     now = time.time_ns()
     explicit = False
-    if times:
-        a_s, a_ns, m_s, m_ns = _TIMESPEC2.unpack(copy_from_user(task, times, 32))
+    if spec is not None or times:
+        a_s, a_ns, m_s, m_ns = spec or layout.unpack(copy_from_user(task, times, layout.size))
         atime, mtime = _ns(a_s, a_ns, now), _ns(m_s, m_ns, now)
         explicit = not a_ns == m_ns == UTIME_NOW
     else:
@@ -85,15 +87,50 @@ def sys_utimensat(task, dfd, filename, utimes, flags) -> int:
 
 def sys_utimes(task, filename, utimes) -> int:
     """utimes(2): struct timeval[2] (microseconds)."""
+    return do_futimesat(task, AT_FDCWD, filename, utimes, _TIMEVAL2)
+
+
+def do_futimesat(task, dfd, filename, utimes, layout) -> int:
+    """do_futimesat: futimesat/utimes with a timeval[2] of the given layout."""
     if not utimes:
-        return do_utimes(task, AT_FDCWD, filename, 0, 0)
-    a_s, a_us, m_s, m_us = _TIMEVAL2.unpack(copy_from_user(task, utimes, 32))
+        return do_utimes(task, dfd, filename, 0, 0)
+    a_s, a_us, m_s, m_us = layout.unpack(copy_from_user(task, utimes, layout.size))
     if not (0 <= a_us < 10**6 and 0 <= m_us < 10**6):
         raise KernelError(Errno.EINVAL)
-    dentry = user_path_at(task, AT_FDCWD, filename)
+    dentry = user_path_at(task, dfd, filename)
     mnt_want_write(task, dentry)
     utimes_permission(task, dentry, True)
     dentry.utimes(a_s * 10**9 + a_us * 1000, m_s * 10**9 + m_us * 1000)
     if fsnotify.nr_marks:
         fsnotify.fsnotify_change(dentry, fsnotify.FS_ATTRIB)
     return 0
+
+
+# ----- the 32-bit time calls of i386 (fs/utimes.c, CONFIG_COMPAT_32BIT_TIME) ---------------
+
+_OLD_TIMESPEC32_2 = struct.Struct("<iiii")
+_OLD_TIMEVAL32_2 = struct.Struct("<iiii")
+_OLD_UTIMBUF32 = struct.Struct("<ii")
+
+
+# sys_utime32: utime(2) (number 30): whole seconds from an old_utimbuf32, NULL for now.
+def sys_utime32(task, filename, times) -> int:
+    if not times:
+        return do_utimes(task, AT_FDCWD, filename, 0, 0)
+    actime, modtime = _OLD_UTIMBUF32.unpack(copy_from_user(task, times, _OLD_UTIMBUF32.size))
+    return do_utimes(task, AT_FDCWD, filename, times, 0, spec=(actime, 0, modtime, 0))
+
+
+# sys_utimes_time32: utimes(2) of i386 with old_timeval32[2].
+def sys_utimes_time32(task, filename, utimes) -> int:
+    return do_futimesat(task, AT_FDCWD, filename, utimes, _OLD_TIMEVAL32_2)
+
+
+# sys_futimesat_time32: futimesat(2) of i386 with old_timeval32[2].
+def sys_futimesat_time32(task, dfd, filename, utimes) -> int:
+    return do_futimesat(task, dfd, filename, utimes, _OLD_TIMEVAL32_2)
+
+
+# sys_utimensat_time32: utimensat(2) of i386 with old_timespec32[2].
+def sys_utimensat_time32(task, dfd, filename, utimes, flags) -> int:
+    return do_utimes(task, dfd, filename, utimes, flags, layout=_OLD_TIMESPEC32_2)

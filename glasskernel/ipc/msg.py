@@ -12,7 +12,7 @@ from glasskernel.arch.x86.entry.args import int_arg, long_arg
 from glasskernel.ipc.namespace import ipc_ns_of
 from glasskernel.ipc.util import (
     IPC_INFO, IPC_NOWAIT, IPC_RMID, IPC_SET, IPC_STAT, IPC64_PERM, KernIpcPerm, S_IRWXUGO,
-    ipcctl_obtain_check, ipcget, ipcperms, ipc_update_perm, now_seconds, pid_vnr_of)
+    NATIVE_IPC, ipcctl_obtain_check, ipcget, ipcperms, ipc_update_perm, now_seconds, pid_vnr_of)
 from glasskernel.kernel.capability import capable
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.uapi.capability import CAP_SYS_RESOURCE
@@ -292,12 +292,12 @@ def _msqid64_ds(task, msq: MsgQueue) -> bytes:
         pid_vnr_of(task, msq.lspid), pid_vnr_of(task, msq.lrpid))
 
 
-def msgctl_stat(task, ns, msqid: int, cmd: int, buf: int) -> int:
-    msq = ns.msg_ids.obtain_object_check(msqid) if cmd == IPC_STAT else \
-        ns.msg_ids.obtain_object_idr(msqid)
+def msgctl_stat(task, ns, msqid: int, cmd: int, buf: int, layout=NATIVE_IPC) -> int:
+    msq = ns.msg_ids.obtain_object_idr(msqid) if cmd in (MSG_STAT, MSG_STAT_ANY) else \
+        ns.msg_ids.obtain_object_check(msqid)       # (IPC_STAT, with IPC_64 or not)
     if cmd != MSG_STAT_ANY and not ipcperms(task, msq.perm, 0o444):
         raise KernelError(Errno.EACCES)
-    copy_to_user(task, buf, _msqid64_ds(task, msq))
+    layout.put(task, buf, _msqid64_ds(task, msq), "msqid64_ds")
     return 0 if cmd == IPC_STAT else msq.perm.id
 
 
@@ -314,12 +314,12 @@ def msgctl_info(task, ns, cmd: int, buf: int) -> int:
     return max(ids.max_idx(), 0)
 
 
-def msgctl_down(task, ns, msqid: int, cmd: int, buf: int) -> int:
+def msgctl_down(task, ns, msqid: int, cmd: int, buf: int, layout=NATIVE_IPC) -> int:
     """IPC_SET (owner, mode, q_qbytes: above msgmnb needs CAP_SYS_RESOURCE) and
     IPC_RMID."""
     new = None
     if cmd == IPC_SET:
-        raw = copy_from_user(task, buf, IPC64_PERM.size + _MSQID64_TAIL.size)
+        raw = layout.get(task, buf, "msqid64_ds")
         _k, uid, gid, _cu, _cg, mode, _seq = IPC64_PERM.unpack_from(raw)
         qbytes = _MSQID64_TAIL.unpack_from(raw, IPC64_PERM.size)[5]
         new = (uid, gid, mode)
@@ -337,8 +337,8 @@ def msgctl_down(task, ns, msqid: int, cmd: int, buf: int) -> int:
     return 0
 
 
-def sys_msgctl(task, msqid, cmd, buf) -> int:
-    """msgctl(2)."""
+def sys_msgctl(task, msqid, cmd, buf, *, layout=NATIVE_IPC) -> int:
+    """msgctl(2); layout: the user structs' (the i386 ones for compat_sys_msgctl)."""
     msqid, cmd = int_arg(msqid), int_arg(cmd)
     if msqid < 0 or cmd < 0:
         raise KernelError(Errno.EINVAL)
@@ -346,7 +346,7 @@ def sys_msgctl(task, msqid, cmd, buf) -> int:
     if cmd in (IPC_INFO, MSG_INFO):
         return msgctl_info(task, ns, cmd, buf)
     if cmd in (IPC_STAT, MSG_STAT, MSG_STAT_ANY):
-        return msgctl_stat(task, ns, msqid, cmd, buf)
+        return msgctl_stat(task, ns, msqid, cmd, buf, layout)
     if cmd in (IPC_SET, IPC_RMID):
-        return msgctl_down(task, ns, msqid, cmd, buf)
+        return msgctl_down(task, ns, msqid, cmd, buf, layout)
     raise KernelError(Errno.EINVAL)

@@ -17,7 +17,7 @@ from glasskernel.ipc.namespace import SEMAEM, SEMVMX, ipc_ns_of
 from glasskernel.ipc.util import (
     IPC_INFO, IPC_NOWAIT, IPC_RMID, IPC_SET, IPC_STAT, KernIpcPerm, S_IRWXUGO,
     ipcctl_obtain_check, ipcget, ipcperms, ipc_update_perm, now_seconds, pid_vnr_of,
-    read_ipc64_perm)
+    NATIVE_IPC, read_ipc64_perm)
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.uapi.errno import ERESTARTSYS, Errno, KernelError
 
@@ -327,12 +327,12 @@ def _semid64_ds(task, sma: SemArray) -> bytes:
     return sma.perm.pack() + _SEMID64_TAIL.pack(sma.otime, sma.ctime, len(sma.sems))
 
 
-def semctl_stat(task, ns, semid: int, cmd: int, buf: int) -> int:
-    sma = ns.sem_ids.obtain_object_check(semid) if cmd == IPC_STAT else \
-        ns.sem_ids.obtain_object_idr(semid)
+def semctl_stat(task, ns, semid: int, cmd: int, buf: int, layout=NATIVE_IPC) -> int:
+    sma = ns.sem_ids.obtain_object_idr(semid) if cmd in (SEM_STAT, SEM_STAT_ANY) else \
+        ns.sem_ids.obtain_object_check(semid)       # (IPC_STAT, with IPC_64 or not)
     if cmd != SEM_STAT_ANY and not ipcperms(task, sma.perm, 0o444):
         raise KernelError(Errno.EACCES)
-    copy_to_user(task, buf, _semid64_ds(task, sma))
+    layout.put(task, buf, _semid64_ds(task, sma), "semid64_ds")
     return 0 if cmd == IPC_STAT else sma.perm.id
 
 
@@ -400,8 +400,8 @@ def semctl_main(task, ns, semid: int, semnum: int, cmd: int, arg: int) -> int:
     return count_semcnt(sma, semnum, cmd == GETZCNT)
 
 
-def semctl_down(task, ns, semid: int, cmd: int, arg: int) -> int:
-    new = read_ipc64_perm(task, arg) if cmd == IPC_SET else None
+def semctl_down(task, ns, semid: int, cmd: int, arg: int, layout=NATIVE_IPC) -> int:
+    new = read_ipc64_perm(task, arg, layout) if cmd == IPC_SET else None
     sma = ipcctl_obtain_check(task, ns.sem_ids, semid)
     if cmd == IPC_RMID:
         freeary(sma, task.kernel)
@@ -411,8 +411,9 @@ def semctl_down(task, ns, semid: int, cmd: int, arg: int) -> int:
     return 0
 
 
-def sys_semctl(task, semid, semnum, cmd, arg) -> int:
-    """semctl(2): the fourth argument is the union semun, passed by value."""
+def sys_semctl(task, semid, semnum, cmd, arg, *, layout=NATIVE_IPC) -> int:
+    """semctl(2): the fourth argument is the union semun, passed by value; layout: the
+    user structs' (the i386 ones for compat_sys_semctl)."""
     semid, semnum, cmd = int_arg(semid), int_arg(semnum), int_arg(cmd)
     if semid < 0:
         raise KernelError(Errno.EINVAL)
@@ -420,11 +421,11 @@ def sys_semctl(task, semid, semnum, cmd, arg) -> int:
     if cmd in (IPC_INFO, SEM_INFO):
         return semctl_info(task, ns, cmd, arg)
     if cmd in (IPC_STAT, SEM_STAT, SEM_STAT_ANY):
-        return semctl_stat(task, ns, semid, cmd, arg)
+        return semctl_stat(task, ns, semid, cmd, arg, layout)
     if cmd in (GETALL, GETVAL, GETPID, GETNCNT, GETZCNT, SETALL):
         return semctl_main(task, ns, semid, semnum, cmd, arg)
     if cmd == SETVAL:
         return semctl_setval(task, ns, semid, semnum, int_arg(arg & 0xFFFFFFFF))
     if cmd in (IPC_SET, IPC_RMID):
-        return semctl_down(task, ns, semid, cmd, arg)
+        return semctl_down(task, ns, semid, cmd, arg, layout)
     raise KernelError(Errno.EINVAL)

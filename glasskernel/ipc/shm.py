@@ -13,13 +13,12 @@ from glasskernel.ipc.namespace import SHMMIN, ipc_ns_of
 from glasskernel.ipc.util import (
     IPC_INFO, IPC_RMID, IPC_SET, IPC_STAT, KernIpcPerm, S_IRWXUGO,
     ipcctl_obtain_check, ipcget, ipcperms, ipc_update_perm, now_seconds, pid_vnr_of,
-    read_ipc64_perm)
+    NATIVE_IPC, read_ipc64_perm)
 from glasskernel.kernel.capability import capable
 from glasskernel.mm.memfd import SHMEM_DEV
 from glasskernel.mm.mm_types import TASK_SIZE
 from glasskernel.mm.page_alloc import PAGE_SHIFT, PAGE_SIZE
 from glasskernel.mm.shmem import ShmemFile
-from glasskernel.mm.uaccess import copy_to_user
 from glasskernel.uapi.capability import CAP_IPC_LOCK
 from glasskernel.uapi.errno import Errno, KernelError
 
@@ -297,7 +296,7 @@ def _shmid64_ds(task, shp) -> bytes:
         pid_vnr_of(task, shp.lprid), shp.nattch)
 
 
-def shmctl_stat(task, ns, shmid: int, cmd: int, buf: int) -> int:
+def shmctl_stat(task, ns, shmid: int, cmd: int, buf: int, layout=NATIVE_IPC) -> int:
     """IPC_STAT (0), SHM_STAT and SHM_STAT_ANY (the full id of slot ``shmid``)."""
     if cmd == IPC_STAT:
         shp = ns.shm_ids.obtain_object_check(shmid)
@@ -305,14 +304,14 @@ def shmctl_stat(task, ns, shmid: int, cmd: int, buf: int) -> int:
         shp = ns.shm_ids.obtain_object_idr(shmid)
     if cmd != SHM_STAT_ANY and not ipcperms(task, shp.perm, 0o444):
         raise KernelError(Errno.EACCES)
-    copy_to_user(task, buf, _shmid64_ds(task, shp))
+    layout.put(task, buf, _shmid64_ds(task, shp), "shmid64_ds")
     return 0 if cmd == IPC_STAT else shp.perm.id
 
 
-def shmctl_down(task, ns, shmid: int, cmd: int, buf: int) -> int:
+def shmctl_down(task, ns, shmid: int, cmd: int, buf: int, layout=NATIVE_IPC) -> int:
     """IPC_SET (new owner and mode bits) and IPC_RMID (destroy now, or mark SHM_DEST and
     drop the key while attached): the owner, the creator or CAP_SYS_ADMIN."""
-    new = read_ipc64_perm(task, buf) if cmd == IPC_SET else None
+    new = read_ipc64_perm(task, buf, layout) if cmd == IPC_SET else None
     shp = ipcctl_obtain_check(task, ns.shm_ids, shmid)
     if cmd == IPC_RMID:
         if shp.nattch:
@@ -343,8 +342,9 @@ def shmctl_do_lock(task, ns, shmid: int, cmd: int) -> int:
     return 0
 
 
-def sys_shmctl(task, shmid, cmd, buf) -> int:
-    """shmctl(2): the IPC_64 layouts (the only ones on x86-64)."""
+def sys_shmctl(task, shmid, cmd, buf, *, layout=NATIVE_IPC) -> int:
+    """shmctl(2): the IPC_64 layouts (the only ones on x86-64; layout: the i386 ones for
+    compat_sys_shmctl)."""
     from glasskernel.arch.x86.entry.args import int_arg
     shmid, cmd = int_arg(shmid), int_arg(cmd)
     if cmd < 0 or shmid < 0:
@@ -352,17 +352,17 @@ def sys_shmctl(task, shmid, cmd, buf) -> int:
     ns = ipc_ns_of(task)
     ids = ns.shm_ids
     if cmd == IPC_INFO:
-        copy_to_user(task, buf, _SHMINFO64.pack(ns.shm_ctlmax, SHMMIN, ns.shm_ctlmni,
-                                                ns.shm_ctlmni, ns.shm_ctlall, 0, 0, 0, 0))
+        layout.put(task, buf, _SHMINFO64.pack(ns.shm_ctlmax, SHMMIN, ns.shm_ctlmni,
+                                              ns.shm_ctlmni, ns.shm_ctlall, 0, 0, 0, 0), "shminfo64")
         return max(ids.max_idx(), 0)
     if cmd == SHM_INFO:
         rss = sum(shp.rss_pages() for shp in ids.slots.values())
-        copy_to_user(task, buf, _SHM_INFO.pack(ids.in_use, ns.shm_tot, rss, 0, 0, 0))
+        layout.put(task, buf, _SHM_INFO.pack(ids.in_use, ns.shm_tot, rss, 0, 0, 0), "shm_info")
         return max(ids.max_idx(), 0)
     if cmd in (IPC_STAT, SHM_STAT, SHM_STAT_ANY):
-        return shmctl_stat(task, ns, shmid, cmd, buf)
+        return shmctl_stat(task, ns, shmid, cmd, buf, layout)
     if cmd in (IPC_SET, IPC_RMID):
-        return shmctl_down(task, ns, shmid, cmd, buf)
+        return shmctl_down(task, ns, shmid, cmd, buf, layout)
     if cmd in (SHM_LOCK, SHM_UNLOCK):
         return shmctl_do_lock(task, ns, shmid, cmd)
     raise KernelError(Errno.EINVAL)

@@ -8,7 +8,7 @@ import struct
 import time
 
 from glasskernel.kernel.capability import capable
-from glasskernel.mm.uaccess import copy_from_user
+from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.uapi.capability import CAP_IPC_OWNER, CAP_SYS_ADMIN
 from glasskernel.uapi.errno import Errno, KernelError
 
@@ -182,11 +182,29 @@ def ipcctl_obtain_check(task, ids: IpcIds, ipc_id: int):
     raise KernelError(Errno.EPERM)
 
 
-def read_ipc64_perm(task, addr: int) -> tuple:
+def read_ipc64_perm(task, addr: int, layout=None) -> tuple:
     """(uid, gid, mode) of the struct ipc64_perm at the head of an IPC_SET buffer."""
-    _key, uid, gid, _cuid, _cgid, mode, _seq = IPC64_PERM.unpack(
-        copy_from_user(task, addr, IPC64_PERM.size))
+    raw = (layout or NATIVE_IPC).get(task, addr, "ipc64_perm")
+    _key, uid, gid, _cuid, _cgid, mode, _seq = IPC64_PERM.unpack_from(raw)
     return uid, gid, mode
+
+
+class NativeIpcLayout:
+    """The *ctl calls' user structs in the x86-64 layout, which they build and read:
+    put copies one out as it is, get reads the size of ``kind`` (ipc/compat.py's
+    CompatIpcLayout converts to and from the i386 structs instead)."""
+
+    __slots__ = ()
+    SIZES = {"ipc64_perm": IPC64_PERM.size, "msqid64_ds": 120}
+
+    def put(self, task, addr: int, data: bytes, kind: str) -> None:
+        copy_to_user(task, addr, data)
+
+    def get(self, task, addr: int, kind: str) -> bytes:
+        return copy_from_user(task, addr, self.SIZES[kind])
+
+
+NATIVE_IPC = NativeIpcLayout()
 
 
 def ipc_update_perm(perm: KernIpcPerm, uid: int, gid: int, mode: int) -> None:

@@ -8,6 +8,14 @@ are never randomised here.
 
 PER_QUERY = 0xFFFFFFFF
 UNAME26 = 0x0020000
+PER_LINUX32 = 0x0008
+PER_MASK = 0x00FF
+COMPAT_UTS_MACHINE = "i686"           # what uname says under PER_LINUX32 (linux32, setarch i686)
+
+
+def override_architecture(task, machine: str) -> str:
+    """override_architecture: a PER_LINUX32 task sees an i686 machine."""
+    return COMPAT_UTS_MACHINE if task.personality & PER_MASK == PER_LINUX32 else machine
 
 
 def override_release(release: str) -> str:

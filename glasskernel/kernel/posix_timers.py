@@ -348,7 +348,8 @@ def good_sigevent(task, notify: int, signo: int, tid: int):
     return task.tgid, thread
 
 
-def sys_timer_create(task, which_clock, timer_event_spec, created_timer_id) -> int:
+def sys_timer_create(task, which_clock, timer_event_spec, created_timer_id, *,
+                     sigevent=_SIGEVENT) -> int:
     """timer_create(2): EINVAL for a bad clock or sigevent, EOPNOTSUPP for a clock
     without timers, EFAULT for bad pointers. Without a sigevent: SIGALRM with the id
     as its value."""
@@ -356,7 +357,7 @@ def sys_timer_create(task, which_clock, timer_event_spec, created_timer_id) -> i
     _clock_check(task, clock)
     event = None
     if timer_event_spec:
-        event = _SIGEVENT.unpack(copy_from_user(task, timer_event_spec, _SIGEVENT.size))
+        event = sigevent.unpack(copy_from_user(task, timer_event_spec, sigevent.size))
     timers = posix_timers_of(task)
     timer = KItimer(task.kernel, clock, task)
     timer_id = timer.it_id = timers.add(timer)
@@ -381,11 +382,13 @@ def sys_timer_create(task, which_clock, timer_event_spec, created_timer_id) -> i
     return 0
 
 
-def sys_timer_settime(task, timer_id, flags, new_setting, old_setting) -> int:
-    """timer_settime(2): EINVAL for no new value, EFAULT, EINVAL for bad values or id."""
+def sys_timer_settime(task, timer_id, flags, new_setting, old_setting, *, get=get_itimerspec64,
+                      put=put_itimerspec64) -> int:
+    """timer_settime(2): EINVAL for no new value, EFAULT, EINVAL for bad values or id
+    (get/put: the itimerspec layout, old_itimerspec32 for timer_settime32)."""
     if not new_setting:
         raise KernelError(Errno.EINVAL)
-    value, interval = get_itimerspec64(task, new_setting)
+    value, interval = get(task, new_setting)
     if not itimerspec64_valid((value, interval)):
         raise KernelError(Errno.EINVAL)
     timer = lock_timer(task, timer_id)
@@ -395,13 +398,13 @@ def sys_timer_settime(task, timer_id, flags, new_setting, old_setting) -> int:
         value = timens_timespec_to_host(task, timer.it_clock, value, bool(int_arg(flags) & TIMER_ABSTIME))
     timer.set(int_arg(flags), value, interval)
     if old is not None:
-        put_itimerspec64(task, old_setting, *old)
+        put(task, old_setting, *old)
     return 0
 
 
-def sys_timer_gettime(task, timer_id, setting) -> int:
+def sys_timer_gettime(task, timer_id, setting, *, put=put_itimerspec64) -> int:
     timer = lock_timer(task, timer_id)
-    put_itimerspec64(task, setting, *timer.get())
+    put(task, setting, *timer.get())
     return 0
 
 

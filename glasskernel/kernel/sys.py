@@ -12,7 +12,8 @@ import struct
 import time
 
 from glasskernel.kernel.capability import capable
-from glasskernel.kernel.exec_domain import UNAME26, override_release
+from glasskernel.kernel.exec_domain import (PER_LINUX32, PER_MASK, UNAME26, override_architecture,
+                                            override_release)
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.uapi.capability import CAP_SYS_RESOURCE
 from glasskernel.uapi.errno import Errno, KernelError
@@ -45,6 +46,8 @@ def sys_uname(task, name) -> int:
     uts = utsname_of(task)
     if task.personality & UNAME26:
         uts = dataclasses.replace(uts, release=override_release(uts.release))
+    if task.personality & PER_MASK == PER_LINUX32:
+        uts = dataclasses.replace(uts, machine=override_architecture(task, uts.machine))
     copy_to_user(task, name, uts.pack())
     return 0
 
@@ -510,17 +513,23 @@ def sys_getresgid(task, rgid, egid, sgid) -> int:
 
 def sys_setgroups(task, gidsetsize, grouplist) -> int:
     """setgroups(2) (kernel/groups.c): privileged only; at most NGROUPS_MAX entries."""
-    size = int_arg(gidsetsize)
+    return do_setgroups(task, int_arg(gidsetsize),
+                        lambda size: struct.unpack(f"<{size}I", copy_from_user(task, grouplist, 4 * size)))
+
+
+def do_setgroups(task, size: int, read_gids) -> int:
+    """setgroups' checks, then the gids read_gids(size) returns (a user array of
+    gid_t, or of old_gid_t for setgroups16) become the groups."""
     if size < 0 or size > 65536:
         raise KernelError(Errno.EINVAL)
     from glasskernel.kernel.user_namespace import current_user_ns, userns_may_setgroups
     if not _privileged(task, "g") or (getattr(task.cred, "user_ns", None) is not None
                                       and not userns_may_setgroups(current_user_ns(task))):
         raise KernelError(Errno.EPERM)
-    raw = copy_from_user(task, grouplist, 4 * size) if size else b""
+    gids = read_gids(size) if size else ()
     from glasskernel.kernel.cred import commit_creds, prepare_creds
     new = prepare_creds(task)
-    new.groups = tuple(sorted(set(_kid_arg(task, "g", g) for g in struct.unpack(f"<{size}I", raw))))
+    new.groups = tuple(sorted(set(_kid_arg(task, "g", g) for g in gids)))
     return commit_creds(task, new)
 
 
@@ -535,7 +544,12 @@ def _timeval(ns: int) -> tuple:
 
 def sys_getrusage(task, who, ru) -> int:
     """getrusage(2): CPU times of the caller, its thread, or its reaped children."""
-    who = int_arg(who)
+    copy_to_user(task, ru, _RUSAGE.pack(*getrusage_fields(task, int_arg(who))))
+    return 0
+
+
+def getrusage_fields(task, who: int) -> list:
+    """getrusage: the 18 fields of struct rusage (two timevals, then the 14 longs)."""
     if who == RUSAGE_CHILDREN:
         utime, stime, maxrss = task.signal.cutime_ns, task.signal.cstime_ns, task.signal.cmaxrss
     elif who in (RUSAGE_SELF, RUSAGE_THREAD):
@@ -544,6 +558,4 @@ def sys_getrusage(task, who, ru) -> int:
         maxrss = max(task.signal.maxrss, task.mm.hiwater_rss() if task.mm else 0)
     else:
         raise KernelError(Errno.EINVAL)
-    fields = [*_timeval(utime), *_timeval(stime), maxrss * 4] + [0] * 13     # ru_maxrss: KiB
-    copy_to_user(task, ru, _RUSAGE.pack(*fields))
-    return 0
+    return [*_timeval(utime), *_timeval(stime), maxrss * 4] + [0] * 13     # ru_maxrss: KiB

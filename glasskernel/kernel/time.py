@@ -172,18 +172,19 @@ def timens_adjust(task, which: int, ns: int) -> int:
     return ns
 
 
-def sys_clock_gettime(task, which_clock, tp) -> int:
-    """clock_gettime(2), in the caller's time namespace."""
+def sys_clock_gettime(task, which_clock, tp, *, put=put_timespec64) -> int:
+    """clock_gettime(2), in the caller's time namespace (put: the user struct's layout,
+    old_timespec32 for the compat call)."""
     read, _res = clockid_to_kclock(which_clock, task)
-    put_timespec64(task, tp, timens_adjust(task, which_clock & 0xFFFFFFFF, read(task)))
+    put(task, tp, timens_adjust(task, which_clock & 0xFFFFFFFF, read(task)))
     return 0
 
 
-def sys_clock_getres(task, which_clock, tp) -> int:
+def sys_clock_getres(task, which_clock, tp, *, put=put_timespec64) -> int:
     """clock_getres(2): the resolution; tp may be NULL to just validate the clock."""
     _read, res = clockid_to_kclock(which_clock, task)
     if tp:
-        put_timespec64(task, tp, res)
+        put(task, tp, res)
     return 0
 
 
@@ -234,20 +235,21 @@ def _sleep_until(task, expires: int) -> bool:
     return True
 
 
-def do_nanosleep(task, expires: int, rmtp: int) -> int:
+def do_nanosleep(task, expires: int, rmtp: int, put=put_timespec64) -> int:
     """Sleep to expires (hrtimer clock). Interrupted: report what is left at rmtp and ask
     for a restart through restart_syscall, which sleeps the rest unless a handler runs."""
     if _sleep_until(task, expires):
         return 0
     if rmtp:
-        put_timespec64(task, rmtp, max(0, expires - task.kernel.clock_ns()))
-    task.restart_block = lambda t: do_nanosleep(t, expires, rmtp)
+        put(task, rmtp, max(0, expires - task.kernel.clock_ns()))
+    task.restart_block = lambda t: do_nanosleep(t, expires, rmtp, put)
     raise KernelError(ERESTART_RESTARTBLOCK)
 
 
-def sys_nanosleep(task, rqtp, rmtp) -> int:
-    ns = get_timespec64(task, rqtp)
-    return do_nanosleep(task, task.kernel.clock_ns() + ns, rmtp)
+def sys_nanosleep(task, rqtp, rmtp, *, get=None, put=put_timespec64) -> int:
+    """nanosleep(2); get/put: the timespec layout (old_timespec32 for nanosleep_time32)."""
+    ns = (get or get_timespec64)(task, rqtp)
+    return do_nanosleep(task, task.kernel.clock_ns() + ns, rmtp, put)
 
 
 # Clocks whose k_clock has no nsleep (posix-timers.c): clock_nanosleep is EOPNOTSUPP.
@@ -256,7 +258,8 @@ _NO_NSLEEP = {ClockId.CLOCK_THREAD_CPUTIME_ID, ClockId.CLOCK_MONOTONIC_RAW,
               ClockId.CLOCK_REALTIME_ALARM, ClockId.CLOCK_BOOTTIME_ALARM}   # (alarm: no RTC)
 
 
-def sys_clock_nanosleep(task, which_clock, flags, rqtp, rmtp) -> int:
+def sys_clock_nanosleep(task, which_clock, flags, rqtp, rmtp, *, get=None,
+                        put=put_timespec64) -> int:
     """clock_nanosleep(2): relative or TIMER_ABSTIME sleeps on the realtime/monotonic clocks.
     An absolute sleep is simply run again after a signal (ERESTARTNOHAND), without rmtp."""
     which = which_clock & 0xFFFFFFFF
@@ -265,9 +268,9 @@ def sys_clock_nanosleep(task, which_clock, flags, rqtp, rmtp) -> int:
     if which & 0x8000_0000:
         raise KernelError(Errno.EINVAL)     # no sleeping on another task's CPU clock here
     read, _res = clockid_to_kclock(which)
-    ns = get_timespec64(task, rqtp)
+    ns = (get or get_timespec64)(task, rqtp)
     if not flags & TIMER_ABSTIME:
-        return do_nanosleep(task, task.kernel.clock_ns() + ns, rmtp)
+        return do_nanosleep(task, task.kernel.clock_ns() + ns, rmtp, put)
     from glasskernel.kernel.time_namespace import timens_ktime_to_host
     ns = timens_ktime_to_host(task, which, ns)      # common_nsleep_timens
     if which in (ClockId.CLOCK_REALTIME, ClockId.CLOCK_TAI):
@@ -313,12 +316,24 @@ def sys_times(task, tbuf) -> int:
     """times(2): the process's and its reaped children's CPU times in clock ticks; returns
     the jiffies counter in clock ticks (it starts at INITIAL_JIFFIES, as Linux's does)."""
     if tbuf:
-        utime, stime = thread_group_cputime(task)
-        sig = task.signal
-        copy_to_user(task, tbuf, _TMS.pack(nsec_to_clock_t(utime), nsec_to_clock_t(stime),
-                                           nsec_to_clock_t(sig.cutime_ns), nsec_to_clock_t(sig.cstime_ns)))
+        copy_to_user(task, tbuf, _TMS.pack(*do_sys_times(task)))
+    return jiffies_clock_t(task)
+
+
+def do_sys_times(task) -> tuple:
+    """do_sys_times: utime, stime, cutime, cstime of the thread group in clock ticks."""
+    utime, stime = thread_group_cputime(task)
+    sig = task.signal
+    return (nsec_to_clock_t(utime), nsec_to_clock_t(stime), nsec_to_clock_t(sig.cutime_ns),
+            nsec_to_clock_t(sig.cstime_ns))
+
+
+def jiffies_clock_t(task) -> int:
+    """jiffies_64_to_clock_t(jiffies): the tick counter in USER_HZ units."""
     jiffies = INITIAL_JIFFIES + (task.kernel.clock_ns() - task.kernel.boot_time_ns) // TICK_NSEC
     return jiffies * TICK_NSEC // (NSEC_PER_SEC // USER_HZ)
+
+
 # ----- clocks as the hrtimer base sees them (timerfd, POSIX timers) -------------------------
 
 _ITIMERSPEC = struct.Struct("<qqqq")     # it_interval {sec, nsec}, it_value {sec, nsec}

@@ -214,19 +214,20 @@ def put_itimerval(task, addr: int, value: int, interval: int) -> None:
                                              value // NSEC_PER_SEC, value % NSEC_PER_SEC // 1000))
 
 
-def sys_getitimer(task, which, value) -> int:
+def sys_getitimer(task, which, value, *, put=put_itimerval) -> int:
     from glasskernel.arch.x86.entry.args import int_arg
-    put_itimerval(task, value, *do_getitimer(task, int_arg(which)))
+    put(task, value, *do_getitimer(task, int_arg(which)))
     return 0
 
 
-def sys_setitimer(task, which, value, ovalue) -> int:
-    """setitimer(2); a NULL new value disarms the timer (an old Linux misfeature)."""
+def sys_setitimer(task, which, value, ovalue, *, get=get_itimerval, put=put_itimerval) -> int:
+    """setitimer(2); a NULL new value disarms the timer (an old Linux misfeature).
+    get/put: the itimerval layout (the compat one for the i386 call)."""
     from glasskernel.arch.x86.entry.args import int_arg
-    new = get_itimerval(task, value) if value else (0, 0)
+    new = get(task, value) if value else (0, 0)
     old = do_setitimer(task, int_arg(which), *new)
     if ovalue:
-        put_itimerval(task, ovalue, *old)
+        put(task, ovalue, *old)
     return 0
 
 

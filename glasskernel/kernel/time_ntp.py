@@ -91,13 +91,13 @@ def clock_was_set(kernel) -> None:
     timerfd_clock_was_set(kernel)
 
 
-def sys_clock_settime(task, which_clock, tp) -> int:
+def sys_clock_settime(task, which_clock, tp, *, get=None) -> int:
     """clock_settime(2): only CLOCK_REALTIME is settable (EINVAL for the others), with
     CAP_SYS_TIME (EPERM)."""
     from glasskernel.kernel.time import clockid_to_kclock, get_timespec64
     which = which_clock & 0xFFFFFFFF
     clockid_to_kclock(which, task)                  # EINVAL for an unknown clock
-    ns = get_timespec64(task, tp)
+    ns = (get or get_timespec64)(task, tp)      # (get: old_timespec32 for clock_settime32)
     if which != ClockId.CLOCK_REALTIME:
         raise KernelError(Errno.EINVAL)
     if not capable(task, CAP_SYS_TIME):
@@ -106,11 +106,11 @@ def sys_clock_settime(task, which_clock, tp) -> int:
     return 0
 
 
-def sys_settimeofday(task, tv, tz) -> int:
-    """settimeofday(2): the time (a timeval), the timezone, or both."""
+def sys_settimeofday(task, tv, tz, *, timeval="<qq") -> int:
+    """settimeofday(2): the time (a timeval, "<ii" for the compat call), the timezone, or both."""
     real = None
     if tv:
-        sec, usec = struct.unpack("<qq", copy_from_user(task, tv, 16))
+        sec, usec = struct.unpack(timeval, copy_from_user(task, tv, struct.calcsize(timeval)))
         if not 0 <= usec < 1_000_000:
             raise KernelError(Errno.EINVAL)
         real = sec * NSEC_PER_SEC + usec * NSEC_PER_USEC
@@ -135,20 +135,27 @@ def sys_adjtimex(task, txc_p) -> int:
     return do_adjtimex_user(task, txc_p)
 
 
-def sys_clock_adjtime(task, which_clock, utx) -> int:
-    """clock_adjtime(2): adjtimex of CLOCK_REALTIME; the other clocks cannot be adjusted."""
+def sys_clock_adjtime(task, which_clock, utx, *, layout=None) -> int:
+    """clock_adjtime(2): adjtimex of CLOCK_REALTIME; the other clocks cannot be adjusted
+    (layout: the struct timex's, old_timex32 for clock_adjtime32)."""
     which = which_clock & 0xFFFFFFFF
     from glasskernel.kernel.time import clockid_to_kclock
     clockid_to_kclock(which, task)
     if which != ClockId.CLOCK_REALTIME:
         raise KernelError(Errno.EOPNOTSUPP)
-    return do_adjtimex_user(task, utx)
+    return do_adjtimex_user(task, utx, layout)
 
 
-def do_adjtimex_user(task, addr: int) -> int:
-    fields = list(_TIMEX.unpack(copy_from_user(task, addr, _TIMEX.size)))
+def do_adjtimex_user(task, addr: int, layout=None) -> int:
+    """Read the struct timex (or another layout with the same 21 fields: old_timex32),
+    adjust, write it back (each field cut to the layout's width, as C stores it)."""
+    layout = layout or _TIMEX
+    fields = list(layout.unpack(copy_from_user(task, addr, layout.size)))
     result = do_adjtimex(task, fields)
-    copy_to_user(task, addr, _TIMEX.pack(*fields))
+    if layout is not _TIMEX:
+        fields = [fields[0] & 0xFFFFFFFF] + [(v + (1 << 31)) % (1 << 32) - (1 << 31)
+                                             for v in fields[1:]]
+    copy_to_user(task, addr, layout.pack(*fields))
     return result
 
 

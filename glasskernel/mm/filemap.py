@@ -369,8 +369,25 @@ def generic_write_check_limits(task, file, pos, count: int) -> int:
     """RLIMIT_FSIZE for a write of count bytes at pos into a regular file: the count
     that may be written (cut at the limit), or EFBIG with SIGXFSZ at or past it. pos
     None: at the file position, the end for O_APPEND (O_APPEND writes always go there)."""
-    if not count or not getattr(file, "is_regular", False) or not task.rlimits:
+    if not count or not getattr(file, "is_regular", False):
         return count
+    if task.rlimits:
+        count = _rlimit_fsize_check(task, file, pos, count)
+    if not file.flags & 0o100000:                 # no O_LARGEFILE: a 32-bit open's file
+        if pos is None or file.flags & 0o2000:
+            pos = file.size() if file.flags & 0o2000 else file.pos
+        if pos >= MAX_NON_LFS:
+            from glasskernel.uapi.errno import Errno, KernelError
+            raise KernelError(Errno.EFBIG)
+        count = min(count, MAX_NON_LFS - pos)
+    return count
+
+
+MAX_NON_LFS = 0x7FFFFFFF
+
+
+def _rlimit_fsize_check(task, file, pos, count: int) -> int:
+    """RLIMIT_FSIZE's part of generic_write_check_limits."""
     from glasskernel.uapi.resource import RLIM_INFINITY, RLIMIT_FSIZE
     limit = task.rlimits.get(RLIMIT_FSIZE, (RLIM_INFINITY,))[0]
     if limit == RLIM_INFINITY:

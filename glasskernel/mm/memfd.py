@@ -17,7 +17,7 @@ from glasskernel.mm.filemap import SharedPageFault
 from glasskernel.mm.page_alloc import PAGE_SIZE
 from glasskernel.mm.shmem import ShmemFile
 from glasskernel.uapi.errno import Errno, KernelError
-from glasskernel.uapi.fcntl import O_RDWR, O_TRUNC, SEEK_DATA, SEEK_HOLE
+from glasskernel.uapi.fcntl import O_LARGEFILE, O_RDWR, O_TRUNC, SEEK_DATA, SEEK_HOLE
 
 MFD_CLOEXEC, MFD_ALLOW_SEALING, MFD_HUGETLB = 0x1, 0x2, 0x4
 MFD_HUGE_SHIFT, MFD_HUGE_MASK = 26, 0x3F
@@ -301,13 +301,13 @@ def sys_memfd_create(task, uname, flags) -> int:
         raise KernelError(Errno.EINVAL if err.errno == Errno.ENAMETOOLONG else err.errno) from None
     if flags & MFD_HUGETLB:
         from glasskernel.fs.hugetlbfs.inode import memfd_hugetlb_file
-        file = memfd_hugetlb_file(task, name.decode("utf-8", "surrogateescape"), O_RDWR,
-                                  (flags >> MFD_HUGE_SHIFT) & MFD_HUGE_MASK)
+        file = memfd_hugetlb_file(task, name.decode("utf-8", "surrogateescape"),
+                                  O_RDWR | O_LARGEFILE, (flags >> MFD_HUGE_SHIFT) & MFD_HUGE_MASK)
         return task.files.install_new(file, cloexec=bool(flags & MFD_CLOEXEC), task=task)
     seals = 0 if flags & MFD_ALLOW_SEALING else F_SEAL_SEAL
     inode = ShmemInode(task.mm.phys, name.decode("utf-8", "surrogateescape"), seals)
-    return task.files.install_new(MemfdFile(inode, O_RDWR), cloexec=bool(flags & MFD_CLOEXEC),
-                                  task=task)
+    file = MemfdFile(inode, O_RDWR | O_LARGEFILE)          # (memfd_create sets O_LARGEFILE)
+    return task.files.install_new(file, cloexec=bool(flags & MFD_CLOEXEC), task=task)
 
 
 def memfd_fcntl(file, cmd: int, arg: int) -> int:

@@ -20,7 +20,8 @@ PAGE_SIZE = 4096
 
 def copy_nodes_to_user(task, mask: int, maxnode: int, nodes: int) -> None:
     """The node mask as an array of longs: maxnode - 1 bits, zeros past the nodes we have
-    (EINVAL for more than a page of them)."""
+    (EINVAL for more than a page of them). A compat caller gets the same bytes: Linux
+    clears whole 64-bit words there too, and one node fits the first u32."""
     copy = ((maxnode - 1 + 63) // 64) * 8
     nbytes = ((NR_NODE_IDS + 63) // 64) * 8
     if copy > nbytes:
@@ -71,7 +72,11 @@ def get_nodes(task, nmask: int, maxnode: int) -> int:
     if maxnode > PAGE_SIZE * 8:
         raise KernelError(Errno.EINVAL)
     from glasskernel.mm.uaccess import copy_from_user
-    data = copy_from_user(task, nmask, (maxnode + 63) // 64 * 8)
+    from glasskernel.kernel.compat import in_compat_syscall
+    if in_compat_syscall(task):                 # compat_get_bitmap: u32 words
+        data = copy_from_user(task, nmask, (maxnode + 31) // 32 * 4)
+    else:
+        data = copy_from_user(task, nmask, (maxnode + 63) // 64 * 8)
     nodes = int.from_bytes(data, "little") & ((1 << maxnode) - 1)
     if nodes >> NR_NODE_IDS:
         raise KernelError(Errno.EINVAL)

@@ -12,7 +12,7 @@ overcommit, for one private writable mapping larger than the guest's RAM
 from glasskernel.mm.memory import (BUS_ADRERR, SIGBUS, VmFault, do_cow_fault, vma_pte_flags,
                                    zap_page_range)
 from glasskernel.mm.mlock import mlock_future_check, populate
-from glasskernel.mm.mm_types import MMAP_MIN_ADDR, TASK_SIZE, VmArea, page_align
+from glasskernel.mm.mm_types import MMAP_MIN_ADDR, VmArea, page_align
 from glasskernel.mm.page_alloc import PAGE_SHIFT, PAGE_SIZE
 from glasskernel.uapi.resource import RLIM_INFINITY, RLIMIT_AS, RLIMIT_DATA
 from glasskernel.mm.vm_flags import VM_MAY_ALL, VmFlags
@@ -211,7 +211,7 @@ def do_mmap(mm, addr: int, length: int, prot: int, flags: int, file=None, pgoff:
     if length == 0:
         raise KernelError(Errno.EINVAL)
     length = page_align(length)
-    if length == 0 or length > TASK_SIZE:
+    if length == 0 or length > mm.task_size:          # (TASK_SIZE: the mm's, 4 GiB for i386)
         raise KernelError(Errno.ENOMEM)
     if len(mm.vmas) > vm_sysctl.max_map_count:
         raise KernelError(Errno.ENOMEM)
@@ -222,7 +222,7 @@ def do_mmap(mm, addr: int, length: int, prot: int, flags: int, file=None, pgoff:
     if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE):
         if addr & (PAGE_SIZE - 1):
             raise KernelError(Errno.EINVAL)
-        if addr + length > TASK_SIZE or addr < MMAP_MIN_ADDR:
+        if addr + length > mm.task_size or addr < MMAP_MIN_ADDR:
             raise KernelError(Errno.EPERM if addr < MMAP_MIN_ADDR else Errno.ENOMEM)
         if flags & MAP_FIXED_NOREPLACE and not flags & MAP_FIXED and not mm.is_free(addr, addr + length):
             raise KernelError(Errno.EEXIST)
@@ -415,7 +415,7 @@ def _mmap_shared_anonymous(mm, addr, length, prot, flags, task=None) -> int:
 
 
 def sys_munmap(task, addr, length) -> int:
-    if addr & (PAGE_SIZE - 1) or length == 0 or addr + page_align(length) > TASK_SIZE:
+    if addr & (PAGE_SIZE - 1) or length == 0 or addr + page_align(length) > task.mm.task_size:
         raise KernelError(Errno.EINVAL)
     check_munmap_split(task.mm, addr, addr + page_align(length))
     do_munmap(task.mm, addr, length)
@@ -446,7 +446,7 @@ def sys_brk(task, brk) -> int:
         do_munmap(mm, new_end, old_end - new_end)
         mm.brk = brk
         return mm.brk
-    if new_end > TASK_SIZE or not mm.is_free(old_end, new_end + PAGE_SIZE):
+    if new_end > mm.task_size or not mm.is_free(old_end, new_end + PAGE_SIZE):
         return mm.brk
     limit = _rlimit_cur(task, RLIMIT_DATA)
     if limit != RLIM_INFINITY and brk - mm.start_brk + (mm.end_data - mm.start_data) > limit:

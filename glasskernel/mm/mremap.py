@@ -1,5 +1,5 @@
 """mremap(2) (mm/mremap.c): shrink, grow in place, or move a mapping by moving its PTEs."""
-from glasskernel.mm.mm_types import TASK_SIZE, VmArea, page_align
+from glasskernel.mm.mm_types import VmArea, page_align
 from glasskernel.mm.mmap import (accountable_mapping, do_munmap, may_expand_vm, vm_enough_memory,
                                  vm_sysctl)
 from glasskernel.mm.page_alloc import PAGE_SHIFT, PAGE_SIZE
@@ -22,7 +22,7 @@ def move_page_tables(mm, old_start: int, new_start: int, length: int) -> None:
 def _grow_in_place(mm, vma, addr: int, old_len: int, new_len: int) -> bool:
     """vma ends at addr + old_len: extend it to addr + new_len if that room is free."""
     end = addr + new_len
-    if end > TASK_SIZE or not mm.is_free(addr + old_len, end):
+    if end > mm.task_size or not mm.is_free(addr + old_len, end):
         return False
     vma.end = end
     return True
@@ -81,7 +81,7 @@ def mremap_to(task, mm, addr: int, old_len: int, new_addr: int, new_len: int) ->
     """MREMAP_FIXED: EINVAL past user space or when the old and new ranges overlap, ENOMEM
     near the map-count limit, all before anything is unmapped; then whatever is at new_addr
     goes, and the old range must be one mapped area (EFAULT) that may grow (ENOMEM)."""
-    if new_len > TASK_SIZE or new_addr > TASK_SIZE - new_len:
+    if new_len > mm.task_size or new_addr > mm.task_size - new_len:     # (4 GiB for i386)
         raise KernelError(Errno.EINVAL)
     if addr + old_len > new_addr and new_addr + new_len > addr:
         raise KernelError(Errno.EINVAL)

@@ -110,12 +110,12 @@ def futex_wait(task, key, uaddr: int, val: int, timeout_ns, bitset: int) -> int:
     return 0
 
 
-def _timeout(task, utime: int, cmd: int, op: int):
+def _timeout(task, utime: int, cmd: int, op: int, get=None):
     """Relative timeout for FUTEX_WAIT, absolute (monotonic or realtime) for WAIT_BITSET."""
     if not utime:
         return None
     from glasskernel.kernel.time import get_timespec64, monotonic_ns, realtime_ns
-    ns = get_timespec64(task, utime)
+    ns = (get or get_timespec64)(task, utime)
     if cmd == FUTEX_WAIT:
         return ns
     now = realtime_ns(task) if op & FUTEX_CLOCK_REALTIME else monotonic_ns(task)
@@ -149,9 +149,10 @@ def _s32(value: int) -> int:
     return value - (1 << 32) if value & 0x80000000 else value
 
 
-def sys_futex(task, uaddr, op, val, utime, uaddr2, val3) -> int:
+def sys_futex(task, uaddr, op, val, utime, uaddr2, val3, *, get_timeout=None) -> int:
     """do_futex: argument checks of each command come before its keys (EINVAL, then
-    EFAULT), the compare after them (EAGAIN), as in Linux."""
+    EFAULT), the compare after them (EAGAIN), as in Linux. get_timeout reads the
+    timeout (old_timespec32 for futex_time32)."""
     op &= 0xFFFFFFFF
     cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME)
     shared = not op & FUTEX_PRIVATE_FLAG
@@ -166,7 +167,8 @@ def sys_futex(task, uaddr, op, val, utime, uaddr2, val3) -> int:
         key = table.get_futex_key(task.mm, uaddr, shared)
         if cmd in (FUTEX_WAKE, FUTEX_WAKE_BITSET):
             return table.wake(key, _s32(val), bitset)
-        return futex_wait(task, key, uaddr, val & 0xFFFFFFFF, _timeout(task, utime, cmd, op), bitset)
+        timeout = _timeout(task, utime, cmd, op, get_timeout)
+        return futex_wait(task, key, uaddr, val & 0xFFFFFFFF, timeout, bitset)
     if cmd not in (FUTEX_REQUEUE, FUTEX_CMP_REQUEUE, FUTEX_WAKE_OP):
         raise KernelError(Errno.ENOSYS)       # PI futexes and FUTEX_FD are not supported
     nr_wake, nr2 = _s32(val), _s32(utime)     # val2 travels in the timeout argument

@@ -20,9 +20,18 @@ SIOCGIFBRDADDR, SIOCGIFNETMASK, SIOCGIFMETRIC, SIOCGIFMTU = 0x8919, 0x891B, 0x89
 SIOCSIFMTU = 0x8922
 SIOCGIFHWADDR, SIOCGIFINDEX, SIOCGIFTXQLEN = 0x8927, 0x8933, 0x8942
 IFNAMSIZ, IFREQ_SIZE = 16, 40
+COMPAT_IFREQ_SIZE = 32               # struct compat_ifreq: its ifmap has 32-bit longs
 ARPHRD_LOOPBACK = 772
 AF_INET = 2
 _IFCONF = struct.Struct("<i4xQ")
+_COMPAT_IFCONF = struct.Struct("<iI")     # struct compat_ifconf: ifc_len, a 32-bit buffer pointer
+
+
+def ifreq_size(task) -> int:
+    """sizeof(struct ifreq), or of struct compat_ifreq in a compat syscall (get_user_ifreq,
+    put_user_ifreq)."""
+    from glasskernel.kernel.compat import in_compat_syscall
+    return COMPAT_IFREQ_SIZE if in_compat_syscall(task) else IFREQ_SIZE
 _INET_ONLY = (SIOCGIFADDR, SIOCGIFNETMASK, SIOCGIFBRDADDR)
 
 
@@ -32,7 +41,7 @@ def _sockaddr_in(addr: bytes) -> bytes:
 
 def _ifreq_dev(net, task, arg: int):
     """The device an ifreq names (ENODEV if none)."""
-    raw = copy_from_user(task, arg, IFREQ_SIZE)
+    raw = copy_from_user(task, arg, ifreq_size(task))
     name = raw[:IFNAMSIZ].split(b"\0", 1)[0].decode("latin-1")
     dev = net.dev_get_by_name(name)
     if dev is None:
@@ -41,24 +50,26 @@ def _ifreq_dev(net, task, arg: int):
 
 
 def _put_ifru(task, arg: int, raw: bytes, value: bytes) -> None:
-    copy_to_user(task, arg, raw[:IFNAMSIZ] + value.ljust(IFREQ_SIZE - IFNAMSIZ, b"\0"))
+    copy_to_user(task, arg, raw[:IFNAMSIZ] + value.ljust(len(raw) - IFNAMSIZ, b"\0"))
 
 
 def dev_ifconf(net, task, arg: int) -> int:
     """SIOCGIFCONF: one ifreq per interface with an IPv4 address; a NULL buffer asks
     for the length needed."""
-    length, buf = _IFCONF.unpack(copy_from_user(task, arg, _IFCONF.size))
+    size = ifreq_size(task)                  # (both structs differ for a compat caller)
+    ifconf = _COMPAT_IFCONF if size == COMPAT_IFREQ_SIZE else _IFCONF
+    length, buf = ifconf.unpack(copy_from_user(task, arg, ifconf.size))
     devs = [d for d in net.devices() if d.up]
     if not buf:
-        copy_to_user(task, arg, struct.pack("<i", IFREQ_SIZE * len(devs)))
+        copy_to_user(task, arg, struct.pack("<i", size * len(devs)))
         return 0
     done = 0
     for dev in devs:
-        if length - done < IFREQ_SIZE:
+        if length - done < size:
             break
         entry = dev.name.encode().ljust(IFNAMSIZ, b"\0") + _sockaddr_in(bytes((127, 0, 0, 1)))
-        copy_to_user(task, buf + done, entry.ljust(IFREQ_SIZE, b"\0"))
-        done += IFREQ_SIZE
+        copy_to_user(task, buf + done, entry.ljust(size, b"\0"))
+        done += size
     copy_to_user(task, arg, struct.pack("<i", done))
     return 0
 
@@ -67,7 +78,7 @@ def dev_ioctl(net, cmd: int, arg: int, task, inet: bool = True) -> int:
     if cmd == SIOCGIFCONF:
         return dev_ifconf(net, task, arg)
     if cmd == SIOCGIFNAME:
-        raw = copy_from_user(task, arg, IFREQ_SIZE)
+        raw = copy_from_user(task, arg, ifreq_size(task))
         dev = net.dev_get_by_index(struct.unpack_from("<i", raw, IFNAMSIZ)[0])
         if dev is None:
             raise KernelError(Errno.ENODEV)

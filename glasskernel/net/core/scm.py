@@ -19,6 +19,7 @@ MSG_CTRUNC = 0x8
 MSG_CMSG_CLOEXEC = 0x40000000
 _CMSGHDR = struct.Struct("<QiI")         # cmsg_len (size_t), cmsg_level, cmsg_type
 CMSGHDR_LEN = _CMSGHDR.size
+COMPAT_CMSGHDR = struct.Struct("<Iii")   # struct compat_cmsghdr of i386: 12 bytes, 4-aligned
 _UCRED = struct.Struct("<iII")
 OVERFLOWUID = 65534
 
@@ -145,32 +146,38 @@ def _parse_cmsgs(task, scm: ScmCookie, control: bytes) -> None:
 class RecvControl:
     """The receiver's control buffer as recvmsg fills it (msg_control, msg_controllen)."""
 
-    __slots__ = ("ptr", "start", "left", "flags")
+    __slots__ = ("ptr", "start", "left", "flags", "hdr", "align")
 
-    def __init__(self, ptr: int, length: int, flags: int):
+    def __init__(self, ptr: int, length: int, flags: int, compat: bool = False):
         self.ptr = self.start = ptr
         self.left = length
         self.flags = flags                # msg_flags: MSG_CTRUNC is added here
+        # a compat recvmsg gets compat_cmsghdrs (put_cmsg_compat, scm_detach_fds_compat)
+        self.hdr, self.align = (COMPAT_CMSGHDR, 4) if compat else (_CMSGHDR, 8)
 
     def used(self) -> int:
         return self.ptr - self.start
 
+    def space(self, n: int) -> int:
+        """CMSG_SPACE (CMSG_COMPAT_SPACE) of n data bytes."""
+        return self.hdr.size + ((n + self.align - 1) & -self.align)
+
 
 def put_cmsg(task, ctl: RecvControl, level: int, type_: int, data: bytes) -> None:
     """One control message, cut (MSG_CTRUNC) to what the buffer holds."""
-    if not ctl.start or ctl.left < CMSGHDR_LEN:
+    if not ctl.start or ctl.left < ctl.hdr.size:
         ctl.flags |= MSG_CTRUNC
         return
-    length = cmsg_len(len(data))
+    length = ctl.hdr.size + len(data)
     if ctl.left < length:
         ctl.flags |= MSG_CTRUNC
         length = ctl.left
-    raw = _CMSGHDR.pack(length, level, type_) + data
+    raw = ctl.hdr.pack(length, level, type_) + data
     try:
         copy_to_user(task, ctl.ptr, raw[:length])
     except KernelError:
         return                  # EFAULT, which scm_recv ignores: the message still arrives
-    step = min(cmsg_space(len(data)), ctl.left)
+    step = min(ctl.space(len(data)), ctl.left)
     ctl.ptr += step
     ctl.left -= step
 
@@ -179,9 +186,9 @@ def scm_detach_fds(task, ctl: RecvControl, scm: ScmCookie) -> None:
     """Install the passed files as new descriptors (as many as the buffer holds)."""
     cloexec = bool(ctl.flags & MSG_CMSG_CLOEXEC)
     files = scm.fp
-    fdmax = min(max((ctl.left - CMSGHDR_LEN) // 4, 0) if ctl.left > CMSGHDR_LEN else 0,
-                len(files))
-    data_ptr = ctl.ptr + CMSGHDR_LEN
+    hdr_len = ctl.hdr.size
+    fdmax = min(max((ctl.left - hdr_len) // 4, 0) if ctl.left > hdr_len else 0, len(files))
+    data_ptr = ctl.ptr + hdr_len
     installed = 0
     for i in range(fdmax):
         try:
@@ -192,10 +199,10 @@ def scm_detach_fds(task, ctl: RecvControl, scm: ScmCookie) -> None:
         task.files.install(fd, files[i].get(), cloexec)
         installed += 1
     if installed:
-        length = cmsg_len(installed * 4)
+        length = hdr_len + installed * 4
         try:
-            copy_to_user(task, ctl.ptr, _CMSGHDR.pack(length, SOL_SOCKET, SCM_RIGHTS))
-            step = min(cmsg_space(installed * 4), ctl.left)
+            copy_to_user(task, ctl.ptr, ctl.hdr.pack(length, SOL_SOCKET, SCM_RIGHTS))
+            step = min(ctl.space(installed * 4), ctl.left)
             ctl.ptr += step
             ctl.left -= step
         except KernelError:

@@ -8,6 +8,7 @@ options are ``sock_setsockopt``/``sock_getsockopt`` with Linux's length and valu
 import struct
 
 from glasskernel.kernel.capability import capable
+from glasskernel.kernel.compat import in_compat_syscall
 from glasskernel.uapi.capability import CAP_NET_ADMIN, CAP_NET_RAW
 from glasskernel.kernel.sched.wait import WaitQueue
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user, get_user_i32, put_user_i32
@@ -39,6 +40,7 @@ MAX_SCHEDULE_TIMEOUT = None              # no timeout: wait for ever
 HZ = 250                                 # CONFIG_HZ: socket timeouts are kept in jiffies
 _UCRED = struct.Struct("<iII")
 _TIMEVAL = struct.Struct("<qq")
+_OLD_TIMEVAL32 = struct.Struct("<ii")          # a compat task's SO_RCVTIMEO/SO_SNDTIMEO
 _LINGER = struct.Struct("<ii")
 
 
@@ -186,10 +188,12 @@ def sock_setbindtodevice(sk: Sock, task, optval: int, optlen: int) -> int:
 
 
 def _set_timeout(sk: Sock, optname: int, task, optval: int, optlen: int) -> int:
-    """sock_set_timeout: a struct timeval; {0, 0} means no timeout, a bad usec EDOM."""
-    if optlen < _TIMEVAL.size:
+    """sock_set_timeout: a struct timeval (an old_timeval32 from a compat task, as
+    sock_copy_user_timeval reads it); {0, 0} means no timeout, a bad usec EDOM."""
+    tv = _OLD_TIMEVAL32 if in_compat_syscall(task) else _TIMEVAL
+    if optlen < tv.size:
         raise KernelError(Errno.EINVAL)
-    sec, usec = _TIMEVAL.unpack(copy_from_user(task, optval, _TIMEVAL.size))
+    sec, usec = tv.unpack(copy_from_user(task, optval, tv.size))
     if usec < 0 or usec >= 1000000:
         raise KernelError(Errno.EDOM)
     if sec < 0:
@@ -220,6 +224,9 @@ def sock_getsockopt(sock, sk: Sock, optname: int, task, optval: int, optlen: int
         value = peercred_bytes(sk.peer_cred, task)
     elif optname in (SO_RCVTIMEO, SO_SNDTIMEO):
         value = _timeval(sk.rcvtimeo if optname == SO_RCVTIMEO else sk.sndtimeo)
+        if in_compat_syscall(task):                  # sock_get_timeout's old_timeval32
+            sec, usec = _TIMEVAL.unpack(value)
+            value = struct.pack("<Ii", sec & 0xFFFFFFFF, usec)
     elif optname == SO_LINGER:
         value = _LINGER.pack(*sk.opts.get(SO_LINGER, (0, 0)))
     elif optname == SO_BINDTODEVICE:

@@ -65,8 +65,20 @@ def sys_arch_prctl(task, option, arg2) -> int:
         value = task.kernel.get_user_reg(task, "fs_base" if option == ARCH_GET_FS else "gs_base")
         put_user_u64(task, arg2, value)
         return 0
+    return do_arch_prctl_common(task, option, arg2)
+
+
+def do_arch_prctl_common(task, option: int, arg2: int) -> int:
+    """The options both ABIs have (arch/x86/kernel/process.c): CPUID faulting, which the
+    CPU here does not offer; EINVAL for the rest."""
     if option == ARCH_GET_CPUID:
         return 1
     if option == ARCH_SET_CPUID:
         raise KernelError(Errno.ENODEV)
     raise KernelError(Errno.EINVAL)
+
+
+def compat_sys_arch_prctl(task, option, arg2) -> int:
+    """arch_prctl(2) of i386: only the common options (an i386 program sets its TLS with
+    set_thread_area; ARCH_SET_FS and the others are EINVAL)."""
+    return do_arch_prctl_common(task, option & 0xFFFFFFFF, arg2 & 0xFFFFFFFF)
