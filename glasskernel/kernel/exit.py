@@ -399,7 +399,8 @@ def compat_sys_wait4(task, upid, stat_addr, options, ru) -> int:
     return kernel_wait4(task, upid, stat_addr, options, ru, True)
 
 
-def sys_waitid(task, which, upid, infop, options, ru) -> int:
+def kernel_waitid(task, which, upid, options):
+    """waitid's work: the child found (child, status, code, si_status), or None."""
     which, options = which & 0xFFFFFFFF, options & 0xFFFFFFFF
     if options & ~(WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL):
         raise KernelError(Errno.EINVAL)
@@ -415,7 +416,11 @@ def sys_waitid(task, which, upid, infop, options, ru) -> int:
             pid = task.signal.pgrp if pid == 0 else _root_pgid(task, pid)
     else:
         raise KernelError(Errno.EINVAL)
-    found = do_wait(task, WaitOpts(which, pid, options | (WUNTRACED if options & WSTOPPED else 0)))
+    return do_wait(task, WaitOpts(which, pid, options | (WUNTRACED if options & WSTOPPED else 0)))
+
+
+def sys_waitid(task, which, upid, infop, options, ru) -> int:
+    found = kernel_waitid(task, which, upid, options)
     if infop:
         if found is None:
             copy_to_user(task, infop, bytes(128))
@@ -425,6 +430,21 @@ def sys_waitid(task, which, upid, infop, options, ru) -> int:
             copy_to_user(task, infop, sigchld_siginfo(child, code, si_status, task_tgid_vnr(child, task)))
     if ru and found is not None:
         put_rusage(task, ru, found[0])
+    return 0
+
+
+def compat_sys_waitid(task, which, upid, infop, options, ru) -> int:
+    """waitid from a 32-bit caller: a compat_rusage, and in the compat_siginfo only the
+    fields waitid sets (signo, errno, code, pid, uid, status; all 0 if no child was ready)."""
+    found = kernel_waitid(task, which, upid, options)
+    fields = (0, 0, 0, 0, 0, 0)
+    if found is not None:
+        child, _status, code, si_status = found
+        fields = (SIGCHLD, 0, code, task_tgid_vnr(child, task), child.cred.uid, si_status)
+        if ru:
+            put_rusage(task, ru, child, compat=True)
+    if infop:
+        copy_to_user(task, infop, struct.pack("<iiiiIi", *fields))
     return 0
 
 

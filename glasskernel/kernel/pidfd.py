@@ -71,12 +71,22 @@ def sys_pidfd_open(task, pid, flags) -> int:
     return pidfd_create(task, target, flags)
 
 
+def copy_siginfo_from_user_any(task, signo: int, info: int) -> bytes:
+    """The caller's siginfo in the layout of its syscall: a compat_siginfo from an i386
+    call, the native one otherwise."""
+    from glasskernel.arch.x86.kernel.signal_compat import in_ia32_syscall
+    if in_ia32_syscall(task):
+        from glasskernel.kernel.signal_compat import copy_siginfo_from_user32
+        return copy_siginfo_from_user32(task, signo, info)
+    from glasskernel.kernel.signal_syscalls import copy_siginfo_from_user
+    return copy_siginfo_from_user(task, signo, info)
+
+
 def sys_pidfd_send_signal(task, pidfd, sig, info, flags) -> int:
     """pidfd_send_signal: EINVAL for flags, EBADF for a descriptor that is no pidfd; with a
     siginfo its si_signo must be sig, and only the caller itself may be sent one that looks
     like the kernel's or kill's (EPERM); ESRCH once the process has been reaped."""
-    from glasskernel.kernel.signal_syscalls import (copy_siginfo_from_user, kill_proc_info,
-                                                    prepare_kill_siginfo)
+    from glasskernel.kernel.signal_syscalls import kill_proc_info, prepare_kill_siginfo
     from glasskernel.mm.uaccess import copy_from_user
     signo = _s32(sig)
     if flags & 0xFFFFFFFF:
@@ -88,7 +98,7 @@ def sys_pidfd_send_signal(task, pidfd, sig, info, flags) -> int:
     if info:
         if struct.unpack("<i", copy_from_user(task, info, 4))[0] != signo:
             raise KernelError(Errno.EINVAL)
-        kinfo = copy_siginfo_from_user(task, signo, info)   # copy_siginfo_from_user_any
+        kinfo = copy_siginfo_from_user_any(task, signo, info)
         code = struct.unpack_from("<i", kinfo, 8)[0]
         if task is not target and (code >= 0 or code == SI_TKILL):
             raise KernelError(Errno.EPERM)

@@ -28,26 +28,34 @@ def _get_sigset(task, addr: int) -> int:
 
 # ----- actions and masks --------------------------------------------------------------------
 
+def do_sigaction(task, signo: int, new):
+    """Install new (a KSigaction, or None to only look) for signo; returns the old action
+    with its flags as user space may see them. Flags user space does not know are
+    dropped; a handler installed by a compat syscall is marked SA_IA32_ABI, which makes
+    its signals get i386 frames (sigaction_compat_abi)."""
+    from glasskernel.arch.x86.kernel.signal_compat import sigaction_compat_abi
+    if not valid_signal(signo) or signo < 1 or (new is not None and signo in (SIGKILL, SIGSTOP)):
+        raise KernelError(Errno.EINVAL)
+    old = task.sighand.action[signo]
+    if old.flags & SA_IMMUTABLE:
+        raise KernelError(Errno.EINVAL)
+    if new is not None:
+        flags = sigaction_compat_abi(task, new.flags & UAPI_SA_FLAGS)
+        new = new.replace(flags=flags, mask=new.mask & ~_UNBLOCKABLE)
+        task.sighand.action[signo] = new
+        if sig_handler_ignored(new.handler, signo):
+            flush_sigqueue_mask(task, sigmask(signo))     # POSIX: discard what is now ignored
+    return old.replace(flags=old.flags & UAPI_SA_FLAGS)
+
+
 def sys_rt_sigaction(task, sig, act, oact, sigsetsize) -> int:
     """Read the new action first (EFAULT before EINVAL, as Linux), then validate and swap."""
     if sigsetsize != 8:
         raise KernelError(Errno.EINVAL)
     new = KSigaction(*_SIGACTION.unpack(copy_from_user(task, act, 32))) if act else None
-    signo = int_arg(sig)
-    if not valid_signal(signo) or signo < 1 or (new is not None and signo in (SIGKILL, SIGSTOP)):
-        raise KernelError(Errno.EINVAL)
-    k = task.sighand.action[signo]
-    if k.flags & SA_IMMUTABLE:
-        raise KernelError(Errno.EINVAL)
-    old = k
-    if new is not None:
-        new = new.replace(flags=new.flags & UAPI_SA_FLAGS, mask=new.mask & ~_UNBLOCKABLE)
-        task.sighand.action[signo] = new
-        if sig_handler_ignored(new.handler, signo):
-            flush_sigqueue_mask(task, sigmask(signo))     # POSIX: discard what is now ignored
+    old = do_sigaction(task, int_arg(sig), new)
     if oact:
-        copy_to_user(task, oact, _SIGACTION.pack(old.handler, old.flags & UAPI_SA_FLAGS,
-                                                  old.restorer, old.mask))
+        copy_to_user(task, oact, _SIGACTION.pack(old.handler, old.flags, old.restorer, old.mask))
     return 0
 
 
@@ -342,6 +350,6 @@ def sys_rt_tgsigqueueinfo(task, tgid, pid, sig, uinfo) -> int:
     return do_send_specific(task, tgid, pid, signo, info)
 
 
-__all__ = ["sys_rt_sigaction", "sys_rt_sigprocmask", "sys_rt_sigpending", "sys_rt_sigsuspend",
+__all__ = ["do_sigaction", "sys_rt_sigaction", "sys_rt_sigprocmask", "sys_rt_sigpending", "sys_rt_sigsuspend",
            "sys_pause", "sys_rt_sigtimedwait", "sys_restart_syscall", "sys_kill", "sys_tkill",
            "sys_tgkill", "sys_rt_sigqueueinfo", "sys_rt_tgsigqueueinfo", "kill_proc_info"]

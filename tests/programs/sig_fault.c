@@ -22,6 +22,9 @@ extern char fpe_insn[], ud2_insn[], int3_after[];
 
 static sigjmp_buf jb;
 static volatile int got_sig, got_code, faults;
+#ifdef __i386__                 /* the same program built with -m32 */
+#define REG_RIP REG_EIP
+#endif
 static void *volatile got_addr;
 static volatile long got_trapno;
 static volatile int *volatile bad_ptr = (volatile int *)0x10;

@@ -51,7 +51,7 @@ from glasskernel.arch.x86 import entry_shim
 from glasskernel.arch.x86.cpu_buffers import CpuContext, RegBatch, find_fault_state
 from glasskernel.arch.x86.fpu import FP_RAW_SIZE, default_fxsave, fxsave_from_raw, raw_from_fxsave
 from glasskernel.arch.x86.mm.pgtable import PageTable, pte_flags
-from glasskernel.arch.x86.segment import GDT_ENTRIES, GDT_ENTRY_TLS_MIN, USER32_CS, boot_gdt
+from glasskernel.arch.x86.segment import GDT_ENTRIES, GDT_ENTRY_TLS_MIN, USER32_CS, USER_DS, boot_gdt
 from glasskernel.mm.page_alloc import PAGE_SIZE
 
 # Kernel text lives where Linux puts it; only the sysretq/sysretl trampolines are mapped
@@ -631,11 +631,23 @@ class Cpu:
             raise exc
         if status != ucc.UC_ERR_OK or self.user_cs() != cs:
             raise EmulatorFault(f"could not enter user mode with CS {cs:#x}: {UcError(status)}")
+        if cs == USER32_CS:                 # start_thread_ia32's data segments
+            self.load_segment("ds", USER_DS)
+            self.load_segment("es", USER_DS)
 
     def read_segment(self, name: str) -> int:
         """A segment register's selector ("gs", "fs", "ds", "es", "ss", "cs")."""
         _fast.uc_reg_read(self._uch, getattr(x86, "UC_X86_REG_" + name.upper()), self._one_ref)
         return self._one.value & 0xFFFF
+
+    def load_segment(self, name: str, selector: int) -> bool:
+        """loadsegment: a data segment register ("ds", "es", "fs", "gs") gets selector, its
+        base and limit from the GDT. False if the selector does not name a usable segment
+        (the register is then left as it was)."""
+        self._one.value = selector & 0xFFFF
+        status = _fast.uc_reg_write(self._uch, getattr(x86, "UC_X86_REG_" + name.upper()),
+                                    self._one_ref)
+        return status == ucc.UC_ERR_OK
 
     def load_tls(self, descs: bytes) -> None:
         """load_TLS: the task's three TLS descriptors into the GDT's slots 12-14."""

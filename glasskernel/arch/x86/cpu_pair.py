@@ -42,7 +42,7 @@ STAY_BLOCKS = 2_000             # an unbudgeted run on `counted`: blocks before 
 _LIVE_METHODS = ("read_regs", "write_regs", "read_reg", "write_reg", "syscall_args",
                  "set_return", "read_fxsave", "write_fxsave", "read_fp_raw", "write_fp_state",
                  "fault_address", "keep_error", "return_slot", "save_context", "set_tsc_disabled",
-                 "user_cs", "load_tls", "read_segment", "compat_syscall_args")
+                 "user_cs", "load_tls", "read_segment", "load_segment", "compat_syscall_args")
 
 
 class CpuPair:

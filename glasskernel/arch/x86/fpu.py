@@ -53,3 +53,67 @@ def raw_from_fxsave(area: bytes) -> bytes:
 def default_fxsave() -> bytes:
     """The FPU state of a fresh program (fpu__init: FCW 0x37f, MXCSR 0x1f80, all empty)."""
     return _FXSAVE_HEAD.pack(DEFAULT_FCW, 0, 0, 0, 0, 0, DEFAULT_MXCSR, 0xFFFF).ljust(FXSAVE_SIZE, b"\0")
+
+
+# ----- the i386 signal frame's fsave header (arch/x86/kernel/fpu/regset.c) ------------------
+# An ia32 frame's FP state starts with the legacy FSAVE environment (user_i387_ia32_struct:
+# cwd swd twd fip fcs foo fos, then ST0-7 at 10 bytes each), then status and magic, then
+# the fxsave area. sigreturn takes the x87 part from that header, the SSE part from fxsave.
+_I387_ENV = struct.Struct("<7I")
+I387_ENV_SIZE = _I387_ENV.size + 80              # sizeof(struct user_i387_ia32_struct)
+FREGS_STATE_SIZE = I387_ENV_SIZE + 4             # sizeof(struct fregs_state): + status
+FP_TAG_VALID, FP_TAG_ZERO, FP_TAG_SPECIAL, FP_TAG_EMPTY = 0, 1, 2, 3
+
+
+def _st_tag(reg: bytes) -> int:
+    """The full x87 tag of a non-empty register from its 80-bit value."""
+    significand, exponent = int.from_bytes(reg[:8], "little"), int.from_bytes(reg[8:10], "little")
+    exponent &= 0x7FFF
+    if exponent == 0x7FFF:
+        return FP_TAG_SPECIAL
+    if exponent == 0:
+        return FP_TAG_ZERO if significand == 0 else FP_TAG_SPECIAL
+    return FP_TAG_VALID if significand >> 63 else FP_TAG_SPECIAL
+
+
+def twd_fxsr_to_i387(area: bytes) -> int:
+    """fxsave's abridged tag (by physical register) → the full tag word, each valid
+    register classified from the ST slot it is at relative to TOP."""
+    fcw, fsw, ftw = struct.unpack_from("<HHB", area)
+    tos = (fsw >> 11) & 7
+    ret = 0xFFFF0000
+    for i in range(8):
+        if ftw >> i & 1:
+            slot = _ST_OFFSET + 16 * ((i - tos) & 7)
+            ret |= _st_tag(area[slot:slot + 10]) << (2 * i)
+        else:
+            ret |= FP_TAG_EMPTY << (2 * i)
+    return ret
+
+
+def twd_i387_to_fxsr(twd: int) -> int:
+    """Full tag word → abridged: a register is valid unless its tag is 11 (empty)."""
+    return abridged_tag(twd & 0xFFFF)
+
+
+def convert_from_fxsr(area: bytes, fcs: int, fos: int) -> bytes:
+    """The FSAVE environment of an fxsave area (as a 64-bit kernel makes it: the
+    instruction and operand pointers' selectors are the task's cs and ds)."""
+    fcw, fsw, _ftw, _fop, fip, fdp = struct.unpack_from("<HHBxHQQ", area)
+    env = _I387_ENV.pack(fcw | 0xFFFF0000, fsw | 0xFFFF0000, twd_fxsr_to_i387(area),
+                         fip & 0xFFFFFFFF, fcs, fdp & 0xFFFFFFFF, fos | 0xFFFF0000)
+    st = b"".join(area[_ST_OFFSET + 16 * i:_ST_OFFSET + 16 * i + 10] for i in range(8))
+    return env + st
+
+
+def convert_to_fxsr(area: bytes, env: bytes) -> bytes:
+    """Fold an FSAVE environment into an fxsave area: control, status and tag words,
+    opcode, pointers and the ST registers come from env; MXCSR and XMM stay."""
+    cwd, swd, twd, fip, fcs, foo, _fos = _I387_ENV.unpack_from(env)
+    out = bytearray(area)
+    struct.pack_into("<HHBxHQQ", out, 0, cwd & 0xFFFF, swd & 0xFFFF, twd_i387_to_fxsr(twd),
+                     (fcs >> 16) & 0xFFFF, fip, foo)
+    for i in range(8):
+        reg = env[_I387_ENV.size + 10 * i:_I387_ENV.size + 10 * (i + 1)]
+        out[_ST_OFFSET + 16 * i:_ST_OFFSET + 16 * i + 10] = reg
+    return bytes(out)

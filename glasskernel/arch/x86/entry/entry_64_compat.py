@@ -82,8 +82,8 @@ def _fast_syscall_32(kernel, task, args: list, stack):
         return None
     cpu = kernel.cpu
     if stack is not None:
-        try:
-            args[6] = get_user_u32(task, stack)
+        try:                                  # a copy: the slow path, if it must run, reads
+            args = args[:6] + [get_user_u32(task, stack)]     # the stack from ebp itself
         except KernelError:
             return None                       # the slow path reports it
     thread = task.thread

@@ -25,6 +25,9 @@ from glasskernel.kernel.futex import core as futex_core, syscalls as futex
 from glasskernel.kernel.sched import syscalls as sched_syscalls
 from glasskernel.mm import madvise, memfd, mempolicy, mincore, mlock, mmap, mprotect, mremap, msync
 from glasskernel.net import compat as net_compat, socket
+from glasskernel.arch.x86.ia32 import ia32_signal
+from glasskernel.fs import signalfd
+from glasskernel.kernel import signal_compat
 from glasskernel.uapi.unistd_32 import NR, SYSCALL_NAMES, syscall_name
 
 P = "partial"
@@ -361,6 +364,35 @@ _ROWS = [
     (NR.setns, nsproxy.sys_setns, P, "mount, network and cgroup namespaces are identities only"),
     (NR.sethostname, utsname.sys_sethostname, "supported", ""),
     (NR.setdomainname, utsname.sys_setdomainname, "supported", ""),
+    # signals with compat structs or i386-only calls (kernel/signal.c, kernel/compat.c,
+    # arch/x86/ia32/ia32_signal.c); a compat_sigset_t is a sigset_t's 8 bytes, so the
+    # calls whose only struct is a sigset are the native ones
+    (NR.signal, signal_compat.sys_signal, "supported", ""),
+    (NR.sigaction, signal_compat.compat_sys_sigaction, "supported", ""),
+    (NR.sgetmask, signal_compat.sys_sgetmask, "supported", ""),
+    (NR.ssetmask, signal_compat.sys_ssetmask, "supported", ""),
+    (NR.sigsuspend, signal_compat.sys_sigsuspend, "supported", ""),
+    (NR.sigpending, signal_compat.compat_sys_sigpending, "supported", ""),
+    (NR.sigprocmask, signal_compat.compat_sys_sigprocmask, "supported", ""),
+    (NR.sigreturn, ia32_signal.compat_sys_sigreturn, "supported", ""),
+    (NR.rt_sigreturn, ia32_signal.compat_sys_rt_sigreturn, "supported", ""),
+    (NR.rt_sigaction, signal_compat.compat_sys_rt_sigaction, "supported", ""),
+    (NR.rt_sigprocmask, signal_syscalls.sys_rt_sigprocmask, "supported", ""),
+    (NR.rt_sigpending, signal_syscalls.sys_rt_sigpending, "supported", ""),
+    (NR.rt_sigtimedwait, signal_compat.compat_sys_rt_sigtimedwait_time32, "supported", ""),
+    (NR.rt_sigtimedwait_time64, signal_compat.compat_sys_rt_sigtimedwait_time64, "supported", ""),
+    (NR.rt_sigqueueinfo, signal_compat.compat_sys_rt_sigqueueinfo, P,
+     "process-directed signals pick their thread when sent"),
+    (NR.rt_tgsigqueueinfo, signal_compat.compat_sys_rt_tgsigqueueinfo, "supported", ""),
+    (NR.rt_sigsuspend, signal_compat.compat_sys_rt_sigsuspend, "supported", ""),
+    (NR.sigaltstack, ia32_signal.compat_sys_sigaltstack, "supported", ""),
+    (NR.signalfd, signalfd.sys_signalfd, "supported", ""),
+    (NR.signalfd4, signalfd.sys_signalfd4, "supported", ""),
+    (NR.pidfd_send_signal, pidfd.sys_pidfd_send_signal, "supported", ""),
+    (NR.waitid, kexit.compat_sys_waitid, "supported", ""),
+    # clone3's struct clone_args is the same for both ABIs (its tls, for a compat caller, a
+    # user_desc pointer: copy_thread); glibc's pthread_create tries it first
+    (NR.clone3, fork.sys_clone3, "supported", ""),
 ]
 
 _TABLE = None

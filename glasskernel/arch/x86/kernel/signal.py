@@ -12,13 +12,15 @@ rt_sigframe on the user stack (or the alternate stack, SA_ONSTACK):
             ... FP state      512-byte fxsave area (XMM registers, MXCSR), 64-byte aligned
 
 The handler starts with a clean FPU; ``rt_sigreturn`` (called by the restorer) reads it
-all back: registers, mask, FP state and the alternate stack setting.
+all back: registers, mask, FP state and the alternate stack setting. A handler installed
+by an i386 sigaction (SA_IA32_ABI) gets an i386 frame instead (arch/x86/ia32/ia32_signal.py).
 """
 import struct
 
 from glasskernel.kernel.signal import (
     SA_ONSTACK, SA_RESTART, SA_SIGINFO, SIGSEGV, force_sig, get_signal, restore_saved_sigmask,
     set_current_blocked, signal_setup_done, sigmask_to_save)
+from glasskernel.arch.x86.kernel.signal_compat import SA_IA32_ABI, in_ia32_syscall
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.kernel.trace.tracepoint import traced
 from glasskernel.uapi.errno import (ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR,
@@ -29,6 +31,7 @@ UC_FP_XSTATE, UC_SIGCONTEXT_SS, UC_STRICT_RESTORE_SS = 0x1, 0x2, 0x4
 SS_ONSTACK, SS_DISABLE, SS_AUTODISARM = 1, 2, 1 << 31
 MINSIGSTKSZ = 2048
 NR_RESTART_SYSCALL = 219
+NR_IA32_RESTART_SYSCALL = 0       # __NR_ia32_restart_syscall
 
 # sigcontext register order (arch/x86/include/uapi/asm/sigcontext.h, 64-bit)
 SIGCONTEXT_REGS = ("r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rdi", "rsi", "rbp",
@@ -41,7 +44,7 @@ FRAME_SIZE = 8 + UC_SIZE + 128                    # sizeof(struct rt_sigframe)
 UC_STACK_OFFSET = 8 + 16                          # uc_stack within the frame
 FPSTATE_SIZE = 512
 REDZONE = 128
-USER_CS, USER_DS = 0x33, 0x2B
+USER_CS, USER_DS, USER32_CS = 0x33, 0x2B, 0x23
 X86_EFLAGS_TF, X86_EFLAGS_DF, X86_EFLAGS_RF = 0x100, 0x400, 0x10000
 # Flags sigreturn takes from the frame (AC OF DF TF SF ZF AF PF CF RF); others are kept.
 FIX_EFLAGS = 0x40000 | 0x800 | X86_EFLAGS_DF | X86_EFLAGS_TF | 0x80 | 0x40 | 0x10 | 0x4 | 0x1 | X86_EFLAGS_RF
@@ -135,9 +138,14 @@ def restore_altstack(task, uss: int, sp: int) -> None:
 # ----- the frame ----------------------------------------------------------------------------
 
 def get_sigframe_size() -> int:
-    """The most stack one signal frame can take (AT_MINSIGSTKSZ): the rt_sigframe, the
-    FXSAVE area and the worst-case padding of both alignments (init_sigframe_size)."""
-    return (FRAME_SIZE + 15 + FPSTATE_SIZE + 63 + 15) & ~15
+    """The most stack one signal frame can take (AT_MINSIGSTKSZ, init_sigframe_size): with
+    IA32 emulation the largest frame is the i386 sigframe, and the FP state has room for
+    the FSAVE header of an i386 frame (fpu__get_fpstate_size), plus the worst-case
+    padding of both alignments."""
+    from glasskernel.arch.x86.fpu import FREGS_STATE_SIZE
+    from glasskernel.arch.x86.ia32.ia32_signal import SIGFRAME_SIZE
+    size = max(SIGFRAME_SIZE, FRAME_SIZE) + 15 + FPSTATE_SIZE + FREGS_STATE_SIZE + 63
+    return (size + 15) & ~15
 
 
 def get_sigframe(task, regs: dict, action) -> tuple:
@@ -172,7 +180,21 @@ def fault_in_frame(task, frame: int) -> None:
 
 
 def setup_rt_frame(task, ksig, oldmask: int, regs: dict) -> None:
-    """Write the frame (KernelError EFAULT if it cannot be) and enter the handler."""
+    """Write the frame the handler's ABI wants (KernelError EFAULT if it cannot be) and
+    enter the handler: an i386 sigframe or rt_sigframe for a handler a compat sigaction
+    installed (SA_IA32_ABI), else the x86-64 rt_sigframe."""
+    if ksig.action.flags & SA_IA32_ABI:
+        from glasskernel.arch.x86.ia32 import ia32_signal
+        if ksig.action.flags & SA_SIGINFO:
+            ia32_signal.ia32_setup_rt_frame(task, ksig, oldmask, regs)
+        else:
+            ia32_signal.ia32_setup_frame(task, ksig, oldmask, regs)
+    else:
+        __setup_rt_frame(task, ksig, oldmask, regs)
+
+
+def __setup_rt_frame(task, ksig, oldmask: int, regs: dict) -> None:
+    """The x86-64 frame: write it and enter the handler."""
     kernel = task.kernel
     thread = task.thread
     action = ksig.action
@@ -190,9 +212,7 @@ def setup_rt_frame(task, ksig, oldmask: int, regs: dict) -> None:
         copy_to_user(task, frame + 8 + UC_SIZE, ksig.info)
     regs.update(rdi=ksig.signo, rax=0, rsi=frame + 8 + UC_SIZE, rdx=frame + 8,
                 rip=action.handler, rsp=frame)
-    regs["rflags"] &= ~(X86_EFLAGS_DF | X86_EFLAGS_RF | X86_EFLAGS_TF)
-    kernel.write_fpstate(task, kernel.cpu.default_fxsave())     # the handler's FPU is fresh
-    thread.regs_dirty = True
+    thread.user_cs = USER_CS              # the handler runs in 64-bit mode
 
 
 def restore_sigcontext(task, frame: int, regs: dict) -> None:
@@ -201,6 +221,10 @@ def restore_sigcontext(task, frame: int, regs: dict) -> None:
     sc = _SIGCONTEXT.unpack(copy_from_user(task, frame + 8 + _UC_HEAD.size, _SIGCONTEXT.size))
     for name, value in zip(SIGCONTEXT_REGS[:17], sc[:17]):
         regs[name] = value
+    cs = sc[18] | 3
+    if cs not in (USER_CS, USER32_CS):
+        raise KernelError(Errno.EFAULT)   # the return to user mode would fault on it
+    task.thread.user_cs = cs              # a handler may send the task to the other mode
     regs["rflags"] = (regs["rflags"] & ~FIX_EFLAGS) | (sc[17] & FIX_EFLAGS) | 0x2
     fpstate = sc[26]
     if fpstate:
@@ -240,13 +264,21 @@ def _restart_with_handler(regs: dict, action, nr: int) -> None:
         regs["rip"] -= 2                           # back onto the `syscall` instruction
 
 
-def _restart_without_handler(regs: dict, nr: int) -> None:
+def get_nr_restart_syscall(task) -> int:
+    """restart_syscall's number in the table the interrupted call came through: a
+    sleep interrupted in an i386 syscall resumes through the i386 table's 0."""
+    if in_ia32_syscall(task):
+        return NR_IA32_RESTART_SYSCALL
+    return NR_RESTART_SYSCALL
+
+
+def _restart_without_handler(task, regs: dict, nr: int) -> None:
     ret = _signed(regs["rax"])
     if ret in (-ERESTARTNOHAND, -ERESTARTSYS, -ERESTARTNOINTR):
         regs["rax"] = nr
         regs["rip"] -= 2
     elif ret == -ERESTART_RESTARTBLOCK:
-        regs["rax"] = NR_RESTART_SYSCALL           # restart_syscall resumes what was left
+        regs["rax"] = get_nr_restart_syscall(task)  # restart_syscall resumes what was left
         regs["rip"] -= 2
 
 
@@ -264,6 +296,11 @@ def handle_signal(task, ksig) -> None:
         failed = False
     except KernelError:
         failed = True
+    if not failed:
+        regs["rflags"] &= ~(X86_EFLAGS_DF | X86_EFLAGS_RF | X86_EFLAGS_TF)
+        kernel = task.kernel
+        kernel.write_fpstate(task, kernel.cpu.default_fxsave())     # the handler's FPU is fresh
+        thread.regs_dirty = True
     signal_setup_done(task, failed, ksig)
 
 
@@ -286,5 +323,5 @@ def arch_do_signal_or_restart(task) -> None:
     thread = task.thread
     if thread.syscall_interrupted:
         thread.syscall_interrupted = False
-        _restart_without_handler(task.kernel.sync_pt_regs(task), thread.last_syscall_nr)
+        _restart_without_handler(task, task.kernel.sync_pt_regs(task), thread.last_syscall_nr)
     restore_saved_sigmask(task)
