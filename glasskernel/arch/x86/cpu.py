@@ -58,6 +58,7 @@ from glasskernel.mm.page_alloc import PAGE_SIZE
 # there, and the GDT on the page above them.
 KERNEL_TEXT = 0xFFFF_FFFF_8100_0000
 SYSRETL = KERNEL_TEXT + 3             # sysretq is 48 0f 07, sysretl (to compatibility mode) 0f 07
+_COMPAT_STOP = 0xFFFF_F000            # above IA32_PAGE_OFFSET: never mapped for a 32-bit task
 GDT_ADDR = KERNEL_TEXT + PAGE_SIZE
 # The exit page: where Linux has the vsyscall page. Unicorn translates `until - 1` as a user
 # instruction fetch after every stop, so that page must be present, user and executable in
@@ -134,6 +135,7 @@ class Cpu:
         self._on_syscall = None         # set by the kernel: fn() -> bool (keep running?)
         self._on_exception = None       # set by the kernel: fn(vector) -> bool (fixed?)
         self._on_sysenter = self._sysenter_cb = None
+        self._switching_mode = False    # set_user_mode's run: its #PF is the stop it wants
         self._on_rdtsc = None           # set by the kernel: fn() -> clock ns (the TSC)
         self.pending_error = None       # a Python exception raised inside a hook
         self.running = False            # inside uc_emu_start (so inside one of our hooks)
@@ -383,6 +385,8 @@ class Cpu:
     def _exception_entry(self, vector: int) -> int:
         """The callback behind gk_intr_hook: 1 fixed, 0 not (a Python exception is kept for
         ``_emu_start`` and counts as not fixed)."""
+        if self._switching_mode:
+            return 0                          # set_user_mode's stop, not the task's fault
         try:
             return 1 if self._on_exception(vector) else 0
         except BaseException as exc:          # noqa: BLE001 - carried out of the C callback
@@ -617,15 +621,27 @@ class Cpu:
         CPL 0 through sysretl (to __USER32_CS) or sysretq, which load the flat user code and
         stack segments of that mode. Unicorn's register writes cannot change the mode; an
         instruction that changes privilege can. Everything else the CPU held is the boot
-        state after this: the caller loads the task's registers and FPU state."""
+        state after this: the caller loads the task's registers and FPU state.
+
+        The sysret lands on an address user mode may never fetch from (the kernel text, or
+        for a 32-bit task the page above its 4 GiB - 8 KiB), whose #PF ends the run
+        (_exception_entry) before any user instruction: an `until` address would not do,
+        as a block translated there before (another task running the same program) has
+        no exit check."""
         uc = self._uc
         uc.context_restore(self._kernel_ctx)
         self.load_cr3(pgd)
-        uc.reg_write(x86.UC_X86_REG_RCX, rip)
+        uc.reg_write(x86.UC_X86_REG_RCX, _COMPAT_STOP if cs == USER32_CS else KERNEL_TEXT)
         uc.reg_write(x86.UC_X86_REG_R11, 0x202)
-        status = _fast.uc_emu_start(self._uch, _U64(SYSRETL if cs == USER32_CS else KERNEL_TEXT),
-                                    _U64(rip & 0xFFFF_FFFF if cs == USER32_CS else rip),
-                                    _NO_TIMEOUT, _NO_COUNT)
+        self._switching_mode = True
+        try:
+            status = _fast.uc_emu_start(self._uch, _U64(SYSRETL if cs == USER32_CS else KERNEL_TEXT),
+                                        _UNTIL, _NO_TIMEOUT, _NO_COUNT)
+        finally:
+            self._switching_mode = False
+        self._entry.exception_vector = -1
+        self._clear_fault_state()
+        uc.reg_write(x86.UC_X86_REG_RIP, rip)
         if self.pending_error is not None:
             exc, self.pending_error = self.pending_error, None
             raise exc

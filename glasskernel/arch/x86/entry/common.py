@@ -227,14 +227,18 @@ def invoke(kernel, task, entry, args) -> int:
 
 
 def sys_ni_syscall(kernel, task, nr: int, table: str = "x64") -> int:
-    """A number we do not implement: ENOSYS, with one warning per number per run."""
+    """A number we do not implement: ENOSYS, with one warning per number per run (none
+    for a number Linux has no syscall for either: that ENOSYS is Linux's own)."""
     if (table, nr) not in kernel.warned_syscalls:
         kernel.warned_syscalls.add((table, nr))
         if table == "x64":
-            kernel.warn(f"syscall {kernel.syscall_name(nr)} ({nr}) is not implemented: ENOSYS")
+            from glasskernel.uapi.unistd_64 import SYSCALL_NAMES
+            what = "syscall"
         else:
-            from glasskernel.arch.x86.entry.syscall_32 import ia32_syscall_name
-            kernel.warn(f"i386 syscall {ia32_syscall_name(nr)} ({nr}) is not implemented: ENOSYS")
+            from glasskernel.uapi.unistd_32 import SYSCALL_NAMES
+            what = "i386 syscall"
+        if nr in SYSCALL_NAMES:
+            kernel.warn(f"{what} {SYSCALL_NAMES[nr]} ({nr}) is not implemented: ENOSYS")
     return -Errno.ENOSYS
 
 
