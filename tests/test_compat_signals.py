@@ -11,6 +11,7 @@ stop), and the signal programs of tests/test_signals.py built for i386.
 The unit tests check the layout conversions against values measured with gcc -m32
 (offsetof/sizeof) and Linux 6.1's conversion rules.
 """
+import re
 import struct
 
 import pytest
@@ -50,6 +51,28 @@ def test_i386_handler_of_a_64bit_program_runs_in_compat_mode(build):
     native, _ = differential([build("compat_sig_mixed", "glibc")])
     assert b"the handler ran in cs 0x23 with sig 10 (info 10)" in native[0]
     assert b"back in cs 0x33" in native[0]
+
+
+def test_strace_decodes_i386_signal_calls(build, tmp_path):
+    """strace of an i386 process: rt_sigaction's compat_sigaction and rt_sigprocmask's
+    sigset decoded as real strace decodes them, and the signal lines."""
+    import shutil
+    from test_strace import normalise, real_strace, strace_works
+    if shutil.which("strace") is None or not strace_works():
+        pytest.skip("no usable strace")
+    exe = build("compat_sig_frame", "m32")
+    native_log, guest_log = tmp_path / "native.strace", tmp_path / "guest.strace"
+    real_strace([exe, "noforks"], native_log)
+    from harness import run_glasskernel
+    run_glasskernel([exe, "noforks"], extra_opts=[f"--strace={guest_log}"])
+
+    def lines(path):
+        wanted = ("rt_sigaction(", "rt_sigprocmask(", "--- SIG")
+        return [re.sub(r"si_pid=\d+", "si_pid=PID", line)
+                for line in normalise(path.read_text(errors="replace")) if line.startswith(wanted)]
+    native, guest = lines(native_log), lines(guest_log)
+    assert any("sa_flags=SA_SIGINFO" in line for line in native)
+    assert guest == native
 
 
 # ----- layouts, as measured with gcc -m32 ----------------------------------------------------

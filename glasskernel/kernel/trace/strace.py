@@ -84,7 +84,10 @@ _COMPAT_DECODERS = frozenset((
     "getcwd", "chdir", "fchdir", "mkdir", "mkdirat", "unlink", "unlinkat", "rmdir", "rename",
     "renameat", "symlink", "umask", "dup", "dup2", "dup3", "ioctl", "brk", "munmap", "mprotect",
     "set_tid_address", "uname", "getpid", "getppid", "gettid", "fork", "vfork", "exit",
-    "exit_group", "kill", "getrandom", "sethostname", "setdomainname", "mmap2"))
+    "exit_group", "kill", "getrandom", "sethostname", "setdomainname", "mmap2", "rt_sigprocmask",
+    "tkill", "tgkill"))
+# ... and those with their own decoder of the i386 layout.
+_COMPAT_ONLY_DECODERS = {"rt_sigaction": proc.dec_compat_rt_sigaction}
 
 
 def decode_generic(c: Call) -> str:
@@ -110,7 +113,9 @@ def dec_mmap2(c: Call):
 
 def decode_call(c: Call, compat: bool = False):
     """(argument text, result text or None for the default) of one finished call."""
-    if compat and c.name not in _COMPAT_DECODERS:
+    if compat and c.name in _COMPAT_ONLY_DECODERS:
+        decoder = _COMPAT_ONLY_DECODERS[c.name]
+    elif compat and c.name not in _COMPAT_DECODERS:
         decoder = decode_generic
     else:
         decoder = dec_mmap2 if c.name == "mmap2" else DECODERS.get(c.name, decode_generic)
