@@ -47,10 +47,11 @@ def test_int80_restarts_in_a_64bit_program(build):
 def test_i386_handler_of_a_64bit_program_runs_in_compat_mode(build):
     """A handler installed by the i386 rt_sigaction (int $0x80) gets the i386 frame and runs
     in compatibility mode even in a 64-bit program (SA_IA32_ABI, invisible to both
-    rt_sigactions); its i386 rt_sigreturn goes back to 64-bit mode from the frame's cs."""
+    rt_sigactions); its i386 rt_sigreturn goes back to 64-bit mode from the frame's cs, the
+    FP state with it (the switch of mode kept the state the CPU had)."""
     native, _ = differential([build("compat_sig_mixed", "glibc")])
     assert b"the handler ran in cs 0x23 with sig 10 (info 10)" in native[0]
-    assert b"back in cs 0x33" in native[0]
+    assert b"back in cs 0x33, xmm0 0x1122334455667788" in native[0]
 
 
 def test_strace_decodes_i386_signal_calls(build, tmp_path):

@@ -232,7 +232,11 @@ class Kernel:
         thread = task.thread
         thread.ts_compat = False                # arch_exit_to_user_mode_prepare
         if (self.cpu_task is not task or thread.regs_dirty) and self.cpu.user_cs() != thread.user_cs:
-            # A new program of the other mode, or a task of it whose context is not loaded.
+            # A new program of the other mode, or a task of it whose context is not loaded,
+            # or the loaded task changing mode (a signal frame of the other ABI, sigreturn):
+            # its FPU state, in the CPU, must survive the switch.
+            if self.cpu_task is task:
+                thread.fpstate = self.cpu.read_fxsave()
             self.cpu.set_user_mode(thread.user_cs, task.mm.pgtable.pgd, thread.regs["rip"])
             self.cpu_task = None
         if self.cpu_task is not task and thread.user_cs != USER_CS:
