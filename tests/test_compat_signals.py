@@ -24,9 +24,11 @@ from glasskernel.kernel import signal_compat
 
 COMPAT_PROGRAMS = ["compat_sig_frame", "compat_sig_calls"]
 # tests/test_signals.py's programs (sig_nested's x86-64 register check is left out of the
-# i386 build, compat_sig_frame has its own), and the signalfd and poll ones.
+# i386 build, compat_sig_frame has its own), and the signalfd, poll, SIGPIPE and
+# SIGEV_THREAD ones.
 REUSED = ["sig_fault", "sig_altstack", "sig_nested", "sig_rt", "sig_chld", "sig_timer",
-          "sig_restart", "sig_pipe", "sig_thread", "fdtypes_signalfd", "poll_signal"]
+          "sig_restart", "sig_pipe", "sig_thread", "fdtypes_signalfd", "poll_signal", "sigpipe_paths",
+          "fdtypes_sigev_thread"]
 
 
 @pytest.mark.parametrize("name", COMPAT_PROGRAMS + REUSED)
