@@ -6,7 +6,8 @@ flags, the FSAVE-header + fxsave FP state, the mask; what sigreturn takes back, 
 included; the vDSO trampolines of handlers installed without SA_RESTORER), compat_sig_calls
 (the old one-word-mask calls, compat siginfo, sigtimedwait's two timespecs, sigaltstack's
 compat stack_t, SIGSEGV, nested handlers, signalfd, SA_RESTART, restart_syscall after a
-stop), and the signal programs of tests/test_signals.py built for i386.
+stop), compat_sig_badargs (bad pointers, numbers, sizes and times: only errors), and
+the signal programs of tests/test_signals.py built for i386.
 
 The unit tests check the layout conversions against values measured with gcc -m32
 (offsetof/sizeof) and Linux 6.1's conversion rules.
@@ -22,7 +23,7 @@ from glasskernel.arch.x86 import fpu
 from glasskernel.arch.x86.ia32 import ia32_signal
 from glasskernel.kernel import signal_compat
 
-COMPAT_PROGRAMS = ["compat_sig_frame", "compat_sig_calls"]
+COMPAT_PROGRAMS = ["compat_sig_frame", "compat_sig_calls", "compat_sig_badargs"]
 # tests/test_signals.py's programs (sig_nested's x86-64 register check is left out of the
 # i386 build, compat_sig_frame has its own), and the signalfd, poll, SIGPIPE and
 # SIGEV_THREAD ones.
