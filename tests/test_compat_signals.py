@@ -13,6 +13,7 @@ The unit tests check the layout conversions against values measured with gcc -m3
 (offsetof/sizeof) and Linux 6.1's conversion rules.
 """
 import re
+import signal
 import struct
 
 import pytest
@@ -36,6 +37,31 @@ REUSED = ["sig_fault", "sig_altstack", "sig_nested", "sig_rt", "sig_chld", "sig_
 def test_i386_signal_program(build, name):
     native, _ = differential([build(name, "m32")])
     assert native[2] == 0 and native[0], f"{name} did not run natively: {native[1]!r}"
+
+
+def test_i386_inherits_ignored_and_blocked_signals(build):
+    """exec keeps SIG_IGN and the blocked mask for an i386 program too (sig_inherit)."""
+    import harness
+    from test_semantics import _ignore_and_block, _run_started_with
+    exe = build("sig_inherit", "m32")
+    native = _run_started_with([exe], _ignore_and_block)
+    guest = _run_started_with(harness.glasskernel_command([exe]), _ignore_and_block)
+    harness.assert_no_traceback(guest[1])
+    harness.compare(native, guest)
+    assert native[0].startswith(b"ignored: 1 2 3 10 37\nblocked: 12 40\n")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGSEGV, signal.SIGABRT, signal.SIGTERM, signal.SIGKILL, 40])
+def test_i386_signal_death_status(build, sig):
+    """An i386 program killed by signal N: status 128+N and the shell's message."""
+    import harness
+    exe = build("signal_self", "m32")
+    n_out, _, n_rc = harness.run_native([exe, str(int(sig))])
+    g_out, g_err, g_rc = harness.run_glasskernel([exe, str(int(sig))])
+    harness.assert_no_traceback(g_err)
+    assert n_rc == g_rc == 128 + sig, g_err
+    assert g_out == n_out
+    assert harness.signal_message(sig).encode() in g_err, g_err
 
 
 def test_int80_restarts_in_a_64bit_program(build):
