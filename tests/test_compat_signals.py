@@ -64,6 +64,15 @@ def test_i386_signal_death_status(build, sig):
     assert harness.signal_message(sig).encode() in g_err, g_err
 
 
+def test_i386_children_keep_their_tls_selector_through_a_handler(build):
+    """Under a 64-bit `sh -c 'prog | cat'`, cat runs between each fork and the child's
+    first instructions: the child still starts with its parent's %gs, and its sigreturn
+    keeps it (it was the null selector, and reloading that wiped the TLS base)."""
+    exe = build("compat_sig_fork", "m32")
+    native, _ = differential(["/bin/sh", "-c", f"{exe} | cat"])
+    assert b"child 2: gs 0x63, errno 0 after the handler" in native[0]
+
+
 def test_int80_restarts_in_a_64bit_program(build):
     """A 64-bit program's int $0x80 poll, stopped and continued, resumes through the i386
     table's restart_syscall (0): with the 64-bit number (219) it was i386 madvise, ENOSYS

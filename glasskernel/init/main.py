@@ -241,6 +241,9 @@ class Kernel:
             self.cpu_task = None
         if self.cpu_task is not task and thread.user_cs != USER_CS:
             self.cpu.load_tls(thread.tls_array)
+            for name, selector in thread.user_segs:     # a new child: its parent's fs, gs
+                self.cpu.load_segment(name, selector)
+            thread.user_segs = ()
         if self.cpu_task is not task:
             self.cpu.write_fp_state(task.thread.fpstate or self.cpu.default_fxsave())
             # A context loaded at a switch brings its CR4; a task's first run does not.

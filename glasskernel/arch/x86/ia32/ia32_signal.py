@@ -227,10 +227,15 @@ def ia32_setup_rt_frame(task, ksig, mask: int, regs: dict) -> None:
 # ----- sigreturn ----------------------------------------------------------------------------
 
 def reload_segments(task, regs: dict, sc: dict) -> None:
-    """gs, fs, ds and es as the frame has them (RPL 3), where they changed."""
+    """gs, fs, ds and es as the frame has them (RPL 3), where they changed.
+
+    A null selector is not reloaded as another null one (0 and 3): whether that clears
+    the base depends on the CPU (Intel clears it, AMD keeps it: X86_BUG_NULL_SEG), and
+    the emulator's null gs of a task that never loaded its own (a new child's first run
+    in a CPU last in 64-bit mode) still has the task's TLS base."""
     for name in ("gs", "fs", "ds", "es"):
         value = sc[name] & 0xFFFF | 3
-        if value != get_user_seg(task, regs, name):
+        if value != get_user_seg(task, regs, name) | 3:
             set_user_seg(task, regs, name, value)
 
 
