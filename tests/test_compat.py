@@ -31,7 +31,7 @@ def test_sysenter_agrees_with_int80(build):
     out, err, rc = run_glasskernel([build("compat_entry", "m32"), "both"])
     assert rc == 0, err
     pairs = [line for line in out.decode().splitlines() if "sysenter" in line]
-    assert len(pairs) == 8, out
+    assert len(pairs) == 9, out
     assert all(" == " in line for line in pairs), out
 
 
@@ -76,3 +76,23 @@ def test_broken_i386_headers_are_enoexec(tmp_path, build):
         exe.write_bytes(bytes(blob))
         exe.chmod(0o755)
         differential(["/bin/busybox", "sh", "-c", f"./{name}; echo status $?"], cwd=tmp_path)
+
+
+def test_trace_names_each_entry_path(build, tmp_path):
+    """`glasskernel trace` of the program shows the int $0x80 and the sysenter entries by
+    their Linux names, each followed by its do_*_syscall_32 and the i386 table's row; the
+    64-bit program's int $0x80 takes entry_INT80_compat too."""
+    import subprocess
+    import sys
+    out_file = tmp_path / "trace.txt"
+    for exe, args in ((build("compat_entry", "m32"), ["both"]), (build("compat_entry", "glibc"), [])):
+        done = subprocess.run([sys.executable, "-m", "glasskernel", "trace", "-o", str(out_file),
+                               str(exe), *args], capture_output=True, timeout=240)
+        assert done.returncode == 0, done.stderr
+        text = out_file.read_text()
+        assert "entry_INT80_compat: nr=20 " in text
+        assert "do_int80_syscall_32(nr=20, row=ia32_sys_call_table[20], handler=__ia32_sys_getpid)" in text
+        assert "__ia32_sys_getpid(" in text
+        if args:
+            assert "entry_SYSENTER_compat: nr=192 " in text        # mmap2, six arguments
+            assert "do_fast_syscall_32(nr=192, row=ia32_sys_call_table[192], handler=__ia32_sys_mmap2" in text

@@ -50,8 +50,9 @@ class FakeMem:
         raise KernelError(Errno.EFAULT)
 
 
-def task(pid=1000):
-    return SimpleNamespace(pid=pid, tgid=pid)
+def task(pid=1000, compat=False):
+    from glasskernel.arch.x86.kernel.process import ThreadStruct
+    return SimpleNamespace(pid=pid, tgid=pid, thread=ThreadStruct(ts_compat=compat))
 
 
 def line(nr, args, ret, mem=None, pids="never"):
@@ -307,3 +308,21 @@ def test_ioctl_termios_all_bits():
     assert line(NR.ioctl, (99, 0x5402, BUF), E("EBADF"), mem) == (
         'ioctl(99, SNDCTL_TMR_START or TCSETS, {c_iflag=, c_oflag=NL0|CR0|TAB0|BS0|VT0|FF0|, '
         'c_cflag=B0|CS5|, c_lflag=, ...}) = -1 EBADF (Bad file descriptor)')
+
+
+def test_a_32_bit_process_calls_by_the_i386_table():
+    """A call made through a 32-bit entry is named from the i386 table (90 is old_mmap
+    there, 192 mmap2 with its offset in pages), announced once as strace does, and a
+    decoder that would read a 64-bit layout gives way to hex."""
+    out = io.StringIO()
+    fmt = StraceFormatter(out, pids="never")
+    t32 = task(compat=True)
+    got = fmt.format_syscall(t32, 192, (0, 8192, 3, 0x22, 2**32 - 1, 2), 0xF7FF0000, FakeMem())
+    assert got == ("mmap2(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0x2000)"
+                   " = 0xf7ff0000")
+    assert out.getvalue() == "[ Process PID=1000 runs in 32 bit mode. ]\n"
+    assert fmt.format_syscall(t32, 146, (1, 0x1000, 2), 5, FakeMem()) == \
+        "writev(0x1, 0x1000, 0x2)                = 5"
+    t32.thread.ts_compat = False
+    assert fmt.format_syscall(t32, 39, (), 1000, FakeMem()) == "getpid()                                = 1000"
+    assert out.getvalue().endswith("[ Process PID=1000 runs in 64 bit mode. ]\n")

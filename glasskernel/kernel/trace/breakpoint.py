@@ -13,11 +13,15 @@ import fnmatch
 import struct
 import sys
 
+from glasskernel.arch.x86.kernel.ptrace import getreg32_values, user_mode_is_compat
 from glasskernel.kernel.trace.tracepoint import traceable_functions
 from glasskernel.kernel.trace.usersyms import UserSymbols
+from glasskernel.uapi.errno import KernelError
 
 REGS_SHOWN = ("rip", "rsp", "rbp", "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9",
               "r10", "r11", "r12", "r13", "r14", "r15", "rflags", "fs_base")
+REGS32_SHOWN = ("eip", "esp", "ebp", "eax", "ebx", "ecx", "edx", "esi", "edi", "eflags",
+                "cs", "ss", "ds", "es", "fs", "gs", "gs_base")
 
 
 class BreakpointProbe:
@@ -181,11 +185,24 @@ def task_lines(kernel, current) -> list:
 def regs_lines(kernel, task) -> list:
     """The user registers the kernel holds for task (pt_regs), orig_ax included: the
     syscall number during a syscall, -1 otherwise."""
+    if user_mode_is_compat(task):
+        return _regs32_lines(kernel, task)
     regs = _user_regs(kernel, task)
     orig = getattr(task.thread, "orig_rax", -1)
     values = [(n, regs.get(n, 0)) for n in REGS_SHOWN] + [("orig_ax", orig & (1 << 64) - 1)]
     lines = ["  ".join(f"{n:>7} {v:#018x}" for n, v in values[i:i + 3]) for i in range(0, len(values), 3)]
     return lines + [f"orig_ax = {orig}" + (f" ({kernel.syscall_name(orig)})" if orig >= 0 else "")]
+
+
+def _regs32_lines(kernel, task) -> list:
+    """regs_lines for a task in compatibility mode: the i386 register set (the low halves
+    of pt_regs, the CPU's selectors), orig_eax named from the i386 table."""
+    from glasskernel.uapi.unistd_32 import syscall_name
+    regs = getreg32_values(kernel, task)
+    orig = regs["orig_eax"]
+    values = [(n, regs[n]) for n in REGS32_SHOWN] + [("orig_eax", orig & 0xFFFFFFFF)]
+    lines = ["  ".join(f"{n:>8} {v:#010x}" for n, v in values[i:i + 4]) for i in range(0, len(values), 4)]
+    return lines + [f"orig_eax = {orig}" + (f" ({syscall_name(orig)})" if orig >= 0 else "")]
 
 
 def kernel_stack_lines(probe, task) -> list:
@@ -227,20 +244,33 @@ def _user_regs(kernel, task) -> dict:
     return kernel.user_regs(task)
 
 
+def _readable_prefix(mm, addr: int, length: int) -> bytes:
+    """Up to length bytes at addr, stopping at the first page that cannot be read (the
+    top of an i386 stack is a few hundred bytes above its pointer)."""
+    out = b""
+    while len(out) < length:
+        chunk = min(length - len(out), 4096 - (addr + len(out)) % 4096)
+        try:
+            out += mm.read(addr + len(out), chunk)
+        except KernelError:                     # EFAULT: not mapped
+            break
+    return out
+
+
 def user_backtrace(kernel, task, words: int = 256) -> list:
     """rip with its symbol, then stack words that point into the program's code (gdb's
-    fallback when there are no frame pointers: possible return addresses)."""
+    fallback when there are no frame pointers: possible return addresses). The stack
+    words of an i386 program are 4 bytes."""
     regs = _user_regs(kernel, task)
     if task.mm is None or not regs:
         return ["(no user context: a kernel thread)"]
     syms = UserSymbols.for_mm(task.mm)
     lines = [f"#0  {regs['rip']:#x} in {syms.describe(regs['rip'])}"]
-    try:
-        raw = task.mm.read(regs["rsp"], words * 8)
-    except Exception:
-        return lines
+    word = "<I" if user_mode_is_compat(task) else "<Q"
+    raw = _readable_prefix(task.mm, regs["rsp"], words * struct.calcsize(word))
+    raw = raw[:len(raw) // struct.calcsize(word) * struct.calcsize(word)]
     frame = 1
-    for (value,) in struct.iter_unpack("<Q", raw):
+    for (value,) in struct.iter_unpack(word, raw):
         name = syms.lookup(value)
         if name is not None:
             lines.append(f"#{frame:<2} {value:#x} in {syms.describe(value)}   (return address?)")

@@ -410,8 +410,22 @@ class Debugger:
             return
         if entry:                         # what the syscall-entry stop shows, as on Linux
             self.kernel.set_user_reg(task, "rax", -ENOSYS & (1 << 64) - 1)
+        elif not self._exec_event_first(task):
+            return
         what = "syscall_entry" if entry else "syscall_return"
         self.stop(task, self.stop_reply(task, SIGTRAP, f"{what}:{nr:x};"))
+
+    def _exec_event_first(self, task) -> bool:
+        """A successful execve reports its exec event before its syscall-exit stop, as
+        ptrace's PTRACE_EVENT_EXEC comes first: gdb must learn of the new program (and,
+        across modes, read its description) before it reads the registers of the stop.
+        False when gdb let the task go meanwhile."""
+        tr = self.tracees.get(task.pid)
+        if tr is None or tr.event is None or not tr.event[3:].startswith("exec:"):
+            return tr is not None       # (a stop reply: T, the signal in hex, the event)
+        reply, tr.event = tr.event, None
+        self.stop(task, reply)
+        return task.pid in self.tracees and not task.exiting
 
     def idle(self, delay_ns) -> bool:
         """Nothing to run. A pending interrupt stops here (every task sleeps); with only
