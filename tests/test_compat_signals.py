@@ -114,6 +114,28 @@ def test_strace_decodes_i386_signal_calls(build, tmp_path):
     assert guest == native
 
 
+def test_trace_names_the_i386_frames(build, tmp_path):
+    """`glasskernel trace`: handle_signal builds ia32_setup_rt_frame / ia32_setup_frame, and
+    the vDSO trampoline's sigreturn finds the frame where the handler's ret (and, for the
+    old frame, the trampoline's popl) left esp: frame + 4, frame + 8."""
+    import subprocess
+    import sys
+    out = tmp_path / "trace.txt"
+    proc = subprocess.run([sys.executable, "-m", "glasskernel", "trace", "--filter", "ia32_setup*",
+                           "--filter", "__ia32_sys_*sigreturn", "-o", str(out),
+                           str(build("compat_sig_frame", "m32")), "noforks"],
+                          capture_output=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text()
+    pairs = re.findall(r"(ia32_setup_(?:rt_)?frame)\(.*?/\* frame=(0x[0-9a-f]+) \*/\n.*?"
+                       r"__ia32_sys_(rt_sigreturn|sigreturn)\(.*?esp=(0x[0-9a-f]+)\)", text, re.S)
+    assert len(pairs) == 5, text
+    for setup, frame, call, esp in pairs:
+        rt = setup == "ia32_setup_rt_frame"
+        assert call == ("rt_sigreturn" if rt else "sigreturn")
+        assert int(esp, 16) == int(frame, 16) + (4 if rt else 8)
+
+
 # ----- layouts, as measured with gcc -m32 ----------------------------------------------------
 
 def test_frame_layouts_match_gcc_m32():

@@ -29,6 +29,8 @@ from glasskernel.arch.x86.kernel.signal import (
 from glasskernel.kernel.signal import (
     SA_ONSTACK, SA_RESTORER, SA_SIGINFO, SIGSEGV, force_sig, set_current_blocked)
 from glasskernel.kernel.signal_compat import copy_siginfo_to_external32
+from glasskernel.kernel.trace.tracepoint import traced
+from glasskernel.uapi.signal import signal_name
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.uapi.errno import Errno, KernelError
 
@@ -196,8 +198,18 @@ def _enter_handler(task, regs: dict, action, frame: int, signo: int, info: int, 
         set_user_seg(task, regs, name, value)
 
 
-def ia32_setup_frame(task, ksig, mask: int, regs: dict) -> None:
-    """The sigframe of a handler without SA_SIGINFO."""
+def _frame_args(task, ksig, mask, regs) -> dict:
+    return {"sig": signal_name(ksig.signo), "handler": f"{ksig.action.handler:#x}",
+            "esp": f"{regs['rsp']:#x}"}
+
+
+def _frame_ret(frame) -> dict:
+    return {"frame": f"{frame:#x}"}
+
+
+@traced(args=_frame_args, ret=_frame_ret)
+def ia32_setup_frame(task, ksig, mask: int, regs: dict) -> int:
+    """The sigframe of a handler without SA_SIGINFO; returns its address."""
     action = ksig.action
     frame, fpstate = get_sigframe(task, regs, action, SIGFRAME_SIZE)
     restorer = _restorer(task, action, "__kernel_sigreturn", frame + SIGFRAME_EXTRAMASK + 4)
@@ -206,10 +218,13 @@ def ia32_setup_frame(task, ksig, mask: int, regs: dict) -> None:
     copy_to_user(task, frame + SIGFRAME_EXTRAMASK,
                  struct.pack("<I", mask >> 32 & _MASK32) + SIGFRAME_RETCODE)
     _enter_handler(task, regs, action, frame, ksig.signo, 0, 0)
+    return frame
 
 
-def ia32_setup_rt_frame(task, ksig, mask: int, regs: dict) -> None:
-    """The rt_sigframe of an SA_SIGINFO handler: the compat siginfo and a ucontext."""
+@traced(args=_frame_args, ret=_frame_ret)
+def ia32_setup_rt_frame(task, ksig, mask: int, regs: dict) -> int:
+    """The rt_sigframe of an SA_SIGINFO handler: the compat siginfo and a ucontext;
+    returns its address."""
     action = ksig.action
     frame, fpstate = get_sigframe(task, regs, action, RT_SIGFRAME_SIZE)
     restorer = _restorer(task, action, "__kernel_rt_sigreturn", frame + RT_UC + UC_SIZE)
@@ -222,6 +237,7 @@ def ia32_setup_rt_frame(task, ksig, mask: int, regs: dict) -> None:
     copy_to_user(task, frame, head + copy_siginfo_to_external32(ksig.info) + ucontext
                  + RT_SIGFRAME_RETCODE)
     _enter_handler(task, regs, action, frame, ksig.signo, info, uc)
+    return frame
 
 
 # ----- sigreturn ----------------------------------------------------------------------------
