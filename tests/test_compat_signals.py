@@ -73,6 +73,14 @@ def test_i386_children_keep_their_tls_selector_through_a_handler(build):
     assert b"child 2: gs 0x63, errno 0 after the handler" in native[0]
 
 
+def test_i386_tls_selector_survives_a_decoded_context(build):
+    """A 64-bit shell reads the sleeping i386 program's /proc/PID/syscall (decoding its
+    saved registers off the CPU) and signals it: the handler has the program's %gs, and
+    the frame's, which sigreturn reloads, is the same (a null one wiped the TLS base)."""
+    native, _ = differential([build("compat_sig_unload", "m32")])
+    assert native[0].startswith(b"handler's gs 0x63, errno 0 after it\n")
+
+
 def test_int80_restarts_in_a_64bit_program(build):
     """A 64-bit program's int $0x80 poll, stopped and continued, resumes through the i386
     table's restart_syscall (0): with the 64-bit number (219) it was i386 madvise, ENOSYS

@@ -321,11 +321,13 @@ class Kernel:
         context into pt_regs and the FPU area, which become the truth until it runs."""
         thread = task.thread
         if thread is not None and thread.context_saved:
-            regs, fpu = self.cpu.read_context(thread.context)
+            regs, fpu, segs = self.cpu.read_context(thread.context)
             if not thread.regs_dirty:
                 thread.regs = regs
                 thread.regs_dirty = True
             thread.fpstate = fpu
+            if thread.user_cs != USER_CS:
+                thread.user_segs = segs         # its TLS selectors, loaded when it runs
             thread.context_saved = False
 
     @traced(args=lambda self, prev, nxt: {"cr3": f"{nxt.mm.pgtable.pgd:#x}" if nxt.mm else "kernel"},

@@ -73,7 +73,8 @@ _SW_BYTES_OFFSET = 464
 def get_user_seg(task, regs: dict, name: str) -> int:
     """savesegment: the selector the task has in cs, ss, ds, es, fs or gs. cs is the
     task's mode, ss the flat user stack segment of either mode; the data segments are in
-    the CPU while the task is loaded there (they are, on the way back to user mode)."""
+    the CPU while the task is loaded there, else fs and gs are those its context had when
+    it was decoded (thread.user_segs, loaded again when it runs)."""
     if name == "cs":
         return task.thread.user_cs
     if name == "ss":
@@ -81,6 +82,9 @@ def get_user_seg(task, regs: dict, name: str) -> int:
     kernel = task.kernel
     if kernel.cpu_task is task:
         return kernel.cpu.read_segment(name)
+    for seg, selector in task.thread.user_segs:     # decoded off the CPU, or a first run's
+        if seg == name:
+            return selector
     return USER_DS if name in ("ds", "es") else 0
 
 
