@@ -578,7 +578,8 @@ def _create_strace(strace_file):
     if strace_file is None:
         return None
     from glasskernel.kernel.trace.strace import StraceFormatter
-    return StraceFormatter(strace_file)
+    # strace says "[ Process PID=N runs in 32 bit mode. ]" on stderr, not into an -o file
+    return StraceFormatter(strace_file, mode_notes=strace_file is sys.stderr)
 
 
 __all__ = ["Kernel"]
