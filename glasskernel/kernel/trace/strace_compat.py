@@ -73,6 +73,7 @@ COMPAT_DECODERS = {
     "statx": fs.dec_statx, "getdents64": fs.dec_getdents64, "fcntl64": fs.dec_fcntl,
     "faccessat2": fs.dec_faccessat2, "prlimit64": proc.dec_prlimit64, "pipe2": fs.dec_pipe2,
     "rt_sigprocmask": proc.dec_rt_sigprocmask, "sched_getaffinity": proc.dec_sched_getaffinity,
+    "rt_sigaction": proc.dec_compat_rt_sigaction,
 }
 
 # Decoded when the call starts (the slow path announces it): the call rewrites these.
