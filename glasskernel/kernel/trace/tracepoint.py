@@ -24,8 +24,10 @@ _traced_names = set()     # the name of every @traced function, as its events ca
 # The spans opened by hand with trace_enter (besides each syscall's __x64_sys_NAME), and
 # the modules holding tracepoints (some are imported only when first needed);
 # tests/test_breakpoint.py checks both lists against the source.
-HAND_SPANS = frozenset(("schedule", "ret_from_fork", "wake_up_new_task"))
-TRACED_MODULES = ("arch.x86.entry.entry_64", "arch.x86.kernel.process", "arch.x86.kernel.process_64",
+HAND_SPANS = frozenset(("schedule", "ret_from_fork", "wake_up_new_task", "do_int80_syscall_32",
+                        "do_fast_syscall_32"))
+TRACED_MODULES = ("arch.x86.entry.entry_64", "arch.x86.ia32.ia32_signal",
+                  "arch.x86.kernel.process", "arch.x86.kernel.process_64",
                   "arch.x86.kernel.signal", "fs.binfmt_elf", "fs.exec", "fs.pipe", "init.main",
                   "kernel.exit", "kernel.fork", "kernel.sched.core")
 
