@@ -1,0 +1,184 @@
+"""Core dumps of i386 processes (fs/compat_binfmt_elf_core.py): an ELFCLASS32/EM_386 core
+with the ia32 notes, checked with readelf and with gdb on the host, and against the core
+the host writes for the same program when its core_pattern leaves one in the cwd."""
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import harness
+from harness import run_glasskernel
+
+SOURCE = Path(__file__).parent / "programs" / "compat_core_crash.c"
+# the notes Linux 6.1 writes for a one-thread i386 process (write_note_info's order)
+EXPECTED_NOTES = [("CORE", "NT_PRSTATUS"), ("CORE", "NT_PRPSINFO"), ("CORE", "NT_SIGINFO"),
+                  ("CORE", "NT_AUXV"), ("CORE", "NT_FILE"), ("CORE", "NT_FPREGSET"),
+                  ("LINUX", "NT_PRXFPREG"), ("LINUX", "NT_386_TLS")]
+# fixed-size notes: compat_elf_prstatus, compat_elf_prpsinfo, compat_siginfo,
+# user_i387_ia32_struct, fxsave, three user_desc
+EXPECTED_SIZES = {"NT_PRSTATUS": 144, "NT_PRPSINFO": 124, "NT_SIGINFO": 128,
+                  "NT_FPREGSET": 108, "NT_PRXFPREG": 512, "NT_386_TLS": 48}
+
+
+@pytest.fixture(scope="module")
+def crash32(tmp_path_factory):
+    """The test program, built -m32 -static -g -O0 (gdb shows its locals)."""
+    if not harness.compiler_available("m32"):
+        pytest.skip("gcc -m32 is not usable")
+    if shutil.which("gdb") is None or shutil.which("readelf") is None:
+        pytest.skip("gdb or readelf is not installed")
+    exe = tmp_path_factory.mktemp("compat_core") / "crash32"
+    subprocess.run(["gcc", "-m32", "-static", "-g", "-O0", "-o", exe, SOURCE], check=True)
+    return exe
+
+
+def _guest_core(exe: Path, workdir: Path, *args) -> tuple:
+    """Run exe under glasskernel in workdir; (its status, the core's bytes): the guest
+    writes the core in its own layer, so the shell sends it back on stdout."""
+    workdir.mkdir(exist_ok=True)
+    local = workdir / exe.name
+    shutil.copy(exe, local)
+    script = (f"cd {workdir} && ulimit -c unlimited && ./{exe.name} {' '.join(args)} "
+              f">/dev/null 2>&1; echo status $? >&2; cat core")
+    out, err, code = run_glasskernel(["/bin/sh", "-c", script], timeout=240)
+    harness.assert_no_traceback(err)
+    assert not (workdir / "core").exists()          # the core stays in the guest's layer
+    status = re.search(rb"status (\d+)", err)
+    assert status, err.decode(errors="replace")
+    core = workdir / "core.guest"
+    core.write_bytes(out)
+    return int(status.group(1)), core
+
+
+def _notes(core: Path) -> list:
+    """(owner, note type, data size) of each note, as readelf -n prints them."""
+    text = subprocess.run(["readelf", "-n", "-W", core], capture_output=True, text=True,
+                          check=True).stdout
+    return [(m.group(1), m.group(3) or m.group(4), int(m.group(2), 16))
+            for m in re.finditer(r"^\s+(CORE|LINUX)\s+0x([0-9a-f]+)\s+(?:(NT_\w+)|Unknown note "
+                                 r"type: \((0x[0-9a-f]+)\))", text, re.M)]
+
+
+def _gdb(exe: Path, core: Path, *commands) -> str:
+    argv = ["gdb", "-batch", "-nx"]
+    for c in commands:
+        argv += ["-ex", c]
+    return subprocess.run([*argv, exe, core], capture_output=True, text=True,
+                          timeout=120).stdout
+
+
+def test_segv_core_is_elf32_with_the_ia32_notes(crash32, tmp_path):
+    status, core = _guest_core(crash32, tmp_path / "g")
+    assert status == 128 + 11
+    header = subprocess.run(["readelf", "-h", core], capture_output=True, text=True,
+                            check=True).stdout
+    assert re.search(r"Class:\s+ELF32", header)
+    assert re.search(r"Machine:\s+Intel 80386", header)
+    assert re.search(r"Type:\s+CORE", header)
+    notes = _notes(core)
+    assert [(o, t) for o, t, _ in notes] == EXPECTED_NOTES
+    for _, ntype, size in notes:
+        assert size == EXPECTED_SIZES.get(ntype, size), ntype
+
+
+def test_gdb_reads_the_segv_core(crash32, tmp_path):
+    """gdb finds eip in crash(), the backtrace through main, a local, a global and the
+    fault's siginfo, from the 32-bit registers and memory of the core."""
+    _, core = _guest_core(crash32, tmp_path / "g")
+    nm = subprocess.run(["nm", crash32], capture_output=True, text=True, check=True).stdout
+    crash_at = int(re.search(r"^([0-9a-f]+) t crash$", nm, re.M).group(1), 16)
+    out = _gdb(crash32, core, "info registers eip", "bt", "print local_marker",
+               "print global", "print $_siginfo.si_signo", "print $_siginfo._sifields._sigfault.si_addr")
+    assert "Program terminated with signal SIGSEGV" in out
+    eip = int(re.search(r"^eip\s+0x([0-9a-f]+)\s+0x[0-9a-f]+ <crash\+\d+>", out, re.M).group(1), 16)
+    assert crash_at < eip < crash_at + 0x40
+    assert re.search(r"#0 .*crash \(depth=0\) at .*compat_core_crash.c", out)
+    assert "crash (depth=2)" in out and re.search(r"main \(argc=1, argv=0x[0-9a-f]+\)", out)
+    assert "$1 = 1234" in out and "$2 = 77" in out and "$3 = 11" in out
+    assert re.search(r"\$4 = \(void \*\) 0x0\b", out)
+
+
+def test_gdb_reads_the_abort_core(crash32, tmp_path):
+    """abort(): SIGABRT from inside the vDSO's __kernel_vsyscall; gdb unwinds from the
+    vDSO (dumped whole) up through abort() to main."""
+    status, core = _guest_core(crash32, tmp_path / "g", "abort")
+    assert status == 128 + 6
+    out = _gdb(crash32, core, "bt", "print $_siginfo.si_signo", "print global")
+    assert "Program terminated with signal SIGABRT" in out
+    assert re.search(r"in abort \(\)", out) and re.search(r"in main \(argc=2,", out)
+    assert "$1 = 6" in out and "$2 = 77" in out
+
+
+def _host_dumps_to_core() -> bool:
+    try:
+        pattern = Path("/proc/sys/kernel/core_pattern").read_text().strip()
+        uses_pid = Path("/proc/sys/kernel/core_uses_pid").read_text().strip()
+    except OSError:
+        return False
+    return pattern == "core" and uses_pid == "0"
+
+
+def _native_core(exe: Path, workdir: Path, *args) -> Path:
+    workdir.mkdir(exist_ok=True)
+    shutil.copy(exe, workdir / exe.name)
+    subprocess.run(["/bin/sh", "-c", f"ulimit -c unlimited; ./{exe.name} {' '.join(args)}"],
+                   cwd=workdir, capture_output=True, timeout=60)
+    core = workdir / "core"
+    if not core.exists():
+        pytest.skip("the host wrote no core file (RLIMIT_CORE or a filesystem that refuses)")
+    return core
+
+
+# Notes the host may add that glasskernel leaves out: NT_X86_XSTATE (the emulated CPU has
+# no XSAVE) and NT_X86_XSAVE_LAYOUT (0x205, a note of kernels after 6.1).
+_HOST_ONLY = {"NT_X86_XSTATE", "0x00000205"}
+
+
+@pytest.mark.parametrize("args", [(), ("abort",)])
+def test_core_matches_the_hosts(crash32, tmp_path, args):
+    """Same notes in the same order with the same sizes, and the same registers and
+    backtrace in gdb, as the core the host writes for the same program (the directories
+    have names of one length, so NT_FILE's size matches too)."""
+    if not _host_dumps_to_core():
+        pytest.skip("the host's core_pattern is not \"core\" (a native run writes no file)")
+    native = _native_core(crash32, tmp_path / "n", *args)
+    _, guest = _guest_core(crash32, tmp_path / "g", *args)
+    native_notes = [n for n in _notes(native) if n[1] not in _HOST_ONLY]
+    guest_notes = _notes(guest)
+    assert [n[:2] for n in guest_notes] == [n[:2] for n in native_notes]
+    for g, n in zip(guest_notes, native_notes):
+        if g[1] != "NT_AUXV":               # the host's auxv has entries of later kernels
+            assert g == n
+    commands = ("info registers eip cs ss ds es fs gs", "bt", "print $_siginfo.si_signo",
+                "print $_siginfo.si_code")
+    assert normalise(_gdb(crash32, guest, *commands)) == normalise(_gdb(crash32, native, *commands))
+
+
+def normalise(text: str) -> str:
+    """gdb's output with what ASLR moves natively (argv, the vDSO) and what differs inside
+    the host's vDSO (another build: other offsets) replaced by names."""
+    text = text[text.index("Program terminated"):]
+    text = re.sub(r"argv=0x[0-9a-f]+", "argv=ARGV", text)
+    return re.sub(r"0x[0-9a-f]+(\s+0x[0-9a-f]+)? (<|in )__kernel_vsyscall(\+\d+)?", "VDSO", text)
+
+
+def test_tls_note_matches_the_hosts(crash32, tmp_path):
+    """NT_386_TLS: entries 12-14, the first one glibc's %gs segment, the other two empty
+    (flags 0x28: read_exec_only, seg_not_present); bases aside, as the host writes it."""
+    if not _host_dumps_to_core():
+        pytest.skip("the host's core_pattern is not \"core\" (a native run writes no file)")
+    native = _native_core(crash32, tmp_path / "n")
+    _, guest = _guest_core(crash32, tmp_path / "g")
+
+    def tls(core):
+        text = subprocess.run(["readelf", "-n", "-W", core], capture_output=True, text=True,
+                              check=True).stdout
+        data = re.search(r"NT_386_TLS.*?description data: ([0-9a-f ]+)", text).group(1)
+        raw = bytes.fromhex(data.replace(" ", ""))
+        words = [int.from_bytes(raw[i:i + 4], "little") for i in range(0, 48, 4)]
+        return [(words[i], words[i + 2], words[i + 3]) for i in range(0, 12, 4)]
+    assert tls(guest) == tls(native)
+    assert [e[0] for e in tls(guest)] == [12, 13, 14]
