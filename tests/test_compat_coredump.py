@@ -182,3 +182,24 @@ def test_tls_note_matches_the_hosts(crash32, tmp_path):
         return [(words[i], words[i + 2], words[i + 3]) for i in range(0, 12, 4)]
     assert tls(guest) == tls(native)
     assert [e[0] for e in tls(guest)] == [12, 13, 14]
+
+
+def test_threads_core(crash32, tmp_path):
+    """Each thread's NT_PRSTATUS and regset notes, the first thread's with the process's
+    notes after its NT_PRSTATUS (as the host writes them); gdb shows both threads, the
+    second one in sleeper()."""
+    exe = tmp_path / "threads32"
+    subprocess.run(["gcc", "-m32", "-static", "-g", "-O0", "-pthread", "-o", exe,
+                    SOURCE.with_name("compat_core_threads.c")], check=True)
+    status, guest = _guest_core(exe, tmp_path / "g")
+    assert status == 128 + 11
+    per_thread = [("CORE", "NT_PRSTATUS"), ("CORE", "NT_FPREGSET"), ("LINUX", "NT_PRXFPREG"),
+                  ("LINUX", "NT_386_TLS")]
+    assert [n[:2] for n in _notes(guest)] == EXPECTED_NOTES + per_thread
+    out = _gdb(exe, guest, "info threads", "thread apply all bt")
+    assert re.search(r"^\* 1\s+Thread .*main \(\) at .*compat_core_threads.c", out, re.M)
+    assert re.search(r"^  2\s+Thread ", out, re.M) and "sleeper (arg=0x0)" in out
+    if _host_dumps_to_core():
+        native = _native_core(exe, tmp_path / "n")
+        assert [n[:2] for n in _notes(guest)] == \
+            [n[:2] for n in _notes(native) if n[1] not in _HOST_ONLY]
