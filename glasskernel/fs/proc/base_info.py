@@ -49,13 +49,16 @@ def proc_pid_personality(task) -> bytes:
 
 
 def proc_pid_auxv(task) -> bytes:
-    """The auxiliary vector exec built, up to and including its AT_NULL pair."""
+    """The saved auxiliary vector read as Linux 6.1 reads it: unsigned longs, two at a
+    time, up to a zero one at an even index. A 64-bit auxv ends with its AT_NULL pair; an
+    i386 one (4-byte pairs) ends 8 or 16 zero bytes past it, from saved_auxv's zeroed
+    tail."""
     mm = task.mm if not task.kthread else None
-    auxv = getattr(mm, "auxv", b"") or b""
-    for i in range(0, len(auxv) - 15, 16):
-        if int.from_bytes(auxv[i:i + 8], "little") == 0:
-            return auxv[:i + 16]
-    return auxv
+    saved = (getattr(mm, "auxv", b"") or b"") + bytes(16)
+    for i in range(0, len(saved) - 15, 16):
+        if int.from_bytes(saved[i:i + 8], "little") == 0:
+            return saved[:i + 16]
+    return saved
 
 
 # get_wchan's answer for a task asleep in these calls: the first caller of the scheduler
@@ -75,7 +78,10 @@ def sleeping_syscall(task):
         nr = args[0]                    # parked in the syscall hook: it restarts from args
     if nr is None or nr < 0:
         return None
-    from glasskernel.uapi.unistd_64 import SYSCALL_NAMES
+    if thread.ts_compat:                # in an i386 call: its number is the i386 table's
+        from glasskernel.uapi.unistd_32 import SYSCALL_NAMES
+    else:
+        from glasskernel.uapi.unistd_64 import SYSCALL_NAMES
     return SYSCALL_NAMES.get(nr), (args[1:] if args and args[0] == nr else ())
 
 
