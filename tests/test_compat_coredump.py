@@ -203,3 +203,22 @@ def test_threads_core(crash32, tmp_path):
         native = _native_core(exe, tmp_path / "n")
         assert [n[:2] for n in _notes(guest)] == \
             [n[:2] for n in _notes(native) if n[1] not in _HOST_ONLY]
+
+
+def test_sleeping_threads_registers_match_the_hosts(tmp_path):
+    """The registers of a thread asleep in pause() when another one faults: its selectors
+    (%ds and %es the flat user data segment, as the context switch saved them) and
+    orig_eax (pause's i386 number), as in the host's core."""
+    if not _host_dumps_to_core():
+        pytest.skip("the host's core_pattern is not \"core\" (a native run writes no file)")
+    if not harness.compiler_available("m32") or shutil.which("gdb") is None:
+        pytest.skip("gcc -m32 or gdb is missing")
+    exe = tmp_path / "threads32"
+    subprocess.run(["gcc", "-m32", "-static", "-g", "-O0", "-pthread", "-o", exe,
+                    SOURCE.with_name("compat_core_threads.c")], check=True)
+    _, guest = _guest_core(exe, tmp_path / "g")
+    native = _native_core(exe, tmp_path / "n")
+    commands = ("thread 2", "info registers cs ss ds es fs gs", "p $orig_eax")
+    pick = lambda text: [l for l in text.splitlines()                 # noqa: E731
+                         if re.match(r"(cs|ss|ds|es|fs|gs)\s|\$\d", l)]
+    assert pick(_gdb(exe, guest, *commands)) == pick(_gdb(exe, native, *commands))

@@ -32,14 +32,16 @@ def _tls_selector(task, base: int) -> int:
 def get_segment_regs(kernel, task) -> dict:
     """The user segment selectors of task (get_segment_reg for each): the CPU's when it
     holds the task's context in the task's mode; otherwise what a return to user mode
-    loads: the mode's code and stack segments, and for a 32-bit task %gs on the TLS slot
-    whose base is its gs base."""
+    loads: the mode's code and stack segments, and for a 32-bit task %ds and %es on the
+    flat user data segment (what the switch saved, thread.ds/es: an i386 C library never
+    changes them) and %gs on the TLS slot whose base is its gs base."""
     cpu = kernel.cpu
     if kernel.cpu_task is task and cpu.user_cs() == task.thread.user_cs:
         return {name: cpu.read_segment(name) for name in SEGMENT_NAMES}
     segs = dict.fromkeys(SEGMENT_NAMES, 0)
     segs["cs"], segs["ss"] = task.thread.user_cs, USER_DS
     if user_mode_is_compat(task):
+        segs["ds"] = segs["es"] = USER_DS
         gs_base = kernel.user_regs(task).get("gs_base", 0)
         segs["gs"] = _tls_selector(task, gs_base) if gs_base else 0
     return segs
