@@ -4,6 +4,7 @@ the host writes for the same program when its core_pattern leaves one in the cwd
 
 import re
 import shutil
+import struct
 import subprocess
 from pathlib import Path
 
@@ -124,7 +125,9 @@ def _host_dumps_to_core() -> bool:
 def _native_core(exe: Path, workdir: Path, *args) -> Path:
     workdir.mkdir(exist_ok=True)
     shutil.copy(exe, workdir / exe.name)
-    subprocess.run(["/bin/sh", "-c", f"ulimit -c unlimited; ./{exe.name} {' '.join(args)}"],
+    # setarch -R: no PF_RANDOMIZE in the flags (glasskernel never randomises layouts)
+    subprocess.run(["setarch", "-R", "/bin/sh", "-c",
+                    f"ulimit -c unlimited; ./{exe.name} {' '.join(args)}"],
                    cwd=workdir, capture_output=True, timeout=60)
     core = workdir / "core"
     if not core.exists():
@@ -222,3 +225,34 @@ def test_sleeping_threads_registers_match_the_hosts(tmp_path):
     pick = lambda text: [l for l in text.splitlines()                 # noqa: E731
                          if re.match(r"(cs|ss|ds|es|fs|gs)\s|\$\d", l)]
     assert pick(_gdb(exe, guest, *commands)) == pick(_gdb(exe, native, *commands))
+
+
+def _raw_notes(core: Path) -> dict:
+    """type -> desc of the first note of each type (the dumping thread's)."""
+    data = core.read_bytes()
+    phoff = struct.unpack_from("<I", data, 28)[0]
+    _, offset, _, _, size = struct.unpack_from("<5I", data, phoff)
+    notes, pos = {}, offset
+    while pos < offset + size:
+        namesz, descsz, ntype = struct.unpack_from("<III", data, pos)
+        pos += 12 + (namesz + 3 & ~3)
+        notes.setdefault(ntype, data[pos:pos + descsz])
+        pos += descsz + 3 & ~3
+    return notes
+
+
+def test_prpsinfo_and_prstatus_match_the_hosts(crash32, tmp_path):
+    """compat_elf_prpsinfo (state, flags PF_SIGNALED|PF_DUMPCORE, uid/gid, name, the
+    arguments with their NULs as spaces) and compat_elf_prstatus's signal fields, ids
+    aside, as the host writes them."""
+    if not _host_dumps_to_core():
+        pytest.skip("the host's core_pattern is not \"core\" (a native run writes no file)")
+    native = _raw_notes(_native_core(crash32, tmp_path / "n", "x", "yz"))
+    _, guest_core = _guest_core(crash32, tmp_path / "g", "x", "yz")
+    guest = _raw_notes(guest_core)
+    psinfo = struct.Struct("<bcbbIHHiiii16s80s")
+    strip_ids = lambda t: t[:7] + t[11:]                       # noqa: E731
+    assert strip_ids(psinfo.unpack(guest[3])) == strip_ids(psinfo.unpack(native[3]))
+    assert psinfo.unpack(guest[3])[12].rstrip(b"\0") == b"./crash32 x yz "
+    prstatus = struct.Struct("<iiih2xII")                       # signal, cursig, sets
+    assert prstatus.unpack_from(guest[1]) == prstatus.unpack_from(native[1])

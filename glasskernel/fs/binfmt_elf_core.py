@@ -64,20 +64,35 @@ def _prstatus(t, signo: int) -> bytes:
                           *[regs.get(name, 0) & (2**64 - 1) for name in _GREGS], 1)
 
 
-def _prpsinfo(task) -> bytes:
-    """NT_PRPSINFO: state, nice, flags, ids, the command name and its first 80 bytes of
-    arguments (NULs turned to spaces)."""
-    from glasskernel.kernel.pid import task_tgid_vnr
+PF_DUMPCORE, PF_SIGNALED = 0x200, 0x400
+
+
+def pr_flag(task) -> int:
+    """fill_psinfo's pr_flag: task->flags while it dumps: killed by a signal (PF_SIGNALED),
+    dumping (PF_DUMPCORE), not yet exiting (the dump comes before do_exit)."""
+    from glasskernel.fs.proc.array import PF_EXITING, task_flags
+    return (task_flags(task) & ~PF_EXITING) | PF_SIGNALED | PF_DUMPCORE
+
+
+def pr_psargs(task) -> bytes:
+    """fill_psinfo's pr_psargs: the argument area's first 79 bytes, every NUL in them
+    (the last argument's too) turned into a space."""
     mm = task.mm
+    length = min(mm.arg_end - mm.arg_start, 79)
     try:
-        args = user_read(mm, mm.arg_start, min(mm.arg_end - mm.arg_start, 80))
+        args = user_read(mm, mm.arg_start, length) if length > 0 else b""
     except (KernelError, VmFault):      # an unmapped argument area: no arguments
         args = b""
-    args = args.rstrip(b"\0").replace(b"\0", b" ")
+    return args.replace(b"\0", b" ")
+
+
+def _prpsinfo(task) -> bytes:
+    """NT_PRPSINFO: state, nice, flags, ids, the command name and its arguments."""
+    from glasskernel.kernel.pid import task_tgid_vnr
     parent = task.real_parent.tgid if getattr(task, "real_parent", None) else 0
-    return _PRPSINFO.pack(0, b"R", 0, 0, 0x400040, task.cred.uid, task.cred.gid,
+    return _PRPSINFO.pack(0, b"R", 0, 0, pr_flag(task), task.cred.uid, task.cred.gid,
                           task_tgid_vnr(task, task), parent, task.signal.pgrp,
-                          task.signal.session, task.comm.encode()[:15], args[:79])
+                          task.signal.session, task.comm.encode()[:15], pr_psargs(task))
 
 
 def _nt_file(vmas) -> bytes:

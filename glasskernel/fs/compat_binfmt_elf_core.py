@@ -19,10 +19,8 @@ from glasskernel.arch.x86.kernel.tls import fill_user_desc
 from glasskernel.arch.x86.segment import GDT_ENTRY_TLS_ENTRIES, GDT_ENTRY_TLS_MIN
 from glasskernel.fs.binfmt_elf_core import (NT_AUXV, NT_FILE, NT_PRPSINFO, NT_PRSTATUS,
                                             NT_SIGINFO, PAGE, PT_LOAD, CoreFormat, _note,
-                                            _timeval)
+                                            _timeval, pr_flag, pr_psargs)
 from glasskernel.kernel.signal_compat import copy_siginfo_to_external32
-from glasskernel.mm.memory import VmFault, user_read
-from glasskernel.uapi.errno import KernelError
 
 EM_386 = 3
 NT_PRFPREG, NT_PRXFPREG, NT_386_TLS = 2, 0x46E62B7F, 0x200
@@ -63,17 +61,11 @@ def _compat_prstatus(t, signo: int) -> bytes:
 def _compat_prpsinfo(task) -> bytes:
     """NT_PRPSINFO with compat_elf_prpsinfo's 32-bit flag word and 16-bit ids."""
     from glasskernel.kernel.pid import task_tgid_vnr
-    mm = task.mm
-    try:
-        args = user_read(mm, mm.arg_start, min(mm.arg_end - mm.arg_start, 80))
-    except (KernelError, VmFault):
-        args = b""
-    args = args.rstrip(b"\0").replace(b"\0", b" ")
     parent = task.real_parent.tgid if getattr(task, "real_parent", None) else 0
-    return _PRPSINFO32.pack(0, b"R", 0, 0, 0x400040, task.cred.uid & 0xFFFF,
+    return _PRPSINFO32.pack(0, b"R", 0, 0, pr_flag(task) & _M32, task.cred.uid & 0xFFFF,
                             task.cred.gid & 0xFFFF, task_tgid_vnr(task, task), parent,
                             task.signal.pgrp, task.signal.session,
-                            task.comm.encode()[:15], args[:79])
+                            task.comm.encode()[:15], pr_psargs(task))
 
 
 def _compat_nt_file(vmas) -> bytes:
