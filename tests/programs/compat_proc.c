@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 extern char **environ;
-static char text[65536];
+static char text[65536], personality[64];
 static unsigned long vdso_lo, vdso_hi, stack_lo, stack_hi;
 
 static int slurp(const char *path, char *buf, int size)
@@ -155,13 +155,16 @@ static void show_maps(void)
 		line = line ? line + 1 : 0;
 	}
 	printf("[vvar] readable below [vdso] %d\n", vvar_seen);
+	if (strtoul(personality, 0, 16) & 0x0040000)    /* ADDR_NO_RANDOMIZE: exact places */
+		printf("[vdso] %08lx-%08lx [stack] %08lx-%08lx\n", vdso_lo, vdso_hi, stack_lo,
+		       stack_hi);
 }
 
 int main(void)
 {
 	setvbuf(stdout, 0, _IONBF, 0);
-	slurp("/proc/self/personality", text, sizeof text);
-	printf("personality: %s", text);
+	slurp("/proc/self/personality", personality, sizeof personality);
+	printf("personality: %s", personality);
 	show_auxv();
 	show_maps();
 	child_syscall(0);
