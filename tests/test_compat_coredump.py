@@ -256,3 +256,22 @@ def test_prpsinfo_and_prstatus_match_the_hosts(crash32, tmp_path):
     assert psinfo.unpack(guest[3])[12].rstrip(b"\0") == b"./crash32 x yz "
     prstatus = struct.Struct("<iiih2xII")                       # signal, cursig, sets
     assert prstatus.unpack_from(guest[1]) == prstatus.unpack_from(native[1])
+
+
+def test_fsave_note_matches_the_hosts(tmp_path):
+    """NT_PRFPREG (user_i387_ia32_struct) of a process with values on the x87 stack:
+    control, status and full tag words, the selectors (cs, ds | 0xffff0000) and the ST
+    registers, byte for byte as the host writes it."""
+    if not _host_dumps_to_core():
+        pytest.skip("the host's core_pattern is not \"core\" (a native run writes no file)")
+    if not harness.compiler_available("m32"):
+        pytest.skip("gcc -m32 is not usable")
+    exe = tmp_path / "x87"
+    subprocess.run(["gcc", "-m32", "-static", "-O0", "-o", exe,
+                    SOURCE.with_name("compat_core_x87.c")], check=True)
+    _, guest = _guest_core(exe, tmp_path / "g")
+    native = _native_core(exe, tmp_path / "n")
+    fsave = _raw_notes(guest)[2]
+    assert fsave == _raw_notes(native)[2]
+    st0 = fsave[28:38]
+    assert st0 == bytes.fromhex("00000000000000d00040")     # 3.25 as an 80-bit value
