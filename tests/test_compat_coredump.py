@@ -275,3 +275,23 @@ def test_fsave_note_matches_the_hosts(tmp_path):
     assert fsave == _raw_notes(native)[2]
     st0 = fsave[28:38]
     assert st0 == bytes.fromhex("00000000000000d00040")     # 3.25 as an 80-bit value
+
+
+def test_core_from_a_syscall_matches_the_hosts(tmp_path):
+    """A core written on the way out of an interrupted syscall (SIGQUIT in pause()): eax
+    the call's -ERESTARTNOHAND, orig_eax its number, the backtrace from the vDSO, as in
+    the host's core."""
+    if not _host_dumps_to_core():
+        pytest.skip("the host's core_pattern is not \"core\" (a native run writes no file)")
+    if not harness.compiler_available("m32") or shutil.which("gdb") is None:
+        pytest.skip("gcc -m32 or gdb is missing")
+    exe = tmp_path / "quit32"
+    subprocess.run(["gcc", "-m32", "-static", "-g", "-O0", "-o", exe,
+                    SOURCE.with_name("compat_core_quit.c")], check=True)
+    status, guest = _guest_core(exe, tmp_path / "g")
+    assert status == 0
+    native = _native_core(exe, tmp_path / "n")
+    commands = ("p $orig_eax", "p $eax", "p $_siginfo.si_signo", "p $_siginfo.si_code", "bt")
+    out = normalise(_gdb(exe, guest, *commands))
+    assert out == normalise(_gdb(exe, native, *commands))
+    assert "$1 = 29\n$2 = -514\n$3 = 3\n" in out and "in main () at" in out

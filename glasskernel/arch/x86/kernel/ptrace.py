@@ -47,6 +47,17 @@ def get_segment_regs(kernel, task) -> dict:
     return segs
 
 
+def compat_orig_ax(task) -> int:
+    """pt_regs->orig_ax of a compat task: the i386 call's number from its entry through
+    the signal work on its way out (a fatal signal's core, a signal-delivery stop see it
+    there), -1 otherwise (an exception's entry leaves no call to restart)."""
+    thread = task.thread
+    nr = getattr(thread, "orig_rax", -1)
+    if nr < 0 and getattr(thread, "ts_compat", False):
+        nr = thread.last_syscall_nr
+    return nr
+
+
 def getreg32_values(kernel, task) -> dict:
     """The 32-bit register set of a compat task (user_regs_struct32's names, orig_eax
     sign-extended as syscall_get_nr sees it), from pt_regs and the CPU's selectors."""
@@ -55,6 +66,6 @@ def getreg32_values(kernel, task) -> dict:
            for name in ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "rip")}
     out["eflags"] = regs["rflags"] & 0xFFFFFFFF
     out.update(get_segment_regs(kernel, task))
-    out["orig_eax"] = getattr(task.thread, "orig_rax", -1)
+    out["orig_eax"] = compat_orig_ax(task)
     out["fs_base"], out["gs_base"] = regs["fs_base"], regs["gs_base"]
     return out
