@@ -1,5 +1,6 @@
 """/proc for i386 tasks (fs/proc): /proc/PID/syscall and wchan of a compat task asleep in a
-syscall (the i386 number, ebx..ebp; through int $0x80 and through the vDSO),
+syscall (the i386 number, ebx..ebp; through int $0x80 and through the vDSO; and stopped by
+SIGSTOP on the way out of pause(), orig_eax still its number),
 /proc/self/personality, auxv (4-byte pairs, read as Linux 6.1 reads saved_auxv) and maps
 (no [vsyscall] for a compat mm), differentially against the host."""
 

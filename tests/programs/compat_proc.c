@@ -110,6 +110,39 @@ static void child_syscall(int use_vdso)
 	close(p[1]);
 }
 
+/* A child stopped by SIGSTOP while in pause(): it stops in the signal work on the way
+ * out of the call, where orig_eax still holds pause's number. */
+static void stopped_child(void)
+{
+	char path[64], buf[512], maps[16384];
+	unsigned long nr, sp = 0, pc = 0;
+	pid_t pid = fork();
+	if (pid == 0)
+		for (;;)
+			pause();
+	snprintf(path, sizeof path, "/proc/%d/syscall", pid);
+	do {
+		usleep(1000);
+		slurp(path, buf, sizeof buf);
+	} while (strtol(buf, 0, 10) != SYS_pause);
+	kill(pid, SIGSTOP);
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	do {
+		usleep(1000);
+		slurp(path, buf, sizeof buf);
+	} while (!strstr(buf, ") T "));
+	snprintf(path, sizeof path, "/proc/%d/syscall", pid);
+	slurp(path, buf, sizeof buf);
+	sscanf(buf, "%ld %*x %*x %*x %*x %*x %*x %lx %lx", (long *)&nr, &sp, &pc);
+	snprintf(path, sizeof path, "/proc/%d/maps", pid);
+	slurp(path, maps, sizeof maps);
+	find_ranges(maps);
+	printf("stopped in pause: nr %ld, sp in [stack] %d, pc in [vdso] %d\n", (long)nr,
+	       sp >= stack_lo && sp < stack_hi, pc >= vdso_lo && pc < vdso_hi);
+	kill(pid, SIGKILL);
+	waitpid(pid, 0, 0);
+}
+
 static void show_auxv(void)
 {
 	char **e = environ;
@@ -169,5 +202,6 @@ int main(void)
 	show_maps();
 	child_syscall(0);
 	child_syscall(1);
+	stopped_child();
 	return 0;
 }

@@ -116,7 +116,9 @@ def proc_pid_syscall(task) -> bytes:
     thread = task.thread
     if thread is None or task.mm is None:
         return b"-1 0x0 0x0\n"
-    nr = thread.orig_rax
+    from glasskernel.arch.x86.kernel.ptrace import compat_orig_ax, user_mode_is_compat
+    compat = user_mode_is_compat(task)
+    nr = compat_orig_ax(task) if compat else thread.orig_rax   # stopped on an i386 call's way out too
     args = thread.slow_args or ()
     if nr < 0 and thread.parked_wq is not None and args:
         nr = args[0]                    # parked in the syscall hook: it restarts from args
@@ -127,7 +129,9 @@ def proc_pid_syscall(task) -> bytes:
     if args and args[0] == nr:
         values = list(args[1:7])
     else:
-        values = [regs[r] for r in ("rdi", "rsi", "rdx", "r10", "r8", "r9")]
+        names = ("rbx", "rcx", "rdx", "rsi", "rdi", "rbp") if compat else \
+            ("rdi", "rsi", "rdx", "r10", "r8", "r9")     # syscall_get_arguments by mode
+        values = [regs[r] for r in names]
     words = " ".join(f"{v & (2**64 - 1):#x}" for v in values)
     return f"{nr} {words} {sp:#x} {pc:#x}\n".encode()
 
