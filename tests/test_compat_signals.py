@@ -6,11 +6,14 @@ flags, the FSAVE-header + fxsave FP state, the mask; what sigreturn takes back, 
 included; the vDSO trampolines of handlers installed without SA_RESTORER), compat_sig_calls
 (the old one-word-mask calls, compat siginfo, sigtimedwait's two timespecs, sigaltstack's
 compat stack_t, SIGSEGV, nested handlers, signalfd, SA_RESTART, restart_syscall after a
-stop), and the signal programs of tests/test_signals.py built for i386.
+stop), compat_sig_badargs (bad pointers, numbers, sizes and times: only errors), and
+the signal programs of tests/test_signals.py built for i386.
 
 The unit tests check the layout conversions against values measured with gcc -m32
 (offsetof/sizeof) and Linux 6.1's conversion rules.
 """
+import re
+import signal
 import struct
 
 import pytest
@@ -21,17 +24,61 @@ from glasskernel.arch.x86 import fpu
 from glasskernel.arch.x86.ia32 import ia32_signal
 from glasskernel.kernel import signal_compat
 
-COMPAT_PROGRAMS = ["compat_sig_frame", "compat_sig_calls"]
+COMPAT_PROGRAMS = ["compat_sig_frame", "compat_sig_calls", "compat_sig_badargs"]
 # tests/test_signals.py's programs (sig_nested's x86-64 register check is left out of the
-# i386 build, compat_sig_frame has its own), and the signalfd and poll ones.
+# i386 build, compat_sig_frame has its own), and the signalfd, poll, SIGPIPE and
+# SIGEV_THREAD ones.
 REUSED = ["sig_fault", "sig_altstack", "sig_nested", "sig_rt", "sig_chld", "sig_timer",
-          "sig_restart", "sig_pipe", "sig_thread", "fdtypes_signalfd", "poll_signal"]
+          "sig_restart", "sig_pipe", "sig_thread", "fdtypes_signalfd", "poll_signal", "sigpipe_paths",
+          "fdtypes_sigev_thread"]
 
 
 @pytest.mark.parametrize("name", COMPAT_PROGRAMS + REUSED)
 def test_i386_signal_program(build, name):
     native, _ = differential([build(name, "m32")])
     assert native[2] == 0 and native[0], f"{name} did not run natively: {native[1]!r}"
+
+
+def test_i386_inherits_ignored_and_blocked_signals(build):
+    """exec keeps SIG_IGN and the blocked mask for an i386 program too (sig_inherit)."""
+    import harness
+    from test_semantics import _ignore_and_block, _run_started_with
+    exe = build("sig_inherit", "m32")
+    native = _run_started_with([exe], _ignore_and_block)
+    guest = _run_started_with(harness.glasskernel_command([exe]), _ignore_and_block)
+    harness.assert_no_traceback(guest[1])
+    harness.compare(native, guest)
+    assert native[0].startswith(b"ignored: 1 2 3 10 37\nblocked: 12 40\n")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGSEGV, signal.SIGABRT, signal.SIGTERM, signal.SIGKILL, 40])
+def test_i386_signal_death_status(build, sig):
+    """An i386 program killed by signal N: status 128+N and the shell's message."""
+    import harness
+    exe = build("signal_self", "m32")
+    n_out, _, n_rc = harness.run_native([exe, str(int(sig))])
+    g_out, g_err, g_rc = harness.run_glasskernel([exe, str(int(sig))])
+    harness.assert_no_traceback(g_err)
+    assert n_rc == g_rc == 128 + sig, g_err
+    assert g_out == n_out
+    assert harness.signal_message(sig).encode() in g_err, g_err
+
+
+def test_i386_children_keep_their_tls_selector_through_a_handler(build):
+    """Under a 64-bit `sh -c 'prog | cat'`, cat runs between each fork and the child's
+    first instructions: the child still starts with its parent's %gs, and its sigreturn
+    keeps it (it was the null selector, and reloading that wiped the TLS base)."""
+    exe = build("compat_sig_fork", "m32")
+    native, _ = differential(["/bin/sh", "-c", f"{exe} | cat"])
+    assert b"child 2: gs 0x63, errno 0 after the handler" in native[0]
+
+
+def test_i386_tls_selector_survives_a_decoded_context(build):
+    """A 64-bit shell reads the sleeping i386 program's /proc/PID/syscall (decoding its
+    saved registers off the CPU) and signals it: the handler has the program's %gs, and
+    the frame's, which sigreturn reloads, is the same (a null one wiped the TLS base)."""
+    native, _ = differential([build("compat_sig_unload", "m32")])
+    assert native[0].startswith(b"handler's gs 0x63, errno 0 after it\n")
 
 
 def test_int80_restarts_in_a_64bit_program(build):
@@ -46,10 +93,55 @@ def test_int80_restarts_in_a_64bit_program(build):
 def test_i386_handler_of_a_64bit_program_runs_in_compat_mode(build):
     """A handler installed by the i386 rt_sigaction (int $0x80) gets the i386 frame and runs
     in compatibility mode even in a 64-bit program (SA_IA32_ABI, invisible to both
-    rt_sigactions); its i386 rt_sigreturn goes back to 64-bit mode from the frame's cs."""
+    rt_sigactions); its i386 rt_sigreturn goes back to 64-bit mode from the frame's cs, the
+    FP state with it (the switch of mode kept the state the CPU had)."""
     native, _ = differential([build("compat_sig_mixed", "glibc")])
     assert b"the handler ran in cs 0x23 with sig 10 (info 10)" in native[0]
-    assert b"back in cs 0x33" in native[0]
+    assert b"back in cs 0x33, xmm0 0x1122334455667788" in native[0]
+
+
+def test_strace_decodes_i386_signal_calls(build, tmp_path):
+    """strace of an i386 process: rt_sigaction's compat_sigaction and rt_sigprocmask's
+    sigset decoded as real strace decodes them, and the signal lines."""
+    import shutil
+    from test_strace import normalise, real_strace, strace_works
+    if shutil.which("strace") is None or not strace_works():
+        pytest.skip("no usable strace")
+    exe = build("compat_sig_frame", "m32")
+    native_log, guest_log = tmp_path / "native.strace", tmp_path / "guest.strace"
+    real_strace([exe, "noforks"], native_log)
+    from harness import run_glasskernel
+    run_glasskernel([exe, "noforks"], extra_opts=[f"--strace={guest_log}"])
+
+    def lines(path):
+        wanted = ("rt_sigaction(", "rt_sigprocmask(", "--- SIG")
+        return [re.sub(r"si_pid=\d+", "si_pid=PID", line)
+                for line in normalise(path.read_text(errors="replace")) if line.startswith(wanted)]
+    native, guest = lines(native_log), lines(guest_log)
+    assert any("sa_flags=SA_SIGINFO" in line for line in native)
+    assert guest == native
+
+
+def test_trace_names_the_i386_frames(build, tmp_path):
+    """`glasskernel trace`: handle_signal builds ia32_setup_rt_frame / ia32_setup_frame, and
+    the vDSO trampoline's sigreturn finds the frame where the handler's ret (and, for the
+    old frame, the trampoline's popl) left esp: frame + 4, frame + 8."""
+    import subprocess
+    import sys
+    out = tmp_path / "trace.txt"
+    proc = subprocess.run([sys.executable, "-m", "glasskernel", "trace", "--filter", "ia32_setup*",
+                           "--filter", "__ia32_sys_*sigreturn", "-o", str(out),
+                           str(build("compat_sig_frame", "m32")), "noforks"],
+                          capture_output=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text()
+    pairs = re.findall(r"(ia32_setup_(?:rt_)?frame)\(.*?/\* frame=(0x[0-9a-f]+) \*/\n.*?"
+                       r"__ia32_sys_(rt_sigreturn|sigreturn)\(.*?esp=(0x[0-9a-f]+)\)", text, re.S)
+    assert len(pairs) == 5, text
+    for setup, frame, call, esp in pairs:
+        rt = setup == "ia32_setup_rt_frame"
+        assert call == ("rt_sigreturn" if rt else "sigreturn")
+        assert int(esp, 16) == int(frame, 16) + (4 if rt else 8)
 
 
 # ----- layouts, as measured with gcc -m32 ----------------------------------------------------

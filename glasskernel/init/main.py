@@ -232,11 +232,18 @@ class Kernel:
         thread = task.thread
         thread.ts_compat = False                # arch_exit_to_user_mode_prepare
         if (self.cpu_task is not task or thread.regs_dirty) and self.cpu.user_cs() != thread.user_cs:
-            # A new program of the other mode, or a task of it whose context is not loaded.
+            # A new program of the other mode, or a task of it whose context is not loaded,
+            # or the loaded task changing mode (a signal frame of the other ABI, sigreturn):
+            # its FPU state, in the CPU, must survive the switch.
+            if self.cpu_task is task:
+                thread.fpstate = self.cpu.read_fxsave()
             self.cpu.set_user_mode(thread.user_cs, task.mm.pgtable.pgd, thread.regs["rip"])
             self.cpu_task = None
         if self.cpu_task is not task and thread.user_cs != USER_CS:
             self.cpu.load_tls(thread.tls_array)
+            for name, selector in thread.user_segs:     # a new child: its parent's fs, gs
+                self.cpu.load_segment(name, selector)
+            thread.user_segs = ()
         if self.cpu_task is not task:
             self.cpu.write_fp_state(task.thread.fpstate or self.cpu.default_fxsave())
             # A context loaded at a switch brings its CR4; a task's first run does not.
@@ -314,11 +321,13 @@ class Kernel:
         context into pt_regs and the FPU area, which become the truth until it runs."""
         thread = task.thread
         if thread is not None and thread.context_saved:
-            regs, fpu = self.cpu.read_context(thread.context)
+            regs, fpu, segs = self.cpu.read_context(thread.context)
             if not thread.regs_dirty:
                 thread.regs = regs
                 thread.regs_dirty = True
             thread.fpstate = fpu
+            if thread.user_cs != USER_CS:
+                thread.user_segs = segs         # its TLS selectors, loaded when it runs
             thread.context_saved = False
 
     @traced(args=lambda self, prev, nxt: {"cr3": f"{nxt.mm.pgtable.pgd:#x}" if nxt.mm else "kernel"},
@@ -569,7 +578,8 @@ def _create_strace(strace_file):
     if strace_file is None:
         return None
     from glasskernel.kernel.trace.strace import StraceFormatter
-    return StraceFormatter(strace_file)
+    # strace says "[ Process PID=N runs in 32 bit mode. ]" on stderr, not into an -o file
+    return StraceFormatter(strace_file, mode_notes=strace_file is sys.stderr)
 
 
 __all__ = ["Kernel"]

@@ -1,9 +1,10 @@
 """Helpers shared by the compat (i386) system calls (kernel/compat.c, include/linux/compat.h).
 
 A compat syscall gets each argument as a 32-bit register zero-extended; these give the C
-types of the 32-bit ABI (``compat_long_t``, ``compat_uptr_t``) and move the structs whose
-i386 layout differs from x86-64's: old_timespec32, old_timeval32, rusage, iovec, sigevent,
-the fd_set words. Layouts were checked against ``gcc -m32`` (tests/test_compat_syscalls.py).
+types of the 32-bit ABI (``compat_long_t``, two registers for a 64-bit value) and move the
+structs whose i386 layout differs from x86-64's: old_timespec32, old_timeval32,
+old_itimerspec32, rusage, iovec. Layouts are checked against ``gcc -m32``
+(tests/test_compat_syscalls.py).
 """
 import struct
 
@@ -16,7 +17,6 @@ USEC_PER_SEC = 1_000_000
 COMPAT_RLIM_INFINITY = 0xFFFFFFFF
 
 OLD_TIMESPEC32 = struct.Struct("<ii")      # struct old_timespec32 {s32 tv_sec; s32 tv_nsec}
-OLD_TIMEVAL32 = struct.Struct("<ii")       # struct old_timeval32 {s32 tv_sec; s32 tv_usec}
 OLD_ITIMERSPEC32 = struct.Struct("<iiii")  # it_interval, it_value
 COMPAT_ITIMERVAL = struct.Struct("<iiii")  # it_interval {sec, usec}, it_value {sec, usec}
 COMPAT_IOVEC = struct.Struct("<II")        # struct compat_iovec {u32 iov_base; u32 iov_len}
@@ -33,11 +33,6 @@ def compat_long(value: int) -> int:
     """A ``compat_long_t``/``compat_off_t`` argument: the low 32 bits, sign-extended."""
     value &= 0xFFFFFFFF
     return value - (1 << 32) if value & 0x80000000 else value
-
-
-def compat_ulong(value: int) -> int:
-    """A ``compat_ulong_t``/``compat_size_t``/pointer argument: the low 32 bits."""
-    return value & 0xFFFFFFFF
 
 
 def arg64(lo: int, hi: int) -> int:
@@ -81,7 +76,8 @@ def put_old_timeval32(task, addr: int, ns: int) -> None:
 
 def get_old_itimerspec32(task, addr: int) -> tuple:
     """get_old_itimerspec32: ((value sec, nsec), (interval sec, nsec)), unchecked."""
-    isec, insec, vsec, vnsec = OLD_ITIMERSPEC32.unpack(copy_from_user(task, addr, 16))
+    isec, insec, vsec, vnsec = OLD_ITIMERSPEC32.unpack(
+        copy_from_user(task, addr, OLD_ITIMERSPEC32.size))
     return (vsec, vnsec), (isec, insec)
 
 
@@ -104,9 +100,8 @@ def put_compat_rusage(task, addr: int, fields: list) -> None:
 # ----- iovec ------------------------------------------------------------------------------
 
 def compat_iovec_pairs(task, vec: int, vlen: int) -> list:
-    """The (base, len) pairs of a user compat_iovec array (lengths zero-extended, as
-    compat_size_t: a length of 0x80000000 and more is then refused by the caller's
-    ssize_t check as Linux's copy_compat_iovec_from_user does for negative lengths)."""
+    """The (base, len) pairs of a user compat_iovec array; EINVAL for a length that is
+    negative as a compat_ssize_t (copy_compat_iovec_from_user)."""
     raw = copy_from_user(task, vec, vlen * COMPAT_IOVEC.size)
     pairs = []
     for base, length in COMPAT_IOVEC.iter_unpack(raw):
@@ -114,14 +109,6 @@ def compat_iovec_pairs(task, vec: int, vlen: int) -> list:
             raise KernelError(Errno.EINVAL)
         pairs.append((base, length))
     return pairs
-
-
-# ----- fd_set -----------------------------------------------------------------------------
-
-def compat_fd_set_bytes(n: int) -> int:
-    """The size of the first n bits of a compat fd_set (u32 words)."""
-    return (n + 31) // 32 * 4
-
 
 # ----- sched_getaffinity -------------------------------------------------------------------
 

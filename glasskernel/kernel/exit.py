@@ -435,8 +435,13 @@ def sys_waitid(task, which, upid, infop, options, ru) -> int:
 
 def compat_sys_waitid(task, which, upid, infop, options, ru) -> int:
     """waitid from a 32-bit caller: a compat_rusage, and in the compat_siginfo only the
-    fields waitid sets (signo, errno, code, pid, uid, status; all 0 if no child was ready)."""
-    found = kernel_waitid(task, which, upid, options)
+    fields waitid sets (signo, errno, code, pid, uid, status). They are written whatever
+    the wait gave, zeros if no child was ready or it failed (then an unwritable infop
+    is EFAULT, not the wait's error), as Linux does."""
+    try:
+        found, err = kernel_waitid(task, which, upid, options), 0
+    except KernelError as error:
+        found, err = None, -error.errno
     fields = (0, 0, 0, 0, 0, 0)
     if found is not None:
         child, _status, code, si_status = found
@@ -445,7 +450,7 @@ def compat_sys_waitid(task, which, upid, infop, options, ru) -> int:
             put_rusage(task, ru, child, compat=True)
     if infop:
         copy_to_user(task, infop, struct.pack("<iiiiIi", *fields))
-    return 0
+    return err
 
 
 def sys_waitpid(task, upid, stat_addr, options) -> int:

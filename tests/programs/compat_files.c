@@ -209,6 +209,13 @@ static void misc_files(void)
 {
     char sfs[84 + 4];
     printf("statfs64 %ld\n", SC(SYS_statfs64, (long)".", 84, (long)sfs));
+    uint32_t sfs32[17];
+    memset(sfs32, 0x5a, sizeof sfs32);
+    long r32 = SC(SYS_statfs, (long)".", (long)sfs32);
+    printf("statfs %ld namelen %u guard %x\n", r32, r32 ? 0 : sfs32[9], sfs32[16]);
+    char old[32];
+    r32 = SC(18, (long)"/", (long)old);                       /* oldstat of the root */
+    printf("oldstat / %ld mode %o\n", r32, r32 ? 0 : *(unsigned short *)(old + 4));
     printf("statfs64 bad size %ld\n", SC(SYS_statfs64, (long)".", 88, (long)sfs));
     int fd = open("f", O_RDONLY);
     printf("fstatfs64 %ld\n", SC(SYS_fstatfs64, fd, 84, (long)sfs));

@@ -178,6 +178,27 @@ static void sockets(void)
            to[1].sec == 0x5a5a5a5a);
     r = SC(371, sv[1], (long)rb, 4, 0, 0, 0);
     printf("recvfrom times out %ld\n", r);
+    /* sendmmsg/recvmmsg: arrays of the 32-byte compat_mmsghdr */
+    struct mm { void *name; int namelen; struct iovec *iov; unsigned iovlen; void *ctl;
+                unsigned ctllen; int flags; unsigned len; } out[2], in[3];
+    struct iovec o1 = {"one", 3}, o2 = {"two!", 4};
+    memset(out, 0, sizeof out);
+    out[0].iov = &o1; out[0].iovlen = 1;
+    out[1].iov = &o2; out[1].iovlen = 1;
+    long dg[4] = {sv[0], (long)out, 2, 0};
+    n = SC(102, 20, (long)dg);                        /* SYS_SENDMMSG */
+    printf("sendmmsg %ld lens %u %u\n", n, out[0].len, out[1].len);
+    char b1[8] = {0}, b2[8] = {0};
+    struct iovec i1 = {b1, 8}, i2 = {b2, 8};
+    memset(in, 0x5a, sizeof in);
+    memset(in, 0, 2 * sizeof *in);
+    in[0].iov = &i1; in[0].iovlen = 1;
+    in[1].iov = &i2; in[1].iovlen = 1;
+    struct ts32 mto = {1, 0};
+    n = SC(337, sv[1], (long)in, 2, 0x40 /* MSG_DONTWAIT */, (long)&mto);  /* recvmmsg */
+    printf("recvmmsg %ld %u:%s", n, in[0].len, b1);
+    printf(" guard %x\n", in[2].flags);
+    printf("recvmmsg empty %ld\n", SC(337, sv[1], (long)in, 1, 0x40, 0));
     close(sv[0]);
     close(sv[1]);
 }

@@ -23,8 +23,8 @@
 
 struct probe_out { uint32_t eax, ebx, ecx, edx, esi, edi, ebp; };
 struct probe_out after;
-uint32_t after_flags, probe_sp, mx_in = 0x3f80, mx_default = 0x1f80, after_mxcsr, after_xmm0;
-uint16_t after_cw;
+uint32_t after_fs0, after_gs0, after_flags, probe_sp, mx_in = 0x3f80, mx_default = 0x1f80, after_mxcsr, after_xmm0;
+uint16_t after_cw, after_fs;
 double after_st0, after_st1;
 extern char probe_ud2[];
 
@@ -43,6 +43,8 @@ __asm__(".text\n.globl probe\nprobe:\n"
         "movl %eax, after\nmovl %ebx, after+4\nmovl %ecx, after+8\nmovl %edx, after+12\n"
         "movl %esi, after+16\nmovl %edi, after+20\nmovl %ebp, after+24\n"
         "pushfl\npopl after_flags\ncld\n"
+        "movw %fs, after_fs\nmovl %fs:0, %eax\nmovl %eax, after_fs0\n"
+        "movl %gs:0, %eax\nmovl %eax, after_gs0\n"
         "fnstcw after_cw\nfstpl after_st0\nfstpl after_st1\n"
         "movd %xmm0, after_xmm0\nstmxcsr after_mxcsr\nldmxcsr mx_default\n"
         "popl %edi\npopl %esi\npopl %ebx\npopl %ebp\nret\n");
@@ -118,6 +120,7 @@ static void rt_handler(int sig, siginfo_t *si, void *ucv)
     *(uint32_t *)(fx + 24) = 0x5f80;
     *(uint32_t *)(fx + 160) = 0x9abcdef0;
     sigaddset(&uc->uc_sigmask, SIGUSR1);
+    g[REG_FS] = g[REG_GS];          /* sigreturn loads fs with the TLS selector */
 }
 
 static int blocked(int sig)
@@ -147,7 +150,8 @@ static void rt_frame(void)
     sigprocmask(SIG_SETMASK, &m, NULL);
     probe();
     print_after("after rt_sigreturn");
-    printf("  eflags&0x40cd5 %#x\n", after_flags & 0x40cd5);
+    printf("  eflags&0x40cd5 %#x; fs %#x, fs:0 == gs:0 %d\n", after_flags & 0x40cd5, after_fs,
+           after_fs0 == after_gs0);
     printf("  x87 cw %#x st0 %g st1 %.5f xmm0 %#x mxcsr %#x; USR1 blocked %d USR2 %d RTMIN+8 %d\n",
            after_cw, after_st0, after_st1, after_xmm0, after_mxcsr, blocked(SIGUSR1),
            blocked(SIGUSR2), blocked(SIGRTMIN + 8));
@@ -311,13 +315,14 @@ static void bad_frames(void)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
     vdso = getauxval(AT_SYSINFO_EHDR);
     rt_frame();
     plain_frame();
     raw_calls_without_restorer();
-    bad_frames();
+    if (argc < 2 || strcmp(argv[1], "noforks"))     /* strace without -f: one process */
+        bad_frames();
     return 0;
 }

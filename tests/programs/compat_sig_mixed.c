@@ -2,7 +2,7 @@
  * rt_sigaction (int $0x80): Linux marks it SA_IA32_ABI, so its signal gets an i386
  * rt_sigframe and the handler (32-bit code here) runs in compatibility mode; its
  * rt_sigreturn (i386 173, through its own restorer) takes the task back to 64-bit mode
- * with the cs the frame saved. The 64-bit rt_sigaction does not show the internal flag.
+ * with the cs the frame saved, and the FP state it saved. The 64-bit rt_sigaction does not show the internal flag.
  * The signal is raised on a stack below 4 GiB, as a 32-bit frame needs. The 32-bit
  * sigreturn reloads the frame's fs selector (0, the 64-bit program's) as the null selector
  * 3, which clears the fs base on Intel CPUs and on the emulator but not on AMD ones
@@ -27,7 +27,7 @@ struct compat_sigaction { uint32_t handler, flags, restorer, mask[2]; };
 
 uint32_t handler_cs, handler_sig, handler_signo_in_info, handler_sp_aligned;
 uint32_t kill_ret, cs_after, install_ret;
-uint64_t saved[8];
+uint64_t saved[8], xmm0_after;
 char low_stack[65536] __attribute__((aligned(16)));
 struct compat_sigaction act;
 
@@ -52,10 +52,12 @@ __asm__(".text\n"
         "  movq %rsp, saved+48\n"
         "  movl $158, %eax\n  movl $0x1003, %edi\n  leaq saved+56, %rsi\n  syscall\n"
         "  movl $low_stack+65536, %esp\n"
+        "  movq $0x1122334455667788, %rax\n  movq %rax, %xmm0\n"
         "  movl $20, %eax\n  int $0x80\n"      /* getpid */
         "  movl %eax, %ebx\n  movl $10, %ecx\n  movl $37, %eax\n  int $0x80\n"   /* kill */
         "  movl %eax, kill_ret\n"
         "  movl %cs, %eax\n  movl %eax, cs_after\n"
+        "  movq %xmm0, xmm0_after\n"
         "  movq saved+48, %rsp\n"
         "  movl $158, %eax\n  movl $0x1002, %edi\n  movq saved+56, %rsi\n  syscall\n"
         "  movq saved, %rbx\n  movq saved+8, %rbp\n  movq saved+16, %r12\n"
@@ -86,6 +88,6 @@ int main(void)
     raise_on_low_stack();
     printf("kill: %d; the handler ran in cs %#x with sig %u (info %u), esp+4 %% 16 = %u\n",
            (int)kill_ret, handler_cs, handler_sig, handler_signo_in_info, handler_sp_aligned);
-    printf("back in cs %#x\n", cs_after);
+    printf("back in cs %#x, xmm0 %#llx\n", cs_after, (unsigned long long)xmm0_after);
     return 0;
 }

@@ -231,13 +231,15 @@ class CpuPair:
         return saved
 
     def read_context(self, ctx):
-        """(pt_regs dict, FPU raw) of a saved context, decoded on the idle instance (whose
-        own registers are garbage by design): to look at a task that is off the CPU."""
+        """(pt_regs dict, FPU raw, fs and gs selectors) of a saved context, decoded on the
+        idle instance (whose own registers are garbage by design): to look at a task that
+        is off the CPU."""
         idle = self._idle()
         idle.restore_context(ctx)
         regs, fpu = idle.read_regs(), idle.read_fp_raw()
+        segs = tuple((name, idle.read_segment(name)) for name in ("fs", "gs"))
         self._idle_stale = True               # it now holds that context's CR3
-        return regs, fpu
+        return regs, fpu, segs
 
     # ----- memory management unit ---------------------------------------------------------
 

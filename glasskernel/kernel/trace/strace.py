@@ -14,6 +14,7 @@ from glasskernel.kernel.trace import strace_fs as fs
 from glasskernel.kernel.trace import strace_mm as mm
 from glasskernel.kernel.trace import strace_proc as proc
 from glasskernel.kernel.trace import strace_notify as notify
+from glasskernel.kernel.trace.strace_compat import COMPAT_DECODERS, ENTRY_DECODERS
 from glasskernel.kernel.trace.strace_siginfo import fmt_siginfo
 from glasskernel.kernel.trace.strace_term import dec_ioctl
 from glasskernel.kernel.trace.strace_unfinished import resumed_text, unfinished_text
@@ -84,7 +85,8 @@ _COMPAT_DECODERS = frozenset((
     "getcwd", "chdir", "fchdir", "mkdir", "mkdirat", "unlink", "unlinkat", "rmdir", "rename",
     "renameat", "symlink", "umask", "dup", "dup2", "dup3", "ioctl", "brk", "munmap", "mprotect",
     "set_tid_address", "uname", "getpid", "getppid", "gettid", "fork", "vfork", "exit",
-    "exit_group", "kill", "getrandom", "sethostname", "setdomainname", "mmap2"))
+    "exit_group", "kill", "getrandom", "sethostname", "setdomainname", "mmap2",
+    "set_robust_list", "rseq"))
 
 
 def decode_generic(c: Call) -> str:
@@ -110,7 +112,9 @@ def dec_mmap2(c: Call):
 
 def decode_call(c: Call, compat: bool = False):
     """(argument text, result text or None for the default) of one finished call."""
-    if compat and c.name not in _COMPAT_DECODERS:
+    if compat and c.name in COMPAT_DECODERS:
+        decoder = COMPAT_DECODERS[c.name]
+    elif compat and c.name not in _COMPAT_DECODERS:
         decoder = decode_generic
     else:
         decoder = dec_mmap2 if c.name == "mmap2" else DECODERS.get(c.name, decode_generic)
@@ -137,12 +141,14 @@ class StraceFormatter:
     while more than one traced task is alive, as ``strace -f`` does.
     """
 
-    def __init__(self, out, pids: str = "auto"):
+    def __init__(self, out, pids: str = "auto", mode_notes: bool = True):
         self.out = out
         self.pids = pids
+        self.mode_notes = mode_notes   # announce a process's change of mode (32/64 bit)
         self.live = set()          # pids of tasks seen and not yet exited ("auto" mode)
         self.open = {}             # pid -> [task, name, args, mem, unfinished line printed]
         self.compat_pids = set()   # the processes last seen making 32-bit syscalls
+        self.entry_text = {}       # pid -> arguments decoded at entry (set_thread_area)
 
     # --- line building ------------------------------------------------------------------
 
@@ -161,7 +167,8 @@ class StraceFormatter:
                 self.compat_pids.add(task.tgid)
             else:
                 self.compat_pids.discard(task.tgid)
-            self.emit(f"[ Process PID={task.tgid} runs in {'32' if compat else '64'} bit mode. ]")
+            if self.mode_notes:
+                self.emit(f"[ Process PID={task.tgid} runs in {'32' if compat else '64'} bit mode. ]")
         return unistd_32.syscall_name(nr) if compat else syscall_name(nr)
 
     def format_syscall(self, task, nr: int, args, ret: int, mem) -> str:
@@ -169,6 +176,7 @@ class StraceFormatter:
         name = self._name(task, nr)
         c = Call(name, tuple(args), s64(ret), mem)
         text, result = decode_call(c, task.thread.ts_compat)
+        text = self.entry_text.pop(task.pid, text)
         if result is None or c.failed:
             result = format_return(c.ret)
         open_call = self.open.pop(task.pid, None)
@@ -193,7 +201,10 @@ class StraceFormatter:
 
     def syscall_enter(self, task, nr: int, args, mem) -> None:
         """A call that may block began (slow path): its line waits for the exit."""
-        self.open[task.pid] = [task, self._name(task, nr), tuple(args), mem, False]
+        name = self._name(task, nr)
+        self.open[task.pid] = [task, name, tuple(args), mem, False]
+        if task.thread.ts_compat and name in ENTRY_DECODERS:     # what it was given
+            self.entry_text[task.pid] = ENTRY_DECODERS[name](Call(name, tuple(args), 0, mem))
 
     # --- the interface the kernel calls ---------------------------------------------
 

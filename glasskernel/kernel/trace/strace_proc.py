@@ -132,9 +132,14 @@ def dec_kill(c: Call) -> str:
 
 # --- signals --------------------------------------------------------------------------
 
-def dec_rt_sigaction(c: Call) -> str:
-    old = fmt_addr(c.arg(2)) if c.failed else fmt_sigaction(c.mem, c.arg(2))
-    return f"{fmt_signo(c.int_arg(0))}, {fmt_sigaction(c.mem, c.arg(1))}, {old}, {c.arg(3)}"
+def dec_rt_sigaction(c: Call, compat: bool = False) -> str:
+    old = fmt_addr(c.arg(2)) if c.failed else fmt_sigaction(c.mem, c.arg(2), compat)
+    return f"{fmt_signo(c.int_arg(0))}, {fmt_sigaction(c.mem, c.arg(1), compat)}, {old}, {c.arg(3)}"
+
+
+def dec_compat_rt_sigaction(c: Call) -> str:
+    """An i386 caller's rt_sigaction: struct compat_sigaction."""
+    return dec_rt_sigaction(c, True)
 
 
 def dec_rt_sigprocmask(c: Call) -> str:

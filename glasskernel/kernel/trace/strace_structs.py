@@ -139,9 +139,13 @@ def fmt_sigset(mem, addr: int, size: int) -> str:
     return fmt_sigset_value(fields[0])
 
 
-def fmt_sigaction(mem, addr: int) -> str:
-    """struct kernel_sigaction: handler, mask, flags and (with SA_RESTORER) the restorer."""
-    fields = read_struct(mem, addr, _SIGACTION)
+_COMPAT_SIGACTION = struct.Struct("<IIIQ")       # an i386 caller's: 32-bit words, then the mask
+
+
+def fmt_sigaction(mem, addr: int, compat: bool = False) -> str:
+    """struct kernel_sigaction (or an i386 caller's compat_sigaction): handler, mask, flags
+    and (with SA_RESTORER) the restorer."""
+    fields = read_struct(mem, addr, _COMPAT_SIGACTION if compat else _SIGACTION)
     if fields is None:
         return fmt_addr(addr)
     handler, flags, restorer, mask = fields

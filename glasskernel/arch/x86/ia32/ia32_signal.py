@@ -29,6 +29,8 @@ from glasskernel.arch.x86.kernel.signal import (
 from glasskernel.kernel.signal import (
     SA_ONSTACK, SA_RESTORER, SA_SIGINFO, SIGSEGV, force_sig, set_current_blocked)
 from glasskernel.kernel.signal_compat import copy_siginfo_to_external32
+from glasskernel.kernel.trace.tracepoint import traced
+from glasskernel.uapi.signal import signal_name
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.uapi.errno import Errno, KernelError
 
@@ -71,7 +73,8 @@ _SW_BYTES_OFFSET = 464
 def get_user_seg(task, regs: dict, name: str) -> int:
     """savesegment: the selector the task has in cs, ss, ds, es, fs or gs. cs is the
     task's mode, ss the flat user stack segment of either mode; the data segments are in
-    the CPU while the task is loaded there (they are, on the way back to user mode)."""
+    the CPU while the task is loaded there, else fs and gs are those its context had when
+    it was decoded (thread.user_segs, loaded again when it runs)."""
     if name == "cs":
         return task.thread.user_cs
     if name == "ss":
@@ -79,6 +82,9 @@ def get_user_seg(task, regs: dict, name: str) -> int:
     kernel = task.kernel
     if kernel.cpu_task is task:
         return kernel.cpu.read_segment(name)
+    for seg, selector in task.thread.user_segs:     # decoded off the CPU, or a first run's
+        if seg == name:
+            return selector
     return USER_DS if name in ("ds", "es") else 0
 
 
@@ -196,8 +202,18 @@ def _enter_handler(task, regs: dict, action, frame: int, signo: int, info: int, 
         set_user_seg(task, regs, name, value)
 
 
-def ia32_setup_frame(task, ksig, mask: int, regs: dict) -> None:
-    """The sigframe of a handler without SA_SIGINFO."""
+def _frame_args(task, ksig, mask, regs) -> dict:
+    return {"sig": signal_name(ksig.signo), "handler": f"{ksig.action.handler:#x}",
+            "esp": f"{regs['rsp']:#x}"}
+
+
+def _frame_ret(frame) -> dict:
+    return {"frame": f"{frame:#x}"}
+
+
+@traced(args=_frame_args, ret=_frame_ret)
+def ia32_setup_frame(task, ksig, mask: int, regs: dict) -> int:
+    """The sigframe of a handler without SA_SIGINFO; returns its address."""
     action = ksig.action
     frame, fpstate = get_sigframe(task, regs, action, SIGFRAME_SIZE)
     restorer = _restorer(task, action, "__kernel_sigreturn", frame + SIGFRAME_EXTRAMASK + 4)
@@ -206,10 +222,13 @@ def ia32_setup_frame(task, ksig, mask: int, regs: dict) -> None:
     copy_to_user(task, frame + SIGFRAME_EXTRAMASK,
                  struct.pack("<I", mask >> 32 & _MASK32) + SIGFRAME_RETCODE)
     _enter_handler(task, regs, action, frame, ksig.signo, 0, 0)
+    return frame
 
 
-def ia32_setup_rt_frame(task, ksig, mask: int, regs: dict) -> None:
-    """The rt_sigframe of an SA_SIGINFO handler: the compat siginfo and a ucontext."""
+@traced(args=_frame_args, ret=_frame_ret)
+def ia32_setup_rt_frame(task, ksig, mask: int, regs: dict) -> int:
+    """The rt_sigframe of an SA_SIGINFO handler: the compat siginfo and a ucontext;
+    returns its address."""
     action = ksig.action
     frame, fpstate = get_sigframe(task, regs, action, RT_SIGFRAME_SIZE)
     restorer = _restorer(task, action, "__kernel_rt_sigreturn", frame + RT_UC + UC_SIZE)
@@ -222,15 +241,21 @@ def ia32_setup_rt_frame(task, ksig, mask: int, regs: dict) -> None:
     copy_to_user(task, frame, head + copy_siginfo_to_external32(ksig.info) + ucontext
                  + RT_SIGFRAME_RETCODE)
     _enter_handler(task, regs, action, frame, ksig.signo, info, uc)
+    return frame
 
 
 # ----- sigreturn ----------------------------------------------------------------------------
 
 def reload_segments(task, regs: dict, sc: dict) -> None:
-    """gs, fs, ds and es as the frame has them (RPL 3), where they changed."""
+    """gs, fs, ds and es as the frame has them (RPL 3), where they changed.
+
+    A null selector is not reloaded as another null one (0 and 3): whether that clears
+    the base depends on the CPU (Intel clears it, AMD keeps it: X86_BUG_NULL_SEG), and
+    the emulator's null gs of a task that never loaded its own (a new child's first run
+    in a CPU last in 64-bit mode) still has the task's TLS base."""
     for name in ("gs", "fs", "ds", "es"):
         value = sc[name] & 0xFFFF | 3
-        if value != get_user_seg(task, regs, name):
+        if value != get_user_seg(task, regs, name) | 3:
             set_user_seg(task, regs, name, value)
 
 

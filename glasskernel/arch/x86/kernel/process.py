@@ -47,6 +47,7 @@ class ThreadStruct:
     ts_compat: bool = False         # TS_COMPAT: the syscall in flight came through a 32-bit entry
     compat_entry: str = ""          # ... which one, until its slow path runs (entry_64_compat.py)
     tls_array: bytes = bytes(8 * GDT_ENTRY_TLS_ENTRIES)   # set_thread_area's GDT slots 12-14
+    user_segs: tuple = ()           # (name, selector) of fs/gs for a first run (fsindex, gsindex)
 
 
 def in_ia32_syscall(task) -> bool:
@@ -58,6 +59,15 @@ def in_ia32_syscall(task) -> bool:
 def _child_context(regs) -> dict:
     return {"child_rax": regs["rax"], "child_rip": f"{regs['rip']:#x}",
             "child_rsp": f"{regs['rsp']:#x}", "entry": "ret_from_fork"}
+
+
+def _user_segs(current) -> tuple:
+    """The fs and gs selectors a compat child starts with: its parent's (the child's first
+    run finds the CPU in whatever state the last task left it)."""
+    kernel = current.kernel
+    if current.thread.user_cs == USER_CS or kernel.cpu_task is not current:
+        return ()
+    return tuple((name, kernel.cpu.read_segment(name)) for name in ("fs", "gs"))
 
 
 @traced(ret=_child_context)
@@ -84,7 +94,8 @@ def copy_thread(p, current, args) -> dict:
     p.thread = ThreadStruct(regs=regs, regs_dirty=True,
                             fpstate=current.kernel.read_fpstate(current),
                             notsc=current.thread.notsc,     # thread flags are copied
-                            user_cs=current.thread.user_cs, tls_array=current.thread.tls_array)
+                            user_cs=current.thread.user_cs, tls_array=current.thread.tls_array,
+                            user_segs=_user_segs(current))
     if compat_tls:
         from glasskernel.arch.x86.kernel.tls import set_new_tls_ia32
         set_new_tls_ia32(p, current, args.tls)      # a struct user_desc, as set_thread_area
