@@ -41,9 +41,10 @@ def get_segment_regs(kernel, task) -> dict:
     segs = dict.fromkeys(SEGMENT_NAMES, 0)
     segs["cs"], segs["ss"] = task.thread.user_cs, USER_DS
     if user_mode_is_compat(task):
+        gs_base = kernel.user_regs(task).get("gs_base", 0)     # decodes a saved context
         segs["ds"] = segs["es"] = USER_DS
-        gs_base = kernel.user_regs(task).get("gs_base", 0)
         segs["gs"] = _tls_selector(task, gs_base) if gs_base else 0
+        segs.update(task.thread.user_segs)      # the fs and gs that context had, if known
     return segs
 
 
