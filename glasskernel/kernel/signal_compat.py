@@ -17,8 +17,8 @@ from glasskernel.kernel.signal import (
     _UNBLOCKABLE, SA_NODEFER, SA_RESETHAND, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK,
     SIGINFO_SIZE, KSigaction, set_current_blocked)
 from glasskernel.kernel.signal_syscalls import (
-    _find_process, _impersonates, do_send_specific, do_sigaction, do_sigtimedwait,
-    kill_proc_info, known_siginfo_layout, sys_rt_sigsuspend)
+    do_rt_sigqueueinfo, do_rt_tgsigqueueinfo, do_sigaction, do_sigtimedwait, known_siginfo_layout,
+    sys_rt_sigsuspend)
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.uapi.errno import ERESTARTNOHAND, Errno, KernelError
 
@@ -238,23 +238,12 @@ def compat_sys_rt_sigtimedwait_time64(task, uthese, uinfo, uts, sigsetsize) -> i
 
 def compat_sys_rt_sigqueueinfo(task, pid, sig, uinfo) -> int:
     pid, signo = int_arg(pid), int_arg(sig)
-    info = copy_siginfo_from_user32(task, signo, uinfo)
-    if _impersonates(task, info, pid):
-        raise KernelError(Errno.EPERM)
-    if pid <= 0:
-        raise KernelError(Errno.ESRCH)
-    kill_proc_info(task, signo, info, _find_process(task, pid))
-    return 0
+    return do_rt_sigqueueinfo(task, pid, signo, copy_siginfo_from_user32(task, signo, uinfo))
 
 
 def compat_sys_rt_tgsigqueueinfo(task, tgid, pid, sig, uinfo) -> int:
     tgid, pid, signo = int_arg(tgid), int_arg(pid), int_arg(sig)
-    info = copy_siginfo_from_user32(task, signo, uinfo)
-    if pid <= 0 or tgid <= 0:
-        raise KernelError(Errno.EINVAL)
-    if _impersonates(task, info, pid):
-        raise KernelError(Errno.EPERM)
-    return do_send_specific(task, tgid, pid, signo, info)
+    return do_rt_tgsigqueueinfo(task, tgid, pid, signo, copy_siginfo_from_user32(task, signo, uinfo))
 
 
 __all__ = ["compat_sys_rt_sigaction", "compat_sys_sigaction", "sys_signal", "sys_sgetmask",

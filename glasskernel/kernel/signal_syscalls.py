@@ -331,7 +331,11 @@ def _impersonates(task, info: bytes, pid: int) -> bool:
 
 def sys_rt_sigqueueinfo(task, pid, sig, uinfo) -> int:
     pid, signo = int_arg(pid), int_arg(sig)
-    info = copy_siginfo_from_user(task, signo, uinfo)
+    return do_rt_sigqueueinfo(task, pid, signo, copy_siginfo_from_user(task, signo, uinfo))
+
+
+def do_rt_sigqueueinfo(task, pid: int, signo: int, info: bytes) -> int:
+    """rt_sigqueueinfo with the siginfo copied in (from either ABI's layout)."""
     if _impersonates(task, info, pid):
         raise KernelError(Errno.EPERM)
     if pid <= 0:
@@ -342,7 +346,11 @@ def sys_rt_sigqueueinfo(task, pid, sig, uinfo) -> int:
 
 def sys_rt_tgsigqueueinfo(task, tgid, pid, sig, uinfo) -> int:
     tgid, pid, signo = int_arg(tgid), int_arg(pid), int_arg(sig)
-    info = copy_siginfo_from_user(task, signo, uinfo)
+    return do_rt_tgsigqueueinfo(task, tgid, pid, signo, copy_siginfo_from_user(task, signo, uinfo))
+
+
+def do_rt_tgsigqueueinfo(task, tgid: int, pid: int, signo: int, info: bytes) -> int:
+    """rt_tgsigqueueinfo with the siginfo copied in."""
     if pid <= 0 or tgid <= 0:
         raise KernelError(Errno.EINVAL)
     if _impersonates(task, info, pid):

@@ -17,8 +17,7 @@ from glasskernel.net import socket
 from glasskernel.net.core.scm import COMPAT_CMSGHDR, MSG_CMSG_CLOEXEC, RecvControl, cmsg_align
 from glasskernel.net.socket import (MAX_SOCK_ADDR, RecvMsg, SendMsg, move_addr_to_kernel,
                                     move_addr_to_user, sockfd_lookup_light)
-from glasskernel.net.socket_msg import (INT_MAX, MSG_CMSG_COMPAT, MSG_DONTWAIT, MSG_EOR,
-                                        MSG_ERRQUEUE, MSG_WAITFORONE, UserMsghdr)
+from glasskernel.net.socket_msg import INT_MAX, MSG_CMSG_COMPAT, MSG_EOR, UserMsghdr, do_recvmmsg
 from glasskernel.kernel.time import monotonic_ns
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.uio import UIO_MAXIOV
@@ -145,29 +144,8 @@ def _recvmmsg(task, fd, mmsg, vlen, flags, timeout, time32: bool) -> int:
         if sec < 0 or not 0 <= nsec < 10**9:
             raise KernelError(Errno.EINVAL)
         end = monotonic_ns(task) + sec * 10**9 + nsec
-    sock = sockfd_lookup_light(task, fd)
-    if not flags & MSG_ERRQUEUE:
-        err = sock.sk.sock_error()
-        if err:
-            raise KernelError(err)
-    datagrams, err = 0, None
-    while datagrams < vlen:
-        entry = mmsg + datagrams * COMPAT_MMSGHDR_SIZE
-        try:
-            n = _compat_recvmsg_one(task, sock, entry, flags & ~MSG_WAITFORONE)
-            put_user_u32(task, entry + COMPAT_MSGHDR_SIZE, n)
-        except KernelError as e:
-            err = e
-            break
-        datagrams += 1
-        if flags & MSG_WAITFORONE:
-            flags |= MSG_DONTWAIT
-        if end is not None and monotonic_ns(task) >= end:
-            break
-    if err is not None and not datagrams:
-        raise err
-    if err is not None and err.errno != Errno.EAGAIN:
-        sock.sk.err = err.errno
+    datagrams = do_recvmmsg(task, fd, mmsg, vlen, flags, end, COMPAT_MMSGHDR_SIZE, COMPAT_MSGHDR_SIZE,
+                            _compat_recvmsg_one)
     if end is not None and datagrams:
         left = max(end - monotonic_ns(task), 0)
         fmt = "<Ii" if time32 else "<qq"

@@ -135,6 +135,16 @@ def sys_recvmmsg(task, fd, mmsg, vlen, flags, timeout) -> int:
     """Receive up to vlen messages; the timeout is looked at after each one (as Linux)."""
     flags, vlen = uint_arg(flags), uint_arg(vlen)
     end = _get_timeout(task, timeout)
+    datagrams = do_recvmmsg(task, fd, mmsg, vlen, flags, end, MMSGHDR_SIZE, MSGHDR_SIZE, ___sys_recvmsg)
+    if end is not None and datagrams:
+        left = max(end - monotonic_ns(task), 0)          # the time left, written back
+        copy_to_user(task, timeout, _TIMESPEC.pack(left // 10**9, left % 10**9))
+    return datagrams
+
+
+def do_recvmmsg(task, fd, mmsg, vlen, flags, end, entry_size: int, hdr_size: int, recv_one) -> int:
+    """do_recvmmsg's loop over the mmsghdr array (entry_size each, msg_len at hdr_size),
+    recv_one receiving into one header: the number of datagrams received."""
     sock = sockfd_lookup_light(task, fd)
     if not flags & MSG_ERRQUEUE:
         err = sock.sk.sock_error()
@@ -142,10 +152,10 @@ def sys_recvmmsg(task, fd, mmsg, vlen, flags, timeout) -> int:
             raise KernelError(err)
     datagrams, err = 0, None
     while datagrams < vlen:
-        entry = mmsg + datagrams * MMSGHDR_SIZE
+        entry = mmsg + datagrams * entry_size
         try:
-            n = ___sys_recvmsg(task, sock, entry, flags & ~MSG_WAITFORONE)
-            put_user_u32(task, entry + MSGHDR_SIZE, n)
+            n = recv_one(task, sock, entry, flags & ~MSG_WAITFORONE)
+            put_user_u32(task, entry + hdr_size, n)
         except KernelError as e:
             err = e
             break
@@ -158,9 +168,6 @@ def sys_recvmmsg(task, fd, mmsg, vlen, flags, timeout) -> int:
         raise err
     if err is not None and err.errno != Errno.EAGAIN:
         sock.sk.err = err.errno
-    if end is not None and datagrams:
-        left = max(end - monotonic_ns(task), 0)          # the time left, written back
-        copy_to_user(task, timeout, _TIMESPEC.pack(left // 10**9, left % 10**9))
     return datagrams
 
 
