@@ -64,20 +64,35 @@ def _prstatus(t, signo: int) -> bytes:
                           *[regs.get(name, 0) & (2**64 - 1) for name in _GREGS], 1)
 
 
-def _prpsinfo(task) -> bytes:
-    """NT_PRPSINFO: state, nice, flags, ids, the command name and its first 80 bytes of
-    arguments (NULs turned to spaces)."""
-    from glasskernel.kernel.pid import task_tgid_vnr
+PF_DUMPCORE, PF_SIGNALED = 0x200, 0x400
+
+
+def pr_flag(task) -> int:
+    """fill_psinfo's pr_flag: task->flags while it dumps: killed by a signal (PF_SIGNALED),
+    dumping (PF_DUMPCORE), not yet exiting (the dump comes before do_exit)."""
+    from glasskernel.fs.proc.array import PF_EXITING, task_flags
+    return (task_flags(task) & ~PF_EXITING) | PF_SIGNALED | PF_DUMPCORE
+
+
+def pr_psargs(task) -> bytes:
+    """fill_psinfo's pr_psargs: the argument area's first 79 bytes, every NUL in them
+    (the last argument's too) turned into a space."""
     mm = task.mm
+    length = min(mm.arg_end - mm.arg_start, 79)
     try:
-        args = user_read(mm, mm.arg_start, min(mm.arg_end - mm.arg_start, 80))
+        args = user_read(mm, mm.arg_start, length) if length > 0 else b""
     except (KernelError, VmFault):      # an unmapped argument area: no arguments
         args = b""
-    args = args.rstrip(b"\0").replace(b"\0", b" ")
+    return args.replace(b"\0", b" ")
+
+
+def _prpsinfo(task) -> bytes:
+    """NT_PRPSINFO: state, nice, flags, ids, the command name and its arguments."""
+    from glasskernel.kernel.pid import task_tgid_vnr
     parent = task.real_parent.tgid if getattr(task, "real_parent", None) else 0
-    return _PRPSINFO.pack(0, b"R", 0, 0, 0x400040, task.cred.uid, task.cred.gid,
+    return _PRPSINFO.pack(0, b"R", 0, 0, pr_flag(task), task.cred.uid, task.cred.gid,
                           task_tgid_vnr(task, task), parent, task.signal.pgrp,
-                          task.signal.session, task.comm.encode()[:15], args[:79])
+                          task.signal.session, task.comm.encode()[:15], pr_psargs(task))
 
 
 def _nt_file(vmas) -> bytes:
@@ -120,24 +135,51 @@ def _flags(vma) -> int:
             | (PF_X if f & VmFlags.VM_EXEC else 0))
 
 
+class CoreFormat:
+    """What differs between the 64-bit core and an i386 task's (compat_binfmt_elf.c):
+    the ELF class and machine, the header layouts and the notes."""
+
+    __slots__ = ("elfclass", "machine", "ehdr", "phdr", "notes")
+
+    def __init__(self, elfclass: int, machine: int, ehdr: struct.Struct, phdr, notes):
+        self.elfclass, self.machine, self.ehdr = elfclass, machine, ehdr
+        self.phdr, self.notes = phdr, notes   # phdr(type, flags, offset, vaddr, filesz, memsz)
+
+
+def _phdr64(ptype: int, flags: int, offset: int, vaddr: int, filesz: int, memsz: int) -> bytes:
+    return _PHDR.pack(ptype, flags, offset, vaddr, 0, filesz, memsz, PAGE if ptype == PT_LOAD else 0)
+
+
+ELF64_CORE = CoreFormat(2, EM_X86_64, _EHDR, _phdr64, _notes)
+
+
+def _core_format(task) -> CoreFormat:
+    from glasskernel.arch.x86.kernel.ptrace import user_mode_is_compat
+    if user_mode_is_compat(task):
+        from glasskernel.fs.compat_binfmt_elf_core import ELF32_CORE
+        return ELF32_CORE
+    return ELF64_CORE
+
+
 def elf_core_dump(task, signo: int, info: bytes, file, limit: int) -> bool:
     """Write the core into file, at most ``limit`` bytes of it; True: it was dumped."""
+    fmt = _core_format(task)
     mm = task.mm
     vmas = list(mm.vmas)
     filt = mm.coredump_filter
     sizes = [vma_dump_size(v, filt, _first_page) for v in vmas]
-    notes = _notes(task, signo, info, vmas)
+    notes = fmt.notes(task, signo, info, vmas)
     phnum = len(vmas) + 1
-    notes_at = _EHDR.size + _PHDR.size * phnum
+    phsize = len(fmt.phdr(PT_NOTE, 0, 0, 0, 0, 0))
+    notes_at = fmt.ehdr.size + phsize * phnum
     offset = (notes_at + len(notes) + PAGE - 1) & ~(PAGE - 1)
-    phdrs = [_PHDR.pack(PT_NOTE, 0, notes_at, 0, 0, len(notes), 0, 0)]
+    phdrs = [fmt.phdr(PT_NOTE, 0, notes_at, 0, len(notes), 0)]
     for vma, size in zip(vmas, sizes):
-        phdrs.append(_PHDR.pack(PT_LOAD, _flags(vma), offset, vma.start, 0, size,
-                                vma.end - vma.start, PAGE))
+        phdrs.append(fmt.phdr(PT_LOAD, _flags(vma), offset, vma.start, size, vma.end - vma.start))
         offset += size
-    ident = b"\x7fELF\x02\x01\x01" + bytes(9)           # ELFCLASS64, little-endian, SYSV
-    head = _EHDR.pack(ident, ET_CORE, EM_X86_64, EV_CURRENT, 0, _EHDR.size, 0, 0,
-                      _EHDR.size, _PHDR.size, phnum, 64, 0, 0)
+    ident = b"\x7fELF" + bytes((fmt.elfclass, 1, 1)) + bytes(9)   # little-endian, SYSV
+    head = fmt.ehdr.pack(ident, ET_CORE, fmt.machine, EV_CURRENT, 0, fmt.ehdr.size, 0, 0,
+                         fmt.ehdr.size, phsize, phnum, 64 if fmt.elfclass == 2 else 40, 0, 0)
     # From here the core counts as dumped (has_dumped), even if RLIMIT_CORE cuts it short.
     writer = _CoreWriter(file, limit)
     if not writer.emit(head + b"".join(phdrs) + notes, 0):

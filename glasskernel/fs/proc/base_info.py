@@ -49,13 +49,16 @@ def proc_pid_personality(task) -> bytes:
 
 
 def proc_pid_auxv(task) -> bytes:
-    """The auxiliary vector exec built, up to and including its AT_NULL pair."""
+    """The saved auxiliary vector read as Linux 6.1 reads it: unsigned longs, two at a
+    time, up to a zero one at an even index. A 64-bit auxv ends with its AT_NULL pair; an
+    i386 one (4-byte pairs) ends 8 or 16 zero bytes past it, from saved_auxv's zeroed
+    tail."""
     mm = task.mm if not task.kthread else None
-    auxv = getattr(mm, "auxv", b"") or b""
-    for i in range(0, len(auxv) - 15, 16):
-        if int.from_bytes(auxv[i:i + 8], "little") == 0:
-            return auxv[:i + 16]
-    return auxv
+    saved = (getattr(mm, "auxv", b"") or b"") + bytes(16)
+    for i in range(0, len(saved) - 15, 16):
+        if int.from_bytes(saved[i:i + 8], "little") == 0:
+            return saved[:i + 16]
+    return saved
 
 
 # get_wchan's answer for a task asleep in these calls: the first caller of the scheduler
@@ -75,7 +78,10 @@ def sleeping_syscall(task):
         nr = args[0]                    # parked in the syscall hook: it restarts from args
     if nr is None or nr < 0:
         return None
-    from glasskernel.uapi.unistd_64 import SYSCALL_NAMES
+    if thread.ts_compat:                # in an i386 call: its number is the i386 table's
+        from glasskernel.uapi.unistd_32 import SYSCALL_NAMES
+    else:
+        from glasskernel.uapi.unistd_64 import SYSCALL_NAMES
     return SYSCALL_NAMES.get(nr), (args[1:] if args and args[0] == nr else ())
 
 
@@ -110,7 +116,9 @@ def proc_pid_syscall(task) -> bytes:
     thread = task.thread
     if thread is None or task.mm is None:
         return b"-1 0x0 0x0\n"
-    nr = thread.orig_rax
+    from glasskernel.arch.x86.kernel.ptrace import compat_orig_ax, user_mode_is_compat
+    compat = user_mode_is_compat(task)
+    nr = compat_orig_ax(task) if compat else thread.orig_rax   # stopped on an i386 call's way out too
     args = thread.slow_args or ()
     if nr < 0 and thread.parked_wq is not None and args:
         nr = args[0]                    # parked in the syscall hook: it restarts from args
@@ -121,7 +129,9 @@ def proc_pid_syscall(task) -> bytes:
     if args and args[0] == nr:
         values = list(args[1:7])
     else:
-        values = [regs[r] for r in ("rdi", "rsi", "rdx", "r10", "r8", "r9")]
+        names = ("rbx", "rcx", "rdx", "rsi", "rdi", "rbp") if compat else \
+            ("rdi", "rsi", "rdx", "r10", "r8", "r9")     # syscall_get_arguments by mode
+        values = [regs[r] for r in names]
     words = " ".join(f"{v & (2**64 - 1):#x}" for v in values)
     return f"{nr} {words} {sp:#x} {pc:#x}\n".encode()
 

@@ -225,9 +225,13 @@ def show_map_vma(mm, vma) -> str:
     return head + "\n"
 
 
-def gate_vma_line() -> str:
+def gate_vma_line(mm) -> str:
     """get_gate_vma: the vsyscall page (vsyscall=xonly: execute-only), which every
-    64-bit process has above its VMAs and maps shows last."""
+    64-bit process has above its VMAs and maps shows last; an i386 process's mm has no
+    MM_CONTEXT_HAS_VSYSCALL, so none ("")."""
+    from glasskernel.arch.x86.entry.vdso.vma import is_compat_mm
+    if is_compat_mm(mm):
+        return ""
     from glasskernel.arch.x86.entry.vsyscall_64 import VSYSCALL_ADDR
     head = (f"{VSYSCALL_ADDR:08x}-{VSYSCALL_ADDR + PAGE_SIZE:08x} --xp 00000000 00:00 0 ")
     return head.ljust(25 + 8 * 6 - 1) + " [vsyscall]\n"
@@ -238,7 +242,7 @@ def proc_pid_maps(task) -> bytes:
     if mm is None:
         return b""
     lines = [show_map_vma(mm, vma) for vma in vmas_of(mm)]
-    lines.append(gate_vma_line())
+    lines.append(gate_vma_line(mm))
     return "".join(lines).encode("utf-8", "surrogateescape")
 
 

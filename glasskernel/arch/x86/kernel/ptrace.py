@@ -32,17 +32,31 @@ def _tls_selector(task, base: int) -> int:
 def get_segment_regs(kernel, task) -> dict:
     """The user segment selectors of task (get_segment_reg for each): the CPU's when it
     holds the task's context in the task's mode; otherwise what a return to user mode
-    loads: the mode's code and stack segments, and for a 32-bit task %gs on the TLS slot
-    whose base is its gs base."""
+    loads: the mode's code and stack segments, and for a 32-bit task %ds and %es on the
+    flat user data segment (what the switch saved, thread.ds/es: an i386 C library never
+    changes them) and %gs on the TLS slot whose base is its gs base."""
     cpu = kernel.cpu
     if kernel.cpu_task is task and cpu.user_cs() == task.thread.user_cs:
         return {name: cpu.read_segment(name) for name in SEGMENT_NAMES}
     segs = dict.fromkeys(SEGMENT_NAMES, 0)
     segs["cs"], segs["ss"] = task.thread.user_cs, USER_DS
     if user_mode_is_compat(task):
-        gs_base = kernel.user_regs(task).get("gs_base", 0)
+        gs_base = kernel.user_regs(task).get("gs_base", 0)     # decodes a saved context
+        segs["ds"] = segs["es"] = USER_DS
         segs["gs"] = _tls_selector(task, gs_base) if gs_base else 0
+        segs.update(task.thread.user_segs)      # the fs and gs that context had, if known
     return segs
+
+
+def compat_orig_ax(task) -> int:
+    """pt_regs->orig_ax of a compat task: the i386 call's number from its entry through
+    the signal work on its way out (a fatal signal's core, a signal-delivery stop see it
+    there), -1 otherwise (an exception's entry leaves no call to restart)."""
+    thread = task.thread
+    nr = getattr(thread, "orig_rax", -1)
+    if nr < 0 and getattr(thread, "ts_compat", False):
+        nr = thread.last_syscall_nr
+    return nr
 
 
 def getreg32_values(kernel, task) -> dict:
@@ -53,6 +67,6 @@ def getreg32_values(kernel, task) -> dict:
            for name in ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "rip")}
     out["eflags"] = regs["rflags"] & 0xFFFFFFFF
     out.update(get_segment_regs(kernel, task))
-    out["orig_eax"] = getattr(task.thread, "orig_rax", -1)
+    out["orig_eax"] = compat_orig_ax(task)
     out["fs_base"], out["gs_base"] = regs["fs_base"], regs["gs_base"]
     return out
