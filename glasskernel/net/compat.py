@@ -17,7 +17,8 @@ from glasskernel.net import socket
 from glasskernel.net.core.scm import COMPAT_CMSGHDR, MSG_CMSG_CLOEXEC, RecvControl, cmsg_align
 from glasskernel.net.socket import (MAX_SOCK_ADDR, RecvMsg, SendMsg, move_addr_to_kernel,
                                     move_addr_to_user, sockfd_lookup_light)
-from glasskernel.net.socket_msg import INT_MAX, MSG_CMSG_COMPAT, MSG_EOR, UserMsghdr, do_recvmmsg
+from glasskernel.net.socket_msg import (INT_MAX, MSG_CMSG_COMPAT, UserMsghdr, do_recvmmsg,
+                                        do_sendmmsg)
 from glasskernel.kernel.time import monotonic_ns
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.uio import UIO_MAXIOV
@@ -113,24 +114,8 @@ def compat_sys_recvmsg(task, fd, msg, flags) -> int:
 # compat_sys_sendmmsg: sendmmsg(2) over an array of compat_mmsghdr (32 bytes each).
 def compat_sys_sendmmsg(task, fd, mmsg, vlen, flags) -> int:
     flags, vlen = uint_arg(flags) & ~MSG_CMSG_COMPAT, min(uint_arg(vlen), UIO_MAXIOV)
-    sock = sockfd_lookup_light(task, fd)
-    datagrams, err = 0, None
-    while datagrams < vlen:
-        entry = mmsg + datagrams * COMPAT_MMSGHDR_SIZE
-        try:
-            sent, whole = _compat_sendmsg_one(task, sock, entry, flags, MSG_EOR)
-            put_user_u32(task, entry + COMPAT_MSGHDR_SIZE, sent)
-        except KernelError as e:
-            err = e
-            break
-        datagrams += 1
-        if not whole:
-            break
-    if datagrams:
-        return datagrams
-    if err is not None:
-        raise err
-    return 0
+    return do_sendmmsg(task, fd, mmsg, vlen, flags, COMPAT_MMSGHDR_SIZE, COMPAT_MSGHDR_SIZE,
+                       _compat_sendmsg_one)
 
 
 def _recvmmsg(task, fd, mmsg, vlen, flags, timeout, time32: bool) -> int:

@@ -80,14 +80,19 @@ def sys_sendmmsg(task, fd, mmsg, vlen, flags) -> int:
     flags, vlen = uint_arg(flags), min(uint_arg(vlen), UIO_MAXIOV)
     if flags & MSG_CMSG_COMPAT:
         raise KernelError(Errno.EINVAL)
+    return do_sendmmsg(task, fd, mmsg, vlen, flags, MMSGHDR_SIZE, MSGHDR_SIZE, ___sys_sendmsg)
+
+
+def do_sendmmsg(task, fd, mmsg, vlen, flags, entry_size: int, hdr_size: int, send_one) -> int:
+    """__sys_sendmmsg's loop over the mmsghdr array (entry_size each, msg_len at hdr_size),
+    send_one sending one header: the number of messages sent (an error only if none was)."""
     sock = sockfd_lookup_light(task, fd)
-    datagrams = 0
-    err = None
+    datagrams, err = 0, None
     while datagrams < vlen:
-        entry = mmsg + datagrams * MMSGHDR_SIZE
+        entry = mmsg + datagrams * entry_size
         try:
-            sent, whole = ___sys_sendmsg(task, sock, entry, flags, MSG_EOR)
-            put_user_u32(task, entry + MSGHDR_SIZE, sent)
+            sent, whole = send_one(task, sock, entry, flags, MSG_EOR)
+            put_user_u32(task, entry + hdr_size, sent)
         except KernelError as e:
             err = e
             break
