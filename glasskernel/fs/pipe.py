@@ -18,10 +18,10 @@ fs.pipe-user-pages-soft/hard (``account_pipe_buffers``): past the soft limit an
 unprivileged user's new pipes get PIPE_MIN_DEF_BUFFERS slots, past the hard limit pipe()
 fails with ENFILE, and F_SETPIPE_SZ may not grow a pipe past either (EPERM).
 """
-import itertools
 import os
 import time
 
+from glasskernel.fs import inode_numbers
 from glasskernel.fs.dcache import Dentry
 from glasskernel.fs.file_table import File
 from glasskernel.fs.kstat import StatResult
@@ -100,10 +100,12 @@ def _current(kernel):
     return current if current is not None and getattr(current, "cred", None) is not None else None
 
 
+inode_numbers.register("pipefs", 100000)
+
+
 class PipeInodeInfo:
     """struct pipe_inode_info: the buffer, the two ends' counts and the wait queues."""
 
-    _inos = itertools.count(100000)
     fasync_readers = ()              # (file, fd) of read ends with O_ASYNC (fasync_readers)
 
     def __init__(self, kernel):
@@ -119,7 +121,7 @@ class PipeInodeInfo:
         self.w_counter = 0               # FIFO opener sees a partner came (and maybe went)
         self.rd_wait = WaitQueue("pipe_read")
         self.wr_wait = WaitQueue("pipe_write")
-        self.ino = next(self._inos)
+        self.ino = inode_numbers.next_ino("pipefs")
         self.ctime = divmod(time.time_ns(), 10**9)
 
     def unused(self) -> bool:

@@ -14,6 +14,7 @@ import time
 
 from glasskernel.arch.x86.cpu import Cpu
 from glasskernel.arch.x86.segment import USER_CS
+from glasskernel.fs import inode_numbers
 from glasskernel.arch.x86.fpu import FP_RAW_SIZE, fxsave_from_raw
 from glasskernel.arch.x86.entry.common import do_syscall_64
 from glasskernel.arch.x86.entry.entry_64_compat import entry_SYSENTER_compat
@@ -72,6 +73,7 @@ class Kernel:
         # clock_ns(): CLOCK_MONOTONIC, the host's or the virtual clock of a deterministic
         # run; bound once, as the scheduler reads it at every wake-up and switch.
         self.clock_ns = time.monotonic_ns if self.clock is None else self.clock.monotonic_ns
+        inode_numbers.reset_at_boot()           # pipe:[100000] again: a fresh machine
         self.phys = PhysicalMemory(mem_size or default_mem_size())
         self.phys.oom_handler = functools.partial(out_of_memory, self)
         self.cpu = Cpu.paired(self.phys, 0)     # one virtual CPU (arch/x86/cpu_pair.py)

@@ -5,8 +5,8 @@ The run's first namespace is made on first use and is the run's own, so a guest 
 sees the host's segments, semaphores or queues; clone(CLONE_NEWIPC) gives the child a new,
 empty one. (The sysctls in /proc/sys are the first namespace's.)
 """
-import itertools
 
+from glasskernel.fs import inode_numbers
 from glasskernel.ipc.util import IpcIds
 from glasskernel.uapi.errno import Errno, KernelError
 
@@ -19,7 +19,7 @@ MSGMAX, MSGMNB, MSGMNI = 8192, 16384, 32000
 
 
 PROC_IPC_INIT_INO = 0xEFFFFFFF
-_inums = itertools.count(0xE0000000)    # later namespaces (a range apart from pid's)
+inode_numbers.register("ipc_ns", 0xE0000000)   # later namespaces (a range apart from pid's)
 
 
 class IpcNamespace:
@@ -53,7 +53,7 @@ def ipc_ns_of(task) -> IpcNamespace:
 
 def create_ipc_ns(kernel, user_ns=None) -> IpcNamespace:
     """A new, empty namespace with the default limits, owned by user_ns."""
-    ns = IpcNamespace(kernel, next(_inums))
+    ns = IpcNamespace(kernel, inode_numbers.next_ino("ipc_ns"))
     ns.user_ns = user_ns
     return ns
 

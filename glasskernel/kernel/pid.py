@@ -6,15 +6,15 @@ caller's language: ``pid_vnr`` gives a task's number as seen from the caller's n
 0 if the task is not visible there. ``task.pid``/``task.tgid`` are root-namespace numbers,
 which is what the kernel uses internally (and what the tasks table is keyed by).
 """
-import itertools
 from dataclasses import dataclass, field
 
+from glasskernel.fs import inode_numbers
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.sched import CLONE_NEWPID
 
 PID_MAX_DEFAULT = 0x8000
 PROC_PID_INIT_INO = 0xEFFFFFFC      # the initial pid namespace's inode number (nsfs)
-_next_ns_inum = itertools.count(0xF0000000)   # proc_alloc_inum: the numbers of later ones
+inode_numbers.register("ns", 0xF0000000)       # proc_alloc_inum: the numbers of later ones
 PID_MAX_LIMIT = 4 * 1024 * 1024     # 64-bit: the most /proc/sys/kernel/pid_max accepts
 RESERVED_PIDS = 300
 
@@ -34,7 +34,7 @@ class PidNamespace:
 
     def __post_init__(self):
         if not self.inum:
-            self.inum = PROC_PID_INIT_INO if self.parent is None else next(_next_ns_inum)
+            self.inum = PROC_PID_INIT_INO if self.parent is None else inode_numbers.next_ino("ns")
 
     def alloc_nr(self) -> int:
         """Next free number below pid_max, wrapping to RESERVED_PIDS as Linux does."""
@@ -67,7 +67,7 @@ MAX_PID_NS_LEVEL = 32
 def ns_alloc_inum() -> int:
     """proc_alloc_inum: a namespace's inode number in nsfs (the initial ones have fixed
     numbers below this range)."""
-    return next(_next_ns_inum)
+    return inode_numbers.next_ino("ns")
 
 
 def copy_pid_ns(task, flags: int, user_ns, old: PidNamespace) -> PidNamespace:

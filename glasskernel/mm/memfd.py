@@ -6,10 +6,10 @@ a MAP_SHARED mapping maps the very same frames. /proc/<pid>/fd shows
 "/memfd:NAME (deleted)". Seals (F_ADD_SEALS, F_GET_SEALS) forbid shrinking, growing or
 writing from then on.
 """
-import itertools
 import os
 import time
 
+from glasskernel.fs import inode_numbers
 from glasskernel.fs.dcache import Dentry
 from glasskernel.fs.file_table import File
 from glasskernel.fs.kstat import StatResult
@@ -26,7 +26,7 @@ F_ADD_SEALS, F_GET_SEALS = 1033, 1034
 F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_WRITE, F_SEAL_FUTURE_WRITE = 1, 2, 4, 8, 0x10
 _ALL_SEALS = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE
 SHMEM_DEV = os.makedev(0, 1)        # the internal shm_mnt
-_inos = itertools.count(1024)
+inode_numbers.register("memfd", 1024)
 FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE = 0x01, 0x02
 FIONREAD = 0x541B
 
@@ -39,7 +39,7 @@ class ShmemInode(ShmemFile):
         self.name = name
         self.size = 0
         self.seals = seals
-        self.ino = next(_inos)
+        self.ino = inode_numbers.next_ino("memfd")
         self.when = divmod(time.time_ns(), 10**9)
         self.mmap_writable = 0      # i_mmap_writable: shared mappings of writable files
         self.mode = 0o100777        # S_IFREG | 0777, as shmem_file_setup makes it

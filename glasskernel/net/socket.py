@@ -9,9 +9,9 @@ a socket is ENOTSOCK (``sockfd_lookup_light``); bash asks getpeername(0) at star
 read/write on a socket are recvmsg/sendmsg without flags (sock_read_iter/write_iter).
 The msghdr calls are in socket_msg.py.
 """
-import itertools
 import time
 
+from glasskernel.fs import inode_numbers
 from glasskernel.arch.x86.entry.args import int_arg, uint_arg
 from glasskernel.fs.dcache import Dentry
 from glasskernel.fs.file_table import File
@@ -39,14 +39,14 @@ MAX_RW_COUNT = 0x7FFFF000
 MSG_DONTWAIT, MSG_EOR = 0x40, 0x80
 SOCKFS_DEV = 0x8              # st_dev of sockfs, a small anonymous device
 _S_IFSOCK = 0o140000
-_inos = itertools.count(200000)
+inode_numbers.register("sockfs", 200000)
 
 
 class SocketDentry(Dentry):
     """The sockfs inode: its name is what /proc/PID/fd/N reads."""
 
     def __init__(self, uid: int, gid: int):
-        self.ino = next(_inos)
+        self.ino = inode_numbers.next_ino("sockfs")
         name = f"socket:[{self.ino}]"
         super().__init__(name, None, name)
         self.uid, self.gid = uid, gid

@@ -6,9 +6,9 @@ reserves the pages a new mapping of it may fault in; ``hugetlb_get_unmapped_area
 mappings on huge page boundaries. The page pool and the faults are mm/hugetlb.py's.
 (Mounting hugetlbfs with mount(2) is not supported: these files have no directory.)
 """
-import itertools
 import os
 
+from glasskernel.fs import inode_numbers
 from glasskernel.fs.dcache import Dentry
 from glasskernel.fs.file_table import File
 from glasskernel.mm.hugetlb import (hugetlb_fault, hugetlb_release_range,
@@ -19,7 +19,7 @@ from glasskernel.mm.vm_flags import VmFlags
 from glasskernel.uapi.errno import Errno, KernelError
 
 HUGETLBFS_DEV = os.makedev(0, 16)        # the internal mount's anonymous device
-_inos = itertools.count(1000)
+inode_numbers.register("hugetlbfs", 1000)
 
 
 class HugetlbFile:
@@ -39,7 +39,7 @@ class HugetlbFile:
         self.size = size
         self.private = private
         self.path = path
-        self.ino = next(_inos)
+        self.ino = inode_numbers.next_ino("hugetlbfs")
         self.shm = shm                  # S_PRIVATE: shmget reserved the pages already
         self._refs = 1
 
