@@ -10,14 +10,12 @@ compat iovecs; a sender's control messages are ``compat_cmsghdr``s (12-byte head
 import struct
 
 from glasskernel.arch.x86.entry.args import uint_arg
-from glasskernel.fs.read_write import import_iovec
 from glasskernel.kernel.compat import get_old_timespec32
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user, put_user_u32
 from glasskernel.net import socket
 from glasskernel.net.core.scm import COMPAT_CMSGHDR, MSG_CMSG_CLOEXEC, RecvControl, cmsg_align
-from glasskernel.net.socket import (MAX_SOCK_ADDR, RecvMsg, SendMsg, move_addr_to_kernel,
-                                    move_addr_to_user, sockfd_lookup_light)
-from glasskernel.net.socket_msg import (INT_MAX, MSG_CMSG_COMPAT, UserMsghdr, do_recvmmsg,
+from glasskernel.net.socket import RecvMsg, SendMsg, move_addr_to_user, sockfd_lookup_light
+from glasskernel.net.socket_msg import (INT_MAX, MSG_CMSG_COMPAT, UserMsghdr, copy_msghdr, do_recvmmsg,
                                         do_sendmmsg)
 from glasskernel.kernel.time import monotonic_ns
 from glasskernel.uapi.errno import Errno, KernelError
@@ -34,22 +32,7 @@ def get_compat_msghdr(task, umsg: int, for_recv: bool) -> UserMsghdr:
     """__get_compat_msghdr: the same checks as the native header, on the 28-byte struct."""
     name, namelen, iov, iovlen, control, controllen, flags = \
         _COMPAT_MSGHDR.unpack(copy_from_user(task, umsg, COMPAT_MSGHDR_SIZE))
-    m = UserMsghdr()
-    if not name:
-        namelen = 0
-    if namelen < 0:
-        raise KernelError(Errno.EINVAL)
-    namelen = min(namelen, MAX_SOCK_ADDR)
-    m.name, m.namelen = name, namelen
-    if name and namelen and not for_recv:
-        m.name = move_addr_to_kernel(task, name, namelen)
-    elif not for_recv:
-        m.name = None
-    if iovlen > UIO_MAXIOV:
-        raise KernelError(Errno.EMSGSIZE)
-    m.iovs = import_iovec(task, iov, iovlen)          # compat iovecs in a compat syscall
-    m.control, m.controllen, m.flags = control, controllen, flags
-    return m
+    return copy_msghdr(task, name, namelen, iov, iovlen, control, controllen, flags, for_recv)
 
 
 def cmsghdr_from_user_compat_to_kern(control: bytes) -> bytes:

@@ -37,6 +37,13 @@ class UserMsghdr:
 def copy_msghdr_from_user(task, umsg: int, for_recv: bool) -> UserMsghdr:
     name, namelen, _pad, iov, iovlen, control, controllen, flags, _pad2 = \
         _MSGHDR.unpack(copy_from_user(task, umsg, MSGHDR_SIZE))
+    return copy_msghdr(task, name, namelen, iov, iovlen, control, controllen, flags, for_recv)
+
+
+def copy_msghdr(task, name, namelen, iov, iovlen, control, controllen, flags,
+                for_recv: bool) -> UserMsghdr:
+    """The checks of a message header read in either ABI's layout (the iovecs are read
+    in the caller's: import_iovec knows a compat syscall)."""
     m = UserMsghdr()
     if not name:
         namelen = 0
