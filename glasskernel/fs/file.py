@@ -28,6 +28,8 @@ file_sysctl = FileSysctl()
 class FilesStruct:
     """The fd table: fd -> File, the close-on-exec set, the RLIMIT_NOFILE bound."""
 
+    __slots__ = ("fds", "cloexec", "max_fds", "users", "flctxs")
+
     def __init__(self):
         self.fds = {}              # fd -> File
         self.cloexec = set()       # fds with FD_CLOEXEC (close_on_exec bitmap)

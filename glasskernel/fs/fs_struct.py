@@ -8,6 +8,8 @@ from glasskernel.uapi.errno import KernelError
 class FsStruct:
     """root and pwd dentries plus the file-creation mask."""
 
+    __slots__ = ("root", "cwd", "umask", "users")
+
     def __init__(self, root, cwd, umask: int = 0o022):
         self.root = root      # the guest root (no chroot yet: always the vfs root)
         self.cwd = cwd        # pwd; revalidated by the walker before each use

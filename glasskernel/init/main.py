@@ -375,13 +375,13 @@ class Kernel:
         ksignal.signal_wake_up(task, fatal)
 
     def wake_up_parent(self, parent) -> None:
-        parent.signal_wait.wake_up(self) if hasattr(parent, "signal_wait") else None
+        parent.signal_wait.wake_up(self) if parent.signal_wait is not None else None
 
     def wait_chldexit(self, task) -> None:
         """Sleep until a child changes state (or a signal arrives)."""
         from glasskernel.kernel.sched.wait import WaitQueue, signal_pending
         from glasskernel.uapi.errno import ERESTARTSYS
-        if not hasattr(task, "signal_wait"):
+        if task.signal_wait is None:
             task.signal_wait = WaitQueue("wait_chldexit")
         if signal_pending(task) and not task.kthread:
             raise KernelError(ERESTARTSYS)

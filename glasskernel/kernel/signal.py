@@ -81,7 +81,7 @@ _DFL_ACTION = KSigaction(SIG_DFL)
 _IGN_ACTION = KSigaction(SIG_IGN)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class SighandStruct:
     """sighand_struct: the handler of each signal, shared by threads (CLONE_SIGHAND)."""
 

@@ -33,7 +33,7 @@ EXIT_ZOMBIE = TaskState.ZOMBIE
 EXIT_DEAD = TaskState.DEAD
 
 
-@dataclass
+@dataclass(slots=True)
 class Cred:
     """struct cred: the identities a task acts with (include/linux/cred.h)."""
 
@@ -67,7 +67,7 @@ class Cred:
             self.cap_effective = self.cap_permitted if self.euid == 0 else 0
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class SignalStruct:
     """signal_struct: what the threads of one process share (CLONE_THREAD shares it).
 
@@ -99,7 +99,7 @@ class SignalStruct:
     rlim_cpu_poll: object = None        # the HrTimer checking RLIMIT_CPU (time_itimer.py)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Task:
     """struct task_struct, the fields this kernel uses."""
 
@@ -162,6 +162,9 @@ class Task:
     personality: int = 0
     did_exec: bool = False              # task: has called execve since fork (setpgid EACCES)
     kthread_fn: object = None           # kernel threads: the function they run
+    mempolicy: tuple = None             # task: set_mempolicy's (mode, flags, nodes); None: MPOL_DEFAULT
+    signal_wait: object = None          # wait4's sleepers, made at the first wait (Linux: signal->wait_chldexit)
+    fork_flow: object = None            # tracing: the flow joining fork to the child's first run
 
     @property
     def is_leader(self) -> bool:

@@ -59,6 +59,12 @@ def page_align(value: int) -> int:
 class MmStruct:
     """mm_struct: the VMAs, the page tables and the layout bounds of one address space."""
 
+    __slots__ = ("phys", "view", "kernel_pgd_entry", "pgtable", "cpu", "vmas", "_starts", "users",
+                 "mmap_base", "task_size", "rlimit_as", "free_area_cache", "cached_hole_size",
+                 "start_code", "end_code", "start_data", "end_data", "start_brk", "brk", "def_flags",
+                 "start_stack", "arg_start", "arg_end", "env_start", "env_end", "exe_path", "exe_file",
+                 "auxv", "vdso", "timens", "coredump_filter", "oom_skip")
+
     def __init__(self, phys, kernel_pgd_entry: int, cpu=None):
         self.phys = phys
         self.view = phys.view
@@ -90,6 +96,7 @@ class MmStruct:
         self.vdso = 0                   # mm->context.vdso: the [vdso] image's address
         self.timens = False             # [vvar] shows a time namespace's page (vdso/vma.py)
         self.coredump_filter = 0x33     # mm->flags' MMF_DUMP_* bits (fs/coredump.py)
+        self.oom_skip = False           # MMF_OOM_SKIP: the OOM killer reaped it, pick another
 
     def hiwater_rss(self) -> int:
         """get_mm_hiwater_rss: the most pages this address space has had present."""

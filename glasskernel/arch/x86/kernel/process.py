@@ -20,7 +20,7 @@ def empty_pt_regs() -> dict:
     return dict.fromkeys(PT_REGS, 0)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class ThreadStruct:
     """thread_struct plus the pt_regs at the top of the task's kernel stack."""
 
