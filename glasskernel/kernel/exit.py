@@ -168,6 +168,8 @@ def find_new_reaper(father, child_reaper):
     thread = find_alive_thread(father)
     if thread is not None:
         return thread
+    if not father.signal.has_child_subreaper:
+        return child_reaper                     # no subreaper above: no walk
     level = len(father.pid_links)
     reaper = father.real_parent
     while reaper is not None and not reaper.kthread and len(reaper.pid_links) == level:

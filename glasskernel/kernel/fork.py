@@ -347,6 +347,9 @@ def link_new_task(current, p, flags: int, args: KernelCloneArgs) -> None:
     p.parent = p.real_parent
     if p.real_parent is not None:
         p.real_parent.children.append(p)
+        if not flags & CF.CLONE_THREAD:         # from the new parent (CLONE_PARENT: ours)
+            sig = p.real_parent.signal
+            p.signal.has_child_subreaper = sig.has_child_subreaper or sig.is_child_subreaper
     ns = p.pid_links[-1][0]
     if ns.child_reaper is None and p.pid_links[-1][1] == 1:
         ns.child_reaper = p                     # the first task of a new pid namespace
@@ -599,3 +602,18 @@ def _unshare_commit(current, flags, new_fs, new_fd, new_cred, new_nsproxy) -> No
 def sys_unshare(task, unshare_flags) -> int:
     """unshare(2)."""
     return ksys_unshare(task, unshare_flags & 0xFFFFFFFFFFFFFFFF)
+
+
+def walk_process_tree(top, visitor) -> None:
+    """Call visitor on every descendant of top's process, parents first: the children of
+    each of a process's threads; a false return skips that child's own descendants."""
+    threads = {}
+    for t in top.kernel.tasks.values():
+        threads.setdefault(id(t.signal), []).append(t)
+    pending = [top]
+    while pending:
+        process = pending.pop()
+        for thread in threads.get(id(process.signal), (process,)):
+            for child in thread.children:
+                if visitor(child):
+                    pending.append(child)

@@ -51,6 +51,9 @@ def _prctl_flag(task, option: int, arg2: int) -> int:
         return task.dumpable
     if option == PR_SET_CHILD_SUBREAPER:
         task.signal.is_child_subreaper = bool(arg2)   # the process's, as find_new_reaper reads it
+        if arg2:
+            from glasskernel.kernel.fork import walk_process_tree
+            walk_process_tree(task, propagate_has_child_subreaper)
         return 0
     if option == PR_GET_CHILD_SUBREAPER:
         copy_to_user(task, arg2, struct.pack("<i", int(task.signal.is_child_subreaper)))
@@ -63,6 +66,16 @@ def _prctl_flag(task, option: int, arg2: int) -> int:
     if arg2:
         raise KernelError(Errno.EINVAL)    # PR_GET_NO_NEW_PRIVS takes no argument
     return int(task.no_new_privs)
+
+
+def propagate_has_child_subreaper(p) -> bool:
+    """Mark p as below a subreaper; False (skip its subtree) when it already is, so are
+    its descendants, or when it is a pid namespace's init, whose descendants never
+    leave their namespace."""
+    if p.signal.has_child_subreaper or p.pid_links[-1][1] == 1:
+        return False
+    p.signal.has_child_subreaper = True
+    return True
 
 
 def sys_prctl(task, option, arg2, arg3, arg4, arg5) -> int:

@@ -83,6 +83,7 @@ class SignalStruct:
     group_exit: bool = False            # exit_group or a fatal signal is killing the group
     group_exit_code: int = 0
     is_child_subreaper: bool = False    # prctl(PR_SET_CHILD_SUBREAPER)
+    has_child_subreaper: bool = False   # an ancestor is (or was) a subreaper: find_new_reaper looks up
     is_init: bool = False               # the init of a pid namespace (SIGNAL_UNKILLABLE)
     cutime_ns: int = 0                  # user time of reaped children (for times/rusage)
     cstime_ns: int = 0
