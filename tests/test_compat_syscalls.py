@@ -11,7 +11,6 @@ import struct
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -19,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "unit"))
 from test_vfs_helpers import AT_FDCWD, buf, errno_of, make_task, s  # noqa: E402
 
 from glasskernel.arch.x86.entry.common import SyscallEntry  # noqa: E402
+from glasskernel.arch.x86.kernel.process import ThreadStruct  # noqa: E402
 from glasskernel.arch.x86.entry.syscall_32 import _ROWS as ROWS_32  # noqa: E402
 from glasskernel.arch.x86.kernel import sys_ia32  # noqa: E402
 from glasskernel.fs import (fcntl as fs_fcntl, open as fs_open, pipe, read_write,  # noqa: E402
@@ -26,6 +26,7 @@ from glasskernel.fs import (fcntl as fs_fcntl, open as fs_open, pipe, read_write
 from glasskernel.ipc import compat as ipc_compat, sem, shm  # noqa: E402
 from glasskernel.kernel import sys as ksys, sys_compat, time_compat, uid16  # noqa: E402
 from glasskernel.kernel.task import Cred  # noqa: E402
+from glasskernel.mm.page_alloc import PhysicalMemory  # noqa: E402
 from glasskernel.net import compat as net_compat  # noqa: E402
 from glasskernel.uapi.errno import Errno  # noqa: E402
 from glasskernel.uapi.fcntl import AT_SYMLINK_NOFOLLOW, O_CREAT, O_RDWR  # noqa: E402
@@ -63,10 +64,10 @@ def task(tmp_path):
     (root / "dir" / "f").write_bytes(b"0123456789")
     os.symlink("dir/f", root / "lnk")
     t = make_task(root, cwd=str(root))
-    t.thread = SimpleNamespace(ts_compat=True)       # in a compat syscall (TS_COMPAT)
+    t.thread = ThreadStruct(ts_compat=True)          # in a compat syscall (TS_COMPAT)
     yield t
     t.files.close_all()
-    t.kernel.vfs.close()
+    t.kernel.shutdown()
 
 
 def out_buf(task, size: int) -> int:
@@ -451,7 +452,7 @@ def test_ipc_ctl_structs_are_the_i386_ipc64_ones(task, layout):
     assert field(task, ds, layout, "ipc64_perm.mode") == 0o600
     assert errno_of(ipc_compat.compat_sys_ipc, task, 14, qid, 2, 0, ds, 0) == Errno.EINVAL  # old
     assert ipc_compat.compat_sys_ipc(task, 14, qid, 2 | 0x100, 0, ds, 0) == 0
-    task.mm.phys = SimpleNamespace(total_pages=1 << 20)     # shmget's accounting looks at RAM
+    task.mm.phys = PhysicalMemory(4 << 30)                  # shmget's accounting looks at RAM
     shmid = shm.sys_shmget(task, 0, 8192, 0o1600)
     ds = out_buf(task, 84)
     assert ipc_compat.compat_sys_shmctl(task, shmid, 2, ds) == 0

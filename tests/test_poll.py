@@ -10,9 +10,11 @@ from types import SimpleNamespace
 import pytest
 
 from harness import differential
+from glasskernel.fs.file import FilesStruct
 from glasskernel.fs.pipe import create_pipe_files
 from glasskernel.fs.select import PollTable, PollWqueues, poll_wait
 from glasskernel.kernel.sched.wait import WaitQueue, WaitQueueEntry
+from glasskernel.kernel.task import Task
 from glasskernel.uapi.poll import POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM
 
 
@@ -73,6 +75,8 @@ class FakeSched:
 
 
 def fake_kernel():
+    """What the wait queues and pipes use of a kernel, with a scheduler that records
+    whom it wakes (tasks here never run)."""
     return SimpleNamespace(sched=FakeSched(), in_fast_syscall=False, current=None)
 
 
@@ -93,7 +97,7 @@ def test_wait_queue_runs_callback_entries_with_the_key():
 
 def test_pollwake_ignores_events_nobody_wants():
     kernel = fake_kernel()
-    task = SimpleNamespace(kernel=kernel)
+    task = Task(kernel=kernel, pid=2, tgid=2)
     pwq = PollWqueues(task)
     wq = WaitQueue("t")
     pwq.pt.key = POLLOUT
@@ -130,7 +134,9 @@ def test_pipe_poll_masks_and_registration():
                                           (128, 256), (255, 256), (256, 512), (600, 1024)])
 def test_select_fd_table_size(highest, size):
     from glasskernel.fs.select import fdtable_max_fds
-    assert fdtable_max_fds(SimpleNamespace(fds={0: None, highest: None})) == size
+    files = FilesStruct()
+    files.fds = {0: None, highest: None}
+    assert fdtable_max_fds(files) == size
 
 
 def test_epoll_nesting_limits(build, toolchain):

@@ -14,7 +14,6 @@ import shutil
 import struct
 import subprocess
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -292,11 +291,9 @@ def test_clock_functions_answer_from_the_page_and_fall_back_to_the_syscalls():
 # ----- mapping it --------------------------------------------------------------------------------
 
 def _kernel_and_mm(compat: bool):
-    from glasskernel.mm.mm_types import MmStruct
-    from glasskernel.mm.page_alloc import PhysicalMemory
-    phys = PhysicalMemory(16 << 20)
-    kernel = SimpleNamespace(phys=phys, timekeeper=SimpleNamespace(vvar_frames=[phys.alloc_page()]))
-    mm = MmStruct(phys, 0)
+    from factories import make_kernel, make_mm
+    kernel = make_kernel(mem_size=16 << 20)
+    mm = make_mm(kernel)
     if compat:                                      # what the loader sets for an i386 program
         mm.task_size = 0xFFFF_E000
         mm.mmap_base = mm.free_area_cache = 0xF7FF_E000

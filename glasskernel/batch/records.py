@@ -77,7 +77,7 @@ class RunRecords:
         self._plain_trace_execve(task, filename, argv, envc, envp_addr, bprm)
         fds = []
         files = task.files
-        for fd in sorted(getattr(files, "fds", {}) or {}):
+        for fd in sorted(files.fds if files is not None else ()):
             if fd > 2:
                 fds.append((fd, describe_file(files.fds[fd])))
         self.execs.append(ExecRecord(self.seq, task.pid,

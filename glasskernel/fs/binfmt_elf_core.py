@@ -56,7 +56,7 @@ def _prstatus(t, signo: int) -> bytes:
                 ds=0, es=0, fs=0, gs=0)
     utime, stime = task_cputime(t)
     sig = t.signal
-    parent = t.real_parent.tgid if getattr(t, "real_parent", None) else 0
+    parent = t.real_parent.tgid if t.real_parent else 0
     return _PRSTATUS.pack(signo, 0, 0, signo, t.pending & (2**64 - 1), t.blocked & (2**64 - 1),
                           task_pid_vnr(t, t), parent, sig.pgrp, sig.session,
                           *_timeval(utime), *_timeval(stime), *_timeval(sig.cutime_ns),
@@ -89,7 +89,7 @@ def pr_psargs(task) -> bytes:
 def _prpsinfo(task) -> bytes:
     """NT_PRPSINFO: state, nice, flags, ids, the command name and its arguments."""
     from glasskernel.kernel.pid import task_tgid_vnr
-    parent = task.real_parent.tgid if getattr(task, "real_parent", None) else 0
+    parent = task.real_parent.tgid if task.real_parent else 0
     return _PRPSINFO.pack(0, b"R", 0, 0, pr_flag(task), task.cred.uid, task.cred.gid,
                           task_tgid_vnr(task, task), parent, task.signal.pgrp,
                           task.signal.session, task.comm.encode()[:15], pr_psargs(task))

@@ -50,7 +50,7 @@ def _compat_prstatus(t, signo: int) -> bytes:
     regs = getreg32_values(t.kernel, t)
     utime, stime = task_cputime(t)
     sig = t.signal
-    parent = t.real_parent.tgid if getattr(t, "real_parent", None) else 0
+    parent = t.real_parent.tgid if t.real_parent else 0
     return _PRSTATUS32.pack(signo, 0, 0, signo, t.pending & _M32, t.blocked & _M32,
                             task_pid_vnr(t, t), parent, sig.pgrp, sig.session,
                             *_timeval(utime), *_timeval(stime), *_timeval(sig.cutime_ns),
@@ -61,7 +61,7 @@ def _compat_prstatus(t, signo: int) -> bytes:
 def _compat_prpsinfo(task) -> bytes:
     """NT_PRPSINFO with compat_elf_prpsinfo's 32-bit flag word and 16-bit ids."""
     from glasskernel.kernel.pid import task_tgid_vnr
-    parent = task.real_parent.tgid if getattr(task, "real_parent", None) else 0
+    parent = task.real_parent.tgid if task.real_parent else 0
     return _PRPSINFO32.pack(0, b"R", 0, 0, pr_flag(task) & _M32, task.cred.uid & 0xFFFF,
                             task.cred.gid & 0xFFFF, task_tgid_vnr(task, task), parent,
                             task.signal.pgrp, task.signal.session,

@@ -64,7 +64,7 @@ class FilesStruct:
 
     def limit(self, task=None) -> int:
         """rlimit(RLIMIT_NOFILE) of the task, or the table's default."""
-        if task is not None and RLIMIT_NOFILE in getattr(task, "rlimits", {}):
+        if task is not None and RLIMIT_NOFILE in task.rlimits:
             value = task.rlimits[RLIMIT_NOFILE]
             return value[0] if isinstance(value, tuple) else int(value)
         return self.max_fds

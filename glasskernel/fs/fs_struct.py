@@ -42,9 +42,12 @@ class FsStruct:
 class _BootTask:
     """The minimal task a walk needs before the first real task exists."""
 
+    __slots__ = ("fs", "files", "cred")
+
     def __init__(self, fs):
         self.fs = fs
         self.files = None
+        self.cred = None        # no cred: the walk has the host user's access
 
 
 def _lookup_dir(vfs, fs: FsStruct, guest_path: str):

@@ -71,7 +71,7 @@ def generic_permission(st, mask: int, cred=None) -> bool:
     else:
         uid, gid, groups = cred.fsuid, cred.fsgid, cred.groups
         caps = cred.cap_effective
-        ns = getattr(cred, "user_ns", None)
+        ns = cred.user_ns
         if ns is not None:              # capable_wrt_inode_uidgid: only over mapped inodes
             from glasskernel.kernel.user_namespace import privileged_wrt_inode_uidgid
             if not privileged_wrt_inode_uidgid(ns, st):

@@ -34,7 +34,7 @@ class Nameidata:
         self.root = task.fs.root
         self.links = 0
         self.resolve = 0        # openat2's RESOLVE_* flags (0 for every other walk)
-        self.cred = getattr(task, "cred", None)
+        self.cred = task.cred
 
 
 @dataclass
@@ -122,7 +122,7 @@ def step(nd: Nameidata, node: Dentry, name: str, follow: bool) -> Dentry:
         raise KernelError(Errno.ENOTDIR)
     cred = nd.cred
     # CAP_DAC_OVERRIDE|_READ_SEARCH search anything (in a user namespace: what it maps)
-    if cred is not None and (not cred.cap_effective & 0b110 or getattr(cred, "user_ns", None) is not None):
+    if cred is not None and (not cred.cap_effective & 0b110 or cred.user_ns is not None):
         node.permission(MAY_EXEC, cred)             # may_lookup: search permission
     if name == ".":
         return node

@@ -309,7 +309,7 @@ def open_files(kernel):
     """Every open file description of every task (each table once)."""
     seen = set()
     for t in list(kernel.tasks.values()):
-        files = getattr(t, "files", None)
+        files = t.files
         if files is None or id(files) in seen:
             continue
         seen.add(id(files))
@@ -367,11 +367,11 @@ def mount_busy(kernel, vfs, mnt) -> bool:
     if any(getattr(f.dentry, "mnt_id", None) == mnt_id for f in open_files(kernel)):
         return True
     for t in list(kernel.tasks.values()):
-        fs = getattr(t, "fs", None)
+        fs = t.fs
         if fs is not None and mnt_id in (fs.cwd.mnt_id, fs.root.mnt_id):
             return True
-        mm = getattr(t, "mm", None)
-        for vma in getattr(mm, "vmas", ()):
+        mm = t.mm
+        for vma in mm.vmas if mm is not None else ():
             dentry = getattr(vma.file, "dentry", None)
             if dentry is not None and getattr(dentry, "mnt_id", None) == mnt_id:
                 return True

@@ -469,7 +469,7 @@ def chown_common(task, target, user, group) -> int:
     uid = None if uint_arg(user) == NO_CHANGE_ID else uint_arg(user)
     gid = None if uint_arg(group) == NO_CHANGE_ID else uint_arg(group)
     mnt_want_write(task, getattr(target, "dentry", target))
-    ns = getattr(task.cred, "user_ns", None)
+    ns = task.cred.user_ns
     if ns is not None:                     # make_kuid/make_kgid: unmapped ids are EINVAL
         from glasskernel.kernel.user_namespace import make_kgid, make_kuid
         uid = None if uid is None else make_kuid(ns, uid)

@@ -97,7 +97,7 @@ def pipe_is_unprivileged_user(task) -> bool:
 
 def _current(kernel):
     current = getattr(kernel, "current", None)
-    return current if current is not None and getattr(current, "cred", None) is not None else None
+    return current if current is not None and current.cred is not None else None
 
 
 inode_numbers.register("pipefs", 100000)

@@ -32,7 +32,7 @@ NSIGCHLD, NSIGPOLL, NSIGSYS = 6, 6, 2
 
 def sighand_signalfd_wqh(sighand) -> WaitQueue:
     """sighand_struct.signalfd_wqh, made on first use."""
-    wqh = getattr(sighand, "signalfd_wqh", None)
+    wqh = sighand.signalfd_wqh
     if wqh is None:
         wqh = sighand.signalfd_wqh = WaitQueue("signalfd")
     return wqh
@@ -41,7 +41,7 @@ def sighand_signalfd_wqh(sighand) -> WaitQueue:
 def signalfd_notify(task) -> None:
     """A signal was queued for task: wake whoever waits on its signalfds."""
     sighand = task.sighand
-    wqh = getattr(sighand, "signalfd_wqh", None) if sighand is not None else None
+    wqh = sighand.signalfd_wqh if sighand is not None else None
     if wqh:
         wqh.wake_up(task.kernel, POLLIN)
 

@@ -28,7 +28,7 @@ def vfs_fstatat(task, dfd, filename, flags):
 
 def stat_for(task, st):
     """The owner as the caller's user namespace shows it (from_kuid_munged, cp_new_stat)."""
-    ns = getattr(task.cred, "user_ns", None)
+    ns = task.cred.user_ns
     if ns is None:
         return st
     import dataclasses

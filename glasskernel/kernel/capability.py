@@ -22,7 +22,7 @@ def capable(task, cap: int) -> bool:
     """capable(): does the task have ``cap`` over the initial user namespace? (A task in
     a namespace of its own has none there, whatever its effective set says.)"""
     cred = task.cred
-    if getattr(cred, "user_ns", None) is None:
+    if cred.user_ns is None:
         return cap_raised(cred.cap_effective, cap)
     from glasskernel.kernel.user_namespace import init_user_ns
     return cap_capable(cred, cap, init_user_ns)
@@ -41,7 +41,7 @@ def cred_capable(cred, cap: int, st=None) -> bool:
     namespace maps the inode's owner and group."""
     if cred is None:
         return False
-    ns = getattr(cred, "user_ns", None)
+    ns = cred.user_ns
     if ns is None:
         return cap_raised(cred.cap_effective, cap)
     if st is not None:

@@ -25,8 +25,7 @@ COMPAT_RUSAGE = struct.Struct("<4i14i")    # two old_timeval32 and 14 compat_lon
 
 def in_compat_syscall(task) -> bool:
     """in_compat_syscall: the task is running a syscall of the i386 ABI (TS_COMPAT)."""
-    thread = getattr(task, "thread", None)
-    return bool(getattr(thread, "ts_compat", False))
+    return task.thread.ts_compat
 
 
 def compat_long(value: int) -> int:

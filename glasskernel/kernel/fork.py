@@ -120,7 +120,7 @@ def dup_task_struct(current) -> Task:
     p.timer_slack_ns = p.default_timer_slack_ns = current.timer_slack_ns
     p.rlimits = current.rlimits.copy() if current.rlimits else {}
     p.thread = struct_copy(current.thread)
-    p.mempolicy = getattr(current, "mempolicy", None)      # mpol_dup (immutable tuple)
+    p.mempolicy = current.mempolicy       # mpol_dup (immutable tuple)
     return p
 
 
@@ -434,7 +434,7 @@ def sys_clone(task, clone_flags, newsp, parent_tidptr, child_tidptr, tls) -> int
 
 def set_child_tid_in_child(p) -> None:
     """schedule_tail's part of CLONE_CHILD_SETTID: write the tid into the child's memory."""
-    if getattr(p, "set_child_tid", 0):
+    if p.set_child_tid:
         from glasskernel.mm.uaccess import put_user_i32
         try:
             put_user_i32(p, p.set_child_tid, task_pid_vnr(p, p))

@@ -56,8 +56,8 @@ def sys_uname(task, name) -> int:
 
 def _vnr(task, target, tgid: bool) -> int:
     """target's number as task sees it (the root number for tasks without pid links)."""
-    links = getattr(task, "pid_links", None)
-    if not links or len(links) == 1 or not getattr(target, "pid_links", None):
+    links = task.pid_links
+    if not links or len(links) == 1 or not target.pid_links:
         return target.tgid if tgid else target.pid      # the root namespace: root numbers
     from glasskernel.kernel.pid import task_pid_vnr, task_tgid_vnr
     return task_tgid_vnr(target, task) if tgid else task_pid_vnr(target, task)
@@ -81,7 +81,7 @@ def sys_getppid(task) -> int:
 
 def _uid_out(task, kuid: int) -> int:
     """from_kuid_munged in the caller's user namespace."""
-    ns = getattr(task.cred, "user_ns", None)
+    ns = task.cred.user_ns
     if ns is None:
         return kuid
     from glasskernel.kernel.user_namespace import from_kuid
@@ -89,7 +89,7 @@ def _uid_out(task, kuid: int) -> int:
 
 
 def _gid_out(task, kgid: int) -> int:
-    ns = getattr(task.cred, "user_ns", None)
+    ns = task.cred.user_ns
     if ns is None:
         return kgid
     from glasskernel.kernel.user_namespace import from_kgid
@@ -356,7 +356,7 @@ def _kid_arg(task, kind: str, value: int) -> int:
     """make_kuid/make_kgid in the caller's namespace: -1 stays "unchanged"; an id the
     namespace does not map is EINVAL."""
     value = _id_arg(value)
-    ns = getattr(task.cred, "user_ns", None)
+    ns = task.cred.user_ns
     if value == _NO_CHANGE or ns is None:
         return value
     from glasskernel.kernel.user_namespace import make_kgid, make_kuid
@@ -523,7 +523,7 @@ def do_setgroups(task, size: int, read_gids) -> int:
     if size < 0 or size > 65536:
         raise KernelError(Errno.EINVAL)
     from glasskernel.kernel.user_namespace import current_user_ns, userns_may_setgroups
-    if not _privileged(task, "g") or (getattr(task.cred, "user_ns", None) is not None
+    if not _privileged(task, "g") or (task.cred.user_ns is not None
                                       and not userns_may_setgroups(current_user_ns(task))):
         raise KernelError(Errno.EPERM)
     gids = read_gids(size) if size else ()

@@ -80,7 +80,8 @@ def _prio_targets(task, which: int, who: int) -> list:
         target = task if who == 0 else find_task_by_vpid(task, who)
         return [target] if target is not None and target.exit_state != "dead" else []
     if which == PRIO_PGRP:
-        pgrp = task.signal.pgrp if who == 0 else getattr(find_task_by_vpid(task, who), "tgid", -1)
+        leader = None if who == 0 else find_task_by_vpid(task, who)
+        pgrp = task.signal.pgrp if who == 0 else leader.tgid if leader is not None else -1
         return [t for t in tasks if t.signal.pgrp == pgrp]
     if which == PRIO_USER:
         uid = task.cred.uid if who == 0 else who

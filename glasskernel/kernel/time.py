@@ -162,7 +162,7 @@ _TIMENS_MONOTONIC = (ClockId.CLOCK_MONOTONIC, ClockId.CLOCK_MONOTONIC_RAW,
 
 def timens_adjust(task, which: int, ns: int) -> int:
     """The task's time namespace's view of a clock read (timens_add_monotonic/boottime)."""
-    tns = getattr(getattr(task, "nsproxy", None), "time_ns", None)
+    tns = getattr(task.nsproxy, "time_ns", None)
     if tns is None:
         return ns
     if which in _TIMENS_MONOTONIC:

@@ -48,8 +48,7 @@ def init_time_ns(kernel) -> TimeNamespace:
 
 def time_ns_of(task):
     """current->nsproxy->time_ns, or None for the initial one (no offsets)."""
-    nsproxy = getattr(task, "nsproxy", None)
-    return getattr(nsproxy, "time_ns", None)
+    return getattr(task.nsproxy, "time_ns", None)
 
 
 def copy_time_ns(flags: int, user_ns, old: TimeNamespace) -> TimeNamespace:
@@ -71,7 +70,7 @@ def timens_on_fork(nsproxy, task) -> None:
 def timens_commit(task, ns: TimeNamespace) -> None:
     """A task entered ns: its offsets are frozen, its mm's [vvar] follows (vdso_join_timens)."""
     ns.frozen_offsets = True
-    mm = getattr(task, "mm", None)
+    mm = task.mm
     if mm is not None:
         from glasskernel.arch.x86.entry.vdso.vma import vdso_join_timens
         vdso_join_timens(task.kernel, mm, ns is not init_time_ns(task.kernel))

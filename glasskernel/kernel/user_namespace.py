@@ -68,7 +68,7 @@ init_user_ns = UserNamespace(None, 0, 0, PROC_USER_INIT_INO)
 
 
 def cred_user_ns(cred) -> UserNamespace:
-    ns = getattr(cred, "user_ns", None)
+    ns = cred.user_ns
     return init_user_ns if ns is None else ns
 
 
@@ -147,8 +147,8 @@ def create_user_ns(task, cred) -> None:
 
 def current_chrooted(task) -> bool:
     """Is the task's root other than its mount namespace's root (after chroot(2))?"""
-    fs = getattr(task, "fs", None)
-    root = getattr(fs, "root", None)
+    fs = task.fs
+    root = fs.root if fs is not None else None
     return root is not None and getattr(root, "path", "/") != "/"
 
 

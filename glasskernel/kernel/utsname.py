@@ -41,8 +41,7 @@ def init_uts_ns(kernel) -> UtsNamespace:
 
 def uts_ns_of(task) -> UtsNamespace:
     """current->nsproxy->uts_ns (the initial one for tasks made before namespaces)."""
-    nsproxy = getattr(task, "nsproxy", None)
-    ns = getattr(nsproxy, "uts_ns", None)
+    ns = getattr(task.nsproxy, "uts_ns", None)
     return ns if ns is not None else init_uts_ns(task.kernel)
 
 

@@ -49,7 +49,7 @@ def sys_get_mempolicy(task, policy, nmask, maxnode, addr, flags) -> int:
             raise KernelError(Errno.EFAULT)
         mode = 0 if flags & MPOL_F_NODE else MPOL_DEFAULT   # node 0 holds every page
     else:
-        mode, mode_flags, nodes = getattr(task, "mempolicy", None) or (MPOL_DEFAULT, 0, 0)
+        mode, mode_flags, nodes = task.mempolicy or (MPOL_DEFAULT, 0, 0)
         if flags & MPOL_F_NODE:
             if mode != MPOL_INTERLEAVE:
                 raise KernelError(Errno.EINVAL)

@@ -22,7 +22,7 @@ _GFP_TEXT = "gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0"
 
 
 def oom_score_adj(task) -> int:
-    return getattr(task.signal, "oom_score_adj", 0) if task.signal is not None else 0
+    return task.signal.oom_score_adj if task.signal is not None else 0
 
 
 def oom_unkillable_task(task) -> bool:
@@ -47,7 +47,7 @@ def oom_badness(task, totalpages: int):
         return None
     adj = oom_score_adj(task)
     mm = task.mm
-    if adj == OOM_SCORE_ADJ_MIN or getattr(mm, "oom_skip", False) or in_vfork(task):
+    if adj == OOM_SCORE_ADJ_MIN or mm.oom_skip or in_vfork(task):
         return None
     points = sum(rss_counters(mm)) + pgtables_pages(mm)
     return points + adj * (totalpages // 1000)
@@ -79,7 +79,7 @@ def select_bad_process(kernel, totalpages: int):
         if task is None:
             continue
         if task.signal.oom_victim:
-            if getattr(task.mm, "oom_skip", False):
+            if task.mm.oom_skip:
                 continue
             return task, True
         points = oom_badness(task, totalpages)

@@ -53,7 +53,7 @@ class ShmDir(SimpleDir):
         cred = task.cred
         inode = ShmemInode(task.mm.phys, name, F_SEAL_SEAL)
         inode.mode = 0o100000 | (mode & 0o7777)
-        inode.uid, inode.gid = getattr(cred, "fsuid", inode.uid), getattr(cred, "fsgid", inode.gid)
+        inode.uid, inode.gid = cred.fsuid, cred.fsgid
         inode.nlink = 1
         shm_fs(self.sb).files[name] = inode
         return ShmFileDentry(inode, name, self)

@@ -158,8 +158,8 @@ class ShmemSb:
         self.readonly = readonly
         self.next_ino = 1
         self.inodes = {}                  # ino -> inode, for usage (linked or open)
-        uid = ctx.uid if ctx.uid is not None else getattr(cred, "fsuid", os.getuid())
-        gid = ctx.gid if ctx.gid is not None else getattr(cred, "fsgid", os.getgid())
+        uid = ctx.uid if ctx.uid is not None else cred.fsuid if cred is not None else os.getuid()
+        gid = ctx.gid if ctx.gid is not None else cred.fsgid if cred is not None else os.getgid()
         mode = 0o1777 if ctx.mode is None else ctx.mode
         self.opts = ctx
         self.root = self.new_inode(S_IFDIR | mode, uid, gid)

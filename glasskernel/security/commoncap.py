@@ -31,7 +31,7 @@ def cap_capable(cred, cap: int, targ_ns=None) -> bool:
     """cap_capable: does cred have ``cap`` over user namespace targ_ns (default: its
     own)? In its own namespace the effective set decides; in one below it, being the
     euid that created it (or an ancestor of it) gives every capability; elsewhere none."""
-    own = getattr(cred, "user_ns", None)
+    own = cred.user_ns
     if targ_ns is None or targ_ns is own:
         return cap_raised(cred.cap_effective, cap)
     from glasskernel.kernel.user_namespace import init_user_ns
@@ -71,7 +71,7 @@ def cap_capset(new, old, effective: int, inheritable: int, permitted: int) -> No
 
 def root_uid(cred) -> int:
     """The kernel uid of root in the cred's user namespace (-1 when it maps none)."""
-    ns = getattr(cred, "user_ns", None)
+    ns = cred.user_ns
     if ns is None:
         return 0
     from glasskernel.kernel.user_namespace import make_kuid

@@ -10,6 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from glasskernel.fs.file import FilesStruct
+from glasskernel.fs.fs_struct import FsStruct
 from glasskernel.fs.libfs import SyntheticFs
 from glasskernel.fs.proc import array, sysinfo, task_mmu
 from glasskernel.fs.proc.root import ProcRoot
@@ -41,6 +43,13 @@ class FakeKernel:
 
     def clock_ns(self):
         return self.now
+
+
+def _files(fds: dict) -> FilesStruct:
+    """A descriptor table holding fds (the values stand for open files)."""
+    files = FilesStruct()
+    files.fds = dict(fds)
+    return files
 
 
 class FakeFile:
@@ -90,8 +99,8 @@ class World:
     def process(self, comm, parent, ns=None, argv=(b"prog",), envp=(b"A=1",)):
         t = self._task(ns or self.root_ns, comm, parent=parent)
         t.signal.pgrp, t.signal.session = parent.signal.pgrp, parent.signal.session
-        t.fs = SimpleNamespace(umask=0o022)
-        t.files = SimpleNamespace(fds={0: None, 1: None, 2: None})
+        t.fs = FsStruct(None, None)             # root and cwd: no path is walked here
+        t.files = _files({0: None, 1: None, 2: None})
         t.mm = self.make_mm(argv, envp)
         return t
 
@@ -487,9 +496,9 @@ def test_umask_format():
 
 
 def test_fdsize():
-    assert array._max_fds(SimpleNamespace(fds={0: 1, 1: 1})) == 64
-    assert array._max_fds(SimpleNamespace(fds={255: 1})) == 256
-    assert array._max_fds(SimpleNamespace(fds={100: 1})) == 128
+    assert array._max_fds(_files({0: 1, 1: 1})) == 64
+    assert array._max_fds(_files({255: 1})) == 256
+    assert array._max_fds(_files({100: 1})) == 128
 
 
 def test_sysinfo_uptime_without_boot_time():

@@ -7,7 +7,6 @@ pointers renamed to the test's addresses. Timestamps print in UTC, as on the cap
 import io
 import struct
 import time
-from types import SimpleNamespace
 
 import pytest
 
@@ -52,7 +51,8 @@ class FakeMem:
 
 def task(pid=1000, compat=False):
     from glasskernel.arch.x86.kernel.process import ThreadStruct
-    return SimpleNamespace(pid=pid, tgid=pid, thread=ThreadStruct(ts_compat=compat))
+    from glasskernel.kernel.task import Task
+    return Task(kernel=None, pid=pid, tgid=pid, thread=ThreadStruct(ts_compat=compat))
 
 
 def line(nr, args, ret, mem=None, pids="never"):

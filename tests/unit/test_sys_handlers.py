@@ -1,53 +1,50 @@
 """Unit tests for the misc syscall handlers (kernel/sys.py, kernel/time.py,
-drivers/char/random.py, kernel/sched/syscalls.py) with a fake task and address space.
+drivers/char/random.py, kernel/sched/syscalls.py) on a kernel that never runs: a task
+whose address space has one writable area.
 """
 import os
 import struct
 import time
-from types import SimpleNamespace
 
 import pytest
 
+import factories
+from factories import make_kernel
 from glasskernel.drivers.char import random as rnd
 from glasskernel.kernel import sys as ksys, time as ktime
 from glasskernel.kernel.sched import syscalls as sched_syscalls
 from glasskernel.kernel.task import Cred
+from glasskernel.kernel.time_virtual import REALTIME_EPOCH_NS
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.resource import RLIM_INFINITY, Rlimit
 
 BASE = 0x10000
 SIZE = 0x2000
+SEC = 10**9
 
 
-class FakeMM:
-    """One writable region [BASE, BASE+SIZE); everything else is EFAULT."""
+@pytest.fixture(autouse=True)
+def _shutdown_kernels(monkeypatch):
+    """Every kernel a test makes is shut down after it."""
+    made = []
 
-    def __init__(self):
-        self.data = bytearray(SIZE)
-
-    def _check(self, addr, n):
-        if not (BASE <= addr and addr + n <= BASE + SIZE):
-            raise KernelError(Errno.EFAULT)
-
-    def read(self, addr, n):
-        self._check(addr, n)
-        return bytes(self.data[addr - BASE:addr - BASE + n])
-
-    def write(self, addr, data):
-        self._check(addr, len(data))
-        self.data[addr - BASE:addr - BASE + len(data)] = data
-
-    def read_cstring(self, addr, limit):
-        tail = self.read(addr, min(limit, BASE + SIZE - addr))
-        return tail.split(b"\0", 1)[0]
+    def tracked(**kwargs):
+        made.append(make_kernel(**kwargs))
+        return made[-1]
+    monkeypatch.setattr(factories, "make_kernel", tracked)
+    yield
+    for kernel in made:
+        kernel.shutdown()
 
 
-def make_task(pid=7, tgid=5, groups=(4, 24), **kernel_attrs):
-    kernel = SimpleNamespace(tasks={}, random_bytes=os.urandom, **kernel_attrs)
-    t = SimpleNamespace(pid=pid, tgid=tgid, kernel=kernel, mm=FakeMM(), parent=None,
-                        real_parent=None, cred=Cred(1000, 1001, 1002, 1003, tuple(groups)),
-                        rlimits=ksys.default_rlimits(), personality=0)
-    kernel.tasks[pid] = t
+def make_task(pid=7, tgid=5, groups=(4, 24), nr_cpus=1, deterministic=False):
+    """Task 7 of process 5, with one writable area [BASE, BASE+SIZE); everything else is
+    EFAULT. Its parent is init (pid 1): getppid says 0 only for a task without one."""
+    kernel = factories.make_kernel(deterministic=deterministic)
+    kernel.nr_cpus = nr_cpus
+    t = factories.make_task(kernel, pid=pid, tgid=tgid,
+                            cred=Cred(1000, 1001, 1002, 1003, tuple(groups)))
+    factories.map_anon(t.mm, BASE, SIZE)
     return t
 
 
@@ -72,9 +69,8 @@ def test_uname_fields():
 
 def test_ids():
     t = make_task()
-    parent = SimpleNamespace(tgid=3)
-    assert (ksys.sys_getpid(t), ksys.sys_gettid(t), ksys.sys_getppid(t)) == (5, 7, 0)
-    t.real_parent = parent
+    assert (ksys.sys_getpid(t), ksys.sys_gettid(t), ksys.sys_getppid(t)) == (5, 7, 1)
+    t.real_parent = factories.make_task(t.kernel, pid=3)
     assert ksys.sys_getppid(t) == 3
     assert (ksys.sys_getuid(t), ksys.sys_geteuid(t), ksys.sys_getgid(t),
             ksys.sys_getegid(t)) == (1000, 1002, 1001, 1003)
@@ -95,7 +91,7 @@ def test_sysinfo_counts_our_tasks():
     f = struct.unpack("<q3QQQQQQQH6xQQI4x", t.mm.read(BASE, 112))
     uptime, total, free, procs, unit = f[0], f[4], f[5], f[10], f[13]
     assert uptime >= 0 and total >= free > 0
-    assert procs == 1 and unit == 1
+    assert procs == len(t.kernel.tasks) == 2 and unit == 1      # init and us
 
 
 def test_default_rlimits_match_host_shell():
@@ -135,21 +131,22 @@ def test_prlimit64_errors():
 
 # --- kernel/time.py ------------------------------------------------------------------
 
-class FixedClock:
-    def realtime_ns(self):
-        return 1_700_000_000_123_456_789
-
-    def monotonic_ns(self):
-        return 42_000_000_007
+def _timespec_ns(t) -> int:
+    sec, nsec = struct.unpack("<qq", t.mm.read(BASE, 16))
+    assert 0 <= nsec < SEC
+    return sec * SEC + nsec
 
 
 def test_clock_gettime_from_kernel_clock():
-    t = make_task(clock=FixedClock(), in_fast_syscall=False, current=None)
-    t.signal, t.utime_ns, t.stime_ns = SimpleNamespace(), 0, 0
+    """A deterministic kernel's clocks: MONOTONIC is the virtual clock's last read,
+    REALTIME that plus the fixed epoch."""
+    t = make_task(deterministic=True)
+    clock = t.kernel.clock
+    clock.advance(42 * SEC)
     assert ktime.sys_clock_gettime(t, 0, BASE) == 0
-    assert struct.unpack("<qq", t.mm.read(BASE, 16)) == (1_700_000_000, 123_456_789)
+    assert _timespec_ns(t) == REALTIME_EPOCH_NS + clock.peek()
     assert ktime.sys_clock_gettime(t, 1, BASE) == 0
-    assert struct.unpack("<qq", t.mm.read(BASE, 16)) == (42, 7)
+    assert _timespec_ns(t) == clock.peek() > 42 * SEC
     for clk in (4, 5, 6, 7):
         assert ktime.sys_clock_gettime(t, clk, BASE) == 0
     assert errno_of(ktime.sys_clock_gettime, t, 55, BASE) == Errno.EINVAL
@@ -161,16 +158,15 @@ def test_clock_gettime_from_kernel_clock():
 
 
 def test_clock_gettime_host_fallback():
-    t = make_task(in_fast_syscall=False, current=None)
+    t = make_task()
     before = time.time_ns()
     ktime.sys_clock_gettime(t, 0, BASE)
     sec, nsec = struct.unpack("<qq", t.mm.read(BASE, 16))
     assert abs(sec * 10**9 + nsec - before) < 5 * 10**9
     # the CPU-time clocks are the scheduler's accounting of the guest's threads
-    t.signal = SimpleNamespace()
     t.utime_ns, t.stime_ns = 3 * 10**9 + 5, 0
-    other = SimpleNamespace(signal=t.signal, utime_ns=10**9, stime_ns=0, kernel=t.kernel)
-    t.kernel.tasks[8] = other
+    other = factories.make_task(t.kernel, pid=8, thread_of=t)
+    other.utime_ns = 10**9
     assert ktime.sys_clock_gettime(t, 3, BASE) == 0
     assert struct.unpack("<qq", t.mm.read(BASE, 16)) == (3, 5)
     assert ktime.sys_clock_gettime(t, 2, BASE) == 0
@@ -178,7 +174,8 @@ def test_clock_gettime_host_fallback():
 
 
 def test_clock_getres_gettimeofday_time():
-    t = make_task(clock=FixedClock())
+    t = make_task(deterministic=True)
+    clock = t.kernel.clock
     assert ktime.sys_clock_getres(t, 1, BASE) == 0
     assert struct.unpack("<qq", t.mm.read(BASE, 16)) == (0, 1)
     assert ktime.sys_clock_getres(t, 5, BASE) == 0
@@ -186,11 +183,13 @@ def test_clock_getres_gettimeofday_time():
     assert ktime.sys_clock_getres(t, 0, 0) == 0
     assert errno_of(ktime.sys_clock_getres, t, 99, 0) == Errno.EINVAL
     assert ktime.sys_gettimeofday(t, BASE, BASE + 16) == 0
-    assert struct.unpack("<qqii", t.mm.read(BASE, 24)) == (1_700_000_000, 123_456, 0, 0)
+    now = REALTIME_EPOCH_NS + clock.peek()
+    assert struct.unpack("<qqii", t.mm.read(BASE, 24)) == (now // SEC, now % SEC // 1000, 0, 0)
     assert ktime.sys_gettimeofday(t, 0, 0) == 0
-    assert ktime.sys_time(t, 0) == 1_700_000_000
-    assert ktime.sys_time(t, BASE + 64) == 1_700_000_000
-    assert struct.unpack("<q", t.mm.read(BASE + 64, 8)) == (1_700_000_000,)
+    epoch = REALTIME_EPOCH_NS // SEC            # the virtual clock is microseconds past it
+    assert ktime.sys_time(t, 0) == epoch
+    assert ktime.sys_time(t, BASE + 64) == epoch
+    assert struct.unpack("<q", t.mm.read(BASE + 64, 8)) == (epoch,)
     assert errno_of(ktime.sys_time, t, 8) == Errno.EFAULT
 
 

@@ -1,24 +1,29 @@
-"""The timekeeper and the [vvar] data page (kernel/time_vsyscall.py) with a fake kernel:
+"""The timekeeper and the [vvar] data page (kernel/time_vsyscall.py) of a real kernel that never runs:
 the page holds what the vDSO needs, is rewritten under an even/odd seqcount, follows a
 step of the host's wall clock but not the jitter of reading two clocks, and in a
 deterministic run holds the virtual clock's epoch."""
 import time
-from types import SimpleNamespace
 
+import pytest
+
+from factories import make_kernel
 from glasskernel.kernel import time_vsyscall as tv
-from glasskernel.kernel.time_virtual import REALTIME_EPOCH_NS, VirtualClock
-from glasskernel.mm.page_alloc import PhysicalMemory
+from glasskernel.kernel.time_virtual import REALTIME_EPOCH_NS
 
 NSEC = 10**9
 
 
-def fake_kernel(clock=None):
-    kernel = SimpleNamespace(clock=clock, phys=PhysicalMemory(1 << 20),
-                             cpu=SimpleNamespace(cpu_id=0, on_rdtsc=None))
-    kernel.clock_ns = time.monotonic_ns if clock is None else clock.monotonic_ns
-    kernel.boot_time_ns = kernel.clock_ns()
-    kernel.timekeeper = tv.timekeeping_init(kernel)
-    return kernel
+@pytest.fixture
+def make(request):
+    """make(deterministic) -> a real Kernel (shut down after the test)."""
+    made = []
+
+    def kernel(deterministic=False):
+        made.append(make_kernel(mem_size=1 << 20, deterministic=deterministic))
+        return made[-1]
+    yield kernel
+    for k in made:
+        k.shutdown()
 
 
 def fields(kernel, cs=tv.CS_HRES_COARSE) -> dict:
@@ -29,8 +34,8 @@ def fields(kernel, cs=tv.CS_HRES_COARSE) -> dict:
             "tick_nsec": v[-2], "tick_base": v[-1]}
 
 
-def test_page_describes_a_1ghz_tsc_on_the_monotonic_clock():
-    kernel = fake_kernel()
+def test_page_describes_a_1ghz_tsc_on_the_monotonic_clock(make):
+    kernel = make()
     f = fields(kernel)
     assert f["seq"] % 2 == 0 and f["mode"] == tv.VDSO_CLOCKMODE_TSC
     assert (f["mult"], f["shift"]) == (1, 0)
@@ -43,8 +48,8 @@ def test_page_describes_a_1ghz_tsc_on_the_monotonic_clock():
     assert kernel.cpu.on_rdtsc is None          # the shim reads CLOCK_MONOTONIC itself
 
 
-def test_host_wall_clock_step_is_followed_but_read_jitter_is_not(monkeypatch):
-    kernel = fake_kernel()
+def test_host_wall_clock_step_is_followed_but_read_jitter_is_not(monkeypatch, make):
+    kernel = make()
     tk = kernel.timekeeper
     seq, offs = fields(kernel)["seq"], tk.offs_real
     real_time_ns = time.time_ns
@@ -59,9 +64,9 @@ def test_host_wall_clock_step_is_followed_but_read_jitter_is_not(monkeypatch):
     assert f["base"][0] == f["cycle_last"] + tk.offs_real
 
 
-def test_deterministic_page_is_the_virtual_clock_and_reading_it_moves_nothing():
-    clock = VirtualClock()
-    kernel = fake_kernel(clock)
+def test_deterministic_page_is_the_virtual_clock_and_reading_it_moves_nothing(make):
+    kernel = make(deterministic=True)
+    clock = kernel.clock
     before = clock.peek()
     tv.update_vsyscall(kernel.timekeeper)
     assert clock.peek() == before                # the page is written with peek()

@@ -10,10 +10,10 @@ checks one rule of the format or one promise of timeline.py against it; the vali
 import json
 import math
 import re
-from types import SimpleNamespace
 
 import pytest
 
+from glasskernel.kernel.task import Task
 from glasskernel.kernel.trace.recorder import Recorder
 from glasskernel.kernel.trace.timeline import (CPU_TRACK_PID, build_trace, json_safe,
                                                write_timeline)
@@ -84,7 +84,7 @@ STORY = [
 
 def recording(events=STORY):
     recorder = Recorder()
-    recorder.add_first_process(SimpleNamespace(pid=2, comm="sh"),
+    recorder.add_first_process(Task(kernel=None, pid=2, tgid=2, comm="sh"),
                                ["sh", "-c", "echo hi | cat"], "/bin/sh", 0)
     for event in events:
         recorder(event)

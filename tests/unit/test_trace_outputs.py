@@ -1,9 +1,9 @@
 """The text outputs of a recording: the function graph (ftrace's function_graph layout)
 and the process tree, on hand-built event lists with exact expected text."""
 import io
-from types import SimpleNamespace
 
 from glasskernel.kernel.trace.proc_tree import command_line, exit_status_text, write_process_tree
+from glasskernel.kernel.task import Task
 from glasskernel.kernel.trace.recorder import Recorder
 from glasskernel.kernel.trace.trace_functions_graph import (
     format_duration, overhead_mark, proc_column, write_function_graph)
@@ -167,7 +167,7 @@ def test_proc_column_is_centred_and_names_idle_and_unnamed_tasks():
 
 def tree_recorder() -> Recorder:
     rec = Recorder()
-    rec.add_first_process(SimpleNamespace(pid=2, comm="busybox"),
+    rec.add_first_process(Task(kernel=None, pid=2, tgid=2, comm="busybox"),
                           ["/bin/busybox", "sh", "-c", "x"], "/bin/busybox", ts=0)
     for event in (
         ev(1_000_000, 2, "i", "task_newtask", pid=4, ppid=2, comm="busybox", flags="0"),
@@ -202,7 +202,7 @@ busybox(2) /bin/busybox sh -c x  [running, 5.000 ms so far]
 def test_process_tree_uses_the_last_name_a_task_had():
     """busybox execs /proc/self/exe (comm "exe"), then prctl(PR_SET_NAME) says "cat"."""
     rec = Recorder()
-    rec.add_first_process(SimpleNamespace(pid=2, comm="exe"), ["cat"], "/proc/self/exe")
+    rec.add_first_process(Task(kernel=None, pid=2, tgid=2, comm="exe"), ["cat"], "/proc/self/exe")
     rec(ev(1000, 2, "i", "syscall", _comm="cat", call="getuid", nr=102, ret=0))
     rec(ev(2000, 2, "i", "sched_process_exit", _comm="cat", pid=2, code=0))
     out = io.StringIO()

@@ -1,98 +1,60 @@
-"""Shared fakes for the VFS unit tests: a task with a bytearray address space.
+"""Shared helpers for the VFS unit tests: a task of a kernel that never runs, with an
+address space for test buffers.
 
 (Named test_vfs_helpers so it lives with the tests; it holds no tests itself.)
 """
 import os
 import struct
 
-from glasskernel.fs.file import FilesStruct
+import factories
+from factories import make_kernel, make_mm, map_anon
 from glasskernel.fs.fs_struct import FsStruct
-from glasskernel.fs.namespace import Vfs
-from glasskernel.kernel.task import Task
+from glasskernel.kernel.task import Cred
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.resource import INR_OPEN_CUR, INR_OPEN_MAX, RLIMIT_NOFILE
 
 BASE = 0x10000
 SIZE = 1 << 20
 AT_FDCWD = 0xFFFFFF9C
 
 
-class FakeMm:
-    """task.mm over one bytearray mapped at BASE; anything else faults."""
-
-    def __init__(self):
-        self.mem = bytearray(SIZE)
-        self.exe_path = "/bin/prog"
-        self.exe_file = None         # make_task opens /bin/prog as the running executable
-        self.brk = BASE + 4096       # bump allocator for test buffers
-
-    def hiwater_rss(self) -> int:
-        return 0                     # no page tables: nothing was ever resident
-
-    def _check(self, addr, n):
-        if addr < BASE or addr + n > BASE + SIZE:
-            raise KernelError(Errno.EFAULT)
-
-    def read(self, addr, n):
-        self._check(addr, n)
-        return bytes(self.mem[addr - BASE:addr - BASE + n])
-
-    def write(self, addr, data):
-        self._check(addr, len(data))
-        self.mem[addr - BASE:addr - BASE + len(data)] = data
-
-    def read_cstring(self, addr, limit):
-        out = bytearray()
-        for i in range(limit):
-            b = self.read(addr + i, 1)
-            if b == b"\0":
-                return bytes(out)
-            out += b
-        raise KernelError(Errno.ENAMETOOLONG)
-
-    def alloc(self, n):
-        addr = self.brk
-        self.brk += (n + 15) & ~15
-        return addr
-
-
-class FakeKernel:
-    def __init__(self, vfs):
-        self.vfs = vfs
-        self.tasks = {}
-        self.current = None          # the tasks here never run
-
-    @staticmethod
-    def random_bytes(n: int) -> bytes:
-        return os.urandom(n)
-
-
 def make_task(root_dir, cwd=None):
-    """A task whose sandbox root is ``root_dir`` (as with --root)."""
-    vfs = Vfs.create(str(root_dir))
-    kernel = FakeKernel(vfs)
-    task = Task(kernel=kernel, pid=100, tgid=100, comm="prog")
-    task.mm = FakeMm()
-    task.fs = FsStruct.initial(vfs, cwd or str(root_dir))
-    task.files = FilesStruct()
-    kernel.tasks[100] = task
+    """Task 100 ("prog") of a kernel whose sandbox root is ``root_dir`` (as with --root),
+    with [BASE, BASE+SIZE) mapped for test buffers: anything else faults. Shut its kernel
+    down when done."""
+    kernel = make_kernel(root=str(root_dir))
+    mm = make_mm(kernel)
+    map_anon(mm, BASE, SIZE)
+    mm.exe_path = "/bin/prog"
+    task = factories.make_task(kernel, pid=100, comm="prog", cred=Cred(), mm=mm)
+    task.fs = FsStruct.initial(kernel.vfs, cwd or str(root_dir))
+    task.rlimits[RLIMIT_NOFILE] = (INR_OPEN_CUR, INR_OPEN_MAX)   # `ulimit -n` 1024, not the host's
     try:
         from glasskernel.fs.open import do_filp_open
-        task.mm.exe_file = do_filp_open(task, AT_FDCWD, task.mm.exe_path, 0, 0)
+        mm.exe_file = do_filp_open(task, AT_FDCWD, mm.exe_path, 0, 0)
     except KernelError:
         pass                         # a root without /bin/prog: /proc/self/exe is ENOENT
     return task
 
 
+def _alloc(task, n):
+    """A fresh buffer of n bytes in the test area: a bump allocator from BASE + 4096 whose
+    next address is kept in the area's first page, which holds no buffer."""
+    addr = int.from_bytes(task.mm.read(BASE, 8), "little") or BASE + 4096
+    task.mm.write(BASE, (addr + ((n + 15) & ~15)).to_bytes(8, "little"))
+    return addr
+
+
 def s(task, text):
     """Put a NUL-terminated string in guest memory; return its address."""
     data = os.fsencode(text) + b"\0"
-    addr = task.mm.alloc(len(data))
+    addr = _alloc(task, len(data))
     task.mm.write(addr, data)
     return addr
 
 
 def buf(task, n):
-    return task.mm.alloc(n)
+    return _alloc(task, n)
 
 
 def errno_of(fn, *args):

@@ -22,7 +22,7 @@ def env(tmp_path):
     (root / "other").mkdir()
     t = make_task(root)
     yield t, root
-    t.kernel.vfs.close()
+    t.kernel.shutdown()
 
 
 def read_path(task, path):

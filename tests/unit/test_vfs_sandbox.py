@@ -33,7 +33,7 @@ def hostroot(tmp_path):
 def task(hostroot):
     t = make_task(hostroot)
     yield t
-    t.kernel.vfs.close()
+    t.kernel.shutdown()
 
 
 def open_(task, path, flags=O_RDONLY, mode=0o644):

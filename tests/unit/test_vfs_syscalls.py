@@ -15,6 +15,7 @@ from glasskernel.uapi.fcntl import (AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, F_DUPFD,
                                     O_RDWR, O_TRUNC, O_WRONLY)
 from glasskernel.uapi.ioctls import Ioctl
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.resource import RLIMIT_NOFILE
 from test_vfs_helpers import (AT_FDCWD, buf, errno_of, make_task, s, stat_mode, stat_size)
 
 BAD = 0xDEAD0000
@@ -36,7 +37,7 @@ def task(tmp_path):
     t = make_task(root, cwd=str(root / "dir"))
     yield t
     t.files.close_all()
-    t.kernel.vfs.close()
+    t.kernel.shutdown()
 
 
 def open_(task, path, flags=O_RDONLY, mode=0o644, dfd=AT_FDCWD):
@@ -151,7 +152,7 @@ def test_emfile_and_fork_copy(task):
     task.files.close_fd(fd)
     assert child.fdget(fd).read(2) == b"01"
     child.close_all()
-    task.files.max_fds = 4
+    task.rlimits[RLIMIT_NOFILE] = (4, 4)
     with pytest.raises(KernelError) as err:
         for _ in range(5):
             open_(task, "/dir/f")

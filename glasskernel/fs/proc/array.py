@@ -11,7 +11,6 @@ from glasskernel.fs.proc.internal import (all_tasks, group_nr_ns, ns_level, pid_
                                           tgid_nr_ns, viewer_of)
 from glasskernel.kernel.sched.cputime import task_cputime, thread_group_cputime
 from glasskernel.fs.proc import task_mmu
-from glasskernel.fs.proc.task_mmu import mm_field
 
 USER_HZ = 100
 NSEC_PER_TICK = 1_000_000_000 // USER_HZ
@@ -106,9 +105,9 @@ def sig_ign_catch(task) -> tuple:
     """collect_sigign_sigcatch: masks of ignored and caught signals."""
     ignored = caught = 0
     sighand = task.sighand
-    actions = getattr(sighand, "action", None) or []
+    actions = sighand.action if sighand is not None else []
     for signo in range(1, min(NSIG, len(actions) - 1) + 1):
-        handler = getattr(actions[signo], "handler", SIG_DFL)
+        handler = actions[signo].handler
         if handler == SIG_IGN:
             ignored |= 1 << (signo - 1)
         elif handler != SIG_DFL:
@@ -117,7 +116,9 @@ def sig_ign_catch(task) -> tuple:
 
 
 def shared_pending(task) -> int:
-    return getattr(task.signal, "shared_pending", 0) or 0 if task.signal is not None else 0
+    """signal->shared_pending: always empty here, where a process-wide signal is queued on
+    one of its threads (Task.pending) and SigPnd shows it."""
+    return 0
 
 
 def ptrace_may_read(viewer, task) -> bool:
@@ -161,8 +162,8 @@ def do_task_stat(task, whole: bool = True) -> bytes:
     group = thread_group(task)
     utime, stime = (thread_group_cputime if whole else task_cputime)(task)
     pending = task.pending              # the thread's private set, as Linux prints it
-    cutime = getattr(sig, "cutime_ns", 0) if sig is not None else 0
-    cstime = getattr(sig, "cstime_ns", 0) if sig is not None else 0
+    cutime = sig.cutime_ns if sig is not None else 0
+    cstime = sig.cstime_ns if sig is not None else 0
     pgid = group_nr_ns(task, sig.pgrp, ns) if sig is not None else 0
     sid = group_nr_ns(task, sig.session, ns) if sig is not None else 0
     ignored, caught = sig_ign_catch(task)
@@ -182,9 +183,9 @@ def do_task_stat(task, whole: bool = True) -> bytes:
         20 + task.nice, task.nice, len(group),
         0,                                                  # itrealvalue
         _start_ticks(task), vsize, rss, rsslim,
-        (mm_field(mm, "start_code") if permitted else 1) if mm is not None else 0,
-        (mm_field(mm, "end_code") if permitted else 1) if mm is not None else 0,
-        mm_field(mm, "start_stack") if permitted and mm is not None else 0,
+        (mm.start_code if permitted else 1) if mm is not None else 0,
+        (mm.end_code if permitted else 1) if mm is not None else 0,
+        mm.start_stack if permitted and mm is not None else 0,
         0, 0,                                               # kstkesp, kstkeip
         pending & 0x7FFFFFFF, task.blocked & 0x7FFFFFFF,
         ignored & 0x7FFFFFFF, caught & 0x7FFFFFFF,
@@ -193,8 +194,8 @@ def do_task_stat(task, whole: bool = True) -> bytes:
         0, 0, 0, 0, 0,                                      # rt_priority policy blkio gtime cgtime
     ]
     if mm is not None and permitted:
-        fields += [mm_field(mm, "start_data"), mm_field(mm, "end_data"),
-                   mm_field(mm, "start_brk"), *arg_env_bounds(mm)]
+        fields += [mm.start_data, mm.end_data,
+                   mm.start_brk, *arg_env_bounds(mm)]
     else:
         fields += [0] * 7
     fields.append(task.exit_code if permitted and (task.exiting or task.exit_state) else 0)
@@ -222,7 +223,7 @@ def _umask_text(umask: int) -> str:
 
 def _max_fds(files) -> int:
     """fdt->max_fds: 64 (NR_OPEN_DEFAULT) until the table grows, then 128 * 2^k."""
-    fds = getattr(files, "fds", None) or {}
+    fds = files.fds
     highest = max(fds) if fds else 0
     if highest < 64:
         return 64
@@ -239,7 +240,7 @@ def _escape_name(name: str) -> str:
 
 def _ns_levels(task, viewer_ns) -> list:
     """The namespaces from the reader's level down to the task's own (pid->numbers[g].ns)."""
-    links = getattr(task, "pid_links", None) or []
+    links = task.pid_links
     if viewer_ns is None or not links:
         return [viewer_ns]
     start = ns_level(viewer_ns)
@@ -378,9 +379,9 @@ def arg_env_bounds(mm) -> tuple:
     from the initial stack: argc at start_stack, argc strings from arg_start, then the
     environment strings up to the file name (AT_EXECFN), which exec puts right above them.
     """
-    arg_start, arg_end = mm_field(mm, "arg_start"), mm_field(mm, "arg_end")
-    env_start, env_end = mm_field(mm, "env_start"), mm_field(mm, "env_end")
-    if arg_end or not arg_start or not mm_field(mm, "start_stack"):
+    arg_start, arg_end = mm.arg_start, mm.arg_end
+    env_start, env_end = mm.env_start, mm.env_end
+    if arg_end or not arg_start or not mm.start_stack:
         return arg_start, arg_end, env_start, env_end
     from glasskernel.uapi.errno import KernelError
     try:
@@ -391,7 +392,7 @@ def arg_env_bounds(mm) -> tuple:
     except KernelError:
         return arg_start, 0, 0, 0
     env_end = addr
-    auxv = getattr(mm, "auxv", b"") or b""
+    auxv = mm.auxv
     for i in range(0, len(auxv) - 15, 16):
         if int.from_bytes(auxv[i:i + 8], "little") == AT_EXECFN:
             execfn = int.from_bytes(auxv[i + 8:i + 16], "little")

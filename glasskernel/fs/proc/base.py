@@ -32,7 +32,7 @@ class PidDir(PidEntryDir):
         st = super().stat()
         tasks = getattr(self.kernel, "tasks", None) or {}
         target = tasks.get(self.pid)
-        cred = getattr(target, "cred", None)
+        cred = target.cred if target is not None else None
         if cred is not None and (target.dumpable or target.kthread):
             st = dataclasses.replace(st, st_uid=cred.euid, st_gid=cred.egid)
         subdirs = sum(1 for d in _PID_SUBDIRS if self.whole or d != "task")
@@ -202,7 +202,7 @@ def proc_oom_score(target) -> int:
 
 
 def oom_score_adj_read(target) -> bytes:
-    return f"{getattr(target.signal, 'oom_score_adj', 0) if target.signal else 0}\n".encode()
+    return f"{target.signal.oom_score_adj if target.signal else 0}\n".encode()
 
 
 def oom_score_adj_write(writer, target, data: bytes) -> None:

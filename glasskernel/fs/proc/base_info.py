@@ -54,7 +54,7 @@ def proc_pid_auxv(task) -> bytes:
     i386 one (4-byte pairs) ends 8 or 16 zero bytes past it, from saved_auxv's zeroed
     tail."""
     mm = task.mm if not task.kthread else None
-    saved = (getattr(mm, "auxv", b"") or b"") + bytes(16)
+    saved = (mm.auxv if mm is not None else b"") + bytes(16)
     for i in range(0, len(saved) - 15, 16):
         if int.from_bytes(saved[i:i + 8], "little") == 0:
             return saved[:i + 16]
@@ -72,9 +72,9 @@ _WCHAN_OF_PIPE = {"read": "pipe_read", "readv": "pipe_read", "write": "pipe_writ
 def sleeping_syscall(task):
     """(name, arguments) of the call a sleeping task is in, or None."""
     thread = task.thread
-    nr = getattr(thread, "orig_rax", -1)
-    args = getattr(thread, "slow_args", None) or ()
-    if nr == -1 and getattr(thread, "parked_wq", None) is not None and args:
+    nr = thread.orig_rax
+    args = thread.slow_args or ()
+    if nr == -1 and thread.parked_wq is not None and args:
         nr = args[0]                    # parked in the syscall hook: it restarts from args
     if nr is None or nr < 0:
         return None

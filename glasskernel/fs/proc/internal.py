@@ -33,14 +33,14 @@ def get_proc_task(task, pid: int):
 def viewer_of(task):
     """The task reading /proc: kernel.current, else the task that opened the file."""
     current = getattr(task.kernel, "current", None)
-    if current is not None and getattr(current, "pid_links", None):
+    if current is not None and current.pid_links:
         return current
     return task
 
 
 def pid_ns_of(task):
     """task_active_pid_ns, or None for a task that has no pid links (root numbering)."""
-    links = getattr(task, "pid_links", None)
+    links = task.pid_links
     return links[-1][0] if links else None
 
 
@@ -68,13 +68,13 @@ def _leader(task):
 
 def pid_nr_ns(task, ns) -> int:
     """task's thread id in namespace ns (0: not visible there)."""
-    return _nr_ns(getattr(task, "pid_links", None), task.pid, ns)
+    return _nr_ns(task.pid_links, task.pid, ns)
 
 
 def tgid_nr_ns(task, ns) -> int:
     """task's process id in namespace ns."""
     leader = _leader(task)
-    links = getattr(leader, "pid_links", None) or getattr(task, "pid_links", None)
+    links = leader.pid_links or task.pid_links
     return _nr_ns(links, task.tgid, ns)
 
 

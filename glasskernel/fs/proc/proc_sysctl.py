@@ -243,7 +243,7 @@ class SysctlEntry(SimpleFile):
         """test_perm: the table's mode decides (root may write a 0644 entry). Root gets
         the owner's bits and nothing more: a 0200 entry (drop_caches) is write-only even
         for root, whatever its capabilities."""
-        if cred is not None and getattr(cred, "euid", None) == 0 and mask & 7 & ~(self._table.mode >> 6):
+        if cred is not None and cred.euid == 0 and mask & 7 & ~(self._table.mode >> 6):
             raise KernelError(Errno.EACCES)
         super(SimpleFile, self).permission(mask, cred)
 

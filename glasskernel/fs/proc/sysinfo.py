@@ -79,7 +79,7 @@ def proc_stat(viewer) -> bytes:
     btime = int(time.time() - _uptime_ns(kernel) / 1e9)
     root_ns = None
     for task in tasks.values():
-        links = getattr(task, "pid_links", None)
+        links = task.pid_links
         if links:
             root_ns = links[0][0]
             break

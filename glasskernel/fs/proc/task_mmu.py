@@ -31,12 +31,7 @@ def _is_stack_vma(vma) -> bool:
 
 def vmas_of(mm) -> list:
     """A snapshot of the mm's VMAs (an mm without any has none)."""
-    return list(getattr(mm, "vmas", None) or ())
-
-
-def mm_field(mm, name: str) -> int:
-    """mm->start_code and friends; 0 where the mm does not record it."""
-    return int(getattr(mm, name, 0) or 0)
+    return list(mm.vmas) if mm is not None else []
 
 
 def locked_pages(mm) -> int:
@@ -112,13 +107,12 @@ def _text_bytes(mm, exec_pages: int) -> int:
 
 def _code_bytes(mm) -> int:
     """PAGE_ALIGN(end_code) - (start_code & PAGE_MASK)."""
-    start, end = mm_field(mm, "start_code"), mm_field(mm, "end_code")
+    start, end = mm.start_code, mm.end_code
     return max(((end + PAGE_SIZE - 1) & PAGE_MASK) - (start & PAGE_MASK), 0)
 
 
 def _pgtables_bytes(mm) -> int:
-    tables = getattr(getattr(mm, "pgtable", None), "table_pages", None) or []
-    return max(len(tables) - 1, 0) * PAGE_SIZE     # every table but the pgd
+    return max(len(mm.pgtable.table_pages) - 1, 0) * PAGE_SIZE     # every table but the pgd
 
 
 def task_mem(mm) -> list:
@@ -129,7 +123,7 @@ def task_mem(mm) -> list:
     counters = vm_counters(mm)
     text = _text_bytes(mm, counters["exec"])
     lib = (counters["exec"] << PAGE_SHIFT) - text
-    hiwater_vm = max(total, getattr(mm, "hiwater_vm", 0) or 0)
+    hiwater_vm = total                  # mm->hiwater_vm is not kept: VmPeak is VmSize
     hiwater_rss = max(rss, mm.hiwater_rss())
     kb = PAGE_SIZE >> 10
 
@@ -192,10 +186,10 @@ def vma_name(mm, vma) -> str:
     """The name show_map_vma prints for an area without a file."""
     if vma.name:
         return vma.name
-    start_brk, brk = mm_field(mm, "start_brk"), mm_field(mm, "brk")
+    start_brk, brk = mm.start_brk, mm.brk
     if start_brk and vma.start <= brk and vma.end >= start_brk:
         return "[heap]"
-    if vma.start <= mm_field(mm, "start_stack") <= vma.end:
+    if vma.start <= mm.start_stack <= vma.end:
         return "[stack]"
     return ""
 

@@ -103,7 +103,7 @@ class Console(cmd.Cmd):
         t = self.task
         parent = t.real_parent.pid if t.real_parent is not None else 0
         self.say(f"current: pid {t.pid} tgid {t.tgid} comm {t.comm!r} ppid {parent} "
-                 f"state {t.state.value} exe {getattr(t.mm, 'exe_path', '') or '-'}")
+                 f"state {t.state.value} exe {(t.mm.exe_path if t.mm is not None else '') or '-'}")
 
     def do_tasks(self, _arg) -> None:
         """tasks: every task (pid, parent, state, name)."""
@@ -188,7 +188,7 @@ def regs_lines(kernel, task) -> list:
     if user_mode_is_compat(task):
         return _regs32_lines(kernel, task)
     regs = _user_regs(kernel, task)
-    orig = getattr(task.thread, "orig_rax", -1)
+    orig = task.thread.orig_rax
     values = [(n, regs.get(n, 0)) for n in REGS_SHOWN] + [("orig_ax", orig & (1 << 64) - 1)]
     lines = ["  ".join(f"{n:>7} {v:#018x}" for n, v in values[i:i + 3]) for i in range(0, len(values), 3)]
     return lines + [f"orig_ax = {orig}" + (f" ({kernel.syscall_name(orig)})" if orig >= 0 else "")]

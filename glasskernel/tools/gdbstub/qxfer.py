@@ -38,7 +38,7 @@ def exec_file(session, annex: str):
     if task is None or task.mm is None:
         return None
     pending = session.debugger.exec_pending.get(task.pid)
-    path = getattr(task.mm, "exe_path", "") or pending or ""
+    path = task.mm.exe_path or pending or ""
     return path.encode("utf-8", "surrogateescape") if path else None
 
 

@@ -125,7 +125,7 @@ def _int_values(kernel, task, layout: Layout) -> dict:
     values = {name: regs[name] for name in layout.gprs}
     values["eflags"] = regs["rflags"] & 0xFFFFFFFF
     values.update(dict.fromkeys(SEGMENTS, 0), cs=USER_CS, ss=USER_SS)
-    values["orig_rax"] = getattr(task.thread, "orig_rax", -1)
+    values["orig_rax"] = task.thread.orig_rax
     values["fs_base"], values["gs_base"] = regs["fs_base"], regs["gs_base"]
     return values
 

@@ -384,7 +384,7 @@ class Debugger:
             return
         for mm in [m for m in self.bps.by_mm if m is not task.mm and not _mm_in_use(self.kernel, m)]:
             self.bps.forget(mm)
-        path = (getattr(task.mm, "exe_path", "") or filename.decode("utf-8", "surrogateescape"))
+        path = task.mm.exe_path or filename.decode("utf-8", "surrogateescape")
         self.exec_pending[task.pid] = path
         tr.event = self.stop_reply(task, SIGTRAP, f"exec:{path.encode('utf-8', 'surrogateescape').hex()};")
 

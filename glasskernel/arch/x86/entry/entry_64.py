@@ -22,7 +22,7 @@ def schedule_tail(task) -> None:
 def ret_from_fork(task) -> None:
     if active() is not None and not task.kthread:
         regs = task.thread.regs
-        flow = getattr(task, "fork_flow", None)
+        flow = task.fork_flow
         names = ("eax", "eip", "esp") if task.thread.user_cs == USER32_CS else ("rax", "rip", "rsp")
         trace_enter("ret_from_fork", task=task, flow=("f", flow) if flow else None,
                     **dict(zip(names, (regs.get("rax", 0), f"{regs.get('rip', 0):#x}",

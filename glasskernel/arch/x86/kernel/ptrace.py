@@ -53,8 +53,8 @@ def compat_orig_ax(task) -> int:
     the signal work on its way out (a fatal signal's core, a signal-delivery stop see it
     there), -1 otherwise (an exception's entry leaves no call to restart)."""
     thread = task.thread
-    nr = getattr(thread, "orig_rax", -1)
-    if nr < 0 and getattr(thread, "ts_compat", False):
+    nr = thread.orig_rax
+    if nr < 0 and thread.ts_compat:
         nr = thread.last_syscall_nr
     return nr
 

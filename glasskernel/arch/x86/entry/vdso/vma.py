@@ -66,7 +66,7 @@ class VvarMapping(SpecialMapping):
     __slots__ = ()
 
     def fault(self, mm, vma, page_va: int, write: bool) -> None:
-        if getattr(mm, "timens", False) and vma.file_offset(page_va) == 0:
+        if mm.timens and vma.file_offset(page_va) == 0:
             from glasskernel.mm.memory import do_cow_fault, vma_pte_flags
             frame = timens_vvar_frame(mm)
             mm.phys.get_page(frame)
@@ -220,7 +220,7 @@ def timens_vvar_frame(mm) -> int:
 def vdso_join_timens(kernel, mm, timens: bool) -> None:
     """The mm's [vvar] data page is the time-namespace one (or the shared one again):
     zap its PTE so the next read faults the right page in."""
-    if bool(getattr(mm, "timens", False)) == timens:
+    if mm.timens == timens:
         return
     mm.timens = timens
     for vma in mm.vmas:
