@@ -27,8 +27,7 @@ def _limit_text(value: int) -> str:
 
 def task_rlimit_pair(task, resource: int) -> tuple:
     """(soft, hard) of a resource: the task's own, else the boot defaults."""
-    limits = task.rlimits or {}
-    pair = limits.get(resource) if hasattr(limits, "get") else None
+    pair = task.rlimits.get(resource)
     return pair or INIT_RLIMITS[Rlimit(resource)]
 
 

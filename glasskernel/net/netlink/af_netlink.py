@@ -69,7 +69,7 @@ def netlink_autobind(task, sk: NetlinkSock) -> None:
     if sk.bound:
         return
     table = _ports(sk.net)
-    portid = task.tgid if hasattr(task, "tgid") else task.pid
+    portid = task.tgid
     candidate = -4097
     while portid in table:
         portid, candidate = candidate, candidate - 1
