@@ -5,10 +5,9 @@ plus the wait-queue and pipe pieces they stand on, in isolation.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 
+from factories import make_kernel
 from harness import differential
 from glasskernel.fs.file import FilesStruct
 from glasskernel.fs.pipe import create_pipe_files
@@ -65,23 +64,22 @@ def test_epoll(build, toolchain):
 
 # ----- the pieces ------------------------------------------------------------------------------
 
-class FakeSched:
-    def __init__(self):
-        self.woken = []
+@pytest.fixture
+def kernel(monkeypatch):
+    """A kernel that never runs, whose scheduler records whom it wakes in sched.woken
+    instead of queueing them."""
+    kernel = make_kernel()
+    kernel.sched.woken = []
 
-    def try_to_wake_up(self, task):
-        self.woken.append(task)
+    def try_to_wake_up(task):
+        kernel.sched.woken.append(task)
         return True
+    monkeypatch.setattr(kernel.sched, "try_to_wake_up", try_to_wake_up)
+    yield kernel
+    kernel.shutdown()
 
 
-def fake_kernel():
-    """What the wait queues and pipes use of a kernel, with a scheduler that records
-    whom it wakes (tasks here never run)."""
-    return SimpleNamespace(sched=FakeSched(), in_fast_syscall=False, current=None)
-
-
-def test_wait_queue_runs_callback_entries_with_the_key():
-    kernel = fake_kernel()
+def test_wait_queue_runs_callback_entries_with_the_key(kernel):
     wq = WaitQueue("t")
     calls = []
     entry = WaitQueueEntry(lambda e, k, key: calls.append((e, key)), private="p")
@@ -95,8 +93,7 @@ def test_wait_queue_runs_callback_entries_with_the_key():
     assert len(wq) == 0
 
 
-def test_pollwake_ignores_events_nobody_wants():
-    kernel = fake_kernel()
+def test_pollwake_ignores_events_nobody_wants(kernel):
     task = Task(kernel=kernel, pid=2, tgid=2)
     pwq = PollWqueues(task)
     wq = WaitQueue("t")
@@ -110,8 +107,7 @@ def test_pollwake_ignores_events_nobody_wants():
     assert len(wq) == 0
 
 
-def test_pipe_poll_masks_and_registration():
-    kernel = fake_kernel()
+def test_pipe_poll_masks_and_registration(kernel):
     reader, writer = create_pipe_files(kernel, 0)
     queued = []
     pt = PollTable(lambda file, wq, table: queued.append(wq))
