@@ -377,7 +377,7 @@ def attach_breakpoints(kernel, opts: RunOptions) -> None:
     exec, so a breakpoint in the exec path stops there too)."""
     if not opts.breaks and not opts.break_syscalls:
         return
-    from glasskernel.kernel.trace.breakpoint import BreakpointProbe
+    from glasskernel.tools.breakpoint.breakpoint import BreakpointProbe
     try:
         probe = BreakpointProbe(kernel, opts.breaks, opts.break_syscalls)
     except ValueError as err:
@@ -396,7 +396,7 @@ def first_filename(recorder, task) -> str:
 def load_timeline_writer():
     """write_timeline(recorder, path), imported only when --timeline asks for it (before
     the run, so a broken install fails at once rather than after the program ran)."""
-    from glasskernel.kernel.trace.timeline import write_timeline
+    from glasskernel.tools.timeline.timeline import write_timeline
     return write_timeline
 
 
@@ -419,7 +419,7 @@ def write_trace_outputs(recorder, opts: RunOptions, timeline_writer=None) -> Non
     except OSError as err:
         print(f"glasskernel: {opts.timeline}: {err.strerror}", file=sys.stderr)
     if opts.tree:
-        from glasskernel.kernel.trace.proc_tree import write_process_tree
+        from glasskernel.tools.proc_tree import write_process_tree
         sys.stderr.flush()
         write_process_tree(recorder, sys.stderr)
         sys.stderr.flush()
@@ -433,7 +433,7 @@ def _discard_stdout() -> None:
 
 
 def write_graph(recorder, opts: RunOptions) -> None:
-    from glasskernel.kernel.trace.trace_functions_graph import write_function_graph
+    from glasskernel.tools.graph.trace_functions_graph import write_function_graph
     if opts.graph_out is None:
         sys.stdout.flush()
         write_function_graph(recorder.events, sys.stdout, opts.graph_filter or None)
@@ -486,7 +486,7 @@ def dispatch(argv: list) -> int:
     if command == "trace":
         return cmd_trace(args)
     if command == "demo":
-        from glasskernel.demo import cmd_demo
+        from glasskernel.tools.demo.demo import cmd_demo
         return cmd_demo(args)
     if command == "batch":
         from glasskernel.batch.cli import cmd_batch

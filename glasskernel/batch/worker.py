@@ -225,8 +225,8 @@ def process_table(outcome: RunOutcome) -> dict:
 
 def write_trace_files(outcome: RunOutcome, jobdir: str) -> None:
     """trace.json (Chrome trace events), timeline.html and tree.txt of the run."""
-    from glasskernel.kernel.trace.proc_tree import write_process_tree
-    from glasskernel.kernel.trace.timeline import write_timeline
+    from glasskernel.tools.proc_tree import write_process_tree
+    from glasskernel.tools.timeline.timeline import write_timeline
     recorder = outcome.recorder
     write_timeline(recorder, os.path.join(jobdir, "trace.json"))
     write_timeline(recorder, os.path.join(jobdir, "timeline.html"))

@@ -579,7 +579,7 @@ def _create_vfs(root, disk_quota=None):
 def _create_strace(strace_file):
     if strace_file is None:
         return None
-    from glasskernel.kernel.trace.strace import StraceFormatter
+    from glasskernel.tools.strace.strace import StraceFormatter
     # strace says "[ Process PID=N runs in 32 bit mode. ]" on stderr, not into an -o file
     return StraceFormatter(strace_file, mode_notes=strace_file is sys.stderr)
 

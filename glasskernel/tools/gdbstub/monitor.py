@@ -7,7 +7,7 @@ the console; `trace` records the function graph between two stops.
 """
 import io
 
-from glasskernel.kernel.trace.breakpoint import (BreakpointProbe, kernel_stack_lines, regs_lines,
+from glasskernel.tools.breakpoint.breakpoint import (BreakpointProbe, kernel_stack_lines, regs_lines,
                                                  task_lines, user_backtrace)
 
 HELP = """glasskernel monitor commands:
@@ -145,7 +145,7 @@ class Monitor:
             raise ValueError("usage: monitor trace on|off|show")
         if self.recorder is None:
             return "tracing is off: monitor trace on\n"
-        from glasskernel.kernel.trace.trace_functions_graph import write_function_graph
+        from glasskernel.tools.graph.trace_functions_graph import write_function_graph
         out = io.StringIO()
         write_function_graph(self.recorder.events[self.mark:], out, None)
         return out.getvalue()

@@ -15,7 +15,7 @@ import sys
 
 from glasskernel.arch.x86.kernel.ptrace import getreg32_values, user_mode_is_compat
 from glasskernel.kernel.trace.tracepoint import traceable_functions
-from glasskernel.kernel.trace.usersyms import UserSymbols
+from glasskernel.tools.breakpoint.usersyms import UserSymbols
 from glasskernel.uapi.errno import KernelError
 
 REGS_SHOWN = ("rip", "rsp", "rbp", "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9",
