@@ -278,7 +278,7 @@ def run_program(opts: RunOptions) -> int:
     gdb = None
     try:
         attach_breakpoints(kernel, opts)
-        start = kernel.trace_clock_ns()
+        start = kernel.tracer.clock_ns()
         try:
             task = start_program(kernel, opts)
         except KernelError as err:
@@ -325,15 +325,25 @@ def boot_kernel(opts: RunOptions, strace_out):
         from glasskernel.init.main import Kernel
         if opts.gdb is not None:             # frozen with the kernel: see docs/benchmarks.md
             import glasskernel.tools.gdbstub.server  # noqa: F401
-        kernel = Kernel(root=opts.root, strace_file=strace_out, max_tasks=opts.max_tasks,
+        kernel = Kernel(root=opts.root, max_tasks=opts.max_tasks,
                         mem_size=opts.mem, deterministic=opts.deterministic,
                         disk_quota=opts.disk_quota)
+        if strace_out is not None:
+            attach_strace(kernel, strace_out)
     finally:
         if _whole_process:
             gc.freeze()
         if enabled:
             gc.enable()
     return kernel
+
+
+def attach_strace(kernel, out) -> None:
+    """--strace: the formatter in the kernel's strace slot (the kernel calls it at each
+    syscall, signal, exec and exit). strace says "[ Process PID=N runs in 32 bit mode. ]"
+    on stderr, not into an -o file."""
+    from glasskernel.tools.strace.strace import StraceFormatter
+    kernel.strace = StraceFormatter(out, mode_notes=out is sys.stderr)
 
 
 EXIT_GDB = 1
@@ -367,7 +377,9 @@ def attach_recorder(kernel, opts: RunOptions):
     if not opts.recording():
         return None
     from glasskernel.kernel.trace.recorder import Recorder
+    from glasskernel.tools.demo.explain import explain_events
     recorder = Recorder(keep=opts.trace_filter or None)
+    explain_events(kernel.tracer)
     kernel.tracer.attach(recorder)
     return recorder
 
@@ -378,10 +390,12 @@ def attach_breakpoints(kernel, opts: RunOptions) -> None:
     if not opts.breaks and not opts.break_syscalls:
         return
     from glasskernel.tools.breakpoint.breakpoint import BreakpointProbe
+    from glasskernel.tools.demo.explain import explain_events
     try:
         probe = BreakpointProbe(kernel, opts.breaks, opts.break_syscalls)
     except ValueError as err:
         raise UsageError(str(err)) from None
+    explain_events(kernel.tracer)
     kernel.tracer.attach(probe)
 
 

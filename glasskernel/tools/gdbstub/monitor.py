@@ -76,7 +76,9 @@ class Monitor:
         return self.session.selected()
 
     def _tracer(self):
-        """The kernel's tracer (probes attach there)."""
+        """The kernel's tracer (probes attach there), explaining its events in words."""
+        from glasskernel.tools.demo.explain import explain_events
+        explain_events(self.kernel.tracer)
         return self.kernel.tracer
 
     # ----- commands ---------------------------------------------------------------------
