@@ -1,6 +1,6 @@
 """`monitor` commands (qRcmd): the kernel's side of the guest, from gdb.
 
-They share their formatting with the --break console (kernel/trace/breakpoint.py):
+They share their formatting with the --break console (tools/breakpoint/breakpoint.py):
 `ps` is its `tasks`, `kbt` its `bt`, `pt_regs` its `regs`. `kbreak FUNC` puts a
 breakpoint probe on the kernel's tracer that stops gdb's session instead of opening
 the console; `trace` records the function graph between two stops.
