@@ -104,6 +104,7 @@ class Kernel:
         self.hrtimers = HrTimerBase(self)
         self.futexes = FutexTable(self)
         self.sys_call_table = build_sys_call_table()
+        self.ia32_sys_call_table = _ia32_sys_call_table   # () -> the i386 table, on first use
         self.warned_syscalls = set()
         self.tasks = {}
         self.cpu_task = None           # whose user registers are loaded in the CPU
@@ -516,6 +517,13 @@ class Kernel:
             tty.close()                # the host terminal's settings as they were
         self.ttys = {}
         self.host_io.close()
+
+
+def _ia32_sys_call_table() -> dict:
+    """The i386 table, imported at the first 32-bit syscall: it imports every compat
+    handler, a cost most runs (64-bit only) never need to pay at boot."""
+    from glasskernel.arch.x86.entry.syscall_32 import ia32_sys_call_table
+    return ia32_sys_call_table()
 
 
 def _create_vfs(root, disk_quota=None):

@@ -52,7 +52,7 @@ from glasskernel.arch.x86.cpu_buffers import CpuContext, RegBatch, find_fault_st
 from glasskernel.arch.x86.fpu import FP_RAW_SIZE, default_fxsave, fxsave_from_raw, raw_from_fxsave
 from glasskernel.arch.x86.mm.pgtable import PageTable, pte_flags
 from glasskernel.arch.x86.segment import GDT_ENTRIES, GDT_ENTRY_TLS_MIN, USER32_CS, USER_DS, boot_gdt
-from glasskernel.mm.page_alloc import PAGE_SIZE
+from glasskernel.arch.x86.page_types import PAGE_SIZE
 
 # Kernel text lives where Linux puts it; only the sysretq/sysretl trampolines are mapped
 # there, and the GDT on the page above them.
