@@ -16,7 +16,7 @@ NOT_OURS = {
     "start_kernel": "Linux's init/main.c, which Kernel.__init__ plays",
     "mm_struct": "Linux's struct; ours is MmStruct",
     "ExitStack": "Python's contextlib",
-    "syscall": "the instruction", "sysretq": "the instruction",
+    "syscall": "the instruction", "sysretq": "the instruction", "sysenter": "the instruction",
     "glasskernel": "the command", "copy_X": "the pattern of copy_creds, copy_mm, ...", "PROGRAM": "a placeholder in a command line",
 }
 _PATH = re.compile(r"(?:[\w.-]+/)*[\w-]+\.py\b")

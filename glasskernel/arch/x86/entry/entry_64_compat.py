@@ -11,7 +11,7 @@ inside the CPU hook instead, as 64-bit ones do (``_fast_syscall_32``).
 ``int $0x80`` from a 64-bit program takes the same path, with the 32-bit table, as Linux
 allows.
 """
-from glasskernel.arch.x86.cpu import SYSCALL_INSN_LEN
+from glasskernel.arch.x86.entry_shim import SYSCALL_INSN_LEN
 from glasskernel.arch.x86.entry.common import _RESTART_CODES
 from glasskernel.kernel.sched.park import ERESTART_PARK
 from glasskernel.kernel.sched.wait import SlowPathRequired
