@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from glasskernel.kernel.trace.strace import StraceFormatter
+from glasskernel.tools.strace.strace import StraceFormatter
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.unistd_64 import NR
 

@@ -19,6 +19,7 @@ from glasskernel.kernel.sched.wait import signal_pending
 from glasskernel.kernel.task import (TASK_INTERRUPTIBLE, TASK_RUNNING, TASK_STOPPED,
                                      TASK_UNINTERRUPTIBLE)
 from glasskernel.kernel.trace import tracepoint
+from glasskernel.kernel.trace.events import fork_flow
 from glasskernel.kernel.trace.tracepoint import trace_enter, trace_event, trace_exit, traced
 
 
@@ -79,12 +80,14 @@ class Scheduler:
 
     # ----- creating and waking ------------------------------------------------------------
 
+    @traced(args=lambda self, p: {"nice": p.nice}, ret=lambda _r: {})
     def sched_fork(self, p) -> None:
         """A new task's scheduling state: same nice as the parent, not yet runnable."""
         p.se = SchedEntity(weight=nice_to_weight(p.nice))
         p.state = TASK_RUNNING
         p.on_rq = False
 
+    @traced(args=lambda self, p: {"pid": p.pid}, ret=lambda _r: {}, flow=fork_flow)
     def wake_up_new_task(self, p) -> None:
         """First enqueue of a forked task: placed one slice behind (child does not run first)."""
         update_curr(self.rq, self.kernel.clock_ns())

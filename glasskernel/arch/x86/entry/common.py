@@ -11,6 +11,7 @@ from glasskernel.arch.x86.cpu import RET_VALID_WORD, RET_WORD
 from glasskernel.kernel.sched.park import ERESTART_PARK, may_park, park_in_hook
 from glasskernel.kernel.sched.wait import SlowPathRequired
 from glasskernel.kernel.trace import tracepoint
+from glasskernel.kernel.trace.events import trace_sys_enter
 from glasskernel.uapi.errno import (ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR,
                                     ERESTARTSYS, Errno, KernelError, errno_name)
 
@@ -175,7 +176,7 @@ def run_syscall(kernel, task, entry, nr: int, args: list, table: str = "x64") ->
     thread = task.thread
     thread.orig_rax = nr
     thread.regs_replaced = False
-    kernel.trace_syscall_enter(task, nr, args)
+    trace_sys_enter(task, nr, args)
     debugger = kernel.debugger
     if debugger is not None and debugger.catching_syscalls:
         debugger.on_syscall(task, nr, True)       # `catch syscall`: the entry stop
@@ -254,15 +255,13 @@ def describe_error(ret: int) -> str:
 
 def do_syscall_32_irqs_on(kernel, task, nr: int, args: list) -> None:
     """A 32-bit syscall through ia32_sys_call_table; its result in saved eax."""
-    from glasskernel.arch.x86.entry.syscall_32 import ia32_sys_call_table
-    entry = ia32_sys_call_table().get(nr)
+    entry = kernel.ia32_sys_call_table().get(nr)
     run_syscall(kernel, task, entry, nr, args, "ia32")
 
 
 def _trace_32(kernel, task, name: str, nr: int, **more) -> None:
     """The span of do_int80_syscall_32 / do_fast_syscall_32: which row of the table."""
-    from glasskernel.arch.x86.entry.syscall_32 import ia32_sys_call_table
-    entry = ia32_sys_call_table().get(nr)
+    entry = kernel.ia32_sys_call_table().get(nr)
     tracepoint.trace_enter(name, task=task, nr=nr, row=f"ia32_sys_call_table[{nr}]",
                            handler=f"__ia32_sys_{entry.name}" if entry else "sys_ni_syscall", **more)
 
