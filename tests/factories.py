@@ -5,8 +5,11 @@ missing field."""
 
 from __future__ import annotations
 
+import gc
+
 from glasskernel.arch.x86.kernel.process import ThreadStruct
 from glasskernel.fs.file import FilesStruct
+from glasskernel.fs.locks import _registries as file_locks_registry
 from glasskernel.fs.fs_struct import FsStruct
 from glasskernel.init.main import Kernel
 from glasskernel.kernel.pid import alloc_pid
@@ -20,10 +23,22 @@ RW = VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_MAYREAD | VmFlags.VM_MAYWRI
 
 
 def make_kernel(**kwargs) -> Kernel:
-    """A Kernel with idle and init (pid 1) but no user program; nothing runs. Call its
-    shutdown() when done (it holds the sandbox's private layer)."""
+    """A Kernel with idle and init (pid 1) but no user program; nothing runs. Give it to
+    release_kernel when done."""
     kwargs.setdefault("mem_size", 64 << 20)
     return Kernel(**kwargs)
+
+
+def release_kernel(kernel: Kernel) -> None:
+    """Shut the kernel down (its sandbox layer, host descriptors) and free it now: its
+    tasks point back at it, so only a full collection frees it and its emulator, and a
+    test run making hundreds would otherwise grow by tens of MiB (and every child the
+    test process starts inherits its peak RSS in ru_maxrss, as test_limits measures)."""
+    kernel.shutdown()
+    # fs/locks.py's registry is weak on the kernel, but its value (contexts and all)
+    # refers back to the kernel, so the entry would keep every kernel alive.
+    file_locks_registry.pop(kernel, None)
+    gc.collect()
 
 
 def make_mm(kernel: Kernel) -> MmStruct:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "unit"))
+from factories import release_kernel  # noqa: E402
 from test_vfs_helpers import AT_FDCWD, buf, errno_of, make_task, s  # noqa: E402
 
 from glasskernel.arch.x86.entry.common import SyscallEntry  # noqa: E402
@@ -67,7 +68,7 @@ def task(tmp_path):
     t.thread = ThreadStruct(ts_compat=True)          # in a compat syscall (TS_COMPAT)
     yield t
     t.files.close_all()
-    t.kernel.shutdown()
+    release_kernel(t.kernel)
 
 
 def out_buf(task, size: int) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from factories import make_kernel
+from factories import make_kernel, release_kernel
 from harness import differential
 from glasskernel.fs.file import FilesStruct
 from glasskernel.fs.pipe import create_pipe_files
@@ -76,7 +76,7 @@ def kernel(monkeypatch):
         return True
     monkeypatch.setattr(kernel.sched, "try_to_wake_up", try_to_wake_up)
     yield kernel
-    kernel.shutdown()
+    release_kernel(kernel)
 
 
 def test_wait_queue_runs_callback_entries_with_the_key(kernel):

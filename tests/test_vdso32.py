@@ -320,6 +320,9 @@ def test_a_compat_mm_maps_vdso32_below_mmap_base():
     assert bytes(kernel64.phys.view[frame:frame + 4]) == b"\x7fELF"
     assert kernel64.phys.view[frame + 4] == 2                  # ELFCLASS64
     assert vdso_vma.vdso_image_32(kernel) is vdso_vma.vdso_image_32(kernel)
+    from factories import release_kernel
+    release_kernel(kernel)
+    release_kernel(kernel64)
 
 
 # ----- under glasskernel: an i386 program ------------------------------------------------------

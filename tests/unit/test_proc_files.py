@@ -8,7 +8,7 @@ import os
 import struct
 import pytest
 
-from factories import make_kernel
+from factories import make_kernel, release_kernel
 from glasskernel.fs.file import FilesStruct
 from glasskernel.fs.fs_struct import FsStruct
 from glasskernel.fs.kstat import StatResult
@@ -166,7 +166,7 @@ class World:
 def world(phys):
     w = World(phys)
     yield w
-    w.kernel.shutdown()
+    release_kernel(w.kernel)
 
 
 def stat_fields(data: bytes) -> list:

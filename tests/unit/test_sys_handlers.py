@@ -9,7 +9,7 @@ import time
 import pytest
 
 import factories
-from factories import make_kernel
+from factories import make_kernel, release_kernel
 from glasskernel.drivers.char import random as rnd
 from glasskernel.kernel import sys as ksys, time as ktime
 from glasskernel.kernel.sched import syscalls as sched_syscalls
@@ -34,7 +34,7 @@ def _shutdown_kernels(monkeypatch):
     monkeypatch.setattr(factories, "make_kernel", tracked)
     yield
     for kernel in made:
-        kernel.shutdown()
+        release_kernel(kernel)
 
 
 def make_task(pid=7, tgid=5, groups=(4, 24), nr_cpus=1, deterministic=False):

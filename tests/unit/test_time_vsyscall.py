@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from factories import make_kernel
+from factories import make_kernel, release_kernel
 from glasskernel.kernel import time_vsyscall as tv
 from glasskernel.kernel.time_virtual import REALTIME_EPOCH_NS
 
@@ -23,7 +23,7 @@ def make(request):
         return made[-1]
     yield kernel
     for k in made:
-        k.shutdown()
+        release_kernel(k)
 
 
 def fields(kernel, cs=tv.CS_HRES_COARSE) -> dict:

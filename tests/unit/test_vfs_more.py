@@ -10,6 +10,7 @@ from glasskernel.uapi.unistd_64 import NR
 from glasskernel.uapi.fcntl import O_DIRECTORY, O_RDONLY, O_TRUNC, O_WRONLY
 from glasskernel.uapi.stat import UTIME_OMIT
 from glasskernel.uapi.errno import Errno
+from factories import release_kernel
 from test_vfs_helpers import AT_FDCWD, buf, errno_of, make_task, s, snapshot, stat_size
 
 
@@ -22,7 +23,7 @@ def env(tmp_path):
     (root / "other").mkdir()
     t = make_task(root)
     yield t, root
-    t.kernel.shutdown()
+    release_kernel(t.kernel)
 
 
 def read_path(task, path):

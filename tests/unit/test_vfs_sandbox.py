@@ -8,6 +8,7 @@ import pytest
 from glasskernel.fs import namei_dir, open as fs_open, read_write, readdir, stat as fs_stat
 from glasskernel.uapi.fcntl import AT_REMOVEDIR, O_APPEND, O_CREAT, O_DIRECTORY, O_RDONLY, O_WRONLY
 from glasskernel.uapi.errno import Errno
+from factories import release_kernel
 from test_vfs_helpers import AT_FDCWD, buf, errno_of, make_task, s, snapshot, stat_size
 
 
@@ -33,7 +34,7 @@ def hostroot(tmp_path):
 def task(hostroot):
     t = make_task(hostroot)
     yield t
-    t.kernel.shutdown()
+    release_kernel(t.kernel)
 
 
 def open_(task, path, flags=O_RDONLY, mode=0o644):

@@ -16,6 +16,7 @@ from glasskernel.uapi.fcntl import (AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, F_DUPFD,
 from glasskernel.uapi.ioctls import Ioctl
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.resource import RLIMIT_NOFILE
+from factories import release_kernel
 from test_vfs_helpers import (AT_FDCWD, buf, errno_of, make_task, s, stat_mode, stat_size)
 
 BAD = 0xDEAD0000
@@ -37,7 +38,7 @@ def task(tmp_path):
     t = make_task(root, cwd=str(root / "dir"))
     yield t
     t.files.close_all()
-    t.kernel.shutdown()
+    release_kernel(t.kernel)
 
 
 def open_(task, path, flags=O_RDONLY, mode=0o644, dfd=AT_FDCWD):
