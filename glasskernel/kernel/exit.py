@@ -203,7 +203,8 @@ def forget_original_parent(task) -> None:
             release_task(child)
 
 
-@traced(args=lambda task, sig: {"sig": signal_name(sig), "parent": getattr(task.parent, "pid", 0)},
+@traced(args=lambda task, sig: {"sig": signal_name(sig),
+                                 "parent": task.parent.pid if task.parent is not None else 0},
         ret=lambda autoreap: {"autoreap": int(bool(autoreap))})
 def do_notify_parent(task, sig: int) -> bool:
     """Tell the parent with sig (SIGCHLD) and a siginfo saying how the child ended: its pid
