@@ -26,11 +26,11 @@ from glasskernel.drivers.tty import n_tty
 from glasskernel.drivers.tty.host_io import HostIo
 from glasskernel.init.tasks import make_idle_task, make_init_task, make_user_task
 from glasskernel.kernel import signal as ksignal
-from glasskernel.kernel.exit import do_group_exit, exit_status_signal
+from glasskernel.kernel.exit import do_group_exit, exit_init_task, exit_status_signal
 from glasskernel.kernel.futex.core import FutexTable
 from glasskernel.kernel.hrtimer import HrTimerBase
 from glasskernel.kernel.sched.core import Scheduler
-from glasskernel.kernel.task import TaskState
+from glasskernel.kernel.task import TASK_INTERRUPTIBLE, TASK_STOPPED, set_current_state
 from glasskernel.kernel.time_virtual import VirtualClock
 from glasskernel.kernel.time_vsyscall import timekeeping_init
 from glasskernel.kernel.trace import tracepoint
@@ -164,7 +164,7 @@ class Kernel:
         old_limit = sys.getrecursionlimit()
         sys.setrecursionlimit(max(old_limit, RECURSION_LIMIT))
         try:
-            self.sched.idle_loop(finished=lambda: self.init_task.exit_state != "")
+            self.sched.idle_loop(finished=lambda: self.init_task.exit_state != 0)
         finally:
             self.host_signals.stop()
             restore_host_signals()
@@ -191,7 +191,7 @@ class Kernel:
             return
         if delay_ns is None and not self.host_io.has_waiters():
             user = self.user_task
-            if self.console_tty is not None and user is not None and user.state == TaskState.STOPPED:
+            if self.console_tty is not None and user is not None and user._state == TASK_STOPPED:
                 n_tty.stop_with_program(self)
                 return
             if self.console_tty is None:
@@ -225,7 +225,7 @@ class Kernel:
             if not task.kthread:
                 self.send_signal(task, SIGKILL)
         if not self.sched.rq.queued:
-            self.init_task.exit_state = "dead"
+            exit_init_task(self.init_task)
 
     # ----- entry from the CPU -------------------------------------------------------------
 
@@ -386,7 +386,7 @@ class Kernel:
         if signal_pending(task) and not task.kthread:
             raise KernelError(ERESTARTSYS)
         task.signal_wait.add(task)
-        task.state = TaskState.INTERRUPTIBLE
+        set_current_state(task, TASK_INTERRUPTIBLE)
         self.sched.schedule()
         task.signal_wait.remove(task)
 

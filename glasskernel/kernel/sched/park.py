@@ -30,7 +30,7 @@ Parking is off while a trace or an strace log is taken, so they show every step 
 kernel takes in the usual order.
 """
 from glasskernel.kernel.sched.wait import finish_wait, signal_pending
-from glasskernel.kernel.task import TASK_INTERRUPTIBLE
+from glasskernel.kernel.task import TASK_INTERRUPTIBLE, set_current_state
 from glasskernel.kernel.trace import tracepoint
 
 SYSCALL_INSN_LEN = 2        # `syscall` is 0f 05: a parked task's rip is this far back
@@ -64,7 +64,7 @@ def park_in_hook(kernel, task, args: list, wq):
     thread.slow_args = args
     thread.parked_wq = wq
     wq.add(task)
-    task.state = TASK_INTERRUPTIBLE
+    set_current_state(task, TASK_INTERRUPTIBLE)
     sched = kernel.sched
     nxt = sched.parked_successor()
     if nxt is None:
