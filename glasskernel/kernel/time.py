@@ -370,7 +370,7 @@ def hrtimer_arm_at(kernel, expires: int, callback, real=None):
     run after the syscall (the next run is sliced, so the timer can fire in a busy loop),
     as the slow syscalls that arm timers do."""
     if kernel.in_fast_syscall:
-        kernel.sched.need_resched = True
+        kernel.sched.resched_curr()
     if real is not None:
         return kernel.hrtimers.start_real(None, real, real_offset_ns(kernel), callback)
     return kernel.hrtimers.start_at(None, expires, callback)

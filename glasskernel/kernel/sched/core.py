@@ -12,6 +12,7 @@ One virtual CPU, one run queue.
 """
 from greenlet import getcurrent, greenlet
 
+from glasskernel.arch.x86.thread_info import _TIF_NEED_RESCHED, _TIF_PARKED
 from glasskernel.kernel.sched.fair import (SchedEntity, check_preempt_tick, check_preempt_wakeup,
                                            nice_to_weight, place_entity, update_curr)
 from glasskernel.kernel.sched.park import is_parked
@@ -70,7 +71,6 @@ class Scheduler:
         idle_task.greenlet = getcurrent()
         idle_task.se = SchedEntity()
         self.rq = RunQueue(idle_task)
-        self.need_resched = False
         self.last_tick_ns = self.kernel.clock_ns()
         self.spare_stacks: list = []    # greenlets left behind by parked tasks (park.py)
         self.hook_switches = 0          # switches made inside the syscall hook
@@ -106,8 +106,13 @@ class Scheduler:
             place_entity(rq, p.se, False)
             self._enqueue(p)
             if check_preempt_wakeup(rq, p):
-                self.need_resched = True
+                self.resched_curr()
         return True
+
+    def resched_curr(self) -> None:
+        """Ask the running task to switch at its next chance: TIF_NEED_RESCHED on rq->curr
+        (the idle task included: its loop schedules anyway)."""
+        self.rq.curr.thread.flags |= _TIF_NEED_RESCHED
 
     def _enqueue(self, p) -> None:
         p.on_rq = True
@@ -137,7 +142,7 @@ class Scheduler:
         self.kernel.host_io.deliver()
         update_curr(self.rq, self.kernel.clock_ns())
         if self.rq.curr is not self.idle and check_preempt_tick(self.rq):
-            self.need_resched = True
+            self.resched_curr()
 
     def set_user_nice(self, p, nice: int) -> None:
         p.nice = max(-20, min(19, nice))
@@ -147,7 +152,7 @@ class Scheduler:
         """sched_yield: go behind every other runnable task for this turn."""
         if self.rq.queued:
             p.se.vruntime = max(p.se.vruntime, max(t.se.vruntime for t in self.rq.queued) + 1)
-            self.need_resched = True
+            self.resched_curr()
 
     # ----- schedule -----------------------------------------------------------------------
 
@@ -192,7 +197,7 @@ class Scheduler:
         update_curr(self.rq, now)
         if prev is not self.idle and prev._state != TASK_RUNNING:
             prev.on_rq = False          # dequeue() of curr, which is never in the queue list
-        self.need_resched = False
+        prev.thread.flags &= ~_TIF_NEED_RESCHED    # clear_tsk_need_resched
 
     def _requeue(self, prev, nxt) -> None:
         """nxt leaves the queue to run; a runnable prev goes back in (a switch it did not
@@ -275,7 +280,7 @@ class Scheduler:
             return None
         nxt = queued[0]
         thread = nxt.thread
-        if (thread is None or thread.parked_wq is None or thread.regs_dirty
+        if (thread is None or not thread.flags & _TIF_PARKED or thread.regs_dirty
                 or not thread.context_saved or nxt.exiting or signal_pending(nxt)):
             return None
         return nxt

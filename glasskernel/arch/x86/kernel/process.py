@@ -25,14 +25,13 @@ class ThreadStruct:
     """thread_struct plus the pt_regs at the top of the task's kernel stack."""
 
     regs: dict = field(default_factory=empty_pt_regs)
+    flags: int = 0                  # TIF_* bits (arch/x86/thread_info.py): work before user mode
     regs_dirty: bool = False        # regs must be written to the CPU before user mode
     orig_rax: int = -1              # the syscall number in flight (-1: not in a syscall)
     entry: object = None            # where this task's kernel stack starts (ret_from_fork)
-    slow_syscall: bool = False      # a syscall waits to run outside the emulator
-    slow_args: list = None          # its [nr, arg0 .. arg5], as the syscall hook read them
-    parked_wq: object = None        # parked (park.py): the queue it sleeps on, no kernel stack
+    slow_args: list = None          # TIF_SLOW_SYSCALL's [nr, arg0 .. arg5], as the hook read them
+    parked_wq: object = None        # TIF_PARKED (park.py): the queue it sleeps on
     regs_replaced: bool = False     # the running syscall gave the task new pt_regs (execve)
-    syscall_interrupted: bool = False  # it returned -ERESTART*: restart or EINTR on the way out
     last_syscall_nr: int = -1       # the number to put back in rax for a restart
     fpstate: bytes = None           # FPU state before the first run or once decoded: the
                                     # CPU's raw layout or an fxsave area; None: initial
