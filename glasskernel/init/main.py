@@ -14,6 +14,7 @@ import time
 
 from glasskernel.arch.x86.cpu import Cpu
 from glasskernel.arch.x86.segment import USER_CS
+from glasskernel.arch.x86.thread_info import _TIF_NEED_REGS_LOAD, _TIF_NOTSC
 from glasskernel.fs import inode_numbers
 from glasskernel.arch.x86.fpu import FP_RAW_SIZE, fxsave_from_raw
 from glasskernel.arch.x86.entry.common import do_syscall_64
@@ -233,7 +234,7 @@ class Kernel:
         """Load the task's user context into the CPU unless it is there already."""
         thread = task.thread
         thread.ts_compat = False                # arch_exit_to_user_mode_prepare
-        if (self.cpu_task is not task or thread.regs_dirty) and self.cpu.user_cs() != thread.user_cs:
+        if (self.cpu_task is not task or thread.flags & _TIF_NEED_REGS_LOAD) and self.cpu.user_cs() != thread.user_cs:
             # A new program of the other mode, or a task of it whose context is not loaded,
             # or the loaded task changing mode (a signal frame of the other ABI, sigreturn):
             # its FPU state, in the CPU, must survive the switch.
@@ -249,10 +250,10 @@ class Kernel:
         if self.cpu_task is not task:
             self.cpu.write_fp_state(task.thread.fpstate or self.cpu.default_fxsave())
             # A context loaded at a switch brings its CR4; a task's first run does not.
-            self.cpu.set_tsc_disabled(task.thread.notsc)
-        if self.cpu_task is not task or task.thread.regs_dirty:
+            self.cpu.set_tsc_disabled(task.thread.flags & _TIF_NOTSC != 0)
+        if self.cpu_task is not task or task.thread.flags & _TIF_NEED_REGS_LOAD:
             self.cpu.write_regs(task.thread.regs)
-            task.thread.regs_dirty = False
+            task.thread.flags &= ~_TIF_NEED_REGS_LOAD
             self.cpu_task = task
         if self.cpu.current_cr3 != task.mm.pgtable.pgd:
             self.cpu.load_cr3(task.mm.pgtable.pgd)
@@ -324,9 +325,9 @@ class Kernel:
         thread = task.thread
         if thread is not None and thread.context_saved:
             regs, fpu, segs = self.cpu.read_context(thread.context)
-            if not thread.regs_dirty:
+            if not thread.flags & _TIF_NEED_REGS_LOAD:
                 thread.regs = regs
-                thread.regs_dirty = True
+                thread.flags |= _TIF_NEED_REGS_LOAD
             thread.fpstate = fpu
             if thread.user_cs != USER_CS:
                 thread.user_segs = segs         # its TLS selectors, loaded when it runs
@@ -351,7 +352,7 @@ class Kernel:
     # ----- registers of a task ------------------------------------------------------------
 
     def _regs_live(self, task) -> bool:
-        return task is self.cpu_task and task is self.current and not task.thread.regs_dirty
+        return task is self.cpu_task and task is self.current and not task.thread.flags & _TIF_NEED_REGS_LOAD
 
     def get_user_reg(self, task, name: str) -> int:
         if self._regs_live(task):
@@ -439,7 +440,7 @@ class Kernel:
         if self._regs_live(task):
             task.thread.regs = self.cpu.read_regs()
         self.unload_context(task)
-        task.thread.regs_dirty = True
+        task.thread.flags |= _TIF_NEED_REGS_LOAD
         return task.thread.regs
 
     def read_fpstate(self, task) -> bytes:

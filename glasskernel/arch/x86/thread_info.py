@@ -12,12 +12,17 @@ helpers below, named as Linux's.
 """
 
 TIF_NEED_RESCHED = 3            # the scheduler asked for a switch (resched_curr)
+TIF_NOTSC = 16                  # rdtsc in user mode faults (prctl PR_SET_TSC, PR_TSC_SIGSEGV)
 TIF_SLOW_SYSCALL = 6            # no Linux twin: a syscall waits to run outside the emulator
 TIF_PARKED = 7                  # no Linux twin: asleep without a kernel stack (park.py)
 TIF_SYSCALL_INTERRUPTED = 8     # no Linux twin: the syscall returned -ERESTART*; the way
                                 # out restarts it or makes it EINTR (Linux reads regs->ax)
+TIF_NEED_REGS_LOAD = 18         # no Linux twin (cf. TIF_NEED_FPU_LOAD): the saved pt_regs are
+                                # the truth and go into the emulator's CPU before user mode
 
 _TIF_NEED_RESCHED = 1 << TIF_NEED_RESCHED
+_TIF_NOTSC = 1 << TIF_NOTSC
+_TIF_NEED_REGS_LOAD = 1 << TIF_NEED_REGS_LOAD
 _TIF_SLOW_SYSCALL = 1 << TIF_SLOW_SYSCALL
 _TIF_PARKED = 1 << TIF_PARKED
 _TIF_SYSCALL_INTERRUPTED = 1 << TIF_SYSCALL_INTERRUPTED

@@ -12,7 +12,7 @@ One virtual CPU, one run queue.
 """
 from greenlet import getcurrent, greenlet
 
-from glasskernel.arch.x86.thread_info import _TIF_NEED_RESCHED, _TIF_PARKED
+from glasskernel.arch.x86.thread_info import _TIF_NEED_REGS_LOAD, _TIF_NEED_RESCHED, _TIF_PARKED
 from glasskernel.kernel.sched.fair import (SchedEntity, check_preempt_tick, check_preempt_wakeup,
                                            nice_to_weight, place_entity, update_curr)
 from glasskernel.kernel.sched.park import is_parked
@@ -280,7 +280,7 @@ class Scheduler:
             return None
         nxt = queued[0]
         thread = nxt.thread
-        if (thread is None or not thread.flags & _TIF_PARKED or thread.regs_dirty
+        if (thread is None or thread.flags & (_TIF_PARKED | _TIF_NEED_REGS_LOAD) != _TIF_PARKED
                 or not thread.context_saved or nxt.exiting or signal_pending(nxt)):
             return None
         return nxt

@@ -8,7 +8,8 @@ A syscall leaves the emulator (returns False to the CPU) when the task's saved c
 rewritten (execve) or the task stopped running (exit); the task's run loop then takes over.
 """
 from glasskernel.arch.x86.cpu import RET_VALID_WORD, RET_WORD
-from glasskernel.arch.x86.thread_info import _TIF_NEED_RESCHED, _TIF_SLOW_SYSCALL, _TIF_SYSCALL_INTERRUPTED
+from glasskernel.arch.x86.thread_info import (_TIF_NEED_REGS_LOAD, _TIF_NEED_RESCHED, _TIF_SLOW_SYSCALL,
+                                              _TIF_SYSCALL_INTERRUPTED)
 from glasskernel.kernel.sched.park import ERESTART_PARK, may_park, park_in_hook
 from glasskernel.kernel.sched.wait import SlowPathRequired
 from glasskernel.kernel.trace import tracepoint
@@ -114,15 +115,16 @@ def do_syscall_64(kernel) -> bool:
             if task is None:
                 return False
             args = task.thread.slow_args
+        flags = thread.flags
         if (tracepoint._active is not None or kernel.strace is not None or task.exiting
-                or thread.regs_dirty or ret in _RESTART_CODES):
+                or flags & _TIF_NEED_REGS_LOAD or ret in _RESTART_CODES):
             return _fast_syscall_exit(kernel, task, nr, args[1:], ret)
         slot = cpu.return_slot                    # cpu.set_return(ret), inlined
         slot[RET_WORD] = ret & 0xFFFF_FFFF_FFFF_FFFF
         slot[RET_VALID_WORD] = 1
         # Pending signals or a requested switch are handled on the way out, outside the
         # emulator, where the task may sleep or switch (exit_to_user_mode_prepare).
-        return not (task.pending & ~task.blocked or thread.flags & _TIF_NEED_RESCHED)
+        return not (task.pending & ~task.blocked or flags & _TIF_NEED_RESCHED)
     except BaseException as exc:                  # noqa: BLE001 - a kernel bug outside the handler
         kernel.cpu.keep_error(exc)                # cannot cross the emulator's C frames
         return False
@@ -133,12 +135,12 @@ def _fast_syscall_exit(kernel, task, nr, args, ret) -> bool:
     thread = task.thread
     if tracepoint._active is not None:
         tracepoint.trace_event("syscall", call=kernel.syscall_name(nr), nr=nr, ret=ret)
-    if kernel.strace is not None and not task.exiting and not (thread.regs_dirty and ret == 0):
+    if kernel.strace is not None and not task.exiting and not (thread.flags & _TIF_NEED_REGS_LOAD and ret == 0):
         # (a successful execve was logged by the exec path: its arguments are gone now)
         kernel.strace.syscall_exit(task, nr, tuple(args), ret, task.mm)
     if task.exiting:
         return False
-    if thread.regs_dirty:
+    if thread.flags & _TIF_NEED_REGS_LOAD:
         # The handler took the saved context as the truth (sync_pt_regs): finish there.
         thread.regs["rax"] = ret & 0xFFFF_FFFF_FFFF_FFFF
         return False

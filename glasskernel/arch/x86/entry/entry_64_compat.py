@@ -13,7 +13,8 @@ allows.
 """
 from glasskernel.arch.x86.cpu import SYSCALL_INSN_LEN
 from glasskernel.arch.x86.entry.common import _RESTART_CODES
-from glasskernel.arch.x86.thread_info import _TIF_NEED_RESCHED, _TIF_SLOW_SYSCALL, _TIF_SYSCALL_INTERRUPTED
+from glasskernel.arch.x86.thread_info import (_TIF_NEED_REGS_LOAD, _TIF_NEED_RESCHED, _TIF_SLOW_SYSCALL,
+                                              _TIF_SYSCALL_INTERRUPTED)
 from glasskernel.kernel.sched.park import ERESTART_PARK
 from glasskernel.kernel.sched.wait import SlowPathRequired
 from glasskernel.kernel.trace import tracepoint
@@ -110,7 +111,7 @@ def _fast_syscall_32(kernel, task, args: list, stack):
         set_regs = (("rip", pad - SYSCALL_INSN_LEN), ("rsp", stack), ("rbp", args[6]))
     else:
         set_regs = ()
-    if thread.regs_dirty:                     # the handler took the saved context as truth
+    if thread.flags & _TIF_NEED_REGS_LOAD:    # the handler took the saved context as truth
         thread.regs["rax"] = ret & _MASK
         for name, value in set_regs:
             thread.regs[name] = value + (SYSCALL_INSN_LEN if name == "rip" else 0)
