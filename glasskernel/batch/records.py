@@ -5,9 +5,9 @@ keeps the process lifecycle events (task_newtask, sched_process_exec/exit/free: 
 reaper of a task is the task current at its sched_process_free), counts syscalls (the
 fast path's ``syscall`` events and the slow path's ``__x64_sys_*`` and ``__ia32_sys_*`` spans), and hashes
 every event into the run's trace digest, so two deterministic runs can be compared
-without keeping either trace. It also watches exec: after execve has closed the
-close-on-exec descriptors, whatever is left above 2 in the new program's table was
-inherited (``ExecRecord``). And it stops a fork bomb: the first fork refused at the
+without keeping either trace. It also watches exec (its sched_process_exec events):
+after execve has closed the close-on-exec descriptors, whatever is left above 2 in the
+new program's table was inherited (``ExecRecord``). And it stops a fork bomb: the first fork refused at the
 task cap kills every guest task.
 """
 import hashlib
@@ -49,8 +49,6 @@ class RunRecords:
         self.execs = []
         self.task_limit = None
         self._hash = hashlib.sha256()
-        self._plain_trace_execve = kernel.trace_execve
-        kernel.trace_execve = self._trace_execve
 
     def __call__(self, event) -> None:
         self.seq += 1
@@ -59,6 +57,8 @@ class RunRecords:
                                 event.args, event.flow)).encode("utf-8", "backslashreplace"))
         if name in LIFECYCLE:
             self.events.append((self.seq, event))
+            if name == "sched_process_exec":
+                self._exec(event)
         elif name == "syscall":
             call = event.args.get("call", "?")
             self.syscalls[call] = self.syscalls.get(call, 0) + 1
@@ -73,15 +73,15 @@ class RunRecords:
     def digest(self) -> str:
         return self._hash.hexdigest()
 
-    def _trace_execve(self, task, filename, argv, envc, envp_addr, bprm) -> None:
-        self._plain_trace_execve(task, filename, argv, envc, envp_addr, bprm)
+    def _exec(self, event) -> None:
+        """The exec's task keeps what close-on-exec left open: note what is above 2."""
+        task = self.kernel.tasks.get(event.pid)
         fds = []
-        files = task.files
+        files = task.files if task is not None else None
         for fd in sorted(getattr(files, "fds", {}) or {}):
             if fd > 2:
                 fds.append((fd, describe_file(files.fds[fd])))
-        self.execs.append(ExecRecord(self.seq, task.pid,
-                                     filename.decode("utf-8", "replace"), fds))
+        self.execs.append(ExecRecord(self.seq, event.pid, event.args["filename"], fds))
 
     def _maybe_task_limit(self, event) -> None:
         """A fork refused because the task table is full: the job hit max_tasks. Kill
@@ -93,9 +93,6 @@ class RunRecords:
         for task in list(kernel.tasks.values()):
             if not task.kthread and not task.exiting:
                 kernel.send_signal(task, SIGKILL)
-
-    def detach(self) -> None:
-        self.kernel.trace_execve = self._plain_trace_execve
 
 
 def describe_file(file) -> str:

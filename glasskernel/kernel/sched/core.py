@@ -12,7 +12,7 @@ One virtual CPU, one run queue.
 """
 from greenlet import getcurrent, greenlet
 
-from glasskernel.arch.x86.thread_info import _TIF_NEED_REGS_LOAD, _TIF_NEED_RESCHED, _TIF_PARKED
+from glasskernel.arch.x86.kernel.thread_info import _TIF_NEED_REGS_LOAD, _TIF_NEED_RESCHED, _TIF_PARKED
 from glasskernel.kernel.sched.fair import (SchedEntity, check_preempt_tick, check_preempt_wakeup,
                                            nice_to_weight, place_entity, update_curr)
 from glasskernel.kernel.sched.park import is_parked
@@ -20,6 +20,7 @@ from glasskernel.kernel.sched.wait import signal_pending
 from glasskernel.kernel.task import (TASK_DEAD, TASK_NEW, TASK_NORMAL, TASK_RUNNING,
                                      task_state_to_char)
 from glasskernel.kernel.trace import tracepoint
+from glasskernel.kernel.trace.events import fork_flow
 from glasskernel.kernel.trace.tracepoint import trace_enter, trace_event, trace_exit, traced
 
 
@@ -78,6 +79,7 @@ class Scheduler:
 
     # ----- creating and waking ------------------------------------------------------------
 
+    @traced(args=lambda self, p: {"nice": p.nice}, ret=lambda _r: {})
     def sched_fork(self, p) -> None:
         """A new task's scheduling state: same nice as the parent, not yet runnable
         (TASK_NEW: no wake-up can touch it before wake_up_new_task)."""
@@ -85,6 +87,7 @@ class Scheduler:
         p._state = TASK_NEW
         p.on_rq = False
 
+    @traced(args=lambda self, p: {"pid": p.pid}, ret=lambda _r: {}, flow=fork_flow)
     def wake_up_new_task(self, p) -> None:
         """First enqueue of a forked task: placed one slice behind (child does not run first)."""
         p._state = TASK_RUNNING

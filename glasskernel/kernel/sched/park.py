@@ -29,7 +29,7 @@ signal and return EINTR, or be restarted, exactly as before.
 Parking is off while a trace or an strace log is taken, so they show every step the
 kernel takes in the usual order.
 """
-from glasskernel.arch.x86.thread_info import _TIF_PARKED
+from glasskernel.arch.x86.kernel.thread_info import _TIF_PARKED
 from glasskernel.kernel.sched.wait import finish_wait, signal_pending
 from glasskernel.kernel.task import TASK_INTERRUPTIBLE, set_current_state
 from glasskernel.kernel.trace import tracepoint

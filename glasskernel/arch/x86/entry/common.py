@@ -8,11 +8,12 @@ A syscall leaves the emulator (returns False to the CPU) when the task's saved c
 rewritten (execve) or the task stopped running (exit); the task's run loop then takes over.
 """
 from glasskernel.arch.x86.cpu import RET_VALID_WORD, RET_WORD
-from glasskernel.arch.x86.thread_info import (_TIF_NEED_REGS_LOAD, _TIF_NEED_RESCHED, _TIF_SLOW_SYSCALL,
-                                              _TIF_SYSCALL_INTERRUPTED)
+from glasskernel.arch.x86.kernel.thread_info import (_TIF_NEED_REGS_LOAD, _TIF_NEED_RESCHED,
+                                                     _TIF_SLOW_SYSCALL, _TIF_SYSCALL_INTERRUPTED)
 from glasskernel.kernel.sched.park import ERESTART_PARK, may_park, park_in_hook
 from glasskernel.kernel.sched.wait import SlowPathRequired
 from glasskernel.kernel.trace import tracepoint
+from glasskernel.kernel.trace.events import trace_sys_enter
 from glasskernel.uapi.errno import (ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR,
                                     ERESTARTSYS, Errno, KernelError, errno_name)
 
@@ -135,7 +136,8 @@ def _fast_syscall_exit(kernel, task, nr, args, ret) -> bool:
     thread = task.thread
     if tracepoint._active is not None:
         tracepoint.trace_event("syscall", call=kernel.syscall_name(nr), nr=nr, ret=ret)
-    if kernel.strace is not None and not task.exiting and not (thread.flags & _TIF_NEED_REGS_LOAD and ret == 0):
+    if (kernel.strace is not None and not task.exiting
+            and not (thread.flags & _TIF_NEED_REGS_LOAD and ret == 0)):
         # (a successful execve was logged by the exec path: its arguments are gone now)
         kernel.strace.syscall_exit(task, nr, tuple(args), ret, task.mm)
     if task.exiting:
@@ -178,7 +180,7 @@ def run_syscall(kernel, task, entry, nr: int, args: list, table: str = "x64") ->
     thread = task.thread
     thread.orig_rax = nr
     thread.regs_replaced = False
-    kernel.trace_syscall_enter(task, nr, args)
+    trace_sys_enter(task, nr, args)
     debugger = kernel.debugger
     if debugger is not None and debugger.catching_syscalls:
         debugger.on_syscall(task, nr, True)       # `catch syscall`: the entry stop
@@ -257,15 +259,13 @@ def describe_error(ret: int) -> str:
 
 def do_syscall_32_irqs_on(kernel, task, nr: int, args: list) -> None:
     """A 32-bit syscall through ia32_sys_call_table; its result in saved eax."""
-    from glasskernel.arch.x86.entry.syscall_32 import ia32_sys_call_table
-    entry = ia32_sys_call_table().get(nr)
+    entry = kernel.ia32_sys_call_table().get(nr)
     run_syscall(kernel, task, entry, nr, args, "ia32")
 
 
 def _trace_32(kernel, task, name: str, nr: int, **more) -> None:
     """The span of do_int80_syscall_32 / do_fast_syscall_32: which row of the table."""
-    from glasskernel.arch.x86.entry.syscall_32 import ia32_sys_call_table
-    entry = ia32_sys_call_table().get(nr)
+    entry = kernel.ia32_sys_call_table().get(nr)
     tracepoint.trace_enter(name, task=task, nr=nr, row=f"ia32_sys_call_table[{nr}]",
                            handler=f"__ia32_sys_{entry.name}" if entry else "sys_ni_syscall", **more)
 

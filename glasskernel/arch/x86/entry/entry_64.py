@@ -14,8 +14,6 @@ from glasskernel.kernel.trace.tracepoint import active, trace_enter, trace_exit,
 def schedule_tail(task) -> None:
     """The tail of the first context switch into a new task (kernel/sched/core.c)."""
     from glasskernel.kernel.fork import set_child_tid_in_child
-    kernel = task.kernel
-    kernel.trace_ret_from_fork(task)
     set_child_tid_in_child(task)
 
 

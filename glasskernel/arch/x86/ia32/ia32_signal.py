@@ -24,7 +24,7 @@ import struct
 from glasskernel.arch.x86 import fpu
 from glasskernel.arch.x86.entry.vdso.vma import vdso32_sym
 from glasskernel.arch.x86.segment import USER32_CS, USER_CS, USER_DS
-from glasskernel.arch.x86.thread_info import _TIF_NEED_REGS_LOAD
+from glasskernel.arch.x86.kernel.thread_info import _TIF_NEED_REGS_LOAD
 from glasskernel.arch.x86.kernel.signal import (
     FIX_EFLAGS, MINSIGSTKSZ, _sas, do_sigaltstack, fault_in_frame, sas_ss_flags)
 from glasskernel.kernel.signal import (

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 
 from glasskernel.arch.x86.cpu import PT_REGS
 from glasskernel.arch.x86.segment import GDT_ENTRY_TLS_ENTRIES, USER_CS
-from glasskernel.arch.x86.thread_info import (_TIF_NEED_REGS_LOAD, _TIF_NOTSC, TIF_NOTSC,
-                                              clear_tsk_thread_flag, set_tsk_thread_flag,
-                                              test_tsk_thread_flag)
+from glasskernel.arch.x86.kernel.thread_info import (_TIF_NEED_REGS_LOAD, _TIF_NOTSC, TIF_NOTSC,
+                                                     clear_tsk_thread_flag, set_tsk_thread_flag,
+                                                     test_tsk_thread_flag)
 from glasskernel.kernel.trace.tracepoint import traced
 from glasskernel.uapi.errno import Errno, KernelError
 
@@ -28,7 +28,7 @@ class ThreadStruct:
     """thread_struct plus the pt_regs at the top of the task's kernel stack."""
 
     regs: dict = field(default_factory=empty_pt_regs)
-    flags: int = 0                  # TIF_* bits (arch/x86/thread_info.py): work before user mode
+    flags: int = 0                  # TIF_* bits (arch/x86/kernel/thread_info.py): work before user mode
     orig_rax: int = -1              # the syscall number in flight (-1: not in a syscall)
     entry: object = None            # where this task's kernel stack starts (ret_from_fork)
     slow_args: list = None          # TIF_SLOW_SYSCALL's [nr, arg0 .. arg5], as the hook read them

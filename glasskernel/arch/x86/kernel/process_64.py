@@ -1,7 +1,7 @@
 """64-bit specifics of process state (arch/x86/kernel/process_64.c)."""
 from glasskernel.arch.x86.kernel.process import X86_EFLAGS_IF, empty_pt_regs
 from glasskernel.arch.x86.segment import USER32_CS, USER_CS
-from glasskernel.arch.x86.thread_info import _TIF_NEED_REGS_LOAD
+from glasskernel.arch.x86.kernel.thread_info import _TIF_NEED_REGS_LOAD
 from glasskernel.mm.mm_types import IA32_MMAP_BASE, IA32_PAGE_OFFSET
 from glasskernel.mm.uaccess import put_user_u64
 from glasskernel.uapi.errno import Errno, KernelError

@@ -21,8 +21,8 @@ from glasskernel.kernel.signal import (
     SA_ONSTACK, SA_RESTART, SA_SIGINFO, SIGSEGV, force_sig, get_signal, restore_saved_sigmask,
     set_current_blocked, signal_setup_done, sigmask_to_save)
 from glasskernel.arch.x86.kernel.signal_compat import SA_IA32_ABI, in_ia32_syscall
-from glasskernel.arch.x86.thread_info import (_TIF_NEED_REGS_LOAD, TIF_SYSCALL_INTERRUPTED,
-                                              test_and_clear_tsk_thread_flag)
+from glasskernel.arch.x86.kernel.thread_info import (_TIF_NEED_REGS_LOAD, TIF_SYSCALL_INTERRUPTED,
+                                                     test_and_clear_tsk_thread_flag)
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.kernel.trace.tracepoint import traced
 from glasskernel.uapi.errno import (ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR,

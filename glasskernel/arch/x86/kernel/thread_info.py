@@ -47,14 +47,3 @@ def test_and_clear_tsk_thread_flag(task, flag: int) -> bool:
     thread.flags &= ~(1 << flag)
     return was
 
-
-def set_tsk_need_resched(task) -> None:
-    task.thread.flags |= _TIF_NEED_RESCHED
-
-
-def clear_tsk_need_resched(task) -> None:
-    task.thread.flags &= ~_TIF_NEED_RESCHED
-
-
-def test_tsk_need_resched(task) -> bool:
-    return task.thread.flags & _TIF_NEED_RESCHED != 0
