@@ -1,7 +1,7 @@
 """docs/run-states.dot draws every run-state transition the code makes.
 
 The transitions are found with ast over glasskernel/: every call of a state-changing
-function (set_current_state, __set_current_state, set_special_state, the wake-ups
+function (set_current_state, set_special_state, the wake-ups
 try_to_wake_up / wake_up_process / wake_up_state) with the state it sets or wakes from,
 and every write of task->_state / task->exit_state, which only the named functions may
 do. Each transition must be an edge of the .dot into its target state whose label names
@@ -23,8 +23,10 @@ SETTERS = {"set_current_state", "__set_current_state", "set_special_state"}
 WAKERS = {"try_to_wake_up": "TASK_NORMAL", "wake_up_process": "TASK_NORMAL",
           "wake_up_state": None}
 # The only functions that write the fields (the setters above; the scheduler core's own
-# steps, as kernel/sched/core.c writes p->__state; exit.c's exit_notify and release_task).
-WRITERS = {"_state": SETTERS | {"try_to_wake_up", "sched_fork", "wake_up_new_task", "do_task_dead"},
+# steps, as kernel/sched/core.c writes p->__state; finish_wait, whose __set_current_state
+# is written out on the pipe's hot path; exit.c's exit_notify and release_task).
+WRITERS = {"_state": SETTERS | {"try_to_wake_up", "sched_fork", "wake_up_new_task", "do_task_dead",
+                                "finish_wait"},
            "exit_state": {"exit_notify", "release_task", "exit_init_task"}}
 # The states a task can be in, by value: the nodes of the diagram.
 RUN_NODES = ("TASK_RUNNING", "TASK_INTERRUPTIBLE", "TASK_UNINTERRUPTIBLE", "TASK_KILLABLE",

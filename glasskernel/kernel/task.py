@@ -55,13 +55,9 @@ def signal_group_exit(sig) -> bool:
 
 
 def set_current_state(task, state: int) -> None:
-    """The running task announces the sleep it is about to begin (then calls schedule())."""
-    task._state = state
-
-
-def __set_current_state(task, state: int) -> None:
-    """The running task sets its own state (back to TASK_RUNNING after a wait). The same
-    as set_current_state here: one CPU, no memory barrier to leave out."""
+    """The running task announces the sleep it is about to begin (then calls schedule()),
+    or that it runs again. (Linux's __set_current_state, the same without a memory
+    barrier, has no use here: one CPU.)"""
     task._state = state
 
 

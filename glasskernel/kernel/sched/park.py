@@ -84,7 +84,7 @@ def unpark(task) -> None:
     thread = task.thread
     thread.parked_wq.remove(task)
     thread.parked_wq = None
-    thread.flags &= ~_TIF_PARKED
+    thread.flags ^= _TIF_PARKED             # set since park_in_hook
     finish_wait(task)
 
 

@@ -7,7 +7,7 @@ may be spurious, and a signal may have arrived instead.
 """
 from glasskernel.kernel.task import (EXIT_ZOMBIE, SIGNAL_GROUP_EXIT, TASK_INTERRUPTIBLE,
                                      TASK_KILLABLE, TASK_RUNNING, TASK_UNINTERRUPTIBLE,
-                                     __set_current_state, set_current_state)
+                                     set_current_state)
 from glasskernel.uapi.errno import ERESTARTSYS, KernelError
 
 
@@ -132,9 +132,10 @@ def sleep_once(task, interruptible: bool = True) -> None:
 
 def finish_wait(task) -> None:
     """Back to TASK_RUNNING after a wait (unless the task died meanwhile: a dead task's
-    stack unwinding through here leaves its state alone)."""
+    stack unwinding through here leaves its state alone). The state is written here, not
+    through set_current_state: this runs twice per pipe round trip."""
     if task.exit_state != EXIT_ZOMBIE:
-        __set_current_state(task, TASK_RUNNING)
+        task._state = TASK_RUNNING
 
 
 class Completion:
