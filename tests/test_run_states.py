@@ -232,3 +232,23 @@ def test_the_svg_is_the_dot_rendered():
 def test_run_states_md_shows_the_diagram():
     md = (ROOT / "docs" / "run-states.md").read_text()
     assert "](run-states.svg)" in md and "run-states.dot" in md
+
+
+def test_proc_letters_follow_task_state_index():
+    """/proc/PID/stat and status print the letters fs/proc/array.c does for each state."""
+    from glasskernel.fs.proc.array import get_task_state
+
+    class T:
+        def __init__(self, state, exit_state=0):
+            self._state, self.exit_state = state, exit_state
+
+    h = task_h
+    cases = [(h.TASK_RUNNING, 0, "R (running)"), (h.TASK_NEW, 0, "R (running)"),
+             (h.TASK_INTERRUPTIBLE, 0, "S (sleeping)"), (h.TASK_UNINTERRUPTIBLE, 0, "D (disk sleep)"),
+             (h.TASK_KILLABLE, 0, "D (disk sleep)"), (h.TASK_STOPPED, 0, "T (stopped)"),
+             (h.TASK_RUNNING, h.EXIT_ZOMBIE, "Z (zombie)"), (h.TASK_DEAD, h.EXIT_ZOMBIE, "Z (zombie)"),
+             (h.TASK_DEAD, h.EXIT_DEAD, "X (dead)"), (h.TASK_STOPPED, h.EXIT_ZOMBIE, "Z (zombie)")]
+    for state, exit_state, shown in cases:
+        task = T(state, exit_state)
+        assert get_task_state(task) == shown, (hex(state), hex(exit_state))
+        assert h.task_state_to_char(task) == shown[0]
