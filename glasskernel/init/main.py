@@ -14,6 +14,7 @@ import time
 
 from glasskernel.arch.x86.cpu import Cpu
 from glasskernel.arch.x86.segment import USER_CS
+from glasskernel.arch.x86.kernel.thread_info import _TIF_NEED_REGS_LOAD, _TIF_NOTSC
 from glasskernel.fs import inode_numbers
 from glasskernel.arch.x86.fpu import FP_RAW_SIZE, fxsave_from_raw
 from glasskernel.arch.x86.entry.common import do_syscall_64
@@ -26,11 +27,11 @@ from glasskernel.drivers.tty import n_tty
 from glasskernel.drivers.tty.host_io import HostIo
 from glasskernel.init.tasks import make_idle_task, make_init_task, make_user_task
 from glasskernel.kernel import signal as ksignal
-from glasskernel.kernel.exit import do_group_exit, exit_status_signal
+from glasskernel.kernel.exit import do_group_exit, exit_init_task, exit_status_signal
 from glasskernel.kernel.futex.core import FutexTable
 from glasskernel.kernel.hrtimer import HrTimerBase
 from glasskernel.kernel.sched.core import Scheduler
-from glasskernel.kernel.task import TaskState
+from glasskernel.kernel.task import TASK_INTERRUPTIBLE, TASK_STOPPED, set_current_state
 from glasskernel.kernel.time_virtual import VirtualClock
 from glasskernel.kernel.time_vsyscall import timekeeping_init
 from glasskernel.kernel.trace import tracepoint
@@ -166,7 +167,7 @@ class Kernel:
         old_limit = sys.getrecursionlimit()
         sys.setrecursionlimit(max(old_limit, RECURSION_LIMIT))
         try:
-            self.sched.idle_loop(finished=lambda: self.init_task.exit_state != "")
+            self.sched.idle_loop(finished=lambda: self.init_task.exit_state != 0)
         finally:
             self.host_signals.stop()
             restore_host_signals()
@@ -193,7 +194,7 @@ class Kernel:
             return
         if delay_ns is None and not self.host_io.has_waiters():
             user = self.user_task
-            if self.console_tty is not None and user is not None and user.state == TaskState.STOPPED:
+            if self.console_tty is not None and user is not None and user._state == TASK_STOPPED:
                 n_tty.stop_with_program(self)
                 return
             if self.console_tty is None:
@@ -227,7 +228,7 @@ class Kernel:
             if not task.kthread:
                 self.send_signal(task, SIGKILL)
         if not self.sched.rq.queued:
-            self.init_task.exit_state = "dead"
+            exit_init_task(self.init_task)
 
     # ----- entry from the CPU -------------------------------------------------------------
 
@@ -235,7 +236,7 @@ class Kernel:
         """Load the task's user context into the CPU unless it is there already."""
         thread = task.thread
         thread.ts_compat = False                # arch_exit_to_user_mode_prepare
-        if (self.cpu_task is not task or thread.regs_dirty) and self.cpu.user_cs() != thread.user_cs:
+        if (self.cpu_task is not task or thread.flags & _TIF_NEED_REGS_LOAD) and self.cpu.user_cs() != thread.user_cs:
             # A new program of the other mode, or a task of it whose context is not loaded,
             # or the loaded task changing mode (a signal frame of the other ABI, sigreturn):
             # its FPU state, in the CPU, must survive the switch.
@@ -251,10 +252,10 @@ class Kernel:
         if self.cpu_task is not task:
             self.cpu.write_fp_state(task.thread.fpstate or self.cpu.default_fxsave())
             # A context loaded at a switch brings its CR4; a task's first run does not.
-            self.cpu.set_tsc_disabled(task.thread.notsc)
-        if self.cpu_task is not task or task.thread.regs_dirty:
+            self.cpu.set_tsc_disabled(task.thread.flags & _TIF_NOTSC != 0)
+        if self.cpu_task is not task or task.thread.flags & _TIF_NEED_REGS_LOAD:
             self.cpu.write_regs(task.thread.regs)
-            task.thread.regs_dirty = False
+            task.thread.flags &= ~_TIF_NEED_REGS_LOAD
             self.cpu_task = task
         if self.cpu.current_cr3 != task.mm.pgtable.pgd:
             self.cpu.load_cr3(task.mm.pgtable.pgd)
@@ -326,9 +327,9 @@ class Kernel:
         thread = task.thread
         if thread is not None and thread.context_saved:
             regs, fpu, segs = self.cpu.read_context(thread.context)
-            if not thread.regs_dirty:
+            if not thread.flags & _TIF_NEED_REGS_LOAD:
                 thread.regs = regs
-                thread.regs_dirty = True
+                thread.flags |= _TIF_NEED_REGS_LOAD
             thread.fpstate = fpu
             if thread.user_cs != USER_CS:
                 thread.user_segs = segs         # its TLS selectors, loaded when it runs
@@ -353,7 +354,7 @@ class Kernel:
     # ----- registers of a task ------------------------------------------------------------
 
     def _regs_live(self, task) -> bool:
-        return task is self.cpu_task and task is self.current and not task.thread.regs_dirty
+        return task is self.cpu_task and task is self.current and not task.thread.flags & _TIF_NEED_REGS_LOAD
 
     def get_user_reg(self, task, name: str) -> int:
         if self._regs_live(task):
@@ -388,7 +389,7 @@ class Kernel:
         if signal_pending(task) and not task.kthread:
             raise KernelError(ERESTARTSYS)
         task.signal_wait.add(task)
-        task.state = TaskState.INTERRUPTIBLE
+        set_current_state(task, TASK_INTERRUPTIBLE)
         self.sched.schedule()
         task.signal_wait.remove(task)
 
@@ -441,7 +442,7 @@ class Kernel:
         if self._regs_live(task):
             task.thread.regs = self.cpu.read_regs()
         self.unload_context(task)
-        task.thread.regs_dirty = True
+        task.thread.flags |= _TIF_NEED_REGS_LOAD
         return task.thread.regs
 
     def read_fpstate(self, task) -> bytes:

@@ -1,6 +1,7 @@
 """64-bit specifics of process state (arch/x86/kernel/process_64.c)."""
 from glasskernel.arch.x86.kernel.process import X86_EFLAGS_IF, empty_pt_regs
 from glasskernel.arch.x86.segment import USER32_CS, USER_CS
+from glasskernel.arch.x86.kernel.thread_info import _TIF_NEED_REGS_LOAD
 from glasskernel.mm.mm_types import IA32_MMAP_BASE, IA32_PAGE_OFFSET
 from glasskernel.mm.uaccess import put_user_u64
 from glasskernel.uapi.errno import Errno, KernelError
@@ -39,7 +40,7 @@ def start_thread_common(task, new_ip: int, new_sp: int, cs: int) -> None:
     thread.regs = regs
     thread.user_cs = cs
     thread.tls_array = bytes(len(thread.tls_array))     # no TLS descriptors survive exec
-    thread.regs_dirty = True
+    thread.flags |= _TIF_NEED_REGS_LOAD
     thread.regs_replaced = True
     task.kernel.write_fpstate(task, task.kernel.cpu.default_fxsave())   # fpu__clear
 
