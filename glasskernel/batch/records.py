@@ -13,6 +13,8 @@ task cap kills every guest task.
 import hashlib
 from dataclasses import dataclass, field
 
+from glasskernel.kernel.signal import send_signal
+
 LIFECYCLE = frozenset(("task_newtask", "sched_process_exec", "sched_process_exit",
                        "sched_process_free"))
 SYSCALL_SPAN = ("__x64_sys_", "__ia32_sys_")         # a 64-bit or an i386 syscall's span
@@ -49,8 +51,6 @@ class RunRecords:
         self.execs = []
         self.task_limit = None
         self._hash = hashlib.sha256()
-        self._plain_trace_execve = kernel.trace_execve
-        kernel.trace_execve = self._trace_execve
 
     def __call__(self, event) -> None:
         self.seq += 1
@@ -59,6 +59,8 @@ class RunRecords:
                                 event.args, event.flow)).encode("utf-8", "backslashreplace"))
         if name in LIFECYCLE:
             self.events.append((self.seq, event))
+            if name == "sched_process_exec":
+                self._record_exec(event)
         elif name == "syscall":
             call = event.args.get("call", "?")
             self.syscalls[call] = self.syscalls.get(call, 0) + 1
@@ -73,15 +75,16 @@ class RunRecords:
     def digest(self) -> str:
         return self._hash.hexdigest()
 
-    def _trace_execve(self, task, filename, argv, envc, envp_addr, bprm) -> None:
-        self._plain_trace_execve(task, filename, argv, envc, envp_addr, bprm)
+    def _record_exec(self, event) -> None:
+        """A successful execve (its sched_process_exec event, sent from the exec'ing
+        task once the close-on-exec descriptors are closed): what is left above 2."""
+        task = self.kernel.tasks[event.pid]
         fds = []
         files = task.files
         for fd in sorted(getattr(files, "fds", {}) or {}):
             if fd > 2:
                 fds.append((fd, describe_file(files.fds[fd])))
-        self.execs.append(ExecRecord(self.seq, task.pid,
-                                     filename.decode("utf-8", "replace"), fds))
+        self.execs.append(ExecRecord(self.seq, task.pid, event.args["filename"], fds))
 
     def _maybe_task_limit(self, event) -> None:
         """A fork refused because the task table is full: the job hit max_tasks. Kill
@@ -92,10 +95,10 @@ class RunRecords:
         self.task_limit = TaskLimitHit(self.seq, event.pid, event.comm, len(kernel.tasks))
         for task in list(kernel.tasks.values()):
             if not task.kthread and not task.exiting:
-                kernel.send_signal(task, SIGKILL)
+                send_signal(task, SIGKILL)
 
     def detach(self) -> None:
-        self.kernel.trace_execve = self._plain_trace_execve
+        """Nothing to undo: the probe only listens (the tracer detaches it)."""
 
 
 def describe_file(file) -> str:

@@ -43,7 +43,7 @@ class FakeMM:
 
 
 def make_task(pid=7, tgid=5, groups=(4, 24), **kernel_attrs):
-    kernel = SimpleNamespace(tasks={}, random_bytes=os.urandom, **kernel_attrs)
+    kernel = SimpleNamespace(**{"tasks": {}, "clock": None, **kernel_attrs})   # clock None: host
     t = SimpleNamespace(pid=pid, tgid=tgid, kernel=kernel, mm=FakeMM(), parent=None,
                         real_parent=None, cred=Cred(1000, 1001, 1002, 1003, tuple(groups)),
                         rlimits=ksys.default_rlimits(), personality=0)

@@ -60,10 +60,7 @@ class FakeKernel:
         self.vfs = vfs
         self.tasks = {}
         self.current = None          # the tasks here never run
-
-    @staticmethod
-    def random_bytes(n: int) -> bytes:
-        return os.urandom(n)
+        self.clock = None            # not deterministic: host randomness
 
 
 def make_task(root_dir, cwd=None):

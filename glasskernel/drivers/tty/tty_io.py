@@ -25,6 +25,7 @@ from glasskernel.mm.uaccess import copy_from_user, copy_to_user, get_user_i32, p
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import O_LARGEFILE, O_NONBLOCK
 from glasskernel.uapi.ioctls import SIZEOF_KTERMIOS, SIZEOF_WINSIZE, Ioctl
+from glasskernel.kernel.signal import send_signal
 
 SIGPIPE = 13
 SIGWINCH = 28
@@ -73,7 +74,7 @@ class HostStdioFile(HostFdFile):
     @staticmethod
     def find_tty(kernel, host_fd: int):
         """The TtyStruct the guest sees on this descriptor (None: not a terminal)."""
-        return kernel.tty_for(host_fd) if kernel is not None else None
+        return jobctrl.tty_for(kernel, host_fd) if kernel is not None else None
 
     def release(self) -> None:
         if self.owned:
@@ -113,7 +114,7 @@ class HostStdioFile(HostFdFile):
             if err.errno == Errno.EPIPE and self.kernel is not None:
                 # The host pipe's reader is gone: the writer gets SIGPIPE, as pipe_write
                 # gives it (the host's own SIGPIPE is ignored by Python).
-                self.kernel.send_signal(self.kernel.current, SIGPIPE)
+                send_signal(self.kernel.current, SIGPIPE)
             raise
 
     def _wait_ready(self, task, event: int) -> None:

@@ -12,6 +12,9 @@ from glasskernel.arch.x86.entry.vsyscall_64 import emulate_vsyscall, stopped_in_
 from glasskernel.arch.x86.kernel.apic_timer import SLICE_NS, run_metered, timer_budget
 from glasskernel.arch.x86.kernel.traps import exc_user_fault
 from glasskernel.kernel.sched.park import resume_parked, sleep_parked
+from glasskernel.arch.x86.kernel.process_64 import enter_user_mode
+from glasskernel.arch.x86.kernel.signal import arch_do_signal_or_restart
+from glasskernel.kernel.sched.cputime import account_user_time
 
 
 def exit_to_user_mode_prepare(task) -> None:
@@ -22,7 +25,7 @@ def exit_to_user_mode_prepare(task) -> None:
             continue
         thread = task.thread
         if task.pending or thread.syscall_interrupted or task.restore_sigmask:
-            kernel.exit_to_user_mode(task)
+            arch_do_signal_or_restart(task)      # signals, restarts of interrupted calls
             if kernel.sched.need_resched:
                 continue
         return
@@ -46,13 +49,13 @@ def user_mode_loop(task) -> None:
             break
         if kernel.debugger is not None and kernel.debugger.user_return(task):
             continue                                 # it stopped or waited: look again
-        kernel.enter_user_mode(task)
+        enter_user_mode(kernel, task)
         if kernel.block_budget is None:
             reason = cpu.run(cpu.read_reg("rip"), timer_budget(kernel))
         else:
             reason = run_metered(kernel, cpu, timer_budget(kernel))
         task = kernel.current
-        now = kernel.account_user_time(task)
+        now = account_user_time(kernel, task)
         if task.thread.parked_wq is not None:
             task = sleep_parked(kernel, task)
         elif task.thread.slow_syscall:
