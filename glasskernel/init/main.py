@@ -124,12 +124,12 @@ class Kernel:
         "ipc_ns",             # the first IPC namespace (ipc/namespace.py)
         "inotify_sysctl",     # /proc/sys/fs/inotify's limits
         "inotify_ucounts",    # uid -> [inotify instances, watches]
-        "inode_writecounts",  # inode -> writers and denials (fs/inode.py)
-        "eventfd_ida",        # eventfd ids for /proc/PID/fdinfo
+        "inode_writecounts",  # every inode's i_writecount (fs/inode.py)
+        "eventfd_ida",        # the eventfd ids (eventfd_ida, fs/eventfd.py)
         "loop_devices",       # /dev/loop* (drivers/block/loop.py)
         "pipe_user_bufs",     # uid -> pipe buffer slots in use (pipe-user-pages-*)
         "unix_abstract",      # the AF_UNIX abstract namespace: name -> socket
-        "unix_bsd",           # AF_UNIX sockets bound to a path: inode key -> socket
+        "unix_bsd",           # AF_UNIX sockets bound to a path: (st_dev, st_ino) -> socket
         "unix_inflight",      # uid -> descriptors in flight in SCM_RIGHTS messages
         "unix_inflight_socks",  # socket file -> in-flight messages that carry it
         "unix_gc_running",    # unix_gc is purging queues (no recursion)

@@ -5,7 +5,6 @@ the PTE: not present means demand paging (or SIGSEGV outside the VMAs); present 
 read-only in a writable VMA means copy-on-write; anything else is a real protection
 violation. The generic work (which page, from where) is mm/memory.py's handle_mm_fault.
 """
-from glasskernel.arch.x86.entry.common import X86_TRAP_PF
 from glasskernel.arch.x86.mm.pgtable import pte_present, pte_write
 from glasskernel.kernel.sys import task_rlimit
 from glasskernel.mm.memory import (_DEFAULT_STACK_LIMIT, SEGV_ACCERR, VmFault, __handle_mm_fault,
@@ -15,6 +14,7 @@ from glasskernel.mm.vm_flags import VmFlags
 from glasskernel.uapi.resource import Rlimit
 
 SIGSEGV = 11
+X86_TRAP_PF = 14                      # the #PF vector (asm/trapnr.h)
 X86_PF_PROT, X86_PF_USER = 0x1, 0x4
 _RLIMIT_STACK = int(Rlimit.RLIMIT_STACK)      # a plain int: the cheapest dict key
 
