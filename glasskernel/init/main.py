@@ -81,6 +81,7 @@ class Kernel:
         "hrtimers",           # HrTimerBase: every armed high-resolution timer
         "futexes",            # FutexTable: the futex hash
         "sys_call_table",     # the x86-64 syscall table (arch/x86/entry/syscall_64.py)
+        "ia32_sys_call_table",  # () -> the i386 table, built on first use (syscall_32.py)
         "vfs",                # the sandboxed VFS (fs/namespace.py: Vfs), or None
         # ----- tunables (/proc/sys/kernel)
         "max_tasks",          # threads-max: our cap on live tasks
@@ -187,6 +188,7 @@ class Kernel:
         self.hrtimers = HrTimerBase(self)
         self.futexes = FutexTable(self)
         self.sys_call_table = build_sys_call_table()
+        self.ia32_sys_call_table = _ia32_sys_call_table   # () -> the i386 table, on first use
         self.warned_syscalls = set()
         self.tasks = {}
         self.cpu_task = None           # whose user registers are loaded in the CPU
@@ -370,6 +372,13 @@ class Kernel:
             tty.close()                # the host terminal's settings as they were
         self.ttys = {}
         self.host_io.close()
+
+
+def _ia32_sys_call_table() -> dict:
+    """The i386 table, imported at the first 32-bit syscall: it imports every compat
+    handler, a cost most runs (64-bit only) never need to pay at boot."""
+    from glasskernel.arch.x86.entry.syscall_32 import ia32_sys_call_table
+    return ia32_sys_call_table()
 
 
 def _create_vfs(root, disk_quota=None):

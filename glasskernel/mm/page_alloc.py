@@ -15,11 +15,9 @@ memory; if that cannot help the caller, OutOfMemory (ENOMEM) unwinds the allocat
 import math
 import mmap
 
+from glasskernel.arch.x86.page_types import PAGE_MASK, PAGE_SHIFT, PAGE_SIZE  # noqa: F401 - mm's names
 from glasskernel.uapi.errno import Errno, KernelError
 
-PAGE_SHIFT = 12
-PAGE_SIZE = 1 << PAGE_SHIFT
-PAGE_MASK = ~(PAGE_SIZE - 1)
 ZERO_PAGE = bytes(PAGE_SIZE)
 
 

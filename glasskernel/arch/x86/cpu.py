@@ -48,29 +48,14 @@ from unicorn.unicorn_py3.unicorn import uclib
 emulator_build.library_loaded()
 
 from glasskernel.arch.x86 import entry_shim
+from glasskernel.arch.x86.entry_shim import SYSCALL_INSN_LEN, SYSCALL_REGS, HooksInPython, fill_entry
 from glasskernel.arch.x86.cpu_buffers import CpuContext, RegBatch, find_fault_state
-from glasskernel.arch.x86.fpu import FP_RAW_SIZE, default_fxsave, fxsave_from_raw, raw_from_fxsave
-from glasskernel.arch.x86.mm.pgtable import PageTable, pte_flags
-from glasskernel.arch.x86.segment import GDT_ENTRIES, GDT_ENTRY_TLS_MIN, USER32_CS, USER_DS, boot_gdt
-from glasskernel.mm.page_alloc import PAGE_SIZE
+from glasskernel.arch.x86.cpu_compat import CompatMode
+from glasskernel.arch.x86.fpu import FpuRegisters
+from glasskernel.arch.x86.head_64 import (GDT_ADDR, KERNEL_TEXT, NEVER_REACHED, SELFTEST_FAULT_ADDR,
+                                          map_kernel_text)
+from glasskernel.arch.x86.segment import GDT_ENTRIES, USER32_CS
 
-# Kernel text lives where Linux puts it; only the sysretq/sysretl trampolines are mapped
-# there, and the GDT on the page above them.
-KERNEL_TEXT = 0xFFFF_FFFF_8100_0000
-SYSRETL = KERNEL_TEXT + 3             # sysretq is 48 0f 07, sysretl (to compatibility mode) 0f 07
-_COMPAT_STOP = 0xFFFF_F000            # above IA32_PAGE_OFFSET: never mapped for a 32-bit task
-GDT_ADDR = KERNEL_TEXT + PAGE_SIZE
-# The exit page: where Linux has the vsyscall page. Unicorn translates `until - 1` as a user
-# instruction fetch after every stop, so that page must be present, user and executable in
-# every address space, or each stop leaves a phantom #PF behind (the next real #PF would
-# arrive as a double fault). It is filled with int3 and never reached: `until` is in its
-# middle, not at a page start, so Unicorn never probes the page before it.
-EXIT_PAGE = 0xFFFF_FFFF_FF60_0000
-NEVER_REACHED = EXIT_PAGE + 0x800
-# A user address that is never mapped at boot: the self-test faults on it.
-SELFTEST_FAULT_ADDR = 0x1000
-
-SYSCALL_INSN_LEN = 2         # `syscall` is 0f 05
 STALL_NS = 100_000           # a count-limited run that returns this fast made no progress
 _MSR_EFER = 0xC0000080
 _MSR_STAR = 0xC0000081
@@ -86,15 +71,10 @@ VECTOR_PF = 14
 PT_REGS = ("r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8",
            "rax", "rcx", "rdx", "rsi", "rdi", "rip", "rflags", "rsp", "fs_base", "gs_base")
 _UC_REG = {name: getattr(x86, "UC_X86_REG_" + ("EFLAGS" if name == "rflags" else name.upper()))
-           for name in PT_REGS}
-# What a syscall reads: number then arguments in the x86-64 calling convention.
-_SYSCALL_REGS = ("rax", "rdi", "rsi", "rdx", "r10", "r8", "r9")
-# What the syscall hook reads besides (gk_entry.regs), and where the `syscall` instruction
-# copies those two: the return rip to rcx, rflags to r11.
-_ENTRY_REGS = _SYSCALL_REGS + ("rip", "rflags")
+           for name in PT_REGS + ("cs", "ss", "ds", "es", "fs", "gs", "cr2", "cr3")}
 # ... and in the i386 convention: the number in eax, then ebx, ecx, edx, esi, edi, ebp.
 _COMPAT_SYSCALL_REGS = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp")
-_SAVED_REGS = ("rcx", "r11")
+
 
 _PT_REGS_VALUES = struct.Struct(f"<{len(PT_REGS)}Q")
 # The x87/SSE state, as saved at a signal frame: FCW, FSW, FTW, MXCSR, ST0-7, XMM0-15.
@@ -124,8 +104,11 @@ class EmulatorFault(Exception):
     """The emulator itself failed (not a guest fault): reported as an internal error."""
 
 
-class Cpu:
+class Cpu(CompatMode, FpuRegisters, HooksInPython):
     """One virtual CPU: an emulator instance in 64-bit long mode at CPL 3."""
+
+    _lib = _fast                    # the emulator's C functions, for the parts in other files
+    _reg_ids = _UC_REG              # register name -> the emulator's id
 
     def __init__(self, phys, cpu_id: int = 0, kernel_table=None, ticks: bool = True):
         """kernel_table: the kernel half of another Cpu on the same memory, to share it.
@@ -149,7 +132,7 @@ class Cpu:
         self.budget_unit = "block" if self._shim else "instruction"
         self._entry = entry_shim.GkEntry()
         self._entry_words = memoryview(self._entry).cast("B").cast("Q")
-        self._syscall_regs = self._entry_words[:len(_SYSCALL_REGS)]
+        self._syscall_regs = self._entry_words[:SYSCALL_REGS]
         # syscall_args() -> [nr, a0..a5] from rax, rdi, rsi, rdx, r10, r8, r9, inside the
         # syscall hook only (gk_syscall_hook read them): the view's own tolist, no frame.
         self.syscall_args = self._syscall_regs.tolist
@@ -166,7 +149,7 @@ class Cpu:
         self._one = ctypes.c_uint64()
         self._one_ref = ctypes.byref(self._one)
         self._hooks = []
-        self.kernel_table = kernel_table or self._map_kernel_text()
+        self.kernel_table = kernel_table or map_kernel_text(phys)
         pgd = self.kernel_table.pgd
         self.kernel_pgd_entry = int.from_bytes(phys.view[pgd + 511 * 8:pgd + 512 * 8], "little")
         self._setup_long_mode()
@@ -185,24 +168,6 @@ class Cpu:
         return CpuPair(free, lambda: cls(phys, cpu_id, kernel_table=free.kernel_table))
 
     # ----- boot ---------------------------------------------------------------------------
-
-    def _map_kernel_text(self) -> PageTable:
-        """Map the kernel half every mm shares (its PML4 entry is ``kernel_pgd_entry``).
-
-        Two pages: the supervisor-only page holding `sysretq` (how we first enter ring 3)
-        and the user-visible exit page of int3 instructions (see EXIT_PAGE).
-        """
-        ktable = PageTable(self.phys)
-        page = self.phys.alloc_page()
-        self.phys.view[page:page + 5] = b"\x48\x0f\x07\x0f\x07"  # sysretq; sysretl
-        ktable.set_pte(KERNEL_TEXT, page | pte_flags(False, True, user=False))
-        gdt = self.phys.alloc_page()
-        self.phys.view[gdt:gdt + GDT_ENTRIES * 8] = boot_gdt()
-        ktable.set_pte(GDT_ADDR, gdt | pte_flags(True, False, user=False))
-        exit_page = self.phys.alloc_page()
-        self.phys.view[exit_page:exit_page + PAGE_SIZE] = b"\xcc" * PAGE_SIZE
-        ktable.set_pte(EXIT_PAGE, exit_page | pte_flags(False, True, user=True))
-        return ktable
 
     def _setup_long_mode(self) -> None:
         uc = self._uc
@@ -264,10 +229,27 @@ class Cpu:
         self._fault_state.value = -1
         _fast.uc_context_restore(self._uch, self._fault_ctx_ref)
 
+    def _run_trampoline(self, rip: int) -> str:
+        """Run the kernel text's sysret at rip until the #PF set_user_mode aims it at
+        (the fault is the stop, not the task's): "" or the emulator's error."""
+        self._switching_mode = True
+        try:
+            status = _fast.uc_emu_start(self._uch, _U64(rip), _UNTIL, _NO_TIMEOUT, _NO_COUNT)
+        finally:
+            self._switching_mode = False
+        self._entry.exception_vector = -1
+        self._clear_fault_state()
+        return "" if status == ucc.UC_ERR_OK else str(UcError(status))
+
+    @staticmethod
+    def _fail(message: str) -> None:
+        raise EmulatorFault(message)
+
     # ----- hooks --------------------------------------------------------------------------
 
     def _install_hooks(self) -> None:
-        self._fill_entry()
+        fill_entry(self._entry, _fast, self._uch, _UC_REG)
+        self._ret_ref = ctypes.byref(self._entry, entry_shim.RET_OFFSET)
         shim = self._shim
         entry_ref = self._entry_ref = ctypes.byref(self._entry)
         if shim is not None:
@@ -279,39 +261,17 @@ class Cpu:
             self._add_hook(ucc.UC_HOOK_INSN, shim.gk_rdtsc_hook, entry_ref,
                            ctypes.c_int(x86.UC_X86_INS_RDTSC))
         else:
-            self._rdtsc_cb = _HOOK_RDTSC_CFUNC(self._hook_rdtsc_ctypes)
-            self._add_hook(ucc.UC_HOOK_INSN, self._rdtsc_cb, None, ctypes.c_int(x86.UC_X86_INS_RDTSC))
-            self._syscall_cb = _HOOK_SYSCALL_CFUNC(self._hook_syscall_ctypes)
-            self._add_hook(ucc.UC_HOOK_INSN, self._syscall_cb, None,
-                           ctypes.c_int(x86.UC_X86_INS_SYSCALL))
+            self._rdtsc_cb = self._hook_instruction("rdtsc", self._hook_rdtsc_ctypes)
+            self._syscall_cb = self._hook_instruction("syscall", self._hook_syscall_ctypes)
             self._intr_cb = _HOOK_INTR_CFUNC(lambda _uch, vector, _user: self._hook_intr(vector))
             self._add_hook(ucc.UC_HOOK_INTR, self._intr_cb, None)
 
-    def _fill_entry(self) -> None:
-        """The shared gk_entry: library entry points, the kernel's callback, register ids."""
-        entry = self._entry
-        entry.uc = self._uch.value
-        entry.reg_read_batch = ctypes.cast(_fast.uc_reg_read_batch, ctypes.c_void_p).value
-        entry.reg_write = ctypes.cast(_fast.uc_reg_write, ctypes.c_void_p).value
-        entry.emu_stop = ctypes.cast(_fast.uc_emu_stop, ctypes.c_void_p).value
-        entry.rax_id = x86.UC_X86_REG_RAX
-        entry.rdx_id = x86.UC_X86_REG_RDX
-        entry.cr2_id = x86.UC_X86_REG_CR2
-        entry.cr3_id = x86.UC_X86_REG_CR3
-        entry.exception_vector = -1
-        for name in ("reg_read", "context_save", "context_restore"):
-            setattr(entry, name, ctypes.cast(getattr(_fast, "uc_" + name), ctypes.c_void_p).value)
-        if hasattr(_fast, "uc_context_switch"):       # the patched build's (emulator_build.py)
-            entry.context_switch = ctypes.cast(_fast.uc_context_switch, ctypes.c_void_p).value
-        entry.reg_write_batch = ctypes.cast(_fast.uc_reg_write_batch, ctypes.c_void_p).value
-        base = ctypes.addressof(entry)
-        for i, name in enumerate(_ENTRY_REGS):
-            entry.reg_ids[i] = _UC_REG[name]
-            entry.reg_ptrs[i] = base + 8 * i
-        for i, name in enumerate(_SAVED_REGS):
-            entry.saved_ids[i] = _UC_REG[name]
-            entry.saved_ptrs[i] = base + 8 * (len(_SYSCALL_REGS) + i)
-        self._ret_ref = ctypes.byref(entry, entry_shim.RET_OFFSET)
+    def _hook_instruction(self, insn: str, fn):
+        """Call fn(uch, user) at each `insn` ("syscall", "sysenter", "rdtsc"); the ctypes
+        callback returned must be kept alive by the caller."""
+        cb = (_HOOK_RDTSC_CFUNC if insn == "rdtsc" else _HOOK_SYSCALL_CFUNC)(fn)
+        self._add_hook(ucc.UC_HOOK_INSN, cb, None, ctypes.c_int(getattr(x86, "UC_X86_INS_" + insn.upper())))
+        return cb
 
     def _add_hook(self, htype, cb, user_data, *extra) -> None:
         handle = ctypes.c_size_t()
@@ -373,15 +333,6 @@ class Cpu:
         """rdtsc instructions run so far (the vDSO's clock reads among them)."""
         return self._entry.rdtsc_reads
 
-    def _hook_rdtsc_ctypes(self, _uch, _user) -> int:
-        """gk_rdtsc_hook's work through ctypes: edx:eax = the clock in ns; 1 = skip rdtsc."""
-        now = self._on_rdtsc() if self._on_rdtsc is not None else time.monotonic_ns()
-        self._entry.rdtsc_reads += 1
-        for reg, value in ((x86.UC_X86_REG_RAX, now & 0xFFFF_FFFF), (x86.UC_X86_REG_RDX, now >> 32)):
-            self._one.value = value
-            _fast.uc_reg_write(self._uch, reg, self._one_ref)
-        return 1
-
     def _exception_entry(self, vector: int) -> int:
         """The callback behind gk_intr_hook: 1 fixed, 0 not (a Python exception is kept for
         ``_emu_start`` and counts as not fixed)."""
@@ -392,27 +343,6 @@ class Cpu:
         except BaseException as exc:          # noqa: BLE001 - carried out of the C callback
             self.keep_error(exc)
             return 0
-
-    def _hook_syscall_ctypes(self, _uch, _user) -> None:
-        """gk_syscall_hook's work through ctypes, for when the shim cannot be built."""
-        entry = self._entry
-        uch = self._uch                   # (the callback's own argument is a bare int)
-        _fast.uc_reg_read_batch(uch, entry.reg_ids, entry.reg_ptrs, len(_ENTRY_REGS))
-        entry.regs[len(_SYSCALL_REGS)] += SYSCALL_INSN_LEN      # rcx = the return rip
-        _fast.uc_reg_write_batch(uch, entry.saved_ids, entry.saved_ptrs, len(_SAVED_REGS))
-        entry.ret_valid = 0
-        entry.in_hook = 1
-        entered = time.monotonic_ns()
-        keep = self._on_syscall()
-        entry.syscall_ns += time.monotonic_ns() - entered
-        entry.in_hook = 0
-        if entry.ret_valid:
-            _fast.uc_reg_write(uch, x86.UC_X86_REG_RAX, self._ret_ref)
-        if not keep:
-            entry.left_for_syscall = 1
-            _fast.uc_emu_stop(uch)
-        else:
-            self._take_stop_at_event()
 
     def _hook_intr(self, vector: int) -> None:
         """gk_intr_hook's work in Python: without the shim, and for #UD (see _emu_start)."""
@@ -603,100 +533,6 @@ class Cpu:
             self._one.value ^= _CR4_TSD
             _fast.uc_reg_write(self._uch, x86.UC_X86_REG_CR4, self._one_ref)
 
-    # ----- compatibility mode (32-bit user code) --------------------------------------------
-
-    def compat_syscall_args(self) -> list:
-        """[eax, ebx, ecx, edx, esi, edi, ebp], each zero-extended: a 32-bit syscall's
-        number and arguments (one C call)."""
-        batch = self._compat
-        _fast.uc_reg_read_batch(self._uch, batch.ids, batch.ptrs, batch.count)
-        return [v & 0xFFFF_FFFF for v in self._compat_values.unpack_from(batch.buf)]
-
-    def user_cs(self) -> int:
-        """The code segment user mode runs in: __USER_CS (64-bit) or __USER32_CS."""
-        return self.read_segment("cs")
-
-    def set_user_mode(self, cs: int, pgd: int, rip: int) -> None:
-        """Return to user mode at rip in the mode of cs, as start_thread's iret does: from
-        CPL 0 through sysretl (to __USER32_CS) or sysretq, which load the flat user code and
-        stack segments of that mode. Unicorn's register writes cannot change the mode; an
-        instruction that changes privilege can. Everything else the CPU held is the boot
-        state after this: the caller loads the task's registers and FPU state.
-
-        The sysret lands on an address user mode may never fetch from (the kernel text, or
-        for a 32-bit task the page above its 4 GiB - 8 KiB), whose #PF ends the run
-        (_exception_entry) before any user instruction: an `until` address would not do,
-        as a block translated there before (another task running the same program) has
-        no exit check."""
-        uc = self._uc
-        uc.context_restore(self._kernel_ctx)
-        self.load_cr3(pgd)
-        uc.reg_write(x86.UC_X86_REG_RCX, _COMPAT_STOP if cs == USER32_CS else KERNEL_TEXT)
-        uc.reg_write(x86.UC_X86_REG_R11, 0x202)
-        self._switching_mode = True
-        try:
-            status = _fast.uc_emu_start(self._uch, _U64(SYSRETL if cs == USER32_CS else KERNEL_TEXT),
-                                        _UNTIL, _NO_TIMEOUT, _NO_COUNT)
-        finally:
-            self._switching_mode = False
-        self._entry.exception_vector = -1
-        self._clear_fault_state()
-        uc.reg_write(x86.UC_X86_REG_RIP, rip)
-        if self.pending_error is not None:
-            exc, self.pending_error = self.pending_error, None
-            raise exc
-        if status != ucc.UC_ERR_OK or self.user_cs() != cs:
-            raise EmulatorFault(f"could not enter user mode with CS {cs:#x}: {UcError(status)}")
-        if cs == USER32_CS:                 # start_thread_ia32's data segments
-            self.load_segment("ds", USER_DS)
-            self.load_segment("es", USER_DS)
-
-    def read_segment(self, name: str) -> int:
-        """A segment register's selector ("gs", "fs", "ds", "es", "ss", "cs")."""
-        _fast.uc_reg_read(self._uch, getattr(x86, "UC_X86_REG_" + name.upper()), self._one_ref)
-        return self._one.value & 0xFFFF
-
-    def load_segment(self, name: str, selector: int) -> bool:
-        """loadsegment: a data segment register ("ds", "es", "fs", "gs") gets selector, its
-        base and limit from the GDT. False if the selector does not name a usable segment
-        (the register is then left as it was)."""
-        self._one.value = selector & 0xFFFF
-        status = _fast.uc_reg_write(self._uch, getattr(x86, "UC_X86_REG_" + name.upper()),
-                                    self._one_ref)
-        return status == ucc.UC_ERR_OK
-
-    def load_tls(self, descs: bytes) -> None:
-        """load_TLS: the task's three TLS descriptors into the GDT's slots 12-14."""
-        gdt = self.kernel_table.get_pte(GDT_ADDR) & 0x000F_FFFF_FFFF_F000
-        start = gdt + GDT_ENTRY_TLS_MIN * 8
-        self.phys.view[start:start + len(descs)] = descs
-
-    @property
-    def on_sysenter(self):
-        return self._on_sysenter
-
-    @on_sysenter.setter
-    def on_sysenter(self, fn) -> None:
-        """The kernel's entry_SYSENTER_compat, called from the `sysenter` hook: True to
-        keep running, False to stop there (the syscall waits for the slow path). Unicorn
-        adds the instruction's length to eip after the hook: an eip the kernel writes
-        there must be two bytes short."""
-        self._on_sysenter = fn
-        if fn is not None and self._sysenter_cb is None:
-            self._sysenter_cb = _HOOK_SYSCALL_CFUNC(self._hook_sysenter)
-            self._add_hook(ucc.UC_HOOK_INSN, self._sysenter_cb, None,
-                           ctypes.c_int(x86.UC_X86_INS_SYSENTER))
-
-    def _hook_sysenter(self, _uch, _user) -> None:
-        try:
-            if self._on_sysenter():
-                self._take_stop_at_event()
-                return
-        except BaseException as exc:          # noqa: BLE001 - carried out of the C callback
-            self.keep_error(exc)
-        self._entry.left_for_syscall = 1
-        _fast.uc_emu_stop(self._uch)
-
     # ----- the whole user context at once (a task switch) ---------------------------------
 
     def save_context(self, ctx=None) -> "CpuContext":
@@ -726,36 +562,6 @@ class Cpu:
             raise EmulatorFault("context switch failed in the emulator")
         self.current_cr3 = cr3 or self.current_cr3
         return save
-
-    # ----- FPU/SSE state (fxsave layout, as signal frames and task switches store it) -----
-
-    def read_fp_raw(self) -> bytes:
-        """The x87/SSE registers in the emulator's own batch layout (FP_RAW_SIZE bytes):
-        what a context switch saves, with no conversion (switch_fpu_prepare)."""
-        fp = self._fp
-        _fast.uc_reg_read_batch(self._uch, fp.ids, fp.ptrs, fp.count)
-        return fp.buf.raw
-
-    def write_fp_state(self, area: bytes) -> None:
-        """Load a saved FPU state: a read_fp_raw() snapshot or a 512-byte fxsave area."""
-        if len(area) != FP_RAW_SIZE:
-            self.write_fxsave(area)
-            return
-        fp = self._fp
-        ctypes.memmove(fp.buf, area, FP_RAW_SIZE)
-        _fast.uc_reg_write_batch(self._uch, fp.ids, fp.ptrs, fp.count)
-
-    def read_fxsave(self) -> bytes:
-        """The x87/SSE registers as a 512-byte fxsave area (one C call)."""
-        return fxsave_from_raw(self.read_fp_raw())
-
-    def write_fxsave(self, area: bytes) -> None:
-        """Load the x87/SSE registers from a 512-byte fxsave area."""
-        fp = self._fp
-        ctypes.memmove(fp.buf, raw_from_fxsave(bytes(area)), 16 * fp.count)
-        _fast.uc_reg_write_batch(self._uch, fp.ids, fp.ptrs, fp.count)
-
-    default_fxsave = staticmethod(default_fxsave)
 
     def fault_address(self) -> int:
         """CR2: the linear address of the page fault being handled (read by the hook)."""

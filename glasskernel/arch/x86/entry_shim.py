@@ -12,12 +12,18 @@ What only a build needs (subprocess, tempfile, shutil) is imported by ``_compile
 import ctypes
 import os
 import sys
+import time
 from pathlib import Path
 
 SOURCE = Path(__file__).with_name("entry_shim.c")
-SYSCALL_REGS = 7
-ENTRY_REGS = 9          # the syscall's registers, then rip and rflags
-SAVED_REGS = 2          # rcx and r11, as the `syscall` instruction writes them
+# What a syscall reads: number then arguments in the x86-64 calling convention.
+SYSCALL_REG_NAMES = ("rax", "rdi", "rsi", "rdx", "r10", "r8", "r9")
+# What the syscall hook reads besides (gk_entry.regs), and where the `syscall` instruction
+# copies those two: the return rip to rcx, rflags to r11.
+ENTRY_REG_NAMES = SYSCALL_REG_NAMES + ("rip", "rflags")
+SAVED_REG_NAMES = ("rcx", "r11")
+SYSCALL_REGS, ENTRY_REGS, SAVED_REGS = len(SYSCALL_REG_NAMES), len(ENTRY_REG_NAMES), len(SAVED_REG_NAMES)
+SYSCALL_INSN_LEN = 2    # `syscall` is 0f 05
 
 _loaded = None          # the CDLL, False when it cannot be built, None before the first try
 
@@ -67,6 +73,67 @@ RET_OFFSET = GkEntry.ret.offset
 ON_SYSCALL_CFUNC = ctypes.CFUNCTYPE(ctypes.c_int)
 ON_EXCEPTION_CFUNC = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint32)
 ON_RDTSC_CFUNC = ctypes.CFUNCTYPE(ctypes.c_uint64)
+
+
+def fill_entry(entry: GkEntry, lib, uch, reg_ids: dict) -> None:
+    """The shared gk_entry: the library's entry points (lib, the emulator's CDLL), the
+    instance handle, and the ids and slots of the registers the hooks move."""
+    def address(fn):
+        return ctypes.cast(fn, ctypes.c_void_p).value
+    entry.uc = uch.value
+    for name in ("reg_read_batch", "reg_write", "emu_stop", "reg_read", "context_save",
+                 "context_restore", "reg_write_batch"):
+        setattr(entry, name, address(getattr(lib, "uc_" + name)))
+    if hasattr(lib, "uc_context_switch"):       # the patched build's (emulator_build.py)
+        entry.context_switch = address(lib.uc_context_switch)
+    entry.rax_id, entry.rdx_id = reg_ids["rax"], reg_ids["rdx"]
+    entry.cr2_id, entry.cr3_id = reg_ids["cr2"], reg_ids["cr3"]
+    entry.exception_vector = -1
+    base = ctypes.addressof(entry)
+    for i, name in enumerate(ENTRY_REG_NAMES):
+        entry.reg_ids[i] = reg_ids[name]
+        entry.reg_ptrs[i] = base + 8 * i
+    for i, name in enumerate(SAVED_REG_NAMES):
+        entry.saved_ids[i] = reg_ids[name]
+        entry.saved_ptrs[i] = base + 8 * (SYSCALL_REGS + i)
+
+
+class HooksInPython:
+    """The shim's syscall and rdtsc hooks done through ctypes, for when it cannot be
+    built: a mixin of cpu.py's ``Cpu``, which hands it the emulator's C functions as
+    ``_lib`` and the register ids as ``_reg_ids``."""
+
+    __slots__ = ()
+
+    def _hook_rdtsc_ctypes(self, _uch, _user) -> int:
+        """gk_rdtsc_hook's work: edx:eax = the clock in ns; 1 = skip rdtsc."""
+        now = self._on_rdtsc() if self._on_rdtsc is not None else time.monotonic_ns()
+        self._entry.rdtsc_reads += 1
+        for reg, value in (("rax", now & 0xFFFF_FFFF), ("rdx", now >> 32)):
+            self._one.value = value
+            self._lib.uc_reg_write(self._uch, self._reg_ids[reg], self._one_ref)
+        return 1
+
+    def _hook_syscall_ctypes(self, _uch, _user) -> None:
+        """gk_syscall_hook's work."""
+        entry, lib = self._entry, self._lib
+        uch = self._uch                   # (the callback's own argument is a bare int)
+        lib.uc_reg_read_batch(uch, entry.reg_ids, entry.reg_ptrs, ENTRY_REGS)
+        entry.regs[SYSCALL_REGS] += SYSCALL_INSN_LEN      # rcx = the return rip
+        lib.uc_reg_write_batch(uch, entry.saved_ids, entry.saved_ptrs, SAVED_REGS)
+        entry.ret_valid = 0
+        entry.in_hook = 1
+        entered = time.monotonic_ns()
+        keep = self._on_syscall()
+        entry.syscall_ns += time.monotonic_ns() - entered
+        entry.in_hook = 0
+        if entry.ret_valid:
+            lib.uc_reg_write(uch, self._reg_ids["rax"], self._ret_ref)
+        if not keep:
+            entry.left_for_syscall = 1
+            lib.uc_emu_stop(uch)
+        else:
+            self._take_stop_at_event()
 
 
 def cache_dir() -> Path:

@@ -6,6 +6,7 @@
 - The *fxsave* layout (512 bytes) is what signal frames and fork carry, as FXSAVE writes
   it: an abridged tag word, 16-byte ST slots at 32, XMM registers at 160.
 """
+import ctypes
 import functools
 import struct
 
@@ -117,3 +118,38 @@ def convert_to_fxsr(area: bytes, env: bytes) -> bytes:
         reg = env[_I387_ENV.size + 10 * i:_I387_ENV.size + 10 * (i + 1)]
         out[_ST_OFFSET + 16 * i:_ST_OFFSET + 16 * i + 10] = reg
     return bytes(out)
+
+
+class FpuRegisters:
+    """The CPU's x87/SSE registers (a mixin of cpu.py's ``Cpu``, which hands it the
+    emulator's C functions as ``_lib`` and its register batch as ``_fp``)."""
+
+    __slots__ = ()
+
+    def read_fp_raw(self) -> bytes:
+        """The x87/SSE registers in the emulator's own batch layout (FP_RAW_SIZE bytes):
+        what a context switch saves, with no conversion (switch_fpu_prepare)."""
+        fp = self._fp
+        self._lib.uc_reg_read_batch(self._uch, fp.ids, fp.ptrs, fp.count)
+        return fp.buf.raw
+
+    def write_fp_state(self, area: bytes) -> None:
+        """Load a saved FPU state: a read_fp_raw() snapshot or a 512-byte fxsave area."""
+        if len(area) != FP_RAW_SIZE:
+            self.write_fxsave(area)
+            return
+        fp = self._fp
+        ctypes.memmove(fp.buf, area, FP_RAW_SIZE)
+        self._lib.uc_reg_write_batch(self._uch, fp.ids, fp.ptrs, fp.count)
+
+    def read_fxsave(self) -> bytes:
+        """The x87/SSE registers as a 512-byte fxsave area (one C call)."""
+        return fxsave_from_raw(self.read_fp_raw())
+
+    def write_fxsave(self, area: bytes) -> None:
+        """Load the x87/SSE registers from a 512-byte fxsave area."""
+        fp = self._fp
+        ctypes.memmove(fp.buf, raw_from_fxsave(bytes(area)), 16 * fp.count)
+        self._lib.uc_reg_write_batch(self._uch, fp.ids, fp.ptrs, fp.count)
+
+    default_fxsave = staticmethod(default_fxsave)

@@ -7,7 +7,7 @@ return from user mode it handles why it came back: a slow syscall, a fault the C
 could not fix, or the timer interrupt.
 """
 from glasskernel.arch.x86.entry.common import do_syscall_64_slow, do_syscall_slow
-from glasskernel.arch.x86.cpu import NEVER_REACHED
+from glasskernel.arch.x86.head_64 import NEVER_REACHED
 from glasskernel.arch.x86.entry.vsyscall_64 import emulate_vsyscall, stopped_in_vsyscall_page
 from glasskernel.arch.x86.kernel.apic_timer import SLICE_NS, run_metered, timer_budget
 from glasskernel.arch.x86.kernel.traps import exc_user_fault

@@ -36,9 +36,8 @@ class BreakpointProbe:
 
     def __init__(self, kernel, functions=(), syscalls=(), console_io=None):
         self.kernel = kernel
-        from glasskernel.arch.x86.entry.syscall_32 import ia32_sys_call_table
         by_span = {f"__x64_sys_{e.name}": e for e in kernel.sys_call_table.values()}
-        by_span.update((f"__ia32_sys_{e.name}", e) for e in ia32_sys_call_table().values())
+        by_span.update((f"__ia32_sys_{e.name}", e) for e in kernel.ia32_sys_call_table().values())
         # a syscall breakpoint stops a 64-bit or an i386 program's call of that name
         self.patterns = list(functions) + [f"__{abi}_sys_{name}" for name in syscalls
                                            for abi in ("x64", "ia32") if f"__{abi}_sys_{name}" in by_span]

@@ -258,15 +258,13 @@ def describe_error(ret: int) -> str:
 
 def do_syscall_32_irqs_on(kernel, task, nr: int, args: list) -> None:
     """A 32-bit syscall through ia32_sys_call_table; its result in saved eax."""
-    from glasskernel.arch.x86.entry.syscall_32 import ia32_sys_call_table
-    entry = ia32_sys_call_table().get(nr)
+    entry = kernel.ia32_sys_call_table().get(nr)
     run_syscall(kernel, task, entry, nr, args, "ia32")
 
 
 def _trace_32(kernel, task, name: str, nr: int, **more) -> None:
     """The span of do_int80_syscall_32 / do_fast_syscall_32: which row of the table."""
-    from glasskernel.arch.x86.entry.syscall_32 import ia32_sys_call_table
-    entry = ia32_sys_call_table().get(nr)
+    entry = kernel.ia32_sys_call_table().get(nr)
     tracepoint.trace_enter(name, task=task, nr=nr, row=f"ia32_sys_call_table[{nr}]",
                            handler=f"__ia32_sys_{entry.name}" if entry else "sys_ni_syscall", **more)
 

@@ -11,7 +11,7 @@ inside the CPU hook instead, as 64-bit ones do (``_fast_syscall_32``).
 ``int $0x80`` from a 64-bit program takes the same path, with the 32-bit table, as Linux
 allows.
 """
-from glasskernel.arch.x86.cpu import SYSCALL_INSN_LEN
+from glasskernel.arch.x86.entry_shim import SYSCALL_INSN_LEN
 from glasskernel.arch.x86.entry.common import _RESTART_CODES
 from glasskernel.kernel.sched.park import ERESTART_PARK
 from glasskernel.kernel.sched.wait import SlowPathRequired
@@ -75,9 +75,8 @@ def _fast_syscall_32(kernel, task, args: list, stack):
     if tracepoint._active is not None or kernel.strace is not None or kernel.debugger is not None:
         return None
     if _table is None:
-        from glasskernel.arch.x86.entry.syscall_32 import ia32_sys_call_table
         from glasskernel.arch.x86.entry.vdso.vma import vdso32_sym
-        _table, _landing_pad = ia32_sys_call_table(), vdso32_sym("int80_landing_pad")
+        _table, _landing_pad = kernel.ia32_sys_call_table(), vdso32_sym("int80_landing_pad")
     entry = _table.get(args[0])
     if entry is None or entry.slow:
         return None

@@ -6,13 +6,13 @@ instruction fetch faults and the kernel emulates the call, returning to the addr
 top of the stack. A fetch anywhere else in the page, a bad stack or a faulting argument
 end in SIGSEGV.
 
-Here the page holds int3 instructions and the emulator's stop address (cpu.EXIT_PAGE,
+Here the page holds int3 instructions and the emulator's stop address (head_64.EXIT_PAGE,
 NEVER_REACHED, which is the getcpu entry): a fetch there comes back as a breakpoint or
 as a run that stopped at that address, and is handed to ``emulate_vsyscall``. A data
 read of the page still reads the int3 bytes where Linux faults: the page must stay
 readable for the emulator (see cpu.py).
 """
-from glasskernel.arch.x86.cpu import EXIT_PAGE, NEVER_REACHED
+from glasskernel.arch.x86.head_64 import EXIT_PAGE, NEVER_REACHED
 from glasskernel.mm.uaccess import USER_HALF_END, get_user_u64, put_user_i32
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.arch.x86.kernel.process_64 import get_user_reg, set_user_reg

@@ -9,7 +9,7 @@ import struct
 from array import array
 from itertools import compress
 
-from glasskernel.mm.page_alloc import PAGE_SHIFT, PAGE_SIZE
+from glasskernel.arch.x86.page_types import PAGE_SHIFT, PAGE_SIZE
 
 _PTE_STRUCT = struct.Struct("<Q")
 _unpack = _PTE_STRUCT.unpack_from
