@@ -61,6 +61,10 @@ class FakeKernel:
         self.tasks = {}
         self.current = None          # the tasks here never run
         self.clock = None            # not deterministic: host randomness
+        # Kernel's per-machine tables of pipes, sockets and inotify (its slots)
+        self.pipe_user_bufs, self.inotify_ucounts = {}, {}
+        self.unix_abstract, self.unix_bsd, self.unix_inflight = {}, {}, {}
+        self.unix_inflight_socks, self.unix_gc_running = {}, False
 
 
 def make_task(root_dir, cwd=None):
