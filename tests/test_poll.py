@@ -73,7 +73,8 @@ class FakeSched:
 
 
 def fake_kernel():
-    return SimpleNamespace(sched=FakeSched(), in_fast_syscall=False, current=None)
+    return SimpleNamespace(sched=FakeSched(), in_fast_syscall=False, current=None,
+                           pipe_user_bufs={})      # Kernel's per-user pipe buffer counts
 
 
 def test_wait_queue_runs_callback_entries_with_the_key():
