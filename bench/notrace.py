@@ -13,7 +13,7 @@ import sys
 from glasskernel.kernel.trace import tracepoint
 
 
-def _untraced(name=None, args=None, ret=None):
+def _untraced(name=None, args=None, ret=None, flow=None):
     return lambda fn: fn
 
 

@@ -10,7 +10,7 @@
     for p in s.processes():            # pid, parent, program, exit status, lifetime
         print(p.pid, p.ppid, p.comm, p.status)
 
-Callbacks receive TraceEvents (kernel/trace/tracepoint.py): ``ph`` is "B" when a kernel
+Callbacks receive TraceEvents (kernel/trace/tracepoint.py, explained by tools/demo/explain.py): ``ph`` is "B" when a kernel
 function is entered, "E" when it returns (``args["ret"]``), "i" for a point event;
 ``on`` listens to entries and point events unless ``ph`` says otherwise. While a
 callback runs, ``session.kernel.current`` is the task in the kernel, and
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from glasskernel.init.main import Kernel
 from glasskernel.kernel.trace.recorder import Recorder
+from glasskernel.tools.demo.explain import explain_events
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Session:
 
     def __init__(self, root: str = None, deterministic: bool = False, max_tasks: int = 4096):
         self.kernel = Kernel(root=root, deterministic=deterministic, max_tasks=max_tasks)
+        explain_events(self.kernel.tracer)      # callbacks see copy_files' "shared"/"copied"
         self.recorder = Recorder()
         # Attached when the program is spawned: an attached probe turns tracing on for
         # the process (tracepoint._active), which a session never run must not leave on.

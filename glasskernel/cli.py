@@ -278,7 +278,7 @@ def run_program(opts: RunOptions) -> int:
     gdb = None
     try:
         attach_breakpoints(kernel, opts)
-        start = kernel.trace_clock_ns()
+        start = kernel.tracer.clock_ns()
         try:
             task = start_program(kernel, opts)
         except KernelError as err:
@@ -325,15 +325,25 @@ def boot_kernel(opts: RunOptions, strace_out):
         from glasskernel.init.main import Kernel
         if opts.gdb is not None:             # frozen with the kernel: see docs/benchmarks.md
             import glasskernel.tools.gdbstub.server  # noqa: F401
-        kernel = Kernel(root=opts.root, strace_file=strace_out, max_tasks=opts.max_tasks,
+        kernel = Kernel(root=opts.root, max_tasks=opts.max_tasks,
                         mem_size=opts.mem, deterministic=opts.deterministic,
                         disk_quota=opts.disk_quota)
+        if strace_out is not None:
+            attach_strace(kernel, strace_out)
     finally:
         if _whole_process:
             gc.freeze()
         if enabled:
             gc.enable()
     return kernel
+
+
+def attach_strace(kernel, out) -> None:
+    """--strace: the formatter in the kernel's strace slot (the kernel calls it at each
+    syscall, signal, exec and exit). strace says "[ Process PID=N runs in 32 bit mode. ]"
+    on stderr, not into an -o file."""
+    from glasskernel.tools.strace.strace import StraceFormatter
+    kernel.strace = StraceFormatter(out, mode_notes=out is sys.stderr)
 
 
 EXIT_GDB = 1
@@ -367,7 +377,9 @@ def attach_recorder(kernel, opts: RunOptions):
     if not opts.recording():
         return None
     from glasskernel.kernel.trace.recorder import Recorder
+    from glasskernel.tools.demo.explain import explain_events
     recorder = Recorder(keep=opts.trace_filter or None)
+    explain_events(kernel.tracer)
     kernel.tracer.attach(recorder)
     return recorder
 
@@ -377,11 +389,13 @@ def attach_breakpoints(kernel, opts: RunOptions) -> None:
     exec, so a breakpoint in the exec path stops there too)."""
     if not opts.breaks and not opts.break_syscalls:
         return
-    from glasskernel.kernel.trace.breakpoint import BreakpointProbe
+    from glasskernel.tools.breakpoint.breakpoint import BreakpointProbe
+    from glasskernel.tools.demo.explain import explain_events
     try:
         probe = BreakpointProbe(kernel, opts.breaks, opts.break_syscalls)
     except ValueError as err:
         raise UsageError(str(err)) from None
+    explain_events(kernel.tracer)
     kernel.tracer.attach(probe)
 
 
@@ -396,7 +410,7 @@ def first_filename(recorder, task) -> str:
 def load_timeline_writer():
     """write_timeline(recorder, path), imported only when --timeline asks for it (before
     the run, so a broken install fails at once rather than after the program ran)."""
-    from glasskernel.kernel.trace.timeline import write_timeline
+    from glasskernel.tools.timeline.timeline import write_timeline
     return write_timeline
 
 
@@ -419,7 +433,7 @@ def write_trace_outputs(recorder, opts: RunOptions, timeline_writer=None) -> Non
     except OSError as err:
         print(f"glasskernel: {opts.timeline}: {err.strerror}", file=sys.stderr)
     if opts.tree:
-        from glasskernel.kernel.trace.proc_tree import write_process_tree
+        from glasskernel.tools.proc_tree import write_process_tree
         sys.stderr.flush()
         write_process_tree(recorder, sys.stderr)
         sys.stderr.flush()
@@ -433,7 +447,7 @@ def _discard_stdout() -> None:
 
 
 def write_graph(recorder, opts: RunOptions) -> None:
-    from glasskernel.kernel.trace.trace_functions_graph import write_function_graph
+    from glasskernel.tools.graph.trace_functions_graph import write_function_graph
     if opts.graph_out is None:
         sys.stdout.flush()
         write_function_graph(recorder.events, sys.stdout, opts.graph_filter or None)
@@ -486,7 +500,7 @@ def dispatch(argv: list) -> int:
     if command == "trace":
         return cmd_trace(args)
     if command == "demo":
-        from glasskernel.demo import cmd_demo
+        from glasskernel.tools.demo.demo import cmd_demo
         return cmd_demo(args)
     if command == "batch":
         from glasskernel.batch.cli import cmd_batch

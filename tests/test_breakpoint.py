@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from glasskernel.demo import example_path
+from glasskernel.tools.demo.demo import example_path
 from pty_harness import PtySession, glasskernel_argv
 
 pytestmark = pytest.mark.timeout(300)

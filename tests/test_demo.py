@@ -14,11 +14,11 @@ import sys
 
 import pytest
 
-from glasskernel.demo import example_path
+from glasskernel.tools.demo.demo import example_path
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-from glasskernel.demo_steps import STEP_KEYS
+from glasskernel.tools.demo.demo_steps import STEP_KEYS
 
 pytestmark = pytest.mark.timeout(300)
 

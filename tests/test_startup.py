@@ -9,8 +9,8 @@ import sys
 # and the tracing outputs (until asked for).
 DEFERRED = ("importlib.metadata", "tarfile", "subprocess", "hashlib",
             "glasskernel.fs.proc.root", "glasskernel.drivers.base.devtmpfs",
-            "glasskernel.kernel.trace.strace", "glasskernel.kernel.trace.recorder",
-            "glasskernel.kernel.trace.timeline_html")
+            "glasskernel.tools.strace.strace", "glasskernel.kernel.trace.recorder",
+            "glasskernel.tools.timeline.timeline_html")
 
 _PROBE = """
 import sys

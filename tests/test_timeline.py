@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from glasskernel.kernel.trace.timeline import CPU_TRACK_PID, write_timeline
+from glasskernel.tools.timeline.timeline import CPU_TRACK_PID, write_timeline
 
 HERE = Path(__file__).parent
 BUSYBOX = "/bin/busybox"

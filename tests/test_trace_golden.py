@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 import harness
-from glasskernel.demo import example_path
+from glasskernel.tools.demo.demo import example_path
 
 pytestmark = pytest.mark.timeout(300)
 

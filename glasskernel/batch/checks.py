@@ -9,7 +9,7 @@ number in the run's trace and its name).
 import re
 from dataclasses import dataclass
 
-from glasskernel.kernel.trace.proc_tree import exit_status_text
+from glasskernel.tools.proc_tree import exit_status_text
 from glasskernel.uapi.signal import signal_name
 
 INIT_PID = 1

@@ -26,8 +26,9 @@ def preload() -> None:
     import glasskernel.init.main  # noqa: F401
     import glasskernel.fs.exec  # noqa: F401
     import glasskernel.kernel.trace.recorder  # noqa: F401
-    import glasskernel.kernel.trace.timeline_html  # noqa: F401
-    import glasskernel.kernel.trace.proc_tree  # noqa: F401
+    import glasskernel.tools.timeline.timeline_html  # noqa: F401
+    import glasskernel.tools.proc_tree  # noqa: F401
+    import glasskernel.tools.demo.explain  # noqa: F401
     import glasskernel.batch.place  # noqa: F401
     import hashlib  # noqa: F401
 

@@ -5,9 +5,9 @@ keeps the process lifecycle events (task_newtask, sched_process_exec/exit/free: 
 reaper of a task is the task current at its sched_process_free), counts syscalls (the
 fast path's ``syscall`` events and the slow path's ``__x64_sys_*`` and ``__ia32_sys_*`` spans), and hashes
 every event into the run's trace digest, so two deterministic runs can be compared
-without keeping either trace. It also watches exec: after execve has closed the
-close-on-exec descriptors, whatever is left above 2 in the new program's table was
-inherited (``ExecRecord``). And it stops a fork bomb: the first fork refused at the
+without keeping either trace. It also watches exec (its sched_process_exec events):
+after execve has closed the close-on-exec descriptors, whatever is left above 2 in the
+new program's table was inherited (``ExecRecord``). And it stops a fork bomb: the first fork refused at the
 task cap kills every guest task.
 """
 import hashlib
@@ -60,7 +60,7 @@ class RunRecords:
         if name in LIFECYCLE:
             self.events.append((self.seq, event))
             if name == "sched_process_exec":
-                self._record_exec(event)
+                self._exec(event)
         elif name == "syscall":
             call = event.args.get("call", "?")
             self.syscalls[call] = self.syscalls.get(call, 0) + 1
@@ -75,16 +75,15 @@ class RunRecords:
     def digest(self) -> str:
         return self._hash.hexdigest()
 
-    def _record_exec(self, event) -> None:
-        """A successful execve (its sched_process_exec event, sent from the exec'ing
-        task once the close-on-exec descriptors are closed): what is left above 2."""
-        task = self.kernel.tasks[event.pid]
+    def _exec(self, event) -> None:
+        """The exec's task keeps what close-on-exec left open: note what is above 2."""
+        task = self.kernel.tasks.get(event.pid)
         fds = []
-        files = task.files
+        files = task.files if task is not None else None
         for fd in sorted(getattr(files, "fds", {}) or {}):
             if fd > 2:
                 fds.append((fd, describe_file(files.fds[fd])))
-        self.execs.append(ExecRecord(self.seq, task.pid, event.args["filename"], fds))
+        self.execs.append(ExecRecord(self.seq, event.pid, event.args["filename"], fds))
 
     def _maybe_task_limit(self, event) -> None:
         """A fork refused because the task table is full: the job hit max_tasks. Kill
@@ -96,9 +95,6 @@ class RunRecords:
         for task in list(kernel.tasks.values()):
             if not task.kthread and not task.exiting:
                 send_signal(task, SIGKILL)
-
-    def detach(self) -> None:
-        """Nothing to undo: the probe only listens (the tracer detaches it)."""
 
 
 def describe_file(file) -> str:

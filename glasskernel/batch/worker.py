@@ -72,6 +72,7 @@ def _boot_and_run(job: Job, jobdir: str, outcome: RunOutcome, keep_trace: bool) 
     from glasskernel.cli import describe_exec_failure, exec_candidates
     from glasskernel.init.main import Kernel
     from glasskernel.kernel.trace.recorder import Recorder
+    from glasskernel.tools.demo.explain import explain_events
     if os.path.isdir(job.cwd):
         os.chdir(job.cwd)
     log = open(os.path.join(jobdir, "kernel.log"), "a", encoding="utf-8")
@@ -81,6 +82,7 @@ def _boot_and_run(job: Job, jobdir: str, outcome: RunOutcome, keep_trace: bool) 
         place_files(kernel, job)
         recorder = Recorder() if keep_trace else None
         records = RunRecords(kernel, keep=recorder)
+        explain_events(kernel.tracer)
         kernel.tracer.attach(records)
         env = {**DEFAULT_ENV, **job.env}
         envp = [f"{k}={v}".encode("utf-8", "surrogateescape") for k, v in env.items()]
@@ -98,7 +100,6 @@ def _boot_and_run(job: Job, jobdir: str, outcome: RunOutcome, keep_trace: bool) 
         outcome.peak_memory = max(kernel.phys._next - PAGE_SIZE, 0)
         if kernel.block_budget is not None:
             outcome.blocks, outcome.budget_spent = kernel.blocks_run, kernel.budget_spent
-        records.detach()
     finally:
         kernel.tracer.detach_all()
         kernel.shutdown()
@@ -225,8 +226,8 @@ def process_table(outcome: RunOutcome) -> dict:
 
 def write_trace_files(outcome: RunOutcome, jobdir: str) -> None:
     """trace.json (Chrome trace events), timeline.html and tree.txt of the run."""
-    from glasskernel.kernel.trace.proc_tree import write_process_tree
-    from glasskernel.kernel.trace.timeline import write_timeline
+    from glasskernel.tools.proc_tree import write_process_tree
+    from glasskernel.tools.timeline.timeline import write_timeline
     recorder = outcome.recorder
     write_timeline(recorder, os.path.join(jobdir, "trace.json"))
     write_timeline(recorder, os.path.join(jobdir, "timeline.html"))

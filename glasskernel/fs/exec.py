@@ -25,6 +25,7 @@ from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW
 from glasskernel.uapi.limits import PATH_MAX
 from glasskernel.uapi.resource import _STK_LIM
+from glasskernel.kernel.trace.events import trace_sched_process_exec
 from glasskernel.kernel.trace.tracepoint import traced
 from glasskernel.arch.x86.mm.tlb import exec_switch_mm
 from glasskernel.kernel.signal import flush_signal_handlers, force_fatal_sig
@@ -323,7 +324,8 @@ def _execve_from_user(task, dfd: int, filename_ptr: int, argv_ptr: int, envp_ptr
     if not argv:
         argv = [b""]            # Linux 5.18+: never start a program with argc == 0
     bprm = do_execveat_common(task, dfd, filename, argv, envp, flags)
-    task.kernel.trace_execve(task, filename, argv, len(envp), envp_ptr, bprm)
+    task.did_exec = True
+    trace_sched_process_exec(task, filename, argv, len(envp), envp_ptr)
     return 0
 
 

@@ -29,8 +29,8 @@ from glasskernel.kernel.sched.core import Scheduler
 from glasskernel.kernel.task import TaskState
 from glasskernel.kernel.time_virtual import VirtualClock
 from glasskernel.kernel.time_vsyscall import timekeeping_init
-from glasskernel.kernel.trace import tracepoint
-from glasskernel.kernel.trace.tracepoint import Tracer, trace_event
+from glasskernel.kernel.trace.events import trace_sched_process_exec
+from glasskernel.kernel.trace.tracepoint import Tracer, notrace
 from glasskernel.kernel.sys import raise_host_nofile
 from glasskernel.mm.oom_kill import out_of_memory
 from glasskernel.mm.page_alloc import PhysicalMemory
@@ -111,9 +111,8 @@ class Kernel:
         "guest_ptys",         # the devpts pairs (drivers/tty/pty.py), made on first use
         # ----- observers
         "tracer",             # the Tracer its probes attach to (kernel/trace/tracepoint.py)
-        "strace",             # the strace formatter of --strace, else None
+        "strace",             # the strace formatter (tools/strace) the CLI sets, else None
         "debugger",           # the gdb stub's callbacks (tools/gdbstub), else None
-        "_trace_seq",         # events stamped in a deterministic run (trace_clock_ns)
         # ----- subsystem state made on first use (each module's getter creates it)
         "vdso_image",         # the 64-bit vDSO (arch/x86/entry/vdso/vma.py)
         "vdso_image_32",      # the i386 vDSO
@@ -137,7 +136,7 @@ class Kernel:
         "__weakref__",        # per-kernel tables keyed weakly by it (fs/locks.py, fs/fifo.py)
     )
 
-    def __init__(self, root=None, strace_file=None, mem_size=None, stderr=None,
+    def __init__(self, root=None, mem_size=None, stderr=None,
                  max_tasks=DEFAULT_MAX_TASKS, deterministic=False, disk_quota=None):
         # Subsystem state made on first use: None until its module's getter runs (some
         # run during boot, below).
@@ -184,7 +183,6 @@ class Kernel:
         self.ttys = {}                 # host st_rdev -> TtyStruct
         self.console_tty = None        # the first program's controlling terminal
         self._idle_switches = 0
-        self._trace_seq = 0
         self.hrtimers = HrTimerBase(self)
         self.futexes = FutexTable(self)
         self.sys_call_table = build_sys_call_table()
@@ -202,7 +200,7 @@ class Kernel:
         self.blocks_run = 0
         self.budget_spent = False
         self.vfs = _create_vfs(root, disk_quota)
-        self.strace = _create_strace(strace_file)
+        self.strace = None              # the strace formatter (tools/strace), set by the CLI
         self.idle_task = make_idle_task(self)
         self.current = self.idle_task
         self.sched = Scheduler(self, self.idle_task)
@@ -233,13 +231,14 @@ class Kernel:
             self.current = self.idle_task
         self.user_task = task
         n_tty.console_init(self, task)
-        self.trace_execve(task, filename, argv, len(envp), bprm.mm.start_stack, bprm)
+        task.did_exec = True
+        trace_sched_process_exec(task, filename, argv, len(envp), bprm.mm.start_stack)
         return task
 
     def run(self, task=None) -> int:
         """Schedule every task until init has reaped the last one; the user's wait status."""
-        self.sched.wake_up_new_task(self.init_task)
-        self.sched.wake_up_new_task(self.user_task)
+        notrace(self.sched.wake_up_new_task)(self.init_task)     # made by hand, not forked
+        notrace(self.sched.wake_up_new_task)(self.user_task)
         restore_host_signals = n_tty.install_host_signals(self)
         self.host_signals.start()
         # A greenlet started from another one inherits its Python recursion count (not its
@@ -299,31 +298,7 @@ class Kernel:
         if not self.sched.rq.queued:
             self.init_task.exit_state = "dead"
 
-    # ----- observation points (tracepoints arrive with the tracing work) ------------------
-
-    def trace_execve(self, task, filename: bytes, argv: list, envc: int, envp_addr: int, bprm) -> None:
-        """A successful execve, for the syscall log (the old argument memory is gone)."""
-        task.did_exec = True
-        if self.debugger is not None:
-            self.debugger.on_exec(task, filename)
-        trace_event("sched_process_exec", task=task, pid=task.pid,
-                    filename=filename.decode("utf-8", "replace"), comm=task.comm,
-                    argv=[a.decode("utf-8", "replace") for a in argv])
-        if self.strace is not None:
-            self.strace.execve_start(task, filename.decode("utf-8", "surrogateescape"),
-                                     [a.decode("utf-8", "surrogateescape") for a in argv],
-                                     envc, envp_addr)
-
-    def trace_syscall_enter(self, task, nr: int, args) -> None:
-        """A slow syscall starts: strace may have to show it <unfinished ...>."""
-        if self.strace is not None:
-            self.strace.syscall_enter(task, nr, args, task.mm)
-
-    def trace_new_task(self, parent, child, args) -> None:
-        pass
-
-    def trace_ret_from_fork(self, task) -> None:
-        pass
+    # ----- observation points (the trace_* functions: kernel/trace/events.py) -----------
 
     def charge_vdso_reads(self, task) -> None:
         """Charge the task leaving user mode with the rdtsc reads since the last charge:
@@ -331,38 +306,6 @@ class Kernel:
         reads = self.cpu.rdtsc_reads()
         task.vdso_reads += reads - self.rdtsc_mark
         self.rdtsc_mark = reads
-
-    def trace_do_exit(self, task, status: int) -> None:
-        if tracepoint._active is not None and not task.kthread:
-            self.charge_vdso_reads(task)
-            if task.vdso_reads:
-                trace_event("vdso_clock_reads", task=task, reads=task.vdso_reads,
-                            where="user mode: [vdso] code reading [vvar] and the TSC, no syscall")
-        if self.debugger is not None and not task.kthread:
-            self.debugger.on_exit(task, status)
-        trace_event("sched_process_exit", task=task, pid=task.pid, code=status)
-        if self.strace is not None and not task.kthread:
-            if status & 0x7F:
-                self.strace.killed(task, status & 0x7F, bool(status & 0x80))
-            else:
-                self.strace.exited(task, status >> 8)
-
-    def trace_release_task(self, task) -> None:
-        trace_event("sched_process_free", pid=task.pid)
-        if task is self.user_task:
-            self.user_status = task.exit_code
-
-    # ----- reporting ----------------------------------------------------------------------
-
-    def trace_clock_ns(self) -> int:
-        """Trace timestamps. Reading them must not move the virtual clock (the guest would
-        see different times with tracing on); in a deterministic run each event adds 1 ns
-        on top of it, so timestamps still increase and durations count the work done."""
-        clock = self.clock
-        if clock is None:
-            return time.monotonic_ns() - self.boot_time_ns
-        self._trace_seq += 1
-        return clock.peek() + self._trace_seq
 
     def shutdown(self) -> None:
         self.tracer.detach_all()           # tracing is on for the whole process while attached
@@ -384,14 +327,6 @@ def _ia32_sys_call_table() -> dict:
 def _create_vfs(root, disk_quota=None):
     from glasskernel.fs.namespace import Vfs
     return Vfs.create(root, disk_quota)
-
-
-def _create_strace(strace_file):
-    if strace_file is None:
-        return None
-    from glasskernel.kernel.trace.strace import StraceFormatter
-    # strace says "[ Process PID=N runs in 32 bit mode. ]" on stderr, not into an -o file
-    return StraceFormatter(strace_file, mode_notes=strace_file is sys.stderr)
 
 
 __all__ = ["Kernel"]

@@ -11,6 +11,7 @@ from glasskernel.arch.x86.kernel.process import ThreadStruct
 from glasskernel.kernel.exit import P_ALL, WEXITED, WaitOpts, __WALL, do_wait
 from glasskernel.kernel.nsproxy import init_nsproxy
 from glasskernel.kernel.pid import PidNamespace, alloc_pid
+from glasskernel.kernel.trace.tracepoint import notrace
 from glasskernel.kernel.signal import SighandStruct
 from glasskernel.kernel.task import Cred, SignalStruct, Task, TaskState
 from glasskernel.uapi.errno import Errno, KernelError
@@ -57,7 +58,7 @@ def make_init_task(kernel) -> Task:
     from glasskernel.kernel.sys import default_rlimits
     ns = kernel.idle_task.nsproxy.pid_ns_for_children
     init = Task(kernel=kernel, pid=0, tgid=0, comm="init", kthread=True, cred=_host_cred())
-    init.pid_links = alloc_pid(ns)
+    init.pid_links = notrace(alloc_pid)(ns)
     init.pid = init.tgid = init.pid_links[0][1]
     init.signal = SignalStruct(pgrp=init.pid, session=init.pid, leader_pid=init.pid, is_init=True)
     init.sighand = SighandStruct()
@@ -67,7 +68,7 @@ def make_init_task(kernel) -> Task:
     init.kthread_fn = init_main
     init.start_time_ns = kernel.clock_ns()
     ns.child_reaper = init
-    kernel.sched.sched_fork(init)
+    notrace(kernel.sched.sched_fork)(init)
     kernel.sched.start_task_greenlet(init, _kthread_entry)
     kernel.tasks[init.pid] = init
     return init
@@ -86,7 +87,7 @@ def make_user_task(kernel, init) -> Task:
     from glasskernel.fs.fs_struct import FsStruct
     from glasskernel.kernel.entry.common import user_mode_loop
     task = Task(kernel=kernel, pid=0, tgid=0, cred=_host_cred())
-    task.pid_links = alloc_pid(init.nsproxy.pid_ns_for_children)
+    task.pid_links = notrace(alloc_pid)(init.nsproxy.pid_ns_for_children)
     task.pid = task.tgid = task.pid_links[0][1]
     task.signal = SignalStruct(pgrp=task.pid, session=task.pid, leader_pid=task.pid)
     task.sighand = SighandStruct()
@@ -99,7 +100,7 @@ def make_user_task(kernel, init) -> Task:
     task.real_parent = task.parent = init
     task.start_time_ns = kernel.clock_ns()
     init.children.append(task)
-    kernel.sched.sched_fork(task)
+    notrace(kernel.sched.sched_fork)(task)
     kernel.sched.start_task_greenlet(task, user_mode_loop)
     kernel.tasks[task.pid] = task
     return task

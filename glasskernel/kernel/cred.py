@@ -9,7 +9,7 @@ from glasskernel.uapi.capability import cap_issubset
 from glasskernel.uapi.sched import CLONE_NEWUSER
 
 
-@traced(args=lambda flags, current, p: {"action": "copied", "why": "credentials are per task"})
+@traced()
 def copy_creds(flags, current, p) -> None:
     """copy_process's credentials step: the child's own copy of the parent's;
     CLONE_NEWUSER puts it in a new user namespace."""

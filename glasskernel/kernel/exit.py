@@ -17,6 +17,7 @@ from glasskernel.kernel.task import TaskState
 from glasskernel.mm.uaccess import copy_to_user, put_user_i32
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.arch.x86.entry.args import int_arg
+from glasskernel.kernel.trace.events import trace_sched_process_exit, trace_sched_process_free
 from glasskernel.kernel.trace.tracepoint import traced
 from glasskernel.uapi.signal import signal_name
 from glasskernel.kernel.signal import send_signal, signal_wake_up
@@ -107,7 +108,7 @@ def do_exit(task, status: int) -> None:
         return
     task.exiting = True
     task.exit_code = status
-    kernel.trace_do_exit(task, status)
+    trace_sched_process_exit(task, status)
     exit_mm(task)
     if task.sysvsem is not None:
         from glasskernel.ipc.sem import exit_sem
@@ -261,7 +262,9 @@ def release_task(task) -> None:
         task.parent.children.remove(task)
     kernel.tasks.pop(task.pid, None)
     free_pid(task.pid_links)
-    kernel.trace_release_task(task)
+    trace_sched_process_free(task)
+    if task is kernel.user_task:
+        kernel.user_status = task.exit_code
     leader = kernel.tasks.get(task.tgid)
     if (leader is not None and leader is not task and leader.exit_state == "zombie"
             and leader.signal is task.signal and leader.signal.nr_threads == 0

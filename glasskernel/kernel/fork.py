@@ -21,7 +21,7 @@ from glasskernel.kernel.cred import copy_creds
 from glasskernel.kernel.nsproxy import copy_namespaces
 from glasskernel.kernel.pid import alloc_pid, free_pid, task_pid_vnr
 from glasskernel.kernel.task import SignalStruct, Task
-from glasskernel.kernel.trace.events import clone_args, pid_ret, share_or_copy_args
+from glasskernel.kernel.trace.events import clone_args, clone_flags_arg, pid_ret
 from glasskernel.kernel.trace.tracepoint import active as tracepoint_active, trace_event, traced
 from glasskernel.mm.memory import zap_page_range
 from glasskernel.mm.mm_types import TASK_SIZE
@@ -110,8 +110,7 @@ def check_task_limits(current) -> None:
 
 # ----- the copy steps -----------------------------------------------------------------------
 
-@traced(args=lambda current: {"action": "copied", "why": "a new task_struct, the parent's fields"},
-        ret=lambda p: {})
+@traced(ret=lambda p: {})
 def dup_task_struct(current) -> Task:
     """A new task_struct that starts as a copy of the parent's scalar fields."""
     p = Task(kernel=current.kernel, pid=0, tgid=0, comm=current.comm)
@@ -134,17 +133,17 @@ def share_or_copy(flags: int, flag: int, obj):
     return obj.copy()
 
 
-@traced(args=share_or_copy_args(CF.CLONE_FILES, "the descriptor table"))
+@traced(args=clone_flags_arg)
 def copy_files(flags, current, p) -> None:
     p.files = share_or_copy(flags, CF.CLONE_FILES, current.files)
 
 
-@traced(args=share_or_copy_args(CF.CLONE_FS, "root, cwd and umask"))
+@traced(args=clone_flags_arg)
 def copy_fs(flags, current, p) -> None:
     p.fs = share_or_copy(flags, CF.CLONE_FS, current.fs)
 
 
-@traced(args=share_or_copy_args(CF.CLONE_SIGHAND, "the signal handlers"))
+@traced(args=clone_flags_arg)
 def copy_sighand(flags, current, p) -> None:
     from glasskernel.arch.x86.kernel.signal import sas_for_child
     p.sighand = share_or_copy(flags, CF.CLONE_SIGHAND, current.sighand)
@@ -154,7 +153,7 @@ def copy_sighand(flags, current, p) -> None:
         flush_signal_handlers(p)
 
 
-@traced(args=share_or_copy_args(CF.CLONE_THREAD, "the signal_struct (thread group)"))
+@traced(args=clone_flags_arg)
 def copy_signal(flags, current, p) -> None:
     """A thread joins its group's signal_struct; a new process gets its own (same pgrp/session)."""
     if flags & CF.CLONE_THREAD:
@@ -165,7 +164,7 @@ def copy_signal(flags, current, p) -> None:
                             oom_score_adj=src.oom_score_adj)
 
 
-@traced(args=share_or_copy_args(CF.CLONE_VM, "the address space (copy-on-write when copied)"))
+@traced(args=clone_flags_arg)
 def copy_mm(flags, current, p) -> None:
     """CLONE_VM shares the address space; otherwise dup_mmap copies it copy-on-write."""
     if current.mm is None:
@@ -270,7 +269,7 @@ def copy_process(current, args: KernelCloneArgs) -> Task:
     with contextlib.ExitStack() as undo:
         copy_creds(flags, current, p)
         copy_semundo(flags, current, p)
-        sched_fork(kernel, p)
+        kernel.sched.sched_fork(p)
         copy_files(flags, current, p)
         undo.callback(lambda: _put_files(p))                   # bad_fork_cleanup_files
         copy_fs(flags, current, p)
@@ -283,7 +282,7 @@ def copy_process(current, args: KernelCloneArgs) -> Task:
         copy_namespaces(flags, current, p)
         copy_io(flags, current, p)
         copy_thread(p, current, args)
-        p.pid_links = traced_alloc_pid(p.nsproxy.pid_ns_for_children, args.set_tid, current)
+        p.pid_links = alloc_pid(p.nsproxy.pid_ns_for_children, args.set_tid, current)
         undo.callback(lambda: free_pid(p.pid_links))            # bad_fork_free_pid
         p.pid = p.pid_links[0][1]
         p.tgid = current.tgid if flags & CF.CLONE_THREAD else p.pid
@@ -303,18 +302,6 @@ def _clone_pidfd(current, p, args: KernelCloneArgs, undo) -> None:
     fd = pidfd_create(current, p, 0)
     undo.callback(lambda: current.files.close_fd(fd))          # bad_fork_put_pidfd
     put_user_i32(current, args.pidfd, fd)
-
-
-@traced(args=lambda kernel, p: {"action": "new", "why": f"scheduler state, nice {p.nice}, not yet queued"},
-        ret=lambda _r: {})
-def sched_fork(kernel, p) -> None:
-    """Scheduler state of the child (kernel/sched/core.c: sched_fork)."""
-    kernel.sched.sched_fork(p)
-
-
-@traced(name="alloc_pid", ret=lambda links: {"ret": links[0][1]})
-def traced_alloc_pid(ns, set_tid=(), current=None):
-    return alloc_pid(ns, set_tid, current)
 
 
 def _put_files(p) -> None:
@@ -372,13 +359,12 @@ def kernel_clone(current, args: KernelCloneArgs) -> int:
     if args.flags & CF.CLONE_VFORK:
         vfork = Completion()
         p.vfork_done = vfork
-    current.kernel.trace_new_task(current, p, args)
     if tracepoint_active() is not None:
         trace_event("task_newtask", pid=p.pid, ppid=current.tgid, comm=p.comm,
                     flags=clone_args(current, args)["flags"])
     if not args.flags & CF.CLONE_THREAD and p.rlimits and p.rlimits.get(0, (RLIM_INFINITY,))[0] != RLIM_INFINITY:
         update_rlimit_cpu(p)              # posix_cputimers_group_init: the inherited RLIMIT_CPU
-    wake_up_new_task(current.kernel, p)
+    current.kernel.sched.wake_up_new_task(p)
     debugger = current.kernel.debugger
     if debugger is not None:                 # ptrace_event(PTRACE_EVENT_FORK...)
         debugger.on_fork(current, p, args.flags)
@@ -387,19 +373,6 @@ def kernel_clone(current, args: KernelCloneArgs) -> int:
         if debugger is not None:
             debugger.on_vfork_done(current)
     return nr
-
-
-def wake_up_new_task(kernel, p) -> None:
-    """First wake-up of the child; the flow arrow ends at its first ret_from_fork."""
-    from glasskernel.kernel.trace.tracepoint import active, trace_enter, trace_exit
-    tracer = active()
-    if tracer is None:
-        kernel.sched.wake_up_new_task(p)
-        return
-    p.fork_flow = tracer.new_flow()
-    trace_enter("wake_up_new_task", flow=("s", p.fork_flow), pid=p.pid)
-    kernel.sched.wake_up_new_task(p)
-    trace_exit("wake_up_new_task")
 
 
 def sys_fork(task) -> int:

@@ -11,6 +11,7 @@ one Nsproxy until one of them changes a namespace; a change makes a new Nsproxy
     setns(2)            sys_setns: an nsfs file (/proc/PID/ns/X) or a pidfd with CLONE_NEW* flags
 """
 from glasskernel.kernel.capability import ns_capable
+from glasskernel.kernel.trace.events import clone_flags_arg
 from glasskernel.kernel.trace.tracepoint import traced
 from glasskernel.uapi import sched as CF
 from glasskernel.uapi.capability import CAP_SYS_ADMIN, CAP_SYS_CHROOT
@@ -91,9 +92,7 @@ def create_new_namespaces(flags: int, task, user_ns, new_fs) -> Nsproxy:
     return new
 
 
-@traced(args=lambda flags, current, p: {
-    "action": "new namespaces" if flags & CLONE_NEWNS_ALL else "shared",
-    "why": f"CLONE_NEW* {'set' if flags & CLONE_NEWNS_ALL else 'clear'}"})
+@traced(args=clone_flags_arg)
 def copy_namespaces(flags, current, p) -> None:
     """The child shares the parent's Nsproxy unless it asks for a new namespace (which
     needs CAP_SYS_ADMIN in the child's user namespace: EPERM) or is born into the time

@@ -9,6 +9,7 @@ which is what the kernel uses internally (and what the tasks table is keyed by).
 from dataclasses import dataclass, field
 
 from glasskernel.fs import inode_numbers
+from glasskernel.kernel.trace.tracepoint import traced
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.sched import CLONE_NEWPID
 
@@ -111,6 +112,7 @@ def pid_ns_user_ns(ns: PidNamespace):
     return ns.user_ns if ns.user_ns is not None else init_user_ns
 
 
+@traced(ret=lambda links: {"ret": links[0][1]})
 def alloc_pid(ns: PidNamespace, set_tid: tuple = (), current=None) -> list:
     """Numbers for a new task in ns and every ancestor namespace (root first). clone3's
     set_tid chooses them from the deepest level up: each in 1..pid_max-1 and, in a

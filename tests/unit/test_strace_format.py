@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from glasskernel.kernel.trace.strace import StraceFormatter
+from glasskernel.tools.strace.strace import StraceFormatter
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.unistd_64 import NR
 

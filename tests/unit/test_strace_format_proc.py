@@ -4,7 +4,7 @@ exit/signal/execve lines, against output captured from real strace 6.1 (addresse
 import io
 import struct
 
-from glasskernel.kernel.trace.strace import StraceFormatter
+from glasskernel.tools.strace.strace import StraceFormatter
 from test_strace_format import ARGV, BUF, BUF2, E, STR1, STR2, FakeMem, cstr, line, task
 from test_strace_format import utc  # noqa: F401  (autouse fixture: timestamps print in UTC)
 from glasskernel.uapi.unistd_64 import NR

@@ -15,9 +15,9 @@ from types import SimpleNamespace
 import pytest
 
 from glasskernel.kernel.trace.recorder import Recorder
-from glasskernel.kernel.trace.timeline import (CPU_TRACK_PID, build_trace, json_safe,
+from glasskernel.tools.timeline.timeline import (CPU_TRACK_PID, build_trace, json_safe,
                                                write_timeline)
-from glasskernel.kernel.trace.timeline_html import page_for_trace
+from glasskernel.tools.timeline.timeline_html import page_for_trace
 from glasskernel.kernel.trace.tracepoint import TraceEvent
 
 

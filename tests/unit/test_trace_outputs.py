@@ -3,9 +3,9 @@ and the process tree, on hand-built event lists with exact expected text."""
 import io
 from types import SimpleNamespace
 
-from glasskernel.kernel.trace.proc_tree import command_line, exit_status_text, write_process_tree
+from glasskernel.tools.proc_tree import command_line, exit_status_text, write_process_tree
 from glasskernel.kernel.trace.recorder import Recorder
-from glasskernel.kernel.trace.trace_functions_graph import (
+from glasskernel.tools.graph.trace_functions_graph import (
     format_duration, overhead_mark, proc_column, write_function_graph)
 from glasskernel.kernel.trace.tracepoint import TraceEvent
 

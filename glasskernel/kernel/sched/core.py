@@ -21,6 +21,7 @@ from glasskernel.kernel.sched.wait import signal_pending
 from glasskernel.kernel.task import (TASK_INTERRUPTIBLE, TASK_RUNNING, TASK_STOPPED,
                                      TASK_UNINTERRUPTIBLE)
 from glasskernel.kernel.trace import tracepoint
+from glasskernel.kernel.trace.events import fork_flow
 from glasskernel.kernel.trace.tracepoint import trace_enter, trace_event, trace_exit, traced
 
 
@@ -81,12 +82,14 @@ class Scheduler:
 
     # ----- creating and waking ------------------------------------------------------------
 
+    @traced(args=lambda self, p: {"nice": p.nice}, ret=lambda _r: {})
     def sched_fork(self, p) -> None:
         """A new task's scheduling state: same nice as the parent, not yet runnable."""
         p.se = SchedEntity(weight=nice_to_weight(p.nice))
         p.state = TASK_RUNNING
         p.on_rq = False
 
+    @traced(args=lambda self, p: {"pid": p.pid}, ret=lambda _r: {}, flow=fork_flow)
     def wake_up_new_task(self, p) -> None:
         """First enqueue of a forked task: placed one slice behind (child does not run first)."""
         update_curr(self.rq, self.kernel.clock_ns())
@@ -340,5 +343,4 @@ def schedule_tail(task) -> None:
     """The tail of the first context switch into a new task, called by ret_from_fork:
     CLONE_CHILD_SETTID's tid goes into the child's memory."""
     from glasskernel.kernel.fork import set_child_tid_in_child
-    task.kernel.trace_ret_from_fork(task)
     set_child_tid_in_child(task)

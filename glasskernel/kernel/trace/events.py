@@ -1,9 +1,14 @@
-"""What tracepoints show: small formatters turning kernel values into teaching text.
+"""The events the kernel reports (include/trace/events/sched.h, task.h, syscalls.h) and the
+values its tracepoints record.
 
-Clone flags become their names (``CLONE_VM|CLONE_VFORK|SIGCHLD``), addresses become hex,
-and each copy_X step of copy_process says whether the child shares or copies the parent's
-object and which flag decided it.
+Clone flags become their names (``CLONE_VM|CLONE_VFORK|SIGCHLD``) and addresses hex. The
+``trace_*`` functions are the points where the kernel tells its observers: the tracer's
+probes, and the slots a tool fills (``kernel.strace``: the strace formatter attached by
+the CLI, tools/strace; ``kernel.debugger``: the gdb stub). The kernel never imports a
+tool; what the values mean in words lives with the tools (tools/demo/explain.py).
 """
+from glasskernel.kernel.trace import tracepoint
+from glasskernel.kernel.trace.tracepoint import trace_event
 from glasskernel.uapi.sched import CloneFlag
 from glasskernel.uapi.signal import signal_name
 
@@ -26,18 +31,6 @@ def hexaddr(value: int) -> str:
     return f"{value:#x}"
 
 
-def share_or_copy_args(flag: int, shared_what: str):
-    """args() for a copy_X step: shared when flag is set, copied otherwise, and why."""
-    name = CloneFlag(flag).name
-
-    def show(flags, current, p):
-        shared = bool(flags & flag)
-        return {"action": "shared" if shared else "copied",
-                "why": f"{name} {'set' if shared else 'clear'}",
-                "what": shared_what}
-    return show
-
-
 def clone_args(current, args) -> dict:
     return {"flags": clone_flags_text(args.flags, args.exit_signal)}
 
@@ -45,3 +38,61 @@ def clone_args(current, args) -> dict:
 def pid_ret(result) -> dict:
     """A new task's pid as the event's return value."""
     return {"ret": getattr(result, "pid", result)}
+
+
+def clone_flags_arg(flags, current, p) -> dict:
+    """args() of a copy_X step: the clone flags that decide whether it shares or copies."""
+    return {"flags": flags}
+
+
+def fork_flow(tracer, sched, p) -> tuple:
+    """wake_up_new_task's flow link: an arrow from the parent's wake-up of the child to
+    the child's first ret_from_fork (which reads p.fork_flow)."""
+    p.fork_flow = tracer.new_flow()
+    return ("s", p.fork_flow)
+
+
+def trace_sched_process_exec(task, filename: bytes, argv: list, envc: int, envp_addr: int) -> None:
+    """A successful execve: the debugger's stop (ptrace_event), the tracepoint, strace's
+    line (the old argument memory is gone: envc and envp_addr say what it held)."""
+    kernel = task.kernel
+    if kernel.debugger is not None:
+        kernel.debugger.on_exec(task, filename)
+    trace_event("sched_process_exec", task=task, pid=task.pid,
+                filename=filename.decode("utf-8", "replace"), comm=task.comm,
+                argv=[a.decode("utf-8", "replace") for a in argv])
+    if kernel.strace is not None:
+        kernel.strace.execve_start(task, filename.decode("utf-8", "surrogateescape"),
+                                   [a.decode("utf-8", "surrogateescape") for a in argv],
+                                   envc, envp_addr)
+
+
+def trace_sys_enter(task, nr: int, args) -> None:
+    """A slow syscall starts: strace may have to show it <unfinished ...>."""
+    strace = task.kernel.strace
+    if strace is not None:
+        strace.syscall_enter(task, nr, args, task.mm)
+
+
+def trace_sched_process_exit(task, status: int) -> None:
+    """do_exit begins: the clock reads the vDSO answered, the debugger's stop, the
+    tracepoint, and strace's `+++ exited with N +++`."""
+    kernel = task.kernel
+    if tracepoint._active is not None and not task.kthread:
+        kernel.charge_vdso_reads(task)
+        if task.vdso_reads:
+            trace_event("vdso_clock_reads", task=task, reads=task.vdso_reads)
+    if kernel.debugger is not None and not task.kthread:
+        kernel.debugger.on_exit(task, status)
+    trace_event("sched_process_exit", task=task, pid=task.pid, code=status)
+    strace = kernel.strace
+    if strace is not None and not task.kthread:
+        if status & 0x7F:
+            strace.killed(task, status & 0x7F, bool(status & 0x80))
+        else:
+            strace.exited(task, status >> 8)
+
+
+def trace_sched_process_free(task) -> None:
+    """release_task: the task is gone from the table."""
+    trace_event("sched_process_free", pid=task.pid)

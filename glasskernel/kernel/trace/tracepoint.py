@@ -16,6 +16,7 @@ an exec's entry point), not raw Python objects. Each wrapped function says what 
 through two small functions, ``args(*call_args)`` and ``ret(result)``.
 """
 import functools
+import time
 from dataclasses import dataclass, field
 
 _active = None            # the Tracer of the kernel being traced, or None (one at a time)
@@ -24,12 +25,12 @@ _traced_names = set()     # the name of every @traced function, as its events ca
 # The spans opened by hand with trace_enter (besides each syscall's __x64_sys_NAME), and
 # the modules holding tracepoints (some are imported only when first needed);
 # tests/test_breakpoint.py checks both lists against the source.
-HAND_SPANS = frozenset(("schedule", "ret_from_fork", "wake_up_new_task", "do_int80_syscall_32",
-                        "do_fast_syscall_32"))
+HAND_SPANS = frozenset(("schedule", "ret_from_fork", "do_int80_syscall_32", "do_fast_syscall_32"))
 TRACED_MODULES = ("arch.x86.entry.entry_64", "arch.x86.ia32.ia32_signal",
                   "arch.x86.kernel.process", "arch.x86.kernel.process_64",
                   "arch.x86.kernel.signal", "fs.binfmt_elf", "fs.exec", "fs.pipe", "init.main",
-                  "kernel.exit", "kernel.fork", "kernel.sched.core")
+                  "kernel.exit", "kernel.fork", "kernel.nsproxy", "kernel.pid",
+                  "kernel.sched.core")
 
 
 @dataclass
@@ -60,6 +61,11 @@ class Tracer:
         self.probes = []
         self.depth = {}              # pid -> open traced calls (for probes that indent)
         self._next_flow = 0
+        self._seq = 0                # events stamped so far (deterministic runs: +1 ns each)
+        # annotate(ph, name, args) -> args, or None: set by the tools that show events
+        # (tools/demo/explain.py), it adds the words a reader wants to the values a
+        # tracepoint records, before any probe sees them.
+        self.annotate = None
 
     def attach(self, probe) -> None:
         """probe(event) is called for every event; the tracer turns on with the first one."""
@@ -89,10 +95,23 @@ class Tracer:
         self._next_flow += 1
         return self._next_flow
 
+    def clock_ns(self) -> int:
+        """Trace timestamps. Reading them must not move the virtual clock (the guest would
+        see different times with tracing on); in a deterministic run each event adds 1 ns
+        on top of it, so timestamps still increase and durations count the work done."""
+        kernel = self.kernel
+        clock = kernel.clock
+        if clock is None:
+            return time.monotonic_ns() - kernel.boot_time_ns
+        self._seq += 1
+        return clock.peek() + self._seq
+
     def emit(self, ph: str, name: str, args: dict, flow=None, task=None) -> None:
         kernel = self.kernel
         task = task if task is not None else kernel.current
-        event = TraceEvent(kernel.trace_clock_ns(), 0, task.pid, task.tgid,
+        if self.annotate is not None:
+            args = self.annotate(ph, name, args)
+        event = TraceEvent(self.clock_ns(), 0, task.pid, task.tgid,
                            task.comm, ph, name, args, flow)
         if ph == "B":
             self.depth[task.pid] = self.depth.get(task.pid, 0) + 1
@@ -114,11 +133,13 @@ def _plain_ret(result) -> dict:
     return {"ret": result} if isinstance(result, (int, str)) else {}
 
 
-def traced(name: str = None, args=None, ret=None):
+def traced(name: str = None, args=None, ret=None, flow=None):
     """Make a kernel function a tracepoint pair (entry and exit, like function_graph).
 
-    args(*call_args) -> dict and ret(result) -> dict choose what the events show. An
-    exception leaving the function is shown as its errno (or its type).
+    args(*call_args) -> dict and ret(result) -> dict choose the values the events record
+    (the words that explain them live with the tools: tools/demo/explain.py). flow(tracer,
+    *call_args), if given, returns the entry's flow link. An exception leaving the
+    function is shown as its errno (or its type).
     """
     show_args = args or _no_args
     show_ret = ret or _plain_ret
@@ -133,7 +154,8 @@ def traced(name: str = None, args=None, ret=None):
             if tracer is None:
                 return fn(*call_args, **call_kw)
             task = tracer.kernel.current
-            tracer.emit("B", fname, show_args(*call_args, **call_kw), task=task)
+            link = flow(tracer, *call_args) if flow is not None else None
+            tracer.emit("B", fname, show_args(*call_args, **call_kw), link, task=task)
             try:
                 result = fn(*call_args, **call_kw)
             except BaseException as exc:
@@ -158,6 +180,16 @@ class _MethodTracepoint:
     def __set_name__(self, owner, name) -> None:
         _method_points.append((owner, name, self.fn, self.wrapper))
         setattr(owner, name, self.fn if _active is None else self.wrapper)
+
+
+def notrace(fn):
+    """fn (a function or a bound method) without its tracepoint: for boot, which makes
+    its first tasks by hand where Linux forks them, so a trace starts at the first exec."""
+    plain = getattr(getattr(fn, "__func__", fn), "__wrapped__", None)
+    if plain is None:
+        return fn
+    owner = getattr(fn, "__self__", None)
+    return plain if owner is None else plain.__get__(owner)
 
 
 def _switch_methods(on: bool) -> None:

@@ -1,13 +1,13 @@
 """`monitor` commands (qRcmd): the kernel's side of the guest, from gdb.
 
-They share their formatting with the --break console (kernel/trace/breakpoint.py):
+They share their formatting with the --break console (tools/breakpoint/breakpoint.py):
 `ps` is its `tasks`, `kbt` its `bt`, `pt_regs` its `regs`. `kbreak FUNC` puts a
 breakpoint probe on the kernel's tracer that stops gdb's session instead of opening
 the console; `trace` records the function graph between two stops.
 """
 import io
 
-from glasskernel.kernel.trace.breakpoint import (BreakpointProbe, kernel_stack_lines, regs_lines,
+from glasskernel.tools.breakpoint.breakpoint import (BreakpointProbe, kernel_stack_lines, regs_lines,
                                                  task_lines, user_backtrace)
 
 HELP = """glasskernel monitor commands:
@@ -76,7 +76,9 @@ class Monitor:
         return self.session.selected()
 
     def _tracer(self):
-        """The kernel's tracer (probes attach there)."""
+        """The kernel's tracer (probes attach there), explaining its events in words."""
+        from glasskernel.tools.demo.explain import explain_events
+        explain_events(self.kernel.tracer)
         return self.kernel.tracer
 
     # ----- commands ---------------------------------------------------------------------
@@ -145,7 +147,7 @@ class Monitor:
             raise ValueError("usage: monitor trace on|off|show")
         if self.recorder is None:
             return "tracing is off: monitor trace on\n"
-        from glasskernel.kernel.trace.trace_functions_graph import write_function_graph
+        from glasskernel.tools.graph.trace_functions_graph import write_function_graph
         out = io.StringIO()
         write_function_graph(self.recorder.events[self.mark:], out, None)
         return out.getvalue()

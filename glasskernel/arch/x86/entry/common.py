@@ -11,6 +11,7 @@ from glasskernel.arch.x86.cpu import RET_VALID_WORD, RET_WORD
 from glasskernel.kernel.sched.park import ERESTART_PARK, may_park, park_in_hook
 from glasskernel.kernel.sched.wait import SlowPathRequired
 from glasskernel.kernel.trace import tracepoint
+from glasskernel.kernel.trace.events import trace_sys_enter
 from glasskernel.uapi.errno import (ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR,
                                     ERESTARTSYS, Errno, KernelError, errno_name)
 from glasskernel.arch.x86.kernel.process_64 import get_user_reg, set_user_reg
@@ -179,7 +180,7 @@ def run_syscall(kernel, task, entry, nr: int, args: list, table: str = "x64") ->
     thread = task.thread
     thread.orig_rax = nr
     thread.regs_replaced = False
-    kernel.trace_syscall_enter(task, nr, args)
+    trace_sys_enter(task, nr, args)
     debugger = kernel.debugger
     if debugger is not None and debugger.catching_syscalls:
         debugger.on_syscall(task, nr, True)       # `catch syscall`: the entry stop

@@ -1,6 +1,6 @@
 """Decoders for inotify's syscalls and fcntl's F_NOTIFY argument in the strace-format log
 (strace's src/inotify.c and the dnotify part of src/fcntl.c)."""
-from glasskernel.kernel.trace.strace_util import Call, fmt_flags, fmt_path
+from glasskernel.tools.strace.strace_util import Call, fmt_flags, fmt_path
 
 INOTIFY_FLAGS = tuple((1 << bit, name) for bit, name in (
     (0, "IN_ACCESS"), (1, "IN_MODIFY"), (2, "IN_ATTRIB"), (3, "IN_CLOSE_WRITE"),

@@ -5,11 +5,11 @@ time.c, resource.c, random.c (getrandom), affinity.c, sysinfo.c and uid.c.
 """
 import struct
 
-from glasskernel.kernel.trace.strace_structs import (
+from glasskernel.tools.strace.strace_structs import (
     fmt_cpu_set, fmt_int_list, fmt_rlimit, fmt_rusage, fmt_sigaction, fmt_sigset, fmt_signo,
     fmt_sysinfo, fmt_time_comment, fmt_timespec, fmt_timeval, fmt_timezone, fmt_utsname,
     fmt_wait_status)
-from glasskernel.kernel.trace.strace_util import (
+from glasskernel.tools.strace.strace_util import (
     MAX_ARRAY, Call, fmt_addr, fmt_buffer, fmt_cstring, fmt_flags, fmt_hex, fmt_path, fmt_xval, read_struct,
     s32, table_of)
 from glasskernel.uapi.random import GrndFlag

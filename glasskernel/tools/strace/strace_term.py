@@ -5,8 +5,8 @@ the xlat tables for the termios flag words.
 """
 import struct
 
-from glasskernel.kernel.trace.strace_structs import fmt_int_ptr, fmt_winsize
-from glasskernel.kernel.trace.strace_util import Call, fmt_addr, fmt_hex, flag_names, read_struct
+from glasskernel.tools.strace.strace_structs import fmt_int_ptr, fmt_winsize
+from glasskernel.tools.strace.strace_util import Call, fmt_addr, fmt_hex, flag_names, read_struct
 from glasskernel.uapi.ioctls import Ioctl
 
 _TERMIOS = struct.Struct("<IIII")

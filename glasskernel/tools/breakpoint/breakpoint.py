@@ -15,7 +15,7 @@ import sys
 
 from glasskernel.arch.x86.kernel.ptrace import getreg32_values, user_mode_is_compat
 from glasskernel.kernel.trace.tracepoint import traceable_functions
-from glasskernel.kernel.trace.usersyms import UserSymbols
+from glasskernel.tools.breakpoint.usersyms import UserSymbols
 from glasskernel.uapi.errno import KernelError
 from glasskernel.kernel.signal import send_signal
 from glasskernel.arch.x86.kernel.process_64 import user_regs

@@ -54,7 +54,7 @@ _STATE_WORDS = {
 def write_timeline(recorder, path) -> None:
     """Write the recording's timeline to path: an HTML page if it ends in .html, else JSON."""
     if str(path).lower().endswith(".html"):
-        from glasskernel.kernel.trace.timeline_html import render_html
+        from glasskernel.tools.timeline.timeline_html import render_html
         text = render_html(recorder)
     else:
         text = dumps_trace(build_trace(recorder))

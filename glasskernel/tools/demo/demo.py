@@ -14,10 +14,12 @@ the recorded events: every number printed comes from this run's trace.
 import os
 import sys
 
-from glasskernel.demo_steps import (COMPAT_ENTRIES, COPY_STEPS, EXEC_SYSCALLS, FORK_SYSCALLS, STEP_KEYS,
+from glasskernel.tools.demo.demo_steps import (COMPAT_ENTRIES, COPY_STEPS, EXEC_SYSCALLS, FORK_SYSCALLS, STEP_KEYS,
                                     STEPS, WAIT_SYSCALLS, Trace, explanation)
 
-EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "examples", "bin")
+# glasskernel/examples/bin: this file is glasskernel/tools/demo/demo.py
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                        "examples", "bin")
 RULE = "-" * 90
 
 

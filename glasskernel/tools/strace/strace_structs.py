@@ -7,7 +7,7 @@ the text, or the address in hex when it cannot be read.
 import struct
 import time as _time
 
-from glasskernel.kernel.trace.strace_util import (
+from glasskernel.tools.strace.strace_util import (
     fmt_addr, fmt_array, fmt_flags, fmt_hex, fmt_oct, fmt_xval, quote_bytes, read_struct,
     table_of)
 from glasskernel.uapi.errno import KernelError

@@ -4,8 +4,8 @@ Mirrors strace's src/printsiginfo.c: which fields appear depends on who sent the
 (si_code <= 0: a process, with pid and uid), on the signal (faults carry si_addr, SIGCHLD
 carries the child's pid, status and times) and SI_KERNEL.
 """
-from glasskernel.kernel.trace.strace_structs import fmt_signo
-from glasskernel.kernel.trace.strace_util import fmt_addr
+from glasskernel.tools.strace.strace_structs import fmt_signo
+from glasskernel.tools.strace.strace_util import fmt_addr
 from glasskernel.uapi.signal import (
     BusCode, CldCode, FpeCode, IllCode, SegvCode, SiCode, Signal, TrapCode)
 

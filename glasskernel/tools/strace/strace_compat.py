@@ -2,10 +2,10 @@
 (strace's src/ldt.c for user_desc, the compat rlimit of ugetrlimit, i386's clone order)."""
 import struct
 
-from glasskernel.kernel.trace import strace_fs as fs
-from glasskernel.kernel.trace import strace_proc as proc
-from glasskernel.kernel.trace.strace_structs import fmt_rlim
-from glasskernel.kernel.trace.strace_util import Call, fmt_addr, read_struct
+from glasskernel.tools.strace import strace_fs as fs
+from glasskernel.tools.strace import strace_proc as proc
+from glasskernel.tools.strace.strace_structs import fmt_rlim
+from glasskernel.tools.strace.strace_util import Call, fmt_addr, read_struct
 
 _USER_DESC = struct.Struct("<IIII")
 _COMPAT_RLIMIT = struct.Struct("<II")

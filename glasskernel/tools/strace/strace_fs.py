@@ -7,9 +7,9 @@ the return value has its own format.
 """
 import struct
 
-from glasskernel.kernel.trace.strace_structs import (
+from glasskernel.tools.strace.strace_structs import (
     fmt_flock, fmt_int_list, fmt_stat, fmt_statx)
-from glasskernel.kernel.trace.strace_util import (
+from glasskernel.tools.strace.strace_util import (
     MAX_ARRAY, Call, flag_names, fmt_addr, fmt_buffer, fmt_dirfd, fmt_flags, fmt_hex, fmt_oct,
     fmt_path, fmt_xval, read_struct, table_of)
 from glasskernel.uapi.errno import KernelError
@@ -310,7 +310,7 @@ def _fcntl_arg(c: Call, cmd: FcntlCmd):
     if cmd in (FcntlCmd.F_SETLEASE,):
         return fmt_xval(arg & 0xFFFFFFFF, _LOCK_TYPES, "F_???")
     if cmd == FcntlCmd.F_NOTIFY:
-        from glasskernel.kernel.trace.strace_notify import fmt_dnotify
+        from glasskernel.tools.strace.strace_notify import fmt_dnotify
         return fmt_dnotify(arg)
     if cmd == FcntlCmd.F_ADD_SEALS:
         return fmt_flags(arg & 0xFFFFFFFF, SEAL_FLAGS, "F_SEAL_???")

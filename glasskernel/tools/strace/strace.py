@@ -10,17 +10,17 @@ as strace does on syscall exit. A call that may block (the slow path) is announc
 entry; if another task prints before it returns, its line is cut at ``<unfinished ...>``
 and finished later with ``<... name resumed>`` (strace_unfinished.py).
 """
-from glasskernel.kernel.trace import strace_fs as fs
-from glasskernel.kernel.trace import strace_mm as mm
-from glasskernel.kernel.trace import strace_proc as proc
-from glasskernel.kernel.trace import strace_notify as notify
-from glasskernel.kernel.trace.strace_compat import COMPAT_DECODERS, ENTRY_DECODERS
-from glasskernel.kernel.trace.strace_siginfo import fmt_siginfo
-from glasskernel.kernel.trace.strace_term import dec_ioctl
-from glasskernel.kernel.trace.strace_unfinished import resumed_text, unfinished_text
-from glasskernel.kernel.trace.strace_util import (
+from glasskernel.tools.strace import strace_fs as fs
+from glasskernel.tools.strace import strace_mm as mm
+from glasskernel.tools.strace import strace_proc as proc
+from glasskernel.tools.strace import strace_notify as notify
+from glasskernel.tools.strace.strace_compat import COMPAT_DECODERS, ENTRY_DECODERS
+from glasskernel.tools.strace.strace_siginfo import fmt_siginfo
+from glasskernel.tools.strace.strace_term import dec_ioctl
+from glasskernel.tools.strace.strace_unfinished import resumed_text, unfinished_text
+from glasskernel.tools.strace.strace_util import (
     MAX_STRLEN, Call, fmt_hex, quote_bytes, s64)
-from glasskernel.kernel.trace.syscall_nargs import syscall_nargs
+from glasskernel.tools.strace.syscall_nargs import syscall_nargs
 from glasskernel.uapi.errno import (
     ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, KernelError,
     errno_name, strerror)

@@ -3,7 +3,7 @@
 Mirrors strace's src/mem.c (mmap, munmap, mprotect, mremap, madvise, brk). Calls returning an
 address print it in hex, like strace's RVAL_HEX.
 """
-from glasskernel.kernel.trace.strace_util import (
+from glasskernel.tools.strace.strace_util import (
     Call, fmt_addr, fmt_cstring, fmt_flags, fmt_hex, fmt_xval, table_of)
 from glasskernel.uapi.mman import MAP_HUGE_MASK, MAP_HUGE_SHIFT, Madv, MapFlag, MremapFlag, Prot
 

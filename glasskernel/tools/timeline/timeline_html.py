@@ -9,9 +9,9 @@ import json
 import re
 from importlib import resources
 
-from glasskernel.kernel.trace.timeline import build_trace
+from glasskernel.tools.timeline.timeline import build_trace
 
-_PACKAGE = "glasskernel.kernel.trace"
+_PACKAGE = "glasskernel.tools.timeline"
 _SLOT = re.compile(r"\{\{([A-Z]+)\}\}")
 
 

@@ -1,0 +1,1 @@
+"""The --break console: stop at a kernel function, look at the task, its registers and stack."""

@@ -1,0 +1,1 @@
+"""The narrated fork/exec walkthrough (`glasskernel demo`) and the words tracepoints are explained with."""

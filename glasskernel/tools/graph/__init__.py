@@ -1,0 +1,1 @@
+"""ftrace's function_graph layout of a recording (`glasskernel trace`)."""
