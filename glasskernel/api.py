@@ -20,6 +20,7 @@ import fnmatch
 from dataclasses import dataclass
 
 from glasskernel.init.main import Kernel
+from glasskernel.kernel.task import task_state_to_char
 from glasskernel.kernel.trace.recorder import Recorder
 from glasskernel.tools.demo.explain import explain_events
 
@@ -90,7 +91,7 @@ class Session:
     def tasks(self) -> list:
         """The tasks alive now (during a callback) as TaskInfo snapshots."""
         return [TaskInfo(t.pid, t.tgid, t.real_parent.pid if t.real_parent else 0, t.comm,
-                         t.state.value) for t in sorted(self.kernel.tasks.values(),
+                         task_state_to_char(t)) for t in sorted(self.kernel.tasks.values(),
                                                         key=lambda t: t.pid)]
 
     def processes(self) -> list:

@@ -33,6 +33,7 @@ from glasskernel.uapi.eventpoll import (EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_
 from glasskernel.uapi.fcntl import O_RDWR
 from glasskernel.kernel.capability import capable
 from glasskernel.uapi.capability import CAP_BLOCK_SUSPEND
+from glasskernel.kernel.task import signal_group_exit
 
 EP_PRIVATE_BITS = EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | EPOLLEXCLUSIVE
 EPOLLEXCLUSIVE_OK_BITS = (EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET
@@ -236,7 +237,7 @@ def _put_events(task, uevents: int, found: list) -> int:
 
 def ep_send_events(ep: EventPoll, task, uevents: int, maxevents: int) -> int:
     """Report up to maxevents ready items, re-polling each one first."""
-    if task.pending & (1 << 8) or task.signal.group_exit:
+    if task.pending & (1 << 8) or signal_group_exit(task.signal):
         raise KernelError(Errno.EINTR)          # a fatal signal: leave at once
     txlist = list(ep.rdllist)
     ep.rdllist = {}

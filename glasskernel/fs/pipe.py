@@ -33,7 +33,6 @@ from glasskernel.mm.uaccess import put_user_i32
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import O_CLOEXEC, O_DIRECT, O_NONBLOCK, O_RDONLY, O_WRONLY
 from glasskernel.uapi.poll import POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM
-from glasskernel.kernel.signal import send_signal
 
 PIPE_BUF = 4096
 PAGE_SIZE = 4096
@@ -339,6 +338,7 @@ class PipeFile(File):
         (The caller checked FMODE_WRITE, as vfs_write does.)"""
         pipe = self.pipe
         if not pipe.readers:
+            from glasskernel.kernel.signal import send_signal
             send_signal(pipe.kernel.current, SIGPIPE)
             raise KernelError(Errno.EPIPE)
         if not data:
@@ -363,6 +363,7 @@ class PipeFile(File):
             pipe_wake_readers(pipe)
         while written < total:
             if not pipe.readers:
+                from glasskernel.kernel.signal import send_signal
                 send_signal(task, SIGPIPE)
                 if written:
                     return written

@@ -26,7 +26,8 @@ from glasskernel.kernel.signal import send_signal
 from glasskernel.kernel.futex.core import FutexTable
 from glasskernel.kernel.hrtimer import HrTimerBase
 from glasskernel.kernel.sched.core import Scheduler
-from glasskernel.kernel.task import TaskState
+from glasskernel.kernel.exit import exit_init_task
+from glasskernel.kernel.task import TASK_STOPPED
 from glasskernel.kernel.time_virtual import VirtualClock
 from glasskernel.kernel.time_vsyscall import timekeeping_init
 from glasskernel.kernel.trace.events import trace_sched_process_exec
@@ -248,7 +249,7 @@ class Kernel:
         old_limit = sys.getrecursionlimit()
         sys.setrecursionlimit(max(old_limit, RECURSION_LIMIT))
         try:
-            self.sched.idle_loop(finished=lambda: self.init_task.exit_state != "")
+            self.sched.idle_loop(finished=lambda: self.init_task.exit_state != 0)
         finally:
             self.host_signals.stop()
             restore_host_signals()
@@ -275,7 +276,7 @@ class Kernel:
             return
         if delay_ns is None and not self.host_io.has_waiters():
             user = self.user_task
-            if self.console_tty is not None and user is not None and user.state == TaskState.STOPPED:
+            if self.console_tty is not None and user is not None and user._state == TASK_STOPPED:
                 n_tty.stop_with_program(self)
                 return
             if self.console_tty is None:
@@ -296,7 +297,7 @@ class Kernel:
             if not task.kthread:
                 send_signal(task, SIGKILL)
         if not self.sched.rq.queued:
-            self.init_task.exit_state = "dead"
+            exit_init_task(self.init_task)
 
     # ----- observation points (the trace_* functions: kernel/trace/events.py) -----------
 

@@ -8,12 +8,12 @@ the user's program is an ordinary pid 2.
 import os
 
 from glasskernel.arch.x86.kernel.process import ThreadStruct
-from glasskernel.kernel.exit import P_ALL, WEXITED, WaitOpts, __WALL, do_wait
+from glasskernel.kernel.exit import P_ALL, WEXITED, WaitOpts, __WALL, do_wait, exit_init_task
 from glasskernel.kernel.nsproxy import init_nsproxy
 from glasskernel.kernel.pid import PidNamespace, alloc_pid
 from glasskernel.kernel.trace.tracepoint import notrace
 from glasskernel.kernel.signal import SighandStruct
-from glasskernel.kernel.task import Cred, SignalStruct, Task, TaskState
+from glasskernel.kernel.task import Cred, SignalStruct, Task
 from glasskernel.uapi.errno import Errno, KernelError
 
 
@@ -116,5 +116,4 @@ def init_main(init) -> None:
             if err.errno == Errno.ECHILD:
                 break
             raise
-    init.exit_state = "dead"
-    init.state = TaskState.DEAD
+    exit_init_task(init)

@@ -13,7 +13,9 @@ Wait status encoding as wait(2) reports it: exit code << 8; or the signal number
 import struct
 
 from glasskernel.kernel.pid import task_active_pid_ns, task_tgid_vnr
-from glasskernel.kernel.task import TaskState
+from glasskernel.kernel.task import (EXIT_DEAD, EXIT_ZOMBIE, SIGNAL_GROUP_EXIT,
+                                     SIGNAL_STOP_CONTINUED, SIGNAL_STOP_STOPPED,
+                                     TASK_INTERRUPTIBLE, set_current_state)
 from glasskernel.mm.uaccess import copy_to_user, put_user_i32
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.arch.x86.entry.args import int_arg
@@ -134,8 +136,8 @@ def do_exit(task, status: int) -> None:
 def do_group_exit(task, status: int) -> None:
     """Exit every thread of the group with the same status."""
     signal = task.signal
-    if not signal.group_exit:
-        signal.group_exit = True
+    if not signal.flags & SIGNAL_GROUP_EXIT:
+        signal.flags = SIGNAL_GROUP_EXIT       # a stop in effect ends: group_exit_code is the status now
         signal.group_exit_code = status
         for other in list(task.kernel.tasks.values()):
             if other is not task and other.signal is signal and not other.exiting:
@@ -199,7 +201,7 @@ def forget_original_parent(task) -> None:
             continue
         if child.exit_signal >= 0:
             child.exit_signal = SIGCHLD         # reparent_leader: never another signal to init
-        if child.exit_state == "zombie" and do_notify_parent(child, child.exit_signal):
+        if child.exit_state == EXIT_ZOMBIE and do_notify_parent(child, child.exit_signal):
             release_task(child)
 
 
@@ -239,8 +241,7 @@ def delay_group_leader(task) -> bool:
 @traced(ret=lambda _r: {})
 def exit_notify(task) -> None:
     forget_original_parent(task)
-    task.exit_state = "zombie"
-    task.state = TaskState.ZOMBIE
+    task.exit_state = EXIT_ZOMBIE
     if task.is_leader:
         from glasskernel.kernel.pidfd import do_notify_pidfd
         do_notify_pidfd(task)
@@ -256,8 +257,7 @@ def release_task(task) -> None:
     """Remove a reaped task for good: unlink it from its parent and the task table."""
     from glasskernel.kernel.pid import free_pid
     kernel = task.kernel
-    task.exit_state = "dead"
-    task.state = TaskState.DEAD
+    task.exit_state = EXIT_DEAD
     if task.parent is not None and task in task.parent.children:
         task.parent.children.remove(task)
     kernel.tasks.pop(task.pid, None)
@@ -266,12 +266,18 @@ def release_task(task) -> None:
     if task is kernel.user_task:
         kernel.user_status = task.exit_code
     leader = kernel.tasks.get(task.tgid)
-    if (leader is not None and leader is not task and leader.exit_state == "zombie"
+    if (leader is not None and leader is not task and leader.exit_state == EXIT_ZOMBIE
             and leader.signal is task.signal and leader.signal.nr_threads == 0
             and leader.exit_signal >= 0):
         # The last thread of a group whose leader exited first: now the parent hears.
         if do_notify_parent(leader, leader.exit_signal):
             release_task(leader)
+
+
+def exit_init_task(init) -> None:
+    """The boot task is done (no Linux twin: Linux panics if init exits): it counts as
+    reaped, which ends the idle loop and so the run."""
+    init.exit_state = EXIT_DEAD
 
 
 # ----- wait ---------------------------------------------------------------------------------
@@ -298,7 +304,7 @@ def eligible_child(wo: WaitOpts, waiter, child) -> bool:
 
 
 def wait_task_zombie(wo, waiter, child):
-    status = child.signal.group_exit_code if child.signal.group_exit else child.exit_code
+    status = child.signal.group_exit_code if child.signal.flags & SIGNAL_GROUP_EXIT else child.exit_code
     if not wo.options & WNOWAIT:
         waiter.signal.cutime_ns += child.utime_ns + child.signal.cutime_ns
         waiter.signal.cstime_ns += child.stime_ns + child.signal.cstime_ns
@@ -311,27 +317,30 @@ def wait_task_zombie(wo, waiter, child):
 
 
 def wait_task_stopped(wo, waiter, child):
+    """A job-control stop not yet reported: its signal is group_exit_code, which the
+    report clears (task_stopped_code)."""
     sig = child.signal
-    if sig.stop_state != "stopped" or not wo.options & WUNTRACED:
+    signo = sig.group_exit_code if sig.flags & SIGNAL_STOP_STOPPED else 0
+    if not signo or not wo.options & WUNTRACED:
         return None
     if not wo.options & WNOWAIT:
-        sig.stop_state = "stopped-reported"
-    return child, (sig.stop_signal << 8) | 0x7F, CLD_STOPPED, sig.stop_signal
+        sig.group_exit_code = 0
+    return child, (signo << 8) | 0x7F, CLD_STOPPED, signo
 
 
 def wait_task_continued(wo, waiter, child):
     sig = child.signal
-    if sig.stop_state != "continued" or not wo.options & WCONTINUED:
+    if not sig.flags & SIGNAL_STOP_CONTINUED or not wo.options & WCONTINUED:
         return None
     if not wo.options & WNOWAIT:
-        sig.stop_state = ""
+        sig.flags &= ~SIGNAL_STOP_CONTINUED
     return child, 0xFFFF, CLD_CONTINUED, 18
 
 
 def wait_consider_task(wo, waiter, child):
-    if child.exit_state == "zombie" and delay_group_leader(child):
+    if child.exit_state == EXIT_ZOMBIE and delay_group_leader(child):
         return None
-    if child.exit_state == "zombie":
+    if child.exit_state == EXIT_ZOMBIE:
         return wait_task_zombie(wo, waiter, child) if wo.options & WEXITED else None
     return wait_task_stopped(wo, waiter, child) or wait_task_continued(wo, waiter, child)
 
@@ -351,7 +360,7 @@ def wait_chldexit(task) -> None:
     if signal_pending(task) and not task.kthread:
         raise KernelError(ERESTARTSYS)
     task.signal_wait.add(task)
-    task.state = TaskState.INTERRUPTIBLE
+    set_current_state(task, TASK_INTERRUPTIBLE)
     task.kernel.sched.schedule()
     task.signal_wait.remove(task)
 

@@ -13,6 +13,7 @@ from glasskernel.fs.file_table import File
 from glasskernel.fs.select import poll_wait
 from glasskernel.kernel.sched.wait import WaitQueue
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.kernel.task import EXIT_DEAD
 
 O_RDWR, O_NONBLOCK, O_CLOEXEC = 0o2, 0o4000, 0o2000000
 PIDFD_NONBLOCK = O_NONBLOCK
@@ -42,7 +43,7 @@ def wait_pidfd(signal) -> WaitQueue:
 
 
 def thread_group_exited(leader) -> bool:
-    return leader.exit_state != "" and leader.signal.nr_threads <= 1
+    return leader.exit_state != 0 and leader.signal.nr_threads <= 1
 
 
 def do_notify_pidfd(task) -> None:
@@ -64,7 +65,7 @@ def sys_pidfd_open(task, pid, flags) -> int:
     if flags & ~PIDFD_NONBLOCK or pid <= 0:
         raise KernelError(Errno.EINVAL)
     target = find_task_by_vpid(task, pid)
-    if target is None or target.exit_state == "dead" or target.kthread:
+    if target is None or target.exit_state == EXIT_DEAD or target.kthread:
         raise KernelError(Errno.ESRCH)
     if not target.is_leader:
         raise KernelError(Errno.EINVAL)
@@ -104,7 +105,7 @@ def sys_pidfd_send_signal(task, pidfd, sig, info, flags) -> int:
             raise KernelError(Errno.EPERM)
     else:
         kinfo = prepare_kill_siginfo(task, signo)
-    if target.exit_state == "dead":
+    if target.exit_state == EXIT_DEAD:
         raise KernelError(Errno.ESRCH)
     kill_proc_info(task, signo, kinfo, target)
     return 0

@@ -26,6 +26,7 @@ from glasskernel.kernel.time import (clock_expiry_to_base, get_itimerspec64, hrt
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.time import ClockId
+from glasskernel.kernel.task import EXIT_DEAD, signal_group_exit
 
 SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD, SIGEV_THREAD_ID = 0, 1, 2, 4
 SI_TIMER = -2
@@ -251,7 +252,7 @@ def posix_timer_event(timer: KItimer, si_private: int) -> bool:
     timer.sigq.sys_private = si_private
     kernel = timer.kernel
     target = timer.thread if timer.sigev_notify & SIGEV_THREAD_ID else kernel.tasks.get(timer.tgid)
-    if target is None or target.exiting and target.exit_state == "dead" or target.sighand is None:
+    if target is None or target.exiting and target.exit_state == EXIT_DEAD or target.sighand is None:
         return True
     return send_sigqueue(timer.sigq, target, not timer.sigev_notify & SIGEV_THREAD_ID) != 0
 
@@ -261,7 +262,7 @@ def send_sigqueue(sigq: SigQueue, target, group: bool) -> int:
     from glasskernel.kernel.signal import _pick_thread, complete_signal, prepare_signal, sigmask
     from glasskernel.fs.signalfd import signalfd_notify
     signo = sigq_signo(sigq)
-    if target.signal.group_exit or not prepare_signal(target, signo, False):
+    if signal_group_exit(target.signal) or not prepare_signal(target, signo, False):
         return 1
     if _sigq_queued(target, sigq):
         sigq.overrun = sigq.overrun + 1
@@ -339,7 +340,7 @@ def good_sigevent(task, notify: int, signo: int, tid: int):
     thread = None
     if notify == SIGEV_SIGNAL | SIGEV_THREAD_ID:
         thread = find_task_by_vpid(task, tid)
-        if thread is None or thread.signal is not task.signal or thread.exit_state == "dead":
+        if thread is None or thread.signal is not task.signal or thread.exit_state == EXIT_DEAD:
             raise KernelError(Errno.EINVAL)
     elif notify not in (SIGEV_SIGNAL, SIGEV_THREAD, SIGEV_NONE):
         raise KernelError(Errno.EINVAL)

@@ -23,6 +23,10 @@ import dataclasses
 import struct
 from dataclasses import dataclass, field
 
+from glasskernel.kernel.sched.core import wake_up_state
+from glasskernel.kernel.task import (__TASK_STOPPED, SIGNAL_GROUP_EXIT, SIGNAL_STOP_CONTINUED,
+                                     SIGNAL_STOP_STOPPED, TASK_INTERRUPTIBLE, TASK_STOPPED,
+                                     TASK_WAKEKILL, set_special_state, signal_set_stop_flags)
 from glasskernel.kernel.trace import tracepoint
 from glasskernel.kernel.trace.tracepoint import trace_event
 from glasskernel.uapi.errno import Errno, KernelError
@@ -219,17 +223,17 @@ def sig_ignored(task, signo: int, force: bool) -> bool:
 def prepare_signal(task, signo: int, force: bool) -> bool:
     """Stop and continue signals cancel each other; SIGCONT/SIGKILL wake a stopped task.
     Returns False if the signal would be ignored."""
-    if task.signal.group_exit:
+    if task.signal.flags & SIGNAL_GROUP_EXIT:
         pass                          # the process is dying: no stop/continue effects
     elif signo in _STOP:
         flush_sigqueue_mask(task, sigmask(SIGCONT))
     elif signo in (SIGCONT, SIGKILL):
         flush_sigqueue_mask(task, _STOP_MASK)
-        if task.state.value == "T":
+        if task._state & __TASK_STOPPED:
             if signo == SIGCONT:
-                task.signal.stop_state = "continued"
+                signal_set_stop_flags(task.signal, SIGNAL_STOP_CONTINUED)
                 do_notify_parent_cldstop(task, CLD_CONTINUED)
-            task.kernel.sched.wake_up_stopped(task)
+            wake_up_state(task, __TASK_STOPPED)
     return not sig_ignored(task, signo, force)
 
 
@@ -279,7 +283,7 @@ def __send_signal(task, signo: int, info, special: bool, shared: bool = False) -
 def wants_signal(task, signo: int) -> bool:
     if task.blocked & sigmask(signo) or task.exiting:
         return False
-    return signo == SIGKILL or task.state.value != "T"
+    return signo == SIGKILL or not task._state & __TASK_STOPPED
 
 
 def _pick_thread(task, signo: int):
@@ -334,13 +338,9 @@ def group_send_sig_info(task, signo: int, info=SEND_SIG_NOINFO) -> None:
 
 
 def signal_wake_up(task, fatal: bool = False) -> None:
-    """Interrupt an interruptible sleep (any sleep, for a fatal signal)."""
-    state = task.state.value
-    if state == "S" or (fatal and state in ("D", "T")):
-        if state == "T":
-            task.kernel.sched.wake_up_stopped(task)
-        else:
-            task.kernel.sched.try_to_wake_up(task)
+    """Interrupt an interruptible sleep (a killable one or a stop too, for a fatal signal:
+    signal_wake_up_state's TASK_WAKEKILL)."""
+    wake_up_state(task, TASK_WAKEKILL | TASK_INTERRUPTIBLE if fatal else TASK_INTERRUPTIBLE)
 
 
 # ----- forced signals: faults ---------------------------------------------------------------
@@ -394,7 +394,7 @@ def do_notify_parent_cldstop(task, why: int) -> None:
     parent = task.parent
     if parent is None or parent.sighand is None:
         return
-    status = task.signal.stop_signal if why == CLD_STOPPED else SIGCONT
+    status = task.signal.group_exit_code if why == CLD_STOPPED else SIGCONT
     info = sigchld_siginfo(task, why, status, task_tgid_vnr(task, parent))
     if not parent.sighand.action[SIGCHLD].flags & SA_NOCLDSTOP:
         group_send_sig_info(parent, SIGCHLD, info)
@@ -404,12 +404,11 @@ def do_notify_parent_cldstop(task, why: int) -> None:
 
 def do_signal_stop(task, signo: int) -> None:
     """Default action of a stop signal: the process stops until SIGCONT (or SIGKILL)."""
-    from glasskernel.kernel.task import TaskState
     sig = task.signal
-    sig.stop_state = "stopped"
-    sig.stop_signal = signo
+    signal_set_stop_flags(sig, SIGNAL_STOP_STOPPED)
+    sig.group_exit_code = signo            # what wait reports (WUNTRACED), once
     do_notify_parent_cldstop(task, CLD_STOPPED)
-    task.state = TaskState.STOPPED
+    set_special_state(task, TASK_STOPPED)
     task.kernel.sched.schedule()
 
 
@@ -510,7 +509,7 @@ def get_signal(task):
     """
     kernel = task.kernel
     while not task.exiting:
-        if task.signal.group_exit:              # another thread is taking the group down
+        if task.signal.flags & SIGNAL_GROUP_EXIT:   # another thread is taking the group down
             task.pending &= ~sigmask(SIGKILL)
             force_fatal_sig(task, SIGKILL)
             return None

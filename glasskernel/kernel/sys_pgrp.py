@@ -6,6 +6,7 @@ syscalls translate to and from the caller's pid namespace.
 from glasskernel.kernel.pid import find_task_by_vpid, pgrp_vnr
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.arch.x86.entry.args import int_arg
+from glasskernel.kernel.task import EXIT_DEAD
 
 PRIO_PROCESS, PRIO_PGRP, PRIO_USER = 0, 1, 2
 
@@ -16,7 +17,7 @@ def _process(task, vpid: int):
     if vpid == 0:
         return task
     target = find_task_by_vpid(task, vpid)
-    if target is None or target.exit_state == "dead":
+    if target is None or target.exit_state == EXIT_DEAD:
         raise KernelError(Errno.ESRCH)
     return target
 
@@ -75,10 +76,10 @@ def sys_setsid(task) -> int:
 # ----- priorities ---------------------------------------------------------------------------
 
 def _prio_targets(task, which: int, who: int) -> list:
-    tasks = [t for t in task.kernel.tasks.values() if not t.kthread and t.exit_state == ""]
+    tasks = [t for t in task.kernel.tasks.values() if not t.kthread and t.exit_state == 0]
     if which == PRIO_PROCESS:
         target = task if who == 0 else find_task_by_vpid(task, who)
-        return [target] if target is not None and target.exit_state != "dead" else []
+        return [target] if target is not None and target.exit_state != EXIT_DEAD else []
     if which == PRIO_PGRP:
         pgrp = task.signal.pgrp if who == 0 else getattr(find_task_by_vpid(task, who), "tgid", -1)
         return [t for t in tasks if t.signal.pgrp == pgrp]

@@ -7,30 +7,78 @@ Each field notes who owns it, in the gVisor manner:
     tasks according to the clone flags that created them.
 """
 from dataclasses import dataclass, field
-from enum import Enum
 
 
-class TaskState(str, Enum):
-    """Process states as /proc/<pid>/stat prints them."""
+# ----- run states (include/linux/sched.h) --------------------------------------------------
+# task->__state and task->exit_state hold Linux's bit values. docs/run-states.md draws the
+# states and the functions that move a task between them; only those functions write the
+# two fields (tests/test_run_states.py checks it). Plain ints: a state test on the
+# scheduler's and the syscall path's hot paths is one int operation.
+TASK_RUNNING = 0x0000
+TASK_INTERRUPTIBLE = 0x0001
+TASK_UNINTERRUPTIBLE = 0x0002
+__TASK_STOPPED = 0x0004
+__TASK_TRACED = 0x0008
+EXIT_DEAD = 0x0010                  # exit_state: reaped (or autoreaped), about to be freed
+EXIT_ZOMBIE = 0x0020                # exit_state: exited, waiting for its parent's wait
+TASK_PARKED = 0x0040
+TASK_DEAD = 0x0080                  # do_task_dead: the kernel stack is about to end
+TASK_WAKEKILL = 0x0100              # a fatal signal wakes the sleeper (signal_wake_up)
+TASK_NEW = 0x0800                   # sched_fork until wake_up_new_task
+TASK_KILLABLE = TASK_WAKEKILL | TASK_UNINTERRUPTIBLE
+TASK_STOPPED = TASK_WAKEKILL | __TASK_STOPPED
+TASK_TRACED = __TASK_TRACED
+TASK_NORMAL = TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE
+TASK_REPORT = (TASK_RUNNING | TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE | __TASK_STOPPED
+               | __TASK_TRACED | EXIT_DEAD | EXIT_ZOMBIE | TASK_PARKED)
+# (Inside a class body Python mangles the names with a leading "__": the functions that
+# use them are module-level ones, as their Linux twins are.)
 
-    RUNNING = "R"
-    INTERRUPTIBLE = "S"
-    UNINTERRUPTIBLE = "D"
-    STOPPED = "T"
-    ZOMBIE = "Z"
-    DEAD = "X"
+# signal->flags (include/linux/sched/signal.h)
+SIGNAL_STOP_STOPPED = 0x0001        # a job-control stop is in effect
+SIGNAL_STOP_CONTINUED = 0x0002      # SIGCONT came since the last WCONTINUED report
+SIGNAL_GROUP_EXIT = 0x0004          # exit_group or a fatal signal is taking the group down
+SIGNAL_CLD_STOPPED = 0x0010         # the parent is yet to hear of the stop ...
+SIGNAL_CLD_CONTINUED = 0x0020       # ... or of the continue
+SIGNAL_CLD_MASK = SIGNAL_CLD_STOPPED | SIGNAL_CLD_CONTINUED
+SIGNAL_STOP_MASK = SIGNAL_CLD_MASK | SIGNAL_STOP_STOPPED | SIGNAL_STOP_CONTINUED
 
 
-# Linux's names for the states, as plain module constants: reading an Enum member through
-# its class costs a descriptor call (~0.1-0.4 us), too much for the scheduler's hot paths.
-# A task's state is always one of these members, so hot paths test it with ``is``: an
-# Enum's == is a generic call the interpreter does not specialize.
-TASK_RUNNING = TaskState.RUNNING
-TASK_INTERRUPTIBLE = TaskState.INTERRUPTIBLE
-TASK_UNINTERRUPTIBLE = TaskState.UNINTERRUPTIBLE
-TASK_STOPPED = TaskState.STOPPED
-EXIT_ZOMBIE = TaskState.ZOMBIE
-EXIT_DEAD = TaskState.DEAD
+def signal_set_stop_flags(sig, flags: int) -> None:
+    """Replace the job-control part of signal->flags (stopped, continued, what to tell)."""
+    sig.flags = (sig.flags & ~SIGNAL_STOP_MASK) | flags
+
+
+def signal_group_exit(sig) -> bool:
+    """Is the process being taken down (exit_group, a fatal signal)?"""
+    return sig.flags & SIGNAL_GROUP_EXIT != 0
+
+
+def set_current_state(task, state: int) -> None:
+    """The running task announces the sleep it is about to begin (then calls schedule()),
+    or that it runs again. (Linux's __set_current_state, the same without a memory
+    barrier, has no use here: one CPU.)"""
+    task._state = state
+
+
+def set_special_state(task, state: int) -> None:
+    """A state only a wake-up for that state ends: TASK_STOPPED, TASK_TRACED, TASK_DEAD."""
+    task._state = state
+
+
+def task_state_index(task) -> int:
+    """__task_state_index: the highest reported bit of the run and exit states, so a
+    zombie or dead task reports its exit state whatever its run state is."""
+    return ((task._state | task.exit_state) & TASK_REPORT).bit_length()
+
+
+def task_index_to_char(index: int) -> str:
+    return "RSDTtXZPI"[index]
+
+
+def task_state_to_char(task) -> str:
+    """The state's letter in /proc/PID/stat, ps and the tracing outputs."""
+    return "RSDTtXZPI"[((task._state | task.exit_state) & TASK_REPORT).bit_length()]
 
 
 @dataclass
@@ -80,16 +128,15 @@ class SignalStruct:
     tty: object = None                  # controlling terminal, if any
     leader_pid: int = 0                 # tgid of the thread-group leader
     nr_threads: int = 1
-    group_exit: bool = False            # exit_group or a fatal signal is killing the group
-    group_exit_code: int = 0
+    flags: int = 0                      # SIGNAL_*: job-control stop and group exit state
+    group_exit_code: int = 0            # the group's exit status, or the stop signal while
+                                        # SIGNAL_STOP_STOPPED (0 once wait reported it)
     is_child_subreaper: bool = False    # prctl(PR_SET_CHILD_SUBREAPER)
     is_init: bool = False               # the init of a pid namespace (SIGNAL_UNKILLABLE)
     cutime_ns: int = 0                  # user time of reaped children (for times/rusage)
     cstime_ns: int = 0
     maxrss: int = 0                     # pages: the largest RSS of the process's finished mms
     cmaxrss: int = 0                    # pages: the largest of its reaped children's
-    stop_state: str = ""                # "stopped"/"continued" to report to wait (WUNTRACED, WCONTINUED)
-    stop_signal: int = 0
     itimers: object = None              # kernel/time_itimer.py: ITIMER_REAL/VIRTUAL/PROF
     posix_timers: object = None         # kernel/posix_timers.py: timer_create's timers
     wait_pidfd: object = None           # kernel/pidfd.py: pollers of the process's pidfds
@@ -107,9 +154,12 @@ class Task:
     pid: int                            # kernel: thread id in the root pid namespace
     tgid: int                           # kernel: thread-group (process) id
     comm: str = ""                      # task: executable name, 15 chars at most
-    # kernel. A default made per instance, not a class attribute: an Enum member on the
-    # class stops the interpreter from caching where task.state is (its class is mutable).
-    state: TaskState = field(default_factory=lambda: TaskState.RUNNING)
+    # Linux's task->__state (a TASK_* value). Spelled with one underscore: Python mangles a
+    # "__" name inside every class body that touches it (Task, Scheduler ...), and the
+    # underscore says what Linux's rename said: write it only through set_current_state
+    # and friends. A default made per instance, not a class attribute: one on the class
+    # stops the interpreter from caching where task._state is (its class is mutable).
+    _state: int = field(default_factory=int)
     parent: "Task | None" = None        # kernel: who gets SIGCHLD
     real_parent: "Task | None" = None   # kernel: who forked us
     children: list = field(default_factory=list)  # kernel
@@ -156,7 +206,7 @@ class Task:
     nvcsw: int = 0                      # voluntary context switches
     nivcsw: int = 0                     # involuntary context switches (preemption)
     vfork_done: object = None           # a Completion the vfork parent sleeps on
-    exit_state: str = ""                # "" while alive, "zombie", then "dead" once reaped
+    exit_state: int = field(default_factory=int)  # 0 while alive, EXIT_ZOMBIE, then EXIT_DEAD once reaped
     kthread: bool = False               # a kernel thread: no mm, never in user mode
     sysvsem: object = None              # ipc/sem.py: the SEM_UNDO list (shared by CLONE_SYSVSEM)
     personality: int = 0
@@ -168,4 +218,4 @@ class Task:
         return self.pid == self.tgid
 
     def __repr__(self) -> str:
-        return f"<task {self.pid} {self.comm!r} {self.state.value}>"
+        return f"<task {self.pid} {self.comm!r} {task_state_to_char(self)}>"

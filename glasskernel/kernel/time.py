@@ -16,6 +16,7 @@ from glasskernel.kernel.sched.cputime import task_cputime, thread_group_cputime
 from glasskernel.mm.uaccess import copy_to_user
 from glasskernel.uapi.errno import ERESTART_RESTARTBLOCK, ERESTARTNOHAND, Errno, KernelError
 from glasskernel.uapi.time import NSEC_PER_SEC, NSEC_PER_USEC, ClockId
+from glasskernel.kernel.task import EXIT_DEAD
 
 _TIMESPEC = struct.Struct("<qq")
 _TIMEZONE = struct.Struct("<ii")
@@ -112,7 +113,7 @@ def cpu_clock_task(task, which: int):
         return task
     from glasskernel.kernel.pid import find_task_by_vpid
     target = find_task_by_vpid(task, pid)
-    if target is None or target.exit_state == "dead":
+    if target is None or target.exit_state == EXIT_DEAD:
         raise KernelError(Errno.EINVAL)
     if thread and target.tgid != task.tgid:
         raise KernelError(Errno.EINVAL)
@@ -369,7 +370,7 @@ def hrtimer_arm_at(kernel, expires: int, callback, real=None):
     run after the syscall (the next run is sliced, so the timer can fire in a busy loop),
     as the slow syscalls that arm timers do."""
     if kernel.in_fast_syscall:
-        kernel.sched.need_resched = True
+        kernel.sched.resched_curr()
     if real is not None:
         return kernel.hrtimers.start_real(None, real, real_offset_ns(kernel), callback)
     return kernel.hrtimers.start_at(None, expires, callback)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.kernel.task import signal_group_exit
 
 ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF = 0, 1, 2
 SIGALRM, SIGVTALRM, SIGPROF = 14, 26, 27
@@ -60,7 +61,7 @@ def itimers_of(task) -> Itimers:
 def _process(kernel, its: Itimers):
     """The thread-group leader the timer signals, unless the process is gone."""
     leader = kernel.tasks.get(its.tgid)
-    if leader is None or leader.signal.itimers is not its or leader.signal.group_exit:
+    if leader is None or leader.signal.itimers is not its or signal_group_exit(leader.signal):
         return None
     return leader
 
@@ -291,7 +292,7 @@ def check_rlimit_cpu(kernel, tgid: int, sig, timer) -> None:
         return
     sig.rlim_cpu_poll = None
     leader = kernel.tasks.get(tgid)
-    if leader is None or leader.signal is not sig or sig.group_exit or leader.exit_state:
+    if leader is None or leader.signal is not sig or signal_group_exit(sig) or leader.exit_state:
         return
     soft, hard = _rlim_cpu(leader)
     if soft == RLIM_INFINITY:

@@ -17,7 +17,6 @@ pages nobody maps when it is full.
 """
 from glasskernel.mm.page_alloc import PAGE_SIZE
 from glasskernel.uapi.errno import KernelError
-from glasskernel.kernel.signal import send_signal
 
 MAX_PAGES = 32768                  # 128 MiB of cached file pages at most
 # fault_around_bytes, in pages. Linux's default is 64 KiB; its debugfs knob accepts up to
@@ -396,6 +395,7 @@ def _rlimit_fsize_check(task, file, pos, count: int) -> int:
     if pos is None or file.flags & 0o2000:        # O_APPEND
         pos = file.size() if file.flags & 0o2000 else file.pos
     if pos >= limit:
+        from glasskernel.kernel.signal import send_signal
         send_signal(task, SIGXFSZ)
         from glasskernel.uapi.errno import Errno, KernelError
         raise KernelError(Errno.EFBIG)

@@ -14,6 +14,7 @@ from glasskernel.fs.proc.task_mmu import rss_counters
 from glasskernel.mm.memory import zap_page_range
 from glasskernel.mm.page_alloc import PAGE_SHIFT, PAGE_SIZE
 from glasskernel.mm.vm_flags import VmFlags
+from glasskernel.kernel.task import signal_group_exit
 
 SIGKILL = 9
 OOM_SCORE_ADJ_MIN = -1000
@@ -94,7 +95,7 @@ def task_will_free_mem(task) -> bool:
     group): its memory comes back when it has gone, so nobody else is killed for it."""
     sig = task.signal
     return bool(task.pending & (1 << (SIGKILL - 1))) or task.exiting or \
-        (sig is not None and (sig.group_exit or sig.oom_victim))
+        (sig is not None and (signal_group_exit(sig) or sig.oom_victim))
 
 
 def out_of_memory(kernel) -> bool:

@@ -16,7 +16,8 @@ from glasskernel.fs.proc.root import ProcRoot
 from glasskernel.kernel.nsproxy import Nsproxy
 from glasskernel.kernel.pid import PROC_PID_INIT_INO, PidNamespace, alloc_pid
 from glasskernel.kernel.signal import KSigaction, SighandStruct
-from glasskernel.kernel.task import Cred, SignalStruct, Task, TaskState
+from glasskernel.kernel.task import (EXIT_ZOMBIE, TASK_DEAD, TASK_INTERRUPTIBLE, Cred, SignalStruct,
+                                     Task, set_current_state)
 from glasskernel.mm.mm_types import MmStruct, VmArea
 from glasskernel.mm.page_alloc import PhysicalMemory
 from glasskernel.mm.vm_flags import VmFlags
@@ -68,7 +69,7 @@ class World:
         self.kernel = FakeKernel()
         self.root_ns = PidNamespace(level=0)
         self.init = self._task(self.root_ns, "init", kthread=True)
-        self.init.state = TaskState.INTERRUPTIBLE
+        set_current_state(self.init, TASK_INTERRUPTIBLE)
         self.init.signal = SignalStruct(pgrp=self.init.pid, session=self.init.pid, is_init=True)
 
     def _task(self, ns, comm, parent=None, kthread=False, thread_of=None):
@@ -186,9 +187,9 @@ def status_dict(data: bytes) -> dict:
 def test_stat_has_52_fields_with_task_state(world):
     sh = world.process("sh", world.init)
     sh.signal.pgrp = sh.signal.session = sh.pid            # its own session and group
-    sh.state = TaskState.INTERRUPTIBLE
+    set_current_state(sh, TASK_INTERRUPTIBLE)
     child = world.process("sleep", sh)
-    child.state = TaskState.INTERRUPTIBLE
+    set_current_state(child, TASK_INTERRUPTIBLE)
     child.utime_ns, child.stime_ns = 250_000_000, 30_000_000
     child.nice = 5
     sh.signal.cutime_ns = 3 * SEC
@@ -261,7 +262,7 @@ def test_zombie_keeps_its_directory(world):
     z.mm = None
     z.fs = z.files = None
     z.exiting = True
-    z.exit_state, z.state, z.exit_code = "zombie", TaskState.ZOMBIE, 3 << 8
+    z.exit_state, z._state, z.exit_code = EXIT_ZOMBIE, TASK_DEAD, 3 << 8
     f = stat_fields(world.read(f"{z.pid}/stat", sh))
     assert f[2] == "Z" and f[3] == str(sh.pid)
     assert f[22:24] == ["0", "0"] and f[25:28] == ["0", "0", "0"]
@@ -445,7 +446,7 @@ def test_no_exceptions_for_any_task_kind(world):
     sh = world.process("sh", world.init)
     z = world.process("z", sh)
     z.mm = z.fs = z.files = None
-    z.exit_state, z.state = "zombie", TaskState.ZOMBIE
+    z.exit_state, z._state = EXIT_ZOMBIE, TASK_DEAD
     bare = Task(kernel=world.kernel, pid=4000, tgid=4000, comm="bare")   # no pid links, no signal
     world.kernel.tasks[4000] = bare
     for target in (world.init, sh, z, bare):
@@ -464,7 +465,7 @@ def test_ns_links_for_any_task_kind(world):
     sh = world.process("sh", world.init)
     z = world.process("z", sh)
     z.nsproxy = None
-    z.exit_state, z.state = "zombie", TaskState.ZOMBIE
+    z.exit_state, z._state = EXIT_ZOMBIE, TASK_DEAD
     bare = Task(kernel=world.kernel, pid=4000, tgid=4000, comm="bare")
     world.kernel.tasks[4000] = bare
     root = ProcRoot(SyntheticFs("proc", os.makedev(0, 22), 22), "proc", None)

@@ -25,7 +25,6 @@ from glasskernel.mm.uaccess import copy_from_user, copy_to_user, get_user_i32, p
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.fcntl import O_LARGEFILE, O_NONBLOCK
 from glasskernel.uapi.ioctls import SIZEOF_KTERMIOS, SIZEOF_WINSIZE, Ioctl
-from glasskernel.kernel.signal import send_signal
 
 SIGPIPE = 13
 SIGWINCH = 28
@@ -114,6 +113,7 @@ class HostStdioFile(HostFdFile):
             if err.errno == Errno.EPIPE and self.kernel is not None:
                 # The host pipe's reader is gone: the writer gets SIGPIPE, as pipe_write
                 # gives it (the host's own SIGPIPE is ignored by Python).
+                from glasskernel.kernel.signal import send_signal
                 send_signal(self.kernel.current, SIGPIPE)
             raise
 

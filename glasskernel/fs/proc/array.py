@@ -12,6 +12,7 @@ from glasskernel.fs.proc.internal import (all_tasks, group_nr_ns, ns_level, pid_
 from glasskernel.kernel.sched.cputime import task_cputime, thread_group_cputime
 from glasskernel.fs.proc import task_mmu
 from glasskernel.fs.proc.task_mmu import mm_field
+from glasskernel.kernel.task import EXIT_DEAD, task_state_index, task_state_to_char
 
 USER_HZ = 100
 NSEC_PER_TICK = 1_000_000_000 // USER_HZ
@@ -28,26 +29,16 @@ PF_NOFREEZE = 0x00008000
 PF_KTHREAD = 0x00200000
 PF_RANDOMIZE = 0x00400000
 
-# task_state_array: what get_task_state prints.
-_STATE_NAMES = {"R": "R (running)", "S": "S (sleeping)", "D": "D (disk sleep)",
-                "T": "T (stopped)", "t": "t (tracing stop)", "X": "X (dead)",
-                "Z": "Z (zombie)", "P": "P (parked)", "I": "I (idle)"}
+# task_state_array: what get_task_state prints, by task_state_index.
+task_state_array = ("R (running)", "S (sleeping)", "D (disk sleep)", "T (stopped)",
+                    "t (tracing stop)", "X (dead)", "Z (zombie)", "P (parked)", "I (idle)")
 
 
 # ----- task properties ------------------------------------------------------------------------
 
-def task_state_letter(task) -> str:
-    """__task_state_index: the exit state wins over the run state."""
-    if task.exit_state == "zombie":
-        return "Z"
-    if task.exit_state == "dead":
-        return "X"
-    state = getattr(task.state, "value", task.state)
-    return state if state in _STATE_NAMES else "R"
-
-
 def get_task_state(task) -> str:
-    return _STATE_NAMES[task_state_letter(task)]
+    """The state field of /proc/PID/status ("S (sleeping)"); stat shows its letter."""
+    return task_state_array[task_state_index(task)]
 
 
 def task_flags(task) -> int:
@@ -66,7 +57,7 @@ def task_flags(task) -> int:
 def parent_tgid(task, ns) -> int:
     """task_tgid_nr_ns(real_parent): 0 without a parent or outside the reader's namespace."""
     parent = task.real_parent
-    if parent is None or task.exit_state == "dead":
+    if parent is None or task.exit_state == EXIT_DEAD:
         return 0
     return tgid_nr_ns(parent, ns)
 
@@ -166,7 +157,7 @@ def do_task_stat(task, whole: bool = True) -> bytes:
     pgid = group_nr_ns(task, sig.pgrp, ns) if sig is not None else 0
     sid = group_nr_ns(task, sig.session, ns) if sig is not None else 0
     ignored, caught = sig_ign_catch(task)
-    state = task_state_letter(task)
+    state = task_state_to_char(task)
     wchan = 1 if permitted and state != "R" and (not whole or len(group) < 2) else 0
     vsize = task_mmu.total_vm(mm) * task_mmu.PAGE_SIZE if mm is not None else 0
     rss = task_mmu.rss_pages(mm) if mm is not None else 0

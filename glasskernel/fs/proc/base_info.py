@@ -89,8 +89,8 @@ def sleeping_syscall(task):
 def get_wchan(task) -> str:
     """Where a sleeping or stopped task waits, named as Linux names it; "" if we cannot
     tell (Linux's printout is then 0, as for an address without a symbol)."""
-    from glasskernel.fs.proc.array import task_state_letter
-    state = task_state_letter(task)
+    from glasskernel.kernel.task import task_state_to_char
+    state = task_state_to_char(task)
     if state == "T":
         return "do_signal_stop"
     if state not in ("S", "D") or task.thread is None:

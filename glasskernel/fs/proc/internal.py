@@ -17,7 +17,8 @@ def all_tasks(task) -> dict:
 
 def task_alive(target) -> bool:
     """pid_alive: not yet released (a zombie still counts, its /proc entry stays)."""
-    return getattr(target, "exit_state", "") != "dead"
+    from glasskernel.kernel.task import EXIT_DEAD
+    return getattr(target, "exit_state", 0) != EXIT_DEAD
 
 
 def get_proc_task(task, pid: int):

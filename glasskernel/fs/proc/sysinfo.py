@@ -43,8 +43,8 @@ def _cpu_times(viewer) -> dict:
 
 
 def _nr_running(viewer) -> int:
-    return sum(1 for t in all_tasks(viewer).values()
-               if not t.exit_state and getattr(t.state, "value", t.state) == "R")
+    from glasskernel.kernel.task import task_state_index
+    return sum(1 for t in all_tasks(viewer).values() if task_state_index(t) == 0)
 
 
 def proc_uptime(viewer) -> bytes:

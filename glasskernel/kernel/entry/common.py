@@ -11,6 +11,8 @@ from glasskernel.arch.x86.head_64 import NEVER_REACHED
 from glasskernel.arch.x86.entry.vsyscall_64 import emulate_vsyscall, stopped_in_vsyscall_page
 from glasskernel.arch.x86.kernel.apic_timer import SLICE_NS, run_metered, timer_budget
 from glasskernel.arch.x86.kernel.traps import exc_user_fault
+from glasskernel.arch.x86.kernel.thread_info import (_TIF_NEED_RESCHED, _TIF_PARKED,
+                                                     _TIF_SLOW_SYSCALL, _TIF_SYSCALL_INTERRUPTED)
 from glasskernel.kernel.sched.park import resume_parked, sleep_parked
 from glasskernel.arch.x86.kernel.process_64 import enter_user_mode
 from glasskernel.arch.x86.kernel.signal import arch_do_signal_or_restart
@@ -19,14 +21,14 @@ from glasskernel.kernel.sched.cputime import account_user_time
 
 def exit_to_user_mode_prepare(task) -> None:
     kernel = task.kernel
+    thread = task.thread
     while not task.exiting:
-        if kernel.sched.need_resched:
+        if thread.flags & _TIF_NEED_RESCHED:
             kernel.sched.schedule()
             continue
-        thread = task.thread
-        if task.pending or thread.syscall_interrupted or task.restore_sigmask:
+        if task.pending or thread.flags & _TIF_SYSCALL_INTERRUPTED or task.restore_sigmask:
             arch_do_signal_or_restart(task)      # signals, restarts of interrupted calls
-            if kernel.sched.need_resched:
+            if thread.flags & _TIF_NEED_RESCHED:
                 continue
         return
 
@@ -41,7 +43,7 @@ def user_mode_loop(task) -> None:
     kernel = task.kernel
     cpu = kernel.cpu
     while True:
-        if task.thread.parked_wq is not None:        # this stack was given to a parked task
+        if task.thread.flags & _TIF_PARKED:           # this stack was given to a parked task
             resume_parked(kernel, task)
             do_syscall_64_slow(kernel, task)
         exit_to_user_mode_prepare(task)
@@ -56,9 +58,10 @@ def user_mode_loop(task) -> None:
             reason = run_metered(kernel, cpu, timer_budget(kernel))
         task = kernel.current
         now = account_user_time(kernel, task)
-        if task.thread.parked_wq is not None:
+        flags = task.thread.flags
+        if flags & _TIF_PARKED:
             task = sleep_parked(kernel, task)
-        elif task.thread.slow_syscall:
+        elif flags & _TIF_SLOW_SYSCALL:
             do_syscall_slow(kernel, task)
         elif task.pending_fault is not None:
             exc_user_fault(kernel, task)

@@ -14,19 +14,19 @@ from greenlet import getcurrent, greenlet
 
 from glasskernel.arch.x86.kernel.process_64 import restore_user_regs, save_user_regs, switch_user_context
 from glasskernel.arch.x86.mm.tlb import switch_mm
+from glasskernel.arch.x86.kernel.thread_info import _TIF_NEED_REGS_LOAD, _TIF_NEED_RESCHED, _TIF_PARKED
 from glasskernel.kernel.sched.fair import (SchedEntity, check_preempt_tick, check_preempt_wakeup,
                                            nice_to_weight, place_entity, update_curr)
 from glasskernel.kernel.sched.park import is_parked
 from glasskernel.kernel.sched.wait import signal_pending
-from glasskernel.kernel.task import (TASK_INTERRUPTIBLE, TASK_RUNNING, TASK_STOPPED,
-                                     TASK_UNINTERRUPTIBLE)
+from glasskernel.kernel.task import (TASK_DEAD, TASK_NEW, TASK_NORMAL, TASK_RUNNING,
+                                     task_state_to_char)
 from glasskernel.kernel.trace import tracepoint
 from glasskernel.kernel.trace.events import fork_flow
 from glasskernel.kernel.trace.tracepoint import trace_enter, trace_event, trace_exit, traced
 
 
 TICK_NS = 4_000_000          # HZ = 250, Debian's configuration
-_SLEEPING = (TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE)
 
 
 class RunQueue:
@@ -74,7 +74,6 @@ class Scheduler:
         idle_task.greenlet = getcurrent()
         idle_task.se = SchedEntity()
         self.rq = RunQueue(idle_task)
-        self.need_resched = False
         self.last_tick_ns = self.kernel.clock_ns()
         self.spare_stacks: list = []    # greenlets left behind by parked tasks (park.py)
         self.hook_switches = 0          # switches made inside the syscall hook
@@ -84,23 +83,26 @@ class Scheduler:
 
     @traced(args=lambda self, p: {"nice": p.nice}, ret=lambda _r: {})
     def sched_fork(self, p) -> None:
-        """A new task's scheduling state: same nice as the parent, not yet runnable."""
+        """A new task's scheduling state: same nice as the parent, not yet runnable
+        (TASK_NEW: no wake-up can touch it before wake_up_new_task)."""
         p.se = SchedEntity(weight=nice_to_weight(p.nice))
-        p.state = TASK_RUNNING
+        p._state = TASK_NEW
         p.on_rq = False
 
     @traced(args=lambda self, p: {"pid": p.pid}, ret=lambda _r: {}, flow=fork_flow)
     def wake_up_new_task(self, p) -> None:
         """First enqueue of a forked task: placed one slice behind (child does not run first)."""
+        p._state = TASK_RUNNING
         update_curr(self.rq, self.kernel.clock_ns())
         place_entity(self.rq, p.se, initial=True)
         self._enqueue(p)
 
-    def try_to_wake_up(self, p) -> bool:
-        """Make a sleeping task runnable; preempt the current one if the sleeper deserves it."""
-        if p.state not in _SLEEPING:
+    def try_to_wake_up(self, p, state: int = TASK_NORMAL) -> bool:
+        """Make p runnable if it sleeps in one of the state bits (TASK_NORMAL: any plain
+        sleep); preempt the current task if the sleeper deserves it."""
+        if not p._state & state:
             return False
-        p.state = TASK_RUNNING
+        p._state = TASK_RUNNING
         if tracepoint._active is not None:
             trace_event("sched_wakeup", pid=p.pid, comm=p.comm)
         if not p.on_rq:
@@ -109,14 +111,13 @@ class Scheduler:
             place_entity(rq, p.se, False)
             self._enqueue(p)
             if check_preempt_wakeup(rq, p):
-                self.need_resched = True
+                self.resched_curr()
         return True
 
-    def wake_up_stopped(self, p) -> None:
-        """SIGCONT or SIGKILL for a stopped task."""
-        if p.state == TASK_STOPPED:
-            p.state = TASK_INTERRUPTIBLE
-            self.try_to_wake_up(p)
+    def resched_curr(self) -> None:
+        """Ask the running task to switch at its next chance: TIF_NEED_RESCHED on rq->curr
+        (the idle task included: its loop schedules anyway)."""
+        self.rq.curr.thread.flags |= _TIF_NEED_RESCHED
 
     def _enqueue(self, p) -> None:
         p.on_rq = True
@@ -146,7 +147,7 @@ class Scheduler:
         self.kernel.host_io.deliver()
         update_curr(self.rq, self.kernel.clock_ns())
         if self.rq.curr is not self.idle and check_preempt_tick(self.rq):
-            self.need_resched = True
+            self.resched_curr()
 
     def set_user_nice(self, p, nice: int) -> None:
         p.nice = max(-20, min(19, nice))
@@ -156,7 +157,7 @@ class Scheduler:
         """sched_yield: go behind every other runnable task for this turn."""
         if self.rq.queued:
             p.se.vruntime = max(p.se.vruntime, max(t.se.vruntime for t in self.rq.queued) + 1)
-            self.need_resched = True
+            self.resched_curr()
 
     # ----- schedule -----------------------------------------------------------------------
 
@@ -165,7 +166,7 @@ class Scheduler:
         rq = self.rq
         best = rq.leftmost()
         curr = rq.curr
-        if (curr.on_rq and curr.state is TASK_RUNNING
+        if (curr.on_rq and curr._state == TASK_RUNNING
                 and (best is None or curr.se.vruntime < best.se.vruntime)):
             best = curr
         return self.idle if best is None else best
@@ -199,9 +200,9 @@ class Scheduler:
     def _put_prev(self, prev, now: int) -> None:
         """put_prev_task: charge prev for its run; a prev that sleeps leaves the queue."""
         update_curr(self.rq, now)
-        if prev is not self.idle and prev.state is not TASK_RUNNING:
+        if prev is not self.idle and prev._state != TASK_RUNNING:
             prev.on_rq = False          # dequeue() of curr, which is never in the queue list
-        self.need_resched = False
+        prev.thread.flags &= ~_TIF_NEED_RESCHED    # clear_tsk_need_resched
 
     def _requeue(self, prev, nxt) -> None:
         """nxt leaves the queue to run; a runnable prev goes back in (a switch it did not
@@ -236,7 +237,7 @@ class Scheduler:
         nxt.kernel_entered_ns = now             # ... and nxt's goes on from here
         if tracepoint._active is not None:
             trace_event("sched_switch", task=prev, prev_pid=prev.pid, prev_comm=prev.comm,
-                        prev_state=prev.state.value, next_pid=nxt.pid, next_comm=nxt.comm)
+                        prev_state=task_state_to_char(prev), next_pid=nxt.pid, next_comm=nxt.comm)
         # prev's user context leaves the CPU first: the saved copy holds its CR3 too.
         save_user_regs(self.kernel, prev)
         switch_mm(prev, nxt)
@@ -284,7 +285,7 @@ class Scheduler:
             return None
         nxt = queued[0]
         thread = nxt.thread
-        if (thread is None or thread.parked_wq is None or thread.regs_dirty
+        if (thread is None or thread.flags & (_TIF_PARKED | _TIF_NEED_REGS_LOAD) != _TIF_PARKED
                 or not thread.context_saved or nxt.exiting or signal_pending(nxt)):
             return None
         return nxt
@@ -318,7 +319,9 @@ class Scheduler:
         user_mode_loop(task)
 
     def do_task_dead(self, p) -> None:
-        """The final step of an exiting task: off the run queue; its greenlet then ends."""
+        """The final step of an exiting task: TASK_DEAD, off the run queue; its greenlet
+        then ends."""
+        p._state = TASK_DEAD
         self.dequeue(p)
 
     def start_task_greenlet(self, p, entry) -> None:
@@ -336,6 +339,11 @@ class Scheduler:
             if not self.rq.queued:
                 self.kernel.idle_wait(self.kernel.hrtimers.next_expiry_delay())
                 self.kernel.hrtimers.run_expired()
+
+
+def wake_up_state(p, state: int) -> bool:
+    """Wake p only from a sleep in one of the state bits (a stop, a killable sleep)."""
+    return p.kernel.sched.try_to_wake_up(p, state)
 
 
 @traced(ret=lambda _r: {})

@@ -10,7 +10,7 @@ changed nothing yet, and once woken it only has to run again from the start. Lin
 itself restarts such a syscall after a signal (ERESTARTSYS: rip back onto the
 ``syscall`` instruction, rax = the number). A task *parks* in that state: it goes to
 sleep on the wait queue with its user context saved and rip on its ``syscall``
-instruction, and gives up the greenlet it ran on (``thread.parked_wq`` is set).
+instruction, and gives up the greenlet it ran on (TIF_PARKED, ``thread.parked_wq`` its queue).
 A handler asks for that by returning ERESTART_PARK, with the queue in
 ``kernel.park_wq`` (a pipe read finding the pipe empty, pipe.py).
 
@@ -29,8 +29,9 @@ signal and return EINTR, or be restarted, exactly as before.
 Parking is off while a trace or an strace log is taken, so they show every step the
 kernel takes in the usual order.
 """
+from glasskernel.arch.x86.kernel.thread_info import _TIF_PARKED
 from glasskernel.kernel.sched.wait import finish_wait, signal_pending
-from glasskernel.kernel.task import TASK_INTERRUPTIBLE
+from glasskernel.kernel.task import TASK_INTERRUPTIBLE, set_current_state
 from glasskernel.kernel.trace import tracepoint
 from glasskernel.arch.x86.kernel.process_64 import get_user_reg, set_user_reg
 from glasskernel.kernel.sched.cputime import account_user_time
@@ -48,7 +49,7 @@ ERESTART_PARK = -4096 - 512
 
 def is_parked(task) -> bool:
     """Is the task parked: asleep with no kernel stack of its own?"""
-    return task.thread is not None and task.thread.parked_wq is not None
+    return task.thread is not None and task.thread.flags & _TIF_PARKED != 0
 
 
 def may_park(kernel, task) -> bool:
@@ -65,8 +66,9 @@ def park_in_hook(kernel, task, args: list, wq):
     thread = task.thread
     thread.slow_args = args
     thread.parked_wq = wq
+    thread.flags |= _TIF_PARKED
     wq.add(task)
-    task.state = TASK_INTERRUPTIBLE
+    set_current_state(task, TASK_INTERRUPTIBLE)
     sched = kernel.sched
     nxt = sched.parked_successor()
     if nxt is None:
@@ -84,6 +86,7 @@ def unpark(task) -> None:
     thread = task.thread
     thread.parked_wq.remove(task)
     thread.parked_wq = None
+    thread.flags ^= _TIF_PARKED             # set since park_in_hook
     finish_wait(task)
 
 

@@ -5,8 +5,9 @@ sleeping and calls ``schedule()``; whoever makes the condition true calls ``wake
 which makes the sleepers runnable again. The sleeper re-checks its condition: wake-ups
 may be spurious, and a signal may have arrived instead.
 """
-from glasskernel.kernel.task import (EXIT_ZOMBIE, TASK_INTERRUPTIBLE, TASK_RUNNING,
-                                     TASK_UNINTERRUPTIBLE)
+from glasskernel.kernel.task import (EXIT_ZOMBIE, SIGNAL_GROUP_EXIT, TASK_INTERRUPTIBLE,
+                                     TASK_KILLABLE, TASK_RUNNING, TASK_UNINTERRUPTIBLE,
+                                     set_current_state)
 from glasskernel.uapi.errno import ERESTARTSYS, KernelError
 
 
@@ -90,7 +91,8 @@ class WaitQueue:
 def signal_pending(task) -> bool:
     """A signal that is not blocked (or SIGKILL, which never is) waits for the task.
     (A comparison, not bool(): the interpreter does not specialize that call.)"""
-    return task.pending & ~(task.blocked & ~(1 << 8)) != 0 or task.signal.group_exit
+    return (task.pending & ~(task.blocked & ~(1 << 8)) != 0
+            or task.signal.flags & SIGNAL_GROUP_EXIT != 0)
 
 
 def wait_event(task, wq: WaitQueue, condition, interruptible: bool = True, timeout_ns=None) -> bool:
@@ -124,14 +126,16 @@ def wait_event(task, wq: WaitQueue, condition, interruptible: bool = True, timeo
 def sleep_once(task, interruptible: bool = True) -> None:
     """set_current_state + schedule(): sleep until someone wakes the task (the caller
     queued it somewhere first and re-checks its condition afterwards)."""
-    task.state = TASK_INTERRUPTIBLE if interruptible else TASK_UNINTERRUPTIBLE
+    set_current_state(task, TASK_INTERRUPTIBLE if interruptible else TASK_UNINTERRUPTIBLE)
     task.kernel.sched.schedule()
 
 
 def finish_wait(task) -> None:
-    """Back to TASK_RUNNING after a wait (unless the task died meanwhile)."""
-    if task.state is not EXIT_ZOMBIE:
-        task.state = TASK_RUNNING
+    """Back to TASK_RUNNING after a wait (unless the task died meanwhile: a dead task's
+    stack unwinding through here leaves its state alone). The state is written here, not
+    through set_current_state: this runs twice per pipe round trip."""
+    if task.exit_state != EXIT_ZOMBIE:
+        task._state = TASK_RUNNING
 
 
 class Completion:
@@ -149,10 +153,10 @@ class Completion:
         """Sleep until complete(); a fatal signal (killable) ends the wait early."""
         kernel = task.kernel
         while not self.done:
-            if killable and (task.pending & (1 << 8) or task.signal.group_exit):
+            if killable and (task.pending & (1 << 8) or task.signal.flags & SIGNAL_GROUP_EXIT):
                 return
             self.wait.add(task)
-            task.state = TASK_UNINTERRUPTIBLE
+            set_current_state(task, TASK_KILLABLE if killable else TASK_UNINTERRUPTIBLE)
             kernel.sched.schedule()
             self.wait.remove(task)
-        task.state = TASK_RUNNING
+        set_current_state(task, TASK_RUNNING)

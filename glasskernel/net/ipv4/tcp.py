@@ -18,7 +18,6 @@ from glasskernel.net.ipv4.af_inet import (IPPROTO_TCP, SS_CONNECTED, SS_CONNECTI
                                           inet_autobind, ip_route_connect)
 from glasskernel.net.unix.af_unix import sk_wait
 from glasskernel.uapi.errno import Errno, KernelError
-from glasskernel.kernel.signal import send_signal
 
 MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_DONTWAIT = 0x1, 0x2, 0x20, 0x40
 MSG_WAITALL, MSG_ERRQUEUE, MSG_NOSIGNAL, MSG_MORE = 0x100, 0x2000, 0x4000, 0x8000
@@ -175,6 +174,7 @@ def _stream_error(task, sk, msg, err: int, sent: int) -> int:
     if err == Errno.EPIPE:
         err = sk.sock_error() or Errno.EPIPE
     if err == Errno.EPIPE and not msg.flags & MSG_NOSIGNAL:
+        from glasskernel.kernel.signal import send_signal
         send_signal(task, SIGPIPE)
     raise KernelError(err)
 

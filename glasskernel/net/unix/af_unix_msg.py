@@ -24,7 +24,6 @@ from glasskernel.net.unix.scm import (SKB_MAX_ALLOC, SKB_MAX_HEAD, kfree_skb,
                                       maybe_add_creds, sock_alloc_skb, unix_detach_fds,
                                       unix_scm_to_skb)
 from glasskernel.uapi.errno import Errno, KernelError
-from glasskernel.kernel.signal import send_signal
 
 MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_DONTWAIT = 0x1, 0x2, 0x20, 0x40
 MSG_WAITALL, MSG_NOSIGNAL = 0x100, 0x4000
@@ -143,6 +142,7 @@ def _stream_send(task, sock, sk, msg, scm) -> int:
 def _pipe_err(task, sk, msg, sent: int) -> int:
     """EPIPE, with SIGPIPE unless MSG_NOSIGNAL, when nothing was sent yet."""
     if sent == 0 and not msg.flags & MSG_NOSIGNAL:
+        from glasskernel.kernel.signal import send_signal
         send_signal(task, SIGPIPE)
     if sent:
         return sent

@@ -14,6 +14,7 @@ import struct
 import sys
 
 from glasskernel.arch.x86.kernel.ptrace import getreg32_values, user_mode_is_compat
+from glasskernel.kernel.task import task_state_to_char
 from glasskernel.kernel.trace.tracepoint import traceable_functions
 from glasskernel.tools.breakpoint.usersyms import UserSymbols
 from glasskernel.uapi.errno import KernelError
@@ -105,7 +106,7 @@ class Console(cmd.Cmd):
         t = self.task
         parent = t.real_parent.pid if t.real_parent is not None else 0
         self.say(f"current: pid {t.pid} tgid {t.tgid} comm {t.comm!r} ppid {parent} "
-                 f"state {t.state.value} exe {getattr(t.mm, 'exe_path', '') or '-'}")
+                 f"state {task_state_to_char(t)} exe {getattr(t.mm, 'exe_path', '') or '-'}")
 
     def do_tasks(self, _arg) -> None:
         """tasks: every task (pid, parent, state, name)."""
@@ -180,7 +181,7 @@ def task_lines(kernel, current) -> list:
     for t in sorted(kernel.tasks.values(), key=lambda t: t.pid):
         parent = t.real_parent.pid if t.real_parent is not None else 0
         mark = "*" if t is current else " "
-        lines.append(f"{mark}{t.pid:4} {parent:5} {t.state.value} {t.comm}")
+        lines.append(f"{mark}{t.pid:4} {parent:5} {task_state_to_char(t)} {t.comm}")
     return lines
 
 

@@ -7,6 +7,7 @@ the console; `trace` records the function graph between two stops.
 """
 import io
 
+from glasskernel.kernel.task import task_state_to_char
 from glasskernel.tools.breakpoint.breakpoint import (BreakpointProbe, kernel_stack_lines, regs_lines,
                                                  task_lines, user_backtrace)
 
@@ -167,7 +168,7 @@ class Monitor:
                 threads = sum(1 for o in tasks.values() if o.tgid == t.tgid)
                 extra = f" [{threads} threads]" if threads > 1 else ""
                 mark = " *" if t.tgid in self.session.debugger.procs else ""
-                lines.append(f"{'  ' * depth}{t.pid} {t.comm} ({t.state.value}){extra}{mark}")
+                lines.append(f"{'  ' * depth}{t.pid} {t.comm} ({task_state_to_char(t)}){extra}{mark}")
                 walk(t.pid, depth + 1)
         walk(0, 0)
         return "\n".join(lines) + "\n(* debugged by gdb)\n"

@@ -133,7 +133,7 @@ class Server:
         self.disconnect_pending = False
         if self.late:                              # the next gdb may attach again
             debugger.attach_process(self.kernel.user_task, "c") \
-                if self.kernel.user_task is not None and self.kernel.user_task.exit_state == "" else None
+                if self.kernel.user_task is not None and self.kernel.user_task.exit_state == 0 else None
 
     def close(self) -> None:
         """End of the run: the connection, the listener and the socket file go."""

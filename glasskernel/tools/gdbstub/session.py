@@ -10,6 +10,7 @@ import sys
 
 from glasskernel.tools.gdbstub import regs, signals
 from glasskernel.tools.gdbstub.memory import read_memory
+from glasskernel.kernel.task import task_state_to_char
 from glasskernel.tools.gdbstub.transport import unescape
 from glasskernel.arch.x86.kernel.process_64 import set_user_reg
 
@@ -130,7 +131,7 @@ class Session:
     def selected(self):
         """The thread Hg selected, or the first traced one when it is gone."""
         task = self.g_task
-        if task is None or task.exit_state != "" or task.pid not in self.debugger.tracees:
+        if task is None or task.exit_state != 0 or task.pid not in self.debugger.tracees:
             task = self.g_task = self.debugger.find()
         if task is None:
             raise BadPacket("no thread")
@@ -171,7 +172,7 @@ class Session:
         task = self.debugger.find(*parse_thread_id(rest))
         if task is None:
             return "E01"
-        return f"{task.comm} ({task.state.value})".encode().hex()
+        return f"{task.comm} ({task_state_to_char(task)})".encode().hex()
 
     # ----- registers and memory -------------------------------------------------------------
 

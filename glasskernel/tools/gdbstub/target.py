@@ -16,7 +16,7 @@ memory hooks on the watched range, there only while the watchpoint is.
 import threading
 import time
 
-from glasskernel.kernel.task import TASK_RUNNING, TASK_UNINTERRUPTIBLE
+from glasskernel.kernel.task import TASK_KILLABLE, TASK_RUNNING, set_current_state, signal_group_exit
 from glasskernel.kernel.sched.wait import WaitQueue
 from glasskernel.tools.gdbstub import signals
 from glasskernel.tools.gdbstub.memory import USER_END, BreakpointTable, physical_ranges
@@ -85,14 +85,14 @@ class Debugger:
     def process_threads(self, tgid: int) -> list:
         """The live threads of process tgid, by pid."""
         return sorted((t for t in self.kernel.tasks.values()
-                       if t.tgid == tgid and not t.kthread and t.exit_state == ""),
+                       if t.tgid == tgid and not t.kthread and t.exit_state == 0),
                       key=lambda t: t.pid)
 
     def threads(self) -> list:
         """Every live traced task, by pid."""
         tasks = self.kernel.tasks
         return sorted((tasks[tid] for tid in self.tracees if tid in tasks
-                       and tasks[tid].exit_state == ""), key=lambda t: t.pid)
+                       and tasks[tid].exit_state == 0), key=lambda t: t.pid)
 
     def find(self, pid: int = None, tid: int = None):
         """A traced task: the thread tid, else the first thread of process pid, else any."""
@@ -291,14 +291,14 @@ class Debugger:
         """Sleep until gdb resumes the task, lets it go, or a fatal signal comes."""
         kernel = self.kernel
         while (tr.action is None and self.tracees.get(task.pid) is tr
-               and not task.pending & (1 << 8) and not task.signal.group_exit
+               and not task.pending & (1 << 8) and not signal_group_exit(task.signal)
                and not self.interrupt_pending):
             self.hold_wq.add(task)
-            task.state = TASK_UNINTERRUPTIBLE
+            set_current_state(task, TASK_KILLABLE)
             kernel.sched.schedule()
             self.hold_wq.remove(task)
-        if task.state is TASK_UNINTERRUPTIBLE:
-            task.state = TASK_RUNNING
+        if task._state == TASK_KILLABLE:
+            set_current_state(task, TASK_RUNNING)
 
     def _set_tf(self, task, on: bool) -> None:
         """Set or clear the trap flag in the task's saved rflags."""

@@ -8,6 +8,8 @@ A syscall leaves the emulator (returns False to the CPU) when the task's saved c
 rewritten (execve) or the task stopped running (exit); the task's run loop then takes over.
 """
 from glasskernel.arch.x86.cpu import RET_VALID_WORD, RET_WORD
+from glasskernel.arch.x86.kernel.thread_info import (_TIF_NEED_REGS_LOAD, _TIF_NEED_RESCHED,
+                                                     _TIF_SLOW_SYSCALL, _TIF_SYSCALL_INTERRUPTED)
 from glasskernel.kernel.sched.park import ERESTART_PARK, may_park, park_in_hook
 from glasskernel.kernel.sched.wait import SlowPathRequired
 from glasskernel.kernel.trace import tracepoint
@@ -118,15 +120,17 @@ def do_syscall_64(kernel) -> bool:
             if task is None:
                 return False
             args = task.thread.slow_args
+        # Any thread flag (a switch asked for, pt_regs to load) takes the longer way out:
+        # one truth test here instead of a bit test per flag.
         if (tracepoint._active is not None or kernel.strace is not None or task.exiting
-                or thread.regs_dirty or ret in _RESTART_CODES):
+                or thread.flags or ret in _RESTART_CODES):
             return _fast_syscall_exit(kernel, task, nr, args[1:], ret)
         slot = cpu.return_slot                    # cpu.set_return(ret), inlined
         slot[RET_WORD] = ret & 0xFFFF_FFFF_FFFF_FFFF
         slot[RET_VALID_WORD] = 1
-        # Pending signals or a requested switch are handled on the way out, outside the
-        # emulator, where the task may sleep or switch (exit_to_user_mode_prepare).
-        return not (task.pending & ~task.blocked or kernel.sched.need_resched)
+        # Pending signals are handled on the way out, outside the emulator, where the
+        # task may sleep or switch (exit_to_user_mode_prepare).
+        return not (task.pending & ~task.blocked)
     except BaseException as exc:                  # noqa: BLE001 - a kernel bug outside the handler
         kernel.cpu.keep_error(exc)                # cannot cross the emulator's C frames
         return False
@@ -137,12 +141,13 @@ def _fast_syscall_exit(kernel, task, nr, args, ret) -> bool:
     thread = task.thread
     if tracepoint._active is not None:
         tracepoint.trace_event("syscall", call=syscall_name(nr), nr=nr, ret=ret)
-    if kernel.strace is not None and not task.exiting and not (thread.regs_dirty and ret == 0):
+    if (kernel.strace is not None and not task.exiting
+            and not (thread.flags & _TIF_NEED_REGS_LOAD and ret == 0)):
         # (a successful execve was logged by the exec path: its arguments are gone now)
         kernel.strace.syscall_exit(task, nr, tuple(args), ret, task.mm)
     if task.exiting:
         return False
-    if thread.regs_dirty:
+    if thread.flags & _TIF_NEED_REGS_LOAD:
         # The handler took the saved context as the truth (sync_pt_regs): finish there.
         thread.regs["rax"] = ret & 0xFFFF_FFFF_FFFF_FFFF
         return False
@@ -150,9 +155,9 @@ def _fast_syscall_exit(kernel, task, nr, args, ret) -> bool:
     if ret in _RESTART_CODES:
         # Interrupted (a job-control stop, say): the way out decides EINTR or a restart.
         thread.last_syscall_nr = nr
-        thread.syscall_interrupted = True
+        thread.flags |= _TIF_SYSCALL_INTERRUPTED
         return False
-    return not (task.pending & ~task.blocked or kernel.sched.need_resched)
+    return not (task.pending & ~task.blocked or thread.flags & _TIF_NEED_RESCHED)
 
 
 def save_pt_regs_for_slow_path(task, args: list) -> None:
@@ -163,13 +168,13 @@ def save_pt_regs_for_slow_path(task, args: list) -> None:
     handler that needs them (fork, signal delivery: ``sync_pt_regs`` and friends).
     """
     task.thread.slow_args = args
-    task.thread.slow_syscall = True
+    task.thread.flags |= _TIF_SLOW_SYSCALL
 
 
 def do_syscall_64_slow(kernel, task) -> None:
     """Run a slow syscall on the task's kernel stack; the result goes into saved rax."""
     thread = task.thread
-    thread.slow_syscall = False
+    thread.flags &= ~_TIF_SLOW_SYSCALL
     nr, *args = thread.slow_args
     run_syscall(kernel, task, kernel.sys_call_table[nr], nr, args)
 
@@ -193,7 +198,7 @@ def run_syscall(kernel, task, entry, nr: int, args: list, table: str = "x64") ->
     thread.orig_rax = -1
     thread.last_syscall_nr = nr
     if ret in _RESTART_CODES:
-        thread.syscall_interrupted = True   # decided by the signal code on the way out
+        thread.flags |= _TIF_SYSCALL_INTERRUPTED    # decided by the signal code on the way out
     replaced = thread.regs_replaced       # execve: the new context's rax is already 0
     if not replaced and not task.exiting:
         set_user_reg(task, "rax", ret & 0xFFFF_FFFF_FFFF_FFFF)
@@ -273,7 +278,7 @@ def _trace_32(kernel, task, name: str, nr: int, **more) -> None:
 def do_int80_syscall_32(kernel, task) -> None:
     """int $0x80's syscall, on the task's kernel stack."""
     thread = task.thread
-    thread.slow_syscall = False
+    thread.flags &= ~_TIF_SLOW_SYSCALL
     nr, *args = thread.slow_args
     if tracepoint._active is None:
         do_syscall_32_irqs_on(kernel, task, nr, args)
@@ -290,7 +295,7 @@ def do_fast_syscall_32(kernel, task) -> None:
     restart, two bytes back, runs that `int $0x80`)."""
     from glasskernel.mm.uaccess import get_user_u32
     thread = task.thread
-    thread.slow_syscall = False
+    thread.flags &= ~_TIF_SLOW_SYSCALL
     nr, *args = thread.slow_args
     from glasskernel.arch.x86.entry.vdso.vma import vdso32_sym
     stack = args[5]

@@ -13,6 +13,8 @@ allows.
 """
 from glasskernel.arch.x86.entry_shim import SYSCALL_INSN_LEN
 from glasskernel.arch.x86.entry.common import _RESTART_CODES
+from glasskernel.arch.x86.kernel.thread_info import (_TIF_NEED_REGS_LOAD, _TIF_NEED_RESCHED,
+                                                     _TIF_SLOW_SYSCALL, _TIF_SYSCALL_INTERRUPTED)
 from glasskernel.kernel.sched.park import ERESTART_PARK
 from glasskernel.kernel.sched.wait import SlowPathRequired
 from glasskernel.kernel.trace import tracepoint
@@ -28,7 +30,7 @@ def _save_compat_regs(kernel, task, args: list, how: str) -> None:
     """Leave the emulator for the slow path with the syscall's number and arguments."""
     thread = task.thread
     thread.slow_args = args
-    thread.slow_syscall = True
+    thread.flags |= _TIF_SLOW_SYSCALL
     thread.compat_entry = how
     thread.ts_compat = True
     if tracepoint._active is not None:
@@ -109,7 +111,7 @@ def _fast_syscall_32(kernel, task, args: list, stack):
         set_regs = (("rip", pad - SYSCALL_INSN_LEN), ("rsp", stack), ("rbp", args[6]))
     else:
         set_regs = ()
-    if thread.regs_dirty:                     # the handler took the saved context as truth
+    if thread.flags & _TIF_NEED_REGS_LOAD:    # the handler took the saved context as truth
         thread.regs["rax"] = ret & _MASK
         for name, value in set_regs:
             thread.regs[name] = value + (SYSCALL_INSN_LEN if name == "rip" else 0)
@@ -119,9 +121,9 @@ def _fast_syscall_32(kernel, task, args: list, stack):
         cpu.write_reg(name, value)
     if ret in _RESTART_CODES:
         thread.last_syscall_nr = args[0]
-        thread.syscall_interrupted = True
+        thread.flags |= _TIF_SYSCALL_INTERRUPTED
         return False
-    if task.exiting or task.pending & ~task.blocked or kernel.sched.need_resched:
+    if task.exiting or task.pending & ~task.blocked or thread.flags & _TIF_NEED_RESCHED:
         return False
     thread.ts_compat = False
     return True

@@ -24,6 +24,7 @@ import struct
 from glasskernel.arch.x86 import fpu
 from glasskernel.arch.x86.entry.vdso.vma import vdso32_sym
 from glasskernel.arch.x86.segment import USER32_CS, USER_CS, USER_DS
+from glasskernel.arch.x86.kernel.thread_info import _TIF_NEED_REGS_LOAD
 from glasskernel.arch.x86.kernel.signal import (
     FIX_EFLAGS, MINSIGSTKSZ, _sas, do_sigaltstack, fault_in_frame, sas_ss_flags)
 from glasskernel.kernel.signal import (
@@ -273,7 +274,7 @@ def ia32_restore_sigcontext(task, regs: dict, usc: int) -> bool:
     set_user_seg(task, regs, "ss", ss)
     regs["rflags"] = (regs["rflags"] & ~FIX_EFLAGS) | (sc["flags"] & FIX_EFLAGS) | 0x2
     reload_segments(task, regs, sc)
-    task.thread.regs_dirty = True
+    task.thread.flags |= _TIF_NEED_REGS_LOAD
     return fpu__restore_sig(task, sc["fpstate"])
 
 

@@ -23,8 +23,6 @@ import os
 import signal
 import threading
 
-from glasskernel.kernel.signal import send_signal
-
 SLICE_INSNS = 200_000           # one time slice, in instructions (~5-10 ms emulated)
 SLICE_BLOCKS = 40_000           # the same slice in translated blocks (~5 instructions each)
 SLICE_NS = 200_000              # a slice in virtual time (deterministic runs)
@@ -61,6 +59,7 @@ def run_metered(kernel, cpu, budget: int):
     kernel.budget_spent = True
     for task in list(kernel.tasks.values()):
         if not task.kthread and not task.exiting:
+            from glasskernel.kernel.signal import send_signal
             send_signal(task, signal.SIGKILL)
     return "metered"
 

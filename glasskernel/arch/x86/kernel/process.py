@@ -3,13 +3,16 @@
 ``ThreadStruct.regs`` is the task's saved user context, its pt_regs: while the task runs on
 a CPU the live registers are in the emulator and ``regs`` may be stale; when it enters the
 kernel on a slow path, leaves the CPU, or the kernel rewrites its context (execve, fork,
-signal delivery), ``regs`` is the truth and ``regs_dirty`` tells the return-to-user path to
-load it into the CPU.
+signal delivery), ``regs`` is the truth and TIF_NEED_REGS_LOAD tells the return-to-user
+path to load it into the CPU.
 """
 from dataclasses import dataclass, field
 
 from glasskernel.arch.x86.cpu import PT_REGS
 from glasskernel.arch.x86.segment import GDT_ENTRY_TLS_ENTRIES, USER_CS
+from glasskernel.arch.x86.kernel.thread_info import (_TIF_NEED_REGS_LOAD, _TIF_NOTSC, TIF_NOTSC,
+                                                     clear_tsk_thread_flag, set_tsk_thread_flag,
+                                                     test_tsk_thread_flag)
 from glasskernel.kernel.trace.tracepoint import traced
 from glasskernel.uapi.errno import Errno, KernelError
 
@@ -25,14 +28,12 @@ class ThreadStruct:
     """thread_struct plus the pt_regs at the top of the task's kernel stack."""
 
     regs: dict = field(default_factory=empty_pt_regs)
-    regs_dirty: bool = False        # regs must be written to the CPU before user mode
+    flags: int = 0                  # TIF_* bits (arch/x86/kernel/thread_info.py): work before user mode
     orig_rax: int = -1              # the syscall number in flight (-1: not in a syscall)
     entry: object = None            # where this task's kernel stack starts (ret_from_fork)
-    slow_syscall: bool = False      # a syscall waits to run outside the emulator
-    slow_args: list = None          # its [nr, arg0 .. arg5], as the syscall hook read them
-    parked_wq: object = None        # parked (park.py): the queue it sleeps on, no kernel stack
+    slow_args: list = None          # TIF_SLOW_SYSCALL's [nr, arg0 .. arg5], as the hook read them
+    parked_wq: object = None        # TIF_PARKED (park.py): the queue it sleeps on
     regs_replaced: bool = False     # the running syscall gave the task new pt_regs (execve)
-    syscall_interrupted: bool = False  # it returned -ERESTART*: restart or EINTR on the way out
     last_syscall_nr: int = -1       # the number to put back in rax for a restart
     fpstate: bytes = None           # FPU state before the first run or once decoded: the
                                     # CPU's raw layout or an fxsave area; None: initial
@@ -42,7 +43,6 @@ class ThreadStruct:
     trap_nr: int = 0                # the last exception vector (a signal frame's trapno)
     error_code: int = 0             # its error code (the frame's err)
     cr2: int = 0                    # the address of the last page fault (the frame's cr2)
-    notsc: bool = False             # TIF_NOTSC: rdtsc in user mode faults (PR_TSC_SIGSEGV)
     user_cs: int = USER_CS          # pt_regs->cs: __USER32_CS for an i386 program (compat mode)
     ts_compat: bool = False         # TS_COMPAT: the syscall in flight came through a 32-bit entry
     compat_entry: str = ""          # ... which one, until its slow path runs (entry_64_compat.py)
@@ -92,9 +92,8 @@ def copy_thread(p, current, args) -> dict:
         if args.tls >= _TASK_SIZE_MAX:
             raise KernelError(Errno.EPERM)      # set_new_tls → do_arch_prctl_64(ARCH_SET_FS)
         regs["fs_base"] = args.tls
-    p.thread = ThreadStruct(regs=regs, regs_dirty=True,
+    p.thread = ThreadStruct(regs=regs, flags=_TIF_NEED_REGS_LOAD | current.thread.flags & _TIF_NOTSC,
                             fpstate=read_fpstate(current),
-                            notsc=current.thread.notsc,     # thread flags are copied
                             user_cs=current.thread.user_cs, tls_array=current.thread.tls_array,
                             user_segs=_user_segs(current))
     if compat_tls:
@@ -112,7 +111,7 @@ PR_TSC_ENABLE, PR_TSC_SIGSEGV = 1, 2
 def get_tsc_mode(task, adr: int) -> int:
     """PR_GET_TSC: store whether rdtsc works (PR_TSC_ENABLE) or faults (PR_TSC_SIGSEGV)."""
     from glasskernel.mm.uaccess import copy_to_user
-    mode = PR_TSC_SIGSEGV if task.thread.notsc else PR_TSC_ENABLE
+    mode = PR_TSC_SIGSEGV if test_tsk_thread_flag(task, TIF_NOTSC) else PR_TSC_ENABLE
     copy_to_user(task, adr, mode.to_bytes(4, "little"))
     return 0
 
@@ -124,8 +123,11 @@ def set_tsc_mode(task, val: int) -> int:
     task that runs: here for the caller, at its next entry to user mode otherwise."""
     if val not in (PR_TSC_ENABLE, PR_TSC_SIGSEGV):
         raise KernelError(Errno.EINVAL)
-    task.thread.notsc = val == PR_TSC_SIGSEGV
+    if val == PR_TSC_SIGSEGV:
+        set_tsk_thread_flag(task, TIF_NOTSC)
+    else:
+        clear_tsk_thread_flag(task, TIF_NOTSC)
     kernel = task.kernel
     if kernel.cpu_task is task:
-        kernel.cpu.set_tsc_disabled(task.thread.notsc)
+        kernel.cpu.set_tsc_disabled(val == PR_TSC_SIGSEGV)
     return 0

@@ -11,6 +11,7 @@ state wherever they are: in the CPU, in its saved context, or in pt_regs.
 from glasskernel.arch.x86.fpu import FP_RAW_SIZE, fxsave_from_raw
 from glasskernel.arch.x86.kernel.process import X86_EFLAGS_IF, empty_pt_regs
 from glasskernel.arch.x86.segment import USER32_CS, USER_CS
+from glasskernel.arch.x86.kernel.thread_info import _TIF_NEED_REGS_LOAD, _TIF_NOTSC
 from glasskernel.kernel.trace import tracepoint
 from glasskernel.mm.mm_types import IA32_MMAP_BASE, IA32_PAGE_OFFSET
 from glasskernel.mm.uaccess import put_user_u64
@@ -50,7 +51,7 @@ def start_thread_common(task, new_ip: int, new_sp: int, cs: int) -> None:
     thread.regs = regs
     thread.user_cs = cs
     thread.tls_array = bytes(len(thread.tls_array))     # no TLS descriptors survive exec
-    thread.regs_dirty = True
+    thread.flags |= _TIF_NEED_REGS_LOAD
     thread.regs_replaced = True
     write_fpstate(task, task.kernel.cpu.default_fxsave())   # fpu__clear
 
@@ -149,9 +150,9 @@ def unload_context(task) -> None:
     thread = task.thread
     if thread is not None and thread.context_saved:
         regs, fpu, segs = task.kernel.cpu.read_context(thread.context)
-        if not thread.regs_dirty:
+        if not thread.flags & _TIF_NEED_REGS_LOAD:
             thread.regs = regs
-            thread.regs_dirty = True
+            thread.flags |= _TIF_NEED_REGS_LOAD
         thread.fpstate = fpu
         if thread.user_cs != USER_CS:
             thread.user_segs = segs         # its TLS selectors, loaded when it runs
@@ -163,7 +164,7 @@ def enter_user_mode(kernel, task) -> None:
     thread = task.thread
     cpu = kernel.cpu
     thread.ts_compat = False                # arch_exit_to_user_mode_prepare
-    if (kernel.cpu_task is not task or thread.regs_dirty) and cpu.user_cs() != thread.user_cs:
+    if (kernel.cpu_task is not task or thread.flags & _TIF_NEED_REGS_LOAD) and cpu.user_cs() != thread.user_cs:
         # A new program of the other mode, or a task of it whose context is not loaded,
         # or the loaded task changing mode (a signal frame of the other ABI, sigreturn):
         # its FPU state, in the CPU, must survive the switch.
@@ -179,10 +180,10 @@ def enter_user_mode(kernel, task) -> None:
     if kernel.cpu_task is not task:
         cpu.write_fp_state(thread.fpstate or cpu.default_fxsave())
         # A context loaded at a switch brings its CR4; a task's first run does not.
-        cpu.set_tsc_disabled(thread.notsc)
-    if kernel.cpu_task is not task or thread.regs_dirty:
+        cpu.set_tsc_disabled(thread.flags & _TIF_NOTSC != 0)
+    if kernel.cpu_task is not task or thread.flags & _TIF_NEED_REGS_LOAD:
         cpu.write_regs(thread.regs)
-        thread.regs_dirty = False
+        thread.flags &= ~_TIF_NEED_REGS_LOAD
         kernel.cpu_task = task
     if cpu.current_cr3 != task.mm.pgtable.pgd:
         cpu.load_cr3(task.mm.pgtable.pgd)
@@ -197,7 +198,8 @@ def enter_user_mode(kernel, task) -> None:
 def regs_live(task) -> bool:
     """Are the task's registers the CPU's (it runs, and pt_regs has no change to load)?"""
     kernel = task.kernel
-    return task is kernel.cpu_task and task is kernel.current and not task.thread.regs_dirty
+    return (task is kernel.cpu_task and task is kernel.current
+            and not task.thread.flags & _TIF_NEED_REGS_LOAD)
 
 
 def get_user_reg(task, name: str) -> int:
@@ -231,7 +233,7 @@ def sync_pt_regs(task) -> dict:
     if regs_live(task):
         task.thread.regs = task.kernel.cpu.read_regs()
     unload_context(task)
-    task.thread.regs_dirty = True
+    task.thread.flags |= _TIF_NEED_REGS_LOAD
     return task.thread.regs
 
 

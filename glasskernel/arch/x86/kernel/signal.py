@@ -21,6 +21,8 @@ from glasskernel.kernel.signal import (
     SA_ONSTACK, SA_RESTART, SA_SIGINFO, SIGSEGV, force_sig, get_signal, restore_saved_sigmask,
     set_current_blocked, signal_setup_done, sigmask_to_save)
 from glasskernel.arch.x86.kernel.signal_compat import SA_IA32_ABI, in_ia32_syscall
+from glasskernel.arch.x86.kernel.thread_info import (_TIF_NEED_REGS_LOAD, TIF_SYSCALL_INTERRUPTED,
+                                                     test_and_clear_tsk_thread_flag)
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.kernel.trace.tracepoint import traced
 from glasskernel.uapi.errno import (ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR,
@@ -234,7 +236,7 @@ def restore_sigcontext(task, frame: int, regs: dict) -> None:
     else:
         write_fpstate(task, kernel.cpu.default_fxsave())
     task.restart_block = None          # a restarted sleep must not resume after a handler
-    task.thread.regs_dirty = True
+    task.thread.flags |= _TIF_NEED_REGS_LOAD
 
 
 def sys_rt_sigreturn(task) -> int:
@@ -290,8 +292,7 @@ def handle_signal(task, ksig) -> None:
     """Fix up an interrupted syscall, then build the frame; SIGSEGV if that fails."""
     regs = sync_pt_regs(task)
     thread = task.thread
-    if thread.syscall_interrupted:
-        thread.syscall_interrupted = False
+    if test_and_clear_tsk_thread_flag(task, TIF_SYSCALL_INTERRUPTED):
         _restart_with_handler(regs, ksig.action, thread.last_syscall_nr)
     try:
         setup_rt_frame(task, ksig, sigmask_to_save(task), regs)
@@ -302,7 +303,7 @@ def handle_signal(task, ksig) -> None:
         regs["rflags"] &= ~(X86_EFLAGS_DF | X86_EFLAGS_RF | X86_EFLAGS_TF)
         kernel = task.kernel
         write_fpstate(task, kernel.cpu.default_fxsave())     # the handler's FPU is fresh
-        thread.regs_dirty = True
+        thread.flags |= _TIF_NEED_REGS_LOAD
     signal_setup_done(task, failed, ksig)
 
 
@@ -322,8 +323,6 @@ def arch_do_signal_or_restart(task) -> None:
             handle_signal(task, ksig)
             ksig = get_signal(task) if signal_pending(task) and not task.exiting else None
         return
-    thread = task.thread
-    if thread.syscall_interrupted:
-        thread.syscall_interrupted = False
-        _restart_without_handler(task, sync_pt_regs(task), thread.last_syscall_nr)
+    if test_and_clear_tsk_thread_flag(task, TIF_SYSCALL_INTERRUPTED):
+        _restart_without_handler(task, sync_pt_regs(task), task.thread.last_syscall_nr)
     restore_saved_sigmask(task)
