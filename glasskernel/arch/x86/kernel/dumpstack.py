@@ -5,7 +5,6 @@ of the machine goes on. Here the bug is a Python exception out of a syscall hand
 report names the guest context (pid, rip, the syscall), and only that task's group dies.
 """
 import os
-import traceback
 
 from glasskernel.arch.x86.kernel.process_64 import regs_live, unload_context
 
@@ -24,6 +23,7 @@ def internal_error(task, exc: BaseException, syscall: str = "") -> None:
     print(f"glasskernel: internal error in pid {task.pid} ({task.comm}) at rip {rip:#x}{where}: "
           f"{type(exc).__name__}: {exc}", file=kernel.stderr, flush=True)
     if os.environ.get("GLASSKERNEL_DEBUG"):
+        import traceback                # only here: it costs start-up ~1 ms to import
         traceback.print_exception(exc, file=kernel.stderr)
     if not task.exiting:
         do_group_exit(task, exit_status_signal(SIGKILL, False))
