@@ -7,7 +7,8 @@ first reads the READ_AROUND_PAGES around it into the cache (do_sync_mmap_readahe
 """
 from glasskernel.arch.x86.mm.pgtable import pte_pfn_addr, pte_present, pte_write
 from glasskernel.mm.filemap import FAULT_AROUND_PAGES, READ_AROUND_PAGES
-from glasskernel.mm.memory import do_user_addr_fault, zap_page_range
+from glasskernel.arch.x86.mm.fault import do_user_addr_fault
+from glasskernel.mm.memory import zap_page_range
 from glasskernel.mm.mm_types import MmStruct, VmArea
 from glasskernel.mm.page_alloc import PAGE_SIZE, PhysicalMemory
 from glasskernel.mm.vm_flags import VmFlags

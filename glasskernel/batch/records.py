@@ -13,6 +13,8 @@ task cap kills every guest task.
 import hashlib
 from dataclasses import dataclass, field
 
+from glasskernel.kernel.signal import send_signal
+
 LIFECYCLE = frozenset(("task_newtask", "sched_process_exec", "sched_process_exit",
                        "sched_process_free"))
 SYSCALL_SPAN = ("__x64_sys_", "__ia32_sys_")         # a 64-bit or an i386 syscall's span
@@ -92,7 +94,7 @@ class RunRecords:
         self.task_limit = TaskLimitHit(self.seq, event.pid, event.comm, len(kernel.tasks))
         for task in list(kernel.tasks.values()):
             if not task.kthread and not task.exiting:
-                kernel.send_signal(task, SIGKILL)
+                send_signal(task, SIGKILL)
 
 
 def describe_file(file) -> str:

@@ -11,5 +11,6 @@ def inode_newsize_ok(task, old_size: int, new_size: int) -> None:
         return
     limit = task.rlimits.get(RLIMIT_FSIZE, (RLIM_INFINITY,))[0]
     if limit != RLIM_INFINITY and new_size > limit:
-        task.kernel.send_signal(task, SIGXFSZ)
+        from glasskernel.kernel.signal import send_signal
+        send_signal(task, SIGXFSZ)
         raise KernelError(Errno.EFBIG)

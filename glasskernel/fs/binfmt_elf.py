@@ -23,6 +23,7 @@ from glasskernel.mm.page_alloc import PAGE_SIZE
 from glasskernel.uapi.errno import Errno, KernelError, strerror
 from glasskernel.uapi.limits import PATH_MAX
 from glasskernel.kernel.trace.tracepoint import trace_event, traced
+from glasskernel.drivers.char.random import get_random_bytes
 
 ELFMAG = b"\x7fELF"
 ELFCLASS32, ELFCLASS64, ELFDATA2LSB, EV_CURRENT = 1, 2, 1, 1
@@ -460,7 +461,7 @@ def create_elf_tables(bprm, ehdr, phdr_addr: int, entry: int, interp_base: int =
     mm.write(p, elf.platform + b"\0")
     p -= 16
     random_addr = p
-    mm.write(p, bprm.task.kernel.random_bytes(16))
+    mm.write(p, get_random_bytes(bprm.task.kernel, 16))
     auxv = _auxv(bprm, ehdr, phdr_addr, entry, interp_base, random_addr, platform_addr,
                  bprm.execfn_addr)
     words = [bprm.argc] + bprm.argv_addrs + [0] + bprm.envp_addrs + [0]

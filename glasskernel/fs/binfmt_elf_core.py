@@ -15,6 +15,7 @@ from glasskernel.fs.coredump import vma_dump_size
 from glasskernel.mm.memory import VmFault, user_read
 from glasskernel.mm.vm_flags import VmFlags
 from glasskernel.uapi.errno import KernelError
+from glasskernel.arch.x86.kernel.process_64 import read_fpstate, user_regs
 
 PAGE = 4096
 ET_CORE, EM_X86_64, EV_CURRENT = 4, 62, 1
@@ -51,7 +52,7 @@ def _prstatus(t, signo: int) -> bytes:
     and its user registers as pt_regs holds them (orig_ax included)."""
     from glasskernel.kernel.sched.cputime import task_cputime
     from glasskernel.kernel.pid import task_pid_vnr
-    regs = dict(t.kernel.user_regs(t))
+    regs = dict(user_regs(t))
     regs.update(orig_rax=t.thread.orig_rax & (2**64 - 1), cs=_USER_CS, ss=_USER_DS,
                 ds=0, es=0, fs=0, gs=0)
     utime, stime = task_cputime(t)
@@ -115,10 +116,10 @@ def _notes(task, signo: int, info: bytes, vmas) -> bytes:
            _note(b"CORE", NT_SIGINFO, bytes(info[:128]).ljust(128, b"\0")),
            _note(b"CORE", NT_AUXV, task.mm.auxv),
            _note(b"CORE", NT_FILE, _nt_file(vmas)),
-           _note(b"CORE", NT_FPREGSET, kernel.read_fpstate(task))]
+           _note(b"CORE", NT_FPREGSET, read_fpstate(task))]
     for t in threads[1:]:
         out += [_note(b"CORE", NT_PRSTATUS, _prstatus(t, signo)),
-                _note(b"CORE", NT_FPREGSET, kernel.read_fpstate(t))]
+                _note(b"CORE", NT_FPREGSET, read_fpstate(t))]
     return b"".join(out)
 
 

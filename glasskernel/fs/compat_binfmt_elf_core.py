@@ -21,6 +21,7 @@ from glasskernel.fs.binfmt_elf_core import (NT_AUXV, NT_FILE, NT_PRPSINFO, NT_PR
                                             NT_SIGINFO, PAGE, PT_LOAD, CoreFormat, _note,
                                             _timeval, pr_flag, pr_psargs)
 from glasskernel.kernel.signal_compat import copy_siginfo_to_external32
+from glasskernel.arch.x86.kernel.process_64 import read_fpstate
 
 EM_386 = 3
 NT_PRFPREG, NT_PRXFPREG, NT_386_TLS = 2, 0x46E62B7F, 0x200
@@ -83,7 +84,7 @@ def _fp_notes(t) -> list:
     """The regset notes after NT_PRSTATUS, in user_x86_32_view's order: the fsave image,
     the fxsave area, and the TLS slots when one is in use (regset_tls_active)."""
     kernel = t.kernel
-    area = kernel.read_fpstate(t)
+    area = read_fpstate(t)
     segs = getreg32_values(kernel, t)
     out = [_note(b"CORE", NT_PRFPREG, fpu.convert_from_fxsr(area, segs["cs"], segs["ds"])),
            _note(b"LINUX", NT_PRXFPREG, bytes(area[:512]))]

@@ -14,6 +14,8 @@ from glasskernel.kernel.time import realtime_ns
 from glasskernel.mm.vm_flags import VmFlags
 from glasskernel.uapi.errno import KernelError
 from glasskernel.uapi.fcntl import AT_FDCWD, O_CREAT, O_EXCL, O_LARGEFILE, O_NOFOLLOW, O_RDWR
+from glasskernel.kernel.sys import task_rlimit
+from glasskernel.uapi.resource import RLIMIT_CORE
 
 CORENAME_MAX_SIZE = 128
 MIN_COREDUMP = 4096                     # binfmt->min_coredump: ELF_EXEC_PAGESIZE
@@ -39,7 +41,7 @@ def format_corename(task, signo: int) -> str:
         "e": lambda: task.comm.replace("/", "!"),
         "E": lambda: (task.mm.exe_path or "").replace("/", "!"),
         "f": lambda: os.path.basename(task.mm.exe_path or ""),
-        "c": lambda: str(kernel.core_limit(task)),
+        "c": lambda: str(task_rlimit(task, RLIMIT_CORE)),
     }
     out, has_pid, i = [], False, 0
     while i < len(pattern):
@@ -103,7 +105,7 @@ def do_coredump(task, signo: int, info: bytes) -> bool:
     kernel = task.kernel
     if task.mm is None or not task.dumpable:
         return False
-    limit = kernel.core_limit(task)
+    limit = task_rlimit(task, RLIMIT_CORE)
     if kernel.core_pattern.startswith("|"):
         from glasskernel.kernel.printk import printk
         printk(kernel, f"Core dump to {kernel.core_pattern} pipe failed: "

@@ -27,6 +27,11 @@ from glasskernel.uapi.limits import PATH_MAX
 from glasskernel.uapi.resource import _STK_LIM
 from glasskernel.kernel.trace.events import trace_sched_process_exec
 from glasskernel.kernel.trace.tracepoint import traced
+from glasskernel.arch.x86.mm.tlb import exec_switch_mm
+from glasskernel.kernel.signal import flush_signal_handlers, force_fatal_sig
+from glasskernel.kernel.sys import task_rlimit
+from glasskernel.uapi.resource import RLIMIT_STACK
+from glasskernel.arch.x86.kernel.signal import sas_exec_reset
 
 BINPRM_BUF_SIZE = 256
 MAX_ARG_STRLEN = PAGE_SIZE * 32
@@ -80,7 +85,7 @@ def bprm_mm_init(bprm) -> None:
 
 def bprm_stack_limits(bprm, strings_size: int, count: int) -> None:
     """E2BIG when argv+envp would not fit in a quarter of the stack limit."""
-    stack_cur = bprm.task.kernel.stack_limit(bprm.task)
+    stack_cur = task_rlimit(bprm.task, RLIMIT_STACK)
     limit = min(_STK_LIM // 4 * 3, stack_cur // 4)
     limit = max(limit, ARG_MAX)
     ptr_size = (max(bprm.argc, 1) + bprm.envc) * 8
@@ -162,7 +167,7 @@ def exec_mmap(bprm) -> None:
     else:
         complete_vfork_done(task)
     task.mm = bprm.mm
-    task.kernel.exec_switch_mm(task, old, bprm.mm)
+    exec_switch_mm(task, old, bprm.mm)
     if old is not None:
         from glasskernel.kernel.fork import mmput
         mmput(old)
@@ -181,7 +186,8 @@ def begin_new_exec(bprm) -> None:
     from glasskernel.kernel.posix_timers import exit_itimers, flush_itimer_signals
     exit_itimers(task)                    # POSIX timers do not survive exec (itimers do)
     flush_itimer_signals(task)
-    task.kernel.flush_signal_handlers(task)
+    flush_signal_handlers(task)           # caught signals back to SIG_DFL ...
+    sas_exec_reset(task)                  # ... and no alternate signal stack
     from glasskernel.kernel.cred import bprm_creds_from_file
     bprm_creds_from_file(bprm)          # the capability sets execve gives, then commit_creds
 
@@ -227,7 +233,7 @@ def bprm_execve(bprm) -> None:
         exec_binprm(bprm)
     except KernelError:
         if bprm.point_of_no_return:
-            bprm.task.kernel.force_fatal_sig(bprm.task, 11)
+            force_fatal_sig(bprm.task, 11)
         raise
 
 

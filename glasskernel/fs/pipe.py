@@ -66,7 +66,7 @@ pipe_sysctl = PipeSysctl()
 
 def account_pipe_buffers(kernel, user: int, old: int, new: int) -> int:
     """The user's pipe slots after trading old for new (user_struct->pipe_bufs)."""
-    counts = kernel.__dict__.setdefault("pipe_user_bufs", {})
+    counts = kernel.pipe_user_bufs
     total = counts.get(user, 0) + new - old
     counts[user] = total
     return total
@@ -338,7 +338,8 @@ class PipeFile(File):
         (The caller checked FMODE_WRITE, as vfs_write does.)"""
         pipe = self.pipe
         if not pipe.readers:
-            pipe.kernel.send_signal(pipe.kernel.current, SIGPIPE)
+            from glasskernel.kernel.signal import send_signal
+            send_signal(pipe.kernel.current, SIGPIPE)
             raise KernelError(Errno.EPIPE)
         if not data:
             return 0
@@ -362,7 +363,8 @@ class PipeFile(File):
             pipe_wake_readers(pipe)
         while written < total:
             if not pipe.readers:
-                pipe.kernel.send_signal(task, SIGPIPE)
+                from glasskernel.kernel.signal import send_signal
+                send_signal(task, SIGPIPE)
                 if written:
                     return written
                 raise KernelError(Errno.EPIPE)

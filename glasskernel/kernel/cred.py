@@ -4,7 +4,20 @@ A task's ``Cred`` is replaced as a whole (``commit_creds``) rather than changed 
 so a change that fails half-way leaves the task's ids and capabilities as they were, and
 commit_creds sees the old and the new to decide what else a change of identity resets.
 """
+from glasskernel.kernel.trace.tracepoint import traced
 from glasskernel.uapi.capability import cap_issubset
+from glasskernel.uapi.sched import CLONE_NEWUSER
+
+
+@traced()
+def copy_creds(flags, current, p) -> None:
+    """copy_process's credentials step: the child's own copy of the parent's;
+    CLONE_NEWUSER puts it in a new user namespace."""
+    from glasskernel.kernel.fork import struct_copy
+    p.cred = struct_copy(current.cred)
+    if flags & CLONE_NEWUSER:
+        from glasskernel.kernel.user_namespace import create_user_ns
+        create_user_ns(current, p.cred)
 
 
 def prepare_creds(task):

@@ -14,13 +14,16 @@ import struct
 
 from glasskernel.kernel.pid import task_active_pid_ns, task_tgid_vnr
 from glasskernel.kernel.task import (EXIT_DEAD, EXIT_ZOMBIE, SIGNAL_GROUP_EXIT,
-                                     SIGNAL_STOP_CONTINUED, SIGNAL_STOP_STOPPED)
+                                     SIGNAL_STOP_CONTINUED, SIGNAL_STOP_STOPPED,
+                                     TASK_INTERRUPTIBLE, set_current_state)
 from glasskernel.mm.uaccess import copy_to_user, put_user_i32
 from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.arch.x86.entry.args import int_arg
 from glasskernel.kernel.trace.events import trace_sched_process_exit, trace_sched_process_free
 from glasskernel.kernel.trace.tracepoint import traced
 from glasskernel.uapi.signal import signal_name
+from glasskernel.kernel.signal import send_signal, signal_wake_up
+from glasskernel.kernel.futex.core import futex_wake_exiting
 
 SIGCHLD = 17
 WNOHANG, WUNTRACED, WSTOPPED, WEXITED, WCONTINUED, WNOWAIT = 1, 2, 2, 4, 8, 0x01000000
@@ -48,7 +51,7 @@ def mm_release(task, mm) -> None:
         if mm.users > 1:                   # else nobody could ever see the word
             try:
                 put_user_i32(task, task.clear_child_tid, 0)
-                task.kernel.futex_wake(mm, task.clear_child_tid, 1)
+                futex_wake_exiting(task.kernel, mm, task.clear_child_tid, 1)
             except KernelError:
                 pass
         task.clear_child_tid = 0
@@ -139,7 +142,7 @@ def do_group_exit(task, status: int) -> None:
         for other in list(task.kernel.tasks.values()):
             if other is not task and other.signal is signal and not other.exiting:
                 other.pending |= 1 << 8            # SIGKILL the other threads
-                task.kernel.signal_wake_up(other, fatal=True)
+                signal_wake_up(other, fatal=True)
     do_exit(task, signal.group_exit_code)
 
 
@@ -195,7 +198,7 @@ def forget_original_parent(task) -> None:
         child.real_parent = child.parent = reaper
         reaper.children.append(child)
         if child.pdeath_signal:
-            task.kernel.send_signal(child, child.pdeath_signal)
+            send_signal(child, child.pdeath_signal)
         if threaded:
             continue
         if child.exit_signal >= 0:
@@ -228,7 +231,7 @@ def do_notify_parent(task, sig: int) -> bool:
         sig = 0 if action.handler == SIG_IGN else sig
     if 0 < sig <= 64:
         group_send_sig_info(parent, sig, info)
-    task.kernel.wake_up_parent(parent)
+    __wake_up_parent(parent)
     return autoreap
 
 
@@ -345,11 +348,30 @@ def wait_consider_task(wo, waiter, child):
     return wait_task_stopped(wo, waiter, child) or wait_task_continued(wo, waiter, child)
 
 
+def __wake_up_parent(parent) -> None:
+    """A child changed state: wake the parent if it sleeps in wait (wait_chldexit)."""
+    if parent.signal_wait is not None:
+        parent.signal_wait.wake_up(parent.kernel)
+
+
+def wait_chldexit(task) -> None:
+    """Sleep until a child changes state (or a signal arrives)."""
+    from glasskernel.kernel.sched.wait import WaitQueue, signal_pending
+    from glasskernel.uapi.errno import ERESTARTSYS
+    if task.signal_wait is None:
+        task.signal_wait = WaitQueue("wait_chldexit")
+    if signal_pending(task) and not task.kthread:
+        raise KernelError(ERESTARTSYS)
+    task.signal_wait.add(task)
+    set_current_state(task, TASK_INTERRUPTIBLE)
+    task.kernel.sched.schedule()
+    task.signal_wait.remove(task)
+
+
 @traced(ret=lambda r: {"ret": 0 if r is None else  # as Linux: the pid reported (wait4's value)
                       task_tgid_vnr(r[0], r[0].kernel.current) or r[0].tgid})
 def do_wait(task, wo: WaitOpts):
     """Report one eligible child, or None for WNOHANG; sleep while children are busy."""
-    kernel = task.kernel
     while True:
         eligible = [c for c in task.children if eligible_child(wo, task, c)]
         if not eligible:
@@ -360,7 +382,7 @@ def do_wait(task, wo: WaitOpts):
                 return found
         if wo.options & WNOHANG:
             return None
-        kernel.wait_chldexit(task)
+        wait_chldexit(task)
 
 
 def _wait4_selector(task, upid: int):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from glasskernel.kernel.time_itimer import update_rlimit_cpu
 from glasskernel.uapi.resource import RLIM_INFINITY
 from glasskernel.arch.x86.kernel.process import copy_thread
+from glasskernel.kernel.cred import copy_creds
 from glasskernel.kernel.nsproxy import copy_namespaces
 from glasskernel.kernel.pid import alloc_pid, free_pid, task_pid_vnr
 from glasskernel.kernel.task import SignalStruct, Task
@@ -121,15 +122,6 @@ def dup_task_struct(current) -> Task:
     p.thread = struct_copy(current.thread)
     p.mempolicy = current.mempolicy       # mpol_dup (immutable tuple)
     return p
-
-
-@traced()
-def copy_creds(flags, current, p) -> None:
-    """The child's own copy; CLONE_NEWUSER puts it in a new user namespace."""
-    p.cred = struct_copy(current.cred)
-    if flags & CF.CLONE_NEWUSER:
-        from glasskernel.kernel.user_namespace import create_user_ns
-        create_user_ns(current, p.cred)
 
 
 def share_or_copy(flags: int, flag: int, obj):

@@ -375,6 +375,17 @@ def force_sigsegv(task, signo: int) -> None:
                            reset=signo == SIGSEGV, fatal=signo == SIGSEGV)
 
 
+def force_fatal_sig(task, signo: int, info: bytes = None) -> None:
+    """Kill the task's group with signo's default action: for SIGSEGV, SIGABRT and
+    the other core signals, first the core dump (the status's 0x80 says it was written)."""
+    from glasskernel.fs.coredump import do_coredump
+    from glasskernel.kernel.exit import do_group_exit, exit_status_signal
+    core = False
+    if signo in COREDUMP_SIGNALS:
+        core = do_coredump(task, signo, info or make_siginfo(signo, SI_KERNEL))
+    do_group_exit(task, exit_status_signal(signo, core))
+
+
 # ----- job control --------------------------------------------------------------------------
 
 def do_notify_parent_cldstop(task, why: int) -> None:
@@ -387,7 +398,8 @@ def do_notify_parent_cldstop(task, why: int) -> None:
     info = sigchld_siginfo(task, why, status, task_tgid_vnr(task, parent))
     if not parent.sighand.action[SIGCHLD].flags & SA_NOCLDSTOP:
         group_send_sig_info(parent, SIGCHLD, info)
-    parent.kernel.wake_up_parent(parent)
+    from glasskernel.kernel.exit import __wake_up_parent
+    __wake_up_parent(parent)
 
 
 def do_signal_stop(task, signo: int) -> None:
@@ -499,13 +511,14 @@ def get_signal(task):
     while not task.exiting:
         if task.signal.flags & SIGNAL_GROUP_EXIT:   # another thread is taking the group down
             task.pending &= ~sigmask(SIGKILL)
-            kernel.force_fatal_sig(task, SIGKILL)
+            force_fatal_sig(task, SIGKILL)
             return None
         signo, info = dequeue_signal(task, task.blocked)
         if not signo:
             return None
         if signo != SIGKILL:
-            kernel.signal_delivered(task, signo, info)
+            if kernel.strace is not None:
+                trace_signal_deliver(task, signo, info)
             if kernel.debugger is not None:          # ptrace_signal: the debugger may
                 signo, info = kernel.debugger.on_signal(task, signo, info)   # cancel it
                 if not signo:
@@ -523,8 +536,14 @@ def get_signal(task):
         if signo in _STOP:
             do_signal_stop(task, signo)
             continue
-        kernel.force_fatal_sig(task, signo, info)
+        force_fatal_sig(task, signo, info)
     return None
+
+
+def trace_signal_deliver(task, signo: int, info: bytes) -> None:
+    """A signal dequeued to be acted on, for strace's `--- SIGX {...} ---` line."""
+    code, addr, fields = siginfo_fields(info)
+    task.kernel.strace.signal(task, signo, code, addr, **fields)
 
 
 def set_current_blocked(task, mask: int) -> None:

@@ -224,6 +224,16 @@ class Rlimits(dict):
         return Rlimits(self)
 
 
+def task_rlimit(task, resource) -> int:
+    """The task's soft limit of a resource (task_rlimit, include/linux/sched/signal.h),
+    the boot default if none was set. A plain dict lookup, without Rlimits' name
+    conversion: the page-fault path asks for RLIMIT_STACK at every stack growth."""
+    return dict.get(task.rlimits or _NO_RLIMITS, resource, INIT_RLIMITS[resource])[0]
+
+
+_NO_RLIMITS = {}
+
+
 def _from_host(value: int) -> int:
     return RLIM_INFINITY if value == _host_resource.RLIM_INFINITY or value < 0 else value
 

@@ -395,7 +395,8 @@ def _rlimit_fsize_check(task, file, pos, count: int) -> int:
     if pos is None or file.flags & 0o2000:        # O_APPEND
         pos = file.size() if file.flags & 0o2000 else file.pos
     if pos >= limit:
-        task.kernel.send_signal(task, SIGXFSZ)
+        from glasskernel.kernel.signal import send_signal
+        send_signal(task, SIGXFSZ)
         from glasskernel.uapi.errno import Errno, KernelError
         raise KernelError(Errno.EFBIG)
     return min(count, limit - pos)

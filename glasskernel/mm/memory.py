@@ -1,13 +1,9 @@
-"""Page faults and user-memory access (mm/memory.c, arch/x86/mm/fault.c).
+"""Page faults and user-memory access (mm/memory.c).
 
 ``handle_mm_fault`` brings one page in: a fresh zero page for anonymous memory
 (``do_anonymous_page``), the file's bytes for a file-backed one (``do_read_fault``), or a
-private copy of a shared frame on write (``do_wp_page``, copy-on-write).
-
-``do_user_addr_fault`` is the CPU's #PF entry. The emulator gives no error code, so the
-access is classified from the PTE: not present means demand paging (or SIGSEGV outside the
-VMAs); present but read-only in a writable VMA means copy-on-write; anything else is a real
-protection violation.
+private copy of a shared frame on write (``do_wp_page``, copy-on-write). The CPU's #PF
+entry, which decides which of these a fault is, is arch/x86/mm/fault.py.
 
 ``user_read``/``user_write`` are the kernel's own accesses (copy_from_user/copy_to_user):
 they walk the page tables, fault pages in the same way, and turn failure into EFAULT.
@@ -289,21 +285,6 @@ def __handle_mm_fault(mm, addr: int, write: bool, stack_limit: int, pte: int) ->
         do_wp_page(mm, vma, page_va, pte)
 
 
-def do_user_addr_fault(mm, addr: int, stack_limit: int = _DEFAULT_STACK_LIMIT) -> None:
-    """#PF from user mode with only CR2 known. Raises VmFault for SIGSEGV."""
-    page_va = addr & PAGE_MASK
-    pte = mm.pgtable.get_pte(page_va)
-    if not pte_present(pte):
-        __handle_mm_fault(mm, addr, False, stack_limit, pte)
-        return
-    vma = mm.vma_containing(addr)
-    if vma is not None and vma.flags & VmFlags.VM_WRITE and not pte_write(pte):
-        do_wp_page(mm, vma, page_va, pte, from_cpu=True)   # the access must have been a write
-        return
-    # Present with every permission the VMA grants: a genuine protection violation.
-    raise VmFault(SEGV_ACCERR, addr)
-
-
 def _user_pte(mm, va: int, write: bool) -> int:
     """The PTE for kernel access to user va, faulting the page in if needed (EFAULT if
     it cannot be). The page goes into the kernel's user-access TLB."""
@@ -441,5 +422,5 @@ def change_protection(mm, vma, start: int, end: int) -> None:
         mm.flush_tlb()
 
 
-__all__ = ["VmFault", "handle_mm_fault", "do_user_addr_fault", "user_read", "user_write",
+__all__ = ["VmFault", "handle_mm_fault", "user_read", "user_write",
            "user_read_cstring", "zap_page_range", "change_protection", "SEGV_MAPERR", "SEGV_ACCERR"]

@@ -64,7 +64,10 @@ class RandomFile(MemDevFile):
 
     def read_at(self, count: int, pos: int) -> bytes:
         count = min(count, MAX_CHUNK)
-        return os.urandom(count) if self.kernel is None else self.kernel.random_bytes(count)
+        if self.kernel is None:
+            return os.urandom(count)
+        from glasskernel.drivers.char.random import get_random_bytes
+        return get_random_bytes(self.kernel, count)
 
     def write_at(self, data: bytes, pos: int) -> int:
         return len(data)

@@ -12,6 +12,11 @@ from glasskernel.uapi.errno import Errno, KernelError
 from glasskernel.uapi.random import GRND_INSECURE, GRND_NONBLOCK, GRND_RANDOM
 
 
+def get_random_bytes(kernel, n: int) -> bytes:
+    """n random bytes: the host's CSPRNG, or a deterministic run's seeded generator."""
+    return os.urandom(n) if kernel.clock is None else kernel.clock.random_bytes(n)
+
+
 def sys_getrandom(task, buf, count, flags) -> int:
     """getrandom(buf, count, flags): fill buf with up to count random bytes.
 
@@ -37,7 +42,7 @@ def _fill_user(task, buf: int, count: int) -> int:
     while done < count:
         n = min(count - done, PAGE_SIZE - ((buf + done) & (PAGE_SIZE - 1)))
         try:
-            copy_to_user(task, buf + done, task.kernel.random_bytes(n))
+            copy_to_user(task, buf + done, get_random_bytes(task.kernel, n))
         except KernelError:
             if done:
                 return done

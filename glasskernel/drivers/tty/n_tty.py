@@ -18,7 +18,7 @@ takes over, and continues the program when the host resumes glasskernel.
 import os
 import signal as host_signal
 
-from glasskernel.drivers.tty.tty_jobctrl import kill_pgrp, proc_set_tty
+from glasskernel.drivers.tty.tty_jobctrl import kill_pgrp, proc_set_tty, tty_for
 
 SIGINT, SIGQUIT, SIGTSTP, SIGWINCH = 2, 3, 20, 28
 SIGHUP, SIGTERM, SIGCONT = 1, 15, 18
@@ -30,7 +30,7 @@ PROGRAM_SIGNALS = (SIGINT, SIGQUIT, SIGTERM, SIGHUP)
 def console_init(kernel, task) -> None:
     """The first program's session gets the host terminal as its controlling tty."""
     for fd in (0, 1, 2):
-        tty = kernel.tty_for(fd)
+        tty = tty_for(kernel, fd)
         if tty is not None:
             proc_set_tty(task, tty)
             kernel.console_tty = tty

@@ -73,7 +73,7 @@ class HostStdioFile(HostFdFile):
     @staticmethod
     def find_tty(kernel, host_fd: int):
         """The TtyStruct the guest sees on this descriptor (None: not a terminal)."""
-        return kernel.tty_for(host_fd) if kernel is not None else None
+        return jobctrl.tty_for(kernel, host_fd) if kernel is not None else None
 
     def release(self) -> None:
         if self.owned:
@@ -113,7 +113,8 @@ class HostStdioFile(HostFdFile):
             if err.errno == Errno.EPIPE and self.kernel is not None:
                 # The host pipe's reader is gone: the writer gets SIGPIPE, as pipe_write
                 # gives it (the host's own SIGPIPE is ignored by Python).
-                self.kernel.send_signal(self.kernel.current, SIGPIPE)
+                from glasskernel.kernel.signal import send_signal
+                send_signal(self.kernel.current, SIGPIPE)
             raise
 
     def _wait_ready(self, task, event: int) -> None:

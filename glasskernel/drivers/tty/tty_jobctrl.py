@@ -67,6 +67,19 @@ class TtyStruct:
         os.close(self.host_fd)
 
 
+def tty_for(kernel, host_fd: int):
+    """The TtyStruct of a host descriptor that is a terminal (one per device), else None."""
+    try:
+        if not os.isatty(host_fd):
+            return None
+        rdev = os.fstat(host_fd).st_rdev
+    except OSError:
+        return None
+    if rdev not in kernel.ttys:
+        kernel.ttys[rdev] = TtyStruct(host_fd, rdev)
+    return kernel.ttys[rdev]
+
+
 def _tcgetattr(fd: int):
     import termios
     try:

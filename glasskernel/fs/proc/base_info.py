@@ -5,6 +5,7 @@ timerslack_ns, loginuid and sessionid (audit: never set, so -1 as an unsigned in
 cgroup (one cgroup v2 hierarchy, everyone in its root).
 """
 from glasskernel.uapi.resource import INIT_RLIMITS, RLIM_INFINITY, Rlimit
+from glasskernel.arch.x86.kernel.process_64 import user_regs
 
 AUDIT_UNSET = 0xFFFFFFFF
 
@@ -121,7 +122,7 @@ def proc_pid_syscall(task) -> bytes:
     args = thread.slow_args or ()
     if nr < 0 and thread.parked_wq is not None and args:
         nr = args[0]                    # parked in the syscall hook: it restarts from args
-    regs = task.kernel.user_regs(task)
+    regs = user_regs(task)
     sp, pc = regs["rsp"], regs["rip"]
     if nr < 0:
         return f"-1 {sp:#x} {pc:#x}\n".encode()

@@ -14,6 +14,9 @@ from glasskernel.arch.x86.kernel.traps import exc_user_fault
 from glasskernel.arch.x86.kernel.thread_info import (_TIF_NEED_RESCHED, _TIF_PARKED,
                                                      _TIF_SLOW_SYSCALL, _TIF_SYSCALL_INTERRUPTED)
 from glasskernel.kernel.sched.park import resume_parked, sleep_parked
+from glasskernel.arch.x86.kernel.process_64 import enter_user_mode
+from glasskernel.arch.x86.kernel.signal import arch_do_signal_or_restart
+from glasskernel.kernel.sched.cputime import account_user_time
 
 
 def exit_to_user_mode_prepare(task) -> None:
@@ -24,7 +27,7 @@ def exit_to_user_mode_prepare(task) -> None:
             kernel.sched.schedule()
             continue
         if task.pending or thread.flags & _TIF_SYSCALL_INTERRUPTED or task.restore_sigmask:
-            kernel.exit_to_user_mode(task)
+            arch_do_signal_or_restart(task)      # signals, restarts of interrupted calls
             if thread.flags & _TIF_NEED_RESCHED:
                 continue
         return
@@ -48,13 +51,13 @@ def user_mode_loop(task) -> None:
             break
         if kernel.debugger is not None and kernel.debugger.user_return(task):
             continue                                 # it stopped or waited: look again
-        kernel.enter_user_mode(task)
+        enter_user_mode(kernel, task)
         if kernel.block_budget is None:
             reason = cpu.run(cpu.read_reg("rip"), timer_budget(kernel))
         else:
             reason = run_metered(kernel, cpu, timer_budget(kernel))
         task = kernel.current
-        now = kernel.account_user_time(task)
+        now = account_user_time(kernel, task)
         flags = task.thread.flags
         if flags & _TIF_PARKED:
             task = sleep_parked(kernel, task)

@@ -12,6 +12,8 @@ One virtual CPU, one run queue.
 """
 from greenlet import getcurrent, greenlet
 
+from glasskernel.arch.x86.kernel.process_64 import restore_user_regs, save_user_regs, switch_user_context
+from glasskernel.arch.x86.mm.tlb import switch_mm
 from glasskernel.arch.x86.kernel.thread_info import _TIF_NEED_REGS_LOAD, _TIF_NEED_RESCHED, _TIF_PARKED
 from glasskernel.kernel.sched.fair import (SchedEntity, check_preempt_tick, check_preempt_wakeup,
                                            nice_to_weight, place_entity, update_curr)
@@ -237,8 +239,8 @@ class Scheduler:
             trace_event("sched_switch", task=prev, prev_pid=prev.pid, prev_comm=prev.comm,
                         prev_state=task_state_to_char(prev), next_pid=nxt.pid, next_comm=nxt.comm)
         # prev's user context leaves the CPU first: the saved copy holds its CR3 too.
-        self.kernel.save_user_regs(prev)
-        self.kernel.switch_mm(prev, nxt)
+        save_user_regs(self.kernel, prev)
+        switch_mm(prev, nxt)
         self.switch_to(prev, nxt)
 
     @traced(args=lambda self, prev, nxt: {"prev": prev.pid, "next": nxt.pid}, ret=lambda _r: {})
@@ -269,7 +271,7 @@ class Scheduler:
         # stack comes back for the parked task its switcher made current.
         me = kernel.current if spare else prev
         kernel.current = me
-        kernel.restore_user_regs(me)
+        restore_user_regs(kernel, me)
         curr = self.rq.curr
         if curr is not me and curr.greenlet is not None and curr.greenlet.dead:
             self.rq.curr = me
@@ -298,7 +300,7 @@ class Scheduler:
         self._set_curr(nxt, now)
         self.hook_switches += 1
         kernel = self.kernel
-        kernel.switch_user_context(prev, nxt)
+        switch_user_context(kernel, prev, nxt)
         nxt.greenlet, prev.greenlet = prev.greenlet, None
         kernel.current = nxt
 
@@ -313,7 +315,7 @@ class Scheduler:
         then its return-to-user loop (which runs the parked syscall again)."""
         from glasskernel.kernel.entry.common import user_mode_loop
         task = self.kernel.current
-        self.kernel.restore_user_regs(task)
+        restore_user_regs(self.kernel, task)
         user_mode_loop(task)
 
     def do_task_dead(self, p) -> None:
@@ -342,3 +344,11 @@ class Scheduler:
 def wake_up_state(p, state: int) -> bool:
     """Wake p only from a sleep in one of the state bits (a stop, a killable sleep)."""
     return p.kernel.sched.try_to_wake_up(p, state)
+
+
+@traced(ret=lambda _r: {})
+def schedule_tail(task) -> None:
+    """The tail of the first context switch into a new task, called by ret_from_fork:
+    CLONE_CHILD_SETTID's tid goes into the child's memory."""
+    from glasskernel.kernel.fork import set_child_tid_in_child
+    set_child_tid_in_child(task)

@@ -1,11 +1,26 @@
-"""CPU time accounting as the readers see it (kernel/sched/cputime.c).
+"""CPU time accounting (kernel/sched/cputime.c): charging a run, and the times readers see.
 
-A task's user and system time are charged at the edges of its runs (init/main.py's
-``account_user_time`` and ``enter_user_mode``, the scheduler's context switch). A task
+A task's user and system time are charged at the edges of its runs (``account_user_time``
+below, process_64.py's ``enter_user_mode``, the scheduler's context switch). A task
 that asks for its own times is in the middle of a run: what it has run since the last
 edge is added here, split the same way, so times(2) and getrusage(2) go forward while a
 program loops on system calls that never leave the emulator.
 """
+
+
+def account_user_time(kernel, task) -> int:
+    """Charge the run that just ended: the syscall hook's share of it to system time,
+    the rest to user time. The kernel works for the task from now on (system time,
+    charged at its return to user mode or when it leaves the CPU). Returns the clock."""
+    now = task.kernel_entered_ns = kernel.clock_ns()
+    ran = now - task.user_entered_ns
+    in_hook = kernel.cpu.syscall_ns(take=True)
+    if kernel.clock is not None:
+        in_hook = 0                     # host time: not in a deterministic run's clock
+    in_hook = min(in_hook, ran)
+    task.utime_ns += ran - in_hook
+    task.stime_ns += in_hook
+    return now
 
 
 def task_cputime(task) -> tuple:

@@ -33,6 +33,8 @@ from glasskernel.arch.x86.kernel.thread_info import _TIF_PARKED
 from glasskernel.kernel.sched.wait import finish_wait, signal_pending
 from glasskernel.kernel.task import TASK_INTERRUPTIBLE, set_current_state
 from glasskernel.kernel.trace import tracepoint
+from glasskernel.arch.x86.kernel.process_64 import get_user_reg, set_user_reg
+from glasskernel.kernel.sched.cputime import account_user_time
 
 SYSCALL_INSN_LEN = 2        # `syscall` is 0f 05: a parked task's rip is this far back
 
@@ -71,7 +73,7 @@ def park_in_hook(kernel, task, args: list, wq):
     nxt = sched.parked_successor()
     if nxt is None:
         return None
-    now = kernel.account_user_time(task)
+    now = account_user_time(kernel, task)
     task.kernel_entered_ns = 0              # it sleeps from here: no more system time
     sched.switch_in_hook(task, nxt, now)
     nxt.user_entered_ns = now
@@ -92,7 +94,7 @@ def sleep_parked(kernel, task):
     """The hook parked the task but had nobody to switch to in place: the emulator
     stepped past the ``syscall``, so step back onto it, then schedule away. This kernel
     stack becomes a spare; it returns when given to a parked task, which it returns."""
-    kernel.set_user_reg(task, "rip", kernel.get_user_reg(task, "rip") - SYSCALL_INSN_LEN)
+    set_user_reg(task, "rip", get_user_reg(task, "rip") - SYSCALL_INSN_LEN)
     kernel.sched.schedule()
     return kernel.current
 
@@ -102,7 +104,7 @@ def resume_parked(kernel, task) -> None:
     leaving the emulator for the slow path would have; the caller runs the syscall there
     (where it may sleep, or meet a signal)."""
     unpark(task)
-    kernel.set_user_reg(task, "rip", kernel.get_user_reg(task, "rip") + SYSCALL_INSN_LEN)
+    set_user_reg(task, "rip", get_user_reg(task, "rip") + SYSCALL_INSN_LEN)
 
 
 __all__ = ["ERESTART_PARK", "is_parked", "park_in_hook", "may_park", "resume_parked",

@@ -174,7 +174,8 @@ def _stream_error(task, sk, msg, err: int, sent: int) -> int:
     if err == Errno.EPIPE:
         err = sk.sock_error() or Errno.EPIPE
     if err == Errno.EPIPE and not msg.flags & MSG_NOSIGNAL:
-        task.kernel.send_signal(task, SIGPIPE)
+        from glasskernel.kernel.signal import send_signal
+        send_signal(task, SIGPIPE)
     raise KernelError(err)
 
 

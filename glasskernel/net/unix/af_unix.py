@@ -46,11 +46,11 @@ class UnixSock(Sock):
 
 
 def abstract_table(kernel) -> dict:
-    return kernel.__dict__.setdefault("unix_abstract", {})
+    return kernel.unix_abstract
 
 
 def bsd_table(kernel) -> dict:
-    return kernel.__dict__.setdefault("unix_bsd", {})
+    return kernel.unix_bsd
 
 
 def unix_create(kernel, type_: int, protocol: int) -> UnixSock:

@@ -142,7 +142,8 @@ def _stream_send(task, sock, sk, msg, scm) -> int:
 def _pipe_err(task, sk, msg, sent: int) -> int:
     """EPIPE, with SIGPIPE unless MSG_NOSIGNAL, when nothing was sent yet."""
     if sent == 0 and not msg.flags & MSG_NOSIGNAL:
-        task.kernel.send_signal(task, SIGPIPE)
+        from glasskernel.kernel.signal import send_signal
+        send_signal(task, SIGPIPE)
     if sent:
         return sent
     raise KernelError(Errno.EPIPE)

@@ -12,7 +12,7 @@ It runs when a socket is released while files are in flight (unix_release_sock).
 
 def inflight_files(kernel) -> dict:
     """SocketFile -> how many in-flight messages carry it (unix_sock->inflight)."""
-    return kernel.__dict__.setdefault("unix_inflight_socks", {})
+    return kernel.unix_inflight_socks
 
 
 def unix_inflight(kernel, files) -> None:
@@ -45,7 +45,7 @@ def _children(file):
 
 def unix_gc(kernel) -> None:
     """Purge the queues of the in-flight sockets nothing outside them can reach."""
-    if kernel.__dict__.get("unix_gc_running"):
+    if kernel.unix_gc_running:
         return
     table = inflight_files(kernel)
     candidates = {f for f, n in table.items() if f._refs == n and f.sk is not None}
@@ -67,7 +67,7 @@ def unix_gc(kernel) -> None:
     for file in candidates - reached:
         hitlist.extend(file.sk.receive_queue)
         file.sk.receive_queue.clear()
-    kernel.__dict__["unix_gc_running"] = True
+    kernel.unix_gc_running = True
     try:
         from glasskernel.net.unix.scm import kfree_skb
         for skb in hitlist:
@@ -76,4 +76,4 @@ def unix_gc(kernel) -> None:
                 unix_release_sock(skb.newsk, True)
             kfree_skb(skb)
     finally:
-        kernel.__dict__["unix_gc_running"] = False
+        kernel.unix_gc_running = False

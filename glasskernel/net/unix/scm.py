@@ -54,7 +54,7 @@ def sock_alloc_skb(sk, data: bytes, linear: int, data_len: int = 0) -> Skb:
 
 
 def unix_inflight_counts(kernel) -> dict:
-    return kernel.__dict__.setdefault("unix_inflight", {})
+    return kernel.unix_inflight
 
 
 def unix_attach_fds(task, scm, skb: Skb) -> None:

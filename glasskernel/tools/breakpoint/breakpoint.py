@@ -18,6 +18,9 @@ from glasskernel.kernel.task import task_state_to_char
 from glasskernel.kernel.trace.tracepoint import traceable_functions
 from glasskernel.tools.breakpoint.usersyms import UserSymbols
 from glasskernel.uapi.errno import KernelError
+from glasskernel.kernel.signal import send_signal
+from glasskernel.arch.x86.kernel.process_64 import user_regs
+from glasskernel.uapi.unistd_64 import syscall_name
 
 REGS_SHOWN = ("rip", "rsp", "rbp", "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9",
               "r10", "r11", "r12", "r13", "r14", "r15", "rflags", "fs_base")
@@ -158,7 +161,7 @@ class Console(cmd.Cmd):
         """quit: kill every guest task and end the run."""
         for t in list(self.kernel.tasks.values()):
             if not t.kthread:
-                self.kernel.send_signal(t, 9)
+                send_signal(t, 9)
         self.probe.patterns.clear()
         return True
 
@@ -191,7 +194,7 @@ def regs_lines(kernel, task) -> list:
     orig = task.thread.orig_rax
     values = [(n, regs.get(n, 0)) for n in REGS_SHOWN] + [("orig_ax", orig & (1 << 64) - 1)]
     lines = ["  ".join(f"{n:>7} {v:#018x}" for n, v in values[i:i + 3]) for i in range(0, len(values), 3)]
-    return lines + [f"orig_ax = {orig}" + (f" ({kernel.syscall_name(orig)})" if orig >= 0 else "")]
+    return lines + [f"orig_ax = {orig}" + (f" ({syscall_name(orig)})" if orig >= 0 else "")]
 
 
 def _regs32_lines(kernel, task) -> list:
@@ -241,7 +244,7 @@ def _fmt_args(args: dict) -> str:
 def _user_regs(kernel, task) -> dict:
     if task.thread is None:
         return {}
-    return kernel.user_regs(task)
+    return user_regs(task)
 
 
 def _readable_prefix(mm, addr: int, length: int) -> bytes:

@@ -11,6 +11,7 @@ all, in target byte order, `p`/`P` one of them.
 import struct
 
 from glasskernel.arch.x86.kernel.ptrace import getreg32_values, user_mode_is_compat
+from glasskernel.arch.x86.kernel.process_64 import read_fpstate, sync_pt_regs, user_regs, write_fpstate
 
 SEGMENTS = ("cs", "ss", "ds", "es", "fs", "gs")
 USER_CS, USER_SS = 0x33, 0x2B
@@ -121,7 +122,7 @@ def _int_values(kernel, task, layout: Layout) -> dict:
     """The integer registers of the layout by name (pt_regs, the selectors, orig_ax)."""
     if layout is I386:
         return getreg32_values(kernel, task)
-    regs = kernel.user_regs(task)
+    regs = user_regs(task)
     values = {name: regs[name] for name in layout.gprs}
     values["eflags"] = regs["rflags"] & 0xFFFFFFFF
     values.update(dict.fromkeys(SEGMENTS, 0), cs=USER_CS, ss=USER_SS)
@@ -135,7 +136,7 @@ def read_registers(kernel, task) -> bytes:
     kernel holds it)."""
     layout = layout_of(task)
     values = _int_values(kernel, task, layout)
-    fx = bytes(kernel.read_fpstate(task))
+    fx = bytes(read_fpstate(task))
     out = bytearray(layout.size)
     for number, (name, size, _feature, _type) in enumerate(layout.registers):
         if name in values:
@@ -165,7 +166,7 @@ def write_registers(kernel, task, data: bytes) -> None:
     layout = layout_of(task)
     if len(data) < layout.size:
         raise ValueError("short register block")
-    regs = kernel.sync_pt_regs(task)
+    regs = sync_pt_regs(task)
     for name in layout.gprs:
         regs["r" + name[1:] if layout is I386 else name] = _field(data, layout, name)
     regs["rflags"] = _field(data, layout, "eflags") | 0x2
@@ -173,7 +174,7 @@ def write_registers(kernel, task, data: bytes) -> None:
     task.thread.orig_rax = orig - (1 << bits) if orig >> (bits - 1) else orig
     if layout is AMD64:
         regs["fs_base"], regs["gs_base"] = _field(data, layout, "fs_base"), _field(data, layout, "gs_base")
-    fx = bytearray(kernel.read_fpstate(task))
+    fx = bytearray(read_fpstate(task))
     for i in range(8):
         fx[32 + 16 * i:42 + 16 * i] = data[layout.at(f"st{i}"):][:10]
     fcw, fsw, ftag, fiseg, fioff, foseg, fooff, fop = struct.unpack_from("<8I", data, layout.at("fctrl"))
@@ -182,7 +183,7 @@ def write_registers(kernel, task, data: bytes) -> None:
                      (fiseg & 0xFFFF) << 32 | fioff, (foseg & 0xFFFF) << 32 | fooff)
     fx[160:160 + 16 * layout.nxmm] = data[layout.at("xmm0"):][:16 * layout.nxmm]
     fx[24:28] = data[layout.at("mxcsr"):][:4]
-    kernel.write_fpstate(task, bytes(fx))
+    write_fpstate(task, bytes(fx))
 
 
 def read_register(kernel, task, number: int) -> bytes:

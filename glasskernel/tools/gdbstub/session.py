@@ -12,6 +12,7 @@ from glasskernel.tools.gdbstub import regs, signals
 from glasskernel.tools.gdbstub.memory import read_memory
 from glasskernel.kernel.task import task_state_to_char
 from glasskernel.tools.gdbstub.transport import unescape
+from glasskernel.arch.x86.kernel.process_64 import set_user_reg
 
 RESUME = object()              # a handler's answer: leave the stop
 DISCONNECTED = object()
@@ -301,7 +302,7 @@ class Session:
             signo = signals.from_gdb(int(rest[:2], 16))
             rest = rest[3:] if rest[2:3] == ";" else ""
         if rest:
-            self.kernel.set_user_reg(self.selected(), "rip", int(rest, 16))
+            set_user_reg(self.selected(), "rip", int(rest, 16))
         task = self.selected()
         self.debugger.resume([(kind, signo, task.tgid, task.pid, None), ("c", 0, None, None, None)])
         return RESUME

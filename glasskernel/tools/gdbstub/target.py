@@ -20,6 +20,8 @@ from glasskernel.kernel.task import TASK_KILLABLE, TASK_RUNNING, set_current_sta
 from glasskernel.kernel.sched.wait import WaitQueue
 from glasskernel.tools.gdbstub import signals
 from glasskernel.tools.gdbstub.memory import USER_END, BreakpointTable, physical_ranges
+from glasskernel.arch.x86.kernel.process_64 import get_user_reg, set_user_reg
+from glasskernel.kernel.signal import send_signal
 
 X86_TRAP_DB, X86_TRAP_BP = 1, 3
 TF = 0x100
@@ -128,7 +130,7 @@ class Debugger:
     def kill_process(self, tgid: int) -> None:
         """SIGKILL every thread of tgid (held ones wake to die)."""
         for t in self.process_threads(tgid):
-            self.kernel.send_signal(t, SIGKILL)
+            send_signal(t, SIGKILL)
         self.hold_wq.wake_up(self.kernel)
 
     # ----- stopping -------------------------------------------------------------------------
@@ -189,7 +191,7 @@ class Debugger:
             return
         task = self.kernel.tasks.get(tid)
         if signo and task is not None:
-            self.kernel.send_signal(task, signo)
+            send_signal(task, signo)
 
     def request_interrupt(self) -> None:
         """From the reader thread (Ctrl-C) or the accepting one: stop everything soon.
@@ -255,9 +257,8 @@ class Debugger:
 
     def _tracee_return(self, task, tr: Tracee) -> bool:
         """user_return for a traced task with something to do."""
-        kernel = self.kernel
         if tr.rip_fix is not None:
-            kernel.set_user_reg(task, "rip", tr.rip_fix)
+            set_user_reg(task, "rip", tr.rip_fix)
             tr.rip_fix = None
         if tr.event is not None:
             reply, tr.event = tr.event, None
@@ -270,13 +271,13 @@ class Debugger:
             return True
         if tr.action in ("s", "r") and not tr.stepping:
             tr.stepping, tr.step_done = True, False
-            tr.step_from = kernel.get_user_reg(task, "rip")
+            tr.step_from = get_user_reg(task, "rip")
             self._set_tf(task, True)
         return False
 
     def _step_finished(self, task, tr: Tracee) -> bool:
         """A stepping task came back: report the step unless a range step goes on."""
-        rip = self.kernel.get_user_reg(task, "rip")
+        rip = get_user_reg(task, "rip")
         if not tr.step_done and rip == tr.step_from:
             return False                  # it has not run its instruction yet
         self._set_tf(task, False)
@@ -301,9 +302,8 @@ class Debugger:
 
     def _set_tf(self, task, on: bool) -> None:
         """Set or clear the trap flag in the task's saved rflags."""
-        kernel = self.kernel
-        flags = kernel.get_user_reg(task, "rflags")
-        kernel.set_user_reg(task, "rflags", flags | TF if on else flags & ~TF)
+        flags = get_user_reg(task, "rflags")
+        set_user_reg(task, "rflags", flags | TF if on else flags & ~TF)
 
     def on_trap(self, task, vector: int, rip: int) -> bool:
         """#BP or #DB in user mode (inside the CPU's hook): ours if it is a breakpoint gdb
@@ -367,7 +367,7 @@ class Debugger:
                 watch.tgids.add(child.tgid)
         if not connected:
             return
-        if self.kernel.get_user_reg(child, "rflags") & TF:
+        if get_user_reg(child, "rflags") & TF:
             self._set_tf(child, False)
         kind = "vfork" if flags & CLONE_VFORK else "fork"
         self.stop(parent, self.stop_reply(parent, SIGTRAP, f"{kind}:p{child.tgid:x}.{child.pid:x};"))
@@ -409,7 +409,7 @@ class Debugger:
         if task.pid not in self.tracees or (self.catch_set is not None and nr not in self.catch_set):
             return
         if entry:                         # what the syscall-entry stop shows, as on Linux
-            self.kernel.set_user_reg(task, "rax", -ENOSYS & (1 << 64) - 1)
+            set_user_reg(task, "rax", -ENOSYS & (1 << 64) - 1)
         elif not self._exec_event_first(task):
             return
         what = "syscall_entry" if entry else "syscall_return"

@@ -16,6 +16,10 @@ from glasskernel.kernel.trace import tracepoint
 from glasskernel.kernel.trace.events import trace_sys_enter
 from glasskernel.uapi.errno import (ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR,
                                     ERESTARTSYS, Errno, KernelError, errno_name)
+from glasskernel.arch.x86.kernel.process_64 import get_user_reg, set_user_reg
+from glasskernel.kernel.printk import pr_warn
+from glasskernel.uapi.unistd_64 import syscall_name
+from glasskernel.arch.x86.kernel.dumpstack import internal_error
 
 # Vector numbers of x86 exceptions (arch/x86/include/asm/trapnr.h).
 X86_TRAP_DE, X86_TRAP_DB, X86_TRAP_BP, X86_TRAP_OF, X86_TRAP_BR = 0, 1, 3, 4, 5
@@ -101,7 +105,7 @@ def do_syscall_64(kernel) -> bool:
                 save_pt_regs_for_slow_path(task, args)
                 return False
             except Exception as exc:                  # an internal bug: report and contain it
-                kernel.internal_error(task, exc, syscall=entry.name if entry else "")
+                internal_error(task, exc, syscall=entry.name if entry else "")
                 ret = -Errno.ENOSYS
             finally:
                 kernel.in_fast_syscall = False
@@ -136,7 +140,7 @@ def _fast_syscall_exit(kernel, task, nr, args, ret) -> bool:
     """The end of a fast syscall that is traced, logged, or does not simply return."""
     thread = task.thread
     if tracepoint._active is not None:
-        tracepoint.trace_event("syscall", call=kernel.syscall_name(nr), nr=nr, ret=ret)
+        tracepoint.trace_event("syscall", call=syscall_name(nr), nr=nr, ret=ret)
     if (kernel.strace is not None and not task.exiting
             and not (thread.flags & _TIF_NEED_REGS_LOAD and ret == 0)):
         # (a successful execve was logged by the exec path: its arguments are gone now)
@@ -197,7 +201,7 @@ def run_syscall(kernel, task, entry, nr: int, args: list, table: str = "x64") ->
         thread.flags |= _TIF_SYSCALL_INTERRUPTED    # decided by the signal code on the way out
     replaced = thread.regs_replaced       # execve: the new context's rax is already 0
     if not replaced and not task.exiting:
-        kernel.set_user_reg(task, "rax", ret & 0xFFFF_FFFF_FFFF_FFFF)
+        set_user_reg(task, "rax", ret & 0xFFFF_FFFF_FFFF_FFFF)
     if debugger is not None and debugger.catching_syscalls and not task.exiting:
         debugger.on_syscall(task, nr, False)      # and the return stop, rax set
     if kernel.strace is not None and not task.exiting and not (replaced and ret == 0):
@@ -207,7 +211,7 @@ def run_syscall(kernel, task, entry, nr: int, args: list, table: str = "x64") ->
 def _traced_invoke(kernel, task, entry, args, table: str = "x64") -> int:
     """invoke() as a span: the entry with its saved pt_regs, the exit with the result."""
     name = f"__{table}_sys_{entry.name}"
-    rip, rsp = kernel.get_user_reg(task, "rip"), kernel.get_user_reg(task, "rsp")
+    rip, rsp = get_user_reg(task, "rip"), get_user_reg(task, "rsp")
     ip, sp = ("eip", "esp") if table == "ia32" else ("rip", "rsp")
     tracepoint.trace_enter(name, nr=entry.nr, args=[f"{a:#x}" for a in args[:entry.nargs]],
                            **{ip: f"{rip:#x}", sp: f"{rsp:#x}"})
@@ -227,7 +231,7 @@ def invoke(kernel, task, entry, args) -> int:
     except SlowPathRequired:
         raise
     except Exception as exc:                      # an internal bug: report and contain it
-        kernel.internal_error(task, exc, syscall=entry.name)
+        internal_error(task, exc, syscall=entry.name)
         return -Errno.ENOSYS
     return ret
 
@@ -244,7 +248,7 @@ def sys_ni_syscall(kernel, task, nr: int, table: str = "x64") -> int:
             from glasskernel.uapi.unistd_32 import SYSCALL_NAMES
             what = "i386 syscall"
         if nr in SYSCALL_NAMES:
-            kernel.warn(f"{what} {SYSCALL_NAMES[nr]} ({nr}) is not implemented: ENOSYS")
+            pr_warn(kernel, f"{what} {SYSCALL_NAMES[nr]} ({nr}) is not implemented: ENOSYS")
     return -Errno.ENOSYS
 
 
@@ -296,14 +300,14 @@ def do_fast_syscall_32(kernel, task) -> None:
     from glasskernel.arch.x86.entry.vdso.vma import vdso32_sym
     stack = args[5]
     # Wherever the sysenter was, the return is to the vDSO's pad (sysenter keeps no eip).
-    kernel.set_user_reg(task, "rip", task.mm.vdso + vdso32_sym("int80_landing_pad"))
-    kernel.set_user_reg(task, "rsp", stack)
+    set_user_reg(task, "rip", task.mm.vdso + vdso32_sym("int80_landing_pad"))
+    set_user_reg(task, "rsp", stack)
     try:
         args[5] = get_user_u32(task, stack)
     except KernelError:
-        kernel.set_user_reg(task, "rax", -Errno.EFAULT & 0xFFFF_FFFF_FFFF_FFFF)
+        set_user_reg(task, "rax", -Errno.EFAULT & 0xFFFF_FFFF_FFFF_FFFF)
         return
-    kernel.set_user_reg(task, "rbp", args[5])
+    set_user_reg(task, "rbp", args[5])
     if tracepoint._active is None:
         do_syscall_32_irqs_on(kernel, task, nr, args)
         return

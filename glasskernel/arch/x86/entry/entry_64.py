@@ -2,19 +2,14 @@
 
 ``copy_thread`` points every new task here. Its first ``switch_to`` therefore does not
 return into ``schedule()`` like an ordinary switch: it starts this function, which
-finishes the switch (``schedule_tail``) and then returns to user mode with the registers
-``copy_thread`` prepared — rax = 0, which is why fork returns 0 in the child.
+finishes the switch (``schedule_tail``, in kernel/sched/core.py) and then returns to user
+mode with the registers ``copy_thread`` prepared — rax = 0, which is why fork returns 0
+in the child.
 """
 from glasskernel.arch.x86.segment import USER32_CS
 from glasskernel.kernel.entry.common import user_mode_loop
-from glasskernel.kernel.trace.tracepoint import active, trace_enter, trace_exit, traced
-
-
-@traced(ret=lambda _r: {})
-def schedule_tail(task) -> None:
-    """The tail of the first context switch into a new task (kernel/sched/core.c)."""
-    from glasskernel.kernel.fork import set_child_tid_in_child
-    set_child_tid_in_child(task)
+from glasskernel.kernel.sched.core import schedule_tail
+from glasskernel.kernel.trace.tracepoint import active, trace_enter, trace_exit
 
 
 def ret_from_fork(task) -> None:

@@ -20,6 +20,7 @@ from glasskernel.kernel.sched.wait import SlowPathRequired
 from glasskernel.kernel.trace import tracepoint
 from glasskernel.mm.uaccess import get_user_u32
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.arch.x86.kernel.dumpstack import internal_error
 
 IA32_SYSCALL_VECTOR = 0x80
 _MASK = 0xFFFF_FFFF_FFFF_FFFF
@@ -98,7 +99,7 @@ def _fast_syscall_32(kernel, task, args: list, stack):
     except SlowPathRequired:
         ret = None
     except Exception as exc:                  # an internal bug: report and contain it
-        kernel.internal_error(task, exc, syscall=entry.name)
+        internal_error(task, exc, syscall=entry.name)
         ret = -Errno.ENOSYS
     finally:
         kernel.in_fast_syscall = False

@@ -15,6 +15,7 @@ readable for the emulator (see cpu.py).
 from glasskernel.arch.x86.head_64 import EXIT_PAGE, NEVER_REACHED
 from glasskernel.mm.uaccess import USER_HALF_END, get_user_u64, put_user_i32
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.arch.x86.kernel.process_64 import get_user_reg, set_user_reg
 
 VSYSCALL_ADDR = EXIT_PAGE
 SIGSEGV, SI_KERNEL = 11, 0x80
@@ -27,7 +28,7 @@ def in_vsyscall_page(addr: int) -> bool:
 
 def stopped_in_vsyscall_page(kernel, task) -> bool:
     """Did the run end on the emulator's stop address, which a guest jumped to?"""
-    return kernel.get_user_reg(task, "rip") == NEVER_REACHED
+    return get_user_reg(task, "rip") == NEVER_REACHED
 
 
 def addr_to_vsyscall_nr(addr: int) -> int:
@@ -65,9 +66,9 @@ def _vsyscall(task, nr: int, di: int, si: int) -> int:
 def emulate_vsyscall(kernel, task, address: int) -> None:
     """A fetch at address in the vsyscall page: do the call and return to the caller,
     or SIGSEGV (force_sig: SI_KERNEL, no address) as Linux does."""
-    from glasskernel.arch.x86.kernel.traps import FaultSignal
+    from glasskernel.kernel.signal import force_sig_fault
     nr = addr_to_vsyscall_nr(address)
-    sp = kernel.get_user_reg(task, "rsp")
+    sp = get_user_reg(task, "rsp")
     ret = -Errno.EFAULT
     if nr >= 0:
         try:
@@ -75,10 +76,10 @@ def emulate_vsyscall(kernel, task, address: int) -> None:
         except KernelError:
             nr = -1                          # "vsyscall with bad stack"
     if nr >= 0:
-        ret = _vsyscall(task, nr, kernel.get_user_reg(task, "rdi"), kernel.get_user_reg(task, "rsi"))
+        ret = _vsyscall(task, nr, get_user_reg(task, "rdi"), get_user_reg(task, "rsi"))
     if ret == -Errno.EFAULT:
-        kernel.force_sig_fault(task, FaultSignal(SIGSEGV, SI_KERNEL, 0))
+        force_sig_fault(task, SIGSEGV, SI_KERNEL, 0)
         return
-    kernel.set_user_reg(task, "rax", ret & 0xFFFF_FFFF_FFFF_FFFF)
-    kernel.set_user_reg(task, "rip", caller)
-    kernel.set_user_reg(task, "rsp", sp + 8)
+    set_user_reg(task, "rax", ret & 0xFFFF_FFFF_FFFF_FFFF)
+    set_user_reg(task, "rip", caller)
+    set_user_reg(task, "rsp", sp + 8)

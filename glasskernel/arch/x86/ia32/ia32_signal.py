@@ -34,6 +34,7 @@ from glasskernel.kernel.trace.tracepoint import traced
 from glasskernel.uapi.signal import signal_name
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.arch.x86.kernel.process_64 import get_user_reg, read_fpstate, sync_pt_regs, write_fpstate
 
 NR_ia32_restart_syscall, NR_ia32_sigreturn, NR_ia32_rt_sigreturn = 0, 119, 173
 _MASK32, _MASK64 = 0xFFFFFFFF, (1 << 64) - 1
@@ -127,7 +128,7 @@ def _sw_bytes() -> bytes:
 def copy_fpstate_to_sigframe(task, buf: int, regs: dict) -> None:
     """Write the FSAVE header (made from the fxsave state, status and magic after it)
     and the fxsave area with its sw_reserved bytes."""
-    area = task.kernel.read_fpstate(task)
+    area = read_fpstate(task)
     area = area[:_SW_BYTES_OFFSET] + _sw_bytes()
     env = fpu.convert_from_fxsr(area, get_user_seg(task, regs, "cs"),
                                 get_user_seg(task, regs, "ds"))
@@ -147,9 +148,9 @@ def fpu__restore_sig(task, buf: int) -> bool:
         except KernelError:
             area = None
         if area is not None and not struct.unpack_from("<I", area, 24)[0] & ~MXCSR_FEATURE_MASK:
-            kernel.write_fpstate(task, fpu.convert_to_fxsr(area, env))
+            write_fpstate(task, fpu.convert_to_fxsr(area, env))
             return True
-    kernel.write_fpstate(task, kernel.cpu.default_fxsave())        # fpu__clear_user_states
+    write_fpstate(task, kernel.cpu.default_fxsave())        # fpu__clear_user_states
     return not buf
 
 
@@ -280,7 +281,7 @@ def ia32_restore_sigcontext(task, regs: dict, usc: int) -> bool:
 def compat_sys_sigreturn(task) -> int:
     """Return from a handler's sigframe: the trampoline popped sig, so the frame is 8
     bytes under esp. A frame that cannot be read costs the task a SIGSEGV."""
-    regs = task.kernel.sync_pt_regs(task)
+    regs = sync_pt_regs(task)
     frame = (regs["rsp"] - 8) & _MASK64
     try:
         oldmask = struct.unpack("<I", copy_from_user(task, frame + 8 + 80, 4))[0]
@@ -297,7 +298,7 @@ def compat_sys_sigreturn(task) -> int:
 def compat_sys_rt_sigreturn(task) -> int:
     """Return from a handler's rt_sigframe (4 bytes under esp): mask, registers, FP
     state and the alternate stack."""
-    regs = task.kernel.sync_pt_regs(task)
+    regs = sync_pt_regs(task)
     frame = (regs["rsp"] - 4) & _MASK64
     try:
         mask = struct.unpack("<Q", copy_from_user(task, frame + RT_UC + UC_SIGMASK, 8))[0]
@@ -316,7 +317,7 @@ def compat_sys_rt_sigreturn(task) -> int:
 def compat_sys_sigaltstack(task, uss, uoss) -> int:
     """sigaltstack with a compat_stack_t (12 bytes: sp, flags, size)."""
     new = _COMPAT_STACK.unpack(copy_from_user(task, uss, _COMPAT_STACK.size)) if uss else None
-    old = do_sigaltstack(task, new, task.kernel.get_user_reg(task, "rsp") & _MASK32, MINSIGSTKSZ)
+    old = do_sigaltstack(task, new, get_user_reg(task, "rsp") & _MASK32, MINSIGSTKSZ)
     if uoss:
         copy_to_user(task, uoss, _COMPAT_STACK.pack(*(v & _MASK32 for v in old)))
     return 0

@@ -59,7 +59,8 @@ def run_metered(kernel, cpu, budget: int):
     kernel.budget_spent = True
     for task in list(kernel.tasks.values()):
         if not task.kthread and not task.exiting:
-            kernel.send_signal(task, signal.SIGKILL)
+            from glasskernel.kernel.signal import send_signal
+            send_signal(task, signal.SIGKILL)
     return "metered"
 
 

@@ -80,8 +80,9 @@ def copy_thread(p, current, args) -> dict:
     switch_to lands there instead of inside schedule() like every other task.
     """
     from glasskernel.arch.x86.entry.entry_64 import ret_from_fork
+    from glasskernel.arch.x86.kernel.process_64 import read_fpstate, user_regs
     from glasskernel.uapi.sched import CLONE_SETTLS
-    regs = current.kernel.user_regs(current)
+    regs = user_regs(current)
     regs["rax"] = 0
     if args.stack:
         regs["rsp"] = args.stack + args.stack_size if args.stack_size else args.stack
@@ -92,7 +93,7 @@ def copy_thread(p, current, args) -> dict:
             raise KernelError(Errno.EPERM)      # set_new_tls → do_arch_prctl_64(ARCH_SET_FS)
         regs["fs_base"] = args.tls
     p.thread = ThreadStruct(regs=regs, flags=_TIF_NEED_REGS_LOAD | current.thread.flags & _TIF_NOTSC,
-                            fpstate=current.kernel.read_fpstate(current),
+                            fpstate=read_fpstate(current),
                             user_cs=current.thread.user_cs, tls_array=current.thread.tls_array,
                             user_segs=_user_segs(current))
     if compat_tls:

@@ -6,6 +6,7 @@ are the CPU's own (Linux keeps ds/es/fs/gs selectors in thread_struct and the CP
 (``user_regs_struct32``: ebx, ecx, ... orig_eax, eip, xcs, eflags, esp, xss).
 """
 from glasskernel.arch.x86.segment import GDT_ENTRY_TLS_ENTRIES, GDT_ENTRY_TLS_MIN, USER_CS, USER_DS
+from glasskernel.arch.x86.kernel.process_64 import user_regs
 
 SEGMENT_NAMES = ("cs", "ss", "ds", "es", "fs", "gs")
 
@@ -41,7 +42,7 @@ def get_segment_regs(kernel, task) -> dict:
     segs = dict.fromkeys(SEGMENT_NAMES, 0)
     segs["cs"], segs["ss"] = task.thread.user_cs, USER_DS
     if user_mode_is_compat(task):
-        gs_base = kernel.user_regs(task).get("gs_base", 0)     # decodes a saved context
+        gs_base = user_regs(task).get("gs_base", 0)     # decodes a saved context
         segs["ds"] = segs["es"] = USER_DS
         segs["gs"] = _tls_selector(task, gs_base) if gs_base else 0
         segs.update(task.thread.user_segs)      # the fs and gs that context had, if known
@@ -62,7 +63,7 @@ def compat_orig_ax(task) -> int:
 def getreg32_values(kernel, task) -> dict:
     """The 32-bit register set of a compat task (user_regs_struct32's names, orig_eax
     sign-extended as syscall_get_nr sees it), from pt_regs and the CPU's selectors."""
-    regs = kernel.user_regs(task)
+    regs = user_regs(task)
     out = {"e" + name[1:]: regs[name] & 0xFFFFFFFF
            for name in ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "rip")}
     out["eflags"] = regs["rflags"] & 0xFFFFFFFF

@@ -28,6 +28,7 @@ from glasskernel.kernel.trace.tracepoint import traced
 from glasskernel.uapi.errno import (ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR,
                                     ERESTARTSYS, Errno, KernelError)
 from glasskernel.uapi.signal import signal_name
+from glasskernel.arch.x86.kernel.process_64 import get_user_reg, read_fpstate, sync_pt_regs, write_fpstate
 
 UC_FP_XSTATE, UC_SIGCONTEXT_SS, UC_STRICT_RESTORE_SS = 0x1, 0x2, 0x4
 SS_ONSTACK, SS_DISABLE, SS_AUTODISARM = 1, 2, 1 << 31
@@ -121,7 +122,7 @@ def do_sigaltstack(task, new, sp: int, min_size: int) -> tuple:
 def sys_sigaltstack(task, uss, uoss) -> int:
     """sigaltstack(2): where SA_ONSTACK handlers run."""
     new = _STACK_T.unpack(copy_from_user(task, uss, _STACK_T.size)) if uss else None
-    old = do_sigaltstack(task, new, task.kernel.get_user_reg(task, "rsp"), MINSIGSTKSZ)
+    old = do_sigaltstack(task, new, get_user_reg(task, "rsp"), MINSIGSTKSZ)
     if uoss:
         copy_to_user(task, uoss, _STACK_T.pack(*old))
     return 0
@@ -174,9 +175,11 @@ def get_sigframe(task, regs: dict, action) -> tuple:
 def fault_in_frame(task, frame: int) -> None:
     """The frame's lowest byte may lie below the stack: grow it as a fault there would,
     within the task's RLIMIT_STACK (EFAULT past it: the signal cannot be delivered)."""
+    from glasskernel.kernel.sys import task_rlimit
     from glasskernel.mm.memory import VmFault, find_vma_for_fault
+    from glasskernel.uapi.resource import RLIMIT_STACK
     try:
-        find_vma_for_fault(task.mm, frame, task.kernel.stack_limit(task))
+        find_vma_for_fault(task.mm, frame, task_rlimit(task, RLIMIT_STACK))
     except VmFault:
         raise KernelError(Errno.EFAULT) from None
 
@@ -197,7 +200,6 @@ def setup_rt_frame(task, ksig, oldmask: int, regs: dict) -> None:
 
 def __setup_rt_frame(task, ksig, oldmask: int, regs: dict) -> None:
     """The x86-64 frame: write it and enter the handler."""
-    kernel = task.kernel
     thread = task.thread
     action = ksig.action
     frame, fp_addr = get_sigframe(task, regs, action)
@@ -208,7 +210,7 @@ def __setup_rt_frame(task, ksig, oldmask: int, regs: dict) -> None:
                                   thread.error_code, thread.trap_nr, oldmask, thread.cr2, fp_addr,
                                   *([0] * 8))
     body = struct.pack("<Q", action.restorer) + uc_head + sigcontext + struct.pack("<Q", oldmask)
-    copy_to_user(task, fp_addr, kernel.read_fpstate(task))
+    copy_to_user(task, fp_addr, read_fpstate(task))
     copy_to_user(task, frame, body)
     if action.flags & SA_SIGINFO:
         copy_to_user(task, frame + 8 + UC_SIZE, ksig.info)
@@ -230,9 +232,9 @@ def restore_sigcontext(task, frame: int, regs: dict) -> None:
     regs["rflags"] = (regs["rflags"] & ~FIX_EFLAGS) | (sc[17] & FIX_EFLAGS) | 0x2
     fpstate = sc[26]
     if fpstate:
-        kernel.write_fpstate(task, copy_from_user(task, fpstate, FPSTATE_SIZE))
+        write_fpstate(task, copy_from_user(task, fpstate, FPSTATE_SIZE))
     else:
-        kernel.write_fpstate(task, kernel.cpu.default_fxsave())
+        write_fpstate(task, kernel.cpu.default_fxsave())
     task.restart_block = None          # a restarted sleep must not resume after a handler
     task.thread.flags |= _TIF_NEED_REGS_LOAD
 
@@ -240,7 +242,7 @@ def restore_sigcontext(task, frame: int, regs: dict) -> None:
 def sys_rt_sigreturn(task) -> int:
     """Return from a handler: the frame sits where the handler's `ret` left rsp, minus 8.
     A frame that cannot be read gets the task a SIGSEGV (signal_fault)."""
-    regs = task.kernel.sync_pt_regs(task)
+    regs = sync_pt_regs(task)
     frame = (regs["rsp"] - 8) & _MASK64
     try:
         mask = struct.unpack("<Q", copy_from_user(task, frame + 8 + UC_SIZE - 8, 8))[0]
@@ -288,7 +290,7 @@ def _restart_without_handler(task, regs: dict, nr: int) -> None:
                                   "handler": f"{ksig.action.handler:#x}"}, ret=lambda _r: {})
 def handle_signal(task, ksig) -> None:
     """Fix up an interrupted syscall, then build the frame; SIGSEGV if that fails."""
-    regs = task.kernel.sync_pt_regs(task)
+    regs = sync_pt_regs(task)
     thread = task.thread
     if test_and_clear_tsk_thread_flag(task, TIF_SYSCALL_INTERRUPTED):
         _restart_with_handler(regs, ksig.action, thread.last_syscall_nr)
@@ -300,7 +302,7 @@ def handle_signal(task, ksig) -> None:
     if not failed:
         regs["rflags"] &= ~(X86_EFLAGS_DF | X86_EFLAGS_RF | X86_EFLAGS_TF)
         kernel = task.kernel
-        kernel.write_fpstate(task, kernel.cpu.default_fxsave())     # the handler's FPU is fresh
+        write_fpstate(task, kernel.cpu.default_fxsave())     # the handler's FPU is fresh
         thread.flags |= _TIF_NEED_REGS_LOAD
     signal_setup_done(task, failed, ksig)
 
@@ -322,5 +324,5 @@ def arch_do_signal_or_restart(task) -> None:
             ksig = get_signal(task) if signal_pending(task) and not task.exiting else None
         return
     if test_and_clear_tsk_thread_flag(task, TIF_SYSCALL_INTERRUPTED):
-        _restart_without_handler(task, task.kernel.sync_pt_regs(task), task.thread.last_syscall_nr)
+        _restart_without_handler(task, sync_pt_regs(task), task.thread.last_syscall_nr)
     restore_saved_sigmask(task)

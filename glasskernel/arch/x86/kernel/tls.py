@@ -11,6 +11,7 @@ from glasskernel.arch.x86.segment import (GDT_ENTRY_TLS_ENTRIES, GDT_ENTRY_TLS_M
                                           USER_CS)
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user, put_user_u32
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.arch.x86.kernel.process_64 import set_user_reg
 
 USER_DESC = struct.Struct("<IIII")      # entry_number, base_addr, limit, the flag bits
 _SEG_32BIT, _CONTENTS_SHIFT, _READ_EXEC_ONLY = 1, 1, 1 << 3
@@ -120,7 +121,7 @@ def _refresh_segments(task, idx: int, info: UserDesc) -> None:
     selector = idx << 3 | 3
     for seg in ("gs", "fs"):
         if kernel.cpu.read_segment(seg) == selector:
-            kernel.set_user_reg(task, f"{seg}_base", 0 if info.empty() else info.base_addr)
+            set_user_reg(task, f"{seg}_base", 0 if info.empty() else info.base_addr)
 
 
 def set_new_tls_ia32(p, current, u_info: int) -> None:

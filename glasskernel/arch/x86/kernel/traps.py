@@ -1,8 +1,8 @@
-"""Exceptions raised by user code (arch/x86/kernel/traps.c, arch/x86/mm/fault.c).
+"""Exceptions raised by user code (arch/x86/kernel/traps.c).
 
-Page faults are fixed on the spot when they are demand paging, stack growth or
-copy-on-write; anything the kernel cannot fix becomes a signal for the task, with the
-si_code and si_addr Linux would report.
+Page faults (arch/x86/mm/fault.py) are fixed on the spot when they are demand paging,
+stack growth or copy-on-write; anything the kernel cannot fix becomes a signal for the
+task, with the si_code and si_addr Linux would report.
 """
 from dataclasses import dataclass
 
@@ -10,22 +10,15 @@ from glasskernel.arch.x86.entry.common import (X86_TRAP_AC, X86_TRAP_BP, X86_TRA
                                                X86_TRAP_DF, X86_TRAP_MF, X86_TRAP_PF, X86_TRAP_UD, X86_TRAP_XF)
 from glasskernel.arch.x86.entry.entry_64_compat import IA32_SYSCALL_VECTOR, entry_INT80_compat
 from glasskernel.arch.x86.entry.vsyscall_64 import emulate_vsyscall, in_vsyscall_page
-from glasskernel.mm.memory import VmFault, do_user_addr_fault
-from glasskernel.mm.page_alloc import OutOfMemory
+from glasskernel.arch.x86.mm.fault import VM_FAULT_OOM, exc_page_fault
+from glasskernel.kernel.signal import force_sig_fault
 
 SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV = 4, 5, 7, 8, 11
 ILL_ILLOPN = 2
 FPE_INTDIV, FPE_FLTINV = 1, 7
 TRAP_TRACE = 2
 BUS_ADRALN = 1
-SEGV_ACCERR = 2
 SI_KERNEL = 0x80
-X86_PF_PROT, X86_PF_USER = 0x1, 0x4
-
-
-# exc_page_fault's answer when no memory could be found (VM_FAULT_OOM): the OOM killer
-# has sent the task SIGKILL, which the way out to user mode delivers; no fault signal.
-VM_FAULT_OOM = "oom"
 
 
 @dataclass
@@ -39,22 +32,6 @@ class FaultSignal:
     trapno: int = 0
     error_code: int = 0
     vsyscall: bool = False      # not a signal yet: a fetch in the vsyscall page to emulate
-
-
-def exc_page_fault(kernel, task, cr2: int):
-    """#PF: None if the fault was fixed and the instruction may retry, else the signal.
-
-    The error code has the user bit and, for a protection fault, the present bit; whether
-    the access was a write is not known (the emulator does not say)."""
-    try:
-        do_user_addr_fault(task.mm, cr2, kernel.stack_limit(task))
-    except OutOfMemory:
-        return VM_FAULT_OOM
-    except VmFault as fault:
-        protection = fault.signo == SIGSEGV and fault.si_code == SEGV_ACCERR
-        error_code = X86_PF_USER | (X86_PF_PROT if protection else 0)
-        return FaultSignal(fault.signo, fault.si_code, cr2, X86_TRAP_PF, error_code)
-    return None
 
 
 def trap_signal(vector: int, rip: int) -> FaultSignal:
@@ -120,4 +97,7 @@ def exc_user_fault(kernel, task) -> None:
         task.pending_fault = None
         emulate_vsyscall(kernel, task, fault.addr)
     else:
-        kernel.force_sig_fault(task, fault)
+        # A fault in user code: its signal with si_code and si_addr; the way back to
+        # user mode runs the handler, or the default action if blocked or ignored.
+        task.pending_fault = None
+        force_sig_fault(task, fault.signo, fault.code, fault.addr)

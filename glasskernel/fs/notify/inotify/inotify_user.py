@@ -58,7 +58,7 @@ def inotify_sysctl(kernel) -> InotifySysctl:
 
 def _ucounts(kernel) -> dict:
     """uid -> [instances, watches] (UCOUNT_INOTIFY_INSTANCES/WATCHES)."""
-    return kernel.__dict__.setdefault("inotify_ucounts", {})
+    return kernel.inotify_ucounts
 
 
 def round_event_name_len(name: bytes) -> int:

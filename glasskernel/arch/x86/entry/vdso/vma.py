@@ -25,6 +25,7 @@ from glasskernel.mm.mm_types import IA32_PAGE_OFFSET, page_align
 from glasskernel.mm.page_alloc import PAGE_SIZE
 from glasskernel.mm.vm_flags import VmFlags
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.arch.x86.kernel.process_64 import get_user_reg, set_user_reg
 
 IMAGE_PATH = Path(__file__).with_name("vdso64.so")
 IMAGE32_PATH = Path(__file__).with_name("vdso32.so")
@@ -119,8 +120,8 @@ def vdso_fix_landing(kernel, landing_pad: int, mm, new_start: int) -> None:
     task = kernel.current
     if task is None or task.mm is not mm or not in_ia32_syscall(task):
         return
-    if kernel.get_user_reg(task, "rip") == mm.vdso + landing_pad:
-        kernel.set_user_reg(task, "rip", new_start + landing_pad)
+    if get_user_reg(task, "rip") == mm.vdso + landing_pad:
+        set_user_reg(task, "rip", new_start + landing_pad)
 
 
 @traced(args=lambda kernel, mm, addr: {},
