@@ -168,16 +168,22 @@ int main(void) {
     report("main waitpid(-1)", r, st);
     stop_keeper();
 
-    /* 3. A wait blocked in one thread is woken when another thread's child exits. */
-    start_keeper(1);
-    pthread_t w;
-    waiter_tid = 0;
-    pthread_create(&w, NULL, blocking_waiter, NULL);
-    while (waiter_tid == 0 || !blocked_in_wait(waiter_tid))
-        sched_yield();
-    write(release_pipe[1], &b, 1);
-    pthread_join(w, NULL);
-    stop_keeper();
+    /* 3. A wait blocked in one thread is woken when another thread's child exits,
+     * also when the thread that forked it exited in the meantime. */
+    for (int keeper_exits = 0; keeper_exits < 2; keeper_exits++) {
+        pthread_t w;
+        start_keeper(1);
+        waiter_tid = 0;
+        pthread_create(&w, NULL, blocking_waiter, NULL);
+        while (waiter_tid == 0 || !blocked_in_wait(waiter_tid))
+            sched_yield();
+        if (keeper_exits)
+            stop_keeper();
+        write(release_pipe[1], &b, 1);
+        pthread_join(w, NULL);
+        if (!keeper_exits)
+            stop_keeper();
+    }
 
     /* 4. The thread that forked exits: its child (running, then a zombie) stays the group's. */
     for (int running = 1; running >= 0; running--) {
@@ -190,6 +196,11 @@ int main(void) {
         r = waitpid(-1, &st, 0);
         report(running ? "child of an exited thread" : "zombie of an exited thread", r, st);
     }
+
+    /* 5. __WNOTHREAD still finds the caller's own child. */
+    child_pid = fork_child(0, 5);
+    r = waitpid(-1, &st, __WNOTHREAD);
+    report("main's own child with __WNOTHREAD", r, st);
 
     r = waitpid(-1, &st, WNOHANG);
     report("nothing left", r, st);
