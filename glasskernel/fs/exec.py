@@ -28,7 +28,10 @@ from glasskernel.uapi.resource import _STK_LIM
 from glasskernel.kernel.trace.events import trace_sched_process_exec
 from glasskernel.kernel.trace.tracepoint import traced
 from glasskernel.arch.x86.mm.tlb import exec_switch_mm
-from glasskernel.kernel.signal import flush_signal_handlers, force_fatal_sig
+from glasskernel.kernel.signal import (SIGKILL, flush_signal_handlers, force_fatal_sig, sigmask,
+                                       zap_other_threads)
+from glasskernel.kernel.task import (EXIT_ZOMBIE, SIGNAL_GROUP_EXIT, TASK_KILLABLE, TASK_RUNNING,
+                                     set_current_state)
 from glasskernel.kernel.sys import task_rlimit
 from glasskernel.uapi.resource import RLIMIT_STACK
 from glasskernel.arch.x86.kernel.signal import sas_exec_reset
@@ -173,11 +176,47 @@ def exec_mmap(bprm) -> None:
         mmput(old)
 
 
+def _other_threads_left(task) -> bool:
+    """Is a thread of task's process besides task still there? (A leader that is already
+    a zombie does not count when task is not the leader: it stays until the exec is done.)"""
+    signal = task.signal
+    return any(t is not task and t.signal is signal
+               and not (t.is_leader and t.exit_state == EXIT_ZOMBIE)
+               for t in task.kernel.tasks.values())
+
+
+def de_thread(task) -> None:
+    """Kill every other thread of the process and wait, killably, until they are gone.
+    EAGAIN when the group is already exiting or a fatal signal comes meanwhile."""
+    signal = task.signal
+    if signal.flags & SIGNAL_GROUP_EXIT or signal.group_exec_task is not None:
+        raise KernelError(Errno.EAGAIN)       # another thread got there first
+    if not _other_threads_left(task):
+        return
+    signal.group_exec_task = task
+    try:
+        zap_other_threads(task)
+        while _other_threads_left(task):
+            if fatal_signal_pending(task):
+                raise KernelError(Errno.EAGAIN)
+            set_current_state(task, TASK_KILLABLE)
+            task.kernel.sched.schedule()
+        set_current_state(task, TASK_RUNNING)
+    finally:
+        signal.group_exec_task = None
+
+
+def fatal_signal_pending(task) -> bool:
+    """SIGKILL pending for the task, or its group is exiting."""
+    return task.pending & sigmask(SIGKILL) != 0 or task.signal.flags & SIGNAL_GROUP_EXIT != 0
+
+
 @traced(ret=lambda _r: {})
 def begin_new_exec(bprm) -> None:
     """The point of no return: from here on, failure kills the task instead of returning."""
     bprm.point_of_no_return = True
     task = bprm.task
+    de_thread(task)                       # the process keeps only this thread
     exec_mmap(bprm)
     bprm.mm.exe_path = bprm.interp
     bprm.mm.exe_file = bprm.file.get()
@@ -232,7 +271,7 @@ def bprm_execve(bprm) -> None:
     try:
         exec_binprm(bprm)
     except KernelError:
-        if bprm.point_of_no_return:
+        if bprm.point_of_no_return and not fatal_signal_pending(bprm.task):
             force_fatal_sig(bprm.task, 11)
         raise
 
@@ -267,7 +306,7 @@ def do_execveat_common(task, dfd: int, filename: bytes, argv: list, envp: list, 
     try:
         bprm_execve(bprm)
     except BaseException:
-        if not bprm.point_of_no_return:
+        if bprm.task.mm is not bprm.mm:         # not installed (de_thread may have failed)
             from glasskernel.kernel.fork import mmput
             mmput(bprm.mm)
         raise

@@ -136,6 +136,9 @@ def do_exit(task, status: int) -> None:
 def do_group_exit(task, status: int) -> None:
     """Exit every thread of the group with the same status."""
     signal = task.signal
+    if not signal.flags & SIGNAL_GROUP_EXIT and signal.group_exec_task is not None:
+        do_exit(task, 0)                       # killed by de_thread: the exec goes on
+        return
     if not signal.flags & SIGNAL_GROUP_EXIT:
         signal.flags = SIGNAL_GROUP_EXIT       # a stop in effect ends: group_exit_code is the status now
         signal.group_exit_code = status
@@ -241,6 +244,13 @@ def delay_group_leader(task) -> bool:
     return task.is_leader and task.signal.nr_threads > 0
 
 
+def wake_group_exec_task(signal) -> None:
+    """A thread of an exec'ing process is gone (or a zombie): de_thread looks again."""
+    waiter = signal.group_exec_task
+    if waiter is not None:
+        waiter.kernel.sched.try_to_wake_up(waiter)
+
+
 @traced(ret=lambda _r: {})
 def exit_notify(task) -> None:
     forget_original_parent(task)
@@ -248,6 +258,7 @@ def exit_notify(task) -> None:
     if task.is_leader:
         from glasskernel.kernel.pidfd import do_notify_pidfd
         do_notify_pidfd(task)
+    wake_group_exec_task(task.signal)
     if task.exit_signal >= 0 and delay_group_leader(task):
         return                          # release_task of the last thread notifies
     autoreap = do_notify_parent(task, task.exit_signal) if task.exit_signal >= 0 else True
@@ -266,6 +277,7 @@ def release_task(task) -> None:
     kernel.tasks.pop(task.pid, None)
     free_pid(task.pid_links)
     trace_sched_process_free(task)
+    wake_group_exec_task(task.signal)
     if task is kernel.user_task:
         kernel.user_status = task.exit_code
     leader = kernel.tasks.get(task.tgid)

@@ -343,6 +343,18 @@ def signal_wake_up(task, fatal: bool = False) -> None:
     wake_up_state(task, TASK_WAKEKILL | TASK_INTERRUPTIBLE if fatal else TASK_INTERRUPTIBLE)
 
 
+def zap_other_threads(task) -> int:
+    """SIGKILL every other thread of task's process; return how many there were."""
+    count = 0
+    for other in thread_group(task):
+        if other is task:
+            continue
+        count += 1
+        other.pending |= sigmask(SIGKILL)
+        signal_wake_up(other, fatal=True)
+    return count
+
+
 # ----- forced signals: faults ---------------------------------------------------------------
 
 def force_sig_info_to_task(task, signo: int, info: bytes, reset: bool = False,
@@ -509,7 +521,8 @@ def get_signal(task):
     """
     kernel = task.kernel
     while not task.exiting:
-        if task.signal.flags & SIGNAL_GROUP_EXIT:   # another thread is taking the group down
+        if task.signal.flags & SIGNAL_GROUP_EXIT or task.signal.group_exec_task is not None:
+            # another thread is taking the group down, or exec'ing (de_thread)
             task.pending &= ~sigmask(SIGKILL)
             force_fatal_sig(task, SIGKILL)
             return None

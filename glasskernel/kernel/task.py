@@ -146,6 +146,7 @@ class SignalStruct:
     oom_score_adj: int = 0              # mm/oom_kill.py: -1000 (never) .. 1000 (first)
     oom_victim: bool = False            # the OOM killer chose this process (tsk_is_oom_victim)
     rlim_cpu_poll: object = None        # the HrTimer checking RLIMIT_CPU (time_itimer.py)
+    group_exec_task: object = None      # fs/exec.py de_thread: the thread waiting for the others to die
 
 
 @dataclass(eq=False, slots=True)
