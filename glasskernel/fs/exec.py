@@ -28,7 +28,7 @@ from glasskernel.uapi.resource import _STK_LIM
 from glasskernel.kernel.trace.events import trace_sched_process_exec
 from glasskernel.kernel.trace.tracepoint import traced
 from glasskernel.arch.x86.mm.tlb import exec_switch_mm
-from glasskernel.kernel.signal import (SIGKILL, flush_signal_handlers, force_fatal_sig, sigmask,
+from glasskernel.kernel.signal import (SIGCHLD, SIGKILL, flush_signal_handlers, force_fatal_sig, sigmask,
                                        zap_other_threads)
 from glasskernel.kernel.task import (EXIT_ZOMBIE, SIGNAL_GROUP_EXIT, TASK_KILLABLE, TASK_RUNNING,
                                      set_current_state)
@@ -202,8 +202,35 @@ def de_thread(task) -> None:
             set_current_state(task, TASK_KILLABLE)
             task.kernel.sched.schedule()
         set_current_state(task, TASK_RUNNING)
+        if not task.is_leader:
+            take_over_leader(task, task.kernel.tasks[task.tgid])
     finally:
         signal.group_exec_task = None
+
+
+def take_over_leader(task, leader) -> None:
+    """A non-leader exec'ed: it becomes the leader, with the leader's pid, start time and
+    parent links (exchange_tids, transfer_pid), and the old (zombie) leader is released
+    under the exec'er's old thread id. The process keeps its pid."""
+    from glasskernel.kernel.exit import release_task
+    kernel = task.kernel
+    task.pid, leader.pid = leader.pid, task.pid
+    task.pid_links, leader.pid_links = leader.pid_links, task.pid_links
+    kernel.tasks[task.pid], kernel.tasks[leader.pid] = task, leader
+    task.start_time_ns = leader.start_time_ns
+    parent = leader.real_parent
+    if task.real_parent is not None and task in task.real_parent.children:
+        task.real_parent.children.remove(task)
+    if parent is not None and leader in parent.children:
+        parent.children[parent.children.index(leader)] = task    # the leader's place
+    task.real_parent, task.parent = leader.real_parent, leader.parent
+    task.exit_signal, leader.exit_signal = SIGCHLD, -1
+    for ns, _nr in task.pid_links:
+        if ns.child_reaper is leader:
+            ns.child_reaper = task         # a namespace's init exec'ed from a thread
+    if kernel.user_task is leader:
+        kernel.user_task = task            # the run's exit status is the process's
+    release_task(leader)
 
 
 def fatal_signal_pending(task) -> bool:
