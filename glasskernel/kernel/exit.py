@@ -189,6 +189,12 @@ def find_new_reaper(father, child_reaper):
     return child_reaper
 
 
+def _threads_of(child) -> list:
+    """child and the other threads of its process still in the task table."""
+    return [child] + [t for t in child.kernel.tasks.values()
+                      if t.signal is child.signal and t is not child]
+
+
 def forget_original_parent(task) -> None:
     """Our children get a new parent; zombies among them are announced to it (unless the
     new parent is a thread of our own process: nothing changed for the process)."""
@@ -198,10 +204,11 @@ def forget_original_parent(task) -> None:
     threaded = reaper.signal is task.signal
     for child in list(task.children):
         task.children.remove(child)
-        child.real_parent = child.parent = reaper
         reaper.children.append(child)
-        if child.pdeath_signal:
-            send_signal(child, child.pdeath_signal)
+        for thread in _threads_of(child):       # each thread's parent is the process's
+            thread.real_parent = thread.parent = reaper
+            if thread.pdeath_signal:
+                send_signal(thread, thread.pdeath_signal)
         if threaded:
             continue
         if child.exit_signal >= 0:

@@ -324,11 +324,10 @@ def link_new_task(current, p, flags: int, args: KernelCloneArgs) -> None:
     else:
         p.real_parent = current
     p.parent = p.real_parent
-    if p.real_parent is not None:
-        p.real_parent.children.append(p)
-        if not flags & CF.CLONE_THREAD:         # from the new parent (CLONE_PARENT: ours)
-            sig = p.real_parent.signal
-            p.signal.has_child_subreaper = sig.has_child_subreaper or sig.is_child_subreaper
+    if p.real_parent is not None and not flags & CF.CLONE_THREAD:
+        p.real_parent.children.append(p)        # only group leaders are anyone's children
+        sig = p.real_parent.signal              # from the new parent (CLONE_PARENT: ours)
+        p.signal.has_child_subreaper = sig.has_child_subreaper or sig.is_child_subreaper
     ns = p.pid_links[-1][0]
     if ns.child_reaper is None and p.pid_links[-1][1] == 1:
         ns.child_reaper = p                     # the first task of a new pid namespace
