@@ -10,3 +10,11 @@ def test_exec_threads(build, toolchain):
     exe = build("exec_threads", toolchain)
     native, _ = differential([exe])
     assert native[0].count(b"Threads=1 pid kept=1 tid==pid=1\n") == 2
+
+
+def test_threads_are_not_children(build, toolchain):
+    """A child process's threads are not its parent's children: no __WCLONE child to
+    wait for, __WALL reaps the process once and then reports ECHILD."""
+    exe = build("exec_threads_children", toolchain)
+    native, _ = differential([exe])
+    assert native[0].startswith(b"__WCLONE: -1 errno=No child")
