@@ -9,7 +9,7 @@ from harness import differential
 def test_exec_threads(build, toolchain):
     exe = build("exec_threads", toolchain)
     native, _ = differential([exe])
-    assert native[0].count(b"Threads=1 pid kept=1 tid==pid=1\n") == 2
+    assert native[0].count(b"Threads=1 pid kept=1 tid==pid=1\n") == 3
 
 
 def test_threads_are_not_children(build, toolchain):

@@ -191,8 +191,6 @@ def de_thread(task) -> None:
     signal = task.signal
     if signal.flags & SIGNAL_GROUP_EXIT or signal.group_exec_task is not None:
         raise KernelError(Errno.EAGAIN)       # another thread got there first
-    if not _other_threads_left(task):
-        return
     signal.group_exec_task = task
     try:
         zap_other_threads(task)

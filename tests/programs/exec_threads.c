@@ -31,6 +31,25 @@ static void exec_after(const char *who) {
 
 static void *execer(void *arg) { exec_after("thread"); return arg; }
 
+/* Exec once the leader has exited (pthread_exit): wait until it is a zombie. */
+static void *late_execer(void *arg) {
+    char path[64], stat[256];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)getpid());
+    for (;;) {
+        FILE *f = fopen(path, "r");
+        size_t n = f ? fread(stat, 1, sizeof stat - 1, f) : 0;
+        if (f)
+            fclose(f);
+        stat[n] = 0;
+        char *end = strrchr(stat, ')');
+        if (!end || end[2] == 'Z')
+            break;
+        usleep(1000);
+    }
+    exec_after("leader-gone");
+    return arg;
+}
+
 static void start_threads(void) {
     pthread_t t;
     if (pipe(blocker_pipe) || pthread_create(&t, 0, spinner, 0) || pthread_create(&t, 0, blocker, 0)) {
@@ -57,10 +76,13 @@ static void run(const char *who, int from_thread) {
     fflush(stdout);
     pid_t child = fork();
     if (child == 0) {
-        start_threads();
+        if (from_thread != 2)
+            start_threads();                           /* leader-gone: only the zombie leader is left */
         if (from_thread) {
             pthread_t t;
-            pthread_create(&t, 0, execer, 0);
+            pthread_create(&t, 0, from_thread == 2 ? late_execer : execer, 0);
+            if (from_thread == 2)
+                pthread_exit(0);                       /* the leader goes first */
             for (;;) pause();                          /* the leader just waits */
         }
         exec_after(who);
@@ -78,5 +100,6 @@ int main(int argc, char **argv) {
     self_path = argv[0];
     run("main", 0);
     run("thread", 1);
+    run("leader-gone", 2);
     return 0;
 }
