@@ -27,7 +27,18 @@ class PidfdFile(File):
 
     def __init__(self, target, flags: int):
         super().__init__(AnonInodeDentry("[pidfd]"), O_RDWR | flags)
-        self.target = target
+        self._target = target
+
+    @property
+    def target(self):
+        """The process's leader: after an exec from another thread that is the thread
+        that took the leader's pid (Linux's pidfd holds the struct pid, which moved)."""
+        leader = self._target
+        if leader.exit_state == EXIT_DEAD:
+            heir = leader.kernel.tasks.get(leader.tgid)
+            if heir is not None and heir.signal is leader.signal:
+                self._target = leader = heir
+        return leader
 
     def poll(self, pt) -> int:
         """pidfd_poll: readable when the thread group has exited (zombie or reaped)."""

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -87,6 +88,14 @@ static void run(const char *who, int from_thread) {
         }
         exec_after(who);
     }
+    /* A pidfd names the process, whichever thread ends up its leader: signal 0 to the
+     * zombie (exited, not yet reaped) still finds it. */
+    int pidfd = syscall(SYS_pidfd_open, child, 0);
+    siginfo_t si;
+    waitid(P_PID, child, &si, WEXITED | WNOWAIT);
+    printf("%s: pidfd_send_signal to the zombie=%ld\n", who,
+           (long)syscall(SYS_pidfd_send_signal, pidfd, 0, 0, 0));
+    close(pidfd);
     int status;
     pid_t got = waitpid(-1, &status, 0);
     printf("%s: waitpid got the child's pid=%d exited=%d code=%d\n", who, got == child,
