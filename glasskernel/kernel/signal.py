@@ -287,7 +287,11 @@ def wants_signal(task, signo: int) -> bool:
 
 
 def _pick_thread(task, signo: int):
-    """The thread a process-directed signal goes to (complete_signal's choice)."""
+    """The thread a process-directed signal goes to (complete_signal's choice). During an
+    exec the others are dying (de_thread): the exec'ing thread gets it, so a SIGKILL
+    ends the exec instead of being lost with a thread that exits with status 0."""
+    if task.signal.group_exec_task is not None:
+        return task.signal.group_exec_task
     if wants_signal(task, signo):
         return task
     for t in thread_group(task):
