@@ -1,0 +1,82 @@
+"""No getattr(obj, "field", default) guard on a declared field of a typed structure (issue 18).
+
+The typed structures declare every field with __slots__, so a default on getattr only hides
+a misspelt or undeclared name.  The few allowed entries read a duck-typed object (an inode,
+a file's ops table ...) that merely shares a field name with one of the structures.
+"""
+import ast
+import dataclasses
+import pathlib
+
+from glasskernel.arch.x86.kernel.process import ThreadStruct
+from glasskernel.fs.file import FilesStruct
+from glasskernel.fs.fs_struct import FsStruct
+from glasskernel.init.main import Kernel
+from glasskernel.kernel.signal import SighandStruct
+from glasskernel.kernel.task import Cred, SignalStruct, Task
+from glasskernel.mm.mm_types import MmStruct
+
+TYPED = (Kernel, Task, SignalStruct, Cred, SighandStruct, ThreadStruct, MmStruct,
+         FilesStruct, FsStruct)
+ROOT = pathlib.Path(__file__).resolve().parent.parent / "glasskernel"
+
+# (path relative to glasskernel/, field name) -> why the object there is not a typed structure
+ALLOWED = {
+}
+
+
+def declared_fields():
+    """Every slot or dataclass field name of the typed structures."""
+    names = set()
+    for cls in TYPED:
+        for klass in cls.__mro__:
+            slots = klass.__dict__.get("__slots__", ())
+            names.update((slots,) if isinstance(slots, str) else slots)
+        if dataclasses.is_dataclass(cls):
+            names.update(f.name for f in dataclasses.fields(cls))
+    names.discard("__weakref__")
+    names.discard("__dict__")
+    return names
+
+
+def guards(tree):
+    """Yield (line, name, source) of each 3-argument getattr with a literal name."""
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id == "getattr" and len(node.args) == 3
+                and isinstance(node.args[1], ast.Constant)
+                and isinstance(node.args[1].value, str)):
+            yield node.lineno, node.args[1].value, ast.unparse(node)
+
+
+def find_guards(root=ROOT):
+    fields = declared_fields()
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        for line, name, src in guards(ast.parse(path.read_text(), str(path))):
+            if name in fields:
+                found.append((rel, line, name, src))
+    return found
+
+
+def test_field_names_collected():
+    fields = declared_fields()
+    assert {"timekeeper", "tasks", "mm", "is_child_subreaper", "fds"} <= fields
+
+
+def test_no_guard_on_declared_field():
+    bad = [f"{rel}:{line}: {src}" for rel, line, name, src in find_guards()
+           if (rel, name) not in ALLOWED]
+    assert not bad, "getattr default on a declared field:\n" + "\n".join(bad)
+
+
+def test_allowlist_is_current():
+    # a stale entry would let a new guard of the same name in the same file through
+    used = {(rel, name) for rel, _line, name, _src in find_guards()}
+    assert set(ALLOWED) <= used, sorted(set(ALLOWED) - used)
+
+
+def test_walker_finds_a_reintroduced_guard(tmp_path):
+    (tmp_path / "m.py").write_text('def f(kernel):\n    return getattr(kernel, "timekeeper", None)\n')
+    assert [(r, n) for r, _l, n, _s in find_guards(tmp_path)] == [("m.py", "timekeeper")]
