@@ -22,6 +22,16 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent / "glasskernel"
 
 # (path relative to glasskernel/, field name) -> why the object there is not a typed structure
 ALLOWED = {
+    ("fs/proc/fd.py", "flags"):
+        "a descriptor's open file: File or one of the socket/pipe/anon files, not ThreadStruct",
+    ("fs/proc/namespaces.py", "user_ns"):
+        "any of the namespace classes (pid, uts, net, ...), not a Cred",
+    ("kernel/trace/events.py", "pid"):
+        "a fork tracepoint's result: the new Task or an errno int",
+    ("mm/filemap.py", "vfs"):
+        "a dentry of whichever file system (or an open File), not the Kernel",
+    ("mm/mmap.py", "flags"):
+        "the mount of a mapped file's dentry (shared anonymous memory has none)",
 }
 
 

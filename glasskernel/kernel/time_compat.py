@@ -50,7 +50,7 @@ def compat_sys_gettimeofday(task, tv, tz) -> int:
     if tv:
         put_old_timeval32(task, tv, ktime.realtime_ns(task))
     if tz:
-        tk = getattr(task.kernel, "timekeeper", None)
+        tk = task.kernel.timekeeper
         copy_to_user(task, tz, struct.pack("<ii", *(tk.sys_tz if tk is not None else (0, 0))))
     return 0
 

@@ -27,7 +27,7 @@ class UtsNamespace:
 
 def init_uts_ns(kernel) -> UtsNamespace:
     """The run's initial namespace, made on first use from the host's names."""
-    ns = getattr(kernel, "init_uts_ns", None)
+    ns = kernel.init_uts_ns
     if ns is None:
         from glasskernel.kernel.user_namespace import init_user_ns
         name = getattr(kernel, "utsname", None)
