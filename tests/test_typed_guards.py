@@ -35,27 +35,33 @@ ALLOWED = {
 }
 
 
+def declared_fields_of(cls):
+    """The slot and dataclass field names of cls and its bases."""
+    names = set()
+    for klass in cls.__mro__:
+        slots = klass.__dict__.get("__slots__", ())
+        names.update((slots,) if isinstance(slots, str) else slots)
+    if dataclasses.is_dataclass(cls):
+        names.update(f.name for f in dataclasses.fields(cls))
+    return names - {"__weakref__", "__dict__"}
+
+
 def declared_fields():
     """Every slot or dataclass field name of the typed structures."""
-    names = set()
-    for cls in TYPED:
-        for klass in cls.__mro__:
-            slots = klass.__dict__.get("__slots__", ())
-            names.update((slots,) if isinstance(slots, str) else slots)
-        if dataclasses.is_dataclass(cls):
-            names.update(f.name for f in dataclasses.fields(cls))
-    names.discard("__weakref__")
-    names.discard("__dict__")
-    return names
+    return set().union(*(declared_fields_of(cls) for cls in TYPED))
+
+
+def _is_guard(node):
+    """A 3-argument getattr call with a literal name."""
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id == "getattr" and len(node.args) == 3
+            and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str))
 
 
 def guards(tree):
     """Yield (line, name, source) of each 3-argument getattr with a literal name."""
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                and node.func.id == "getattr" and len(node.args) == 3
-                and isinstance(node.args[1], ast.Constant)
-                and isinstance(node.args[1].value, str)):
+        if _is_guard(node):
             yield node.lineno, node.args[1].value, ast.unparse(node)
 
 
@@ -85,6 +91,20 @@ def test_allowlist_is_current():
     # a stale entry would let a new guard of the same name in the same file through
     used = {(rel, name) for rel, _line, name, _src in find_guards()}
     assert set(ALLOWED) <= used, sorted(set(ALLOWED) - used)
+
+
+def test_no_guard_on_undeclared_kernel_field():
+    # Kernel has __slots__: getattr(kernel, "x", default) of a name it does not declare is
+    # always the default, dead code that reads as if the field could exist.
+    kernel_fields = declared_fields_of(Kernel)
+    bad = []
+    for path in sorted(ROOT.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if _is_guard(node) and node.args[1].value not in kernel_fields:
+                obj = ast.unparse(node.args[0])
+                if obj == "kernel" or obj.endswith(".kernel"):
+                    bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)}")
+    assert not bad, "getattr of a field Kernel does not declare:\n" + "\n".join(bad)
 
 
 def test_walker_finds_a_reintroduced_guard(tmp_path):
