@@ -228,7 +228,7 @@ def touch_mnt_namespace(kernel) -> None:
 def mnt_want_write(task, dentry) -> None:
     """mnt_want_write: EROFS if the mount ``dentry`` belongs to is read-only."""
     vfs = task.kernel.vfs
-    if vfs is None or len(vfs.mounts) <= 3 and not vfs.mounts[0].flags & MNT_READONLY:
+    if len(vfs.mounts) <= 3 and not vfs.mounts[0].flags & MNT_READONLY:
         return                                  # nothing mounted: all read-write
     mnt = vfs.mount_by_id(dentry.mnt_id)
     if mnt is not None and mnt.readonly:
@@ -238,9 +238,9 @@ def mnt_want_write(task, dentry) -> None:
 def mnt_flags_of(task, dentry) -> int:
     """The MNT_* flags of the mount ``dentry`` belongs to (0 if it has none)."""
     vfs = task.kernel.vfs
-    if vfs is None or len(vfs.mounts) <= 3:
+    if len(vfs.mounts) <= 3:
         return 0                                # only the start-up mounts: none of these
-    mnt = vfs.mount_by_id(dentry.mnt_id) if vfs is not None else None
+    mnt = vfs.mount_by_id(dentry.mnt_id)
     return mnt.flags if mnt is not None else 0
 
 

@@ -103,8 +103,6 @@ def _user_entry(mnt) -> "MountEntry":
 def _mount_dev(task, entry) -> int:
     """The st_dev of the mount's root as the guest's stat shows it (0 if unknown)."""
     vfs = task.kernel.vfs
-    if vfs is None:
-        return 0
     if entry.where == "/":
         try:
             return vfs.root.stat().st_dev

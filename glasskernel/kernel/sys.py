@@ -156,12 +156,9 @@ def sysinfo_values(task) -> tuple:
     and what is free of it, no swap, no load average, our own process count."""
     meminfo = _host_meminfo()
     page = os.sysconf("SC_PAGE_SIZE")
-    total = meminfo.get("MemTotal", os.sysconf("SC_PHYS_PAGES") * page)
-    free = meminfo.get("MemFree", os.sysconf("SC_AVPHYS_PAGES") * page)
     phys = task.kernel.phys
-    if phys is not None and hasattr(phys, "free_pages"):
-        total, free = phys.total_pages * page, phys.free_pages() * page
-        meminfo = dict(meminfo, Shmem=0, Buffers=0, SwapTotal=0, SwapFree=0)
+    total, free = phys.total_pages * page, phys.free_pages() * page
+    meminfo = dict(meminfo, Shmem=0, Buffers=0, SwapTotal=0, SwapFree=0)
     loads = [0, 0, 0]                   # no load average is kept (/proc/loadavg says 0.00)
     procs = len(task.kernel.tasks) or 1
     return (_uptime_seconds(task), *loads, total, free, meminfo.get("Shmem", 0),
