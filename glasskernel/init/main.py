@@ -299,15 +299,6 @@ class Kernel:
         if not self.sched.rq.queued:
             exit_init_task(self.init_task)
 
-    # ----- observation points (the trace_* functions: kernel/trace/events.py) -----------
-
-    def charge_vdso_reads(self, task) -> None:
-        """Charge the task leaving user mode with the rdtsc reads since the last charge:
-        clock calls the vDSO answered without a syscall (traced runs only)."""
-        reads = self.cpu.rdtsc_reads()
-        task.vdso_reads += reads - self.rdtsc_mark
-        self.rdtsc_mark = reads
-
     def shutdown(self) -> None:
         self.tracer.detach_all()           # tracing is on for the whole process while attached
         if self.vfs is not None:

@@ -349,31 +349,51 @@ def wait_consider_task(wo, waiter, child):
 
 
 def __wake_up_parent(parent) -> None:
-    """A child changed state: wake the parent if it sleeps in wait (wait_chldexit)."""
-    if parent.signal_wait is not None:
-        parent.signal_wait.wake_up(parent.kernel)
+    """A child changed state: wake the threads of the parent's process asleep in wait
+    (any of them may be waiting for it)."""
+    if parent.signal.wait_chldexit is not None:
+        parent.signal.wait_chldexit.wake_up(parent.kernel)
 
 
 def wait_chldexit(task) -> None:
-    """Sleep until a child changes state (or a signal arrives)."""
+    """Sleep on the process's wait_chldexit until a child changes state (or a signal
+    arrives). Every sleeper wakes and rescans: Linux's child_wait_callback only skips
+    waking those the child cannot concern."""
     from glasskernel.kernel.sched.wait import WaitQueue, signal_pending
     from glasskernel.uapi.errno import ERESTARTSYS
-    if task.signal_wait is None:
-        task.signal_wait = WaitQueue("wait_chldexit")
+    signal = task.signal
+    if signal.wait_chldexit is None:
+        signal.wait_chldexit = WaitQueue("wait_chldexit")
     if signal_pending(task) and not task.kthread:
         raise KernelError(ERESTARTSYS)
-    task.signal_wait.add(task)
+    signal.wait_chldexit.add(task)
     set_current_state(task, TASK_INTERRUPTIBLE)
     task.kernel.sched.schedule()
-    task.signal_wait.remove(task)
+    signal.wait_chldexit.remove(task)
+
+
+def wait_threads(task, wo: WaitOpts) -> list:
+    """Whose children a wait looks at: the caller, then the other threads of its
+    process in thread-list order from it (while_each_thread); only the caller with
+    __WNOTHREAD."""
+    if wo.options & __WNOTHREAD:
+        return [task]
+    signal = task.signal
+    threads = [t for t in task.kernel.tasks.values() if t.signal is signal]
+    if task not in threads:
+        return [task]
+    at = threads.index(task)
+    return threads[at:] + threads[:at]
 
 
 @traced(ret=lambda r: {"ret": 0 if r is None else  # as Linux: the pid reported (wait4's value)
                       task_tgid_vnr(r[0], r[0].kernel.current) or r[0].tgid})
 def do_wait(task, wo: WaitOpts):
-    """Report one eligible child, or None for WNOHANG; sleep while children are busy."""
+    """Report one eligible child of any thread of the caller's process (do_wait_thread
+    for each), or None for WNOHANG; sleep while children are busy."""
     while True:
-        eligible = [c for c in task.children if eligible_child(wo, task, c)]
+        eligible = [c for t in wait_threads(task, wo) for c in t.children
+                    if eligible_child(wo, task, c)]
         if not eligible:
             raise KernelError(Errno.ECHILD)
         for child in eligible:

@@ -141,6 +141,7 @@ class SignalStruct:
     itimers: object = None              # kernel/time_itimer.py: ITIMER_REAL/VIRTUAL/PROF
     posix_timers: object = None         # kernel/posix_timers.py: timer_create's timers
     wait_pidfd: object = None           # kernel/pidfd.py: pollers of the process's pidfds
+    wait_chldexit: object = None        # kernel/exit.py: threads asleep in wait4/waitid, made at the first wait
     users: int = 1
     oom_score_adj: int = 0              # mm/oom_kill.py: -1000 (never) .. 1000 (first)
     oom_victim: bool = False            # the OOM killer chose this process (tsk_is_oom_victim)
@@ -214,7 +215,6 @@ class Task:
     did_exec: bool = False              # task: has called execve since fork (setpgid EACCES)
     kthread_fn: object = None           # kernel threads: the function they run
     mempolicy: tuple = None             # task: set_mempolicy's (mode, flags, nodes); None: MPOL_DEFAULT
-    signal_wait: object = None          # wait4's sleepers, made at the first wait (Linux: signal->wait_chldexit)
     fork_flow: object = None            # tracing: the flow joining fork to the child's first run
 
     @property

@@ -74,12 +74,21 @@ def trace_sys_enter(task, nr: int, args) -> None:
         strace.syscall_enter(task, nr, args, task.mm)
 
 
+def charge_vdso_reads(task) -> None:
+    """Charge the task leaving user mode with the rdtsc reads since the last charge:
+    clock calls the vDSO answered without a syscall (traced runs only)."""
+    kernel = task.kernel
+    reads = kernel.cpu.rdtsc_reads()
+    task.vdso_reads += reads - kernel.rdtsc_mark
+    kernel.rdtsc_mark = reads
+
+
 def trace_sched_process_exit(task, status: int) -> None:
     """do_exit begins: the clock reads the vDSO answered, the debugger's stop, the
     tracepoint, and strace's `+++ exited with N +++`."""
     kernel = task.kernel
     if tracepoint._active is not None and not task.kthread:
-        kernel.charge_vdso_reads(task)
+        charge_vdso_reads(task)
         if task.vdso_reads:
             trace_event("vdso_clock_reads", task=task, reads=task.vdso_reads)
     if kernel.debugger is not None and not task.kthread:

@@ -13,6 +13,7 @@ from glasskernel.arch.x86.kernel.process import X86_EFLAGS_IF, empty_pt_regs
 from glasskernel.arch.x86.segment import USER32_CS, USER_CS
 from glasskernel.arch.x86.kernel.thread_info import _TIF_NEED_REGS_LOAD, _TIF_NOTSC
 from glasskernel.kernel.trace import tracepoint
+from glasskernel.kernel.trace.events import charge_vdso_reads
 from glasskernel.mm.mm_types import IA32_MMAP_BASE, IA32_PAGE_OFFSET
 from glasskernel.mm.uaccess import put_user_u64
 from glasskernel.uapi.errno import Errno, KernelError
@@ -106,7 +107,7 @@ def save_user_regs(kernel, task) -> None:
     (``unload_context``)."""
     if kernel.cpu_task is task:
         if tracepoint._active is not None:
-            kernel.charge_vdso_reads(task)
+            charge_vdso_reads(task)
         thread = task.thread
         thread.context = kernel.cpu.save_context(thread.context)
         thread.context_cr3 = kernel.cpu.current_cr3
@@ -133,7 +134,7 @@ def switch_user_context(kernel, prev, nxt) -> None:
     parked) is loaded with its address space."""
     cpu, pthread, nthread, mm = kernel.cpu, prev.thread, nxt.thread, nxt.mm
     if tracepoint._active is not None:
-        kernel.charge_vdso_reads(prev)
+        charge_vdso_reads(prev)
     mm.cpu = cpu
     pgd, loaded = mm.pgtable.pgd, cpu.current_cr3
     cr3 = pgd if pgd != loaded or nthread.context_cr3 != pgd else 0
