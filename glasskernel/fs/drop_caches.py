@@ -13,9 +13,8 @@ from glasskernel.fs.proc.proc_sysctl import parse_int
 def drop_caches_sysctl_handler(kernel, text: str) -> None:
     """proc_dointvec_minmax in 1..4 (EINVAL otherwise), then drop what bit 1 asks for."""
     value = parse_int(text, 1, 4)
-    phys = getattr(kernel, "phys", None)
-    if value & 1 and phys is not None:
-        phys.page_cache.shrink()                 # drop_pagecache_sb: clean, unmapped pages
+    if value & 1:
+        kernel.phys.page_cache.shrink()                 # drop_pagecache_sb: clean, unmapped pages
 
 
 def sysctl_compaction_handler(kernel, text: str) -> None:

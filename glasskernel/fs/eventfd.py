@@ -46,7 +46,7 @@ class Ida:
 
 def eventfd_ida(kernel) -> Ida:
     """The system's eventfd ids (eventfd_ida), made on first use."""
-    ida = getattr(kernel, "eventfd_ida", None)
+    ida = kernel.eventfd_ida
     if ida is None:
         ida = kernel.eventfd_ida = Ida()
     return ida

@@ -323,7 +323,7 @@ def prepare_bprm(task, dfd: int, filename: bytes, argv: list, envp: list, flags:
 
 @traced(args=lambda task, dfd, filename, argv, envp, flags=0: {
     "filename": filename.decode("utf-8", "replace"), "argc": len(argv)},
-    ret=lambda bprm: {"entry": f"{getattr(bprm, 'entry', 0):#x}",
+    ret=lambda bprm: {"entry": f"{bprm.entry:#x}",
                       "sp": f"{bprm.task.thread.regs.get('rsp', 0):#x}"})
 def do_execveat_common(task, dfd: int, filename: bytes, argv: list, envp: list, flags: int = 0):
     """Open, prepare and load; returns the bprm of the program now installed."""

@@ -34,7 +34,7 @@ class WriteCounts:
 
 
 def write_counts(kernel) -> WriteCounts:
-    table = getattr(kernel, "inode_writecounts", None)
+    table = kernel.inode_writecounts
     if table is None:
         table = kernel.inode_writecounts = WriteCounts()
     return table

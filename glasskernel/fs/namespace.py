@@ -227,8 +227,8 @@ def touch_mnt_namespace(kernel) -> None:
 
 def mnt_want_write(task, dentry) -> None:
     """mnt_want_write: EROFS if the mount ``dentry`` belongs to is read-only."""
-    vfs = getattr(task.kernel, "vfs", None)
-    if vfs is None or len(vfs.mounts) <= 3 and not vfs.mounts[0].flags & MNT_READONLY:
+    vfs = task.kernel.vfs
+    if len(vfs.mounts) <= 3 and not vfs.mounts[0].flags & MNT_READONLY:
         return                                  # nothing mounted: all read-write
     mnt = vfs.mount_by_id(dentry.mnt_id)
     if mnt is not None and mnt.readonly:
@@ -237,10 +237,10 @@ def mnt_want_write(task, dentry) -> None:
 
 def mnt_flags_of(task, dentry) -> int:
     """The MNT_* flags of the mount ``dentry`` belongs to (0 if it has none)."""
-    vfs = getattr(task.kernel, "vfs", None)
-    if vfs is None or len(vfs.mounts) <= 3:
+    vfs = task.kernel.vfs
+    if len(vfs.mounts) <= 3:
         return 0                                # only the start-up mounts: none of these
-    mnt = vfs.mount_by_id(dentry.mnt_id) if vfs is not None else None
+    mnt = vfs.mount_by_id(dentry.mnt_id)
     return mnt.flags if mnt is not None else 0
 
 
@@ -269,11 +269,11 @@ class MntNamespace:
 
 def init_mnt_ns(kernel) -> MntNamespace:
     """The run's first mount namespace (its number is allocated, as Linux's is)."""
-    ns = getattr(kernel, "init_mnt_ns", None)
+    ns = kernel.init_mnt_ns
     if ns is None:
         from glasskernel.kernel.pid import ns_alloc_inum
         from glasskernel.kernel.user_namespace import init_user_ns
-        ns = kernel.init_mnt_ns = MntNamespace(getattr(kernel, "vfs", None), init_user_ns,
+        ns = kernel.init_mnt_ns = MntNamespace(kernel.vfs, init_user_ns,
                                                ns_alloc_inum())
     return ns
 

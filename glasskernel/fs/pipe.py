@@ -96,7 +96,7 @@ def pipe_is_unprivileged_user(task) -> bool:
 
 
 def _current(kernel):
-    current = getattr(kernel, "current", None)
+    current = kernel.current
     return current if current is not None and current.cred is not None else None
 
 
@@ -110,7 +110,7 @@ class PipeInodeInfo:
 
     def __init__(self, kernel):
         self.kernel = kernel
-        self.phys = getattr(kernel, "phys", None)
+        self.phys = kernel.phys
         self.bufs = []                   # pipe_buffer slots: [bytes left, end offset in page]
         self.nbytes = 0
         self.charged = 0                 # slot pages charged to the guest's RAM

@@ -43,7 +43,7 @@ def _mount_table(task) -> list:
 def mount_table(kernel) -> list:
     """The mounts of the namespace, in mount order, with the kernel's ids: the ones made
     at start-up, then what the guest mounted (fs/namespace.py's list)."""
-    vfs = getattr(kernel, "vfs", None)
+    vfs = kernel.vfs
     root_id = getattr(getattr(vfs, "overlay", None), "mnt_id", 21)
     proc_id = getattr(getattr(vfs, "procfs", None), "mnt_id", 22)
     dev_id = getattr(getattr(vfs, "devfs", None), "mnt_id", 23)
@@ -102,9 +102,7 @@ def _user_entry(mnt) -> "MountEntry":
 
 def _mount_dev(task, entry) -> int:
     """The st_dev of the mount's root as the guest's stat shows it (0 if unknown)."""
-    vfs = getattr(task.kernel, "vfs", None)
-    if vfs is None:
-        return 0
+    vfs = task.kernel.vfs
     if entry.where == "/":
         try:
             return vfs.root.stat().st_dev

@@ -79,7 +79,7 @@ def ipcns_install(nsset, ns: IpcNamespace) -> None:
 
 def init_ipc_ns(kernel) -> IpcNamespace:
     """The run's namespace, made on first use."""
-    ns = getattr(kernel, "ipc_ns", None)
+    ns = kernel.ipc_ns
     if ns is None:
         ns = kernel.ipc_ns = IpcNamespace(kernel)
     return ns

@@ -79,7 +79,7 @@ class ShmidKernel:
 
 def _current_task(ns):
     """The task running: the one attaching, detaching, forking or exiting."""
-    return getattr(ns.kernel, "current", None)
+    return ns.kernel.current
 
 
 class ShmAttach:

@@ -115,7 +115,7 @@ def do_exit(task, status: int) -> None:
     if task.sysvsem is not None:
         from glasskernel.ipc.sem import exit_sem
         exit_sem(task)                         # SEM_UNDO adjustments
-    if getattr(task.kernel, "ipc_ns", None) is not None:    # SysV IPC was used
+    if task.kernel.ipc_ns is not None:    # SysV IPC was used
         from glasskernel.ipc.shm import exit_shm
         exit_shm(task)                         # kernel.shm_rmid_forced
     exit_files(task)

@@ -548,7 +548,7 @@ def _unshare_commit(current, flags, new_fs, new_fd, new_cred, new_nsproxy) -> No
     if flags & (CF.CLONE_NEWIPC | CF.CLONE_SYSVSEM):
         from glasskernel.ipc.sem import exit_sem
         exit_sem(current)
-        if flags & CF.CLONE_NEWIPC and getattr(current.kernel, "ipc_ns", None) is not None:
+        if flags & CF.CLONE_NEWIPC and current.kernel.ipc_ns is not None:
             from glasskernel.ipc.shm import exit_shm
             exit_shm(current)
     if new_nsproxy is not None:

@@ -9,7 +9,6 @@ import dataclasses
 import os
 import resource as _host_resource
 import struct
-import time
 
 from glasskernel.kernel.capability import capable
 from glasskernel.kernel.exec_domain import (PER_LINUX32, PER_MASK, UNAME26, override_architecture,
@@ -148,10 +147,7 @@ def _uptime_seconds(task) -> int:
     get_avenrun's caller does for a part second."""
     from glasskernel.kernel.time_namespace import timens_add_boottime
     kernel = task.kernel
-    boot = getattr(kernel, "boot_time_ns", None)
-    if boot is None:
-        return int(time.clock_gettime(time.CLOCK_BOOTTIME))
-    ns = timens_add_boottime(task, max(kernel.clock_ns() - boot, 0))
+    ns = timens_add_boottime(task, max(kernel.clock_ns() - kernel.boot_time_ns, 0))
     return -(-ns // 1_000_000_000)
 
 
@@ -160,14 +156,11 @@ def sysinfo_values(task) -> tuple:
     and what is free of it, no swap, no load average, our own process count."""
     meminfo = _host_meminfo()
     page = os.sysconf("SC_PAGE_SIZE")
-    total = meminfo.get("MemTotal", os.sysconf("SC_PHYS_PAGES") * page)
-    free = meminfo.get("MemFree", os.sysconf("SC_AVPHYS_PAGES") * page)
-    phys = getattr(task.kernel, "phys", None)
-    if phys is not None and hasattr(phys, "free_pages"):
-        total, free = phys.total_pages * page, phys.free_pages() * page
-        meminfo = dict(meminfo, Shmem=0, Buffers=0, SwapTotal=0, SwapFree=0)
+    phys = task.kernel.phys
+    total, free = phys.total_pages * page, phys.free_pages() * page
+    meminfo = dict(meminfo, Shmem=0, Buffers=0, SwapTotal=0, SwapFree=0)
     loads = [0, 0, 0]                   # no load average is kept (/proc/loadavg says 0.00)
-    procs = len(getattr(task.kernel, "tasks", ()) or ()) or 1
+    procs = len(task.kernel.tasks) or 1
     return (_uptime_seconds(task), *loads, total, free, meminfo.get("Shmem", 0),
             meminfo.get("Buffers", 0), meminfo.get("SwapTotal", 0), meminfo.get("SwapFree", 0),
             min(procs, 0xFFFF), 0, 0, 1)
@@ -284,7 +277,7 @@ def _find_task(task, pid: int):
     """The target of prlimit64: 0 or our own ids mean us; others are looked up (ESRCH)."""
     if pid in (0, task.pid, task.tgid):
         return task
-    other = (getattr(task.kernel, "tasks", None) or {}).get(pid)
+    other = task.kernel.tasks.get(pid)
     if other is None:
         raise KernelError(Errno.ESRCH)
     return other
@@ -305,7 +298,7 @@ def do_prlimit(task, target, resource: int, new):
         cur, hard = new
         if cur > hard:
             raise KernelError(Errno.EINVAL)
-        if resource == Rlimit.RLIMIT_CPU and cur != RLIM_INFINITY and getattr(task.kernel, "in_fast_syscall", False):
+        if resource == Rlimit.RLIMIT_CPU and cur != RLIM_INFINITY and task.kernel.in_fast_syscall:
             # It arms a timer: the emulator's unbounded run must end for it to be heard.
             from glasskernel.kernel.sched.wait import SlowPathRequired
             raise SlowPathRequired()

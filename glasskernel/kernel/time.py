@@ -25,16 +25,12 @@ TICK_NSEC = 4_000_000               # coarse clocks tick at HZ=250 (Debian's con
 
 
 def _clock(task):
-    return getattr(task.kernel, "clock", None)
+    return task.kernel.clock
 
 
 def realtime_ns(task) -> int:
     """ktime_get_real(): nanoseconds since the epoch (monotonic + offs_real)."""
-    tk = getattr(task.kernel, "timekeeper", None)
-    if tk is not None:
-        return task.kernel.clock_ns() + tk.offs_real
-    clock = _clock(task)
-    return clock.realtime_ns() if clock is not None else _host_time.time_ns()
+    return task.kernel.clock_ns() + task.kernel.timekeeper.offs_real
 
 
 def monotonic_ns(task) -> int:
@@ -45,9 +41,7 @@ def monotonic_ns(task) -> int:
 
 def _coarse(task, read) -> int:
     """A coarse clock: read(task) taken back to the last tick boundary (time_vsyscall.py)."""
-    tk = getattr(task.kernel, "timekeeper", None)
-    if tk is None:
-        return read(task)
+    tk = task.kernel.timekeeper
     mono = task.kernel.clock_ns()
     offset = tk.offs_real if read is realtime_ns else 0
     return mono + offset - tk.coarse_back(mono)
@@ -196,8 +190,7 @@ def sys_gettimeofday(task, tv, tz) -> int:
         copy_to_user(task, tv, _TIMESPEC.pack(ns // NSEC_PER_SEC,
                                               ns % NSEC_PER_SEC // NSEC_PER_USEC))
     if tz:
-        tk = getattr(task.kernel, "timekeeper", None)
-        copy_to_user(task, tz, _TIMEZONE.pack(*(tk.sys_tz if tk is not None else (0, 0))))
+        copy_to_user(task, tz, _TIMEZONE.pack(*task.kernel.timekeeper.sys_tz))
     return 0
 
 
@@ -343,14 +336,7 @@ _ITIMERSPEC = struct.Struct("<qqqq")     # it_interval {sec, nsec}, it_value {se
 def real_offset_ns(kernel) -> int:
     """CLOCK_REALTIME minus CLOCK_MONOTONIC (the timekeeper's offs_real): the host's, and
     what the guest set (time_ntp.py)."""
-    tk = getattr(kernel, "timekeeper", None)
-    if tk is not None:
-        return tk.offs_real
-    clock = getattr(kernel, "clock", None)
-    if clock is not None:
-        from glasskernel.kernel.time_virtual import REALTIME_EPOCH_NS
-        return REALTIME_EPOCH_NS
-    return _host_time.time_ns() - _host_time.monotonic_ns()
+    return kernel.timekeeper.offs_real
 
 
 def clock_expiry_to_base(kernel, clockid: int, value: int, absolute: bool) -> int:

@@ -50,8 +50,7 @@ def compat_sys_gettimeofday(task, tv, tz) -> int:
     if tv:
         put_old_timeval32(task, tv, ktime.realtime_ns(task))
     if tz:
-        tk = getattr(task.kernel, "timekeeper", None)
-        copy_to_user(task, tz, struct.pack("<ii", *(tk.sys_tz if tk is not None else (0, 0))))
+        copy_to_user(task, tz, struct.pack("<ii", *task.kernel.timekeeper.sys_tz))
     return 0
 
 

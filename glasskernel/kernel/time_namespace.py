@@ -39,7 +39,7 @@ class TimeNamespace:
 
 def init_time_ns(kernel) -> TimeNamespace:
     """The initial namespace: offsets 0, frozen from the start."""
-    ns = getattr(kernel, "init_time_ns", None)
+    ns = kernel.init_time_ns
     if ns is None:
         from glasskernel.kernel.user_namespace import init_user_ns
         ns = kernel.init_time_ns = TimeNamespace(init_user_ns, PROC_TIME_INIT_INO, frozen=True)

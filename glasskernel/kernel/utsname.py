@@ -27,14 +27,12 @@ class UtsNamespace:
 
 def init_uts_ns(kernel) -> UtsNamespace:
     """The run's initial namespace, made on first use from the host's names."""
-    ns = getattr(kernel, "init_uts_ns", None)
+    ns = kernel.init_uts_ns
     if ns is None:
         from glasskernel.kernel.user_namespace import init_user_ns
-        name = getattr(kernel, "utsname", None)
-        if name is None:
-            host = os.uname()
-            name = NewUtsname(sysname="Linux", nodename=host.nodename, release=host.release,
-                              version=host.version, machine="x86_64", domainname="(none)")
+        host = os.uname()
+        name = NewUtsname(sysname="Linux", nodename=host.nodename, release=host.release,
+                          version=host.version, machine="x86_64", domainname="(none)")
         ns = kernel.init_uts_ns = UtsNamespace(name, init_user_ns, PROC_UTS_INIT_INO)
     return ns
 

@@ -497,11 +497,14 @@ def test_fdsize():
     assert array._max_fds(_files({100: 1})) == 128
 
 
-def test_sysinfo_uptime_without_boot_time():
-    # A stand-in on purpose: it checks _uptime_ns's fallback for a kernel object without
-    # boot_time_ns (a Kernel guard, to go when Kernel is typed).
-    from types import SimpleNamespace
-    kernel = SimpleNamespace(tasks={})
-    viewer = SimpleNamespace(kernel=kernel)
-    assert sysinfo._uptime_ns(kernel) > 0
-    assert viewer.kernel is kernel
+def test_sysinfo_uptime_counts_from_boot():
+    # /proc/uptime's clock: the kernel's CLOCK_MONOTONIC since boot_time_ns (a virtual
+    # clock here, so the elapsed time is exact).
+    kernel = make_kernel(deterministic=True)
+    try:
+        kernel.clock.advance(5 * 10**9)
+        before = kernel.clock.peek() - kernel.boot_time_ns
+        up = sysinfo._uptime_ns(kernel)
+        assert before < up <= kernel.clock.peek() - kernel.boot_time_ns
+    finally:
+        release_kernel(kernel)

@@ -78,7 +78,7 @@ class LoopDevices:
 
 
 def loop_devices(kernel) -> LoopDevices:
-    devs = getattr(kernel, "loop_devices", None)
+    devs = kernel.loop_devices
     if devs is None:
         devs = kernel.loop_devices = LoopDevices()
     return devs

@@ -26,7 +26,7 @@ SIGINT, SIGQUIT, SIGTSTP, SIGWINCH = 2, 3, 20, 28
 
 def guest_ptys(kernel) -> dict:
     """pty number -> master file of each pair the guest holds (kernel-wide)."""
-    table = getattr(kernel, "guest_ptys", None)
+    table = kernel.guest_ptys
     if table is None:
         table = kernel.guest_ptys = {}
     return table

@@ -26,7 +26,7 @@ _FALLBACK_DEV = os.makedev(0, 24)
 def host_pts(kernel) -> dict:
     """name ("3") -> TtyStruct of each host pseudo-terminal the kernel holds."""
     found = {}
-    for tty in list(getattr(kernel, "ttys", {}).values()):
+    for tty in list(kernel.ttys.values()):
         try:
             path = os.ttyname(tty.host_fd)
         except OSError:

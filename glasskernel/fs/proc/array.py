@@ -137,7 +137,7 @@ def _ticks(ns: int) -> int:
 def _start_ticks(task) -> int:
     """start_time since boot, in the reader's time namespace (timens_add_boottime_ns)."""
     from glasskernel.kernel.time_namespace import timens_add_boottime
-    boot = getattr(task.kernel, "boot_time_ns", 0) or 0
+    boot = task.kernel.boot_time_ns
     return _ticks(timens_add_boottime(viewer_of(task), (task.start_time_ns or boot) - boot))
 
 
@@ -310,7 +310,7 @@ def task_seccomp(task) -> list:
 
 
 def task_cpus_allowed(task) -> list:
-    ncpus = max(int(getattr(task.kernel, "nr_cpus", 1) or 1), 1)
+    ncpus = task.kernel.nr_cpus
     mask = (1 << ncpus) - 1
     cpu_list = "0" if ncpus == 1 else f"0-{ncpus - 1}"
     mems = ",".join(["00000000"] * 31 + ["00000001"])

@@ -30,7 +30,7 @@ class PidDir(PidEntryDir):
 
     def stat(self):
         st = super().stat()
-        tasks = getattr(self.kernel, "tasks", None) or {}
+        tasks = self.kernel.tasks
         target = tasks.get(self.pid)
         cred = target.cred if target is not None else None
         if cred is not None and (target.dumpable or target.kthread):
@@ -192,7 +192,7 @@ def proc_oom_score(target) -> int:
     """proc_oom_score: badness in thousandths of RAM, shifted by 1000 and scaled by 2/3
     (C's truncating division); 0 for a task the OOM killer would never pick."""
     from glasskernel.mm.oom_kill import oom_badness
-    phys = getattr(target.kernel, "phys", None)
+    phys = target.kernel.phys
     total = phys.total_pages if phys is not None else 1
     badness = oom_badness(target, total) if target.mm is not None else None
     if badness is None:
@@ -257,8 +257,8 @@ class TaskDir(PidEntryDir):
     def stat(self):
         """proc_task_getattr: two links and one per thread."""
         st = super().stat()
-        tasks = getattr(getattr(self.parent, "kernel", None), "tasks", None)
-        leader = (tasks or {}).get(self.pid)
+        tasks = self.parent.kernel.tasks                     # parent: the PidDir
+        leader = tasks.get(self.pid)
         if leader is None:
             return st
         threads = sum(1 for t in tasks.values() if t.tgid == leader.tgid and task_alive(t))

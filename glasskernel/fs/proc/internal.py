@@ -12,7 +12,7 @@ from glasskernel.uapi.errno import Errno, KernelError
 
 def all_tasks(task) -> dict:
     """pid -> task for every task the kernel knows; just ``task`` outside a full kernel."""
-    return getattr(task.kernel, "tasks", {}) or {task.pid: task}
+    return task.kernel.tasks or {task.pid: task}
 
 
 def task_alive(target) -> bool:
@@ -33,7 +33,7 @@ def get_proc_task(task, pid: int):
 
 def viewer_of(task):
     """The task reading /proc: kernel.current, else the task that opened the file."""
-    current = getattr(task.kernel, "current", None)
+    current = task.kernel.current
     if current is not None and current.pid_links:
         return current
     return task

@@ -17,15 +17,11 @@ NR_SOFTIRQS = 10
 
 
 def _now_ns(kernel) -> int:
-    clock = getattr(kernel, "clock_ns", None)
-    return clock() if callable(clock) else time.monotonic_ns()
+    return kernel.clock_ns()
 
 
 def _uptime_ns(kernel) -> int:
-    boot = getattr(kernel, "boot_time_ns", None)
-    if boot is None:
-        return time.clock_gettime_ns(time.CLOCK_BOOTTIME)
-    return max(_now_ns(kernel) - boot, 0)
+    return max(_now_ns(kernel) - kernel.boot_time_ns, 0)
 
 
 def _cpu_times(viewer) -> dict:
@@ -37,7 +33,7 @@ def _cpu_times(viewer) -> dict:
         else:
             user += task.utime_ns
         system += task.stime_ns
-    ncpus = max(int(getattr(viewer.kernel, "nr_cpus", 1) or 1), 1)
+    ncpus = viewer.kernel.nr_cpus
     idle = max(_uptime_ns(viewer.kernel) * ncpus - user - nice - system, 0)
     return {"user": user, "nice": nice, "system": system, "idle": idle}
 
@@ -68,7 +64,7 @@ def proc_stat(viewer) -> bytes:
     """show_stat: cpu times in USER_HZ ticks, context switches, btime, forks."""
     kernel = viewer.kernel
     cpu = _cpu_times(viewer)
-    ncpus = max(int(getattr(kernel, "nr_cpus", 1) or 1), 1)
+    ncpus = kernel.nr_cpus
 
     def cpu_line(label, div):
         values = [cpu["user"], cpu["nice"], cpu["system"], cpu["idle"]] + [0] * 6
@@ -95,10 +91,8 @@ def proc_stat(viewer) -> bytes:
 def proc_meminfo(viewer) -> bytes:
     """meminfo_proc_show: the guest's RAM (--mem), free memory and page cache, no swap;
     the lines this kernel does not keep are the host's."""
-    phys = getattr(viewer.kernel, "phys", None)
+    phys = viewer.kernel.phys
     data = _host_meminfo()
-    if phys is None or not hasattr(phys, "free_pages"):
-        return data
     kb = lambda pages: pages * (os.sysconf("SC_PAGE_SIZE") >> 10)   # noqa: E731
     free = kb(phys.free_pages())
     cached = kb(phys.page_cache.count)
@@ -151,7 +145,7 @@ def proc_cpuinfo(viewer) -> bytes:
             first = f.read().split(b"\n\n", 1)[0]
     except OSError:
         first = b"processor\t: 0\nvendor_id\t: GenuineIntel"
-    ncpus = max(int(getattr(viewer.kernel, "nr_cpus", 1) or 1), 1)
+    ncpus = viewer.kernel.nr_cpus
     blocks = []
     for i in range(ncpus):
         lines = first.split(b"\n")
@@ -189,9 +183,9 @@ def proc_swaps(viewer) -> bytes:
 def proc_vmstat(viewer) -> bytes:
     """vmstat_show, for the counters this kernel has: free pages and the page cache;
     no block device and no swap, so no page ever went in or out of either."""
-    phys = getattr(viewer.kernel, "phys", None)
-    free = phys.free_pages() if phys is not None and hasattr(phys, "free_pages") else 0
-    cached = phys.page_cache.count if phys is not None and hasattr(phys, "page_cache") else 0
+    phys = viewer.kernel.phys
+    free = phys.free_pages()
+    cached = phys.page_cache.count
     rows = (("nr_free_pages", free), ("nr_file_pages", cached),
             ("pgpgin", 0), ("pgpgout", 0), ("pswpin", 0), ("pswpout", 0))
     return "".join(f"{name} {value}\n" for name, value in rows).encode()

@@ -15,7 +15,7 @@ class CgroupNamespace:
 
 
 def init_cgroup_ns(kernel) -> CgroupNamespace:
-    ns = getattr(kernel, "init_cgroup_ns", None)
+    ns = kernel.init_cgroup_ns
     if ns is None:
         from glasskernel.kernel.user_namespace import init_user_ns
         ns = kernel.init_cgroup_ns = CgroupNamespace(init_user_ns, PROC_CGROUP_INIT_INO)

@@ -12,14 +12,14 @@ _LONG = 8
 
 
 def nr_cpu_ids(task) -> int:
-    return max(1, int(getattr(task.kernel, "nr_cpus", 1) or 1))
+    return task.kernel.nr_cpus
 
 
 def _find_task(task, pid: int):
     """find_process_by_pid(): 0 means the caller."""
     if pid == 0 or pid == task.pid:
         return task
-    other = (getattr(task.kernel, "tasks", None) or {}).get(pid)
+    other = task.kernel.tasks.get(pid)
     if other is None:
         raise KernelError(Errno.ESRCH)
     return other
@@ -44,9 +44,7 @@ def sys_sched_getaffinity(task, pid, length, user_mask_ptr) -> int:
 
 def sys_sched_yield(task) -> int:
     """sched_yield(2): let every other runnable task go first; always succeeds."""
-    sched = getattr(task.kernel, "sched", None)
-    if sched is not None:
-        sched.yield_task(task)
+    task.kernel.sched.yield_task(task)
     return 0
 
 

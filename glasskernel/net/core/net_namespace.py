@@ -96,7 +96,7 @@ class Net:
 
 def init_net(kernel) -> Net:
     """The run's first network namespace (lo up; numbered dynamically, as init_net is)."""
-    net = getattr(kernel, "init_net", None)
+    net = kernel.init_net
     if net is None:
         from glasskernel.kernel.pid import ns_alloc_inum
         from glasskernel.kernel.user_namespace import init_user_ns

@@ -40,7 +40,7 @@ class Skb:
 
 
 def _phys(kernel):
-    return getattr(kernel, "phys", None)
+    return kernel.phys
 
 
 def sock_alloc_skb(sk, data: bytes, linear: int, data_len: int = 0) -> Skb:

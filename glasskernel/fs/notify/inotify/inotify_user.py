@@ -49,9 +49,9 @@ class InotifySysctl:
 
 
 def inotify_sysctl(kernel) -> InotifySysctl:
-    table = getattr(kernel, "inotify_sysctl", None)
+    table = kernel.inotify_sysctl
     if table is None:
-        mem = getattr(getattr(kernel, "phys", None), "size", 0) or (4 << 30)
+        mem = kernel.phys.size or (4 << 30)
         table = kernel.inotify_sysctl = InotifySysctl(mem)
     return table
 

@@ -81,7 +81,7 @@ class VvarMapping(SpecialMapping):
 
 def vdso_image(kernel) -> VdsoImage:
     """The kernel's vdso_image_64, loaded on first use."""
-    image = getattr(kernel, "vdso_image", None)
+    image = kernel.vdso_image
     if image is None:
         image = kernel.vdso_image = VdsoImage(kernel, IMAGE_PATH.read_bytes())
     return image
@@ -89,7 +89,7 @@ def vdso_image(kernel) -> VdsoImage:
 
 def vdso_image_32(kernel) -> VdsoImage:
     """The kernel's vdso_image_32 (for i386 programs), loaded on first use."""
-    image = getattr(kernel, "vdso_image_32", None)
+    image = kernel.vdso_image_32
     if image is None:
         image = kernel.vdso_image_32 = VdsoImage(kernel, IMAGE32_PATH.read_bytes(),
                                                  vdso32_sym("int80_landing_pad"))
