@@ -142,7 +142,8 @@ _BANDS = {POLL_IN: 0x0001 | 0x0040, POLL_MSG: 0x0001 | 0x0040 | 0x0400}
 def send_sigio(kernel, file, fd: int, reason: int) -> None:
     """send_sigio: the owner's F_SETSIG signal with the fd and band in its siginfo, or a
     plain SIGIO (from the kernel) when none was set."""
-    from glasskernel.kernel.signal import SEND_SIG_PRIV, group_send_sig_info, make_siginfo
+    from glasskernel.kernel.signal import SEND_SIG_PRIV, group_send_sig_info
+    from glasskernel.uapi.siginfo import make_siginfo
     owner = file_owner(file)
     for target in owner_tasks(kernel, owner):
         if owner.signum:

@@ -30,6 +30,7 @@ from glasskernel.kernel.task import (__TASK_STOPPED, SIGNAL_GROUP_EXIT, SIGNAL_S
 from glasskernel.kernel.trace import tracepoint
 from glasskernel.kernel.trace.tracepoint import trace_event
 from glasskernel.uapi.errno import Errno, KernelError
+from glasskernel.uapi.siginfo import fault_siginfo, make_siginfo, siginfo_code, siginfo_fields
 from glasskernel.uapi.signal import signal_name
 
 NSIG = 64
@@ -125,38 +126,11 @@ def thread_group(task) -> list:
 
 # ----- siginfo ------------------------------------------------------------------------------
 
-_SIGINFO_HEAD = struct.Struct("<iii4x")
-SIGINFO_SIZE = 128
-KERNEL_SIGINFO_SIZE = 48              # what the kernel keeps of a user-supplied siginfo
-
-
-def make_siginfo(signo: int, code: int, pid: int = 0, uid: int = 0, extra: bytes = b"") -> bytes:
-    """siginfo_t bytes: signo, errno, code, then the union (pid and uid for kill)."""
-    body = struct.pack("<iI", pid, uid) + extra
-    return (_SIGINFO_HEAD.pack(signo, 0, code) + body).ljust(SIGINFO_SIZE, b"\0")
-
-
-def fault_siginfo(signo: int, code: int, addr: int) -> bytes:
-    return (_SIGINFO_HEAD.pack(signo, 0, code) + struct.pack("<Q", addr)).ljust(SIGINFO_SIZE, b"\0")
-
-
 def sigchld_siginfo(child, code: int, status: int, pid: int = None, signo: int = SIGCHLD) -> bytes:
     """SIGCHLD's siginfo: who (pid as the receiver sees it), why (CLD_*), status, and the
     child's CPU times in clock ticks."""
     extra = struct.pack("<i4xqq", status, child.utime_ns // 10**7, child.stime_ns // 10**7)
     return make_siginfo(signo, code, child.tgid if pid is None else pid, child.cred.uid, extra)
-
-
-def siginfo_code(info: bytes) -> int:
-    return struct.unpack_from("<i", info, 8)[0]
-
-
-def siginfo_fields(info: bytes) -> tuple:
-    """(si_code, si_addr, the other fields strace shows) of a siginfo."""
-    code = siginfo_code(info)
-    pid, uid, status, utime, stime = struct.unpack_from("<iIi4xqq", info, 16)
-    fields = {"si_pid": pid, "si_uid": uid, "si_status": status, "si_utime": utime, "si_stime": stime}
-    return code, struct.unpack_from("<Q", info, 16)[0], fields
 
 
 def sender_siginfo(signo: int, sender, target) -> bytes:

@@ -15,12 +15,13 @@ import struct
 from glasskernel.arch.x86.entry.args import int_arg
 from glasskernel.kernel.signal import (
     _UNBLOCKABLE, SA_NODEFER, SA_RESETHAND, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK,
-    SIGINFO_SIZE, KSigaction, set_current_blocked)
+    KSigaction, set_current_blocked)
 from glasskernel.kernel.signal_syscalls import (
     do_rt_sigqueueinfo, do_rt_tgsigqueueinfo, do_sigaction, do_sigtimedwait, known_siginfo_layout,
     sys_rt_sigsuspend)
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.uapi.errno import ERESTARTNOHAND, Errno, KernelError
+from glasskernel.uapi.siginfo import SIGINFO_SIZE
 
 _COMPAT_SIGACTION = struct.Struct("<IIIQ")     # handler, flags, restorer, mask (2 words)
 _OLD_SIGACTION = struct.Struct("<IIII")        # handler, mask (1 word), flags, restorer

@@ -10,12 +10,13 @@ import struct
 
 from glasskernel.arch.x86.entry.args import int_arg
 from glasskernel.kernel.signal import (
-    _UNBLOCKABLE, KERNEL_SIGINFO_SIZE, SA_IMMUTABLE, SI_KERNEL, SI_TKILL, SI_USER,
-    SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SIGINFO_SIZE, SIGKILL, SIGSTOP, UAPI_SA_FLAGS,
+    _UNBLOCKABLE, SA_IMMUTABLE, SI_KERNEL, SI_TKILL, SI_USER,
+    SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SIGKILL, SIGSTOP, UAPI_SA_FLAGS,
     KSigaction, dequeue_signal, flush_sigqueue_mask, send_signal_locked,
     set_current_blocked, sig_handler_ignored, sigmask, valid_signal)
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
 from glasskernel.uapi.errno import ERESTARTNOHAND, Errno, KernelError
+from glasskernel.uapi.siginfo import KERNEL_SIGINFO_SIZE, SIGINFO_SIZE, make_siginfo
 
 _SIGACTION = struct.Struct("<QQQQ")   # handler, flags, restorer, mask (kernel's k_sigaction)
 _SIGSET = struct.Struct("<Q")
@@ -180,7 +181,6 @@ def check_kill_permission(task, signo: int, info: bytes, target) -> None:
 
 
 def prepare_kill_siginfo(task, signo: int, code: int = SI_USER) -> bytes:
-    from glasskernel.kernel.signal import make_siginfo
     from glasskernel.kernel.pid import task_tgid_vnr
     return make_siginfo(signo, code, task_tgid_vnr(task, task), task.cred.uid)
 

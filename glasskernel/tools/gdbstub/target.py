@@ -344,7 +344,7 @@ class Debugger:
         tr.in_signal_stop = False
         new = tr.signal
         if new != signo and new:
-            from glasskernel.kernel.signal import make_siginfo
+            from glasskernel.uapi.siginfo import make_siginfo
             info = make_siginfo(new, 0)
         return new, info
 
