@@ -52,6 +52,7 @@ from glasskernel.arch.x86.entry_shim import SYSCALL_INSN_LEN, SYSCALL_REGS, Hook
 from glasskernel.arch.x86.cpu_buffers import CpuContext, RegBatch, find_fault_state
 from glasskernel.arch.x86.cpu_compat import CompatMode
 from glasskernel.arch.x86.fpu import FpuRegisters
+from glasskernel.arch.x86.hw_breakpoint import Watchpoints
 from glasskernel.arch.x86.head_64 import (GDT_ADDR, KERNEL_TEXT, NEVER_REACHED, SELFTEST_FAULT_ADDR,
                                           map_kernel_text)
 from glasskernel.arch.x86.segment import GDT_ENTRIES, USER32_CS
@@ -104,11 +105,13 @@ class EmulatorFault(Exception):
     """The emulator itself failed (not a guest fault): reported as an internal error."""
 
 
-class Cpu(CompatMode, FpuRegisters, HooksInPython):
+class Cpu(CompatMode, FpuRegisters, HooksInPython, Watchpoints):
     """One virtual CPU: an emulator instance in 64-bit long mode at CPL 3."""
 
     _lib = _fast                    # the emulator's C functions, for the parts in other files
     _reg_ids = _UC_REG              # register name -> the emulator's id
+    _mem_hook_kinds = (ucc.UC_HOOK_MEM_READ, ucc.UC_HOOK_MEM_WRITE)   # for Watchpoints
+    _mem_write_access = ucc.UC_MEM_WRITE
 
     def __init__(self, phys, cpu_id: int = 0, kernel_table=None, ticks: bool = True):
         """kernel_table: the kernel half of another Cpu on the same memory, to share it.
@@ -594,33 +597,6 @@ class Cpu(CompatMode, FpuRegisters, HooksInPython):
         """Forget every translated block (a debugger wrote breakpoints into code pages of
         address spaces that may not be loaded, or changed its memory hooks)."""
         self._uc.ctl_flush_tb()
-
-    # ----- watchpoints (a debugger's Z2-Z4) -------------------------------------------------
-
-    def add_watch(self, begin: int, end: int, kinds: str, on_access) -> list:
-        """Call on_access(address, size, is_write) for user accesses within [begin, end)
-        (kinds: "r", "w" or "rw"); when it returns True the run stops, at the start of the
-        next translated block (the access and the rest of its block are done). Returns
-        the handles for ``remove_watch``. Costs nothing once removed."""
-        def hook(_uc, access, address, size, _value, _user):
-            try:
-                if on_access(address, size, access == ucc.UC_MEM_WRITE):
-                    _fast.uc_emu_stop(self._uch)
-            except BaseException as exc:      # noqa: BLE001 - carried out of the C callback
-                self.keep_error(exc)
-                _fast.uc_emu_stop(self._uch)
-        types = {"r": [ucc.UC_HOOK_MEM_READ], "w": [ucc.UC_HOOK_MEM_WRITE],
-                 "rw": [ucc.UC_HOOK_MEM_READ, ucc.UC_HOOK_MEM_WRITE]}[kinds]
-        handles = [self._uc.hook_add(kind, hook, None, begin, end - 1) for kind in types]
-        self._uc.ctl_flush_tb()                 # blocks translated before know no hook,
-        self.flush_tlb()                        # and cached pages are accessed inline
-        return handles
-
-    def remove_watch(self, handles: list) -> None:
-        for handle in handles:
-            self._uc.hook_del(handle)
-        self._uc.ctl_flush_tb()
-        self.flush_tlb()
 
 
 __all__ = ["Cpu", "CpuContext", "EmulatorFault", "PT_REGS", "KERNEL_TEXT"]
