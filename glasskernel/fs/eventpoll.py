@@ -21,7 +21,8 @@ from glasskernel.fs.file_table import File
 from glasskernel.fs.kstat import StatResult
 from glasskernel.fs.select import (MAX_TIMER_NS, PollTable, fdget, get_timespec, leave_fast_path,
                                    poll_select_set_timeout, poll_wait)
-from glasskernel.kernel.sched.wait import WaitQueue, WaitQueueEntry, signal_pending, wait_event
+from glasskernel.kernel.sched.wait import (WaitQueue, WaitQueueEntry, fatal_signal_pending, signal_pending,
+                                           wait_event)
 from glasskernel.kernel.signal import restore_saved_sigmask_unless, set_user_sigmask
 from glasskernel.kernel.time import monotonic_ns
 from glasskernel.mm.uaccess import copy_from_user, copy_to_user
@@ -33,7 +34,6 @@ from glasskernel.uapi.eventpoll import (EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_
 from glasskernel.uapi.fcntl import O_RDWR
 from glasskernel.kernel.capability import capable
 from glasskernel.uapi.capability import CAP_BLOCK_SUSPEND
-from glasskernel.kernel.task import signal_group_exit
 
 EP_PRIVATE_BITS = EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | EPOLLEXCLUSIVE
 EPOLLEXCLUSIVE_OK_BITS = (EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET
@@ -237,7 +237,7 @@ def _put_events(task, uevents: int, found: list) -> int:
 
 def ep_send_events(ep: EventPoll, task, uevents: int, maxevents: int) -> int:
     """Report up to maxevents ready items, re-polling each one first."""
-    if task.pending & (1 << 8) or signal_group_exit(task.signal):
+    if fatal_signal_pending(task):
         raise KernelError(Errno.EINTR)          # a fatal signal: leave at once
     txlist = list(ep.rdllist)
     ep.rdllist = {}

@@ -28,7 +28,8 @@ from glasskernel.uapi.resource import _STK_LIM
 from glasskernel.kernel.trace.events import trace_sched_process_exec
 from glasskernel.kernel.trace.tracepoint import traced
 from glasskernel.arch.x86.mm.tlb import exec_switch_mm
-from glasskernel.kernel.signal import (SIGCHLD, SIGKILL, flush_signal_handlers, force_fatal_sig, sigmask,
+from glasskernel.kernel.sched.wait import fatal_signal_pending
+from glasskernel.kernel.signal import (SIGCHLD, flush_signal_handlers, for_each_thread, force_fatal_sig,
                                        zap_other_threads)
 from glasskernel.kernel.task import (EXIT_ZOMBIE, SIGNAL_GROUP_EXIT, TASK_KILLABLE, TASK_RUNNING,
                                      set_current_state)
@@ -179,10 +180,8 @@ def exec_mmap(bprm) -> None:
 def _other_threads_left(task) -> bool:
     """Is a thread of task's process besides task still there? (A leader that is already
     a zombie does not count when task is not the leader: it stays until the exec is done.)"""
-    signal = task.signal
-    return any(t is not task and t.signal is signal
-               and not (t.is_leader and t.exit_state == EXIT_ZOMBIE)
-               for t in task.kernel.tasks.values())
+    return any(t is not task and not (t.is_leader and t.exit_state == EXIT_ZOMBIE)
+               for t in for_each_thread(task))
 
 
 def de_thread(task) -> None:
@@ -229,11 +228,6 @@ def take_over_leader(task, leader) -> None:
     if kernel.user_task is leader:
         kernel.user_task = task            # the run's exit status is the process's
     release_task(leader)
-
-
-def fatal_signal_pending(task) -> bool:
-    """SIGKILL pending for the task, or its group is exiting."""
-    return task.pending & sigmask(SIGKILL) != 0 or task.signal.flags & SIGNAL_GROUP_EXIT != 0
 
 
 @traced(ret=lambda _r: {})
@@ -387,7 +381,7 @@ def _execve_from_user(task, dfd: int, filename_ptr: int, argv_ptr: int, envp_ptr
     envp = user_string_array(task, envp_ptr, compat=compat)
     if not argv:
         argv = [b""]            # Linux 5.18+: never start a program with argc == 0
-    bprm = do_execveat_common(task, dfd, filename, argv, envp, flags)
+    do_execveat_common(task, dfd, filename, argv, envp, flags)
     task.did_exec = True
     trace_sched_process_exec(task, filename, argv, len(envp), envp_ptr)
     return 0

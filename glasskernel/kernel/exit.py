@@ -22,7 +22,7 @@ from glasskernel.arch.x86.entry.args import int_arg
 from glasskernel.kernel.trace.events import trace_sched_process_exit, trace_sched_process_free
 from glasskernel.kernel.trace.tracepoint import traced
 from glasskernel.uapi.signal import signal_name
-from glasskernel.kernel.signal import send_signal, signal_wake_up
+from glasskernel.kernel.signal import for_each_thread, send_signal, zap_other_threads
 from glasskernel.kernel.futex.core import futex_wake_exiting
 
 SIGCHLD = 17
@@ -105,7 +105,6 @@ def exit_fs(task) -> None:
 @traced(args=lambda task, status: {"code": status}, ret=lambda _r: {})
 def do_exit(task, status: int) -> None:
     """Release the task's resources and hand it to its parent as a zombie."""
-    kernel = task.kernel
     if task.exiting:
         return
     task.exiting = True
@@ -142,10 +141,7 @@ def do_group_exit(task, status: int) -> None:
     if not signal.flags & SIGNAL_GROUP_EXIT:
         signal.flags = SIGNAL_GROUP_EXIT       # a stop in effect ends: group_exit_code is the status now
         signal.group_exit_code = status
-        for other in list(task.kernel.tasks.values()):
-            if other is not task and other.signal is signal and not other.exiting:
-                other.pending |= 1 << 8            # SIGKILL the other threads
-                signal_wake_up(other, fatal=True)
+        zap_other_threads(task)
     do_exit(task, signal.group_exit_code)
 
 
@@ -189,12 +185,6 @@ def find_new_reaper(father, child_reaper):
     return child_reaper
 
 
-def _threads_of(child) -> list:
-    """child and the other threads of its process still in the task table."""
-    return [child] + [t for t in child.kernel.tasks.values()
-                      if t.signal is child.signal and t is not child]
-
-
 def forget_original_parent(task) -> None:
     """Our children get a new parent; zombies among them are announced to it (unless the
     new parent is a thread of our own process: nothing changed for the process)."""
@@ -205,7 +195,7 @@ def forget_original_parent(task) -> None:
     for child in list(task.children):
         task.children.remove(child)
         reaper.children.append(child)
-        for thread in _threads_of(child):       # each thread's parent is the process's
+        for thread in for_each_thread(child):   # each thread's parent is the process's
             thread.real_parent = thread.parent = reaper
             if thread.pdeath_signal:
                 send_signal(thread, thread.pdeath_signal)
@@ -397,8 +387,7 @@ def wait_threads(task, wo: WaitOpts) -> list:
     __WNOTHREAD."""
     if wo.options & __WNOTHREAD:
         return [task]
-    signal = task.signal
-    threads = [t for t in task.kernel.tasks.values() if t.signal is signal]
+    threads = for_each_thread(task)
     if task not in threads:
         return [task]
     at = threads.index(task)

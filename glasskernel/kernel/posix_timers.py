@@ -232,16 +232,13 @@ class KItimer:
 
 def _sigq_queued(task, sigq) -> bool:
     """Is the timer's siginfo still queued on some thread of task's process?"""
+    from glasskernel.kernel.signal import for_each_thread
     signo = sigq_signo(sigq)
-    return any(info is sigq for t in _group(task) for _shared, info in t.pending_info.get(signo, ()))
+    return any(info is sigq for t in for_each_thread(task) for _shared, info in t.pending_info.get(signo, ()))
 
 
 def sigq_signo(sigq) -> int:
     return struct.unpack_from("<i", sigq, 0)[0]
-
-
-def _group(task) -> list:
-    return [t for t in task.kernel.tasks.values() if t.signal is task.signal]
 
 
 def posix_timer_event(timer: KItimer, si_private: int) -> bool:
@@ -442,8 +439,8 @@ def exit_itimers(task) -> None:
 
 def flush_itimer_signals(task) -> None:
     """Exec: the queued signals of (now deleted) timers are dropped."""
-    from glasskernel.kernel.signal import sigmask
-    for t in _group(task):
+    from glasskernel.kernel.signal import for_each_thread, sigmask
+    for t in for_each_thread(task):
         for signo, queue in list(t.pending_info.items()):
             kept = [entry for entry in queue if not isinstance(entry[1], SigQueue)]
             if len(kept) == len(queue):

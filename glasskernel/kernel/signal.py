@@ -119,9 +119,15 @@ def sig_handler_ignored(handler: int, signo: int) -> bool:
     return handler == SIG_IGN or (handler == SIG_DFL and sig_kernel_ignored(signo))
 
 
+def for_each_thread(task) -> list:
+    """Every thread of task's process still in the task table (exiting ones too), in
+    creation order: the leader first."""
+    return [t for t in task.kernel.tasks.values() if t.signal is task.signal]
+
+
 def thread_group(task) -> list:
     """Every live thread of task's process."""
-    return [t for t in task.kernel.tasks.values() if t.signal is task.signal and not t.exiting]
+    return [t for t in for_each_thread(task) if not t.exiting]
 
 
 # ----- siginfo ------------------------------------------------------------------------------

@@ -95,6 +95,12 @@ def signal_pending(task) -> bool:
             or task.signal.flags & SIGNAL_GROUP_EXIT != 0)
 
 
+def fatal_signal_pending(task) -> bool:
+    """SIGKILL waits for the task, or its process is being taken down: what ends a
+    killable sleep."""
+    return task.pending & (1 << 8) != 0 or task.signal.flags & SIGNAL_GROUP_EXIT != 0
+
+
 def wait_event(task, wq: WaitQueue, condition, interruptible: bool = True, timeout_ns=None) -> bool:
     """Sleep on wq until condition() is true (returns True) or the timeout passes (False).
 
@@ -153,7 +159,7 @@ class Completion:
         """Sleep until complete(); a fatal signal (killable) ends the wait early."""
         kernel = task.kernel
         while not self.done:
-            if killable and (task.pending & (1 << 8) or task.signal.flags & SIGNAL_GROUP_EXIT):
+            if killable and fatal_signal_pending(task):
                 return
             self.wait.add(task)
             set_current_state(task, TASK_KILLABLE if killable else TASK_UNINTERRUPTIBLE)
